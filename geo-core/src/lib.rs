@@ -1,0 +1,13 @@
+//! # RiskMap core
+//!
+//! The spatial core of RiskMap: it loads safety-supervision ledgers (enterprises, major
+//! hazard sources 重大危险源, urban gas pipelines, self-built houses 自建房, protection
+//! targets 防护目标 and town/street areas), indexes each layer in an R-tree, computes the
+//! risk layers and exports them as RFC 7946 GeoJSON.
+
+pub mod dataset;
+pub mod geodesy;
+pub mod index;
+pub mod model;
+
+pub use dataset::{Dataset, Layer};
