@@ -3,7 +3,9 @@
 use geo::{BoundingRect, Geometry, Rect};
 
 use crate::index::SpatialIndex;
-use crate::model::{Area, Enterprise, Feature, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget};
+use crate::model::{
+    Area, Enterprise, Feature, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
+};
 
 /// One layer: its features and an R-tree over their bounding boxes.
 ///
@@ -20,7 +22,11 @@ impl<P> Layer<P> {
     /// Builds a layer and bulk-loads its R-tree.
     pub fn new(kind: LayerKind, features: Vec<Feature<P>>) -> Self {
         let index = SpatialIndex::build(features.iter().map(|f| &f.geometry));
-        Layer { kind, features, index }
+        Layer {
+            kind,
+            features,
+            index,
+        }
     }
 
     /// An empty layer.

@@ -82,6 +82,23 @@ impl LocalPlane {
         }
     }
 
+    /// An upper bound of the plane's relative distance error for points inside `rect`
+    /// (lon/lat): the east–west scale drifts by about |tan φ|·Δφ away from the origin's
+    /// latitude and the ellipsoid's radii by about e²·Δφ; doubled for safety.
+    pub fn relative_error_bound(&self, rect: Rect<f64>) -> f64 {
+        let dphi = (rect.max().y - self.lat0)
+            .abs()
+            .max((rect.min().y - self.lat0).abs())
+            .to_radians();
+        let dlon = (rect.max().x - self.lon0)
+            .abs()
+            .max((rect.min().x - self.lon0).abs())
+            .to_radians();
+        let worst_lat = rect.max().y.abs().max(rect.min().y.abs()).min(89.0);
+        let t = worst_lat.to_radians().tan();
+        2.0 * (t * dphi + 0.007 * dphi + dphi * dphi + dlon * dlon) + 1e-9
+    }
+
     /// A geometry in local metres.
     pub fn project_geometry(&self, g: &Geometry<f64>) -> Geometry<f64> {
         g.map_coords(|c| self.project(c))
@@ -116,10 +133,7 @@ pub fn expand_rect_m(rect: Rect<f64>, metres: f64) -> Rect<f64> {
         let (_, n) = radii_of_curvature(worst_lat);
         (metres / (n * worst_lat.to_radians().cos())).to_degrees() * 1.000_001
     };
-    Rect::new(
-        (rect.min().x - dlon, lat_lo),
-        (rect.max().x + dlon, lat_hi),
-    )
+    Rect::new((rect.min().x - dlon, lat_lo), (rect.max().x + dlon, lat_hi))
 }
 
 /// Minimum geodesic distance between two lon/lat geometries, metres; 0 when they touch,
@@ -208,7 +222,7 @@ fn closest_on(g: &Geometry<f64>, p: Coord<f64>) -> Option<Coord<f64>> {
     // Work on boundaries: for disjoint geometries the closest point of a polygon to an
     // outside vertex lies on its boundary.
     let target = Point::from(p);
-    let closest = match g {
+    match g {
         Geometry::Polygon(poly) => boundary_closest(poly.exterior(), poly.interiors(), target),
         Geometry::MultiPolygon(mp) => {
             let mut best: Option<(f64, Coord<f64>)> = None;
@@ -220,7 +234,7 @@ fn closest_on(g: &Geometry<f64>, p: Coord<f64>) -> Option<Coord<f64>> {
                     }
                 }
             }
-            return best.map(|(_, c)| c);
+            best.map(|(_, c)| c)
         }
         Geometry::Rect(r) => {
             let poly = r.to_polygon();
@@ -234,8 +248,7 @@ fn closest_on(g: &Geometry<f64>, p: Coord<f64>) -> Option<Coord<f64>> {
             Closest::Intersection(c) | Closest::SinglePoint(c) => Some(c.0),
             Closest::Indeterminate => None,
         },
-    };
-    closest
+    }
 }
 
 fn boundary_closest(
@@ -289,7 +302,10 @@ mod tests {
     fn intersecting_and_containing_are_zero() {
         let big: Polygon<f64> = polygon![(x: 121.0, y: 31.0), (x: 121.1, y: 31.0), (x: 121.1, y: 31.1), (x: 121.0, y: 31.1)];
         let inside = point!(x: 121.05, y: 31.05);
-        assert_eq!(distance_m(&Geometry::Polygon(big.clone()), &Geometry::Point(inside)), 0.0);
+        assert_eq!(
+            distance_m(&Geometry::Polygon(big.clone()), &Geometry::Point(inside)),
+            0.0
+        );
         let crossing = line_string![(x: 120.9, y: 31.05), (x: 121.2, y: 31.05)];
         assert_eq!(
             distance_m(&Geometry::LineString(crossing), &Geometry::Polygon(big)),

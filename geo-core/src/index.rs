@@ -11,7 +11,9 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
 use crate::dataset::Layer;
-use crate::geodesy::{distance_m, expand_rect_m};
+use geo::{Distance, Euclidean};
+
+use crate::geodesy::{LocalPlane, distance_m, expand_rect_m};
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
 
@@ -112,6 +114,38 @@ impl<P> Layer<P> {
         hits
     }
 
+    /// Positions of the features within `metres` of `geom`, ascending — the same set as
+    /// [`Layer::within_distance`] but cheaper: each candidate is measured in a local plane
+    /// and only those whose planar distance lies within the plane's error bound of the
+    /// limit are measured again geodesically.
+    pub fn positions_within(&self, geom: &Geometry<f64>, metres: f64) -> Vec<usize> {
+        let Some(r) = geom.bounding_rect() else {
+            return Vec::new();
+        };
+        let grown = expand_rect_m(r, metres);
+        let plane = LocalPlane::new(r.center());
+        let projected = plane.project_geometry(geom);
+        // Relative scale error of the plane over the searched box (see LocalPlane docs).
+        let tol = plane.relative_error_bound(grown) * metres + 1e-3;
+        let mut out: Vec<usize> = self
+            .index()
+            .envelopes_in(grown)
+            .filter(|&pos| {
+                let g = &self.features()[pos].geometry;
+                let d = Euclidean.distance(&projected, &plane.project_geometry(g));
+                if d <= metres - tol {
+                    true
+                } else if d > metres + tol {
+                    false
+                } else {
+                    distance_m(geom, g) <= metres
+                }
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     /// The `k` features nearest to `geom` (geodesic minimum distance), nearest first,
     /// ties by position.
     ///
@@ -184,7 +218,8 @@ mod tests {
     fn arb_geom() -> impl Strategy<Value = Geometry<f64>> {
         let base = (121.0f64..121.2, 31.8f64..31.98);
         prop_oneof![
-            base.clone().prop_map(|(x, y)| Geometry::Point(Point::new(x, y))),
+            base.clone()
+                .prop_map(|(x, y)| Geometry::Point(Point::new(x, y))),
             (base.clone(), 0.0001f64..0.003, 0.0001f64..0.003).prop_map(|((x, y), w, h)| {
                 Geometry::Polygon(Polygon::new(
                     LineString::from(vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)]),
@@ -194,8 +229,14 @@ mod tests {
             (base, -0.01f64..0.01, -0.01f64..0.01).prop_map(|((x, y), dx, dy)| {
                 Geometry::LineString(LineString::from(vec![
                     Coord { x, y },
-                    Coord { x: x + dx, y: y + dy },
-                    Coord { x: x + dx, y: y - dy },
+                    Coord {
+                        x: x + dx,
+                        y: y + dy,
+                    },
+                    Coord {
+                        x: x + dx,
+                        y: y - dy,
+                    },
                 ]))
             }),
         ]
@@ -211,6 +252,19 @@ mod tests {
         ) {
             let l = layer(geoms);
             prop_assert_eq!(l.within_distance(&q, m), brute_within(&l, &q, m));
+        }
+
+        #[test]
+        fn positions_within_equals_brute_force(
+            geoms in prop::collection::vec(arb_geom(), 0..120),
+            q in arb_geom(),
+            m in 0.0f64..5000.0,
+        ) {
+            let l = layer(geoms);
+            let brute: Vec<usize> = brute_within(&l, &q, m).into_iter().map(|h| h.pos).collect();
+            let mut brute = brute;
+            brute.sort_unstable();
+            prop_assert_eq!(l.positions_within(&q, m), brute);
         }
 
         #[test]

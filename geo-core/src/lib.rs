@@ -5,9 +5,12 @@
 //! targets 防护目标 and town/street areas), indexes each layer in an R-tree, computes the
 //! risk layers and exports them as RFC 7946 GeoJSON.
 
+pub mod analysis;
 pub mod dataset;
 pub mod geodesy;
 pub mod index;
 pub mod model;
+pub mod rules;
+pub mod substances;
 
 pub use dataset::{Dataset, Layer};

@@ -175,7 +175,9 @@ impl RiskLevel {
             "significant" | "orange" | "较大风险" | "较大" | "橙" | "橙色" => {
                 RiskLevel::Significant
             }
-            "general" | "yellow" | "一般风险" | "一般" | "黄" | "黄色" => RiskLevel::General,
+            "general" | "yellow" | "一般风险" | "一般" | "黄" | "黄色" => {
+                RiskLevel::General
+            }
             "low" | "blue" | "低风险" | "低" | "蓝" | "蓝色" => RiskLevel::Low,
             _ => return None,
         })
@@ -493,6 +495,9 @@ pub struct InventoryItem {
     pub cas: Option<String>,
     /// Substance name as written in the ledger.
     pub name: Option<String>,
+    /// Hazard category (GB 18218-2018 Table 2, e.g. `W3`, `J2`) for a substance the table
+    /// does not list; gives Q and β by category.
+    pub category: Option<String>,
     /// Maximum quantity present, tonnes.
     pub tonnes: f64,
 }
@@ -526,7 +531,9 @@ impl QraDistances {
     }
     /// Whether no distance at all was given.
     pub fn is_empty(&self) -> bool {
-        TargetClass::ALL.iter().all(|c| self.for_class(*c).is_none())
+        TargetClass::ALL
+            .iter()
+            .all(|c| self.for_class(*c).is_none())
     }
 }
 

@@ -1,0 +1,248 @@
+//! 企业风险 — four-colour level of each enterprise from a 4×4 risk matrix.
+//!
+//! Likelihood L (1–4): the industry's base value, plus one for many open hidden hazards
+//! and one for any open major hidden hazard (重大事故隐患), capped at 4.
+//! Severity S (1–4): the worst of headcount (published bands 0–2 / 3–9 / 10–29 / ≥30),
+//! the grade of the enterprise's major hazard sources (none / 三–四级 / 二级 / 一级) and the
+//! protection targets within 500 m (none / general / important or general class 1 /
+//! high-sensitivity). The colour is `matrix[L][S]` (the published matrix). A declared
+//! level that differs from the computed one is flagged.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::Reason;
+use super::hazard_grade::HazardGradeResult;
+use crate::dataset::Dataset;
+use crate::model::{HazardGrade, RiskLevel, TargetClass};
+use crate::rules::Rules;
+
+/// The level of one enterprise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnterpriseRisk {
+    /// Enterprise id.
+    pub id: String,
+    /// Likelihood 1–4.
+    pub likelihood: u8,
+    /// Severity 1–4.
+    pub severity: u8,
+    /// Computed level.
+    pub level: RiskLevel,
+    /// Declared level.
+    pub declared_level: Option<RiskLevel>,
+    /// Declared differs from computed.
+    pub mismatch: bool,
+    /// Worst grade of its hazard sources.
+    pub worst_grade: Option<HazardGrade>,
+    /// Reasons.
+    pub reasons: Vec<Reason>,
+}
+
+/// Levels of every enterprise, in layer order.
+pub fn assess_all(
+    ds: &Dataset,
+    grades: &[HazardGradeResult],
+    target_classes: &[TargetClass],
+    rules: &Rules,
+) -> Vec<EnterpriseRisk> {
+    let er = &rules.enterprise;
+    let mut worst: HashMap<&str, HazardGrade> = HashMap::new();
+    for (f, g) in ds.hazard_sources.features().iter().zip(grades) {
+        if let (Some(eid), Some(grade)) = (f.props.enterprise_id.as_deref(), g.grade) {
+            let e = worst.entry(eid).or_insert(grade);
+            *e = (*e).min(grade); // One < Two…: the most severe is the smallest
+        }
+    }
+    ds.enterprises
+        .features()
+        .par_iter()
+        .map(|f| {
+            let p = &f.props;
+            let mut reasons = Vec::new();
+            let base = er.likelihood.get(p.industry).clamp(1, 4);
+            let mut l = base;
+            reasons.push(Reason::new(
+                "RM-ER-L/industry",
+                format!(
+                    "industry {} ⇒ L = {base}",
+                    p.industry.map_or("unknown", |i| i.name_zh())
+                ),
+            ));
+            if p.open_hidden_hazards >= er.hidden_hazards_raise {
+                l += 1;
+                reasons.push(Reason::new(
+                    "RM-ER-L/hidden_hazards",
+                    format!("{} open hidden hazards ≥ {} ⇒ L + 1", p.open_hidden_hazards, er.hidden_hazards_raise),
+                ));
+            }
+            if er.major_hidden_hazards_raise > 0 && p.open_major_hidden_hazards >= er.major_hidden_hazards_raise {
+                l += 1;
+                reasons.push(Reason::new(
+                    "RM-ER-L/major_hidden_hazards",
+                    format!("{} open major hidden hazards (重大事故隐患) ⇒ L + 1", p.open_major_hidden_hazards),
+                ));
+            }
+            let l = l.min(4);
+            let [b2, b3, b4] = er.employee_bands;
+            let n = p.employees.unwrap_or(0);
+            let s_people = if n >= b4 { 4 } else if n >= b3 { 3 } else if n >= b2 { 2 } else { 1 };
+            let worst_grade = worst.get(f.id.as_str()).copied();
+            let s_grade = match worst_grade {
+                Some(HazardGrade::One) => 4,
+                Some(HazardGrade::Two) => 3,
+                Some(HazardGrade::Three | HazardGrade::Four) => 2,
+                None => 1,
+            };
+            let near = ds.protection_targets.positions_within(&f.geometry, er.protection_radius_m);
+            let s_targets = near
+                .iter()
+                .filter_map(|&i| target_classes.get(i))
+                .map(|c| match c {
+                    TargetClass::HighSensitivity => 4,
+                    TargetClass::Important | TargetClass::General1 => 3,
+                    TargetClass::General2 | TargetClass::General3 => 2,
+                })
+                .max()
+                .unwrap_or(1);
+            let s = s_people.max(s_grade).max(s_targets);
+            reasons.push(Reason::new(
+                "RM-ER-S",
+                format!(
+                    "S = max(headcount {n} ⇒ {s_people}, hazard grade {} ⇒ {s_grade}, {} protection targets within {} m ⇒ {s_targets}) = {s}",
+                    worst_grade.map_or("none", |g| g.name_zh()),
+                    near.len(),
+                    er.protection_radius_m
+                ),
+            ));
+            let level = er.matrix[usize::from(l - 1)][usize::from(s - 1)];
+            reasons.push(Reason::new(
+                "RM-ER-MATRIX",
+                format!("L{l} × S{s} ⇒ {} ({})", level.name(), level.name_zh()),
+            ));
+            let mismatch = p.declared_level.is_some_and(|d| d != level);
+            if mismatch {
+                reasons.push(Reason::new(
+                    "RM-ER-DECLARED",
+                    format!(
+                        "declared {} but computed {}",
+                        p.declared_level.map_or("", |d| d.name()),
+                        level.name()
+                    ),
+                ));
+            }
+            EnterpriseRisk {
+                id: f.id.clone(),
+                likelihood: l,
+                severity: s,
+                level,
+                declared_level: p.declared_level,
+                mismatch,
+                worst_grade,
+                reasons,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::field_reassign_with_default)]
+mod tests {
+    use super::*;
+    use crate::analysis::testutil::{feat, pt, rect};
+    use crate::analysis::{hazard_grade::grade_all, target_classes};
+    use crate::dataset::Layer;
+    use crate::model::{
+        Enterprise, HazardSource, Industry, InventoryItem, LayerKind, ProtectionTarget, TargetKind,
+    };
+    use crate::substances::SubstanceTable;
+
+    #[test]
+    fn matrix_cells_by_hand() {
+        let mut ds = Dataset::default();
+        ds.enterprises = Layer::new(
+            LayerKind::Enterprises,
+            vec![
+                // Trade (L2), 12 staff (S3), no sources, no targets: matrix[1][2] = yellow.
+                feat(
+                    "e1",
+                    rect(0.0, 0.0, 50.0, 50.0),
+                    Enterprise {
+                        industry: Some(Industry::HazchemTrade),
+                        employees: Some(12),
+                        ..Default::default()
+                    },
+                ),
+                // Production (L3) + 1 major hidden hazard (L4); 2 staff (S1) but a 一级
+                // source (S4): matrix[3][3] = red. Declared yellow ⇒ mismatch.
+                feat(
+                    "e2",
+                    rect(5000.0, 0.0, 5100.0, 100.0),
+                    Enterprise {
+                        industry: Some(Industry::HazchemProduction),
+                        employees: Some(2),
+                        open_major_hidden_hazards: 1,
+                        declared_level: Some(RiskLevel::General),
+                        ..Default::default()
+                    },
+                ),
+                // Other (L1), 5 staff (S2) but a kindergarten 300 m away (S4): matrix[0][3] = yellow.
+                feat(
+                    "e3",
+                    pt(10000.0, 0.0),
+                    Enterprise {
+                        industry: Some(Industry::Other),
+                        employees: Some(5),
+                        ..Default::default()
+                    },
+                ),
+            ],
+        );
+        ds.hazard_sources = Layer::new(
+            LayerKind::HazardSources,
+            vec![feat(
+                "hs",
+                rect(5010.0, 10.0, 5040.0, 40.0),
+                HazardSource {
+                    enterprise_id: Some("e2".into()),
+                    // Phosgene 3 t: R = α·200 ≥ 100 ⇒ 一级.
+                    inventory: vec![InventoryItem {
+                        cas: Some("75-44-5".into()),
+                        name: None,
+                        category: None,
+                        tonnes: 3.0,
+                    }],
+                    ..Default::default()
+                },
+            )],
+        );
+        ds.protection_targets = Layer::new(
+            LayerKind::ProtectionTargets,
+            vec![feat(
+                "kg",
+                pt(10300.0, 0.0),
+                ProtectionTarget {
+                    kind: Some(TargetKind::Kindergarten),
+                    ..Default::default()
+                },
+            )],
+        );
+        let rules = Rules::default();
+        let grades = grade_all(&ds, &SubstanceTable::builtin(), &rules);
+        let classes = target_classes(&ds, &rules);
+        let r = assess_all(&ds, &grades, &classes, &rules);
+        let got: Vec<(u8, u8, RiskLevel, bool)> = r
+            .iter()
+            .map(|e| (e.likelihood, e.severity, e.level, e.mismatch))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, 3, RiskLevel::General, false),
+                (4, 4, RiskLevel::Major, true),
+                (1, 4, RiskLevel::General, false),
+            ]
+        );
+    }
+}

@@ -1,0 +1,378 @@
+//! 重大危险源辨识与分级 — major-hazard identification and grading, GB 18218-2018.
+//!
+//! For each unit: S = Σ qᵢ/Qᵢ (≥ 1 ⇒ a major hazard source, §4.1); R = α · Σ βᵢ·qᵢ/Qᵢ
+//! (§4.2); the grade from R (Table 5). Q and β come from the substance table by CAS
+//! number or name, else from the item's hazard category. α comes from the population
+//! within 500 m of the unit's boundary (Table 4): protection targets' population and,
+//! by default, the occupants of self-built houses there.
+//!
+//! ```
+//! # use riskmap_core::rules::Rules;
+//! # use riskmap_core::substances::SubstanceTable;
+//! # use riskmap_core::model::InventoryItem;
+//! use riskmap_core::analysis::hazard_grade::compute;
+//! // 20 t of chlorine: q/Q = 20/5 = 4; β = 4; no one within 500 m ⇒ α = 0.5;
+//! // R = 0.5 · 4 · 4 = 8 ⇒ 四级.
+//! let inv = vec![InventoryItem { cas: Some("7782-50-5".into()), name: None, category: None, tonnes: 20.0 }];
+//! let r = compute(&inv, 0, &SubstanceTable::builtin(), &Rules::default());
+//! assert_eq!((r.s, r.r), (4.0, 8.0));
+//! assert_eq!(r.grade.map(|g| g.number()), Some(4));
+//! ```
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::Reason;
+use crate::dataset::Dataset;
+use crate::model::{HazardGrade, InventoryItem};
+use crate::rules::Rules;
+use crate::substances::SubstanceTable;
+
+/// How one inventory line entered the sums.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemCalc {
+    /// CAS number (from the ledger or the table).
+    pub cas: Option<String>,
+    /// Name (table name where found).
+    pub name: String,
+    /// Actual quantity q, tonnes.
+    pub q: f64,
+    /// Critical quantity Q, tonnes; `None` if the substance is unknown (excluded).
+    pub critical_q: Option<f64>,
+    /// Correction factor β.
+    pub beta: Option<f64>,
+    /// Where Q and β came from: `table`, `category W5.4`, or `unknown`.
+    pub basis: String,
+}
+
+/// The grading of one hazard source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HazardGradeResult {
+    /// Hazard source id.
+    pub id: String,
+    /// S = Σ q/Q.
+    pub s: f64,
+    /// Σ β·q/Q.
+    pub beta_sum: f64,
+    /// Population within the radius of the boundary.
+    pub exposed_population: u64,
+    /// α.
+    pub alpha: f64,
+    /// R = α·Σ β·q/Q.
+    pub r: f64,
+    /// Whether S ≥ 1.
+    pub is_major: bool,
+    /// Grade when S ≥ 1.
+    pub grade: Option<HazardGrade>,
+    /// Grade declared in the ledger.
+    pub declared_grade: Option<HazardGrade>,
+    /// Declared grade differs from the computed one (or one is missing).
+    pub mismatch: bool,
+    /// Per-item arithmetic.
+    pub items: Vec<ItemCalc>,
+    /// Reasons.
+    pub reasons: Vec<Reason>,
+}
+
+/// Grades every hazard source of the dataset (in layer order).
+pub fn grade_all(
+    ds: &Dataset,
+    substances: &SubstanceTable,
+    rules: &Rules,
+) -> Vec<HazardGradeResult> {
+    let radius = rules.hazard.population_radius_m;
+    ds.hazard_sources
+        .features()
+        .par_iter()
+        .map(|f| {
+            let targets: u64 = ds
+                .protection_targets
+                .positions_within(&f.geometry, radius)
+                .into_iter()
+                .filter_map(|i| ds.protection_targets.get(i))
+                .map(|t| u64::from(t.props.population.unwrap_or(0)))
+                .sum();
+            let houses: u64 = if rules.hazard.count_house_occupants {
+                ds.houses
+                    .positions_within(&f.geometry, radius)
+                    .into_iter()
+                    .filter_map(|i| ds.houses.get(i))
+                    .map(|h| u64::from(h.props.occupants.unwrap_or(0)))
+                    .sum()
+            } else {
+                0
+            };
+            let mut r = compute(&f.props.inventory, targets + houses, substances, rules);
+            r.id = f.id.clone();
+            r.reasons.insert(
+                0,
+                Reason::new(
+                    "GB18218-2018/4.2.2",
+                    format!(
+                        "{} persons within {radius} m of the unit ({targets} in protection targets, {houses} in houses)",
+                        targets + houses
+                    ),
+                ),
+            );
+            r.declared_grade = f.props.declared_grade;
+            r.mismatch = f.props.declared_grade.is_some() && f.props.declared_grade != r.grade;
+            if r.mismatch {
+                r.reasons.push(Reason::new(
+                    "RM-HG-DECLARED",
+                    format!(
+                        "declared grade {} differs from computed {}",
+                        f.props.declared_grade.map_or("none", |g| g.name_zh()),
+                        r.grade.map_or("not a major hazard source", |g| g.name_zh())
+                    ),
+                ));
+            }
+            r
+        })
+        .collect()
+}
+
+/// S, R and grade of one inventory with a given exposed population.
+pub fn compute(
+    inventory: &[InventoryItem],
+    exposed_population: u64,
+    substances: &SubstanceTable,
+    rules: &Rules,
+) -> HazardGradeResult {
+    let mut items = Vec::with_capacity(inventory.len());
+    let mut reasons = Vec::new();
+    let (mut s, mut beta_sum) = (0.0, 0.0);
+    for it in inventory {
+        let found = substances.lookup(it.cas.as_deref(), it.name.as_deref());
+        let (name, cas, q_crit, beta, basis) = if let Some(sub) = found {
+            (
+                sub.name_zh.clone(),
+                Some(sub.cas.clone()),
+                Some(sub.critical_tonnes),
+                Some(sub.beta),
+                "table".to_string(),
+            )
+        } else if let Some(cat) = it.category.as_deref().and_then(|c| substances.category(c)) {
+            (
+                it.name.clone().unwrap_or_default(),
+                it.cas.clone(),
+                Some(cat.critical_tonnes),
+                Some(cat.beta),
+                format!("category {}", cat.category),
+            )
+        } else {
+            (
+                it.name.clone().unwrap_or_default(),
+                it.cas.clone(),
+                None,
+                None,
+                "unknown".to_string(),
+            )
+        };
+        match (q_crit, beta) {
+            (Some(qc), Some(b)) => {
+                s += it.tonnes / qc;
+                beta_sum += b * it.tonnes / qc;
+                reasons.push(Reason::new(
+                    "GB18218-2018/Table1-3",
+                    format!(
+                        "{name}{}: q = {} t, Q = {qc} t ({basis}), β = {b}",
+                        cas.as_deref()
+                            .map(|c| format!(" ({c})"))
+                            .unwrap_or_default(),
+                        it.tonnes
+                    ),
+                ));
+            }
+            _ => reasons.push(Reason::new(
+                "RM-HG-UNKNOWN",
+                format!(
+                    "{} not in the substance table and no category given: excluded from S and R",
+                    if name.is_empty() {
+                        cas.clone().unwrap_or_default()
+                    } else {
+                        name.clone()
+                    }
+                ),
+            )),
+        }
+        items.push(ItemCalc {
+            cas,
+            name,
+            q: it.tonnes,
+            critical_q: q_crit,
+            beta,
+            basis,
+        });
+    }
+    let alpha = rules.hazard.alpha_for(exposed_population);
+    let r = alpha * beta_sum;
+    let is_major = s >= 1.0;
+    let grade = is_major.then(|| rules.hazard.grade_thresholds.grade(r));
+    if is_major {
+        reasons.push(Reason::new(
+            "GB18218-2018/4.2.3",
+            format!(
+                "S = {s:.3} ≥ 1; α = {alpha}; R = α·Σβq/Q = {r:.2} ⇒ {}",
+                grade.map_or("", |g| g.name_zh())
+            ),
+        ));
+    } else {
+        reasons.push(Reason::new(
+            "GB18218-2018/4.1",
+            format!("S = {s:.3} < 1: not a major hazard source"),
+        ));
+    }
+    HazardGradeResult {
+        id: String::new(),
+        s,
+        beta_sum,
+        exposed_population,
+        alpha,
+        r,
+        is_major,
+        grade,
+        declared_grade: None,
+        mismatch: false,
+        items,
+        reasons,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::field_reassign_with_default)]
+mod tests {
+    use super::*;
+    use crate::analysis::testutil::{feat, pt, rect};
+    use crate::dataset::Layer;
+    use crate::model::{HazardSource, House, LayerKind, ProtectionTarget, TargetKind};
+
+    fn item(cas: Option<&str>, name: Option<&str>, cat: Option<&str>, t: f64) -> InventoryItem {
+        InventoryItem {
+            cas: cas.map(String::from),
+            name: name.map(String::from),
+            category: cat.map(String::from),
+            tonnes: t,
+        }
+    }
+
+    #[test]
+    fn mixed_inventory_by_hand() {
+        // Chlorine 10 t (Q 5, β 4): q/Q = 2, βq/Q = 8.
+        // Ammonia 30 t (Q 10, β 2): q/Q = 3, βq/Q = 6.
+        // Methanol 250 t (Q 500, β 1): q/Q = 0.5, βq/Q = 0.5.
+        // S = 5.5; Σβq/Q = 14.5; 120 persons ⇒ α = 2 ⇒ R = 29 ⇒ 三级.
+        let inv = vec![
+            item(Some("7782-50-5"), None, None, 10.0),
+            item(None, Some("液氨"), None, 30.0),
+            item(Some("67-56-1"), Some("甲醇"), None, 250.0),
+        ];
+        let r = compute(&inv, 120, &SubstanceTable::builtin(), &Rules::default());
+        assert!((r.s - 5.5).abs() < 1e-12);
+        assert!((r.beta_sum - 14.5).abs() < 1e-12);
+        assert_eq!(r.alpha, 2.0);
+        assert!((r.r - 29.0).abs() < 1e-12);
+        assert_eq!(r.grade, Some(HazardGrade::Three));
+    }
+
+    #[test]
+    fn grade_one_and_category_fallback() {
+        // Phosgene 3 t (Q 0.3, β 20): q/Q = 10, βq/Q = 200; α(40 persons) = 1.2 ⇒ R = 240 ⇒ 一级.
+        let r = compute(
+            &[item(Some("75-44-5"), None, None, 3.0)],
+            40,
+            &SubstanceTable::builtin(),
+            &Rules::default(),
+        );
+        assert!((r.r - 240.0).abs() < 1e-9);
+        assert_eq!(r.grade, Some(HazardGrade::One));
+        // Unlisted substance, category W5.3 (Q 1000, β 1): 2500 t ⇒ S = 2.5, α(0) = 0.5,
+        // R = 1.25 ⇒ 四级.
+        let r = compute(
+            &[item(None, Some("某溶剂"), Some("W5.3"), 2500.0)],
+            0,
+            &SubstanceTable::builtin(),
+            &Rules::default(),
+        );
+        assert!((r.s - 2.5).abs() < 1e-12 && (r.r - 1.25).abs() < 1e-12);
+        assert_eq!(r.grade, Some(HazardGrade::Four));
+        assert_eq!(r.items[0].basis, "category W5.3");
+    }
+
+    #[test]
+    fn below_threshold_and_unknown_substance() {
+        // Benzene 20 t (Q 50): S = 0.4 < 1 ⇒ not major. Sulphuric acid: unknown, excluded.
+        let r = compute(
+            &[
+                item(Some("71-43-2"), None, None, 20.0),
+                item(Some("7664-93-9"), Some("硫酸"), None, 100.0),
+            ],
+            500,
+            &SubstanceTable::builtin(),
+            &Rules::default(),
+        );
+        assert!((r.s - 0.4).abs() < 1e-12);
+        assert!(!r.is_major && r.grade.is_none());
+        assert_eq!(r.items[1].basis, "unknown");
+        assert!(r.reasons.iter().any(|x| x.rule == "RM-HG-UNKNOWN"));
+    }
+
+    #[test]
+    fn alpha_counts_population_within_500_m_of_the_boundary() {
+        // Unit: 100 m × 100 m square at the origin. A school 450 m east of its east edge
+        // (inside 500 m) with 40 pupils; a house 520 m north of the north edge (outside)
+        // with 80 occupants; a house 499 m south of the south edge with 5 occupants.
+        // Exposed: 45 ⇒ α = 1.2. Ammonia 100 t: βq/Q = 20 ⇒ R = 24 ⇒ 三级.
+        let mut ds = Dataset::default();
+        ds.hazard_sources = Layer::new(
+            LayerKind::HazardSources,
+            vec![feat(
+                "hs-1",
+                rect(0.0, 0.0, 100.0, 100.0),
+                HazardSource {
+                    inventory: vec![item(Some("7664-41-7"), None, None, 100.0)],
+                    declared_grade: Some(HazardGrade::Two),
+                    ..Default::default()
+                },
+            )],
+        );
+        ds.protection_targets = Layer::new(
+            LayerKind::ProtectionTargets,
+            vec![feat(
+                "pt-1",
+                pt(550.0, 50.0),
+                ProtectionTarget {
+                    kind: Some(TargetKind::School),
+                    population: Some(40),
+                    ..Default::default()
+                },
+            )],
+        );
+        ds.houses = Layer::new(
+            LayerKind::Houses,
+            vec![
+                feat(
+                    "h-1",
+                    rect(40.0, 620.0, 60.0, 640.0),
+                    House {
+                        occupants: Some(80),
+                        ..Default::default()
+                    },
+                ),
+                feat(
+                    "h-2",
+                    rect(40.0, -519.0, 60.0, -499.0),
+                    House {
+                        occupants: Some(5),
+                        ..Default::default()
+                    },
+                ),
+            ],
+        );
+        let r = &grade_all(&ds, &SubstanceTable::builtin(), &Rules::default())[0];
+        assert_eq!(r.exposed_population, 45);
+        assert_eq!(r.alpha, 1.2);
+        assert!((r.r - 24.0).abs() < 1e-9);
+        assert_eq!(r.grade, Some(HazardGrade::Three));
+        assert!(r.mismatch, "declared 二级, computed 三级");
+    }
+}

@@ -1,0 +1,220 @@
+//! 自建房风险 — four-colour level of each self-built house.
+//!
+//! A base level from the JGJ 125-2016 appraisal grade, raised one level for a
+//! commercial or mixed-use house of many floors or many occupants (the 2022
+//! rectification priorities), raised one level inside a hazardous-chemical site's
+//! required distance, and at least orange when it occupies a gas pipe's protection
+//! range or yellow when inside its clearance. Every step leaves a reason.
+
+use serde::{Deserialize, Serialize};
+
+use super::Reason;
+use super::pipeline_clearance::{PipelineConflict, PipelineConflictKind};
+use super::protection_distance::ProtectionConflict;
+use crate::dataset::Dataset;
+use crate::model::{Appraisal, House, HouseUse, LayerKind, RiskLevel};
+use crate::rules::{HouseRules, Rules};
+
+/// The level of one house.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HouseRisk {
+    /// House id.
+    pub id: String,
+    /// Level.
+    pub level: RiskLevel,
+    /// Reasons, in the order applied.
+    pub reasons: Vec<Reason>,
+}
+
+/// Exposure of a house found by the other analyses.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Exposure {
+    /// Inside a required protection distance (shortfall, metres).
+    pub hazard_shortfall_m: Option<f64>,
+    /// Worst pipeline conflict.
+    pub pipeline: Option<PipelineConflictKind>,
+}
+
+/// Levels of every house, in layer order.
+pub fn assess_all(
+    ds: &Dataset,
+    protection: &[ProtectionConflict],
+    pipelines: &[PipelineConflict],
+    rules: &Rules,
+) -> Vec<HouseRisk> {
+    let mut exposure = vec![Exposure::default(); ds.houses.len()];
+    for c in protection
+        .iter()
+        .filter(|c| c.target_layer == LayerKind::Houses)
+    {
+        if let Some(e) = exposure.get_mut(c.target_pos) {
+            e.hazard_shortfall_m = Some(e.hazard_shortfall_m.unwrap_or(0.0).max(c.shortfall_m));
+        }
+    }
+    for c in pipelines.iter().filter(|c| c.layer == LayerKind::Houses) {
+        if let Some(e) = exposure.get_mut(c.feature_pos) {
+            // Occupation sorts before TooClose: keep the worse.
+            e.pipeline = Some(e.pipeline.map_or(c.kind, |k| k.min(c.kind)));
+        }
+    }
+    ds.houses
+        .features()
+        .iter()
+        .zip(exposure)
+        .map(|(f, e)| {
+            let (level, reasons) = assess(&f.props, e, &rules.house);
+            HouseRisk {
+                id: f.id.clone(),
+                level,
+                reasons,
+            }
+        })
+        .collect()
+}
+
+/// The level of one house and why.
+pub fn assess(h: &House, e: Exposure, r: &HouseRules) -> (RiskLevel, Vec<Reason>) {
+    let appraisal = h.appraisal.unwrap_or(Appraisal::Unknown);
+    let mut level = match appraisal {
+        Appraisal::A => r.appraisal_a,
+        Appraisal::B => r.appraisal_b,
+        Appraisal::C => r.appraisal_c,
+        Appraisal::D => r.appraisal_d,
+        Appraisal::Unknown => r.appraisal_unknown,
+    };
+    let mut reasons = vec![Reason::new(
+        format!("JGJ125-2016/appraisal_{}", appraisal.key()),
+        format!("appraisal {} ⇒ {}", appraisal.name_zh(), level.name()),
+    )];
+    let commercial = matches!(h.house_use, Some(HouseUse::Commercial | HouseUse::Mixed));
+    if commercial {
+        let tall = h.floors.is_some_and(|f| f >= r.commercial_min_floors);
+        let crowded = h.occupants.is_some_and(|o| o >= r.crowded_min_occupants);
+        if tall || crowded {
+            level = level.raised();
+            let mut why = Vec::new();
+            if tall {
+                why.push(format!(
+                    "{} floors ≥ {}",
+                    h.floors.unwrap_or(0),
+                    r.commercial_min_floors
+                ));
+            }
+            if crowded {
+                why.push(format!(
+                    "{} occupants ≥ {}",
+                    h.occupants.unwrap_or(0),
+                    r.crowded_min_occupants
+                ));
+            }
+            reasons.push(Reason::new(
+                "RM-HR-COMMERCIAL",
+                format!(
+                    "commercial use with {} ⇒ raised to {}",
+                    why.join(" and "),
+                    level.name()
+                ),
+            ));
+        }
+    }
+    if r.raise_in_hazard_distance
+        && let Some(s) = e.hazard_shortfall_m
+    {
+        level = level.raised();
+        reasons.push(Reason::new(
+            "RM-HR-HAZARD",
+            format!(
+                "inside a hazardous-chemical site's required distance (short by {s:.0} m) ⇒ raised to {}",
+                level.name()
+            ),
+        ));
+    }
+    match e.pipeline {
+        Some(PipelineConflictKind::Occupation) if level < r.occupation_min_level => {
+            level = r.occupation_min_level;
+            reasons.push(Reason::new(
+                "RM-HR-OCCUPATION",
+                format!(
+                    "occupies a gas pipe's protection range (违章占压) ⇒ {}",
+                    level.name()
+                ),
+            ));
+        }
+        Some(PipelineConflictKind::TooClose) if level < r.clearance_min_level => {
+            level = r.clearance_min_level;
+            reasons.push(Reason::new(
+                "RM-HR-CLEARANCE",
+                format!("inside a gas pipe's clearance ⇒ {}", level.name()),
+            ));
+        }
+        Some(k) => reasons.push(Reason::new(
+            "RM-HR-PIPELINE",
+            format!("{} (level already {})", k.name_zh(), level.name()),
+        )),
+        None => {}
+    }
+    (level, reasons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn house(a: Appraisal, u: HouseUse, floors: u16, occ: u32) -> House {
+        House {
+            appraisal: Some(a),
+            house_use: Some(u),
+            floors: Some(floors),
+            occupants: Some(occ),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn levels_by_hand() {
+        let r = HouseRules::default();
+        let none = Exposure::default();
+        // A, residential: blue.
+        assert_eq!(
+            assess(&house(Appraisal::A, HouseUse::Residential, 2, 4), none, &r).0,
+            RiskLevel::Low
+        );
+        // D: red whatever else.
+        assert_eq!(
+            assess(&house(Appraisal::D, HouseUse::Residential, 1, 2), none, &r).0,
+            RiskLevel::Major
+        );
+        // C commercial 3 floors: orange raised to red.
+        let (l, why) = assess(&house(Appraisal::C, HouseUse::Commercial, 3, 10), none, &r);
+        assert_eq!(l, RiskLevel::Major);
+        assert_eq!(why.len(), 2);
+        // B mixed, 2 floors, 40 occupants (crowded): yellow → orange.
+        assert_eq!(
+            assess(&house(Appraisal::B, HouseUse::Mixed, 2, 40), none, &r).0,
+            RiskLevel::Significant
+        );
+        // Unknown residential, occupying a pipe: at least orange.
+        let occ = Exposure {
+            pipeline: Some(PipelineConflictKind::Occupation),
+            ..none
+        };
+        assert_eq!(
+            assess(
+                &house(Appraisal::Unknown, HouseUse::Residential, 2, 4),
+                occ,
+                &r
+            )
+            .0,
+            RiskLevel::Significant
+        );
+        // A residential inside a hazard distance and a pipe clearance: blue → yellow
+        // (raised), clearance floor yellow already met.
+        let both = Exposure {
+            hazard_shortfall_m: Some(20.0),
+            pipeline: Some(PipelineConflictKind::TooClose),
+        };
+        let (l, why) = assess(&house(Appraisal::A, HouseUse::Residential, 2, 4), both, &r);
+        assert_eq!(l, RiskLevel::General);
+        assert_eq!(why.last().map(|w| w.rule.as_str()), Some("RM-HR-PIPELINE"));
+    }
+}

@@ -1,0 +1,402 @@
+//! 城围化工 — protection targets and homes too close to hazardous-chemical sites.
+//!
+//! For every graded major hazard source and (by default) every hazardous-chemical
+//! enterprise, every protection target — and every self-built house, as a home — whose
+//! minimum geodesic distance to the source's boundary is below the required distance for
+//! the source's grade and the target's class, or below a QRA-supplied distance where the
+//! source has one. Houses count as general class 3 targets, or class 2 / 1 when their
+//! occupants reach the class thresholds ([`crate::rules::TargetRules`]).
+//!
+//! Required distances are planning screening values of this project
+//! ([`crate::rules::ProtectionRules`]); a GIS screening cannot replace a QRA.
+
+use geo::{Geometry, LineString, Point};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::hazard_grade::HazardGradeResult;
+use crate::dataset::Dataset;
+use crate::geodesy::closest_points;
+use crate::model::{LayerKind, TargetClass};
+use crate::rules::{ByClass, Rules};
+
+/// One target inside a required distance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProtectionConflict {
+    /// `hazard_sources` or `enterprises`.
+    pub source_layer: LayerKind,
+    /// Source id.
+    pub source_id: String,
+    /// Source position in its layer.
+    pub source_pos: usize,
+    /// `protection_targets` or `houses`.
+    pub target_layer: LayerKind,
+    /// Target id.
+    pub target_id: String,
+    /// Target position in its layer.
+    pub target_pos: usize,
+    /// Target class used.
+    pub target_class: TargetClass,
+    /// Minimum geodesic distance, metres.
+    pub distance_m: f64,
+    /// Required distance, metres.
+    pub required_m: f64,
+    /// required − distance, metres.
+    pub shortfall_m: f64,
+    /// Rule id.
+    pub rule: String,
+    /// From source to target: the closest pair (a point when they touch).
+    #[serde(skip)]
+    pub geometry: Geometry<f64>,
+}
+
+struct Source<'a> {
+    layer: LayerKind,
+    pos: usize,
+    id: &'a str,
+    geometry: &'a Geometry<f64>,
+    table: &'a ByClass,
+    rule_prefix: String,
+    qra: Option<&'a crate::model::QraDistances>,
+}
+
+/// Finds every conflict; sorted by source layer, source position, target layer, target
+/// position.
+pub fn find_conflicts(
+    ds: &Dataset,
+    grades: &[HazardGradeResult],
+    target_classes: &[TargetClass],
+    rules: &Rules,
+) -> Vec<ProtectionConflict> {
+    let pr = &rules.protection;
+    let mut sources: Vec<Source<'_>> = Vec::new();
+    for (pos, (f, g)) in ds.hazard_sources.features().iter().zip(grades).enumerate() {
+        if let Some(grade) = g.grade {
+            sources.push(Source {
+                layer: LayerKind::HazardSources,
+                pos,
+                id: &f.id,
+                geometry: &f.geometry,
+                table: pr.for_grade(grade),
+                rule_prefix: format!("RM-PD/grade_{}", grade.number()),
+                qra: f.props.qra_distances.as_ref().filter(|q| !q.is_empty()),
+            });
+        }
+    }
+    if pr.screen_enterprises {
+        for (pos, f) in ds.enterprises.features().iter().enumerate() {
+            if f.props.industry.is_some_and(|i| i.is_hazchem()) {
+                sources.push(Source {
+                    layer: LayerKind::Enterprises,
+                    pos,
+                    id: &f.id,
+                    geometry: &f.geometry,
+                    table: &pr.hazchem_enterprise,
+                    rule_prefix: "RM-PD/hazchem_enterprise".into(),
+                    qra: None,
+                });
+            }
+        }
+    }
+    let mut out: Vec<ProtectionConflict> = sources
+        .par_iter()
+        .flat_map_iter(|s| source_conflicts(ds, s, target_classes, rules))
+        .collect();
+    out.sort_by(|a, b| {
+        (a.source_layer, a.source_pos, a.target_layer, a.target_pos).cmp(&(
+            b.source_layer,
+            b.source_pos,
+            b.target_layer,
+            b.target_pos,
+        ))
+    });
+    out
+}
+
+fn required(s: &Source<'_>, class: TargetClass) -> (f64, String) {
+    match s.qra.and_then(|q| q.for_class(class)) {
+        Some(d) => (d, format!("QRA/{}", class.key())),
+        None => (
+            s.table.get(class),
+            format!("{}/{}", s.rule_prefix, class.key()),
+        ),
+    }
+}
+
+fn max_required(s: &Source<'_>) -> f64 {
+    TargetClass::ALL
+        .iter()
+        .map(|c| required(s, *c).0)
+        .fold(0.0, f64::max)
+}
+
+fn source_conflicts(
+    ds: &Dataset,
+    s: &Source<'_>,
+    target_classes: &[TargetClass],
+    rules: &Rules,
+) -> Vec<ProtectionConflict> {
+    let mut out = Vec::new();
+    let reach = max_required(s);
+    for hit in ds.protection_targets.within_distance(s.geometry, reach) {
+        let Some(t) = ds.protection_targets.get(hit.pos) else {
+            continue;
+        };
+        let class = target_classes
+            .get(hit.pos)
+            .copied()
+            .unwrap_or(TargetClass::General3);
+        let (req, rule) = required(s, class);
+        if hit.distance_m < req {
+            out.push(conflict(
+                s,
+                LayerKind::ProtectionTargets,
+                hit.pos,
+                &t.id,
+                &t.geometry,
+                class,
+                req,
+                rule,
+            ));
+        }
+    }
+    // Houses are homes: screen them with the class their occupants give them. They are
+    // never high-sensitivity or important, so the general classes bound the search.
+    let house_reach = [
+        TargetClass::General1,
+        TargetClass::General2,
+        TargetClass::General3,
+    ]
+    .iter()
+    .map(|c| required(s, *c).0)
+    .fold(0.0, f64::max);
+    for hit in ds.houses.within_distance(s.geometry, house_reach) {
+        let Some(h) = ds.houses.get(hit.pos) else {
+            continue;
+        };
+        let class = rules.targets.derive(None, h.props.occupants, None);
+        let (req, rule) = required(s, class);
+        if hit.distance_m < req {
+            out.push(conflict(
+                s,
+                LayerKind::Houses,
+                hit.pos,
+                &h.id,
+                &h.geometry,
+                class,
+                req,
+                rule,
+            ));
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn conflict(
+    s: &Source<'_>,
+    target_layer: LayerKind,
+    target_pos: usize,
+    target_id: &str,
+    target_geom: &Geometry<f64>,
+    class: TargetClass,
+    req: f64,
+    rule: String,
+) -> ProtectionConflict {
+    let pair = closest_points(s.geometry, target_geom);
+    let (distance_m, geometry) = match pair {
+        Some(p) if p.distance_m > 0.0 => (
+            p.distance_m,
+            Geometry::LineString(LineString::from(vec![p.on_a.0, p.on_b.0])),
+        ),
+        Some(p) => (0.0, Geometry::Point(p.on_a)),
+        None => (0.0, Geometry::Point(Point::new(0.0, 0.0))),
+    };
+    ProtectionConflict {
+        source_layer: s.layer,
+        source_id: s.id.to_string(),
+        source_pos: s.pos,
+        target_layer,
+        target_id: target_id.to_string(),
+        target_pos,
+        target_class: class,
+        distance_m,
+        required_m: req,
+        shortfall_m: req - distance_m,
+        rule,
+        geometry,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::field_reassign_with_default)]
+mod tests {
+    use super::*;
+    use crate::analysis::hazard_grade::grade_all;
+    use crate::analysis::target_classes;
+    use crate::analysis::testutil::{feat, pt, rect};
+    use crate::dataset::Layer;
+    use crate::model::{
+        Enterprise, HazardSource, House, Industry, InventoryItem, ProtectionTarget, QraDistances,
+        TargetKind,
+    };
+    use crate::substances::SubstanceTable;
+
+    fn chlorine(t: f64) -> Vec<InventoryItem> {
+        vec![InventoryItem {
+            cas: Some("7782-50-5".into()),
+            name: None,
+            category: None,
+            tonnes: t,
+        }]
+    }
+
+    #[test]
+    fn conflicts_by_grade_class_and_qra() {
+        let mut ds = Dataset::default();
+        // hs-1: chlorine 200 t ⇒ βq/Q = 160; nobody within 500 m ⇒ α 0.5 ⇒ R 80 ⇒ 二级:
+        // high-sensitivity 800 m, general class 3 200 m.
+        // hs-2 (3 km away): same inventory, with a QRA distance of 200 m for schools.
+        ds.hazard_sources = Layer::new(
+            LayerKind::HazardSources,
+            vec![
+                feat(
+                    "hs-1",
+                    rect(0.0, 0.0, 50.0, 50.0),
+                    HazardSource {
+                        inventory: chlorine(200.0),
+                        ..Default::default()
+                    },
+                ),
+                feat(
+                    "hs-2",
+                    rect(3000.0, 0.0, 3050.0, 50.0),
+                    HazardSource {
+                        inventory: chlorine(200.0),
+                        qra_distances: Some(QraDistances {
+                            high_sensitivity: Some(200.0),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    },
+                ),
+            ],
+        );
+        ds.protection_targets = Layer::new(
+            LayerKind::ProtectionTargets,
+            vec![
+                // 700 m east of hs-1's east edge: inside 800 m (二级, high-sensitivity).
+                feat(
+                    "school",
+                    pt(750.0, 25.0),
+                    ProtectionTarget {
+                        kind: Some(TargetKind::School),
+                        population: Some(600),
+                        ..Default::default()
+                    },
+                ),
+                // 650 m north of hs-1, an office with 20 persons ⇒ general 3 ⇒ 200 m: clear.
+                feat(
+                    "office",
+                    pt(25.0, 700.0),
+                    ProtectionTarget {
+                        kind: Some(TargetKind::Office),
+                        population: Some(20),
+                        ..Default::default()
+                    },
+                ),
+                // 300 m west of hs-2's west edge: a kindergarten; QRA says 200 m: clear.
+                feat(
+                    "kg",
+                    pt(2700.0, 25.0),
+                    ProtectionTarget {
+                        kind: Some(TargetKind::Kindergarten),
+                        population: Some(90),
+                        ..Default::default()
+                    },
+                ),
+            ],
+        );
+        let rules = Rules::default();
+        let grades = grade_all(&ds, &SubstanceTable::builtin(), &rules);
+        assert_eq!(grades[0].grade, Some(crate::model::HazardGrade::Two));
+        let classes = target_classes(&ds, &rules);
+        let c = find_conflicts(&ds, &grades, &classes, &rules);
+        // Kindergarten is 300 m from hs-2 (clear by QRA 200 m) but 2650 m from hs-1: clear.
+        // The school is 700 m from hs-1 and 2250 m from hs-2 (QRA 200 m): one conflict.
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(
+            (c[0].source_id.as_str(), c[0].target_id.as_str()),
+            ("hs-1", "school")
+        );
+        assert_eq!(c[0].required_m, 800.0);
+        assert!((c[0].distance_m - 700.0).abs() < 0.1, "{}", c[0].distance_m);
+        assert!((c[0].shortfall_m - 100.0).abs() < 0.1);
+        assert_eq!(c[0].rule, "RM-PD/grade_2/high_sensitivity");
+    }
+
+    #[test]
+    fn hazchem_enterprise_and_houses() {
+        let mut ds = Dataset::default();
+        ds.enterprises = Layer::new(
+            LayerKind::Enterprises,
+            vec![
+                feat(
+                    "ent-chem",
+                    rect(0.0, 0.0, 200.0, 200.0),
+                    Enterprise {
+                        industry: Some(Industry::HazchemStorage),
+                        ..Default::default()
+                    },
+                ),
+                feat(
+                    "ent-other",
+                    rect(5000.0, 0.0, 5200.0, 200.0),
+                    Enterprise {
+                        industry: Some(Industry::Other),
+                        ..Default::default()
+                    },
+                ),
+            ],
+        );
+        ds.houses = Layer::new(
+            LayerKind::Houses,
+            vec![
+                // 40 m north: general 3 (4 occupants) ⇒ 50 m ⇒ conflict, shortfall 10 m.
+                feat(
+                    "h-near",
+                    rect(90.0, 240.0, 100.0, 250.0),
+                    House {
+                        occupants: Some(4),
+                        ..Default::default()
+                    },
+                ),
+                // 60 m east: clear of 50 m.
+                feat(
+                    "h-far",
+                    rect(260.0, 90.0, 270.0, 100.0),
+                    House {
+                        occupants: Some(4),
+                        ..Default::default()
+                    },
+                ),
+                // Next to the non-chemical enterprise: never screened.
+                feat(
+                    "h-other",
+                    rect(5210.0, 90.0, 5220.0, 100.0),
+                    House {
+                        occupants: Some(4),
+                        ..Default::default()
+                    },
+                ),
+            ],
+        );
+        let rules = Rules::default();
+        let c = find_conflicts(&ds, &[], &[], &rules);
+        assert_eq!(c.len(), 1, "{c:#?}");
+        assert_eq!(c[0].target_id, "h-near");
+        assert_eq!(c[0].rule, "RM-PD/hazchem_enterprise/general_3");
+        assert!((c[0].distance_m - 40.0).abs() < 0.01, "{}", c[0].distance_m);
+        assert!((c[0].shortfall_m - 10.0).abs() < 0.01);
+    }
+}
