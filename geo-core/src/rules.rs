@@ -67,6 +67,8 @@ pub struct Rules {
     pub enterprise: EnterpriseRules,
     /// Area risk grid.
     pub grid: GridRules,
+    /// Site checks for planning review.
+    pub site: SiteRules,
 }
 
 impl Rules {
@@ -788,6 +790,26 @@ impl Default for GridRules {
                 general: 12.0,
             },
             floor_at_worst_inside: true,
+        }
+    }
+}
+
+/// Site checks (选址审查).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteRules {
+    /// Houses of at least this level within `dangerous_house_radius_m` of a proposed site
+    /// are reported. Screening default of this project.
+    pub dangerous_house_min_level: RiskLevel,
+    /// Radius for dangerous houses, metres. Screening default of this project.
+    pub dangerous_house_radius_m: f64,
+}
+
+impl Default for SiteRules {
+    fn default() -> Self {
+        SiteRules {
+            dangerous_house_min_level: RiskLevel::Significant,
+            dangerous_house_radius_m: 50.0,
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod house_risk;
 pub mod pipeline_clearance;
 pub mod protection_distance;
 pub mod risk_grid;
+pub mod site_check;
 
 use serde::{Deserialize, Serialize};
 
