@@ -6,7 +6,9 @@
 //! risk layers and exports them as RFC 7946 GeoJSON.
 
 pub mod analysis;
+pub mod crs;
 pub mod dataset;
+pub mod export;
 pub mod geodesy;
 pub mod index;
 pub mod model;
