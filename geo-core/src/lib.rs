@@ -10,6 +10,7 @@ pub mod crs;
 pub mod dataset;
 pub mod export;
 pub mod geodesy;
+pub mod io;
 pub mod index;
 pub mod model;
 pub mod rules;

@@ -1,0 +1,253 @@
+//! Why loading stopped.
+
+use std::path::PathBuf;
+
+use crate::crs::CrsError;
+use crate::model::LayerKind;
+
+use super::report::{Issue, IssueCode, Position};
+
+/// Why a directory or file could not be loaded.
+///
+/// Without [`super::LoadOptions::strict`] only the directory itself and a broken
+/// `riskmap.toml` stop loading: a file-level error is recorded in the report (its
+/// [`LoadError::code`]) and the file is skipped. In strict mode the first problem of any
+/// kind is returned, the feature-level ones as [`LoadError::Invalid`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The data directory does not exist or cannot be listed.
+    #[error("data directory {}: {source}", path.display())]
+    Dir {
+        /// The directory.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file could not be read from disk.
+    #[error("{file}: cannot read the file: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A GeoJSON file is not well-formed JSON, or its structure is not GeoJSON's (a
+    /// coordinate that is a string): the features after that point cannot be read.
+    #[error(
+        "{file}, line {line}, column {column}: broken JSON, the file's remaining features \
+         cannot be read: {source}"
+    )]
+    Json {
+        /// The file.
+        file: String,
+        /// One-based line of the error.
+        line: u64,
+        /// One-based column of the error.
+        column: u64,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Well-formed JSON that is neither a GeoJSON FeatureCollection nor a Feature.
+    #[error("{file}: not a GeoJSON FeatureCollection or Feature: {message}")]
+    NotGeoJson {
+        /// The file.
+        file: String,
+        /// What was found instead.
+        message: String,
+    },
+    /// A CSV file that cannot be parsed.
+    #[error("{file}, line {line}: broken CSV: {source}")]
+    Csv {
+        /// The file.
+        file: String,
+        /// One-based line where parsing failed.
+        line: u64,
+        /// The parser's error.
+        #[source]
+        source: csv::Error,
+    },
+    /// A CSV file with a quoted field that never closes: every row after it would be read
+    /// as part of that field.
+    #[error(
+        "{file}, line {line}: broken CSV: a quoted field opens here and never closes, so the \
+         file's remaining rows cannot be read"
+    )]
+    CsvQuote {
+        /// The file.
+        file: String,
+        /// One-based line where the quote opens.
+        line: u64,
+    },
+    /// A workbook (.xlsx, .xls, .ods) that cannot be opened or whose sheet cannot be read.
+    #[error("{file}: cannot read the workbook: {source}")]
+    Workbook {
+        /// The file.
+        file: String,
+        /// The reader's error (boxed: it is large, and every loader result carries
+        /// this type).
+        #[source]
+        source: Box<calamine::Error>,
+    },
+    /// The sheet named in `riskmap.toml` or [`super::FileOptions::sheet`] is not in the
+    /// workbook.
+    #[error("{file}: no sheet named {sheet:?}; the workbook has {available}")]
+    SheetNotFound {
+        /// The file.
+        file: String,
+        /// The sheet asked for.
+        sheet: String,
+        /// The sheets there are.
+        available: String,
+    },
+    /// A shapefile (.shp, .shx, .dbf) that cannot be read.
+    #[error("{file}{}: broken shapefile: {source}", .feature.map(|i| format!(", feature {i}")).unwrap_or_default())]
+    Shapefile {
+        /// The .shp file.
+        file: String,
+        /// Zero-based index of the record where reading failed, if past the header.
+        feature: Option<u64>,
+        /// The reader's error (boxed, as it is large).
+        #[source]
+        source: Box<shapefile::Error>,
+    },
+    /// The coordinate reference system given for a file (manifest, options, `.prj`,
+    /// GeoJSON `crs` member) is not one RiskMap can convert.
+    #[error("{file}: coordinate reference system {given:?} (from {origin}): {source}")]
+    Crs {
+        /// The file.
+        file: String,
+        /// The text that named the system.
+        given: String,
+        /// Where it was given: `riskmap.toml`, `.prj`, `GeoJSON crs member`, `options`.
+        origin: String,
+        /// Why it was refused.
+        #[source]
+        source: Box<CrsError>,
+    },
+    /// A table has no geometry: neither longitude and latitude columns nor a WKT column.
+    #[error(
+        "{file}: no geometry columns for layer {layer}: expected 经度/纬度 (lon/lat) or a \
+         WKT column (wkt, geometry, 几何); the columns are {columns}"
+    )]
+    MissingGeometryColumns {
+        /// The file.
+        file: String,
+        /// The layer it was read as.
+        layer: LayerKind,
+        /// The header as read.
+        columns: String,
+    },
+    /// A table has no column for a field that every feature of its layer needs.
+    #[error("{file}: no column for the required field {field} ({aliases}) of layer {layer}")]
+    MissingRequiredColumn {
+        /// The file.
+        file: String,
+        /// The layer it was read as.
+        layer: LayerKind,
+        /// The field's English name.
+        field: String,
+        /// The column names accepted for it.
+        aliases: String,
+    },
+    /// `riskmap.toml` is not valid TOML or has a value of the wrong type.
+    #[error("{file}, line {line}, column {column}: broken riskmap.toml: {source}")]
+    Manifest {
+        /// The manifest file.
+        file: String,
+        /// One-based line of the error.
+        line: u64,
+        /// One-based column of the error.
+        column: u64,
+        /// The parser's error (boxed, as it is large).
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// A file whose extension no reader knows.
+    #[error("{file}: unsupported file type (expected .geojson, .json, .csv, .xlsx, .xls or .shp)")]
+    UnsupportedFormat {
+        /// The file.
+        file: String,
+    },
+    /// Strict mode: the first problem found in a feature or value (see the issue's code,
+    /// position, feature id and field).
+    #[error("{issue}")]
+    Invalid {
+        /// The problem, exactly as the report would have listed it.
+        issue: Box<Issue>,
+    },
+}
+
+impl LoadError {
+    /// The issue code a non-strict load records for this error.
+    pub fn code(&self) -> IssueCode {
+        match self {
+            LoadError::Dir { .. } | LoadError::Io { .. } => IssueCode::UnreadableFile,
+            LoadError::Json { .. }
+            | LoadError::NotGeoJson { .. }
+            | LoadError::Csv { .. }
+            | LoadError::CsvQuote { .. }
+            | LoadError::Workbook { .. }
+            | LoadError::Shapefile { .. }
+            | LoadError::Manifest { .. } => IssueCode::BrokenFile,
+            LoadError::SheetNotFound { .. } => IssueCode::SheetNotFound,
+            LoadError::Crs { .. } => IssueCode::UnknownCrs,
+            LoadError::MissingGeometryColumns { .. } => IssueCode::MissingGeometryColumns,
+            LoadError::MissingRequiredColumn { .. } => IssueCode::MissingRequiredColumn,
+            LoadError::UnsupportedFormat { .. } => IssueCode::UnsupportedFormat,
+            LoadError::Invalid { issue } => issue.code,
+        }
+    }
+
+    /// Where in the file the error is, when it has a place.
+    pub fn position(&self) -> Option<Position> {
+        match self {
+            LoadError::Json { line, column, .. } | LoadError::Manifest { line, column, .. } => {
+                Some(Position::Text {
+                    line: *line,
+                    column: *column,
+                })
+            }
+            LoadError::Csv { line, .. } | LoadError::CsvQuote { line, .. } => {
+                Some(Position::Line(*line))
+            }
+            LoadError::Shapefile { feature, .. } => feature.map(Position::Feature),
+            LoadError::Invalid { issue } => issue.position,
+            _ => None,
+        }
+    }
+
+    /// The report entry of a file skipped for this error: the message carries the whole
+    /// chain of causes.
+    pub(crate) fn to_issue(&self, file: &str, layer: Option<LayerKind>) -> Issue {
+        if let LoadError::Invalid { issue } = self {
+            return (**issue).clone();
+        }
+        let mut message = self.to_string();
+        let mut src = std::error::Error::source(self);
+        // thiserror puts the direct source in the message already; deeper causes are
+        // appended so nothing of the explanation is lost.
+        if let Some(s) = src {
+            src = s.source();
+        }
+        while let Some(s) = src {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            src = s.source();
+        }
+        message.push_str(" — the file was skipped");
+        Issue {
+            severity: super::report::Severity::Skipped,
+            code: self.code(),
+            file: file.to_string(),
+            layer,
+            position: self.position(),
+            feature_id: None,
+            field: None,
+            message,
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! The validation report: what was read from each file, and every feature, value or
+//! file that was skipped, repaired or questioned on the way.
+//!
+//! Loading never drops anything silently: each departure from the input becomes an
+//! [`Issue`] with a stable [`IssueCode`], and each file (including the ones that belong
+//! to no layer) gets a [`FileSummary`].
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+
+use serde::Serialize;
+
+use crate::model::LayerKind;
+
+use super::LoadError;
+
+/// How serious an issue is, by what happened to the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Something in the input was left out: a whole file, a feature, or one line of a
+    /// hazard source's inventory.
+    Skipped,
+    /// A feature was kept after its geometry was changed (a ring closed, repeated points
+    /// removed, a self-intersecting polygon rebuilt, a degenerate hole dropped).
+    Repaired,
+    /// The feature was kept, but a value was left empty or needs a second look (an
+    /// unknown category, a number that is not one, a name that is missing).
+    Warning,
+}
+
+impl Severity {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Skipped => "skipped",
+            Severity::Repaired => "repaired",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+macro_rules! issue_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, )+) => {
+        /// What kind of problem an issue is. The snake_case codes are stable: scripts may
+        /// match on them. `docs/data-model.md` lists them all.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[non_exhaustive]
+        pub enum IssueCode {
+            $( $(#[$doc])* #[serde(rename = $code)] $variant, )+
+        }
+
+        impl IssueCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [IssueCode] = &[$(IssueCode::$variant),+];
+
+            /// The stable snake_case code.
+            pub fn as_str(self) -> &'static str {
+                match self { $(IssueCode::$variant => $code,)+ }
+            }
+        }
+    };
+}
+
+issue_codes! {
+    // File level.
+    /// The file could not be read from disk.
+    UnreadableFile = "unreadable_file",
+    /// The file is malformed (JSON, CSV, workbook or shapefile syntax): its remaining
+    /// features cannot be read, so the whole file is skipped.
+    BrokenFile = "broken_file",
+    /// A file named after a layer has an extension no reader knows.
+    UnsupportedFormat = "unsupported_format",
+    /// The coordinate reference system given for a file is not recognised.
+    UnknownCrs = "unknown_crs",
+    /// An encoding label (manifest or `.cpg`) is not recognised; the encoding was detected.
+    UnknownEncoding = "unknown_encoding",
+    /// Some bytes are not valid in the file's encoding and were replaced by U+FFFD.
+    DecodingErrors = "decoding_errors",
+    /// A shapefile has no `.prj`: longitude/latitude was assumed.
+    CrsAssumed = "crs_assumed",
+    /// A table has neither longitude/latitude columns nor a WKT column.
+    MissingGeometryColumns = "missing_geometry_columns",
+    /// A table has no column for a field every feature of the layer needs.
+    MissingRequiredColumn = "missing_required_column",
+    /// The header of a table is not on its first line: the lines above it were ignored.
+    HeaderNotFirstRow = "header_not_first_row",
+    /// A table row has more cells than the header: its values may be shifted (an
+    /// unquoted comma in a name, most often).
+    ColumnCountMismatch = "column_count_mismatch",
+    /// The sheet named for a workbook does not exist.
+    SheetNotFound = "sheet_not_found",
+    /// The file holds no feature at all.
+    EmptyFile = "empty_file",
+    // Manifest.
+    /// `riskmap.toml` has a key RiskMap does not know (a misspelling, most likely).
+    ManifestUnknownKey = "manifest_unknown_key",
+    /// `riskmap.toml` names a file or folder that is not in the directory.
+    ManifestMissingFile = "manifest_missing_file",
+    /// `riskmap.toml` has a value RiskMap cannot use (an unknown layer or field name).
+    ManifestInvalidValue = "manifest_invalid_value",
+    // Geometry.
+    /// The feature has no geometry, or an empty one.
+    MissingGeometry = "missing_geometry",
+    /// The geometry cannot be read (malformed WKT, a geometry collection, a multipatch).
+    InvalidGeometry = "invalid_geometry",
+    /// A coordinate is not a finite number.
+    InvalidCoordinates = "invalid_coordinates",
+    /// A longitude outside [-180, 180] or a latitude outside [-90, 90].
+    CoordinatesOutOfRange = "coordinates_out_of_range",
+    /// Projected metres in a file declared (or assumed) to be longitude/latitude.
+    ProjectedCoordinates = "projected_coordinates",
+    /// A coordinate could not be converted from the file's CRS to WGS84.
+    ConversionFailed = "conversion_failed",
+    /// The geometry type does not fit the layer (a pipeline must be a line, an area a
+    /// polygon).
+    WrongGeometryType = "wrong_geometry_type",
+    /// A polygon ring did not end at its first point: it was closed.
+    UnclosedRing = "unclosed_ring",
+    /// Consecutive identical points were removed.
+    RepeatedPoints = "repeated_points",
+    /// A ring with fewer than 4 points (3 distinct): a hole is dropped, a shell drops
+    /// its polygon.
+    DegenerateRing = "degenerate_ring",
+    /// A line with fewer than 2 distinct points.
+    DegenerateLine = "degenerate_line",
+    /// A polygon crosses itself: it was rebuilt as a valid (multi)polygon.
+    SelfIntersection = "self_intersection",
+    /// A polygon is otherwise invalid (a hole outside its shell, overlapping parts): it
+    /// was rebuilt as a valid (multi)polygon.
+    InvalidPolygon = "invalid_polygon",
+    /// Nothing with an area is left of a polygon once repaired.
+    DegeneratePolygon = "degenerate_polygon",
+    // Attributes.
+    /// A second feature with the same id in the layer: the later one is skipped.
+    DuplicateId = "duplicate_id",
+    /// A field every feature needs is empty (an enterprise's name, an inventory line's
+    /// tonnes).
+    MissingRequiredField = "missing_required_field",
+    /// A recommended field is empty and a default was used (a name taken from the id).
+    MissingField = "missing_field",
+    /// A value is not one of the field's vocabulary (industry, pressure class, use, …).
+    UnknownValue = "unknown_value",
+    /// A number field holds something that is not a number.
+    InvalidNumber = "invalid_number",
+    /// A number field that cannot be negative holds a negative number.
+    NegativeNumber = "negative_number",
+    /// A value is out of its plausible range or malformed (a year, a QRA table).
+    InvalidValue = "invalid_value",
+    /// A 统一社会信用代码 is not 18 characters or fails its check character.
+    InvalidCreditCode = "invalid_credit_code",
+    /// A design pressure above 4.0 MPa: a transmission pipeline, outside urban gas.
+    PressureOutOfRange = "pressure_out_of_range",
+    /// The pressure class given disagrees with the design pressure given.
+    PressureClassMismatch = "pressure_class_mismatch",
+    /// An inventory line that cannot be read.
+    InvalidInventory = "invalid_inventory",
+    /// An inventory substance that the substance table does not know and that has no
+    /// category: the line is excluded.
+    UnknownSubstance = "unknown_substance",
+    /// An inventory category code that the category table does not know.
+    UnknownCategory = "unknown_category",
+    /// A CAS number whose check digit is wrong.
+    InvalidCas = "invalid_cas",
+    /// A hazard source's enterprise matches no enterprise id, name or credit code.
+    UnknownEnterprise = "unknown_enterprise",
+}
+
+impl fmt::Display for IssueCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where in a file an issue is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Position {
+    /// Zero-based feature index (GeoJSON, Shapefile).
+    Feature(u64),
+    /// One-based line of a text table (CSV).
+    Line(u64),
+    /// One-based row of a worksheet, as the spreadsheet numbers it.
+    Row(u64),
+    /// One-based line and column in a text file (a JSON or TOML syntax error).
+    Text {
+        /// Line, from 1.
+        line: u64,
+        /// Column, from 1.
+        column: u64,
+    },
+}
+
+impl Position {
+    /// The number stored in a feature's [`crate::model::SourceRef::position`].
+    pub fn number(self) -> u64 {
+        match self {
+            Position::Feature(n) | Position::Line(n) | Position::Row(n) => n,
+            Position::Text { line, .. } => line,
+        }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position::Feature(n) => write!(f, "feature {n}"),
+            Position::Line(n) => write!(f, "line {n}"),
+            Position::Row(n) => write!(f, "row {n}"),
+            Position::Text { line, column } => write!(f, "line {line}, column {column}"),
+        }
+    }
+}
+
+/// One problem found while loading.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Issue {
+    /// What happened to the data.
+    pub severity: Severity,
+    /// Stable code.
+    pub code: IssueCode,
+    /// The file, relative to the data directory where there is one.
+    pub file: String,
+    /// The layer the file was loaded into, if known.
+    pub layer: Option<LayerKind>,
+    /// Where in the file; `None` for the file as a whole.
+    pub position: Option<Position>,
+    /// The feature's id (given or derived), when the issue is about a feature.
+    pub feature_id: Option<String>,
+    /// The field as the file names it (a Chinese column name where that is what the
+    /// file used), when the issue is about one field.
+    pub field: Option<String>,
+    /// What is wrong and what was done, in English.
+    pub message: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(p) = &self.position {
+            write!(f, ", {p}")?;
+        }
+        if let Some(id) = &self.feature_id {
+            write!(f, ", feature {id:?}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field {field}")?;
+        }
+        write!(f, ": {} [{}, {}]", self.message, self.code, self.severity)
+    }
+}
+
+/// What became of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    /// Read; its features (less the skipped ones) are in the dataset.
+    Loaded,
+    /// Read but not loaded: see the file-level issue.
+    Skipped,
+    /// Belongs to no layer: not read.
+    Ignored,
+}
+
+/// What was read from one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileSummary {
+    /// The file, relative to the data directory.
+    pub file: String,
+    /// The layer it was loaded into.
+    pub layer: Option<LayerKind>,
+    /// Reader used: `geojson`, `csv`, `xlsx`, `shapefile`.
+    pub format: Option<String>,
+    /// What became of it.
+    pub status: FileStatus,
+    /// Text encoding used (CSV, DBF, GeoJSON), and how it was chosen.
+    pub encoding: Option<String>,
+    /// Coordinate reference system the coordinates were read in, and where that came from.
+    pub crs: Option<String>,
+    /// Worksheet read (workbooks).
+    pub sheet: Option<String>,
+    /// Features (rows, records) found.
+    pub features_read: u64,
+    /// Features loaded into the dataset.
+    pub features_loaded: u64,
+    /// Columns or properties that match no field of the layer, so were not used.
+    pub unused_columns: Vec<String>,
+    /// Why the file was ignored or skipped, when it was.
+    pub note: Option<String>,
+}
+
+impl FileSummary {
+    pub(crate) fn new(file: &str, layer: Option<LayerKind>, status: FileStatus) -> Self {
+        FileSummary {
+            file: file.to_string(),
+            layer,
+            format: None,
+            status,
+            encoding: None,
+            crs: None,
+            sheet: None,
+            features_read: 0,
+            features_loaded: 0,
+            unused_columns: Vec::new(),
+            note: None,
+        }
+    }
+}
+
+/// Everything loading found: one summary per file and every issue, in file order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ValidationReport {
+    /// One entry per file met, loaded or not.
+    pub files: Vec<FileSummary>,
+    /// Every issue, in the order of the files and, within a file, of the features.
+    pub issues: Vec<Issue>,
+}
+
+impl ValidationReport {
+    /// Issues that left something out (files, features, inventory lines).
+    pub fn skipped_count(&self) -> usize {
+        self.count(Severity::Skipped)
+    }
+
+    /// Issues where a feature was kept after repair.
+    pub fn repaired_count(&self) -> usize {
+        self.count(Severity::Repaired)
+    }
+
+    /// Warnings.
+    pub fn warning_count(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+
+    /// Issues of one severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.issues
+            .iter()
+            .filter(|i| i.severity == severity)
+            .count()
+    }
+
+    /// Issues with a code.
+    pub fn with_code(&self, code: IssueCode) -> impl Iterator<Item = &Issue> + '_ {
+        self.issues.iter().filter(move |i| i.code == code)
+    }
+
+    /// Whether nothing was skipped, repaired or questioned.
+    pub fn is_clean(&self) -> bool {
+        self.issues.is_empty()
+    }
+
+    /// Number of issues per code, sorted by code.
+    pub fn counts_by_code(&self) -> BTreeMap<IssueCode, usize> {
+        let mut m = BTreeMap::new();
+        for i in &self.issues {
+            *m.entry(i.code).or_insert(0) += 1;
+        }
+        m
+    }
+
+    /// The report as JSON: `{"summary": {...}, "files": [...], "issues": [...]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let counts: serde_json::Map<String, serde_json::Value> = self
+            .counts_by_code()
+            .into_iter()
+            .map(|(c, n)| (c.as_str().to_string(), n.into()))
+            .collect();
+        serde_json::json!({
+            "summary": {
+                "files": self.files.len(),
+                "features_loaded": self.files.iter().map(|f| f.features_loaded).sum::<u64>(),
+                "skipped": self.skipped_count(),
+                "repaired": self.repaired_count(),
+                "warnings": self.warning_count(),
+                "by_code": counts,
+            },
+            "files": serde_json::to_value(&self.files).unwrap_or_default(),
+            "issues": serde_json::to_value(&self.issues).unwrap_or_default(),
+        })
+    }
+
+    /// The report as Markdown, for people: a summary, a table of files and a table of
+    /// issues.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let loaded: u64 = self.files.iter().map(|f| f.features_loaded).sum();
+        // Writing to a String cannot fail; the results are ignored for that reason.
+        let _ = writeln!(s, "# Validation report\n");
+        let _ = writeln!(
+            s,
+            "{} file(s), {loaded} feature(s) loaded; {} skipped, {} repaired, {} warning(s).\n",
+            self.files.len(),
+            self.skipped_count(),
+            self.repaired_count(),
+            self.warning_count()
+        );
+        if !self.issues.is_empty() {
+            let _ = writeln!(s, "| code | count |\n|---|---:|");
+            for (c, n) in self.counts_by_code() {
+                let _ = writeln!(s, "| `{c}` | {n} |");
+            }
+            s.push('\n');
+        }
+        let _ = writeln!(s, "## Files\n");
+        let _ = writeln!(
+            s,
+            "| file | layer | format | status | encoding | CRS | read | loaded | unused columns | note |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|---|---:|---:|---|---|");
+        for f in &self.files {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                md(&f.file),
+                f.layer.map(|l| l.name()).unwrap_or(""),
+                md(f.format.as_deref().unwrap_or("")),
+                match f.status {
+                    FileStatus::Loaded => "loaded",
+                    FileStatus::Skipped => "skipped",
+                    FileStatus::Ignored => "ignored",
+                },
+                md(f.encoding.as_deref().unwrap_or("")),
+                md(f.crs.as_deref().unwrap_or("")),
+                f.features_read,
+                f.features_loaded,
+                md(&f.unused_columns.join(", ")),
+                md(f.note.as_deref().unwrap_or("")),
+            );
+        }
+        if !self.issues.is_empty() {
+            let _ = writeln!(s, "\n## Issues\n");
+            let _ = writeln!(
+                s,
+                "| severity | code | file | position | feature | field | message |"
+            );
+            let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+            for i in &self.issues {
+                let _ = writeln!(
+                    s,
+                    "| {} | `{}` | {} | {} | {} | {} | {} |",
+                    i.severity,
+                    i.code,
+                    md(&i.file),
+                    i.position.map(|p| p.to_string()).unwrap_or_default(),
+                    md(i.feature_id.as_deref().unwrap_or("")),
+                    md(i.field.as_deref().unwrap_or("")),
+                    md(&i.message),
+                );
+            }
+        }
+        s
+    }
+}
+
+/// Escapes text for a Markdown table cell.
+fn md(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// Collects issues; in strict mode the first one becomes the error instead.
+#[derive(Debug)]
+pub struct Sink {
+    strict: bool,
+    pub(crate) issues: Vec<Issue>,
+}
+
+impl Sink {
+    pub(crate) fn new(strict: bool) -> Self {
+        Sink {
+            strict,
+            issues: Vec::new(),
+        }
+    }
+
+    /// Records an issue, or returns it as the error in strict mode.
+    pub(crate) fn push(&mut self, issue: Issue) -> Result<(), LoadError> {
+        if self.strict {
+            return Err(LoadError::Invalid {
+                issue: Box::new(issue),
+            });
+        }
+        self.issues.push(issue);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issue() -> Issue {
+        Issue {
+            severity: Severity::Skipped,
+            code: IssueCode::DuplicateId,
+            file: "houses.csv".into(),
+            layer: Some(LayerKind::Houses),
+            position: Some(Position::Line(7)),
+            feature_id: Some("H-1".into()),
+            field: Some("编号".into()),
+            message: "duplicate id | again".into(),
+        }
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for c in IssueCode::ALL {
+            let s = c.as_str();
+            assert!(seen.insert(s), "{s} twice");
+            assert!(
+                s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{s}"
+            );
+            assert_eq!(serde_json::to_value(c).ok(), Some(serde_json::json!(s)));
+        }
+    }
+
+    #[test]
+    fn json_and_markdown_carry_every_part() {
+        let r = ValidationReport {
+            files: vec![FileSummary::new(
+                "houses.csv",
+                Some(LayerKind::Houses),
+                FileStatus::Loaded,
+            )],
+            issues: vec![issue()],
+        };
+        let j = r.to_json();
+        assert_eq!(j["summary"]["skipped"], 1);
+        assert_eq!(j["summary"]["by_code"]["duplicate_id"], 1);
+        assert_eq!(j["issues"][0]["position"], serde_json::json!({"line": 7}));
+        assert_eq!(j["issues"][0]["field"], "编号");
+        assert_eq!(j["issues"][0]["layer"], "houses");
+        let m = r.to_markdown();
+        assert!(m.contains("| skipped | `duplicate_id` | houses.csv | line 7 | H-1 | 编号 | duplicate id \\| again |"), "{m}");
+        assert_eq!(
+            issue().to_string(),
+            "houses.csv, line 7, feature \"H-1\", field 编号: duplicate id | again [duplicate_id, skipped]"
+        );
+    }
+
+    #[test]
+    fn strict_sink_returns_the_first_issue() {
+        let mut s = Sink::new(true);
+        match s.push(issue()) {
+            Err(LoadError::Invalid { issue: i }) => assert_eq!(i.code, IssueCode::DuplicateId),
+            other => panic!("{other:?}"),
+        }
+        let mut s = Sink::new(false);
+        assert!(s.push(issue()).is_ok());
+        assert_eq!(s.issues.len(), 1);
+    }
+}

@@ -1,0 +1,344 @@
+//! CSV and spreadsheet (xlsx, xls, ods) readers.
+//!
+//! Both produce rows of cells with the row's position (CSV line, sheet row); the header
+//! row is the first of the first ten rows in which at least two cells name a field of
+//! the layer (ledgers often put a title such as "XX区企业台账" above the header), unless
+//! `header_row` says which.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use calamine::{Data, Reader, open_workbook_auto};
+
+use crate::model::LayerKind;
+
+use super::LoadError;
+use super::fields::{self, Resolver, Slot, Value};
+use super::report::Position;
+use super::text;
+
+/// A table as read: every non-empty row with its position.
+#[derive(Debug, Default)]
+pub(crate) struct Table {
+    pub rows: Vec<(Position, Vec<Value<'static>>)>,
+    /// The encoding used (CSV), for the summary.
+    pub encoding: Option<String>,
+    pub decoding_errors: bool,
+    /// The sheet read (workbooks).
+    pub sheet: Option<String>,
+}
+
+/// Reads a CSV file, decoding it first (see [`text::decode`]).
+pub(crate) fn read_csv(
+    bytes: &[u8],
+    forced: Option<(&'static encoding_rs::Encoding, &'static str)>,
+    file: &str,
+) -> Result<Table, LoadError> {
+    let decoded = text::decode(bytes, forced);
+    let encoding = Some(decoded.describe());
+    let decoding_errors = decoded.had_errors;
+    let text = decoded.text;
+    if let Some(line) = unterminated_quote(&text) {
+        return Err(LoadError::CsvQuote {
+            file: file.to_string(),
+            line,
+        });
+    }
+    let delimiter = sniff_delimiter(&text);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                let cells: Vec<Value<'static>> = record
+                    .iter()
+                    .map(|c| {
+                        if c.trim().is_empty() {
+                            Value::Null
+                        } else {
+                            Value::Str(Cow::Owned(c.to_string()))
+                        }
+                    })
+                    .collect();
+                if cells.iter().any(|c| *c != Value::Null) {
+                    rows.push((Position::Line(line), cells));
+                }
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Err(LoadError::Csv {
+                    file: file.to_string(),
+                    line,
+                    source: e,
+                });
+            }
+        }
+    }
+    Ok(Table {
+        rows,
+        encoding,
+        decoding_errors,
+        sheet: None,
+    })
+}
+
+/// The line where a quoted field opens that never closes. The `csv` parser would read
+/// such a field to the end of the file, swallowing every later row; counting quotes
+/// finds it (an escaped quote is a pair, so a well-formed file has an even count).
+fn unterminated_quote(text: &str) -> Option<u64> {
+    let mut quoted = false;
+    let mut line = 1u64;
+    let mut open_line = 0;
+    for b in text.bytes() {
+        match b {
+            b'"' => {
+                quoted = !quoted;
+                if quoted {
+                    open_line = line;
+                }
+            }
+            b'\n' => line += 1,
+            _ => {}
+        }
+    }
+    quoted.then_some(open_line)
+}
+
+/// The delimiter of the first non-empty line: comma, tab, semicolon or `|`, whichever
+/// occurs most (outside quotes).
+fn sniff_delimiter(text: &str) -> u8 {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut counts = [(b',', 0usize), (b'\t', 0), (b';', 0), (b'|', 0)];
+    let mut quoted = false;
+    for b in first.bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            for c in counts.iter_mut() {
+                if c.0 == b {
+                    c.1 += 1;
+                }
+            }
+        }
+    }
+    counts
+        .iter()
+        .max_by_key(|c| c.1)
+        .filter(|c| c.1 > 0)
+        .map(|c| c.0)
+        .unwrap_or(b',')
+}
+
+/// Reads one sheet of a workbook: the one named, else the first.
+pub(crate) fn read_workbook(
+    path: &Path,
+    sheet: Option<&str>,
+    file: &str,
+) -> Result<Table, LoadError> {
+    let mut wb = open_workbook_auto(path).map_err(|e| LoadError::Workbook {
+        file: file.to_string(),
+        source: Box::new(e),
+    })?;
+    let names = wb.sheet_names();
+    let name = match sheet {
+        Some(s) => names
+            .iter()
+            .find(|n| n.as_str() == s || n.trim() == s.trim())
+            .cloned()
+            .ok_or_else(|| LoadError::SheetNotFound {
+                file: file.to_string(),
+                sheet: s.to_string(),
+                available: names
+                    .iter()
+                    .map(|n| format!("{n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?,
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| LoadError::SheetNotFound {
+                file: file.to_string(),
+                sheet: "(the first sheet)".into(),
+                available: "no sheets".into(),
+            })?,
+    };
+    let range = wb.worksheet_range(&name).map_err(|e| LoadError::Workbook {
+        file: file.to_string(),
+        source: Box::new(e),
+    })?;
+    let first_row = range.start().map(|(r, _)| u64::from(r)).unwrap_or(0);
+    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
+    let mut rows = Vec::new();
+    for (i, row) in range.rows().enumerate() {
+        // Keep cells at their sheet columns so that a table not starting in column A
+        // still lines its header up with its values.
+        let mut cells: Vec<Value<'static>> = vec![Value::Null; first_col];
+        cells.extend(row.iter().map(cell_value));
+        if cells.iter().any(|c| *c != Value::Null) {
+            rows.push((Position::Row(first_row + i as u64 + 1), cells));
+        }
+    }
+    Ok(Table {
+        rows,
+        encoding: None,
+        decoding_errors: false,
+        sheet: Some(name),
+    })
+}
+
+fn cell_value(d: &Data) -> Value<'static> {
+    match d {
+        Data::Empty => Value::Null,
+        Data::String(s) if s.trim().is_empty() => Value::Null,
+        Data::String(s) => Value::Str(Cow::Owned(s.clone())),
+        Data::Int(i) => Value::Num(*i as f64),
+        Data::Float(f) => Value::Num(*f),
+        Data::Bool(b) => Value::Bool(*b),
+        Data::DateTime(dt) => Value::Str(Cow::Owned(excel_date(dt.as_f64()))),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Value::Str(Cow::Owned(s.clone())),
+        // An error cell (#N/A, #REF!) is kept as its text so that the field that reads it
+        // reports it, rather than it silently becoming empty.
+        Data::Error(e) => Value::Str(Cow::Owned(format!("{e}"))),
+    }
+}
+
+/// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`.
+fn excel_date(serial: f64) -> String {
+    if !serial.is_finite() {
+        return String::new();
+    }
+    let days = serial.floor() as i64 - 25_569; // serial 25569 is 1970-01-01
+    // Civil-from-days for the proleptic Gregorian calendar (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The header row and what each column means.
+#[derive(Debug)]
+pub(crate) struct Header {
+    /// Index of the header in `Table::rows`.
+    pub index: usize,
+    pub names: Vec<String>,
+    pub slots: Vec<Option<Slot>>,
+    /// Warnings about header units, by column name.
+    pub unit_warnings: Vec<(String, String)>,
+}
+
+/// Finds the header: `header_row` if given (a line or sheet row number), else the first
+/// of the first ten rows with at least two known columns, else the first row.
+pub(crate) fn find_header(
+    t: &Table,
+    resolver: &Resolver,
+    header_row: Option<u32>,
+) -> Option<Header> {
+    let names_of = |cells: &[Value<'_>]| -> Vec<String> {
+        cells
+            .iter()
+            .map(|c| c.text().map(Cow::into_owned).unwrap_or_default())
+            .collect()
+    };
+    let index = match header_row {
+        Some(n) => t
+            .rows
+            .iter()
+            .position(|(p, _)| p.number() == u64::from(n))?,
+        None => t
+            .rows
+            .iter()
+            .take(10)
+            .position(|(_, cells)| {
+                names_of(cells)
+                    .iter()
+                    .filter(|n| !n.is_empty() && resolver.resolve(n).is_some())
+                    .count()
+                    >= 2
+            })
+            .unwrap_or(0),
+    };
+    let names = names_of(&t.rows.get(index)?.1);
+    let mut unit_warnings = Vec::new();
+    let slots = names
+        .iter()
+        .map(|n| {
+            if n.is_empty() {
+                return None;
+            }
+            let (r, w) = resolver.resolve(n)?;
+            if let Some(w) = w {
+                unit_warnings.push((n.clone(), w));
+            }
+            Some(r.slot)
+        })
+        .collect();
+    Some(Header {
+        index,
+        names,
+        slots,
+        unit_warnings,
+    })
+}
+
+/// The layer fields a header has no column for.
+pub(crate) fn absent_fields(h: &Header, layer: LayerKind) -> Vec<bool> {
+    let n = fields::layer_fields(layer).len();
+    (0..n)
+        .map(|i| !h.slots.contains(&Some(Slot::Field(i))))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excel_dates() {
+        assert_eq!(excel_date(25_569.0), "1970-01-01");
+        assert_eq!(excel_date(38_504.5), "2005-06-01");
+        assert_eq!(excel_date(61.0), "1900-03-01");
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(sniff_delimiter("a,b,c\n1,2,3"), b',');
+        assert_eq!(sniff_delimiter("a\tb\tc"), b'\t');
+        assert_eq!(sniff_delimiter("\"a;b\",c"), b',');
+        assert_eq!(sniff_delimiter("名称;经度;纬度"), b';');
+    }
+
+    #[test]
+    fn csv_positions_are_lines_and_a_title_row_is_passed_over() {
+        let text = "某区企业台账,,\n名称,经度,纬度\n\"甲\n公司\",121.1,31.9\n,,\n乙,121.2,31.8\n";
+        let t = read_csv(text.as_bytes(), None, "t.csv").expect("reads");
+        let lines: Vec<u64> = t.rows.iter().map(|(p, _)| p.number()).collect();
+        assert_eq!(lines, vec![1, 2, 3, 6]);
+        let r = Resolver::new(LayerKind::Enterprises, &[]);
+        let h = find_header(&t, &r, None).expect("header");
+        assert_eq!(h.index, 1);
+        assert_eq!(
+            h.slots,
+            vec![Some(Slot::Field(0)), Some(Slot::Lon), Some(Slot::Lat)]
+        );
+        let h = find_header(&t, &r, Some(2)).expect("header");
+        assert_eq!(h.index, 1);
+        assert!(matches!(
+            read_csv(b"a,b\n1,2\n\"unterminated,1\n3,4\n", None, "bad.csv"),
+            Err(LoadError::CsvQuote { line: 3, .. })
+        ));
+    }
+}
