@@ -9,11 +9,14 @@ pub mod analysis;
 pub mod crs;
 pub mod dataset;
 pub mod export;
+pub mod generate;
 pub mod geodesy;
-pub mod io;
 pub mod index;
+pub mod io;
 pub mod model;
 pub mod rules;
 pub mod substances;
+pub mod tiles;
+pub mod tileset;
 
 pub use dataset::{Dataset, Layer};
