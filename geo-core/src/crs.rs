@@ -695,7 +695,7 @@ fn cgcs2000_gk_code(cm: f64, fe: f64, hint: Option<ZoneFamily>) -> Option<u32> {
     // Range-checked integral values, so the casts are exact.
     let cm = cm as u32;
     let fe = fe as u64;
-    let three = cm % 3 == 0;
+    let three = cm.is_multiple_of(3);
     let six = cm % 6 == 3;
     if fe == 500_000 {
         return match hint {

@@ -78,9 +78,11 @@ pub fn check_site(
     site_use: &SiteUse,
     rules: &Rules,
 ) -> SiteReport {
-    let class = rules
-        .targets
-        .derive(Some(site_use.kind), site_use.population, site_use.households);
+    let class = rules.targets.derive(
+        Some(site_use.kind),
+        site_use.population,
+        site_use.households,
+    );
     let mut out = Vec::new();
     let mut push = |kind: &str,
                     layer: LayerKind,
@@ -91,7 +93,9 @@ pub fn check_site(
                     rule: String,
                     level: Option<RiskLevel>,
                     what: &str| {
-        let Some(pair) = closest_points(site, g) else { return };
+        let Some(pair) = closest_points(site, g) else {
+            return;
+        };
         if pair.distance_m > required || (pair.distance_m == required && required > 0.0) {
             return;
         }
@@ -130,11 +134,17 @@ pub fn check_site(
             .fold(0.0, f64::max),
     );
     for hit in ds.hazard_sources.within_distance(site, reach) {
-        let (Some(f), Some(g)) = (ds.hazard_sources.get(hit.pos), a.hazard_grades.get(hit.pos)) else {
+        let (Some(f), Some(g)) = (ds.hazard_sources.get(hit.pos), a.hazard_grades.get(hit.pos))
+        else {
             continue;
         };
         let Some(grade) = g.grade else { continue };
-        let (req, rule) = match f.props.qra_distances.as_ref().and_then(|q| q.for_class(class)) {
+        let (req, rule) = match f
+            .props
+            .qra_distances
+            .as_ref()
+            .and_then(|q| q.for_class(class))
+        {
             Some(d) => (d, format!("QRA/{}", class.key())),
             None => (
                 pr.for_grade(grade).get(class),
@@ -142,51 +152,116 @@ pub fn check_site(
             ),
         };
         let what = format!("{} major hazard source", grade.name_zh());
-        push("hazard_source", LayerKind::HazardSources, &f.id, &f.props.name, &f.geometry, req, rule, Some(grade_level(grade)), &what);
+        push(
+            "hazard_source",
+            LayerKind::HazardSources,
+            &f.id,
+            &f.props.name,
+            &f.geometry,
+            req,
+            rule,
+            Some(grade_level(grade)),
+            &what,
+        );
     }
     if pr.screen_enterprises {
-        for hit in ds.enterprises.within_distance(site, pr.hazchem_enterprise.max()) {
-            let Some(f) = ds.enterprises.get(hit.pos) else { continue };
+        for hit in ds
+            .enterprises
+            .within_distance(site, pr.hazchem_enterprise.max())
+        {
+            let Some(f) = ds.enterprises.get(hit.pos) else {
+                continue;
+            };
             if !f.props.industry.is_some_and(|i| i.is_hazchem()) {
                 continue;
             }
             let req = pr.hazchem_enterprise.get(class);
             let level = a.enterprise_risks.get(hit.pos).map(|e| e.level);
-            push("hazchem_enterprise", LayerKind::Enterprises, &f.id, &f.props.name, &f.geometry, req,
-                format!("RM-PD/hazchem_enterprise/{}", class.key()), level, "hazardous-chemical enterprise");
+            push(
+                "hazchem_enterprise",
+                LayerKind::Enterprises,
+                &f.id,
+                &f.props.name,
+                &f.geometry,
+                req,
+                format!("RM-PD/hazchem_enterprise/{}", class.key()),
+                level,
+                "hazardous-chemical enterprise",
+            );
         }
     }
     // Gas pipes: the site's footprint against each pipe's protection range and clearance.
     let pl = &rules.pipeline;
     let pipe_reach = pl.clearance_m.max().max(pl.protection_range_m.max());
     for hit in ds.gas_pipelines.within_distance(site, pipe_reach) {
-        let Some(f) = ds.gas_pipelines.get(hit.pos) else { continue };
-        let Some(pc) = pipe_class(&f.props) else { continue };
+        let Some(f) = ds.gas_pipelines.get(hit.pos) else {
+            continue;
+        };
+        let Some(pc) = pipe_class(&f.props) else {
+            continue;
+        };
         let range = pl.protection_range_m.get(pc);
         let clearance = pl.clearance_m.get(pc);
         if hit.distance_m <= range {
-            push("pipeline_occupation", LayerKind::GasPipelines, &f.id, &f.props.name, &f.geometry, range,
-                format!("CJJ51-2016/protection_range/{}", pc.key()), None, &format!("{} gas pipe (occupation)", pc.name_zh()));
+            push(
+                "pipeline_occupation",
+                LayerKind::GasPipelines,
+                &f.id,
+                &f.props.name,
+                &f.geometry,
+                range,
+                format!("CJJ51-2016/protection_range/{}", pc.key()),
+                None,
+                &format!("{} gas pipe (occupation)", pc.name_zh()),
+            );
         } else {
-            push("pipeline_clearance", LayerKind::GasPipelines, &f.id, &f.props.name, &f.geometry, clearance,
-                format!("GB50028-2006/T6.3.3-1/{}", pc.key()), None, &format!("{} gas pipe", pc.name_zh()));
+            push(
+                "pipeline_clearance",
+                LayerKind::GasPipelines,
+                &f.id,
+                &f.props.name,
+                &f.geometry,
+                clearance,
+                format!("GB50028-2006/T6.3.3-1/{}", pc.key()),
+                None,
+                &format!("{} gas pipe", pc.name_zh()),
+            );
         }
     }
     // Dangerous houses (orange or red) next to or inside the site.
     let radius = rules.site.dangerous_house_radius_m;
     for hit in ds.houses.within_distance(site, radius) {
-        let (Some(f), Some(h)) = (ds.houses.get(hit.pos), a.house_risks.get(hit.pos)) else { continue };
+        let (Some(f), Some(h)) = (ds.houses.get(hit.pos), a.house_risks.get(hit.pos)) else {
+            continue;
+        };
         if h.level < rules.site.dangerous_house_min_level {
             continue;
         }
-        push("dangerous_house", LayerKind::Houses, &f.id, &f.props.address, &f.geometry, radius,
-            format!("RM-SC/dangerous_house/{}", h.level.name()), Some(h.level), &format!("{} self-built house", h.level.name_zh()));
+        push(
+            "dangerous_house",
+            LayerKind::Houses,
+            &f.id,
+            &f.props.address,
+            &f.geometry,
+            radius,
+            format!("RM-SC/dangerous_house/{}", h.level.name()),
+            Some(h.level),
+            &format!("{} self-built house", h.level.name_zh()),
+        );
     }
-    out.sort_by(|a, b| b.shortfall_m.total_cmp(&a.shortfall_m).then(a.id.cmp(&b.id)));
-    SiteReport { class, conflicts: out }
+    out.sort_by(|a, b| {
+        b.shortfall_m
+            .total_cmp(&a.shortfall_m)
+            .then(a.id.cmp(&b.id))
+    });
+    SiteReport {
+        class,
+        conflicts: out,
+    }
 }
 
 #[cfg(test)]
+#[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
     use crate::analysis::analyze;
@@ -199,30 +274,69 @@ mod tests {
     fn school_site_by_hand() {
         let mut ds = Dataset::default();
         // Chlorine 200 t, nobody around ⇒ 二级 (R = 0.5·160 = 80): 800 m for schools.
-        ds.hazard_sources = Layer::new(LayerKind::HazardSources, vec![feat("hs", rect(0.0, 0.0, 50.0, 50.0), HazardSource {
-            name: "液氯储罐区".into(),
-            inventory: vec![InventoryItem { cas: Some("7782-50-5".into()), name: None, category: None, tonnes: 200.0 }],
-            ..Default::default()
-        })]);
+        ds.hazard_sources = Layer::new(
+            LayerKind::HazardSources,
+            vec![feat(
+                "hs",
+                rect(0.0, 0.0, 50.0, 50.0),
+                HazardSource {
+                    name: "液氯储罐区".into(),
+                    inventory: vec![InventoryItem {
+                        cas: Some("7782-50-5".into()),
+                        name: None,
+                        category: None,
+                        tonnes: 200.0,
+                    }],
+                    ..Default::default()
+                },
+            )],
+        );
         // 次高压A pipe 10 m south of the site (clearance 13.5 m).
-        ds.gas_pipelines = Layer::new(LayerKind::GasPipelines, vec![feat("pipe", line(&[(500.0, -10.0), (900.0, -10.0)]), GasPipeline {
-            pressure_class: Some(PressureClass::SubHighA), ..Default::default()
-        })]);
+        ds.gas_pipelines = Layer::new(
+            LayerKind::GasPipelines,
+            vec![feat(
+                "pipe",
+                line(&[(500.0, -10.0), (900.0, -10.0)]),
+                GasPipeline {
+                    pressure_class: Some(PressureClass::SubHighA),
+                    ..Default::default()
+                },
+            )],
+        );
         // A D-grade house 20 m east of the site (red; radius 50 m).
-        ds.houses = Layer::new(LayerKind::Houses, vec![feat("h", rect(820.0, 10.0, 830.0, 20.0), House {
-            appraisal: Some(Appraisal::D), ..Default::default()
-        })]);
+        ds.houses = Layer::new(
+            LayerKind::Houses,
+            vec![feat(
+                "h",
+                rect(820.0, 10.0, 830.0, 20.0),
+                House {
+                    appraisal: Some(Appraisal::D),
+                    ..Default::default()
+                },
+            )],
+        );
         let rules = Rules::default();
         let a = analyze(&ds, &SubstanceTable::builtin(), &rules);
         // Site: 600–800 m east, 0–100 m north ⇒ 550 m from the source (short 250 m).
         let site = rect(600.0, 0.0, 800.0, 100.0);
-        let use_ = SiteUse { kind: TargetKind::School, population: Some(800), households: None };
+        let use_ = SiteUse {
+            kind: TargetKind::School,
+            population: Some(800),
+            households: None,
+        };
         let r = check_site(&ds, &a, &site, &use_, &rules);
         assert_eq!(r.class, TargetClass::HighSensitivity);
         let got: Vec<(&str, &str, f64, f64)> = r
             .conflicts
             .iter()
-            .map(|c| (c.kind.as_str(), c.id.as_str(), (c.distance_m * 10.0).round() / 10.0, c.required_m))
+            .map(|c| {
+                (
+                    c.kind.as_str(),
+                    c.id.as_str(),
+                    (c.distance_m * 10.0).round() / 10.0,
+                    c.required_m,
+                )
+            })
             .collect();
         assert_eq!(
             got,

@@ -1,0 +1,616 @@
+//! RFC 7946 GeoJSON export of every layer and result, with filters.
+//!
+//! Output is lon/lat WGS84 with seven decimals (about 1 cm), polygons with
+//! counter-clockwise exteriors and clockwise holes (the right-hand rule, RFC 7946 §3.1.6),
+//! no `crs` member, and a stable `id` on every feature. Fields that the field policy
+//! denies (by default the personal `phone` fields) never reach an export.
+//!
+//! Features are written one by one to any `io::Write`, so a million houses stream out
+//! without building a document in memory.
+
+use std::io::{self, Write};
+
+use geo::{
+    BoundingRect, Geometry, Intersects, LineString, Orient, Polygon, Rect, orient::Direction,
+};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::analysis::{Analysis, Reason};
+use crate::dataset::{Dataset, Layer};
+use crate::model::{Feature, LayerKind, RiskLevel};
+
+/// Errors writing an export.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// Writing failed.
+    #[error("writing {what}: {source}")]
+    Io {
+        /// What was being written.
+        what: String,
+        /// Cause.
+        #[source]
+        source: io::Error,
+    },
+    /// An unknown layer name was asked for.
+    #[error("unknown layer '{0}' (known: {known})", known = EXPORT_LAYERS.join(", "))]
+    UnknownLayer(String),
+    /// An unknown area name was asked for.
+    #[error("unknown area '{name}' (known: {known})")]
+    UnknownArea {
+        /// The name given.
+        name: String,
+        /// The names the dataset has.
+        known: String,
+    },
+}
+
+/// Every layer an export can hold: the six input layers and the result layers.
+pub const EXPORT_LAYERS: [&str; 13] = [
+    "areas",
+    "enterprises",
+    "hazard_sources",
+    "gas_pipelines",
+    "houses",
+    "protection_targets",
+    "hazard_grades",
+    "protection_conflicts",
+    "pipeline_conflicts",
+    "house_risk",
+    "enterprise_risk",
+    "risk_grid",
+    "validation_report",
+];
+
+/// Which fields may leave the system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldPolicy {
+    /// Property names never exported from any layer.
+    pub deny: Vec<String>,
+    /// Property names never exported, per layer name.
+    pub deny_by_layer: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Default for FieldPolicy {
+    fn default() -> Self {
+        FieldPolicy {
+            deny: vec!["phone".into()],
+            deny_by_layer: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+impl FieldPolicy {
+    /// A policy that lets every field through (for writing input files).
+    pub fn allow_all() -> Self {
+        FieldPolicy {
+            deny: Vec::new(),
+            deny_by_layer: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Whether `field` of `layer` must not leave.
+    pub fn denies(&self, layer: &str, field: &str) -> bool {
+        self.deny.iter().any(|d| d == field)
+            || self
+                .deny_by_layer
+                .get(layer)
+                .is_some_and(|v| v.iter().any(|d| d == field))
+    }
+}
+
+/// What to keep.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Keep features whose geometry meets this lon/lat box.
+    pub bbox: Option<Rect<f64>>,
+    /// Keep features meeting this area (a town/street polygon).
+    pub area: Option<Geometry<f64>>,
+    /// Keep results of these levels (layers without a level ignore it).
+    pub levels: Option<Vec<RiskLevel>>,
+}
+
+impl Filter {
+    /// Resolves an area by name in the dataset.
+    pub fn with_area_name(mut self, ds: &Dataset, name: &str) -> Result<Filter, ExportError> {
+        let found = ds
+            .areas
+            .features()
+            .iter()
+            .find(|a| a.props.name == name || a.id == name);
+        match found {
+            Some(a) => {
+                self.area = Some(a.geometry.clone());
+                Ok(self)
+            }
+            None => Err(ExportError::UnknownArea {
+                name: name.to_string(),
+                known: ds
+                    .areas
+                    .features()
+                    .iter()
+                    .map(|a| a.props.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    fn keeps(&self, g: &Geometry<f64>, level: Option<RiskLevel>) -> bool {
+        if let (Some(levels), Some(l)) = (&self.levels, level)
+            && !levels.contains(&l)
+        {
+            return false;
+        }
+        if let Some(b) = self.bbox
+            && !g.intersects(&b.to_polygon())
+        {
+            return false;
+        }
+        if let Some(a) = &self.area {
+            let quick = match (a.bounding_rect(), g.bounding_rect()) {
+                (Some(ra), Some(rg)) => ra.intersects(&rg),
+                _ => false,
+            };
+            if !quick || !a.intersects(g) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Streams a FeatureCollection.
+pub struct FeatureWriter<W: Write> {
+    w: W,
+    first: bool,
+    what: String,
+    count: u64,
+}
+
+impl<W: Write> FeatureWriter<W> {
+    /// Starts a collection; `name` goes into a top-level `name` member for readers.
+    pub fn new(mut w: W, name: &str) -> Result<Self, ExportError> {
+        let what = name.to_string();
+        write!(
+            w,
+            "{{\"type\":\"FeatureCollection\",\"name\":{},\"features\":[",
+            json!(name)
+        )
+        .map_err(|source| ExportError::Io {
+            what: what.clone(),
+            source,
+        })?;
+        Ok(FeatureWriter {
+            w,
+            first: true,
+            what,
+            count: 0,
+        })
+    }
+
+    /// Writes one feature.
+    pub fn feature(
+        &mut self,
+        id: &str,
+        g: &Geometry<f64>,
+        props: &Map<String, Value>,
+    ) -> Result<(), ExportError> {
+        let mut buf = String::with_capacity(256);
+        if !self.first {
+            buf.push(',');
+        }
+        self.first = false;
+        buf.push_str("\n{\"type\":\"Feature\",\"id\":");
+        buf.push_str(&json!(id).to_string());
+        buf.push_str(",\"geometry\":");
+        write_geometry(&mut buf, g);
+        buf.push_str(",\"properties\":");
+        buf.push_str(&Value::Object(props.clone()).to_string());
+        buf.push('}');
+        self.count += 1;
+        self.w
+            .write_all(buf.as_bytes())
+            .map_err(|source| ExportError::Io {
+                what: self.what.clone(),
+                source,
+            })
+    }
+
+    /// Closes the collection and returns the number of features written.
+    pub fn finish(mut self) -> Result<u64, ExportError> {
+        self.w
+            .write_all(b"\n]}\n")
+            .and_then(|()| self.w.flush())
+            .map_err(|source| ExportError::Io {
+                what: self.what.clone(),
+                source,
+            })?;
+        Ok(self.count)
+    }
+}
+
+fn push_num(buf: &mut String, v: f64) {
+    // Seven decimals is about 1 cm; trailing zeros trimmed to keep files small.
+    let s = format!("{v:.7}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    buf.push_str(if s == "-0" { "0" } else { s });
+}
+
+fn push_coords(buf: &mut String, ls: &LineString<f64>) {
+    buf.push('[');
+    for (i, c) in ls.0.iter().enumerate() {
+        if i > 0 {
+            buf.push(',');
+        }
+        buf.push('[');
+        push_num(buf, c.x);
+        buf.push(',');
+        push_num(buf, c.y);
+        buf.push(']');
+    }
+    buf.push(']');
+}
+
+fn push_polygon(buf: &mut String, p: &Polygon<f64>) {
+    let p = p.orient(Direction::Default);
+    buf.push('[');
+    push_coords(buf, p.exterior());
+    for h in p.interiors() {
+        buf.push(',');
+        push_coords(buf, h);
+    }
+    buf.push(']');
+}
+
+/// Appends a geometry as RFC 7946 JSON (right-hand-rule polygons).
+pub fn write_geometry(buf: &mut String, g: &Geometry<f64>) {
+    match g {
+        Geometry::Point(p) => {
+            buf.push_str("{\"type\":\"Point\",\"coordinates\":[");
+            push_num(buf, p.x());
+            buf.push(',');
+            push_num(buf, p.y());
+            buf.push_str("]}");
+        }
+        Geometry::MultiPoint(mp) => {
+            buf.push_str("{\"type\":\"MultiPoint\",\"coordinates\":");
+            push_coords(
+                buf,
+                &LineString::from(mp.0.iter().map(|p| p.0).collect::<Vec<_>>()),
+            );
+            buf.push('}');
+        }
+        Geometry::Line(l) => write_geometry(
+            buf,
+            &Geometry::LineString(LineString::from(vec![l.start, l.end])),
+        ),
+        Geometry::LineString(ls) => {
+            buf.push_str("{\"type\":\"LineString\",\"coordinates\":");
+            push_coords(buf, ls);
+            buf.push('}');
+        }
+        Geometry::MultiLineString(m) => {
+            buf.push_str("{\"type\":\"MultiLineString\",\"coordinates\":[");
+            for (i, ls) in m.0.iter().enumerate() {
+                if i > 0 {
+                    buf.push(',');
+                }
+                push_coords(buf, ls);
+            }
+            buf.push_str("]}");
+        }
+        Geometry::Polygon(p) => {
+            buf.push_str("{\"type\":\"Polygon\",\"coordinates\":");
+            push_polygon(buf, p);
+            buf.push('}');
+        }
+        Geometry::MultiPolygon(m) => {
+            buf.push_str("{\"type\":\"MultiPolygon\",\"coordinates\":[");
+            for (i, p) in m.0.iter().enumerate() {
+                if i > 0 {
+                    buf.push(',');
+                }
+                push_polygon(buf, p);
+            }
+            buf.push_str("]}");
+        }
+        Geometry::Rect(r) => write_geometry(buf, &Geometry::Polygon(r.to_polygon())),
+        Geometry::Triangle(t) => write_geometry(buf, &Geometry::Polygon(t.to_polygon())),
+        Geometry::GeometryCollection(gc) => {
+            buf.push_str("{\"type\":\"GeometryCollection\",\"geometries\":[");
+            for (i, g) in gc.0.iter().enumerate() {
+                if i > 0 {
+                    buf.push(',');
+                }
+                write_geometry(buf, g);
+            }
+            buf.push_str("]}");
+        }
+    }
+}
+
+/// Properties of a typed feature of `layer`, without denied fields and without nulls.
+pub fn properties<P: Serialize>(
+    props: &P,
+    policy: &FieldPolicy,
+    layer: &str,
+) -> Map<String, Value> {
+    let mut m = match serde_json::to_value(props) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    m.retain(|k, v| !v.is_null() && !policy.denies(layer, k));
+    m
+}
+
+fn reasons_value(r: &[Reason]) -> Value {
+    Value::Array(
+        r.iter()
+            .map(|r| json!({"rule": r.rule, "text": r.text}))
+            .collect(),
+    )
+}
+
+/// Writes an input layer.
+pub fn write_layer<P: Serialize, W: Write>(
+    w: W,
+    layer: &Layer<P>,
+    filter: &Filter,
+    policy: &FieldPolicy,
+) -> Result<u64, ExportError> {
+    let mut fw = FeatureWriter::new(w, layer.kind().name())?;
+    for f in layer.features() {
+        if filter.keeps(&f.geometry, None) {
+            fw.feature(
+                &f.id,
+                &f.geometry,
+                &properties(&f.props, policy, layer.kind().name()),
+            )?;
+        }
+    }
+    fw.finish()
+}
+
+fn write_results<P, W: Write>(
+    w: W,
+    name: &str,
+    features: &[Feature<P>],
+    filter: &Filter,
+    mut row: impl FnMut(usize) -> (Option<RiskLevel>, Map<String, Value>),
+) -> Result<u64, ExportError> {
+    let mut fw = FeatureWriter::new(w, name)?;
+    for (i, f) in features.iter().enumerate() {
+        let (level, props) = row(i);
+        if filter.keeps(&f.geometry, level) {
+            fw.feature(&f.id, &f.geometry, &props)?;
+        }
+    }
+    fw.finish()
+}
+
+fn level_props(m: &mut Map<String, Value>, l: RiskLevel) {
+    m.insert("level".into(), json!(l.name()));
+    m.insert("level_zh".into(), json!(l.name_zh()));
+    m.insert("colour".into(), json!(l.colour()));
+}
+
+/// Writes one named layer (input or result) to `w`.
+pub fn write_named<W: Write>(
+    w: W,
+    name: &str,
+    ds: &Dataset,
+    a: &Analysis,
+    filter: &Filter,
+    policy: &FieldPolicy,
+) -> Result<u64, ExportError> {
+    match name {
+        "areas" => write_layer(w, &ds.areas, filter, policy),
+        "enterprises" => write_layer(w, &ds.enterprises, filter, policy),
+        "hazard_sources" => write_layer(w, &ds.hazard_sources, filter, policy),
+        "gas_pipelines" => write_layer(w, &ds.gas_pipelines, filter, policy),
+        "houses" => write_layer(w, &ds.houses, filter, policy),
+        "protection_targets" => {
+            let mut fw = FeatureWriter::new(w, name)?;
+            for (f, c) in ds
+                .protection_targets
+                .features()
+                .iter()
+                .zip(&a.target_classes)
+            {
+                if filter.keeps(&f.geometry, None) {
+                    let mut m = properties(&f.props, policy, name);
+                    m.insert("class".into(), json!(c.key()));
+                    m.insert("class_zh".into(), json!(c.name_zh()));
+                    fw.feature(&f.id, &f.geometry, &m)?;
+                }
+            }
+            fw.finish()
+        }
+        "hazard_grades" => write_results(w, name, ds.hazard_sources.features(), filter, |i| {
+            let f = &ds.hazard_sources.features()[i];
+            let g = &a.hazard_grades[i];
+            let mut m = Map::new();
+            m.insert("name".into(), json!(f.props.name));
+            m.insert("enterprise_id".into(), json!(f.props.enterprise_id));
+            m.insert("s".into(), json!(round(g.s, 4)));
+            m.insert("r".into(), json!(round(g.r, 3)));
+            m.insert("alpha".into(), json!(g.alpha));
+            m.insert("exposed_population".into(), json!(g.exposed_population));
+            m.insert("is_major".into(), json!(g.is_major));
+            m.insert("grade".into(), json!(g.grade.map(|x| x.number())));
+            m.insert("grade_zh".into(), json!(g.grade.map(|x| x.name_zh())));
+            m.insert(
+                "declared_grade".into(),
+                json!(g.declared_grade.map(|x| x.number())),
+            );
+            m.insert("mismatch".into(), json!(g.mismatch));
+            m.insert(
+                "items".into(),
+                serde_json::to_value(&g.items).unwrap_or(Value::Null),
+            );
+            m.insert("reasons".into(), reasons_value(&g.reasons));
+            let level = g.grade.map(crate::analysis::risk_grid::grade_level);
+            if let Some(l) = level {
+                level_props(&mut m, l);
+            }
+            (level, m)
+        }),
+        "house_risk" => write_results(w, name, ds.houses.features(), filter, |i| {
+            let f = &ds.houses.features()[i];
+            let h = &a.house_risks[i];
+            let mut m = properties(&f.props, policy, "houses");
+            level_props(&mut m, h.level);
+            m.insert("reasons".into(), reasons_value(&h.reasons));
+            (Some(h.level), m)
+        }),
+        "enterprise_risk" => write_results(w, name, ds.enterprises.features(), filter, |i| {
+            let f = &ds.enterprises.features()[i];
+            let e = &a.enterprise_risks[i];
+            let mut m = properties(&f.props, policy, "enterprises");
+            level_props(&mut m, e.level);
+            m.insert("likelihood".into(), json!(e.likelihood));
+            m.insert("severity".into(), json!(e.severity));
+            m.insert("mismatch".into(), json!(e.mismatch));
+            m.insert(
+                "worst_grade".into(),
+                json!(e.worst_grade.map(|g| g.number())),
+            );
+            m.insert("reasons".into(), reasons_value(&e.reasons));
+            (Some(e.level), m)
+        }),
+        "protection_conflicts" => {
+            let mut fw = FeatureWriter::new(w, name)?;
+            for c in &a.protection_conflicts {
+                if !filter.keeps(&c.geometry, None) {
+                    continue;
+                }
+                let id = format!("pc-{}-{}", c.source_id, c.target_id);
+                let mut m = match serde_json::to_value(c) {
+                    Ok(Value::Object(m)) => m,
+                    _ => Map::new(),
+                };
+                m.remove("source_pos");
+                m.remove("target_pos");
+                m.insert("distance_m".into(), json!(round(c.distance_m, 2)));
+                m.insert("shortfall_m".into(), json!(round(c.shortfall_m, 2)));
+                m.insert("target_class_zh".into(), json!(c.target_class.name_zh()));
+                fw.feature(&id, &c.geometry, &m)?;
+            }
+            fw.finish()
+        }
+        "pipeline_conflicts" => {
+            let mut fw = FeatureWriter::new(w, name)?;
+            for c in &a.pipeline_conflicts {
+                if !filter.keeps(&c.geometry, None) {
+                    continue;
+                }
+                let id = format!("gc-{}-{}", c.pipeline_id, c.feature_id);
+                let mut m = match serde_json::to_value(c) {
+                    Ok(Value::Object(m)) => m,
+                    _ => Map::new(),
+                };
+                m.remove("pipeline_pos");
+                m.remove("feature_pos");
+                m.insert("distance_m".into(), json!(round(c.distance_m, 2)));
+                m.insert("kind_zh".into(), json!(c.kind.name_zh()));
+                m.insert(
+                    "pressure_class_zh".into(),
+                    json!(c.pressure_class.name_zh()),
+                );
+                fw.feature(&id, &c.geometry, &m)?;
+            }
+            fw.finish()
+        }
+        "risk_grid" => {
+            let mut fw = FeatureWriter::new(w, name)?;
+            for c in &a.grid.cells {
+                let g = Geometry::Polygon(c.geometry.clone());
+                if !filter.keeps(&g, Some(c.level)) {
+                    continue;
+                }
+                let mut m = Map::new();
+                m.insert("index".into(), json!(round(c.index, 3)));
+                level_props(&mut m, c.level);
+                m.insert("population".into(), json!(c.population));
+                m.insert("inside_by_level".into(), json!(c.inside_by_level));
+                m.insert("area".into(), json!(c.area));
+                m.insert(
+                    "top".into(),
+                    Value::Array(
+                        c.top
+                            .iter()
+                            .map(|(l, id, v)| json!({"layer": l.name(), "id": id, "contribution": round(*v, 3)}))
+                            .collect(),
+                    ),
+                );
+                fw.feature(&c.id, &g, &m)?;
+            }
+            fw.finish()
+        }
+        other => Err(ExportError::UnknownLayer(other.to_string())),
+    }
+}
+
+fn round(v: f64, decimals: i32) -> f64 {
+    let k = 10f64.powi(decimals);
+    (v * k).round() / k
+}
+
+/// The summary document: counts per layer and level, and the area summaries.
+pub fn summary(ds: &Dataset, a: &Analysis) -> Value {
+    let count = |levels: &mut [u64; 4], l: RiskLevel| {
+        let i = match l {
+            RiskLevel::Low => 0,
+            RiskLevel::General => 1,
+            RiskLevel::Significant => 2,
+            RiskLevel::Major => 3,
+        };
+        levels[i] += 1;
+    };
+    let by_level = |levels: [u64; 4]| json!({"major": levels[3], "significant": levels[2], "general": levels[1], "low": levels[0]});
+    let mut houses = [0u64; 4];
+    a.house_risks
+        .iter()
+        .for_each(|h| count(&mut houses, h.level));
+    let mut ents = [0u64; 4];
+    a.enterprise_risks
+        .iter()
+        .for_each(|e| count(&mut ents, e.level));
+    let mut cells = [0u64; 4];
+    a.grid.cells.iter().for_each(|c| count(&mut cells, c.level));
+    let mut grades = [0u64; 4];
+    for g in a.hazard_grades.iter().filter_map(|g| g.grade) {
+        grades[usize::from(g.number() - 1)] += 1;
+    }
+    let occupations = a
+        .pipeline_conflicts
+        .iter()
+        .filter(|c| c.kind == crate::analysis::PipelineConflictKind::Occupation)
+        .count();
+    json!({
+        "layers": ds.counts().iter().map(|(k, n)| (k.name().to_string(), json!(n))).collect::<Map<_, _>>(),
+        "bounds": ds.bounds().map(|b| [b.min().x, b.min().y, b.max().x, b.max().y]),
+        "hazard_sources": {
+            "major": a.hazard_grades.iter().filter(|g| g.is_major).count(),
+            "below_threshold": a.hazard_grades.iter().filter(|g| !g.is_major).count(),
+            "by_grade": {"1": grades[0], "2": grades[1], "3": grades[2], "4": grades[3]},
+            "declared_mismatch": a.hazard_grades.iter().filter(|g| g.mismatch).count(),
+        },
+        "enterprises": {"by_level": by_level(ents), "declared_mismatch": a.enterprise_risks.iter().filter(|e| e.mismatch).count()},
+        "houses": {"by_level": by_level(houses)},
+        "protection_conflicts": {
+            "total": a.protection_conflicts.len(),
+            "with_protection_targets": a.protection_conflicts.iter().filter(|c| c.target_layer == LayerKind::ProtectionTargets).count(),
+            "with_houses": a.protection_conflicts.iter().filter(|c| c.target_layer == LayerKind::Houses).count(),
+        },
+        "pipeline_conflicts": {
+            "total": a.pipeline_conflicts.len(),
+            "occupation": occupations,
+            "too_close": a.pipeline_conflicts.len() - occupations,
+        },
+        "risk_grid": {"cell_size_m": a.grid.cell_size_m, "cells": a.grid.cells.len(), "by_level": by_level(cells)},
+        "areas": serde_json::to_value(&a.area_summaries).unwrap_or(Value::Null),
+    })
+}

@@ -1,0 +1,10 @@
+//! The `riskmap` command and the RiskMap tile server.
+//!
+//! [`cli`] is the command line; [`server`] the HTTP application (`server::routes::router`
+//! is testable without a socket).
+
+pub mod boundary;
+pub mod cli;
+pub mod commands;
+pub mod progress;
+pub mod server;

@@ -1,0 +1,81 @@
+//! The web viewer and the MapLibre styles, compiled into the binary so that the server
+//! needs nothing from the internet (or from disk) to show the map.
+
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// Files under `/assets/`: path, content type, bytes.
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/app.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/app.css"),
+    ),
+    (
+        "vendor/maplibre-gl.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/vendor/maplibre-gl.js"),
+    ),
+    (
+        "vendor/maplibre-gl.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/vendor/maplibre-gl.css"),
+    ),
+    (
+        "vendor/LICENSE-maplibre-gl.txt",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/vendor/LICENSE-maplibre-gl.txt"),
+    ),
+];
+
+const INDEX: &str = include_str!("../../assets/index.html");
+
+/// Style names served at `/styles/{name}.json`.
+pub const STYLE_NAMES: [&str; 2] = ["risk", "risk-grid"];
+
+const STYLES: [(&str, &str); 2] = [
+    ("risk", include_str!("../../../styles/risk.json")),
+    ("risk-grid", include_str!("../../../styles/risk-grid.json")),
+];
+
+/// A style's JSON text (with `{origin}` placeholders for the server's address).
+pub fn style(name: &str) -> Option<&'static str> {
+    STYLES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// `GET /`
+pub async fn index() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        INDEX,
+    )
+        .into_response()
+}
+
+/// `GET /assets/{path}`
+pub async fn asset(Path(path): Path<String>) -> Response {
+    match ASSETS.iter().find(|(p, _, _)| *p == path) {
+        Some((_, ct, bytes)) => (
+            [
+                (header::CONTENT_TYPE, *ct),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            *bytes,
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({"error": format!("no asset '{path}'"), "status": 404})),
+        )
+            .into_response(),
+    }
+}

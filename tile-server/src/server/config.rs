@@ -1,0 +1,189 @@
+//! Server configuration: command-line flags over an optional TOML file over defaults.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why a configuration file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config file {file}: {source}")]
+    Io {
+        /// File.
+        file: String,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or a value has the wrong type.
+    #[error("config file {file}: {source}")]
+    Toml {
+        /// File.
+        file: String,
+        /// Parser message with line and column.
+        #[source]
+        source: toml::de::Error,
+    },
+}
+
+/// Per-layer settings.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct LayerConfig {
+    /// Fields of this layer never served in tiles or GeoJSON (besides the global list).
+    pub deny_fields: Vec<String>,
+}
+
+/// The server's configuration.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ServerConfig {
+    /// Address to listen on (default 127.0.0.1: reachable only from this machine).
+    pub bind: IpAddr,
+    /// Port (default 8080).
+    pub port: u16,
+    /// Rules TOML for the analyses.
+    pub rules: Option<PathBuf>,
+    /// Bytes of gzipped tiles kept in memory (default 256 MiB).
+    pub tile_cache_bytes: usize,
+    /// Largest site-check request body, bytes (default 1 MiB).
+    pub max_body_bytes: usize,
+    /// Most vertices a site polygon may have (default 10,000).
+    pub max_site_vertices: usize,
+    /// Most features one GeoJSON response may hold; narrow with bbox or area beyond it.
+    pub max_geojson_features: usize,
+    /// Origins allowed by CORS; empty (the default) sends no CORS headers at all.
+    pub cors_origins: Vec<String>,
+    /// Optional basemap: an XYZ raster URL template of an internal service or 天地图,
+    /// e.g. `http://gis.example.gov.cn/tiles/{z}/{x}/{y}.png`. None: the district and
+    /// area boundaries are the basemap.
+    pub basemap_url: Option<String>,
+    /// Attribution shown for the basemap.
+    pub basemap_attribution: Option<String>,
+    /// Token for `POST /admin/reload` (the environment variable RISKMAP_ADMIN_TOKEN
+    /// wins). Without one, reload over HTTP is refused; SIGHUP still works.
+    pub admin_token: Option<String>,
+    /// Fields never served from any layer (default: `phone`).
+    pub deny_fields: Vec<String>,
+    /// Per-layer settings, by layer name.
+    pub layers: BTreeMap<String, LayerConfig>,
+    /// `Cache-Control: max-age` of tiles, seconds (default 300).
+    pub tile_max_age_s: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: IpAddr::from([127, 0, 0, 1]),
+            port: 8080,
+            rules: None,
+            tile_cache_bytes: 256 << 20,
+            max_body_bytes: 1 << 20,
+            max_site_vertices: 10_000,
+            max_geojson_features: 200_000,
+            cors_origins: Vec::new(),
+            basemap_url: None,
+            basemap_attribution: None,
+            admin_token: None,
+            deny_fields: vec!["phone".into()],
+            layers: BTreeMap::new(),
+            tile_max_age_s: 300,
+        }
+    }
+}
+
+const KNOWN_KEYS: [&str; 14] = [
+    "bind",
+    "port",
+    "rules",
+    "tile_cache_bytes",
+    "max_body_bytes",
+    "max_site_vertices",
+    "max_geojson_features",
+    "cors_origins",
+    "basemap_url",
+    "basemap_attribution",
+    "admin_token",
+    "deny_fields",
+    "layers",
+    "tile_max_age_s",
+];
+
+impl ServerConfig {
+    /// Reads a TOML file; returns the config and a warning per unknown key.
+    pub fn from_file(path: &Path) -> Result<(ServerConfig, Vec<String>), ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        Self::from_toml(&text, &file)
+    }
+
+    /// Parses TOML text.
+    pub fn from_toml(text: &str, file: &str) -> Result<(ServerConfig, Vec<String>), ConfigError> {
+        let table: toml::Table = toml::from_str(text).map_err(|source| ConfigError::Toml {
+            file: file.to_string(),
+            source,
+        })?;
+        let mut warnings: Vec<String> = table
+            .keys()
+            .filter(|k| !KNOWN_KEYS.contains(&k.as_str()))
+            .map(|k| format!("config file {file}: unknown key '{k}' ignored"))
+            .collect();
+        if let Some(toml::Value::Table(layers)) = table.get("layers") {
+            for (name, v) in layers {
+                if let toml::Value::Table(t) = v {
+                    for k in t.keys().filter(|k| k.as_str() != "deny_fields") {
+                        warnings.push(format!(
+                            "config file {file}: unknown key 'layers.{name}.{k}' ignored"
+                        ));
+                    }
+                }
+            }
+        }
+        let cfg: ServerConfig =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|source| ConfigError::Toml {
+                    file: file.to_string(),
+                    source,
+                })?;
+        Ok((cfg, warnings))
+    }
+
+    /// Fields denied for a layer (global and per-layer lists).
+    pub fn denied(&self, layer: &str) -> Vec<String> {
+        let mut d = self.deny_fields.clone();
+        if let Some(l) = self.layers.get(layer) {
+            d.extend(l.deny_fields.iter().cloned());
+        }
+        d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_warn_and_values_override() {
+        let (c, w) = ServerConfig::from_toml(
+            "port = 9000\ncolour = 'red'\n[layers.houses]\ndeny_fields = ['address']\nfoo = 1\n",
+            "x.toml",
+        )
+        .unwrap();
+        assert_eq!(c.port, 9000);
+        assert_eq!(c.bind, IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("'colour'"));
+        assert_eq!(
+            c.denied("houses"),
+            vec!["phone".to_string(), "address".to_string()]
+        );
+        assert!(ServerConfig::from_toml("port = 'x'", "x.toml").is_err());
+    }
+}

@@ -1,0 +1,116 @@
+//! `riskmap serve`: the tile server and web viewer.
+//!
+//! State ([`state::AppState`]) holds the current [`state::Snapshot`] of loaded and
+//! analysed data behind a lock-free-to-read `Arc`; [`routes::router`] is the whole HTTP
+//! application. Reload (`POST /admin/reload` or SIGHUP) builds a new snapshot off the
+//! runtime and swaps it in; a failed reload keeps the old one.
+
+pub mod assets;
+pub mod cache;
+pub mod config;
+pub mod metrics;
+pub mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use config::ServerConfig;
+use state::{AppState, build_snapshot};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The first load failed.
+    #[error("loading {dir}: {source}")]
+    Load {
+        /// Data directory.
+        dir: String,
+        /// Cause.
+        #[source]
+        source: state::LoadFailure,
+    },
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server stopped with an error.
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Loads the data, binds and serves until Ctrl-C or SIGTERM.
+pub async fn serve(
+    config: ServerConfig,
+    data_dir: PathBuf,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let admin_token = std::env::var("RISKMAP_ADMIN_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .or_else(|| config.admin_token.clone());
+    let cfg = config.clone();
+    let dir = data_dir.clone();
+    let first = tokio::task::spawn_blocking(move || build_snapshot(&cfg, &dir, 1))
+        .await
+        .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?
+        .map_err(|source| ServeError::Load {
+            dir: data_dir.display().to_string(),
+            source,
+        })?;
+    let addr = SocketAddr::new(config.bind, config.port);
+    let state = Arc::new(AppState::new(config, data_dir, first, admin_token));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let local = listener.local_addr()?;
+    spawn_sighup_reload(Arc::clone(&state));
+    on_ready(local);
+    axum::serve(listener, routes::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn spawn_sighup_reload(state: Arc<AppState>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    tokio::spawn(async move {
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; reload with POST /admin/reload");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading");
+            let _ = state.reload().await;
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn spawn_sighup_reload(_state: Arc<AppState>) {}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,312 @@
+//! End-to-end tests of the `riskmap` binary: generate a small city, analyse it, read the
+//! exports back with an independent GeoJSON parser, and check what bad input gets.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn riskmap() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_riskmap"))
+}
+
+fn run(args: &[&str]) -> Output {
+    riskmap().args(args).output().expect("run riskmap")
+}
+
+fn generate(dir: &Path, houses: usize) {
+    let out = run(&[
+        "generate",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+        "--houses",
+        &houses.to_string(),
+    ]);
+    assert!(
+        out.status.success(),
+        "generate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn read_fc(path: &Path) -> geojson::FeatureCollection {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let gj: geojson::GeoJson = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    geojson::FeatureCollection::try_from(gj).expect("a FeatureCollection")
+}
+
+/// Twice the signed area of a ring by the shoelace formula: positive when
+/// counter-clockwise in lon/lat.
+fn ring_area2(ring: &[serde_json::Value]) -> f64 {
+    let xy = |p: &serde_json::Value| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+    ring.windows(2)
+        .map(|w| {
+            let (a, b) = (xy(&w[0]), xy(&w[1]));
+            a.0 * b.1 - b.0 * a.1
+        })
+        .sum()
+}
+
+/// Reads an export with two parsers that are not ours (the `geojson` crate must accept
+/// it; `serde_json` is used to walk it) and checks RFC 7946: no `crs`, an id on every
+/// feature, lon/lat in range, closed rings, exteriors counter-clockwise, holes clockwise.
+fn check_rfc7946(path: &Path) -> usize {
+    let n = read_fc(path).features.len();
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(
+        raw.get("crs").is_none(),
+        "{}: RFC 7946 has no crs member",
+        path.display()
+    );
+    let pos = |p: &serde_json::Value| {
+        let (x, y) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+        assert!(
+            x.abs() <= 180.0 && y.abs() <= 90.0,
+            "{}: {p} out of range",
+            path.display()
+        );
+    };
+    let poly = |rings: &serde_json::Value| {
+        for (i, r) in rings.as_array().unwrap().iter().enumerate() {
+            let r = r.as_array().unwrap();
+            r.iter().for_each(pos);
+            assert_eq!(r.first(), r.last(), "{}: ring not closed", path.display());
+            let a = ring_area2(r);
+            assert!(
+                if i == 0 { a > 0.0 } else { a < 0.0 },
+                "{}: ring {i} wound the wrong way",
+                path.display()
+            );
+        }
+    };
+    for f in raw["features"].as_array().unwrap() {
+        assert!(
+            f.get("id").is_some(),
+            "{}: feature without id",
+            path.display()
+        );
+        let g = &f["geometry"];
+        let c = &g["coordinates"];
+        match g["type"].as_str().unwrap() {
+            "Point" => pos(c),
+            "MultiPoint" | "LineString" => c.as_array().unwrap().iter().for_each(pos),
+            "MultiLineString" => c
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|l| l.as_array().unwrap())
+                .for_each(pos),
+            "Polygon" => poly(c),
+            "MultiPolygon" => c.as_array().unwrap().iter().for_each(poly),
+            other => panic!("{}: unexpected geometry {other}", path.display()),
+        }
+    }
+    n
+}
+
+#[test]
+fn analyze_writes_valid_rfc7946_exports_and_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("city");
+    generate(&data, 3000);
+    let out_dir = tmp.path().join("out");
+    let out = run(&[
+        "analyze",
+        data.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("hazard sources:"),
+        "summary printed: {stderr}"
+    );
+    for name in [
+        "areas",
+        "enterprises",
+        "hazard_sources",
+        "gas_pipelines",
+        "houses",
+        "protection_targets",
+        "hazard_grades",
+        "protection_conflicts",
+        "pipeline_conflicts",
+        "house_risk",
+        "enterprise_risk",
+        "risk_grid",
+    ] {
+        let n = check_rfc7946(&out_dir.join(format!("{name}.geojson")));
+        if name != "protection_conflicts" && name != "pipeline_conflicts" {
+            assert!(n > 0, "{name} is empty");
+        }
+    }
+    // Personal data never leaves: the generated ledgers carry phone numbers.
+    let houses_in = std::fs::read_to_string(data.join("houses.geojson")).unwrap();
+    assert!(
+        houses_in.contains("\"phone\""),
+        "the synthetic ledger has phones"
+    );
+    for name in ["houses", "house_risk", "enterprises", "enterprise_risk"] {
+        let t = std::fs::read_to_string(out_dir.join(format!("{name}.geojson"))).unwrap();
+        assert!(!t.contains("\"phone\""), "{name} leaks phone numbers");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["layers"]["houses"], 3000);
+    let hr = read_fc(&out_dir.join("house_risk.geojson"));
+    let by_level = |l: &str| {
+        hr.features
+            .iter()
+            .filter(|f| f.property("level").and_then(|v| v.as_str()) == Some(l))
+            .count()
+    };
+    assert_eq!(summary["houses"]["by_level"]["major"], by_level("major"));
+    assert_eq!(summary["houses"]["by_level"]["low"], by_level("low"));
+    assert!(
+        out_dir.join("validation_report.json").exists()
+            && out_dir.join("validation_report.md").exists()
+    );
+}
+
+#[test]
+fn generate_is_deterministic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    generate(&a, 500);
+    generate(&b, 500);
+    for name in ["houses", "enterprises", "hazard_sources", "gas_pipelines"] {
+        let fa = std::fs::read(a.join(format!("{name}.geojson"))).unwrap();
+        let fb = std::fs::read(b.join(format!("{name}.geojson"))).unwrap();
+        assert!(
+            fa == fb,
+            "{name} differs between two runs with the same seed"
+        );
+    }
+}
+
+#[test]
+fn export_filters_by_level_and_bbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("city");
+    generate(&data, 2000);
+    let out_dir = tmp.path().join("out");
+    let out = run(&[
+        "export",
+        "--quiet",
+        data.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--layer",
+        "house_risk,risk_grid",
+        "--level",
+        "major,significant",
+        "--bbox",
+        "121.0,31.7,121.3,32.0",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hr = read_fc(&out_dir.join("house_risk.geojson"));
+    for f in &hr.features {
+        let l = f.property("level").and_then(|v| v.as_str()).unwrap();
+        assert!(l == "major" || l == "significant", "{l}");
+    }
+    assert!(
+        !out_dir.join("houses.geojson").exists(),
+        "only the asked layers"
+    );
+    let bad = run(&[
+        "export",
+        data.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--level",
+        "purple",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("purple"));
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn validate_reports_problems_and_strict_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("bad");
+    write(
+        &data,
+        "houses.geojson",
+        r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","id":"h1","geometry":{"type":"Point","coordinates":[121.2,31.9]},"properties":{"floors":2}},
+        {"type":"Feature","id":"h2","geometry":null,"properties":{"floors":2}},
+        {"type":"Feature","id":"h3","geometry":{"type":"Point","coordinates":[512345.0,3530000.0]},"properties":{}}
+    ]}"#,
+    );
+    let out = run(&["validate", data.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "skipped features ⇒ exit 3");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("h2") && report.contains("h3"), "{report}");
+    let strict = run(&[
+        "analyze",
+        "--strict",
+        data.to_str().unwrap(),
+        "--out",
+        tmp.path().join("o").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        strict.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&strict.stderr)
+    );
+    let err = String::from_utf8_lossy(&strict.stderr);
+    assert!(err.contains("houses.geojson"), "names the file: {err}");
+    let missing = run(&[
+        "analyze",
+        tmp.path().join("nope").to_str().unwrap(),
+        "--out",
+        tmp.path().join("o2").to_str().unwrap(),
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn rules_file_overrides_and_typos_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("city");
+    generate(&data, 500);
+    let rules = write(
+        tmp.path(),
+        "rules.toml",
+        "[pipeline.clearence_m]\nlow = 2\n",
+    );
+    let out = run(&[
+        "analyze",
+        data.to_str().unwrap(),
+        "--out",
+        tmp.path().join("o").to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("clearence_m"));
+    let text = run(&["rules"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("[pipeline.clearance_m]"));
+}
