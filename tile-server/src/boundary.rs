@@ -4,7 +4,8 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use geo::{Geometry, MultiPolygon};
+use geo::{Coord, Geometry, MapCoords, MultiPolygon};
+use riskmap_core::crs::Crs;
 use riskmap_core::dataset::{Dataset, Layer};
 use riskmap_core::export::{self, FieldPolicy, Filter};
 use riskmap_core::generate::GenerateOptions;
@@ -39,48 +40,198 @@ pub fn haimen() -> Result<MultiPolygon<f64>, String> {
 
 type WriteFailure = (PathBuf, std::io::Error);
 
+fn fail(path: &Path) -> impl Fn(std::io::Error) -> WriteFailure + '_ {
+    move |e| (path.to_path_buf(), e)
+}
+
 fn write<P: Serialize>(dir: &Path, layer: &Layer<P>) -> Result<(), WriteFailure> {
     let path = dir.join(format!("{}.geojson", layer.kind().name()));
-    let f = File::create(&path).map_err(|e| (path.clone(), e))?;
+    let f = File::create(&path).map_err(fail(&path))?;
     // Synthetic ledgers carry phone numbers so that the field policy can be seen working;
     // input files keep every field.
-    let keep_all = FieldPolicy::allow_all();
     export::write_layer(
         BufWriter::with_capacity(1 << 20, f),
         layer,
         &Filter::default(),
-        &keep_all,
+        &FieldPolicy::allow_all(),
     )
     .map_err(|e| (path, std::io::Error::other(e.to_string())))?;
     Ok(())
 }
 
-/// Writes a generated dataset as layer files in `dir`.
-pub fn write_generated(
-    dir: &Path,
-    ds: &Dataset,
-    opts: &GenerateOptions,
-) -> Result<(), WriteFailure> {
+/// Writes a layer as GeoJSON with coordinates in `crs` and a legacy `crs` member naming
+/// it, as exports from Chinese CAD and GIS systems often are.
+fn write_projected<P: Serialize>(dir: &Path, layer: &Layer<P>, crs: &Crs, urn: Option<&str>) -> Result<(), WriteFailure> {
+    let path = dir.join(format!("{}.geojson", layer.kind().name()));
+    let mut out = String::with_capacity(layer.len() * 400);
+    out.push_str("{\"type\":\"FeatureCollection\",");
+    if let Some(urn) = urn {
+        out.push_str(&format!("\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"{urn}\"}}}},"));
+    }
+    out.push_str("\"features\":[");
+    for (i, f) in layer.features().iter().enumerate() {
+        let g = f.geometry.map_coords(|c| {
+            let (x, y) = crs.from_wgs84(c.x, c.y).unwrap_or((f64::NAN, f64::NAN));
+            if crs.is_geographic() {
+                // Degrees: the writer keeps seven decimals (about 1 cm).
+                Coord { x, y }
+            } else {
+                // Metres: millimetres, as CAD exports give them.
+                Coord { x: (x * 1000.0).round() / 1000.0, y: (y * 1000.0).round() / 1000.0 }
+            }
+        });
+        if i > 0 {
+            out.push(',');
+        }
+        let mut gbuf = String::new();
+        export::write_geometry(&mut gbuf, &g);
+        let props = export::properties(&f.props, &FieldPolicy::allow_all(), layer.kind().name());
+        out.push_str(&format!(
+            "\n{{\"type\":\"Feature\",\"id\":{},\"geometry\":{gbuf},\"properties\":{}}}",
+            serde_json::Value::from(f.id.clone()),
+            serde_json::Value::Object(props)
+        ));
+    }
+    out.push_str("\n]}\n");
+    std::fs::write(&path, out).map_err(fail(&path))
+}
+
+/// A CSV cell: quoted when it holds a comma, quote or line break.
+fn cell(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_string()
+    }
+}
+
+fn wkt(g: &Geometry<f64>) -> String {
+    let ring = |ls: &geo::LineString<f64>| {
+        ls.0.iter().map(|c| format!("{:.6} {:.6}", c.x, c.y)).collect::<Vec<_>>().join(",")
+    };
+    match g {
+        Geometry::Point(p) => format!("POINT ({:.6} {:.6})", p.x(), p.y()),
+        Geometry::Polygon(p) => format!(
+            "POLYGON (({}))",
+            std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect::<Vec<_>>().join("),(")
+        ),
+        Geometry::MultiPolygon(m) => format!(
+            "MULTIPOLYGON ({})",
+            m.0.iter()
+                .map(|p| format!("(({}))", std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect::<Vec<_>>().join("),(")))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        other => {
+            let mut s = String::new();
+            export::write_geometry(&mut s, other);
+            s
+        }
+    }
+}
+
+/// Writes a CSV ledger the way office software exports it: GBK, Chinese headers.
+fn write_gbk_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<(), WriteFailure> {
+    let mut text = header.join(",");
+    text.push_str("\r\n");
+    for r in rows {
+        text.push_str(&r.iter().map(|v| cell(v)).collect::<Vec<_>>().join(","));
+        text.push_str("\r\n");
+    }
+    let (bytes, _, unmappable) = encoding_rs::GBK.encode(&text);
+    if unmappable {
+        return Err((path.to_path_buf(), std::io::Error::other("text not representable in GBK")));
+    }
+    std::fs::write(path, bytes).map_err(fail(path))
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The CRS the gas company's drawings are in: CGCS2000 3-degree Gauss–Krüger zone
+/// with central meridian 120°E (EPSG:4549), the zone that holds Haimen.
+pub const PIPELINE_CRS: &str = "EPSG:4549";
+
+/// Writes a generated dataset as the ledgers a district really receives: enterprises and
+/// houses as GBK CSV with Chinese headers (houses with WKT footprints), gas pipelines as
+/// GeoJSON in CGCS2000 Gauss–Krüger (declared by a legacy `crs` member), protection
+/// targets in GCJ-02 (declared in `riskmap.toml`), the rest as WGS84 GeoJSON.
+pub fn write_generated(dir: &Path, ds: &Dataset, opts: &GenerateOptions) -> Result<(), WriteFailure> {
     write(dir, &ds.areas)?;
-    write(dir, &ds.enterprises)?;
     write(dir, &ds.hazard_sources)?;
-    write(dir, &ds.gas_pipelines)?;
-    write(dir, &ds.houses)?;
-    write(dir, &ds.protection_targets)?;
+    let gk = Crs::parse(PIPELINE_CRS).map_err(|e| (dir.join("gas_pipelines.geojson"), std::io::Error::other(e.to_string())))?;
+    write_projected(dir, &ds.gas_pipelines, &gk, Some("urn:ogc:def:crs:EPSG::4549"))?;
+    write_projected(dir, &ds.protection_targets, &Crs::Gcj02, None)?;
+    write_gbk_csv(
+        &dir.join("enterprises.csv"),
+        &["编号", "企业名称", "统一社会信用代码", "行业类别", "从业人数", "申报风险等级", "未整改一般隐患数", "未整改重大隐患数", "所在园区", "联系电话", "经度", "纬度", "几何"],
+        ds.enterprises.features().iter().map(|f| {
+            let p = &f.props;
+            let (lon, lat, geom) = match &f.geometry {
+                Geometry::Point(pt) => (format!("{:.6}", pt.x()), format!("{:.6}", pt.y()), String::new()),
+                g => (String::new(), String::new(), wkt(g)),
+            };
+            vec![
+                f.id.clone(),
+                p.name.clone(),
+                opt(p.credit_code.clone()),
+                opt(p.industry.map(|i| i.name_zh())),
+                opt(p.employees),
+                opt(p.declared_level.map(|l| l.name_zh())),
+                p.open_hidden_hazards.to_string(),
+                p.open_major_hidden_hazards.to_string(),
+                opt(p.park.clone()),
+                opt(p.phone.clone()),
+                lon,
+                lat,
+                geom,
+            ]
+        }),
+    )?;
+    write_gbk_csv(
+        &dir.join("houses.csv"),
+        &["编号", "地址", "层数", "用途", "居住人数", "鉴定等级", "整治状态", "联系电话", "几何"],
+        ds.houses.features().iter().map(|f| {
+            let p = &f.props;
+            vec![
+                f.id.clone(),
+                p.address.clone(),
+                opt(p.floors),
+                opt(p.house_use.map(|u| u.name_zh())),
+                opt(p.occupants),
+                opt(p.appraisal.map(|a| a.name_zh())),
+                opt(p.rectification.map(|r| r.name_zh())),
+                opt(p.phone.clone()),
+                wkt(&f.geometry),
+            ]
+        }),
+    )?;
+    let manifest = dir.join("riskmap.toml");
+    std::fs::write(
+        &manifest,
+        "# How to read the files of this directory (see docs/data-model.md).\n\
+         # Enterprises and houses are GBK CSV ledgers: the encoding is detected.\n\
+         # Gas pipelines declare EPSG:4549 in their own `crs` member.\n\n\
+         [files.\"protection_targets.geojson\"]\n\
+         # Digitised on an AMap/Tencent base map: GCJ-02 coordinates.\n\
+         crs = \"gcj02\"\n",
+    )
+    .map_err(fail(&manifest))?;
     let readme = dir.join("README.md");
     let text = format!(
         "# Synthetic data — not real enterprises, houses or people\n\n\
          Generated by `riskmap generate` (seed {}, {} houses, {} enterprises, {} hazard \
          sources, {:.0} km of gas pipelines, {} protection targets) inside the real \
-         district boundary of 海门区. Every name, number and position other than the \
-         boundary is invented.\n",
-        opts.seed,
-        opts.houses,
-        opts.enterprises,
-        opts.hazard_sources,
-        opts.pipeline_km,
-        opts.protection_targets
+         district boundary of 海门区 (see `data/README.md` for its source). Every name, \
+         number and position other than the boundary is invented; names end in （合成数据）.\n\n\
+         The files are written the way a district receives them: `enterprises.csv` and \
+         `houses.csv` are GBK-encoded CSV ledgers with Chinese headers (houses with WKT \
+         footprints), `gas_pipelines.geojson` is in CGCS2000 3-degree Gauss–Krüger \
+         (EPSG:4549), `protection_targets.geojson` in GCJ-02 (declared in `riskmap.toml`), \
+         the rest WGS84 GeoJSON.\n",
+        opts.seed, opts.houses, opts.enterprises, opts.hazard_sources, opts.pipeline_km, opts.protection_targets
     );
-    std::fs::write(&readme, text).map_err(|e| (readme, e))?;
+    std::fs::write(&readme, text).map_err(fail(&readme))?;
     Ok(())
 }
