@@ -11,7 +11,7 @@ use riskmap_core::export::{self, FieldPolicy, Filter};
 use riskmap_core::generate::GenerateOptions;
 use serde::Serialize;
 
-const HAIMEN: &str = include_str!("../../data/haimen/boundary.geojson");
+const HAIMEN: &str = include_str!("../../data/boundaries/haimen.geojson");
 
 /// The district boundary of 海门区 (see data/README.md for its source and licence).
 pub fn haimen() -> Result<MultiPolygon<f64>, String> {
