@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, the Rust tests (default and all features), the
-# tests that need Node packages, and the browser tests. Installs or checks what they need.
+# The whole test suite: formatting, lints, the Rust tests (default features and `proj`),
+# the MVT conformance fixtures, the style validation and the browser end-to-end test.
+# Installs what they need (apt-get, npm) or says what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,14 +14,13 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest || die "could not install cargo-nextest"
 fi
 
-say "system packages"
-bash scripts/ensure-system-deps.sh
+say "system packages (PROJ build tools, Chromium, CJK fonts)"
+bash scripts/ensure-proj-deps.sh
+bash scripts/ensure-browser.sh
 
-if [ -f tests/js/package.json ]; then
-  say "npm packages for the tests (tests/js)"
-  command -v npm >/dev/null || die "npm not found: install Node.js 20 or newer"
-  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
-fi
+say "npm packages for the tests"
+(cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 
 say "cargo fmt --check"
 cargo fmt --all --check
@@ -28,8 +28,12 @@ cargo fmt --all --check
 say "cargo clippy (all targets, all features)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-say "tests (all features)"
+say "Rust tests (all features, including proj)"
 cargo nextest run --workspace --all-features --no-fail-fast
 
 say "doc tests"
 cargo test --workspace --all-features --doc
+
+say "style validation and the browser test of the viewer"
+cargo build -p riskmap-server
+RISKMAP_BIN="${CARGO_TARGET_DIR:-target}/debug/riskmap" node --test tests/e2e/

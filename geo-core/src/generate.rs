@@ -4050,7 +4050,7 @@ mod tests {
         Validation,
     };
 
-    const BOUNDARY: &str = include_str!("../../data/haimen/boundary.geojson");
+    const BOUNDARY: &str = include_str!("../../data/boundaries/haimen.geojson");
 
     fn ring(v: &serde_json::Value) -> LineString<f64> {
         LineString(
