@@ -1,0 +1,569 @@
+//! The HTTP application, tested without a socket (`tower::ServiceExt::oneshot`) on a small
+//! generated city.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use riskmap_server::server::config::ServerConfig;
+use riskmap_server::server::routes::router;
+use riskmap_server::server::state::{AppState, build_snapshot};
+use tower::ServiceExt;
+
+/// A generated city shared by the tests (generation is deterministic).
+fn city() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmap"))
+            .args(["generate", "--quiet", "--houses", "3000", "--out"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    })
+    .path()
+}
+
+fn state_with(config: ServerConfig, token: Option<&str>) -> Arc<AppState> {
+    let snap = build_snapshot(&config, city(), 1).unwrap();
+    Arc::new(AppState::new(
+        config,
+        city().to_path_buf(),
+        snap,
+        token.map(String::from),
+    ))
+}
+
+async fn send(
+    app: &axum::Router,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
+        .header(header::HOST, "test.local")
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn gunzip(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(b)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn json(b: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(b).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(b)))
+}
+
+/// A tile over the middle of the city's data at zoom z.
+fn centre_tile(app_bounds: [f64; 4], z: u8) -> (u32, u32) {
+    let lon = (app_bounds[0] + app_bounds[2]) / 2.0;
+    let lat = (app_bounds[1] + app_bounds[3]) / 2.0;
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let lr = lat.to_radians();
+    let y =
+        ((1.0 - (lr.tan() + 1.0 / lr.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    (x, y)
+}
+
+#[tokio::test]
+async fn tiles_gzip_etag_cache_and_errors() {
+    let app = router(state_with(ServerConfig::default(), None));
+    let (_, _, cat) = send(&app, get("/catalog")).await;
+    let cat = json(&cat);
+    let b: Vec<f64> = cat["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let (x, y) = centre_tile([b[0], b[1], b[2], b[3]], 10);
+    let uri = format!("/tiles/risk_grid,houses,areas/10/{x}/{y}.mvt");
+    let req = Request::builder()
+        .uri(&uri)
+        .header(header::ACCEPT_ENCODING, "gzip, deflate")
+        .body(Body::empty())
+        .unwrap();
+    let (status, h, body) = send(&app, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        h[header::CONTENT_TYPE],
+        "application/vnd.mapbox-vector-tile"
+    );
+    assert_eq!(h[header::CONTENT_ENCODING], "gzip");
+    assert!(
+        h[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let etag = h[header::ETAG].to_str().unwrap().to_string();
+    let raw = gunzip(&body);
+    // Decoded with the independent decoder of the tests crate's sibling: here, check the
+    // layer names are present in the protobuf (the full validation is in tests/tests/).
+    for name in ["risk_grid", "houses", "areas"] {
+        assert!(
+            raw.windows(name.len()).any(|w| w == name.as_bytes()),
+            "layer {name} missing"
+        );
+    }
+    // Same tile again with If-None-Match: 304, no body.
+    let req = Request::builder()
+        .uri(&uri)
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .header(header::IF_NONE_MATCH, &etag)
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = send(&app, req).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+    // Without gzip the body is the raw tile, under another ETag.
+    let (status, h, plain) = send(&app, get(&uri)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(h.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(plain, raw);
+    assert_ne!(h[header::ETAG].to_str().unwrap(), etag);
+    // Empty tile: 204. Far out in the Pacific.
+    let (status, _, _) = send(&app, get("/tiles/houses/10/0/500.mvt")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // Bad z/x/y: 400 with a JSON error; unknown layer: 404.
+    for bad in [
+        "/tiles/houses/19/0/0.mvt",
+        "/tiles/houses/3/8/0.mvt",
+        "/tiles/houses/a/0/0.mvt",
+        "/tiles/houses/3/0/-1.mvt",
+    ] {
+        let (status, h, body) = send(&app, get(bad)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(
+            h[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        assert!(
+            json(&body)["error"].as_str().unwrap().contains("z must be"),
+            "{bad}"
+        );
+    }
+    let (status, _, body) = send(&app, get("/tiles/nope,houses/3/0/0.mvt")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(json(&body)["error"].as_str().unwrap().contains("nope"));
+    // The cache served the repeat requests.
+    let (_, _, m) = send(&app, get("/metrics")).await;
+    let m = String::from_utf8(m).unwrap();
+    assert!(m.contains("riskmap_tile_cache_hits_total 2"), "{m}");
+    assert!(m.contains("riskmap_tile_cache_misses_total 2"), "{m}");
+}
+
+#[tokio::test]
+async fn tilejson_catalog_and_styles() {
+    let app = router(state_with(ServerConfig::default(), None));
+    let (status, _, body) = send(&app, get("/tiles/houses.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let tj = json(&body);
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert_eq!(
+        tj["tiles"][0],
+        "http://test.local/tiles/houses/{z}/{x}/{y}.mvt"
+    );
+    assert_eq!(tj["vector_layers"][0]["id"], "houses");
+    assert!(tj["vector_layers"][0]["fields"].get("phone").is_none());
+    let (status, _, body) = send(&app, get("/tiles/houses,areas.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(&body)["vector_layers"].as_array().unwrap().len(), 2);
+    let (status, _, _) = send(&app, get("/tiles/ghost.json")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, body) = send(&app, get("/catalog")).await;
+    let cat = json(&body);
+    assert_eq!(cat["layers"].as_array().unwrap().len(), 9);
+    assert!(cat["areas"].as_array().unwrap().len() >= 5);
+    let (status, _, body) = send(&app, get("/styles/risk.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let style = String::from_utf8(body).unwrap();
+    assert!(!style.contains("{origin}") && style.contains("http://test.local/tiles/"));
+    assert_eq!(json(style.as_bytes())["version"], 8);
+    let (status, _, _) = send(&app, get("/styles/none.json")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, h, body) = send(&app, get("/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        !html.contains("https://"),
+        "the viewer must load nothing from the internet"
+    );
+    let (status, _, js) = send(&app, get("/assets/vendor/maplibre-gl.js")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(js.len() > 100_000);
+}
+
+#[tokio::test]
+async fn basemap_is_added_under_the_layers_when_configured() {
+    let cfg = ServerConfig {
+        basemap_url: Some("http://gis.internal/tiles/{z}/{x}/{y}.png".into()),
+        ..ServerConfig::default()
+    };
+    let app = router(state_with(cfg, None));
+    let (_, _, body) = send(&app, get("/styles/risk.json")).await;
+    let style = json(&body);
+    assert_eq!(
+        style["sources"]["basemap"]["tiles"][0],
+        "http://gis.internal/tiles/{z}/{x}/{y}.png"
+    );
+    let layers = style["layers"].as_array().unwrap();
+    let pos = layers.iter().position(|l| l["id"] == "basemap").unwrap();
+    assert!(layers[..pos].iter().all(|l| l["type"] == "background"));
+}
+
+#[tokio::test]
+async fn geojson_api_filters_and_keeps_personal_fields_out() {
+    let app = router(state_with(ServerConfig::default(), None));
+    let (status, h, body) = send(
+        &app,
+        get("/api/features/house_risk.geojson?level=major,significant"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h[header::CONTENT_TYPE], "application/geo+json");
+    let fc = json(&body);
+    let feats = fc["features"].as_array().unwrap();
+    assert!(!feats.is_empty());
+    for f in feats {
+        let l = f["properties"]["level"].as_str().unwrap();
+        assert!(l == "major" || l == "significant");
+        assert!(f["properties"].get("phone").is_none());
+    }
+    let (status, _, body) = send(
+        &app,
+        get("/api/features/houses.geojson?bbox=121.0,31.7,121.2,31.9"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for f in json(&body)["features"].as_array().unwrap() {
+        assert!(f["properties"].get("phone").is_none());
+    }
+    for (uri, code) in [
+        (
+            "/api/features/houses.geojson?bbox=1,2,3",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/features/houses.geojson?level=purple",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/features/houses.geojson?area=nowhere",
+            StatusCode::NOT_FOUND,
+        ),
+        ("/api/features/nothing.geojson", StatusCode::NOT_FOUND),
+    ] {
+        let (status, _, body) = send(&app, get(uri)).await;
+        assert_eq!(status, code, "{uri}");
+        assert!(json(&body)["error"].is_string());
+    }
+    // A response too large to send is refused with advice.
+    let cfg = ServerConfig {
+        max_geojson_features: 10,
+        ..ServerConfig::default()
+    };
+    let small = router(state_with(cfg, None));
+    let (status, _, body) = send(&small, get("/api/features/houses.geojson")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(json(&body)["error"].as_str().unwrap().contains("bbox"));
+    let (status, _, body) = send(&app, get("/api/areas")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        json(&body)
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["top_risks"].is_array())
+    );
+    let (_, _, body) = send(&app, get("/api/search?q=%E5%8C%96%E5%B7%A5")).await; // 化工
+    assert!(!json(&body)["results"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn denied_fields_never_reach_tiles_or_geojson() {
+    let mut cfg = ServerConfig::default();
+    cfg.layers.insert(
+        "houses".into(),
+        riskmap_server::server::config::LayerConfig {
+            deny_fields: vec!["address".into()],
+        },
+    );
+    let app = router(state_with(cfg, None));
+    let (_, _, body) = send(&app, get("/api/features/houses.geojson?bbox=120,31,122,33")).await;
+    let fc = json(&body);
+    assert!(
+        fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["properties"].get("address").is_none())
+    );
+    // A detail-zoom tile of houses somewhere in the city.
+    let f0 = &fc["features"][0]["geometry"]["coordinates"][0][0];
+    let (lon, lat) = (f0[0].as_f64().unwrap(), f0[1].as_f64().unwrap());
+    let (x, y) = centre_tile([lon, lat, lon, lat], 16);
+    let (status, _, body) = send(&app, get(&format!("/tiles/houses/16/{x}/{y}.mvt"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !body.windows(7).any(|w| w == b"address"),
+        "address reached a tile"
+    );
+    assert!(
+        !body.windows(5).any(|w| w == b"phone"),
+        "phone reached a tile"
+    );
+    assert!(
+        body.windows(9).any(|w| w == b"appraisal"),
+        "other fields are still there"
+    );
+}
+
+fn site(props: serde_json::Value, ring: &[[f64; 2]]) -> String {
+    serde_json::json!({"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring]}}).to_string()
+}
+
+fn post(uri: &str, body: String) -> Request<Body> {
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn site_check_reports_conflicts_and_refuses_bad_input() {
+    let app = router(state_with(ServerConfig::default(), None));
+    // A school site right next to the first graded hazard source.
+    let (_, _, body) = send(&app, get("/api/features/hazard_grades.geojson")).await;
+    let fc = json(&body);
+    let hs = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["grade"].is_number())
+        .unwrap();
+    let c = &hs["geometry"]["coordinates"][0][0];
+    let (lon, lat) = (c[0].as_f64().unwrap() + 0.002, c[1].as_f64().unwrap());
+    let ring = [
+        [lon, lat],
+        [lon + 0.002, lat],
+        [lon + 0.002, lat + 0.002],
+        [lon, lat + 0.002],
+        [lon, lat],
+    ];
+    let (status, h, body) = send(
+        &app,
+        post(
+            "/api/site-check",
+            site(serde_json::json!({"use": "学校", "population": 900}), &ring),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(h[header::CONTENT_TYPE], "application/geo+json");
+    let fc = json(&body);
+    let feats = fc["features"].as_array().unwrap();
+    assert_eq!(feats[0]["properties"]["role"], "site");
+    assert_eq!(feats[0]["properties"]["class"], "high_sensitivity");
+    let conflict = feats
+        .iter()
+        .find(|f| f["properties"]["id"] == hs["id"])
+        .expect("the hazard source is in conflict");
+    let p = &conflict["properties"];
+    assert!(p["distance_m"].as_f64().unwrap() < p["required_m"].as_f64().unwrap());
+    assert!(
+        p["rule"].as_str().unwrap().starts_with("RM-PD/grade_")
+            || p["rule"].as_str().unwrap().starts_with("QRA/")
+    );
+    // Bad input: not JSON, a line, a bow-tie, out-of-range coordinates, unknown use, too
+    // many vertices, too large a body.
+    let bowtie = [
+        [lon, lat],
+        [lon + 0.002, lat + 0.002],
+        [lon + 0.002, lat],
+        [lon, lat + 0.002],
+        [lon, lat],
+    ];
+    let cases: Vec<(String, StatusCode, &str)> = vec![
+        ("not json".into(), StatusCode::BAD_REQUEST, "not JSON"),
+        (serde_json::json!({"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[lon, lat], [lon + 0.01, lat]]}}).to_string(), StatusCode::BAD_REQUEST, "Polygon"),
+        (site(serde_json::json!({"use": "school"}), &bowtie), StatusCode::BAD_REQUEST, "not valid"),
+        (site(serde_json::json!({"use": "school"}), &[[500000.0, 3500000.0], [500100.0, 3500000.0], [500100.0, 3500100.0], [500000.0, 3500000.0]]), StatusCode::BAD_REQUEST, "lon/lat"),
+        (site(serde_json::json!({"use": "casino"}), &ring), StatusCode::BAD_REQUEST, "casino"),
+    ];
+    for (body, code, needle) in cases {
+        let (status, _, out) = send(&app, post("/api/site-check", body)).await;
+        assert_eq!(status, code, "{needle}");
+        assert!(
+            json(&out)["error"].as_str().unwrap().contains(needle),
+            "{needle}: {}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+    let many: Vec<[f64; 2]> = (0..=20_000)
+        .map(|i| {
+            let a = f64::from(i) / 20_000.0 * std::f64::consts::TAU;
+            [lon + 0.001 * a.cos(), lat + 0.001 * a.sin()]
+        })
+        .collect();
+    let (status, _, out) = send(
+        &app,
+        post(
+            "/api/site-check",
+            site(serde_json::json!({"use": "school"}), &many),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(json(&out)["error"].as_str().unwrap().contains("vertices"));
+    let cfg = ServerConfig {
+        max_body_bytes: 1000,
+        ..ServerConfig::default()
+    };
+    let small = router(state_with(cfg, None));
+    let (status, _, _) = send(
+        &small,
+        post(
+            "/api/site-check",
+            site(
+                serde_json::json!({"use": "school", "pad": "x".repeat(2000)}),
+                &ring,
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn reload_needs_the_token_and_a_failed_reload_keeps_serving() {
+    // Reload over HTTP is off without a token.
+    let app = router(state_with(ServerConfig::default(), None));
+    let (status, _, _) = send(
+        &app,
+        Request::builder()
+            .method("POST")
+            .uri("/admin/reload")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // A copy of the city that the test can break.
+    let tmp = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(city()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), tmp.path().join(e.file_name())).unwrap();
+    }
+    let cfg = ServerConfig::default();
+    let snap = build_snapshot(&cfg, tmp.path(), 1).unwrap();
+    let state = Arc::new(AppState::new(
+        cfg,
+        tmp.path().to_path_buf(),
+        snap,
+        Some("s3cret".into()),
+    ));
+    let app = router(Arc::clone(&state));
+    let reload = |token: &str| {
+        Request::builder()
+            .method("POST")
+            .uri("/admin/reload")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, _) = send(&app, reload("wrong")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, body) = send(&app, reload("s3cret")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(&body)["generation"], 2);
+
+    // Break the data directory: the reload fails, generation 2 keeps serving.
+    std::fs::remove_dir_all(tmp.path()).unwrap();
+    let (status, _, body) = send(&app, reload("s3cret")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        json(&body)["error"]
+            .as_str()
+            .unwrap()
+            .contains("still serving generation 2")
+    );
+    let (_, _, body) = send(&app, get("/health")).await;
+    let h = json(&body);
+    assert_eq!(h["generation"], 2);
+    assert_eq!(h["last_reload"]["ok"], false);
+    assert!(h["features"]["houses"].as_u64().unwrap() > 0);
+    let (status, _, _) = send(&app, get("/tiles/risk_grid/8/214/104.mvt")).await;
+    assert_eq!(status, StatusCode::OK, "tiles still served");
+    let (_, _, m) = send(&app, get("/metrics")).await;
+    let m = String::from_utf8(m).unwrap();
+    assert!(
+        m.contains("riskmap_reloads_total{result=\"ok\"} 1")
+            && m.contains("riskmap_reloads_total{result=\"failed\"} 1"),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn cors_is_off_by_default_and_on_when_configured() {
+    let origin_req = || {
+        Request::builder()
+            .uri("/health")
+            .header(header::ORIGIN, "http://planning.internal")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let app = router(state_with(ServerConfig::default(), None));
+    let (_, h, _) = send(&app, origin_req()).await;
+    assert!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    let cfg = ServerConfig {
+        cors_origins: vec!["http://planning.internal".into()],
+        ..ServerConfig::default()
+    };
+    let app = router(state_with(cfg, None));
+    let (_, h, _) = send(&app, origin_req()).await;
+    assert_eq!(
+        h[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://planning.internal"
+    );
+}
