@@ -298,6 +298,25 @@ mod tests {
         }
     }
 
+    // Reference: the minimum over every pair of edges of the geodesic distance between
+    // them, each edge parametrised along its geodesic and minimised by nested
+    // golden-section search, with GeographicLib 2.x (Python `geographiclib`). The script
+    // is scripts/reference/polygon_distance.py; its output:
+    //   poly-poly 331.269181764021
+    //   line-poly 2660.2002103878285
+    #[test]
+    fn polygon_and_line_distances_match_geographiclib() {
+        let a: Polygon<f64> = polygon![(x: 121.2000, y: 31.9000), (x: 121.2010, y: 31.9002), (x: 121.2008, y: 31.9012), (x: 121.1998, y: 31.9010)];
+        let b: Polygon<f64> = polygon![(x: 121.2045, y: 31.9003), (x: 121.2060, y: 31.8995), (x: 121.2068, y: 31.9010), (x: 121.2052, y: 31.9018)];
+        let d = distance_m(&Geometry::Polygon(a), &Geometry::Polygon(b));
+        assert!((d - 331.269_181_764_021).abs() / 331.27 < 1e-4, "{d}");
+        let pipe =
+            line_string![(x: 121.10, y: 31.80), (x: 121.14, y: 31.83), (x: 121.18, y: 31.82)];
+        let house: Polygon<f64> = polygon![(x: 121.1600, y: 31.8500), (x: 121.1602, y: 31.8500), (x: 121.1602, y: 31.8502), (x: 121.1600, y: 31.8502)];
+        let d = distance_m(&Geometry::LineString(pipe), &Geometry::Polygon(house));
+        assert!((d - 2_660.200_210_387_828_5).abs() / 2660.2 < 1e-3, "{d}");
+    }
+
     #[test]
     fn intersecting_and_containing_are_zero() {
         let big: Polygon<f64> = polygon![(x: 121.0, y: 31.0), (x: 121.1, y: 31.0), (x: 121.1, y: 31.1), (x: 121.0, y: 31.1)];
