@@ -1,0 +1,451 @@
+// End-to-end test of the web viewer: starts the real `riskmap serve` on the demo data,
+// drives Chromium (the system's, through playwright-core) through what a supervisor and a
+// planning reviewer do, and saves docs/viewer.png.
+//
+// Run from the repository root, after `cargo build -p riskmap-server` and
+// `cd tests/e2e && npm ci` (scripts/ensure-browser.sh installs Chromium):
+//   node --test tests/e2e/
+// Environment: RISKMAP_BIN (default ${CARGO_TARGET_DIR:-target}/debug/riskmap),
+// CHROMIUM (default /usr/bin/chromium), RISKMAP_DATA (default data/haimen).
+//
+// Fails on any console error, page error, failed request, error response not provoked on
+// purpose, and any request to anything but the server's own origin.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const BIN = process.env.RISKMAP_BIN
+  ? resolve(process.env.RISKMAP_BIN)
+  : resolve(root, process.env.CARGO_TARGET_DIR || 'target', 'debug', 'riskmap');
+const DATA = resolve(root, process.env.RISKMAP_DATA || join('data', 'haimen'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SCREENSHOT = join(root, 'docs', 'viewer.png');
+const VIEWPORT = { width: 1280, height: 800 };
+const START_TIMEOUT_MS = 90_000;
+
+const LEVEL_ZH = ['重大风险', '较大风险', '一般风险', '低风险'];
+const RISK_LAYERS = ['houses', 'enterprises', 'hazard_sources', 'protection_conflicts', 'pipeline_conflicts', 'risk_grid'];
+
+// ------------------------------------------------------------------ the server
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Starts `riskmap serve DATA --bind 127.0.0.1 --port PORT`; resolves with {proc, origin} on "listening on http://…". */
+function startServer(port) {
+  return new Promise((res, rej) => {
+    const args = ['serve', DATA, '--bind', '127.0.0.1', '--port', String(port)];
+    const proc = spawn(BIN, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RISKMAP_LOG: process.env.RISKMAP_LOG || 'warn' } });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      rej(new Error(`riskmap serve printed no "listening on http://…" line within ${START_TIMEOUT_MS / 1000} s.\nstdout:\n${out}\nstderr:\n${err}`));
+    }, START_TIMEOUT_MS);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (https?:\/\/[^\s]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res({ proc, origin: m[1].replace(/\/$/, ''), stderr: () => err });
+      }
+    });
+    proc.stderr.on('data', (d) => { err += d; });
+    proc.once('error', (e) => { clearTimeout(timer); rej(e); });
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      rej(new Error(`riskmap serve exited (${code ?? signal}) before listening: ${BIN} ${args.join(' ')}\nstdout:\n${out}\nstderr:\n${err}`));
+    });
+  });
+}
+
+async function waitForHealth(origin) {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(`${origin}/health`);
+      if (r.ok) return r.json();
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`GET ${origin}/health did not answer 200 (${last})`);
+}
+
+function stopServer(proc) {
+  return new Promise((res) => {
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) { res(); return; }
+    const t = setTimeout(() => { proc.kill('SIGKILL'); }, 5000);
+    proc.once('exit', () => { clearTimeout(t); res(); });
+    proc.kill('SIGTERM');
+  });
+}
+
+// ------------------------------------------------------------------ geometry helpers
+
+function ringCentroid(ring) {
+  let a = 0; let x = 0; let y = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const f = ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
+    a += f; x += (ring[j][0] + ring[i][0]) * f; y += (ring[j][1] + ring[i][1]) * f;
+  }
+  if (Math.abs(a) < 1e-18) return ring[0];
+  return [x / (3 * a), y / (3 * a)];
+}
+
+function anchorOf(g) {
+  if (g.type === 'Point') return g.coordinates;
+  if (g.type === 'Polygon') return ringCentroid(g.coordinates[0]);
+  if (g.type === 'MultiPolygon') return ringCentroid(g.coordinates[0][0]);
+  throw new Error(`no anchor for ${g.type}`);
+}
+
+function bboxOf(g) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') { b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]); b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]); } else c.forEach(walk);
+  };
+  walk(g.coordinates);
+  return b;
+}
+
+const M_PER_DEG_LAT = 110_574;
+const mPerDegLon = (lat) => 111_320 * Math.cos((lat * Math.PI) / 180);
+
+// ------------------------------------------------------------------ the test
+
+describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
+  let server;
+  let origin;
+  let browser;
+  let context;
+  let page;
+  let catalog;
+  let hazard; // a graded major hazard source from /api/features/hazard_grades.geojson
+  const problems = [];
+  const expectedErrors = []; // [{urlPart, status}] provoked on purpose
+  const tmp = mkdtempSync(join(tmpdir(), 'riskmap-e2e-'));
+
+  const waitIdle = (timeout = 45_000) => page.waitForFunction(() => {
+    const m = window.riskmap && window.riskmap.map;
+    return !!m && window.riskmap.state.styleReady && m.loaded() && m.areTilesLoaded() && !m.isMoving();
+  }, null, { timeout, polling: 100 });
+
+  const isExpected = (url, status) => expectedErrors.some((e) => url.includes(e.urlPart) && (status === undefined || e.status === status));
+
+  before(async () => {
+    if (!existsSync(BIN)) {
+      throw new Error(`riskmap binary not found at ${BIN}: build it first with \`cargo build -p riskmap-server\` (or set RISKMAP_BIN to its path)`);
+    }
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium not found at ${CHROMIUM}: run scripts/ensure-browser.sh (or set CHROMIUM)`);
+    }
+    if (!existsSync(DATA)) throw new Error(`demo data not found at ${DATA}`);
+    try {
+      server = await startServer(0);
+    } catch (e) {
+      // Fall back to a fixed free port if the CLI refuses port 0.
+      if (/exited \((1|2)\)/.test(e.message) && /port/i.test(e.message) && !/listening/.test(e.message)) {
+        server = await startServer(await freePort());
+      } else {
+        throw e;
+      }
+    }
+    origin = server.origin;
+    await waitForHealth(origin);
+    catalog = await (await fetch(`${origin}/catalog`)).json();
+    const hz = await (await fetch(`${origin}/api/features/hazard_grades.geojson`)).json();
+    hazard = hz.features
+      .filter((f) => f.properties.grade != null && f.geometry)
+      .sort((a, b) => (a.properties.grade - b.properties.grade) || String(a.id).localeCompare(String(b.id)))[0];
+    assert.ok(hazard, 'the demo data has no graded major hazard source');
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, locale: 'zh-CN', acceptDownloads: true });
+    page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      const url = m.location() && m.location().url;
+      if (url && isExpected(url) && /Failed to load resource/.test(m.text())) return;
+      problems.push(`console error: ${m.text()}${url ? ` (${url})` : ''}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.stack || e.message}`));
+    page.on('request', (r) => {
+      const u = r.url();
+      if (u.startsWith('data:') || u.startsWith('blob:')) return;
+      if (new URL(u).origin !== origin) problems.push(`request outside the server: ${r.method()} ${u}`);
+    });
+    page.on('requestfailed', (r) => {
+      const u = r.url();
+      // Tiles cancelled while the map moves are not failures.
+      if (r.failure() && /ERR_ABORTED/.test(r.failure().errorText) && /\/tiles\//.test(u)) return;
+      if (u.startsWith('blob:')) return;
+      problems.push(`request failed: ${r.method()} ${u} (${r.failure() && r.failure().errorText})`);
+    });
+    page.on('response', (r) => {
+      if (r.status() >= 400 && !isExpected(r.url(), r.status())) problems.push(`HTTP ${r.status()} for ${r.request().method()} ${r.url()}`);
+    });
+  });
+
+  after(async () => {
+    if (browser) await browser.close().catch(() => {});
+    await stopServer(server && server.proc);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('opens the district map with the risk layers rendered from tiles', async () => {
+    await page.goto(`${origin}/`, { waitUntil: 'load' });
+    await page.waitForFunction(() => window.riskmap && window.riskmap.map, null, { timeout: 20_000 });
+    await waitIdle(60_000);
+    const seen = await page.evaluate(() => {
+      const m = window.riskmap.map;
+      const counts = {};
+      for (const f of m.queryRenderedFeatures()) counts[f.sourceLayer || f.source] = (counts[f.sourceLayer || f.source] || 0) + 1;
+      const b = m.getBounds();
+      return { counts, bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], style: m.getStyle().name };
+    });
+    assert.ok(seen.counts.areas > 0, `no area rendered: ${JSON.stringify(seen.counts)}`);
+    assert.ok(seen.counts.risk_grid > 0, `no grid cell rendered: ${JSON.stringify(seen.counts)}`);
+    const risky = RISK_LAYERS.filter((l) => l !== 'risk_grid' && seen.counts[l] > 0);
+    assert.ok(risky.length >= 2, `too few risk layers rendered: ${JSON.stringify(seen.counts)}`);
+    // The view is fitted to the catalog's bounds.
+    const [w, s, e, n] = catalog.bounds;
+    const cx = (w + e) / 2; const cy = (s + n) / 2;
+    assert.ok(seen.bounds[0] < cx && cx < seen.bounds[2] && seen.bounds[1] < cy && cy < seen.bounds[3], 'the district is not in view');
+    assert.ok(seen.bounds[2] - seen.bounds[0] < (e - w) * 4, 'the view is far wider than the district');
+    // Layer toggles named in Chinese from the catalog, the four-colour legend and the area summary.
+    const toggles = await page.locator('#layer-toggles label').allInnerTexts();
+    for (const l of catalog.layers) assert.ok(toggles.some((t) => t.includes(l.title_zh)), `no toggle for ${l.title_zh}`);
+    const legend = await page.locator('#level-filters').innerText();
+    for (const zh of LEVEL_ZH) assert.ok(legend.includes(zh), `legend lacks ${zh}`);
+    await page.waitForSelector('#summary .bar-row');
+    assert.equal(await page.locator('#summary .chart').count(), 3, 'the summary should chart enterprises, houses and grid cells');
+  });
+
+  it('filters by level and switches layers off', async () => {
+    const lowCells = () => page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['risk_grid-fill'] }).filter((f) => f.properties.level === 'low').length);
+    assert.ok(await lowCells() > 0, 'no low-risk grid cell to filter');
+    await page.locator('#level-filters input[data-level="low"]').uncheck();
+    await waitIdle();
+    assert.equal(await lowCells(), 0, 'low-risk cells still drawn after unchecking 低风险');
+    await page.locator('#level-filters input[data-level="low"]').check();
+    await waitIdle();
+    assert.ok(await lowCells() > 0);
+
+    await page.locator('#layer-toggles input[data-layer="risk_grid"]').uncheck();
+    assert.equal(await page.evaluate(() => window.riskmap.map.getLayoutProperty('risk_grid-fill', 'visibility')), 'none');
+    await page.locator('#layer-toggles input[data-layer="risk_grid"]').check();
+    assert.equal(await page.evaluate(() => window.riskmap.map.getLayoutProperty('risk_grid-fill', 'visibility')), 'visible');
+  });
+
+  it('shows a cluster popup and a feature popup with Chinese labels and values', async () => {
+    // A cluster at the district view.
+    const cluster = await page.evaluate(() => {
+      const m = window.riskmap.map;
+      const f = m.queryRenderedFeatures({ layers: ['hazard_sources-cluster', 'enterprises-cluster', 'houses-cluster'] })
+        .find((x) => x.geometry.type === 'Point');
+      if (!f) return null;
+      const p = m.project(f.geometry.coordinates);
+      const r = m.getCanvas().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y, count: f.properties.count };
+    });
+    assert.ok(cluster, 'no cluster rendered at the district view');
+    await page.mouse.click(cluster.x, cluster.y);
+    await page.waitForSelector('.maplibregl-popup .popup');
+    const ctext = await page.locator('.maplibregl-popup .popup').innerText();
+    assert.match(ctext, /数量/);
+    assert.match(ctext, /放大/);
+    await page.locator('.maplibregl-popup-close-button').click();
+
+    // A hazard source at detail zoom: its fields in Chinese.
+    const [lon, lat] = anchorOf(hazard.geometry);
+    await page.evaluate(([x, y]) => window.riskmap.map.jumpTo({ center: [x, y], zoom: 16.5 }), [lon, lat]);
+    await waitIdle();
+    const target = await page.evaluate(([x, y]) => {
+      const m = window.riskmap.map;
+      const p = m.project([x, y]);
+      const fs = m.queryRenderedFeatures([[p.x - 3, p.y - 3], [p.x + 3, p.y + 3]], { layers: ['hazard_sources-fill'] });
+      const rect = m.getCanvas().getBoundingClientRect();
+      return { x: rect.left + p.x, y: rect.top + p.y, n: fs.length, name: fs[0] && fs[0].properties.name };
+    }, [lon, lat]);
+    assert.ok(target.n > 0, `hazard source ${hazard.id} is not rendered at its centroid`);
+    await page.mouse.click(target.x, target.y);
+    await page.waitForSelector('.maplibregl-popup .popup');
+    const text = await page.locator('.maplibregl-popup .popup').innerText();
+    const info = catalog.layers.find((l) => l.id === 'hazard_sources');
+    assert.ok(text.includes(info.title_zh), `popup lacks the layer title: ${text}`);
+    for (const label of ['名称', 'R值', '风险等级']) {
+      assert.ok(info.fields.some((f) => f.label_zh === label), `catalog lacks label ${label}`);
+      assert.ok(text.includes(label), `popup lacks ${label}: ${text}`);
+    }
+    assert.ok(LEVEL_ZH.some((zh) => text.includes(zh)), `popup shows no Chinese level: ${text}`);
+    assert.ok(/[一二三四]级/.test(text), `popup shows no grade in Chinese: ${text}`);
+    assert.ok(!/\b(major|significant|general|low)\b/.test(text), `popup shows an untranslated level: ${text}`);
+    await page.locator('.maplibregl-popup-close-button').click();
+  });
+
+  it('finds a feature by name and flies to it', async () => {
+    await page.evaluate(() => window.riskmap.map.jumpTo({ center: [0, 0], zoom: 3 }));
+    const name = hazard.properties.name;
+    await page.fill('#search-input', name);
+    await page.click('#search-form button[type=submit]');
+    const item = page.locator('#search-results li', { hasText: name }).first();
+    await item.waitFor();
+    await item.click();
+    await waitIdle();
+    const c = await page.evaluate(() => window.riskmap.map.getCenter().toArray());
+    const [lon, lat] = anchorOf(hazard.geometry);
+    assert.ok(Math.abs(c[0] - lon) < 0.01 && Math.abs(c[1] - lat) < 0.01, `search did not fly to ${name}: centre ${c}`);
+  });
+
+  it('shows the API error of a rejected site check to the user', async () => {
+    // A self-intersecting ("bow-tie") site: the server refuses it with {error, status: 400}.
+    const [lon, lat] = anchorOf(hazard.geometry);
+    const d = 0.001;
+    const bowtie = { type: 'Feature', properties: { use: 'school' }, geometry: { type: 'Polygon', coordinates: [[[lon, lat], [lon + d, lat + d], [lon + d, lat], [lon, lat + d], [lon, lat]]] } };
+    const file = join(tmp, 'bowtie.geojson');
+    writeFileSync(file, JSON.stringify(bowtie));
+    expectedErrors.push({ urlPart: '/api/site-check', status: 400 });
+    await page.setInputFiles('#site-file', file);
+    await page.click('#site-submit');
+    const t = page.locator('#toasts .toast', { hasText: '选址审查失败' });
+    await t.waitFor();
+    const msg = await t.innerText();
+    assert.match(msg, /400/);
+    assert.ok(msg.length > 20, `the server's message is not shown: ${msg}`);
+    await t.locator('.close').click();
+    await page.click('#draw-clear');
+    expectedErrors.pop();
+  });
+
+  it('checks a drawn school site near a hazard source and highlights the conflicts', async () => {
+    // A square of about 80 m, 150 m east of the hazard source's units: inside any graded
+    // source's required distance for a school (high-sensitivity target).
+    const b = bboxOf(hazard.geometry);
+    const lat = (b[1] + b[3]) / 2;
+    const x0 = b[2] + 150 / mPerDegLon(lat);
+    const dx = 80 / mPerDegLon(lat);
+    const dy = 80 / M_PER_DEG_LAT;
+    const corners = [[x0, lat - dy / 2], [x0 + dx, lat - dy / 2], [x0 + dx, lat + dy / 2], [x0, lat + dy / 2]];
+    await page.evaluate(([x, y]) => window.riskmap.map.jumpTo({ center: [x, y], zoom: 16 }), [x0 + dx / 2, lat]);
+    await waitIdle();
+    const px = await page.evaluate((cs) => {
+      const m = window.riskmap.map;
+      const r = m.getCanvas().getBoundingClientRect();
+      return cs.map((c) => { const p = m.project(c); return [r.left + p.x, r.top + p.y]; });
+    }, corners);
+
+    await page.click('#draw-start');
+    assert.equal(await page.locator('#draw-banner').isVisible(), true);
+    for (const [x, y] of px.slice(0, 3)) await page.mouse.click(x, y);
+    await page.mouse.dblclick(px[3][0], px[3][1]);
+    await page.waitForFunction(() => window.riskmap.state.site && !window.riskmap.state.draw.active);
+    const site = await page.evaluate(() => window.riskmap.state.site);
+    assert.equal(site.type, 'Polygon');
+    assert.equal(site.coordinates[0].length, 5, `expected 4 vertices and the closing one: ${JSON.stringify(site)}`);
+    assert.match(await page.locator('#draw-status').innerText(), /4 个顶点/);
+
+    await page.selectOption('#site-use', 'school');
+    await page.fill('#site-population', '1200');
+    await page.click('#site-submit');
+    await page.waitForSelector('#site-results .conflicts li');
+    const fc = await page.evaluate(() => window.riskmap.siteResult);
+    assert.equal(fc.type, 'FeatureCollection');
+    assert.equal(fc.features[0].properties.role, 'site');
+    assert.equal(fc.features[0].properties.use, 'school');
+    const conflicts = fc.features.filter((f) => f.properties.role === 'conflict');
+    assert.ok(conflicts.length > 0, 'no conflict for a school 150 m from a major hazard source');
+    assert.ok(conflicts.some((f) => f.properties.kind === 'hazard_source' && f.properties.id === hazard.id),
+      `the hazard source ${hazard.id} is not among the conflicts: ${conflicts.map((f) => f.properties.id)}`);
+
+    const items = await page.locator('#site-results .conflicts li').allInnerTexts();
+    assert.equal(items.length, conflicts.length);
+    const row = items.find((t) => t.includes(hazard.properties.name));
+    assert.ok(row, `the list does not name ${hazard.properties.name}: ${items.join(' | ')}`);
+    assert.match(row, /重大危险源防护距离不足/);
+    assert.match(row, /实际距离 [\d,.]+ m，要求 [\d,.]+ m，不足 [\d,.]+ m/);
+    assert.match(await page.locator('#site-results .site-summary').innerText(), /高敏感/);
+
+    await waitIdle();
+    const drawn = await page.evaluate(() => {
+      const m = window.riskmap.map;
+      return {
+        site: m.queryRenderedFeatures({ layers: ['rm-site-fill', 'rm-site-line'] }).length,
+        conflicts: m.queryRenderedFeatures({ layers: ['rm-site-conflict-line', 'rm-site-conflict-point'] }).length,
+      };
+    });
+    assert.ok(drawn.site > 0, 'the site is not drawn on the map');
+    assert.ok(drawn.conflicts > 0, 'the conflicts are not highlighted on the map');
+
+    // The review's GeoJSON, downloaded as shown.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#site-download')]);
+    assert.match(download.suggestedFilename(), /^选址审查_学校_.*\.geojson$/);
+    const saved = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.deepEqual(saved, fc);
+  });
+
+  it('downloads the current view as GeoJSON for the checked levels', async () => {
+    await page.locator('#sec-export summary').click();
+    await page.selectOption('#export-layer', 'hazard_grades');
+    await page.locator('#level-filters input[data-level="low"]').uncheck();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.waitForRequest((r) => r.url().includes('/api/features/hazard_grades.geojson?') && r.url().includes('bbox=') && r.url().includes('level=major%2Csignificant%2Cgeneral')),
+      page.click('#export-button'),
+    ]);
+    const fc = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(fc.type, 'FeatureCollection');
+    assert.ok(fc.features.some((f) => f.id === hazard.id || f.properties.id === hazard.id), 'the hazard source in view is not in the download');
+    await page.locator('#level-filters input[data-level="low"]').check();
+    await page.locator('#sec-export summary').click();
+  });
+
+  it('saves a screenshot of the viewer', async () => {
+    // The site check in its surroundings, with the results in the panel.
+    for (const close of await page.locator('#toasts .toast.info .close').all()) await close.click();
+    await page.evaluate(() => {
+      window.riskmap.map.getSource('rm-highlight').setData({ type: 'FeatureCollection', features: [] });
+      const fc = window.riskmap.siteResult;
+      const m = window.riskmap.map;
+      const pts = fc.features.flatMap((f) => (f.geometry.type === 'Point' ? [f.geometry.coordinates] : f.geometry.type === 'LineString' ? f.geometry.coordinates : f.geometry.coordinates.flat()));
+      const xs = pts.map((p) => p[0]); const ys = pts.map((p) => p[1]);
+      m.fitBounds([Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)], { padding: 120, animate: false, maxZoom: 16 });
+      m.jumpTo({ zoom: Math.min(m.getZoom(), 14.6) });
+      document.querySelector('#sec-site').scrollIntoView();
+    });
+    await waitIdle();
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT });
+    assert.ok(existsSync(SCREENSHOT));
+  });
+
+  it('made no request outside the server and hit no error', async () => {
+    // Map errors (a tile that fails to decode, say) reach the user as error messages.
+    const shown = await page.locator('#toasts .toast.error').allInnerTexts();
+    assert.deepEqual(shown, [], `error messages on the page: ${shown.join(' | ')}`);
+    assert.deepEqual(problems, [], problems.join('\n'));
+  });
+});
