@@ -61,12 +61,19 @@ fn write<P: Serialize>(dir: &Path, layer: &Layer<P>) -> Result<(), WriteFailure>
 
 /// Writes a layer as GeoJSON with coordinates in `crs` and a legacy `crs` member naming
 /// it, as exports from Chinese CAD and GIS systems often are.
-fn write_projected<P: Serialize>(dir: &Path, layer: &Layer<P>, crs: &Crs, urn: Option<&str>) -> Result<(), WriteFailure> {
+fn write_projected<P: Serialize>(
+    dir: &Path,
+    layer: &Layer<P>,
+    crs: &Crs,
+    urn: Option<&str>,
+) -> Result<(), WriteFailure> {
     let path = dir.join(format!("{}.geojson", layer.kind().name()));
     let mut out = String::with_capacity(layer.len() * 400);
     out.push_str("{\"type\":\"FeatureCollection\",");
     if let Some(urn) = urn {
-        out.push_str(&format!("\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"{urn}\"}}}},"));
+        out.push_str(&format!(
+            "\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"{urn}\"}}}},"
+        ));
     }
     out.push_str("\"features\":[");
     for (i, f) in layer.features().iter().enumerate() {
@@ -77,7 +84,10 @@ fn write_projected<P: Serialize>(dir: &Path, layer: &Layer<P>, crs: &Crs, urn: O
                 Coord { x, y }
             } else {
                 // Metres: millimetres, as CAD exports give them.
-                Coord { x: (x * 1000.0).round() / 1000.0, y: (y * 1000.0).round() / 1000.0 }
+                Coord {
+                    x: (x * 1000.0).round() / 1000.0,
+                    y: (y * 1000.0).round() / 1000.0,
+                }
             }
         });
         if i > 0 {
@@ -107,18 +117,32 @@ fn cell(v: &str) -> String {
 
 fn wkt(g: &Geometry<f64>) -> String {
     let ring = |ls: &geo::LineString<f64>| {
-        ls.0.iter().map(|c| format!("{:.6} {:.6}", c.x, c.y)).collect::<Vec<_>>().join(",")
+        ls.0.iter()
+            .map(|c| format!("{:.6} {:.6}", c.x, c.y))
+            .collect::<Vec<_>>()
+            .join(",")
     };
     match g {
         Geometry::Point(p) => format!("POINT ({:.6} {:.6})", p.x(), p.y()),
         Geometry::Polygon(p) => format!(
             "POLYGON (({}))",
-            std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect::<Vec<_>>().join("),(")
+            std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .map(ring)
+                .collect::<Vec<_>>()
+                .join("),(")
         ),
         Geometry::MultiPolygon(m) => format!(
             "MULTIPOLYGON ({})",
             m.0.iter()
-                .map(|p| format!("(({}))", std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect::<Vec<_>>().join("),(")))
+                .map(|p| format!(
+                    "(({}))",
+                    std::iter::once(p.exterior())
+                        .chain(p.interiors())
+                        .map(ring)
+                        .collect::<Vec<_>>()
+                        .join("),(")
+                ))
                 .collect::<Vec<_>>()
                 .join(",")
         ),
@@ -131,7 +155,11 @@ fn wkt(g: &Geometry<f64>) -> String {
 }
 
 /// Writes a CSV ledger the way office software exports it: GBK, Chinese headers.
-fn write_gbk_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<(), WriteFailure> {
+fn write_gbk_csv(
+    path: &Path,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<(), WriteFailure> {
     let mut text = header.join(",");
     text.push_str("\r\n");
     for r in rows {
@@ -140,7 +168,10 @@ fn write_gbk_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<St
     }
     let (bytes, _, unmappable) = encoding_rs::GBK.encode(&text);
     if unmappable {
-        return Err((path.to_path_buf(), std::io::Error::other("text not representable in GBK")));
+        return Err((
+            path.to_path_buf(),
+            std::io::Error::other("text not representable in GBK"),
+        ));
     }
     std::fs::write(path, bytes).map_err(fail(path))
 }
@@ -157,19 +188,51 @@ pub const PIPELINE_CRS: &str = "EPSG:4549";
 /// houses as GBK CSV with Chinese headers (houses with WKT footprints), gas pipelines as
 /// GeoJSON in CGCS2000 Gauss–Krüger (declared by a legacy `crs` member), protection
 /// targets in GCJ-02 (declared in `riskmap.toml`), the rest as WGS84 GeoJSON.
-pub fn write_generated(dir: &Path, ds: &Dataset, opts: &GenerateOptions) -> Result<(), WriteFailure> {
+pub fn write_generated(
+    dir: &Path,
+    ds: &Dataset,
+    opts: &GenerateOptions,
+) -> Result<(), WriteFailure> {
     write(dir, &ds.areas)?;
     write(dir, &ds.hazard_sources)?;
-    let gk = Crs::parse(PIPELINE_CRS).map_err(|e| (dir.join("gas_pipelines.geojson"), std::io::Error::other(e.to_string())))?;
-    write_projected(dir, &ds.gas_pipelines, &gk, Some("urn:ogc:def:crs:EPSG::4549"))?;
+    let gk = Crs::parse(PIPELINE_CRS).map_err(|e| {
+        (
+            dir.join("gas_pipelines.geojson"),
+            std::io::Error::other(e.to_string()),
+        )
+    })?;
+    write_projected(
+        dir,
+        &ds.gas_pipelines,
+        &gk,
+        Some("urn:ogc:def:crs:EPSG::4549"),
+    )?;
     write_projected(dir, &ds.protection_targets, &Crs::Gcj02, None)?;
     write_gbk_csv(
         &dir.join("enterprises.csv"),
-        &["编号", "企业名称", "统一社会信用代码", "行业类别", "从业人数", "申报风险等级", "未整改一般隐患数", "未整改重大隐患数", "所在园区", "联系电话", "经度", "纬度", "几何"],
+        &[
+            "编号",
+            "企业名称",
+            "统一社会信用代码",
+            "行业类别",
+            "从业人数",
+            "申报风险等级",
+            "未整改一般隐患数",
+            "未整改重大隐患数",
+            "所在园区",
+            "联系电话",
+            "经度",
+            "纬度",
+            "几何",
+        ],
         ds.enterprises.features().iter().map(|f| {
             let p = &f.props;
             let (lon, lat, geom) = match &f.geometry {
-                Geometry::Point(pt) => (format!("{:.6}", pt.x()), format!("{:.6}", pt.y()), String::new()),
+                Geometry::Point(pt) => (
+                    format!("{:.6}", pt.x()),
+                    format!("{:.6}", pt.y()),
+                    String::new(),
+                ),
                 g => (String::new(), String::new(), wkt(g)),
             };
             vec![
@@ -191,7 +254,17 @@ pub fn write_generated(dir: &Path, ds: &Dataset, opts: &GenerateOptions) -> Resu
     )?;
     write_gbk_csv(
         &dir.join("houses.csv"),
-        &["编号", "地址", "层数", "用途", "居住人数", "鉴定等级", "整治状态", "联系电话", "几何"],
+        &[
+            "编号",
+            "地址",
+            "层数",
+            "用途",
+            "居住人数",
+            "鉴定等级",
+            "整治状态",
+            "联系电话",
+            "几何",
+        ],
         ds.houses.features().iter().map(|f| {
             let p = &f.props;
             vec![
@@ -230,7 +303,12 @@ pub fn write_generated(dir: &Path, ds: &Dataset, opts: &GenerateOptions) -> Resu
          footprints), `gas_pipelines.geojson` is in CGCS2000 3-degree Gauss–Krüger \
          (EPSG:4549), `protection_targets.geojson` in GCJ-02 (declared in `riskmap.toml`), \
          the rest WGS84 GeoJSON.\n",
-        opts.seed, opts.houses, opts.enterprises, opts.hazard_sources, opts.pipeline_km, opts.protection_targets
+        opts.seed,
+        opts.houses,
+        opts.enterprises,
+        opts.hazard_sources,
+        opts.pipeline_km,
+        opts.protection_targets
     );
     std::fs::write(&readme, text).map_err(fail(&readme))?;
     Ok(())
