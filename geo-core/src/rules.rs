@@ -741,31 +741,37 @@ impl ByLevel {
 }
 
 /// The area risk index: this project's own documented method (no national formula exists
-/// [S]). Each risk (hazard source, enterprise, house, pipeline conflict) adds
-/// `weight(level) · decay(d)` to every hex cell whose centre lies within its influence
-/// radius, with linear decay `1 − d/radius`; exposed population adds
+/// [S]); see [`crate::analysis::risk_grid`]. Risk points (hazard sources, enterprises) add
+/// `weight(level) · (1 − d/radius)` to every hex cell whose centre lies within their
+/// radius; the many small risks (houses, pipeline conflicts) are summed likewise with
+/// `house_weight` and enter as `many_weight · ln(1 + sum)`; exposed population adds
 /// `population_weight · ln(1 + population)`; the cell is then at least the level of the
-/// worst risk inside it (domain reference: an area is at least its highest point).
+/// worst risk point inside it (domain reference: an area is at least its highest point).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GridRules {
     /// Distance between hex centres' rows… the hexagon's circumradius, metres.
     pub cell_size_m: f64,
-    /// Weight of a hazard source / enterprise / house by its level.
+    /// Weight of a hazard source or enterprise by its level.
     pub weight: ByLevel,
+    /// Weight of a house by its level, inside the logarithm.
+    pub house_weight: ByLevel,
+    /// Multiplier of ln(1 + Σ house and pipeline-conflict contributions).
+    pub many_weight: f64,
     /// Influence radius of a graded hazard source, metres.
     pub hazard_radius_m: f64,
     /// Influence radius of an enterprise, metres.
     pub enterprise_radius_m: f64,
     /// Influence radius of a house, metres.
     pub house_radius_m: f64,
-    /// Weight of a pipeline conflict (occupation or too close).
+    /// Weight of a pipeline conflict (occupation or too close), inside the logarithm.
     pub pipeline_conflict_weight: f64,
     /// Multiplier of ln(1 + population in the cell).
     pub population_weight: f64,
     /// Bands of the index.
     pub bands: Bands,
-    /// Raise a cell to at least the worst level of the risks inside it.
+    /// Raise a cell to at least the worst level of the risk points (hazard sources,
+    /// enterprises) inside it.
     pub floor_at_worst_inside: bool,
 }
 
@@ -779,10 +785,17 @@ impl Default for GridRules {
                 general: 4.0,
                 low: 0.5,
             },
+            house_weight: ByLevel {
+                major: 10.0,
+                significant: 4.0,
+                general: 1.0,
+                low: 0.0,
+            },
+            many_weight: 4.0,
             hazard_radius_m: 1500.0,
             enterprise_radius_m: 800.0,
             house_radius_m: 300.0,
-            pipeline_conflict_weight: 3.0,
+            pipeline_conflict_weight: 4.0,
             population_weight: 1.0,
             bands: Bands {
                 major: 60.0,

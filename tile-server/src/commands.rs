@@ -148,12 +148,34 @@ pub fn prepare(ui: &Ui, args: &LoadArgs) -> Result<Prepared, CliError> {
     };
     let (dataset, report) = load(ui, args)?;
     let step = ui.step("analysing");
+    // When each step started, to say where the time goes.
+    let marks: std::sync::Mutex<Vec<(AnalysisStep, std::time::Instant)>> =
+        std::sync::Mutex::new(Vec::new());
     let analysis = analysis::analyze_with_progress(
         &dataset,
         &SubstanceTable::builtin(),
         &rules,
-        &|s: AnalysisStep| step.set(&format!("analysing: {s:?}")),
+        &|s: AnalysisStep| {
+            step.set(&format!("analysing: {}", step_name(s)));
+            if let Ok(mut m) = marks.lock() {
+                m.push((s, std::time::Instant::now()));
+            }
+        },
     );
+    let end = std::time::Instant::now();
+    let timings = marks
+        .lock()
+        .map(|m| {
+            m.iter()
+                .enumerate()
+                .map(|(i, (s, t))| {
+                    let next = m.get(i + 1).map_or(end, |(_, n)| *n);
+                    format!("{} {:.2} s", step_name(*s), (next - *t).as_secs_f64())
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
     step.done(&format!(
         "{} major hazard sources graded, {} protection conflicts, {} pipeline conflicts, {} grid cells",
         analysis.hazard_grades.iter().filter(|g| g.is_major).count(),
@@ -161,11 +183,25 @@ pub fn prepare(ui: &Ui, args: &LoadArgs) -> Result<Prepared, CliError> {
         analysis.pipeline_conflicts.len(),
         analysis.grid.cells.len()
     ));
+    ui.say(&format!("  time per step: {timings}"));
     Ok(Prepared {
         dataset,
         report,
         analysis,
     })
+}
+
+fn step_name(s: AnalysisStep) -> &'static str {
+    match s {
+        AnalysisStep::TargetClasses => "target classes",
+        AnalysisStep::HazardGrades => "hazard grades",
+        AnalysisStep::ProtectionDistances => "protection distances",
+        AnalysisStep::PipelineClearances => "pipeline clearances",
+        AnalysisStep::HouseRisk => "house levels",
+        AnalysisStep::EnterpriseRisk => "enterprise levels",
+        AnalysisStep::RiskGrid => "risk grid and area summaries",
+        _ => "other",
+    }
 }
 
 fn write_report(out: &Path, report: &ValidationReport) -> Result<(), CliError> {

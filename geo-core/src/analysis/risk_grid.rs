@@ -6,21 +6,25 @@
 //! 1. Hexagons of circumradius `cell_size_m` tile a transverse Mercator plane centred on the
 //!    data; the cells kept are those meeting a town/street area (or the data's extent
 //!    when there are no areas).
-//! 2. Every risk — graded hazard sources (一级 red … 四级 blue), enterprises and houses by
-//!    their computed level, pipeline conflicts — adds `weight · (1 − d / radius)` to each
-//!    cell whose centre lies within its influence radius of the risk's representative
-//!    point.
-//! 3. Exposed population (house occupants, protection targets) in a cell adds
+//! 2. Every risk point — graded hazard sources (一级 red … 四级 blue) and enterprises by
+//!    their computed level — adds `weight · (1 − d / radius)` to each cell whose centre
+//!    lies within its influence radius of the risk's representative point.
+//! 3. The many small risks — houses by their level, pipeline conflicts — are summed the
+//!    same way and enter as `many_weight · ln(1 + sum)`: a village of a thousand houses
+//!    must not outweigh a chemical plant, and a dense town must not turn red for its
+//!    density alone.
+//! 4. Exposed population (house occupants, protection targets) in a cell adds
 //!    `population_weight · ln(1 + population)`.
-//! 4. The index is banded into the four colours; a cell is then raised to at least the
-//!    worst level of the risks inside it (an area is at least its highest point).
+//! 5. The index is banded into the four colours; a cell is then raised to at least the
+//!    worst level of the risk points inside it (an area is at least its highest point).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use geo::{
-    BoundingRect, Centroid, Contains, Coord, Geometry, InteriorPoint, Intersects, LineString,
-    Point, Polygon, Rect,
+    BoundingRect, Centroid, Coord, Geometry, InteriorPoint, Intersects, LineString, Point, Polygon,
+    Rect,
 };
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::enterprise_risk::EnterpriseRisk;
@@ -166,7 +170,11 @@ impl GridPlane {
 
 #[derive(Default)]
 struct Acc {
+    /// Σ weight·decay of point risks (hazard sources, enterprises).
     index: f64,
+    /// Σ weight·decay of the many small risks (houses, pipeline conflicts), taken as a
+    /// logarithm so that a dense village does not outweigh a chemical plant.
+    many: f64,
     inside: [u32; 4],
     worst: Option<RiskLevel>,
     top: Vec<(f64, LayerKind, usize)>,
@@ -226,29 +234,40 @@ pub fn build_grid(
         size: gr.cell_size_m,
     };
     let mut acc: HashMap<Hex, Acc> = HashMap::new();
+    // `point`: a risk point (hazard source, enterprise) that adds to the index directly and
+    // floors its cell's level; otherwise one of the many small risks.
     let mut add = |layer: LayerKind,
                    pos: usize,
                    g: &Geometry<f64>,
                    level: RiskLevel,
                    weight: f64,
-                   radius: f64| {
+                   radius: f64,
+                   point: bool| {
         let Some(a) = anchor(g) else { return };
         let p = plane.project(a);
-        for (h, d) in grid.cells_within(p, radius) {
-            let c = weight * (1.0 - d / radius);
-            if c <= 0.0 {
-                continue;
-            }
-            let e = acc.entry(h).or_default();
-            e.index += c;
-            e.top.push((c, layer, pos));
-            if e.top.len() > 12 {
-                trim_top(&mut e.top);
+        if weight > 0.0 {
+            for (h, d) in grid.cells_within(p, radius) {
+                let c = weight * (1.0 - d / radius);
+                if c <= 0.0 {
+                    continue;
+                }
+                let e = acc.entry(h).or_default();
+                if point {
+                    e.index += c;
+                    e.top.push((c, layer, pos));
+                    if e.top.len() > 12 {
+                        trim_top(&mut e.top);
+                    }
+                } else {
+                    e.many += c;
+                }
             }
         }
         let e = acc.entry(grid.cell_at(p)).or_default();
         e.inside[level_slot(level)] += 1;
-        e.worst = Some(e.worst.map_or(level, |w| w.max(level)));
+        if point {
+            e.worst = Some(e.worst.map_or(level, |w| w.max(level)));
+        }
     };
     for (pos, (f, g)) in ds.hazard_sources.features().iter().zip(grades).enumerate() {
         if let Some(grade) = g.grade {
@@ -260,6 +279,7 @@ pub fn build_grid(
                 l,
                 gr.weight.get(l),
                 gr.hazard_radius_m,
+                true,
             );
         }
     }
@@ -277,6 +297,7 @@ pub fn build_grid(
             e.level,
             gr.weight.get(e.level),
             gr.enterprise_radius_m,
+            true,
         );
     }
     for (pos, (f, h)) in ds.houses.features().iter().zip(houses).enumerate() {
@@ -285,8 +306,9 @@ pub fn build_grid(
             pos,
             &f.geometry,
             h.level,
-            gr.weight.get(h.level),
+            gr.house_weight.get(h.level),
             gr.house_radius_m,
+            false,
         );
     }
     for c in pipelines {
@@ -301,6 +323,7 @@ pub fn build_grid(
             l,
             gr.pipeline_conflict_weight,
             gr.house_radius_m,
+            false,
         );
     }
     // Population by the cell of each house and target.
@@ -354,7 +377,9 @@ pub fn build_grid(
             }
             let a = acc.remove(&h).unwrap_or_default();
             let population = pop.get(&h).copied().unwrap_or(0);
-            let index = a.index + gr.population_weight * (population as f64).ln_1p();
+            let index = a.index
+                + gr.many_weight * a.many.ln_1p()
+                + gr.population_weight * (population as f64).ln_1p();
             let mut level = gr.bands.level(index);
             if gr.floor_at_worst_inside
                 && let Some(w) = a.worst
@@ -404,20 +429,8 @@ fn feature_id(ds: &Dataset, layer: LayerKind, pos: usize) -> String {
 
 /// Name of the area holding a point.
 pub fn area_holding(ds: &Dataset, p: Point<f64>) -> Option<String> {
-    let r = Rect::new(p.0, p.0);
-    let mut hits: Vec<usize> = ds
-        .areas
-        .index()
-        .envelopes_in(r)
-        .filter(|&i| {
-            ds.areas
-                .get(i)
-                .is_some_and(|a| a.geometry.contains(&p) || a.geometry.intersects(&p))
-        })
-        .collect();
-    hits.sort_unstable();
-    hits.first()
-        .and_then(|&i| ds.areas.get(i))
+    area_index(ds, p)
+        .and_then(|i| ds.areas.get(i))
         .map(|a| a.props.name.clone())
 }
 
@@ -468,7 +481,19 @@ pub struct AreaSummary {
     pub top_risks: Vec<TopRisk>,
 }
 
-/// Per-area summaries (plus one named `(outside any area)` if anything falls outside).
+/// Position of the area holding a point (the first by position where areas overlap).
+pub fn area_index(ds: &Dataset, p: Point<f64>) -> Option<usize> {
+    let r = Rect::new(p.0, p.0);
+    ds.areas
+        .index()
+        .envelopes_in(r)
+        .filter(|&i| ds.areas.get(i).is_some_and(|a| a.geometry.intersects(&p)))
+        .min()
+}
+
+/// Per-area summaries, in area order, plus one named `(outside any area)` at the end if
+/// anything falls outside every area. A feature belongs to the area holding its
+/// representative point (inside polygons; the closest point to the source for conflicts).
 pub fn summarise_areas(
     ds: &Dataset,
     grades: &[HazardGradeResult],
@@ -479,120 +504,177 @@ pub fn summarise_areas(
     grid: &RiskGrid,
 ) -> Vec<AreaSummary> {
     const OUTSIDE: &str = "(outside any area)";
-    let mut by_name: BTreeMap<String, AreaSummary> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    for f in ds.areas.features() {
-        order.push(f.props.name.clone());
-        by_name.insert(f.props.name.clone(), empty_summary(&f.id, &f.props.name));
-    }
-    let locate = |g: &Geometry<f64>| anchor(g).and_then(|c| area_holding(ds, Point::from(c)));
-    let get = |name: Option<String>, by_name: &mut BTreeMap<String, AreaSummary>| {
-        let n = name.unwrap_or_else(|| OUTSIDE.to_string());
-        by_name
-            .entry(n.clone())
-            .or_insert_with(|| empty_summary("", &n));
-        n
+    let n_areas = ds.areas.len();
+    let mut out: Vec<AreaSummary> = ds
+        .areas
+        .features()
+        .iter()
+        .map(|f| empty_summary(&f.id, &f.props.name))
+        .collect();
+    out.push(empty_summary("", OUTSIDE));
+    let slot = |g: &Geometry<f64>| {
+        anchor(g)
+            .and_then(|c| area_index(ds, Point::from(c)))
+            .unwrap_or(n_areas)
     };
-    let mut tops: HashMap<String, Vec<(RiskLevel, f64, TopRisk)>> = HashMap::new();
-    for (f, e) in ds.enterprises.features().iter().zip(enterprises) {
-        let n = get(locate(&f.geometry), &mut by_name);
-        if let Some(s) = by_name.get_mut(&n) {
-            s.enterprises[level_slot(e.level)] += 1;
-        }
-        tops.entry(n).or_default().push((
+    // (level, score, layer, position) of candidate top risks per area; texts are built
+    // only for the ten kept.
+    let mut tops: Vec<Vec<(RiskLevel, f64, LayerKind, usize)>> = vec![Vec::new(); n_areas + 1];
+    for (pos, (f, e)) in ds
+        .enterprises
+        .features()
+        .iter()
+        .zip(enterprises)
+        .enumerate()
+    {
+        let a = slot(&f.geometry);
+        out[a].enterprises[level_slot(e.level)] += 1;
+        tops[a].push((
             e.level,
             f64::from(e.likelihood * e.severity),
+            LayerKind::Enterprises,
+            pos,
+        ));
+    }
+    // A million houses: locate them in parallel.
+    let house_slots: Vec<usize> = ds
+        .houses
+        .features()
+        .par_iter()
+        .map(|f| slot(&f.geometry))
+        .collect();
+    for (pos, ((f, h), a)) in ds
+        .houses
+        .features()
+        .iter()
+        .zip(houses)
+        .zip(house_slots)
+        .enumerate()
+    {
+        out[a].houses[level_slot(h.level)] += 1;
+        out[a].population += u64::from(f.props.occupants.unwrap_or(0));
+        if h.level >= RiskLevel::Significant {
+            tops[a].push((h.level, h.reasons.len() as f64, LayerKind::Houses, pos));
+        }
+    }
+    for (pos, (f, g)) in ds.hazard_sources.features().iter().zip(grades).enumerate() {
+        if let Some(grade) = g.grade {
+            let a = slot(&f.geometry);
+            out[a].hazard_sources_by_grade[usize::from(grade.number() - 1)] += 1;
+            tops[a].push((grade_level(grade), g.r, LayerKind::HazardSources, pos));
+        }
+    }
+    for c in protection {
+        // The conflict line starts on the source.
+        let at = match &c.geometry {
+            Geometry::LineString(ls) => ls.0.first().map(|c| Geometry::Point(Point::from(*c))),
+            g => Some(g.clone()),
+        };
+        if let Some(g) = at {
+            out[slot(&g)].protection_conflicts += 1;
+        }
+    }
+    for c in pipelines {
+        let a = slot(&c.geometry);
+        match c.kind {
+            PipelineConflictKind::Occupation => out[a].pipeline_occupations += 1,
+            PipelineConflictKind::TooClose => out[a].pipeline_too_close += 1,
+        }
+    }
+    for f in ds.protection_targets.features() {
+        out[slot(&f.geometry)].population += u64::from(f.props.population.unwrap_or(0));
+    }
+    let by_name: HashMap<&str, usize> = ds
+        .areas
+        .features()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.props.name.as_str(), i))
+        .collect();
+    for cell in &grid.cells {
+        let a = cell
+            .area
+            .as_deref()
+            .and_then(|n| by_name.get(n).copied())
+            .unwrap_or(n_areas);
+        out[a].grid_cells[level_slot(cell.level)] += 1;
+        out[a].level = out[a].level.max(cell.level);
+    }
+    for (a, mut list) in tops.into_iter().enumerate() {
+        list.sort_by(|x, y| {
+            y.0.cmp(&x.0)
+                .then(y.1.total_cmp(&x.1))
+                .then((x.2, x.3).cmp(&(y.2, y.3)))
+        });
+        list.truncate(10);
+        out[a].top_risks = list
+            .into_iter()
+            .filter_map(|(_, _, layer, pos)| top_risk(ds, grades, enterprises, houses, layer, pos))
+            .collect();
+    }
+    let outside = &out[n_areas];
+    if outside
+        .enterprises
+        .iter()
+        .chain(&outside.houses)
+        .chain(&outside.grid_cells)
+        .all(|&n| n == 0)
+        && outside.hazard_sources_by_grade.iter().all(|&n| n == 0)
+        && outside.protection_conflicts + outside.pipeline_occupations + outside.pipeline_too_close
+            == 0
+    {
+        out.pop();
+    }
+    out
+}
+
+fn top_risk(
+    ds: &Dataset,
+    grades: &[HazardGradeResult],
+    enterprises: &[EnterpriseRisk],
+    houses: &[HouseRisk],
+    layer: LayerKind,
+    pos: usize,
+) -> Option<TopRisk> {
+    Some(match layer {
+        LayerKind::Enterprises => {
+            let (f, e) = (ds.enterprises.get(pos)?, enterprises.get(pos)?);
             TopRisk {
-                layer: LayerKind::Enterprises,
+                layer,
                 id: f.id.clone(),
                 name: f.props.name.clone(),
                 level: e.level,
                 summary: format!("L{} × S{}", e.likelihood, e.severity),
-            },
-        ));
-    }
-    for (f, h) in ds.houses.features().iter().zip(houses) {
-        let n = get(locate(&f.geometry), &mut by_name);
-        if let Some(s) = by_name.get_mut(&n) {
-            s.houses[level_slot(h.level)] += 1;
-            s.population += u64::from(f.props.occupants.unwrap_or(0));
-        }
-        if h.level >= RiskLevel::Significant {
-            tops.entry(n).or_default().push((
-                h.level,
-                h.reasons.len() as f64,
-                TopRisk {
-                    layer: LayerKind::Houses,
-                    id: f.id.clone(),
-                    name: f.props.address.clone(),
-                    level: h.level,
-                    summary: h
-                        .reasons
-                        .iter()
-                        .map(|r| r.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                },
-            ));
-        }
-    }
-    for (pos, (f, g)) in ds.hazard_sources.features().iter().zip(grades).enumerate() {
-        let n = get(locate(&f.geometry), &mut by_name);
-        if let (Some(s), Some(grade)) = (by_name.get_mut(&n), g.grade) {
-            s.hazard_sources_by_grade[usize::from(grade.number() - 1)] += 1;
-            s.protection_conflicts += protection
-                .iter()
-                .filter(|c| c.source_layer == LayerKind::HazardSources && c.source_pos == pos)
-                .count() as u32;
-            tops.entry(n).or_default().push((
-                grade_level(grade),
-                g.r,
-                TopRisk {
-                    layer: LayerKind::HazardSources,
-                    id: f.id.clone(),
-                    name: f.props.name.clone(),
-                    level: grade_level(grade),
-                    summary: format!("{} R = {:.1}", grade.name_zh(), g.r),
-                },
-            ));
-        }
-    }
-    for c in pipelines {
-        let n = get(locate(&c.geometry), &mut by_name);
-        if let Some(s) = by_name.get_mut(&n) {
-            match c.kind {
-                PipelineConflictKind::Occupation => s.pipeline_occupations += 1,
-                PipelineConflictKind::TooClose => s.pipeline_too_close += 1,
             }
         }
-    }
-    for f in ds.protection_targets.features() {
-        let n = get(locate(&f.geometry), &mut by_name);
-        if let Some(s) = by_name.get_mut(&n) {
-            s.population += u64::from(f.props.population.unwrap_or(0));
+        LayerKind::Houses => {
+            let (f, h) = (ds.houses.get(pos)?, houses.get(pos)?);
+            TopRisk {
+                layer,
+                id: f.id.clone(),
+                name: f.props.address.clone(),
+                level: h.level,
+                summary: h
+                    .reasons
+                    .iter()
+                    .map(|r| r.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }
         }
-    }
-    for cell in &grid.cells {
-        let n = get(cell.area.clone(), &mut by_name);
-        if let Some(s) = by_name.get_mut(&n) {
-            s.grid_cells[level_slot(cell.level)] += 1;
-            s.level = s.level.max(cell.level);
+        LayerKind::HazardSources => {
+            let (f, g) = (ds.hazard_sources.get(pos)?, grades.get(pos)?);
+            let grade = g.grade?;
+            TopRisk {
+                layer,
+                id: f.id.clone(),
+                name: f.props.name.clone(),
+                level: grade_level(grade),
+                summary: format!("{} R = {:.1}", grade.name_zh(), g.r),
+            }
         }
-    }
-    for (n, mut list) in tops {
-        list.sort_by(|a, b| {
-            b.0.cmp(&a.0)
-                .then(b.1.total_cmp(&a.1))
-                .then(a.2.id.cmp(&b.2.id))
-        });
-        list.truncate(10);
-        if let Some(s) = by_name.get_mut(&n) {
-            s.top_risks = list.into_iter().map(|(_, _, t)| t).collect();
-        }
-    }
-    let mut out: Vec<AreaSummary> = order.iter().filter_map(|n| by_name.remove(n)).collect();
-    out.extend(by_name.into_values());
-    out
+        _ => return None,
+    })
 }
 
 fn empty_summary(id: &str, name: &str) -> AreaSummary {
@@ -649,11 +731,14 @@ mod tests {
         use crate::analysis::testutil::{feat, rect};
         use crate::dataset::Layer;
         use crate::model::{Enterprise, House};
-        // A red enterprise 300 m west and a blue house (9 occupants) 300 m east of the
-        // data's centre, which is the grid plane's origin and so the centre of cell
-        // (0, 0). Red weighs 40 within 800 m: 40·(1 − 300/800) = 25. Blue weighs 0.5
-        // within 300 m: 0.5·(1 − 300/300) = 0. Population: ln(1 + 9) = 2.3026.
-        // Index 27.30 ⇒ yellow by the bands (12–30), floored at red (red inside).
+        use crate::rules::GridRules;
+        // A red enterprise 300 m west and a red house (9 occupants) 300 m east of the
+        // data's centre, which is the grid plane's origin and so the centre of cell (0, 0).
+        // The house radius is set to 600 m for the test.
+        // Enterprise: red weighs 40 within 800 m: 40·(1 − 300/800) = 25.
+        // House: red weighs 10 within 600 m: 10·(1 − 300/600) = 5, entering as
+        // 4·ln(1 + 5) = 7.1670.  Population: ln(1 + 9) = 2.3026.
+        // Index 34.47 ⇒ orange by the bands (30–60), floored at red (a red point inside).
         let mut ds = Dataset::default();
         ds.enterprises = Layer::new(
             LayerKind::Enterprises,
@@ -686,26 +771,45 @@ mod tests {
         }];
         let hr = vec![HouseRisk {
             id: "h".into(),
-            level: RiskLevel::Low,
+            level: RiskLevel::Major,
             reasons: vec![],
         }];
-        let g = build_grid(&ds, &[], &er, &hr, &[], &Rules::default());
-        let cell = g
-            .cells
-            .iter()
-            .find(|c| c.id == "hex-0_0")
-            .expect("cell (0,0)");
-        assert!(
-            (cell.index - (25.0 + 10f64.ln())).abs() < 0.1,
-            "{}",
-            cell.index
-        );
-        assert_eq!(cell.level, RiskLevel::Major);
-        assert_eq!(cell.inside_by_level, [1, 0, 0, 1]);
-        assert_eq!(cell.population, 9);
-        assert_eq!(cell.top[0].1, "e");
+        let rules = Rules {
+            grid: GridRules {
+                house_radius_m: 600.0,
+                ..GridRules::default()
+            },
+            ..Rules::default()
+        };
+        let g = build_grid(&ds, &[], &er, &hr, &[], &rules);
         // Without areas the grid covers the cells meeting the data's extent (±301 m by
         // ±1 m): only cell (0, 0), which spans ±433 m east–west.
         assert_eq!(g.cells.len(), 1);
+        let cell = &g.cells[0];
+        assert_eq!(cell.id, "hex-0_0");
+        let expect = 25.0 + 4.0 * 6f64.ln() + 10f64.ln();
+        assert!(
+            (cell.index - expect).abs() < 0.1,
+            "{} vs {expect}",
+            cell.index
+        );
+        assert_eq!(cell.level, RiskLevel::Major);
+        assert_eq!(cell.inside_by_level, [0, 0, 0, 2]);
+        assert_eq!(cell.population, 9);
+        assert_eq!(cell.top[0].1, "e");
+
+        // Without the enterprise the data's centre, and so the centre of cell (0, 0), is
+        // the house itself: 4·ln(1 + 10) + ln(1 + 9) = 11.89 ⇒ blue (below 12); a red house
+        // does not floor its cell (only risk points do).
+        let mut ds2 = ds.clone();
+        ds2.enterprises = Layer::empty(LayerKind::Enterprises);
+        let g = build_grid(&ds2, &[], &[], &hr, &[], &rules);
+        let cell = g.cells.iter().find(|c| c.id == "hex-0_0").expect("cell");
+        assert!(
+            (cell.index - (4.0 * 11f64.ln() + 10f64.ln())).abs() < 0.05,
+            "{}",
+            cell.index
+        );
+        assert_eq!(cell.level, RiskLevel::Low);
     }
 }
