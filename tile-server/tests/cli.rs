@@ -150,9 +150,14 @@ fn analyze_writes_valid_rfc7946_exports_and_summary() {
         }
     }
     // Personal data never leaves: the generated ledgers carry phone numbers.
-    let houses_in = std::fs::read_to_string(data.join("houses.geojson")).unwrap();
+    let raw = std::fs::read(data.join("houses.csv")).unwrap();
+    let (houses_in, _, bad) = encoding_rs::GBK.decode(&raw);
     assert!(
-        houses_in.contains("\"phone\""),
+        !bad && houses_in.starts_with("编号,地址"),
+        "a GBK ledger with Chinese headers"
+    );
+    assert!(
+        houses_in.contains("联系电话"),
         "the synthetic ledger has phones"
     );
     for name in ["houses", "house_risk", "enterprises", "enterprise_risk"] {
@@ -184,9 +189,16 @@ fn generate_is_deterministic() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     generate(&a, 500);
     generate(&b, 500);
-    for name in ["houses", "enterprises", "hazard_sources", "gas_pipelines"] {
-        let fa = std::fs::read(a.join(format!("{name}.geojson"))).unwrap();
-        let fb = std::fs::read(b.join(format!("{name}.geojson"))).unwrap();
+    for name in [
+        "houses.csv",
+        "enterprises.csv",
+        "hazard_sources.geojson",
+        "gas_pipelines.geojson",
+        "protection_targets.geojson",
+        "areas.geojson",
+    ] {
+        let fa = std::fs::read(a.join(name)).unwrap();
+        let fb = std::fs::read(b.join(name)).unwrap();
         assert!(
             fa == fb,
             "{name} differs between two runs with the same seed"

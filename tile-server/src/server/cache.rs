@@ -9,8 +9,8 @@ use std::sync::Arc;
 /// A cached tile.
 #[derive(Debug, Clone)]
 pub struct CachedTile {
-    /// Gzipped MVT bytes (empty for an empty tile).
-    pub gz: Arc<Vec<u8>>,
+    /// Gzipped MVT bytes (empty for an empty tile); cloning shares them.
+    pub gz: axum::body::Bytes,
     /// Strong ETag of the gzipped bytes, quoted.
     pub etag: Arc<str>,
 }
@@ -106,7 +106,7 @@ mod tests {
 
     fn tile(n: usize) -> CachedTile {
         CachedTile {
-            gz: Arc::new(vec![0; n]),
+            gz: axum::body::Bytes::from(vec![0; n]),
             etag: Arc::from("\"x\""),
         }
     }

@@ -72,6 +72,9 @@ pub struct ServerConfig {
     pub layers: BTreeMap<String, LayerConfig>,
     /// `Cache-Control: max-age` of tiles, seconds (default 300).
     pub tile_max_age_s: u32,
+    /// Serve `GET /bench/fixed`, a handler returning fixed bytes, as the baseline the
+    /// load benchmark compares cached tiles against (default false).
+    pub bench_routes: bool,
 }
 
 impl Default for ServerConfig {
@@ -91,11 +94,13 @@ impl Default for ServerConfig {
             deny_fields: vec!["phone".into()],
             layers: BTreeMap::new(),
             tile_max_age_s: 300,
+            bench_routes: false,
         }
     }
 }
 
-const KNOWN_KEYS: [&str; 14] = [
+const KNOWN_KEYS: [&str; 15] = [
+    "bench_routes",
     "bind",
     "port",
     "rules",

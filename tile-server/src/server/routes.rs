@@ -83,6 +83,7 @@ pub fn router(state: AppStateRef) -> Router {
             post(site_check).layer(DefaultBodyLimit::max(body_limit)),
         )
         .route("/admin/reload", post(admin_reload))
+        .route("/bench/fixed", get(bench_fixed))
         .fallback(|| async { AppError::not_found("no such route") })
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -406,7 +407,7 @@ async fn tile(
             state.metrics.render(t0.elapsed().as_secs_f64());
             let t = CachedTile {
                 etag: etag_of(&gz, snap.generation),
-                gz: Arc::new(gz),
+                gz: Bytes::from(gz),
             };
             if let Ok(mut c) = state.cache.lock() {
                 c.insert(key, t.clone());
@@ -436,7 +437,7 @@ async fn tile(
     let mut resp = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else if gzip {
-        let mut r = Body::from(Bytes::from((*t.gz).clone())).into_response();
+        let mut r = Body::from(t.gz.clone()).into_response();
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         r
@@ -813,6 +814,23 @@ async fn site_check(State(state): State<AppStateRef>, body: Bytes) -> Result<Res
     .await
     .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], out).into_response())
+}
+
+/// The load benchmark's baseline: the same server, the same middleware, fixed bytes of
+/// the size of a typical tile. Off unless `bench_routes` is set.
+async fn bench_fixed(State(state): State<AppStateRef>) -> Result<Response, AppError> {
+    static BYTES: [u8; 8192] = [b'x'; 8192];
+    if !state.config.bench_routes {
+        return Err(AppError::not_found("no such route"));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        &BYTES[..],
+    )
+        .into_response())
 }
 
 async fn admin_reload(
