@@ -652,7 +652,10 @@ pub struct EnterpriseRules {
     pub hidden_hazards_raise: u32,
     /// Open major hidden hazards (重大事故隐患) at or above which L rises by one.
     pub major_hidden_hazards_raise: u32,
-    /// Employee counts at which S is 2, 3 and 4 (published bands 3 / 10 / 30) [S].
+    /// Headcounts at which S is 2, 3 and 4. The published bands (3 / 10 / 30 [S]) count
+    /// the persons in one zone of a plant; applied to a whole enterprise's headcount they
+    /// would make almost every firm S4, so this project's screening default is 10 / 100 /
+    /// 300 [RM]. Set `[3, 10, 30]` to score zones by the published table.
     pub employee_bands: [u32; 3],
     /// Radius in which protection targets raise S, metres (published: 500 m) [S].
     pub protection_radius_m: f64,
@@ -677,7 +680,7 @@ impl Default for EnterpriseRules {
             },
             hidden_hazards_raise: 5,
             major_hidden_hazards_raise: 1,
-            employee_bands: [3, 10, 30],
+            employee_bands: [10, 100, 300],
             protection_radius_m: 500.0,
             matrix: [[B, B, B, Y], [B, Y, Y, O], [B, Y, O, R], [Y, O, R, R]],
         }

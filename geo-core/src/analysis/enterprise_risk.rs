@@ -2,7 +2,8 @@
 //!
 //! Likelihood L (1–4): the industry's base value, plus one for many open hidden hazards
 //! and one for any open major hidden hazard (重大事故隐患), capped at 4.
-//! Severity S (1–4): the worst of headcount (published bands 0–2 / 3–9 / 10–29 / ≥30),
+//! Severity S (1–4): the worst of headcount (screening bands 0–9 / 10–99 / 100–299 / ≥300,
+//! see [`crate::rules::EnterpriseRules::employee_bands`]),
 //! the grade of the enterprise's major hazard sources (none / 三–四级 / 二级 / 一级) and the
 //! protection targets within 500 m (none / general / important or general class 1 /
 //! high-sensitivity). The colour is `matrix[L][S]` (the published matrix). A declared
@@ -164,13 +165,13 @@ mod tests {
         ds.enterprises = Layer::new(
             LayerKind::Enterprises,
             vec![
-                // Trade (L2), 12 staff (S3), no sources, no targets: matrix[1][2] = yellow.
+                // Trade (L2), 120 staff (S3), no sources, no targets: matrix[1][2] = yellow.
                 feat(
                     "e1",
                     rect(0.0, 0.0, 50.0, 50.0),
                     Enterprise {
                         industry: Some(Industry::HazchemTrade),
-                        employees: Some(12),
+                        employees: Some(120),
                         ..Default::default()
                     },
                 ),

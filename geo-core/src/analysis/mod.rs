@@ -120,12 +120,14 @@ pub fn analyze_with_progress(
     progress(Step::EnterpriseRisk);
     let enterprise_risks = enterprise_risk::assess_all(ds, &hazard_grades, &target_classes, rules);
     progress(Step::RiskGrid);
+    let anchors = risk_grid::house_anchors(ds);
     let grid = risk_grid::build_grid(
         ds,
         &hazard_grades,
         &enterprise_risks,
         &house_risks,
         &pipeline_conflicts,
+        &anchors,
         rules,
     );
     let area_summaries = risk_grid::summarise_areas(
@@ -136,6 +138,7 @@ pub fn analyze_with_progress(
         &protection_conflicts,
         &pipeline_conflicts,
         &grid,
+        &anchors,
     );
     Analysis {
         target_classes,

@@ -211,14 +211,27 @@ pub fn anchor(g: &Geometry<f64>) -> Option<Coord<f64>> {
 }
 
 /// Builds the grid.
+/// Representative points of every house (inside its footprint), computed once and shared
+/// by the grid and the area summaries.
+pub fn house_anchors(ds: &Dataset) -> Vec<Option<Coord<f64>>> {
+    ds.houses
+        .features()
+        .par_iter()
+        .map(|f| anchor(&f.geometry))
+        .collect()
+}
+
+/// Builds the grid (`house_anchors` from [`house_anchors`]).
 pub fn build_grid(
     ds: &Dataset,
     grades: &[HazardGradeResult],
     enterprises: &[EnterpriseRisk],
     houses: &[HouseRisk],
     pipelines: &[PipelineConflict],
+    house_anchors: &[Option<Coord<f64>>],
     rules: &Rules,
 ) -> RiskGrid {
+    let started = std::time::Instant::now();
     let gr = &rules.grid;
     let Some(bounds) = ds.bounds() else {
         return RiskGrid {
@@ -236,15 +249,18 @@ pub fn build_grid(
     let mut acc: HashMap<Hex, Acc> = HashMap::new();
     // `point`: a risk point (hazard source, enterprise) that adds to the index directly and
     // floors its cell's level; otherwise one of the many small risks.
-    let mut add = |layer: LayerKind,
-                   pos: usize,
-                   g: &Geometry<f64>,
-                   level: RiskLevel,
-                   weight: f64,
-                   radius: f64,
-                   point: bool| {
-        let Some(a) = anchor(g) else { return };
-        let p = plane.project(a);
+    // Houses projected once, in parallel: a million transverse Mercator evaluations.
+    let house_xy: Vec<Option<Coord<f64>>> = house_anchors
+        .par_iter()
+        .map(|a| a.map(|c| plane.project(c)))
+        .collect();
+    let mut add_at = |layer: LayerKind,
+                      pos: usize,
+                      p: Coord<f64>,
+                      level: RiskLevel,
+                      weight: f64,
+                      radius: f64,
+                      point: bool| {
         if weight > 0.0 {
             for (h, d) in grid.cells_within(p, radius) {
                 let c = weight * (1.0 - d / radius);
@@ -267,6 +283,30 @@ pub fn build_grid(
         e.inside[level_slot(level)] += 1;
         if point {
             e.worst = Some(e.worst.map_or(level, |w| w.max(level)));
+        }
+    };
+    for (pos, (h, p)) in houses.iter().zip(&house_xy).enumerate() {
+        if let Some(p) = p {
+            add_at(
+                LayerKind::Houses,
+                pos,
+                *p,
+                h.level,
+                gr.house_weight.get(h.level),
+                gr.house_radius_m,
+                false,
+            );
+        }
+    }
+    let mut add = |layer: LayerKind,
+                   pos: usize,
+                   g: &Geometry<f64>,
+                   level: RiskLevel,
+                   weight: f64,
+                   radius: f64,
+                   point: bool| {
+        if let Some(a) = anchor(g) {
+            add_at(layer, pos, plane.project(a), level, weight, radius, point);
         }
     };
     for (pos, (f, g)) in ds.hazard_sources.features().iter().zip(grades).enumerate() {
@@ -300,17 +340,6 @@ pub fn build_grid(
             true,
         );
     }
-    for (pos, (f, h)) in ds.houses.features().iter().zip(houses).enumerate() {
-        add(
-            LayerKind::Houses,
-            pos,
-            &f.geometry,
-            h.level,
-            gr.house_weight.get(h.level),
-            gr.house_radius_m,
-            false,
-        );
-    }
     for c in pipelines {
         let l = match c.kind {
             PipelineConflictKind::Occupation => RiskLevel::Significant,
@@ -328,10 +357,9 @@ pub fn build_grid(
     }
     // Population by the cell of each house and target.
     let mut pop: HashMap<Hex, u64> = HashMap::new();
-    for f in ds.houses.features() {
-        if let Some(a) = anchor(&f.geometry) {
-            *pop.entry(grid.cell_at(plane.project(a))).or_default() +=
-                u64::from(f.props.occupants.unwrap_or(0));
+    for (f, p) in ds.houses.features().iter().zip(&house_xy) {
+        if let Some(p) = p {
+            *pop.entry(grid.cell_at(*p)).or_default() += u64::from(f.props.occupants.unwrap_or(0));
         }
     }
     for f in ds.protection_targets.features() {
@@ -340,6 +368,10 @@ pub fn build_grid(
                 u64::from(f.props.population.unwrap_or(0));
         }
     }
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "risk grid: contributions and population"
+    );
     // Which cells the map covers: those meeting an area, else the extent.
     let pb = Rect::new(plane.project(bounds.min()), plane.project(bounds.max()));
     let h_lo = grid.cell_at(pb.min());
@@ -502,7 +534,9 @@ pub fn summarise_areas(
     protection: &[ProtectionConflict],
     pipelines: &[PipelineConflict],
     grid: &RiskGrid,
+    house_anchors: &[Option<Coord<f64>>],
 ) -> Vec<AreaSummary> {
+    let started = std::time::Instant::now();
     const OUTSIDE: &str = "(outside any area)";
     let n_areas = ds.areas.len();
     let mut out: Vec<AreaSummary> = ds
@@ -537,12 +571,17 @@ pub fn summarise_areas(
         ));
     }
     // A million houses: locate them in parallel.
-    let house_slots: Vec<usize> = ds
-        .houses
-        .features()
+    let house_slots: Vec<usize> = house_anchors
         .par_iter()
-        .map(|f| slot(&f.geometry))
+        .map(|a| {
+            a.and_then(|c| area_index(ds, Point::from(c)))
+                .unwrap_or(n_areas)
+        })
         .collect();
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "area summaries: houses located"
+    );
     for (pos, ((f, h), a)) in ds
         .houses
         .features()
@@ -781,7 +820,7 @@ mod tests {
             },
             ..Rules::default()
         };
-        let g = build_grid(&ds, &[], &er, &hr, &[], &rules);
+        let g = build_grid(&ds, &[], &er, &hr, &[], &house_anchors(&ds), &rules);
         // Without areas the grid covers the cells meeting the data's extent (±301 m by
         // ±1 m): only cell (0, 0), which spans ±433 m east–west.
         assert_eq!(g.cells.len(), 1);
@@ -803,7 +842,7 @@ mod tests {
         // does not floor its cell (only risk points do).
         let mut ds2 = ds.clone();
         ds2.enterprises = Layer::empty(LayerKind::Enterprises);
-        let g = build_grid(&ds2, &[], &[], &hr, &[], &rules);
+        let g = build_grid(&ds2, &[], &[], &hr, &[], &house_anchors(&ds2), &rules);
         let cell = g.cells.iter().find(|c| c.id == "hex-0_0").expect("cell");
         assert!(
             (cell.index - (4.0 * 11f64.ln() + 10f64.ln())).abs() < 0.05,
