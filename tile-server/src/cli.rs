@@ -82,6 +82,10 @@ pub struct AnalyzeArgs {
     /// Output directory (created if missing).
     #[arg(long, short)]
     pub out: PathBuf,
+    /// Write only summary.json, area_summaries.json and the validation report, not the
+    /// GeoJSON layers.
+    #[arg(long)]
+    pub summary_only: bool,
 }
 
 #[derive(Args, Debug)]
@@ -144,7 +148,7 @@ pub fn run() -> ExitCode {
         .init();
     let ui = progress::Ui::new(cli.quiet);
     let result = match cli.command {
-        Command::Analyze(a) => commands::analyze(&ui, &a.load, &a.out),
+        Command::Analyze(a) => commands::analyze(&ui, &a.load, &a.out, a.summary_only),
         Command::Export(e) => commands::export(&ui, &e),
         Command::Validate(v) => commands::validate(&ui, &v.load, v.report.as_deref()),
         Command::Generate(g) => commands::generate(&ui, &g),

@@ -233,15 +233,17 @@ fn write_layers(
 }
 
 /// `riskmap analyze`.
-pub fn analyze(ui: &Ui, args: &LoadArgs, out: &Path) -> Result<(), CliError> {
+pub fn analyze(ui: &Ui, args: &LoadArgs, out: &Path, summary_only: bool) -> Result<(), CliError> {
     let p = prepare(ui, args)?;
     fs::create_dir_all(out).map_err(write_err(out))?;
-    let layers: Vec<&str> = EXPORT_LAYERS
-        .iter()
-        .copied()
-        .filter(|l| *l != "validation_report")
-        .collect();
-    write_layers(ui, out, &p, &layers, &Filter::default())?;
+    if !summary_only {
+        let layers: Vec<&str> = EXPORT_LAYERS
+            .iter()
+            .copied()
+            .filter(|l| *l != "validation_report")
+            .collect();
+        write_layers(ui, out, &p, &layers, &Filter::default())?;
+    }
     let summary = export::summary(&p.dataset, &p.analysis);
     let path = out.join("summary.json");
     fs::write(

@@ -130,17 +130,7 @@ pub fn analyze_with_progress(
         &anchors,
         rules,
     );
-    let area_summaries = risk_grid::summarise_areas(
-        ds,
-        &hazard_grades,
-        &enterprise_risks,
-        &house_risks,
-        &protection_conflicts,
-        &pipeline_conflicts,
-        &grid,
-        &anchors,
-    );
-    Analysis {
+    let mut analysis = Analysis {
         target_classes,
         hazard_grades,
         protection_conflicts,
@@ -148,8 +138,10 @@ pub fn analyze_with_progress(
         house_risks,
         enterprise_risks,
         grid,
-        area_summaries,
-    }
+        area_summaries: Vec::new(),
+    };
+    analysis.area_summaries = risk_grid::summarise_areas(ds, &analysis, &anchors);
+    analysis
 }
 
 /// Class of every protection target: the ledger's, else derived by the rules.

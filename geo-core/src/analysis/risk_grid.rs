@@ -31,7 +31,6 @@ use super::enterprise_risk::EnterpriseRisk;
 use super::hazard_grade::HazardGradeResult;
 use super::house_risk::HouseRisk;
 use super::pipeline_clearance::{PipelineConflict, PipelineConflictKind};
-use super::protection_distance::ProtectionConflict;
 use crate::crs::TransverseMercator;
 use crate::dataset::Dataset;
 use crate::model::{HazardGrade, LayerKind, RiskLevel};
@@ -199,12 +198,19 @@ pub fn grade_level(g: HazardGrade) -> RiskLevel {
     }
 }
 
-/// A representative point of a geometry (inside polygons).
+/// A representative point of a geometry (inside polygons): the centroid when it lies
+/// inside, which it does for the small convex footprints that make up most layers, else
+/// an interior point.
 pub fn anchor(g: &Geometry<f64>) -> Option<Coord<f64>> {
     match g {
         Geometry::Point(p) => Some(p.0),
         Geometry::Polygon(_) | Geometry::MultiPolygon(_) => {
-            g.interior_point().or_else(|| g.centroid()).map(|p| p.0)
+            let c = g.centroid()?;
+            if g.intersects(&c) {
+                Some(c.0)
+            } else {
+                g.interior_point().map(|p| p.0)
+            }
         }
         _ => g.centroid().map(|p| p.0),
     }
@@ -528,15 +534,16 @@ pub fn area_index(ds: &Dataset, p: Point<f64>) -> Option<usize> {
 /// representative point (inside polygons; the closest point to the source for conflicts).
 pub fn summarise_areas(
     ds: &Dataset,
-    grades: &[HazardGradeResult],
-    enterprises: &[EnterpriseRisk],
-    houses: &[HouseRisk],
-    protection: &[ProtectionConflict],
-    pipelines: &[PipelineConflict],
-    grid: &RiskGrid,
+    results: &super::Analysis,
     house_anchors: &[Option<Coord<f64>>],
 ) -> Vec<AreaSummary> {
     let started = std::time::Instant::now();
+    let grades = &results.hazard_grades;
+    let enterprises = &results.enterprise_risks;
+    let houses = &results.house_risks;
+    let protection = &results.protection_conflicts;
+    let pipelines = &results.pipeline_conflicts;
+    let grid = &results.grid;
     const OUTSIDE: &str = "(outside any area)";
     let n_areas = ds.areas.len();
     let mut out: Vec<AreaSummary> = ds
