@@ -188,10 +188,12 @@ pub const PIPELINE_CRS: &str = "EPSG:4549";
 /// houses as GBK CSV with Chinese headers (houses with WKT footprints), gas pipelines as
 /// GeoJSON in CGCS2000 Gauss–Krüger (declared by a legacy `crs` member), protection
 /// targets in GCJ-02 (declared in `riskmap.toml`), the rest as WGS84 GeoJSON.
+/// With `houses_geojson` the houses are written as WGS84 GeoJSON instead of a CSV ledger.
 pub fn write_generated(
     dir: &Path,
     ds: &Dataset,
     opts: &GenerateOptions,
+    houses_geojson: bool,
 ) -> Result<(), WriteFailure> {
     write(dir, &ds.areas)?;
     write(dir, &ds.hazard_sources)?;
@@ -252,34 +254,38 @@ pub fn write_generated(
             ]
         }),
     )?;
-    write_gbk_csv(
-        &dir.join("houses.csv"),
-        &[
-            "编号",
-            "地址",
-            "层数",
-            "用途",
-            "居住人数",
-            "鉴定等级",
-            "整治状态",
-            "联系电话",
-            "几何",
-        ],
-        ds.houses.features().iter().map(|f| {
-            let p = &f.props;
-            vec![
-                f.id.clone(),
-                p.address.clone(),
-                opt(p.floors),
-                opt(p.house_use.map(|u| u.name_zh())),
-                opt(p.occupants),
-                opt(p.appraisal.map(|a| a.name_zh())),
-                opt(p.rectification.map(|r| r.name_zh())),
-                opt(p.phone.clone()),
-                wkt(&f.geometry),
-            ]
-        }),
-    )?;
+    if houses_geojson {
+        write(dir, &ds.houses)?;
+    } else {
+        write_gbk_csv(
+            &dir.join("houses.csv"),
+            &[
+                "编号",
+                "地址",
+                "层数",
+                "用途",
+                "居住人数",
+                "鉴定等级",
+                "整治状态",
+                "联系电话",
+                "几何",
+            ],
+            ds.houses.features().iter().map(|f| {
+                let p = &f.props;
+                vec![
+                    f.id.clone(),
+                    p.address.clone(),
+                    opt(p.floors),
+                    opt(p.house_use.map(|u| u.name_zh())),
+                    opt(p.occupants),
+                    opt(p.appraisal.map(|a| a.name_zh())),
+                    opt(p.rectification.map(|r| r.name_zh())),
+                    opt(p.phone.clone()),
+                    wkt(&f.geometry),
+                ]
+            }),
+        )?;
+    }
     let manifest = dir.join("riskmap.toml");
     std::fs::write(
         &manifest,
@@ -300,7 +306,7 @@ pub fn write_generated(
          number and position other than the boundary is invented; names end in （合成数据）.\n\n\
          The files are written the way a district receives them: `enterprises.csv` and \
          `houses.csv` are GBK-encoded CSV ledgers with Chinese headers (houses with WKT \
-         footprints), `gas_pipelines.geojson` is in CGCS2000 3-degree Gauss–Krüger \
+         footprints; a benchmark city has `houses.geojson` instead), `gas_pipelines.geojson` is in CGCS2000 3-degree Gauss–Krüger \
          (EPSG:4549), `protection_targets.geojson` in GCJ-02 (declared in `riskmap.toml`), \
          the rest WGS84 GeoJSON.\n",
         opts.seed,

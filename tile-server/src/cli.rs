@@ -133,6 +133,11 @@ pub struct GenerateArgs {
     /// Random seed.
     #[arg(long, default_value_t = 20_221_122)]
     pub seed: u64,
+    /// Format of the houses file: `csv` (a GBK ledger with WKT footprints, as offices
+    /// export them; the default) or `geojson` (as a GIS survey delivers a large inventory;
+    /// the default with --benchmark).
+    #[arg(long, value_parser = ["csv", "geojson"])]
+    pub houses_format: Option<String>,
 }
 
 /// Runs the command line; returns the process exit code.

@@ -387,7 +387,11 @@ pub fn generate(ui: &Ui, args: &GenerateArgs) -> Result<(), CliError> {
     step.done("done");
     fs::create_dir_all(&args.out).map_err(write_err(&args.out))?;
     let step = ui.step(&format!("writing {}", args.out.display()));
-    crate::boundary::write_generated(&args.out, &ds, &opts)
+    let houses_geojson = args
+        .houses_format
+        .as_deref()
+        .map_or(args.benchmark, |f| f == "geojson");
+    crate::boundary::write_generated(&args.out, &ds, &opts, houses_geojson)
         .map_err(|(path, source)| CliError::Write { path, source })?;
     step.done("done");
     Ok(())
