@@ -419,7 +419,11 @@ pub fn serve(ui: &Ui, args: ServeArgs) -> Result<(), CliError> {
     if let Some(r) = args.rules {
         config.rules = Some(r);
     }
+    // Tile rendering is CPU-bound: more blocking threads than twice the cores only adds
+    // memory (an allocator arena each) and latency under load.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(cores * 2)
         .enable_all()
         .build()
         .map_err(|e| CliError::Write {

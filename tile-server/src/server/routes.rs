@@ -816,21 +816,32 @@ async fn site_check(State(state): State<AppStateRef>, body: Bytes) -> Result<Res
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], out).into_response())
 }
 
-/// The load benchmark's baseline: the same server, the same middleware, fixed bytes of
-/// the size of a typical tile. Off unless `bench_routes` is set.
-async fn bench_fixed(State(state): State<AppStateRef>) -> Result<Response, AppError> {
-    static BYTES: [u8; 8192] = [b'x'; 8192];
+/// The load benchmark's baseline: the same server and middleware returning fixed bytes,
+/// `?bytes=N` of them (default 8192, at most 4 MiB) so that the baseline can carry the
+/// same payload as the tiles it is compared with. Off unless `bench_routes` is set.
+async fn bench_fixed(
+    State(state): State<AppStateRef>,
+    Query(q): Query<BenchQuery>,
+) -> Result<Response, AppError> {
+    static BYTES: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
     if !state.config.bench_routes {
         return Err(AppError::not_found("no such route"));
     }
+    let all = BYTES.get_or_init(|| Bytes::from(vec![b'x'; 4 << 20]));
+    let n = q.bytes.unwrap_or(8192).min(all.len());
     Ok((
         [
             (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        &BYTES[..],
+        all.slice(..n),
     )
         .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct BenchQuery {
+    bytes: Option<usize>,
 }
 
 async fn admin_reload(
