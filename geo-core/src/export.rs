@@ -348,7 +348,7 @@ pub fn properties<P: Serialize>(
 fn reasons_value(r: &[Reason]) -> Value {
     Value::Array(
         r.iter()
-            .map(|r| json!({"rule": r.rule, "text": r.text}))
+            .map(|r| json!({"rule": r.rule, "text": r.text, "text_zh": r.text_zh}))
             .collect(),
     )
 }

@@ -745,7 +745,7 @@ impl TileSet {
                             PropValue::String(Cow::Owned(
                                 h.reasons
                                     .iter()
-                                    .map(|r| r.text.as_str())
+                                    .map(|r| r.text_zh.as_str())
                                     .collect::<Vec<_>>()
                                     .join("; "),
                             )),
@@ -809,7 +809,7 @@ impl TileSet {
                         PropValue::String(Cow::Owned(
                             e.reasons
                                 .iter()
-                                .map(|r| r.text.as_str())
+                                .map(|r| r.text_zh.as_str())
                                 .collect::<Vec<_>>()
                                 .join("; "),
                         )),

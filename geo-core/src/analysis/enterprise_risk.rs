@@ -70,20 +70,23 @@ pub fn assess_all(
                     "industry {} ⇒ L = {base}",
                     p.industry.map_or("unknown", |i| i.name_zh())
                 ),
-            ));
+            )
+            .zh(format!("行业{} ⇒ 可能性L = {base}", p.industry.map_or("未知", |i| i.name_zh()))));
             if p.open_hidden_hazards >= er.hidden_hazards_raise {
                 l += 1;
                 reasons.push(Reason::new(
                     "RM-ER-L/hidden_hazards",
                     format!("{} open hidden hazards ≥ {} ⇒ L + 1", p.open_hidden_hazards, er.hidden_hazards_raise),
-                ));
+                )
+            .zh(format!("未整改一般隐患{}项 ≥ {} ⇒ L + 1", p.open_hidden_hazards, er.hidden_hazards_raise)));
             }
             if er.major_hidden_hazards_raise > 0 && p.open_major_hidden_hazards >= er.major_hidden_hazards_raise {
                 l += 1;
                 reasons.push(Reason::new(
                     "RM-ER-L/major_hidden_hazards",
                     format!("{} open major hidden hazards (重大事故隐患) ⇒ L + 1", p.open_major_hidden_hazards),
-                ));
+                )
+            .zh(format!("未整改重大事故隐患{}项 ⇒ L + 1", p.open_major_hidden_hazards)));
             }
             let l = l.min(4);
             let [b2, b3, b4] = er.employee_bands;
@@ -116,12 +119,14 @@ pub fn assess_all(
                     near.len(),
                     er.protection_radius_m
                 ),
-            ));
+            )
+            .zh(format!("严重性S = max(从业{n}人 ⇒ {s_people}，危险源{} ⇒ {s_grade}，{}米内防护目标{}个 ⇒ {s_targets}) = {s}", worst_grade.map_or("无", |g| g.name_zh()), er.protection_radius_m, near.len())));
             let level = er.matrix[usize::from(l - 1)][usize::from(s - 1)];
             reasons.push(Reason::new(
                 "RM-ER-MATRIX",
                 format!("L{l} × S{s} ⇒ {} ({})", level.name(), level.name_zh()),
-            ));
+            )
+            .zh(format!("L{l} × S{s} ⇒ {}", level.name_zh())));
             let mismatch = p.declared_level.is_some_and(|d| d != level);
             if mismatch {
                 reasons.push(Reason::new(
@@ -131,7 +136,8 @@ pub fn assess_all(
                         p.declared_level.map_or("", |d| d.name()),
                         level.name()
                     ),
-                ));
+                )
+            .zh(format!("申报{}，计算为{}", p.declared_level.map_or("", |d| d.name_zh()), level.name_zh())));
             }
             EnterpriseRisk {
                 id: f.id.clone(),

@@ -112,7 +112,11 @@ pub fn grade_all(
                         "{} persons within {radius} m of the unit ({targets} in protection targets, {houses} in houses)",
                         targets + houses
                     ),
-                ),
+                )
+                .zh(format!(
+                    "单元周边{radius}米内暴露人员{}人（防护目标{targets}人，自建房{houses}人）",
+                    targets + houses
+                )),
             );
             r.declared_grade = f.props.declared_grade;
             r.mismatch = f.props.declared_grade.is_some() && f.props.declared_grade != r.grade;
@@ -124,7 +128,12 @@ pub fn grade_all(
                         f.props.declared_grade.map_or("none", |g| g.name_zh()),
                         r.grade.map_or("not a major hazard source", |g| g.name_zh())
                     ),
-                ));
+                )
+                .zh(format!(
+                    "申报{}，计算为{}",
+                    f.props.declared_grade.map_or("无", |g| g.name_zh()),
+                    r.grade.map_or("不构成重大危险源", |g| g.name_zh())
+                )));
             }
             r
         })
@@ -193,7 +202,15 @@ pub fn compute(
                         name.clone()
                     }
                 ),
-            )),
+            )
+            .zh(format!(
+                "{}不在物质表中且未给出类别，未计入S和R",
+                if name.is_empty() {
+                    cas.clone().unwrap_or_default()
+                } else {
+                    name.clone()
+                }
+            ))),
         }
         items.push(ItemCalc {
             cas,
@@ -209,18 +226,27 @@ pub fn compute(
     let is_major = s >= 1.0;
     let grade = is_major.then(|| rules.hazard.grade_thresholds.grade(r));
     if is_major {
-        reasons.push(Reason::new(
-            "GB18218-2018/4.2.3",
-            format!(
-                "S = {s:.3} ≥ 1; α = {alpha}; R = α·Σβq/Q = {r:.2} ⇒ {}",
+        reasons.push(
+            Reason::new(
+                "GB18218-2018/4.2.3",
+                format!(
+                    "S = {s:.3} ≥ 1; α = {alpha}; R = α·Σβq/Q = {r:.2} ⇒ {}",
+                    grade.map_or("", |g| g.name_zh())
+                ),
+            )
+            .zh(format!(
+                "S = {s:.3} ≥ 1，构成重大危险源；α = {alpha}；R = {r:.2} ⇒ {}",
                 grade.map_or("", |g| g.name_zh())
-            ),
-        ));
+            )),
+        );
     } else {
-        reasons.push(Reason::new(
-            "GB18218-2018/4.1",
-            format!("S = {s:.3} < 1: not a major hazard source"),
-        ));
+        reasons.push(
+            Reason::new(
+                "GB18218-2018/4.1",
+                format!("S = {s:.3} < 1: not a major hazard source"),
+            )
+            .zh(format!("S = {s:.3} < 1，不构成重大危险源")),
+        );
     }
     HazardGradeResult {
         id: String::new(),

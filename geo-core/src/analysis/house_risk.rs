@@ -82,10 +82,17 @@ pub fn assess(h: &House, e: Exposure, r: &HouseRules) -> (RiskLevel, Vec<Reason>
         Appraisal::D => r.appraisal_d,
         Appraisal::Unknown => r.appraisal_unknown,
     };
-    let mut reasons = vec![Reason::new(
-        format!("JGJ125-2016/appraisal_{}", appraisal.key()),
-        format!("appraisal {} ⇒ {}", appraisal.name_zh(), level.name()),
-    )];
+    let mut reasons = vec![
+        Reason::new(
+            format!("JGJ125-2016/appraisal_{}", appraisal.key()),
+            format!("appraisal {} ⇒ {}", appraisal.name_zh(), level.name()),
+        )
+        .zh(format!(
+            "鉴定等级{} ⇒ {}",
+            appraisal.name_zh(),
+            level.name_zh()
+        )),
+    ];
     let commercial = matches!(h.house_use, Some(HouseUse::Commercial | HouseUse::Mixed));
     if commercial {
         let tall = h.floors.is_some_and(|f| f >= r.commercial_min_floors);
@@ -107,50 +114,79 @@ pub fn assess(h: &House, e: Exposure, r: &HouseRules) -> (RiskLevel, Vec<Reason>
                     r.crowded_min_occupants
                 ));
             }
-            reasons.push(Reason::new(
-                "RM-HR-COMMERCIAL",
-                format!(
-                    "commercial use with {} ⇒ raised to {}",
-                    why.join(" and "),
-                    level.name()
-                ),
-            ));
+            let why_zh: Vec<String> = [
+                tall.then(|| format!("{}层", h.floors.unwrap_or(0))),
+                crowded.then(|| format!("{}人", h.occupants.unwrap_or(0))),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            reasons.push(
+                Reason::new(
+                    "RM-HR-COMMERCIAL",
+                    format!(
+                        "commercial use with {} ⇒ raised to {}",
+                        why.join(" and "),
+                        level.name()
+                    ),
+                )
+                .zh(format!(
+                    "经营性自建房（{}）⇒ 升至{}",
+                    why_zh.join("、"),
+                    level.name_zh()
+                )),
+            );
         }
     }
     if r.raise_in_hazard_distance
         && let Some(s) = e.hazard_shortfall_m
     {
         level = level.raised();
-        reasons.push(Reason::new(
-            "RM-HR-HAZARD",
-            format!(
-                "inside a hazardous-chemical site's required distance (short by {s:.0} m) ⇒ raised to {}",
-                level.name()
-            ),
-        ));
+        reasons.push(
+            Reason::new(
+                "RM-HR-HAZARD",
+                format!(
+                    "inside a hazardous-chemical site's required distance (short by {s:.0} m) ⇒ raised to {}",
+                    level.name()
+                ),
+            )
+            .zh(format!("位于危化场所防护距离内（不足{s:.0}米）⇒ 升至{}", level.name_zh())),
+        );
     }
     match e.pipeline {
         Some(PipelineConflictKind::Occupation) if level < r.occupation_min_level => {
             level = r.occupation_min_level;
-            reasons.push(Reason::new(
-                "RM-HR-OCCUPATION",
-                format!(
-                    "occupies a gas pipe's protection range (违章占压) ⇒ {}",
-                    level.name()
-                ),
-            ));
+            reasons.push(
+                Reason::new(
+                    "RM-HR-OCCUPATION",
+                    format!(
+                        "occupies a gas pipe's protection range (违章占压) ⇒ {}",
+                        level.name()
+                    ),
+                )
+                .zh(format!(
+                    "占压燃气管道保护范围（违章占压）⇒ {}",
+                    level.name_zh()
+                )),
+            );
         }
         Some(PipelineConflictKind::TooClose) if level < r.clearance_min_level => {
             level = r.clearance_min_level;
-            reasons.push(Reason::new(
-                "RM-HR-CLEARANCE",
-                format!("inside a gas pipe's clearance ⇒ {}", level.name()),
-            ));
+            reasons.push(
+                Reason::new(
+                    "RM-HR-CLEARANCE",
+                    format!("inside a gas pipe's clearance ⇒ {}", level.name()),
+                )
+                .zh(format!("与燃气管道间距不足 ⇒ {}", level.name_zh())),
+            );
         }
-        Some(k) => reasons.push(Reason::new(
-            "RM-HR-PIPELINE",
-            format!("{} (level already {})", k.name_zh(), level.name()),
-        )),
+        Some(k) => reasons.push(
+            Reason::new(
+                "RM-HR-PIPELINE",
+                format!("{} (level already {})", k.name_zh(), level.name()),
+            )
+            .zh(format!("{}（已为{}）", k.name_zh(), level.name_zh())),
+        ),
         None => {}
     }
     (level, reasons)

@@ -34,22 +34,34 @@ pub use pipeline_clearance::{PipelineConflict, PipelineConflictKind};
 pub use protection_distance::ProtectionConflict;
 pub use risk_grid::{AreaSummary, GridCell, RiskGrid};
 
-/// Why a result is what it is: the rule applied and a sentence a reviewer can read.
+/// Why a result is what it is: the rule applied and a sentence a reviewer can read, in
+/// English and in Chinese.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     /// Rule id (see `docs/rules.md`).
     pub rule: String,
     /// The reason, in English.
     pub text: String,
+    /// The reason, in Chinese (判定依据).
+    pub text_zh: String,
 }
 
 impl Reason {
-    /// A reason.
+    /// A reason in English; the Chinese text is the same until [`Reason::zh`] sets it.
     pub fn new(rule: impl Into<String>, text: impl Into<String>) -> Reason {
+        let text = text.into();
         Reason {
             rule: rule.into(),
-            text: text.into(),
+            text_zh: text.clone(),
+            text,
         }
+    }
+
+    /// Sets the Chinese text.
+    #[must_use]
+    pub fn zh(mut self, text_zh: impl Into<String>) -> Reason {
+        self.text_zh = text_zh.into();
+        self
     }
 }
 

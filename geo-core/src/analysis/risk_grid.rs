@@ -703,7 +703,7 @@ fn top_risk(
                 summary: h
                     .reasons
                     .iter()
-                    .map(|r| r.text.as_str())
+                    .map(|r| r.text_zh.as_str())
                     .collect::<Vec<_>>()
                     .join("; "),
             }
