@@ -432,10 +432,7 @@ impl TileSet {
             )
         }));
         let gc_pts = points_of(a.pipeline_conflicts.iter().map(|c| {
-            let l = match c.kind {
-                crate::analysis::PipelineConflictKind::Occupation => RiskLevel::Significant,
-                crate::analysis::PipelineConflictKind::TooClose => RiskLevel::General,
-            };
+            let l = c.kind.level();
             (&c.geometry, l, 1.0)
         }));
         let jobs: Vec<(&'static str, &Vec<ClusterPoint>)> = vec![
@@ -875,14 +872,8 @@ impl TileSet {
                     let Some(c) = a.pipeline_conflicts.get(i) else {
                         continue;
                     };
-                    let l = match c.kind {
-                        crate::analysis::PipelineConflictKind::Occupation => RiskLevel::Significant,
-                        crate::analysis::PipelineConflictKind::TooClose => RiskLevel::General,
-                    };
-                    let kind = match c.kind {
-                        crate::analysis::PipelineConflictKind::Occupation => "occupation",
-                        crate::analysis::PipelineConflictKind::TooClose => "too_close",
-                    };
+                    let l = c.kind.level();
+                    let kind = c.kind.key();
                     let mut p = vec![
                         ("pipeline_id", s(&c.pipeline_id)),
                         ("feature_id", s(&c.feature_id)),

@@ -31,6 +31,23 @@ pub enum PipelineConflictKind {
 }
 
 impl PipelineConflictKind {
+    /// The key used in files and tiles.
+    pub fn key(self) -> &'static str {
+        match self {
+            PipelineConflictKind::Occupation => "occupation",
+            PipelineConflictKind::TooClose => "too_close",
+        }
+    }
+
+    /// The colour a conflict is drawn and weighed with: occupation orange, too close
+    /// yellow (a display and grid choice of this project).
+    pub fn level(self) -> crate::model::RiskLevel {
+        match self {
+            PipelineConflictKind::Occupation => crate::model::RiskLevel::Significant,
+            PipelineConflictKind::TooClose => crate::model::RiskLevel::General,
+        }
+    }
+
     /// 中文名
     pub fn name_zh(self) -> &'static str {
         match self {

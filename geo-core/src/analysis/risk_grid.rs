@@ -347,10 +347,7 @@ pub fn build_grid(
         );
     }
     for c in pipelines {
-        let l = match c.kind {
-            PipelineConflictKind::Occupation => RiskLevel::Significant,
-            PipelineConflictKind::TooClose => RiskLevel::General,
-        };
+        let l = c.kind.level();
         add(
             LayerKind::GasPipelines,
             c.pipeline_pos,
