@@ -120,8 +120,31 @@ fn load_options(args: &LoadArgs) -> Result<LoadOptions, CliError> {
 
 /// Loads (with a report) without analysing.
 pub fn load(ui: &Ui, args: &LoadArgs) -> Result<(Dataset, ValidationReport), CliError> {
-    let opts = load_options(args)?;
+    let mut opts = load_options(args)?;
     let step = ui.step(&format!("loading {}", args.data_dir.display()));
+    let handle = step.handle();
+    let dir = args.data_dir.display().to_string();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    opts.progress = Some(std::sync::Arc::new(move |p: io::LoadProgress| {
+        let msg = match p {
+            io::LoadProgress::FileStarted { file, layer, total } => {
+                let n = done.load(std::sync::atomic::Ordering::Relaxed);
+                format!("loading {dir}: {file} ({layer}), {n} of {total} files done")
+            }
+            io::LoadProgress::FileDone {
+                file,
+                features,
+                total,
+                ..
+            } => {
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                format!("loading {dir}: {file}: {features} features; {n} of {total} files done")
+            }
+            io::LoadProgress::Indexing => format!("loading {dir}: building the R-trees"),
+            _ => format!("loading {dir}"),
+        };
+        handle.set(msg);
+    }));
     let loaded = io::load_dir(&args.data_dir, &opts)?;
     let counts = loaded
         .dataset

@@ -64,6 +64,12 @@ pub struct Step {
 }
 
 impl Step {
+    /// A handle that can change the message from other threads (a no-op when quiet or
+    /// not on a terminal).
+    pub fn handle(&self) -> StepHandle {
+        StepHandle(self.bar.clone())
+    }
+
     /// Changes the message.
     pub fn set(&self, msg: &str) {
         if let Some(b) = &self.bar {
@@ -79,6 +85,19 @@ impl Step {
         }
         if !self.quiet {
             eprintln!("✓ {} — {result} ({secs:.2} s)", self.msg);
+        }
+    }
+}
+
+/// Changes a step's message from any thread.
+#[derive(Clone)]
+pub struct StepHandle(Option<ProgressBar>);
+
+impl StepHandle {
+    /// Changes the message.
+    pub fn set(&self, msg: String) {
+        if let Some(b) = &self.0 {
+            b.set_message(msg);
         }
     }
 }
