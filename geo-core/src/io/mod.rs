@@ -1309,32 +1309,6 @@ fn table_features<P: LayerProps>(
     }
     let names = header.names;
     let width = names.len();
-    let mut raws = Vec::with_capacity(t.rows.len().saturating_sub(header.index + 1));
-    for (position, cells) in t.rows.into_iter().skip(header.index + 1) {
-        if cells.len() > width && cells[width..].iter().any(|c| *c != Value::Null) {
-            sink.push(issue(
-                Severity::Warning,
-                IssueCode::ColumnCountMismatch,
-                None,
-                Some(position),
-                format!(
-                    "{} cells but the header has {width}; values may be shifted (an unquoted comma in a value?) and the extra cells were not read",
-                    cells.len()
-                ),
-            ))?;
-        }
-        raws.push(RawFeature {
-            position,
-            id: None,
-            geom: GeomInput::Missing,
-            props: names
-                .iter()
-                .zip(cells)
-                .filter(|(n, _)| !n.is_empty())
-                .map(|(n, v)| (Cow::Borrowed(n.as_str()), v))
-                .collect(),
-        });
-    }
     let cx = FileCtx {
         rel,
         stem,
@@ -1345,7 +1319,66 @@ fn table_features<P: LayerProps>(
         substances: &opts.substances,
         strict: opts.strict,
     };
-    process::<P>(raws, &cx, summary, sink)
+    // Rows become features a block at a time, so that a million-row ledger never holds
+    // its table cells and its features whole at once: each block's cells are freed as
+    // its features are made.
+    const BLOCK: usize = 65_536;
+    let total = t.rows.len().saturating_sub(header.index + 1);
+    let mut rows = t.rows.into_iter().skip(header.index + 1);
+    let mut all: Found<P> = Found::with_capacity(total);
+    let mut read = 0u64;
+    let mut unused: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let mut raws = Vec::with_capacity(BLOCK.min(total));
+        for (position, cells) in rows.by_ref().take(BLOCK) {
+            if cells.len() > width && cells[width..].iter().any(|c| *c != Value::Null) {
+                sink.push(issue(
+                    Severity::Warning,
+                    IssueCode::ColumnCountMismatch,
+                    None,
+                    Some(position),
+                    format!(
+                        "{} cells but the header has {width}; values may be shifted (an unquoted comma in a value?) and the extra cells were not read",
+                        cells.len()
+                    ),
+                ))?;
+            }
+            raws.push(RawFeature {
+                position,
+                id: None,
+                geom: GeomInput::Missing,
+                props: names
+                    .iter()
+                    .zip(cells)
+                    .filter(|(n, _)| !n.is_empty())
+                    .map(|(n, v)| (Cow::Borrowed(n.as_str()), v))
+                    .collect(),
+            });
+        }
+        if raws.is_empty() && read > 0 {
+            break;
+        }
+        let last = raws.len() < BLOCK;
+        let mut found = process::<P>(raws, &cx, summary, sink)?;
+        read += summary.features_read;
+        unused.append(
+            &mut std::mem::take(&mut summary.unused_columns)
+                .into_iter()
+                .collect(),
+        );
+        if summary.status == FileStatus::Skipped {
+            // Projected coordinates in a lon/lat file: the whole file is skipped.
+            summary.features_read = read + rows.len() as u64;
+            return Ok(Found::with_capacity(0));
+        }
+        all.append(&mut found);
+        if last {
+            break;
+        }
+    }
+    summary.features_read = read;
+    summary.unused_columns = unused.into_iter().collect();
+    Ok(all)
 }
 
 /// Features per parallel work unit: big enough that scheduling costs nothing, small
