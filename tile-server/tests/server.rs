@@ -200,6 +200,19 @@ async fn tilejson_catalog_and_styles() {
     let (status, _, body) = send(&app, get("/tiles/houses,areas.json")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json(&body)["vector_layers"].as_array().unwrap().len(), 2);
+    // Behind a TLS-terminating proxy the URLs follow the forwarded host and scheme.
+    let req = Request::builder()
+        .uri("/tiles/houses.json")
+        .header(header::HOST, "10.0.0.5:8080")
+        .header("x-forwarded-host", "map.gov.internal")
+        .header("x-forwarded-proto", "https")
+        .body(Body::empty())
+        .unwrap();
+    let (_, _, body) = send(&app, req).await;
+    assert_eq!(
+        json(&body)["tiles"][0],
+        "https://map.gov.internal/tiles/houses/{z}/{x}/{y}.mvt"
+    );
     let (status, _, _) = send(&app, get("/tiles/ghost.json")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, _, body) = send(&app, get("/catalog")).await;

@@ -128,12 +128,26 @@ async fn count_requests(State(state): State<AppStateRef>, req: Request, next: Ne
     resp
 }
 
+/// The address clients reach the server at, for the URLs in TileJSON, styles and the
+/// catalog: the Host header, or X-Forwarded-Host and X-Forwarded-Proto when a reverse
+/// proxy (often terminating TLS on a government intranet) sets them.
 fn origin(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let host = get("x-forwarded-host")
+        .or_else(|| get(header::HOST.as_str()))
         .unwrap_or("127.0.0.1:8080");
-    format!("http://{host}")
+    let proto = match get("x-forwarded-proto") {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{proto}://{host}")
 }
 
 async fn health(State(state): State<AppStateRef>) -> Json<Value> {
