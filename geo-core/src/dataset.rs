@@ -1,6 +1,6 @@
 //! A dataset: the six typed layers, each with its R-tree.
 
-use geo::{BoundingRect, Geometry, Rect};
+use geo::Rect;
 
 use crate::index::SpatialIndex;
 use crate::model::{
@@ -145,9 +145,4 @@ pub fn union_rect(a: &Rect<f64>, b: &Rect<f64>) -> Rect<f64> {
         (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
         (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
     )
-}
-
-/// Bounding box of a geometry; `None` for an empty one.
-pub fn bbox(g: &Geometry<f64>) -> Option<Rect<f64>> {
-    g.bounding_rect()
 }

@@ -36,6 +36,14 @@ pub enum ExportError {
     /// An unknown layer name was asked for.
     #[error("unknown layer '{0}' (known: {known})", known = EXPORT_LAYERS.join(", "))]
     UnknownLayer(String),
+    /// More features matched than the caller allows in one document.
+    #[error(
+        "more than {limit} features match, more than one document may hold: narrow it with bbox, area or level"
+    )]
+    TooMany {
+        /// The limit.
+        limit: u64,
+    },
     /// An unknown area name was asked for.
     #[error("unknown area '{name}' (known: {known})")]
     UnknownArea {
@@ -109,6 +117,9 @@ pub struct Filter {
     pub area: Option<Geometry<f64>>,
     /// Keep results of these levels (layers without a level ignore it).
     pub levels: Option<Vec<RiskLevel>>,
+    /// Stop with [`ExportError::TooMany`] once more features than this match, before
+    /// writing them all (a server answering a request sets it).
+    pub max_features: Option<u64>,
 }
 
 impl Filter {
@@ -167,6 +178,7 @@ pub struct FeatureWriter<W: Write> {
     first: bool,
     what: String,
     count: u64,
+    limit: Option<u64>,
 }
 
 impl<W: Write> FeatureWriter<W> {
@@ -187,7 +199,15 @@ impl<W: Write> FeatureWriter<W> {
             first: true,
             what,
             count: 0,
+            limit: None,
         })
+    }
+
+    /// Refuses (with [`ExportError::TooMany`]) to write more than `limit` features.
+    #[must_use]
+    pub fn with_limit(mut self, limit: Option<u64>) -> Self {
+        self.limit = limit;
+        self
     }
 
     /// Writes one feature.
@@ -197,6 +217,11 @@ impl<W: Write> FeatureWriter<W> {
         g: &Geometry<f64>,
         props: &Map<String, Value>,
     ) -> Result<(), ExportError> {
+        if let Some(limit) = self.limit
+            && self.count >= limit
+        {
+            return Err(ExportError::TooMany { limit });
+        }
         let mut buf = String::with_capacity(256);
         if !self.first {
             buf.push(',');
@@ -360,7 +385,7 @@ pub fn write_layer<P: Serialize, W: Write>(
     filter: &Filter,
     policy: &FieldPolicy,
 ) -> Result<u64, ExportError> {
-    let mut fw = FeatureWriter::new(w, layer.kind().name())?;
+    let mut fw = FeatureWriter::new(w, layer.kind().name())?.with_limit(filter.max_features);
     for f in layer.features() {
         if filter.keeps(&f.geometry, None) {
             fw.feature(
@@ -380,7 +405,7 @@ fn write_results<P, W: Write>(
     filter: &Filter,
     mut row: impl FnMut(usize) -> (Option<RiskLevel>, Map<String, Value>),
 ) -> Result<u64, ExportError> {
-    let mut fw = FeatureWriter::new(w, name)?;
+    let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
     for (i, f) in features.iter().enumerate() {
         let (level, props) = row(i);
         if filter.keeps(&f.geometry, level) {
@@ -412,7 +437,7 @@ pub fn write_named<W: Write>(
         "gas_pipelines" => write_layer(w, &ds.gas_pipelines, filter, policy),
         "houses" => write_layer(w, &ds.houses, filter, policy),
         "protection_targets" => {
-            let mut fw = FeatureWriter::new(w, name)?;
+            let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
             for (f, c) in ds
                 .protection_targets
                 .features()
@@ -481,7 +506,7 @@ pub fn write_named<W: Write>(
             (Some(e.level), m)
         }),
         "protection_conflicts" => {
-            let mut fw = FeatureWriter::new(w, name)?;
+            let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
             for c in &a.protection_conflicts {
                 if !filter.keeps(&c.geometry, None) {
                     continue;
@@ -501,7 +526,7 @@ pub fn write_named<W: Write>(
             fw.finish()
         }
         "pipeline_conflicts" => {
-            let mut fw = FeatureWriter::new(w, name)?;
+            let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
             for c in &a.pipeline_conflicts {
                 if !filter.keeps(&c.geometry, None) {
                     continue;
@@ -524,7 +549,7 @@ pub fn write_named<W: Write>(
             fw.finish()
         }
         "risk_grid" => {
-            let mut fw = FeatureWriter::new(w, name)?;
+            let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
             for c in &a.grid.cells {
                 let g = Geometry::Polygon(c.geometry.clone());
                 if !filter.keeps(&g, Some(c.level)) {

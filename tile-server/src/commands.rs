@@ -356,6 +356,7 @@ pub fn export(ui: &Ui, args: &ExportArgs) -> Result<(), CliError> {
         bbox,
         area: None,
         levels: (!levels.is_empty()).then_some(levels),
+        max_features: None,
     };
     if let Some(a) = &args.area {
         filter = filter.with_area_name(&p.dataset, a)?;

@@ -607,16 +607,30 @@ async fn features(
             .with_area_name(&snap.dataset, a)
             .map_err(|e| AppError::not_found(e.to_string()))?;
     }
-    let max = state.config.max_geojson_features;
+    // Stop writing as soon as the limit is passed, rather than building a huge body only
+    // to refuse it.
+    filter.max_features = Some(state.config.max_geojson_features as u64);
     let pol = policy(&state);
     let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
         let mut out = Vec::new();
-        let n = export::write_named(&mut out, &name, &snap.dataset, &snap.analysis, &filter, &pol)
-            .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        if n as usize > max {
-            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{n} features is more than one response may hold ({max}): narrow it with bbox, area or level")));
+        match export::write_named(
+            &mut out,
+            &name,
+            &snap.dataset,
+            &snap.analysis,
+            &filter,
+            &pol,
+        ) {
+            Ok(_) => Ok(out),
+            Err(e @ export::ExportError::TooMany { .. }) => Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e.to_string(),
+            )),
+            Err(e) => Err(AppError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                e.to_string(),
+            )),
         }
-        Ok(out)
     })
     .await
     .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
@@ -651,10 +665,19 @@ async fn search(
     }
     let limit = q.limit.unwrap_or(20).min(100);
     let s = state.snapshot();
+    let query = q.q.clone();
+    // A scan of up to a million addresses: off the async workers.
+    let hits = tokio::task::spawn_blocking(move || search_names(&s, &needle, limit))
+        .await
+        .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(Json(json!({"query": query, "results": hits})))
+}
+
+fn search_names(s: &super::state::Snapshot, needle: &str, limit: usize) -> Vec<Value> {
     let mut hits: Vec<Value> = Vec::new();
     let mut add = |layer: &str, id: &str, name: &str, g: &Geometry<f64>| {
         if hits.len() < limit
-            && (name.to_lowercase().contains(&needle) || id.to_lowercase() == needle)
+            && (name.to_lowercase().contains(needle) || id.to_lowercase() == needle)
         {
             let b = geo::BoundingRect::bounding_rect(g)
                 .map(|b| [b.min().x, b.min().y, b.max().x, b.max().y]);
@@ -679,7 +702,7 @@ async fn search(
     for f in s.dataset.houses.features() {
         add("houses", &f.id, &f.props.address, &f.geometry);
     }
-    Ok(Json(json!({"query": q.q, "results": hits})))
+    hits
 }
 
 /// Parses a site-check request: a GeoJSON Feature (or a FeatureCollection of one) whose
