@@ -8,27 +8,26 @@ use std::error::Error;
 use std::path::PathBuf;
 
 use geo::{Geometry, Point};
-use riskmap_core::analysis;
 use riskmap_core::export::{self, FieldPolicy, Filter};
-use riskmap_core::io::{self, LoadOptions};
-use riskmap_core::model::RiskLevel;
+use riskmap_core::io::LoadOptions;
+use riskmap_core::model::{LayerKind, RiskLevel};
+use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
-use riskmap_core::substances::SubstanceTable;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let dir = std::env::args()
         .nth(1)
         .map_or_else(|| PathBuf::from("data/haimen"), PathBuf::from);
 
-    // Load: every file of the directory, converted to WGS84 lon/lat, with a report of
-    // what was skipped or repaired.
-    let loaded = io::load_dir(&dir, &LoadOptions::default())?;
-    let ds = &loaded.dataset;
+    // Open: every file of the directory, converted to WGS84 lon/lat, with a report of
+    // what was skipped or repaired, indexed and analysed with the default rules.
+    let p = Project::open(&dir, &LoadOptions::default(), &Rules::default())?;
+    let ds = &p.dataset;
     println!(
         "loaded {} houses, {} enterprises; {} issues",
         ds.houses.len(),
         ds.enterprises.len(),
-        loaded.report.issues.len()
+        p.report.issues.len()
     );
 
     // Query: the five hazard sources nearest to the district's centre, and the houses
@@ -49,8 +48,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
     }
 
-    // Analyse with the default rules.
-    let a = analysis::analyze(ds, &SubstanceTable::builtin(), &Rules::default());
+    // The results of the analysis.
+    let a = &p.analysis;
     let red = a
         .house_risks
         .iter()
@@ -70,9 +69,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let out = std::env::temp_dir().join("riskmap-embed-house-risk.geojson");
     let n = export::write_named(
         std::fs::File::create(&out)?,
-        "house_risk",
+        LayerKind::HouseRisk,
         ds,
-        &a,
+        a,
         &filter,
         &FieldPolicy::default(),
     )?;

@@ -116,7 +116,7 @@ fn main() {
         "densest cell: {} ({} persons) at {:.4}, {:.4}",
         densest.id, densest.population, centre.x, centre.y
     );
-    let layers: Vec<&str> = ts.layers().iter().map(|l| l.name).collect();
+    let layers = riskmap_core::tileset::TILE_LAYERS;
 
     // 1. Latency.
     let near = expand_rect_m(Rect::new(centre, centre), 1500.0);

@@ -1,84 +1,11 @@
-//! A dataset: the six typed layers, each with its R-tree.
+//! A dataset: the six typed input layers, each with its R-tree.
 
 use geo::Rect;
 
-use crate::index::SpatialIndex;
+pub use crate::layer::Layer;
 use crate::model::{
-    Area, Enterprise, Feature, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
+    Area, Enterprise, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
 };
-
-/// One layer: its features and an R-tree over their bounding boxes.
-///
-/// The index is built once, by bulk loading, when the layer is constructed; a layer is
-/// immutable afterwards so that analyses and tile requests can share it across threads.
-#[derive(Debug, Clone)]
-pub struct Layer<P> {
-    kind: LayerKind,
-    features: Vec<Feature<P>>,
-    index: SpatialIndex,
-}
-
-impl<P> Layer<P> {
-    /// Builds a layer and bulk-loads its R-tree.
-    pub fn new(kind: LayerKind, features: Vec<Feature<P>>) -> Self {
-        let index = SpatialIndex::build(features.iter().map(|f| &f.geometry));
-        Layer {
-            kind,
-            features,
-            index,
-        }
-    }
-
-    /// An empty layer.
-    pub fn empty(kind: LayerKind) -> Self {
-        Layer::new(kind, Vec::new())
-    }
-
-    /// Which layer this is.
-    pub fn kind(&self) -> LayerKind {
-        self.kind
-    }
-
-    /// The features, in load order (positions are the ids the index returns).
-    pub fn features(&self) -> &[Feature<P>] {
-        &self.features
-    }
-
-    /// Number of features.
-    pub fn len(&self) -> usize {
-        self.features.len()
-    }
-
-    /// Whether the layer has no feature.
-    pub fn is_empty(&self) -> bool {
-        self.features.is_empty()
-    }
-
-    /// The feature at a position.
-    pub fn get(&self, i: usize) -> Option<&Feature<P>> {
-        self.features.get(i)
-    }
-
-    /// The R-tree.
-    pub fn index(&self) -> &SpatialIndex {
-        &self.index
-    }
-
-    /// The feature with this id, by linear search (ids are for people; positions for code).
-    pub fn find_id(&self, id: &str) -> Option<(usize, &Feature<P>)> {
-        self.features.iter().enumerate().find(|(_, f)| f.id == id)
-    }
-
-    /// Bounding box of the layer in lon/lat.
-    pub fn bounds(&self) -> Option<Rect<f64>> {
-        self.index.bounds()
-    }
-
-    /// Consumes the layer and returns its features.
-    pub fn into_features(self) -> Vec<Feature<P>> {
-        self.features
-    }
-}
 
 /// The six input layers of a risk map.
 #[derive(Debug, Clone)]

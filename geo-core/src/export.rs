@@ -34,7 +34,7 @@ pub enum ExportError {
         source: io::Error,
     },
     /// An unknown layer name was asked for.
-    #[error("unknown layer '{0}' (known: {known})", known = EXPORT_LAYERS.join(", "))]
+    #[error("unknown layer '{0}' (known: {known})", known = known_layers())]
     UnknownLayer(String),
     /// More features matched than the caller allows in one document.
     #[error(
@@ -54,29 +54,12 @@ pub enum ExportError {
     },
 }
 
-/// Every layer an export can hold: the six input layers and the result layers.
-pub const EXPORT_LAYERS: [&str; 13] = [
-    "areas",
-    "enterprises",
-    "hazard_sources",
-    "gas_pipelines",
-    "houses",
-    "protection_targets",
-    "hazard_grades",
-    "protection_conflicts",
-    "pipeline_conflicts",
-    "house_risk",
-    "enterprise_risk",
-    "risk_grid",
-    "validation_report",
-];
-
 /// Which fields may leave the system.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldPolicy {
     /// Property names never exported from any layer.
     pub deny: Vec<String>,
-    /// Property names never exported, per layer name.
+    /// Property names never exported, per layer name ([`LayerKind::name`]).
     pub deny_by_layer: std::collections::BTreeMap<String, Vec<String>>,
 }
 
@@ -99,13 +82,43 @@ impl FieldPolicy {
     }
 
     /// Whether `field` of `layer` must not leave.
-    pub fn denies(&self, layer: &str, field: &str) -> bool {
+    pub fn denies(&self, layer: LayerKind, field: &str) -> bool {
         self.deny.iter().any(|d| d == field)
             || self
                 .deny_by_layer
-                .get(layer)
+                .get(layer.name())
                 .is_some_and(|v| v.iter().any(|d| d == field))
     }
+}
+
+fn known_layers() -> String {
+    LayerKind::all()
+        .map(LayerKind::name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Number of features of a layer (input or result).
+pub fn layer_len(kind: LayerKind, ds: &Dataset, a: &Analysis) -> usize {
+    match kind {
+        LayerKind::Areas => ds.areas.len(),
+        LayerKind::Enterprises => ds.enterprises.len(),
+        LayerKind::HazardSources => ds.hazard_sources.len(),
+        LayerKind::GasPipelines => ds.gas_pipelines.len(),
+        LayerKind::Houses => ds.houses.len(),
+        LayerKind::ProtectionTargets => ds.protection_targets.len(),
+        LayerKind::HazardGrades => a.hazard_grades.len(),
+        LayerKind::ProtectionConflicts => a.protection_conflicts.len(),
+        LayerKind::PipelineConflicts => a.pipeline_conflicts.len(),
+        LayerKind::HouseRisk => a.house_risks.len(),
+        LayerKind::EnterpriseRisk => a.enterprise_risks.len(),
+        LayerKind::RiskGrid => a.grid.cells.len(),
+    }
+}
+
+/// The layer called `name` ([`LayerKind::name`]), input or result.
+pub fn layer_by_name(name: &str) -> Result<LayerKind, ExportError> {
+    LayerKind::from_name(name).ok_or_else(|| ExportError::UnknownLayer(name.to_string()))
 }
 
 /// What to keep.
@@ -360,7 +373,7 @@ pub fn write_geometry(buf: &mut String, g: &Geometry<f64>) {
 pub fn properties<P: Serialize>(
     props: &P,
     policy: &FieldPolicy,
-    layer: &str,
+    layer: LayerKind,
 ) -> Map<String, Value> {
     let mut m = match serde_json::to_value(props) {
         Ok(Value::Object(m)) => m,
@@ -391,7 +404,7 @@ pub fn write_layer<P: Serialize, W: Write>(
             fw.feature(
                 &f.id,
                 &f.geometry,
-                &properties(&f.props, policy, layer.kind().name()),
+                &properties(&f.props, policy, layer.kind()),
             )?;
         }
     }
@@ -421,22 +434,49 @@ fn level_props(m: &mut Map<String, Value>, l: RiskLevel) {
     m.insert("colour".into(), json!(l.colour()));
 }
 
-/// Writes one named layer (input or result) to `w`.
+/// Writes one layer (input or result) to `w`.
+///
+/// ```
+/// use riskmap_core::export::{self, FieldPolicy, Filter};
+/// use riskmap_core::io::LoadOptions;
+/// use riskmap_core::model::LayerKind;
+/// use riskmap_core::project::Project;
+/// use riskmap_core::rules::Rules;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen");
+/// let p = Project::open(&dir, &LoadOptions::default(), &Rules::default())?;
+/// let mut out = Vec::new();
+/// let n = export::write_named(
+///     &mut out,
+///     LayerKind::PipelineConflicts,
+///     &p.dataset,
+///     &p.analysis,
+///     &Filter::default(),
+///     &FieldPolicy::default(),
+/// )?;
+/// assert_eq!(n as usize, p.analysis.pipeline_conflicts.len());
+/// let doc: serde_json::Value = serde_json::from_slice(&out)?;
+/// assert_eq!(doc["type"], "FeatureCollection");
+/// # Ok(())
+/// # }
+/// ```
 pub fn write_named<W: Write>(
     w: W,
-    name: &str,
+    kind: LayerKind,
     ds: &Dataset,
     a: &Analysis,
     filter: &Filter,
     policy: &FieldPolicy,
 ) -> Result<u64, ExportError> {
-    match name {
-        "areas" => write_layer(w, &ds.areas, filter, policy),
-        "enterprises" => write_layer(w, &ds.enterprises, filter, policy),
-        "hazard_sources" => write_layer(w, &ds.hazard_sources, filter, policy),
-        "gas_pipelines" => write_layer(w, &ds.gas_pipelines, filter, policy),
-        "houses" => write_layer(w, &ds.houses, filter, policy),
-        "protection_targets" => {
+    let name = kind.name();
+    match kind {
+        LayerKind::Areas => write_layer(w, &ds.areas, filter, policy),
+        LayerKind::Enterprises => write_layer(w, &ds.enterprises, filter, policy),
+        LayerKind::HazardSources => write_layer(w, &ds.hazard_sources, filter, policy),
+        LayerKind::GasPipelines => write_layer(w, &ds.gas_pipelines, filter, policy),
+        LayerKind::Houses => write_layer(w, &ds.houses, filter, policy),
+        LayerKind::ProtectionTargets => {
             let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
             for (f, c) in ds
                 .protection_targets
@@ -445,7 +485,7 @@ pub fn write_named<W: Write>(
                 .zip(&a.target_classes)
             {
                 if filter.keeps(&f.geometry, None) {
-                    let mut m = properties(&f.props, policy, name);
+                    let mut m = properties(&f.props, policy, kind);
                     m.insert("class".into(), json!(c.key()));
                     m.insert("class_zh".into(), json!(c.name_zh()));
                     fw.feature(&f.id, &f.geometry, &m)?;
@@ -453,59 +493,63 @@ pub fn write_named<W: Write>(
             }
             fw.finish()
         }
-        "hazard_grades" => write_results(w, name, ds.hazard_sources.features(), filter, |i| {
-            let f = &ds.hazard_sources.features()[i];
-            let g = &a.hazard_grades[i];
-            let mut m = Map::new();
-            m.insert("name".into(), json!(f.props.name));
-            m.insert("enterprise_id".into(), json!(f.props.enterprise_id));
-            m.insert("s".into(), json!(round(g.s, 4)));
-            m.insert("r".into(), json!(round(g.r, 3)));
-            m.insert("alpha".into(), json!(g.alpha));
-            m.insert("exposed_population".into(), json!(g.exposed_population));
-            m.insert("is_major".into(), json!(g.is_major));
-            m.insert("grade".into(), json!(g.grade.map(|x| x.number())));
-            m.insert("grade_zh".into(), json!(g.grade.map(|x| x.name_zh())));
-            m.insert(
-                "declared_grade".into(),
-                json!(g.declared_grade.map(|x| x.number())),
-            );
-            m.insert("mismatch".into(), json!(g.mismatch));
-            m.insert(
-                "items".into(),
-                serde_json::to_value(&g.items).unwrap_or(Value::Null),
-            );
-            m.insert("reasons".into(), reasons_value(&g.reasons));
-            let level = g.grade.map(crate::analysis::risk_grid::grade_level);
-            if let Some(l) = level {
-                level_props(&mut m, l);
-            }
-            (level, m)
-        }),
-        "house_risk" => write_results(w, name, ds.houses.features(), filter, |i| {
+        LayerKind::HazardGrades => {
+            write_results(w, name, ds.hazard_sources.features(), filter, |i| {
+                let f = &ds.hazard_sources.features()[i];
+                let g = &a.hazard_grades[i];
+                let mut m = Map::new();
+                m.insert("name".into(), json!(f.props.name));
+                m.insert("enterprise_id".into(), json!(f.props.enterprise_id));
+                m.insert("s".into(), json!(round(g.s, 4)));
+                m.insert("r".into(), json!(round(g.r, 3)));
+                m.insert("alpha".into(), json!(g.alpha));
+                m.insert("exposed_population".into(), json!(g.exposed_population));
+                m.insert("is_major".into(), json!(g.is_major));
+                m.insert("grade".into(), json!(g.grade.map(|x| x.number())));
+                m.insert("grade_zh".into(), json!(g.grade.map(|x| x.name_zh())));
+                m.insert(
+                    "declared_grade".into(),
+                    json!(g.declared_grade.map(|x| x.number())),
+                );
+                m.insert("mismatch".into(), json!(g.mismatch));
+                m.insert(
+                    "items".into(),
+                    serde_json::to_value(&g.items).unwrap_or(Value::Null),
+                );
+                m.insert("reasons".into(), reasons_value(&g.reasons));
+                let level = g.grade.map(crate::analysis::risk_grid::grade_level);
+                if let Some(l) = level {
+                    level_props(&mut m, l);
+                }
+                (level, m)
+            })
+        }
+        LayerKind::HouseRisk => write_results(w, name, ds.houses.features(), filter, |i| {
             let f = &ds.houses.features()[i];
             let h = &a.house_risks[i];
-            let mut m = properties(&f.props, policy, "houses");
+            let mut m = properties(&f.props, policy, LayerKind::Houses);
             level_props(&mut m, h.level);
             m.insert("reasons".into(), reasons_value(&h.reasons));
             (Some(h.level), m)
         }),
-        "enterprise_risk" => write_results(w, name, ds.enterprises.features(), filter, |i| {
-            let f = &ds.enterprises.features()[i];
-            let e = &a.enterprise_risks[i];
-            let mut m = properties(&f.props, policy, "enterprises");
-            level_props(&mut m, e.level);
-            m.insert("likelihood".into(), json!(e.likelihood));
-            m.insert("severity".into(), json!(e.severity));
-            m.insert("mismatch".into(), json!(e.mismatch));
-            m.insert(
-                "worst_grade".into(),
-                json!(e.worst_grade.map(|g| g.number())),
-            );
-            m.insert("reasons".into(), reasons_value(&e.reasons));
-            (Some(e.level), m)
-        }),
-        "protection_conflicts" => {
+        LayerKind::EnterpriseRisk => {
+            write_results(w, name, ds.enterprises.features(), filter, |i| {
+                let f = &ds.enterprises.features()[i];
+                let e = &a.enterprise_risks[i];
+                let mut m = properties(&f.props, policy, LayerKind::Enterprises);
+                level_props(&mut m, e.level);
+                m.insert("likelihood".into(), json!(e.likelihood));
+                m.insert("severity".into(), json!(e.severity));
+                m.insert("mismatch".into(), json!(e.mismatch));
+                m.insert(
+                    "worst_grade".into(),
+                    json!(e.worst_grade.map(|g| g.number())),
+                );
+                m.insert("reasons".into(), reasons_value(&e.reasons));
+                (Some(e.level), m)
+            })
+        }
+        LayerKind::ProtectionConflicts => {
             let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
             for c in &a.protection_conflicts {
                 if !filter.keeps(&c.geometry, None) {
@@ -525,7 +569,7 @@ pub fn write_named<W: Write>(
             }
             fw.finish()
         }
-        "pipeline_conflicts" => {
+        LayerKind::PipelineConflicts => {
             let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
             for c in &a.pipeline_conflicts {
                 if !filter.keeps(&c.geometry, None) {
@@ -548,7 +592,7 @@ pub fn write_named<W: Write>(
             }
             fw.finish()
         }
-        "risk_grid" => {
+        LayerKind::RiskGrid => {
             let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
             for c in &a.grid.cells {
                 let g = Geometry::Polygon(c.geometry.clone());
@@ -574,7 +618,6 @@ pub fn write_named<W: Write>(
             }
             fw.finish()
         }
-        other => Err(ExportError::UnknownLayer(other.to_string())),
     }
 }
 

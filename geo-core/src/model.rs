@@ -33,27 +33,45 @@ pub struct Feature<P> {
     pub source: SourceRef,
 }
 
-/// The layers a dataset can hold.
+/// Every layer RiskMap reads or produces: the six input layers of a dataset and the six
+/// result layers of an analysis.
+///
+/// This is the one vocabulary of layers: loading, export, tiles, the catalog, the HTTP
+/// routes and search all take a `LayerKind`, and each of them matches on it exhaustively,
+/// so that adding a layer is one variant here and the compiler lists every place that must
+/// handle it. The names (`name`) are those of files, URLs, exports and tiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LayerKind {
-    /// 企业
+    /// 企业 — enterprises (input)
     Enterprises,
-    /// 重大危险源
+    /// 重大危险源 — major hazard sources (input)
     HazardSources,
-    /// 城镇燃气管道
+    /// 城镇燃气管道 — urban gas pipelines (input)
     GasPipelines,
-    /// 自建房
+    /// 自建房 — self-built houses (input)
     Houses,
-    /// 防护目标
+    /// 防护目标 — protection targets (input)
     ProtectionTargets,
-    /// 镇/街道
+    /// 镇/街道 — towns and streets (input)
     Areas,
+    /// 危险源分级 — GB 18218 grades of the hazard sources (result)
+    HazardGrades,
+    /// 外部安全防护距离不足 — protection-distance conflicts (result)
+    ProtectionConflicts,
+    /// 燃气管道占压/间距不足 — gas-pipeline conflicts (result)
+    PipelineConflicts,
+    /// 自建房风险等级 — house four-colour levels (result)
+    HouseRisk,
+    /// 企业风险等级 — enterprise four-colour levels (result)
+    EnterpriseRisk,
+    /// 风险分布网格 — the risk distribution grid (result)
+    RiskGrid,
 }
 
 impl LayerKind {
-    /// All input layers, in load order.
-    pub const ALL: [LayerKind; 6] = [
+    /// The input layers, in load order.
+    pub const INPUTS: [LayerKind; 6] = [
         LayerKind::Areas,
         LayerKind::Enterprises,
         LayerKind::HazardSources,
@@ -62,7 +80,43 @@ impl LayerKind {
         LayerKind::ProtectionTargets,
     ];
 
-    /// The layer's name in files, URLs and exports.
+    /// Transitional name of [`LayerKind::INPUTS`].
+    pub const ALL: [LayerKind; 6] = LayerKind::INPUTS;
+
+    /// The result layers, in the order an analysis produces them.
+    pub const RESULTS: [LayerKind; 6] = [
+        LayerKind::HazardGrades,
+        LayerKind::ProtectionConflicts,
+        LayerKind::PipelineConflicts,
+        LayerKind::HouseRisk,
+        LayerKind::EnterpriseRisk,
+        LayerKind::RiskGrid,
+    ];
+
+    /// Every layer: the inputs, then the results (the order of exports).
+    pub fn all() -> impl Iterator<Item = LayerKind> {
+        LayerKind::INPUTS.into_iter().chain(LayerKind::RESULTS)
+    }
+
+    /// Whether this is one of the six input layers of a dataset.
+    pub fn is_input(self) -> bool {
+        match self {
+            LayerKind::Enterprises
+            | LayerKind::HazardSources
+            | LayerKind::GasPipelines
+            | LayerKind::Houses
+            | LayerKind::ProtectionTargets
+            | LayerKind::Areas => true,
+            LayerKind::HazardGrades
+            | LayerKind::ProtectionConflicts
+            | LayerKind::PipelineConflicts
+            | LayerKind::HouseRisk
+            | LayerKind::EnterpriseRisk
+            | LayerKind::RiskGrid => false,
+        }
+    }
+
+    /// The layer's name in files, URLs, exports and tiles.
     pub fn name(self) -> &'static str {
         match self {
             LayerKind::Enterprises => "enterprises",
@@ -71,6 +125,12 @@ impl LayerKind {
             LayerKind::Houses => "houses",
             LayerKind::ProtectionTargets => "protection_targets",
             LayerKind::Areas => "areas",
+            LayerKind::HazardGrades => "hazard_grades",
+            LayerKind::ProtectionConflicts => "protection_conflicts",
+            LayerKind::PipelineConflicts => "pipeline_conflicts",
+            LayerKind::HouseRisk => "house_risk",
+            LayerKind::EnterpriseRisk => "enterprise_risk",
+            LayerKind::RiskGrid => "risk_grid",
         }
     }
 
@@ -83,13 +143,20 @@ impl LayerKind {
             LayerKind::Houses => "自建房",
             LayerKind::ProtectionTargets => "防护目标",
             LayerKind::Areas => "镇街",
+            LayerKind::HazardGrades => "危险源分级",
+            LayerKind::ProtectionConflicts => "防护距离不足",
+            LayerKind::PipelineConflicts => "管道占压/间距不足",
+            LayerKind::HouseRisk => "自建房风险等级",
+            LayerKind::EnterpriseRisk => "企业风险等级",
+            LayerKind::RiskGrid => "风险分布网格",
         }
     }
 
-    /// Parses an English layer name or a Chinese alias.
+    /// Parses an input layer's English name or a Chinese alias (the words of manifests and
+    /// ledgers); result layers are not inputs and are not accepted here.
     pub fn parse(s: &str) -> Option<LayerKind> {
         let s = s.trim();
-        LayerKind::ALL.into_iter().find(|k| {
+        LayerKind::INPUTS.into_iter().find(|k| {
             k.name().eq_ignore_ascii_case(s)
                 || k.name_zh() == s
                 || matches!(
@@ -100,6 +167,11 @@ impl LayerKind {
                         | (LayerKind::Areas, "镇街道" | "街道" | "乡镇")
                 )
         })
+    }
+
+    /// The layer with exactly this name (`name()`), input or result.
+    pub fn from_name(s: &str) -> Option<LayerKind> {
+        LayerKind::all().find(|k| k.name() == s)
     }
 }
 

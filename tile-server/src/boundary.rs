@@ -95,7 +95,7 @@ fn write_projected<P: Serialize>(
         }
         let mut gbuf = String::new();
         export::write_geometry(&mut gbuf, &g);
-        let props = export::properties(&f.props, &FieldPolicy::allow_all(), layer.kind().name());
+        let props = export::properties(&f.props, &FieldPolicy::allow_all(), layer.kind());
         out.push_str(&format!(
             "\n{{\"type\":\"Feature\",\"id\":{},\"geometry\":{gbuf},\"properties\":{}}}",
             serde_json::Value::from(f.id.clone()),

@@ -3,6 +3,7 @@
 //! [`cli`] is the command line; [`server`] the HTTP application (`server::routes::router`
 //! is testable without a socket).
 
+pub mod args;
 pub mod boundary;
 pub mod cli;
 pub mod commands;

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use riskmap_core::model::LayerKind;
+
 fn riskmap() -> Command {
     Command::new(env!("CARGO_BIN_EXE_riskmap"))
 }
@@ -130,20 +132,8 @@ fn analyze_writes_valid_rfc7946_exports_and_summary() {
         stderr.contains("hazard sources:"),
         "summary printed: {stderr}"
     );
-    for name in [
-        "areas",
-        "enterprises",
-        "hazard_sources",
-        "gas_pipelines",
-        "houses",
-        "protection_targets",
-        "hazard_grades",
-        "protection_conflicts",
-        "pipeline_conflicts",
-        "house_risk",
-        "enterprise_risk",
-        "risk_grid",
-    ] {
+    // Every layer, input and result, has its file.
+    for name in LayerKind::all().map(LayerKind::name) {
         let n = check_rfc7946(&out_dir.join(format!("{name}.geojson")));
         if name != "protection_conflicts" && name != "pipeline_conflicts" {
             assert!(n > 0, "{name} is empty");
@@ -297,6 +287,36 @@ fn validate_reports_problems_and_strict_fails() {
         tmp.path().join("o2").to_str().unwrap(),
     ]);
     assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn serve_takes_the_same_load_options() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("bad");
+    write(
+        &data,
+        "houses.geojson",
+        r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","id":"h1","geometry":{"type":"Point","coordinates":[121.2,31.9]},"properties":{"floors":2}},
+        {"type":"Feature","id":"h2","geometry":null,"properties":{"floors":2}}
+    ]}"#,
+    );
+    // --strict stops on h2 before the server starts, as it does for analyze.
+    let strict = run(&["serve", "--strict", "--port", "0", data.to_str().unwrap()]);
+    assert_eq!(
+        strict.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&strict.stderr)
+    );
+    let err = String::from_utf8_lossy(&strict.stderr);
+    assert!(err.contains("houses.geojson"), "names the file: {err}");
+    let enc = run(&["serve", "--encoding", "klingon", data.to_str().unwrap()]);
+    assert_eq!(enc.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&enc.stderr).contains("--encoding"));
+    let crs = run(&["serve", "--crs", "EPSG:99999999", data.to_str().unwrap()]);
+    assert_eq!(crs.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&crs.stderr).contains("--crs"));
 }
 
 #[test]

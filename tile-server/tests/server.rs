@@ -12,7 +12,7 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::routes::router;
-use riskmap_server::server::state::{AppState, build_snapshot};
+use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
 use tower::ServiceExt;
 
 /// A generated city shared by the tests (generation is deterministic).
@@ -36,10 +36,10 @@ fn city() -> &'static Path {
 }
 
 fn state_with(config: ServerConfig, token: Option<&str>) -> Arc<AppState> {
-    let snap = build_snapshot(&config, city(), 1).unwrap();
+    let snap = build_snapshot(&config, &DataSource::dir(city()), 1).unwrap();
     Arc::new(AppState::new(
         config,
-        city().to_path_buf(),
+        DataSource::dir(city()),
         snap,
         token.map(String::from),
     ))
@@ -509,10 +509,10 @@ async fn reload_needs_the_token_and_a_failed_reload_keeps_serving() {
         std::fs::copy(e.path(), tmp.path().join(e.file_name())).unwrap();
     }
     let cfg = ServerConfig::default();
-    let snap = build_snapshot(&cfg, tmp.path(), 1).unwrap();
+    let snap = build_snapshot(&cfg, &DataSource::dir(tmp.path()), 1).unwrap();
     let state = Arc::new(AppState::new(
         cfg,
-        tmp.path().to_path_buf(),
+        DataSource::dir(tmp.path()),
         snap,
         Some("s3cret".into()),
     ));

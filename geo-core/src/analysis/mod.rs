@@ -107,6 +107,25 @@ pub enum Step {
 }
 
 /// Runs every analysis.
+///
+/// ```
+/// use riskmap_core::analysis;
+/// use riskmap_core::io::{self, LoadOptions};
+/// use riskmap_core::rules::Rules;
+/// use riskmap_core::substances::SubstanceTable;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen");
+/// let loaded = io::load_dir(&dir, &LoadOptions::default())?;
+/// let a = analysis::analyze(&loaded.dataset, &SubstanceTable::builtin(), &Rules::default());
+/// // One result per feature, in layer order.
+/// assert_eq!(a.hazard_grades.len(), loaded.dataset.hazard_sources.len());
+/// assert_eq!(a.house_risks.len(), loaded.dataset.houses.len());
+/// // No conflict is farther than what its rule requires.
+/// assert!(a.protection_conflicts.iter().all(|c| c.distance_m <= c.required_m));
+/// # Ok(())
+/// # }
+/// ```
 pub fn analyze(ds: &Dataset, substances: &SubstanceTable, rules: &Rules) -> Analysis {
     analyze_with_progress(ds, substances, rules, &|_| {})
 }

@@ -458,6 +458,13 @@ fn feature_id(ds: &Dataset, layer: LayerKind, pos: usize) -> String {
         LayerKind::GasPipelines => ds.gas_pipelines.get(pos).map(|f| &f.id),
         LayerKind::ProtectionTargets => ds.protection_targets.get(pos).map(|f| &f.id),
         LayerKind::Areas => ds.areas.get(pos).map(|f| &f.id),
+        // Only features of the dataset contribute to a cell.
+        LayerKind::HazardGrades
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => None,
     };
     id.cloned().unwrap_or_default()
 }

@@ -172,6 +172,14 @@ pub enum LoadError {
         /// The file.
         file: String,
     },
+    /// A result layer of the analysis was named where a layer is loaded from a file.
+    #[error("{file}: {layer} is a result of the analysis, not a layer that can be loaded")]
+    NotAnInputLayer {
+        /// The file.
+        file: String,
+        /// The layer named.
+        layer: LayerKind,
+    },
     /// Strict mode: the first problem found in a feature or value (see the issue's code,
     /// position, feature id and field).
     #[error("{issue}")]
@@ -198,6 +206,7 @@ impl LoadError {
             LoadError::MissingGeometryColumns { .. } => IssueCode::MissingGeometryColumns,
             LoadError::MissingRequiredColumn { .. } => IssueCode::MissingRequiredColumn,
             LoadError::UnsupportedFormat { .. } => IssueCode::UnsupportedFormat,
+            LoadError::NotAnInputLayer { .. } => IssueCode::ManifestInvalidValue,
             LoadError::Invalid { issue } => issue.code,
         }
     }

@@ -460,6 +460,13 @@ pub(crate) fn layer_fields(kind: LayerKind) -> &'static [FieldSpec] {
         LayerKind::Houses => HOUSE_FIELDS,
         LayerKind::ProtectionTargets => TARGET_FIELDS,
         LayerKind::Areas => AREA_FIELDS,
+        // Results are computed, never read from a table.
+        LayerKind::HazardGrades
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => &[],
     }
 }
 

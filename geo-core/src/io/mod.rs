@@ -356,6 +356,17 @@ pub fn load_file_as(
         LayerKind::Houses => one!(House, houses),
         LayerKind::ProtectionTargets => one!(ProtectionTarget, protection_targets),
         LayerKind::Areas => one!(Area, areas),
+        LayerKind::HazardGrades
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => {
+            return Err(LoadError::NotAnInputLayer {
+                file: path.display().to_string(),
+                layer,
+            });
+        }
     };
     Ok(Loaded { dataset, report })
 }
@@ -722,6 +733,17 @@ fn load_any(p: &Plan, opts: &LoadOptions) -> Result<AnyOut, LoadError> {
         LayerKind::Houses => AnyOut::Houses(load_one(p, opts)?),
         LayerKind::ProtectionTargets => AnyOut::ProtectionTargets(load_one(p, opts)?),
         LayerKind::Areas => AnyOut::Areas(load_one(p, opts)?),
+        LayerKind::HazardGrades
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => {
+            return Err(LoadError::NotAnInputLayer {
+                file: p.rel.clone(),
+                layer: p.layer,
+            });
+        }
     })
 }
 

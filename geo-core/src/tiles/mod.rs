@@ -115,9 +115,11 @@ pub use mercator::{EARTH_RADIUS_M, MAX_LATITUDE};
 
 use geometry::{BadInput, Ctx, Outcome, Scratch};
 
-/// Highest zoom level a [`TileId`] may have. Coordinates stay exact well past it; the
-/// limit only keeps `2^z · extent` comfortably inside `f64` integers.
-pub const MAX_ZOOM: u8 = 24;
+/// Highest zoom level a [`TileId`] may have, and so the highest zoom served: at z18 a
+/// tile unit is about 4 cm on the ground at Haimen's latitude, far below what any ledger
+/// records. (Coordinates would stay exact well past it: `2^z · extent` fits `f64`
+/// integers up to z 40.)
+pub const MAX_ZOOM: u8 = 18;
 
 /// Layers with at least this many features are processed on rayon's thread pool, in
 /// chunks of [`PIPELINE_CHUNK`]; below it, handing work to another thread costs more than

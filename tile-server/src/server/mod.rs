@@ -13,10 +13,10 @@ pub mod routes;
 pub mod state;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use config::ServerConfig;
+pub use state::DataSource;
 use state::{AppState, build_snapshot};
 
 /// Why the server could not start.
@@ -48,7 +48,7 @@ pub enum ServeError {
 /// Loads the data, binds and serves until Ctrl-C or SIGTERM.
 pub async fn serve(
     config: ServerConfig,
-    data_dir: PathBuf,
+    source: DataSource,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let admin_token = std::env::var("RISKMAP_ADMIN_TOKEN")
@@ -56,16 +56,16 @@ pub async fn serve(
         .filter(|t| !t.is_empty())
         .or_else(|| config.admin_token.clone());
     let cfg = config.clone();
-    let dir = data_dir.clone();
-    let first = tokio::task::spawn_blocking(move || build_snapshot(&cfg, &dir, 1))
+    let src = source.clone();
+    let first = tokio::task::spawn_blocking(move || build_snapshot(&cfg, &src, 1))
         .await
         .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?
-        .map_err(|source| ServeError::Load {
-            dir: data_dir.display().to_string(),
-            source,
+        .map_err(|e| ServeError::Load {
+            dir: source.dir.display().to_string(),
+            source: e,
         })?;
     let addr = SocketAddr::new(config.bind, config.port);
-    let state = Arc::new(AppState::new(config, data_dir, first, admin_token));
+    let state = Arc::new(AppState::new(config, source, first, admin_token));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;

@@ -16,9 +16,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use geo::{CoordsIter, Geometry, Rect, Validation};
 use riskmap_core::analysis::site_check::{SiteUse, check_site};
-use riskmap_core::export::{self, EXPORT_LAYERS, FeatureWriter, FieldPolicy, Filter};
+use riskmap_core::export::{self, FeatureWriter, Filter};
+use riskmap_core::model::LayerKind;
 use riskmap_core::model::{RiskLevel, TargetKind};
-use riskmap_core::tileset::{MAX_ZOOM, TileSetError};
+use riskmap_core::tileset::{MAX_ZOOM, TileSetError, geojson_layer, tile_layer};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tower_http::compression::Predicate;
@@ -228,9 +229,9 @@ async fn catalog(State(state): State<AppStateRef>, headers: HeaderMap) -> Json<V
             "maxzoom": l.maxzoom,
             "detail_zoom": l.detail_zoom,
             "fields": l.fields,
-            "count": layer_count(&s, l.name),
+            "count": tile_layer(l.name).map_or(0, |k| export::layer_len(k, &s.dataset, &s.analysis)),
             "tilejson": format!("{o}/tiles/{}.json", l.name),
-            "geojson": format!("{o}/api/features/{}.geojson", export_name(l.name)),
+            "geojson": format!("{o}/api/features/{}.geojson", tile_layer(l.name).map_or(l.name, |k| geojson_layer(k).name())),
         })).collect::<Vec<_>>(),
         "areas": s.dataset.areas.features().iter().map(|a| json!({"id": a.id, "name": a.props.name})).collect::<Vec<_>>(),
         "styles": assets::STYLE_NAMES.iter().map(|n| format!("{o}/styles/{n}.json")).collect::<Vec<_>>(),
@@ -238,45 +239,25 @@ async fn catalog(State(state): State<AppStateRef>, headers: HeaderMap) -> Json<V
     }))
 }
 
-fn export_name(tile_layer: &str) -> &str {
-    match tile_layer {
-        "houses" => "house_risk",
-        "enterprises" => "enterprise_risk",
-        "hazard_sources" => "hazard_grades",
-        other => other,
-    }
-}
-
-fn layer_count(s: &super::state::Snapshot, name: &str) -> usize {
-    match name {
-        "areas" => s.dataset.areas.len(),
-        "risk_grid" => s.analysis.grid.cells.len(),
-        "gas_pipelines" => s.dataset.gas_pipelines.len(),
-        "houses" => s.dataset.houses.len(),
-        "protection_targets" => s.dataset.protection_targets.len(),
-        "enterprises" => s.dataset.enterprises.len(),
-        "hazard_sources" => s.dataset.hazard_sources.len(),
-        "protection_conflicts" => s.analysis.protection_conflicts.len(),
-        "pipeline_conflicts" => s.analysis.pipeline_conflicts.len(),
-        _ => 0,
-    }
-}
-
-fn parse_layers(s: &super::state::Snapshot, spec: &str) -> Result<Vec<String>, AppError> {
-    let layers: Vec<String> = spec.split(',').map(|l| l.trim().to_string()).collect();
-    if layers.iter().any(String::is_empty) {
+fn parse_layers(s: &super::state::Snapshot, spec: &str) -> Result<Vec<LayerKind>, AppError> {
+    let names: Vec<&str> = spec.split(',').map(str::trim).collect();
+    if names.iter().any(|n| n.is_empty()) {
         return Err(AppError::bad_request(format!("bad layer list '{spec}'")));
     }
-    for l in &layers {
-        if !s.tiles.has_layer(l) {
-            let known: Vec<&str> = s.tiles.layers().iter().map(|i| i.name).collect();
-            return Err(AppError::not_found(format!(
-                "unknown layer '{l}' (known: {})",
-                known.join(", ")
-            )));
-        }
-    }
-    Ok(layers)
+    names
+        .into_iter()
+        .map(|l| {
+            tile_layer(l)
+                .filter(|k| s.tiles.has_layer(*k))
+                .ok_or_else(|| {
+                    let known: Vec<&str> = s.tiles.layers().iter().map(|i| i.name).collect();
+                    AppError::not_found(format!(
+                        "unknown layer '{l}' (known: {})",
+                        known.join(", ")
+                    ))
+                })
+        })
+        .collect()
 }
 
 async fn tilejson(
@@ -300,7 +281,7 @@ async fn tilejson(
         });
     let vector_layers: Vec<Value> = layers
         .iter()
-        .filter_map(|l| s.tiles.layers().iter().find(|i| i.name == l))
+        .filter_map(|l| s.tiles.layers().iter().find(|i| i.name == l.name()))
         .map(|i| {
             let mut fields: Map<String, Value> = i.fields.iter().map(|f| (f.name.to_string(), json!(f.kind))).collect();
             if i.detail_zoom.is_some() {
@@ -372,7 +353,14 @@ async fn tile(
     let names = parse_layers(&snap, &layers)?;
     let key: TileKey = (
         snap.generation,
-        Arc::from(names.join(",").as_str()),
+        Arc::from(
+            names
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(",")
+                .as_str(),
+        ),
         z,
         x,
         y,
@@ -389,10 +377,9 @@ async fn tile(
             let names2 = names.clone();
             let t0 = Instant::now();
             let rendered = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, TileSetError> {
-                let refs: Vec<&str> = names2.iter().map(String::as_str).collect();
                 let raw = snap2
                     .tiles
-                    .render(&snap2.dataset, &snap2.analysis, &refs, z, x, y)?;
+                    .render(&snap2.dataset, &snap2.analysis, &names2, z, x, y)?;
                 if raw.is_empty() {
                     return Ok(raw);
                 }
@@ -555,37 +542,25 @@ fn parse_bbox(s: &str) -> Result<Rect<f64>, AppError> {
     Ok(Rect::new((v[0], v[1]), (v[2], v[3])))
 }
 
-fn policy(state: &AppState) -> FieldPolicy {
-    FieldPolicy {
-        deny: state.config.deny_fields.clone(),
-        deny_by_layer: state
-            .config
-            .layers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.deny_fields.clone()))
-            .collect(),
-    }
-}
-
 async fn features(
     State(state): State<AppStateRef>,
     Path(file): Path<String>,
     Query(q): Query<FeatureQuery>,
 ) -> Result<Response, AppError> {
-    let name = file
-        .strip_suffix(".geojson")
-        .ok_or_else(|| {
-            AppError::not_found(format!(
-                "no such file '{file}': use /api/features/{{layer}}.geojson"
-            ))
-        })?
-        .to_string();
-    if !EXPORT_LAYERS[..12].contains(&name.as_str()) {
-        return Err(AppError::not_found(format!(
+    let name = file.strip_suffix(".geojson").ok_or_else(|| {
+        AppError::not_found(format!(
+            "no such file '{file}': use /api/features/{{layer}}.geojson"
+        ))
+    })?;
+    let kind = LayerKind::from_name(name).ok_or_else(|| {
+        AppError::not_found(format!(
             "unknown layer '{name}' (known: {})",
-            EXPORT_LAYERS[..12].join(", ")
-        )));
-    }
+            LayerKind::all()
+                .map(LayerKind::name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
     let snap = state.snapshot();
     let mut filter = Filter {
         bbox: q.bbox.as_deref().map(parse_bbox).transpose()?,
@@ -610,17 +585,10 @@ async fn features(
     // Stop writing as soon as the limit is passed, rather than building a huge body only
     // to refuse it.
     filter.max_features = Some(state.config.max_geojson_features as u64);
-    let pol = policy(&state);
+    let pol = super::state::field_policy(&state.config);
     let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
         let mut out = Vec::new();
-        match export::write_named(
-            &mut out,
-            &name,
-            &snap.dataset,
-            &snap.analysis,
-            &filter,
-            &pol,
-        ) {
+        match export::write_named(&mut out, kind, &snap.dataset, &snap.analysis, &filter, &pol) {
             Ok(_) => Ok(out),
             Err(e @ export::ExportError::TooMany { .. }) => Err(AppError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

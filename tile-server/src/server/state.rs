@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use riskmap_core::analysis::{self, Analysis};
+use riskmap_core::analysis::Analysis;
 use riskmap_core::dataset::Dataset;
+use riskmap_core::export::FieldPolicy;
 use riskmap_core::io::{self, LoadOptions, ValidationReport};
+use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
-use riskmap_core::substances::SubstanceTable;
 use riskmap_core::tileset::{TileSet, TileSetConfig};
 
 use super::cache::TileCache;
@@ -54,12 +55,32 @@ pub struct ReloadStatus {
     pub error: Option<String>,
 }
 
+/// Where the served data comes from, and how to read it (the command line's load options,
+/// used again at every reload).
+#[derive(Debug, Clone)]
+pub struct DataSource {
+    /// The data directory.
+    pub dir: PathBuf,
+    /// How to load it.
+    pub load: LoadOptions,
+}
+
+impl DataSource {
+    /// A directory read with the default options.
+    pub fn dir(dir: impl Into<PathBuf>) -> DataSource {
+        DataSource {
+            dir: dir.into(),
+            load: LoadOptions::default(),
+        }
+    }
+}
+
 /// Shared state of all handlers.
 pub struct AppState {
     /// Configuration.
     pub config: ServerConfig,
     /// Where the data is.
-    pub data_dir: PathBuf,
+    pub source: DataSource,
     snapshot: RwLock<Arc<Snapshot>>,
     next_generation: AtomicU64,
     /// Tile cache.
@@ -97,7 +118,7 @@ fn now() -> u64 {
 /// Loads, analyses and prepares tiles (blocking; run it off the async runtime).
 pub fn build_snapshot(
     config: &ServerConfig,
-    data_dir: &std::path::Path,
+    source: &DataSource,
     generation: u64,
 ) -> Result<Snapshot, LoadFailure> {
     let t0 = Instant::now();
@@ -105,34 +126,43 @@ pub fn build_snapshot(
         Some(p) => Rules::from_file(p)?,
         None => Rules::default(),
     };
-    let loaded = io::load_dir(data_dir, &LoadOptions::default())?;
-    let analysis = analysis::analyze(&loaded.dataset, &SubstanceTable::builtin(), &rules);
-    let mut tcfg = TileSetConfig::default();
-    tcfg.deny_fields
-        .insert("*".into(), config.deny_fields.clone());
-    for (name, l) in &config.layers {
-        tcfg.deny_fields.insert(name.clone(), l.deny_fields.clone());
-    }
-    let tiles = TileSet::build(&loaded.dataset, &analysis, tcfg)?;
-    let summary = riskmap_core::export::summary(&loaded.dataset, &analysis);
+    let p = Project::open(&source.dir, &source.load, &rules)?;
+    let tcfg = TileSetConfig {
+        fields: field_policy(config),
+        ..TileSetConfig::default()
+    };
+    let tiles = TileSet::build(&p.dataset, &p.analysis, tcfg)?;
+    let summary = p.summary();
     Ok(Snapshot {
         generation,
         loaded_at: now(),
         load_seconds: t0.elapsed().as_secs_f64(),
-        dataset: loaded.dataset,
-        analysis,
-        report: loaded.report,
+        dataset: p.dataset,
+        analysis: p.analysis,
+        report: p.report,
         tiles,
         summary,
-        rules,
+        rules: p.rules,
     })
+}
+
+/// The fields the configuration keeps from tiles and GeoJSON.
+pub fn field_policy(config: &ServerConfig) -> FieldPolicy {
+    FieldPolicy {
+        deny: config.deny_fields.clone(),
+        deny_by_layer: config
+            .layers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.deny_fields.clone()))
+            .collect(),
+    }
 }
 
 impl AppState {
     /// State around a first snapshot.
     pub fn new(
         config: ServerConfig,
-        data_dir: PathBuf,
+        source: DataSource,
         first: Snapshot,
         admin_token: Option<String>,
     ) -> AppState {
@@ -141,7 +171,7 @@ impl AppState {
             next_generation: AtomicU64::new(first.generation + 1),
             snapshot: RwLock::new(Arc::new(first)),
             config,
-            data_dir,
+            source,
             cache: Mutex::new(cache),
             metrics: Metrics::default(),
             last_reload: Mutex::new(None),
@@ -163,10 +193,9 @@ impl AppState {
         let _one = self.reload_lock.lock().await;
         let generation = self.next_generation.fetch_add(1, Ordering::SeqCst);
         let me = Arc::clone(self);
-        let built = tokio::task::spawn_blocking(move || {
-            build_snapshot(&me.config, &me.data_dir, generation)
-        })
-        .await;
+        let built =
+            tokio::task::spawn_blocking(move || build_snapshot(&me.config, &me.source, generation))
+                .await;
         let result = match built {
             Ok(Ok(s)) => {
                 let g = s.generation;

@@ -1,0 +1,321 @@
+//! One layer: its features and the R-tree over them, and the metric queries on it.
+//!
+//! Metric queries first take the envelopes inside a conservatively grown lon/lat box
+//! ([`crate::geodesy::expand_rect_m`]) and then keep the features whose exact geodesic
+//! distance ([`crate::geodesy::distance_m`]) is within the limit, so a query returns
+//! exactly what a brute-force scan with the same distance would.
+
+use geo::{BoundingRect, Distance, Euclidean, Geometry, Intersects, Rect};
+
+use crate::geodesy::{LocalPlane, distance_m, expand_rect_m};
+use crate::index::{Hit, SpatialIndex};
+use crate::model::{Feature, LayerKind};
+
+/// One layer: its features and an R-tree over their bounding boxes.
+///
+/// The index is built once, by bulk loading, when the layer is constructed; a layer is
+/// immutable afterwards so that analyses and tile requests can share it across threads.
+#[derive(Debug, Clone)]
+pub struct Layer<P> {
+    kind: LayerKind,
+    features: Vec<Feature<P>>,
+    index: SpatialIndex,
+}
+
+impl<P> Layer<P> {
+    /// Builds a layer and bulk-loads its R-tree.
+    pub fn new(kind: LayerKind, features: Vec<Feature<P>>) -> Self {
+        let index = SpatialIndex::build(features.iter().map(|f| &f.geometry));
+        Layer {
+            kind,
+            features,
+            index,
+        }
+    }
+
+    /// An empty layer.
+    pub fn empty(kind: LayerKind) -> Self {
+        Layer::new(kind, Vec::new())
+    }
+
+    /// Which layer this is.
+    pub fn kind(&self) -> LayerKind {
+        self.kind
+    }
+
+    /// The features, in load order (positions are the ids the index returns).
+    pub fn features(&self) -> &[Feature<P>] {
+        &self.features
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.features.len()
+    }
+
+    /// Whether the layer has no feature.
+    pub fn is_empty(&self) -> bool {
+        self.features.is_empty()
+    }
+
+    /// The feature at a position.
+    pub fn get(&self, i: usize) -> Option<&Feature<P>> {
+        self.features.get(i)
+    }
+
+    /// The R-tree.
+    pub fn index(&self) -> &SpatialIndex {
+        &self.index
+    }
+
+    /// The feature with this id, by linear search (ids are for people; positions for code).
+    pub fn find_id(&self, id: &str) -> Option<(usize, &Feature<P>)> {
+        self.features.iter().enumerate().find(|(_, f)| f.id == id)
+    }
+
+    /// Bounding box of the layer in lon/lat.
+    pub fn bounds(&self) -> Option<Rect<f64>> {
+        self.index.bounds()
+    }
+
+    /// Consumes the layer and returns its features.
+    pub fn into_features(self) -> Vec<Feature<P>> {
+        self.features
+    }
+}
+
+impl<P> Layer<P> {
+    /// Positions of the features whose geometry intersects the lon/lat box, ascending.
+    pub fn query_bbox(&self, rect: Rect<f64>) -> Vec<usize> {
+        let poly = rect.to_polygon();
+        let mut out: Vec<usize> = self
+            .index()
+            .envelopes_in(rect)
+            .filter(|&i| self.features()[i].geometry.intersects(&poly))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Features within `metres` (geodesic, minimum distance) of `geom`, nearest first,
+    /// ties by position.
+    ///
+    /// ```
+    /// use geo::{Geometry, Point};
+    /// use riskmap_core::model::{Feature, LayerKind, SourceRef};
+    /// use riskmap_core::layer::Layer;
+    ///
+    /// // Three points on the parallel 32° N, 0.001° of longitude apart (≈ 94.4 m).
+    /// let pt = |i: u32, lon: f64| Feature {
+    ///     id: format!("p{i}"),
+    ///     geometry: Geometry::Point(Point::new(lon, 32.0)),
+    ///     props: (),
+    ///     source: SourceRef::default(),
+    /// };
+    /// let layer = Layer::new(
+    ///     LayerKind::Houses,
+    ///     vec![pt(0, 121.000), pt(1, 121.001), pt(2, 121.002)],
+    /// );
+    /// let q = Geometry::Point(Point::new(121.000, 32.0));
+    /// let hits = layer.within_distance(&q, 100.0);
+    /// assert_eq!(hits.iter().map(|h| h.pos).collect::<Vec<_>>(), vec![0, 1]);
+    /// // 0.001° × cos 32° on the WGS84 ellipsoid.
+    /// assert!((hits[1].distance_m - 94.5).abs() < 0.2);
+    /// ```
+    pub fn within_distance(&self, geom: &Geometry<f64>, metres: f64) -> Vec<Hit> {
+        let Some(r) = geom.bounding_rect() else {
+            return Vec::new();
+        };
+        let grown = expand_rect_m(r, metres);
+        let mut hits: Vec<Hit> = self
+            .index()
+            .envelopes_in(grown)
+            .filter_map(|pos| {
+                let d = distance_m(geom, &self.features()[pos].geometry);
+                (d <= metres).then_some(Hit { pos, distance_m: d })
+            })
+            .collect();
+        sort_hits(&mut hits);
+        hits
+    }
+
+    /// Positions of the features within `metres` of `geom`, ascending — the same set as
+    /// [`Layer::within_distance`] but cheaper: each candidate is measured in a local plane
+    /// and only those whose planar distance lies within the plane's error bound of the
+    /// limit are measured again geodesically.
+    pub fn positions_within(&self, geom: &Geometry<f64>, metres: f64) -> Vec<usize> {
+        let Some(r) = geom.bounding_rect() else {
+            return Vec::new();
+        };
+        let grown = expand_rect_m(r, metres);
+        let plane = LocalPlane::new(r.center());
+        let projected = plane.project_geometry(geom);
+        // Relative scale error of the plane over the searched box (see LocalPlane docs).
+        let tol = plane.relative_error_bound(grown) * metres + 1e-3;
+        let mut out: Vec<usize> = self
+            .index()
+            .envelopes_in(grown)
+            .filter(|&pos| {
+                let g = &self.features()[pos].geometry;
+                let d = Euclidean.distance(&projected, &plane.project_geometry(g));
+                if d <= metres - tol {
+                    true
+                } else if d > metres + tol {
+                    false
+                } else {
+                    distance_m(geom, g) <= metres
+                }
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The `k` features nearest to `geom` (geodesic minimum distance), nearest first,
+    /// ties by position.
+    ///
+    /// Searches a growing radius until `k` features lie within it; everything nearer
+    /// than the k-th is then inside the radius, so the answer is exact.
+    pub fn nearest(&self, geom: &Geometry<f64>, k: usize) -> Vec<Hit> {
+        if k == 0 || self.is_empty() || geom.bounding_rect().is_none() {
+            return Vec::new();
+        }
+        let mut radius = 100.0;
+        loop {
+            let hits = self.within_distance(geom, radius);
+            // 2.1e7 m is more than half the Earth's circumference: everything is in.
+            if hits.len() >= k || radius > 2.1e7 {
+                let mut hits = hits;
+                hits.truncate(k);
+                return hits;
+            }
+            radius *= 4.0;
+        }
+    }
+}
+
+fn sort_hits(hits: &mut [Hit]) {
+    hits.sort_by(|a, b| {
+        a.distance_m
+            .total_cmp(&b.distance_m)
+            .then(a.pos.cmp(&b.pos))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceRef;
+    use geo::{Coord, LineString, Point, Polygon};
+    use proptest::prelude::*;
+
+    fn layer(geoms: Vec<Geometry<f64>>) -> Layer<()> {
+        Layer::new(
+            LayerKind::Houses,
+            geoms
+                .into_iter()
+                .enumerate()
+                .map(|(i, geometry)| Feature {
+                    id: format!("f{i}"),
+                    geometry,
+                    props: (),
+                    source: SourceRef::default(),
+                })
+                .collect(),
+        )
+    }
+
+    fn brute_within(l: &Layer<()>, g: &Geometry<f64>, m: f64) -> Vec<Hit> {
+        let mut v: Vec<Hit> = l
+            .features()
+            .iter()
+            .enumerate()
+            .filter_map(|(pos, f)| {
+                let d = distance_m(g, &f.geometry);
+                (d <= m).then_some(Hit { pos, distance_m: d })
+            })
+            .collect();
+        sort_hits(&mut v);
+        v
+    }
+
+    // Small geometries scattered over a ~20 km square near Haimen.
+    fn arb_geom() -> impl Strategy<Value = Geometry<f64>> {
+        let base = (121.0f64..121.2, 31.8f64..31.98);
+        prop_oneof![
+            base.clone()
+                .prop_map(|(x, y)| Geometry::Point(Point::new(x, y))),
+            (base.clone(), 0.0001f64..0.003, 0.0001f64..0.003).prop_map(|((x, y), w, h)| {
+                Geometry::Polygon(Polygon::new(
+                    LineString::from(vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)]),
+                    vec![],
+                ))
+            }),
+            (base, -0.01f64..0.01, -0.01f64..0.01).prop_map(|((x, y), dx, dy)| {
+                Geometry::LineString(LineString::from(vec![
+                    Coord { x, y },
+                    Coord {
+                        x: x + dx,
+                        y: y + dy,
+                    },
+                    Coord {
+                        x: x + dx,
+                        y: y - dy,
+                    },
+                ]))
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn within_distance_equals_brute_force(
+            geoms in prop::collection::vec(arb_geom(), 0..120),
+            q in arb_geom(),
+            m in 0.0f64..5000.0,
+        ) {
+            let l = layer(geoms);
+            prop_assert_eq!(l.within_distance(&q, m), brute_within(&l, &q, m));
+        }
+
+        #[test]
+        fn positions_within_equals_brute_force(
+            geoms in prop::collection::vec(arb_geom(), 0..120),
+            q in arb_geom(),
+            m in 0.0f64..5000.0,
+        ) {
+            let l = layer(geoms);
+            let brute: Vec<usize> = brute_within(&l, &q, m).into_iter().map(|h| h.pos).collect();
+            let mut brute = brute;
+            brute.sort_unstable();
+            prop_assert_eq!(l.positions_within(&q, m), brute);
+        }
+
+        #[test]
+        fn nearest_equals_brute_force(
+            geoms in prop::collection::vec(arb_geom(), 1..120),
+            q in arb_geom(),
+            k in 1usize..10,
+        ) {
+            let l = layer(geoms);
+            let mut all = brute_within(&l, &q, f64::INFINITY);
+            all.truncate(k);
+            prop_assert_eq!(l.nearest(&q, k), all);
+        }
+
+        #[test]
+        fn bbox_equals_brute_force(
+            geoms in prop::collection::vec(arb_geom(), 0..120),
+            (x, y) in (121.0f64..121.2, 31.8f64..31.98),
+            (w, h) in (0.0f64..0.1, 0.0f64..0.1),
+        ) {
+            let l = layer(geoms);
+            let rect = Rect::new((x, y), (x + w, y + h));
+            let poly = rect.to_polygon();
+            let brute: Vec<usize> = l.features().iter().enumerate()
+                .filter(|(_, f)| f.geometry.intersects(&poly)).map(|(i, _)| i).collect();
+            prop_assert_eq!(l.query_bbox(rect), brute);
+        }
+    }
+}

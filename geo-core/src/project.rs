@@ -1,0 +1,103 @@
+//! The one way from a data source to an analysed snapshot: load, validate, index, analyse.
+//!
+//! The `riskmap` commands, the tile server (at start and on every reload), the examples
+//! and the benchmarks all get their data through [`Project::open`] (or
+//! [`Project::from_dataset`] for a dataset built in memory), so every option of loading
+//! means the same everywhere and the steps run in one order.
+
+use std::path::Path;
+
+use crate::analysis::{self, Analysis, Step};
+use crate::dataset::Dataset;
+use crate::io::{self, LoadError, LoadOptions, ValidationReport};
+use crate::rules::Rules;
+
+/// A loaded and analysed dataset: what every output of RiskMap is made from.
+///
+/// ```
+/// use riskmap_core::io::LoadOptions;
+/// use riskmap_core::project::Project;
+/// use riskmap_core::rules::Rules;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen");
+/// let p = Project::open(&dir, &LoadOptions::default(), &Rules::default())?;
+/// assert!(p.dataset.houses.len() > 1000);
+/// assert_eq!(p.analysis.house_risks.len(), p.dataset.houses.len());
+/// println!("{} protection conflicts", p.analysis.protection_conflicts.len());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The six input layers with their R-trees.
+    pub dataset: Dataset,
+    /// What the loader read, skipped or repaired.
+    pub report: ValidationReport,
+    /// Every result, aligned with the layers' positions.
+    pub analysis: Analysis,
+    /// The rules the analysis used.
+    pub rules: Rules,
+}
+
+impl Project {
+    /// Loads a data directory (files in any supported format, CRS and encoding), then
+    /// analyses it with `rules`.
+    pub fn open(source: &Path, opts: &LoadOptions, rules: &Rules) -> Result<Project, LoadError> {
+        Project::open_with_progress(source, opts, rules, &|_, _| {}, &|_| {})
+    }
+
+    /// [`Project::open`], calling `on_loaded` when the data is loaded and indexed and
+    /// `on_step` as each analysis step starts (file progress is reported through
+    /// [`LoadOptions::progress`]).
+    pub fn open_with_progress(
+        source: &Path,
+        opts: &LoadOptions,
+        rules: &Rules,
+        on_loaded: &dyn Fn(&Dataset, &ValidationReport),
+        on_step: &(dyn Fn(Step) + Sync),
+    ) -> Result<Project, LoadError> {
+        let loaded = io::load_dir(source, opts)?;
+        on_loaded(&loaded.dataset, &loaded.report);
+        Ok(Project::analyse(
+            loaded.dataset,
+            loaded.report,
+            opts,
+            rules,
+            on_step,
+        ))
+    }
+
+    /// Analyses a dataset that was built in memory (generated, or assembled by a program
+    /// that embeds the crate); its report is empty.
+    pub fn from_dataset(dataset: Dataset, rules: &Rules) -> Project {
+        Project::analyse(
+            dataset,
+            ValidationReport::default(),
+            &LoadOptions::default(),
+            rules,
+            &|_| {},
+        )
+    }
+
+    fn analyse(
+        dataset: Dataset,
+        report: ValidationReport,
+        opts: &LoadOptions,
+        rules: &Rules,
+        on_step: &(dyn Fn(Step) + Sync),
+    ) -> Project {
+        let analysis = analysis::analyze_with_progress(&dataset, &opts.substances, rules, on_step);
+        Project {
+            dataset,
+            report,
+            analysis,
+            rules: rules.clone(),
+        }
+    }
+
+    /// `summary.json`: counts per layer, grade and level.
+    pub fn summary(&self) -> serde_json::Value {
+        crate::export::summary(&self.dataset, &self.analysis)
+    }
+}

@@ -1,0 +1,236 @@
+//! The tile layers the server offers (the catalog, TileJSON's `vector_layers`): which
+//! [`LayerKind`]s have tiles, their geometry, detail zoom and the fields of their features.
+
+use serde::Serialize;
+
+use crate::model::LayerKind;
+use crate::tiles::MAX_ZOOM;
+
+/// A field a layer's features carry.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldInfo {
+    /// Property name.
+    pub name: &'static str,
+    /// `String`, `Number` or `Boolean` (TileJSON's words).
+    pub kind: &'static str,
+    /// Chinese label for popups.
+    pub label_zh: &'static str,
+}
+
+/// What a layer is.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerInfo {
+    /// Name in URLs and in the tile.
+    pub name: &'static str,
+    /// Chinese title.
+    pub title_zh: &'static str,
+    /// `point`, `line`, `polygon` or a mix like `point/polygon`.
+    pub geometry: &'static str,
+    /// Lowest zoom with data.
+    pub minzoom: u8,
+    /// Highest zoom served.
+    pub maxzoom: u8,
+    /// Zoom from which single features replace clusters (None: never clustered).
+    pub detail_zoom: Option<u8>,
+    /// Fields of single features (clusters carry `count`, `level`, `level_n`, `cluster`).
+    pub fields: Vec<FieldInfo>,
+}
+
+const fn f(name: &'static str, kind: &'static str, label_zh: &'static str) -> FieldInfo {
+    FieldInfo {
+        name,
+        kind,
+        label_zh,
+    }
+}
+
+/// The layers that have tiles, in drawing order (bottom first).
+pub const TILE_LAYERS: [LayerKind; 9] = [
+    LayerKind::Areas,
+    LayerKind::RiskGrid,
+    LayerKind::GasPipelines,
+    LayerKind::Houses,
+    LayerKind::ProtectionTargets,
+    LayerKind::Enterprises,
+    LayerKind::HazardSources,
+    LayerKind::ProtectionConflicts,
+    LayerKind::PipelineConflicts,
+];
+
+/// How a layer is cut into tiles.
+struct TileLayerSpec {
+    geometry: &'static str,
+    detail_zoom: Option<u8>,
+    fields: Vec<FieldInfo>,
+}
+
+/// The tile layer of `kind`; `None` for a layer that has no tiles of its own (its
+/// features are drawn through another: house levels on `houses`, grades on
+/// `hazard_sources`, enterprise levels on `enterprises`).
+fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
+    match kind {
+        LayerKind::Areas => Some(TileLayerSpec {
+            geometry: "polygon",
+            detail_zoom: None,
+            fields: vec![
+                f("id", "String", "编号"),
+                f("name", "String", "名称"),
+                f("code", "String", "区划代码"),
+                f("level", "String", "区域风险等级"),
+                f("level_n", "Number", "风险等级值"),
+            ],
+        }),
+        LayerKind::RiskGrid => Some(TileLayerSpec {
+            geometry: "polygon",
+            detail_zoom: None,
+            fields: vec![
+                f("id", "String", "网格编号"),
+                f("index", "Number", "风险指数"),
+                f("population", "Number", "人口"),
+                f("area", "String", "所在镇街"),
+            ],
+        }),
+        LayerKind::GasPipelines => Some(TileLayerSpec {
+            geometry: "line",
+            detail_zoom: Some(13),
+            fields: vec![
+                f("id", "String", "编号"),
+                f("name", "String", "名称"),
+                f("pressure_class", "String", "压力级制"),
+                f("design_pressure_mpa", "Number", "设计压力(MPa)"),
+                f("diameter_mm", "Number", "管径(mm)"),
+                f("material", "String", "管材"),
+                f("year_laid", "Number", "敷设年份"),
+            ],
+        }),
+        LayerKind::Houses => Some(TileLayerSpec {
+            geometry: "polygon",
+            detail_zoom: Some(14),
+            fields: vec![
+                f("id", "String", "编号"),
+                f("address", "String", "地址"),
+                f("floors", "Number", "层数"),
+                f("house_use", "String", "用途"),
+                f("occupants", "Number", "人数"),
+                f("appraisal", "String", "鉴定等级"),
+                f("rectification", "String", "整治状态"),
+                f("reasons", "String", "判定依据"),
+            ],
+        }),
+        LayerKind::ProtectionTargets => Some(TileLayerSpec {
+            geometry: "point/polygon",
+            detail_zoom: Some(11),
+            fields: vec![
+                f("id", "String", "编号"),
+                f("name", "String", "名称"),
+                f("kind", "String", "类型"),
+                f("class", "String", "防护目标类别"),
+                f("population", "Number", "人数"),
+            ],
+        }),
+        LayerKind::Enterprises => Some(TileLayerSpec {
+            geometry: "point/polygon",
+            detail_zoom: Some(12),
+            fields: vec![
+                f("id", "String", "编号"),
+                f("name", "String", "企业名称"),
+                f("industry", "String", "行业类别"),
+                f("employees", "Number", "从业人数"),
+                f("declared_level", "String", "申报风险等级"),
+                f("mismatch", "Boolean", "申报与计算不符"),
+                f("likelihood", "Number", "可能性L"),
+                f("severity", "Number", "严重性S"),
+                f("open_hidden_hazards", "Number", "未整改隐患"),
+                f("open_major_hidden_hazards", "Number", "未整改重大隐患"),
+                f("park", "String", "所在园区"),
+                f("reasons", "String", "判定依据"),
+            ],
+        }),
+        LayerKind::HazardSources => Some(TileLayerSpec {
+            geometry: "polygon",
+            detail_zoom: Some(10),
+            fields: vec![
+                f("id", "String", "编号"),
+                f("name", "String", "名称"),
+                f("enterprise_id", "String", "所属企业"),
+                f("grade", "Number", "等级"),
+                f("r", "Number", "R值"),
+                f("s", "Number", "S值"),
+                f("alpha", "Number", "α"),
+                f("is_major", "Boolean", "构成重大危险源"),
+                f("declared_grade", "Number", "申报等级"),
+                f("mismatch", "Boolean", "申报与计算不符"),
+            ],
+        }),
+        LayerKind::ProtectionConflicts => Some(TileLayerSpec {
+            geometry: "line",
+            detail_zoom: Some(13),
+            fields: vec![
+                f("source_id", "String", "危险源/企业"),
+                f("target_id", "String", "防护目标/房屋"),
+                f("target_layer", "String", "目标图层"),
+                f("target_class", "String", "防护目标类别"),
+                f("distance_m", "Number", "实际距离(m)"),
+                f("required_m", "Number", "要求距离(m)"),
+                f("shortfall_m", "Number", "不足(m)"),
+                f("rule", "String", "规则"),
+            ],
+        }),
+        LayerKind::PipelineConflicts => Some(TileLayerSpec {
+            geometry: "line/point",
+            detail_zoom: Some(14),
+            fields: vec![
+                f("pipeline_id", "String", "管道"),
+                f("feature_id", "String", "建筑"),
+                f("layer", "String", "图层"),
+                f("kind", "String", "类型"),
+                f("pressure_class", "String", "压力级制"),
+                f("distance_m", "Number", "距离(m)"),
+                f("clearance_m", "Number", "要求间距(m)"),
+                f("rule", "String", "规则"),
+            ],
+        }),
+        LayerKind::HazardGrades | LayerKind::HouseRisk | LayerKind::EnterpriseRisk => None,
+    }
+}
+
+/// The layer info of `kind`, if it has tiles.
+pub fn layer_info(kind: LayerKind) -> Option<LayerInfo> {
+    let s = spec(kind)?;
+    let mut fields = s.fields;
+    // Every layer but the pipes is coloured by level; the pipes by pressure class.
+    if kind != LayerKind::GasPipelines {
+        fields.push(f("level", "String", "风险等级"));
+        fields.push(f("level_n", "Number", "风险等级值"));
+    }
+    Some(LayerInfo {
+        name: kind.name(),
+        title_zh: kind.name_zh(),
+        geometry: s.geometry,
+        minzoom: 0,
+        maxzoom: MAX_ZOOM,
+        detail_zoom: s.detail_zoom,
+        fields,
+    })
+}
+
+/// The layers, in drawing order (bottom first).
+pub fn layer_infos() -> Vec<LayerInfo> {
+    TILE_LAYERS.into_iter().filter_map(layer_info).collect()
+}
+
+/// The tile layer called `name`, if there is one.
+pub fn tile_layer(name: &str) -> Option<LayerKind> {
+    TILE_LAYERS.into_iter().find(|k| k.name() == name)
+}
+
+/// The layer whose GeoJSON describes the features of a tile layer, with their results:
+/// the houses' levels, the enterprises' levels, the hazard sources' grades.
+pub fn geojson_layer(kind: LayerKind) -> LayerKind {
+    match kind {
+        LayerKind::Houses => LayerKind::HouseRisk,
+        LayerKind::Enterprises => LayerKind::EnterpriseRisk,
+        LayerKind::HazardSources => LayerKind::HazardGrades,
+        other => other,
+    }
+}

@@ -1,0 +1,296 @@
+//! The risk map as vector tiles: which features of which layer go into a tile at each
+//! zoom, with what properties — the generalization policy on top of [`crate::tiles`].
+//!
+//! Low zooms must still show where the risks are (as tippecanoe does), without sending a
+//! million houses to a browser:
+//!
+//! | layer | below the detail zoom | from the detail zoom |
+//! |---|---|---|
+//! | `houses` | clusters (count, worst level), precomputed per zoom | footprints, z ≥ 14 |
+//! | `enterprises` | clusters | points and site polygons, z ≥ 12 |
+//! | `hazard_sources` | clusters | unit polygons, z ≥ 10 |
+//! | `protection_targets` | clusters | points and polygons, z ≥ 11 |
+//! | `protection_conflicts` | clusters of the conflict lines' midpoints | lines, z ≥ 13 |
+//! | `pipeline_conflicts` | clusters | lines and points, z ≥ 14 |
+//! | `gas_pipelines` | 高压/次高压 from z 0, 中压 from z 11, 低压 from z 13 | all, simplified |
+//! | `risk_grid`, `areas` | all cells / areas, simplified | same |
+//!
+//! Clusters are computed once per zoom when the tile set is built (the whole world at that
+//! zoom, so a cluster is identical in every tile that shows it) and indexed in R-trees;
+//! a tile then only looks up what it meets. A layer that would overflow the tile's byte
+//! budget is retried with its lowest levels dropped, worst risks kept — never cut off by
+//! a bare limit.
+
+//!
+//! | file | what |
+//! |---|---|
+//! | `catalog` | which layers have tiles, their geometry, detail zoom and fields |
+//! | `clusters` | the clusters of each clustered layer, per zoom |
+//! | `features` | which features of a layer go into a tile, with which properties |
+//! | this file | the tile set: build, render, the byte budget |
+
+mod catalog;
+mod clusters;
+mod features;
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use geo::Geometry;
+
+use crate::analysis::Analysis;
+use crate::dataset::Dataset;
+use crate::export::FieldPolicy;
+use crate::index::SpatialIndex;
+use crate::model::{LayerKind, RiskLevel};
+use crate::tiles::{
+    ClusterOptions, PropValue, TileBuilder, TileError, TileFeature, TileId, TileOptions,
+};
+
+pub use crate::tiles::MAX_ZOOM;
+pub use catalog::{
+    FieldInfo, LayerInfo, TILE_LAYERS, geojson_layer, layer_info, layer_infos, tile_layer,
+};
+use clusters::Clusters;
+
+/// Why a tile could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TileSetError {
+    /// No such layer.
+    #[error("unknown layer '{0}'")]
+    UnknownLayer(String),
+    /// z/x/y out of range.
+    #[error("tile {z}/{x}/{y} is out of range (z 0–{MAX_ZOOM}, x and y below 2^z)")]
+    OutOfRange {
+        /// Zoom.
+        z: u8,
+        /// Column.
+        x: u32,
+        /// Row.
+        y: u32,
+    },
+    /// Encoding failed.
+    #[error(transparent)]
+    Tile(#[from] TileError),
+}
+
+fn level_n(l: RiskLevel) -> u8 {
+    match l {
+        RiskLevel::Low => 0,
+        RiskLevel::General => 1,
+        RiskLevel::Significant => 2,
+        RiskLevel::Major => 3,
+    }
+}
+
+fn level_of_n(n: u8) -> RiskLevel {
+    match n {
+        3 => RiskLevel::Major,
+        2 => RiskLevel::Significant,
+        1 => RiskLevel::General,
+        _ => RiskLevel::Low,
+    }
+}
+
+/// Settings of a tile set.
+#[derive(Debug, Clone)]
+pub struct TileSetConfig {
+    /// Encoding options (extent, buffer, simplification, byte budget).
+    pub tile: TileOptions,
+    /// Clustering options (radius in tile units).
+    pub cluster: ClusterOptions,
+    /// Fields never put in tiles.
+    pub fields: FieldPolicy,
+}
+
+impl Default for TileSetConfig {
+    fn default() -> Self {
+        TileSetConfig {
+            tile: TileOptions::default(),
+            cluster: ClusterOptions {
+                radius: 128.0,
+                ..ClusterOptions::default()
+            },
+            fields: FieldPolicy::default(),
+        }
+    }
+}
+
+/// Everything needed to cut tiles of one analysed dataset, beyond the dataset itself.
+#[derive(Debug)]
+pub struct TileSet {
+    config: TileSetConfig,
+    infos: Vec<LayerInfo>,
+    clusters: BTreeMap<LayerKind, Clusters>,
+    grid_geoms: Vec<Geometry<f64>>,
+    grid_index: SpatialIndex,
+    pc_index: SpatialIndex,
+    gc_index: SpatialIndex,
+    area_levels: Vec<RiskLevel>,
+}
+
+impl TileSet {
+    /// Precomputes clusters and indexes for `ds` and its analysis.
+    pub fn build(
+        ds: &Dataset,
+        a: &Analysis,
+        config: TileSetConfig,
+    ) -> Result<TileSet, TileSetError> {
+        let infos = layer_infos();
+        let detail = |kind: LayerKind| {
+            infos
+                .iter()
+                .find(|i| i.name == kind.name())
+                .and_then(|i| i.detail_zoom)
+                .unwrap_or(0)
+        };
+        let clusters = clusters::build_all(ds, a, detail, &config.cluster)?;
+        let grid_geoms: Vec<Geometry<f64>> = a
+            .grid
+            .cells
+            .iter()
+            .map(|c| Geometry::Polygon(c.geometry.clone()))
+            .collect();
+        let grid_index = SpatialIndex::build(grid_geoms.iter());
+        let pc_index = SpatialIndex::build(a.protection_conflicts.iter().map(|c| &c.geometry));
+        let gc_index = SpatialIndex::build(a.pipeline_conflicts.iter().map(|c| &c.geometry));
+        let area_levels = ds
+            .areas
+            .features()
+            .iter()
+            .map(|f| {
+                a.area_summaries
+                    .iter()
+                    .find(|s| s.id == f.id)
+                    .map_or(RiskLevel::Low, |s| s.level)
+            })
+            .collect();
+        Ok(TileSet {
+            config,
+            infos,
+            clusters,
+            grid_geoms,
+            grid_index,
+            pc_index,
+            gc_index,
+            area_levels,
+        })
+    }
+
+    /// The layers served.
+    pub fn layers(&self) -> &[LayerInfo] {
+        &self.infos
+    }
+
+    /// Whether a layer has tiles.
+    pub fn has_layer(&self, kind: LayerKind) -> bool {
+        self.infos.iter().any(|i| i.name == kind.name())
+    }
+
+    /// Renders `layers` of tile `z/x/y` as an uncompressed MVT; an empty vector when
+    /// nothing falls in the tile.
+    ///
+    /// ```
+    /// use riskmap_core::io::LoadOptions;
+    /// use riskmap_core::model::LayerKind;
+    /// use riskmap_core::project::Project;
+    /// use riskmap_core::rules::Rules;
+    /// use riskmap_core::tileset::{TileSet, TileSetConfig};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen");
+    /// let p = Project::open(&dir, &LoadOptions::default(), &Rules::default())?;
+    /// let tiles = TileSet::build(&p.dataset, &p.analysis, TileSetConfig::default())?;
+    /// // The whole world at z0: the district's areas and its clustered hazard sources.
+    /// let layers = [LayerKind::Areas, LayerKind::HazardSources];
+    /// let mvt = tiles.render(&p.dataset, &p.analysis, &layers, 0, 0, 0)?;
+    /// assert!(!mvt.is_empty());
+    /// // Nothing of Haimen lies in the western hemisphere's tile at z1.
+    /// assert!(tiles.render(&p.dataset, &p.analysis, &layers, 1, 0, 0)?.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn render(
+        &self,
+        ds: &Dataset,
+        a: &Analysis,
+        layers: &[LayerKind],
+        z: u8,
+        x: u32,
+        y: u32,
+    ) -> Result<Vec<u8>, TileSetError> {
+        if z > MAX_ZOOM {
+            return Err(TileSetError::OutOfRange { z, x, y });
+        }
+        let tile = TileId::new(z, x, y).map_err(|_| TileSetError::OutOfRange { z, x, y })?;
+        for k in layers {
+            if !self.has_layer(*k) {
+                return Err(TileSetError::UnknownLayer(k.name().to_string()));
+            }
+        }
+        let mut b = TileBuilder::new(tile, &self.config.tile)?;
+        let bbox = tile.buffered_bounds_lonlat(&self.config.tile);
+        for kind in layers {
+            let feats = self.features(ds, a, *kind, tile, bbox);
+            self.add_with_budget(&mut b, kind.name(), feats)?;
+        }
+        if b.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(b.into_bytes()?)
+    }
+
+    /// Adds a layer; if it would overflow the tile budget, drops its lowest levels first.
+    fn add_with_budget(
+        &self,
+        b: &mut TileBuilder,
+        name: &str,
+        feats: Vec<(u8, TileFeature<'_>)>,
+    ) -> Result<(), TileSetError> {
+        let mut min_level = 0u8;
+        let mut feats = feats;
+        loop {
+            let batch: Vec<TileFeature<'_>> = feats
+                .iter()
+                .filter(|(l, _)| *l >= min_level)
+                .map(|(_, f)| f.clone())
+                .collect();
+            match b.add_layer(name, batch) {
+                Ok(_) => return Ok(()),
+                Err(TileError::BudgetExceeded { .. }) if min_level < 3 => {
+                    min_level += 1;
+                    feats.retain(|(l, _)| *l >= min_level);
+                }
+                Err(TileError::BudgetExceeded { .. }) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    fn props<'a>(
+        &self,
+        layer: LayerKind,
+        mut p: Vec<(&'static str, PropValue<'a>)>,
+    ) -> Vec<(Cow<'a, str>, PropValue<'a>)> {
+        p.retain(|(k, _)| !self.config.fields.denies(layer, k));
+        p.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)).collect()
+    }
+}
+
+/// Colour of a protection conflict by how much of the required distance is missing:
+/// more than half ⇒ red, a quarter ⇒ orange, else yellow. A display choice of this
+/// project.
+pub fn conflict_level(shortfall_m: f64, required_m: f64) -> RiskLevel {
+    if required_m <= 0.0 {
+        return RiskLevel::General;
+    }
+    let r = shortfall_m / required_m;
+    if r > 0.5 {
+        RiskLevel::Major
+    } else if r > 0.25 {
+        RiskLevel::Significant
+    } else {
+        RiskLevel::General
+    }
+}

@@ -1,0 +1,111 @@
+//! The arguments of each subcommand (clap definitions), shared by the command line
+//! ([`crate::cli`]) and the commands that run them ([`crate::commands`]).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// `riskmap serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// What to load: the data directory and the options of every command that loads.
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Address to listen on (default 127.0.0.1; 0.0.0.0 to serve the network).
+    #[arg(long)]
+    pub bind: Option<std::net::IpAddr>,
+    /// Port (default 8080; 0 picks a free one).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Server configuration TOML (see README: cache size, CORS, basemap, fields, token).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// The options of every command that loads a data directory.
+#[derive(Args, Debug, Clone)]
+pub struct LoadArgs {
+    /// Directory holding the layer files (see docs/data-model.md).
+    pub data_dir: PathBuf,
+    /// Fail on the first data problem instead of skipping and reporting it.
+    #[arg(long)]
+    pub strict: bool,
+    /// Force the text encoding of CSV and DBF files (utf-8, gbk, gb18030).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Force the coordinate system of every file (e.g. EPSG:4549, gcj02).
+    #[arg(long)]
+    pub crs: Option<String>,
+    /// Rules TOML overriding the default rule tables.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+}
+
+/// `riskmap analyze`.
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Output directory (created if missing).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Write only summary.json, area_summaries.json and the validation report, not the
+    /// GeoJSON layers.
+    #[arg(long)]
+    pub summary_only: bool,
+}
+
+/// `riskmap export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Output directory (created if missing).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Layers to write (default: all). Input layers and results: hazard_grades,
+    /// protection_conflicts, pipeline_conflicts, house_risk, enterprise_risk, risk_grid.
+    #[arg(long, value_delimiter = ',')]
+    pub layer: Vec<String>,
+    /// Keep features meeting this box: min_lon,min_lat,max_lon,max_lat.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub bbox: Option<Vec<f64>>,
+    /// Keep features meeting this town/street (name or id).
+    #[arg(long)]
+    pub area: Option<String>,
+    /// Keep results of these levels: major, significant, general, low (or 红,橙,黄,蓝).
+    #[arg(long, value_delimiter = ',')]
+    pub level: Vec<String>,
+}
+
+/// `riskmap validate`.
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+/// `riskmap generate`.
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Output directory (created if missing).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Number of self-built houses; other layers scale with it. Default: the demo size.
+    #[arg(long)]
+    pub houses: Option<usize>,
+    /// The benchmark city: 1,000,000 houses, 20,000 enterprises, 2,000 hazard sources.
+    #[arg(long, conflicts_with = "houses")]
+    pub benchmark: bool,
+    /// Random seed.
+    #[arg(long, default_value_t = 20_221_122)]
+    pub seed: u64,
+    /// Format of the houses file: `csv` (a GBK ledger with WKT footprints, as offices
+    /// export them; the default) or `geojson` (as a GIS survey delivers a large inventory;
+    /// the default with --benchmark).
+    #[arg(long, value_parser = ["csv", "geojson"])]
+    pub houses_format: Option<String>,
+}

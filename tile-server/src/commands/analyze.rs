@@ -1,0 +1,83 @@
+//! `riskmap analyze`: every layer and result as GeoJSON, the summaries and the report.
+
+use std::fs;
+use std::path::Path;
+
+use riskmap_core::export::Filter;
+use riskmap_core::io::ValidationReport;
+use riskmap_core::model::LayerKind;
+
+use super::{CliError, prepare, write_err, write_layers};
+use crate::args::LoadArgs;
+use crate::progress::Ui;
+
+/// `riskmap analyze`.
+pub fn analyze(ui: &Ui, args: &LoadArgs, out: &Path, summary_only: bool) -> Result<(), CliError> {
+    let p = prepare(ui, args)?;
+    fs::create_dir_all(out).map_err(write_err(out))?;
+    if !summary_only {
+        let layers: Vec<LayerKind> = LayerKind::all().collect();
+        write_layers(ui, out, &p, &layers, &Filter::default())?;
+    }
+    let summary = p.summary();
+    let path = out.join("summary.json");
+    fs::write(
+        &path,
+        serde_json::to_string_pretty(&summary).unwrap_or_default(),
+    )
+    .map_err(write_err(&path))?;
+    let path = out.join("area_summaries.json");
+    fs::write(
+        &path,
+        serde_json::to_string_pretty(&p.analysis.area_summaries).unwrap_or_default(),
+    )
+    .map_err(write_err(&path))?;
+    write_report(out, &p.report)?;
+    print_summary(ui, &summary);
+    ui.say(&format!("results in {}", out.display()));
+    Ok(())
+}
+
+fn print_summary(ui: &Ui, s: &serde_json::Value) {
+    let lv = |v: &serde_json::Value| {
+        format!(
+            "red {} / orange {} / yellow {} / blue {}",
+            v["major"], v["significant"], v["general"], v["low"]
+        )
+    };
+    ui.say(&format!(
+        "hazard sources: {} major (一级 {} 二级 {} 三级 {} 四级 {}), {} below threshold, {} declared grades differ",
+        s["hazard_sources"]["major"],
+        s["hazard_sources"]["by_grade"]["1"],
+        s["hazard_sources"]["by_grade"]["2"],
+        s["hazard_sources"]["by_grade"]["3"],
+        s["hazard_sources"]["by_grade"]["4"],
+        s["hazard_sources"]["below_threshold"],
+        s["hazard_sources"]["declared_mismatch"],
+    ));
+    ui.say(&format!(
+        "enterprises: {}",
+        lv(&s["enterprises"]["by_level"])
+    ));
+    ui.say(&format!("houses: {}", lv(&s["houses"]["by_level"])));
+    ui.say(&format!(
+        "protection-distance conflicts: {} ({} with protection targets, {} with houses)",
+        s["protection_conflicts"]["total"],
+        s["protection_conflicts"]["with_protection_targets"],
+        s["protection_conflicts"]["with_houses"]
+    ));
+    ui.say(&format!(
+        "gas-pipeline conflicts: {} occupation (违章占压), {} too close",
+        s["pipeline_conflicts"]["occupation"], s["pipeline_conflicts"]["too_close"]
+    ));
+    ui.say(&format!("risk grid: {}", lv(&s["risk_grid"]["by_level"])));
+}
+
+fn write_report(out: &Path, report: &ValidationReport) -> Result<(), CliError> {
+    let p = out.join("validation_report.json");
+    let json = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
+    fs::write(&p, json).map_err(write_err(&p))?;
+    let p = out.join("validation_report.md");
+    fs::write(&p, report.to_markdown()).map_err(write_err(&p))?;
+    Ok(())
+}

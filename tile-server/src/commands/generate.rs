@@ -1,0 +1,35 @@
+//! `riskmap generate`: the synthetic city, written as the ledgers a district receives.
+
+use std::fs;
+
+use riskmap_core::generate::{self, GenerateOptions};
+
+use super::{CliError, write_err};
+use crate::args::GenerateArgs;
+use crate::progress::Ui;
+
+/// `riskmap generate`.
+pub fn generate(ui: &Ui, args: &GenerateArgs) -> Result<(), CliError> {
+    let mut opts = if args.benchmark {
+        GenerateOptions::benchmark()
+    } else if let Some(n) = args.houses {
+        GenerateOptions::scaled(n)
+    } else {
+        GenerateOptions::demo()
+    };
+    opts.seed = args.seed;
+    let boundary = crate::boundary::haimen().map_err(CliError::Usage)?;
+    let step = ui.step(&format!("generating {} houses", opts.houses));
+    let ds = generate::generate(&opts, &boundary)?;
+    step.done("done");
+    fs::create_dir_all(&args.out).map_err(write_err(&args.out))?;
+    let step = ui.step(&format!("writing {}", args.out.display()));
+    let houses_geojson = args
+        .houses_format
+        .as_deref()
+        .map_or(args.benchmark, |f| f == "geojson");
+    crate::boundary::write_generated(&args.out, &ds, &opts, houses_geojson)
+        .map_err(|(path, source)| CliError::Write { path, source })?;
+    step.done("done");
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! The subcommands: analyze, export, validate, generate, serve.
+
+// A command's error is built at most once per run, on the way out; its size on the stack
+// does not matter, and boxing every source would only obscure the `?`s.
+#![allow(clippy::result_large_err)]
+
+mod analyze;
+mod export;
+mod generate;
+mod serve;
+mod validate;
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use riskmap_core::analysis::Step as AnalysisStep;
+use riskmap_core::dataset::Dataset;
+use riskmap_core::export::{ExportError, FieldPolicy, Filter, write_named};
+use riskmap_core::io::{self, LoadError, LoadOptions, ValidationReport};
+use riskmap_core::model::LayerKind;
+use riskmap_core::project::Project;
+use riskmap_core::rules::{Rules, RulesError};
+
+use crate::args::LoadArgs;
+use crate::progress::{Step, Ui};
+use crate::server::ServeError;
+use crate::server::state::LoadFailure;
+
+pub use analyze::analyze;
+pub use export::export;
+pub use generate::generate;
+pub use serve::serve;
+pub use validate::validate;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Loading failed.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The rules file is wrong.
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    /// Writing an export failed.
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    /// A file or directory could not be written.
+    #[error("{path}: {source}")]
+    Write {
+        /// The path.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A command-line value is wrong.
+    #[error("{0}")]
+    Usage(String),
+    /// The data has problems (validate).
+    #[error("{0}")]
+    DataProblems(String),
+    /// Generating failed.
+    #[error(transparent)]
+    Generate(#[from] riskmap_core::generate::GenerateError),
+    /// The server configuration is wrong.
+    #[error(transparent)]
+    Config(#[from] crate::server::config::ConfigError),
+    /// The server failed.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+impl CliError {
+    /// The process exit code (see main.rs).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Rules(_) | CliError::Config(_) => 2,
+            CliError::DataProblems(_) => 3,
+            CliError::Load(e) => load_exit_code(e),
+            // The server's first load fails as the other commands' loads do.
+            CliError::Serve(ServeError::Load { source, .. }) => match source {
+                LoadFailure::Load(e) => load_exit_code(e),
+                LoadFailure::Rules(_) => 2,
+                _ => 1,
+            },
+            _ => 1,
+        }
+    }
+}
+
+/// A directory or file that cannot be read is a failure; anything wrong inside the data
+/// (strict mode, broken files) is a data problem.
+fn load_exit_code(e: &LoadError) -> u8 {
+    match e {
+        LoadError::Dir { .. } | LoadError::Io { .. } => 1,
+        _ => 3,
+    }
+}
+
+pub(crate) fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+    move |source| CliError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+pub(crate) fn create(path: &Path) -> Result<BufWriter<File>, CliError> {
+    File::create(path)
+        .map(|f| BufWriter::with_capacity(1 << 20, f))
+        .map_err(write_err(path))
+}
+
+/// The load options the command line asks for.
+pub(crate) fn load_options(args: &LoadArgs) -> Result<LoadOptions, CliError> {
+    let mut opts = LoadOptions {
+        strict: args.strict,
+        ..LoadOptions::default()
+    };
+    if let Some(e) = &args.encoding {
+        opts.encoding = Some(
+            encoding_rs::Encoding::for_label(e.as_bytes()).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "--encoding: unknown encoding '{e}' (try utf-8, gbk, gb18030)"
+                ))
+            })?,
+        );
+    }
+    if let Some(c) = &args.crs {
+        opts.crs = Some(
+            riskmap_core::crs::Crs::parse(c).map_err(|e| CliError::Usage(format!("--crs: {e}")))?,
+        );
+    }
+    Ok(opts)
+}
+
+/// The rules the command line names (`--rules`), else the defaults.
+pub(crate) fn rules(args: &LoadArgs) -> Result<Rules, CliError> {
+    Ok(match &args.rules {
+        Some(p) => Rules::from_file(p)?,
+        None => Rules::default(),
+    })
+}
+
+/// Load options that report each file on the step's progress line.
+fn with_file_progress(mut opts: LoadOptions, step: &Step, dir: &Path) -> LoadOptions {
+    let handle = step.handle();
+    let dir = dir.display().to_string();
+    let done = AtomicUsize::new(0);
+    opts.progress = Some(Arc::new(move |p: io::LoadProgress| {
+        let msg = match p {
+            io::LoadProgress::FileStarted { file, layer, total } => {
+                let n = done.load(Ordering::Relaxed);
+                format!("loading {dir}: {file} ({layer}), {n} of {total} files done")
+            }
+            io::LoadProgress::FileDone {
+                file,
+                features,
+                total,
+                ..
+            } => {
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                format!("loading {dir}: {file}: {features} features; {n} of {total} files done")
+            }
+            io::LoadProgress::Indexing => format!("loading {dir}: building the R-trees"),
+            _ => format!("loading {dir}"),
+        };
+        handle.set(msg);
+    }));
+    opts
+}
+
+fn loaded_line(ds: &Dataset, report: &ValidationReport) -> String {
+    let counts = ds
+        .counts()
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "{counts}; {} skipped, {} repaired, {} warnings",
+        report.skipped_count(),
+        report.repaired_count(),
+        report.warning_count()
+    )
+}
+
+/// Loads (with a report) without analysing.
+pub fn load(ui: &Ui, args: &LoadArgs) -> Result<(Dataset, ValidationReport), CliError> {
+    let step = ui.step(&format!("loading {}", args.data_dir.display()));
+    let opts = with_file_progress(load_options(args)?, &step, &args.data_dir);
+    let loaded = io::load_dir(&args.data_dir, &opts)?;
+    step.done(&loaded_line(&loaded.dataset, &loaded.report));
+    Ok((loaded.dataset, loaded.report))
+}
+
+/// Loads and analyses: the [`Project`] every output is made from.
+pub fn prepare(ui: &Ui, args: &LoadArgs) -> Result<Project, CliError> {
+    let rules = rules(args)?;
+    let load_step = ui.step(&format!("loading {}", args.data_dir.display()));
+    let opts = with_file_progress(load_options(args)?, &load_step, &args.data_dir);
+    let load_step = Mutex::new(Some(load_step));
+    let on_loaded = |ds: &Dataset, report: &ValidationReport| {
+        if let Some(l) = load_step.lock().ok().and_then(|mut l| l.take()) {
+            l.done(&loaded_line(ds, report));
+        }
+    };
+    // Started with the first analysis step, so that its time is the analysis's alone.
+    let step: Mutex<Option<Step>> = Mutex::new(None);
+    // When each step started, to say where the time goes.
+    let marks: Mutex<Vec<(AnalysisStep, Instant)>> = Mutex::new(Vec::new());
+    let on_step = |s: AnalysisStep| {
+        if let Ok(mut st) = step.lock() {
+            st.get_or_insert_with(|| ui.step("analysing"))
+                .set(&format!("analysing: {}", step_name(s)));
+        }
+        if let Ok(mut m) = marks.lock() {
+            m.push((s, Instant::now()));
+        }
+    };
+    let project = Project::open_with_progress(&args.data_dir, &opts, &rules, &on_loaded, &on_step)?;
+    let end = Instant::now();
+    let timings = marks
+        .lock()
+        .map(|m| {
+            m.iter()
+                .enumerate()
+                .map(|(i, (s, t))| {
+                    let next = m.get(i + 1).map_or(end, |(_, n)| *n);
+                    format!("{} {:.2} s", step_name(*s), (next - *t).as_secs_f64())
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let a = &project.analysis;
+    let done = format!(
+        "{} major hazard sources graded, {} protection conflicts, {} pipeline conflicts, {} grid cells",
+        a.hazard_grades.iter().filter(|g| g.is_major).count(),
+        a.protection_conflicts.len(),
+        a.pipeline_conflicts.len(),
+        a.grid.cells.len()
+    );
+    if let Some(step) = step.lock().ok().and_then(|mut s| s.take()) {
+        step.done(&done);
+    }
+    ui.say(&format!("  time per step: {timings}"));
+    Ok(project)
+}
+
+fn step_name(s: AnalysisStep) -> &'static str {
+    match s {
+        AnalysisStep::TargetClasses => "target classes",
+        AnalysisStep::HazardGrades => "hazard grades",
+        AnalysisStep::ProtectionDistances => "protection distances",
+        AnalysisStep::PipelineClearances => "pipeline clearances",
+        AnalysisStep::HouseRisk => "house levels",
+        AnalysisStep::EnterpriseRisk => "enterprise levels",
+        AnalysisStep::RiskGrid => "risk grid and area summaries",
+        _ => "other",
+    }
+}
+
+/// Writes `layers` as `<name>.geojson` files into `out`.
+pub(crate) fn write_layers(
+    ui: &Ui,
+    out: &Path,
+    p: &Project,
+    layers: &[LayerKind],
+    filter: &Filter,
+) -> Result<(), CliError> {
+    let step = ui.step("writing GeoJSON");
+    let policy = FieldPolicy::default();
+    let mut total = 0;
+    for kind in layers {
+        let path = out.join(format!("{}.geojson", kind.name()));
+        let w = create(&path)?;
+        total += write_named(w, *kind, &p.dataset, &p.analysis, filter, &policy)?;
+    }
+    step.done(&format!("{total} features in {} files", layers.len()));
+    Ok(())
+}
