@@ -6,6 +6,7 @@
 //! risk layers and exports them as RFC 7946 GeoJSON.
 
 pub mod analysis;
+pub mod config_keys;
 pub mod crs;
 pub mod dataset;
 pub mod export;
