@@ -133,10 +133,12 @@ impl ServerConfig {
 
     /// Parses TOML text.
     pub fn from_toml(text: &str, file: &str) -> Result<(ServerConfig, Vec<String>), ConfigError> {
-        let cfg: ServerConfig = toml::from_str(text).map_err(|source| ConfigError::Toml {
+        let toml_err = |source| ConfigError::Toml {
             file: file.to_string(),
             source,
-        })?;
+        };
+        let table: toml::Table = toml::from_str(text).map_err(toml_err)?;
+        let cfg: ServerConfig = toml::Value::Table(table).try_into().map_err(toml_err)?;
         let warnings = cfg
             .unknown_keys()
             .into_iter()
