@@ -61,6 +61,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod config_keys;
 pub mod crs;
 pub mod dataset;
 pub mod export;

@@ -337,6 +337,7 @@ async fn denied_fields_never_reach_tiles_or_geojson() {
         "houses".into(),
         riskmap_server::server::config::LayerConfig {
             deny_fields: vec!["address".into()],
+            ..Default::default()
         },
     );
     let app = router(state_with(cfg, None));

@@ -19,6 +19,9 @@
 //! Unknown keys and unusable values become warnings in the report; only a file that is
 //! not TOML at all stops loading.
 
+use serde::Deserialize;
+
+use crate::config_keys::{UnknownKeys, key_path};
 use crate::model::LayerKind;
 
 use super::LoadError;
@@ -77,9 +80,68 @@ fn line_col(text: &str, offset: usize) -> (u64, u64) {
     (line, col)
 }
 
+/// Keys of the manifest's top level, for the warning about an unknown one.
+const TOP_KEYS: &str = "crs, encoding, files";
+
+/// The manifest's top level as read. Values stay raw and are checked one by one below, so
+/// that a bad value is a warning about its key rather than a refusal of the whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawManifest {
+    crs: Option<toml::Value>,
+    encoding: Option<toml::Value>,
+    files: Option<toml::Value>,
+    #[serde(flatten)]
+    unknown: UnknownKeys,
+}
+
+/// Keys of a `[files."…"]` entry, for the warning about an unknown one.
+const ENTRY_KEYS: &str = "layer, crs, encoding, sheet, header_row, columns, ignore";
+
+/// One `[files."…"]` entry as read, values raw like [`RawManifest`]'s.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawEntry {
+    layer: Option<toml::Value>,
+    crs: Option<toml::Value>,
+    encoding: Option<toml::Value>,
+    sheet: Option<toml::Value>,
+    header_row: Option<toml::Value>,
+    columns: Option<toml::Value>,
+    ignore: Option<toml::Value>,
+    #[serde(flatten)]
+    unknown: UnknownKeys,
+}
+
+/// The warnings of one table, each under the key it is about; [`in_file_order`] puts them
+/// in the order the keys appear in the file.
+type Keyed = Vec<(String, Issue)>;
+
+fn in_file_order(keys: &[String], mut issues: Keyed) -> Vec<Issue> {
+    issues.sort_by_key(|(k, _)| keys.iter().position(|x| x == k));
+    issues.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Warnings about the unknown keys of the table at `path`, each naming the key's full path.
+fn unknown_key_issues(unknown: &UnknownKeys, path: &str, known: &str, file: &str) -> Keyed {
+    unknown
+        .keys()
+        .map(|k| {
+            let p = key_path(path, k);
+            let issue = m_issue(
+                file,
+                IssueCode::ManifestUnknownKey,
+                &p,
+                format!("unknown key {p:?} (known: {known}); ignored"),
+            );
+            (k.to_string(), issue)
+        })
+        .collect()
+}
+
 /// Parses the manifest text; `file` is its name for messages.
 pub(crate) fn parse(text: &str, file: &str) -> Result<Manifest, LoadError> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| {
+    let syntax = |e: toml::de::Error| {
         let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
         LoadError::Manifest {
             file: file.to_string(),
@@ -87,56 +149,62 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Manifest, LoadError> {
             column,
             source: Box::new(e),
         }
-    })?;
+    };
+    let table: toml::Table = toml::from_str(text).map_err(syntax)?;
+    let order: Vec<String> = table.keys().cloned().collect();
+    let raw: RawManifest = toml::Value::Table(table).try_into().map_err(syntax)?;
     let mut m = Manifest::default();
-    let warn = |code: IssueCode, key: &str, message: String| m_issue(file, code, key, message);
-    let mut issues = Vec::new();
-    for (key, value) in &table {
-        match key.as_str() {
-            "crs" => match value.as_str() {
-                Some(s) => m.crs = Some(s.to_string()),
-                None => issues.push(warn(
-                    IssueCode::ManifestInvalidValue,
-                    key,
-                    format!("crs must be a string such as \"EPSG:4549\", not {value}; ignored"),
-                )),
-            },
-            "encoding" => match value.as_str() {
-                Some(s) => m.encoding = Some(s.to_string()),
-                None => issues.push(warn(
-                    IssueCode::ManifestInvalidValue,
-                    key,
-                    format!("encoding must be a string such as \"gbk\", not {value}; ignored"),
-                )),
-            },
-            "files" => match value.as_table() {
-                Some(files) => {
-                    for (path, v) in files {
-                        let Some(t) = v.as_table() else {
-                            issues.push(warn(
-                                IssueCode::ManifestInvalidValue,
-                                &format!("files.{path}"),
-                                format!("files.{path:?} must be a table such as {{ layer = \"houses\" }}; ignored"),
-                            ));
-                            continue;
-                        };
-                        m.files.push(entry(path, t, &mut issues, file));
-                    }
-                }
-                None => issues.push(warn(
-                    IssueCode::ManifestInvalidValue,
-                    key,
-                    "files must be a table of file names; ignored".into(),
-                )),
-            },
-            other => issues.push(warn(
-                IssueCode::ManifestUnknownKey,
-                other,
-                format!("unknown key {other:?} (known: crs, encoding, files); ignored"),
+    let warn = |key: &str, message: String| {
+        (
+            key.to_string(),
+            m_issue(file, IssueCode::ManifestInvalidValue, key, message),
+        )
+    };
+    let mut issues = unknown_key_issues(&raw.unknown, "", TOP_KEYS, file);
+    if let Some(value) = &raw.crs {
+        match value.as_str() {
+            Some(s) => m.crs = Some(s.to_string()),
+            None => issues.push(warn(
+                "crs",
+                format!("crs must be a string such as \"EPSG:4549\", not {value}; ignored"),
             )),
         }
     }
-    m.issues = issues;
+    if let Some(value) = &raw.encoding {
+        match value.as_str() {
+            Some(s) => m.encoding = Some(s.to_string()),
+            None => issues.push(warn(
+                "encoding",
+                format!("encoding must be a string such as \"gbk\", not {value}; ignored"),
+            )),
+        }
+    }
+    match raw.files {
+        Some(toml::Value::Table(files)) => {
+            let mut file_issues = Vec::new();
+            for (path, v) in files {
+                let toml::Value::Table(t) = v else {
+                    file_issues.push(m_issue(
+                        file,
+                        IssueCode::ManifestInvalidValue,
+                        &format!("files.{path}"),
+                        format!(
+                            "files.{path:?} must be a table such as {{ layer = \"houses\" }}; ignored"
+                        ),
+                    ));
+                    continue;
+                };
+                m.files.push(entry(&path, t, &mut file_issues, file));
+            }
+            issues.extend(file_issues.into_iter().map(|i| ("files".to_string(), i)));
+        }
+        Some(_) => issues.push(warn(
+            "files",
+            "files must be a table of file names; ignored".into(),
+        )),
+        None => {}
+    }
+    m.issues = in_file_order(&order, issues);
     Ok(m)
 }
 
@@ -153,7 +221,7 @@ fn m_issue(file: &str, code: IssueCode, key: &str, message: String) -> Issue {
     }
 }
 
-fn entry(path: &str, t: &toml::Table, issues: &mut Vec<Issue>, file: &str) -> Entry {
+fn entry(path: &str, t: toml::Table, issues: &mut Vec<Issue>, file: &str) -> Entry {
     let mut e = Entry {
         path: path
             .replace('\\', "/")
@@ -162,95 +230,110 @@ fn entry(path: &str, t: &toml::Table, issues: &mut Vec<Issue>, file: &str) -> En
             .to_string(),
         ..Entry::default()
     };
-    let key_of = |k: &str| format!("files.{path}.{k}");
-    let string = |k: &str, v: &toml::Value, issues: &mut Vec<Issue>| -> Option<String> {
+    let prefix = key_path("files", path);
+    let order: Vec<String> = t.keys().cloned().collect();
+    let raw: RawEntry = match toml::Value::Table(t).try_into() {
+        Ok(raw) => raw,
+        // Every key of a table fits a raw entry; this only guards the impossible.
+        Err(err) => {
+            issues.push(m_issue(
+                file,
+                IssueCode::ManifestInvalidValue,
+                &prefix,
+                format!("{err}; the entry was ignored"),
+            ));
+            return e;
+        }
+    };
+    let mut keyed = unknown_key_issues(&raw.unknown, &prefix, ENTRY_KEYS, file);
+    let invalid = |k: &str, message: String| {
+        (
+            k.to_string(),
+            m_issue(
+                file,
+                IssueCode::ManifestInvalidValue,
+                &key_path(&prefix, k),
+                message,
+            ),
+        )
+    };
+    let string = |k: &str, v: &Option<toml::Value>, keyed: &mut Keyed| -> Option<String> {
+        let v = v.as_ref()?;
         match v.as_str() {
             Some(s) => Some(s.to_string()),
             None => {
-                issues.push(m_issue(
-                    file,
-                    IssueCode::ManifestInvalidValue,
-                    &key_of(k),
+                keyed.push(invalid(
+                    k,
                     format!("{k} must be a string, not {v}; ignored"),
                 ));
                 None
             }
         }
     };
-    for (k, v) in t {
-        match k.as_str() {
-            "layer" => {
-                if let Some(s) = string(k, v, issues) {
-                    match LayerKind::parse(&s) {
-                        Some(l) => e.layer = Some(l),
-                        None => issues.push(m_issue(
-                            file,
-                            IssueCode::ManifestInvalidValue,
-                            &key_of(k),
-                            format!(
-                                "unknown layer {s:?}; known: {}; the entry was ignored",
-                                LayerKind::ALL
-                                    .iter()
-                                    .map(|l| format!("{} ({})", l.name(), l.name_zh()))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
+    if let Some(s) = string("layer", &raw.layer, &mut keyed) {
+        match LayerKind::parse(&s) {
+            Some(l) => e.layer = Some(l),
+            None => keyed.push(invalid(
+                "layer",
+                format!(
+                    "unknown layer {s:?}; known: {}; the entry was ignored",
+                    LayerKind::ALL
+                        .iter()
+                        .map(|l| format!("{} ({})", l.name(), l.name_zh()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+    e.crs = string("crs", &raw.crs, &mut keyed);
+    e.encoding = string("encoding", &raw.encoding, &mut keyed);
+    e.sheet = string("sheet", &raw.sheet, &mut keyed);
+    if let Some(v) = &raw.header_row {
+        match v.as_integer() {
+            Some(n) if n >= 1 && n <= i64::from(u32::MAX) => e.header_row = Some(n as u32),
+            _ => keyed.push(invalid(
+                "header_row",
+                format!("header_row must be a line or row number from 1, not {v}; ignored"),
+            )),
+        }
+    }
+    if let Some(v) = &raw.ignore {
+        match v.as_bool() {
+            Some(b) => e.ignore = b,
+            None => keyed.push(invalid(
+                "ignore",
+                format!("ignore must be true or false, not {v}; ignored"),
+            )),
+        }
+    }
+    if let Some(v) = &raw.columns {
+        match v.as_table() {
+            Some(cols) => {
+                for (from, to) in cols {
+                    match to.as_str() {
+                        Some(to) => e.columns.push((from.clone(), to.to_string())),
+                        None => keyed.push((
+                            "columns".to_string(),
+                            m_issue(
+                                file,
+                                IssueCode::ManifestInvalidValue,
+                                &key_path(&prefix, &format!("columns.{from}")),
+                                format!(
+                                    "a column rename must name a field as a string, not {to}; ignored"
+                                ),
                             ),
                         )),
                     }
                 }
             }
-            "crs" => e.crs = string(k, v, issues),
-            "encoding" => e.encoding = string(k, v, issues),
-            "sheet" => e.sheet = string(k, v, issues),
-            "header_row" => match v.as_integer() {
-                Some(n) if n >= 1 && n <= i64::from(u32::MAX) => e.header_row = Some(n as u32),
-                _ => issues.push(m_issue(
-                    file,
-                    IssueCode::ManifestInvalidValue,
-                    &key_of(k),
-                    format!("header_row must be a line or row number from 1, not {v}; ignored"),
-                )),
-            },
-            "ignore" => match v.as_bool() {
-                Some(b) => e.ignore = b,
-                None => issues.push(m_issue(
-                    file,
-                    IssueCode::ManifestInvalidValue,
-                    &key_of(k),
-                    format!("ignore must be true or false, not {v}; ignored"),
-                )),
-            },
-            "columns" => match v.as_table() {
-                Some(cols) => {
-                    for (from, to) in cols {
-                        match to.as_str() {
-                            Some(to) => e.columns.push((from.clone(), to.to_string())),
-                            None => issues.push(m_issue(
-                                file,
-                                IssueCode::ManifestInvalidValue,
-                                &key_of(&format!("columns.{from}")),
-                                format!("a column rename must name a field as a string, not {to}; ignored"),
-                            )),
-                        }
-                    }
-                }
-                None => issues.push(m_issue(
-                    file,
-                    IssueCode::ManifestInvalidValue,
-                    &key_of(k),
-                    "columns must be a table such as { \"企业名\" = \"name\" }; ignored".into(),
-                )),
-            },
-            other => issues.push(m_issue(
-                file,
-                IssueCode::ManifestUnknownKey,
-                &key_of(other),
-                format!(
-                    "unknown key {other:?} (known: layer, crs, encoding, sheet, header_row, columns, ignore); ignored"
-                ),
+            None => keyed.push(invalid(
+                "columns",
+                "columns must be a table such as { \"企业名\" = \"name\" }; ignored".into(),
             )),
         }
     }
+    issues.extend(in_file_order(&order, keyed));
     e
 }
 
@@ -330,6 +413,87 @@ layer = "roads"
         let c = check_columns(e, LayerKind::Enterprises, "riskmap.toml");
         assert_eq!(c.len(), 1);
         assert!(c[0].message.contains("nonsense"));
+    }
+
+    #[test]
+    fn unknown_nested_keys_name_their_full_path_and_the_file() {
+        let m = parse(
+            "[files.\"台账/a.csv\"]\nlayer = \"houses\"\ncolums = { x = \"name\" }\n",
+            "riskmap.toml",
+        )
+        .expect("parses");
+        assert_eq!(m.issues.len(), 1, "{:?}", m.issues);
+        let i = &m.issues[0];
+        assert_eq!(i.code, IssueCode::ManifestUnknownKey);
+        assert_eq!(i.file, "riskmap.toml");
+        assert_eq!(i.field.as_deref(), Some("files.台账/a.csv.colums"));
+        assert!(
+            i.message.contains("\"files.台账/a.csv.colums\""),
+            "{}",
+            i.message
+        );
+    }
+
+    #[test]
+    fn warnings_follow_the_order_of_the_keys_in_the_file() {
+        let m = parse(
+            // In alphabetical order too, which the table keeps with or without toml's
+            // `preserve_order` feature.
+            "crs = 1\ndolour = 2\nencoding = 3\n[files.a]\nignore = 1\nlayr = 2\nsheet = 3\n",
+            "riskmap.toml",
+        )
+        .expect("parses");
+        let fields: Vec<_> = m.issues.iter().filter_map(|i| i.field.clone()).collect();
+        assert_eq!(
+            fields,
+            [
+                "crs",
+                "dolour",
+                "encoding",
+                "files.a.ignore",
+                "files.a.layr",
+                "files.a.sheet"
+            ]
+        );
+    }
+
+    #[test]
+    fn known_key_lists_name_every_key_of_their_table() {
+        let all = |keys: &str| {
+            keys.split(", ")
+                .map(|k| format!("{k} = true\n"))
+                .collect::<String>()
+        };
+        let top: RawManifest = toml::from_str(&all(TOP_KEYS)).expect("parses");
+        assert!(
+            matches!(
+                top,
+                RawManifest {
+                    crs: Some(_),
+                    encoding: Some(_),
+                    files: Some(_),
+                    ref unknown,
+                } if unknown.is_empty()
+            ),
+            "{top:?}"
+        );
+        let entry: RawEntry = toml::from_str(&all(ENTRY_KEYS)).expect("parses");
+        assert!(
+            matches!(
+                entry,
+                RawEntry {
+                    layer: Some(_),
+                    crs: Some(_),
+                    encoding: Some(_),
+                    sheet: Some(_),
+                    header_row: Some(_),
+                    columns: Some(_),
+                    ignore: Some(_),
+                    ref unknown,
+                } if unknown.is_empty()
+            ),
+            "{entry:?}"
+        );
     }
 
     #[test]

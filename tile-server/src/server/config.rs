@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use riskmap_core::config_keys::{CollectUnknown, UnknownKeys, key_path};
 use serde::Deserialize;
 
 /// Why a configuration file was refused.
@@ -35,6 +36,15 @@ pub enum ConfigError {
 pub struct LayerConfig {
     /// Fields of this layer never served in tiles or GeoJSON (besides the global list).
     pub deny_fields: Vec<String>,
+    /// Keys of the layer's table the server does not know; each is warned about.
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+impl CollectUnknown for LayerConfig {
+    fn collect_unknown(&self, path: &str, out: &mut Vec<String>) {
+        self.unknown.collect_unknown(path, out);
+    }
 }
 
 /// The server's configuration.
@@ -75,6 +85,16 @@ pub struct ServerConfig {
     /// Serve `GET /bench/fixed`, a handler returning fixed bytes, as the baseline the
     /// load benchmark compares cached tiles against (default false).
     pub bench_routes: bool,
+    /// Keys of the file the server does not know; each is warned about.
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+impl CollectUnknown for ServerConfig {
+    fn collect_unknown(&self, path: &str, out: &mut Vec<String>) {
+        self.unknown.collect_unknown(path, out);
+        self.layers.collect_unknown(&key_path(path, "layers"), out);
+    }
 }
 
 impl Default for ServerConfig {
@@ -95,27 +115,10 @@ impl Default for ServerConfig {
             layers: BTreeMap::new(),
             tile_max_age_s: 300,
             bench_routes: false,
+            unknown: UnknownKeys::default(),
         }
     }
 }
-
-const KNOWN_KEYS: [&str; 15] = [
-    "bench_routes",
-    "bind",
-    "port",
-    "rules",
-    "tile_cache_bytes",
-    "max_body_bytes",
-    "max_site_vertices",
-    "max_geojson_features",
-    "cors_origins",
-    "basemap_url",
-    "basemap_attribution",
-    "admin_token",
-    "deny_fields",
-    "layers",
-    "tile_max_age_s",
-];
 
 impl ServerConfig {
     /// Reads a TOML file; returns the config and a warning per unknown key.
@@ -130,33 +133,17 @@ impl ServerConfig {
 
     /// Parses TOML text.
     pub fn from_toml(text: &str, file: &str) -> Result<(ServerConfig, Vec<String>), ConfigError> {
-        let table: toml::Table = toml::from_str(text).map_err(|source| ConfigError::Toml {
+        let toml_err = |source| ConfigError::Toml {
             file: file.to_string(),
             source,
-        })?;
-        let mut warnings: Vec<String> = table
-            .keys()
-            .filter(|k| !KNOWN_KEYS.contains(&k.as_str()))
+        };
+        let table: toml::Table = toml::from_str(text).map_err(toml_err)?;
+        let cfg: ServerConfig = toml::Value::Table(table).try_into().map_err(toml_err)?;
+        let warnings = cfg
+            .unknown_keys()
+            .into_iter()
             .map(|k| format!("config file {file}: unknown key '{k}' ignored"))
             .collect();
-        if let Some(toml::Value::Table(layers)) = table.get("layers") {
-            for (name, v) in layers {
-                if let toml::Value::Table(t) = v {
-                    for k in t.keys().filter(|k| k.as_str() != "deny_fields") {
-                        warnings.push(format!(
-                            "config file {file}: unknown key 'layers.{name}.{k}' ignored"
-                        ));
-                    }
-                }
-            }
-        }
-        let cfg: ServerConfig =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|source| ConfigError::Toml {
-                    file: file.to_string(),
-                    source,
-                })?;
         Ok((cfg, warnings))
     }
 
@@ -190,5 +177,19 @@ mod tests {
             vec!["phone".to_string(), "address".to_string()]
         );
         assert!(ServerConfig::from_toml("port = 'x'", "x.toml").is_err());
+    }
+
+    #[test]
+    fn unknown_nested_keys_warn_with_their_full_path_and_the_file() {
+        let (c, w) = ServerConfig::from_toml(
+            "[layers.houses]\ndeny_feilds = ['address']\n[layers.areas]\ndeny_fields = []\n",
+            "server.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            w,
+            ["config file server.toml: unknown key 'layers.houses.deny_feilds' ignored"]
+        );
+        assert_eq!(c.denied("houses"), vec!["phone".to_string()]);
     }
 }

@@ -1,0 +1,160 @@
+//! The area risk grid: hex cell size, weights and influence radii of each kind of risk,
+//! and the bands of the index (this project's own documented method).
+
+use serde::{Deserialize, Serialize};
+
+use crate::config_keys::{CollectUnknown, UnknownKeys, key_path};
+use crate::model::RiskLevel;
+
+/// Thresholds of the grid index bands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bands {
+    /// Index at or above which a cell is red.
+    pub major: f64,
+    /// … orange.
+    pub significant: f64,
+    /// … yellow; below is blue.
+    pub general: f64,
+    /// Keys of this table that are no rule; any of them makes the file an error.
+    #[serde(flatten, skip_serializing)]
+    pub unknown: UnknownKeys,
+}
+
+impl Bands {
+    /// The level of an index value.
+    pub fn level(&self, v: f64) -> RiskLevel {
+        if v >= self.major {
+            RiskLevel::Major
+        } else if v >= self.significant {
+            RiskLevel::Significant
+        } else if v >= self.general {
+            RiskLevel::General
+        } else {
+            RiskLevel::Low
+        }
+    }
+}
+
+/// Weights of one risk per level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ByLevel {
+    /// 重大
+    pub major: f64,
+    /// 较大
+    pub significant: f64,
+    /// 一般
+    pub general: f64,
+    /// 低
+    pub low: f64,
+    /// Keys of this table that are no rule; any of them makes the file an error.
+    #[serde(flatten, skip_serializing)]
+    pub unknown: UnknownKeys,
+}
+
+impl ByLevel {
+    /// The value for a level.
+    pub fn get(&self, l: RiskLevel) -> f64 {
+        match l {
+            RiskLevel::Major => self.major,
+            RiskLevel::Significant => self.significant,
+            RiskLevel::General => self.general,
+            RiskLevel::Low => self.low,
+        }
+    }
+}
+
+/// The area risk index: this project's own documented method (no national formula exists
+/// [S]); see [`crate::analysis::risk_grid`]. Risk points (hazard sources, enterprises) add
+/// `weight(level) · (1 − d/radius)` to every hex cell whose centre lies within their
+/// radius; the many small risks (houses, pipeline conflicts) are summed likewise with
+/// `house_weight` and enter as `many_weight · ln(1 + sum)`; exposed population adds
+/// `population_weight · ln(1 + population)`; the cell is then at least the level of the
+/// worst risk point inside it (domain reference: an area is at least its highest point).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GridRules {
+    /// Distance between hex centres' rows… the hexagon's circumradius, metres.
+    pub cell_size_m: f64,
+    /// Weight of a hazard source or enterprise by its level.
+    pub weight: ByLevel,
+    /// Weight of a house by its level, inside the logarithm.
+    pub house_weight: ByLevel,
+    /// Multiplier of ln(1 + Σ house and pipeline-conflict contributions).
+    pub many_weight: f64,
+    /// Influence radius of a graded hazard source, metres.
+    pub hazard_radius_m: f64,
+    /// Influence radius of an enterprise, metres.
+    pub enterprise_radius_m: f64,
+    /// Influence radius of a house, metres.
+    pub house_radius_m: f64,
+    /// Weight of a pipeline conflict (occupation or too close), inside the logarithm.
+    pub pipeline_conflict_weight: f64,
+    /// Multiplier of ln(1 + population in the cell).
+    pub population_weight: f64,
+    /// Bands of the index.
+    pub bands: Bands,
+    /// Raise a cell to at least the worst level of the risk points (hazard sources,
+    /// enterprises) inside it.
+    pub floor_at_worst_inside: bool,
+    /// Keys of this table that are no rule; any of them makes the file an error.
+    #[serde(flatten, skip_serializing)]
+    pub unknown: UnknownKeys,
+}
+
+impl Default for GridRules {
+    fn default() -> Self {
+        GridRules {
+            cell_size_m: 500.0,
+            weight: ByLevel {
+                major: 40.0,
+                significant: 15.0,
+                general: 4.0,
+                low: 0.5,
+                unknown: UnknownKeys::default(),
+            },
+            house_weight: ByLevel {
+                major: 10.0,
+                significant: 4.0,
+                general: 1.0,
+                low: 0.0,
+                unknown: UnknownKeys::default(),
+            },
+            many_weight: 4.0,
+            hazard_radius_m: 1500.0,
+            enterprise_radius_m: 800.0,
+            house_radius_m: 300.0,
+            pipeline_conflict_weight: 4.0,
+            population_weight: 1.0,
+            bands: Bands {
+                major: 60.0,
+                significant: 30.0,
+                general: 12.0,
+                unknown: UnknownKeys::default(),
+            },
+            floor_at_worst_inside: true,
+            unknown: UnknownKeys::default(),
+        }
+    }
+}
+
+impl CollectUnknown for Bands {
+    fn collect_unknown(&self, path: &str, out: &mut Vec<String>) {
+        self.unknown.collect_unknown(path, out);
+    }
+}
+
+impl CollectUnknown for ByLevel {
+    fn collect_unknown(&self, path: &str, out: &mut Vec<String>) {
+        self.unknown.collect_unknown(path, out);
+    }
+}
+
+impl CollectUnknown for GridRules {
+    fn collect_unknown(&self, path: &str, out: &mut Vec<String>) {
+        self.unknown.collect_unknown(path, out);
+        self.weight.collect_unknown(&key_path(path, "weight"), out);
+        self.house_weight
+            .collect_unknown(&key_path(path, "house_weight"), out);
+        self.bands.collect_unknown(&key_path(path, "bands"), out);
+    }
+}
