@@ -37,6 +37,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(site_check::site_check).layer(DefaultBodyLimit::max(body_limit)),
         )
         .route("/admin/reload", post(admin::admin_reload));
+    #[cfg(feature = "bench-routes")]
     let app = app.route("/bench/fixed", get(super::handlers::bench::bench_fixed));
     let mut app = app
         .fallback(|| async { AppError::not_found("no such route") })

@@ -1,5 +1,6 @@
-//! `GET /bench/fixed`, the load benchmark's baseline (scripts/bench/http.sh), served only
-//! when the config sets `bench_routes`.
+//! `GET /bench/fixed`, the load benchmark's baseline (scripts/bench/http.sh). Compiled in
+//! only with the `bench-routes` feature, and served only when the config sets
+//! `bench_routes`.
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};

@@ -3,6 +3,7 @@
 //! outside this module that the handlers call.
 
 pub(super) mod admin;
+#[cfg(feature = "bench-routes")]
 pub(super) mod bench;
 pub(super) mod catalog;
 pub(super) mod features;
