@@ -2,6 +2,7 @@
 # HTTP benchmark of the tile server on the benchmark city (1,000,000 houses), with wrk
 # (Debian package `wrk`) on loopback:
 #   1. cached tiles vs. a handler returning fixed bytes in the same server (/bench/fixed,
+#      built in by the `bench-routes` feature and switched on by `bench_routes = true`;
 #      as many bytes as the mean gzipped tile), in the same run, 64 connections, 20 s each;
 #   2. memory of the server (RSS, sampled each second) through 60 s of 64 connections
 #      requesting tiles across z8–z16, with a tile cache small enough to evict.
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 TARGET="${CARGO_TARGET_DIR:-target}"
-cargo build --release -p riskmap-server >/dev/null
+cargo build --release -p riskmap-server --features bench-routes >/dev/null
 BIN="$TARGET/release/riskmap"
 CITY="${1:-$TARGET/bench-city-1m}"
 [ -d "$CITY" ] || "$BIN" generate --benchmark --out "$CITY"

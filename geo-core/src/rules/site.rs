@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::config_keys::{CollectUnknown, UnknownKeys};
 use crate::model::RiskLevel;
 
+/// Site checks (选址审查).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SiteRules {

@@ -8,8 +8,13 @@
 pub mod assets;
 pub mod cache;
 pub mod config;
+pub mod error;
+mod handlers;
+pub(crate) mod layers;
 pub mod metrics;
 pub mod routes;
+pub mod search;
+pub mod site;
 pub mod state;
 
 use std::net::SocketAddr;

@@ -1,0 +1,111 @@
+//! The data API under `/api/`: a layer's features as GeoJSON, filtered by bbox, area and
+//! level (`/api/features/{layer}.geojson`), and the analysis summary, the area summaries
+//! and the validation report as JSON.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use geo::Rect;
+use riskmap_core::export::{self, Filter};
+use riskmap_core::model::RiskLevel;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::AppStateRef;
+use crate::server::error::AppError;
+use crate::server::layers::geojson_layer;
+use crate::server::state::field_policy;
+
+/// The query of `/api/features/{layer}.geojson`.
+#[derive(Debug, Deserialize, Default)]
+pub(in crate::server) struct FeatureQuery {
+    bbox: Option<String>,
+    area: Option<String>,
+    level: Option<String>,
+}
+
+fn parse_bbox(s: &str) -> Result<Rect<f64>, AppError> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            AppError::bad_request(format!(
+                "bbox '{s}': expected min_lon,min_lat,max_lon,max_lat"
+            ))
+        })?;
+    if v.len() != 4
+        || !(v[0] < v[2] && v[1] < v[3])
+        || v.iter().any(|x| !x.is_finite())
+        || v[0] < -180.0
+        || v[2] > 180.0
+        || v[1] < -90.0
+        || v[3] > 90.0
+    {
+        return Err(AppError::bad_request(format!(
+            "bbox '{s}': expected min_lon,min_lat,max_lon,max_lat in degrees with min < max"
+        )));
+    }
+    Ok(Rect::new((v[0], v[1]), (v[2], v[3])))
+}
+
+/// The features of one layer as a GeoJSON FeatureCollection, at most
+/// `max_geojson_features` of them (422 beyond).
+pub(in crate::server) async fn features(
+    State(state): State<AppStateRef>,
+    Path(file): Path<String>,
+    Query(q): Query<FeatureQuery>,
+) -> Result<Response, AppError> {
+    let name = file.strip_suffix(".geojson").ok_or_else(|| {
+        AppError::not_found(format!(
+            "no such file '{file}': use /api/features/{{layer}}.geojson"
+        ))
+    })?;
+    let kind = geojson_layer(name)?;
+    let snap = state.snapshot();
+    let mut filter = Filter {
+        bbox: q.bbox.as_deref().map(parse_bbox).transpose()?,
+        ..Filter::default()
+    };
+    if let Some(l) = &q.level {
+        let mut levels = Vec::new();
+        for p in l.split(',') {
+            levels.push(RiskLevel::parse(p).ok_or_else(|| {
+                AppError::bad_request(format!(
+                    "unknown level '{p}' (major, significant, general, low)"
+                ))
+            })?);
+        }
+        filter.levels = Some(levels);
+    }
+    if let Some(a) = &q.area {
+        filter = filter.with_area_name(&snap.dataset, a)?;
+    }
+    // Stop writing as soon as the limit is passed, rather than building a huge body only
+    // to refuse it.
+    filter.max_features = Some(state.config.max_geojson_features as u64);
+    let pol = field_policy(&state.config);
+    let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
+        let mut out = Vec::new();
+        export::write_named(&mut out, kind, &snap.dataset, &snap.analysis, &filter, &pol)?;
+        Ok(out)
+    })
+    .await??;
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
+}
+
+/// The analysis summary.
+pub(in crate::server) async fn summary(State(state): State<AppStateRef>) -> Json<Value> {
+    Json(state.snapshot().summary.clone())
+}
+
+/// The summary of each area.
+pub(in crate::server) async fn areas(State(state): State<AppStateRef>) -> Json<Value> {
+    Json(serde_json::to_value(&state.snapshot().analysis.area_summaries).unwrap_or(Value::Null))
+}
+
+/// What the loader skipped, repaired and warned about.
+pub(in crate::server) async fn validation(State(state): State<AppStateRef>) -> Json<Value> {
+    Json(state.snapshot().report.to_json())
+}

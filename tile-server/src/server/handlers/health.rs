@@ -1,0 +1,86 @@
+//! `GET /health`, `GET /metrics` (Prometheus text) and the middleware that counts
+//! requests per route for the metrics.
+
+use axum::Json;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::AppStateRef;
+
+/// Counts each request under its route pattern (or `unmatched`) and status.
+pub(in crate::server) async fn count_requests(
+    State(state): State<AppStateRef>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let resp = next.run(req).await;
+    state.metrics.request(&route, resp.status().as_u16());
+    resp
+}
+
+/// The generation served, its feature counts and validation totals, the last reload.
+pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<Value> {
+    let s = state.snapshot();
+    let last = state.last_reload.lock().ok().and_then(|l| l.clone());
+    Json(json!({
+        "status": "ok",
+        "generation": s.generation,
+        "loaded_at": s.loaded_at,
+        "load_seconds": s.load_seconds,
+        "features": s.dataset.counts().iter().map(|(k, n)| (k.name().to_string(), json!(n))).collect::<Map<_, _>>(),
+        "validation": {"skipped": s.report.skipped_count(), "repaired": s.report.repaired_count(), "warnings": s.report.warning_count()},
+        "last_reload": last,
+    }))
+}
+
+/// The counters and gauges in the Prometheus text format.
+pub(in crate::server) async fn metrics(State(state): State<AppStateRef>) -> Response {
+    let s = state.snapshot();
+    let (bytes, entries) = state
+        .cache
+        .lock()
+        .map(|c| (c.bytes(), c.len()))
+        .unwrap_or((0, 0));
+    let mut gauges: Vec<(&str, &str, String)> = vec![
+        (
+            "tile_cache_bytes",
+            "Bytes held by the tile cache.",
+            bytes.to_string(),
+        ),
+        (
+            "tile_cache_entries",
+            "Tiles held by the tile cache.",
+            entries.to_string(),
+        ),
+        (
+            "data_generation",
+            "Generation of the data being served.",
+            s.generation.to_string(),
+        ),
+    ];
+    let names: Vec<String> = s
+        .dataset
+        .counts()
+        .iter()
+        .map(|(k, _)| format!("dataset_features{{layer=\"{}\"}}", k.name()))
+        .collect();
+    for ((_, n), name) in s.dataset.counts().iter().zip(&names) {
+        gauges.push((name.as_str(), "Features loaded per layer.", n.to_string()));
+    }
+    let text = state.metrics.render_text(&gauges);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}

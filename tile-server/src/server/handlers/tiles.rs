@@ -1,0 +1,180 @@
+//! `GET /tiles/{layers}/{z}/{x}/{y}.mvt`: vector tiles of one or more layers, rendered off
+//! the async workers, cached gzipped per data generation, served gzipped or plain with an
+//! ETag per representation.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use riskmap_core::tileset::{MAX_ZOOM, TileSetError};
+
+use super::AppStateRef;
+use crate::server::cache::{CachedTile, TileKey};
+use crate::server::error::AppError;
+use crate::server::layers::parse_layers;
+use crate::server::state::Snapshot;
+use riskmap_core::model::LayerKind;
+
+fn etag_of(bytes: &[u8], generation: u64) -> Arc<str> {
+    let mut h = DefaultHasher::new();
+    bytes.hash(&mut h);
+    Arc::from(format!("\"{:016x}-{generation}\"", h.finish()).as_str())
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',').any(|e| {
+                let mut parts = e.split(';');
+                let name = parts.next().unwrap_or("").trim();
+                let q_zero =
+                    parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+                (name == "gzip" || name == "*") && !q_zero
+            })
+        })
+}
+
+/// One tile of the comma-separated `layers`: 204 when empty, 304 when the client has it.
+pub(in crate::server) async fn tile(
+    State(state): State<AppStateRef>,
+    Path((layers, z, x, yfile)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let y = yfile
+        .strip_suffix(".mvt")
+        .or_else(|| yfile.strip_suffix(".pbf"))
+        .ok_or_else(|| AppError::not_found(format!("tiles end in .mvt, not '{yfile}'")))?;
+    let bad = || {
+        AppError::bad_request(format!(
+            "bad tile {z}/{x}/{yfile}: z must be 0–{MAX_ZOOM} and x, y whole numbers below 2^z"
+        ))
+    };
+    let z: u8 = z.parse().map_err(|_| bad())?;
+    let x: u32 = x.parse().map_err(|_| bad())?;
+    let y: u32 = y.parse().map_err(|_| bad())?;
+    if z > MAX_ZOOM || u64::from(x) >= (1u64 << z) || u64::from(y) >= (1u64 << z) {
+        return Err(bad());
+    }
+    let snap = state.snapshot();
+    let names = parse_layers(&snap, &layers)?;
+    let t = cached_or_render(&state, snap, names, z, x, y)
+        .await
+        .map_err(|e| match e {
+            AppError::TileSet(TileSetError::OutOfRange { .. }) => bad(),
+            e => e,
+        })?;
+    respond(&state, &t, &headers)
+}
+
+/// The tile from the cache, or rendered, gzipped and cached.
+async fn cached_or_render(
+    state: &AppStateRef,
+    snap: Arc<Snapshot>,
+    names: Vec<LayerKind>,
+    z: u8,
+    x: u32,
+    y: u32,
+) -> Result<CachedTile, AppError> {
+    let key: TileKey = (
+        snap.generation,
+        Arc::from(
+            names
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(",")
+                .as_str(),
+        ),
+        z,
+        x,
+        y,
+    );
+    let cached = state.cache.lock().ok().and_then(|mut c| c.get(&key));
+    if let Some(t) = cached {
+        state.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
+        return Ok(t);
+    }
+    state.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
+    let snap2 = Arc::clone(&snap);
+    let t0 = Instant::now();
+    let gz = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, TileSetError> {
+        let raw = snap2
+            .tiles
+            .render(&snap2.dataset, &snap2.analysis, &names, z, x, y)?;
+        if raw.is_empty() {
+            return Ok(raw);
+        }
+        Ok(riskmap_core::tiles::gzip(&raw)?)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("tile task failed: {e}")))??;
+    state.metrics.render(t0.elapsed().as_secs_f64());
+    let t = CachedTile {
+        etag: etag_of(&gz, snap.generation),
+        gz: Bytes::from(gz),
+    };
+    if let Ok(mut c) = state.cache.lock() {
+        c.insert(key, t.clone());
+    }
+    Ok(t)
+}
+
+/// The response for a tile, gzipped if the client accepts it, 304 if its ETag matches.
+fn respond(state: &AppStateRef, t: &CachedTile, headers: &HeaderMap) -> Result<Response, AppError> {
+    let cache_control = format!("public, max-age={}", state.config.tile_max_age_s);
+    if t.gz.is_empty() {
+        return Ok((
+            StatusCode::NO_CONTENT,
+            [(header::CACHE_CONTROL, cache_control)],
+        )
+            .into_response());
+    }
+    let gzip = accepts_gzip(headers);
+    // The ETag names the representation, so the gzipped and plain bodies differ.
+    let etag = if gzip {
+        t.etag.to_string()
+    } else {
+        format!("{}-identity\"", t.etag.trim_end_matches('"'))
+    };
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim() == etag || e.trim() == "*"));
+    let mut resp = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if gzip {
+        let mut r = Body::from(t.gz.clone()).into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        r
+    } else {
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(&t.gz[..])
+            .read_to_end(&mut raw)
+            .map_err(|e| AppError::Internal(format!("decompressing a cached tile: {e}")))?;
+        Body::from(raw).into_response()
+    };
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&cache_control) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
+    Ok(resp)
+}

@@ -1,0 +1,207 @@
+//! The site check without HTTP: reading a proposed site from a GeoJSON request body into
+//! core types ([`parse_site`]) and writing the check's report as a GeoJSON
+//! FeatureCollection ([`report_geojson`]).
+
+use geo::{CoordsIter, Geometry, Validation};
+use riskmap_core::analysis::site_check::{SiteUse, check_site};
+use riskmap_core::export::{ExportError, FeatureWriter};
+use riskmap_core::model::TargetKind;
+use serde_json::{Map, Value, json};
+
+use super::state::Snapshot;
+
+/// Why a site-check request body cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    /// The body is not JSON.
+    #[error("request body is not JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    /// A FeatureCollection without a `features` array.
+    #[error("FeatureCollection without features")]
+    NoFeatures,
+    /// A FeatureCollection of other than one feature.
+    #[error("send one site, not {0}")]
+    NotOne(usize),
+    /// Neither a Feature, a FeatureCollection nor a polygon.
+    #[error("expected a GeoJSON Feature with a Polygon or MultiPolygon geometry")]
+    NotAFeature,
+    /// A feature without a geometry.
+    #[error("the site has no geometry")]
+    NoGeometry,
+    /// The geometry is not GeoJSON.
+    #[error("geometry: {0}")]
+    GeometryJson(#[source] serde_json::Error),
+    /// The geometry cannot be converted.
+    #[error("geometry: {0}")]
+    Geometry(#[source] Box<geojson::Error>),
+    /// The geometry is not a polygon.
+    #[error("the site must be a Polygon or MultiPolygon")]
+    NotAPolygon,
+    /// More vertices than accepted.
+    #[error("the site has {count} vertices; at most {max} are accepted")]
+    TooManyVertices {
+        /// Vertices sent.
+        count: usize,
+        /// Vertices accepted.
+        max: usize,
+    },
+    /// A coordinate outside lon/lat degrees.
+    #[error("coordinate ({x}, {y}) is not lon/lat in degrees (RFC 7946)")]
+    NotLonLat {
+        /// Longitude given.
+        x: f64,
+        /// Latitude given.
+        y: f64,
+    },
+    /// The polygon is invalid (self-intersecting, open ring, …).
+    #[error("the site polygon is not valid: {0}")]
+    Invalid(String),
+    /// An unknown `use`.
+    #[error(
+        "unknown use '{0}' (residential, school, kindergarten, hospital, nursing_home, office, market, … or 居住/学校/医院)"
+    )]
+    UnknownUse(String),
+}
+
+/// A site-check request: the site, what it is for and the properties it was sent with.
+#[derive(Debug)]
+pub struct SiteRequest {
+    /// The site, a Polygon or MultiPolygon in lon/lat.
+    pub geometry: Geometry<f64>,
+    /// Its use (and population, households).
+    pub site_use: SiteUse,
+    /// The feature's properties as sent.
+    pub props: Map<String, Value>,
+}
+
+/// Parses a site-check request: a GeoJSON Feature (or a FeatureCollection of one) whose
+/// geometry is a Polygon or MultiPolygon in lon/lat, with `use` (and optionally
+/// `population`, `households`) in its properties.
+pub fn parse_site(body: &[u8], max_vertices: usize) -> Result<SiteRequest, SiteError> {
+    let v: Value = serde_json::from_slice(body).map_err(SiteError::NotJson)?;
+    let feature = match v.get("type").and_then(Value::as_str) {
+        Some("Feature") => v.clone(),
+        Some("FeatureCollection") => {
+            let fs = v
+                .get("features")
+                .and_then(Value::as_array)
+                .ok_or(SiteError::NoFeatures)?;
+            if fs.len() != 1 {
+                return Err(SiteError::NotOne(fs.len()));
+            }
+            fs[0].clone()
+        }
+        Some("Polygon" | "MultiPolygon") => {
+            json!({"type": "Feature", "geometry": v, "properties": {}})
+        }
+        _ => return Err(SiteError::NotAFeature),
+    };
+    let props = feature
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let gv = feature
+        .get("geometry")
+        .cloned()
+        .ok_or(SiteError::NoGeometry)?;
+    let gj: geojson::Geometry = serde_json::from_value(gv).map_err(SiteError::GeometryJson)?;
+    let g: Geometry<f64> = gj
+        .try_into()
+        .map_err(|e: geojson::Error| SiteError::Geometry(Box::new(e)))?;
+    check_geometry(&g, max_vertices)?;
+    let use_s = props
+        .get("use")
+        .and_then(Value::as_str)
+        .unwrap_or("residential");
+    let kind = parse_use(use_s).ok_or_else(|| SiteError::UnknownUse(use_s.to_string()))?;
+    let num = |k: &str| {
+        props
+            .get(k)
+            .and_then(Value::as_u64)
+            .and_then(|v| u32::try_from(v).ok())
+    };
+    let site_use = SiteUse {
+        kind,
+        population: num("population"),
+        households: num("households"),
+    };
+    Ok(SiteRequest {
+        geometry: g,
+        site_use,
+        props,
+    })
+}
+
+/// A polygon of at most `max_vertices` lon/lat vertices that is valid.
+fn check_geometry(g: &Geometry<f64>, max_vertices: usize) -> Result<(), SiteError> {
+    if !matches!(g, Geometry::Polygon(_) | Geometry::MultiPolygon(_)) {
+        return Err(SiteError::NotAPolygon);
+    }
+    let count = g.coords_count();
+    if count > max_vertices {
+        return Err(SiteError::TooManyVertices {
+            count,
+            max: max_vertices,
+        });
+    }
+    if let Some(c) = g
+        .coords_iter()
+        .find(|c| !c.x.is_finite() || !c.y.is_finite() || c.x.abs() > 180.0 || c.y.abs() > 90.0)
+    {
+        return Err(SiteError::NotLonLat { x: c.x, y: c.y });
+    }
+    g.check_validation()
+        .map_err(|e| SiteError::Invalid(e.to_string()))
+}
+
+fn parse_use(s: &str) -> Option<TargetKind> {
+    match s.trim() {
+        "residential" | "居住" | "住宅" => Some(TargetKind::ResidentialCommunity),
+        other => TargetKind::parse(other),
+    }
+}
+
+/// Checks the site against the snapshot's data and writes the result as a GeoJSON
+/// FeatureCollection: the site (its properties plus the class) and one feature per
+/// conflict.
+pub fn report_geojson(snap: &Snapshot, req: &SiteRequest) -> Result<Vec<u8>, ExportError> {
+    let report = check_site(
+        &snap.dataset,
+        &snap.analysis,
+        &req.geometry,
+        &req.site_use,
+        &snap.rules,
+    );
+    let mut buf = Vec::new();
+    let mut w = FeatureWriter::new(&mut buf, "site_check")?;
+    let mut sp = req.props.clone();
+    sp.insert("role".into(), json!("site"));
+    sp.insert("use".into(), json!(req.site_use.kind.key()));
+    sp.insert("class".into(), json!(report.class.key()));
+    sp.insert("class_zh".into(), json!(report.class.name_zh()));
+    sp.insert("conflicts".into(), json!(report.conflicts.len()));
+    sp.insert("data_generation".into(), json!(snap.generation));
+    w.feature("site", &req.geometry, &sp)?;
+    for (i, c) in report.conflicts.iter().enumerate() {
+        let mut m = match serde_json::to_value(c) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        m.insert("role".into(), json!("conflict"));
+        m.insert(
+            "distance_m".into(),
+            json!((c.distance_m * 100.0).round() / 100.0),
+        );
+        m.insert(
+            "shortfall_m".into(),
+            json!((c.shortfall_m * 100.0).round() / 100.0),
+        );
+        if let Some(l) = c.level {
+            m.insert("level_zh".into(), json!(l.name_zh()));
+        }
+        w.feature(&format!("conflict-{}", i + 1), &c.geometry, &m)?;
+    }
+    w.finish()?;
+    Ok(buf)
+}
