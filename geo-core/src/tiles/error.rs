@@ -22,7 +22,7 @@ pub enum TileError {
         /// Row.
         y: u32,
     },
-    /// [`TileOptions`] or [`ClusterOptions`] out of their documented ranges.
+    /// [`TileOptions`](super::TileOptions) or [`ClusterOptions`](super::ClusterOptions) out of their documented ranges.
     #[error("invalid options: {0}")]
     InvalidOptions(&'static str),
     /// A bounding box with NaN or infinite coordinates.
@@ -68,7 +68,7 @@ pub enum TileError {
         key: String,
     },
     /// Adding the layer would make the tile larger than
-    /// [`TileOptions::max_tile_bytes`]; the layer was not added.
+    /// [`TileOptions::max_tile_bytes`](super::TileOptions::max_tile_bytes); the layer was not added.
     #[error("layer {layer:?} would make the tile {size} bytes, above the budget of {limit}")]
     BudgetExceeded {
         /// The refused layer.
@@ -78,7 +78,7 @@ pub enum TileError {
         /// The budget.
         limit: usize,
     },
-    /// A point given to [`cluster_points`] is unusable.
+    /// A point given to [`cluster_points`](super::cluster_points) is unusable.
     #[error("cluster input {id}: {reason}")]
     InvalidClusterPoint {
         /// The point's id.

@@ -74,7 +74,7 @@ impl TileId {
     }
 
     /// Bounds in lon/lat degrees of the tile plus its buffer: the query box for picking
-    /// the features to pass to [`TileBuilder::add_layer`]. Latitudes are clamped to the
+    /// the features to pass to [`TileBuilder::add_layer`](super::TileBuilder::add_layer). Latitudes are clamped to the
     /// Mercator world, longitudes are not wrapped.
     pub fn buffered_bounds_lonlat(&self, opts: &TileOptions) -> Rect<f64> {
         let margin = if opts.extent == 0 {

@@ -63,7 +63,7 @@ struct Acc {
     top: Vec<(f64, LayerKind, usize)>,
 }
 
-/// Builds the grid (`house_anchors` from [`house_anchors`]).
+/// Builds the grid (`house_anchors` from [`house_anchors`](super::house_anchors)).
 pub fn build_grid(
     ds: &Dataset,
     grades: &[HazardGradeResult],
