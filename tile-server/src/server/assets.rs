@@ -5,12 +5,78 @@ use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// Files under `/assets/`: path, content type, bytes.
+/// Files under `/assets/`: path, content type, bytes. `app.js` is the viewer's entry
+/// module; it imports the modules under `js/` (native ES modules, no build step).
 const ASSETS: &[(&str, &str, &[u8])] = &[
     (
         "app.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/app.js"),
+    ),
+    (
+        "js/areas.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/areas.js"),
+    ),
+    (
+        "js/controls.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/controls.js"),
+    ),
+    (
+        "js/draw.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/draw.js"),
+    ),
+    (
+        "js/export.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/export.js"),
+    ),
+    (
+        "js/map.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/map.js"),
+    ),
+    (
+        "js/messages.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/messages.js"),
+    ),
+    (
+        "js/popups.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/popups.js"),
+    ),
+    (
+        "js/search.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/search.js"),
+    ),
+    (
+        "js/site-check.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/site-check.js"),
+    ),
+    (
+        "js/state.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/state.js"),
+    ),
+    (
+        "js/summary.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/summary.js"),
+    ),
+    (
+        "js/util.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/util.js"),
+    ),
+    (
+        "js/vocab.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/vocab.js"),
     ),
     (
         "app.css",

@@ -1,0 +1,33 @@
+// GeoJSON download of the current view.
+
+import { api, showError, toast } from './messages.js';
+import { state } from './state.js';
+import { $, saveFile, today } from './util.js';
+import { LEVELS } from './vocab.js';
+
+async function exportView() {
+  const layer = $('#export-layer').value;
+  if (state.levels.size === 0) { toast('请至少勾选一个风险等级'); return; }
+  const b = state.map.getBounds();
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+  const bbox = [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)]
+    .map((v) => v.toFixed(6)).join(',');
+  const params = new URLSearchParams({ bbox });
+  if (state.levels.size < LEVELS.length) params.set('level', LEVELS.filter((l) => state.levels.has(l)).join(','));
+  if (state.area) params.set('area', state.area.name);
+  const btn = $('#export-button');
+  btn.disabled = true;
+  try {
+    const text = await (await api(`/api/features/${layer}.geojson?${params}`)).text();
+    let n = '';
+    try { n = JSON.parse(text).features.length; } catch { /* size only */ }
+    saveFile(text, `${layer}_${state.area ? state.area.name + '_' : ''}${today()}.geojson`);
+    toast(`已导出 ${n === '' ? '' : n + ' 个要素'}（${$('#export-layer').selectedOptions[0].textContent}）`, 'info');
+  } catch (e) {
+    showError('导出', e);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+export { exportView };

@@ -1,0 +1,207 @@
+// The map: creation, the style's layers and their visibility and filters (levels,
+// industry, area), the overlays the viewer draws on top, and the zoom badge.
+
+import { areaMaskData } from './areas.js';
+import { drawData, onMapDblClick } from './draw.js';
+import { toast } from './messages.js';
+import { onMapClick, onMouseMove } from './popups.js';
+import { siteData } from './site-check.js';
+import { resolveReady, state } from './state.js';
+import { $, fmtNum, h } from './util.js';
+import { LEVEL_LAYERS, levelColors, LEVELS, setLevelColors } from './vocab.js';
+
+// Styles name their sources with the origin the server saw; behind a proxy that
+// terminates TLS that is http:// while the page is https://, so same-host URLs are
+// rewritten to the page's own origin.
+function sameOrigin(url) {
+  const httpSelf = `http://${location.host}/`;
+  if (location.protocol !== 'http:' && url.startsWith(httpSelf)) return location.origin + '/' + url.slice(httpSelf.length);
+  return url;
+}
+
+function styleName(url) {
+  const m = /\/styles\/([^/]+)\.json$/.exec(url);
+  return m ? m[1] : url;
+}
+
+function createMap() {
+  const c = state.catalog;
+  const styles = c.styles && c.styles.length ? c.styles : ['/styles/risk.json'];
+  const initial = styles.find((s) => styleName(s) === 'risk') || styles[0];
+  const opts = {
+    container: 'map',
+    style: sameOrigin(initial),
+    maxZoom: 18,
+    attributionControl: {
+      compact: false,
+      customAttribution: '<a href="/assets/vendor/LICENSE-maplibre-gl.txt" target="_blank" rel="noopener">MapLibre GL JS（BSD 许可）</a>',
+    },
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    transformRequest: (url) => ({ url: sameOrigin(url) }),
+  };
+  if (Array.isArray(c.bounds) && c.bounds.length === 4) {
+    opts.bounds = c.bounds;
+    opts.fitBoundsOptions = { padding: 24 };
+  } else {
+    opts.center = [121.17, 31.9];
+    opts.zoom = 10;
+  }
+  const map = new maplibregl.Map(opts);
+  state.map = map;
+  window.riskmap.map = map;
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-right');
+  map.touchZoomRotate.disableRotation();
+
+  map.on('style.load', onStyleLoad);
+  map.on('error', (e) => {
+    const msg = e && e.error && e.error.message ? e.error.message : String(e && e.error);
+    toast(`地图数据加载失败：${msg}`);
+  });
+  map.on('click', onMapClick);
+  map.on('dblclick', onMapDblClick);
+  map.on('mousemove', onMouseMove);
+  map.on('zoomend', updateZoomInfo);
+  map.on('moveend', updateZoomInfo);
+  map.once('load', () => resolveReady(map));
+}
+
+
+function onStyleLoad() {
+  const map = state.map;
+  state.styleReady = true;
+  const style = map.getStyle();
+  const colours = style.metadata && style.metadata['riskmap:level_colors'];
+  if (colours) {
+    setLevelColors({ ...levelColors, ...colours });
+    for (const l of LEVELS) document.documentElement.style.setProperty(`--${l}`, levelColors[l]);
+  }
+  state.baseFilters.clear();
+  for (const layer of style.layers) {
+    if (layer['source-layer']) state.baseFilters.set(layer.id, layer.filter);
+  }
+  addOverlays();
+  buildLayerToggles();
+  applyFilters();
+  applyVisibility();
+  updateZoomInfo();
+}
+
+/** Style layers drawing a tile layer, from the current style. */
+function styleLayersOf(tileLayer) {
+  return state.map.getStyle().layers.filter((l) => l['source-layer'] === tileLayer);
+}
+
+function dataLayerIds() {
+  return state.map.getStyle().layers.filter((l) => l['source-layer']).map((l) => l.id);
+}
+
+function buildLayerToggles() {
+  const box = $('#layer-toggles');
+  box.replaceChildren();
+  const present = new Set(state.map.getStyle().layers.map((l) => l['source-layer']).filter(Boolean));
+  for (const info of state.catalog.layers) {
+    if (!present.has(info.id)) continue;
+    const cb = h('input', {
+      type: 'checkbox', checked: !state.hidden.has(info.id), dataset: { layer: info.id },
+      onchange: (e) => {
+        if (e.target.checked) state.hidden.delete(info.id); else state.hidden.add(info.id);
+        applyVisibility();
+        updateZoomInfo();
+      },
+    });
+    box.append(h('label', { title: info.id }, cb, info.title_zh,
+      typeof info.count === 'number' ? h('span', { class: 'count' }, fmtNum(info.count, 0)) : null));
+  }
+}
+
+function applyVisibility() {
+  const map = state.map;
+  for (const layer of map.getStyle().layers) {
+    const sl = layer['source-layer'];
+    if (!sl) continue;
+    let visible = !state.hidden.has(sl);
+    // Clusters carry no industry: while filtering by industry they would count the rest.
+    if (sl === 'enterprises' && state.industry && layer.id.endsWith('-cluster')) visible = false;
+    map.setLayoutProperty(layer.id, 'visibility', visible ? 'visible' : 'none');
+  }
+}
+
+function applyFilters() {
+  const map = state.map;
+  for (const layer of map.getStyle().layers) {
+    const sl = layer['source-layer'];
+    if (!sl) continue;
+    const base = state.baseFilters.get(layer.id);
+    const parts = base ? [base] : [];
+    if (LEVEL_LAYERS.has(sl) && state.levels.size < LEVELS.length) {
+      parts.push(['in', ['get', 'level'], ['literal', [...state.levels]]]);
+    }
+    if (sl === 'enterprises' && state.industry) {
+      parts.push(['==', ['get', 'industry'], state.industry]);
+    }
+    if (state.area) {
+      if (sl === 'risk_grid') parts.push(['==', ['get', 'area'], state.area.name]);
+      else if (layer.type === 'circle' && state.area.geometry) parts.push(['within', state.area.geometry]);
+    }
+    const filter = parts.length === 0 ? null : parts.length === 1 ? parts[0] : ['all', ...parts];
+    map.setFilter(layer.id, filter);
+  }
+  window.riskmap.filtersVersion = (window.riskmap.filtersVersion || 0) + 1;
+}
+
+// Sources and layers the viewer draws on top of the style (re-added after a style change).
+function addOverlays() {
+  const map = state.map;
+  const empty = { type: 'FeatureCollection', features: [] };
+  const src = (id, data) => { if (!map.getSource(id)) map.addSource(id, { type: 'geojson', data: data || empty }); };
+  src('rm-area-mask', areaMaskData());
+  src('rm-area', state.area ? { type: 'Feature', properties: {}, geometry: state.area.geometry } : empty);
+  src('rm-site', siteData());
+  src('rm-highlight');
+  src('rm-draw', drawData());
+  const levelColour = ['match', ['coalesce', ['get', 'level'], ''],
+    'major', levelColors.major, 'significant', levelColors.significant, 'general', levelColors.general, 'low', levelColors.low, '#d500f9'];
+  const layers = [
+    { id: 'rm-area-mask', type: 'fill', source: 'rm-area-mask', paint: { 'fill-color': '#cfd6de', 'fill-opacity': 0.75 } },
+    { id: 'rm-area-line', type: 'line', source: 'rm-area', paint: { 'line-color': '#0d47a1', 'line-width': 3 } },
+    { id: 'rm-site-fill', type: 'fill', source: 'rm-site', filter: ['==', ['get', 'role'], 'site'], paint: { 'fill-color': '#1565c0', 'fill-opacity': 0.35 } },
+    { id: 'rm-site-casing', type: 'line', source: 'rm-site', filter: ['==', ['get', 'role'], 'site'], paint: { 'line-color': '#ffffff', 'line-width': 5 } },
+    { id: 'rm-site-line', type: 'line', source: 'rm-site', filter: ['==', ['get', 'role'], 'site'], paint: { 'line-color': '#0d47a1', 'line-width': 2.5 } },
+    { id: 'rm-site-conflict-casing', type: 'line', source: 'rm-site', filter: ['all', ['==', ['get', 'role'], 'conflict'], ['==', ['geometry-type'], 'LineString']],
+      layout: { 'line-cap': 'round' }, paint: { 'line-color': '#ffffff', 'line-width': 5 } },
+    { id: 'rm-site-conflict-line', type: 'line', source: 'rm-site', filter: ['all', ['==', ['get', 'role'], 'conflict'], ['==', ['geometry-type'], 'LineString']],
+      layout: { 'line-cap': 'round' }, paint: { 'line-color': '#0d47a1', 'line-width': 2.5, 'line-dasharray': [2, 1] } },
+    { id: 'rm-site-conflict-point', type: 'circle', source: 'rm-site', filter: ['all', ['in', ['get', 'role'], ['literal', ['conflict', 'conflict_end']]], ['==', ['geometry-type'], 'Point']],
+      paint: { 'circle-color': levelColour, 'circle-radius': 6, 'circle-stroke-color': '#0d47a1', 'circle-stroke-width': 2.5 } },
+    { id: 'rm-highlight-line', type: 'line', source: 'rm-highlight', filter: ['!=', ['geometry-type'], 'Point'],
+      paint: { 'line-color': '#00e5ff', 'line-width': 4, 'line-opacity': 0.9 } },
+    { id: 'rm-highlight-point', type: 'circle', source: 'rm-highlight', filter: ['==', ['geometry-type'], 'Point'],
+      paint: { 'circle-color': 'rgba(0,229,255,0.15)', 'circle-radius': 14, 'circle-stroke-color': '#00b8d4', 'circle-stroke-width': 3 } },
+    { id: 'rm-draw-fill', type: 'fill', source: 'rm-draw', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#1565c0', 'fill-opacity': 0.15 } },
+    { id: 'rm-draw-line', type: 'line', source: 'rm-draw', filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': '#0d47a1', 'line-width': 2, 'line-dasharray': [2, 1] } },
+    { id: 'rm-draw-vertex', type: 'circle', source: 'rm-draw', filter: ['==', ['geometry-type'], 'Point'],
+      paint: { 'circle-color': '#ffffff', 'circle-radius': 4.5, 'circle-stroke-color': '#0d47a1', 'circle-stroke-width': 2 } },
+  ];
+  for (const l of layers) if (!map.getLayer(l.id)) map.addLayer(l);
+}
+
+function setSource(id, data) {
+  const s = state.map && state.map.getSource(id);
+  if (s) s.setData(data);
+}
+
+function updateZoomInfo() {
+  const map = state.map;
+  if (!map) return;
+  const z = map.getZoom();
+  const present = new Set(state.styleReady ? map.getStyle().layers.filter((l) => l.id.endsWith('-cluster')).map((l) => l['source-layer']) : []);
+  const clustered = state.catalog.layers
+    .filter((l) => l.detail_zoom != null && z < l.detail_zoom && !state.hidden.has(l.id) && present.has(l.id))
+    .map((l) => l.title_zh);
+  $('#zoom-info').textContent = `缩放级别 ${z.toFixed(1)}` + (clustered.length ? ` · 聚合显示：${clustered.join('、')}（放大查看单体）` : '');
+}
+
+export { applyFilters, applyVisibility, createMap, dataLayerIds, sameOrigin, setSource, styleName };

@@ -1,0 +1,137 @@
+// Popups: picking the feature under the pointer and describing it in Chinese.
+
+import { addVertex, drawData } from './draw.js';
+import { dataLayerIds, setSource } from './map.js';
+import { state } from './state.js';
+import { fmtNum, h, layerInfo, levelBadge } from './util.js';
+import { BACKDROP_LAYERS, SITE_FIELDS, ZH } from './vocab.js';
+
+function closePopup() {
+  if (state.popup) { state.popup.remove(); state.popup = null; }
+}
+
+function interactiveLayers() {
+  const ids = dataLayerIds();
+  return ids.concat(['rm-site-conflict-line', 'rm-site-conflict-point'].filter((id) => state.map.getLayer(id)));
+}
+
+function featuresAt(point, pad = 4) {
+  const map = state.map;
+  const box = [[point.x - pad, point.y - pad], [point.x + pad, point.y + pad]];
+  return map.queryRenderedFeatures(box, { layers: interactiveLayers() });
+}
+
+function pickFeature(features) {
+  return features.find((f) => !BACKDROP_LAYERS.has(f.sourceLayer)) || features.find((f) => f.sourceLayer === 'risk_grid') || features[0];
+}
+
+function formatValue(layer, field, v) {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'boolean') return v ? '是' : '否';
+  switch (field) {
+    case 'level': case 'declared_level': return ZH.level[v] || v;
+    case 'industry': return ZH.industry[v] || v;
+    case 'pressure_class': return ZH.pressure[v] || v;
+    case 'appraisal': return ZH.appraisal[v] || v;
+    case 'house_use': return ZH.houseUse[v] || v;
+    case 'rectification': return ZH.rectification[v] || v;
+    case 'kind':
+      if (layer === 'pipeline_conflicts') return ZH.pipelineConflict[v] || v;
+      if (layer === 'site_check') return ZH.siteConflict[v] || v;
+      return ZH.targetKind[v] || v;
+    case 'class': case 'target_class': return ZH.targetClass[v] || v;
+    case 'target_layer': case 'layer': return ZH.layer[v] || v;
+    case 'grade': case 'declared_grade': return ZH.grade[v] || String(v);
+    case 'year_laid': return String(v);
+    case 'mismatch': return v === 'true' ? '是' : v === 'false' ? '否' : v;
+    default: break;
+  }
+  if (typeof v === 'number') return fmtNum(v, 3);
+  return String(v);
+}
+
+function fieldTable(layer, props, fields) {
+  const rows = [];
+  for (const [name, label] of fields) {
+    if (!(name in props) || name === 'level_n') continue;
+    const value = formatValue(layer, name, props[name]);
+    const cell = name === 'reasons' ? h('td', null, String(props[name]).split('; ').map((r, i) => [i ? h('br') : null, r])) : h('td', null, value);
+    rows.push(h('tr', null, h('th', null, label), cell));
+  }
+  return h('table', null, rows);
+}
+
+function popupContent(f) {
+  const layer = f.sourceLayer;
+  const p = f.properties || {};
+  if (!layer && (p.role === 'conflict' || p.role === 'conflict_end')) {
+    return h('div', { class: 'popup' },
+      h('h3', null, levelBadge(p.level, p.level_zh), ZH.siteConflict[p.kind] || p.kind),
+      fieldTable('site_check', p, SITE_FIELDS),
+      p.reason ? h('p', { class: 'muted' }, p.reason) : null);
+  }
+  const info = layerInfo(layer);
+  const title = info ? info.title_zh : layer;
+  if ('count' in p) {
+    // A cluster (or a lone feature) below the layer's detail zoom.
+    const dz = info && info.detail_zoom != null ? info.detail_zoom : state.map.getZoom() + 2;
+    const zoomIn = () => {
+      closePopup();
+      state.map.easeTo({ center: f.geometry.type === 'Point' ? f.geometry.coordinates : state.map.getCenter(), zoom: Math.max(dz, state.map.getZoom() + 1) });
+    };
+    const lone = p.cluster === false || p.count === 1;
+    return h('div', { class: 'popup' },
+      h('h3', null, title, lone ? '' : ' 聚合点'),
+      h('table', null,
+        h('tr', null, h('th', null, '数量'), h('td', null, `${fmtNum(p.count, 0)} 个`)),
+        layer === 'protection_targets' ? null : h('tr', null, h('th', null, lone ? '风险等级' : '最高风险等级'), h('td', null, levelBadge(p.level)))),
+      h('p', { class: 'muted' }, `放大到 ${dz} 级及以上可查看每个${title}的详细信息。`),
+      h('div', { class: 'actions' }, h('button', { type: 'button', onclick: zoomIn }, '放大查看')));
+  }
+  const fields = (info ? info.fields : []).map((x) => [x.name, x.label_zh]);
+  const name = p.name || p.address || p.id || '';
+  return h('div', { class: 'popup' },
+    h('h3', null, h('span', { class: 'tag' }, title), name, 'level' in p && layer !== 'areas' ? levelBadge(p.level) : null),
+    fieldTable(layer, p, fields));
+}
+
+function showPopup(f, lngLat) {
+  closePopup();
+  state.popup = new maplibregl.Popup({ maxWidth: '360px', closeButton: true, focusAfterOpen: false })
+    .setLngLat(lngLat)
+    .setDOMContent(popupContent(f))
+    .addTo(state.map);
+  state.popup.on('close', () => setSource('rm-highlight', { type: 'FeatureCollection', features: [] }));
+  if (f.geometry && !BACKDROP_LAYERS.has(f.sourceLayer)) {
+    setSource('rm-highlight', { type: 'Feature', properties: {}, geometry: f.geometry });
+  } else {
+    setSource('rm-highlight', { type: 'FeatureCollection', features: [] });
+  }
+}
+
+function onMapClick(e) {
+  if (state.draw.active) { addVertex(e.lngLat); return; }
+  if (!state.styleReady) return;
+  const f = pickFeature(featuresAt(e.point));
+  if (!f) { closePopup(); return; }
+  showPopup(f, e.lngLat);
+}
+
+let moveScheduled = false;
+function onMouseMove(e) {
+  if (state.draw.active) {
+    state.draw.cursor = [e.lngLat.lng, e.lngLat.lat];
+    setSource('rm-draw', drawData());
+    return;
+  }
+  if (moveScheduled || !state.styleReady) return;
+  moveScheduled = true;
+  requestAnimationFrame(() => {
+    moveScheduled = false;
+    if (!state.styleReady) return;
+    const hit = featuresAt(e.point, 3).some((f) => !BACKDROP_LAYERS.has(f.sourceLayer));
+    state.map.getCanvas().style.cursor = hit ? 'pointer' : '';
+  });
+}
+
+export { closePopup, onMapClick, onMouseMove };

@@ -1,0 +1,100 @@
+// Site check (选址审查), the request and its results: the list of conflicts, their
+// display on the map, and the download.
+
+import { drawData } from './draw.js';
+import { setSource } from './map.js';
+import { api, showError, toast } from './messages.js';
+import { state } from './state.js';
+import { $, bboxOf, fmtNum, h, layerTitle, levelBadge, saveFile, today } from './util.js';
+import { ZH } from './vocab.js';
+
+/** The site-check result for the map: the returned features, plus a point at the far
+ * end of each conflict line (the feature in conflict) to mark it in its level's colour. */
+function siteData() {
+  const fc = state.siteResult;
+  if (!fc) return { type: 'FeatureCollection', features: [] };
+  const ends = fc.features
+    .filter((f) => f.properties && f.properties.role === 'conflict' && f.geometry && f.geometry.type === 'LineString')
+    .map((f) => ({
+      type: 'Feature',
+      properties: { ...f.properties, role: 'conflict_end' },
+      geometry: { type: 'Point', coordinates: f.geometry.coordinates[f.geometry.coordinates.length - 1] },
+    }));
+  return { type: 'FeatureCollection', features: [...fc.features, ...ends] };
+}
+
+
+async function submitSiteCheck() {
+  if (!state.site) { toast('请先绘制或上传拟选址范围'); return; }
+  const use = $('#site-use').value;
+  const popText = $('#site-population').value.trim();
+  const properties = { use };
+  if (popText !== '') {
+    const n = Number(popText);
+    if (!Number.isInteger(n) || n < 0) { toast('规划人数应为非负整数'); return; }
+    properties.population = n;
+  }
+  const body = JSON.stringify({ type: 'Feature', properties, geometry: state.site });
+  const btn = $('#site-submit');
+  btn.disabled = true;
+  btn.textContent = '审查中…';
+  let fc;
+  try {
+    fc = await (await api('/api/site-check', { method: 'POST', headers: { 'Content-Type': 'application/geo+json' }, body })).json();
+  } catch (e) {
+    showError('选址审查', e);
+    $('#site-results').replaceChildren(h('p', { class: 'status', style: 'color:#c62828' }, `审查未完成：${e.message}`));
+    return;
+  } finally {
+    btn.disabled = false;
+    btn.textContent = '开始审查';
+  }
+  state.siteResult = fc;
+  window.riskmap.siteResult = fc;
+  setSource('rm-site', siteData());
+  setSource('rm-draw', drawData());
+  renderSiteResult(fc);
+  $('#site-download').disabled = false;
+  const b = bboxOf({ type: 'GeometryCollection', geometries: fc.features.map((f) => f.geometry) });
+  state.map.fitBounds(b, { padding: 80, maxZoom: 17 });
+}
+
+/** 一级…四级 of a hazard-source conflict, from its rule id (RM-PD/grade_N/…). */
+function gradeOf(p) {
+  const m = /grade_(\d)/.exec(p.rule || '');
+  return p.kind === 'hazard_source' && m ? ZH.grade[m[1]] : '';
+}
+
+function renderSiteResult(fc) {
+  const site = fc.features.find((f) => f.properties && f.properties.role === 'site');
+  const conflicts = fc.features.filter((f) => f.properties && f.properties.role === 'conflict');
+  const sp = site ? site.properties : {};
+  const cls = sp.class_zh || ZH.targetClass[sp.class] || sp.class || '';
+  const useZh = ZH.use[sp.use] || ZH.targetKind[sp.use] || sp.use || '';
+  const summary = h('div', { class: `site-summary ${conflicts.length ? 'bad' : 'good'}` },
+    h('div', null, `拟建用途：${useZh}；按“${cls}”审查`),
+    h('div', null, conflicts.length ? h('b', null, `发现 ${conflicts.length} 处冲突`) : h('b', null, '未发现距离冲突')));
+  const list = h('ol', { class: 'conflicts' }, conflicts.map((f) => {
+    const p = f.properties;
+    const focus = () => {
+      const b = bboxOf(f.geometry);
+      state.map.fitBounds(b, { padding: 120, maxZoom: 17 });
+      setSource('rm-highlight', { type: 'Feature', properties: {}, geometry: f.geometry });
+    };
+    return h('li', { tabindex: 0, onclick: focus, onkeydown: (e) => { if (e.key === 'Enter') focus(); }, title: p.reason || '' },
+      h('div', { class: 'head' }, levelBadge(p.level, p.level_zh || (p.level ? ZH.level[p.level] : '—')),
+        h('span', null, ZH.siteConflict[p.kind] || p.kind, gradeOf(p) ? `（${gradeOf(p)}危险源）` : '')),
+      h('div', null, h('span', { class: 'tag' }, layerTitle(p.layer)), ' ', h('span', { class: 'name' }, p.name || p.id), ' ', h('span', { class: 'muted' }, p.id)),
+      h('div', { class: 'nums' }, `实际距离 ${fmtNum(p.distance_m, 1)} m，要求 ${fmtNum(p.required_m, 1)} m，`, h('b', null, `不足 ${fmtNum(p.shortfall_m, 1)} m`)),
+      h('div', { class: 'rule' }, `依据：${p.rule}`));
+  }));
+  $('#site-results').replaceChildren(summary, conflicts.length ? list : h('p', { class: 'hint' }, '在现有数据与规则下，该范围与危险源、燃气管道和危险自建房的距离满足要求。'));
+}
+
+function downloadSiteCheck() {
+  if (!state.siteResult) return;
+  const use = ZH.use[$('#site-use').value] || $('#site-use').value;
+  saveFile(JSON.stringify(state.siteResult, null, 2) + '\n', `选址审查_${use}_${today()}.geojson`);
+}
+
+export { downloadSiteCheck, siteData, submitSiteCheck };

@@ -1,0 +1,27 @@
+// The viewer's state, shared by every module, and `window.riskmap`, which exposes it
+// (and the map once loaded) to the browser tests.
+
+import { LEVELS } from './vocab.js';
+
+const state = {
+  catalog: null,
+  map: null,
+  levels: new Set(LEVELS),
+  industry: '',
+  area: null, // {id, name, geometry}
+  areaFeatures: null, // Map id → GeoJSON feature
+  summaries: null,
+  hidden: new Set(), // tile layers switched off
+  baseFilters: new Map(), // style layer id → filter from the style
+  draw: { active: false, points: [], cursor: null },
+  site: null, // GeoJSON geometry of the proposed site
+  siteResult: null, // FeatureCollection returned by /api/site-check
+  popup: null,
+  styleReady: false, // the current style has loaded and the overlays are in it
+};
+
+let resolveReady;
+const ready = new Promise((r) => { resolveReady = r; });
+window.riskmap = { state, ready, map: null, catalog: null };
+
+export { resolveReady, state };
