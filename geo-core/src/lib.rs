@@ -18,5 +18,6 @@ pub mod rules;
 pub mod substances;
 pub mod tiles;
 pub mod tileset;
+pub mod wkt;
 
 pub use dataset::{Dataset, Layer};
