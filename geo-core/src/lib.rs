@@ -76,6 +76,7 @@ pub mod rules;
 pub mod substances;
 pub mod tiles;
 pub mod tileset;
+pub mod wkt;
 
 pub use dataset::Dataset;
 pub use layer::Layer;
