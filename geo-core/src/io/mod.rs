@@ -24,7 +24,8 @@
 //! Loading runs in steps, one module each: `discover` finds the files and the manifest,
 //! `plan` decides each file's layer and settings, `read` reads the files in parallel
 //! (through `geojson`, `table` and `shp`, then the common pass of `features`, which
-//! resolves columns with `fields` and builds typed properties with `props`), `dedupe`
+//! resolves columns with `fields`, makes geometries with `geom` and builds typed
+//! properties with `props`), `dedupe`
 //! drops duplicate ids, `resolve` links hazard sources to enterprises, and `report`
 //! holds what was found on the way.
 

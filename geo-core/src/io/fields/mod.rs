@@ -7,9 +7,9 @@
 //! are the source of the field lists in `docs/data-model.md` (a test checks that every
 //! alias is documented).
 //!
-//! The steps live apart: [`specs`] holds the alias tables of every layer, [`resolve`]
-//! the matching of column names against them, [`numbers`] the parsing of numbers and
-//! coordinates, [`codes`] the checks of identifiers and vocabularies, and [`inventory`]
+//! The steps live apart: `specs` holds the alias tables of every layer, `resolve`
+//! the matching of column names against them, `numbers` the parsing of numbers and
+//! coordinates, `codes` the checks of identifiers and vocabularies, and `inventory`
 //! the reading of hazard-source inventory lines.
 
 mod codes;

@@ -17,6 +17,11 @@ pub(super) fn cell<'r>(rec: &'r Record<'r>, i: usize) -> Option<Cell<'r>> {
     rec.get(i).copied().flatten()
 }
 
+/// The column field `i` was read from, as the file names it, or `default`.
+pub(super) fn column_name<'r>(rec: &'r Record<'r>, i: usize, default: &'r str) -> &'r str {
+    cell(rec, i).map(|c| c.column).unwrap_or(default)
+}
+
 pub(super) fn text(rec: &Record<'_>, i: usize) -> Option<String> {
     cell(rec, i).and_then(|c| c.value.text().map(Cow::into_owned))
 }
@@ -83,7 +88,7 @@ pub(super) fn count(
         return Ok(None);
     };
     if x.fract() != 0.0 || x > f64::from(max) {
-        let column = cell(rec, i).map(|c| c.column).unwrap_or("");
+        let column = column_name(rec, i, "");
         cx.warn(
             IssueCode::InvalidNumber,
             column,
@@ -221,7 +226,7 @@ pub(super) fn name_or_id(
         return Ok(n);
     }
     if !cx.absent.get(i).copied().unwrap_or(false) {
-        let column = cell(rec, i).map(|c| c.column).unwrap_or(label).to_string();
+        let column = column_name(rec, i, label).to_string();
         cx.warn(
             IssueCode::MissingField,
             &column,

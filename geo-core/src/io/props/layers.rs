@@ -4,7 +4,7 @@ use crate::model::{
     Area, Enterprise, GasPipeline, HazardSource, House, PressureClass, ProtectionTarget,
 };
 
-use super::cells::*;
+use super::cells::{cell, column_name, count, name_or_id, number, text, vocab};
 use super::inventory::inventory;
 use super::qra::qra;
 use super::{Build, FeatureCx, Record};
@@ -15,10 +15,7 @@ use crate::io::report::{IssueCode, Severity};
 impl Build for Enterprise {
     fn build(rec: &Record<'_>, cx: &mut FeatureCx<'_>) -> Result<Option<Self>, LoadError> {
         let Some(name) = text(rec, ent::NAME) else {
-            let column = cell(rec, ent::NAME)
-                .map(|c| c.column)
-                .unwrap_or("name (企业名称)")
-                .to_string();
+            let column = column_name(rec, ent::NAME, "name (企业名称)").to_string();
             cx.issue(
                 Severity::Skipped,
                 IssueCode::MissingRequiredField,
@@ -31,10 +28,7 @@ impl Build for Enterprise {
         if let Some(code) = &credit_code
             && let Some(problem) = fields::credit_code_problem(code)
         {
-            let column = cell(rec, ent::CREDIT_CODE)
-                .map(|c| c.column)
-                .unwrap_or("credit_code")
-                .to_string();
+            let column = column_name(rec, ent::CREDIT_CODE, "credit_code").to_string();
             cx.warn(
                 IssueCode::InvalidCreditCode,
                 &column,
@@ -84,10 +78,7 @@ impl Build for GasPipeline {
         let design = number(cx, rec, gas::DESIGN_PRESSURE, Unit::Mpa)?;
         let mut pressure_class = declared;
         if let Some(p) = design {
-            let column = cell(rec, gas::DESIGN_PRESSURE)
-                .map(|c| c.column)
-                .unwrap_or("design_pressure_mpa")
-                .to_string();
+            let column = column_name(rec, gas::DESIGN_PRESSURE, "design_pressure_mpa").to_string();
             match PressureClass::from_mpa(p) {
                 None => {
                     cx.issue(
@@ -105,10 +96,8 @@ impl Build for GasPipeline {
                 Some(derived) => match declared {
                     None => pressure_class = Some(derived),
                     Some(d) if d != derived => {
-                        let class_col = cell(rec, gas::PRESSURE_CLASS)
-                            .map(|c| c.column)
-                            .unwrap_or("pressure_class")
-                            .to_string();
+                        let class_col =
+                            column_name(rec, gas::PRESSURE_CLASS, "pressure_class").to_string();
                         cx.warn(
                             IssueCode::PressureClassMismatch,
                             &class_col,
@@ -129,10 +118,7 @@ impl Build for GasPipeline {
         let year_laid = match number(cx, rec, gas::YEAR, Unit::Year)? {
             Some(y) if y.fract() == 0.0 && (1900.0..=2100.0).contains(&y) => Some(y as u16),
             Some(y) => {
-                let column = cell(rec, gas::YEAR)
-                    .map(|c| c.column)
-                    .unwrap_or("year_laid")
-                    .to_string();
+                let column = column_name(rec, gas::YEAR, "year_laid").to_string();
                 cx.warn(
                     IssueCode::InvalidValue,
                     &column,

@@ -1,7 +1,7 @@
 //! Typed properties of each layer, built from resolved cells, with every value problem
 //! reported.
 //!
-//! [`Build`] is implemented per layer in `layers`; the cell readers they share (text,
+//! `Build` is implemented per layer in `layers`; the cell readers they share (text,
 //! numbers, counts, vocabularies, names) are in `cells`, and the two structured fields
 //! in `inventory` (hazard-source inventories) and `qra` (QRA distances).
 
