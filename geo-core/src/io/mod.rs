@@ -25,9 +25,8 @@
 //! `plan` decides each file's layer and settings, `read` reads the files in parallel
 //! (through `geojson`, `table` and `shp`, then the common pass of `features`, which
 //! resolves columns with `fields`, makes geometries with `geom` and builds typed
-//! properties with `props`), `dedupe`
-//! drops duplicate ids, `resolve` links hazard sources to enterprises, and `report`
-//! holds what was found on the way.
+//! properties with `props`), `dedupe` drops duplicate ids, `resolve` links hazard
+//! sources to enterprises, and `report` holds what was found on the way.
 
 mod dedupe;
 mod discover;
