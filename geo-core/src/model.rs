@@ -80,9 +80,6 @@ impl LayerKind {
         LayerKind::ProtectionTargets,
     ];
 
-    /// Transitional name of [`LayerKind::INPUTS`].
-    pub const ALL: [LayerKind; 6] = LayerKind::INPUTS;
-
     /// The result layers, in the order an analysis produces them.
     pub const RESULTS: [LayerKind; 6] = [
         LayerKind::HazardGrades,

@@ -15,7 +15,7 @@ use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::LoadError;
-use super::RawFeature;
+use super::features::RawFeature;
 use super::fields::{Value, format_number};
 use super::geom::{GeomInput, RawGeom};
 use super::report::Position;

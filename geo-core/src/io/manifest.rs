@@ -277,7 +277,7 @@ fn entry(path: &str, t: toml::Table, issues: &mut Vec<Issue>, file: &str) -> Ent
                 "layer",
                 format!(
                     "unknown layer {s:?}; known: {}; the entry was ignored",
-                    LayerKind::ALL
+                    LayerKind::INPUTS
                         .iter()
                         .map(|l| format!("{} ({})", l.name(), l.name_zh()))
                         .collect::<Vec<_>>()

@@ -240,6 +240,29 @@ pub struct Issue {
     pub message: String,
 }
 
+impl Issue {
+    /// A warning about a file (or a row of it such as the header) rather than a feature.
+    pub(crate) fn file_warning(
+        file: &str,
+        layer: Option<LayerKind>,
+        code: IssueCode,
+        field: Option<String>,
+        position: Option<Position>,
+        message: String,
+    ) -> Issue {
+        Issue {
+            severity: Severity::Warning,
+            code,
+            file: file.to_string(),
+            layer,
+            position,
+            feature_id: None,
+            field,
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.file)?;

@@ -4,8 +4,11 @@
 //! row is the first of the first ten rows in which at least two cells name a field of
 //! the layer (ledgers often put a title such as "XX区企业台账" above the header), unless
 //! `header_row` says which.
+//!
+//! [`features`] then turns the rows below the header into features, a block at a time.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use calamine::{Data, Reader, open_workbook_auto};
@@ -13,8 +16,12 @@ use calamine::{Data, Reader, open_workbook_auto};
 use crate::model::LayerKind;
 
 use super::LoadError;
+use super::features::{Found, RawFeature, process};
 use super::fields::{self, Resolver, Slot, Value};
-use super::report::Position;
+use super::geom::GeomInput;
+use super::plan::FileCtx;
+use super::props::LayerProps;
+use super::report::{FileStatus, FileSummary, Issue, IssueCode, Position, Sink};
 use super::text;
 
 /// A table as read: every non-empty row with its position.
@@ -300,6 +307,165 @@ pub(crate) fn absent_fields(h: &Header, layer: LayerKind) -> Vec<bool> {
     (0..n)
         .map(|i| !h.slots.contains(&Some(Slot::Field(i))))
         .collect()
+}
+
+/// Turns table rows into features: finds the header, checks the geometry and required
+/// columns, and reports rows with more cells than the header.
+pub(crate) fn features<P: LayerProps>(
+    t: Table,
+    header_row: Option<u32>,
+    cx: &FileCtx<'_>,
+    summary: &mut FileSummary,
+    sink: &mut Sink,
+) -> Result<Found<P>, LoadError> {
+    let rel = cx.rel;
+    let layer = P::KIND;
+    if t.rows.is_empty() {
+        return Ok(Found::with_capacity(0));
+    }
+    let warning = |code, field: Option<String>, position, message: String| {
+        Issue::file_warning(rel, Some(layer), code, field, position, message)
+    };
+    let Some(header) = find_header(&t, cx.resolver, header_row) else {
+        return Err(LoadError::MissingGeometryColumns {
+            file: rel.into(),
+            layer,
+            columns: format!(
+                "(no row {} to take the header from)",
+                header_row.unwrap_or(1)
+            ),
+        });
+    };
+    let has = |s: Slot| header.slots.contains(&Some(s));
+    if !(has(Slot::Wkt) || (has(Slot::Lon) && has(Slot::Lat))) {
+        return Err(LoadError::MissingGeometryColumns {
+            file: rel.into(),
+            layer,
+            columns: header
+                .names
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    if layer == LayerKind::Enterprises && !has(Slot::Field(fields::ent::NAME)) {
+        return Err(LoadError::MissingRequiredColumn {
+            file: rel.into(),
+            layer,
+            field: "name".into(),
+            aliases: fields::ENTERPRISE_FIELDS[fields::ent::NAME]
+                .aliases
+                .join(", "),
+        });
+    }
+    let header_pos = t.rows[header.index].0;
+    if header.index > 0 {
+        let first = t.rows[0].0;
+        sink.push(warning(
+            IssueCode::HeaderNotFirstRow,
+            None,
+            Some(header_pos),
+            format!(
+                "the header is on {header_pos}; the {} row(s) above it, from {first}, were taken as a title and not read",
+                header.index
+            ),
+        ))?;
+    }
+    for (col, w) in &header.unit_warnings {
+        sink.push(warning(
+            IssueCode::InvalidValue,
+            Some(col.clone()),
+            Some(header_pos),
+            format!("{col}: {w}"),
+        ))?;
+    }
+    let absent = absent_fields(&header, layer);
+    let name_field = match layer {
+        LayerKind::HazardSources => Some(fields::haz::NAME),
+        LayerKind::ProtectionTargets => Some(fields::target::NAME),
+        LayerKind::Areas => Some(fields::area::NAME),
+        _ => None,
+    };
+    if let Some(i) = name_field
+        && absent.get(i).copied().unwrap_or(false)
+    {
+        let spec = fields::layer_fields(layer)[i];
+        sink.push(warning(
+            IssueCode::MissingField,
+            Some(spec.key.into()),
+            None,
+            format!(
+                "no name column ({}); every feature's id is used as its name",
+                spec.aliases.join(", ")
+            ),
+        ))?;
+    }
+    let names = header.names;
+    let width = names.len();
+    let cx = FileCtx {
+        absent: &absent,
+        ..*cx
+    };
+    // Rows become features a block at a time, so that a million-row ledger never holds
+    // its table cells and its features whole at once: each block's cells are freed as
+    // its features are made.
+    const BLOCK: usize = 65_536;
+    let total = t.rows.len().saturating_sub(header.index + 1);
+    let mut rows = t.rows.into_iter().skip(header.index + 1);
+    let mut all: Found<P> = Found::with_capacity(total);
+    let mut read = 0u64;
+    let mut unused: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let mut raws = Vec::with_capacity(BLOCK.min(total));
+        for (position, cells) in rows.by_ref().take(BLOCK) {
+            if cells.len() > width && cells[width..].iter().any(|c| *c != Value::Null) {
+                sink.push(warning(
+                    IssueCode::ColumnCountMismatch,
+                    None,
+                    Some(position),
+                    format!(
+                        "{} cells but the header has {width}; values may be shifted (an unquoted comma in a value?) and the extra cells were not read",
+                        cells.len()
+                    ),
+                ))?;
+            }
+            raws.push(RawFeature {
+                position,
+                id: None,
+                geom: GeomInput::Missing,
+                props: names
+                    .iter()
+                    .zip(cells)
+                    .filter(|(n, _)| !n.is_empty())
+                    .map(|(n, v)| (Cow::Borrowed(n.as_str()), v))
+                    .collect(),
+            });
+        }
+        if raws.is_empty() && read > 0 {
+            break;
+        }
+        let last = raws.len() < BLOCK;
+        let mut found = process::<P>(raws, &cx, summary, sink)?;
+        read += summary.features_read;
+        unused.append(
+            &mut std::mem::take(&mut summary.unused_columns)
+                .into_iter()
+                .collect(),
+        );
+        if summary.status == FileStatus::Skipped {
+            // Projected coordinates in a lon/lat file: the whole file is skipped.
+            summary.features_read = read + rows.len() as u64;
+            return Ok(Found::with_capacity(0));
+        }
+        all.append(&mut found);
+        if last {
+            break;
+        }
+    }
+    summary.features_read = read;
+    summary.unused_columns = unused.into_iter().collect();
+    Ok(all)
 }
 
 #[cfg(test)]

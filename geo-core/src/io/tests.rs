@@ -8,6 +8,8 @@ use encoding_rs::GBK;
 use geo::{Coord, Geometry};
 
 use super::*;
+use crate::crs::Crs;
+use crate::model::SourceRef;
 use crate::model::{Appraisal, HazardGrade, HouseUse, Industry, PressureClass, RiskLevel};
 
 type Row = (

@@ -1,0 +1,245 @@
+//! The pass every format shares once it has raw features: geometry from coordinate or
+//! WKT cells where the format had none, the file-level check for projected coordinates
+//! in a longitude/latitude file, then per feature (in parallel chunks) its id, geometry
+//! and typed properties.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use rayon::prelude::*;
+
+use crate::model::{Feature, SourceRef};
+
+use super::LoadError;
+use super::fields::{self, KeyMemo, Resolver, Slot, Value};
+use super::geom::{self, GeomInput};
+use super::plan::FileCtx;
+use super::props::{Cell, FeatureCx, LayerProps};
+use super::report::{FileStatus, FileSummary, Issue, IssueCode, Position, Severity, Sink};
+
+/// A feature as a reader found it, before fields are resolved and checked.
+#[derive(Debug)]
+pub(crate) struct RawFeature<'a> {
+    pub position: Position,
+    /// The id a format carries apart from the properties (GeoJSON `id`).
+    pub id: Option<Cow<'a, str>>,
+    pub geom: GeomInput,
+    pub props: Vec<(Cow<'a, str>, Value<'a>)>,
+}
+
+/// Features with their positions, kept apart so that the features move into their
+/// layer without another copy (a million houses are a quarter of a gigabyte).
+pub(super) struct Found<P> {
+    pub features: Vec<Feature<P>>,
+    pub positions: Vec<Position>,
+}
+
+impl<P> Found<P> {
+    pub(super) fn with_capacity(n: usize) -> Self {
+        Found {
+            features: Vec::with_capacity(n),
+            positions: Vec::with_capacity(n),
+        }
+    }
+
+    pub(super) fn push(&mut self, f: Feature<P>, p: Position) {
+        self.features.push(f);
+        self.positions.push(p);
+    }
+
+    pub(super) fn append(&mut self, other: &mut Found<P>) {
+        self.features.append(&mut other.features);
+        self.positions.append(&mut other.positions);
+    }
+}
+
+/// Features per parallel work unit: big enough that scheduling costs nothing, small
+/// enough that two cores share a file of a few thousand features.
+const CHUNK: usize = 2048;
+
+/// The most fields a layer has (the cells array of a feature lives on the stack).
+const MAX_FIELDS: usize = 12;
+
+/// The common pass over a file's features: geometry from cells where the format had
+/// none, the file-level check for projected coordinates, then per feature: id,
+/// geometry, properties.
+pub(super) fn process<P: LayerProps>(
+    mut raws: Vec<RawFeature<'_>>,
+    cx: &FileCtx<'_>,
+    summary: &mut FileSummary,
+    sink: &mut Sink,
+) -> Result<Found<P>, LoadError> {
+    summary.features_read = raws.len() as u64;
+    raws.par_chunks_mut(CHUNK).for_each(|chunk| {
+        let mut memo = KeyMemo::default();
+        for raw in chunk.iter_mut().filter(|r| r.geom == GeomInput::Missing) {
+            raw.geom = geometry_from_cells(raw, cx.resolver, &mut memo);
+        }
+    });
+    if cx.crs.is_geographic() {
+        let firsts = raws.iter().filter_map(|r| match &r.geom {
+            GeomInput::Geom(g) => g.first().map(|c| (r.position, c)),
+            _ => None,
+        });
+        let (mut with_geom, mut projected, mut example) = (0usize, 0usize, None);
+        for (pos, c) in firsts {
+            with_geom += 1;
+            if geom::looks_projected(c) {
+                projected += 1;
+                example.get_or_insert((pos, c));
+            }
+        }
+        if let Some((pos, c)) = example
+            && projected * 2 > with_geom
+        {
+            sink.push(Issue {
+                severity: Severity::Skipped,
+                code: IssueCode::ProjectedCoordinates,
+                file: cx.rel.into(),
+                layer: Some(cx.layer),
+                position: None,
+                feature_id: None,
+                field: None,
+                message: format!(
+                    "{projected} of {with_geom} features have projected coordinates although the file is read as {}; \
+                     at {pos}: {}. The file was skipped",
+                    cx.crs,
+                    geom::projected_guess(c)
+                ),
+            })?;
+            summary.status = FileStatus::Skipped;
+            summary.note = Some("projected coordinates in a longitude/latitude file".into());
+            return Ok(Found::with_capacity(0));
+        }
+    }
+    let results: Vec<Result<ChunkOut<P>, LoadError>> = raws
+        .par_chunks_mut(CHUNK)
+        .map(|chunk| {
+            let mut memo = KeyMemo::default();
+            let mut unused = BTreeSet::new();
+            let mut sink = Sink::new(cx.strict);
+            let mut out = Found::with_capacity(chunk.len());
+            for raw in chunk {
+                if let Some(f) = one_feature::<P>(raw, cx, &mut memo, &mut unused, &mut sink)? {
+                    out.push(f, raw.position);
+                }
+            }
+            Ok((out, sink.issues, unused))
+        })
+        .collect();
+    let mut features = Found::with_capacity(raws.len());
+    let mut unused = BTreeSet::new();
+    for r in results {
+        let (mut f, issues, u) = r?;
+        features.append(&mut f);
+        sink.issues.extend(issues);
+        unused.extend(u);
+    }
+    summary.unused_columns = unused.into_iter().collect();
+    drop(raws);
+    Ok(features)
+}
+
+/// What one parallel chunk of a file gives: features, issues and unused column names.
+type ChunkOut<P> = (Found<P>, Vec<Issue>, BTreeSet<String>);
+
+/// A point from longitude/latitude cells, or a geometry from a WKT cell.
+fn geometry_from_cells(raw: &RawFeature<'_>, resolver: &Resolver, memo: &mut KeyMemo) -> GeomInput {
+    let (mut lon, mut lat, mut wkt) = (None, None, None);
+    for (i, (k, v)) in raw.props.iter().enumerate() {
+        match memo.get(resolver, i, k).map(|r| r.slot) {
+            Some(Slot::Lon) if lon.is_none() => lon = Some((k, v)),
+            Some(Slot::Lat) if lat.is_none() => lat = Some((k, v)),
+            Some(Slot::Wkt) if wkt.is_none() => wkt = Some(v),
+            _ => {}
+        }
+    }
+    if let Some(t) = wkt.and_then(|v| v.text()) {
+        return geom::parse_wkt(&t);
+    }
+    let (Some((lk, lv)), Some((ak, av))) = (lon, lat) else {
+        return GeomInput::Missing;
+    };
+    let read = |k: &str, v: &Value<'_>| match fields::parse_coordinate(v) {
+        Ok(x) => Ok(x),
+        Err(_) => Err(format!(
+            "{k} is {:?}, not a coordinate",
+            v.text().unwrap_or_default()
+        )),
+    };
+    match (read(lk, lv), read(ak, av)) {
+        (Ok(Some(x)), Ok(Some(y))) => GeomInput::Geom(geom::RawGeom::Point(geo::Coord { x, y })),
+        (Ok(None), Ok(None)) => GeomInput::Missing,
+        (Err(e), _) | (_, Err(e)) => GeomInput::BadCoordinates(e),
+        (Ok(None), _) => GeomInput::BadCoordinates(format!("{lk} is empty while {ak} is not")),
+        (_, Ok(None)) => GeomInput::BadCoordinates(format!("{ak} is empty while {lk} is not")),
+    }
+}
+
+fn one_feature<P: LayerProps>(
+    raw: &mut RawFeature<'_>,
+    cx: &FileCtx<'_>,
+    memo: &mut KeyMemo,
+    unused: &mut BTreeSet<String>,
+    sink: &mut Sink,
+) -> Result<Option<Feature<P>>, LoadError> {
+    let n = fields::layer_fields(cx.layer).len().min(MAX_FIELDS);
+    let mut cells: [Option<Cell<'_>>; MAX_FIELDS] = [None; MAX_FIELDS];
+    let mut id_cell = None;
+    for (i, (k, v)) in raw.props.iter().enumerate() {
+        match memo.get(cx.resolver, i, k) {
+            Some(r) => match r.slot {
+                Slot::Field(j) if j < n => {
+                    // Two columns for one field: the first with a value wins.
+                    let empty = cells[j].is_none_or(|c| c.value.text().is_none());
+                    if empty {
+                        cells[j] = Some(Cell {
+                            value: v,
+                            column: k,
+                            scale: r.scale,
+                        });
+                    }
+                }
+                Slot::Id if id_cell.is_none() => id_cell = v.text(),
+                _ => {}
+            },
+            None => {
+                if !k.is_empty() && !unused.contains(k.as_ref()) {
+                    unused.insert(k.to_string());
+                }
+            }
+        }
+    }
+    let id = match raw.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => s.to_string(),
+        None => match id_cell {
+            Some(s) => s.into_owned(),
+            None => format!("{}-{}-{}", cx.layer.name(), cx.stem, raw.position.number()),
+        },
+    };
+    let mut fcx = FeatureCx {
+        file: cx.rel,
+        layer: cx.layer,
+        position: raw.position,
+        id: &id,
+        substances: cx.substances,
+        absent: cx.absent,
+        sink,
+    };
+    let input = std::mem::replace(&mut raw.geom, GeomInput::Missing);
+    let Some(geometry) = geom::finish(input, cx.crs, &mut fcx)? else {
+        return Ok(None);
+    };
+    let Some(props) = P::build(&cells[..n], &mut fcx)? else {
+        return Ok(None);
+    };
+    Ok(Some(Feature {
+        id,
+        geometry,
+        props,
+        source: SourceRef {
+            file: cx.rel.to_string(),
+            position: raw.position.number(),
+        },
+    }))
+}

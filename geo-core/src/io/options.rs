@@ -1,0 +1,100 @@
+//! How to load: options for a whole load ([`LoadOptions`]), settings for one file
+//! ([`FileOptions`]) and the progress reported on the way ([`LoadProgress`]).
+
+use std::fmt;
+use std::sync::Arc;
+
+use encoding_rs::Encoding;
+
+use crate::crs::Crs;
+use crate::model::LayerKind;
+use crate::substances::SubstanceTable;
+
+/// A progress callback; called from worker threads.
+pub type ProgressFn = Arc<dyn Fn(LoadProgress) + Send + Sync>;
+
+/// What loading is doing, for a progress bar.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LoadProgress {
+    /// A file is being read.
+    FileStarted {
+        /// The file, relative to the data directory.
+        file: String,
+        /// Its layer.
+        layer: LayerKind,
+        /// Files in this load.
+        total: usize,
+    },
+    /// A file has been read.
+    FileDone {
+        /// The file, relative to the data directory.
+        file: String,
+        /// Its layer.
+        layer: LayerKind,
+        /// Features kept from it (before duplicate ids across files are removed).
+        features: usize,
+        /// Issues found in it.
+        issues: usize,
+        /// Files in this load.
+        total: usize,
+    },
+    /// Every file is read; the layers' R-trees are being built.
+    Indexing,
+}
+
+/// How to load.
+#[derive(Clone)]
+pub struct LoadOptions {
+    /// Return the first problem as an error instead of reporting it and going on.
+    pub strict: bool,
+    /// Text encoding for every CSV, GeoJSON and .dbf file, overriding `riskmap.toml`,
+    /// `.cpg` files and detection.
+    pub encoding: Option<&'static Encoding>,
+    /// Coordinate reference system for every file, overriding `riskmap.toml`, `.prj`
+    /// files and GeoJSON `crs` members.
+    pub crs: Option<Crs>,
+    /// Substances and categories that hazard-source inventories are checked against.
+    pub substances: SubstanceTable,
+    /// Called as files are read.
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            strict: false,
+            encoding: None,
+            crs: None,
+            substances: SubstanceTable::builtin(),
+            progress: None,
+        }
+    }
+}
+
+impl fmt::Debug for LoadOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("strict", &self.strict)
+            .field("encoding", &self.encoding.map(|e| e.name()))
+            .field("crs", &self.crs)
+            .field("substances", &self.substances.substances().len())
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// Settings for one file, as `riskmap.toml` gives them in a directory.
+#[derive(Debug, Clone, Default)]
+pub struct FileOptions {
+    /// The file's CRS (else its `.prj` or GeoJSON `crs` member, else WGS84).
+    pub crs: Option<Crs>,
+    /// The file's text encoding (else detected).
+    pub encoding: Option<&'static Encoding>,
+    /// The worksheet to read (else the first).
+    pub sheet: Option<String>,
+    /// The line (CSV) or sheet row (workbooks) of the header, from 1 (else found).
+    pub header_row: Option<u32>,
+    /// Column renames: (name in the file, field name or alias).
+    pub columns: Vec<(String, String)>,
+}

@@ -1,0 +1,170 @@
+//! Unit tests of the per-layer property building.
+
+use std::borrow::Cow;
+
+use super::*;
+use crate::io::fields::{ent, gas, haz};
+use crate::model::{Industry, PressureClass};
+
+fn run<P: Build>(cells: &[(usize, Value<'_>, &str)], n: usize) -> (Option<P>, Vec<Issue>) {
+    let subs = SubstanceTable::builtin();
+    let mut sink = Sink::new(false);
+    let mut rec: Vec<Option<Cell<'_>>> = vec![None; n];
+    for (i, v, col) in cells {
+        rec[*i] = Some(Cell {
+            value: v,
+            column: col,
+            scale: 1.0,
+        });
+    }
+    let absent = vec![false; n];
+    let mut cx = FeatureCx {
+        file: "t.csv",
+        layer: LayerKind::HazardSources,
+        position: Position::Line(2),
+        id: "X-1",
+        substances: &subs,
+        absent: &absent,
+        sink: &mut sink,
+    };
+    let p = P::build(&rec, &mut cx).ok().flatten();
+    (p, sink.issues)
+}
+
+fn s(t: &str) -> Value<'_> {
+    Value::Str(Cow::Borrowed(t))
+}
+
+#[test]
+fn pressure_class_from_design_pressure_and_out_of_range() {
+    let (p, issues) = run::<GasPipeline>(&[(gas::DESIGN_PRESSURE, s("0.3"), "设计压力(MPa)")], 6);
+    assert_eq!(
+        p.and_then(|p| p.pressure_class),
+        Some(PressureClass::MediumA)
+    );
+    assert!(issues.is_empty());
+    let (p, issues) = run::<GasPipeline>(&[(gas::DESIGN_PRESSURE, s("6.3"), "设计压力(MPa)")], 6);
+    assert!(p.is_none());
+    assert_eq!(issues[0].code, IssueCode::PressureOutOfRange);
+    assert_eq!(issues[0].severity, Severity::Skipped);
+    let (p, issues) = run::<GasPipeline>(
+        &[
+            (gas::PRESSURE_CLASS, s("中压（a）"), "压力级制"),
+            (gas::DESIGN_PRESSURE, s("0.1"), "设计压力"),
+        ],
+        6,
+    );
+    assert_eq!(
+        p.and_then(|p| p.pressure_class),
+        Some(PressureClass::MediumA)
+    );
+    assert_eq!(issues[0].code, IssueCode::PressureClassMismatch);
+    let (_, issues) = run::<GasPipeline>(&[(gas::PRESSURE_CLASS, s("超高压"), "压力级制")], 6);
+    assert_eq!(issues[0].code, IssueCode::UnknownValue);
+    assert!(
+        issues[0].message.contains("\"超高压\"") && issues[0].message.contains("medium_b (中压B)")
+    );
+    assert_eq!(issues[0].field.as_deref(), Some("压力级制"));
+}
+
+#[test]
+fn inventory_lines_are_checked_against_the_table() {
+    let (p, issues) = run::<HazardSource>(
+        &[
+            (haz::NAME, s("储罐区"), "危险源名称"),
+            (
+                haz::INVENTORY,
+                s("氯(7782-50-5)=20；液氨=35；硫酸=100；某溶剂(W5.3)=2；某物(W99)=1；甲醇=；苯=-1"),
+                "危险化学品",
+            ),
+        ],
+        6,
+    );
+    let p = p.expect("kept");
+    let names: Vec<_> = p
+        .inventory
+        .iter()
+        .map(|i| i.name.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(names, vec!["氯", "液氨", "某溶剂"]);
+    let codes: Vec<_> = issues.iter().map(|i| i.code).collect();
+    assert_eq!(
+        codes,
+        vec![
+            IssueCode::UnknownSubstance,
+            IssueCode::UnknownCategory,
+            IssueCode::MissingRequiredField,
+            IssueCode::NegativeNumber
+        ]
+    );
+    assert!(issues.iter().all(|i| i.severity == Severity::Skipped));
+    assert!(issues[0].message.contains("硫酸"));
+}
+
+#[test]
+fn qra_from_object_and_cell() {
+    let j = Value::Json(serde_json::json!({"high_sensitivity": 500, "一般防护目标一类": "300"}));
+    let (p, issues) = run::<HazardSource>(
+        &[(haz::NAME, s("a"), "名称"), (haz::QRA, j, "qra_distances")],
+        6,
+    );
+    let q = p.and_then(|p| p.qra_distances).expect("qra");
+    assert_eq!(
+        (q.high_sensitivity, q.general_1, q.important),
+        (Some(500.0), Some(300.0), None)
+    );
+    assert!(issues.is_empty());
+    let (p, _) = run::<HazardSource>(
+        &[
+            (haz::NAME, s("a"), "名称"),
+            (haz::QRA, s("高敏感=600；重要=450m"), "外部安全防护距离"),
+        ],
+        6,
+    );
+    let q = p.and_then(|p| p.qra_distances).expect("qra");
+    assert_eq!(
+        (q.high_sensitivity, q.important),
+        (Some(600.0), Some(450.0))
+    );
+    let (p, _) = run::<HazardSource>(
+        &[
+            (haz::NAME, s("a"), "名称"),
+            (haz::QRA, s("300"), "外部安全防护距离"),
+        ],
+        6,
+    );
+    assert_eq!(
+        p.and_then(|p| p.qra_distances).and_then(|q| q.general_3),
+        Some(300.0)
+    );
+}
+
+#[test]
+fn enterprise_needs_a_name_and_numbers_are_checked() {
+    let (p, issues) = run::<Enterprise>(&[(ent::EMPLOYEES, s("50"), "从业人数")], 9);
+    assert!(p.is_none());
+    assert_eq!(issues[0].code, IssueCode::MissingRequiredField);
+    let (p, issues) = run::<Enterprise>(
+        &[
+            (ent::NAME, s("某化工"), "企业名称"),
+            (ent::EMPLOYEES, s("很多"), "从业人数"),
+            (ent::OPEN_HIDDEN, s("-3"), "一般隐患数"),
+            (ent::INDUSTRY, s("危化品经营企业"), "行业类别"),
+        ],
+        9,
+    );
+    let p = p.expect("kept");
+    assert_eq!(p.industry, Some(Industry::HazchemTrade));
+    assert_eq!(p.employees, None);
+    let codes: Vec<_> = issues
+        .iter()
+        .map(|i| (i.code, i.field.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            (IssueCode::InvalidNumber, "从业人数".to_string()),
+            (IssueCode::NegativeNumber, "一般隐患数".to_string())
+        ]
+    );
+}

@@ -1,0 +1,347 @@
+//! Reading planned files: one file by its format into features of its layer, the
+//! directory's files in parallel with progress, and their outputs gathered per layer
+//! with each file's issues and summary.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::model::{
+    Area, Enterprise, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
+};
+
+use super::features::{Found, RawFeature, process};
+use super::fields::Resolver;
+use super::plan::{FileCtx, FileFormat, Plan, choose_crs};
+use super::props::LayerProps;
+use super::report::{FileStatus, FileSummary, Issue, IssueCode, Sink, ValidationReport};
+use super::table::Table;
+use super::{LoadError, LoadOptions, LoadProgress, geojson, shp, table, text};
+
+/// What one file gave.
+pub(super) struct FileOut<P> {
+    pub features: Found<P>,
+    pub issues: Vec<Issue>,
+    pub summary: FileSummary,
+}
+
+/// What a reader hands to the common pass: features, or a table whose header is still
+/// to be found.
+enum Input<'a> {
+    Features(Vec<RawFeature<'a>>),
+    Table(Table),
+}
+
+/// Reads one file into the layer of `P`.
+pub(super) fn load_one<P: LayerProps>(
+    plan: &Plan,
+    opts: &LoadOptions,
+) -> Result<FileOut<P>, LoadError> {
+    let started = Instant::now();
+    let rel = plan.rel.as_str();
+    let layer = P::KIND;
+    let mut summary = FileSummary::new(rel, Some(layer), FileStatus::Loaded);
+    summary.format = Some(plan.format.name().into());
+    let mut sink = Sink::new(opts.strict);
+    let resolver = Resolver::new(layer, &plan.columns);
+    let stem = Path::new(rel)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let warning =
+        |code, message: String| Issue::file_warning(rel, Some(layer), code, None, None, message);
+    let io_err = |source| LoadError::Io {
+        file: rel.to_string(),
+        source,
+    };
+    // What the features borrow their text from: the GeoJSON text, the .dbf column names.
+    let bytes: Vec<u8>;
+    let json: Cow<'_, str>;
+    let names: Vec<String>;
+    let (input, own_crs) = match plan.format {
+        FileFormat::GeoJson => {
+            bytes = std::fs::read(&plan.path).map_err(io_err)?;
+            let decoded = text::decode(&bytes, plan.encoding);
+            summary.encoding = Some(decoded.describe());
+            if decoded.had_errors {
+                sink.push(warning(
+                    IssueCode::DecodingErrors,
+                    format!(
+                        "some bytes are not valid {}; they were replaced by U+FFFD",
+                        decoded.encoding.name()
+                    ),
+                ))?;
+            }
+            json = decoded.text;
+            let parsed = geojson::parse(&json, rel)?;
+            let own = parsed.crs.map(|c| (c, "GeoJSON crs member"));
+            (Input::Features(parsed.features), own)
+        }
+        FileFormat::Csv | FileFormat::Workbook => {
+            let t = if plan.format == FileFormat::Csv {
+                let bytes = std::fs::read(&plan.path).map_err(io_err)?;
+                table::read_csv(&bytes, plan.encoding, rel)?
+            } else {
+                table::read_workbook(&plan.path, plan.sheet.as_deref(), rel)?
+            };
+            summary.encoding = t.encoding.clone();
+            summary.sheet = t.sheet.clone();
+            if t.decoding_errors {
+                sink.push(warning(
+                    IssueCode::DecodingErrors,
+                    "some bytes are not valid in the file's encoding; they were replaced by U+FFFD (set encoding in riskmap.toml)".into(),
+                ))?;
+            }
+            (Input::Table(t), None)
+        }
+        FileFormat::Shapefile => {
+            let s = shp::read(&plan.path, plan.encoding, rel)?;
+            summary.encoding = Some(s.encoding.clone());
+            if let Some(label) = &s.unknown_cpg {
+                sink.push(warning(
+                    IssueCode::UnknownEncoding,
+                    format!("the .cpg names encoding {label:?}, which is not known; the .dbf encoding was detected"),
+                ))?;
+            }
+            if s.prj.is_none() && plan.crs.is_none() {
+                sink.push(warning(
+                    IssueCode::CrsAssumed,
+                    "no .prj file: coordinates were read as WGS84 longitude/latitude (give crs in riskmap.toml if they are not)".into(),
+                ))?;
+            }
+            let own = s.prj.map(|p| (p, ".prj"));
+            names = s.names;
+            let raws: Vec<RawFeature<'_>> = s
+                .rows
+                .into_iter()
+                .map(|(position, geom, values)| RawFeature {
+                    position,
+                    id: None,
+                    geom,
+                    props: names
+                        .iter()
+                        .zip(values)
+                        .map(|(n, v)| (Cow::Borrowed(n.as_str()), v))
+                        .collect(),
+                })
+                .collect();
+            (Input::Features(raws), own)
+        }
+    };
+    let (crs, crs_desc) = choose_crs(plan, own_crs)?;
+    summary.crs = Some(crs_desc);
+    let cx = FileCtx {
+        rel,
+        stem: &stem,
+        layer,
+        crs: &crs,
+        resolver: &resolver,
+        absent: &[],
+        substances: &opts.substances,
+        strict: opts.strict,
+    };
+    let features = match input {
+        Input::Features(raws) => process::<P>(raws, &cx, &mut summary, &mut sink)?,
+        Input::Table(t) => table::features::<P>(t, plan.header_row, &cx, &mut summary, &mut sink)?,
+    };
+    if summary.status == FileStatus::Loaded && summary.features_read == 0 {
+        sink.push(warning(
+            IssueCode::EmptyFile,
+            "the file holds no feature".into(),
+        ))?;
+    }
+    tracing::debug!(
+        file = rel,
+        features = features.features.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "file loaded"
+    );
+    Ok(FileOut {
+        features,
+        issues: sink.issues,
+        summary,
+    })
+}
+
+/// One file's output, whatever its layer.
+pub(super) enum AnyOut {
+    Enterprises(FileOut<Enterprise>),
+    HazardSources(FileOut<HazardSource>),
+    GasPipelines(FileOut<GasPipeline>),
+    Houses(FileOut<House>),
+    ProtectionTargets(FileOut<ProtectionTarget>),
+    Areas(FileOut<Area>),
+}
+
+macro_rules! any_out {
+    ($self:ident, $o:ident => $e:expr) => {
+        match $self {
+            AnyOut::Enterprises($o) => $e,
+            AnyOut::HazardSources($o) => $e,
+            AnyOut::GasPipelines($o) => $e,
+            AnyOut::Houses($o) => $e,
+            AnyOut::ProtectionTargets($o) => $e,
+            AnyOut::Areas($o) => $e,
+        }
+    };
+}
+
+impl AnyOut {
+    fn len(&self) -> usize {
+        any_out!(self, o => o.features.features.len())
+    }
+    fn issues_len(&self) -> usize {
+        any_out!(self, o => o.issues.len())
+    }
+}
+
+fn load_any(p: &Plan, opts: &LoadOptions) -> Result<AnyOut, LoadError> {
+    Ok(match p.layer {
+        LayerKind::Enterprises => AnyOut::Enterprises(load_one(p, opts)?),
+        LayerKind::HazardSources => AnyOut::HazardSources(load_one(p, opts)?),
+        LayerKind::GasPipelines => AnyOut::GasPipelines(load_one(p, opts)?),
+        LayerKind::Houses => AnyOut::Houses(load_one(p, opts)?),
+        LayerKind::ProtectionTargets => AnyOut::ProtectionTargets(load_one(p, opts)?),
+        LayerKind::Areas => AnyOut::Areas(load_one(p, opts)?),
+        LayerKind::HazardGrades
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => {
+            return Err(LoadError::NotAnInputLayer {
+                file: p.rel.clone(),
+                layer: p.layer,
+            });
+        }
+    })
+}
+
+/// Reads every planned file in parallel, reporting progress; results in plan order.
+pub(super) fn read_all(plans: &[Plan], opts: &LoadOptions) -> Vec<Result<AnyOut, LoadError>> {
+    let total = plans.len();
+    plans
+        .par_iter()
+        .map(|p| {
+            if let Some(cb) = &opts.progress {
+                cb(LoadProgress::FileStarted {
+                    file: p.rel.clone(),
+                    layer: p.layer,
+                    total,
+                });
+            }
+            let r = load_any(p, opts);
+            if let (Some(cb), Ok(out)) = (&opts.progress, &r) {
+                cb(LoadProgress::FileDone {
+                    file: p.rel.clone(),
+                    layer: p.layer,
+                    features: out.len(),
+                    issues: out.issues_len(),
+                    total,
+                });
+            }
+            r
+        })
+        .collect()
+}
+
+/// Features of one layer from several files: (plan index, features).
+pub(super) type LayerFiles<P> = Vec<(usize, Found<P>)>;
+
+/// The files' features, by layer.
+#[derive(Default)]
+pub(super) struct Acc {
+    pub enterprises: LayerFiles<Enterprise>,
+    pub hazard_sources: LayerFiles<HazardSource>,
+    pub gas_pipelines: LayerFiles<GasPipeline>,
+    pub houses: LayerFiles<House>,
+    pub protection_targets: LayerFiles<ProtectionTarget>,
+    pub areas: LayerFiles<Area>,
+}
+
+impl Acc {
+    fn add(&mut self, i: usize, out: AnyOut, files: &mut FileReports) {
+        macro_rules! put {
+            ($o:ident, $field:ident) => {
+                self.$field.push((i, files.take($o)))
+            };
+        }
+        match out {
+            AnyOut::Enterprises(o) => put!(o, enterprises),
+            AnyOut::HazardSources(o) => put!(o, hazard_sources),
+            AnyOut::GasPipelines(o) => put!(o, gas_pipelines),
+            AnyOut::Houses(o) => put!(o, houses),
+            AnyOut::ProtectionTargets(o) => put!(o, protection_targets),
+            AnyOut::Areas(o) => put!(o, areas),
+        }
+    }
+}
+
+/// Each file's name, issues and summary, indexed like the plans: what the passes across
+/// files (duplicate ids, enterprise references) report to.
+pub(super) struct FileReports {
+    pub rels: Vec<String>,
+    pub issues: Vec<Vec<Issue>>,
+    pub summaries: Vec<FileSummary>,
+    pub strict: bool,
+}
+
+impl FileReports {
+    /// Reports for the planned files, before any is read.
+    pub fn new(plans: &[Plan], strict: bool) -> Self {
+        FileReports {
+            rels: plans.iter().map(|p| p.rel.clone()).collect(),
+            issues: Vec::with_capacity(plans.len()),
+            summaries: Vec::with_capacity(plans.len()),
+            strict,
+        }
+    }
+
+    /// Takes a read file's issues and summary; gives back its features.
+    pub fn take<P>(&mut self, out: FileOut<P>) -> Found<P> {
+        self.issues.push(out.issues);
+        self.summaries.push(out.summary);
+        out.features
+    }
+
+    /// Records a file that could not be read; in strict mode its error is returned.
+    pub fn skip(&mut self, plan: &Plan, e: LoadError) -> Result<(), LoadError> {
+        if self.strict {
+            return Err(e);
+        }
+        self.issues
+            .push(vec![e.to_issue(&plan.rel, Some(plan.layer))]);
+        self.summaries.push(plan.skipped(&e));
+        Ok(())
+    }
+
+    /// The report: `head` issues first, then each file's; the read files' summaries,
+    /// then `ignored`.
+    pub fn into_report(self, head: Vec<Issue>, ignored: Vec<FileSummary>) -> ValidationReport {
+        let mut issues = head;
+        issues.extend(self.issues.into_iter().flatten());
+        let mut files = self.summaries;
+        files.extend(ignored);
+        ValidationReport { files, issues }
+    }
+}
+
+/// Sorts the read files' outputs by layer; a file that could not be read is reported
+/// (or, in strict mode, its error returned).
+pub(super) fn gather(
+    plans: &[Plan],
+    results: Vec<Result<AnyOut, LoadError>>,
+    strict: bool,
+) -> Result<(Acc, FileReports), LoadError> {
+    let mut acc = Acc::default();
+    let mut files = FileReports::new(plans, strict);
+    for (i, (p, r)) in plans.iter().zip(results).enumerate() {
+        match r {
+            Ok(out) => acc.add(i, out, &mut files),
+            Err(e) => files.skip(p, e)?,
+        }
+    }
+    Ok((acc, files))
+}
