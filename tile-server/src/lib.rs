@@ -3,7 +3,6 @@
 //! [`cli`] is the command line; [`server`] the HTTP application (`server::routes::router`
 //! is testable without a socket).
 
-pub mod boundary;
 pub mod cli;
 pub mod commands;
 pub mod progress;
