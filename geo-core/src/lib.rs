@@ -29,7 +29,9 @@
 //!   per analysis).
 //! - **Output**: [`export`] (GeoJSON, summaries, the field policy), [`tiles`] (the MVT
 //!   pipeline), [`tileset`] (the risk map as tiles: generalization by zoom, catalog).
-//! - **Synthetic data**: `generate` (behind the `generate` feature).
+//! - **Synthetic data**: `generate`, the deterministic synthetic city for demos and
+//!   benchmarks, is behind the `generate` feature, so that a program embedding the core
+//!   compiles neither it nor `rand`.
 //!
 //! ```
 //! use riskmap_core::io::LoadOptions;
@@ -65,6 +67,7 @@ pub mod config_keys;
 pub mod crs;
 pub mod dataset;
 pub mod export;
+#[cfg(feature = "generate")]
 pub mod generate;
 pub mod geodesy;
 pub mod index;

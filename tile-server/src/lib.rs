@@ -4,7 +4,6 @@
 //! is testable without a socket).
 
 pub mod args;
-pub mod boundary;
 pub mod cli;
 pub mod commands;
 pub mod progress;

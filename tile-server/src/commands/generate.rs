@@ -18,7 +18,7 @@ pub fn generate(ui: &Ui, args: &GenerateArgs) -> Result<(), CliError> {
         GenerateOptions::demo()
     };
     opts.seed = args.seed;
-    let boundary = crate::boundary::haimen().map_err(CliError::Usage)?;
+    let boundary = generate::haimen().map_err(|e| CliError::Usage(e.to_string()))?;
     let step = ui.step(&format!("generating {} houses", opts.houses));
     let ds = generate::generate(&opts, &boundary)?;
     step.done("done");
@@ -28,8 +28,12 @@ pub fn generate(ui: &Ui, args: &GenerateArgs) -> Result<(), CliError> {
         .houses_format
         .as_deref()
         .map_or(args.benchmark, |f| f == "geojson");
-    crate::boundary::write_generated(&args.out, &ds, &opts, houses_geojson)
-        .map_err(|(path, source)| CliError::Write { path, source })?;
+    generate::write_generated(&args.out, &ds, &opts, houses_geojson).map_err(|e| {
+        CliError::Write {
+            path: e.path,
+            source: e.source,
+        }
+    })?;
     step.done("done");
     Ok(())
 }

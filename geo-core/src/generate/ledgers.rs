@@ -1,50 +1,41 @@
-//! The demo city: the real Haimen boundary (compiled in) and writing a generated dataset.
+//! Writing a generated city as the ledgers a district really receives: enterprises and
+//! houses as GBK CSV with Chinese headers (houses with WKT footprints), gas pipelines as
+//! GeoJSON in CGCS2000 Gauss–Krüger, protection targets in GCJ-02 (declared in a
+//! `riskmap.toml` manifest), the rest as WGS84 GeoJSON, with a README saying the data is
+//! synthetic.
 
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use geo::{Coord, Geometry, MapCoords, MultiPolygon};
-use riskmap_core::crs::Crs;
-use riskmap_core::dataset::{Dataset, Layer};
-use riskmap_core::export::{self, FieldPolicy, Filter};
-use riskmap_core::generate::GenerateOptions;
+use geo::{Coord, Geometry, MapCoords};
 use serde::Serialize;
 
-const HAIMEN: &str = include_str!("../../data/boundaries/haimen.geojson");
+use super::GenerateOptions;
+use super::haimen::PIPELINE_CRS;
+use crate::crs::Crs;
+use crate::dataset::{Dataset, Layer};
+use crate::export::{self, FieldPolicy, Filter};
 
-/// The district boundary of 海门区 (see data/README.md for its source and licence).
-pub fn haimen() -> Result<MultiPolygon<f64>, String> {
-    let gj: geojson::GeoJson = HAIMEN
-        .parse()
-        .map_err(|e| format!("built-in boundary: {e}"))?;
-    let fc =
-        geojson::FeatureCollection::try_from(gj).map_err(|e| format!("built-in boundary: {e}"))?;
-    let mut polys = Vec::new();
-    for f in fc.features {
-        let Some(g) = f.geometry else { continue };
-        let g: Geometry<f64> = g
-            .try_into()
-            .map_err(|e| format!("built-in boundary: {e}"))?;
-        match g {
-            Geometry::Polygon(p) => polys.push(p),
-            Geometry::MultiPolygon(m) => polys.extend(m.0),
-            _ => {}
-        }
-    }
-    if polys.is_empty() {
-        return Err("built-in boundary has no polygon".into());
-    }
-    Ok(MultiPolygon(polys))
+/// A ledger file or the directory's manifest could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+pub struct LedgerWriteError {
+    /// The file.
+    pub path: PathBuf,
+    /// Cause.
+    #[source]
+    pub source: std::io::Error,
 }
 
-type WriteFailure = (PathBuf, std::io::Error);
-
-fn fail(path: &Path) -> impl Fn(std::io::Error) -> WriteFailure + '_ {
-    move |e| (path.to_path_buf(), e)
+fn fail(path: &Path) -> impl Fn(std::io::Error) -> LedgerWriteError + '_ {
+    move |e| LedgerWriteError {
+        path: path.to_path_buf(),
+        source: e,
+    }
 }
 
-fn write<P: Serialize>(dir: &Path, layer: &Layer<P>) -> Result<(), WriteFailure> {
+fn write<P: Serialize>(dir: &Path, layer: &Layer<P>) -> Result<(), LedgerWriteError> {
     let path = dir.join(format!("{}.geojson", layer.kind().name()));
     let f = File::create(&path).map_err(fail(&path))?;
     // Synthetic ledgers carry phone numbers so that the field policy can be seen working;
@@ -55,7 +46,10 @@ fn write<P: Serialize>(dir: &Path, layer: &Layer<P>) -> Result<(), WriteFailure>
         &Filter::default(),
         &FieldPolicy::allow_all(),
     )
-    .map_err(|e| (path, std::io::Error::other(e.to_string())))?;
+    .map_err(|e| LedgerWriteError {
+        path,
+        source: std::io::Error::other(e.to_string()),
+    })?;
     Ok(())
 }
 
@@ -66,7 +60,7 @@ fn write_projected<P: Serialize>(
     layer: &Layer<P>,
     crs: &Crs,
     urn: Option<&str>,
-) -> Result<(), WriteFailure> {
+) -> Result<(), LedgerWriteError> {
     let path = dir.join(format!("{}.geojson", layer.kind().name()));
     let mut out = String::with_capacity(layer.len() * 400);
     out.push_str("{\"type\":\"FeatureCollection\",");
@@ -159,7 +153,7 @@ fn write_gbk_csv(
     path: &Path,
     header: &[&str],
     rows: impl Iterator<Item = Vec<String>>,
-) -> Result<(), WriteFailure> {
+) -> Result<(), LedgerWriteError> {
     let mut text = header.join(",");
     text.push_str("\r\n");
     for r in rows {
@@ -168,10 +162,10 @@ fn write_gbk_csv(
     }
     let (bytes, _, unmappable) = encoding_rs::GBK.encode(&text);
     if unmappable {
-        return Err((
-            path.to_path_buf(),
-            std::io::Error::other("text not representable in GBK"),
-        ));
+        return Err(LedgerWriteError {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("text not representable in GBK"),
+        });
     }
     std::fs::write(path, bytes).map_err(fail(path))
 }
@@ -179,10 +173,6 @@ fn write_gbk_csv(
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
-
-/// The CRS the gas company's drawings are in: CGCS2000 3-degree Gauss–Krüger zone
-/// with central meridian 120°E (EPSG:4549), the zone that holds Haimen.
-pub const PIPELINE_CRS: &str = "EPSG:4549";
 
 /// Writes a generated dataset as the ledgers a district really receives: enterprises and
 /// houses as GBK CSV with Chinese headers (houses with WKT footprints), gas pipelines as
@@ -194,14 +184,12 @@ pub fn write_generated(
     ds: &Dataset,
     opts: &GenerateOptions,
     houses_geojson: bool,
-) -> Result<(), WriteFailure> {
+) -> Result<(), LedgerWriteError> {
     write(dir, &ds.areas)?;
     write(dir, &ds.hazard_sources)?;
-    let gk = Crs::parse(PIPELINE_CRS).map_err(|e| {
-        (
-            dir.join("gas_pipelines.geojson"),
-            std::io::Error::other(e.to_string()),
-        )
+    let gk = Crs::parse(PIPELINE_CRS).map_err(|e| LedgerWriteError {
+        path: dir.join("gas_pipelines.geojson"),
+        source: std::io::Error::other(e.to_string()),
     })?;
     write_projected(
         dir,
