@@ -248,12 +248,11 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
-#[test]
-fn validate_reports_problems_and_strict_fails() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("bad");
+/// Houses with one good feature, one without geometry (h2) and one in projected metres
+/// given as lon/lat (h3).
+fn write_bad_houses(dir: &Path) {
     write(
-        &data,
+        dir,
         "houses.geojson",
         r#"{"type":"FeatureCollection","features":[
         {"type":"Feature","id":"h1","geometry":{"type":"Point","coordinates":[121.2,31.9]},"properties":{"floors":2}},
@@ -261,6 +260,13 @@ fn validate_reports_problems_and_strict_fails() {
         {"type":"Feature","id":"h3","geometry":{"type":"Point","coordinates":[512345.0,3530000.0]},"properties":{}}
     ]}"#,
     );
+}
+
+#[test]
+fn validate_reports_problems_and_strict_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("bad");
+    write_bad_houses(&data);
     let out = run(&["validate", data.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3), "skipped features ⇒ exit 3");
     let report = String::from_utf8_lossy(&out.stdout);
@@ -293,14 +299,7 @@ fn validate_reports_problems_and_strict_fails() {
 fn serve_takes_the_same_load_options() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("bad");
-    write(
-        &data,
-        "houses.geojson",
-        r#"{"type":"FeatureCollection","features":[
-        {"type":"Feature","id":"h1","geometry":{"type":"Point","coordinates":[121.2,31.9]},"properties":{"floors":2}},
-        {"type":"Feature","id":"h2","geometry":null,"properties":{"floors":2}}
-    ]}"#,
-    );
+    write_bad_houses(&data);
     // --strict stops on h2 before the server starts, as it does for analyze.
     let strict = run(&["serve", "--strict", "--port", "0", data.to_str().unwrap()]);
     assert_eq!(
