@@ -34,7 +34,17 @@ pub(crate) fn allowed_types(kind: LayerKind) -> &'static str {
     match kind {
         LayerKind::GasPipelines => "LineString or MultiLineString",
         LayerKind::Areas => "Polygon or MultiPolygon",
-        _ => "Point, Polygon or MultiPolygon",
+        LayerKind::Enterprises
+        | LayerKind::HazardSources
+        | LayerKind::Houses
+        | LayerKind::ProtectionTargets => "Point, Polygon or MultiPolygon",
+        // Results are never read from files (the loader refuses them before this).
+        LayerKind::HazardGrades
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => "no geometry (a result layer)",
     }
 }
 
@@ -44,10 +54,19 @@ fn type_fits(kind: LayerKind, g: &RawGeom) -> bool {
             matches!(g, RawGeom::LineString(_) | RawGeom::MultiLineString(_))
         }
         LayerKind::Areas => matches!(g, RawGeom::Polygon(_) | RawGeom::MultiPolygon(_)),
-        _ => matches!(
+        LayerKind::Enterprises
+        | LayerKind::HazardSources
+        | LayerKind::Houses
+        | LayerKind::ProtectionTargets => matches!(
             g,
             RawGeom::Point(_) | RawGeom::Polygon(_) | RawGeom::MultiPolygon(_)
         ),
+        LayerKind::HazardGrades
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => false,
     }
 }
 

@@ -231,6 +231,14 @@ pub fn geojson_layer(kind: LayerKind) -> LayerKind {
         LayerKind::Houses => LayerKind::HouseRisk,
         LayerKind::Enterprises => LayerKind::EnterpriseRisk,
         LayerKind::HazardSources => LayerKind::HazardGrades,
-        other => other,
+        LayerKind::Areas
+        | LayerKind::GasPipelines
+        | LayerKind::ProtectionTargets
+        | LayerKind::HazardGrades
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => kind,
     }
 }
