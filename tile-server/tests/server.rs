@@ -4,10 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
 use std::io::Read;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use riskmap_server::server::config::ServerConfig;
@@ -200,18 +202,47 @@ async fn tilejson_catalog_and_styles() {
     let (status, _, body) = send(&app, get("/tiles/houses,areas.json")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json(&body)["vector_layers"].as_array().unwrap().len(), 2);
-    // Behind a TLS-terminating proxy the URLs follow the forwarded host and scheme.
-    let req = Request::builder()
-        .uri("/tiles/houses.json")
-        .header(header::HOST, "10.0.0.5:8080")
-        .header("x-forwarded-host", "map.gov.internal")
-        .header("x-forwarded-proto", "https")
-        .body(Body::empty())
-        .unwrap();
-    let (_, _, body) = send(&app, req).await;
+    // Behind a TLS-terminating proxy the URLs follow the forwarded host and scheme, when
+    // the proxy is one the configuration trusts; anyone else's forwarded headers are
+    // ignored, so that a client cannot plant its host in the URLs others are given.
+    let forwarded = |peer: [u8; 4]| {
+        let mut req = Request::builder()
+            .uri("/tiles/houses.json")
+            .header(header::HOST, "10.0.0.5:8080")
+            .header("x-forwarded-host", "map.gov.internal")
+            .header("x-forwarded-proto", "https")
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from((peer, 50_000))));
+        req
+    };
+    let (_, _, body) = send(&app, forwarded([10, 0, 0, 9])).await;
+    assert_eq!(
+        json(&body)["tiles"][0],
+        "http://10.0.0.5:8080/tiles/houses/{z}/{x}/{y}.mvt",
+        "no proxy is trusted by default"
+    );
+    let behind_proxy = router(state_with(
+        ServerConfig {
+            trusted_proxies: vec![
+                riskmap_server::server::proxy::TrustedProxy::try_from("10.0.0.0/24".to_string())
+                    .unwrap(),
+            ],
+            ..ServerConfig::default()
+        },
+        None,
+    ));
+    let (_, _, body) = send(&behind_proxy, forwarded([10, 0, 0, 9])).await;
     assert_eq!(
         json(&body)["tiles"][0],
         "https://map.gov.internal/tiles/houses/{z}/{x}/{y}.mvt"
+    );
+    let (_, _, body) = send(&behind_proxy, forwarded([10, 0, 1, 9])).await;
+    assert_eq!(
+        json(&body)["tiles"][0],
+        "http://10.0.0.5:8080/tiles/houses/{z}/{x}/{y}.mvt",
+        "10.0.1.9 is outside the trusted 10.0.0.0/24"
     );
     let (status, _, _) = send(&app, get("/tiles/ghost.json")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

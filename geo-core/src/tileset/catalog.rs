@@ -198,10 +198,17 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
 pub fn layer_info(kind: LayerKind) -> Option<LayerInfo> {
     let s = spec(kind)?;
     let mut fields = s.fields;
-    // Every layer but the pipes is coloured by level; the pipes by pressure class.
+    // Every layer but the pipes is coloured by level; the pipes by pressure class. A layer
+    // that names its level fields itself (areas: 区域风险等级) keeps its own labels.
     if kind != LayerKind::GasPipelines {
-        fields.push(f("level", "String", "风险等级"));
-        fields.push(f("level_n", "Number", "风险等级值"));
+        for (name, kind, label) in [
+            ("level", "String", "风险等级"),
+            ("level_n", "Number", "风险等级值"),
+        ] {
+            if !fields.iter().any(|x| x.name == name) {
+                fields.push(f(name, kind, label));
+            }
+        }
     }
     Some(LayerInfo {
         name: kind.name(),
@@ -240,5 +247,28 @@ pub fn geojson_layer(kind: LayerKind) -> LayerKind {
         | LayerKind::HouseRisk
         | LayerKind::EnterpriseRisk
         | LayerKind::RiskGrid => kind,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tile_layer_names_each_field_once() {
+        for info in layer_infos() {
+            let mut names: Vec<&str> = info.fields.iter().map(|f| f.name).collect();
+            let n = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), n, "{} lists a field twice", info.name);
+        }
+        // The areas keep their own label for the level.
+        let areas = layer_info(LayerKind::Areas).map(|i| i.fields);
+        let level = areas
+            .as_ref()
+            .and_then(|f| f.iter().find(|x| x.name == "level"))
+            .map(|x| x.label_zh);
+        assert_eq!(level, Some("区域风险等级"));
     }
 }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use riskmap_core::config_keys::{CollectUnknown, UnknownKeys, key_path};
 use serde::Deserialize;
 
+use super::proxy::TrustedProxy;
+
 /// Why a configuration file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -85,6 +87,10 @@ pub struct ServerConfig {
     /// Serve `GET /bench/fixed`, a handler returning fixed bytes, as the baseline the
     /// load benchmark compares cached tiles against (default false).
     pub bench_routes: bool,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-Host` and
+    /// `X-Forwarded-Proto` are believed when the server writes its own URLs (default:
+    /// none, so the `Host` header is used).
+    pub trusted_proxies: Vec<TrustedProxy>,
     /// Keys of the file the server does not know; each is warned about.
     #[serde(flatten)]
     pub unknown: UnknownKeys,
@@ -115,6 +121,7 @@ impl Default for ServerConfig {
             layers: BTreeMap::new(),
             tile_max_age_s: 300,
             bench_routes: false,
+            trusted_proxies: Vec::new(),
             unknown: UnknownKeys::default(),
         }
     }

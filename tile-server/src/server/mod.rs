@@ -12,6 +12,7 @@ pub mod error;
 mod handlers;
 pub(crate) mod layers;
 pub mod metrics;
+pub mod proxy;
 pub mod routes;
 pub mod search;
 pub mod site;
@@ -77,7 +78,8 @@ pub async fn serve(
     let local = listener.local_addr()?;
     spawn_sighup_reload(Arc::clone(&state));
     on_ready(local);
-    axum::serve(listener, routes::router(state))
+    let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())

@@ -7,10 +7,11 @@ use axum::http::HeaderMap;
 use riskmap_core::tileset::MAX_ZOOM;
 use serde_json::{Map, Value, json};
 
-use super::{AppStateRef, origin};
+use super::AppStateRef;
 use crate::server::assets;
 use crate::server::error::AppError;
 use crate::server::layers::parse_layers;
+use crate::server::proxy::{Peer, origin};
 use riskmap_core::export;
 use riskmap_core::tileset::{geojson_layer, tile_layer};
 
@@ -18,9 +19,10 @@ use riskmap_core::tileset::{geojson_layer, tile_layer};
 pub(in crate::server) async fn catalog(
     State(state): State<AppStateRef>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> Json<Value> {
     let s = state.snapshot();
-    let o = origin(&headers);
+    let o = origin(&headers, peer, &state.config.trusted_proxies);
     let bounds = s
         .dataset
         .bounds()
@@ -53,6 +55,7 @@ pub(in crate::server) async fn tilejson(
     State(state): State<AppStateRef>,
     Path(file): Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> Result<Json<Value>, AppError> {
     let spec = file.strip_suffix(".json").ok_or_else(|| {
         AppError::not_found(format!(
@@ -61,7 +64,7 @@ pub(in crate::server) async fn tilejson(
     })?;
     let s = state.snapshot();
     let layers = parse_layers(&s, spec)?;
-    let o = origin(&headers);
+    let o = origin(&headers, peer, &state.config.trusted_proxies);
     let b = s
         .dataset
         .bounds()

@@ -15,31 +15,7 @@ pub(super) mod tiles;
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, header};
-
 use super::state::AppState;
 
 /// The state every handler extracts.
 pub(super) type AppStateRef = Arc<AppState>;
-
-/// The address clients reach the server at, for the URLs in TileJSON, styles and the
-/// catalog: the Host header, or X-Forwarded-Host and X-Forwarded-Proto when a reverse
-/// proxy (often terminating TLS on a government intranet) sets them.
-fn origin(headers: &HeaderMap) -> String {
-    let get = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
-    let host = get("x-forwarded-host")
-        .or_else(|| get(header::HOST.as_str()))
-        .unwrap_or("127.0.0.1:8080");
-    let proto = match get("x-forwarded-proto") {
-        Some("https") => "https",
-        _ => "http",
-    };
-    format!("{proto}://{host}")
-}

@@ -7,15 +7,17 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{AppStateRef, origin};
+use super::AppStateRef;
 use crate::server::assets;
 use crate::server::error::AppError;
+use crate::server::proxy::{Peer, origin};
 
 /// One style, not to be cached (it names the origin and the basemap).
 pub(in crate::server) async fn style(
     State(state): State<AppStateRef>,
     Path(file): Path<String>,
     headers: HeaderMap,
+    peer: Peer,
 ) -> Result<Response, AppError> {
     let name = file
         .strip_suffix(".json")
@@ -26,8 +28,11 @@ pub(in crate::server) async fn style(
             assets::STYLE_NAMES.join(", ")
         ))
     })?;
-    let mut style: Value = serde_json::from_str(&text.replace("{origin}", &origin(&headers)))
-        .map_err(|e| AppError::Internal(format!("style {name}: {e}")))?;
+    let mut style: Value = serde_json::from_str(&text.replace(
+        "{origin}",
+        &origin(&headers, peer, &state.config.trusted_proxies),
+    ))
+    .map_err(|e| AppError::Internal(format!("style {name}: {e}")))?;
     if let Some(url) = &state.config.basemap_url {
         // The optional internal basemap goes under everything else.
         style["sources"]["basemap"] = json!({
