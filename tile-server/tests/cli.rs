@@ -341,3 +341,63 @@ fn rules_file_overrides_and_typos_are_refused() {
     let text = run(&["rules"]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("[pipeline.clearance_m]"));
 }
+
+#[test]
+fn out_of_range_rules_are_refused_with_the_key_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("city");
+    generate(&data, 200);
+    for (text, expected) in [
+        (
+            "[protection.hazchem_enterprise]\ngeneral_3 = -50.0\n",
+            "protection.hazchem_enterprise.general_3: -50 is negative; a distance must be ≥ 0",
+        ),
+        (
+            "[enterprise]\nemployee_bands = [300, 100, 10]\n",
+            "enterprise.employee_bands: [300, 100, 10] must increase",
+        ),
+        (
+            "[protection.grade_2]\nimportant = -1\n",
+            "protection.grade_2.important: -1 is negative",
+        ),
+        (
+            "[site]\ndangerous_house_radius_m = -50\n",
+            "site.dangerous_house_radius_m: -50 is negative",
+        ),
+        (
+            "[grid]\nhazard_radius_m = -1500\n",
+            "grid.hazard_radius_m: -1500 is negative",
+        ),
+        (
+            "[enterprise]\nprotection_radius_m = -500\n",
+            "enterprise.protection_radius_m: -500 is negative",
+        ),
+    ] {
+        let rules = write(tmp.path(), "rules.toml", text);
+        let out_dir = tmp.path().join("o");
+        let out = run(&[
+            "analyze",
+            data.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}: {stderr}");
+        assert!(stderr.contains(expected), "{text}: {stderr}");
+        assert!(!out_dir.exists(), "{text}: nothing is written");
+    }
+}
+
+#[test]
+fn printed_default_rules_parse_and_pass_the_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = run(&["rules"]);
+    assert!(text.status.success());
+    let path = tmp.path().join("rules.toml");
+    std::fs::write(&path, &text.stdout).unwrap();
+    let rules = riskmap_core::rules::Rules::from_file(&path).expect("the printed rules load");
+    assert_eq!(rules, riskmap_core::rules::Rules::default());
+    assert_eq!(rules.problems(), []);
+}
