@@ -341,3 +341,328 @@ fn rules_file_overrides_and_typos_are_refused() {
     let text = run(&["rules"]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("[pipeline.clearance_m]"));
 }
+
+#[test]
+fn out_of_range_rules_are_refused_with_the_key_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("city");
+    generate(&data, 200);
+    for (text, expected) in [
+        (
+            "[protection.hazchem_enterprise]\ngeneral_3 = -50.0\n",
+            "protection.hazchem_enterprise.general_3: -50 is negative; a distance must be ≥ 0",
+        ),
+        (
+            "[enterprise]\nemployee_bands = [300, 100, 10]\n",
+            "enterprise.employee_bands: [300, 100, 10] must increase",
+        ),
+        (
+            "[protection.grade_2]\nimportant = -1\n",
+            "protection.grade_2.important: -1 is negative",
+        ),
+        (
+            "[site]\ndangerous_house_radius_m = -50\n",
+            "site.dangerous_house_radius_m: -50 is negative",
+        ),
+        (
+            "[grid]\nhazard_radius_m = -1500\n",
+            "grid.hazard_radius_m: -1500 is negative",
+        ),
+        (
+            "[enterprise]\nprotection_radius_m = -500\n",
+            "enterprise.protection_radius_m: -500 is negative",
+        ),
+    ] {
+        let rules = write(tmp.path(), "rules.toml", text);
+        let out_dir = tmp.path().join("o");
+        let out = run(&[
+            "analyze",
+            data.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}: {stderr}");
+        assert!(stderr.contains(expected), "{text}: {stderr}");
+        assert!(!out_dir.exists(), "{text}: nothing is written");
+    }
+}
+
+#[test]
+fn printed_default_rules_parse_and_pass_the_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = run(&["rules"]);
+    assert!(text.status.success());
+    let path = tmp.path().join("rules.toml");
+    std::fs::write(&path, &text.stdout).unwrap();
+    let rules = riskmap_core::rules::Rules::from_file(&path).expect("the printed rules load");
+    assert_eq!(rules, riskmap_core::rules::Rules::default());
+    assert_eq!(rules.problems(), []);
+}
+
+/// The files of a directory with their bytes, sorted by name.
+fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Entries of `dir` whose names start with a dot (staging and set-aside directories).
+fn hidden_entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
+#[test]
+fn summary_only_replaces_the_whole_output_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("city");
+    generate(&data, 200);
+    let out_dir = tmp.path().join("o");
+    let analyze = |extra: &[&str]| {
+        let mut a = vec![
+            "analyze",
+            "--quiet",
+            data.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        let out = run(&a);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    analyze(&[]);
+    assert!(out_dir.join("houses.geojson").is_file());
+    std::fs::write(out_dir.join("old-extra.geojson"), "stale").unwrap();
+    analyze(&["--summary-only"]);
+    let names: Vec<String> = files_of(&out_dir).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "area_summaries.json",
+            "run.json",
+            "summary.json",
+            "validation_report.json",
+            "validation_report.md"
+        ]
+    );
+    assert_eq!(hidden_entries(tmp.path()), Vec::<String>::new());
+}
+
+#[test]
+fn an_unwritable_out_is_refused_before_loading() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "file.txt", "not a directory");
+    let out_dir = file.join("out");
+    // The data directory does not exist either: the destination must be refused first.
+    let missing = tmp.path().join("no-such-data");
+    let out = run(&[
+        "analyze",
+        missing.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(file.to_str().unwrap()), "{stderr}");
+    assert!(!stderr.contains("no-such-data"), "{stderr}");
+    // A directory that is not an earlier output is not replaced.
+    let mine = tmp.path().join("mine");
+    write(&mine, "notes.txt", "keep me");
+    let out = run(&[
+        "analyze",
+        missing.to_str().unwrap(),
+        "--out",
+        mine.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("not the output of an earlier run"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+}
+
+#[test]
+fn run_json_records_inputs_rules_and_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("city");
+    generate(&data, 200);
+    let rules = write(
+        tmp.path(),
+        "rules.toml",
+        "[site]\ndangerous_house_radius_m = 60.0\n",
+    );
+    let out_dir = tmp.path().join("o");
+    let out = run(&[
+        "analyze",
+        "--quiet",
+        data.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(m["riskmap_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(m["command"], "analyze");
+    assert!(
+        m["arguments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "--rules")
+    );
+    // Hashes from an independent tool: `sha256sum FILE` prints "HEX  FILE".
+    let sha256sum = |p: &Path| {
+        let o = Command::new("sha256sum")
+            .arg(p)
+            .output()
+            .expect("sha256sum");
+        String::from_utf8(o.stdout).unwrap()[..64].to_string()
+    };
+    let inputs = m["inputs"].as_array().unwrap();
+    let mut listed: Vec<&str> = inputs.iter().map(|i| i["path"].as_str().unwrap()).collect();
+    listed.sort_unstable();
+    // Every ledger the generator wrote that the loader reads (its README is ignored).
+    let mut expected: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "README.md")
+        .collect();
+    expected.sort();
+    assert_eq!(listed, expected);
+    for i in inputs {
+        let p = data.join(i["path"].as_str().unwrap());
+        assert_eq!(
+            i["sha256"].as_str().unwrap(),
+            sha256sum(&p),
+            "{}",
+            p.display()
+        );
+        assert_eq!(i["bytes"], std::fs::metadata(&p).unwrap().len());
+    }
+    assert_eq!(
+        m["rules_file"]["sha256"].as_str().unwrap(),
+        sha256sum(&rules)
+    );
+    // The rules as TOML are the effective rules, and their hash is over that text.
+    let toml_text = m["rules"]["toml"].as_str().unwrap();
+    let effective = riskmap_core::rules::Rules::from_toml_str(toml_text).unwrap();
+    assert_eq!(effective.site.dangerous_house_radius_m, 60.0);
+    let t = tmp.path().join("effective.toml");
+    std::fs::write(&t, toml_text).unwrap();
+    assert_eq!(m["rules"]["sha256"].as_str().unwrap(), sha256sum(&t));
+    // Outputs: every file of the directory but run.json itself, with its size.
+    let outputs: Vec<(String, u64)> = m["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["path"].as_str().unwrap().to_string(),
+                o["bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let on_disk: Vec<(String, u64)> = files_of(&out_dir)
+        .into_iter()
+        .filter(|(n, _)| n != "run.json")
+        .map(|(n, b)| (n, b.len() as u64))
+        .collect();
+    assert_eq!(outputs, on_disk);
+    assert!(m["started"].as_str().unwrap() <= m["finished"].as_str().unwrap());
+}
+
+/// A run that fails or is killed while writing leaves the previous output as it was. The
+/// failure is real: a file-size limit (`ulimit -f`, in 512-byte blocks for `sh`) stops the
+/// write of the first layer larger than 10 KiB. With the default action of SIGXFSZ the
+/// process is killed mid-write; with the signal ignored the write fails with EFBIG, which
+/// stands for a full disk.
+#[cfg(unix)]
+#[test]
+fn a_failed_or_killed_write_leaves_the_previous_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("city");
+    generate(&data, 500);
+    let out_dir = tmp.path().join("o");
+    let bin = env!("CARGO_BIN_EXE_riskmap");
+    let args = [
+        "analyze",
+        "--quiet",
+        data.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    let first = run(&args);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let before = files_of(&out_dir);
+    assert!(
+        before
+            .iter()
+            .any(|(n, b)| n == "houses.geojson" && b.len() > 10 * 1024)
+    );
+
+    // Killed: SIGXFSZ ends the process while it writes.
+    let killed = Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -f 20; exec "$0" "$@""#)
+        .arg(bin)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!killed.status.success());
+    assert_eq!(files_of(&out_dir), before, "the old output is untouched");
+
+    // Failed: with SIGXFSZ ignored the write returns an error that names the file.
+    let failed = Command::new("sh")
+        .arg("-c")
+        .arg(r#"trap '' XFSZ; ulimit -f 20; exec "$0" "$@""#)
+        .arg(bin)
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(".o.tmp-") && stderr.contains(".geojson"),
+        "{stderr}"
+    );
+    assert_eq!(files_of(&out_dir), before, "the old output is untouched");
+    // The failed run removed its staging directory; only the killed run's is left.
+    let hidden = hidden_entries(tmp.path());
+    assert_eq!(hidden.len(), 1, "{hidden:?}");
+    assert!(hidden[0].starts_with(".o.tmp-"), "{hidden:?}");
+}

@@ -612,3 +612,41 @@ async fn cors_is_off_by_default_and_on_when_configured() {
         "http://planning.internal"
     );
 }
+
+#[tokio::test]
+async fn a_reload_with_out_of_range_rules_is_refused_and_keeps_serving() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[protection.hazchem_enterprise]\ngeneral_3 = 50.0\n",
+    )
+    .unwrap();
+    let cfg = ServerConfig {
+        rules: Some(rules.clone()),
+        ..ServerConfig::default()
+    };
+    let state = state_with(cfg, Some("s3cret"));
+    let app = router(Arc::clone(&state));
+    // A negative distance in the rules: the reload fails and generation 1 keeps serving.
+    std::fs::write(
+        &rules,
+        "[protection.hazchem_enterprise]\ngeneral_3 = -50.0\n",
+    )
+    .unwrap();
+    let req = Request::builder()
+        .method("POST")
+        .uri("/admin/reload")
+        .header(header::AUTHORIZATION, "Bearer s3cret")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = send(&app, req).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.contains("protection.hazchem_enterprise.general_3: -50 is negative"),
+        "{text}"
+    );
+    let (_, _, body) = send(&app, get("/health")).await;
+    assert_eq!(json(&body)["generation"], 1);
+}

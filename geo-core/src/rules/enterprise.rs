@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::check::{self, RuleProblem};
 use crate::config_keys::{CollectUnknown, UnknownKeys, key_path};
 use crate::model::{Industry, RiskLevel};
 
@@ -98,6 +99,51 @@ impl Default for EnterpriseRules {
             matrix: [[B, B, B, Y], [B, Y, Y, O], [B, Y, O, R], [Y, O, R, R]],
             unknown: UnknownKeys::default(),
         }
+    }
+}
+
+impl EnterpriseRules {
+    /// Checks likelihoods (1–4), the headcount bands (≥ 1, strictly increasing), the
+    /// hidden-hazard counts (≥ 1) and the radius.
+    pub fn validate(&self, path: &str, out: &mut Vec<RuleProblem>) {
+        let lk = &self.likelihood;
+        for (k, v) in [
+            ("hazchem_production", lk.hazchem_production),
+            ("hazchem_storage", lk.hazchem_storage),
+            ("hazchem_trade", lk.hazchem_trade),
+            ("hazchem_use", lk.hazchem_use),
+            ("dust_explosion", lk.dust_explosion),
+            ("ammonia_refrigeration", lk.ammonia_refrigeration),
+            ("confined_space", lk.confined_space),
+            ("metallurgy", lk.metallurgy),
+            ("other", lk.other),
+        ] {
+            if !(1..=4).contains(&v) {
+                check::push(
+                    out,
+                    &key_path(&key_path(path, "likelihood"), k),
+                    format!("{v} is outside 1–4 (the rows of the risk matrix)"),
+                );
+            }
+        }
+        check::at_least_one(
+            out,
+            &key_path(path, "hidden_hazards_raise"),
+            self.hidden_hazards_raise.into(),
+        );
+        check::at_least_one(
+            out,
+            &key_path(path, "major_hidden_hazards_raise"),
+            self.major_hidden_hazards_raise.into(),
+        );
+        let bands = key_path(path, "employee_bands");
+        check::at_least_one(out, &bands, self.employee_bands[0].into());
+        check::increasing(out, &bands, &self.employee_bands);
+        check::distance(
+            out,
+            &key_path(path, "protection_radius_m"),
+            self.protection_radius_m,
+        );
     }
 }
 

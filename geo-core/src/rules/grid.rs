@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::check::{self, RuleProblem};
 use crate::config_keys::{CollectUnknown, UnknownKeys, key_path};
 use crate::model::RiskLevel;
 
@@ -133,6 +134,63 @@ impl Default for GridRules {
             },
             floor_at_worst_inside: true,
             unknown: UnknownKeys::default(),
+        }
+    }
+}
+
+impl GridRules {
+    /// Checks the cell size (≥ 50 m), every radius, every weight and the band order.
+    /// Every number of the table is checked here, in one place.
+    pub fn validate(&self, path: &str, out: &mut Vec<RuleProblem>) {
+        let p = |k: &str| key_path(path, k);
+        check::distance(out, &p("cell_size_m"), self.cell_size_m);
+        if self.cell_size_m.is_finite() && self.cell_size_m < 50.0 {
+            check::push(
+                out,
+                &p("cell_size_m"),
+                format!(
+                    "{} is less than 50; a cell must be at least 50 m",
+                    self.cell_size_m
+                ),
+            );
+        }
+        for (k, v) in [
+            ("hazard_radius_m", self.hazard_radius_m),
+            ("enterprise_radius_m", self.enterprise_radius_m),
+            ("house_radius_m", self.house_radius_m),
+        ] {
+            check::distance(out, &p(k), v);
+        }
+        for (k, v) in [
+            ("many_weight", self.many_weight),
+            ("pipeline_conflict_weight", self.pipeline_conflict_weight),
+            ("population_weight", self.population_weight),
+        ] {
+            check::weight(out, &p(k), v);
+        }
+        for (k, w) in [
+            ("weight", &self.weight),
+            ("house_weight", &self.house_weight),
+        ] {
+            for (l, v) in [
+                ("major", w.major),
+                ("significant", w.significant),
+                ("general", w.general),
+                ("low", w.low),
+            ] {
+                check::weight(out, &key_path(&p(k), l), v);
+            }
+        }
+        let b = &self.bands;
+        let (m, s, g) = (b.major, b.significant, b.general);
+        if !([m, s, g].iter().all(|v| v.is_finite()) && m > s && s > g && g > 0.0) {
+            check::push(
+                out,
+                &p("bands"),
+                format!(
+                    "major = {m}, significant = {s}, general = {g}; they must be finite with major > significant > general > 0"
+                ),
+            );
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::check::{self, RuleProblem};
 use crate::config_keys::{CollectUnknown, UnknownKeys, key_path};
 use crate::model::HazardGrade;
 
@@ -115,6 +116,88 @@ impl HazardRules {
             .iter()
             .find(|b| population >= u64::from(b.min_population))
             .map_or(0.5, |b| b.alpha)
+    }
+}
+
+impl HazardRules {
+    /// Checks the ranges and order of the values (see `docs/rules.md`).
+    pub fn validate(&self, path: &str, out: &mut Vec<RuleProblem>) {
+        check::distance(
+            out,
+            &key_path(path, "population_radius_m"),
+            self.population_radius_m,
+        );
+        let alpha = key_path(path, "alpha");
+        if self.alpha.is_empty() {
+            check::push(
+                out,
+                &alpha,
+                "is empty; give at least the band from 0".into(),
+            );
+        }
+        for (i, b) in self.alpha.iter().enumerate() {
+            if !(b.alpha.is_finite() && b.alpha > 0.0) {
+                check::push(
+                    out,
+                    &format!("{alpha}[{i}].alpha"),
+                    format!("{} must be a finite number > 0", b.alpha),
+                );
+            }
+        }
+        if !self.alpha.is_empty() && !self.alpha.iter().any(|b| b.min_population == 0) {
+            check::push(
+                out,
+                &alpha,
+                "no band has min_population = 0; an unexposed unit would have no α".into(),
+            );
+        }
+        // In population order, α must not fall as the population rises, and no two bands
+        // may start at the same population.
+        let mut bands: Vec<&AlphaBand> = self.alpha.iter().collect();
+        bands.sort_by_key(|b| b.min_population);
+        for w in bands.windows(2) {
+            if w[0].min_population == w[1].min_population {
+                check::push(
+                    out,
+                    &alpha,
+                    format!(
+                        "two bands start at min_population = {}",
+                        w[0].min_population
+                    ),
+                );
+            } else if w[1].alpha < w[0].alpha {
+                check::push(
+                    out,
+                    &alpha,
+                    format!(
+                        "α {} from {} persons is less than α {} from {}; α must not fall as the population rises",
+                        w[1].alpha, w[1].min_population, w[0].alpha, w[0].min_population
+                    ),
+                );
+            }
+        }
+        self.grade_thresholds
+            .validate(&key_path(path, "grade_thresholds"), out);
+    }
+}
+
+impl GradeThresholds {
+    /// Checks that `one > two > three > 0`, all finite.
+    pub fn validate(&self, path: &str, out: &mut Vec<RuleProblem>) {
+        let (one, two, three) = (self.one, self.two, self.three);
+        if !([one, two, three].iter().all(|v| v.is_finite())
+            && one > two
+            && two > three
+            && three > 0.0)
+        {
+            check::push(
+                out,
+                path,
+                format!(
+                    "one = {one}, two = {two}, three = {three}; they must be finite with one > two > three > 0"
+                ),
+            );
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config_keys::{CollectUnknown, UnknownKeys};
+use super::check::{self, RuleProblem};
+use crate::config_keys::{CollectUnknown, UnknownKeys, key_path};
 use crate::model::RiskLevel;
 
 /// Self-built house levels: a base level from the appraisal, raised by use, size and
@@ -53,6 +54,22 @@ impl Default for HouseRules {
             clearance_min_level: RiskLevel::General,
             unknown: UnknownKeys::default(),
         }
+    }
+}
+
+impl HouseRules {
+    /// Checks that the thresholds that raise a level are at least 1.
+    pub fn validate(&self, path: &str, out: &mut Vec<RuleProblem>) {
+        check::at_least_one(
+            out,
+            &key_path(path, "commercial_min_floors"),
+            self.commercial_min_floors.into(),
+        );
+        check::at_least_one(
+            out,
+            &key_path(path, "crowded_min_occupants"),
+            self.crowded_min_occupants.into(),
+        );
     }
 }
 

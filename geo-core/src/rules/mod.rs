@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config_keys::{CollectUnknown, UnknownKeys, key_path};
 
+mod check;
 mod enterprise;
 mod grid;
 mod hazard;
@@ -24,6 +25,7 @@ mod protection;
 mod site;
 mod targets;
 
+pub use check::{MAX_DISTANCE_M, RuleProblem};
 pub use enterprise::{ByIndustry, EnterpriseRules};
 pub use grid::{Bands, ByLevel, GridRules};
 pub use hazard::{AlphaBand, GradeThresholds, HazardRules};
@@ -56,6 +58,14 @@ pub enum RulesError {
         /// What is wrong.
         message: String,
     },
+    /// Values are out of range or out of order; every one of them is listed.
+    #[error("rules file {file}: {}", list_problems(problems))]
+    OutOfRange {
+        /// File name.
+        file: String,
+        /// Each value that is wrong, with its dotted path.
+        problems: Vec<RuleProblem>,
+    },
     /// The file could not be read.
     #[error("rules file {file}: {source}")]
     Io {
@@ -65,6 +75,20 @@ pub enum RulesError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn list_problems(problems: &[RuleProblem]) -> String {
+    match problems {
+        [one] => one.to_string(),
+        many => {
+            let lines: Vec<String> = many.iter().map(|p| format!("\n  {p}")).collect();
+            format!(
+                "{} values are out of range or order:{}",
+                many.len(),
+                lines.concat()
+            )
+        }
+    }
 }
 
 /// All rule tables.
@@ -154,13 +178,13 @@ impl Rules {
                 message: "unknown rule (see docs/rules.md for the names)".into(),
             });
         }
-        rules
-            .check()
-            .map_err(|(field, message)| RulesError::Invalid {
+        let problems = rules.problems();
+        if !problems.is_empty() {
+            return Err(RulesError::OutOfRange {
                 file: file.to_string(),
-                field,
-                message,
-            })?;
+                problems,
+            });
+        }
         Ok(rules)
     }
 
@@ -169,46 +193,19 @@ impl Rules {
         toml::to_string_pretty(self).unwrap_or_default()
     }
 
-    fn check(&self) -> Result<(), (String, String)> {
-        let nonneg = |field: &str, v: f64| {
-            if v.is_finite() && v >= 0.0 {
-                Ok(())
-            } else {
-                Err((
-                    field.to_string(),
-                    format!("must be a finite number ≥ 0, got {v}"),
-                ))
-            }
-        };
-        nonneg(
-            "hazard.population_radius_m",
-            self.hazard.population_radius_m,
-        )?;
-        for (n, v) in self.pipeline.clearance_m.iter() {
-            nonneg(&format!("pipeline.clearance_m.{n}"), v)?;
-        }
-        for (n, v) in self.pipeline.protection_range_m.iter() {
-            nonneg(&format!("pipeline.protection_range_m.{n}"), v)?;
-        }
-        nonneg("grid.cell_size_m", self.grid.cell_size_m)?;
-        if self.grid.cell_size_m < 50.0 {
-            return Err(("grid.cell_size_m".into(), "must be at least 50 m".into()));
-        }
-        let t = &self.hazard.grade_thresholds;
-        if !(t.one > t.two && t.two > t.three && t.three > 0.0) {
-            return Err((
-                "hazard.grade_thresholds".into(),
-                "must satisfy one > two > three > 0".into(),
-            ));
-        }
-        let b = &self.grid.bands;
-        if !(b.major > b.significant && b.significant > b.general && b.general > 0.0) {
-            return Err((
-                "grid.bands".into(),
-                "must satisfy major > significant > general > 0".into(),
-            ));
-        }
-        Ok(())
+    /// Every value out of range or out of order, each with its full dotted path; empty
+    /// when the rules are usable. Each table checks its own values (see `docs/rules.md`).
+    pub fn problems(&self) -> Vec<RuleProblem> {
+        let mut out = Vec::new();
+        self.hazard.validate("hazard", &mut out);
+        self.targets.validate("targets", &mut out);
+        self.protection.validate("protection", &mut out);
+        self.pipeline.validate("pipeline", &mut out);
+        self.house.validate("house", &mut out);
+        self.enterprise.validate("enterprise", &mut out);
+        self.grid.validate("grid", &mut out);
+        self.site.validate("site", &mut out);
+        out
     }
 }
 
@@ -277,5 +274,152 @@ mod tests {
             Rules::from_toml_str(&text).expect("round trip"),
             Rules::default()
         );
+    }
+
+    /// The problems a TOML text gives, as `path: message` lines.
+    fn problems_of(text: &str) -> Vec<String> {
+        match Rules::from_toml_str(text) {
+            Err(RulesError::OutOfRange { problems, .. }) => {
+                problems.iter().map(ToString::to_string).collect()
+            }
+            other => panic!("{text}: expected out-of-range values, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn negative_distances_and_disordered_bands_are_refused_with_their_path() {
+        assert_eq!(
+            problems_of("[protection.hazchem_enterprise]\ngeneral_3 = -50.0\n"),
+            ["protection.hazchem_enterprise.general_3: -50 is negative; a distance must be ≥ 0"]
+        );
+        assert_eq!(
+            problems_of("[enterprise]\nemployee_bands = [300, 100, 10]\n"),
+            ["enterprise.employee_bands: [300, 100, 10] must increase"]
+        );
+        // Equal bands do not increase either: S3 and S4 would start at the same headcount.
+        assert_eq!(
+            problems_of("[enterprise]\nemployee_bands = [10, 100, 100]\n"),
+            ["enterprise.employee_bands: [10, 100, 100] must increase"]
+        );
+    }
+
+    #[test]
+    fn every_problem_of_a_file_is_reported_at_once() {
+        let text = "[site]\ndangerous_house_radius_m = -1\n\
+                    [grid]\nhazard_radius_m = -1500.0\nmany_weight = -4.0\n\
+                    [grid.weight]\nlow = nan\n\
+                    [enterprise]\nprotection_radius_m = inf\n\
+                    [enterprise.likelihood]\nother = 5\n";
+        let p = problems_of(text);
+        let paths: Vec<&str> = p
+            .iter()
+            .map(|l| l.split(':').next().unwrap_or(""))
+            .collect();
+        // Tables are checked in the order of `Rules`: enterprise, grid, site.
+        assert_eq!(
+            paths,
+            [
+                "enterprise.likelihood.other",
+                "enterprise.protection_radius_m",
+                "grid.hazard_radius_m",
+                "grid.many_weight",
+                "grid.weight.low",
+                "site.dangerous_house_radius_m",
+            ],
+            "{p:#?}"
+        );
+        let e = Rules::from_toml_str(text)
+            .expect_err("six problems")
+            .to_string();
+        assert!(e.contains("6 values are out of range or order"), "{e}");
+        assert!(
+            e.contains("\n  site.dangerous_house_radius_m: -1 is negative"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn each_table_checks_its_ranges_and_order() {
+        for (text, expected) in [
+            (
+                "[hazard]\npopulation_radius_m = -500\n",
+                "hazard.population_radius_m: -500 is negative; a distance must be ≥ 0",
+            ),
+            (
+                "[hazard.grade_thresholds]\ntwo = 200\n",
+                "hazard.grade_thresholds: one = 100, two = 200, three = 10; they must be finite with one > two > three > 0",
+            ),
+            (
+                "[[hazard.alpha]]\nmin_population = 0\nalpha = 0.0\n",
+                "hazard.alpha[0].alpha: 0 must be a finite number > 0",
+            ),
+            (
+                "[[hazard.alpha]]\nmin_population = 1\nalpha = 1.0\n",
+                "hazard.alpha: no band has min_population = 0; an unexposed unit would have no α",
+            ),
+            (
+                // 100 persons give α 0.5 but 0 persons give α 1.0.
+                "[[hazard.alpha]]\nmin_population = 0\nalpha = 1.0\n\
+                 [[hazard.alpha]]\nmin_population = 100\nalpha = 0.5\n",
+                "hazard.alpha: α 0.5 from 100 persons is less than α 1 from 0; α must not fall as the population rises",
+            ),
+            (
+                "[[hazard.alpha]]\nmin_population = 0\nalpha = 1.0\n\
+                 [[hazard.alpha]]\nmin_population = 0\nalpha = 2.0\n",
+                "hazard.alpha: two bands start at min_population = 0",
+            ),
+            (
+                "[targets]\nclass2_min_persons = 100\n",
+                "targets.class1_min_persons: 100 must be more than class2_min_persons = 100 (class 1 is the larger target)",
+            ),
+            (
+                "[targets]\nimportant = ['school']\n",
+                "targets.important: school is also listed in high_sensitivity; list each kind once",
+            ),
+            (
+                // grade_2.general_3 defaults to 200; grade_1.general_3 = 150 is smaller.
+                "[protection.grade_1]\ngeneral_3 = 150\n",
+                "protection: grade_2.general_3 = 200 is more than grade_1.general_3 = 150; a lower grade cannot need a larger distance",
+            ),
+            (
+                "[protection.grade_1]\ngeneral_2 = 900\n",
+                "protection.grade_1: general_2 = 900 is more than general_1 = 800; a smaller general target cannot need a larger distance",
+            ),
+            (
+                "[pipeline.clearance_m]\nlow = 2.0\n",
+                "pipeline.clearance_m: low = 2 is more than medium_b = 1; a lower pressure class cannot need a larger distance",
+            ),
+            (
+                "[pipeline.protection_range_m]\nhigh_a = 1e9\n",
+                "pipeline.protection_range_m.high_a: 1000000000 is more than 100000 m; a distance must be ≤ 100000",
+            ),
+            (
+                "[house]\ncommercial_min_floors = 0\n",
+                "house.commercial_min_floors: 0 would apply to every feature; it must be ≥ 1",
+            ),
+            (
+                "[enterprise]\nhidden_hazards_raise = 0\n",
+                "enterprise.hidden_hazards_raise: 0 would apply to every feature; it must be ≥ 1",
+            ),
+            (
+                "[grid]\ncell_size_m = 10\n",
+                "grid.cell_size_m: 10 is less than 50; a cell must be at least 50 m",
+            ),
+            (
+                "[grid.bands]\ngeneral = 0\n",
+                "grid.bands: major = 60, significant = 30, general = 0; they must be finite with major > significant > general > 0",
+            ),
+            (
+                "[grid.house_weight]\nmajor = -10\n",
+                "grid.house_weight.major: -10 is negative; a weight must be ≥ 0",
+            ),
+        ] {
+            assert_eq!(problems_of(text), [expected], "{text}");
+        }
+    }
+
+    #[test]
+    fn the_defaults_pass_every_check() {
+        assert_eq!(Rules::default().problems(), []);
     }
 }

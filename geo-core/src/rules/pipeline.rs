@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::check::{self, RuleProblem};
 use crate::config_keys::{CollectUnknown, UnknownKeys, key_path};
 use crate::model::PressureClass;
 
@@ -92,6 +93,35 @@ impl Default for PipelineRules {
             },
             unknown: UnknownKeys::default(),
         }
+    }
+}
+
+impl ByPressure {
+    /// Checks that every value is a distance and that a lower pressure class never needs
+    /// more than a higher one (`high_a ≥ high_b ≥ … ≥ low`).
+    pub fn validate(&self, path: &str, out: &mut Vec<RuleProblem>) {
+        for (k, v) in self.iter() {
+            check::distance(out, &key_path(path, k), v);
+        }
+        let names: Vec<&str> = self.iter().map(|(k, _)| k).collect();
+        let values: Vec<f64> = self.iter().map(|(_, v)| v).collect();
+        check::not_increasing(
+            out,
+            path,
+            &names,
+            &values,
+            "a lower pressure class cannot need a larger distance",
+        );
+    }
+}
+
+impl PipelineRules {
+    /// Checks both tables.
+    pub fn validate(&self, path: &str, out: &mut Vec<RuleProblem>) {
+        self.clearance_m
+            .validate(&key_path(path, "clearance_m"), out);
+        self.protection_range_m
+            .validate(&key_path(path, "protection_range_m"), out);
     }
 }
 

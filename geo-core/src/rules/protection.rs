@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::check::{self, RuleProblem};
 use crate::config_keys::{CollectUnknown, UnknownKeys, key_path};
 use crate::model::{HazardGrade, TargetClass};
 
@@ -101,6 +102,55 @@ impl ProtectionRules {
             HazardGrade::Two => &self.grade_2,
             HazardGrade::Three => &self.grade_3,
             HazardGrade::Four => &self.grade_4,
+        }
+    }
+}
+
+impl ByClass {
+    /// Checks that every distance is a distance and that the general classes do not ask
+    /// more of a smaller target (`general_1 ≥ general_2 ≥ general_3`).
+    pub fn validate(&self, path: &str, out: &mut Vec<RuleProblem>) {
+        for &c in TargetClass::ALL {
+            check::distance(out, &key_path(path, c.key()), self.get(c));
+        }
+        check::not_increasing(
+            out,
+            path,
+            &["general_1", "general_2", "general_3"],
+            &[self.general_1, self.general_2, self.general_3],
+            "a smaller general target cannot need a larger distance",
+        );
+    }
+}
+
+impl ProtectionRules {
+    /// Checks every row, and that a more dangerous grade never needs a smaller distance
+    /// for the same class (`grade_1 ≥ grade_2 ≥ grade_3 ≥ grade_4`).
+    pub fn validate(&self, path: &str, out: &mut Vec<RuleProblem>) {
+        let rows = [
+            ("grade_1", &self.grade_1),
+            ("grade_2", &self.grade_2),
+            ("grade_3", &self.grade_3),
+            ("grade_4", &self.grade_4),
+            ("hazchem_enterprise", &self.hazchem_enterprise),
+        ];
+        for (name, row) in rows {
+            row.validate(&key_path(path, name), out);
+        }
+        for &c in TargetClass::ALL {
+            let names: Vec<String> = rows[..4]
+                .iter()
+                .map(|(n, _)| format!("{n}.{}", c.key()))
+                .collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let values: Vec<f64> = rows[..4].iter().map(|(_, r)| r.get(c)).collect();
+            check::not_increasing(
+                out,
+                path,
+                &names,
+                &values,
+                "a lower grade cannot need a larger distance",
+            );
         }
     }
 }

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config_keys::{CollectUnknown, UnknownKeys};
+use super::check::{self, RuleProblem};
+use crate::config_keys::{CollectUnknown, UnknownKeys, key_path};
 use crate::model::RiskLevel;
 
 /// Site checks (选址审查).
@@ -27,6 +28,17 @@ impl Default for SiteRules {
             dangerous_house_radius_m: 50.0,
             unknown: UnknownKeys::default(),
         }
+    }
+}
+
+impl SiteRules {
+    /// Checks the radius.
+    pub fn validate(&self, path: &str, out: &mut Vec<RuleProblem>) {
+        check::distance(
+            out,
+            &key_path(path, "dangerous_house_radius_m"),
+            self.dangerous_house_radius_m,
+        );
     }
 }
 

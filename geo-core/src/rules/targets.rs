@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config_keys::{CollectUnknown, UnknownKeys};
+use super::check::{self, RuleProblem};
+use crate::config_keys::{CollectUnknown, UnknownKeys, key_path};
 use crate::model::{TargetClass, TargetKind};
 
 /// How a protection target's class is derived when the ledger does not give it.
@@ -75,6 +76,48 @@ impl TargetRules {
             TargetClass::General2
         } else {
             TargetClass::General3
+        }
+    }
+}
+
+impl TargetRules {
+    /// Checks that class 1 needs more persons and households than class 2, and that no
+    /// kind is listed as both high-sensitivity and important.
+    pub fn validate(&self, path: &str, out: &mut Vec<RuleProblem>) {
+        for (c1, c2, what) in [
+            (self.class1_min_persons, self.class2_min_persons, "persons"),
+            (
+                self.class1_min_households,
+                self.class2_min_households,
+                "households",
+            ),
+        ] {
+            check::at_least_one(
+                out,
+                &key_path(path, &format!("class2_min_{what}")),
+                c2.into(),
+            );
+            if c1 <= c2 {
+                check::push(
+                    out,
+                    &key_path(path, &format!("class1_min_{what}")),
+                    format!(
+                        "{c1} must be more than class2_min_{what} = {c2} (class 1 is the larger target)"
+                    ),
+                );
+            }
+        }
+        for k in &self.important {
+            if self.high_sensitivity.contains(k) {
+                check::push(
+                    out,
+                    &key_path(path, "important"),
+                    format!(
+                        "{} is also listed in high_sensitivity; list each kind once",
+                        k.key()
+                    ),
+                );
+            }
         }
     }
 }

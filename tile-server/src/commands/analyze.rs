@@ -7,17 +7,42 @@ use riskmap_core::export::Filter;
 use riskmap_core::io::ValidationReport;
 use riskmap_core::model::LayerKind;
 
+use super::output::{Destination, RunRecord};
 use super::{CliError, prepare, write_err, write_layers};
 use crate::args::LoadArgs;
 use crate::progress::Ui;
 
-/// `riskmap analyze`.
+/// `riskmap analyze`: writes into a staging directory beside `out` and moves it into place
+/// when every file is written (see `output.rs`).
 pub fn analyze(ui: &Ui, args: &LoadArgs, out: &Path, summary_only: bool) -> Result<(), CliError> {
+    let run = RunRecord::start("analyze");
+    let dest = Destination::check(out)?;
     let p = prepare(ui, args)?;
-    fs::create_dir_all(out).map_err(write_err(out))?;
+    let staging = dest.stage()?;
+    let dir = staging.dir();
+    let summary = write_files(ui, dir, &p, summary_only)?;
+    run.write(
+        &staging,
+        &args.data_dir,
+        args.rules.as_deref(),
+        &p.rules,
+        &p.report,
+    )?;
+    staging.commit()?;
+    print_summary(ui, &summary);
+    ui.say(&format!("results in {}", out.display()));
+    Ok(())
+}
+
+fn write_files(
+    ui: &Ui,
+    out: &Path,
+    p: &riskmap_core::project::Project,
+    summary_only: bool,
+) -> Result<serde_json::Value, CliError> {
     if !summary_only {
         let layers: Vec<LayerKind> = LayerKind::all().collect();
-        write_layers(ui, out, &p, &layers, &Filter::default())?;
+        write_layers(ui, out, p, &layers, &Filter::default())?;
     }
     let summary = p.summary();
     let path = out.join("summary.json");
@@ -33,9 +58,7 @@ pub fn analyze(ui: &Ui, args: &LoadArgs, out: &Path, summary_only: bool) -> Resu
     )
     .map_err(write_err(&path))?;
     write_report(out, &p.report)?;
-    print_summary(ui, &summary);
-    ui.say(&format!("results in {}", out.display()));
-    Ok(())
+    Ok(summary)
 }
 
 fn print_summary(ui: &Ui, s: &serde_json::Value) {

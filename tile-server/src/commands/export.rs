@@ -1,11 +1,10 @@
 //! `riskmap export`: chosen layers, filtered by box, area and level.
 
-use std::fs;
-
 use riskmap_core::export::Filter;
 use riskmap_core::model::{LayerKind, RiskLevel};
 
-use super::{CliError, prepare, write_err, write_layers};
+use super::output::{Destination, RunRecord};
+use super::{CliError, prepare, write_layers};
 use crate::args::ExportArgs;
 use crate::progress::Ui;
 
@@ -43,6 +42,8 @@ pub fn export(ui: &Ui, args: &ExportArgs) -> Result<(), CliError> {
         Some(_) => return Err(CliError::Usage("--bbox takes four numbers".into())),
         None => None,
     };
+    let run = RunRecord::start("export");
+    let dest = Destination::check(&args.out)?;
     let p = prepare(ui, &args.load)?;
     let mut filter = Filter {
         bbox,
@@ -53,11 +54,20 @@ pub fn export(ui: &Ui, args: &ExportArgs) -> Result<(), CliError> {
     if let Some(a) = &args.area {
         filter = filter.with_area_name(&p.dataset, a)?;
     }
-    fs::create_dir_all(&args.out).map_err(write_err(&args.out))?;
     if layers.is_empty() {
         layers = LayerKind::all().collect();
     }
-    write_layers(ui, &args.out, &p, &layers, &filter)?;
+    let staging = dest.stage()?;
+    write_layers(ui, staging.dir(), &p, &layers, &filter)?;
+    let load = &args.load;
+    run.write(
+        &staging,
+        &load.data_dir,
+        load.rules.as_deref(),
+        &p.rules,
+        &p.report,
+    )?;
+    staging.commit()?;
     ui.say(&format!("written to {}", args.out.display()));
     Ok(())
 }

@@ -7,6 +7,7 @@
 mod analyze;
 mod export;
 mod generate;
+mod output;
 mod serve;
 mod validate;
 
@@ -51,6 +52,15 @@ pub enum CliError {
     /// A file or directory could not be written.
     #[error("{path}: {source}")]
     Write {
+        /// The path.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file or directory could not be read.
+    #[error("{path}: {source}")]
+    Read {
         /// The path.
         path: PathBuf,
         /// Cause.
@@ -279,7 +289,14 @@ pub(crate) fn write_layers(
     for kind in layers {
         let path = out.join(format!("{}.geojson", kind.name()));
         let w = create(&path)?;
-        total += write_named(w, *kind, &p.dataset, &p.analysis, filter, &policy)?;
+        total +=
+            write_named(w, *kind, &p.dataset, &p.analysis, filter, &policy).map_err(
+                |e| match e {
+                    // Name the file: a full disk must say where it was writing.
+                    ExportError::Io { source, .. } => CliError::Write { path, source },
+                    e => CliError::Export(e),
+                },
+            )?;
     }
     step.done(&format!("{total} features in {} files", layers.len()));
     Ok(())
