@@ -30,6 +30,18 @@ pub enum ConfigError {
         #[source]
         source: toml::de::Error,
     },
+    /// A value is outside its range.
+    #[error("config file {file}: {key} = {value}: {expected}")]
+    OutOfRange {
+        /// File.
+        file: String,
+        /// The key.
+        key: &'static str,
+        /// The value given.
+        value: f64,
+        /// What is accepted.
+        expected: &'static str,
+    },
 }
 
 /// Per-layer settings.
@@ -91,6 +103,12 @@ pub struct ServerConfig {
     /// `X-Forwarded-Proto` are believed when the server writes its own URLs (default:
     /// none, so the `Host` header is used).
     pub trusted_proxies: Vec<TrustedProxy>,
+    /// Largest share (0–1) of an input layer's features a reload may lose without
+    /// `force` (default 0.10): a reload that would lose more is refused and the data being
+    /// served stays.
+    pub reload_max_loss: f64,
+    /// Seconds a reload may take before it is abandoned and reported (default 300).
+    pub reload_timeout_s: f64,
     /// Keys of the file the server does not know; each is warned about.
     #[serde(flatten)]
     pub unknown: UnknownKeys,
@@ -122,6 +140,8 @@ impl Default for ServerConfig {
             tile_max_age_s: 300,
             bench_routes: false,
             trusted_proxies: Vec::new(),
+            reload_max_loss: 0.10,
+            reload_timeout_s: 300.0,
             unknown: UnknownKeys::default(),
         }
     }
@@ -146,12 +166,44 @@ impl ServerConfig {
         };
         let table: toml::Table = toml::from_str(text).map_err(toml_err)?;
         let cfg: ServerConfig = toml::Value::Table(table).try_into().map_err(toml_err)?;
+        let range = |key, value: f64, ok: bool, expected| {
+            if ok {
+                Ok(())
+            } else {
+                Err(ConfigError::OutOfRange {
+                    file: file.to_string(),
+                    key,
+                    value,
+                    expected,
+                })
+            }
+        };
+        let loss = cfg.reload_max_loss;
+        range(
+            "reload_max_loss",
+            loss,
+            (0.0..=1.0).contains(&loss),
+            "a share between 0 and 1 (0.10 = 10 %)",
+        )?;
+        let t = cfg.reload_timeout_s;
+        range(
+            "reload_timeout_s",
+            t,
+            t.is_finite() && t > 0.0 && t <= 86_400.0,
+            "seconds, more than 0 and at most 86400",
+        )?;
         let warnings = cfg
             .unknown_keys()
             .into_iter()
             .map(|k| format!("config file {file}: unknown key '{k}' ignored"))
             .collect();
         Ok((cfg, warnings))
+    }
+
+    /// How long a reload may take.
+    pub fn reload_timeout(&self) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(self.reload_timeout_s)
+            .unwrap_or(std::time::Duration::from_secs(300))
     }
 
     /// Fields denied for a layer (global and per-layer lists).
@@ -198,5 +250,26 @@ mod tests {
             ["config file server.toml: unknown key 'layers.houses.deny_feilds' ignored"]
         );
         assert_eq!(c.denied("houses"), vec!["phone".to_string()]);
+    }
+
+    #[test]
+    fn reload_limits_are_checked() {
+        let (c, _) = ServerConfig::from_toml("", "s.toml").unwrap();
+        assert_eq!((c.reload_max_loss, c.reload_timeout_s), (0.10, 300.0));
+        let (c, _) =
+            ServerConfig::from_toml("reload_max_loss = 0.25\nreload_timeout_s = 0.5", "s.toml")
+                .unwrap();
+        assert_eq!(c.reload_timeout(), std::time::Duration::from_millis(500));
+        for bad in [
+            "reload_max_loss = 1.5",
+            "reload_max_loss = -0.1",
+            "reload_timeout_s = 0",
+        ] {
+            let e = ServerConfig::from_toml(bad, "s.toml")
+                .unwrap_err()
+                .to_string();
+            let key = bad.split(' ').next().unwrap();
+            assert!(e.contains(key) && e.contains("s.toml"), "{e}");
+        }
     }
 }

@@ -23,6 +23,10 @@ pub struct Metrics {
     pub reloads_ok: AtomicU64,
     /// Failed reloads.
     pub reloads_failed: AtomicU64,
+    /// Reloads refused because they would lose files or features.
+    pub reloads_refused: AtomicU64,
+    /// Reloads abandoned past their timeout.
+    pub reloads_timed_out: AtomicU64,
 }
 
 impl Metrics {
@@ -89,6 +93,12 @@ impl Metrics {
             s,
             "riskmap_reloads_total{{result=\"failed\"}} {}",
             self.reloads_failed.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            s,
+            "riskmap_reloads_total{{result=\"refused\"}} {}\nriskmap_reloads_total{{result=\"timeout\"}} {}",
+            self.reloads_refused.load(Ordering::Relaxed),
+            self.reloads_timed_out.load(Ordering::Relaxed)
         );
         let _ = writeln!(
             s,

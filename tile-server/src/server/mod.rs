@@ -3,7 +3,8 @@
 //! State ([`state::AppState`]) holds the current [`state::Snapshot`] of loaded and
 //! analysed data behind a lock-free-to-read `Arc`; [`routes::router`] is the whole HTTP
 //! application. Reload (`POST /admin/reload` or SIGHUP) builds a new snapshot off the
-//! runtime and swaps it in; a failed reload keeps the old one.
+//! runtime and swaps it in; a failed, refused (it would lose data, see [`reload`]) or
+//! timed-out reload keeps the old one.
 
 pub mod assets;
 pub mod cache;
@@ -13,6 +14,7 @@ mod handlers;
 pub(crate) mod layers;
 pub mod metrics;
 pub mod proxy;
+pub mod reload;
 pub mod routes;
 pub mod search;
 pub mod site;
@@ -95,7 +97,8 @@ fn spawn_sighup_reload(state: Arc<AppState>) {
         };
         while hup.recv().await.is_some() {
             tracing::info!("SIGHUP: reloading");
-            let _ = state.reload().await;
+            // Never forced: a signal cannot say that a loss is meant.
+            let _ = state.reload(false).await;
         }
     });
 }

@@ -6,9 +6,9 @@
 //! write. A load that fails leaves the old snapshot serving and records why.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use riskmap_core::analysis::Analysis;
 use riskmap_core::dataset::Dataset;
@@ -21,6 +21,7 @@ use riskmap_core::tileset::{TileSet, TileSetConfig};
 use super::cache::TileCache;
 use super::config::ServerConfig;
 use super::metrics::Metrics;
+use super::reload::{Comparison, FileProblem, LayerCount, LayerLoss, compare};
 
 /// One loaded and analysed version of the data.
 pub struct Snapshot {
@@ -44,15 +45,98 @@ pub struct Snapshot {
     pub rules: Rules,
 }
 
-/// The outcome of the last reload.
+/// What a reload did.
+#[derive(Debug, Clone)]
+pub enum ReloadOutcome {
+    /// The new snapshot is served.
+    Reloaded {
+        /// Its generation.
+        generation: u64,
+        /// Whether it was accepted despite the comparison (`force`).
+        forced: bool,
+        /// The new load compared with the one it replaced.
+        comparison: Comparison,
+    },
+    /// The new load would lose files or features: the old snapshot keeps serving.
+    Refused(Comparison),
+    /// The data could not be loaded: the old snapshot keeps serving.
+    Failed(String),
+    /// The load took longer than `reload_timeout_s`: abandoned, its result will be
+    /// discarded when it ends; the old snapshot keeps serving.
+    TimedOut {
+        /// The limit, seconds.
+        seconds: f64,
+    },
+    /// Abandoned loads are still running: no new one is started until they end.
+    Busy {
+        /// How many.
+        running: usize,
+    },
+}
+
+impl ReloadOutcome {
+    /// `reloaded`, `refused`, `failed`, `timeout` or `busy`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReloadOutcome::Reloaded { .. } => "reloaded",
+            ReloadOutcome::Refused(_) => "refused",
+            ReloadOutcome::Failed(_) => "failed",
+            ReloadOutcome::TimedOut { .. } => "timeout",
+            ReloadOutcome::Busy { .. } => "busy",
+        }
+    }
+
+    /// Why the data was not replaced, in one line (None when it was).
+    pub fn error(&self) -> Option<String> {
+        match self {
+            ReloadOutcome::Reloaded { .. } => None,
+            ReloadOutcome::Refused(c) => {
+                Some(format!("refused: {} (force accepts it)", c.summary()))
+            }
+            ReloadOutcome::Failed(e) => Some(e.clone()),
+            ReloadOutcome::TimedOut { seconds } => Some(format!(
+                "the reload took longer than reload_timeout_s = {seconds} s and was abandoned"
+            )),
+            ReloadOutcome::Busy { running } => Some(format!(
+                "{running} abandoned reloads are still running; try again when they end"
+            )),
+        }
+    }
+}
+
+/// The outcome of the last reload, as `/health` shows it.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ReloadStatus {
     /// Unix time of the attempt.
     pub at: u64,
-    /// Whether it succeeded.
+    /// Whether the new data is served.
     pub ok: bool,
-    /// Why it failed.
+    /// `reloaded`, `refused`, `failed`, `timeout` or `busy`.
+    pub outcome: &'static str,
+    /// Accepted with `force` despite the reasons listed.
+    pub forced: bool,
+    /// Why the data was not replaced.
     pub error: Option<String>,
+    /// The generation served after the attempt.
+    pub generation: u64,
+    /// Per input layer, features before and after (when the new data could be loaded).
+    pub layers: Vec<LayerCount>,
+    /// Files loaded before that are missing, skipped or broken now.
+    pub file_problems: Vec<FileProblem>,
+    /// Layers that would lose more than `reload_max_loss` of their features.
+    pub layer_losses: Vec<LayerLoss>,
+}
+
+/// Abandoned (timed-out) loads allowed to run on at once before reloads wait for them.
+const MAX_ABANDONED: usize = 2;
+
+/// Counts a load running on the blocking pool until it ends, however it ends.
+struct Running(Arc<AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Where the served data comes from, and how to read it (the command line's load options,
@@ -82,7 +166,10 @@ pub struct AppState {
     /// Where the data is.
     pub source: DataSource,
     snapshot: RwLock<Arc<Snapshot>>,
-    next_generation: AtomicU64,
+    /// Reload attempts started; only the latest may swap its result in.
+    attempts: AtomicU64,
+    /// Loads running on the blocking pool (the current one and abandoned ones).
+    builds_running: Arc<AtomicUsize>,
     /// Tile cache.
     pub cache: Mutex<TileCache>,
     /// Metrics.
@@ -168,7 +255,8 @@ impl AppState {
     ) -> AppState {
         let cache = TileCache::new(config.tile_cache_bytes);
         AppState {
-            next_generation: AtomicU64::new(first.generation + 1),
+            attempts: AtomicU64::new(0),
+            builds_running: Arc::new(AtomicUsize::new(0)),
             snapshot: RwLock::new(Arc::new(first)),
             config,
             source,
@@ -180,6 +268,12 @@ impl AppState {
         }
     }
 
+    /// Loads running on the blocking pool: the current reload's and abandoned ones that
+    /// have not ended yet.
+    pub fn loads_running(&self) -> usize {
+        self.builds_running.load(Ordering::SeqCst)
+    }
+
     /// The current snapshot.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         match self.snapshot.read() {
@@ -188,44 +282,129 @@ impl AppState {
         }
     }
 
-    /// Loads the data afresh and swaps it in; on failure keeps serving the old data.
-    pub async fn reload(self: &Arc<Self>) -> Result<u64, String> {
+    /// Loads the data afresh, compares it with the data served and swaps it in when
+    /// nothing is lost (or `force`); otherwise, on a failure or past the timeout, keeps
+    /// serving the old data. One reload at a time; the outcome is recorded for `/health`.
+    pub async fn reload(self: &Arc<Self>, force: bool) -> ReloadOutcome {
+        self.reload_within(force, self.config.reload_timeout())
+            .await
+    }
+
+    /// [`AppState::reload`] with its own time limit instead of `reload_timeout_s`.
+    pub async fn reload_within(self: &Arc<Self>, force: bool, limit: Duration) -> ReloadOutcome {
         let _one = self.reload_lock.lock().await;
-        let generation = self.next_generation.fetch_add(1, Ordering::SeqCst);
-        let me = Arc::clone(self);
-        let built =
-            tokio::task::spawn_blocking(move || build_snapshot(&me.config, &me.source, generation))
-                .await;
-        let result = match built {
-            Ok(Ok(s)) => {
-                let g = s.generation;
-                match self.snapshot.write() {
-                    Ok(mut w) => *w = Arc::new(s),
-                    Err(poisoned) => *poisoned.into_inner() = Arc::new(s),
-                }
-                Ok(g)
-            }
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(e) => Err(format!("reload task failed: {e}")),
+        let outcome = self.attempt(force, limit).await;
+        let served = self.snapshot().generation;
+        let (ok, forced, comparison) = match &outcome {
+            ReloadOutcome::Reloaded {
+                forced, comparison, ..
+            } => (true, *forced, Some(comparison)),
+            ReloadOutcome::Refused(c) => (false, false, Some(c)),
+            _ => (false, false, None),
         };
         let status = ReloadStatus {
             at: now(),
-            ok: result.is_ok(),
-            error: result.as_ref().err().cloned(),
+            ok,
+            outcome: outcome.name(),
+            forced,
+            error: outcome.error(),
+            generation: served,
+            layers: comparison.map(|c| c.layers.clone()).unwrap_or_default(),
+            file_problems: comparison
+                .map(|c| c.file_problems.clone())
+                .unwrap_or_default(),
+            layer_losses: comparison
+                .map(|c| c.layer_losses.clone())
+                .unwrap_or_default(),
         };
-        match &result {
-            Ok(g) => {
-                self.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(generation = g, "reloaded");
+        let m = &self.metrics;
+        match &outcome {
+            ReloadOutcome::Reloaded {
+                generation,
+                forced,
+                comparison,
+            } => {
+                m.reloads_ok.fetch_add(1, Ordering::Relaxed);
+                if *forced && !comparison.acceptable() {
+                    tracing::warn!(generation, reasons = %comparison.summary(), "reloaded by force");
+                } else {
+                    tracing::info!(generation, "reloaded");
+                }
             }
-            Err(e) => {
-                self.metrics.reloads_failed.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(error = %e, "reload failed; still serving the previous data");
+            ReloadOutcome::Refused(c) => {
+                m.reloads_refused.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(reasons = %c.summary(), "reload refused; still serving generation {served}");
+            }
+            ReloadOutcome::TimedOut { .. } => {
+                m.reloads_timed_out.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = ?status.error, "reload abandoned; still serving generation {served}");
+            }
+            ReloadOutcome::Failed(_) | ReloadOutcome::Busy { .. } => {
+                m.reloads_failed.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = ?status.error, "reload failed; still serving generation {served}");
             }
         }
         if let Ok(mut l) = self.last_reload.lock() {
             *l = Some(status);
         }
-        result
+        outcome
+    }
+
+    /// One reload attempt (under the reload lock).
+    async fn attempt(self: &Arc<Self>, force: bool, limit: Duration) -> ReloadOutcome {
+        let running = self.builds_running.load(Ordering::SeqCst);
+        if running >= MAX_ABANDONED {
+            return ReloadOutcome::Busy { running };
+        }
+        let attempt = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
+        let me = Arc::clone(self);
+        self.builds_running.fetch_add(1, Ordering::SeqCst);
+        let guard = Running(Arc::clone(&self.builds_running));
+        let task = tokio::task::spawn_blocking(move || {
+            let _running = guard;
+            // The generation is given when (and if) the snapshot is swapped in.
+            build_snapshot(&me.config, &me.source, 0)
+        });
+        // On timeout the handle is dropped: the thread cannot be stopped, but its result
+        // goes nowhere, and the attempt number keeps any late swap out.
+        match tokio::time::timeout(limit, task).await {
+            Err(_) => ReloadOutcome::TimedOut {
+                seconds: limit.as_secs_f64(),
+            },
+            Ok(Err(e)) => ReloadOutcome::Failed(format!("reload task failed: {e}")),
+            Ok(Ok(Err(e))) => ReloadOutcome::Failed(e.to_string()),
+            Ok(Ok(Ok(new))) => self.accept(attempt, new, force),
+        }
+    }
+
+    /// Compares a new snapshot with the served one and swaps it in if acceptable (or
+    /// forced) and still the latest attempt.
+    fn accept(&self, attempt: u64, mut new: Snapshot, force: bool) -> ReloadOutcome {
+        let old = self.snapshot();
+        let comparison = compare(
+            &old.dataset.counts(),
+            &old.report,
+            &new.dataset.counts(),
+            &new.report,
+            self.config.reload_max_loss,
+        );
+        if !comparison.acceptable() && !force {
+            return ReloadOutcome::Refused(comparison);
+        }
+        let mut w = match self.snapshot.write() {
+            Ok(w) => w,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if self.attempts.load(Ordering::SeqCst) != attempt {
+            return ReloadOutcome::Failed("superseded by a later reload".into());
+        }
+        new.generation = w.generation + 1;
+        let generation = new.generation;
+        *w = Arc::new(new);
+        ReloadOutcome::Reloaded {
+            generation,
+            forced: force && !comparison.acceptable(),
+            comparison,
+        }
     }
 }

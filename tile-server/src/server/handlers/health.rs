@@ -25,7 +25,8 @@ pub(in crate::server) async fn count_requests(
     resp
 }
 
-/// The generation served, its feature counts and validation totals, the last reload.
+/// The generation served, its feature counts and validation totals, the last reload
+/// (its outcome, the per-layer counts before and after, and why it was refused).
 pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<Value> {
     let s = state.snapshot();
     let last = state.last_reload.lock().ok().and_then(|l| l.clone());
