@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 mod handlers;
 pub(crate) mod layers;
+pub mod limits;
 pub mod metrics;
 pub mod routes;
 pub mod search;
