@@ -765,7 +765,7 @@ async fn expensive_requests_past_the_bound_get_503_with_retry_after() {
         [121.0, 31.9],
     ];
     let body = site(serde_json::json!({"use": "school"}), &square);
-    let held = limits.site_check.pause().await;
+    let held = limits.site_check.pause().await.unwrap();
     let (status, h, out) = send(&app, post("/api/site-check", body.clone())).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(h[header::RETRY_AFTER], "1");
@@ -790,7 +790,7 @@ async fn expensive_requests_past_the_bound_get_503_with_retry_after() {
     };
     let limits = Arc::new(Limits::new(&cfg));
     let app = router_with_limits(state_with(cfg, None), Arc::clone(&limits));
-    let held = limits.site_check.pause().await;
+    let held = limits.site_check.pause().await.unwrap();
     let (status, h, out) = send(&app, post("/api/site-check", body)).await;
     drop(held);
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -829,7 +829,7 @@ async fn concurrent_misses_of_one_tile_render_it_once() {
     let renders = metric(&app, "riskmap_tile_render_seconds_count").await;
     // Rendering is paused, so the first request waits inside its render and all the
     // others must find it in flight.
-    let held = limits.tiles.pause().await;
+    let held = limits.tiles.pause().await.unwrap();
     let tasks: Vec<_> = (0..N)
         .map(|_| {
             let app = app.clone();

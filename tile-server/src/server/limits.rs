@@ -59,17 +59,10 @@ impl Gate {
 
     /// Holds every permit until the returned guard is dropped: nothing of this class
     /// starts meanwhile (requests queue). For maintenance and for tests that must see
-    /// requests waiting.
-    pub async fn pause(&self) -> tokio::sync::OwnedSemaphorePermit {
-        // The semaphore is never closed, so acquiring fails only if it were.
-        loop {
-            if let Ok(p) = Arc::clone(&self.permits)
-                .acquire_many_owned(self.concurrency as u32)
-                .await
-            {
-                return p;
-            }
-        }
+    /// requests waiting. `None` only if the gate were closed, which it never is.
+    pub async fn pause(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let n = u32::try_from(self.concurrency).ok()?;
+        Arc::clone(&self.permits).acquire_many_owned(n).await.ok()
     }
 
     fn busy(&self, why: &str) -> AppError {
@@ -214,40 +207,39 @@ pub struct Limits {
     pub flights: TileFlights,
 }
 
+/// The concurrency of each gate: tiles, site checks, exports, search.
+fn concurrencies(c: &ServerConfig) -> [usize; 4] {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let or = |v: usize, d: usize| if v == 0 { d.max(1) } else { v };
+    [
+        or(c.tile_render_concurrency, cores),
+        or(c.site_check_concurrency, cores / 2),
+        or(c.export_concurrency, cores / 2),
+        or(c.search_concurrency, cores),
+    ]
+}
+
 impl Limits {
     /// The gates the configuration asks for; a concurrency of 0 means the default: every
     /// core for tiles and search, half of them (at least one) for site checks and exports,
     /// so that they leave cores to the map.
     pub fn new(c: &ServerConfig) -> Limits {
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        let or = |v: usize, d: usize| if v == 0 { d.max(1) } else { v };
+        let [tiles, site, export, search] = concurrencies(c);
         let t = Duration::from_secs(c.request_timeout_s.max(1));
         Limits {
-            tiles: Gate::new(
-                "tile rendering",
-                or(c.tile_render_concurrency, cores),
-                c.tile_queue,
-                t,
-            ),
-            site_check: Gate::new(
-                "site check",
-                or(c.site_check_concurrency, cores / 2),
-                c.expensive_queue,
-                t,
-            ),
-            export: Gate::new(
-                "GeoJSON export",
-                or(c.export_concurrency, cores / 2),
-                c.expensive_queue,
-                t,
-            ),
-            search: Gate::new(
-                "search",
-                or(c.search_concurrency, cores),
-                c.expensive_queue,
-                t,
-            ),
+            tiles: Gate::new("tile rendering", tiles, c.tile_queue, t),
+            site_check: Gate::new("site check", site, c.expensive_queue, t),
+            export: Gate::new("GeoJSON export", export, c.expensive_queue, t),
+            search: Gate::new("search", search, c.expensive_queue, t),
             flights: TileFlights::default(),
         }
+    }
+
+    /// Blocking threads the runtime needs so that every gate can fill its slots at once
+    /// (plus two for loads and reloads): no kind of work then waits for a thread another
+    /// kind holds. Never fewer than twice the cores.
+    pub fn blocking_threads(c: &ServerConfig) -> usize {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        (concurrencies(c).iter().sum::<usize>() + 2).max(cores * 2)
     }
 }

@@ -21,11 +21,16 @@ pub(in crate::server) async fn site_check(
     Extension(limits): Extension<Arc<Limits>>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let req = parse_site(&body, state.config.max_site_vertices)?;
+    let max = state.config.max_site_vertices;
     let snap = state.snapshot();
+    // Reading the site is work too (validating 10,000 vertices for self-intersection):
+    // it runs under the gate, never on the async workers that serve the map.
     let out = limits
         .site_check
-        .run(move || report_geojson(&snap, &req))
+        .run(move || -> Result<Vec<u8>, AppError> {
+            let req = parse_site(&body, max)?;
+            Ok(report_geojson(&snap, &req)?)
+        })
         .await??;
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], out).into_response())
 }

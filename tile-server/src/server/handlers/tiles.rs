@@ -114,10 +114,10 @@ async fn cached_or_render(
             Flight::Follow(mut rx) => {
                 // The render in flight answers; if it was abandoned (its client went
                 // away before it started), look again and perhaps render.
-                if let Ok(v) = rx.wait_for(Option::is_some).await {
-                    if let Some(r) = v.as_ref() {
-                        return r.clone().map_err(|e| e.relay());
-                    }
+                if let Ok(v) = rx.wait_for(Option::is_some).await
+                    && let Some(r) = v.as_ref()
+                {
+                    return r.clone().map_err(|e| e.relay());
                 }
             }
             Flight::Lead(leader) => {
