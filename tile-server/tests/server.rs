@@ -13,7 +13,8 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use riskmap_server::server::config::ServerConfig;
-use riskmap_server::server::routes::router;
+use riskmap_server::server::limits::Limits;
+use riskmap_server::server::routes::{router, router_with_limits};
 use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
 use tower::ServiceExt;
 
@@ -649,4 +650,283 @@ async fn a_reload_with_out_of_range_rules_is_refused_and_keeps_serving() {
     );
     let (_, _, body) = send(&app, get("/health")).await;
     assert_eq!(json(&body)["generation"], 1);
+}
+
+/// Posts a site and returns the status, headers and the JSON error message (or "").
+async fn site_error(app: &axum::Router, body: String) -> (StatusCode, String) {
+    let (status, _, out) = send(app, post("/api/site-check", body)).await;
+    let msg = json(&out)["error"].as_str().unwrap_or("").to_string();
+    (status, msg)
+}
+
+#[tokio::test]
+async fn site_check_refuses_sites_it_cannot_check_rightly() {
+    let app = router(state_with(ServerConfig::default(), None));
+    let square = [
+        [121.0, 31.9],
+        [121.002, 31.9],
+        [121.002, 31.902],
+        [121.0, 31.902],
+        [121.0, 31.9],
+    ];
+    let feature = |props: serde_json::Value, coords: serde_json::Value| {
+        serde_json::json!({"type": "Feature", "properties": props,
+            "geometry": {"type": "Polygon", "coordinates": coords}})
+        .to_string()
+    };
+    let school = serde_json::json!({"use": "school"});
+    // (body, words the error must contain); every one is a 400.
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        // 179.9 → -179.9 is a jump of 359.8° of longitude: the ring crosses ±180°.
+        (
+            site(
+                school.clone(),
+                &[
+                    [179.9, 0.0],
+                    [-179.9, 0.0],
+                    [-179.9, 0.1],
+                    [179.9, 0.1],
+                    [179.9, 0.0],
+                ],
+            ),
+            vec!["antimeridian", "179.9", "-179.9"],
+        ),
+        (
+            feature(school.clone(), serde_json::json!([])),
+            vec!["no coordinates"],
+        ),
+        (
+            feature(school.clone(), serde_json::json!([[]])),
+            vec!["no coordinates"],
+        ),
+        (
+            serde_json::json!({"type": "Feature", "properties": {"use": "school"},
+                "geometry": {"type": "MultiPolygon", "coordinates": []}})
+            .to_string(),
+            vec!["no coordinates"],
+        ),
+        // Three positions: a triangle's ring needs four (the first repeated).
+        (
+            site(
+                school.clone(),
+                &[[121.0, 31.9], [121.002, 31.9], [121.0, 31.902]],
+            ),
+            vec!["3 positions", "at least 4"],
+        ),
+        (
+            site(
+                school.clone(),
+                &[
+                    [121.0, 31.9],
+                    [121.002, 31.9],
+                    [121.002, 31.902],
+                    [121.0, 31.902],
+                ],
+            ),
+            vec!["not closed", "121.0, 31.902"],
+        ),
+        // 1e400 is not a finite double: refused by the JSON reader, which names where.
+        (
+            r#"{"type":"Feature","properties":{"use":"school"},"geometry":{"type":"Polygon","coordinates":[[[1e400,31.9],[121.002,31.9],[121.002,31.902],[121.0,31.9]]]}}"#.into(),
+            vec!["not JSON", "column"],
+        ),
+        (
+            site(serde_json::json!({}), &square),
+            vec!["no 'use'", "accepted", "school", "residential"],
+        ),
+        (
+            site(serde_json::json!({"use": 3}), &square),
+            vec!["must be a string", "3", "accepted", "hospital"],
+        ),
+        (
+            site(serde_json::json!({"use": ["school"]}), &square),
+            vec!["must be a string", "accepted"],
+        ),
+        // A bare polygon has no properties, hence no use.
+        (
+            serde_json::json!({"type": "Polygon", "coordinates": [square]}).to_string(),
+            vec!["no 'use'"],
+        ),
+    ];
+    for (body, words) in cases {
+        let (status, msg) = site_error(&app, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {msg}");
+        for w in words {
+            assert!(msg.contains(w), "{body}: '{msg}' lacks '{w}'");
+        }
+    }
+    // The same square with a use is checked.
+    let (status, msg) = site_error(&app, site(school, &square)).await;
+    assert_eq!(status, StatusCode::OK, "{msg}");
+}
+
+#[tokio::test]
+async fn framework_errors_and_bad_queries_answer_json() {
+    let cfg = ServerConfig {
+        max_body_bytes: 1000,
+        ..ServerConfig::default()
+    };
+    let app = router(state_with(cfg, None));
+    let big = site(
+        serde_json::json!({"use": "school", "pad": "x".repeat(2000)}),
+        &[[121.0, 31.9], [121.1, 31.9], [121.1, 32.0], [121.0, 31.9]],
+    );
+    let cases = [
+        (get("/api/site-check"), StatusCode::METHOD_NOT_ALLOWED, ""),
+        (
+            post("/api/site-check", big),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "",
+        ),
+        (get("/api/search"), StatusCode::BAD_REQUEST, "q"),
+        (
+            get("/api/search?limit=x&q=a"),
+            StatusCode::BAD_REQUEST,
+            "limit",
+        ),
+        (
+            get("/tiles/houses,houses/14/13706/6659.mvt"),
+            StatusCode::BAD_REQUEST,
+            "houses is listed twice",
+        ),
+        (
+            get("/no/such/route"),
+            StatusCode::NOT_FOUND,
+            "no such route",
+        ),
+    ];
+    for (req, code, needle) in cases {
+        let uri = req.uri().to_string();
+        let (status, h, body) = send(&app, req).await;
+        assert_eq!(status, code, "{uri}");
+        assert!(
+            h[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{uri}: {:?}",
+            h[header::CONTENT_TYPE]
+        );
+        let v = json(&body);
+        assert_eq!(v["status"], code.as_u16(), "{uri}");
+        let msg = v["error"].as_str().unwrap();
+        assert!(!msg.is_empty() && msg.contains(needle), "{uri}: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn expensive_requests_past_the_bound_get_503_with_retry_after() {
+    // One site check at a time, none waiting: while the one slot is held, the next
+    // request is refused at once.
+    let cfg = ServerConfig {
+        site_check_concurrency: 1,
+        expensive_queue: 0,
+        request_timeout_s: 1,
+        ..ServerConfig::default()
+    };
+    let state = state_with(cfg.clone(), None);
+    let limits = Arc::new(Limits::new(&cfg));
+    let app = router_with_limits(state, Arc::clone(&limits));
+    let square = [
+        [121.0, 31.9],
+        [121.002, 31.9],
+        [121.002, 31.902],
+        [121.0, 31.9],
+    ];
+    let body = site(serde_json::json!({"use": "school"}), &square);
+    let held = limits.site_check.pause().await.unwrap();
+    let (status, h, out) = send(&app, post("/api/site-check", body.clone())).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(h[header::RETRY_AFTER], "1");
+    let msg = json(&out)["error"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("site check") && msg.contains("0 waiting"),
+        "{msg}"
+    );
+    // Tiles have their own gate: the map is served meanwhile.
+    let (status, _, _) = send(&app, get("/tiles/areas/0/0/0.mvt")).await;
+    assert!(status.is_success(), "{status}");
+    drop(held);
+    let (status, _, out) = send(&app, post("/api/site-check", body.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&out));
+
+    // With a queue of one, a waiting request is answered 503 at the time limit (1 s).
+    let cfg = ServerConfig {
+        site_check_concurrency: 1,
+        expensive_queue: 1,
+        request_timeout_s: 1,
+        ..ServerConfig::default()
+    };
+    let limits = Arc::new(Limits::new(&cfg));
+    let app = router_with_limits(state_with(cfg, None), Arc::clone(&limits));
+    let held = limits.site_check.pause().await.unwrap();
+    let (status, h, out) = send(&app, post("/api/site-check", body)).await;
+    drop(held);
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(h.contains_key(header::RETRY_AFTER));
+    let msg = json(&out)["error"].as_str().unwrap().to_string();
+    assert!(msg.contains("waited 1 s"), "{msg}");
+}
+
+/// A counter of the Prometheus text at /metrics.
+async fn metric(app: &axum::Router, name: &str) -> u64 {
+    let (_, _, body) = send(app, get("/metrics")).await;
+    let text = String::from_utf8(body).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} not in /metrics"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_misses_of_one_tile_render_it_once() {
+    const N: usize = 12;
+    let cfg = ServerConfig::default();
+    let limits = Arc::new(Limits::new(&cfg));
+    let app = router_with_limits(state_with(cfg, None), Arc::clone(&limits));
+    let (_, _, cat) = send(&app, get("/catalog")).await;
+    let b: Vec<f64> = json(&cat)["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let (x, y) = centre_tile([b[0], b[1], b[2], b[3]], 12);
+    let uri = format!("/tiles/houses,areas/12/{x}/{y}.mvt");
+    let misses = metric(&app, "riskmap_tile_cache_misses_total").await;
+    let renders = metric(&app, "riskmap_tile_render_seconds_count").await;
+    // Rendering is paused, so the first request waits inside its render and all the
+    // others must find it in flight.
+    let held = limits.tiles.pause().await.unwrap();
+    let tasks: Vec<_> = (0..N)
+        .map(|_| {
+            let app = app.clone();
+            let uri = uri.clone();
+            tokio::spawn(async move { send(&app, get(&uri)).await })
+        })
+        .collect();
+    let mut waited = 0;
+    while limits.flights.waiting() < N - 1 {
+        waited += 1;
+        assert!(waited < 2000, "only {} waiting", limits.flights.waiting());
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    drop(held);
+    let mut bodies = Vec::new();
+    for t in tasks {
+        let (status, _, body) = t.await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        bodies.push(body);
+    }
+    assert!(bodies.iter().all(|b| *b == bodies[0] && !b.is_empty()));
+    assert_eq!(
+        metric(&app, "riskmap_tile_cache_misses_total").await,
+        misses + 1
+    );
+    assert_eq!(
+        metric(&app, "riskmap_tile_render_seconds_count").await,
+        renders + 1
+    );
+    assert_eq!(limits.flights.waiting(), 0);
 }

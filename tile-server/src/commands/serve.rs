@@ -34,11 +34,11 @@ pub fn serve(ui: &Ui, args: ServeArgs) -> Result<(), CliError> {
         dir: args.load.data_dir.clone(),
         load: load_options(&args.load)?,
     };
-    // Tile rendering is CPU-bound: more blocking threads than twice the cores only adds
-    // memory (an allocator arena each) and latency under load.
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // Tile rendering is CPU-bound: more blocking threads than the gates of expensive work
+    // can fill (about twice the cores) only adds memory (an allocator arena each) and
+    // latency under load; fewer would let one kind of work take another's threads.
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .max_blocking_threads(cores * 2)
+        .max_blocking_threads(crate::server::limits::Limits::blocking_threads(&config))
         .enable_all()
         .build()
         .map_err(|e| CliError::Write {

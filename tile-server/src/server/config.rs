@@ -112,6 +112,22 @@ pub struct ServerConfig {
     /// Keys of the file the server does not know; each is warned about.
     #[serde(flatten)]
     pub unknown: UnknownKeys,
+    /// Tiles rendered at once (default 0: one per core).
+    pub tile_render_concurrency: usize,
+    /// Tile renders that may wait for a slot before more are refused with 503 (default 256).
+    pub tile_queue: usize,
+    /// Site checks run at once (default 0: half the cores, at least one).
+    pub site_check_concurrency: usize,
+    /// GeoJSON exports run at once (default 0: half the cores, at least one).
+    pub export_concurrency: usize,
+    /// Searches run at once (default 0: one per core).
+    pub search_concurrency: usize,
+    /// Site checks, exports or searches that may wait for a slot, per kind, before more
+    /// are refused with 503 and `Retry-After` (default 8).
+    pub expensive_queue: usize,
+    /// Seconds a tile render, site check, export or search may wait and run before it is
+    /// answered 503 (default 30).
+    pub request_timeout_s: u64,
 }
 
 impl CollectUnknown for ServerConfig {
@@ -143,6 +159,13 @@ impl Default for ServerConfig {
             reload_max_loss: 0.10,
             reload_timeout_s: 300.0,
             unknown: UnknownKeys::default(),
+            tile_render_concurrency: 0,
+            tile_queue: 256,
+            site_check_concurrency: 0,
+            export_concurrency: 0,
+            search_concurrency: 0,
+            expensive_queue: 8,
+            request_timeout_s: 30,
         }
     }
 }

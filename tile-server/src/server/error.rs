@@ -6,7 +6,7 @@
 //! [`AppError::status`] decide the status of the latter in this one place.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use riskmap_core::export::ExportError;
 use riskmap_core::tileset::TileSetError;
@@ -35,6 +35,25 @@ pub enum AppError {
     /// 500: the server failed.
     #[error("{0}")]
     Internal(String),
+    /// 503 with `Retry-After`: too many requests of this kind are running or waiting, or
+    /// this one ran past its time limit.
+    #[error("{message}")]
+    Busy {
+        /// What was too busy or too slow.
+        message: String,
+        /// Seconds after which to try again.
+        retry_after_s: u64,
+    },
+    /// Another request's error, relayed as it was (requests waiting for the same tile).
+    #[error("{message}")]
+    Relayed {
+        /// Its status.
+        status: StatusCode,
+        /// Its message.
+        message: String,
+        /// Its `Retry-After`, if it had one.
+        retry_after_s: Option<u64>,
+    },
     /// A site-check request that cannot be read (400).
     #[error(transparent)]
     Site(#[from] SiteError),
@@ -61,6 +80,24 @@ impl AppError {
         AppError::NotFound(m.into())
     }
 
+    /// The same status, message and `Retry-After`, for another request waiting on this one.
+    pub(crate) fn relay(&self) -> AppError {
+        AppError::Relayed {
+            status: self.status(),
+            message: self.to_string(),
+            retry_after_s: self.retry_after_s(),
+        }
+    }
+
+    /// Seconds a client should wait before trying again, for 503s.
+    pub fn retry_after_s(&self) -> Option<u64> {
+        match self {
+            AppError::Busy { retry_after_s, .. } => Some(*retry_after_s),
+            AppError::Relayed { retry_after_s, .. } => *retry_after_s,
+            _ => None,
+        }
+    }
+
     /// The status code of the response.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -70,6 +107,8 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) | AppError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Relayed { status, .. } => *status,
             AppError::TileSet(e) => match e {
                 TileSetError::UnknownLayer(_) => StatusCode::NOT_FOUND,
                 TileSetError::OutOfRange { .. } => StatusCode::BAD_REQUEST,
@@ -89,10 +128,46 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        (
+        let mut resp = (
             status,
             Json(json!({"error": self.to_string(), "status": status.as_u16()})),
         )
-            .into_response()
+            .into_response();
+        if let Some(s) = self.retry_after_s() {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        resp
     }
+}
+
+/// Middleware: an error response that is not JSON (the framework's own 405, 413, 415 and
+/// extractor rejections are plain text) gets the JSON body every error carries, with the
+/// original text as its message.
+pub(crate) async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    // Framework error texts are short; a body too large to read is replaced by the reason.
+    let text = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(b) if !b.is_empty() => String::from_utf8_lossy(&b).trim().to_string(),
+        _ => status
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_string(),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = json!({"error": text, "status": status.as_u16()}).to_string();
+    Response::from_parts(parts, axum::body::Body::from(body))
 }

@@ -36,7 +36,7 @@ pub(crate) fn parse_layers(s: &Snapshot, spec: &str) -> Result<Vec<LayerKind>, A
     if names.iter().any(|n| n.is_empty()) {
         return Err(AppError::bad_request(format!("bad layer list '{spec}'")));
     }
-    names
+    let kinds: Vec<LayerKind> = names
         .into_iter()
         .map(|l| {
             tile_layer(l)
@@ -49,7 +49,20 @@ pub(crate) fn parse_layers(s: &Snapshot, spec: &str) -> Result<Vec<LayerKind>, A
                     ))
                 })
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    // A layer twice would be cut twice into one tile under one name.
+    if let Some((i, k)) = kinds
+        .iter()
+        .enumerate()
+        .find(|(i, k)| kinds[..*i].contains(k))
+    {
+        return Err(AppError::bad_request(format!(
+            "bad layer list '{spec}': {} is listed twice (at position {})",
+            k.name(),
+            i + 1
+        )));
+    }
+    Ok(kinds)
 }
 
 /// A feature as search sees it: id, the text searched (a name or an address), geometry.

@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 mod handlers;
 pub(crate) mod layers;
+pub mod limits;
 pub mod metrics;
 pub mod proxy;
 pub mod reload;

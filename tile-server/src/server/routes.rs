@@ -3,20 +3,28 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::middleware;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use tower_http::compression::Predicate;
 
 use super::assets;
 pub use super::error::AppError;
+use super::error::json_errors;
 use super::handlers::{admin, catalog, features, health, search, site_check, styles, tiles};
+use super::limits::Limits;
 use super::state::AppState;
 
-/// The application.
+/// The application, with the limits of its configuration.
 pub fn router(state: Arc<AppState>) -> Router {
+    let limits = Arc::new(Limits::new(&state.config));
+    router_with_limits(state, limits)
+}
+
+/// The application with the given limits (kept by the caller, e.g. to pause rendering).
+pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
     let body_limit = state.config.max_body_bytes;
     let app = Router::new()
         .route("/", get(assets::index))
@@ -45,6 +53,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             health::count_requests,
         ))
+        .layer(middleware::map_response(json_errors))
+        .layer(Extension(limits))
         .with_state(Arc::clone(&state));
     app = app.layer(
         tower_http::compression::CompressionLayer::new()

@@ -57,10 +57,73 @@ pub enum SiteError {
     #[error("the site polygon is not valid: {0}")]
     Invalid(String),
     /// An unknown `use`.
-    #[error(
-        "unknown use '{0}' (residential, school, kindergarten, hospital, nursing_home, office, market, … or 居住/学校/医院)"
-    )]
+    #[error("unknown use '{0}'; accepted: {accepted}", accepted = accepted_uses())]
     UnknownUse(String),
+    /// No `use` in the properties: a site is never assumed residential.
+    #[error("the site's properties have no 'use'; accepted: {accepted}", accepted = accepted_uses())]
+    MissingUse,
+    /// A `use` that is not a string.
+    #[error("the site's 'use' must be a string, not {0}; accepted: {accepted}", accepted = accepted_uses())]
+    UseNotText(String),
+    /// A polygon or ring without positions.
+    #[error("the site has no coordinates (polygon {polygon}, ring {ring})")]
+    Empty {
+        /// Polygon index (0 for a Polygon).
+        polygon: usize,
+        /// Ring index, 0 the exterior.
+        ring: usize,
+    },
+    /// A ring of fewer than 4 positions.
+    #[error(
+        "ring {ring} of polygon {polygon} has {count} positions; a closed ring needs at least 4 (RFC 7946 §3.1.6)"
+    )]
+    TooFewPositions {
+        /// Polygon index.
+        polygon: usize,
+        /// Ring index.
+        ring: usize,
+        /// Positions given.
+        count: usize,
+    },
+    /// A ring whose last position is not its first.
+    #[error(
+        "ring {ring} of polygon {polygon} is not closed: first position {first:?}, last {last:?}"
+    )]
+    Unclosed {
+        /// Polygon index.
+        polygon: usize,
+        /// Ring index.
+        ring: usize,
+        /// First position.
+        first: Vec<f64>,
+        /// Last position.
+        last: Vec<f64>,
+    },
+    /// An edge that jumps across the antimeridian (more than 180° of longitude).
+    #[error(
+        "the site crosses the antimeridian between ({x0}, {y0}) and ({x1}, {y1}); split it at ±180° into a MultiPolygon (RFC 7946 §3.1.9)"
+    )]
+    Antimeridian {
+        /// Longitude before the jump.
+        x0: f64,
+        /// Latitude before the jump.
+        y0: f64,
+        /// Longitude after the jump.
+        x1: f64,
+        /// Latitude after the jump.
+        y1: f64,
+    },
+}
+
+/// The accepted values of `use`, for error messages.
+fn accepted_uses() -> String {
+    let mut v = vec!["residential (居住, 住宅)".to_string()];
+    v.extend(
+        TargetKind::ALL
+            .iter()
+            .map(|k| format!("{} ({})", k.key(), k.name_zh())),
+    );
+    v.join(", ")
 }
 
 /// A site-check request: the site, what it is for and the properties it was sent with.
@@ -106,14 +169,16 @@ pub fn parse_site(body: &[u8], max_vertices: usize) -> Result<SiteRequest, SiteE
         .cloned()
         .ok_or(SiteError::NoGeometry)?;
     let gj: geojson::Geometry = serde_json::from_value(gv).map_err(SiteError::GeometryJson)?;
+    check_rings(&gj.value)?;
     let g: Geometry<f64> = gj
         .try_into()
         .map_err(|e: geojson::Error| SiteError::Geometry(Box::new(e)))?;
     check_geometry(&g, max_vertices)?;
-    let use_s = props
-        .get("use")
-        .and_then(Value::as_str)
-        .unwrap_or("residential");
+    let use_s = match props.get("use") {
+        None | Some(Value::Null) => return Err(SiteError::MissingUse),
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => return Err(SiteError::UseNotText(other.to_string())),
+    };
     let kind = parse_use(use_s).ok_or_else(|| SiteError::UnknownUse(use_s.to_string()))?;
     let num = |k: &str| {
         props
@@ -131,6 +196,75 @@ pub fn parse_site(body: &[u8], max_vertices: usize) -> Result<SiteRequest, SiteE
         site_use,
         props,
     })
+}
+
+/// The rings as sent, before conversion (which would close an open ring silently): every
+/// polygon has rings, every ring at least 4 positions and closed, every position lon/lat,
+/// and no edge jumps more than 180° of longitude (a ring across the antimeridian).
+fn check_rings(v: &geojson::GeometryValue) -> Result<(), SiteError> {
+    let polygons: Vec<&geojson::PolygonType> = match v {
+        geojson::GeometryValue::Polygon { coordinates } => vec![coordinates],
+        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
+        _ => return Err(SiteError::NotAPolygon),
+    };
+    if polygons.is_empty() {
+        return Err(SiteError::Empty {
+            polygon: 0,
+            ring: 0,
+        });
+    }
+    for (pi, rings) in polygons.into_iter().enumerate() {
+        if rings.is_empty() {
+            return Err(SiteError::Empty {
+                polygon: pi,
+                ring: 0,
+            });
+        }
+        for (ri, ring) in rings.iter().enumerate() {
+            if ring.is_empty() {
+                return Err(SiteError::Empty {
+                    polygon: pi,
+                    ring: ri,
+                });
+            }
+            if ring.len() < 4 {
+                return Err(SiteError::TooFewPositions {
+                    polygon: pi,
+                    ring: ri,
+                    count: ring.len(),
+                });
+            }
+            let xy = |p: &geojson::Position| {
+                let s = p.as_slice();
+                (
+                    s.first().copied().unwrap_or(f64::NAN),
+                    s.get(1).copied().unwrap_or(f64::NAN),
+                )
+            };
+            for p in ring {
+                let (x, y) = xy(p);
+                if !x.is_finite() || !y.is_finite() || x.abs() > 180.0 || y.abs() > 90.0 {
+                    return Err(SiteError::NotLonLat { x, y });
+                }
+            }
+            let (first, last) = (&ring[0], &ring[ring.len() - 1]);
+            if xy(first) != xy(last) {
+                return Err(SiteError::Unclosed {
+                    polygon: pi,
+                    ring: ri,
+                    first: first.as_slice().to_vec(),
+                    last: last.as_slice().to_vec(),
+                });
+            }
+            for w in ring.windows(2) {
+                let ((x0, y0), (x1, y1)) = (xy(&w[0]), xy(&w[1]));
+                if (x1 - x0).abs() > 180.0 {
+                    return Err(SiteError::Antimeridian { x0, y0, x1, y1 });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A polygon of at most `max_vertices` lon/lat vertices that is valid.

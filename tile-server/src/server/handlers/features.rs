@@ -2,10 +2,12 @@
 //! level (`/api/features/{layer}.geojson`), and the analysis summary, the area summaries
 //! and the validation report as JSON.
 
-use axum::Json;
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use geo::Rect;
 use riskmap_core::export::{self, Filter};
 use riskmap_core::model::RiskLevel;
@@ -15,6 +17,7 @@ use serde_json::Value;
 use super::AppStateRef;
 use crate::server::error::AppError;
 use crate::server::layers::geojson_layer;
+use crate::server::limits::Limits;
 use crate::server::state::field_policy;
 
 /// The query of `/api/features/{layer}.geojson`.
@@ -54,6 +57,7 @@ fn parse_bbox(s: &str) -> Result<Rect<f64>, AppError> {
 /// `max_geojson_features` of them (422 beyond).
 pub(in crate::server) async fn features(
     State(state): State<AppStateRef>,
+    Extension(limits): Extension<Arc<Limits>>,
     Path(file): Path<String>,
     Query(q): Query<FeatureQuery>,
 ) -> Result<Response, AppError> {
@@ -86,12 +90,14 @@ pub(in crate::server) async fn features(
     // to refuse it.
     filter.max_features = Some(state.config.max_geojson_features as u64);
     let pol = field_policy(&state.config);
-    let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
-        let mut out = Vec::new();
-        export::write_named(&mut out, kind, &snap.dataset, &snap.analysis, &filter, &pol)?;
-        Ok(out)
-    })
-    .await??;
+    let body = limits
+        .export
+        .run(move || -> Result<Vec<u8>, AppError> {
+            let mut out = Vec::new();
+            export::write_named(&mut out, kind, &snap.dataset, &snap.analysis, &filter, &pol)?;
+            Ok(out)
+        })
+        .await??;
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
 }
 

@@ -1,5 +1,5 @@
 //! `GET /tiles/{layers}/{z}/{x}/{y}.mvt`: vector tiles of one or more layers, rendered off
-//! the async workers, cached gzipped per data generation, served gzipped or plain with an
+//! the async workers (once per tile however many ask at once, under the tile gate), cached gzipped per data generation, served gzipped or plain with an
 //! ETag per representation.
 
 use std::collections::hash_map::DefaultHasher;
@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -19,6 +20,7 @@ use super::AppStateRef;
 use crate::server::cache::{CachedTile, TileKey};
 use crate::server::error::AppError;
 use crate::server::layers::parse_layers;
+use crate::server::limits::{Flight, Limits};
 use crate::server::state::Snapshot;
 use riskmap_core::model::LayerKind;
 
@@ -47,6 +49,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 /// One tile of the comma-separated `layers`: 204 when empty, 304 when the client has it.
 pub(in crate::server) async fn tile(
     State(state): State<AppStateRef>,
+    Extension(limits): Extension<Arc<Limits>>,
     Path((layers, z, x, yfile)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
@@ -67,7 +70,7 @@ pub(in crate::server) async fn tile(
     }
     let snap = state.snapshot();
     let names = parse_layers(&snap, &layers)?;
-    let t = cached_or_render(&state, snap, names, z, x, y)
+    let t = cached_or_render(&state, &limits, snap, names, z, x, y)
         .await
         .map_err(|e| match e {
             AppError::TileSet(TileSetError::OutOfRange { .. }) => bad(),
@@ -76,9 +79,11 @@ pub(in crate::server) async fn tile(
     respond(&state, &t, &headers)
 }
 
-/// The tile from the cache, or rendered, gzipped and cached.
+/// The tile from the cache, or rendered, gzipped and cached. Concurrent misses of one
+/// tile render it once: the first renders, the others wait for its result.
 async fn cached_or_render(
     state: &AppStateRef,
+    limits: &Limits,
     snap: Arc<Snapshot>,
     names: Vec<LayerKind>,
     z: u8,
@@ -99,25 +104,62 @@ async fn cached_or_render(
         x,
         y,
     );
-    let cached = state.cache.lock().ok().and_then(|mut c| c.get(&key));
-    if let Some(t) = cached {
-        state.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
-        return Ok(t);
-    }
-    state.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
-    let snap2 = Arc::clone(&snap);
-    let t0 = Instant::now();
-    let gz = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, TileSetError> {
-        let raw = snap2
-            .tiles
-            .render(&snap2.dataset, &snap2.analysis, &names, z, x, y)?;
-        if raw.is_empty() {
-            return Ok(raw);
+    loop {
+        let cached = state.cache.lock().ok().and_then(|mut c| c.get(&key));
+        if let Some(t) = cached {
+            state.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(t);
         }
-        Ok(riskmap_core::tiles::gzip(&raw)?)
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("tile task failed: {e}")))??;
+        match limits.flights.join(&key) {
+            Flight::Follow(mut rx) => {
+                // The render in flight answers; if it was abandoned (its client went
+                // away before it started), look again and perhaps render.
+                if let Ok(v) = rx.wait_for(Option::is_some).await
+                    && let Some(r) = v.as_ref()
+                {
+                    return r.clone().map_err(|e| e.relay());
+                }
+            }
+            Flight::Lead(leader) => {
+                let r = render(state, limits, &snap, names, z, x, y, key).await;
+                let shared = r
+                    .as_ref()
+                    .map(CachedTile::clone)
+                    .map_err(|e| Arc::new(e.relay()));
+                leader.finish(shared);
+                return r;
+            }
+        }
+    }
+}
+
+/// Renders, gzips and caches one tile under a permit of the tile gate.
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    state: &AppStateRef,
+    limits: &Limits,
+    snap: &Arc<Snapshot>,
+    names: Vec<LayerKind>,
+    z: u8,
+    x: u32,
+    y: u32,
+    key: TileKey,
+) -> Result<CachedTile, AppError> {
+    state.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
+    let snap2 = Arc::clone(snap);
+    let t0 = Instant::now();
+    let gz = limits
+        .tiles
+        .run(move || -> Result<Vec<u8>, TileSetError> {
+            let raw = snap2
+                .tiles
+                .render(&snap2.dataset, &snap2.analysis, &names, z, x, y)?;
+            if raw.is_empty() {
+                return Ok(raw);
+            }
+            Ok(riskmap_core::tiles::gzip(&raw)?)
+        })
+        .await??;
     state.metrics.render(t0.elapsed().as_secs_f64());
     let t = CachedTile {
         etag: etag_of(&gz, snap.generation),
