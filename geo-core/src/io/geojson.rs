@@ -20,61 +20,97 @@ use super::fields::{Value, format_number};
 use super::geom::{GeomInput, RawGeom};
 use super::report::Position;
 
-/// A parsed file: its features and the legacy `crs` member, if any.
+mod recover;
+
+pub(crate) use recover::Broken;
+
+/// A parsed file: its features, the legacy `crs` member, if any, and the features that
+/// could not be read.
 pub(crate) struct Parsed<'a> {
     pub features: Vec<RawFeature<'a>>,
     /// The CRS named by a pre-RFC 7946 `crs` member.
     pub crs: Option<String>,
+    /// Features skipped because they cannot be read, and a break that ended the
+    /// reading early, in file order.
+    pub broken: Vec<Broken>,
 }
 
 /// Parses GeoJSON text (a FeatureCollection or a single Feature).
+///
+/// A valid file is read in one pass. When that pass fails, a feature collection is read
+/// again feature by feature ([`recover`]): a feature that cannot be read is skipped and
+/// listed in [`Parsed::broken`], the others are kept. Only a file whose top level
+/// cannot be made out is an error.
 pub(crate) fn parse<'a>(text: &'a str, file: &str) -> Result<Parsed<'a>, LoadError> {
-    let top: Top<'a> = serde_json::from_str(text).map_err(|e| LoadError::Json {
-        file: file.to_string(),
-        line: e.line() as u64,
-        column: e.column() as u64,
-        source: e,
-    })?;
-    let crs = top.crs.as_ref().and_then(legacy_crs_name);
-    let features = match top.kind.as_deref() {
-        Some("FeatureCollection") => top.features.map(|FeatureList(v)| v).unwrap_or_default(),
-        None if top.features.is_some() => top.features.map(|FeatureList(v)| v).unwrap_or_default(),
-        Some("Feature") => vec![
-            JsonFeature {
-                id: top.id,
-                geometry: top.geometry,
-                properties: top.properties,
-            }
-            .into_raw(0),
-        ],
-        Some(other) => {
-            let hint = if matches!(
-                other,
-                "Point"
-                    | "MultiPoint"
-                    | "LineString"
-                    | "MultiLineString"
-                    | "Polygon"
-                    | "MultiPolygon"
-                    | "GeometryCollection"
-            ) {
-                ": a bare geometry has no properties; wrap it in a Feature"
-            } else {
-                ""
+    let top: Top<'a> = match serde_json::from_str(text) {
+        Ok(top) => top,
+        Err(e) => {
+            return match recover::parse(text) {
+                Some((mut parsed, broken)) => {
+                    parsed.broken = broken;
+                    Ok(parsed)
+                }
+                None => Err(LoadError::Json {
+                    file: file.to_string(),
+                    line: e.line() as u64,
+                    column: e.column() as u64,
+                    source: e,
+                }),
             };
-            return Err(LoadError::NotGeoJson {
-                file: file.to_string(),
-                message: format!("its \"type\" is {other:?}{hint}"),
-            });
-        }
-        None => {
-            return Err(LoadError::NotGeoJson {
-                file: file.to_string(),
-                message: "it has neither \"type\" nor \"features\"".into(),
-            });
         }
     };
-    Ok(Parsed { features, crs })
+    Parsed::from_top(top, file)
+}
+
+impl<'a> Parsed<'a> {
+    fn from_top(top: Top<'a>, file: &str) -> Result<Self, LoadError> {
+        let crs = top.crs.as_ref().and_then(legacy_crs_name);
+        let features = match top.kind.as_deref() {
+            Some("FeatureCollection") => top.features.map(|FeatureList(v)| v).unwrap_or_default(),
+            None if top.features.is_some() => {
+                top.features.map(|FeatureList(v)| v).unwrap_or_default()
+            }
+            Some("Feature") => vec![
+                JsonFeature {
+                    id: top.id,
+                    geometry: top.geometry,
+                    properties: top.properties,
+                }
+                .into_raw(0),
+            ],
+            Some(other) => {
+                let hint = if matches!(
+                    other,
+                    "Point"
+                        | "MultiPoint"
+                        | "LineString"
+                        | "MultiLineString"
+                        | "Polygon"
+                        | "MultiPolygon"
+                        | "GeometryCollection"
+                ) {
+                    ": a bare geometry has no properties; wrap it in a Feature"
+                } else {
+                    ""
+                };
+                return Err(LoadError::NotGeoJson {
+                    file: file.to_string(),
+                    message: format!("its \"type\" is {other:?}{hint}"),
+                });
+            }
+            None => {
+                return Err(LoadError::NotGeoJson {
+                    file: file.to_string(),
+                    message: "it has neither \"type\" nor \"features\"".into(),
+                });
+            }
+        };
+        Ok(Parsed {
+            features,
+            crs,
+            broken: Vec::new(),
+        })
+    }
 }
 
 /// The CRS name of a legacy `crs` member: `{"type":"name","properties":{"name":…}}` or
@@ -91,7 +127,7 @@ fn legacy_crs_name(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
 struct Top<'a> {
     #[serde(rename = "type", default)]
     kind: Option<String>,
@@ -612,11 +648,28 @@ mod tests {
             .expect("parses");
         assert_eq!(p.features.len(), 1);
         assert_eq!(p.features[0].id.as_deref(), Some("a"));
-        match parse(
+        // A syntax error inside the one feature costs that feature, not the file:
+        // `"features":[` is 12 characters, so the feature opens at line 2, column 13,
+        // and its second comma is its 19th character: column 13 + 19 - 1 = 31.
+        let p = parse(
             "{\"type\":\"FeatureCollection\",\n\"features\":[{\"type\":\"Feature\",,}]}",
             "b.geojson",
+        )
+        .expect("recovered");
+        assert!(p.features.is_empty());
+        assert_eq!(p.broken.len(), 1);
+        assert_eq!(p.broken[0].position, Position::Feature(0));
+        assert!(
+            p.broken[0].message.contains("line 2, column 31"),
+            "{}",
+            p.broken[0].message
+        );
+        // Broken before any feature: the file as a whole.
+        match parse(
+            "{\"type\":\"FeatureCollection\",\"features\":[{]}",
+            "c.geojson",
         ) {
-            Err(LoadError::Json { line, column, .. }) => assert_eq!((line, column), (2, 31)),
+            Err(LoadError::Json { line, column, .. }) => assert_eq!((line, column), (1, 42)),
             other => panic!("{:?}", other.err()),
         }
         assert!(matches!(

@@ -72,7 +72,20 @@ fn type_fits(kind: LayerKind, g: &RawGeom) -> bool {
 
 /// Whether a coordinate pair cannot be longitude/latitude but looks like metres.
 pub(crate) fn looks_projected(c: Coord<f64>) -> bool {
-    (c.x.abs() > 180.0 || c.y.abs() > 90.0) && (c.x.abs() > 1000.0 || c.y.abs() > 1000.0)
+    within_projected_range(c)
+        && (c.x.abs() > 180.0 || c.y.abs() > 90.0)
+        && (c.x.abs() > 1000.0 || c.y.abs() > 1000.0)
+}
+
+/// The largest magnitude a projected coordinate of any CRS read here has: Gauss–Krüger
+/// eastings with a zone prefix reach 4.6 × 10⁷ m, Web Mercator ±2.0 × 10⁷ m. Beyond
+/// 10⁸ m (a hundred thousand kilometres), and for infinities and NaN, a number is not a
+/// projected coordinate.
+const PROJECTED_LIMIT: f64 = 1e8;
+
+/// Whether both numbers are finite and no larger than any projected CRS gives.
+fn within_projected_range(c: Coord<f64>) -> bool {
+    c.x.abs() <= PROJECTED_LIMIT && c.y.abs() <= PROJECTED_LIMIT
 }
 
 fn in_lon_lat_range(c: Coord<f64>) -> bool {
@@ -231,6 +244,15 @@ pub(crate) fn finish(
                     format!(
                         "coordinate ({}, {}) is outside longitude [-180, 180] / latitude [-90, 90]; \
                          longitude and latitude look swapped",
+                        c.x, c.y
+                    ),
+                )
+            } else if !within_projected_range(c) {
+                (
+                    IssueCode::CoordinatesOutOfRange,
+                    format!(
+                        "coordinate ({}, {}) is outside longitude [-180, 180] / latitude [-90, 90], \
+                         and too large for projected metres of any coordinate system (over 10^8)",
                         c.x, c.y
                     ),
                 )
@@ -559,6 +581,26 @@ mod tests {
             codes(&issues),
             vec![(IssueCode::MissingGeometry, Severity::Skipped)]
         );
+    }
+
+    #[test]
+    fn huge_and_infinite_numbers_are_not_projected() {
+        assert!(looks_projected(c(40_512_345.0, 3_530_000.0)));
+        assert!(!looks_projected(c(f64::INFINITY, 31.0)));
+        assert!(!looks_projected(c(f64::NAN, 3_530_000.0)));
+        assert!(!looks_projected(c(1e308, 31.0)));
+        let (g, issues) = run(
+            LayerKind::Houses,
+            GeomInput::Geom(RawGeom::Point(c(1e308, 31.0))),
+            &Crs::Wgs84,
+        );
+        assert!(g.is_none());
+        assert_eq!(
+            codes(&issues),
+            vec![(IssueCode::CoordinatesOutOfRange, Severity::Skipped)]
+        );
+        assert!(issues[0].message.contains("too large for projected metres"));
+        assert!(!issues[0].message.contains("looks like projected"));
     }
 
     #[test]

@@ -210,3 +210,5 @@ pub fn load_file_as(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_recovery;

@@ -16,7 +16,7 @@ use super::features::{Found, RawFeature, process};
 use super::fields::Resolver;
 use super::plan::{FileCtx, FileFormat, Plan, choose_crs};
 use super::props::LayerProps;
-use super::report::{FileStatus, FileSummary, Issue, IssueCode, Sink, ValidationReport};
+use super::report::{FileStatus, FileSummary, Issue, IssueCode, Severity, Sink, ValidationReport};
 use super::table::Table;
 use super::{LoadError, LoadOptions, LoadProgress, geojson, shp, table, text};
 
@@ -60,6 +60,8 @@ pub(super) fn load_one<P: LayerProps>(
     let bytes: Vec<u8>;
     let json: Cow<'_, str>;
     let names: Vec<String>;
+    // Features found but not readable at all (counted as read, reported as skipped).
+    let mut unread = 0u64;
     let (input, own_crs) = match plan.format {
         FileFormat::GeoJson => {
             bytes = std::fs::read(&plan.path).map_err(io_err)?;
@@ -76,6 +78,21 @@ pub(super) fn load_one<P: LayerProps>(
             }
             json = decoded.text;
             let parsed = geojson::parse(&json, rel)?;
+            for b in parsed.broken {
+                if b.code == IssueCode::BrokenFeature {
+                    unread += 1;
+                }
+                sink.push(Issue {
+                    severity: Severity::Skipped,
+                    code: b.code,
+                    file: rel.to_string(),
+                    layer: Some(layer),
+                    position: Some(b.position),
+                    feature_id: None,
+                    field: None,
+                    message: b.message,
+                })?;
+            }
             let own = parsed.crs.map(|c| (c, "GeoJSON crs member"));
             (Input::Features(parsed.features), own)
         }
@@ -110,6 +127,18 @@ pub(super) fn load_one<P: LayerProps>(
                     IssueCode::CrsAssumed,
                     "no .prj file: coordinates were read as WGS84 longitude/latitude (give crs in riskmap.toml if they are not)".into(),
                 ))?;
+            }
+            if let Some((position, message)) = s.broken {
+                sink.push(Issue {
+                    severity: Severity::Skipped,
+                    code: IssueCode::BrokenTail,
+                    file: rel.to_string(),
+                    layer: Some(layer),
+                    position: Some(position),
+                    feature_id: None,
+                    field: None,
+                    message,
+                })?;
             }
             let own = s.prj.map(|p| (p, ".prj"));
             names = s.names;
@@ -146,6 +175,7 @@ pub(super) fn load_one<P: LayerProps>(
         Input::Features(raws) => process::<P>(raws, &cx, &mut summary, &mut sink)?,
         Input::Table(t) => table::features::<P>(t, plan.header_row, &cx, &mut summary, &mut sink)?,
     };
+    summary.features_read += unread;
     if summary.status == FileStatus::Loaded && summary.features_read == 0 {
         sink.push(warning(
             IssueCode::EmptyFile,

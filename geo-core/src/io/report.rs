@@ -98,6 +98,13 @@ issue_codes! {
     SheetNotFound = "sheet_not_found",
     /// The file holds no feature at all.
     EmptyFile = "empty_file",
+    /// One feature of a GeoJSON file cannot be read (a wrong type where an object,
+    /// array or number belongs; a `NaN`, `Infinity` or out-of-range number literal):
+    /// that feature is skipped, the others are loaded.
+    BrokenFeature = "broken_feature",
+    /// The file breaks off (cut short, or its syntax broken between features or
+    /// records): the features before the break are loaded, the rest cannot be read.
+    BrokenTail = "broken_tail",
     // Manifest.
     /// `riskmap.toml` has a key RiskMap does not know (a misspelling, most likely).
     ManifestUnknownKey = "manifest_unknown_key",

@@ -33,6 +33,9 @@ pub(crate) struct Shp {
     pub prj: Option<String>,
     /// A `.cpg` label that names no known encoding.
     pub unknown_cpg: Option<String>,
+    /// Where the records broke off (a .shp or .dbf cut short or corrupt) and why: the
+    /// records before it are in `rows`.
+    pub broken: Option<(Position, String)>,
 }
 
 type Value = super::fields::Value<'static>;
@@ -124,8 +127,23 @@ pub(crate) fn read(
     let shape_reader = shapefile::ShapeReader::from_path(shp_path).map_err(|e| shp_err(None, e))?;
     let mut reader = shapefile::Reader::new(shape_reader, dbase_reader);
     let mut rows = Vec::new();
+    let mut broken = None;
     for (i, item) in reader.iter_shapes_and_records().enumerate() {
-        let (shape, record) = item.map_err(|e| shp_err(Some(i as u64), e))?;
+        let (shape, record) = match item {
+            Ok(r) => r,
+            // Nothing after a broken record can be trusted to be where the headers
+            // say: keep the records before it.
+            Err(e) => {
+                broken = Some((
+                    Position::Feature(i as u64),
+                    format!(
+                        "record {i} cannot be read ({e}): the file is cut short or corrupt \
+                         here; the {i} record(s) before were kept, the rest cannot be read"
+                    ),
+                ));
+                break;
+            }
+        };
         let mut map: std::collections::HashMap<String, FieldValue> = record.into_iter().collect();
         let values = names
             .iter()
@@ -139,6 +157,7 @@ pub(crate) fn read(
         encoding: format!("{} ({how})", enc.name()),
         prj,
         unknown_cpg,
+        broken,
     })
 }
 

@@ -183,40 +183,36 @@ fn strict_mode_returns_the_first_problem() {
 }
 
 #[test]
-fn broken_json_skips_the_file_with_line_and_column() {
+fn broken_json_keeps_the_features_before_the_break() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("houses.geojson");
+    // The comma after the first feature is missing: the break is at line 3, column 1.
     std::fs::write(&path, "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]}}\n{\"type\":\"Feature\"}]}").expect("write");
     let out = load_file::<House>(&path, &FileOptions::default(), &LoadOptions::default())
         .expect("reported");
-    assert!(out.features.is_empty());
+    assert_eq!(out.features.len(), 1);
+    let tail: Vec<&Issue> = out.report.with_code(IssueCode::BrokenTail).collect();
+    assert_eq!(tail.len(), 1);
+    assert_eq!(tail[0].severity, Severity::Skipped);
     assert_eq!(
-        rows(&out.report.issues),
-        vec![row(
-            IssueCode::BrokenFile,
-            Severity::Skipped,
-            Some(Position::Text { line: 3, column: 1 }),
-            None,
-            None
-        )]
+        tail[0].position,
+        Some(Position::Text { line: 3, column: 1 })
     );
     assert!(
-        out.report.issues[0]
+        tail[0]
             .message
-            .contains("remaining features cannot be read")
+            .contains("the 1 feature(s) before were kept"),
+        "{}",
+        tail[0].message
     );
-    assert_eq!(out.report.files[0].status, FileStatus::Skipped);
+    assert_eq!(out.report.files[0].status, FileStatus::Loaded);
     let strict = LoadOptions {
         strict: true,
         ..LoadOptions::default()
     };
     assert!(matches!(
         load_file::<House>(&path, &FileOptions::default(), &strict),
-        Err(LoadError::Json {
-            line: 3,
-            column: 1,
-            ..
-        })
+        Err(LoadError::Invalid { issue }) if issue.code == IssueCode::BrokenTail
     ));
 }
 
@@ -379,7 +375,7 @@ fn xlsx_sheet_rows_title_and_values() {
 /// ESRI's .prj for EPSG:4549 (CGCS2000 / 3-degree Gauss–Krüger CM 120E).
 const PRJ_4549: &str = r#"PROJCS["CGCS2000_3_Degree_GK_CM_120E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",120.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
 
-fn write_gk_houses(dir: &Path, name: &str) -> std::path::PathBuf {
+pub(super) fn write_gk_houses(dir: &Path, name: &str) -> std::path::PathBuf {
     let shp = dir.join(format!("{name}.shp"));
     let sq = |e: f64, n: f64, s: f64| {
         shapefile::Polygon::new(shapefile::PolygonRing::Outer(vec![

@@ -36,14 +36,23 @@ pub(crate) fn detect(bytes: &[u8]) -> &'static Encoding {
     det.guess(Some(b"cn"), chardetng::Utf8Detection::Allow)
 }
 
-/// Decodes a file's bytes: the forced encoding if given, else by BOM, else as UTF-8 when
-/// valid, else by detection.
+/// Decodes a file's bytes. A byte-order mark is always dropped (a UTF-8 one in front of
+/// GBK text is a common export slip, and left in it would glue itself to the first
+/// column name). Then: the forced encoding if given; else a UTF-16 BOM's encoding; else
+/// UTF-8 when the bytes after any BOM are strictly valid UTF-8; else the detector's
+/// guess, unless that guess has invalid bytes and GBK/GB18030 has none, in which case
+/// GBK. `how` says which of these decided, and whether a BOM was dropped that did not
+/// fit the text.
 pub(crate) fn decode<'a>(
     bytes: &'a [u8],
     forced: Option<(&'static Encoding, &'static str)>,
 ) -> Decoded<'a> {
+    let (bom, body) = match Encoding::for_bom(bytes) {
+        Some((enc, n)) => (Some(enc), &bytes[n..]),
+        None => (None, bytes),
+    };
     if let Some((enc, how)) = forced {
-        let (text, had_errors) = enc.decode_with_bom_removal(bytes);
+        let (text, had_errors) = enc.decode_without_bom_handling(body);
         return Decoded {
             text,
             encoding: enc,
@@ -51,8 +60,8 @@ pub(crate) fn decode<'a>(
             had_errors,
         };
     }
-    if let Some((enc, bom)) = Encoding::for_bom(bytes) {
-        let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom..]);
+    if let Some(enc) = bom.filter(|&e| e != UTF_8) {
+        let (text, had_errors) = enc.decode_without_bom_handling(body);
         return Decoded {
             text,
             encoding: enc,
@@ -60,20 +69,40 @@ pub(crate) fn decode<'a>(
             had_errors,
         };
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
+    if let Ok(s) = std::str::from_utf8(body) {
         return Decoded {
             text: Cow::Borrowed(s),
             encoding: UTF_8,
-            how: "valid UTF-8",
+            how: if bom.is_some() { "BOM" } else { "valid UTF-8" },
             had_errors: false,
         };
     }
-    let enc = detect(bytes);
-    let (text, had_errors) = enc.decode_without_bom_handling(bytes);
+    let wrong_bom = bom.is_some();
+    let enc = detect(body);
+    let (text, had_errors) = enc.decode_without_bom_handling(body);
+    if had_errors && enc != GBK && enc != encoding_rs::GB18030 {
+        let (gbk, gbk_errors) = GBK.decode_without_bom_handling(body);
+        if !gbk_errors {
+            return Decoded {
+                text: gbk,
+                encoding: GBK,
+                how: if wrong_bom {
+                    "decodes cleanly as GBK; a UTF-8 byte-order mark in front was dropped"
+                } else {
+                    "decodes cleanly as GBK"
+                },
+                had_errors: false,
+            };
+        }
+    }
     Decoded {
         text,
         encoding: enc,
-        how: "detected",
+        how: if wrong_bom {
+            "detected; a UTF-8 byte-order mark in front was dropped"
+        } else {
+            "detected"
+        },
         had_errors,
     }
 }
@@ -115,6 +144,26 @@ mod tests {
         assert_eq!(d.how, "valid UTF-8");
         let d = decode("名称".as_bytes(), Some((GBK, "forced")));
         assert_eq!(d.encoding, GBK);
+    }
+
+    #[test]
+    fn a_bom_is_dropped_and_does_not_decide_the_encoding() {
+        let (gbk, _, _) = GBK.encode("名称,经度,纬度\n某某化工有限公司,121.1,31.9\n");
+        let mut with_bom = vec![0xef, 0xbb, 0xbf];
+        with_bom.extend_from_slice(&gbk);
+        // GBK after a UTF-8 BOM: not valid UTF-8, so the text decides.
+        let d = decode(&with_bom, None);
+        assert_eq!((d.encoding, d.had_errors), (GBK, false));
+        assert!(d.text.starts_with("名称,"), "{:?}", &d.text[..6]);
+        assert!(d.how.contains("byte-order mark"), "{}", d.how);
+        // Forced GBK: the BOM bytes do not end up in the first column name.
+        let d = decode(&with_bom, Some((GBK, "forced")));
+        assert!(d.text.starts_with("名称,"), "{:?}", &d.text[..6]);
+        assert!(!d.had_errors);
+        // Forced UTF-8 on UTF-8 with a BOM: no U+FEFF either.
+        let mut utf8 = vec![0xef, 0xbb, 0xbf];
+        utf8.extend_from_slice("名称".as_bytes());
+        assert_eq!(decode(&utf8, Some((UTF_8, "forced"))).text, "名称");
     }
 
     #[test]
