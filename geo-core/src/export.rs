@@ -678,7 +678,7 @@ pub fn summary(ds: &Dataset, a: &Analysis) -> Value {
             "occupation": occupations,
             "too_close": a.pipeline_conflicts.len() - occupations,
         },
-        "risk_grid": {"cell_size_m": a.grid.cell_size_m, "cells": a.grid.cells.len(), "by_level": by_level(cells)},
+        "risk_grid": {"cell_size_m": a.grid.cell_size_m, "h3_resolution": a.grid.h3_resolution, "cells": a.grid.cells.len(), "by_level": by_level(cells)},
         "areas": serde_json::to_value(&a.area_summaries).unwrap_or(Value::Null),
     })
 }

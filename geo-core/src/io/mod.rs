@@ -31,6 +31,7 @@
 mod dedupe;
 mod discover;
 mod error;
+mod far;
 mod features;
 mod fields;
 mod geojson;
@@ -119,6 +120,18 @@ fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
     let houses = dedupe(acc.houses, files)?;
     let protection_targets = dedupe(acc.protection_targets, files)?;
     let areas = dedupe(acc.areas, files)?;
+    far::check_far(
+        &[
+            far::view(LayerKind::Enterprises, &enterprises),
+            far::view(LayerKind::HazardSources, &hazard_sources),
+            far::view(LayerKind::GasPipelines, &gas_pipelines),
+            far::view(LayerKind::Houses, &houses),
+            far::view(LayerKind::ProtectionTargets, &protection_targets),
+            far::view(LayerKind::Areas, &areas),
+        ],
+        &areas,
+        files,
+    )?;
     // The houses layer is usually by far the largest: its R-tree is built alongside the
     // others.
     let (houses, rest) = rayon::join(

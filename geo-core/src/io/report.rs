@@ -177,6 +177,12 @@ issue_codes! {
     InvalidCas = "invalid_cas",
     /// A hazard source's enterprise matches no enterprise id, name or credit code.
     UnknownEnterprise = "unknown_enterprise",
+    // Across layers.
+    /// The feature lies at 0,0 ("null island"), where a missing or zeroed coordinate lands.
+    NullIsland = "null_island",
+    /// The feature lies more than 50 km outside every area or, without areas, far from the
+    /// bulk of the data: a coordinate typed wrong, swapped or in another CRS, most likely.
+    FarFromData = "far_from_data",
 }
 
 impl fmt::Display for IssueCode {

@@ -66,15 +66,18 @@ impl ByLevel {
 
 /// The area risk index: this project's own documented method (no national formula exists
 /// [S]); see [`crate::analysis::risk_grid`]. Risk points (hazard sources, enterprises) add
-/// `weight(level) · (1 − d/radius)` to every hex cell whose centre lies within their
-/// radius; the many small risks (houses, pipeline conflicts) are summed likewise with
+/// `weight(level) · (1 − d/radius)` to every H3 cell whose centre lies within their
+/// radius (measured in a local plane around the risk); the many small risks (houses, pipeline conflicts) are summed likewise with
 /// `house_weight` and enter as `many_weight · ln(1 + sum)`; exposed population adds
 /// `population_weight · ln(1 + population)`; the cell is then at least the level of the
 /// worst risk point inside it (domain reference: an area is at least its highest point).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GridRules {
-    /// Distance between hex centres' rows… the hexagon's circumradius, metres.
+    /// The hexagon's circumradius, metres. The cells are H3 hexagons at the resolution whose
+    /// average area is closest (by ratio) to a regular hexagon of this circumradius,
+    /// `3√3/2 · cell_size_m²`: the default 500 m gives H3 resolution 8 (average area
+    /// 0.737 km², average edge 531 m); see [`crate::analysis::risk_grid::resolution_for`].
     pub cell_size_m: f64,
     /// Weight of a hazard source or enterprise by its level.
     pub weight: ByLevel,

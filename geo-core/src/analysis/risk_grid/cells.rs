@@ -3,18 +3,18 @@
 
 use std::collections::HashMap;
 
-use geo::{BoundingRect, Coord, Geometry, Intersects, LineString, Point, Polygon, Rect};
+use geo::{BoundingRect, Coord, Geometry, Intersects, Point, Polygon};
+use h3o::CellIndex;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use super::areas::area_holding;
-use super::hex::{GridPlane, Hex, HexGrid};
+use super::h3::H3Grid;
 use super::points::{anchor, grade_level, level_slot};
 use crate::analysis::enterprise_risk::EnterpriseRisk;
 use crate::analysis::hazard_grade::HazardGradeResult;
 use crate::analysis::house_risk::HouseRisk;
 use crate::analysis::pipeline_clearance::PipelineConflict;
-use crate::crs::TransverseMercator;
 use crate::dataset::Dataset;
 use crate::model::{LayerKind, RiskLevel};
 use crate::rules::Rules;
@@ -22,7 +22,8 @@ use crate::rules::Rules;
 /// One hex cell.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GridCell {
-    /// Stable id `hex-{q}_{r}` (axial coordinates in the grid's plane).
+    /// The H3 cell index in its usual hexadecimal form (`88309a4a07fffff`), which
+    /// PostGIS (h3-pg), DuckDB (h3 extension) and kepler.gl read.
     pub id: String,
     /// Risk index.
     pub index: f64,
@@ -42,12 +43,14 @@ pub struct GridCell {
     pub geometry: Polygon<f64>,
 }
 
-/// The grid.
+/// The grid: only the cells some risk or some exposed person reaches.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RiskGrid {
-    /// Circumradius of the hexagons, metres.
+    /// Circumradius of the hexagons the rules ask for, metres.
     pub cell_size_m: f64,
-    /// Cells, sorted by id's axial (r, q).
+    /// The H3 resolution matching it ([`resolution_for`](super::resolution_for)).
+    pub h3_resolution: u8,
+    /// Cells, sorted by H3 index.
     pub cells: Vec<GridCell>,
 }
 
@@ -61,9 +64,32 @@ struct Acc {
     inside: [u32; 4],
     worst: Option<RiskLevel>,
     top: Vec<(f64, LayerKind, usize)>,
+    population: u64,
+}
+
+/// What one risk does to the grid: the cell holding it and the cells it reaches, with
+/// their distance.
+struct Reach {
+    at: Option<CellIndex>,
+    cells: Vec<(CellIndex, f64)>,
+}
+
+fn reach(grid: &H3Grid, p: Coord<f64>, weight: f64, radius: f64) -> Reach {
+    Reach {
+        at: grid.cell_at(p),
+        cells: if weight > 0.0 {
+            grid.cells_within(p, radius)
+        } else {
+            Vec::new()
+        },
+    }
 }
 
 /// Builds the grid (`house_anchors` from [`house_anchors`](super::house_anchors)).
+///
+/// The cells are those holding or reached by a risk, or holding exposed population, so
+/// the cost grows with the features and their radii, never with the extent; where areas
+/// are loaded, only cells meeting an area are kept (the map covers the towns/streets).
 pub fn build_grid(
     ds: &Dataset,
     grades: &[HazardGradeResult],
@@ -75,64 +101,56 @@ pub fn build_grid(
 ) -> RiskGrid {
     let started = std::time::Instant::now();
     let gr = &rules.grid;
-    let Some(bounds) = ds.bounds() else {
-        return RiskGrid {
-            cell_size_m: gr.cell_size_m,
-            cells: Vec::new(),
-        };
-    };
-    let plane = GridPlane(TransverseMercator::local(
-        bounds.center().x,
-        bounds.center().y,
-    ));
-    let grid = HexGrid {
-        size: gr.cell_size_m,
-    };
-    let mut acc: HashMap<Hex, Acc> = HashMap::new();
+    let grid = H3Grid::for_cell_size(gr.cell_size_m);
+    let mut acc: HashMap<CellIndex, Acc> = HashMap::new();
     // `point`: a risk point (hazard source, enterprise) that adds to the index directly and
     // floors its cell's level; otherwise one of the many small risks.
-    // Houses projected once, in parallel: a million transverse Mercator evaluations.
-    let house_xy: Vec<Option<Coord<f64>>> = house_anchors
-        .par_iter()
-        .map(|a| a.map(|c| plane.project(c)))
-        .collect();
-    let mut add_at = |layer: LayerKind,
-                      pos: usize,
-                      p: Coord<f64>,
-                      level: RiskLevel,
-                      weight: f64,
-                      radius: f64,
-                      point: bool| {
-        if weight > 0.0 {
-            for (h, d) in grid.cells_within(p, radius) {
-                let c = weight * (1.0 - d / radius);
-                if c <= 0.0 {
-                    continue;
+    let mut merge = |layer: LayerKind,
+                     pos: usize,
+                     r: Reach,
+                     level: RiskLevel,
+                     weight: f64,
+                     radius: f64,
+                     point: bool| {
+        for (h, d) in r.cells {
+            let c = weight * (1.0 - d / radius);
+            if c <= 0.0 {
+                continue;
+            }
+            let e = acc.entry(h).or_default();
+            if point {
+                e.index += c;
+                e.top.push((c, layer, pos));
+                if e.top.len() > 12 {
+                    trim_top(&mut e.top);
                 }
-                let e = acc.entry(h).or_default();
-                if point {
-                    e.index += c;
-                    e.top.push((c, layer, pos));
-                    if e.top.len() > 12 {
-                        trim_top(&mut e.top);
-                    }
-                } else {
-                    e.many += c;
-                }
+            } else {
+                e.many += c;
             }
         }
-        let e = acc.entry(grid.cell_at(p)).or_default();
-        e.inside[level_slot(level)] += 1;
-        if point {
-            e.worst = Some(e.worst.map_or(level, |w| w.max(level)));
+        if let Some(at) = r.at {
+            let e = acc.entry(at).or_default();
+            e.inside[level_slot(level)] += 1;
+            if point {
+                e.worst = Some(e.worst.map_or(level, |w| w.max(level)));
+            }
         }
     };
-    for (pos, (h, p)) in houses.iter().zip(&house_xy).enumerate() {
-        if let Some(p) = p {
-            add_at(
+    // Houses are reached in parallel (a million ring walks), then added in order so that
+    // the sums do not depend on the thread count.
+    let house_reach: Vec<Option<Reach>> = houses
+        .par_iter()
+        .zip(house_anchors)
+        .map(|(h, a)| a.map(|p| reach(&grid, p, gr.house_weight.get(h.level), gr.house_radius_m)))
+        .collect();
+    let mut house_cells: Vec<Option<CellIndex>> = Vec::with_capacity(houses.len());
+    for (pos, (h, r)) in houses.iter().zip(house_reach).enumerate() {
+        house_cells.push(r.as_ref().and_then(|r| r.at));
+        if let Some(r) = r {
+            merge(
                 LayerKind::Houses,
                 pos,
-                *p,
+                r,
                 h.level,
                 gr.house_weight.get(h.level),
                 gr.house_radius_m,
@@ -148,7 +166,15 @@ pub fn build_grid(
                    radius: f64,
                    point: bool| {
         if let Some(a) = anchor(g) {
-            add_at(layer, pos, plane.project(a), level, weight, radius, point);
+            merge(
+                layer,
+                pos,
+                reach(&grid, a, weight, radius),
+                level,
+                weight,
+                radius,
+                point,
+            );
         }
     };
     for (pos, (f, g)) in ds.hazard_sources.features().iter().zip(grades).enumerate() {
@@ -195,62 +221,44 @@ pub fn build_grid(
         );
     }
     // Population by the cell of each house and target.
-    let mut pop: HashMap<Hex, u64> = HashMap::new();
-    for (f, p) in ds.houses.features().iter().zip(&house_xy) {
-        if let Some(p) = p {
-            *pop.entry(grid.cell_at(*p)).or_default() += u64::from(f.props.occupants.unwrap_or(0));
+    for (f, at) in ds.houses.features().iter().zip(&house_cells) {
+        if let Some(at) = at {
+            acc.entry(*at).or_default().population += u64::from(f.props.occupants.unwrap_or(0));
         }
     }
     for f in ds.protection_targets.features() {
-        if let Some(a) = anchor(&f.geometry) {
-            *pop.entry(grid.cell_at(plane.project(a))).or_default() +=
-                u64::from(f.props.population.unwrap_or(0));
+        if let Some(at) = anchor(&f.geometry).and_then(|a| grid.cell_at(a)) {
+            acc.entry(at).or_default().population += u64::from(f.props.population.unwrap_or(0));
         }
     }
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
+        cells = acc.len(),
         "risk grid: contributions and population"
     );
-    // Which cells the map covers: those meeting an area, else the extent.
-    let pb = Rect::new(plane.project(bounds.min()), plane.project(bounds.max()));
-    let h_lo = grid.cell_at(pb.min());
-    let h_hi = grid.cell_at(pb.max());
-    let mut cells = Vec::new();
-    for r in (h_lo.r - 1)..=(h_hi.r + 1) {
-        let q_lo = h_lo.q - (h_hi.r - h_lo.r).abs() - 2;
-        let q_hi = h_hi.q + (h_hi.r - h_lo.r).abs() + 2;
-        for q in q_lo..=q_hi {
-            let h = Hex { q, r };
-            let c = grid.centre(h);
-            let ring: Vec<Coord<f64>> = grid
-                .corners(h)
-                .iter()
-                .chain(std::iter::once(&grid.corners(h)[0]))
-                .map(|&k| plane.unproject(k))
-                .collect();
-            let poly = Polygon::new(LineString::from(ring), vec![]);
-            let centre_ll = Point::from(plane.unproject(c));
-            let area = area_holding(ds, centre_ll);
-            let keep = if ds.areas.is_empty() {
-                poly.bounding_rect().is_some_and(|b| b.intersects(&bounds))
-            } else {
-                area.is_some()
-                    || poly.bounding_rect().is_some_and(|b| {
-                        ds.areas.index().envelopes_in(b).any(|i| {
-                            ds.areas
-                                .get(i)
-                                .is_some_and(|a| a.geometry.intersects(&poly))
-                        })
+    let mut reached: Vec<(CellIndex, Acc)> = acc.into_iter().collect();
+    reached.sort_by_key(|(h, _)| u64::from(*h));
+    let cells: Vec<GridCell> = reached
+        .into_par_iter()
+        .filter_map(|(h, a)| {
+            let poly = grid.polygon(h);
+            let area = area_holding(ds, Point::from(grid.centre(h)));
+            // Where areas are loaded the map covers them: a cell is kept when it meets one.
+            let keep = ds.areas.is_empty()
+                || area.is_some()
+                || poly.bounding_rect().is_some_and(|b| {
+                    ds.areas.index().envelopes_in(b).any(|i| {
+                        ds.areas
+                            .get(i)
+                            .is_some_and(|f| f.geometry.intersects(&poly))
                     })
-            };
+                });
             if !keep {
-                continue;
+                return None;
             }
-            let a = acc.remove(&h).unwrap_or_default();
-            let population = pop.get(&h).copied().unwrap_or(0);
             let index = a.index
                 + gr.many_weight * a.many.ln_1p()
-                + gr.population_weight * (population as f64).ln_1p();
+                + gr.population_weight * (a.population as f64).ln_1p();
             let mut level = gr.bands.level(index);
             if gr.floor_at_worst_inside
                 && let Some(w) = a.worst
@@ -260,11 +268,11 @@ pub fn build_grid(
             let mut top = a.top;
             trim_top(&mut top);
             top.truncate(3);
-            cells.push(GridCell {
-                id: format!("hex-{q}_{r}"),
+            Some(GridCell {
+                id: h.to_string(),
                 index,
                 level,
-                population,
+                population: a.population,
                 inside_by_level: a.inside,
                 top: top
                     .into_iter()
@@ -272,11 +280,12 @@ pub fn build_grid(
                     .collect(),
                 area,
                 geometry: poly,
-            });
-        }
-    }
+            })
+        })
+        .collect();
     RiskGrid {
         cell_size_m: gr.cell_size_m,
+        h3_resolution: u8::from(grid.resolution),
         cells,
     }
 }

@@ -3,9 +3,10 @@
 //! No national formula exists for an area's risk index, so this is the project's own
 //! documented method ([`crate::rules::GridRules`], `docs/rules.md`):
 //!
-//! 1. Hexagons of circumradius `cell_size_m` tile a transverse Mercator plane centred on the
-//!    data; the cells kept are those meeting a town/street area (or the data's extent
-//!    when there are no areas).
+//! 1. The cells are H3 hexagons at the resolution whose average area is closest to a
+//!    hexagon of circumradius `cell_size_m` (resolution 8 for the default 500 m). Only the
+//!    cells that a risk or an exposed person reaches exist, so the cost follows the
+//!    features, not the extent; where areas are loaded, only those meeting an area are kept.
 //! 2. Every risk point — graded hazard sources (一级 red … 四级 blue) and enterprises by
 //!    their computed level — adds `weight · (1 − d / radius)` to each cell whose centre
 //!    lies within its influence radius of the risk's representative point.
@@ -18,12 +19,12 @@
 //! 5. The index is banded into the four colours; a cell is then raised to at least the
 //!    worst level of the risk points inside it (an area is at least its highest point).
 //!
-//! The hex layout is in `hex.rs`, the representative points and levels of risks in
+//! The H3 cells and the ring walk are in `h3.rs`, the representative points and levels of risks in
 //! `points.rs`, the cells and their index in `cells.rs`, the area summaries in `areas.rs`.
 
 mod areas;
 mod cells;
-mod hex;
+mod h3;
 mod points;
 #[cfg(test)]
 #[allow(clippy::field_reassign_with_default)]
@@ -31,5 +32,5 @@ mod tests;
 
 pub use areas::{AreaSummary, LevelCounts, TopRisk, area_holding, area_index, summarise_areas};
 pub use cells::{GridCell, RiskGrid, build_grid};
-pub use hex::{Hex, HexGrid};
+pub use h3::{H3Grid, resolution_for};
 pub use points::{anchor, grade_level, house_anchors};

@@ -1,50 +1,135 @@
-//! Tests of the hex layout and of the index, worked out by hand.
+//! Tests of the H3 cells and of the index, worked out by hand.
 
-use geo::Coord;
+use geo::{Coord, Geometry, Point};
+use h3o::{CellIndex, LatLng, Resolution};
 
-use super::hex::SQRT3;
 use super::*;
 use crate::analysis::enterprise_risk::EnterpriseRisk;
 use crate::analysis::house_risk::HouseRisk;
-use crate::dataset::Dataset;
-use crate::model::{LayerKind, RiskLevel};
-use crate::rules::Rules;
+use crate::analysis::testutil::feat;
+use crate::dataset::{Dataset, Layer};
+use crate::geodesy::{LocalPlane, point_distance_m};
+use crate::model::{Enterprise, House, LayerKind, RiskLevel};
+use crate::rules::{GridRules, Rules};
+
+fn red_enterprise(id: &str) -> EnterpriseRisk {
+    EnterpriseRisk {
+        id: id.into(),
+        likelihood: 4,
+        severity: 4,
+        level: RiskLevel::Major,
+        declared_level: None,
+        mismatch: false,
+        worst_grade: None,
+        reasons: vec![],
+    }
+}
+
+fn house_risk(id: &str, level: RiskLevel) -> HouseRisk {
+    HouseRisk {
+        id: id.into(),
+        level,
+        reasons: vec![],
+    }
+}
+
+fn point_at(c: Coord<f64>) -> Geometry<f64> {
+    Geometry::Point(Point::from(c))
+}
 
 #[test]
-fn hex_cells_round_trip_and_neighbours_are_equidistant() {
-    let g = HexGrid { size: 500.0 };
-    for q in -3..3 {
-        for r in -3..3 {
-            let h = Hex { q, r };
-            assert_eq!(g.cell_at(g.centre(h)), h);
-            // A point 0.49·size from the centre in any direction stays in the cell.
-            for k in 0..12 {
-                let a = f64::from(k) * 30f64.to_radians();
-                let c = g.centre(h);
-                let p = Coord {
-                    x: c.x + 245.0 * a.cos(),
-                    y: c.y + 245.0 * a.sin(),
-                };
-                assert_eq!(g.cell_at(p), h);
-            }
+fn resolution_matches_the_hexagon_area() {
+    // A regular hexagon of circumradius 500 m: 3√3/2 · 500² = 649,519 m². H3's average
+    // hexagon areas: res 7 5,161,293 m² (ratio 7.95), res 8 737,328 m² (ratio 1.135),
+    // res 9 105,333 m² (ratio 1/6.17): res 8 is the closest.
+    assert_eq!(resolution_for(500.0), Resolution::Eight);
+    // 200 m: 103,923 m², within 1.4 % of res 9's 105,333 m².
+    assert_eq!(resolution_for(200.0), Resolution::Nine);
+    // 1,400 m: 5,092,229 m², within 1.4 % of res 7's 5,161,293 m².
+    assert_eq!(resolution_for(1400.0), Resolution::Seven);
+}
+
+/// The ring walk's stopping rule assumes no point of a cell lies farther than twice the
+/// average edge length from the cell's centre. Checked on cells over China and around the
+/// pentagon nearest to it, by h3o's own great-circle distance.
+#[test]
+fn cells_stay_within_twice_the_average_edge_of_their_centre() {
+    let res = Resolution::Eight;
+    let bound = 2.0 * res.edge_length_m();
+    let mut cells: Vec<CellIndex> = Vec::new();
+    for lon in (75..=135).step_by(5) {
+        for lat in (18..=53).step_by(5) {
+            let ll = LatLng::new(f64::from(lat), f64::from(lon)).expect("finite");
+            cells.push(ll.to_cell(res));
         }
     }
-    // Neighbour centres are √3·size apart.
-    let d = |a: Coord<f64>, b: Coord<f64>| ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
-    let o = g.centre(Hex { q: 0, r: 0 });
-    for n in [Hex { q: 1, r: 0 }, Hex { q: 0, r: 1 }, Hex { q: -1, r: 1 }] {
-        assert!((d(o, g.centre(n)) - 500.0 * SQRT3).abs() < 1e-9);
+    let pentagon = CellIndex::base_cells()
+        .filter(|c| c.is_pentagon())
+        .flat_map(|b| b.children(res).take(1))
+        .next()
+        .expect("a pentagon");
+    assert!(pentagon.is_pentagon());
+    cells.extend(pentagon.grid_disk::<Vec<_>>(2));
+    for c in cells {
+        let centre = LatLng::from(c);
+        for v in c.boundary().iter() {
+            let d = centre.distance_m(*v);
+            assert!(d < bound, "{c}: vertex {d} m from the centre");
+        }
+    }
+}
+
+/// The ring walk against brute force: every cell of a disk much larger than the radius,
+/// measured geodesically.
+#[test]
+fn cells_within_equals_brute_force() {
+    let grid = H3Grid::for_cell_size(500.0);
+    for (p, radius) in [
+        (Coord { x: 121.2, y: 31.9 }, 1500.0),
+        (Coord { x: 121.2, y: 31.9 }, 300.0),
+        (Coord { x: 87.6, y: 43.8 }, 800.0),
+        (
+            Coord {
+                x: 179.999,
+                y: 10.0,
+            },
+            1500.0,
+        ),
+    ] {
+        let got = grid.cells_within(p, radius);
+        let c0 = grid.cell_at(p).expect("cell");
+        let mut want: Vec<CellIndex> = c0
+            .grid_disk::<Vec<_>>(8)
+            .into_iter()
+            .filter(|&c| {
+                let q = grid.centre(c);
+                // Half a metre of slack for the local plane's error at 1.5 km.
+                point_distance_m(Point::from(p), Point::from(q)) <= radius - 0.5
+            })
+            .collect();
+        want.sort();
+        let mut ids: Vec<CellIndex> = got.iter().map(|(c, _)| *c).collect();
+        ids.sort();
+        for w in &want {
+            assert!(ids.contains(w), "{p:?} r {radius}: {w} missing");
+        }
+        for (c, d) in &got {
+            let g = point_distance_m(Point::from(p), Point::from(grid.centre(*c)));
+            assert!((g - d).abs() < 0.5, "{c}: plane {d} vs geodesic {g}");
+        }
     }
 }
 
 #[test]
 fn index_by_hand() {
-    use crate::analysis::testutil::{feat, rect};
-    use crate::dataset::Layer;
-    use crate::model::{Enterprise, House};
-    use crate::rules::GridRules;
-    // A red enterprise 300 m west and a red house (9 occupants) 300 m east of the
-    // data's centre, which is the grid plane's origin and so the centre of cell (0, 0).
+    let grid = H3Grid::for_cell_size(500.0);
+    // The centre of the res-8 cell holding 121.2 E 31.9 N, and a local plane there.
+    let cell = grid.cell_at(Coord { x: 121.2, y: 31.9 }).expect("cell");
+    let centre = grid.centre(cell);
+    let plane = LocalPlane::new(centre);
+    let at = |e: f64, n: f64| plane.unproject(Coord { x: e, y: n });
+    // A red enterprise 300 m west and a red house (9 occupants) 300 m east of the centre,
+    // both inside the cell (its inscribed radius is about √3/2 · 531 m = 460 m).
     // The house radius is set to 600 m for the test.
     // Enterprise: red weighs 40 within 800 m: 40·(1 − 300/800) = 25.
     // House: red weighs 10 within 600 m: 10·(1 − 300/600) = 5, entering as
@@ -53,38 +138,21 @@ fn index_by_hand() {
     let mut ds = Dataset::default();
     ds.enterprises = Layer::new(
         LayerKind::Enterprises,
-        vec![feat(
-            "e",
-            rect(-301.0, -1.0, -299.0, 1.0),
-            Enterprise::default(),
-        )],
+        vec![feat("e", point_at(at(-300.0, 0.0)), Enterprise::default())],
     );
     ds.houses = Layer::new(
         LayerKind::Houses,
         vec![feat(
             "h",
-            rect(299.0, -1.0, 301.0, 1.0),
+            point_at(at(300.0, 0.0)),
             House {
                 occupants: Some(9),
                 ..Default::default()
             },
         )],
     );
-    let er = vec![EnterpriseRisk {
-        id: "e".into(),
-        likelihood: 4,
-        severity: 4,
-        level: RiskLevel::Major,
-        declared_level: None,
-        mismatch: false,
-        worst_grade: None,
-        reasons: vec![],
-    }];
-    let hr = vec![HouseRisk {
-        id: "h".into(),
-        level: RiskLevel::Major,
-        reasons: vec![],
-    }];
+    let er = vec![red_enterprise("e")];
+    let hr = vec![house_risk("h", RiskLevel::Major)];
     let rules = Rules {
         grid: GridRules {
             house_radius_m: 600.0,
@@ -93,33 +161,152 @@ fn index_by_hand() {
         ..Rules::default()
     };
     let g = build_grid(&ds, &[], &er, &hr, &[], &house_anchors(&ds), &rules);
-    // Without areas the grid covers the cells meeting the data's extent (±301 m by
-    // ±1 m): only cell (0, 0), which spans ±433 m east–west.
-    assert_eq!(g.cells.len(), 1);
-    let cell = &g.cells[0];
-    assert_eq!(cell.id, "hex-0_0");
+    assert_eq!(g.h3_resolution, 8);
+    let c = g
+        .cells
+        .iter()
+        .find(|c| c.id == cell.to_string())
+        .expect("the centre cell");
     let expect = 25.0 + 4.0 * 6f64.ln() + 10f64.ln();
-    assert!(
-        (cell.index - expect).abs() < 0.1,
-        "{} vs {expect}",
-        cell.index
-    );
-    assert_eq!(cell.level, RiskLevel::Major);
-    assert_eq!(cell.inside_by_level, [0, 0, 0, 2]);
-    assert_eq!(cell.population, 9);
-    assert_eq!(cell.top[0].1, "e");
+    assert!((c.index - expect).abs() < 0.1, "{} vs {expect}", c.index);
+    assert_eq!(c.level, RiskLevel::Major);
+    assert_eq!(c.inside_by_level, [0, 0, 0, 2]);
+    assert_eq!(c.population, 9);
+    assert_eq!(c.top[0].1, "e");
+    // Every other cell is one the enterprise (800 m) or the house (600 m) reaches.
+    for o in &g.cells {
+        let q = Point::from(grid.centre(o.id.parse().expect("h3 id")));
+        let de = point_distance_m(Point::from(at(-300.0, 0.0)), q);
+        let dh = point_distance_m(Point::from(at(300.0, 0.0)), q);
+        assert!(de < 800.5 || dh < 600.5, "{}: {de} / {dh}", o.id);
+    }
 
-    // Without the enterprise the data's centre, and so the centre of cell (0, 0), is
-    // the house itself: 4·ln(1 + 10) + ln(1 + 9) = 11.89 ⇒ blue (below 12); a red house
-    // does not floor its cell (only risk points do).
-    let mut ds2 = ds.clone();
-    ds2.enterprises = Layer::empty(LayerKind::Enterprises);
-    let g = build_grid(&ds2, &[], &[], &hr, &[], &house_anchors(&ds2), &rules);
-    let cell = g.cells.iter().find(|c| c.id == "hex-0_0").expect("cell");
-    assert!(
-        (cell.index - (4.0 * 11f64.ln() + 10f64.ln())).abs() < 0.05,
-        "{}",
-        cell.index
+    // The house alone, at the centre: 10·(1 − 0) = 10, so 4·ln(1 + 10) + ln(1 + 9) = 11.89
+    // ⇒ blue (below 12); a red house does not floor its cell (only risk points do).
+    let mut ds2 = Dataset::default();
+    ds2.houses = Layer::new(
+        LayerKind::Houses,
+        vec![feat(
+            "h",
+            point_at(centre),
+            House {
+                occupants: Some(9),
+                ..Default::default()
+            },
+        )],
     );
-    assert_eq!(cell.level, RiskLevel::Low);
+    let g = build_grid(&ds2, &[], &[], &hr, &[], &house_anchors(&ds2), &rules);
+    let c = g
+        .cells
+        .iter()
+        .find(|c| c.id == cell.to_string())
+        .expect("cell");
+    assert!(
+        (c.index - (4.0 * 11f64.ln() + 10f64.ln())).abs() < 0.05,
+        "{}",
+        c.index
+    );
+    assert_eq!(c.level, RiskLevel::Low);
+}
+
+/// Fifty red houses spread over China's extent (lon 75–135, lat 18–53): the grid holds only
+/// the cells they reach. A house reaches the cells whose centre lies within 300 m, and
+/// neighbouring res-8 centres are more than 600 m apart (asserted below for each house's
+/// cell), so a 300 m disc holds at most one centre: each house makes at most 2 cells (its
+/// own, and the one whose centre is within 300 m if that is another), so at most
+/// 50 × 2 = 100 cells; and at least 50, the houses being hundreds of kilometres apart.
+#[test]
+fn fifty_houses_over_china_make_a_handful_of_cells() {
+    let grid = H3Grid::for_cell_size(500.0);
+    let mut feats = Vec::new();
+    for i in 0..50 {
+        // A 10 × 5 lattice: lon 75 + 6.5·(i mod 10) + 0.013·i, lat 18 + 8.5·(i div 10).
+        let x = 75.0 + 6.5 * f64::from(i % 10) + 0.013 * f64::from(i);
+        let y = 18.0 + 8.5 * f64::from(i / 10);
+        feats.push(feat(
+            &format!("h{i}"),
+            point_at(Coord { x, y }),
+            House {
+                occupants: Some(4),
+                ..Default::default()
+            },
+        ));
+    }
+    let mut ds = Dataset::default();
+    ds.houses = Layer::new(LayerKind::Houses, feats);
+    let hr: Vec<HouseRisk> = (0..50)
+        .map(|i| house_risk(&format!("h{i}"), RiskLevel::Major))
+        .collect();
+    let anchors = house_anchors(&ds);
+    for a in anchors.iter().flatten() {
+        let c = grid.cell_at(*a).expect("cell");
+        for n in c.grid_ring_fast(1).flatten() {
+            let d = LatLng::from(c).distance_m(LatLng::from(n));
+            assert!(d > 600.0, "{c}–{n}: {d} m");
+        }
+    }
+    let g = build_grid(&ds, &[], &[], &hr, &[], &anchors, &Rules::default());
+    assert!(
+        (50..=100).contains(&g.cells.len()),
+        "{} cells",
+        g.cells.len()
+    );
+    assert_eq!(g.cells.iter().map(|c| c.population).sum::<u64>(), 200);
+}
+
+/// One red enterprise on null island and one at Haimen: two small patches, not the
+/// hemisphere between them. Each reaches the cells whose centre is within 800 m; ring-2
+/// centres of res 8 lie about 3 edges (≈ 1.6 km) away, so each reaches at most its own
+/// cell and its six neighbours: at most 2 × 7 = 14 cells.
+#[test]
+fn far_apart_enterprises_cost_two_patches() {
+    let mut ds = Dataset::default();
+    ds.enterprises = Layer::new(
+        LayerKind::Enterprises,
+        vec![
+            feat(
+                "a",
+                point_at(Coord { x: 121.1, y: 31.9 }),
+                Enterprise::default(),
+            ),
+            feat(
+                "b",
+                point_at(Coord { x: 0.0, y: 0.0 }),
+                Enterprise::default(),
+            ),
+        ],
+    );
+    let er = vec![red_enterprise("a"), red_enterprise("b")];
+    let g = build_grid(&ds, &[], &er, &[], &[], &[], &Rules::default());
+    assert!((2..=14).contains(&g.cells.len()), "{}", g.cells.len());
+    // Every cell is a hexagon a few hundred metres across, near one of the two.
+    for c in &g.cells {
+        let r = geo::BoundingRect::bounding_rect(&c.geometry).expect("bounds");
+        assert!(r.width() < 0.02 && r.height() < 0.02, "{}: {r:?}", c.id);
+    }
+    // The cells holding them are floored at red.
+    let grid = H3Grid::for_cell_size(500.0);
+    for p in [Coord { x: 121.1, y: 31.9 }, Coord { x: 0.0, y: 0.0 }] {
+        let id = grid.cell_at(p).expect("cell").to_string();
+        let c = g.cells.iter().find(|c| c.id == id).expect("own cell");
+        assert_eq!(c.level, RiskLevel::Major);
+        assert_eq!(c.inside_by_level, [0, 0, 0, 1]);
+    }
+}
+
+/// A cell across the antimeridian is one small ring, not one that sweeps round the globe.
+#[test]
+fn antimeridian_cell_is_one_small_ring() {
+    let grid = H3Grid::for_cell_size(500.0);
+    let c = grid
+        .cell_at(Coord {
+            x: 179.9999,
+            y: 10.0,
+        })
+        .expect("cell");
+    // Its neighbours include cells on both sides of ±180°.
+    for n in c.grid_disk::<Vec<_>>(1) {
+        let r = geo::BoundingRect::bounding_rect(&grid.polygon(n)).expect("bounds");
+        assert!(r.width() < 0.02, "{n}: {r:?}");
+    }
 }

@@ -1,0 +1,156 @@
+//! The cells: H3 hexagons (through `h3o`) at the resolution matching `cell_size_m`, and the
+//! cells a risk reaches, measured in a local plane around each risk.
+//!
+//! H3 is a global grid, so a cell is the same wherever the data lies and whatever else is
+//! loaded; nothing here depends on the data's extent. A risk reaches the cells whose centre
+//! lies within its radius: rings of cells are walked outwards from the risk's own cell and
+//! each centre's distance is measured in a local tangent plane centred on the risk (metres
+//! east and north, [`LocalPlane`]; its relative error is below 10⁻⁴ within the few
+//! kilometres of an influence radius).
+
+use geo::{Coord, LineString, Polygon};
+use h3o::{CellIndex, LatLng, Resolution};
+
+use crate::geodesy::LocalPlane;
+
+/// The H3 resolution of a grid whose hexagons have circumradius `cell_size_m`: the one whose
+/// average hexagon area (H3's published statistics, `h3o::Resolution::area_m2`) is closest,
+/// by ratio, to that of a regular hexagon of that circumradius, `3√3/2 · cell_size_m²`.
+/// The default 500 m (649,519 m²) gives resolution 8 (737,328 m²; 7 and 9 are 5.16 km²
+/// and 0.105 km²).
+pub fn resolution_for(cell_size_m: f64) -> Resolution {
+    let want = 1.5 * 3f64.sqrt() * cell_size_m * cell_size_m;
+    Resolution::range(Resolution::Zero, Resolution::Fifteen)
+        .min_by(|a, b| {
+            let da = (a.area_m2() / want).ln().abs();
+            let db = (b.area_m2() / want).ln().abs();
+            da.total_cmp(&db)
+        })
+        .unwrap_or(Resolution::Eight)
+}
+
+/// The grid: one H3 resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct H3Grid {
+    /// The resolution of every cell.
+    pub resolution: Resolution,
+}
+
+impl H3Grid {
+    /// The grid whose cells match hexagons of circumradius `cell_size_m`.
+    pub fn for_cell_size(cell_size_m: f64) -> Self {
+        H3Grid {
+            resolution: resolution_for(cell_size_m),
+        }
+    }
+
+    /// The cell holding a lon/lat point; `None` for a non-finite coordinate.
+    pub fn cell_at(&self, p: Coord<f64>) -> Option<CellIndex> {
+        LatLng::new(p.y, p.x)
+            .ok()
+            .map(|ll| ll.to_cell(self.resolution))
+    }
+
+    /// An upper bound of the distance from any point of a cell to its centre: twice the
+    /// average edge length (a regular hexagon's circumradius is its edge; H3's hexagons at
+    /// one resolution stay well within that factor, which a test checks across China and
+    /// near a pentagon).
+    fn reach_m(&self) -> f64 {
+        2.0 * self.resolution.edge_length_m()
+    }
+
+    /// Every cell whose centre lies within `radius` metres of the lon/lat point `p`, with
+    /// that distance, in ring order.
+    ///
+    /// Rings are walked outwards from `p`'s cell and the walk stops after the first ring
+    /// whose centres all lie farther than `radius + reach`: a cell beyond that ring is
+    /// separated from `p` by it, so the segment to its centre crosses a cell of the ring,
+    /// whose centre is then within `radius + reach` of `p`; none is, so no cell beyond is
+    /// within `radius`.
+    pub fn cells_within(&self, p: Coord<f64>, radius: f64) -> Vec<(CellIndex, f64)> {
+        let mut out = Vec::new();
+        let Some(c0) = self.cell_at(p) else {
+            return out;
+        };
+        if !radius.is_finite() || radius < 0.0 {
+            return out;
+        }
+        let plane = LocalPlane::new(p);
+        let dist = |c: CellIndex| {
+            let ll = LatLng::from(c);
+            let mut lon = ll.lng();
+            // The shorter way round across the antimeridian.
+            if lon - p.x > 180.0 {
+                lon -= 360.0;
+            } else if lon - p.x < -180.0 {
+                lon += 360.0;
+            }
+            let q = plane.project(Coord {
+                x: lon,
+                y: ll.lat(),
+            });
+            q.x.hypot(q.y)
+        };
+        let stop = radius + self.reach_m();
+        // A hard bound on the rings, far past any real one (neighbouring centres are about
+        // √3 edges apart), so that no input can make the walk endless.
+        let k_max = (stop / (0.25 * self.resolution.edge_length_m())).ceil() as u32 + 2;
+        for k in 0..=k_max {
+            let ring: Vec<CellIndex> = match c0.grid_ring_fast(k).collect::<Option<Vec<_>>>() {
+                Some(r) => r,
+                // Near one of the twelve pentagons the fast walk fails: take the ring from
+                // the safe disk walk instead.
+                None => c0
+                    .grid_disk_distances_safe(k)
+                    .filter(|&(_, d)| d == k)
+                    .map(|(c, _)| c)
+                    .collect(),
+            };
+            let mut nearest = f64::INFINITY;
+            for c in ring {
+                let d = dist(c);
+                nearest = nearest.min(d);
+                if d <= radius {
+                    out.push((c, d));
+                }
+            }
+            if nearest > stop {
+                break;
+            }
+        }
+        out
+    }
+
+    /// The boundary of a cell as a closed lon/lat polygon. Longitudes are unwrapped around
+    /// the cell's centre, so a cell across the antimeridian is one ring (reaching past ±180°)
+    /// rather than a ring that sweeps round the globe.
+    pub fn polygon(&self, c: CellIndex) -> Polygon<f64> {
+        let centre = LatLng::from(c).lng();
+        let mut ring: Vec<Coord<f64>> = c
+            .boundary()
+            .iter()
+            .map(|ll| {
+                let mut x = ll.lng();
+                if x - centre > 180.0 {
+                    x -= 360.0;
+                } else if x - centre < -180.0 {
+                    x += 360.0;
+                }
+                Coord { x, y: ll.lat() }
+            })
+            .collect();
+        if let Some(&first) = ring.first() {
+            ring.push(first);
+        }
+        Polygon::new(LineString::from(ring), vec![])
+    }
+
+    /// The centre of a cell, lon/lat.
+    pub fn centre(&self, c: CellIndex) -> Coord<f64> {
+        let ll = LatLng::from(c);
+        Coord {
+            x: ll.lng(),
+            y: ll.lat(),
+        }
+    }
+}
