@@ -90,6 +90,9 @@ fn file_failure(code: IssueCode) -> Option<&'static str> {
     match code {
         IssueCode::UnreadableFile => Some("unreadable"),
         IssueCode::BrokenFile => Some("broken"),
+        // The loader keeps the features before the break of a file cut short; for a
+        // reload the file is still broken.
+        IssueCode::BrokenTail => Some("broken"),
         _ => None,
     }
 }
