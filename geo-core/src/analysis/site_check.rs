@@ -12,9 +12,9 @@
 use geo::{Geometry, LineString};
 use serde::{Deserialize, Serialize};
 
-use super::Analysis;
 use super::pipeline_clearance::pipe_class;
 use super::risk_grid::grade_level;
+use super::{Analysis, Num};
 use crate::dataset::Dataset;
 use crate::geodesy::closest_points;
 use crate::model::{LayerKind, RiskLevel, TargetClass, TargetKind};
@@ -113,8 +113,9 @@ pub fn check_site(
             required_m: required,
             shortfall_m: required - pair.distance_m,
             reason: format!(
-                "{what} {name} ({id}) is {:.1} m from the site; {rule} requires {required} m for a {} site",
+                "{what} {name} ({id}) is {:.1} m from the site; {rule} requires {} m for a {} site",
                 pair.distance_m,
+                Num(required),
                 class.key()
             ),
             rule,

@@ -128,5 +128,12 @@ pub(super) fn bucketed(rng: &mut Rand, buckets: &[(f64, f64, f64)]) -> f64 {
     uni(rng, lo, hi)
 }
 pub(super) fn round_to(v: f64, step: f64) -> f64 {
-    (v / step).round() * step
+    // For a decimal step below one, divide by the whole reciprocal: `83.1` rather than
+    // `831 × 0.1 = 83.10000000000001` in the ledgers written.
+    let inv = (1.0 / step).round();
+    if step < 1.0 && inv > 1.0 {
+        (v * inv).round() / inv
+    } else {
+        (v / step).round() * step
+    }
 }
