@@ -45,6 +45,23 @@ pub struct CategoryRule {
     pub basis: String,
 }
 
+/// A substance known to be outside GB 18218-2018 (neither in Table 1 nor in a hazard
+/// class of Table 2): an inventory line naming it is kept and shown, and does not count
+/// towards S or R.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutsideSubstance {
+    /// CAS number.
+    pub cas: String,
+    /// 中文名
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Why it is outside the standard.
+    pub why: String,
+    /// Where that comes from.
+    pub basis: String,
+}
+
 /// Errors reading a substance table.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -68,10 +85,23 @@ pub struct SubstanceTable {
     by_cas: HashMap<String, usize>,
     by_name: HashMap<String, usize>,
     categories: HashMap<String, CategoryRule>,
+    outside: Vec<OutsideSubstance>,
+    outside_by_key: HashMap<String, usize>,
 }
 
 const BUILTIN_SUBSTANCES: &str = include_str!("../../data/substances.csv");
 const BUILTIN_CATEGORIES: &str = include_str!("../../data/substance-categories.csv");
+const BUILTIN_OUTSIDE: &str = include_str!("../../data/substances-outside.csv");
+
+#[derive(Deserialize)]
+struct OutsideRow {
+    cas: String,
+    name_zh: String,
+    name_en: String,
+    aliases: String,
+    why: String,
+    basis: String,
+}
 
 #[derive(Deserialize)]
 struct SubstanceRow {
@@ -90,7 +120,59 @@ impl SubstanceTable {
     pub fn builtin() -> SubstanceTable {
         // The shipped tables are checked by a test; should they ever fail to parse the
         // table is empty and every inventory line is reported as unknown, never a panic.
-        SubstanceTable::from_csv(BUILTIN_SUBSTANCES, BUILTIN_CATEGORIES).unwrap_or_default()
+        SubstanceTable::from_csv(BUILTIN_SUBSTANCES, BUILTIN_CATEGORIES)
+            .and_then(|t| t.with_outside_csv(BUILTIN_OUTSIDE))
+            .unwrap_or_default()
+    }
+
+    /// Adds a table of substances known to be outside GB 18218-2018, in the format of
+    /// `data/substances-outside.csv`. A substance also in the main table stays there.
+    pub fn with_outside_csv(mut self, csv_text: &str) -> Result<SubstanceTable, SubstanceError> {
+        let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+        for (i, row) in rdr.deserialize::<OutsideRow>().enumerate() {
+            let row = row.map_err(|e| SubstanceError::Row {
+                file: "substances-outside.csv".into(),
+                line: i as u64 + 2,
+                message: e.to_string(),
+            })?;
+            let idx = self.outside.len();
+            let cas = row.cas.trim().to_string();
+            self.outside_by_key.insert(format!("cas:{cas}"), idx);
+            for n in [&row.name_zh, &row.name_en]
+                .into_iter()
+                .map(String::as_str)
+                .chain(row.aliases.split('|'))
+            {
+                let n = normalise_name(n);
+                if !n.is_empty() {
+                    self.outside_by_key.insert(format!("name:{n}"), idx);
+                }
+            }
+            self.outside.push(OutsideSubstance {
+                cas,
+                name_zh: row.name_zh.trim().to_string(),
+                name_en: row.name_en.trim().to_string(),
+                why: row.why,
+                basis: row.basis,
+            });
+        }
+        Ok(self)
+    }
+
+    /// A substance known to be outside GB 18218-2018, by CAS number first, then by name;
+    /// `None` for one the main table holds or nobody listed.
+    pub fn outside(&self, cas: Option<&str>, name: Option<&str>) -> Option<&OutsideSubstance> {
+        if self.lookup(cas, name).is_some() {
+            return None;
+        }
+        cas.and_then(|c| self.outside_by_key.get(&format!("cas:{}", c.trim())))
+            .or_else(|| {
+                name.and_then(|n| {
+                    self.outside_by_key
+                        .get(&format!("name:{}", normalise_name(n)))
+                })
+            })
+            .and_then(|&i| self.outside.get(i))
     }
 
     /// Reads tables in the format of `data/substances.csv` and
@@ -196,6 +278,26 @@ mod tests {
             Some((5.0, 4.0))
         );
         assert!(t.lookup(Some("7664-93-9"), Some("硫酸")).is_none());
+        assert!(
+            t.outside(Some("7664-93-9"), None).is_none(),
+            "not loaded yet"
+        );
+        let b = SubstanceTable::builtin();
+        assert_eq!(
+            b.outside(None, Some("硫酸")).map(|o| o.cas.as_str()),
+            Some("7664-93-9")
+        );
+        assert_eq!(
+            b.outside(Some("1310-73-2"), None)
+                .map(|o| o.name_zh.as_str()),
+            Some("氢氧化钠")
+        );
+        // A substance of the standard is never "outside", whatever the other table says.
+        let wrong = SubstanceTable::builtin()
+            .with_outside_csv("cas,name_zh,name_en,aliases,why,basis\n7782-50-5,氯,chlorine,,x,y\n")
+            .expect("table");
+        assert!(wrong.outside(Some("7782-50-5"), Some("氯")).is_none());
+        assert!(wrong.outside(Some("7664-93-9"), None).is_some());
         assert_eq!(
             t.substances().len(),
             SubstanceTable::builtin().substances().len()

@@ -296,6 +296,54 @@ fn validate_reports_problems_and_strict_fails() {
 }
 
 #[test]
+fn nothing_to_load_is_refused_and_the_demo_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    // An empty folder, and one with only a file of no layer: exit 3, saying so.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let junk = tmp.path().join("junk");
+    write(&junk, "notes.txt", "hello");
+    for (dir, ignored) in [(&empty, ""), (&junk, "ignored: notes.txt")] {
+        let out = run(&[
+            "analyze",
+            dir.to_str().unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(
+            err.contains("no layer files found") && err.contains(ignored),
+            "{err}"
+        );
+        assert!(!tmp.path().join("o").exists(), "nothing written");
+    }
+    // A file where a folder belongs: blamed on the argument, not on riskmap.toml.
+    let file = write(tmp.path(), "passwd", "root:x:0:0:root:/root:/bin/bash\n");
+    let out = run(&["validate", file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("a file, not a data directory"), "{err}");
+    assert!(!err.contains("riskmap.toml"), "{err}");
+    // The shipped demo passes its own validation: sulfuric acid, outside GB 18218-2018,
+    // is information (one per inventory line that names it), not a skipped line.
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/haimen");
+    let out = run(&["validate", demo]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = String::from_utf8_lossy(&out.stdout);
+    let lines = std::fs::read_to_string(format!("{demo}/hazard_sources.geojson")).unwrap();
+    let acid = lines.matches("\"7664-93-9\"").count();
+    assert!(acid > 0);
+    assert!(
+        report.contains(&format!(
+            "0 skipped, 0 repaired, 0 warning(s), {acid} for information"
+        )),
+        "{report}"
+    );
+    assert!(report.contains("| `outside_standard` |"), "{report}");
+}
+
+#[test]
 fn serve_takes_the_same_load_options() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("bad");

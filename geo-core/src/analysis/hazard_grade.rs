@@ -22,7 +22,10 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::Reason;
+use super::{Num, Reason};
+
+/// [`ItemCalc::basis`] of a substance known to be outside the standard.
+pub const OUTSIDE_BASIS: &str = "outside GB 18218-2018";
 use crate::dataset::Dataset;
 use crate::model::{HazardGrade, InventoryItem};
 use crate::rules::Rules;
@@ -41,7 +44,8 @@ pub struct ItemCalc {
     pub critical_q: Option<f64>,
     /// Correction factor β.
     pub beta: Option<f64>,
-    /// Where Q and β came from: `table`, `category W5.4`, or `unknown`.
+    /// Where Q and β came from: `table`, `category W5.4`, [`OUTSIDE_BASIS`] for a
+    /// substance the standard does not cover, or `unknown`.
     pub basis: String,
 }
 
@@ -109,12 +113,14 @@ pub fn grade_all(
                 Reason::new(
                     "GB18218-2018/4.2.2",
                     format!(
-                        "{} persons within {radius} m of the unit ({targets} in protection targets, {houses} in houses)",
-                        targets + houses
+                        "{} persons within {} m of the unit ({targets} in protection targets, {houses} in houses)",
+                        targets + houses,
+                        Num(radius)
                     ),
                 )
                 .zh(format!(
-                    "单元周边{radius}米内暴露人员{}人（防护目标{targets}人，自建房{houses}人）",
+                    "单元周边{}米内暴露人员{}人（防护目标{targets}人，自建房{houses}人）",
+                    Num(radius),
                     targets + houses
                 )),
             );
@@ -168,6 +174,14 @@ pub fn compute(
                 Some(cat.beta),
                 format!("category {}", cat.category),
             )
+        } else if let Some(o) = substances.outside(it.cas.as_deref(), it.name.as_deref()) {
+            (
+                o.name_zh.clone(),
+                Some(o.cas.clone()),
+                None,
+                None,
+                OUTSIDE_BASIS.to_string(),
+            )
         } else {
             (
                 it.name.clone().unwrap_or_default(),
@@ -177,21 +191,44 @@ pub fn compute(
                 "unknown".to_string(),
             )
         };
+        let cas_note = cas
+            .as_deref()
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
         match (q_crit, beta) {
             (Some(qc), Some(b)) => {
                 s += it.tonnes / qc;
                 beta_sum += b * it.tonnes / qc;
-                reasons.push(Reason::new(
-                    "GB18218-2018/Table1-3",
-                    format!(
-                        "{name}{}: q = {} t, Q = {qc} t ({basis}), β = {b}",
-                        cas.as_deref()
-                            .map(|c| format!(" ({c})"))
-                            .unwrap_or_default(),
-                        it.tonnes
-                    ),
-                ));
+                let (q, qc, b) = (Num(it.tonnes), Num(qc), Num(b));
+                let basis_zh = if basis == "table" {
+                    "物质表".to_string()
+                } else {
+                    basis.replace("category", "类别")
+                };
+                reasons.push(
+                    Reason::new(
+                        "GB18218-2018/Table1-3",
+                        format!("{name}{cas_note}: q = {q} t, Q = {qc} t ({basis}), β = {b}"),
+                    )
+                    .zh(format!(
+                        "{name}{cas_note}：q = {q} 吨，Q = {qc} 吨（{basis_zh}），β = {b}"
+                    )),
+                );
             }
+            _ if basis == OUTSIDE_BASIS => reasons.push(
+                Reason::new(
+                    "RM-HG-OUTSIDE",
+                    format!(
+                        "{name}{cas_note}: q = {} t, outside GB 18218-2018 (not a hazardous \
+                         chemical of Table 1 or of a Table 2 class): not counted in S and R",
+                        Num(it.tonnes)
+                    ),
+                )
+                .zh(format!(
+                    "{name}{cas_note}：q = {} 吨，不属于GB 18218-2018所列危险化学品，不计入S和R",
+                    Num(it.tonnes)
+                )),
+            ),
             _ => reasons.push(Reason::new(
                 "RM-HG-UNKNOWN",
                 format!(
@@ -230,12 +267,14 @@ pub fn compute(
             Reason::new(
                 "GB18218-2018/4.2.3",
                 format!(
-                    "S = {s:.3} ≥ 1; α = {alpha}; R = α·Σβq/Q = {r:.2} ⇒ {}",
+                    "S = {s:.3} ≥ 1; α = {}; R = α·Σβq/Q = {r:.2} ⇒ {}",
+                    Num(alpha),
                     grade.map_or("", |g| g.name_zh())
                 ),
             )
             .zh(format!(
-                "S = {s:.3} ≥ 1，构成重大危险源；α = {alpha}；R = {r:.2} ⇒ {}",
+                "S = {s:.3} ≥ 1，构成重大危险源；α = {}；R = {r:.2} ⇒ {}",
+                Num(alpha),
                 grade.map_or("", |g| g.name_zh())
             )),
         );
@@ -326,11 +365,13 @@ mod tests {
 
     #[test]
     fn below_threshold_and_unknown_substance() {
-        // Benzene 20 t (Q 50): S = 0.4 < 1 ⇒ not major. Sulphuric acid: unknown, excluded.
+        // Benzene 20 t (Q 50): S = 0.4 < 1 ⇒ not major. Sulphuric acid: outside the
+        // standard, shown but not counted. A nameless "某溶剂" without category: unknown.
         let r = compute(
             &[
                 item(Some("71-43-2"), None, None, 20.0),
                 item(Some("7664-93-9"), Some("硫酸"), None, 100.0),
+                item(None, Some("某溶剂"), None, 3.0),
             ],
             500,
             &SubstanceTable::builtin(),
@@ -338,8 +379,38 @@ mod tests {
         );
         assert!((r.s - 0.4).abs() < 1e-12);
         assert!(!r.is_major && r.grade.is_none());
-        assert_eq!(r.items[1].basis, "unknown");
-        assert!(r.reasons.iter().any(|x| x.rule == "RM-HG-UNKNOWN"));
+        assert_eq!(r.items[1].basis, OUTSIDE_BASIS);
+        assert_eq!(r.items[1].critical_q, None);
+        assert_eq!(r.items[2].basis, "unknown");
+        let texts: Vec<&str> = r.reasons.iter().map(|x| x.text.as_str()).collect();
+        assert!(
+            r.reasons.iter().any(|x| x.rule == "RM-HG-UNKNOWN"),
+            "{texts:?}"
+        );
+        let outside = r.reasons.iter().find(|x| x.rule == "RM-HG-OUTSIDE");
+        assert!(
+            outside.is_some_and(|x| x.text.starts_with("硫酸 (7664-93-9): q = 100 t")),
+            "{texts:?}"
+        );
+    }
+
+    #[test]
+    fn reasons_write_quantities_as_people_do() {
+        // 0.1 t × 227 in floating point is 22.700000000000003 t; the reason says 22.7.
+        let r = compute(
+            &[item(Some("71-43-2"), None, None, 0.1 * 227.0)],
+            0,
+            &SubstanceTable::builtin(),
+            &Rules::default(),
+        );
+        assert_eq!(
+            r.reasons[0].text,
+            "苯 (71-43-2): q = 22.7 t, Q = 50 t (table), β = 1"
+        );
+        assert_eq!(
+            r.reasons[0].text_zh,
+            "苯 (71-43-2)：q = 22.7 吨，Q = 50 吨（物质表），β = 1"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@
 pub mod enterprise_risk;
 pub mod hazard_grade;
 pub mod house_risk;
+mod num;
 pub mod pipeline_clearance;
 pub mod protection_distance;
 pub mod risk_grid;
@@ -30,6 +31,7 @@ use crate::substances::SubstanceTable;
 pub use enterprise_risk::EnterpriseRisk;
 pub use hazard_grade::HazardGradeResult;
 pub use house_risk::HouseRisk;
+pub(crate) use num::Num;
 pub use pipeline_clearance::{PipelineConflict, PipelineConflictKind};
 pub use protection_distance::ProtectionConflict;
 pub use risk_grid::{AreaSummary, GridCell, RiskGrid};

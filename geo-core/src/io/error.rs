@@ -25,6 +25,30 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    /// The path given as a data directory is a file.
+    #[error(
+        "{}: a file, not a data directory: give the folder that holds the layer files \
+         (enterprises, hazard_sources, gas_pipelines, houses, protection_targets, areas)",
+        path.display()
+    )]
+    NotADirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The data directory holds no file that belongs to a layer: nothing to load.
+    #[error(
+        "{}: no layer files found: name files after a layer (enterprises, hazard_sources, \
+         gas_pipelines, houses, protection_targets, areas; .geojson, .csv, .xlsx or .shp) or \
+         map them in riskmap.toml{}",
+        path.display(),
+        if ignored.is_empty() { String::new() } else { format!("; ignored: {}", ignored.join(", ")) }
+    )]
+    NoLayerFiles {
+        /// The directory.
+        path: PathBuf,
+        /// The files that were there but belong to no layer (at most ten).
+        ignored: Vec<String>,
+    },
     /// A file could not be read from disk.
     #[error("{file}: cannot read the file: {source}")]
     Io {
@@ -193,7 +217,10 @@ impl LoadError {
     /// The issue code a non-strict load records for this error.
     pub fn code(&self) -> IssueCode {
         match self {
-            LoadError::Dir { .. } | LoadError::Io { .. } => IssueCode::UnreadableFile,
+            LoadError::Dir { .. } | LoadError::Io { .. } | LoadError::NotADirectory { .. } => {
+                IssueCode::UnreadableFile
+            }
+            LoadError::NoLayerFiles { .. } => IssueCode::EmptyFile,
             LoadError::Json { .. }
             | LoadError::NotGeoJson { .. }
             | LoadError::Csv { .. }

@@ -90,9 +90,22 @@ pub struct LoadedFile<P> {
 pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let started = Instant::now();
     // Issues about the directory and its manifest, reported before any file's.
+    if dir.is_file() {
+        return Err(LoadError::NotADirectory {
+            path: dir.to_path_buf(),
+        });
+    }
     let mut head = Sink::new(opts.strict);
     let found = discover::discover(dir, &mut head)?;
     let (plans, ignored) = plan::plan_dir(&found.files, &found.manifest, opts, &mut head)?;
+    if plans.is_empty() {
+        // Nothing would be loaded: an empty map that looks like a successful run is
+        // worse than an error (a wrong folder, a misspelt file name).
+        return Err(LoadError::NoLayerFiles {
+            path: dir.to_path_buf(),
+            ignored: ignored.iter().take(10).map(|f| f.file.clone()).collect(),
+        });
+    }
     let results = read::read_all(&plans, opts);
     let (acc, mut files) = read::gather(&plans, results, opts.strict)?;
     if let Some(cb) = &opts.progress {

@@ -27,6 +27,9 @@ pub enum Severity {
     /// The feature was kept, but a value was left empty or needs a second look (an
     /// unknown category, a number that is not one, a name that is missing).
     Warning,
+    /// Nothing is wrong and nothing was changed, but a reader should know (a substance
+    /// that GB 18218-2018 does not cover). Strict mode does not fail on it.
+    Info,
 }
 
 impl Severity {
@@ -36,6 +39,7 @@ impl Severity {
             Severity::Skipped => "skipped",
             Severity::Repaired => "repaired",
             Severity::Warning => "warning",
+            Severity::Info => "info",
         }
     }
 }
@@ -171,6 +175,9 @@ issue_codes! {
     /// An inventory substance that the substance table does not know and that has no
     /// category: the line is excluded.
     UnknownSubstance = "unknown_substance",
+    /// An inventory substance known to be outside GB 18218-2018 (sulfuric acid, a
+    /// corrosive): the line is kept and shown, and does not count towards S or R.
+    OutsideStandard = "outside_standard",
     /// An inventory category code that the category table does not know.
     UnknownCategory = "unknown_category",
     /// A CAS number whose check digit is wrong.
@@ -374,6 +381,11 @@ impl ValidationReport {
         self.count(Severity::Warning)
     }
 
+    /// Information: nothing wrong, nothing changed.
+    pub fn info_count(&self) -> usize {
+        self.count(Severity::Info)
+    }
+
     /// Issues of one severity.
     pub fn count(&self, severity: Severity) -> usize {
         self.issues
@@ -387,9 +399,9 @@ impl ValidationReport {
         self.issues.iter().filter(move |i| i.code == code)
     }
 
-    /// Whether nothing was skipped, repaired or questioned.
+    /// Whether nothing was skipped, repaired or questioned (information aside).
     pub fn is_clean(&self) -> bool {
-        self.issues.is_empty()
+        self.issues.iter().all(|i| i.severity == Severity::Info)
     }
 
     /// Number of issues per code, sorted by code.
@@ -415,6 +427,7 @@ impl ValidationReport {
                 "skipped": self.skipped_count(),
                 "repaired": self.repaired_count(),
                 "warnings": self.warning_count(),
+                "info": self.info_count(),
                 "by_code": counts,
             },
             "files": serde_json::to_value(&self.files).unwrap_or_default(),
@@ -431,11 +444,13 @@ impl ValidationReport {
         let _ = writeln!(s, "# Validation report\n");
         let _ = writeln!(
             s,
-            "{} file(s), {loaded} feature(s) loaded; {} skipped, {} repaired, {} warning(s).\n",
+            "{} file(s), {loaded} feature(s) loaded; {} skipped, {} repaired, {} warning(s), {} \
+             for information.\n",
             self.files.len(),
             self.skipped_count(),
             self.repaired_count(),
-            self.warning_count()
+            self.warning_count(),
+            self.info_count()
         );
         if !self.issues.is_empty() {
             let _ = writeln!(s, "| code | count |\n|---|---:|");
@@ -517,7 +532,7 @@ impl Sink {
 
     /// Records an issue, or returns it as the error in strict mode.
     pub(crate) fn push(&mut self, issue: Issue) -> Result<(), LoadError> {
-        if self.strict {
+        if self.strict && issue.severity != Severity::Info {
             return Err(LoadError::Invalid {
                 issue: Box::new(issue),
             });

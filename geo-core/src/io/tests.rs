@@ -240,8 +240,8 @@ fn gbk_csv_with_chinese_headers_title_row_inventory_and_dms() {
                 None
             ),
             row(
-                IssueCode::UnknownSubstance,
-                Severity::Skipped,
+                IssueCode::OutsideStandard,
+                Severity::Info,
                 l(4),
                 Some("HS-2"),
                 Some("危险化学品")
@@ -284,7 +284,8 @@ fn gbk_csv_with_chinese_headers_title_row_inventory_and_dms() {
         (q.high_sensitivity, q.important),
         (Some(600.0), Some(450.0))
     );
-    assert_eq!(out.features[1].props.inventory.len(), 1);
+    // 甲醇 and 硫酸: sulfuric acid is outside GB 18218-2018, kept for the record.
+    assert_eq!(out.features[1].props.inventory.len(), 2);
 }
 
 fn workbook_fixture(dir: &Path) -> std::path::PathBuf {

@@ -107,6 +107,7 @@ impl CliError {
 fn load_exit_code(e: &LoadError) -> u8 {
     match e {
         LoadError::Dir { .. } | LoadError::Io { .. } => 1,
+        LoadError::NotADirectory { .. } => 2,
         _ => 3,
     }
 }

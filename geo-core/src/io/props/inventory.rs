@@ -132,7 +132,28 @@ pub(super) fn inventory(
             || d.alt_names
                 .iter()
                 .any(|n| cx.substances.lookup(None, Some(n)).is_some());
-        if !known {
+        let valid_category = d
+            .category
+            .as_deref()
+            .is_some_and(|c| cx.substances.category(c).is_some());
+        let outside = (!known && !valid_category)
+            .then(|| {
+                cx.substances
+                    .outside(d.cas.as_deref(), d.name.as_deref())
+                    .map(|o| (o.name_zh.clone(), o.cas.clone(), o.why.clone()))
+            })
+            .flatten();
+        if let Some((name, cas, why)) = outside {
+            cx.issue(
+                Severity::Info,
+                IssueCode::OutsideStandard,
+                Some(&field),
+                format!(
+                    "{what}: {name} (CAS {cas}) is outside GB 18218-2018 ({why}); the line is \
+                     kept and does not count towards S or R"
+                ),
+            )?;
+        } else if !known {
             match &d.category {
                 Some(cat) if cx.substances.category(cat).is_some() => {}
                 Some(cat) => {

@@ -74,7 +74,9 @@ fn inventory_lines_are_checked_against_the_table() {
             (haz::NAME, s("储罐区"), "危险源名称"),
             (
                 haz::INVENTORY,
-                s("氯(7782-50-5)=20；液氨=35；硫酸=100；某溶剂(W5.3)=2；某物(W99)=1；甲醇=；苯=-1"),
+                s(
+                    "氯(7782-50-5)=20；液氨=35；硫酸=100；某未知物=5；某溶剂(W5.3)=2；某物(W99)=1；甲醇=；苯=-1",
+                ),
                 "危险化学品",
             ),
         ],
@@ -86,19 +88,23 @@ fn inventory_lines_are_checked_against_the_table() {
         .iter()
         .map(|i| i.name.clone().unwrap_or_default())
         .collect();
-    assert_eq!(names, vec!["氯", "液氨", "某溶剂"]);
+    // Sulfuric acid is outside GB 18218-2018: kept, for information.
+    assert_eq!(names, vec!["氯", "液氨", "硫酸", "某溶剂"]);
     let codes: Vec<_> = issues.iter().map(|i| i.code).collect();
     assert_eq!(
         codes,
         vec![
+            IssueCode::OutsideStandard,
             IssueCode::UnknownSubstance,
             IssueCode::UnknownCategory,
             IssueCode::MissingRequiredField,
             IssueCode::NegativeNumber
         ]
     );
-    assert!(issues.iter().all(|i| i.severity == Severity::Skipped));
+    assert_eq!(issues[0].severity, Severity::Info);
+    assert!(issues[1..].iter().all(|i| i.severity == Severity::Skipped));
     assert!(issues[0].message.contains("硫酸"));
+    assert!(issues[1].message.contains("某未知物"));
 }
 
 #[test]

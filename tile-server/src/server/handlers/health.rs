@@ -36,7 +36,7 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
         "loaded_at": s.loaded_at,
         "load_seconds": s.load_seconds,
         "features": s.dataset.counts().iter().map(|(k, n)| (k.name().to_string(), json!(n))).collect::<Map<_, _>>(),
-        "validation": {"skipped": s.report.skipped_count(), "repaired": s.report.repaired_count(), "warnings": s.report.warning_count()},
+        "validation": {"skipped": s.report.skipped_count(), "repaired": s.report.repaired_count(), "warnings": s.report.warning_count(), "info": s.report.info_count()},
         "last_reload": last,
     }))
 }
