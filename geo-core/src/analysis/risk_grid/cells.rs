@@ -136,12 +136,37 @@ pub fn build_grid(
             }
         }
     };
-    // Houses are reached in parallel (a million ring walks), then added in order so that
-    // the sums do not depend on the thread count.
+    // Houses are reached in parallel, then added in order so that the sums do not depend
+    // on the thread count. A town's houses share a few cells: the cells around each are
+    // found once (`candidates`) and each house only measures its distance to them.
+    let house_at: Vec<Option<CellIndex>> = house_anchors
+        .par_iter()
+        .map(|a| a.and_then(|p| grid.cell_at(p)))
+        .collect();
+    let mut occupied: Vec<CellIndex> = house_at.iter().flatten().copied().collect();
+    occupied.par_sort_unstable();
+    occupied.dedup();
+    let around: HashMap<CellIndex, Vec<(CellIndex, Coord<f64>)>> = occupied
+        .into_par_iter()
+        .map(|c| (c, grid.candidates(c, gr.house_radius_m)))
+        .collect();
     let house_reach: Vec<Option<Reach>> = houses
         .par_iter()
         .zip(house_anchors)
-        .map(|(h, a)| a.map(|p| reach(&grid, p, gr.house_weight.get(h.level), gr.house_radius_m)))
+        .zip(&house_at)
+        .map(|((h, a), at)| {
+            let (p, at) = (a.as_ref()?, (*at)?);
+            let cells = if gr.house_weight.get(h.level) > 0.0 {
+                let near = around.get(&at).map_or(&[][..], Vec::as_slice);
+                grid.cells_within_of(*p, gr.house_radius_m, near)
+            } else {
+                Vec::new()
+            };
+            Some(Reach {
+                at: Some(at),
+                cells,
+            })
+        })
         .collect();
     let mut house_cells: Vec<Option<CellIndex>> = Vec::with_capacity(houses.len());
     for (pos, (h, r)) in houses.iter().zip(house_reach).enumerate() {

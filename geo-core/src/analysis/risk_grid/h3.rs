@@ -76,21 +76,6 @@ impl H3Grid {
             return out;
         }
         let plane = LocalPlane::new(p);
-        let dist = |c: CellIndex| {
-            let ll = LatLng::from(c);
-            let mut lon = ll.lng();
-            // The shorter way round across the antimeridian.
-            if lon - p.x > 180.0 {
-                lon -= 360.0;
-            } else if lon - p.x < -180.0 {
-                lon += 360.0;
-            }
-            let q = plane.project(Coord {
-                x: lon,
-                y: ll.lat(),
-            });
-            q.x.hypot(q.y)
-        };
         let stop = radius + self.reach_m();
         // A hard bound on the rings, far past any real one (neighbouring centres are about
         // √3 edges apart), so that no input can make the walk endless.
@@ -108,7 +93,7 @@ impl H3Grid {
             };
             let mut nearest = f64::INFINITY;
             for c in ring {
-                let d = dist(c);
+                let d = plane_distance(&plane, p, self.centre(c));
                 nearest = nearest.min(d);
                 if d <= radius {
                     out.push((c, d));
@@ -119,6 +104,44 @@ impl H3Grid {
             }
         }
         out
+    }
+
+    /// The cells that may lie within `radius` of any point of cell `c0`, with their
+    /// centres: a superset for [`H3Grid::cells_within_of`], shared by every point of `c0`.
+    ///
+    /// A point of `c0` is within `reach` of its centre, so a centre within `radius` of the
+    /// point is within `radius + reach` of `c0`'s centre; the margin covers the difference
+    /// between the local planes of the point and of the centre (below 10⁻⁴ at these
+    /// distances).
+    pub fn candidates(&self, c0: CellIndex, radius: f64) -> Vec<(CellIndex, Coord<f64>)> {
+        let wide = (radius + self.reach_m()) * 1.01 + 1.0;
+        self.cells_within(self.centre(c0), wide)
+            .into_iter()
+            .map(|(c, _)| (c, self.centre(c)))
+            .collect()
+    }
+
+    /// [`H3Grid::cells_within`] for a point `p` of a cell whose
+    /// [`candidates`](H3Grid::candidates) are known: the same cells with the same
+    /// distances, without walking H3 again (a town's thousand houses share their cell's
+    /// candidates).
+    pub fn cells_within_of(
+        &self,
+        p: Coord<f64>,
+        radius: f64,
+        candidates: &[(CellIndex, Coord<f64>)],
+    ) -> Vec<(CellIndex, f64)> {
+        if !radius.is_finite() || radius < 0.0 {
+            return Vec::new();
+        }
+        let plane = LocalPlane::new(p);
+        candidates
+            .iter()
+            .filter_map(|&(c, centre)| {
+                let d = plane_distance(&plane, p, centre);
+                (d <= radius).then_some((c, d))
+            })
+            .collect()
     }
 
     /// The boundary of a cell as a closed lon/lat polygon. Longitudes are unwrapped around
@@ -153,4 +176,20 @@ impl H3Grid {
             y: ll.lat(),
         }
     }
+}
+
+/// The distance from `p` to a cell centre in the tangent plane at `p`, taking the shorter
+/// way round across the antimeridian.
+fn plane_distance(plane: &LocalPlane, p: Coord<f64>, centre: Coord<f64>) -> f64 {
+    let mut lon = centre.x;
+    if lon - p.x > 180.0 {
+        lon -= 360.0;
+    } else if lon - p.x < -180.0 {
+        lon += 360.0;
+    }
+    let q = plane.project(Coord {
+        x: lon,
+        y: centre.y,
+    });
+    q.x.hypot(q.y)
 }

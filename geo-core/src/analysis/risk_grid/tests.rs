@@ -120,6 +120,51 @@ fn cells_within_equals_brute_force() {
     }
 }
 
+/// The shared candidates of a cell give each of its points exactly what its own ring walk
+/// gives: the same cells at the same distances (a lattice of points over cells in Haimen,
+/// Xinjiang, across the antimeridian and at a pentagon's corner of the globe).
+#[test]
+fn shared_candidates_match_the_ring_walk() {
+    let grid = H3Grid::for_cell_size(500.0);
+    let pentagon = CellIndex::base_cells()
+        .find(|c| c.is_pentagon())
+        .and_then(|c| c.center_child(grid.resolution))
+        .map(|c| grid.centre(c))
+        .expect("pentagon");
+    for (base, radius) in [
+        (Coord { x: 121.2, y: 31.9 }, 500.0),
+        (Coord { x: 121.2, y: 31.9 }, 1234.0),
+        (Coord { x: 87.6, y: 43.8 }, 800.0),
+        (
+            Coord {
+                x: 179.999,
+                y: 10.0,
+            },
+            700.0,
+        ),
+        (pentagon, 900.0),
+    ] {
+        for i in 0..15 {
+            for j in 0..15 {
+                let p = Coord {
+                    x: base.x + (f64::from(i) - 7.0) * 0.0011,
+                    y: base.y + (f64::from(j) - 7.0) * 0.0009,
+                };
+                let p = Coord {
+                    x: if p.x > 180.0 { p.x - 360.0 } else { p.x },
+                    y: p.y,
+                };
+                let c0 = grid.cell_at(p).expect("cell");
+                let mut want = grid.cells_within(p, radius);
+                let mut got = grid.cells_within_of(p, radius, &grid.candidates(c0, radius));
+                want.sort_by_key(|(c, _)| *c);
+                got.sort_by_key(|(c, _)| *c);
+                assert_eq!(got, want, "{p:?} radius {radius}");
+            }
+        }
+    }
+}
+
 #[test]
 fn index_by_hand() {
     let grid = H3Grid::for_cell_size(500.0);
