@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use std::fmt;
 
 use super::geometry::{self, BadInput, Ctx, Outcome, Scratch};
-use super::{TileError, TileFeature, TileId, TileOptions, encode, mercator};
+use super::pbf::LayerWriter;
+use super::{TileError, TileFeature, TileId, TileOptions, mercator};
 
 /// Layers with at least this many features are processed on rayon's thread pool, in
 /// chunks of [`PIPELINE_CHUNK`]; below it, handing work to another thread costs more than
@@ -45,7 +46,7 @@ pub struct TileBuilder {
     ctx: Ctx,
     /// Names of the layers accepted so far, including empty ones left out of the tile.
     names: Vec<String>,
-    /// The encoding of one single-layer `mvt::Tile` per non-empty layer, in order.
+    /// The encoding of one single-layer Tile message per non-empty layer, in order.
     layers: Vec<Vec<u8>>,
     /// Sum of the layers' encoded sizes.
     size: usize,
@@ -148,16 +149,14 @@ impl TileBuilder {
             input: features.len(),
             ..LayerStats::default()
         };
-        let mut tile = mvt::Tile::new(self.options.extent);
-        let mut layer = tile.create_layer(name);
+        let mut layer = LayerWriter::new(name, self.options.extent);
         let mut scratch = Scratch::default();
         if features.len() < PARALLEL_MIN_FEATURES {
             let outcomes = process(&mut scratch, &features)?;
-            layer = encode_chunk(layer, &features, &outcomes, &mut stats)?;
+            encode_chunk(&mut layer, &features, &outcomes, &mut stats);
         } else {
-            // `mvt` builds a layer on one thread, and encoding costs about as much as the
-            // geometry work; so the two are pipelined: while one thread encodes a chunk,
-            // another processes the next one.
+            // A layer is written on one thread; the geometry work on the next chunk runs
+            // on another meanwhile.
             let mut chunks = features.chunks(PIPELINE_CHUNK);
             let mut ready = match chunks.next() {
                 Some(c) => Some((c, process(&mut scratch, c)?)),
@@ -165,20 +164,18 @@ impl TileBuilder {
             };
             while let Some((chunk, outcomes)) = ready.take() {
                 let next = chunks.next();
-                let (processed, encoded) = rayon::join(
+                let (processed, ()) = rayon::join(
                     || {
                         next.map(|c| process(&mut scratch, c).map(|o| (c, o)))
                             .transpose()
                     },
-                    || encode_chunk(layer, chunk, &outcomes, &mut stats),
+                    || encode_chunk(&mut layer, chunk, &outcomes, &mut stats),
                 );
-                layer = encoded?;
                 ready = processed?;
             }
         }
         if stats.encoded > 0 {
-            tile.add_layer(layer)?;
-            let bytes = tile.to_bytes()?;
+            let bytes = layer.into_tile_bytes();
             stats.bytes = bytes.len();
             let size = self.size + stats.bytes;
             match self.options.max_tile_bytes {
@@ -206,14 +203,13 @@ impl TileBuilder {
     }
 }
 
-/// Encodes the kept features of `chunk` into `layer` (and gives it back: the `mvt` API
-/// moves layers), counting outcomes in `stats`.
+/// Writes the kept features of `chunk` into `layer`, counting outcomes in `stats`.
 fn encode_chunk(
-    mut layer: mvt::Layer,
+    layer: &mut LayerWriter,
     chunk: &[TileFeature<'_>],
     outcomes: &[Outcome],
     stats: &mut LayerStats,
-) -> Result<mvt::Layer, TileError> {
+) {
     for (f, outcome) in chunk.iter().zip(outcomes) {
         match outcome {
             Outcome::Outside => stats.outside += 1,
@@ -226,11 +222,10 @@ fn encode_chunk(
                 stats.encoded += 1;
                 stats.clipped += usize::from(*clipped);
                 stats.repaired += usize::from(*repaired);
-                layer = encode::feature(layer, f.id, geom, &f.properties)?;
+                layer.add(f.id, geom, &f.properties);
             }
         }
     }
-    Ok(layer)
 }
 
 /// Rejects duplicate feature ids within a layer and duplicate keys within a feature:

@@ -86,9 +86,6 @@ pub enum TileError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// The `mvt` encoder failed (it only does on invalid values).
-    #[error("vector tile encoding failed")]
-    Encode(#[from] mvt::Error),
     /// Gzip compression failed (writing to memory: not expected).
     #[error("gzip compression failed")]
     Compress(#[from] std::io::Error),

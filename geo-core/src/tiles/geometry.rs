@@ -250,8 +250,7 @@ fn points(coords: impl Iterator<Item = Coord<f64>>, ctx: &Ctx) -> Result<Outcome
 }
 
 /// Appends a finished line, joining it to the previous one if it starts where that one
-/// ended. Needed for the `mvt` encoder, which turns such a start into a second LineTo run
-/// instead of a MoveTo; one joined line draws the same and encodes cleanly.
+/// ended: one joined line draws the same and saves a MoveTo (a zero-length one at that).
 fn push_line(out: &mut TileGeom, line: &[IPt]) {
     if !out.parts.is_empty() && out.coords.last() == line.first() {
         out.coords.extend_from_slice(&line[1..]);

@@ -59,21 +59,17 @@
 //!    rejects clipping spurs) and, for multipolygons, have disjoint boxes.
 //! 6. **Orient for MVT 2.1 (§4.3.4.4).** Exterior rings get a positive area by the
 //!    surveyor's formula in tile coordinates (clockwise on screen), holes a negative one,
-//!    each polygon's holes right after its exterior. We set this ourselves: the `mvt`
-//!    crate neither checks nor changes orientation.
-//! 7. **Encode with the `mvt` crate** (prost-generated protobuf), on integer coordinates
-//!    and with no bounding box given to its encoder, so it does no clamping of its own.
-//!    Its geometry encoder has two habits we work around (see `encode.rs`): a line or ring
-//!    starting where the previous one ended is continued without a MoveTo (so we join such
-//!    lines first, and start such rings on another vertex), and it drops repeated points.
+//!    each polygon's holes right after its exterior.
+//! 7. **Encode** (`pbf.rs`): the protobuf written by hand on integer coordinates, one
+//!    MoveTo per line or ring and one LineTo run for the rest, ClosePath after each ring.
 //!    Feature ids are the caller's (stable across tiles and zooms); properties are typed
-//!    (string, int, uint, sint, float, double, bool) and deduplicated per layer by `mvt`.
+//!    (string, int, uint, sint, float, double, bool) and deduplicated per layer.
 //!
 //! Layers that end up without features are left out (the spec says a layer SHOULD have
-//! at least one). Each layer is encoded as its own one-layer `mvt::Tile`: a Tile message
+//! at least one). Each layer is encoded as its own one-layer Tile message: a Tile message
 //! is only its repeated `layers` field, so the tile is the concatenation of those
 //! encodings, and this gives the exact size of every layer before it is accepted, which
-//! `mvt` cannot give for a layer inside a tile (nor can a layer be taken out again). That
+//! a layer inside a tile would not give (nor could it be taken out again). That
 //! makes the byte budget ([`TileOptions::max_tile_bytes`], [`TileBuilder::size`]) exact
 //! and transactional: a layer that would exceed it is refused with
 //! [`TileError::BudgetExceeded`] and the builder stays as it was, so the caller can add a
@@ -97,13 +93,12 @@
 //! - `builder.rs`: [`TileBuilder`], [`LayerStats`]: layers, parallel pipeline, byte budget.
 //! - `geometry.rs`: the per-geometry pipeline (steps 1–6), using `mercator.rs` (step 1),
 //!   `clip.rs` (steps 2–3), `simplify.rs` (step 3) and `ring.rs` (steps 4–6).
-//! - `encode.rs`: step 7; `gzip.rs`: [`gzip`]; `cluster.rs`: [`cluster_points`];
+//! - `pbf.rs`: step 7; `gzip.rs`: [`gzip`]; `cluster.rs`: [`cluster_points`];
 //!   `error.rs`: [`TileError`].
 
 mod builder;
 mod clip;
 mod cluster;
-mod encode;
 mod error;
 mod feature;
 mod geometry;
@@ -111,6 +106,7 @@ mod grid;
 mod gzip;
 mod mercator;
 mod options;
+mod pbf;
 mod ring;
 mod simplify;
 #[cfg(test)]
