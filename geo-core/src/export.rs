@@ -434,6 +434,38 @@ fn level_props(m: &mut Map<String, Value>, l: RiskLevel) {
     m.insert("colour".into(), json!(l.colour()));
 }
 
+/// The properties of the house at `pos` as `house_risk` exports them: its ledger fields
+/// (without denied ones), its level and the reasons; `None` past the layer's end.
+pub fn house_risk_properties(
+    ds: &Dataset,
+    a: &Analysis,
+    pos: usize,
+    policy: &FieldPolicy,
+) -> Option<Map<String, Value>> {
+    let f = ds.houses.get(pos)?;
+    let h = a.house_risks.get(pos)?;
+    let mut m = properties(&f.props, policy, LayerKind::Houses);
+    level_props(&mut m, h.level);
+    m.insert("reasons".into(), reasons_value(&h.reasons));
+    Some(m)
+}
+
+/// The house at `pos` as one GeoJSON Feature with its `house_risk` properties (what a
+/// popup shows): `None` past the layer's end.
+pub fn house_risk_feature(
+    ds: &Dataset,
+    a: &Analysis,
+    pos: usize,
+    policy: &FieldPolicy,
+) -> Option<Value> {
+    let f = ds.houses.get(pos)?;
+    let props = house_risk_properties(ds, a, pos, policy)?;
+    let mut geometry = String::new();
+    write_geometry(&mut geometry, &f.geometry);
+    let geometry: Value = serde_json::from_str(&geometry).unwrap_or(Value::Null);
+    Some(json!({"type": "Feature", "id": f.id, "geometry": geometry, "properties": props}))
+}
+
 /// Writes one layer (input or result) to `w`.
 ///
 /// ```
@@ -525,11 +557,8 @@ pub fn write_named<W: Write>(
             })
         }
         LayerKind::HouseRisk => write_results(w, name, ds.houses.features(), filter, |i| {
-            let f = &ds.houses.features()[i];
             let h = &a.house_risks[i];
-            let mut m = properties(&f.props, policy, LayerKind::Houses);
-            level_props(&mut m, h.level);
-            m.insert("reasons".into(), reasons_value(&h.reasons));
+            let m = house_risk_properties(ds, a, i, policy).unwrap_or_default();
             (Some(h.level), m)
         }),
         LayerKind::EnterpriseRisk => {

@@ -307,6 +307,37 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     await page.locator('.maplibregl-popup-close-button').click();
   });
 
+  it('shows a house popup from the feature API: the tile carries the level only', async () => {
+    // A house of the export (another route than the popup's), away from the hazard source.
+    const [hx, hy] = anchorOf(hazard.geometry);
+    const d = 0.01;
+    const fc = await (await fetch(`${origin}/api/features/house_risk.geojson?bbox=${hx - d},${hy - d},${hx + d},${hy + d}`)).json();
+    assert.ok(fc.features.length > 0, 'no house near the hazard source');
+    const house = fc.features[0];
+    const [lon, lat] = anchorOf(house.geometry);
+    await page.evaluate(([x, y]) => window.riskmap.map.jumpTo({ center: [x, y], zoom: 17.5 }), [lon, lat]);
+    await waitIdle();
+    const target = await page.evaluate(([x, y]) => {
+      const m = window.riskmap.map;
+      const p = m.project([x, y]);
+      const fs = m.queryRenderedFeatures([[p.x - 2, p.y - 2], [p.x + 2, p.y + 2]], { layers: ['houses-fill'] });
+      const rect = m.getCanvas().getBoundingClientRect();
+      return { x: rect.left + p.x, y: rect.top + p.y, props: fs[0] && fs[0].properties };
+    }, [lon, lat]);
+    assert.ok(target.props, `house ${house.id} is not rendered at its centroid`);
+    assert.deepEqual(Object.keys(target.props), ['level'], 'a house tile carries its level only');
+    await page.mouse.click(target.x, target.y);
+    await page.waitForFunction((addr) => {
+      const el = document.querySelector('.maplibregl-popup .popup');
+      return el && el.innerText.includes(addr);
+    }, house.properties.address, { timeout: 10000 });
+    const text = await page.locator('.maplibregl-popup .popup').innerText();
+    for (const label of ['编号', '地址']) assert.ok(text.includes(label), `popup lacks ${label}: ${text}`);
+    assert.ok(text.includes(house.id), `popup lacks the id ${house.id}: ${text}`);
+    assert.ok(text.includes(house.properties.level_zh), `popup lacks the level ${house.properties.level_zh}: ${text}`);
+    await page.locator('.maplibregl-popup-close-button').click();
+  });
+
   it('finds a feature by name and flies to it', async () => {
     await page.evaluate(() => window.riskmap.map.jumpTo({ center: [0, 0], zoom: 3 }));
     const name = hazard.properties.name;

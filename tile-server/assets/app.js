@@ -4,11 +4,12 @@
 // comes from the server that served this page (MapLibre GL JS from /assets/vendor/).
 //
 // The API it uses (see tile-server/src/server/routes.rs):
-//   GET  /catalog                    layers (title_zh, fields[].label_zh, detail_zoom), areas, bounds, styles
+//   GET  /catalog                    layers (title_zh, fields[].label_zh, popup_fields, detail_zoom), areas, bounds, styles
 //   GET  /styles/{name}.json         MapLibre styles
 //   GET  /api/areas                  per-area summaries
 //   GET  /api/search?q=              name search → [{layer, id, name, bbox}]
 //   GET  /api/features/{layer}.geojson?bbox=&level=&area=
+//   GET  /api/feature/{layer}/{id}?generation=   a house's popup fields (its tile has the level only)
 //   POST /api/site-check             GeoJSON Feature {geometry, properties: {use, population}}
 // Errors come back as JSON {error, status}; they are shown to the user, never swallowed.
 //

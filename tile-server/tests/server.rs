@@ -396,10 +396,71 @@ async fn denied_fields_never_reach_tiles_or_geojson() {
         !body.windows(5).any(|w| w == b"phone"),
         "phone reached a tile"
     );
+    // The tile carries the level only; the popup's API gives the rest, still without the
+    // denied field.
     assert!(
-        body.windows(9).any(|w| w == b"appraisal"),
-        "other fields are still there"
+        body.windows(5).any(|w| w == b"level"),
+        "level is in the tile"
     );
+    assert!(
+        !body.windows(9).any(|w| w == b"appraisal"),
+        "popup-only fields stay out of the tile"
+    );
+    let (status, _, body) = send(&app, get("/api/feature/houses/0")).await;
+    assert_eq!(status, StatusCode::OK);
+    let f = json(&body);
+    assert!(f["properties"].get("address").is_none(), "{f}");
+    assert!(f["properties"].get("appraisal").is_some(), "{f}");
+}
+
+#[tokio::test]
+async fn the_feature_api_gives_a_house_by_its_tile_id() {
+    let app = router(state_with(ServerConfig::default(), None));
+    // The export lists the houses in layer order: its i-th feature is tile feature id i.
+    let (_, _, body) = send(&app, get("/api/features/house_risk.geojson")).await;
+    let fc = json(&body);
+    let all = fc["features"].as_array().unwrap();
+    assert_eq!(all.len(), 3000);
+    for i in [0usize, 1, 1234, 2999] {
+        let (status, headers, body) =
+            send(&app, get(&format!("/api/feature/houses/{i}?generation=1"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/geo+json");
+        let f = json(&body);
+        assert_eq!(f["id"], all[i]["id"]);
+        assert_eq!(f["geometry"], all[i]["geometry"]);
+        for k in ["address", "level", "level_zh", "reasons"] {
+            assert_eq!(
+                f["properties"][k], all[i]["properties"][k],
+                "{k} of house {i}"
+            );
+        }
+        assert_eq!(f["properties"]["generation"], 1);
+    }
+    for (uri, status) in [
+        ("/api/feature/houses/3000", StatusCode::NOT_FOUND),
+        ("/api/feature/houses/abc", StatusCode::BAD_REQUEST),
+        ("/api/feature/houses/-1", StatusCode::BAD_REQUEST),
+        ("/api/feature/enterprises/0", StatusCode::NOT_FOUND),
+        ("/api/feature/houses/0?generation=2", StatusCode::CONFLICT),
+    ] {
+        let (got, _, body) = send(&app, get(uri)).await;
+        assert_eq!(got, status, "{uri}");
+        assert!(json(&body)["error"].is_string(), "{uri}: JSON error");
+    }
+    // A single house in a detail tile: its level and nothing else.
+    let f0 = &all[0]["geometry"]["coordinates"][0][0];
+    let (lon, lat) = (f0[0].as_f64().unwrap(), f0[1].as_f64().unwrap());
+    let (x, y) = centre_tile([lon, lat, lon, lat], 16);
+    let (status, _, body) = send(&app, get(&format!("/tiles/houses/16/{x}/{y}.mvt"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let tile = riskmap_tests::mvt_check::decode(&body).expect("valid tile");
+    let layer = tile
+        .layers
+        .iter()
+        .find(|l| l.name == "houses")
+        .expect("houses");
+    assert_eq!(layer.keys, vec!["level".to_string()]);
 }
 
 fn site(props: serde_json::Value, ring: &[[f64; 2]]) -> String {

@@ -32,8 +32,12 @@ pub struct LayerInfo {
     pub maxzoom: u8,
     /// Zoom from which single features replace clusters (None: never clustered).
     pub detail_zoom: Option<u8>,
-    /// Fields of single features (clusters carry `count`, `level`, `level_n`, `cluster`).
+    /// Fields of single features in the tiles (clusters carry `count`, `level`,
+    /// `level_n`, `cluster`).
     pub fields: Vec<FieldInfo>,
+    /// Fields a popup shows that the tiles leave out, to be asked of
+    /// `/api/feature/{layer}/{feature id}` (empty: the tiles carry every field).
+    pub popup_fields: Vec<FieldInfo>,
 }
 
 const fn f(name: &'static str, kind: &'static str, label_zh: &'static str) -> FieldInfo {
@@ -62,6 +66,7 @@ struct TileLayerSpec {
     geometry: &'static str,
     detail_zoom: Option<u8>,
     fields: Vec<FieldInfo>,
+    popup_fields: Vec<FieldInfo>,
 }
 
 /// The tile layer of `kind`; `None` for a layer that has no tiles of its own (its
@@ -79,6 +84,7 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("level", "String", "区域风险等级"),
                 f("level_n", "Number", "风险等级值"),
             ],
+            popup_fields: Vec::new(),
         }),
         LayerKind::RiskGrid => Some(TileLayerSpec {
             geometry: "polygon",
@@ -89,6 +95,7 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("population", "Number", "人口"),
                 f("area", "String", "所在镇街"),
             ],
+            popup_fields: Vec::new(),
         }),
         LayerKind::GasPipelines => Some(TileLayerSpec {
             geometry: "line",
@@ -102,11 +109,14 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("material", "String", "管材"),
                 f("year_laid", "Number", "敷设年份"),
             ],
+            popup_fields: Vec::new(),
         }),
         LayerKind::Houses => Some(TileLayerSpec {
             geometry: "polygon",
             detail_zoom: Some(14),
-            fields: vec![
+            // A million footprints: the tiles carry the level only (see the popup).
+            fields: vec![f("level", "String", "风险等级")],
+            popup_fields: vec![
                 f("id", "String", "编号"),
                 f("address", "String", "地址"),
                 f("floors", "Number", "层数"),
@@ -127,6 +137,7 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("class", "String", "防护目标类别"),
                 f("population", "Number", "人数"),
             ],
+            popup_fields: Vec::new(),
         }),
         LayerKind::Enterprises => Some(TileLayerSpec {
             geometry: "point/polygon",
@@ -145,6 +156,7 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("park", "String", "所在园区"),
                 f("reasons", "String", "判定依据"),
             ],
+            popup_fields: Vec::new(),
         }),
         LayerKind::HazardSources => Some(TileLayerSpec {
             geometry: "polygon",
@@ -161,6 +173,7 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("declared_grade", "Number", "申报等级"),
                 f("mismatch", "Boolean", "申报与计算不符"),
             ],
+            popup_fields: Vec::new(),
         }),
         LayerKind::ProtectionConflicts => Some(TileLayerSpec {
             geometry: "line",
@@ -175,6 +188,7 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("shortfall_m", "Number", "不足(m)"),
                 f("rule", "String", "规则"),
             ],
+            popup_fields: Vec::new(),
         }),
         LayerKind::PipelineConflicts => Some(TileLayerSpec {
             geometry: "line/point",
@@ -189,6 +203,7 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("clearance_m", "Number", "要求间距(m)"),
                 f("rule", "String", "规则"),
             ],
+            popup_fields: Vec::new(),
         }),
         LayerKind::HazardGrades | LayerKind::HouseRisk | LayerKind::EnterpriseRisk => None,
     }
@@ -200,7 +215,8 @@ pub fn layer_info(kind: LayerKind) -> Option<LayerInfo> {
     let mut fields = s.fields;
     // Every layer but the pipes is coloured by level; the pipes by pressure class. A layer
     // that names its level fields itself (areas: 区域风险等级) keeps its own labels.
-    if kind != LayerKind::GasPipelines {
+    // Single houses carry `level` alone (their clusters still carry `level_n`).
+    if kind != LayerKind::GasPipelines && kind != LayerKind::Houses {
         for (name, kind, label) in [
             ("level", "String", "风险等级"),
             ("level_n", "Number", "风险等级值"),
@@ -218,6 +234,7 @@ pub fn layer_info(kind: LayerKind) -> Option<LayerInfo> {
         maxzoom: MAX_ZOOM,
         detail_zoom: s.detail_zoom,
         fields,
+        popup_fields: s.popup_fields,
     })
 }
 

@@ -130,36 +130,10 @@ impl TileSet {
                     let (Some(f), Some(h)) = (ds.houses.get(i), a.house_risks.get(i)) else {
                         continue;
                     };
-                    let hp = &f.props;
-                    let mut p = vec![("id", s(&f.id)), ("address", s(&hp.address))];
-                    if let Some(v) = hp.floors {
-                        p.push(("floors", PropValue::UInt(u64::from(v))));
-                    }
-                    if let Some(v) = hp.house_use {
-                        p.push(("house_use", s(v.key())));
-                    }
-                    if let Some(v) = hp.occupants {
-                        p.push(("occupants", PropValue::UInt(u64::from(v))));
-                    }
-                    if let Some(v) = hp.appraisal {
-                        p.push(("appraisal", s(v.key())));
-                    }
-                    if let Some(v) = hp.rectification {
-                        p.push(("rectification", s(v.key())));
-                    }
-                    if h.level > RiskLevel::Low {
-                        p.push((
-                            "reasons",
-                            PropValue::String(Cow::Owned(
-                                h.reasons
-                                    .iter()
-                                    .map(|r| r.text_zh.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join("; "),
-                            )),
-                        ));
-                    }
-                    p.extend(lv(h.level));
+                    // What the map draws and filters on, and nothing else: a house's
+                    // address, use, appraisal and reasons are in its popup, which asks
+                    // `/api/feature/houses/{position}` (the feature id) for them.
+                    let p = vec![("level", PropValue::String(Cow::Borrowed(h.level.name())))];
                     push(i, level_n(h.level), &f.geometry, self.props(kind, p));
                 }
             }

@@ -6,7 +6,7 @@
 //!
 //! | layer | below the detail zoom | from the detail zoom |
 //! |---|---|---|
-//! | `houses` | clusters (count, worst level), precomputed per zoom | footprints, z ≥ 14 |
+//! | `houses` | clusters (count, worst level), precomputed per zoom | footprints with their level only, z ≥ 14 |
 //! | `enterprises` | clusters | points and site polygons, z ≥ 12 |
 //! | `hazard_sources` | clusters | unit polygons, z ≥ 10 |
 //! | `protection_targets` | clusters | points and polygons, z ≥ 11 |

@@ -2,6 +2,7 @@
 
 import { addVertex, drawData } from './draw.js';
 import { dataLayerIds, setSource } from './map.js';
+import { api } from './messages.js';
 import { state } from './state.js';
 import { fmtNum, h, layerInfo, levelBadge } from './util.js';
 import { BACKDROP_LAYERS, SITE_FIELDS, ZH } from './vocab.js';
@@ -55,7 +56,10 @@ function fieldTable(layer, props, fields) {
   for (const [name, label] of fields) {
     if (!(name in props) || name === 'level_n') continue;
     const value = formatValue(layer, name, props[name]);
-    const cell = name === 'reasons' ? h('td', null, String(props[name]).split('; ').map((r, i) => [i ? h('br') : null, r])) : h('td', null, value);
+    // Reasons come joined by '; ' in tiles and as [{rule, text, text_zh}] from the API.
+    const reasons = name !== 'reasons' ? null
+      : Array.isArray(props[name]) ? props[name].map((r) => r.text_zh || r.text) : String(props[name]).split('; ');
+    const cell = reasons ? h('td', null, reasons.map((r, i) => [i ? h('br') : null, r])) : h('td', null, value);
     rows.push(h('tr', null, h('th', null, label), cell));
   }
   return h('table', null, rows);
@@ -89,6 +93,24 @@ function popupContent(f) {
       h('div', { class: 'actions' }, h('button', { type: 'button', onclick: zoomIn }, '放大查看')));
   }
   const fields = (info ? info.fields : []).map((x) => [x.name, x.label_zh]);
+  const more = info && info.popup_fields && info.popup_fields.length && f.id != null;
+  if (more) {
+    // The tile carries only what the map draws (houses: the level); the rest is asked
+    // for by the feature id the tile gives, with the data generation it came from.
+    const head = h('h3', null, h('span', { class: 'tag' }, title), '', 'level' in p ? levelBadge(p.level) : null);
+    const body = h('p', { class: 'muted' }, '正在读取…');
+    const box = h('div', { class: 'popup' }, head, body);
+    const gen = state.catalog && state.catalog.generation != null ? `?generation=${state.catalog.generation}` : '';
+    api(`/api/feature/${encodeURIComponent(layer)}/${encodeURIComponent(f.id)}${gen}`)
+      .then((r) => r.json())
+      .then((feat) => {
+        const q = feat.properties || {};
+        head.childNodes[1].textContent = q.address || q.name || feat.id || '';
+        body.replaceWith(fieldTable(layer, q, info.popup_fields.map((x) => [x.name, x.label_zh])));
+      })
+      .catch((e) => { body.textContent = `读取失败：${e.message}（数据可能已更新，请刷新页面）`; });
+    return box;
+  }
   const name = p.name || p.address || p.id || '';
   return h('div', { class: 'popup' },
     h('h3', null, h('span', { class: 'tag' }, title), name, 'level' in p && layer !== 'areas' ? levelBadge(p.level) : null),

@@ -29,6 +29,9 @@ pub enum AppError {
     /// 404: no such resource.
     #[error("{0}")]
     NotFound(String),
+    /// 409: the request refers to data the server no longer serves (an older generation).
+    #[error("{0}")]
+    Conflict(String),
     /// 422: understood, but cannot be done.
     #[error("{0}")]
     Unprocessable(String),
@@ -105,6 +108,7 @@ impl AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) | AppError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,

@@ -36,6 +36,7 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
         .route("/styles/{file}", get(styles::style))
         .route("/api/features/{file}", get(features::features))
+        .route("/api/feature/{layer}/{id}", get(features::feature))
         .route("/api/summary", get(features::summary))
         .route("/api/areas", get(features::areas))
         .route("/api/validation", get(features::validation))

@@ -40,6 +40,7 @@ pub(in crate::server) async fn catalog(
             "maxzoom": l.maxzoom,
             "detail_zoom": l.detail_zoom,
             "fields": l.fields,
+            "popup_fields": l.popup_fields,
             "count": tile_layer(l.name).map_or(0, |k| export::layer_len(k, &s.dataset, &s.analysis)),
             "tilejson": format!("{o}/tiles/{}.json", l.name),
             "geojson": format!("{o}/api/features/{}.geojson", tile_layer(l.name).map_or(l.name, |k| geojson_layer(k).name())),

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use geo::Rect;
 use riskmap_core::export::{self, Filter};
-use riskmap_core::model::RiskLevel;
+use riskmap_core::model::{LayerKind, RiskLevel};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -99,6 +99,47 @@ pub(in crate::server) async fn features(
         })
         .await??;
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
+}
+
+/// The query of `/api/feature/{layer}/{id}`.
+#[derive(Debug, Deserialize, Default)]
+pub(in crate::server) struct OneQuery {
+    /// The data generation the id was read from (a tile's); a different one is a 409.
+    generation: Option<u64>,
+}
+
+/// `GET /api/feature/{layer}/{id}`: one feature by the id its tiles give it, with every
+/// field a popup shows (GeoJSON Feature). For the layers whose tiles leave those fields
+/// out to stay small: `houses`.
+pub(in crate::server) async fn feature(
+    State(state): State<AppStateRef>,
+    Path((layer, id)): Path<(String, String)>,
+    Query(q): Query<OneQuery>,
+) -> Result<Response, AppError> {
+    if layer != LayerKind::Houses.name() {
+        return Err(AppError::not_found(format!(
+            "no feature API for layer '{layer}': its tiles carry every field (houses only)"
+        )));
+    }
+    let pos: usize = id.parse().map_err(|_| {
+        AppError::bad_request(format!(
+            "feature id '{id}': expected the number a tile gives the feature"
+        ))
+    })?;
+    let snap = state.snapshot();
+    if let Some(g) = q.generation
+        && g != snap.generation
+    {
+        return Err(AppError::Conflict(format!(
+            "the data changed: generation {g} was asked for, {} is served; reload the tiles",
+            snap.generation
+        )));
+    }
+    let pol = field_policy(&state.config);
+    let mut f = export::house_risk_feature(&snap.dataset, &snap.analysis, pos, &pol)
+        .ok_or_else(|| AppError::not_found(format!("no house with feature id {pos}")))?;
+    f["properties"]["generation"] = snap.generation.into();
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(f)).into_response())
 }
 
 /// The analysis summary.
