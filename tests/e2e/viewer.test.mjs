@@ -103,13 +103,18 @@ function stopServer(proc) {
 // ------------------------------------------------------------------ geometry helpers
 
 function ringCentroid(ring) {
+  // Relative to the first vertex: with absolute degrees (121°, 31°) the products cancel
+  // and a house-sized ring's centroid lands tens of metres off.
+  const [ox, oy] = ring[0];
   let a = 0; let x = 0; let y = 0;
   for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const f = ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
-    a += f; x += (ring[j][0] + ring[i][0]) * f; y += (ring[j][1] + ring[i][1]) * f;
+    const [xj, yj] = [ring[j][0] - ox, ring[j][1] - oy];
+    const [xi, yi] = [ring[i][0] - ox, ring[i][1] - oy];
+    const f = xj * yi - xi * yj;
+    a += f; x += (xj + xi) * f; y += (yj + yi) * f;
   }
-  if (Math.abs(a) < 1e-18) return ring[0];
-  return [x / (3 * a), y / (3 * a)];
+  if (Math.abs(a) < 1e-24) return ring[0];
+  return [ox + x / (3 * a), oy + y / (3 * a)];
 }
 
 function anchorOf(g) {
@@ -117,6 +122,17 @@ function anchorOf(g) {
   if (g.type === 'Polygon') return ringCentroid(g.coordinates[0]);
   if (g.type === 'MultiPolygon') return ringCentroid(g.coordinates[0][0]);
   throw new Error(`no anchor for ${g.type}`);
+}
+
+/** Whether a point lies inside a ring (ray casting). */
+function inRing([x, y], ring) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
 }
 
 function bboxOf(g) {
@@ -308,29 +324,35 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
   });
 
   it('shows a house popup from the feature API: the tile carries the level only', async () => {
-    // A house of the export (another route than the popup's), away from the hazard source.
-    const [hx, hy] = anchorOf(hazard.geometry);
-    const d = 0.01;
-    const fc = await (await fetch(`${origin}/api/features/house_risk.geojson?bbox=${hx - d},${hy - d},${hx + d},${hy + d}`)).json();
-    assert.ok(fc.features.length > 0, 'no house near the hazard source');
-    const house = fc.features[0];
-    const [lon, lat] = anchorOf(house.geometry);
-    await page.evaluate(([x, y]) => window.riskmap.map.jumpTo({ center: [x, y], zoom: 17.5 }), [lon, lat]);
+    // Every house of the export, in layer order: the i-th is the house whose tile id is i.
+    const fc = await (await fetch(`${origin}/api/features/house_risk.geojson`)).json();
+    const red = fc.features.find((f) => f.properties.level === 'major');
+    assert.ok(red, 'no 重大风险 house in the data');
+    const [lon, lat] = anchorOf(red.geometry);
+    await page.evaluate(([x, y]) => window.riskmap.map.jumpTo({ center: [x, y], zoom: 18 }), [lon, lat]);
     await waitIdle();
     const target = await page.evaluate(([x, y]) => {
       const m = window.riskmap.map;
       const p = m.project([x, y]);
-      const fs = m.queryRenderedFeatures([[p.x - 2, p.y - 2], [p.x + 2, p.y + 2]], { layers: ['houses-fill'] });
+      const fs = m.queryRenderedFeatures([[p.x - 1, p.y - 1], [p.x + 1, p.y + 1]], { layers: ['houses-fill'] });
       const rect = m.getCanvas().getBoundingClientRect();
-      return { x: rect.left + p.x, y: rect.top + p.y, props: fs[0] && fs[0].properties };
+      return { x: rect.left + p.x, y: rect.top + p.y, id: fs[0] && fs[0].id, props: fs[0] && fs[0].properties };
     }, [lon, lat]);
-    assert.ok(target.props, `house ${house.id} is not rendered at its centroid`);
+    assert.ok(target.props, `no house rendered at ${lon},${lat}`);
     assert.deepEqual(Object.keys(target.props), ['level'], 'a house tile carries its level only');
+    // The house the tile drew there is the export's house of that position: its footprint
+    // holds the point, and its level is the one drawn.
+    const house = fc.features[target.id];
+    assert.ok(house && inRing([lon, lat], house.geometry.coordinates[0]), `tile feature ${target.id} is not the export's house there`);
+    assert.equal(house.properties.level, target.props.level);
     await page.mouse.click(target.x, target.y);
     await page.waitForFunction((addr) => {
       const el = document.querySelector('.maplibregl-popup .popup');
       return el && el.innerText.includes(addr);
-    }, house.properties.address, { timeout: 10000 });
+    }, house.properties.address, { timeout: 10000 }).catch(async (e) => {
+      const shown = await page.locator('.maplibregl-popup .popup').innerText().catch(() => '(no popup)');
+      throw new Error(`popup never showed ${house.properties.address}: ${shown} (${e.message})`);
+    });
     const text = await page.locator('.maplibregl-popup .popup').innerText();
     for (const label of ['编号', '地址']) assert.ok(text.includes(label), `popup lacks ${label}: ${text}`);
     assert.ok(text.includes(house.id), `popup lacks the id ${house.id}: ${text}`);

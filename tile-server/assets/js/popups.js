@@ -104,7 +104,7 @@ function popupContent(f) {
     api(`/api/feature/${encodeURIComponent(layer)}/${encodeURIComponent(f.id)}${gen}`)
       .then((r) => r.json())
       .then((feat) => {
-        const q = feat.properties || {};
+        const q = { id: feat.id, ...(feat.properties || {}) };
         head.childNodes[1].textContent = q.address || q.name || feat.id || '';
         body.replaceWith(fieldTable(layer, q, info.popup_fields.map((x) => [x.name, x.label_zh])));
       })
