@@ -232,7 +232,8 @@ fn encode_chunk(
 /// MVT requires unique keys, and ids must be unique for the map client's feature state.
 /// Checked on the input, so the outcome does not depend on which tile is built.
 fn check_ids_and_keys(layer: &str, features: &[TileFeature<'_>]) -> Result<(), TileError> {
-    let mut ids = HashSet::with_capacity(features.len());
+    let mut ids: HashSet<u64, foldhash::fast::FixedState> =
+        HashSet::with_capacity_and_hasher(features.len(), foldhash::fast::FixedState::default());
     for f in features {
         if !ids.insert(f.id) {
             return Err(TileError::DuplicateFeatureId {
