@@ -69,11 +69,11 @@ start() {
   local dir="$1" port="$2"
   [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -gt 0 ] && [ "$port" -lt 65536 ] || die "bad port '$port'"
   check_binaries
-  mkdir -p "$dir" || die "cannot create $dir"
-  dir="$(cd "$dir" && pwd -P)"
+  dir="$(realpath -m "$dir")"
   local sock="$dir/sock"
   # A unix socket path is limited to 107 bytes: DIR/sock/.s.PGSQL.PORT must fit.
   [ ${#sock} -le 90 ] || die "the socket directory $sock is too long for a unix socket (≤ 90 characters); choose a shorter DIR"
+  mkdir -p "$dir" || die "cannot create $dir"
 
   if pid="$(running_pid "$dir")"; then
     local p; p="$(running_port "$dir")"
@@ -83,6 +83,8 @@ start() {
     return 0
   fi
 
+  # The pid file of a cluster that died (no process behind it) is stale.
+  rm -f "$dir/data/postmaster.pid"
   # Port free? (Anything listening there would make the start fail later, less clearly.)
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     die "port $port on 127.0.0.1 is already in use by another program; choose another PORT"

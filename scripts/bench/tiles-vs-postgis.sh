@@ -15,10 +15,11 @@
 #   --seed S         seed of the sample (default 20221122)
 #   --clients LIST   client counts (default 1,8)
 #   --houses N       a smaller city of N houses instead of --benchmark (for a quick try)
-#   --port P         RiskMap's port (default 18097); --pg-port P PostgreSQL's (default 15497)
+#   --port P         RiskMap's ports P and P+1 (default 18097); --pg-port P PostgreSQL's
+#                    (default 15497)
 # Needs (installed when missing and run as root): postgresql-15-postgis-3, gdal-bin;
 # Python 3 with venv; psycopg and mapbox-vector-tile from PyPI go into DIR/venv.
-# The server runs with tile_cache_bytes = 0: no tile is ever served from its cache.
+# The servers run with tile_cache_bytes = 0: no tile is ever served from a cache.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/scripts/bench"
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     --houses) HOUSES="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
     --pg-port) PG_PORT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -77,9 +78,9 @@ fi
 mkdir -p "$DATA"
 DATA="$(cd "$DATA" && pwd -P)"
 PGDIR="$DATA/pg"
-SERVER=""
+SERVER="" SERVER_MIN=""
 cleanup() {
-  if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  for p in $SERVER $SERVER_MIN; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   "$ROOT/scripts/pg-private.sh" stop "$PGDIR" >/dev/null 2>&1 || true
   [ "$KEEP" -eq 1 ] || rm -rf "$DATA"
 }
@@ -144,29 +145,43 @@ if [ ! -f "$SAMPLE" ]; then
 fi
 
 # --- RiskMap -------------------------------------------------------------------------------
-step_start "riskmap serve (load + analyse + tile set)"
+# Two servers, tile cache off: the houses tiles as configured by default, and with every
+# houses property denied but level (the feature id and level of the ST_AsMVT query).
+step_start "riskmap serve ×2 (load + analyse + tile set)"
 printf 'port = %s\ntile_cache_bytes = 0\n' "$PORT" > "$DATA/server.toml"
+cat > "$DATA/server-min.toml" <<TOML
+port = $((PORT + 1))
+tile_cache_bytes = 0
+[layers.houses]
+deny_fields = ["id", "address", "floors", "house_use", "occupants", "appraisal", "rectification", "reasons", "level_n"]
+TOML
 "$BIN" serve "$DATA/city" --config "$DATA/server.toml" > "$DATA/serve.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 1 300); do
-  grep -q "listening on" "$DATA/serve.log" && break
-  kill -0 "$SERVER" 2>/dev/null || { cat "$DATA/serve.log" >&2; die "riskmap serve exited"; }
-  sleep 1
+"$BIN" serve "$DATA/city" --config "$DATA/server-min.toml" > "$DATA/serve-min.log" 2>&1 &
+SERVER_MIN=$!
+for log in serve serve-min; do
+  for _ in $(seq 1 300); do
+    grep -q "listening on" "$DATA/$log.log" && break
+    kill -0 "$SERVER" 2>/dev/null && kill -0 "$SERVER_MIN" 2>/dev/null \
+      || { cat "$DATA/$log.log" >&2; die "riskmap serve exited"; }
+    sleep 1
+  done
+  grep -q "listening on" "$DATA/$log.log" || { cat "$DATA/$log.log" >&2; die "riskmap serve did not start in 300 s"; }
 done
-grep -q "listening on" "$DATA/serve.log" || { cat "$DATA/serve.log" >&2; die "riskmap serve did not start in 300 s"; }
 step_end
 
 # --- the run -------------------------------------------------------------------------------
 step_start "requests (both sides, interleaved)"
 RESULTS="$DATA/results-$(date +%Y%m%d-%H%M%S).json"
 "$PY" "$HERE/tiles_vs_postgis.py" run "$SAMPLE" "$RESULTS" --riskmap "http://127.0.0.1:$PORT" \
-  --pg "$CONN" --clients "$CLIENTS"
+  --riskmap-min "http://127.0.0.1:$((PORT + 1))" --pg "$CONN" --clients "$CLIENTS"
 step_end
-HITS="$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^riskmap_tile_cache_hits_total/ {print $2}')"
+HITS="$(for p in "$PORT" $((PORT + 1)); do curl -s "http://127.0.0.1:$p/metrics"; done \
+  | awk '/^riskmap_tile_cache_hits_total/ {n += $2} END {print n}')"
 RSS="$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$SERVER/status")"
 PG_SIZE="$("${PSQL[@]}" -At -c "SELECT pg_size_pretty(pg_total_relation_size('houses')) || ' (houses), ' || pg_size_pretty(pg_total_relation_size('houses_full')) || ' (houses_full)'")"
 PG_VERSION="$("${PSQL[@]}" -At -c "SELECT split_part(version(), ' on ', 1) || ', PostGIS ' || postgis_lib_version()")"
-kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+kill "$SERVER" "$SERVER_MIN"; wait "$SERVER" "$SERVER_MIN" 2>/dev/null || true; SERVER="" SERVER_MIN=""
 "$ROOT/scripts/pg-private.sh" stop "$PGDIR" >&2
 
 # --- report --------------------------------------------------------------------------------

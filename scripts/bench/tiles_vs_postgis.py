@@ -7,6 +7,8 @@
 count, the sides interleaved so that a slow spell of the machine falls on all of them:
 
   rm_houses     RiskMap  GET /tiles/houses/z/x/y.mvt (gzip accepted, as browsers do)
+  rm_min        RiskMap  the same from a second server denying every houses property but
+                         level: feature id and level, as ST_AsMVT (--riskmap-min; optional)
   rm_composite  RiskMap  GET /tiles/<the viewer's layers>/z/x/y.mvt
   pg_houses     PostGIS  the ST_AsMVT query martin runs for a table: id, level, footprint
   pg_full       PostGIS  the same query with every property of RiskMap's houses tiles
@@ -54,7 +56,7 @@ SELECT ST_AsMVT(q, 'houses', 4096, 'geom', 'fid') FROM (
 # A z16 tile in the Pacific, far from any house.
 EMPTY_TILE = (16, 1000, 30000)
 
-SIDES = ("rm_houses", "pg_houses", "rm_composite", "pg_full")
+ALL_SIDES = ("rm_houses", "pg_houses", "rm_min", "rm_composite", "pg_full")
 
 
 class RiskMap:
@@ -166,11 +168,16 @@ def do_run(a):
         sets.setdefault(r[0], []).append((int(r[1]), int(r[2]), int(r[3])))
     sides = {
         "rm_houses": RiskMap(a.riskmap, "houses"),
+        "rm_min": RiskMap(a.riskmap_min, "houses") if a.riskmap_min else None,
         "rm_composite": RiskMap(a.riskmap, COMPOSITE),
         "pg_houses": PostGIS(a.pg, PG_HOUSES),
         "pg_full": PostGIS(a.pg, PG_FULL),
     }
-    res = {"sets": {}, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    SIDES = tuple(k for k in ALL_SIDES if sides[k] is not None)
+    sides = {k: sides[k] for k in SIDES}
+    res = {"sides": SIDES}
+    res["sets"] = {}
+    res["started"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     bodies = {}
     for set_name, tiles in sets.items():
         res["sets"][set_name] = {"tiles": [list(t) for t in tiles], "runs": {}}
@@ -184,7 +191,7 @@ def do_run(a):
             step = 1 if clients == 1 else max(clients * 4, len(tiles) // a.chunks)
             for n, start in enumerate(range(0, len(tiles), step)):
                 chunk = tiles[start:start + step]
-                order = SIDES[n % 4:] + SIDES[:n % 4]
+                order = SIDES[n % len(SIDES):] + SIDES[:n % len(SIDES)]
                 for k in order:
                     w, out = run_chunk(sides[k], chunk, clients)
                     wall[k] += w
@@ -210,7 +217,7 @@ def do_run(a):
             res["sets"][set_name]["runs"][str(clients)] = run
             print(f"  {set_name}, {clients} client(s): " + ", ".join(
                 f"{k} {wall[k]:.2f} s" for k in SIDES), file=sys.stderr, flush=True)
-    decode_all(res, bodies, a.clients[0])
+    decode_all(res, bodies, a.clients[0], SIDES)
     json.dump(res, open(a.results, "w"))
 
 
@@ -265,7 +272,7 @@ def scan_houses(raw):
     return counts, ids
 
 
-def decode_all(res, bodies, first):
+def decode_all(res, bodies, first, SIDES):
     import mapbox_vector_tile as mvt
 
     for (set_name, k), bs in bodies.items():
@@ -337,12 +344,14 @@ NAMES = {
     "rm_houses": "RiskMap `houses`",
     "pg_houses": "PostGIS ST_AsMVT (id, level)",
     "rm_composite": "RiskMap composite (9 layers)",
+    "rm_min": "RiskMap `houses`, feature id + level only",
     "pg_full": "PostGIS ST_AsMVT (RiskMap's fields)",
 }
 
 
 def do_report(a):
     res = json.load(open(a.results))
+    SIDES = res.get("sides", ["rm_houses", "pg_houses", "rm_composite", "pg_full"])
     for set_name, s in res["sets"].items():
         tiles = s["tiles"]
         zs = {}
@@ -376,6 +385,11 @@ def do_report(a):
                   f"ST_AsMVT with RiskMap's fields: total {full:.2f}. RiskMap composite ÷ "
                   f"RiskMap `houses`: total {comp:.2f}. Gzip of the PostGIS tiles (client, "
                   f"level 1, not in their latency): median {statistics.median(gzms):.2f} ms")
+            if "rm_min" in run:
+                mn = run["rm_min"]
+                print(f"- {c} client(s), RiskMap `houses` with feature id + level only ÷ ST_AsMVT "
+                      f"(id, level): total {mn['wall_s'] / pg['wall_s']:.2f}, median "
+                      f"{statistics.median(mn['ms']) / statistics.median(pg['ms']):.2f}")
         first = next(iter(s["runs"].values()))
         byz = {}
         for i, t in enumerate(tiles):
@@ -398,6 +412,10 @@ def do_report(a):
         print(f"\n- z ≥ 14 house ids: {ic['both']} on both sides, {ic['only_riskmap']} only in "
               f"RiskMap, {ic['only_postgis']} only in ST_AsMVT; decode errors: {errs}; "
               f"empty tiles: " + ", ".join(f"{k} {v}" for k, v in empty.items()))
+        if "rm_min" in first:
+            same = first["rm_min"]["houses"] == first["rm_houses"]["houses"]
+            print(f"- RiskMap `houses` with feature id + level only: the same houses in every tile: "
+                  f"{'yes' if same else 'NO'}")
         diff = [k for c, r in s["runs"].items() for k in SIDES if r[k].get("differs_from_first_run")]
         if diff:
             print(f"- WARNING: tiles differ between runs on {sorted(set(diff))}")
@@ -414,6 +432,8 @@ def main():
     r.add_argument("tiles")
     r.add_argument("results")
     r.add_argument("--riskmap", required=True)
+    r.add_argument("--riskmap-min", default=None,
+                   help="a RiskMap server whose houses tiles carry only id and level")
     r.add_argument("--pg", required=True)
     r.add_argument("--clients", default="1,8",
                    type=lambda s: [int(x) for x in s.split(",")])
