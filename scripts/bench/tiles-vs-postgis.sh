@@ -15,6 +15,9 @@
 #   --seed S         seed of the sample (default 20221122)
 #   --clients LIST   client counts (default 1,8)
 #   --houses N       a smaller city of N houses instead of --benchmark (for a quick try)
+#   --extra          two more sides: a second RiskMap server whose houses tiles keep only
+#                    the level (every other field denied), and ST_AsMVT with every field
+#                    the houses tiles carried before they kept the level only
 #   --port P         RiskMap's ports P and P+1 (default 18097); --pg-port P PostgreSQL's
 #                    (default 15497)
 # Needs (installed when missing and run as root): postgresql-15-postgis-3, gdal-bin;
@@ -23,7 +26,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/scripts/bench"
-BIN="" DATA="" TILES=400 MIX=20 SEED=20221122 CLIENTS=1,8 HOUSES="" PORT=18097 PG_PORT=15497
+EXTRA=0 BIN="" DATA="" TILES=400 MIX=20 SEED=20221122 CLIENTS=1,8 HOUSES="" PORT=18097 PG_PORT=15497
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) BIN="$2"; shift 2 ;;
@@ -33,9 +36,10 @@ while [ $# -gt 0 ]; do
     --seed) SEED="$2"; shift 2 ;;
     --clients) CLIENTS="$2"; shift 2 ;;
     --houses) HOUSES="$2"; shift 2 ;;
+    --extra) EXTRA=1; shift ;;
     --port) PORT="$2"; shift 2 ;;
     --pg-port) PG_PORT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -118,7 +122,7 @@ step_start "PostgreSQL + PostGIS start"
 "$ROOT/scripts/pg-private.sh" start "$PGDIR" "$PG_PORT" >&2
 step_end
 CONN="host=$PGDIR/sock port=$PG_PORT user=postgres dbname=postgres"
-PSQL=(psql -X -q -h "$PGDIR/sock" -p "$PG_PORT" -U postgres -d postgres)
+PSQL=(env PGOPTIONS="-c client_min_messages=warning" psql -X -q -h "$PGDIR/sock" -p "$PG_PORT" -U postgres -d postgres)
 SRC_STAMP="$(stat -c '%s %Y' "$DATA/analysis/house_risk.geojson")"
 if [ "$(cat "$PGDIR/loaded" 2>/dev/null)" != "$SRC_STAMP" ]; then
   step_start "load houses (ogr2ogr → EPSG:3857, GiST)"
@@ -145,9 +149,9 @@ if [ ! -f "$SAMPLE" ]; then
 fi
 
 # --- RiskMap -------------------------------------------------------------------------------
-# Two servers, tile cache off: the houses tiles as configured by default, and with every
-# houses property denied but level (the feature id and level of the ST_AsMVT query).
-step_start "riskmap serve ×2 (load + analyse + tile set)"
+# The server, tile cache off; with --extra a second one with every houses property denied
+# but level (the feature id and level of the ST_AsMVT query).
+step_start "riskmap serve (load + analyse + tile set)"
 printf 'port = %s\ntile_cache_bytes = 0\n' "$PORT" > "$DATA/server.toml"
 cat > "$DATA/server-min.toml" <<TOML
 port = $((PORT + 1))
@@ -157,13 +161,19 @@ deny_fields = ["id", "address", "floors", "house_use", "occupants", "appraisal",
 TOML
 "$BIN" serve "$DATA/city" --config "$DATA/server.toml" > "$DATA/serve.log" 2>&1 &
 SERVER=$!
-"$BIN" serve "$DATA/city" --config "$DATA/server-min.toml" > "$DATA/serve-min.log" 2>&1 &
-SERVER_MIN=$!
-for log in serve serve-min; do
+LOGS=(serve) EXTRA_ARGS=()
+if [ "$EXTRA" -eq 1 ]; then
+  "$BIN" serve "$DATA/city" --config "$DATA/server-min.toml" > "$DATA/serve-min.log" 2>&1 &
+  SERVER_MIN=$!
+  LOGS+=(serve-min)
+  EXTRA_ARGS=(--riskmap-min "http://127.0.0.1:$((PORT + 1))" --pg-full)
+fi
+for log in "${LOGS[@]}"; do
   for _ in $(seq 1 300); do
     grep -q "listening on" "$DATA/$log.log" && break
-    kill -0 "$SERVER" 2>/dev/null && kill -0 "$SERVER_MIN" 2>/dev/null \
-      || { cat "$DATA/$log.log" >&2; die "riskmap serve exited"; }
+    for p in $SERVER $SERVER_MIN; do
+      kill -0 "$p" 2>/dev/null || { cat "$DATA/$log.log" >&2; die "riskmap serve exited"; }
+    done
     sleep 1
   done
   grep -q "listening on" "$DATA/$log.log" || { cat "$DATA/$log.log" >&2; die "riskmap serve did not start in 300 s"; }
@@ -174,14 +184,14 @@ step_end
 step_start "requests (both sides, interleaved)"
 RESULTS="$DATA/results-$(date +%Y%m%d-%H%M%S).json"
 "$PY" "$HERE/tiles_vs_postgis.py" run "$SAMPLE" "$RESULTS" --riskmap "http://127.0.0.1:$PORT" \
-  --riskmap-min "http://127.0.0.1:$((PORT + 1))" --pg "$CONN" --clients "$CLIENTS"
+  --pg "$CONN" ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"} --clients "$CLIENTS"
 step_end
-HITS="$(for p in "$PORT" $((PORT + 1)); do curl -s "http://127.0.0.1:$p/metrics"; done \
+HITS="$(for p in "$PORT" ${SERVER_MIN:+$((PORT + 1))}; do curl -s "http://127.0.0.1:$p/metrics"; done \
   | awk '/^riskmap_tile_cache_hits_total/ {n += $2} END {print n}')"
 RSS="$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$SERVER/status")"
 PG_SIZE="$("${PSQL[@]}" -At -c "SELECT pg_size_pretty(pg_total_relation_size('houses')) || ' (houses), ' || pg_size_pretty(pg_total_relation_size('houses_full')) || ' (houses_full)'")"
 PG_VERSION="$("${PSQL[@]}" -At -c "SELECT split_part(version(), ' on ', 1) || ', PostGIS ' || postgis_lib_version()")"
-kill "$SERVER" "$SERVER_MIN"; wait "$SERVER" "$SERVER_MIN" 2>/dev/null || true; SERVER="" SERVER_MIN=""
+kill $SERVER $SERVER_MIN; wait $SERVER $SERVER_MIN 2>/dev/null || true; SERVER="" SERVER_MIN=""
 "$ROOT/scripts/pg-private.sh" stop "$PGDIR" >&2
 
 # --- report --------------------------------------------------------------------------------
