@@ -73,3 +73,16 @@ put("shapefile-cut-short", "houses.shp", shp[:-20])
 put("shapefile-cut-short", "houses.shx", shx)
 put("shapefile-cut-short", "houses.dbf", dbf)
 put("shapefile-cut-short", "houses.prj", PRJ.encode())
+
+# The same two houses in lon/lat with an empty .prj (some tools write one): as without a
+# .prj, longitude/latitude is assumed.
+recs = [polygon_record(0, square(121.17, 31.89, 0.0001)),
+        polygon_record(1, square(121.18, 31.89, 0.0001))]
+bbox = (121.17, 31.89, 121.1801, 31.8901)
+shp = header(50 + sum(len(r) for r in recs) // 2, bbox) + b"".join(recs)
+shx = header(50 + 8, bbox) + struct.pack(">ii", 50, len(recs[0]) // 2 - 4) + struct.pack(
+    ">ii", 50 + len(recs[0]) // 2, len(recs[1]) // 2 - 4)
+put("shapefile-empty-prj", "houses.shp", shp)
+put("shapefile-empty-prj", "houses.shx", shx)
+put("shapefile-empty-prj", "houses.dbf", dbf)
+put("shapefile-empty-prj", "houses.prj", b"")
