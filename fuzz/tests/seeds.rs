@@ -10,6 +10,8 @@ use riskmap_fuzz::Target;
 const REFUSED: &[(&str, &str)] = &[
     // Gauss–Krüger metres in a file read as lon/lat: skipped in every layer.
     ("csv", "gk.csv"),
+    // A .prj with an infinite central meridian: refused (it once panicked the repair).
+    ("shapefile", "regress-prj-infinite-meridian"),
     // A top-level CRS that does not exist: every file is skipped (`unknown_crs`).
     ("manifest", "typos.toml"),
     // Out-of-order bands and a negative distance.

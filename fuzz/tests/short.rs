@@ -3,7 +3,7 @@
 //! input that takes longer than the bound fails the test, naming the target and saving
 //! the input (so that `riskmap-afl <target> < file` or this test replays it).
 //!
-//! `RISKMAP_FUZZ_ITERS` (mutants per target, default 150) and `RISKMAP_FUZZ_SEED`
+//! `RISKMAP_FUZZ_ITERS` (mutants per target, default 1500) and `RISKMAP_FUZZ_SEED`
 //! (default 1) change the run; the long, coverage-guided run is `scripts/fuzz.sh`.
 
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use riskmap_fuzz::mutate::{Rng, mutate};
 /// No input may take longer.
 const HANG: Duration = Duration::from_secs(10);
 /// The mutants of a target stop here even if not all have run (a slow machine).
-const BUDGET: Duration = Duration::from_secs(20);
+const BUDGET: Duration = Duration::from_secs(12);
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -61,7 +61,7 @@ fn preview(input: &[u8]) -> String {
 /// Runs the inputs one after another on a worker thread; fails on the first panic or on
 /// an input that outlives [`HANG`].
 fn run(target: Target) {
-    let iters = env_number("RISKMAP_FUZZ_ITERS", 150);
+    let iters = env_number("RISKMAP_FUZZ_ITERS", 1500);
     let seed = env_number("RISKMAP_FUZZ_SEED", 1);
     let seeds = seeds(target);
     let (to_worker, inputs) = mpsc::channel::<Vec<u8>>();

@@ -86,3 +86,17 @@ put("shapefile-empty-prj", "houses.shp", shp)
 put("shapefile-empty-prj", "houses.shx", shx)
 put("shapefile-empty-prj", "houses.dbf", dbf)
 put("shapefile-empty-prj", "houses.prj", b"")
+
+# Regression (found by the fuzzer): a .prj whose central meridian is 1e400 (infinite)
+# turned every coordinate into NaN, which reached the polygon repair and panicked there.
+recs = [polygon_record(0, square(610690.0, 3530250.0, 10.0)),
+        polygon_record(1, square(611000.0, 3531000.0, 5.0))]
+bbox = (610690.0, 3530250.0, 611005.0, 3531005.0)
+shp = header(50 + sum(len(r) for r in recs) // 2, bbox) + b"".join(recs)
+shx = header(50 + 8, bbox) + struct.pack(">ii", 50, len(recs[0]) // 2 - 4) + struct.pack(
+    ">ii", 50 + len(recs[0]) // 2, len(recs[1]) // 2 - 4)
+put("shapefile-prj-infinite-meridian", "houses.shp", shp)
+put("shapefile-prj-infinite-meridian", "houses.shx", shx)
+put("shapefile-prj-infinite-meridian", "houses.dbf", dbf)
+put("shapefile-prj-infinite-meridian", "houses.prj",
+    PRJ.replace('"Central_Meridian",120.0', '"Central_Meridian",1e400').encode())
