@@ -205,10 +205,10 @@ pub fn run(data: &[u8]) -> usize {
         let Ok(mut range) = tiles_covering(Rect::new(c, c), z) else {
             continue;
         };
-        if let Some(t) = range.next() {
-            if !ids.contains(&t) {
-                ids.push(t);
-            }
+        if let Some(t) = range.next()
+            && !ids.contains(&t)
+        {
+            ids.push(t);
         }
         if ids.len() == MAX_TILES {
             break;

@@ -2,6 +2,8 @@
 //! site answered, tiles decoded), so that the fuzzers start from inputs that get past the
 //! first check. The broken seeds are named; every other seed must be accepted.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
 use std::path::Path;
 
 use riskmap_fuzz::Target;

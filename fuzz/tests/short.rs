@@ -6,6 +6,8 @@
 //! `RISKMAP_FUZZ_ITERS` (mutants per target, default 1500) and `RISKMAP_FUZZ_SEED`
 //! (default 1) change the run; the long, coverage-guided run is `scripts/fuzz.sh`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};

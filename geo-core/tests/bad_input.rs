@@ -2,6 +2,8 @@
 //! and what the loader reports is compared with the case's `expect.toml`, written by hand
 //! from the input. Every case is checked and every mismatch listed, each naming its case.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -262,10 +264,10 @@ fn check_error(
     if variant != x.variant {
         out.push(format!("error {variant}, expected {}: {e}", x.variant));
     }
-    if let Some(c) = &x.contains {
-        if !e.to_string().contains(c.as_str()) {
-            out.push(format!("error message {:?} lacks {c:?}", e.to_string()));
-        }
+    if let Some(c) = &x.contains
+        && !e.to_string().contains(c.as_str())
+    {
+        out.push(format!("error message {:?} lacks {c:?}", e.to_string()));
     }
     if x.line.is_some() || x.column.is_some() {
         let (line, column) = at.unzip();

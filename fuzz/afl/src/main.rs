@@ -8,7 +8,10 @@ fn main() {
     let name = std::env::args().nth(1).unwrap_or_default();
     let Some(target) = Target::from_name(&name) else {
         let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
-        eprintln!("usage: riskmap-afl TARGET < input\ntargets: {}", names.join(", "));
+        eprintln!(
+            "usage: riskmap-afl TARGET < input\ntargets: {}",
+            names.join(", ")
+        );
         std::process::exit(2);
     };
     target.prepare();
