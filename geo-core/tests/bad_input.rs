@@ -22,6 +22,10 @@ struct Expect {
     /// `rules.toml` file through `Rules::from_file`).
     #[serde(default = "load")]
     kind: String,
+    /// What to load, relative to the case folder: `data` by default; a file to give a
+    /// file where a directory is expected; `"(empty directory)"` for a new empty one.
+    #[serde(default = "data")]
+    data: String,
     /// Load in strict mode.
     #[serde(default)]
     strict: bool,
@@ -50,6 +54,13 @@ struct Expect {
 fn load() -> String {
     "load".into()
 }
+
+fn data() -> String {
+    "data".into()
+}
+
+/// The special value of `data` for an empty directory (git keeps no empty folder).
+const EMPTY_DIR: &str = "(empty directory)";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -189,7 +200,13 @@ fn check_load(dir: &Path, exp: &Expect, out: &mut Vec<String>) {
         strict: exp.strict,
         ..LoadOptions::default()
     };
-    let loaded = load_dir(&dir.join("data"), &opts);
+    let empty = tempfile::tempdir().unwrap();
+    let path = if exp.data == EMPTY_DIR {
+        empty.path().to_path_buf()
+    } else {
+        dir.join(&exp.data)
+    };
+    let loaded = load_dir(&path, &opts);
     let l = match (loaded, &exp.error) {
         (Ok(l), None) => l,
         (Ok(_), Some(e)) => {
