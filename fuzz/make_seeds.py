@@ -281,6 +281,7 @@ alpha = 2.0
 [enterprise]
 employee_bands = [10, 100, 300]
 ''')
+put("rules", "nan.toml", "[grid]\ncell_size_m = nan\n\n[hazard]\npopulation_radius_m = inf\n")
 put("rules", "bad.toml", '''[enterprise]
 employee_bands = [300, 100, 10]
 

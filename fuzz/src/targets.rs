@@ -320,7 +320,8 @@ fn manifest(data: &[u8]) -> usize {
     load_both(&dir, data)
 }
 
-/// Rules TOML: accepted rules have no problems and read back from their own TOML.
+/// Rules TOML: accepted rules have no problems, only finite numbers, and read back from
+/// their own TOML.
 fn rules(data: &[u8]) -> usize {
     let Ok(text) = std::str::from_utf8(data) else {
         return 0;
@@ -333,11 +334,33 @@ fn rules(data: &[u8]) -> usize {
         problems.is_empty(),
         "rules accepted with problems: {problems:?}"
     );
+    match toml::Value::try_from(&r) {
+        Ok(v) => assert_finite(&v, ""),
+        Err(e) => panic!("accepted rules cannot be written as TOML: {e}"),
+    }
     let again = r.to_toml_string();
     if let Err(e) = Rules::from_toml_str(&again) {
         panic!("accepted rules do not read back from their own TOML: {e}\n{again}");
     }
     1
+}
+
+/// Every number of accepted rules is finite.
+fn assert_finite(v: &toml::Value, path: &str) {
+    match v {
+        toml::Value::Float(f) => assert!(f.is_finite(), "rules accepted with {path} = {f}"),
+        toml::Value::Table(t) => t
+            .iter()
+            .for_each(|(k, v)| assert_finite(v, &format!("{path}.{k}"))),
+        toml::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| assert_finite(v, &format!("{path}[{i}]"))),
+        toml::Value::String(_)
+        | toml::Value::Integer(_)
+        | toml::Value::Boolean(_)
+        | toml::Value::Datetime(_) => {}
+    }
 }
 
 /// A site-check request body: parsed, checked against the small city, answered as

@@ -18,6 +18,8 @@ const REFUSED: &[(&str, &str)] = &[
     ("manifest", "typos.toml"),
     // Out-of-order bands and a negative distance.
     ("rules", "bad.toml"),
+    // NaN and infinite distances.
+    ("rules", "nan.toml"),
     // A bare polygon has no `use`: a site is never assumed residential.
     ("site_check", "polygon.json"),
     // `MULTIPOINT EMPTY` is no geometry and no CRS.
