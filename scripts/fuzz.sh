@@ -79,8 +79,13 @@ run_one() {
   local t="$1"
   # A fresh run each time; the seeds are the inputs.
   rm -rf "${OUT:?}/$t"
-  cargo afl fuzz -i "fuzz/seeds/$t" -o "$OUT/$t" -t "$TIMEOUT_MS" -V "$EACH" -- "$BIN" "$t" \
+  # The targets' scratch data directories (in memory where possible), removed afterwards.
+  local scratch
+  scratch=$(mktemp -d -p "$( [[ -d /dev/shm ]] && echo /dev/shm || echo "${TMPDIR:-/tmp}")" riskmap-afl.XXXXXX)
+  RISKMAP_FUZZ_SCRATCH="$scratch" \
+    cargo afl fuzz -i "fuzz/seeds/$t" -o "$OUT/$t" -t "$TIMEOUT_MS" -V "$EACH" -- "$BIN" "$t" \
     >"$OUT/$t.log" 2>&1 || echo "afl-fuzz exited with $? (see $OUT/$t.log)" >>"$OUT/$t.log"
+  rm -rf "$scratch"
 }
 
 running=0

@@ -104,8 +104,23 @@ thread_local! {
     static SCRATCH: RefCell<Option<tempfile::TempDir>> = const { RefCell::new(None) };
 }
 
-/// An empty scratch directory for this thread (in memory, `/dev/shm`, where there is one).
+/// An empty scratch directory for this thread: in `RISKMAP_FUZZ_SCRATCH`, one folder per
+/// process (`scripts/fuzz.sh` sets it and removes it: AFL ends its processes without
+/// running destructors), else a temporary directory in memory (`/dev/shm`) where there is
+/// one.
 pub fn scratch_dir() -> PathBuf {
+    if let Some(base) = std::env::var_os("RISKMAP_FUZZ_SCRATCH") {
+        let dir = PathBuf::from(base).join(format!(
+            "{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            panic!("fuzz harness: no scratch directory {}: {e}", dir.display());
+        }
+        empty(&dir);
+        return dir;
+    }
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
         if s.is_none() {
