@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the Rust tests (default features and `proj`),
 # the MVT conformance fixtures, the style validation and the browser end-to-end test.
-# Installs what they need (apt-get, npm) or says what is missing.
+# The Rust tests include the bad-input corpus (tests/bad-input) and the short run of the
+# fuzz targets (fuzz/tests/short.rs, seeded mutations, well under a minute); the long,
+# coverage-guided run is scripts/fuzz.sh, run here too when FUZZ_SECONDS is set.
+# Installs what they need (apt-get, npm, cargo-afl) or says what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +33,11 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 say "Rust tests (all features, including proj)"
 cargo nextest run --workspace --all-features --no-fail-fast
+
+if [[ -n "${FUZZ_SECONDS:-}" ]]; then
+  say "coverage-guided fuzzing (AFL++), $FUZZ_SECONDS s over all targets"
+  bash scripts/fuzz.sh "$FUZZ_SECONDS"
+fi
 
 say "doc tests"
 cargo test --workspace --all-features --doc

@@ -205,7 +205,7 @@ fn crs_from_wkt_params(root: &Node) -> Result<Crs, String> {
             };
             // Codes 4491–4554 are CGCS2000 zones: a WGS84 grid is not one of them.
             let codes = (datum == Crs::Cgcs2000).then_some(hint);
-            Ok(classify_tm(cm, k, fe, fn_, lat0, codes))
+            classify_tm(cm, k, fe, fn_, lat0, codes)
         }
         "COMPD_CS" | "COMPOUNDCRS" => {
             let horizontal = root

@@ -118,21 +118,23 @@ fn proj_string_builtin(t: &str) -> Result<Crs, String> {
                 north: get("south").is_none(),
             })
         }
-        "tmerc" if wgs84 || grs80 => Ok(classify_tm(
+        "tmerc" if wgs84 || grs80 => classify_tm(
             num("lon_0", 0.0)?,
             num("k", num("k_0", 1.0)?)?,
             num("x_0", 0.0)?,
             num("y_0", 0.0)?,
             num("lat_0", 0.0)?,
             None,
-        )),
+        ),
         _ => Err(format!(
             "+proj={proj} with this datum is not converted by RiskMap itself"
         )),
     }
 }
 
-/// Turns transverse Mercator parameters into the most specific [`Crs`].
+/// Turns transverse Mercator parameters into the most specific [`Crs`]; refuses
+/// parameters no projection has (not finite, a scale factor that is not positive, an
+/// origin beyond the poles), which would turn every coordinate into NaN.
 pub(super) fn classify_tm(
     cm: f64,
     k: f64,
@@ -140,15 +142,27 @@ pub(super) fn classify_tm(
     fn_: f64,
     lat0: f64,
     gk_codes: Option<Option<ZoneFamily>>,
-) -> Crs {
+) -> Result<Crs, String> {
+    if ![cm, k, fe, fn_, lat0].iter().all(|v| v.is_finite()) {
+        return Err(format!(
+            "transverse Mercator parameters must be finite numbers: central meridian {cm}, \
+             scale factor {k}, false easting {fe}, false northing {fn_}, latitude of origin {lat0}"
+        ));
+    }
+    if k <= 0.0 {
+        return Err(format!("the scale factor {k} is not positive"));
+    }
+    if lat0.abs() > 90.0 {
+        return Err(format!("the latitude of origin {lat0} is beyond the poles"));
+    }
     let tm = TransverseMercator::with_origin_latitude(cm, k, fe, fn_, lat0);
     if k == 1.0 && tm.false_northing == 0.0 {
         let epsg = gk_codes.and_then(|hint| cgcs2000_gk_code(cm, fe, hint));
-        return Crs::GaussKruger {
+        return Ok(Crs::GaussKruger {
             epsg,
             central_meridian: cm,
             false_easting: fe,
-        };
+        });
     }
     if k == 0.9996
         && fe == 500_000.0
@@ -158,11 +172,11 @@ pub(super) fn classify_tm(
         if zone.fract() == 0.0 && (1.0..=60.0).contains(&zone) {
             // Range-checked integral value.
             let zone = zone as u8;
-            return Crs::Utm {
+            return Ok(Crs::Utm {
                 zone,
                 north: tm.false_northing == 0.0,
-            };
+            });
         }
     }
-    Crs::TransverseMercator(tm)
+    Ok(Crs::TransverseMercator(tm))
 }

@@ -1100,3 +1100,39 @@ mod with_proj {
         assert!(matches!(err, Err(CrsError::OutOfDomain { .. })), "{err:?}");
     }
 }
+
+/// Parameters no transverse Mercator has (found by fuzzing: an infinite central meridian
+/// turned every coordinate into NaN). Without PROJ they are refused; with PROJ, which
+/// is asked next, nothing that converts may give a non-finite point.
+#[test]
+fn transverse_mercator_parameters_must_be_usable() {
+    let texts = [
+        PRJ_4549.replace("\"Central_Meridian\",120.0", "\"Central_Meridian\",1e400"),
+        PRJ_4549.replace("\"Scale_Factor\",1.0", "\"Scale_Factor\",0.0"),
+        PRJ_4549.replace("\"Latitude_Of_Origin\",0.0", "\"Latitude_Of_Origin\",95.0"),
+        "+proj=tmerc +lon_0=inf +k=1 +x_0=500000 +ellps=GRS80".to_string(),
+        "+proj=tmerc +lon_0=120 +k=-1 +x_0=500000 +ellps=GRS80".to_string(),
+        "+proj=tmerc +lon_0=120 +k=1 +x_0=nan +ellps=GRS80".to_string(),
+    ];
+    for text in &texts {
+        let parsed = if text.starts_with('+') {
+            Crs::parse(text)
+        } else {
+            Crs::from_prj(text)
+        };
+        match parsed {
+            Err(_) => {}
+            #[cfg(not(feature = "proj"))]
+            Ok(crs) => panic!("{text} was accepted as {crs:?}"),
+            #[cfg(feature = "proj")]
+            Ok(crs) => {
+                if let Ok((x, y)) = crs.to_wgs84(500_000.0, 3_530_000.0) {
+                    assert!(x.is_finite() && y.is_finite(), "{text}: ({x}, {y})");
+                }
+            }
+        }
+    }
+    // The usable ones still parse.
+    assert!(Crs::from_prj(PRJ_4549).is_ok());
+    assert!(Crs::parse("+proj=tmerc +lon_0=120 +k=1 +x_0=500000 +ellps=GRS80").is_ok());
+}

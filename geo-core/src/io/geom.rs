@@ -292,6 +292,20 @@ fn convert(g: &mut RawGeom, crs: &Crs) -> Result<(), crate::crs::CrsError> {
     let mut refs = g.coords_mut();
     let mut buf: Vec<(f64, f64)> = refs.iter().map(|c| (c.x, c.y)).collect();
     crs.to_wgs84_in_place(&mut buf)?;
+    // A conversion that gives no number is a failed one, whatever the system.
+    if let Some(((x, y), _)) = refs
+        .iter()
+        .map(|c| (c.x, c.y))
+        .zip(&buf)
+        .find(|(_, (lon, lat))| !lon.is_finite() || !lat.is_finite())
+    {
+        return Err(crate::crs::CrsError::OutOfDomain {
+            crs: crs.to_string(),
+            x,
+            y,
+            reason: "the conversion gives no finite longitude/latitude".into(),
+        });
+    }
     for (c, (x, y)) in refs.iter_mut().zip(buf) {
         c.x = x;
         c.y = y;
