@@ -125,7 +125,7 @@ pub(super) fn load_one<P: LayerProps>(
             if s.prj.is_none() && plan.crs.is_none() {
                 sink.push(warning(
                     IssueCode::CrsAssumed,
-                    "no .prj file: coordinates were read as WGS84 longitude/latitude (give crs in riskmap.toml if they are not)".into(),
+                    "no .prj file, or an empty one: coordinates were read as WGS84 longitude/latitude (give crs in riskmap.toml if they are not)".into(),
                 ))?;
             }
             if let Some((position, message)) = s.broken {

@@ -109,8 +109,10 @@ pub(crate) fn read(
         Some(p) => Some(String::from_utf8_lossy(&std::fs::read(p).map_err(io_err)?).into_owned()),
         None => None,
     };
+    // An empty (or blank) .prj declares nothing: read as if there were none.
     let prj = match sidecar(shp_path, "prj") {
-        Some(p) => Some(String::from_utf8_lossy(&std::fs::read(p).map_err(io_err)?).into_owned()),
+        Some(p) => Some(String::from_utf8_lossy(&std::fs::read(p).map_err(io_err)?).into_owned())
+            .filter(|t| !t.trim().is_empty()),
         None => None,
     };
     let mut unknown_cpg = None;

@@ -45,13 +45,13 @@ pub(crate) fn read_csv(
     let encoding = Some(decoded.describe());
     let decoding_errors = decoded.had_errors;
     let text = decoded.text;
-    if let Some(line) = unterminated_quote(&text) {
+    let delimiter = sniff_delimiter(&text);
+    if let Some(line) = unterminated_quote(&text, delimiter) {
         return Err(LoadError::CsvQuote {
             file: file.to_string(),
             line,
         });
     }
-    let delimiter = sniff_delimiter(&text);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -97,50 +97,72 @@ pub(crate) fn read_csv(
 }
 
 /// The line where a quoted field opens that never closes. The `csv` parser would read
-/// such a field to the end of the file, swallowing every later row; counting quotes
-/// finds it (an escaped quote is a pair, so a well-formed file has an even count).
-fn unterminated_quote(text: &str) -> Option<u64> {
-    let mut quoted = false;
-    let mut line = 1u64;
-    let mut open_line = 0;
-    for b in text.bytes() {
-        match b {
-            b'"' => {
-                quoted = !quoted;
-                if quoted {
-                    open_line = line;
+/// such a field to the end of the file, swallowing every later row. Quotes are read as
+/// the parser reads them (RFC 4180): a quote opens a quoted field only as the first
+/// character of a field; inside one, `""` is an escaped quote and a lone `"` closes it;
+/// elsewhere a quote is text, such as the seconds mark of `121°10'12"`.
+fn unterminated_quote(text: &str, delimiter: u8) -> Option<u64> {
+    let b = text.as_bytes();
+    let (mut i, mut line, mut field_start) = (0usize, 1u64, true);
+    while let Some(&c) = b.get(i) {
+        if field_start && c == b'"' {
+            let open = line;
+            i += 1;
+            loop {
+                match b.get(i) {
+                    None => return Some(open),
+                    Some(b'"') if b.get(i + 1) == Some(&b'"') => i += 2,
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(b'\n') => {
+                        line += 1;
+                        i += 1;
+                    }
+                    Some(_) => i += 1,
                 }
             }
-            b'\n' => line += 1,
-            _ => {}
+            field_start = false;
+            continue;
         }
+        if c == delimiter || c == b'\n' {
+            line += u64::from(c == b'\n');
+            field_start = true;
+        } else if c != b'\r' {
+            field_start = false;
+        }
+        i += 1;
     }
-    quoted.then_some(open_line)
+    None
 }
 
-/// The delimiter of the first non-empty line: comma, tab, semicolon or `|`, whichever
-/// occurs most (outside quotes).
+/// The delimiter: comma, tab, semicolon or `|`, whichever occurs (outside quotes) on the
+/// most of the first ten non-empty lines, then the most often. A title row above the
+/// header ("XX区自建房台账") has no delimiter and does not decide.
 fn sniff_delimiter(text: &str) -> u8 {
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let mut counts = [(b',', 0usize), (b'\t', 0), (b';', 0), (b'|', 0)];
-    let mut quoted = false;
-    for b in first.bytes() {
-        if b == b'"' {
-            quoted = !quoted;
-        } else if !quoted {
-            for c in counts.iter_mut() {
-                if c.0 == b {
-                    c.1 += 1;
-                }
+    const CANDIDATES: [u8; 4] = [b',', b'\t', b';', b'|'];
+    let mut lines_with = [0usize; 4];
+    let mut total = [0usize; 4];
+    for line in text.lines().filter(|l| !l.trim().is_empty()).take(10) {
+        let mut quoted = false;
+        let mut here = [0usize; 4];
+        for b in line.bytes() {
+            if b == b'"' {
+                quoted = !quoted;
+            } else if !quoted && let Some(k) = CANDIDATES.iter().position(|&c| c == b) {
+                here[k] += 1;
             }
         }
+        for k in 0..4 {
+            lines_with[k] += usize::from(here[k] > 0);
+            total[k] += here[k];
+        }
     }
-    counts
-        .iter()
-        .max_by_key(|c| c.1)
-        .filter(|c| c.1 > 0)
-        .map(|c| c.0)
-        .unwrap_or(b',')
+    (0..4)
+        .filter(|&k| total[k] > 0)
+        .max_by_key(|&k| (lines_with[k], total[k], std::cmp::Reverse(k)))
+        .map_or(b',', |k| CANDIDATES[k])
 }
 
 /// Reads one sheet of a workbook: the one named, else the first.
@@ -485,6 +507,33 @@ mod tests {
         assert_eq!(sniff_delimiter("a\tb\tc"), b'\t');
         assert_eq!(sniff_delimiter("\"a;b\",c"), b',');
         assert_eq!(sniff_delimiter("名称;经度;纬度"), b';');
+        // A title row without delimiters does not decide; nor does a stray one in a cell.
+        assert_eq!(sniff_delimiter("某区台账\n编号\t地址\n1\t甲\n"), b'\t');
+        assert_eq!(sniff_delimiter("台账,,\n编号,地址;备注\n1,甲\n"), b',');
+    }
+
+    #[test]
+    fn quotes_open_a_field_only_at_its_start() {
+        // A seconds mark inside an unquoted cell is text, in either delimiter.
+        assert_eq!(unterminated_quote("a,b\nH1,121°10'12\",31\n", b','), None);
+        assert_eq!(
+            unterminated_quote("a\tb\nH1\t121°10'12\"\t31\n", b'\t'),
+            None
+        );
+        // Escaped quotes and a line break inside a quoted field close properly.
+        assert_eq!(
+            unterminated_quote("a,b\n\"x \"\"y\"\" \nz\",1\n2,3\n", b','),
+            None
+        );
+        // A quote opening a field (after the delimiter, at a line start, after CR LF)
+        // that never closes: the line it opens on.
+        assert_eq!(
+            unterminated_quote("a,b\r\n1,2\r\n3,\"x\r\n4,5\r\n", b','),
+            Some(3)
+        );
+        assert_eq!(unterminated_quote("a,b\n\"x\"\"\n", b','), Some(2));
+        // A quoted field followed by text before the delimiter is the parser's business.
+        assert_eq!(unterminated_quote("\"a\"b,c\n", b','), None);
     }
 
     #[test]
