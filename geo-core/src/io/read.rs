@@ -111,6 +111,18 @@ pub(super) fn load_one<P: LayerProps>(
                     "some bytes are not valid in the file's encoding; they were replaced by U+FFFD (set encoding in riskmap.toml)".into(),
                 ))?;
             }
+            if let Some((position, message)) = t.broken.clone() {
+                sink.push(Issue {
+                    severity: Severity::Skipped,
+                    code: IssueCode::BrokenTail,
+                    file: rel.to_string(),
+                    layer: Some(layer),
+                    position: Some(position),
+                    feature_id: None,
+                    field: None,
+                    message,
+                })?;
+            }
             (Input::Table(t), None)
         }
         FileFormat::Shapefile => {

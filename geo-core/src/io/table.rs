@@ -33,6 +33,9 @@ pub(crate) struct Table {
     pub decoding_errors: bool,
     /// The sheet read (workbooks).
     pub sheet: Option<String>,
+    /// Where a CSV file cut short breaks off (the line of the record it cuts), with what
+    /// happened: the records before it were read.
+    pub broken: Option<(Position, String)>,
 }
 
 /// Reads a CSV file, decoding it first (see [`text::decode`]).
@@ -46,11 +49,26 @@ pub(crate) fn read_csv(
     let decoding_errors = decoded.had_errors;
     let text = decoded.text;
     let delimiter = sniff_delimiter(&text);
-    if let Some(line) = unterminated_quote(&text, delimiter) {
-        return Err(LoadError::CsvQuote {
-            file: file.to_string(),
-            line,
-        });
+    let mut broken = None;
+    let mut text: &str = &text;
+    if let Some(open) = unterminated_quote(text, delimiter) {
+        if !open.cut_short {
+            return Err(LoadError::CsvQuote {
+                file: file.to_string(),
+                line: open.line,
+            });
+        }
+        // A quoted value that breaks off on the file's last line: the file was cut short
+        // there. The records before that one are whole; keep them.
+        broken = Some((
+            Position::Line(open.record_line),
+            format!(
+                "the file breaks off inside a quoted value opened on line {}: the records \
+                 before line {} were read, the rest of the file is missing",
+                open.line, open.record_line
+            ),
+        ));
+        text = &text[..open.record_start];
     }
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -93,24 +111,45 @@ pub(crate) fn read_csv(
         encoding,
         decoding_errors,
         sheet: None,
+        broken,
     })
 }
 
-/// The line where a quoted field opens that never closes. The `csv` parser would read
+/// A quoted field that never closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Unclosed {
+    /// The line the quote opens on.
+    line: u64,
+    /// The line and the byte where the record holding it starts.
+    record_line: u64,
+    record_start: usize,
+    /// No line break follows the opening quote: the file was cut on that line.
+    cut_short: bool,
+}
+
+/// The quoted field that opens and never closes, if any. The `csv` parser would read
 /// such a field to the end of the file, swallowing every later row. Quotes are read as
 /// the parser reads them (RFC 4180): a quote opens a quoted field only as the first
 /// character of a field; inside one, `""` is an escaped quote and a lone `"` closes it;
 /// elsewhere a quote is text, such as the seconds mark of `121°10'12"`.
-fn unterminated_quote(text: &str, delimiter: u8) -> Option<u64> {
+fn unterminated_quote(text: &str, delimiter: u8) -> Option<Unclosed> {
     let b = text.as_bytes();
     let (mut i, mut line, mut field_start) = (0usize, 1u64, true);
+    let (mut record_start, mut record_line) = (0usize, 1u64);
     while let Some(&c) = b.get(i) {
         if field_start && c == b'"' {
             let open = line;
             i += 1;
             loop {
                 match b.get(i) {
-                    None => return Some(open),
+                    None => {
+                        return Some(Unclosed {
+                            line: open,
+                            record_line,
+                            record_start,
+                            cut_short: line == open,
+                        });
+                    }
                     Some(b'"') if b.get(i + 1) == Some(&b'"') => i += 2,
                     Some(b'"') => {
                         i += 1;
@@ -127,8 +166,12 @@ fn unterminated_quote(text: &str, delimiter: u8) -> Option<u64> {
             continue;
         }
         if c == delimiter || c == b'\n' {
-            line += u64::from(c == b'\n');
             field_start = true;
+            if c == b'\n' {
+                line += 1;
+                record_start = i + 1;
+                record_line = line;
+            }
         } else if c != b'\r' {
             field_start = false;
         }
@@ -220,6 +263,7 @@ pub(crate) fn read_workbook(
         encoding: None,
         decoding_errors: false,
         sheet: Some(name),
+        broken: None,
     })
 }
 
@@ -527,11 +571,19 @@ mod tests {
         );
         // A quote opening a field (after the delimiter, at a line start, after CR LF)
         // that never closes: the line it opens on.
+        let line = |t: &str| unterminated_quote(t, b',').map(|u| (u.line, u.cut_short));
+        assert_eq!(line("a,b\r\n1,2\r\n3,\"x\r\n4,5\r\n"), Some((3, false)));
+        assert_eq!(line("a,b\n\"x\"\"\n"), Some((2, false)));
+        // Cut on the line the quote opens on: the record starts at byte 8, line 3.
         assert_eq!(
-            unterminated_quote("a,b\r\n1,2\r\n3,\"x\r\n4,5\r\n", b','),
-            Some(3)
+            unterminated_quote("a,b\n1,2\n3,\"POLYGON ((1 2, 3", b','),
+            Some(Unclosed {
+                line: 3,
+                record_line: 3,
+                record_start: 8,
+                cut_short: true
+            })
         );
-        assert_eq!(unterminated_quote("a,b\n\"x\"\"\n", b','), Some(2));
         // A quoted field followed by text before the delimiter is the parser's business.
         assert_eq!(unterminated_quote("\"a\"b,c\n", b','), None);
     }
