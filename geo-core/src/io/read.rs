@@ -52,6 +52,17 @@ pub(super) fn load_one<P: LayerProps>(
         .unwrap_or_default();
     let warning =
         |code, message: String| Issue::file_warning(rel, Some(layer), code, None, None, message);
+    // The file breaks off: what was before the break is read (CSV, shapefile).
+    let broken_tail = |position, message| Issue {
+        severity: Severity::Skipped,
+        code: IssueCode::BrokenTail,
+        file: rel.to_string(),
+        layer: Some(layer),
+        position: Some(position),
+        feature_id: None,
+        field: None,
+        message,
+    };
     let io_err = |source| LoadError::Io {
         file: rel.to_string(),
         source,
@@ -112,16 +123,7 @@ pub(super) fn load_one<P: LayerProps>(
                 ))?;
             }
             if let Some((position, message)) = t.broken.clone() {
-                sink.push(Issue {
-                    severity: Severity::Skipped,
-                    code: IssueCode::BrokenTail,
-                    file: rel.to_string(),
-                    layer: Some(layer),
-                    position: Some(position),
-                    feature_id: None,
-                    field: None,
-                    message,
-                })?;
+                sink.push(broken_tail(position, message))?;
             }
             (Input::Table(t), None)
         }
@@ -141,16 +143,7 @@ pub(super) fn load_one<P: LayerProps>(
                 ))?;
             }
             if let Some((position, message)) = s.broken {
-                sink.push(Issue {
-                    severity: Severity::Skipped,
-                    code: IssueCode::BrokenTail,
-                    file: rel.to_string(),
-                    layer: Some(layer),
-                    position: Some(position),
-                    feature_id: None,
-                    field: None,
-                    message,
-                })?;
+                sink.push(broken_tail(position, message))?;
             }
             let own = s.prj.map(|p| (p, ".prj"));
             names = s.names;
