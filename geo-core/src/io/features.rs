@@ -157,8 +157,22 @@ fn geometry_from_cells(raw: &RawFeature<'_>, resolver: &Resolver, memo: &mut Key
     if let Some(t) = wkt.and_then(|v| v.text()) {
         return geom::parse_wkt(&t);
     }
-    let (Some((lk, lv)), Some((ak, av))) = (lon, lat) else {
-        return GeomInput::Missing;
+    let given = |v: &Value<'_>| v.text().is_some_and(|t| !t.trim().is_empty());
+    let (lk, lv, ak, av) = match (lon, lat) {
+        (Some((lk, lv)), Some((ak, av))) => (lk, lv, ak, av),
+        // A row shorter than the header (a file cut in the middle of a row, most often):
+        // one coordinate is there, the cell of the other is not.
+        (Some((k, v)), None) if given(v) => {
+            return GeomInput::BadCoordinates(format!(
+                "{k} is given but the row ends before its latitude cell"
+            ));
+        }
+        (None, Some((k, v))) if given(v) => {
+            return GeomInput::BadCoordinates(format!(
+                "{k} is given but the row has no longitude cell"
+            ));
+        }
+        _ => return GeomInput::Missing,
     };
     let read = |k: &str, v: &Value<'_>| match fields::parse_coordinate(v) {
         Ok(x) => Ok(x),
