@@ -178,6 +178,26 @@ impl GeometryParser<'_> {
         Ok(v)
     }
 
+    /// The members of a multi geometry: a list whose items may each be `EMPTY` (OGC
+    /// Simple Features 1.2.1, 7.2.1), which are left out.
+    fn members<T>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Result<T, String>,
+    ) -> Result<Vec<T>, String> {
+        let v = self.list(|p| {
+            if p.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+                let w = p.word();
+                return if w == "EMPTY" {
+                    Ok(None)
+                } else {
+                    Err(format!("unexpected {w:?} in a list of members"))
+                };
+            }
+            item(p).map(Some)
+        })?;
+        Ok(v.into_iter().flatten().collect())
+    }
+
     fn coords(&mut self) -> Result<Vec<Coord<f64>>, String> {
         self.list(|p| p.coord())
     }
@@ -236,7 +256,7 @@ impl GeometryParser<'_> {
             }
             "LINESTRING" => Geometry::LineString(self.coords()?),
             "POLYGON" => Geometry::Polygon(self.rings()?),
-            "MULTIPOINT" => Geometry::MultiPoint(self.list(|p| {
+            "MULTIPOINT" => Geometry::MultiPoint(self.members(|p| {
                 if p.peek() == Some('(') {
                     p.s.advance(1);
                     let c = p.coord()?;
@@ -246,10 +266,17 @@ impl GeometryParser<'_> {
                     p.coord()
                 }
             })?),
-            "MULTILINESTRING" => Geometry::MultiLineString(self.rings()?),
-            "MULTIPOLYGON" => Geometry::MultiPolygon(self.list(|p| p.rings())?),
+            "MULTILINESTRING" => Geometry::MultiLineString(self.members(|p| p.coords())?),
+            "MULTIPOLYGON" => Geometry::MultiPolygon(self.members(|p| p.rings())?),
             "" => return Err("no geometry type".into()),
             other => return Err(format!("geometry type {other} is not supported")),
+        })
+        // A multi geometry of EMPTY members only is EMPTY.
+        .filter(|g| match g {
+            Geometry::MultiPoint(v) => !v.is_empty(),
+            Geometry::MultiLineString(v) => !v.is_empty(),
+            Geometry::MultiPolygon(v) => !v.is_empty(),
+            Geometry::Point(_) | Geometry::LineString(_) | Geometry::Polygon(_) => true,
         }))
     }
 }

@@ -149,7 +149,34 @@ fn geometries_as_written() {
     for (text, want) in cases {
         assert_eq!(parse_geometry(text), Ok(Some(want)), "{text}");
     }
-    for empty in ["POLYGON EMPTY", "point z empty", "MULTIPOINT ZM EMPTY"] {
+    // Members of a multi geometry may be EMPTY (OGC Simple Features 1.2.1, 7.2.1).
+    let tri = vec![
+        Coord { x: 0.0, y: 0.0 },
+        Coord { x: 1.0, y: 0.0 },
+        Coord { x: 1.0, y: 1.0 },
+        Coord { x: 0.0, y: 0.0 },
+    ];
+    assert_eq!(
+        parse_geometry("MULTIPOLYGON (EMPTY, ((0 0, 1 0, 1 1, 0 0)), empty)"),
+        Ok(Some(Geometry::MultiPolygon(vec![vec![tri.clone()]])))
+    );
+    assert_eq!(
+        parse_geometry("MULTILINESTRING ((0 0, 1 0, 1 1, 0 0), EMPTY)"),
+        Ok(Some(Geometry::MultiLineString(vec![tri])))
+    );
+    assert_eq!(
+        parse_geometry("MULTIPOINT (EMPTY, (1 2), 3 4)"),
+        Ok(Some(Geometry::MultiPoint(vec![
+            Coord { x: 1.0, y: 2.0 },
+            Coord { x: 3.0, y: 4.0 }
+        ])))
+    );
+    for empty in [
+        "POLYGON EMPTY",
+        "point z empty",
+        "MULTIPOINT ZM EMPTY",
+        "MULTIPOLYGON (EMPTY, EMPTY)",
+    ] {
         assert_eq!(parse_geometry(empty), Ok(None), "{empty}");
     }
 }
