@@ -108,7 +108,7 @@ pub(super) fn load_one<P: LayerProps>(
             (Input::Features(parsed.features), own)
         }
         FileFormat::Csv | FileFormat::Workbook => {
-            let t = if plan.format == FileFormat::Csv {
+            let mut t = if plan.format == FileFormat::Csv {
                 let bytes = std::fs::read(&plan.path).map_err(io_err)?;
                 table::read_csv(&bytes, plan.encoding, rel)?
             } else {
@@ -122,7 +122,7 @@ pub(super) fn load_one<P: LayerProps>(
                     "some bytes are not valid in the file's encoding; they were replaced by U+FFFD (set encoding in riskmap.toml)".into(),
                 ))?;
             }
-            if let Some((position, message)) = t.broken.clone() {
+            if let Some((position, message)) = t.broken.take() {
                 sink.push(broken_tail(position, message))?;
             }
             (Input::Table(t), None)

@@ -218,19 +218,32 @@ pub fn build_snapshot(
         fields: field_policy(config),
         ..TileSetConfig::default()
     };
-    let tiles = TileSet::build(&p.dataset, &p.analysis, tcfg)?;
-    let summary = p.summary();
-    Ok(Snapshot {
-        generation,
-        loaded_at: now(),
-        load_seconds: t0.elapsed().as_secs_f64(),
-        dataset: p.dataset,
-        analysis: p.analysis,
-        report: p.report,
-        tiles,
-        summary,
-        rules: p.rules,
-    })
+    Ok(Snapshot::of_project(p, tcfg, generation, t0)?)
+}
+
+impl Snapshot {
+    /// The snapshot of an analysed project: its tile set built with `tiles`, its summary,
+    /// loaded now; `started` is when its loading began.
+    pub fn of_project(
+        p: Project,
+        tiles: TileSetConfig,
+        generation: u64,
+        started: Instant,
+    ) -> Result<Snapshot, riskmap_core::tileset::TileSetError> {
+        let tiles = TileSet::build(&p.dataset, &p.analysis, tiles)?;
+        let summary = p.summary();
+        Ok(Snapshot {
+            generation,
+            loaded_at: now(),
+            load_seconds: started.elapsed().as_secs_f64(),
+            dataset: p.dataset,
+            analysis: p.analysis,
+            report: p.report,
+            tiles,
+            summary,
+            rules: p.rules,
+        })
+    }
 }
 
 /// The fields the configuration keeps from tiles and GeoJSON.
