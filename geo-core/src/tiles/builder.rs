@@ -1,21 +1,19 @@
 //! [`TileBuilder`]: a tile built layer by layer. Each layer's features go through the
-//! per-geometry pipeline (`geometry.rs`), on large layers pipelined with their encoding
-//! (`encode.rs`), and the layer is accepted only if it fits the byte budget.
+//! per-geometry pipeline (`geometry.rs`; on large layers in two halves on two threads),
+//! then the encoder (`pbf.rs`), and the layer is accepted only if it fits the byte
+//! budget.
 
 use std::collections::HashSet;
 use std::fmt;
 
-use super::geometry::{self, BadInput, Ctx, Outcome, Scratch};
+use super::geometry::{self, BadInput, Ctx, GeomBuf, Outcome, Scratch, Span};
 use super::pbf::LayerWriter;
 use super::{TileError, TileFeature, TileId, TileOptions, mercator};
 
-/// Layers with at least this many features are processed on rayon's thread pool, in
-/// chunks of [`PIPELINE_CHUNK`]; below it, handing work to another thread costs more than
-/// it saves.
+/// Layers with at least this many features have their geometry processed in two halves,
+/// one of them on rayon's thread pool (when [`TileBuilder::set_parallel`] allows it);
+/// below it, handing work to another thread costs more than it saves.
 const PARALLEL_MIN_FEATURES: usize = 1024;
-
-/// Features per chunk of the processing / encoding pipeline.
-const PIPELINE_CHUNK: usize = 256;
 
 /// What [`TileBuilder::add_layer`] did with a layer's features.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,6 +48,41 @@ pub struct TileBuilder {
     layers: Vec<Vec<u8>>,
     /// Sum of the layers' encoded sizes.
     size: usize,
+    /// Whether a large layer may use a second thread.
+    parallel: bool,
+    /// Buffers of the geometry pipeline, reused from layer to layer: one per half.
+    work: [Work; 2],
+}
+
+/// Buffers of one thread's share of a layer.
+#[derive(Debug, Default)]
+struct Work {
+    scratch: Scratch,
+    /// The kept geometries, feature after feature.
+    buf: GeomBuf,
+    /// What became of each feature, and where its geometry is in `buf`.
+    placed: Vec<(Outcome, Span, Span)>,
+}
+
+impl Work {
+    /// Runs the geometry pipeline on `features`, replacing what was there.
+    fn process(&mut self, ctx: &Ctx, features: &[TileFeature<'_>]) -> Result<(), TileError> {
+        self.buf.clear();
+        self.placed.clear();
+        self.placed.reserve(features.len());
+        for f in features {
+            let from = self.buf.mark();
+            let outcome = geometry::process(&f.geometry, ctx, &mut self.scratch, &mut self.buf)
+                .map_err(|e| match e {
+                    BadInput::NonFinite => TileError::NonFiniteCoordinate { id: f.id },
+                    BadInput::Unsupported(kind) => {
+                        TileError::UnsupportedGeometry { id: f.id, kind }
+                    }
+                })?;
+            self.placed.push((outcome, from, self.buf.mark()));
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Debug for TileBuilder {
@@ -76,7 +109,18 @@ impl TileBuilder {
             names: Vec::new(),
             layers: Vec::new(),
             size: 0,
+            parallel: true,
+            work: Default::default(),
         })
+    }
+
+    /// Whether a layer of 1024 features or more may have half of its geometry processed
+    /// on another thread of rayon's pool (default: yes). A server rendering as many
+    /// tiles at once as it has cores turns this off: the second thread would only take
+    /// a core from another tile, and the hand-off costs time. The output is the same
+    /// either way.
+    pub fn set_parallel(&mut self, parallel: bool) {
+        self.parallel = parallel;
     }
 
     /// The tile being built.
@@ -112,13 +156,46 @@ impl TileBuilder {
     /// non-finite coordinate, geometry collection, and the byte budget. A layer with no
     /// feature left in this tile is not written, but its name counts as used.
     ///
-    /// Layers of 1024 features or more use one more thread of rayon's pool: geometry
-    /// work on the next chunk of features runs while the previous one is encoded. The
-    /// output is the same as on one thread.
+    /// Layers of 1024 features or more use one more thread of rayon's pool unless
+    /// [`TileBuilder::set_parallel`] turned that off: the second half of the features is
+    /// processed there while this thread does the first. The output is the same as on
+    /// one thread.
     pub fn add_layer<'a, I>(&mut self, name: &str, features: I) -> Result<LayerStats, TileError>
     where
         I: IntoIterator<Item = TileFeature<'a>>,
     {
+        let features: Vec<TileFeature<'a>> = features.into_iter().collect();
+        self.add_layer_from(name, &features)
+    }
+
+    /// [`TileBuilder::add_layer`] of borrowed features: the caller keeps them, for
+    /// example to try again with fewer after [`TileError::BudgetExceeded`].
+    pub fn add_layer_from(
+        &mut self,
+        name: &str,
+        features: &[TileFeature<'_>],
+    ) -> Result<LayerStats, TileError> {
+        self.add(name, features, false)
+    }
+
+    /// [`TileBuilder::add_layer_from`] of features whose geometry is already in Web
+    /// Mercator world units ([`to_world`](super::to_world)) instead of lon/lat degrees:
+    /// for features that go into many tiles, projected once instead of in every tile.
+    /// The tile is the same to the byte as from the lon/lat geometry.
+    pub fn add_world_layer_from(
+        &mut self,
+        name: &str,
+        features: &[TileFeature<'_>],
+    ) -> Result<LayerStats, TileError> {
+        self.add(name, features, true)
+    }
+
+    fn add(
+        &mut self,
+        name: &str,
+        features: &[TileFeature<'_>],
+        world_input: bool,
+    ) -> Result<LayerStats, TileError> {
         if name.is_empty() {
             return Err(TileError::EmptyLayerName);
         }
@@ -127,53 +204,36 @@ impl TileBuilder {
                 name: name.to_owned(),
             });
         }
-        let features: Vec<TileFeature<'a>> = features.into_iter().collect();
-        check_ids_and_keys(name, &features)?;
+        check_ids_and_keys(name, features)?;
 
-        let ctx = &self.ctx;
-        let process =
-            |s: &mut Scratch, chunk: &[TileFeature<'a>]| -> Result<Vec<Outcome>, TileError> {
-                chunk
-                    .iter()
-                    .map(|f| {
-                        geometry::process(&f.geometry, ctx, s).map_err(|e| match e {
-                            BadInput::NonFinite => TileError::NonFiniteCoordinate { id: f.id },
-                            BadInput::Unsupported(kind) => {
-                                TileError::UnsupportedGeometry { id: f.id, kind }
-                            }
-                        })
-                    })
-                    .collect()
-            };
+        let ctx = &Ctx {
+            world_input,
+            ..self.ctx
+        };
+        let [first, second] = &mut self.work;
+        let split = if self.parallel && features.len() >= PARALLEL_MIN_FEATURES {
+            features.len() / 2
+        } else {
+            features.len()
+        };
+        let (head, tail) = features.split_at(split);
+        if tail.is_empty() {
+            first.process(ctx, head)?;
+            second.buf.clear();
+            second.placed.clear();
+        } else {
+            let (a, b) = rayon::join(|| first.process(ctx, head), || second.process(ctx, tail));
+            a?;
+            b?;
+        }
+
         let mut stats = LayerStats {
             input: features.len(),
             ..LayerStats::default()
         };
         let mut layer = LayerWriter::new(name, self.options.extent);
-        let mut scratch = Scratch::default();
-        if features.len() < PARALLEL_MIN_FEATURES {
-            let outcomes = process(&mut scratch, &features)?;
-            encode_chunk(&mut layer, &features, &outcomes, &mut stats);
-        } else {
-            // A layer is written on one thread; the geometry work on the next chunk runs
-            // on another meanwhile.
-            let mut chunks = features.chunks(PIPELINE_CHUNK);
-            let mut ready = match chunks.next() {
-                Some(c) => Some((c, process(&mut scratch, c)?)),
-                None => None,
-            };
-            while let Some((chunk, outcomes)) = ready.take() {
-                let next = chunks.next();
-                let (processed, ()) = rayon::join(
-                    || {
-                        next.map(|c| process(&mut scratch, c).map(|o| (c, o)))
-                            .transpose()
-                    },
-                    || encode_chunk(&mut layer, chunk, &outcomes, &mut stats),
-                );
-                ready = processed?;
-            }
-        }
+        encode(&mut layer, head, first, &mut stats);
+        encode(&mut layer, tail, second, &mut stats);
         if stats.encoded > 0 {
             let bytes = layer.into_tile_bytes();
             stats.bytes = bytes.len();
@@ -203,26 +263,27 @@ impl TileBuilder {
     }
 }
 
-/// Writes the kept features of `chunk` into `layer`, counting outcomes in `stats`.
-fn encode_chunk(
+/// Writes the kept features of `features`, processed into `work`, into `layer`,
+/// counting outcomes in `stats`.
+fn encode(
     layer: &mut LayerWriter,
-    chunk: &[TileFeature<'_>],
-    outcomes: &[Outcome],
+    features: &[TileFeature<'_>],
+    work: &Work,
     stats: &mut LayerStats,
 ) {
-    for (f, outcome) in chunk.iter().zip(outcomes) {
+    for (f, &(outcome, from, to)) in features.iter().zip(&work.placed) {
         match outcome {
             Outcome::Outside => stats.outside += 1,
             Outcome::Collapsed => stats.collapsed += 1,
             Outcome::Kept {
-                geom,
+                kind,
                 clipped,
                 repaired,
             } => {
                 stats.encoded += 1;
-                stats.clipped += usize::from(*clipped);
-                stats.repaired += usize::from(*repaired);
-                layer.add(f.id, geom, &f.properties);
+                stats.clipped += usize::from(clipped);
+                stats.repaired += usize::from(repaired);
+                layer.add(f.id, work.buf.get(kind, from, to), &f.properties);
             }
         }
     }
@@ -232,15 +293,7 @@ fn encode_chunk(
 /// MVT requires unique keys, and ids must be unique for the map client's feature state.
 /// Checked on the input, so the outcome does not depend on which tile is built.
 fn check_ids_and_keys(layer: &str, features: &[TileFeature<'_>]) -> Result<(), TileError> {
-    let mut ids: HashSet<u64, foldhash::fast::FixedState> =
-        HashSet::with_capacity_and_hasher(features.len(), foldhash::fast::FixedState::default());
     for f in features {
-        if !ids.insert(f.id) {
-            return Err(TileError::DuplicateFeatureId {
-                layer: layer.to_owned(),
-                id: f.id,
-            });
-        }
         let props = &f.properties;
         for (i, (key, _)) in props.iter().enumerate() {
             if props[..i].iter().any(|(k, _)| k == key) {
@@ -249,6 +302,20 @@ fn check_ids_and_keys(layer: &str, features: &[TileFeature<'_>]) -> Result<(), T
                     key: key.to_string(),
                 });
             }
+        }
+    }
+    // Ids in increasing order (as a tile set gives them) are unique without a hash set.
+    if features.windows(2).all(|w| w[0].id < w[1].id) {
+        return Ok(());
+    }
+    let mut ids: HashSet<u64, foldhash::fast::FixedState> =
+        HashSet::with_capacity_and_hasher(features.len(), foldhash::fast::FixedState::default());
+    for f in features {
+        if !ids.insert(f.id) {
+            return Err(TileError::DuplicateFeatureId {
+                layer: layer.to_owned(),
+                id: f.id,
+            });
         }
     }
     Ok(())

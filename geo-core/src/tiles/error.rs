@@ -86,7 +86,7 @@ pub enum TileError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// Gzip compression failed (writing to memory: not expected).
-    #[error("gzip compression failed")]
-    Compress(#[from] std::io::Error),
+    /// Gzip compression failed (into a buffer of the documented bound: not expected).
+    #[error("gzip compression failed: {0}")]
+    Compress(String),
 }

@@ -26,8 +26,8 @@ pub(crate) enum Kind {
     Polygons,
 }
 
-/// Geometry ready for the encoder: integer tile coordinates, valid for MVT 2.1. Flat
-/// (coordinates plus part lengths) to keep allocations per feature at two.
+/// Geometry ready for the encoder, borrowed from a [`GeomBuf`]: integer tile
+/// coordinates, valid for MVT 2.1.
 ///
 /// - Points: no two consecutive ones equal.
 /// - Lines: at least two points each, no consecutive repeats, and no line starting where
@@ -35,35 +35,87 @@ pub(crate) enum Kind {
 /// - Polygons: rings as `exterior, holes..., exterior, holes...`, exteriors with positive
 ///   area and holes negative, no closing vertex, no consecutive repeats, at least 3
 ///   vertices each.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TileGeom {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GeomRef<'a> {
     /// What the coordinates are.
     pub(crate) kind: Kind,
     /// All coordinates, part after part.
-    pub(crate) coords: Vec<IPt>,
-    /// Number of coordinates of each line or ring.
-    pub(crate) parts: Vec<usize>,
+    pub(crate) coords: &'a [IPt],
+    /// Number of coordinates of each line or ring (empty for points).
+    pub(crate) parts: &'a [usize],
 }
 
-impl TileGeom {
+impl<'a> GeomRef<'a> {
     /// The lines or rings, as slices of `coords`.
-    pub(crate) fn parts(&self) -> impl Iterator<Item = &[IPt]> {
+    pub(crate) fn parts(&self) -> impl Iterator<Item = &'a [IPt]> + use<'a> {
+        let coords = self.coords;
         let mut start = 0;
         self.parts.iter().map(move |&n| {
-            let part = &self.coords[start..start + n];
+            let part = &coords[start..start + n];
             start += n;
             part
         })
     }
 }
 
+/// Where the kept geometries of many features go, one after another: flat coordinates
+/// and part lengths, so that a feature costs no allocation of its own. Reused from tile
+/// to tile.
+#[derive(Debug, Default)]
+pub(crate) struct GeomBuf {
+    /// Coordinates of every kept feature, feature after feature.
+    pub(crate) coords: Vec<IPt>,
+    /// Part lengths of every kept feature, feature after feature.
+    pub(crate) parts: Vec<usize>,
+}
+
+/// Where one feature's geometry starts in a [`GeomBuf`] (and ends, once it is written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Span {
+    /// First coordinate.
+    pub(crate) coords: usize,
+    /// First part length.
+    pub(crate) parts: usize,
+}
+
+impl GeomBuf {
+    /// The current end, where the next feature starts.
+    pub(crate) fn mark(&self) -> Span {
+        Span {
+            coords: self.coords.len(),
+            parts: self.parts.len(),
+        }
+    }
+
+    /// Forgets everything written after `m`.
+    fn truncate(&mut self, m: Span) {
+        self.coords.truncate(m.coords);
+        self.parts.truncate(m.parts);
+    }
+
+    /// Empties the buffer, keeping its memory.
+    pub(crate) fn clear(&mut self) {
+        self.coords.clear();
+        self.parts.clear();
+    }
+
+    /// The geometry written between `from` and `to`.
+    pub(crate) fn get(&self, kind: Kind, from: Span, to: Span) -> GeomRef<'_> {
+        GeomRef {
+            kind,
+            coords: &self.coords[from.coords..to.coords],
+            parts: &self.parts[from.parts..to.parts],
+        }
+    }
+}
+
 /// What became of one feature in one tile.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    /// Something is left to draw.
+    /// Something is left to draw: the geometry was appended to the [`GeomBuf`].
     Kept {
-        /// The geometry to encode.
-        geom: TileGeom,
+        /// What it is.
+        kind: Kind,
         /// Part of the feature was cut off at the clip box.
         clipped: bool,
         /// The overlay ran on a polygon that lay inside the clip box, because
@@ -101,6 +153,8 @@ pub(crate) struct Ctx {
     /// Twice the smallest polygon ring area kept, in tile units² (compared with
     /// [`ring::area2`]).
     pub(crate) min_area2: f64,
+    /// The input is in world units ([`super::to_world`]), not lon/lat degrees.
+    pub(crate) world_input: bool,
 }
 
 impl Ctx {
@@ -121,6 +175,17 @@ impl Ctx {
             },
             tolerance,
             min_area2: 2.0 * opts.min_polygon_area,
+            world_input: false,
+        }
+    }
+
+    /// Tile coordinates of an input position.
+    #[inline]
+    fn project(&self, c: Coord<f64>) -> [f64; 2] {
+        if self.world_input {
+            self.transform.project_world(c.x, c.y)
+        } else {
+            self.transform.project(c.x, c.y)
         }
     }
 }
@@ -162,27 +227,34 @@ struct SnappedPoly {
     inside: bool,
 }
 
-/// Runs the whole pipeline on one feature's geometry.
+/// Runs the whole pipeline on one feature's geometry; a kept geometry is appended to
+/// `out` (nothing is appended otherwise).
 pub(crate) fn process(
     geom: &Geometry<f64>,
     ctx: &Ctx,
     s: &mut Scratch,
+    out: &mut GeomBuf,
 ) -> Result<Outcome, BadInput> {
-    match geom {
-        Geometry::Point(p) => points(std::iter::once(p.0), ctx),
-        Geometry::MultiPoint(mp) => points(mp.0.iter().map(|p| p.0), ctx),
+    let start = out.mark();
+    let r = match geom {
+        Geometry::Point(p) => points(std::iter::once(p.0), ctx, out),
+        Geometry::MultiPoint(mp) => points(mp.0.iter().map(|p| p.0), ctx, out),
         Geometry::Line(l) => {
             let ls = LineString::new(vec![l.start, l.end]);
-            lines(std::iter::once(&ls), ctx, s)
+            lines(std::iter::once(&ls), ctx, s, out)
         }
-        Geometry::LineString(ls) => lines(std::iter::once(ls), ctx, s),
-        Geometry::MultiLineString(mls) => lines(mls.0.iter(), ctx, s),
-        Geometry::Polygon(p) => polygons(std::iter::once(p), ctx, s),
-        Geometry::MultiPolygon(mp) => polygons(mp.0.iter(), ctx, s),
-        Geometry::Rect(r) => polygons(std::iter::once(&r.to_polygon()), ctx, s),
-        Geometry::Triangle(t) => polygons(std::iter::once(&t.to_polygon()), ctx, s),
+        Geometry::LineString(ls) => lines(std::iter::once(ls), ctx, s, out),
+        Geometry::MultiLineString(mls) => lines(mls.0.iter(), ctx, s, out),
+        Geometry::Polygon(p) => polygons(std::iter::once(p), ctx, s, out),
+        Geometry::MultiPolygon(mp) => polygons(mp.0.iter(), ctx, s, out),
+        Geometry::Rect(r) => polygons(std::iter::once(&r.to_polygon()), ctx, s, out),
+        Geometry::Triangle(t) => polygons(std::iter::once(&t.to_polygon()), ctx, s, out),
         Geometry::GeometryCollection(_) => Err(BadInput::Unsupported("GeometryCollection")),
+    };
+    if !matches!(r, Ok(Outcome::Kept { .. })) {
+        out.truncate(start);
     }
+    r
 }
 
 /// Projects `coords`, appending to `out`, and returns their bounding box.
@@ -193,7 +265,7 @@ fn project(coords: &[Coord<f64>], ctx: &Ctx, out: &mut Vec<[f64; 2]>) -> Result<
         if !(c.x.is_finite() && c.y.is_finite()) {
             return Err(BadInput::NonFinite);
         }
-        let p = ctx.transform.project(c.x, c.y);
+        let p = ctx.project(*c);
         b.add(p);
         out.push(p);
     }
@@ -216,43 +288,44 @@ fn project_ring(
     project(&coords[..n], ctx, out)
 }
 
-fn points(coords: impl Iterator<Item = Coord<f64>>, ctx: &Ctx) -> Result<Outcome, BadInput> {
-    let mut out: Vec<IPt> = Vec::new();
+fn points(
+    coords: impl Iterator<Item = Coord<f64>>,
+    ctx: &Ctx,
+    out: &mut GeomBuf,
+) -> Result<Outcome, BadInput> {
+    let start = out.coords.len();
     let mut dropped = false;
     for c in coords {
         if !(c.x.is_finite() && c.y.is_finite()) {
             return Err(BadInput::NonFinite);
         }
-        let p = ctx.transform.project(c.x, c.y);
+        let p = ctx.project(c);
         if ctx.clip.contains(p) {
             // Rounding stays inside: the clip box bounds are integers.
             let q = [p[0].round() as i32, p[1].round() as i32];
-            if out.last() != Some(&q) {
-                out.push(q);
+            if out.coords.len() == start || out.coords.last() != Some(&q) {
+                out.coords.push(q);
             }
         } else {
             dropped = true;
         }
     }
-    Ok(if out.is_empty() {
+    Ok(if out.coords.len() == start {
         Outcome::Outside
     } else {
         Outcome::Kept {
-            geom: TileGeom {
-                kind: Kind::Points,
-                coords: out,
-                parts: Vec::new(),
-            },
+            kind: Kind::Points,
             clipped: dropped,
             repaired: false,
         }
     })
 }
 
-/// Appends a finished line, joining it to the previous one if it starts where that one
-/// ended: one joined line draws the same and saves a MoveTo (a zero-length one at that).
-fn push_line(out: &mut TileGeom, line: &[IPt]) {
-    if !out.parts.is_empty() && out.coords.last() == line.first() {
+/// Appends a finished line of the feature whose parts start at `first_part`, joining it
+/// to the previous one if it starts where that one ended: one joined line draws the same
+/// and saves a MoveTo (a zero-length one at that).
+fn push_line(out: &mut GeomBuf, first_part: usize, line: &[IPt]) {
+    if out.parts.len() > first_part && out.coords.last() == line.first() {
         out.coords.extend_from_slice(&line[1..]);
         if let Some(n) = out.parts.last_mut() {
             *n += line.len() - 1;
@@ -267,12 +340,9 @@ fn lines<'g>(
     parts: impl Iterator<Item = &'g LineString<f64>>,
     ctx: &Ctx,
     s: &mut Scratch,
+    out: &mut GeomBuf,
 ) -> Result<Outcome, BadInput> {
-    let mut out = TileGeom {
-        kind: Kind::Lines,
-        coords: Vec::new(),
-        parts: Vec::new(),
-    };
+    let first_part = out.parts.len();
     let mut reached = false;
     let mut clipped = false;
     let Scratch {
@@ -283,11 +353,11 @@ fn lines<'g>(
         simplify,
         ..
     } = s;
-    let mut keep = |part: &[[f64; 2]], out: &mut TileGeom| {
+    let mut keep = |part: &[[f64; 2]], out: &mut GeomBuf| {
         simplify::simplify_line(part, ctx.tolerance, simplify, simplified);
         ring::snap(simplified, false, snapped);
         if snapped.len() >= 2 {
-            push_line(out, snapped);
+            push_line(out, first_part, snapped);
         }
     };
     for ls in parts {
@@ -302,17 +372,17 @@ fn lines<'g>(
             }
             Placement::Inside => {
                 reached = true;
-                keep(projected, &mut out);
+                keep(projected, out);
             }
             Placement::Crossing => {
                 reached = true;
                 clipped = true;
                 ctx.clip
-                    .clip_line(projected, part_buf, |part| keep(part, &mut out));
+                    .clip_line(projected, part_buf, |part| keep(part, out));
             }
         }
     }
-    if out.parts.is_empty() {
+    if out.parts.len() == first_part {
         return Ok(if reached {
             Outcome::Collapsed
         } else {
@@ -320,7 +390,7 @@ fn lines<'g>(
         });
     }
     Ok(Outcome::Kept {
-        geom: out,
+        kind: Kind::Lines,
         clipped,
         repaired: false,
     })
@@ -330,6 +400,7 @@ fn polygons<'g>(
     polys: impl Iterator<Item = &'g Polygon<f64>>,
     ctx: &Ctx,
     s: &mut Scratch,
+    out: &mut GeomBuf,
 ) -> Result<Outcome, BadInput> {
     let Scratch {
         projected,
@@ -421,8 +492,7 @@ fn polygons<'g>(
 
     if fast_path_ok(rings, ring_lens, snapped_polys) {
         // Simple rings: their signed area is their area, and the minimum applies as is.
-        let mut coords = Vec::with_capacity(rings.len());
-        let mut parts = Vec::with_capacity(ring_lens.len());
+        let first_part = out.parts.len();
         let mut start = 0;
         for &n in ring_lens.iter() {
             let ring = &rings[start..start + n];
@@ -431,22 +501,18 @@ fn polygons<'g>(
             if (a.abs() as f64) < ctx.min_area2 {
                 continue;
             }
-            let from = coords.len();
-            coords.extend_from_slice(ring);
+            let from = out.coords.len();
+            out.coords.extend_from_slice(ring);
             if a < 0 {
-                coords[from..].reverse();
+                out.coords[from..].reverse();
             }
-            parts.push(n);
+            out.parts.push(n);
         }
-        if parts.is_empty() {
+        if out.parts.len() == first_part {
             return Ok(Outcome::Collapsed);
         }
         return Ok(Outcome::Kept {
-            geom: TileGeom {
-                kind: Kind::Polygons,
-                coords,
-                parts,
-            },
+            kind: Kind::Polygons,
             clipped,
             repaired: false,
         });
@@ -473,12 +539,10 @@ fn polygons<'g>(
     if parts.is_empty() {
         return Ok(Outcome::Collapsed);
     }
+    out.coords.extend_from_slice(&coords);
+    out.parts.extend_from_slice(&parts);
     Ok(Outcome::Kept {
-        geom: TileGeom {
-            kind: Kind::Polygons,
-            coords,
-            parts,
-        },
+        kind: Kind::Polygons,
         clipped,
         repaired,
     })
@@ -513,4 +577,79 @@ fn fast_path_ok(rings: &[IPt], ring_lens: &[usize], polys: &[SnappedPoly]) -> bo
         }
     }
     true
+}
+
+/// A kept geometry with its own buffers, for tests.
+#[cfg(test)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TileGeom {
+    /// What the coordinates are.
+    pub(crate) kind: Kind,
+    /// All coordinates, part after part.
+    pub(crate) coords: Vec<IPt>,
+    /// Number of coordinates of each line or ring.
+    pub(crate) parts: Vec<usize>,
+}
+
+#[cfg(test)]
+impl TileGeom {
+    /// The borrowed form the encoder takes.
+    pub(crate) fn as_ref(&self) -> GeomRef<'_> {
+        GeomRef {
+            kind: self.kind,
+            coords: &self.coords,
+            parts: &self.parts,
+        }
+    }
+
+    /// The lines or rings, as slices of `coords`.
+    pub(crate) fn parts(&self) -> impl Iterator<Item = &[IPt]> {
+        self.as_ref().parts()
+    }
+}
+
+/// What [`process`] gives, with the kept geometry in its own buffers, for tests.
+#[cfg(test)]
+#[derive(Debug)]
+pub(crate) enum Owned {
+    /// See [`Outcome::Kept`].
+    Kept {
+        /// The geometry.
+        geom: TileGeom,
+        /// See [`Outcome::Kept`].
+        clipped: bool,
+        /// See [`Outcome::Kept`].
+        repaired: bool,
+    },
+    /// See [`Outcome::Outside`].
+    Outside,
+    /// See [`Outcome::Collapsed`].
+    Collapsed,
+}
+
+/// [`process`] into fresh buffers, for tests.
+#[cfg(test)]
+pub(crate) fn process_owned(
+    geom: &Geometry<f64>,
+    ctx: &Ctx,
+    s: &mut Scratch,
+) -> Result<Owned, BadInput> {
+    let mut buf = GeomBuf::default();
+    Ok(match process(geom, ctx, s, &mut buf)? {
+        Outcome::Kept {
+            kind,
+            clipped,
+            repaired,
+        } => Owned::Kept {
+            geom: TileGeom {
+                kind,
+                coords: buf.coords,
+                parts: buf.parts,
+            },
+            clipped,
+            repaired,
+        },
+        Outcome::Outside => Owned::Outside,
+        Outcome::Collapsed => Owned::Collapsed,
+    })
 }

@@ -82,9 +82,29 @@ impl TileTransform {
     /// Tile coordinates of a lon/lat position in degrees.
     #[inline]
     pub(crate) fn project(&self, lon: f64, lat: f64) -> [f64; 2] {
+        self.project_world(world_x(lon), world_y(lat))
+    }
+
+    /// Tile coordinates of a position in world units ([`world_x`], [`world_y`]): the same
+    /// arithmetic as [`TileTransform::project`] after the projection, so the result is
+    /// the same to the bit.
+    #[inline]
+    pub(crate) fn project_world(&self, wx: f64, wy: f64) -> [f64; 2] {
         [
-            world_x(lon) * self.scale - self.origin_x,
-            world_y(lat) * self.scale - self.origin_y,
+            wx * self.scale - self.origin_x,
+            wy * self.scale - self.origin_y,
         ]
     }
+}
+
+/// A lon/lat geometry in world units (x = [`world_x`] of the longitude, y = [`world_y`] of
+/// the latitude): Web Mercator computed once, for geometries that go into many tiles
+/// (see [`TileBuilder::add_world_layer_from`](super::TileBuilder::add_world_layer_from)).
+/// Non-finite coordinates stay non-finite, so the builder still refuses them.
+pub fn to_world(g: &geo::Geometry<f64>) -> geo::Geometry<f64> {
+    use geo::MapCoords;
+    g.map_coords(|c| geo::Coord {
+        x: world_x(c.x),
+        y: world_y(c.y),
+    })
 }

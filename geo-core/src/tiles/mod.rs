@@ -4,18 +4,22 @@
 //! The caller (the tile server) picks the features whose bounding box meets the tile plus
 //! its buffer (R-tree query on [`TileId::buffered_bounds_lonlat`]) and hands them to a
 //! [`TileBuilder`] one layer at a time; [`TileBuilder::into_bytes`] returns the
-//! uncompressed tile and [`gzip`] compresses it for HTTP.
+//! uncompressed tile and [`gzip`] compresses it for HTTP (libdeflate, level 6).
 //!
 //! # Pipeline, and why each step is done the way it is
 //!
-//! For every feature of a layer, independently (on large layers, on one thread while
-//! another encodes the previous chunk):
+//! For every feature of a layer, independently (on large layers, the two halves of the
+//! layer on two threads when [`TileBuilder::set_parallel`] allows it), with no
+//! allocation of its own (kept geometries go into one flat buffer per layer):
 //!
 //! 1. **Project once, straight to tile units.** WGS84 lon/lat degrees go through spherical
 //!    Web Mercator (EPSG:3857, latitudes clamped to ±85.0511°) into `f64` coordinates of
 //!    this tile: `(world · 2^z − tile) · extent`, y pointing down as MVT defines it. Each
 //!    vertex is projected exactly once per tile, and no intermediate metre coordinates are
 //!    made; the scale is a power of two times the extent, so precision is kept to z 24.
+//!    Geometry that goes into many tiles can be projected to world units once
+//!    ([`to_world`]) and given to [`TileBuilder::add_world_layer_from`]: a tile then only
+//!    scales and shifts it, and its bytes are the same.
 //! 2. **Quick reject / quick accept on the bounding box** (computed while projecting)
 //!    against the clip box, which is the tile grown by the buffer on every side
 //!    (`[-buffer, extent + buffer]²`). Features entirely outside are dropped; features
@@ -90,7 +94,7 @@
 //!
 //! - `grid.rs`: [`TileId`], [`tiles_covering`], [`TileRange`].
 //! - `options.rs`: [`TileOptions`]; `feature.rs`: [`TileFeature`], [`PropValue`].
-//! - `builder.rs`: [`TileBuilder`], [`LayerStats`]: layers, parallel pipeline, byte budget.
+//! - `builder.rs`: [`TileBuilder`], [`LayerStats`]: layers, the two halves, byte budget.
 //! - `geometry.rs`: the per-geometry pipeline (steps 1–6), using `mercator.rs` (step 1),
 //!   `clip.rs` (steps 2–3), `simplify.rs` (step 3) and `ring.rs` (steps 4–6).
 //! - `pbf.rs`: step 7; `gzip.rs`: [`gzip`]; `cluster.rs`: [`cluster_points`];
@@ -111,6 +115,8 @@ mod ring;
 mod simplify;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_builder;
 
 pub use builder::{LayerStats, TileBuilder};
 pub use cluster::{
@@ -119,6 +125,6 @@ pub use cluster::{
 pub use error::TileError;
 pub use feature::{PropValue, TileFeature};
 pub use grid::{MAX_ZOOM, TileId, TileRange, tiles_covering};
-pub use gzip::{gzip, gzip_with_level};
-pub use mercator::{EARTH_RADIUS_M, MAX_LATITUDE};
+pub use gzip::{GZIP_LEVEL, gzip, gzip_with_level};
+pub use mercator::{EARTH_RADIUS_M, MAX_LATITUDE, to_world};
 pub use options::{DEFAULT_MAX_TILE_BYTES, TileOptions};

@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 
 use super::PropValue;
-use super::geometry::{Kind, TileGeom};
+use super::geometry::{GeomRef, Kind};
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
@@ -200,7 +200,7 @@ impl LayerWriter {
     pub(crate) fn add(
         &mut self,
         id: u64,
-        geom: &TileGeom,
+        geom: GeomRef<'_>,
         properties: &[(std::borrow::Cow<'_, str>, PropValue<'_>)],
     ) {
         self.tags.clear();
@@ -246,9 +246,9 @@ impl LayerWriter {
 
 /// Writes the geometry commands of `geom` into `out` (cleared first) and returns the MVT
 /// geometry type (1 point, 2 line string, 3 polygon). The pipeline guarantees what MVT
-/// requires of the input (see [`TileGeom`]): no zero-length LineTo, rings of at least
+/// requires of the input (see [`GeomRef`]): no zero-length LineTo, rings of at least
 /// three vertices without their closing one, exteriors and holes oriented.
-fn commands(geom: &TileGeom, out: &mut Vec<u32>) -> u32 {
+fn commands(geom: GeomRef<'_>, out: &mut Vec<u32>) -> u32 {
     out.clear();
     let (mut cx, mut cy) = (0i32, 0i32);
     let mut delta = |out: &mut Vec<u32>, p: [i32; 2]| {
@@ -260,7 +260,7 @@ fn commands(geom: &TileGeom, out: &mut Vec<u32>) -> u32 {
     match geom.kind {
         Kind::Points => {
             out.push(command(CMD_MOVE_TO, geom.coords.len()));
-            for p in &geom.coords {
+            for p in geom.coords {
                 delta(out, *p);
             }
             1
@@ -289,6 +289,7 @@ fn commands(geom: &TileGeom, out: &mut Vec<u32>) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tiles::geometry::TileGeom;
 
     #[test]
     fn varints_and_zigzag_by_hand() {
@@ -319,7 +320,7 @@ mod tests {
             parts: vec![3],
         };
         let mut out = Vec::new();
-        assert_eq!(commands(&g, &mut out), 3);
+        assert_eq!(commands(g.as_ref(), &mut out), 3);
         assert_eq!(out, vec![9, 6, 12, 18, 10, 12, 24, 44, 15]);
         // §4.3.5.1 "Example Point": (25,17) is 9 50 34; §4.3.5.2 "Example Multi Point":
         // (5,7) (3,2) is 17 10 14 3 9.
@@ -328,7 +329,7 @@ mod tests {
             coords: vec![[5, 7], [3, 2]],
             parts: vec![],
         };
-        assert_eq!(commands(&p, &mut out), 1);
+        assert_eq!(commands(p.as_ref(), &mut out), 1);
         assert_eq!(out, vec![17, 10, 14, 3, 9]);
         // §4.3.5.4 "Example Multi LineString": (2,2) (2,10) (10,10) and (1,1) (3,5) is
         // 9 4 4 18 0 16 16 0 9 17 17 10 4 8.
@@ -337,7 +338,7 @@ mod tests {
             coords: vec![[2, 2], [2, 10], [10, 10], [1, 1], [3, 5]],
             parts: vec![3, 2],
         };
-        assert_eq!(commands(&l, &mut out), 2);
+        assert_eq!(commands(l.as_ref(), &mut out), 2);
         assert_eq!(out, vec![9, 4, 4, 18, 0, 16, 16, 0, 9, 17, 17, 10, 4, 8]);
     }
 }

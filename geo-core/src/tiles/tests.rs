@@ -9,7 +9,7 @@ use std::io::Read;
 use geo::{Geometry, LineString, MultiPolygon, Point, Polygon, Rect, coord};
 
 use super::clip::Square;
-use super::geometry::{Ctx, Kind, Outcome, Scratch, TileGeom, process};
+use super::geometry::{Ctx, Kind, Owned as Outcome, Scratch, TileGeom, process_owned as process};
 use super::mercator::{TileTransform, lat_of, lon_of, world_x, world_y};
 use super::ring::{area2, is_simple, snap};
 use super::simplify::{SimplifyScratch, simplify_line, simplify_ring};
@@ -17,7 +17,7 @@ use super::*;
 
 /// Lon/lat of tile coordinates `(tx, ty)` of `tile` at extent 4096 (inverse Mercator),
 /// so tests can place geometry in tile units.
-fn lonlat(tile: TileId, tx: f64, ty: f64) -> geo::Coord<f64> {
+pub(super) fn lonlat(tile: TileId, tx: f64, ty: f64) -> geo::Coord<f64> {
     let n = f64::from(tile.z).exp2();
     let wx = (f64::from(tile.x) + tx / 4096.0) / n;
     let wy = (f64::from(tile.y) + ty / 4096.0) / n;
@@ -30,14 +30,14 @@ fn ring_of(tile: TileId, pts: &[(f64, f64)]) -> LineString<f64> {
     LineString::new(c)
 }
 
-fn poly(tile: TileId, ext: &[(f64, f64)], holes: &[&[(f64, f64)]]) -> Polygon<f64> {
+pub(super) fn poly(tile: TileId, ext: &[(f64, f64)], holes: &[&[(f64, f64)]]) -> Polygon<f64> {
     Polygon::new(
         ring_of(tile, ext),
         holes.iter().map(|h| ring_of(tile, h)).collect(),
     )
 }
 
-const T: TileId = TileId {
+pub(super) const T: TileId = TileId {
     z: 14,
     x: 13_720,
     y: 6_696,

@@ -37,6 +37,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use geo::Geometry;
+use rayon::prelude::*;
 
 use crate::analysis::Analysis;
 use crate::dataset::Dataset;
@@ -44,7 +45,7 @@ use crate::export::FieldPolicy;
 use crate::index::SpatialIndex;
 use crate::model::{LayerKind, RiskLevel};
 use crate::tiles::{
-    ClusterOptions, PropValue, TileBuilder, TileError, TileFeature, TileId, TileOptions,
+    self, ClusterOptions, PropValue, TileBuilder, TileError, TileFeature, TileId, TileOptions,
 };
 
 pub use crate::tiles::MAX_ZOOM;
@@ -128,6 +129,9 @@ pub struct TileSet {
     pc_index: SpatialIndex,
     gc_index: SpatialIndex,
     area_levels: Vec<RiskLevel>,
+    /// The houses' footprints in Web Mercator world units, projected once here rather
+    /// than in every tile that shows them (14 % of a dense tile's time, measured).
+    house_world: Vec<Geometry<f64>>,
 }
 
 impl TileSet {
@@ -166,7 +170,14 @@ impl TileSet {
                     .map_or(RiskLevel::Low, |s| s.level)
             })
             .collect();
+        let house_world = ds
+            .houses
+            .features()
+            .par_iter()
+            .map(|f| tiles::to_world(&f.geometry))
+            .collect();
         Ok(TileSet {
+            house_world,
             config,
             infos,
             clusters,
@@ -220,6 +231,32 @@ impl TileSet {
         x: u32,
         y: u32,
     ) -> Result<Vec<u8>, TileSetError> {
+        self.render_impl(ds, a, layers, (z, x, y), true)
+    }
+
+    /// [`TileSet::render`] on the calling thread alone (see
+    /// [`TileBuilder::set_parallel`]): for a server already rendering as many tiles at
+    /// once as it has cores. The same bytes.
+    pub fn render_on_one_thread(
+        &self,
+        ds: &Dataset,
+        a: &Analysis,
+        layers: &[LayerKind],
+        z: u8,
+        x: u32,
+        y: u32,
+    ) -> Result<Vec<u8>, TileSetError> {
+        self.render_impl(ds, a, layers, (z, x, y), false)
+    }
+
+    fn render_impl(
+        &self,
+        ds: &Dataset,
+        a: &Analysis,
+        layers: &[LayerKind],
+        (z, x, y): (u8, u32, u32),
+        parallel: bool,
+    ) -> Result<Vec<u8>, TileSetError> {
         if z > MAX_ZOOM {
             return Err(TileSetError::OutOfRange { z, x, y });
         }
@@ -230,10 +267,11 @@ impl TileSet {
             }
         }
         let mut b = TileBuilder::new(tile, &self.config.tile)?;
+        b.set_parallel(parallel);
         let bbox = tile.buffered_bounds_lonlat(&self.config.tile);
         for kind in layers {
-            let feats = self.features(ds, a, *kind, tile, bbox);
-            self.add_with_budget(&mut b, kind.name(), feats)?;
+            let (feats, world) = self.features(ds, a, *kind, tile, bbox);
+            self.add_with_budget(&mut b, kind.name(), feats, world)?;
         }
         if b.is_empty() {
             return Ok(Vec::new());
@@ -247,20 +285,23 @@ impl TileSet {
         b: &mut TileBuilder,
         name: &str,
         feats: Vec<(u8, TileFeature<'_>)>,
+        world: bool,
     ) -> Result<(), TileSetError> {
+        let (mut levels, mut feats): (Vec<u8>, Vec<TileFeature<'_>>) = feats.into_iter().unzip();
         let mut min_level = 0u8;
-        let mut feats = feats;
         loop {
-            let batch: Vec<TileFeature<'_>> = feats
-                .iter()
-                .filter(|(l, _)| *l >= min_level)
-                .map(|(_, f)| f.clone())
-                .collect();
-            match b.add_layer(name, batch) {
+            let added = if world {
+                b.add_world_layer_from(name, &feats)
+            } else {
+                b.add_layer_from(name, &feats)
+            };
+            match added {
                 Ok(_) => return Ok(()),
                 Err(TileError::BudgetExceeded { .. }) if min_level < 3 => {
                     min_level += 1;
-                    feats.retain(|(l, _)| *l >= min_level);
+                    let mut keep = levels.iter().map(|l| *l >= min_level);
+                    feats.retain(|_| keep.next().unwrap_or(false));
+                    levels.retain(|l| *l >= min_level);
                 }
                 Err(TileError::BudgetExceeded { .. }) => return Ok(()),
                 Err(e) => return Err(e.into()),
@@ -268,13 +309,14 @@ impl TileSet {
         }
     }
 
+    /// The properties of a feature of `layer` less those the field policy denies.
     fn props<'a>(
         &self,
         layer: LayerKind,
-        mut p: Vec<(&'static str, PropValue<'a>)>,
+        mut p: Vec<(Cow<'a, str>, PropValue<'a>)>,
     ) -> Vec<(Cow<'a, str>, PropValue<'a>)> {
         p.retain(|(k, _)| !self.config.fields.denies(layer, k));
-        p.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)).collect()
+        p
     }
 }
 

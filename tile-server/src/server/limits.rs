@@ -65,6 +65,12 @@ impl Gate {
         Arc::clone(&self.permits).acquire_many_owned(n).await.ok()
     }
 
+    /// Whether a request starting now would leave a permit free and nobody waiting: then
+    /// work of this class may use a second thread (a tile on an otherwise idle server).
+    pub fn has_spare(&self) -> bool {
+        self.permits.available_permits() >= 2 && self.waiting.load(Ordering::Relaxed) == 0
+    }
+
     fn busy(&self, why: &str) -> AppError {
         AppError::Busy {
             message: format!("server busy: {} {why}; try again later", self.name),

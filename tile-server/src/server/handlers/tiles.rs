@@ -148,12 +148,17 @@ async fn render(
     state.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
     let snap2 = Arc::clone(snap);
     let t0 = Instant::now();
+    // A tile may take a second core only if no other tile wants it.
+    let spare = limits.tiles.has_spare();
     let gz = limits
         .tiles
         .run(move || -> Result<Vec<u8>, TileSetError> {
-            let raw = snap2
-                .tiles
-                .render(&snap2.dataset, &snap2.analysis, &names, z, x, y)?;
+            let (ts, ds, a) = (&snap2.tiles, &snap2.dataset, &snap2.analysis);
+            let raw = if spare {
+                ts.render(ds, a, &names, z, x, y)?
+            } else {
+                ts.render_on_one_thread(ds, a, &names, z, x, y)?
+            };
             if raw.is_empty() {
                 return Ok(raw);
             }

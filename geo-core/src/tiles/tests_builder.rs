@@ -1,0 +1,144 @@
+//! Tests of the ways into the builder that must not change a tile's bytes: one thread or
+//! two, lon/lat or world units, borrowed or owned features, ids in order or not.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use geo::{Geometry, LineString, Point};
+
+use super::tests::{T, lonlat, poly};
+use super::*;
+
+/// `n` small houses of 4–6 vertices over the tile and across its edges (some are cut),
+/// a road and a point, with ids 0.. in order and a level property.
+fn houses(n: usize) -> Vec<Geometry<f64>> {
+    let mut out = Vec::with_capacity(n + 2);
+    for i in 0..n {
+        let (x, y) = (
+            (i * 37 % 4300) as f64 - 100.0,
+            (i * 53 % 4300) as f64 - 100.0,
+        );
+        let w = 6.0 + (i % 5) as f64 * 3.3;
+        let g = match i % 3 {
+            0 => poly(T, &[(x, y), (x + w, y), (x + w, y + w), (x, y + w)], &[]),
+            1 => poly(
+                T,
+                &[
+                    (x, y),
+                    (x + w, y + 1.5),
+                    (x + w, y + w),
+                    (x + 2.0, y + w + 2.5),
+                    (x - 1.0, y + 3.0),
+                ],
+                &[],
+            ),
+            _ => poly(
+                T,
+                &[
+                    (x, y),
+                    (x + w, y),
+                    (x + w, y + w),
+                    (x + w / 2.0, y + w / 2.0),
+                    (x + 0.5, y + w),
+                    (x - 0.5, y + w / 2.0),
+                ],
+                &[],
+            ),
+        };
+        out.push(Geometry::Polygon(g));
+    }
+    out.push(Geometry::LineString(LineString::new(vec![
+        lonlat(T, -300.0, 10.0),
+        lonlat(T, 2000.0, 2100.5),
+        lonlat(T, 4400.0, 3900.0),
+    ])));
+    out.push(Geometry::Point(Point(lonlat(T, 100.25, 3000.75))));
+    out
+}
+
+fn features(geoms: &[Geometry<f64>]) -> Vec<TileFeature<'_>> {
+    geoms
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            TileFeature::borrowed(i as u64, g).with("level", ["低", "一般", "较大"][i % 3])
+        })
+        .collect()
+}
+
+fn tile_of(feats: &[TileFeature<'_>], parallel: bool, world: bool) -> (Vec<u8>, LayerStats) {
+    let mut b = TileBuilder::new(T, &TileOptions::default()).unwrap();
+    b.set_parallel(parallel);
+    let stats = if world {
+        b.add_world_layer_from("houses", feats).unwrap()
+    } else {
+        b.add_layer_from("houses", feats).unwrap()
+    };
+    (b.into_bytes().unwrap(), stats)
+}
+
+#[test]
+fn one_thread_or_two_and_lonlat_or_world_give_the_same_bytes() {
+    let geoms = houses(3000);
+    let feats = features(&geoms);
+    let (lonlat_two, stats) = tile_of(&feats, true, false);
+    // The layer is large enough to be split, and every path of the pipeline ran.
+    assert!(stats.input >= 1024);
+    assert!(stats.encoded > 2000 && stats.outside > 0 && stats.clipped > 0);
+    let (lonlat_one, _) = tile_of(&feats, false, false);
+    assert_eq!(lonlat_one, lonlat_two);
+
+    let world: Vec<Geometry<f64>> = geoms.iter().map(to_world).collect();
+    let wfeats = features(&world);
+    let (world_one, wstats) = tile_of(&wfeats, false, true);
+    let (world_two, _) = tile_of(&wfeats, true, true);
+    assert_eq!(world_one, lonlat_one);
+    assert_eq!(world_two, lonlat_one);
+    assert_eq!(wstats, stats);
+
+    // Owned features through `add_layer` too.
+    let mut b = TileBuilder::new(T, &TileOptions::default()).unwrap();
+    b.add_layer("houses", feats.iter().cloned()).unwrap();
+    assert_eq!(b.into_bytes().unwrap(), lonlat_one);
+}
+
+#[test]
+fn world_units_are_mercator_of_the_degrees() {
+    // Null Island is the world's centre; 180° E its right edge; the Mercator limit its top.
+    let g = to_world(&Geometry::Point(Point::new(0.0, 0.0)));
+    assert_eq!(g, Geometry::Point(Point::new(0.5, 0.5)));
+    let g = to_world(&Geometry::Point(Point::new(180.0, MAX_LATITUDE)));
+    let Geometry::Point(p) = g else { panic!() };
+    assert_eq!(p.x(), 1.0);
+    assert!(p.y().abs() < 1e-12);
+    // A non-finite coordinate stays non-finite and is refused by the builder.
+    let bad = to_world(&Geometry::Point(Point::new(f64::NAN, 10.0)));
+    let mut b = TileBuilder::new(T, &TileOptions::default()).unwrap();
+    assert!(matches!(
+        b.add_world_layer_from("p", &[TileFeature::borrowed(7, &bad)]),
+        Err(TileError::NonFiniteCoordinate { id: 7 })
+    ));
+}
+
+#[test]
+fn duplicate_ids_are_found_in_order_or_not() {
+    let geoms = houses(5);
+    let mut feats = features(&geoms);
+    let mut b = TileBuilder::new(T, &TileOptions::default()).unwrap();
+    // In increasing order: no duplicate.
+    assert!(b.add_layer_from("a", &feats).is_ok());
+    // Out of order, no duplicate.
+    feats.swap(0, 3);
+    assert!(b.add_layer_from("b", &feats).is_ok());
+    // Out of order with a duplicate, and in order with one (equal neighbours).
+    feats[1].id = 3;
+    assert!(matches!(
+        b.add_layer_from("c", &feats),
+        Err(TileError::DuplicateFeatureId { id: 3, .. })
+    ));
+    let mut sorted = features(&geoms);
+    sorted[2].id = 1;
+    assert!(matches!(
+        b.add_layer_from("d", &sorted),
+        Err(TileError::DuplicateFeatureId { id: 1, .. })
+    ));
+}
