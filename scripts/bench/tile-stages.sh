@@ -30,6 +30,8 @@ sleep 1
 echo >&3
 wait "$pid" || true
 pid=
-kill -INT "$perfpid" 2>/dev/null; wait "$perfpid" 2>/dev/null || true
+# perf stops by itself when the process it samples exits.
+kill -INT "$perfpid" 2>/dev/null || true
+wait "$perfpid" 2>/dev/null || true
 cat "$work/out.txt"
-perf script -i "$work/perf.data" -F comm,tid,ip,sym 2>/dev/null | python3 "$ROOT/scripts/bench/tile_stages.py"
+perf script -i "$work/perf.data" -F comm,tid,ip,sym --inline 2>/dev/null | python3 "$ROOT/scripts/bench/tile_stages.py"

@@ -25,6 +25,13 @@ STAGES = [
 PATS = [(name, re.compile(p)) for name, p in STAGES]
 
 
+def short(sym):
+    """A symbol without its generic arguments and address offset."""
+    sym = re.sub(r"\+0x[0-9a-f]+$", "", sym)
+    sym = re.sub(r"<[^<>]*>", "", re.sub(r"<[^<>]*>", "", sym))
+    return sym.split("::")[-1] if "::" in sym else sym
+
+
 def stage_of(frames):
     for sym in frames:  # innermost first
         for name, pat in PATS:
@@ -34,6 +41,7 @@ def stage_of(frames):
 
 
 def main():
+    leaves = {}
     counts, total = {}, 0
     frames, in_sample = [], False
     for line in sys.stdin:
@@ -42,6 +50,9 @@ def main():
                 s = stage_of(frames)
                 counts[s] = counts.get(s, 0) + 1
                 total += 1
+                leaf = short(frames[0]) if frames else "?"
+                d = leaves.setdefault(s, {})
+                d[leaf] = d.get(leaf, 0) + 1
             frames, in_sample = [], False
             continue
         if not line.startswith(("\t", " ")):
@@ -60,6 +71,12 @@ def main():
         if c:
             print(f"| {name} | {c} | {100 * c / total:.1f} % |")
     print(f"| all | {total} | 100 % |")
+    print("\nWhere each stage's samples were (the function the sample was in, top 3):\n")
+    for name in order:
+        d = leaves.get(name)
+        if d:
+            top = sorted(d.items(), key=lambda kv: -kv[1])[:3]
+            print(f"- {name}: " + ", ".join(f"{k} {100 * v / total:.1f} %" for k, v in top))
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ impl Cluster {
         TileFeature {
             id: self.id,
             geometry: Cow::Owned(Geometry::Point(self.position)),
-            properties: vec![
+            properties: Cow::Owned(vec![
                 (Cow::Borrowed("count"), PropValue::UInt(self.count)),
                 (
                     Cow::Borrowed("level"),
@@ -103,7 +103,7 @@ impl Cluster {
                 ),
                 (Cow::Borrowed("weight"), PropValue::Double(self.weight)),
                 (Cow::Borrowed("cluster"), PropValue::Bool(self.is_cluster())),
-            ],
+            ]),
         }
     }
 }

@@ -94,8 +94,9 @@ pub struct TileFeature<'a> {
     /// Geometry in lon/lat degrees: a point, line or polygon kind, or a multi- of one;
     /// `Line`, `Rect` and `Triangle` are accepted too, `GeometryCollection` is not.
     pub geometry: Cow<'a, Geometry<f64>>,
-    /// Properties; each key at most once.
-    pub properties: Vec<(Cow<'a, str>, PropValue<'a>)>,
+    /// Properties; each key at most once. Borrowed when many features share the same
+    /// ones (a layer whose features carry only a level needs no list per feature).
+    pub properties: Cow<'a, [(Cow<'a, str>, PropValue<'a>)]>,
 }
 
 impl<'a> TileFeature<'a> {
@@ -104,7 +105,7 @@ impl<'a> TileFeature<'a> {
         Self {
             id,
             geometry: Cow::Borrowed(geometry),
-            properties: Vec::new(),
+            properties: Cow::Borrowed(&[]),
         }
     }
 
@@ -113,14 +114,14 @@ impl<'a> TileFeature<'a> {
         Self {
             id,
             geometry: Cow::Owned(geometry.into()),
-            properties: Vec::new(),
+            properties: Cow::Borrowed(&[]),
         }
     }
 
     /// Adds a property (builder style).
     #[must_use]
     pub fn with(mut self, key: impl Into<Cow<'a, str>>, value: impl Into<PropValue<'a>>) -> Self {
-        self.properties.push((key.into(), value.into()));
+        self.properties.to_mut().push((key.into(), value.into()));
         self
     }
 }

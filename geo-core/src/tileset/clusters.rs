@@ -126,19 +126,19 @@ pub(super) fn build_all(
 }
 
 impl TileSet {
-    pub(super) fn cluster_features(
+    pub(super) fn cluster_features<'a>(
         &self,
         kind: LayerKind,
         z: u8,
         bbox: Rect<f64>,
-    ) -> Option<Vec<(u8, TileFeature<'static>)>> {
+    ) -> Option<Vec<(u8, TileFeature<'a>)>> {
         let (cl, idx) = self.clusters.get(&kind)?.by_zoom.get(usize::from(z))?;
-        let mut out: Vec<(u8, TileFeature<'static>)> = idx
+        let mut out: Vec<(u8, TileFeature<'a>)> = idx
             .envelopes_in(bbox)
             .filter_map(|i| cl.get(i))
             .map(|c| {
                 let l = level_of_n(c.max_level);
-                let props: Vec<(Cow<'static, str>, PropValue<'static>)> = vec![
+                let props: Vec<(Cow<'a, str>, PropValue<'a>)> = vec![
                     (Cow::Borrowed("count"), PropValue::UInt(c.count)),
                     (
                         Cow::Borrowed("level"),
@@ -155,7 +155,7 @@ impl TileSet {
                     TileFeature {
                         id: c.id,
                         geometry: Cow::Owned(Geometry::Point(c.position)),
-                        properties: props,
+                        properties: Cow::Owned(props),
                     },
                 )
             })

@@ -42,7 +42,7 @@ impl TileSet {
         let mut push = |id: usize,
                         level: u8,
                         g: &'a Geometry<f64>,
-                        props: Vec<(Cow<'a, str>, PropValue<'a>)>| {
+                        props: Cow<'a, [(Cow<'a, str>, PropValue<'a>)]>| {
             out.push((
                 level,
                 TileFeature {
@@ -136,8 +136,13 @@ impl TileSet {
                     // What the map draws and filters on, and nothing else: a house's
                     // address, use, appraisal and reasons are in its popup, which asks
                     // `/api/feature/houses/{position}` (the feature id) for them.
-                    let p = vec![(k("level"), PropValue::String(Cow::Borrowed(h.level.name())))];
-                    push(i, level_n(h.level), g, self.props(kind, p));
+                    // The same few lists (by level, field policy applied) for every house.
+                    let n = level_n(h.level);
+                    let p = self
+                        .house_props
+                        .get(usize::from(n))
+                        .map_or(&[][..], |p| &p[..]);
+                    push(i, n, g, Cow::Borrowed(p));
                 }
             }
             LayerKind::ProtectionTargets => {

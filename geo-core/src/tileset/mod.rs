@@ -132,7 +132,13 @@ pub struct TileSet {
     /// The houses' footprints in Web Mercator world units, projected once here rather
     /// than in every tile that shows them (14 % of a dense tile's time, measured).
     house_world: Vec<Geometry<f64>>,
+    /// The properties of a house in its tiles, by `level_n` of its level: the same few
+    /// lists for a million houses, borrowed by each feature.
+    house_props: [Props; 4],
 }
+
+/// Properties of a tile feature.
+type Props = Vec<(Cow<'static, str>, PropValue<'static>)>;
 
 impl TileSet {
     /// Precomputes clusters and indexes for `ds` and its analysis.
@@ -176,8 +182,18 @@ impl TileSet {
             .par_iter()
             .map(|f| tiles::to_world(&f.geometry))
             .collect();
+        let house_props = [0u8, 1, 2, 3].map(|n| {
+            let l = level_of_n(n);
+            let mut p: Props = vec![(
+                Cow::Borrowed("level"),
+                PropValue::String(Cow::Borrowed(l.name())),
+            )];
+            p.retain(|(k, _)| !config.fields.denies(LayerKind::Houses, k));
+            p
+        });
         Ok(TileSet {
             house_world,
+            house_props,
             config,
             infos,
             clusters,
@@ -314,9 +330,9 @@ impl TileSet {
         &self,
         layer: LayerKind,
         mut p: Vec<(Cow<'a, str>, PropValue<'a>)>,
-    ) -> Vec<(Cow<'a, str>, PropValue<'a>)> {
+    ) -> Cow<'a, [(Cow<'a, str>, PropValue<'a>)]> {
         p.retain(|(k, _)| !self.config.fields.denies(layer, k));
-        p
+        Cow::Owned(p)
     }
 }
 

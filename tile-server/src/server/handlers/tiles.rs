@@ -76,7 +76,7 @@ pub(in crate::server) async fn tile(
             AppError::TileSet(TileSetError::OutOfRange { .. }) => bad(),
             e => e,
         })?;
-    respond(&state, &t, &headers)
+    respond(&state, &t, &headers).await
 }
 
 /// The tile from the cache, or rendered, gzipped and cached. Concurrent misses of one
@@ -177,7 +177,13 @@ async fn render(
 }
 
 /// The response for a tile, gzipped if the client accepts it, 304 if its ETag matches.
-fn respond(state: &AppStateRef, t: &CachedTile, headers: &HeaderMap) -> Result<Response, AppError> {
+/// Decompressing for a client that does not accept gzip runs on the blocking pool, like
+/// rendering: no tile work runs on the async workers.
+async fn respond(
+    state: &AppStateRef,
+    t: &CachedTile,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
     let cache_control = format!("public, max-age={}", state.config.tile_max_age_s);
     if t.gz.is_empty() {
         return Ok((
@@ -205,10 +211,15 @@ fn respond(state: &AppStateRef, t: &CachedTile, headers: &HeaderMap) -> Result<R
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         r
     } else {
-        let mut raw = Vec::new();
-        flate2::read::GzDecoder::new(&t.gz[..])
-            .read_to_end(&mut raw)
-            .map_err(|e| AppError::Internal(format!("decompressing a cached tile: {e}")))?;
+        let gz = t.gz.clone();
+        let raw = tokio::task::spawn_blocking(move || {
+            let mut raw = Vec::new();
+            flate2::read::GzDecoder::new(&gz[..])
+                .read_to_end(&mut raw)
+                .map(|_| raw)
+        })
+        .await?
+        .map_err(|e| AppError::Internal(format!("decompressing a cached tile: {e}")))?;
         Body::from(raw).into_response()
     };
     let h = resp.headers_mut();
