@@ -460,10 +460,53 @@ pub fn house_risk_feature(
 ) -> Option<Value> {
     let f = ds.houses.get(pos)?;
     let props = house_risk_properties(ds, a, pos, policy)?;
+    Some(feature_value(&f.id, &f.geometry, props))
+}
+
+/// The properties of the enterprise at `pos` as `enterprise_risk` exports them: its
+/// ledger fields (without denied ones), its level, L and S, the declared level's
+/// mismatch, the worst grade of its hazard sources and the reasons; `None` past the
+/// layer's end.
+pub fn enterprise_risk_properties(
+    ds: &Dataset,
+    a: &Analysis,
+    pos: usize,
+    policy: &FieldPolicy,
+) -> Option<Map<String, Value>> {
+    let f = ds.enterprises.get(pos)?;
+    let e = a.enterprise_risks.get(pos)?;
+    let mut m = properties(&f.props, policy, LayerKind::Enterprises);
+    level_props(&mut m, e.level);
+    m.insert("likelihood".into(), json!(e.likelihood));
+    m.insert("severity".into(), json!(e.severity));
+    m.insert("mismatch".into(), json!(e.mismatch));
+    m.insert(
+        "worst_grade".into(),
+        json!(e.worst_grade.map(|g| g.number())),
+    );
+    m.insert("reasons".into(), reasons_value(&e.reasons));
+    Some(m)
+}
+
+/// The enterprise at `pos` as one GeoJSON Feature with its `enterprise_risk` properties
+/// (what a popup shows): `None` past the layer's end.
+pub fn enterprise_risk_feature(
+    ds: &Dataset,
+    a: &Analysis,
+    pos: usize,
+    policy: &FieldPolicy,
+) -> Option<Value> {
+    let f = ds.enterprises.get(pos)?;
+    let props = enterprise_risk_properties(ds, a, pos, policy)?;
+    Some(feature_value(&f.id, &f.geometry, props))
+}
+
+/// One GeoJSON Feature as a JSON value.
+fn feature_value(id: &str, g: &Geometry<f64>, props: Map<String, Value>) -> Value {
     let mut geometry = String::new();
-    write_geometry(&mut geometry, &f.geometry);
+    write_geometry(&mut geometry, g);
     let geometry: Value = serde_json::from_str(&geometry).unwrap_or(Value::Null);
-    Some(json!({"type": "Feature", "id": f.id, "geometry": geometry, "properties": props}))
+    json!({"type": "Feature", "id": id, "geometry": geometry, "properties": props})
 }
 
 /// Writes one layer (input or result) to `w`.
@@ -563,19 +606,9 @@ pub fn write_named<W: Write>(
         }),
         LayerKind::EnterpriseRisk => {
             write_results(w, name, ds.enterprises.features(), filter, |i| {
-                let f = &ds.enterprises.features()[i];
-                let e = &a.enterprise_risks[i];
-                let mut m = properties(&f.props, policy, LayerKind::Enterprises);
-                level_props(&mut m, e.level);
-                m.insert("likelihood".into(), json!(e.likelihood));
-                m.insert("severity".into(), json!(e.severity));
-                m.insert("mismatch".into(), json!(e.mismatch));
-                m.insert(
-                    "worst_grade".into(),
-                    json!(e.worst_grade.map(|g| g.number())),
-                );
-                m.insert("reasons".into(), reasons_value(&e.reasons));
-                (Some(e.level), m)
+                let level = a.enterprise_risks.get(i).map(|e| e.level);
+                let m = enterprise_risk_properties(ds, a, i, policy).unwrap_or_default();
+                (level, m)
             })
         }
         LayerKind::ProtectionConflicts => {

@@ -3,99 +3,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
-use std::io::Read;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::limits::Limits;
 use riskmap_server::server::routes::{router, router_with_limits};
 use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
-use tower::ServiceExt;
 
-/// A generated city shared by the tests (generation is deterministic).
-fn city() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmap"))
-            .args(["generate", "--quiet", "--houses", "3000", "--out"])
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        dir
-    })
-    .path()
-}
-
-fn state_with(config: ServerConfig, token: Option<&str>) -> Arc<AppState> {
-    let snap = build_snapshot(&config, &DataSource::dir(city()), 1).unwrap();
-    Arc::new(AppState::new(
-        config,
-        DataSource::dir(city()),
-        snap,
-        token.map(String::from),
-    ))
-}
-
-async fn send(
-    app: &axum::Router,
-    req: Request<Body>,
-) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, headers, body)
-}
-
-fn get(uri: &str) -> Request<Body> {
-    Request::builder()
-        .uri(uri)
-        .header(header::HOST, "test.local")
-        .body(Body::empty())
-        .unwrap()
-}
-
-fn gunzip(b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(b)
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
-
-fn json(b: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(b).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(b)))
-}
-
-/// A tile over the middle of the city's data at zoom z.
-fn centre_tile(app_bounds: [f64; 4], z: u8) -> (u32, u32) {
-    let lon = (app_bounds[0] + app_bounds[2]) / 2.0;
-    let lat = (app_bounds[1] + app_bounds[3]) / 2.0;
-    let n = f64::from(1u32 << z);
-    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
-    let lr = lat.to_radians();
-    let y =
-        ((1.0 - (lr.tan() + 1.0 / lr.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
-    (x, y)
-}
+mod common;
+use common::*;
 
 #[tokio::test]
 async fn tiles_gzip_etag_cache_and_errors() {
@@ -411,56 +331,6 @@ async fn denied_fields_never_reach_tiles_or_geojson() {
     let f = json(&body);
     assert!(f["properties"].get("address").is_none(), "{f}");
     assert!(f["properties"].get("appraisal").is_some(), "{f}");
-}
-
-#[tokio::test]
-async fn the_feature_api_gives_a_house_by_its_tile_id() {
-    let app = router(state_with(ServerConfig::default(), None));
-    // The export lists the houses in layer order: its i-th feature is tile feature id i.
-    let (_, _, body) = send(&app, get("/api/features/house_risk.geojson")).await;
-    let fc = json(&body);
-    let all = fc["features"].as_array().unwrap();
-    assert_eq!(all.len(), 3000);
-    for i in [0usize, 1, 1234, 2999] {
-        let (status, headers, body) =
-            send(&app, get(&format!("/api/feature/houses/{i}?generation=1"))).await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(headers[header::CONTENT_TYPE], "application/geo+json");
-        let f = json(&body);
-        assert_eq!(f["id"], all[i]["id"]);
-        assert_eq!(f["geometry"], all[i]["geometry"]);
-        for k in ["address", "level", "level_zh", "reasons"] {
-            assert_eq!(
-                f["properties"][k], all[i]["properties"][k],
-                "{k} of house {i}"
-            );
-        }
-        assert_eq!(f["properties"]["generation"], 1);
-    }
-    for (uri, status) in [
-        ("/api/feature/houses/3000", StatusCode::NOT_FOUND),
-        ("/api/feature/houses/abc", StatusCode::BAD_REQUEST),
-        ("/api/feature/houses/-1", StatusCode::BAD_REQUEST),
-        ("/api/feature/enterprises/0", StatusCode::NOT_FOUND),
-        ("/api/feature/houses/0?generation=2", StatusCode::CONFLICT),
-    ] {
-        let (got, _, body) = send(&app, get(uri)).await;
-        assert_eq!(got, status, "{uri}");
-        assert!(json(&body)["error"].is_string(), "{uri}: JSON error");
-    }
-    // A single house in a detail tile: its level and nothing else.
-    let f0 = &all[0]["geometry"]["coordinates"][0][0];
-    let (lon, lat) = (f0[0].as_f64().unwrap(), f0[1].as_f64().unwrap());
-    let (x, y) = centre_tile([lon, lat, lon, lat], 16);
-    let (status, _, body) = send(&app, get(&format!("/tiles/houses/16/{x}/{y}.mvt"))).await;
-    assert_eq!(status, StatusCode::OK);
-    let tile = riskmap_tests::mvt_check::decode(&body).expect("valid tile");
-    let layer = tile
-        .layers
-        .iter()
-        .find(|l| l.name == "houses")
-        .expect("houses");
-    assert_eq!(layer.keys, vec!["level".to_string()]);
 }
 
 fn site(props: serde_json::Value, ring: &[[f64; 2]]) -> String {

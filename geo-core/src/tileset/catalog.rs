@@ -142,7 +142,13 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
         LayerKind::Enterprises => Some(TileLayerSpec {
             geometry: "point/polygon",
             detail_zoom: Some(12),
+            // What the map draws, filters and labels on; the rest through the popup.
             fields: vec![
+                f("id", "String", "编号"),
+                f("name", "String", "企业名称"),
+                f("industry", "String", "行业类别"),
+            ],
+            popup_fields: vec![
                 f("id", "String", "编号"),
                 f("name", "String", "企业名称"),
                 f("industry", "String", "行业类别"),
@@ -156,7 +162,6 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("park", "String", "所在园区"),
                 f("reasons", "String", "判定依据"),
             ],
-            popup_fields: Vec::new(),
         }),
         LayerKind::HazardSources => Some(TileLayerSpec {
             geometry: "polygon",

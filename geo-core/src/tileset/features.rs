@@ -169,41 +169,14 @@ impl TileSet {
                     else {
                         continue;
                     };
+                    // What the map draws, filters (industry) and labels (name) on; the
+                    // rest (L, S, the ledger's fields, the reasons) is in the popup, from
+                    // `/api/feature/enterprises/{position}`.
                     let ep = &f.props;
                     let mut p = vec![(k("id"), s(&f.id)), (k("name"), s(&ep.name))];
                     if let Some(v) = ep.industry {
                         p.push((k("industry"), s(v.key())));
                     }
-                    if let Some(v) = ep.employees {
-                        p.push((k("employees"), PropValue::UInt(u64::from(v))));
-                    }
-                    if let Some(v) = ep.declared_level {
-                        p.push((k("declared_level"), s(v.name())));
-                    }
-                    if let Some(v) = &ep.park {
-                        p.push((k("park"), s(v)));
-                    }
-                    p.push((k("mismatch"), PropValue::Bool(e.mismatch)));
-                    p.push((k("likelihood"), PropValue::UInt(u64::from(e.likelihood))));
-                    p.push((k("severity"), PropValue::UInt(u64::from(e.severity))));
-                    p.push((
-                        k("open_hidden_hazards"),
-                        PropValue::UInt(u64::from(ep.open_hidden_hazards)),
-                    ));
-                    p.push((
-                        k("open_major_hidden_hazards"),
-                        PropValue::UInt(u64::from(ep.open_major_hidden_hazards)),
-                    ));
-                    p.push((
-                        k("reasons"),
-                        PropValue::String(Cow::Owned(
-                            e.reasons
-                                .iter()
-                                .map(|r| r.text_zh.as_str())
-                                .collect::<Vec<_>>()
-                                .join("; "),
-                        )),
-                    ));
                     p.extend(lv(e.level));
                     push(i, level_n(e.level), &f.geometry, self.props(kind, p));
                 }

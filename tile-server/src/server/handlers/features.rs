@@ -110,17 +110,27 @@ pub(in crate::server) struct OneQuery {
 
 /// `GET /api/feature/{layer}/{id}`: one feature by the id its tiles give it, with every
 /// field a popup shows (GeoJSON Feature). For the layers whose tiles leave those fields
-/// out to stay small: `houses`.
+/// out to stay small: `houses` and `enterprises`.
 pub(in crate::server) async fn feature(
     State(state): State<AppStateRef>,
     Path((layer, id)): Path<(String, String)>,
     Query(q): Query<OneQuery>,
 ) -> Result<Response, AppError> {
-    if layer != LayerKind::Houses.name() {
-        return Err(AppError::not_found(format!(
-            "no feature API for layer '{layer}': its tiles carry every field (houses only)"
-        )));
-    }
+    type OneFeature = fn(
+        &riskmap_core::dataset::Dataset,
+        &riskmap_core::analysis::Analysis,
+        usize,
+        &riskmap_core::export::FieldPolicy,
+    ) -> Option<Value>;
+    let (one, what): (OneFeature, &str) = match LayerKind::from_name(&layer) {
+        Some(LayerKind::Houses) => (export::house_risk_feature, "house"),
+        Some(LayerKind::Enterprises) => (export::enterprise_risk_feature, "enterprise"),
+        _ => {
+            return Err(AppError::not_found(format!(
+                "no feature API for layer '{layer}': its tiles carry every field (houses and enterprises only)"
+            )));
+        }
+    };
     let pos: usize = id.parse().map_err(|_| {
         AppError::bad_request(format!(
             "feature id '{id}': expected the number a tile gives the feature"
@@ -136,8 +146,8 @@ pub(in crate::server) async fn feature(
         )));
     }
     let pol = field_policy(&state.config);
-    let mut f = export::house_risk_feature(&snap.dataset, &snap.analysis, pos, &pol)
-        .ok_or_else(|| AppError::not_found(format!("no house with feature id {pos}")))?;
+    let mut f = one(&snap.dataset, &snap.analysis, pos, &pol)
+        .ok_or_else(|| AppError::not_found(format!("no {what} with feature id {pos}")))?;
     f["properties"]["generation"] = snap.generation.into();
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(f)).into_response())
 }

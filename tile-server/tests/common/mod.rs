@@ -1,0 +1,94 @@
+//! What the HTTP tests share: a small generated city, the application over it, and
+//! requests sent without a socket.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test file uses a part
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use riskmap_server::server::config::ServerConfig;
+use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
+use tower::ServiceExt;
+
+/// A generated city shared by the tests (generation is deterministic).
+pub fn city() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmap"))
+            .args(["generate", "--quiet", "--houses", "3000", "--out"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    })
+    .path()
+}
+
+pub fn state_with(config: ServerConfig, token: Option<&str>) -> Arc<AppState> {
+    let snap = build_snapshot(&config, &DataSource::dir(city()), 1).unwrap();
+    Arc::new(AppState::new(
+        config,
+        DataSource::dir(city()),
+        snap,
+        token.map(String::from),
+    ))
+}
+
+pub async fn send(
+    app: &axum::Router,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+pub fn get(uri: &str) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
+        .header(header::HOST, "test.local")
+        .body(Body::empty())
+        .unwrap()
+}
+
+pub fn gunzip(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(b)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+pub fn json(b: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(b).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(b)))
+}
+
+/// A tile over the middle of the city's data at zoom z.
+pub fn centre_tile(app_bounds: [f64; 4], z: u8) -> (u32, u32) {
+    let lon = (app_bounds[0] + app_bounds[2]) / 2.0;
+    let lat = (app_bounds[1] + app_bounds[3]) / 2.0;
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let lr = lat.to_radians();
+    let y =
+        ((1.0 - (lr.tan() + 1.0 / lr.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    (x, y)
+}

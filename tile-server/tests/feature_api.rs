@@ -1,0 +1,148 @@
+//! `/api/feature/{layer}/{id}`: what a popup shows of a feature whose tiles carry only
+//! what the map draws, checked against the GeoJSON export of the same layer (a different
+//! code path), and the tiles checked to leave those fields out.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+mod common;
+use common::*;
+
+use axum::http::{StatusCode, header};
+use riskmap_server::server::config::ServerConfig;
+use riskmap_server::server::routes::router;
+
+#[tokio::test]
+async fn the_feature_api_gives_a_house_by_its_tile_id() {
+    let app = router(state_with(ServerConfig::default(), None));
+    // The export lists the houses in layer order: its i-th feature is tile feature id i.
+    let (_, _, body) = send(&app, get("/api/features/house_risk.geojson")).await;
+    let fc = json(&body);
+    let all = fc["features"].as_array().unwrap();
+    assert_eq!(all.len(), 3000);
+    for i in [0usize, 1, 1234, 2999] {
+        let (status, headers, body) =
+            send(&app, get(&format!("/api/feature/houses/{i}?generation=1"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/geo+json");
+        let f = json(&body);
+        assert_eq!(f["id"], all[i]["id"]);
+        assert_eq!(f["geometry"], all[i]["geometry"]);
+        for k in ["address", "level", "level_zh", "reasons"] {
+            assert_eq!(
+                f["properties"][k], all[i]["properties"][k],
+                "{k} of house {i}"
+            );
+        }
+        assert_eq!(f["properties"]["generation"], 1);
+    }
+    for (uri, status) in [
+        ("/api/feature/houses/3000", StatusCode::NOT_FOUND),
+        ("/api/feature/houses/abc", StatusCode::BAD_REQUEST),
+        ("/api/feature/houses/-1", StatusCode::BAD_REQUEST),
+        ("/api/feature/areas/0", StatusCode::NOT_FOUND),
+        ("/api/feature/houses/0?generation=2", StatusCode::CONFLICT),
+    ] {
+        let (got, _, body) = send(&app, get(uri)).await;
+        assert_eq!(got, status, "{uri}");
+        assert!(json(&body)["error"].is_string(), "{uri}: JSON error");
+    }
+    // A single house in a detail tile: its level and nothing else.
+    let f0 = &all[0]["geometry"]["coordinates"][0][0];
+    let (lon, lat) = (f0[0].as_f64().unwrap(), f0[1].as_f64().unwrap());
+    let (x, y) = centre_tile([lon, lat, lon, lat], 16);
+    let (status, _, body) = send(&app, get(&format!("/tiles/houses/16/{x}/{y}.mvt"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let tile = riskmap_tests::mvt_check::decode(&body).expect("valid tile");
+    let layer = tile
+        .layers
+        .iter()
+        .find(|l| l.name == "houses")
+        .expect("houses");
+    assert_eq!(layer.keys, vec!["level".to_string()]);
+}
+
+#[tokio::test]
+async fn the_feature_api_gives_an_enterprise_by_its_tile_id() {
+    let app = router(state_with(ServerConfig::default(), None));
+    let (_, _, body) = send(&app, get("/api/features/enterprise_risk.geojson")).await;
+    let fc = json(&body);
+    let all = fc["features"].as_array().unwrap();
+    assert!(all.len() > 20, "{} enterprises", all.len());
+    for i in [0usize, 1, 17, all.len() - 1] {
+        let (status, headers, body) = send(
+            &app,
+            get(&format!("/api/feature/enterprises/{i}?generation=1")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/geo+json");
+        let f = json(&body);
+        assert_eq!(f["id"], all[i]["id"]);
+        assert_eq!(f["geometry"], all[i]["geometry"]);
+        for k in [
+            "name",
+            "industry",
+            "employees",
+            "level",
+            "level_zh",
+            "likelihood",
+            "severity",
+            "mismatch",
+            "open_hidden_hazards",
+            "reasons",
+        ] {
+            assert_eq!(
+                f["properties"][k], all[i]["properties"][k],
+                "{k} of enterprise {i}"
+            );
+        }
+        assert!(
+            f["properties"]["reasons"]
+                .as_array()
+                .is_some_and(|r| !r.is_empty())
+        );
+    }
+    let n = all.len();
+    let (status, _, _) = send(&app, get(&format!("/api/feature/enterprises/{n}"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // An enterprise in a detail tile carries what the map draws, filters and labels on,
+    // and none of what only the popup shows.
+    let g = &all[0]["geometry"];
+    let c = if g["type"] == "Point" {
+        &g["coordinates"]
+    } else {
+        &g["coordinates"][0][0]
+    };
+    let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    let (x, y) = centre_tile([lon, lat, lon, lat], 16);
+    let (status, _, body) = send(&app, get(&format!("/tiles/enterprises/16/{x}/{y}.mvt"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let tile = riskmap_tests::mvt_check::decode(&body).expect("valid tile");
+    let layer = tile
+        .layers
+        .iter()
+        .find(|l| l.name == "enterprises")
+        .expect("enterprises");
+    let mut keys = layer.keys.clone();
+    keys.sort();
+    assert_eq!(keys, ["id", "industry", "level", "level_n", "name"]);
+    // The catalog tells the viewer which fields to ask the API for.
+    let (_, _, body) = send(&app, get("/catalog")).await;
+    let cat = json(&body);
+    let info = cat["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "enterprises")
+        .unwrap();
+    let popup: Vec<&str> = info["popup_fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for k in ["reasons", "likelihood", "severity", "employees"] {
+        assert!(popup.contains(&k), "{popup:?} lacks {k}");
+    }
+}
