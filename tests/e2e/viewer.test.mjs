@@ -309,12 +309,21 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     }, [lon, lat]);
     assert.ok(target.n > 0, `hazard source ${hazard.id} is not rendered at its centroid`);
     await page.mouse.click(target.x, target.y);
-    await page.waitForSelector('.maplibregl-popup .popup');
+    // The tile carries the id, name and level; the popup reads the rest (R, the grade)
+    // from the feature API.
+    await page.waitForFunction(() => {
+      const el = document.querySelector('.maplibregl-popup .popup');
+      return el && el.innerText.includes('R值');
+    }, null, { timeout: 10000 }).catch(async (e) => {
+      const shown = await page.locator('.maplibregl-popup .popup').innerText().catch(() => '(no popup)');
+      throw new Error(`the hazard source popup never showed R值: ${shown} (${e.message})`);
+    });
     const text = await page.locator('.maplibregl-popup .popup').innerText();
     const info = catalog.layers.find((l) => l.id === 'hazard_sources');
     assert.ok(text.includes(info.title_zh), `popup lacks the layer title: ${text}`);
-    for (const label of ['名称', 'R值', '风险等级']) {
-      assert.ok(info.fields.some((f) => f.label_zh === label), `catalog lacks label ${label}`);
+    assert.ok(text.includes(target.name), `popup lacks the name ${target.name}: ${text}`);
+    for (const label of ['名称', 'R值', '等级']) {
+      assert.ok(info.popup_fields.some((f) => f.label_zh === label), `catalog lacks popup label ${label}`);
       assert.ok(text.includes(label), `popup lacks ${label}: ${text}`);
     }
     assert.ok(LEVEL_ZH.some((zh) => text.includes(zh)), `popup shows no Chinese level: ${text}`);

@@ -39,7 +39,7 @@ async fn the_feature_api_gives_a_house_by_its_tile_id() {
         ("/api/feature/houses/3000", StatusCode::NOT_FOUND),
         ("/api/feature/houses/abc", StatusCode::BAD_REQUEST),
         ("/api/feature/houses/-1", StatusCode::BAD_REQUEST),
-        ("/api/feature/areas/0", StatusCode::NOT_FOUND),
+        ("/api/feature/nowhere/0", StatusCode::NOT_FOUND),
         ("/api/feature/houses/0?generation=2", StatusCode::CONFLICT),
     ] {
         let (got, _, body) = send(&app, get(uri)).await;
@@ -144,5 +144,40 @@ async fn the_feature_api_gives_an_enterprise_by_its_tile_id() {
         .collect();
     for k in ["reasons", "likelihood", "severity", "employees"] {
         assert!(popup.contains(&k), "{popup:?} lacks {k}");
+    }
+}
+
+/// Every tile layer: feature i of the API is feature i of its GeoJSON export, whole.
+#[tokio::test]
+async fn the_feature_api_gives_what_the_export_gives_for_every_tile_layer() {
+    let app = router(state_with(ServerConfig::default(), None));
+    for (tile_layer, export_layer) in [
+        ("areas", "areas"),
+        ("risk_grid", "risk_grid"),
+        ("gas_pipelines", "gas_pipelines"),
+        ("protection_targets", "protection_targets"),
+        ("hazard_sources", "hazard_grades"),
+        ("protection_conflicts", "protection_conflicts"),
+        ("pipeline_conflicts", "pipeline_conflicts"),
+    ] {
+        let (_, _, body) = send(&app, get(&format!("/api/features/{export_layer}.geojson"))).await;
+        let fc = json(&body);
+        let all = fc["features"].as_array().unwrap();
+        assert!(!all.is_empty(), "{export_layer} is empty in the test city");
+        for i in [0, all.len() / 2, all.len() - 1] {
+            let (status, _, body) =
+                send(&app, get(&format!("/api/feature/{tile_layer}/{i}"))).await;
+            assert_eq!(status, StatusCode::OK, "{tile_layer}/{i}");
+            let mut f = json(&body);
+            assert_eq!(f["properties"]["generation"], 1);
+            f["properties"]
+                .as_object_mut()
+                .unwrap()
+                .remove("generation");
+            assert_eq!(f, all[i], "{tile_layer}/{i}");
+        }
+        let n = all.len();
+        let (status, _, _) = send(&app, get(&format!("/api/feature/{tile_layer}/{n}"))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{tile_layer}/{n}");
     }
 }

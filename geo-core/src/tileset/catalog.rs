@@ -89,13 +89,17 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
         LayerKind::RiskGrid => Some(TileLayerSpec {
             geometry: "polygon",
             detail_zoom: None,
+            // The area filters the grid by town; the rest is the popup's.
             fields: vec![
+                f("id", "String", "网格编号"),
+                f("area", "String", "所在镇街"),
+            ],
+            popup_fields: vec![
                 f("id", "String", "网格编号"),
                 f("index", "Number", "风险指数"),
                 f("population", "Number", "人口"),
                 f("area", "String", "所在镇街"),
             ],
-            popup_fields: Vec::new(),
         }),
         LayerKind::GasPipelines => Some(TileLayerSpec {
             geometry: "line",
@@ -134,10 +138,14 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("id", "String", "编号"),
                 f("name", "String", "名称"),
                 f("kind", "String", "类型"),
+            ],
+            popup_fields: vec![
+                f("id", "String", "编号"),
+                f("name", "String", "名称"),
+                f("kind", "String", "类型"),
                 f("class", "String", "防护目标类别"),
                 f("population", "Number", "人数"),
             ],
-            popup_fields: Vec::new(),
         }),
         LayerKind::Enterprises => Some(TileLayerSpec {
             geometry: "point/polygon",
@@ -166,7 +174,8 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
         LayerKind::HazardSources => Some(TileLayerSpec {
             geometry: "polygon",
             detail_zoom: Some(10),
-            fields: vec![
+            fields: vec![f("id", "String", "编号"), f("name", "String", "名称")],
+            popup_fields: vec![
                 f("id", "String", "编号"),
                 f("name", "String", "名称"),
                 f("enterprise_id", "String", "所属企业"),
@@ -177,13 +186,15 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("is_major", "Boolean", "构成重大危险源"),
                 f("declared_grade", "Number", "申报等级"),
                 f("mismatch", "Boolean", "申报与计算不符"),
+                f("reasons", "String", "判定依据"),
             ],
-            popup_fields: Vec::new(),
         }),
         LayerKind::ProtectionConflicts => Some(TileLayerSpec {
             geometry: "line",
             detail_zoom: Some(13),
-            fields: vec![
+            // Drawn by level; what the conflict is comes with the popup.
+            fields: Vec::new(),
+            popup_fields: vec![
                 f("source_id", "String", "危险源/企业"),
                 f("target_id", "String", "防护目标/房屋"),
                 f("target_layer", "String", "目标图层"),
@@ -193,12 +204,12 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("shortfall_m", "Number", "不足(m)"),
                 f("rule", "String", "规则"),
             ],
-            popup_fields: Vec::new(),
         }),
         LayerKind::PipelineConflicts => Some(TileLayerSpec {
             geometry: "line/point",
             detail_zoom: Some(14),
-            fields: vec![
+            fields: Vec::new(),
+            popup_fields: vec![
                 f("pipeline_id", "String", "管道"),
                 f("feature_id", "String", "建筑"),
                 f("layer", "String", "图层"),
@@ -208,7 +219,6 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("clearance_m", "Number", "要求间距(m)"),
                 f("rule", "String", "规则"),
             ],
-            popup_fields: Vec::new(),
         }),
         LayerKind::HazardGrades | LayerKind::HouseRisk | LayerKind::EnterpriseRisk => None,
     }

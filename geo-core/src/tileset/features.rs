@@ -1,5 +1,7 @@
 //! Which features of a layer go into a tile, with which properties: the per-layer part
-//! of the generalization policy (pipes by pressure class, levels for the budget).
+//! of the generalization policy (pipes by pressure class, levels for the budget). A tile
+//! carries what the map draws, filters and labels on; a popup asks
+//! `/api/feature/{layer}/{id}` for the rest (the catalog's `popup_fields`).
 
 use std::borrow::Cow;
 
@@ -70,14 +72,7 @@ impl TileSet {
                     let (Some(c), Some(g)) = (a.grid.cells.get(i), self.grid_geoms.get(i)) else {
                         continue;
                     };
-                    let mut p = vec![
-                        (k("id"), s(&c.id)),
-                        (
-                            k("index"),
-                            PropValue::Double((c.index * 100.0).round() / 100.0),
-                        ),
-                        (k("population"), PropValue::UInt(c.population)),
-                    ];
+                    let mut p = vec![(k("id"), s(&c.id))];
                     if let Some(ar) = &c.area {
                         p.push((k("area"), s(ar)));
                     }
@@ -154,12 +149,6 @@ impl TileSet {
                     if let Some(t) = f.props.kind {
                         p.push((k("kind"), s(t.key())));
                     }
-                    if let Some(c) = a.target_classes.get(i) {
-                        p.push((k("class"), s(c.key())));
-                    }
-                    if let Some(v) = f.props.population {
-                        p.push((k("population"), PropValue::UInt(u64::from(v))));
-                    }
                     push(i, 0, &f.geometry, self.props(kind, p));
                 }
             }
@@ -189,20 +178,6 @@ impl TileSet {
                     };
                     let l = g.grade.map_or(RiskLevel::Low, grade_level);
                     let mut p = vec![(k("id"), s(&f.id)), (k("name"), s(&f.props.name))];
-                    if let Some(e) = &f.props.enterprise_id {
-                        p.push((k("enterprise_id"), s(e)));
-                    }
-                    if let Some(gr) = g.grade {
-                        p.push((k("grade"), PropValue::UInt(u64::from(gr.number()))));
-                    }
-                    if let Some(d) = g.declared_grade {
-                        p.push((k("declared_grade"), PropValue::UInt(u64::from(d.number()))));
-                    }
-                    p.push((k("r"), PropValue::Double((g.r * 100.0).round() / 100.0)));
-                    p.push((k("s"), PropValue::Double((g.s * 1000.0).round() / 1000.0)));
-                    p.push((k("alpha"), PropValue::Double(g.alpha)));
-                    p.push((k("is_major"), PropValue::Bool(g.is_major)));
-                    p.push((k("mismatch"), PropValue::Bool(g.mismatch)));
                     p.extend(lv(l));
                     push(i, level_n(l), &f.geometry, self.props(kind, p));
                 }
@@ -213,24 +188,12 @@ impl TileSet {
                         continue;
                     };
                     let l = conflict_level(c.shortfall_m, c.required_m);
-                    let mut p = vec![
-                        (k("source_id"), s(&c.source_id)),
-                        (k("target_id"), s(&c.target_id)),
-                        (k("target_layer"), s(c.target_layer.name())),
-                        (k("target_class"), s(c.target_class.key())),
-                        (
-                            k("distance_m"),
-                            PropValue::Double((c.distance_m * 10.0).round() / 10.0),
-                        ),
-                        (k("required_m"), PropValue::Double(c.required_m)),
-                        (
-                            k("shortfall_m"),
-                            PropValue::Double((c.shortfall_m * 10.0).round() / 10.0),
-                        ),
-                        (k("rule"), s(&c.rule)),
-                    ];
-                    p.extend(lv(l));
-                    push(i, level_n(l), &c.geometry, self.props(kind, p));
+                    push(
+                        i,
+                        level_n(l),
+                        &c.geometry,
+                        self.props(kind, Vec::from(lv(l))),
+                    );
                 }
             }
             LayerKind::PipelineConflicts => {
@@ -239,22 +202,12 @@ impl TileSet {
                         continue;
                     };
                     let l = c.kind.level();
-                    let conflict_kind = c.kind.key();
-                    let mut p = vec![
-                        (k("pipeline_id"), s(&c.pipeline_id)),
-                        (k("feature_id"), s(&c.feature_id)),
-                        (k("layer"), s(c.layer.name())),
-                        (k("kind"), s(conflict_kind)),
-                        (k("pressure_class"), s(c.pressure_class.key())),
-                        (
-                            k("distance_m"),
-                            PropValue::Double((c.distance_m * 100.0).round() / 100.0),
-                        ),
-                        (k("clearance_m"), PropValue::Double(c.clearance_m)),
-                        (k("rule"), s(&c.rule)),
-                    ];
-                    p.extend(lv(l));
-                    push(i, level_n(l), &c.geometry, self.props(kind, p));
+                    push(
+                        i,
+                        level_n(l),
+                        &c.geometry,
+                        self.props(kind, Vec::from(lv(l))),
+                    );
                 }
             }
             // Drawn through their input layers (see `catalog`): no tiles of their own.

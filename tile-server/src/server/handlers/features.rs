@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use geo::Rect;
 use riskmap_core::export::{self, Filter};
-use riskmap_core::model::{LayerKind, RiskLevel};
+use riskmap_core::model::RiskLevel;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -108,29 +108,17 @@ pub(in crate::server) struct OneQuery {
     generation: Option<u64>,
 }
 
-/// `GET /api/feature/{layer}/{id}`: one feature by the id its tiles give it, with every
-/// field a popup shows (GeoJSON Feature). For the layers whose tiles leave those fields
-/// out to stay small: `houses` and `enterprises`.
+/// `GET /api/feature/{layer}/{id}`: one feature by the id its tiles give it (its position
+/// in the layer), with every field its popup shows: a GeoJSON Feature with the properties
+/// the export of the layer's GeoJSON counterpart gives it (`houses` → `house_risk`,
+/// `enterprises` → `enterprise_risk`, `hazard_sources` → `hazard_grades`). Tiles carry
+/// only what the map draws, filters and labels on.
 pub(in crate::server) async fn feature(
     State(state): State<AppStateRef>,
     Path((layer, id)): Path<(String, String)>,
     Query(q): Query<OneQuery>,
 ) -> Result<Response, AppError> {
-    type OneFeature = fn(
-        &riskmap_core::dataset::Dataset,
-        &riskmap_core::analysis::Analysis,
-        usize,
-        &riskmap_core::export::FieldPolicy,
-    ) -> Option<Value>;
-    let (one, what): (OneFeature, &str) = match LayerKind::from_name(&layer) {
-        Some(LayerKind::Houses) => (export::house_risk_feature, "house"),
-        Some(LayerKind::Enterprises) => (export::enterprise_risk_feature, "enterprise"),
-        _ => {
-            return Err(AppError::not_found(format!(
-                "no feature API for layer '{layer}': its tiles carry every field (houses and enterprises only)"
-            )));
-        }
-    };
+    let kind = riskmap_core::tileset::geojson_layer(geojson_layer(&layer)?);
     let pos: usize = id.parse().map_err(|_| {
         AppError::bad_request(format!(
             "feature id '{id}': expected the number a tile gives the feature"
@@ -146,8 +134,8 @@ pub(in crate::server) async fn feature(
         )));
     }
     let pol = field_policy(&state.config);
-    let mut f = one(&snap.dataset, &snap.analysis, pos, &pol)
-        .ok_or_else(|| AppError::not_found(format!("no {what} with feature id {pos}")))?;
+    let mut f = export::feature(kind, &snap.dataset, &snap.analysis, pos, &pol)
+        .ok_or_else(|| AppError::not_found(format!("no feature {pos} in layer '{layer}'")))?;
     f["properties"]["generation"] = snap.generation.into();
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(f)).into_response())
 }

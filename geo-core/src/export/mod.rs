@@ -18,7 +18,10 @@ use serde_json::{Map, Value, json};
 
 use crate::analysis::{Analysis, Reason};
 use crate::dataset::{Dataset, Layer};
-use crate::model::{Feature, LayerKind, RiskLevel};
+use crate::model::{LayerKind, RiskLevel};
+
+mod one;
+pub use one::{feature, properties_of};
 
 /// Errors writing an export.
 #[derive(Debug, thiserror::Error)]
@@ -383,7 +386,7 @@ pub fn properties<P: Serialize>(
     m
 }
 
-fn reasons_value(r: &[Reason]) -> Value {
+pub(crate) fn reasons_value(r: &[Reason]) -> Value {
     Value::Array(
         r.iter()
             .map(|r| json!({"rule": r.rule, "text": r.text, "text_zh": r.text_zh}))
@@ -411,102 +414,10 @@ pub fn write_layer<P: Serialize, W: Write>(
     fw.finish()
 }
 
-fn write_results<P, W: Write>(
-    w: W,
-    name: &str,
-    features: &[Feature<P>],
-    filter: &Filter,
-    mut row: impl FnMut(usize) -> (Option<RiskLevel>, Map<String, Value>),
-) -> Result<u64, ExportError> {
-    let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
-    for (i, f) in features.iter().enumerate() {
-        let (level, props) = row(i);
-        if filter.keeps(&f.geometry, level) {
-            fw.feature(&f.id, &f.geometry, &props)?;
-        }
-    }
-    fw.finish()
-}
-
-fn level_props(m: &mut Map<String, Value>, l: RiskLevel) {
+pub(crate) fn level_props(m: &mut Map<String, Value>, l: RiskLevel) {
     m.insert("level".into(), json!(l.name()));
     m.insert("level_zh".into(), json!(l.name_zh()));
     m.insert("colour".into(), json!(l.colour()));
-}
-
-/// The properties of the house at `pos` as `house_risk` exports them: its ledger fields
-/// (without denied ones), its level and the reasons; `None` past the layer's end.
-pub fn house_risk_properties(
-    ds: &Dataset,
-    a: &Analysis,
-    pos: usize,
-    policy: &FieldPolicy,
-) -> Option<Map<String, Value>> {
-    let f = ds.houses.get(pos)?;
-    let h = a.house_risks.get(pos)?;
-    let mut m = properties(&f.props, policy, LayerKind::Houses);
-    level_props(&mut m, h.level);
-    m.insert("reasons".into(), reasons_value(&h.reasons));
-    Some(m)
-}
-
-/// The house at `pos` as one GeoJSON Feature with its `house_risk` properties (what a
-/// popup shows): `None` past the layer's end.
-pub fn house_risk_feature(
-    ds: &Dataset,
-    a: &Analysis,
-    pos: usize,
-    policy: &FieldPolicy,
-) -> Option<Value> {
-    let f = ds.houses.get(pos)?;
-    let props = house_risk_properties(ds, a, pos, policy)?;
-    Some(feature_value(&f.id, &f.geometry, props))
-}
-
-/// The properties of the enterprise at `pos` as `enterprise_risk` exports them: its
-/// ledger fields (without denied ones), its level, L and S, the declared level's
-/// mismatch, the worst grade of its hazard sources and the reasons; `None` past the
-/// layer's end.
-pub fn enterprise_risk_properties(
-    ds: &Dataset,
-    a: &Analysis,
-    pos: usize,
-    policy: &FieldPolicy,
-) -> Option<Map<String, Value>> {
-    let f = ds.enterprises.get(pos)?;
-    let e = a.enterprise_risks.get(pos)?;
-    let mut m = properties(&f.props, policy, LayerKind::Enterprises);
-    level_props(&mut m, e.level);
-    m.insert("likelihood".into(), json!(e.likelihood));
-    m.insert("severity".into(), json!(e.severity));
-    m.insert("mismatch".into(), json!(e.mismatch));
-    m.insert(
-        "worst_grade".into(),
-        json!(e.worst_grade.map(|g| g.number())),
-    );
-    m.insert("reasons".into(), reasons_value(&e.reasons));
-    Some(m)
-}
-
-/// The enterprise at `pos` as one GeoJSON Feature with its `enterprise_risk` properties
-/// (what a popup shows): `None` past the layer's end.
-pub fn enterprise_risk_feature(
-    ds: &Dataset,
-    a: &Analysis,
-    pos: usize,
-    policy: &FieldPolicy,
-) -> Option<Value> {
-    let f = ds.enterprises.get(pos)?;
-    let props = enterprise_risk_properties(ds, a, pos, policy)?;
-    Some(feature_value(&f.id, &f.geometry, props))
-}
-
-/// One GeoJSON Feature as a JSON value.
-fn feature_value(id: &str, g: &Geometry<f64>, props: Map<String, Value>) -> Value {
-    let mut geometry = String::new();
-    write_geometry(&mut geometry, g);
-    let geometry: Value = serde_json::from_str(&geometry).unwrap_or(Value::Null);
-    json!({"type": "Feature", "id": id, "geometry": geometry, "properties": props})
 }
 
 /// Writes one layer (input or result) to `w`.
@@ -551,139 +462,30 @@ pub fn write_named<W: Write>(
         LayerKind::HazardSources => write_layer(w, &ds.hazard_sources, filter, policy),
         LayerKind::GasPipelines => write_layer(w, &ds.gas_pipelines, filter, policy),
         LayerKind::Houses => write_layer(w, &ds.houses, filter, policy),
-        LayerKind::ProtectionTargets => {
+        LayerKind::ProtectionTargets
+        | LayerKind::HazardGrades
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::RiskGrid => {
             let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
-            for (f, c) in ds
-                .protection_targets
-                .features()
-                .iter()
-                .zip(&a.target_classes)
-            {
-                if filter.keeps(&f.geometry, None) {
-                    let mut m = properties(&f.props, policy, kind);
-                    m.insert("class".into(), json!(c.key()));
-                    m.insert("class_zh".into(), json!(c.name_zh()));
-                    fw.feature(&f.id, &f.geometry, &m)?;
-                }
-            }
-            fw.finish()
-        }
-        LayerKind::HazardGrades => {
-            write_results(w, name, ds.hazard_sources.features(), filter, |i| {
-                let f = &ds.hazard_sources.features()[i];
-                let g = &a.hazard_grades[i];
-                let mut m = Map::new();
-                m.insert("name".into(), json!(f.props.name));
-                m.insert("enterprise_id".into(), json!(f.props.enterprise_id));
-                m.insert("s".into(), json!(round(g.s, 4)));
-                m.insert("r".into(), json!(round(g.r, 3)));
-                m.insert("alpha".into(), json!(g.alpha));
-                m.insert("exposed_population".into(), json!(g.exposed_population));
-                m.insert("is_major".into(), json!(g.is_major));
-                m.insert("grade".into(), json!(g.grade.map(|x| x.number())));
-                m.insert("grade_zh".into(), json!(g.grade.map(|x| x.name_zh())));
-                m.insert(
-                    "declared_grade".into(),
-                    json!(g.declared_grade.map(|x| x.number())),
-                );
-                m.insert("mismatch".into(), json!(g.mismatch));
-                m.insert(
-                    "items".into(),
-                    serde_json::to_value(&g.items).unwrap_or(Value::Null),
-                );
-                m.insert("reasons".into(), reasons_value(&g.reasons));
-                let level = g.grade.map(crate::analysis::risk_grid::grade_level);
-                if let Some(l) = level {
-                    level_props(&mut m, l);
-                }
-                (level, m)
-            })
-        }
-        LayerKind::HouseRisk => write_results(w, name, ds.houses.features(), filter, |i| {
-            let h = &a.house_risks[i];
-            let m = house_risk_properties(ds, a, i, policy).unwrap_or_default();
-            (Some(h.level), m)
-        }),
-        LayerKind::EnterpriseRisk => {
-            write_results(w, name, ds.enterprises.features(), filter, |i| {
-                let level = a.enterprise_risks.get(i).map(|e| e.level);
-                let m = enterprise_risk_properties(ds, a, i, policy).unwrap_or_default();
-                (level, m)
-            })
-        }
-        LayerKind::ProtectionConflicts => {
-            let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
-            for c in &a.protection_conflicts {
-                if !filter.keeps(&c.geometry, None) {
+            for pos in 0..layer_len(kind, ds, a) {
+                let Some(at) = one::locate(kind, ds, a, pos) else {
                     continue;
-                }
-                let id = format!("pc-{}-{}", c.source_id, c.target_id);
-                let mut m = match serde_json::to_value(c) {
-                    Ok(Value::Object(m)) => m,
-                    _ => Map::new(),
                 };
-                m.remove("source_pos");
-                m.remove("target_pos");
-                m.insert("distance_m".into(), json!(round(c.distance_m, 2)));
-                m.insert("shortfall_m".into(), json!(round(c.shortfall_m, 2)));
-                m.insert("target_class_zh".into(), json!(c.target_class.name_zh()));
-                fw.feature(&id, &c.geometry, &m)?;
-            }
-            fw.finish()
-        }
-        LayerKind::PipelineConflicts => {
-            let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
-            for c in &a.pipeline_conflicts {
-                if !filter.keeps(&c.geometry, None) {
+                if !filter.keeps(&at.geometry, at.level) {
                     continue;
                 }
-                let id = format!("gc-{}-{}", c.pipeline_id, c.feature_id);
-                let mut m = match serde_json::to_value(c) {
-                    Ok(Value::Object(m)) => m,
-                    _ => Map::new(),
-                };
-                m.remove("pipeline_pos");
-                m.remove("feature_pos");
-                m.insert("distance_m".into(), json!(round(c.distance_m, 2)));
-                m.insert("kind_zh".into(), json!(c.kind.name_zh()));
-                m.insert(
-                    "pressure_class_zh".into(),
-                    json!(c.pressure_class.name_zh()),
-                );
-                fw.feature(&id, &c.geometry, &m)?;
-            }
-            fw.finish()
-        }
-        LayerKind::RiskGrid => {
-            let mut fw = FeatureWriter::new(w, name)?.with_limit(filter.max_features);
-            for c in &a.grid.cells {
-                let g = Geometry::Polygon(c.geometry.clone());
-                if !filter.keeps(&g, Some(c.level)) {
-                    continue;
-                }
-                let mut m = Map::new();
-                m.insert("index".into(), json!(round(c.index, 3)));
-                level_props(&mut m, c.level);
-                m.insert("population".into(), json!(c.population));
-                m.insert("inside_by_level".into(), json!(c.inside_by_level));
-                m.insert("area".into(), json!(c.area));
-                m.insert(
-                    "top".into(),
-                    Value::Array(
-                        c.top
-                            .iter()
-                            .map(|(l, id, v)| json!({"layer": l.name(), "id": id, "contribution": round(*v, 3)}))
-                            .collect(),
-                    ),
-                );
-                fw.feature(&c.id, &g, &m)?;
+                let m = one::properties_of(kind, ds, a, pos, policy).unwrap_or_default();
+                fw.feature(&at.id, &at.geometry, &m)?;
             }
             fw.finish()
         }
     }
 }
 
-fn round(v: f64, decimals: i32) -> f64 {
+pub(crate) fn round(v: f64, decimals: i32) -> f64 {
     let k = 10f64.powi(decimals);
     (v * k).round() / k
 }
