@@ -1,11 +1,12 @@
 //! Gzip compression of encoded tiles, for HTTP, with libdeflate.
 //!
 //! Why libdeflate and level 6: a tile is compressed whole, in memory, so a streaming
-//! compressor buys nothing, and libdeflate gives a given size faster than zlib does. On
-//! 150 house tiles of the benchmark city (8.3 MB raw, see BENCHMARKS.md) libdeflate's
-//! level 6 makes 0.4594 of the raw size, smaller than zlib's own level 6 (0.4599, what a
-//! server compressing with zlib's default sends), in 0.82 of the time zlib-rs takes for
-//! 0.4624; the fastest zlib-rs level (0.5774 of raw) sends 26 % more bytes.
+//! compressor buys nothing. On 150 house tiles of the benchmark city (8.3 MB raw;
+//! `examples/gzip_levels.rs`, BENCHMARKS.md) libdeflate's level 6 makes 0.4594 of the raw
+//! size, smaller than zlib's own level 6 (0.4599, what a server compressing with zlib's
+//! default level sends) and zlib-rs's (0.4624), in about the time zlib-rs takes; at
+//! levels 2–6 it was mostly the faster of the two. The fastest zlib-rs level (0.5774 of
+//! raw) sends 26 % more bytes.
 
 use std::cell::RefCell;
 
