@@ -4,7 +4,8 @@
 # it, start a private PostgreSQL + PostGIS (scripts/pg-private.sh), load the houses with
 # their risk level (ogr2ogr, EPSG:3857, GiST), sample tiles z10–z16 where the houses are
 # (tile_sample.py), request each tile once per side with 1 and 8 clients, interleaved
-# (tiles_vs_postgis.py), stop everything and print a Markdown report.
+# (tiles_vs_postgis.py: RiskMap's houses, the viewer's composite and every other layer
+# alone; ST_AsMVT on the houses), stop everything and print a Markdown report.
 #
 # Usage: scripts/bench/tiles-vs-postgis.sh [options]
 #   --bin PATH       riskmap binary (default target/release/riskmap, built if missing)
@@ -184,7 +185,7 @@ step_end
 step_start "requests (both sides, interleaved)"
 RESULTS="$DATA/results-$(date +%Y%m%d-%H%M%S).json"
 "$PY" "$HERE/tiles_vs_postgis.py" run "$SAMPLE" "$RESULTS" --riskmap "http://127.0.0.1:$PORT" \
-  --pg "$CONN" ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"} --clients "$CLIENTS"
+  --pg "$CONN" --each-layer ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"} --clients "$CLIENTS"
 step_end
 HITS="$(for p in "$PORT" ${SERVER_MIN:+$((PORT + 1))}; do curl -s "http://127.0.0.1:$p/metrics"; done \
   | awk '/^riskmap_tile_cache_hits_total/ {n += $2} END {print n}')"

@@ -13,6 +13,8 @@ count, the sides interleaved so that a slow spell of the machine falls on all of
   pg_houses     PostGIS  the ST_AsMVT query martin runs for a table: id, level, footprint
   pg_full       PostGIS  the same query with every property RiskMap's houses tiles carried
                          until they kept the level only (--pg-full; optional)
+  rm_<layer>    RiskMap  GET /tiles/<layer>/z/x/y.mvt for every other tile layer alone
+                         (--each-layer; no PostGIS counterpart)
 
 With one client each tile is requested on every side in turn (the order rotating); with
 N clients the tiles go in chunks, each chunk on every side in turn, N requests in flight.
@@ -59,6 +61,10 @@ SELECT ST_AsMVT(q, 'houses', 4096, 'geom', 'fid') FROM (
 EMPTY_TILE = (16, 1000, 30000)
 
 ALL_SIDES = ("rm_houses", "pg_houses", "rm_min", "rm_composite", "pg_full")
+
+# The tile layers besides `houses`, each a side of its own with --each-layer.
+EACH_LAYER = ("areas", "risk_grid", "gas_pipelines", "protection_targets", "enterprises",
+              "hazard_sources", "protection_conflicts", "pipeline_conflicts")
 
 
 class RiskMap:
@@ -175,7 +181,11 @@ def do_run(a):
         "pg_houses": PostGIS(a.pg, PG_HOUSES),
         "pg_full": PostGIS(a.pg, PG_FULL) if a.pg_full else None,
     }
-    SIDES = tuple(k for k in ALL_SIDES if sides[k] is not None)
+    if a.each_layer:
+        for layer in EACH_LAYER:
+            sides[f"rm_{layer}"] = RiskMap(a.riskmap, layer)
+    SIDES = tuple(k for k in ALL_SIDES if sides.get(k) is not None) + tuple(
+        k for k in sides if k not in ALL_SIDES)
     sides = {k: sides[k] for k in SIDES}
     res = {"sides": SIDES}
     res["sets"] = {}
@@ -355,6 +365,10 @@ NAMES = {
 }
 
 
+def name_of(side):
+    return NAMES.get(side) or f"RiskMap `{side[3:]}`"
+
+
 def do_report(a):
     res = json.load(open(a.results))
     SIDES = res.get("sides", ["rm_houses", "pg_houses", "rm_composite", "pg_full"])
@@ -374,7 +388,7 @@ def do_report(a):
                 n = len(r["ms"])
                 raw = sum(x or 0 for x in r["raw"])
                 gz = sum(x or 0 for x in r["gz"])
-                print(f"| {NAMES[k]} | {c} | {statistics.median(r['ms']):.1f} | "
+                print(f"| {name_of(k)} | {c} | {statistics.median(r['ms']):.1f} | "
                       f"{pct(r['ms'], 90):.1f} | {pct(r['ms'], 99):.1f} | {r['wall_s']:.2f} | "
                       f"{n / r['wall_s']:.1f} | {raw / n / 1024:.1f} | {gz / n / 1024:.1f} | "
                       f"{raw / 2**20:.1f} | {gz / 2**20:.1f} |")
@@ -447,6 +461,8 @@ def main():
                    help="also ST_AsMVT with every property of the houses_full table")
     r.add_argument("--clients", default="1,8",
                    type=lambda s: [int(x) for x in s.split(",")])
+    r.add_argument("--each-layer", action="store_true",
+                   help="also every other tile layer alone, RiskMap only")
     r.add_argument("--chunks", type=int, default=8,
                    help="chunks of the tile list with several clients (default 8)")
     p = sub.add_parser("report")
