@@ -181,3 +181,65 @@ async fn the_feature_api_gives_what_the_export_gives_for_every_tile_layer() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{tile_layer}/{n}");
     }
 }
+
+/// No tile layer carries a field its catalog entry does not list as a tile field: what
+/// only a popup shows stays out of the tiles. Checked on a detail tile over a feature of
+/// every layer.
+#[tokio::test]
+async fn every_tile_layer_carries_only_its_catalog_fields() {
+    let app = router(state_with(ServerConfig::default(), None));
+    let (_, _, body) = send(&app, get("/catalog")).await;
+    let cat = json(&body);
+    for info in cat["layers"].as_array().unwrap() {
+        let layer = info["id"].as_str().unwrap();
+        let names = |key: &str| -> Vec<String> {
+            info[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let (fields, popup) = (names("fields"), names("popup_fields"));
+        let export = match layer {
+            "houses" => "house_risk",
+            "enterprises" => "enterprise_risk",
+            "hazard_sources" => "hazard_grades",
+            other => other,
+        };
+        let (_, _, body) = send(&app, get(&format!("/api/features/{export}.geojson"))).await;
+        let fc = json(&body);
+        let first = &fc["features"][0]["geometry"];
+        let mut c = &first["coordinates"];
+        while c[0].is_array() {
+            c = &c[0];
+        }
+        let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+        let (x, y) = centre_tile([lon, lat, lon, lat], 16);
+        let (status, _, body) = send(&app, get(&format!("/tiles/{layer}/16/{x}/{y}.mvt"))).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{layer}: no tile over its first feature"
+        );
+        let tile = riskmap_tests::mvt_check::decode(&body).expect("valid tile");
+        let l = tile
+            .layers
+            .iter()
+            .find(|l| l.name == layer)
+            .unwrap_or_else(|| panic!("{layer} not in its own tile"));
+        for k in &l.keys {
+            assert!(
+                fields.contains(k),
+                "{layer}: tile field {k} is not in the catalog's fields {fields:?}"
+            );
+        }
+        // A popup-only field (in popup_fields but not fields) never reaches a tile.
+        for k in popup.iter().filter(|k| !fields.contains(k)) {
+            assert!(
+                !l.keys.contains(k),
+                "{layer}: popup-only field {k} is in the tile"
+            );
+        }
+    }
+}

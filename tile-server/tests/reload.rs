@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -17,25 +17,8 @@ use riskmap_server::server::state::{AppState, DataSource, ReloadOutcome, build_s
 use serde_json::Value;
 use tower::ServiceExt;
 
-/// A generated city shared by the tests (generation is deterministic).
-fn city() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmap"))
-            .args(["generate", "--quiet", "--houses", "3000", "--out"])
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        dir
-    })
-    .path()
-}
+mod common;
+use common::city;
 
 /// A copy of the city the test may break, and a server on it with the admin token "t".
 fn server(config: ServerConfig) -> (tempfile::TempDir, Arc<AppState>, axum::Router) {

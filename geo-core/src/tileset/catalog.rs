@@ -108,12 +108,17 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("id", "String", "编号"),
                 f("name", "String", "名称"),
                 f("pressure_class", "String", "压力级制"),
+            ],
+            // The class comes from the tile (the ledger may give only the pressure).
+            popup_fields: vec![
+                f("id", "String", "编号"),
+                f("name", "String", "名称"),
+                f("pressure_class", "String", "压力级制"),
                 f("design_pressure_mpa", "Number", "设计压力(MPa)"),
                 f("diameter_mm", "Number", "管径(mm)"),
                 f("material", "String", "管材"),
                 f("year_laid", "Number", "敷设年份"),
             ],
-            popup_fields: Vec::new(),
         }),
         LayerKind::Houses => Some(TileLayerSpec {
             geometry: "polygon",

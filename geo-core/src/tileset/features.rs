@@ -100,20 +100,10 @@ impl TileSet {
                         continue;
                     }
                     let mut p = vec![(k("id"), s(&f.id)), (k("name"), s(&f.props.name))];
+                    // Drawn by pressure class (derived from the ledger's class or its
+                    // design pressure); the ledger's details are the popup's.
                     if let Some(c) = class {
                         p.push((k("pressure_class"), s(c.key())));
-                    }
-                    if let Some(v) = f.props.design_pressure_mpa {
-                        p.push((k("design_pressure_mpa"), PropValue::Double(v)));
-                    }
-                    if let Some(v) = f.props.diameter_mm {
-                        p.push((k("diameter_mm"), PropValue::Double(v)));
-                    }
-                    if let Some(v) = &f.props.material {
-                        p.push((k("material"), s(v)));
-                    }
-                    if let Some(v) = f.props.year_laid {
-                        p.push((k("year_laid"), PropValue::UInt(u64::from(v))));
                     }
                     let rank = match min_z {
                         0 => 3,

@@ -104,7 +104,8 @@ function popupContent(f) {
     api(`/api/feature/${encodeURIComponent(layer)}/${encodeURIComponent(f.id)}${gen}`)
       .then((r) => r.json())
       .then((feat) => {
-        const q = { id: feat.id, ...(feat.properties || {}) };
+        // What the tile drew with (a pipe's derived pressure class), then the API's fields.
+        const q = { ...p, id: feat.id, ...(feat.properties || {}) };
         head.childNodes[1].textContent = q.address || q.name || feat.id || '';
         body.replaceWith(fieldTable(layer, q, info.popup_fields.map((x) => [x.name, x.label_zh])));
       })
