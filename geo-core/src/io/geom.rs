@@ -285,7 +285,47 @@ pub(crate) fn finish(
         )?;
         return Ok(None);
     }
+    if let Some((a, b)) = antimeridian_jump(&g) {
+        cx.issue(
+            Severity::Skipped,
+            IssueCode::InvalidGeometry,
+            None,
+            format!(
+                "the edge from ({}, {}) to ({}, {}) spans {:.1}° of longitude: the geometry \
+                 crosses the antimeridian without being split, and read as written it goes \
+                 round the world; split it at ±180° into a Multi geometry (RFC 7946 §3.1.9); \
+                 the feature was skipped",
+                a.x,
+                a.y,
+                b.x,
+                b.y,
+                (b.x - a.x).abs()
+            ),
+        )?;
+        return Ok(None);
+    }
     repair::repair(g, cx)
+}
+
+/// The first edge of a line or ring (rings closed) whose ends are more than 180° of
+/// longitude apart: a geometry drawn across the antimeridian without the split RFC 7946
+/// asks for. No edge of a real feature is that long, so such a geometry is refused rather
+/// than read as going round the world.
+fn antimeridian_jump(g: &RawGeom) -> Option<(Coord<f64>, Coord<f64>)> {
+    fn line(v: &[Coord<f64>], closed: bool) -> Option<(Coord<f64>, Coord<f64>)> {
+        let close = v.first().zip(v.last()).filter(|_| closed && v.len() > 2);
+        v.windows(2)
+            .map(|w| (w[0], w[1]))
+            .chain(close.map(|(first, last)| (*last, *first)))
+            .find(|(a, b)| (b.x - a.x).abs() > 180.0)
+    }
+    match g {
+        RawGeom::Point(_) | RawGeom::MultiPoint(_) => None,
+        RawGeom::LineString(v) => line(v, false),
+        RawGeom::MultiLineString(v) => v.iter().find_map(|l| line(l, false)),
+        RawGeom::Polygon(rings) => rings.iter().find_map(|r| line(r, true)),
+        RawGeom::MultiPolygon(polys) => polys.iter().flatten().find_map(|r| line(r, true)),
+    }
 }
 
 fn convert(g: &mut RawGeom, crs: &Crs) -> Result<(), crate::crs::CrsError> {
