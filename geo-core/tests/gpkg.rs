@@ -1,5 +1,6 @@
-//! The GeoPackage store against the demo data and against GDAL's own tools (`ogrinfo`,
-//! `ogr2ogr`, from the Debian package gdal-bin, which scripts/test-all.sh installs).
+//! The GeoPackage store against the demo data and against GDAL's own tools: `ogrinfo`,
+//! `ogr2ogr` (Debian package gdal-bin) and GDAL's GeoPackage validator `validate_gpkg.py`
+//! (python3-gdal), which scripts/ensure-gdal.sh installs for scripts/test-all.sh.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -53,6 +54,22 @@ fn gdal(program: &str, args: &[&str]) -> String {
         "{program} {args:?} complained: {stderr}"
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// GDAL's GeoPackage validator (checks the requirements of the standard, the R-tree and
+/// its triggers included) passes the file.
+fn validate_gpkg(path: &Path) {
+    let out = Command::new("/usr/bin/python3")
+        .args(["-m", "osgeo_utils.samples.validate_gpkg"])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("validate_gpkg.py not runnable ({e}): install python3-gdal"));
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "validate_gpkg.py: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn wkb_of(g: &Geometry<f64>) -> Vec<u8> {
@@ -135,6 +152,7 @@ fn ogr_type<P>(l: &Layer<P>) -> &'static str {
 fn ogrinfo_lists_every_layer_with_its_count_type_fields_and_index() {
     let (ds, _dir, path) = demo();
     let p = path.to_str().expect("utf-8 path");
+    validate_gpkg(path);
     let listing = gdal("ogrinfo", &["-ro", "-q", p]);
     for (kind, n) in ds.counts() {
         assert!(listing.contains(kind.name()), "{kind} in {listing}");
@@ -369,6 +387,8 @@ fn updating_by_id_inserts_changes_and_deletes_only_what_differs() {
     assert_eq!(h.props.floors, second.houses.features()[0].props.floors);
     assert!(back.houses.find_id("house-new-1").is_some());
     assert_eq!(back.houses.len(), n);
+    // Still a valid GeoPackage, its R-tree kept by the triggers.
+    validate_gpkg(&path);
 }
 
 #[test]

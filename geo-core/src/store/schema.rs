@@ -55,11 +55,14 @@ pub fn create_core(c: &Connection) -> rusqlite::Result<()> {
            min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN,
            description TEXT,
            CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value));
-         INSERT OR IGNORE INTO gpkg_extensions VALUES
-           ('gpkg_data_columns', NULL, 'gpkg_schema',
-            'http://www.geopackage.org/spec/#extension_schema', 'read-write'),
-           ('gpkg_data_column_constraints', NULL, 'gpkg_schema',
-            'http://www.geopackage.org/spec/#extension_schema', 'read-write');"
+         -- The UNIQUE constraint does not hold rows with a NULL column_name apart.
+         INSERT INTO gpkg_extensions
+           SELECT t, NULL, 'gpkg_schema',
+                  'http://www.geopackage.org/spec/#extension_schema', 'read-write'
+           FROM (SELECT 'gpkg_data_columns' AS t UNION ALL
+                 SELECT 'gpkg_data_column_constraints')
+           WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions
+                             WHERE table_name = t AND extension_name = 'gpkg_schema');"
     ))?;
     let mut ins = c.prepare("INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?,?,?,?,?,?)")?;
     ins.execute(params![
