@@ -2,6 +2,8 @@
 //! `ogr2ogr` (Debian package gdal-bin) and GDAL's GeoPackage validator `validate_gpkg.py`
 //! (python3-gdal), which scripts/ensure-gdal.sh installs for scripts/test-all.sh.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -83,7 +85,13 @@ fn assert_same_layer<P: Serialize>(a: &Layer<P>, b: &Layer<P>) {
     assert_eq!(a.len(), b.len(), "{}", a.kind());
     for (x, y) in a.features().iter().zip(b.features()) {
         assert_eq!(x.id, y.id, "{}", a.kind());
-        assert_eq!(wkb_of(&x.geometry), wkb_of(&y.geometry), "{} {}", a.kind(), x.id);
+        assert_eq!(
+            wkb_of(&x.geometry),
+            wkb_of(&y.geometry),
+            "{} {}",
+            a.kind(),
+            x.id
+        );
         assert_eq!(
             serde_json::to_value(&x.props).ok(),
             serde_json::to_value(&y.props).ok(),
@@ -193,8 +201,14 @@ fn ogrinfo_lists_every_layer_with_its_count_type_fields_and_index() {
             ],
         );
         assert!(check.contains("has (Integer) = 1"), "{t}: {check}");
-        assert!(check.contains(&format!("n (Integer) = {n}")), "{t}: {check}");
-        assert!(check.contains(&format!("ok (Integer) = {n}")), "{t}: {check}");
+        assert!(
+            check.contains(&format!("n (Integer) = {n}")),
+            "{t}: {check}"
+        );
+        assert!(
+            check.contains(&format!("ok (Integer) = {n}")),
+            "{t}: {check}"
+        );
     }
     // One enterprise's attributes as GDAL reads them equal ours.
     let e = &ds.enterprises.features()[1];
@@ -220,11 +234,9 @@ fn ogrinfo_lists_every_layer_with_its_count_type_fields_and_index() {
         match v {
             Value::Null => assert_eq!(got, Some("(null)"), "{line}"),
             Value::String(s) => assert_eq!(got, Some(s.as_str()), "{k}"),
-            Value::Number(n) => assert_eq!(
-                got.and_then(|g| g.parse::<f64>().ok()),
-                n.as_f64(),
-                "{k}"
-            ),
+            Value::Number(n) => {
+                assert_eq!(got.and_then(|g| g.parse::<f64>().ok()), n.as_f64(), "{k}")
+            }
             other => panic!("unexpected {other} for {k}"),
         }
     }
@@ -428,7 +440,9 @@ fn bad_files_are_clear_errors() {
     let c = rusqlite::Connection::open(&path).expect("open");
     // The R-tree triggers call the ST_ functions a GeoPackage program registers; a plain
     // SQLite connection has none, so corrupt the file without them.
-    for t in ["insert", "update1", "update2", "update3", "update4", "delete"] {
+    for t in [
+        "insert", "update1", "update2", "update3", "update4", "delete",
+    ] {
         c.execute_batch(&format!("DROP TRIGGER rtree_houses_geom_{t}"))
             .expect("drop trigger");
     }

@@ -9,25 +9,25 @@
 //! transaction; [`read`] gives back the [`Dataset`].
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::types::{Value as Sql, ValueRef};
-use rusqlite::{Connection, ErrorCode, OpenFlags, params_from_iter};
+use rusqlite::{Connection, OpenFlags, params_from_iter};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};
+use super::gpkg_read::Reader;
 use super::schema::{self, SRS_ID, q};
 use super::{ImportCounts, LayerCounts, StoreError, wkb};
 use crate::dataset::{Dataset, Layer};
-use crate::model::{Feature, LayerKind, SourceRef};
+use crate::model::{Feature, LayerKind};
 
 /// The geometry column of the tables this store creates.
 const GEOM: &str = "geom";
 /// The primary key of the tables this store creates.
 const FID: &str = "fid";
-/// Columns that are not ledger fields.
-const ID: &str = "id";
+/// The column of the time a row was last written.
 const UPDATED_AT: &str = "updated_at";
 
 /// Writes the dataset into the GeoPackage at `path`, creating it if needed, or updates
@@ -59,7 +59,10 @@ pub fn write(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
         (LayerKind::HazardSources, w.layer(&ds.hazard_sources)?),
         (LayerKind::GasPipelines, w.layer(&ds.gas_pipelines)?),
         (LayerKind::Houses, w.layer(&ds.houses)?),
-        (LayerKind::ProtectionTargets, w.layer(&ds.protection_targets)?),
+        (
+            LayerKind::ProtectionTargets,
+            w.layer(&ds.protection_targets)?,
+        ),
     ];
     tx.commit().map_err(sql)?;
     Ok(ImportCounts { layers })
@@ -105,164 +108,6 @@ fn is_empty_db(c: &Connection, path: &Path) -> Result<bool, StoreError> {
     })
     .map(|n| n == 0)
     .map_err(sql_err(path))
-}
-
-fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
-    move |source| match source.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase) => not_gpkg(path, "not an SQLite database"),
-        _ => StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        },
-    }
-}
-
-fn not_gpkg(path: &Path, reason: &str) -> StoreError {
-    StoreError::NotGeoPackage {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
-}
-
-/// The SQL type of a field column, from the JSON values of the field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ColType {
-    Text,
-    Real,
-    Integer,
-    Boolean,
-    Json,
-}
-
-impl ColType {
-    fn sql(self) -> &'static str {
-        match self {
-            ColType::Text | ColType::Json => "TEXT",
-            ColType::Real => "REAL",
-            ColType::Integer => "INTEGER",
-            ColType::Boolean => "BOOLEAN",
-        }
-    }
-    fn of(v: &Value) -> Option<ColType> {
-        match v {
-            Value::Null => None,
-            Value::Bool(_) => Some(ColType::Boolean),
-            Value::Number(n) if n.is_f64() => Some(ColType::Real),
-            Value::Number(_) => Some(ColType::Integer),
-            Value::String(_) => Some(ColType::Text),
-            Value::Array(_) | Value::Object(_) => Some(ColType::Json),
-        }
-    }
-    fn join(a: Option<ColType>, b: Option<ColType>) -> Option<ColType> {
-        match (a, b) {
-            (None, x) | (x, None) => x,
-            (Some(x), Some(y)) if x == y => Some(x),
-            (Some(ColType::Integer | ColType::Real), Some(ColType::Integer | ColType::Real)) => {
-                Some(ColType::Real)
-            }
-            _ => Some(ColType::Text),
-        }
-    }
-    /// From a declared column type (`PRAGMA table_info`).
-    fn declared(decl: &str) -> ColType {
-        let d = decl.to_ascii_uppercase();
-        if d.contains("INT") {
-            ColType::Integer
-        } else if d.contains("REAL") || d.contains("FLOA") || d.contains("DOUB") {
-            ColType::Real
-        } else if d.contains("BOOL") {
-            ColType::Boolean
-        } else {
-            ColType::Text
-        }
-    }
-    /// The SQL value of a JSON value in a column of this type.
-    fn to_sql(self, v: &Value) -> Sql {
-        match v {
-            Value::Null => Sql::Null,
-            // A text column stores what SQLite would turn the value into anyway, so that
-            // comparing with the stored row is exact.
-            Value::Bool(_) | Value::Number(_) if self == ColType::Text => Sql::Text(v.to_string()),
-            Value::Bool(b) => Sql::Integer(i64::from(*b)),
-            Value::Number(n) => match (self, n.as_i64()) {
-                (ColType::Real, _) | (_, None) => Sql::Real(n.as_f64().unwrap_or(f64::NAN)),
-                (_, Some(i)) => Sql::Integer(i),
-            },
-            Value::String(s) => Sql::Text(s.clone()),
-            Value::Array(_) | Value::Object(_) => Sql::Text(v.to_string()),
-        }
-    }
-}
-
-/// One column of a feature table.
-struct Column {
-    name: String,
-    ty: ColType,
-}
-
-/// The layout of an existing feature table.
-struct TableInfo {
-    pk: String,
-    geom: String,
-    columns: Vec<Column>,
-}
-
-fn table_info(c: &Connection, path: &Path, table: &str) -> Result<TableInfo, StoreError> {
-    let sql = sql_err(path);
-    let terr = |reason: String| StoreError::Table {
-        path: path.to_path_buf(),
-        table: table.into(),
-        reason,
-    };
-    let mut st = c
-        .prepare(&format!("PRAGMA table_info({})", q(table)))
-        .map_err(&sql)?;
-    let cols: Vec<(String, String, i64)> = st
-        .query_map([], |r| Ok((r.get(1)?, r.get(2)?, r.get(5)?)))
-        .map_err(&sql)?
-        .collect::<Result<_, _>>()
-        .map_err(&sql)?;
-    let geom: String = c
-        .query_row(
-            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
-            [table],
-            |r| r.get(0),
-        )
-        .map_err(|_| terr("not registered in gpkg_geometry_columns".into()))?;
-    let pk = cols
-        .iter()
-        .find(|(_, _, pk)| *pk == 1)
-        .map(|(n, _, _)| n.clone())
-        .ok_or_else(|| terr("no integer primary key".into()))?;
-    if !cols.iter().any(|(n, _, _)| n == ID) {
-        return Err(terr(format!("no '{ID}' column")));
-    }
-    let json: HashSet<String> = if schema::table_exists(c, "gpkg_data_columns").map_err(&sql)? {
-        let mut st = c
-            .prepare(
-                "SELECT column_name FROM gpkg_data_columns
-                 WHERE table_name = ? AND mime_type = 'application/json'",
-            )
-            .map_err(&sql)?;
-        st.query_map([table], |r| r.get(0))
-            .map_err(&sql)?
-            .collect::<Result<_, _>>()
-            .map_err(&sql)?
-    } else {
-        HashSet::new()
-    };
-    let columns = cols
-        .into_iter()
-        .map(|(name, decl, _)| Column {
-            ty: if json.contains(&name) {
-                ColType::Json
-            } else {
-                ColType::declared(&decl)
-            },
-            name,
-        })
-        .collect();
-    Ok(TableInfo { pk, geom, columns })
 }
 
 /// One feature, ready to write.
@@ -541,149 +386,4 @@ fn geometry_type<P>(features: &[Feature<P>]) -> &'static str {
         Some(first) if types.all(|t| t == first) => first,
         _ => "GEOMETRY",
     }
-}
-
-struct Reader<'a> {
-    c: &'a Connection,
-    path: &'a Path,
-}
-
-impl Reader<'_> {
-    fn layer<P: DeserializeOwned + Serialize + Default>(
-        &self,
-        kind: LayerKind,
-    ) -> Result<Layer<P>, StoreError> {
-        let sql = sql_err(self.path);
-        let table = kind.name();
-        if !schema::table_exists(self.c, table).map_err(&sql)? {
-            return Ok(Layer::empty(kind));
-        }
-        let info = table_info(self.c, self.path, table)?;
-        let fields: Vec<&Column> = info
-            .columns
-            .iter()
-            .filter(|c| c.name != info.pk && c.name != info.geom)
-            .filter(|c| c.name != ID && c.name != UPDATED_AT)
-            .collect();
-        let list: String = fields.iter().map(|c| format!(", {}", q(&c.name))).collect();
-        let (pk, g) = (q(&info.pk), q(&info.geom));
-        let mut st = self
-            .c
-            .prepare(&format!(
-                "SELECT {pk}, {ID}, {g}{list} FROM {} ORDER BY {pk}",
-                q(table)
-            ))
-            .map_err(&sql)?;
-        let mut rs = st.query([]).map_err(&sql)?;
-        let file = self
-            .path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let defaults = match serde_json::to_value(P::default()) {
-            Ok(Value::Object(m)) => m,
-            _ => Map::new(),
-        };
-        let mut out = Vec::new();
-        while let Some(r) = rs.next().map_err(&sql)? {
-            let fid: i64 = r.get(0).map_err(&sql)?;
-            let id = match r.get_ref(1).map_err(&sql)? {
-                ValueRef::Text(s) => String::from_utf8_lossy(s).into_owned(),
-                ValueRef::Integer(i) => i.to_string(),
-                _ => return Err(self.field(table, &format!("fid {fid}"), ID, "no id")),
-            };
-            let geometry = match r.get_ref(2).map_err(&sql)? {
-                ValueRef::Blob(b) => wkb::decode(b).map_err(|source| StoreError::Geometry {
-                    path: self.path.to_path_buf(),
-                    table: table.into(),
-                    id: id.clone(),
-                    column: info.geom.clone(),
-                    source,
-                })?,
-                _ => return Err(self.field(table, &id, &info.geom, "no geometry")),
-            };
-            let mut m = Map::new();
-            for (i, c) in fields.iter().enumerate() {
-                let v = json_of(r.get_ref(3 + i).map_err(&sql)?, c.ty)
-                    .map_err(|e| self.field(table, &id, &c.name, &e))?;
-                m.insert(c.name.clone(), v);
-            }
-            let props = self.props::<P>(table, &id, m, &defaults)?;
-            out.push(Feature {
-                id,
-                geometry,
-                props,
-                source: SourceRef {
-                    file: format!("{file}/{table}"),
-                    position: u64::try_from(fid).unwrap_or_default(),
-                },
-            });
-        }
-        Ok(Layer::new(kind, out))
-    }
-
-    /// The props of one row. A value another program wrote as text (a list, a record, a
-    /// number in a TEXT column) is parsed as JSON when its field needs it; a value that
-    /// fits neither way is an error naming its column.
-    fn props<P: DeserializeOwned>(
-        &self,
-        table: &str,
-        id: &str,
-        mut m: Map<String, Value>,
-        defaults: &Map<String, Value>,
-    ) -> Result<P, StoreError> {
-        let err = match serde_json::from_value::<P>(Value::Object(m.clone())) {
-            Ok(p) => return Ok(p),
-            Err(e) => e,
-        };
-        let fits = |k: &str, v: &Value| {
-            let mut one = defaults.clone();
-            one.insert(k.into(), v.clone());
-            serde_json::from_value::<P>(Value::Object(one)).map(|_| ())
-        };
-        for (k, v) in m.iter_mut() {
-            let Err(e) = fits(k, v) else { continue };
-            let parsed = match v {
-                Value::String(s) => serde_json::from_str::<Value>(s).ok(),
-                _ => None,
-            };
-            match parsed {
-                Some(p) if fits(k, &p).is_ok() => *v = p,
-                _ => return Err(self.field(table, id, k, &format!("{v}: {e}"))),
-            }
-        }
-        serde_json::from_value::<P>(Value::Object(m))
-            .map_err(|_| self.field(table, id, "(row)", &err.to_string()))
-    }
-
-    fn field(&self, table: &str, id: &str, column: &str, reason: &str) -> StoreError {
-        StoreError::Field {
-            path: PathBuf::from(self.path),
-            table: table.into(),
-            id: id.into(),
-            column: column.into(),
-            reason: reason.into(),
-        }
-    }
-}
-
-/// The JSON value of one cell.
-fn json_of(v: ValueRef<'_>, ty: ColType) -> Result<Value, String> {
-    Ok(match v {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) if ty == ColType::Boolean => Value::Bool(i != 0),
-        ValueRef::Integer(i) => Value::from(i),
-        ValueRef::Real(f) => serde_json::Number::from_f64(f)
-            .map(Value::Number)
-            .ok_or_else(|| format!("{f} is not a finite number"))?,
-        ValueRef::Text(s) => {
-            let s = std::str::from_utf8(s).map_err(|e| format!("text is not UTF-8: {e}"))?;
-            if ty == ColType::Json {
-                serde_json::from_str(s).map_err(|e| format!("not JSON: {e}"))?
-            } else {
-                Value::String(s.into())
-            }
-        }
-        ValueRef::Blob(_) => return Err("a BLOB where a ledger value was expected".into()),
-    })
 }

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 
 use crate::model::LayerKind;
 
+mod columns;
 pub mod gpkg;
+mod gpkg_read;
 mod schema;
 pub mod wkb;
 

@@ -122,7 +122,8 @@ pub fn create_rtree(c: &Connection, table: &str, geom: &str, pk: &str) -> rusqli
     let rt = q(&format!("rtree_{table}_{geom}"));
     let trg = |s: &str| q(&format!("rtree_{table}_{geom}_{s}"));
     let (t, g, i) = (q(table), q(geom), q(pk));
-    let values = format!("NEW.{i}, ST_MinX(NEW.{g}), ST_MaxX(NEW.{g}), ST_MinY(NEW.{g}), ST_MaxY(NEW.{g})");
+    let values =
+        format!("NEW.{i}, ST_MinX(NEW.{g}), ST_MaxX(NEW.{g}), ST_MinY(NEW.{g}), ST_MaxY(NEW.{g})");
     c.execute_batch(&format!(
         "CREATE VIRTUAL TABLE {rt} USING rtree(id, minx, maxx, miny, maxy);
          CREATE TRIGGER {ins} AFTER INSERT ON {t}
@@ -162,7 +163,12 @@ pub fn create_rtree(c: &Connection, table: &str, geom: &str, pk: &str) -> rusqli
 /// geometry blobs, which the R-tree triggers call. A blob that is not a geometry gives NULL.
 pub fn register_functions(c: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
-    for (name, which) in [("ST_MinX", 0), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)] {
+    for (name, which) in [
+        ("ST_MinX", 0),
+        ("ST_MaxX", 1),
+        ("ST_MinY", 2),
+        ("ST_MaxY", 3),
+    ] {
         c.create_scalar_function(name, 1, flags, move |ctx| {
             Ok(match ctx.get_raw(0) {
                 ValueRef::Blob(b) => envelope(b).map(|e| e[which]),
@@ -172,7 +178,9 @@ pub fn register_functions(c: &Connection) -> rusqlite::Result<()> {
     }
     c.create_scalar_function("ST_IsEmpty", 1, flags, |ctx| {
         Ok(match ctx.get_raw(0) {
-            ValueRef::Blob(b) => wkb::header(b).ok().map(|h| h.empty || envelope(b).is_none()),
+            ValueRef::Blob(b) => wkb::header(b)
+                .ok()
+                .map(|h| h.empty || envelope(b).is_none()),
             _ => None,
         })
     })?;

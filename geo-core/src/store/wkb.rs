@@ -353,34 +353,23 @@ impl Reader<'_> {
 }
 
 fn multi(ty: u32, parts: Vec<Geometry<f64>>) -> Geometry<f64> {
-    let points = |ps: Vec<Geometry<f64>>| {
-        ps.into_iter()
-            .filter_map(|g| match g {
-                Geometry::Point(p) => Some(p),
-                _ => None,
-            })
-            .collect()
-    };
-    let lines = |ps: Vec<Geometry<f64>>| {
-        ps.into_iter()
-            .filter_map(|g| match g {
-                Geometry::LineString(l) => Some(l),
-                _ => None,
-            })
-            .collect()
-    };
-    let polys = |ps: Vec<Geometry<f64>>| {
-        ps.into_iter()
-            .filter_map(|g| match g {
-                Geometry::Polygon(p) => Some(p),
-                _ => None,
-            })
-            .collect()
-    };
+    // The parts' types were checked while reading, so nothing is dropped here.
+    fn only<T>(parts: Vec<Geometry<f64>>, f: fn(Geometry<f64>) -> Option<T>) -> Vec<T> {
+        parts.into_iter().filter_map(f).collect()
+    }
     match ty {
-        MULTIPOINT => Geometry::MultiPoint(MultiPoint(points(parts))),
-        MULTILINESTRING => Geometry::MultiLineString(MultiLineString(lines(parts))),
-        MULTIPOLYGON => Geometry::MultiPolygon(MultiPolygon(polys(parts))),
+        MULTIPOINT => Geometry::MultiPoint(MultiPoint(only(parts, |g| match g {
+            Geometry::Point(p) => Some(p),
+            _ => None,
+        }))),
+        MULTILINESTRING => Geometry::MultiLineString(MultiLineString(only(parts, |g| match g {
+            Geometry::LineString(l) => Some(l),
+            _ => None,
+        }))),
+        MULTIPOLYGON => Geometry::MultiPolygon(MultiPolygon(only(parts, |g| match g {
+            Geometry::Polygon(p) => Some(p),
+            _ => None,
+        }))),
         _ => Geometry::GeometryCollection(GeometryCollection(parts)),
     }
 }
@@ -462,7 +451,12 @@ mod tests {
         let empty = Geometry::LineString(LineString::new(vec![]));
         let b = encode(&empty, 4326);
         // flags: LE + empty, no envelope; WKB LE type 2 with 0 points.
-        assert_eq!(b, [0x47, 0x50, 0, 0x11, 0xE6, 0x10, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            b,
+            [
+                0x47, 0x50, 0, 0x11, 0xE6, 0x10, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0
+            ]
+        );
         assert!(header(&b).is_ok_and(|h| h.empty && h.envelope.is_none()));
         assert_eq!(decode(&b), Ok(empty));
     }
@@ -494,7 +488,10 @@ mod tests {
         let mut bad = good.clone();
         bad[41] = 99; // WKB type
         assert_eq!(decode(&bad), Err(GeomError::Type(99)));
-        let mut huge = encode(&Geometry::LineString(LineString::from(vec![(0.0, 0.0)])), 4326);
+        let mut huge = encode(
+            &Geometry::LineString(LineString::from(vec![(0.0, 0.0)])),
+            4326,
+        );
         huge[45..49].copy_from_slice(&u32::MAX.to_le_bytes()); // point count
         assert!(matches!(decode(&huge), Err(GeomError::Truncated(_))));
         let mut extra = good;

@@ -18,13 +18,22 @@ pub fn import(ui: &Ui, args: &LoadArgs, into: &Path) -> Result<(), CliError> {
     let step = ui.step(&format!("writing {}", into.display()));
     let started = Instant::now();
     let counts = gpkg::write(into, &ds)?;
-    step.done(&format!("written in {:.2} s", started.elapsed().as_secs_f64()));
-    ui.say(&format!(
+    step.done(&format!(
+        "written in {:.2} s",
+        started.elapsed().as_secs_f64()
+    ));
+    // The result goes to stdout (progress goes to stderr), unless quiet.
+    let print = |line: String| {
+        if !ui.is_quiet() {
+            println!("{line}");
+        }
+    };
+    print(format!(
         "{:<20} {:>8} {:>8} {:>8} {:>10}",
         "layer", "new", "changed", "removed", "unchanged"
     ));
     for (kind, c) in &counts.layers {
-        ui.say(&format!(
+        print(format!(
             "{:<20} {:>8} {:>8} {:>8} {:>10}",
             kind.name(),
             c.new,
@@ -33,7 +42,7 @@ pub fn import(ui: &Ui, args: &LoadArgs, into: &Path) -> Result<(), CliError> {
             c.unchanged
         ));
     }
-    ui.say(&format!(
+    print(format!(
         "validation: {} skipped, {} repaired, {} warnings (`riskmap validate` lists them)",
         report.skipped_count(),
         report.repaired_count(),
