@@ -318,8 +318,10 @@ impl Writer<'_> {
                         .unwrap_or_else(|_| b.to_vec()),
                     _ => Vec::new(),
                 };
-                let vals = (0..cols.len())
-                    .map(|i| r.get::<_, Sql>(3 + i))
+                let vals = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| r.get::<_, Sql>(3 + i).map(|v| normalise(c.ty, v)))
                     .collect::<Result<_, _>>()
                     .map_err(&sql)?;
                 existing.insert(id, (r.get(0).map_err(&sql)?, blob, vals));
@@ -376,6 +378,18 @@ impl Writer<'_> {
             counts.removed += 1;
         }
         Ok(counts)
+    }
+}
+
+/// A stored value as this store would write it: JSON text another program wrote (GDAL
+/// puts spaces in it) is re-serialised, so that only a different value counts as a change.
+fn normalise(ty: ColType, v: Sql) -> Sql {
+    match (ty, v) {
+        (ColType::Json, Sql::Text(s)) => match serde_json::from_str::<Value>(&s) {
+            Ok(j) => Sql::Text(j.to_string()),
+            Err(_) => Sql::Text(s),
+        },
+        (_, v) => v,
     }
 }
 
