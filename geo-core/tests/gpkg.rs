@@ -444,6 +444,19 @@ fn bad_files_are_clear_errors() {
         Err(StoreError::NotGeoPackage { .. })
     ));
 
+    // Two features with one id: refused, and no file is left behind.
+    let mut twice = small();
+    let mut houses = twice.houses.features().to_vec();
+    houses.push(houses[0].clone());
+    twice.houses = Layer::new(LayerKind::Houses, houses);
+    let fresh = dir.path().join("fresh.gpkg");
+    let e = gpkg::write(&fresh, &twice).expect_err("duplicate id");
+    assert!(
+        matches!(&e, StoreError::DuplicateId { id, .. } if *id == twice.houses.features()[0].id),
+        "{e}"
+    );
+    assert!(!fresh.exists());
+
     // A corrupt geometry blob and a value that does not fit its field, by id and column.
     let path = dir.path().join("city.gpkg");
     let ds = small();

@@ -33,8 +33,19 @@ const UPDATED_AT: &str = "updated_at";
 /// Writes the dataset into the GeoPackage at `path`, creating it if needed, or updates
 /// the file's tables by id: new ids are inserted, rows whose geometry or fields differ are
 /// rewritten (with a new `updated_at`), rows whose id is gone are deleted and the rest
-/// are left alone. All in one transaction: on error the file is as it was.
+/// are left alone. All in one transaction: on error the file is as it was (and a file
+/// this call created is removed).
 pub fn write(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
+    let existed = path.exists();
+    let r = write_in(path, ds);
+    if r.is_err() && !existed {
+        // Best effort: the error being returned is the one that matters.
+        let _ = std::fs::remove_file(path);
+    }
+    r
+}
+
+fn write_in(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
     let mut conn = open(path, false)?;
     let sql = sql_err(path);
     if !is_empty_db(&conn, path)? && !schema::table_exists(&conn, "gpkg_contents").map_err(sql)? {
