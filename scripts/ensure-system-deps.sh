@@ -5,3 +5,6 @@ cd "$(dirname "$0")/.."
 if [ -f scripts/ensure-proj-deps.sh ]; then
   bash scripts/ensure-proj-deps.sh
 fi
+if [ -f scripts/ensure-gdal.sh ]; then
+  bash scripts/ensure-gdal.sh
+fi

@@ -4,7 +4,8 @@
 # The Rust tests include the bad-input corpus (tests/bad-input) and the short run of the
 # fuzz targets (fuzz/tests/short.rs, seeded mutations, well under a minute); the long,
 # coverage-guided run is scripts/fuzz.sh, run here too when FUZZ_SECONDS is set.
-# Installs what they need (apt-get, npm, cargo-afl) or says what is missing.
+# Installs what they need (apt-get, npm, cargo-afl) or says what is missing; GDAL's
+# programs (gdal-bin) check the GeoPackage store independently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,8 +18,9 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest || die "could not install cargo-nextest"
 fi
 
-say "system packages (PROJ build tools, Chromium, CJK fonts)"
+say "system packages (PROJ build tools, GDAL programs, Chromium, CJK fonts)"
 bash scripts/ensure-proj-deps.sh
+bash scripts/ensure-gdal.sh
 bash scripts/ensure-browser.sh
 
 say "npm packages for the tests"

@@ -27,6 +27,7 @@
 //!   [`substances`] (GB 18218 tables), [`project`] (the one pipeline from files to results).
 //! - **Analysis**: [`rules`] (every rule table with its source), [`analysis`] (one module
 //!   per analysis).
+//! - **Store**: [`store`] (the ledgers in one GeoPackage, updated by feature id).
 //! - **Output**: [`export`] (GeoJSON, summaries, the field policy), [`tiles`] (the MVT
 //!   pipeline), [`tileset`] (the risk map as tiles: generalization by zoom, catalog).
 //! - **Synthetic data**: `generate`, the deterministic synthetic city for demos and
@@ -76,6 +77,7 @@ pub mod layer;
 pub mod model;
 pub mod project;
 pub mod rules;
+pub mod store;
 pub mod substances;
 pub mod tiles;
 pub mod tileset;

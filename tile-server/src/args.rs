@@ -78,6 +78,16 @@ pub struct ExportArgs {
     pub level: Vec<String>,
 }
 
+/// `riskmap import`.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// The GeoPackage to write, or to update by feature id if it exists.
+    #[arg(long)]
+    pub into: PathBuf,
+}
+
 /// `riskmap validate`.
 #[derive(Args, Debug)]
 pub struct ValidateArgs {

@@ -714,3 +714,61 @@ fn a_failed_or_killed_write_leaves_the_previous_output() {
     assert_eq!(hidden.len(), 1, "{hidden:?}");
     assert!(hidden[0].starts_with(".o.tmp-"), "{hidden:?}");
 }
+
+/// The `new changed removed unchanged` columns of one layer in `import`'s table.
+fn import_row(stdout: &str, layer: &str) -> [usize; 4] {
+    let line = stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(layer))
+        .unwrap_or_else(|| panic!("no {layer} row in {stdout}"));
+    let n: Vec<usize> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    [n[0], n[1], n[2], n[3]]
+}
+
+#[test]
+fn import_writes_then_updates_a_geopackage_by_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let city = tmp.path().join("city");
+    generate(&city, 300);
+    let loaded = riskmap_core::io::load_dir(&city, &Default::default()).unwrap();
+    let gpkg = tmp.path().join("city.gpkg");
+    let into = gpkg.to_str().unwrap();
+    let out = run(&["import", city.to_str().unwrap(), "--into", into]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (kind, n) in loaded.dataset.counts() {
+        assert_eq!(import_row(&stdout, kind.name()), [n, 0, 0, 0], "{kind}");
+    }
+    assert!(stdout.contains("validation: 0 skipped"), "{stdout}");
+    let back = riskmap_core::store::gpkg::read(&gpkg).unwrap();
+    assert_eq!(back.counts(), loaded.dataset.counts());
+
+    // The same ledgers again: every row unchanged.
+    let out = run(&["import", city.to_str().unwrap(), "--into", into]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    let houses = loaded.dataset.houses.len();
+    assert_eq!(import_row(&stdout, "houses"), [0, 0, 0, houses]);
+
+    // A file that is not a GeoPackage is refused and left as it was.
+    let notes = write(tmp.path(), "notes.gpkg", "not a database\n");
+    let out = run(&[
+        "import",
+        city.to_str().unwrap(),
+        "--into",
+        notes.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("not a GeoPackage"), "{err}");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "not a database\n");
+}

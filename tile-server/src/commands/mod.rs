@@ -1,4 +1,4 @@
-//! The subcommands: analyze, export, validate, generate, serve.
+//! The subcommands: analyze, export, validate, import, generate, serve.
 
 // A command's error is built at most once per run, on the way out; its size on the stack
 // does not matter, and boxing every source would only obscure the `?`s.
@@ -7,6 +7,7 @@
 mod analyze;
 mod export;
 mod generate;
+mod import;
 mod output;
 mod serve;
 mod validate;
@@ -34,6 +35,7 @@ use crate::server::state::LoadFailure;
 pub use analyze::analyze;
 pub use export::export;
 pub use generate::generate;
+pub use import::import;
 pub use serve::serve;
 pub use validate::validate;
 
@@ -73,6 +75,9 @@ pub enum CliError {
     /// The data has problems (validate).
     #[error("{0}")]
     DataProblems(String),
+    /// Writing or updating the GeoPackage failed.
+    #[error(transparent)]
+    Store(#[from] riskmap_core::store::StoreError),
     /// Generating failed.
     #[error(transparent)]
     Generate(#[from] riskmap_core::generate::GenerateError),

@@ -1,0 +1,414 @@
+//! The GeoPackage store: one feature table per input layer, named by
+//! [`LayerKind::name`], keyed by the feature id.
+//!
+//! A table holds `fid` (the SQLite row id GIS programs expect), `geom` (a GeoPackage
+//! geometry in EPSG:4326), `id` (the ledger's id, unique), one column per ledger field
+//! (the serde names of the layer's props type; lists and records as JSON text, marked
+//! `application/json` in `gpkg_data_columns`) and `updated_at` (UTC, ISO 8601, when the
+//! row was last written). [`write`] creates the file or updates it by id in one
+//! transaction; [`read`] gives back the [`Dataset`].
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use rusqlite::types::{Value as Sql, ValueRef};
+use rusqlite::{Connection, OpenFlags, params_from_iter};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};
+use super::gpkg_read::Reader;
+use super::schema::{self, SRS_ID, q};
+use super::{ImportCounts, LayerCounts, StoreError, wkb};
+use crate::dataset::{Dataset, Layer};
+use crate::model::{Feature, LayerKind};
+
+/// The geometry column of the tables this store creates.
+const GEOM: &str = "geom";
+/// The primary key of the tables this store creates.
+const FID: &str = "fid";
+/// The column of the time a row was last written.
+const UPDATED_AT: &str = "updated_at";
+
+/// Writes the dataset into the GeoPackage at `path`, creating it if needed, or updates
+/// the file's tables by id: new ids are inserted, rows whose geometry or fields differ are
+/// rewritten (with a new `updated_at`), rows whose id is gone are deleted and the rest
+/// are left alone. All in one transaction: on error the file is as it was (and a file
+/// this call created is removed).
+pub fn write(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
+    let existed = path.exists();
+    let r = write_in(path, ds);
+    if r.is_err() && !existed {
+        // Best effort: the error being returned is the one that matters.
+        let _ = std::fs::remove_file(path);
+    }
+    r
+}
+
+fn write_in(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
+    let mut conn = open(path, false)?;
+    let sql = sql_err(path);
+    if !is_empty_db(&conn, path)? && !schema::table_exists(&conn, "gpkg_contents").map_err(sql)? {
+        return Err(not_gpkg(path, "an SQLite database without gpkg_contents"));
+    }
+    schema::register_functions(&conn).map_err(sql)?;
+    let tx = conn.transaction().map_err(sql)?;
+    schema::create_core(&tx).map_err(sql)?;
+    let now: String = tx
+        .query_row("SELECT strftime('%Y-%m-%dT%H:%M:%fZ','now')", [], |r| {
+            r.get(0)
+        })
+        .map_err(sql)?;
+    let w = Writer {
+        c: &tx,
+        path,
+        now: &now,
+    };
+    let layers = vec![
+        (LayerKind::Areas, w.layer(&ds.areas)?),
+        (LayerKind::Enterprises, w.layer(&ds.enterprises)?),
+        (LayerKind::HazardSources, w.layer(&ds.hazard_sources)?),
+        (LayerKind::GasPipelines, w.layer(&ds.gas_pipelines)?),
+        (LayerKind::Houses, w.layer(&ds.houses)?),
+        (
+            LayerKind::ProtectionTargets,
+            w.layer(&ds.protection_targets)?,
+        ),
+    ];
+    tx.commit().map_err(sql)?;
+    Ok(ImportCounts { layers })
+}
+
+/// Reads the six input layers from a GeoPackage. A missing table is an empty layer; a
+/// geometry that cannot be decoded or a value that does not fit its field is an error
+/// naming the table, the row's id and the column.
+pub fn read(path: &Path) -> Result<Dataset, StoreError> {
+    let conn = open(path, true)?;
+    if !schema::table_exists(&conn, "gpkg_contents").map_err(sql_err(path))? {
+        return Err(not_gpkg(path, "no gpkg_contents table"));
+    }
+    let r = Reader { c: &conn, path };
+    Ok(Dataset {
+        areas: r.layer(LayerKind::Areas)?,
+        enterprises: r.layer(LayerKind::Enterprises)?,
+        hazard_sources: r.layer(LayerKind::HazardSources)?,
+        gas_pipelines: r.layer(LayerKind::GasPipelines)?,
+        houses: r.layer(LayerKind::Houses)?,
+        protection_targets: r.layer(LayerKind::ProtectionTargets)?,
+    })
+}
+
+fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+    };
+    let c = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(sql_err(path))?;
+    // SQLite reads the header lazily: touch it now, so that a file that is not SQLite at
+    // all is reported as such and not as a failure of some later query.
+    c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+        .map_err(sql_err(path))?;
+    Ok(c)
+}
+
+fn is_empty_db(c: &Connection, path: &Path) -> Result<bool, StoreError> {
+    c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n == 0)
+    .map_err(sql_err(path))
+}
+
+/// One feature, ready to write.
+struct Row<'a> {
+    id: &'a str,
+    geom: Vec<u8>,
+    fields: Map<String, Value>,
+}
+
+struct Writer<'a> {
+    c: &'a Connection,
+    path: &'a Path,
+    now: &'a str,
+}
+
+impl Writer<'_> {
+    fn layer<P: Serialize + Default>(&self, layer: &Layer<P>) -> Result<LayerCounts, StoreError> {
+        let sql = sql_err(self.path);
+        let table = layer.kind().name();
+        // Every serde field of P, in declaration order, then any a feature adds.
+        let mut names: Vec<String> = match serde_json::to_value(P::default()) {
+            Ok(Value::Object(m)) => m.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let mut rows = Vec::with_capacity(layer.len());
+        let mut seen = HashSet::with_capacity(layer.len());
+        for f in layer.features() {
+            if !seen.insert(f.id.as_str()) {
+                return Err(StoreError::DuplicateId {
+                    path: self.path.to_path_buf(),
+                    table: table.into(),
+                    id: f.id.clone(),
+                });
+            }
+            let fields = match serde_json::to_value(&f.props) {
+                Ok(Value::Object(m)) => m,
+                _ => Map::new(),
+            };
+            for k in fields.keys() {
+                if !names.contains(k) {
+                    names.push(k.clone());
+                }
+            }
+            rows.push(Row {
+                id: &f.id,
+                geom: wkb::encode(&f.geometry, SRS_ID),
+                fields,
+            });
+        }
+        let inferred: Vec<Column> = names
+            .iter()
+            .map(|n| Column {
+                ty: rows
+                    .iter()
+                    .map(|r| r.fields.get(n).and_then(ColType::of))
+                    .fold(None, ColType::join)
+                    .unwrap_or(ColType::Text),
+                name: n.clone(),
+            })
+            .collect();
+        let geom_type = geometry_type(layer.features());
+        if !schema::table_exists(self.c, table).map_err(&sql)? {
+            self.create_table(table, &inferred, geom_type)
+                .map_err(&sql)?;
+        }
+        let info = table_info(self.c, self.path, table)?;
+        let cols = self.add_columns(table, &info, &inferred)?;
+        self.register(table, &info.geom, &cols, geom_type, layer)
+            .map_err(&sql)?;
+        self.sync(table, &info, &cols, &rows)
+    }
+
+    fn create_table(&self, table: &str, cols: &[Column], geom_type: &str) -> rusqlite::Result<()> {
+        let fields: String = cols
+            .iter()
+            .filter(|c| c.name != ID && c.name != UPDATED_AT)
+            .map(|c| format!(", {} {}", q(&c.name), c.ty.sql()))
+            .collect();
+        self.c.execute_batch(&format!(
+            "CREATE TABLE {t} ({FID} INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+               {GEOM} {geom_type}, {ID} TEXT NOT NULL UNIQUE{fields}, {UPDATED_AT} TEXT)",
+            t = q(table),
+        ))?;
+        self.c.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
+             VALUES (?, 'features', ?, ?)",
+            rusqlite::params![table, table, SRS_ID],
+        )?;
+        self.c.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
+            rusqlite::params![table, GEOM, geom_type, SRS_ID],
+        )?;
+        schema::create_rtree(self.c, table, GEOM, FID)
+    }
+
+    /// Adds the ledger fields the table lacks; returns the field columns to write, with
+    /// the table's own types for those it has.
+    fn add_columns(
+        &self,
+        table: &str,
+        info: &TableInfo,
+        inferred: &[Column],
+    ) -> Result<Vec<Column>, StoreError> {
+        let mut out = Vec::new();
+        for c in inferred {
+            if c.name == ID || c.name == UPDATED_AT || c.name == info.pk || c.name == info.geom {
+                continue;
+            }
+            let ty = match info.columns.iter().find(|e| e.name == c.name) {
+                Some(e) if e.ty == ColType::Text && c.ty == ColType::Json => ColType::Json,
+                Some(e) => e.ty,
+                None => {
+                    self.c
+                        .execute_batch(&format!(
+                            "ALTER TABLE {} ADD COLUMN {} {}",
+                            q(table),
+                            q(&c.name),
+                            c.ty.sql()
+                        ))
+                        .map_err(sql_err(self.path))?;
+                    c.ty
+                }
+            };
+            out.push(Column {
+                name: c.name.clone(),
+                ty,
+            });
+        }
+        if !info.columns.iter().any(|c| c.name == UPDATED_AT) {
+            self.c
+                .execute_batch(&format!(
+                    "ALTER TABLE {} ADD COLUMN {UPDATED_AT} TEXT",
+                    q(table)
+                ))
+                .map_err(sql_err(self.path))?;
+        }
+        Ok(out)
+    }
+
+    /// Keeps the metadata true: JSON columns, the geometry type, extent and change time.
+    fn register<P>(
+        &self,
+        table: &str,
+        geom: &str,
+        cols: &[Column],
+        geom_type: &str,
+        layer: &Layer<P>,
+    ) -> rusqlite::Result<()> {
+        for c in cols.iter().filter(|c| c.ty == ColType::Json) {
+            self.c.execute(
+                "INSERT OR IGNORE INTO gpkg_data_columns (table_name, column_name, name, mime_type)
+                 VALUES (?, ?, ?, 'application/json')",
+                [table, &c.name, &c.name],
+            )?;
+        }
+        // A table declared for one type that now receives another becomes GEOMETRY.
+        self.c.execute(
+            "UPDATE gpkg_geometry_columns SET geometry_type_name = 'GEOMETRY'
+             WHERE table_name = ?1 AND column_name = ?2 AND geometry_type_name != ?3
+               AND ?3 != 'GEOMETRY' AND ?4 > 0",
+            rusqlite::params![table, geom, geom_type, layer.len()],
+        )?;
+        let b = layer.bounds();
+        self.c.execute(
+            "UPDATE gpkg_contents SET last_change = ?2, min_x = ?3, min_y = ?4, max_x = ?5,
+               max_y = ?6 WHERE table_name = ?1",
+            rusqlite::params![
+                table,
+                self.now,
+                b.map(|r| r.min().x),
+                b.map(|r| r.min().y),
+                b.map(|r| r.max().x),
+                b.map(|r| r.max().y)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Inserts, updates and deletes by id; counts what it did.
+    fn sync(
+        &self,
+        table: &str,
+        info: &TableInfo,
+        cols: &[Column],
+        rows: &[Row],
+    ) -> Result<LayerCounts, StoreError> {
+        let sql = sql_err(self.path);
+        let t = q(table);
+        let field_list: String = cols.iter().map(|c| format!(", {}", q(&c.name))).collect();
+        let (pk, g) = (q(&info.pk), q(&info.geom));
+        let mut existing: HashMap<String, (i64, Vec<u8>, Vec<Sql>)> = HashMap::new();
+        {
+            let mut st = self
+                .c
+                .prepare(&format!("SELECT {pk}, {ID}, {g}{field_list} FROM {t}"))
+                .map_err(&sql)?;
+            let mut rs = st.query([]).map_err(&sql)?;
+            while let Some(r) = rs.next().map_err(&sql)? {
+                let id: String = match r.get_ref(1).map_err(&sql)? {
+                    ValueRef::Text(s) => String::from_utf8_lossy(s).into_owned(),
+                    v => format!("{:?}", Sql::from(v)),
+                };
+                // Compare geometries after normalising the blob through our encoder, so
+                // that a header written by another program does not count as a change.
+                let blob = match r.get_ref(2).map_err(&sql)? {
+                    ValueRef::Blob(b) => wkb::decode(b)
+                        .map(|g| wkb::encode(&g, SRS_ID))
+                        .unwrap_or_else(|_| b.to_vec()),
+                    _ => Vec::new(),
+                };
+                let vals = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| r.get::<_, Sql>(3 + i).map(|v| normalise(c.ty, v)))
+                    .collect::<Result<_, _>>()
+                    .map_err(&sql)?;
+                existing.insert(id, (r.get(0).map_err(&sql)?, blob, vals));
+            }
+        }
+        let marks = vec!["?"; cols.len() + 3].join(", ");
+        let mut ins = self
+            .c
+            .prepare(&format!(
+                "INSERT INTO {t} ({g}, {ID}{field_list}, {UPDATED_AT}) VALUES ({marks})"
+            ))
+            .map_err(&sql)?;
+        let sets: String = cols
+            .iter()
+            .map(|c| format!(", {} = ?", q(&c.name)))
+            .collect();
+        let mut upd = self
+            .c
+            .prepare(&format!(
+                "UPDATE {t} SET {g} = ?{sets}, {UPDATED_AT} = ? WHERE {pk} = ?"
+            ))
+            .map_err(&sql)?;
+        let mut counts = LayerCounts::default();
+        for row in rows {
+            let vals: Vec<Sql> = cols
+                .iter()
+                .map(|c| c.ty.to_sql(row.fields.get(&c.name).unwrap_or(&Value::Null)))
+                .collect();
+            match existing.remove(row.id) {
+                None => {
+                    let params = std::iter::once(Sql::Blob(row.geom.clone()))
+                        .chain(std::iter::once(Sql::Text(row.id.into())))
+                        .chain(vals)
+                        .chain(std::iter::once(Sql::Text(self.now.into())));
+                    ins.execute(params_from_iter(params)).map_err(&sql)?;
+                    counts.new += 1;
+                }
+                Some((_, blob, old)) if blob == row.geom && old == vals => counts.unchanged += 1,
+                Some((fid, _, _)) => {
+                    let params = std::iter::once(Sql::Blob(row.geom.clone()))
+                        .chain(vals)
+                        .chain([Sql::Text(self.now.into()), Sql::Integer(fid)]);
+                    upd.execute(params_from_iter(params)).map_err(&sql)?;
+                    counts.changed += 1;
+                }
+            }
+        }
+        let mut del = self
+            .c
+            .prepare(&format!("DELETE FROM {t} WHERE {pk} = ?"))
+            .map_err(&sql)?;
+        for (fid, _, _) in existing.values() {
+            del.execute([fid]).map_err(&sql)?;
+            counts.removed += 1;
+        }
+        Ok(counts)
+    }
+}
+
+/// A stored value as this store would write it: JSON text another program wrote (GDAL
+/// puts spaces in it) is re-serialised, so that only a different value counts as a change.
+fn normalise(ty: ColType, v: Sql) -> Sql {
+    match (ty, v) {
+        (ColType::Json, Sql::Text(s)) => match serde_json::from_str::<Value>(&s) {
+            Ok(j) => Sql::Text(j.to_string()),
+            Err(_) => Sql::Text(s),
+        },
+        (_, v) => v,
+    }
+}
+
+/// The geometry type name of a layer: the one type all its features share, else GEOMETRY.
+fn geometry_type<P>(features: &[Feature<P>]) -> &'static str {
+    let mut types = features.iter().map(|f| wkb::type_name(&f.geometry));
+    match types.next() {
+        Some(first) if types.all(|t| t == first) => first,
+        _ => "GEOMETRY",
+    }
+}

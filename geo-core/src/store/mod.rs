@@ -1,0 +1,120 @@
+//! Stores: the ledgers of every input layer kept in one place, by feature id.
+//!
+//! A data folder holds each ledger as the file a district sent (CSV, Excel, GeoJSON,
+//! Shapefile); a store holds the six input layers together, one table per layer, one row
+//! per feature keyed by its `id`, so that a new delivery of the ledgers updates the rows
+//! that changed and leaves the rest alone, and desktop GIS can open and edit the same
+//! data. The first store is a GeoPackage ([`gpkg`], the OGC format on SQLite that QGIS
+//! and GDAL read and write); PostGIS is to follow with the same layout.
+
+use std::path::PathBuf;
+
+use crate::model::LayerKind;
+
+mod columns;
+pub mod gpkg;
+mod gpkg_read;
+mod schema;
+pub mod wkb;
+
+/// What one import did to one layer's table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LayerCounts {
+    /// Features whose id was not in the table.
+    pub new: usize,
+    /// Features whose geometry or a field differed (rewritten, `updated_at` set).
+    pub changed: usize,
+    /// Rows whose id is no longer in the ledger (deleted).
+    pub removed: usize,
+    /// Rows left as they were.
+    pub unchanged: usize,
+}
+
+/// What one import did, per input layer (in [`LayerKind::INPUTS`] order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// One entry per input layer.
+    pub layers: Vec<(LayerKind, LayerCounts)>,
+}
+
+impl ImportCounts {
+    /// The counts of one layer (zero if it was not written).
+    pub fn get(&self, kind: LayerKind) -> LayerCounts {
+        self.layers
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, c)| *c)
+            .unwrap_or_default()
+    }
+}
+
+/// Why a store could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed (open, query, write, disk full …).
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The store's path.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file is SQLite but not a GeoPackage, or not SQLite at all.
+    #[error("{path}: not a GeoPackage: {reason}")]
+    NotGeoPackage {
+        /// The file.
+        path: PathBuf,
+        /// What is missing.
+        reason: String,
+    },
+    /// A table lacks a column the store needs.
+    #[error("{path}: table {table}: {reason}")]
+    Table {
+        /// The file.
+        path: PathBuf,
+        /// The table.
+        table: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A geometry blob could not be decoded.
+    #[error("{path}: table {table}, id {id:?}, column {column}: {source}")]
+    Geometry {
+        /// The file.
+        path: PathBuf,
+        /// The table.
+        table: String,
+        /// The row's id.
+        id: String,
+        /// The geometry column.
+        column: String,
+        /// Cause.
+        #[source]
+        source: wkb::GeomError,
+    },
+    /// A value does not fit the ledger field.
+    #[error("{path}: table {table}, id {id:?}, column {column}: {reason}")]
+    Field {
+        /// The file.
+        path: PathBuf,
+        /// The table.
+        table: String,
+        /// The row's id.
+        id: String,
+        /// The column.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two features of a layer have the same id, so they cannot be told apart by id.
+    #[error("{path}: table {table}: id {id:?} appears more than once in the ledger")]
+    DuplicateId {
+        /// The file.
+        path: PathBuf,
+        /// The table.
+        table: String,
+        /// The repeated id.
+        id: String,
+    },
+}

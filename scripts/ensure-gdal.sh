@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs (with apt-get, as root) or checks GDAL's command-line programs (`ogrinfo`,
+# `ogr2ogr`, Debian package gdal-bin) and GDAL's GeoPackage validator (validate_gpkg.py,
+# package python3-gdal), which the GeoPackage tests (geo-core/tests/gpkg.rs) use as the
+# independent reader, writer and checker of the files the store makes.
+#
+# Idempotent: when they are present it only says so. Runs `apt-get update` once, and only
+# when something is missing. Exits non-zero, saying what is missing, when it cannot install.
+set -euo pipefail
+
+say() { printf 'ensure-gdal: %s\n' "$*"; }
+die() { printf 'ensure-gdal: error: %s\n' "$*" >&2; exit 1; }
+
+missing_packages() {
+  { command -v ogrinfo >/dev/null 2>&1 && command -v ogr2ogr >/dev/null 2>&1; } || echo gdal-bin
+  /usr/bin/python3 -c 'import osgeo_utils.samples.validate_gpkg' >/dev/null 2>&1 || echo python3-gdal
+}
+present() { [ -z "$(missing_packages)" ]; }
+
+if present; then
+  say "GDAL's programs and GeoPackage validator are present ($(ogrinfo --version))"
+  exit 0
+fi
+
+missing="$(missing_packages | tr '\n' ' ' | sed 's/ *$//')"
+say "missing for the GeoPackage tests: $missing"
+command -v apt-get >/dev/null 2>&1 \
+  || die "apt-get not found; install these (or your system's equivalents) by hand: $missing"
+
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  SUDO=(sudo -n)
+else
+  die "installing needs root (or password-less sudo); run as root: apt-get update && apt-get install -y $missing"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+say "apt-get update"
+"${SUDO[@]}" apt-get update -qq || die "apt-get update failed"
+say "apt-get install $missing"
+# shellcheck disable=SC2086 # the package list is meant to split into words
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends $missing \
+  || die "apt-get install failed for: $missing"
+
+present || die "still missing after installing: $(missing_packages | tr '\n' ' ')"
+say "installed: $missing"
