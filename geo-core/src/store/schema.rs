@@ -9,8 +9,9 @@ use super::wkb;
 
 /// `PRAGMA application_id` of a GeoPackage: "GPKG".
 pub const APPLICATION_ID: i32 = 0x4750_4B47;
-/// `PRAGMA user_version` of GeoPackage 1.4.0.
-pub const USER_VERSION: i32 = 10400;
+/// `PRAGMA user_version` of GeoPackage 1.3.0: the version whose R-tree triggers (insert,
+/// update1–4, delete) the store writes, and the newest that GDAL before 3.7 knows.
+pub const USER_VERSION: i32 = 10300;
 /// The SRS of every geometry the store writes (lon/lat; CGCS2000 differs by centimetres).
 pub const SRS_ID: i32 = 4326;
 
@@ -116,7 +117,7 @@ pub fn table_exists(c: &Connection, name: &str) -> rusqlite::Result<bool> {
     .map(|o| o.is_some())
 }
 
-/// Creates the R-tree of `table`'s geometry column, its triggers (GeoPackage 1.4 annex
+/// Creates the R-tree of `table`'s geometry column, its triggers (GeoPackage 1.3 annex
 /// F.3; they call the functions of [`register_functions`]) and its extension row.
 pub fn create_rtree(c: &Connection, table: &str, geom: &str, pk: &str) -> rusqlite::Result<()> {
     let rt = q(&format!("rtree_{table}_{geom}"));

@@ -1,5 +1,5 @@
-//! The GeoPackage geometry encoding (GeoPackage 1.4 §2.1.3): a `GP` header with the SRS id
-//! and an xy envelope, then ISO WKB.
+//! The GeoPackage geometry encoding (GeoPackage 1.3 §2.1.3, unchanged in 1.4): a `GP`
+//! header with the SRS id and an xy envelope, then ISO WKB.
 //!
 //! We write little-endian, version 0, an xy envelope (or none and the empty flag for an
 //! empty geometry) and 2D WKB of Point, LineString, Polygon, the three Multi types and
