@@ -23,25 +23,10 @@ if present; then
 fi
 
 missing="$(missing_packages | tr '\n' ' ' | sed 's/ *$//')"
-say "missing for the GeoPackage tests: $missing"
-command -v apt-get >/dev/null 2>&1 \
-  || die "apt-get not found; install these (or your system's equivalents) by hand: $missing"
-
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=()
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  SUDO=(sudo -n)
-else
-  die "installing needs root (or password-less sudo); run as root: apt-get update && apt-get install -y $missing"
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-say "apt-get update"
-"${SUDO[@]}" apt-get update -qq || die "apt-get update failed"
-say "apt-get install $missing"
+# shellcheck source=scripts/apt-install.sh
+. "$(dirname "$0")/apt-install.sh"
 # shellcheck disable=SC2086 # the package list is meant to split into words
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends $missing \
-  || die "apt-get install failed for: $missing"
+apt_install "the GeoPackage tests" --no-install-recommends $missing
 
 present || die "still missing after installing: $(missing_packages | tr '\n' ' ')"
 say "installed: $missing"
