@@ -14,6 +14,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 /// One HTTP/1.1 request on its own connection (`Connection: close`): the status code and
 /// the body. A minimal blocking client on a thread per connection is enough here and keeps
 /// the test's dependencies lean.
@@ -109,22 +111,12 @@ fn reloads_of_broken_files_under_load_lose_nothing_and_fail_no_request() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(8);
     let tmp = tempfile::tempdir().unwrap();
-    let (orig, data) = (tmp.path().join("orig"), tmp.path().join("data"));
-    let out = Command::new(env!("CARGO_BIN_EXE_riskmap"))
-        .args(["generate", "--quiet", "--houses", "3000", "--out"])
-        .arg(&orig)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (orig, data) = (common::city(), tmp.path().join("data"));
     let restore = |name: &str| {
         std::fs::copy(orig.join(name), data.join(name)).unwrap();
     };
     std::fs::create_dir(&data).unwrap();
-    for e in std::fs::read_dir(&orig).unwrap() {
+    for e in std::fs::read_dir(orig).unwrap() {
         restore(e.unwrap().file_name().to_str().unwrap());
     }
     let config = tmp.path().join("server.toml");

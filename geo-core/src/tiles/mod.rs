@@ -10,7 +10,8 @@
 //!
 //! For every feature of a layer, independently (on large layers, the two halves of the
 //! layer on two threads when [`TileBuilder::set_parallel`] allows it), with no
-//! allocation of its own (kept geometries go into one flat buffer per layer):
+//! allocation of its own unless its polygon needs the overlay of step 5 (kept geometries
+//! go into one flat buffer per layer):
 //!
 //! 1. **Project once, straight to tile units.** WGS84 lon/lat degrees go through spherical
 //!    Web Mercator (EPSG:3857, latitudes clamped to ±85.0511°) into `f64` coordinates of

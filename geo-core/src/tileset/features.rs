@@ -15,11 +15,19 @@ use crate::dataset::Dataset;
 use crate::model::{LayerKind, PressureClass, RiskLevel};
 use crate::tiles::{PropValue, TileFeature, TileId};
 
+/// The features of one layer in one tile, as the builder takes them.
+pub(super) struct LayerFeatures<'a> {
+    /// The features, sorted by id.
+    pub(super) features: Vec<TileFeature<'a>>,
+    /// The rank of each (its level), by which the budget drops the least first.
+    pub(super) levels: Vec<u8>,
+    /// Their geometry is in world units (see [`crate::tiles::to_world`]), not lon/lat.
+    pub(super) world: bool,
+}
+
 impl TileSet {
-    /// The features of layer `kind` that meet the tile's (buffered) box, each with the
-    /// rank the budget drops by (its level), sorted by id (positions are visited in
-    /// increasing order); and whether their geometry is in world units (see
-    /// [`crate::tiles::to_world`]) rather than lon/lat.
+    /// The features of layer `kind` that meet the tile's (buffered) box, sorted by id
+    /// (positions are visited in increasing order).
     pub(super) fn features<'a>(
         &'a self,
         ds: &'a Dataset,
@@ -27,10 +35,15 @@ impl TileSet {
         kind: LayerKind,
         tile: TileId,
         bbox: Rect<f64>,
-    ) -> (Vec<(u8, TileFeature<'a>)>, bool) {
+    ) -> LayerFeatures<'a> {
         let z = tile.z;
         if let Some(c) = self.cluster_features(kind, z, bbox) {
-            return (c, false);
+            let (levels, features) = c.into_iter().unzip();
+            return LayerFeatures {
+                features,
+                levels,
+                world: false,
+            };
         }
         let s = |v: &'a str| PropValue::String(Cow::Borrowed(v));
         let k = |name: &'static str| -> Cow<'a, str> { Cow::Borrowed(name) };
@@ -40,19 +53,17 @@ impl TileSet {
                 (k("level_n"), PropValue::UInt(u64::from(level_n(l)))),
             ]
         };
-        let mut out: Vec<(u8, TileFeature<'a>)> = Vec::new();
+        let (mut features, mut levels) = (Vec::new(), Vec::new());
         let mut push = |id: usize,
                         level: u8,
                         g: &'a Geometry<f64>,
                         props: Cow<'a, [(Cow<'a, str>, PropValue<'a>)]>| {
-            out.push((
-                level,
-                TileFeature {
-                    id: id as u64,
-                    geometry: Cow::Borrowed(g),
-                    properties: props,
-                },
-            ));
+            levels.push(level);
+            features.push(TileFeature {
+                id: id as u64,
+                geometry: Cow::Borrowed(g),
+                properties: props,
+            });
         };
         match kind {
             LayerKind::Areas => {
@@ -203,7 +214,11 @@ impl TileSet {
             // Drawn through their input layers (see `catalog`): no tiles of their own.
             LayerKind::HazardGrades | LayerKind::HouseRisk | LayerKind::EnterpriseRisk => {}
         }
-        (out, kind == LayerKind::Houses)
+        LayerFeatures {
+            features,
+            levels,
+            world: kind == LayerKind::Houses,
+        }
     }
 }
 

@@ -44,15 +44,14 @@ use crate::dataset::Dataset;
 use crate::export::FieldPolicy;
 use crate::index::SpatialIndex;
 use crate::model::{LayerKind, RiskLevel};
-use crate::tiles::{
-    self, ClusterOptions, PropValue, TileBuilder, TileError, TileFeature, TileId, TileOptions,
-};
+use crate::tiles::{self, ClusterOptions, PropValue, TileBuilder, TileError, TileId, TileOptions};
 
 pub use crate::tiles::MAX_ZOOM;
 pub use catalog::{
     FieldInfo, LayerInfo, TILE_LAYERS, geojson_layer, layer_info, layer_infos, tile_layer,
 };
 use clusters::Clusters;
+use features::LayerFeatures;
 
 /// Why a tile could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -286,8 +285,8 @@ impl TileSet {
         b.set_parallel(parallel);
         let bbox = tile.buffered_bounds_lonlat(&self.config.tile);
         for kind in layers {
-            let (feats, world) = self.features(ds, a, *kind, tile, bbox);
-            self.add_with_budget(&mut b, kind.name(), feats, world)?;
+            let layer = self.features(ds, a, *kind, tile, bbox);
+            self.add_with_budget(&mut b, kind.name(), layer)?;
         }
         if b.is_empty() {
             return Ok(Vec::new());
@@ -300,10 +299,13 @@ impl TileSet {
         &self,
         b: &mut TileBuilder,
         name: &str,
-        feats: Vec<(u8, TileFeature<'_>)>,
-        world: bool,
+        layer: LayerFeatures<'_>,
     ) -> Result<(), TileSetError> {
-        let (mut levels, mut feats): (Vec<u8>, Vec<TileFeature<'_>>) = feats.into_iter().unzip();
+        let LayerFeatures {
+            features: mut feats,
+            mut levels,
+            world,
+        } = layer;
         let mut min_level = 0u8;
         loop {
             let added = if world {
