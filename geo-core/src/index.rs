@@ -1,6 +1,7 @@
 //! R-tree over a layer's bounding boxes.
 //!
-//! The tree holds lon/lat envelopes (bulk-loaded once; layers never change after load).
+//! The tree holds lon/lat envelopes, bulk-loaded when a layer is built; a living map
+//! ([`crate::live`]) then inserts and removes single entries as features change.
 //! The metric queries built on it (within a distance, nearest) are methods of
 //! [`crate::layer::Layer`], which owns both the features and their index.
 
@@ -21,17 +22,26 @@ impl SpatialIndex {
     pub fn build<'a>(geometries: impl Iterator<Item = &'a Geometry<f64>>) -> Self {
         let entries: Vec<Entry> = geometries
             .enumerate()
-            .filter_map(|(i, g)| {
-                g.bounding_rect().map(|r| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i,
-                    )
-                })
-            })
+            .filter_map(|(i, g)| entry(i, g))
             .collect();
         SpatialIndex {
             tree: RTree::bulk_load(entries),
+        }
+    }
+
+    /// Adds the envelope of the feature at `pos` (nothing for an empty geometry).
+    pub fn insert(&mut self, pos: usize, g: &Geometry<f64>) {
+        if let Some(e) = entry(pos, g) {
+            self.tree.insert(e);
+        }
+    }
+
+    /// Removes the entry of the feature at `pos` whose geometry was `g`; false when the
+    /// index held no such entry.
+    pub fn remove(&mut self, pos: usize, g: &Geometry<f64>) -> bool {
+        match entry(pos, g) {
+            Some(e) => self.tree.remove(&e).is_some(),
+            None => false,
         }
     }
 
@@ -64,6 +74,15 @@ impl SpatialIndex {
             (e.upper()[0], e.upper()[1]),
         ))
     }
+}
+
+fn entry(pos: usize, g: &Geometry<f64>) -> Option<Entry> {
+    g.bounding_rect().map(|r| {
+        GeomWithData::new(
+            Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+            pos,
+        )
+    })
 }
 
 /// A feature found by a metric query.

@@ -13,8 +13,9 @@ use crate::model::{Feature, LayerKind};
 
 /// One layer: its features and an R-tree over their bounding boxes.
 ///
-/// The index is built once, by bulk loading, when the layer is constructed; a layer is
-/// immutable afterwards so that analyses and tile requests can share it across threads.
+/// The index is built once, by bulk loading, when the layer is constructed. Only a living
+/// map ([`crate::live`]) changes a layer afterwards, one feature at a time, on its own copy
+/// while readers use another; everything else shares layers immutably across threads.
 #[derive(Debug, Clone)]
 pub struct Layer<P> {
     kind: LayerKind,
@@ -76,6 +77,40 @@ impl<P> Layer<P> {
     /// Bounding box of the layer in lon/lat.
     pub fn bounds(&self) -> Option<Rect<f64>> {
         self.index.bounds()
+    }
+
+    /// Appends a feature and indexes it; returns its position.
+    pub fn push(&mut self, f: Feature<P>) -> usize {
+        let pos = self.features.len();
+        self.index.insert(pos, &f.geometry);
+        self.features.push(f);
+        pos
+    }
+
+    /// Replaces the feature at `pos` (re-indexing it) and returns the old one; `None`
+    /// when there is no such position.
+    pub fn replace(&mut self, pos: usize, f: Feature<P>) -> Option<Feature<P>> {
+        let slot = self.features.get_mut(pos)?;
+        let old = std::mem::replace(slot, f);
+        self.index.remove(pos, &old.geometry);
+        self.index.insert(pos, &self.features[pos].geometry);
+        Some(old)
+    }
+
+    /// Removes the feature at `pos` by moving the last feature into its place (the only
+    /// position that changes, which the caller renumbers in its own per-position data).
+    /// Returns the removed feature, or `None` when there is no such position.
+    pub fn swap_remove(&mut self, pos: usize) -> Option<Feature<P>> {
+        let last = self.features.len().checked_sub(1)?;
+        if pos > last {
+            return None;
+        }
+        self.index.remove(pos, &self.features[pos].geometry);
+        if pos != last {
+            self.index.remove(last, &self.features[last].geometry);
+            self.index.insert(pos, &self.features[last].geometry);
+        }
+        Some(self.features.swap_remove(pos))
     }
 
     /// Consumes the layer and returns its features.
@@ -144,28 +179,13 @@ impl<P> Layer<P> {
     /// and only those whose planar distance lies within the plane's error bound of the
     /// limit are measured again geodesically.
     pub fn positions_within(&self, geom: &Geometry<f64>, metres: f64) -> Vec<usize> {
-        let Some(r) = geom.bounding_rect() else {
+        let Some(test) = Within::new(geom, metres) else {
             return Vec::new();
         };
-        let grown = expand_rect_m(r, metres);
-        let plane = LocalPlane::new(r.center());
-        let projected = plane.project_geometry(geom);
-        // Relative scale error of the plane over the searched box (see LocalPlane docs).
-        let tol = plane.relative_error_bound(grown) * metres + 1e-3;
         let mut out: Vec<usize> = self
             .index()
-            .envelopes_in(grown)
-            .filter(|&pos| {
-                let g = &self.features()[pos].geometry;
-                let d = Euclidean.distance(&projected, &plane.project_geometry(g));
-                if d <= metres - tol {
-                    true
-                } else if d > metres + tol {
-                    false
-                } else {
-                    distance_m(geom, g) <= metres
-                }
-            })
+            .envelopes_in(test.grown)
+            .filter(|&pos| test.holds(&self.features()[pos].geometry))
             .collect();
         out.sort_unstable();
         out
@@ -192,6 +212,66 @@ impl<P> Layer<P> {
             radius *= 4.0;
         }
     }
+}
+
+/// The test [`Layer::positions_within`] applies to each candidate, for one query: a
+/// change to one feature asks "is it within `metres` of this source?" with exactly the
+/// answer the whole-layer query gives.
+#[derive(Debug, Clone)]
+pub struct Within<'a> {
+    geom: &'a Geometry<f64>,
+    grown: Rect<f64>,
+    plane: LocalPlane,
+    projected: Geometry<f64>,
+    tol: f64,
+    metres: f64,
+}
+
+impl<'a> Within<'a> {
+    /// The test for features within `metres` of `geom`; `None` for an empty geometry.
+    pub fn new(geom: &'a Geometry<f64>, metres: f64) -> Option<Self> {
+        let r = geom.bounding_rect()?;
+        let grown = expand_rect_m(r, metres);
+        let plane = LocalPlane::new(r.center());
+        let projected = plane.project_geometry(geom);
+        // Relative scale error of the plane over the searched box (see LocalPlane docs).
+        let tol = plane.relative_error_bound(grown) * metres + 1e-3;
+        Some(Within {
+            geom,
+            grown,
+            plane,
+            projected,
+            tol,
+            metres,
+        })
+    }
+
+    /// Whether `g` is within the distance: a plane distance decides unless it is within
+    /// the plane's error of the limit, where the geodesic distance does.
+    pub fn holds(&self, g: &Geometry<f64>) -> bool {
+        let Some(b) = g.bounding_rect() else {
+            return false;
+        };
+        if !rects_meet(&b, &self.grown) {
+            return false;
+        }
+        let d = Euclidean.distance(&self.projected, &self.plane.project_geometry(g));
+        if d <= self.metres - self.tol {
+            true
+        } else if d > self.metres + self.tol {
+            false
+        } else {
+            distance_m(self.geom, g) <= self.metres
+        }
+    }
+}
+
+/// Whether two boxes share a point (as the R-tree's envelope query decides).
+pub(crate) fn rects_meet(a: &Rect<f64>, b: &Rect<f64>) -> bool {
+    a.min().x <= b.max().x
+        && b.min().x <= a.max().x
+        && a.min().y <= b.max().y
+        && b.min().y <= a.max().y
 }
 
 fn sort_hits(hits: &mut [Hit]) {

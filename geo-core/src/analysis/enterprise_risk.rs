@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::Reason;
 use super::hazard_grade::HazardGradeResult;
 use crate::dataset::Dataset;
-use crate::model::{HazardGrade, RiskLevel, TargetClass};
+use crate::model::{Enterprise, Feature, HazardGrade, RiskLevel, TargetClass};
 use crate::rules::Rules;
 
 /// The level of one enterprise.
@@ -48,7 +48,22 @@ pub fn assess_all(
     target_classes: &[TargetClass],
     rules: &Rules,
 ) -> Vec<EnterpriseRisk> {
-    let er = &rules.enterprise;
+    let worst = worst_grades(ds, grades);
+    ds.enterprises
+        .features()
+        .par_iter()
+        .map(|f| {
+            let worst_grade = worst.get(f.id.as_str()).copied();
+            assess_one(ds, f, worst_grade, target_classes, rules)
+        })
+        .collect()
+}
+
+/// The most severe grade among each enterprise's hazard sources, by enterprise id.
+pub fn worst_grades<'a>(
+    ds: &'a Dataset,
+    grades: &[HazardGradeResult],
+) -> HashMap<&'a str, HazardGrade> {
     let mut worst: HashMap<&str, HazardGrade> = HashMap::new();
     for (f, g) in ds.hazard_sources.features().iter().zip(grades) {
         if let (Some(eid), Some(grade)) = (f.props.enterprise_id.as_deref(), g.grade) {
@@ -56,101 +71,147 @@ pub fn assess_all(
             *e = (*e).min(grade); // One < Two…: the most severe is the smallest
         }
     }
-    ds.enterprises
-        .features()
-        .par_iter()
-        .map(|f| {
-            let p = &f.props;
-            let mut reasons = Vec::new();
-            let base = er.likelihood.get(p.industry).clamp(1, 4);
-            let mut l = base;
-            reasons.push(Reason::new(
-                "RM-ER-L/industry",
+    worst
+}
+
+/// The level of one enterprise, given the worst grade of its hazard sources.
+pub fn assess_one(
+    ds: &Dataset,
+    f: &Feature<Enterprise>,
+    worst_grade: Option<HazardGrade>,
+    target_classes: &[TargetClass],
+    rules: &Rules,
+) -> EnterpriseRisk {
+    let er = &rules.enterprise;
+    let p = &f.props;
+    let mut reasons = Vec::new();
+    let base = er.likelihood.get(p.industry).clamp(1, 4);
+    let mut l = base;
+    reasons.push(
+        Reason::new(
+            "RM-ER-L/industry",
+            format!(
+                "industry {} ⇒ L = {base}",
+                p.industry.map_or("unknown", |i| i.name_zh())
+            ),
+        )
+        .zh(format!(
+            "行业{} ⇒ 可能性L = {base}",
+            p.industry.map_or("未知", |i| i.name_zh())
+        )),
+    );
+    if p.open_hidden_hazards >= er.hidden_hazards_raise {
+        l += 1;
+        reasons.push(
+            Reason::new(
+                "RM-ER-L/hidden_hazards",
                 format!(
-                    "industry {} ⇒ L = {base}",
-                    p.industry.map_or("unknown", |i| i.name_zh())
+                    "{} open hidden hazards ≥ {} ⇒ L + 1",
+                    p.open_hidden_hazards, er.hidden_hazards_raise
                 ),
             )
-            .zh(format!("行业{} ⇒ 可能性L = {base}", p.industry.map_or("未知", |i| i.name_zh()))));
-            if p.open_hidden_hazards >= er.hidden_hazards_raise {
-                l += 1;
-                reasons.push(Reason::new(
-                    "RM-ER-L/hidden_hazards",
-                    format!("{} open hidden hazards ≥ {} ⇒ L + 1", p.open_hidden_hazards, er.hidden_hazards_raise),
-                )
-            .zh(format!("未整改一般隐患{}项 ≥ {} ⇒ L + 1", p.open_hidden_hazards, er.hidden_hazards_raise)));
-            }
-            if er.major_hidden_hazards_raise > 0 && p.open_major_hidden_hazards >= er.major_hidden_hazards_raise {
-                l += 1;
-                reasons.push(Reason::new(
-                    "RM-ER-L/major_hidden_hazards",
-                    format!("{} open major hidden hazards (重大事故隐患) ⇒ L + 1", p.open_major_hidden_hazards),
-                )
-            .zh(format!("未整改重大事故隐患{}项 ⇒ L + 1", p.open_major_hidden_hazards)));
-            }
-            let l = l.min(4);
-            let [b2, b3, b4] = er.employee_bands;
-            let n = p.employees.unwrap_or(0);
-            let s_people = if n >= b4 { 4 } else if n >= b3 { 3 } else if n >= b2 { 2 } else { 1 };
-            let worst_grade = worst.get(f.id.as_str()).copied();
-            let s_grade = match worst_grade {
-                Some(HazardGrade::One) => 4,
-                Some(HazardGrade::Two) => 3,
-                Some(HazardGrade::Three | HazardGrade::Four) => 2,
-                None => 1,
-            };
-            let near = ds.protection_targets.positions_within(&f.geometry, er.protection_radius_m);
-            let s_targets = near
-                .iter()
-                .filter_map(|&i| target_classes.get(i))
-                .map(|c| match c {
-                    TargetClass::HighSensitivity => 4,
-                    TargetClass::Important | TargetClass::General1 => 3,
-                    TargetClass::General2 | TargetClass::General3 => 2,
-                })
-                .max()
-                .unwrap_or(1);
-            let s = s_people.max(s_grade).max(s_targets);
-            reasons.push(Reason::new(
-                "RM-ER-S",
+            .zh(format!(
+                "未整改一般隐患{}项 ≥ {} ⇒ L + 1",
+                p.open_hidden_hazards, er.hidden_hazards_raise
+            )),
+        );
+    }
+    if er.major_hidden_hazards_raise > 0
+        && p.open_major_hidden_hazards >= er.major_hidden_hazards_raise
+    {
+        l += 1;
+        reasons.push(
+            Reason::new(
+                "RM-ER-L/major_hidden_hazards",
                 format!(
-                    "S = max(headcount {n} ⇒ {s_people}, hazard grade {} ⇒ {s_grade}, {} protection targets within {} m ⇒ {s_targets}) = {s}",
-                    worst_grade.map_or("none", |g| g.name_zh()),
-                    near.len(),
-                    er.protection_radius_m
+                    "{} open major hidden hazards (重大事故隐患) ⇒ L + 1",
+                    p.open_major_hidden_hazards
                 ),
             )
-            .zh(format!("严重性S = max(从业{n}人 ⇒ {s_people}，危险源{} ⇒ {s_grade}，{}米内防护目标{}个 ⇒ {s_targets}) = {s}", worst_grade.map_or("无", |g| g.name_zh()), er.protection_radius_m, near.len())));
-            let level = er.matrix[usize::from(l - 1)][usize::from(s - 1)];
-            reasons.push(Reason::new(
-                "RM-ER-MATRIX",
-                format!("L{l} × S{s} ⇒ {} ({})", level.name(), level.name_zh()),
-            )
-            .zh(format!("L{l} × S{s} ⇒ {}", level.name_zh())));
-            let mismatch = p.declared_level.is_some_and(|d| d != level);
-            if mismatch {
-                reasons.push(Reason::new(
-                    "RM-ER-DECLARED",
-                    format!(
-                        "declared {} but computed {}",
-                        p.declared_level.map_or("", |d| d.name()),
-                        level.name()
-                    ),
-                )
-            .zh(format!("申报{}，计算为{}", p.declared_level.map_or("", |d| d.name_zh()), level.name_zh())));
-            }
-            EnterpriseRisk {
-                id: f.id.clone(),
-                likelihood: l,
-                severity: s,
-                level,
-                declared_level: p.declared_level,
-                mismatch,
-                worst_grade,
-                reasons,
-            }
+            .zh(format!(
+                "未整改重大事故隐患{}项 ⇒ L + 1",
+                p.open_major_hidden_hazards
+            )),
+        );
+    }
+    let l = l.min(4);
+    let [b2, b3, b4] = er.employee_bands;
+    let n = p.employees.unwrap_or(0);
+    let s_people = if n >= b4 {
+        4
+    } else if n >= b3 {
+        3
+    } else if n >= b2 {
+        2
+    } else {
+        1
+    };
+    let s_grade = match worst_grade {
+        Some(HazardGrade::One) => 4,
+        Some(HazardGrade::Two) => 3,
+        Some(HazardGrade::Three | HazardGrade::Four) => 2,
+        None => 1,
+    };
+    let near = ds
+        .protection_targets
+        .positions_within(&f.geometry, er.protection_radius_m);
+    let s_targets = near
+        .iter()
+        .filter_map(|&i| target_classes.get(i))
+        .map(|c| match c {
+            TargetClass::HighSensitivity => 4,
+            TargetClass::Important | TargetClass::General1 => 3,
+            TargetClass::General2 | TargetClass::General3 => 2,
         })
-        .collect()
+        .max()
+        .unwrap_or(1);
+    let s = s_people.max(s_grade).max(s_targets);
+    reasons.push(Reason::new(
+        "RM-ER-S",
+        format!(
+            "S = max(headcount {n} ⇒ {s_people}, hazard grade {} ⇒ {s_grade}, {} protection targets within {} m ⇒ {s_targets}) = {s}",
+            worst_grade.map_or("none", |g| g.name_zh()),
+            near.len(),
+            er.protection_radius_m
+        ),
+    )
+    .zh(format!("严重性S = max(从业{n}人 ⇒ {s_people}，危险源{} ⇒ {s_grade}，{}米内防护目标{}个 ⇒ {s_targets}) = {s}", worst_grade.map_or("无", |g| g.name_zh()), er.protection_radius_m, near.len())));
+    let level = er.matrix[usize::from(l - 1)][usize::from(s - 1)];
+    reasons.push(
+        Reason::new(
+            "RM-ER-MATRIX",
+            format!("L{l} × S{s} ⇒ {} ({})", level.name(), level.name_zh()),
+        )
+        .zh(format!("L{l} × S{s} ⇒ {}", level.name_zh())),
+    );
+    let mismatch = p.declared_level.is_some_and(|d| d != level);
+    if mismatch {
+        reasons.push(
+            Reason::new(
+                "RM-ER-DECLARED",
+                format!(
+                    "declared {} but computed {}",
+                    p.declared_level.map_or("", |d| d.name()),
+                    level.name()
+                ),
+            )
+            .zh(format!(
+                "申报{}，计算为{}",
+                p.declared_level.map_or("", |d| d.name_zh()),
+                level.name_zh()
+            )),
+        );
+    }
+    EnterpriseRisk {
+        id: f.id.clone(),
+        likelihood: l,
+        severity: s,
+        level,
+        declared_level: p.declared_level,
+        mismatch,
+        worst_grade,
+        reasons,
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use super::{Num, Reason};
 /// [`ItemCalc::basis`] of a substance known to be outside the standard.
 pub const OUTSIDE_BASIS: &str = "outside GB 18218-2018";
 use crate::dataset::Dataset;
-use crate::model::{HazardGrade, InventoryItem};
+use crate::model::{Feature, HazardGrade, HazardSource, InventoryItem};
 use crate::rules::Rules;
 use crate::substances::SubstanceTable;
 
@@ -84,66 +84,77 @@ pub fn grade_all(
     substances: &SubstanceTable,
     rules: &Rules,
 ) -> Vec<HazardGradeResult> {
-    let radius = rules.hazard.population_radius_m;
     ds.hazard_sources
         .features()
         .par_iter()
-        .map(|f| {
-            let targets: u64 = ds
-                .protection_targets
-                .positions_within(&f.geometry, radius)
-                .into_iter()
-                .filter_map(|i| ds.protection_targets.get(i))
-                .map(|t| u64::from(t.props.population.unwrap_or(0)))
-                .sum();
-            let houses: u64 = if rules.hazard.count_house_occupants {
-                ds.houses
-                    .positions_within(&f.geometry, radius)
-                    .into_iter()
-                    .filter_map(|i| ds.houses.get(i))
-                    .map(|h| u64::from(h.props.occupants.unwrap_or(0)))
-                    .sum()
-            } else {
-                0
-            };
-            let mut r = compute(&f.props.inventory, targets + houses, substances, rules);
-            r.id = f.id.clone();
-            r.reasons.insert(
-                0,
-                Reason::new(
-                    "GB18218-2018/4.2.2",
-                    format!(
-                        "{} persons within {} m of the unit ({targets} in protection targets, {houses} in houses)",
-                        targets + houses,
-                        Num(radius)
-                    ),
-                )
-                .zh(format!(
-                    "单元周边{}米内暴露人员{}人（防护目标{targets}人，自建房{houses}人）",
-                    Num(radius),
-                    targets + houses
-                )),
-            );
-            r.declared_grade = f.props.declared_grade;
-            r.mismatch = f.props.declared_grade.is_some() && f.props.declared_grade != r.grade;
-            if r.mismatch {
-                r.reasons.push(Reason::new(
-                    "RM-HG-DECLARED",
-                    format!(
-                        "declared grade {} differs from computed {}",
-                        f.props.declared_grade.map_or("none", |g| g.name_zh()),
-                        r.grade.map_or("not a major hazard source", |g| g.name_zh())
-                    ),
-                )
-                .zh(format!(
-                    "申报{}，计算为{}",
-                    f.props.declared_grade.map_or("无", |g| g.name_zh()),
-                    r.grade.map_or("不构成重大危险源", |g| g.name_zh())
-                )));
-            }
-            r
-        })
+        .map(|f| grade_one(ds, f, substances, rules))
         .collect()
+}
+
+/// Grades one hazard source of the dataset: its exposed population counted in the
+/// dataset, then [`compute`], the declared grade compared.
+pub fn grade_one(
+    ds: &Dataset,
+    f: &Feature<HazardSource>,
+    substances: &SubstanceTable,
+    rules: &Rules,
+) -> HazardGradeResult {
+    let radius = rules.hazard.population_radius_m;
+    let targets: u64 = ds
+        .protection_targets
+        .positions_within(&f.geometry, radius)
+        .into_iter()
+        .filter_map(|i| ds.protection_targets.get(i))
+        .map(|t| u64::from(t.props.population.unwrap_or(0)))
+        .sum();
+    let houses: u64 = if rules.hazard.count_house_occupants {
+        ds.houses
+            .positions_within(&f.geometry, radius)
+            .into_iter()
+            .filter_map(|i| ds.houses.get(i))
+            .map(|h| u64::from(h.props.occupants.unwrap_or(0)))
+            .sum()
+    } else {
+        0
+    };
+    let mut r = compute(&f.props.inventory, targets + houses, substances, rules);
+    r.id = f.id.clone();
+    r.reasons.insert(
+        0,
+        Reason::new(
+            "GB18218-2018/4.2.2",
+            format!(
+                "{} persons within {} m of the unit ({targets} in protection targets, {houses} in houses)",
+                targets + houses,
+                Num(radius)
+            ),
+        )
+        .zh(format!(
+            "单元周边{}米内暴露人员{}人（防护目标{targets}人，自建房{houses}人）",
+            Num(radius),
+            targets + houses
+        )),
+    );
+    r.declared_grade = f.props.declared_grade;
+    r.mismatch = f.props.declared_grade.is_some() && f.props.declared_grade != r.grade;
+    if r.mismatch {
+        r.reasons.push(
+            Reason::new(
+                "RM-HG-DECLARED",
+                format!(
+                    "declared grade {} differs from computed {}",
+                    f.props.declared_grade.map_or("none", |g| g.name_zh()),
+                    r.grade.map_or("not a major hazard source", |g| g.name_zh())
+                ),
+            )
+            .zh(format!(
+                "申报{}，计算为{}",
+                f.props.declared_grade.map_or("无", |g| g.name_zh()),
+                r.grade.map_or("不构成重大危险源", |g| g.name_zh())
+            )),
+        );
+    }
+    r
 }
 
 /// S, R and grade of one inventory with a given exposed population.

@@ -12,7 +12,7 @@ use super::Reason;
 use super::pipeline_clearance::{PipelineConflict, PipelineConflictKind};
 use super::protection_distance::ProtectionConflict;
 use crate::dataset::Dataset;
-use crate::model::{Appraisal, House, HouseUse, LayerKind, RiskLevel};
+use crate::model::{Appraisal, Feature, House, HouseUse, LayerKind, RiskLevel};
 use crate::rules::{HouseRules, Rules};
 
 /// The level of one house.
@@ -43,33 +43,49 @@ pub fn assess_all(
     rules: &Rules,
 ) -> Vec<HouseRisk> {
     let mut exposure = vec![Exposure::default(); ds.houses.len()];
-    for c in protection
-        .iter()
-        .filter(|c| c.target_layer == LayerKind::Houses)
-    {
-        if let Some(e) = exposure.get_mut(c.target_pos) {
-            e.hazard_shortfall_m = Some(e.hazard_shortfall_m.unwrap_or(0.0).max(c.shortfall_m));
+    for c in protection {
+        if c.target_layer == LayerKind::Houses
+            && let Some(e) = exposure.get_mut(c.target_pos)
+        {
+            e.add_protection(c);
         }
     }
-    for c in pipelines.iter().filter(|c| c.layer == LayerKind::Houses) {
-        if let Some(e) = exposure.get_mut(c.feature_pos) {
-            // Occupation sorts before TooClose: keep the worse.
-            e.pipeline = Some(e.pipeline.map_or(c.kind, |k| k.min(c.kind)));
+    for c in pipelines {
+        if c.layer == LayerKind::Houses
+            && let Some(e) = exposure.get_mut(c.feature_pos)
+        {
+            e.add_pipeline(c);
         }
     }
     ds.houses
         .features()
         .iter()
         .zip(exposure)
-        .map(|(f, e)| {
-            let (level, reasons) = assess(&f.props, e, &rules.house);
-            HouseRisk {
-                id: f.id.clone(),
-                level,
-                reasons,
-            }
-        })
+        .map(|(f, e)| house_risk(f, e, rules))
         .collect()
+}
+
+impl Exposure {
+    /// Adds a protection-distance conflict of the house.
+    pub fn add_protection(&mut self, c: &ProtectionConflict) {
+        self.hazard_shortfall_m = Some(self.hazard_shortfall_m.unwrap_or(0.0).max(c.shortfall_m));
+    }
+
+    /// Adds a pipeline conflict of the house.
+    pub fn add_pipeline(&mut self, c: &PipelineConflict) {
+        // Occupation sorts before TooClose: keep the worse.
+        self.pipeline = Some(self.pipeline.map_or(c.kind, |k| k.min(c.kind)));
+    }
+}
+
+/// The result of one house with the exposure the other analyses found.
+pub fn house_risk(f: &Feature<House>, e: Exposure, rules: &Rules) -> HouseRisk {
+    let (level, reasons) = assess(&f.props, e, &rules.house);
+    HouseRisk {
+        id: f.id.clone(),
+        level,
+        reasons,
+    }
 }
 
 /// The level of one house and why.

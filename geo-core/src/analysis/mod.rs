@@ -68,7 +68,7 @@ impl Reason {
 }
 
 /// Every result of [`analyze`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Analysis {
     /// Class of each protection target (given or derived), by position.
     pub target_classes: Vec<TargetClass>,
@@ -182,14 +182,14 @@ pub fn target_classes(ds: &Dataset, rules: &Rules) -> Vec<TargetClass> {
     ds.protection_targets
         .features()
         .iter()
-        .map(|f| {
-            f.props.class.unwrap_or_else(|| {
-                rules
-                    .targets
-                    .derive(f.props.kind, f.props.population, f.props.households)
-            })
-        })
+        .map(|f| target_class(&f.props, rules))
         .collect()
+}
+
+/// Class of one protection target: the ledger's, else derived by the rules.
+pub fn target_class(t: &crate::model::ProtectionTarget, rules: &Rules) -> TargetClass {
+    t.class
+        .unwrap_or_else(|| rules.targets.derive(t.kind, t.population, t.households))
 }
 
 #[cfg(test)]

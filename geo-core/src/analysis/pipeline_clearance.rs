@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Layer};
 use crate::geodesy::closest_points;
+use crate::layer::Within;
 use crate::model::{Feature, LayerKind, PressureClass};
 use crate::rules::Rules;
 
@@ -95,75 +96,194 @@ pub fn pipe_class(p: &crate::model::GasPipeline) -> Option<PressureClass> {
 
 /// Finds every conflict; sorted by pipe, layer, feature.
 pub fn find_conflicts(ds: &Dataset, rules: &Rules) -> Vec<PipelineConflict> {
-    let pr = &rules.pipeline;
-    let mut out: Vec<PipelineConflict> = ds
-        .gas_pipelines
-        .features()
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(pipe_pos, pipe)| {
-            let Some(class) = pipe_class(&pipe.props) else {
-                return Vec::new();
-            };
-            let clearance = pr.clearance_m.get(class);
-            let range = pr.protection_range_m.get(class);
-            let reach = clearance.max(range);
-            let mut best: BTreeMap<(LayerKind, usize), PipelineConflict> = BTreeMap::new();
-            for seg in segments(&pipe.geometry) {
-                let seg_geom = Geometry::Line(seg);
-                let mut check = |layer: LayerKind, pos: usize, id: &str, g: &Geometry<f64>| {
-                    let Some(pair) = closest_points(&seg_geom, g) else {
-                        return;
-                    };
-                    if pair.distance_m > reach {
-                        return;
-                    }
-                    let (kind, rule) = if pair.distance_m <= range {
-                        (
-                            PipelineConflictKind::Occupation,
-                            format!("CJJ51-2016/protection_range/{}", class.key()),
-                        )
-                    } else {
-                        (
-                            PipelineConflictKind::TooClose,
-                            format!("GB50028-2006/T6.3.3-1/{}", class.key()),
-                        )
-                    };
-                    let geometry = if pair.distance_m > 0.0 {
-                        Geometry::LineString(LineString::from(vec![pair.on_a.0, pair.on_b.0]))
-                    } else {
-                        Geometry::Point(pair.on_a)
-                    };
-                    let c = PipelineConflict {
-                        pipeline_id: pipe.id.clone(),
-                        pipeline_pos: pipe_pos,
-                        pressure_class: class,
-                        layer,
-                        feature_id: id.to_string(),
-                        feature_pos: pos,
-                        distance_m: pair.distance_m,
-                        clearance_m: clearance,
-                        protection_range_m: range,
-                        kind,
-                        rule,
-                        geometry,
-                    };
-                    let e = best.entry((layer, pos)).or_insert_with(|| c.clone());
-                    if c.distance_m < e.distance_m {
-                        *e = c;
-                    }
-                };
-                visit(&ds.houses, &seg_geom, reach, false, &mut check);
-                visit(&ds.enterprises, &seg_geom, reach, true, &mut check);
-                visit(&ds.protection_targets, &seg_geom, reach, false, &mut check);
-            }
-            best.into_values().collect()
-        })
+    let mut out: Vec<PipelineConflict> = (0..ds.gas_pipelines.len())
+        .into_par_iter()
+        .flat_map_iter(|pipe_pos| pipe_conflicts(ds, pipe_pos, rules))
         .collect();
-    out.sort_by(|a, b| {
+    sort(&mut out);
+    out
+}
+
+/// The order of the conflict list: pipe position, layer, feature position.
+pub(crate) fn sort(list: &mut [PipelineConflict]) {
+    list.sort_by(|a, b| {
         (a.pipeline_pos, a.layer, a.feature_pos).cmp(&(b.pipeline_pos, b.layer, b.feature_pos))
     });
-    out
+}
+
+/// What a pipe of a class requires: clearance, protection range, and the larger.
+fn distances(rules: &Rules, class: PressureClass) -> (f64, f64, f64) {
+    let pr = &rules.pipeline;
+    let clearance = pr.clearance_m.get(class);
+    let range = pr.protection_range_m.get(class);
+    (clearance, range, clearance.max(range))
+}
+
+/// The farthest any pipe reaches: a feature farther than this from every pipe has no
+/// conflict.
+pub(crate) fn max_reach(rules: &Rules) -> f64 {
+    PressureClass::ALL
+        .iter()
+        .map(|c| distances(rules, *c).2)
+        .fold(0.0, f64::max)
+}
+
+/// The conflicts of one pipe, by layer and feature position.
+pub(crate) fn pipe_conflicts(
+    ds: &Dataset,
+    pipe_pos: usize,
+    rules: &Rules,
+) -> Vec<PipelineConflict> {
+    let Some(pipe) = ds.gas_pipelines.get(pipe_pos) else {
+        return Vec::new();
+    };
+    let Some(class) = pipe_class(&pipe.props) else {
+        return Vec::new();
+    };
+    let (clearance, range, reach) = distances(rules, class);
+    let mut best: BTreeMap<(LayerKind, usize), PipelineConflict> = BTreeMap::new();
+    for seg in segments(&pipe.geometry) {
+        let seg_geom = Geometry::Line(seg);
+        let mut check = |layer: LayerKind, pos: usize, id: &str, g: &Geometry<f64>| {
+            let Some(c) = candidate(
+                pipe,
+                pipe_pos,
+                class,
+                (clearance, range, reach),
+                &seg_geom,
+                layer,
+                pos,
+                id,
+                g,
+            ) else {
+                return;
+            };
+            let e = best.entry((layer, pos)).or_insert_with(|| c.clone());
+            if c.distance_m < e.distance_m {
+                *e = c;
+            }
+        };
+        visit(&ds.houses, &seg_geom, reach, false, &mut check);
+        visit(&ds.enterprises, &seg_geom, reach, true, &mut check);
+        visit(&ds.protection_targets, &seg_geom, reach, false, &mut check);
+    }
+    best.into_values().collect()
+}
+
+/// The conflict between one pipe and one feature, if any: the same decision
+/// [`find_conflicts`] makes for the pair (segment by segment, the nearest kept).
+pub(crate) fn pair_conflict(
+    ds: &Dataset,
+    pipe_pos: usize,
+    layer: LayerKind,
+    pos: usize,
+    rules: &Rules,
+) -> Option<PipelineConflict> {
+    let pipe = ds.gas_pipelines.get(pipe_pos)?;
+    let class = pipe_class(&pipe.props)?;
+    let (clearance, range, reach) = distances(rules, class);
+    let (id, g, polygons_only) = match layer {
+        LayerKind::Houses => ds.houses.get(pos).map(|f| (&f.id, &f.geometry, false))?,
+        LayerKind::Enterprises => ds
+            .enterprises
+            .get(pos)
+            .map(|f| (&f.id, &f.geometry, true))?,
+        LayerKind::ProtectionTargets => ds
+            .protection_targets
+            .get(pos)
+            .map(|f| (&f.id, &f.geometry, false))?,
+        // Only these layers stand on pipes.
+        LayerKind::Areas
+        | LayerKind::HazardSources
+        | LayerKind::GasPipelines
+        | LayerKind::HazardGrades
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => return None,
+    };
+    if polygons_only && !is_polygonal(g) {
+        return None;
+    }
+    let mut best: Option<PipelineConflict> = None;
+    for seg in segments(&pipe.geometry) {
+        let seg_geom = Geometry::Line(seg);
+        if !Within::new(&seg_geom, reach).is_some_and(|w| w.holds(g)) {
+            continue;
+        }
+        let Some(c) = candidate(
+            pipe,
+            pipe_pos,
+            class,
+            (clearance, range, reach),
+            &seg_geom,
+            layer,
+            pos,
+            id,
+            g,
+        ) else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|b| c.distance_m < b.distance_m) {
+            best = Some(c);
+        }
+    }
+    best
+}
+
+/// The conflict of one segment of a pipe with one feature found near it, if the closest
+/// pair is within the pipe's reach.
+#[allow(clippy::too_many_arguments)]
+fn candidate(
+    pipe: &Feature<crate::model::GasPipeline>,
+    pipe_pos: usize,
+    class: PressureClass,
+    (clearance, range, reach): (f64, f64, f64),
+    seg_geom: &Geometry<f64>,
+    layer: LayerKind,
+    pos: usize,
+    id: &str,
+    g: &Geometry<f64>,
+) -> Option<PipelineConflict> {
+    let pair = closest_points(seg_geom, g)?;
+    if pair.distance_m > reach {
+        return None;
+    }
+    let (kind, rule) = if pair.distance_m <= range {
+        (
+            PipelineConflictKind::Occupation,
+            format!("CJJ51-2016/protection_range/{}", class.key()),
+        )
+    } else {
+        (
+            PipelineConflictKind::TooClose,
+            format!("GB50028-2006/T6.3.3-1/{}", class.key()),
+        )
+    };
+    let geometry = if pair.distance_m > 0.0 {
+        Geometry::LineString(LineString::from(vec![pair.on_a.0, pair.on_b.0]))
+    } else {
+        Geometry::Point(pair.on_a)
+    };
+    Some(PipelineConflict {
+        pipeline_id: pipe.id.clone(),
+        pipeline_pos: pipe_pos,
+        pressure_class: class,
+        layer,
+        feature_id: id.to_string(),
+        feature_pos: pos,
+        distance_m: pair.distance_m,
+        clearance_m: clearance,
+        protection_range_m: range,
+        kind,
+        rule,
+        geometry,
+    })
+}
+
+fn is_polygonal(g: &Geometry<f64>) -> bool {
+    matches!(g, Geometry::Polygon(_) | Geometry::MultiPolygon(_))
 }
 
 fn visit<P>(
@@ -177,8 +297,7 @@ fn visit<P>(
         let Some(f): Option<&Feature<P>> = layer.get(pos) else {
             continue;
         };
-        if polygons_only && !matches!(f.geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_))
-        {
+        if polygons_only && !is_polygonal(&f.geometry) {
             continue;
         }
         check(layer.kind(), pos, &f.id, &f.geometry);

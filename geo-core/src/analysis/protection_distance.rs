@@ -16,8 +16,8 @@ use serde::Serialize;
 
 use super::hazard_grade::HazardGradeResult;
 use crate::dataset::Dataset;
-use crate::geodesy::closest_points;
-use crate::model::{LayerKind, TargetClass};
+use crate::geodesy::{closest_points, distance_m};
+use crate::model::{Feature, House, LayerKind, TargetClass};
 use crate::rules::{ByClass, Rules};
 
 /// One target inside a required distance.
@@ -50,7 +50,9 @@ pub struct ProtectionConflict {
     pub geometry: Geometry<f64>,
 }
 
-struct Source<'a> {
+/// A source screened for protection distances: a graded hazard source, or a
+/// hazardous-chemical enterprise when the rules screen them.
+pub(crate) struct Source<'a> {
     layer: LayerKind,
     pos: usize,
     id: &'a str,
@@ -58,6 +60,41 @@ struct Source<'a> {
     table: &'a ByClass,
     rule_prefix: String,
     qra: Option<&'a crate::model::QraDistances>,
+}
+
+/// The hazard source at `pos` as a source, if it is graded.
+pub(crate) fn hazard_source<'a>(
+    ds: &'a Dataset,
+    pos: usize,
+    g: &HazardGradeResult,
+    rules: &'a Rules,
+) -> Option<Source<'a>> {
+    let f = ds.hazard_sources.get(pos)?;
+    let grade = g.grade?;
+    Some(Source {
+        layer: LayerKind::HazardSources,
+        pos,
+        id: &f.id,
+        geometry: &f.geometry,
+        table: rules.protection.for_grade(grade),
+        rule_prefix: format!("RM-PD/grade_{}", grade.number()),
+        qra: f.props.qra_distances.as_ref().filter(|q| !q.is_empty()),
+    })
+}
+
+/// The enterprise at `pos` as a source, if the rules screen it.
+pub(crate) fn enterprise<'a>(ds: &'a Dataset, pos: usize, rules: &'a Rules) -> Option<Source<'a>> {
+    let f = ds.enterprises.get(pos)?;
+    let pr = &rules.protection;
+    (pr.screen_enterprises && f.props.industry.is_some_and(|i| i.is_hazchem())).then(|| Source {
+        layer: LayerKind::Enterprises,
+        pos,
+        id: &f.id,
+        geometry: &f.geometry,
+        table: &pr.hazchem_enterprise,
+        rule_prefix: "RM-PD/hazchem_enterprise".into(),
+        qra: None,
+    })
 }
 
 /// Finds every conflict; sorted by source layer, source position, target layer, target
@@ -68,41 +105,33 @@ pub fn find_conflicts(
     target_classes: &[TargetClass],
     rules: &Rules,
 ) -> Vec<ProtectionConflict> {
-    let pr = &rules.protection;
-    let mut sources: Vec<Source<'_>> = Vec::new();
-    for (pos, (f, g)) in ds.hazard_sources.features().iter().zip(grades).enumerate() {
-        if let Some(grade) = g.grade {
-            sources.push(Source {
-                layer: LayerKind::HazardSources,
-                pos,
-                id: &f.id,
-                geometry: &f.geometry,
-                table: pr.for_grade(grade),
-                rule_prefix: format!("RM-PD/grade_{}", grade.number()),
-                qra: f.props.qra_distances.as_ref().filter(|q| !q.is_empty()),
-            });
-        }
-    }
-    if pr.screen_enterprises {
-        for (pos, f) in ds.enterprises.features().iter().enumerate() {
-            if f.props.industry.is_some_and(|i| i.is_hazchem()) {
-                sources.push(Source {
-                    layer: LayerKind::Enterprises,
-                    pos,
-                    id: &f.id,
-                    geometry: &f.geometry,
-                    table: &pr.hazchem_enterprise,
-                    rule_prefix: "RM-PD/hazchem_enterprise".into(),
-                    qra: None,
-                });
-            }
-        }
-    }
+    let sources = all_sources(ds, grades, rules);
     let mut out: Vec<ProtectionConflict> = sources
         .par_iter()
         .flat_map_iter(|s| source_conflicts(ds, s, target_classes, rules))
         .collect();
-    out.sort_by(|a, b| {
+    sort(&mut out);
+    out
+}
+
+/// Every source, hazard sources first, in position order.
+pub(crate) fn all_sources<'a>(
+    ds: &'a Dataset,
+    grades: &[HazardGradeResult],
+    rules: &'a Rules,
+) -> Vec<Source<'a>> {
+    let hs = grades
+        .iter()
+        .enumerate()
+        .filter_map(|(pos, g)| hazard_source(ds, pos, g, rules));
+    let ents = (0..ds.enterprises.len()).filter_map(|pos| enterprise(ds, pos, rules));
+    hs.chain(ents).collect()
+}
+
+/// The order of the conflict list: source layer, source position, target layer, target
+/// position.
+pub(crate) fn sort(list: &mut [ProtectionConflict]) {
+    list.sort_by(|a, b| {
         (a.source_layer, a.source_pos, a.target_layer, a.target_pos).cmp(&(
             b.source_layer,
             b.source_pos,
@@ -110,7 +139,57 @@ pub fn find_conflicts(
             b.target_pos,
         ))
     });
-    out
+}
+
+/// The farthest any of these sources reaches, for any class: a target farther than
+/// this from every source has no conflict.
+pub(crate) fn max_reach(sources: &[Source<'_>]) -> f64 {
+    sources.iter().map(max_required).fold(0.0, f64::max)
+}
+
+/// The conflict between one source and one target, if any: the same decision
+/// [`find_conflicts`] makes for the pair.
+pub(crate) fn pair_conflict(
+    ds: &Dataset,
+    s: &Source<'_>,
+    target_layer: LayerKind,
+    target_pos: usize,
+    target_classes: &[TargetClass],
+    rules: &Rules,
+) -> Option<ProtectionConflict> {
+    let (id, g, class) = match target_layer {
+        LayerKind::Houses => {
+            let h = ds.houses.get(target_pos)?;
+            (&h.id, &h.geometry, house_class(h, rules))
+        }
+        LayerKind::ProtectionTargets => {
+            let t = ds.protection_targets.get(target_pos)?;
+            let class = target_classes
+                .get(target_pos)
+                .copied()
+                .unwrap_or(TargetClass::General3);
+            (&t.id, &t.geometry, class)
+        }
+        // Only homes and protection targets are screened.
+        LayerKind::Areas
+        | LayerKind::Enterprises
+        | LayerKind::HazardSources
+        | LayerKind::GasPipelines
+        | LayerKind::HazardGrades
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => return None,
+    };
+    let (req, rule) = required(s, class);
+    let d = distance_m(s.geometry, g);
+    (d < req).then(|| conflict(s, target_layer, target_pos, id, g, class, req, rule))
+}
+
+/// The class a house is screened with: the one its occupants give it.
+fn house_class(h: &Feature<House>, rules: &Rules) -> TargetClass {
+    rules.targets.derive(None, h.props.occupants, None)
 }
 
 fn required(s: &Source<'_>, class: TargetClass) -> (f64, String) {
@@ -130,7 +209,7 @@ fn max_required(s: &Source<'_>) -> f64 {
         .fold(0.0, f64::max)
 }
 
-fn source_conflicts(
+pub(crate) fn source_conflicts(
     ds: &Dataset,
     s: &Source<'_>,
     target_classes: &[TargetClass],
@@ -174,7 +253,7 @@ fn source_conflicts(
         let Some(h) = ds.houses.get(hit.pos) else {
             continue;
         };
-        let class = rules.targets.derive(None, h.props.occupants, None);
+        let class = house_class(h, rules);
         let (req, rule) = required(s, class);
         if hit.distance_m < req {
             out.push(conflict(

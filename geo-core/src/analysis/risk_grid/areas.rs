@@ -88,6 +88,37 @@ pub fn summarise_areas(
     house_anchors: &[Option<Coord<f64>>],
 ) -> Vec<AreaSummary> {
     let started = std::time::Instant::now();
+    let slots = house_slots(ds, house_anchors);
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "area summaries: houses located"
+    );
+    summarise_with_slots(ds, results, &slots)
+}
+
+/// The area of every house (its position in the areas layer, or the number of areas for
+/// none): what [`summarise_areas`] locates first, kept by a living map between changes.
+pub(crate) fn house_slots(ds: &Dataset, house_anchors: &[Option<Coord<f64>>]) -> Vec<usize> {
+    // A million houses: locate them in parallel.
+    house_anchors
+        .par_iter()
+        .map(|a| house_slot(ds, *a))
+        .collect()
+}
+
+/// The area of one house (see [`house_slots`]).
+pub(crate) fn house_slot(ds: &Dataset, anchor: Option<Coord<f64>>) -> usize {
+    anchor
+        .and_then(|c| area_index(ds, Point::from(c)))
+        .unwrap_or(ds.areas.len())
+}
+
+/// [`summarise_areas`] with the houses already located.
+pub(crate) fn summarise_with_slots(
+    ds: &Dataset,
+    results: &crate::analysis::Analysis,
+    house_slots: &[usize],
+) -> Vec<AreaSummary> {
     let grades = &results.hazard_grades;
     let enterprises = &results.enterprise_risks;
     let houses = &results.house_risks;
@@ -127,24 +158,12 @@ pub fn summarise_areas(
             pos,
         ));
     }
-    // A million houses: locate them in parallel.
-    let house_slots: Vec<usize> = house_anchors
-        .par_iter()
-        .map(|a| {
-            a.and_then(|c| area_index(ds, Point::from(c)))
-                .unwrap_or(n_areas)
-        })
-        .collect();
-    tracing::debug!(
-        ms = started.elapsed().as_millis() as u64,
-        "area summaries: houses located"
-    );
     for (pos, ((f, h), a)) in ds
         .houses
         .features()
         .iter()
         .zip(houses)
-        .zip(house_slots)
+        .zip(house_slots.iter().copied())
         .enumerate()
     {
         out[a].houses[level_slot(h.level)] += 1;

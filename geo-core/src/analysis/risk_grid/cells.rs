@@ -55,26 +55,26 @@ pub struct RiskGrid {
 }
 
 #[derive(Default)]
-struct Acc {
+pub(super) struct Acc {
     /// Σ weight·decay of point risks (hazard sources, enterprises).
-    index: f64,
+    pub(super) index: f64,
     /// Σ weight·decay of the many small risks (houses, pipeline conflicts), taken as a
     /// logarithm so that a dense village does not outweigh a chemical plant.
-    many: f64,
-    inside: [u32; 4],
-    worst: Option<RiskLevel>,
-    top: Vec<(f64, LayerKind, usize)>,
-    population: u64,
+    pub(super) many: f64,
+    pub(super) inside: [u32; 4],
+    pub(super) worst: Option<RiskLevel>,
+    pub(super) top: Vec<(f64, LayerKind, usize)>,
+    pub(super) population: u64,
 }
 
 /// What one risk does to the grid: the cell holding it and the cells it reaches, with
 /// their distance.
-struct Reach {
-    at: Option<CellIndex>,
-    cells: Vec<(CellIndex, f64)>,
+pub(super) struct Reach {
+    pub(super) at: Option<CellIndex>,
+    pub(super) cells: Vec<(CellIndex, f64)>,
 }
 
-fn reach(grid: &H3Grid, p: Coord<f64>, weight: f64, radius: f64) -> Reach {
+pub(super) fn reach(grid: &H3Grid, p: Coord<f64>, weight: f64, radius: f64) -> Reach {
     Reach {
         at: grid.cell_at(p),
         cells: if weight > 0.0 {
@@ -265,54 +265,65 @@ pub fn build_grid(
     reached.sort_by_key(|(h, _)| u64::from(*h));
     let cells: Vec<GridCell> = reached
         .into_par_iter()
-        .filter_map(|(h, a)| {
-            let poly = grid.polygon(h);
-            let area = area_holding(ds, Point::from(grid.centre(h)));
-            // Where areas are loaded the map covers them: a cell is kept when it meets one.
-            let keep = ds.areas.is_empty()
-                || area.is_some()
-                || poly.bounding_rect().is_some_and(|b| {
-                    ds.areas.index().envelopes_in(b).any(|i| {
-                        ds.areas
-                            .get(i)
-                            .is_some_and(|f| f.geometry.intersects(&poly))
-                    })
-                });
-            if !keep {
-                return None;
-            }
-            let index = a.index
-                + gr.many_weight * a.many.ln_1p()
-                + gr.population_weight * (a.population as f64).ln_1p();
-            let mut level = gr.bands.level(index);
-            if gr.floor_at_worst_inside
-                && let Some(w) = a.worst
-            {
-                level = level.max(w);
-            }
-            let mut top = a.top;
-            trim_top(&mut top);
-            top.truncate(3);
-            Some(GridCell {
-                id: h.to_string(),
-                index,
-                level,
-                population: a.population,
-                inside_by_level: a.inside,
-                top: top
-                    .into_iter()
-                    .map(|(c, layer, pos)| (layer, feature_id(ds, layer, pos), c))
-                    .collect(),
-                area,
-                geometry: poly,
-            })
-        })
+        .filter_map(|(h, a)| finish(ds, &grid, h, a, rules))
         .collect();
     RiskGrid {
         cell_size_m: gr.cell_size_m,
         h3_resolution: u8::from(grid.resolution),
         cells,
     }
+}
+
+/// A cell from what reached it: its index, level and top contributors, or `None` where
+/// areas are loaded and the cell meets none of them.
+pub(super) fn finish(
+    ds: &Dataset,
+    grid: &H3Grid,
+    h: CellIndex,
+    a: Acc,
+    rules: &Rules,
+) -> Option<GridCell> {
+    let gr = &rules.grid;
+    let poly = grid.polygon(h);
+    let area = area_holding(ds, Point::from(grid.centre(h)));
+    // Where areas are loaded the map covers them: a cell is kept when it meets one.
+    let keep = ds.areas.is_empty()
+        || area.is_some()
+        || poly.bounding_rect().is_some_and(|b| {
+            ds.areas.index().envelopes_in(b).any(|i| {
+                ds.areas
+                    .get(i)
+                    .is_some_and(|f| f.geometry.intersects(&poly))
+            })
+        });
+    if !keep {
+        return None;
+    }
+    let index = a.index
+        + gr.many_weight * a.many.ln_1p()
+        + gr.population_weight * (a.population as f64).ln_1p();
+    let mut level = gr.bands.level(index);
+    if gr.floor_at_worst_inside
+        && let Some(w) = a.worst
+    {
+        level = level.max(w);
+    }
+    let mut top = a.top;
+    trim_top(&mut top);
+    top.truncate(3);
+    Some(GridCell {
+        id: h.to_string(),
+        index,
+        level,
+        population: a.population,
+        inside_by_level: a.inside,
+        top: top
+            .into_iter()
+            .map(|(c, layer, pos)| (layer, feature_id(ds, layer, pos), c))
+            .collect(),
+        area,
+        geometry: poly,
+    })
 }
 
 fn trim_top(top: &mut Vec<(f64, LayerKind, usize)>) {

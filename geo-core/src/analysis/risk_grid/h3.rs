@@ -55,7 +55,7 @@ impl H3Grid {
     /// average edge length (a regular hexagon's circumradius is its edge; H3's hexagons at
     /// one resolution stay well within that factor, which a test checks across China and
     /// near a pentagon).
-    fn reach_m(&self) -> f64 {
+    pub(super) fn reach_m(&self) -> f64 {
         2.0 * self.resolution.edge_length_m()
     }
 

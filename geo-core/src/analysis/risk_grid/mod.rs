@@ -25,12 +25,14 @@
 mod areas;
 mod cells;
 mod h3;
+pub(crate) mod live;
 mod points;
 #[cfg(test)]
 #[allow(clippy::field_reassign_with_default)]
 mod tests;
 
 pub use areas::{AreaSummary, LevelCounts, TopRisk, area_holding, area_index, summarise_areas};
+pub(crate) use areas::{house_slot, house_slots, summarise_with_slots};
 pub use cells::{GridCell, RiskGrid, build_grid};
 pub use h3::{H3Grid, resolution_for};
 pub use points::{anchor, grade_level, house_anchors};

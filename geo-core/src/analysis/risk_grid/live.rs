@@ -1,0 +1,226 @@
+//! Cells recomputed one at a time, for a living map ([`crate::live`]): the sums
+//! [`build_grid`](super::build_grid) makes, in the same order (houses, then hazard sources
+//! and enterprises by position, then pipeline conflicts in list order), over only the
+//! risks that can reach the cell, so that a recomputed cell equals the whole build's.
+
+use std::collections::HashMap;
+
+use geo::{Coord, Rect};
+use h3o::CellIndex;
+use rayon::prelude::*;
+
+use super::cells::{Acc, GridCell, finish, reach};
+use super::h3::H3Grid;
+use super::points::{anchor, grade_level, level_slot};
+use crate::analysis::Analysis;
+use crate::dataset::Dataset;
+use crate::geodesy::expand_rect_m;
+use crate::model::{LayerKind, RiskLevel};
+use crate::rules::Rules;
+
+/// The cells one risk touches: the cell holding its point and, when it weighs anything,
+/// every cell within its radius.
+pub(crate) fn touched(
+    grid: &H3Grid,
+    at: Option<Coord<f64>>,
+    weight: f64,
+    radius: f64,
+) -> Vec<CellIndex> {
+    let Some(p) = at else {
+        return Vec::new();
+    };
+    let r = reach(grid, p, weight, radius);
+    r.at.into_iter()
+        .chain(r.cells.into_iter().map(|(c, _)| c))
+        .collect()
+}
+
+/// The weight and radius of a house of this level on the grid.
+pub(crate) fn house_weight(rules: &Rules, level: RiskLevel) -> (f64, f64) {
+    let gr = &rules.grid;
+    (gr.house_weight.get(level), gr.house_radius_m)
+}
+
+/// The weight and radius of a risk point (hazard source or enterprise) of this level.
+pub(crate) fn point_weight(rules: &Rules, layer: LayerKind, level: RiskLevel) -> (f64, f64) {
+    let gr = &rules.grid;
+    let radius = if layer == LayerKind::HazardSources {
+        gr.hazard_radius_m
+    } else {
+        gr.enterprise_radius_m
+    };
+    (gr.weight.get(level), radius)
+}
+
+/// The weight and radius of a pipeline conflict.
+pub(crate) fn conflict_weight(rules: &Rules) -> (f64, f64) {
+    let gr = &rules.grid;
+    (gr.pipeline_conflict_weight, gr.house_radius_m)
+}
+
+/// Recomputes `cells` from the dataset and the other results: each cell as the whole
+/// build would make it, or `None` where no risk and no person reaches it any more (or it
+/// meets no area).
+pub(crate) fn recompute(
+    ds: &Dataset,
+    a: &Analysis,
+    house_anchors: &[Option<Coord<f64>>],
+    rules: &Rules,
+    cells: &[CellIndex],
+) -> Vec<(CellIndex, Option<GridCell>)> {
+    let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
+    cells
+        .par_iter()
+        .map(|&h| (h, one(ds, a, house_anchors, rules, &grid, h)))
+        .collect()
+}
+
+fn one(
+    ds: &Dataset,
+    an: &Analysis,
+    house_anchors: &[Option<Coord<f64>>],
+    rules: &Rules,
+    grid: &H3Grid,
+    h: CellIndex,
+) -> Option<GridCell> {
+    let gr = &rules.grid;
+    let centre = grid.centre(h);
+    let here = Rect::new(centre, centre);
+    // Anything within `radius` of a point of the cell, with room for the plane's error.
+    let around = |radius: f64| expand_rect_m(here, radius * 1.05 + grid.reach_m() + 10.0);
+    let mut acc = Acc::default();
+    let mut touched = false;
+
+    // Houses, by position: the many small risks, their cell's count and population.
+    let hr = gr.house_radius_m;
+    let mut near: Vec<usize> = ds.houses.index().envelopes_in(around(hr)).collect();
+    near.sort_unstable();
+    let mut candidates: HashMap<CellIndex, Vec<(CellIndex, Coord<f64>)>> = HashMap::new();
+    for pos in near {
+        let (Some(Some(p)), Some(risk), Some(f)) = (
+            house_anchors.get(pos),
+            an.house_risks.get(pos),
+            ds.houses.get(pos),
+        ) else {
+            continue;
+        };
+        let Some(at) = grid.cell_at(*p) else {
+            continue;
+        };
+        let w = gr.house_weight.get(risk.level);
+        if w > 0.0 {
+            let cand = candidates
+                .entry(at)
+                .or_insert_with(|| grid.candidates(at, hr));
+            for (c, d) in grid.cells_within_of(*p, hr, cand) {
+                let v = w * (1.0 - d / hr);
+                if c == h && v > 0.0 {
+                    acc.many += v;
+                    touched = true;
+                }
+            }
+        }
+        if at == h {
+            acc.inside[level_slot(risk.level)] += 1;
+            acc.population += u64::from(f.props.occupants.unwrap_or(0));
+            touched = true;
+        }
+    }
+
+    // Risk points: graded hazard sources, then enterprises, by position.
+    let mut point = |layer: LayerKind, pos: usize, p: Coord<f64>, level: RiskLevel| {
+        let (w, radius) = point_weight(rules, layer, level);
+        let r = reach(grid, p, w, radius);
+        for (c, d) in r.cells {
+            let v = w * (1.0 - d / radius);
+            if c == h && v > 0.0 {
+                acc.index += v;
+                acc.top.push((v, layer, pos));
+                touched = true;
+            }
+        }
+        if r.at == Some(h) {
+            acc.inside[level_slot(level)] += 1;
+            acc.worst = Some(acc.worst.map_or(level, |x| x.max(level)));
+            touched = true;
+        }
+    };
+    let mut near: Vec<usize> = ds
+        .hazard_sources
+        .index()
+        .envelopes_in(around(gr.hazard_radius_m))
+        .collect();
+    near.sort_unstable();
+    for pos in near {
+        let (Some(f), Some(g)) = (ds.hazard_sources.get(pos), an.hazard_grades.get(pos)) else {
+            continue;
+        };
+        if let (Some(grade), Some(p)) = (g.grade, anchor(&f.geometry)) {
+            point(LayerKind::HazardSources, pos, p, grade_level(grade));
+        }
+    }
+    let mut near: Vec<usize> = ds
+        .enterprises
+        .index()
+        .envelopes_in(around(gr.enterprise_radius_m))
+        .collect();
+    near.sort_unstable();
+    for pos in near {
+        let (Some(f), Some(e)) = (ds.enterprises.get(pos), an.enterprise_risks.get(pos)) else {
+            continue;
+        };
+        if let Some(p) = anchor(&f.geometry) {
+            point(LayerKind::Enterprises, pos, p, e.level);
+        }
+    }
+
+    // Pipeline conflicts, in list order.
+    let (w, radius) = conflict_weight(rules);
+    let zone = around(radius);
+    for c in &an.pipeline_conflicts {
+        let Some(p) = anchor(&c.geometry) else {
+            continue;
+        };
+        if !zone.intersects_point(p) {
+            continue;
+        }
+        let level = c.kind.level();
+        let r = reach(grid, p, w, radius);
+        for (cell, d) in r.cells {
+            let v = w * (1.0 - d / radius);
+            if cell == h && v > 0.0 {
+                acc.many += v;
+                touched = true;
+            }
+        }
+        if r.at == Some(h) {
+            acc.inside[level_slot(level)] += 1;
+            touched = true;
+        }
+    }
+
+    // Protection targets: population of the cell holding them.
+    for pos in ds.protection_targets.index().envelopes_in(around(0.0)) {
+        let Some(f) = ds.protection_targets.get(pos) else {
+            continue;
+        };
+        if anchor(&f.geometry).and_then(|p| grid.cell_at(p)) == Some(h) {
+            acc.population += u64::from(f.props.population.unwrap_or(0));
+            touched = true;
+        }
+    }
+    if !touched {
+        return None;
+    }
+    finish(ds, grid, h, acc, rules)
+}
+
+trait HasPoint {
+    fn intersects_point(&self, p: Coord<f64>) -> bool;
+}
+
+impl HasPoint for Rect<f64> {
+    fn intersects_point(&self, p: Coord<f64>) -> bool {
+        p.x >= self.min().x && p.x <= self.max().x && p.y >= self.min().y && p.y <= self.max().y
+    }
+}

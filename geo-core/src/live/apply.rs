@@ -1,0 +1,252 @@
+//! The first half of a batch: the edits checked, merged per feature, and applied to the
+//! layers and to every per-position result (placeholders for new features, the last
+//! feature moved into a deleted one's place).
+
+use std::collections::HashMap;
+
+use super::{AnyFeature, Change, Edit, Live, LiveError, input_slot};
+use crate::analysis::enterprise_risk::{EnterpriseRisk, assess_one};
+use crate::analysis::hazard_grade::{HazardGradeResult, grade_one};
+use crate::analysis::house_risk::{Exposure, HouseRisk, house_risk};
+use crate::analysis::risk_grid::{anchor, house_slot};
+use crate::analysis::{PipelineConflict, ProtectionConflict, target_class};
+use crate::layer::Layer;
+use crate::model::{Feature, LayerKind};
+
+/// What applying the edits left for the second half to know.
+#[derive(Default)]
+pub(super) struct Applied1 {
+    /// One per changed feature, in the order first edited.
+    pub changes: Vec<Change>,
+    /// Conflicts of deleted features, as they were.
+    pub removed_protection: Vec<ProtectionConflict>,
+    /// Pipeline conflicts of deleted features, as they were.
+    pub removed_pipeline: Vec<PipelineConflict>,
+    /// Features whose position changed (moved into a deleted feature's place).
+    pub moved: Vec<(LayerKind, String)>,
+    /// Results of deleted features, as they were.
+    pub gone_grades: Vec<HazardGradeResult>,
+    /// Results of deleted houses, as they were.
+    pub gone_houses: Vec<HouseRisk>,
+    /// Results of deleted enterprises, as they were.
+    pub gone_enterprises: Vec<EnterpriseRisk>,
+}
+
+type Key = (LayerKind, String);
+
+impl Live {
+    /// Checks every edit and merges them per feature; nothing is changed.
+    pub(super) fn plan(&self, edits: &[Edit]) -> Result<Vec<Change>, LiveError> {
+        let mut order: Vec<Key> = Vec::new();
+        let mut state: HashMap<Key, (Option<AnyFeature>, Option<AnyFeature>)> = HashMap::new();
+        for e in edits {
+            let (layer, id, after) = match e {
+                Edit::Put(f) => (f.layer(), f.id().to_string(), Some(f.as_ref().clone())),
+                Edit::Delete { layer, id } => (*layer, id.clone(), None),
+            };
+            if input_slot(layer).is_none() {
+                return Err(LiveError::NotAnInputLayer {
+                    layer: layer.name(),
+                });
+            }
+            if id.trim().is_empty() {
+                return Err(LiveError::EmptyId {
+                    layer: layer.name(),
+                });
+            }
+            let key = (layer, id);
+            if !state.contains_key(&key) {
+                let before = self.feature(layer, &key.1);
+                order.push(key.clone());
+                state.insert(key.clone(), (before.clone(), before));
+            }
+            let Some(slot) = state.get_mut(&key) else {
+                continue;
+            };
+            if after.is_none() && slot.1.is_none() {
+                return Err(LiveError::NoSuchFeature {
+                    layer: layer.name(),
+                    id: key.1,
+                });
+            }
+            slot.1 = after;
+        }
+        Ok(order
+            .into_iter()
+            .filter_map(|key| {
+                let (before, after) = state.remove(&key)?;
+                (before.is_some() || after.is_some()).then_some(Change {
+                    layer: key.0,
+                    id: key.1,
+                    before,
+                    after,
+                })
+            })
+            .collect())
+    }
+
+    /// A copy of the feature with this id.
+    pub(super) fn feature(&self, layer: LayerKind, id: &str) -> Option<AnyFeature> {
+        self.feature_at(layer, self.position(layer, id)?)
+    }
+
+    /// Applies planned changes to the layers and the per-position results.
+    pub(super) fn apply_changes(&mut self, changes: Vec<Change>) -> Applied1 {
+        let mut out = Applied1::default();
+        for c in &changes {
+            match (&c.before, &c.after) {
+                (Some(_), Some(f)) => self.replace(f.clone()),
+                (None, Some(f)) => self.insert(f.clone()),
+                (Some(_), None) => self.delete(c.layer, &c.id, &mut out),
+                (None, None) => {}
+            }
+        }
+        out.changes = changes;
+        out
+    }
+
+    fn replace(&mut self, f: AnyFeature) {
+        let Some(pos) = self.position(f.layer(), f.id()) else {
+            return;
+        };
+        match f {
+            AnyFeature::Area(f) => drop(self.ds.areas.replace(pos, f)),
+            AnyFeature::Enterprise(f) => drop(self.ds.enterprises.replace(pos, f)),
+            AnyFeature::HazardSource(f) => drop(self.ds.hazard_sources.replace(pos, f)),
+            AnyFeature::GasPipeline(f) => drop(self.ds.gas_pipelines.replace(pos, f)),
+            AnyFeature::House(f) => {
+                let a = anchor(&f.geometry);
+                self.ds.houses.replace(pos, f);
+                self.house_anchors[pos] = a;
+                self.house_slots[pos] = house_slot(&self.ds, a);
+            }
+            AnyFeature::ProtectionTarget(f) => drop(self.ds.protection_targets.replace(pos, f)),
+        }
+    }
+
+    fn insert(&mut self, f: AnyFeature) {
+        let (layer, id) = (f.layer(), f.id().to_string());
+        let Some(slot) = input_slot(layer) else {
+            return;
+        };
+        let (ds, an, rules) = (&mut self.ds, &mut self.analysis, &self.rules);
+        let pos = match f {
+            AnyFeature::Area(f) => ds.areas.push(f),
+            AnyFeature::Enterprise(f) => {
+                // A placeholder: the second half assesses every changed enterprise.
+                let r = assess_one(ds, &f, None, &an.target_classes, rules);
+                an.enterprise_risks.push(r);
+                ds.enterprises.push(f)
+            }
+            AnyFeature::HazardSource(f) => {
+                an.hazard_grades
+                    .push(grade_one(ds, &f, &self.substances, rules));
+                ds.hazard_sources.push(f)
+            }
+            AnyFeature::GasPipeline(f) => ds.gas_pipelines.push(f),
+            AnyFeature::House(f) => {
+                let a = anchor(&f.geometry);
+                an.house_risks
+                    .push(house_risk(&f, Exposure::default(), rules));
+                self.house_anchors.push(a);
+                let pos = ds.houses.push(f);
+                self.house_slots.push(house_slot(ds, a));
+                pos
+            }
+            AnyFeature::ProtectionTarget(f) => {
+                an.target_classes.push(target_class(&f.props, rules));
+                ds.protection_targets.push(f)
+            }
+        };
+        self.ids[slot].insert(id, pos);
+    }
+
+    fn delete(&mut self, layer: LayerKind, id: &str, out: &mut Applied1) {
+        let Some(slot) = input_slot(layer) else {
+            return;
+        };
+        let Some(pos) = self.ids[slot].remove(id) else {
+            return;
+        };
+        let an = &mut self.analysis;
+        let moved = match layer {
+            LayerKind::Areas => remove(&mut self.ds.areas, pos),
+            LayerKind::Enterprises => {
+                out.gone_enterprises
+                    .push(an.enterprise_risks.swap_remove(pos));
+                remove(&mut self.ds.enterprises, pos)
+            }
+            LayerKind::HazardSources => {
+                out.gone_grades.push(an.hazard_grades.swap_remove(pos));
+                remove(&mut self.ds.hazard_sources, pos)
+            }
+            LayerKind::GasPipelines => remove(&mut self.ds.gas_pipelines, pos),
+            LayerKind::Houses => {
+                out.gone_houses.push(an.house_risks.swap_remove(pos));
+                self.house_anchors.swap_remove(pos);
+                self.house_slots.swap_remove(pos);
+                remove(&mut self.ds.houses, pos)
+            }
+            LayerKind::ProtectionTargets => {
+                an.target_classes.swap_remove(pos);
+                remove(&mut self.ds.protection_targets, pos)
+            }
+            LayerKind::HazardGrades
+            | LayerKind::ProtectionConflicts
+            | LayerKind::PipelineConflicts
+            | LayerKind::HouseRisk
+            | LayerKind::EnterpriseRisk
+            | LayerKind::RiskGrid => None,
+        };
+        // Conflicts of the deleted feature go; those of the moved one follow it.
+        an.protection_conflicts.retain(|c| {
+            let gone = (c.source_layer == layer && c.source_pos == pos)
+                || (c.target_layer == layer && c.target_pos == pos);
+            if gone {
+                out.removed_protection.push(c.clone());
+            }
+            !gone
+        });
+        an.pipeline_conflicts.retain(|c| {
+            let gone = (layer == LayerKind::GasPipelines && c.pipeline_pos == pos)
+                || (c.layer == layer && c.feature_pos == pos);
+            if gone {
+                out.removed_pipeline.push(c.clone());
+            }
+            !gone
+        });
+        if let Some((last, moved_id)) = moved {
+            for c in &mut an.protection_conflicts {
+                if c.source_layer == layer && c.source_pos == last {
+                    c.source_pos = pos;
+                }
+                if c.target_layer == layer && c.target_pos == last {
+                    c.target_pos = pos;
+                }
+            }
+            for c in &mut an.pipeline_conflicts {
+                if layer == LayerKind::GasPipelines && c.pipeline_pos == last {
+                    c.pipeline_pos = pos;
+                }
+                if c.layer == layer && c.feature_pos == last {
+                    c.feature_pos = pos;
+                }
+            }
+            self.ids[slot].insert(moved_id.clone(), pos);
+            out.moved.push((layer, moved_id));
+        }
+    }
+}
+
+/// Removes the feature at `pos`; returns the old position and id of the feature moved
+/// into its place, if one was.
+fn remove<P>(layer: &mut Layer<P>, pos: usize) -> Option<(usize, String)> {
+    let last = layer.len().checked_sub(1)?;
+    let _removed: Feature<P> = layer.swap_remove(pos)?;
+    (pos != last).then(|| {
+        (
+            last,
+            layer.get(pos).map(|f| f.id.clone()).unwrap_or_default(),
+        )
+    })
+}

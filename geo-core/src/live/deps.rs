@@ -1,0 +1,719 @@
+//! The second half of a batch: what the changes can affect, found by the same distances
+//! the analyses use (with a margin: a feature recomputed needlessly costs time, one
+//! missed would break the invariant), recomputed with the analyses' own per-feature
+//! functions, and the boxes of whatever changed.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use geo::{BoundingRect, Coord, Geometry, Rect};
+use h3o::CellIndex;
+use rayon::prelude::*;
+
+use super::apply::Applied1;
+use super::{AnyFeature, Applied, Edit, Live, LiveError, Recomputed};
+use crate::analysis::enterprise_risk::{assess_one, worst_grades};
+use crate::analysis::hazard_grade::grade_one;
+use crate::analysis::house_risk::{Exposure, house_risk};
+use crate::analysis::risk_grid::live::{
+    conflict_weight, house_weight, point_weight, recompute, touched,
+};
+use crate::analysis::risk_grid::{H3Grid, anchor, grade_level, summarise_with_slots};
+use crate::analysis::{
+    PipelineConflict, ProtectionConflict, pipeline_clearance, protection_distance, target_class,
+};
+use crate::geodesy::expand_rect_m;
+use crate::model::{LayerKind, RiskLevel};
+
+type Dirty = Vec<(LayerKind, Rect<f64>)>;
+
+/// Positions of a layer's features whose box lies within `metres` (plus a margin) of
+/// `g`'s box: a superset of those within `metres` of `g`.
+fn near<P>(layer: &crate::layer::Layer<P>, g: &Geometry<f64>, metres: f64) -> Vec<usize> {
+    let Some(b) = g.bounding_rect() else {
+        return Vec::new();
+    };
+    layer
+        .index()
+        .envelopes_in(expand_rect_m(b, metres * 1.01 + 1.0))
+        .collect()
+}
+
+fn push_box(dirty: &mut Dirty, layer: LayerKind, g: &Geometry<f64>) {
+    if let Some(b) = g.bounding_rect() {
+        dirty.push((layer, b));
+    }
+}
+
+impl Live {
+    /// Applies a batch of edits: all of them, or none when one is refused.
+    ///
+    /// The features are taken as given: a caller checks them first, as the loaders do
+    /// (an edit API runs them through the loaders' validation).
+    pub fn apply(&mut self, edits: &[Edit]) -> Result<Applied, LiveError> {
+        let changes = self.plan(edits)?;
+        if changes.is_empty() {
+            return Ok(Applied::default());
+        }
+        if changes.iter().any(|c| c.layer == LayerKind::Areas) {
+            let mut dirty = self.everywhere();
+            let a1 = self.apply_changes(changes);
+            self.reanalyse();
+            dirty.extend(self.everywhere());
+            return Ok(Applied {
+                changes: a1.changes,
+                dirty,
+                full: true,
+                recomputed: Recomputed::default(),
+            });
+        }
+        let a1 = self.apply_changes(changes);
+        Ok(self.follow(a1))
+    }
+
+    fn follow(&mut self, a1: Applied1) -> Applied {
+        let mut n = Recomputed::default();
+        let mut dirty: Dirty = Vec::new();
+        // Features changed, by layer: current positions of those still present, and every
+        // old and new geometry.
+        let mut changed: HashMap<LayerKind, BTreeSet<usize>> = HashMap::new();
+        let mut geoms: HashMap<LayerKind, Vec<Geometry<f64>>> = HashMap::new();
+        for c in &a1.changes {
+            for f in c.before.iter().chain(&c.after) {
+                geoms.entry(c.layer).or_default().push(f.geometry().clone());
+                push_box(&mut dirty, c.layer, f.geometry());
+            }
+            if c.after.is_some()
+                && let Some(p) = self.position(c.layer, &c.id)
+            {
+                changed.entry(c.layer).or_default().insert(p);
+            }
+        }
+        let moved: HashSet<(LayerKind, String)> = a1.moved.iter().cloned().collect();
+        let moved_pos = |layer: LayerKind| -> BTreeSet<usize> {
+            a1.moved
+                .iter()
+                .filter(|(l, _)| *l == layer)
+                .filter_map(|(l, id)| self.position(*l, id))
+                .collect()
+        };
+        let moved_hs = moved_pos(LayerKind::HazardSources);
+        let moved_ent = moved_pos(LayerKind::Enterprises);
+        let moved_houses = moved_pos(LayerKind::Houses);
+        let set = |l: LayerKind| changed.get(&l).cloned().unwrap_or_default();
+        let (ch_hs, ch_ent, ch_pipes, ch_houses, ch_targets) = (
+            set(LayerKind::HazardSources),
+            set(LayerKind::Enterprises),
+            set(LayerKind::GasPipelines),
+            set(LayerKind::Houses),
+            set(LayerKind::ProtectionTargets),
+        );
+        let no_geoms = Vec::new();
+        let geoms_of = |l: LayerKind| geoms.get(&l).unwrap_or(&no_geoms);
+
+        // Target classes.
+        for &t in &ch_targets {
+            if let (Some(f), Some(c)) = (
+                self.ds.protection_targets.get(t),
+                self.analysis.target_classes.get_mut(t),
+            ) {
+                *c = target_class(&f.props, &self.rules);
+            }
+        }
+
+        // Hazard grades: the changed sources and those whose population may have changed.
+        let radius = self.rules.hazard.population_radius_m;
+        let mut g_set = ch_hs.clone();
+        for g in geoms_of(LayerKind::ProtectionTargets) {
+            g_set.extend(near(&self.ds.hazard_sources, g, radius));
+        }
+        if self.rules.hazard.count_house_occupants {
+            for g in geoms_of(LayerKind::Houses) {
+                g_set.extend(near(&self.ds.hazard_sources, g, radius));
+            }
+        }
+        n.hazard_grades = g_set.len();
+        let (ds, subs, rules) = (&self.ds, &self.substances, &self.rules);
+        let new_grades: Vec<(usize, _)> = g_set
+            .par_iter()
+            .filter_map(|&p| Some((p, grade_one(ds, ds.hazard_sources.get(p)?, subs, rules))))
+            .collect();
+        // Sources whose result differs, with the result they had (none when new).
+        let mut grade_changed: Vec<(usize, Option<crate::analysis::HazardGradeResult>)> =
+            Vec::new();
+        for (p, g) in new_grades {
+            let Some(slot) = self.analysis.hazard_grades.get_mut(p) else {
+                continue;
+            };
+            if ch_hs.contains(&p) || *slot != g {
+                let old = std::mem::replace(slot, g);
+                grade_changed.push((p, Some(old)));
+            }
+        }
+
+        // Protection conflicts: changed sources against every target, changed targets
+        // against every source.
+        let mut s_set: BTreeSet<(LayerKind, usize)> = grade_changed
+            .iter()
+            .map(|(p, _)| (LayerKind::HazardSources, *p))
+            .collect();
+        s_set.extend(ch_ent.iter().map(|p| (LayerKind::Enterprises, *p)));
+        let t_set: BTreeSet<(LayerKind, usize)> = ch_targets
+            .iter()
+            .map(|p| (LayerKind::ProtectionTargets, *p))
+            .chain(ch_houses.iter().map(|p| (LayerKind::Houses, *p)))
+            .collect();
+        let mut removed_p = a1.removed_protection.clone();
+        self.analysis.protection_conflicts.retain(|c| {
+            let gone = s_set.contains(&(c.source_layer, c.source_pos))
+                || t_set.contains(&(c.target_layer, c.target_pos));
+            if gone {
+                removed_p.push(c.clone());
+            }
+            !gone
+        });
+        let added_p = self.protection_added(&s_set, &t_set);
+        n.protection_sources = s_set.len();
+        self.analysis
+            .protection_conflicts
+            .extend(added_p.iter().cloned());
+        protection_distance::sort(&mut self.analysis.protection_conflicts);
+
+        // Pipeline conflicts: changed pipes against everything, changed footprints
+        // against every pipe.
+        let f_set: BTreeSet<(LayerKind, usize)> = ch_houses
+            .iter()
+            .map(|p| (LayerKind::Houses, *p))
+            .chain(ch_ent.iter().map(|p| (LayerKind::Enterprises, *p)))
+            .chain(
+                ch_targets
+                    .iter()
+                    .map(|p| (LayerKind::ProtectionTargets, *p)),
+            )
+            .collect();
+        let mut removed_q = a1.removed_pipeline.clone();
+        self.analysis.pipeline_conflicts.retain(|c| {
+            let gone =
+                ch_pipes.contains(&c.pipeline_pos) || f_set.contains(&(c.layer, c.feature_pos));
+            if gone {
+                removed_q.push(c.clone());
+            }
+            !gone
+        });
+        let added_q = self.pipeline_added(&ch_pipes, &f_set);
+        n.pipes = ch_pipes.len();
+        self.analysis
+            .pipeline_conflicts
+            .extend(added_q.iter().cloned());
+        pipeline_clearance::sort(&mut self.analysis.pipeline_conflicts);
+        let (gone_p, new_p) = diff(&removed_p, &added_p, protection_key);
+        let (gone_q, new_q) = diff(&removed_q, &added_q, pipeline_key);
+        for c in gone_p.iter().chain(&new_p) {
+            push_box(&mut dirty, LayerKind::ProtectionConflicts, &c.geometry);
+        }
+        for c in gone_q.iter().chain(&new_q) {
+            push_box(&mut dirty, LayerKind::PipelineConflicts, &c.geometry);
+        }
+
+        // Houses: the changed ones and those whose conflicts changed.
+        let mut h_set = ch_houses.clone();
+        let ids: BTreeSet<&str> = gone_p
+            .iter()
+            .chain(&new_p)
+            .filter(|c| c.target_layer == LayerKind::Houses)
+            .map(|c| c.target_id.as_str())
+            .chain(
+                gone_q
+                    .iter()
+                    .chain(&new_q)
+                    .filter(|c| c.layer == LayerKind::Houses)
+                    .map(|c| c.feature_id.as_str()),
+            )
+            .collect();
+        h_set.extend(
+            ids.iter()
+                .filter_map(|id| self.position(LayerKind::Houses, id)),
+        );
+        let house_changed = self.houses_again(&h_set, &ch_houses, &mut dirty);
+        n.houses = h_set.len();
+
+        // Enterprises: the changed ones, the owners of regraded sources, those near a
+        // changed target.
+        let mut owners: BTreeSet<String> = BTreeSet::new();
+        for c in a1
+            .changes
+            .iter()
+            .filter(|c| c.layer == LayerKind::HazardSources)
+        {
+            for f in c.before.iter().chain(&c.after) {
+                if let AnyFeature::HazardSource(f) = f
+                    && let Some(e) = &f.props.enterprise_id
+                {
+                    owners.insert(e.clone());
+                }
+            }
+        }
+        for (p, _) in &grade_changed {
+            if let Some(e) = self
+                .ds
+                .hazard_sources
+                .get(*p)
+                .and_then(|f| f.props.enterprise_id.clone())
+            {
+                owners.insert(e);
+            }
+        }
+        let mut e_set = ch_ent.clone();
+        e_set.extend(
+            owners
+                .iter()
+                .filter_map(|id| self.position(LayerKind::Enterprises, id)),
+        );
+        let er_radius = self.rules.enterprise.protection_radius_m;
+        for g in geoms_of(LayerKind::ProtectionTargets) {
+            e_set.extend(near(&self.ds.enterprises, g, er_radius));
+        }
+        let ent_changed = self.enterprises_again(&e_set, &ch_ent, &mut dirty);
+        n.enterprises = e_set.len();
+        for (p, _) in &grade_changed {
+            if let Some(f) = self.ds.hazard_sources.get(*p) {
+                push_box(&mut dirty, LayerKind::HazardSources, &f.geometry);
+                push_box(&mut dirty, LayerKind::HazardGrades, &f.geometry);
+            }
+        }
+
+        // Grid cells: every cell a changed risk touched before or touches now.
+        let grid = H3Grid::for_cell_size(self.rules.grid.cell_size_m);
+        let mut cells: HashSet<CellIndex> = HashSet::new();
+        let mut touch = |at: Option<Coord<f64>>, (w, r): (f64, f64)| {
+            cells.extend(touched(&grid, at, w, r));
+        };
+        let rules = &self.rules;
+        // Houses: old place and level, new place and level.
+        for c in a1.changes.iter().filter(|c| c.layer == LayerKind::Houses) {
+            if let Some(AnyFeature::House(f)) = &c.before {
+                let old_level = house_changed.get(&c.id).copied().flatten().or_else(|| {
+                    a1.gone_houses
+                        .iter()
+                        .find(|h| h.id == c.id)
+                        .map(|h| h.level)
+                });
+                if let Some(l) = old_level {
+                    touch(anchor(&f.geometry), house_weight(rules, l));
+                }
+            }
+        }
+        for (id, old) in &house_changed {
+            let Some(p) = self.position(LayerKind::Houses, id) else {
+                continue;
+            };
+            let a = self.house_anchors.get(p).copied().flatten();
+            if let Some(l) = old {
+                touch(a, house_weight(rules, *l));
+            }
+            if let Some(h) = self.analysis.house_risks.get(p) {
+                touch(a, house_weight(rules, h.level));
+            }
+        }
+        for &p in &moved_houses {
+            if let Some(h) = self.analysis.house_risks.get(p) {
+                touch(
+                    self.house_anchors.get(p).copied().flatten(),
+                    house_weight(rules, h.level),
+                );
+            }
+        }
+        // Hazard sources: old and new place and grade.
+        let grade_lv = |g: &crate::analysis::HazardGradeResult| g.grade.map(grade_level);
+        for c in a1
+            .changes
+            .iter()
+            .filter(|c| c.layer == LayerKind::HazardSources)
+        {
+            if let Some(AnyFeature::HazardSource(f)) = &c.before {
+                let old = grade_changed
+                    .iter()
+                    .find(|(p, _)| self.ds.hazard_sources.get(*p).is_some_and(|x| x.id == c.id))
+                    .and_then(|(_, g)| g.as_ref())
+                    .or_else(|| a1.gone_grades.iter().find(|g| g.id == c.id));
+                if let Some(l) = old.and_then(grade_lv) {
+                    touch(
+                        anchor(&f.geometry),
+                        point_weight(rules, LayerKind::HazardSources, l),
+                    );
+                }
+            }
+        }
+        for (p, old) in &grade_changed {
+            let Some(f) = self.ds.hazard_sources.get(*p) else {
+                continue;
+            };
+            let a = anchor(&f.geometry);
+            if let Some(l) = old.as_ref().and_then(grade_lv) {
+                touch(a, point_weight(rules, LayerKind::HazardSources, l));
+            }
+            if let Some(l) = self.analysis.hazard_grades.get(*p).and_then(grade_lv) {
+                touch(a, point_weight(rules, LayerKind::HazardSources, l));
+            }
+        }
+        for &p in &moved_hs {
+            if let (Some(f), Some(l)) = (
+                self.ds.hazard_sources.get(p),
+                self.analysis.hazard_grades.get(p).and_then(grade_lv),
+            ) {
+                touch(
+                    anchor(&f.geometry),
+                    point_weight(rules, LayerKind::HazardSources, l),
+                );
+            }
+        }
+        // Enterprises.
+        for c in a1
+            .changes
+            .iter()
+            .filter(|c| c.layer == LayerKind::Enterprises)
+        {
+            if let Some(AnyFeature::Enterprise(f)) = &c.before {
+                let old = ent_changed.get(&c.id).copied().flatten().or_else(|| {
+                    a1.gone_enterprises
+                        .iter()
+                        .find(|e| e.id == c.id)
+                        .map(|e| e.level)
+                });
+                if let Some(l) = old {
+                    touch(
+                        anchor(&f.geometry),
+                        point_weight(rules, LayerKind::Enterprises, l),
+                    );
+                }
+            }
+        }
+        for (id, old) in &ent_changed {
+            let Some(p) = self.position(LayerKind::Enterprises, id) else {
+                continue;
+            };
+            let a = self.ds.enterprises.get(p).and_then(|f| anchor(&f.geometry));
+            if let Some(l) = old {
+                touch(a, point_weight(rules, LayerKind::Enterprises, *l));
+            }
+            if let Some(e) = self.analysis.enterprise_risks.get(p) {
+                touch(a, point_weight(rules, LayerKind::Enterprises, e.level));
+            }
+        }
+        for &p in &moved_ent {
+            if let (Some(f), Some(e)) = (
+                self.ds.enterprises.get(p),
+                self.analysis.enterprise_risks.get(p),
+            ) {
+                touch(
+                    anchor(&f.geometry),
+                    point_weight(rules, LayerKind::Enterprises, e.level),
+                );
+            }
+        }
+        // Pipeline conflicts that came or went, and those whose order in the list moved.
+        for c in gone_q.iter().chain(&new_q) {
+            touch(anchor(&c.geometry), conflict_weight(rules));
+        }
+        for c in &self.analysis.pipeline_conflicts {
+            if moved.contains(&(LayerKind::GasPipelines, c.pipeline_id.clone()))
+                || moved.contains(&(c.layer, c.feature_id.clone()))
+            {
+                touch(anchor(&c.geometry), conflict_weight(rules));
+            }
+        }
+        // Protection targets: the cells holding their population, before and after.
+        for g in geoms_of(LayerKind::ProtectionTargets) {
+            touch(anchor(g), (0.0, 0.0));
+        }
+        let mut cells: Vec<CellIndex> = cells.into_iter().collect();
+        cells.sort_unstable();
+        n.cells = cells.len();
+        self.regrid(&cells, &mut dirty);
+
+        // Area summaries, from the houses' remembered areas.
+        let summaries = summarise_with_slots(&self.ds, &self.analysis, &self.house_slots);
+        for (i, s) in summaries.iter().enumerate() {
+            if self.analysis.area_summaries.get(i) != Some(s)
+                && let Some(a) = self.ds.areas.get(i)
+            {
+                push_box(&mut dirty, LayerKind::Areas, &a.geometry);
+            }
+        }
+        self.analysis.area_summaries = summaries;
+        Applied {
+            changes: a1.changes,
+            dirty,
+            full: false,
+            recomputed: n,
+        }
+    }
+
+    /// Conflicts of the sources in `s_set` with every target, and of the targets in
+    /// `t_set` with every source not in `s_set`.
+    fn protection_added(
+        &self,
+        s_set: &BTreeSet<(LayerKind, usize)>,
+        t_set: &BTreeSet<(LayerKind, usize)>,
+    ) -> Vec<ProtectionConflict> {
+        let (ds, an, rules) = (&self.ds, &self.analysis, &self.rules);
+        // Sets hold hazard sources and enterprises only.
+        let source = |(layer, pos): (LayerKind, usize)| {
+            if layer == LayerKind::HazardSources {
+                an.hazard_grades
+                    .get(pos)
+                    .and_then(|g| protection_distance::hazard_source(ds, pos, g, rules))
+            } else {
+                protection_distance::enterprise(ds, pos, rules)
+            }
+        };
+        let mut out: Vec<ProtectionConflict> = s_set
+            .par_iter()
+            .filter_map(|k| source(*k))
+            .flat_map_iter(|s| {
+                protection_distance::source_conflicts(ds, &s, &an.target_classes, rules)
+            })
+            .collect();
+        if t_set.is_empty() {
+            return out;
+        }
+        let all = protection_distance::all_sources(ds, &an.hazard_grades, rules);
+        let reach = protection_distance::max_reach(&all);
+        for &(tl, tp) in t_set {
+            let Some(g) = self.geometry_at(tl, tp) else {
+                continue;
+            };
+            let mut cands: Vec<(LayerKind, usize)> = near(&ds.hazard_sources, g, reach)
+                .into_iter()
+                .map(|p| (LayerKind::HazardSources, p))
+                .chain(
+                    near(&ds.enterprises, g, reach)
+                        .into_iter()
+                        .map(|p| (LayerKind::Enterprises, p)),
+                )
+                .filter(|k| !s_set.contains(k))
+                .collect();
+            cands.sort_unstable();
+            for k in cands {
+                if let Some(s) = source(k)
+                    && let Some(c) = protection_distance::pair_conflict(
+                        ds,
+                        &s,
+                        tl,
+                        tp,
+                        &an.target_classes,
+                        rules,
+                    )
+                {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    /// Conflicts of the pipes in `pipes` with everything, and of the footprints in
+    /// `f_set` with every other pipe.
+    fn pipeline_added(
+        &self,
+        pipes: &BTreeSet<usize>,
+        f_set: &BTreeSet<(LayerKind, usize)>,
+    ) -> Vec<PipelineConflict> {
+        let (ds, rules) = (&self.ds, &self.rules);
+        let mut out: Vec<PipelineConflict> = pipes
+            .par_iter()
+            .flat_map_iter(|&p| pipeline_clearance::pipe_conflicts(ds, p, rules))
+            .collect();
+        let reach = pipeline_clearance::max_reach(rules);
+        for &(layer, pos) in f_set {
+            let Some(g) = self.geometry_at(layer, pos) else {
+                continue;
+            };
+            let mut cands = near(&ds.gas_pipelines, g, reach);
+            cands.sort_unstable();
+            for p in cands.into_iter().filter(|p| !pipes.contains(p)) {
+                if let Some(c) = pipeline_clearance::pair_conflict(ds, p, layer, pos, rules) {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    /// Assesses the houses in `h_set` again; returns, by id, the level each had before
+    /// (`None` for a new house) for those whose result changed.
+    fn houses_again(
+        &mut self,
+        h_set: &BTreeSet<usize>,
+        changed: &BTreeSet<usize>,
+        dirty: &mut Dirty,
+    ) -> HashMap<String, Option<RiskLevel>> {
+        let mut exposure: HashMap<usize, Exposure> =
+            h_set.iter().map(|p| (*p, Exposure::default())).collect();
+        for c in &self.analysis.protection_conflicts {
+            if c.target_layer == LayerKind::Houses
+                && let Some(e) = exposure.get_mut(&c.target_pos)
+            {
+                e.add_protection(c);
+            }
+        }
+        for c in &self.analysis.pipeline_conflicts {
+            if c.layer == LayerKind::Houses
+                && let Some(e) = exposure.get_mut(&c.feature_pos)
+            {
+                e.add_pipeline(c);
+            }
+        }
+        let mut out = HashMap::new();
+        for &p in h_set {
+            let (Some(f), Some(e)) = (self.ds.houses.get(p), exposure.get(&p)) else {
+                continue;
+            };
+            let r = house_risk(f, *e, &self.rules);
+            let Some(slot) = self.analysis.house_risks.get_mut(p) else {
+                continue;
+            };
+            let is_new = changed.contains(&p);
+            if is_new || *slot != r {
+                push_box(dirty, LayerKind::Houses, &f.geometry);
+                push_box(dirty, LayerKind::HouseRisk, &f.geometry);
+                let old = std::mem::replace(slot, r);
+                out.insert(f.id.clone(), Some(old.level));
+            }
+        }
+        out
+    }
+
+    /// Assesses the enterprises in `e_set` again; returns, by id, the level each had
+    /// before for those whose result changed.
+    fn enterprises_again(
+        &mut self,
+        e_set: &BTreeSet<usize>,
+        changed: &BTreeSet<usize>,
+        dirty: &mut Dirty,
+    ) -> HashMap<String, Option<RiskLevel>> {
+        let worst = worst_grades(&self.ds, &self.analysis.hazard_grades);
+        let (ds, an, rules) = (&self.ds, &self.analysis, &self.rules);
+        let again: Vec<(usize, _)> = e_set
+            .iter()
+            .filter_map(|&p| {
+                let f = ds.enterprises.get(p)?;
+                let w = worst.get(f.id.as_str()).copied();
+                Some((p, assess_one(ds, f, w, &an.target_classes, rules)))
+            })
+            .collect();
+        let mut out = HashMap::new();
+        for (p, r) in again {
+            let Some(slot) = self.analysis.enterprise_risks.get_mut(p) else {
+                continue;
+            };
+            if changed.contains(&p) || *slot != r {
+                if let Some(f) = self.ds.enterprises.get(p) {
+                    push_box(dirty, LayerKind::Enterprises, &f.geometry);
+                    push_box(dirty, LayerKind::EnterpriseRisk, &f.geometry);
+                }
+                let old = std::mem::replace(slot, r);
+                out.insert(old.id.clone(), Some(old.level));
+            }
+        }
+        out
+    }
+
+    /// Recomputes the cells and puts them in the grid (sorted by H3 index).
+    fn regrid(&mut self, cells: &[CellIndex], dirty: &mut Dirty) {
+        if cells.is_empty() {
+            return;
+        }
+        let fresh = recompute(
+            &self.ds,
+            &self.analysis,
+            &self.house_anchors,
+            &self.rules,
+            cells,
+        );
+        let grid = &mut self.analysis.grid;
+        let ids: HashSet<String> = cells.iter().map(|c| c.to_string()).collect();
+        let mut old: HashMap<String, crate::analysis::GridCell> = HashMap::new();
+        grid.cells.retain(|c| {
+            if ids.contains(&c.id) {
+                old.insert(c.id.clone(), c.clone());
+                false
+            } else {
+                true
+            }
+        });
+        for (h, cell) in fresh {
+            let before = old.remove(&h.to_string());
+            if before != cell {
+                for c in before.iter().chain(&cell) {
+                    if let Some(b) = c.geometry.bounding_rect() {
+                        dirty.push((LayerKind::RiskGrid, b));
+                    }
+                }
+            }
+            if let Some(c) = cell {
+                grid.cells.push(c);
+            }
+        }
+        grid.cells
+            .sort_by_key(|c| c.id.parse::<CellIndex>().map(u64::from).unwrap_or(u64::MAX));
+    }
+}
+
+fn protection_key(c: &ProtectionConflict) -> (LayerKind, String, LayerKind, String) {
+    (
+        c.source_layer,
+        c.source_id.clone(),
+        c.target_layer,
+        c.target_id.clone(),
+    )
+}
+
+fn pipeline_key(c: &PipelineConflict) -> (String, LayerKind, String) {
+    (c.pipeline_id.clone(), c.layer, c.feature_id.clone())
+}
+
+/// The conflicts that went and came, leaving out those that came back unchanged (apart
+/// from positions).
+fn diff<C: Clone + PartialEq + Positions, K: Eq + std::hash::Hash>(
+    removed: &[C],
+    added: &[C],
+    key: impl Fn(&C) -> K,
+) -> (Vec<C>, Vec<C>) {
+    let norm = |c: &C| {
+        let mut c = c.clone();
+        c.clear_positions();
+        c
+    };
+    let before: HashMap<K, C> = removed.iter().map(|c| (key(c), norm(c))).collect();
+    let after: HashMap<K, C> = added.iter().map(|c| (key(c), norm(c))).collect();
+    let gone = removed
+        .iter()
+        .filter(|c| after.get(&key(c)) != Some(&norm(c)))
+        .cloned()
+        .collect();
+    let new = added
+        .iter()
+        .filter(|c| before.get(&key(c)) != Some(&norm(c)))
+        .cloned()
+        .collect();
+    (gone, new)
+}
+
+/// A result that names features by position as well as by id.
+trait Positions {
+    fn clear_positions(&mut self);
+}
+
+impl Positions for ProtectionConflict {
+    fn clear_positions(&mut self) {
+        self.source_pos = 0;
+        self.target_pos = 0;
+    }
+}
+
+impl Positions for PipelineConflict {
+    fn clear_positions(&mut self) {
+        self.pipeline_pos = 0;
+        self.feature_pos = 0;
+    }
+}

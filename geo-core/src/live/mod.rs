@@ -1,0 +1,369 @@
+//! A living map: a dataset and its analysis kept current by batches of changes, each
+//! applied without re-analysing everything.
+//!
+//! Every source of change — an edit through the API, a row changed in a store, a file
+//! changed in a watched folder — becomes a batch of [`Edit`]s. [`Live::apply`] applies
+//! the batch to the layers (R-trees updated in place), recomputes only what the changes
+//! can affect, and reports what changed ([`Applied`]: each feature's before and after,
+//! and the lon/lat boxes of everything whose drawing may differ, for the tiles):
+//!
+//! | change | recomputed |
+//! |---|---|
+//! | house | its protection and pipeline conflicts and level; the grade (α) of hazard sources within the population radius, and their conflicts; the grid cells it and they reach |
+//! | hazard source | its grade and conflicts; its enterprise's level (old and new owner); cells |
+//! | enterprise | its level and (hazardous chemicals) conflicts; cells |
+//! | gas pipe | its conflicts; the levels of the houses involved; cells |
+//! | protection target | its class, conflicts and population; the grades of hazard sources and levels of enterprises near it; cells |
+//! | area | everything (areas decide which cells exist and where each belongs) |
+//!
+//! Area summaries are summed again after every batch from the houses' remembered areas (a
+//! pass over the result lists, no geometry). The invariant, checked by a property test
+//! over random edit sequences: after any sequence of batches, [`Live::analysis`] equals
+//! [`crate::analysis::analyze`] of [`Live::dataset`], field by field.
+//!
+//! A deleted feature's place is taken by the layer's last feature
+//! ([`Layer::swap_remove`](crate::layer::Layer::swap_remove)); positions change only
+//! there, and every per-position result follows.
+
+mod apply;
+mod deps;
+#[cfg(all(test, feature = "generate"))]
+mod tests;
+
+use std::collections::HashMap;
+
+use geo::{Coord, Geometry, Rect};
+
+use crate::analysis::{self, Analysis};
+use crate::dataset::Dataset;
+use crate::model::{
+    Area, Enterprise, Feature, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
+};
+use crate::rules::Rules;
+use crate::substances::SubstanceTable;
+
+/// A feature of any input layer.
+#[derive(Debug, Clone)]
+pub enum AnyFeature {
+    /// 镇/街道
+    Area(Feature<Area>),
+    /// 企业
+    Enterprise(Feature<Enterprise>),
+    /// 重大危险源
+    HazardSource(Feature<HazardSource>),
+    /// 燃气管道
+    GasPipeline(Feature<GasPipeline>),
+    /// 自建房
+    House(Feature<House>),
+    /// 防护目标
+    ProtectionTarget(Feature<ProtectionTarget>),
+}
+
+impl AnyFeature {
+    /// Its layer.
+    pub fn layer(&self) -> LayerKind {
+        match self {
+            AnyFeature::Area(_) => LayerKind::Areas,
+            AnyFeature::Enterprise(_) => LayerKind::Enterprises,
+            AnyFeature::HazardSource(_) => LayerKind::HazardSources,
+            AnyFeature::GasPipeline(_) => LayerKind::GasPipelines,
+            AnyFeature::House(_) => LayerKind::Houses,
+            AnyFeature::ProtectionTarget(_) => LayerKind::ProtectionTargets,
+        }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> &str {
+        match self {
+            AnyFeature::Area(f) => &f.id,
+            AnyFeature::Enterprise(f) => &f.id,
+            AnyFeature::HazardSource(f) => &f.id,
+            AnyFeature::GasPipeline(f) => &f.id,
+            AnyFeature::House(f) => &f.id,
+            AnyFeature::ProtectionTarget(f) => &f.id,
+        }
+    }
+
+    /// Its geometry.
+    pub fn geometry(&self) -> &Geometry<f64> {
+        match self {
+            AnyFeature::Area(f) => &f.geometry,
+            AnyFeature::Enterprise(f) => &f.geometry,
+            AnyFeature::HazardSource(f) => &f.geometry,
+            AnyFeature::GasPipeline(f) => &f.geometry,
+            AnyFeature::House(f) => &f.geometry,
+            AnyFeature::ProtectionTarget(f) => &f.geometry,
+        }
+    }
+}
+
+/// One change asked for.
+#[derive(Debug, Clone)]
+pub enum Edit {
+    /// Insert the feature, or replace the one with its id in its layer.
+    Put(Box<AnyFeature>),
+    /// Delete the feature with this id.
+    Delete {
+        /// An input layer.
+        layer: LayerKind,
+        /// The feature's id.
+        id: String,
+    },
+}
+
+/// What a batch did to one feature: its state before the batch and after it (`None`:
+/// absent). Several edits of one feature in a batch make one change.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The layer.
+    pub layer: LayerKind,
+    /// The feature's id.
+    pub id: String,
+    /// Before the batch.
+    pub before: Option<AnyFeature>,
+    /// After the batch.
+    pub after: Option<AnyFeature>,
+}
+
+/// What one batch changed.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// The changed features.
+    pub changes: Vec<Change>,
+    /// Lon/lat boxes of everything whose drawing may have changed, by the layer it is
+    /// drawn in (input layers for features, result layers for results; a box for the old
+    /// and one for the new place of what moved).
+    pub dirty: Vec<(LayerKind, Rect<f64>)>,
+    /// Whether the batch needed a full re-analysis (an area changed, or the rules).
+    pub full: bool,
+    /// How much was recomputed.
+    pub recomputed: Recomputed,
+}
+
+/// Counts of what a batch recomputed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Recomputed {
+    /// Hazard sources graded again.
+    pub hazard_grades: usize,
+    /// Sources whose protection conflicts were searched again.
+    pub protection_sources: usize,
+    /// Pipes whose conflicts were searched again.
+    pub pipes: usize,
+    /// Houses assessed again.
+    pub houses: usize,
+    /// Enterprises assessed again.
+    pub enterprises: usize,
+    /// Grid cells recomputed.
+    pub cells: usize,
+}
+
+/// Why a batch was refused (nothing of it was applied).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LiveError {
+    /// A delete names a feature that does not exist.
+    #[error("{layer}: no feature with id {id:?} to delete")]
+    NoSuchFeature {
+        /// Layer name.
+        layer: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// An edit names a result layer.
+    #[error("{layer} is a result layer: only input layers are edited")]
+    NotAnInputLayer {
+        /// Layer name.
+        layer: &'static str,
+    },
+    /// A feature has an empty id.
+    #[error("{layer}: a feature needs a non-empty id")]
+    EmptyId {
+        /// Layer name.
+        layer: &'static str,
+    },
+}
+
+/// A dataset and its analysis, changed by batches.
+#[derive(Debug, Clone)]
+pub struct Live {
+    ds: Dataset,
+    analysis: Analysis,
+    rules: Rules,
+    substances: SubstanceTable,
+    /// Position of every feature by id, per input layer (in [`LayerKind::INPUTS`] order).
+    ids: [HashMap<String, usize>; 6],
+    /// Representative point of every house (as the grid and summaries use).
+    house_anchors: Vec<Option<Coord<f64>>>,
+    /// Area of every house (position in the areas layer; their number for none).
+    house_slots: Vec<usize>,
+}
+
+impl Live {
+    /// Analyses the dataset in full and keeps it for changes.
+    pub fn new(ds: Dataset, substances: SubstanceTable, rules: Rules) -> Live {
+        let analysis = analysis::analyze(&ds, &substances, &rules);
+        Live::from_parts(ds, analysis, substances, rules)
+    }
+
+    /// Keeps a dataset whose analysis is already made (it must be `analyze` of it).
+    pub fn from_parts(
+        ds: Dataset,
+        analysis: Analysis,
+        substances: SubstanceTable,
+        rules: Rules,
+    ) -> Live {
+        let mut live = Live {
+            ds,
+            analysis,
+            rules,
+            substances,
+            ids: Default::default(),
+            house_anchors: Vec::new(),
+            house_slots: Vec::new(),
+        };
+        live.index_ids();
+        live.locate_houses();
+        live
+    }
+
+    /// The current dataset.
+    pub fn dataset(&self) -> &Dataset {
+        &self.ds
+    }
+
+    /// The current analysis: always that of [`Live::dataset`].
+    pub fn analysis(&self) -> &Analysis {
+        &self.analysis
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// The dataset and analysis.
+    pub fn into_parts(self) -> (Dataset, Analysis) {
+        (self.ds, self.analysis)
+    }
+
+    /// The position of a feature by id.
+    pub fn position(&self, layer: LayerKind, id: &str) -> Option<usize> {
+        self.ids[input_slot(layer)?].get(id).copied()
+    }
+
+    /// A copy of the feature at a position of an input layer.
+    pub fn feature_at(&self, layer: LayerKind, pos: usize) -> Option<AnyFeature> {
+        let ds = &self.ds;
+        match layer {
+            LayerKind::Areas => ds.areas.get(pos).cloned().map(AnyFeature::Area),
+            LayerKind::Enterprises => ds.enterprises.get(pos).cloned().map(AnyFeature::Enterprise),
+            LayerKind::HazardSources => ds
+                .hazard_sources
+                .get(pos)
+                .cloned()
+                .map(AnyFeature::HazardSource),
+            LayerKind::GasPipelines => ds
+                .gas_pipelines
+                .get(pos)
+                .cloned()
+                .map(AnyFeature::GasPipeline),
+            LayerKind::Houses => ds.houses.get(pos).cloned().map(AnyFeature::House),
+            LayerKind::ProtectionTargets => ds
+                .protection_targets
+                .get(pos)
+                .cloned()
+                .map(AnyFeature::ProtectionTarget),
+            LayerKind::HazardGrades
+            | LayerKind::ProtectionConflicts
+            | LayerKind::PipelineConflicts
+            | LayerKind::HouseRisk
+            | LayerKind::EnterpriseRisk
+            | LayerKind::RiskGrid => None,
+        }
+    }
+
+    /// The geometry at a position of an input layer.
+    pub(crate) fn geometry_at(&self, layer: LayerKind, pos: usize) -> Option<&Geometry<f64>> {
+        let ds = &self.ds;
+        match layer {
+            LayerKind::Areas => ds.areas.get(pos).map(|f| &f.geometry),
+            LayerKind::Enterprises => ds.enterprises.get(pos).map(|f| &f.geometry),
+            LayerKind::HazardSources => ds.hazard_sources.get(pos).map(|f| &f.geometry),
+            LayerKind::GasPipelines => ds.gas_pipelines.get(pos).map(|f| &f.geometry),
+            LayerKind::Houses => ds.houses.get(pos).map(|f| &f.geometry),
+            LayerKind::ProtectionTargets => ds.protection_targets.get(pos).map(|f| &f.geometry),
+            LayerKind::HazardGrades
+            | LayerKind::ProtectionConflicts
+            | LayerKind::PipelineConflicts
+            | LayerKind::HouseRisk
+            | LayerKind::EnterpriseRisk
+            | LayerKind::RiskGrid => None,
+        }
+    }
+
+    /// Replaces the rules: a full re-analysis.
+    pub fn set_rules(&mut self, rules: Rules) -> Applied {
+        self.rules = rules;
+        self.reanalyse();
+        Applied {
+            full: true,
+            dirty: self.everywhere(),
+            ..Applied::default()
+        }
+    }
+
+    fn reanalyse(&mut self) {
+        self.analysis = analysis::analyze(&self.ds, &self.substances, &self.rules);
+        self.locate_houses();
+    }
+
+    fn index_ids(&mut self) {
+        let ds = &self.ds;
+        let map = |ids: Vec<&String>| -> HashMap<String, usize> {
+            ids.into_iter()
+                .enumerate()
+                .map(|(i, id)| (id.clone(), i))
+                .collect()
+        };
+        self.ids = [
+            map(ds.areas.features().iter().map(|f| &f.id).collect()),
+            map(ds.enterprises.features().iter().map(|f| &f.id).collect()),
+            map(ds.hazard_sources.features().iter().map(|f| &f.id).collect()),
+            map(ds.gas_pipelines.features().iter().map(|f| &f.id).collect()),
+            map(ds.houses.features().iter().map(|f| &f.id).collect()),
+            map(ds
+                .protection_targets
+                .features()
+                .iter()
+                .map(|f| &f.id)
+                .collect()),
+        ];
+    }
+
+    fn locate_houses(&mut self) {
+        self.house_anchors = analysis::risk_grid::house_anchors(&self.ds);
+        self.house_slots = analysis::risk_grid::house_slots(&self.ds, &self.house_anchors);
+    }
+
+    /// One box over all data, in every layer: what a full re-analysis may have changed.
+    fn everywhere(&self) -> Vec<(LayerKind, Rect<f64>)> {
+        let Some(b) = self.ds.bounds() else {
+            return Vec::new();
+        };
+        let mut b = b;
+        for c in &self.analysis.grid.cells {
+            if let Some(r) = geo::BoundingRect::bounding_rect(&c.geometry) {
+                b = crate::dataset::union_rect(&b, &r);
+            }
+        }
+        LayerKind::INPUTS
+            .iter()
+            .chain(&LayerKind::RESULTS)
+            .map(|k| (*k, b))
+            .collect()
+    }
+}
+
+/// The slot of an input layer in [`LayerKind::INPUTS`] order.
+pub(crate) fn input_slot(layer: LayerKind) -> Option<usize> {
+    LayerKind::INPUTS.iter().position(|k| *k == layer)
+}

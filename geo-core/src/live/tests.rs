@@ -1,0 +1,439 @@
+//! The invariant of the living map: after any sequence of batches, the incremental state
+//! equals a full analysis of the final data, field by field. Random edit sequences on a
+//! generated city, aimed at the thresholds (houses moved across a hazard source's 500 m
+//! and protection distances and onto pipes, inventories scaled across the grade limits,
+//! deletes and re-inserts of the same id).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use geo::{Centroid, Coord, Geometry, Translate};
+use proptest::prelude::*;
+
+use super::{AnyFeature, Edit, Live};
+use crate::analysis::{Analysis, analyze};
+use crate::dataset::{Dataset, Layer};
+use crate::generate::{GenerateOptions, generate, haimen};
+use crate::model::{
+    Appraisal, Feature, House, HouseUse, Industry, LayerKind, SourceRef, TargetKind,
+};
+use crate::rules::Rules;
+use crate::substances::SubstanceTable;
+
+fn city() -> Dataset {
+    let opts = GenerateOptions {
+        seed: 11,
+        houses: 1500,
+        enterprises: 40,
+        hazard_sources: 12,
+        pipeline_km: 25.0,
+        protection_targets: 30,
+    };
+    generate(&opts, &haimen().expect("boundary")).expect("city")
+}
+
+/// The dataset rebuilt from the live one's features, in the same order, with fresh
+/// R-trees, and analysed from nothing.
+fn full(live: &Live) -> Analysis {
+    let d = live.dataset();
+    let ds = Dataset {
+        areas: Layer::new(LayerKind::Areas, d.areas.features().to_vec()),
+        enterprises: Layer::new(LayerKind::Enterprises, d.enterprises.features().to_vec()),
+        hazard_sources: Layer::new(
+            LayerKind::HazardSources,
+            d.hazard_sources.features().to_vec(),
+        ),
+        gas_pipelines: Layer::new(LayerKind::GasPipelines, d.gas_pipelines.features().to_vec()),
+        houses: Layer::new(LayerKind::Houses, d.houses.features().to_vec()),
+        protection_targets: Layer::new(
+            LayerKind::ProtectionTargets,
+            d.protection_targets.features().to_vec(),
+        ),
+    };
+    analyze(&ds, &SubstanceTable::builtin(), live.rules())
+}
+
+fn assert_same(live: &Live, step: &str) {
+    let want = full(live);
+    let got = live.analysis();
+    assert_eq!(
+        got.target_classes, want.target_classes,
+        "{step}: target classes"
+    );
+    for (g, w) in got.hazard_grades.iter().zip(&want.hazard_grades) {
+        assert_eq!(g, w, "{step}: hazard grade of {}", w.id);
+    }
+    assert_eq!(
+        got.hazard_grades.len(),
+        want.hazard_grades.len(),
+        "{step}: grades"
+    );
+    assert_eq!(
+        got.protection_conflicts, want.protection_conflicts,
+        "{step}: protection conflicts"
+    );
+    assert_eq!(
+        got.pipeline_conflicts, want.pipeline_conflicts,
+        "{step}: pipeline conflicts"
+    );
+    for (g, w) in got.house_risks.iter().zip(&want.house_risks) {
+        assert_eq!(g, w, "{step}: house {}", w.id);
+    }
+    assert_eq!(
+        got.house_risks.len(),
+        want.house_risks.len(),
+        "{step}: houses"
+    );
+    assert_eq!(
+        got.enterprise_risks, want.enterprise_risks,
+        "{step}: enterprises"
+    );
+    assert_eq!(
+        got.grid.cells.len(),
+        want.grid.cells.len(),
+        "{step}: grid cell count"
+    );
+    for (g, w) in got.grid.cells.iter().zip(&want.grid.cells) {
+        assert_eq!(g, w, "{step}: grid cell {}", w.id);
+    }
+    assert_eq!(
+        got.area_summaries, want.area_summaries,
+        "{step}: area summaries"
+    );
+    assert_eq!(got, &want, "{step}: the whole analysis");
+}
+
+/// Metres east and north as degrees at a latitude.
+fn shift(g: &Geometry<f64>, to: Coord<f64>) -> Geometry<f64> {
+    let c = g.centroid().map(|p| p.0).unwrap_or(to);
+    g.translate(to.x - c.x, to.y - c.y)
+}
+
+fn offset(at: Coord<f64>, metres: f64, bearing: f64) -> Coord<f64> {
+    let (s, c) = bearing.sin_cos();
+    Coord {
+        x: at.x + metres * s / (111_320.0 * at.y.to_radians().cos()),
+        y: at.y + metres * c / 110_574.0,
+    }
+}
+
+fn centre(g: &Geometry<f64>) -> Coord<f64> {
+    g.centroid().map(|p| p.0).unwrap_or_default()
+}
+
+/// One random operation: a kind and numbers it reads as it needs.
+#[derive(Debug, Clone)]
+struct Op {
+    kind: u8,
+    a: usize,
+    b: usize,
+    x: f64,
+    y: f64,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    (
+        0u8..15,
+        0usize..10_000,
+        0usize..10_000,
+        0.0f64..1.0,
+        0.0f64..1.0,
+    )
+        .prop_map(|(kind, a, b, x, y)| Op { kind, a, b, x, y })
+}
+
+/// Turns an operation into edits against the current state (none when it does not
+/// apply, e.g. a layer is empty). `graveyard` keeps deleted features for re-inserts.
+fn edits(live: &Live, o: &Op, graveyard: &mut Vec<AnyFeature>, fresh: &mut u32) -> Vec<Edit> {
+    let ds = live.dataset();
+    let pick = |n: usize, i: usize| (n > 0).then(|| i % n);
+    let bearing = o.y * std::f64::consts::TAU;
+    let hs_at = |i: usize| {
+        pick(ds.hazard_sources.len(), i)
+            .and_then(|p| ds.hazard_sources.get(p))
+            .map(|f| centre(&f.geometry))
+    };
+    match o.kind {
+        // A house moved to 0–700 m of a hazard source: across α's 500 m and the
+        // protection distances.
+        0 => {
+            let (Some(h), Some(at)) = (
+                pick(ds.houses.len(), o.a).and_then(|p| ds.houses.get(p)),
+                hs_at(o.b),
+            ) else {
+                return vec![];
+            };
+            let mut f = h.clone();
+            f.geometry = shift(&f.geometry, offset(at, o.x * 700.0, bearing));
+            vec![Edit::Put(Box::new(AnyFeature::House(f)))]
+        }
+        // A house moved onto or beside a pipe (0–30 m of one of its vertices).
+        1 => {
+            let (Some(h), Some(pipe)) = (
+                pick(ds.houses.len(), o.a).and_then(|p| ds.houses.get(p)),
+                pick(ds.gas_pipelines.len(), o.b).and_then(|p| ds.gas_pipelines.get(p)),
+            ) else {
+                return vec![];
+            };
+            let pts: Vec<Coord<f64>> = match &pipe.geometry {
+                Geometry::LineString(l) => l.0.clone(),
+                Geometry::MultiLineString(m) => m.0.iter().flat_map(|l| l.0.clone()).collect(),
+                _ => vec![],
+            };
+            let Some(v) =
+                pts.get(((o.y * pts.len() as f64) as usize).min(pts.len().saturating_sub(1)))
+            else {
+                return vec![];
+            };
+            let mut f = h.clone();
+            f.geometry = shift(&f.geometry, offset(*v, o.x * 30.0, bearing));
+            vec![Edit::Put(Box::new(AnyFeature::House(f)))]
+        }
+        // Occupants and use of a house (its class as a home, its level, α around it).
+        2 => {
+            let Some(h) = pick(ds.houses.len(), o.a).and_then(|p| ds.houses.get(p)) else {
+                return vec![];
+            };
+            let mut f = h.clone();
+            f.props.occupants = Some((o.x * 80.0) as u32);
+            f.props.house_use = Some(if o.y < 0.5 {
+                HouseUse::Residential
+            } else {
+                HouseUse::Commercial
+            });
+            f.props.appraisal = Some(if o.y < 0.3 {
+                Appraisal::C
+            } else {
+                Appraisal::B
+            });
+            vec![Edit::Put(Box::new(AnyFeature::House(f)))]
+        }
+        // Deletes.
+        3..=5 => {
+            let layer = match o.kind {
+                3 => LayerKind::Houses,
+                4 => [LayerKind::HazardSources, LayerKind::Enterprises][o.b % 2],
+                _ => [LayerKind::GasPipelines, LayerKind::ProtectionTargets][o.b % 2],
+            };
+            let n = ds
+                .counts()
+                .iter()
+                .find(|(k, _)| *k == layer)
+                .map_or(0, |c| c.1);
+            let Some(p) = pick(n, o.a) else { return vec![] };
+            let Some(f) = live.feature_at(layer, p) else {
+                return vec![];
+            };
+            graveyard.push(f.clone());
+            vec![Edit::Delete {
+                layer,
+                id: f.id().to_string(),
+            }]
+        }
+        // A deleted feature back under the same id, moved a little or not.
+        6 => {
+            if graveyard.is_empty() {
+                return vec![];
+            }
+            let mut f = graveyard.remove(o.a % graveyard.len());
+            let moved = |g: &Geometry<f64>| shift(g, offset(centre(g), o.x * 200.0, bearing));
+            match &mut f {
+                AnyFeature::House(h) => h.geometry = moved(&h.geometry),
+                AnyFeature::HazardSource(h) => h.geometry = moved(&h.geometry),
+                AnyFeature::Enterprise(h) => h.geometry = moved(&h.geometry),
+                AnyFeature::ProtectionTarget(h) => h.geometry = moved(&h.geometry),
+                AnyFeature::GasPipeline(_) | AnyFeature::Area(_) => {}
+            }
+            vec![Edit::Put(Box::new(f))]
+        }
+        // A hazard source's inventory scaled across the grade limits.
+        7 => {
+            let Some(h) = pick(ds.hazard_sources.len(), o.a).and_then(|p| ds.hazard_sources.get(p))
+            else {
+                return vec![];
+            };
+            let mut f = h.clone();
+            let k = 0.1 + o.x * 6.0;
+            for it in &mut f.props.inventory {
+                it.tonnes *= k;
+            }
+            vec![Edit::Put(Box::new(AnyFeature::HazardSource(f)))]
+        }
+        // A hazard source moved up to 800 m, or given to another enterprise.
+        8 => {
+            let Some(h) = pick(ds.hazard_sources.len(), o.a).and_then(|p| ds.hazard_sources.get(p))
+            else {
+                return vec![];
+            };
+            let mut f = h.clone();
+            if o.y < 0.3 {
+                f.props.enterprise_id = pick(ds.enterprises.len(), o.b)
+                    .and_then(|p| ds.enterprises.get(p))
+                    .map(|e| e.id.clone());
+            } else {
+                f.geometry = shift(
+                    &f.geometry,
+                    offset(centre(&f.geometry), o.x * 800.0, bearing),
+                );
+            }
+            vec![Edit::Put(Box::new(AnyFeature::HazardSource(f)))]
+        }
+        // A protection target moved near a hazard source, its population and kind changed.
+        9 => {
+            let (Some(t), Some(at)) = (
+                pick(ds.protection_targets.len(), o.a).and_then(|p| ds.protection_targets.get(p)),
+                hs_at(o.b),
+            ) else {
+                return vec![];
+            };
+            let mut f = t.clone();
+            f.geometry = shift(&f.geometry, offset(at, o.x * 1500.0, bearing));
+            f.props.population = Some((o.y * 3000.0) as u32);
+            f.props.class = None;
+            f.props.kind = Some(if o.y < 0.4 {
+                TargetKind::School
+            } else {
+                TargetKind::ResidentialCommunity
+            });
+            vec![Edit::Put(Box::new(AnyFeature::ProtectionTarget(f)))]
+        }
+        // A pipe shifted by up to 50 m.
+        10 => {
+            let Some(p) = pick(ds.gas_pipelines.len(), o.a).and_then(|p| ds.gas_pipelines.get(p))
+            else {
+                return vec![];
+            };
+            let mut f = p.clone();
+            let c = centre(&f.geometry);
+            f.geometry = shift(&f.geometry, offset(c, o.x * 50.0, bearing));
+            vec![Edit::Put(Box::new(AnyFeature::GasPipeline(f)))]
+        }
+        // A new house near a hazard source.
+        11 => {
+            let (Some(at), Some(h)) = (hs_at(o.b), ds.houses.get(0)) else {
+                return vec![];
+            };
+            *fresh += 1;
+            let f = Feature {
+                id: format!("house-new-{fresh}"),
+                geometry: shift(&h.geometry, offset(at, o.x * 600.0, bearing)),
+                props: House {
+                    occupants: Some((o.y * 40.0) as u32),
+                    appraisal: Some(Appraisal::C),
+                    ..House::default()
+                },
+                source: SourceRef::default(),
+            };
+            vec![Edit::Put(Box::new(AnyFeature::House(f)))]
+        }
+        // An enterprise's industry and hidden hazards, or its site moved near a target.
+        12 => {
+            let Some(e) = pick(ds.enterprises.len(), o.a).and_then(|p| ds.enterprises.get(p))
+            else {
+                return vec![];
+            };
+            let mut f = e.clone();
+            if o.y < 0.5 {
+                f.props.industry = Some(if o.x < 0.5 {
+                    Industry::HazchemProduction
+                } else {
+                    Industry::Other
+                });
+                f.props.open_major_hidden_hazards = (o.x * 3.0) as u32;
+            } else if let Some(t) =
+                pick(ds.protection_targets.len(), o.b).and_then(|p| ds.protection_targets.get(p))
+            {
+                f.geometry = shift(
+                    &f.geometry,
+                    offset(centre(&t.geometry), o.x * 1200.0, bearing),
+                );
+            }
+            vec![Edit::Put(Box::new(AnyFeature::Enterprise(f)))]
+        }
+        // An area renamed: a full re-analysis.
+        13 => {
+            let Some(a) = pick(ds.areas.len(), o.a).and_then(|p| ds.areas.get(p)) else {
+                return vec![];
+            };
+            let mut f = a.clone();
+            f.props.name = format!("{}·{}", f.props.name, o.b % 7);
+            vec![Edit::Put(Box::new(AnyFeature::Area(f)))]
+        }
+        // The same house edited twice in one batch, then deleted and put back.
+        _ => {
+            let Some(h) = pick(ds.houses.len(), o.a).and_then(|p| ds.houses.get(p)) else {
+                return vec![];
+            };
+            let mut f = h.clone();
+            f.props.occupants = Some(7);
+            vec![
+                Edit::Put(Box::new(AnyFeature::House(f.clone()))),
+                Edit::Delete {
+                    layer: LayerKind::Houses,
+                    id: f.id.clone(),
+                },
+                Edit::Put(Box::new(AnyFeature::House(f))),
+            ]
+        }
+    }
+}
+
+proptest! {
+    // RISKMAP_LIVE_CASES=500 for a longer run.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("RISKMAP_LIVE_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10),
+        max_shrink_iters: 20,
+        ..ProptestConfig::default()
+    })]
+    #[test]
+    fn incremental_equals_full(batches in prop::collection::vec(prop::collection::vec(op(), 1..6), 1..5)) {
+        let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+        let mut graveyard = Vec::new();
+        let mut fresh = 0;
+        for (i, batch) in batches.iter().enumerate() {
+            let mut all = Vec::new();
+            let mut gone = std::collections::HashSet::new();
+            for o in batch {
+                // Edits of one batch are made against the state before it; a feature is
+                // deleted at most once in a batch (a second delete is refused, as it
+                // should be: a test of its own below).
+                for e in edits(&live, o, &mut graveyard, &mut fresh) {
+                    if let Edit::Delete { layer, id } = &e
+                        && !gone.insert((*layer, id.clone()))
+                    {
+                        continue;
+                    }
+                    all.push(e);
+                }
+            }
+            live.apply(&all).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            assert_same(&live, &format!("batch {i} {batch:?}"));
+        }
+    }
+}
+
+#[test]
+fn a_refused_batch_changes_nothing() {
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let before = live.analysis().clone();
+    let h = live.dataset().houses.get(0).cloned().expect("a house");
+    let mut moved = h.clone();
+    moved.props.occupants = Some(99);
+    let err = live
+        .apply(&[
+            Edit::Put(Box::new(AnyFeature::House(moved))),
+            Edit::Delete {
+                layer: LayerKind::Houses,
+                id: "no-such-house".into(),
+            },
+        ])
+        .expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "houses: no feature with id \"no-such-house\" to delete"
+    );
+    assert_eq!(live.analysis(), &before);
+    assert_eq!(
+        live.dataset().houses.get(0).and_then(|f| f.props.occupants),
+        h.props.occupants
+    );
+}
