@@ -9,8 +9,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use riskmap_core::dataset::{Dataset, Layer};
 use riskmap_core::io::{Issue, IssueCode, LoadOptions, Position, Severity, load_dir};
-use riskmap_core::model::LayerKind;
+use riskmap_core::model::{InventoryItem, LayerKind, QraDistances};
 use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
 use riskmap_core::store::{gpkg, results};
@@ -37,6 +38,22 @@ fn gdal(program: &str, args: &[&str]) -> String {
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
+}
+
+/// GDAL's GeoPackage validator (the requirements of the standard, the R-trees and their
+/// triggers) passes the file.
+fn validate_gpkg(path: &Path) {
+    let out = Command::new("/usr/bin/python3")
+        .args(["-m", "osgeo_utils.samples.validate_gpkg"])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("validate_gpkg.py not runnable ({e}): install python3-gdal"));
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "validate_gpkg.py: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The demo data imported into a GeoPackage in `dir`.
@@ -311,8 +328,87 @@ fn results_are_tables_gdal_lists_and_a_second_write_replaces_them() {
         c.shortfall_m
     );
     assert!(out.contains("t (String) = LINESTRING"), "{out}");
+    validate_gpkg(&path);
     // The ledgers are still read as before, the result tables not as ledgers.
     let again = gpkg::load(&path, &LoadOptions::default()).expect("loads");
     assert_eq!(again.dataset.counts(), p.dataset.counts());
     assert_eq!(again.report.files.len(), 6);
+}
+
+#[test]
+fn every_form_of_inventory_and_qra_distances_reads_back_as_written() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let demo = load_dir(&demo_dir(), &LoadOptions::default())
+        .expect("demo loads")
+        .dataset;
+    let item =
+        |name: Option<&str>, cas: Option<&str>, category: Option<&str>, tonnes| InventoryItem {
+            name: name.map(Into::into),
+            cas: cas.map(Into::into),
+            category: category.map(Into::into),
+            tonnes,
+        };
+    let base = demo.hazard_sources.features()[0].clone();
+    let mut a = base.clone();
+    a.id = "hs-forms-1".into();
+    a.props.inventory = vec![
+        item(Some("氯"), Some("7782-50-5"), None, 0.1 + 0.2),
+        item(None, Some("7664-41-7"), None, 35.0),
+        item(None, None, Some("W3"), 12.25),
+        item(Some("某溶剂"), None, Some("W5.3"), 1e-3),
+        item(Some("某溶剂二"), Some("64-17-5"), Some("W5.3"), 800.0),
+    ];
+    a.props.qra_distances = Some(QraDistances {
+        important: Some(450.5),
+        general_3: Some(120.0),
+        ..QraDistances::default()
+    });
+    let mut b = base;
+    b.id = "hs-forms-2".into();
+    b.props.inventory = Vec::new();
+    b.props.qra_distances = None;
+    let ds = Dataset {
+        hazard_sources: Layer::new(LayerKind::HazardSources, vec![a, b]),
+        ..Dataset::default()
+    };
+    let path = tmp.path().join("forms.gpkg");
+    gpkg::write(&path, &ds).expect("written");
+    // What a person sees in QGIS (read by GDAL).
+    let out = gdal(
+        "ogrinfo",
+        &[
+            s(&path),
+            "-sql",
+            "SELECT inventory, qra_distances FROM hazard_sources WHERE id = 'hs-forms-1'",
+        ],
+    );
+    assert!(
+        out.contains(
+            "inventory (String) = 氯(7782-50-5)=0.30000000000000004;7664-41-7=35;W3=12.25;\
+             某溶剂(W5.3)=0.001;某溶剂二(64-17-5,W5.3)=800"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("qra_distances (String) = important=450.5;general_3=120"),
+        "{out}"
+    );
+    let loaded = gpkg::load(&path, &LoadOptions::default()).expect("loads");
+    assert!(
+        loaded.report.issues.is_empty(),
+        "{}",
+        loaded.report.to_markdown()
+    );
+    for (x, y) in ds
+        .hazard_sources
+        .features()
+        .iter()
+        .zip(loaded.dataset.hazard_sources.features())
+    {
+        assert_eq!(x.id, y.id);
+        assert_eq!(
+            serde_json::to_value(&x.props).ok(),
+            serde_json::to_value(&y.props).ok()
+        );
+    }
 }
