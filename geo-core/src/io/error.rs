@@ -218,11 +218,11 @@ pub enum LoadError {
         reason: String,
     },
     /// A store (a GeoPackage) could not be opened or its tables read.
-    #[error("{}: {source}", path.display())]
+    #[error("{source}")]
     Store {
         /// The store.
         path: PathBuf,
-        /// The store's error (a `store::StoreError`).
+        /// The store's error (a `store::StoreError`), which names the store.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },

@@ -72,7 +72,8 @@ use read::{Acc, FileReports};
 use report::Sink;
 use resolve::resolve_enterprises;
 
-/// A loaded directory: the dataset and what was found on the way.
+/// A loaded data source (a directory, or a store's tables): the dataset and what was
+/// found on the way.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     /// The six layers, indexed.

@@ -252,3 +252,88 @@ fn geom_input(g: geo::Geometry<f64>) -> GeomInput {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{IssueCode, Severity};
+
+    fn house(position: u64, id: Option<&str>, geometry: Option<geo::Geometry<f64>>) -> Row {
+        Row {
+            position,
+            id: id.map(Into::into),
+            geometry,
+            fields: vec![
+                ("地址".into(), RowValue::Text(format!("海门路{position}号"))),
+                ("层数".into(), RowValue::Int(3)),
+                ("occupants".into(), RowValue::Real(4.0)),
+                ("用途".into(), RowValue::Text("居住".into())),
+                ("note".into(), RowValue::Bool(true)),
+            ],
+        }
+    }
+
+    #[test]
+    fn rows_go_through_the_per_feature_pass_and_the_merge() {
+        let p = |x: f64| Some(geo::Geometry::Point(geo::Point::new(121.0 + x, 31.9)));
+        let mut broken = house(5, Some("h5"), None);
+        broken
+            .fields
+            .push((GEOMETRY_ERROR.into(), RowValue::Text("bad blob".into())));
+        let layers = vec![LayerRows {
+            kind: LayerKind::Houses,
+            name: "city.db/houses".into(),
+            rows: vec![
+                house(1, Some("h1"), p(0.0)),
+                house(2, None, p(0.001)),
+                house(3, Some("h1"), p(0.002)),
+                house(4, Some("h4"), None),
+                broken,
+            ],
+        }];
+        let loaded = load_rows(layers, &LoadOptions::default()).expect("loads");
+        let houses = loaded.dataset.houses.features();
+        let ids: Vec<&str> = houses.iter().map(|f| f.id.as_str()).collect();
+        // A row without an id gets one made from its table and position, as a file's
+        // feature does from its file.
+        assert_eq!(ids, ["h1", "houses-houses-2"]);
+        let h = &houses[0].props;
+        assert_eq!(
+            (h.floors, h.occupants, h.address.as_str()),
+            (Some(3), Some(4), "海门路1号")
+        );
+        assert_eq!(houses[0].source.file, "city.db/houses");
+        let got: Vec<(Severity, IssueCode, Option<Position>, Option<&str>)> = loaded
+            .report
+            .issues
+            .iter()
+            .map(|i| (i.severity, i.code, i.position, i.feature_id.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Severity::Skipped,
+                    IssueCode::MissingGeometry,
+                    Some(Position::Fid(4)),
+                    Some("h4")
+                ),
+                (
+                    Severity::Skipped,
+                    IssueCode::InvalidGeometry,
+                    Some(Position::Fid(5)),
+                    Some("h5")
+                ),
+                (
+                    Severity::Skipped,
+                    IssueCode::DuplicateId,
+                    Some(Position::Fid(3)),
+                    Some("h1")
+                ),
+            ]
+        );
+        let s = &loaded.report.files[0];
+        assert_eq!((s.features_read, s.features_loaded), (5, 2));
+        assert_eq!(s.unused_columns, ["note"]);
+    }
+}

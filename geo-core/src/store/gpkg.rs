@@ -3,12 +3,12 @@
 //!
 //! A table holds `fid` (the SQLite row id GIS programs expect), `geom` (a GeoPackage
 //! geometry in EPSG:4326), `id` (the ledger's id, unique), one column per ledger field
-//! (the serde names of the layer's props type; lists and records as JSON text, marked
-//! `application/json` in `gpkg_data_columns`) and `updated_at` (UTC, ISO 8601, when the
-//! row was last written). Inventories and QRA distances are written in their ledger
-//! form ([`super::ledger`]), so that every value reads back through the loaders as it
-//! was. [`write`] creates the file or updates it by id in one transaction; [`load`]
-//! reads it back through the loaders, as a data folder is read.
+//! (the serde names of the layer's props type, which the loaders resolve as column
+//! names) and `updated_at` (UTC, ISO 8601, when the row was last written). Inventories
+//! and QRA distances are written in their ledger form ([`super::ledger`]), so that every
+//! value reads back through the loaders as it was. [`write`] creates the file or
+//! updates it by id in one transaction; [`load`] reads it back through the loaders, as a
+//! data folder is read.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
