@@ -49,7 +49,7 @@ impl SourceKind {
         }
         Err(LoadError::NotASource {
             path: path.to_path_buf(),
-            reason: "a file that is not a GeoPackage".into(),
+            what: "a file".into(),
         })
     }
 

@@ -179,7 +179,10 @@ fn write_results_needs_a_geopackage_and_a_file_that_is_neither_is_refused() {
     let out = run(&["validate", s(&notes)]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("not a data source"), "{err}");
+    assert!(
+        err.contains("a file, not a data directory or a GeoPackage"),
+        "{err}"
+    );
     // A .gpkg that is not SQLite says so.
     let fake = tmp.path().join("fake.gpkg");
     std::fs::write(&fake, "not a database either\n".repeat(40)).unwrap();

@@ -207,15 +207,16 @@ pub enum LoadError {
     /// A path given as the data source that is neither a directory nor a store RiskMap
     /// reads (a GeoPackage).
     #[error(
-        "{}: not a data source: {reason}; give a data directory (the folder that holds the \
-         layer files) or a GeoPackage (.gpkg) written by `riskmap import` or GIS software",
+        "{}: {what}, not a data directory or a GeoPackage: give the folder that holds the \
+         layer files (enterprises, hazard_sources, gas_pipelines, houses, protection_targets, \
+         areas) or a GeoPackage (.gpkg) of their tables",
         path.display()
     )]
     NotASource {
         /// The path.
         path: PathBuf,
-        /// What it is instead.
-        reason: String,
+        /// What it is instead (`a file`).
+        what: String,
     },
     /// A store (a GeoPackage) could not be opened or its tables read.
     #[error("{source}")]
