@@ -32,6 +32,8 @@ const GEOM: &str = "geom";
 const FID: &str = "fid";
 /// The column of the time a row was last written.
 const UPDATED_AT: &str = "updated_at";
+/// How long to wait for another program's lock on the file.
+pub(super) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Writes the dataset into the GeoPackage at `path`, creating it if needed, or updates
 /// the file's tables by id: new ids are inserted, rows whose geometry or fields differ are
@@ -142,6 +144,9 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     };
     let c = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(sql_err(path))?;
+    // GIS software saving an edit holds the file's lock for a moment: wait for it rather
+    // than fail a reload.
+    c.busy_timeout(BUSY_TIMEOUT).map_err(sql_err(path))?;
     // SQLite reads the header lazily: touch it now, so that a file that is not SQLite at
     // all is reported as such and not as a failure of some later query.
     c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))

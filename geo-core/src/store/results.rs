@@ -58,6 +58,7 @@ pub fn write_results(
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(sql)?;
+    c.busy_timeout(super::gpkg::BUSY_TIMEOUT).map_err(sql)?;
     if !schema::table_exists(&c, "gpkg_contents").map_err(sql)? {
         return Err(not_gpkg(path, "no gpkg_contents table"));
     }
