@@ -1,4 +1,5 @@
-//! The one way from a data source to an analysed snapshot: load, validate, index, analyse.
+//! The one way from a data source (a data directory or a GeoPackage) to an analysed
+//! snapshot: load, validate, index, analyse.
 //!
 //! The `riskmap` commands, the tile server (at start and on every reload), the examples
 //! and the benchmarks all get their data through [`Project::open`] (or
@@ -11,6 +12,64 @@ use crate::analysis::{self, Analysis, Step};
 use crate::dataset::Dataset;
 use crate::io::{self, LoadError, LoadOptions, ValidationReport};
 use crate::rules::Rules;
+use crate::store;
+
+/// What kind of data source a path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A data directory of ledger files.
+    Directory,
+    /// A GeoPackage of ledger tables.
+    GeoPackage,
+}
+
+impl SourceKind {
+    /// What kind of source `path` is: a directory, or a file that is a GeoPackage (by the
+    /// SQLite header, or by the `.gpkg` extension for a file that is not there yet or not
+    /// SQLite, so that its error says what is wrong with it). Anything else is
+    /// [`LoadError::NotASource`]; a path that does not exist is a directory that cannot
+    /// be read.
+    pub fn of(path: &Path) -> Result<SourceKind, LoadError> {
+        let gpkg_ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("gpkg"));
+        if path.is_dir() {
+            return Ok(SourceKind::Directory);
+        }
+        if !path.exists() {
+            return Ok(if gpkg_ext {
+                SourceKind::GeoPackage
+            } else {
+                SourceKind::Directory
+            });
+        }
+        if gpkg_ext || store::gpkg::looks_like_sqlite(path) {
+            return Ok(SourceKind::GeoPackage);
+        }
+        Err(LoadError::NotASource {
+            path: path.to_path_buf(),
+            what: "a file".into(),
+        })
+    }
+
+    /// `directory` or `gpkg`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Directory => "directory",
+            SourceKind::GeoPackage => "gpkg",
+        }
+    }
+}
+
+/// Loads a data source: a data directory ([`io::load_dir`]) or a GeoPackage
+/// ([`store::gpkg::load`]), with the same checks and the same report.
+pub fn load_source(source: &Path, opts: &LoadOptions) -> Result<io::Loaded, LoadError> {
+    match SourceKind::of(source)? {
+        SourceKind::Directory => io::load_dir(source, opts),
+        SourceKind::GeoPackage => store::gpkg::load(source, opts),
+    }
+}
 
 /// A loaded and analysed dataset: what every output of RiskMap is made from.
 ///
@@ -41,8 +100,8 @@ pub struct Project {
 }
 
 impl Project {
-    /// Loads a data directory (files in any supported format, CRS and encoding), then
-    /// analyses it with `rules`.
+    /// Loads a data source — a data directory (files in any supported format, CRS and
+    /// encoding) or a GeoPackage (see [`load_source`]) — then analyses it with `rules`.
     pub fn open(source: &Path, opts: &LoadOptions, rules: &Rules) -> Result<Project, LoadError> {
         Project::open_with_progress(source, opts, rules, &|_, _| {}, &|_| {})
     }
@@ -57,7 +116,7 @@ impl Project {
         on_loaded: &dyn Fn(&Dataset, &ValidationReport),
         on_step: &(dyn Fn(Step) + Sync),
     ) -> Result<Project, LoadError> {
-        let loaded = io::load_dir(source, opts)?;
+        let loaded = load_source(source, opts)?;
         on_loaded(&loaded.dataset, &loaded.report);
         Ok(Project::analyse(
             loaded.dataset,

@@ -128,6 +128,11 @@ fn position(p: Option<Position>) -> Option<ExpectPosition> {
             row: Some(n),
             ..none
         },
+        // The corpus is files; a store's row is never in it.
+        Position::Fid(n) => ExpectPosition {
+            feature: Some(n),
+            ..none
+        },
         Position::Text { line, column } => ExpectPosition {
             line: Some(line),
             column: Some(column),

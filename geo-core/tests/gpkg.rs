@@ -10,8 +10,7 @@ use std::sync::OnceLock;
 
 use geo::Geometry;
 use riskmap_core::dataset::{Dataset, Layer};
-use riskmap_core::export::{FieldPolicy, Filter, write_layer};
-use riskmap_core::io::{LoadOptions, load_dir};
+use riskmap_core::io::{IssueCode, LoadError, LoadOptions, Position, Severity, load_dir};
 use riskmap_core::model::{Feature, LayerKind};
 use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
@@ -108,7 +107,22 @@ fn assert_same(a: &Dataset, b: &Dataset) {
 #[test]
 fn demo_round_trip_gives_the_same_dataset_and_analysis() {
     let (ds, _dir, path) = demo();
-    let back = gpkg::read(path).expect("read back");
+    let loaded = gpkg::load(path, &LoadOptions::default()).expect("read back");
+    // What the folder's loaders kept reads back without a skip or a repair: every field
+    // is written in a form they read as it was.
+    assert_eq!(
+        loaded.report.skipped_count(),
+        0,
+        "{}",
+        loaded.report.to_markdown()
+    );
+    assert_eq!(
+        loaded.report.repaired_count(),
+        0,
+        "{}",
+        loaded.report.to_markdown()
+    );
+    let back = loaded.dataset;
     assert_eq!(back.counts(), ds.counts());
     assert!(ds.houses.len() > 1000, "the demo has its houses");
     assert_same(ds, &back);
@@ -282,18 +296,9 @@ fn ogr2ogr_geojson_of_a_layer_has_our_ids_and_coordinates() {
 
 #[test]
 fn a_geopackage_written_by_gdal_is_read() {
-    let (ds, dir, _) = demo();
-    // Our GeoJSON of the hazard sources (inventory lists and QRA records as JSON), then
-    // GDAL's own GeoPackage of it.
-    let src = dir.path().join("hazard_sources.geojson");
-    let f = std::fs::File::create(&src).expect("create");
-    write_layer(
-        f,
-        &ds.hazard_sources,
-        &Filter::default(),
-        &FieldPolicy::allow_all(),
-    )
-    .expect("GeoJSON written");
+    let (ds, dir, path) = demo();
+    // GDAL's own GeoPackage of our hazard-source table: its header, blobs, R-tree and
+    // metadata as GDAL writes them, the ledger text of inventories as GDAL copies it.
     let out = dir.path().join("by_gdal.gpkg");
     let _ = std::fs::remove_file(&out);
     gdal(
@@ -302,12 +307,12 @@ fn a_geopackage_written_by_gdal_is_read() {
             "-f",
             "GPKG",
             out.to_str().expect("utf-8"),
-            src.to_str().expect("utf-8"),
-            "-nln",
+            path.to_str().expect("utf-8"),
             "hazard_sources",
         ],
     );
-    let back = gpkg::read(&out).expect("GDAL's GeoPackage reads");
+    let loaded = gpkg::load(&out, &LoadOptions::default()).expect("GDAL's GeoPackage reads");
+    let back = loaded.dataset;
     assert_eq!(back.houses.len(), 0, "a missing table is an empty layer");
     assert_same_layer(&ds.hazard_sources, &back.hazard_sources);
     // Writing the same ledger into GDAL's file finds every row unchanged, and GDAL still
@@ -399,7 +404,9 @@ fn updating_by_id_inserts_changes_and_deletes_only_what_differs() {
     );
     assert_eq!(updated_at(&path, &untouched), stamp);
     assert!(updated_at(&path, &changed) > stamp);
-    let back = gpkg::read(&path).expect("read");
+    let back = gpkg::load(&path, &LoadOptions::default())
+        .expect("read")
+        .dataset;
     assert!(back.houses.find_id(&removed).is_none());
     let (_, h) = back.houses.find_id(&changed).expect("still there");
     assert_eq!(h.props.floors, second.houses.features()[0].props.floors);
@@ -416,12 +423,23 @@ fn bad_files_are_clear_errors() {
     // Not SQLite at all.
     let text = dir.path().join("notes.gpkg");
     std::fs::write(&text, "this is not a database, just some text ".repeat(50)).expect("write");
-    for r in [gpkg::read(&text).err(), gpkg::write(&text, &small()).err()] {
-        assert!(
-            matches!(&r, Some(StoreError::NotGeoPackage { reason, .. }) if reason.contains("not an SQLite")),
-            "{r:?}"
-        );
-    }
+    let not_gpkg = |e: &LoadError| match e {
+        LoadError::Store { source, .. } => source
+            .downcast_ref::<StoreError>()
+            .is_some_and(|s| matches!(s, StoreError::NotGeoPackage { .. })),
+        _ => false,
+    };
+    let opts = LoadOptions::default();
+    let e = gpkg::load(&text, &opts).expect_err("not SQLite");
+    assert!(
+        not_gpkg(&e) && e.to_string().contains("not an SQLite"),
+        "{e}"
+    );
+    let e = gpkg::write(&text, &small()).expect_err("not SQLite");
+    assert!(
+        matches!(&e, StoreError::NotGeoPackage { reason, .. } if reason.contains("not an SQLite")),
+        "{e}"
+    );
 
     // SQLite, but not a GeoPackage: neither read nor overwritten.
     let plain = dir.path().join("plain.sqlite");
@@ -429,10 +447,8 @@ fn bad_files_are_clear_errors() {
     c.execute_batch("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1);")
         .expect("table");
     drop(c);
-    assert!(matches!(
-        gpkg::read(&plain),
-        Err(StoreError::NotGeoPackage { .. })
-    ));
+    let e = gpkg::load(&plain, &opts).expect_err("plain SQLite");
+    assert!(not_gpkg(&e), "{e}");
     assert!(matches!(
         gpkg::write(&plain, &small()),
         Err(StoreError::NotGeoPackage { .. })
@@ -451,11 +467,13 @@ fn bad_files_are_clear_errors() {
     );
     assert!(!fresh.exists());
 
-    // A corrupt geometry blob and a value that does not fit its field, by id and column.
+    // A corrupt geometry blob and a value that does not fit its field: reported as a
+    // folder's would be, by table, fid, id and column; the rest is read.
     let path = dir.path().join("city.gpkg");
     let ds = small();
     gpkg::write(&path, &ds).expect("written");
     let id = ds.houses.features()[3].id.clone();
+    let other = ds.houses.features()[4].id.clone();
     let c = rusqlite::Connection::open(&path).expect("open");
     // The R-tree triggers call the ST_ functions a GeoPackage program registers; a plain
     // SQLite connection has none, so corrupt the file without them.
@@ -465,29 +483,57 @@ fn bad_files_are_clear_errors() {
         c.execute_batch(&format!("DROP TRIGGER rtree_houses_geom_{t}"))
             .expect("drop trigger");
     }
+    let fid = |id: &str| -> u64 {
+        c.query_row("SELECT fid FROM houses WHERE id = ?", [id], |r| r.get(0))
+            .expect("fid")
+    };
     c.execute(
         "UPDATE houses SET geom = X'47500003E6100000' WHERE id = ?",
         [&id],
     )
     .expect("corrupt it");
-    let e = gpkg::read(&path).expect_err("corrupt geometry");
-    let msg = e.to_string();
-    assert!(matches!(e, StoreError::Geometry { .. }), "{msg}");
-    assert!(
-        msg.contains("houses") && msg.contains(&id) && msg.contains("geom"),
-        "{msg}"
+    c.execute("UPDATE houses SET floors = 'many' WHERE id = ?", [&other])
+        .expect("bad floors");
+    let loaded = gpkg::load(&path, &opts).expect("read with issues");
+    let issues = &loaded.report.issues;
+    let geom = issues
+        .iter()
+        .find(|i| i.feature_id.as_deref() == Some(id.as_str()))
+        .expect("the corrupt geometry is reported");
+    assert_eq!(
+        (geom.severity, geom.code, geom.file.as_str(), geom.position),
+        (
+            Severity::Skipped,
+            IssueCode::InvalidGeometry,
+            "city.gpkg/houses",
+            Some(Position::Fid(fid(&id)))
+        ),
+        "{geom:?}"
     );
-    c.execute(
-        "UPDATE houses SET geom = (SELECT geom FROM houses WHERE id = ?2), floors = 'many'
-         WHERE id = ?1",
-        [&id, &ds.houses.features()[4].id],
-    )
-    .expect("bad floors");
-    let e = gpkg::read(&path).expect_err("bad floors");
-    let msg = e.to_string();
-    assert!(matches!(e, StoreError::Field { .. }), "{msg}");
-    assert!(
-        msg.contains("houses") && msg.contains(&id) && msg.contains("floors"),
-        "{msg}"
+    let floors = issues
+        .iter()
+        .find(|i| i.feature_id.as_deref() == Some(other.as_str()))
+        .expect("the bad floors are reported");
+    assert_eq!(
+        (
+            floors.severity,
+            floors.field.as_deref(),
+            floors.position,
+            floors.file.as_str()
+        ),
+        (
+            Severity::Warning,
+            Some("floors"),
+            Some(Position::Fid(fid(&other))),
+            "city.gpkg/houses"
+        ),
+        "{floors:?}"
+    );
+    assert_eq!(issues.len(), 2, "{}", loaded.report.to_markdown());
+    assert_eq!(loaded.dataset.houses.len(), ds.houses.len() - 1);
+    let (_, h) = loaded.dataset.houses.find_id(&other).expect("kept");
+    assert_eq!(
+        h.props.floors, None,
+        "a value that is not a number is left empty"
     );
 }

@@ -25,7 +25,8 @@ pub struct ServeArgs {
 /// The options of every command that loads a data directory.
 #[derive(Args, Debug, Clone)]
 pub struct LoadArgs {
-    /// Directory holding the layer files (see docs/data-model.md).
+    /// Directory holding the layer files, or a GeoPackage (.gpkg) holding the ledger
+    /// tables (see docs/data-model.md).
     pub data_dir: PathBuf,
     /// Fail on the first data problem instead of skipping and reporting it.
     #[arg(long)]
@@ -53,6 +54,10 @@ pub struct AnalyzeArgs {
     /// GeoJSON layers.
     #[arg(long)]
     pub summary_only: bool,
+    /// Also write the results into the GeoPackage the ledgers were read from, as
+    /// `result_…` tables replacing the previous ones (a GeoPackage source only).
+    #[arg(long)]
+    pub write_results: bool,
 }
 
 /// `riskmap export`.

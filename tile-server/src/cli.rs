@@ -55,7 +55,7 @@ pub fn run() -> ExitCode {
         .init();
     let ui = progress::Ui::new(cli.quiet);
     let result = match cli.command {
-        Command::Analyze(a) => commands::analyze(&ui, &a.load, &a.out, a.summary_only),
+        Command::Analyze(a) => commands::analyze(&ui, &a),
         Command::Export(e) => commands::export(&ui, &e),
         Command::Validate(v) => commands::validate(&ui, &v.load, v.report.as_deref()),
         Command::Import(i) => commands::import(&ui, &i.load, &i.into),

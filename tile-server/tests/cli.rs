@@ -749,7 +749,9 @@ fn import_writes_then_updates_a_geopackage_by_id() {
         assert_eq!(import_row(&stdout, kind.name()), [n, 0, 0, 0], "{kind}");
     }
     assert!(stdout.contains("validation: 0 skipped"), "{stdout}");
-    let back = riskmap_core::store::gpkg::read(&gpkg).unwrap();
+    let back = riskmap_core::store::gpkg::load(&gpkg, &Default::default())
+        .unwrap()
+        .dataset;
     assert_eq!(back.counts(), loaded.dataset.counts());
 
     // The same ledgers again: every row unchanged.

@@ -290,3 +290,55 @@ async fn a_reload_past_its_timeout_is_abandoned_and_does_not_block_the_next() {
     let (_, h) = send(&app, get("/health")).await;
     assert_eq!(h["generation"], 2);
 }
+
+#[tokio::test]
+async fn a_geopackage_is_served_and_read_again_at_every_reload() {
+    use riskmap_core::dataset::Layer;
+    use riskmap_core::model::LayerKind;
+    use riskmap_core::store::gpkg;
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("city.gpkg");
+    let ds = riskmap_core::io::load_dir(city(), &Default::default())
+        .unwrap()
+        .dataset;
+    gpkg::write(&path, &ds).unwrap();
+    let config = ServerConfig::default();
+    let snap = build_snapshot(&config, &DataSource::dir(&path), 1).unwrap();
+    let state = Arc::new(AppState::new(
+        config,
+        DataSource::dir(&path),
+        snap,
+        Some("t".into()),
+    ));
+    let app = router(state);
+    let n = ds.houses.len() as u64;
+    let (_, h) = send(&app, get("/health")).await;
+    assert_eq!(
+        h["source"],
+        serde_json::json!({"kind": "gpkg", "name": "city.gpkg"})
+    );
+    assert_eq!(h["features"]["houses"], n);
+
+    // One house fewer in the file: the reload reads it.
+    let mut fewer = ds.clone();
+    fewer.houses = Layer::new(LayerKind::Houses, ds.houses.features()[1..].to_vec());
+    gpkg::write(&path, &fewer).unwrap();
+    let (status, body) = send(&app, reload("")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, h) = send(&app, get("/health")).await;
+    assert_eq!(h["generation"], 2);
+    assert_eq!(h["features"]["houses"], n - 1);
+
+    // The file is no longer a GeoPackage: the reload fails and generation 2 keeps serving.
+    std::fs::write(&path, "no longer a database\n".repeat(100)).unwrap();
+    let (status, body) = send(&app, reload("")).await;
+    assert!(!status.is_success(), "{status} {body}");
+    let (_, h) = send(&app, get("/health")).await;
+    assert_eq!(h["generation"], 2);
+    assert_eq!(h["features"]["houses"], n - 1);
+    assert_eq!(h["last_reload"]["ok"], false);
+    assert!(
+        h["last_reload"].to_string().contains("not a GeoPackage"),
+        "{h}"
+    );
+}

@@ -21,7 +21,7 @@ use crate::dataset::{Dataset, Layer};
 use crate::model::{LayerKind, RiskLevel};
 
 mod one;
-pub use one::{feature, properties_of};
+pub use one::{feature, id_and_geometry, properties_of};
 
 /// Errors writing an export.
 #[derive(Debug, thiserror::Error)]

@@ -86,6 +86,17 @@ pub(super) fn locate<'a>(
     }
 }
 
+/// The id and geometry the export of layer `kind` gives the feature at `pos`; `None`
+/// past the layer's end.
+pub fn id_and_geometry<'a>(
+    kind: LayerKind,
+    ds: &'a Dataset,
+    a: &'a Analysis,
+    pos: usize,
+) -> Option<(Cow<'a, str>, Cow<'a, Geometry<f64>>)> {
+    locate(kind, ds, a, pos).map(|l| (l.id, l.geometry))
+}
+
 /// The properties the export of layer `kind` gives the feature at `pos` (without the
 /// fields `policy` denies); `None` past the layer's end.
 pub fn properties_of(

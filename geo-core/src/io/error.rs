@@ -204,6 +204,29 @@ pub enum LoadError {
         /// The layer named.
         layer: LayerKind,
     },
+    /// A path given as the data source that is neither a directory nor a store RiskMap
+    /// reads (a GeoPackage).
+    #[error(
+        "{}: {what}, not a data directory or a GeoPackage: give the folder that holds the \
+         layer files (enterprises, hazard_sources, gas_pipelines, houses, protection_targets, \
+         areas) or a GeoPackage (.gpkg) of their tables",
+        path.display()
+    )]
+    NotASource {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead (`a file`).
+        what: String,
+    },
+    /// A store (a GeoPackage) could not be opened or its tables read.
+    #[error("{source}")]
+    Store {
+        /// The store.
+        path: PathBuf,
+        /// The store's error (a `store::StoreError`), which names the store.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Strict mode: the first problem found in a feature or value (see the issue's code,
     /// position, feature id and field).
     #[error("{issue}")]
@@ -217,9 +240,11 @@ impl LoadError {
     /// The issue code a non-strict load records for this error.
     pub fn code(&self) -> IssueCode {
         match self {
-            LoadError::Dir { .. } | LoadError::Io { .. } | LoadError::NotADirectory { .. } => {
-                IssueCode::UnreadableFile
-            }
+            LoadError::Dir { .. }
+            | LoadError::Io { .. }
+            | LoadError::NotADirectory { .. }
+            | LoadError::NotASource { .. }
+            | LoadError::Store { .. } => IssueCode::UnreadableFile,
             LoadError::NoLayerFiles { .. } => IssueCode::EmptyFile,
             LoadError::Json { .. }
             | LoadError::NotGeoJson { .. }

@@ -26,7 +26,9 @@
 //! (through `geojson`, `table` and `shp`, then the common pass of `features`, which
 //! resolves columns with `fields`, makes geometries with `geom` and builds typed
 //! properties with `props`), `dedupe` drops duplicate ids, `resolve` links hazard
-//! sources to enterprises, and `report` holds what was found on the way.
+//! sources to enterprises, and `report` holds what was found on the way. A store (a
+//! GeoPackage, a database) reads its tables into rows and hands them to [`load_rows`],
+//! which runs the same per-feature pass and the same merge.
 
 mod dedupe;
 mod discover;
@@ -43,6 +45,7 @@ mod props;
 mod read;
 mod report;
 mod resolve;
+mod rows;
 mod shp;
 mod table;
 mod text;
@@ -61,6 +64,7 @@ pub use options::{FileOptions, LoadOptions, LoadProgress, ProgressFn};
 pub use plan::FileFormat;
 pub use props::LayerProps;
 pub use report::{FileStatus, FileSummary, Issue, IssueCode, Position, Severity, ValidationReport};
+pub use rows::{GEOMETRY_ERROR, LayerRows, Row, RowValue, load_rows};
 
 use dedupe::dedupe;
 use plan::Plan;
@@ -68,7 +72,8 @@ use read::{Acc, FileReports};
 use report::Sink;
 use resolve::resolve_enterprises;
 
-/// A loaded directory: the dataset and what was found on the way.
+/// A loaded data source (a directory, or a store's tables): the dataset and what was
+/// found on the way.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     /// The six layers, indexed.

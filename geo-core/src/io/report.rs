@@ -208,6 +208,8 @@ pub enum Position {
     Line(u64),
     /// One-based row of a worksheet, as the spreadsheet numbers it.
     Row(u64),
+    /// The row of a store's table (a GeoPackage `fid`).
+    Fid(u64),
     /// One-based line and column in a text file (a JSON or TOML syntax error).
     Text {
         /// Line, from 1.
@@ -221,7 +223,7 @@ impl Position {
     /// The number stored in a feature's [`crate::model::SourceRef::position`].
     pub fn number(self) -> u64 {
         match self {
-            Position::Feature(n) | Position::Line(n) | Position::Row(n) => n,
+            Position::Feature(n) | Position::Line(n) | Position::Row(n) | Position::Fid(n) => n,
             Position::Text { line, .. } => line,
         }
     }
@@ -233,6 +235,7 @@ impl fmt::Display for Position {
             Position::Feature(n) => write!(f, "feature {n}"),
             Position::Line(n) => write!(f, "line {n}"),
             Position::Row(n) => write!(f, "row {n}"),
+            Position::Fid(n) => write!(f, "fid {n}"),
             Position::Text { line, column } => write!(f, "line {line}, column {column}"),
         }
     }

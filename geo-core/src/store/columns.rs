@@ -111,6 +111,8 @@ pub(super) struct Column {
 pub(super) struct TableInfo {
     pub(super) pk: String,
     pub(super) geom: String,
+    /// Whether the table has the ledger id column (a table made in GIS software may not).
+    pub(super) has_id: bool,
     pub(super) columns: Vec<Column>,
 }
 
@@ -145,9 +147,7 @@ pub(super) fn table_info(
         .find(|(_, _, pk)| *pk == 1)
         .map(|(n, _, _)| n.clone())
         .ok_or_else(|| terr("no integer primary key".into()))?;
-    if !cols.iter().any(|(n, _, _)| n == ID) {
-        return Err(terr(format!("no '{ID}' column")));
-    }
+    let has_id = cols.iter().any(|(n, _, _)| n == ID);
     let json: HashSet<String> = if schema::table_exists(c, "gpkg_data_columns").map_err(&sql)? {
         let mut st = c
             .prepare(
@@ -173,5 +173,10 @@ pub(super) fn table_info(
             name,
         })
         .collect();
-    Ok(TableInfo { pk, geom, columns })
+    Ok(TableInfo {
+        pk,
+        geom,
+        has_id,
+        columns,
+    })
 }

@@ -3,10 +3,12 @@
 //!
 //! A table holds `fid` (the SQLite row id GIS programs expect), `geom` (a GeoPackage
 //! geometry in EPSG:4326), `id` (the ledger's id, unique), one column per ledger field
-//! (the serde names of the layer's props type; lists and records as JSON text, marked
-//! `application/json` in `gpkg_data_columns`) and `updated_at` (UTC, ISO 8601, when the
-//! row was last written). [`write`] creates the file or updates it by id in one
-//! transaction; [`read`] gives back the [`Dataset`].
+//! (the serde names of the layer's props type, which the loaders resolve as column
+//! names) and `updated_at` (UTC, ISO 8601, when the row was last written). Inventories
+//! and QRA distances are written in their ledger form ([`super::ledger`]), so that every
+//! value reads back through the loaders as it was. [`write`] creates the file or
+//! updates it by id in one transaction; [`load`] reads it back through the loaders, as a
+//! data folder is read.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -17,10 +19,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};
-use super::gpkg_read::Reader;
+use super::gpkg_read;
 use super::schema::{self, SRS_ID, q};
-use super::{ImportCounts, LayerCounts, StoreError, wkb};
+use super::{ImportCounts, LayerCounts, StoreError, ledger, wkb};
 use crate::dataset::{Dataset, Layer};
+use crate::io::{self, LayerRows, LoadError, LoadOptions, Loaded};
 use crate::model::{Feature, LayerKind};
 
 /// The geometry column of the tables this store creates.
@@ -29,6 +32,8 @@ const GEOM: &str = "geom";
 const FID: &str = "fid";
 /// The column of the time a row was last written.
 const UPDATED_AT: &str = "updated_at";
+/// How long to wait for another program's lock on the file.
+pub(super) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Writes the dataset into the GeoPackage at `path`, creating it if needed, or updates
 /// the file's tables by id: new ids are inserted, rows whose geometry or fields differ are
@@ -79,23 +84,56 @@ fn write_in(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
     Ok(ImportCounts { layers })
 }
 
-/// Reads the six input layers from a GeoPackage. A missing table is an empty layer; a
-/// geometry that cannot be decoded or a value that does not fit its field is an error
-/// naming the table, the row's id and the column.
-pub fn read(path: &Path) -> Result<Dataset, StoreError> {
+/// Reads the ledger tables of a GeoPackage as rows: every feature table named after an
+/// input layer (`houses`, or the Chinese `自建房`, as a data folder's files), each row with
+/// its fid, id, geometry and cells, for [`crate::io::load_rows`]. Result tables
+/// (`result_…`) are not read. A file that is not a GeoPackage, or a ledger table in a
+/// projected SRS, is an error; what is wrong in a row is for the loaders to report.
+pub fn read_rows(path: &Path) -> Result<Vec<LayerRows>, StoreError> {
     let conn = open(path, true)?;
     if !schema::table_exists(&conn, "gpkg_contents").map_err(sql_err(path))? {
         return Err(not_gpkg(path, "no gpkg_contents table"));
     }
-    let r = Reader { c: &conn, path };
-    Ok(Dataset {
-        areas: r.layer(LayerKind::Areas)?,
-        enterprises: r.layer(LayerKind::Enterprises)?,
-        hazard_sources: r.layer(LayerKind::HazardSources)?,
-        gas_pipelines: r.layer(LayerKind::GasPipelines)?,
-        houses: r.layer(LayerKind::Houses)?,
-        protection_targets: r.layer(LayerKind::ProtectionTargets)?,
-    })
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    gpkg_read::ledger_tables(&conn, path)?
+        .into_iter()
+        .map(|(kind, table)| gpkg_read::table_rows(&conn, path, &file, kind, &table))
+        .collect()
+}
+
+/// Loads a GeoPackage as a data folder is loaded: its ledger tables ([`read_rows`])
+/// through the same checks, repairs and merge ([`crate::io::load_rows`]), with the same
+/// validation report, each issue located by `file.gpkg/table`, fid and feature id.
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    let store_err = |e: StoreError| LoadError::Store {
+        path: path.to_path_buf(),
+        source: Box::new(e),
+    };
+    let layers = read_rows(path).map_err(store_err)?;
+    if layers.is_empty() {
+        return Err(LoadError::NoLayerFiles {
+            path: path.to_path_buf(),
+            ignored: Vec::new(),
+        });
+    }
+    let mut loaded = io::load_rows(layers, opts)?;
+    for f in &mut loaded.report.files {
+        f.format = Some("gpkg".into());
+        f.crs = Some("WGS84 (GeoPackage)".into());
+    }
+    Ok(loaded)
+}
+
+/// Whether the file starts as an SQLite database does (a GeoPackage is one).
+pub fn looks_like_sqlite(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head == b"SQLite format 3\0")
 }
 
 fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
@@ -106,6 +144,9 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     };
     let c = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(sql_err(path))?;
+    // GIS software saving an edit holds the file's lock for a moment: wait for it rather
+    // than fail a reload.
+    c.busy_timeout(BUSY_TIMEOUT).map_err(sql_err(path))?;
     // SQLite reads the header lazily: touch it now, so that a file that is not SQLite at
     // all is reported as such and not as a failure of some later query.
     c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
@@ -153,10 +194,11 @@ impl Writer<'_> {
                     id: f.id.clone(),
                 });
             }
-            let fields = match serde_json::to_value(&f.props) {
+            let mut fields = match serde_json::to_value(&f.props) {
                 Ok(Value::Object(m)) => m,
                 _ => Map::new(),
             };
+            ledger::to_ledger_form(&mut fields);
             for k in fields.keys() {
                 if !names.contains(k) {
                     names.push(k.clone());
@@ -185,6 +227,13 @@ impl Writer<'_> {
                 .map_err(&sql)?;
         }
         let info = table_info(self.c, self.path, table)?;
+        if !info.has_id {
+            return Err(StoreError::Table {
+                path: self.path.to_path_buf(),
+                table: table.into(),
+                reason: format!("no '{ID}' column"),
+            });
+        }
         let cols = self.add_columns(table, &info, &inferred)?;
         self.register(table, &info.geom, &cols, geom_type, layer)
             .map_err(&sql)?;
@@ -229,6 +278,17 @@ impl Writer<'_> {
             }
             let ty = match info.columns.iter().find(|e| e.name == c.name) {
                 Some(e) if e.ty == ColType::Text && c.ty == ColType::Json => ColType::Json,
+                // A column an earlier version wrote as JSON now holds the ledger text.
+                Some(e) if e.ty == ColType::Json && c.ty != ColType::Json => {
+                    self.c
+                        .execute(
+                            "DELETE FROM gpkg_data_columns WHERE table_name = ? AND column_name = ?
+                               AND mime_type = 'application/json'",
+                            [table, &c.name],
+                        )
+                        .map_err(sql_err(self.path))?;
+                    ColType::Text
+                }
                 Some(e) => e.ty,
                 None => {
                     self.c

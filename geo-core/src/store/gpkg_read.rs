@@ -1,163 +1,144 @@
-//! Reading a GeoPackage feature table back into a typed layer.
+//! Reading a GeoPackage's ledger tables as rows for the loaders ([`crate::io::load_rows`]):
+//! which feature tables hold which layer, and each row's fid, id, geometry and cells.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
 
-use super::columns::{ColType, Column, ID, sql_err, table_info};
-use super::schema::{self, q};
-use super::{StoreError, wkb};
-use crate::dataset::Layer;
-use crate::model::{Feature, LayerKind, SourceRef};
+use super::columns::{ColType, ID, sql_err, table_info};
+use super::schema::q;
+use super::{RESULT_PREFIX, StoreError, wkb};
+use crate::io::{GEOMETRY_ERROR, LayerRows, Row, RowValue};
+use crate::model::LayerKind;
 
 /// The column of the time a row was last written, which is not a ledger field.
 const UPDATED_AT: &str = "updated_at";
 
-pub(super) struct Reader<'a> {
-    pub(super) c: &'a Connection,
-    pub(super) path: &'a Path,
+/// SRS ids whose coordinates are longitude/latitude in degrees as the loaders take them:
+/// WGS 84, CGCS2000 (centimetres apart) and the GeoPackage's undefined geographic SRS.
+const LON_LAT_SRS: [i64; 3] = [4326, 4490, 0];
+
+/// The ledger tables of the file: every feature table whose name is a layer's (English or
+/// Chinese, as a data folder's file names), in layer order then by name. Result tables
+/// (`result_…`) and other tables are left alone.
+pub(super) fn ledger_tables(
+    c: &Connection,
+    path: &Path,
+) -> Result<Vec<(LayerKind, String)>, StoreError> {
+    let sql = sql_err(path);
+    let mut st = c
+        .prepare("SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")
+        .map_err(sql)?;
+    let names: Vec<String> = st
+        .query_map([], |r| r.get(0))
+        .map_err(sql)?
+        .collect::<Result<_, _>>()
+        .map_err(sql)?;
+    let mut out: Vec<(LayerKind, String)> = names
+        .into_iter()
+        .filter(|n| !n.starts_with(RESULT_PREFIX))
+        .filter_map(|n| {
+            LayerKind::parse(&n)
+                .filter(|k| k.is_input())
+                .map(|k| (k, n))
+        })
+        .collect();
+    let order = |k: LayerKind| LayerKind::INPUTS.iter().position(|x| *x == k);
+    out.sort_by(|a, b| (order(a.0), &a.1).cmp(&(order(b.0), &b.1)));
+    Ok(out)
 }
 
-impl Reader<'_> {
-    pub(super) fn layer<P: DeserializeOwned + Serialize + Default>(
-        &self,
-        kind: LayerKind,
-    ) -> Result<Layer<P>, StoreError> {
-        let sql = sql_err(self.path);
-        let table = kind.name();
-        if !schema::table_exists(self.c, table).map_err(&sql)? {
-            return Ok(Layer::empty(kind));
-        }
-        let info = table_info(self.c, self.path, table)?;
-        let fields: Vec<&Column> = info
-            .columns
-            .iter()
-            .filter(|c| c.name != info.pk && c.name != info.geom)
-            .filter(|c| c.name != ID && c.name != UPDATED_AT)
-            .collect();
-        let list: String = fields.iter().map(|c| format!(", {}", q(&c.name))).collect();
-        let (pk, g) = (q(&info.pk), q(&info.geom));
-        let mut st = self
-            .c
-            .prepare(&format!(
-                "SELECT {pk}, {ID}, {g}{list} FROM {} ORDER BY {pk}",
-                q(table)
-            ))
-            .map_err(&sql)?;
-        let mut rs = st.query([]).map_err(&sql)?;
-        let file = self
-            .path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let defaults = match serde_json::to_value(P::default()) {
-            Ok(Value::Object(m)) => m,
-            _ => Map::new(),
-        };
-        let mut out = Vec::new();
-        while let Some(r) = rs.next().map_err(&sql)? {
-            let fid: i64 = r.get(0).map_err(&sql)?;
-            let id = match r.get_ref(1).map_err(&sql)? {
-                ValueRef::Text(s) => String::from_utf8_lossy(s).into_owned(),
-                ValueRef::Integer(i) => i.to_string(),
-                _ => return Err(self.field(table, &format!("fid {fid}"), ID, "no id")),
-            };
-            let geometry = match r.get_ref(2).map_err(&sql)? {
-                ValueRef::Blob(b) => wkb::decode(b).map_err(|source| StoreError::Geometry {
-                    path: self.path.to_path_buf(),
-                    table: table.into(),
-                    id: id.clone(),
-                    column: info.geom.clone(),
-                    source,
-                })?,
-                _ => return Err(self.field(table, &id, &info.geom, "no geometry")),
-            };
-            let mut m = Map::new();
-            for (i, c) in fields.iter().enumerate() {
-                let v = json_of(r.get_ref(3 + i).map_err(&sql)?, c.ty)
-                    .map_err(|e| self.field(table, &id, &c.name, &e))?;
-                m.insert(c.name.clone(), v);
-            }
-            let props = self.props::<P>(table, &id, m, &defaults)?;
-            out.push(Feature {
-                id,
-                geometry,
-                props,
-                source: SourceRef {
-                    file: format!("{file}/{table}"),
-                    position: u64::try_from(fid).unwrap_or_default(),
-                },
-            });
-        }
-        Ok(Layer::new(kind, out))
-    }
-
-    /// The props of one row. A value another program wrote as text (a list, a record, a
-    /// number in a TEXT column) is parsed as JSON when its field needs it; a value that
-    /// fits neither way is an error naming its column.
-    fn props<P: DeserializeOwned>(
-        &self,
-        table: &str,
-        id: &str,
-        mut m: Map<String, Value>,
-        defaults: &Map<String, Value>,
-    ) -> Result<P, StoreError> {
-        let err = match serde_json::from_value::<P>(Value::Object(m.clone())) {
-            Ok(p) => return Ok(p),
-            Err(e) => e,
-        };
-        let fits = |k: &str, v: &Value| {
-            let mut one = defaults.clone();
-            one.insert(k.into(), v.clone());
-            serde_json::from_value::<P>(Value::Object(one)).map(|_| ())
-        };
-        for (k, v) in m.iter_mut() {
-            let Err(e) = fits(k, v) else { continue };
-            let parsed = match v {
-                Value::String(s) => serde_json::from_str::<Value>(s).ok(),
-                _ => None,
-            };
-            match parsed {
-                Some(p) if fits(k, &p).is_ok() => *v = p,
-                _ => return Err(self.field(table, id, k, &format!("{v}: {e}"))),
-            }
-        }
-        serde_json::from_value::<P>(Value::Object(m))
-            .map_err(|_| self.field(table, id, "(row)", &err.to_string()))
-    }
-
-    fn field(&self, table: &str, id: &str, column: &str, reason: &str) -> StoreError {
-        StoreError::Field {
-            path: PathBuf::from(self.path),
+/// The rows of one ledger table. `file` is the store's file name, for the report's
+/// `file/table`.
+pub(super) fn table_rows(
+    c: &Connection,
+    path: &Path,
+    file: &str,
+    kind: LayerKind,
+    table: &str,
+) -> Result<LayerRows, StoreError> {
+    let sql = sql_err(path);
+    let info = table_info(c, path, table)?;
+    let srs: i64 = c
+        .query_row(
+            "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
+            [table],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    if !LON_LAT_SRS.contains(&srs) {
+        return Err(StoreError::Table {
+            path: path.to_path_buf(),
             table: table.into(),
-            id: id.into(),
-            column: column.into(),
-            reason: reason.into(),
-        }
+            reason: format!(
+                "geometries in SRS {srs}; ledger tables hold longitude/latitude (EPSG:4326 or \
+                 EPSG:4490): reproject it, e.g. ogr2ogr -t_srs EPSG:4326"
+            ),
+        });
     }
-}
-
-/// The JSON value of one cell.
-fn json_of(v: ValueRef<'_>, ty: ColType) -> Result<Value, String> {
-    Ok(match v {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) if ty == ColType::Boolean => Value::Bool(i != 0),
-        ValueRef::Integer(i) => Value::from(i),
-        ValueRef::Real(f) => serde_json::Number::from_f64(f)
-            .map(Value::Number)
-            .ok_or_else(|| format!("{f} is not a finite number"))?,
-        ValueRef::Text(s) => {
-            let s = std::str::from_utf8(s).map_err(|e| format!("text is not UTF-8: {e}"))?;
-            if ty == ColType::Json {
-                serde_json::from_str(s).map_err(|e| format!("not JSON: {e}"))?
-            } else {
-                Value::String(s.into())
-            }
+    let fields: Vec<(&str, ColType)> = info
+        .columns
+        .iter()
+        .filter(|c| c.name != info.pk && c.name != info.geom)
+        .filter(|c| c.name != ID && c.name != UPDATED_AT)
+        .map(|c| (c.name.as_str(), c.ty))
+        .collect();
+    let list: String = fields.iter().map(|(n, _)| format!(", {}", q(n))).collect();
+    let (pk, g) = (q(&info.pk), q(&info.geom));
+    let id = if info.has_id { q(ID) } else { "NULL".into() };
+    let mut st = c
+        .prepare(&format!(
+            "SELECT {pk}, {id}, {g}{list} FROM {} ORDER BY {pk}",
+            q(table)
+        ))
+        .map_err(sql)?;
+    let mut rs = st.query([]).map_err(sql)?;
+    let mut rows = Vec::new();
+    while let Some(r) = rs.next().map_err(sql)? {
+        let fid: i64 = r.get(0).map_err(sql)?;
+        let id = match r.get_ref(1).map_err(sql)? {
+            ValueRef::Text(s) => Some(String::from_utf8_lossy(s).into_owned()),
+            ValueRef::Integer(i) => Some(i.to_string()),
+            ValueRef::Real(f) => Some(f.to_string()),
+            ValueRef::Null | ValueRef::Blob(_) => None,
+        };
+        let mut cells = Vec::with_capacity(fields.len() + 1);
+        let geometry = match r.get_ref(2).map_err(sql)? {
+            ValueRef::Blob(b) => match wkb::decode(b) {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    cells.push((
+                        GEOMETRY_ERROR.to_string(),
+                        RowValue::Text(format!("the {} blob cannot be read: {e}", info.geom)),
+                    ));
+                    None
+                }
+            },
+            _ => None,
+        };
+        for (i, (name, ty)) in fields.iter().enumerate() {
+            let v = match r.get_ref(3 + i).map_err(sql)? {
+                ValueRef::Null => RowValue::Null,
+                ValueRef::Integer(n) if *ty == ColType::Boolean => RowValue::Bool(n != 0),
+                ValueRef::Integer(n) => RowValue::Int(n),
+                ValueRef::Real(f) => RowValue::Real(f),
+                ValueRef::Text(s) => RowValue::Text(String::from_utf8_lossy(s).into_owned()),
+                // No ledger field is binary: the loaders report the value as unreadable.
+                ValueRef::Blob(b) => RowValue::Text(format!("(a BLOB of {} bytes)", b.len())),
+            };
+            cells.push((name.to_string(), v));
         }
-        ValueRef::Blob(_) => return Err("a BLOB where a ledger value was expected".into()),
+        rows.push(Row {
+            position: u64::try_from(fid).unwrap_or_default(),
+            id,
+            geometry,
+            fields: cells,
+        });
+    }
+    Ok(LayerRows {
+        kind,
+        name: format!("{file}/{table}"),
+        rows,
     })
 }

@@ -14,8 +14,14 @@ use crate::model::LayerKind;
 mod columns;
 pub mod gpkg;
 mod gpkg_read;
+pub mod ledger;
+pub mod results;
 mod schema;
 pub mod wkb;
+
+/// The prefix of the tables of results a store holds beside its ledgers (`result_…`):
+/// never read as a ledger, replaced as a whole on every write of results.
+pub const RESULT_PREFIX: &str = "result_";
 
 /// What one import did to one layer's table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

@@ -6,15 +6,28 @@ use std::path::Path;
 use riskmap_core::export::Filter;
 use riskmap_core::io::ValidationReport;
 use riskmap_core::model::LayerKind;
+use riskmap_core::project::SourceKind;
+use riskmap_core::store::results;
 
 use super::output::{Destination, RunRecord};
 use super::{CliError, prepare, write_err, write_layers};
-use crate::args::LoadArgs;
+use crate::args::AnalyzeArgs;
 use crate::progress::Ui;
 
 /// `riskmap analyze`: writes into a staging directory beside `out` and moves it into place
-/// when every file is written (see `output.rs`).
-pub fn analyze(ui: &Ui, args: &LoadArgs, out: &Path, summary_only: bool) -> Result<(), CliError> {
+/// when every file is written (see `output.rs`); with `--write-results`, then writes the
+/// results into the GeoPackage source.
+pub fn analyze(ui: &Ui, a: &AnalyzeArgs) -> Result<(), CliError> {
+    let (args, out, summary_only) = (&a.load, a.out.as_path(), a.summary_only);
+    if a.write_results && SourceKind::of(&args.data_dir)? != SourceKind::GeoPackage {
+        return Err(CliError::Usage(format!(
+            "--write-results: {} is not a GeoPackage; results are written beside the ledgers \
+             they were computed from: import the folder first (riskmap import {} --into \
+             FILE.gpkg), then analyse FILE.gpkg --write-results",
+            args.data_dir.display(),
+            args.data_dir.display()
+        )));
+    }
     let run = RunRecord::start("analyze");
     let dest = Destination::check(out)?;
     let p = prepare(ui, args)?;
@@ -31,6 +44,16 @@ pub fn analyze(ui: &Ui, args: &LoadArgs, out: &Path, summary_only: bool) -> Resu
     staging.commit()?;
     print_summary(ui, &summary);
     ui.say(&format!("results in {}", out.display()));
+    if a.write_results {
+        let step = ui.step(&format!("writing results into {}", args.data_dir.display()));
+        let tables = results::write_results(&args.data_dir, &p.dataset, &p.analysis)?;
+        let list = tables
+            .iter()
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        step.done(&list);
+    }
     Ok(())
 }
 

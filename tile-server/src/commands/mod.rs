@@ -112,7 +112,8 @@ impl CliError {
 fn load_exit_code(e: &LoadError) -> u8 {
     match e {
         LoadError::Dir { .. } | LoadError::Io { .. } => 1,
-        LoadError::NotADirectory { .. } => 2,
+        LoadError::NotADirectory { .. } | LoadError::NotASource { .. } => 2,
+        LoadError::Store { .. } => 1,
         _ => 3,
     }
 }
@@ -209,7 +210,7 @@ fn loaded_line(ds: &Dataset, report: &ValidationReport) -> String {
 pub fn load(ui: &Ui, args: &LoadArgs) -> Result<(Dataset, ValidationReport), CliError> {
     let step = ui.step(&format!("loading {}", args.data_dir.display()));
     let opts = with_file_progress(load_options(args)?, &step, &args.data_dir);
-    let loaded = io::load_dir(&args.data_dir, &opts)?;
+    let loaded = riskmap_core::project::load_source(&args.data_dir, &opts)?;
     step.done(&loaded_line(&loaded.dataset, &loaded.report));
     Ok((loaded.dataset, loaded.report))
 }

@@ -256,7 +256,8 @@ impl RunRecord {
     }
 
     /// Writes `run.json` into the staging directory, listing every file already in it:
-    /// call it after the last output file.
+    /// call it after the last output file. `data_dir` is the data source: a directory
+    /// (every file the report read is listed) or a GeoPackage (the file is listed).
     pub(crate) fn write(
         &self,
         staging: &Staging,
@@ -266,9 +267,19 @@ impl RunRecord {
         report: &ValidationReport,
     ) -> Result<(), CliError> {
         let mut inputs = Vec::new();
-        for rel in input_files(data_dir, report) {
-            let (bytes, sha256) = hash_file(&data_dir.join(&rel))?;
-            inputs.push(serde_json::json!({ "path": rel, "bytes": bytes, "sha256": sha256 }));
+        if data_dir.is_file() {
+            // A GeoPackage: the one file holds every table read.
+            let (bytes, sha256) = hash_file(data_dir)?;
+            let name = data_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            inputs.push(serde_json::json!({ "path": name, "bytes": bytes, "sha256": sha256 }));
+        } else {
+            for rel in input_files(data_dir, report) {
+                let (bytes, sha256) = hash_file(&data_dir.join(&rel))?;
+                inputs.push(serde_json::json!({ "path": rel, "bytes": bytes, "sha256": sha256 }));
+            }
         }
         let rules_file = match rules_file {
             Some(p) => {

@@ -143,13 +143,27 @@ impl Drop for Running {
 /// used again at every reload).
 #[derive(Debug, Clone)]
 pub struct DataSource {
-    /// The data directory.
+    /// The data directory, or the GeoPackage, read again at every reload.
     pub dir: PathBuf,
     /// How to load it.
     pub load: LoadOptions,
 }
 
 impl DataSource {
+    /// What the source is (`directory` or `gpkg`), for `/health`; `unreadable` when the
+    /// path is neither.
+    pub fn kind(&self) -> &'static str {
+        riskmap_core::project::SourceKind::of(&self.dir).map_or("unreadable", |k| k.name())
+    }
+
+    /// The folder's or file's name, without the rest of its path.
+    pub fn name(&self) -> String {
+        self.dir.file_name().map_or_else(
+            || self.dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+
     /// A directory read with the default options.
     pub fn dir(dir: impl Into<PathBuf>) -> DataSource {
         DataSource {

@@ -25,13 +25,15 @@ pub(in crate::server) async fn count_requests(
     resp
 }
 
-/// The generation served, its feature counts and validation totals, the last reload
+/// What is served from (`directory` or `gpkg`, and the folder's or file's name, not its
+/// path), the generation served, its feature counts and validation totals, the last reload
 /// (its outcome, the per-layer counts before and after, and why it was refused).
 pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<Value> {
     let s = state.snapshot();
     let last = state.last_reload.lock().ok().and_then(|l| l.clone());
     Json(json!({
         "status": "ok",
+        "source": {"kind": state.source.kind(), "name": state.source.name()},
         "generation": s.generation,
         "loaded_at": s.loaded_at,
         "load_seconds": s.load_seconds,

@@ -1,0 +1,193 @@
+//! The `riskmap` binary on a GeoPackage source: `analyze` gives the same outputs as on the
+//! folder it was imported from, `--write-results` puts the results into the file (read
+//! back with GDAL's `ogrinfo`, which scripts/ensure-gdal.sh installs), and a source that
+//! is neither a folder nor a GeoPackage is refused.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(args)
+        .output()
+        .expect("run riskmap")
+}
+
+fn ok(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The files of an output directory but the run record and the validation report (which
+/// name the source), by name.
+fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n != "run.json" && !n.starts_with("validation_report")
+        })
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn ogrinfo(args: &[&str]) -> String {
+    let out = Command::new("ogrinfo")
+        .args(args)
+        .output()
+        .expect("ogrinfo not runnable: install gdal-bin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn analyze_on_a_geopackage_equals_analyze_on_its_folder_and_writes_results_into_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let city = tmp.path().join("city");
+    ok(&run(&[
+        "generate",
+        "--quiet",
+        "--houses",
+        "400",
+        "--out",
+        s(&city),
+    ]));
+    let gpkg = tmp.path().join("city.gpkg");
+    ok(&run(&["import", "--quiet", s(&city), "--into", s(&gpkg)]));
+
+    let from_dir = tmp.path().join("from_dir");
+    let from_gpkg = tmp.path().join("from_gpkg");
+    ok(&run(&[
+        "analyze",
+        "--quiet",
+        s(&city),
+        "--out",
+        s(&from_dir),
+    ]));
+    ok(&run(&[
+        "analyze",
+        "--quiet",
+        s(&gpkg),
+        "--out",
+        s(&from_gpkg),
+        "--write-results",
+    ]));
+    let (a, b) = (outputs(&from_dir), outputs(&from_gpkg));
+    assert_eq!(
+        a.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        b.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>()
+    );
+    assert!(a.len() >= 14, "{} files", a.len());
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(
+            x == y,
+            "{name} differs between the folder and the GeoPackage"
+        );
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(from_gpkg.join("validation_report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["summary"]["skipped"], 0, "{report}");
+    assert!(
+        report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["file"] == "city.gpkg/houses" && f["format"] == "gpkg"),
+        "{report}"
+    );
+
+    // The result tables, as GDAL reads them: as many house levels as the export has
+    // houses, and the level of the first house as the export gives it.
+    let houses: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(from_gpkg.join("house_risk.geojson")).unwrap())
+            .unwrap();
+    let features = houses["features"].as_array().unwrap();
+    let info = ogrinfo(&["-so", s(&gpkg), "result_house_risk"]);
+    assert!(
+        info.contains(&format!("Feature Count: {}\n", features.len())),
+        "{info}"
+    );
+    let first = &features[0];
+    let sql = format!(
+        "SELECT level, reasons FROM result_house_risk WHERE id = '{}'",
+        first["id"].as_str().unwrap()
+    );
+    let row = ogrinfo(&[s(&gpkg), "-sql", &sql]);
+    let level = first["properties"]["level"].as_str().unwrap();
+    assert!(
+        row.contains(&format!("level (String) = {level}\n")),
+        "{level}: {row}"
+    );
+    // The ledgers are still what the folder gives: `validate` on the file passes.
+    let report = ok(&run(&["validate", s(&gpkg)]));
+    assert!(report.contains("city.gpkg/houses"), "{report}");
+}
+
+#[test]
+fn write_results_needs_a_geopackage_and_a_file_that_is_neither_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let city = tmp.path().join("city");
+    ok(&run(&[
+        "generate",
+        "--quiet",
+        "--houses",
+        "50",
+        "--out",
+        s(&city),
+    ]));
+    let out = run(&[
+        "analyze",
+        s(&city),
+        "--out",
+        s(&tmp.path().join("o")),
+        "--write-results",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("riskmap import"), "{err}");
+    assert!(
+        !tmp.path().join("o").exists(),
+        "refused before anything is written"
+    );
+
+    let notes = tmp.path().join("notes.txt");
+    std::fs::write(&notes, "not data\n").unwrap();
+    let out = run(&["validate", s(&notes)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("a file, not a data directory or a GeoPackage"),
+        "{err}"
+    );
+    // A .gpkg that is not SQLite says so.
+    let fake = tmp.path().join("fake.gpkg");
+    std::fs::write(&fake, "not a database either\n".repeat(40)).unwrap();
+    let out = run(&["validate", s(&fake)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("not a GeoPackage"), "{err}");
+}
