@@ -36,7 +36,13 @@ pub fn snapshot() -> &'static Snapshot {
             Err(e) => panic!("fuzz harness: the small city cannot be generated: {e}"),
         };
         let p = Project::from_dataset(ds, &Rules::default());
-        match Snapshot::of_project(p, TileSetConfig::default(), 1, Instant::now()) {
+        match Snapshot::of_project(
+            p,
+            riskmap_core::substances::SubstanceTable::builtin(),
+            TileSetConfig::default(),
+            1,
+            Instant::now(),
+        ) {
             Ok(s) => s,
             Err(e) => panic!("fuzz harness: the small city has no tiles: {e}"),
         }

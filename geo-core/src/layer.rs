@@ -5,6 +5,8 @@
 //! distance ([`crate::geodesy::distance_m`]) is within the limit, so a query returns
 //! exactly what a brute-force scan with the same distance would.
 
+use std::collections::HashMap;
+
 use geo::{BoundingRect, Distance, Euclidean, Geometry, Intersects, Rect};
 
 use crate::geodesy::{LocalPlane, distance_m, expand_rect_m};
@@ -16,22 +18,50 @@ use crate::model::{Feature, LayerKind};
 /// The index is built once, by bulk loading, when the layer is constructed. Only a living
 /// map ([`crate::live`]) changes a layer afterwards, one feature at a time, on its own copy
 /// while readers use another; everything else shares layers immutably across threads.
+///
+/// Every feature also has a *uid*: a number that stays with it while it is in the layer
+/// and is never given to another (its position at construction, then increasing). Tiles
+/// carry it as the feature id, so that a popup asks for the feature it was drawn from
+/// even after other features were added or deleted.
 #[derive(Debug, Clone)]
 pub struct Layer<P> {
     kind: LayerKind,
     features: Vec<Feature<P>>,
     index: SpatialIndex,
+    /// Uid of the feature at each position.
+    uids: Vec<u64>,
+    /// Position of each feature whose uid is not its position.
+    displaced: HashMap<u64, usize>,
+    next_uid: u64,
 }
 
 impl<P> Layer<P> {
     /// Builds a layer and bulk-loads its R-tree.
     pub fn new(kind: LayerKind, features: Vec<Feature<P>>) -> Self {
         let index = SpatialIndex::build(features.iter().map(|f| &f.geometry));
+        let n = features.len() as u64;
         Layer {
             kind,
             features,
             index,
+            uids: (0..n).collect(),
+            displaced: HashMap::new(),
+            next_uid: n,
         }
+    }
+
+    /// The uid of the feature at a position.
+    pub fn uid(&self, pos: usize) -> Option<u64> {
+        self.uids.get(pos).copied()
+    }
+
+    /// The position of the feature with this uid, if it is still in the layer.
+    pub fn position_of_uid(&self, uid: u64) -> Option<usize> {
+        if let Some(p) = self.displaced.get(&uid) {
+            return Some(*p);
+        }
+        let p = usize::try_from(uid).ok()?;
+        (self.uids.get(p) == Some(&uid)).then_some(p)
     }
 
     /// An empty layer.
@@ -84,6 +114,12 @@ impl<P> Layer<P> {
         let pos = self.features.len();
         self.index.insert(pos, &f.geometry);
         self.features.push(f);
+        let uid = self.next_uid;
+        self.next_uid += 1;
+        self.uids.push(uid);
+        if pos as u64 != uid {
+            self.displaced.insert(uid, pos);
+        }
         pos
     }
 
@@ -109,6 +145,14 @@ impl<P> Layer<P> {
         if pos != last {
             self.index.remove(last, &self.features[last].geometry);
             self.index.insert(pos, &self.features[last].geometry);
+        }
+        let gone = self.uids.swap_remove(pos);
+        self.displaced.remove(&gone);
+        if let Some(&moved) = self.uids.get(pos) {
+            self.displaced.remove(&moved);
+            if moved != pos as u64 {
+                self.displaced.insert(moved, pos);
+            }
         }
         Some(self.features.swap_remove(pos))
     }
@@ -370,6 +414,42 @@ mod tests {
             let mut brute = brute;
             brute.sort_unstable();
             prop_assert_eq!(l.positions_within(&q, m), brute);
+        }
+
+        /// After any pushes, replacements and deletes, the R-tree answers as one built
+        /// from nothing, and every uid leads to its feature and no other.
+        #[test]
+        fn a_changed_layer_answers_like_a_fresh_one(
+            geoms in prop::collection::vec(arb_geom(), 0..60),
+            ops in prop::collection::vec((0u8..3, 0usize..1000, arb_geom()), 0..60),
+            q in arb_geom(),
+            m in 0.0f64..5000.0,
+        ) {
+            let mut l = layer(geoms);
+            let mut gone = Vec::new();
+            for (i, (op, at, g)) in ops.into_iter().enumerate() {
+                let f = Feature { id: format!("n{i}"), geometry: g, props: (), source: SourceRef::default() };
+                match op {
+                    0 => { l.push(f); }
+                    1 if !l.is_empty() => { let p = at % l.len(); l.replace(p, f); }
+                    _ if !l.is_empty() => {
+                        let p = at % l.len();
+                        gone.push(l.uid(p).unwrap());
+                        l.swap_remove(p);
+                    }
+                    _ => {}
+                }
+            }
+            let fresh = layer(l.features().iter().map(|f| f.geometry.clone()).collect());
+            prop_assert_eq!(l.within_distance(&q, m), fresh.within_distance(&q, m));
+            prop_assert_eq!(l.positions_within(&q, m), fresh.positions_within(&q, m));
+            prop_assert_eq!(l.index().len(), fresh.index().len());
+            for p in 0..l.len() {
+                prop_assert_eq!(l.position_of_uid(l.uid(p).unwrap()), Some(p));
+            }
+            for u in gone {
+                prop_assert_eq!(l.position_of_uid(u), None);
+            }
         }
 
         #[test]

@@ -11,12 +11,14 @@
 //   GET  /api/features/{layer}.geojson?bbox=&level=&area=
 //   GET  /api/feature/{layer}/{id}?generation=   a house's popup fields (its tile has the level only)
 //   POST /api/site-check             GeoJSON Feature {geometry, properties: {use, population}}
+//   GET  /api/changes/stream         server-sent events: each change's generation and box
 // Errors come back as JSON {error, status}; they are shown to the user, never swallowed.
 //
 // ES modules, loaded natively by the browser (no bundler): this entry point starts the
 // viewer; js/ holds one module a concern.
 
 import { buildStaticControls } from './js/controls.js';
+import { followChanges } from './js/live.js';
 import { createMap } from './js/map.js';
 import { api, showError, toast } from './js/messages.js';
 import { state } from './js/state.js';
@@ -35,6 +37,7 @@ async function start() {
   createMap();
   loadSummaries();
   loadHealth();
+  followChanges();
 }
 
 /** Data version and what the loader skipped or repaired (details at /api/validation). */

@@ -24,6 +24,8 @@ pub(super) struct Applied1 {
     pub removed_pipeline: Vec<PipelineConflict>,
     /// Features whose position changed (moved into a deleted feature's place).
     pub moved: Vec<(LayerKind, String)>,
+    /// Uids of deleted features.
+    pub gone_uids: Vec<(LayerKind, u64)>,
     /// Results of deleted features, as they were.
     pub gone_grades: Vec<HazardGradeResult>,
     /// Results of deleted houses, as they were.
@@ -168,6 +170,9 @@ impl Live {
         let Some(pos) = self.ids[slot].remove(id) else {
             return;
         };
+        if let Some(u) = self.uid(layer, pos) {
+            out.gone_uids.push((layer, u));
+        }
         let an = &mut self.analysis;
         let moved = match layer {
             LayerKind::Areas => remove(&mut self.ds.areas, pos),

@@ -62,6 +62,7 @@ impl Live {
             return Ok(Applied {
                 changes: a1.changes,
                 dirty,
+                features: Vec::new(),
                 full: true,
                 recomputed: Recomputed::default(),
             });
@@ -440,9 +441,37 @@ impl Live {
             }
         }
         self.analysis.area_summaries = summaries;
+
+        // The features to draw again: changed, deleted, or with another level.
+        let mut features: BTreeSet<(LayerKind, u64)> = a1.gone_uids.iter().copied().collect();
+        for c in &a1.changes {
+            if let Some(p) = self.position(c.layer, &c.id)
+                && let Some(u) = self.uid(c.layer, p)
+            {
+                features.insert((c.layer, u));
+            }
+        }
+        for (layer, ids) in [
+            (LayerKind::Houses, &house_changed),
+            (LayerKind::Enterprises, &ent_changed),
+        ] {
+            for id in ids.keys() {
+                if let Some(p) = self.position(layer, id)
+                    && let Some(u) = self.uid(layer, p)
+                {
+                    features.insert((layer, u));
+                }
+            }
+        }
+        for (p, _) in &grade_changed {
+            if let Some(u) = self.ds.hazard_sources.uid(*p) {
+                features.insert((LayerKind::HazardSources, u));
+            }
+        }
         Applied {
             changes: a1.changes,
             dirty,
+            features: features.into_iter().collect(),
             full: false,
             recomputed: n,
         }

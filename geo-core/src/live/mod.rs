@@ -134,6 +134,10 @@ pub struct Applied {
     /// drawn in (input layers for features, result layers for results; a box for the old
     /// and one for the new place of what moved).
     pub dirty: Vec<(LayerKind, Rect<f64>)>,
+    /// Input-layer features whose drawing may have changed (geometry, properties or
+    /// level), by layer and uid ([`crate::layer::Layer::uid`]); a deleted feature with
+    /// the uid it had. Empty after a full re-analysis.
+    pub features: Vec<(LayerKind, u64)>,
     /// Whether the batch needed a full re-analysis (an area changed, or the rules).
     pub full: bool,
     /// How much was recomputed.
@@ -248,6 +252,25 @@ impl Live {
     /// The position of a feature by id.
     pub fn position(&self, layer: LayerKind, id: &str) -> Option<usize> {
         self.ids[input_slot(layer)?].get(id).copied()
+    }
+
+    /// The uid of the feature at a position of an input layer.
+    pub fn uid(&self, layer: LayerKind, pos: usize) -> Option<u64> {
+        let ds = &self.ds;
+        match layer {
+            LayerKind::Areas => ds.areas.uid(pos),
+            LayerKind::Enterprises => ds.enterprises.uid(pos),
+            LayerKind::HazardSources => ds.hazard_sources.uid(pos),
+            LayerKind::GasPipelines => ds.gas_pipelines.uid(pos),
+            LayerKind::Houses => ds.houses.uid(pos),
+            LayerKind::ProtectionTargets => ds.protection_targets.uid(pos),
+            LayerKind::HazardGrades
+            | LayerKind::ProtectionConflicts
+            | LayerKind::PipelineConflicts
+            | LayerKind::HouseRisk
+            | LayerKind::EnterpriseRisk
+            | LayerKind::RiskGrid => None,
+        }
     }
 
     /// A copy of the feature at a position of an input layer.

@@ -437,3 +437,93 @@ fn a_refused_batch_changes_nothing() {
         h.props.occupants
     );
 }
+
+/// The tiles sampled after a batch: every tile over the data at zooms 0–9, and at every
+/// zoom the tiles over each changed box (a few of each) and over a few fixed houses.
+fn sample_tiles(live: &Live, applied: &super::Applied) -> Vec<(u8, u32, u32)> {
+    use crate::tiles::tiles_covering;
+    let mut out = std::collections::BTreeSet::new();
+    let ds = live.dataset();
+    if let Some(b) = ds.bounds() {
+        for z in 0..=9 {
+            for t in tiles_covering(b, z).into_iter().flatten() {
+                out.insert((t.z, t.x, t.y));
+            }
+        }
+    }
+    let mut rects: Vec<geo::Rect<f64>> = applied.dirty.iter().map(|(_, r)| *r).collect();
+    for p in [0usize, 97, 503, 1201] {
+        if let Some(h) = ds.houses.get(p)
+            && let Some(r) = geo::BoundingRect::bounding_rect(&h.geometry)
+        {
+            rects.push(r);
+        }
+    }
+    for r in rects {
+        for z in 10..=16 {
+            for t in tiles_covering(r, z).into_iter().flatten().take(4) {
+                out.insert((t.z, t.x, t.y));
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+proptest! {
+    // RISKMAP_LIVE_TILE_CASES=100 for a longer run.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("RISKMAP_LIVE_TILE_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3),
+        max_shrink_iters: 10,
+        ..ProptestConfig::default()
+    })]
+    /// After every batch the updated tile set draws every sampled tile byte for byte as
+    /// one built from nothing, and every tile whose bytes changed is one the update named
+    /// (for the layer that changed).
+    #[test]
+    fn tiles_follow_every_batch(batches in prop::collection::vec(prop::collection::vec(op(), 1..5), 1..4)) {
+        use crate::tileset::{TILE_LAYERS, TileSet, TileSetConfig};
+        let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+        let build = |l: &Live| TileSet::build(l.dataset(), l.analysis(), TileSetConfig::default()).unwrap();
+        let mut ts = build(&live);
+        let mut graveyard = Vec::new();
+        let mut fresh_n = 0;
+        for batch in &batches {
+            let mut all = Vec::new();
+            let mut gone = std::collections::HashSet::new();
+            for o in batch {
+                for e in edits(&live, o, &mut graveyard, &mut fresh_n) {
+                    if let Edit::Delete { layer, id } = &e
+                        && !gone.insert((*layer, id.clone()))
+                    {
+                        continue;
+                    }
+                    all.push(e);
+                }
+            }
+            let old = live.clone();
+            let old_ts = build(&old);
+            let applied = live.apply(&all).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let changes = ts.update(live.dataset(), live.analysis(), &applied).unwrap();
+            let fresh = build(&live);
+            for (z, x, y) in sample_tiles(&live, &applied) {
+                let render = |t: &TileSet, l: &Live, layers: &[LayerKind]| {
+                    t.render(l.dataset(), l.analysis(), layers, z, x, y).unwrap()
+                };
+                let got = render(&ts, &live, &TILE_LAYERS);
+                let want = render(&fresh, &live, &TILE_LAYERS);
+                prop_assert!(got == want, "tile {z}/{x}/{y} differs from a fresh tile set");
+                if render(&old_ts, &old, &TILE_LAYERS) != want {
+                    for layer in TILE_LAYERS {
+                        if render(&old_ts, &old, &[layer]) != render(&fresh, &live, &[layer]) {
+                            prop_assert!(
+                                ts.tile_changed(&changes, &[layer], z, x, y),
+                                "{} changed in tile {z}/{x}/{y} but was not named",
+                                layer.name()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

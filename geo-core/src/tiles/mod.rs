@@ -109,7 +109,7 @@ mod feature;
 mod geometry;
 mod grid;
 mod gzip;
-mod mercator;
+pub(crate) mod mercator;
 mod options;
 mod pbf;
 mod ring;

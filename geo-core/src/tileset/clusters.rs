@@ -1,64 +1,371 @@
-//! Clusters: below a layer's detail zoom its features are replaced by clusters computed
-//! once per zoom for the whole world (so a cluster is identical in every tile that shows
-//! it) and indexed in R-trees; a tile only looks up what it meets.
+//! Clusters: below a layer's detail zoom its features are replaced by clusters. A cluster
+//! is every point of the layer in one square bin of the zoom's pixel grid (bins twice the
+//! cluster radius across, aligned to the tiles, so that a cluster is identical in every
+//! tile that shows it), drawn at the mean of its points, with its count and worst level.
+//!
+//! Bins hold integer sums (positions in fixed point, counts per level, the XOR of the
+//! ids), so a point added or removed — a living map's change — leaves exactly what
+//! building from nothing gives, and touches one bin per zoom: the tiles to refresh are
+//! those over that bin. (A greedy clustering seeded at the worst points, used before,
+//! gave slightly rounder clusters, but one changed point could shift clusters far from
+//! it.)
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use geo::{Geometry, Point, Rect};
 use rayon::prelude::*;
 
-use super::{TileSet, conflict_level, level_n, level_of_n};
+use super::features::{pipeline_tile_id, protection_tile_id};
+use super::{conflict_level, level_n, level_of_n};
 use crate::analysis::Analysis;
 use crate::analysis::risk_grid::{anchor, grade_level};
-use crate::dataset::Dataset;
-use crate::index::SpatialIndex;
+use crate::dataset::{Dataset, Layer};
 use crate::model::{LayerKind, RiskLevel};
-use crate::tiles::{
-    Cluster, ClusterOptions, ClusterPoint, PropValue, TileError, TileFeature, cluster_points,
-};
+use crate::tiles::mercator::{lat_of, lon_of, world_x, world_y};
+use crate::tiles::{CLUSTER_ID_FLAG, ClusterOptions, PropValue, TileError, TileFeature};
 
-/// Clusters of one layer at zooms `0..detail_zoom`.
-#[derive(Debug, Default)]
-pub(super) struct Clusters {
-    by_zoom: Vec<(Vec<Cluster>, SpatialIndex)>,
+/// Fixed-point scale of world coordinates (`[0, 1]`): 2⁻⁴⁰ of the world is 0.04 mm.
+const FIX: f64 = (1u64 << 40) as f64;
+
+/// One point of a clustered layer: its feature's tile id, its representative point in
+/// fixed-point world coordinates, its level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct BinPoint {
+    id: u64,
+    wx: i64,
+    wy: i64,
+    level: u8,
 }
 
-impl Clusters {
-    pub(super) fn build(
-        points: &[ClusterPoint],
-        detail_zoom: u8,
-        opts: &ClusterOptions,
-    ) -> Result<Clusters, TileError> {
-        let by_zoom = (0..detail_zoom)
-            .into_par_iter()
-            .map(|z| {
-                let cl = cluster_points(points, z, opts)?;
-                let geoms: Vec<Geometry<f64>> =
-                    cl.iter().map(|c| Geometry::Point(c.position)).collect();
-                let idx = SpatialIndex::build(geoms.iter());
-                Ok((cl, idx))
-            })
-            .collect::<Result<Vec<_>, TileError>>()?;
-        Ok(Clusters { by_zoom })
+impl BinPoint {
+    fn new(id: u64, g: &Geometry<f64>, level: RiskLevel) -> Option<BinPoint> {
+        let c = anchor(g)?;
+        let (x, y) = (world_x(c.x), world_y(c.y));
+        if !(x.is_finite() && y.is_finite()) {
+            return None;
+        }
+        Some(BinPoint {
+            id,
+            wx: (x.clamp(0.0, 1.0) * FIX).round() as i64,
+            wy: (y.clamp(0.0, 1.0) * FIX).round() as i64,
+            level: level_n(level),
+        })
     }
 }
 
-fn points_of<'a>(
-    geoms: impl Iterator<Item = (&'a Geometry<f64>, RiskLevel, f64)>,
-) -> Vec<ClusterPoint> {
-    geoms
-        .enumerate()
-        .filter_map(|(i, (g, l, w))| {
-            anchor(g).map(|c| ClusterPoint {
-                id: i as u64,
-                position: Point::from(c),
-                level: level_n(l),
-                weight: w,
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Bin {
+    count: u64,
+    by_level: [u64; 4],
+    id_xor: u64,
+    sx: i128,
+    sy: i128,
+}
+
+impl Bin {
+    fn add(&mut self, p: &BinPoint, sign: i64) {
+        if sign > 0 {
+            self.count += 1;
+            self.by_level[usize::from(p.level.min(3))] += 1;
+        } else {
+            self.count = self.count.saturating_sub(1);
+            let l = &mut self.by_level[usize::from(p.level.min(3))];
+            *l = l.saturating_sub(1);
+        }
+        self.id_xor ^= p.id;
+        self.sx += i128::from(p.wx) * i128::from(sign);
+        self.sy += i128::from(p.wy) * i128::from(sign);
+    }
+
+    fn max_level(&self) -> u8 {
+        (0..4u8)
+            .rev()
+            .find(|l| self.by_level[usize::from(*l)] > 0)
+            .unwrap_or(0)
+    }
+}
+
+/// A bin: zoom and column, row of the bin grid at that zoom.
+pub(super) type BinKey = (u8, u32, u32);
+
+/// The points of a layer, by uid (dense: input layers) or by id (conflicts).
+#[derive(Debug, Clone)]
+enum Points {
+    ByUid(Vec<Option<BinPoint>>),
+    ById(HashMap<u64, BinPoint>),
+}
+
+/// Clusters of one layer at zooms `0..detail_zoom`.
+#[derive(Debug, Clone)]
+pub(super) struct Clusters {
+    /// Bin side in tile units.
+    bin: f64,
+    extent: f64,
+    zooms: Vec<HashMap<(u32, u32), Bin>>,
+    points: Points,
+}
+
+impl Clusters {
+    fn build(
+        points: Vec<BinPoint>,
+        by_uid: bool,
+        detail_zoom: u8,
+        opts: &ClusterOptions,
+    ) -> Result<Clusters, TileError> {
+        if opts.extent == 0 || !opts.radius.is_finite() || opts.radius <= 0.0 {
+            return Err(TileError::InvalidOptions(
+                "cluster radius must be finite and positive, extent positive",
+            ));
+        }
+        let mut c = Clusters {
+            bin: 2.0 * opts.radius,
+            extent: f64::from(opts.extent),
+            zooms: Vec::new(),
+            points: if by_uid {
+                Points::ByUid(Vec::new())
+            } else {
+                Points::ById(HashMap::new())
+            },
+        };
+        c.zooms = (0..detail_zoom)
+            .into_par_iter()
+            .map(|z| {
+                let mut bins: HashMap<(u32, u32), Bin> = HashMap::new();
+                for p in &points {
+                    bins.entry(c.key(z, p)).or_default().add(p, 1);
+                }
+                bins
             })
-        })
+            .collect();
+        for p in points {
+            c.store(p);
+        }
+        Ok(c)
+    }
+
+    fn key(&self, z: u8, p: &BinPoint) -> (u32, u32) {
+        let scale = f64::from(z).exp2() * self.extent / self.bin / FIX;
+        let k = |v: i64| ((v as f64) * scale).floor().max(0.0) as u32;
+        (k(p.wx), k(p.wy))
+    }
+
+    fn store(&mut self, p: BinPoint) {
+        match &mut self.points {
+            Points::ByUid(v) => {
+                let i = p.id as usize;
+                if v.len() <= i {
+                    v.resize(i + 1, None);
+                }
+                v[i] = Some(p);
+            }
+            Points::ById(m) => {
+                m.insert(p.id, p);
+            }
+        }
+    }
+
+    fn stored(&self, id: u64) -> Option<BinPoint> {
+        match &self.points {
+            Points::ByUid(v) => v.get(id as usize).copied().flatten(),
+            Points::ById(m) => m.get(&id).copied(),
+        }
+    }
+
+    fn unstore(&mut self, id: u64) {
+        match &mut self.points {
+            Points::ByUid(v) => {
+                if let Some(s) = v.get_mut(id as usize) {
+                    *s = None;
+                }
+            }
+            Points::ById(m) => {
+                m.remove(&id);
+            }
+        }
+    }
+
+    /// Puts the point of feature `id` (`None`: it has none any more) in the bins; the
+    /// bins it left or joined go to `touched`.
+    pub(super) fn set(&mut self, id: u64, now: Option<BinPoint>, touched: &mut Vec<BinKey>) {
+        let before = self.stored(id);
+        if before == now {
+            return;
+        }
+        for z in 0..self.zooms.len() as u8 {
+            if let Some(p) = &before {
+                let k = self.key(z, p);
+                if let Some(b) = self.zooms[usize::from(z)].get_mut(&k) {
+                    b.add(p, -1);
+                    if b.count == 0 {
+                        self.zooms[usize::from(z)].remove(&k);
+                    }
+                }
+                touched.push((z, k.0, k.1));
+            }
+            if let Some(p) = &now {
+                let k = self.key(z, p);
+                self.zooms[usize::from(z)].entry(k).or_default().add(p, 1);
+                touched.push((z, k.0, k.1));
+            }
+        }
+        match now {
+            Some(p) => self.store(p),
+            None => self.unstore(id),
+        }
+    }
+
+    /// The ids of every point held (for a layer whose points are replaced wholesale).
+    fn ids(&self) -> Vec<u64> {
+        match &self.points {
+            Points::ByUid(v) => v.iter().flatten().map(|p| p.id).collect(),
+            Points::ById(m) => m.keys().copied().collect(),
+        }
+    }
+
+    /// The lon/lat box of a bin.
+    pub(super) fn bin_rect(&self, (z, bx, by): BinKey) -> Rect<f64> {
+        let s = self.bin / (f64::from(z).exp2() * self.extent);
+        let (x0, y0) = (f64::from(bx) * s, f64::from(by) * s);
+        Rect::new((lon_of(x0), lat_of(y0 + s)), (lon_of(x0 + s), lat_of(y0)))
+    }
+
+    /// The clusters at zoom `z` whose position lies in `bbox` (lon/lat), by id.
+    fn in_box(&self, z: u8, bbox: Rect<f64>) -> Vec<(u64, Point<f64>, &Bin)> {
+        let Some(bins) = self.zooms.get(usize::from(z)) else {
+            return Vec::new();
+        };
+        let per = f64::from(z).exp2() * self.extent / self.bin;
+        let col = |lon: f64| (world_x(lon) * per).floor().max(0.0) as u32;
+        let row = |lat: f64| (world_y(lat) * per).floor().max(0.0) as u32;
+        let (c0, c1) = (col(bbox.min().x), col(bbox.max().x));
+        let (r0, r1) = (row(bbox.max().y), row(bbox.min().y));
+        let mut out = Vec::new();
+        for by in r0..=r1 {
+            for bx in c0..=c1 {
+                let Some(b) = bins.get(&(bx, by)) else {
+                    continue;
+                };
+                let n = b.count as f64;
+                let p = Point::new(lon_of(b.sx as f64 / n / FIX), lat_of(b.sy as f64 / n / FIX));
+                let inside = p.x() >= bbox.min().x
+                    && p.x() <= bbox.max().x
+                    && p.y() >= bbox.min().y
+                    && p.y() <= bbox.max().y;
+                if !inside {
+                    continue;
+                }
+                let id = if b.count == 1 {
+                    b.id_xor
+                } else {
+                    CLUSTER_ID_FLAG | (u64::from(z) << 56) | (u64::from(bx) << 28) | u64::from(by)
+                };
+                out.push((id, p, b));
+            }
+        }
+        out
+    }
+}
+
+/// The point of each feature of a layer, by uid.
+fn layer_points<P>(layer: &Layer<P>, level: impl Fn(usize) -> RiskLevel + Sync) -> Vec<BinPoint>
+where
+    P: Sync,
+{
+    layer
+        .features()
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, f)| BinPoint::new(layer.uid(i)?, &f.geometry, level(i)))
         .collect()
 }
+
+/// The point of the feature at `pos` of a clustered input layer (`None` when it has no
+/// point or is not there), by its uid.
+pub(super) fn point_at(
+    ds: &Dataset,
+    a: &Analysis,
+    kind: LayerKind,
+    pos: usize,
+) -> Option<BinPoint> {
+    match kind {
+        LayerKind::Houses => {
+            let f = ds.houses.get(pos)?;
+            BinPoint::new(
+                ds.houses.uid(pos)?,
+                &f.geometry,
+                a.house_risks.get(pos)?.level,
+            )
+        }
+        LayerKind::Enterprises => {
+            let f = ds.enterprises.get(pos)?;
+            BinPoint::new(
+                ds.enterprises.uid(pos)?,
+                &f.geometry,
+                a.enterprise_risks.get(pos)?.level,
+            )
+        }
+        LayerKind::HazardSources => {
+            let f = ds.hazard_sources.get(pos)?;
+            let l = a
+                .hazard_grades
+                .get(pos)?
+                .grade
+                .map_or(RiskLevel::Low, grade_level);
+            BinPoint::new(ds.hazard_sources.uid(pos)?, &f.geometry, l)
+        }
+        LayerKind::ProtectionTargets => {
+            let f = ds.protection_targets.get(pos)?;
+            BinPoint::new(ds.protection_targets.uid(pos)?, &f.geometry, RiskLevel::Low)
+        }
+        LayerKind::Areas
+        | LayerKind::GasPipelines
+        | LayerKind::HazardGrades
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => None,
+    }
+}
+
+fn conflict_points(a: &Analysis, kind: LayerKind) -> Vec<BinPoint> {
+    match kind {
+        LayerKind::ProtectionConflicts => a
+            .protection_conflicts
+            .iter()
+            .filter_map(|c| {
+                let l = conflict_level(c.shortfall_m, c.required_m);
+                BinPoint::new(protection_tile_id(c), &c.geometry, l)
+            })
+            .collect(),
+        LayerKind::PipelineConflicts => a
+            .pipeline_conflicts
+            .iter()
+            .filter_map(|c| BinPoint::new(pipeline_tile_id(c), &c.geometry, c.kind.level()))
+            .collect(),
+        LayerKind::Areas
+        | LayerKind::Enterprises
+        | LayerKind::HazardSources
+        | LayerKind::GasPipelines
+        | LayerKind::Houses
+        | LayerKind::ProtectionTargets
+        | LayerKind::HazardGrades
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => Vec::new(),
+    }
+}
+
+/// The clustered layers.
+pub(super) const CLUSTERED: [LayerKind; 6] = [
+    LayerKind::Houses,
+    LayerKind::Enterprises,
+    LayerKind::HazardSources,
+    LayerKind::ProtectionTargets,
+    LayerKind::ProtectionConflicts,
+    LayerKind::PipelineConflicts,
+];
 
 /// The clusters of every clustered layer, each up to its detail zoom.
 pub(super) fn build_all(
@@ -67,94 +374,95 @@ pub(super) fn build_all(
     detail: impl Fn(LayerKind) -> u8 + Sync,
     opts: &ClusterOptions,
 ) -> Result<BTreeMap<LayerKind, Clusters>, TileError> {
-    let house_pts = points_of(
-        ds.houses
-            .features()
-            .iter()
-            .zip(&a.house_risks)
-            .map(|(f, h)| (&f.geometry, h.level, 1.0)),
-    );
-    let ent_pts = points_of(
-        ds.enterprises
-            .features()
-            .iter()
-            .zip(&a.enterprise_risks)
-            .map(|(f, e)| (&f.geometry, e.level, 1.0)),
-    );
-    let hs_pts = points_of(
-        ds.hazard_sources
-            .features()
-            .iter()
-            .zip(&a.hazard_grades)
-            .map(|(f, g)| {
-                (
-                    &f.geometry,
-                    g.grade.map_or(RiskLevel::Low, grade_level),
-                    1.0,
-                )
-            }),
-    );
-    let pt_pts = points_of(ds.protection_targets.features().iter().map(|f| {
-        (
-            &f.geometry,
-            RiskLevel::Low,
-            f64::from(f.props.population.unwrap_or(0)),
-        )
-    }));
-    let pc_pts = points_of(a.protection_conflicts.iter().map(|c| {
-        (
-            &c.geometry,
-            conflict_level(c.shortfall_m, c.required_m),
-            1.0,
-        )
-    }));
-    let gc_pts = points_of(a.pipeline_conflicts.iter().map(|c| {
-        let l = c.kind.level();
-        (&c.geometry, l, 1.0)
-    }));
-    let jobs: Vec<(LayerKind, &Vec<ClusterPoint>)> = vec![
-        (LayerKind::Houses, &house_pts),
-        (LayerKind::Enterprises, &ent_pts),
-        (LayerKind::HazardSources, &hs_pts),
-        (LayerKind::ProtectionTargets, &pt_pts),
-        (LayerKind::ProtectionConflicts, &pc_pts),
-        (LayerKind::PipelineConflicts, &gc_pts),
-    ];
-    jobs.into_par_iter()
-        .map(|(kind, pts)| Ok((kind, Clusters::build(pts, detail(kind), opts)?)))
-        .collect::<Result<BTreeMap<_, _>, TileError>>()
+    CLUSTERED
+        .into_par_iter()
+        .map(|kind| {
+            let (pts, by_uid) = match kind {
+                LayerKind::Houses => (layer_points(&ds.houses, |i| a.house_risks[i].level), true),
+                LayerKind::Enterprises => (
+                    layer_points(&ds.enterprises, |i| a.enterprise_risks[i].level),
+                    true,
+                ),
+                LayerKind::HazardSources => (
+                    layer_points(&ds.hazard_sources, |i| {
+                        a.hazard_grades[i].grade.map_or(RiskLevel::Low, grade_level)
+                    }),
+                    true,
+                ),
+                LayerKind::ProtectionTargets => (
+                    layer_points(&ds.protection_targets, |_| RiskLevel::Low),
+                    true,
+                ),
+                LayerKind::ProtectionConflicts | LayerKind::PipelineConflicts => {
+                    (conflict_points(a, kind), false)
+                }
+                LayerKind::Areas
+                | LayerKind::GasPipelines
+                | LayerKind::HazardGrades
+                | LayerKind::HouseRisk
+                | LayerKind::EnterpriseRisk
+                | LayerKind::RiskGrid => (Vec::new(), false),
+            };
+            Ok((kind, Clusters::build(pts, by_uid, detail(kind), opts)?))
+        })
+        .collect()
 }
 
-impl TileSet {
+impl Clusters {
+    /// Makes the conflict layer's points those of `a`: the conflicts that went, came or
+    /// changed level or place touch their bins.
+    pub(super) fn replace_conflicts(
+        &mut self,
+        a: &Analysis,
+        kind: LayerKind,
+        touched: &mut Vec<BinKey>,
+    ) {
+        let now: HashMap<u64, BinPoint> = conflict_points(a, kind)
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        for id in self.ids() {
+            if !now.contains_key(&id) {
+                self.set(id, None, touched);
+            }
+        }
+        for (id, p) in now {
+            self.set(id, Some(p), touched);
+        }
+    }
+}
+
+impl super::TileSet {
     pub(super) fn cluster_features<'a>(
         &self,
         kind: LayerKind,
         z: u8,
         bbox: Rect<f64>,
     ) -> Option<Vec<(u8, TileFeature<'a>)>> {
-        let (cl, idx) = self.clusters.get(&kind)?.by_zoom.get(usize::from(z))?;
-        let mut out: Vec<(u8, TileFeature<'a>)> = idx
-            .envelopes_in(bbox)
-            .filter_map(|i| cl.get(i))
-            .map(|c| {
-                let l = level_of_n(c.max_level);
+        let cl = self.clusters.get(&kind)?;
+        if usize::from(z) >= cl.zooms.len() {
+            return None;
+        }
+        let mut out: Vec<(u8, TileFeature<'a>)> = cl
+            .in_box(z, bbox)
+            .into_iter()
+            .map(|(id, p, b)| {
+                let max = b.max_level();
+                let l = level_of_n(max);
                 let props: Vec<(Cow<'a, str>, PropValue<'a>)> = vec![
-                    (Cow::Borrowed("count"), PropValue::UInt(c.count)),
+                    (Cow::Borrowed("count"), PropValue::UInt(b.count)),
                     (
                         Cow::Borrowed("level"),
                         PropValue::String(Cow::Borrowed(l.name())),
                     ),
-                    (
-                        Cow::Borrowed("level_n"),
-                        PropValue::UInt(u64::from(c.max_level)),
-                    ),
-                    (Cow::Borrowed("cluster"), PropValue::Bool(c.is_cluster())),
+                    (Cow::Borrowed("level_n"), PropValue::UInt(u64::from(max))),
+                    (Cow::Borrowed("cluster"), PropValue::Bool(b.count > 1)),
                 ];
                 (
-                    c.max_level,
+                    max,
                     TileFeature {
-                        id: c.id,
-                        geometry: Cow::Owned(Geometry::Point(c.position)),
+                        id,
+                        geometry: Cow::Owned(Geometry::Point(p)),
                         properties: Cow::Owned(props),
                     },
                 )

@@ -54,17 +54,18 @@ impl TileSet {
             ]
         };
         let (mut features, mut levels) = (Vec::new(), Vec::new());
-        let mut push = |id: usize,
+        let mut push = |id: u64,
                         level: u8,
                         g: &'a Geometry<f64>,
                         props: Cow<'a, [(Cow<'a, str>, PropValue<'a>)]>| {
             levels.push(level);
             features.push(TileFeature {
-                id: id as u64,
+                id,
                 geometry: Cow::Borrowed(g),
                 properties: props,
             });
         };
+        let uid = |layer_uid: Option<u64>, i: usize| layer_uid.unwrap_or(i as u64);
         match kind {
             LayerKind::Areas => {
                 for i in ds.areas.index().envelopes_in(bbox).sorted() {
@@ -75,7 +76,12 @@ impl TileSet {
                         p.push((k("code"), s(c)));
                     }
                     p.extend(lv(l));
-                    push(i, level_n(l), &f.geometry, self.props(kind, p));
+                    push(
+                        uid(ds.areas.uid(i), i),
+                        level_n(l),
+                        &f.geometry,
+                        self.props(kind, p),
+                    );
                 }
             }
             LayerKind::RiskGrid => {
@@ -88,7 +94,12 @@ impl TileSet {
                         p.push((k("area"), s(ar)));
                     }
                     p.extend(lv(c.level));
-                    push(i, level_n(c.level), g, self.props(kind, p));
+                    push(
+                        grid_tile_id(&c.id),
+                        level_n(c.level),
+                        g,
+                        self.props(kind, p),
+                    );
                 }
             }
             LayerKind::GasPipelines => {
@@ -121,24 +132,32 @@ impl TileSet {
                         11 => 1,
                         _ => 0,
                     };
-                    push(i, rank, &f.geometry, self.props(kind, p));
+                    push(
+                        uid(ds.gas_pipelines.uid(i), i),
+                        rank,
+                        &f.geometry,
+                        self.props(kind, p),
+                    );
                 }
             }
             LayerKind::Houses => {
                 for i in ds.houses.index().envelopes_in(bbox).sorted() {
-                    let (Some(g), Some(h)) = (self.house_world.get(i), a.house_risks.get(i)) else {
+                    let u = uid(ds.houses.uid(i), i);
+                    let (Some(Some(g)), Some(h)) =
+                        (self.house_world.get(u as usize), a.house_risks.get(i))
+                    else {
                         continue;
                     };
                     // What the map draws and filters on, and nothing else: a house's
                     // address, use, appraisal and reasons are in its popup, which asks
-                    // `/api/feature/houses/{position}` (the feature id) for them.
+                    // `/api/feature/houses/{id}` (the feature's uid) for them.
                     // The same few lists (by level, field policy applied) for every house.
                     let n = level_n(h.level);
                     let p = self
                         .house_props
                         .get(usize::from(n))
                         .map_or(&[][..], |p| &p[..]);
-                    push(i, n, g, Cow::Borrowed(p));
+                    push(u, n, g, Cow::Borrowed(p));
                 }
             }
             LayerKind::ProtectionTargets => {
@@ -150,7 +169,12 @@ impl TileSet {
                     if let Some(t) = f.props.kind {
                         p.push((k("kind"), s(t.key())));
                     }
-                    push(i, 0, &f.geometry, self.props(kind, p));
+                    push(
+                        uid(ds.protection_targets.uid(i), i),
+                        0,
+                        &f.geometry,
+                        self.props(kind, p),
+                    );
                 }
             }
             LayerKind::Enterprises => {
@@ -161,14 +185,19 @@ impl TileSet {
                     };
                     // What the map draws, filters (industry) and labels (name) on; the
                     // rest (L, S, the ledger's fields, the reasons) is in the popup, from
-                    // `/api/feature/enterprises/{position}`.
+                    // `/api/feature/enterprises/{id}`.
                     let ep = &f.props;
                     let mut p = vec![(k("id"), s(&f.id)), (k("name"), s(&ep.name))];
                     if let Some(v) = ep.industry {
                         p.push((k("industry"), s(v.key())));
                     }
                     p.extend(lv(e.level));
-                    push(i, level_n(e.level), &f.geometry, self.props(kind, p));
+                    push(
+                        uid(ds.enterprises.uid(i), i),
+                        level_n(e.level),
+                        &f.geometry,
+                        self.props(kind, p),
+                    );
                 }
             }
             LayerKind::HazardSources => {
@@ -180,7 +209,12 @@ impl TileSet {
                     let l = g.grade.map_or(RiskLevel::Low, grade_level);
                     let mut p = vec![(k("id"), s(&f.id)), (k("name"), s(&f.props.name))];
                     p.extend(lv(l));
-                    push(i, level_n(l), &f.geometry, self.props(kind, p));
+                    push(
+                        uid(ds.hazard_sources.uid(i), i),
+                        level_n(l),
+                        &f.geometry,
+                        self.props(kind, p),
+                    );
                 }
             }
             LayerKind::ProtectionConflicts => {
@@ -190,7 +224,7 @@ impl TileSet {
                     };
                     let l = conflict_level(c.shortfall_m, c.required_m);
                     push(
-                        i,
+                        protection_tile_id(c),
                         level_n(l),
                         &c.geometry,
                         self.props(kind, Vec::from(lv(l))),
@@ -204,7 +238,7 @@ impl TileSet {
                     };
                     let l = c.kind.level();
                     push(
-                        i,
+                        pipeline_tile_id(c),
                         level_n(l),
                         &c.geometry,
                         self.props(kind, Vec::from(lv(l))),
@@ -214,11 +248,63 @@ impl TileSet {
             // Drawn through their input layers (see `catalog`): no tiles of their own.
             LayerKind::HazardGrades | LayerKind::HouseRisk | LayerKind::EnterpriseRisk => {}
         }
+        // Uids follow positions until features are added and deleted, conflict and cell
+        // ids never do: put the layer in id order (the builder's fast check of unique ids).
+        if !features.is_sorted_by_key(|f| f.id) {
+            let mut both: Vec<(TileFeature<'a>, u8)> = features.into_iter().zip(levels).collect();
+            both.sort_by_key(|(f, _)| f.id);
+            (features, levels) = both.into_iter().unzip();
+        }
         LayerFeatures {
             features,
             levels,
             world: kind == LayerKind::Houses,
         }
+    }
+}
+
+/// Feature ids a browser reads exactly: JavaScript numbers hold integers below 2^53.
+const JS_SAFE: u64 = (1 << 53) - 1;
+
+/// FNV-1a of the parts, separated, kept below 2^53.
+fn key_id(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h & JS_SAFE
+}
+
+/// The tile id of a protection conflict: from the ids of its source and target, so that
+/// it stays the same while the conflict does.
+pub fn protection_tile_id(c: &crate::analysis::ProtectionConflict) -> u64 {
+    key_id(&[
+        c.source_layer.name(),
+        &c.source_id,
+        c.target_layer.name(),
+        &c.target_id,
+    ])
+}
+
+/// The tile id of a pipeline conflict: from the ids of its pipe and feature.
+pub fn pipeline_tile_id(c: &crate::analysis::PipelineConflict) -> u64 {
+    key_id(&[
+        "gas_pipelines",
+        &c.pipeline_id,
+        c.layer.name(),
+        &c.feature_id,
+    ])
+}
+
+/// The tile id of a grid cell: its H3 index without the trailing digits its resolution
+/// leaves unused (all ones), which keeps it below 2^53 and exact in a browser.
+pub fn grid_tile_id(h3: &str) -> u64 {
+    match h3.parse::<h3o::CellIndex>() {
+        Ok(c) => u64::from(c) >> (3 * (15 - u32::from(u8::from(c.resolution())))),
+        Err(_) => key_id(&[h3]),
     }
 }
 
@@ -233,3 +319,25 @@ trait Sorted: Iterator<Item = usize> + Sized {
 }
 
 impl<I: Iterator<Item = usize>> Sorted for I {}
+
+/// The position of the feature a tile of layer `kind` gave the id `id` (its uid, or for
+/// conflicts and cells the id made from their keys), if it is still there.
+pub fn position_of_tile_id(ds: &Dataset, a: &Analysis, kind: LayerKind, id: u64) -> Option<usize> {
+    match kind {
+        LayerKind::Areas => ds.areas.position_of_uid(id),
+        LayerKind::Enterprises | LayerKind::EnterpriseRisk => ds.enterprises.position_of_uid(id),
+        LayerKind::HazardSources | LayerKind::HazardGrades => ds.hazard_sources.position_of_uid(id),
+        LayerKind::GasPipelines => ds.gas_pipelines.position_of_uid(id),
+        LayerKind::Houses | LayerKind::HouseRisk => ds.houses.position_of_uid(id),
+        LayerKind::ProtectionTargets => ds.protection_targets.position_of_uid(id),
+        LayerKind::ProtectionConflicts => a
+            .protection_conflicts
+            .iter()
+            .position(|c| protection_tile_id(c) == id),
+        LayerKind::PipelineConflicts => a
+            .pipeline_conflicts
+            .iter()
+            .position(|c| pipeline_tile_id(c) == id),
+        LayerKind::RiskGrid => a.grid.cells.iter().position(|c| grid_tile_id(&c.id) == id),
+    }
+}

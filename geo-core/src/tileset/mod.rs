@@ -15,9 +15,9 @@
 //! | `gas_pipelines` | 高压/次高压 from z 0, 中压 from z 11, 低压 from z 13 | all, simplified |
 //! | `risk_grid`, `areas` | all cells / areas, simplified | same |
 //!
-//! Clusters are computed once per zoom when the tile set is built (the whole world at that
-//! zoom, so a cluster is identical in every tile that shows it) and indexed in R-trees;
-//! a tile then only looks up what it meets. A layer that would overflow the tile's byte
+//! Clusters are kept per zoom as bins of the zoom's pixel grid (the whole world at that
+//! zoom, so a cluster is identical in every tile that shows it); a tile looks up the bins
+//! it meets, and a changed feature moves its point between bins ([`TileSet::update`]). A layer that would overflow the tile's byte
 //! budget is retried with its lowest levels dropped, worst risks kept — never cut off by
 //! a bare limit.
 
@@ -26,25 +26,26 @@
 //! |---|---|
 //! | `catalog` | which layers have tiles, their geometry, detail zoom and fields |
 //! | `clusters` | the clusters of each clustered layer, per zoom |
+//! | `update` | following a batch of edits; which tiles it may have changed |
 //! | `features` | which features of a layer go into a tile, with which properties |
 //! | this file | the tile set: build, render, the byte budget |
 
 mod catalog;
 mod clusters;
 mod features;
+mod update;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use geo::Geometry;
-use rayon::prelude::*;
 
 use crate::analysis::Analysis;
 use crate::dataset::Dataset;
 use crate::export::FieldPolicy;
 use crate::index::SpatialIndex;
 use crate::model::{LayerKind, RiskLevel};
-use crate::tiles::{self, ClusterOptions, PropValue, TileBuilder, TileError, TileId, TileOptions};
+use crate::tiles::{ClusterOptions, PropValue, TileBuilder, TileError, TileId, TileOptions};
 
 pub use crate::tiles::MAX_ZOOM;
 pub use catalog::{
@@ -52,6 +53,8 @@ pub use catalog::{
 };
 use clusters::Clusters;
 use features::LayerFeatures;
+pub use features::{grid_tile_id, pipeline_tile_id, position_of_tile_id, protection_tile_id};
+pub use update::{TileBox, TileChanges};
 
 /// Why a tile could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +121,7 @@ impl Default for TileSetConfig {
 }
 
 /// Everything needed to cut tiles of one analysed dataset, beyond the dataset itself.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TileSet {
     config: TileSetConfig,
     infos: Vec<LayerInfo>,
@@ -129,8 +132,8 @@ pub struct TileSet {
     gc_index: SpatialIndex,
     area_levels: Vec<RiskLevel>,
     /// The houses' footprints in Web Mercator world units, projected once here rather
-    /// than in every tile that shows them (14 % of a dense tile's time, measured).
-    house_world: Vec<Geometry<f64>>,
+    /// than in every tile that shows them (14 % of a dense tile's time, measured), by uid.
+    house_world: Vec<Option<Geometry<f64>>>,
     /// The properties of a house in its tiles, by `level_n` of its level: the same few
     /// lists for a million houses, borrowed by each feature.
     house_props: [Props; 4],
@@ -155,32 +158,11 @@ impl TileSet {
                 .unwrap_or(0)
         };
         let clusters = clusters::build_all(ds, a, detail, &config.cluster)?;
-        let grid_geoms: Vec<Geometry<f64>> = a
-            .grid
-            .cells
-            .iter()
-            .map(|c| Geometry::Polygon(c.geometry.clone()))
-            .collect();
-        let grid_index = SpatialIndex::build(grid_geoms.iter());
+        let (grid_geoms, grid_index) = update::grid(a);
         let pc_index = SpatialIndex::build(a.protection_conflicts.iter().map(|c| &c.geometry));
         let gc_index = SpatialIndex::build(a.pipeline_conflicts.iter().map(|c| &c.geometry));
-        let area_levels = ds
-            .areas
-            .features()
-            .iter()
-            .map(|f| {
-                a.area_summaries
-                    .iter()
-                    .find(|s| s.id == f.id)
-                    .map_or(RiskLevel::Low, |s| s.level)
-            })
-            .collect();
-        let house_world = ds
-            .houses
-            .features()
-            .par_iter()
-            .map(|f| tiles::to_world(&f.geometry))
-            .collect();
+        let area_levels = update::area_levels(ds, a);
+        let house_world = update::house_world(ds);
         let house_props = [0u8, 1, 2, 3].map(|n| {
             let l = level_of_n(n);
             let mut p: Props = vec![(

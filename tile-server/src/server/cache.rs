@@ -1,7 +1,9 @@
 //! A byte-bounded least-recently-used cache of encoded tiles.
 //!
-//! Keys carry the data generation, so a reload never serves a tile of the old data; the
-//! old entries simply age out.
+//! Entries stay valid across generations: a batch of edits drops exactly the tiles it may
+//! have changed ([`TileCache::retain`], under the cache lock, in the same step as the
+//! snapshot swap), a reload drops everything ([`TileCache::clear`]). A tile rendered from
+//! a snapshot that is no longer served is not kept ([`TileCache::insert_if`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -21,8 +23,16 @@ impl CachedTile {
     }
 }
 
-/// Key: generation, layer list, z, x, y.
+/// A request's key: the generation it reads, layer list, z, x, y. Renders in flight are
+/// shared by this key; the cache keys on the rest.
 pub type TileKey = (u64, Arc<str>, u8, u32, u32);
+
+/// What the cache keys on: layer list, z, x, y.
+type Key = (Arc<str>, u8, u32, u32);
+
+fn key_of(k: &TileKey) -> Key {
+    (Arc::clone(&k.1), k.2, k.3, k.4)
+}
 
 /// The cache.
 #[derive(Debug)]
@@ -30,8 +40,8 @@ pub struct TileCache {
     capacity: usize,
     bytes: usize,
     tick: u64,
-    map: HashMap<TileKey, (CachedTile, u64)>,
-    order: BTreeMap<u64, TileKey>,
+    map: HashMap<Key, (CachedTile, u64)>,
+    order: BTreeMap<u64, Key>,
 }
 
 impl TileCache {
@@ -50,7 +60,7 @@ impl TileCache {
     pub fn get(&mut self, key: &TileKey) -> Option<CachedTile> {
         self.tick += 1;
         let tick = self.tick;
-        let (tile, old) = self.map.get_mut(key)?;
+        let (tile, old) = self.map.get_mut(&key_of(key))?;
         let tile = tile.clone();
         let prev = std::mem::replace(old, tick);
         if let Some(k) = self.order.remove(&prev) {
@@ -62,6 +72,7 @@ impl TileCache {
     /// Inserts a tile, evicting the least recently used ones beyond the capacity. A tile
     /// larger than the whole capacity is not kept.
     pub fn insert(&mut self, key: TileKey, tile: CachedTile) {
+        let key = key_of(&key);
         let w = tile.weight();
         if w > self.capacity {
             return;
@@ -82,6 +93,38 @@ impl TileCache {
         self.bytes += w;
         self.order.insert(self.tick, key.clone());
         self.map.insert(key, (tile, self.tick));
+    }
+
+    /// [`TileCache::insert`] if `current` still says so when the cache lock is held: the
+    /// caller checks that the snapshot it rendered from is still the one served.
+    pub fn insert_if(&mut self, key: TileKey, tile: CachedTile, current: impl FnOnce() -> bool) {
+        if current() {
+            self.insert(key, tile);
+        }
+    }
+
+    /// Keeps only the tiles for which `keep(layers, z, x, y)` holds; returns how many went.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, u8, u32, u32) -> bool) -> usize {
+        let gone: Vec<Key> = self
+            .map
+            .keys()
+            .filter(|k| !keep(&k.0, k.1, k.2, k.3))
+            .cloned()
+            .collect();
+        for k in &gone {
+            if let Some((old, t)) = self.map.remove(k) {
+                self.bytes -= old.weight();
+                self.order.remove(&t);
+            }
+        }
+        gone.len()
+    }
+
+    /// Drops everything.
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.order.clear();
+        self.bytes = 0;
     }
 
     /// Bytes held.

@@ -94,7 +94,8 @@ pub struct ServerConfig {
     pub deny_fields: Vec<String>,
     /// Per-layer settings, by layer name.
     pub layers: BTreeMap<String, LayerConfig>,
-    /// `Cache-Control: max-age` of tiles, seconds (default 300).
+    /// `Cache-Control: max-age` of tiles, seconds. Default 0 (`no-cache`): the map changes
+    /// while it is served, so a browser asks again and gets 304 for an unchanged tile.
     pub tile_max_age_s: u32,
     /// Serve `GET /bench/fixed`, a handler returning fixed bytes, as the baseline the
     /// load benchmark compares cached tiles against (default false).
@@ -109,6 +110,10 @@ pub struct ServerConfig {
     pub reload_max_loss: f64,
     /// Seconds a reload may take before it is abandoned and reported (default 300).
     pub reload_timeout_s: f64,
+    /// Follow the data source while serving (default true): a changed file of the data
+    /// folder, or a GeoPackage changed by another program, is read again and its
+    /// differences applied like edits.
+    pub watch: bool,
     /// Keys of the file the server does not know; each is warned about.
     #[serde(flatten)]
     pub unknown: UnknownKeys,
@@ -153,11 +158,12 @@ impl Default for ServerConfig {
             admin_token: None,
             deny_fields: vec!["phone".into()],
             layers: BTreeMap::new(),
-            tile_max_age_s: 300,
+            tile_max_age_s: 0,
             bench_routes: false,
             trusted_proxies: Vec::new(),
             reload_max_loss: 0.10,
             reload_timeout_s: 300.0,
+            watch: true,
             unknown: UnknownKeys::default(),
             tile_render_concurrency: 0,
             tile_queue: 256,

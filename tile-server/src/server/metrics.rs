@@ -16,6 +16,10 @@ pub struct Metrics {
     pub cache_hits: AtomicU64,
     /// Tile cache misses.
     pub cache_misses: AtomicU64,
+    /// Cached tiles dropped because a batch of edits may have changed them.
+    pub tiles_invalidated: AtomicU64,
+    /// Batches of edits applied.
+    pub edit_batches: AtomicU64,
     render_buckets: [AtomicU64; BUCKETS.len()],
     render_count: AtomicU64,
     render_sum_us: AtomicU64,
@@ -79,6 +83,18 @@ impl Metrics {
             "riskmap_tile_cache_misses_total",
             "Tiles rendered.",
             self.cache_misses.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_tiles_invalidated_total",
+            "Cached tiles dropped because a batch of edits may have changed them.",
+            self.tiles_invalidated.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_edit_batches_total",
+            "Batches of edits applied to the served data.",
+            self.edit_batches.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             s,

@@ -8,6 +8,7 @@
 
 pub mod assets;
 pub mod cache;
+pub mod changes;
 pub mod config;
 pub mod error;
 mod handlers;
@@ -20,6 +21,7 @@ pub mod routes;
 pub mod search;
 pub mod site;
 pub mod state;
+pub mod watch;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -80,6 +82,18 @@ pub async fn serve(
         .map_err(|source| ServeError::Bind { addr, source })?;
     let local = listener.local_addr()?;
     spawn_sighup_reload(Arc::clone(&state));
+    // Kept for as long as the server runs.
+    let _watcher = if state.config.watch {
+        match watch::watch(Arc::clone(&state)) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot follow the data source; POST /admin/reload reads it again");
+                None
+            }
+        }
+    } else {
+        None
+    };
     on_ready(local);
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)

@@ -13,7 +13,9 @@ use tower_http::compression::Predicate;
 use super::assets;
 pub use super::error::AppError;
 use super::error::json_errors;
-use super::handlers::{admin, catalog, features, health, search, site_check, styles, tiles};
+use super::handlers::{
+    admin, catalog, changes, features, health, search, site_check, styles, tiles,
+};
 use super::limits::Limits;
 use super::state::AppState;
 
@@ -41,6 +43,7 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         .route("/api/areas", get(features::areas))
         .route("/api/validation", get(features::validation))
         .route("/api/search", get(search::search))
+        .route("/api/changes/stream", get(changes::stream))
         .route(
             "/api/site-check",
             post(site_check::site_check).layer(DefaultBodyLimit::max(body_limit)),
@@ -61,11 +64,14 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         tower_http::compression::CompressionLayer::new()
             .gzip(true)
             .compress_when(
-                tower_http::compression::predicate::SizeAbove::new(1024).and(
-                    tower_http::compression::predicate::NotForContentType::new(
+                tower_http::compression::predicate::SizeAbove::new(1024)
+                    .and(tower_http::compression::predicate::NotForContentType::new(
                         "application/vnd.mapbox-vector-tile",
-                    ),
-                ),
+                    ))
+                    // Events go out as they happen, not when a gzip block fills.
+                    .and(tower_http::compression::predicate::NotForContentType::new(
+                        "text/event-stream",
+                    )),
             ),
     );
     if !state.config.cors_origins.is_empty() {

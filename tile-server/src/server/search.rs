@@ -14,7 +14,7 @@ pub fn search_names(s: &Snapshot, needle: &str, limit: usize) -> Vec<Value> {
     let mut hits: Vec<Value> = Vec::new();
     for kind in layers::SEARCHED {
         let layer = kind.name();
-        let Some(features) = layers::searchable(&s.dataset, kind) else {
+        let Some(features) = layers::searchable(s.dataset(), kind) else {
             continue;
         };
         for (id, name, g) in features {

@@ -301,8 +301,8 @@ fn parse_use(s: &str) -> Option<TargetKind> {
 /// conflict.
 pub fn report_geojson(snap: &Snapshot, req: &SiteRequest) -> Result<Vec<u8>, ExportError> {
     let report = check_site(
-        &snap.dataset,
-        &snap.analysis,
+        snap.dataset(),
+        snap.analysis(),
         &req.geometry,
         &req.site_use,
         &snap.rules,

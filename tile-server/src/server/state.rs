@@ -14,8 +14,10 @@ use riskmap_core::analysis::Analysis;
 use riskmap_core::dataset::Dataset;
 use riskmap_core::export::FieldPolicy;
 use riskmap_core::io::{self, LoadOptions, ValidationReport};
+use riskmap_core::live::Live;
 use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
+use riskmap_core::substances::SubstanceTable;
 use riskmap_core::tileset::{TileSet, TileSetConfig};
 
 use super::cache::TileCache;
@@ -24,6 +26,7 @@ use super::metrics::Metrics;
 use super::reload::{Comparison, FileProblem, LayerCount, LayerLoss, compare};
 
 /// One loaded and analysed version of the data.
+#[derive(Clone)]
 pub struct Snapshot {
     /// Increases by one with every successful load.
     pub generation: u64,
@@ -31,10 +34,8 @@ pub struct Snapshot {
     pub loaded_at: u64,
     /// Seconds the load and analysis took.
     pub load_seconds: f64,
-    /// The data.
-    pub dataset: Dataset,
-    /// The results.
-    pub analysis: Analysis,
+    /// The data and its results, kept current by edits.
+    pub live: Live,
     /// What the loader skipped or repaired.
     pub report: ValidationReport,
     /// Clusters and indexes for tiles.
@@ -43,6 +44,18 @@ pub struct Snapshot {
     pub summary: serde_json::Value,
     /// Rules used.
     pub rules: Rules,
+}
+
+impl Snapshot {
+    /// The data.
+    pub fn dataset(&self) -> &Dataset {
+        self.live.dataset()
+    }
+
+    /// The results.
+    pub fn analysis(&self) -> &Analysis {
+        self.live.analysis()
+    }
 }
 
 /// What a reload did.
@@ -179,7 +192,7 @@ pub struct AppState {
     pub config: ServerConfig,
     /// Where the data is.
     pub source: DataSource,
-    snapshot: RwLock<Arc<Snapshot>>,
+    pub(super) snapshot: RwLock<Arc<Snapshot>>,
     /// Reload attempts started; only the latest may swap its result in.
     attempts: AtomicU64,
     /// Loads running on the blocking pool (the current one and abandoned ones).
@@ -194,6 +207,8 @@ pub struct AppState {
     pub reload_lock: tokio::sync::Mutex<()>,
     /// Admin token for `POST /admin/reload`.
     pub admin_token: Option<String>,
+    /// Batches of edits: the spare snapshot and the change events.
+    pub changes: super::changes::Changes,
 }
 
 /// Why data could not be (re)loaded.
@@ -232,14 +247,21 @@ pub fn build_snapshot(
         fields: field_policy(config),
         ..TileSetConfig::default()
     };
-    Ok(Snapshot::of_project(p, tcfg, generation, t0)?)
+    Ok(Snapshot::of_project(
+        p,
+        source.load.substances.clone(),
+        tcfg,
+        generation,
+        t0,
+    )?)
 }
 
 impl Snapshot {
-    /// The snapshot of an analysed project: its tile set built with `tiles`, its summary,
-    /// loaded now; `started` is when its loading began.
+    /// The snapshot of an analysed project (analysed with `substances`): its tile set
+    /// built with `tiles`, its summary, loaded now; `started` is when its loading began.
     pub fn of_project(
         p: Project,
+        substances: SubstanceTable,
         tiles: TileSetConfig,
         generation: u64,
         started: Instant,
@@ -250,8 +272,7 @@ impl Snapshot {
             generation,
             loaded_at: now(),
             load_seconds: started.elapsed().as_secs_f64(),
-            dataset: p.dataset,
-            analysis: p.analysis,
+            live: Live::from_parts(p.dataset, p.analysis, substances, p.rules.clone()),
             report: p.report,
             tiles,
             summary,
@@ -292,6 +313,7 @@ impl AppState {
             last_reload: Mutex::new(None),
             reload_lock: tokio::sync::Mutex::new(()),
             admin_token,
+            changes: super::changes::Changes::default(),
         }
     }
 
@@ -409,15 +431,20 @@ impl AppState {
     fn accept(&self, attempt: u64, mut new: Snapshot, force: bool) -> ReloadOutcome {
         let old = self.snapshot();
         let comparison = compare(
-            &old.dataset.counts(),
+            &old.dataset().counts(),
             &old.report,
-            &new.dataset.counts(),
+            &new.dataset().counts(),
             &new.report,
             self.config.reload_max_loss,
         );
         if !comparison.acceptable() && !force {
             return ReloadOutcome::Refused(comparison);
         }
+        // The cache lock first, as everywhere: no tile of the old data is cached after.
+        let mut cache = match self.cache.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
         let mut w = match self.snapshot.write() {
             Ok(w) => w,
             Err(poisoned) => poisoned.into_inner(),
@@ -428,6 +455,10 @@ impl AppState {
         new.generation = w.generation + 1;
         let generation = new.generation;
         *w = Arc::new(new);
+        drop(w);
+        cache.clear();
+        drop(cache);
+        self.changes.reloaded(generation);
         ReloadOutcome::Reloaded {
             generation,
             forced: force && !comparison.acceptable(),

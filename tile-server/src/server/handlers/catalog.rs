@@ -24,7 +24,7 @@ pub(in crate::server) async fn catalog(
     let s = state.snapshot();
     let o = origin(&headers, peer, &state.config.trusted_proxies);
     let bounds = s
-        .dataset
+        .dataset()
         .bounds()
         .map(|b| [b.min().x, b.min().y, b.max().x, b.max().y]);
     Json(json!({
@@ -41,11 +41,11 @@ pub(in crate::server) async fn catalog(
             "detail_zoom": l.detail_zoom,
             "fields": l.fields,
             "popup_fields": l.popup_fields,
-            "count": tile_layer(l.name).map_or(0, |k| export::layer_len(k, &s.dataset, &s.analysis)),
+            "count": tile_layer(l.name).map_or(0, |k| export::layer_len(k, s.dataset(), s.analysis())),
             "tilejson": format!("{o}/tiles/{}.json", l.name),
             "geojson": format!("{o}/api/features/{}.geojson", tile_layer(l.name).map_or(l.name, |k| geojson_layer(k).name())),
         })).collect::<Vec<_>>(),
-        "areas": s.dataset.areas.features().iter().map(|a| json!({"id": a.id, "name": a.props.name})).collect::<Vec<_>>(),
+        "areas": s.dataset().areas.features().iter().map(|a| json!({"id": a.id, "name": a.props.name})).collect::<Vec<_>>(),
         "styles": assets::STYLE_NAMES.iter().map(|n| format!("{o}/styles/{n}.json")).collect::<Vec<_>>(),
         "basemap": state.config.basemap_url,
     }))
@@ -67,7 +67,7 @@ pub(in crate::server) async fn tilejson(
     let layers = parse_layers(&s, spec)?;
     let o = origin(&headers, peer, &state.config.trusted_proxies);
     let b = s
-        .dataset
+        .dataset()
         .bounds()
         .map_or([-180.0, -85.0511, 180.0, 85.0511], |b| {
             [b.min().x, b.min().y, b.max().x, b.max().y]

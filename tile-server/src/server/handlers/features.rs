@@ -11,6 +11,7 @@ use axum::{Extension, Json};
 use geo::Rect;
 use riskmap_core::export::{self, Filter};
 use riskmap_core::model::RiskLevel;
+use riskmap_core::tileset::position_of_tile_id;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -84,7 +85,7 @@ pub(in crate::server) async fn features(
         filter.levels = Some(levels);
     }
     if let Some(a) = &q.area {
-        filter = filter.with_area_name(&snap.dataset, a)?;
+        filter = filter.with_area_name(snap.dataset(), a)?;
     }
     // Stop writing as soon as the limit is passed, rather than building a huge body only
     // to refuse it.
@@ -94,7 +95,14 @@ pub(in crate::server) async fn features(
         .export
         .run(move || -> Result<Vec<u8>, AppError> {
             let mut out = Vec::new();
-            export::write_named(&mut out, kind, &snap.dataset, &snap.analysis, &filter, &pol)?;
+            export::write_named(
+                &mut out,
+                kind,
+                snap.dataset(),
+                snap.analysis(),
+                &filter,
+                &pol,
+            )?;
             Ok(out)
         })
         .await??;
@@ -104,38 +112,48 @@ pub(in crate::server) async fn features(
 /// The query of `/api/feature/{layer}/{id}`.
 #[derive(Debug, Deserialize, Default)]
 pub(in crate::server) struct OneQuery {
-    /// The data generation the id was read from (a tile's); a different one is a 409.
+    /// The data generation the tile was read from. Ids stay with their features across
+    /// generations, so it only goes into a 404's message.
     generation: Option<u64>,
 }
 
-/// `GET /api/feature/{layer}/{id}`: one feature by the id its tiles give it (its position
-/// in the layer), with every field its popup shows: a GeoJSON Feature with the properties
-/// the export of the layer's GeoJSON counterpart gives it (`houses` → `house_risk`,
-/// `enterprises` → `enterprise_risk`, `hazard_sources` → `hazard_grades`). Tiles carry
-/// only what the map draws, filters and labels on.
+/// `GET /api/feature/{layer}/{id}`: one feature by the id its tiles give it, with every
+/// field its popup shows: a GeoJSON Feature with the properties the export of the
+/// layer's GeoJSON counterpart gives it (`houses` → `house_risk`, `enterprises` →
+/// `enterprise_risk`, `hazard_sources` → `hazard_grades`). Tiles carry only what the map
+/// draws, filters and labels on. The id stays with its feature while other features are
+/// added and deleted; a feature deleted since its tile was drawn is a 404.
 pub(in crate::server) async fn feature(
     State(state): State<AppStateRef>,
     Path((layer, id)): Path<(String, String)>,
     Query(q): Query<OneQuery>,
 ) -> Result<Response, AppError> {
-    let kind = riskmap_core::tileset::geojson_layer(geojson_layer(&layer)?);
-    let pos: usize = id.parse().map_err(|_| {
+    let tile_kind = geojson_layer(&layer)?;
+    let kind = riskmap_core::tileset::geojson_layer(tile_kind);
+    let tile_id: u64 = id.parse().map_err(|_| {
         AppError::bad_request(format!(
             "feature id '{id}': expected the number a tile gives the feature"
         ))
     })?;
     let snap = state.snapshot();
-    if let Some(g) = q.generation
-        && g != snap.generation
-    {
-        return Err(AppError::Conflict(format!(
-            "the data changed: generation {g} was asked for, {} is served; reload the tiles",
-            snap.generation
-        )));
-    }
+    let gone = || {
+        let since = q
+            .generation
+            .filter(|g| *g != snap.generation)
+            .map(|g| {
+                format!(
+                    " (the tile was drawn at generation {g}, {} is served)",
+                    snap.generation
+                )
+            })
+            .unwrap_or_default();
+        AppError::not_found(format!("no feature {tile_id} in layer '{layer}'{since}"))
+    };
+    let pos = position_of_tile_id(snap.dataset(), snap.analysis(), tile_kind, tile_id)
+        .ok_or_else(gone)?;
     let pol = field_policy(&state.config);
-    let mut f = export::feature(kind, &snap.dataset, &snap.analysis, pos, &pol)
-        .ok_or_else(|| AppError::not_found(format!("no feature {pos} in layer '{layer}'")))?;
+    let mut f =
+        export::feature(kind, snap.dataset(), snap.analysis(), pos, &pol).ok_or_else(gone)?;
     f["properties"]["generation"] = snap.generation.into();
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(f)).into_response())
 }
@@ -147,7 +165,7 @@ pub(in crate::server) async fn summary(State(state): State<AppStateRef>) -> Json
 
 /// The summary of each area.
 pub(in crate::server) async fn areas(State(state): State<AppStateRef>) -> Json<Value> {
-    Json(serde_json::to_value(&state.snapshot().analysis.area_summaries).unwrap_or(Value::Null))
+    Json(serde_json::to_value(&state.snapshot().analysis().area_summaries).unwrap_or(Value::Null))
 }
 
 /// What the loader skipped, repaired and warned about.

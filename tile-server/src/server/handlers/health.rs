@@ -37,7 +37,7 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
         "generation": s.generation,
         "loaded_at": s.loaded_at,
         "load_seconds": s.load_seconds,
-        "features": s.dataset.counts().iter().map(|(k, n)| (k.name().to_string(), json!(n))).collect::<Map<_, _>>(),
+        "features": s.dataset().counts().iter().map(|(k, n)| (k.name().to_string(), json!(n))).collect::<Map<_, _>>(),
         "validation": {"skipped": s.report.skipped_count(), "repaired": s.report.repaired_count(), "warnings": s.report.warning_count(), "info": s.report.info_count()},
         "last_reload": last,
     }))
@@ -69,12 +69,12 @@ pub(in crate::server) async fn metrics(State(state): State<AppStateRef>) -> Resp
         ),
     ];
     let names: Vec<String> = s
-        .dataset
+        .dataset()
         .counts()
         .iter()
         .map(|(k, _)| format!("dataset_features{{layer=\"{}\"}}", k.name()))
         .collect();
-    for ((_, n), name) in s.dataset.counts().iter().zip(&names) {
+    for ((_, n), name) in s.dataset().counts().iter().zip(&names) {
         gauges.push((name.as_str(), "Features loaded per layer.", n.to_string()));
     }
     let text = state.metrics.render_text(&gauges);

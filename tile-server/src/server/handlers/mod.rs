@@ -6,6 +6,7 @@ pub(super) mod admin;
 #[cfg(feature = "bench-routes")]
 pub(super) mod bench;
 pub(super) mod catalog;
+pub(super) mod changes;
 pub(super) mod features;
 pub(super) mod health;
 pub(super) mod search;

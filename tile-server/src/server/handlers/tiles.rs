@@ -24,10 +24,12 @@ use crate::server::limits::{Flight, Limits};
 use crate::server::state::Snapshot;
 use riskmap_core::model::LayerKind;
 
-fn etag_of(bytes: &[u8], generation: u64) -> Arc<str> {
+/// The ETag of a tile: a hash of its bytes alone, so that a tile a change did not touch
+/// keeps its ETag in the next generation (a browser's copy stays valid).
+fn etag_of(bytes: &[u8]) -> Arc<str> {
     let mut h = DefaultHasher::new();
     bytes.hash(&mut h);
-    Arc::from(format!("\"{:016x}-{generation}\"", h.finish()).as_str())
+    Arc::from(format!("\"{:016x}-{}\"", h.finish(), bytes.len()).as_str())
 }
 
 fn accepts_gzip(headers: &HeaderMap) -> bool {
@@ -153,7 +155,7 @@ async fn render(
     let gz = limits
         .tiles
         .run(move || -> Result<Vec<u8>, TileSetError> {
-            let (ts, ds, a) = (&snap2.tiles, &snap2.dataset, &snap2.analysis);
+            let (ts, ds, a) = (&snap2.tiles, snap2.dataset(), snap2.analysis());
             let raw = if spare {
                 ts.render(ds, a, &names, z, x, y)?
             } else {
@@ -167,11 +169,15 @@ async fn render(
         .await??;
     state.metrics.render(t0.elapsed().as_secs_f64());
     let t = CachedTile {
-        etag: etag_of(&gz, snap.generation),
+        etag: etag_of(&gz),
         gz: Bytes::from(gz),
     };
     if let Ok(mut c) = state.cache.lock() {
-        c.insert(key, t.clone());
+        // Under the cache lock, as the swap of a batch of edits is: a tile of a snapshot
+        // no longer served is not kept.
+        c.insert_if(key, t.clone(), || {
+            state.snapshot().generation == snap.generation
+        });
     }
     Ok(t)
 }
@@ -184,7 +190,12 @@ async fn respond(
     t: &CachedTile,
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
-    let cache_control = format!("public, max-age={}", state.config.tile_max_age_s);
+    // The map changes while it is served: by default a browser asks again each time (an
+    // unchanged tile answers 304 from its ETag).
+    let cache_control = match state.config.tile_max_age_s {
+        0 => "no-cache".to_string(),
+        s => format!("public, max-age={s}"),
+    };
     if t.gz.is_empty() {
         return Ok((
             StatusCode::NO_CONTENT,

@@ -1,0 +1,246 @@
+//! A tile set following a living map's batch ([`crate::live::Applied`]): the parts that
+//! changed are updated in place, and the tiles that may show something else are named
+//! ([`TileChanges`]) — those over the old and the new place of every changed feature and
+//! result at the zooms where it is drawn, and over every cluster bin a changed point left
+//! or joined.
+
+use std::ops::RangeInclusive;
+
+use geo::{Geometry, Rect};
+use rayon::prelude::*;
+
+use super::clusters::{BinKey, point_at};
+use super::{MAX_ZOOM, TileSet, TileSetError, position_of_tile_id};
+use crate::analysis::Analysis;
+use crate::dataset::Dataset;
+use crate::index::SpatialIndex;
+use crate::layer::rects_meet;
+use crate::live::Applied;
+use crate::model::{LayerKind, RiskLevel};
+use crate::tiles::{self, TileId};
+
+/// Where tiles may have changed: boxes per tile layer and zooms.
+#[derive(Debug, Clone, Default)]
+pub struct TileChanges {
+    /// Everything may have changed (a full re-analysis).
+    pub everything: bool,
+    /// The boxes.
+    pub boxes: Vec<TileBox>,
+}
+
+/// One box of changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileBox {
+    /// The tile layer.
+    pub layer: LayerKind,
+    /// The zooms at which it changed.
+    pub zooms: RangeInclusive<u8>,
+    /// The lon/lat box.
+    pub rect: Rect<f64>,
+}
+
+impl TileChanges {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        !self.everything && self.boxes.is_empty()
+    }
+
+    /// The bounding box of every change (none for nothing, the world for everything).
+    pub fn bounds(&self) -> Option<Rect<f64>> {
+        if self.everything {
+            return Some(Rect::new((-180.0, -85.06), (180.0, 85.06)));
+        }
+        self.boxes
+            .iter()
+            .map(|b| b.rect)
+            .reduce(|a, b| crate::dataset::union_rect(&a, &b))
+    }
+}
+
+/// The houses' footprints in world units, by uid.
+pub(super) fn house_world(ds: &Dataset) -> Vec<Option<Geometry<f64>>> {
+    let n = (0..ds.houses.len())
+        .filter_map(|p| ds.houses.uid(p))
+        .max()
+        .map_or(0, |m| m as usize + 1);
+    let projected: Vec<(u64, Geometry<f64>)> = ds
+        .houses
+        .features()
+        .par_iter()
+        .enumerate()
+        .filter_map(|(p, f)| Some((ds.houses.uid(p)?, tiles::to_world(&f.geometry))))
+        .collect();
+    let mut out = vec![None; n];
+    for (u, g) in projected {
+        out[u as usize] = Some(g);
+    }
+    out
+}
+
+/// Each area's level from its summary.
+pub(super) fn area_levels(ds: &Dataset, a: &Analysis) -> Vec<RiskLevel> {
+    ds.areas
+        .features()
+        .iter()
+        .map(|f| {
+            a.area_summaries
+                .iter()
+                .find(|s| s.id == f.id)
+                .map_or(RiskLevel::Low, |s| s.level)
+        })
+        .collect()
+}
+
+/// The grid cells' polygons and their index.
+pub(super) fn grid(a: &Analysis) -> (Vec<Geometry<f64>>, SpatialIndex) {
+    let geoms: Vec<Geometry<f64>> = a
+        .grid
+        .cells
+        .iter()
+        .map(|c| Geometry::Polygon(c.geometry.clone()))
+        .collect();
+    let index = SpatialIndex::build(geoms.iter());
+    (geoms, index)
+}
+
+/// The tile layer a layer of results is drawn in.
+fn drawn_in(kind: LayerKind) -> LayerKind {
+    match kind {
+        LayerKind::HazardGrades => LayerKind::HazardSources,
+        LayerKind::HouseRisk => LayerKind::Houses,
+        LayerKind::EnterpriseRisk => LayerKind::Enterprises,
+        LayerKind::Areas
+        | LayerKind::Enterprises
+        | LayerKind::HazardSources
+        | LayerKind::GasPipelines
+        | LayerKind::Houses
+        | LayerKind::ProtectionTargets
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::RiskGrid => kind,
+    }
+}
+
+impl TileSet {
+    fn detail_zoom(&self, kind: LayerKind) -> Option<u8> {
+        self.infos
+            .iter()
+            .find(|i| i.name == kind.name())
+            .and_then(|i| i.detail_zoom)
+    }
+
+    /// Follows a batch applied to `ds` and `a` (which are now the batch's result) and
+    /// names the tiles that may have changed. After a full re-analysis the tile set is
+    /// built again.
+    pub fn update(
+        &mut self,
+        ds: &Dataset,
+        a: &Analysis,
+        applied: &Applied,
+    ) -> Result<TileChanges, TileSetError> {
+        if applied.full {
+            *self = TileSet::build(ds, a, self.config.clone())?;
+            return Ok(TileChanges {
+                everything: true,
+                boxes: Vec::new(),
+            });
+        }
+        let mut out = TileChanges::default();
+        let mut touched: Vec<(LayerKind, BinKey)> = Vec::new();
+        for &(layer, uid) in &applied.features {
+            let pos = position_of_tile_id(ds, a, layer, uid);
+            if layer == LayerKind::Houses {
+                let i = uid as usize;
+                if self.house_world.len() <= i {
+                    self.house_world.resize(i + 1, None);
+                }
+                self.house_world[i] = pos
+                    .and_then(|p| ds.houses.get(p))
+                    .map(|f| tiles::to_world(&f.geometry));
+            }
+            if let Some(cl) = self.clusters.get_mut(&layer) {
+                let now = pos.and_then(|p| point_at(ds, a, layer, p));
+                let mut t = Vec::new();
+                cl.set(uid, now, &mut t);
+                touched.extend(t.into_iter().map(|k| (layer, k)));
+            }
+        }
+        let dirty = |k: LayerKind| applied.dirty.iter().any(|(l, _)| *l == k);
+        for kind in [LayerKind::ProtectionConflicts, LayerKind::PipelineConflicts] {
+            if !dirty(kind) {
+                continue;
+            }
+            if let Some(cl) = self.clusters.get_mut(&kind) {
+                let mut t = Vec::new();
+                cl.replace_conflicts(a, kind, &mut t);
+                touched.extend(t.into_iter().map(|k| (kind, k)));
+            }
+        }
+        if dirty(LayerKind::ProtectionConflicts) {
+            self.pc_index = SpatialIndex::build(a.protection_conflicts.iter().map(|c| &c.geometry));
+        }
+        if dirty(LayerKind::PipelineConflicts) {
+            self.gc_index = SpatialIndex::build(a.pipeline_conflicts.iter().map(|c| &c.geometry));
+        }
+        if dirty(LayerKind::RiskGrid) {
+            (self.grid_geoms, self.grid_index) = grid(a);
+        }
+        if dirty(LayerKind::Areas) {
+            self.area_levels = area_levels(ds, a);
+        }
+        // Features and results where they are drawn as themselves.
+        for (kind, rect) in &applied.dirty {
+            let layer = drawn_in(*kind);
+            if !self.has_layer(layer) {
+                continue;
+            }
+            // A clustered layer is drawn as itself from its detail zoom; below, its
+            // clusters' bins say where it changed.
+            let from = if self.clusters.contains_key(&layer) {
+                self.detail_zoom(layer).unwrap_or(0)
+            } else {
+                0
+            };
+            out.boxes.push(TileBox {
+                layer,
+                zooms: from..=MAX_ZOOM,
+                rect: *rect,
+            });
+        }
+        // Clusters where they stand for them.
+        touched.sort_by_key(|(l, k)| (*l, *k));
+        touched.dedup();
+        for (layer, key) in touched {
+            if let Some(cl) = self.clusters.get(&layer) {
+                out.boxes.push(TileBox {
+                    layer,
+                    zooms: key.0..=key.0,
+                    rect: cl.bin_rect(key),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether tile `z/x/y` of `layers` may show something else after `changes`: its
+    /// buffered box meets a changed box of one of its layers at its zoom.
+    pub fn tile_changed(
+        &self,
+        changes: &TileChanges,
+        layers: &[LayerKind],
+        z: u8,
+        x: u32,
+        y: u32,
+    ) -> bool {
+        if changes.everything {
+            return true;
+        }
+        let Ok(tile) = TileId::new(z, x, y) else {
+            return false;
+        };
+        let bbox = tile.buffered_bounds_lonlat(&self.config.tile);
+        changes.boxes.iter().any(|b| {
+            b.zooms.contains(&z) && layers.contains(&b.layer) && rects_meet(&b.rect, &bbox)
+        })
+    }
+}

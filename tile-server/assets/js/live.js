@@ -1,0 +1,43 @@
+// The living map: the server announces every change (a batch of edits, a changed ledger
+// file, a reload) on /api/changes/stream; tiles on screen are asked for again when a change
+// falls in view (unchanged ones come back 304 from their ETag), the data version shown
+// follows, and summaries are read again.
+
+import { state } from './state.js';
+import { loadSummaries } from './summary.js';
+import { $ } from './util.js';
+
+function intersects(b, bounds) {
+  if (!b) return false;
+  const [w, s, e, n] = b;
+  return !(e < bounds.getWest() || w > bounds.getEast() || n < bounds.getSouth() || s > bounds.getNorth());
+}
+
+function onChange(ev) {
+  let c;
+  try { c = JSON.parse(ev.data); } catch { return; }
+  state.generation = c.generation;
+  if (state.catalog) state.catalog.generation = c.generation;
+  const info = $('#data-info');
+  if (info && info.firstChild && info.firstChild.nodeType === Node.TEXT_NODE) {
+    info.firstChild.textContent = `数据第 ${c.generation} 版`;
+  }
+  const map = state.map;
+  if (!map || !state.styleReady) return;
+  if (ev.type === 'reload' || intersects(c.bbox, map.getBounds())) {
+    for (const [id, src] of Object.entries(map.getStyle().sources)) {
+      if (src.type === 'vector') map.refreshTiles(id);
+    }
+  }
+  state.changes = (state.changes || 0) + 1;
+  loadSummaries();
+}
+
+/** Follows the server's changes; reconnects by itself (EventSource does). */
+export function followChanges() {
+  if (typeof EventSource === 'undefined') return;
+  const es = new EventSource('/api/changes/stream');
+  for (const kind of ['edit', 'reload']) es.addEventListener(kind, onChange);
+  es.addEventListener('lagged', () => onChange({ type: 'reload', data: JSON.stringify({ generation: state.generation }) }));
+  state.events = es;
+}

@@ -1,0 +1,255 @@
+//! Changes to the served data without a reload.
+//!
+//! A batch of edits is applied to a spare copy of the snapshot (the analysis follows
+//! incrementally, [`riskmap_core::live`]; the tile set too), which is then swapped in
+//! whole: a request sees the previous generation or this one, never a batch half done,
+//! and never waits for it. In the same step, under the cache lock, the tiles the batch
+//! may have changed leave the cache. The copy the readers were using is brought up to
+//! date once they let go of it (the same batch applied again) and becomes the spare of
+//! the next batch, so that a batch costs its own work, not a copy of the data; the price
+//! is the memory of two snapshots once edits begin.
+//!
+//! Every batch, and every reload, is announced to `/api/changes/stream` as a
+//! [`ChangeEvent`].
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use riskmap_core::io::ValidationReport;
+use riskmap_core::live::{Applied, Edit, LiveError};
+use riskmap_core::model::LayerKind;
+use riskmap_core::tileset::{TILE_LAYERS, TileChanges, TileSetError};
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use super::state::{AppState, Snapshot};
+
+/// How long a batch waits for the requests still reading the snapshot it replaced before
+/// giving up on reusing it (the next batch then copies the served one).
+const DRAIN: Duration = Duration::from_secs(2);
+
+/// One generation's change, as `/api/changes/stream` sends it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeEvent {
+    /// The generation now served.
+    pub generation: u64,
+    /// Unix time, milliseconds.
+    pub at_ms: u64,
+    /// `edit` (a batch of changes) or `reload` (everything read again).
+    pub kind: &'static str,
+    /// Who made it (a token's name, `database`, `file`).
+    pub actor: String,
+    /// Features changed.
+    pub features: usize,
+    /// Tile layers whose tiles may have changed.
+    pub layers: Vec<&'static str>,
+    /// `[west, south, east, north]` of everything that may look different; absent when
+    /// nothing does, the world for a reload.
+    pub bbox: Option<[f64; 4]>,
+    /// Milliseconds from the batch's start until it was served.
+    pub apply_ms: f64,
+}
+
+/// The spare snapshot and the change events.
+pub struct Changes {
+    spare: Mutex<Option<Snapshot>>,
+    tx: broadcast::Sender<ChangeEvent>,
+}
+
+impl Default for Changes {
+    fn default() -> Self {
+        let (tx, _) = broadcast::channel(256);
+        Changes {
+            spare: Mutex::new(None),
+            tx,
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Changes {
+    /// A new subscriber of the events.
+    pub fn subscribe(&self) -> broadcast::Receiver<ChangeEvent> {
+        self.tx.subscribe()
+    }
+
+    /// A reload replaced everything: the spare is stale, and the event says so.
+    pub fn reloaded(&self, generation: u64) {
+        if let Ok(mut s) = self.spare.lock() {
+            *s = None;
+        }
+        let _ = self.tx.send(ChangeEvent {
+            generation,
+            at_ms: now_ms(),
+            kind: "reload",
+            actor: "reload".into(),
+            features: 0,
+            layers: TILE_LAYERS.iter().map(|k| k.name()).collect(),
+            bbox: Some([-180.0, -85.06, 180.0, 85.06]),
+            apply_ms: 0.0,
+        });
+    }
+}
+
+/// Why a batch was not applied (nothing of it is served).
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyFailure {
+    /// The batch itself was refused.
+    #[error(transparent)]
+    Refused(#[from] LiveError),
+    /// The tile set could not follow (the data is unchanged).
+    #[error(transparent)]
+    Tiles(#[from] TileSetError),
+    /// The blocking task failed.
+    #[error("the change task failed: {0}")]
+    Task(String),
+}
+
+/// Applies a batch to one snapshot: the analysis, the tiles, the summary (and the
+/// validation report of the source's new reading, if the batch comes from one).
+fn apply_to(
+    s: &mut Snapshot,
+    edits: &[Edit],
+    report: Option<&ValidationReport>,
+) -> Result<(Applied, TileChanges), ApplyFailure> {
+    let applied = s.live.apply(edits)?;
+    if let Some(r) = report {
+        s.report = r.clone();
+    }
+    let changes = s
+        .tiles
+        .update(s.live.dataset(), s.live.analysis(), &applied)?;
+    s.summary = riskmap_core::export::summary(s.live.dataset(), s.live.analysis());
+    Ok((applied, changes))
+}
+
+impl AppState {
+    /// Applies a batch of edits made by `actor`: all of them or none. One batch (or
+    /// reload) at a time; readers never wait.
+    pub async fn apply_edits(
+        self: &Arc<Self>,
+        edits: Vec<Edit>,
+        actor: String,
+    ) -> Result<ChangeEvent, ApplyFailure> {
+        self.apply_edits_with_report(edits, actor, None).await
+    }
+
+    /// [`AppState::apply_edits`] that also replaces the validation report (a new
+    /// reading of the source).
+    pub async fn apply_edits_with_report(
+        self: &Arc<Self>,
+        edits: Vec<Edit>,
+        actor: String,
+        report: Option<ValidationReport>,
+    ) -> Result<ChangeEvent, ApplyFailure> {
+        let _one = self.reload_lock.lock().await;
+        let me = Arc::clone(self);
+        tokio::task::spawn_blocking(move || me.apply_blocking(&edits, actor, report.as_ref()))
+            .await
+            .map_err(|e| ApplyFailure::Task(e.to_string()))?
+    }
+
+    fn apply_blocking(
+        &self,
+        edits: &[Edit],
+        actor: String,
+        report: Option<&ValidationReport>,
+    ) -> Result<ChangeEvent, ApplyFailure> {
+        let t0 = Instant::now();
+        let current = self.snapshot();
+        let mut spare = self
+            .changes
+            .spare
+            .lock()
+            .ok()
+            .and_then(|mut s| s.take())
+            .filter(|s| s.generation == current.generation)
+            .unwrap_or_else(|| (*current).clone());
+        drop(current);
+        let (applied, tile_changes) = match apply_to(&mut spare, edits, report) {
+            Ok(r) => r,
+            Err(e) => {
+                // Refused before anything changed (`Live::apply` is all or nothing); a
+                // tile failure leaves the copy inconsistent, so it is dropped.
+                if matches!(e, ApplyFailure::Refused(_))
+                    && let Ok(mut s) = self.changes.spare.lock()
+                {
+                    *s = Some(spare);
+                }
+                return Err(e);
+            }
+        };
+        let generation;
+        let old = {
+            let mut cache = match self.cache.lock() {
+                Ok(c) => c,
+                Err(p) => p.into_inner(),
+            };
+            let mut w = match self.snapshot.write() {
+                Ok(w) => w,
+                Err(p) => p.into_inner(),
+            };
+            generation = w.generation + 1;
+            spare.generation = generation;
+            let old = std::mem::replace(&mut *w, Arc::new(spare));
+            let served = Arc::clone(&w);
+            drop(w);
+            let dropped = cache.retain(|layers, z, x, y| {
+                let kinds: Vec<LayerKind> =
+                    layers.split(',').filter_map(LayerKind::from_name).collect();
+                !served.tiles.tile_changed(&tile_changes, &kinds, z, x, y)
+            });
+            self.metrics
+                .tiles_invalidated
+                .fetch_add(dropped as u64, Ordering::Relaxed);
+            old
+        };
+        self.metrics.edit_batches.fetch_add(1, Ordering::Relaxed);
+        let apply_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let mut layers: Vec<&'static str> =
+            tile_changes.boxes.iter().map(|b| b.layer.name()).collect();
+        layers.sort_unstable();
+        layers.dedup();
+        let event = ChangeEvent {
+            generation,
+            at_ms: now_ms(),
+            kind: "edit",
+            actor,
+            features: applied.changes.len(),
+            layers,
+            bbox: tile_changes
+                .bounds()
+                .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
+            apply_ms,
+        };
+        let _ = self.changes.tx.send(event.clone());
+        // The snapshot the readers had, brought up to date for the next batch.
+        let deadline = Instant::now() + DRAIN;
+        let mut old = old;
+        let mine = loop {
+            match Arc::try_unwrap(old) {
+                Ok(s) => break Some(s),
+                Err(still) if Instant::now() < deadline => {
+                    old = still;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(_) => break None,
+            }
+        };
+        if let Some(mut s) = mine
+            && apply_to(&mut s, edits, report).is_ok()
+        {
+            s.generation = generation;
+            if let Ok(mut sp) = self.changes.spare.lock() {
+                *sp = Some(s);
+            }
+        }
+        Ok(event)
+    }
+}

@@ -1,0 +1,219 @@
+//! The living map through the server: a batch of edits served as one new generation,
+//! the tiles it touched drawn again (new ETags) and the others kept (same ETags, 304),
+//! the change announced on the event stream; a changed ledger file followed the same way.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use axum::http::{StatusCode, header};
+use common::{centre_tile, city, get, json, send, state_with};
+use geo::{Geometry, Translate};
+use riskmap_core::live::{AnyFeature, Edit};
+use riskmap_server::server::config::ServerConfig;
+use riskmap_server::server::routes::router;
+use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
+
+fn vertex(g: &Geometry<f64>) -> (f64, f64) {
+    match g {
+        Geometry::Polygon(p) => (p.exterior().0[0].x, p.exterior().0[0].y),
+        Geometry::Point(p) => (p.x(), p.y()),
+        _ => panic!("a house is a polygon or a point"),
+    }
+}
+
+async fn etag(app: &axum::Router, uri: &str) -> (StatusCode, String, Vec<u8>) {
+    let (status, headers, body) = send(app, get(uri)).await;
+    let e = headers
+        .get(header::ETAG)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, e, body)
+}
+
+#[tokio::test]
+async fn an_edit_is_one_new_generation_and_changes_only_the_tiles_it_touches() {
+    let state = state_with(ServerConfig::default(), None);
+    let app = router(state.clone());
+    let snap = state.snapshot();
+    let house = snap.dataset().houses.get(10).unwrap().clone();
+    let uid = snap.dataset().houses.uid(10).unwrap();
+    let far = snap.dataset().houses.get(2500).unwrap().clone();
+    drop(snap);
+    let (lon, lat) = vertex(&house.geometry);
+    let (flon, flat) = vertex(&far.geometry);
+    // 0.02° east is about 1.9 km here: another z16 tile, far from the far house.
+    let moved_by = 0.02;
+    let old_tile = {
+        let (x, y) = centre_tile([lon, lat, lon, lat], 16);
+        format!("/tiles/houses/16/{x}/{y}.mvt")
+    };
+    let new_tile = {
+        let (x, y) = centre_tile([lon + moved_by, lat, lon + moved_by, lat], 16);
+        format!("/tiles/houses/16/{x}/{y}.mvt")
+    };
+    let far_tile = {
+        let (x, y) = centre_tile([flon, flat, flon, flat], 16);
+        format!("/tiles/houses/16/{x}/{y}.mvt")
+    };
+    assert_ne!(far_tile, old_tile);
+    assert_ne!(far_tile, new_tile);
+    let (_, old_before, _) = etag(&app, &old_tile).await;
+    let (_, far_before, _) = etag(&app, &far_tile).await;
+    let mut events = state.changes.subscribe();
+
+    let mut moved = house.clone();
+    moved.geometry = house.geometry.translate(moved_by, 0.0);
+    let ev = state
+        .apply_edits(
+            vec![Edit::Put(Box::new(AnyFeature::House(moved)))],
+            "test".into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ev.generation, 2);
+    assert_eq!(ev.features, 1);
+    let sent = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sent.generation, 2);
+    assert_eq!(sent.actor, "test");
+    // The event's box holds the old and the new place.
+    let b = sent.bbox.unwrap();
+    assert!(
+        b[0] <= lon && b[2] >= lon + moved_by && b[1] <= lat && b[3] >= lat,
+        "{b:?}"
+    );
+    assert!(sent.layers.contains(&"houses"));
+
+    // The far tile keeps its ETag: 304 to a browser that has it.
+    let (_, far_after, _) = etag(&app, &far_tile).await;
+    assert_eq!(far_after, far_before);
+    let mut req = get(&far_tile);
+    req.headers_mut()
+        .insert(header::IF_NONE_MATCH, far_before.parse().unwrap());
+    let (status, _, _) = send(&app, req).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    // The old place lost the house, the new one has it under the same id.
+    let (_, old_after, _) = etag(&app, &old_tile).await;
+    assert_ne!(old_after, old_before);
+    let (status, _, body) = etag(&app, &new_tile).await;
+    assert_eq!(status, StatusCode::OK);
+    let tile = riskmap_tests::mvt_check::decode(&body).expect("valid tile");
+    let ids: Vec<u64> = tile
+        .layers
+        .iter()
+        .flat_map(|l| l.features.iter().filter_map(|f| f.id))
+        .collect();
+    assert!(
+        ids.contains(&uid),
+        "the moved house {uid} is not in {new_tile}"
+    );
+    // Its popup follows it.
+    let (status, _, body) = send(&app, get(&format!("/api/feature/houses/{uid}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let f = json(&body);
+    let x0 = f["geometry"]["coordinates"][0][0][0].as_f64().unwrap();
+    assert!((x0 - (lon + moved_by)).abs() < 1e-9, "{x0}");
+    assert_eq!(f["properties"]["generation"], 2);
+    let (_, _, body) = send(&app, get("/health")).await;
+    assert_eq!(json(&body)["generation"], 2);
+}
+
+#[tokio::test]
+async fn a_refused_batch_serves_the_same_generation() {
+    let state = state_with(ServerConfig::default(), None);
+    let err = state
+        .apply_edits(
+            vec![Edit::Delete {
+                layer: riskmap_core::model::LayerKind::Houses,
+                id: "no-such-house".into(),
+            }],
+            "test".into(),
+        )
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("no-such-house"), "{err}");
+    assert_eq!(state.snapshot().generation, 1);
+}
+
+#[tokio::test]
+async fn the_event_stream_says_hello_with_the_generation() {
+    let app = router(state_with(ServerConfig::default(), None));
+    let resp = tower::ServiceExt::oneshot(app, get("/api/changes/stream"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let mut body = resp.into_body();
+    let frame = tokio::time::timeout(
+        Duration::from_secs(5),
+        http_body_util::BodyExt::frame(&mut body),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .unwrap();
+    let text = String::from_utf8(frame.into_data().unwrap().to_vec()).unwrap();
+    assert!(text.contains("event: hello"), "{text}");
+    assert!(text.contains("\"generation\":1"), "{text}");
+}
+
+/// A changed ledger file in the served folder is read again and applied as a change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_ledger_file_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(city()).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+        }
+    }
+    let config = ServerConfig::default();
+    let snap = build_snapshot(&config, &DataSource::dir(dir.path()), 1).unwrap();
+    let state = std::sync::Arc::new(AppState::new(
+        config,
+        DataSource::dir(dir.path()),
+        snap,
+        None,
+    ));
+    let _w = riskmap_server::server::watch::watch(state.clone()).unwrap();
+    let mut events = state.changes.subscribe();
+    // The second house of the ledger is appraised D (危房) with 9 people in it.
+    let path = dir.path().join("houses.csv");
+    let bytes = std::fs::read(&path).unwrap();
+    let (text, enc, _) = encoding_rs::GBK.decode(&bytes);
+    assert_eq!(enc, encoding_rs::GBK);
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut cells: Vec<String> = lines[2].splitn(9, ',').map(String::from).collect();
+    let id = cells[0].clone();
+    cells[4] = "9".into();
+    cells[5] = "D级".into();
+    lines[2] = cells.join(",");
+    let new_text = lines.join("\n") + "\n";
+    let (out, _, _) = encoding_rs::GBK.encode(&new_text);
+    std::fs::write(&path, &out).unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(30), events.recv())
+        .await
+        .expect("no change within 30 s")
+        .unwrap();
+    assert_eq!(ev.actor, "file");
+    assert_eq!(ev.features, 1);
+    let snap = state.snapshot();
+    assert_eq!(snap.generation, 2);
+    let pos = snap
+        .live
+        .position(riskmap_core::model::LayerKind::Houses, &id)
+        .unwrap();
+    let h = &snap.dataset().houses.get(pos).unwrap().props;
+    assert_eq!(h.occupants, Some(9));
+    assert_eq!(h.appraisal, Some(riskmap_core::model::Appraisal::D));
+    // A D-grade house is red (重大风险) by the house rules' appraisal table.
+    assert_eq!(
+        snap.analysis().house_risks[pos].level,
+        riskmap_core::model::RiskLevel::Major
+    );
+}
