@@ -85,12 +85,44 @@ pub struct ExportArgs {
 
 /// `riskmap import`.
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("store").required(true).args(["into", "db"])))]
 pub struct ImportArgs {
     #[command(flatten)]
     pub load: LoadArgs,
     /// The GeoPackage to write, or to update by feature id if it exists.
     #[arg(long)]
-    pub into: PathBuf,
+    pub into: Option<PathBuf>,
+    /// The PostGIS database to update by feature id (postgres://user@host:port/name);
+    /// its schema is created if missing (as `riskmap db init` does).
+    #[arg(long)]
+    pub db: Option<String>,
+}
+
+/// `riskmap db`.
+#[derive(Args, Debug)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+/// What `riskmap db` does.
+#[derive(clap::Subcommand, Debug)]
+pub enum DbCommand {
+    /// Create the PostGIS schema (tables per layer, spatial indexes, change table and
+    /// triggers, schema version) where it is missing; a second run changes nothing.
+    Init(DbInitArgs),
+}
+
+/// `riskmap db init`.
+#[derive(Args, Debug)]
+pub struct DbInitArgs {
+    /// The database (postgres://user@host:port/name).
+    #[arg(long)]
+    pub db: String,
+    /// The SRID of the geometry columns, chosen once: 4326 (WGS 84) or 4490 (CGCS2000);
+    /// lon/lat either way. Default: 4326, or what the database already uses.
+    #[arg(long)]
+    pub srid: Option<i32>,
 }
 
 /// `riskmap validate`.

@@ -1,10 +1,11 @@
-//! The subcommands: analyze, export, validate, import, generate, serve.
+//! The subcommands: analyze, export, validate, import, db, generate, serve.
 
 // A command's error is built at most once per run, on the way out; its size on the stack
 // does not matter, and boxing every source would only obscure the `?`s.
 #![allow(clippy::result_large_err)]
 
 mod analyze;
+mod db;
 mod export;
 mod generate;
 mod import;
@@ -33,6 +34,7 @@ use crate::server::ServeError;
 use crate::server::state::LoadFailure;
 
 pub use analyze::analyze;
+pub use db::db;
 pub use export::export;
 pub use generate::generate;
 pub use import::import;
