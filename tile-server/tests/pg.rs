@@ -329,40 +329,12 @@ fn import_the_demo_then_edit_it_as_qgis_would() {
     );
 
     // An edit in the database, as QGIS makes it, while another session listens.
-    let listener = Command::new("psql")
-        .args([
-            "-X",
-            "-q",
-            "-d",
+    let heard = listen_during(&url, 4, || {
+        psql(
             &url,
-            "-c",
-            "LISTEN riskmap_changes",
-            "-c",
-            "SELECT pg_sleep(4)",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while psql(
-        &url,
-        "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(4)'",
-    ) != "1"
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the listener never started"
+            "UPDATE houses SET floors = 9 WHERE id = 'house-0000002'",
         );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    psql(
-        &url,
-        "UPDATE houses SET floors = 9 WHERE id = 'house-0000002'",
-    );
-    let listened = listener.wait_with_output().unwrap();
-    let heard = String::from_utf8_lossy(&listened.stdout).into_owned()
-        + &String::from_utf8_lossy(&listened.stderr);
+    });
     let edit = psql(
         &url,
         "SELECT seq || '|' || actor || '|' || layer || '|' || id || '|' || op || '|'
@@ -388,14 +360,8 @@ fn import_the_demo_then_edit_it_as_qgis_would() {
         (n_before + 1).to_string(),
         "one change row"
     );
-    let payload = heard
-        .lines()
-        .find_map(|l| {
-            let rest = l.split_once("with payload \"")?.1;
-            Some(rest.rsplit_once("\" received")?.0.to_string())
-        })
-        .unwrap_or_else(|| panic!("no notification in {heard}"));
-    let v: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    let v = &heard[0];
     assert_eq!(v["layer"], "houses");
     assert_eq!(v["id"], "house-0000002");
     assert_eq!(v["op"], "update");
@@ -428,7 +394,10 @@ fn import_the_demo_then_edit_it_as_qgis_would() {
         .collect();
     std::fs::write(&csv, kept.join(&b'\n')).unwrap();
     let before = changes(&url);
-    let stdout = ok(&["import", tmp.path().to_str().unwrap(), "--db", &url]);
+    let mut stdout = String::new();
+    let heard = listen_during(&url, 10, || {
+        stdout = ok(&["import", tmp.path().to_str().unwrap(), "--db", &url]);
+    });
     assert_eq!(import_row(&stdout, "houses"), [0, 0, 1, 19_999]);
     assert_eq!(import_row(&stdout, "enterprises"), [0, 0, 0, 400]);
     assert_eq!(
@@ -452,6 +421,63 @@ fn import_the_demo_then_edit_it_as_qgis_would() {
         ),
         format!("import delete house-0000002 {} true", cells[1])
     );
+    // The import announces its change as the trigger does for other sessions.
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert_eq!(heard[0]["layer"], "houses");
+    assert_eq!(heard[0]["id"], "house-0000002");
+    assert_eq!(heard[0]["op"], "delete");
+    assert_eq!(
+        heard[0]["seq"].to_string(),
+        changes(&url).split(' ').nth(1).unwrap()
+    );
+}
+
+/// Runs `f` while a psql session listens on `riskmap_changes` for `seconds`; the
+/// payloads it was sent, as JSON.
+fn listen_during(url: &str, seconds: u32, f: impl FnOnce()) -> Vec<serde_json::Value> {
+    let sleep = format!("SELECT pg_sleep({seconds})");
+    let listener = Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-d",
+            url,
+            "-c",
+            "LISTEN riskmap_changes",
+            "-c",
+            &sleep,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while psql(
+        url,
+        &format!(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE query = '{sleep}' AND datname = current_database()"
+        ),
+    ) != "1"
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the listener never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f();
+    let done = listener.wait_with_output().unwrap();
+    let heard =
+        String::from_utf8_lossy(&done.stdout).into_owned() + &String::from_utf8_lossy(&done.stderr);
+    heard
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split_once("with payload \"")?.1;
+            Some(rest.rsplit_once("\" received")?.0.to_string())
+        })
+        .map(|p| serde_json::from_str(&p).unwrap())
+        .collect()
 }
 
 #[test]

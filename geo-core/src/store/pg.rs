@@ -24,7 +24,7 @@ use serde_json::Value;
 use tokio_postgres::{Client, NoTls, Transaction};
 
 use super::columns::ColType;
-use super::pg_schema::{self, field_columns};
+use super::pg_schema::{self, CHANGES, field_columns};
 use super::{ImportCounts, LayerCounts, StoreError, wkb};
 use crate::dataset::{Dataset, Layer};
 use crate::model::{Feature, LayerKind};
@@ -139,9 +139,13 @@ pub async fn write(client: &mut Client, db: &Db, ds: &Dataset) -> Result<ImportC
         .map_err(db.err("starting a transaction"))?;
     lock(&tx, db).await?;
     let schema = pg_schema::ensure(&tx, db, None).await?;
-    tx.batch_execute("SELECT set_config('riskmap.actor', 'import', true)")
-        .await
-        .map_err(db.err("setting the actor"))?;
+    // The changes of this transaction are recorded by the statements below, not row by
+    // row by the trigger (see `pg_schema::RECORD_BODY`).
+    tx.batch_execute(
+        "SELECT set_config('riskmap.actor', 'import', true), set_config('riskmap.bulk', 'on', true)",
+    )
+    .await
+    .map_err(db.err("setting the actor"))?;
     let w = Writer {
         tx: &tx,
         db,
@@ -237,15 +241,33 @@ impl Writer<'_> {
             .await
             .map_err(db.err("analysing the staging table"))?;
 
-        let removed = tx
-            .execute(
-                &format!(
-                    "DELETE FROM {t} AS t WHERE NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE s.id = t.id)"
-                ),
-                &[],
+        // Each statement writes its rows, their change rows and notifications (the shapes
+        // the row trigger writes for other sessions) and returns how many rows it wrote.
+        let record = |op: &str, before: &str, after: &str| {
+            format!(
+                "c AS (INSERT INTO {CHANGES} (actor, layer, id, op, before, after)
+                   SELECT 'import', '{t}', w.id, '{op}', {before}, {after} FROM w
+                   RETURNING seq, id)
+                 SELECT count(pg_notify('{CHANNEL}', json_build_object('layer', '{t}',
+                   'id', c.id, 'op', '{op}', 'seq', c.seq)::text)::text) FROM c"
             )
-            .await
-            .map_err(db.err("deleting removed rows"))?;
+        };
+        let count = |sql: String, what: &'static str| async move {
+            tx.query_one(&sql, &[])
+                .await
+                .map(|r| usize::try_from(r.get::<_, i64>(0)).unwrap_or(0))
+                .map_err(db.err(what))
+        };
+        let removed = count(
+            format!(
+                "WITH w AS (DELETE FROM {t} AS t
+                   WHERE NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE s.id = t.id)
+                   RETURNING t.*), {}",
+                record("delete", "to_jsonb(w)", "NULL")
+            ),
+            "deleting removed rows",
+        )
+        .await?;
         let sets: String = fields
             .iter()
             .map(|(n, _)| format!(", {n} = s.{n}"))
@@ -254,36 +276,43 @@ impl Writer<'_> {
             .iter()
             .map(|(n, _)| format!(" OR t.{n} IS DISTINCT FROM s.{n}"))
             .collect();
-        let changed = tx
-            .execute(
-                &format!(
-                    "UPDATE {t} AS t SET geom = s.geom{sets}, updated_at = now() FROM {stage} AS s
-                     WHERE t.id = s.id
-                       AND (ST_AsEWKB(t.geom) IS DISTINCT FROM ST_AsEWKB(s.geom){differs})"
-                ),
-                &[],
-            )
-            .await
-            .map_err(db.err("updating changed rows"))?;
-        let new = tx
-            .execute(
-                &format!(
-                    "INSERT INTO {t} (id, geom{names}) SELECT id, geom{names} FROM {stage} AS s
-                     WHERE NOT EXISTS (SELECT 1 FROM {t} AS t WHERE t.id = s.id)"
-                ),
-                &[],
-            )
-            .await
-            .map_err(db.err("inserting new rows"))?;
+        let differ = format!(
+            "t.id = s.id AND (ST_AsEWKB(t.geom) IS DISTINCT FROM ST_AsEWKB(s.geom){differs})"
+        );
+        // `o` reads the rows as they were: every part of one statement sees the same
+        // snapshot.
+        let changed = count(
+            format!(
+                "WITH o AS (SELECT t.* FROM {t} AS t JOIN {stage} AS s ON {differ}),
+                 u AS (UPDATE {t} AS t SET geom = s.geom{sets}, updated_at = now()
+                   FROM {stage} AS s WHERE {differ} RETURNING t.*),
+                 w AS (SELECT u.id, to_jsonb(o) AS before, to_jsonb(u) AS after
+                   FROM u JOIN o ON o.id = u.id), {}",
+                record("update", "w.before", "w.after")
+            ),
+            "updating changed rows",
+        )
+        .await?;
+        let new = count(
+            format!(
+                "WITH w AS (INSERT INTO {t} (id, geom{names})
+                   SELECT id, geom{names} FROM {stage} AS s
+                   WHERE NOT EXISTS (SELECT 1 FROM {t} AS t WHERE t.id = s.id)
+                   RETURNING *), {}",
+                record("insert", "NULL", "to_jsonb(w)")
+            ),
+            "inserting new rows",
+        )
+        .await?;
         tx.batch_execute(&format!("DROP TABLE {stage}"))
             .await
             .map_err(db.err("dropping the staging table"))?;
-        let n = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        let staged = usize::try_from(staged).unwrap_or(usize::MAX);
         Ok(LayerCounts {
-            new: n(new),
-            changed: n(changed),
-            removed: n(removed),
-            unchanged: n(staged.saturating_sub(changed).saturating_sub(new)),
+            new,
+            changed,
+            removed,
+            unchanged: staged.saturating_sub(changed).saturating_sub(new),
         })
     }
 
