@@ -360,6 +360,21 @@ fn import_the_demo_then_edit_it_as_qgis_would() {
         (n_before + 1).to_string(),
         "one change row"
     );
+    // The importer's change rows (written set-based) have the trigger's shape: the same
+    // keys, and the same GeoJSON for the geometry the edit left alone.
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(i.after) k)
+                    = (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(d.after) k)
+                 AND i.after->'geom' = d.after->'geom'
+                 AND i.after->'geom'->>'type' = 'Polygon'
+             FROM riskmap_changes i, riskmap_changes d
+             WHERE i.id = 'house-0000002' AND i.actor = 'import' AND i.op = 'insert'
+               AND d.id = 'house-0000002' AND d.actor = 'database'"
+        ),
+        "t"
+    );
     assert_eq!(heard.len(), 1, "{heard:?}");
     let v = &heard[0];
     assert_eq!(v["layer"], "houses");
