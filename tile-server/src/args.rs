@@ -27,7 +27,12 @@ pub struct ServeArgs {
 pub struct LoadArgs {
     /// Directory holding the layer files, or a GeoPackage (.gpkg) holding the ledger
     /// tables (see docs/data-model.md).
-    pub data_dir: PathBuf,
+    #[arg(required_unless_present = "db")]
+    pub data_dir: Option<PathBuf>,
+    /// A PostGIS database holding the ledger tables (postgres://user@host:port/name),
+    /// read instead of DATA_DIR; for `import`, the database to write.
+    #[arg(long)]
+    pub db: Option<String>,
     /// Fail on the first data problem instead of skipping and reporting it.
     #[arg(long)]
     pub strict: bool,
@@ -89,13 +94,11 @@ pub struct ExportArgs {
 pub struct ImportArgs {
     #[command(flatten)]
     pub load: LoadArgs,
-    /// The GeoPackage to write, or to update by feature id if it exists.
+    /// The GeoPackage to write, or to update by feature id if it exists. (Or `--db URL`:
+    /// the PostGIS database to update by feature id; its schema is created if missing,
+    /// as `riskmap db init` does.)
     #[arg(long)]
     pub into: Option<PathBuf>,
-    /// The PostGIS database to update by feature id (postgres://user@host:port/name);
-    /// its schema is created if missing (as `riskmap db init` does).
-    #[arg(long)]
-    pub db: Option<String>,
 }
 
 /// `riskmap db`.

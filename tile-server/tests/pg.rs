@@ -308,13 +308,15 @@ fn import_the_demo_then_edit_it_as_qgis_would() {
     assert_eq!(parts[3], cells[1], "address");
     assert_eq!(parts[4], cells[2], "floors");
     assert_eq!(parts[5], cells[4], "occupants");
-    // A list field is jsonb: the demo's first hazard source stores toluene (CAS 108-88-3).
+    // An inventory is ledger text (`name(CAS)=tonnes;…`), as in the GeoPackage: the demo's
+    // first hazard source, from its GeoJSON inventory (toluene 574 t, benzene 34.4 t,
+    // acetone 230 t, sulphuric acid 225 t).
     assert_eq!(
         psql(
             &url,
-            "SELECT inventory->0->>'cas' FROM hazard_sources WHERE id = 'hs-0001'"
+            "SELECT inventory FROM hazard_sources WHERE id = 'hs-0001'"
         ),
-        "108-88-3"
+        "甲苯(108-88-3)=574;苯(71-43-2)=34.4;丙酮(67-64-1)=230;硫酸(7664-93-9)=225"
     );
 
     // The same folder again: all unchanged, no change rows.
@@ -511,4 +513,42 @@ fn a_database_that_cannot_be_reached_is_an_error() {
         "{err}"
     );
     assert!(!err.contains("secret"), "{err}");
+}
+
+#[test]
+fn analyze_from_the_database_equals_analyze_on_the_folder() {
+    let Some(url) = fresh_db("riskmap_test_analyze") else {
+        return;
+    };
+    let demo = demo_dir();
+    ok(&["import", demo.to_str().unwrap(), "--db", &url]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (from_dir, from_db) = (tmp.path().join("dir"), tmp.path().join("db"));
+    ok(&[
+        "analyze",
+        demo.to_str().unwrap(),
+        "--summary-only",
+        "--out",
+        from_dir.to_str().unwrap(),
+    ]);
+    ok(&[
+        "analyze",
+        "--db",
+        &url,
+        "--summary-only",
+        "--out",
+        from_db.to_str().unwrap(),
+    ]);
+    for file in ["summary.json", "area_summaries.json"] {
+        let read = |d: &Path| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(d.join(file)).unwrap()).unwrap()
+        };
+        assert_eq!(read(&from_db), read(&from_dir), "{file}");
+    }
+    // validate reads the same tables and finds nothing to skip; the report names them.
+    let report = ok(&["validate", "--db", &url]);
+    assert!(report.contains("riskmap_test_analyze/houses"), "{report}");
+    // A source is a folder or a database, not both.
+    let out = riskmap(&["validate", demo.to_str().unwrap(), "--db", &url]);
+    assert_eq!(out.status.code(), Some(2));
 }

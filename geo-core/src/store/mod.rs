@@ -16,11 +16,11 @@ mod columns;
 pub mod gpkg;
 mod gpkg_read;
 pub mod ledger;
-pub mod results;
 #[cfg(feature = "postgis")]
 pub mod pg;
 #[cfg(feature = "postgis")]
 mod pg_schema;
+pub mod results;
 mod schema;
 pub mod wkb;
 

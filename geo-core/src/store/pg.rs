@@ -5,7 +5,8 @@
 //! A table (named by [`LayerKind::name`]) holds `id text PRIMARY KEY`, `geom
 //! geometry(<type>, SRID)` with a GiST index (SRID 4326, or 4490 for CGCS2000, chosen by
 //! the first [`init`]; lon/lat either way), one column per ledger field (the same names
-//! and kinds as the GeoPackage store; lists and records as `jsonb`) and `updated_at
+//! and kinds as the GeoPackage store; inventories and QRA distances as their ledger text)
+//! and `updated_at
 //! timestamptz`. Triggers on every table write each insert, real update and delete to
 //! `riskmap_changes` (who, when, the row before and after as JSON) and send
 //! `pg_notify('riskmap_changes', {"layer", "id", "op", "seq"})`. The actor is the
@@ -16,6 +17,7 @@
 //! own network or the same machine.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 use bytes::Bytes;
 use futures_util::SinkExt;
@@ -25,8 +27,9 @@ use tokio_postgres::{Client, NoTls, Transaction};
 
 use super::columns::ColType;
 use super::pg_schema::{self, CHANGES, field_columns};
-use super::{ImportCounts, LayerCounts, StoreError, wkb};
+use super::{ImportCounts, LayerCounts, StoreError, ledger, wkb};
 use crate::dataset::{Dataset, Layer};
+use crate::io::{self, GEOMETRY_ERROR, LayerRows, LoadError, LoadOptions, Loaded, Row, RowValue};
 use crate::model::{Feature, LayerKind};
 
 pub use super::pg_schema::{CGCS2000, CHANNEL, InitReport, SCHEMA_VERSION, WGS84};
@@ -164,6 +167,124 @@ pub async fn write(client: &mut Client, db: &Db, ds: &Dataset) -> Result<ImportC
     ];
     tx.commit().await.map_err(db.err("committing"))?;
     Ok(ImportCounts { layers })
+}
+
+/// Reads every input layer's table as rows for [`crate::io::load_rows`]: the id, the
+/// geometry (sent as WKB, read with the GeoPackage decoder), the ledger fields by column
+/// name. A table that is missing is left out; the rows of a table come in id order, the
+/// position being the row's number in that order (from 1).
+pub async fn read(client: &Client, db: &Db) -> Result<Vec<LayerRows>, StoreError> {
+    let mut out = Vec::new();
+    for kind in LayerKind::INPUTS {
+        let Some(fields) = field_columns(kind) else {
+            continue;
+        };
+        let t = kind.name();
+        let exists = client
+            .query_opt(
+                "SELECT 1 FROM pg_class WHERE relname = $1
+                   AND relnamespace = current_schema()::regnamespace",
+                &[&t],
+            )
+            .await
+            .map_err(db.err("reading the catalog"))?
+            .is_some();
+        if !exists {
+            continue;
+        }
+        let names: String = fields.iter().map(|(n, _)| format!(", {n}")).collect();
+        let rows = client
+            .query(
+                &format!("SELECT id, ST_AsBinary(geom){names} FROM {t} ORDER BY id"),
+                &[],
+            )
+            .await
+            .map_err(db.err("reading a layer table"))?;
+        let mut layer = Vec::with_capacity(rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            let cell =
+                |e: tokio_postgres::Error| db.problem(format!("table {t}, row {}: {e}", i + 1));
+            let id: String = r.try_get(0).map_err(cell)?;
+            let wkb: Option<Vec<u8>> = r.try_get(1).map_err(cell)?;
+            let mut values = Vec::with_capacity(fields.len() + 1);
+            let geometry = match wkb.as_deref().map(from_wkb) {
+                None => None,
+                Some(Ok(g)) => Some(g),
+                Some(Err(e)) => {
+                    // Reported by the loader as an invalid geometry, as a file's would be.
+                    values.push((
+                        GEOMETRY_ERROR.to_string(),
+                        RowValue::Text(format!("the geom value cannot be read: {e}")),
+                    ));
+                    None
+                }
+            };
+            for (j, (name, ty)) in fields.iter().enumerate() {
+                let k = j + 2;
+                let v = match ty {
+                    ColType::Text | ColType::Json => r
+                        .try_get::<_, Option<String>>(k)
+                        .map(|v| v.map_or(RowValue::Null, RowValue::Text)),
+                    ColType::Real => r
+                        .try_get::<_, Option<f64>>(k)
+                        .map(|v| v.map_or(RowValue::Null, RowValue::Real)),
+                    ColType::Integer => r
+                        .try_get::<_, Option<i64>>(k)
+                        .map(|v| v.map_or(RowValue::Null, RowValue::Int)),
+                    ColType::Boolean => r
+                        .try_get::<_, Option<bool>>(k)
+                        .map(|v| v.map_or(RowValue::Null, RowValue::Bool)),
+                }
+                .map_err(cell)?;
+                values.push(((*name).to_string(), v));
+            }
+            layer.push(Row {
+                position: u64::try_from(i + 1).unwrap_or(u64::MAX),
+                id: Some(id),
+                geometry,
+                fields: values,
+            });
+        }
+        out.push(LayerRows {
+            kind,
+            name: format!("{}/{t}", db.shown()),
+            rows: layer,
+        });
+    }
+    Ok(out)
+}
+
+/// Loads the database's ledgers through the same checks and merge as files
+/// ([`crate::io::load_rows`]); the validation report names each table as
+/// `URL/table` and each row by its id.
+pub async fn load(client: &Client, db: &Db, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    let as_path = || PathBuf::from(db.shown());
+    let layers = read(client, db).await.map_err(|e| LoadError::Store {
+        path: as_path(),
+        source: Box::new(e),
+    })?;
+    if layers.is_empty() {
+        return Err(LoadError::NoLayerFiles {
+            path: as_path(),
+            ignored: Vec::new(),
+        });
+    }
+    let mut loaded = io::load_rows(layers, opts)?;
+    for f in &mut loaded.report.files {
+        f.format = Some("postgis".into());
+        f.crs = Some("lon/lat (PostGIS)".into());
+    }
+    Ok(loaded)
+}
+
+/// A geometry from plain WKB, through the GeoPackage decoder (a header without an
+/// envelope in front of the same WKB).
+fn from_wkb(b: &[u8]) -> Result<geo::Geometry<f64>, wkb::GeomError> {
+    let mut blob = Vec::with_capacity(8 + b.len());
+    blob.extend_from_slice(b"GP\x00\x01");
+    blob.extend_from_slice(&0i32.to_le_bytes());
+    blob.extend_from_slice(b);
+    wkb::decode(&blob)
 }
 
 /// One writer of the store at a time (released at the end of the transaction).
@@ -370,10 +491,11 @@ fn copy_row<P: Serialize>(
     escape(out, &f.id);
     out.push(b'\t');
     ewkb_hex(out, &f.geometry, srid);
-    let props = match serde_json::to_value(&f.props) {
+    let mut props = match serde_json::to_value(&f.props) {
         Ok(Value::Object(m)) => m,
         _ => serde_json::Map::new(),
     };
+    ledger::to_ledger_form(&mut props);
     for (name, ty) in fields {
         out.push(b'\t');
         match (props.get(*name), ty) {

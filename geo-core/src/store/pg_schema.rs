@@ -29,8 +29,10 @@ pub const CHANNEL: &str = "riskmap_changes";
 
 /// The field columns of an input layer (the serde names of its props type, in
 /// declaration order) and their types; `None` for a result layer, which is not stored.
+/// Inventories and QRA distances are text in their ledger form, as in the GeoPackage
+/// store (`store::ledger`).
 pub(super) fn field_columns(kind: LayerKind) -> Option<&'static [(&'static str, ColType)]> {
-    use ColType::{Integer as I, Json as J, Real as R, Text as T};
+    use ColType::{Integer as I, Real as R, Text as T};
     Some(match kind {
         LayerKind::Enterprises => &[
             ("name", T),
@@ -47,9 +49,9 @@ pub(super) fn field_columns(kind: LayerKind) -> Option<&'static [(&'static str, 
             ("name", T),
             ("enterprise_id", T),
             ("unit_type", T),
-            ("inventory", J),
+            ("inventory", T),
             ("declared_grade", T),
-            ("qra_distances", J),
+            ("qra_distances", T),
         ],
         LayerKind::GasPipelines => &[
             ("name", T),

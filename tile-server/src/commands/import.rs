@@ -6,7 +6,7 @@ use std::time::Instant;
 use riskmap_core::store::{gpkg, pg};
 
 use super::db::{print_init, with_db};
-use super::{CliError, load};
+use super::{CliError, Source, load_from};
 use crate::args::ImportArgs;
 use crate::progress::Ui;
 
@@ -14,9 +14,15 @@ use crate::progress::Ui;
 /// and validation as `analyze` and `validate`, then writes or updates the store in one
 /// transaction and prints what changed per layer.
 pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
-    let (ds, report) = load(ui, &args.load)?;
+    // Here `--db` names where to write: the ledgers come from DATA_DIR.
+    let Some(dir) = &args.load.data_dir else {
+        return Err(CliError::Usage(
+            "import: give the DATA_DIR to import".into(),
+        ));
+    };
+    let (ds, report) = load_from(ui, &args.load, &Source::Path(dir.clone()))?;
     let started = Instant::now();
-    let counts = match (&args.into, &args.db) {
+    let counts = match (&args.into, &args.load.db) {
         (Some(into), _) => {
             let step = ui.step(&format!("writing {}", into.display()));
             let counts = gpkg::write(into, &ds)?;
