@@ -5,7 +5,10 @@
 # fuzz targets (fuzz/tests/short.rs, seeded mutations, well under a minute); the long,
 # coverage-guided run is scripts/fuzz.sh, run here too when FUZZ_SECONDS is set.
 # Installs what they need (apt-get, npm, cargo-afl) or says what is missing; GDAL's
-# programs (gdal-bin) check the GeoPackage store independently.
+# programs (gdal-bin) check the GeoPackage store independently. The PostGIS store's tests
+# run against a private PostgreSQL 15 + PostGIS 3 cluster started here in a temporary
+# directory on a free port (scripts/pg-private.sh; RISKMAP_TEST_PG tells the tests where)
+# and stopped and removed at the end, also when a step fails or the run is interrupted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,9 +21,10 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest || die "could not install cargo-nextest"
 fi
 
-say "system packages (PROJ build tools, GDAL programs, Chromium, CJK fonts)"
+say "system packages (PROJ build tools, GDAL programs, PostgreSQL + PostGIS, Chromium, CJK fonts)"
 bash scripts/ensure-proj-deps.sh
 bash scripts/ensure-gdal.sh
+bash scripts/ensure-postgis.sh
 bash scripts/ensure-browser.sh
 
 say "npm packages for the tests"
@@ -32,6 +36,19 @@ cargo fmt --all --check
 
 say "cargo clippy (all targets, all features)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+say "a private PostgreSQL + PostGIS for the PostGIS store's tests"
+pg_dir="$(mktemp -d /tmp/riskmap-pg.XXXXXX)"
+stop_pg() { bash scripts/pg-private.sh stop "$pg_dir" --purge >/dev/null 2>&1 || true; }
+trap stop_pg EXIT
+trap 'exit 130' INT TERM
+pg_port=""
+for p in $(seq 55432 55531); do
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then pg_port=$p; break; fi
+done
+[[ -n "$pg_port" ]] || die "no free port in 55432-55531 for the test database"
+bash scripts/pg-private.sh start "$pg_dir" "$pg_port"
+export RISKMAP_TEST_PG="postgres://postgres@127.0.0.1:$pg_port/postgres"
 
 say "Rust tests (all features, including proj)"
 cargo nextest run --workspace --all-features --no-fail-fast

@@ -127,6 +127,17 @@ impl Project {
         ))
     }
 
+    /// Analyses what a loader returned for a source read by other means (a database:
+    /// `store::pg::load`), calling `on_step` as each analysis step starts.
+    pub fn from_loaded(
+        loaded: io::Loaded,
+        opts: &LoadOptions,
+        rules: &Rules,
+        on_step: &(dyn Fn(Step) + Sync),
+    ) -> Project {
+        Project::analyse(loaded.dataset, loaded.report, opts, rules, on_step)
+    }
+
     /// Analyses a dataset that was built in memory (generated, or assembled by a program
     /// that embeds the crate); its report is empty.
     pub fn from_dataset(dataset: Dataset, rules: &Rules) -> Project {

@@ -27,7 +27,12 @@ pub struct ServeArgs {
 pub struct LoadArgs {
     /// Directory holding the layer files, or a GeoPackage (.gpkg) holding the ledger
     /// tables (see docs/data-model.md).
-    pub data_dir: PathBuf,
+    #[arg(required_unless_present = "db")]
+    pub data_dir: Option<PathBuf>,
+    /// A PostGIS database holding the ledger tables (postgres://user@host:port/name),
+    /// read instead of DATA_DIR; for `import`, the database to write.
+    #[arg(long)]
+    pub db: Option<String>,
     /// Fail on the first data problem instead of skipping and reporting it.
     #[arg(long)]
     pub strict: bool,
@@ -85,12 +90,42 @@ pub struct ExportArgs {
 
 /// `riskmap import`.
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("store").required(true).args(["into", "db"])))]
 pub struct ImportArgs {
     #[command(flatten)]
     pub load: LoadArgs,
-    /// The GeoPackage to write, or to update by feature id if it exists.
+    /// The GeoPackage to write, or to update by feature id if it exists. (Or `--db URL`:
+    /// the PostGIS database to update by feature id; its schema is created if missing,
+    /// as `riskmap db init` does.)
     #[arg(long)]
-    pub into: PathBuf,
+    pub into: Option<PathBuf>,
+}
+
+/// `riskmap db`.
+#[derive(Args, Debug)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+/// What `riskmap db` does.
+#[derive(clap::Subcommand, Debug)]
+pub enum DbCommand {
+    /// Create the PostGIS schema (tables per layer, spatial indexes, change table and
+    /// triggers, schema version) where it is missing; a second run changes nothing.
+    Init(DbInitArgs),
+}
+
+/// `riskmap db init`.
+#[derive(Args, Debug)]
+pub struct DbInitArgs {
+    /// The database (postgres://user@host:port/name).
+    #[arg(long)]
+    pub db: String,
+    /// The SRID of the geometry columns, chosen once: 4326 (WGS 84) or 4490 (CGCS2000);
+    /// lon/lat either way. Default: 4326, or what the database already uses.
+    #[arg(long)]
+    pub srid: Option<i32>,
 }
 
 /// `riskmap validate`.

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::args::{AnalyzeArgs, ExportArgs, GenerateArgs, ImportArgs, ServeArgs, ValidateArgs};
+use crate::args::{
+    AnalyzeArgs, DbArgs, ExportArgs, GenerateArgs, ImportArgs, ServeArgs, ValidateArgs,
+};
 use crate::{commands, progress};
 
 /// RiskMap: safety-risk maps from emergency-management ledgers.
@@ -31,9 +33,12 @@ pub enum Command {
     Export(ExportArgs),
     /// Load DATA_DIR and write the validation report; exit 3 if anything was skipped.
     Validate(ValidateArgs),
-    /// Load DATA_DIR and write its ledgers into a GeoPackage (--into), or update it by
-    /// feature id: new, changed and removed features per layer.
+    /// Load DATA_DIR and write its ledgers into a GeoPackage (--into) or a PostGIS
+    /// database (--db), or update it by feature id: new, changed and removed features per
+    /// layer.
     Import(ImportArgs),
+    /// The PostGIS store: `db init --db URL` creates its schema.
+    Db(DbArgs),
     /// Write a synthetic, clearly labelled dataset of Haimen district (deterministic).
     Generate(GenerateArgs),
     /// Print the default rule tables as TOML (a starting point for --rules).
@@ -58,7 +63,8 @@ pub fn run() -> ExitCode {
         Command::Analyze(a) => commands::analyze(&ui, &a),
         Command::Export(e) => commands::export(&ui, &e),
         Command::Validate(v) => commands::validate(&ui, &v.load, v.report.as_deref()),
-        Command::Import(i) => commands::import(&ui, &i.load, &i.into),
+        Command::Import(i) => commands::import(&ui, &i),
+        Command::Db(d) => commands::db(&ui, &d),
         Command::Generate(g) => commands::generate(&ui, &g),
         Command::Serve(s) => commands::serve(&ui, s),
         Command::Rules => {

@@ -50,6 +50,17 @@ impl ColType {
             ColType::Boolean => "BOOLEAN",
         }
     }
+    /// The PostgreSQL type of a column of this type.
+    #[cfg(feature = "postgis")]
+    pub(super) fn pg(self) -> &'static str {
+        match self {
+            ColType::Text => "text",
+            ColType::Real => "double precision",
+            ColType::Integer => "bigint",
+            ColType::Boolean => "boolean",
+            ColType::Json => "jsonb",
+        }
+    }
     pub(super) fn of(v: &Value) -> Option<ColType> {
         match v {
             Value::Null => None,

@@ -5,7 +5,8 @@
 //! per feature keyed by its `id`, so that a new delivery of the ledgers updates the rows
 //! that changed and leaves the rest alone, and desktop GIS can open and edit the same
 //! data. The first store is a GeoPackage ([`gpkg`], the OGC format on SQLite that QGIS
-//! and GDAL read and write); PostGIS is to follow with the same layout.
+//! and GDAL read and write); the PostGIS store ([`pg`], feature `postgis`) has the same
+//! tables in a PostgreSQL database that several departments edit and several servers read.
 
 use std::path::PathBuf;
 
@@ -15,6 +16,10 @@ mod columns;
 pub mod gpkg;
 mod gpkg_read;
 pub mod ledger;
+#[cfg(feature = "postgis")]
+pub mod pg;
+#[cfg(feature = "postgis")]
+mod pg_schema;
 pub mod results;
 mod schema;
 pub mod wkb;
@@ -122,5 +127,25 @@ pub enum StoreError {
         table: String,
         /// The repeated id.
         id: String,
+    },
+    /// A PostgreSQL statement failed (connection refused, permission, constraint …).
+    #[cfg(feature = "postgis")]
+    #[error("{db}: {context}: {source}")]
+    Postgres {
+        /// The database, without its password.
+        db: String,
+        /// What was being done.
+        context: &'static str,
+        /// Cause.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// The database's schema or the ledgers do not fit the store.
+    #[error("{db}: {reason}")]
+    Database {
+        /// The database, without its password.
+        db: String,
+        /// What is wrong.
+        reason: String,
     },
 }

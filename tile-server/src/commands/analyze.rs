@@ -10,7 +10,7 @@ use riskmap_core::project::SourceKind;
 use riskmap_core::store::results;
 
 use super::output::{Destination, RunRecord};
-use super::{CliError, prepare, write_err, write_layers};
+use super::{CliError, Source, prepare, source, write_err, write_layers};
 use crate::args::AnalyzeArgs;
 use crate::progress::Ui;
 
@@ -19,13 +19,19 @@ use crate::progress::Ui;
 /// results into the GeoPackage source.
 pub fn analyze(ui: &Ui, a: &AnalyzeArgs) -> Result<(), CliError> {
     let (args, out, summary_only) = (&a.load, a.out.as_path(), a.summary_only);
-    if a.write_results && SourceKind::of(&args.data_dir)? != SourceKind::GeoPackage {
+    let source = source(args)?;
+    let gpkg = match &source {
+        Source::Path(p) if SourceKind::of(p)? == SourceKind::GeoPackage => Some(p.clone()),
+        _ => None,
+    };
+    if a.write_results && gpkg.is_none() {
+        let name = source.name();
         return Err(CliError::Usage(format!(
             "--write-results: {} is not a GeoPackage; results are written beside the ledgers \
              they were computed from: import the folder first (riskmap import {} --into \
              FILE.gpkg), then analyse FILE.gpkg --write-results",
-            args.data_dir.display(),
-            args.data_dir.display()
+            name.display(),
+            name.display()
         )));
     }
     let run = RunRecord::start("analyze");
@@ -36,7 +42,7 @@ pub fn analyze(ui: &Ui, a: &AnalyzeArgs) -> Result<(), CliError> {
     let summary = write_files(ui, dir, &p, summary_only)?;
     run.write(
         &staging,
-        &args.data_dir,
+        &source,
         args.rules.as_deref(),
         &p.rules,
         &p.report,
@@ -44,9 +50,9 @@ pub fn analyze(ui: &Ui, a: &AnalyzeArgs) -> Result<(), CliError> {
     staging.commit()?;
     print_summary(ui, &summary);
     ui.say(&format!("results in {}", out.display()));
-    if a.write_results {
-        let step = ui.step(&format!("writing results into {}", args.data_dir.display()));
-        let tables = results::write_results(&args.data_dir, &p.dataset, &p.analysis)?;
+    if let (true, Some(gpkg)) = (a.write_results, gpkg) {
+        let step = ui.step(&format!("writing results into {}", gpkg.display()));
+        let tables = results::write_results(&gpkg, &p.dataset, &p.analysis)?;
         let list = tables
             .iter()
             .map(|(t, n)| format!("{t} {n}"))

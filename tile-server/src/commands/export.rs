@@ -62,7 +62,7 @@ pub fn export(ui: &Ui, args: &ExportArgs) -> Result<(), CliError> {
     let load = &args.load;
     run.write(
         &staging,
-        &load.data_dir,
+        &super::source(load)?,
         load.rules.as_deref(),
         &p.rules,
         &p.report,

@@ -1,27 +1,55 @@
-//! `riskmap import`: load a data directory and write its ledgers into a GeoPackage, or
-//! update one by feature id.
+//! `riskmap import`: load a data directory and write its ledgers into a GeoPackage or a
+//! PostGIS database, or update one by feature id.
 
-use std::path::Path;
 use std::time::Instant;
 
-use riskmap_core::store::gpkg;
+use riskmap_core::store::{gpkg, pg};
 
-use super::{CliError, load};
-use crate::args::LoadArgs;
+use super::db::{print_init, with_db};
+use super::{CliError, Source, load_from};
+use crate::args::ImportArgs;
 use crate::progress::Ui;
 
-/// `riskmap import DATA_DIR --into FILE.gpkg`: loads through the same loaders and
-/// validation as `analyze` and `validate`, then writes or updates the file in one
+/// `riskmap import DATA_DIR --into FILE.gpkg | --db URL`: loads through the same loaders
+/// and validation as `analyze` and `validate`, then writes or updates the store in one
 /// transaction and prints what changed per layer.
-pub fn import(ui: &Ui, args: &LoadArgs, into: &Path) -> Result<(), CliError> {
-    let (ds, report) = load(ui, args)?;
-    let step = ui.step(&format!("writing {}", into.display()));
+pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
+    // Here `--db` names where to write: the ledgers come from DATA_DIR.
+    let Some(dir) = &args.load.data_dir else {
+        return Err(CliError::Usage(
+            "import: give the DATA_DIR to import".into(),
+        ));
+    };
+    let (ds, report) = load_from(ui, &args.load, &Source::Path(dir.clone()))?;
     let started = Instant::now();
-    let counts = gpkg::write(into, &ds)?;
-    step.done(&format!(
-        "written in {:.2} s",
-        started.elapsed().as_secs_f64()
-    ));
+    let counts = match (&args.into, &args.load.db) {
+        (Some(into), _) => {
+            let step = ui.step(&format!("writing {}", into.display()));
+            let counts = gpkg::write(into, &ds)?;
+            step.done(&format!(
+                "written in {:.2} s",
+                started.elapsed().as_secs_f64()
+            ));
+            counts
+        }
+        (None, Some(url)) => {
+            with_db(url, |mut client, db| async move {
+                // Say so when this import is what creates the schema.
+                let schema = pg::init(&mut client, &db, None).await?;
+                if !schema.changed.is_empty() {
+                    print_init(ui, &db, &schema);
+                }
+                let step = ui.step(&format!("writing {}", db.shown()));
+                let counts = pg::write(&mut client, &db, &ds).await?;
+                step.done(&format!(
+                    "written in {:.2} s",
+                    started.elapsed().as_secs_f64()
+                ));
+                Ok(counts)
+            })?
+        }
+        (None, None) => return Err(CliError::Usage("give --into FILE.gpkg or --db URL".into())),
+    };
     // The result goes to stdout (progress goes to stderr), unless quiet.
     let print = |line: String| {
         if !ui.is_quiet() {

@@ -1,10 +1,11 @@
-//! The subcommands: analyze, export, validate, import, generate, serve.
+//! The subcommands: analyze, export, validate, import, db, generate, serve.
 
 // A command's error is built at most once per run, on the way out; its size on the stack
 // does not matter, and boxing every source would only obscure the `?`s.
 #![allow(clippy::result_large_err)]
 
 mod analyze;
+mod db;
 mod export;
 mod generate;
 mod import;
@@ -33,6 +34,7 @@ use crate::server::ServeError;
 use crate::server::state::LoadFailure;
 
 pub use analyze::analyze;
+pub use db::db;
 pub use export::export;
 pub use generate::generate;
 pub use import::import;
@@ -208,9 +210,59 @@ fn loaded_line(ds: &Dataset, report: &ValidationReport) -> String {
 
 /// Loads (with a report) without analysing.
 pub fn load(ui: &Ui, args: &LoadArgs) -> Result<(Dataset, ValidationReport), CliError> {
-    let step = ui.step(&format!("loading {}", args.data_dir.display()));
-    let opts = with_file_progress(load_options(args)?, &step, &args.data_dir);
-    let loaded = riskmap_core::project::load_source(&args.data_dir, &opts)?;
+    load_from(ui, args, &source(args)?)
+}
+
+/// Where a command's ledgers come from.
+pub enum Source {
+    /// A data directory or a GeoPackage.
+    Path(PathBuf),
+    /// A PostGIS database (its URL).
+    Db(String),
+}
+
+impl Source {
+    /// How messages and `run.json` name it (a database without its password).
+    pub fn name(&self) -> PathBuf {
+        match self {
+            Source::Path(p) => p.clone(),
+            Source::Db(url) => PathBuf::from(riskmap_core::store::pg::Db::new(url).shown()),
+        }
+    }
+
+    /// Loads it through the loaders and their checks.
+    fn load(&self, opts: &LoadOptions) -> Result<io::Loaded, CliError> {
+        match self {
+            Source::Path(p) => Ok(riskmap_core::project::load_source(p, opts)?),
+            Source::Db(url) => db::with_db(url, |client, db| async move {
+                Ok(riskmap_core::store::pg::load(&client, &db, opts).await?)
+            }),
+        }
+    }
+}
+
+/// The source of the common arguments: DATA_DIR or `--db`, exactly one.
+pub fn source(args: &LoadArgs) -> Result<Source, CliError> {
+    match (&args.data_dir, &args.db) {
+        (Some(d), None) => Ok(Source::Path(d.clone())),
+        (None, Some(url)) => Ok(Source::Db(url.clone())),
+        (Some(_), Some(_)) => Err(CliError::Usage(
+            "give DATA_DIR or --db URL, not both".into(),
+        )),
+        (None, None) => Err(CliError::Usage("give DATA_DIR or --db URL".into())),
+    }
+}
+
+/// Loads `source` with the common options.
+pub fn load_from(
+    ui: &Ui,
+    args: &LoadArgs,
+    source: &Source,
+) -> Result<(Dataset, ValidationReport), CliError> {
+    let name = source.name();
+    let step = ui.step(&format!("loading {}", name.display()));
+    let opts = with_file_progress(load_options(args)?, &step, &name);
+    let loaded = source.load(&opts)?;
     step.done(&loaded_line(&loaded.dataset, &loaded.report));
     Ok((loaded.dataset, loaded.report))
 }
@@ -218,8 +270,10 @@ pub fn load(ui: &Ui, args: &LoadArgs) -> Result<(Dataset, ValidationReport), Cli
 /// Loads and analyses: the [`Project`] every output is made from.
 pub fn prepare(ui: &Ui, args: &LoadArgs) -> Result<Project, CliError> {
     let rules = rules(args)?;
-    let load_step = ui.step(&format!("loading {}", args.data_dir.display()));
-    let opts = with_file_progress(load_options(args)?, &load_step, &args.data_dir);
+    let source = source(args)?;
+    let name = source.name();
+    let load_step = ui.step(&format!("loading {}", name.display()));
+    let opts = with_file_progress(load_options(args)?, &load_step, &name);
     let load_step = Mutex::new(Some(load_step));
     let on_loaded = |ds: &Dataset, report: &ValidationReport| {
         if let Some(l) = load_step.lock().ok().and_then(|mut l| l.take()) {
@@ -239,7 +293,14 @@ pub fn prepare(ui: &Ui, args: &LoadArgs) -> Result<Project, CliError> {
             m.push((s, Instant::now()));
         }
     };
-    let project = Project::open_with_progress(&args.data_dir, &opts, &rules, &on_loaded, &on_step)?;
+    let project = match &source {
+        Source::Path(p) => Project::open_with_progress(p, &opts, &rules, &on_loaded, &on_step)?,
+        Source::Db(_) => {
+            let loaded = source.load(&opts)?;
+            on_loaded(&loaded.dataset, &loaded.report);
+            Project::from_loaded(loaded, &opts, &rules, &on_step)
+        }
+    };
     let end = Instant::now();
     let timings = marks
         .lock()

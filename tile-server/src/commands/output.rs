@@ -21,7 +21,7 @@ use riskmap_core::model::LayerKind;
 use riskmap_core::rules::Rules;
 use sha2::{Digest, Sha256};
 
-use super::{CliError, write_err};
+use super::{CliError, Source, write_err};
 
 /// The manifest of a run, written into its output.
 pub(crate) const MANIFEST: &str = "run.json";
@@ -261,13 +261,17 @@ impl RunRecord {
     pub(crate) fn write(
         &self,
         staging: &Staging,
-        data_dir: &Path,
+        source: &Source,
         rules_file: Option<&Path>,
         rules: &Rules,
         report: &ValidationReport,
     ) -> Result<(), CliError> {
         let mut inputs = Vec::new();
-        if data_dir.is_file() {
+        let data_dir = source.name();
+        let data_dir = data_dir.as_path();
+        if matches!(source, Source::Db(_)) {
+            // A database has no file to hash; its tables are named in the report.
+        } else if data_dir.is_file() {
             // A GeoPackage: the one file holds every table read.
             let (bytes, sha256) = hash_file(data_dir)?;
             let name = data_dir

@@ -30,8 +30,18 @@ pub fn serve(ui: &Ui, args: ServeArgs) -> Result<(), CliError> {
     if let Some(r) = &args.load.rules {
         config.rules = Some(r.clone());
     }
+    let dir = match super::source(&args.load)? {
+        super::Source::Path(p) => p,
+        super::Source::Db(_) => {
+            return Err(CliError::Usage(
+                "serve --db: serving from a database is not supported yet; serve a folder or \
+                 a GeoPackage"
+                    .into(),
+            ));
+        }
+    };
     let source = DataSource {
-        dir: args.load.data_dir.clone(),
+        dir,
         load: load_options(&args.load)?,
     };
     // Tile rendering is CPU-bound: more blocking threads than the gates of expensive work

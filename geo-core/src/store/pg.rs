@@ -1,0 +1,589 @@
+//! The PostGIS store: one table per input layer in a PostgreSQL database, keyed by the
+//! ledger id, for offices where several departments edit the ledgers in one database
+//! (QGIS on the tables) and several servers read it.
+//!
+//! A table (named by [`LayerKind::name`]) holds `id text PRIMARY KEY`, `geom
+//! geometry(<type>, SRID)` with a GiST index (SRID 4326, or 4490 for CGCS2000, chosen by
+//! the first [`init`]; lon/lat either way), one column per ledger field (the same names
+//! and kinds as the GeoPackage store; inventories and QRA distances as their ledger text)
+//! and `updated_at
+//! timestamptz`. Triggers on every table write each insert, real update and delete to
+//! `riskmap_changes` (who, when, the row before and after as JSON) and send
+//! `pg_notify('riskmap_changes', {"layer", "id", "op", "seq"})`. The actor is the
+//! session's `riskmap.actor` setting, else `database` (an edit in QGIS); [`write`] sets
+//! `import`. `riskmap_schema` holds the schema version and the SRID.
+//!
+//! The client is tokio-postgres without TLS: the database is expected on the office's
+//! own network or the same machine.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use futures_util::SinkExt;
+use serde::Serialize;
+use serde_json::Value;
+use tokio_postgres::{Client, NoTls, Transaction};
+
+use super::columns::ColType;
+use super::pg_schema::{self, CHANGES, field_columns};
+use super::{ImportCounts, LayerCounts, StoreError, ledger, wkb};
+use crate::dataset::{Dataset, Layer};
+use crate::io::{self, GEOMETRY_ERROR, LayerRows, LoadError, LoadOptions, Loaded, Row, RowValue};
+use crate::model::{Feature, LayerKind};
+
+pub use super::pg_schema::{CGCS2000, CHANNEL, InitReport, SCHEMA_VERSION, WGS84};
+
+/// A database as messages name it: its connection string without the password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Db {
+    shown: String,
+}
+
+impl Db {
+    /// The database of a connection string (`postgres://user:password@host:port/name` or
+    /// `host=… dbname=…`), the password left out.
+    pub fn new(url: &str) -> Db {
+        Db { shown: redact(url) }
+    }
+
+    /// How messages name it.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    pub(super) fn problem(&self, reason: String) -> StoreError {
+        StoreError::Database {
+            db: self.shown.clone(),
+            reason,
+        }
+    }
+
+    /// Names a failed statement: what was being done, on which database.
+    pub(super) fn err(
+        &self,
+        context: &'static str,
+    ) -> impl FnOnce(tokio_postgres::Error) -> StoreError + '_ {
+        move |source| StoreError::Postgres {
+            db: self.shown.clone(),
+            context,
+            source,
+        }
+    }
+}
+
+/// `url` without its password, for messages.
+fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        // userinfo ends at the last '@' before the path.
+        let auth_end = rest.find('/').unwrap_or(rest.len());
+        if let Some(at) = rest[..auth_end].rfind('@') {
+            let user = &rest[..at];
+            let user = user.split_once(':').map_or(user, |(u, _)| u);
+            return format!("{scheme}://{user}@{}", &rest[at + 1..]);
+        }
+        return url.to_string();
+    }
+    url.split_whitespace()
+        .map(|kv| {
+            if kv.to_ascii_lowercase().starts_with("password=") {
+                "password=…"
+            } else {
+                kv
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Connects (no TLS) and drives the connection on the current tokio runtime.
+pub async fn connect(url: &str) -> Result<(Client, Db), StoreError> {
+    let db = Db::new(url);
+    let (client, conn) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(db.err("connecting"))?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::warn!("PostgreSQL connection: {e}");
+        }
+    });
+    Ok((client, db))
+}
+
+/// Creates the schema where it is missing (PostGIS, the version table, the change table,
+/// the trigger functions, and per input layer its table, columns, GiST index and
+/// triggers), in one transaction. `srid`: 4326 or 4490 for a new database; `None` keeps
+/// what the database has (4326 for a new one). A second run changes nothing and reports
+/// an empty [`InitReport::changed`].
+pub async fn init(
+    client: &mut Client,
+    db: &Db,
+    srid: Option<i32>,
+) -> Result<InitReport, StoreError> {
+    let tx = client
+        .transaction()
+        .await
+        .map_err(db.err("starting a transaction"))?;
+    lock(&tx, db).await?;
+    let report = pg_schema::ensure(&tx, db, srid).await?;
+    tx.commit().await.map_err(db.err("committing"))?;
+    Ok(report)
+}
+
+/// Writes the dataset into the database's tables, updating by id in one transaction:
+/// new ids are inserted, rows whose geometry or a field differs are updated, rows whose
+/// id is no longer in the ledger are deleted, and unchanged rows are not touched (so
+/// they make no change rows and no notifications). The schema is created first if it
+/// is missing. Concurrent imports and inits wait for each other.
+pub async fn write(client: &mut Client, db: &Db, ds: &Dataset) -> Result<ImportCounts, StoreError> {
+    let tx = client
+        .transaction()
+        .await
+        .map_err(db.err("starting a transaction"))?;
+    lock(&tx, db).await?;
+    let schema = pg_schema::ensure(&tx, db, None).await?;
+    // The changes of this transaction are recorded by the statements below, not row by
+    // row by the trigger (see `pg_schema::RECORD_BODY`).
+    tx.batch_execute(
+        "SELECT set_config('riskmap.actor', 'import', true), set_config('riskmap.bulk', 'on', true)",
+    )
+    .await
+    .map_err(db.err("setting the actor"))?;
+    let w = Writer {
+        tx: &tx,
+        db,
+        srid: schema.srid,
+    };
+    let layers = vec![
+        (LayerKind::Areas, w.layer(&ds.areas).await?),
+        (LayerKind::Enterprises, w.layer(&ds.enterprises).await?),
+        (LayerKind::HazardSources, w.layer(&ds.hazard_sources).await?),
+        (LayerKind::GasPipelines, w.layer(&ds.gas_pipelines).await?),
+        (LayerKind::Houses, w.layer(&ds.houses).await?),
+        (
+            LayerKind::ProtectionTargets,
+            w.layer(&ds.protection_targets).await?,
+        ),
+    ];
+    tx.commit().await.map_err(db.err("committing"))?;
+    Ok(ImportCounts { layers })
+}
+
+/// Reads every input layer's table as rows for [`crate::io::load_rows`]: the id, the
+/// geometry (sent as WKB, read with the GeoPackage decoder), the ledger fields by column
+/// name. A table that is missing is left out; the rows of a table come in id order, the
+/// position being the row's number in that order (from 1).
+pub async fn read(client: &Client, db: &Db) -> Result<Vec<LayerRows>, StoreError> {
+    let mut out = Vec::new();
+    for kind in LayerKind::INPUTS {
+        let Some(fields) = field_columns(kind) else {
+            continue;
+        };
+        let t = kind.name();
+        let exists = client
+            .query_opt(
+                "SELECT 1 FROM pg_class WHERE relname = $1
+                   AND relnamespace = current_schema()::regnamespace",
+                &[&t],
+            )
+            .await
+            .map_err(db.err("reading the catalog"))?
+            .is_some();
+        if !exists {
+            continue;
+        }
+        let names: String = fields.iter().map(|(n, _)| format!(", {n}")).collect();
+        let rows = client
+            .query(
+                &format!("SELECT id, ST_AsBinary(geom){names} FROM {t} ORDER BY id"),
+                &[],
+            )
+            .await
+            .map_err(db.err("reading a layer table"))?;
+        let mut layer = Vec::with_capacity(rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            let cell =
+                |e: tokio_postgres::Error| db.problem(format!("table {t}, row {}: {e}", i + 1));
+            let id: String = r.try_get(0).map_err(cell)?;
+            let wkb: Option<Vec<u8>> = r.try_get(1).map_err(cell)?;
+            let mut values = Vec::with_capacity(fields.len() + 1);
+            let geometry = match wkb.as_deref().map(from_wkb) {
+                None => None,
+                Some(Ok(g)) => Some(g),
+                Some(Err(e)) => {
+                    // Reported by the loader as an invalid geometry, as a file's would be.
+                    values.push((
+                        GEOMETRY_ERROR.to_string(),
+                        RowValue::Text(format!("the geom value cannot be read: {e}")),
+                    ));
+                    None
+                }
+            };
+            for (j, (name, ty)) in fields.iter().enumerate() {
+                let k = j + 2;
+                let v = match ty {
+                    ColType::Text | ColType::Json => r
+                        .try_get::<_, Option<String>>(k)
+                        .map(|v| v.map_or(RowValue::Null, RowValue::Text)),
+                    ColType::Real => r
+                        .try_get::<_, Option<f64>>(k)
+                        .map(|v| v.map_or(RowValue::Null, RowValue::Real)),
+                    ColType::Integer => r
+                        .try_get::<_, Option<i64>>(k)
+                        .map(|v| v.map_or(RowValue::Null, RowValue::Int)),
+                    ColType::Boolean => r
+                        .try_get::<_, Option<bool>>(k)
+                        .map(|v| v.map_or(RowValue::Null, RowValue::Bool)),
+                }
+                .map_err(cell)?;
+                values.push(((*name).to_string(), v));
+            }
+            layer.push(Row {
+                position: u64::try_from(i + 1).unwrap_or(u64::MAX),
+                id: Some(id),
+                geometry,
+                fields: values,
+            });
+        }
+        out.push(LayerRows {
+            kind,
+            name: format!("{}/{t}", db.shown()),
+            rows: layer,
+        });
+    }
+    Ok(out)
+}
+
+/// Loads the database's ledgers through the same checks and merge as files
+/// ([`crate::io::load_rows`]); the validation report names each table as
+/// `URL/table` and each row by its id.
+pub async fn load(client: &Client, db: &Db, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    let as_path = || PathBuf::from(db.shown());
+    let layers = read(client, db).await.map_err(|e| LoadError::Store {
+        path: as_path(),
+        source: Box::new(e),
+    })?;
+    if layers.is_empty() {
+        return Err(LoadError::NoLayerFiles {
+            path: as_path(),
+            ignored: Vec::new(),
+        });
+    }
+    let mut loaded = io::load_rows(layers, opts)?;
+    for f in &mut loaded.report.files {
+        f.format = Some("postgis".into());
+        f.crs = Some("lon/lat (PostGIS)".into());
+    }
+    Ok(loaded)
+}
+
+/// A geometry from plain WKB, through the GeoPackage decoder (a header without an
+/// envelope in front of the same WKB).
+fn from_wkb(b: &[u8]) -> Result<geo::Geometry<f64>, wkb::GeomError> {
+    let mut blob = Vec::with_capacity(8 + b.len());
+    blob.extend_from_slice(b"GP\x00\x01");
+    blob.extend_from_slice(&0i32.to_le_bytes());
+    blob.extend_from_slice(b);
+    wkb::decode(&blob)
+}
+
+/// One writer of the store at a time (released at the end of the transaction).
+async fn lock(tx: &Transaction<'_>, db: &Db) -> Result<(), StoreError> {
+    tx.batch_execute("SELECT pg_advisory_xact_lock(hashtext('riskmap.store'))")
+        .await
+        .map_err(db.err("waiting for another import"))
+}
+
+struct Writer<'a> {
+    tx: &'a Transaction<'a>,
+    db: &'a Db,
+    srid: i32,
+}
+
+/// Bytes of COPY data sent at a time.
+const CHUNK: usize = 1 << 20;
+
+impl Writer<'_> {
+    async fn layer<P: Serialize>(&self, layer: &Layer<P>) -> Result<LayerCounts, StoreError> {
+        let (tx, db) = (self.tx, self.db);
+        let kind = layer.kind();
+        let t = kind.name();
+        let fields =
+            field_columns(kind).ok_or_else(|| db.problem(format!("{t} is not an input layer")))?;
+        let mut seen = HashSet::with_capacity(layer.len());
+        for f in layer.features() {
+            if !seen.insert(f.id.as_str()) {
+                return Err(db.problem(format!(
+                    "table {t}: id {:?} appears more than once in the ledger",
+                    f.id
+                )));
+            }
+        }
+        drop(seen);
+        self.widen(t, layer.features()).await?;
+
+        let stage = format!("riskmap_stage_{t}");
+        let decl: String = fields
+            .iter()
+            .map(|(n, ty)| format!(", {n} {}", ty.pg()))
+            .collect();
+        tx.batch_execute(&format!(
+            "CREATE TEMP TABLE {stage} (id text NOT NULL, geom geometry{decl}) ON COMMIT DROP"
+        ))
+        .await
+        .map_err(db.err("creating the staging table"))?;
+        let names: String = fields.iter().map(|(n, _)| format!(", {n}")).collect();
+        let sink = tx
+            .copy_in::<_, Bytes>(&format!("COPY {stage} (id, geom{names}) FROM STDIN"))
+            .await
+            .map_err(db.err("starting COPY"))?;
+        let mut sink = std::pin::pin!(sink);
+        let mut buf = Vec::with_capacity(CHUNK + 4096);
+        for f in layer.features() {
+            copy_row(&mut buf, f, fields, self.srid);
+            if buf.len() >= CHUNK {
+                let full = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 4096));
+                sink.send(Bytes::from(full))
+                    .await
+                    .map_err(db.err("sending COPY data"))?;
+            }
+        }
+        if !buf.is_empty() {
+            sink.send(Bytes::from(buf))
+                .await
+                .map_err(db.err("sending COPY data"))?;
+        }
+        let staged = sink
+            .as_mut()
+            .finish()
+            .await
+            .map_err(db.err("finishing COPY"))?;
+        tx.batch_execute(&format!("ANALYZE {stage}"))
+            .await
+            .map_err(db.err("analysing the staging table"))?;
+
+        // Each statement writes its rows, their change rows and notifications (the shapes
+        // the row trigger writes for other sessions) and returns how many rows it wrote.
+        let record = |op: &str, before: &str, after: &str| {
+            format!(
+                "c AS (INSERT INTO {CHANGES} (actor, layer, id, op, before, after)
+                   SELECT 'import', '{t}', w.id, '{op}', {before}, {after} FROM w
+                   RETURNING seq, id)
+                 SELECT count(pg_notify('{CHANNEL}', json_build_object('layer', '{t}',
+                   'id', c.id, 'op', '{op}', 'seq', c.seq)::text)::text) FROM c"
+            )
+        };
+        // A row as the trigger's `to_jsonb(row)` has it, built column by column: that
+        // is five times faster than `to_jsonb` of a row with a geometry.
+        let json = |r: &str| {
+            let cols: String = fields
+                .iter()
+                .map(|(n, _)| format!(", '{n}', {r}.{n}"))
+                .collect();
+            format!(
+                "jsonb_build_object('id', {r}.id, 'geom', {r}.geom::jsonb{cols}, 'updated_at', {r}.updated_at)"
+            )
+        };
+        let count = |sql: String, what: &'static str| async move {
+            tx.query_one(&sql, &[])
+                .await
+                .map(|r| usize::try_from(r.get::<_, i64>(0)).unwrap_or(0))
+                .map_err(db.err(what))
+        };
+        let removed = count(
+            format!(
+                "WITH w AS (DELETE FROM {t} AS t
+                   WHERE NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE s.id = t.id)
+                   RETURNING t.*), {}",
+                record("delete", &json("w"), "NULL")
+            ),
+            "deleting removed rows",
+        )
+        .await?;
+        let sets: String = fields
+            .iter()
+            .map(|(n, _)| format!(", {n} = s.{n}"))
+            .collect();
+        let differs: String = fields
+            .iter()
+            .map(|(n, _)| format!(" OR t.{n} IS DISTINCT FROM s.{n}"))
+            .collect();
+        let differ = format!(
+            "t.id = s.id AND (ST_AsEWKB(t.geom) IS DISTINCT FROM ST_AsEWKB(s.geom){differs})"
+        );
+        // `o` reads the rows as they were: every part of one statement sees the same
+        // snapshot.
+        let changed = count(
+            format!(
+                "WITH o AS (SELECT t.* FROM {t} AS t JOIN {stage} AS s ON {differ}),
+                 u AS (UPDATE {t} AS t SET geom = s.geom{sets}, updated_at = now()
+                   FROM {stage} AS s WHERE {differ} RETURNING t.*),
+                 w AS (SELECT u.id, {} AS before, {} AS after
+                   FROM u JOIN o ON o.id = u.id), {}",
+                json("o"),
+                json("u"),
+                record("update", "w.before", "w.after")
+            ),
+            "updating changed rows",
+        )
+        .await?;
+        let new = count(
+            format!(
+                "WITH w AS (INSERT INTO {t} (id, geom{names})
+                   SELECT id, geom{names} FROM {stage} AS s
+                   WHERE NOT EXISTS (SELECT 1 FROM {t} AS t WHERE t.id = s.id)
+                   RETURNING *), {}",
+                record("insert", "NULL", &json("w"))
+            ),
+            "inserting new rows",
+        )
+        .await?;
+        tx.batch_execute(&format!("DROP TABLE {stage}"))
+            .await
+            .map_err(db.err("dropping the staging table"))?;
+        let staged = usize::try_from(staged).unwrap_or(usize::MAX);
+        Ok(LayerCounts {
+            new,
+            changed,
+            removed,
+            unchanged: staged.saturating_sub(changed).saturating_sub(new),
+        })
+    }
+
+    /// A table declared for one geometry type that is to receive another becomes
+    /// `Geometry` (as the GeoPackage store does).
+    async fn widen<P>(&self, t: &str, features: &[Feature<P>]) -> Result<(), StoreError> {
+        let (tx, db) = (self.tx, self.db);
+        let mut types = features.iter().map(|f| wkb::type_name(&f.geometry));
+        let Some(first) = types.next() else {
+            return Ok(());
+        };
+        let one = types.all(|t| t == first).then_some(first);
+        let declared: String = tx
+            .query_one(
+                "SELECT upper(type) FROM geometry_columns
+                 WHERE f_table_schema = current_schema() AND f_table_name = $1
+                   AND f_geometry_column = 'geom'",
+                &[&t],
+            )
+            .await
+            .map_err(db.err("reading the geometry type"))?
+            .get(0);
+        if declared == "GEOMETRY" || one == Some(declared.as_str()) {
+            return Ok(());
+        }
+        tx.batch_execute(&format!(
+            "ALTER TABLE {t} ALTER COLUMN geom TYPE geometry(Geometry, {})",
+            self.srid
+        ))
+        .await
+        .map_err(db.err("widening the geometry column"))
+    }
+}
+
+/// One line of COPY text: id, hex EWKB, the fields.
+fn copy_row<P: Serialize>(
+    out: &mut Vec<u8>,
+    f: &Feature<P>,
+    fields: &[(&str, ColType)],
+    srid: i32,
+) {
+    escape(out, &f.id);
+    out.push(b'\t');
+    ewkb_hex(out, &f.geometry, srid);
+    let mut props = match serde_json::to_value(&f.props) {
+        Ok(Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    ledger::to_ledger_form(&mut props);
+    for (name, ty) in fields {
+        out.push(b'\t');
+        match (props.get(*name), ty) {
+            (None | Some(Value::Null), _) => out.extend_from_slice(b"\\N"),
+            (Some(Value::String(s)), ColType::Text | ColType::Real | ColType::Integer) => {
+                escape(out, s);
+            }
+            (Some(Value::Bool(b)), ColType::Boolean) => out.push(if *b { b't' } else { b'f' }),
+            (Some(v), _) => escape(out, &v.to_string()),
+        }
+    }
+    out.push(b'\n');
+}
+
+/// COPY text escaping: backslash, tab, newline and carriage return.
+fn escape(out: &mut Vec<u8>, s: &str) {
+    for b in s.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+}
+
+/// The EWKB of `g` (little-endian, with the SRID) in hex, which PostGIS reads as a
+/// geometry value.
+pub fn ewkb_hex(out: &mut Vec<u8>, g: &geo::Geometry<f64>, srid: i32) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut w = Vec::with_capacity(128);
+    wkb::wkb(&mut w, g);
+    let (ty, rest) = match (w.get(1..5), w.get(5..)) {
+        (Some(t), Some(rest)) => (t, rest),
+        _ => return,
+    };
+    let ty = u32::from_le_bytes([ty[0], ty[1], ty[2], ty[3]]) | 0x2000_0000;
+    let mut put = |bytes: &[u8]| {
+        for b in bytes {
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
+        }
+    };
+    put(&[1]);
+    put(&ty.to_le_bytes());
+    put(&srid.to_le_bytes());
+    put(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Geometry, Point};
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(
+            redact("postgres://gis:s3cret@db.local:5432/ledgers"),
+            "postgres://gis@db.local:5432/ledgers"
+        );
+        assert_eq!(
+            redact("postgres://gis@db.local/ledgers"),
+            "postgres://gis@db.local/ledgers"
+        );
+        assert_eq!(redact("postgres://db.local/x"), "postgres://db.local/x");
+        assert_eq!(
+            redact("host=db.local password=s3cret dbname=x"),
+            "host=db.local password=… dbname=x"
+        );
+    }
+
+    /// EWKB of POINT(1 2) in SRID 4326, written out by hand: byte order 01, type
+    /// 0x20000001 (point with SRID), SRID 4326 = 0x10E6, then x and y as f64 LE.
+    #[test]
+    fn ewkb_of_a_point_by_hand() {
+        let mut out = Vec::new();
+        ewkb_hex(&mut out, &Geometry::Point(Point::new(1.0, 2.0)), 4326);
+        assert_eq!(
+            String::from_utf8(out).unwrap_or_default(),
+            "0101000020E6100000000000000000F03F0000000000000040"
+        );
+    }
+
+    #[test]
+    fn copy_text_escapes() {
+        let mut out = Vec::new();
+        escape(&mut out, "a\tb\\c\nd\re");
+        assert_eq!(out, b"a\\tb\\\\c\\nd\\re");
+    }
+}

@@ -1,0 +1,554 @@
+//! The PostGIS store against a real PostgreSQL 15 + PostGIS 3: `riskmap db init` and
+//! `riskmap import --db` run as a user would run them, and `psql` with PostGIS's own
+//! functions checks what they wrote, edits a row as QGIS would and listens for the
+//! notification.
+//!
+//! The database server comes from `RISKMAP_TEST_PG` (a URL of a superuser on a
+//! throwaway cluster; scripts/test-all.sh starts a private one and sets it). Each test
+//! makes a database of its own on it. Without the variable the tests say they are
+//! skipped; under CI (`CI=true`) a missing database is a failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The server URL, or `None` (with a message) when no database was provided.
+fn server() -> Option<String> {
+    match std::env::var("RISKMAP_TEST_PG") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "RISKMAP_TEST_PG is not set under CI: scripts/test-all.sh starts the database"
+            );
+            eprintln!(
+                "SKIPPED: RISKMAP_TEST_PG is not set (scripts/test-all.sh starts a private PostgreSQL + PostGIS)"
+            );
+            None
+        }
+    }
+}
+
+/// Runs psql on `url`; its unaligned, tuples-only output, trimmed.
+fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            url,
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("psql runs (package postgresql-client-15)");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A new, empty database named `name` on the test server; its URL.
+fn fresh_db(name: &str) -> Option<String> {
+    let server = server()?;
+    let (base, _) = server.rsplit_once('/').expect("a URL with a database name");
+    psql(
+        &server,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    );
+    // CREATE DATABASE fails while another one copies the template: try again.
+    let started = Instant::now();
+    loop {
+        let out = Command::new("psql")
+            .args([
+                "-X",
+                "-q",
+                "-d",
+                &server,
+                "-c",
+                &format!("CREATE DATABASE {name}"),
+            ])
+            .output()
+            .expect("psql runs");
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "CREATE DATABASE {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Some(format!("{base}/{name}"))
+}
+
+fn riskmap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(args)
+        .output()
+        .expect("riskmap runs")
+}
+
+/// Runs riskmap and asserts success; its standard output.
+fn ok(args: &[&str]) -> String {
+    let out = riskmap(args);
+    assert!(
+        out.status.success(),
+        "riskmap {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn demo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen")
+}
+
+/// The `new changed removed unchanged` columns of one layer in `import`'s table.
+fn import_row(stdout: &str, layer: &str) -> [usize; 4] {
+    let line = stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(layer))
+        .unwrap_or_else(|| panic!("no {layer} row in {stdout}"));
+    let n: Vec<usize> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    [n[0], n[1], n[2], n[3]]
+}
+
+/// The xmin (last writer transaction) of every table, index, function and trigger in
+/// the database's public schema: equal before and after a run that changed nothing.
+fn catalog_snapshot(url: &str) -> String {
+    psql(
+        url,
+        "SELECT (SELECT string_agg(relname || ':' || xmin::text, ',' ORDER BY relname)
+                 FROM pg_class WHERE relnamespace = 'public'::regnamespace)
+             || '|' || (SELECT string_agg(proname || ':' || xmin::text, ',' ORDER BY proname)
+                 FROM pg_proc WHERE proname LIKE 'riskmap%')
+             || '|' || (SELECT string_agg(tgrelid::regclass::text || '.' || tgname || ':' || xmin::text, ','
+                    ORDER BY tgrelid::regclass::text, tgname)
+                 FROM pg_trigger WHERE tgname LIKE 'riskmap%')",
+    )
+}
+
+#[test]
+fn init_creates_the_schema_once() {
+    let Some(url) = fresh_db("riskmap_test_init") else {
+        return;
+    };
+    let first = ok(&["db", "init", "--db", &url]);
+    assert!(first.contains("table houses"), "{first}");
+    let before = catalog_snapshot(&url);
+    let second = ok(&["db", "init", "--db", &url]);
+    assert!(second.contains("nothing changed"), "{second}");
+    assert_eq!(
+        catalog_snapshot(&url),
+        before,
+        "the second init changed the catalog"
+    );
+
+    // One table per input layer; the houses' columns as docs/data-model.md lists them.
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables
+             WHERE table_schema = 'public' AND table_name NOT LIKE 'riskmap%'
+               AND table_name NOT IN ('spatial_ref_sys', 'geometry_columns', 'geography_columns')"
+        ),
+        "areas,enterprises,gas_pipelines,hazard_sources,houses,protection_targets"
+    );
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT string_agg(column_name || ' ' || udt_name, ',' ORDER BY ordinal_position)
+             FROM information_schema.columns WHERE table_name = 'houses'"
+        ),
+        "id text,geom geometry,address text,floors int8,house_use text,occupants int8,\
+         appraisal text,rectification text,phone text,updated_at timestamptz"
+    );
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT type || ' ' || srid FROM geometry_columns WHERE f_table_name = 'houses'"
+        ),
+        "POLYGON 4326"
+    );
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT am.amname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+             JOIN pg_am am ON am.oid = c.relam
+             WHERE i.indrelid = 'houses'::regclass AND c.relname = 'houses_geom_idx'"
+        ),
+        "gist"
+    );
+    assert_eq!(
+        psql(&url, "SELECT version || ' ' || srid FROM riskmap_schema"),
+        "1 4326"
+    );
+    // The SRID is chosen once.
+    let out = riskmap(&["db", "init", "--db", &url, "--srid", "4490"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("SRID 4326, not 4490"), "{err}");
+}
+
+#[test]
+fn init_with_cgcs2000() {
+    let Some(url) = fresh_db("riskmap_test_cgcs2000") else {
+        return;
+    };
+    ok(&["db", "init", "--db", &url, "--srid", "4490"]);
+    ok(&["import", demo_dir().to_str().unwrap(), "--db", &url]);
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT DISTINCT ST_SRID(geom)::text || ' ' || Find_SRID('public', 'enterprises', 'geom')
+             FROM enterprises"
+        ),
+        "4490 4490"
+    );
+    let out = riskmap(&["db", "init", "--db", &url, "--srid", "3857"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// The numbers of a WKT string, in order.
+fn numbers(wkt: &str) -> Vec<f64> {
+    wkt.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect()
+}
+
+/// The cells of the line of `id` in the demo's houses.csv (GBK), read here by hand.
+fn demo_house(id: &str) -> Vec<String> {
+    let bytes = std::fs::read(demo_dir().join("houses.csv")).unwrap();
+    let (text, _, bad) = encoding_rs::GBK.decode(&bytes);
+    assert!(!bad);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{id},")))
+        .unwrap()
+        .to_string();
+    let (head, wkt) = line.split_once(",\"").unwrap();
+    let mut cells: Vec<String> = head.split(',').map(String::from).collect();
+    cells.push(wkt.trim_end_matches('"').to_string());
+    cells
+}
+
+/// `(count, max seq)` of the change table.
+fn changes(url: &str) -> String {
+    psql(
+        url,
+        "SELECT count(*) || ' ' || coalesce(max(seq), 0) FROM riskmap_changes",
+    )
+}
+
+#[test]
+fn import_the_demo_then_edit_it_as_qgis_would() {
+    let Some(url) = fresh_db("riskmap_test_import") else {
+        return;
+    };
+    let demo = demo_dir();
+    let stdout = ok(&["import", demo.to_str().unwrap(), "--db", &url]);
+    // The demo: data/haimen/README.md gives houses, enterprises, hazard sources and
+    // protection targets; areas and pipelines are the features in their GeoJSON files.
+    for (layer, n) in [
+        ("areas", 11),
+        ("enterprises", 400),
+        ("hazard_sources", 50),
+        ("gas_pipelines", 491),
+        ("houses", 20_000),
+        ("protection_targets", 250),
+    ] {
+        assert_eq!(import_row(&stdout, layer), [n, 0, 0, 0], "{layer}");
+        assert_eq!(
+            psql(&url, &format!("SELECT count(*) FROM {layer}")),
+            n.to_string()
+        );
+    }
+    assert!(stdout.contains("validation: 0 skipped"), "{stdout}");
+    assert_eq!(
+        changes(&url).split(' ').next(),
+        Some("21202"),
+        "one insert row each"
+    );
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT DISTINCT actor || ' ' || op FROM riskmap_changes"
+        ),
+        "import insert"
+    );
+
+    // A house as PostGIS sees it against the CSV line read by hand.
+    let cells = demo_house("house-0000002");
+    let row = psql(
+        &url,
+        "SELECT ST_AsText(geom) || '|' || ST_SRID(geom) || '|' || ST_IsValid(geom) || '|'
+                || address || '|' || floors || '|' || occupants
+         FROM houses WHERE id = 'house-0000002'",
+    );
+    let parts: Vec<&str> = row.split('|').collect();
+    assert_eq!(numbers(parts[0]), numbers(&cells[8]));
+    assert!(parts[0].starts_with("POLYGON"), "{row}");
+    assert_eq!(parts[1..3], ["4326", "true"]);
+    assert_eq!(parts[3], cells[1], "address");
+    assert_eq!(parts[4], cells[2], "floors");
+    assert_eq!(parts[5], cells[4], "occupants");
+    // An inventory is ledger text (`name(CAS)=tonnes;…`), as in the GeoPackage: the demo's
+    // first hazard source, from its GeoJSON inventory (toluene 574 t, benzene 34.4 t,
+    // acetone 230 t, sulphuric acid 225 t).
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT inventory FROM hazard_sources WHERE id = 'hs-0001'"
+        ),
+        "甲苯(108-88-3)=574;苯(71-43-2)=34.4;丙酮(67-64-1)=230;硫酸(7664-93-9)=225"
+    );
+
+    // The same folder again: all unchanged, no change rows.
+    let before = changes(&url);
+    let stdout = ok(&["import", demo.to_str().unwrap(), "--db", &url]);
+    assert_eq!(import_row(&stdout, "houses"), [0, 0, 0, 20_000]);
+    assert_eq!(import_row(&stdout, "hazard_sources"), [0, 0, 0, 50]);
+    assert_eq!(
+        changes(&url),
+        before,
+        "an unchanged import wrote change rows"
+    );
+
+    // An edit in the database, as QGIS makes it, while another session listens.
+    let heard = listen_during(&url, 4, || {
+        psql(
+            &url,
+            "UPDATE houses SET floors = 9 WHERE id = 'house-0000002'",
+        );
+    });
+    let edit = psql(
+        &url,
+        "SELECT seq || '|' || actor || '|' || layer || '|' || id || '|' || op || '|'
+                || (before->>'floors') || '|' || (after->>'floors') || '|' || (after->>'address')
+         FROM riskmap_changes WHERE seq = (SELECT max(seq) FROM riskmap_changes)",
+    );
+    let e: Vec<&str> = edit.split('|').collect();
+    assert_eq!(
+        e[1..],
+        [
+            "database",
+            "houses",
+            "house-0000002",
+            "update",
+            "2",
+            "9",
+            cells[1].as_str()
+        ]
+    );
+    let n_before: u64 = before.split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(
+        changes(&url).split(' ').next().unwrap(),
+        (n_before + 1).to_string(),
+        "one change row"
+    );
+    // The importer's change rows (written set-based) have the trigger's shape: the same
+    // keys, and the same GeoJSON for the geometry the edit left alone.
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(i.after) k)
+                    = (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(d.after) k)
+                 AND i.after->'geom' = d.after->'geom'
+                 AND i.after->'geom'->>'type' = 'Polygon'
+             FROM riskmap_changes i, riskmap_changes d
+             WHERE i.id = 'house-0000002' AND i.actor = 'import' AND i.op = 'insert'
+               AND d.id = 'house-0000002' AND d.actor = 'database'"
+        ),
+        "t"
+    );
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    let v = &heard[0];
+    assert_eq!(v["layer"], "houses");
+    assert_eq!(v["id"], "house-0000002");
+    assert_eq!(v["op"], "update");
+    assert_eq!(v["seq"].to_string(), e[0]);
+
+    // The folder again: the edit is undone, recorded as the import's.
+    let stdout = ok(&["import", demo.to_str().unwrap(), "--db", &url]);
+    assert_eq!(import_row(&stdout, "houses"), [0, 1, 0, 19_999]);
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT actor || ' ' || op || ' ' || (after->>'floors') FROM riskmap_changes
+             WHERE seq = (SELECT max(seq) FROM riskmap_changes)"
+        ),
+        "import update 2"
+    );
+
+    // A house struck from the ledger is deleted, with a change row.
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&demo).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, tmp.path().join(p.file_name().unwrap())).unwrap();
+    }
+    let csv = tmp.path().join("houses.csv");
+    let file = std::fs::File::open(&csv).unwrap();
+    let kept: Vec<Vec<u8>> = BufReader::new(file)
+        .split(b'\n')
+        .map(Result::unwrap)
+        .filter(|l| !l.starts_with(b"house-0000002,"))
+        .collect();
+    std::fs::write(&csv, kept.join(&b'\n')).unwrap();
+    let before = changes(&url);
+    let mut stdout = String::new();
+    let heard = listen_during(&url, 10, || {
+        stdout = ok(&["import", tmp.path().to_str().unwrap(), "--db", &url]);
+    });
+    assert_eq!(import_row(&stdout, "houses"), [0, 0, 1, 19_999]);
+    assert_eq!(import_row(&stdout, "enterprises"), [0, 0, 0, 400]);
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT count(*) FROM houses WHERE id = 'house-0000002'"
+        ),
+        "0"
+    );
+    let n_before: u64 = before.split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(
+        changes(&url).split(' ').next().unwrap(),
+        (n_before + 1).to_string()
+    );
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT actor || ' ' || op || ' ' || id || ' ' || (before->>'address') || ' '
+                    || (after IS NULL) FROM riskmap_changes
+             WHERE seq = (SELECT max(seq) FROM riskmap_changes)"
+        ),
+        format!("import delete house-0000002 {} true", cells[1])
+    );
+    // The import announces its change as the trigger does for other sessions.
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert_eq!(heard[0]["layer"], "houses");
+    assert_eq!(heard[0]["id"], "house-0000002");
+    assert_eq!(heard[0]["op"], "delete");
+    assert_eq!(
+        heard[0]["seq"].to_string(),
+        changes(&url).split(' ').nth(1).unwrap()
+    );
+}
+
+/// Runs `f` while a psql session listens on `riskmap_changes` for `seconds`; the
+/// payloads it was sent, as JSON.
+fn listen_during(url: &str, seconds: u32, f: impl FnOnce()) -> Vec<serde_json::Value> {
+    let sleep = format!("SELECT pg_sleep({seconds})");
+    let listener = Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-d",
+            url,
+            "-c",
+            "LISTEN riskmap_changes",
+            "-c",
+            &sleep,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while psql(
+        url,
+        &format!(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE query = '{sleep}' AND datname = current_database()"
+        ),
+    ) != "1"
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the listener never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f();
+    let done = listener.wait_with_output().unwrap();
+    let heard =
+        String::from_utf8_lossy(&done.stdout).into_owned() + &String::from_utf8_lossy(&done.stderr);
+    heard
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split_once("with payload \"")?.1;
+            Some(rest.rsplit_once("\" received")?.0.to_string())
+        })
+        .map(|p| serde_json::from_str(&p).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_database_that_cannot_be_reached_is_an_error() {
+    // A port nothing listens on (the discard port, refused on a test machine).
+    let out = riskmap(&[
+        "import",
+        demo_dir().to_str().unwrap(),
+        "--db",
+        "postgres://nobody:secret@127.0.0.1:9/none",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("postgres://nobody@127.0.0.1:9/none: connecting"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "{err}");
+}
+
+#[test]
+fn analyze_from_the_database_equals_analyze_on_the_folder() {
+    let Some(url) = fresh_db("riskmap_test_analyze") else {
+        return;
+    };
+    let demo = demo_dir();
+    ok(&["import", demo.to_str().unwrap(), "--db", &url]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (from_dir, from_db) = (tmp.path().join("dir"), tmp.path().join("db"));
+    ok(&[
+        "analyze",
+        demo.to_str().unwrap(),
+        "--summary-only",
+        "--out",
+        from_dir.to_str().unwrap(),
+    ]);
+    ok(&[
+        "analyze",
+        "--db",
+        &url,
+        "--summary-only",
+        "--out",
+        from_db.to_str().unwrap(),
+    ]);
+    for file in ["summary.json", "area_summaries.json"] {
+        let read = |d: &Path| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(d.join(file)).unwrap()).unwrap()
+        };
+        assert_eq!(read(&from_db), read(&from_dir), "{file}");
+    }
+    // validate reads the same tables and finds nothing to skip; the report names them.
+    let report = ok(&["validate", "--db", &url]);
+    assert!(report.contains("riskmap_test_analyze/houses"), "{report}");
+    // A source is a folder or a database, not both.
+    let out = riskmap(&["validate", demo.to_str().unwrap(), "--db", &url]);
+    assert_eq!(out.status.code(), Some(2));
+}
