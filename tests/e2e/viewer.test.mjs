@@ -13,7 +13,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -47,10 +47,10 @@ function freePort() {
   });
 }
 
-/** Starts `riskmap serve DATA --bind 127.0.0.1 --port PORT`; resolves with {proc, origin} on "listening on http://…". */
-function startServer(port) {
+/** Starts `riskmap serve DIR --bind 127.0.0.1 --port PORT`; resolves with {proc, origin} on "listening on http://…". */
+function startServer(port, dir) {
   return new Promise((res, rej) => {
-    const args = ['serve', DATA, '--bind', '127.0.0.1', '--port', String(port)];
+    const args = ['serve', dir, '--bind', '127.0.0.1', '--port', String(port)];
     const proc = spawn(BIN, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RISKMAP_LOG: process.env.RISKMAP_LOG || 'warn' } });
     let out = '';
     let err = '';
@@ -160,6 +160,8 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
   const problems = [];
   const expectedErrors = []; // [{urlPart, status}] provoked on purpose
   const tmp = mkdtempSync(join(tmpdir(), 'riskmap-e2e-'));
+  // The server follows its folder: it serves a copy, which a test edits.
+  const data = join(tmp, 'data');
 
   const waitIdle = (timeout = 45_000) => page.waitForFunction(() => {
     const m = window.riskmap && window.riskmap.map;
@@ -176,12 +178,13 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
       throw new Error(`Chromium not found at ${CHROMIUM}: run scripts/ensure-browser.sh (or set CHROMIUM)`);
     }
     if (!existsSync(DATA)) throw new Error(`demo data not found at ${DATA}`);
+    cpSync(DATA, data, { recursive: true });
     try {
-      server = await startServer(0);
+      server = await startServer(0, data);
     } catch (e) {
       // Fall back to a fixed free port if the CLI refuses port 0.
       if (/exited \((1|2)\)/.test(e.message) && /port/i.test(e.message) && !/listening/.test(e.message)) {
-        server = await startServer(await freePort());
+        server = await startServer(await freePort(), data);
       } else {
         throw e;
       }
@@ -367,6 +370,40 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     assert.ok(text.includes(house.id), `popup lacks the id ${house.id}: ${text}`);
     assert.ok(text.includes(house.properties.level_zh), `popup lacks the level ${house.properties.level_zh}: ${text}`);
     await page.locator('.maplibregl-popup-close-button').click();
+  });
+
+  it('follows its ledger: a house moved in houses.csv is redrawn where it now stands, same id', async () => {
+    const fc = await (await fetch(`${origin}/api/features/house_risk.geojson`)).json();
+    const uid = 7;
+    const f = fc.features[uid];
+    const path = join(data, 'houses.csv');
+    // GBK bytes kept as they are: the line's geometry is ASCII, and no GBK byte is a digit.
+    const text = readFileSync(path).toString('latin1');
+    const start = text.indexOf(`\n${f.id},`) + 1;
+    assert.ok(start > 0, `house ${f.id} not found in houses.csv`);
+    const end = text.indexOf('\n', start);
+    const dx = 0.003; // about 280 m east
+    const moved = text.slice(start, end).replace(/POLYGON \(\((.*)\)\)/, (_, inner) => `POLYGON ((${inner.split(',').map((p) => {
+      const [x, y] = p.trim().split(/\s+/).map(Number);
+      return `${(x + dx).toFixed(6)} ${y.toFixed(6)}`;
+    }).join(',')}))`);
+    assert.notEqual(moved, text.slice(start, end), 'the line has no POLYGON geometry');
+    const [lon, lat] = anchorOf(f.geometry);
+    await page.evaluate(([x, y]) => window.riskmap.map.jumpTo({ center: [x, y], zoom: 18 }), [lon + dx, lat]);
+    await waitIdle();
+    const before = await page.evaluate(() => window.riskmap.state.changes || 0);
+    writeFileSync(path, Buffer.from(text.slice(0, start) + moved + text.slice(end), 'latin1'));
+    await page.waitForFunction((n) => (window.riskmap.state.changes || 0) > n, before, { timeout: 30_000, polling: 100 });
+    await waitIdle();
+    const drawn = await page.evaluate(([x, y]) => {
+      const m = window.riskmap.map;
+      const p = m.project([x, y]);
+      const fs = m.queryRenderedFeatures([[p.x - 1, p.y - 1], [p.x + 1, p.y + 1]], { layers: ['houses-fill'] });
+      return fs.map((q) => q.id);
+    }, [lon + dx, lat]);
+    assert.ok(drawn.includes(uid), `house ${f.id} (tile id ${uid}) is not drawn at its new place: ${JSON.stringify(drawn)}`);
+    const info = await page.locator('#data-info').innerText();
+    assert.ok(/数据第 2 版/.test(info), `the data version shown did not follow: ${info}`);
   });
 
   it('finds a feature by name and flies to it', async () => {

@@ -1,0 +1,154 @@
+//! Edits applied to a loaded city one batch at a time, in process: how long until the
+//! changed tile can be served (the batch applied to the analysis and the tile set, then
+//! the tile over the edit drawn and gzipped), beside a full re-analysis of the same data
+//! measured in the same run. The in-process half of the living map's latency; the HTTP
+//! half adds the request.
+//!
+//! ```sh
+//! cargo run --release -p riskmap-core --example live_edits -- DATA_DIR [EDITS [SEED]]
+//! ```
+//!
+//! Edits alternate: a house moved by 10–300 m (across thresholds near hazard sources and
+//! pipes as it happens), a house's occupants changed, a hazard source's inventory scaled
+//! by 0.5–3 (re-graded, its conflicts and its enterprise's level follow). Prints one JSON
+//! object.
+
+use std::error::Error;
+use std::time::Instant;
+
+use geo::{BoundingRect, Translate};
+use riskmap_core::analysis::analyze;
+use riskmap_core::io::LoadOptions;
+use riskmap_core::live::{AnyFeature, Edit, Live};
+use riskmap_core::project::Project;
+use riskmap_core::rules::Rules;
+use riskmap_core::substances::SubstanceTable;
+use riskmap_core::tiles::{gzip, tiles_covering};
+use riskmap_core::tileset::{TILE_LAYERS, TileSet, TileSetConfig};
+
+/// A small deterministic stream (SplitMix64), so the example needs no random crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(data) = args.first() else {
+        return Err("usage: live_edits DATA_DIR [EDITS [SEED]]".into());
+    };
+    let n: usize = args.get(1).map_or(Ok(300), |s| s.parse())?;
+    let mut rng = Rng(args.get(2).map_or(Ok(7), |s| s.parse())?);
+
+    let t0 = Instant::now();
+    let p = Project::open(
+        std::path::Path::new(data),
+        &LoadOptions::default(),
+        &Rules::default(),
+    )?;
+    let load_s = t0.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let full = analyze(&p.dataset, &SubstanceTable::builtin(), &Rules::default());
+    let full_ms = t.elapsed().as_secs_f64() * 1000.0;
+    drop(full);
+    let mut tiles = TileSet::build(&p.dataset, &p.analysis, TileSetConfig::default())?;
+    let mut live = Live::from_parts(p.dataset, p.analysis, SubstanceTable::builtin(), p.rules);
+    eprintln!("loaded in {load_s:.1} s; a full analysis takes {full_ms:.0} ms");
+
+    let (mut apply_ms, mut update_ms, mut tile_ms, mut total_ms) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut kinds = [0usize; 3];
+    for i in 0..n {
+        let ds = live.dataset();
+        let kind = i % 3;
+        let edit = match kind {
+            0 | 1 => {
+                let pos = (rng.next() % ds.houses.len() as u64) as usize;
+                let mut f = ds.houses.get(pos).ok_or("no house")?.clone();
+                if kind == 0 {
+                    let d = 10.0 + rng.unit() * 290.0;
+                    let a = rng.unit() * std::f64::consts::TAU;
+                    f.geometry = f
+                        .geometry
+                        .translate(d * a.sin() / 94_500.0, d * a.cos() / 110_900.0);
+                } else {
+                    f.props.occupants = Some((rng.unit() * 60.0) as u32);
+                }
+                AnyFeature::House(f)
+            }
+            _ => {
+                let pos = (rng.next() % ds.hazard_sources.len().max(1) as u64) as usize;
+                let mut f = ds.hazard_sources.get(pos).ok_or("no hazard source")?.clone();
+                let k = 0.5 + rng.unit() * 2.5;
+                for it in &mut f.props.inventory {
+                    it.tonnes *= k;
+                }
+                AnyFeature::HazardSource(f)
+            }
+        };
+        kinds[kind] += 1;
+        let at = edit.geometry().bounding_rect().ok_or("empty geometry")?;
+        let t = Instant::now();
+        let applied = live.apply(&[Edit::Put(Box::new(edit))])?;
+        let a = t.elapsed().as_secs_f64() * 1000.0;
+        let t = Instant::now();
+        tiles.update(live.dataset(), live.analysis(), &applied)?;
+        let u = t.elapsed().as_secs_f64() * 1000.0;
+        let z = if matches!(kind, 0 | 1) { 16 } else { 13 };
+        let tile = tiles_covering(at, z)?.next().ok_or("no tile")?;
+        let t = Instant::now();
+        let raw = tiles.render(
+            live.dataset(),
+            live.analysis(),
+            &TILE_LAYERS,
+            tile.z,
+            tile.x,
+            tile.y,
+        )?;
+        let _gz = gzip(&raw)?;
+        let r = t.elapsed().as_secs_f64() * 1000.0;
+        apply_ms.push(a);
+        update_ms.push(u);
+        tile_ms.push(r);
+        total_ms.push(a + u + r);
+    }
+    for v in [&mut apply_ms, &mut update_ms, &mut tile_ms, &mut total_ms] {
+        v.sort_by(f64::total_cmp);
+    }
+    let row = |v: &[f64]| {
+        serde_json::json!({"p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": pct(v, 1.0)})
+    };
+    let out = serde_json::json!({
+        "data": data,
+        "houses": live.dataset().houses.len(),
+        "edits": n,
+        "by_kind": {"house_moved": kinds[0], "house_occupants": kinds[1], "inventory_scaled": kinds[2]},
+        "full_analysis_ms": full_ms,
+        "apply_ms": row(&apply_ms),
+        "tileset_update_ms": row(&update_ms),
+        "tile_render_gzip_ms": row(&tile_ms),
+        "edit_to_tile_ms": row(&total_ms),
+        "full_over_p99": full_ms / pct(&total_ms, 0.99),
+        "layers": TILE_LAYERS.iter().map(|k| k.name()).collect::<Vec<_>>(),
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
