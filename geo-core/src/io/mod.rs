@@ -31,6 +31,7 @@
 //! which runs the same per-feature pass and the same merge.
 
 mod dedupe;
+mod edit;
 mod discover;
 mod error;
 mod far;
@@ -58,6 +59,7 @@ use crate::model::{
     Area, Enterprise, Feature, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
 };
 
+pub use edit::{CheckedFeature, EDIT_SOURCE, feature_from_geojson, refuses};
 pub use error::LoadError;
 pub use manifest::MANIFEST_FILE;
 pub use options::{FileOptions, LoadOptions, LoadProgress, ProgressFn};
