@@ -11,6 +11,8 @@ use std::path::PathBuf;
 
 use crate::model::LayerKind;
 
+mod apply;
+pub mod changes;
 mod columns;
 pub mod gpkg;
 mod gpkg_read;
