@@ -8,7 +8,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::args::{AnalyzeArgs, ExportArgs, GenerateArgs, ImportArgs, ServeArgs, ValidateArgs};
+use crate::args::{
+    AnalyzeArgs, ExportArgs, GenerateArgs, HistoryArgs, ImportArgs, ServeArgs, TokenArgs,
+    ValidateArgs,
+};
 use crate::{commands, progress};
 
 /// RiskMap: safety-risk maps from emergency-management ledgers.
@@ -34,8 +37,13 @@ pub enum Command {
     /// Load DATA_DIR and write its ledgers into a GeoPackage (--into), or update it by
     /// feature id: new, changed and removed features per layer.
     Import(ImportArgs),
+    /// List the changes recorded in a GeoPackage: who changed which feature, when, and
+    /// which fields (--json: the records in full).
+    History(HistoryArgs),
     /// Write a synthetic, clearly labelled dataset of Haimen district (deterministic).
     Generate(GenerateArgs),
+    /// Make a bearer token for the server (`token new NAME --role editor|admin`).
+    Token(TokenArgs),
     /// Print the default rule tables as TOML (a starting point for --rules).
     Rules,
     /// Serve the risk map: vector tiles, GeoJSON API, site checks and the web viewer.
@@ -59,6 +67,8 @@ pub fn run() -> ExitCode {
         Command::Export(e) => commands::export(&ui, &e),
         Command::Validate(v) => commands::validate(&ui, &v.load, v.report.as_deref()),
         Command::Import(i) => commands::import(&ui, &i.load, &i.into),
+        Command::History(h) => commands::history(&h),
+        Command::Token(t) => commands::token(&t),
         Command::Generate(g) => commands::generate(&ui, &g),
         Command::Serve(s) => commands::serve(&ui, s),
         Command::Rules => {

@@ -101,8 +101,8 @@ pub fn feature_from_geojson(
             "the feature cannot be read".into(),
         ));
     };
-    let own_id = raw.id.as_deref().is_some_and(|s| !s.trim().is_empty())
-        || has_id_property(kind, &raw);
+    let own_id =
+        raw.id.as_deref().is_some_and(|s| !s.trim().is_empty()) || has_id_property(kind, &raw);
     if !own_id {
         let Some(u) = url_id.filter(|u| !u.trim().is_empty()) else {
             return Err(refuse(
@@ -185,13 +185,7 @@ pub fn refuses(issue: &Issue) -> bool {
 }
 
 /// An issue found by the checks of this module, which refuses the edit.
-fn refused_here(
-    kind: LayerKind,
-    id: &str,
-    code: IssueCode,
-    field: &str,
-    message: String,
-) -> Issue {
+fn refused_here(kind: LayerKind, id: &str, code: IssueCode, field: &str, message: String) -> Issue {
     Issue {
         severity: Severity::Skipped,
         code,

@@ -8,8 +8,7 @@ use serde_json::json;
 use super::*;
 use crate::layer::Layer;
 use crate::model::{
-    Enterprise as Ent, HouseUse, Industry, PressureClass, SourceRef, TargetKind,
-    UnitType,
+    Enterprise as Ent, HouseUse, Industry, PressureClass, SourceRef, TargetKind, UnitType,
 };
 
 /// A dataset with one area (a 0.2° square around 121.1, 31.9) and one enterprise.
@@ -88,7 +87,11 @@ fn every_input_layer_accepts_a_valid_feature() {
         panic!()
     };
     assert_eq!(
-        (g.props.pressure_class, g.props.diameter_mm, g.props.year_laid),
+        (
+            g.props.pressure_class,
+            g.props.diameter_mm,
+            g.props.year_laid
+        ),
         (Some(PressureClass::MediumA), Some(200.0), Some(2008))
     );
 
@@ -233,7 +236,10 @@ fn refusals_carry_the_loaders_codes() {
         None,
     )
     .unwrap_err();
-    assert_eq!(codes(&e), [(Severity::Skipped, IssueCode::WrongGeometryType)]);
+    assert_eq!(
+        codes(&e),
+        [(Severity::Skipped, IssueCode::WrongGeometryType)]
+    );
     // An enterprise needs a name.
     let e = check(
         LayerKind::Enterprises,
@@ -257,9 +263,7 @@ fn refusals_carry_the_loaders_codes() {
 
 #[test]
 fn ids_come_from_the_url_or_the_feature_and_must_agree() {
-    let f = |id: serde_json::Value| {
-        json!({"type": "Feature", "id": id, "geometry": point(121.1, 31.9), "properties": {"address": "x"}})
-    };
+    let f = |id: serde_json::Value| json!({"type": "Feature", "id": id, "geometry": point(121.1, 31.9), "properties": {"address": "x"}});
     let c = check(LayerKind::Houses, f(json!(null)), Some("h7")).expect("URL id");
     assert_eq!(c.feature.id(), "h7");
     let c = check(LayerKind::Houses, f(json!(7)), Some("7")).expect("numeric id");
@@ -288,12 +292,18 @@ fn a_feature_far_outside_every_area_is_accepted_with_the_loaders_warning() {
         None,
     )
     .expect("kept");
-    assert_eq!(codes(&c.issues), [(Severity::Warning, IssueCode::FarFromData)]);
+    assert_eq!(
+        codes(&c.issues),
+        [(Severity::Warning, IssueCode::FarFromData)]
+    );
     let c = check(
         LayerKind::Houses,
         json!({"type": "Feature", "id": "h1", "geometry": point(0.0, 0.0), "properties": {"address": "x"}}),
         None,
     )
     .expect("kept");
-    assert_eq!(codes(&c.issues), [(Severity::Warning, IssueCode::NullIsland)]);
+    assert_eq!(
+        codes(&c.issues),
+        [(Severity::Warning, IssueCode::NullIsland)]
+    );
 }

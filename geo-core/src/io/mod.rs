@@ -31,8 +31,8 @@
 //! which runs the same per-feature pass and the same merge.
 
 mod dedupe;
-mod edit;
 mod discover;
+mod edit;
 mod error;
 mod far;
 mod features;

@@ -261,12 +261,7 @@ impl Writer<'_> {
     /// Keeps the table's metadata true after a row was written: the change time, the
     /// extent grown to hold the geometry, the declared type widened to GEOMETRY when the
     /// row's type differs.
-    fn touch(
-        &self,
-        table: &str,
-        g: &geo::Geometry<f64>,
-        geom_type: &str,
-    ) -> rusqlite::Result<()> {
+    fn touch(&self, table: &str, g: &geo::Geometry<f64>, geom_type: &str) -> rusqlite::Result<()> {
         use geo::BoundingRect;
         let b = g.bounding_rect();
         self.c.execute(

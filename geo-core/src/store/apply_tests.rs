@@ -89,7 +89,10 @@ fn an_import_records_its_inserts_and_a_batch_its_changes() {
     );
     assert_eq!(all[0].before, None);
     let after = all[0].after.as_ref().unwrap();
-    assert_eq!(after["geometry"]["coordinates"], serde_json::json!([121.1, 31.9]));
+    assert_eq!(
+        after["geometry"]["coordinates"],
+        serde_json::json!([121.1, 31.9])
+    );
     assert_eq!(after["properties"]["floors"], 3);
     assert_eq!(after["properties"]["address"], "海门路h1");
 
@@ -126,7 +129,11 @@ fn an_import_records_its_inserts_and_a_batch_its_changes() {
     assert_eq!(ids, [("h1", Some(5)), ("h3", Some(1))]);
     // updated_at of the rewritten row is the time of its change.
     assert_eq!(r[0].2, new[0].at);
-    assert!(new[0].at.ends_with('Z') && new[0].at.len() == 24, "{}", new[0].at);
+    assert!(
+        new[0].at.ends_with('Z') && new[0].at.len() == 24,
+        "{}",
+        new[0].at
+    );
     // The store still loads, with the edits.
     let loaded = gpkg::load(&path, &crate::io::LoadOptions::default()).unwrap();
     assert_eq!(loaded.dataset.houses.len(), 2);
@@ -162,7 +169,10 @@ fn a_failing_row_leaves_the_file_as_it_was() {
     let before = rows(&path);
     let e = apply_changes(
         &path,
-        &[put(house("h1", 121.1, 9), None), put(house("bad", 121.4, 1), None)],
+        &[
+            put(house("h1", 121.1, 9), None),
+            put(house("bad", 121.4, 1), None),
+        ],
         "zhang-san",
     )
     .unwrap_err();

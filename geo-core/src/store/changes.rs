@@ -154,13 +154,13 @@ pub(super) fn record(c: &Connection, ch: &NewChange<'_>) -> rusqlite::Result<u64
          VALUES (?, ?, ?, ?, ?, ?, ?)"
     ))?
     .execute(params![
-            ch.at,
-            ch.actor,
-            ch.layer,
-            ch.id,
-            ch.op.as_str(),
-            ch.before.map(Value::to_string),
-            ch.after.map(Value::to_string)
+        ch.at,
+        ch.actor,
+        ch.layer,
+        ch.id,
+        ch.op.as_str(),
+        ch.before.map(Value::to_string),
+        ch.after.map(Value::to_string)
     ])?;
     Ok(c.last_insert_rowid() as u64)
 }
@@ -170,11 +170,9 @@ pub(super) fn last_seq(c: &Connection) -> rusqlite::Result<u64> {
     if !super::schema::table_exists(c, CHANGES_TABLE)? {
         return Ok(0);
     }
-    c.query_row(
-        &format!("SELECT max(seq) FROM {CHANGES_TABLE}"),
-        [],
-        |r| r.get::<_, Option<i64>>(0),
-    )
+    c.query_row(&format!("SELECT max(seq) FROM {CHANGES_TABLE}"), [], |r| {
+        r.get::<_, Option<i64>>(0)
+    })
     .map(|s| s.unwrap_or(0) as u64)
 }
 

@@ -20,12 +20,12 @@ use rusqlite::{Connection, OpenFlags, params_from_iter};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};
-use super::gpkg_read;
-use super::schema::{self, SRS_ID, q};
 pub use super::apply::apply_changes;
 use super::changes::{self, ChangeOp};
 pub use super::changes::{ChangeRecord, changes_since, feature_version};
+use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};
+use super::gpkg_read;
+use super::schema::{self, SRS_ID, q};
 use super::{ImportCounts, LayerCounts, StoreError, ledger, wkb};
 use crate::dataset::{Dataset, Layer};
 use crate::io::{self, LayerRows, LoadError, LoadOptions, Loaded};

@@ -1,4 +1,4 @@
-//! The subcommands: analyze, export, validate, import, generate, serve.
+//! The subcommands: analyze, export, validate, import, history, generate, token, serve.
 
 // A command's error is built at most once per run, on the way out; its size on the stack
 // does not matter, and boxing every source would only obscure the `?`s.
@@ -7,9 +7,11 @@
 mod analyze;
 mod export;
 mod generate;
+mod history;
 mod import;
 mod output;
 mod serve;
+mod token;
 mod validate;
 
 use std::fs::File;
@@ -35,8 +37,10 @@ use crate::server::state::LoadFailure;
 pub use analyze::analyze;
 pub use export::export;
 pub use generate::generate;
+pub use history::history;
 pub use import::import;
 pub use serve::serve;
+pub use token::token;
 pub use validate::validate;
 
 /// Why a command failed.
