@@ -130,8 +130,8 @@ pub fn feature_from_geojson(
         | LayerKind::EnterpriseRisk
         | LayerKind::RiskGrid => {
             return Err(refuse(
-                IssueCode::ManifestInvalidValue,
-                None,
+                IssueCode::InvalidValue,
+                Some("layer"),
                 format!(
                     "{} is a result layer: only input layers are edited",
                     kind.name()

@@ -28,7 +28,9 @@
 //! properties with `props`), `dedupe` drops duplicate ids, `resolve` links hazard
 //! sources to enterprises, and `report` holds what was found on the way. A store (a
 //! GeoPackage, a database) reads its tables into rows and hands them to [`load_rows`],
-//! which runs the same per-feature pass and the same merge.
+//! which runs the same per-feature pass and the same merge. One edited feature (a GeoJSON
+//! Feature from the edit API) goes through the same reader and pass with
+//! [`feature_from_geojson`], and is refused with what the loaders would leave out.
 
 mod dedupe;
 mod discover;
