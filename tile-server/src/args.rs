@@ -159,3 +159,43 @@ pub struct GenerateArgs {
     #[arg(long, value_parser = ["csv", "geojson"])]
     pub houses_format: Option<String>,
 }
+
+/// `riskmap token`.
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+/// What `riskmap token` does.
+#[derive(clap::Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Make a new random bearer token; print it once, and the configuration entry (its
+    /// name, role and SHA-256) to paste under the server configuration's [[tokens]].
+    New {
+        /// Who will hold it: the name recorded as the actor of their changes.
+        name: String,
+        /// What it may do: editor (edit features) or admin (also reload).
+        #[arg(long, default_value = "editor", value_parser = ["editor", "admin"])]
+        role: String,
+    },
+}
+
+/// `riskmap history`.
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// The GeoPackage whose changes to list.
+    pub source: PathBuf,
+    /// Only the changes after this sequence number.
+    #[arg(long, default_value_t = 0)]
+    pub since: u64,
+    /// Only the changes of this layer (houses, 自建房, …).
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// Only the changes of the feature with this id.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Print the records as JSON (an array, the features before and after in full).
+    #[arg(long)]
+    pub json: bool,
+}

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::args::{
-    AnalyzeArgs, DbArgs, ExportArgs, GenerateArgs, ImportArgs, ServeArgs, ValidateArgs,
+    AnalyzeArgs, DbArgs, ExportArgs, GenerateArgs, HistoryArgs, ImportArgs, ServeArgs, TokenArgs,
+    ValidateArgs,
 };
 use crate::{commands, progress};
 
@@ -39,8 +40,13 @@ pub enum Command {
     Import(ImportArgs),
     /// The PostGIS store: `db init --db URL` creates its schema.
     Db(DbArgs),
+    /// List the changes recorded in a GeoPackage: who changed which feature, when, and
+    /// which fields (--json: the records in full).
+    History(HistoryArgs),
     /// Write a synthetic, clearly labelled dataset of Haimen district (deterministic).
     Generate(GenerateArgs),
+    /// Make a bearer token for the server (`token new NAME --role editor|admin`).
+    Token(TokenArgs),
     /// Print the default rule tables as TOML (a starting point for --rules).
     Rules,
     /// Serve the risk map: vector tiles, GeoJSON API, site checks and the web viewer.
@@ -65,6 +71,8 @@ pub fn run() -> ExitCode {
         Command::Validate(v) => commands::validate(&ui, &v.load, v.report.as_deref()),
         Command::Import(i) => commands::import(&ui, &i),
         Command::Db(d) => commands::db(&ui, &d),
+        Command::History(h) => commands::history(&h),
+        Command::Token(t) => commands::token(&t),
         Command::Generate(g) => commands::generate(&ui, &g),
         Command::Serve(s) => commands::serve(&ui, s),
         Command::Rules => {

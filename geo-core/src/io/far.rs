@@ -116,7 +116,11 @@ pub(super) fn check_far(
 
 /// `None` when `p` is inside an area's envelope or within 50 km of an area; otherwise what
 /// to say.
-fn outside_areas(p: Coord<f64>, index: &SpatialIndex, areas: &[&Geometry<f64>]) -> Option<String> {
+pub(super) fn outside_areas(
+    p: Coord<f64>,
+    index: &SpatialIndex,
+    areas: &[&Geometry<f64>],
+) -> Option<String> {
     if index.envelopes_in(Rect::new(p, p)).next().is_some() {
         return None;
     }

@@ -28,10 +28,13 @@
 //! properties with `props`), `dedupe` drops duplicate ids, `resolve` links hazard
 //! sources to enterprises, and `report` holds what was found on the way. A store (a
 //! GeoPackage, a database) reads its tables into rows and hands them to [`load_rows`],
-//! which runs the same per-feature pass and the same merge.
+//! which runs the same per-feature pass and the same merge. One edited feature (a GeoJSON
+//! Feature from the edit API) goes through the same reader and pass with
+//! [`feature_from_geojson`], and is refused with what the loaders would leave out.
 
 mod dedupe;
 mod discover;
+mod edit;
 mod error;
 mod far;
 mod features;
@@ -58,6 +61,7 @@ use crate::model::{
     Area, Enterprise, Feature, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
 };
 
+pub use edit::{CheckedFeature, EDIT_SOURCE, feature_from_geojson, refuses};
 pub use error::LoadError;
 pub use manifest::MANIFEST_FILE;
 pub use options::{FileOptions, LoadOptions, LoadProgress, ProgressFn};

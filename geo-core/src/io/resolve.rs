@@ -4,13 +4,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::{Enterprise, HazardSource, LayerKind};
+use crate::model::{Enterprise, Feature, HazardSource, LayerKind};
 
 use super::LoadError;
 use super::dedupe::Kept;
 use super::features::Found;
 use super::read::FileReports;
-use super::report::{Issue, IssueCode, Severity};
+use super::report::{Issue, IssueCode, Position, Severity};
 
 /// Points each hazard source's enterprise at an enterprise id: kept when it is an id,
 /// replaced when it is an enterprise's credit code or (unique) name, reported otherwise.
@@ -28,28 +28,7 @@ pub(super) fn resolve_enterprises(
     if enterprises.found.features.is_empty() {
         return Ok(());
     }
-    let ids: HashSet<&str> = enterprises
-        .found
-        .features
-        .iter()
-        .map(|f| f.id.as_str())
-        .collect();
-    let mut by_key: HashMap<String, Option<&str>> = HashMap::new();
-    for f in &enterprises.found.features {
-        let keys =
-            std::iter::once(f.props.name.trim().to_string()).chain(f.props.credit_code.clone());
-        for k in keys {
-            by_key
-                .entry(k)
-                .and_modify(|v| {
-                    // A name two enterprises share cannot pick one of them.
-                    if *v != Some(f.id.as_str()) {
-                        *v = None;
-                    }
-                })
-                .or_insert(Some(f.id.as_str()));
-        }
-    }
+    let keys = EnterpriseKeys::of(&enterprises.found.features);
     let Found {
         features,
         positions,
@@ -62,37 +41,100 @@ pub(super) fn resolve_enterprises(
         let Some(e) = f.props.enterprise_id.as_deref().map(str::trim) else {
             continue;
         };
-        if ids.contains(e) {
-            continue;
-        }
-        match by_key.get(e) {
-            Some(Some(id)) => f.props.enterprise_id = Some((*id).to_string()),
-            found => {
-                let why = if found.is_some() {
-                    "is shared by several enterprises"
-                } else {
-                    "matches no enterprise id, name or credit code"
-                };
-                let issue = Issue {
-                    severity: Severity::Warning,
-                    code: IssueCode::UnknownEnterprise,
-                    file: rels.get(*file).cloned().unwrap_or_default(),
-                    layer: Some(LayerKind::HazardSources),
-                    position: Some(*pos),
-                    feature_id: Some(f.id.clone()),
-                    field: Some("enterprise_id".into()),
-                    message: format!("enterprise {e:?} {why}; kept as written"),
-                };
-                if *strict {
-                    return Err(LoadError::Invalid {
-                        issue: Box::new(issue),
-                    });
-                }
-                if let Some(v) = issues.get_mut(*file) {
-                    v.push(issue);
-                }
+        let why = match keys.resolve(e) {
+            Resolved::Id => continue,
+            Resolved::Replaced(id) => {
+                f.props.enterprise_id = Some(id.to_string());
+                continue;
             }
+            Resolved::Unknown(why) => why,
+        };
+        let issue = unknown_enterprise(
+            rels.get(*file).cloned().unwrap_or_default(),
+            *pos,
+            &f.id,
+            e,
+            why,
+        );
+        if *strict {
+            return Err(LoadError::Invalid {
+                issue: Box::new(issue),
+            });
+        }
+        if let Some(v) = issues.get_mut(*file) {
+            v.push(issue);
         }
     }
     Ok(())
+}
+
+/// The enterprises a hazard source may name: by id, or by a name or credit code that one
+/// enterprise alone has.
+pub(super) struct EnterpriseKeys<'a> {
+    ids: HashSet<&'a str>,
+    by_key: HashMap<String, Option<&'a str>>,
+}
+
+/// What a hazard source's enterprise reference points at.
+pub(super) enum Resolved<'a> {
+    /// An enterprise's id, as written.
+    Id,
+    /// An enterprise's name or credit code: this enterprise's id.
+    Replaced(&'a str),
+    /// Nothing, or several enterprises: why.
+    Unknown(&'static str),
+}
+
+impl<'a> EnterpriseKeys<'a> {
+    pub(super) fn of(enterprises: &'a [Feature<Enterprise>]) -> Self {
+        let ids = enterprises.iter().map(|f| f.id.as_str()).collect();
+        let mut by_key: HashMap<String, Option<&str>> = HashMap::new();
+        for f in enterprises {
+            let keys =
+                std::iter::once(f.props.name.trim().to_string()).chain(f.props.credit_code.clone());
+            for k in keys {
+                by_key
+                    .entry(k)
+                    .and_modify(|v| {
+                        // A name two enterprises share cannot pick one of them.
+                        if *v != Some(f.id.as_str()) {
+                            *v = None;
+                        }
+                    })
+                    .or_insert(Some(f.id.as_str()));
+            }
+        }
+        EnterpriseKeys { ids, by_key }
+    }
+
+    pub(super) fn resolve(&self, e: &str) -> Resolved<'a> {
+        if self.ids.contains(e) {
+            return Resolved::Id;
+        }
+        match self.by_key.get(e) {
+            Some(Some(id)) => Resolved::Replaced(id),
+            Some(None) => Resolved::Unknown("is shared by several enterprises"),
+            None => Resolved::Unknown("matches no enterprise id, name or credit code"),
+        }
+    }
+}
+
+/// The issue of a hazard source whose enterprise cannot be found.
+pub(super) fn unknown_enterprise(
+    file: String,
+    position: Position,
+    id: &str,
+    e: &str,
+    why: &str,
+) -> Issue {
+    Issue {
+        severity: Severity::Warning,
+        code: IssueCode::UnknownEnterprise,
+        file,
+        layer: Some(LayerKind::HazardSources),
+        position: Some(position),
+        feature_id: Some(id.to_string()),
+        field: Some("enterprise_id".into()),
+        message: format!("enterprise {e:?} {why}; kept as written"),
+    }
 }

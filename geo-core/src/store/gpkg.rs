@@ -7,8 +7,10 @@
 //! names) and `updated_at` (UTC, ISO 8601, when the row was last written). Inventories
 //! and QRA distances are written in their ledger form ([`super::ledger`]), so that every
 //! value reads back through the loaders as it was. [`write`] creates the file or
-//! updates it by id in one transaction; [`load`] reads it back through the loaders, as a
-//! data folder is read.
+//! updates it by id in one transaction, recording every change of a row in the trail
+//! (`riskmap_changes`, [`super::changes`]) as made by `import`; [`apply_changes`] writes a
+//! living map's edits the same way; [`load`] reads it back through the loaders, as a data
+//! folder is read.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -18,6 +20,9 @@ use rusqlite::{Connection, OpenFlags, params_from_iter};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub use super::apply::apply_changes;
+use super::changes::{self, ChangeOp};
+pub use super::changes::{ChangeRecord, changes_since, feature_version};
 use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};
 use super::gpkg_read;
 use super::schema::{self, SRS_ID, q};
@@ -27,11 +32,13 @@ use crate::io::{self, LayerRows, LoadError, LoadOptions, Loaded};
 use crate::model::{Feature, LayerKind};
 
 /// The geometry column of the tables this store creates.
-const GEOM: &str = "geom";
+pub(super) const GEOM: &str = "geom";
 /// The primary key of the tables this store creates.
-const FID: &str = "fid";
+pub(super) const FID: &str = "fid";
 /// The column of the time a row was last written.
-const UPDATED_AT: &str = "updated_at";
+pub(super) const UPDATED_AT: &str = "updated_at";
+/// The actor of the changes an import makes.
+pub const IMPORT_ACTOR: &str = "import";
 /// How long to wait for another program's lock on the file.
 pub(super) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -59,15 +66,13 @@ fn write_in(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
     schema::register_functions(&conn).map_err(sql)?;
     let tx = conn.transaction().map_err(sql)?;
     schema::create_core(&tx).map_err(sql)?;
-    let now: String = tx
-        .query_row("SELECT strftime('%Y-%m-%dT%H:%M:%fZ','now')", [], |r| {
-            r.get(0)
-        })
-        .map_err(sql)?;
+    changes::create_table(&tx).map_err(sql)?;
+    let now = utc_now(&tx).map_err(sql)?;
     let w = Writer {
         c: &tx,
         path,
         now: &now,
+        actor: IMPORT_ACTOR,
     };
     let layers = vec![
         (LayerKind::Areas, w.layer(&ds.areas)?),
@@ -136,7 +141,7 @@ pub fn looks_like_sqlite(path: &Path) -> bool {
         .is_ok_and(|()| &head == b"SQLite format 3\0")
 }
 
-fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+pub(super) fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY
     } else {
@@ -162,17 +167,30 @@ fn is_empty_db(c: &Connection, path: &Path) -> Result<bool, StoreError> {
     .map_err(sql_err(path))
 }
 
-/// One feature, ready to write.
-struct Row<'a> {
-    id: &'a str,
-    geom: Vec<u8>,
-    fields: Map<String, Value>,
+/// The time now, UTC, ISO 8601 with milliseconds, as SQLite gives it.
+pub(super) fn utc_now(c: &Connection) -> rusqlite::Result<String> {
+    c.query_row("SELECT strftime('%Y-%m-%dT%H:%M:%fZ','now')", [], |r| {
+        r.get(0)
+    })
 }
 
-struct Writer<'a> {
-    c: &'a Connection,
-    path: &'a Path,
-    now: &'a str,
+/// One feature, ready to write.
+pub(super) struct Row<'a> {
+    pub(super) id: &'a str,
+    pub(super) geom: Vec<u8>,
+    pub(super) fields: Map<String, Value>,
+}
+
+/// A stored row of a feature table: its primary key, geometry blob (normalised through
+/// the store's encoder) and field values.
+pub(super) type Stored = (i64, Vec<u8>, Vec<Sql>);
+
+/// Writes feature tables in a transaction, recording each change as made by `actor`.
+pub(super) struct Writer<'a> {
+    pub(super) c: &'a Connection,
+    pub(super) path: &'a Path,
+    pub(super) now: &'a str,
+    pub(super) actor: &'a str,
 }
 
 impl Writer<'_> {
@@ -240,7 +258,12 @@ impl Writer<'_> {
         self.sync(table, &info, &cols, &rows)
     }
 
-    fn create_table(&self, table: &str, cols: &[Column], geom_type: &str) -> rusqlite::Result<()> {
+    pub(super) fn create_table(
+        &self,
+        table: &str,
+        cols: &[Column],
+        geom_type: &str,
+    ) -> rusqlite::Result<()> {
         let fields: String = cols
             .iter()
             .filter(|c| c.name != ID && c.name != UPDATED_AT)
@@ -265,7 +288,7 @@ impl Writer<'_> {
 
     /// Adds the ledger fields the table lacks; returns the field columns to write, with
     /// the table's own types for those it has.
-    fn add_columns(
+    pub(super) fn add_columns(
         &self,
         table: &str,
         info: &TableInfo,
@@ -369,7 +392,7 @@ impl Writer<'_> {
         let t = q(table);
         let field_list: String = cols.iter().map(|c| format!(", {}", q(&c.name))).collect();
         let (pk, g) = (q(&info.pk), q(&info.geom));
-        let mut existing: HashMap<String, (i64, Vec<u8>, Vec<Sql>)> = HashMap::new();
+        let mut existing: HashMap<String, Stored> = HashMap::new();
         {
             let mut st = self
                 .c
@@ -423,19 +446,24 @@ impl Writer<'_> {
                 .collect();
             match existing.remove(row.id) {
                 None => {
+                    let after = row_json(row.id, &row.geom, cols, &vals);
                     let params = std::iter::once(Sql::Blob(row.geom.clone()))
                         .chain(std::iter::once(Sql::Text(row.id.into())))
                         .chain(vals)
                         .chain(std::iter::once(Sql::Text(self.now.into())));
                     ins.execute(params_from_iter(params)).map_err(&sql)?;
+                    self.record(table, row.id, ChangeOp::Insert, None, Some(&after))?;
                     counts.new += 1;
                 }
                 Some((_, blob, old)) if blob == row.geom && old == vals => counts.unchanged += 1,
-                Some((fid, _, _)) => {
+                Some((fid, blob, old)) => {
+                    let before = row_json(row.id, &blob, cols, &old);
+                    let after = row_json(row.id, &row.geom, cols, &vals);
                     let params = std::iter::once(Sql::Blob(row.geom.clone()))
                         .chain(vals)
                         .chain([Sql::Text(self.now.into()), Sql::Integer(fid)]);
                     upd.execute(params_from_iter(params)).map_err(&sql)?;
+                    self.record(table, row.id, ChangeOp::Update, Some(&before), Some(&after))?;
                     counts.changed += 1;
                 }
             }
@@ -444,17 +472,72 @@ impl Writer<'_> {
             .c
             .prepare(&format!("DELETE FROM {t} WHERE {pk} = ?"))
             .map_err(&sql)?;
-        for (fid, _, _) in existing.values() {
+        // In the table's order, so that the trail of an import is the same every time.
+        let mut gone: Vec<(String, Stored)> = existing.into_iter().collect();
+        gone.sort_by_key(|(_, (fid, _, _))| *fid);
+        for (id, (fid, blob, vals)) in &gone {
             del.execute([fid]).map_err(&sql)?;
+            let before = row_json(id, blob, cols, vals);
+            self.record(table, id, ChangeOp::Delete, Some(&before), None)?;
             counts.removed += 1;
         }
         Ok(counts)
+    }
+
+    /// Records one change of a row in the trail.
+    pub(super) fn record(
+        &self,
+        table: &str,
+        id: &str,
+        op: ChangeOp,
+        before: Option<&Value>,
+        after: Option<&Value>,
+    ) -> Result<u64, StoreError> {
+        changes::record(
+            self.c,
+            &changes::NewChange {
+                at: self.now,
+                actor: self.actor,
+                layer: table,
+                id,
+                op,
+                before,
+                after,
+            },
+        )
+        .map_err(sql_err(self.path))
+    }
+}
+
+/// A stored row as the GeoJSON Feature the trail keeps: its geometry and its columns'
+/// values as they are stored.
+pub(super) fn row_json(id: &str, blob: &[u8], cols: &[Column], vals: &[Sql]) -> Value {
+    let geometry = wkb::decode(blob).ok();
+    let props: Map<String, Value> = cols
+        .iter()
+        .zip(vals)
+        .map(|(c, v)| (c.name.clone(), sql_json(c.ty, v)))
+        .collect();
+    changes::geojson_feature(id, geometry.as_ref(), props)
+}
+
+/// A stored value as JSON, by its column's type.
+fn sql_json(ty: ColType, v: &Sql) -> Value {
+    match v {
+        Sql::Null | Sql::Blob(_) => Value::Null,
+        Sql::Integer(i) if ty == ColType::Boolean => Value::Bool(*i != 0),
+        Sql::Integer(i) => Value::from(*i),
+        Sql::Real(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        Sql::Text(s) if ty == ColType::Json => {
+            serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone()))
+        }
+        Sql::Text(s) => Value::String(s.clone()),
     }
 }
 
 /// A stored value as this store would write it: JSON text another program wrote (GDAL
 /// puts spaces in it) is re-serialised, so that only a different value counts as a change.
-fn normalise(ty: ColType, v: Sql) -> Sql {
+pub(super) fn normalise(ty: ColType, v: Sql) -> Sql {
     match (ty, v) {
         (ColType::Json, Sql::Text(s)) => match serde_json::from_str::<Value>(&s) {
             Ok(j) => Sql::Text(j.to_string()),

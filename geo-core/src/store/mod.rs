@@ -12,6 +12,8 @@ use std::path::PathBuf;
 
 use crate::model::LayerKind;
 
+mod apply;
+pub mod changes;
 mod columns;
 pub mod gpkg;
 mod gpkg_read;

@@ -1,4 +1,4 @@
-//! The subcommands: analyze, export, validate, import, db, generate, serve.
+//! The subcommands: analyze, export, validate, import, db, history, generate, token, serve.
 
 // A command's error is built at most once per run, on the way out; its size on the stack
 // does not matter, and boxing every source would only obscure the `?`s.
@@ -8,9 +8,11 @@ mod analyze;
 mod db;
 mod export;
 mod generate;
+mod history;
 mod import;
 mod output;
 mod serve;
+mod token;
 mod validate;
 
 use std::fs::File;
@@ -37,8 +39,10 @@ pub use analyze::analyze;
 pub use db::db;
 pub use export::export;
 pub use generate::generate;
+pub use history::history;
 pub use import::import;
 pub use serve::serve;
+pub use token::token;
 pub use validate::validate;
 
 /// Why a command failed.

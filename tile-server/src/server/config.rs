@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use riskmap_core::config_keys::{CollectUnknown, UnknownKeys, key_path};
 use serde::Deserialize;
 
+use super::auth::{TokenConfig, parse_hash};
 use super::proxy::TrustedProxy;
 
 /// Why a configuration file was refused.
@@ -29,6 +30,16 @@ pub enum ConfigError {
         /// Parser message with line and column.
         #[source]
         source: toml::de::Error,
+    },
+    /// A `[[tokens]]` entry is wrong.
+    #[error("config file {file}: [[tokens]] entry {name:?}: {reason}")]
+    Token {
+        /// File.
+        file: String,
+        /// The entry's name.
+        name: String,
+        /// What is wrong.
+        reason: String,
     },
     /// A value is outside its range.
     #[error("config file {file}: {key} = {value}: {expected}")]
@@ -87,9 +98,14 @@ pub struct ServerConfig {
     pub basemap_url: Option<String>,
     /// Attribution shown for the basemap.
     pub basemap_attribution: Option<String>,
-    /// Token for `POST /admin/reload` (the environment variable RISKMAP_ADMIN_TOKEN
-    /// wins). Without one, reload over HTTP is refused; SIGHUP still works.
+    /// An admin token in plain text (the environment variable RISKMAP_ADMIN_TOKEN
+    /// wins), accepted as the admin token named `admin`. Prefer `[[tokens]]`, which keeps
+    /// only a hash. Without any admin token, reload over HTTP is refused; SIGHUP still
+    /// works.
     pub admin_token: Option<String>,
+    /// Bearer tokens by name and role, each kept as the SHA-256 of its text
+    /// (`[[tokens]]`, see [`super::auth`]).
+    pub tokens: Vec<TokenConfig>,
     /// Fields never served from any layer (default: `phone`).
     pub deny_fields: Vec<String>,
     /// Per-layer settings, by layer name.
@@ -156,6 +172,7 @@ impl Default for ServerConfig {
             basemap_url: None,
             basemap_attribution: None,
             admin_token: None,
+            tokens: Vec::new(),
             deny_fields: vec!["phone".into()],
             layers: BTreeMap::new(),
             tile_max_age_s: 0,
@@ -221,11 +238,19 @@ impl ServerConfig {
             t.is_finite() && t > 0.0 && t <= 86_400.0,
             "seconds, more than 0 and at most 86400",
         )?;
-        let warnings = cfg
+        check_tokens(&cfg.tokens, file)?;
+        let mut warnings: Vec<String> = cfg
             .unknown_keys()
             .into_iter()
             .map(|k| format!("config file {file}: unknown key '{k}' ignored"))
             .collect();
+        if cfg.admin_token.is_some() {
+            warnings.push(format!(
+                "config file {file}: admin_token keeps a token in plain text; it still works (as the \
+                 admin token named \"admin\"), but a [[tokens]] entry keeps only its hash: run \
+                 `riskmap token new NAME --role admin`, paste the entry and remove admin_token"
+            ));
+        }
         Ok((cfg, warnings))
     }
 
@@ -243,6 +268,38 @@ impl ServerConfig {
         }
         d
     }
+}
+
+/// Each token entry has a name of its own and a hash of 64 hex digits.
+fn check_tokens(tokens: &[TokenConfig], file: &str) -> Result<(), ConfigError> {
+    let err = |name: &str, reason: String| ConfigError::Token {
+        file: file.to_string(),
+        name: name.to_string(),
+        reason,
+    };
+    for (i, t) in tokens.iter().enumerate() {
+        if t.name.trim().is_empty() {
+            return Err(err(&t.name, "the name is empty".into()));
+        }
+        if parse_hash(&t.sha256).is_none() {
+            return Err(err(
+                &t.name,
+                "sha256 is not 64 hex digits (the hash of the token, not the token: \
+                 `riskmap token new` prints the entry)"
+                    .into(),
+            ));
+        }
+        if tokens[..i].iter().any(|o| o.name == t.name) {
+            return Err(err(&t.name, "another entry has this name".into()));
+        }
+        if tokens[..i]
+            .iter()
+            .any(|o| parse_hash(&o.sha256) == parse_hash(&t.sha256))
+        {
+            return Err(err(&t.name, "another entry has the same token".into()));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -300,5 +357,55 @@ mod tests {
             let key = bad.split(' ').next().unwrap();
             assert!(e.contains(key) && e.contains("s.toml"), "{e}");
         }
+    }
+
+    #[test]
+    fn tokens_are_read_and_checked() {
+        let h = "2ab2be1f6eca11ec9aeb4cda517586091446724556c17637fadb27d0cee08173";
+        let (c, w) = ServerConfig::from_toml(
+            &format!("[[tokens]]\nname = 'zhang-san'\nrole = 'editor'\nsha256 = '{h}'\n"),
+            "s.toml",
+        )
+        .unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(c.tokens.len(), 1);
+        assert_eq!(c.tokens[0].role, crate::server::auth::Role::Editor);
+        for (bad, why) in [
+            (
+                "[[tokens]]\nname = 'a'\nrole = 'editor'\nsha256 = 'secret'".to_string(),
+                "64 hex",
+            ),
+            (
+                format!("[[tokens]]\nname = 'a'\nrole = 'owner'\nsha256 = '{h}'"),
+                "owner",
+            ),
+            (
+                format!(
+                    "[[tokens]]\nname = 'a'\nrole = 'editor'\nsha256 = '{h}'\n[[tokens]]\nname = 'a'\nrole = 'admin'\nsha256 = '{}'",
+                    "0".repeat(64)
+                ),
+                "another entry has this name",
+            ),
+            (
+                format!(
+                    "[[tokens]]\nname = 'a'\nrole = 'editor'\nsha256 = '{h}'\n[[tokens]]\nname = 'b'\nrole = 'admin'\nsha256 = '{}'",
+                    h.to_uppercase()
+                ),
+                "same token",
+            ),
+        ] {
+            let e = ServerConfig::from_toml(&bad, "s.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(why) && e.contains("s.toml"), "{e}");
+        }
+        // The plain admin token still works, with a warning that does not repeat it.
+        let (c, w) = ServerConfig::from_toml("admin_token = 's3cret-value'", "s.toml").unwrap();
+        assert_eq!(c.admin_token.as_deref(), Some("s3cret-value"));
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].contains("riskmap token new") && !w[0].contains("s3cret-value"),
+            "{w:?}"
+        );
     }
 }

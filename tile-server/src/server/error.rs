@@ -29,9 +29,13 @@ pub enum AppError {
     /// 404: no such resource.
     #[error("{0}")]
     NotFound(String),
-    /// 409: the request refers to data the server no longer serves (an older generation).
+    /// 409: the request conflicts with what is served (a feature that exists already, a
+    /// folder whose ledgers the API does not rewrite).
     #[error("{0}")]
     Conflict(String),
+    /// 412: an `If-Match` version that is no longer the feature's.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// 422: understood, but cannot be done.
     #[error("{0}")]
     Unprocessable(String),
@@ -109,6 +113,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) | AppError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,

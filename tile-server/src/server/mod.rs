@@ -7,6 +7,7 @@
 //! timed-out reload keeps the old one.
 
 pub mod assets;
+pub mod auth;
 pub mod cache;
 pub mod changes;
 pub mod config;

@@ -14,7 +14,7 @@ use super::assets;
 pub use super::error::AppError;
 use super::error::json_errors;
 use super::handlers::{
-    admin, catalog, changes, features, health, search, site_check, styles, tiles,
+    admin, catalog, changes, edit, features, health, search, site_check, styles, tiles,
 };
 use super::limits::Limits;
 use super::state::AppState;
@@ -44,6 +44,19 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         .route("/api/validation", get(features::validation))
         .route("/api/search", get(search::search))
         .route("/api/changes/stream", get(changes::stream))
+        .route("/api/changes", get(edit::changes))
+        .route(
+            "/api/layers/{layer}/features",
+            post(edit::create).layer(DefaultBodyLimit::max(body_limit)),
+        )
+        .route(
+            "/api/layers/{layer}/features/{id}",
+            get(edit::get_feature)
+                .put(edit::replace)
+                .patch(edit::patch)
+                .delete(edit::delete)
+                .layer(DefaultBodyLimit::max(body_limit)),
+        )
         .route(
             "/api/site-check",
             post(site_check::site_check).layer(DefaultBodyLimit::max(body_limit)),

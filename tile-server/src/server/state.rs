@@ -209,6 +209,11 @@ pub struct AppState {
     pub admin_token: Option<String>,
     /// Batches of edits: the spare snapshot and the change events.
     pub changes: super::changes::Changes,
+    /// One edit through the API at a time, from its version check to its batch served.
+    pub edit_lock: tokio::sync::Mutex<()>,
+    /// The store file as the server's own last write left it: the watcher does not read
+    /// it back.
+    pub own_write: Mutex<Option<super::watch::FileStamp>>,
 }
 
 /// Why data could not be (re)loaded.
@@ -314,6 +319,8 @@ impl AppState {
             reload_lock: tokio::sync::Mutex::new(()),
             admin_token,
             changes: super::changes::Changes::default(),
+            edit_lock: tokio::sync::Mutex::new(()),
+            own_write: Mutex::new(None),
         }
     }
 

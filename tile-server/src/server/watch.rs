@@ -76,6 +76,10 @@ pub fn watch(state: Arc<AppState>) -> Result<notify::RecommendedWatcher, notify:
         while rx.recv().await.is_some() {
             // Let a copy or a save finish: wait until the events stop.
             while let Ok(Some(())) = tokio::time::timeout(SETTLE, rx.recv()).await {}
+            if state.is_own_write() {
+                // The server's own edit, already served.
+                continue;
+            }
             match state.sync_from_source().await {
                 Ok(SyncOutcome::Applied(ev)) => tracing::info!(
                     generation = ev.generation,
@@ -92,6 +96,42 @@ pub fn watch(state: Arc<AppState>) -> Result<notify::RecommendedWatcher, notify:
         }
     });
     Ok(watcher)
+}
+
+/// The size and modification time of a store file and its write-ahead log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStamp(Vec<Option<(u64, std::time::SystemTime)>>);
+
+impl FileStamp {
+    /// The stamp of `path` (and `path-wal`) now.
+    pub fn of(path: &Path) -> FileStamp {
+        let one = |p: &Path| {
+            std::fs::metadata(p)
+                .ok()
+                .and_then(|m| Some((m.len(), m.modified().ok()?)))
+        };
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        FileStamp(vec![one(path), one(Path::new(&wal))])
+    }
+}
+
+impl AppState {
+    /// Records the store file as the server's own write left it.
+    pub fn note_own_write(&self) {
+        if let Ok(mut w) = self.own_write.lock() {
+            *w = Some(FileStamp::of(&self.source.dir));
+        }
+    }
+
+    /// Whether the store file is as the server's own last write left it.
+    fn is_own_write(&self) -> bool {
+        self.own_write
+            .lock()
+            .ok()
+            .and_then(|w| w.clone())
+            .is_some_and(|w| w == FileStamp::of(&self.source.dir))
+    }
 }
 
 /// What reading the source again did.

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppStateRef;
+use crate::server::auth::{AuthError, Role, Tokens};
 use crate::server::error::AppError;
 use crate::server::state::ReloadOutcome;
 
@@ -33,7 +34,7 @@ fn force_of(query: Option<&str>) -> Result<bool, AppError> {
     Ok(force)
 }
 
-/// Reloads the data if the request carries the admin token. A reload that would lose a
+/// Reloads the data if the request carries a token with the admin role. A reload that would lose a
 /// file or more than `reload_max_loss` of a layer is refused (422, with the reasons per
 /// file and layer) unless `force=true`; the data served stays until a reload is accepted.
 pub(in crate::server) async fn admin_reload(
@@ -41,20 +42,17 @@ pub(in crate::server) async fn admin_reload(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let Some(token) = &state.admin_token else {
-        return Err(AppError::Forbidden(
-            "reload over HTTP is disabled: set RISKMAP_ADMIN_TOKEN or admin_token in the config (SIGHUP reloads too)".into(),
-        ));
+    let tokens = Tokens::new(&state.config.tokens, state.admin_token.as_deref());
+    let caller = match tokens.authorize(&headers, Role::Admin) {
+        Ok(c) => c,
+        Err(AuthError::NoTokens) => {
+            return Err(AppError::Forbidden(
+                "reload over HTTP is disabled: add an admin entry to [[tokens]] (riskmap token new NAME --role admin) or set RISKMAP_ADMIN_TOKEN (SIGHUP reloads too)".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given.map(str::trim) != Some(token.as_str()) {
-        return Err(AppError::Unauthorized(
-            "missing or wrong bearer token".into(),
-        ));
-    }
+    tracing::info!(by = %caller.name, "reload requested");
     let force = force_of(query.as_deref())?;
     let outcome = state.reload(force).await;
     let served = state.snapshot().generation;

@@ -7,6 +7,7 @@ pub(super) mod admin;
 pub(super) mod bench;
 pub(super) mod catalog;
 pub(super) mod changes;
+pub(super) mod edit;
 pub(super) mod features;
 pub(super) mod health;
 pub(super) mod search;

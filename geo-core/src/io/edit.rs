@@ -1,0 +1,301 @@
+//! One edited feature, checked as the loaders check a feature of a file.
+//!
+//! An edit arrives as a GeoJSON Feature (RFC 7946: longitude/latitude; properties under
+//! the English field names or any alias the loaders accept, Chinese included). It goes
+//! through the GeoJSON reader and the per-feature pass of every file, so that it meets
+//! the same checks and gets the same issue codes: a geometry repaired or refused, a
+//! value that is not a number, a word outside a vocabulary. Then the checks across
+//! layers that the loaders' merge makes, against the dataset being edited: a hazard
+//! source's enterprise, and a feature at 0,0 or far outside every area.
+//!
+//! What the loaders would leave out is refused here: the feature (a geometry that cannot
+//! be used, a required field missing), a line of its inventory, or a value given that
+//! they would leave empty (an unknown word, a number that is not one). A person editing
+//! can correct the value, which a ledger of thousands of rows could not. What the loaders
+//! keep — a geometry they repaired, a value kept as written with a warning — is accepted
+//! and reported with the feature.
+
+use std::borrow::Cow;
+
+use geo::BoundingRect;
+
+use crate::crs::Crs;
+use crate::dataset::Dataset;
+use crate::live::AnyFeature;
+use crate::model::{
+    Area, Enterprise, Feature, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
+};
+
+use super::far::{NULL_ISLAND_DEG, outside_areas};
+use super::features::{RawFeature, process};
+use super::fields::Resolver;
+use super::plan::FileCtx;
+use super::props::LayerProps;
+use super::report::{FileStatus, FileSummary, Issue, IssueCode, Position, Severity, Sink};
+use super::resolve::{EnterpriseKeys, Resolved, unknown_enterprise};
+use super::{LoadOptions, geojson};
+
+/// What the issues of an edited feature name as their file.
+pub const EDIT_SOURCE: &str = "edit";
+
+/// An edited feature that passed the checks, with what they found (repairs, warnings
+/// about values kept as written); the issues' file is [`EDIT_SOURCE`].
+#[derive(Debug, Clone)]
+pub struct CheckedFeature {
+    /// The feature as the loaders would have loaded it (repaired, typed, its enterprise
+    /// reference pointed at an enterprise id).
+    pub feature: AnyFeature,
+    /// What was repaired or questioned; none refuses the edit.
+    pub issues: Vec<Issue>,
+}
+
+/// Checks one edited feature of the input layer `kind` as the loaders check a feature
+/// of a GeoJSON file, then against `current` (the dataset being edited).
+///
+/// The feature's id is its GeoJSON `id`, else an id property (`id`, `编号`, …), else
+/// `url_id`; when `url_id` and the feature both give one they must be equal. A feature
+/// without any id is refused (a new feature's id is the caller's to choose).
+///
+/// `Err` holds the issues that refuse the edit, and any others found with them; `opts`
+/// gives the substance table (its CRS and encoding do not apply: an edit is GeoJSON in
+/// longitude/latitude).
+pub fn feature_from_geojson(
+    kind: LayerKind,
+    feature: &serde_json::Value,
+    url_id: Option<&str>,
+    current: &Dataset,
+    opts: &LoadOptions,
+) -> Result<CheckedFeature, Vec<Issue>> {
+    let refuse = |code, field: Option<&str>, message: String| {
+        vec![Issue {
+            severity: Severity::Skipped,
+            code,
+            file: EDIT_SOURCE.into(),
+            layer: Some(kind),
+            position: None,
+            feature_id: url_id.map(str::to_string),
+            field: field.map(str::to_string),
+            message,
+        }]
+    };
+    if feature.get("type").and_then(|t| t.as_str()) != Some("Feature") {
+        return Err(refuse(
+            IssueCode::BrokenFeature,
+            None,
+            "an edit is one GeoJSON Feature ({\"type\": \"Feature\", \"geometry\": …, \"properties\": …})".into(),
+        ));
+    }
+    // Through the GeoJSON reader's own path: its text, as a file's would be.
+    let text = feature.to_string();
+    let parsed = match geojson::parse(&text, EDIT_SOURCE) {
+        Ok(p) => p,
+        Err(e) => return Err(vec![e.to_issue(EDIT_SOURCE, Some(kind))]),
+    };
+    if let Some(b) = parsed.broken.into_iter().next() {
+        return Err(refuse(b.code, None, b.message));
+    }
+    let Some(mut raw) = parsed.features.into_iter().next() else {
+        return Err(refuse(
+            IssueCode::BrokenFeature,
+            None,
+            "the feature cannot be read".into(),
+        ));
+    };
+    let own_id =
+        raw.id.as_deref().is_some_and(|s| !s.trim().is_empty()) || has_id_property(kind, &raw);
+    if !own_id {
+        let Some(u) = url_id.filter(|u| !u.trim().is_empty()) else {
+            return Err(refuse(
+                IssueCode::MissingRequiredField,
+                Some("id"),
+                "the feature has no id: give it in the URL, as the GeoJSON id or as an id property"
+                    .into(),
+            ));
+        };
+        raw.id = Some(Cow::Owned(u.to_string()));
+    }
+    let (checked, mut issues) = match kind {
+        LayerKind::Enterprises => one::<Enterprise>(raw, opts, AnyFeature::Enterprise),
+        LayerKind::HazardSources => one::<HazardSource>(raw, opts, AnyFeature::HazardSource),
+        LayerKind::GasPipelines => one::<GasPipeline>(raw, opts, AnyFeature::GasPipeline),
+        LayerKind::Houses => one::<House>(raw, opts, AnyFeature::House),
+        LayerKind::ProtectionTargets => {
+            one::<ProtectionTarget>(raw, opts, AnyFeature::ProtectionTarget)
+        }
+        LayerKind::Areas => one::<Area>(raw, opts, AnyFeature::Area),
+        LayerKind::HazardGrades
+        | LayerKind::ProtectionConflicts
+        | LayerKind::PipelineConflicts
+        | LayerKind::HouseRisk
+        | LayerKind::EnterpriseRisk
+        | LayerKind::RiskGrid => {
+            return Err(refuse(
+                IssueCode::InvalidValue,
+                Some("layer"),
+                format!(
+                    "{} is a result layer: only input layers are edited",
+                    kind.name()
+                ),
+            ));
+        }
+    };
+    let Some(mut feature) = checked else {
+        return Err(issues);
+    };
+    let id = feature.id().to_string();
+    if let Some(u) = url_id
+        && u != id
+    {
+        issues.push(refused_here(
+            kind,
+            &id,
+            IssueCode::InvalidValue,
+            "id",
+            format!("the feature's id {id:?} is not the id {u:?} of the URL"),
+        ));
+    }
+    across_layers(&mut feature, current, &mut issues);
+    if issues.iter().any(refuses) {
+        return Err(issues);
+    }
+    Ok(CheckedFeature { feature, issues })
+}
+
+/// Whether an issue refuses an edit: the loaders would leave out the feature, a line of
+/// its inventory, or a value that was given.
+pub fn refuses(issue: &Issue) -> bool {
+    match issue.severity {
+        Severity::Skipped => true,
+        Severity::Repaired | Severity::Info => false,
+        // Values left empty or ignored; the others keep what was written (a credit code
+        // that fails its check, a class that disagrees with the pressure, an unknown
+        // enterprise) or used a default (a name taken from the id), or are about where
+        // the feature lies.
+        Severity::Warning => matches!(
+            issue.code,
+            IssueCode::UnknownValue
+                | IssueCode::InvalidNumber
+                | IssueCode::NegativeNumber
+                | IssueCode::InvalidValue
+                | IssueCode::InvalidInventory
+                | IssueCode::UnknownSubstance
+                | IssueCode::UnknownCategory
+        ),
+    }
+}
+
+/// An issue found by the checks of this module, which refuses the edit.
+fn refused_here(kind: LayerKind, id: &str, code: IssueCode, field: &str, message: String) -> Issue {
+    Issue {
+        severity: Severity::Skipped,
+        code,
+        file: EDIT_SOURCE.into(),
+        layer: Some(kind),
+        position: Some(Position::Feature(0)),
+        feature_id: Some(id.to_string()),
+        field: Some(field.into()),
+        message,
+    }
+}
+
+/// Whether a property of the feature is the layer's id column (the loaders take the id
+/// from it when the GeoJSON has none).
+fn has_id_property(kind: LayerKind, raw: &RawFeature<'_>) -> bool {
+    let resolver = Resolver::new(kind, &[]);
+    raw.props.iter().any(|(k, v)| {
+        v.text().is_some_and(|t| !t.trim().is_empty())
+            && resolver
+                .resolve(k)
+                .is_some_and(|(r, _)| r.slot == super::fields::Slot::Id)
+    })
+}
+
+/// One feature through the per-feature pass of the files, as the only feature of a
+/// GeoJSON file in longitude/latitude.
+fn one<P: LayerProps>(
+    raw: RawFeature<'_>,
+    opts: &LoadOptions,
+    wrap: fn(Feature<P>) -> AnyFeature,
+) -> (Option<AnyFeature>, Vec<Issue>) {
+    let mut summary = FileSummary::new(EDIT_SOURCE, Some(P::KIND), FileStatus::Loaded);
+    let mut sink = Sink::new(false);
+    let resolver = Resolver::new(P::KIND, &[]);
+    let crs = Crs::Wgs84;
+    let cx = FileCtx {
+        rel: EDIT_SOURCE,
+        stem: EDIT_SOURCE,
+        layer: P::KIND,
+        crs: &crs,
+        resolver: &resolver,
+        absent: &[],
+        substances: &opts.substances,
+        strict: false,
+    };
+    match process::<P>(vec![raw], &cx, &mut summary, &mut sink) {
+        Ok(found) => (found.features.into_iter().next().map(wrap), sink.issues),
+        Err(e) => {
+            sink.issues.push(e.to_issue(EDIT_SOURCE, Some(P::KIND)));
+            (None, sink.issues)
+        }
+    }
+}
+
+/// The checks the loaders' merge makes across layers, against the dataset being edited.
+fn across_layers(feature: &mut AnyFeature, current: &Dataset, issues: &mut Vec<Issue>) {
+    let layer = feature.layer();
+    let id = feature.id().to_string();
+    if let AnyFeature::HazardSource(h) = feature
+        && !current.enterprises.is_empty()
+        && let Some(e) = h.props.enterprise_id.as_deref().map(str::trim)
+    {
+        let keys = EnterpriseKeys::of(current.enterprises.features());
+        match keys.resolve(e) {
+            Resolved::Id => {}
+            Resolved::Replaced(to) => h.props.enterprise_id = Some(to.to_string()),
+            Resolved::Unknown(why) => issues.push(unknown_enterprise(
+                EDIT_SOURCE.into(),
+                Position::Feature(0),
+                &id,
+                e,
+                why,
+            )),
+        }
+    }
+    let Some(p) = feature.geometry().bounding_rect().map(|r| r.center()) else {
+        return;
+    };
+    let areas: Vec<&geo::Geometry<f64>> = current
+        .areas
+        .features()
+        .iter()
+        .map(|f| &f.geometry)
+        .collect();
+    let far = if p.x.abs() < NULL_ISLAND_DEG && p.y.abs() < NULL_ISLAND_DEG {
+        Some((
+            IssueCode::NullIsland,
+            "the feature lies at 0,0 (null island), where a missing or zeroed coordinate \
+             lands; check its coordinates"
+                .to_string(),
+        ))
+    } else if layer != LayerKind::Areas && !areas.is_empty() {
+        outside_areas(p, current.areas.index(), &areas).map(|m| (IssueCode::FarFromData, m))
+    } else {
+        None
+    };
+    if let Some((code, message)) = far {
+        issues.push(Issue {
+            severity: Severity::Warning,
+            code,
+            file: EDIT_SOURCE.into(),
+            layer: Some(layer),
+            position: Some(Position::Feature(0)),
+            feature_id: Some(id),
+            field: None,
+            message,
+        });
+    }
+}
+
+#[cfg(test)]
+#[path = "edit_tests.rs"]
+mod tests;

@@ -1,0 +1,292 @@
+//! Edits of a living map written into a GeoPackage: each change's ledger row inserted,
+//! rewritten or deleted by id, and the change recorded in the trail
+//! ([`super::changes`]), all in one transaction.
+
+use std::path::Path;
+
+use rusqlite::types::{Value as Sql, ValueRef};
+use rusqlite::{OptionalExtension, params_from_iter};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::StoreError;
+use super::changes::{self, ChangeOp};
+use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};
+use super::gpkg::{Row, Stored, UPDATED_AT, Writer, normalise, open, row_json, utc_now};
+use super::schema::{self, SRS_ID, q};
+use super::{ledger, wkb};
+use crate::live::{AnyFeature, Change};
+use crate::model::Feature;
+
+/// Writes a batch of changes (as [`crate::live::Live::apply`] reports them) into the
+/// GeoPackage at `path`, as made by `actor`: a change with a feature after it inserts
+/// the row or rewrites the row of its id (`updated_at` set), one without deletes the row
+/// of its id; each is recorded in `riskmap_changes` with the row before and after. All
+/// in one transaction: when any row fails (a delete of an id the table does not have, a
+/// constraint of the file, a full disk), the file is left as it was. A change that leaves
+/// its row as it was is not recorded.
+///
+/// Gives the last `seq` of the trail after the batch.
+pub fn apply_changes(path: &Path, changes: &[Change], actor: &str) -> Result<u64, StoreError> {
+    if !path.is_file() {
+        return Err(not_gpkg(path, "no such file"));
+    }
+    let mut conn = open(path, false)?;
+    let sql = sql_err(path);
+    if !schema::table_exists(&conn, "gpkg_contents").map_err(sql)? {
+        return Err(not_gpkg(path, "no gpkg_contents table"));
+    }
+    schema::register_functions(&conn).map_err(sql)?;
+    let tx = conn.transaction().map_err(sql)?;
+    changes::create_table(&tx).map_err(sql)?;
+    let now = utc_now(&tx).map_err(sql)?;
+    let w = Writer {
+        c: &tx,
+        path,
+        now: &now,
+        actor,
+    };
+    for ch in changes {
+        let table = ch.layer.name();
+        match &ch.after {
+            Some(f) => {
+                if f.layer() != ch.layer || f.id() != ch.id {
+                    return Err(StoreError::Table {
+                        path: path.to_path_buf(),
+                        table: table.into(),
+                        reason: format!(
+                            "the change of id {:?} carries feature {:?} of {}",
+                            ch.id,
+                            f.id(),
+                            f.layer().name()
+                        ),
+                    });
+                }
+                match f {
+                    AnyFeature::Area(f) => w.put(table, f)?,
+                    AnyFeature::Enterprise(f) => w.put(table, f)?,
+                    AnyFeature::HazardSource(f) => w.put(table, f)?,
+                    AnyFeature::GasPipeline(f) => w.put(table, f)?,
+                    AnyFeature::House(f) => w.put(table, f)?,
+                    AnyFeature::ProtectionTarget(f) => w.put(table, f)?,
+                }
+            }
+            None => w.delete(table, &ch.id)?,
+        }
+    }
+    let last = changes::last_seq(&tx).map_err(sql)?;
+    tx.commit().map_err(sql)?;
+    Ok(last)
+}
+
+impl Writer<'_> {
+    /// Inserts the feature's row, or rewrites the row of its id if it differs.
+    fn put<P: Serialize + Default>(&self, table: &str, f: &Feature<P>) -> Result<(), StoreError> {
+        let sql = sql_err(self.path);
+        let mut fields = match serde_json::to_value(&f.props) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        ledger::to_ledger_form(&mut fields);
+        let mut names: Vec<String> = match serde_json::to_value(P::default()) {
+            Ok(Value::Object(m)) => m.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        for k in fields.keys() {
+            if !names.contains(k) {
+                names.push(k.clone());
+            }
+        }
+        let inferred: Vec<Column> = names
+            .iter()
+            .map(|n| Column {
+                ty: fields.get(n).and_then(ColType::of).unwrap_or(ColType::Text),
+                name: n.clone(),
+            })
+            .collect();
+        let row = Row {
+            id: &f.id,
+            geom: wkb::encode(&f.geometry, SRS_ID),
+            fields,
+        };
+        let geom_type = wkb::type_name(&f.geometry);
+        if !schema::table_exists(self.c, table).map_err(sql)? {
+            self.create_table(table, &inferred, geom_type)
+                .map_err(sql)?;
+        }
+        let info = self.ledger_table(table)?;
+        let cols = self.add_columns(table, &info, &inferred)?;
+        let vals: Vec<Sql> = cols
+            .iter()
+            .map(|c| c.ty.to_sql(row.fields.get(&c.name).unwrap_or(&Value::Null)))
+            .collect();
+        let (t, g, pk) = (q(table), q(&info.geom), q(&info.pk));
+        let field_list: String = cols.iter().map(|c| format!(", {}", q(&c.name))).collect();
+        let after = row_json(row.id, &row.geom, &cols, &vals);
+        match self.stored(table, &info, &cols, row.id)? {
+            None => {
+                let marks = vec!["?"; cols.len() + 3].join(", ");
+                let params = [Sql::Blob(row.geom.clone()), Sql::Text(row.id.into())]
+                    .into_iter()
+                    .chain(vals)
+                    .chain([Sql::Text(self.now.into())]);
+                self.c
+                    .execute(
+                        &format!(
+                            "INSERT INTO {t} ({g}, {ID}{field_list}, {UPDATED_AT}) VALUES ({marks})"
+                        ),
+                        params_from_iter(params),
+                    )
+                    .map_err(sql)?;
+                self.record(table, row.id, ChangeOp::Insert, None, Some(&after))?;
+            }
+            Some((_, blob, old)) if blob == row.geom && old == vals => return Ok(()),
+            Some((fid, blob, old)) => {
+                let before = row_json(row.id, &blob, &cols, &old);
+                let sets: String = cols
+                    .iter()
+                    .map(|c| format!(", {} = ?", q(&c.name)))
+                    .collect();
+                let params = [Sql::Blob(row.geom.clone())]
+                    .into_iter()
+                    .chain(vals)
+                    .chain([Sql::Text(self.now.into()), Sql::Integer(fid)]);
+                self.c
+                    .execute(
+                        &format!("UPDATE {t} SET {g} = ?{sets}, {UPDATED_AT} = ? WHERE {pk} = ?"),
+                        params_from_iter(params),
+                    )
+                    .map_err(sql)?;
+                self.record(table, row.id, ChangeOp::Update, Some(&before), Some(&after))?;
+            }
+        }
+        self.touch(table, &f.geometry, geom_type).map_err(sql)
+    }
+
+    /// Deletes the row of an id; an id the table does not have is an error (the store
+    /// and the map being edited no longer agree).
+    fn delete(&self, table: &str, id: &str) -> Result<(), StoreError> {
+        let sql = sql_err(self.path);
+        let missing = || StoreError::Table {
+            path: self.path.to_path_buf(),
+            table: table.into(),
+            reason: format!("no row with id {id:?} to delete"),
+        };
+        if !schema::table_exists(self.c, table).map_err(sql)? {
+            return Err(missing());
+        }
+        let info = self.ledger_table(table)?;
+        let cols: Vec<Column> = info
+            .columns
+            .iter()
+            .filter(|c| {
+                c.name != ID && c.name != UPDATED_AT && c.name != info.pk && c.name != info.geom
+            })
+            .map(|c| Column {
+                name: c.name.clone(),
+                ty: c.ty,
+            })
+            .collect();
+        let Some((fid, blob, old)) = self.stored(table, &info, &cols, id)? else {
+            return Err(missing());
+        };
+        self.c
+            .execute(
+                &format!("DELETE FROM {} WHERE {} = ?", q(table), q(&info.pk)),
+                [fid],
+            )
+            .map_err(sql)?;
+        let before = row_json(id, &blob, &cols, &old);
+        self.record(table, id, ChangeOp::Delete, Some(&before), None)?;
+        self.c
+            .execute(
+                "UPDATE gpkg_contents SET last_change = ?2 WHERE table_name = ?1",
+                [table, self.now],
+            )
+            .map_err(sql)?;
+        Ok(())
+    }
+
+    /// The layout of a ledger table, which must have the id column.
+    fn ledger_table(&self, table: &str) -> Result<TableInfo, StoreError> {
+        let info = table_info(self.c, self.path, table)?;
+        if !info.has_id {
+            return Err(StoreError::Table {
+                path: self.path.to_path_buf(),
+                table: table.into(),
+                reason: format!("no '{ID}' column"),
+            });
+        }
+        Ok(info)
+    }
+
+    /// The stored row of an id.
+    fn stored(
+        &self,
+        table: &str,
+        info: &TableInfo,
+        cols: &[Column],
+        id: &str,
+    ) -> Result<Option<Stored>, StoreError> {
+        let sql = sql_err(self.path);
+        let field_list: String = cols.iter().map(|c| format!(", {}", q(&c.name))).collect();
+        self.c
+            .query_row(
+                &format!(
+                    "SELECT {}, {}{field_list} FROM {} WHERE {ID} = ?",
+                    q(&info.pk),
+                    q(&info.geom),
+                    q(table)
+                ),
+                [id],
+                |r| {
+                    let blob = match r.get_ref(1)? {
+                        ValueRef::Blob(b) => wkb::decode(b)
+                            .map(|g| wkb::encode(&g, SRS_ID))
+                            .unwrap_or_else(|_| b.to_vec()),
+                        _ => Vec::new(),
+                    };
+                    let vals = cols
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| r.get::<_, Sql>(2 + i).map(|v| normalise(c.ty, v)))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok((r.get(0)?, blob, vals))
+                },
+            )
+            .optional()
+            .map_err(sql)
+    }
+
+    /// Keeps the table's metadata true after a row was written: the change time, the
+    /// extent grown to hold the geometry, the declared type widened to GEOMETRY when the
+    /// row's type differs.
+    fn touch(&self, table: &str, g: &geo::Geometry<f64>, geom_type: &str) -> rusqlite::Result<()> {
+        use geo::BoundingRect;
+        let b = g.bounding_rect();
+        self.c.execute(
+            "UPDATE gpkg_contents SET last_change = ?2,
+               min_x = min(coalesce(min_x, ?3), ?3), min_y = min(coalesce(min_y, ?4), ?4),
+               max_x = max(coalesce(max_x, ?5), ?5), max_y = max(coalesce(max_y, ?6), ?6)
+             WHERE table_name = ?1",
+            rusqlite::params![
+                table,
+                self.now,
+                b.map(|r| r.min().x),
+                b.map(|r| r.min().y),
+                b.map(|r| r.max().x),
+                b.map(|r| r.max().y)
+            ],
+        )?;
+        self.c.execute(
+            "UPDATE gpkg_geometry_columns SET geometry_type_name = 'GEOMETRY'
+             WHERE table_name = ?1 AND geometry_type_name != ?2 AND ?2 != 'GEOMETRY'",
+            rusqlite::params![table, geom_type],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "apply_tests.rs"]
+mod tests;

@@ -1,0 +1,241 @@
+//! Batches of changes into a GeoPackage: rows and trail together, or neither.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+use geo::{Geometry, Point};
+use rusqlite::Connection;
+
+use super::*;
+use crate::dataset::Dataset;
+use crate::layer::Layer;
+use crate::model::{House, LayerKind, SourceRef};
+use crate::store::changes::{ChangeRecord, changes_since, feature_version};
+use crate::store::gpkg;
+
+fn house(id: &str, x: f64, floors: u16) -> Feature<House> {
+    Feature {
+        id: id.into(),
+        geometry: Geometry::Point(Point::new(x, 31.9)),
+        props: House {
+            address: format!("海门路{id}"),
+            floors: Some(floors),
+            ..House::default()
+        },
+        source: SourceRef::default(),
+    }
+}
+
+fn put(f: Feature<House>, before: Option<Feature<House>>) -> Change {
+    Change {
+        layer: LayerKind::Houses,
+        id: f.id.clone(),
+        before: before.map(AnyFeature::House),
+        after: Some(AnyFeature::House(f)),
+    }
+}
+
+fn delete(id: &str) -> Change {
+    Change {
+        layer: LayerKind::Houses,
+        id: id.into(),
+        before: None,
+        after: None,
+    }
+}
+
+/// A store imported from two houses, h1 (3 floors) and h2.
+fn store() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("city.gpkg");
+    let ds = Dataset {
+        houses: Layer::new(
+            LayerKind::Houses,
+            vec![house("h1", 121.1, 3), house("h2", 121.2, 2)],
+        ),
+        ..Dataset::default()
+    };
+    gpkg::write(&path, &ds).unwrap();
+    (dir, path)
+}
+
+/// (id, floors, updated_at) of every house row, by id.
+fn rows(path: &std::path::Path) -> Vec<(String, Option<i64>, String)> {
+    let c = Connection::open(path).unwrap();
+    let mut st = c
+        .prepare("SELECT id, floors, updated_at FROM houses ORDER BY id")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn summary(c: &[ChangeRecord]) -> Vec<(u64, &str, &str, ChangeOp)> {
+    c.iter()
+        .map(|r| (r.seq, r.actor.as_str(), r.id.as_str(), r.op))
+        .collect()
+}
+
+#[test]
+fn an_import_records_its_inserts_and_a_batch_its_changes() {
+    let (_dir, path) = store();
+    let all = changes_since(&path, 0).unwrap();
+    assert_eq!(
+        summary(&all),
+        [
+            (1, "import", "h1", ChangeOp::Insert),
+            (2, "import", "h2", ChangeOp::Insert)
+        ]
+    );
+    assert_eq!(all[0].before, None);
+    let after = all[0].after.as_ref().unwrap();
+    assert_eq!(
+        after["geometry"]["coordinates"],
+        serde_json::json!([121.1, 31.9])
+    );
+    assert_eq!(after["properties"]["floors"], 3);
+    assert_eq!(after["properties"]["address"], "海门路h1");
+
+    let last = apply_changes(
+        &path,
+        &[
+            put(house("h1", 121.1, 5), Some(house("h1", 121.1, 3))),
+            put(house("h3", 121.3, 1), None),
+            delete("h2"),
+        ],
+        "zhang-san",
+    )
+    .unwrap();
+    assert_eq!(last, 5);
+    let new = changes_since(&path, 2).unwrap();
+    assert_eq!(
+        summary(&new),
+        [
+            (3, "zhang-san", "h1", ChangeOp::Update),
+            (4, "zhang-san", "h3", ChangeOp::Insert),
+            (5, "zhang-san", "h2", ChangeOp::Delete)
+        ]
+    );
+    assert_eq!(new[0].changed_fields(), ["floors"]);
+    assert_eq!(new[0].before.as_ref().unwrap()["properties"]["floors"], 3);
+    assert_eq!(new[0].after.as_ref().unwrap()["properties"]["floors"], 5);
+    // The delete keeps what was deleted.
+    assert_eq!(new[2].before.as_ref().unwrap()["properties"]["floors"], 2);
+    assert_eq!(new[2].after, None);
+    // `before` of a change is `after` of the one before it.
+    assert_eq!(new[0].before, all[0].after);
+    let r = rows(&path);
+    let ids: Vec<(&str, Option<i64>)> = r.iter().map(|(i, f, _)| (i.as_str(), *f)).collect();
+    assert_eq!(ids, [("h1", Some(5)), ("h3", Some(1))]);
+    // updated_at of the rewritten row is the time of its change.
+    assert_eq!(r[0].2, new[0].at);
+    assert!(
+        new[0].at.ends_with('Z') && new[0].at.len() == 24,
+        "{}",
+        new[0].at
+    );
+    // The store still loads, with the edits.
+    let loaded = gpkg::load(&path, &crate::io::LoadOptions::default()).unwrap();
+    assert_eq!(loaded.dataset.houses.len(), 2);
+    // A put that changes nothing records nothing.
+    let last = apply_changes(&path, &[put(house("h3", 121.3, 1), None)], "li-si").unwrap();
+    assert_eq!(last, 5);
+}
+
+#[test]
+fn a_failing_row_leaves_the_file_as_it_was() {
+    let (_dir, path) = store();
+    let bytes = std::fs::read(&path).unwrap();
+    let before = rows(&path);
+    // An id the table does not have.
+    let e = apply_changes(
+        &path,
+        &[put(house("h1", 121.1, 9), None), delete("h404")],
+        "zhang-san",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("h404"), "{e}");
+    assert_eq!(rows(&path), before);
+    assert_eq!(changes_since(&path, 0).unwrap().len(), 2);
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    // The file itself refuses a row (a constraint another program put there).
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER no_bad BEFORE INSERT ON houses WHEN NEW.id = 'bad'
+             BEGIN SELECT RAISE(ABORT, 'refused by the file'); END;",
+        )
+        .unwrap();
+    let before = rows(&path);
+    let e = apply_changes(
+        &path,
+        &[
+            put(house("h1", 121.1, 9), None),
+            put(house("bad", 121.4, 1), None),
+        ],
+        "zhang-san",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("refused by the file"), "{e}");
+    assert_eq!(rows(&path), before);
+    assert_eq!(changes_since(&path, 0).unwrap().len(), 2);
+    // A change whose feature is not the one it names.
+    let mut wrong = put(house("h1", 121.1, 9), None);
+    wrong.id = "h2".into();
+    assert!(apply_changes(&path, &[wrong], "zhang-san").is_err());
+    assert_eq!(rows(&path), before);
+}
+
+#[test]
+fn a_new_import_records_what_it_changed_and_removed() {
+    let (_dir, path) = store();
+    let ds = Dataset {
+        houses: Layer::new(
+            LayerKind::Houses,
+            vec![house("h1", 121.15, 3), house("h9", 121.5, 4)],
+        ),
+        ..Dataset::default()
+    };
+    gpkg::write(&path, &ds).unwrap();
+    let c = changes_since(&path, 2).unwrap();
+    assert_eq!(
+        summary(&c),
+        [
+            (3, "import", "h1", ChangeOp::Update),
+            (4, "import", "h9", ChangeOp::Insert),
+            (5, "import", "h2", ChangeOp::Delete)
+        ]
+    );
+    assert_eq!(c[0].changed_fields(), ["geometry"]);
+    assert_eq!(
+        c[1].changed_fields(),
+        ["address", "floors", "geometry"],
+        "an insert changes every given field"
+    );
+}
+
+#[test]
+fn the_version_tag_follows_the_geometry_and_every_field() {
+    let v = |f: Feature<House>| feature_version(&AnyFeature::House(f));
+    let base = v(house("h1", 121.1, 3));
+    assert_eq!(base.len(), 32);
+    assert!(base.bytes().all(|b| b.is_ascii_hexdigit()));
+    // The same feature, loaded from elsewhere: the same version.
+    let mut elsewhere = house("h1", 121.1, 3);
+    elsewhere.source = SourceRef {
+        file: "other.gpkg/houses".into(),
+        position: 7,
+    };
+    assert_eq!(v(elsewhere), base);
+    assert_eq!(v(house("h1", 121.1, 3)), base);
+    // Any field, the geometry, the id.
+    assert_ne!(v(house("h1", 121.1, 4)), base);
+    assert_ne!(v(house("h1", 121.100_001, 3)), base);
+    assert_ne!(v(house("h2", 121.1, 3)), base);
+    let mut phone = house("h1", 121.1, 3);
+    phone.props.phone = Some("13800000000".into());
+    assert_ne!(v(phone), base);
+    let mut cleared = house("h1", 121.1, 3);
+    cleared.props.floors = None;
+    assert_ne!(v(cleared), base);
+}

@@ -1,0 +1,316 @@
+//! The audit trail of a store: every change of a ledger row, who made it and when, with
+//! the feature before and after as GeoJSON.
+//!
+//! The table `riskmap_changes` (registered as an attributes table, so GIS programs show
+//! it) has one row per changed feature: `seq` (increasing, never reused), `at` (UTC,
+//! ISO 8601), `actor` (a token's name, or `import`), `layer`, `id`, `op` (`insert`,
+//! `update` or `delete`), and `before` and `after`, the feature as a GeoJSON Feature
+//! (NULL for an insert's before and a delete's after). Its properties are the row's
+//! columns as stored (inventories and QRA distances in their ledger text), so that
+//! `before` of a change is `after` of the one before it. A PostGIS store keeps the same
+//! columns, `before` and `after` as `jsonb`.
+//!
+//! [`feature_version`] is the version tag of a feature for optimistic concurrency (an
+//! `ETag` to compare with `If-Match`): a hash of its canonical GeoJSON.
+
+use std::path::Path;
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::StoreError;
+use super::columns::sql_err;
+use super::ledger;
+use crate::live::AnyFeature;
+
+/// The table of changes.
+pub const CHANGES_TABLE: &str = "riskmap_changes";
+
+/// What a change did to a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeOp {
+    /// A new id.
+    Insert,
+    /// A row rewritten.
+    Update,
+    /// A row deleted.
+    Delete,
+}
+
+impl ChangeOp {
+    /// The word stored in `op`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeOp::Insert => "insert",
+            ChangeOp::Update => "update",
+            ChangeOp::Delete => "delete",
+        }
+    }
+
+    fn parse(s: &str) -> Option<ChangeOp> {
+        match s {
+            "insert" => Some(ChangeOp::Insert),
+            "update" => Some(ChangeOp::Update),
+            "delete" => Some(ChangeOp::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// One row of the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeRecord {
+    /// Its place in the trail.
+    pub seq: u64,
+    /// When, UTC, ISO 8601.
+    pub at: String,
+    /// Who: a token's name, or `import`.
+    pub actor: String,
+    /// The layer's name.
+    pub layer: String,
+    /// The feature's id.
+    pub id: String,
+    /// What was done.
+    pub op: ChangeOp,
+    /// The feature before (GeoJSON), none for an insert.
+    pub before: Option<Value>,
+    /// The feature after (GeoJSON), none for a delete.
+    pub after: Option<Value>,
+}
+
+impl ChangeRecord {
+    /// The names of what differs between before and after: `geometry` and each property
+    /// whose value changed (every given one for an insert or a delete), sorted.
+    pub fn changed_fields(&self) -> Vec<String> {
+        changed_fields(self.before.as_ref(), self.after.as_ref())
+    }
+}
+
+/// What differs between two GeoJSON features: `geometry` and the changed properties.
+pub fn changed_fields(before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
+    let empty = Map::new();
+    let props = |f: Option<&Value>| -> Map<String, Value> {
+        f.and_then(|f| f.get("properties"))
+            .and_then(Value::as_object)
+            .unwrap_or(&empty)
+            .clone()
+    };
+    let (b, a) = (props(before), props(after));
+    let geom = |f: Option<&Value>| f.and_then(|f| f.get("geometry")).cloned();
+    let mut out = Vec::new();
+    if geom(before) != geom(after) {
+        out.push("geometry".to_string());
+    }
+    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for k in keys {
+        let (x, y) = (
+            b.get(k).unwrap_or(&Value::Null),
+            a.get(k).unwrap_or(&Value::Null),
+        );
+        if x != y {
+            out.push(k.clone());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Creates the table of changes if the file has none, registered in `gpkg_contents`.
+pub(super) fn create_table(c: &Connection) -> rusqlite::Result<()> {
+    c.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {CHANGES_TABLE} (
+           seq INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+           at TEXT NOT NULL, actor TEXT NOT NULL, layer TEXT NOT NULL, id TEXT NOT NULL,
+           op TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+           before TEXT, after TEXT);
+         CREATE INDEX IF NOT EXISTS {CHANGES_TABLE}_feature ON {CHANGES_TABLE} (layer, id);
+         INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
+           VALUES ('{CHANGES_TABLE}', 'attributes', '{CHANGES_TABLE}',
+                   'Every change of a ledger row: who, when, the feature before and after');"
+    ))
+}
+
+/// One change to record, in a transaction the caller commits.
+pub(super) struct NewChange<'a> {
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub layer: &'a str,
+    pub id: &'a str,
+    pub op: ChangeOp,
+    pub before: Option<&'a Value>,
+    pub after: Option<&'a Value>,
+}
+
+/// Records one change; gives its `seq`.
+pub(super) fn record(c: &Connection, ch: &NewChange<'_>) -> rusqlite::Result<u64> {
+    // Cached: an import records a change per row.
+    c.prepare_cached(&format!(
+        "INSERT INTO {CHANGES_TABLE} (at, actor, layer, id, op, before, after)
+         VALUES (?, ?, ?, ?, ?, ?, ?)"
+    ))?
+    .execute(params![
+        ch.at,
+        ch.actor,
+        ch.layer,
+        ch.id,
+        ch.op.as_str(),
+        ch.before.map(Value::to_string),
+        ch.after.map(Value::to_string)
+    ])?;
+    Ok(c.last_insert_rowid() as u64)
+}
+
+/// The last `seq` of the trail (0 when it is empty or missing).
+pub(super) fn last_seq(c: &Connection) -> rusqlite::Result<u64> {
+    if !super::schema::table_exists(c, CHANGES_TABLE)? {
+        return Ok(0);
+    }
+    c.query_row(&format!("SELECT max(seq) FROM {CHANGES_TABLE}"), [], |r| {
+        r.get::<_, Option<i64>>(0)
+    })
+    .map(|s| s.unwrap_or(0) as u64)
+}
+
+/// The changes after `seq` (0: all of them), in order. A file without the table has
+/// none.
+pub fn changes_since(path: &Path, seq: u64) -> Result<Vec<ChangeRecord>, StoreError> {
+    let c = super::gpkg::open(path, true)?;
+    let sql = sql_err(path);
+    if !super::schema::table_exists(&c, CHANGES_TABLE).map_err(sql)? {
+        return Ok(Vec::new());
+    }
+    let mut st = c
+        .prepare(&format!(
+            "SELECT seq, at, actor, layer, id, op, before, after FROM {CHANGES_TABLE}
+             WHERE seq > ? ORDER BY seq"
+        ))
+        .map_err(sql)?;
+    let rows = st
+        .query_map([i64::try_from(seq).unwrap_or(i64::MAX)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })
+        .map_err(sql)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, actor, layer, id, op, before, after) = row.map_err(sql)?;
+        let bad = |reason: String| StoreError::Table {
+            path: path.to_path_buf(),
+            table: CHANGES_TABLE.into(),
+            reason: format!("seq {seq}: {reason}"),
+        };
+        let op = ChangeOp::parse(&op).ok_or_else(|| bad(format!("unknown op {op:?}")))?;
+        let json = |t: Option<String>| -> Result<Option<Value>, StoreError> {
+            t.map(|t| serde_json::from_str(&t).map_err(|e| bad(format!("not JSON: {e}"))))
+                .transpose()
+        };
+        out.push(ChangeRecord {
+            seq: seq as u64,
+            at,
+            actor,
+            layer,
+            id,
+            op,
+            before: json(before)?,
+            after: json(after)?,
+        });
+    }
+    Ok(out)
+}
+
+/// A feature as GeoJSON: its id, its geometry (RFC 7946) and its properties as a store
+/// writes them (inventories and QRA distances in their ledger text).
+pub fn feature_json(f: &AnyFeature) -> Value {
+    let props = match f {
+        AnyFeature::Area(f) => serde_json::to_value(&f.props),
+        AnyFeature::Enterprise(f) => serde_json::to_value(&f.props),
+        AnyFeature::HazardSource(f) => serde_json::to_value(&f.props),
+        AnyFeature::GasPipeline(f) => serde_json::to_value(&f.props),
+        AnyFeature::House(f) => serde_json::to_value(&f.props),
+        AnyFeature::ProtectionTarget(f) => serde_json::to_value(&f.props),
+    };
+    let mut props = match props {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    ledger::to_ledger_form(&mut props);
+    geojson_feature(f.id(), Some(f.geometry()), props)
+}
+
+/// A GeoJSON Feature of an id, a geometry and properties.
+pub(super) fn geojson_feature(
+    id: &str,
+    geometry: Option<&geo::Geometry<f64>>,
+    props: Map<String, Value>,
+) -> Value {
+    let geometry = geometry
+        .and_then(|g| {
+            let mut s = String::new();
+            crate::export::write_geometry(&mut s, g);
+            serde_json::from_str::<Value>(&s).ok()
+        })
+        .unwrap_or(Value::Null);
+    serde_json::json!({
+        "type": "Feature",
+        "id": id,
+        "geometry": geometry,
+        "properties": props,
+    })
+}
+
+/// The version tag of a feature: the first 128 bits of the SHA-256 of its canonical
+/// GeoJSON ([`feature_json`], keys sorted, no spaces), as 32 hex digits. Any change of the
+/// geometry, a property or the id changes it; nothing else does (not the order features
+/// were loaded in, not where they came from).
+pub fn feature_version(f: &AnyFeature) -> String {
+    let mut text = String::new();
+    canonical(&feature_json(f), &mut text);
+    let digest = Sha256::digest(text.as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// JSON with object keys sorted and no spaces, whatever order the map keeps.
+fn canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                if let Some(x) = m.get(k) {
+                    canonical(x, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(x, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}

@@ -1,0 +1,187 @@
+//! `riskmap history` and `riskmap token new` through the built binary: the trail an
+//! import leaves in a GeoPackage, read back as a table and as JSON (and counted with
+//! GDAL's `ogrinfo`), and a token whose printed entry holds its SHA-256.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(args)
+        .output()
+        .expect("run riskmap")
+}
+
+fn ok(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn houses(dir: &Path, features: &[(&str, f64, u32)]) {
+    let fs: Vec<String> = features
+        .iter()
+        .map(|(id, x, floors)| {
+            format!(
+                r#"{{"type":"Feature","id":"{id}","geometry":{{"type":"Point","coordinates":[{x},31.9]}},"properties":{{"地址":"海门路{id}","层数":{floors}}}}}"#
+            )
+        })
+        .collect();
+    std::fs::write(
+        dir.join("houses.geojson"),
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            fs.join(",")
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn history_lists_what_each_import_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let gpkg = tmp.path().join("city.gpkg");
+    houses(&data, &[("h1", 121.1, 3), ("h2", 121.2, 2)]);
+    ok(&run(&["import", s(&data), "--into", s(&gpkg)]));
+    // h1 gets two more floors, h2 is gone, h3 is new.
+    houses(&data, &[("h1", 121.1, 5), ("h3", 121.3, 1)]);
+    ok(&run(&["import", s(&data), "--into", s(&gpkg)]));
+
+    let table = ok(&run(&["history", s(&gpkg)]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 6, "{table}");
+    assert!(lines[0].starts_with("seq") && lines[0].contains("changes"));
+    let cols = |l: &str| -> Vec<String> { l.split_whitespace().map(str::to_string).collect() };
+    // seq, at, actor, op, layer, id, then what changed.
+    let row = cols(lines[1]);
+    assert_eq!(&row[..1], ["1"]);
+    assert_eq!(&row[2..6], ["import", "insert", "houses", "h1"]);
+    let row = cols(lines[3]);
+    assert_eq!(&row[..1], ["3"]);
+    assert_eq!(&row[2..6], ["import", "update", "houses", "h1"]);
+    assert!(lines[3].ends_with("floors: 3 → 5"), "{}", lines[3]);
+    let row = cols(lines[4]);
+    assert_eq!(&row[3..6], ["insert", "houses", "h3"]);
+    let row = cols(lines[5]);
+    assert_eq!(&row[3..6], ["delete", "houses", "h2"]);
+
+    // Filters.
+    let h1 = ok(&run(&[
+        "history",
+        s(&gpkg),
+        "--layer",
+        "自建房",
+        "--id",
+        "h1",
+    ]));
+    assert_eq!(h1.lines().count(), 3, "{h1}");
+    let later = ok(&run(&["history", s(&gpkg), "--since", "3"]));
+    assert_eq!(later.lines().count(), 3, "{later}");
+    assert_eq!(
+        ok(&run(&["history", s(&gpkg), "--id", "nope"])).trim(),
+        "no changes"
+    );
+    let bad = run(&["history", s(&gpkg), "--layer", "risk_grid"]);
+    assert_eq!(bad.status.code(), Some(2));
+
+    // JSON: the features before and after in full.
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&run(&["history", s(&gpkg), "--json", "--since", "2"]))).unwrap();
+    let a = json.as_array().unwrap();
+    assert_eq!(a.len(), 3);
+    assert_eq!(a[0]["seq"], 3);
+    assert_eq!(a[0]["op"], "update");
+    assert_eq!(a[0]["changed"], serde_json::json!(["floors"]));
+    assert_eq!(a[0]["before"]["properties"]["floors"], 3);
+    assert_eq!(a[0]["after"]["properties"]["floors"], 5);
+    assert_eq!(
+        a[0]["after"]["geometry"]["coordinates"],
+        serde_json::json!([121.1, 31.9])
+    );
+    assert_eq!(a[2]["op"], "delete");
+    assert_eq!(a[2]["after"], serde_json::Value::Null);
+    assert_eq!(a[2]["before"]["properties"]["address"], "海门路h2");
+
+    // GDAL sees the trail as a table of the GeoPackage.
+    let out = Command::new("ogrinfo")
+        .args([
+            "-ro",
+            "-q",
+            s(&gpkg),
+            "-sql",
+            "SELECT count(*) AS n, max(seq) AS last, sum(actor = 'import') AS imports FROM riskmap_changes",
+        ])
+        .output()
+        .expect("ogrinfo not runnable: install gdal-bin");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "n (Integer) = 5",
+        "last (Integer) = 5",
+        "imports (Integer) = 5",
+    ] {
+        assert!(text.contains(want), "{want} not in {text}");
+    }
+}
+
+#[test]
+fn token_new_prints_a_token_and_the_entry_of_its_hash() {
+    let out = ok(&run(&["token", "new", "zhang-san", "--role", "editor"]));
+    let token = out
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("rmk_"))
+        .expect("a token line")
+        .to_string();
+    assert_eq!(token.len(), 4 + 64);
+    let hash_line = out
+        .lines()
+        .find(|l| l.starts_with("sha256 = "))
+        .expect("the entry's hash");
+    // The hash, as sha256sum computes it.
+    let mut sum = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    sum.stdin
+        .take()
+        .unwrap()
+        .write_all(token.as_bytes())
+        .unwrap();
+    let sum = sum.wait_with_output().unwrap();
+    let hex = String::from_utf8_lossy(&sum.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(hash_line, format!("sha256 = \"{hex}\""));
+    assert!(
+        out.contains("name = \"zhang-san\"\nrole = \"editor\"\n"),
+        "{out}"
+    );
+    // Twice: two different tokens.
+    let again = ok(&run(&["token", "new", "zhang-san"]));
+    assert!(!again.contains(&token));
+    assert_eq!(
+        run(&["token", "new", "x", "--role", "owner"]).status.code(),
+        Some(2)
+    );
+}

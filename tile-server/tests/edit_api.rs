@@ -1,0 +1,301 @@
+//! Editing through the API on a GeoPackage-backed server: tokens and roles, the loaders'
+//! checks (422, nothing changed), versions (412), the change table, and the edit served
+//! as one new generation with the tiles over it drawn again. A folder-backed server refuses.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{centre_tile, city, get, json, send, state_with};
+use riskmap_server::server::auth::{TokenConfig, hash_token, hex};
+use riskmap_server::server::config::ServerConfig;
+use riskmap_server::server::routes::router;
+use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
+use serde_json::{Value, json};
+
+const EDITOR: &str = "rmk_test_editor_token_0123456789";
+const VIEWER_ONLY: &str = "rmk_not_configured";
+
+fn config() -> ServerConfig {
+    ServerConfig {
+        tokens: vec![TokenConfig {
+            name: "zhang-san".into(),
+            role: serde_json::from_value(json!("editor")).unwrap(),
+            sha256: hex(&hash_token(EDITOR)),
+        }],
+        watch: false,
+        ..ServerConfig::default()
+    }
+}
+
+/// A GeoPackage imported from the test city, served.
+fn gpkg_state(dir: &std::path::Path) -> Arc<AppState> {
+    let gpkg = dir.join("city.gpkg");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(["import", "--quiet"])
+        .arg(city())
+        .arg("--into")
+        .arg(&gpkg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap = build_snapshot(&config(), &DataSource::dir(&gpkg), 1).unwrap();
+    Arc::new(AppState::new(config(), DataSource::dir(&gpkg), snap, None))
+}
+
+fn req(
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    if_match: Option<&str>,
+) -> Request<Body> {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, "test.local");
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    if let Some(v) = if_match {
+        b = b.header(header::IF_MATCH, v);
+    }
+    match body {
+        Some(v) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string()))
+            .unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_folder_backed_server_refuses_edits_and_says_how_to_import() {
+    let app = router(state_with(config(), None));
+    let id = "house-0000001";
+    let body = json!({"type": "Feature", "properties": {"occupants": 3}, "geometry": null});
+    let (status, _, b) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &format!("/api/layers/houses/features/{id}"),
+            Some(EDITOR),
+            Some(&body),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    let msg = json(&b)["error"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("riskmap import") && msg.contains("--into"),
+        "{msg}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_are_checked_versioned_recorded_and_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = gpkg_state(dir.path());
+    let app = router(state.clone());
+    let snap = state.snapshot();
+    let house = snap.dataset().houses.get(42).unwrap().clone();
+    let uid = snap.dataset().houses.uid(42).unwrap();
+    drop(snap);
+    let uri = format!("/api/layers/houses/features/{}", house.id);
+
+    // Reading needs no token; changing needs an editor's.
+    let (status, h, b) = send(&app, req(Method::GET, &uri, None, None, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    let version = h[header::ETAG].to_str().unwrap().to_string();
+    assert_eq!(json(&b)["feature"]["id"], house.id.as_str());
+    let patch = json!({"type": "Feature", "properties": {"appraisal": "D", "occupants": 11}});
+    for (token, want) in [
+        (None, StatusCode::UNAUTHORIZED),
+        (Some(VIEWER_ONLY), StatusCode::UNAUTHORIZED),
+    ] {
+        let (status, _, _) = send(&app, req(Method::PATCH, &uri, token, Some(&patch), None)).await;
+        assert_eq!(status, want);
+    }
+    assert_eq!(state.snapshot().generation, 1);
+
+    // A D-grade house with 11 people: 重大风险 by the house rules, served at once.
+    let (status, h, b) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &uri,
+            Some(EDITOR),
+            Some(&patch),
+            Some(&version),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let v2 = h[header::ETAG].to_str().unwrap().to_string();
+    assert_ne!(v2, version);
+    assert_eq!(json(&b)["generation"], 2);
+    let (_, _, b) = send(&app, get(&format!("/api/feature/houses/{uid}"))).await;
+    let f = json(&b);
+    assert_eq!(f["properties"]["level"], "major", "{f}");
+    assert_eq!(f["properties"]["occupants"], 11);
+
+    // The same version again: another edit came first.
+    let (status, _, _) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &uri,
+            Some(EDITOR),
+            Some(&patch),
+            Some(&version),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(state.snapshot().generation, 2);
+
+    // The loaders' checks: a longitude of 200 is refused, with the issue, and nothing changes.
+    let bad = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [200.0, 31.9]}, "properties": {}});
+    let (status, _, b) = send(
+        &app,
+        req(Method::PATCH, &uri, Some(EDITOR), Some(&bad), None),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    assert!(json(&b)["issues"].as_array().is_some_and(|a| !a.is_empty()));
+    assert_eq!(state.snapshot().generation, 2);
+
+    // A new house beside the first: created, found in the tile over it under its uid.
+    let mut geom = serde_json::to_value(geojson::Geometry::from(&house.geometry)).unwrap();
+    if let Some(ring) = geom["coordinates"][0].as_array_mut() {
+        for p in ring {
+            p[0] = json!(p[0].as_f64().unwrap() + 0.0005);
+        }
+    }
+    let new = json!({"type": "Feature", "id": "house-api-1", "geometry": geom, "properties": {"address": "测试路1号", "floors": 2, "occupants": 4}});
+    let (status, h, b) = send(
+        &app,
+        req(
+            Method::POST,
+            "/api/layers/houses/features",
+            Some(EDITOR),
+            Some(&new),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    assert_eq!(
+        h[header::LOCATION],
+        "/api/layers/houses/features/house-api-1"
+    );
+    let snap = state.snapshot();
+    assert_eq!(snap.generation, 3);
+    let pos = snap
+        .live
+        .position(riskmap_core::model::LayerKind::Houses, "house-api-1")
+        .unwrap();
+    let new_uid = snap.dataset().houses.uid(pos).unwrap();
+    let c = geom["coordinates"][0][0].clone();
+    let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    drop(snap);
+    let (x, y) = centre_tile([lon, lat, lon, lat], 16);
+    let (status, _, b) = send(&app, get(&format!("/tiles/houses/16/{x}/{y}.mvt"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let tile = riskmap_tests::mvt_check::decode(&b).unwrap();
+    assert!(
+        tile.layers
+            .iter()
+            .any(|l| l.features.iter().any(|f| f.id == Some(new_uid)))
+    );
+
+    // Deleted: gone from the API, and a second delete is a 404.
+    let (status, _, _) = send(
+        &app,
+        req(
+            Method::DELETE,
+            "/api/layers/houses/features/house-api-1",
+            Some(EDITOR),
+            None,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(
+        &app,
+        req(
+            Method::GET,
+            "/api/layers/houses/features/house-api-1",
+            None,
+            None,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = send(
+        &app,
+        req(
+            Method::DELETE,
+            "/api/layers/houses/features/house-api-1",
+            Some(EDITOR),
+            None,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The change table: who, what, in order — and the refused and stale edits left no record.
+    let (status, _, b) = send(&app, get("/api/changes?since=0")).await;
+    assert_eq!(status, StatusCode::OK);
+    let recs: Vec<Value> = json(&b)["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["actor"] == "zhang-san")
+        .cloned()
+        .collect();
+    let ops: Vec<(String, String)> = recs
+        .iter()
+        .map(|r| {
+            (
+                r["op"].as_str().unwrap().to_string(),
+                r["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            ("update".to_string(), house.id.clone()),
+            ("insert".to_string(), "house-api-1".to_string()),
+            ("delete".to_string(), "house-api-1".to_string()),
+        ]
+    );
+}
