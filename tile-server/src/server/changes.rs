@@ -130,6 +130,18 @@ fn apply_to(
 }
 
 impl AppState {
+    /// Makes the spare snapshot now (a copy of the served one) rather than at the first
+    /// batch, so that the first edit is as quick as the others; for servers that expect
+    /// edits. Run it off the async runtime.
+    pub fn prepare_spare(&self) {
+        let current = self.snapshot();
+        if let Ok(mut s) = self.changes.spare.lock()
+            && s.as_ref().is_none_or(|s| s.generation != current.generation)
+        {
+            *s = Some((*current).clone());
+        }
+    }
+
     /// Applies a batch of edits made by `actor`: all of them or none. One batch (or
     /// reload) at a time; readers never wait.
     pub async fn apply_edits(

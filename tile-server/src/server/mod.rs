@@ -83,6 +83,14 @@ pub async fn serve(
         .map_err(|source| ServeError::Bind { addr, source })?;
     let local = listener.local_addr()?;
     spawn_sighup_reload(Arc::clone(&state));
+    if matches!(
+        riskmap_core::project::SourceKind::of(&state.source.dir),
+        Ok(riskmap_core::project::SourceKind::GeoPackage)
+    ) {
+        // A store is edited: the copy the first batch needs is made now, in the background.
+        let s = Arc::clone(&state);
+        tokio::task::spawn_blocking(move || s.prepare_spare());
+    }
     // Kept for as long as the server runs.
     let _watcher = if state.config.watch {
         match watch::watch(Arc::clone(&state)) {
