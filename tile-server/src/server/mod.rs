@@ -15,6 +15,7 @@ mod handlers;
 pub(crate) mod layers;
 pub mod limits;
 pub mod metrics;
+pub mod pg_listen;
 pub mod proxy;
 pub mod reload;
 pub mod routes;
@@ -83,7 +84,10 @@ pub async fn serve(
     let local = listener.local_addr()?;
     spawn_sighup_reload(Arc::clone(&state));
     // Kept for as long as the server runs.
-    let _watcher = if state.config.watch {
+    let _watcher = if state.source.db.is_some() {
+        pg_listen::spawn(Arc::clone(&state));
+        None
+    } else if state.config.watch {
         match watch::watch(Arc::clone(&state)) {
             Ok(w) => Some(w),
             Err(e) => {
