@@ -84,10 +84,12 @@ pub async fn serve(
     let local = listener.local_addr()?;
     spawn_sighup_reload(Arc::clone(&state));
     // Kept for as long as the server runs.
-    let _watcher = if state.source.db.is_some() {
+    let _watcher = if !state.config.watch {
+        None
+    } else if state.source.db.is_some() {
         pg_listen::spawn(Arc::clone(&state));
         None
-    } else if state.config.watch {
+    } else {
         match watch::watch(Arc::clone(&state)) {
             Ok(w) => Some(w),
             Err(e) => {
@@ -95,8 +97,6 @@ pub async fn serve(
                 None
             }
         }
-    } else {
-        None
     };
     on_ready(local);
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
