@@ -557,3 +557,95 @@ fn a_database_password_is_never_shown() {
     assert!(!format!("{s:?}").contains("s3cret"), "{s:?}");
     assert!(!s.dir.display().to_string().contains("s3cret"));
 }
+
+/// GET over a plain socket; the status and the body.
+fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let status = std::str::from_utf8(&buf[9..12]).unwrap().parse().unwrap();
+    let start = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(buf.len(), |p| p + 4);
+    (status, buf[start..].to_vec())
+}
+
+/// `riskmap serve --db` as a user runs it: the database served and followed, and the
+/// password of its URL in neither the log nor `/health` (the test cluster trusts local
+/// logins, so any password is accepted and ignored).
+#[test]
+fn serve_db_follows_the_database_and_never_shows_the_password() {
+    use std::io::{BufRead, BufReader};
+    let Some(server) = server() else { return };
+    let url = demo_db(&server, "riskmap_cli");
+    let with_password = url.replacen("postgres@", "postgres:s3cret@", 1);
+    assert_ne!(with_password, url);
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("stderr.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(["serve", "--db", &with_password, "--port", "0"])
+        .env("RISKMAP_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let out = child.stdout.take().unwrap();
+    let _child = Kill(child);
+    let mut lines = BufReader::new(out).lines();
+    let addr: std::net::SocketAddr = loop {
+        let line = lines
+            .next()
+            .expect("the server ended before listening")
+            .unwrap();
+        if let Some(a) = line.strip_prefix("listening on http://") {
+            break a.trim().parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let health = |addr| {
+        let (status, body) = http_get(addr, "/health");
+        assert_eq!(status, 200);
+        (json(&body), String::from_utf8_lossy(&body).into_owned())
+    };
+    let t0 = Instant::now();
+    let (h, text) = loop {
+        let (h, text) = health(addr);
+        if h["database"]["connected"] == true {
+            break (h, text);
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "{h}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(h["source"]["kind"], "postgis");
+    assert_eq!(h["source"]["name"], url.as_str());
+    assert!(!text.contains("s3cret"), "{text}");
+    let generation = h["generation"].as_u64().unwrap();
+    let id = psql(&url, "SELECT min(id) FROM houses");
+    psql(&url, &format!("DELETE FROM houses WHERE id = '{id}'"));
+    let t0 = Instant::now();
+    loop {
+        let (h, _) = health(addr);
+        if h["generation"].as_u64().unwrap() > generation {
+            let n = psql(&url, "SELECT count(*) FROM houses");
+            assert_eq!(h["features"]["houses"].to_string(), n);
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "{h}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(_child);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("following the database"), "{logged}");
+    assert!(!logged.contains("s3cret"), "{logged}");
+}
