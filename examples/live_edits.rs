@@ -96,7 +96,11 @@ fn main() -> Result<(), Box<dyn Error>> {
             }
             _ => {
                 let pos = (rng.next() % ds.hazard_sources.len().max(1) as u64) as usize;
-                let mut f = ds.hazard_sources.get(pos).ok_or("no hazard source")?.clone();
+                let mut f = ds
+                    .hazard_sources
+                    .get(pos)
+                    .ok_or("no hazard source")?
+                    .clone();
                 let k = 0.5 + rng.unit() * 2.5;
                 for it in &mut f.props.inventory {
                     it.tonnes *= k;
@@ -133,9 +137,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     for v in [&mut apply_ms, &mut update_ms, &mut tile_ms, &mut total_ms] {
         v.sort_by(f64::total_cmp);
     }
-    let row = |v: &[f64]| {
-        serde_json::json!({"p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": pct(v, 1.0)})
-    };
+    let row = |v: &[f64]| serde_json::json!({"p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": pct(v, 1.0)});
     let out = serde_json::json!({
         "data": data,
         "houses": live.dataset().houses.len(),
