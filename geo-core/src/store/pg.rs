@@ -176,82 +176,148 @@ pub async fn write(client: &mut Client, db: &Db, ds: &Dataset) -> Result<ImportC
 pub async fn read(client: &Client, db: &Db) -> Result<Vec<LayerRows>, StoreError> {
     let mut out = Vec::new();
     for kind in LayerKind::INPUTS {
-        let Some(fields) = field_columns(kind) else {
-            continue;
-        };
-        let t = kind.name();
-        let exists = client
-            .query_opt(
-                "SELECT 1 FROM pg_class WHERE relname = $1
-                   AND relnamespace = current_schema()::regnamespace",
-                &[&t],
-            )
-            .await
-            .map_err(db.err("reading the catalog"))?
-            .is_some();
-        if !exists {
-            continue;
+        if let Some(l) = read_layer(client, db, kind, None).await? {
+            out.push(l);
         }
-        let names: String = fields.iter().map(|(n, _)| format!(", {n}")).collect();
-        let rows = client
-            .query(
-                &format!("SELECT id, ST_AsBinary(geom){names} FROM {t} ORDER BY id"),
-                &[],
-            )
-            .await
-            .map_err(db.err("reading a layer table"))?;
-        let mut layer = Vec::with_capacity(rows.len());
-        for (i, r) in rows.iter().enumerate() {
-            let cell =
-                |e: tokio_postgres::Error| db.problem(format!("table {t}, row {}: {e}", i + 1));
-            let id: String = r.try_get(0).map_err(cell)?;
-            let wkb: Option<Vec<u8>> = r.try_get(1).map_err(cell)?;
-            let mut values = Vec::with_capacity(fields.len() + 1);
-            let geometry = match wkb.as_deref().map(from_wkb) {
-                None => None,
-                Some(Ok(g)) => Some(g),
-                Some(Err(e)) => {
-                    // Reported by the loader as an invalid geometry, as a file's would be.
-                    values.push((
-                        GEOMETRY_ERROR.to_string(),
-                        RowValue::Text(format!("the geom value cannot be read: {e}")),
-                    ));
-                    None
-                }
-            };
-            for (j, (name, ty)) in fields.iter().enumerate() {
-                let k = j + 2;
-                let v = match ty {
-                    ColType::Text | ColType::Json => r
-                        .try_get::<_, Option<String>>(k)
-                        .map(|v| v.map_or(RowValue::Null, RowValue::Text)),
-                    ColType::Real => r
-                        .try_get::<_, Option<f64>>(k)
-                        .map(|v| v.map_or(RowValue::Null, RowValue::Real)),
-                    ColType::Integer => r
-                        .try_get::<_, Option<i64>>(k)
-                        .map(|v| v.map_or(RowValue::Null, RowValue::Int)),
-                    ColType::Boolean => r
-                        .try_get::<_, Option<bool>>(k)
-                        .map(|v| v.map_or(RowValue::Null, RowValue::Bool)),
-                }
-                .map_err(cell)?;
-                values.push(((*name).to_string(), v));
-            }
-            layer.push(Row {
-                position: u64::try_from(i + 1).unwrap_or(u64::MAX),
-                id: Some(id),
-                geometry,
-                fields: values,
-            });
-        }
-        out.push(LayerRows {
-            kind,
-            name: format!("{}/{t}", db.shown()),
-            rows: layer,
-        });
     }
     Ok(out)
+}
+
+/// The rows of one input layer's table as [`read`] gives them: all of them, or only
+/// those whose id is in `ids` (one query, `id = ANY($1)`; an id without a row is simply
+/// not among them). `None` when the table is missing or `kind` is not an input layer.
+pub async fn read_layer(
+    client: &Client,
+    db: &Db,
+    kind: LayerKind,
+    ids: Option<&[String]>,
+) -> Result<Option<LayerRows>, StoreError> {
+    let Some(fields) = field_columns(kind) else {
+        return Ok(None);
+    };
+    let t = kind.name();
+    let exists = client
+        .query_opt(
+            "SELECT 1 FROM pg_class WHERE relname = $1
+               AND relnamespace = current_schema()::regnamespace",
+            &[&t],
+        )
+        .await
+        .map_err(db.err("reading the catalog"))?
+        .is_some();
+    if !exists {
+        return Ok(None);
+    }
+    let names: String = fields.iter().map(|(n, _)| format!(", {n}")).collect();
+    let select = format!("SELECT id, ST_AsBinary(geom){names} FROM {t}");
+    let rows = match ids {
+        None => client.query(&format!("{select} ORDER BY id"), &[]).await,
+        Some(ids) => {
+            client
+                .query(&format!("{select} WHERE id = ANY($1) ORDER BY id"), &[&ids])
+                .await
+        }
+    }
+    .map_err(db.err("reading a layer table"))?;
+    let mut layer = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let cell = |e: tokio_postgres::Error| db.problem(format!("table {t}, row {}: {e}", i + 1));
+        let id: String = r.try_get(0).map_err(cell)?;
+        let wkb: Option<Vec<u8>> = r.try_get(1).map_err(cell)?;
+        let mut values = Vec::with_capacity(fields.len() + 1);
+        let geometry = match wkb.as_deref().map(from_wkb) {
+            None => None,
+            Some(Ok(g)) => Some(g),
+            Some(Err(e)) => {
+                // Reported by the loader as an invalid geometry, as a file's would be.
+                values.push((
+                    GEOMETRY_ERROR.to_string(),
+                    RowValue::Text(format!("the geom value cannot be read: {e}")),
+                ));
+                None
+            }
+        };
+        for (j, (name, ty)) in fields.iter().enumerate() {
+            let k = j + 2;
+            let v = match ty {
+                ColType::Text | ColType::Json => r
+                    .try_get::<_, Option<String>>(k)
+                    .map(|v| v.map_or(RowValue::Null, RowValue::Text)),
+                ColType::Real => r
+                    .try_get::<_, Option<f64>>(k)
+                    .map(|v| v.map_or(RowValue::Null, RowValue::Real)),
+                ColType::Integer => r
+                    .try_get::<_, Option<i64>>(k)
+                    .map(|v| v.map_or(RowValue::Null, RowValue::Int)),
+                ColType::Boolean => r
+                    .try_get::<_, Option<bool>>(k)
+                    .map(|v| v.map_or(RowValue::Null, RowValue::Bool)),
+            }
+            .map_err(cell)?;
+            values.push(((*name).to_string(), v));
+        }
+        layer.push(Row {
+            position: u64::try_from(i + 1).unwrap_or(u64::MAX),
+            id: Some(id),
+            geometry,
+            fields: values,
+        });
+    }
+    Ok(Some(LayerRows {
+        kind,
+        name: format!("{}/{t}", db.shown()),
+        rows: layer,
+    }))
+}
+
+/// The sequence number of the last change recorded in `riskmap_changes` (0 when there
+/// is none, or no change table yet).
+pub async fn last_change(client: &Client, db: &Db) -> Result<i64, StoreError> {
+    let exists = client
+        .query_opt(
+            "SELECT 1 FROM pg_class WHERE relname = $1
+               AND relnamespace = current_schema()::regnamespace",
+            &[&CHANGES],
+        )
+        .await
+        .map_err(db.err("reading the catalog"))?
+        .is_some();
+    if !exists {
+        return Ok(0);
+    }
+    client
+        .query_one(&format!("SELECT coalesce(max(seq), 0) FROM {CHANGES}"), &[])
+        .await
+        .map(|r| r.get::<_, i64>(0))
+        .map_err(db.err("reading the last change"))
+}
+
+/// The features changed after change `seq`: each (layer, id) once, with the number of
+/// its last change, in the order of those numbers. Layers that are not input layers are
+/// left out.
+pub async fn changed_since(
+    client: &Client,
+    db: &Db,
+    seq: i64,
+) -> Result<Vec<(LayerKind, String, i64)>, StoreError> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT layer, id, max(seq) AS last FROM {CHANGES} WHERE seq > $1
+                 GROUP BY layer, id ORDER BY last"
+            ),
+            &[&seq],
+        )
+        .await
+        .map_err(db.err("reading the changes"))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let layer: String = r.get(0);
+            let kind = LayerKind::from_name(&layer).filter(|k| field_columns(*k).is_some())?;
+            Some((kind, r.get::<_, String>(1), r.get::<_, i64>(2)))
+        })
+        .collect())
 }
 
 /// Loads the database's ledgers through the same checks and merge as files

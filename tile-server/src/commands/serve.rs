@@ -30,20 +30,11 @@ pub fn serve(ui: &Ui, args: ServeArgs) -> Result<(), CliError> {
     if let Some(r) = &args.load.rules {
         config.rules = Some(r.clone());
     }
-    let dir = match super::source(&args.load)? {
-        super::Source::Path(p) => p,
-        super::Source::Db(_) => {
-            return Err(CliError::Usage(
-                "serve --db: serving from a database is not supported yet; serve a folder or \
-                 a GeoPackage"
-                    .into(),
-            ));
-        }
+    let mut source = match super::source(&args.load)? {
+        super::Source::Path(p) => DataSource::dir(p),
+        super::Source::Db(url) => DataSource::database(url),
     };
-    let source = DataSource {
-        dir,
-        load: load_options(&args.load)?,
-    };
+    source.load = load_options(&args.load)?;
     // Tile rendering is CPU-bound: more blocking threads than the gates of expensive work
     // can fill (about twice the cores) only adds memory (an allocator arena each) and
     // latency under load; fewer would let one kind of work take another's threads.

@@ -136,7 +136,8 @@ impl AppState {
     pub fn prepare_spare(&self) {
         let current = self.snapshot();
         if let Ok(mut s) = self.changes.spare.lock()
-            && s.as_ref().is_none_or(|s| s.generation != current.generation)
+            && s.as_ref()
+                .is_none_or(|s| s.generation != current.generation)
         {
             *s = Some((*current).clone());
         }

@@ -128,7 +128,8 @@ pub struct ServerConfig {
     pub reload_timeout_s: f64,
     /// Follow the data source while serving (default true): a changed file of the data
     /// folder, or a GeoPackage changed by another program, is read again and its
-    /// differences applied like edits.
+    /// differences applied like edits; a database's changed rows are read as its
+    /// notifications name them.
     pub watch: bool,
     /// Keys of the file the server does not know; each is warned about.
     #[serde(flatten)]

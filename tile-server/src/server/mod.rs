@@ -16,6 +16,7 @@ mod handlers;
 pub(crate) mod layers;
 pub mod limits;
 pub mod metrics;
+pub mod pg_listen;
 pub mod proxy;
 pub mod reload;
 pub mod routes;
@@ -83,16 +84,23 @@ pub async fn serve(
         .map_err(|source| ServeError::Bind { addr, source })?;
     let local = listener.local_addr()?;
     spawn_sighup_reload(Arc::clone(&state));
-    if matches!(
-        riskmap_core::project::SourceKind::of(&state.source.dir),
-        Ok(riskmap_core::project::SourceKind::GeoPackage)
-    ) {
+    if state.source.db.is_some()
+        || matches!(
+            riskmap_core::project::SourceKind::of(&state.source.dir),
+            Ok(riskmap_core::project::SourceKind::GeoPackage)
+        )
+    {
         // A store is edited: the copy the first batch needs is made now, in the background.
         let s = Arc::clone(&state);
         tokio::task::spawn_blocking(move || s.prepare_spare());
     }
     // Kept for as long as the server runs.
-    let _watcher = if state.config.watch {
+    let _watcher = if !state.config.watch {
+        None
+    } else if state.source.db.is_some() {
+        pg_listen::spawn(Arc::clone(&state));
+        None
+    } else {
         match watch::watch(Arc::clone(&state)) {
             Ok(w) => Some(w),
             Err(e) => {
@@ -100,8 +108,6 @@ pub async fn serve(
                 None
             }
         }
-    } else {
-        None
     };
     on_ready(local);
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();

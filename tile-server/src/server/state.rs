@@ -44,6 +44,8 @@ pub struct Snapshot {
     pub summary: serde_json::Value,
     /// Rules used.
     pub rules: Rules,
+    /// For a database source, the last change recorded in it before it was read.
+    pub source_seq: Option<i64>,
 }
 
 impl Snapshot {
@@ -156,21 +158,61 @@ impl Drop for Running {
 /// used again at every reload).
 #[derive(Debug, Clone)]
 pub struct DataSource {
-    /// The data directory, or the GeoPackage, read again at every reload.
+    /// The data directory, or the GeoPackage, read again at every reload; for a database,
+    /// its URL without the password (how messages name it).
     pub dir: PathBuf,
+    /// A PostGIS store instead of a path: read at every reload, and followed while
+    /// serving by its change notifications.
+    pub db: Option<DbUrl>,
     /// How to load it.
     pub load: LoadOptions,
 }
 
+/// A database's connection string, which may hold a password: `Debug` shows it without.
+#[derive(Clone)]
+pub struct DbUrl(String);
+
+impl DbUrl {
+    /// The connection string as given.
+    pub fn new(url: impl Into<String>) -> DbUrl {
+        DbUrl(url.into())
+    }
+
+    /// The whole string, password included: for connecting only, never for messages.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+
+    /// Without the password.
+    pub fn shown(&self) -> String {
+        riskmap_core::store::pg::Db::new(&self.0)
+            .shown()
+            .to_string()
+    }
+}
+
+impl std::fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown())
+    }
+}
+
 impl DataSource {
-    /// What the source is (`directory` or `gpkg`), for `/health`; `unreadable` when the
-    /// path is neither.
+    /// What the source is (`directory`, `gpkg` or `postgis`), for `/health`; `unreadable`
+    /// when the path is neither.
     pub fn kind(&self) -> &'static str {
+        if self.db.is_some() {
+            return "postgis";
+        }
         riskmap_core::project::SourceKind::of(&self.dir).map_or("unreadable", |k| k.name())
     }
 
-    /// The folder's or file's name, without the rest of its path.
+    /// The folder's or file's name, without the rest of its path; a database's URL
+    /// without its password.
     pub fn name(&self) -> String {
+        if let Some(db) = &self.db {
+            return db.shown();
+        }
         self.dir.file_name().map_or_else(
             || self.dir.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -181,8 +223,46 @@ impl DataSource {
     pub fn dir(dir: impl Into<PathBuf>) -> DataSource {
         DataSource {
             dir: dir.into(),
+            db: None,
             load: LoadOptions::default(),
         }
+    }
+
+    /// A PostGIS store read with the default options.
+    pub fn database(url: impl Into<String>) -> DataSource {
+        let url = DbUrl::new(url);
+        DataSource {
+            dir: PathBuf::from(url.shown()),
+            db: Some(url),
+            load: LoadOptions::default(),
+        }
+    }
+
+    /// Reads the source through the loaders (blocking: run it off the async runtime; a
+    /// database is read on a runtime of its own). For a database, also the number of
+    /// the last change recorded before the read: the read has everything up to it.
+    pub fn load(&self) -> Result<(io::Loaded, Option<i64>), io::LoadError> {
+        let Some(url) = &self.db else {
+            return riskmap_core::project::load_source(&self.dir, &self.load).map(|l| (l, None));
+        };
+        let store_err = |e: riskmap_core::store::StoreError| io::LoadError::Store {
+            path: self.dir.clone(),
+            source: Box::new(e),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| io::LoadError::Io {
+                file: self.dir.display().to_string(),
+                source: e,
+            })?;
+        rt.block_on(async {
+            use riskmap_core::store::pg;
+            let (client, db) = pg::connect(url.secret()).await.map_err(store_err)?;
+            let seq = pg::last_change(&client, &db).await.map_err(store_err)?;
+            let loaded = pg::load(&client, &db, &self.load).await?;
+            Ok((loaded, Some(seq)))
+        })
     }
 }
 
@@ -214,6 +294,8 @@ pub struct AppState {
     /// The store file as the server's own last write left it: the watcher does not read
     /// it back.
     pub own_write: Mutex<Option<super::watch::FileStamp>>,
+    /// Following a database source: the connection, the last change applied.
+    pub database: Mutex<super::pg_listen::DbStatus>,
 }
 
 /// Why data could not be (re)loaded.
@@ -247,18 +329,15 @@ pub fn build_snapshot(
         Some(p) => Rules::from_file(p)?,
         None => Rules::default(),
     };
-    let p = Project::open(&source.dir, &source.load, &rules)?;
+    let (loaded, seq) = source.load()?;
+    let p = Project::from_loaded(loaded, &source.load, &rules, &|_| {});
     let tcfg = TileSetConfig {
         fields: field_policy(config),
         ..TileSetConfig::default()
     };
-    Ok(Snapshot::of_project(
-        p,
-        source.load.substances.clone(),
-        tcfg,
-        generation,
-        t0,
-    )?)
+    let mut snap = Snapshot::of_project(p, source.load.substances.clone(), tcfg, generation, t0)?;
+    snap.source_seq = seq;
+    Ok(snap)
 }
 
 impl Snapshot {
@@ -282,6 +361,7 @@ impl Snapshot {
             tiles,
             summary,
             rules: p.rules,
+            source_seq: None,
         })
     }
 }
@@ -321,6 +401,7 @@ impl AppState {
             changes: super::changes::Changes::default(),
             edit_lock: tokio::sync::Mutex::new(()),
             own_write: Mutex::new(None),
+            database: Mutex::new(super::pg_listen::DbStatus::default()),
         }
     }
 
@@ -461,6 +542,10 @@ impl AppState {
         }
         new.generation = w.generation + 1;
         let generation = new.generation;
+        if let (Some(seq), Ok(mut d)) = (new.source_seq, self.database.lock()) {
+            // The new reading has every change up to `seq`.
+            d.last_seq = Some(seq);
+        }
         *w = Arc::new(new);
         drop(w);
         cache.clear();

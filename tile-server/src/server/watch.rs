@@ -148,13 +148,16 @@ pub enum SyncOutcome {
 impl AppState {
     /// Reads the source again and applies what differs from what is served.
     pub async fn sync_from_source(self: &Arc<Self>) -> Result<SyncOutcome, String> {
+        self.sync_as("file").await
+    }
+
+    /// [`AppState::sync_from_source`] with the changes made by `actor`.
+    pub async fn sync_as(self: &Arc<Self>, actor: &str) -> Result<SyncOutcome, String> {
         let source = self.source.clone();
-        let loaded = tokio::task::spawn_blocking(move || {
-            riskmap_core::project::load_source(&source.dir, &source.load)
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        let (loaded, _) = tokio::task::spawn_blocking(move || source.load())
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
         let served = self.snapshot();
         let comparison = compare(
             &served.dataset().counts(),
@@ -174,7 +177,7 @@ impl AppState {
         if edits.is_empty() {
             return Ok(SyncOutcome::Unchanged);
         }
-        self.apply_edits_with_report(edits, "file".into(), Some(loaded.report))
+        self.apply_edits_with_report(edits, actor.into(), Some(loaded.report))
             .await
             .map(SyncOutcome::Applied)
             .map_err(|e| e.to_string())

@@ -52,6 +52,12 @@ fn caller(state: &AppStateRef, headers: &HeaderMap) -> Result<Caller, AppError> 
 
 /// The GeoPackage the edits go to, or why there is none.
 fn store_path(state: &AppStateRef) -> Result<std::path::PathBuf, AppError> {
+    if state.source.db.is_some() {
+        return Err(AppError::Conflict(
+            "this server follows a PostGIS store: edit its tables (QGIS, psql, any client) and the              server applies each committed change within a second; edits through this API go to              GeoPackage-backed servers"
+                .into(),
+        ));
+    }
     match SourceKind::of(&state.source.dir) {
         Ok(SourceKind::GeoPackage) => Ok(state.source.dir.clone()),
         _ => Err(AppError::Conflict(format!(

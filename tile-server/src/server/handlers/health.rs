@@ -25,14 +25,33 @@ pub(in crate::server) async fn count_requests(
     resp
 }
 
-/// What is served from (`directory` or `gpkg`, and the folder's or file's name, not its
-/// path), the generation served, its feature counts and validation totals, the last reload
+/// What is served from (`directory`, `gpkg` or `postgis`, and the folder's or file's
+/// name, not its path; a database's URL without its password), `degraded` and why when
+/// a database source cannot be reached (its connection, the last change applied, the
+/// last error, reconnection attempts, rows refused), the generation served, its feature counts and validation totals, the last reload
 /// (its outcome, the per-layer counts before and after, and why it was refused).
 pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<Value> {
     let s = state.snapshot();
     let last = state.last_reload.lock().ok().and_then(|l| l.clone());
+    let database = state
+        .source
+        .db
+        .as_ref()
+        .and_then(|_| state.database.lock().ok().map(|d| d.clone()));
+    let (status, why) = match &database {
+        Some(d) if !d.connected => (
+            "degraded",
+            Some(format!(
+                "the database is not reachable: serving its last state ({})",
+                d.last_error.as_deref().unwrap_or("not connected yet")
+            )),
+        ),
+        _ => ("ok", None),
+    };
     Json(json!({
-        "status": "ok",
+        "status": status,
+        "degraded_because": why,
+        "database": database,
         "source": {"kind": state.source.kind(), "name": state.source.name()},
         "generation": s.generation,
         "loaded_at": s.loaded_at,

@@ -1,0 +1,502 @@
+//! Following a PostGIS store while serving: another client's INSERT, UPDATE or DELETE
+//! (QGIS editing a table, psql, a second `riskmap import --db`) reaches the served map.
+//!
+//! A task of its own keeps a connection that `LISTEN`s on the store's channel. The
+//! notifications of a change (layer, id, change number) are gathered until
+//! [`QUIET`] passes without another, or for at most [`WINDOW`]; the rows they name are
+//! then read, one query per layer (`id = ANY($1)`), through the loaders' checks
+//! ([`riskmap_core::io::load_rows`]), compared with what is served and applied as one
+//! batch through the same change path as an edit (actor `database`). A row the checks
+//! refuse is not applied (the served feature stays) and is reported in the log and in
+//! `/health`; an id without a row is a deletion.
+//!
+//! When the connection is lost the server keeps serving what it has, `/health` says
+//! `degraded` and why, and the task connects again after a pause that doubles from
+//! [`BACKOFF_MIN`] up to [`BACKOFF_MAX`]. Once connected it catches up from the change
+//! table: every feature changed after the last change applied (less
+//! [`CATCH_UP_OVERLAP`], for transactions that committed out of order) is read and
+//! compared again, so nothing committed while away is lost.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use riskmap_core::dataset::Layer;
+use riskmap_core::io::{self, LayerRows};
+use riskmap_core::live::{AnyFeature, Edit};
+use riskmap_core::model::{Feature, LayerKind};
+use riskmap_core::store::pg::{self, CHANNEL, Db};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio_postgres::{AsyncMessage, Client, NoTls};
+
+use super::state::AppState;
+
+/// A batch is closed when no notification came for this long …
+pub const QUIET: Duration = Duration::from_millis(50);
+/// … or when it has been gathering for this long.
+pub const WINDOW: Duration = Duration::from_secs(1);
+/// The first pause before connecting again.
+pub const BACKOFF_MIN: Duration = Duration::from_millis(500);
+/// The longest pause before connecting again.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Change numbers read again before the last one applied when catching up: a
+/// transaction that took its number earlier but committed later is not missed.
+pub const CATCH_UP_OVERLAP: i64 = 1000;
+/// Refused rows kept for `/health`.
+const REFUSED_KEPT: usize = 20;
+
+/// The database section of `/health`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DbStatus {
+    /// Whether the listening connection is up.
+    pub connected: bool,
+    /// The number of the last change applied (or read by the last full load).
+    pub last_seq: Option<i64>,
+    /// The last error met (connecting, reading, applying).
+    pub last_error: Option<String>,
+    /// When the last error happened (seconds since the Unix epoch).
+    pub last_error_at: Option<u64>,
+    /// Connection attempts after the first one.
+    pub reconnect_attempts: u64,
+    /// Notifications received.
+    pub notifications: u64,
+    /// Batches applied from the database.
+    pub batches: u64,
+    /// The latest rows the checks refused (layer, id, why); the served features stayed.
+    pub refused: Vec<RowIssue>,
+    /// The latest rows applied after a repair or with a warning (a value left empty, a
+    /// geometry made valid), as the loaders report them.
+    pub warnings: Vec<RowIssue>,
+}
+
+/// A changed row that the loaders' checks refused, repaired or warned about.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowIssue {
+    /// Its table.
+    pub layer: &'static str,
+    /// Its id.
+    pub id: String,
+    /// What the checks said.
+    pub why: String,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl AppState {
+    fn db_status(&self, f: impl FnOnce(&mut DbStatus)) {
+        let mut g = match self.database.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        f(&mut g);
+    }
+
+    fn db_error(&self, why: String) {
+        tracing::error!(error = %why, "database");
+        self.db_status(|s| {
+            s.last_error = Some(why);
+            s.last_error_at = Some(now());
+        });
+    }
+}
+
+/// Starts following the store of `state.source` (nothing when it is not a database).
+pub fn spawn(state: Arc<AppState>) {
+    let Some(url) = state.source.db.clone() else {
+        return;
+    };
+    let first_seq = state.snapshot().source_seq;
+    state.db_status(|s| s.last_seq = first_seq);
+    tokio::spawn(async move {
+        let mut pause = BACKOFF_MIN;
+        loop {
+            let was_connected = session(&state, url.secret()).await;
+            state.db_status(|s| {
+                s.connected = false;
+                s.reconnect_attempts += 1;
+            });
+            if was_connected {
+                pause = BACKOFF_MIN;
+            }
+            tracing::warn!(
+                seconds = pause.as_secs_f64(),
+                "database connection lost; serving the last state, connecting again"
+            );
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(BACKOFF_MAX);
+        }
+    });
+}
+
+/// One notification.
+#[derive(Debug, serde::Deserialize)]
+struct Note {
+    layer: String,
+    id: String,
+    seq: i64,
+}
+
+/// What the connection task passes on.
+enum Msg {
+    Note(String),
+    Lost(String),
+}
+
+/// One connection: listen, catch up, follow until it is lost. Whether it got as far as
+/// listening.
+async fn session(state: &Arc<AppState>, url: &str) -> bool {
+    let db = Db::new(url);
+    let (client, mut conn) = match tokio_postgres::connect(url, NoTls).await {
+        Ok(c) => c,
+        Err(e) => {
+            state.db_error(format!("connecting to {}: {e}", db.shown()));
+            return false;
+        }
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
+        while let Some(m) = messages.next().await {
+            match m {
+                Ok(AsyncMessage::Notification(n)) => {
+                    if n.channel() == CHANNEL {
+                        let _ = tx.send(Msg::Note(n.payload().to_string()));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.send(Msg::Lost(e.to_string()));
+                    return;
+                }
+            }
+        }
+        let _ = tx.send(Msg::Lost("the server closed the connection".into()));
+    });
+    let followed = follow(state, &client, &db, &mut rx).await;
+    driver.abort();
+    if let Err(why) = followed.1 {
+        state.db_error(why);
+    }
+    followed.0
+}
+
+/// Listens, catches up, then applies batches of notifications until the connection is
+/// lost: whether it listened, and why it stopped.
+async fn follow(
+    state: &Arc<AppState>,
+    client: &Client,
+    db: &Db,
+    rx: &mut mpsc::UnboundedReceiver<Msg>,
+) -> (bool, Result<(), String>) {
+    if let Err(e) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
+        return (false, Err(format!("LISTEN on {}: {e}", db.shown())));
+    }
+    state.db_status(|s| s.connected = true);
+    tracing::info!(db = db.shown(), "following the database's changes");
+    // What changed before listening began: from the change table.
+    let since = state.database.lock().ok().and_then(|s| s.last_seq);
+    let caught = match since {
+        Some(seq) => {
+            match pg::changed_since(client, db, seq.saturating_sub(CATCH_UP_OVERLAP)).await {
+                Ok(rows) => {
+                    let mut batch = Batch::default();
+                    for (kind, id, seq) in rows {
+                        batch.add(kind, id, seq);
+                    }
+                    apply_batch(state, client, db, batch).await
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        // No change number to start from: read everything and compare.
+        None => state.sync_as("database").await.map(|_| ()),
+    };
+    if let Err(why) = caught {
+        return (true, Err(why));
+    }
+    loop {
+        let mut batch = Batch::default();
+        match rx.recv().await {
+            None => return (true, Err("the connection task ended".into())),
+            Some(Msg::Lost(why)) => return (true, Err(format!("{}: {why}", db.shown()))),
+            Some(Msg::Note(p)) => batch.note(state, &p),
+        }
+        let started = Instant::now();
+        let mut lost = None;
+        while started.elapsed() < WINDOW {
+            match tokio::time::timeout(QUIET, rx.recv()).await {
+                Err(_) => break,
+                Ok(None) => {
+                    lost = Some("the connection task ended".to_string());
+                    break;
+                }
+                Ok(Some(Msg::Lost(why))) => {
+                    lost = Some(format!("{}: {why}", db.shown()));
+                    break;
+                }
+                Ok(Some(Msg::Note(p))) => batch.note(state, &p),
+            }
+        }
+        if let Some(why) = lost {
+            // What was gathered is not applied: the catch-up after reconnecting reads it.
+            return (true, Err(why));
+        }
+        if let Err(why) = apply_batch(state, client, db, batch).await {
+            // A connection lost while reading ends the session; a refused batch does not.
+            if client.is_closed() {
+                return (true, Err(why));
+            }
+            state.db_error(why);
+        }
+    }
+}
+
+/// The features a batch of notifications names, by layer.
+#[derive(Debug, Default)]
+struct Batch {
+    ids: BTreeMap<LayerKind, BTreeSet<String>>,
+    last_seq: Option<i64>,
+}
+
+impl Batch {
+    fn add(&mut self, kind: LayerKind, id: String, seq: i64) {
+        self.ids.entry(kind).or_default().insert(id);
+        self.last_seq = Some(self.last_seq.map_or(seq, |s| s.max(seq)));
+    }
+
+    fn note(&mut self, state: &AppState, payload: &str) {
+        state.db_status(|s| s.notifications += 1);
+        match serde_json::from_str::<Note>(payload) {
+            Ok(n) => match LayerKind::from_name(&n.layer) {
+                Some(k) if LayerKind::INPUTS.contains(&k) => self.add(k, n.id, n.seq),
+                _ => tracing::debug!(layer = n.layer, "a change of a table that is not a layer"),
+            },
+            Err(e) => tracing::warn!(payload, error = %e, "a notification that cannot be read"),
+        }
+    }
+}
+
+/// Reads the rows a batch names, checks them as the loaders do, and applies what differs
+/// from what is served as one batch of edits.
+async fn apply_batch(
+    state: &Arc<AppState>,
+    client: &Client,
+    db: &Db,
+    batch: Batch,
+) -> Result<(), String> {
+    if batch.ids.is_empty() {
+        return Ok(());
+    }
+    let mut layers: Vec<LayerRows> = Vec::new();
+    let mut present: BTreeMap<LayerKind, BTreeSet<String>> = BTreeMap::new();
+    for (kind, ids) in &batch.ids {
+        let ids: Vec<String> = ids.iter().cloned().collect();
+        let rows = pg::read_layer(client, db, *kind, Some(&ids))
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(rows) = rows {
+            present.insert(
+                *kind,
+                rows.rows.iter().filter_map(|r| r.id.clone()).collect(),
+            );
+            layers.push(rows);
+        }
+    }
+    // A hazard source names its enterprise by id, credit code or name: the loaders
+    // resolve it against the enterprises, so they are read too (unless read already).
+    if batch.ids.contains_key(&LayerKind::HazardSources)
+        && !batch.ids.contains_key(&LayerKind::Enterprises)
+        && let Some(all) = pg::read_layer(client, db, LayerKind::Enterprises, None)
+            .await
+            .map_err(|e| e.to_string())?
+    {
+        layers.push(all);
+    }
+    let opts = state.source.load.clone();
+    let loaded = tokio::task::spawn_blocking(move || io::load_rows(layers, &opts))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let served = state.snapshot();
+    let (sd, ld) = (served.dataset(), &loaded.dataset);
+    let mut d = Differ {
+        edits: Vec::new(),
+        refused: Vec::new(),
+        warnings: Vec::new(),
+        report: &loaded.report,
+    };
+    for (kind, ids) in &batch.ids {
+        let here = present.get(kind).cloned().unwrap_or_default();
+        let c = Changed {
+            ids,
+            present: &here,
+        };
+        match kind {
+            LayerKind::Areas => d.layer(&sd.areas, &ld.areas, c, AnyFeature::Area),
+            LayerKind::Enterprises => {
+                d.layer(&sd.enterprises, &ld.enterprises, c, AnyFeature::Enterprise);
+            }
+            LayerKind::HazardSources => d.layer(
+                &sd.hazard_sources,
+                &ld.hazard_sources,
+                c,
+                AnyFeature::HazardSource,
+            ),
+            LayerKind::GasPipelines => d.layer(
+                &sd.gas_pipelines,
+                &ld.gas_pipelines,
+                c,
+                AnyFeature::GasPipeline,
+            ),
+            LayerKind::Houses => d.layer(&sd.houses, &ld.houses, c, AnyFeature::House),
+            LayerKind::ProtectionTargets => d.layer(
+                &sd.protection_targets,
+                &ld.protection_targets,
+                c,
+                AnyFeature::ProtectionTarget,
+            ),
+            LayerKind::HazardGrades
+            | LayerKind::ProtectionConflicts
+            | LayerKind::PipelineConflicts
+            | LayerKind::HouseRisk
+            | LayerKind::EnterpriseRisk
+            | LayerKind::RiskGrid => {}
+        }
+    }
+    let Differ {
+        edits,
+        refused,
+        warnings,
+        ..
+    } = d;
+    drop(served);
+    for r in &warnings {
+        tracing::warn!(
+            layer = r.layer,
+            id = r.id,
+            why = r.why,
+            "a changed row was applied with a repair or warning"
+        );
+    }
+    for r in &refused {
+        tracing::error!(
+            layer = r.layer,
+            id = r.id,
+            why = r.why,
+            "a changed row was refused by the checks; the served feature stays"
+        );
+    }
+    let result = if edits.is_empty() {
+        Ok(())
+    } else {
+        state
+            .apply_edits(edits, "database".into())
+            .await
+            .map(|ev| {
+                tracing::info!(
+                    generation = ev.generation,
+                    features = ev.features,
+                    "database changed: applied"
+                );
+            })
+            .map_err(|e| format!("a change from the database was not applied: {e}"))
+    };
+    // Whatever the outcome, these changes were handled: a refused batch would be
+    // refused again.
+    state.db_status(|s| {
+        if let Some(seq) = batch.last_seq {
+            s.last_seq = Some(s.last_seq.map_or(seq, |l| l.max(seq)));
+        }
+        for (kept, new) in [(&mut s.refused, refused), (&mut s.warnings, warnings)] {
+            kept.extend(new);
+            let extra = kept.len().saturating_sub(REFUSED_KEPT);
+            kept.drain(..extra);
+        }
+        if result.is_ok() {
+            s.batches += 1;
+        }
+    });
+    result
+}
+
+/// The ids a batch names in one layer, and those that still have a row.
+struct Changed<'a> {
+    ids: &'a BTreeSet<String>,
+    present: &'a BTreeSet<String>,
+}
+
+struct Differ<'a> {
+    edits: Vec<Edit>,
+    refused: Vec<RowIssue>,
+    warnings: Vec<RowIssue>,
+    report: &'a io::ValidationReport,
+}
+
+impl Differ<'_> {
+    /// For each changed id: a row that passed the checks and differs from the served
+    /// feature is put; a row that did not pass is refused; no row is a deletion.
+    fn layer<P: Serialize + Clone>(
+        &mut self,
+        served: &Layer<P>,
+        loaded: &Layer<P>,
+        c: Changed<'_>,
+        wrap: fn(Feature<P>) -> AnyFeature,
+    ) {
+        let props = |f: &Feature<P>| serde_json::to_string(&f.props).unwrap_or_default();
+        let kind = served.kind();
+        let issues = |id: &str| -> Vec<&str> {
+            self.report
+                .issues
+                .iter()
+                .filter(|i| i.layer == Some(kind) && i.feature_id.as_deref() == Some(id))
+                .map(|i| i.message.as_str())
+                .collect()
+        };
+        for id in c.ids {
+            let now = served.find_id(id).map(|(_, f)| f);
+            match loaded.find_id(id).map(|(_, f)| f) {
+                Some(f) => {
+                    let same =
+                        now.is_some_and(|b| b.geometry == f.geometry && props(b) == props(f));
+                    if !same {
+                        self.edits.push(Edit::Put(Box::new(wrap(f.clone()))));
+                        let why = issues(id);
+                        if !why.is_empty() {
+                            self.warnings.push(RowIssue {
+                                layer: kind.name(),
+                                id: id.clone(),
+                                why: why.join("; "),
+                            });
+                        }
+                    }
+                }
+                None if c.present.contains(id) => {
+                    let why = issues(id);
+                    self.refused.push(RowIssue {
+                        layer: kind.name(),
+                        id: id.clone(),
+                        why: if why.is_empty() {
+                            "refused by the checks".into()
+                        } else {
+                            why.join("; ")
+                        },
+                    });
+                }
+                None => {
+                    if now.is_some() {
+                        self.edits.push(Edit::Delete {
+                            layer: kind,
+                            id: id.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
