@@ -169,7 +169,10 @@ pub(crate) fn summarise_with_slots(
         out[a].houses[level_slot(h.level)] += 1;
         out[a].population += u64::from(f.props.occupants.unwrap_or(0));
         if h.level >= RiskLevel::Significant {
-            tops[a].push((h.level, h.reasons.len() as f64, LayerKind::Houses, pos));
+            keep_top(
+                &mut tops[a],
+                (h.level, h.reasons.len() as f64, LayerKind::Houses, pos),
+            );
         }
     }
     for (pos, (f, g)) in ds.hazard_sources.features().iter().zip(grades).enumerate() {
@@ -216,12 +219,8 @@ pub(crate) fn summarise_with_slots(
         out[a].level = out[a].level.max(cell.level);
     }
     for (a, mut list) in tops.into_iter().enumerate() {
-        list.sort_by(|x, y| {
-            y.0.cmp(&x.0)
-                .then(y.1.total_cmp(&x.1))
-                .then((x.2, x.3).cmp(&(y.2, y.3)))
-        });
-        list.truncate(10);
+        list.sort_by(top_order);
+        list.truncate(TOP);
         out[a].top_risks = list
             .into_iter()
             .filter_map(|(_, _, layer, pos)| top_risk(ds, grades, enterprises, houses, layer, pos))
@@ -241,6 +240,34 @@ pub(crate) fn summarise_with_slots(
         out.pop();
     }
     out
+}
+
+/// Risks named per area.
+const TOP: usize = 10;
+
+type Candidate = (RiskLevel, f64, LayerKind, usize);
+
+/// Worst first: level, then score, then layer and position (a total order, so the first
+/// ten are the same however the candidates came).
+fn top_order(x: &Candidate, y: &Candidate) -> std::cmp::Ordering {
+    y.0.cmp(&x.0)
+        .then(y.1.total_cmp(&x.1))
+        .then((x.2, x.3).cmp(&(y.2, y.3)))
+}
+
+/// Keeps `c` if it is among the `TOP` worst so far (the list stays sorted and short: a
+/// million houses are not collected to keep ten).
+fn keep_top(list: &mut Vec<Candidate>, c: Candidate) {
+    if list.len() == TOP
+        && list
+            .last()
+            .is_some_and(|w| top_order(&c, w) != std::cmp::Ordering::Less)
+    {
+        return;
+    }
+    let at = list.partition_point(|x| top_order(x, &c) == std::cmp::Ordering::Less);
+    list.insert(at, c);
+    list.truncate(TOP);
 }
 
 fn top_risk(

@@ -106,6 +106,12 @@ impl H3Grid {
         out
     }
 
+    /// The distance from `p` to the centre of cell `c` as [`H3Grid::cells_within`]
+    /// measures it: the same number, for one cell.
+    pub fn distance_to_centre(&self, p: Coord<f64>, c: CellIndex) -> f64 {
+        plane_distance(&LocalPlane::new(p), p, self.centre(c))
+    }
+
     /// The cells that may lie within `radius` of any point of cell `c0`, with their
     /// centres: a superset for [`H3Grid::cells_within_of`], shared by every point of `c0`.
     ///

@@ -3,8 +3,6 @@
 //! and enterprises by position, then pipeline conflicts in list order), over only the
 //! risks that can reach the cell, so that a recomputed cell equals the whole build's.
 
-use std::collections::HashMap;
-
 use geo::{Coord, Rect};
 use h3o::CellIndex;
 use rayon::prelude::*;
@@ -95,7 +93,6 @@ fn one(
     let hr = gr.house_radius_m;
     let mut near: Vec<usize> = ds.houses.index().envelopes_in(around(hr)).collect();
     near.sort_unstable();
-    let mut candidates: HashMap<CellIndex, Vec<(CellIndex, Coord<f64>)>> = HashMap::new();
     for pos in near {
         let (Some(Some(p)), Some(risk), Some(f)) = (
             house_anchors.get(pos),
@@ -109,15 +106,13 @@ fn one(
         };
         let w = gr.house_weight.get(risk.level);
         if w > 0.0 {
-            let cand = candidates
-                .entry(at)
-                .or_insert_with(|| grid.candidates(at, hr));
-            for (c, d) in grid.cells_within_of(*p, hr, cand) {
-                let v = w * (1.0 - d / hr);
-                if c == h && v > 0.0 {
-                    acc.many += v;
-                    touched = true;
-                }
+            // The whole build finds this cell's distance among the house's cells; it is
+            // the same number measured for this cell alone.
+            let d = grid.distance_to_centre(*p, h);
+            let v = w * (1.0 - d / hr);
+            if d <= hr && v > 0.0 {
+                acc.many += v;
+                touched = true;
             }
         }
         if at == h {
@@ -130,16 +125,16 @@ fn one(
     // Risk points: graded hazard sources, then enterprises, by position.
     let mut point = |layer: LayerKind, pos: usize, p: Coord<f64>, level: RiskLevel| {
         let (w, radius) = point_weight(rules, layer, level);
-        let r = reach(grid, p, w, radius);
-        for (c, d) in r.cells {
+        if w > 0.0 {
+            let d = grid.distance_to_centre(p, h);
             let v = w * (1.0 - d / radius);
-            if c == h && v > 0.0 {
+            if d <= radius && v > 0.0 {
                 acc.index += v;
                 acc.top.push((v, layer, pos));
                 touched = true;
             }
         }
-        if r.at == Some(h) {
+        if grid.cell_at(p) == Some(h) {
             acc.inside[level_slot(level)] += 1;
             acc.worst = Some(acc.worst.map_or(level, |x| x.max(level)));
             touched = true;
@@ -185,15 +180,15 @@ fn one(
             continue;
         }
         let level = c.kind.level();
-        let r = reach(grid, p, w, radius);
-        for (cell, d) in r.cells {
+        if w > 0.0 {
+            let d = grid.distance_to_centre(p, h);
             let v = w * (1.0 - d / radius);
-            if cell == h && v > 0.0 {
+            if d <= radius && v > 0.0 {
                 acc.many += v;
                 touched = true;
             }
         }
-        if r.at == Some(h) {
+        if grid.cell_at(p) == Some(h) {
             acc.inside[level_slot(level)] += 1;
             touched = true;
         }
