@@ -17,7 +17,7 @@ use crate::analysis::house_risk::{Exposure, house_risk};
 use crate::analysis::risk_grid::live::{
     conflict_weight, house_weight, point_weight, recompute, touched,
 };
-use crate::analysis::risk_grid::{H3Grid, anchor, grade_level, summarise_with_slots};
+use crate::analysis::risk_grid::{H3Grid, anchor, area_index, grade_level, summarise_with_slots};
 use crate::analysis::{
     PipelineConflict, ProtectionConflict, pipeline_clearance, protection_distance, target_class,
 };
@@ -25,6 +25,9 @@ use crate::geodesy::expand_rect_m;
 use crate::model::{LayerKind, RiskLevel};
 
 type Dirty = Vec<(LayerKind, Rect<f64>)>;
+
+/// Points whose area is remembered, at most (a few megabytes).
+const AREA_MEMO_MAX: usize = 200_000;
 
 /// Positions of a layer's features whose box lies within `metres` (plus a margin) of
 /// `g`'s box: a superset of those within `metres` of `g`.
@@ -432,7 +435,18 @@ impl Live {
         self.regrid(&cells, &mut dirty);
 
         // Area summaries, from the houses' remembered areas.
-        let summaries = summarise_with_slots(&self.ds, &self.analysis, &self.house_slots);
+        // The area of a point depends on the areas alone (an area change re-analyses
+        // everything): points met before are not located again. Points of features that
+        // moved stay in the memo; it is emptied when it grows past a bound.
+        if self.area_memo.len() > AREA_MEMO_MAX {
+            self.area_memo.clear();
+        }
+        let (ds, memo) = (&self.ds, &mut self.area_memo);
+        let summaries = summarise_with_slots(ds, &self.analysis, &self.house_slots, &mut |c| {
+            *memo
+                .entry((c.x.to_bits(), c.y.to_bits()))
+                .or_insert_with(|| area_index(ds, geo::Point::from(c)))
+        });
         for (i, s) in summaries.iter().enumerate() {
             if self.analysis.area_summaries.get(i) != Some(s)
                 && let Some(a) = self.ds.areas.get(i)

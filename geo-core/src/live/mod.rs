@@ -199,6 +199,8 @@ pub struct Live {
     house_anchors: Vec<Option<Coord<f64>>>,
     /// Area of every house (position in the areas layer; their number for none).
     house_slots: Vec<usize>,
+    /// The area of each point located for the summaries (by the bits of its lon/lat).
+    area_memo: HashMap<(u64, u64), Option<usize>>,
 }
 
 impl Live {
@@ -223,6 +225,7 @@ impl Live {
             ids: Default::default(),
             house_anchors: Vec::new(),
             house_slots: Vec::new(),
+            area_memo: HashMap::new(),
         };
         live.index_ids();
         live.locate_houses();
@@ -363,6 +366,7 @@ impl Live {
     }
 
     fn locate_houses(&mut self) {
+        self.area_memo.clear();
         self.house_anchors = analysis::risk_grid::house_anchors(&self.ds);
         self.house_slots = analysis::risk_grid::house_slots(&self.ds, &self.house_anchors);
     }

@@ -93,7 +93,7 @@ pub fn summarise_areas(
         ms = started.elapsed().as_millis() as u64,
         "area summaries: houses located"
     );
-    summarise_with_slots(ds, results, &slots)
+    summarise_with_slots(ds, results, &slots, &mut |c| area_index(ds, Point::from(c)))
 }
 
 /// The area of every house (its position in the areas layer, or the number of areas for
@@ -113,11 +113,13 @@ pub(crate) fn house_slot(ds: &Dataset, anchor: Option<Coord<f64>>) -> usize {
         .unwrap_or(ds.areas.len())
 }
 
-/// [`summarise_areas`] with the houses already located.
+/// [`summarise_areas`] with the houses already located, and `locate` giving the area of
+/// any other point ([`area_index`], or a memo of it).
 pub(crate) fn summarise_with_slots(
     ds: &Dataset,
     results: &crate::analysis::Analysis,
     house_slots: &[usize],
+    locate: &mut dyn FnMut(Coord<f64>) -> Option<usize>,
 ) -> Vec<AreaSummary> {
     let grades = &results.hazard_grades;
     let enterprises = &results.enterprise_risks;
@@ -134,11 +136,7 @@ pub(crate) fn summarise_with_slots(
         .map(|f| empty_summary(&f.id, &f.props.name))
         .collect();
     out.push(empty_summary("", OUTSIDE));
-    let slot = |g: &Geometry<f64>| {
-        anchor(g)
-            .and_then(|c| area_index(ds, Point::from(c)))
-            .unwrap_or(n_areas)
-    };
+    let mut slot = |g: &Geometry<f64>| anchor(g).and_then(&mut *locate).unwrap_or(n_areas);
     // (level, score, layer, position) of candidate top risks per area; texts are built
     // only for the ten kept.
     let mut tops: Vec<Vec<(RiskLevel, f64, LayerKind, usize)>> = vec![Vec::new(); n_areas + 1];
