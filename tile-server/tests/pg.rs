@@ -10,52 +10,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
+mod common;
+
+use common::pg::{psql, server};
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-/// The server URL, or `None` (with a message) when no database was provided.
-fn server() -> Option<String> {
-    match std::env::var("RISKMAP_TEST_PG") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "RISKMAP_TEST_PG is not set under CI: scripts/test-all.sh starts the database"
-            );
-            eprintln!(
-                "SKIPPED: RISKMAP_TEST_PG is not set (scripts/test-all.sh starts a private PostgreSQL + PostGIS)"
-            );
-            None
-        }
-    }
-}
-
-/// Runs psql on `url`; its unaligned, tuples-only output, trimmed.
-fn psql(url: &str, sql: &str) -> String {
-    let out = Command::new("psql")
-        .args([
-            "-X",
-            "-A",
-            "-t",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            url,
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("psql runs (package postgresql-client-15)");
-    assert!(
-        out.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// A new, empty database named `name` on the test server; its URL.
 fn fresh_db(name: &str) -> Option<String> {

@@ -17,51 +17,13 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::pg::{psql, server};
 use common::{get, json, send};
 use geo::{Area, Geometry};
 use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::pg_listen;
 use riskmap_server::server::routes::router;
 use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
-
-fn server() -> Option<String> {
-    match std::env::var("RISKMAP_TEST_PG") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "RISKMAP_TEST_PG is not set under CI: scripts/test-all.sh starts the database"
-            );
-            eprintln!("SKIPPED: RISKMAP_TEST_PG is not set");
-            None
-        }
-    }
-}
-
-/// Runs psql on `url`; its unaligned, tuples-only output, trimmed.
-fn psql(url: &str, sql: &str) -> String {
-    let out = Command::new("psql")
-        .args([
-            "-X",
-            "-A",
-            "-t",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            url,
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// A new database `name` on `server`, holding the demo's ledgers; its URL.
 fn demo_db(server: &str, name: &str) -> String {

@@ -88,7 +88,7 @@ impl Live {
     }
 
     /// A copy of the feature with this id.
-    pub(super) fn feature(&self, layer: LayerKind, id: &str) -> Option<AnyFeature> {
+    pub fn feature(&self, layer: LayerKind, id: &str) -> Option<AnyFeature> {
         self.feature_at(layer, self.position(layer, id)?)
     }
 

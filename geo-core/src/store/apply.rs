@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use rusqlite::types::{Value as Sql, ValueRef};
+use rusqlite::types::Value as Sql;
 use rusqlite::{OptionalExtension, params_from_iter};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -240,12 +240,7 @@ impl Writer<'_> {
                 ),
                 [id],
                 |r| {
-                    let blob = match r.get_ref(1)? {
-                        ValueRef::Blob(b) => wkb::decode(b)
-                            .map(|g| wkb::encode(&g, SRS_ID))
-                            .unwrap_or_else(|_| b.to_vec()),
-                        _ => Vec::new(),
-                    };
+                    let blob = super::gpkg::normalised_blob(r.get_ref(1)?);
                     let vals = cols
                         .iter()
                         .enumerate()

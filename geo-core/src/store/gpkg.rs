@@ -406,12 +406,7 @@ impl Writer<'_> {
                 };
                 // Compare geometries after normalising the blob through our encoder, so
                 // that a header written by another program does not count as a change.
-                let blob = match r.get_ref(2).map_err(&sql)? {
-                    ValueRef::Blob(b) => wkb::decode(b)
-                        .map(|g| wkb::encode(&g, SRS_ID))
-                        .unwrap_or_else(|_| b.to_vec()),
-                    _ => Vec::new(),
-                };
+                let blob = normalised_blob(r.get_ref(2).map_err(&sql)?);
                 let vals = cols
                     .iter()
                     .enumerate()
@@ -553,5 +548,16 @@ fn geometry_type<P>(features: &[Feature<P>]) -> &'static str {
     match types.next() {
         Some(first) if types.all(|t| t == first) => first,
         _ => "GEOMETRY",
+    }
+}
+
+/// A stored geometry blob normalised through our encoder (a header another program wrote
+/// does not count as a change); anything not a blob is empty.
+pub(super) fn normalised_blob(v: ValueRef<'_>) -> Vec<u8> {
+    match v {
+        ValueRef::Blob(b) => wkb::decode(b)
+            .map(|g| wkb::encode(&g, SRS_ID))
+            .unwrap_or_else(|_| b.to_vec()),
+        _ => Vec::new(),
     }
 }

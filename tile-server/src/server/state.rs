@@ -289,6 +289,8 @@ pub struct AppState {
     pub admin_token: Option<String>,
     /// Batches of edits: the spare snapshot and the change events.
     pub changes: super::changes::Changes,
+    /// The tokens accepted (the configuration's and the plain admin token), hashed once.
+    pub tokens: super::auth::Tokens,
     /// One edit through the API at a time, from its version check to its batch served.
     pub edit_lock: tokio::sync::Mutex<()>,
     /// The store file as the server's own last write left it: the watcher does not read
@@ -387,6 +389,7 @@ impl AppState {
         admin_token: Option<String>,
     ) -> AppState {
         let cache = TileCache::new(config.tile_cache_bytes);
+        let tokens = super::auth::Tokens::new(&config.tokens, admin_token.as_deref());
         AppState {
             attempts: AtomicU64::new(0),
             builds_running: Arc::new(AtomicUsize::new(0)),
@@ -399,6 +402,7 @@ impl AppState {
             reload_lock: tokio::sync::Mutex::new(()),
             admin_token,
             changes: super::changes::Changes::default(),
+            tokens,
             edit_lock: tokio::sync::Mutex::new(()),
             own_write: Mutex::new(None),
             database: Mutex::new(super::pg_listen::DbStatus::default()),

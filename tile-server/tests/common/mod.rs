@@ -14,6 +14,8 @@ use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
 use tower::ServiceExt;
 
+pub mod pg;
+
 /// A generated city shared by the tests (generation is deterministic).
 pub fn city() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();

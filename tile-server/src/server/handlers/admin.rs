@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppStateRef;
-use crate::server::auth::{AuthError, Role, Tokens};
+use crate::server::auth::{AuthError, Role};
 use crate::server::error::AppError;
 use crate::server::state::ReloadOutcome;
 
@@ -42,8 +42,7 @@ pub(in crate::server) async fn admin_reload(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let tokens = Tokens::new(&state.config.tokens, state.admin_token.as_deref());
-    let caller = match tokens.authorize(&headers, Role::Admin) {
+    let caller = match state.tokens.authorize(&headers, Role::Admin) {
         Ok(c) => c,
         Err(AuthError::NoTokens) => {
             return Err(AppError::Forbidden(

@@ -28,7 +28,7 @@ use riskmap_core::store::gpkg;
 use serde_json::{Value, json};
 
 use super::AppStateRef;
-use crate::server::auth::{Caller, Role, Tokens};
+use crate::server::auth::{Caller, Role};
 use crate::server::error::AppError;
 
 /// The input layer named in the URL.
@@ -44,8 +44,8 @@ fn input_layer(name: &str) -> Result<LayerKind, AppError> {
 }
 
 fn caller(state: &AppStateRef, headers: &HeaderMap) -> Result<Caller, AppError> {
-    let tokens = Tokens::new(&state.config.tokens, state.admin_token.as_deref());
-    tokens
+    state
+        .tokens
         .authorize(headers, Role::Editor)
         .map_err(AppError::from)
 }
@@ -168,12 +168,11 @@ pub(in crate::server) async fn get_feature(
 ) -> Result<Response, AppError> {
     let kind = input_layer(&layer)?;
     let snap = state.snapshot();
-    let pos = snap
+    let f = snap
         .live
-        .position(kind, &id)
+        .feature(kind, &id)
         .ok_or_else(|| AppError::not_found(format!("no feature '{id}' in layer '{layer}'")))?;
-    let f = snap.live.feature_at(kind, pos);
-    Ok(answer(StatusCode::OK, f.as_ref(), snap.generation, &[]))
+    Ok(answer(StatusCode::OK, Some(&f), snap.generation, &[]))
 }
 
 /// `POST /api/layers/{layer}/features`.
@@ -252,10 +251,7 @@ async fn put_or_patch(
     store_path(&state)?;
     let _one = state.edit_lock.lock().await;
     let snap = state.snapshot();
-    let before = snap
-        .live
-        .position(kind, &id)
-        .and_then(|p| snap.live.feature_at(kind, p));
+    let before = snap.live.feature(kind, &id);
     check_version(&headers, before.as_ref())?;
     let body = if merge {
         let Some(b) = &before else {
@@ -341,10 +337,7 @@ pub(in crate::server) async fn delete(
     store_path(&state)?;
     let _one = state.edit_lock.lock().await;
     let snap = state.snapshot();
-    let before = snap
-        .live
-        .position(kind, &id)
-        .and_then(|p| snap.live.feature_at(kind, p));
+    let before = snap.live.feature(kind, &id);
     drop(snap);
     let Some(b) = before else {
         return Err(AppError::not_found(format!(
