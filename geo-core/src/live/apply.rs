@@ -8,6 +8,7 @@ use super::{AnyFeature, Change, Edit, Live, LiveError, input_slot};
 use crate::analysis::enterprise_risk::{EnterpriseRisk, assess_one};
 use crate::analysis::hazard_grade::{HazardGradeResult, grade_one};
 use crate::analysis::house_risk::{Exposure, HouseRisk, house_risk};
+use crate::analysis::risk_grid::tally::Kept;
 use crate::analysis::risk_grid::{anchor, house_slot};
 use crate::analysis::{PipelineConflict, ProtectionConflict, target_class};
 use crate::layer::Layer;
@@ -138,11 +139,13 @@ impl Live {
                 // A placeholder: the second half assesses every changed enterprise.
                 let r = assess_one(ds, &f, None, &an.target_classes, rules);
                 an.enterprise_risks.push(r);
+                self.tally.push(Kept::Enterprises);
                 ds.enterprises.push(f)
             }
             AnyFeature::HazardSource(f) => {
                 an.hazard_grades
                     .push(grade_one(ds, &f, &self.substances, rules));
+                self.tally.push(Kept::HazardSources);
                 ds.hazard_sources.push(f)
             }
             AnyFeature::GasPipeline(f) => ds.gas_pipelines.push(f),
@@ -153,10 +156,12 @@ impl Live {
                 self.house_anchors.push(a);
                 let pos = ds.houses.push(f);
                 self.house_slots.push(house_slot(ds, a));
+                self.tally.push(Kept::Houses);
                 pos
             }
             AnyFeature::ProtectionTarget(f) => {
                 an.target_classes.push(target_class(&f.props, rules));
+                self.tally.push(Kept::ProtectionTargets);
                 ds.protection_targets.push(f)
             }
         };
@@ -172,6 +177,17 @@ impl Live {
         };
         if let Some(u) = self.uid(layer, pos) {
             out.gone_uids.push((layer, u));
+        }
+        let kept = match layer {
+            LayerKind::Enterprises => Some(Kept::Enterprises),
+            LayerKind::HazardSources => Some(Kept::HazardSources),
+            LayerKind::Houses => Some(Kept::Houses),
+            LayerKind::ProtectionTargets => Some(Kept::ProtectionTargets),
+            _ => None,
+        };
+        if let Some(k) = kept {
+            // The deleted feature's share goes; the moved one's follows it.
+            self.tally.swap_remove(k, pos);
         }
         let an = &mut self.analysis;
         let moved = match layer {

@@ -10,6 +10,7 @@ use h3o::CellIndex;
 use rayon::prelude::*;
 
 use super::apply::Applied1;
+use super::summaries::Shares;
 use super::{AnyFeature, Applied, Edit, Live, LiveError, Recomputed};
 use crate::analysis::enterprise_risk::{assess_one, worst_grades};
 use crate::analysis::hazard_grade::grade_one;
@@ -17,17 +18,15 @@ use crate::analysis::house_risk::{Exposure, house_risk};
 use crate::analysis::risk_grid::live::{
     conflict_weight, house_weight, point_weight, recompute, touched,
 };
-use crate::analysis::risk_grid::{H3Grid, anchor, area_index, grade_level, summarise_with_slots};
+use crate::analysis::risk_grid::tally::Kept;
+use crate::analysis::risk_grid::{H3Grid, anchor, grade_level};
 use crate::analysis::{
     PipelineConflict, ProtectionConflict, pipeline_clearance, protection_distance, target_class,
 };
 use crate::geodesy::expand_rect_m;
 use crate::model::{LayerKind, RiskLevel};
 
-type Dirty = Vec<(LayerKind, Rect<f64>)>;
-
-/// Points whose area is remembered, at most (a few megabytes).
-const AREA_MEMO_MAX: usize = 200_000;
+pub(super) type Dirty = Vec<(LayerKind, Rect<f64>)>;
 
 /// Positions of a layer's features whose box lies within `metres` (plus a margin) of
 /// `g`'s box: a superset of those within `metres` of `g`.
@@ -41,7 +40,7 @@ fn near<P>(layer: &crate::layer::Layer<P>, g: &Geometry<f64>, metres: f64) -> Ve
         .collect()
 }
 
-fn push_box(dirty: &mut Dirty, layer: LayerKind, g: &Geometry<f64>) {
+pub(super) fn push_box(dirty: &mut Dirty, layer: LayerKind, g: &Geometry<f64>) {
     if let Some(b) = g.bounding_rect() {
         dirty.push((layer, b));
     }
@@ -103,6 +102,7 @@ impl Live {
         let moved_hs = moved_pos(LayerKind::HazardSources);
         let moved_ent = moved_pos(LayerKind::Enterprises);
         let moved_houses = moved_pos(LayerKind::Houses);
+        let moved_targets = moved_pos(LayerKind::ProtectionTargets);
         let set = |l: LayerKind| changed.get(&l).cloned().unwrap_or_default();
         let (ch_hs, ch_ent, ch_pipes, ch_houses, ch_targets) = (
             set(LayerKind::HazardSources),
@@ -434,27 +434,30 @@ impl Live {
         n.cells = cells.len();
         self.regrid(&cells, &mut dirty);
 
-        // Area summaries, from the houses' remembered areas.
-        // The area of a point depends on the areas alone (an area change re-analyses
-        // everything): points met before are not located again. Points of features that
-        // moved stay in the memo; it is emptied when it grows past a bound.
-        if self.area_memo.len() > AREA_MEMO_MAX {
-            self.area_memo.clear();
-        }
-        let (ds, memo) = (&self.ds, &mut self.area_memo);
-        let summaries = summarise_with_slots(ds, &self.analysis, &self.house_slots, &mut |c| {
-            *memo
-                .entry((c.x.to_bits(), c.y.to_bits()))
-                .or_insert_with(|| area_index(ds, geo::Point::from(c)))
-        });
-        for (i, s) in summaries.iter().enumerate() {
-            if self.analysis.area_summaries.get(i) != Some(s)
-                && let Some(a) = self.ds.areas.get(i)
-            {
-                push_box(&mut dirty, LayerKind::Areas, &a.geometry);
-            }
-        }
-        self.analysis.area_summaries = summaries;
+        // Area summaries, by shares.
+        let mut targets = ch_targets.clone();
+        targets.extend(&moved_targets);
+        let mut houses = h_set.clone();
+        houses.extend(&moved_houses);
+        let mut sources = g_set.clone();
+        sources.extend(&moved_hs);
+        let mut ents = e_set.clone();
+        ents.extend(&moved_ent);
+        self.retally(
+            Shares {
+                features: vec![
+                    (Kept::Houses, houses),
+                    (Kept::Enterprises, ents),
+                    (Kept::HazardSources, sources),
+                    (Kept::ProtectionTargets, targets),
+                ],
+                gone_p: &gone_p,
+                new_p: &new_p,
+                gone_q: &gone_q,
+                new_q: &new_q,
+            },
+            &mut dirty,
+        );
 
         // The features to draw again: changed, deleted, or with another level.
         let mut features: BTreeSet<(LayerKind, u64)> = a1.gone_uids.iter().copied().collect();
@@ -687,6 +690,7 @@ impl Live {
         for (h, cell) in fresh {
             let before = old.remove(&h.to_string());
             if before != cell {
+                self.tally.cell(before.as_ref(), cell.as_ref(), &self.ds);
                 for c in before.iter().chain(&cell) {
                     if let Some(b) = c.geometry.bounding_rect() {
                         dirty.push((LayerKind::RiskGrid, b));

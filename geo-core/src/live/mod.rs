@@ -16,8 +16,9 @@
 //! | protection target | its class, conflicts and population; the grades of hazard sources and levels of enterprises near it; cells |
 //! | area | everything (areas decide which cells exist and where each belongs) |
 //!
-//! Area summaries are summed again after every batch from the houses' remembered areas (a
-//! pass over the result lists, no geometry). The invariant, checked by a property test
+//! Area summaries are kept as sums of shares (`analysis::risk_grid::tally`): the shares of
+//! what a batch recomputed are taken out and put in again, nothing is summed over every
+//! house. The invariant, checked by a property test
 //! over random edit sequences: after any sequence of batches, [`Live::analysis`] equals
 //! [`crate::analysis::analyze`] of [`Live::dataset`], field by field.
 //!
@@ -27,6 +28,7 @@
 
 mod apply;
 mod deps;
+mod summaries;
 #[cfg(all(test, feature = "generate"))]
 mod tests;
 
@@ -34,6 +36,7 @@ use std::collections::HashMap;
 
 use geo::{Coord, Geometry, Rect};
 
+use crate::analysis::risk_grid::tally::AreaTally;
 use crate::analysis::{self, Analysis};
 use crate::dataset::Dataset;
 use crate::model::{
@@ -201,6 +204,8 @@ pub struct Live {
     house_slots: Vec<usize>,
     /// The area of each point located for the summaries (by the bits of its lon/lat).
     area_memo: HashMap<(u64, u64), Option<usize>>,
+    /// The area summaries as sums of shares.
+    tally: AreaTally,
 }
 
 impl Live {
@@ -226,6 +231,7 @@ impl Live {
             house_anchors: Vec::new(),
             house_slots: Vec::new(),
             area_memo: HashMap::new(),
+            tally: AreaTally::default(),
         };
         live.index_ids();
         live.locate_houses();
@@ -369,6 +375,7 @@ impl Live {
         self.area_memo.clear();
         self.house_anchors = analysis::risk_grid::house_anchors(&self.ds);
         self.house_slots = analysis::risk_grid::house_slots(&self.ds, &self.house_anchors);
+        self.tally_all();
     }
 
     /// One box over all data, in every layer: what a full re-analysis may have changed.

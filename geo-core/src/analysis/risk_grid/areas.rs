@@ -1,17 +1,15 @@
 //! Per-area (town/street) summaries: counts per level, conflicts, population and the
 //! worst risks of each area.
 
-use std::collections::HashMap;
-
-use geo::{Coord, Geometry, Intersects, Point, Rect};
+use geo::{Coord, Intersects, Point, Rect};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::points::{anchor, grade_level, level_slot};
+use super::points::grade_level;
+use super::tally::AreaTally;
 use crate::analysis::enterprise_risk::EnterpriseRisk;
 use crate::analysis::hazard_grade::HazardGradeResult;
 use crate::analysis::house_risk::HouseRisk;
-use crate::analysis::pipeline_clearance::PipelineConflictKind;
 use crate::dataset::Dataset;
 use crate::model::{LayerKind, RiskLevel};
 
@@ -121,154 +119,16 @@ pub(crate) fn summarise_with_slots(
     house_slots: &[usize],
     locate: &mut dyn FnMut(Coord<f64>) -> Option<usize>,
 ) -> Vec<AreaSummary> {
-    let grades = &results.hazard_grades;
-    let enterprises = &results.enterprise_risks;
-    let houses = &results.house_risks;
-    let protection = &results.protection_conflicts;
-    let pipelines = &results.pipeline_conflicts;
-    let grid = &results.grid;
-    const OUTSIDE: &str = "(outside any area)";
-    let n_areas = ds.areas.len();
-    let mut out: Vec<AreaSummary> = ds
-        .areas
-        .features()
-        .iter()
-        .map(|f| empty_summary(&f.id, &f.props.name))
-        .collect();
-    out.push(empty_summary("", OUTSIDE));
-    let mut slot = |g: &Geometry<f64>| anchor(g).and_then(&mut *locate).unwrap_or(n_areas);
-    // (level, score, layer, position) of candidate top risks per area; texts are built
-    // only for the ten kept.
-    let mut tops: Vec<Vec<(RiskLevel, f64, LayerKind, usize)>> = vec![Vec::new(); n_areas + 1];
-    for (pos, (f, e)) in ds
-        .enterprises
-        .features()
-        .iter()
-        .zip(enterprises)
-        .enumerate()
-    {
-        let a = slot(&f.geometry);
-        out[a].enterprises[level_slot(e.level)] += 1;
-        tops[a].push((
-            e.level,
-            f64::from(e.likelihood * e.severity),
-            LayerKind::Enterprises,
-            pos,
-        ));
-    }
-    for (pos, ((f, h), a)) in ds
-        .houses
-        .features()
-        .iter()
-        .zip(houses)
-        .zip(house_slots.iter().copied())
-        .enumerate()
-    {
-        out[a].houses[level_slot(h.level)] += 1;
-        out[a].population += u64::from(f.props.occupants.unwrap_or(0));
-        if h.level >= RiskLevel::Significant {
-            keep_top(
-                &mut tops[a],
-                (h.level, h.reasons.len() as f64, LayerKind::Houses, pos),
-            );
-        }
-    }
-    for (pos, (f, g)) in ds.hazard_sources.features().iter().zip(grades).enumerate() {
-        if let Some(grade) = g.grade {
-            let a = slot(&f.geometry);
-            out[a].hazard_sources_by_grade[usize::from(grade.number() - 1)] += 1;
-            tops[a].push((grade_level(grade), g.r, LayerKind::HazardSources, pos));
-        }
-    }
-    for c in protection {
-        // The conflict line starts on the source.
-        let at = match &c.geometry {
-            Geometry::LineString(ls) => ls.0.first().map(|c| Geometry::Point(Point::from(*c))),
-            g => Some(g.clone()),
-        };
-        if let Some(g) = at {
-            out[slot(&g)].protection_conflicts += 1;
-        }
-    }
-    for c in pipelines {
-        let a = slot(&c.geometry);
-        match c.kind {
-            PipelineConflictKind::Occupation => out[a].pipeline_occupations += 1,
-            PipelineConflictKind::TooClose => out[a].pipeline_too_close += 1,
-        }
-    }
-    for f in ds.protection_targets.features() {
-        out[slot(&f.geometry)].population += u64::from(f.props.population.unwrap_or(0));
-    }
-    let by_name: HashMap<&str, usize> = ds
-        .areas
-        .features()
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.props.name.as_str(), i))
-        .collect();
-    for cell in &grid.cells {
-        let a = cell
-            .area
-            .as_deref()
-            .and_then(|n| by_name.get(n).copied())
-            .unwrap_or(n_areas);
-        out[a].grid_cells[level_slot(cell.level)] += 1;
-        out[a].level = out[a].level.max(cell.level);
-    }
-    for (a, mut list) in tops.into_iter().enumerate() {
-        list.sort_by(top_order);
-        list.truncate(TOP);
-        out[a].top_risks = list
-            .into_iter()
-            .filter_map(|(_, _, layer, pos)| top_risk(ds, grades, enterprises, houses, layer, pos))
-            .collect();
-    }
-    let outside = &out[n_areas];
-    if outside
-        .enterprises
-        .iter()
-        .chain(&outside.houses)
-        .chain(&outside.grid_cells)
-        .all(|&n| n == 0)
-        && outside.hazard_sources_by_grade.iter().all(|&n| n == 0)
-        && outside.protection_conflicts + outside.pipeline_occupations + outside.pipeline_too_close
-            == 0
-    {
-        out.pop();
-    }
-    out
+    AreaTally::build(ds, results, house_slots, locate).summaries(ds, results)
 }
 
 /// Risks named per area.
-const TOP: usize = 10;
+pub(super) const TOP: usize = 10;
 
-type Candidate = (RiskLevel, f64, LayerKind, usize);
+/// The name of the summary of what lies outside every area.
+pub(super) const OUTSIDE: &str = "(outside any area)";
 
-/// Worst first: level, then score, then layer and position (a total order, so the first
-/// ten are the same however the candidates came).
-fn top_order(x: &Candidate, y: &Candidate) -> std::cmp::Ordering {
-    y.0.cmp(&x.0)
-        .then(y.1.total_cmp(&x.1))
-        .then((x.2, x.3).cmp(&(y.2, y.3)))
-}
-
-/// Keeps `c` if it is among the `TOP` worst so far (the list stays sorted and short: a
-/// million houses are not collected to keep ten).
-fn keep_top(list: &mut Vec<Candidate>, c: Candidate) {
-    if list.len() == TOP
-        && list
-            .last()
-            .is_some_and(|w| top_order(&c, w) != std::cmp::Ordering::Less)
-    {
-        return;
-    }
-    let at = list.partition_point(|x| top_order(x, &c) == std::cmp::Ordering::Less);
-    list.insert(at, c);
-    list.truncate(TOP);
-}
-
-fn top_risk(
+pub(super) fn top_risk(
     ds: &Dataset,
     grades: &[HazardGradeResult],
     enterprises: &[EnterpriseRisk],
@@ -317,7 +177,7 @@ fn top_risk(
     })
 }
 
-fn empty_summary(id: &str, name: &str) -> AreaSummary {
+pub(super) fn empty_summary(id: &str, name: &str) -> AreaSummary {
     AreaSummary {
         id: id.to_string(),
         name: name.to_string(),

@@ -27,12 +27,13 @@ mod cells;
 mod h3;
 pub(crate) mod live;
 mod points;
+pub(crate) mod tally;
 #[cfg(test)]
 #[allow(clippy::field_reassign_with_default)]
 mod tests;
 
 pub use areas::{AreaSummary, LevelCounts, TopRisk, area_holding, area_index, summarise_areas};
-pub(crate) use areas::{house_slot, house_slots, summarise_with_slots};
+pub(crate) use areas::{house_slot, house_slots};
 pub use cells::{GridCell, RiskGrid, build_grid};
 pub use h3::{H3Grid, resolution_for};
 pub use points::{anchor, grade_level, house_anchors};
