@@ -76,6 +76,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let (mut apply_ms, mut update_ms, mut tile_ms, mut total_ms) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut kinds = [0usize; 3];
+    let mut per_kind: [Vec<f64>; 3] = Default::default();
     for i in 0..n {
         let ds = live.dataset();
         let kind = i % 3;
@@ -133,8 +134,18 @@ fn main() -> Result<(), Box<dyn Error>> {
         update_ms.push(u);
         tile_ms.push(r);
         total_ms.push(a + u + r);
+        per_kind[kind].push(a + u + r);
     }
-    for v in [&mut apply_ms, &mut update_ms, &mut tile_ms, &mut total_ms] {
+    let [mut k0, mut k1, mut k2] = per_kind;
+    for v in [
+        &mut apply_ms,
+        &mut update_ms,
+        &mut tile_ms,
+        &mut total_ms,
+        &mut k0,
+        &mut k1,
+        &mut k2,
+    ] {
         v.sort_by(f64::total_cmp);
     }
     let row = |v: &[f64]| serde_json::json!({"p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": pct(v, 1.0)});
@@ -143,6 +154,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         "houses": live.dataset().houses.len(),
         "edits": n,
         "by_kind": {"house_moved": kinds[0], "house_occupants": kinds[1], "inventory_scaled": kinds[2]},
+        "edit_to_tile_ms_by_kind": {"house_moved": row(&k0), "house_occupants": row(&k1), "inventory_scaled": row(&k2)},
+        "protection_conflicts": live.analysis().protection_conflicts.len(),
+        "pipeline_conflicts": live.analysis().pipeline_conflicts.len(),
+        "grid_cells": live.analysis().grid.cells.len(),
         "full_analysis_ms": full_ms,
         "apply_ms": row(&apply_ms),
         "tileset_update_ms": row(&update_ms),

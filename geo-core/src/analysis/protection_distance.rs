@@ -182,9 +182,12 @@ pub(crate) fn pair_conflict(
         | LayerKind::EnterpriseRisk
         | LayerKind::RiskGrid => return None,
     };
-    let (req, rule) = required(s, class);
+    let req = required_m(s, class);
     let d = distance_m(s.geometry, g);
-    (d < req).then(|| conflict(s, target_layer, target_pos, id, g, class, req, rule))
+    (d < req).then(|| {
+        let rule = rule_name(s, class);
+        conflict(s, target_layer, target_pos, id, g, class, req, rule)
+    })
 }
 
 /// The class a house is screened with: the one its occupants give it.
@@ -192,20 +195,28 @@ fn house_class(h: &Feature<House>, rules: &Rules) -> TargetClass {
     rules.targets.derive(None, h.props.occupants, None)
 }
 
-fn required(s: &Source<'_>, class: TargetClass) -> (f64, String) {
+/// The rule a required distance comes from: the QRA's where it gives one for the class,
+/// else the table's.
+fn rule_name(s: &Source<'_>, class: TargetClass) -> String {
     match s.qra.and_then(|q| q.for_class(class)) {
-        Some(d) => (d, format!("QRA/{}", class.key())),
-        None => (
-            s.table.get(class),
-            format!("{}/{}", s.rule_prefix, class.key()),
-        ),
+        Some(_) => format!("QRA/{}", class.key()),
+        None => format!("{}/{}", s.rule_prefix, class.key()),
+    }
+}
+
+/// The distance a source requires from a target of this class: the QRA's where it gives
+/// one for the class, else the table's ([`rule_name`] names which).
+fn required_m(s: &Source<'_>, class: TargetClass) -> f64 {
+    match s.qra.and_then(|q| q.for_class(class)) {
+        Some(d) => d,
+        None => s.table.get(class),
     }
 }
 
 fn max_required(s: &Source<'_>) -> f64 {
     TargetClass::ALL
         .iter()
-        .map(|c| required(s, *c).0)
+        .map(|c| required_m(s, *c))
         .fold(0.0, f64::max)
 }
 
@@ -225,8 +236,9 @@ pub(crate) fn source_conflicts(
             .get(hit.pos)
             .copied()
             .unwrap_or(TargetClass::General3);
-        let (req, rule) = required(s, class);
+        let req = required_m(s, class);
         if hit.distance_m < req {
+            let rule = rule_name(s, class);
             out.push(conflict(
                 s,
                 LayerKind::ProtectionTargets,
@@ -247,15 +259,16 @@ pub(crate) fn source_conflicts(
         TargetClass::General3,
     ]
     .iter()
-    .map(|c| required(s, *c).0)
+    .map(|c| required_m(s, *c))
     .fold(0.0, f64::max);
     for hit in ds.houses.within_distance(s.geometry, house_reach) {
         let Some(h) = ds.houses.get(hit.pos) else {
             continue;
         };
         let class = house_class(h, rules);
-        let (req, rule) = required(s, class);
+        let req = required_m(s, class);
         if hit.distance_m < req {
+            let rule = rule_name(s, class);
             out.push(conflict(
                 s,
                 LayerKind::Houses,

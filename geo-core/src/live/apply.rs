@@ -121,6 +121,7 @@ impl Live {
                 let a = anchor(&f.geometry);
                 self.ds.houses.replace(pos, f);
                 self.house_anchors[pos] = a;
+                self.house_cells[pos] = a.and_then(|c| self.grid.cell_at(c));
                 self.house_slots[pos] = house_slot(&self.ds, a);
             }
             AnyFeature::ProtectionTarget(f) => drop(self.ds.protection_targets.replace(pos, f)),
@@ -154,6 +155,7 @@ impl Live {
                 an.house_risks
                     .push(house_risk(&f, Exposure::default(), rules));
                 self.house_anchors.push(a);
+                self.house_cells.push(a.and_then(|c| self.grid.cell_at(c)));
                 let pos = ds.houses.push(f);
                 self.house_slots.push(house_slot(ds, a));
                 self.tally.push(Kept::Houses);
@@ -205,6 +207,7 @@ impl Live {
             LayerKind::Houses => {
                 out.gone_houses.push(an.house_risks.swap_remove(pos));
                 self.house_anchors.swap_remove(pos);
+                self.house_cells.swap_remove(pos);
                 self.house_slots.swap_remove(pos);
                 remove(&mut self.ds.houses, pos)
             }

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::apply::Applied1;
 use super::summaries::Shares;
-use super::{AnyFeature, Applied, Edit, Live, LiveError, Recomputed};
+use super::{AnyFeature, Applied, Edit, Live, LiveError, Recomputed, ResultChanges};
 use crate::analysis::enterprise_risk::{assess_one, worst_grades};
 use crate::analysis::hazard_grade::grade_one;
 use crate::analysis::house_risk::{Exposure, house_risk};
@@ -19,7 +19,7 @@ use crate::analysis::risk_grid::live::{
     conflict_weight, house_weight, point_weight, recompute, touched,
 };
 use crate::analysis::risk_grid::tally::Kept;
-use crate::analysis::risk_grid::{H3Grid, anchor, grade_level};
+use crate::analysis::risk_grid::{anchor, grade_level};
 use crate::analysis::{
     PipelineConflict, ProtectionConflict, pipeline_clearance, protection_distance, target_class,
 };
@@ -67,6 +67,7 @@ impl Live {
                 features: Vec::new(),
                 full: true,
                 recomputed: Recomputed::default(),
+                results: ResultChanges::default(),
             });
         }
         let a1 = self.apply_changes(changes);
@@ -166,21 +167,33 @@ impl Live {
             .map(|p| (LayerKind::ProtectionTargets, *p))
             .chain(ch_houses.iter().map(|p| (LayerKind::Houses, *p)))
             .collect();
+        // Most batches find the same conflicts again (an inventory that keeps its grade,
+        // a house's occupants that keep its class): the list of 10⁵ conflicts is then
+        // left as it is rather than taken apart and sorted again.
         let mut removed_p = a1.removed_protection.clone();
-        self.analysis.protection_conflicts.retain(|c| {
-            let gone = s_set.contains(&(c.source_layer, c.source_pos))
-                || t_set.contains(&(c.target_layer, c.target_pos));
-            if gone {
-                removed_p.push(c.clone());
-            }
-            !gone
-        });
-        let added_p = self.protection_added(&s_set, &t_set);
+        let mut added_p = self.protection_added(&s_set, &t_set);
+        protection_distance::sort(&mut added_p);
         n.protection_sources = s_set.len();
-        self.analysis
-            .protection_conflicts
-            .extend(added_p.iter().cloned());
-        protection_distance::sort(&mut self.analysis.protection_conflicts);
+        let list = &mut self.analysis.protection_conflicts;
+        let hit = |c: &ProtectionConflict| {
+            s_set.contains(&(c.source_layer, c.source_pos))
+                || t_set.contains(&(c.target_layer, c.target_pos))
+        };
+        let old: Vec<&ProtectionConflict> = list.iter().filter(|c| hit(c)).collect();
+        let same = old.len() == added_p.len() && old.iter().zip(&added_p).all(|(a, b)| *a == b);
+        if same {
+            added_p.clear();
+        } else {
+            list.retain(|c| {
+                let gone = hit(c);
+                if gone {
+                    removed_p.push(c.clone());
+                }
+                !gone
+            });
+            list.extend(added_p.iter().cloned());
+            protection_distance::sort(list);
+        }
 
         // Pipeline conflicts: changed pipes against everything, changed footprints
         // against every pipe.
@@ -286,7 +299,7 @@ impl Live {
         }
 
         // Grid cells: every cell a changed risk touched before or touches now.
-        let grid = H3Grid::for_cell_size(self.rules.grid.cell_size_m);
+        let grid = self.grid;
         let mut cells: HashSet<CellIndex> = HashSet::new();
         let mut touch = |at: Option<Coord<f64>>, (w, r): (f64, f64)| {
             cells.extend(touched(&grid, at, w, r));
@@ -432,7 +445,7 @@ impl Live {
         let mut cells: Vec<CellIndex> = cells.into_iter().collect();
         cells.sort_unstable();
         n.cells = cells.len();
-        self.regrid(&cells, &mut dirty);
+        let changed_cells = self.regrid(&cells, &mut dirty);
 
         // Area summaries, by shares.
         let mut targets = ch_targets.clone();
@@ -491,6 +504,13 @@ impl Live {
             features: features.into_iter().collect(),
             full: false,
             recomputed: n,
+            results: ResultChanges {
+                protection_gone: gone_p,
+                protection_new: new_p,
+                pipeline_gone: gone_q,
+                pipeline_new: new_q,
+                cells: changed_cells,
+            },
         }
     }
 
@@ -595,8 +615,18 @@ impl Live {
     ) -> HashMap<String, Option<RiskLevel>> {
         let mut exposure: HashMap<usize, Exposure> =
             h_set.iter().map(|p| (*p, Exposure::default())).collect();
+        // A bit per house, to pass over the 10⁵ conflicts of other houses without a
+        // lookup.
+        let mut mark = vec![0u64; self.ds.houses.len() / 64 + 1];
+        for &p in h_set {
+            if let Some(w) = mark.get_mut(p / 64) {
+                *w |= 1 << (p % 64);
+            }
+        }
+        let marked = |p: usize| mark.get(p / 64).is_some_and(|w| w & (1 << (p % 64)) != 0);
         for c in &self.analysis.protection_conflicts {
             if c.target_layer == LayerKind::Houses
+                && marked(c.target_pos)
                 && let Some(e) = exposure.get_mut(&c.target_pos)
             {
                 e.add_protection(c);
@@ -664,45 +694,75 @@ impl Live {
         out
     }
 
-    /// Recomputes the cells and puts them in the grid (sorted by H3 index).
-    fn regrid(&mut self, cells: &[CellIndex], dirty: &mut Dirty) {
+    /// Recomputes the cells and puts them in the grid (sorted by H3 index); returns
+    /// those whose result changed.
+    fn regrid(
+        &mut self,
+        cells: &[CellIndex],
+        dirty: &mut Dirty,
+    ) -> Vec<(String, Option<crate::analysis::GridCell>)> {
+        let mut changed = Vec::new();
         if cells.is_empty() {
-            return;
+            return changed;
         }
         let fresh = recompute(
             &self.ds,
             &self.analysis,
             &self.house_anchors,
+            &self.house_cells,
             &self.rules,
             cells,
         );
+        // The grid is sorted by H3 index: each recomputed cell is found by a binary
+        // search; most only change in place, the few that come or go are inserted or
+        // removed (a shift of the cells after them).
+        let key = |c: &crate::analysis::GridCell| {
+            c.id.parse::<CellIndex>().map(u64::from).unwrap_or(u64::MAX)
+        };
         let grid = &mut self.analysis.grid;
-        let ids: HashSet<String> = cells.iter().map(|c| c.to_string()).collect();
-        let mut old: HashMap<String, crate::analysis::GridCell> = HashMap::new();
-        grid.cells.retain(|c| {
-            if ids.contains(&c.id) {
-                old.insert(c.id.clone(), c.clone());
-                false
-            } else {
-                true
-            }
-        });
+        let mut fresh = fresh;
+        fresh.sort_by_key(|(h, _)| u64::from(*h));
+        // Removals from the back, so that earlier positions stay true.
+        let mut gone: Vec<usize> = Vec::new();
+        let mut came: Vec<(usize, crate::analysis::GridCell)> = Vec::new();
         for (h, cell) in fresh {
-            let before = old.remove(&h.to_string());
-            if before != cell {
-                self.tally.cell(before.as_ref(), cell.as_ref(), &self.ds);
-                for c in before.iter().chain(&cell) {
-                    if let Some(b) = c.geometry.bounding_rect() {
-                        dirty.push((LayerKind::RiskGrid, b));
-                    }
+            let at = grid.cells.binary_search_by_key(&u64::from(h), key);
+            let before = at.ok().and_then(|i| grid.cells.get(i));
+            if before == cell.as_ref() {
+                continue;
+            }
+            self.tally.cell(before, cell.as_ref(), &self.ds);
+            for c in before.into_iter().chain(&cell) {
+                if let Some(b) = c.geometry.bounding_rect() {
+                    dirty.push((LayerKind::RiskGrid, b));
                 }
             }
-            if let Some(c) = cell {
-                grid.cells.push(c);
+            changed.push((h.to_string(), cell.clone()));
+            match (at, cell) {
+                (Ok(i), Some(c)) => grid.cells[i] = c,
+                (Ok(i), None) => gone.push(i),
+                (Err(i), Some(c)) => came.push((i, c)),
+                (Err(_), None) => {}
             }
         }
-        grid.cells
-            .sort_by_key(|c| c.id.parse::<CellIndex>().map(u64::from).unwrap_or(u64::MAX));
+        // `came` holds insertion points into the grid as it was, in increasing order:
+        // merge once when there are many, else insert one at a time from the back.
+        for i in gone.into_iter().rev() {
+            grid.cells.remove(i);
+        }
+        if came.len() > 8 {
+            grid.cells.extend(came.into_iter().map(|(_, c)| c));
+            grid.cells.sort_by_key(key);
+        } else {
+            for (_, c) in came.into_iter().rev() {
+                let at = grid
+                    .cells
+                    .binary_search_by_key(&key(&c), key)
+                    .unwrap_or_else(|e| e);
+                grid.cells.insert(at, c);
+            }
+        }
+        changed
     }
 }
 

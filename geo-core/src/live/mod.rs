@@ -35,6 +35,10 @@ mod tests;
 use std::collections::HashMap;
 
 use geo::{Coord, Geometry, Rect};
+use h3o::CellIndex;
+use rayon::prelude::*;
+
+use crate::analysis::risk_grid::H3Grid;
 
 use crate::analysis::risk_grid::tally::AreaTally;
 use crate::analysis::{self, Analysis};
@@ -145,6 +149,24 @@ pub struct Applied {
     pub full: bool,
     /// How much was recomputed.
     pub recomputed: Recomputed,
+    /// The results kept in sorted lists that went or came, for whoever keeps copies of
+    /// them (a tile set). Empty after a full re-analysis.
+    pub results: ResultChanges,
+}
+
+/// Conflicts and grid cells that a batch changed.
+#[derive(Debug, Clone, Default)]
+pub struct ResultChanges {
+    /// Protection conflicts that went or changed, as they were.
+    pub protection_gone: Vec<analysis::ProtectionConflict>,
+    /// Protection conflicts that came or changed, as they are.
+    pub protection_new: Vec<analysis::ProtectionConflict>,
+    /// Pipeline conflicts that went or changed, as they were.
+    pub pipeline_gone: Vec<analysis::PipelineConflict>,
+    /// Pipeline conflicts that came or changed, as they are.
+    pub pipeline_new: Vec<analysis::PipelineConflict>,
+    /// Grid cells whose result changed, by H3 id: the cell as it is (`None`: gone).
+    pub cells: Vec<(String, Option<analysis::GridCell>)>,
 }
 
 /// Counts of what a batch recomputed.
@@ -200,6 +222,10 @@ pub struct Live {
     ids: [HashMap<String, usize>; 6],
     /// Representative point of every house (as the grid and summaries use).
     house_anchors: Vec<Option<Coord<f64>>>,
+    /// The grid cell of every house's point (the grid's cells by the rules in force).
+    house_cells: Vec<Option<CellIndex>>,
+    /// The grid of the rules in force.
+    grid: H3Grid,
     /// Area of every house (position in the areas layer; their number for none).
     house_slots: Vec<usize>,
     /// The area of each point located for the summaries (by the bits of its lon/lat).
@@ -222,6 +248,7 @@ impl Live {
         substances: SubstanceTable,
         rules: Rules,
     ) -> Live {
+        let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
         let mut live = Live {
             ds,
             analysis,
@@ -229,6 +256,8 @@ impl Live {
             substances,
             ids: Default::default(),
             house_anchors: Vec::new(),
+            house_cells: Vec::new(),
+            grid,
             house_slots: Vec::new(),
             area_memo: HashMap::new(),
             tally: AreaTally::default(),
@@ -374,6 +403,13 @@ impl Live {
     fn locate_houses(&mut self) {
         self.area_memo.clear();
         self.house_anchors = analysis::risk_grid::house_anchors(&self.ds);
+        self.grid = H3Grid::for_cell_size(self.rules.grid.cell_size_m);
+        let grid = &self.grid;
+        self.house_cells = self
+            .house_anchors
+            .par_iter()
+            .map(|a| a.and_then(|c| grid.cell_at(c)))
+            .collect();
         self.house_slots = analysis::risk_grid::house_slots(&self.ds, &self.house_anchors);
         self.tally_all();
     }

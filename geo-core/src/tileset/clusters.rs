@@ -215,14 +215,6 @@ impl Clusters {
         }
     }
 
-    /// The ids of every point held (for a layer whose points are replaced wholesale).
-    fn ids(&self) -> Vec<u64> {
-        match &self.points {
-            Points::ByUid(v) => v.iter().flatten().map(|p| p.id).collect(),
-            Points::ById(m) => m.keys().copied().collect(),
-        }
-    }
-
     /// The lon/lat box of a bin.
     pub(super) fn bin_rect(&self, (z, bx, by): BinKey) -> Rect<f64> {
         let s = self.bin / (f64::from(z).exp2() * self.extent);
@@ -409,25 +401,20 @@ pub(super) fn build_all(
 }
 
 impl Clusters {
-    /// Makes the conflict layer's points those of `a`: the conflicts that went, came or
-    /// changed level or place touch their bins.
-    pub(super) fn replace_conflicts(
+    /// Takes out the conflicts that went and puts in those that came (a changed one is
+    /// both: out, then in); the bins they left or joined are touched.
+    pub(super) fn change_conflicts(
         &mut self,
-        a: &Analysis,
-        kind: LayerKind,
+        gone: impl Iterator<Item = u64>,
+        came: impl Iterator<Item = (u64, Geometry<f64>, RiskLevel)>,
         touched: &mut Vec<BinKey>,
     ) {
-        let now: HashMap<u64, BinPoint> = conflict_points(a, kind)
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
-        for id in self.ids() {
-            if !now.contains_key(&id) {
-                self.set(id, None, touched);
-            }
+        for id in gone {
+            self.set(id, None, touched);
         }
-        for (id, p) in now {
-            self.set(id, Some(p), touched);
+        for (id, g, l) in came {
+            let p = BinPoint::new(id, &g, l);
+            self.set(id, p, touched);
         }
     }
 }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use geo::{Geometry, Rect};
 
-use super::{TileSet, conflict_level, level_n};
+use super::{TileSet, level_n};
 use crate::analysis::Analysis;
 use crate::analysis::pipeline_clearance::pipe_class;
 use crate::analysis::risk_grid::grade_level;
@@ -85,21 +85,13 @@ impl TileSet {
                 }
             }
             LayerKind::RiskGrid => {
-                for i in self.grid_index.envelopes_in(bbox).sorted() {
-                    let (Some(c), Some(g)) = (a.grid.cells.get(i), self.grid_geoms.get(i)) else {
-                        continue;
-                    };
+                for (id, g, c) in self.grid.in_box(bbox) {
                     let mut p = vec![(k("id"), s(&c.id))];
                     if let Some(ar) = &c.area {
                         p.push((k("area"), s(ar)));
                     }
                     p.extend(lv(c.level));
-                    push(
-                        grid_tile_id(&c.id),
-                        level_n(c.level),
-                        g,
-                        self.props(kind, p),
-                    );
+                    push(*id, level_n(c.level), g, self.props(kind, p));
                 }
             }
             LayerKind::GasPipelines => {
@@ -217,32 +209,14 @@ impl TileSet {
                     );
                 }
             }
-            LayerKind::ProtectionConflicts => {
-                for i in self.pc_index.envelopes_in(bbox).sorted() {
-                    let Some(c) = a.protection_conflicts.get(i) else {
-                        continue;
-                    };
-                    let l = conflict_level(c.shortfall_m, c.required_m);
-                    push(
-                        protection_tile_id(c),
-                        level_n(l),
-                        &c.geometry,
-                        self.props(kind, Vec::from(lv(l))),
-                    );
-                }
-            }
-            LayerKind::PipelineConflicts => {
-                for i in self.gc_index.envelopes_in(bbox).sorted() {
-                    let Some(c) = a.pipeline_conflicts.get(i) else {
-                        continue;
-                    };
-                    let l = c.kind.level();
-                    push(
-                        pipeline_tile_id(c),
-                        level_n(l),
-                        &c.geometry,
-                        self.props(kind, Vec::from(lv(l))),
-                    );
+            LayerKind::ProtectionConflicts | LayerKind::PipelineConflicts => {
+                let drawn = if kind == LayerKind::ProtectionConflicts {
+                    &self.pc
+                } else {
+                    &self.gc
+                };
+                for (id, g, l) in drawn.in_box(bbox) {
+                    push(*id, level_n(*l), g, self.props(kind, Vec::from(lv(*l))));
                 }
             }
             // Drawn through their input layers (see `catalog`): no tiles of their own.

@@ -32,6 +32,7 @@
 
 mod catalog;
 mod clusters;
+mod drawn;
 mod features;
 mod update;
 
@@ -43,7 +44,6 @@ use geo::Geometry;
 use crate::analysis::Analysis;
 use crate::dataset::Dataset;
 use crate::export::FieldPolicy;
-use crate::index::SpatialIndex;
 use crate::model::{LayerKind, RiskLevel};
 use crate::tiles::{ClusterOptions, PropValue, TileBuilder, TileError, TileId, TileOptions};
 
@@ -52,8 +52,10 @@ pub use catalog::{
     FieldInfo, LayerInfo, TILE_LAYERS, geojson_layer, layer_info, layer_infos, tile_layer,
 };
 use clusters::Clusters;
+use drawn::Drawn;
 use features::LayerFeatures;
 pub use features::{grid_tile_id, pipeline_tile_id, position_of_tile_id, protection_tile_id};
+use update::CellDrawn;
 pub use update::{TileBox, TileChanges};
 
 /// Why a tile could not be made.
@@ -126,10 +128,12 @@ pub struct TileSet {
     config: TileSetConfig,
     infos: Vec<LayerInfo>,
     clusters: BTreeMap<LayerKind, Clusters>,
-    grid_geoms: Vec<Geometry<f64>>,
-    grid_index: SpatialIndex,
-    pc_index: SpatialIndex,
-    gc_index: SpatialIndex,
+    /// The grid cells, by tile id.
+    grid: Drawn<CellDrawn>,
+    /// The protection conflicts, by tile id, with their level.
+    pc: Drawn<RiskLevel>,
+    /// The pipeline conflicts, by tile id, with their level.
+    gc: Drawn<RiskLevel>,
     area_levels: Vec<RiskLevel>,
     /// The houses' footprints in Web Mercator world units, projected once here rather
     /// than in every tile that shows them (14 % of a dense tile's time, measured), by uid.
@@ -158,9 +162,9 @@ impl TileSet {
                 .unwrap_or(0)
         };
         let clusters = clusters::build_all(ds, a, detail, &config.cluster)?;
-        let (grid_geoms, grid_index) = update::grid(a);
-        let pc_index = SpatialIndex::build(a.protection_conflicts.iter().map(|c| &c.geometry));
-        let gc_index = SpatialIndex::build(a.pipeline_conflicts.iter().map(|c| &c.geometry));
+        let grid = Drawn::build(a.grid.cells.iter().map(update::cell_drawn));
+        let pc = Drawn::build(a.protection_conflicts.iter().map(update::protection_drawn));
+        let gc = Drawn::build(a.pipeline_conflicts.iter().map(update::pipeline_drawn));
         let area_levels = update::area_levels(ds, a);
         let house_world = update::house_world(ds);
         let house_props = [0u8, 1, 2, 3].map(|n| {
@@ -178,10 +182,9 @@ impl TileSet {
             config,
             infos,
             clusters,
-            grid_geoms,
-            grid_index,
-            pc_index,
-            gc_index,
+            grid,
+            pc,
+            gc,
             area_levels,
         })
     }

@@ -10,10 +10,12 @@ use geo::{Geometry, Rect};
 use rayon::prelude::*;
 
 use super::clusters::{BinKey, point_at};
-use super::{MAX_ZOOM, TileSet, TileSetError, position_of_tile_id};
-use crate::analysis::Analysis;
+use super::{
+    MAX_ZOOM, TileSet, TileSetError, conflict_level, grid_tile_id, pipeline_tile_id,
+    position_of_tile_id, protection_tile_id,
+};
+use crate::analysis::{Analysis, GridCell, PipelineConflict, ProtectionConflict};
 use crate::dataset::Dataset;
-use crate::index::SpatialIndex;
 use crate::layer::rects_meet;
 use crate::live::Applied;
 use crate::model::{LayerKind, RiskLevel};
@@ -91,16 +93,39 @@ pub(super) fn area_levels(ds: &Dataset, a: &Analysis) -> Vec<RiskLevel> {
         .collect()
 }
 
-/// The grid cells' polygons and their index.
-pub(super) fn grid(a: &Analysis) -> (Vec<Geometry<f64>>, SpatialIndex) {
-    let geoms: Vec<Geometry<f64>> = a
-        .grid
-        .cells
-        .iter()
-        .map(|c| Geometry::Polygon(c.geometry.clone()))
-        .collect();
-    let index = SpatialIndex::build(geoms.iter());
-    (geoms, index)
+/// What a grid cell's tiles show of it, besides its hexagon.
+#[derive(Debug, Clone)]
+pub(super) struct CellDrawn {
+    pub(super) id: String,
+    pub(super) area: Option<String>,
+    pub(super) level: RiskLevel,
+}
+
+/// A grid cell as the tile set holds it.
+pub(super) fn cell_drawn(c: &GridCell) -> (u64, Geometry<f64>, CellDrawn) {
+    (
+        grid_tile_id(&c.id),
+        Geometry::Polygon(c.geometry.clone()),
+        CellDrawn {
+            id: c.id.clone(),
+            area: c.area.clone(),
+            level: c.level,
+        },
+    )
+}
+
+/// A protection conflict as the tile set holds it.
+pub(super) fn protection_drawn(c: &ProtectionConflict) -> (u64, Geometry<f64>, RiskLevel) {
+    (
+        protection_tile_id(c),
+        c.geometry.clone(),
+        conflict_level(c.shortfall_m, c.required_m),
+    )
+}
+
+/// A pipeline conflict as the tile set holds it.
+pub(super) fn pipeline_drawn(c: &PipelineConflict) -> (u64, Geometry<f64>, RiskLevel) {
+    (pipeline_tile_id(c), c.geometry.clone(), c.kind.level())
 }
 
 /// The tile layer a layer of results is drawn in.
@@ -166,24 +191,50 @@ impl TileSet {
             }
         }
         let dirty = |k: LayerKind| applied.dirty.iter().any(|(l, _)| *l == k);
-        for kind in [LayerKind::ProtectionConflicts, LayerKind::PipelineConflicts] {
-            if !dirty(kind) {
-                continue;
+        // Conflicts and cells: those that went, then those that came (a changed one is
+        // both).
+        let r = &applied.results;
+        let mut t = Vec::new();
+        if let Some(cl) = self.clusters.get_mut(&LayerKind::ProtectionConflicts) {
+            cl.change_conflicts(
+                r.protection_gone.iter().map(protection_tile_id),
+                r.protection_new.iter().map(protection_drawn),
+                &mut t,
+            );
+            touched.extend(t.drain(..).map(|k| (LayerKind::ProtectionConflicts, k)));
+        }
+        if let Some(cl) = self.clusters.get_mut(&LayerKind::PipelineConflicts) {
+            cl.change_conflicts(
+                r.pipeline_gone.iter().map(pipeline_tile_id),
+                r.pipeline_new.iter().map(pipeline_drawn),
+                &mut t,
+            );
+            touched.extend(t.drain(..).map(|k| (LayerKind::PipelineConflicts, k)));
+        }
+        for c in &r.protection_gone {
+            self.pc.remove(protection_tile_id(c));
+        }
+        for c in &r.protection_new {
+            let (id, g, l) = protection_drawn(c);
+            self.pc.put(id, g, l);
+        }
+        for c in &r.pipeline_gone {
+            self.gc.remove(pipeline_tile_id(c));
+        }
+        for c in &r.pipeline_new {
+            let (id, g, l) = pipeline_drawn(c);
+            self.gc.put(id, g, l);
+        }
+        for (id, cell) in &r.cells {
+            match cell {
+                Some(c) => {
+                    let (id, g, d) = cell_drawn(c);
+                    self.grid.put(id, g, d);
+                }
+                None => {
+                    self.grid.remove(grid_tile_id(id));
+                }
             }
-            if let Some(cl) = self.clusters.get_mut(&kind) {
-                let mut t = Vec::new();
-                cl.replace_conflicts(a, kind, &mut t);
-                touched.extend(t.into_iter().map(|k| (kind, k)));
-            }
-        }
-        if dirty(LayerKind::ProtectionConflicts) {
-            self.pc_index = SpatialIndex::build(a.protection_conflicts.iter().map(|c| &c.geometry));
-        }
-        if dirty(LayerKind::PipelineConflicts) {
-            self.gc_index = SpatialIndex::build(a.pipeline_conflicts.iter().map(|c| &c.geometry));
-        }
-        if dirty(LayerKind::RiskGrid) {
-            (self.grid_geoms, self.grid_index) = grid(a);
         }
         if dirty(LayerKind::Areas) {
             self.area_levels = area_levels(ds, a);

@@ -109,7 +109,13 @@ impl H3Grid {
     /// The distance from `p` to the centre of cell `c` as [`H3Grid::cells_within`]
     /// measures it: the same number, for one cell.
     pub fn distance_to_centre(&self, p: Coord<f64>, c: CellIndex) -> f64 {
-        plane_distance(&LocalPlane::new(p), p, self.centre(c))
+        Self::distance_to(p, self.centre(c))
+    }
+
+    /// [`H3Grid::distance_to_centre`] with the cell's centre already known (the
+    /// conversion of a cell to its centre costs more than the distance).
+    pub(crate) fn distance_to(p: Coord<f64>, centre: Coord<f64>) -> f64 {
+        plane_distance(&LocalPlane::new(p), p, centre)
     }
 
     /// The cells that may lie within `radius` of any point of cell `c0`, with their

@@ -63,20 +63,25 @@ pub(crate) fn recompute(
     ds: &Dataset,
     a: &Analysis,
     house_anchors: &[Option<Coord<f64>>],
+    house_cells: &[Option<CellIndex>],
     rules: &Rules,
     cells: &[CellIndex],
 ) -> Vec<(CellIndex, Option<GridCell>)> {
     let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
+    let houses = (house_anchors, house_cells);
     cells
         .par_iter()
-        .map(|&h| (h, one(ds, a, house_anchors, rules, &grid, h)))
+        .map(|&h| (h, one(ds, a, houses, rules, &grid, h)))
         .collect()
 }
+
+/// The houses' points and the cells holding them, by position.
+type HousePoints<'a> = (&'a [Option<Coord<f64>>], &'a [Option<CellIndex>]);
 
 fn one(
     ds: &Dataset,
     an: &Analysis,
-    house_anchors: &[Option<Coord<f64>>],
+    (house_anchors, house_cells): HousePoints,
     rules: &Rules,
     grid: &H3Grid,
     h: CellIndex,
@@ -94,21 +99,22 @@ fn one(
     let mut near: Vec<usize> = ds.houses.index().envelopes_in(around(hr)).collect();
     near.sort_unstable();
     for pos in near {
-        let (Some(Some(p)), Some(risk), Some(f)) = (
+        let (Some(Some(p)), Some(Some(at)), Some(risk), Some(f)) = (
             house_anchors.get(pos),
+            house_cells.get(pos).copied(),
             an.house_risks.get(pos),
             ds.houses.get(pos),
         ) else {
             continue;
         };
-        let Some(at) = grid.cell_at(*p) else {
-            continue;
-        };
         let w = gr.house_weight.get(risk.level);
-        if w > 0.0 {
+        // The distance is at least its north–south part, and a degree of latitude is
+        // over 110 km everywhere: most houses of the box are passed over here.
+        let beyond = (p.y - centre.y).abs() * 110_000.0 > hr;
+        if w > 0.0 && !beyond {
             // The whole build finds this cell's distance among the house's cells; it is
             // the same number measured for this cell alone.
-            let d = grid.distance_to_centre(*p, h);
+            let d = H3Grid::distance_to(*p, centre);
             let v = w * (1.0 - d / hr);
             if d <= hr && v > 0.0 {
                 acc.many += v;
@@ -126,7 +132,7 @@ fn one(
     let mut point = |layer: LayerKind, pos: usize, p: Coord<f64>, level: RiskLevel| {
         let (w, radius) = point_weight(rules, layer, level);
         if w > 0.0 {
-            let d = grid.distance_to_centre(p, h);
+            let d = H3Grid::distance_to(p, centre);
             let v = w * (1.0 - d / radius);
             if d <= radius && v > 0.0 {
                 acc.index += v;
@@ -181,7 +187,7 @@ fn one(
         }
         let level = c.kind.level();
         if w > 0.0 {
-            let d = grid.distance_to_centre(p, h);
+            let d = H3Grid::distance_to(p, centre);
             let v = w * (1.0 - d / radius);
             if d <= radius && v > 0.0 {
                 acc.many += v;
