@@ -167,5 +167,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         "layers": TILE_LAYERS.iter().map(|k| k.name()).collect::<Vec<_>>(),
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
+    // The process ends here: freeing a million features one by one would only delay it.
+    std::mem::forget(live);
+    std::mem::forget(tiles);
     Ok(())
 }

@@ -10,19 +10,17 @@ use h3o::CellIndex;
 use rayon::prelude::*;
 
 use super::apply::Applied1;
+use super::conflicts::{diff, pipeline_key, protection_key};
+use super::marks::Marks;
 use super::summaries::Shares;
 use super::{AnyFeature, Applied, Edit, Live, LiveError, Recomputed, ResultChanges};
 use crate::analysis::enterprise_risk::{assess_one, worst_grades};
 use crate::analysis::hazard_grade::grade_one;
 use crate::analysis::house_risk::{Exposure, house_risk};
-use crate::analysis::risk_grid::live::{
-    conflict_weight, house_weight, point_weight, recompute, touched,
-};
+use crate::analysis::risk_grid::live::{conflict_weight, house_weight, point_weight, touched};
 use crate::analysis::risk_grid::tally::Kept;
 use crate::analysis::risk_grid::{anchor, grade_level};
-use crate::analysis::{
-    PipelineConflict, ProtectionConflict, pipeline_clearance, protection_distance, target_class,
-};
+use crate::analysis::{ProtectionConflict, pipeline_clearance, protection_distance, target_class};
 use crate::geodesy::expand_rect_m;
 use crate::model::{LayerKind, RiskLevel};
 
@@ -30,7 +28,11 @@ pub(super) type Dirty = Vec<(LayerKind, Rect<f64>)>;
 
 /// Positions of a layer's features whose box lies within `metres` (plus a margin) of
 /// `g`'s box: a superset of those within `metres` of `g`.
-fn near<P>(layer: &crate::layer::Layer<P>, g: &Geometry<f64>, metres: f64) -> Vec<usize> {
+pub(super) fn near<P>(
+    layer: &crate::layer::Layer<P>,
+    g: &Geometry<f64>,
+    metres: f64,
+) -> Vec<usize> {
     let Some(b) = g.bounding_rect() else {
         return Vec::new();
     };
@@ -175,9 +177,9 @@ impl Live {
         protection_distance::sort(&mut added_p);
         n.protection_sources = s_set.len();
         let list = &mut self.analysis.protection_conflicts;
+        let (s_marks, t_marks) = (Marks::of(&s_set), Marks::of(&t_set));
         let hit = |c: &ProtectionConflict| {
-            s_set.contains(&(c.source_layer, c.source_pos))
-                || t_set.contains(&(c.target_layer, c.target_pos))
+            s_marks.has(c.source_layer, c.source_pos) || t_marks.has(c.target_layer, c.target_pos)
         };
         let old: Vec<&ProtectionConflict> = list.iter().filter(|c| hit(c)).collect();
         let same = old.len() == added_p.len() && old.iter().zip(&added_p).all(|(a, b)| *a == b);
@@ -514,97 +516,6 @@ impl Live {
         }
     }
 
-    /// Conflicts of the sources in `s_set` with every target, and of the targets in
-    /// `t_set` with every source not in `s_set`.
-    fn protection_added(
-        &self,
-        s_set: &BTreeSet<(LayerKind, usize)>,
-        t_set: &BTreeSet<(LayerKind, usize)>,
-    ) -> Vec<ProtectionConflict> {
-        let (ds, an, rules) = (&self.ds, &self.analysis, &self.rules);
-        // Sets hold hazard sources and enterprises only.
-        let source = |(layer, pos): (LayerKind, usize)| {
-            if layer == LayerKind::HazardSources {
-                an.hazard_grades
-                    .get(pos)
-                    .and_then(|g| protection_distance::hazard_source(ds, pos, g, rules))
-            } else {
-                protection_distance::enterprise(ds, pos, rules)
-            }
-        };
-        let mut out: Vec<ProtectionConflict> = s_set
-            .par_iter()
-            .filter_map(|k| source(*k))
-            .flat_map_iter(|s| {
-                protection_distance::source_conflicts(ds, &s, &an.target_classes, rules)
-            })
-            .collect();
-        if t_set.is_empty() {
-            return out;
-        }
-        let all = protection_distance::all_sources(ds, &an.hazard_grades, rules);
-        let reach = protection_distance::max_reach(&all);
-        for &(tl, tp) in t_set {
-            let Some(g) = self.geometry_at(tl, tp) else {
-                continue;
-            };
-            let mut cands: Vec<(LayerKind, usize)> = near(&ds.hazard_sources, g, reach)
-                .into_iter()
-                .map(|p| (LayerKind::HazardSources, p))
-                .chain(
-                    near(&ds.enterprises, g, reach)
-                        .into_iter()
-                        .map(|p| (LayerKind::Enterprises, p)),
-                )
-                .filter(|k| !s_set.contains(k))
-                .collect();
-            cands.sort_unstable();
-            for k in cands {
-                if let Some(s) = source(k)
-                    && let Some(c) = protection_distance::pair_conflict(
-                        ds,
-                        &s,
-                        tl,
-                        tp,
-                        &an.target_classes,
-                        rules,
-                    )
-                {
-                    out.push(c);
-                }
-            }
-        }
-        out
-    }
-
-    /// Conflicts of the pipes in `pipes` with everything, and of the footprints in
-    /// `f_set` with every other pipe.
-    fn pipeline_added(
-        &self,
-        pipes: &BTreeSet<usize>,
-        f_set: &BTreeSet<(LayerKind, usize)>,
-    ) -> Vec<PipelineConflict> {
-        let (ds, rules) = (&self.ds, &self.rules);
-        let mut out: Vec<PipelineConflict> = pipes
-            .par_iter()
-            .flat_map_iter(|&p| pipeline_clearance::pipe_conflicts(ds, p, rules))
-            .collect();
-        let reach = pipeline_clearance::max_reach(rules);
-        for &(layer, pos) in f_set {
-            let Some(g) = self.geometry_at(layer, pos) else {
-                continue;
-            };
-            let mut cands = near(&ds.gas_pipelines, g, reach);
-            cands.sort_unstable();
-            for p in cands.into_iter().filter(|p| !pipes.contains(p)) {
-                if let Some(c) = pipeline_clearance::pair_conflict(ds, p, layer, pos, rules) {
-                    out.push(c);
-                }
-            }
-        }
-        out
-    }
-
     /// Assesses the houses in `h_set` again; returns, by id, the level each had before
     /// (`None` for a new house) for those whose result changed.
     fn houses_again(
@@ -692,135 +603,5 @@ impl Live {
             }
         }
         out
-    }
-
-    /// Recomputes the cells and puts them in the grid (sorted by H3 index); returns
-    /// those whose result changed.
-    fn regrid(
-        &mut self,
-        cells: &[CellIndex],
-        dirty: &mut Dirty,
-    ) -> Vec<(String, Option<crate::analysis::GridCell>)> {
-        let mut changed = Vec::new();
-        if cells.is_empty() {
-            return changed;
-        }
-        let fresh = recompute(
-            &self.ds,
-            &self.analysis,
-            &self.house_anchors,
-            &self.house_cells,
-            &self.rules,
-            cells,
-        );
-        // The grid is sorted by H3 index: each recomputed cell is found by a binary
-        // search; most only change in place, the few that come or go are inserted or
-        // removed (a shift of the cells after them).
-        let key = |c: &crate::analysis::GridCell| {
-            c.id.parse::<CellIndex>().map(u64::from).unwrap_or(u64::MAX)
-        };
-        let grid = &mut self.analysis.grid;
-        let mut fresh = fresh;
-        fresh.sort_by_key(|(h, _)| u64::from(*h));
-        // Removals from the back, so that earlier positions stay true.
-        let mut gone: Vec<usize> = Vec::new();
-        let mut came: Vec<(usize, crate::analysis::GridCell)> = Vec::new();
-        for (h, cell) in fresh {
-            let at = grid.cells.binary_search_by_key(&u64::from(h), key);
-            let before = at.ok().and_then(|i| grid.cells.get(i));
-            if before == cell.as_ref() {
-                continue;
-            }
-            self.tally.cell(before, cell.as_ref(), &self.ds);
-            for c in before.into_iter().chain(&cell) {
-                if let Some(b) = c.geometry.bounding_rect() {
-                    dirty.push((LayerKind::RiskGrid, b));
-                }
-            }
-            changed.push((h.to_string(), cell.clone()));
-            match (at, cell) {
-                (Ok(i), Some(c)) => grid.cells[i] = c,
-                (Ok(i), None) => gone.push(i),
-                (Err(i), Some(c)) => came.push((i, c)),
-                (Err(_), None) => {}
-            }
-        }
-        // `came` holds insertion points into the grid as it was, in increasing order:
-        // merge once when there are many, else insert one at a time from the back.
-        for i in gone.into_iter().rev() {
-            grid.cells.remove(i);
-        }
-        if came.len() > 8 {
-            grid.cells.extend(came.into_iter().map(|(_, c)| c));
-            grid.cells.sort_by_key(key);
-        } else {
-            for (_, c) in came.into_iter().rev() {
-                let at = grid
-                    .cells
-                    .binary_search_by_key(&key(&c), key)
-                    .unwrap_or_else(|e| e);
-                grid.cells.insert(at, c);
-            }
-        }
-        changed
-    }
-}
-
-fn protection_key(c: &ProtectionConflict) -> (LayerKind, String, LayerKind, String) {
-    (
-        c.source_layer,
-        c.source_id.clone(),
-        c.target_layer,
-        c.target_id.clone(),
-    )
-}
-
-fn pipeline_key(c: &PipelineConflict) -> (String, LayerKind, String) {
-    (c.pipeline_id.clone(), c.layer, c.feature_id.clone())
-}
-
-/// The conflicts that went and came, leaving out those that came back unchanged (apart
-/// from positions).
-fn diff<C: Clone + PartialEq + Positions, K: Eq + std::hash::Hash>(
-    removed: &[C],
-    added: &[C],
-    key: impl Fn(&C) -> K,
-) -> (Vec<C>, Vec<C>) {
-    let norm = |c: &C| {
-        let mut c = c.clone();
-        c.clear_positions();
-        c
-    };
-    let before: HashMap<K, C> = removed.iter().map(|c| (key(c), norm(c))).collect();
-    let after: HashMap<K, C> = added.iter().map(|c| (key(c), norm(c))).collect();
-    let gone = removed
-        .iter()
-        .filter(|c| after.get(&key(c)) != Some(&norm(c)))
-        .cloned()
-        .collect();
-    let new = added
-        .iter()
-        .filter(|c| before.get(&key(c)) != Some(&norm(c)))
-        .cloned()
-        .collect();
-    (gone, new)
-}
-
-/// A result that names features by position as well as by id.
-trait Positions {
-    fn clear_positions(&mut self);
-}
-
-impl Positions for ProtectionConflict {
-    fn clear_positions(&mut self) {
-        self.source_pos = 0;
-        self.target_pos = 0;
-    }
-}
-
-impl Positions for PipelineConflict {
-    fn clear_positions(&mut self) {
-        self.pipeline_pos = 0;
-        self.feature_pos = 0;
     }
 }

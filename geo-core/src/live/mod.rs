@@ -27,7 +27,10 @@
 //! there, and every per-position result follows.
 
 mod apply;
+mod conflicts;
 mod deps;
+mod grid;
+mod marks;
 mod summaries;
 #[cfg(all(test, feature = "generate"))]
 mod tests;

@@ -69,9 +69,15 @@ pub(crate) fn recompute(
 ) -> Vec<(CellIndex, Option<GridCell>)> {
     let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
     let houses = (house_anchors, house_cells);
+    // The pipeline conflicts' points, found once for every cell.
+    let conflict_points: Vec<Option<Coord<f64>>> = a
+        .pipeline_conflicts
+        .iter()
+        .map(|c| anchor(&c.geometry))
+        .collect();
     cells
         .par_iter()
-        .map(|&h| (h, one(ds, a, houses, rules, &grid, h)))
+        .map(|&h| (h, one(ds, a, houses, &conflict_points, rules, &grid, h)))
         .collect()
 }
 
@@ -82,6 +88,7 @@ fn one(
     ds: &Dataset,
     an: &Analysis,
     (house_anchors, house_cells): HousePoints,
+    conflict_points: &[Option<Coord<f64>>],
     rules: &Rules,
     grid: &H3Grid,
     h: CellIndex,
@@ -128,6 +135,12 @@ fn one(
         }
     }
 
+    // Whether the cell may hold `p`: a point of the cell is within `reach_m` of its centre,
+    // the distance is at least its north–south part, and a degree of latitude is over
+    // 110 km everywhere. Saves converting most points to their cell.
+    let reach = grid.reach_m();
+    let may_hold = |p: Coord<f64>| (p.y - centre.y).abs() * 110_000.0 <= reach + 1.0;
+
     // Risk points: graded hazard sources, then enterprises, by position.
     let mut point = |layer: LayerKind, pos: usize, p: Coord<f64>, level: RiskLevel| {
         let (w, radius) = point_weight(rules, layer, level);
@@ -140,7 +153,7 @@ fn one(
                 touched = true;
             }
         }
-        if grid.cell_at(p) == Some(h) {
+        if may_hold(p) && grid.cell_at(p) == Some(h) {
             acc.inside[level_slot(level)] += 1;
             acc.worst = Some(acc.worst.map_or(level, |x| x.max(level)));
             touched = true;
@@ -178,8 +191,8 @@ fn one(
     // Pipeline conflicts, in list order.
     let (w, radius) = conflict_weight(rules);
     let zone = around(radius);
-    for c in &an.pipeline_conflicts {
-        let Some(p) = anchor(&c.geometry) else {
+    for (c, p) in an.pipeline_conflicts.iter().zip(conflict_points) {
+        let Some(p) = *p else {
             continue;
         };
         if !zone.intersects_point(p) {
@@ -194,7 +207,7 @@ fn one(
                 touched = true;
             }
         }
-        if grid.cell_at(p) == Some(h) {
+        if may_hold(p) && grid.cell_at(p) == Some(h) {
             acc.inside[level_slot(level)] += 1;
             touched = true;
         }

@@ -1,0 +1,167 @@
+//! The conflicts a batch can change, found again: those of the changed sources with every
+//! target and of the changed targets with every other source (protection distances), and
+//! those of the changed pipes and footprints (pipeline clearances); then what went and
+//! came, apart from positions.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rayon::prelude::*;
+
+use super::Live;
+use super::deps::near;
+use crate::analysis::{
+    PipelineConflict, ProtectionConflict, pipeline_clearance, protection_distance,
+};
+use crate::model::LayerKind;
+
+impl Live {
+    /// Conflicts of the sources in `s_set` with every target, and of the targets in
+    /// `t_set` with every source not in `s_set`.
+    pub(super) fn protection_added(
+        &self,
+        s_set: &BTreeSet<(LayerKind, usize)>,
+        t_set: &BTreeSet<(LayerKind, usize)>,
+    ) -> Vec<ProtectionConflict> {
+        let (ds, an, rules) = (&self.ds, &self.analysis, &self.rules);
+        // Sets hold hazard sources and enterprises only.
+        let source = |(layer, pos): (LayerKind, usize)| {
+            if layer == LayerKind::HazardSources {
+                an.hazard_grades
+                    .get(pos)
+                    .and_then(|g| protection_distance::hazard_source(ds, pos, g, rules))
+            } else {
+                protection_distance::enterprise(ds, pos, rules)
+            }
+        };
+        let mut out: Vec<ProtectionConflict> = s_set
+            .par_iter()
+            .filter_map(|k| source(*k))
+            .flat_map_iter(|s| {
+                protection_distance::source_conflicts(ds, &s, &an.target_classes, rules)
+            })
+            .collect();
+        if t_set.is_empty() {
+            return out;
+        }
+        let all = protection_distance::all_sources(ds, &an.hazard_grades, rules);
+        let reach = protection_distance::max_reach(&all);
+        for &(tl, tp) in t_set {
+            let Some(g) = self.geometry_at(tl, tp) else {
+                continue;
+            };
+            let mut cands: Vec<(LayerKind, usize)> = near(&ds.hazard_sources, g, reach)
+                .into_iter()
+                .map(|p| (LayerKind::HazardSources, p))
+                .chain(
+                    near(&ds.enterprises, g, reach)
+                        .into_iter()
+                        .map(|p| (LayerKind::Enterprises, p)),
+                )
+                .filter(|k| !s_set.contains(k))
+                .collect();
+            cands.sort_unstable();
+            for k in cands {
+                if let Some(s) = source(k)
+                    && let Some(c) = protection_distance::pair_conflict(
+                        ds,
+                        &s,
+                        tl,
+                        tp,
+                        &an.target_classes,
+                        rules,
+                    )
+                {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    /// Conflicts of the pipes in `pipes` with everything, and of the footprints in
+    /// `f_set` with every other pipe.
+    pub(super) fn pipeline_added(
+        &self,
+        pipes: &BTreeSet<usize>,
+        f_set: &BTreeSet<(LayerKind, usize)>,
+    ) -> Vec<PipelineConflict> {
+        let (ds, rules) = (&self.ds, &self.rules);
+        let mut out: Vec<PipelineConflict> = pipes
+            .par_iter()
+            .flat_map_iter(|&p| pipeline_clearance::pipe_conflicts(ds, p, rules))
+            .collect();
+        let reach = pipeline_clearance::max_reach(rules);
+        for &(layer, pos) in f_set {
+            let Some(g) = self.geometry_at(layer, pos) else {
+                continue;
+            };
+            let mut cands = near(&ds.gas_pipelines, g, reach);
+            cands.sort_unstable();
+            for p in cands.into_iter().filter(|p| !pipes.contains(p)) {
+                if let Some(c) = pipeline_clearance::pair_conflict(ds, p, layer, pos, rules) {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+}
+
+pub(super) fn protection_key(c: &ProtectionConflict) -> (LayerKind, String, LayerKind, String) {
+    (
+        c.source_layer,
+        c.source_id.clone(),
+        c.target_layer,
+        c.target_id.clone(),
+    )
+}
+
+pub(super) fn pipeline_key(c: &PipelineConflict) -> (String, LayerKind, String) {
+    (c.pipeline_id.clone(), c.layer, c.feature_id.clone())
+}
+
+/// The conflicts that went and came, leaving out those that came back unchanged (apart
+/// from positions).
+pub(super) fn diff<C: Clone + PartialEq + Positions, K: Eq + std::hash::Hash>(
+    removed: &[C],
+    added: &[C],
+    key: impl Fn(&C) -> K,
+) -> (Vec<C>, Vec<C>) {
+    let norm = |c: &C| {
+        let mut c = c.clone();
+        c.clear_positions();
+        c
+    };
+    let before: HashMap<K, C> = removed.iter().map(|c| (key(c), norm(c))).collect();
+    let after: HashMap<K, C> = added.iter().map(|c| (key(c), norm(c))).collect();
+    let gone = removed
+        .iter()
+        .filter(|c| after.get(&key(c)) != Some(&norm(c)))
+        .cloned()
+        .collect();
+    let new = added
+        .iter()
+        .filter(|c| before.get(&key(c)) != Some(&norm(c)))
+        .cloned()
+        .collect();
+    (gone, new)
+}
+
+/// A result that names features by position as well as by id.
+pub(super) trait Positions {
+    fn clear_positions(&mut self);
+}
+
+impl Positions for ProtectionConflict {
+    fn clear_positions(&mut self) {
+        self.source_pos = 0;
+        self.target_pos = 0;
+    }
+}
+
+impl Positions for PipelineConflict {
+    fn clear_positions(&mut self) {
+        self.pipeline_pos = 0;
+        self.feature_pos = 0;
+    }
+}

@@ -1,0 +1,82 @@
+//! The grid cells a batch touched, recomputed and put in their place in the grid.
+
+use geo::BoundingRect;
+use h3o::CellIndex;
+
+use super::Live;
+use super::deps::Dirty;
+use crate::analysis::risk_grid::live::recompute;
+use crate::model::LayerKind;
+
+impl Live {
+    /// Recomputes the cells and puts them in the grid (sorted by H3 index); returns
+    /// those whose result changed.
+    pub(super) fn regrid(
+        &mut self,
+        cells: &[CellIndex],
+        dirty: &mut Dirty,
+    ) -> Vec<(String, Option<crate::analysis::GridCell>)> {
+        let mut changed = Vec::new();
+        if cells.is_empty() {
+            return changed;
+        }
+        let fresh = recompute(
+            &self.ds,
+            &self.analysis,
+            &self.house_anchors,
+            &self.house_cells,
+            &self.rules,
+            cells,
+        );
+        // The grid is sorted by H3 index: each recomputed cell is found by a binary
+        // search; most only change in place, the few that come or go are inserted or
+        // removed (a shift of the cells after them).
+        let key = |c: &crate::analysis::GridCell| {
+            c.id.parse::<CellIndex>().map(u64::from).unwrap_or(u64::MAX)
+        };
+        let grid = &mut self.analysis.grid;
+        let mut fresh = fresh;
+        fresh.sort_by_key(|(h, _)| u64::from(*h));
+        // Removals from the back, so that earlier positions stay true.
+        let mut gone: Vec<usize> = Vec::new();
+        let mut came: Vec<(usize, crate::analysis::GridCell)> = Vec::new();
+        for (h, cell) in fresh {
+            let at = grid.cells.binary_search_by_key(&u64::from(h), key);
+            let before = at.ok().and_then(|i| grid.cells.get(i));
+            if before == cell.as_ref() {
+                continue;
+            }
+            self.tally.cell(before, cell.as_ref(), &self.ds);
+            for c in before.into_iter().chain(&cell) {
+                if let Some(b) = c.geometry.bounding_rect() {
+                    dirty.push((LayerKind::RiskGrid, b));
+                }
+            }
+            changed.push((h.to_string(), cell.clone()));
+            match (at, cell) {
+                (Ok(i), Some(c)) => grid.cells[i] = c,
+                (Ok(i), None) => gone.push(i),
+                (Err(i), Some(c)) => came.push((i, c)),
+                (Err(_), None) => {}
+            }
+        }
+        // `came` holds insertion points into the grid as it was, in increasing order:
+        // merge once when there are many, else insert one at a time from the back.
+        for i in gone.into_iter().rev() {
+            grid.cells.remove(i);
+        }
+        if came.len() > 8 {
+            grid.cells.extend(came.into_iter().map(|(_, c)| c));
+            grid.cells.sort_by_key(key);
+        } else {
+            for (_, c) in came.into_iter().rev() {
+                let at = grid
+                    .cells
+                    .binary_search_by_key(&key(&c), key)
+                    .unwrap_or_else(|e| e);
+                grid.cells.insert(at, c);
+            }
+        }
+        changed
+    }
+}
