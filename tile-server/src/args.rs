@@ -185,7 +185,12 @@ pub enum TokenCommand {
 #[derive(Args, Debug)]
 pub struct HistoryArgs {
     /// The GeoPackage whose changes to list.
-    pub source: PathBuf,
+    #[arg(required_unless_present = "db", conflicts_with = "db")]
+    pub source: Option<PathBuf>,
+    /// A PostGIS database whose changes to list (postgres://user@host:port/name),
+    /// instead of a GeoPackage.
+    #[arg(long)]
+    pub db: Option<String>,
     /// Only the changes after this sequence number.
     #[arg(long, default_value_t = 0)]
     pub since: u64,

@@ -8,29 +8,12 @@ mod common;
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
+use common::edit::{EDITOR, VIEWER_ONLY, config, req};
 use common::{centre_tile, city, get, json, send, state_with};
-use riskmap_server::server::auth::{TokenConfig, hash_token, hex};
-use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::routes::router;
 use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
 use serde_json::{Value, json};
-
-const EDITOR: &str = "rmk_test_editor_token_0123456789";
-const VIEWER_ONLY: &str = "rmk_not_configured";
-
-fn config() -> ServerConfig {
-    ServerConfig {
-        tokens: vec![TokenConfig {
-            name: "zhang-san".into(),
-            role: serde_json::from_value(json!("editor")).unwrap(),
-            sha256: hex(&hash_token(EDITOR)),
-        }],
-        watch: false,
-        ..ServerConfig::default()
-    }
-}
 
 /// A GeoPackage imported from the test city, served.
 fn gpkg_state(dir: &std::path::Path) -> Arc<AppState> {
@@ -49,32 +32,6 @@ fn gpkg_state(dir: &std::path::Path) -> Arc<AppState> {
     );
     let snap = build_snapshot(&config(), &DataSource::dir(&gpkg), 1).unwrap();
     Arc::new(AppState::new(config(), DataSource::dir(&gpkg), snap, None))
-}
-
-fn req(
-    method: Method,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-    if_match: Option<&str>,
-) -> Request<Body> {
-    let mut b = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::HOST, "test.local");
-    if let Some(t) = token {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    if let Some(v) = if_match {
-        b = b.header(header::IF_MATCH, v);
-    }
-    match body {
-        Some(v) => b
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(v.to_string()))
-            .unwrap(),
-        None => b.body(Body::empty()).unwrap(),
-    }
 }
 
 #[tokio::test]

@@ -12,46 +12,16 @@
 
 mod common;
 
-use common::pg::{psql, server};
+use common::pg::{demo_dir, psql, server};
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A new, empty database named `name` on the test server; its URL.
 fn fresh_db(name: &str) -> Option<String> {
-    let server = server()?;
-    let (base, _) = server.rsplit_once('/').expect("a URL with a database name");
-    psql(
-        &server,
-        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-    );
-    // CREATE DATABASE fails while another one copies the template: try again.
-    let started = Instant::now();
-    loop {
-        let out = Command::new("psql")
-            .args([
-                "-X",
-                "-q",
-                "-d",
-                &server,
-                "-c",
-                &format!("CREATE DATABASE {name}"),
-            ])
-            .output()
-            .expect("psql runs");
-        if out.status.success() {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "CREATE DATABASE {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Some(format!("{base}/{name}"))
+    Some(common::pg::fresh_db(&server()?, name))
 }
 
 fn riskmap(args: &[&str]) -> Output {
@@ -70,10 +40,6 @@ fn ok(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn demo_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen")
 }
 
 /// The `new changed removed unchanged` columns of one layer in `import`'s table.
@@ -120,6 +86,39 @@ fn init_creates_the_schema_once() {
         before,
         "the second init changed the catalog"
     );
+    // A trigger function another release left (here one that records nothing) is
+    // replaced by the next init, which then changes nothing again.
+    psql(
+        &url,
+        "CREATE OR REPLACE FUNCTION riskmap_record_change() RETURNS trigger
+         LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+    );
+    let third = ok(&["db", "init", "--db", &url]);
+    assert!(
+        third.contains("function riskmap_record_change() (replaced)"),
+        "{third}"
+    );
+    assert!(ok(&["db", "init", "--db", &url]).contains("nothing changed"));
+    // The function in place records and announces who made a change: the session's
+    // `riskmap.actor`.
+    let heard = listen_during(&url, 3, || {
+        psql(
+            &url,
+            "SET riskmap.actor = 'planning';
+             INSERT INTO areas (id, geom, name)
+               VALUES ('a-1', ST_GeomFromText('POINT(121.1 31.9)', 4326), '试验区')",
+        );
+    });
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT actor || ' ' || op || ' ' || id FROM riskmap_changes"
+        ),
+        "planning insert a-1"
+    );
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert_eq!(heard[0]["actor"], "planning");
+    assert_eq!(heard[0]["id"], "a-1");
 
     // One table per input layer; the houses' columns as docs/data-model.md lists them.
     assert_eq!(
@@ -345,6 +344,7 @@ fn import_the_demo_then_edit_it_as_qgis_would() {
     assert_eq!(v["id"], "house-0000002");
     assert_eq!(v["op"], "update");
     assert_eq!(v["seq"].to_string(), e[0]);
+    assert_eq!(v["actor"], "database");
 
     // The folder again: the edit is undone, recorded as the import's.
     let stdout = ok(&["import", demo.to_str().unwrap(), "--db", &url]);
@@ -405,6 +405,7 @@ fn import_the_demo_then_edit_it_as_qgis_would() {
     assert_eq!(heard[0]["layer"], "houses");
     assert_eq!(heard[0]["id"], "house-0000002");
     assert_eq!(heard[0]["op"], "delete");
+    assert_eq!(heard[0]["actor"], "import");
     assert_eq!(
         heard[0]["seq"].to_string(),
         changes(&url).split(' ').nth(1).unwrap()

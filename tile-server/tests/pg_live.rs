@@ -17,81 +17,13 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::pg::{psql, server};
+use common::pg::{connected, demo_db, psql, serve_db, server, until};
 use common::{get, json, send};
 use geo::{Area, Geometry};
 use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::pg_listen;
 use riskmap_server::server::routes::router;
-use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
-
-/// A new database `name` on `server`, holding the demo's ledgers; its URL.
-fn demo_db(server: &str, name: &str) -> String {
-    let (base, _) = server.rsplit_once('/').unwrap();
-    psql(
-        server,
-        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-    );
-    let started = Instant::now();
-    while !Command::new("psql")
-        .args([
-            "-X",
-            "-q",
-            "-d",
-            server,
-            "-c",
-            &format!("CREATE DATABASE {name}"),
-        ])
-        .status()
-        .unwrap()
-        .success()
-    {
-        assert!(started.elapsed() < Duration::from_secs(30));
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let url = format!("{base}/{name}");
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen");
-    let out = Command::new(env!("CARGO_BIN_EXE_riskmap"))
-        .args(["import", demo.to_str().unwrap(), "--db", &url, "--quiet"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    url
-}
-
-/// The served state of the database at `url`, following it.
-async fn serve_db(url: &str) -> Arc<AppState> {
-    let config = ServerConfig::default();
-    let source = DataSource::database(url);
-    let (c, s) = (config.clone(), source.clone());
-    let first = tokio::task::spawn_blocking(move || build_snapshot(&c, &s, 1))
-        .await
-        .unwrap()
-        .unwrap();
-    let state = Arc::new(AppState::new(config, source, first, None));
-    pg_listen::spawn(Arc::clone(&state));
-    state
-}
-
-/// Waits until `f` holds of the state (at most `secs` seconds).
-async fn until(state: &AppState, secs: u64, what: &str, f: impl Fn(&AppState) -> bool) {
-    let t0 = Instant::now();
-    while !f(state) {
-        assert!(
-            t0.elapsed() < Duration::from_secs(secs),
-            "not within {secs} s: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn connected(s: &AppState) -> bool {
-    s.database.lock().unwrap().connected
-}
+use riskmap_server::server::state::{AppState, DataSource};
 
 fn first_vertex(g: &Geometry<f64>) -> (f64, f64) {
     match g {
@@ -113,7 +45,7 @@ fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
 async fn rows_changed_by_another_client_reach_the_served_map() {
     let Some(server) = server() else { return };
     let url = demo_db(&server, "riskmap_live");
-    let state = serve_db(&url).await;
+    let state = serve_db(&url, ServerConfig::default()).await;
     let app = router(Arc::clone(&state));
     until(&state, 10, "listening", connected).await;
     let (_, _, body) = send(&app, get("/health")).await;
@@ -360,7 +292,7 @@ async fn a_database_that_goes_away_leaves_the_map_served_and_is_caught_up() {
     cluster("start", &dir, Some(port));
     let server = format!("postgres://postgres@127.0.0.1:{port}/postgres");
     let url = demo_db(&server, "riskmap_outage");
-    let state = serve_db(&url).await;
+    let state = serve_db(&url, ServerConfig::default()).await;
     let app = router(Arc::clone(&state));
     until(&state, 10, "listening", connected).await;
     let houses = state.snapshot().dataset().houses.clone();
@@ -422,7 +354,7 @@ async fn a_database_that_goes_away_leaves_the_map_served_and_is_caught_up() {
 async fn a_storm_of_changes_is_a_few_batches() {
     let Some(server) = server() else { return };
     let url = demo_db(&server, "riskmap_storm");
-    let state = serve_db(&url).await;
+    let state = serve_db(&url, ServerConfig::default()).await;
     let app = router(Arc::clone(&state));
     until(&state, 10, "listening", connected).await;
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)

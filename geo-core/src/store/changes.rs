@@ -50,7 +50,7 @@ impl ChangeOp {
         }
     }
 
-    fn parse(s: &str) -> Option<ChangeOp> {
+    pub(super) fn parse(s: &str) -> Option<ChangeOp> {
         match s {
             "insert" => Some(ChangeOp::Insert),
             "update" => Some(ChangeOp::Update),

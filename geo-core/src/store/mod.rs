@@ -21,6 +21,8 @@ pub mod ledger;
 #[cfg(feature = "postgis")]
 pub mod pg;
 #[cfg(feature = "postgis")]
+mod pg_edit;
+#[cfg(feature = "postgis")]
 mod pg_schema;
 pub mod results;
 mod schema;

@@ -9,9 +9,10 @@
 //! and `updated_at
 //! timestamptz`. Triggers on every table write each insert, real update and delete to
 //! `riskmap_changes` (who, when, the row before and after as JSON) and send
-//! `pg_notify('riskmap_changes', {"layer", "id", "op", "seq"})`. The actor is the
-//! session's `riskmap.actor` setting, else `database` (an edit in QGIS); [`write`] sets
-//! `import`. `riskmap_schema` holds the schema version and the SRID.
+//! `pg_notify('riskmap_changes', {"layer", "id", "op", "seq", "actor"})`. The actor is
+//! the transaction's or session's `riskmap.actor` setting, else `database` (an edit in
+//! QGIS); [`write`] sets `import`, an edit through the server the name of its token
+//! ([`apply_change`]). `riskmap_schema` holds the schema version and the SRID.
 //!
 //! The client is tokio-postgres without TLS: the database is expected on the office's
 //! own network or the same machine.
@@ -32,6 +33,7 @@ use crate::dataset::{Dataset, Layer};
 use crate::io::{self, GEOMETRY_ERROR, LayerRows, LoadError, LoadOptions, Loaded, Row, RowValue};
 use crate::model::{Feature, LayerKind};
 
+pub use super::pg_edit::{EditOutcome, apply_change, changes_since};
 pub use super::pg_schema::{CGCS2000, CHANNEL, InitReport, SCHEMA_VERSION, WGS84};
 
 /// A database as messages name it: its connection string without the password.
@@ -360,10 +362,12 @@ async fn lock(tx: &Transaction<'_>, db: &Db) -> Result<(), StoreError> {
         .map_err(db.err("waiting for another import"))
 }
 
-struct Writer<'a> {
-    tx: &'a Transaction<'a>,
-    db: &'a Db,
-    srid: i32,
+/// Writes ledger rows in a transaction: the import's layers, or one edit's row
+/// ([`super::pg_edit`]).
+pub(super) struct Writer<'a> {
+    pub(super) tx: &'a Transaction<'a>,
+    pub(super) db: &'a Db,
+    pub(super) srid: i32,
 }
 
 /// Bytes of COPY data sent at a time.
@@ -436,7 +440,8 @@ impl Writer<'_> {
                    SELECT 'import', '{t}', w.id, '{op}', {before}, {after} FROM w
                    RETURNING seq, id)
                  SELECT count(pg_notify('{CHANNEL}', json_build_object('layer', '{t}',
-                   'id', c.id, 'op', '{op}', 'seq', c.seq)::text)::text) FROM c"
+                   'id', c.id, 'op', '{op}', 'seq', c.seq, 'actor', 'import')::text)::text)
+                 FROM c"
             )
         };
         // A row as the trigger's `to_jsonb(row)` has it, built column by column: that
@@ -518,7 +523,11 @@ impl Writer<'_> {
 
     /// A table declared for one geometry type that is to receive another becomes
     /// `Geometry` (as the GeoPackage store does).
-    async fn widen<P>(&self, t: &str, features: &[Feature<P>]) -> Result<(), StoreError> {
+    pub(super) async fn widen<P>(
+        &self,
+        t: &str,
+        features: &[Feature<P>],
+    ) -> Result<(), StoreError> {
         let (tx, db) = (self.tx, self.db);
         let mut types = features.iter().map(|f| wkb::type_name(&f.geometry));
         let Some(first) = types.next() else {
@@ -557,23 +566,39 @@ fn copy_row<P: Serialize>(
     escape(out, &f.id);
     out.push(b'\t');
     ewkb_hex(out, &f.geometry, srid);
+    let props = ledger_props(f);
+    for (name, ty) in fields {
+        out.push(b'\t');
+        match field_text(props.get(*name), *ty) {
+            None => out.extend_from_slice(b"\\N"),
+            Some(t) => escape(out, &t),
+        }
+    }
+    out.push(b'\n');
+}
+
+/// The props of a feature as the store keeps them (inventories and QRA distances in their
+/// ledger text).
+pub(super) fn ledger_props<P: Serialize>(f: &Feature<P>) -> serde_json::Map<String, Value> {
     let mut props = match serde_json::to_value(&f.props) {
         Ok(Value::Object(m)) => m,
         _ => serde_json::Map::new(),
     };
     ledger::to_ledger_form(&mut props);
-    for (name, ty) in fields {
-        out.push(b'\t');
-        match (props.get(*name), ty) {
-            (None | Some(Value::Null), _) => out.extend_from_slice(b"\\N"),
-            (Some(Value::String(s)), ColType::Text | ColType::Real | ColType::Integer) => {
-                escape(out, s);
-            }
-            (Some(Value::Bool(b)), ColType::Boolean) => out.push(if *b { b't' } else { b'f' }),
-            (Some(v), _) => escape(out, &v.to_string()),
+    props
+}
+
+/// A field's value as the text PostgreSQL reads for a column of type `ty` (COPY text
+/// before escaping, or a parameter cast from `text`); `None` for NULL.
+pub(super) fn field_text(v: Option<&Value>, ty: ColType) -> Option<String> {
+    match (v, ty) {
+        (None | Some(Value::Null), _) => None,
+        (Some(Value::String(s)), ColType::Text | ColType::Real | ColType::Integer) => {
+            Some(s.clone())
         }
+        (Some(Value::Bool(b)), ColType::Boolean) => Some(if *b { "t" } else { "f" }.into()),
+        (Some(v), _) => Some(v.to_string()),
     }
-    out.push(b'\n');
 }
 
 /// COPY text escaping: backslash, tab, newline and carriage return.

@@ -127,7 +127,11 @@ BEGIN
 END
 ";
 
-/// Writes one change row per inserted, really updated or deleted row, and notifies.
+/// Writes one change row per inserted, really updated or deleted row, and notifies. The
+/// actor is `riskmap.actor` as the transaction (`set_config(…, true)`, what an edit
+/// through the server sets) or the session (`SET riskmap.actor = …`) has it, else
+/// `database`; the notification names it too, so that the served change is announced
+/// as made by it.
 /// Neither trigger fires in a session that set `riskmap.bulk` to `on` (their `WHEN`):
 /// its writer sets `updated_at` and records the same rows and notifications itself,
 /// set-based (the importer: the row triggers cost two minutes for a million houses).
@@ -156,7 +160,8 @@ BEGIN
     VALUES (v_actor, TG_TABLE_NAME, v_id, v_op, v_before, v_after)
     RETURNING seq INTO v_seq;
   PERFORM pg_notify('riskmap_changes',
-    json_build_object('layer', TG_TABLE_NAME, 'id', v_id, 'op', v_op, 'seq', v_seq)::text);
+    json_build_object('layer', TG_TABLE_NAME, 'id', v_id, 'op', v_op, 'seq', v_seq,
+      'actor', v_actor)::text);
   RETURN NULL;
 END
 ";

@@ -1,16 +1,19 @@
-//! `riskmap history SOURCE.gpkg`: who changed what, and when, from the store's trail.
+//! `riskmap history SOURCE.gpkg | --db URL`: who changed what, and when, from the
+//! store's trail.
 
 use riskmap_core::model::LayerKind;
 use riskmap_core::store::changes::{ChangeOp, ChangeRecord};
-use riskmap_core::store::gpkg;
+use riskmap_core::store::{gpkg, pg};
 use serde_json::Value;
 
 use super::CliError;
+use super::db::with_db;
 use crate::args::HistoryArgs;
 
-/// Lists the change records of a GeoPackage, filtered by sequence, layer and id: a table
-/// (sequence, time, actor, operation, layer, id, what changed) or, with `--json`, the
-/// records in full.
+/// Lists the change records of a GeoPackage or a PostGIS database (the same records,
+/// `before` and `after` as GeoJSON Features), filtered by sequence, layer and id: a
+/// table (sequence, time, actor, operation, layer, id, what changed) or, with `--json`,
+/// the records in full.
 pub fn history(args: &HistoryArgs) -> Result<(), CliError> {
     let layer = match &args.layer {
         Some(l) => Some(
@@ -20,7 +23,19 @@ pub fn history(args: &HistoryArgs) -> Result<(), CliError> {
         ),
         None => None,
     };
-    let records: Vec<ChangeRecord> = gpkg::changes_since(&args.source, args.since)?
+    let all = match (&args.db, &args.source) {
+        (Some(url), _) => with_db(url, |client, db| async move {
+            let since = i64::try_from(args.since).unwrap_or(i64::MAX);
+            Ok(pg::changes_since(&client, &db, since).await?)
+        })?,
+        (None, Some(path)) => gpkg::changes_since(path, args.since)?,
+        (None, None) => {
+            return Err(CliError::Usage(
+                "history: give the GeoPackage, or --db URL".into(),
+            ));
+        }
+    };
+    let records: Vec<ChangeRecord> = all
         .into_iter()
         .filter(|r| layer.is_none_or(|l| r.layer == l))
         .filter(|r| args.id.as_deref().is_none_or(|i| r.id == i))

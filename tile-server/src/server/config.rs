@@ -126,6 +126,10 @@ pub struct ServerConfig {
     pub reload_max_loss: f64,
     /// Seconds a reload may take before it is abandoned and reported (default 300).
     pub reload_timeout_s: f64,
+    /// Seconds an edit through the API to a PostGIS store waits for the server to serve
+    /// it after its commit (default 10); past it the answer is `504` (stored, not yet
+    /// served).
+    pub edit_serve_timeout_s: f64,
     /// Follow the data source while serving (default true): a changed file of the data
     /// folder, or a GeoPackage changed by another program, is read again and its
     /// differences applied like edits; a database's changed rows are read as its
@@ -181,6 +185,7 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             reload_max_loss: 0.10,
             reload_timeout_s: 300.0,
+            edit_serve_timeout_s: 10.0,
             watch: true,
             unknown: UnknownKeys::default(),
             tile_render_concurrency: 0,
@@ -239,6 +244,13 @@ impl ServerConfig {
             t.is_finite() && t > 0.0 && t <= 86_400.0,
             "seconds, more than 0 and at most 86400",
         )?;
+        let t = cfg.edit_serve_timeout_s;
+        range(
+            "edit_serve_timeout_s",
+            t,
+            t.is_finite() && t > 0.0 && t <= 3600.0,
+            "seconds, more than 0 and at most 3600",
+        )?;
         check_tokens(&cfg.tokens, file)?;
         let mut warnings: Vec<String> = cfg
             .unknown_keys()
@@ -259,6 +271,12 @@ impl ServerConfig {
     pub fn reload_timeout(&self) -> std::time::Duration {
         std::time::Duration::try_from_secs_f64(self.reload_timeout_s)
             .unwrap_or(std::time::Duration::from_secs(300))
+    }
+
+    /// How long an edit to a PostGIS store waits to be served.
+    pub fn edit_serve_timeout(&self) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(self.edit_serve_timeout_s)
+            .unwrap_or(std::time::Duration::from_secs(10))
     }
 
     /// Fields denied for a layer (global and per-layer lists).
@@ -351,6 +369,7 @@ mod tests {
             "reload_max_loss = 1.5",
             "reload_max_loss = -0.1",
             "reload_timeout_s = 0",
+            "edit_serve_timeout_s = 0",
         ] {
             let e = ServerConfig::from_toml(bad, "s.toml")
                 .unwrap_err()

@@ -42,6 +42,11 @@ pub enum AppError {
     /// 500: the server failed.
     #[error("{0}")]
     Internal(String),
+    /// 504: a change was stored, but the server did not serve it within the time it
+    /// waits for that (a PostGIS store, whose changes the server applies as it follows
+    /// the database).
+    #[error("{0}")]
+    NotServed(String),
     /// 503 with `Retry-After`: too many requests of this kind are running or waiting, or
     /// this one ran past its time limit.
     #[error("{message}")]
@@ -116,6 +121,7 @@ impl AppError {
             AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) | AppError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::NotServed(_) => StatusCode::GATEWAY_TIMEOUT,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Relayed { status, .. } => *status,
             AppError::TileSet(e) => match e {

@@ -16,6 +16,7 @@ mod handlers;
 pub(crate) mod layers;
 pub mod limits;
 pub mod metrics;
+mod pg_edit;
 pub mod pg_listen;
 pub mod proxy;
 pub mod reload;

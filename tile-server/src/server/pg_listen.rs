@@ -6,7 +6,9 @@
 //! [`QUIET`] passes without another, or for at most [`WINDOW`]; the rows they name are
 //! then read, one query per layer (`id = ANY($1)`), through the loaders' checks
 //! ([`riskmap_core::io::load_rows`]), compared with what is served and applied as one
-//! batch through the same change path as an edit (actor `database`). A row the checks
+//! batch through the same change path as an edit (announced as made by the actors the
+//! notifications name: `database` for QGIS or psql, a token's name for an edit through
+//! the API, see [`super::pg_edit`]). A row the checks
 //! refuse is not applied (the served feature stays) and is reported in the log and in
 //! `/health`; an id without a row is a deletion.
 //!
@@ -97,6 +99,18 @@ impl AppState {
         f(&mut g);
     }
 
+    /// Every database change up to `seq` is served (or superseded by what is): wakes the
+    /// edits through the API that wait for it. Never goes down.
+    pub(super) fn note_served(&self, seq: i64) {
+        self.served_seq.send_if_modified(|s| {
+            let later = seq > *s;
+            if later {
+                *s = seq;
+            }
+            later
+        });
+    }
+
     fn db_error(&self, why: String) {
         tracing::error!(error = %why, "database");
         self.db_status(|s| {
@@ -113,6 +127,9 @@ pub fn spawn(state: Arc<AppState>) {
     };
     let first_seq = state.snapshot().source_seq;
     state.db_status(|s| s.last_seq = first_seq);
+    state
+        .following_db
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     tokio::spawn(async move {
         let mut pause = BACKOFF_MIN;
         loop {
@@ -140,6 +157,10 @@ struct Note {
     layer: String,
     id: String,
     seq: i64,
+    /// Who made it (the trigger's `riskmap.actor`, else `database`; older triggers
+    /// do not say).
+    #[serde(default)]
+    actor: Option<String>,
 }
 
 /// What the connection task passes on.
@@ -262,9 +283,26 @@ async fn follow(
 struct Batch {
     ids: BTreeMap<LayerKind, BTreeSet<String>>,
     last_seq: Option<i64>,
+    /// Who made the changes, as the notifications say.
+    actors: BTreeSet<String>,
 }
 
 impl Batch {
+    /// Who the batch is announced as made by: the actors its notifications name (a
+    /// token's name for an edit through a server, `database` for QGIS or psql), or
+    /// `database` when they name none (a catch-up).
+    fn actor(&self) -> String {
+        if self.actors.is_empty() {
+            "database".into()
+        } else {
+            self.actors
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    }
+
     fn add(&mut self, kind: LayerKind, id: String, seq: i64) {
         self.ids.entry(kind).or_default().insert(id);
         self.last_seq = Some(self.last_seq.map_or(seq, |s| s.max(seq)));
@@ -274,7 +312,10 @@ impl Batch {
         state.db_status(|s| s.notifications += 1);
         match serde_json::from_str::<Note>(payload) {
             Ok(n) => match LayerKind::from_name(&n.layer) {
-                Some(k) if LayerKind::INPUTS.contains(&k) => self.add(k, n.id, n.seq),
+                Some(k) if LayerKind::INPUTS.contains(&k) => {
+                    self.add(k, n.id, n.seq);
+                    self.actors.extend(n.actor);
+                }
                 _ => tracing::debug!(layer = n.layer, "a change of a table that is not a layer"),
             },
             Err(e) => tracing::warn!(payload, error = %e, "a notification that cannot be read"),
@@ -396,7 +437,7 @@ async fn apply_batch(
         Ok(())
     } else {
         state
-            .apply_edits(edits, "database".into())
+            .apply_edits(edits, batch.actor())
             .await
             .map(|ev| {
                 tracing::info!(
@@ -422,6 +463,9 @@ async fn apply_batch(
             s.batches += 1;
         }
     });
+    if let Some(seq) = batch.last_seq {
+        state.note_served(seq);
+    }
     result
 }
 

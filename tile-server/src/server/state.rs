@@ -298,6 +298,17 @@ pub struct AppState {
     pub own_write: Mutex<Option<super::watch::FileStamp>>,
     /// Following a database source: the connection, the last change applied.
     pub database: Mutex<super::pg_listen::DbStatus>,
+    /// For a database source, the number of the last change served: every change up to
+    /// it is in the served snapshot or superseded there (the first reading's, then each
+    /// batch's and reload's; it never goes down). Edits through the API wait on it.
+    pub served_seq: tokio::sync::watch::Sender<i64>,
+    /// Whether a task follows the database source (`pg_listen::spawn`); edits through
+    /// the API to a database are served by it, so they need it.
+    pub following_db: std::sync::atomic::AtomicBool,
+    /// The connection edits through the API write with (made by the first edit, made
+    /// again when lost); used under `edit_lock`.
+    pub(super) db_writer:
+        tokio::sync::Mutex<Option<(tokio_postgres::Client, riskmap_core::store::pg::Db)>>,
 }
 
 /// Why data could not be (re)loaded.
@@ -389,6 +400,7 @@ impl AppState {
         admin_token: Option<String>,
     ) -> AppState {
         let cache = TileCache::new(config.tile_cache_bytes);
+        let (served_seq, _) = tokio::sync::watch::channel(first.source_seq.unwrap_or(0));
         let tokens = super::auth::Tokens::new(&config.tokens, admin_token.as_deref());
         AppState {
             attempts: AtomicU64::new(0),
@@ -406,6 +418,9 @@ impl AppState {
             edit_lock: tokio::sync::Mutex::new(()),
             own_write: Mutex::new(None),
             database: Mutex::new(super::pg_listen::DbStatus::default()),
+            served_seq,
+            following_db: std::sync::atomic::AtomicBool::new(false),
+            db_writer: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -413,6 +428,13 @@ impl AppState {
     /// have not ended yet.
     pub fn loads_running(&self) -> usize {
         self.builds_running.load(Ordering::SeqCst)
+    }
+
+    /// The number of the last database change served, and a snapshot that serves it
+    /// (read in that order: the snapshot has every change up to the number, maybe more).
+    pub fn served_snapshot(&self) -> (i64, Arc<Snapshot>) {
+        let seq = *self.served_seq.borrow();
+        (seq, self.snapshot())
     }
 
     /// The current snapshot.
@@ -550,10 +572,14 @@ impl AppState {
             // The new reading has every change up to `seq`.
             d.last_seq = Some(seq);
         }
+        let seq = new.source_seq;
         *w = Arc::new(new);
         drop(w);
         cache.clear();
         drop(cache);
+        if let Some(seq) = seq {
+            self.note_served(seq);
+        }
         self.changes.reloaded(generation);
         ReloadOutcome::Reloaded {
             generation,

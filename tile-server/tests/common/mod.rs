@@ -14,6 +14,7 @@ use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
 use tower::ServiceExt;
 
+pub mod edit;
 pub mod pg;
 
 /// A generated city shared by the tests (generation is deterministic).

@@ -12,8 +12,10 @@
 //! check a ledger (`422` with the issues; nothing changed anywhere), compared with an
 //! `If-Match` version (`412` when another edit came first), written to the store with its
 //! record in the change table (who, when, before, after) in one transaction, and then
-//! applied to the served map as one batch. A folder's ledgers are the office's own files:
-//! an edit to a folder-backed server is refused (`409`) with how to import it.
+//! served as one batch: a GeoPackage's change applied by the handler, a PostGIS store's
+//! by the task that follows the database, which the handler waits for
+//! ([`crate::server::pg_edit`]). A folder's ledgers are the office's own files: an edit
+//! to a folder-backed server is refused (`409`) with how to import it.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -30,6 +32,8 @@ use serde_json::{Value, json};
 use super::AppStateRef;
 use crate::server::auth::{Caller, Role};
 use crate::server::error::AppError;
+use crate::server::pg_edit;
+use crate::server::state::DbUrl;
 
 /// The input layer named in the URL.
 fn input_layer(name: &str) -> Result<LayerKind, AppError> {
@@ -50,16 +54,30 @@ fn caller(state: &AppStateRef, headers: &HeaderMap) -> Result<Caller, AppError> 
         .map_err(AppError::from)
 }
 
-/// The GeoPackage the edits go to, or why there is none.
-fn store_path(state: &AppStateRef) -> Result<std::path::PathBuf, AppError> {
-    if state.source.db.is_some() {
-        return Err(AppError::Conflict(
-            "this server follows a PostGIS store: edit its tables (QGIS, psql, any client) and the              server applies each committed change within a second; edits through this API go to              GeoPackage-backed servers"
-                .into(),
-        ));
+/// Where the edits go.
+enum Store {
+    /// A GeoPackage.
+    File(std::path::PathBuf),
+    /// A PostGIS database.
+    Db(DbUrl),
+}
+
+/// The store the edits go to and can be served from, or why there is none.
+fn edit_store(state: &AppStateRef) -> Result<Store, AppError> {
+    let s = store(state)?;
+    if let Store::Db(_) = s {
+        pg_edit::check_following(state)?;
+    }
+    Ok(s)
+}
+
+/// The store of the served data, or why it is not one.
+fn store(state: &AppStateRef) -> Result<Store, AppError> {
+    if let Some(url) = &state.source.db {
+        return Ok(Store::Db(url.clone()));
     }
     match SourceKind::of(&state.source.dir) {
-        Ok(SourceKind::GeoPackage) => Ok(state.source.dir.clone()),
+        Ok(SourceKind::GeoPackage) => Ok(Store::File(state.source.dir.clone())),
         _ => Err(AppError::Conflict(format!(
             "this server serves the folder '{}': its ledgers are the office's own files and are not rewritten. \
              To edit through the API, import the folder into a store and serve that: \
@@ -131,9 +149,21 @@ fn answer(
     resp
 }
 
-/// One change made by `who`: written with its record, then served.
-async fn commit(state: &AppStateRef, who: &Caller, change: Change) -> Result<u64, AppError> {
-    let path = store_path(state)?;
+/// One change made by `who` against the snapshot serving database change `served_seq`
+/// (`versioned`: the request carried `If-Match`): written with its record, then served.
+async fn commit(
+    state: &AppStateRef,
+    who: &Caller,
+    change: Change,
+    served_seq: i64,
+    versioned: bool,
+) -> Result<u64, AppError> {
+    let path = match edit_store(state)? {
+        Store::File(path) => path,
+        Store::Db(url) => {
+            return pg_edit::commit(state, &url, &who.name, change, served_seq, versioned).await;
+        }
+    };
     let edit = match &change.after {
         Some(f) => Edit::Put(Box::new(f.clone())),
         None => Edit::Delete {
@@ -184,9 +214,9 @@ pub(in crate::server) async fn create(
 ) -> Result<Response, AppError> {
     let who = caller(&state, &headers)?;
     let kind = input_layer(&layer)?;
-    store_path(&state)?;
+    edit_store(&state)?;
     let _one = state.edit_lock.lock().await;
-    let snap = state.snapshot();
+    let (served, snap) = state.served_snapshot();
     let checked =
         match io::feature_from_geojson(kind, &body, None, snap.dataset(), &state.source.load) {
             Ok(c) => c,
@@ -205,7 +235,7 @@ pub(in crate::server) async fn create(
         before: None,
         after: Some(checked.feature.clone()),
     };
-    let generation = commit(&state, &who, change).await?;
+    let generation = commit(&state, &who, change, served, false).await?;
     let mut resp = answer(
         StatusCode::CREATED,
         Some(&checked.feature),
@@ -248,9 +278,9 @@ async fn put_or_patch(
 ) -> Result<Response, AppError> {
     let who = caller(&state, &headers)?;
     let kind = input_layer(&layer)?;
-    store_path(&state)?;
+    edit_store(&state)?;
     let _one = state.edit_lock.lock().await;
-    let snap = state.snapshot();
+    let (served, snap) = state.served_snapshot();
     let before = snap.live.feature(kind, &id);
     check_version(&headers, before.as_ref())?;
     let body = if merge {
@@ -281,7 +311,8 @@ async fn put_or_patch(
         before,
         after: Some(checked.feature.clone()),
     };
-    let generation = commit(&state, &who, change).await?;
+    let versioned = headers.contains_key(header::IF_MATCH);
+    let generation = commit(&state, &who, change, served, versioned).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -334,9 +365,9 @@ pub(in crate::server) async fn delete(
 ) -> Result<Response, AppError> {
     let who = caller(&state, &headers)?;
     let kind = input_layer(&layer)?;
-    store_path(&state)?;
+    edit_store(&state)?;
     let _one = state.edit_lock.lock().await;
-    let snap = state.snapshot();
+    let (served, snap) = state.served_snapshot();
     let before = snap.live.feature(kind, &id);
     drop(snap);
     let Some(b) = before else {
@@ -351,7 +382,8 @@ pub(in crate::server) async fn delete(
         before: Some(b),
         after: None,
     };
-    let generation = commit(&state, &who, change).await?;
+    let versioned = headers.contains_key(header::IF_MATCH);
+    let generation = commit(&state, &who, change, served, versioned).await?;
     Ok(answer(StatusCode::OK, None, generation, &[]))
 }
 
@@ -360,12 +392,14 @@ pub(in crate::server) async fn changes(
     State(state): State<AppStateRef>,
     axum::extract::Query(q): axum::extract::Query<SinceQuery>,
 ) -> Result<Response, AppError> {
-    let path = store_path(&state)?;
     let since = q.since.unwrap_or(0);
-    let records = tokio::task::spawn_blocking(move || gpkg::changes_since(&path, since))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let records = match store(&state)? {
+        Store::Db(url) => pg_edit::changes_since(&url, since).await?,
+        Store::File(path) => tokio::task::spawn_blocking(move || gpkg::changes_since(&path, since))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(e.to_string()))?,
+    };
     Ok(Json(json!({"since": since, "changes": records})).into_response())
 }
 

@@ -1,0 +1,322 @@
+//! Edits of a living map written into a PostGIS store, and the change table read back.
+//!
+//! [`apply_change`] writes one change (a feature put by id, or deleted) in one
+//! transaction that sets `riskmap.actor` for itself (`set_config(…, true)`): the row
+//! triggers record it in `riskmap_changes` with that actor, the row before and after,
+//! and notify, exactly as for an edit in QGIS — so a server following the store applies
+//! it as it applies every other change of the tables. The caller names the last change
+//! its copy of the feature reflects; a change of the same feature recorded after it by
+//! another transaction (committed, not yet served) means the copy is stale, and the
+//! transaction is rolled back ([`EditOutcome::Stale`]) rather than overwrite what the
+//! caller has not seen.
+//!
+//! [`changes_since`] lists the change table as [`ChangeRecord`]s, `before` and `after`
+//! as GeoJSON Features like a GeoPackage's trail.
+
+use serde::Serialize;
+use serde_json::{Map, Number, Value};
+use tokio_postgres::Client;
+use tokio_postgres::types::ToSql;
+
+use super::StoreError;
+use super::changes::{ChangeOp, ChangeRecord};
+use super::columns::ColType;
+use super::pg::{Db, Writer, ewkb_hex, field_text, ledger_props};
+use super::pg_schema::{CHANGES, VERSION_TABLE, field_columns};
+use crate::live::{AnyFeature, Change};
+use crate::model::{Feature, LayerKind};
+
+/// What [`apply_change`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditOutcome {
+    /// Committed. `seq`: the number of the change it recorded; `None` when the row was
+    /// already as asked (nothing recorded, nothing notified).
+    Written {
+        /// The change's number in `riskmap_changes`.
+        seq: Option<i64>,
+    },
+    /// Rolled back, nothing written: another transaction changed the feature after the
+    /// change the caller's copy reflects.
+    Stale {
+        /// The number of that other change (the latest one).
+        seq: i64,
+        /// Who made it.
+        actor: String,
+    },
+}
+
+/// Writes `change` as made by `actor` in one transaction: a feature after it is inserted,
+/// or rewrites the row of its id (`INSERT … ON CONFLICT (id) DO UPDATE`; columns a
+/// department added are left alone; a geometry of another type widens the column as an
+/// import does); no feature after it deletes the row of its id. The row triggers record
+/// the change (who, when, the row before and after) and notify, in the same transaction.
+///
+/// `served_seq` is the number of the last change the caller's copy of the feature
+/// reflects: when `riskmap_changes` holds a change of the same feature after it made by
+/// another transaction, nothing is written and the outcome is [`EditOutcome::Stale`].
+/// The row is locked first, so a concurrent edit of the same row either committed
+/// before (and is seen) or waits for this one. A delete of an id the table does not
+/// have is an error, as in the GeoPackage store.
+pub async fn apply_change(
+    client: &mut Client,
+    db: &Db,
+    change: &Change,
+    actor: &str,
+    served_seq: i64,
+) -> Result<EditOutcome, StoreError> {
+    let kind = change.layer;
+    let t = kind.name();
+    if field_columns(kind).is_none() {
+        return Err(db.problem(format!("{t} is not an input layer")));
+    }
+    if let Some(f) = &change.after
+        && (f.layer() != kind || f.id() != change.id)
+    {
+        return Err(db.problem(format!(
+            "table {t}: the change of id {:?} carries feature {:?} of {}",
+            change.id,
+            f.id(),
+            f.layer().name()
+        )));
+    }
+    let tx = client
+        .transaction()
+        .await
+        .map_err(db.err("starting a transaction"))?;
+    tx.query_one("SELECT set_config('riskmap.actor', $1, true)", &[&actor])
+        .await
+        .map_err(db.err("setting the actor"))?;
+    let srid: i32 = tx
+        .query_opt(&format!("SELECT srid FROM {VERSION_TABLE}"), &[])
+        .await
+        .map_err(db.err("reading the schema (run `riskmap db init`)"))?
+        .ok_or_else(|| db.problem(format!("{VERSION_TABLE} is empty")))?
+        .get(0);
+    tx.query(
+        &format!("SELECT 1 FROM {t} WHERE id = $1 FOR UPDATE"),
+        &[&change.id],
+    )
+    .await
+    .map_err(db.err("locking the row"))?;
+    let w = Writer { tx: &tx, db, srid };
+    let removed = match &change.after {
+        Some(f) => {
+            match f {
+                AnyFeature::Area(f) => w.put(kind, f).await?,
+                AnyFeature::Enterprise(f) => w.put(kind, f).await?,
+                AnyFeature::HazardSource(f) => w.put(kind, f).await?,
+                AnyFeature::GasPipeline(f) => w.put(kind, f).await?,
+                AnyFeature::House(f) => w.put(kind, f).await?,
+                AnyFeature::ProtectionTarget(f) => w.put(kind, f).await?,
+            }
+            None
+        }
+        None => Some(
+            tx.execute(&format!("DELETE FROM {t} WHERE id = $1"), &[&change.id])
+                .await
+                .map_err(db.err("deleting a row"))?,
+        ),
+    };
+    // The changes of this feature after the caller's copy: this transaction's own
+    // (its rows carry its transaction id) and any other one's.
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT seq, actor, xmin = pg_current_xact_id()::xid FROM {CHANGES}
+                 WHERE layer = $1 AND id = $2 AND seq > $3 ORDER BY seq"
+            ),
+            &[&t, &change.id, &served_seq],
+        )
+        .await
+        .map_err(db.err("reading the feature's changes"))?;
+    let mut mine = None;
+    let mut other = None;
+    for r in &rows {
+        let (seq, who, own): (i64, String, bool) = (r.get(0), r.get(1), r.get(2));
+        if own {
+            mine = Some(seq);
+        } else {
+            other = Some((seq, who));
+        }
+    }
+    if let Some((seq, actor)) = other {
+        tx.rollback().await.map_err(db.err("rolling back"))?;
+        return Ok(EditOutcome::Stale { seq, actor });
+    }
+    if removed == Some(0) {
+        return Err(db.problem(format!("table {t} has no row {:?} to delete", change.id)));
+    }
+    tx.commit().await.map_err(db.err("committing"))?;
+    Ok(EditOutcome::Written { seq: mine })
+}
+
+impl Writer<'_> {
+    /// Inserts one feature's row, or rewrites the row of its id (the row triggers set
+    /// `updated_at` and record the change when a value really differs).
+    async fn put<P: Serialize>(&self, kind: LayerKind, f: &Feature<P>) -> Result<(), StoreError> {
+        let (tx, db) = (self.tx, self.db);
+        let t = kind.name();
+        let fields =
+            field_columns(kind).ok_or_else(|| db.problem(format!("{t} is not an input layer")))?;
+        self.widen(t, std::slice::from_ref(f)).await?;
+        let mut hex = Vec::with_capacity(128);
+        ewkb_hex(&mut hex, &f.geometry, self.srid);
+        let hex = String::from_utf8(hex).map_err(|e| db.problem(e.to_string()))?;
+        let props = ledger_props(f);
+        let values: Vec<Option<String>> = fields
+            .iter()
+            .map(|(n, ty)| field_text(props.get(*n), *ty))
+            .collect();
+        let names: String = fields.iter().map(|(n, _)| format!(", {n}")).collect();
+        let marks: String = fields
+            .iter()
+            .enumerate()
+            .map(|(i, (_, ty))| format!(", ${}::text::{}", i + 3, ty.pg()))
+            .collect();
+        let sets: String = fields
+            .iter()
+            .map(|(n, _)| format!(", {n} = EXCLUDED.{n}"))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {t} (id, geom{names}) VALUES ($1, $2::text::geometry{marks})
+             ON CONFLICT (id) DO UPDATE SET geom = EXCLUDED.geom{sets}"
+        );
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&f.id, &hex];
+        params.extend(values.iter().map(|v| v as &(dyn ToSql + Sync)));
+        tx.execute(&sql, &params)
+            .await
+            .map_err(db.err("writing a row"))?;
+        Ok(())
+    }
+}
+
+/// The change records after `seq` (0: all of them), in order; none when the database has
+/// no change table. `before` and `after` are GeoJSON Features as a GeoPackage's trail has
+/// them ([`row_feature`]); `at` is UTC, ISO 8601 with milliseconds.
+pub async fn changes_since(
+    client: &Client,
+    db: &Db,
+    seq: i64,
+) -> Result<Vec<ChangeRecord>, StoreError> {
+    let exists = client
+        .query_opt(
+            "SELECT 1 FROM pg_class WHERE relname = $1
+               AND relnamespace = current_schema()::regnamespace",
+            &[&CHANGES],
+        )
+        .await
+        .map_err(db.err("reading the catalog"))?
+        .is_some();
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query(
+            &format!(
+                "SELECT seq,
+                   to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
+                   actor, layer, id, op, before::text, after::text
+                 FROM {CHANGES} WHERE seq > $1 ORDER BY seq"
+            ),
+            &[&seq],
+        )
+        .await
+        .map_err(db.err("reading the changes"))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let seq: i64 = r.get(0);
+        let bad = |reason: String| db.problem(format!("{CHANGES}, seq {seq}: {reason}"));
+        let layer: String = r.get(3);
+        let op: String = r.get(5);
+        let op = ChangeOp::parse(&op).ok_or_else(|| bad(format!("unknown op {op:?}")))?;
+        let kind = LayerKind::from_name(&layer);
+        let json = |i: usize| -> Result<Option<Value>, StoreError> {
+            r.get::<_, Option<String>>(i)
+                .map(|t| {
+                    serde_json::from_str(&t)
+                        .map(|v| row_feature(kind, v))
+                        .map_err(|e| bad(format!("not JSON: {e}")))
+                })
+                .transpose()
+        };
+        out.push(ChangeRecord {
+            seq: u64::try_from(seq).unwrap_or(0),
+            at: r.get(1),
+            actor: r.get(2),
+            id: r.get(4),
+            op,
+            before: json(6)?,
+            after: json(7)?,
+            layer,
+        });
+    }
+    Ok(out)
+}
+
+/// A row as the triggers record it (`to_jsonb(row)`: `id`, `geom` as GeoJSON, the
+/// columns, `updated_at`) as the GeoJSON Feature a GeoPackage's trail keeps: `id`, the
+/// geometry (without PostGIS's `crs` member), and every other column but `updated_at`
+/// as a property. A real column's whole number (`2`, as `jsonb` writes `2.0`) is a
+/// real again (`2.0`), as the GeoPackage has it.
+fn row_feature(kind: Option<LayerKind>, row: Value) -> Value {
+    let Value::Object(mut m) = row else {
+        return row;
+    };
+    let id = m.remove("id").unwrap_or(Value::Null);
+    let mut geometry = m.remove("geom").unwrap_or(Value::Null);
+    if let Value::Object(g) = &mut geometry {
+        g.remove("crs");
+    }
+    m.remove("updated_at");
+    for (name, ty) in kind.and_then(field_columns).unwrap_or(&[]) {
+        if *ty == ColType::Real
+            && let Some(v) = m.get_mut(*name)
+            && let Some(x) = v.as_f64().and_then(Number::from_f64)
+        {
+            *v = Value::Number(x);
+        }
+    }
+    let props: Map<String, Value> = m;
+    serde_json::json!({
+        "type": "Feature",
+        "id": id,
+        "geometry": geometry,
+        "properties": props,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A gas pipeline's row as PostGIS's `to_jsonb` writes it for SRID 4490, by hand.
+    #[test]
+    fn a_recorded_row_is_a_geojson_feature() {
+        let row = json!({
+            "id": "gp-1",
+            "geom": {"type": "LineString", "coordinates": [[121.5, 31.9], [121.6, 31.9]],
+                     "crs": {"type": "name", "properties": {"name": "EPSG:4490"}}},
+            "name": "中压干线",
+            "diameter_mm": 200,
+            "design_pressure_mpa": 0.4,
+            "year_laid": 2008,
+            "material": null,
+            "updated_at": "2026-01-02T03:04:05.678+00:00",
+        });
+        let f = row_feature(Some(LayerKind::GasPipelines), row);
+        assert_eq!(
+            f,
+            json!({
+                "type": "Feature",
+                "id": "gp-1",
+                "geometry": {"type": "LineString", "coordinates": [[121.5, 31.9], [121.6, 31.9]]},
+                "properties": {"name": "中压干线", "diameter_mm": 200.0,
+                               "design_pressure_mpa": 0.4, "year_laid": 2008, "material": null},
+            })
+        );
+        // 200.0, not 200: the GeoPackage's REAL.
+        assert!(f["properties"]["diameter_mm"].is_f64());
+        assert!(f["properties"]["year_laid"].is_i64());
+    }
+}

@@ -1,0 +1,56 @@
+//! What the tests of the edit API share: an editor's token in the configuration, and
+//! requests with a token, a body and an `If-Match`.
+
+use axum::body::Body;
+use axum::http::{Method, Request, header};
+use riskmap_server::server::auth::{TokenConfig, hash_token, hex};
+use riskmap_server::server::config::ServerConfig;
+use serde_json::{Value, json};
+
+/// The token of the editor `zhang-san`.
+pub const EDITOR: &str = "rmk_test_editor_token_0123456789";
+/// A token the configuration does not have.
+pub const VIEWER_ONLY: &str = "rmk_not_configured";
+/// The name `EDITOR`'s changes are recorded under.
+pub const EDITOR_NAME: &str = "zhang-san";
+
+/// A configuration with the editor's token and nothing followed (the tests drive the
+/// follower themselves).
+pub fn config() -> ServerConfig {
+    ServerConfig {
+        tokens: vec![TokenConfig {
+            name: EDITOR_NAME.into(),
+            role: serde_json::from_value(json!("editor")).unwrap(),
+            sha256: hex(&hash_token(EDITOR)),
+        }],
+        watch: false,
+        ..ServerConfig::default()
+    }
+}
+
+/// A request to the API, with a bearer token, a JSON body and `If-Match` if given.
+pub fn req(
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    if_match: Option<&str>,
+) -> Request<Body> {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, "test.local");
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    if let Some(v) = if_match {
+        b = b.header(header::IF_MATCH, v);
+    }
+    match body {
+        Some(v) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string()))
+            .unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    }
+}
