@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# How long one edit through the API takes to show in a re-requested tile, on a served
+# store, beside a full re-analysis of the same data measured in the same run (the living
+# map's targets: 50 ms at p99 with the GeoPackage store, 200 ms with PostGIS, at least
+# 100x faster than the full re-analysis). Also times the import into the store beside
+# ogr2ogr importing the same houses.
+#
+#   1. The city (`riskmap generate --benchmark`, 1,000,000 houses, unless --city).
+#   2. The store: `riskmap import CITY --into city.gpkg`, or with --pg a private
+#      PostgreSQL + PostGIS cluster (scripts/pg-private.sh), `riskmap db init` and
+#      `riskmap import CITY --db URL`; each timed, then ogr2ogr importing houses.geojson
+#      into a GeoPackage (or the same database) timed beside it.
+#   3. The full re-analysis: `riskmap analyze` of the store, the sum of its analysis steps
+#      (loading excluded).
+#   4. `riskmap serve` of the store (release build) with an editor token, then
+#      scripts/bench/edit_tile.py: EDITS houses moved one at a time through
+#      `PATCH /api/layers/houses/features/{id}`, each followed by the z16 tile over it.
+# Prints the machine, the import times, the full analysis, edit->tile p50/p99/max, the
+# ratio of the full analysis to the p99, and whether each edit was seen in its tile.
+#
+# Usage: scripts/bench/edit-tile.sh [--city DIR] [--pg] [--edits N] [--short]
+#   --short  a 50,000-house city and 100 edits
+# The work directory (city unless --city, store, cluster, logs) is removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+TARGET="${CARGO_TARGET_DIR:-target}"
+
+CITY="" PG="" EDITS=300 SHORT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --city) CITY="$2"; shift 2 ;;
+    --pg) PG=1; shift ;;
+    --edits) EDITS="$2"; shift 2 ;;
+    --short) SHORT=1; EDITS=100; shift ;;
+    *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+done
+command -v ogr2ogr >/dev/null || { echo "edit-tile: ogr2ogr is missing (bash scripts/ensure-gdal.sh)" >&2; exit 2; }
+
+cargo build --release -p riskmap-server >/dev/null
+BIN="$TARGET/release/riskmap"
+WORK="$(mktemp -d /tmp/rmedit.XXXXXX)"
+SERVER=""
+cleanup() {
+  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
+  [ -n "$PG" ] && bash scripts/pg-private.sh stop "$WORK/pg" --purge >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+secs() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$2"; }
+now() { date +%s.%N; }
+
+if [ -z "$CITY" ]; then
+  CITY="$WORK/city"
+  if [ -n "$SHORT" ]; then
+    "$BIN" generate --out "$CITY" --houses 50000 --houses-format geojson >/dev/null 2>&1
+  else
+    "$BIN" generate --out "$CITY" --benchmark >/dev/null 2>&1
+  fi
+fi
+[ -f "$CITY/houses.geojson" ] || { echo "edit-tile: $CITY/houses.geojson not found" >&2; exit 2; }
+echo "city: $CITY ($(grep -c '"type":"Feature"' "$CITY/houses.geojson") houses)"
+
+if [ -n "$PG" ]; then
+  port=$((20000 + RANDOM % 20000))
+  bash scripts/pg-private.sh start "$WORK/pg" "$port" >/dev/null
+  URL="postgresql://postgres@127.0.0.1:$port/postgres"
+  "$BIN" db init --db "$URL" >/dev/null
+  t0=$(now); "$BIN" import "$CITY" --db "$URL" --quiet >/dev/null; t1=$(now)
+  echo "riskmap import --db (every layer, with change records): $(secs "$t0" "$t1") s"
+  t0=$(now)
+  ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$port user=postgres dbname=postgres" \
+    "$CITY/houses.geojson" -nln ogr_houses -lco GEOMETRY_NAME=geom --config PG_USE_COPY YES
+  t1=$(now)
+  echo "ogr2ogr -f PostgreSQL houses.geojson (houses only): $(secs "$t0" "$t1") s"
+  SOURCE=(--db "$URL")
+  SERVE_ARG=(--db "$URL")
+else
+  GPKG="$WORK/city.gpkg"
+  t0=$(now); "$BIN" import "$CITY" --into "$GPKG" --quiet >/dev/null; t1=$(now)
+  echo "riskmap import --into city.gpkg (every layer, with change records): $(secs "$t0" "$t1") s, $(du -h "$GPKG" | cut -f1)"
+  t0=$(now); ogr2ogr -f GPKG "$WORK/ogr.gpkg" "$CITY/houses.geojson" -nln houses; t1=$(now)
+  echo "ogr2ogr -f GPKG houses.geojson (houses only): $(secs "$t0" "$t1") s, $(du -h "$WORK/ogr.gpkg" | cut -f1)"
+  rm -f "$WORK/ogr.gpkg"
+  SOURCE=("$GPKG")
+  SERVE_ARG=("$GPKG")
+fi
+
+"$BIN" analyze "${SOURCE[@]}" --summary-only --out "$WORK/analysis" > "$WORK/analyze.log" 2>&1
+FULL_MS=$(python3 - "$WORK/analyze.log" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+line = [l for l in text.splitlines() if "time per step" in l][-1]
+print(round(sum(float(x) for x in re.findall(r"([0-9.]+) s", line.split(":", 1)[1])) * 1000))
+PY
+)
+echo "full analysis (the analyze command's steps, loading excluded): $FULL_MS ms"
+
+"$BIN" token new bench-editor --role editor > "$WORK/token.txt"
+TOKEN="$(sed -n '3p' "$WORK/token.txt" | xargs)"
+PORT=$((40000 + RANDOM % 20000))
+{
+  echo "port = $PORT"
+  sed -n '/^\[\[tokens\]\]/,$p' "$WORK/token.txt"
+} > "$WORK/server.toml"
+"$BIN" serve "${SERVE_ARG[@]}" --config "$WORK/server.toml" > "$WORK/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 900); do grep -q "listening on" "$WORK/serve.log" && break; sleep 1; done
+grep -q "listening on" "$WORK/serve.log" || { cat "$WORK/serve.log"; exit 1; }
+# The spare snapshot that edits are applied to is made in the background at start.
+sleep 20
+BASE="http://127.0.0.1:$PORT"
+STRIDE=997; [ -n "$SHORT" ] && STRIDE=97
+python3 scripts/bench/edit_tile.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --edits "$EDITS" \
+  --stride "$STRIDE" --out "$WORK/edits.json" >/dev/null
+python3 - "$WORK/edits.json" "$FULL_MS" "${PG:+pg}" <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+full = float(sys.argv[2])
+target = 200.0 if sys.argv[3:] and sys.argv[3] == "pg" else 50.0
+e = r["edit_to_tile_ms"]
+print(f"edits: {r['edits']}, seen in the re-requested tile: {r['seen_in_tile']}, not 2xx: {r['not_2xx'] or 'none'}")
+print(f"edit -> tile: p50 {e['p50']} ms, p99 {e['p99']} ms, max {e['max']} ms "
+      f"(PATCH p99 {r['patch_ms']['p99']} ms, tile p99 {r['tile_ms']['p99']} ms)")
+print(f"full analysis / p99: {full / e['p99']:.0f}x")
+ok = e["p99"] <= target and full / e["p99"] >= 100 and r["seen_in_tile"] == r["edits"]
+print(f"target (p99 <= {target:.0f} ms, >= 100x, every edit seen): {'met' if ok else 'NOT met'}")
+PY
