@@ -51,9 +51,28 @@ pub struct ChangeEvent {
     pub apply_ms: f64,
 }
 
+/// The copy the next batch is applied to.
+enum Spare {
+    /// Up to date with the generation it carries.
+    Ready(Box<Snapshot>),
+    /// Being brought up to date after the last batch was answered: the next batch waits
+    /// for it (`None`: the readers held it too long, or the batch failed on it).
+    Coming(std::sync::mpsc::Receiver<Option<Snapshot>>),
+}
+
+impl Spare {
+    /// The snapshot, once it is ready.
+    fn take(self) -> Option<Snapshot> {
+        match self {
+            Spare::Ready(s) => Some(*s),
+            Spare::Coming(rx) => rx.recv().ok().flatten(),
+        }
+    }
+}
+
 /// The spare snapshot and the change events.
 pub struct Changes {
-    spare: Mutex<Option<Snapshot>>,
+    spare: Mutex<Option<Spare>>,
     tx: broadcast::Sender<ChangeEvent>,
 }
 
@@ -125,7 +144,7 @@ fn apply_to(
     let changes = s
         .tiles
         .update(s.live.dataset(), s.live.analysis(), &applied)?;
-    s.summary = riskmap_core::export::summary(s.live.dataset(), s.live.analysis());
+    s.summary = std::sync::OnceLock::new();
     Ok((applied, changes))
 }
 
@@ -135,11 +154,12 @@ impl AppState {
     /// edits. Run it off the async runtime.
     pub fn prepare_spare(&self) {
         let current = self.snapshot();
-        if let Ok(mut s) = self.changes.spare.lock()
-            && s.as_ref()
-                .is_none_or(|s| s.generation != current.generation)
-        {
-            *s = Some((*current).clone());
+        if let Ok(mut s) = self.changes.spare.lock() {
+            let have = s.take().and_then(Spare::take);
+            let fresh = have
+                .filter(|s| s.generation == current.generation)
+                .unwrap_or_else(|| (*current).clone());
+            *s = Some(Spare::Ready(Box::new(fresh)));
         }
     }
 
@@ -182,6 +202,7 @@ impl AppState {
             .lock()
             .ok()
             .and_then(|mut s| s.take())
+            .and_then(Spare::take)
             .filter(|s| s.generation == current.generation)
             .unwrap_or_else(|| (*current).clone());
         drop(current);
@@ -193,7 +214,7 @@ impl AppState {
                 if matches!(e, ApplyFailure::Refused(_))
                     && let Ok(mut s) = self.changes.spare.lock()
                 {
-                    *s = Some(spare);
+                    *s = Some(Spare::Ready(Box::new(spare)));
                 }
                 return Err(e);
             }
@@ -242,27 +263,34 @@ impl AppState {
             apply_ms,
         };
         let _ = self.changes.tx.send(event.clone());
-        // The snapshot the readers had, brought up to date for the next batch.
-        let deadline = Instant::now() + DRAIN;
-        let mut old = old;
-        let mine = loop {
-            match Arc::try_unwrap(old) {
-                Ok(s) => break Some(s),
-                Err(still) if Instant::now() < deadline => {
-                    old = still;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                Err(_) => break None,
-            }
-        };
-        if let Some(mut s) = mine
-            && apply_to(&mut s, edits, report).is_ok()
-        {
-            s.generation = generation;
-            if let Ok(mut sp) = self.changes.spare.lock() {
-                *sp = Some(s);
-            }
+        // The snapshot the readers had, brought up to date for the next batch once they
+        // let go of it, after this batch is answered.
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Ok(mut sp) = self.changes.spare.lock() {
+            *sp = Some(Spare::Coming(rx));
         }
+        let edits = edits.to_vec();
+        let report = report.cloned();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + DRAIN;
+            let mut old = old;
+            let mine = loop {
+                match Arc::try_unwrap(old) {
+                    Ok(s) => break Some(s),
+                    Err(still) if Instant::now() < deadline => {
+                        old = still;
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    Err(_) => break None,
+                }
+            };
+            let caught_up = mine.and_then(|mut s| {
+                apply_to(&mut s, &edits, report.as_ref()).ok()?;
+                s.generation = generation;
+                Some(s)
+            });
+            let _ = tx.send(caught_up);
+        });
         Ok(event)
     }
 }

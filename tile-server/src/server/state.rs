@@ -40,8 +40,9 @@ pub struct Snapshot {
     pub report: ValidationReport,
     /// Clusters and indexes for tiles.
     pub tiles: TileSet,
-    /// `summary.json` of the analysis.
-    pub summary: serde_json::Value,
+    /// `summary.json` of the analysis, made at the first request for it (a batch of
+    /// edits does not pay for a pass over every house that nobody may read).
+    pub summary: std::sync::OnceLock<serde_json::Value>,
     /// Rules used.
     pub rules: Rules,
     /// For a database source, the last change recorded in it before it was read.
@@ -57,6 +58,13 @@ impl Snapshot {
     /// The results.
     pub fn analysis(&self) -> &Analysis {
         self.live.analysis()
+    }
+
+    /// `summary.json` of the analysis.
+    pub fn summary(&self) -> &serde_json::Value {
+        self.summary.get_or_init(|| {
+            riskmap_core::export::summary(self.live.dataset(), self.live.analysis())
+        })
     }
 }
 
@@ -364,7 +372,7 @@ impl Snapshot {
         started: Instant,
     ) -> Result<Snapshot, riskmap_core::tileset::TileSetError> {
         let tiles = TileSet::build(&p.dataset, &p.analysis, tiles)?;
-        let summary = p.summary();
+        let summary = std::sync::OnceLock::from(p.summary());
         Ok(Snapshot {
             generation,
             loaded_at: now(),

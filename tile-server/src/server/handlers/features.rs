@@ -160,7 +160,7 @@ pub(in crate::server) async fn feature(
 
 /// The analysis summary.
 pub(in crate::server) async fn summary(State(state): State<AppStateRef>) -> Json<Value> {
-    Json(state.snapshot().summary.clone())
+    Json(state.snapshot().summary().clone())
 }
 
 /// The summary of each area.
