@@ -14,9 +14,17 @@ generate` writes it), every STRIDE-th, so that they lie all over the city. For e
 
 The ETag is a hash of the tile's bytes, so a new ETag is a tile with other bytes.
 
-Usage: edit_tile.py BASE_URL TOKEN HOUSES.geojson [--edits 300] [--stride 997] [--out F]
+With --hazard-sources FILE, as many hazard sources (every one of the file in turn, up to
+--inventories) then have their inventory scaled by 0.5-3 (`PATCH` of `inventory`): each
+is graded again, with its conflicts and its enterprise's level, and the z13 tile over it
+is re-requested the same way. Its tile changes only when the grade does, so these are
+timed but not required to be seen.
+
+Usage: edit_tile.py BASE_URL TOKEN HOUSES.geojson [--edits 300] [--stride 997]
+                    [--hazard-sources FILE --inventories 100] [--out F]
 Prints one line of JSON: edit->tile p50/p99/max, the PATCH alone, the tile alone, how
-many edits were seen in the re-requested tile, and answers that were not 2xx.
+many edits were seen in the re-requested tile, and answers that were not 2xx; the same
+for the inventory edits.
 """
 
 import argparse
@@ -90,6 +98,8 @@ def main():
     ap.add_argument("--layers", default="areas,risk_grid,gas_pipelines,houses,"
                     "protection_targets,enterprises,hazard_sources,protection_conflicts,"
                     "pipeline_conflicts")
+    ap.add_argument("--hazard-sources")
+    ap.add_argument("--inventories", type=int, default=100)
     ap.add_argument("--out")
     a = ap.parse_args()
     u = urllib.parse.urlparse(a.base)
@@ -98,32 +108,25 @@ def main():
     todo = houses(a.houses, a.stride, a.edits)
     total, patch, tile = [], [], []
     seen, bad = 0, {}
-    for hid, geom in todo:
-        lon, lat = first_point(geom)
-        x, y = tile_of(lon, lat, 16)
-        path = f"/tiles/{a.layers}/16/{x}/{y}.mvt"
+
+    def timed(layer, fid, body, lon, lat, z):
+        nonlocal seen
+        x, y = tile_of(lon, lat, z)
+        path = f"/tiles/{a.layers}/{z}/{x}/{y}.mvt"
         conn.request("GET", path)
         r = conn.getresponse()
         r.read()
         etag = r.getheader("ETag")
-        d = 10.0 + rng.random() * 50.0
-        ang = rng.random() * math.tau
-        body = json.dumps({
-            "type": "Feature",
-            "geometry": moved(geom, d * math.sin(ang) / 94_500.0, d * math.cos(ang) / 110_900.0),
-            "properties": {},
-        })
         t0 = time.perf_counter()
-        conn.request("PATCH", f"/api/layers/houses/features/{hid}", body=body, headers={
-            "Authorization": f"Bearer {a.token}",
-            "Content-Type": "application/geo+json",
-        })
+        conn.request("PATCH", f"/api/layers/{layer}/features/{fid}", body=json.dumps(body),
+                     headers={"Authorization": f"Bearer {a.token}",
+                              "Content-Type": "application/geo+json"})
         r = conn.getresponse()
         r.read()
         t1 = time.perf_counter()
         if r.status // 100 != 2:
             bad[str(r.status)] = bad.get(str(r.status), 0) + 1
-            continue
+            return None
         headers = {"If-None-Match": etag} if etag else {}
         conn.request("GET", path, headers=headers)
         r2 = conn.getresponse()
@@ -131,11 +134,40 @@ def main():
         t2 = time.perf_counter()
         if r2.status // 100 not in (2, 3):
             bad[f"tile {r2.status}"] = bad.get(f"tile {r2.status}", 0) + 1
-        if r2.status == 200 and r2.getheader("ETag") != etag:
-            seen += 1
-        total.append((t2 - t0) * 1000.0)
-        patch.append((t1 - t0) * 1000.0)
-        tile.append((t2 - t1) * 1000.0)
+        changed = r2.status == 200 and r2.getheader("ETag") != etag
+        return (t2 - t0) * 1000.0, (t1 - t0) * 1000.0, (t2 - t1) * 1000.0, changed
+
+    for hid, geom in todo:
+        lon, lat = first_point(geom)
+        d = 10.0 + rng.random() * 50.0
+        ang = rng.random() * math.tau
+        body = {
+            "type": "Feature",
+            "geometry": moved(geom, d * math.sin(ang) / 94_500.0, d * math.cos(ang) / 110_900.0),
+            "properties": {},
+        }
+        t = timed("houses", hid, body, lon, lat, 16)
+        if t is None:
+            continue
+        total.append(t[0])
+        patch.append(t[1])
+        tile.append(t[2])
+        seen += t[3]
+    inv_total, inv_patch, inv_seen = [], [], 0
+    if a.hazard_sources:
+        with open(a.hazard_sources, encoding="utf-8") as f:
+            sources = json.load(f)["features"][: a.inventories]
+        for feat in sources:
+            lon, lat = first_point(feat["geometry"])
+            k = 0.5 + rng.random() * 2.5
+            inv = [dict(it, tonnes=round(it["tonnes"] * k, 3)) for it in feat["properties"]["inventory"]]
+            t = timed("hazard_sources", feat["id"], {"type": "Feature", "properties": {"inventory": inv}},
+                      lon, lat, 13)
+            if t is None:
+                continue
+            inv_total.append(t[0])
+            inv_patch.append(t[1])
+            inv_seen += t[3]
     row = lambda v: {"p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": pct(v, 1.0)}
     out = {
         "edits": len(total),
@@ -145,6 +177,13 @@ def main():
         "patch_ms": row(patch),
         "tile_ms": row(tile),
     }
+    if a.hazard_sources:
+        out["inventories"] = {
+            "edits": len(inv_total),
+            "tile_changed": inv_seen,
+            "edit_to_tile_ms": row(inv_total),
+            "patch_ms": row(inv_patch),
+        }
     line = json.dumps(out)
     print(line)
     if a.out:
