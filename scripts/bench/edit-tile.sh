@@ -67,6 +67,8 @@ fi
 echo "city: $CITY ($(grep -c '"type":"Feature"' "$CITY/houses.geojson") houses)"
 
 if [ -n "$PG" ]; then
+  # The cluster belongs to the postgres user, who must get through the work directory.
+  chmod 755 "$WORK"
   port=$((20000 + RANDOM % 20000))
   bash scripts/pg-private.sh start "$WORK/pg" "$port" >/dev/null
   URL="postgresql://postgres@127.0.0.1:$port/postgres"
