@@ -59,8 +59,8 @@ pub struct AnalyzeArgs {
     /// GeoJSON layers.
     #[arg(long)]
     pub summary_only: bool,
-    /// Also write the results into the GeoPackage the ledgers were read from, as
-    /// `result_…` tables replacing the previous ones (a GeoPackage source only).
+    /// Also write the results into the store the ledgers were read from (a GeoPackage or
+    /// a PostGIS database), as `result_…` tables replacing the previous ones.
     #[arg(long)]
     pub write_results: bool,
 }

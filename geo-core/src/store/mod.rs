@@ -23,6 +23,8 @@ pub mod pg;
 #[cfg(feature = "postgis")]
 mod pg_edit;
 #[cfg(feature = "postgis")]
+mod pg_results;
+#[cfg(feature = "postgis")]
 mod pg_schema;
 pub mod results;
 mod schema;

@@ -34,6 +34,7 @@ use crate::io::{self, GEOMETRY_ERROR, LayerRows, LoadError, LoadOptions, Loaded,
 use crate::model::{Feature, LayerKind};
 
 pub use super::pg_edit::{EditOutcome, apply_change, changes_since};
+pub use super::pg_results::write_results;
 pub use super::pg_schema::{CGCS2000, CHANNEL, InitReport, SCHEMA_VERSION, WGS84};
 
 /// A database as messages name it: its connection string without the password.
@@ -356,7 +357,7 @@ fn from_wkb(b: &[u8]) -> Result<geo::Geometry<f64>, wkb::GeomError> {
 }
 
 /// One writer of the store at a time (released at the end of the transaction).
-async fn lock(tx: &Transaction<'_>, db: &Db) -> Result<(), StoreError> {
+pub(super) async fn lock(tx: &Transaction<'_>, db: &Db) -> Result<(), StoreError> {
     tx.batch_execute("SELECT pg_advisory_xact_lock(hashtext('riskmap.store'))")
         .await
         .map_err(db.err("waiting for another import"))
@@ -371,7 +372,7 @@ pub(super) struct Writer<'a> {
 }
 
 /// Bytes of COPY data sent at a time.
-const CHUNK: usize = 1 << 20;
+pub(super) const CHUNK: usize = 1 << 20;
 
 impl Writer<'_> {
     async fn layer<P: Serialize>(&self, layer: &Layer<P>) -> Result<LayerCounts, StoreError> {
@@ -602,7 +603,7 @@ pub(super) fn field_text(v: Option<&Value>, ty: ColType) -> Option<String> {
 }
 
 /// COPY text escaping: backslash, tab, newline and carriage return.
-fn escape(out: &mut Vec<u8>, s: &str) {
+pub(super) fn escape(out: &mut Vec<u8>, s: &str) {
     for b in s.bytes() {
         match b {
             b'\\' => out.extend_from_slice(b"\\\\"),

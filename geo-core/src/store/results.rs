@@ -8,7 +8,12 @@
 //! per reason joined by `; ` (`reasons`, and `reasons_zh` in Chinese); other lists are
 //! JSON text. Every write replaces all result tables in one transaction and leaves the
 //! ledger tables alone.
+//!
+//! The tables are built here once ([`ResultTable`]: rows aligned with typed columns)
+//! and written by the GeoPackage writer below or the PostGIS one (`pg_results`), so
+//! that both stores hold the same rows and columns.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use geo::{BoundingRect, Geometry, Rect};
@@ -32,11 +37,145 @@ pub fn table_name(kind: LayerKind) -> String {
     format!("{RESULT_PREFIX}{}", kind.name())
 }
 
-/// One result feature, ready to write.
-struct Row {
-    id: String,
-    geometry: Option<Geometry<f64>>,
-    fields: Vec<(String, Value)>,
+/// The result layers written as tables, in the order they are written (the area
+/// summaries come last).
+const RESULT_LAYERS: [LayerKind; 6] = [
+    LayerKind::ProtectionConflicts,
+    LayerKind::PipelineConflicts,
+    LayerKind::HouseRisk,
+    LayerKind::EnterpriseRisk,
+    LayerKind::HazardGrades,
+    LayerKind::RiskGrid,
+];
+
+/// One result table as every store writes it: built once from the analysis, then
+/// written by the GeoPackage writer here or the PostGIS one (`pg_results`).
+pub(super) struct ResultTable {
+    /// `result_…`.
+    pub(super) name: String,
+    /// The one geometry type of its rows (`POINT`, `POLYGON` …, as [`wkb::type_name`]
+    /// names them), or `GEOMETRY` when they mix types or there is none.
+    pub(super) geom_type: &'static str,
+    /// The field columns besides `fid`, `geom` and `id`, in the order first met, typed
+    /// from every row's values.
+    pub(super) columns: Vec<(String, ColType)>,
+    /// The features.
+    pub(super) rows: Vec<ResultRow>,
+}
+
+/// One result feature.
+pub(super) struct ResultRow {
+    /// The export's id.
+    pub(super) id: String,
+    /// Lon/lat; `None` for an area summary whose area has no feature.
+    pub(super) geometry: Option<Geometry<f64>>,
+    /// One value per column of the table, in its order (`Null` where the feature has no
+    /// such field).
+    pub(super) values: Vec<Value>,
+}
+
+/// The result tables of `a`, each built when it is asked for (one table's rows in
+/// memory at a time). Fields the default [`FieldPolicy`] denies (phone numbers) are
+/// left out, as in the exports.
+pub(super) fn result_tables<'a>(
+    ds: &'a Dataset,
+    a: &'a Analysis,
+) -> impl Iterator<Item = ResultTable> + 'a {
+    let layers = RESULT_LAYERS.into_iter().map(move |kind| {
+        let policy = FieldPolicy::default();
+        let mut t = TableBuilder::default();
+        for pos in 0..export::layer_len(kind, ds, a) {
+            let Some((id, g)) = export::id_and_geometry(kind, ds, a, pos) else {
+                continue;
+            };
+            let Some(mut props) = export::properties_of(kind, ds, a, pos, &policy) else {
+                continue;
+            };
+            add_names(&mut props, kind, ds, a, pos);
+            t.push(id.into_owned(), Some(g.into_owned()), flatten(props));
+        }
+        t.finish(table_name(kind))
+    });
+    let summaries = std::iter::once_with(move || {
+        let mut t = TableBuilder::default();
+        for s in &a.area_summaries {
+            let props = match serde_json::to_value(s) {
+                Ok(Value::Object(m)) => m,
+                _ => Map::new(),
+            };
+            let geometry = ds.areas.find_id(&s.id).map(|(_, f)| f.geometry.clone());
+            t.push(s.id.clone(), geometry, flatten(props));
+        }
+        t.finish(AREA_SUMMARIES.to_string())
+    });
+    layers.chain(summaries)
+}
+
+/// Collects the rows of one table, placing each value in its column.
+#[derive(Default)]
+struct TableBuilder {
+    columns: Vec<(String, Option<ColType>)>,
+    index: HashMap<String, usize>,
+    rows: Vec<ResultRow>,
+}
+
+impl TableBuilder {
+    fn push(&mut self, id: String, geometry: Option<Geometry<f64>>, fields: Vec<(String, Value)>) {
+        let mut values = vec![Value::Null; self.columns.len()];
+        for (i, (k, v)) in fields.into_iter().enumerate() {
+            if matches!(k.as_str(), "fid" | "geom" | "id") {
+                continue;
+            }
+            // Rows of a table mostly have the same fields in the same order.
+            let col = match self.columns.get(i) {
+                Some((n, _)) if *n == k => i,
+                _ => match self.index.get(&k) {
+                    Some(&j) => j,
+                    None => {
+                        let j = self.columns.len();
+                        self.index.insert(k.clone(), j);
+                        self.columns.push((k, None));
+                        values.push(Value::Null);
+                        j
+                    }
+                },
+            };
+            let ty = &mut self.columns[col].1;
+            *ty = ColType::join(*ty, ColType::of(&v));
+            values[col] = v;
+        }
+        self.rows.push(ResultRow {
+            id,
+            geometry,
+            values,
+        });
+    }
+
+    fn finish(self, name: String) -> ResultTable {
+        let n = self.columns.len();
+        let mut rows = self.rows;
+        for r in &mut rows {
+            r.values.resize(n, Value::Null);
+        }
+        let mut types = rows
+            .iter()
+            .filter_map(|r| r.geometry.as_ref())
+            .map(wkb::type_name);
+        let geom_type = match types.next() {
+            Some(first) if types.all(|t| t == first) => first,
+            _ => "GEOMETRY",
+        };
+        ResultTable {
+            name,
+            geom_type,
+            columns: self
+                .columns
+                .into_iter()
+                .map(|(n, t)| (n, t.unwrap_or(ColType::Text)))
+                .collect(),
+            rows,
+        }
+    }
 }
 
 /// Replaces the result tables of the GeoPackage at `path` (which must exist: its ledgers
@@ -65,49 +204,11 @@ pub fn write_results(
     schema::register_functions(&c).map_err(sql)?;
     let tx = c.transaction().map_err(sql)?;
     drop_results(&tx).map_err(sql)?;
-    let policy = FieldPolicy::default();
     let mut written = Vec::new();
-    for kind in [
-        LayerKind::ProtectionConflicts,
-        LayerKind::PipelineConflicts,
-        LayerKind::HouseRisk,
-        LayerKind::EnterpriseRisk,
-        LayerKind::HazardGrades,
-        LayerKind::RiskGrid,
-    ] {
-        let rows: Vec<Row> = (0..export::layer_len(kind, ds, a))
-            .filter_map(|pos| {
-                let (id, g) = export::id_and_geometry(kind, ds, a, pos)?;
-                let mut props = export::properties_of(kind, ds, a, pos, &policy)?;
-                add_names(&mut props, kind, ds, a, pos);
-                Some(Row {
-                    id: id.into_owned(),
-                    geometry: Some(g.into_owned()),
-                    fields: flatten(props),
-                })
-            })
-            .collect();
-        let name = table_name(kind);
-        write_table(&tx, &name, &rows).map_err(sql)?;
-        written.push((name, rows.len()));
+    for table in result_tables(ds, a) {
+        write_table(&tx, &table).map_err(sql)?;
+        written.push((table.name, table.rows.len()));
     }
-    let rows: Vec<Row> = a
-        .area_summaries
-        .iter()
-        .map(|s| {
-            let props = match serde_json::to_value(s) {
-                Ok(Value::Object(m)) => m,
-                _ => Map::new(),
-            };
-            Row {
-                id: s.id.clone(),
-                geometry: ds.areas.find_id(&s.id).map(|(_, f)| f.geometry.clone()),
-                fields: flatten(props),
-            }
-        })
-        .collect();
-    write_table(&tx, AREA_SUMMARIES, &rows).map_err(sql)?;
-    written.push((AREA_SUMMARIES.to_string(), rows.len()));
     tx.commit().map_err(sql)?;
     Ok(written)
 }
@@ -210,30 +311,8 @@ fn drop_results(c: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Creates one result table, registers it, builds its R-tree and fills it.
-fn write_table(c: &Connection, table: &str, rows: &[Row]) -> rusqlite::Result<()> {
-    // Columns in the order first met, typed from every row's values.
-    let mut cols: Vec<(String, Option<ColType>)> = Vec::new();
-    for r in rows {
-        for (k, v) in &r.fields {
-            match cols.iter_mut().find(|(n, _)| n == k) {
-                Some((_, t)) => *t = ColType::join(*t, ColType::of(v)),
-                None => cols.push((k.clone(), ColType::of(v))),
-            }
-        }
-    }
-    let cols: Vec<(String, ColType)> = cols
-        .into_iter()
-        .filter(|(n, _)| n != "id" && n != "fid" && n != "geom")
-        .map(|(n, t)| (n, t.unwrap_or(ColType::Text)))
-        .collect();
-    let mut types = rows
-        .iter()
-        .filter_map(|r| r.geometry.as_ref())
-        .map(wkb::type_name);
-    let geom_type = match types.next() {
-        Some(first) if types.all(|t| t == first) => first,
-        _ => "GEOMETRY",
-    };
+fn write_table(c: &Connection, t: &ResultTable) -> rusqlite::Result<()> {
+    let (table, rows, cols, geom_type) = (t.name.as_str(), &t.rows, &t.columns, t.geom_type);
     let defs: String = cols
         .iter()
         .map(|(n, t)| format!(", {} {}", q(n), t.sql()))
@@ -281,12 +360,7 @@ fn write_table(c: &Connection, table: &str, rows: &[Row]) -> rusqlite::Result<()
             Some(g) => Sql::Blob(wkb::encode(g, SRS_ID)),
             None => Sql::Null,
         };
-        let vals = cols.iter().map(|(n, t)| {
-            r.fields
-                .iter()
-                .find(|(k, _)| k == n)
-                .map_or(Sql::Null, |(_, v)| t.to_sql(v))
-        });
+        let vals = cols.iter().zip(&r.values).map(|((_, t), v)| t.to_sql(v));
         let params = [geom, Sql::Text(r.id.clone())].into_iter().chain(vals);
         ins.execute(params_from_iter(params))?;
     }

@@ -7,29 +7,30 @@ use riskmap_core::export::Filter;
 use riskmap_core::io::ValidationReport;
 use riskmap_core::model::LayerKind;
 use riskmap_core::project::SourceKind;
-use riskmap_core::store::results;
+use riskmap_core::store::{pg, results};
 
 use super::output::{Destination, RunRecord};
-use super::{CliError, Source, prepare, source, write_err, write_layers};
+use super::{CliError, Source, db, prepare, source, write_err, write_layers};
 use crate::args::AnalyzeArgs;
 use crate::progress::Ui;
 
 /// `riskmap analyze`: writes into a staging directory beside `out` and moves it into place
 /// when every file is written (see `output.rs`); with `--write-results`, then writes the
-/// results into the GeoPackage source.
+/// results into the source store (a GeoPackage or a PostGIS database).
 pub fn analyze(ui: &Ui, a: &AnalyzeArgs) -> Result<(), CliError> {
     let (args, out, summary_only) = (&a.load, a.out.as_path(), a.summary_only);
     let source = source(args)?;
-    let gpkg = match &source {
-        Source::Path(p) if SourceKind::of(p)? == SourceKind::GeoPackage => Some(p.clone()),
-        _ => None,
+    let is_store = match &source {
+        Source::Path(p) => SourceKind::of(p)? == SourceKind::GeoPackage,
+        Source::Db(_) => true,
     };
-    if a.write_results && gpkg.is_none() {
+    if a.write_results && !is_store {
         let name = source.name();
         return Err(CliError::Usage(format!(
-            "--write-results: {} is not a GeoPackage; results are written beside the ledgers \
-             they were computed from: import the folder first (riskmap import {} --into \
-             FILE.gpkg), then analyse FILE.gpkg --write-results",
+            "--write-results: {} is not a GeoPackage or a database; results are written \
+             beside the ledgers they were computed from: import the folder first (riskmap \
+             import {} --into FILE.gpkg, or --db URL), then analyse FILE.gpkg (or --db URL) \
+             --write-results",
             name.display(),
             name.display()
         )));
@@ -50,9 +51,14 @@ pub fn analyze(ui: &Ui, a: &AnalyzeArgs) -> Result<(), CliError> {
     staging.commit()?;
     print_summary(ui, &summary);
     ui.say(&format!("results in {}", out.display()));
-    if let (true, Some(gpkg)) = (a.write_results, gpkg) {
-        let step = ui.step(&format!("writing results into {}", gpkg.display()));
-        let tables = results::write_results(&gpkg, &p.dataset, &p.analysis)?;
+    if a.write_results {
+        let step = ui.step(&format!("writing results into {}", source.name().display()));
+        let tables = match &source {
+            Source::Path(gpkg) => results::write_results(gpkg, &p.dataset, &p.analysis)?,
+            Source::Db(url) => db::with_db(url, |mut client, db| async move {
+                Ok(pg::write_results(&mut client, &db, &p.dataset, &p.analysis).await?)
+            })?,
+        };
         let list = tables
             .iter()
             .map(|(t, n)| format!("{t} {n}"))
