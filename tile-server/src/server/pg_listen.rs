@@ -23,21 +23,21 @@
 //! [`CATCH_UP_OVERLAP`], for transactions that committed out of order) is read and
 //! compared again, so nothing committed while away is lost.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use riskmap_core::dataset::Layer;
-use riskmap_core::io::{self, LayerRows};
-use riskmap_core::live::{AnyFeature, Edit};
+use riskmap_core::io::{self, LayerRows, Loaded};
+use riskmap_core::live::{AnyFeature, Edit, Live};
 use riskmap_core::model::{Feature, LayerKind};
 use riskmap_core::store::pg::{self, CHANNEL, Db};
 use serde::Serialize;
 use tokio::sync::Notify;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
-use super::state::AppState;
+use super::state::{AppState, Snapshot};
 
 /// A batch is closed when no notification came for this long …
 pub const QUIET: Duration = Duration::from_millis(50);
@@ -363,65 +363,19 @@ async fn apply_batch(
     {
         layers.push(all);
     }
+    // Checking and comparing 100,000 rows takes a while: off the async workers.
     let opts = state.source.load.clone();
-    let loaded = tokio::task::spawn_blocking(move || io::load_rows(layers, &opts))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
     let served = state.snapshot();
-    let (sd, ld) = (served.dataset(), &loaded.dataset);
-    let mut d = Differ {
-        edits: Vec::new(),
-        refused: Vec::new(),
-        warnings: Vec::new(),
-        report: &loaded.report,
-    };
-    for (kind, ids) in &batch.ids {
-        let here = present.get(kind).cloned().unwrap_or_default();
-        let c = Changed {
-            ids,
-            present: &here,
-        };
-        match kind {
-            LayerKind::Areas => d.layer(&sd.areas, &ld.areas, c, AnyFeature::Area),
-            LayerKind::Enterprises => {
-                d.layer(&sd.enterprises, &ld.enterprises, c, AnyFeature::Enterprise);
-            }
-            LayerKind::HazardSources => d.layer(
-                &sd.hazard_sources,
-                &ld.hazard_sources,
-                c,
-                AnyFeature::HazardSource,
-            ),
-            LayerKind::GasPipelines => d.layer(
-                &sd.gas_pipelines,
-                &ld.gas_pipelines,
-                c,
-                AnyFeature::GasPipeline,
-            ),
-            LayerKind::Houses => d.layer(&sd.houses, &ld.houses, c, AnyFeature::House),
-            LayerKind::ProtectionTargets => d.layer(
-                &sd.protection_targets,
-                &ld.protection_targets,
-                c,
-                AnyFeature::ProtectionTarget,
-            ),
-            LayerKind::HazardGrades
-            | LayerKind::ProtectionConflicts
-            | LayerKind::PipelineConflicts
-            | LayerKind::HouseRisk
-            | LayerKind::EnterpriseRisk
-            | LayerKind::RiskGrid => {}
-        }
-    }
-    let Differ {
-        edits,
-        refused,
-        warnings,
-        ..
-    } = d;
-    drop(served);
-    for r in &warnings {
+    let ids = batch.ids;
+    let (edits, refused, warnings) = tokio::task::spawn_blocking(move || {
+        let loaded = io::load_rows(layers, &opts)?;
+        Ok::<_, io::LoadError>(differences(&served, &loaded, &ids, &present))
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    // A storm may bring thousands: the first few are logged, then how many.
+    for r in warnings.iter().take(REFUSED_KEPT) {
         tracing::warn!(
             layer = r.layer,
             id = r.id,
@@ -429,12 +383,19 @@ async fn apply_batch(
             "a changed row was applied with a repair or warning"
         );
     }
-    for r in &refused {
+    for r in refused.iter().take(REFUSED_KEPT) {
         tracing::error!(
             layer = r.layer,
             id = r.id,
             why = r.why,
             "a changed row was refused by the checks; the served feature stays"
+        );
+    }
+    if warnings.len().max(refused.len()) > REFUSED_KEPT {
+        tracing::warn!(
+            warned = warnings.len(),
+            refused = refused.len(),
+            "more rows of this batch were repaired, warned about or refused than are logged"
         );
     }
     let result = if edits.is_empty() {
@@ -470,6 +431,73 @@ async fn apply_batch(
     result
 }
 
+/// What differs between the rows read (`loaded`, through the loaders' checks) and what
+/// is served, for the ids a batch names: the edits, the rows refused, the rows applied
+/// with a warning.
+fn differences(
+    served: &Snapshot,
+    loaded: &Loaded,
+    ids: &BTreeMap<LayerKind, BTreeSet<String>>,
+    present: &BTreeMap<LayerKind, BTreeSet<String>>,
+) -> (Vec<Edit>, Vec<RowIssue>, Vec<RowIssue>) {
+    let mut issues: HashMap<(LayerKind, &str), Vec<&str>> = HashMap::new();
+    for i in &loaded.report.issues {
+        if let (Some(layer), Some(id)) = (i.layer, i.feature_id.as_deref()) {
+            issues
+                .entry((layer, id))
+                .or_default()
+                .push(i.message.as_str());
+        }
+    }
+    let mut d = Differ {
+        live: &served.live,
+        edits: Vec::new(),
+        refused: Vec::new(),
+        warnings: Vec::new(),
+        issues,
+    };
+    let (sd, ld) = (served.dataset(), &loaded.dataset);
+    let none = BTreeSet::new();
+    for (kind, ids) in ids {
+        let c = Changed {
+            ids,
+            present: present.get(kind).unwrap_or(&none),
+        };
+        match kind {
+            LayerKind::Areas => d.layer(&sd.areas, &ld.areas, c, AnyFeature::Area),
+            LayerKind::Enterprises => {
+                d.layer(&sd.enterprises, &ld.enterprises, c, AnyFeature::Enterprise);
+            }
+            LayerKind::HazardSources => d.layer(
+                &sd.hazard_sources,
+                &ld.hazard_sources,
+                c,
+                AnyFeature::HazardSource,
+            ),
+            LayerKind::GasPipelines => d.layer(
+                &sd.gas_pipelines,
+                &ld.gas_pipelines,
+                c,
+                AnyFeature::GasPipeline,
+            ),
+            LayerKind::Houses => d.layer(&sd.houses, &ld.houses, c, AnyFeature::House),
+            LayerKind::ProtectionTargets => d.layer(
+                &sd.protection_targets,
+                &ld.protection_targets,
+                c,
+                AnyFeature::ProtectionTarget,
+            ),
+            LayerKind::HazardGrades
+            | LayerKind::ProtectionConflicts
+            | LayerKind::PipelineConflicts
+            | LayerKind::HouseRisk
+            | LayerKind::EnterpriseRisk
+            | LayerKind::RiskGrid => {}
+        }
+    }
+    (d.edits, d.refused, d.warnings)
+}
+
 /// The ids a batch names in one layer, and those that still have a row.
 struct Changed<'a> {
     ids: &'a BTreeSet<String>,
@@ -477,10 +505,13 @@ struct Changed<'a> {
 }
 
 struct Differ<'a> {
+    /// The served features, found by id.
+    live: &'a Live,
     edits: Vec<Edit>,
     refused: Vec<RowIssue>,
     warnings: Vec<RowIssue>,
-    report: &'a io::ValidationReport,
+    /// What the checks said, by layer and id.
+    issues: HashMap<(LayerKind, &'a str), Vec<&'a str>>,
 }
 
 impl Differ<'_> {
@@ -495,42 +526,35 @@ impl Differ<'_> {
     ) {
         let props = |f: &Feature<P>| serde_json::to_string(&f.props).unwrap_or_default();
         let kind = served.kind();
-        let issues = |id: &str| -> Vec<&str> {
-            self.report
-                .issues
-                .iter()
-                .filter(|i| i.layer == Some(kind) && i.feature_id.as_deref() == Some(id))
-                .map(|i| i.message.as_str())
-                .collect()
-        };
+        let read: HashMap<&str, &Feature<P>> = loaded
+            .features()
+            .iter()
+            .map(|f| (f.id.as_str(), f))
+            .collect();
+        let issues =
+            |id: &str| -> Option<String> { self.issues.get(&(kind, id)).map(|why| why.join("; ")) };
         for id in c.ids {
-            let now = served.find_id(id).map(|(_, f)| f);
-            match loaded.find_id(id).map(|(_, f)| f) {
+            let now = self.live.position(kind, id).and_then(|p| served.get(p));
+            match read.get(id.as_str()) {
                 Some(f) => {
                     let same =
                         now.is_some_and(|b| b.geometry == f.geometry && props(b) == props(f));
                     if !same {
-                        self.edits.push(Edit::Put(Box::new(wrap(f.clone()))));
-                        let why = issues(id);
-                        if !why.is_empty() {
+                        self.edits.push(Edit::Put(Box::new(wrap((*f).clone()))));
+                        if let Some(why) = issues(id) {
                             self.warnings.push(RowIssue {
                                 layer: kind.name(),
                                 id: id.clone(),
-                                why: why.join("; "),
+                                why,
                             });
                         }
                     }
                 }
                 None if c.present.contains(id) => {
-                    let why = issues(id);
                     self.refused.push(RowIssue {
                         layer: kind.name(),
                         id: id.clone(),
-                        why: if why.is_empty() {
-                            "refused by the checks".into()
-                        } else {
-                            why.join("; ")
-                        },
+                        why: issues(id).unwrap_or_else(|| "refused by the checks".into()),
                     });
                 }
                 None => {
