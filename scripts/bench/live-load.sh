@@ -25,7 +25,8 @@
 #                (and kept); edits are written to it
 #   --short      a 50,000-house city (generated unless --city) and 10 s runs
 #   --perf       also profile the server for 20 s of the loaded run (perf record -g) and
-#                print the symbols with the most samples
+#                print the symbols with the most samples (the profiler slows the server:
+#                take the latencies from a run without it)
 # The work directory (city, GeoPackage unless --gpkg, logs) is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -149,6 +150,7 @@ m_load1=$(rss)
 wait "$EDITS"
 sleep 3
 m_end=$(rss)
+curl -fs "$BASE/metrics" > "$WORK/metrics.txt" || true
 kill "$SSE" 2>/dev/null || true; SSE=""
 kill "$SAMPLER" 2>/dev/null || true; SAMPLER=""
 
@@ -187,9 +189,11 @@ print(f"  no errors: {'met' if errors == 0 else 'MISSED'} ({errors})")
 grow = m_load1 - m_load0
 print(f"  memory flat: {'met' if abs(grow) <= 0.05 * m_load0 else 'MISSED'} ({grow:+d} MiB over the loaded run)")
 PY
+grep -E '^riskmap_tile_render_seconds_(bucket|count|sum)|^riskmap_tiles_invalidated|^riskmap_tile_cache|^riskmap_edit_batches' \
+  "$WORK/metrics.txt" | sed 's/^/metrics: /' || true
 if [ -n "$PERF" ] && [ -f "$WORK/perf.data" ]; then
   echo "profile of the server, 20 s of the loaded run (self time, top symbols):"
-  perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null \
-    | grep -E '^ +[0-9]+\.[0-9]+%' | head -25
+  { perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null || true; } \
+    | grep -E '^ +[0-9]+\.[0-9]+%' | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//' | sed -n '1,25p'
 fi
 machine

@@ -26,6 +26,7 @@ import threading
 import time
 import urllib.parse
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 from sse_watch import follow  # noqa: E402
 
@@ -111,7 +112,7 @@ def main():
                 status = 0
                 conn.close()
                 conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
-            mine.append((t0, time.time() - t0, status))
+            mine.append((t0, time.time() - t0, status, i))
             i = (i + 1) % len(paths)
             time.sleep(a.pause_ms / 1000.0)
         with lock:
@@ -145,8 +146,8 @@ def main():
     t_end = time.time()
 
     def phase(lo, hi):
-        lat = sorted(l for t0, l, s in results if lo <= t0 < hi)
-        bad = sum(1 for t0, l, s in results if lo <= t0 < hi and not (200 <= s < 300))
+        lat = sorted(r[1] for r in results if lo <= r[0] < hi)
+        bad = sum(1 for r in results if lo <= r[0] < hi and not (200 <= r[2] < 300))
         return {
             "seconds": hi - lo,
             "requests": len(lat),
@@ -158,10 +159,11 @@ def main():
 
     # Requests that began before a phase's end but ended in the next are counted where
     # they began; the slowest request of all is reported with when it began.
-    slowest = max(results, key=lambda r: r[1]) if results else (0, 0, 0)
+    slowest = max(results, key=lambda r: r[1]) if results else (0, 0, 0, 0)
+    top = sorted(results, key=lambda r: -r[1])[:10]
     timeline = []
     for sec in range(int(t_start - t_update) - 1, int(t_end - t_update) + 1):
-        lat = sorted(l for t0, l, s in results if sec <= t0 - t_update < sec + 1)
+        lat = sorted(r[1] for r in results if sec <= r[0] - t_update < sec + 1)
         if lat:
             timeline.append([sec, len(lat), round(pct(lat, 99) * 1e3, 1), round(lat[-1] * 1e3, 1)])
     rss_before = [k for t, k in rss if t < t_update and k]
@@ -174,6 +176,10 @@ def main():
         "after": phase(t_served, t_end),
         "slowest_ms": slowest[1] * 1e3,
         "slowest_began_s_after_update": slowest[0] - t_update,
+        "slowest_ten": [
+            {"began_s_after_update": round(r[0] - t_update, 2), "ms": round(r[1] * 1e3, 1), "path": paths[r[3]]}
+            for r in top
+        ],
         "update_to_commit_s": t_commit - t_update,
         "commit_to_served_s": t_served - t_commit,
         "batch": {k: storm_event.get(k) for k in ("generation", "features", "apply_ms", "layers")},
