@@ -37,6 +37,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
+use super::changes::background;
 use super::state::{AppState, Snapshot};
 
 /// A batch is closed when no notification came for this long …
@@ -368,7 +369,7 @@ async fn apply_batch(
     let served = state.snapshot();
     let ids = batch.ids;
     let (edits, refused, warnings) = tokio::task::spawn_blocking(move || {
-        let loaded = io::load_rows(layers, &opts)?;
+        let loaded = background(|| io::load_rows(layers, &opts))?;
         Ok::<_, io::LoadError>(differences(&served, &loaded, &ids, &present))
     })
     .await
