@@ -11,9 +11,14 @@
 //!
 //! Every batch, and every reload, is announced to `/api/changes/stream` as a
 //! [`ChangeEvent`].
+//!
+//! The work of a batch (and of reading the source again) runs on a thread pool of its own
+//! ([`background`]): its parallel loops over a million houses would otherwise fill the
+//! global pool that a tile uses for its own parallel parts, and the tile would wait for
+//! each loop to end (seconds in a storm of 100,000 changes).
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use riskmap_core::io::ValidationReport;
@@ -130,6 +135,24 @@ pub enum ApplyFailure {
     Task(String),
 }
 
+/// Runs `f` on the pool kept for the work of batches and reloads (as many threads as the
+/// global pool), so that its parallel loops never queue in front of a tile's; on the
+/// caller's pool if that pool could not be made.
+pub fn background<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("riskmap-batch-{i}"))
+            .build()
+            .map_err(|e| tracing::warn!(error = %e, "no pool of its own for batches"))
+            .ok()
+    });
+    match pool {
+        Some(p) => p.install(f),
+        None => f(),
+    }
+}
+
 /// Applies a batch to one snapshot: the analysis, the tiles, the summary (and the
 /// validation report of the source's new reading, if the batch comes from one).
 fn apply_to(
@@ -206,7 +229,7 @@ impl AppState {
             .filter(|s| s.generation == current.generation)
             .unwrap_or_else(|| (*current).clone());
         drop(current);
-        let (applied, tile_changes) = match apply_to(&mut spare, edits, report) {
+        let (applied, tile_changes) = match background(|| apply_to(&mut spare, edits, report)) {
             Ok(r) => r,
             Err(e) => {
                 // Refused before anything changed (`Live::apply` is all or nothing); a
@@ -285,7 +308,7 @@ impl AppState {
                 }
             };
             let caught_up = mine.and_then(|mut s| {
-                apply_to(&mut s, &edits, report.as_ref()).ok()?;
+                background(|| apply_to(&mut s, &edits, report.as_ref())).ok()?;
                 s.generation = generation;
                 Some(s)
             });

@@ -3,14 +3,20 @@
 //!
 //! A task of its own keeps a connection that `LISTEN`s on the store's channel. The
 //! notifications of a change (layer, id, change number) are gathered until
-//! [`QUIET`] passes without another, or for at most [`WINDOW`]; the rows they name are
-//! then read, one query per layer (`id = ANY($1)`), through the loaders' checks
+//! [`QUIET`] passes without another, or for at most [`WINDOW`], each feature once; the
+//! rows they name are then read, one query per layer (`id = ANY($1)`), through the loaders' checks
 //! ([`riskmap_core::io::load_rows`]), compared with what is served and applied as one
 //! batch through the same change path as an edit (announced as made by the actors the
 //! notifications name: `database` for QGIS or psql, a token's name for an edit through
 //! the API, see [`super::pg_edit`]). A row the checks
 //! refuse is not applied (the served feature stays) and is reported in the log and in
 //! `/health`; an id without a row is a deletion.
+//!
+//! A change storm (one transaction changing 100,000 rows sends as many notifications)
+//! is not held in memory: past [`NOTE_CAP`] features a batch keeps only that it is one,
+//! and its features are read from the change table as after a reconnect (below), so
+//! the whole transaction is applied as one batch. Notifications that arrive after that
+//! read name rows already read: they are compared again and change nothing.
 //!
 //! When the connection is lost the server keeps serving what it has, `/health` says
 //! `degraded` and why, and the task connects again after a pause that doubles from
@@ -19,21 +25,22 @@
 //! [`CATCH_UP_OVERLAP`], for transactions that committed out of order) is read and
 //! compared again, so nothing committed while away is lost.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use riskmap_core::dataset::Layer;
-use riskmap_core::io::{self, LayerRows};
-use riskmap_core::live::{AnyFeature, Edit};
+use riskmap_core::io::{self, LayerRows, Loaded};
+use riskmap_core::live::{AnyFeature, Edit, Live};
 use riskmap_core::model::{Feature, LayerKind};
 use riskmap_core::store::pg::{self, CHANNEL, Db};
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
-use super::state::AppState;
+use super::changes::background;
+use super::state::{AppState, Snapshot};
 
 /// A batch is closed when no notification came for this long …
 pub const QUIET: Duration = Duration::from_millis(50);
@@ -46,6 +53,9 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// Change numbers read again before the last one applied when catching up: a
 /// transaction that took its number earlier but committed later is not missed.
 pub const CATCH_UP_OVERLAP: i64 = 1000;
+/// Features a batch gathers from notifications; past this many it reads the change
+/// table instead (and holds no more notifications in memory).
+pub const NOTE_CAP: usize = 1000;
 /// Refused rows kept for `/health`.
 const REFUSED_KEPT: usize = 20;
 
@@ -66,6 +76,8 @@ pub struct DbStatus {
     pub notifications: u64,
     /// Batches applied from the database.
     pub batches: u64,
+    /// Batches that named more than [`NOTE_CAP`] features, read from the change table.
+    pub storms: u64,
     /// The latest rows the checks refused (layer, id, why); the served features stayed.
     pub refused: Vec<RowIssue>,
     /// The latest rows applied after a repair or with a warning (a value left empty, a
@@ -163,10 +175,29 @@ struct Note {
     actor: Option<String>,
 }
 
-/// What the connection task passes on.
-enum Msg {
-    Note(String),
-    Lost(String),
+/// What the connection task has received and the follower has not taken yet: one
+/// batch, bounded by [`NOTE_CAP`], and whether the connection was lost.
+#[derive(Default)]
+struct Inbox {
+    pending: Mutex<Pending>,
+    /// Rung at every notification and at the loss.
+    bell: Notify,
+}
+
+#[derive(Default)]
+struct Pending {
+    batch: Batch,
+    lost: Option<String>,
+}
+
+impl Inbox {
+    fn with<R>(&self, f: impl FnOnce(&mut Pending) -> R) -> R {
+        let mut g = match self.pending.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        f(&mut g)
+    }
 }
 
 /// One connection: listen, catch up, follow until it is lost. Whether it got as far as
@@ -180,26 +211,29 @@ async fn session(state: &Arc<AppState>, url: &str) -> bool {
             return false;
         }
     };
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let driver = tokio::spawn(async move {
-        let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
-        while let Some(m) = messages.next().await {
-            match m {
-                Ok(AsyncMessage::Notification(n)) => {
-                    if n.channel() == CHANNEL {
-                        let _ = tx.send(Msg::Note(n.payload().to_string()));
+    // The connection is driven here, never waiting for the follower (whose queries go
+    // through it): notifications go straight into the bounded inbox.
+    let inbox = Arc::new(Inbox::default());
+    let driver = {
+        let (inbox, state) = (Arc::clone(&inbox), Arc::clone(state));
+        tokio::spawn(async move {
+            let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
+            let lost = loop {
+                match messages.next().await {
+                    Some(Ok(AsyncMessage::Notification(n))) if n.channel() == CHANNEL => {
+                        inbox.with(|p| p.batch.note(&state, n.payload()));
+                        inbox.bell.notify_one();
                     }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => break e.to_string(),
+                    None => break "the server closed the connection".into(),
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    let _ = tx.send(Msg::Lost(e.to_string()));
-                    return;
-                }
-            }
-        }
-        let _ = tx.send(Msg::Lost("the server closed the connection".into()));
-    });
-    let followed = follow(state, &client, &db, &mut rx).await;
+            };
+            inbox.with(|p| p.lost = Some(lost));
+            inbox.bell.notify_one();
+        })
+    };
+    let followed = follow(state, &client, &db, &inbox).await;
     driver.abort();
     if let Err(why) = followed.1 {
         state.db_error(why);
@@ -213,7 +247,7 @@ async fn follow(
     state: &Arc<AppState>,
     client: &Client,
     db: &Db,
-    rx: &mut mpsc::UnboundedReceiver<Msg>,
+    inbox: &Inbox,
 ) -> (bool, Result<(), String>) {
     if let Err(e) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
         return (false, Err(format!("LISTEN on {}: {e}", db.shown())));
@@ -221,54 +255,32 @@ async fn follow(
     state.db_status(|s| s.connected = true);
     tracing::info!(db = db.shown(), "following the database's changes");
     // What changed before listening began: from the change table.
-    let since = state.database.lock().ok().and_then(|s| s.last_seq);
-    let caught = match since {
-        Some(seq) => {
-            match pg::changed_since(client, db, seq.saturating_sub(CATCH_UP_OVERLAP)).await {
-                Ok(rows) => {
-                    let mut batch = Batch::default();
-                    for (kind, id, seq) in rows {
-                        batch.add(kind, id, seq);
-                    }
-                    apply_batch(state, client, db, batch).await
-                }
-                Err(e) => Err(e.to_string()),
-            }
-        }
-        // No change number to start from: read everything and compare.
-        None => state.sync_as("database").await.map(|_| ()),
-    };
-    if let Err(why) = caught {
+    if let Err(why) = catch_up(state, client, db).await {
         return (true, Err(why));
     }
     loop {
-        let mut batch = Batch::default();
-        match rx.recv().await {
-            None => return (true, Err("the connection task ended".into())),
-            Some(Msg::Lost(why)) => return (true, Err(format!("{}: {why}", db.shown()))),
-            Some(Msg::Note(p)) => batch.note(state, &p),
-        }
+        inbox.bell.notified().await;
         let started = Instant::now();
-        let mut lost = None;
         while started.elapsed() < WINDOW {
-            match tokio::time::timeout(QUIET, rx.recv()).await {
-                Err(_) => break,
-                Ok(None) => {
-                    lost = Some("the connection task ended".to_string());
-                    break;
-                }
-                Ok(Some(Msg::Lost(why))) => {
-                    lost = Some(format!("{}: {why}", db.shown()));
-                    break;
-                }
-                Ok(Some(Msg::Note(p))) => batch.note(state, &p),
+            if tokio::time::timeout(QUIET, inbox.bell.notified())
+                .await
+                .is_err()
+            {
+                break;
             }
         }
+        let (batch, lost) = inbox.with(|p| (std::mem::take(&mut p.batch), p.lost.clone()));
         if let Some(why) = lost {
             // What was gathered is not applied: the catch-up after reconnecting reads it.
-            return (true, Err(why));
+            return (true, Err(format!("{}: {why}", db.shown())));
         }
-        if let Err(why) = apply_batch(state, client, db, batch).await {
+        let applied = if batch.storm {
+            state.db_status(|s| s.storms += 1);
+            catch_up(state, client, db).await
+        } else {
+            apply_batch(state, client, db, batch).await
+        };
+        if let Err(why) = applied {
             // A connection lost while reading ends the session; a refused batch does not.
             if client.is_closed() {
                 return (true, Err(why));
@@ -278,10 +290,31 @@ async fn follow(
     }
 }
 
-/// The features a batch of notifications names, by layer.
+/// Reads the features changed after the last change applied (less
+/// [`CATCH_UP_OVERLAP`]) from the change table and applies them as one batch; with no
+/// change number to start from, reads everything and compares.
+async fn catch_up(state: &Arc<AppState>, client: &Client, db: &Db) -> Result<(), String> {
+    let since = state.database.lock().ok().and_then(|s| s.last_seq);
+    let Some(seq) = since else {
+        return state.sync_as("database").await.map(|_| ());
+    };
+    let rows = pg::changed_since(client, db, seq.saturating_sub(CATCH_UP_OVERLAP))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut batch = Batch::default();
+    for (kind, id, seq) in rows {
+        batch.add(kind, id, seq);
+    }
+    apply_batch(state, client, db, batch).await
+}
+
+/// The features a batch of notifications names, by layer; or, past [`NOTE_CAP`] of
+/// them, only that it is a storm (read from the change table).
 #[derive(Debug, Default)]
 struct Batch {
     ids: BTreeMap<LayerKind, BTreeSet<String>>,
+    len: usize,
+    storm: bool,
     last_seq: Option<i64>,
     /// Who made the changes, as the notifications say.
     actors: BTreeSet<String>,
@@ -304,17 +337,28 @@ impl Batch {
     }
 
     fn add(&mut self, kind: LayerKind, id: String, seq: i64) {
-        self.ids.entry(kind).or_default().insert(id);
+        if self.ids.entry(kind).or_default().insert(id) {
+            self.len += 1;
+        }
         self.last_seq = Some(self.last_seq.map_or(seq, |s| s.max(seq)));
     }
 
     fn note(&mut self, state: &AppState, payload: &str) {
         state.db_status(|s| s.notifications += 1);
+        if self.storm {
+            return;
+        }
         match serde_json::from_str::<Note>(payload) {
             Ok(n) => match LayerKind::from_name(&n.layer) {
                 Some(k) if LayerKind::INPUTS.contains(&k) => {
                     self.add(k, n.id, n.seq);
                     self.actors.extend(n.actor);
+                    if self.len > NOTE_CAP {
+                        *self = Batch {
+                            storm: true,
+                            ..Batch::default()
+                        };
+                    }
                 }
                 _ => tracing::debug!(layer = n.layer, "a change of a table that is not a layer"),
             },
@@ -359,24 +403,109 @@ async fn apply_batch(
     {
         layers.push(all);
     }
+    // Checking and comparing 100,000 rows takes a while: off the async workers.
     let opts = state.source.load.clone();
-    let loaded = tokio::task::spawn_blocking(move || io::load_rows(layers, &opts))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
     let served = state.snapshot();
-    let (sd, ld) = (served.dataset(), &loaded.dataset);
+    let actor = batch.actor();
+    let ids = batch.ids;
+    let (edits, refused, warnings) = tokio::task::spawn_blocking(move || {
+        let loaded = background(|| io::load_rows(layers, &opts))?;
+        Ok::<_, io::LoadError>(differences(&served, &loaded, &ids, &present))
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    // A storm may bring thousands: the first few are logged, then how many.
+    for r in warnings.iter().take(REFUSED_KEPT) {
+        tracing::warn!(
+            layer = r.layer,
+            id = r.id,
+            why = r.why,
+            "a changed row was applied with a repair or warning"
+        );
+    }
+    for r in refused.iter().take(REFUSED_KEPT) {
+        tracing::error!(
+            layer = r.layer,
+            id = r.id,
+            why = r.why,
+            "a changed row was refused by the checks; the served feature stays"
+        );
+    }
+    if warnings.len().max(refused.len()) > REFUSED_KEPT {
+        tracing::warn!(
+            warned = warnings.len(),
+            refused = refused.len(),
+            "more rows of this batch were repaired, warned about or refused than are logged"
+        );
+    }
+    let result = if edits.is_empty() {
+        Ok(())
+    } else {
+        state
+            .apply_edits(edits, actor)
+            .await
+            .map(|ev| {
+                tracing::info!(
+                    generation = ev.generation,
+                    features = ev.features,
+                    "database changed: applied"
+                );
+            })
+            .map_err(|e| format!("a change from the database was not applied: {e}"))
+    };
+    // Whatever the outcome, these changes were handled: a refused batch would be
+    // refused again.
+    state.db_status(|s| {
+        if let Some(seq) = batch.last_seq {
+            s.last_seq = Some(s.last_seq.map_or(seq, |l| l.max(seq)));
+        }
+        for (kept, new) in [(&mut s.refused, refused), (&mut s.warnings, warnings)] {
+            kept.extend(new);
+            let extra = kept.len().saturating_sub(REFUSED_KEPT);
+            kept.drain(..extra);
+        }
+        if result.is_ok() {
+            s.batches += 1;
+        }
+    });
+    if let Some(seq) = batch.last_seq {
+        state.note_served(seq);
+    }
+    result
+}
+
+/// What differs between the rows read (`loaded`, through the loaders' checks) and what
+/// is served, for the ids a batch names: the edits, the rows refused, the rows applied
+/// with a warning.
+fn differences(
+    served: &Snapshot,
+    loaded: &Loaded,
+    ids: &BTreeMap<LayerKind, BTreeSet<String>>,
+    present: &BTreeMap<LayerKind, BTreeSet<String>>,
+) -> (Vec<Edit>, Vec<RowIssue>, Vec<RowIssue>) {
+    let mut issues: HashMap<(LayerKind, &str), Vec<&str>> = HashMap::new();
+    for i in &loaded.report.issues {
+        if let (Some(layer), Some(id)) = (i.layer, i.feature_id.as_deref()) {
+            issues
+                .entry((layer, id))
+                .or_default()
+                .push(i.message.as_str());
+        }
+    }
     let mut d = Differ {
+        live: &served.live,
         edits: Vec::new(),
         refused: Vec::new(),
         warnings: Vec::new(),
-        report: &loaded.report,
+        issues,
     };
-    for (kind, ids) in &batch.ids {
-        let here = present.get(kind).cloned().unwrap_or_default();
+    let (sd, ld) = (served.dataset(), &loaded.dataset);
+    let none = BTreeSet::new();
+    for (kind, ids) in ids {
         let c = Changed {
             ids,
-            present: &here,
+            present: present.get(kind).unwrap_or(&none),
         };
         match kind {
             LayerKind::Areas => d.layer(&sd.areas, &ld.areas, c, AnyFeature::Area),
@@ -410,63 +539,7 @@ async fn apply_batch(
             | LayerKind::RiskGrid => {}
         }
     }
-    let Differ {
-        edits,
-        refused,
-        warnings,
-        ..
-    } = d;
-    drop(served);
-    for r in &warnings {
-        tracing::warn!(
-            layer = r.layer,
-            id = r.id,
-            why = r.why,
-            "a changed row was applied with a repair or warning"
-        );
-    }
-    for r in &refused {
-        tracing::error!(
-            layer = r.layer,
-            id = r.id,
-            why = r.why,
-            "a changed row was refused by the checks; the served feature stays"
-        );
-    }
-    let result = if edits.is_empty() {
-        Ok(())
-    } else {
-        state
-            .apply_edits(edits, batch.actor())
-            .await
-            .map(|ev| {
-                tracing::info!(
-                    generation = ev.generation,
-                    features = ev.features,
-                    "database changed: applied"
-                );
-            })
-            .map_err(|e| format!("a change from the database was not applied: {e}"))
-    };
-    // Whatever the outcome, these changes were handled: a refused batch would be
-    // refused again.
-    state.db_status(|s| {
-        if let Some(seq) = batch.last_seq {
-            s.last_seq = Some(s.last_seq.map_or(seq, |l| l.max(seq)));
-        }
-        for (kept, new) in [(&mut s.refused, refused), (&mut s.warnings, warnings)] {
-            kept.extend(new);
-            let extra = kept.len().saturating_sub(REFUSED_KEPT);
-            kept.drain(..extra);
-        }
-        if result.is_ok() {
-            s.batches += 1;
-        }
-    });
-    if let Some(seq) = batch.last_seq {
-        state.note_served(seq);
-    }
-    result
+    (d.edits, d.refused, d.warnings)
 }
 
 /// The ids a batch names in one layer, and those that still have a row.
@@ -476,10 +549,13 @@ struct Changed<'a> {
 }
 
 struct Differ<'a> {
+    /// The served features, found by id.
+    live: &'a Live,
     edits: Vec<Edit>,
     refused: Vec<RowIssue>,
     warnings: Vec<RowIssue>,
-    report: &'a io::ValidationReport,
+    /// What the checks said, by layer and id.
+    issues: HashMap<(LayerKind, &'a str), Vec<&'a str>>,
 }
 
 impl Differ<'_> {
@@ -494,42 +570,35 @@ impl Differ<'_> {
     ) {
         let props = |f: &Feature<P>| serde_json::to_string(&f.props).unwrap_or_default();
         let kind = served.kind();
-        let issues = |id: &str| -> Vec<&str> {
-            self.report
-                .issues
-                .iter()
-                .filter(|i| i.layer == Some(kind) && i.feature_id.as_deref() == Some(id))
-                .map(|i| i.message.as_str())
-                .collect()
-        };
+        let read: HashMap<&str, &Feature<P>> = loaded
+            .features()
+            .iter()
+            .map(|f| (f.id.as_str(), f))
+            .collect();
+        let issues =
+            |id: &str| -> Option<String> { self.issues.get(&(kind, id)).map(|why| why.join("; ")) };
         for id in c.ids {
-            let now = served.find_id(id).map(|(_, f)| f);
-            match loaded.find_id(id).map(|(_, f)| f) {
+            let now = self.live.position(kind, id).and_then(|p| served.get(p));
+            match read.get(id.as_str()) {
                 Some(f) => {
                     let same =
                         now.is_some_and(|b| b.geometry == f.geometry && props(b) == props(f));
                     if !same {
-                        self.edits.push(Edit::Put(Box::new(wrap(f.clone()))));
-                        let why = issues(id);
-                        if !why.is_empty() {
+                        self.edits.push(Edit::Put(Box::new(wrap((*f).clone()))));
+                        if let Some(why) = issues(id) {
                             self.warnings.push(RowIssue {
                                 layer: kind.name(),
                                 id: id.clone(),
-                                why: why.join("; "),
+                                why,
                             });
                         }
                     }
                 }
                 None if c.present.contains(id) => {
-                    let why = issues(id);
                     self.refused.push(RowIssue {
                         layer: kind.name(),
                         id: id.clone(),
-                        why: if why.is_empty() {
-                            "refused by the checks".into()
-                        } else {
-                            why.join("; ")
-                        },
+                        why: issues(id).unwrap_or_else(|| "refused by the checks".into()),
                     });
                 }
                 None => {

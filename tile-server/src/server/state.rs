@@ -534,7 +534,7 @@ impl AppState {
         let task = tokio::task::spawn_blocking(move || {
             let _running = guard;
             // The generation is given when (and if) the snapshot is swapped in.
-            build_snapshot(&me.config, &me.source, 0)
+            super::changes::background(|| build_snapshot(&me.config, &me.source, 0))
         });
         // On timeout the handle is dropped: the thread cannot be stopped, but its result
         // goes nowhere, and the attempt number keeps any late swap out.

@@ -154,10 +154,11 @@ impl AppState {
     /// [`AppState::sync_from_source`] with the changes made by `actor`.
     pub async fn sync_as(self: &Arc<Self>, actor: &str) -> Result<SyncOutcome, String> {
         let source = self.source.clone();
-        let (loaded, _) = tokio::task::spawn_blocking(move || source.load())
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+        let (loaded, _) =
+            tokio::task::spawn_blocking(move || super::changes::background(|| source.load()))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
         let served = self.snapshot();
         let comparison = compare(
             &served.dataset().counts(),

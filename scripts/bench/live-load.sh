@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Tiles under a stream of edits through the API, from a GeoPackage store: the living map's
+# load target (1,000 edits/s for 60 s while 64 connections fetch tiles: tile p99 within
+# 2× of the idle p99, no errors, memory flat).
+#
+#   1. The city (`riskmap generate --benchmark`, 1,000,000 houses, unless --city) imported
+#      into a GeoPackage (`riskmap import CITY --into FILE`, timed), or --gpkg reused.
+#   2. An editor token (`riskmap token new … --role editor`) in the server's
+#      configuration; `riskmap serve FILE.gpkg` (release build); waits until its RSS
+#      settles (the spare snapshot is made in the background at start).
+#   3. A fixed list of tiles (scripts/bench/tile_sample.py: drawn by house density,
+#      z12–z16, the viewer's nine layers); wrk with CONNECTIONS connections cycling
+#      through it (scripts/bench/tiles.lua): a warm-up pass, then the idle run (SECONDS).
+#   4. The loaded run: wrk again for SECONDS while scripts/bench/edit_load.py sends RATE
+#      edits/s (PATCH of houses: moves within ~50 m and new occupant counts) with the
+#      editor token; /api/changes/stream is recorded meanwhile (each batch's apply time).
+#   5. RSS of the server every 2 s from start to end.
+# Prints: tile p50/p99/max and non-2xx, idle and loaded, and their p99 ratio; edits sent,
+# answered by status, the achieved rate, edit latency p50/p99; batches and their apply
+# times; RSS at the start and end of each run and its range; whether each target is met.
+#
+# Usage: scripts/bench/live-load.sh [--city DIR] [--gpkg FILE] [--seconds S] [--rate R]
+#                                   [--connections N] [--edit-workers N] [--perf] [--short]
+#   --gpkg FILE  serve this GeoPackage; made by importing the city when it does not exist
+#                (and kept); edits are written to it
+#   --short      a 50,000-house city (generated unless --city) and 10 s runs
+#   --perf       also profile the server for 20 s of the loaded run (perf record -g) and
+#                print the symbols with the most samples (the profiler slows the server:
+#                take the latencies from a run without it)
+# The work directory (city, GeoPackage unless --gpkg, logs) is removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+TARGET="${CARGO_TARGET_DIR:-target}"
+
+CITY="" GPKG="" SECONDS_RUN=60 RATE=1000 CONNS=64 WORKERS=32 PERF="" SHORT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --city) CITY="$2"; shift 2 ;;
+    --gpkg) GPKG="$2"; shift 2 ;;
+    --seconds) SECONDS_RUN="$2"; shift 2 ;;
+    --rate) RATE="$2"; shift 2 ;;
+    --connections) CONNS="$2"; shift 2 ;;
+    --edit-workers) WORKERS="$2"; shift 2 ;;
+    --perf) PERF=1; shift ;;
+    --short) SHORT=1; SECONDS_RUN=10; shift ;;
+    *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || { echo "live-load: wrk is missing (apt-get install -y wrk)" >&2; exit 2; }
+
+cargo build --release --quiet -p riskmap-server
+BIN="$TARGET/release/riskmap"
+WORK="$(mktemp -d /tmp/rmload.XXXXXX)"
+SERVER="" SAMPLER="" SSE=""
+cleanup() {
+  for p in $SSE $SAMPLER; do kill "$p" 2>/dev/null || true; done
+  if [ -n "$SERVER" ]; then
+    # A server busy in a batch may not end at once: 15 s, then SIGKILL.
+    kill "$SERVER" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$SERVER" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+machine() {
+  echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB"
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); busiest other processes:"
+  ps -eo pcpu,comm --sort=-pcpu | sed -n '2,4p' | sed 's/^/  /'
+}
+machine
+
+if [ -z "$CITY" ]; then
+  CITY="$WORK/city"
+  if [ -n "$SHORT" ]; then
+    "$BIN" generate --out "$CITY" --houses 50000 --houses-format geojson >"$WORK/generate.log" 2>&1
+  else
+    "$BIN" generate --out "$CITY" --benchmark >"$WORK/generate.log" 2>&1
+  fi
+fi
+[ -f "$CITY/houses.geojson" ] || { echo "live-load: $CITY/houses.geojson not found (generate the city with --houses-format geojson)" >&2; exit 2; }
+[ -n "$GPKG" ] || GPKG="$WORK/city.gpkg"
+if [ ! -f "$GPKG" ]; then
+  t0=$(date +%s.%N)
+  "$BIN" import "$CITY" --into "$GPKG" --quiet >/dev/null
+  t1=$(date +%s.%N)
+  printf 'imported %s into %s in %.1f s (%s)\n' "$CITY" "$GPKG" "$(echo "$t1 - $t0" | bc)" "$(du -h "$GPKG" | cut -f1)"
+else
+  echo "serving the existing $GPKG ($(du -h "$GPKG" | cut -f1))"
+fi
+
+"$BIN" token new bench-editor --role editor > "$WORK/token.txt"
+TOKEN="$(sed -n '3p' "$WORK/token.txt" | xargs)"
+PORT=18096
+{
+  echo "port = $PORT"
+  sed -n '/^\[\[tokens\]\]/,$p' "$WORK/token.txt"
+} > "$WORK/server.toml"
+"$BIN" serve "$GPKG" --config "$WORK/server.toml" > "$WORK/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 900); do grep -q "listening on" "$WORK/serve.log" && break; sleep 1; done
+grep -q "listening on" "$WORK/serve.log" || { cat "$WORK/serve.log"; exit 1; }
+BASE="http://127.0.0.1:$PORT"
+rss() { awk '/VmRSS/{print int($2/1024)}' "/proc/$SERVER/status"; }
+# The spare snapshot is made in the background: wait until the RSS has not moved by more
+# than 1 % for 5 s.
+prev=0 still=0
+for _ in $(seq 1 600); do
+  now=$(rss)
+  if [ $((now - prev)) -le $((prev / 100)) ] && [ $((prev - now)) -le $((prev / 100)) ]; then
+    still=$((still + 1)); [ "$still" -ge 5 ] && break
+  else still=0; fi
+  prev=$now; sleep 1
+done
+echo "server up; RSS settled at $(rss) MiB"
+( while kill -0 "$SERVER" 2>/dev/null; do echo "$(date +%s) $(rss)"; sleep 2; done ) > "$WORK/rss.txt" 2>/dev/null &
+SAMPLER=$!
+
+LAYERS="areas,risk_grid,gas_pipelines,houses,protection_targets,enterprises,hazard_sources,protection_conflicts,pipeline_conflicts"
+python3 scripts/bench/tile_sample.py "$CITY/houses.geojson" "$WORK/tiles.tsv" --tiles 400 --mix 40 >/dev/null
+awk -F'\t' -v L="$LAYERS" '$2 >= 12 && $2 <= 16 { print "/tiles/" L "/" $2 "/" $3 "/" $4 ".mvt" }' \
+  "$WORK/tiles.tsv" > "$WORK/tiles.txt"
+NT=$(wc -l < "$WORK/tiles.txt")
+echo "tiles: $NT distinct (z12–z16, drawn by house density), the viewer's nine layers; wrk -t2 -c$CONNS"
+
+run_wrk() { TILES="$WORK/tiles.txt" wrk -t2 -c"$CONNS" -d"$1" --timeout 30s -s scripts/bench/tiles.lua "$BASE" | tail -n 1; }
+run_wrk 15s > "$WORK/warm.json"
+m_idle0=$(rss)
+run_wrk "${SECONDS_RUN}s" > "$WORK/idle.json"
+m_idle1=$(rss)
+
+python3 scripts/bench/sse_watch.py "$BASE" "$WORK/events.jsonl" &
+SSE=$!
+m_load0=$(rss)
+t_load=$(date +%s)
+run_wrk "${SECONDS_RUN}s" > "$WORK/loaded.json" &
+WRK=$!
+python3 scripts/bench/edit_load.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --rate "$RATE" \
+  --seconds "$SECONDS_RUN" --workers "$WORKERS" --out "$WORK/edits.json" >/dev/null &
+EDITS=$!
+if [ -n "$PERF" ]; then
+  sleep 5
+  perf record -F 199 -g -p "$SERVER" -o "$WORK/perf.data" -- sleep 20 >/dev/null 2>&1 || true
+fi
+wait "$WRK"
+m_load1=$(rss)
+wait "$EDITS"
+sleep 3
+m_end=$(rss)
+curl -fs "$BASE/metrics" > "$WORK/metrics.txt" || true
+kill "$SSE" 2>/dev/null || true; SSE=""
+kill "$SAMPLER" 2>/dev/null || true; SAMPLER=""
+
+python3 - "$WORK" "$t_load" "$m_idle0" "$m_idle1" "$m_load0" "$m_load1" "$m_end" <<'PY'
+import json, sys
+w, t_load = sys.argv[1], int(sys.argv[2])
+m_idle0, m_idle1, m_load0, m_load1, m_end = map(int, sys.argv[3:8])
+idle, load, edits = (json.load(open(f"{w}/{n}.json")) for n in ("idle", "loaded", "edits"))
+ev = [json.loads(l) for l in open(f"{w}/events.jsonl")]
+batches = sorted(e["data"]["apply_ms"] for e in ev if e["event"] == "edit")
+rss = [tuple(map(int, l.split())) for l in open(f"{w}/rss.txt") if len(l.split()) == 2]
+loaded_rss = [m for t, m in rss if t >= t_load]
+def pct(xs, p):
+    return xs[min(len(xs) - 1, max(0, int(round(p / 100 * len(xs) + 0.5)) - 1))] if xs else float("nan")
+print(f"{'tiles':<8}{'requests':>10}{'req/s':>9}{'non-2xx':>9}{'sock err':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+for name, r in (("idle", idle), ("loaded", load)):
+    print(f"{name:<8}{r['requests']:>10}{r['requests'] / r['duration_s']:>9.0f}{r['non_2xx']:>9}"
+          f"{r['socket_errors'] + r['timeouts']:>9}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['max_ms']:>9.1f}")
+ratio = load["p99_ms"] / idle["p99_ms"]
+print(f"tile p99 loaded / idle: {ratio:.2f}")
+print(f"edits: {edits['sent']} sent of {edits['edits_due']} due at {edits['target_rate']:.0f}/s, answers {edits['status']}, "
+      f"achieved {edits['achieved_rate_2xx']:.1f}/s (2xx within the {edits['seconds']:.0f} s), "
+      f"latency p50 {edits['p50_ms']:.0f} ms, p99 {edits['p99_ms']:.0f} ms, max {edits['max_ms']:.0f} ms "
+      f"({edits['workers']} client workers; at worst {edits['max_behind_schedule_s']:.1f} s behind schedule)")
+if batches:
+    print(f"batches served: {len(batches)}, apply time p50 {pct(batches, 50):.0f} ms, p99 {pct(batches, 99):.0f} ms "
+          f"(to the served snapshot; the replaced one gets the same batch after)")
+print(f"server RSS (MiB): idle run {m_idle0} → {m_idle1}; loaded run {m_load0} → {m_load1}, "
+      f"{m_end} 3 s after the edits; during the loaded run {min(loaded_rss, default=0)}–{max(loaded_rss, default=0)}")
+print("RSS every 2 s during the loaded run (MiB): " + " ".join(str(m) for m in loaded_rss))
+errors = idle["non_2xx"] + load["non_2xx"] + idle["socket_errors"] + load["socket_errors"] + idle["timeouts"] + load["timeouts"] + edits["non_2xx"]
+print("targets:")
+print(f"  {edits['target_rate']:.0f} edits/s: {'met' if edits['achieved_rate_2xx'] >= 0.99 * edits['target_rate'] else 'MISSED'} ({edits['achieved_rate_2xx']:.1f}/s)")
+print(f"  tile p99 within 2x idle: {'met' if ratio <= 2 else 'MISSED'} ({idle['p99_ms']:.2f} → {load['p99_ms']:.2f} ms)")
+print(f"  no errors: {'met' if errors == 0 else 'MISSED'} ({errors})")
+grow = m_load1 - m_load0
+print(f"  memory flat: {'met' if abs(grow) <= 0.05 * m_load0 else 'MISSED'} ({grow:+d} MiB over the loaded run)")
+PY
+grep -E '^riskmap_tile_render_seconds_(bucket|count|sum)|^riskmap_tiles_invalidated|^riskmap_tile_cache|^riskmap_edit_batches' \
+  "$WORK/metrics.txt" | sed 's/^/metrics: /' || true
+if [ -n "$PERF" ] && [ -f "$WORK/perf.data" ]; then
+  echo "profile of the server, 20 s of the loaded run (self time, top symbols):"
+  { perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null || true; } \
+    | grep -E '^ +[0-9]+\.[0-9]+%' | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//' | sed -n '1,25p'
+fi
+machine
