@@ -75,8 +75,9 @@ pub async fn write_results(
     );
     let mut written = Vec::new();
     for table in result_tables(ds, a) {
-        let n = write_table(&tx, db, &table, srid, &comment).await?;
-        written.push((table.name, n));
+        let name = table.name.clone();
+        let n = write_table(&tx, db, table, srid, &comment).await?;
+        written.push((name, n));
     }
     tx.commit().await.map_err(db.err("committing"))?;
     Ok(written)
@@ -120,7 +121,7 @@ async fn store_srid(tx: &Transaction<'_>, db: &Db) -> Result<i32, StoreError> {
 async fn write_table(
     tx: &Transaction<'_>,
     db: &Db,
-    t: &ResultTable,
+    t: ResultTable,
     srid: i32,
     comment: &str,
 ) -> Result<usize, StoreError> {
@@ -150,7 +151,8 @@ async fn write_table(
         .map_err(db.err("starting COPY"))?;
     let mut sink = std::pin::pin!(sink);
     let mut buf = Vec::with_capacity(CHUNK + 4096);
-    for r in &t.rows {
+    // Each row is freed once it is encoded, while the server reads what was sent.
+    for r in t.rows {
         escape(&mut buf, &r.id);
         buf.push(b'\t');
         match &r.geometry {
