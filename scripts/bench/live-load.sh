@@ -178,6 +178,13 @@ print(f"edits: {edits['sent']} sent of {edits['edits_due']} due at {edits['targe
 if batches:
     print(f"batches served: {len(batches)}, apply time p50 {pct(batches, 50):.0f} ms, p99 {pct(batches, 99):.0f} ms "
           f"(to the served snapshot; the replaced one gets the same batch after)")
+    named = {}
+    for e in ev:
+        if e["event"] == "edit":
+            for l in e["data"].get("layers", []):
+                named[l] = named.get(l, 0) + 1
+    print("tile layers a batch may have changed (batches naming each): "
+          + ", ".join(f"{l} {n}" for l, n in sorted(named.items(), key=lambda x: -x[1])))
 print(f"server RSS (MiB): idle run {m_idle0} → {m_idle1}; loaded run {m_load0} → {m_load1}, "
       f"{m_end} 3 s after the edits; during the loaded run {min(loaded_rss, default=0)}–{max(loaded_rss, default=0)}")
 print("RSS every 2 s during the loaded run (MiB): " + " ".join(str(m) for m in loaded_rss))
