@@ -16,8 +16,11 @@
 #      editor token; /api/changes/stream is recorded meanwhile (each batch's apply time).
 #   5. RSS of the server every 2 s from start to end.
 # Prints: tile p50/p99/max and non-2xx, idle and loaded, and their p99 ratio; edits sent,
-# answered by status, the achieved rate, edit latency p50/p99; batches and their apply
-# times; RSS at the start and end of each run and its range; whether each target is met.
+# answered by status, the achieved rate, edit latency p50/p99; batches, their apply times
+# and the tile layers they named; RSS at the start and end of each run, every 2 s of the
+# loaded run; whether each target is met (memory: no growth over more than 1 % during the
+# last third of the loaded run, the growth over all of it shown beside); the server's
+# tile metrics (renders, invalidations); the machine's load before and after.
 #
 # Usage: scripts/bench/live-load.sh [--city DIR] [--gpkg FILE] [--seconds S] [--rate R]
 #                                   [--connections N] [--edit-workers N] [--perf] [--short]
@@ -43,7 +46,7 @@ while [ $# -gt 0 ]; do
     --edit-workers) WORKERS="$2"; shift 2 ;;
     --perf) PERF=1; shift ;;
     --short) SHORT=1; SECONDS_RUN=10; shift ;;
-    *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 command -v wrk >/dev/null || { echo "live-load: wrk is missing (apt-get install -y wrk)" >&2; exit 2; }
@@ -143,7 +146,9 @@ python3 scripts/bench/edit_load.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --rat
 EDITS=$!
 if [ -n "$PERF" ]; then
   sleep 5
-  perf record -F 199 -g -p "$SERVER" -o "$WORK/perf.data" -- sleep 20 >/dev/null 2>&1 || true
+  # System-wide, so that threads the server starts meanwhile are sampled too; only the
+  # server's samples are reported.
+  perf record -F 199 -g -a -o "$WORK/perf.data" -- sleep 20 >/dev/null 2>&1 || true
 fi
 wait "$WRK"
 m_load1=$(rss)
@@ -194,13 +199,21 @@ print(f"  {edits['target_rate']:.0f} edits/s: {'met' if edits['achieved_rate_2xx
 print(f"  tile p99 within 2x idle: {'met' if ratio <= 2 else 'MISSED'} ({idle['p99_ms']:.2f} → {load['p99_ms']:.2f} ms)")
 print(f"  no errors: {'met' if errors == 0 else 'MISSED'} ({errors})")
 grow = m_load1 - m_load0
-print(f"  memory flat: {'met' if abs(grow) <= 0.05 * m_load0 else 'MISSED'} ({grow:+d} MiB over the loaded run)")
+third = loaded_rss[len(loaded_rss) * 2 // 3:] or [m_load1]
+late = third[-1] - third[0]
+print(f"  memory flat: {'met' if abs(late) <= 0.01 * third[0] else 'MISSED'} ({late:+d} MiB over the last third "
+      f"of the loaded run, {grow:+d} MiB over all of it)")
 PY
 grep -E '^riskmap_tile_render_seconds_(bucket|count|sum)|^riskmap_tiles_invalidated|^riskmap_tile_cache|^riskmap_edit_batches' \
   "$WORK/metrics.txt" | sed 's/^/metrics: /' || true
 if [ -n "$PERF" ] && [ -f "$WORK/perf.data" ]; then
-  echo "profile of the server, 20 s of the loaded run (self time, top symbols):"
-  { perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null || true; } \
+  echo "profile of the server (shares of its own samples), 20 s of the loaded run: by thread name (riskmap-batch-N:"
+  echo "the work of the batches; tokio-rt-worker: requests, tile renders, the edits' checks"
+  echo "and writes; threads of the global rayon pool are named after their starter)"
+  { perf report -i "$WORK/perf.data" --pid "$SERVER" --percentage relative --no-children --sort comm --stdio 2>/dev/null || true; } \
+    | grep -E '^ +[0-9]+\.[0-9]+%' | sed -E 's/[[:space:]]+$//' | sed -n '1,8p'
+  echo "top symbols (self time):"
+  { perf report -i "$WORK/perf.data" --pid "$SERVER" --percentage relative --no-children --sort symbol --stdio 2>/dev/null || true; } \
     | grep -E '^ +[0-9]+\.[0-9]+%' | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//' | sed -n '1,25p'
 fi
 machine
