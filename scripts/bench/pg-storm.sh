@@ -61,7 +61,7 @@ trap 'exit 130' INT TERM
 
 machine() {
   echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB"
-  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); busiest other processes:"
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); busiest processes (this benchmark's own included):"
   ps -eo pcpu,comm --sort=-pcpu | sed -n '2,4p' | sed 's/^/  /'
 }
 machine
