@@ -32,38 +32,11 @@ import http.client
 import json
 import math
 import random
-import sys
 import time
 import urllib.parse
 
-
-def houses(path, stride, limit):
-    out = []
-    with open(path, encoding="utf-8") as f:
-        n = 0
-        for line in f:
-            line = line.strip().rstrip(",")
-            if not line.startswith('{"type":"Feature"'):
-                continue
-            n += 1
-            if n % stride:
-                continue
-            feat = json.loads(line)
-            out.append((feat["id"], feat["geometry"]))
-            if len(out) >= limit:
-                break
-    if not out:
-        sys.exit(f"no houses in {path}")
-    return out
-
-
-def moved(geom, dx, dy):
-    def shift(c):
-        if isinstance(c[0], (int, float)):
-            return [round(c[0] + dx, 7), round(c[1] + dy, 7)]
-        return [shift(x) for x in c]
-
-    return {"type": geom["type"], "coordinates": shift(geom["coordinates"])}
+# The houses of the city and their moves, as the load benchmark takes them.
+from edit_load import houses, moved
 
 
 def first_point(geom):

@@ -177,7 +177,10 @@ impl Live {
         protection_distance::sort(&mut added_p);
         n.protection_sources = s_set.len();
         let list = &mut self.analysis.protection_conflicts;
-        let (s_marks, t_marks) = (Marks::of(&s_set), Marks::of(&t_set));
+        let (s_marks, t_marks) = (
+            Marks::of(s_set.iter().copied()),
+            Marks::of(t_set.iter().copied()),
+        );
         let hit = |c: &ProtectionConflict| {
             s_marks.has(c.source_layer, c.source_pos) || t_marks.has(c.target_layer, c.target_pos)
         };
@@ -528,16 +531,10 @@ impl Live {
             h_set.iter().map(|p| (*p, Exposure::default())).collect();
         // A bit per house, to pass over the 10⁵ conflicts of other houses without a
         // lookup.
-        let mut mark = vec![0u64; self.ds.houses.len() / 64 + 1];
-        for &p in h_set {
-            if let Some(w) = mark.get_mut(p / 64) {
-                *w |= 1 << (p % 64);
-            }
-        }
-        let marked = |p: usize| mark.get(p / 64).is_some_and(|w| w & (1 << (p % 64)) != 0);
+        let marks = Marks::of(h_set.iter().map(|p| (LayerKind::Houses, *p)));
         for c in &self.analysis.protection_conflicts {
             if c.target_layer == LayerKind::Houses
-                && marked(c.target_pos)
+                && marks.has(LayerKind::Houses, c.target_pos)
                 && let Some(e) = exposure.get_mut(&c.target_pos)
             {
                 e.add_protection(c);

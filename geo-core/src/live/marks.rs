@@ -12,9 +12,9 @@ pub(super) struct Marks {
 
 impl Marks {
     /// Marks every feature of `set`.
-    pub(super) fn of<'a>(set: impl IntoIterator<Item = &'a (LayerKind, usize)>) -> Marks {
+    pub(super) fn of(set: impl IntoIterator<Item = (LayerKind, usize)>) -> Marks {
         let mut m = Marks::default();
-        for &(layer, pos) in set {
+        for (layer, pos) in set {
             let bits = match m.layers.iter_mut().position(|(l, _)| *l == layer) {
                 Some(i) => &mut m.layers[i].1,
                 None => {
@@ -54,7 +54,7 @@ mod tests {
             (LayerKind::Houses, 999_999),
             (LayerKind::HazardSources, 3),
         ];
-        let m = Marks::of(&set);
+        let m = Marks::of(set);
         for (l, p) in set {
             assert!(m.has(l, p), "{l:?} {p}");
         }

@@ -199,16 +199,7 @@ pub async fn read_layer(
         return Ok(None);
     };
     let t = kind.name();
-    let exists = client
-        .query_opt(
-            "SELECT 1 FROM pg_class WHERE relname = $1
-               AND relnamespace = current_schema()::regnamespace",
-            &[&t],
-        )
-        .await
-        .map_err(db.err("reading the catalog"))?
-        .is_some();
-    if !exists {
+    if !table_exists(client, db, t).await? {
         return Ok(None);
     }
     let names: String = fields.iter().map(|(n, _)| format!(", {n}")).collect();
@@ -276,16 +267,7 @@ pub async fn read_layer(
 /// The sequence number of the last change recorded in `riskmap_changes` (0 when there
 /// is none, or no change table yet).
 pub async fn last_change(client: &Client, db: &Db) -> Result<i64, StoreError> {
-    let exists = client
-        .query_opt(
-            "SELECT 1 FROM pg_class WHERE relname = $1
-               AND relnamespace = current_schema()::regnamespace",
-            &[&CHANGES],
-        )
-        .await
-        .map_err(db.err("reading the catalog"))?
-        .is_some();
-    if !exists {
+    if !table_exists(client, db, CHANGES).await? {
         return Ok(0);
     }
     client
@@ -372,7 +354,74 @@ pub(super) struct Writer<'a> {
 }
 
 /// Bytes of COPY data sent at a time.
-pub(super) const CHUNK: usize = 1 << 20;
+const CHUNK: usize = 1 << 20;
+
+/// A `COPY … FROM STDIN` in text format: rows are written into [`CopyText::buf`] and sent
+/// about a megabyte at a time.
+pub(super) struct CopyText<'a> {
+    sink: std::pin::Pin<Box<tokio_postgres::CopyInSink<Bytes>>>,
+    /// The rows not sent yet.
+    pub(super) buf: Vec<u8>,
+    db: &'a Db,
+}
+
+impl<'a> CopyText<'a> {
+    /// Starts the COPY statement `sql`.
+    pub(super) async fn start(
+        tx: &Transaction<'_>,
+        db: &'a Db,
+        sql: &str,
+    ) -> Result<CopyText<'a>, StoreError> {
+        let sink = tx
+            .copy_in::<_, Bytes>(sql)
+            .await
+            .map_err(db.err("starting COPY"))?;
+        Ok(CopyText {
+            sink: Box::pin(sink),
+            buf: Vec::with_capacity(CHUNK + 4096),
+            db,
+        })
+    }
+
+    /// After a row is written: sends the rows when a chunk is full.
+    pub(super) async fn row_done(&mut self) -> Result<(), StoreError> {
+        if self.buf.len() >= CHUNK {
+            let full = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 4096));
+            self.sink
+                .send(Bytes::from(full))
+                .await
+                .map_err(self.db.err("sending COPY data"))?;
+        }
+        Ok(())
+    }
+
+    /// Sends what is left and ends the COPY; the number of rows copied.
+    pub(super) async fn finish(mut self) -> Result<u64, StoreError> {
+        if !self.buf.is_empty() {
+            let rest = std::mem::take(&mut self.buf);
+            self.sink
+                .send(Bytes::from(rest))
+                .await
+                .map_err(self.db.err("sending COPY data"))?;
+        }
+        self.sink
+            .as_mut()
+            .finish()
+            .await
+            .map_err(self.db.err("finishing COPY"))
+    }
+}
+
+/// Whether a table of this name is in the current schema.
+pub(super) async fn table_exists<C: tokio_postgres::GenericClient>(
+    c: &C,
+    db: &Db,
+    name: &str,
+) -> Result<bool, StoreError> {
+    pg_schema::relation_exists(c, name)
+        .await
+        .map_err(db.err("reading the catalog"))
+}
 
 impl Writer<'_> {
     async fn layer<P: Serialize>(&self, layer: &Layer<P>) -> Result<LayerCounts, StoreError> {
@@ -404,31 +453,17 @@ impl Writer<'_> {
         .await
         .map_err(db.err("creating the staging table"))?;
         let names: String = fields.iter().map(|(n, _)| format!(", {n}")).collect();
-        let sink = tx
-            .copy_in::<_, Bytes>(&format!("COPY {stage} (id, geom{names}) FROM STDIN"))
-            .await
-            .map_err(db.err("starting COPY"))?;
-        let mut sink = std::pin::pin!(sink);
-        let mut buf = Vec::with_capacity(CHUNK + 4096);
+        let mut copy = CopyText::start(
+            tx,
+            db,
+            &format!("COPY {stage} (id, geom{names}) FROM STDIN"),
+        )
+        .await?;
         for f in layer.features() {
-            copy_row(&mut buf, f, fields, self.srid);
-            if buf.len() >= CHUNK {
-                let full = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 4096));
-                sink.send(Bytes::from(full))
-                    .await
-                    .map_err(db.err("sending COPY data"))?;
-            }
+            copy_row(&mut copy.buf, f, fields, self.srid);
+            copy.row_done().await?;
         }
-        if !buf.is_empty() {
-            sink.send(Bytes::from(buf))
-                .await
-                .map_err(db.err("sending COPY data"))?;
-        }
-        let staged = sink
-            .as_mut()
-            .finish()
-            .await
-            .map_err(db.err("finishing COPY"))?;
+        let staged = copy.finish().await?;
         tx.batch_execute(&format!("ANALYZE {stage}"))
             .await
             .map_err(db.err("analysing the staging table"))?;

@@ -198,16 +198,7 @@ pub async fn changes_since(
     db: &Db,
     seq: i64,
 ) -> Result<Vec<ChangeRecord>, StoreError> {
-    let exists = client
-        .query_opt(
-            "SELECT 1 FROM pg_class WHERE relname = $1
-               AND relnamespace = current_schema()::regnamespace",
-            &[&CHANGES],
-        )
-        .await
-        .map_err(db.err("reading the catalog"))?
-        .is_some();
-    if !exists {
+    if !super::pg::table_exists(client, db, CHANGES).await? {
         return Ok(Vec::new());
     }
     let rows = client

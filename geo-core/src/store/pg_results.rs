@@ -11,11 +11,9 @@
 //! The ledger tables and `riskmap_changes` are not touched: the result tables have no
 //! triggers, so writing them records no change and notifies nobody.
 
-use bytes::Bytes;
-use futures_util::SinkExt;
 use tokio_postgres::{Client, Transaction};
 
-use super::pg::{CHUNK, Db, escape, ewkb_hex, field_text, lock};
+use super::pg::{CopyText, Db, escape, ewkb_hex, field_text, lock, table_exists};
 use super::pg_schema::{SCHEMA_VERSION, VERSION_TABLE};
 use super::results::{ResultTable, result_tables};
 use super::schema::q;
@@ -86,16 +84,7 @@ pub async fn write_results(
 /// The SRID of the store's geometry columns (`riskmap_schema`), which the result tables
 /// use too.
 async fn store_srid(tx: &Transaction<'_>, db: &Db) -> Result<i32, StoreError> {
-    let exists = tx
-        .query_opt(
-            "SELECT 1 FROM pg_class WHERE relname = $1
-               AND relnamespace = current_schema()::regnamespace",
-            &[&VERSION_TABLE],
-        )
-        .await
-        .map_err(db.err("reading the catalog"))?
-        .is_some();
-    if !exists {
+    if !table_exists(tx, db, VERSION_TABLE).await? {
         return Err(db.problem(format!(
             "no {VERSION_TABLE} table: the results are written beside ledgers that \
              `riskmap db init` or `riskmap import --db` put there"
@@ -145,45 +134,28 @@ async fn write_table(
         .iter()
         .map(|(n, _)| format!(", {}", q(n)))
         .collect();
-    let sink = tx
-        .copy_in::<_, Bytes>(&format!("COPY {name} (id, geom{names}) FROM STDIN"))
-        .await
-        .map_err(db.err("starting COPY"))?;
-    let mut sink = std::pin::pin!(sink);
-    let mut buf = Vec::with_capacity(CHUNK + 4096);
+    let mut copy =
+        CopyText::start(tx, db, &format!("COPY {name} (id, geom{names}) FROM STDIN")).await?;
     // Each row is freed once it is encoded, while the server reads what was sent.
     for r in t.rows {
-        escape(&mut buf, &r.id);
+        let buf = &mut copy.buf;
+        escape(buf, &r.id);
         buf.push(b'\t');
         match &r.geometry {
-            Some(g) => ewkb_hex(&mut buf, g, srid),
+            Some(g) => ewkb_hex(buf, g, srid),
             None => buf.extend_from_slice(b"\\N"),
         }
         for ((_, ty), v) in t.columns.iter().zip(&r.values) {
             buf.push(b'\t');
             match field_text(Some(v), *ty) {
                 None => buf.extend_from_slice(b"\\N"),
-                Some(text) => escape(&mut buf, &text),
+                Some(text) => escape(buf, &text),
             }
         }
         buf.push(b'\n');
-        if buf.len() >= CHUNK {
-            let full = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 4096));
-            sink.send(Bytes::from(full))
-                .await
-                .map_err(db.err("sending COPY data"))?;
-        }
+        copy.row_done().await?;
     }
-    if !buf.is_empty() {
-        sink.send(Bytes::from(buf))
-            .await
-            .map_err(db.err("sending COPY data"))?;
-    }
-    let copied = sink
-        .as_mut()
-        .finish()
-        .await
-        .map_err(db.err("finishing COPY"))?;
+    let copied = copy.finish().await?;
     let index = q(&format!("{}_geom_idx", t.name));
     let pkey = q(&format!("{}_pkey", t.name));
     let literal = comment.replace('\'', "''");

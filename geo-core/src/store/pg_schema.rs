@@ -385,7 +385,7 @@ async fn layer_table<C: GenericClient>(
 }
 
 /// Whether a table or index of this name is in the current schema.
-async fn relation_exists<C: GenericClient>(
+pub(super) async fn relation_exists<C: GenericClient>(
     c: &C,
     name: &str,
 ) -> Result<bool, tokio_postgres::Error> {
