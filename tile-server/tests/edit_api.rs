@@ -6,33 +6,11 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use axum::http::{Method, StatusCode, header};
-use common::edit::{EDITOR, VIEWER_ONLY, config, req};
-use common::{centre_tile, city, get, json, send, state_with};
+use common::edit::{EDITOR, VIEWER_ONLY, config, gpkg_state, req};
+use common::{centre_tile, get, json, send, state_with};
 use riskmap_server::server::routes::router;
-use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
 use serde_json::{Value, json};
-
-/// A GeoPackage imported from the test city, served.
-fn gpkg_state(dir: &std::path::Path) -> Arc<AppState> {
-    let gpkg = dir.join("city.gpkg");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmap"))
-        .args(["import", "--quiet"])
-        .arg(city())
-        .arg("--into")
-        .arg(&gpkg)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let snap = build_snapshot(&config(), &DataSource::dir(&gpkg), 1).unwrap();
-    Arc::new(AppState::new(config(), DataSource::dir(&gpkg), snap, None))
-}
 
 #[tokio::test]
 async fn a_folder_backed_server_refuses_edits_and_says_how_to_import() {
@@ -66,7 +44,7 @@ async fn a_folder_backed_server_refuses_edits_and_says_how_to_import() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_are_checked_versioned_recorded_and_served() {
     let dir = tempfile::tempdir().unwrap();
-    let state = gpkg_state(dir.path());
+    let state = gpkg_state(dir.path(), config());
     let app = router(state.clone());
     let snap = state.snapshot();
     let house = snap.dataset().houses.get(42).unwrap().clone();

@@ -28,6 +28,28 @@ use crate::model::Feature;
 ///
 /// Gives the last `seq` of the trail after the batch.
 pub fn apply_changes(path: &Path, changes: &[Change], actor: &str) -> Result<u64, StoreError> {
+    let actors = vec![actor; changes.len()];
+    apply_changes_by(path, changes, &actors)
+}
+
+/// [`apply_changes`] where each change has its own actor (`actors[i]` made
+/// `changes[i]`): edits of several people grouped into one transaction.
+pub fn apply_changes_by(
+    path: &Path,
+    changes: &[Change],
+    actors: &[&str],
+) -> Result<u64, StoreError> {
+    if actors.len() != changes.len() {
+        return Err(StoreError::Table {
+            path: path.to_path_buf(),
+            table: changes::CHANGES_TABLE.into(),
+            reason: format!(
+                "{} changes but {} actors: each change needs the name of who made it",
+                changes.len(),
+                actors.len()
+            ),
+        });
+    }
     if !path.is_file() {
         return Err(not_gpkg(path, "no such file"));
     }
@@ -40,13 +62,13 @@ pub fn apply_changes(path: &Path, changes: &[Change], actor: &str) -> Result<u64
     let tx = conn.transaction().map_err(sql)?;
     changes::create_table(&tx).map_err(sql)?;
     let now = utc_now(&tx).map_err(sql)?;
-    let w = Writer {
-        c: &tx,
-        path,
-        now: &now,
-        actor,
-    };
-    for ch in changes {
+    for (ch, actor) in changes.iter().zip(actors) {
+        let w = Writer {
+            c: &tx,
+            path,
+            now: &now,
+            actor,
+        };
         let table = ch.layer.name();
         match &ch.after {
             Some(f) => {

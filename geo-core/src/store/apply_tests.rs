@@ -143,6 +143,39 @@ fn an_import_records_its_inserts_and_a_batch_its_changes() {
 }
 
 #[test]
+fn grouped_edits_keep_each_author() {
+    let (_dir, path) = store();
+    let last = apply_changes_by(
+        &path,
+        &[
+            put(house("h1", 121.1, 7), Some(house("h1", 121.1, 3))),
+            put(house("h3", 121.3, 1), None),
+            put(house("h1", 121.1, 8), Some(house("h1", 121.1, 7))),
+        ],
+        &["zhang-san", "li-si", "wang-wu"],
+    )
+    .unwrap();
+    assert_eq!(last, 5);
+    let new = changes_since(&path, 2).unwrap();
+    assert_eq!(
+        summary(&new),
+        [
+            (3, "zhang-san", "h1", ChangeOp::Update),
+            (4, "li-si", "h3", ChangeOp::Insert),
+            (5, "wang-wu", "h1", ChangeOp::Update)
+        ]
+    );
+    // The second edit of h1 starts from the first one's row.
+    assert_eq!(new[2].before.as_ref().unwrap()["properties"]["floors"], 7);
+    assert_eq!(new[2].after.as_ref().unwrap()["properties"]["floors"], 8);
+    // A list of names that does not match the changes writes nothing.
+    let before = rows(&path);
+    let e = apply_changes_by(&path, &[delete("h3")], &[]).unwrap_err();
+    assert!(e.to_string().contains("1 changes but 0 actors"), "{e}");
+    assert_eq!(rows(&path), before);
+}
+
+#[test]
 fn a_failing_row_leaves_the_file_as_it_was() {
     let (_dir, path) = store();
     let bytes = std::fs::read(&path).unwrap();

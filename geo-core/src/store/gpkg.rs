@@ -20,7 +20,7 @@ use rusqlite::{Connection, OpenFlags, params_from_iter};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-pub use super::apply::apply_changes;
+pub use super::apply::{apply_changes, apply_changes_by};
 use super::changes::{self, ChangeOp};
 pub use super::changes::{ChangeRecord, changes_since, feature_version};
 use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cache;
 pub mod changes;
 pub mod config;
+mod edit_queue;
 pub mod error;
 mod handlers;
 pub(crate) mod layers;

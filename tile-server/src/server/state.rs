@@ -299,8 +299,11 @@ pub struct AppState {
     pub changes: super::changes::Changes,
     /// The tokens accepted (the configuration's and the plain admin token), hashed once.
     pub tokens: super::auth::Tokens,
-    /// One edit through the API at a time, from its version check to its batch served.
+    /// One edit through the API to a database at a time, from its version check to its
+    /// batch served.
     pub edit_lock: tokio::sync::Mutex<()>,
+    /// Edits through the API to a GeoPackage store, committed in groups.
+    pub edit_queue: super::edit_queue::EditQueue,
     /// The store file as the server's own last write left it: the watcher does not read
     /// it back.
     pub own_write: Mutex<Option<super::watch::FileStamp>>,
@@ -424,6 +427,7 @@ impl AppState {
             changes: super::changes::Changes::default(),
             tokens,
             edit_lock: tokio::sync::Mutex::new(()),
+            edit_queue: Default::default(),
             own_write: Mutex::new(None),
             database: Mutex::new(super::pg_listen::DbStatus::default()),
             served_seq,

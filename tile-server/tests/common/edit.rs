@@ -1,10 +1,13 @@
 //! What the tests of the edit API share: an editor's token in the configuration, and
 //! requests with a token, a body and an `If-Match`.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{Method, Request, header};
 use riskmap_server::server::auth::{TokenConfig, hash_token, hex};
 use riskmap_server::server::config::ServerConfig;
+use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
 use serde_json::{Value, json};
 
 /// The token of the editor `zhang-san`.
@@ -53,4 +56,23 @@ pub fn req(
             .unwrap(),
         None => b.body(Body::empty()).unwrap(),
     }
+}
+
+/// A GeoPackage imported from the test city into `dir`, served with `config`.
+pub fn gpkg_state(dir: &std::path::Path, config: ServerConfig) -> Arc<AppState> {
+    let gpkg = dir.join("city.gpkg");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(["import", "--quiet"])
+        .arg(super::city())
+        .arg("--into")
+        .arg(&gpkg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap = build_snapshot(&config, &DataSource::dir(&gpkg), 1).unwrap();
+    Arc::new(AppState::new(config, DataSource::dir(&gpkg), snap, None))
 }

@@ -22,7 +22,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use riskmap_core::io::{self, Issue};
-use riskmap_core::live::{AnyFeature, Change, Edit};
+use riskmap_core::live::{AnyFeature, Change};
 use riskmap_core::model::LayerKind;
 use riskmap_core::project::SourceKind;
 use riskmap_core::store::changes::feature_json;
@@ -31,9 +31,10 @@ use serde_json::{Value, json};
 
 use super::AppStateRef;
 use crate::server::auth::{Caller, Role};
+use crate::server::edit_queue::Outcome;
 use crate::server::error::AppError;
 use crate::server::pg_edit;
-use crate::server::state::DbUrl;
+use crate::server::state::{DbUrl, Snapshot};
 
 /// The input layer named in the URL.
 fn input_layer(name: &str) -> Result<LayerKind, AppError> {
@@ -149,46 +150,65 @@ fn answer(
     resp
 }
 
-/// One change made by `who` against the snapshot serving database change `served_seq`
-/// (`versioned`: the request carried `If-Match`): written with its record, then served.
-async fn commit(
+/// A change a request wants, checked against one snapshot.
+struct Prepared {
+    change: Change,
+    /// The validation's warnings, for the answer.
+    issues: Vec<Issue>,
+}
+
+/// How many times an edit to a GeoPackage is checked again when edits of the same feature
+/// keep coming first.
+const ATTEMPTS: usize = 8;
+
+/// Runs an edit by `who`: `prepare` checks it against a snapshot (and answers the request
+/// itself when it refuses); the change is then written with its record and served. Gives
+/// the change and the generation serving it.
+///
+/// A GeoPackage's edits go to the queue that commits them in groups
+/// ([`crate::server::edit_queue`]); when the feature changed after `prepare` read it,
+/// `prepare` runs again on the newer state. A database's go one at a time under
+/// `edit_lock`, the database checking its row ([`pg_edit::commit`]).
+async fn run_edit(
     state: &AppStateRef,
     who: &Caller,
-    change: Change,
-    served_seq: i64,
     versioned: bool,
-) -> Result<u64, AppError> {
-    let path = match edit_store(state)? {
+    prepare: impl Fn(&Snapshot) -> Result<Prepared, Response>,
+) -> Result<(Prepared, u64), Response> {
+    let path = match edit_store(state).map_err(IntoResponse::into_response)? {
         Store::File(path) => path,
         Store::Db(url) => {
-            return pg_edit::commit(state, &url, &who.name, change, served_seq, versioned).await;
+            let _one = state.edit_lock.lock().await;
+            let (served, snap) = state.served_snapshot();
+            let p = prepare(&snap)?;
+            drop(snap);
+            let generation =
+                pg_edit::commit(state, &url, &who.name, p.change.clone(), served, versioned)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+            return Ok((p, generation));
         }
     };
-    let edit = match &change.after {
-        Some(f) => Edit::Put(Box::new(f.clone())),
-        None => Edit::Delete {
-            layer: change.layer,
-            id: change.id.clone(),
-        },
-    };
-    let actor = who.name.clone();
-    let written = {
-        let actor = actor.clone();
-        tokio::task::spawn_blocking(move || gpkg::apply_changes(&path, &[change], &actor))
+    for _ in 0..ATTEMPTS {
+        let p = prepare(&state.snapshot())?;
+        match state
+            .queue_edit(path.clone(), p.change.clone(), who.name.clone())
             .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-    };
-    written.map_err(|e| {
-        AppError::Internal(format!(
-            "the store refused the change, nothing was applied: {e}"
-        ))
-    })?;
-    state.note_own_write();
-    let ev = state
-        .apply_edits(vec![edit], actor)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(ev.generation)
+        {
+            Outcome::Served(generation) => return Ok((p, generation)),
+            Outcome::Stale => continue,
+            Outcome::Failed(e) => return Err(AppError::Internal(e).into_response()),
+        }
+    }
+    Err(AppError::Conflict(format!(
+        "other edits of this feature kept coming first ({ATTEMPTS} times): nothing was written; retry"
+    ))
+    .into_response())
+}
+
+/// The response of either outcome.
+fn either(r: Result<Response, Response>) -> Response {
+    r.unwrap_or_else(|e| e)
 }
 
 /// `GET /api/layers/{layer}/features/{id}`.
@@ -215,37 +235,43 @@ pub(in crate::server) async fn create(
     let who = caller(&state, &headers)?;
     let kind = input_layer(&layer)?;
     edit_store(&state)?;
-    let _one = state.edit_lock.lock().await;
-    let (served, snap) = state.served_snapshot();
-    let checked =
-        match io::feature_from_geojson(kind, &body, None, snap.dataset(), &state.source.load) {
-            Ok(c) => c,
-            Err(issues) => return Ok(refused(&issues)),
-        };
-    let id = checked.feature.id().to_string();
-    if snap.live.position(kind, &id).is_some() {
-        return Err(AppError::Conflict(format!(
-            "'{id}' already exists in layer '{layer}': PUT /api/layers/{layer}/features/{id} replaces it"
-        )));
-    }
-    drop(snap);
-    let change = Change {
-        layer: kind,
-        id: id.clone(),
-        before: None,
-        after: Some(checked.feature.clone()),
+    let prepare = |snap: &Snapshot| -> Result<Prepared, Response> {
+        let checked =
+            io::feature_from_geojson(kind, &body, None, snap.dataset(), &state.source.load)
+                .map_err(|issues| refused(&issues))?;
+        let id = checked.feature.id().to_string();
+        if snap.live.position(kind, &id).is_some() {
+            return Err(AppError::Conflict(format!(
+                "'{id}' already exists in layer '{layer}': PUT /api/layers/{layer}/features/{id} replaces it"
+            ))
+            .into_response());
+        }
+        Ok(Prepared {
+            change: Change {
+                layer: kind,
+                id,
+                before: None,
+                after: Some(checked.feature),
+            },
+            issues: checked.issues,
+        })
     };
-    let generation = commit(&state, &who, change, served, false).await?;
-    let mut resp = answer(
-        StatusCode::CREATED,
-        Some(&checked.feature),
-        generation,
-        &checked.issues,
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/layers/{layer}/features/{id}")) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
+    Ok(either(run_edit(&state, &who, false, prepare).await.map(
+        |(p, generation)| {
+            let mut resp = answer(
+                StatusCode::CREATED,
+                p.change.after.as_ref(),
+                generation,
+                &p.issues,
+            );
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("/api/layers/{layer}/features/{}", p.change.id))
+            {
+                resp.headers_mut().insert(header::LOCATION, v);
+            }
+            resp
+        },
+    )))
 }
 
 /// `PUT /api/layers/{layer}/features/{id}`.
@@ -279,50 +305,45 @@ async fn put_or_patch(
     let who = caller(&state, &headers)?;
     let kind = input_layer(&layer)?;
     edit_store(&state)?;
-    let _one = state.edit_lock.lock().await;
-    let (served, snap) = state.served_snapshot();
-    let before = snap.live.feature(kind, &id);
-    check_version(&headers, before.as_ref())?;
-    let body = if merge {
-        let Some(b) = &before else {
-            return Err(AppError::not_found(format!(
-                "no feature '{id}' in layer '{layer}' to patch: PUT creates one"
-            )));
+    let prepare = |snap: &Snapshot| -> Result<Prepared, Response> {
+        let before = snap.live.feature(kind, &id);
+        check_version(&headers, before.as_ref()).map_err(IntoResponse::into_response)?;
+        let body = if merge {
+            let Some(b) = &before else {
+                return Err(AppError::not_found(format!(
+                    "no feature '{id}' in layer '{layer}' to patch: PUT creates one"
+                ))
+                .into_response());
+            };
+            merged(feature_json(b), &body).map_err(IntoResponse::into_response)?
+        } else {
+            body.clone()
         };
-        merged(feature_json(b), &body)?
-    } else {
-        body
-    };
-    let checked = match io::feature_from_geojson(
-        kind,
-        &body,
-        Some(&id),
-        snap.dataset(),
-        &state.source.load,
-    ) {
-        Ok(c) => c,
-        Err(issues) => return Ok(refused(&issues)),
-    };
-    drop(snap);
-    let created = before.is_none();
-    let change = Change {
-        layer: kind,
-        id,
-        before,
-        after: Some(checked.feature.clone()),
+        let checked =
+            io::feature_from_geojson(kind, &body, Some(&id), snap.dataset(), &state.source.load)
+                .map_err(|issues| refused(&issues))?;
+        Ok(Prepared {
+            change: Change {
+                layer: kind,
+                id: id.clone(),
+                before,
+                after: Some(checked.feature),
+            },
+            issues: checked.issues,
+        })
     };
     let versioned = headers.contains_key(header::IF_MATCH);
-    let generation = commit(&state, &who, change, served, versioned).await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(answer(
-        status,
-        Some(&checked.feature),
-        generation,
-        &checked.issues,
+    Ok(either(
+        run_edit(&state, &who, versioned, prepare)
+            .await
+            .map(|(p, generation)| {
+                let status = if p.change.before.is_none() {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                };
+                answer(status, p.change.after.as_ref(), generation, &p.issues)
+            }),
     ))
 }
 
@@ -366,25 +387,30 @@ pub(in crate::server) async fn delete(
     let who = caller(&state, &headers)?;
     let kind = input_layer(&layer)?;
     edit_store(&state)?;
-    let _one = state.edit_lock.lock().await;
-    let (served, snap) = state.served_snapshot();
-    let before = snap.live.feature(kind, &id);
-    drop(snap);
-    let Some(b) = before else {
-        return Err(AppError::not_found(format!(
-            "no feature '{id}' in layer '{layer}'"
-        )));
-    };
-    check_version(&headers, Some(&b))?;
-    let change = Change {
-        layer: kind,
-        id,
-        before: Some(b),
-        after: None,
+    let prepare = |snap: &Snapshot| -> Result<Prepared, Response> {
+        let Some(b) = snap.live.feature(kind, &id) else {
+            return Err(
+                AppError::not_found(format!("no feature '{id}' in layer '{layer}'"))
+                    .into_response(),
+            );
+        };
+        check_version(&headers, Some(&b)).map_err(IntoResponse::into_response)?;
+        Ok(Prepared {
+            change: Change {
+                layer: kind,
+                id: id.clone(),
+                before: Some(b),
+                after: None,
+            },
+            issues: Vec::new(),
+        })
     };
     let versioned = headers.contains_key(header::IF_MATCH);
-    let generation = commit(&state, &who, change, served, versioned).await?;
-    Ok(answer(StatusCode::OK, None, generation, &[]))
+    Ok(either(
+        run_edit(&state, &who, versioned, prepare)
+            .await
+            .map(|(_, generation)| answer(StatusCode::OK, None, generation, &[])),
+    ))
 }
 
 /// `GET /api/changes?since=SEQ`: the change records of the store after `since`.

@@ -1,0 +1,185 @@
+//! Edits through the API to a GeoPackage store, grouped.
+//!
+//! Each request is checked on its own (the loaders' validation, `If-Match`) against the
+//! snapshot it read, then handed to one task that commits the edits waiting at that
+//! moment together: one transaction of the store (each change recorded with its own
+//! author) and one batch of the living map, answered when the batch is served. Edits
+//! that arrive while a group is being committed form the next group, so the cost of a
+//! transaction and of a batch is shared by however many edits came meanwhile: under
+//! load the groups grow, idle a group is one edit.
+//!
+//! A request whose feature changed after it read it (an earlier edit of the same feature,
+//! in this group or one not yet served when it read, or a change of the file by another
+//! program) is not written: it is told so once its group is served, and checks again
+//! against the new state, so an `If-Match` that no longer holds gets its `412` and a
+//! patch merges into what the earlier edit left.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+
+use riskmap_core::live::{AnyFeature, Change, Edit};
+use riskmap_core::model::LayerKind;
+use riskmap_core::store::changes::feature_version;
+use riskmap_core::store::gpkg;
+use tokio::sync::{mpsc, oneshot};
+
+use super::state::AppState;
+
+/// The most edits committed in one group.
+const MAX_GROUP: usize = 2000;
+
+/// What became of an edit handed to the queue.
+#[derive(Debug)]
+pub(super) enum Outcome {
+    /// Written and served, in this generation.
+    Served(u64),
+    /// The feature changed after the request read it: nothing was written; read again.
+    Stale,
+    /// The store or the batch failed: nothing of the group is served.
+    Failed(String),
+}
+
+struct Pending {
+    change: Change,
+    actor: String,
+    reply: oneshot::Sender<Outcome>,
+}
+
+/// The queue of edits to a GeoPackage store (started by the first edit).
+#[derive(Default)]
+pub struct EditQueue {
+    tx: std::sync::OnceLock<mpsc::UnboundedSender<Pending>>,
+}
+
+impl AppState {
+    /// Hands `change` (made by `actor`, its `before` as the request read it) to the task
+    /// that commits edits to the GeoPackage at `path`, and waits for what became of it.
+    pub(super) async fn queue_edit(
+        self: &Arc<Self>,
+        path: PathBuf,
+        change: Change,
+        actor: String,
+    ) -> Outcome {
+        let tx = self.edit_queue.tx.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(commit_loop(Arc::downgrade(self), path, rx));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending {
+            change,
+            actor,
+            reply,
+        };
+        if tx.send(pending).is_err() {
+            return Outcome::Failed("the edit queue has stopped".into());
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Outcome::Failed("the edit queue dropped the edit".into()))
+    }
+}
+
+/// Commits the edits as they come, the waiting ones together, until the server is gone.
+async fn commit_loop(
+    state: Weak<AppState>,
+    path: PathBuf,
+    mut rx: mpsc::UnboundedReceiver<Pending>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(p) => group.push(p),
+                Err(_) => break,
+            }
+        }
+        let Some(state) = state.upgrade() else {
+            break;
+        };
+        commit_group(&state, &path, group).await;
+    }
+}
+
+/// The version of a feature or of its absence.
+fn version(f: Option<&AnyFeature>) -> Option<String> {
+    f.map(feature_version)
+}
+
+async fn commit_group(state: &Arc<AppState>, path: &std::path::Path, group: Vec<Pending>) {
+    // Each edit against the served state with the group's earlier edits on top of it.
+    let (accepted, stale) = {
+        let snap = state.snapshot();
+        let mut now: HashMap<(LayerKind, String), Option<String>> = HashMap::new();
+        let mut accepted = Vec::with_capacity(group.len());
+        let mut stale = Vec::new();
+        for p in group {
+            let key = (p.change.layer, p.change.id.clone());
+            let current = match now.get(&key) {
+                Some(v) => v.clone(),
+                None => version(snap.live.feature(key.0, &key.1).as_ref()),
+            };
+            if current == version(p.change.before.as_ref()) {
+                now.insert(key, version(p.change.after.as_ref()));
+                accepted.push(p);
+            } else {
+                stale.push(p);
+            }
+        }
+        (accepted, stale)
+    };
+    let outcome = commit(state, path, &accepted).await;
+    for p in accepted {
+        let o = match &outcome {
+            Ok(g) => Outcome::Served(*g),
+            Err(e) => Outcome::Failed(e.clone()),
+        };
+        let _ = p.reply.send(o);
+    }
+    // Told only now, so that reading again sees what made them stale.
+    for p in stale {
+        let _ = p.reply.send(Outcome::Stale);
+    }
+}
+
+/// Writes the edits in one transaction and serves them as one batch.
+async fn commit(
+    state: &Arc<AppState>,
+    path: &std::path::Path,
+    edits: &[Pending],
+) -> Result<u64, String> {
+    if edits.is_empty() {
+        return Ok(state.snapshot().generation);
+    }
+    let changes: Vec<Change> = edits.iter().map(|p| p.change.clone()).collect();
+    let actors: Vec<String> = edits.iter().map(|p| p.actor.clone()).collect();
+    let batch: Vec<Edit> = changes
+        .iter()
+        .map(|c| match &c.after {
+            Some(f) => Edit::Put(Box::new(f.clone())),
+            None => Edit::Delete {
+                layer: c.layer,
+                id: c.id.clone(),
+            },
+        })
+        .collect();
+    let mut names: Vec<&str> = actors.iter().map(String::as_str).collect();
+    names.sort_unstable();
+    names.dedup();
+    let actor = names.join(", ");
+    let file = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let actors: Vec<&str> = actors.iter().map(String::as_str).collect();
+        gpkg::apply_changes_by(&file, &changes, &actors)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("the store refused the change, nothing was applied: {e}"))?;
+    state.note_own_write();
+    let ev = state
+        .apply_edits(batch, actor)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ev.generation)
+}
