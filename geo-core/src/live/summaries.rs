@@ -44,8 +44,9 @@ impl Live {
         self.tally = AreaTally::build(ds, &self.analysis, &self.house_slots, &mut locate);
     }
 
-    /// Follows a batch's changes in the tally, then writes the summaries that changed
-    /// (and the boxes of their areas).
+    /// Follows a batch's changes in the tally, then writes the summaries that changed;
+    /// an area's box is dirty only when its level changed, the one figure of a summary
+    /// its tiles show (the rest is read through the API, which every batch answers anew).
     pub(super) fn retally(&mut self, s: Shares, dirty: &mut Dirty) {
         // The area of a point depends on the areas alone (an area change re-analyses
         // everything): points met before are not located again. Points of features that
@@ -79,7 +80,12 @@ impl Live {
         }
         let summaries = tally.summaries(ds, an);
         for (i, s) in summaries.iter().enumerate() {
-            if self.analysis.area_summaries.get(i) != Some(s)
+            if self
+                .analysis
+                .area_summaries
+                .get(i)
+                .map(|o| (&o.id, o.level))
+                != Some((&s.id, s.level))
                 && let Some(a) = self.ds.areas.get(i)
             {
                 push_box(dirty, LayerKind::Areas, &a.geometry);
