@@ -1,6 +1,8 @@
 //! The living map through the server: a batch of edits served as one new generation,
 //! the tiles it touched drawn again (new ETags) and the others kept (same ETags, 304),
 //! the change announced on the event stream; a changed ledger file followed the same way.
+//! A tile drawn from a generation replaced meanwhile is kept only where no batch since
+//! may have changed it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -121,6 +123,49 @@ async fn an_edit_is_one_new_generation_and_changes_only_the_tiles_it_touches() {
     assert_eq!(f["properties"]["generation"], 2);
     let (_, _, body) = send(&app, get("/health")).await;
     assert_eq!(json(&body)["generation"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tile_drawn_from_a_replaced_generation_is_kept_only_if_no_batch_touched_it() {
+    let state = state_with(ServerConfig::default(), None);
+    let snap = state.snapshot();
+    let (a, b, far) = (
+        snap.dataset().houses.get(10).unwrap().clone(),
+        snap.dataset().houses.get(1200).unwrap().clone(),
+        snap.dataset().houses.get(2500).unwrap().clone(),
+    );
+    drop(snap);
+    let tile = |h: &riskmap_core::model::Feature<riskmap_core::model::House>| {
+        let (lon, lat) = vertex(&h.geometry);
+        let (x, y) = centre_tile([lon, lat, lon, lat], 16);
+        (x, y)
+    };
+    let (ta, tb, tf) = (tile(&a), tile(&b), tile(&far));
+    assert!(ta != tf && tb != tf && ta != tb);
+    let houses = [riskmap_core::model::LayerKind::Houses];
+    let kept = |from: u64, (x, y): (u32, u32)| state.unchanged_since(from, &houses, 16, x, y);
+    let moved = |h: &riskmap_core::model::Feature<riskmap_core::model::House>| {
+        let mut m = h.clone();
+        m.geometry = h.geometry.translate(0.0, 0.00002);
+        vec![Edit::Put(Box::new(AnyFeature::House(m)))]
+    };
+    // Generation 2 moves house a a little, generation 3 house b.
+    state.apply_edits(moved(&a), "test".into()).await.unwrap();
+    state.apply_edits(moved(&b), "test".into()).await.unwrap();
+    assert_eq!(state.snapshot().generation, 3);
+    assert!(kept(3, ta) && kept(3, tb) && kept(3, tf));
+    // Drawn from generation 1: only the far tile is still what generation 3 shows.
+    assert!(kept(1, tf));
+    assert!(!kept(1, ta));
+    assert!(!kept(1, tb));
+    // Drawn from generation 2: a's tile is, b's is not.
+    assert!(kept(2, ta));
+    assert!(!kept(2, tb));
+    // A reload comes between: nothing drawn before it is kept.
+    let out = state.reload(true).await;
+    assert_eq!(state.snapshot().generation, 4, "{out:?}");
+    assert!(!kept(3, tf));
+    assert!(kept(4, tf));
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@
 //! global pool that a tile uses for its own parallel parts, and the tile would wait for
 //! each loop to end (seconds in a storm of 100,000 changes).
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -75,10 +76,17 @@ impl Spare {
     }
 }
 
-/// The spare snapshot and the change events.
+/// How many of the last batches' tile changes are kept, for tiles rendered from a
+/// generation that was replaced meanwhile.
+const RECENT: usize = 256;
+
+/// The spare snapshot, the change events and the last batches' tile changes.
 pub struct Changes {
     spare: Mutex<Option<Spare>>,
     tx: broadcast::Sender<ChangeEvent>,
+    /// The tiles each of the last batches may have changed, by the generation it made,
+    /// oldest first, consecutive (a reload empties it). Locked under the cache lock.
+    recent: Mutex<VecDeque<(u64, TileChanges)>>,
 }
 
 impl Default for Changes {
@@ -87,6 +95,7 @@ impl Default for Changes {
         Changes {
             spare: Mutex::new(None),
             tx,
+            recent: Mutex::new(VecDeque::new()),
         }
     }
 }
@@ -107,6 +116,9 @@ impl Changes {
     pub fn reloaded(&self, generation: u64) {
         if let Ok(mut s) = self.spare.lock() {
             *s = None;
+        }
+        if let Ok(mut r) = self.recent.lock() {
+            r.clear();
         }
         let _ = self.tx.send(ChangeEvent {
             generation,
@@ -172,6 +184,27 @@ fn apply_to(
 }
 
 impl AppState {
+    /// Whether tile `z/x/y` of `layers` rendered from generation `from` is the tile of
+    /// the generation served now: it is, when no batch since `from` may have changed it
+    /// (and no reload came between). Call it under the cache lock, as the swap of a batch
+    /// drops tiles under it, so that a tile a batch dropped is not put back.
+    pub fn unchanged_since(&self, from: u64, layers: &[LayerKind], z: u8, x: u32, y: u32) -> bool {
+        let served = self.snapshot();
+        if served.generation == from {
+            return true;
+        }
+        let Ok(recent) = self.changes.recent.lock() else {
+            return false;
+        };
+        let since: Vec<&(u64, TileChanges)> = recent.iter().filter(|(g, _)| *g > from).collect();
+        let covered = since.len() as u64 == served.generation.saturating_sub(from)
+            && since.last().is_some_and(|(g, _)| *g == served.generation);
+        covered
+            && since
+                .iter()
+                .all(|(_, c)| !served.tiles.tile_changed(c, layers, z, x, y))
+    }
+
     /// Makes the spare snapshot now (a copy of the served one) rather than at the first
     /// batch, so that the first edit is as quick as the others; for servers that expect
     /// edits. Run it off the async runtime.
@@ -265,6 +298,15 @@ impl AppState {
             self.metrics
                 .tiles_invalidated
                 .fetch_add(dropped as u64, Ordering::Relaxed);
+            if let Ok(mut r) = self.changes.recent.lock() {
+                if r.back().is_some_and(|(g, _)| *g + 1 != generation) {
+                    r.clear();
+                }
+                r.push_back((generation, tile_changes.clone()));
+                while r.len() > RECENT {
+                    r.pop_front();
+                }
+            }
             old
         };
         self.metrics.edit_batches.fetch_add(1, Ordering::Relaxed);

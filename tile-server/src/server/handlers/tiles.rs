@@ -152,6 +152,7 @@ async fn render(
     let t0 = Instant::now();
     // A tile may take a second core only if no other tile wants it.
     let spare = limits.tiles.has_spare();
+    let kinds = names.clone();
     let gz = limits
         .tiles
         .run(move || -> Result<Vec<u8>, TileSetError> {
@@ -174,9 +175,9 @@ async fn render(
     };
     if let Ok(mut c) = state.cache.lock() {
         // Under the cache lock, as the swap of a batch of edits is: a tile of a snapshot
-        // no longer served is not kept.
+        // no longer served is kept only if no batch since may have changed it.
         c.insert_if(key, t.clone(), || {
-            state.snapshot().generation == snap.generation
+            state.unchanged_since(snap.generation, &kinds, z, x, y)
         });
     }
     Ok(t)
