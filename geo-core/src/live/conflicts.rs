@@ -147,6 +147,36 @@ pub(super) fn diff<C: Clone + PartialEq + Positions, K: Eq + std::hash::Hash>(
     (gone, new)
 }
 
+/// Boxes, in tile layer `layer`, the conflicts that went and came whose drawing changed:
+/// one that went and came back with the same geometry and the same `drawn` figure (its
+/// level) looks the same in every tile; the others are boxed where they were and are.
+pub(super) fn box_drawn<C, K: Eq + std::hash::Hash, D: PartialEq>(
+    dirty: &mut super::deps::Dirty,
+    layer: LayerKind,
+    gone: &[C],
+    came: &[C],
+    key: impl Fn(&C) -> K,
+    geometry: impl Fn(&C) -> &geo::Geometry<f64>,
+    drawn: impl Fn(&C) -> D,
+) {
+    let before: HashMap<K, &C> = gone.iter().map(|c| (key(c), c)).collect();
+    let mut same: std::collections::HashSet<K> = std::collections::HashSet::new();
+    for c in came {
+        let k = key(c);
+        match before.get(&k) {
+            Some(b) if geometry(b) == geometry(c) && drawn(b) == drawn(c) => {
+                same.insert(k);
+            }
+            _ => super::deps::push_box(dirty, layer, geometry(c)),
+        }
+    }
+    for c in gone {
+        if !same.contains(&key(c)) {
+            super::deps::push_box(dirty, layer, geometry(c));
+        }
+    }
+}
+
 /// A result that names features by position as well as by id.
 pub(super) trait Positions {
     fn clear_positions(&mut self);

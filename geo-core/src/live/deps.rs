@@ -10,7 +10,7 @@ use h3o::CellIndex;
 use rayon::prelude::*;
 
 use super::apply::Applied1;
-use super::conflicts::{diff, pipeline_key, protection_key};
+use super::conflicts::{box_drawn, diff, pipeline_key, protection_key};
 use super::marks::Marks;
 use super::summaries::Shares;
 use super::{AnyFeature, Applied, Edit, Live, LiveError, Recomputed, ResultChanges};
@@ -157,11 +157,24 @@ impl Live {
             }
         }
 
+        // Sources changed themselves or whose grade changed: a change of the population
+        // figures alone (a house near it) leaves its conflicts, its enterprise's level,
+        // its cells and its tiles as they were, all of which follow the grade only.
+        let regraded: BTreeSet<usize> = grade_changed
+            .iter()
+            .filter(|(p, old)| {
+                ch_hs.contains(p)
+                    || old.as_ref().map(|g| g.grade)
+                        != self.analysis.hazard_grades.get(*p).map(|g| g.grade)
+            })
+            .map(|(p, _)| *p)
+            .collect();
+
         // Protection conflicts: changed sources against every target, changed targets
         // against every source.
-        let mut s_set: BTreeSet<(LayerKind, usize)> = grade_changed
+        let mut s_set: BTreeSet<(LayerKind, usize)> = regraded
             .iter()
-            .map(|(p, _)| (LayerKind::HazardSources, *p))
+            .map(|p| (LayerKind::HazardSources, *p))
             .collect();
         s_set.extend(ch_ent.iter().map(|p| (LayerKind::Enterprises, *p)));
         let t_set: BTreeSet<(LayerKind, usize)> = ch_targets
@@ -229,12 +242,24 @@ impl Live {
         pipeline_clearance::sort(&mut self.analysis.pipeline_conflicts);
         let (gone_p, new_p) = diff(&removed_p, &added_p, protection_key);
         let (gone_q, new_q) = diff(&removed_q, &added_q, pipeline_key);
-        for c in gone_p.iter().chain(&new_p) {
-            push_box(&mut dirty, LayerKind::ProtectionConflicts, &c.geometry);
-        }
-        for c in gone_q.iter().chain(&new_q) {
-            push_box(&mut dirty, LayerKind::PipelineConflicts, &c.geometry);
-        }
+        box_drawn(
+            &mut dirty,
+            LayerKind::ProtectionConflicts,
+            &gone_p,
+            &new_p,
+            protection_key,
+            |c| &c.geometry,
+            |c| crate::tileset::conflict_level(c.shortfall_m, c.required_m),
+        );
+        box_drawn(
+            &mut dirty,
+            LayerKind::PipelineConflicts,
+            &gone_q,
+            &new_q,
+            pipeline_key,
+            |c| &c.geometry,
+            |c| c.kind.level(),
+        );
 
         // Houses: the changed ones and those whose conflicts changed.
         let mut h_set = ch_houses.clone();
@@ -274,7 +299,7 @@ impl Live {
                 }
             }
         }
-        for (p, _) in &grade_changed {
+        for p in &regraded {
             if let Some(e) = self
                 .ds
                 .hazard_sources
@@ -296,7 +321,7 @@ impl Live {
         }
         let ent_changed = self.enterprises_again(&e_set, &ch_ent, &mut dirty);
         n.enterprises = e_set.len();
-        for (p, _) in &grade_changed {
+        for p in &regraded {
             if let Some(f) = self.ds.hazard_sources.get(*p) {
                 push_box(&mut dirty, LayerKind::HazardSources, &f.geometry);
                 push_box(&mut dirty, LayerKind::HazardGrades, &f.geometry);
@@ -365,7 +390,7 @@ impl Live {
                 }
             }
         }
-        for (p, old) in &grade_changed {
+        for (p, old) in grade_changed.iter().filter(|(p, _)| regraded.contains(p)) {
             let Some(f) = self.ds.hazard_sources.get(*p) else {
                 continue;
             };
@@ -498,7 +523,7 @@ impl Live {
                 }
             }
         }
-        for (p, _) in &grade_changed {
+        for p in &regraded {
             if let Some(u) = self.ds.hazard_sources.uid(*p) {
                 features.insert((LayerKind::HazardSources, u));
             }
@@ -558,8 +583,11 @@ impl Live {
             };
             let is_new = changed.contains(&p);
             if is_new || *slot != r {
-                push_box(dirty, LayerKind::Houses, &f.geometry);
-                push_box(dirty, LayerKind::HouseRisk, &f.geometry);
+                // Its tiles show its level (its own changes are boxed with the batch's).
+                if is_new || slot.level != r.level {
+                    push_box(dirty, LayerKind::Houses, &f.geometry);
+                    push_box(dirty, LayerKind::HouseRisk, &f.geometry);
+                }
                 let old = std::mem::replace(slot, r);
                 out.insert(f.id.clone(), Some(old.level));
             }
@@ -591,7 +619,9 @@ impl Live {
                 continue;
             };
             if changed.contains(&p) || *slot != r {
-                if let Some(f) = self.ds.enterprises.get(p) {
+                if (changed.contains(&p) || slot.level != r.level)
+                    && let Some(f) = self.ds.enterprises.get(p)
+                {
                     push_box(dirty, LayerKind::Enterprises, &f.geometry);
                     push_box(dirty, LayerKind::EnterpriseRisk, &f.geometry);
                 }

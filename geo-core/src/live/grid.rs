@@ -47,9 +47,14 @@ impl Live {
                 continue;
             }
             self.tally.cell(before, cell.as_ref(), &self.ds);
-            for c in before.into_iter().chain(&cell) {
-                if let Some(b) = c.geometry.bounding_rect() {
-                    dirty.push((LayerKind::RiskGrid, b));
+            // Its tiles show its hexagon, area and level; its figures are the popup's.
+            let drawn =
+                |c: Option<&crate::analysis::GridCell>| c.map(|c| (c.level, c.area.clone()));
+            if drawn(before) != drawn(cell.as_ref()) {
+                for c in before.into_iter().chain(&cell) {
+                    if let Some(b) = c.geometry.bounding_rect() {
+                        dirty.push((LayerKind::RiskGrid, b));
+                    }
                 }
             }
             changed.push((h.to_string(), cell.clone()));

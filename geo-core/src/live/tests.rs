@@ -452,6 +452,43 @@ fn sample_tiles(live: &Live, applied: &super::Applied) -> Vec<(u8, u32, u32)> {
         }
     }
     let mut rects: Vec<geo::Rect<f64>> = applied.dirty.iter().map(|(_, r)| *r).collect();
+    // Also where something changed that the update may have judged not to show: the
+    // batch's features, every result it recomputed, every hazard source and enterprise
+    // (their levels follow houses near them).
+    let r = &applied.results;
+    let geoms = applied
+        .changes
+        .iter()
+        .flat_map(|c| {
+            c.before
+                .iter()
+                .chain(&c.after)
+                .map(|f| f.geometry().clone())
+        })
+        .chain(
+            r.protection_gone
+                .iter()
+                .chain(&r.protection_new)
+                .map(|c| c.geometry.clone()),
+        )
+        .chain(
+            r.pipeline_gone
+                .iter()
+                .chain(&r.pipeline_new)
+                .map(|c| c.geometry.clone()),
+        )
+        .chain(r.cells.iter().filter_map(|(_, c)| {
+            c.as_ref()
+                .map(|c| geo::Geometry::Polygon(c.geometry.clone()))
+        }))
+        .chain(
+            ds.hazard_sources
+                .features()
+                .iter()
+                .map(|f| f.geometry.clone()),
+        )
+        .chain(ds.enterprises.features().iter().map(|f| f.geometry.clone()));
+    rects.extend(geoms.filter_map(|g| geo::BoundingRect::bounding_rect(&g)));
     for p in [0usize, 97, 503, 1201] {
         if let Some(h) = ds.houses.get(p)
             && let Some(r) = geo::BoundingRect::bounding_rect(&h.geometry)

@@ -409,11 +409,16 @@ impl Clusters {
         came: impl Iterator<Item = (u64, Geometry<f64>, RiskLevel)>,
         touched: &mut Vec<BinKey>,
     ) {
-        for id in gone {
+        // One that went and came again is set once, to what it is now: a conflict that
+        // came back as it was touches no bin.
+        let came: Vec<(u64, Option<BinPoint>)> = came
+            .map(|(id, g, l)| (id, BinPoint::new(id, &g, l)))
+            .collect();
+        let again: std::collections::HashSet<u64> = came.iter().map(|(id, _)| *id).collect();
+        for id in gone.filter(|id| !again.contains(id)) {
             self.set(id, None, touched);
         }
-        for (id, g, l) in came {
-            let p = BinPoint::new(id, &g, l);
+        for (id, p) in came {
             self.set(id, p, touched);
         }
     }
