@@ -5,8 +5,11 @@
 //! half adds the request.
 //!
 //! ```sh
-//! cargo run --release -p riskmap-core --example live_edits -- DATA_DIR [EDITS [SEED]]
+//! cargo run --release -p riskmap-core --example live_edits -- DATA_DIR [EDITS [SEED [BATCH]]]
 //! ```
+//!
+//! With BATCH > 1 the edits are applied BATCH at a time (as a server groups concurrent
+//! edits): the times are then per batch, the tile the one over the batch's first edit.
 //!
 //! Edits alternate: a house moved by 10–300 m (across thresholds near hazard sources and
 //! pipes as it happens), a house's occupants changed, a hazard source's inventory scaled
@@ -53,10 +56,11 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(data) = args.first() else {
-        return Err("usage: live_edits DATA_DIR [EDITS [SEED]]".into());
+        return Err("usage: live_edits DATA_DIR [EDITS [SEED [BATCH]]]".into());
     };
     let n: usize = args.get(1).map_or(Ok(300), |s| s.parse())?;
     let mut rng = Rng(args.get(2).map_or(Ok(7), |s| s.parse())?);
+    let batch: usize = args.get(3).map_or(Ok(1), |s| s.parse())?.max(1);
 
     let t0 = Instant::now();
     let p = Project::open(
@@ -77,6 +81,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut kinds = [0usize; 3];
     let mut per_kind: [Vec<f64>; 3] = Default::default();
+    let mut pending: Vec<(usize, AnyFeature)> = Vec::new();
     for i in 0..n {
         let ds = live.dataset();
         let kind = i % 3;
@@ -110,9 +115,19 @@ fn main() -> Result<(), Box<dyn Error>> {
             }
         };
         kinds[kind] += 1;
-        let at = edit.geometry().bounding_rect().ok_or("empty geometry")?;
+        pending.push((kind, edit));
+        if pending.len() < batch && i + 1 < n {
+            continue;
+        }
+        let (kind, first) = &pending[0];
+        let kind = *kind;
+        let at = first.geometry().bounding_rect().ok_or("empty geometry")?;
+        let edits: Vec<Edit> = pending
+            .drain(..)
+            .map(|(_, f)| Edit::Put(Box::new(f)))
+            .collect();
         let t = Instant::now();
-        let applied = live.apply(&[Edit::Put(Box::new(edit))])?;
+        let applied = live.apply(&edits)?;
         let a = t.elapsed().as_secs_f64() * 1000.0;
         let t = Instant::now();
         tiles.update(live.dataset(), live.analysis(), &applied)?;
@@ -153,6 +168,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         "data": data,
         "houses": live.dataset().houses.len(),
         "edits": n,
+        "batch": batch,
         "by_kind": {"house_moved": kinds[0], "house_occupants": kinds[1], "inventory_scaled": kinds[2]},
         "edit_to_tile_ms_by_kind": {"house_moved": row(&k0), "house_occupants": row(&k1), "inventory_scaled": row(&k2)},
         "protection_conflicts": live.analysis().protection_conflicts.len(),

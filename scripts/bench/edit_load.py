@@ -8,24 +8,25 @@ is a `PATCH /api/layers/houses/features/{id}` with the editor token, in turn:
              surveyed (a corrected position);
   occupants  a new number of occupants (0–40), as a household survey reports it.
 
-Edit i is due at start + i / RATE. WORKERS threads, each with its own keep-alive
-connection, take the edits in turn; a worker that is behind sends its next edit at once,
-so the achieved rate is what the server sustains when it cannot keep up. Latency is from
-sending a request to its whole answer.
+Edit i is due at start + i / RATE. WORKERS connections (kept alive, one asyncio task
+each, so that a thousand editors cost no threads) take the edits in turn; a worker that
+is behind sends its next edit at once, so the achieved rate is what the server sustains
+when it cannot keep up. An edit is answered once it is served, so the rate needs
+RATE × latency workers: 1,000 by default. Latency is from sending a request to its
+whole answer.
 
 Usage: edit_load.py BASE_URL TOKEN HOUSES.geojson [--rate 1000] [--seconds 60]
-                    [--workers 32] [--stride 50] [--limit 20000] [--out edits.json]
+                    [--workers 1000] [--stride 50] [--limit 20000] [--out edits.json]
 Prints one line of JSON (and writes it to --out): edits sent, answers by status, the
 achieved rate (2xx answers received within the SECONDS, divided by SECONDS), latency
 p50/p99/max, and how far behind its schedule an edit was sent at worst.
 """
 
 import argparse
-import http.client
+import asyncio
 import json
 import random
 import sys
-import threading
 import time
 import urllib.parse
 
@@ -66,6 +67,87 @@ def percentile(sorted_xs, p):
     return sorted_xs[k]
 
 
+async def read_response(reader):
+    """Status of one HTTP/1.1 response, its body read (Content-Length or chunked)."""
+    line = await reader.readline()
+    if not line:
+        raise ConnectionError("connection closed")
+    status = int(line.split()[1])
+    length, chunked = 0, False
+    while True:
+        h = await reader.readline()
+        if h in (b"\r\n", b"\n", b""):
+            break
+        k, _, v = h.decode("latin-1").partition(":")
+        k = k.strip().lower()
+        if k == "content-length":
+            length = int(v.strip())
+        elif k == "transfer-encoding" and "chunked" in v.lower():
+            chunked = True
+    if chunked:
+        while True:
+            n = int((await reader.readline()).strip().split(b";")[0], 16)
+            await reader.readexactly(n + 2)
+            if n == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return status
+
+
+async def send_all(host, port, a, plan, total):
+    """The edits of the plan, each sent when due by one of WORKERS connections (kept
+    alive; a worker that is behind sends its next edit at once). Gives the results and,
+    last, (start, end)."""
+    results = []  # (latency_s, status, seconds behind schedule, finished at)
+    nxt = [0]
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.5
+    end = start + a.seconds
+
+    async def worker():
+        conn = None
+        while True:
+            i = nxt[0]
+            nxt[0] += 1
+            if i >= total:
+                break
+            due = start + i / a.rate
+            now = loop.time()
+            if now < due:
+                await asyncio.sleep(due - now)
+            elif now >= end:
+                break
+            hid, body = plan[i]
+            path = f"/api/layers/houses/features/{urllib.parse.quote(hid)}"
+            req = (
+                f"PATCH {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Authorization: Bearer {a.token}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+            t0 = loop.time()
+            try:
+                if conn is None:
+                    conn = await asyncio.open_connection(host, port)
+                conn[1].write(req)
+                await conn[1].drain()
+                status = await asyncio.wait_for(read_response(conn[0]), 120)
+            except (OSError, ConnectionError, ValueError, IndexError,
+                    asyncio.IncompleteReadError, asyncio.TimeoutError) as e:
+                status = f"error: {type(e).__name__}"
+                if conn is not None:
+                    conn[1].close()
+                conn = None
+            t1 = loop.time()
+            results.append((t1 - t0, status, t0 - due, t1))
+        if conn is not None:
+            conn[1].close()
+
+    await asyncio.gather(*(worker() for _ in range(a.workers)))
+    results.append((start, end))
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("base")
@@ -73,7 +155,7 @@ def main():
     ap.add_argument("houses")
     ap.add_argument("--rate", type=float, default=1000.0)
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--workers", type=int, default=32)
+    ap.add_argument("--workers", type=int, default=1000)
     ap.add_argument("--stride", type=int, default=50)
     ap.add_argument("--limit", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=20221122)
@@ -98,57 +180,9 @@ def main():
         plan.append((hid, json.dumps(body).encode()))
 
     u = urllib.parse.urlsplit(a.base)
-    lock = threading.Lock()
-    results = []  # (latency_s, status, seconds behind schedule, finished at)
-    nxt = [0]
-    start = time.monotonic() + 0.2
-    end = start + a.seconds
-
-    def worker():
-        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
-        mine = []
-        while True:
-            with lock:
-                i = nxt[0]
-                nxt[0] += 1
-            if i >= total:
-                break
-            due = start + i / a.rate
-            now = time.monotonic()
-            if now < due:
-                time.sleep(due - now)
-            elif now >= end:
-                break
-            hid, body = plan[i]
-            t0 = time.monotonic()
-            try:
-                conn.request(
-                    "PATCH",
-                    f"/api/layers/houses/features/{urllib.parse.quote(hid)}",
-                    body=body,
-                    headers={
-                        "Authorization": f"Bearer {a.token}",
-                        "Content-Type": "application/json",
-                    },
-                )
-                r = conn.getresponse()
-                r.read()
-                status = r.status
-            except (OSError, http.client.HTTPException) as e:
-                status = f"error: {type(e).__name__}"
-                conn.close()
-                conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
-            t1 = time.monotonic()
-            mine.append((t1 - t0, status, t0 - due, t1))
-        with lock:
-            results.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(a.workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = asyncio.run(send_all(u.hostname, u.port, a, plan, total))
     finished = time.monotonic()
+    start, end = results.pop()
 
     by_status = {}
     for _, s, _, _ in results:

@@ -13,7 +13,8 @@
 #      through it (scripts/bench/tiles.lua): a warm-up pass, then the idle run (SECONDS).
 #   4. The loaded run: wrk again for SECONDS while scripts/bench/edit_load.py sends RATE
 #      edits/s (PATCH of houses: moves within ~50 m and new occupant counts) with the
-#      editor token; /api/changes/stream is recorded meanwhile (each batch's apply time).
+#      editor token, on --edit-workers connections (1,000: an edit is answered once
+#      served, so the rate needs rate × latency editors at once); /api/changes/stream is recorded meanwhile (each batch's apply time).
 #   5. RSS of the server every 2 s from start to end.
 # Prints: tile p50/p99/max and non-2xx, idle and loaded, and their p99 ratio; edits sent,
 # answered by status, the achieved rate, edit latency p50/p99; batches, their apply times
@@ -35,7 +36,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-target}"
 
-CITY="" GPKG="" SECONDS_RUN=60 RATE=1000 CONNS=64 WORKERS=32 PERF="" SHORT=""
+CITY="" GPKG="" SECONDS_RUN=60 RATE=1000 CONNS=64 WORKERS=1000 PERF="" SHORT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --city) CITY="$2"; shift 2 ;;
@@ -49,6 +50,8 @@ while [ $# -gt 0 ]; do
     *) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
+# A thousand editors' connections and wrk's, on the server and the clients.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 command -v wrk >/dev/null || { echo "live-load: wrk is missing (apt-get install -y wrk)" >&2; exit 2; }
 
 cargo build --release --quiet -p riskmap-server
