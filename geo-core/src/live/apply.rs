@@ -25,6 +25,9 @@ pub(super) struct Applied1 {
     pub removed_pipeline: Vec<PipelineConflict>,
     /// Features whose position changed (moved into a deleted feature's place).
     pub moved: Vec<(LayerKind, String)>,
+    /// Whether a protection conflict took a moved feature's new position: the list,
+    /// sorted by positions, must then be sorted again.
+    pub rekeyed_protection: bool,
     /// Uids of deleted features.
     pub gone_uids: Vec<(LayerKind, u64)>,
     /// Results of deleted features, as they were.
@@ -243,9 +246,11 @@ impl Live {
             for c in &mut an.protection_conflicts {
                 if c.source_layer == layer && c.source_pos == last {
                     c.source_pos = pos;
+                    out.rekeyed_protection = true;
                 }
                 if c.target_layer == layer && c.target_pos == last {
                     c.target_pos = pos;
+                    out.rekeyed_protection = true;
                 }
             }
             for c in &mut an.pipeline_conflicts {

@@ -163,9 +163,14 @@ impl Live {
         let regraded: BTreeSet<usize> = grade_changed
             .iter()
             .filter(|(p, old)| {
+                // (another source in its place, after a delete, counts as changed)
                 ch_hs.contains(p)
-                    || old.as_ref().map(|g| g.grade)
-                        != self.analysis.hazard_grades.get(*p).map(|g| g.grade)
+                    || old.as_ref().map(|g| (&g.id, g.grade))
+                        != self
+                            .analysis
+                            .hazard_grades
+                            .get(*p)
+                            .map(|g| (&g.id, g.grade))
             })
             .map(|(p, _)| *p)
             .collect();
@@ -201,6 +206,9 @@ impl Live {
         let same = old.len() == added_p.len() && old.iter().zip(&added_p).all(|(a, b)| *a == b);
         if same {
             added_p.clear();
+            if a1.rekeyed_protection {
+                protection_distance::sort(list);
+            }
         } else {
             list.retain(|c| {
                 let gone = hit(c);
