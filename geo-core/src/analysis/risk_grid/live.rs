@@ -3,7 +3,7 @@
 //! and enterprises by position, then pipeline conflicts in list order), over only the
 //! risks that can reach the cell, so that a recomputed cell equals the whole build's.
 
-use geo::{Coord, Rect};
+use geo::{BoundingRect, Coord, Rect};
 use h3o::CellIndex;
 use rayon::prelude::*;
 
@@ -101,17 +101,18 @@ fn one(
     let mut acc = Acc::default();
     let mut touched = false;
 
-    // Houses, by position: the many small risks, their cell's count and population.
+    // Houses, by position: the many small risks, weighed by their distance to the
+    // centre, so only those within `house_radius_m` of it count (the box of that
+    // radius, not of a point of the cell: a quarter of the houses or fewer).
     let hr = gr.house_radius_m;
-    let mut near: Vec<usize> = ds.houses.index().envelopes_in(around(hr)).collect();
+    let mut near: Vec<usize> = ds
+        .houses
+        .index()
+        .envelopes_in(expand_rect_m(here, hr * 1.05 + 10.0))
+        .collect();
     near.sort_unstable();
     for pos in near {
-        let (Some(Some(p)), Some(Some(at)), Some(risk), Some(f)) = (
-            house_anchors.get(pos),
-            house_cells.get(pos).copied(),
-            an.house_risks.get(pos),
-            ds.houses.get(pos),
-        ) else {
+        let (Some(Some(p)), Some(risk)) = (house_anchors.get(pos), an.house_risks.get(pos)) else {
             continue;
         };
         let w = gr.house_weight.get(risk.level);
@@ -128,11 +129,32 @@ fn one(
                 touched = true;
             }
         }
-        if at == h {
-            acc.inside[level_slot(risk.level)] += 1;
-            acc.population += u64::from(f.props.occupants.unwrap_or(0));
-            touched = true;
+    }
+    // The houses the cell holds (their cell is kept), among those over its hexagon's box:
+    // counts and people, whose sums do not depend on the order.
+    let hexagon = grid.polygon(h).bounding_rect();
+    for pos in hexagon
+        .map(|b| {
+            ds.houses
+                .index()
+                .envelopes_in(expand_rect_m(b, 10.0))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+    {
+        if house_cells.get(pos).copied().flatten() != Some(h) {
+            continue;
         }
+        let (Some(Some(_)), Some(risk), Some(f)) = (
+            house_anchors.get(pos),
+            an.house_risks.get(pos),
+            ds.houses.get(pos),
+        ) else {
+            continue;
+        };
+        acc.inside[level_slot(risk.level)] += 1;
+        acc.population += u64::from(f.props.occupants.unwrap_or(0));
+        touched = true;
     }
 
     // Whether the cell may hold `p`: a point of the cell is within `reach_m` of its centre,
