@@ -120,6 +120,68 @@ async fn rows_changed_by_another_client_reach_the_served_map() {
         .map(|i| i.tonnes)
         .collect();
     assert_eq!(ammonia, vec![600.0]);
+    // Its enterprise named by credit code, in the transaction that renames another
+    // enterprise: resolved against every served enterprise, as the loaders resolve it.
+    let owner_id = hs.props.enterprise_id.clone().unwrap();
+    let (_, owner) = snap.dataset().enterprises.find_id(&owner_id).unwrap();
+    let code = owner
+        .props
+        .credit_code
+        .clone()
+        .expect("the demo's enterprises have codes");
+    let other_ent = snap
+        .dataset()
+        .enterprises
+        .features()
+        .iter()
+        .find(|e| e.id != owner_id)
+        .unwrap()
+        .id
+        .clone();
+    drop(snap);
+    psql(
+        &url,
+        &format!(
+            "BEGIN; UPDATE enterprises SET name = name || '（更名）' WHERE id = '{other_ent}'; \
+             UPDATE hazard_sources SET enterprise_id = '{code}', inventory = replace(inventory, '600', '650') WHERE id = 'hs-0004'; COMMIT;"
+        ),
+    );
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.features, 2, "{ev:?}");
+    let snap = state.snapshot();
+    let (_, hs) = snap.dataset().hazard_sources.find_id("hs-0004").unwrap();
+    assert_eq!(hs.props.enterprise_id.as_deref(), Some(owner_id.as_str()));
+    let (_, renamed) = snap.dataset().enterprises.find_id(&other_ent).unwrap();
+    assert!(renamed.props.name.ends_with("（更名）"));
+    drop(snap);
+    // A reference that matches no enterprise is kept as written, with a warning.
+    psql(
+        &url,
+        "UPDATE hazard_sources SET enterprise_id = 'no-such-enterprise' WHERE id = 'hs-0004'",
+    );
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.features, 1);
+    until(&state, 5, "the unknown enterprise reported", |s| {
+        s.database
+            .lock()
+            .unwrap()
+            .warnings
+            .iter()
+            .any(|r| r.id == "hs-0004" && r.why.contains("no-such-enterprise"))
+    })
+    .await;
+    let snap = state.snapshot();
+    let (_, hs) = snap.dataset().hazard_sources.find_id("hs-0004").unwrap();
+    assert_eq!(
+        hs.props.enterprise_id.as_deref(),
+        Some("no-such-enterprise")
+    );
     drop(snap);
 
     // A house with floors = -3: the loaders leave a negative count empty, with a

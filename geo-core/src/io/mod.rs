@@ -68,6 +68,7 @@ pub use options::{FileOptions, LoadOptions, LoadProgress, ProgressFn};
 pub use plan::FileFormat;
 pub use props::LayerProps;
 pub use report::{FileStatus, FileSummary, Issue, IssueCode, Position, Severity, ValidationReport};
+pub use resolve::resolve_enterprise_refs;
 pub use rows::{GEOMETRY_ERROR, LayerRows, Row, RowValue, load_rows};
 
 use dedupe::dedupe;

@@ -119,6 +119,42 @@ impl<'a> EnterpriseKeys<'a> {
     }
 }
 
+/// Points each hazard source's enterprise at an id among `enterprises`, as the loaders
+/// do: the rows of a change that name an enterprise by credit code or name, resolved
+/// against the enterprises served rather than those read with them. Gives the issue of
+/// each reference that matches none or several (the reference is kept as written);
+/// `file` names where the rows came from.
+pub fn resolve_enterprise_refs(
+    hazards: &mut [Feature<HazardSource>],
+    enterprises: &[Feature<Enterprise>],
+    file: &str,
+) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    if enterprises.is_empty() {
+        return issues;
+    }
+    let keys = EnterpriseKeys::of(enterprises);
+    for (i, f) in hazards.iter_mut().enumerate() {
+        let Some(e) = f.props.enterprise_id.as_deref().map(str::trim) else {
+            continue;
+        };
+        match keys.resolve(e) {
+            Resolved::Id => {}
+            Resolved::Replaced(id) => f.props.enterprise_id = Some(id.to_string()),
+            Resolved::Unknown(why) => {
+                issues.push(unknown_enterprise(
+                    file.to_string(),
+                    Position::Feature(i as u64),
+                    &f.id,
+                    e,
+                    why,
+                ));
+            }
+        }
+    }
+    issues
+}
+
 /// The issue of a hazard source whose enterprise cannot be found.
 pub(super) fn unknown_enterprise(
     file: String,

@@ -33,7 +33,7 @@ use futures_util::StreamExt;
 use riskmap_core::dataset::Layer;
 use riskmap_core::io::{self, LayerRows, Loaded};
 use riskmap_core::live::{AnyFeature, Edit, Live};
-use riskmap_core::model::{Feature, LayerKind};
+use riskmap_core::model::{Enterprise, Feature, LayerKind};
 use riskmap_core::store::pg::{self, CHANNEL, Db};
 use serde::Serialize;
 use tokio::sync::Notify;
@@ -393,23 +393,16 @@ async fn apply_batch(
             layers.push(rows);
         }
     }
-    // A hazard source names its enterprise by id, credit code or name: the loaders
-    // resolve it against the enterprises, so they are read too (unless read already).
-    if batch.ids.contains_key(&LayerKind::HazardSources)
-        && !batch.ids.contains_key(&LayerKind::Enterprises)
-        && let Some(all) = pg::read_layer(client, db, LayerKind::Enterprises, None)
-            .await
-            .map_err(|e| e.to_string())?
-    {
-        layers.push(all);
-    }
     // Checking and comparing 100,000 rows takes a while: off the async workers.
     let opts = state.source.load.clone();
     let served = state.snapshot();
     let actor = batch.actor();
     let ids = batch.ids;
     let (edits, refused, warnings) = tokio::task::spawn_blocking(move || {
-        let loaded = background(|| io::load_rows(layers, &opts))?;
+        let mut loaded = background(|| io::load_rows(layers, &opts))?;
+        if ids.contains_key(&LayerKind::HazardSources) {
+            resolve_owners(&served, &mut loaded, &ids, &present);
+        }
         Ok::<_, io::LoadError>(differences(&served, &loaded, &ids, &present))
     })
     .await
@@ -540,6 +533,60 @@ fn differences(
         }
     }
     (d.edits, d.refused, d.warnings)
+}
+
+/// A hazard source names its enterprise by id, credit code or name, which the loaders
+/// resolve against the enterprises read with it: here those are the served enterprises
+/// with the batch's changes to them, not a reading of every enterprise again for each
+/// changed hazard source.
+fn resolve_owners(
+    served: &Snapshot,
+    loaded: &mut Loaded,
+    ids: &BTreeMap<LayerKind, BTreeSet<String>>,
+    present: &BTreeMap<LayerKind, BTreeSet<String>>,
+) {
+    let named = ids.get(&LayerKind::Enterprises);
+    let kept = present.get(&LayerKind::Enterprises);
+    let mut enterprises: Vec<Feature<Enterprise>> = served
+        .dataset()
+        .enterprises
+        .features()
+        .iter()
+        .filter(|f| !named.is_some_and(|n| n.contains(&f.id)))
+        .cloned()
+        .collect();
+    enterprises.extend(
+        loaded
+            .dataset
+            .enterprises
+            .features()
+            .iter()
+            .filter(|f| kept.is_some_and(|k| k.contains(&f.id)))
+            .cloned(),
+    );
+    // What the loaders said of the references against the batch's enterprises alone is
+    // said again against all of them.
+    loaded
+        .report
+        .issues
+        .retain(|i| i.code != io::IssueCode::UnknownEnterprise);
+    let mut hazards = std::mem::replace(
+        &mut loaded.dataset.hazard_sources,
+        Layer::empty(LayerKind::HazardSources),
+    )
+    .into_features();
+    let file = loaded
+        .report
+        .files
+        .iter()
+        .find(|f| f.layer == Some(LayerKind::HazardSources))
+        .map_or_else(
+            || LayerKind::HazardSources.name().to_string(),
+            |f| f.file.clone(),
+        );
+    let issues = io::resolve_enterprise_refs(&mut hazards, &enterprises, &file);
+    loaded.report.issues.extend(issues);
+    loaded.dataset.hazard_sources = Layer::new(LayerKind::HazardSources, hazards);
 }
 
 /// The ids a batch names in one layer, and those that still have a row.
