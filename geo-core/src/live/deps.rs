@@ -157,20 +157,34 @@ impl Live {
             }
         }
 
-        // Sources changed themselves or whose grade changed: a change of the population
-        // figures alone (a house near it) leaves its conflicts, its enterprise's level,
-        // its cells and its tiles as they were, all of which follow the grade only.
+        // Sources moved or changed in kind, or whose grade changed: a change of the
+        // population figures alone (a house near it) leaves its conflicts, its
+        // enterprise's level, its cells and its tiles as they were, all of which follow
+        // the grade only.
+        // A source edited where it stands with the same QRA distances (an inventory
+        // corrected) counts only if its grade changed: its conflicts follow its place,
+        // grade and QRA distances alone.
+        let same_place: HashSet<&str> = a1
+            .changes
+            .iter()
+            .filter_map(|c| match (&c.before, &c.after) {
+                (Some(AnyFeature::HazardSource(b)), Some(AnyFeature::HazardSource(a)))
+                    if b.geometry == a.geometry
+                        && b.props.qra_distances == a.props.qra_distances =>
+                {
+                    Some(c.id.as_str())
+                }
+                _ => None,
+            })
+            .collect();
         let regraded: BTreeSet<usize> = grade_changed
             .iter()
             .filter(|(p, old)| {
+                let now = self.analysis.hazard_grades.get(*p);
                 // (another source in its place, after a delete, counts as changed)
-                ch_hs.contains(p)
-                    || old.as_ref().map(|g| (&g.id, g.grade))
-                        != self
-                            .analysis
-                            .hazard_grades
-                            .get(*p)
-                            .map(|g| (&g.id, g.grade))
+                old.as_ref().map(|g| (&g.id, g.grade)) != now.map(|g| (&g.id, g.grade))
+                    || (ch_hs.contains(p)
+                        && !now.is_some_and(|g| same_place.contains(g.id.as_str())))
             })
             .map(|(p, _)| *p)
             .collect();
