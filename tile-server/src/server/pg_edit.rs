@@ -97,6 +97,12 @@ pub(super) async fn commit(
         EditOutcome::Written { seq: None } => return Ok(state.snapshot().generation),
         EditOutcome::Written { seq: Some(seq) } => seq,
     };
+    // The follower need not wait out its quiet window for more changes: this one is
+    // awaited.
+    state
+        .db_awaited
+        .fetch_max(seq, std::sync::atomic::Ordering::SeqCst);
+    state.db_awaited_bell.notify_one();
     let limit = state.config.edit_serve_timeout();
     let mut served = state.served_seq.subscribe();
     match tokio::time::timeout(limit, served.wait_for(|s| *s >= seq)).await {

@@ -3,7 +3,8 @@
 //!
 //! A task of its own keeps a connection that `LISTEN`s on the store's channel. The
 //! notifications of a change (layer, id, change number) are gathered until
-//! [`QUIET`] passes without another, or for at most [`WINDOW`], each feature once; the
+//! [`QUIET`] passes without another, or for at most [`WINDOW`], each feature once (or at
+//! once when the change an edit through the API waits for has arrived); the
 //! rows they name are then read, one query per layer (`id = ANY($1)`), through the loaders' checks
 //! ([`riskmap_core::io::load_rows`]), compared with what is served and applied as one
 //! batch through the same change path as an edit (announced as made by the actors the
@@ -262,10 +263,19 @@ async fn follow(
         inbox.bell.notified().await;
         let started = Instant::now();
         while started.elapsed() < WINDOW {
-            if tokio::time::timeout(QUIET, inbox.bell.notified())
-                .await
-                .is_err()
+            // An edit through the API waits for a change this batch holds: apply now.
+            let awaited = state.db_awaited.load(std::sync::atomic::Ordering::SeqCst);
+            if awaited > *state.served_seq.borrow()
+                && inbox.with(|p| p.batch.last_seq.is_some_and(|s| s >= awaited))
             {
+                break;
+            }
+            let more = tokio::select! {
+                () = inbox.bell.notified() => true,
+                () = state.db_awaited_bell.notified() => true,
+                () = tokio::time::sleep(QUIET) => false,
+            };
+            if !more {
                 break;
             }
         }

@@ -313,6 +313,12 @@ pub struct AppState {
     /// it is in the served snapshot or superseded there (the first reading's, then each
     /// batch's and reload's; it never goes down). Edits through the API wait on it.
     pub served_seq: tokio::sync::watch::Sender<i64>,
+    /// The highest database change number an edit through the API waits to see served
+    /// (0: none), and the bell rung when it rises: the follower then applies its batch as
+    /// soon as that change is in it rather than after the quiet window.
+    pub db_awaited: std::sync::atomic::AtomicI64,
+    /// See `db_awaited`.
+    pub db_awaited_bell: tokio::sync::Notify,
     /// Whether a task follows the database source (`pg_listen::spawn`); edits through
     /// the API to a database are served by it, so they need it.
     pub following_db: std::sync::atomic::AtomicBool,
@@ -428,6 +434,8 @@ impl AppState {
             tokens,
             edit_lock: tokio::sync::Mutex::new(()),
             edit_queue: Default::default(),
+            db_awaited: std::sync::atomic::AtomicI64::new(0),
+            db_awaited_bell: tokio::sync::Notify::new(),
             own_write: Mutex::new(None),
             database: Mutex::new(super::pg_listen::DbStatus::default()),
             served_seq,
