@@ -173,14 +173,14 @@ async fn run_edit(
     state: &AppStateRef,
     who: &Caller,
     versioned: bool,
-    prepare: impl Fn(&Snapshot) -> Result<Prepared, Response>,
+    prepare: impl Fn(&Snapshot) -> Result<Prepared, Box<Response>>,
 ) -> Result<(Prepared, u64), Response> {
     let path = match edit_store(state).map_err(IntoResponse::into_response)? {
         Store::File(path) => path,
         Store::Db(url) => {
             let _one = state.edit_lock.lock().await;
             let (served, snap) = state.served_snapshot();
-            let p = prepare(&snap)?;
+            let p = prepare(&snap).map_err(|r| *r)?;
             drop(snap);
             let generation =
                 pg_edit::commit(state, &url, &who.name, p.change.clone(), served, versioned)
@@ -190,7 +190,7 @@ async fn run_edit(
         }
     };
     for _ in 0..ATTEMPTS {
-        let p = prepare(&state.snapshot())?;
+        let p = prepare(&state.snapshot()).map_err(|r| *r)?;
         match state
             .queue_edit(path.clone(), p.change.clone(), who.name.clone())
             .await
@@ -235,16 +235,17 @@ pub(in crate::server) async fn create(
     let who = caller(&state, &headers)?;
     let kind = input_layer(&layer)?;
     edit_store(&state)?;
-    let prepare = |snap: &Snapshot| -> Result<Prepared, Response> {
+    let prepare = |snap: &Snapshot| -> Result<Prepared, Box<Response>> {
         let checked =
             io::feature_from_geojson(kind, &body, None, snap.dataset(), &state.source.load)
-                .map_err(|issues| refused(&issues))?;
+                .map_err(|issues| Box::new(refused(&issues)))?;
         let id = checked.feature.id().to_string();
         if snap.live.position(kind, &id).is_some() {
             return Err(AppError::Conflict(format!(
                 "'{id}' already exists in layer '{layer}': PUT /api/layers/{layer}/features/{id} replaces it"
             ))
-            .into_response());
+            .into_response()
+            .into());
         }
         Ok(Prepared {
             change: Change {
@@ -305,23 +306,24 @@ async fn put_or_patch(
     let who = caller(&state, &headers)?;
     let kind = input_layer(&layer)?;
     edit_store(&state)?;
-    let prepare = |snap: &Snapshot| -> Result<Prepared, Response> {
+    let prepare = |snap: &Snapshot| -> Result<Prepared, Box<Response>> {
         let before = snap.live.feature(kind, &id);
-        check_version(&headers, before.as_ref()).map_err(IntoResponse::into_response)?;
+        check_version(&headers, before.as_ref()).map_err(|e| Box::new(e.into_response()))?;
         let body = if merge {
             let Some(b) = &before else {
                 return Err(AppError::not_found(format!(
                     "no feature '{id}' in layer '{layer}' to patch: PUT creates one"
                 ))
-                .into_response());
+                .into_response()
+                .into());
             };
-            merged(feature_json(b), &body).map_err(IntoResponse::into_response)?
+            merged(feature_json(b), &body).map_err(|e| Box::new(e.into_response()))?
         } else {
             body.clone()
         };
         let checked =
             io::feature_from_geojson(kind, &body, Some(&id), snap.dataset(), &state.source.load)
-                .map_err(|issues| refused(&issues))?;
+                .map_err(|issues| Box::new(refused(&issues)))?;
         Ok(Prepared {
             change: Change {
                 layer: kind,
@@ -387,14 +389,15 @@ pub(in crate::server) async fn delete(
     let who = caller(&state, &headers)?;
     let kind = input_layer(&layer)?;
     edit_store(&state)?;
-    let prepare = |snap: &Snapshot| -> Result<Prepared, Response> {
+    let prepare = |snap: &Snapshot| -> Result<Prepared, Box<Response>> {
         let Some(b) = snap.live.feature(kind, &id) else {
             return Err(
                 AppError::not_found(format!("no feature '{id}' in layer '{layer}'"))
-                    .into_response(),
+                    .into_response()
+                    .into(),
             );
         };
-        check_version(&headers, Some(&b)).map_err(IntoResponse::into_response)?;
+        check_version(&headers, Some(&b)).map_err(|e| Box::new(e.into_response()))?;
         Ok(Prepared {
             change: Change {
                 layer: kind,
