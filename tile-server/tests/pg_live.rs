@@ -243,6 +243,55 @@ async fn rows_changed_by_another_client_reach_the_served_map() {
     let (_, _, body) = send(&app, get("/health")).await;
     let refused = &json(&body)["database"]["refused"];
     assert!(refused.to_string().contains(&fourth.id), "{refused}");
+    // The validation report says so too, and the houses' counts are what is served.
+    let houses_file = |v: &serde_json::Value| {
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["layer"] == "houses")
+            .cloned()
+            .unwrap()
+    };
+    let issues_of = |v: &serde_json::Value, id: &str| -> Vec<String> {
+        v["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["feature_id"] == id)
+            .map(|i| i["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // (a batch refused whole changes the report alone: a generation without features)
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((ev.features, ev.bbox), (0, None));
+    let served_houses = state.snapshot().dataset().houses.len() as u64;
+    let (_, _, body) = send(&app, get("/api/validation")).await;
+    let v = json(&body);
+    assert_eq!(issues_of(&v, &fourth.id), ["missing_geometry"], "{v}");
+    assert_eq!(houses_file(&v)["features_loaded"], served_houses);
+    // Fixed in the table: the issue goes.
+    let (fx, fy) = first_vertex(&fourth.geometry);
+    psql(
+        &url,
+        &format!(
+            "UPDATE houses SET geom = ST_MakeEnvelope({fx}, {fy}, {}, {}, 4326) WHERE id = '{}'",
+            fx + 1e-4,
+            fy + 1e-4,
+            fourth.id
+        ),
+    );
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.features, 1);
+    let (_, _, body) = send(&app, get("/api/validation")).await;
+    let v = json(&body);
+    assert!(issues_of(&v, &fourth.id).is_empty(), "{v}");
 
     // A self-intersecting square (a bow tie of side 0.001°) is repaired, as the
     // loaders repair it: two triangles, each a quarter of the square.

@@ -47,6 +47,7 @@ mod plan;
 mod props;
 mod read;
 mod report;
+mod reread;
 mod resolve;
 mod rows;
 mod shp;

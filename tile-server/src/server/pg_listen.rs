@@ -408,12 +408,14 @@ async fn apply_batch(
     let served = state.snapshot();
     let actor = batch.actor();
     let ids = batch.ids;
-    let (edits, refused, warnings) = tokio::task::spawn_blocking(move || {
+    let (edits, refused, warnings, report) = tokio::task::spawn_blocking(move || {
         let mut loaded = background(|| io::load_rows(layers, &opts))?;
         if ids.contains_key(&LayerKind::HazardSources) {
             resolve_owners(&served, &mut loaded, &ids, &present);
         }
-        Ok::<_, io::LoadError>(differences(&served, &loaded, &ids, &present))
+        let (edits, refused, warnings) = differences(&served, &loaded, &ids, &present);
+        let report = reported(&served, &loaded, &ids, &edits);
+        Ok::<_, io::LoadError>((edits, refused, warnings, report))
     })
     .await
     .map_err(|e| e.to_string())?
@@ -442,11 +444,14 @@ async fn apply_batch(
             "more rows of this batch were repaired, warned about or refused than are logged"
         );
     }
-    let result = if edits.is_empty() {
+    // A batch whose rows were all refused changes only the validation report: served
+    // too (a new generation), so that the report says what the tables hold.
+    let report_only = edits.is_empty() && report.issues != state.snapshot().report.issues;
+    let result = if edits.is_empty() && !report_only {
         Ok(())
     } else {
         state
-            .apply_edits(edits, actor)
+            .apply_edits_with_report(edits, actor, Some(report))
             .await
             .map(|ev| {
                 tracing::info!(
@@ -543,6 +548,43 @@ fn differences(
         }
     }
     (d.edits, d.refused, d.warnings)
+}
+
+/// The validation report served after the batch: the issues of the rows read again
+/// replace those they had, each layer counts what it serves once `edits` are applied.
+fn reported(
+    served: &Snapshot,
+    loaded: &Loaded,
+    ids: &BTreeMap<LayerKind, BTreeSet<String>>,
+    edits: &[Edit],
+) -> io::ValidationReport {
+    let mut counts: BTreeMap<LayerKind, i64> = served
+        .dataset()
+        .counts()
+        .into_iter()
+        .filter(|(k, _)| ids.contains_key(k))
+        .map(|(k, n)| (k, n as i64))
+        .collect();
+    for e in edits {
+        let (kind, id, delta) = match e {
+            Edit::Put(f) => (f.layer(), f.id(), 1),
+            Edit::Delete { layer, id } => (*layer, id.as_str(), -1),
+        };
+        let was = served.live.position(kind, id).is_some();
+        let d = match (delta, was) {
+            (1, false) => 1,
+            (-1, true) => -1,
+            _ => 0,
+        };
+        *counts.entry(kind).or_default() += d;
+    }
+    let counts = counts
+        .into_iter()
+        .map(|(k, n)| (k, n.max(0) as u64))
+        .collect();
+    served
+        .report
+        .with_features_read_again(&loaded.report, ids, &counts)
 }
 
 /// A hazard source names its enterprise by id, credit code or name, which the loaders
