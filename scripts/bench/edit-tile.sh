@@ -26,6 +26,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-target}"
+NAME=edit-tile
+# shellcheck source=lib.sh
+. scripts/bench/lib.sh
 
 CITY="" PG="" EDITS=300 SHORT=""
 while [ $# -gt 0 ]; do
@@ -44,26 +47,18 @@ BIN="$TARGET/release/riskmap"
 WORK="$(mktemp -d /tmp/rmedit.XXXXXX)"
 SERVER=""
 cleanup() {
-  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
+  bench_stop "$SERVER"
   [ -n "$PG" ] && bash scripts/pg-private.sh stop "$WORK/pg" --purge >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_machine
 secs() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$2"; }
 now() { date +%s.%N; }
 
-if [ -z "$CITY" ]; then
-  CITY="$WORK/city"
-  if [ -n "$SHORT" ]; then
-    "$BIN" generate --out "$CITY" --houses 50000 --houses-format geojson >/dev/null 2>&1
-  else
-    "$BIN" generate --out "$CITY" --benchmark >/dev/null 2>&1
-  fi
-fi
-[ -f "$CITY/houses.geojson" ] || { echo "edit-tile: $CITY/houses.geojson not found" >&2; exit 2; }
+bench_city
 echo "city: $CITY ($(grep -c '"type":"Feature"' "$CITY/houses.geojson") houses)"
 
 if [ -n "$PG" ]; then
@@ -103,17 +98,11 @@ PY
 )
 echo "full analysis (the analyze command's steps, loading excluded): $FULL_MS ms"
 
-"$BIN" token new bench-editor --role editor > "$WORK/token.txt"
-TOKEN="$(sed -n '3p' "$WORK/token.txt" | xargs)"
 PORT=$((40000 + RANDOM % 20000))
-{
-  echo "port = $PORT"
-  sed -n '/^\[\[tokens\]\]/,$p' "$WORK/token.txt"
-} > "$WORK/server.toml"
+bench_editor_config "$PORT"
 "$BIN" serve "${SERVE_ARG[@]}" --config "$WORK/server.toml" > "$WORK/serve.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 1 900); do grep -q "listening on" "$WORK/serve.log" && break; sleep 1; done
-grep -q "listening on" "$WORK/serve.log" || { cat "$WORK/serve.log"; exit 1; }
+bench_wait_listening "$WORK/serve.log" 900
 # The spare snapshot that edits are applied to is made in the background at start.
 sleep 20
 BASE="http://127.0.0.1:$PORT"

@@ -60,6 +60,15 @@ def moved(geom, dx, dy):
     return {"type": geom["type"], "coordinates": shift(geom["coordinates"])}
 
 
+def emit(result, path):
+    """The result as one line of JSON, printed and written to PATH if given."""
+    line = json.dumps(result)
+    print(line)
+    if path:
+        with open(path, "w") as f:
+            f.write(line + "\n")
+
+
 def percentile(sorted_xs, p):
     if not sorted_xs:
         return None
@@ -206,11 +215,7 @@ def main():
         "edits_due": total,
         "max_behind_schedule_s": max((r[2] for r in results), default=0.0),
     }
-    line = json.dumps(out)
-    print(line)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write(line + "\n")
+    emit(out, a.out)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import time
 import urllib.parse
 
 # The houses of the city and their moves, as the load benchmark takes them.
-from edit_load import houses, moved
+from edit_load import emit, houses, moved
 
 
 def first_point(geom):
@@ -157,11 +157,7 @@ def main():
             "edit_to_tile_ms": row(inv_total),
             "patch_ms": row(inv_patch),
         }
-    line = json.dumps(out)
-    print(line)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write(line + "\n")
+    emit(out, a.out)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-target}"
+NAME=live-load
+# shellcheck source=lib.sh
+. scripts/bench/lib.sh
 
 CITY="" GPKG="" SECONDS_RUN=60 RATE=1000 CONNS=64 WORKERS=1000 PERF="" SHORT=""
 while [ $# -gt 0 ]; do
@@ -60,34 +63,14 @@ WORK="$(mktemp -d /tmp/rmload.XXXXXX)"
 SERVER="" SAMPLER="" SSE=""
 cleanup() {
   for p in $SSE $SAMPLER; do kill "$p" 2>/dev/null || true; done
-  if [ -n "$SERVER" ]; then
-    # A server busy in a batch may not end at once: 15 s, then SIGKILL.
-    kill "$SERVER" 2>/dev/null || true
-    for _ in $(seq 1 30); do kill -0 "$SERVER" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$SERVER" 2>/dev/null || true
-    wait "$SERVER" 2>/dev/null || true
-  fi
+  bench_stop "$SERVER"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-machine() {
-  echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB"
-  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); busiest processes (this benchmark's own included):"
-  ps -eo pcpu,comm --sort=-pcpu | sed -n '2,4p' | sed 's/^/  /'
-}
-machine
-
-if [ -z "$CITY" ]; then
-  CITY="$WORK/city"
-  if [ -n "$SHORT" ]; then
-    "$BIN" generate --out "$CITY" --houses 50000 --houses-format geojson >"$WORK/generate.log" 2>&1
-  else
-    "$BIN" generate --out "$CITY" --benchmark >"$WORK/generate.log" 2>&1
-  fi
-fi
-[ -f "$CITY/houses.geojson" ] || { echo "live-load: $CITY/houses.geojson not found (generate the city with --houses-format geojson)" >&2; exit 2; }
+bench_machine
+bench_city
 [ -n "$GPKG" ] || GPKG="$WORK/city.gpkg"
 if [ ! -f "$GPKG" ]; then
   t0=$(date +%s.%N)
@@ -98,17 +81,11 @@ else
   echo "serving the existing $GPKG ($(du -h "$GPKG" | cut -f1))"
 fi
 
-"$BIN" token new bench-editor --role editor > "$WORK/token.txt"
-TOKEN="$(sed -n '3p' "$WORK/token.txt" | xargs)"
 PORT=18096
-{
-  echo "port = $PORT"
-  sed -n '/^\[\[tokens\]\]/,$p' "$WORK/token.txt"
-} > "$WORK/server.toml"
+bench_editor_config "$PORT"
 "$BIN" serve "$GPKG" --config "$WORK/server.toml" > "$WORK/serve.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 1 900); do grep -q "listening on" "$WORK/serve.log" && break; sleep 1; done
-grep -q "listening on" "$WORK/serve.log" || { cat "$WORK/serve.log"; exit 1; }
+bench_wait_listening "$WORK/serve.log" 900
 BASE="http://127.0.0.1:$PORT"
 rss() { awk '/VmRSS/{print int($2/1024)}' "/proc/$SERVER/status"; }
 # The spare snapshot is made in the background: wait until the RSS has not moved by more
@@ -125,10 +102,7 @@ echo "server up; RSS settled at $(rss) MiB"
 ( while kill -0 "$SERVER" 2>/dev/null; do echo "$(date +%s) $(rss)"; sleep 2; done ) > "$WORK/rss.txt" 2>/dev/null &
 SAMPLER=$!
 
-LAYERS="areas,risk_grid,gas_pipelines,houses,protection_targets,enterprises,hazard_sources,protection_conflicts,pipeline_conflicts"
-python3 scripts/bench/tile_sample.py "$CITY/houses.geojson" "$WORK/tiles.tsv" --tiles 400 --mix 40 >/dev/null
-awk -F'\t' -v L="$LAYERS" '$2 >= 12 && $2 <= 16 { print "/tiles/" L "/" $2 "/" $3 "/" $4 ".mvt" }' \
-  "$WORK/tiles.tsv" > "$WORK/tiles.txt"
+bench_tiles
 NT=$(wc -l < "$WORK/tiles.txt")
 echo "tiles: $NT distinct (z12–z16, drawn by house density), the viewer's nine layers; wrk -t2 -c$CONNS"
 
@@ -219,4 +193,4 @@ if [ -n "$PERF" ] && [ -f "$WORK/perf.data" ]; then
   { perf report -i "$WORK/perf.data" --pid "$SERVER" --percentage relative --no-children --sort symbol --stdio 2>/dev/null || true; } \
     | grep -E '^ +[0-9]+\.[0-9]+%' | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//' | sed -n '1,25p'
 fi
-machine
+bench_machine

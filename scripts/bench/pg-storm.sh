@@ -24,6 +24,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-target}"
+NAME=pg-storm
+# shellcheck source=lib.sh
+. scripts/bench/lib.sh
 
 CITY="" ROWS=100000 CLIENTS=32 PAUSE=50 BEFORE=20 AFTER=30 OUT="" SHORT=""
 while [ $# -gt 0 ]; do
@@ -46,35 +49,15 @@ WORK="$(mktemp -d /tmp/rmstorm.XXXXXX)"
 chmod 755 "$WORK" # the cluster's owner (postgres, when run as root) must get through
 SERVER=""
 cleanup() {
-  if [ -n "$SERVER" ]; then
-    # A server busy in a batch may not end at once: 15 s, then SIGKILL.
-    kill "$SERVER" 2>/dev/null || true
-    for _ in $(seq 1 30); do kill -0 "$SERVER" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$SERVER" 2>/dev/null || true
-    wait "$SERVER" 2>/dev/null || true
-  fi
+  bench_stop "$SERVER"
   bash scripts/pg-private.sh stop "$WORK/pg" --purge >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-machine() {
-  echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB"
-  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); busiest processes (this benchmark's own included):"
-  ps -eo pcpu,comm --sort=-pcpu | sed -n '2,4p' | sed 's/^/  /'
-}
-machine
-
-if [ -z "$CITY" ]; then
-  CITY="$WORK/city"
-  if [ -n "$SHORT" ]; then
-    "$BIN" generate --out "$CITY" --houses 50000 --houses-format geojson >"$WORK/generate.log" 2>&1
-  else
-    "$BIN" generate --out "$CITY" --benchmark >"$WORK/generate.log" 2>&1
-  fi
-fi
-[ -f "$CITY/houses.geojson" ] || { echo "pg-storm: $CITY/houses.geojson not found (generate the city with --houses-format geojson)" >&2; exit 2; }
+bench_machine
+bench_city
 
 port=""
 for p in $(seq 55600 55699); do
@@ -94,17 +77,13 @@ printf 'city: %s, %s houses; imported into PostGIS in %.1f s\n' "$CITY" "$houses
 HTTP=18095
 "$BIN" serve --db "$DB" --port "$HTTP" > "$WORK/serve.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 1 600); do grep -q "listening on" "$WORK/serve.log" && break; sleep 1; done
-grep -q "listening on" "$WORK/serve.log" || { cat "$WORK/serve.log"; exit 1; }
+bench_wait_listening "$WORK/serve.log" 600
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$HTTP/health" | grep -q '"connected":true' && break; sleep 0.2
 done
 BASE="http://127.0.0.1:$HTTP"
 
-LAYERS="areas,risk_grid,gas_pipelines,houses,protection_targets,enterprises,hazard_sources,protection_conflicts,pipeline_conflicts"
-python3 scripts/bench/tile_sample.py "$CITY/houses.geojson" "$WORK/tiles.tsv" --tiles 400 --mix 40 >/dev/null
-awk -F'\t' -v L="$LAYERS" '$2 >= 12 && $2 <= 16 { print "/tiles/" L "/" $2 "/" $3 "/" $4 ".mvt" }' \
-  "$WORK/tiles.tsv" > "$WORK/tiles.txt"
+bench_tiles
 echo "tiles: $(wc -l < "$WORK/tiles.txt") distinct (z12–z16, drawn by house density), the viewer's nine layers"
 # One pass to fill the cache, as a browsing public would have; each tile's time is kept
 # (one client, every tile rendered: the uncached render times on an idle server).
@@ -159,4 +138,4 @@ print(f"target (no tile request over 1 s): {'met' if target <= 1000 else 'MISSED
 PY
 grep -E '^riskmap_tile_render_seconds_(bucket|count|sum)|^riskmap_tiles_invalidated|^riskmap_tile_cache' "$WORK/metrics.txt" \
   | sed 's/^/metrics: /' || true
-machine
+bench_machine

@@ -28,14 +28,8 @@ import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, __import__("os").path.dirname(__file__))
+from edit_load import percentile as pct  # noqa: E402
 from sse_watch import follow  # noqa: E402
-
-
-def pct(xs, p):
-    if not xs:
-        return None
-    k = min(len(xs) - 1, max(0, int(round(p / 100.0 * len(xs) + 0.5)) - 1))
-    return xs[k]
 
 
 def rss_kb(pid):

@@ -1,0 +1,60 @@
+# What the living map's benchmark scripts share (sourced, not run): the machine line, the
+# city, a served store's token and configuration, waiting for and stopping the server,
+# the list of tiles the loads request. Each function names its caller in its errors
+# through $NAME.
+
+# The machine, its load and the busiest processes (the benchmark's own included).
+bench_machine() {
+  echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB"
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); busiest processes (this benchmark's own included):"
+  ps -eo pcpu,comm --sort=-pcpu | sed -n '2,4p' | sed 's/^/  /'
+}
+
+# CITY, generated into $WORK/city when not given ($SHORT: 50,000 houses, else the
+# benchmark's million), with its houses in GeoJSON.
+bench_city() {
+  if [ -z "$CITY" ]; then
+    CITY="$WORK/city"
+    if [ -n "$SHORT" ]; then
+      "$BIN" generate --out "$CITY" --houses 50000 --houses-format geojson >"$WORK/generate.log" 2>&1
+    else
+      "$BIN" generate --out "$CITY" --benchmark >"$WORK/generate.log" 2>&1
+    fi
+  fi
+  [ -f "$CITY/houses.geojson" ] || { echo "$NAME: $CITY/houses.geojson not found (generate the city with --houses-format geojson)" >&2; exit 2; }
+}
+
+# An editor's token (TOKEN) and a server configuration on port $1 that accepts it
+# ($WORK/server.toml).
+bench_editor_config() {
+  "$BIN" token new bench-editor --role editor > "$WORK/token.txt"
+  TOKEN="$(sed -n '3p' "$WORK/token.txt" | xargs)"
+  {
+    echo "port = $1"
+    sed -n '/^\[\[tokens\]\]/,$p' "$WORK/token.txt"
+  } > "$WORK/server.toml"
+}
+
+# Waits up to $2 s for the server logging to $1 to listen; shows the log and fails if not.
+bench_wait_listening() {
+  for _ in $(seq 1 "$2"); do grep -q "listening on" "$1" && return 0; sleep 1; done
+  cat "$1"; exit 1
+}
+
+# Stops the server $1: a server busy in a batch may not end at once, so 15 s, then SIGKILL.
+bench_stop() {
+  [ -n "$1" ] || return 0
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 30); do kill -0 "$1" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# $WORK/tiles.txt: the composite tiles of the viewer's nine layers at z12–z16, drawn by
+# house density over $CITY (scripts/bench/tile_sample.py).
+bench_tiles() {
+  local layers="areas,risk_grid,gas_pipelines,houses,protection_targets,enterprises,hazard_sources,protection_conflicts,pipeline_conflicts"
+  python3 scripts/bench/tile_sample.py "$CITY/houses.geojson" "$WORK/tiles.tsv" --tiles 400 --mix 40 >/dev/null
+  awk -F'\t' -v L="$layers" '$2 >= 12 && $2 <= 16 { print "/tiles/" L "/" $2 "/" $3 "/" $4 ".mvt" }' \
+    "$WORK/tiles.tsv" > "$WORK/tiles.txt"
+}
