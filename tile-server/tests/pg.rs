@@ -13,33 +13,16 @@
 mod common;
 
 use common::pg::{demo_dir, psql, server};
+use common::{ok, riskmap};
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A new, empty database named `name` on the test server; its URL.
 fn fresh_db(name: &str) -> Option<String> {
     Some(common::pg::fresh_db(&server()?, name))
-}
-
-fn riskmap(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_riskmap"))
-        .args(args)
-        .output()
-        .expect("riskmap runs")
-}
-
-/// Runs riskmap and asserts success; its standard output.
-fn ok(args: &[&str]) -> String {
-    let out = riskmap(args);
-    assert!(
-        out.status.success(),
-        "riskmap {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The `new changed removed unchanged` columns of one layer in `import`'s table.

@@ -319,16 +319,7 @@ async fn api_edits_are_written_recorded_and_served() {
         if json_out {
             args.push("--json");
         }
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmap"))
-            .args(&args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        common::ok(&args)
     };
     let table = run(false);
     let lines: Vec<&str> = table.lines().collect();

@@ -11,10 +11,11 @@
 
 mod common;
 
+use common::ok_steps;
 use common::pg::{demo_dir, psql, server};
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -36,24 +37,6 @@ const LEDGERS: [&str; 6] = [
     "houses",
     "protection_targets",
 ];
-
-fn riskmap(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_riskmap"))
-        .args(args)
-        .output()
-        .expect("riskmap runs")
-}
-
-/// Runs riskmap and asserts success; its standard error (where the steps are reported).
-fn ok(args: &[&str]) -> String {
-    let out = riskmap(args);
-    assert!(
-        out.status.success(),
-        "riskmap {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -262,11 +245,11 @@ fn results_written_into_the_database_are_the_export_and_replace_the_previous_one
     };
     let url = common::pg::fresh_db(&server, "riskmap_test_results");
     let demo = demo_dir();
-    ok(&["db", "init", "--db", &url]);
-    ok(&["import", s(&demo), "--db", &url]);
+    ok_steps(&["db", "init", "--db", &url]);
+    ok_steps(&["import", s(&demo), "--db", &url]);
     let tmp = tempfile::tempdir().unwrap();
     let exported = tmp.path().join("export");
-    ok(&[
+    ok_steps(&[
         "export",
         "--db",
         &url,
@@ -279,7 +262,7 @@ fn results_written_into_the_database_are_the_export_and_replace_the_previous_one
     let t0 = psql(&url, "SELECT now()");
 
     let out = tmp.path().join("out");
-    let err = ok(&["analyze", "--db", &url, "--out", s(&out), "--write-results"]);
+    let err = ok_steps(&["analyze", "--db", &url, "--out", s(&out), "--write-results"]);
     let reported = err
         .lines()
         .find(|l| l.contains("writing results into"))
@@ -487,7 +470,7 @@ fn results_written_into_the_database_are_the_export_and_replace_the_previous_one
          CREATE TABLE result_of_an_older_run (x integer)",
     );
     let out2 = tmp.path().join("out2");
-    ok(&[
+    ok_steps(&[
         "analyze",
         "--db",
         &url,
@@ -521,8 +504,8 @@ fn results_written_into_the_database_are_the_export_and_replace_the_previous_one
     // The same ledgers imported into a GeoPackage and analysed there give tables GDAL
     // describes the same way: geometry type, count, fields and their types.
     let gpkg = tmp.path().join("demo.gpkg");
-    ok(&["import", s(&demo), "--into", s(&gpkg)]);
-    ok(&[
+    ok_steps(&["import", s(&demo), "--into", s(&gpkg)]);
+    ok_steps(&[
         "analyze",
         s(&gpkg),
         "--summary-only",
@@ -547,10 +530,10 @@ fn results_take_the_srid_of_a_cgcs2000_store() {
         return;
     };
     let url = common::pg::fresh_db(&server, "riskmap_test_results_4490");
-    ok(&["db", "init", "--db", &url, "--srid", "4490"]);
-    ok(&["import", s(&demo_dir()), "--db", &url]);
+    ok_steps(&["db", "init", "--db", &url, "--srid", "4490"]);
+    ok_steps(&["import", s(&demo_dir()), "--db", &url]);
     let tmp = tempfile::tempdir().unwrap();
-    ok(&[
+    ok_steps(&[
         "analyze",
         "--db",
         &url,

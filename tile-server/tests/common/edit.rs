@@ -61,18 +61,13 @@ pub fn req(
 /// A GeoPackage imported from the test city into `dir`, served with `config`.
 pub fn gpkg_state(dir: &std::path::Path, config: ServerConfig) -> Arc<AppState> {
     let gpkg = dir.join("city.gpkg");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmap"))
-        .args(["import", "--quiet"])
-        .arg(super::city())
-        .arg("--into")
-        .arg(&gpkg)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    super::ok(&[
+        "import",
+        "--quiet",
+        super::city().to_str().unwrap(),
+        "--into",
+        gpkg.to_str().unwrap(),
+    ]);
     let snap = build_snapshot(&config, &DataSource::dir(&gpkg), 1).unwrap();
     Arc::new(AppState::new(config, DataSource::dir(&gpkg), snap, None))
 }

@@ -5,6 +5,7 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
@@ -22,16 +23,8 @@ pub fn city() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskmap"))
-            .args(["generate", "--quiet", "--houses", "3000", "--out"])
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = dir.path().to_str().unwrap();
+        ok(&["generate", "--quiet", "--houses", "3000", "--out", out]);
         dir
     })
     .path()
@@ -94,4 +87,33 @@ pub fn centre_tile(app_bounds: [f64; 4], z: u8) -> (u32, u32) {
     let y =
         ((1.0 - (lr.tan() + 1.0 / lr.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
     (x, y)
+}
+
+/// The built `riskmap`, run with `args`.
+pub fn riskmap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(args)
+        .output()
+        .expect("riskmap runs")
+}
+
+/// `riskmap args`, which must succeed (its standard error otherwise); its output.
+fn succeeded(args: &[&str]) -> Output {
+    let out = riskmap(args);
+    assert!(
+        out.status.success(),
+        "riskmap {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `riskmap args`, which must succeed; its standard output.
+pub fn ok(args: &[&str]) -> String {
+    String::from_utf8_lossy(&succeeded(args).stdout).into_owned()
+}
+
+/// `riskmap args`, which must succeed; its standard error, where the steps are reported.
+pub fn ok_steps(args: &[&str]) -> String {
+    String::from_utf8_lossy(&succeeded(args).stderr).into_owned()
 }

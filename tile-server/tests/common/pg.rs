@@ -96,21 +96,13 @@ pub fn demo_dir() -> PathBuf {
 /// its URL.
 pub fn demo_db(server: &str, name: &str) -> String {
     let url = fresh_db(server, name);
-    let out = Command::new(env!("CARGO_BIN_EXE_riskmap"))
-        .args([
-            "import",
-            demo_dir().to_str().unwrap(),
-            "--db",
-            &url,
-            "--quiet",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    super::ok(&[
+        "import",
+        demo_dir().to_str().unwrap(),
+        "--db",
+        &url,
+        "--quiet",
+    ]);
     url
 }
 
