@@ -77,8 +77,10 @@ impl Spare {
 }
 
 /// How many of the last batches' tile changes are kept, for tiles rendered from a
-/// generation that was replaced meanwhile.
+/// generation that was replaced meanwhile, and how many boxes they hold at most (a storm
+/// of 10⁵ changes names as many boxes; the latest batch is always kept).
 const RECENT: usize = 256;
+const RECENT_BOXES: usize = 1_000_000;
 
 /// The spare snapshot, the change events and the last batches' tile changes.
 pub struct Changes {
@@ -303,8 +305,11 @@ impl AppState {
                     r.clear();
                 }
                 r.push_back((generation, tile_changes.clone()));
-                while r.len() > RECENT {
-                    r.pop_front();
+                let mut boxes: usize = r.iter().map(|(_, c)| c.boxes.len()).sum();
+                while r.len() > 1 && (r.len() > RECENT || boxes > RECENT_BOXES) {
+                    if let Some((_, c)) = r.pop_front() {
+                        boxes -= c.boxes.len();
+                    }
                 }
             }
             old

@@ -597,25 +597,29 @@ fn resolve_owners(
     ids: &BTreeMap<LayerKind, BTreeSet<String>>,
     present: &BTreeMap<LayerKind, BTreeSet<String>>,
 ) {
-    let named = ids.get(&LayerKind::Enterprises);
-    let kept = present.get(&LayerKind::Enterprises);
-    let mut enterprises: Vec<Feature<Enterprise>> = served
-        .dataset()
-        .enterprises
-        .features()
-        .iter()
-        .filter(|f| !named.is_some_and(|n| n.contains(&f.id)))
-        .cloned()
-        .collect();
-    enterprises.extend(
-        loaded
-            .dataset
-            .enterprises
-            .features()
-            .iter()
-            .filter(|f| kept.is_some_and(|k| k.contains(&f.id)))
-            .cloned(),
-    );
+    // The served enterprises as they are, unless the batch changed some of them.
+    let combined: Vec<Feature<Enterprise>>;
+    let served_ents = served.dataset().enterprises.features();
+    let enterprises = match ids.get(&LayerKind::Enterprises) {
+        None => served_ents,
+        Some(named) => {
+            let kept = present.get(&LayerKind::Enterprises);
+            combined = served_ents
+                .iter()
+                .filter(|f| !named.contains(&f.id))
+                .chain(
+                    loaded
+                        .dataset
+                        .enterprises
+                        .features()
+                        .iter()
+                        .filter(|f| kept.is_some_and(|k| k.contains(&f.id))),
+                )
+                .cloned()
+                .collect();
+            &combined[..]
+        }
+    };
     // What the loaders said of the references against the batch's enterprises alone is
     // said again against all of them.
     loaded
@@ -636,7 +640,7 @@ fn resolve_owners(
             || LayerKind::HazardSources.name().to_string(),
             |f| f.file.clone(),
         );
-    let issues = io::resolve_enterprise_refs(&mut hazards, &enterprises, &file);
+    let issues = io::resolve_enterprise_refs(&mut hazards, enterprises, &file);
     loaded.report.issues.extend(issues);
     loaded.dataset.hazard_sources = Layer::new(LayerKind::HazardSources, hazards);
 }
