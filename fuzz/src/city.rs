@@ -20,6 +20,7 @@ pub fn options() -> GenerateOptions {
         hazard_sources: 8,
         pipeline_km: 20.0,
         protection_targets: 30,
+        hidden_hazards: 40,
     }
 }
 

@@ -1,13 +1,13 @@
-//! A dataset: the six typed input layers, each with its R-tree.
+//! A dataset: the seven typed input layers, each with its R-tree.
 
 use geo::Rect;
 
 pub use crate::layer::Layer;
 use crate::model::{
-    Area, Enterprise, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
+    Area, Enterprise, GasPipeline, HazardSource, HiddenHazard, House, LayerKind, ProtectionTarget,
 };
 
-/// The six input layers of a risk map.
+/// The seven input layers of a risk map.
 #[derive(Debug, Clone)]
 pub struct Dataset {
     /// 镇/街道
@@ -22,6 +22,8 @@ pub struct Dataset {
     pub houses: Layer<House>,
     /// 防护目标
     pub protection_targets: Layer<ProtectionTarget>,
+    /// 隐患 (each at its own place or its feature's)
+    pub hidden_hazards: Layer<HiddenHazard>,
 }
 
 impl Default for Dataset {
@@ -33,13 +35,14 @@ impl Default for Dataset {
             gas_pipelines: Layer::empty(LayerKind::GasPipelines),
             houses: Layer::empty(LayerKind::Houses),
             protection_targets: Layer::empty(LayerKind::ProtectionTargets),
+            hidden_hazards: Layer::empty(LayerKind::HiddenHazards),
         }
     }
 }
 
 impl Dataset {
     /// Feature count per layer.
-    pub fn counts(&self) -> [(LayerKind, usize); 6] {
+    pub fn counts(&self) -> [(LayerKind, usize); 7] {
         [
             (LayerKind::Areas, self.areas.len()),
             (LayerKind::Enterprises, self.enterprises.len()),
@@ -47,6 +50,7 @@ impl Dataset {
             (LayerKind::GasPipelines, self.gas_pipelines.len()),
             (LayerKind::Houses, self.houses.len()),
             (LayerKind::ProtectionTargets, self.protection_targets.len()),
+            (LayerKind::HiddenHazards, self.hidden_hazards.len()),
         ]
     }
 
@@ -59,6 +63,7 @@ impl Dataset {
             self.gas_pipelines.bounds(),
             self.houses.bounds(),
             self.protection_targets.bounds(),
+            self.hidden_hazards.bounds(),
         ]
         .into_iter()
         .flatten()

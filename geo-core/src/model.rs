@@ -33,7 +33,7 @@ pub struct Feature<P> {
     pub source: SourceRef,
 }
 
-/// Every layer RiskMap reads or produces: the six input layers of a dataset and the six
+/// Every layer RiskMap reads or produces: the seven input layers of a dataset and the six
 /// result layers of an analysis.
 ///
 /// This is the one vocabulary of layers: loading, export, tiles, the catalog, the HTTP
@@ -55,6 +55,8 @@ pub enum LayerKind {
     ProtectionTargets,
     /// 镇/街道 — towns and streets (input)
     Areas,
+    /// 隐患 — hidden hazards, each belonging to a feature of another input layer (input)
+    HiddenHazards,
     /// 危险源分级 — GB 18218 grades of the hazard sources (result)
     HazardGrades,
     /// 外部安全防护距离不足 — protection-distance conflicts (result)
@@ -71,13 +73,14 @@ pub enum LayerKind {
 
 impl LayerKind {
     /// The input layers, in load order.
-    pub const INPUTS: [LayerKind; 6] = [
+    pub const INPUTS: [LayerKind; 7] = [
         LayerKind::Areas,
         LayerKind::Enterprises,
         LayerKind::HazardSources,
         LayerKind::GasPipelines,
         LayerKind::Houses,
         LayerKind::ProtectionTargets,
+        LayerKind::HiddenHazards,
     ];
 
     /// The result layers, in the order an analysis produces them.
@@ -95,7 +98,7 @@ impl LayerKind {
         LayerKind::INPUTS.into_iter().chain(LayerKind::RESULTS)
     }
 
-    /// Whether this is one of the six input layers of a dataset.
+    /// Whether this is one of the seven input layers of a dataset.
     pub fn is_input(self) -> bool {
         match self {
             LayerKind::Enterprises
@@ -103,7 +106,8 @@ impl LayerKind {
             | LayerKind::GasPipelines
             | LayerKind::Houses
             | LayerKind::ProtectionTargets
-            | LayerKind::Areas => true,
+            | LayerKind::Areas
+            | LayerKind::HiddenHazards => true,
             LayerKind::HazardGrades
             | LayerKind::ProtectionConflicts
             | LayerKind::PipelineConflicts
@@ -122,6 +126,7 @@ impl LayerKind {
             LayerKind::Houses => "houses",
             LayerKind::ProtectionTargets => "protection_targets",
             LayerKind::Areas => "areas",
+            LayerKind::HiddenHazards => "hidden_hazards",
             LayerKind::HazardGrades => "hazard_grades",
             LayerKind::ProtectionConflicts => "protection_conflicts",
             LayerKind::PipelineConflicts => "pipeline_conflicts",
@@ -140,6 +145,7 @@ impl LayerKind {
             LayerKind::Houses => "自建房",
             LayerKind::ProtectionTargets => "防护目标",
             LayerKind::Areas => "镇街",
+            LayerKind::HiddenHazards => "隐患",
             LayerKind::HazardGrades => "危险源分级",
             LayerKind::ProtectionConflicts => "防护距离不足",
             LayerKind::PipelineConflicts => "管道占压/间距不足",
@@ -162,6 +168,10 @@ impl LayerKind {
                         | (LayerKind::GasPipelines, "燃气管线" | "管线" | "pipelines")
                         | (LayerKind::ProtectionTargets, "targets")
                         | (LayerKind::Areas, "镇街道" | "街道" | "乡镇")
+                        | (
+                            LayerKind::HiddenHazards,
+                            "隐患台账" | "隐患清单" | "隐患排查治理台账" | "事故隐患"
+                        )
                 )
         })
     }
@@ -345,6 +355,9 @@ macro_rules! vocabulary {
         }
     };
 }
+
+mod hidden;
+pub use hidden::{Day, FoundBy, HiddenHazard, HiddenHazardStatus};
 
 vocabulary! {
     /// Industry of an enterprise (行业类别), as the supervision ledgers group them.

@@ -118,13 +118,7 @@ impl Project {
     ) -> Result<Project, LoadError> {
         let loaded = load_source(source, opts)?;
         on_loaded(&loaded.dataset, &loaded.report);
-        Ok(Project::analyse(
-            loaded.dataset,
-            loaded.report,
-            opts,
-            rules,
-            on_step,
-        ))
+        Ok(Project::from_loaded(loaded, opts, rules, on_step))
     }
 
     /// Analyses what a loader returned for a source read by other means (a database:
@@ -135,17 +129,28 @@ impl Project {
         rules: &Rules,
         on_step: &(dyn Fn(Step) + Sync),
     ) -> Project {
-        Project::analyse(loaded.dataset, loaded.report, opts, rules, on_step)
+        let mut rules = rules.clone();
+        // The day hidden hazards are counted on: the rules' (the command line's), else
+        // the day the ledgers say they were exported, else today.
+        if rules.hidden_hazards.as_of.is_none() {
+            rules.hidden_hazards.as_of =
+                Some(loaded.as_of.unwrap_or_else(crate::model::Day::today));
+        }
+        Project::analyse(loaded.dataset, loaded.report, opts, &rules, on_step)
     }
 
     /// Analyses a dataset that was built in memory (generated, or assembled by a program
     /// that embeds the crate); its report is empty.
     pub fn from_dataset(dataset: Dataset, rules: &Rules) -> Project {
+        let mut rules = rules.clone();
+        if rules.hidden_hazards.as_of.is_none() {
+            rules.hidden_hazards.as_of = Some(crate::model::Day::today());
+        }
         Project::analyse(
             dataset,
             ValidationReport::default(),
             &LoadOptions::default(),
-            rules,
+            &rules,
             &|_| {},
         )
     }

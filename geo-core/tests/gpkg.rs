@@ -181,6 +181,7 @@ fn ogrinfo_lists_every_layer_with_its_count_type_fields_and_index() {
             LayerKind::GasPipelines => ogr_type(&ds.gas_pipelines),
             LayerKind::Houses => ogr_type(&ds.houses),
             LayerKind::ProtectionTargets => ogr_type(&ds.protection_targets),
+            LayerKind::HiddenHazards => ogr_type(&ds.hidden_hazards),
             LayerKind::HazardGrades
             | LayerKind::ProtectionConflicts
             | LayerKind::PipelineConflicts

@@ -241,6 +241,7 @@ fn a_geopackage_edited_with_gdal_gives_the_issues_of_a_folder() {
         "gas_pipelines",
         "houses",
         "protection_targets",
+        "hidden_hazards",
         "自建房",
     ] {
         gdal(
@@ -332,7 +333,7 @@ fn results_are_tables_gdal_lists_and_a_second_write_replaces_them() {
     // The ledgers are still read as before, the result tables not as ledgers.
     let again = gpkg::load(&path, &LoadOptions::default()).expect("loads");
     assert_eq!(again.dataset.counts(), p.dataset.counts());
-    assert_eq!(again.report.files.len(), 6);
+    assert_eq!(again.report.files.len(), 7);
 }
 
 #[test]

@@ -45,6 +45,16 @@ pub struct LoadArgs {
     /// Rules TOML overriding the default rule tables.
     #[arg(long)]
     pub rules: Option<PathBuf>,
+    /// The day hidden hazards are counted on (open, overdue, and so the enterprises'
+    /// levels), YYYY-MM-DD. Default: the `as_of` of the data's riskmap.toml, else today
+    /// (China Standard Time).
+    #[arg(long, value_parser = parse_day)]
+    pub as_of: Option<riskmap_core::model::Day>,
+}
+
+fn parse_day(s: &str) -> Result<riskmap_core::model::Day, String> {
+    riskmap_core::model::Day::parse_iso(s)
+        .ok_or_else(|| format!("{s:?} is not a day of the calendar written YYYY-MM-DD"))
 }
 
 /// `riskmap analyze`.

@@ -111,7 +111,7 @@ fn init_creates_the_schema_once() {
              WHERE table_schema = 'public' AND table_name NOT LIKE 'riskmap%'
                AND table_name NOT IN ('spatial_ref_sys', 'geometry_columns', 'geography_columns')"
         ),
-        "areas,enterprises,gas_pipelines,hazard_sources,houses,protection_targets"
+        "areas,enterprises,gas_pipelines,hazard_sources,hidden_hazards,houses,protection_targets"
     );
     assert_eq!(
         psql(
@@ -207,8 +207,8 @@ fn import_the_demo_then_edit_it_as_qgis_would() {
     };
     let demo = demo_dir();
     let stdout = ok(&["import", demo.to_str().unwrap(), "--db", &url]);
-    // The demo: data/haimen/README.md gives houses, enterprises, hazard sources and
-    // protection targets; areas and pipelines are the features in their GeoJSON files.
+    // The demo: data/haimen/README.md gives houses, enterprises, hazard sources,
+    // protection targets and hidden hazards; areas and pipelines are the features in their GeoJSON files.
     for (layer, n) in [
         ("areas", 11),
         ("enterprises", 400),
@@ -216,6 +216,7 @@ fn import_the_demo_then_edit_it_as_qgis_would() {
         ("gas_pipelines", 491),
         ("houses", 20_000),
         ("protection_targets", 250),
+        ("hidden_hazards", 3_000),
     ] {
         assert_eq!(import_row(&stdout, layer), [n, 0, 0, 0], "{layer}");
         assert_eq!(
@@ -226,7 +227,7 @@ fn import_the_demo_then_edit_it_as_qgis_would() {
     assert!(stdout.contains("validation: 0 skipped"), "{stdout}");
     assert_eq!(
         changes(&url).split(' ').next(),
-        Some("21202"),
+        Some("24202"),
         "one insert row each"
     );
     assert_eq!(

@@ -460,7 +460,8 @@ async fn a_database_that_goes_away_leaves_the_map_served_and_is_caught_up() {
 }
 
 /// A change storm: one transaction changing 3,065 houses (3,000 moved and given two
-/// more occupants, 40 deleted, 25 new) is more than [`pg_listen::NOTE_CAP`] features, so
+/// more occupants, 40 deleted, 25 new; the hidden hazards drawn at the moved houses
+/// follow them) is more than [`pg_listen::NOTE_CAP`] features, so
 /// the listener reads it from the change table and applies it as one batch; what is
 /// served then equals a fresh load of the database, house by house, with the same risk
 /// levels and summary. Prints how long a single row's change takes from its commit to
@@ -556,7 +557,19 @@ async fn a_storm_of_changes_is_one_batch_read_from_the_change_table() {
         .unwrap();
     let served = t0.elapsed();
     assert_eq!(ev.actor, "database");
-    assert_eq!(ev.features as i64, changed);
+    // The hidden hazards drawn at a moved house's place move with it, in the same batch.
+    let following: i64 = client
+        .query_one(
+            "SELECT count(*) FROM hidden_hazards WHERE NOT own_location
+               AND feature_layer = 'houses'
+               AND feature_id IN (SELECT id FROM houses ORDER BY id LIMIT 3000)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(following > 0, "the demo has hazards at houses");
+    assert_eq!(ev.features as i64, changed + following);
     // Notifications still arriving after the read name rows already read: compared
     // again, they change nothing, so no other batch is announced.
     tokio::time::sleep(pg_listen::WINDOW + Duration::from_millis(500)).await;

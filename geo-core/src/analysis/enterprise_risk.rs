@@ -1,7 +1,10 @@
 //! 企业风险 — four-colour level of each enterprise from a 4×4 risk matrix.
 //!
 //! Likelihood L (1–4): the industry's base value, plus one for many open hidden hazards
-//! and one for any open major hidden hazard (重大事故隐患), capped at 4.
+//! and one for any open major hidden hazard (重大事故隐患), capped at 4. The hidden
+//! hazards are those of the hidden-hazard ledger on the rules' day when the dataset has
+//! one (an overdue general one counting `hidden_hazards.overdue_weight` times), the
+//! counts the enterprise ledger declares otherwise.
 //! Severity S (1–4): the worst of headcount (screening bands 0–9 / 10–99 / 100–299 / ≥300,
 //! see [`crate::rules::EnterpriseRules::employee_bands`]),
 //! the grade of the enterprise's major hazard sources (none / 三–四级 / 二级 / 一级) and the
@@ -16,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Reason;
 use super::hazard_grade::HazardGradeResult;
+use super::hidden_hazards::{self, HiddenCounts};
 use crate::dataset::Dataset;
 use crate::model::{Enterprise, Feature, HazardGrade, RiskLevel, TargetClass};
 use crate::rules::Rules;
@@ -49,12 +53,15 @@ pub fn assess_all(
     rules: &Rules,
 ) -> Vec<EnterpriseRisk> {
     let worst = worst_grades(ds, grades);
+    let ledger = !ds.hidden_hazards.is_empty();
+    let hidden = hidden_hazards::counts_by_enterprise(ds, rules.hidden_hazards.day());
     ds.enterprises
         .features()
         .par_iter()
         .map(|f| {
             let worst_grade = worst.get(f.id.as_str()).copied();
-            assess_one(ds, f, worst_grade, target_classes, rules)
+            let h = ledger.then(|| hidden.get(f.id.as_str()).copied().unwrap_or_default());
+            assess_one(ds, f, worst_grade, h, target_classes, rules)
         })
         .collect()
 }
@@ -74,11 +81,14 @@ pub fn worst_grades<'a>(
     worst
 }
 
-/// The level of one enterprise, given the worst grade of its hazard sources.
+/// The level of one enterprise, given the worst grade of its hazard sources and its
+/// hidden hazards on the rules' day (`None`: the dataset has no hidden-hazard ledger,
+/// and the counts the enterprise ledger declares stand).
 pub fn assess_one(
     ds: &Dataset,
     f: &Feature<Enterprise>,
     worst_grade: Option<HazardGrade>,
+    hidden: Option<HiddenCounts>,
     target_classes: &[TargetClass],
     rules: &Rules,
 ) -> EnterpriseRisk {
@@ -100,39 +110,9 @@ pub fn assess_one(
             p.industry.map_or("未知", |i| i.name_zh())
         )),
     );
-    if p.open_hidden_hazards >= er.hidden_hazards_raise {
-        l += 1;
-        reasons.push(
-            Reason::new(
-                "RM-ER-L/hidden_hazards",
-                format!(
-                    "{} open hidden hazards ≥ {} ⇒ L + 1",
-                    p.open_hidden_hazards, er.hidden_hazards_raise
-                ),
-            )
-            .zh(format!(
-                "未整改一般隐患{}项 ≥ {} ⇒ L + 1",
-                p.open_hidden_hazards, er.hidden_hazards_raise
-            )),
-        );
-    }
-    if er.major_hidden_hazards_raise > 0
-        && p.open_major_hidden_hazards >= er.major_hidden_hazards_raise
-    {
-        l += 1;
-        reasons.push(
-            Reason::new(
-                "RM-ER-L/major_hidden_hazards",
-                format!(
-                    "{} open major hidden hazards (重大事故隐患) ⇒ L + 1",
-                    p.open_major_hidden_hazards
-                ),
-            )
-            .zh(format!(
-                "未整改重大事故隐患{}项 ⇒ L + 1",
-                p.open_major_hidden_hazards
-            )),
-        );
+    match hidden {
+        Some(c) => l += from_ledger(&c, rules, &mut reasons),
+        None => l += declared(p, rules, &mut reasons),
     }
     let l = l.min(4);
     let [b2, b3, b4] = er.employee_bands;
@@ -212,6 +192,96 @@ pub fn assess_one(
         worst_grade,
         reasons,
     }
+}
+
+/// L's rise from the counts the enterprise ledger declares.
+fn declared(p: &Enterprise, rules: &Rules, reasons: &mut Vec<Reason>) -> u8 {
+    let er = &rules.enterprise;
+    let mut up = 0;
+    if p.open_hidden_hazards >= er.hidden_hazards_raise {
+        up += 1;
+        reasons.push(
+            Reason::new(
+                "RM-ER-L/hidden_hazards",
+                format!(
+                    "{} open hidden hazards ≥ {} ⇒ L + 1",
+                    p.open_hidden_hazards, er.hidden_hazards_raise
+                ),
+            )
+            .zh(format!(
+                "未整改一般隐患{}项 ≥ {} ⇒ L + 1",
+                p.open_hidden_hazards, er.hidden_hazards_raise
+            )),
+        );
+    }
+    if er.major_hidden_hazards_raise > 0
+        && p.open_major_hidden_hazards >= er.major_hidden_hazards_raise
+    {
+        up += 1;
+        reasons.push(
+            Reason::new(
+                "RM-ER-L/major_hidden_hazards",
+                format!(
+                    "{} open major hidden hazards (重大事故隐患) ⇒ L + 1",
+                    p.open_major_hidden_hazards
+                ),
+            )
+            .zh(format!(
+                "未整改重大事故隐患{}项 ⇒ L + 1",
+                p.open_major_hidden_hazards
+            )),
+        );
+    }
+    up
+}
+
+/// L's rise from the hidden-hazard ledger on the rules' day: general open ones, an
+/// overdue one counting `overdue_weight` times, against `hidden_hazards_raise`; major
+/// open ones against `major_hidden_hazards_raise`. The reasons say the counts came from
+/// the ledger, and on which day, also when they raise nothing.
+fn from_ledger(c: &HiddenCounts, rules: &Rules, reasons: &mut Vec<Reason>) -> u8 {
+    let er = &rules.enterprise;
+    let w = rules.hidden_hazards.overdue_weight;
+    let day = rules.hidden_hazards.day();
+    let weighted = c.general_open() + (w.saturating_sub(1)) * c.general_overdue();
+    let mut up = 0;
+    let general_up = weighted >= er.hidden_hazards_raise;
+    let major_up =
+        er.major_hidden_hazards_raise > 0 && c.major_open >= er.major_hidden_hazards_raise;
+    reasons.push(
+        Reason::new(
+            "RM-ER-L/hidden_ledger",
+            format!(
+                "hidden-hazard ledger on {day}: {} general open ({} overdue, counted {w}×) = {weighted} {} {}{}; {} major open ({} overdue){}",
+                c.general_open(),
+                c.general_overdue(),
+                if general_up { "≥" } else { "<" },
+                er.hidden_hazards_raise,
+                if general_up { " ⇒ L + 1" } else { "" },
+                c.major_open,
+                c.major_overdue,
+                if major_up { " ⇒ L + 1" } else { "" },
+            ),
+        )
+        .zh(format!(
+            "隐患台账（截至{day}）：未销号一般隐患{}项（逾期{}项，按{w}倍计）= {weighted} {} {}{}；未销号重大事故隐患{}项（逾期{}项）{}",
+            c.general_open(),
+            c.general_overdue(),
+            if general_up { "≥" } else { "<" },
+            er.hidden_hazards_raise,
+            if general_up { " ⇒ L + 1" } else { "" },
+            c.major_open,
+            c.major_overdue,
+            if major_up { " ⇒ L + 1" } else { "" },
+        )),
+    );
+    if general_up {
+        up += 1;
+    }
+    if major_up {
+        up += 1;
+    }
+    up
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! | [`pipeline_clearance`] | footprints inside gas-pipe clearances and protection ranges (违章占压) | [`crate::rules::PipelineRules`] |
 //! | [`house_risk`] | four-colour level of each self-built house | [`crate::rules::HouseRules`] |
 //! | [`enterprise_risk`] | four-colour level of each enterprise from a risk matrix | [`crate::rules::EnterpriseRules`] |
+//! | [`hidden_hazards`] | where each hidden hazard (隐患) stands on a day; open, overdue and major counts | [`crate::rules::HiddenHazardRules`] |
 //! | [`risk_grid`] | hex-grid risk distribution and per-area summaries | [`crate::rules::GridRules`] |
 //!
 //! [`analyze`] runs them in dependency order. Results are deterministic: every list is
@@ -14,6 +15,7 @@
 
 pub mod enterprise_risk;
 pub mod hazard_grade;
+pub mod hidden_hazards;
 pub mod house_risk;
 mod num;
 pub mod pipeline_clearance;
@@ -86,6 +88,11 @@ pub struct Analysis {
     pub grid: RiskGrid,
     /// Per town/street summaries.
     pub area_summaries: Vec<AreaSummary>,
+    /// The day the hidden hazards are counted on (the rules' `hidden_hazards.as_of`, or
+    /// the day of the run).
+    pub as_of: Option<crate::model::Day>,
+    /// Where each hidden hazard stands on that day, in layer order.
+    pub hidden_states: Vec<hidden_hazards::HiddenState>,
 }
 
 /// Which step [`analyze`] is in, for progress display.
@@ -140,6 +147,8 @@ pub fn analyze_with_progress(
     progress: &(dyn Fn(Step) + Sync),
 ) -> Analysis {
     progress(Step::TargetClasses);
+    let day = rules.hidden_hazards.day();
+    let hidden_states = hidden_hazards::states_on(ds, day);
     let target_classes = target_classes(ds, rules);
     progress(Step::HazardGrades);
     let hazard_grades = hazard_grade::grade_all(ds, substances, rules);
@@ -172,6 +181,8 @@ pub fn analyze_with_progress(
         enterprise_risks,
         grid,
         area_summaries: Vec::new(),
+        as_of: Some(day),
+        hidden_states,
     };
     analysis.area_summaries = risk_grid::summarise_areas(ds, &analysis, &anchors);
     analysis

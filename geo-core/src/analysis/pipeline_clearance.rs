@@ -194,6 +194,7 @@ pub(crate) fn pair_conflict(
             .map(|f| (&f.id, &f.geometry, false))?,
         // Only these layers stand on pipes.
         LayerKind::Areas
+        | LayerKind::HiddenHazards
         | LayerKind::HazardSources
         | LayerKind::GasPipelines
         | LayerKind::HazardGrades

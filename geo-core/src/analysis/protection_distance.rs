@@ -172,6 +172,7 @@ pub(crate) fn pair_conflict(
         }
         // Only homes and protection targets are screened.
         LayerKind::Areas
+        | LayerKind::HiddenHazards
         | LayerKind::Enterprises
         | LayerKind::HazardSources
         | LayerKind::GasPipelines

@@ -70,7 +70,14 @@ impl Default for FieldPolicy {
     fn default() -> Self {
         FieldPolicy {
             deny: vec!["phone".into()],
-            deny_by_layer: std::collections::BTreeMap::new(),
+            // The person answerable for a hidden hazard is named in the bureau's lists,
+            // not in files and tiles that may travel further.
+            deny_by_layer: [(
+                LayerKind::HiddenHazards.name().to_string(),
+                vec!["responsible_person".to_string()],
+            )]
+            .into_iter()
+            .collect(),
         }
     }
 }
@@ -110,6 +117,7 @@ pub fn layer_len(kind: LayerKind, ds: &Dataset, a: &Analysis) -> usize {
         LayerKind::GasPipelines => ds.gas_pipelines.len(),
         LayerKind::Houses => ds.houses.len(),
         LayerKind::ProtectionTargets => ds.protection_targets.len(),
+        LayerKind::HiddenHazards => ds.hidden_hazards.len(),
         LayerKind::HazardGrades => a.hazard_grades.len(),
         LayerKind::ProtectionConflicts => a.protection_conflicts.len(),
         LayerKind::PipelineConflicts => a.pipeline_conflicts.len(),
@@ -463,6 +471,7 @@ pub fn write_named<W: Write>(
         LayerKind::GasPipelines => write_layer(w, &ds.gas_pipelines, filter, policy),
         LayerKind::Houses => write_layer(w, &ds.houses, filter, policy),
         LayerKind::ProtectionTargets
+        | LayerKind::HiddenHazards
         | LayerKind::HazardGrades
         | LayerKind::HouseRisk
         | LayerKind::EnterpriseRisk

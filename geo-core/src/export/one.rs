@@ -50,6 +50,7 @@ pub(super) fn locate<'a>(
         LayerKind::GasPipelines => input(ds.gas_pipelines.get(pos), None),
         LayerKind::Houses => input(ds.houses.get(pos), None),
         LayerKind::ProtectionTargets => input(ds.protection_targets.get(pos), None),
+        LayerKind::HiddenHazards => input(ds.hidden_hazards.get(pos), None),
         LayerKind::HazardGrades => {
             let level = a.hazard_grades.get(pos)?.grade.map(grade_level);
             input(ds.hazard_sources.get(pos), level)
@@ -118,6 +119,14 @@ pub fn properties_of(
             let mut m = properties(&f.props, policy, kind);
             m.insert("class".into(), json!(c.key()));
             m.insert("class_zh".into(), json!(c.name_zh()));
+            m
+        }
+        LayerKind::HiddenHazards => {
+            let f = ds.hidden_hazards.get(pos)?;
+            let mut m = properties(&f.props, policy, kind);
+            if let Some(s) = a.hidden_states.get(pos) {
+                hidden_state_fields(&mut m, s, a.as_of);
+            }
             m
         }
         LayerKind::HazardGrades => {
@@ -259,4 +268,23 @@ pub fn feature(
     write_geometry(&mut geometry, &at.geometry);
     let geometry: Value = serde_json::from_str(&geometry).unwrap_or(Value::Null);
     Some(json!({"type": "Feature", "id": at.id, "geometry": geometry, "properties": props}))
+}
+
+/// A hidden hazard's state on the analysis day, as exported and drawn: `as_of`, the
+/// status on that day (`status_as_of`, and in Chinese), `open`, `overdue` and
+/// `days_overdue`.
+pub(crate) fn hidden_state_fields(
+    m: &mut Map<String, Value>,
+    s: &crate::analysis::hidden_hazards::HiddenState,
+    as_of: Option<crate::model::Day>,
+) {
+    m.insert("as_of".into(), json!(as_of.map(|d| d.to_string())));
+    m.insert("status_as_of".into(), json!(s.status.map(|s| s.key())));
+    m.insert(
+        "status_as_of_zh".into(),
+        json!(s.status.map(|s| s.name_zh())),
+    );
+    m.insert("open".into(), json!(s.open));
+    m.insert("overdue".into(), json!(s.overdue()));
+    m.insert("days_overdue".into(), json!(s.days_overdue));
 }

@@ -34,6 +34,9 @@
 //!   A city too dense for one row each side of its roads gets more rows and closer villages.
 //! - **protection_targets**: residential communities (小区), schools, kindergartens,
 //!   hospitals, nursing homes, markets … mostly in the towns, a few near the chemical park.
+//! - **hidden_hazards**: a hidden-hazard ledger (隐患台账) over the two years before
+//!   [`LEDGER_END`], each record belonging to a feature of the other layers (see
+//!   `hidden`): about 2 % major, most closed, some overdue, some sent back once.
 //!
 //! # Determinism
 //!
@@ -71,6 +74,7 @@ mod enterprises;
 mod features;
 mod haimen;
 mod hazards;
+mod hidden;
 mod house_attrs;
 mod houses;
 mod ledgers;
@@ -88,6 +92,7 @@ mod villages;
 mod world;
 
 pub use haimen::{BoundaryError, PIPELINE_CRS, haimen};
+pub use hidden::LEDGER_END;
 pub use ledgers::{LedgerWriteError, write_generated};
 
 use geo::MultiPolygon;
@@ -127,6 +132,10 @@ pub struct GenerateOptions {
     pub pipeline_km: f64,
     /// Number of protection targets (exact).
     pub protection_targets: usize,
+    /// Number of hidden-hazard records (exact when there is any feature for them to
+    /// belong to), over the two years before [`LEDGER_END`].
+    #[serde(default)]
+    pub hidden_hazards: usize,
 }
 
 /// Seed of the committed demo and of the benchmark city ("HAIMEN" in ASCII).
@@ -135,6 +144,8 @@ pub const DEFAULT_SEED: u64 = 0x4841_494D_454E;
 /// Benchmark ratios per house: enterprises, hazard sources, pipeline km, protection
 /// targets (20,000 / 2,000 / 5,000 km / 5,000 for 1,000,000 houses).
 const PER_HOUSE: (f64, f64, f64, f64) = (0.02, 0.002, 0.005, 0.005);
+/// Hidden-hazard records per house (100,000 for 1,000,000 houses).
+const HIDDEN_PER_HOUSE: f64 = 0.1;
 
 impl GenerateOptions {
     /// The committed demo: ~20,000 houses, ~400 enterprises, ~50 hazard sources, ~300 km of
@@ -147,6 +158,7 @@ impl GenerateOptions {
             hazard_sources: 50,
             pipeline_km: 300.0,
             protection_targets: 250,
+            hidden_hazards: 3_000,
         }
     }
 
@@ -160,6 +172,7 @@ impl GenerateOptions {
             hazard_sources: 2_000,
             pipeline_km: 5_000.0,
             protection_targets: 5_000,
+            hidden_hazards: 100_000,
         }
     }
 
@@ -175,6 +188,7 @@ impl GenerateOptions {
             hazard_sources: (h * hs).round() as usize,
             pipeline_km: h * km,
             protection_targets: (h * pt).round() as usize,
+            hidden_hazards: (h * HIDDEN_PER_HOUSE).round() as usize,
         }
     }
 }
@@ -250,6 +264,7 @@ const STREAM_HOUSES: u64 = 5;
 const STREAM_PIPES: u64 = 6;
 const STREAM_DECLARED: u64 = 7;
 const STREAM_PIPE_ATTRS: u64 = 8;
+const STREAM_HIDDEN: u64 = 9;
 const STREAM_HOUSE_ATTRS: u64 = 1 << 32;
 
 /// Generates the city inside `boundary` (lon/lat). Same options and boundary ⇒ identical
@@ -377,7 +392,7 @@ pub fn generate(
     let pop = PopGrid::build(&world, &fill, &occupants, &targets);
     declare(&mut rng, &pop, &mut ents);
 
-    Ok(Dataset {
+    let mut ds = Dataset {
         areas: Layer::new(LayerKind::Areas, areas),
         enterprises: Layer::new(LayerKind::Enterprises, enterprise_features(&world, &ents)),
         hazard_sources: Layer::new(LayerKind::HazardSources, hazard_features(&world, &ents)),
@@ -390,5 +405,10 @@ pub fn generate(
             LayerKind::ProtectionTargets,
             target_features(&world, &targets),
         ),
-    })
+        hidden_hazards: Layer::empty(LayerKind::HiddenHazards),
+    };
+    let mut rng = rng_for(opts.seed, STREAM_HIDDEN);
+    let hidden = hidden::hidden_hazards(&ds, opts.hidden_hazards, &mut rng);
+    ds.hidden_hazards = Layer::new(LayerKind::HiddenHazards, hidden);
+    Ok(ds)
 }

@@ -74,6 +74,7 @@ fn small() -> GenerateOptions {
         hazard_sources: 17,
         pipeline_km: 60.0,
         protection_targets: 40,
+        hidden_hazards: 400,
     }
 }
 
@@ -108,6 +109,12 @@ fn digest(d: &Dataset) -> u64 {
 
 fn all_geometries(d: &Dataset) -> Vec<(String, &Geometry<f64>)> {
     let mut v: Vec<(String, &Geometry<f64>)> = Vec::new();
+    v.extend(
+        d.hidden_hazards
+            .features()
+            .iter()
+            .map(|f| (f.id.clone(), &f.geometry)),
+    );
     v.extend(
         d.enterprises
             .features()
@@ -174,6 +181,58 @@ fn inside(boundary: &MultiPolygon<f64>, edges: &[Line<f64>], g: &Geometry<f64>) 
         .all(|e| lines.iter().all(|l| !l.intersects(e)))
 }
 
+/// The hidden-hazard ledger: as many records as asked when anything exists for them to
+/// belong to, each on a feature of the city, with a lifecycle the loaders accept.
+fn check_hidden(d: &Dataset, opts: &GenerateOptions) {
+    use crate::model::HiddenHazardStatus as S;
+    let linkable = d.enterprises.len()
+        + d.hazard_sources.len()
+        + d.gas_pipelines.len()
+        + d.houses.len()
+        + d.protection_targets.len();
+    if linkable == 0 {
+        assert!(d.hidden_hazards.is_empty());
+        return;
+    }
+    assert_eq!(d.hidden_hazards.len(), opts.hidden_hazards);
+    let end = crate::model::Day::new(2026, 11, 30).unwrap();
+    for f in d.hidden_hazards.features() {
+        let h = &f.props;
+        let id = h.feature_id.as_deref().unwrap();
+        let found = match h.feature_layer.unwrap() {
+            LayerKind::Enterprises => d.enterprises.find_id(id).is_some(),
+            LayerKind::HazardSources => d.hazard_sources.find_id(id).is_some(),
+            LayerKind::GasPipelines => d.gas_pipelines.find_id(id).is_some(),
+            LayerKind::Houses => d.houses.find_id(id).is_some(),
+            LayerKind::ProtectionTargets => d.protection_targets.find_id(id).is_some(),
+            other => panic!("{} belongs to {other}", f.id),
+        };
+        assert!(found, "{}: no {id}", f.id);
+        let found_on = h.discovered.unwrap();
+        assert!(
+            found_on <= end && end.days_since(found_on) < 730,
+            "{}",
+            f.id
+        );
+        assert!(h.deadline.unwrap() > found_on, "{}", f.id);
+        if let Some(r) = h.rectified {
+            assert!(r >= found_on && r <= end, "{}", f.id);
+        }
+        match h.status {
+            S::Closed => {
+                assert!(h.rectified.is_some() && h.verified_by.is_some(), "{}", f.id);
+                assert!(h.closed.unwrap() >= h.rectified.unwrap(), "{}", f.id);
+            }
+            S::Rectified => assert!(h.rectified.is_some() && h.closed.is_none()),
+            S::Pending | S::InProgress | S::Supervised => {
+                assert!(h.rectified.is_none() && h.closed.is_none(), "{}", f.id);
+            }
+        }
+        assert!(h.reopened == 0 || h.reopen_reason.is_some(), "{}", f.id);
+        assert!(h.major || h.status != S::Supervised, "{}", f.id);
+    }
+}
+
 fn check_city(d: &Dataset, opts: &GenerateOptions, boundary: &MultiPolygon<f64>) {
     // Counts.
     assert_eq!(d.houses.len(), opts.houses);
@@ -181,6 +240,7 @@ fn check_city(d: &Dataset, opts: &GenerateOptions, boundary: &MultiPolygon<f64>)
     assert_eq!(d.hazard_sources.len(), opts.hazard_sources);
     assert_eq!(d.protection_targets.len(), opts.protection_targets);
     assert!(!d.areas.is_empty());
+    check_hidden(d, opts);
     // Pipeline length (geodesic) within 10 % of the request.
     let km = pipe_km(d);
     assert!(
@@ -437,6 +497,7 @@ fn another_boundary_gets_synthetic_towns() {
         pipeline_km: 30.0,
         protection_targets: 20,
         seed: 3,
+        hidden_hazards: 0,
     };
     let d = generate(&opts, &b).unwrap();
     check_city(&d, &opts, &b);
@@ -465,6 +526,7 @@ fn any_small_city_meets_its_options() {
             hazard_sources,
             pipeline_km: km,
             protection_targets: targets,
+            hidden_hazards: houses / 10,
         };
         let d = generate(&opts, &b).unwrap();
         check_city(&d, &opts, &b);
@@ -549,6 +611,7 @@ fn empty_city_is_fine() {
         hazard_sources: 0,
         pipeline_km: 0.0,
         protection_targets: 0,
+        hidden_hazards: 50,
     };
     let d = generate(&o, &b).unwrap();
     assert!(d.houses.is_empty() && d.gas_pipelines.is_empty());

@@ -23,7 +23,8 @@ use crate::crs::Crs;
 use crate::dataset::Dataset;
 use crate::live::AnyFeature;
 use crate::model::{
-    Area, Enterprise, Feature, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
+    Area, Enterprise, Feature, GasPipeline, HazardSource, HiddenHazard, House, LayerKind,
+    ProtectionTarget,
 };
 
 use super::far::{NULL_ISLAND_DEG, outside_areas};
@@ -123,6 +124,7 @@ pub fn feature_from_geojson(
             one::<ProtectionTarget>(raw, opts, AnyFeature::ProtectionTarget)
         }
         LayerKind::Areas => one::<Area>(raw, opts, AnyFeature::Area),
+        LayerKind::HiddenHazards => one::<HiddenHazard>(raw, opts, AnyFeature::HiddenHazard),
         LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts
         | LayerKind::PipelineConflicts
@@ -171,9 +173,15 @@ pub fn refuses(issue: &Issue) -> bool {
         // that fails its check, a class that disagrees with the pressure, an unknown
         // enterprise) or used a default (a name taken from the id), or are about where
         // the feature lies.
+        // A hidden hazard's lifecycle is enforced: no 销号 without a rectification and
+        // an acceptance, no reopening without a reason, no link to a feature that is not
+        // there.
         Severity::Warning => matches!(
             issue.code,
-            IssueCode::UnknownValue
+            IssueCode::LifecycleInconsistent
+                | IssueCode::InvalidDate
+                | IssueCode::UnknownLinkedFeature
+                | IssueCode::UnknownValue
                 | IssueCode::InvalidNumber
                 | IssueCode::NegativeNumber
                 | IssueCode::InvalidValue
@@ -244,6 +252,20 @@ fn one<P: LayerProps>(
 fn across_layers(feature: &mut AnyFeature, current: &Dataset, issues: &mut Vec<Issue>) {
     let layer = feature.layer();
     let id = feature.id().to_string();
+    if let AnyFeature::HiddenHazard(h) = feature {
+        let before = current.hidden_hazards.find_id(&id).map(|(_, f)| &f.props);
+        issues.extend(super::lifecycle::transition(before, &mut h.props, &id));
+        let mut one = vec![h.clone()];
+        issues.extend(super::link_hidden_hazards(
+            &mut one,
+            &[current],
+            EDIT_SOURCE,
+        ));
+        match one.pop() {
+            Some(linked) => *h = linked,
+            None => return,
+        }
+    }
     // An enterprise's id needs no table of names and codes (20,000 enterprises in a
     // city: milliseconds per edit to build).
     if let AnyFeature::HazardSource(h) = feature

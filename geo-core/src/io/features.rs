@@ -57,8 +57,9 @@ impl<P> Found<P> {
 /// enough that two cores share a file of a few thousand features.
 const CHUNK: usize = 2048;
 
-/// The most fields a layer has (the cells array of a feature lives on the stack).
-const MAX_FIELDS: usize = 12;
+/// The most fields a layer has (the cells array of a feature lives on the stack); a test
+/// checks every layer's field list against it.
+pub(crate) const MAX_FIELDS: usize = 24;
 
 /// The common pass over a file's features: geometry from cells where the format had
 /// none, the file-level check for projected coordinates, then per feature: id,

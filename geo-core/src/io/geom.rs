@@ -34,6 +34,7 @@ pub(crate) fn allowed_types(kind: LayerKind) -> &'static str {
     match kind {
         LayerKind::GasPipelines => "LineString or MultiLineString",
         LayerKind::Areas => "Polygon or MultiPolygon",
+        LayerKind::HiddenHazards => "Point, or none (drawn at its feature)",
         LayerKind::Enterprises
         | LayerKind::HazardSources
         | LayerKind::Houses
@@ -54,6 +55,7 @@ fn type_fits(kind: LayerKind, g: &RawGeom) -> bool {
             matches!(g, RawGeom::LineString(_) | RawGeom::MultiLineString(_))
         }
         LayerKind::Areas => matches!(g, RawGeom::Polygon(_) | RawGeom::MultiPolygon(_)),
+        LayerKind::HiddenHazards => matches!(g, RawGeom::Point(_)),
         LayerKind::Enterprises
         | LayerKind::HazardSources
         | LayerKind::Houses
@@ -157,6 +159,11 @@ pub(crate) fn finish(
     let kind = cx.layer;
     let mut g = match input {
         GeomInput::Geom(g) if !g.is_empty() => g,
+        // A hidden hazard without a place of its own is drawn at its feature's, which the
+        // loader finds once every layer is read (`io::links`).
+        GeomInput::Geom(_) | GeomInput::Missing if kind == LayerKind::HiddenHazards => {
+            return Ok(Some(crate::io::links::unplaced()));
+        }
         GeomInput::Geom(_) | GeomInput::Missing => {
             cx.issue(
                 Severity::Skipped,

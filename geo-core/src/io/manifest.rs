@@ -4,6 +4,7 @@
 //! ```toml
 //! crs = "EPSG:4490"        # default for every file (optional)
 //! encoding = "gbk"         # default for every text file (optional)
+//! as_of = "2026-11-30"     # the day the ledgers were exported (数据截止日期, optional)
 //!
 //! [files."2024企业台账.xlsx"]
 //! layer = "enterprises"     # or a Chinese layer name: 企业
@@ -50,6 +51,9 @@ pub(crate) struct Entry {
 pub(crate) struct Manifest {
     pub crs: Option<String>,
     pub encoding: Option<String>,
+    /// The day the ledgers were exported: hidden hazards are counted on it unless the
+    /// run names another day.
+    pub as_of: Option<crate::model::Day>,
     pub files: Vec<Entry>,
     /// Warnings about the manifest itself.
     pub issues: Vec<Issue>,
@@ -81,7 +85,7 @@ fn line_col(text: &str, offset: usize) -> (u64, u64) {
 }
 
 /// Keys of the manifest's top level, for the warning about an unknown one.
-const TOP_KEYS: &str = "crs, encoding, files";
+const TOP_KEYS: &str = "crs, encoding, as_of, files";
 
 /// The manifest's top level as read. Values stay raw and are checked one by one below, so
 /// that a bad value is a warning about its key rather than a refusal of the whole file.
@@ -90,6 +94,7 @@ const TOP_KEYS: &str = "crs, encoding, files";
 struct RawManifest {
     crs: Option<toml::Value>,
     encoding: Option<toml::Value>,
+    as_of: Option<toml::Value>,
     files: Option<toml::Value>,
     #[serde(flatten)]
     unknown: UnknownKeys,
@@ -176,6 +181,21 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Manifest, LoadError> {
             None => issues.push(warn(
                 "encoding",
                 format!("encoding must be a string such as \"gbk\", not {value}; ignored"),
+            )),
+        }
+    }
+    if let Some(value) = &raw.as_of {
+        // A TOML date (as_of = 2026-11-30) or a string ("2026-11-30").
+        let text = match value {
+            toml::Value::String(s) => Some(s.clone()),
+            toml::Value::Datetime(d) => Some(d.to_string()),
+            _ => None,
+        };
+        match text.as_deref().and_then(crate::model::Day::parse_iso) {
+            Some(d) => m.as_of = Some(d),
+            None => issues.push(warn(
+                "as_of",
+                format!("as_of must be a date such as \"2026-11-30\", not {value}; ignored"),
             )),
         }
     }
@@ -471,6 +491,7 @@ layer = "roads"
                 RawManifest {
                     crs: Some(_),
                     encoding: Some(_),
+                    as_of: Some(_),
                     files: Some(_),
                     ref unknown,
                 } if unknown.is_empty()

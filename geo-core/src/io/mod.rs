@@ -41,6 +41,8 @@ mod features;
 mod fields;
 mod geojson;
 mod geom;
+mod lifecycle;
+mod links;
 mod manifest;
 mod options;
 mod plan;
@@ -59,14 +61,17 @@ use std::time::Instant;
 
 use crate::dataset::{Dataset, Layer};
 use crate::model::{
-    Area, Enterprise, Feature, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
+    Area, Enterprise, Feature, GasPipeline, HazardSource, HiddenHazard, House, LayerKind,
+    ProtectionTarget,
 };
 
 pub use edit::{CheckedFeature, EDIT_SOURCE, feature_from_geojson, refuses};
 pub use error::LoadError;
+pub use links::link_hidden_hazards;
 pub use manifest::MANIFEST_FILE;
 pub use options::{FileOptions, LoadOptions, LoadProgress, ProgressFn};
 pub use plan::FileFormat;
+pub use props::LINKABLE;
 pub use props::LayerProps;
 pub use report::{FileStatus, FileSummary, Issue, IssueCode, Position, Severity, ValidationReport};
 pub use resolve::resolve_enterprise_refs;
@@ -82,10 +87,13 @@ use resolve::resolve_enterprises;
 /// found on the way.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    /// The six layers, indexed.
+    /// The seven layers, indexed.
     pub dataset: Dataset,
     /// Files read, ignored or skipped, and every issue.
     pub report: ValidationReport,
+    /// The day the ledgers were exported, when the directory's `riskmap.toml` says
+    /// (`as_of`): hidden hazards are counted on it unless the run names another day.
+    pub as_of: Option<crate::model::Day>,
 }
 
 /// A loaded file: its features and the report.
@@ -124,6 +132,7 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     }
     let dataset = merge(acc, &mut files)?;
     let report = files.into_report(head.issues, ignored);
+    let as_of = found.manifest.as_of;
     tracing::debug!(
         dir = %dir.display(),
         files = plans.len(),
@@ -131,11 +140,15 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "data directory loaded"
     );
-    Ok(Loaded { dataset, report })
+    Ok(Loaded {
+        dataset,
+        report,
+        as_of,
+    })
 }
 
 /// Makes the dataset from the files' features: duplicate ids dropped, hazard sources
-/// linked to their enterprises, every layer indexed.
+/// linked to their enterprises, hidden hazards to their features, every layer indexed.
 fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
     let enterprises = dedupe(acc.enterprises, files)?;
     let mut hazard_sources = dedupe(acc.hazard_sources, files)?;
@@ -144,6 +157,18 @@ fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
     let houses = dedupe(acc.houses, files)?;
     let protection_targets = dedupe(acc.protection_targets, files)?;
     let areas = dedupe(acc.areas, files)?;
+    let mut hidden_hazards = dedupe(acc.hidden_hazards, files)?;
+    links::resolve_links(
+        &links::Linkable {
+            enterprises: &enterprises.found.features,
+            hazard_sources: &hazard_sources.found.features,
+            gas_pipelines: &gas_pipelines.found.features,
+            houses: &houses.found.features,
+            protection_targets: &protection_targets.found.features,
+        },
+        &mut hidden_hazards,
+        files,
+    )?;
     far::check_far(
         &[
             far::view(LayerKind::Enterprises, &enterprises),
@@ -152,6 +177,7 @@ fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
             far::view(LayerKind::Houses, &houses),
             far::view(LayerKind::ProtectionTargets, &protection_targets),
             far::view(LayerKind::Areas, &areas),
+            far::view(LayerKind::HiddenHazards, &hidden_hazards),
         ],
         &areas,
         files,
@@ -170,10 +196,12 @@ fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
                     LayerKind::ProtectionTargets,
                     protection_targets.found.features,
                 ),
+                Layer::new(LayerKind::HiddenHazards, hidden_hazards.found.features),
             )
         },
     );
-    let (areas, enterprises, hazard_sources, gas_pipelines, protection_targets) = rest;
+    let (areas, enterprises, hazard_sources, gas_pipelines, protection_targets, hidden_hazards) =
+        rest;
     Ok(Dataset {
         areas,
         enterprises,
@@ -181,6 +209,7 @@ fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
         gas_pipelines,
         houses,
         protection_targets,
+        hidden_hazards,
     })
 }
 
@@ -230,6 +259,7 @@ pub fn load_file_as(
         LayerKind::Houses => one!(House, houses),
         LayerKind::ProtectionTargets => one!(ProtectionTarget, protection_targets),
         LayerKind::Areas => one!(Area, areas),
+        LayerKind::HiddenHazards => one!(HiddenHazard, hidden_hazards),
         LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts
         | LayerKind::PipelineConflicts
@@ -242,10 +272,16 @@ pub fn load_file_as(
             });
         }
     };
-    Ok(Loaded { dataset, report })
+    Ok(Loaded {
+        dataset,
+        report,
+        as_of: None,
+    })
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hidden;
 #[cfg(test)]
 mod tests_recovery;

@@ -9,7 +9,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::model::{
-    Area, Enterprise, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
+    Area, Enterprise, GasPipeline, HazardSource, HiddenHazard, House, LayerKind, ProtectionTarget,
 };
 
 use super::features::{Found, RawFeature, process};
@@ -208,6 +208,7 @@ pub(super) enum AnyOut {
     Houses(FileOut<House>),
     ProtectionTargets(FileOut<ProtectionTarget>),
     Areas(FileOut<Area>),
+    HiddenHazards(FileOut<HiddenHazard>),
 }
 
 macro_rules! any_out {
@@ -219,6 +220,7 @@ macro_rules! any_out {
             AnyOut::Houses($o) => $e,
             AnyOut::ProtectionTargets($o) => $e,
             AnyOut::Areas($o) => $e,
+            AnyOut::HiddenHazards($o) => $e,
         }
     };
 }
@@ -240,6 +242,7 @@ fn load_any(p: &Plan, opts: &LoadOptions) -> Result<AnyOut, LoadError> {
         LayerKind::Houses => AnyOut::Houses(load_one(p, opts)?),
         LayerKind::ProtectionTargets => AnyOut::ProtectionTargets(load_one(p, opts)?),
         LayerKind::Areas => AnyOut::Areas(load_one(p, opts)?),
+        LayerKind::HiddenHazards => AnyOut::HiddenHazards(load_one(p, opts)?),
         LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts
         | LayerKind::PipelineConflicts
@@ -294,6 +297,7 @@ pub(super) struct Acc {
     pub houses: LayerFiles<House>,
     pub protection_targets: LayerFiles<ProtectionTarget>,
     pub areas: LayerFiles<Area>,
+    pub hidden_hazards: LayerFiles<HiddenHazard>,
 }
 
 impl Acc {
@@ -310,6 +314,7 @@ impl Acc {
             AnyOut::Houses(o) => put!(o, houses),
             AnyOut::ProtectionTargets(o) => put!(o, protection_targets),
             AnyOut::Areas(o) => put!(o, areas),
+            AnyOut::HiddenHazards(o) => put!(o, hidden_hazards),
         }
     }
 }

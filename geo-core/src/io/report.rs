@@ -184,6 +184,21 @@ issue_codes! {
     InvalidCas = "invalid_cas",
     /// A hazard source's enterprise matches no enterprise id, name or credit code.
     UnknownEnterprise = "unknown_enterprise",
+    /// A date field holds something that is not a day of the calendar.
+    InvalidDate = "invalid_date",
+    /// A hidden hazard names a feature that no layer holds (or several do): kept at its
+    /// own location when it has one, skipped otherwise.
+    UnknownLinkedFeature = "unknown_linked_feature",
+    /// A hidden hazard's status disagrees with its dates and names (销号 without a
+    /// rectification and an acceptance, 挂牌督办 of a general one): the status is
+    /// taken back to the last step its record supports.
+    LifecycleInconsistent = "lifecycle_inconsistent",
+    /// A hidden hazard's dates are out of order (rectified before it was found, closed
+    /// before it was rectified, a deadline before it was found).
+    DatesOutOfOrder = "dates_out_of_order",
+    /// A major hidden hazard lacks some of the "five in place" (五落实: responsibility,
+    /// measures, funds, deadline, contingency plan).
+    FiveInPlaceIncomplete = "five_in_place_incomplete",
     // Across layers.
     /// The feature lies at 0,0 ("null island"), where a missing or zeroed coordinate lands.
     NullIsland = "null_island",

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 
 use crate::crs::Crs;
 use crate::model::{
-    Area, Enterprise, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
+    Area, Enterprise, GasPipeline, HazardSource, HiddenHazard, House, LayerKind, ProtectionTarget,
 };
 
 use super::features::{RawFeature, process};
@@ -132,6 +132,12 @@ pub fn load_rows(layers: Vec<LayerRows>, opts: &LoadOptions) -> Result<Loaded, L
                 acc.areas.push((i, files.take(o)));
                 counts
             }
+            LayerKind::HiddenHazards => {
+                let o = table::<HiddenHazard>(l, opts)?;
+                let counts = (o.features.features.len(), o.issues.len());
+                acc.hidden_hazards.push((i, files.take(o)));
+                counts
+            }
             LayerKind::HazardGrades
             | LayerKind::ProtectionConflicts
             | LayerKind::PipelineConflicts
@@ -159,6 +165,7 @@ pub fn load_rows(layers: Vec<LayerRows>, opts: &LoadOptions) -> Result<Loaded, L
     }
     let dataset = merge(acc, &mut files)?;
     Ok(Loaded {
+        as_of: None,
         dataset,
         report: files.into_report(Vec::new(), Vec::new()),
     })

@@ -403,7 +403,9 @@ pub(crate) fn features<P: LayerProps>(
         });
     };
     let has = |s: Slot| header.slots.contains(&Some(s));
-    if !(has(Slot::Wkt) || (has(Slot::Lon) && has(Slot::Lat))) {
+    // A hidden hazard without coordinates is drawn at its feature's place.
+    if layer != LayerKind::HiddenHazards && !(has(Slot::Wkt) || (has(Slot::Lon) && has(Slot::Lat)))
+    {
         return Err(LoadError::MissingGeometryColumns {
             file: rel.into(),
             layer,

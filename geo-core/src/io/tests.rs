@@ -582,8 +582,8 @@ fn directory_with_manifest_folders_and_every_kind_of_file() {
     let ds = &loaded.dataset;
     assert_eq!(
         ds.counts().map(|(_, n)| n),
-        [0, 2, 3, 2, 3, 0],
-        "areas, enterprises, hazard sources, pipelines, houses, targets"
+        [0, 2, 3, 2, 3, 0, 0],
+        "areas, enterprises, hazard sources, pipelines, houses, targets, hidden hazards"
     );
     let hs = ds.hazard_sources.features();
     assert_eq!(

@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use super::{AnyFeature, Change, Edit, Live, LiveError, input_slot};
 use crate::analysis::enterprise_risk::{EnterpriseRisk, assess_one};
 use crate::analysis::hazard_grade::{HazardGradeResult, grade_one};
+use crate::analysis::hidden_hazards;
 use crate::analysis::house_risk::{Exposure, HouseRisk, house_risk};
 use crate::analysis::risk_grid::tally::Kept;
 use crate::analysis::risk_grid::{anchor, house_slot};
 use crate::analysis::{PipelineConflict, ProtectionConflict, target_class};
+use crate::io::LINKABLE;
 use crate::layer::Layer;
 use crate::model::{Feature, LayerKind};
 
@@ -91,6 +93,63 @@ impl Live {
             .collect())
     }
 
+    /// Hidden hazards drawn at their feature's place (`own_location` false) move with the
+    /// features the batch moves, in the same batch, as a load of the changed ledgers
+    /// would place them; those of a deleted feature stay where they were.
+    pub(super) fn hazards_follow(&self, changes: &mut Vec<Change>) {
+        if self.ds.hidden_hazards.is_empty() {
+            return;
+        }
+        let moved: HashMap<(LayerKind, String), Option<geo::Coord<f64>>> = changes
+            .iter()
+            .filter(|c| LINKABLE.contains(&c.layer))
+            .filter_map(|c| {
+                let (b, a) = (c.before.as_ref()?, c.after.as_ref()?);
+                (b.geometry() != a.geometry())
+                    .then(|| ((c.layer, c.id.clone()), anchor(a.geometry())))
+            })
+            .collect();
+        if moved.is_empty() {
+            return;
+        }
+        let place = |h: &crate::model::HiddenHazard| -> Option<Option<geo::Coord<f64>>> {
+            if h.own_location {
+                return None;
+            }
+            let key = (h.feature_layer?, h.feature_id.clone()?);
+            moved.get(&key).copied()
+        };
+        // Hazards the batch itself edits follow within their own change.
+        let mut edited = std::collections::HashSet::new();
+        for c in changes.iter_mut() {
+            if let Some(AnyFeature::HiddenHazard(h)) = &mut c.after {
+                edited.insert(c.id.clone());
+                if let Some(Some(p)) = place(&h.props) {
+                    h.geometry = geo::Geometry::Point(p.into());
+                }
+            }
+        }
+        for f in self.ds.hidden_hazards.features() {
+            if edited.contains(&f.id) {
+                continue;
+            }
+            let Some(Some(p)) = place(&f.props) else {
+                continue;
+            };
+            let mut after = f.clone();
+            after.geometry = geo::Geometry::Point(p.into());
+            if after.geometry == f.geometry {
+                continue;
+            }
+            changes.push(Change {
+                layer: LayerKind::HiddenHazards,
+                id: f.id.clone(),
+                before: Some(AnyFeature::HiddenHazard(f.clone())),
+                after: Some(AnyFeature::HiddenHazard(after)),
+            });
+        }
+    }
+
     /// A copy of the feature with this id.
     pub fn feature(&self, layer: LayerKind, id: &str) -> Option<AnyFeature> {
         self.feature_at(layer, self.position(layer, id)?)
@@ -128,6 +187,14 @@ impl Live {
                 self.house_slots[pos] = house_slot(&self.ds, a);
             }
             AnyFeature::ProtectionTarget(f) => drop(self.ds.protection_targets.replace(pos, f)),
+            AnyFeature::HiddenHazard(f) => {
+                // Its state on the day depends on its own record alone.
+                let s = hidden_hazards::state_on(&f.props, self.rules.hidden_hazards.day());
+                if let Some(slot) = self.analysis.hidden_states.get_mut(pos) {
+                    *slot = s;
+                }
+                self.ds.hidden_hazards.replace(pos, f);
+            }
         }
     }
 
@@ -141,7 +208,7 @@ impl Live {
             AnyFeature::Area(f) => ds.areas.push(f),
             AnyFeature::Enterprise(f) => {
                 // A placeholder: the second half assesses every changed enterprise.
-                let r = assess_one(ds, &f, None, &an.target_classes, rules);
+                let r = assess_one(ds, &f, None, None, &an.target_classes, rules);
                 an.enterprise_risks.push(r);
                 self.tally.push(Kept::Enterprises);
                 ds.enterprises.push(f)
@@ -168,6 +235,13 @@ impl Live {
                 an.target_classes.push(target_class(&f.props, rules));
                 self.tally.push(Kept::ProtectionTargets);
                 ds.protection_targets.push(f)
+            }
+            AnyFeature::HiddenHazard(f) => {
+                an.hidden_states.push(hidden_hazards::state_on(
+                    &f.props,
+                    rules.hidden_hazards.day(),
+                ));
+                ds.hidden_hazards.push(f)
             }
         };
         self.ids[slot].insert(id, pos);
@@ -217,6 +291,10 @@ impl Live {
             LayerKind::ProtectionTargets => {
                 an.target_classes.swap_remove(pos);
                 remove(&mut self.ds.protection_targets, pos)
+            }
+            LayerKind::HiddenHazards => {
+                an.hidden_states.swap_remove(pos);
+                remove(&mut self.ds.hidden_hazards, pos)
             }
             LayerKind::HazardGrades
             | LayerKind::ProtectionConflicts

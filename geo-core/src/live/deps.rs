@@ -16,6 +16,7 @@ use super::summaries::Shares;
 use super::{AnyFeature, Applied, Edit, Live, LiveError, Recomputed, ResultChanges};
 use crate::analysis::enterprise_risk::{assess_one, worst_grades};
 use crate::analysis::hazard_grade::grade_one;
+use crate::analysis::hidden_hazards;
 use crate::analysis::house_risk::{Exposure, house_risk};
 use crate::analysis::risk_grid::live::{conflict_weight, house_weight, point_weight, touched};
 use crate::analysis::risk_grid::tally::Kept;
@@ -54,7 +55,8 @@ impl Live {
     /// The features are taken as given: a caller checks them first, as the loaders do
     /// (an edit API runs them through the loaders' validation).
     pub fn apply(&mut self, edits: &[Edit]) -> Result<Applied, LiveError> {
-        let changes = self.plan(edits)?;
+        let mut changes = self.plan(edits)?;
+        self.hazards_follow(&mut changes);
         if changes.is_empty() {
             return Ok(Applied::default());
         }
@@ -331,6 +333,21 @@ impl Live {
                 owners.insert(e);
             }
         }
+        // A hidden hazard counts for the enterprise it belongs to, or for its hazard
+        // source's owner: before the batch and after it.
+        for c in a1
+            .changes
+            .iter()
+            .filter(|c| c.layer == LayerKind::HiddenHazards)
+        {
+            for f in c.before.iter().chain(&c.after) {
+                if let AnyFeature::HiddenHazard(h) = f {
+                    owners.extend(self.hidden_owner(&h.props));
+                }
+            }
+        }
+        // (A hazard source that changed its owner takes its hidden hazards along: both
+        // owners are among those of the changed sources above.)
         let mut e_set = ch_ent.clone();
         e_set.extend(
             owners
@@ -627,12 +644,14 @@ impl Live {
     ) -> HashMap<String, Option<RiskLevel>> {
         let worst = worst_grades(&self.ds, &self.analysis.hazard_grades);
         let (ds, an, rules) = (&self.ds, &self.analysis, &self.rules);
+        let day = rules.hidden_hazards.day();
         let again: Vec<(usize, _)> = e_set
             .iter()
             .filter_map(|&p| {
                 let f = ds.enterprises.get(p)?;
                 let w = worst.get(f.id.as_str()).copied();
-                Some((p, assess_one(ds, f, w, &an.target_classes, rules)))
+                let h = hidden_hazards::counts_for_enterprise(ds, &f.id, day);
+                Some((p, assess_one(ds, f, w, h, &an.target_classes, rules)))
             })
             .collect();
         let mut out = HashMap::new();
@@ -652,5 +671,18 @@ impl Live {
             }
         }
         out
+    }
+
+    /// The enterprise a hidden hazard counts for, by id.
+    fn hidden_owner(&self, h: &crate::model::HiddenHazard) -> Option<String> {
+        let id = h.feature_id.as_deref()?;
+        match h.feature_layer? {
+            LayerKind::Enterprises => Some(id.to_string()),
+            LayerKind::HazardSources => self
+                .position(LayerKind::HazardSources, id)
+                .and_then(|p| self.ds.hazard_sources.get(p))
+                .and_then(|f| f.props.enterprise_id.clone()),
+            _ => None,
+        }
     }
 }

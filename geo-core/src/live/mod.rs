@@ -14,6 +14,7 @@
 //! | enterprise | its level and (hazardous chemicals) conflicts; cells |
 //! | gas pipe | its conflicts; the levels of the houses involved; cells |
 //! | protection target | its class, conflicts and population; the grades of hazard sources and levels of enterprises near it; cells |
+//! | hidden hazard | the level of the enterprise it counts for (its own, or its hazard source's owner), before and after |
 //! | area | everything (areas decide which cells exist and where each belongs) |
 //!
 //! Area summaries are kept as sums of shares (`analysis::risk_grid::tally`): the shares of
@@ -47,7 +48,8 @@ use crate::analysis::risk_grid::tally::AreaTally;
 use crate::analysis::{self, Analysis};
 use crate::dataset::Dataset;
 use crate::model::{
-    Area, Enterprise, Feature, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
+    Area, Enterprise, Feature, GasPipeline, HazardSource, HiddenHazard, House, LayerKind,
+    ProtectionTarget,
 };
 use crate::rules::Rules;
 use crate::substances::SubstanceTable;
@@ -67,6 +69,8 @@ pub enum AnyFeature {
     House(Feature<House>),
     /// 防护目标
     ProtectionTarget(Feature<ProtectionTarget>),
+    /// 隐患
+    HiddenHazard(Feature<HiddenHazard>),
 }
 
 impl AnyFeature {
@@ -79,6 +83,7 @@ impl AnyFeature {
             AnyFeature::GasPipeline(_) => LayerKind::GasPipelines,
             AnyFeature::House(_) => LayerKind::Houses,
             AnyFeature::ProtectionTarget(_) => LayerKind::ProtectionTargets,
+            AnyFeature::HiddenHazard(_) => LayerKind::HiddenHazards,
         }
     }
 
@@ -91,6 +96,7 @@ impl AnyFeature {
             AnyFeature::GasPipeline(f) => &f.id,
             AnyFeature::House(f) => &f.id,
             AnyFeature::ProtectionTarget(f) => &f.id,
+            AnyFeature::HiddenHazard(f) => &f.id,
         }
     }
 
@@ -103,6 +109,7 @@ impl AnyFeature {
             AnyFeature::GasPipeline(f) => &f.geometry,
             AnyFeature::House(f) => &f.geometry,
             AnyFeature::ProtectionTarget(f) => &f.geometry,
+            AnyFeature::HiddenHazard(f) => &f.geometry,
         }
     }
 }
@@ -222,7 +229,7 @@ pub struct Live {
     rules: Rules,
     substances: SubstanceTable,
     /// Position of every feature by id, per input layer (in [`LayerKind::INPUTS`] order).
-    ids: [HashMap<String, usize>; 6],
+    ids: [HashMap<String, usize>; 7],
     /// Representative point of every house (as the grid and summaries use).
     house_anchors: Vec<Option<Coord<f64>>>,
     /// The grid cell of every house's point (the grid's cells by the rules in force).
@@ -249,8 +256,12 @@ impl Live {
         ds: Dataset,
         analysis: Analysis,
         substances: SubstanceTable,
-        rules: Rules,
+        mut rules: Rules,
     ) -> Live {
+        // The day hidden hazards are counted on stays the analysis's, also past midnight.
+        if rules.hidden_hazards.as_of.is_none() {
+            rules.hidden_hazards.as_of = analysis.as_of;
+        }
         let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
         let mut live = Live {
             ds,
@@ -305,6 +316,7 @@ impl Live {
             LayerKind::GasPipelines => ds.gas_pipelines.uid(pos),
             LayerKind::Houses => ds.houses.uid(pos),
             LayerKind::ProtectionTargets => ds.protection_targets.uid(pos),
+            LayerKind::HiddenHazards => ds.hidden_hazards.uid(pos),
             LayerKind::HazardGrades
             | LayerKind::ProtectionConflicts
             | LayerKind::PipelineConflicts
@@ -336,6 +348,11 @@ impl Live {
                 .get(pos)
                 .cloned()
                 .map(AnyFeature::ProtectionTarget),
+            LayerKind::HiddenHazards => ds
+                .hidden_hazards
+                .get(pos)
+                .cloned()
+                .map(AnyFeature::HiddenHazard),
             LayerKind::HazardGrades
             | LayerKind::ProtectionConflicts
             | LayerKind::PipelineConflicts
@@ -355,6 +372,7 @@ impl Live {
             LayerKind::GasPipelines => ds.gas_pipelines.get(pos).map(|f| &f.geometry),
             LayerKind::Houses => ds.houses.get(pos).map(|f| &f.geometry),
             LayerKind::ProtectionTargets => ds.protection_targets.get(pos).map(|f| &f.geometry),
+            LayerKind::HiddenHazards => ds.hidden_hazards.get(pos).map(|f| &f.geometry),
             LayerKind::HazardGrades
             | LayerKind::ProtectionConflicts
             | LayerKind::PipelineConflicts
@@ -400,6 +418,7 @@ impl Live {
                 .iter()
                 .map(|f| &f.id)
                 .collect()),
+            map(ds.hidden_hazards.features().iter().map(|f| &f.id).collect()),
         ];
     }
 

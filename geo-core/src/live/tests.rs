@@ -2,7 +2,8 @@
 //! equals a full analysis of the final data, field by field. Random edit sequences on a
 //! generated city, aimed at the thresholds (houses moved across a hazard source's 500 m
 //! and protection distances and onto pipes, inventories scaled across the grade limits,
-//! deletes and re-inserts of the same id).
+//! deletes and re-inserts of the same id, hidden hazards that change step, deadline or
+//! owner).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -14,7 +15,8 @@ use crate::analysis::{Analysis, analyze};
 use crate::dataset::{Dataset, Layer};
 use crate::generate::{GenerateOptions, generate, haimen};
 use crate::model::{
-    Appraisal, Feature, House, HouseUse, Industry, LayerKind, SourceRef, TargetKind,
+    Appraisal, Feature, HiddenHazard, HiddenHazardStatus, House, HouseUse, Industry, LayerKind,
+    SourceRef, TargetKind,
 };
 use crate::rules::Rules;
 use crate::substances::SubstanceTable;
@@ -27,6 +29,7 @@ fn city() -> Dataset {
         hazard_sources: 12,
         pipeline_km: 25.0,
         protection_targets: 30,
+        hidden_hazards: 150,
     };
     generate(&opts, &haimen().expect("boundary")).expect("city")
 }
@@ -47,6 +50,10 @@ fn full(live: &Live) -> Analysis {
         protection_targets: Layer::new(
             LayerKind::ProtectionTargets,
             d.protection_targets.features().to_vec(),
+        ),
+        hidden_hazards: Layer::new(
+            LayerKind::HiddenHazards,
+            d.hidden_hazards.features().to_vec(),
         ),
     };
     analyze(&ds, &SubstanceTable::builtin(), live.rules())
@@ -132,7 +139,7 @@ struct Op {
 
 fn op() -> impl Strategy<Value = Op> {
     (
-        0u8..15,
+        0u8..18,
         0usize..10_000,
         0usize..10_000,
         0.0f64..1.0,
@@ -241,6 +248,7 @@ fn edits(live: &Live, o: &Op, graveyard: &mut Vec<AnyFeature>, fresh: &mut u32) 
                 AnyFeature::HazardSource(h) => h.geometry = moved(&h.geometry),
                 AnyFeature::Enterprise(h) => h.geometry = moved(&h.geometry),
                 AnyFeature::ProtectionTarget(h) => h.geometry = moved(&h.geometry),
+                AnyFeature::HiddenHazard(h) => h.geometry = moved(&h.geometry),
                 AnyFeature::GasPipeline(_) | AnyFeature::Area(_) => {}
             }
             vec![Edit::Put(Box::new(f))]
@@ -357,6 +365,93 @@ fn edits(live: &Live, o: &Op, graveyard: &mut Vec<AnyFeature>, fresh: &mut u32) 
             let mut f = a.clone();
             f.props.name = format!("{}·{}", f.props.name, o.b % 7);
             vec![Edit::Put(Box::new(AnyFeature::Area(f)))]
+        }
+        // A hidden hazard's step, deadline or class changed, or it moved to another
+        // enterprise or hazard source (its owner's level follows).
+        15 => {
+            let Some(h) = pick(ds.hidden_hazards.len(), o.a).and_then(|p| ds.hidden_hazards.get(p))
+            else {
+                return vec![];
+            };
+            let mut f = h.clone();
+            let day = live.rules().hidden_hazards.day();
+            if o.y < 0.4 {
+                f.props.status = [
+                    HiddenHazardStatus::Pending,
+                    HiddenHazardStatus::InProgress,
+                    HiddenHazardStatus::Supervised,
+                ][o.b % 3];
+                f.props.closed = None;
+                f.props.deadline = Some(day.plus_days((o.x * 60.0) as i64 - 30));
+                f.props.major = o.b.is_multiple_of(2);
+            } else if o.y < 0.6 {
+                f.props.status = HiddenHazardStatus::Closed;
+                f.props.rectified = f.props.discovered;
+                f.props.verified_by = Some("验收人".into());
+                f.props.closed = Some(day.plus_days(-(o.x * 10.0) as i64));
+            } else {
+                let (layer, target) = if o.y < 0.8 {
+                    let e = pick(ds.enterprises.len(), o.b).and_then(|p| ds.enterprises.get(p));
+                    (
+                        LayerKind::Enterprises,
+                        e.map(|e| (e.id.clone(), e.geometry.clone())),
+                    )
+                } else {
+                    let e =
+                        pick(ds.hazard_sources.len(), o.b).and_then(|p| ds.hazard_sources.get(p));
+                    (
+                        LayerKind::HazardSources,
+                        e.map(|e| (e.id.clone(), e.geometry.clone())),
+                    )
+                };
+                let Some((id, g)) = target else {
+                    return vec![];
+                };
+                f.props.feature_layer = Some(layer);
+                f.props.feature_id = Some(id);
+                f.geometry = Geometry::Point(centre(&g).into());
+            }
+            vec![Edit::Put(Box::new(AnyFeature::HiddenHazard(f)))]
+        }
+        // New major hidden hazards at an enterprise, overdue or not.
+        16 => {
+            let Some(e) = pick(ds.enterprises.len(), o.a).and_then(|p| ds.enterprises.get(p))
+            else {
+                return vec![];
+            };
+            let day = live.rules().hidden_hazards.day();
+            (0..1 + o.b % 6)
+                .map(|k| {
+                    *fresh += 1;
+                    Edit::Put(Box::new(AnyFeature::HiddenHazard(Feature {
+                        id: format!("yh-new-{fresh}"),
+                        geometry: Geometry::Point(centre(&e.geometry).into()),
+                        props: HiddenHazard {
+                            feature_layer: Some(LayerKind::Enterprises),
+                            feature_id: Some(e.id.clone()),
+                            major: k == 0 && o.y < 0.5,
+                            discovered: Some(day.plus_days(-90)),
+                            deadline: Some(day.plus_days((o.x * 60.0) as i64 - 30)),
+                            ..HiddenHazard::default()
+                        },
+                        source: SourceRef::default(),
+                    })))
+                })
+                .collect()
+        }
+        // A hidden hazard deleted.
+        17 => {
+            let Some(p) = pick(ds.hidden_hazards.len(), o.a) else {
+                return vec![];
+            };
+            let Some(f) = live.feature_at(LayerKind::HiddenHazards, p) else {
+                return vec![];
+            };
+            graveyard.push(f.clone());
+            vec![Edit::Delete {
+                layer: LayerKind::HiddenHazards,
+                id: f.id().to_string(),
+            }]
         }
         // The same house edited twice in one batch, then deleted and put back.
         _ => {

@@ -19,6 +19,7 @@ mod check;
 mod enterprise;
 mod grid;
 mod hazard;
+mod hidden;
 mod house;
 mod pipeline;
 mod protection;
@@ -29,6 +30,7 @@ pub use check::{MAX_DISTANCE_M, RuleProblem};
 pub use enterprise::{ByIndustry, EnterpriseRules};
 pub use grid::{Bands, ByLevel, GridRules};
 pub use hazard::{AlphaBand, GradeThresholds, HazardRules};
+pub use hidden::HiddenHazardRules;
 pub use house::HouseRules;
 pub use pipeline::{ByPressure, PipelineRules};
 pub use protection::{ByClass, ProtectionRules};
@@ -111,6 +113,8 @@ pub struct Rules {
     pub grid: GridRules,
     /// Site checks for planning review.
     pub site: SiteRules,
+    /// Hidden hazards: the day they are counted on, the weight of an overdue one.
+    pub hidden_hazards: HiddenHazardRules,
     /// Keys the file names that are no rule; any of them makes the file an error.
     #[serde(flatten, skip_serializing)]
     pub unknown: UnknownKeys,
@@ -131,6 +135,8 @@ impl CollectUnknown for Rules {
             .collect_unknown(&key_path(path, "enterprise"), out);
         self.grid.collect_unknown(&key_path(path, "grid"), out);
         self.site.collect_unknown(&key_path(path, "site"), out);
+        self.hidden_hazards
+            .collect_unknown(&key_path(path, "hidden_hazards"), out);
     }
 }
 
@@ -205,6 +211,7 @@ impl Rules {
         self.enterprise.validate("enterprise", &mut out);
         self.grid.validate("grid", &mut out);
         self.site.validate("site", &mut out);
+        self.hidden_hazards.validate("hidden_hazards", &mut out);
         out
     }
 }

@@ -91,6 +91,7 @@ pub fn apply_changes_by(
                     AnyFeature::GasPipeline(f) => w.put(table, f)?,
                     AnyFeature::House(f) => w.put(table, f)?,
                     AnyFeature::ProtectionTarget(f) => w.put(table, f)?,
+                    AnyFeature::HiddenHazard(f) => w.put(table, f)?,
                 }
             }
             None => w.delete(table, &ch.id)?,

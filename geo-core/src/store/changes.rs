@@ -241,6 +241,7 @@ pub fn feature_json(f: &AnyFeature) -> Value {
         AnyFeature::GasPipeline(f) => serde_json::to_value(&f.props),
         AnyFeature::House(f) => serde_json::to_value(&f.props),
         AnyFeature::ProtectionTarget(f) => serde_json::to_value(&f.props),
+        AnyFeature::HiddenHazard(f) => serde_json::to_value(&f.props),
     };
     let mut props = match props {
         Ok(Value::Object(m)) => m,

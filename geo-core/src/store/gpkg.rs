@@ -84,6 +84,7 @@ fn write_in(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
             LayerKind::ProtectionTargets,
             w.layer(&ds.protection_targets)?,
         ),
+        (LayerKind::HiddenHazards, w.layer(&ds.hidden_hazards)?),
     ];
     tx.commit().map_err(sql)?;
     Ok(ImportCounts { layers })

@@ -167,6 +167,7 @@ pub async fn write(client: &mut Client, db: &Db, ds: &Dataset) -> Result<ImportC
             LayerKind::ProtectionTargets,
             w.layer(&ds.protection_targets).await?,
         ),
+        (LayerKind::HiddenHazards, w.layer(&ds.hidden_hazards).await?),
     ];
     tx.commit().await.map_err(db.err("committing"))?;
     Ok(ImportCounts { layers })

@@ -108,6 +108,7 @@ pub async fn apply_change(
                 AnyFeature::GasPipeline(f) => w.put(kind, f).await?,
                 AnyFeature::House(f) => w.put(kind, f).await?,
                 AnyFeature::ProtectionTarget(f) => w.put(kind, f).await?,
+                AnyFeature::HiddenHazard(f) => w.put(kind, f).await?,
             }
             None
         }

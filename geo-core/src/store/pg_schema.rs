@@ -32,7 +32,7 @@ pub const CHANNEL: &str = "riskmap_changes";
 /// Inventories and QRA distances are text in their ledger form, as in the GeoPackage
 /// store (`store::ledger`).
 pub(super) fn field_columns(kind: LayerKind) -> Option<&'static [(&'static str, ColType)]> {
-    use ColType::{Integer as I, Real as R, Text as T};
+    use ColType::{Boolean as B, Integer as I, Real as R, Text as T};
     Some(match kind {
         LayerKind::Enterprises => &[
             ("name", T),
@@ -78,6 +78,30 @@ pub(super) fn field_columns(kind: LayerKind) -> Option<&'static [(&'static str, 
             ("households", I),
         ],
         LayerKind::Areas => &[("name", T), ("code", T)],
+        // Dates as ISO text (2026-11-30), as the ledgers' other vocabularies are text.
+        LayerKind::HiddenHazards => &[
+            ("feature_layer", T),
+            ("feature_id", T),
+            ("own_location", B),
+            ("industry", T),
+            ("category", T),
+            ("major", B),
+            ("description", T),
+            ("found_by", T),
+            ("discovered", T),
+            ("responsible_unit", T),
+            ("responsible_person", T),
+            ("measures", T),
+            ("funds_wan_yuan", R),
+            ("deadline", T),
+            ("contingency_plan", T),
+            ("status", T),
+            ("rectified", T),
+            ("verified_by", T),
+            ("closed", T),
+            ("reopened", I),
+            ("reopen_reason", T),
+        ],
         LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts
         | LayerKind::PipelineConflicts
@@ -95,6 +119,7 @@ pub(super) fn initial_geometry_type(kind: LayerKind) -> &'static str {
         LayerKind::Enterprises => "Point",
         LayerKind::Houses => "Polygon",
         LayerKind::GasPipelines => "LineString",
+        LayerKind::HiddenHazards => "Point",
         LayerKind::HazardSources | LayerKind::ProtectionTargets | LayerKind::Areas => "Geometry",
         LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts
@@ -422,6 +447,10 @@ mod tests {
             (LayerKind::Houses, names::<House>()),
             (LayerKind::ProtectionTargets, names::<ProtectionTarget>()),
             (LayerKind::Areas, names::<Area>()),
+            (
+                LayerKind::HiddenHazards,
+                names::<crate::model::HiddenHazard>(),
+            ),
         ] {
             let mut got: Vec<String> = field_columns(kind)
                 .map(|f| f.iter().map(|(n, _)| n.to_string()).collect())

@@ -242,6 +242,7 @@ fn add_names(m: &mut Map<String, Value>, kind: LayerKind, ds: &Dataset, a: &Anal
         | LayerKind::GasPipelines
         | LayerKind::Houses
         | LayerKind::ProtectionTargets
+        | LayerKind::HiddenHazards
         | LayerKind::HazardGrades
         | LayerKind::HouseRisk
         | LayerKind::EnterpriseRisk
@@ -261,6 +262,10 @@ fn name_of(ds: &Dataset, kind: LayerKind, pos: usize) -> Option<&str> {
             .protection_targets
             .get(pos)
             .map(|f| f.props.name.as_str()),
+        LayerKind::HiddenHazards => ds
+            .hidden_hazards
+            .get(pos)
+            .map(|f| f.props.description.as_str()),
         LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts
         | LayerKind::PipelineConflicts

@@ -226,6 +226,8 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
             ],
         }),
         LayerKind::HazardGrades | LayerKind::HouseRisk | LayerKind::EnterpriseRisk => None,
+        // Listed (the API, exports), not tiled.
+        LayerKind::HiddenHazards => None,
     }
 }
 
@@ -278,6 +280,7 @@ pub fn geojson_layer(kind: LayerKind) -> LayerKind {
         LayerKind::Areas
         | LayerKind::GasPipelines
         | LayerKind::ProtectionTargets
+        | LayerKind::HiddenHazards
         | LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts
         | LayerKind::PipelineConflicts

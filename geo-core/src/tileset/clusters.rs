@@ -312,6 +312,7 @@ pub(super) fn point_at(
         }
         LayerKind::Areas
         | LayerKind::GasPipelines
+        | LayerKind::HiddenHazards
         | LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts
         | LayerKind::PipelineConflicts
@@ -342,6 +343,7 @@ fn conflict_points(a: &Analysis, kind: LayerKind) -> Vec<BinPoint> {
         | LayerKind::GasPipelines
         | LayerKind::Houses
         | LayerKind::ProtectionTargets
+        | LayerKind::HiddenHazards
         | LayerKind::HazardGrades
         | LayerKind::HouseRisk
         | LayerKind::EnterpriseRisk
@@ -390,6 +392,7 @@ pub(super) fn build_all(
                 }
                 LayerKind::Areas
                 | LayerKind::GasPipelines
+                | LayerKind::HiddenHazards
                 | LayerKind::HazardGrades
                 | LayerKind::HouseRisk
                 | LayerKind::EnterpriseRisk

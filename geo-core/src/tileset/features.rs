@@ -221,6 +221,8 @@ impl TileSet {
             }
             // Drawn through their input layers (see `catalog`): no tiles of their own.
             LayerKind::HazardGrades | LayerKind::HouseRisk | LayerKind::EnterpriseRisk => {}
+            // Listed (the API, exports), not tiled.
+            LayerKind::HiddenHazards => {}
         }
         // Uids follow positions until features are added and deleted, conflict and cell
         // ids never do: put the layer in id order (the builder's fast check of unique ids).
@@ -304,6 +306,7 @@ pub fn position_of_tile_id(ds: &Dataset, a: &Analysis, kind: LayerKind, id: u64)
         LayerKind::GasPipelines => ds.gas_pipelines.position_of_uid(id),
         LayerKind::Houses | LayerKind::HouseRisk => ds.houses.position_of_uid(id),
         LayerKind::ProtectionTargets => ds.protection_targets.position_of_uid(id),
+        LayerKind::HiddenHazards => ds.hidden_hazards.position_of_uid(id),
         LayerKind::ProtectionConflicts => a
             .protection_conflicts
             .iter()

@@ -140,6 +140,7 @@ fn drawn_in(kind: LayerKind) -> LayerKind {
         | LayerKind::GasPipelines
         | LayerKind::Houses
         | LayerKind::ProtectionTargets
+        | LayerKind::HiddenHazards
         | LayerKind::ProtectionConflicts
         | LayerKind::PipelineConflicts
         | LayerKind::RiskGrid => kind,

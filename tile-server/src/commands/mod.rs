@@ -162,10 +162,14 @@ pub(crate) fn load_options(args: &LoadArgs) -> Result<LoadOptions, CliError> {
 
 /// The rules the command line names (`--rules`), else the defaults.
 pub(crate) fn rules(args: &LoadArgs) -> Result<Rules, CliError> {
-    Ok(match &args.rules {
+    let mut rules = match &args.rules {
         Some(p) => Rules::from_file(p)?,
         None => Rules::default(),
-    })
+    };
+    if let Some(d) = args.as_of {
+        rules.hidden_hazards.as_of = Some(d);
+    }
+    Ok(rules)
 }
 
 /// Load options that report each file on the step's progress line.

@@ -30,6 +30,7 @@ pub fn serve(ui: &Ui, args: ServeArgs) -> Result<(), CliError> {
     if let Some(r) = &args.load.rules {
         config.rules = Some(r.clone());
     }
+    config.as_of = args.load.as_of;
     let mut source = match super::source(&args.load)? {
         super::Source::Path(p) => DataSource::dir(p),
         super::Source::Db(url) => DataSource::database(url),

@@ -82,6 +82,9 @@ pub struct ServerConfig {
     pub port: u16,
     /// Rules TOML for the analyses.
     pub rules: Option<PathBuf>,
+    /// The day hidden hazards are counted on (`--as-of`), over the rules' and the data's.
+    #[serde(skip)]
+    pub as_of: Option<riskmap_core::model::Day>,
     /// Bytes of gzipped tiles kept in memory (default 256 MiB).
     pub tile_cache_bytes: usize,
     /// Largest site-check request body, bytes (default 1 MiB).
@@ -169,6 +172,7 @@ impl Default for ServerConfig {
             bind: IpAddr::from([127, 0, 0, 1]),
             port: 8080,
             rules: None,
+            as_of: None,
             tile_cache_bytes: 256 << 20,
             max_body_bytes: 1 << 20,
             max_site_vertices: 10_000,

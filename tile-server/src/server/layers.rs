@@ -99,6 +99,7 @@ pub(crate) fn searchable(ds: &Dataset, kind: LayerKind) -> Option<NamedFeatures<
         LayerKind::ProtectionTargets => named(ds.protection_targets.features(), |p| &p.name),
         LayerKind::GasPipelines => named(ds.gas_pipelines.features(), |p| &p.name),
         LayerKind::Houses => named(ds.houses.features(), |p| &p.address),
+        LayerKind::HiddenHazards => named(ds.hidden_hazards.features(), |p| &p.description),
         LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts
         | LayerKind::PipelineConflicts

@@ -413,6 +413,7 @@ async fn apply_batch(
         if ids.contains_key(&LayerKind::HazardSources) {
             resolve_owners(&served, &mut loaded, &ids, &present);
         }
+        link_hidden(&served, &mut loaded);
         let (edits, refused, warnings) = differences(&served, &loaded, &ids, &present);
         let report = reported(&served, &loaded, &ids, &edits);
         Ok::<_, io::LoadError>((edits, refused, warnings, report))
@@ -539,6 +540,12 @@ fn differences(
                 c,
                 AnyFeature::ProtectionTarget,
             ),
+            LayerKind::HiddenHazards => d.layer(
+                &sd.hidden_hazards,
+                &ld.hidden_hazards,
+                c,
+                AnyFeature::HiddenHazard,
+            ),
             LayerKind::HazardGrades
             | LayerKind::ProtectionConflicts
             | LayerKind::PipelineConflicts
@@ -585,6 +592,30 @@ fn reported(
     served
         .report
         .with_features_read_again(&loaded.report, ids, &counts)
+}
+
+/// A hidden hazard names the feature it belongs to, which the loaders look up among the
+/// features read with it: here among the batch's rows, then the served features.
+fn link_hidden(served: &Snapshot, loaded: &mut Loaded) {
+    if loaded.dataset.hidden_hazards.is_empty() {
+        return;
+    }
+    loaded
+        .report
+        .issues
+        .retain(|i| i.code != io::IssueCode::UnknownLinkedFeature);
+    let mut hidden = std::mem::replace(
+        &mut loaded.dataset.hidden_hazards,
+        Layer::empty(LayerKind::HiddenHazards),
+    )
+    .into_features();
+    let issues = io::link_hidden_hazards(
+        &mut hidden,
+        &[&loaded.dataset, served.dataset()],
+        LayerKind::HiddenHazards.name(),
+    );
+    loaded.report.issues.extend(issues);
+    loaded.dataset.hidden_hazards = Layer::new(LayerKind::HiddenHazards, hidden);
 }
 
 /// A hazard source names its enterprise by id, credit code or name, which the loaders

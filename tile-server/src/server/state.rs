@@ -355,10 +355,13 @@ pub fn build_snapshot(
     generation: u64,
 ) -> Result<Snapshot, LoadFailure> {
     let t0 = Instant::now();
-    let rules = match &config.rules {
+    let mut rules = match &config.rules {
         Some(p) => Rules::from_file(p)?,
         None => Rules::default(),
     };
+    if config.as_of.is_some() {
+        rules.hidden_hazards.as_of = config.as_of;
+    }
     let (loaded, seq) = source.load()?;
     let p = Project::from_loaded(loaded, &source.load, &rules, &|_| {});
     let tcfg = TileSetConfig {

@@ -339,6 +339,7 @@ fn feature_id(ds: &Dataset, layer: LayerKind, pos: usize) -> String {
         LayerKind::GasPipelines => ds.gas_pipelines.get(pos).map(|f| &f.id),
         LayerKind::ProtectionTargets => ds.protection_targets.get(pos).map(|f| &f.id),
         LayerKind::Areas => ds.areas.get(pos).map(|f| &f.id),
+        LayerKind::HiddenHazards => ds.hidden_hazards.get(pos).map(|f| &f.id),
         // Only features of the dataset contribute to a cell.
         LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts

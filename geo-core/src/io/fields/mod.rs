@@ -13,6 +13,7 @@
 //! the reading of hazard-source inventory lines.
 
 mod codes;
+mod dates;
 mod inventory;
 mod numbers;
 mod resolve;
@@ -21,6 +22,7 @@ mod specs;
 use std::borrow::Cow;
 
 pub(crate) use codes::{allowed_list, cas_checksum_ok, credit_code_problem};
+pub(crate) use dates::{DateError, date_from_number, parse_date};
 pub(crate) use inventory::{
     ItemDraft, inventory_item_from_json, parse_inventory_cell, parse_substance,
 };
@@ -28,7 +30,9 @@ pub(crate) use numbers::{
     NumError, is_placeholder, parse_coordinate, parse_number, parse_number_str,
 };
 pub(crate) use resolve::{KeyMemo, Resolver, Slot, half_width, half_width_str, norm_key};
-pub(crate) use specs::{ENTERPRISE_FIELDS, Unit, area, ent, gas, haz, house, layer_fields, target};
+pub(crate) use specs::{
+    ENTERPRISE_FIELDS, Unit, area, ent, gas, haz, hid, house, layer_fields, target,
+};
 
 /// A value as a reader found it, before it is typed.
 #[derive(Debug, Clone, PartialEq)]

@@ -108,7 +108,7 @@ fn build_alias_map(fields: &[FieldSpec]) -> AliasMap {
 }
 
 fn alias_map(kind: LayerKind) -> &'static AliasMap {
-    static MAPS: [OnceLock<AliasMap>; 6] = [const { OnceLock::new() }; 6];
+    static MAPS: [OnceLock<AliasMap>; 7] = [const { OnceLock::new() }; 7];
     let i = kind as usize;
     MAPS[i].get_or_init(|| build_alias_map(layer_fields(kind)))
 }

@@ -18,6 +18,8 @@ pub(crate) enum Unit {
     Metres,
     /// A calendar year (`2005`, `2005年`, `2005-06-01`).
     Year,
+    /// 万元, ten thousand yuan (`万元`, `万`; `元` is converted).
+    WanYuan,
 }
 
 impl Unit {
@@ -41,6 +43,8 @@ impl Unit {
             (Unit::Metres, "m" | "米") => 1.0,
             (Unit::Metres, "km" | "公里" | "千米") => 1000.0,
             (Unit::Year, "年") => 1.0,
+            (Unit::WanYuan, "万元" | "万") => 1.0,
+            (Unit::WanYuan, "元") => 0.0001,
             _ => return None,
         })
     }
@@ -84,6 +88,8 @@ pub(crate) const ID: FieldSpec = f(
         "管线编号",
         "房屋编号",
         "目标编号",
+        "隐患编号",
+        "隐患记录编号",
     ],
 );
 /// Longitude or easting.
@@ -375,6 +381,128 @@ pub(crate) const AREA_FIELDS: &[FieldSpec] = &[
     f("code", &["行政区划代码", "区划代码", "代码", "adcode"]),
 ];
 
+/// Hidden-hazard fields.
+pub(crate) mod hid {
+    pub const FEATURE_LAYER: usize = 0;
+    pub const FEATURE_ID: usize = 1;
+    pub const INDUSTRY: usize = 2;
+    pub const CATEGORY: usize = 3;
+    pub const MAJOR: usize = 4;
+    pub const DESCRIPTION: usize = 5;
+    pub const FOUND_BY: usize = 6;
+    pub const DISCOVERED: usize = 7;
+    pub const RESPONSIBLE_UNIT: usize = 8;
+    pub const RESPONSIBLE_PERSON: usize = 9;
+    pub const MEASURES: usize = 10;
+    pub const FUNDS: usize = 11;
+    pub const DEADLINE: usize = 12;
+    pub const CONTINGENCY_PLAN: usize = 13;
+    pub const STATUS: usize = 14;
+    pub const RECTIFIED: usize = 15;
+    pub const VERIFIED_BY: usize = 16;
+    pub const CLOSED: usize = 17;
+    pub const REOPENED: usize = 18;
+    pub const REOPEN_REASON: usize = 19;
+    pub const OWN_LOCATION: usize = 20;
+}
+pub(crate) const HIDDEN_FIELDS: &[FieldSpec] = &[
+    f(
+        "feature_layer",
+        &[
+            "关联对象类型",
+            "对象类型",
+            "隐患对象类型",
+            "所属图层",
+            "layer",
+        ],
+    ),
+    f(
+        "feature_id",
+        &[
+            "feature",
+            "关联对象编号",
+            "关联对象",
+            "对象编号",
+            "所属对象",
+            "所属企业",
+            "企业编号",
+            "企业名称",
+            "单位名称",
+            "统一社会信用代码",
+            "危险源编号",
+            "管道编号",
+            "管线编号",
+            "房屋编号",
+            "目标编号",
+        ],
+    ),
+    f("industry", &["行业领域", "行业", "行业类别", "所属行业"]),
+    f("category", &["隐患类别", "隐患类型", "隐患分类", "类别"]),
+    f(
+        "major",
+        &[
+            "隐患级别",
+            "隐患等级",
+            "是否重大隐患",
+            "是否重大事故隐患",
+            "level",
+        ],
+    ),
+    f(
+        "description",
+        &["隐患描述", "隐患内容", "隐患情况", "问题描述", "隐患名称"],
+    ),
+    f(
+        "found_by",
+        &["发现方式", "排查方式", "来源", "隐患来源", "检查方式"],
+    ),
+    f(
+        "discovered",
+        &["发现日期", "排查日期", "发现时间", "检查日期", "上报日期"],
+    ),
+    f(
+        "responsible_unit",
+        &["整改责任单位", "责任单位", "整改单位"],
+    ),
+    f(
+        "responsible_person",
+        &["整改责任人", "责任人", "整改负责人"],
+    ),
+    f("measures", &["整改措施", "治理措施", "整改方案"]),
+    fu(
+        "funds_wan_yuan",
+        &["整改资金", "治理资金", "资金"],
+        Unit::WanYuan,
+    ),
+    f(
+        "deadline",
+        &[
+            "整改期限",
+            "整改时限",
+            "整改完成期限",
+            "计划完成日期",
+            "限期",
+        ],
+    ),
+    f("contingency_plan", &["应急预案", "应急措施", "防范措施"]),
+    f("status", &["隐患状态", "整改状态", "状态", "整改情况"]),
+    f(
+        "rectified",
+        &["整改完成日期", "实际完成日期", "完成整改日期", "整改日期"],
+    ),
+    f("verified_by", &["验收人", "复核人", "验收单位", "验收人员"]),
+    f(
+        "closed",
+        &["销号日期", "验收销号日期", "闭环日期", "验收日期"],
+    ),
+    f("reopened", &["退回次数", "退回整改次数", "复查不通过次数"]),
+    f(
+        "reopen_reason",
+        &["退回原因", "复查不通过原因", "退回整改原因"],
+    ),
+    f("own_location", &["自有坐标", "独立坐标"]),
+];
+
 /// Keys of one inventory line given as an object.
 pub(crate) const INVENTORY_ITEM_FIELDS: &[FieldSpec] = &[
     f("cas", &["CAS号", "CAS编号", "cas_no", "casno"]),
@@ -404,6 +532,7 @@ pub(crate) fn layer_fields(kind: LayerKind) -> &'static [FieldSpec] {
         LayerKind::Houses => HOUSE_FIELDS,
         LayerKind::ProtectionTargets => TARGET_FIELDS,
         LayerKind::Areas => AREA_FIELDS,
+        LayerKind::HiddenHazards => HIDDEN_FIELDS,
         // Results are computed, never read from a table.
         LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts

@@ -290,3 +290,14 @@ fn inventory_objects_with_chinese_keys() {
         Some(Ok(Some(0.5)))
     );
 }
+
+#[test]
+fn every_layer_fits_the_cells_of_a_record() {
+    for kind in LayerKind::INPUTS {
+        assert!(
+            layer_fields(kind).len() <= crate::io::features::MAX_FIELDS,
+            "{kind} has {} fields: raise MAX_FIELDS, or the last ones are never read",
+            layer_fields(kind).len()
+        );
+    }
+}

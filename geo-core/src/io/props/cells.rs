@@ -4,13 +4,13 @@
 use std::borrow::Cow;
 
 use crate::model::{
-    Appraisal, HazardGrade, HouseUse, Industry, PressureClass, Rectification, RiskLevel,
-    TargetClass, TargetKind, UnitType,
+    Appraisal, Day, FoundBy, HazardGrade, HiddenHazardStatus, HouseUse, Industry, PressureClass,
+    Rectification, RiskLevel, TargetClass, TargetKind, UnitType,
 };
 
 use super::{Cell, FeatureCx, Record};
 use crate::io::LoadError;
-use crate::io::fields::{self, NumError, Unit};
+use crate::io::fields::{self, DateError, NumError, Unit, Value};
 use crate::io::report::IssueCode;
 
 pub(super) fn cell<'r>(rec: &'r Record<'r>, i: usize) -> Option<Cell<'r>> {
@@ -71,6 +71,35 @@ pub(super) fn number(
                     "{} is {t:?}, with a unit this field does not accept; left empty",
                     c.column
                 ),
+            )?;
+            Ok(None)
+        }
+    }
+}
+
+/// A calendar day; what is not one is a warning and leaves the field empty.
+pub(super) fn date(
+    cx: &mut FeatureCx<'_>,
+    rec: &Record<'_>,
+    i: usize,
+) -> Result<Option<Day>, LoadError> {
+    let Some(c) = cell(rec, i) else {
+        return Ok(None);
+    };
+    let read = match c.value {
+        Value::Num(n) => fields::date_from_number(*n).map(Some),
+        other => match other.text() {
+            None => Ok(None),
+            Some(t) => fields::parse_date(&t),
+        },
+    };
+    match read {
+        Ok(d) => Ok(d),
+        Err(DateError(why)) => {
+            cx.warn(
+                IssueCode::InvalidDate,
+                c.column,
+                format!("{}: {why}; left empty", c.column),
             )?;
             Ok(None)
         }
@@ -139,6 +168,8 @@ vocab!(Appraisal, "appraisal grade");
 vocab!(Rectification, "rectification status");
 vocab!(TargetKind, "protection-target kind");
 vocab!(TargetClass, "protection-target class");
+vocab!(HiddenHazardStatus, "hidden-hazard status");
+vocab!(FoundBy, "way of finding");
 
 impl Vocab for RiskLevel {
     const WHAT: &'static str = "risk level";

@@ -6,12 +6,13 @@
 //! in `inventory` (hazard-source inventories) and `qra` (QRA distances).
 
 mod cells;
+mod hidden;
 mod inventory;
 mod layers;
 mod qra;
 
 use crate::model::{
-    Area, Enterprise, GasPipeline, HazardSource, House, LayerKind, ProtectionTarget,
+    Area, Enterprise, GasPipeline, HazardSource, HiddenHazard, House, LayerKind, ProtectionTarget,
 };
 use crate::substances::SubstanceTable;
 
@@ -80,7 +81,7 @@ mod sealed {
     use super::{FeatureCx, Record};
     use crate::io::LoadError;
 
-    /// How a layer's properties are built; implemented for the six model types only.
+    /// How a layer's properties are built; implemented for the seven model types only.
     pub trait Build: Sized + Send + Sync + 'static {
         /// Builds the properties; `Ok(None)` when the feature is skipped (the issue has
         /// been recorded).
@@ -91,7 +92,8 @@ mod sealed {
 pub(crate) use sealed::Build;
 
 /// The properties type of a layer: [`Enterprise`], [`HazardSource`], [`GasPipeline`],
-/// [`House`], [`ProtectionTarget`] or [`Area`]. Sealed: only those six implement it.
+/// [`House`], [`ProtectionTarget`], [`Area`] or [`HiddenHazard`]. Sealed: only those
+/// seven implement it.
 pub trait LayerProps: sealed::Build {
     /// The layer these properties belong to.
     const KIND: LayerKind;
@@ -115,6 +117,11 @@ impl LayerProps for ProtectionTarget {
 impl LayerProps for Area {
     const KIND: LayerKind = LayerKind::Areas;
 }
+impl LayerProps for HiddenHazard {
+    const KIND: LayerKind = LayerKind::HiddenHazards;
+}
+
+pub use hidden::LINKABLE;
 
 #[cfg(test)]
 mod tests;

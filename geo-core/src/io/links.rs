@@ -1,0 +1,376 @@
+//! A hidden hazard's link to the feature it belongs to: the feature is found by id in
+//! the layer the ledger names, or in every layer a hidden hazard may belong to when it
+//! names none (an enterprise also by its name or credit code); a hazard without a place
+//! of its own is put at that feature's representative point.
+//!
+//! A link that finds nothing, or finds features in several layers, is a located issue:
+//! the hazard is kept at its own place when it has one (linked to nothing), and skipped
+//! when it has none, since it could not be drawn.
+
+use geo::{Geometry, GeometryCollection, Point};
+
+use crate::analysis::risk_grid::anchor;
+use crate::dataset::Dataset;
+use crate::model::{
+    Enterprise, Feature, GasPipeline, HazardSource, HiddenHazard, House, LayerKind,
+    ProtectionTarget,
+};
+
+use super::LoadError;
+use super::dedupe::Kept;
+use super::props::LINKABLE;
+use super::read::FileReports;
+use super::report::{Issue, IssueCode, Position, Severity};
+use super::resolve::{EnterpriseKeys, Resolved};
+
+/// The geometry a hidden hazard is read with when the ledger gives no place: replaced
+/// by its feature's place once every layer is read.
+pub(crate) fn unplaced() -> Geometry<f64> {
+    Geometry::GeometryCollection(GeometryCollection(Vec::new()))
+}
+
+/// Whether a geometry is [`unplaced`].
+pub(crate) fn is_unplaced(g: &Geometry<f64>) -> bool {
+    matches!(g, Geometry::GeometryCollection(c) if c.0.is_empty())
+}
+
+/// The features a hidden hazard may belong to, by layer.
+pub(crate) struct Linkable<'a> {
+    pub enterprises: &'a [Feature<Enterprise>],
+    pub hazard_sources: &'a [Feature<HazardSource>],
+    pub gas_pipelines: &'a [Feature<GasPipeline>],
+    pub houses: &'a [Feature<House>],
+    pub protection_targets: &'a [Feature<ProtectionTarget>],
+}
+
+/// Ids of each linkable layer, to find a feature by id.
+pub(crate) struct LinkIndex<'a> {
+    layers: Vec<(
+        LayerKind,
+        std::collections::HashMap<&'a str, &'a Geometry<f64>>,
+    )>,
+    enterprise_keys: EnterpriseKeys<'a>,
+}
+
+/// What a link found.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Link {
+    /// One feature: its layer, its id, its representative point.
+    Found(LayerKind, String, Option<Point<f64>>),
+    /// Nothing, or too much: why.
+    NotFound(String),
+}
+
+impl<'a> LinkIndex<'a> {
+    pub(crate) fn new(l: &Linkable<'a>) -> Self {
+        fn ids<P>(fs: &[Feature<P>]) -> std::collections::HashMap<&str, &Geometry<f64>> {
+            fs.iter().map(|f| (f.id.as_str(), &f.geometry)).collect()
+        }
+        LinkIndex {
+            layers: vec![
+                (LayerKind::Enterprises, ids(l.enterprises)),
+                (LayerKind::HazardSources, ids(l.hazard_sources)),
+                (LayerKind::GasPipelines, ids(l.gas_pipelines)),
+                (LayerKind::Houses, ids(l.houses)),
+                (LayerKind::ProtectionTargets, ids(l.protection_targets)),
+            ],
+            enterprise_keys: EnterpriseKeys::of(l.enterprises),
+        }
+    }
+
+    fn in_layer(&self, layer: LayerKind, id: &str) -> Option<(String, &'a Geometry<f64>)> {
+        let (_, ids) = self.layers.iter().find(|(k, _)| *k == layer)?;
+        if let Some(g) = ids.get(id) {
+            return Some((id.to_string(), g));
+        }
+        if layer == LayerKind::Enterprises
+            && let Resolved::Replaced(e) = self.enterprise_keys.resolve(id)
+        {
+            return ids.get(e).map(|g| (e.to_string(), *g));
+        }
+        None
+    }
+
+    /// The feature a hidden hazard names.
+    pub(crate) fn find(&self, layer: Option<LayerKind>, id: &str) -> Link {
+        let id = id.trim();
+        let point = |g: &Geometry<f64>| anchor(g).map(Point::from);
+        match layer {
+            Some(k) => match self.in_layer(k, id) {
+                Some((id, g)) => Link::Found(k, id, point(g)),
+                None => Link::NotFound(format!("{} has no feature {id:?}", k.name_zh())),
+            },
+            None => {
+                let hits: Vec<(LayerKind, String, &Geometry<f64>)> = LINKABLE
+                    .iter()
+                    .filter_map(|k| self.in_layer(*k, id).map(|(i, g)| (*k, i, g)))
+                    .collect();
+                match hits.as_slice() {
+                    [(k, i, g)] => Link::Found(*k, i.clone(), point(g)),
+                    [] => Link::NotFound(format!(
+                        "no enterprise, hazard source, gas pipeline, house or protection \
+                         target has the id {id:?} (nor an enterprise that name or credit code)"
+                    )),
+                    many => Link::NotFound(format!(
+                        "{id:?} is a feature of several layers ({}): name the layer in \
+                         关联对象类型 (feature_layer)",
+                        many.iter()
+                            .map(|(k, _, _)| k.name_zh())
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// Links one hidden hazard: its feature's layer and id filled in, its place set to the
+/// feature's when it has none (or when the place it has was written for that feature:
+/// `own_location` false). `Err` with the issue's message (and whether the hazard must be
+/// skipped, having no place at all) when the link finds nothing.
+pub(crate) fn link_one(
+    index: &LinkIndex<'_>,
+    f: &mut Feature<HiddenHazard>,
+) -> Result<(), (String, bool)> {
+    // A place written for the feature it belongs to (`own_location` false) follows the
+    // feature.
+    let no_point = is_unplaced(&f.geometry);
+    let unplaced = no_point || !f.props.own_location;
+    f.props.own_location = !unplaced;
+    let Some(id) = f.props.feature_id.clone() else {
+        return Err((
+            "names no feature (关联对象编号 is empty)".to_string(),
+            no_point,
+        ));
+    };
+    match index.find(f.props.feature_layer, &id) {
+        Link::Found(layer, id, point) => {
+            f.props.feature_layer = Some(layer);
+            if unplaced {
+                match point {
+                    Some(p) => f.geometry = Geometry::Point(p),
+                    None => {
+                        return Err((
+                            format!("its feature {id:?} has no place to draw it at"),
+                            true,
+                        ));
+                    }
+                }
+            }
+            f.props.feature_id = Some(id);
+            Ok(())
+        }
+        // (A place written for a feature that is gone stays where it was.)
+        Link::NotFound(why) => Err((why, no_point)),
+    }
+}
+
+/// The issue of a hidden hazard whose link failed.
+pub(crate) fn link_issue(
+    file: String,
+    position: Position,
+    id: &str,
+    why: &str,
+    skip: bool,
+) -> Issue {
+    Issue {
+        severity: if skip {
+            Severity::Skipped
+        } else {
+            Severity::Warning
+        },
+        code: IssueCode::UnknownLinkedFeature,
+        file,
+        layer: Some(LayerKind::HiddenHazards),
+        position: Some(position),
+        feature_id: Some(id.to_string()),
+        field: Some("feature_id".into()),
+        message: if skip {
+            format!("{why}; it has no place of its own either, so the hidden hazard was skipped")
+        } else {
+            format!("{why}; kept at its own place, linked to nothing")
+        },
+    }
+}
+
+/// Links every hidden hazard of a load (see the module documentation).
+pub(super) fn resolve_links(
+    linkable: &Linkable<'_>,
+    hidden: &mut Kept<HiddenHazard>,
+    reports: &mut FileReports,
+) -> Result<(), LoadError> {
+    if hidden.found.features.is_empty() {
+        return Ok(());
+    }
+    // Rows read apart from every feature they may belong to (a store's changed rows)
+    // are linked by the caller, against what is served.
+    if linkable.enterprises.is_empty()
+        && linkable.hazard_sources.is_empty()
+        && linkable.gas_pipelines.is_empty()
+        && linkable.houses.is_empty()
+        && linkable.protection_targets.is_empty()
+    {
+        return Ok(());
+    }
+    let index = LinkIndex::new(linkable);
+    let mut keep = Vec::with_capacity(hidden.found.features.len());
+    for ((f, pos), file) in hidden
+        .found
+        .features
+        .iter_mut()
+        .zip(hidden.found.positions.iter())
+        .zip(&hidden.files)
+    {
+        let Err((why, skip)) = link_one(&index, f) else {
+            keep.push(true);
+            continue;
+        };
+        keep.push(!skip);
+        let rel = reports.rels.get(*file).cloned().unwrap_or_default();
+        let issue = link_issue(rel, *pos, &f.id, &why, skip);
+        if reports.strict {
+            return Err(LoadError::Invalid {
+                issue: Box::new(issue),
+            });
+        }
+        if skip && let Some(s) = reports.summaries.get_mut(*file) {
+            s.features_loaded = s.features_loaded.saturating_sub(1);
+        }
+        if let Some(v) = reports.issues.get_mut(*file) {
+            v.push(issue);
+        }
+    }
+    if keep.iter().all(|k| *k) {
+        return Ok(());
+    }
+    let mut it = keep.iter();
+    hidden
+        .found
+        .features
+        .retain(|_| *it.next().unwrap_or(&true));
+    let mut it = keep.iter();
+    hidden
+        .found
+        .positions
+        .retain(|_| *it.next().unwrap_or(&true));
+    let mut it = keep.iter();
+    hidden.files.retain(|_| *it.next().unwrap_or(&true));
+    Ok(())
+}
+
+/// The feature a hidden hazard names, looked up in a dataset feature by feature (no
+/// index is built: for one edit at a time).
+fn find_in(
+    ds: &Dataset,
+    layer: Option<LayerKind>,
+    id: &str,
+) -> Option<(LayerKind, String, Option<Point<f64>>)> {
+    let id = id.trim();
+    let one = |k: LayerKind| -> Option<(String, &Geometry<f64>)> {
+        let hit = match k {
+            LayerKind::Enterprises => ds.enterprises.find_id(id).map(|(_, f)| &f.geometry),
+            LayerKind::HazardSources => ds.hazard_sources.find_id(id).map(|(_, f)| &f.geometry),
+            LayerKind::GasPipelines => ds.gas_pipelines.find_id(id).map(|(_, f)| &f.geometry),
+            LayerKind::Houses => ds.houses.find_id(id).map(|(_, f)| &f.geometry),
+            LayerKind::ProtectionTargets => {
+                ds.protection_targets.find_id(id).map(|(_, f)| &f.geometry)
+            }
+            _ => None,
+        };
+        if let Some(g) = hit {
+            return Some((id.to_string(), g));
+        }
+        if k == LayerKind::Enterprises {
+            let keys = EnterpriseKeys::of(ds.enterprises.features());
+            if let Resolved::Replaced(e) = keys.resolve(id) {
+                return ds
+                    .enterprises
+                    .find_id(e)
+                    .map(|(_, f)| (e.to_string(), &f.geometry));
+            }
+        }
+        None
+    };
+    let layers: Vec<LayerKind> = match layer {
+        Some(k) => vec![k],
+        None => LINKABLE.to_vec(),
+    };
+    let hits: Vec<(LayerKind, String, Option<Point<f64>>)> = layers
+        .into_iter()
+        .filter_map(|k| one(k).map(|(i, g)| (k, i, anchor(g).map(Point::from))))
+        .collect();
+    match hits.len() {
+        1 => hits.into_iter().next(),
+        _ => None,
+    }
+}
+
+/// Links hidden hazards read apart from the features they belong to (an edit, rows a
+/// store changed) against the datasets given, the first that holds the feature winning
+/// (the batch's own rows before those served). Returns the issue of each link that
+/// failed; a hazard that has no place then is left out of `hazards`.
+pub fn link_hidden_hazards(
+    hazards: &mut Vec<Feature<HiddenHazard>>,
+    sources: &[&Dataset],
+    file: &str,
+) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    let mut keep = Vec::with_capacity(hazards.len());
+    for (i, f) in hazards.iter_mut().enumerate() {
+        let no_point = is_unplaced(&f.geometry);
+        let unplaced = no_point || !f.props.own_location;
+        let found = f.props.feature_id.clone().and_then(|id| {
+            sources
+                .iter()
+                .find_map(|ds| find_in(ds, f.props.feature_layer, &id))
+        });
+        match found {
+            Some((layer, id, point)) => {
+                f.props.feature_layer = Some(layer);
+                f.props.feature_id = Some(id);
+                f.props.own_location = !unplaced;
+                if unplaced {
+                    match point {
+                        Some(p) => f.geometry = Geometry::Point(p),
+                        None if no_point => {
+                            issues.push(link_issue(
+                                file.to_string(),
+                                Position::Feature(i as u64),
+                                &f.id,
+                                "its feature has no place to draw it at",
+                                true,
+                            ));
+                            keep.push(false);
+                            continue;
+                        }
+                        None => {}
+                    }
+                }
+                keep.push(true);
+            }
+            None => {
+                let why = match (&f.props.feature_id, f.props.feature_layer) {
+                    (None, _) => "names no feature (关联对象编号 is empty)".to_string(),
+                    (Some(id), Some(k)) => format!("{} has no feature {id:?}", k.name_zh()),
+                    (Some(id), None) => format!(
+                        "no enterprise, hazard source, gas pipeline, house or protection \
+                         target has the id {id:?} (nor an enterprise that name or credit \
+                         code), or several have it"
+                    ),
+                };
+                issues.push(link_issue(
+                    file.to_string(),
+                    Position::Feature(i as u64),
+                    &f.id,
+                    &why,
+                    no_point,
+                ));
+                keep.push(!no_point);
+            }
+        }
+    }
+    let mut it = keep.iter();
+    hazards.retain(|_| *it.next().unwrap_or(&true));
+    issues
+}

@@ -1,0 +1,228 @@
+//! The hidden-hazard ledger through the loaders: Chinese headers in GBK, links by id, by
+//! an enterprise's name and across layers, places of their own or their feature's, and
+//! the lifecycle checks, each with the place and field it is about.
+
+use std::path::Path;
+
+use encoding_rs::GBK;
+use geo::Geometry;
+
+use super::*;
+use crate::model::{Day, FoundBy, HiddenHazardStatus};
+
+fn write(dir: &Path, rel: &str, bytes: &[u8]) {
+    std::fs::write(dir.join(rel), bytes).expect("write");
+}
+
+fn city(dir: &Path) {
+    write(
+        dir,
+        "enterprises.csv",
+        "编号,企业名称,行业类别,经度,纬度\n\
+         E1,海门某化工有限公司,危险化学品生产,121.10,31.90\n\
+         E2,海门某纺织有限公司,其他,121.20,31.95\n"
+            .as_bytes(),
+    );
+    write(
+        dir,
+        "houses.csv",
+        "编号,地址,wkt\n\
+         H1,某村1号,\"POLYGON ((121.30 31.80, 121.31 31.80, 121.31 31.81, 121.30 31.81, 121.30 31.80))\"\n"
+            .as_bytes(),
+    );
+}
+
+fn gbk(text: &str) -> Vec<u8> {
+    GBK.encode(text).0.into_owned()
+}
+
+fn day(y: i32, m: u8, d: u8) -> Option<Day> {
+    Day::new(y, m, d)
+}
+
+#[test]
+fn a_gbk_ledger_links_to_its_features_and_takes_their_place() {
+    let t = tempfile::tempdir().expect("tmp");
+    let d = t.path();
+    city(d);
+    write(
+        d,
+        "隐患台账.csv",
+        &gbk(
+            "隐患编号,关联对象编号,隐患级别,隐患描述,发现方式,发现日期,整改期限,隐患状态,整改完成日期,验收人,销号日期,整改资金(元),经度,纬度\n\
+             YH1,海门某化工有限公司,重大事故隐患,储罐液位报警联锁未投用,执法检查,2026/3/5,2026年6月30日,挂牌督办,,,,150000,,\n\
+             YH2,H1,一般,承重墙体开裂,举报,20260401,2026-04-30,已销号,2026-04-20,王某,2026-04-25,,121.305,31.805\n\
+             YH3,E2,一般,消防通道堆放杂物,企业自查,2026-05-01,2026-05-15,已销号,2026-05-10,,,,,\n",
+        ),
+    );
+    let loaded = load_dir(d, &LoadOptions::default()).expect("loads");
+    let hh = loaded.dataset.hidden_hazards.features();
+    assert_eq!(hh.len(), 3);
+    // By the enterprise's name: linked to E1 and drawn at E1's point.
+    let h1 = &hh[0];
+    assert_eq!(h1.props.feature_layer, Some(LayerKind::Enterprises));
+    assert_eq!(h1.props.feature_id.as_deref(), Some("E1"));
+    assert!(!h1.props.own_location);
+    assert_eq!(h1.geometry, Geometry::Point(geo::Point::new(121.10, 31.90)));
+    assert!(h1.props.major);
+    assert_eq!(h1.props.found_by, Some(FoundBy::Enforcement));
+    assert_eq!(h1.props.discovered, day(2026, 3, 5));
+    assert_eq!(h1.props.deadline, day(2026, 6, 30));
+    assert_eq!(h1.props.status, HiddenHazardStatus::Supervised);
+    // 150,000 元 = 15 万元.
+    assert_eq!(h1.props.funds_wan_yuan, Some(15.0));
+    // A house's, at a place of its own.
+    let h2 = &hh[1];
+    assert_eq!(h2.props.feature_layer, Some(LayerKind::Houses));
+    assert!(h2.props.own_location);
+    assert_eq!(
+        h2.geometry,
+        Geometry::Point(geo::Point::new(121.305, 31.805))
+    );
+    assert_eq!(h2.props.status, HiddenHazardStatus::Closed);
+    assert_eq!(h2.props.closed, day(2026, 4, 25));
+    // 已销号 without an acceptance: kept open, rectified, awaiting it.
+    let h3 = &hh[2];
+    assert_eq!(h3.props.status, HiddenHazardStatus::Rectified);
+    assert_eq!(h3.props.closed, None);
+    type Found<'a> = (
+        IssueCode,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<Position>,
+    );
+    let got: Vec<Found> = loaded
+        .report
+        .issues
+        .iter()
+        .map(|i| {
+            (
+                i.code,
+                i.feature_id.as_deref(),
+                i.field.as_deref(),
+                i.position,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // YH1 is major and open, with no responsible unit or person, no measures and
+            // no contingency plan (funds and deadline are there).
+            (
+                IssueCode::FiveInPlaceIncomplete,
+                Some("YH1"),
+                None,
+                Some(Position::Line(2))
+            ),
+            (
+                IssueCode::LifecycleInconsistent,
+                Some("YH3"),
+                Some("隐患状态"),
+                Some(Position::Line(4))
+            ),
+        ]
+    );
+    assert!(
+        loaded.report.issues[0].message.contains("责任、措施、预案"),
+        "{}",
+        loaded.report.issues[0].message
+    );
+    assert!(
+        loaded.report.issues[1].message.contains("验收人"),
+        "{}",
+        loaded.report.issues[1].message
+    );
+}
+
+#[test]
+fn a_link_that_finds_nothing_or_too_much_is_reported_where_it_is() {
+    let t = tempfile::tempdir().expect("tmp");
+    let d = t.path();
+    city(d);
+    // "E1" is also a house's id here: without a layer the link is ambiguous.
+    write(
+        d,
+        "houses.csv",
+        "编号,地址,经度,纬度\nH1,某村1号,121.30,31.80\nE1,某村2号,121.31,31.80\n".as_bytes(),
+    );
+    write(
+        d,
+        "hidden_hazards.csv",
+        "id,feature_layer,feature_id,description,status,discovered,lon,lat\n\
+         A,,E1,两处同号,pending,2026-01-01,,\n\
+         B,enterprises,E1,指明图层,pending,2026-01-01,,\n\
+         C,houses,H9,没有这栋房,pending,2026-01-01,121.3,31.8\n\
+         D,,,没有关联对象,pending,2026-13-01,,\n"
+            .as_bytes(),
+    );
+    let loaded = load_dir(d, &LoadOptions::default()).expect("loads");
+    let ids: Vec<&str> = loaded
+        .dataset
+        .hidden_hazards
+        .features()
+        .iter()
+        .map(|f| f.id.as_str())
+        .collect();
+    // A and D have no place of their own and no feature: skipped; C keeps its own place.
+    assert_eq!(ids, ["B", "C"]);
+    let got: Vec<(IssueCode, Severity, &str, Option<&str>)> = loaded
+        .report
+        .issues
+        .iter()
+        .filter(|i| i.layer == Some(LayerKind::HiddenHazards))
+        .map(|i| {
+            (
+                i.code,
+                i.severity,
+                i.feature_id.as_deref().unwrap_or(""),
+                i.field.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                IssueCode::InvalidDate,
+                Severity::Warning,
+                "D",
+                Some("discovered")
+            ),
+            (
+                IssueCode::UnknownLinkedFeature,
+                Severity::Skipped,
+                "A",
+                Some("feature_id")
+            ),
+            (
+                IssueCode::UnknownLinkedFeature,
+                Severity::Warning,
+                "C",
+                Some("feature_id")
+            ),
+            (
+                IssueCode::UnknownLinkedFeature,
+                Severity::Skipped,
+                "D",
+                Some("feature_id")
+            ),
+        ]
+    );
+    let a = &loaded
+        .report
+        .issues
+        .iter()
+        .find(|i| i.feature_id.as_deref() == Some("A"));
+    assert!(
+        a.is_some_and(|i| i.message.contains("企业、自建房")),
+        "{a:?}"
+    );
+    let summary = loaded
+        .report
+        .files
+        .iter()
+        .find(|f| f.file == "hidden_hazards.csv")
+        .expect("listed");
+    assert_eq!((summary.features_read, summary.features_loaded), (4, 2));
+}
