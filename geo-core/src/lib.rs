@@ -74,6 +74,7 @@ pub mod geodesy;
 pub mod index;
 pub mod io;
 pub mod layer;
+pub mod lists;
 pub mod live;
 pub mod model;
 pub mod project;

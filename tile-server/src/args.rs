@@ -75,6 +75,24 @@ pub struct AnalyzeArgs {
     pub write_results: bool,
 }
 
+/// `riskmap lists`.
+#[derive(Args, Debug)]
+pub struct ListsArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Output directory (created if missing): 风险清单.xlsx, 风险清单.csv, 隐患清单.xlsx,
+    /// 隐患清单.csv and run.json.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Only this town or street (its name or id in the areas layer).
+    #[arg(long)]
+    pub area: Option<String>,
+    /// Text encoding of the CSV files: `utf-8` (with a byte-order mark, so that Excel
+    /// reads it; the default) or `gbk`.
+    #[arg(long = "csv-encoding", value_parser = ["utf-8", "gbk"], default_value = "utf-8")]
+    pub csv_encoding: String,
+}
+
 /// `riskmap export`.
 #[derive(Args, Debug)]
 pub struct ExportArgs {

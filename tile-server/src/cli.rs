@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::args::{
-    AnalyzeArgs, DbArgs, ExportArgs, GenerateArgs, HistoryArgs, ImportArgs, ServeArgs, TokenArgs,
-    ValidateArgs,
+    AnalyzeArgs, DbArgs, ExportArgs, GenerateArgs, HistoryArgs, ImportArgs, ListsArgs, ServeArgs,
+    TokenArgs, ValidateArgs,
 };
 use crate::{commands, progress};
 
@@ -32,6 +32,9 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Write selected layers (input or result) as GeoJSON, filtered by box, area and level.
     Export(ExportArgs),
+    /// Write the two lists (一图两单): the risk list (风险清单) and the hidden-hazard list
+    /// (隐患清单), as Excel workbooks and CSV, for the district or one town (--area).
+    Lists(ListsArgs),
     /// Load DATA_DIR and write the validation report; exit 3 if anything was skipped.
     Validate(ValidateArgs),
     /// Load DATA_DIR and write its ledgers into a GeoPackage (--into) or a PostGIS
@@ -68,6 +71,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(a) => commands::analyze(&ui, &a),
         Command::Export(e) => commands::export(&ui, &e),
+        Command::Lists(l) => commands::lists(&ui, &l),
         Command::Validate(v) => commands::validate(&ui, &v.load, v.report.as_deref()),
         Command::Import(i) => commands::import(&ui, &i),
         Command::Db(d) => commands::db(&ui, &d),

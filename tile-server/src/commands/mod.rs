@@ -10,6 +10,7 @@ mod export;
 mod generate;
 mod history;
 mod import;
+mod lists;
 mod output;
 mod serve;
 mod token;
@@ -41,6 +42,7 @@ pub use export::export;
 pub use generate::generate;
 pub use history::history;
 pub use import::import;
+pub use lists::lists;
 pub use serve::serve;
 pub use token::token;
 pub use validate::validate;
@@ -87,6 +89,9 @@ pub enum CliError {
     /// Generating failed.
     #[error(transparent)]
     Generate(#[from] riskmap_core::generate::GenerateError),
+    /// A list could not be made or written.
+    #[error(transparent)]
+    Lists(#[from] riskmap_core::lists::ListError),
     /// The server configuration is wrong.
     #[error(transparent)]
     Config(#[from] crate::server::config::ConfigError),

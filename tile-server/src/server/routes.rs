@@ -14,7 +14,7 @@ use super::assets;
 pub use super::error::AppError;
 use super::error::json_errors;
 use super::handlers::{
-    admin, catalog, changes, edit, features, health, search, site_check, styles, tiles,
+    admin, catalog, changes, edit, features, health, lists, search, site_check, styles, tiles,
 };
 use super::limits::Limits;
 use super::state::AppState;
@@ -42,6 +42,7 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         .route("/api/summary", get(features::summary))
         .route("/api/areas", get(features::areas))
         .route("/api/validation", get(features::validation))
+        .route("/api/lists/{file}", get(lists::list))
         .route("/api/search", get(search::search))
         .route("/api/changes/stream", get(changes::stream))
         .route("/api/changes", get(edit::changes))

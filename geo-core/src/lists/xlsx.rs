@@ -1,0 +1,89 @@
+//! A list as an Excel workbook (rust_xlsxwriter): one sheet named after the list, a bold
+//! header row frozen above the rows and filters on it, column widths for Chinese text,
+//! and the level column in the four colours of the map (白字 on red and blue, black on
+//! orange and yellow, for contrast).
+
+use std::path::Path;
+
+use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook};
+
+use super::{List, ListError};
+use crate::model::RiskLevel;
+
+/// The fill and text colour of a level, as the map draws it.
+pub(crate) fn level_colours(l: RiskLevel) -> (u32, u32) {
+    match l {
+        RiskLevel::Major => (0xE6_0012, 0xFF_FFFF),
+        RiskLevel::Significant => (0xF3_9800, 0x00_0000),
+        RiskLevel::General => (0xFF_E100, 0x00_0000),
+        RiskLevel::Low => (0x00_68B7, 0xFF_FFFF),
+    }
+}
+
+/// Writes `list` to `path` as a workbook.
+pub fn write_xlsx(list: &List, path: &Path) -> Result<(), ListError> {
+    let bytes = xlsx_bytes(list, path)?;
+    std::fs::write(path, bytes).map_err(|source| ListError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// `list` as the bytes of a workbook; `path` names it in errors.
+pub fn xlsx_bytes(list: &List, path: &Path) -> Result<Vec<u8>, ListError> {
+    let err = |e: rust_xlsxwriter::XlsxError| ListError::Workbook {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.set_name(list.title).map_err(err)?;
+    let header = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xE9_ECEF))
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_text_wrap();
+    let level_formats: Vec<(RiskLevel, Format)> = RiskLevel::DESCENDING
+        .iter()
+        .map(|l| {
+            let (fill, text) = level_colours(*l);
+            (
+                *l,
+                Format::new()
+                    .set_background_color(Color::RGB(fill))
+                    .set_font_color(Color::RGB(text))
+                    .set_bold()
+                    .set_align(FormatAlign::Center),
+            )
+        })
+        .collect();
+    for (c, col) in list.columns.iter().enumerate() {
+        let c = c as u16;
+        sheet
+            .write_string_with_format(0, c, col.header, &header)
+            .map_err(err)?;
+        sheet.set_column_width(c, col.width).map_err(err)?;
+    }
+    for (r, row) in list.rows.iter().enumerate() {
+        let rr = (r + 1) as u32;
+        let level = list.levels.get(r).copied().flatten();
+        for (c, cell) in row.iter().enumerate() {
+            let cc = c as u16;
+            let fmt = (Some(c) == list.level_column)
+                .then(|| level.and_then(|l| level_formats.iter().find(|(x, _)| *x == l)))
+                .flatten();
+            match fmt {
+                Some((_, f)) => sheet.write_string_with_format(rr, cc, cell, f),
+                None => sheet.write_string(rr, cc, cell),
+            }
+            .map_err(err)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(err)?;
+    let last_col = list.columns.len().saturating_sub(1) as u16;
+    sheet
+        .autofilter(0, 0, list.rows.len() as u32, last_col)
+        .map_err(err)?;
+    wb.save_to_buffer().map_err(err)
+}

@@ -1,0 +1,106 @@
+//! `GET /api/lists/{risk|hidden}.{xlsx|csv}?area=&encoding=`: the two lists (一图两单) of
+//! the served generation, for the viewer's download: the risk list (风险清单) and the
+//! hidden-hazard list (隐患清单), for the district or one town, as a workbook or a CSV
+//! file (UTF-8 with a byte-order mark, or `encoding=gbk`).
+
+use std::path::Path;
+
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use riskmap_core::lists::{self, CsvEncoding, ListError};
+use serde::Deserialize;
+
+use super::AppStateRef;
+use crate::server::error::AppError;
+
+/// The query of `/api/lists/…`.
+#[derive(Debug, Deserialize, Default)]
+pub(in crate::server) struct ListQuery {
+    area: Option<String>,
+    encoding: Option<String>,
+}
+
+/// `filename*` of a Content-Disposition (RFC 6266, RFC 5987): the Chinese name,
+/// percent-encoded as UTF-8.
+fn attachment(name: &str) -> String {
+    let enc: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"list\"; filename*=UTF-8''{enc}")
+}
+
+/// One of the two lists of the served generation.
+pub(in crate::server) async fn list(
+    State(state): State<AppStateRef>,
+    UrlPath(file): UrlPath<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let (which, ext) = file.rsplit_once('.').ok_or_else(|| {
+        AppError::not_found(format!(
+            "{file}: ask for risk.xlsx, risk.csv, hidden.xlsx or hidden.csv"
+        ))
+    })?;
+    if !matches!(which, "risk" | "hidden") || !matches!(ext, "xlsx" | "csv") {
+        return Err(AppError::not_found(format!(
+            "{file}: ask for risk.xlsx, risk.csv, hidden.xlsx or hidden.csv"
+        )));
+    }
+    let encoding = match q.encoding.as_deref() {
+        None | Some("utf-8" | "utf8") => CsvEncoding::Utf8Bom,
+        Some("gbk") => CsvEncoding::Gbk,
+        Some(e) => {
+            return Err(AppError::bad_request(format!(
+                "encoding={e}: utf-8 (the default) or gbk"
+            )));
+        }
+    };
+    let snap = state.snapshot();
+    let (which, ext) = (which.to_string(), ext.to_string());
+    let made = tokio::task::spawn_blocking(move || {
+        let (ds, a) = (snap.dataset(), snap.analysis());
+        let area = q.area.as_deref();
+        let l = if which == "risk" {
+            lists::risk_list(ds, a, area)?
+        } else {
+            lists::hidden_list(ds, a, area)?
+        };
+        let name = format!("{}.{ext}", l.title);
+        let bytes = if ext == "xlsx" {
+            lists::xlsx_bytes(&l, Path::new(&name))?
+        } else {
+            lists::csv_bytes(&l, Path::new(&name), encoding)?
+        };
+        Ok::<_, ListError>((name, bytes))
+    })
+    .await?;
+    let (name, bytes) = match made {
+        Ok(m) => m,
+        Err(e @ ListError::UnknownArea { .. }) => return Err(AppError::not_found(e.to_string())),
+        Err(e @ ListError::NotGbk { .. }) => return Err(AppError::bad_request(e.to_string())),
+        Err(e) => return Err(AppError::Internal(e.to_string())),
+    };
+    let ctype = if name.ends_with(".xlsx") {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    } else if matches!(encoding, CsvEncoding::Gbk) {
+        "text/csv; charset=gbk"
+    } else {
+        "text/csv; charset=utf-8"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype.to_string()),
+            (header::CONTENT_DISPOSITION, attachment(&name)),
+            (header::CACHE_CONTROL, "no-cache".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,81 @@
+//! The lists' download for the viewer: `/api/lists/{risk|hidden}.{xlsx|csv}` of the
+//! served generation, read back by calamine and by a GBK decoder.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Cursor;
+
+use axum::http::{StatusCode, header};
+use calamine::{Reader, Xlsx};
+use common::{get, send, state_with};
+use riskmap_server::server::config::ServerConfig;
+use riskmap_server::server::routes::router;
+
+#[tokio::test]
+async fn the_lists_download_as_workbooks_and_csv() {
+    let state = state_with(ServerConfig::default(), None);
+    let app = router(state.clone());
+    let snap = state.snapshot();
+    let found = snap
+        .analysis()
+        .hidden_states
+        .iter()
+        .filter(|s| s.status.is_some())
+        .count();
+    assert!(found > 0);
+
+    let (status, h, body) = send(&app, get("/api/lists/hidden.xlsx")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        h[header::CONTENT_TYPE],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    // 隐患清单.xlsx, percent-encoded as UTF-8.
+    let cd = h[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(
+        cd.ends_with("filename*=UTF-8''%E9%9A%90%E6%82%A3%E6%B8%85%E5%8D%95.xlsx"),
+        "{cd}"
+    );
+    let mut wb = Xlsx::new(Cursor::new(body)).unwrap();
+    let range = wb.worksheet_range("隐患清单").unwrap();
+    assert_eq!(range.height(), found + 1);
+    assert_eq!(range.get((0, 1)).unwrap().to_string(), "隐患编号");
+
+    // GBK on request, and one town only.
+    let town = snap.dataset().areas.get(0).unwrap().props.name.clone();
+    let uri = format!(
+        "/api/lists/risk.csv?encoding=gbk&area={}",
+        town.bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect::<String>()
+    );
+    let (status, h, body) = send(&app, get(&uri)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(h[header::CONTENT_TYPE], "text/csv; charset=gbk");
+    let (text, _, bad) = encoding_rs::GBK.decode(&body);
+    assert!(!bad);
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let area_col = rows
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "所在镇街")
+        .unwrap();
+    let n = rows
+        .records()
+        .map(|r| {
+            assert_eq!(&r.unwrap()[area_col], town.as_str());
+        })
+        .count();
+    assert!(n > 0, "{town} has risk points");
+
+    // What is not a list, or not an area, says what is.
+    let (status, _, body) = send(&app, get("/api/lists/people.xlsx")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(String::from_utf8_lossy(&body).contains("hidden.xlsx"));
+    let (status, _, body) = send(&app, get("/api/lists/risk.xlsx?area=nowhere")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(String::from_utf8_lossy(&body).contains(&town));
+}
