@@ -225,6 +225,81 @@ pub fn counts_for_enterprise(ds: &Dataset, id: &str, day: Day) -> Option<HiddenC
     Some(c)
 }
 
+/// The hidden hazards of one town or street (or of the whole district) on the day of the
+/// analysis: what the work plans count — open, overdue, major open, closed, the share
+/// closed (整改率) and the median days from found to closed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AreaHidden {
+    /// The area's id; empty for the whole district.
+    pub id: String,
+    /// The area's name; 全区 for the whole district, 区域外 for hazards outside every area.
+    pub name: String,
+    /// The counts.
+    pub counts: HiddenCounts,
+    /// Closed of found, when any was found.
+    pub closure_rate: Option<f64>,
+    /// The median of the days from found to closed of those closed by the day.
+    pub median_days_to_close: Option<f64>,
+}
+
+fn median(mut v: Vec<i64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2] as f64
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
+    })
+}
+
+/// The hidden hazards per area on the analysis's day (`states`, in layer order): one
+/// entry per area in layer order, one for hazards outside every area when there are
+/// any, and the whole district last. Empty without hidden hazards.
+pub fn by_area(ds: &Dataset, states: &[HiddenState]) -> Vec<AreaHidden> {
+    if ds.hidden_hazards.is_empty() {
+        return Vec::new();
+    }
+    let n = ds.areas.len();
+    // One slot per area, one for outside every area, one for the district.
+    let mut counts = vec![HiddenCounts::default(); n + 2];
+    let mut days: Vec<Vec<i64>> = vec![Vec::new(); n + 2];
+    for (f, s) in ds.hidden_hazards.features().iter().zip(states) {
+        let slot = crate::analysis::risk_grid::house_slot(
+            ds,
+            crate::analysis::risk_grid::anchor(&f.geometry),
+        )
+        .min(n);
+        for k in [slot, n + 1] {
+            counts[k].add(&f.props, s);
+            if let Some(d) = s.days_to_close {
+                days[k].push(d);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(n + 2);
+    for (k, (c, d)) in counts.into_iter().zip(days).enumerate() {
+        let (id, name) = match ds.areas.get(k) {
+            Some(a) => (a.id.clone(), a.props.name.clone()),
+            None if k == n => (String::new(), "区域外".to_string()),
+            None => (String::new(), "全区".to_string()),
+        };
+        if k == n && c.found == 0 {
+            continue;
+        }
+        out.push(AreaHidden {
+            id,
+            name,
+            closure_rate: c.closure_rate(),
+            median_days_to_close: median(d),
+            counts: c,
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::field_reassign_with_default)]
 mod tests {
@@ -348,5 +423,85 @@ mod tests {
         let mar = counts_by_enterprise(&ds, day(2026, 3, 10));
         assert_eq!(mar.get("e1").map(|c| (c.found, c.overdue)), Some((3, 2)));
         assert_eq!(counts_for_enterprise(&Dataset::default(), "e1", jan), None);
+    }
+
+    #[test]
+    fn per_area_the_share_closed_and_the_median_days_to_close() {
+        use crate::model::Area;
+        let ll = |x: f64, y: f64| geo::Geometry::Point(geo::Point::new(x, y));
+        let mut ds = Dataset::default();
+        let square = |x: f64| {
+            geo::Geometry::Polygon(geo::Polygon::new(
+                geo::LineString::from(vec![
+                    (x, 31.0),
+                    (x + 0.1, 31.0),
+                    (x + 0.1, 31.1),
+                    (x, 31.1),
+                    (x, 31.0),
+                ]),
+                vec![],
+            ))
+        };
+        ds.areas = Layer::new(
+            LayerKind::Areas,
+            vec![
+                feat(
+                    "w",
+                    square(121.0),
+                    Area {
+                        name: "西镇".into(),
+                        code: None,
+                    },
+                ),
+                feat(
+                    "e",
+                    square(121.1),
+                    Area {
+                        name: "东镇".into(),
+                        code: None,
+                    },
+                ),
+            ],
+        );
+        let closed = |found: Day, shut: Day| HiddenHazard {
+            discovered: Some(found),
+            status: HiddenHazardStatus::Closed,
+            rectified: Some(shut),
+            verified_by: Some("王某".into()),
+            closed: Some(shut),
+            ..HiddenHazard::default()
+        };
+        let d = |m, dd| day(2026, m, dd);
+        ds.hidden_hazards = Layer::new(
+            LayerKind::HiddenHazards,
+            vec![
+                // West: closed in 10 and in 31 days, one open.
+                feat("a", ll(121.05, 31.05), closed(d(1, 1), d(1, 11))),
+                feat("b", ll(121.05, 31.05), closed(d(1, 1), d(2, 1))),
+                feat("c", ll(121.05, 31.05), hazard(d(3, 1), d(3, 10))),
+                // East: closed in 5 days.
+                feat("e", ll(121.15, 31.05), closed(d(2, 1), d(2, 6))),
+                // Outside both.
+                feat("x", ll(125.0, 31.05), hazard(d(3, 1), d(4, 1))),
+            ],
+        );
+        let on = d(3, 20);
+        let rows = by_area(&ds, &states_on(&ds, on));
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["西镇", "东镇", "区域外", "全区"]);
+        let w = &rows[0];
+        assert_eq!(
+            (w.counts.found, w.counts.closed, w.counts.overdue),
+            (3, 2, 1)
+        );
+        assert_eq!(w.closure_rate, Some(2.0 / 3.0));
+        // Median of 10 and 31 days.
+        assert_eq!(w.median_days_to_close, Some(20.5));
+        assert_eq!(rows[1].median_days_to_close, Some(5.0));
+        assert_eq!(rows[2].counts.open, 1);
+        // The district: 5 found, 3 closed; days 5, 10, 31.
+        let all = &rows[3];
+        assert_eq!((all.counts.found, all.counts.closed), (5, 3));
+        assert_eq!(all.median_days_to_close, Some(10.0));
     }
 }

@@ -92,6 +92,20 @@ fn write_files(
         serde_json::to_string_pretty(&p.analysis.area_summaries).unwrap_or_default(),
     )
     .map_err(write_err(&path))?;
+    let hidden =
+        riskmap_core::analysis::hidden_hazards::by_area(&p.dataset, &p.analysis.hidden_states);
+    if !hidden.is_empty() {
+        let path = out.join("hidden_hazards_by_area.json");
+        let doc = serde_json::json!({
+            "as_of": p.analysis.as_of.map(|d| d.to_string()),
+            "areas": hidden,
+        });
+        fs::write(
+            &path,
+            serde_json::to_string_pretty(&doc).unwrap_or_default(),
+        )
+        .map_err(write_err(&path))?;
+    }
     write_report(out, &p.report)?;
     Ok(summary)
 }

@@ -166,6 +166,7 @@ fn only_output_files(dir: &Path) -> Result<bool, CliError> {
             name,
             "summary.json"
                 | "area_summaries.json"
+                | "hidden_hazards_by_area.json"
                 | "validation_report.json"
                 | "validation_report.md"
         ) || LayerKind::all().any(|k| name == format!("{}.geojson", k.name()))
