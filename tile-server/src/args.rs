@@ -65,8 +65,8 @@ pub struct AnalyzeArgs {
     /// Output directory (created if missing).
     #[arg(long, short)]
     pub out: PathBuf,
-    /// Write only summary.json, area_summaries.json and the validation report, not the
-    /// GeoJSON layers.
+    /// Write only summary.json, area_summaries.json, hidden_hazards_by_area.json and the
+    /// validation report, not the GeoJSON layers.
     #[arg(long)]
     pub summary_only: bool,
     /// Also write the results into the store the ledgers were read from (a GeoPackage or

@@ -506,6 +506,7 @@ fn summary_only_replaces_the_whole_output_directory() {
         names,
         [
             "area_summaries.json",
+            "hidden_hazards_by_area.json",
             "run.json",
             "summary.json",
             "validation_report.json",

@@ -423,6 +423,7 @@ pub fn risk_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<List,
             id: format!("{}/{}", c.source_id, c.target_id),
         });
     }
+    tracing::debug!(rows = pts.len(), "risk list: points gathered");
     pts.sort_by(|x, y| {
         y.level
             .cmp(&x.level)

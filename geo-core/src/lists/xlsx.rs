@@ -36,7 +36,9 @@ pub fn xlsx_bytes(list: &List, path: &Path) -> Result<Vec<u8>, ListError> {
         message: e.to_string(),
     };
     let mut wb = Workbook::new();
-    let sheet = wb.add_worksheet();
+    // Rows stream to a temporary file as they are written, strings inline: a city's
+    // lists hold millions of cells, which the shared-strings table would hash one by one.
+    let sheet = wb.add_worksheet_with_constant_memory().map_err(err)?;
     sheet.set_name(list.title).map_err(err)?;
     let header = Format::new()
         .set_bold()

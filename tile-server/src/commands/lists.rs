@@ -19,17 +19,60 @@ pub fn lists(ui: &Ui, args: &ListsArgs) -> Result<(), CliError> {
     let p = prepare(ui, &args.load)?;
     let area = args.area.as_deref();
     let step = ui.step("writing the lists");
-    let made = [
-        lists::risk_list(&p.dataset, &p.analysis, area)?,
-        lists::hidden_list(&p.dataset, &p.analysis, area)?,
-    ];
+    let t0 = std::time::Instant::now();
+    // The two lists, then the four files, side by side: a city's lists are hundreds of
+    // thousands of rows and each file is written by one thread.
+    let (risk, hidden) = std::thread::scope(|s| {
+        let risk = s.spawn(|| lists::risk_list(&p.dataset, &p.analysis, area));
+        let hidden = lists::hidden_list(&p.dataset, &p.analysis, area);
+        (risk.join(), hidden)
+    });
+    let risk = risk.map_err(|_| CliError::Usage("the risk list's thread failed".into()))??;
+    let made = [risk, hidden?];
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "lists: rows made");
     let staging = dest.stage()?;
-    let mut counts = Vec::new();
-    for l in &made {
-        lists::write_xlsx(l, &staging.dir().join(format!("{}.xlsx", l.title)))?;
-        lists::write_csv(l, &staging.dir().join(format!("{}.csv", l.title)), encoding)?;
-        counts.push(format!("{} {} rows", l.title, l.rows.len()));
+    let t1 = std::time::Instant::now();
+    let dir = staging.dir();
+    let written: Vec<Result<(), lists::ListError>> = std::thread::scope(|s| {
+        let jobs: Vec<_> = made
+            .iter()
+            .flat_map(|l| {
+                let xlsx = dir.join(format!("{}.xlsx", l.title));
+                let csv = dir.join(format!("{}.csv", l.title));
+                [
+                    s.spawn(move || lists::write_xlsx(l, &xlsx)),
+                    s.spawn(move || lists::write_csv(l, &csv, encoding)),
+                ]
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|j| {
+                j.join().unwrap_or_else(|_| {
+                    Err(lists::ListError::Workbook {
+                        path: dir.to_path_buf(),
+                        message: "a writing thread failed".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    for w in written {
+        w?;
     }
+    tracing::debug!(ms = t1.elapsed().as_millis() as u64, "lists: files written");
+    let counts: Vec<String> = made
+        .iter()
+        .map(|l| format!("{} {} rows", l.title, l.rows.len()))
+        .collect();
+    step.done(&format!(
+        "{} (hidden hazards as of {}{})",
+        counts.join(", "),
+        p.rules.hidden_hazards.day(),
+        area.map(|a| format!(", {a} only")).unwrap_or_default()
+    ));
+    // The run's record hashes every input file (hundreds of MB for a city): a step of its
+    // own after the lists.
+    let record = ui.step("recording the run (run.json)");
     let load = &args.load;
     run.write(
         &staging,
@@ -39,12 +82,7 @@ pub fn lists(ui: &Ui, args: &ListsArgs) -> Result<(), CliError> {
         &p.report,
     )?;
     staging.commit()?;
-    step.done(&format!(
-        "{} (hidden hazards as of {}{})",
-        counts.join(", "),
-        p.rules.hidden_hazards.day(),
-        area.map(|a| format!(", {a} only")).unwrap_or_default()
-    ));
+    record.done("inputs hashed");
     ui.say(&format!("written to {}", args.out.display()));
     Ok(())
 }
