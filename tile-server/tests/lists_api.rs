@@ -79,3 +79,44 @@ async fn the_lists_download_as_workbooks_and_csv() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(String::from_utf8_lossy(&body).contains(&town));
 }
+
+#[tokio::test]
+async fn the_hidden_hazards_per_area_add_up_to_the_layer() {
+    let app = router(state_with(ServerConfig::default(), None));
+    let (status, _, body) = send(&app, get("/api/hidden/areas")).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    // The generated city's riskmap.toml: its ledgers end on 2026-11-30.
+    assert_eq!(v["as_of"], "2026-11-30");
+    let rows = v["areas"].as_array().unwrap();
+    let (district, towns) = rows.split_last().unwrap();
+    assert_eq!(district["name"], "全区");
+    // The layer as the features API exports it: each hazard's state on the day.
+    let (status, _, body) = send(&app, get("/api/features/hidden_hazards.geojson")).await;
+    assert_eq!(status, StatusCode::OK);
+    let fc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let feats = fc["features"].as_array().unwrap();
+    let found = feats
+        .iter()
+        .filter(|f| !f["properties"]["status_as_of"].is_null())
+        .count() as u64;
+    let overdue = feats
+        .iter()
+        .filter(|f| f["properties"]["overdue"] == true)
+        .count() as u64;
+    let sum = |k: &str| {
+        towns
+            .iter()
+            .map(|r| r["counts"][k].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(district["counts"]["found"].as_u64(), Some(found));
+    assert_eq!(sum("found"), found);
+    assert_eq!(district["counts"]["overdue"].as_u64(), Some(overdue));
+    assert_eq!(sum("overdue"), overdue);
+    let closed = district["counts"]["closed"].as_f64().unwrap();
+    assert_eq!(
+        district["closure_rate"].as_f64(),
+        Some(closed / found as f64)
+    );
+}

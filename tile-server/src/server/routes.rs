@@ -43,6 +43,7 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         .route("/api/areas", get(features::areas))
         .route("/api/validation", get(features::validation))
         .route("/api/lists/{file}", get(lists::list))
+        .route("/api/hidden/areas", get(features::hidden_areas))
         .route("/api/search", get(search::search))
         .route("/api/changes/stream", get(changes::stream))
         .route("/api/changes", get(edit::changes))
