@@ -522,6 +522,19 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     await page.locator('#sec-export summary').click();
   });
 
+  it('downloads the two lists as workbooks', async () => {
+    await page.locator('#sec-export summary').click();
+    for (const [button, name] of [['#list-risk', '风险清单.xlsx'], ['#list-hidden', '隐患清单.xlsx']]) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+      assert.equal(download.suggestedFilename(), name);
+      const bytes = readFileSync(await download.path());
+      // A workbook is a zip archive holding the sheet.
+      assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK');
+      assert.ok(bytes.includes(Buffer.from('xl/worksheets/sheet1.xml')), `${name} holds no sheet`);
+    }
+    await page.locator('#sec-export summary').click();
+  });
+
   it('saves a screenshot of the viewer', async () => {
     // The site check in its surroundings, with the results in the panel.
     for (const close of await page.locator('#toasts .toast.info .close').all()) await close.click();

@@ -3,7 +3,7 @@
 
 import { selectArea } from './areas.js';
 import { cancelDrawing, clearSite, startDrawing, uploadSite } from './draw.js';
-import { exportView } from './export.js';
+import { downloadList, exportView } from './export.js';
 import { applyFilters, applyVisibility, sameOrigin, styleName } from './map.js';
 import { closePopup } from './popups.js';
 import { hideSearch, search } from './search.js';
@@ -74,6 +74,8 @@ function buildStaticControls() {
   $('#site-submit').addEventListener('click', submitSiteCheck);
   $('#site-download').addEventListener('click', downloadSiteCheck);
   $('#export-button').addEventListener('click', exportView);
+  $('#list-risk').addEventListener('click', () => downloadList('risk'));
+  $('#list-hidden').addEventListener('click', () => downloadList('hidden'));
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && state.draw.active) cancelDrawing(); });
 }
 

@@ -1,4 +1,5 @@
-// GeoJSON download of the current view.
+// GeoJSON download of the current view, and the two lists (一图两单) of the chosen town
+// or the district as workbooks, which the server makes.
 
 import { api, showError, toast } from './messages.js';
 import { state } from './state.js';
@@ -30,4 +31,16 @@ async function exportView() {
   }
 }
 
-export { exportView };
+// The browser downloads the workbook itself (a city's list is tens of MB).
+function downloadList(which) {
+  const params = new URLSearchParams();
+  if (state.area) params.set('area', state.area.name);
+  const a = document.createElement('a');
+  a.href = `/api/lists/${which}.xlsx${params.size ? `?${params}` : ''}`;
+  a.download = '';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
+export { downloadList, exportView };
