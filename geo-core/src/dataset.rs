@@ -54,6 +54,50 @@ impl Dataset {
         ]
     }
 
+    /// The name of the feature at `pos` of an input layer (a house's address, a hidden
+    /// hazard's description); `None` for a result layer or a position not there.
+    pub fn name_at(&self, kind: LayerKind, pos: usize) -> Option<&str> {
+        match kind {
+            LayerKind::Areas => self.areas.get(pos).map(|f| f.props.name.as_str()),
+            LayerKind::Enterprises => self.enterprises.get(pos).map(|f| f.props.name.as_str()),
+            LayerKind::HazardSources => self.hazard_sources.get(pos).map(|f| f.props.name.as_str()),
+            LayerKind::GasPipelines => self.gas_pipelines.get(pos).map(|f| f.props.name.as_str()),
+            LayerKind::Houses => self.houses.get(pos).map(|f| f.props.address.as_str()),
+            LayerKind::ProtectionTargets => self
+                .protection_targets
+                .get(pos)
+                .map(|f| f.props.name.as_str()),
+            LayerKind::HiddenHazards => self
+                .hidden_hazards
+                .get(pos)
+                .map(|f| f.props.description.as_str()),
+            LayerKind::HazardGrades
+            | LayerKind::ProtectionConflicts
+            | LayerKind::PipelineConflicts
+            | LayerKind::HouseRisk
+            | LayerKind::EnterpriseRisk
+            | LayerKind::RiskGrid => None,
+        }
+    }
+
+    /// The position of the area (town or street) with this name or id.
+    pub fn area_position(&self, name: &str) -> Option<usize> {
+        self.areas
+            .features()
+            .iter()
+            .position(|a| a.props.name == name || a.id == name)
+    }
+
+    /// The areas' names, comma-separated, for a message about one that is not there.
+    pub fn area_names(&self) -> String {
+        self.areas
+            .features()
+            .iter()
+            .map(|a| a.props.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Bounding box of all layers in lon/lat.
     pub fn bounds(&self) -> Option<Rect<f64>> {
         [

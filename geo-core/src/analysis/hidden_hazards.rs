@@ -170,9 +170,13 @@ fn enterprise_of<'a>(
     }
 }
 
-/// The hidden hazards of every enterprise on a day (its own and its hazard sources'), by
-/// enterprise id; empty when the dataset has no hidden-hazard layer.
-pub fn counts_by_enterprise(ds: &Dataset, day: Day) -> HashMap<&str, HiddenCounts> {
+/// The hidden hazards on a day of the enterprises `keep` accepts (their own and their
+/// hazard sources'), by enterprise id, in one pass over the layer.
+fn counts_where(
+    ds: &Dataset,
+    day: Day,
+    keep: impl Fn(&str) -> bool,
+) -> HashMap<&str, HiddenCounts> {
     let mut out: HashMap<&str, HiddenCounts> = HashMap::new();
     if ds.hidden_hazards.is_empty() {
         return out;
@@ -182,9 +186,12 @@ pub fn counts_by_enterprise(ds: &Dataset, day: Day) -> HashMap<&str, HiddenCount
         .features()
         .iter()
         .filter_map(|f| Some((f.id.as_str(), f.props.enterprise_id.as_deref()?)))
+        .filter(|(_, e)| keep(e))
         .collect();
     for f in ds.hidden_hazards.features() {
-        if let Some(e) = enterprise_of(&f.props, &owners) {
+        if let Some(e) = enterprise_of(&f.props, &owners)
+            && keep(e)
+        {
             out.entry(e)
                 .or_default()
                 .add(&f.props, &state_on(&f.props, day));
@@ -193,36 +200,27 @@ pub fn counts_by_enterprise(ds: &Dataset, day: Day) -> HashMap<&str, HiddenCount
     out
 }
 
+/// The hidden hazards of every enterprise on a day (its own and its hazard sources'), by
+/// enterprise id; empty when the dataset has no hidden-hazard layer.
+pub fn counts_by_enterprise(ds: &Dataset, day: Day) -> HashMap<&str, HiddenCounts> {
+    counts_where(ds, day, |_| true)
+}
+
+/// The hidden hazards of the enterprises `ids` on a day, by id (absent: none); `None` when
+/// the dataset has no hidden-hazard layer, so that the ledger's declared counts stand.
+pub fn counts_for_enterprises<'a>(
+    ds: &'a Dataset,
+    ids: &std::collections::HashSet<&str>,
+    day: Day,
+) -> Option<HashMap<&'a str, HiddenCounts>> {
+    (!ds.hidden_hazards.is_empty()).then(|| counts_where(ds, day, |e| ids.contains(e)))
+}
+
 /// The hidden hazards of one enterprise on a day (its own and its hazard sources');
-/// `None` when the dataset has no hidden-hazard layer, so that the ledger's declared
-/// counts stand.
+/// `None` when the dataset has no hidden-hazard layer.
 pub fn counts_for_enterprise(ds: &Dataset, id: &str, day: Day) -> Option<HiddenCounts> {
-    if ds.hidden_hazards.is_empty() {
-        return None;
-    }
-    let own_sources: std::collections::HashSet<&str> = ds
-        .hazard_sources
-        .features()
-        .iter()
-        .filter(|f| f.props.enterprise_id.as_deref() == Some(id))
-        .map(|f| f.id.as_str())
-        .collect();
-    let mut c = HiddenCounts::default();
-    for f in ds.hidden_hazards.features() {
-        let h = &f.props;
-        let Some(fid) = h.feature_id.as_deref() else {
-            continue;
-        };
-        let mine = match h.feature_layer {
-            Some(LayerKind::Enterprises) => fid == id,
-            Some(LayerKind::HazardSources) => own_sources.contains(fid),
-            _ => false,
-        };
-        if mine {
-            c.add(h, &state_on(h, day));
-        }
-    }
-    Some(c)
+    let ids = std::collections::HashSet::from([id]);
+    counts_for_enterprises(ds, &ids, day).map(|m| m.get(id).copied().unwrap_or_default())
 }
 
 /// The hidden hazards of one town or street (or of the whole district) on the day of the

@@ -149,25 +149,14 @@ pub struct Filter {
 impl Filter {
     /// Resolves an area by name in the dataset.
     pub fn with_area_name(mut self, ds: &Dataset, name: &str) -> Result<Filter, ExportError> {
-        let found = ds
-            .areas
-            .features()
-            .iter()
-            .find(|a| a.props.name == name || a.id == name);
-        match found {
+        match ds.area_position(name).and_then(|p| ds.areas.get(p)) {
             Some(a) => {
                 self.area = Some(a.geometry.clone());
                 Ok(self)
             }
             None => Err(ExportError::UnknownArea {
                 name: name.to_string(),
-                known: ds
-                    .areas
-                    .features()
-                    .iter()
-                    .map(|a| a.props.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                known: ds.area_names(),
             }),
         }
     }

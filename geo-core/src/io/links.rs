@@ -93,33 +93,43 @@ impl<'a> LinkIndex<'a> {
 
     /// The feature a hidden hazard names.
     pub(crate) fn find(&self, layer: Option<LayerKind>, id: &str) -> Link {
-        let id = id.trim();
-        let point = |g: &Geometry<f64>| anchor(g).map(Point::from);
-        match layer {
-            Some(k) => match self.in_layer(k, id) {
-                Some((id, g)) => Link::Found(k, id, point(g)),
-                None => Link::NotFound(format!("{} has no feature {id:?}", k.name_zh())),
-            },
-            None => {
-                let hits: Vec<(LayerKind, String, &Geometry<f64>)> = LINKABLE
-                    .iter()
-                    .filter_map(|k| self.in_layer(*k, id).map(|(i, g)| (*k, i, g)))
-                    .collect();
-                match hits.as_slice() {
-                    [(k, i, g)] => Link::Found(*k, i.clone(), point(g)),
-                    [] => Link::NotFound(format!(
-                        "no enterprise, hazard source, gas pipeline, house or protection \
-                         target has the id {id:?} (nor an enterprise that name or credit code)"
-                    )),
-                    many => Link::NotFound(format!(
-                        "{id:?} is a feature of several layers ({}): name the layer in \
-                         关联对象类型 (feature_layer)",
-                        many.iter()
-                            .map(|(k, _, _)| k.name_zh())
-                            .collect::<Vec<_>>()
-                            .join("、")
-                    )),
-                }
+        decide(layer, id, &|k, id| self.in_layer(k, id))
+    }
+}
+
+/// Finds a feature by id in one layer: its id (an enterprise named by name or credit
+/// code gives its id) and its geometry.
+type InLayer<'f, 'g> = dyn Fn(LayerKind, &str) -> Option<(String, &'g Geometry<f64>)> + 'f;
+
+/// The feature a hidden hazard names in `layer` (in every linkable layer when it names
+/// none, where exactly one must hold it), found in each layer by `in_layer`.
+fn decide<'g>(layer: Option<LayerKind>, id: &str, in_layer: &InLayer<'_, 'g>) -> Link {
+    let id = id.trim();
+    let point = |g: &Geometry<f64>| anchor(g).map(Point::from);
+    match layer {
+        Some(k) => match in_layer(k, id) {
+            Some((id, g)) => Link::Found(k, id, point(g)),
+            None => Link::NotFound(format!("{} has no feature {id:?}", k.name_zh())),
+        },
+        None => {
+            let hits: Vec<(LayerKind, String, &Geometry<f64>)> = LINKABLE
+                .iter()
+                .filter_map(|k| in_layer(*k, id).map(|(i, g)| (*k, i, g)))
+                .collect();
+            match hits.as_slice() {
+                [(k, i, g)] => Link::Found(*k, i.clone(), point(g)),
+                [] => Link::NotFound(format!(
+                    "no enterprise, hazard source, gas pipeline, house or protection \
+                     target has the id {id:?} (nor an enterprise that name or credit code)"
+                )),
+                many => Link::NotFound(format!(
+                    "{id:?} is a feature of several layers ({}): name the layer in \
+                     关联对象类型 (feature_layer)",
+                    many.iter()
+                        .map(|(k, _, _)| k.name_zh())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                )),
             }
         }
     }
@@ -130,7 +140,7 @@ impl<'a> LinkIndex<'a> {
 /// `own_location` false). `Err` with the issue's message (and whether the hazard must be
 /// skipped, having no place at all) when the link finds nothing.
 pub(crate) fn link_one(
-    index: &LinkIndex<'_>,
+    find: &dyn Fn(Option<LayerKind>, &str) -> Link,
     f: &mut Feature<HiddenHazard>,
 ) -> Result<(), (String, bool)> {
     // A place written for the feature it belongs to (`own_location` false) follows the
@@ -144,7 +154,7 @@ pub(crate) fn link_one(
             no_point,
         ));
     };
-    match index.find(f.props.feature_layer, &id) {
+    match find(f.props.feature_layer, &id) {
         Link::Found(layer, id, point) => {
             f.props.feature_layer = Some(layer);
             if unplaced {
@@ -222,7 +232,7 @@ pub(super) fn resolve_links(
         .zip(hidden.found.positions.iter())
         .zip(&hidden.files)
     {
-        let Err((why, skip)) = link_one(&index, f) else {
+        let Err((why, skip)) = link_one(&|k, id| index.find(k, id), f) else {
             keep.push(true);
             continue;
         };
@@ -259,50 +269,30 @@ pub(super) fn resolve_links(
     Ok(())
 }
 
-/// The feature a hidden hazard names, looked up in a dataset feature by feature (no
-/// index is built: for one edit at a time).
-fn find_in(
-    ds: &Dataset,
-    layer: Option<LayerKind>,
-    id: &str,
-) -> Option<(LayerKind, String, Option<Point<f64>>)> {
-    let id = id.trim();
-    let one = |k: LayerKind| -> Option<(String, &Geometry<f64>)> {
-        let hit = match k {
-            LayerKind::Enterprises => ds.enterprises.find_id(id).map(|(_, f)| &f.geometry),
-            LayerKind::HazardSources => ds.hazard_sources.find_id(id).map(|(_, f)| &f.geometry),
-            LayerKind::GasPipelines => ds.gas_pipelines.find_id(id).map(|(_, f)| &f.geometry),
-            LayerKind::Houses => ds.houses.find_id(id).map(|(_, f)| &f.geometry),
-            LayerKind::ProtectionTargets => {
-                ds.protection_targets.find_id(id).map(|(_, f)| &f.geometry)
-            }
-            _ => None,
-        };
-        if let Some(g) = hit {
-            return Some((id.to_string(), g));
-        }
-        if k == LayerKind::Enterprises {
-            let keys = EnterpriseKeys::of(ds.enterprises.features());
-            if let Resolved::Replaced(e) = keys.resolve(id) {
-                return ds
-                    .enterprises
-                    .find_id(e)
-                    .map(|(_, f)| (e.to_string(), &f.geometry));
-            }
-        }
-        None
-    };
-    let layers: Vec<LayerKind> = match layer {
-        Some(k) => vec![k],
-        None => LINKABLE.to_vec(),
-    };
-    let hits: Vec<(LayerKind, String, Option<Point<f64>>)> = layers
-        .into_iter()
-        .filter_map(|k| one(k).map(|(i, g)| (k, i, anchor(g).map(Point::from))))
-        .collect();
-    match hits.len() {
-        1 => hits.into_iter().next(),
+/// The feature with this id in a layer of a dataset, looked up feature by feature (no
+/// index is built: for one edit, or a follower's batch, at a time); an enterprise also
+/// by its name or credit code.
+fn in_dataset<'d>(ds: &'d Dataset, k: LayerKind, id: &str) -> Option<(String, &'d Geometry<f64>)> {
+    let hit = match k {
+        LayerKind::Enterprises => ds.enterprises.find_id(id).map(|(_, f)| &f.geometry),
+        LayerKind::HazardSources => ds.hazard_sources.find_id(id).map(|(_, f)| &f.geometry),
+        LayerKind::GasPipelines => ds.gas_pipelines.find_id(id).map(|(_, f)| &f.geometry),
+        LayerKind::Houses => ds.houses.find_id(id).map(|(_, f)| &f.geometry),
+        LayerKind::ProtectionTargets => ds.protection_targets.find_id(id).map(|(_, f)| &f.geometry),
         _ => None,
+    };
+    if let Some(g) = hit {
+        return Some((id.to_string(), g));
+    }
+    if k != LayerKind::Enterprises || ds.enterprises.is_empty() {
+        return None;
+    }
+    match EnterpriseKeys::of(ds.enterprises.features()).resolve(id) {
+        Resolved::Replaced(e) => ds
+            .enterprises
+            .find_id(e)
+            .map(|(_, f)| (e.to_string(), &f.geometry)),
+        Resolved::Id | Resolved::Unknown(_) => None,
     }
 }
 
@@ -315,58 +305,25 @@ pub fn link_hidden_hazards(
     sources: &[&Dataset],
     file: &str,
 ) -> Vec<Issue> {
+    let find = |layer: Option<LayerKind>, id: &str| {
+        decide(layer, id, &|k, id| {
+            sources.iter().find_map(|ds| in_dataset(ds, k, id))
+        })
+    };
     let mut issues = Vec::new();
     let mut keep = Vec::with_capacity(hazards.len());
     for (i, f) in hazards.iter_mut().enumerate() {
-        let no_point = is_unplaced(&f.geometry);
-        let unplaced = no_point || !f.props.own_location;
-        let found = f.props.feature_id.clone().and_then(|id| {
-            sources
-                .iter()
-                .find_map(|ds| find_in(ds, f.props.feature_layer, &id))
-        });
-        match found {
-            Some((layer, id, point)) => {
-                f.props.feature_layer = Some(layer);
-                f.props.feature_id = Some(id);
-                f.props.own_location = !unplaced;
-                if unplaced {
-                    match point {
-                        Some(p) => f.geometry = Geometry::Point(p),
-                        None if no_point => {
-                            issues.push(link_issue(
-                                file.to_string(),
-                                Position::Feature(i as u64),
-                                &f.id,
-                                "its feature has no place to draw it at",
-                                true,
-                            ));
-                            keep.push(false);
-                            continue;
-                        }
-                        None => {}
-                    }
-                }
-                keep.push(true);
-            }
-            None => {
-                let why = match (&f.props.feature_id, f.props.feature_layer) {
-                    (None, _) => "names no feature (关联对象编号 is empty)".to_string(),
-                    (Some(id), Some(k)) => format!("{} has no feature {id:?}", k.name_zh()),
-                    (Some(id), None) => format!(
-                        "no enterprise, hazard source, gas pipeline, house or protection \
-                         target has the id {id:?} (nor an enterprise that name or credit \
-                         code), or several have it"
-                    ),
-                };
+        match link_one(&find, f) {
+            Ok(()) => keep.push(true),
+            Err((why, skip)) => {
                 issues.push(link_issue(
                     file.to_string(),
                     Position::Feature(i as u64),
                     &f.id,
                     &why,
-                    no_point,
+                    skip,
                 ));
-                keep.push(!no_point);
+                keep.push(!skip);
             }
         }
     }

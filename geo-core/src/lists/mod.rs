@@ -156,22 +156,10 @@ impl<'a> Areas<'a> {
     fn new(ds: &'a Dataset, name: Option<&str>) -> Result<Areas<'a>, ListError> {
         let only = match name {
             None => None,
-            Some(n) => Some(
-                ds.areas
-                    .features()
-                    .iter()
-                    .position(|a| a.props.name == n || a.id == n)
-                    .ok_or_else(|| ListError::UnknownArea {
-                        name: n.to_string(),
-                        known: ds
-                            .areas
-                            .features()
-                            .iter()
-                            .map(|a| a.props.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    })?,
-            ),
+            Some(n) => Some(ds.area_position(n).ok_or_else(|| ListError::UnknownArea {
+                name: n.to_string(),
+                known: ds.area_names(),
+            })?),
         };
         Ok(Areas { ds, only })
     }
@@ -207,20 +195,9 @@ fn reasons_zh(rs: &[crate::analysis::Reason]) -> String {
         .join("；")
 }
 
-/// The name of the feature at `pos` of an input layer (a house's address).
-fn name_of(ds: &Dataset, layer: LayerKind, pos: usize) -> String {
-    let n = match layer {
-        LayerKind::Enterprises => ds.enterprises.get(pos).map(|f| f.props.name.as_str()),
-        LayerKind::HazardSources => ds.hazard_sources.get(pos).map(|f| f.props.name.as_str()),
-        LayerKind::GasPipelines => ds.gas_pipelines.get(pos).map(|f| f.props.name.as_str()),
-        LayerKind::Houses => ds.houses.get(pos).map(|f| f.props.address.as_str()),
-        LayerKind::ProtectionTargets => ds
-            .protection_targets
-            .get(pos)
-            .map(|f| f.props.name.as_str()),
-        _ => None,
-    };
-    n.unwrap_or_default().to_string()
+/// The name of the feature at `pos` of an input layer, or nothing.
+fn name_of_at(ds: &Dataset, layer: LayerKind, pos: usize) -> String {
+    ds.name_at(layer, pos).unwrap_or_default().to_string()
 }
 
 /// The features of the layers a list names, by id (built once: a city has a million
@@ -364,8 +341,8 @@ pub fn risk_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<List,
         }
         let at = anchor(&c.geometry);
         let Some(area) = areas.of(at) else { continue };
-        let pipe = name_of(ds, LayerKind::GasPipelines, c.pipeline_pos);
-        let on = name_of(ds, c.layer, c.feature_pos);
+        let pipe = name_of_at(ds, LayerKind::GasPipelines, c.pipeline_pos);
+        let on = name_of_at(ds, c.layer, c.feature_pos);
         pts.push(RiskPoint {
             category: "燃气管道占压",
             name: format!("{on} 占压 {pipe}"),
@@ -390,8 +367,8 @@ pub fn risk_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<List,
     for c in &a.protection_conflicts {
         let at = anchor(&c.geometry);
         let Some(area) = areas.of(at) else { continue };
-        let source = name_of(ds, c.source_layer, c.source_pos);
-        let target = name_of(ds, c.target_layer, c.target_pos);
+        let source = name_of_at(ds, c.source_layer, c.source_pos);
+        let target = name_of_at(ds, c.target_layer, c.target_pos);
         pts.push(RiskPoint {
             category: "外部安全防护距离不足",
             name: format!("{source} — {target}"),
@@ -503,7 +480,7 @@ pub fn hidden_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<Lis
             (Some(k), Some(id)) => {
                 let name = ids
                     .position(k, id)
-                    .map(|pos| name_of(ds, k, pos))
+                    .map(|pos| name_of_at(ds, k, pos))
                     .unwrap_or_default();
                 if name.is_empty() {
                     id.to_string()

@@ -100,15 +100,20 @@ impl Live {
         if self.ds.hidden_hazards.is_empty() {
             return;
         }
-        let moved: HashMap<(LayerKind, String), Option<geo::Coord<f64>>> = changes
-            .iter()
-            .filter(|c| LINKABLE.contains(&c.layer))
-            .filter_map(|c| {
-                let (b, a) = (c.before.as_ref()?, c.after.as_ref()?);
-                (b.geometry() != a.geometry())
-                    .then(|| ((c.layer, c.id.clone()), anchor(a.geometry())))
-            })
-            .collect();
+        // By layer, then id: looked up with each hazard's borrowed id, nothing allocated
+        // per hazard of the layer.
+        let mut moved: HashMap<LayerKind, HashMap<String, Option<geo::Coord<f64>>>> =
+            HashMap::new();
+        for c in changes.iter().filter(|c| LINKABLE.contains(&c.layer)) {
+            if let (Some(b), Some(a)) = (&c.before, &c.after)
+                && b.geometry() != a.geometry()
+            {
+                moved
+                    .entry(c.layer)
+                    .or_default()
+                    .insert(c.id.clone(), anchor(a.geometry()));
+            }
+        }
         if moved.is_empty() {
             return;
         }
@@ -116,8 +121,10 @@ impl Live {
             if h.own_location {
                 return None;
             }
-            let key = (h.feature_layer?, h.feature_id.clone()?);
-            moved.get(&key).copied()
+            moved
+                .get(&h.feature_layer?)?
+                .get(h.feature_id.as_deref()?)
+                .copied()
         };
         // Hazards the batch itself edits follow within their own change.
         let mut edited = std::collections::HashSet::new();

@@ -644,13 +644,20 @@ impl Live {
     ) -> HashMap<String, Option<RiskLevel>> {
         let worst = worst_grades(&self.ds, &self.analysis.hazard_grades);
         let (ds, an, rules) = (&self.ds, &self.analysis, &self.rules);
-        let day = rules.hidden_hazards.day();
+        // Their hidden hazards in one pass over the layer, not one per enterprise.
+        let ids: HashSet<&str> = e_set
+            .iter()
+            .filter_map(|&p| ds.enterprises.get(p).map(|f| f.id.as_str()))
+            .collect();
+        let hidden = hidden_hazards::counts_for_enterprises(ds, &ids, rules.hidden_hazards.day());
         let again: Vec<(usize, _)> = e_set
             .iter()
             .filter_map(|&p| {
                 let f = ds.enterprises.get(p)?;
                 let w = worst.get(f.id.as_str()).copied();
-                let h = hidden_hazards::counts_for_enterprise(ds, &f.id, day);
+                let h = hidden
+                    .as_ref()
+                    .map(|m| m.get(f.id.as_str()).copied().unwrap_or_default());
                 Some((p, assess_one(ds, f, w, h, &an.target_classes, rules)))
             })
             .collect();

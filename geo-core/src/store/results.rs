@@ -223,17 +223,17 @@ fn add_names(m: &mut Map<String, Value>, kind: LayerKind, ds: &Dataset, a: &Anal
     match kind {
         LayerKind::ProtectionConflicts => {
             if let Some(c) = a.protection_conflicts.get(pos) {
-                put("source_name", name_of(ds, c.source_layer, c.source_pos));
-                put("target_name", name_of(ds, c.target_layer, c.target_pos));
+                put("source_name", ds.name_at(c.source_layer, c.source_pos));
+                put("target_name", ds.name_at(c.target_layer, c.target_pos));
             }
         }
         LayerKind::PipelineConflicts => {
             if let Some(c) = a.pipeline_conflicts.get(pos) {
                 put(
                     "pipeline_name",
-                    name_of(ds, LayerKind::GasPipelines, c.pipeline_pos),
+                    ds.name_at(LayerKind::GasPipelines, c.pipeline_pos),
                 );
-                put("feature_name", name_of(ds, c.layer, c.feature_pos));
+                put("feature_name", ds.name_at(c.layer, c.feature_pos));
             }
         }
         LayerKind::Areas
@@ -247,31 +247,6 @@ fn add_names(m: &mut Map<String, Value>, kind: LayerKind, ds: &Dataset, a: &Anal
         | LayerKind::HouseRisk
         | LayerKind::EnterpriseRisk
         | LayerKind::RiskGrid => {}
-    }
-}
-
-/// The name of the feature at `pos` of an input layer (a house's address).
-fn name_of(ds: &Dataset, kind: LayerKind, pos: usize) -> Option<&str> {
-    match kind {
-        LayerKind::Areas => ds.areas.get(pos).map(|f| f.props.name.as_str()),
-        LayerKind::Enterprises => ds.enterprises.get(pos).map(|f| f.props.name.as_str()),
-        LayerKind::HazardSources => ds.hazard_sources.get(pos).map(|f| f.props.name.as_str()),
-        LayerKind::GasPipelines => ds.gas_pipelines.get(pos).map(|f| f.props.name.as_str()),
-        LayerKind::Houses => ds.houses.get(pos).map(|f| f.props.address.as_str()),
-        LayerKind::ProtectionTargets => ds
-            .protection_targets
-            .get(pos)
-            .map(|f| f.props.name.as_str()),
-        LayerKind::HiddenHazards => ds
-            .hidden_hazards
-            .get(pos)
-            .map(|f| f.props.description.as_str()),
-        LayerKind::HazardGrades
-        | LayerKind::ProtectionConflicts
-        | LayerKind::PipelineConflicts
-        | LayerKind::HouseRisk
-        | LayerKind::EnterpriseRisk
-        | LayerKind::RiskGrid => None,
     }
 }
 

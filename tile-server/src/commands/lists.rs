@@ -27,7 +27,8 @@ pub fn lists(ui: &Ui, args: &ListsArgs) -> Result<(), CliError> {
         let hidden = lists::hidden_list(&p.dataset, &p.analysis, area);
         (risk.join(), hidden)
     });
-    let risk = risk.map_err(|_| CliError::Usage("the risk list's thread failed".into()))??;
+    // A panic on a thread is a bug: it goes on as one.
+    let risk = risk.unwrap_or_else(|e| std::panic::resume_unwind(e))?;
     let made = [risk, hidden?];
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "lists: rows made");
     let staging = dest.stage()?;
@@ -46,14 +47,7 @@ pub fn lists(ui: &Ui, args: &ListsArgs) -> Result<(), CliError> {
             })
             .collect();
         jobs.into_iter()
-            .map(|j| {
-                j.join().unwrap_or_else(|_| {
-                    Err(lists::ListError::Workbook {
-                        path: dir.to_path_buf(),
-                        message: "a writing thread failed".into(),
-                    })
-                })
-            })
+            .map(|j| j.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
     for w in written {

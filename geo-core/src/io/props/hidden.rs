@@ -19,18 +19,26 @@ pub const LINKABLE: [LayerKind; 5] = [
     LayerKind::ProtectionTargets,
 ];
 
-/// Reads 重大/一般 in the words ledgers use: `Some(true)` for a major accident hidden
-/// hazard, `Some(false)` for a general one.
-pub(crate) fn parse_major(t: &str) -> Option<bool> {
-    let t = fields::half_width_str(t.trim()).to_lowercase();
-    match t.as_str() {
-        "重大" | "重大事故隐患" | "重大隐患" | "是" | "true" | "1" | "major" | "y" | "yes" => {
-            Some(true)
-        }
-        "一般" | "一般事故隐患" | "一般隐患" | "否" | "false" | "0" | "general" | "n" | "no" => {
-            Some(false)
-        }
+/// Reads a yes or no as ledgers write it (是/否, true/false, 1/0, y/n).
+fn parse_yes_no(t: &str) -> Option<bool> {
+    match fields::half_width_str(t.trim()).to_lowercase().as_str() {
+        "是" | "true" | "1" | "y" | "yes" => Some(true),
+        "否" | "false" | "0" | "n" | "no" => Some(false),
         _ => None,
+    }
+}
+
+/// Reads 重大/一般 in the words ledgers use (or a yes or no to 是否重大隐患):
+/// `Some(true)` for a major accident hidden hazard, `Some(false)` for a general one.
+pub(crate) fn parse_major(t: &str) -> Option<bool> {
+    match t.trim() {
+        "重大" | "重大事故隐患" | "重大隐患" => Some(true),
+        "一般" | "一般事故隐患" | "一般隐患" => Some(false),
+        other => match other.to_ascii_lowercase().as_str() {
+            "major" => Some(true),
+            "general" => Some(false),
+            _ => parse_yes_no(other),
+        },
     }
 }
 
@@ -102,7 +110,7 @@ impl Build for HiddenHazard {
         // it is then placed at that feature again, wherever the feature is now.
         let own_location = match cell(rec, hid::OWN_LOCATION).map(|c| c.value) {
             Some(Value::Bool(b)) => *b,
-            Some(v) => v.text().and_then(|t| parse_major(&t)).unwrap_or(true),
+            Some(v) => v.text().and_then(|t| parse_yes_no(&t)).unwrap_or(true),
             None => true,
         };
         let mut h = HiddenHazard {
