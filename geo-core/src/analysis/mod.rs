@@ -8,6 +8,7 @@
 //! | [`house_risk`] | four-colour level of each self-built house | [`crate::rules::HouseRules`] |
 //! | [`enterprise_risk`] | four-colour level of each enterprise from a risk matrix | [`crate::rules::EnterpriseRules`] |
 //! | [`hidden_hazards`] | where each hidden hazard (隐患) stands on a day; open, overdue and major counts | [`crate::rules::HiddenHazardRules`] |
+//! | [`hidden_trend`] | monthly trends of hidden hazards per area: found, closed, open and overdue at month end, enterprises per level | [`crate::rules::HiddenHazardRules`] |
 //! | [`risk_grid`] | hex-grid risk distribution and per-area summaries | [`crate::rules::GridRules`] |
 //!
 //! [`analyze`] runs them in dependency order. Results are deterministic: every list is
@@ -16,6 +17,7 @@
 pub mod enterprise_risk;
 pub mod hazard_grade;
 pub mod hidden_hazards;
+pub mod hidden_trend;
 pub mod house_risk;
 mod num;
 pub mod pipeline_clearance;

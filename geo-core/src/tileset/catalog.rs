@@ -49,7 +49,7 @@ const fn f(name: &'static str, kind: &'static str, label_zh: &'static str) -> Fi
 }
 
 /// The layers that have tiles, in drawing order (bottom first).
-pub const TILE_LAYERS: [LayerKind; 9] = [
+pub const TILE_LAYERS: [LayerKind; 10] = [
     LayerKind::Areas,
     LayerKind::RiskGrid,
     LayerKind::GasPipelines,
@@ -59,6 +59,7 @@ pub const TILE_LAYERS: [LayerKind; 9] = [
     LayerKind::HazardSources,
     LayerKind::ProtectionConflicts,
     LayerKind::PipelineConflicts,
+    LayerKind::HiddenHazards,
 ];
 
 /// How a layer is cut into tiles.
@@ -225,9 +226,39 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
                 f("rule", "String", "规则"),
             ],
         }),
+        LayerKind::HiddenHazards => Some(TileLayerSpec {
+            geometry: "point",
+            detail_zoom: Some(13),
+            // Drawn by where each stands on the day (`level_n`: 0 closed, 1 open, 2 open
+            // and overdue, 3 a major one open), filtered by status, category, major and
+            // overdue; the record itself is the popup's. The responsible person is
+            // personal data: never in a tile.
+            fields: vec![
+                f("id", "String", "隐患编号"),
+                f("status", "String", "状态"),
+                f("major", "Boolean", "重大事故隐患"),
+                f("overdue", "Boolean", "逾期"),
+                f("days_overdue", "Number", "逾期天数"),
+                f("category", "String", "隐患类别"),
+                f("level_n", "Number", "隐患状态值"),
+            ],
+            popup_fields: vec![
+                f("id", "String", "隐患编号"),
+                f("description", "String", "隐患描述"),
+                f("major", "Boolean", "重大事故隐患"),
+                f("status_as_of_zh", "String", "状态"),
+                f("feature_layer", "String", "关联对象类型"),
+                f("feature_id", "String", "关联对象编号"),
+                f("category", "String", "隐患类别"),
+                f("discovered", "String", "发现日期"),
+                f("deadline", "String", "整改期限"),
+                f("days_overdue", "Number", "逾期天数"),
+                f("responsible_unit", "String", "整改责任单位"),
+                f("measures", "String", "整改措施"),
+                f("closed", "String", "销号日期"),
+            ],
+        }),
         LayerKind::HazardGrades | LayerKind::HouseRisk | LayerKind::EnterpriseRisk => None,
-        // Listed (the API, exports), not tiled.
-        LayerKind::HiddenHazards => None,
     }
 }
 
@@ -238,7 +269,11 @@ pub fn layer_info(kind: LayerKind) -> Option<LayerInfo> {
     // Every layer but the pipes is coloured by level; the pipes by pressure class. A layer
     // that names its level fields itself (areas: 区域风险等级) keeps its own labels.
     // Single houses carry `level` alone (their clusters still carry `level_n`).
-    if kind != LayerKind::GasPipelines && kind != LayerKind::Houses {
+    // Hidden hazards carry their own `level_n` (where they stand, not a risk level).
+    if !matches!(
+        kind,
+        LayerKind::GasPipelines | LayerKind::Houses | LayerKind::HiddenHazards
+    ) {
         for (name, kind, label) in [
             ("level", "String", "风险等级"),
             ("level_n", "Number", "风险等级值"),

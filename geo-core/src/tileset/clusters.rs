@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use super::features::{pipeline_tile_id, protection_tile_id};
 use super::{conflict_level, level_n, level_of_n};
 use crate::analysis::Analysis;
+use crate::analysis::hidden_hazards::HiddenState;
 use crate::analysis::risk_grid::{anchor, grade_level};
 use crate::dataset::{Dataset, Layer};
 use crate::model::{LayerKind, RiskLevel};
@@ -260,7 +261,10 @@ impl Clusters {
 }
 
 /// The point of each feature of a layer, by uid.
-fn layer_points<P>(layer: &Layer<P>, level: impl Fn(usize) -> RiskLevel + Sync) -> Vec<BinPoint>
+pub(super) fn layer_points<P>(
+    layer: &Layer<P>,
+    level: impl Fn(usize) -> RiskLevel + Sync,
+) -> Vec<BinPoint>
 where
     P: Sync,
 {
@@ -310,9 +314,13 @@ pub(super) fn point_at(
             let f = ds.protection_targets.get(pos)?;
             BinPoint::new(ds.protection_targets.uid(pos)?, &f.geometry, RiskLevel::Low)
         }
+        LayerKind::HiddenHazards => {
+            let f = ds.hidden_hazards.get(pos)?;
+            let l = hidden_rank(a.hidden_states.get(pos)?, f.props.major)?;
+            BinPoint::new(ds.hidden_hazards.uid(pos)?, &f.geometry, l)
+        }
         LayerKind::Areas
         | LayerKind::GasPipelines
-        | LayerKind::HiddenHazards
         | LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts
         | LayerKind::PipelineConflicts
@@ -352,14 +360,53 @@ fn conflict_points(a: &Analysis, kind: LayerKind) -> Vec<BinPoint> {
 }
 
 /// The clustered layers.
-pub(super) const CLUSTERED: [LayerKind; 6] = [
+pub(super) const CLUSTERED: [LayerKind; 7] = [
     LayerKind::Houses,
     LayerKind::Enterprises,
     LayerKind::HazardSources,
     LayerKind::ProtectionTargets,
     LayerKind::ProtectionConflicts,
     LayerKind::PipelineConflicts,
+    LayerKind::HiddenHazards,
 ];
+
+/// Where a hidden hazard stands on a day, as a rank the clusters and the tile budget
+/// use like a level: 已销号 0, open 1, open and overdue 2, a major one open 3; `None`
+/// before it was found (it is not drawn).
+pub(super) fn hidden_rank(s: &HiddenState, major: bool) -> Option<RiskLevel> {
+    s.status?;
+    Some(if !s.open {
+        RiskLevel::Low
+    } else if major {
+        RiskLevel::Major
+    } else if s.overdue() {
+        RiskLevel::Significant
+    } else {
+        RiskLevel::General
+    })
+}
+
+/// The point of each hidden hazard found by the day of `states`, by uid.
+pub(super) fn hidden_points(ds: &Dataset, states: &[HiddenState]) -> Vec<BinPoint> {
+    let l = &ds.hidden_hazards;
+    l.features()
+        .par_iter()
+        .zip(states.par_iter())
+        .enumerate()
+        .filter_map(|(i, (f, s))| {
+            BinPoint::new(l.uid(i)?, &f.geometry, hidden_rank(s, f.props.major)?)
+        })
+        .collect()
+}
+
+/// The clusters of one layer from its points, up to its detail zoom.
+pub(super) fn build_one(
+    points: Vec<BinPoint>,
+    detail_zoom: u8,
+    opts: &ClusterOptions,
+) -> Result<Clusters, TileError> {
+    Clusters::build(points, true, detail_zoom, opts)
+}
 
 /// The clusters of every clustered layer, each up to its detail zoom.
 pub(super) fn build_all(
@@ -390,9 +437,9 @@ pub(super) fn build_all(
                 LayerKind::ProtectionConflicts | LayerKind::PipelineConflicts => {
                     (conflict_points(a, kind), false)
                 }
+                LayerKind::HiddenHazards => (hidden_points(ds, &a.hidden_states), true),
                 LayerKind::Areas
                 | LayerKind::GasPipelines
-                | LayerKind::HiddenHazards
                 | LayerKind::HazardGrades
                 | LayerKind::HouseRisk
                 | LayerKind::EnterpriseRisk
@@ -428,13 +475,18 @@ impl Clusters {
 }
 
 impl super::TileSet {
+    /// The clusters of `kind` that a tile at zoom `z` over `bbox` shows (`None` from the
+    /// layer's detail zoom), from the dated view's clusters where it has them.
     pub(super) fn cluster_features<'a>(
         &self,
         kind: LayerKind,
         z: u8,
         bbox: Rect<f64>,
+        view: Option<&super::DatedView>,
     ) -> Option<Vec<(u8, TileFeature<'a>)>> {
-        let cl = self.clusters.get(&kind)?;
+        let cl = view
+            .and_then(|v| v.clusters.get(&kind))
+            .or_else(|| self.clusters.get(&kind))?;
         if usize::from(z) >= cl.zooms.len() {
             return None;
         }
@@ -444,15 +496,24 @@ impl super::TileSet {
             .map(|(id, p, b)| {
                 let max = b.max_level();
                 let l = level_of_n(max);
-                let props: Vec<(Cow<'a, str>, PropValue<'a>)> = vec![
-                    (Cow::Borrowed("count"), PropValue::UInt(b.count)),
-                    (
-                        Cow::Borrowed("level"),
-                        PropValue::String(Cow::Borrowed(l.name())),
-                    ),
-                    (Cow::Borrowed("level_n"), PropValue::UInt(u64::from(max))),
-                    (Cow::Borrowed("cluster"), PropValue::Bool(b.count > 1)),
-                ];
+                let k = Cow::Borrowed;
+                let mut props: Vec<(Cow<'a, str>, PropValue<'a>)> =
+                    vec![(k("count"), PropValue::UInt(b.count))];
+                if kind == LayerKind::HiddenHazards {
+                    // Ranks, not levels (see `hidden_rank`): what a bureau counts.
+                    let [_, open, overdue, major] = b.by_level;
+                    props.extend([
+                        (k("open"), PropValue::UInt(open + overdue + major)),
+                        (k("general_overdue"), PropValue::UInt(overdue)),
+                        (k("major_open"), PropValue::UInt(major)),
+                    ]);
+                } else {
+                    props.push((k("level"), PropValue::String(k(l.name()))));
+                }
+                props.extend([
+                    (k("level_n"), PropValue::UInt(u64::from(max))),
+                    (k("cluster"), PropValue::Bool(b.count > 1)),
+                ]);
                 (
                     max,
                     TileFeature {

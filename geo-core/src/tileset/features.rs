@@ -7,7 +7,8 @@ use std::borrow::Cow;
 
 use geo::{Geometry, Rect};
 
-use super::{TileSet, level_n};
+use super::clusters::hidden_rank;
+use super::{DatedView, TileSet, level_n};
 use crate::analysis::Analysis;
 use crate::analysis::pipeline_clearance::pipe_class;
 use crate::analysis::risk_grid::grade_level;
@@ -35,9 +36,10 @@ impl TileSet {
         kind: LayerKind,
         tile: TileId,
         bbox: Rect<f64>,
+        view: Option<&'a DatedView>,
     ) -> LayerFeatures<'a> {
         let z = tile.z;
-        if let Some(c) = self.cluster_features(kind, z, bbox) {
+        if let Some(c) = self.cluster_features(kind, z, bbox, view) {
             let (levels, features) = c.into_iter().unzip();
             return LayerFeatures {
                 features,
@@ -66,6 +68,9 @@ impl TileSet {
             });
         };
         let uid = |layer_uid: Option<u64>, i: usize| layer_uid.unwrap_or(i as u64);
+        // What depends on the day: the analysis's, or the dated view's.
+        let enterprise_risks = view.map_or(&a.enterprise_risks[..], |v| &v.enterprise_risks[..]);
+        let hidden_states = view.map_or(&a.hidden_states[..], |v| &v.hidden_states[..]);
         match kind {
             LayerKind::Areas => {
                 for i in ds.areas.index().envelopes_in(bbox).sorted() {
@@ -171,7 +176,7 @@ impl TileSet {
             }
             LayerKind::Enterprises => {
                 for i in ds.enterprises.index().envelopes_in(bbox).sorted() {
-                    let (Some(f), Some(e)) = (ds.enterprises.get(i), a.enterprise_risks.get(i))
+                    let (Some(f), Some(e)) = (ds.enterprises.get(i), enterprise_risks.get(i))
                     else {
                         continue;
                     };
@@ -221,8 +226,39 @@ impl TileSet {
             }
             // Drawn through their input layers (see `catalog`): no tiles of their own.
             LayerKind::HazardGrades | LayerKind::HouseRisk | LayerKind::EnterpriseRisk => {}
-            // Listed (the API, exports), not tiled.
-            LayerKind::HiddenHazards => {}
+            LayerKind::HiddenHazards => {
+                for i in ds.hidden_hazards.index().envelopes_in(bbox).sorted() {
+                    let (Some(f), Some(st)) = (ds.hidden_hazards.get(i), hidden_states.get(i))
+                    else {
+                        continue;
+                    };
+                    // Not drawn before it was found.
+                    let (Some(status), Some(rank)) = (st.status, hidden_rank(st, f.props.major))
+                    else {
+                        continue;
+                    };
+                    let h = &f.props;
+                    let mut p = vec![
+                        (k("id"), s(&f.id)),
+                        (k("status"), s(status.key())),
+                        (k("major"), PropValue::Bool(h.major)),
+                        (k("overdue"), PropValue::Bool(st.overdue())),
+                    ];
+                    if let Some(d) = st.days_overdue {
+                        p.push((k("days_overdue"), PropValue::UInt(d.unsigned_abs())));
+                    }
+                    if let Some(c) = &h.category {
+                        p.push((k("category"), s(c)));
+                    }
+                    p.push((k("level_n"), PropValue::UInt(u64::from(level_n(rank)))));
+                    push(
+                        uid(ds.hidden_hazards.uid(i), i),
+                        level_n(rank),
+                        &f.geometry,
+                        self.props(kind, p),
+                    );
+                }
+            }
         }
         // Uids follow positions until features are added and deleted, conflict and cell
         // ids never do: put the layer in id order (the builder's fast check of unique ids).

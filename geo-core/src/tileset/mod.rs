@@ -12,6 +12,7 @@
 //! | `protection_targets` | clusters | points and polygons, z ≥ 11 |
 //! | `protection_conflicts` | clusters of the conflict lines' midpoints | lines, z ≥ 13 |
 //! | `pipeline_conflicts` | clusters | lines and points, z ≥ 14 |
+//! | `hidden_hazards` | clusters (count, open, general overdue, major open) | points by where they stand on the day, z ≥ 13 |
 //! | `gas_pipelines` | 高压/次高压 from z 0, 中压 from z 11, 低压 from z 13 | all, simplified |
 //! | `risk_grid`, `areas` | all cells / areas, simplified | same |
 //!
@@ -26,12 +27,14 @@
 //! |---|---|
 //! | `catalog` | which layers have tiles, their geometry, detail zoom and fields |
 //! | `clusters` | the clusters of each clustered layer, per zoom |
+//! | `dated` | the map as of another day: hidden hazards' states and enterprise levels |
 //! | `update` | following a batch of edits; which tiles it may have changed |
 //! | `features` | which features of a layer go into a tile, with which properties |
 //! | this file | the tile set: build, render, the byte budget |
 
 mod catalog;
 mod clusters;
+mod dated;
 mod drawn;
 mod features;
 mod update;
@@ -52,6 +55,7 @@ pub use catalog::{
     FieldInfo, LayerInfo, TILE_LAYERS, geojson_layer, layer_info, layer_infos, tile_layer,
 };
 use clusters::Clusters;
+pub use dated::DatedView;
 use drawn::Drawn;
 use features::LayerFeatures;
 pub use features::{grid_tile_id, pipeline_tile_id, position_of_tile_id, protection_tile_id};
@@ -231,7 +235,7 @@ impl TileSet {
         x: u32,
         y: u32,
     ) -> Result<Vec<u8>, TileSetError> {
-        self.render_impl(ds, a, layers, (z, x, y), true)
+        self.render_impl(ds, a, layers, (z, x, y), true, None)
     }
 
     /// [`TileSet::render`] on the calling thread alone (see
@@ -246,7 +250,22 @@ impl TileSet {
         x: u32,
         y: u32,
     ) -> Result<Vec<u8>, TileSetError> {
-        self.render_impl(ds, a, layers, (z, x, y), false)
+        self.render_impl(ds, a, layers, (z, x, y), false, None)
+    }
+
+    /// [`TileSet::render`] of the map as of the day of `view` (see
+    /// [`TileSet::view_as_of`]); on one thread unless `parallel`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn render_as_of(
+        &self,
+        ds: &Dataset,
+        a: &Analysis,
+        view: &DatedView,
+        layers: &[LayerKind],
+        (z, x, y): (u8, u32, u32),
+        parallel: bool,
+    ) -> Result<Vec<u8>, TileSetError> {
+        self.render_impl(ds, a, layers, (z, x, y), parallel, Some(view))
     }
 
     fn render_impl(
@@ -256,6 +275,7 @@ impl TileSet {
         layers: &[LayerKind],
         (z, x, y): (u8, u32, u32),
         parallel: bool,
+        view: Option<&DatedView>,
     ) -> Result<Vec<u8>, TileSetError> {
         if z > MAX_ZOOM {
             return Err(TileSetError::OutOfRange { z, x, y });
@@ -270,7 +290,7 @@ impl TileSet {
         b.set_parallel(parallel);
         let bbox = tile.buffered_bounds_lonlat(&self.config.tile);
         for kind in layers {
-            let layer = self.features(ds, a, *kind, tile, bbox);
+            let layer = self.features(ds, a, *kind, tile, bbox, view);
             self.add_with_budget(&mut b, kind.name(), layer)?;
         }
         if b.is_empty() {

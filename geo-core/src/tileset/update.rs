@@ -148,7 +148,7 @@ fn drawn_in(kind: LayerKind) -> LayerKind {
 }
 
 impl TileSet {
-    fn detail_zoom(&self, kind: LayerKind) -> Option<u8> {
+    pub(super) fn detail_zoom(&self, kind: LayerKind) -> Option<u8> {
         self.infos
             .iter()
             .find(|i| i.name == kind.name())
