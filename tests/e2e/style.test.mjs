@@ -19,7 +19,7 @@ const STYLES = ['risk', 'risk-grid'];
 
 // The vector-tile layers the server has (geo-core tileset::layer_infos).
 const TILE_LAYERS = ['areas', 'risk_grid', 'gas_pipelines', 'houses', 'protection_targets', 'enterprises',
-  'hazard_sources', 'protection_conflicts', 'pipeline_conflicts'];
+  'hazard_sources', 'protection_conflicts', 'pipeline_conflicts', 'hidden_hazards'];
 
 // The four colours of 风险分级管控, as documented in styles/README.md.
 const LEVEL_COLORS = { major: '#e60012', significant: '#f39800', general: '#ffe100', low: '#0068b7' };
@@ -100,7 +100,7 @@ test('the risk style draws every tile layer, clusters included', () => {
   const { style } = loadStyle('risk');
   const drawn = new Set(style.layers.map((l) => l['source-layer']).filter(Boolean));
   for (const l of TILE_LAYERS) assert.ok(drawn.has(l), `no style layer for ${l}`);
-  for (const l of ['houses', 'enterprises', 'hazard_sources', 'protection_targets', 'protection_conflicts', 'pipeline_conflicts']) {
+  for (const l of ['houses', 'enterprises', 'hazard_sources', 'protection_targets', 'protection_conflicts', 'pipeline_conflicts', 'hidden_hazards']) {
     assert.ok(style.layers.some((s) => s.id === `${l}-cluster`), `no cluster layer for ${l}`);
   }
 });

@@ -12,93 +12,16 @@
 // purpose, and any request to anything but the server's own origin.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { dirname, join } from 'node:path';
+import { DATA, openBrowser, root, startServer, stopServer, waitIdle as idle } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..', '..');
-const BIN = process.env.RISKMAP_BIN
-  ? resolve(process.env.RISKMAP_BIN)
-  : resolve(root, process.env.CARGO_TARGET_DIR || 'target', 'debug', 'riskmap');
-const DATA = resolve(root, process.env.RISKMAP_DATA || join('data', 'haimen'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SCREENSHOT = join(root, 'docs', 'viewer.png');
 const VIEWPORT = { width: 1280, height: 800 };
-const START_TIMEOUT_MS = 90_000;
 
 const LEVEL_ZH = ['重大风险', '较大风险', '一般风险', '低风险'];
 const RISK_LAYERS = ['houses', 'enterprises', 'hazard_sources', 'protection_conflicts', 'pipeline_conflicts', 'risk_grid'];
-
-// ------------------------------------------------------------------ the server
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-/** Starts `riskmap serve DIR --bind 127.0.0.1 --port PORT`; resolves with {proc, origin} on "listening on http://…". */
-function startServer(port, dir) {
-  return new Promise((res, rej) => {
-    const args = ['serve', dir, '--bind', '127.0.0.1', '--port', String(port)];
-    const proc = spawn(BIN, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RISKMAP_LOG: process.env.RISKMAP_LOG || 'warn' } });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      rej(new Error(`riskmap serve printed no "listening on http://…" line within ${START_TIMEOUT_MS / 1000} s.\nstdout:\n${out}\nstderr:\n${err}`));
-    }, START_TIMEOUT_MS);
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (https?:\/\/[^\s]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res({ proc, origin: m[1].replace(/\/$/, ''), stderr: () => err });
-      }
-    });
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.once('error', (e) => { clearTimeout(timer); rej(e); });
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      rej(new Error(`riskmap serve exited (${code ?? signal}) before listening: ${BIN} ${args.join(' ')}\nstdout:\n${out}\nstderr:\n${err}`));
-    });
-  });
-}
-
-async function waitForHealth(origin) {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(`${origin}/health`);
-      if (r.ok) return r.json();
-      last = `HTTP ${r.status}`;
-    } catch (e) {
-      last = e.message;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`GET ${origin}/health did not answer 200 (${last})`);
-}
-
-function stopServer(proc) {
-  return new Promise((res) => {
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) { res(); return; }
-    const t = setTimeout(() => { proc.kill('SIGKILL'); }, 5000);
-    proc.once('exit', () => { clearTimeout(t); res(); });
-    proc.kill('SIGTERM');
-  });
-}
 
 // ------------------------------------------------------------------ geometry helpers
 
@@ -163,70 +86,22 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
   // The server follows its folder: it serves a copy, which a test edits.
   const data = join(tmp, 'data');
 
-  const waitIdle = (timeout = 45_000) => page.waitForFunction(() => {
-    const m = window.riskmap && window.riskmap.map;
-    return !!m && window.riskmap.state.styleReady && m.loaded() && m.areTilesLoaded() && !m.isMoving();
-  }, null, { timeout, polling: 100 });
+  const waitIdle = (timeout = 45_000) => idle(page, timeout);
 
   const isExpected = (url, status) => expectedErrors.some((e) => url.includes(e.urlPart) && (status === undefined || e.status === status));
 
   before(async () => {
-    if (!existsSync(BIN)) {
-      throw new Error(`riskmap binary not found at ${BIN}: build it first with \`cargo build -p riskmap-server\` (or set RISKMAP_BIN to its path)`);
-    }
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: run scripts/ensure-browser.sh (or set CHROMIUM)`);
-    }
     if (!existsSync(DATA)) throw new Error(`demo data not found at ${DATA}`);
     cpSync(DATA, data, { recursive: true });
-    try {
-      server = await startServer(0, data);
-    } catch (e) {
-      // Fall back to a fixed free port if the CLI refuses port 0.
-      if (/exited \((1|2)\)/.test(e.message) && /port/i.test(e.message) && !/listening/.test(e.message)) {
-        server = await startServer(await freePort(), data);
-      } else {
-        throw e;
-      }
-    }
+    server = await startServer(data);
     origin = server.origin;
-    await waitForHealth(origin);
     catalog = await (await fetch(`${origin}/catalog`)).json();
     const hz = await (await fetch(`${origin}/api/features/hazard_grades.geojson`)).json();
     hazard = hz.features
       .filter((f) => f.properties.grade != null && f.geometry)
       .sort((a, b) => (a.properties.grade - b.properties.grade) || String(a.id).localeCompare(String(b.id)))[0];
     assert.ok(hazard, 'the demo data has no graded major hazard source');
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
-    context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, locale: 'zh-CN', acceptDownloads: true });
-    page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() !== 'error') return;
-      const url = m.location() && m.location().url;
-      if (url && isExpected(url) && /Failed to load resource/.test(m.text())) return;
-      problems.push(`console error: ${m.text()}${url ? ` (${url})` : ''}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.stack || e.message}`));
-    page.on('request', (r) => {
-      const u = r.url();
-      if (u.startsWith('data:') || u.startsWith('blob:')) return;
-      if (new URL(u).origin !== origin) problems.push(`request outside the server: ${r.method()} ${u}`);
-    });
-    page.on('requestfailed', (r) => {
-      const u = r.url();
-      // Tiles cancelled while the map moves are not failures.
-      if (r.failure() && /ERR_ABORTED/.test(r.failure().errorText) && /\/tiles\//.test(u)) return;
-      if (u.startsWith('blob:')) return;
-      problems.push(`request failed: ${r.method()} ${u} (${r.failure() && r.failure().errorText})`);
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400 && !isExpected(r.url(), r.status())) problems.push(`HTTP ${r.status()} for ${r.request().method()} ${r.url()}`);
-    });
+    ({ browser, context, page } = await openBrowser(origin, VIEWPORT, problems, isExpected));
   });
 
   after(async () => {
@@ -281,6 +156,9 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
   });
 
   it('shows a cluster popup and a feature popup with Chinese labels and values', async () => {
+    // Hidden hazards are drawn on top, at the enterprises and houses they belong to (their
+    // popups are hidden.test.mjs's): off while this test clicks what lies under them.
+    await page.locator('#layer-toggles input[data-layer="hidden_hazards"]').uncheck();
     // A cluster at the district view.
     const cluster = await page.evaluate(() => {
       const m = window.riskmap.map;

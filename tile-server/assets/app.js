@@ -12,12 +12,17 @@
 //   GET  /api/feature/{layer}/{id}?generation=   a house's popup fields (its tile has the level only)
 //   POST /api/site-check             GeoJSON Feature {geometry, properties: {use, population}}
 //   GET  /api/changes/stream         server-sent events: each change's generation and box
+//   GET  /api/hidden/areas?as_of=    hidden hazards per town on a day, and their categories
+//   GET  /api/hidden/trend?area=&months=&as_of=   month by month
+//   GET  /api/hidden/of/{layer}/{id}?as_of=       a feature's open hidden hazards
+//   GET  /tiles/….json?as_of=        the map as of another day (hazards, enterprise levels)
 // Errors come back as JSON {error, status}; they are shown to the user, never swallowed.
 //
 // ES modules, loaded natively by the browser (no bundler): this entry point starts the
 // viewer; js/ holds one module a concern.
 
 import { buildStaticControls } from './js/controls.js';
+import { loadHidden } from './js/hidden.js';
 import { followChanges } from './js/live.js';
 import { createMap } from './js/map.js';
 import { api, showError, toast } from './js/messages.js';
@@ -36,6 +41,7 @@ async function start() {
   buildStaticControls();
   createMap();
   loadSummaries();
+  loadHidden();
   loadHealth();
   followChanges();
 }

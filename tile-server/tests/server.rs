@@ -165,7 +165,7 @@ async fn tilejson_catalog_and_styles() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, _, body) = send(&app, get("/catalog")).await;
     let cat = json(&body);
-    assert_eq!(cat["layers"].as_array().unwrap().len(), 9);
+    assert_eq!(cat["layers"].as_array().unwrap().len(), 10);
     assert!(cat["areas"].as_array().unwrap().len() >= 5);
     let (status, _, body) = send(&app, get("/styles/risk.json")).await;
     assert_eq!(status, StatusCode::OK);

@@ -2,6 +2,7 @@
 
 import { applyFilters, setSource } from './map.js';
 import { api, showError } from './messages.js';
+import { loadTrend, renderHidden } from './hidden.js';
 import { closePopup } from './popups.js';
 import { state } from './state.js';
 import { renderSummary } from './summary.js';
@@ -47,6 +48,8 @@ async function selectArea(id) {
   if (!state.area && Array.isArray(state.catalog.bounds)) state.map.fitBounds(state.catalog.bounds, { padding: 24 });
   if (state.styleReady) applyFilters();
   renderSummary();
+  renderHidden();
+  loadTrend();
 }
 
 export { areaFeatures, areaMaskData, selectArea };

@@ -4,6 +4,7 @@
 import { selectArea } from './areas.js';
 import { cancelDrawing, clearSite, startDrawing, uploadSite } from './draw.js';
 import { downloadList, exportView } from './export.js';
+import { buildHiddenControls } from './hidden.js';
 import { applyFilters, applyVisibility, sameOrigin, styleName } from './map.js';
 import { closePopup } from './popups.js';
 import { hideSearch, search } from './search.js';
@@ -40,7 +41,11 @@ function buildStaticControls() {
     h('span', null, h('span', { class: 'sym-line', style: 'border-color:#4a148c' }), '高压/次高压管道'),
     h('span', null, h('span', { class: 'sym-line', style: 'border-color:#ab47bc;border-top-width:2px' }), '中压/低压管道'),
     h('span', null, h('span', { class: 'sym-line sym-dash', style: 'border-color:#55606e;border-top-width:2px' }), '镇街边界'),
+    h('span', null, h('span', { class: 'sym-circle', style: 'background:#00838f;border:1px solid #fff;box-shadow:0 0 0 1px #999' }), '隐患（按状态着色）'),
+    h('span', null, h('span', { class: 'sym-ring', style: 'border-color:#000;background:#212121' }), '重大事故隐患'),
+    h('span', null, h('span', { class: 'sym-ring', style: 'border-color:#e60012;background:#795548' }), '逾期未整改隐患'),
   );
+  buildHiddenControls();
 
   const ind = $('#industry-select');
   for (const [k, v] of Object.entries(ZH.industry)) ind.append(h('option', { value: k }, v));

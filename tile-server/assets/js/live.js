@@ -4,6 +4,7 @@
 // follows, and summaries are read again.
 
 import { state } from './state.js';
+import { loadHidden } from './hidden.js';
 import { loadSummaries } from './summary.js';
 import { $ } from './util.js';
 
@@ -31,6 +32,7 @@ function onChange(ev) {
   }
   state.changes = (state.changes || 0) + 1;
   loadSummaries();
+  loadHidden();
 }
 
 /** Follows the server's changes; reconnects by itself (EventSource does). */

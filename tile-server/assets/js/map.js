@@ -3,6 +3,7 @@
 
 import { areaMaskData } from './areas.js';
 import { drawData, onMapDblClick } from './draw.js';
+import { applyAsOf, hiddenFiltered, hiddenFilterParts } from './hidden.js';
 import { toast } from './messages.js';
 import { onMapClick, onMouseMove } from './popups.js';
 import { siteData } from './site-check.js';
@@ -83,6 +84,7 @@ function onStyleLoad() {
     if (layer['source-layer']) state.baseFilters.set(layer.id, layer.filter);
   }
   addOverlays();
+  applyAsOf();
   buildLayerToggles();
   applyFilters();
   applyVisibility();
@@ -125,6 +127,8 @@ function applyVisibility() {
     let visible = !state.hidden.has(sl);
     // Clusters carry no industry: while filtering by industry they would count the rest.
     if (sl === 'enterprises' && state.industry && layer.id.endsWith('-cluster')) visible = false;
+    // Nor status, category, major or overdue: hidden hazards' clusters hide while filtered.
+    if (sl === 'hidden_hazards' && hiddenFiltered() && layer.id.endsWith('-cluster')) visible = false;
     map.setLayoutProperty(layer.id, 'visibility', visible ? 'visible' : 'none');
   }
 }
@@ -142,6 +146,7 @@ function applyFilters() {
     if (sl === 'enterprises' && state.industry) {
       parts.push(['==', ['get', 'industry'], state.industry]);
     }
+    if (sl === 'hidden_hazards') parts.push(...hiddenFilterParts(layer.id.endsWith('-cluster')));
     if (state.area) {
       if (sl === 'risk_grid') parts.push(['==', ['get', 'area'], state.area.name]);
       else if (layer.type === 'circle' && state.area.geometry) parts.push(['within', state.area.geometry]);

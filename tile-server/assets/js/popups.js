@@ -1,11 +1,15 @@
 // Popups: picking the feature under the pointer and describing it in Chinese.
 
 import { addVertex, drawData } from './draw.js';
+import { hiddenOf } from './hidden.js';
 import { dataLayerIds, setSource } from './map.js';
 import { api } from './messages.js';
 import { state } from './state.js';
 import { fmtNum, h, layerInfo, levelBadge } from './util.js';
 import { BACKDROP_LAYERS, SITE_FIELDS, ZH } from './vocab.js';
+
+// Layers whose features hidden hazards belong to: their popups list the open ones.
+const HIDDEN_OWNERS = new Set(['enterprises', 'hazard_sources', 'gas_pipelines', 'houses', 'protection_targets']);
 
 function closePopup() {
   if (state.popup) { state.popup.remove(); state.popup = null; }
@@ -84,6 +88,17 @@ function popupContent(f) {
       state.map.easeTo({ center: f.geometry.type === 'Point' ? f.geometry.coordinates : state.map.getCenter(), zoom: Math.max(dz, state.map.getZoom() + 1) });
     };
     const lone = p.cluster === false || p.count === 1;
+    if (layer === 'hidden_hazards') {
+      return h('div', { class: 'popup' },
+        h('h3', null, title, lone ? '' : ' 聚合点'),
+        h('table', null,
+          h('tr', null, h('th', null, '隐患'), h('td', null, `${fmtNum(p.count, 0)} 项`)),
+          h('tr', null, h('th', null, '未销号'), h('td', null, `${fmtNum(p.open, 0)} 项`)),
+          h('tr', null, h('th', null, '重大隐患未销号'), h('td', null, `${fmtNum(p.major_open, 0)} 项`)),
+          h('tr', null, h('th', null, '一般隐患逾期'), h('td', null, `${fmtNum(p.general_overdue, 0)} 项`))),
+        h('p', { class: 'muted' }, `放大到 ${dz} 级及以上可查看每项隐患。`),
+        h('div', { class: 'actions' }, h('button', { type: 'button', onclick: zoomIn }, '放大查看')));
+    }
     return h('div', { class: 'popup' },
       h('h3', null, title, lone ? '' : ' 聚合点'),
       h('table', null,
@@ -106,8 +121,14 @@ function popupContent(f) {
       .then((feat) => {
         // What the tile drew with (a pipe's derived pressure class), then the API's fields.
         const q = { ...p, id: feat.id, ...(feat.properties || {}) };
+        if (layer === 'hidden_hazards') {
+          // Where it stood on the map's day is the tile's (the API answers for the data's day).
+          q.status_as_of_zh = ZH.hiddenStatus[p.status] || p.status;
+          q.days_overdue = p.days_overdue ?? null;
+        }
         head.childNodes[1].textContent = q.address || q.name || feat.id || '';
         body.replaceWith(fieldTable(layer, q, info.popup_fields.map((x) => [x.name, x.label_zh])));
+        if (HIDDEN_OWNERS.has(layer) && feat.id != null) box.append(hiddenOf(layer, feat.id));
       })
       .catch((e) => { body.textContent = `读取失败：${e.message}（数据可能已更新，请刷新页面）`; });
     return box;
@@ -115,7 +136,8 @@ function popupContent(f) {
   const name = p.name || p.address || p.id || '';
   return h('div', { class: 'popup' },
     h('h3', null, h('span', { class: 'tag' }, title), name, 'level' in p && layer !== 'areas' ? levelBadge(p.level) : null),
-    fieldTable(layer, p, fields));
+    fieldTable(layer, p, fields),
+    HIDDEN_OWNERS.has(layer) && p.id != null ? hiddenOf(layer, p.id) : null);
 }
 
 function showPopup(f, lngLat) {

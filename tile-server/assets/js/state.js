@@ -18,6 +18,10 @@ const state = {
   siteResult: null, // FeatureCollection returned by /api/site-check
   popup: null,
   styleReady: false, // the current style has loaded and the overlays are in it
+  dataDay: null, // the day the data is analysed as of (YYYY-MM-DD)
+  asOf: null, // the map's day (the date control)
+  hiddenFilter: { statuses: new Set(['pending', 'in_progress', 'rectified', 'supervised']), major: false, overdue: false, category: '' },
+  hiddenAreas: null, // /api/hidden/areas of the map's day
 };
 
 let resolveReady;

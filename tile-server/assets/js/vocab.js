@@ -38,8 +38,9 @@ const ZH = {
   layer: {
     enterprises: '企业', hazard_sources: '重大危险源', gas_pipelines: '燃气管道', houses: '自建房',
     protection_targets: '防护目标', areas: '镇街', risk_grid: '风险分布网格',
-    protection_conflicts: '防护距离不足', pipeline_conflicts: '管道占压/间距不足',
+    protection_conflicts: '防护距离不足', pipeline_conflicts: '管道占压/间距不足', hidden_hazards: '隐患',
   },
+  hiddenStatus: { pending: '待整改', in_progress: '整改中', rectified: '已整改待验收', supervised: '挂牌督办', closed: '已销号' },
   pipelineConflict: { occupation: '违章占压', too_close: '间距不足' },
   siteConflict: {
     hazard_source: '重大危险源防护距离不足', hazchem_enterprise: '危险化学品企业防护距离不足',

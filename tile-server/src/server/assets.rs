@@ -34,6 +34,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/js/export.js"),
     ),
     (
+        "js/hidden.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/hidden.js"),
+    ),
+    (
         "js/live.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/js/live.js"),

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cache;
 pub mod changes;
 pub mod config;
+pub mod dated;
 mod edit_queue;
 pub mod error;
 mod handlers;

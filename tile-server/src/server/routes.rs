@@ -14,7 +14,8 @@ use super::assets;
 pub use super::error::AppError;
 use super::error::json_errors;
 use super::handlers::{
-    admin, catalog, changes, edit, features, health, lists, search, site_check, styles, tiles,
+    admin, catalog, changes, edit, features, health, hidden, lists, search, site_check, styles,
+    tiles,
 };
 use super::limits::Limits;
 use super::state::AppState;
@@ -43,7 +44,9 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         .route("/api/areas", get(features::areas))
         .route("/api/validation", get(features::validation))
         .route("/api/lists/{file}", get(lists::list))
-        .route("/api/hidden/areas", get(features::hidden_areas))
+        .route("/api/hidden/areas", get(hidden::areas))
+        .route("/api/hidden/trend", get(hidden::trend))
+        .route("/api/hidden/of/{layer}/{id}", get(hidden::of_feature))
         .route("/api/search", get(search::search))
         .route("/api/changes/stream", get(changes::stream))
         .route("/api/changes", get(edit::changes))

@@ -287,6 +287,8 @@ pub struct AppState {
     builds_running: Arc<AtomicUsize>,
     /// Tile cache.
     pub cache: Mutex<TileCache>,
+    /// The map as of other days than the analysis's.
+    pub dated: super::dated::DatedViews,
     /// Metrics.
     pub metrics: Metrics,
     /// Last reload outcome.
@@ -429,6 +431,7 @@ impl AppState {
             config,
             source,
             cache: Mutex::new(cache),
+            dated: Default::default(),
             metrics: Metrics::default(),
             last_reload: Mutex::new(None),
             reload_lock: tokio::sync::Mutex::new(()),

@@ -2,7 +2,7 @@
 //! (TileJSON 3.0.0 of one or more tile layers).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use riskmap_core::tileset::MAX_ZOOM;
 use serde_json::{Map, Value, json};
@@ -52,9 +52,11 @@ pub(in crate::server) async fn catalog(
 }
 
 /// TileJSON of the comma-separated tile layers in `{file}` = `{layers}.json`.
+/// The tiles of a TileJSON are drawn as of `as_of` when it is given (YYYY-MM-DD).
 pub(in crate::server) async fn tilejson(
     State(state): State<AppStateRef>,
     Path(file): Path<String>,
+    Query(q): Query<super::tiles::TileQuery>,
     headers: HeaderMap,
     peer: Peer,
 ) -> Result<Json<Value>, AppError> {
@@ -65,6 +67,8 @@ pub(in crate::server) async fn tilejson(
     })?;
     let s = state.snapshot();
     let layers = parse_layers(&s, spec)?;
+    let day = crate::server::dated::parse_as_of(q.as_of.as_deref())?;
+    let as_of = day.map_or(String::new(), |d| format!("?as_of={d}"));
     let o = origin(&headers, peer, &state.config.trusted_proxies);
     let b = s
         .dataset()
@@ -81,6 +85,11 @@ pub(in crate::server) async fn tilejson(
                 fields.insert("count".into(), json!("Number"));
                 fields.insert("cluster".into(), json!("Boolean"));
             }
+            if i.name == riskmap_core::model::LayerKind::HiddenHazards.name() {
+                for k in ["open", "general_overdue", "major_open"] {
+                    fields.insert(k.into(), json!("Number"));
+                }
+            }
             json!({"id": i.name, "description": i.title_zh, "minzoom": i.minzoom, "maxzoom": i.maxzoom, "fields": fields})
         })
         .collect();
@@ -91,7 +100,7 @@ pub(in crate::server) async fn tilejson(
         "version": format!("1.0.{}", s.generation),
         "attribution": "RiskMap",
         "scheme": "xyz",
-        "tiles": [format!("{o}/tiles/{spec}/{{z}}/{{x}}/{{y}}.mvt")],
+        "tiles": [format!("{o}/tiles/{spec}/{{z}}/{{x}}/{{y}}.mvt{as_of}")],
         "minzoom": 0,
         "maxzoom": MAX_ZOOM,
         "bounds": b,

@@ -168,20 +168,6 @@ pub(in crate::server) async fn areas(State(state): State<AppStateRef>) -> Json<V
     Json(serde_json::to_value(&state.snapshot().analysis().area_summaries).unwrap_or(Value::Null))
 }
 
-/// The hidden hazards per town and for the district on the served generation's day:
-/// found, open, overdue, major open, closed, the share closed and the median days to close.
-pub(in crate::server) async fn hidden_areas(State(state): State<AppStateRef>) -> Json<Value> {
-    let snap = state.snapshot();
-    let rows = riskmap_core::analysis::hidden_hazards::by_area(
-        snap.dataset(),
-        &snap.analysis().hidden_states,
-    );
-    Json(serde_json::json!({
-        "as_of": snap.analysis().as_of.map(|d| d.to_string()),
-        "areas": rows,
-    }))
-}
-
 /// What the loader skipped, repaired and warned about.
 pub(in crate::server) async fn validation(State(state): State<AppStateRef>) -> Json<Value> {
     Json(state.snapshot().report.to_json())

@@ -10,6 +10,7 @@ pub(super) mod changes;
 pub(super) mod edit;
 pub(super) mod features;
 pub(super) mod health;
+pub(super) mod hidden;
 pub(super) mod lists;
 pub(super) mod search;
 pub(super) mod site_check;

@@ -11,17 +11,19 @@ use std::time::Instant;
 
 use axum::Extension;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use riskmap_core::tileset::{MAX_ZOOM, TileSetError};
 
 use super::AppStateRef;
 use crate::server::cache::{CachedTile, TileKey};
+use crate::server::dated::parse_as_of;
 use crate::server::error::AppError;
 use crate::server::layers::parse_layers;
 use crate::server::limits::{Flight, Limits};
 use crate::server::state::Snapshot;
+use riskmap_core::model::Day;
 use riskmap_core::model::LayerKind;
 
 /// The ETag of a tile: a hash of its bytes alone, so that a tile a change did not touch
@@ -48,11 +50,18 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
+/// The query of a tile: the day the map is drawn as of (default: the analysis's).
+#[derive(Debug, serde::Deserialize)]
+pub(in crate::server) struct TileQuery {
+    pub(in crate::server) as_of: Option<String>,
+}
+
 /// One tile of the comma-separated `layers`: 204 when empty, 304 when the client has it.
 pub(in crate::server) async fn tile(
     State(state): State<AppStateRef>,
     Extension(limits): Extension<Arc<Limits>>,
     Path((layers, z, x, yfile)): Path<(String, String, String, String)>,
+    Query(q): Query<TileQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let y = yfile
@@ -72,7 +81,9 @@ pub(in crate::server) async fn tile(
     }
     let snap = state.snapshot();
     let names = parse_layers(&snap, &layers)?;
-    let t = cached_or_render(&state, &limits, snap, names, z, x, y)
+    // Another day than the analysis's is a dated view; the analysis's day is the map.
+    let day = parse_as_of(q.as_of.as_deref())?.filter(|d| Some(*d) != snap.analysis().as_of);
+    let t = cached_or_render(&state, &limits, snap, names, day, (z, x, y))
         .await
         .map_err(|e| match e {
             AppError::TileSet(TileSetError::OutOfRange { .. }) => bad(),
@@ -88,24 +99,14 @@ async fn cached_or_render(
     limits: &Limits,
     snap: Arc<Snapshot>,
     names: Vec<LayerKind>,
-    z: u8,
-    x: u32,
-    y: u32,
+    day: Option<Day>,
+    (z, x, y): (u8, u32, u32),
 ) -> Result<CachedTile, AppError> {
-    let key: TileKey = (
-        snap.generation,
-        Arc::from(
-            names
-                .iter()
-                .map(|k| k.name())
-                .collect::<Vec<_>>()
-                .join(",")
-                .as_str(),
-        ),
-        z,
-        x,
-        y,
-    );
+    let mut spec = names.iter().map(|k| k.name()).collect::<Vec<_>>().join(",");
+    if let Some(d) = day {
+        spec = format!("{spec}@{d}");
+    }
+    let key: TileKey = (snap.generation, Arc::from(spec.as_str()), z, x, y);
     loop {
         let cached = state.cache.lock().ok().and_then(|mut c| c.get(&key));
         if let Some(t) = cached {
@@ -123,7 +124,7 @@ async fn cached_or_render(
                 }
             }
             Flight::Lead(leader) => {
-                let r = render(state, limits, &snap, names, z, x, y, key).await;
+                let r = render(state, limits, &snap, names, day, (z, x, y), key).await;
                 let shared = r
                     .as_ref()
                     .map(CachedTile::clone)
@@ -136,18 +137,20 @@ async fn cached_or_render(
 }
 
 /// Renders, gzips and caches one tile under a permit of the tile gate.
-#[allow(clippy::too_many_arguments)]
 async fn render(
     state: &AppStateRef,
     limits: &Limits,
     snap: &Arc<Snapshot>,
     names: Vec<LayerKind>,
-    z: u8,
-    x: u32,
-    y: u32,
+    day: Option<Day>,
+    (z, x, y): (u8, u32, u32),
     key: TileKey,
 ) -> Result<CachedTile, AppError> {
     state.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
+    let view = match day {
+        Some(d) => Some(state.dated.get(snap, d).await?),
+        None => None,
+    };
     let snap2 = Arc::clone(snap);
     let t0 = Instant::now();
     // A tile may take a second core only if no other tile wants it.
@@ -157,7 +160,9 @@ async fn render(
         .tiles
         .run(move || -> Result<Vec<u8>, TileSetError> {
             let (ts, ds, a) = (&snap2.tiles, snap2.dataset(), snap2.analysis());
-            let raw = if spare {
+            let raw = if let Some(v) = &view {
+                ts.render_as_of(ds, a, v, &names, (z, x, y), spare)?
+            } else if spare {
                 ts.render(ds, a, &names, z, x, y)?
             } else {
                 ts.render_on_one_thread(ds, a, &names, z, x, y)?

@@ -1,0 +1,177 @@
+// The hidden hazards (隐患) in the web viewer: drawn from the tiles as they stood on the
+// map's day, checked against the GeoJSON export of the same records with the lifecycle
+// rule written out again here; the date control; the filters; an enterprise's popup
+// listing its open hazards; the town's trend chart.
+//
+// Run as viewer.test.mjs is (see harness.mjs): node --test tests/e2e/
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DATA, openBrowser, startServer, stopServer, waitIdle } from './harness.mjs';
+
+const VIEWPORT = { width: 1280, height: 800 };
+
+/**
+ * Where a record stood on `day` (YYYY-MM-DD compares as text): null before it was found;
+ * else its status that day and whether it was overdue. The rule of docs/data-model.md,
+ * independent of the server's code.
+ */
+function stateOn(p, day) {
+  if (p.discovered && p.discovered > day) return null;
+  if (p.status === 'closed' && (!p.closed || p.closed <= day)) return { status: 'closed', overdue: false };
+  let status = p.status;
+  if (status === 'closed' || status === 'rectified') status = p.rectified && p.rectified <= day ? 'rectified' : 'in_progress';
+  return { status, overdue: !!p.deadline && p.deadline < day };
+}
+
+describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
+  let server;
+  let origin;
+  let browser;
+  let page;
+  const problems = [];
+  const tmp = mkdtempSync(join(tmpdir(), 'riskmap-e2e-hidden-'));
+
+  before(async () => {
+    cpSync(DATA, join(tmp, 'data'), { recursive: true });
+    server = await startServer(join(tmp, 'data'));
+    origin = server.origin;
+    ({ browser, page } = await openBrowser(origin, VIEWPORT, problems, () => false));
+  });
+
+  after(async () => {
+    if (browser) await browser.close().catch(() => {});
+    await stopServer(server && server.proc);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** The hidden hazards drawn as single features in view: id → {status, overdue, major}. */
+  const drawn = () => page.evaluate(() => {
+    const m = window.riskmap.map;
+    const out = {};
+    for (const f of m.queryRenderedFeatures({ layers: ['hidden_hazards-point'] })) {
+      out[f.properties.id] = { status: f.properties.status, overdue: f.properties.overdue, major: f.properties.major };
+    }
+    const b = m.getBounds();
+    return { out, bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()] };
+  });
+
+  /** What the export's records say should be drawn in `bounds` on `day` (open ones only, as the map's default filter). */
+  const expected = async (bounds, day, keep = () => true) => {
+    const [w, s, e, n] = bounds;
+    const fc = await (await fetch(`${origin}/api/features/hidden_hazards.geojson?bbox=${bounds.join(',')}`)).json();
+    const want = {};
+    let edge = new Set();
+    for (const f of fc.features) {
+      const [x, y] = f.geometry.coordinates;
+      const st = stateOn(f.properties, day);
+      if (!st || st.status === 'closed' || !keep(f.properties, st)) continue;
+      // Points on the view's very edge may or may not be drawn: left out of the comparison.
+      const mx = (e - w) * 0.01; const my = (n - s) * 0.01;
+      if (x < w + mx || x > e - mx || y < s + my || y > n - my) { edge.add(f.id); continue; }
+      want[f.id] = { status: st.status, overdue: st.overdue, major: f.properties.major };
+    }
+    return { want, edge };
+  };
+
+  const compare = (got, want, edge, what) => {
+    for (const id of edge) delete got[id];
+    assert.deepEqual(got, want, what);
+  };
+
+  it('draws the open hazards of the data day as the records say, and another day as it was', async () => {
+    await page.goto(`${origin}/`, { waitUntil: 'load' });
+    await page.waitForFunction(() => window.riskmap && window.riskmap.map && window.riskmap.state.dataDay, null, { timeout: 30_000 });
+    const dataDay = await page.evaluate(() => window.riskmap.state.dataDay);
+    // data/haimen/riskmap.toml: the ledgers end on 30 November 2026.
+    assert.equal(dataDay, '2026-11-30');
+    assert.equal(await page.inputValue('#as-of'), '2026-11-30');
+    // A busy part of the district at the hazards' detail zoom.
+    await page.evaluate(() => window.riskmap.map.jumpTo({ center: [121.16, 31.89], zoom: 14 }));
+    await waitIdle(page);
+    let d = await drawn();
+    let e = await expected(d.bounds, dataDay);
+    assert.ok(Object.keys(e.want).length >= 5, `too few open hazards in view: ${JSON.stringify(e.want)}`);
+    compare(d.out, e.want, e.edge, 'the data day');
+
+    // A year earlier: other hazards open, some not yet found.
+    const requests = [];
+    page.on('request', (r) => { if (r.url().includes('/tiles/')) requests.push(r.url()); });
+    const t0 = Date.now();
+    await page.fill('#as-of', '2025-11-30');
+    await page.dispatchEvent('#as-of', 'change');
+    await page.waitForFunction(() => window.riskmap.state.asOf === '2025-11-30');
+    await page.waitForTimeout(100);
+    await waitIdle(page);
+    const switchMs = Date.now() - t0;
+    assert.ok(requests.some((u) => u.includes('as_of=2025-11-30')), `no tile asked for the day: ${requests.slice(0, 3)}`);
+    d = await drawn();
+    const past = await expected(d.bounds, '2025-11-30');
+    compare(d.out, past.want, past.edge, '2025-11-30');
+    assert.notDeepEqual(Object.keys(past.want).sort(), Object.keys(e.want).sort(), 'the two days show the same hazards');
+    assert.ok(await page.isVisible('#as-of-note'), 'no note that the grid stays the data day\'s');
+    console.log(`# date switch on the demo: ${switchMs} ms to an idle map`);
+
+    // Major ones only: every drawn one major, the clusters hidden while filtering.
+    await page.check('#hidden-major');
+    await waitIdle(page);
+    d = await drawn();
+    const major = await expected(d.bounds, '2025-11-30', (p) => p.major);
+    compare(d.out, major.want, major.edge, 'major only');
+    const clusterVis = await page.evaluate(() => window.riskmap.map.getLayoutProperty('hidden_hazards-cluster', 'visibility'));
+    assert.equal(clusterVis, 'none');
+    await page.uncheck('#hidden-major');
+
+    // Back to the data day.
+    await page.click('#as-of-reset');
+    await page.waitForFunction(() => window.riskmap.state.asOf === '2026-11-30');
+    await waitIdle(page);
+    d = await drawn();
+    e = await expected(d.bounds, dataDay);
+    compare(d.out, e.want, e.edge, 'back on the data day');
+    assert.deepEqual(problems, []);
+  });
+
+  it('lists an enterprise\'s open hazards in its popup, and draws the town\'s trend', async () => {
+    // The enterprise with the most open hazards of its own on the data day.
+    const fc = await (await fetch(`${origin}/api/features/hidden_hazards.geojson`)).json();
+    const per = {};
+    for (const f of fc.features) {
+      const st = stateOn(f.properties, '2026-11-30');
+      if (st && st.status !== 'closed' && f.properties.feature_layer === 'enterprises') per[f.properties.feature_id] = (per[f.properties.feature_id] || 0) + 1;
+    }
+    const [id] = Object.entries(per).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
+    const of = await (await fetch(`${origin}/api/hidden/of/enterprises/${id}`)).json();
+    // Its own and its hazard sources': at least those counted here.
+    assert.ok(of.counts.open >= per[id], `${id}: ${of.counts.open} open, the export has ${per[id]}`);
+    const ents = await (await fetch(`${origin}/api/features/enterprises.geojson`)).json();
+    const ent = ents.features.find((f) => f.id === id || f.properties.id === id);
+    const at = ent.geometry.type === 'Point' ? ent.geometry.coordinates : ent.geometry.coordinates[0][0];
+    await page.evaluate((c) => window.riskmap.map.jumpTo({ center: c, zoom: 16 }), at);
+    await waitIdle(page);
+    await page.locator('#layer-toggles input[data-layer="hidden_hazards"]').uncheck();
+    await waitIdle(page);
+    // Map coordinates are the canvas's; the page's are offset by the panel and the bar.
+    const pt = await page.evaluate((c) => {
+      const m = window.riskmap.map;
+      const p = m.project(c);
+      const r = m.getCanvas().getBoundingClientRect();
+      return { x: p.x + r.left, y: p.y + r.top };
+    }, at);
+    await page.mouse.click(pt.x, pt.y);
+    const popup = page.locator('.maplibregl-popup .popup-hidden h4');
+    await popup.waitFor({ timeout: 10_000 }).catch(async (e) => {
+      const text = await page.locator('.maplibregl-popup').innerText().catch(() => '(no popup)');
+      throw new Error(`${e.message}\npopup: ${text}\nenterprise ${id} at ${at}`);
+    });
+    assert.match(await popup.innerText(), new RegExp(`未销号隐患 ${of.counts.open} 项`));
+    await page.locator('#layer-toggles input[data-layer="hidden_hazards"]').check();
+
+    // The district's trend: twelve months, each with a bar of found hazards.
+    const months = await page.getAttribute('#trend-chart', 'data-months');
+    assert.equal(months, '12');
+    assert.deepEqual(problems, []);
+  });
+});

@@ -1,0 +1,214 @@
+// Hidden hazards (隐患): the map's day (a date control: the hazards as they stood that
+// day and the enterprise levels that follow; tiles are asked for with ?as_of=), the
+// filters by status, category, major and overdue, the chosen town's counts and its
+// month-by-month trend, and the list of open hazards a popup shows for a feature.
+
+import { applyFilters, applyVisibility } from './map.js';
+import { api, showError } from './messages.js';
+import { state } from './state.js';
+import { $, fmtNum, h } from './util.js';
+import { ZH } from './vocab.js';
+
+const STATUSES = ['pending', 'in_progress', 'rectified', 'supervised', 'closed'];
+const STATUS_COLOURS = { pending: '#795548', in_progress: '#00838f', rectified: '#4dd0e1', supervised: '#212121', closed: '#bdbdbd' };
+
+/** The `as_of` query of the map's day ('' on the data's own day). */
+function asOfQuery(sep = '?') {
+  return state.asOf && state.asOf !== state.dataDay ? `${sep}as_of=${state.asOf}` : '';
+}
+
+const OPEN = STATUSES.filter((s) => s !== 'closed');
+
+/**
+ * Whether a filter the clusters cannot follow is on (then they hide): one of the open
+ * statuses left out, major, overdue or a category. Closed ones are left out by default
+ * (the map shows what is still to chase); clusters follow that with their open count.
+ */
+function hiddenFiltered() {
+  const f = state.hiddenFilter;
+  return OPEN.some((s) => !f.statuses.has(s)) || f.major || f.overdue || !!f.category;
+}
+
+/** The filter parts for a hidden-hazard style layer (its single features or clusters). */
+function hiddenFilterParts(cluster) {
+  const f = state.hiddenFilter;
+  const parts = [];
+  if (cluster) return f.statuses.has('closed') ? parts : [['>', ['get', 'open'], 0]];
+  if (f.statuses.size < STATUSES.length) parts.push(['in', ['get', 'status'], ['literal', [...f.statuses]]]);
+  if (f.major) parts.push(['==', ['get', 'major'], true]);
+  if (f.overdue) parts.push(['==', ['get', 'overdue'], true]);
+  if (f.category) parts.push(['==', ['get', 'category'], f.category]);
+  return parts;
+}
+
+/** Points the map's vector sources at the day's tiles. */
+function applyAsOf() {
+  const map = state.map;
+  if (!map || !state.styleReady) return;
+  for (const [id, src] of Object.entries(map.getStyle().sources)) {
+    if (src.type !== 'vector' || !src.url) continue;
+    const url = src.url.split('?')[0] + asOfQuery();
+    if (url !== src.url) map.getSource(id).setUrl(url);
+  }
+}
+
+async function setAsOf(day) {
+  state.asOf = day || state.dataDay;
+  $('#as-of').value = state.asOf;
+  const past = state.asOf !== state.dataDay;
+  $('#as-of-note').hidden = !past;
+  window.riskmap.asOfSetAt = performance.now();
+  applyAsOf();
+  await loadHidden();
+}
+
+function buildHiddenControls() {
+  const sec = $('#sec-hidden');
+  if (!state.catalog.layers.some((l) => l.id === 'hidden_hazards')) { sec.hidden = true; return; }
+  const input = $('#as-of');
+  input.addEventListener('change', () => { if (input.value) setAsOf(input.value); });
+  $('#as-of-reset').addEventListener('click', () => setAsOf(state.dataDay));
+  const box = $('#hidden-status');
+  for (const s of STATUSES) {
+    box.append(h('label', null,
+      h('input', {
+        type: 'checkbox', checked: state.hiddenFilter.statuses.has(s), value: s, dataset: { status: s },
+        onchange: (e) => {
+          if (e.target.checked) state.hiddenFilter.statuses.add(s); else state.hiddenFilter.statuses.delete(s);
+          refilter();
+        },
+      }),
+      h('span', { class: 'swatch', style: `background:${STATUS_COLOURS[s]}` }), ZH.hiddenStatus[s]));
+  }
+  $('#hidden-major').addEventListener('change', (e) => { state.hiddenFilter.major = e.target.checked; refilter(); });
+  $('#hidden-overdue').addEventListener('change', (e) => { state.hiddenFilter.overdue = e.target.checked; refilter(); });
+  $('#hidden-category').addEventListener('change', (e) => { state.hiddenFilter.category = e.target.value; refilter(); });
+}
+
+function refilter() {
+  $('#hidden-hint').hidden = !hiddenFiltered();
+  if (state.styleReady) { applyFilters(); applyVisibility(); }
+}
+
+/** The day's counts per town, the categories, and the chosen town's trend. */
+async function loadHidden() {
+  if ($('#sec-hidden').hidden) return;
+  let areas;
+  try {
+    areas = await (await api(`/api/hidden/areas${asOfQuery()}`)).json();
+  } catch (e) {
+    showError('读取隐患统计', e);
+    return;
+  }
+  if (!state.dataDay) {
+    state.dataDay = areas.as_of;
+    state.asOf = areas.as_of;
+    $('#as-of').value = areas.as_of;
+    $('#as-of').max = areas.as_of;
+    $('#data-day').textContent = areas.as_of;
+  }
+  state.hiddenAreas = areas;
+  const cat = $('#hidden-category');
+  if (cat.options.length <= 1) {
+    for (const c of areas.categories || []) cat.append(h('option', { value: c.name }, `${c.name}（${c.count}）`));
+  }
+  renderHidden();
+  loadTrend();
+}
+
+function renderHidden() {
+  const a = state.hiddenAreas;
+  if (!a) return;
+  const row = (a.areas || []).find((x) => (state.area ? x.id === state.area.id || x.name === state.area.name : x.name === '全区'));
+  const box = $('#hidden-counts');
+  if (!row) { box.replaceChildren(h('p', { class: 'muted' }, '没有隐患记录')); return; }
+  const c = row.counts;
+  const rate = row.closure_rate == null ? '—' : `${(100 * row.closure_rate).toFixed(1)}%`;
+  box.replaceChildren(h('div', { class: 'stats' },
+    h('span', null, `${row.name}（${a.as_of}）发现：`, h('b', null, fmtNum(c.found, 0))),
+    h('span', null, '未销号：', h('b', null, fmtNum(c.open, 0))),
+    h('span', null, '逾期未整改：', h('b', { class: c.overdue ? 'alert' : '' }, fmtNum(c.overdue, 0))),
+    h('span', null, '重大隐患未销号：', h('b', { class: c.major_open ? 'alert' : '' }, fmtNum(c.major_open, 0))),
+    h('span', null, '整改率（销号/发现）：', h('b', null, rate)),
+    h('span', null, '销号平均用时（中位数）：', h('b', null, row.median_days_to_close == null ? '—' : `${fmtNum(row.median_days_to_close, 1)} 天`))));
+}
+
+async function loadTrend() {
+  const q = new URLSearchParams({ months: '12' });
+  if (state.area) q.set('area', state.area.name);
+  if (state.asOf && state.asOf !== state.dataDay) q.set('as_of', state.asOf);
+  try {
+    const t = await (await api(`/api/hidden/trend?${q}`)).json();
+    $('#hidden-trend').replaceChildren(trendChart(t));
+  } catch (e) {
+    $('#hidden-trend').replaceChildren(h('p', { class: 'muted' }, '趋势不可用'));
+    showError('读取隐患趋势', e);
+  }
+}
+
+/** A small SVG chart: found and closed per month as bars, open and overdue at month end as lines. */
+function trendChart(t) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const el = (tag, attrs, text) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text != null) e.textContent = text;
+    return e;
+  };
+  const m = t.months || [];
+  const W = 256, H = 120, L = 28, B = 18, T = 6;
+  const max = Math.max(1, ...m.flatMap((x) => [x.found, x.closed, x.at_end.open, x.at_end.overdue]));
+  const step = (W - L) / Math.max(1, m.length);
+  const y = (v) => T + (H - T - B) * (1 - v / max);
+  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': `${t.area}隐患月度趋势` });
+  svg.append(el('line', { x1: L, y1: y(0), x2: W, y2: y(0), stroke: '#9aa5b1' }));
+  svg.append(el('text', { x: L - 3, y: y(max) + 8, 'text-anchor': 'end', 'font-size': 9 }, String(max)));
+  svg.append(el('text', { x: L - 3, y: y(0), 'text-anchor': 'end', 'font-size': 9 }, '0'));
+  m.forEach((x, i) => {
+    const x0 = L + i * step;
+    const bw = Math.max(2, step / 2 - 1);
+    svg.append(el('rect', { x: x0 + 1, y: y(x.found), width: bw, height: y(0) - y(x.found), fill: '#00838f' }, null));
+    svg.append(el('rect', { x: x0 + 1 + bw, y: y(x.closed), width: bw, height: y(0) - y(x.closed), fill: '#bdbdbd' }, null));
+    if (i % 3 === 0 || i === m.length - 1) svg.append(el('text', { x: x0 + step / 2, y: H - 4, 'text-anchor': 'middle', 'font-size': 9 }, x.month.slice(2)));
+    const title = el('title', {}, `${x.month}：发现 ${x.found}，销号 ${x.closed}，月末未销号 ${x.at_end.open}（逾期 ${x.at_end.overdue}，重大 ${x.at_end.major_open}）`);
+    const hit = el('rect', { x: x0, y: T, width: step, height: H - T - B, fill: 'transparent' });
+    hit.append(title);
+    svg.append(hit);
+  });
+  const line = (key, colour) => {
+    const pts = m.map((x, i) => `${(L + i * step + step / 2).toFixed(1)},${y(x.at_end[key]).toFixed(1)}`).join(' ');
+    svg.append(el('polyline', { points: pts, fill: 'none', stroke: colour, 'stroke-width': 2 }));
+  };
+  line('open', '#212121');
+  line('overdue', '#e60012');
+  const legend = h('p', { class: 'hint' },
+    h('span', { class: 'swatch', style: 'background:#00838f' }), '当月发现 ',
+    h('span', { class: 'swatch', style: 'background:#bdbdbd' }), '当月销号 ',
+    h('span', { class: 'swatch', style: 'background:#212121;height:3px' }), '月末未销号 ',
+    h('span', { class: 'swatch', style: 'background:#e60012;height:3px' }), '月末逾期');
+  return h('div', { class: 'chart', id: 'trend-chart', dataset: { months: String(m.length) } },
+    h('h4', null, `${t.area} 隐患月度趋势`, ' ', h('span', { class: 'muted' }, `至 ${t.as_of}`)), svg, legend);
+}
+
+/** The open hidden hazards of a feature, for its popup. */
+function hiddenOf(layer, id) {
+  const box = h('div', { class: 'popup-hidden' }, h('p', { class: 'muted' }, '正在读取隐患…'));
+  api(`/api/hidden/of/${encodeURIComponent(layer)}/${encodeURIComponent(id)}${asOfQuery()}`)
+    .then((r) => r.json())
+    .then((d) => {
+      const c = d.counts;
+      const head = h('h4', null, `未销号隐患 ${c.open} 项`,
+        c.open ? h('span', { class: 'muted' }, `（逾期 ${c.overdue}，重大 ${c.major_open}；${d.as_of}）`) : h('span', { class: 'muted' }, `（${d.as_of}，累计发现 ${c.found}）`));
+      const shown = d.open.slice(0, 8);
+      const items = shown.map((x) => h('li', { class: x.major ? 'major' : '' },
+        h('b', null, x.id), ' ', x.major ? h('span', { class: 'tag alert' }, '重大') : null,
+        ZH.hiddenStatus[x.status] || x.status_zh || '', ' · ', x.description || '',
+        x.days_overdue ? h('span', { class: 'alert' }, ` 逾期 ${x.days_overdue} 天`) : x.deadline ? h('span', { class: 'muted' }, ` 期限 ${x.deadline}`) : null));
+      box.replaceChildren(head, items.length ? h('ul', null, items) : null,
+        d.open.length > shown.length ? h('p', { class: 'muted' }, `另有 ${d.open.length - shown.length} 项，见隐患清单`) : null);
+    })
+    .catch((e) => { box.replaceChildren(h('p', { class: 'muted' }, `隐患读取失败：${e.message}`)); });
+  return box;
+}
+
+export { applyAsOf, asOfQuery, buildHiddenControls, hiddenFiltered, hiddenFilterParts, hiddenOf, loadHidden, renderHidden, loadTrend, STATUSES };

@@ -1,0 +1,183 @@
+//! The hidden-hazard API and the map as of a day, on a generated city: a feature's
+//! counts held against the GeoJSON export of the same records, a month's end against the
+//! per-town figures of that day, the tiles of the analysis day unchanged by `as_of`, and
+//! the errors of bad parameters.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{centre_tile, get, json, send, state_with};
+use riskmap_server::server::config::ServerConfig;
+use riskmap_server::server::routes::router;
+use serde_json::Value;
+
+#[tokio::test]
+async fn a_features_hidden_hazards_are_those_the_export_links_to_it() {
+    let app = router(state_with(ServerConfig::default(), None));
+    let (_, _, body) = send(&app, get("/api/features/hidden_hazards.geojson")).await;
+    let fc = json(&body);
+    let (_, _, body) = send(&app, get("/api/features/hazard_sources.geojson")).await;
+    let sources = json(&body);
+    let feats = fc["features"].as_array().unwrap();
+    // The enterprise with the most hazards of its own.
+    let mut per: std::collections::BTreeMap<String, usize> = Default::default();
+    for f in feats {
+        let p = &f["properties"];
+        if p["feature_layer"] == "enterprises" {
+            *per.entry(p["feature_id"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+    }
+    let (id, _) = per
+        .iter()
+        .max_by_key(|(k, n)| (**n, std::cmp::Reverse((*k).clone())))
+        .unwrap();
+    // Its own and its hazard sources', as the export links them.
+    let mine: std::collections::HashSet<&str> = sources["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["properties"]["enterprise_id"] == id.as_str())
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    let linked: Vec<&Value> = feats
+        .iter()
+        .filter(|f| {
+            let p = &f["properties"];
+            (p["feature_layer"] == "enterprises" && p["feature_id"] == id.as_str())
+                || (p["feature_layer"] == "hazard_sources"
+                    && mine.contains(p["feature_id"].as_str().unwrap_or("")))
+        })
+        .collect();
+    let count = |k: &str| linked.iter().filter(|f| f["properties"][k] == true).count();
+    let (status, _, body) = send(&app, get(&format!("/api/hidden/of/enterprises/{id}"))).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let of = json(&body);
+    assert_eq!(of["counts"]["found"], linked.len());
+    assert_eq!(of["counts"]["open"], count("open"));
+    assert_eq!(of["counts"]["overdue"], count("overdue"));
+    let open = of["open"].as_array().unwrap();
+    assert_eq!(open.len(), count("open"));
+    // Major ones first, then the longest overdue.
+    let keys: Vec<(bool, i64)> = open
+        .iter()
+        .map(|h| (h["major"] == true, h["days_overdue"].as_i64().unwrap_or(0)))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(keys, sorted);
+
+    // Before anything was found, nothing.
+    let (_, _, body) = send(
+        &app,
+        get(&format!("/api/hidden/of/enterprises/{id}?as_of=2000-01-01")),
+    )
+    .await;
+    assert_eq!(json(&body)["counts"]["found"], 0);
+}
+
+#[tokio::test]
+async fn a_months_end_is_the_towns_figures_of_that_day() {
+    let state = state_with(ServerConfig::default(), None);
+    let app = router(state.clone());
+    let (status, _, body) = send(&app, get("/api/hidden/trend?months=3&as_of=2026-10-15")).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let t = json(&body);
+    let months = t["months"].as_array().unwrap();
+    let names: Vec<&str> = months
+        .iter()
+        .map(|m| m["month"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["2026-08", "2026-09", "2026-10"]);
+    for m in months {
+        let end = m["end"].as_str().unwrap();
+        let (_, _, body) = send(&app, get(&format!("/api/hidden/areas?as_of={end}"))).await;
+        let areas = json(&body);
+        let district = areas["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "全区")
+            .unwrap();
+        assert_eq!(m["at_end"], district["counts"], "{end}");
+    }
+    // One town's, by name.
+    let town = state
+        .snapshot()
+        .dataset()
+        .areas
+        .get(0)
+        .unwrap()
+        .props
+        .name
+        .clone();
+    let enc: String = town.bytes().map(|b| format!("%{b:02X}")).collect();
+    let (status, _, body) = send(&app, get(&format!("/api/hidden/trend?area={enc}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let t = json(&body);
+    assert_eq!(t["area"], town.as_str());
+    assert_eq!(t["months"].as_array().unwrap().len(), 12);
+}
+
+#[tokio::test]
+async fn tiles_as_of_the_analysis_day_are_the_served_tiles() {
+    let state = state_with(ServerConfig::default(), None);
+    let app = router(state.clone());
+    let day = state.snapshot().analysis().as_of.unwrap();
+    let (_, _, body) = send(&app, get("/catalog")).await;
+    let cat = json(&body);
+    let b: Vec<f64> = cat["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let (x, y) = centre_tile([b[0], b[1], b[2], b[3]], 12);
+    let base = format!("/tiles/hidden_hazards,enterprises/12/{x}/{y}.mvt");
+    let (s0, _, plain) = send(&app, get(&base)).await;
+    assert_eq!(s0, StatusCode::OK);
+    let (s1, _, same) = send(&app, get(&format!("{base}?as_of={day}"))).await;
+    assert_eq!(s1, StatusCode::OK);
+    assert_eq!(plain, same);
+    // Long before: a different map (fewer hazards found).
+    let (s2, _, before) = send(&app, get(&format!("{base}?as_of=2024-01-01"))).await;
+    assert!(s2 == StatusCode::OK || s2 == StatusCode::NO_CONTENT);
+    assert_ne!(plain, before);
+    // TileJSON passes the day on to its tiles.
+    let (_, _, body) = send(&app, get("/tiles/hidden_hazards.json?as_of=2025-06-30")).await;
+    let tj = json(&body);
+    assert!(
+        tj["tiles"][0]
+            .as_str()
+            .unwrap()
+            .ends_with(".mvt?as_of=2025-06-30")
+    );
+}
+
+#[tokio::test]
+async fn bad_parameters_say_what_is_wrong() {
+    let app = router(state_with(ServerConfig::default(), None));
+    for (uri, status, says) in [
+        (
+            "/tiles/hidden_hazards/3/6/3.mvt?as_of=2026-02-30",
+            400,
+            "YYYY-MM-DD",
+        ),
+        ("/api/hidden/areas?as_of=yesterday", 400, "yesterday"),
+        ("/api/hidden/of/areas/x", 404, "hidden hazards belong to"),
+        (
+            "/api/hidden/of/enterprises/nobody",
+            404,
+            "no feature 'nobody'",
+        ),
+        ("/api/hidden/trend?months=0", 400, "1–60"),
+        ("/api/hidden/trend?area=nowhere", 404, "no area 'nowhere'"),
+    ] {
+        let (s, _, body) = send(&app, get(uri)).await;
+        assert_eq!(s.as_u16(), status, "{uri}");
+        let e = json(&body);
+        assert!(e["error"].as_str().unwrap().contains(says), "{uri}: {e}");
+    }
+}
