@@ -78,6 +78,7 @@ pub mod lists;
 pub mod live;
 pub mod model;
 pub mod project;
+pub mod report;
 pub mod rules;
 pub mod store;
 pub mod substances;

@@ -1,7 +1,8 @@
 // The hidden hazards (隐患) in the web viewer: drawn from the tiles as they stood on the
 // map's day, checked against the GeoJSON export of the same records with the lifecycle
 // rule written out again here; the date control; the filters; an enterprise's popup
-// listing its open hazards; the town's trend chart.
+// listing its open hazards; the town's trend chart; the town's report printed to PDF by
+// Chromium and read back by pdf.js.
 //
 // Run as viewer.test.mjs is (see harness.mjs): node --test tests/e2e/
 import { describe, it, before, after } from 'node:test';
@@ -9,6 +10,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { DATA, openBrowser, startServer, stopServer, waitIdle } from './harness.mjs';
 
 const VIEWPORT = { width: 1280, height: 800 };
@@ -30,6 +32,7 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
   let server;
   let origin;
   let browser;
+  let context;
   let page;
   const problems = [];
   const tmp = mkdtempSync(join(tmpdir(), 'riskmap-e2e-hidden-'));
@@ -38,7 +41,7 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     cpSync(DATA, join(tmp, 'data'), { recursive: true });
     server = await startServer(join(tmp, 'data'));
     origin = server.origin;
-    ({ browser, page } = await openBrowser(origin, VIEWPORT, problems, () => false));
+    ({ browser, context, page } = await openBrowser(origin, VIEWPORT, problems, () => false));
   });
 
   after(async () => {
@@ -172,6 +175,48 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     // The district's trend: twelve months, each with a bar of found hazards.
     const months = await page.getAttribute('#trend-chart', 'data-months');
     assert.equal(months, '12');
+    assert.deepEqual(problems, []);
+  });
+
+  it('prints the town\'s report to PDF with its map and tables', async () => {
+    const town = '临江镇';
+    await page.selectOption('#area-select', { label: town });
+    await page.locator('#sec-export summary').click();
+    const [tab] = await Promise.all([context.waitForEvent('page'), page.click('#report-open')]);
+    await tab.waitForLoadState('load');
+    assert.equal(decodeURIComponent(new URL(tab.url()).search), `?area=${town}`);
+    const pdf = await tab.pdf({ format: 'A4', printBackground: true });
+    await tab.close();
+    const doc = await getDocument({ data: new Uint8Array(pdf), useSystemFonts: false, disableFontFace: true }).promise;
+    assert.ok(doc.numPages >= 2, `${doc.numPages} page(s)`);
+    // The CJK font's glyphs map some characters to radicals in the PDF's text (⼀ for 一,
+    // ⻛ for 风): NFKC folds the Kangxi radicals back, a table the simplified ones.
+    const RADICALS = { '⻛': '风', '⻓': '长', '⻔': '门', '⻢': '马', '⻅': '见', '⻋': '车', '⻚': '页', '⻜': '飞', '⻝': '食', '⻉': '贝', '⻩': '黄', '⻰': '龙', '⻥': '鱼', '⻦': '鸟', '⻙': '韦', '⻬': '齐', '⻮': '齿' };
+    const plain = (t) => t.normalize('NFKC').replace(/[\u2e80-\u2eff]/g, (c) => RADICALS[c] || c);
+    const text = [];
+    for (let i = 1; i <= doc.numPages; i++) {
+      const t = await (await doc.getPage(i)).getTextContent();
+      text.push(plain(t.items.map((x) => x.str).join('')));
+    }
+    const all = text.join('\n');
+    // The title and the map on the first page, the sections and the tables' headers.
+    assert.match(text[0], new RegExp(`${town}安全风险与隐患排查治理报告`));
+    assert.match(text[0], /风险分布图/);
+    for (const want of ['风险分级概况', '主要风险', '外部安全防护距离不足', '隐患排查治理', '较上月变化', '隐患编号', '风险因素', '编制']) {
+      assert.ok(all.includes(want), `the PDF lacks ${want}`);
+    }
+    // The map is drawn (vectors), not a blank box: hundreds of filled paths on page 1.
+    const ops = await (await doc.getPage(1)).getOperatorList();
+    // (pdf.js folds each path's painting operator into its constructPath.)
+    const FILLS = [OPS.fill, OPS.eoFill, OPS.fillStroke, OPS.eoFillStroke];
+    const fills = ops.fnArray.filter((f, i) => FILLS.includes(f) || (f === OPS.constructPath && FILLS.includes(ops.argsArray[i][0]))).length;
+    assert.ok(fills >= 100, `only ${fills} fills on the first page`);
+    // Its counts are the town's summary: the enterprises per level of /api/areas.
+    const areas = await (await fetch(`${origin}/api/areas`)).json();
+    const s = areas.find((a) => a.name === town);
+    const [low, general, significant, major] = s.enterprises;
+    assert.ok(all.replace(/\s+/g, '').includes(`企业${major}${significant}${general}${low}${major + significant + general + low}`),
+      `the enterprises' row is not ${[major, significant, general, low]}`);
     assert.deepEqual(problems, []);
   });
 });

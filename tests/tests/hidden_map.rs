@@ -306,3 +306,36 @@ fn level_rank(l: riskmap_core::model::RiskLevel) -> u8 {
         RiskLevel::Low => 0,
     }
 }
+
+#[test]
+fn the_report_holds_the_hazards_as_counted_by_hand() {
+    use riskmap_core::report::area_report;
+    let t = tempfile::tempdir().unwrap();
+    city(t.path());
+    let p = open(t.path(), Some(day("2026-11-30")));
+    let html = area_report(&p.dataset, &p.analysis, &p.rules, None, day("2026-12-01")).unwrap();
+    assert!(html.contains("<h1>全区安全风险与隐患排查治理报告</h1>"));
+    assert!(html.contains("数据截至 2026-11-30 · 生成于 2026-12-01"));
+    // On 30 November: YH1 open, major, 153 days late; YH2 closed; YH3 open, 199 days late.
+    assert!(
+        html.contains("累计发现隐患 3 项，已销号 1 项，未销号 2 项（其中逾期未整改 2 项，重大事故隐患 1 项）；整改率 33.3%；销号用时中位数 54 天"),
+        "{html}"
+    );
+    // Both open ones are drawn on the map (at E1), as the table lists them.
+    assert!(html.contains(r#"data-hidden-hazards="2""#));
+    assert!(html.contains("<td class=\"n\">YH1</td>") && html.contains("<td class=\"n\">YH3</td>"));
+    assert!(!html.contains("<td class=\"n\">YH2</td>"));
+    // November against October: nothing found or closed in either, the same two open.
+    assert!(html.contains("<tr><th>新发现隐患</th><td>0</td><td>0</td><td>0</td></tr>"));
+    assert!(html.contains("<tr><th>月末未销号隐患</th><td>2</td><td>2</td><td>0</td></tr>"));
+    // A town that is not there.
+    let e = area_report(
+        &p.dataset,
+        &p.analysis,
+        &p.rules,
+        Some("没有镇"),
+        day("2026-12-01"),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("没有镇"), "{e}");
+}

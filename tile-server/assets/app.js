@@ -16,6 +16,7 @@
 //   GET  /api/hidden/trend?area=&months=&as_of=   month by month
 //   GET  /api/hidden/of/{layer}/{id}?as_of=       a feature's open hidden hazards
 //   GET  /tiles/….json?as_of=        the map as of another day (hazards, enterprise levels)
+//   GET  /api/report.html?area=      the town's (or district's) report, A4, to print
 // Errors come back as JSON {error, status}; they are shown to the user, never swallowed.
 //
 // ES modules, loaded natively by the browser (no bundler): this entry point starts the

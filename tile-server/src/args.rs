@@ -93,6 +93,20 @@ pub struct ListsArgs {
     pub csv_encoding: String,
 }
 
+/// `riskmap report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// The HTML file to write (A4; print it to PDF from a browser).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Only this town or street (its name or id in the areas layer); the district
+    /// without it.
+    #[arg(long)]
+    pub area: Option<String>,
+}
+
 /// `riskmap export`.
 #[derive(Args, Debug)]
 pub struct ExportArgs {

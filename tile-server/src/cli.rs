@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::args::{
-    AnalyzeArgs, DbArgs, ExportArgs, GenerateArgs, HistoryArgs, ImportArgs, ListsArgs, ServeArgs,
-    TokenArgs, ValidateArgs,
+    AnalyzeArgs, DbArgs, ExportArgs, GenerateArgs, HistoryArgs, ImportArgs, ListsArgs, ReportArgs,
+    ServeArgs, TokenArgs, ValidateArgs,
 };
 use crate::{commands, progress};
 
@@ -35,6 +35,10 @@ pub enum Command {
     /// Write the two lists (一图两单): the risk list (风险清单) and the hidden-hazard list
     /// (隐患清单), as Excel workbooks and CSV, for the district or one town (--area).
     Lists(ListsArgs),
+    /// Write the report of a town (--area) or the district as one HTML page for A4: the
+    /// map with legend, scale and north arrow, the four-colour counts, the top risks, the
+    /// conflicts, the hidden hazards open and overdue, and the change since last month.
+    Report(ReportArgs),
     /// Load DATA_DIR and write the validation report; exit 3 if anything was skipped.
     Validate(ValidateArgs),
     /// Load DATA_DIR and write its ledgers into a GeoPackage (--into) or a PostGIS
@@ -72,6 +76,7 @@ pub fn run() -> ExitCode {
         Command::Analyze(a) => commands::analyze(&ui, &a),
         Command::Export(e) => commands::export(&ui, &e),
         Command::Lists(l) => commands::lists(&ui, &l),
+        Command::Report(r) => commands::report(&ui, &r),
         Command::Validate(v) => commands::validate(&ui, &v.load, v.report.as_deref()),
         Command::Import(i) => commands::import(&ui, &i),
         Command::Db(d) => commands::db(&ui, &d),

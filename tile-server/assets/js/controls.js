@@ -3,7 +3,7 @@
 
 import { selectArea } from './areas.js';
 import { cancelDrawing, clearSite, startDrawing, uploadSite } from './draw.js';
-import { downloadList, exportView } from './export.js';
+import { downloadList, exportView, openReport } from './export.js';
 import { buildHiddenControls } from './hidden.js';
 import { applyFilters, applyVisibility, sameOrigin, styleName } from './map.js';
 import { closePopup } from './popups.js';
@@ -81,6 +81,7 @@ function buildStaticControls() {
   $('#export-button').addEventListener('click', exportView);
   $('#list-risk').addEventListener('click', () => downloadList('risk'));
   $('#list-hidden').addEventListener('click', () => downloadList('hidden'));
+  $('#report-open').addEventListener('click', openReport);
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && state.draw.active) cancelDrawing(); });
 }
 

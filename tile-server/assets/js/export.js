@@ -43,4 +43,11 @@ function downloadList(which) {
   a.remove();
 }
 
-export { downloadList, exportView };
+/** The report of the chosen town (or the district), A4, in a tab of its own to print or save as PDF. */
+function openReport() {
+  const params = new URLSearchParams();
+  if (state.area) params.set('area', state.area.name);
+  window.open(`/api/report.html${params.size ? `?${params}` : ''}`, '_blank', 'noopener');
+}
+
+export { downloadList, exportView, openReport };

@@ -12,6 +12,7 @@ mod history;
 mod import;
 mod lists;
 mod output;
+mod report;
 mod serve;
 mod token;
 mod validate;
@@ -43,6 +44,7 @@ pub use generate::generate;
 pub use history::history;
 pub use import::import;
 pub use lists::lists;
+pub use report::report;
 pub use serve::serve;
 pub use token::token;
 pub use validate::validate;
@@ -92,6 +94,9 @@ pub enum CliError {
     /// A list could not be made or written.
     #[error(transparent)]
     Lists(#[from] riskmap_core::lists::ListError),
+    /// A report could not be made.
+    #[error(transparent)]
+    Report(#[from] riskmap_core::report::ReportError),
     /// The server configuration is wrong.
     #[error(transparent)]
     Config(#[from] crate::server::config::ConfigError),

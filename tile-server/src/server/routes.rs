@@ -44,6 +44,7 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         .route("/api/areas", get(features::areas))
         .route("/api/validation", get(features::validation))
         .route("/api/lists/{file}", get(lists::list))
+        .route("/api/report.html", get(lists::report))
         .route("/api/hidden/areas", get(hidden::areas))
         .route("/api/hidden/trend", get(hidden::trend))
         .route("/api/hidden/of/{layer}/{id}", get(hidden::of_feature))

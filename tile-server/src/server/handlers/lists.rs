@@ -104,3 +104,44 @@ pub(in crate::server) async fn list(
     )
         .into_response())
 }
+
+/// The query of the report.
+#[derive(Debug, Deserialize, Default)]
+pub(in crate::server) struct ReportQuery {
+    area: Option<String>,
+}
+
+/// `GET /api/report.html?area=`: the report of a town or the district on the served
+/// generation's day, one HTML page set for A4 (the viewer's 打印报告 opens it to print).
+pub(in crate::server) async fn report(
+    State(state): State<AppStateRef>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, AppError> {
+    let snap = state.snapshot();
+    let made = tokio::task::spawn_blocking(move || {
+        let area = q.area.as_deref().map(str::trim).filter(|a| !a.is_empty());
+        riskmap_core::report::area_report(
+            snap.dataset(),
+            snap.analysis(),
+            &snap.rules,
+            area,
+            riskmap_core::model::Day::today(),
+        )
+    })
+    .await?;
+    let html = match made {
+        Ok(h) => h,
+        Err(riskmap_core::report::ReportError::List(e @ ListError::UnknownArea { .. })) => {
+            return Err(AppError::not_found(e.to_string()));
+        }
+        Err(e) => return Err(AppError::Internal(e.to_string())),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        html,
+    )
+        .into_response())
+}

@@ -1,0 +1,42 @@
+//! `riskmap report`: the report of a town or the district, one HTML page set for A4.
+
+use riskmap_core::model::Day;
+use riskmap_core::report::area_report;
+
+use super::{CliError, prepare};
+use crate::args::ReportArgs;
+use crate::progress::Ui;
+
+/// `riskmap report`.
+pub fn report(ui: &Ui, args: &ReportArgs) -> Result<(), CliError> {
+    let p = prepare(ui, &args.load)?;
+    let step = ui.step("writing the report");
+    let html = area_report(
+        &p.dataset,
+        &p.analysis,
+        &p.rules,
+        args.area.as_deref(),
+        Day::today(),
+    )?;
+    // Whole or not at all: written beside the target, then renamed over it.
+    let out = &args.out;
+    let tmp = out.with_extension("html.part");
+    std::fs::write(&tmp, html.as_bytes()).map_err(|source| CliError::Write {
+        path: tmp.clone(),
+        source,
+    })?;
+    std::fs::rename(&tmp, out).map_err(|source| {
+        let _ = std::fs::remove_file(&tmp);
+        CliError::Write {
+            path: out.clone(),
+            source,
+        }
+    })?;
+    step.done(&format!(
+        "{} (as of {})",
+        args.area.as_deref().unwrap_or("the district"),
+        p.rules.hidden_hazards.day()
+    ));
+    ui.say(&format!("written to {}", out.display()));
+    Ok(())
+}
