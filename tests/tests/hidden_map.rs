@@ -17,9 +17,9 @@ use riskmap_tests::mvt_check::{self, Layer, Tile, Value};
 fn city(dir: &Path) {
     std::fs::write(
         dir.join("enterprises.csv"),
-        "编号,企业名称,行业类别,经度,纬度\n\
-         E1,海门某化工有限公司,危险化学品生产,121.10,31.90\n\
-         E2,海门某纺织有限公司,其他,121.20,31.95\n",
+        "编号,企业名称,行业类别,从业人数,经度,纬度\n\
+         E1,海门某化工有限公司,危险化学品生产,50,121.10,31.90\n\
+         E2,海门某纺织有限公司,其他,20,121.20,31.95\n",
     )
     .unwrap();
     std::fs::write(
@@ -244,18 +244,21 @@ fn monthly_trend_counts_each_month_from_the_records_dates() {
         &p.analysis,
         &p.rules,
         None,
-        5,
+        6,
         day("2026-07-10"),
     );
     let months: Vec<&str> = m.iter().map(|x| x.month.as_str()).collect();
     assert_eq!(
         months,
-        ["2026-03", "2026-04", "2026-05", "2026-06", "2026-07"]
+        [
+            "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07"
+        ]
     );
     let ends: Vec<String> = m.iter().map(|x| x.end.to_string()).collect();
     assert_eq!(
         ends,
         [
+            "2026-02-28",
             "2026-03-31",
             "2026-04-30",
             "2026-05-31",
@@ -274,6 +277,8 @@ fn monthly_trend_counts_each_month_from_the_records_dates() {
     assert_eq!(
         got,
         [
+            // February: nothing found yet.
+            (0, 0, 0, 0, 0, 0),
             // March: YH1 found, open, major.
             (1, 0, 1, 0, 1, 0),
             // April: YH2 found; its deadline is the month's last day, not yet passed.
@@ -286,7 +291,14 @@ fn monthly_trend_counts_each_month_from_the_records_dates() {
             (0, 0, 2, 2, 1, 1),
         ]
     );
-    // The enterprises' levels at each month's end are a whole analysis of that day's.
+    // The enterprises' levels at each month's end are a whole analysis of that day's
+    // (and E1's changes with its hazards, so the comparison means something).
+    assert!(
+        m.windows(2)
+            .any(|w| w[0].enterprises_by_level != w[1].enterprises_by_level),
+        "{:?}",
+        m.iter().map(|x| x.enterprises_by_level).collect::<Vec<_>>()
+    );
     for x in &m {
         let full = open(t.path(), Some(x.end));
         let mut want = [0u32; 4];

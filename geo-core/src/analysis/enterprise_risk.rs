@@ -66,6 +66,34 @@ pub fn assess_all(
         .collect()
 }
 
+/// The level of every enterprise, in layer order, on the day of `rules`, from the
+/// assessments `base` of the analysis (on another day): only the likelihood depends on
+/// the day (through the hidden hazards open and overdue that day); the severity — its
+/// people, its hazard sources' grades, the protection targets around it — does not, so
+/// the level is the matrix at the day's likelihood and the analysis's severity, as
+/// [`assess_one`] makes it. What a month-by-month trend needs, without the spatial
+/// queries of a whole assessment.
+pub fn levels_on(ds: &Dataset, rules: &Rules, base: &[EnterpriseRisk]) -> Vec<RiskLevel> {
+    if ds.hidden_hazards.is_empty() {
+        return base.iter().map(|e| e.level).collect();
+    }
+    let er = &rules.enterprise;
+    let hidden = hidden_hazards::counts_by_enterprise(ds, rules.hidden_hazards.day());
+    ds.enterprises
+        .features()
+        .par_iter()
+        .zip(base.par_iter())
+        .map(|(f, b)| {
+            let c = hidden.get(f.id.as_str()).copied().unwrap_or_default();
+            let mut scratch = Vec::new();
+            let l = (er.likelihood.get(f.props.industry).clamp(1, 4)
+                + from_ledger(&c, rules, &mut scratch))
+            .min(4);
+            er.matrix[usize::from(l - 1)][usize::from(b.severity.clamp(1, 4) - 1)]
+        })
+        .collect()
+}
+
 /// The most severe grade among each enterprise's hazard sources, by enterprise id.
 pub fn worst_grades<'a>(
     ds: &'a Dataset,

@@ -104,10 +104,9 @@ pub fn monthly(
             if !enterprises.is_empty() {
                 let mut r = rules.clone();
                 r.hidden_hazards.as_of = Some(end);
-                let levels =
-                    enterprise_risk::assess_all(ds, &a.hazard_grades, &a.target_classes, &r);
+                let levels = enterprise_risk::levels_on(ds, &r, &a.enterprise_risks);
                 for &i in &enterprises {
-                    let k = match levels.get(i).map(|e| e.level) {
+                    let k = match levels.get(i) {
                         Some(RiskLevel::Major) => 0,
                         Some(RiskLevel::Significant) => 1,
                         Some(RiskLevel::General) => 2,

@@ -41,12 +41,17 @@ function hiddenFilterParts(cluster) {
   return parts;
 }
 
-/** Points the map's vector sources at the day's tiles. */
+/**
+ * Points the style's dated sources (its metadata's `riskmap:dated_sources`: the layers
+ * that depend on the day) at the day's tiles; the others are the same on every day.
+ */
 function applyAsOf() {
   const map = state.map;
   if (!map || !state.styleReady) return;
-  for (const [id, src] of Object.entries(map.getStyle().sources)) {
-    if (src.type !== 'vector' || !src.url) continue;
+  const style = map.getStyle();
+  const dated = (style.metadata && style.metadata['riskmap:dated_sources']) || Object.keys(style.sources);
+  for (const [id, src] of Object.entries(style.sources)) {
+    if (src.type !== 'vector' || !src.url || !dated.includes(id)) continue;
     const url = src.url.split('?')[0] + asOfQuery();
     if (url !== src.url) map.getSource(id).setUrl(url);
   }
@@ -59,7 +64,10 @@ async function setAsOf(day) {
   $('#as-of-note').hidden = !past;
   window.riskmap.asOfSetAt = performance.now();
   applyAsOf();
-  await loadHidden();
+  // The trend is a dozen months of counting: asked for once the map has its tiles, so
+  // that it does not compete with them.
+  await loadHidden(false);
+  if (state.map) state.map.once('idle', loadTrend);
 }
 
 function buildHiddenControls() {
@@ -90,8 +98,8 @@ function refilter() {
   if (state.styleReady) { applyFilters(); applyVisibility(); }
 }
 
-/** The day's counts per town, the categories, and the chosen town's trend. */
-async function loadHidden() {
+/** The day's counts per town, the categories, and (unless `withTrend` is false) the chosen town's trend. */
+async function loadHidden(withTrend = true) {
   if ($('#sec-hidden').hidden) return;
   let areas;
   try {
@@ -113,7 +121,7 @@ async function loadHidden() {
     for (const c of areas.categories || []) cat.append(h('option', { value: c.name }, `${c.name}（${c.count}）`));
   }
   renderHidden();
-  loadTrend();
+  if (withTrend) loadTrend();
 }
 
 function renderHidden() {
