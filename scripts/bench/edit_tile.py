@@ -20,8 +20,14 @@ is graded again, with its conflicts and its enterprise's level, and the z13 tile
 is re-requested the same way. Its tile changes only when the grade does, so these are
 timed but not required to be seen.
 
+With --hidden N, N open hidden hazards (every STRIDE-th of the served layer's open ones)
+are then sent on in their loop, one at a time: `PATCH` of `status` (待整改 → 整改中, 整改中 →
+已整改待验收 with the day it was rectified), and the z16 tile of the layers the viewer's
+date source draws (`enterprises,hidden_hazards`) over each is re-requested the same way;
+the status is in the tile, so each must be seen.
+
 Usage: edit_tile.py BASE_URL TOKEN HOUSES.geojson [--edits 300] [--stride 997]
-                    [--hazard-sources FILE --inventories 100] [--out F]
+                    [--hazard-sources FILE --inventories 100] [--hidden N] [--out F]
 Prints one line of JSON: edit->tile p50/p99/max, the PATCH alone, the tile alone, how
 many edits were seen in the re-requested tile, and answers that were not 2xx; the same
 for the inventory edits.
@@ -73,6 +79,7 @@ def main():
                     "pipeline_conflicts")
     ap.add_argument("--hazard-sources")
     ap.add_argument("--inventories", type=int, default=100)
+    ap.add_argument("--hidden", type=int, default=0)
     ap.add_argument("--out")
     a = ap.parse_args()
     u = urllib.parse.urlparse(a.base)
@@ -82,10 +89,10 @@ def main():
     total, patch, tile = [], [], []
     seen, bad = 0, {}
 
-    def timed(layer, fid, body, lon, lat, z):
+    def timed(layer, fid, body, lon, lat, z, layers=None):
         nonlocal seen
         x, y = tile_of(lon, lat, z)
-        path = f"/tiles/{a.layers}/{z}/{x}/{y}.mvt"
+        path = f"/tiles/{layers or a.layers}/{z}/{x}/{y}.mvt"
         conn.request("GET", path)
         r = conn.getresponse()
         r.read()
@@ -141,6 +148,32 @@ def main():
             inv_total.append(t[0])
             inv_patch.append(t[1])
             inv_seen += t[3]
+    hid_total, hid_patch, hid_seen = [], [], 0
+    if a.hidden:
+        conn.request("GET", "/api/features/hidden_hazards.geojson")
+        r = conn.getresponse()
+        fc = json.loads(r.read())
+        day = None
+        opened = []
+        for f in fc["features"]:
+            p = f["properties"]
+            day = day or p.get("as_of")
+            if p.get("status_as_of") in ("pending", "in_progress") and p.get("status") == p.get("status_as_of"):
+                opened.append(f)
+        for f in opened[:: max(1, len(opened) // a.hidden)][: a.hidden]:
+            lon, lat = f["geometry"]["coordinates"]
+            p = f["properties"]
+            if p["status"] == "pending":
+                props = {"status": "in_progress"}
+            else:
+                props = {"status": "rectified", "rectified": day}
+            t = timed("hidden_hazards", f["id"], {"type": "Feature", "properties": props},
+                      lon, lat, 16, "enterprises,hidden_hazards")
+            if t is None:
+                continue
+            hid_total.append(t[0])
+            hid_patch.append(t[1])
+            hid_seen += t[3]
     row = lambda v: {"p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": pct(v, 1.0)}
     out = {
         "edits": len(total),
@@ -156,6 +189,13 @@ def main():
             "tile_changed": inv_seen,
             "edit_to_tile_ms": row(inv_total),
             "patch_ms": row(inv_patch),
+        }
+    if a.hidden:
+        out["hidden"] = {
+            "edits": len(hid_total),
+            "seen_in_tile": hid_seen,
+            "edit_to_tile_ms": row(hid_total),
+            "patch_ms": row(hid_patch),
         }
     emit(out, a.out)
 

@@ -8,7 +8,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{centre_tile, get, json, send, state_with};
+use common::{get, json, send, served_centre_tile, state_with};
 use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::routes::router;
 use serde_json::Value;
@@ -126,15 +126,7 @@ async fn tiles_as_of_the_analysis_day_are_the_served_tiles() {
     let state = state_with(ServerConfig::default(), None);
     let app = router(state.clone());
     let day = state.snapshot().analysis().as_of.unwrap();
-    let (_, _, body) = send(&app, get("/catalog")).await;
-    let cat = json(&body);
-    let b: Vec<f64> = cat["bounds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    let (x, y) = centre_tile([b[0], b[1], b[2], b[3]], 12);
+    let (x, y) = served_centre_tile(&app, 12).await;
     let base = format!("/tiles/hidden_hazards,enterprises/12/{x}/{y}.mvt");
     let (s0, _, plain) = send(&app, get(&base)).await;
     assert_eq!(s0, StatusCode::OK);

@@ -20,15 +20,7 @@ use common::*;
 #[tokio::test]
 async fn tiles_gzip_etag_cache_and_errors() {
     let app = router(state_with(ServerConfig::default(), None));
-    let (_, _, cat) = send(&app, get("/catalog")).await;
-    let cat = json(&cat);
-    let b: Vec<f64> = cat["bounds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    let (x, y) = centre_tile([b[0], b[1], b[2], b[3]], 10);
+    let (x, y) = served_centre_tile(&app, 10).await;
     let uri = format!("/tiles/risk_grid,houses,areas/10/{x}/{y}.mvt");
     let req = Request::builder()
         .uri(&uri)

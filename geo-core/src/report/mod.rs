@@ -57,20 +57,7 @@ fn summary_of(a: &Analysis, area: Option<(&str, &str)>) -> AreaSummary {
     {
         return s.clone();
     }
-    let mut out = AreaSummary {
-        id: String::new(),
-        name: area.map_or("全区", |(_, n)| n).to_string(),
-        level: crate::model::RiskLevel::Low,
-        enterprises: [0; 4],
-        houses: [0; 4],
-        grid_cells: [0; 4],
-        hazard_sources_by_grade: [0; 4],
-        protection_conflicts: 0,
-        pipeline_occupations: 0,
-        pipeline_too_close: 0,
-        population: 0,
-        top_risks: Vec::new(),
-    };
+    let mut out = crate::analysis::risk_grid::empty_summary("", area.map_or("全区", |(_, n)| n));
     if area.is_some() {
         return out;
     }

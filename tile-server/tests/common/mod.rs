@@ -89,6 +89,18 @@ pub fn centre_tile(app_bounds: [f64; 4], z: u8) -> (u32, u32) {
     (x, y)
 }
 
+/// A tile over the middle of the data an app serves (its catalog's bounds) at zoom z.
+pub async fn served_centre_tile(app: &axum::Router, z: u8) -> (u32, u32) {
+    let (_, _, cat) = send(app, get("/catalog")).await;
+    let b: Vec<f64> = json(&cat)["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    centre_tile([b[0], b[1], b[2], b[3]], z)
+}
+
 /// The built `riskmap`, run with `args`.
 pub fn riskmap(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_riskmap"))

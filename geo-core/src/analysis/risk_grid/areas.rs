@@ -177,7 +177,8 @@ pub(super) fn top_risk(
     })
 }
 
-pub(super) fn empty_summary(id: &str, name: &str) -> AreaSummary {
+/// A summary with nothing counted yet.
+pub(crate) fn empty_summary(id: &str, name: &str) -> AreaSummary {
     AreaSummary {
         id: id.to_string(),
         name: name.to_string(),

@@ -32,6 +32,7 @@ pub(crate) mod tally;
 #[allow(clippy::field_reassign_with_default)]
 mod tests;
 
+pub(crate) use areas::empty_summary;
 pub use areas::{AreaSummary, LevelCounts, TopRisk, area_holding, area_index, summarise_areas};
 pub(crate) use areas::{house_slot, house_slots};
 pub use cells::{GridCell, RiskGrid, build_grid};
