@@ -237,6 +237,7 @@ fn one<P: LayerProps>(
         resolver: &resolver,
         absent: &[],
         substances: &opts.substances,
+        statuses: &opts.hidden_statuses,
         strict: false,
     };
     match process::<P>(vec![raw], &cx, &mut summary, &mut sink) {

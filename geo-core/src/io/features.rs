@@ -238,6 +238,7 @@ fn one_feature<P: LayerProps>(
         position: raw.position,
         id: &id,
         substances: cx.substances,
+        statuses: cx.statuses,
         absent: cx.absent,
         sink,
     };

@@ -390,6 +390,7 @@ mod tests {
             position: Position::Feature(0),
             id: "f0",
             substances: &subs,
+            statuses: &[],
             absent: &[],
             sink: &mut sink,
         };

@@ -6,6 +6,10 @@
 //! encoding = "gbk"         # default for every text file (optional)
 //! as_of = "2026-11-30"     # the day the ledgers were exported (数据截止日期, optional)
 //!
+//! [statuses]                # this province's words for the hidden hazards' stages
+//! pending = ["已交办"]
+//! rectified = "待复核"
+//!
 //! [files."2024企业台账.xlsx"]
 //! layer = "enterprises"     # or a Chinese layer name: 企业
 //! sheet = "企业清单"
@@ -54,6 +58,9 @@ pub(crate) struct Manifest {
     /// The day the ledgers were exported: hidden hazards are counted on it unless the
     /// run names another day.
     pub as_of: Option<crate::model::Day>,
+    /// The words this data's ledgers use for the stages of the hidden hazards' closed
+    /// loop, beside the standard ones (`[statuses]`): the lifecycle varies by province.
+    pub statuses: Vec<(String, crate::model::HiddenHazardStatus)>,
     pub files: Vec<Entry>,
     /// Warnings about the manifest itself.
     pub issues: Vec<Issue>,
@@ -85,7 +92,7 @@ fn line_col(text: &str, offset: usize) -> (u64, u64) {
 }
 
 /// Keys of the manifest's top level, for the warning about an unknown one.
-const TOP_KEYS: &str = "crs, encoding, as_of, files";
+const TOP_KEYS: &str = "crs, encoding, as_of, statuses, files";
 
 /// The manifest's top level as read. Values stay raw and are checked one by one below, so
 /// that a bad value is a warning about its key rather than a refusal of the whole file.
@@ -95,9 +102,76 @@ struct RawManifest {
     crs: Option<toml::Value>,
     encoding: Option<toml::Value>,
     as_of: Option<toml::Value>,
+    statuses: Option<toml::Value>,
     files: Option<toml::Value>,
     #[serde(flatten)]
     unknown: UnknownKeys,
+}
+
+/// Reads `[statuses]`: for each stage of the loop (its key or Chinese name), the words
+/// (a string or a list of strings) a province's ledgers write for it. A word the standard
+/// vocabulary already gives another stage is refused, so that no ledger changes meaning.
+fn statuses(
+    value: &toml::Value,
+    out: &mut Vec<(String, crate::model::HiddenHazardStatus)>,
+    warn: &mut dyn FnMut(&str, String),
+) {
+    use crate::model::HiddenHazardStatus as S;
+    let std_word = |w: &str| {
+        S::ALL
+            .iter()
+            .copied()
+            .find(|v| v.key() == w || v.name_zh() == w)
+            .or_else(|| S::parse(w))
+    };
+    let toml::Value::Table(t) = value else {
+        warn(
+            "statuses",
+            format!(
+                "statuses must be a table such as {{ pending = [\"已交办\"] }}, not {value}; ignored"
+            ),
+        );
+        return;
+    };
+    for (stage, words) in t {
+        let key = format!("statuses.{stage}");
+        let Some(s) = std_word(stage) else {
+            let stages: Vec<String> = S::ALL
+                .iter()
+                .map(|v| format!("{} ({})", v.key(), v.name_zh()))
+                .collect();
+            warn(
+                &key,
+                format!(
+                    "{stage:?} is not a stage of the loop ({}); ignored",
+                    stages.join(", ")
+                ),
+            );
+            continue;
+        };
+        let list: Vec<&toml::Value> = match words {
+            toml::Value::Array(a) => a.iter().collect(),
+            w => vec![w],
+        };
+        for w in list {
+            let Some(word) = w.as_str().map(str::trim).filter(|w| !w.is_empty()) else {
+                warn(&key, format!("{w} is not a word; ignored"));
+                continue;
+            };
+            match std_word(word) {
+                Some(std) if std != s => warn(
+                    &key,
+                    format!(
+                        "{word:?} already means {} ({}); not taken for {}",
+                        std.name_zh(),
+                        std.key(),
+                        s.key()
+                    ),
+                ),
+                _ => out.push((word.to_string(), s)),
+            }
+        }
+    }
 }
 
 /// Keys of a `[files."…"]` entry, for the warning about an unknown one.
@@ -198,6 +272,11 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Manifest, LoadError> {
                 format!("as_of must be a date such as \"2026-11-30\", not {value}; ignored"),
             )),
         }
+    }
+    if let Some(value) = &raw.statuses {
+        statuses(value, &mut m.statuses, &mut |k, msg| {
+            issues.push(warn(k, msg))
+        });
     }
     match raw.files {
         Some(toml::Value::Table(files)) => {
@@ -492,6 +571,7 @@ layer = "roads"
                     crs: Some(_),
                     encoding: Some(_),
                     as_of: Some(_),
+                    statuses: Some(_),
                     files: Some(_),
                     ref unknown,
                 } if unknown.is_empty()

@@ -56,6 +56,10 @@ pub struct LoadOptions {
     pub crs: Option<Crs>,
     /// Substances and categories that hazard-source inventories are checked against.
     pub substances: SubstanceTable,
+    /// Words the ledgers use for the stages of the hidden hazards' closed loop, beside
+    /// the standard ones (the lifecycle's words vary by province); a folder's
+    /// `riskmap.toml` adds its `[statuses]`.
+    pub hidden_statuses: Vec<(String, crate::model::HiddenHazardStatus)>,
     /// Called as files are read.
     pub progress: Option<ProgressFn>,
 }
@@ -67,6 +71,7 @@ impl Default for LoadOptions {
             encoding: None,
             crs: None,
             substances: SubstanceTable::builtin(),
+            hidden_statuses: Vec::new(),
             progress: None,
         }
     }

@@ -272,5 +272,7 @@ pub(super) struct FileCtx<'a> {
     /// Per field of the layer: whether the file has no column for it (tables only).
     pub absent: &'a [bool],
     pub substances: &'a SubstanceTable,
+    /// Words of this data for the stages of the hidden hazards' loop (`[statuses]`).
+    pub statuses: &'a [(String, crate::model::HiddenHazardStatus)],
     pub strict: bool,
 }

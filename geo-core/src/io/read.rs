@@ -174,6 +174,7 @@ pub(super) fn load_one<P: LayerProps>(
         resolver: &resolver,
         absent: &[],
         substances: &opts.substances,
+        statuses: &opts.hidden_statuses,
         strict: opts.strict,
     };
     let features = match input {

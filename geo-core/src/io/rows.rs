@@ -189,6 +189,7 @@ fn table<P: LayerProps>(l: LayerRows, opts: &LoadOptions) -> Result<FileOut<P>, 
         resolver: &resolver,
         absent: &[],
         substances: &opts.substances,
+        statuses: &opts.hidden_statuses,
         strict: opts.strict,
     };
     let features = process::<P>(raws, &cx, &mut summary, &mut sink)?;

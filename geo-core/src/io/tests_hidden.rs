@@ -226,3 +226,81 @@ fn a_link_that_finds_nothing_or_too_much_is_reported_where_it_is() {
         .expect("listed");
     assert_eq!((summary.features_read, summary.features_loaded), (4, 2));
 }
+
+#[test]
+fn a_provinces_own_words_for_the_stages_are_read_from_the_manifest() {
+    let t = tempfile::tempdir().expect("tmp");
+    let d = t.path();
+    city(d);
+    let ledger = "隐患编号,关联对象编号,隐患描述,发现日期,整改期限,隐患状态,整改完成日期\n\
+         YH1,E1,储罐区防火堤破损,2026-03-05,2026-04-30,已交办,\n\
+         YH2,E1,静电接地失效,2026-03-06,2026-04-30,待复核,2026-04-20\n\
+         YH3,E2,消防通道堆放杂物,2026-03-07,2026-04-30, 已交办 ,\n\
+         YH4,E2,配电箱线路私拉乱接,2026-03-08,2026-04-30,整改中,\n\
+         YH5,E2,安全出口锁闭,2026-03-09,2026-04-30,已上报,\n";
+    write(d, "hidden_hazards.csv", &gbk(ledger));
+    // Without the manifest, 已交办 and 待复核 are words nobody said what they mean.
+    let plain = load_dir(d, &LoadOptions::default()).expect("loads");
+    let unknown = |l: &Loaded| -> Vec<String> {
+        l.report
+            .issues
+            .iter()
+            .filter(|i| i.code == IssueCode::UnknownValue)
+            .filter_map(|i| i.feature_id.clone())
+            .collect()
+    };
+    assert_eq!(unknown(&plain), ["YH1", "YH2", "YH3", "YH5"]);
+
+    write(
+        d,
+        "riskmap.toml",
+        "[statuses]\n\
+         pending = [\"已交办\", \"待整改督办\"]\n\
+         \"已整改待验收\" = \"待复核\"\n\
+         closed = \"整改中\"\n\
+         nonsense = [\"x\"]\n"
+            .as_bytes(),
+    );
+    let loaded = load_dir(d, &LoadOptions::default()).expect("loads");
+    let status: Vec<(&str, HiddenHazardStatus)> = loaded
+        .dataset
+        .hidden_hazards
+        .features()
+        .iter()
+        .map(|f| (f.id.as_str(), f.props.status))
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("YH1", HiddenHazardStatus::Pending),
+            ("YH2", HiddenHazardStatus::Rectified),
+            ("YH3", HiddenHazardStatus::Pending),
+            // 整改中 keeps its standard meaning: the manifest may not change it.
+            ("YH4", HiddenHazardStatus::InProgress),
+            // Not named anywhere: taken from its dates, and said.
+            ("YH5", HiddenHazardStatus::Pending),
+        ]
+    );
+    assert_eq!(unknown(&loaded), ["YH5"]);
+    // The manifest's own mistakes, each named by its key.
+    let manifest: Vec<(&str, &str)> = loaded
+        .report
+        .issues
+        .iter()
+        .filter(|i| i.code == IssueCode::ManifestInvalidValue)
+        .map(|i| (i.field.as_deref().unwrap_or(""), i.message.as_str()))
+        .collect();
+    assert_eq!(manifest.len(), 2, "{manifest:?}");
+    assert_eq!(manifest[0].0, "statuses.closed");
+    assert!(
+        manifest[0].1.contains("\"整改中\" already means 整改中"),
+        "{}",
+        manifest[0].1
+    );
+    assert_eq!(manifest[1].0, "statuses.nonsense");
+    assert!(
+        manifest[1].1.contains("not a stage of the loop"),
+        "{}",
+        manifest[1].1
+    );
+}

@@ -137,7 +137,16 @@ impl Build for HiddenHazard {
             reopen_reason: text(rec, hid::REOPEN_REASON),
         };
         let status_column = column_name(rec, hid::STATUS, "status").to_string();
-        h.status = match vocab::<HiddenHazardStatus>(cx, rec, hid::STATUS)? {
+        // The data's own words for the stages (a manifest's [statuses]) first.
+        let own = text(rec, hid::STATUS).and_then(|t| {
+            let t = t.trim();
+            cx.statuses.iter().find(|(w, _)| w == t).map(|(_, s)| *s)
+        });
+        let read = match own {
+            Some(s) => Some(s),
+            None => vocab::<HiddenHazardStatus>(cx, rec, hid::STATUS)?,
+        };
+        h.status = match read {
             Some(s) => s,
             None => {
                 // No status: the furthest step the record's dates show.

@@ -39,6 +39,9 @@ pub struct FeatureCx<'c> {
     pub position: Position,
     pub id: &'c str,
     pub substances: &'c SubstanceTable,
+    /// Words of this data for the stages of the hidden hazards' loop, beside the
+    /// standard ones (a manifest's `[statuses]`).
+    pub statuses: &'c [(String, crate::model::HiddenHazardStatus)],
     /// Fields the file has no column for at all (tables): a missing value there was
     /// reported once for the file, not for every row.
     pub absent: &'c [bool],

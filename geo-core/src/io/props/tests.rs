@@ -24,6 +24,7 @@ fn run<P: Build>(cells: &[(usize, Value<'_>, &str)], n: usize) -> (Option<P>, Ve
         position: Position::Line(2),
         id: "X-1",
         substances: &subs,
+        statuses: &[],
         absent: &absent,
         sink: &mut sink,
     };
