@@ -173,3 +173,59 @@ async fn bad_parameters_say_what_is_wrong() {
         assert!(e["error"].as_str().unwrap().contains(says), "{uri}: {e}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_reaches_the_tiles_of_another_day() {
+    use axum::http::Method;
+    use common::edit::{EDITOR, config, gpkg_state, req};
+    let dir = tempfile::tempdir().unwrap();
+    let state = gpkg_state(dir.path(), config());
+    let app = router(state.clone());
+    let snap = state.snapshot();
+    let day = snap.live.rules().hidden_hazards.day();
+    let ent = snap.dataset().enterprises.get(0).unwrap().clone();
+    drop(snap);
+    let c = riskmap_core::analysis::risk_grid::anchor(&ent.geometry).unwrap();
+    let n = f64::from(1u32 << 16);
+    let x = ((c.x + 180.0) / 360.0 * n).floor() as u32;
+    let r = c.y.to_radians();
+    let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+    // Ten days before the server's day, asked for before and after the edit: the second
+    // must not be the first from the cache.
+    let past = day.plus_days(-10);
+    let uri = format!(
+        "/tiles/enterprises,hidden_hazards/16/{x}/{}.mvt?as_of={past}",
+        y as u32
+    );
+    let (s, _, before) = send(&app, get(&uri)).await;
+    assert!(s.is_success(), "{s}");
+    let new = serde_json::json!({"type": "Feature", "geometry": null, "properties": {
+        "id": "YH-PAST-1", "feature_layer": "enterprises", "feature_id": ent.id,
+        "major": false, "description": "安全出口锁闭",
+        "discovered": day.plus_days(-30).to_string(),
+        "deadline": day.plus_days(-20).to_string(), "status": "in_progress"}});
+    let (status, _, body) = send(
+        &app,
+        req(
+            Method::POST,
+            "/api/layers/hidden_hazards/features",
+            Some(EDITOR),
+            Some(&new),
+            None,
+        ),
+    )
+    .await;
+    assert!(
+        status.is_success(),
+        "{status} {}",
+        String::from_utf8_lossy(&body)
+    );
+    let (s, _, after) = send(&app, get(&uri)).await;
+    assert_eq!(s, StatusCode::OK);
+    // Asked without Accept-Encoding: the plain tile.
+    assert_ne!(before, after);
+    assert!(
+        after.windows(9).any(|w| w == b"YH-PAST-1"),
+        "the new hazard is not in the tile of {past}"
+    );
+}

@@ -293,6 +293,12 @@ impl AppState {
             let served = Arc::clone(&w);
             drop(w);
             let dropped = cache.retain(|layers, z, x, y| {
+                // A tile of another day (`layers@day`) may change wherever the batch
+                // changed an enterprise's hazards, on a day whose changes nobody worked
+                // out: every one goes.
+                if layers.contains('@') {
+                    return false;
+                }
                 let kinds: Vec<LayerKind> =
                     layers.split(',').filter_map(LayerKind::from_name).collect();
                 !served.tiles.tile_changed(&tile_changes, &kinds, z, x, y)

@@ -1,7 +1,7 @@
 //! The map as of another day (`?as_of=YYYY-MM-DD` on tiles, TileJSON and the hidden-hazard
 //! API; the viewer's date control): one [`DatedView`] per day asked for, made once on the
-//! blocking pool however many tiles ask for it at once, and kept for the last few days
-//! of the served generation.
+//! blocking pool however many tiles ask for it at once (and one day at a time), and kept
+//! for the 8 days of the served generation used last.
 
 use std::sync::{Arc, Mutex};
 
@@ -17,10 +17,21 @@ const KEEP: usize = 8;
 
 type Slot = Arc<OnceCell<Arc<DatedView>>>;
 
-/// The dated views of the served generation.
-#[derive(Default)]
+/// The dated views of the served generation, the most recently used last.
 pub struct DatedViews {
     views: Mutex<Vec<(u64, Day, Slot)>>,
+    /// One view made at a time: each is a pass over every hidden hazard and enterprise on
+    /// both cores, and a client stepping through days must not queue them up.
+    building: tokio::sync::Semaphore,
+}
+
+impl Default for DatedViews {
+    fn default() -> Self {
+        DatedViews {
+            views: Mutex::default(),
+            building: tokio::sync::Semaphore::new(1),
+        }
+    }
 }
 
 /// The day of an `as_of` parameter; `None` when absent or empty.
@@ -36,7 +47,8 @@ pub(crate) fn parse_as_of(v: Option<&str>) -> Result<Option<Day>, AppError> {
 }
 
 impl DatedViews {
-    /// The view of `snap` on `day`, made if it is not kept.
+    /// The view of `snap` on `day`, made if it is not kept. A request on a generation no
+    /// longer served gets its view made but not kept.
     pub(crate) async fn get(
         &self,
         snap: &Arc<Snapshot>,
@@ -47,18 +59,29 @@ impl DatedViews {
                 .views
                 .lock()
                 .map_err(|_| AppError::Internal("dated views: lock poisoned".into()))?;
-            // Views of generations no longer served are of no use to anyone.
-            v.retain(|(g, _, _)| *g >= snap.generation);
+            let newest = v.iter().map(|(g, _, _)| *g).max().unwrap_or(0);
+            if snap.generation > newest {
+                // Views of generations no longer served are of no use to anyone.
+                v.clear();
+            }
             match v
                 .iter()
-                .find(|(g, d, _)| *g == snap.generation && *d == day)
+                .position(|(g, d, _)| *g == snap.generation && *d == day)
             {
-                Some((_, _, s)) => Arc::clone(s),
+                Some(i) => {
+                    // Used: the last to go.
+                    let e = v.remove(i);
+                    let s = Arc::clone(&e.2);
+                    v.push(e);
+                    s
+                }
                 None => {
                     let s: Slot = Arc::default();
-                    v.push((snap.generation, day, Arc::clone(&s)));
-                    if v.len() > KEEP {
-                        v.remove(0);
+                    if snap.generation >= newest {
+                        v.push((snap.generation, day, Arc::clone(&s)));
+                        if v.len() > KEEP {
+                            v.remove(0);
+                        }
                     }
                     s
                 }
@@ -66,6 +89,11 @@ impl DatedViews {
         };
         let view = slot
             .get_or_try_init(|| async {
+                let _one = self
+                    .building
+                    .acquire()
+                    .await
+                    .map_err(|_| AppError::Internal("dated views: closed".into()))?;
                 let s = Arc::clone(snap);
                 let v = tokio::task::spawn_blocking(move || {
                     s.tiles.view_as_of(s.dataset(), s.analysis(), &s.rules, day)

@@ -182,7 +182,13 @@ async fn render(
         // Under the cache lock, as the swap of a batch of edits is: a tile of a snapshot
         // no longer served is kept only if no batch since may have changed it.
         c.insert_if(key, t.clone(), || {
-            state.unchanged_since(snap.generation, &kinds, z, x, y)
+            // A tile of another day is kept only while its generation is served (a batch
+            // drops them all, see `changes`).
+            if day.is_some() {
+                state.snapshot().generation == snap.generation
+            } else {
+                state.unchanged_since(snap.generation, &kinds, z, x, y)
+            }
         });
     }
     Ok(t)
