@@ -159,6 +159,8 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     // Hidden hazards are drawn on top, at the enterprises and houses they belong to (their
     // popups are hidden.test.mjs's): off while this test clicks what lies under them.
     await page.locator('#layer-toggles input[data-layer="hidden_hazards"]').uncheck();
+    await page.waitForFunction(() => window.riskmap.map.getLayoutProperty('hidden_hazards-cluster', 'visibility') === 'none');
+    await waitIdle();
     // A cluster at the district view.
     const cluster = await page.evaluate(() => {
       const m = window.riskmap.map;

@@ -168,7 +168,18 @@ fn statuses(
                         s.key()
                     ),
                 ),
-                _ => out.push((word.to_string(), s)),
+                _ => match out.iter().find(|(w, _)| w == word) {
+                    Some((_, other)) if *other != s => warn(
+                        &key,
+                        format!(
+                            "{word:?} is already given to {}; not taken for {} too",
+                            other.key(),
+                            s.key()
+                        ),
+                    ),
+                    Some(_) => {}
+                    None => out.push((word.to_string(), s)),
+                },
             }
         }
     }

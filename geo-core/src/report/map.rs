@@ -8,7 +8,7 @@ use std::fmt::Write;
 use geo::{BoundingRect, Coord, Geometry, Rect};
 
 use crate::analysis::Analysis;
-use crate::analysis::risk_grid::{anchor, grade_level};
+use crate::analysis::risk_grid::{anchor, grade_level, house_slot};
 use crate::dataset::Dataset;
 use crate::geodesy;
 use crate::model::RiskLevel;
@@ -174,9 +174,14 @@ pub(super) fn svg(ds: &Dataset, a: &Analysis, area: Option<usize>) -> String {
         let _ = write!(s, r#"<path d="{d}"/>"#);
     }
     s.push_str("</g>");
+    // Points of the area itself (a neighbour's are outside its counts and tables).
     let inside = |g: &Geometry<f64>| {
         anchor(g).filter(|c| {
-            view.min().x <= c.x && c.x <= view.max().x && view.min().y <= c.y && c.y <= view.max().y
+            view.min().x <= c.x
+                && c.x <= view.max().x
+                && view.min().y <= c.y
+                && c.y <= view.max().y
+                && area.is_none_or(|k| house_slot(ds, Some(*c)) == k)
         })
     };
     // Red and orange enterprises.

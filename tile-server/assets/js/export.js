@@ -45,6 +45,9 @@ function downloadList(which) {
 
 /** The report of the chosen town (or the district), A4, in a tab of its own to print or save as PDF. */
 function openReport() {
+  if (state.asOf && state.dataDay && state.asOf !== state.dataDay) {
+    toast(`报告按数据日期 ${state.dataDay} 生成（地图当前显示 ${state.asOf}）`, 'info');
+  }
   const params = new URLSearchParams();
   if (state.area) params.set('area', state.area.name);
   window.open(`/api/report.html${params.size ? `?${params}` : ''}`, '_blank', 'noopener');

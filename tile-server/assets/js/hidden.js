@@ -49,7 +49,8 @@ function applyAsOf() {
   const map = state.map;
   if (!map || !state.styleReady) return;
   const style = map.getStyle();
-  const dated = (style.metadata && style.metadata['riskmap:dated_sources']) || Object.keys(style.sources);
+  // A style that names no dated source draws nothing that depends on the day.
+  const dated = (style.metadata && style.metadata['riskmap:dated_sources']) || [];
   for (const [id, src] of Object.entries(style.sources)) {
     if (src.type !== 'vector' || !src.url || !dated.includes(id)) continue;
     const url = src.url.split('?')[0] + asOfQuery();
@@ -67,8 +68,17 @@ async function setAsOf(day) {
   // The trend is a dozen months of counting: asked for once the map has its tiles, so
   // that it does not compete with them.
   await loadHidden(false);
-  if (state.map) state.map.once('idle', loadTrend);
+  if (state.map && !trendOnIdle) {
+    trendOnIdle = true;
+    state.map.once('idle', () => { trendOnIdle = false; loadTrend(); });
+  }
 }
+
+// Replies are taken only for the latest request of each kind: a slow answer for an
+// earlier day must not overwrite the day shown.
+let areasAsked = 0;
+let trendAsked = 0;
+let trendOnIdle = false;
 
 function buildHiddenControls() {
   const sec = $('#sec-hidden');
@@ -101,25 +111,32 @@ function refilter() {
 /** The day's counts per town, the categories, and (unless `withTrend` is false) the chosen town's trend. */
 async function loadHidden(withTrend = true) {
   if ($('#sec-hidden').hidden) return;
+  const q = asOfQuery();
+  const asked = ++areasAsked;
   let areas;
   try {
-    areas = await (await api(`/api/hidden/areas${asOfQuery()}`)).json();
+    areas = await (await api(`/api/hidden/areas${q}`)).json();
   } catch (e) {
     showError('读取隐患统计', e);
     return;
   }
-  if (!state.dataDay) {
+  if (asked !== areasAsked) return;
+  // Asked without a day, the answer is the data's day, which a reload may have moved.
+  if (!q && areas.as_of !== state.dataDay) {
+    const onDataDay = !state.asOf || state.asOf === state.dataDay;
     state.dataDay = areas.as_of;
-    state.asOf = areas.as_of;
-    $('#as-of').value = areas.as_of;
+    if (onDataDay) state.asOf = areas.as_of;
+    $('#as-of').value = state.asOf;
     $('#as-of').max = areas.as_of;
     $('#data-day').textContent = areas.as_of;
   }
   state.hiddenAreas = areas;
+  // The ledger's categories, as they are now (an edit may add one).
   const cat = $('#hidden-category');
-  if (cat.options.length <= 1) {
-    for (const c of areas.categories || []) cat.append(h('option', { value: c.name }, `${c.name}（${c.count}）`));
-  }
+  const chosen = cat.value;
+  cat.replaceChildren(h('option', { value: '' }, '全部类别'),
+    ...(areas.categories || []).map((c) => h('option', { value: c.name }, `${c.name}（${c.count}）`)));
+  cat.value = (areas.categories || []).some((c) => c.name === chosen) ? chosen : '';
   renderHidden();
   if (withTrend) loadTrend();
 }
@@ -145,8 +162,10 @@ async function loadTrend() {
   const q = new URLSearchParams({ months: '12' });
   if (state.area) q.set('area', state.area.name);
   if (state.asOf && state.asOf !== state.dataDay) q.set('as_of', state.asOf);
+  const asked = ++trendAsked;
   try {
     const t = await (await api(`/api/hidden/trend?${q}`)).json();
+    if (asked !== trendAsked) return;
     $('#hidden-trend').replaceChildren(trendChart(t));
   } catch (e) {
     $('#hidden-trend').replaceChildren(h('p', { class: 'muted' }, '趋势不可用'));

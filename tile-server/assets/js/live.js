@@ -32,7 +32,8 @@ function onChange(ev) {
   }
   state.changes = (state.changes || 0) + 1;
   loadSummaries();
-  loadHidden();
+  // The month-by-month chart is read again after a reload, not after every edit.
+  loadHidden(ev.type === 'reload');
 }
 
 /** Follows the server's changes; reconnects by itself (EventSource does). */

@@ -128,6 +128,10 @@ function popupContent(f) {
         }
         head.childNodes[1].textContent = q.address || q.name || feat.id || '';
         body.replaceWith(fieldTable(layer, q, info.popup_fields.map((x) => [x.name, x.label_zh])));
+        if (layer === 'enterprises' && state.asOf && state.dataDay && state.asOf !== state.dataDay) {
+          // The badge is the map's day's; the assessment's details are the data's day's.
+          box.append(h('p', { class: 'muted' }, `风险等级为 ${state.asOf} 的；可能性、严重性与判定依据为数据日期 ${state.dataDay} 的评估。`));
+        }
         if (HIDDEN_OWNERS.has(layer) && feat.id != null) box.append(hiddenOf(layer, feat.id));
       })
       .catch((e) => { body.textContent = `读取失败：${e.message}（数据可能已更新，请刷新页面）`; });
