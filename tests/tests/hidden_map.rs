@@ -351,3 +351,79 @@ fn the_report_holds_the_hazards_as_counted_by_hand() {
     .unwrap_err();
     assert!(e.to_string().contains("没有镇"), "{e}");
 }
+
+#[test]
+fn another_days_grid_and_town_levels_are_a_whole_analysis_of_that_day() {
+    use riskmap_core::live::Live;
+    use riskmap_core::substances::SubstanceTable;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen");
+    let served = open(&dir, None);
+    let ts = TileSet::build(&served.dataset, &served.analysis, TileSetConfig::default()).unwrap();
+    let live = Live::from_parts(
+        served.dataset,
+        served.analysis,
+        SubstanceTable::builtin(),
+        served.rules.clone(),
+    );
+    let d = day("2025-06-30");
+    let v = ts.view_as_of_live(&live, &served.rules, d).unwrap();
+    assert!(v.has_grid());
+    let full = open(&dir, Some(d));
+    let fresh = TileSet::build(&full.dataset, &full.analysis, TileSetConfig::default()).unwrap();
+    let layers = [
+        LayerKind::Areas,
+        LayerKind::RiskGrid,
+        LayerKind::Enterprises,
+        LayerKind::HiddenHazards,
+    ];
+    let (mut tiles, mut differ) = (0, 0);
+    for z in [9u8, 11, 13] {
+        let (z, x0, y0) = tile_of(z, 121.25, 31.95);
+        for dx in 0..3 {
+            for dy in 0..3 {
+                let (x, y) = (x0 + dx - 1, y0 + dy - 1);
+                let dated = ts
+                    .render_as_of(
+                        live.dataset(),
+                        live.analysis(),
+                        &v,
+                        &layers,
+                        (z, x, y),
+                        false,
+                    )
+                    .unwrap();
+                let want = fresh
+                    .render(&full.dataset, &full.analysis, &layers, z, x, y)
+                    .unwrap();
+                assert_eq!(dated, want, "{z}/{x}/{y}");
+                let now = ts
+                    .render(
+                        live.dataset(),
+                        live.analysis(),
+                        &[LayerKind::RiskGrid],
+                        z,
+                        x,
+                        y,
+                    )
+                    .unwrap();
+                let then = ts
+                    .render_as_of(
+                        live.dataset(),
+                        live.analysis(),
+                        &v,
+                        &[LayerKind::RiskGrid],
+                        (z, x, y),
+                        false,
+                    )
+                    .unwrap();
+                tiles += 1;
+                differ += usize::from(now != then);
+            }
+        }
+    }
+    // The grid moved with the enterprises between the two days, in some of the tiles.
+    assert!(
+        differ > 0,
+        "the grid of {d} is the grid of the data day in all {tiles} tiles"
+    );
+}

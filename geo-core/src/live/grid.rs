@@ -23,6 +23,7 @@ impl Live {
         let fresh = recompute(
             &self.ds,
             &self.analysis,
+            &self.analysis.enterprise_risks,
             &self.house_anchors,
             &self.house_cells,
             &self.rules,

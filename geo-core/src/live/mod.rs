@@ -281,6 +281,12 @@ impl Live {
         live
     }
 
+    /// Each house's point and the grid cell holding it, by position (kept between
+    /// batches): what a grid cell is recomputed from.
+    pub(crate) fn house_points(&self) -> (&[Option<Coord<f64>>], &[Option<CellIndex>]) {
+        (&self.house_anchors, &self.house_cells)
+    }
+
     /// The current dataset.
     pub fn dataset(&self) -> &Dataset {
         &self.ds

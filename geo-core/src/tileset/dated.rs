@@ -2,30 +2,41 @@
 //! hidden hazard stood on that day, and the enterprise levels that follow from them (an
 //! enterprise's likelihood counts its open and overdue hazards), with their clusters.
 //! What does not depend on the day — houses, hazard sources, conflicts — is the served
-//! analysis's; the grid cells and the areas' levels stay the analysis day's too (see
-//! [`DatedView`]).
+//! analysis's. Made from a living map ([`TileSet::view_as_of_live`]) the view also
+//! recomputes the grid cells the enterprises whose level differs that day reach, and the
+//! areas' levels from them, with the living map's own one-cell function; made from a
+//! dataset alone ([`TileSet::view_as_of`]) those stay the analysis day's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::clusters::{self, Clusters};
-use super::{TileSet, TileSetError};
+use super::drawn::Drawn;
+use super::update::{CellDrawn, cell_drawn};
+use super::{TileSet, TileSetError, grid_tile_id};
 use crate::analysis::hidden_hazards::{self, HiddenState};
+use crate::analysis::risk_grid::live::{point_weight, recompute, touched};
+use crate::analysis::risk_grid::{H3Grid, anchor};
 use crate::analysis::{Analysis, EnterpriseRisk, enterprise_risk};
 use crate::dataset::Dataset;
-use crate::model::{Day, LayerKind};
+use crate::live::Live;
+use crate::model::{Day, LayerKind, RiskLevel};
 use crate::rules::Rules;
 
 /// What the map shows differently on another day: the states of the hidden hazards and
 /// the levels of the enterprises, in layer order, and their clusters. Made by
 /// [`TileSet::view_as_of`] for one generation of the data; tiles of it come from
-/// [`TileSet::render_as_of`]. The risk grid and the areas' levels are not recomputed
-/// for the day (they sum over every house): they stay the analysis day's.
+/// [`TileSet::render_as_of`]. With a living map ([`TileSet::view_as_of_live`]) it also
+/// holds the grid and the areas' levels of the day.
 #[derive(Debug, Clone)]
 pub struct DatedView {
     day: Day,
     pub(super) hidden_states: Vec<HiddenState>,
     pub(super) enterprise_risks: Vec<EnterpriseRisk>,
     pub(super) clusters: BTreeMap<LayerKind, Clusters>,
+    /// The grid cells of the day, when recomputed.
+    pub(super) grid: Option<Drawn<CellDrawn>>,
+    /// The areas' levels of the day, by position, when recomputed.
+    pub(super) area_levels: Option<Vec<RiskLevel>>,
 }
 
 impl DatedView {
@@ -42,6 +53,11 @@ impl DatedView {
     /// Each enterprise's level on the day, in layer order.
     pub fn enterprise_risks(&self) -> &[EnterpriseRisk] {
         &self.enterprise_risks
+    }
+
+    /// Whether the grid and the areas' levels are the day's (else the analysis day's).
+    pub fn has_grid(&self) -> bool {
+        self.grid.is_some()
     }
 }
 
@@ -87,6 +103,82 @@ impl TileSet {
             hidden_states,
             enterprise_risks,
             clusters,
+            grid: None,
+            area_levels: None,
         })
+    }
+
+    /// [`TileSet::view_as_of`] of a living map's data, with the grid of the day: the
+    /// cells reached by an enterprise whose level differs from the analysis day's (at
+    /// its old and its new weight) are recomputed with the day's levels, as the living
+    /// map recomputes cells after an edit; the areas' levels are the worst of their
+    /// cells.
+    pub fn view_as_of_live(
+        &self,
+        live: &Live,
+        rules: &Rules,
+        day: Day,
+    ) -> Result<DatedView, TileSetError> {
+        let (ds, a) = (live.dataset(), live.analysis());
+        let mut v = self.view_as_of(ds, a, rules, day)?;
+        let h3 = H3Grid::for_cell_size(rules.grid.cell_size_m);
+        let mut cells: BTreeSet<u64> = BTreeSet::new();
+        for (pos, (then, now)) in a
+            .enterprise_risks
+            .iter()
+            .zip(&v.enterprise_risks)
+            .enumerate()
+        {
+            if then.level == now.level {
+                continue;
+            }
+            let at = ds.enterprises.get(pos).and_then(|f| anchor(&f.geometry));
+            for level in [then.level, now.level] {
+                let (w, r) = point_weight(rules, LayerKind::Enterprises, level);
+                cells.extend(touched(&h3, at, w, r).into_iter().map(u64::from));
+            }
+        }
+        let cells: Vec<h3o::CellIndex> = cells
+            .into_iter()
+            .filter_map(|c| h3o::CellIndex::try_from(c).ok())
+            .collect();
+        let mut grid = self.grid.clone();
+        if !cells.is_empty() {
+            let (anchors, in_cells) = live.house_points();
+            let fresh = recompute(ds, a, &v.enterprise_risks, anchors, in_cells, rules, &cells);
+            for (h, cell) in fresh {
+                match cell {
+                    Some(c) => {
+                        let (id, g, d) = cell_drawn(&c);
+                        grid.put(id, g, d);
+                    }
+                    None => {
+                        grid.remove(grid_tile_id(&h.to_string()));
+                    }
+                }
+            }
+        }
+        // An area's level is the worst of its cells'.
+        let mut worst: HashMap<&str, RiskLevel> = HashMap::new();
+        for (_, _, c) in grid.iter() {
+            if let Some(name) = c.area.as_deref() {
+                let e = worst.entry(name).or_insert(RiskLevel::Low);
+                *e = (*e).max(c.level);
+            }
+        }
+        v.area_levels = Some(
+            ds.areas
+                .features()
+                .iter()
+                .map(|f| {
+                    worst
+                        .get(f.props.name.as_str())
+                        .copied()
+                        .unwrap_or(RiskLevel::Low)
+                })
+                .collect(),
+        );
+        v.grid = Some(grid);
+        Ok(v)
     }
 }

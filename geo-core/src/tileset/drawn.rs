@@ -90,6 +90,11 @@ impl<T> Drawn<T> {
             .filter_map(|i| self.slots.get(i).and_then(Option::as_ref))
     }
 
+    /// Every item held, in no particular order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &(u64, Geometry<f64>, T)> {
+        self.slots.iter().flatten()
+    }
+
     /// The number held.
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {

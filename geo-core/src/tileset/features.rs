@@ -75,7 +75,10 @@ impl TileSet {
             LayerKind::Areas => {
                 for i in ds.areas.index().envelopes_in(bbox).sorted() {
                     let Some(f) = ds.areas.get(i) else { continue };
-                    let l = self.area_levels.get(i).copied().unwrap_or(RiskLevel::Low);
+                    let levels = view
+                        .and_then(|v| v.area_levels.as_deref())
+                        .unwrap_or(&self.area_levels);
+                    let l = levels.get(i).copied().unwrap_or(RiskLevel::Low);
                     let mut p = vec![(k("id"), s(&f.id)), (k("name"), s(&f.props.name))];
                     if let Some(c) = &f.props.code {
                         p.push((k("code"), s(c)));
@@ -90,7 +93,8 @@ impl TileSet {
                 }
             }
             LayerKind::RiskGrid => {
-                for (id, g, c) in self.grid.in_box(bbox) {
+                let grid = view.and_then(|v| v.grid.as_ref()).unwrap_or(&self.grid);
+                for (id, g, c) in grid.in_box(bbox) {
                     let mut p = vec![(k("id"), s(&c.id))];
                     if let Some(ar) = &c.area {
                         p.push((k("area"), s(ar)));

@@ -108,6 +108,13 @@ function popupContent(f) {
       h('div', { class: 'actions' }, h('button', { type: 'button', onclick: zoomIn }, '放大查看')));
   }
   const fields = (info ? info.fields : []).map((x) => [x.name, x.label_zh]);
+  if (layer === 'risk_grid' && state.asOf && state.dataDay && state.asOf !== state.dataDay) {
+    // A cell of another day: its level is the tile's; its index and population are
+    // the data day's analysis, where the cell may not be.
+    return h('div', { class: 'popup' },
+      h('h3', null, h('span', { class: 'tag' }, title), p.id || '', levelBadge(p.level)),
+      h('p', { class: 'muted' }, `${state.asOf} 的网格等级；风险指数与人口见数据日期 ${state.dataDay}。`));
+  }
   const more = info && info.popup_fields && info.popup_fields.length && f.id != null;
   if (more) {
     // The tile carries only what the map draws (houses: the level); the rest is asked

@@ -96,7 +96,7 @@ impl DatedViews {
                     .map_err(|_| AppError::Internal("dated views: closed".into()))?;
                 let s = Arc::clone(snap);
                 let v = tokio::task::spawn_blocking(move || {
-                    s.tiles.view_as_of(s.dataset(), s.analysis(), &s.rules, day)
+                    s.tiles.view_as_of_live(&s.live, &s.rules, day)
                 })
                 .await??;
                 Ok::<_, AppError>(Arc::new(v))

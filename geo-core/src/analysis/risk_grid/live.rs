@@ -56,12 +56,14 @@ pub(crate) fn conflict_weight(rules: &Rules) -> (f64, f64) {
     (gr.pipeline_conflict_weight, gr.house_radius_m)
 }
 
-/// Recomputes `cells` from the dataset and the other results: each cell as the whole
-/// build would make it, or `None` where no risk and no person reaches it any more (or it
-/// meets no area).
+/// Recomputes `cells` from the dataset and the other results, with the enterprises at
+/// the levels of `enterprise_risks` (the analysis's, or another day's): each cell as the
+/// whole build would make it, or `None` where no risk and no person reaches it any more
+/// (or it meets no area).
 pub(crate) fn recompute(
     ds: &Dataset,
     a: &Analysis,
+    enterprise_risks: &[crate::analysis::EnterpriseRisk],
     house_anchors: &[Option<Coord<f64>>],
     house_cells: &[Option<CellIndex>],
     rules: &Rules,
@@ -77,7 +79,10 @@ pub(crate) fn recompute(
         .collect();
     cells
         .par_iter()
-        .map(|&h| (h, one(ds, a, houses, &conflict_points, rules, &grid, h)))
+        .map(|&h| {
+            let ents = (a, enterprise_risks);
+            (h, one(ents, ds, houses, &conflict_points, rules, &grid, h))
+        })
         .collect()
 }
 
@@ -85,8 +90,8 @@ pub(crate) fn recompute(
 type HousePoints<'a> = (&'a [Option<Coord<f64>>], &'a [Option<CellIndex>]);
 
 fn one(
+    (an, enterprise_risks): (&Analysis, &[crate::analysis::EnterpriseRisk]),
     ds: &Dataset,
-    an: &Analysis,
     (house_anchors, house_cells): HousePoints,
     conflict_points: &[Option<Coord<f64>>],
     rules: &Rules,
@@ -202,7 +207,7 @@ fn one(
         .collect();
     near.sort_unstable();
     for pos in near {
-        let (Some(f), Some(e)) = (ds.enterprises.get(pos), an.enterprise_risks.get(pos)) else {
+        let (Some(f), Some(e)) = (ds.enterprises.get(pos), enterprise_risks.get(pos)) else {
             continue;
         };
         if let Some(p) = anchor(&f.geometry) {
