@@ -804,14 +804,7 @@ async fn concurrent_misses_of_one_tile_render_it_once() {
     let cfg = ServerConfig::default();
     let limits = Arc::new(Limits::new(&cfg));
     let app = router_with_limits(state_with(cfg, None), Arc::clone(&limits));
-    let (_, _, cat) = send(&app, get("/catalog")).await;
-    let b: Vec<f64> = json(&cat)["bounds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    let (x, y) = centre_tile([b[0], b[1], b[2], b[3]], 12);
+    let (x, y) = served_centre_tile(&app, 12).await;
     let uri = format!("/tiles/houses,areas/12/{x}/{y}.mvt");
     let misses = metric(&app, "riskmap_tile_cache_misses_total").await;
     let renders = metric(&app, "riskmap_tile_render_seconds_count").await;

@@ -276,31 +276,22 @@ fn from_ledger(c: &HiddenCounts, rules: &Rules, reasons: &mut Vec<Reason>) -> u8
     let general_up = weighted >= er.hidden_hazards_raise;
     let major_up =
         er.major_hidden_hazards_raise > 0 && c.major_open >= er.major_hidden_hazards_raise;
+    // The same figures in both languages.
+    let (open, late) = (c.general_open(), c.general_overdue());
+    let (major, major_late) = (c.major_open, c.major_overdue);
+    let cmp = if general_up { "≥" } else { "<" };
+    let raise = er.hidden_hazards_raise;
+    let g_up = if general_up { " ⇒ L + 1" } else { "" };
+    let m_up = if major_up { " ⇒ L + 1" } else { "" };
     reasons.push(
         Reason::new(
             "RM-ER-L/hidden_ledger",
             format!(
-                "hidden-hazard ledger on {day}: {} general open ({} overdue, counted {w}×) = {weighted} {} {}{}; {} major open ({} overdue){}",
-                c.general_open(),
-                c.general_overdue(),
-                if general_up { "≥" } else { "<" },
-                er.hidden_hazards_raise,
-                if general_up { " ⇒ L + 1" } else { "" },
-                c.major_open,
-                c.major_overdue,
-                if major_up { " ⇒ L + 1" } else { "" },
+                "hidden-hazard ledger on {day}: {open} general open ({late} overdue, counted {w}×) = {weighted} {cmp} {raise}{g_up}; {major} major open ({major_late} overdue){m_up}"
             ),
         )
         .zh(format!(
-            "隐患台账（截至{day}）：未销号一般隐患{}项（逾期{}项，按{w}倍计）= {weighted} {} {}{}；未销号重大事故隐患{}项（逾期{}项）{}",
-            c.general_open(),
-            c.general_overdue(),
-            if general_up { "≥" } else { "<" },
-            er.hidden_hazards_raise,
-            if general_up { " ⇒ L + 1" } else { "" },
-            c.major_open,
-            c.major_overdue,
-            if major_up { " ⇒ L + 1" } else { "" },
+            "隐患台账（截至{day}）：未销号一般隐患{open}项（逾期{late}项，按{w}倍计）= {weighted} {cmp} {raise}{g_up}；未销号重大事故隐患{major}项（逾期{major_late}项）{m_up}"
         )),
     );
     if general_up {

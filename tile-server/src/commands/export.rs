@@ -59,14 +59,7 @@ pub fn export(ui: &Ui, args: &ExportArgs) -> Result<(), CliError> {
     }
     let staging = dest.stage()?;
     write_layers(ui, staging.dir(), &p, &layers, &filter)?;
-    let load = &args.load;
-    run.write(
-        &staging,
-        &super::source(load)?,
-        load.rules.as_deref(),
-        &p.rules,
-        &p.report,
-    )?;
+    run.write_loaded(&staging, &args.load, &p)?;
     staging.commit()?;
     ui.say(&format!("written to {}", args.out.display()));
     Ok(())

@@ -67,14 +67,7 @@ pub fn lists(ui: &Ui, args: &ListsArgs) -> Result<(), CliError> {
     // The run's record hashes every input file (hundreds of MB for a city): a step of its
     // own after the lists.
     let record = ui.step("recording the run (run.json)");
-    let load = &args.load;
-    run.write(
-        &staging,
-        &super::source(load)?,
-        load.rules.as_deref(),
-        &p.rules,
-        &p.report,
-    )?;
+    run.write_loaded(&staging, &args.load, &p)?;
     staging.commit()?;
     record.done("inputs hashed");
     ui.say(&format!("written to {}", args.out.display()));

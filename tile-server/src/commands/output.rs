@@ -256,6 +256,22 @@ impl RunRecord {
         }
     }
 
+    /// [`RunRecord::write`] for a command that loaded `load` into `p`.
+    pub(crate) fn write_loaded(
+        &self,
+        staging: &Staging,
+        load: &crate::args::LoadArgs,
+        p: &riskmap_core::project::Project,
+    ) -> Result<(), CliError> {
+        self.write(
+            staging,
+            &super::source(load)?,
+            load.rules.as_deref(),
+            &p.rules,
+            &p.report,
+        )
+    }
+
     /// Writes `run.json` into the staging directory, listing every file already in it:
     /// call it after the last output file. `data_dir` is the data source: a directory
     /// (every file the report read is listed) or a GeoPackage (the file is listed).

@@ -292,16 +292,12 @@ impl AppState {
             let old = std::mem::replace(&mut *w, Arc::new(spare));
             let served = Arc::clone(&w);
             drop(w);
-            let dropped = cache.retain(|layers, z, x, y| {
-                // A tile of another day (`layers@day`) may change wherever the batch
-                // changed an enterprise's hazards, on a day whose changes nobody worked
-                // out: every one goes.
-                if layers.contains('@') {
-                    return false;
-                }
-                let kinds: Vec<LayerKind> =
-                    layers.split(',').filter_map(LayerKind::from_name).collect();
-                !served.tiles.tile_changed(&tile_changes, &kinds, z, x, y)
+            let dropped = cache.retain(|spec, z, x, y| {
+                // A tile of another day may change wherever the batch changed an
+                // enterprise's hazards, on a day whose changes nobody worked out: every
+                // one goes.
+                let (kinds, dated) = super::handlers::tiles::spec_layers(spec);
+                !dated && !served.tiles.tile_changed(&tile_changes, &kinds, z, x, y)
             });
             self.metrics
                 .tiles_invalidated

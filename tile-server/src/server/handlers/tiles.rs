@@ -50,6 +50,28 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
+/// What a cached tile is of: its layers, comma-separated, and `@day` for a tile of
+/// another day than the analysis's.
+fn spec_of(names: &[LayerKind], day: Option<Day>) -> String {
+    let layers = names.iter().map(|k| k.name()).collect::<Vec<_>>().join(",");
+    match day {
+        Some(d) => format!("{layers}@{d}"),
+        None => layers,
+    }
+}
+
+/// The layers of a cached tile's spec ([`spec_of`]), and whether it is of another day.
+pub(in crate::server) fn spec_layers(spec: &str) -> (Vec<LayerKind>, bool) {
+    let (layers, day) = match spec.split_once('@') {
+        Some((l, _)) => (l, true),
+        None => (spec, false),
+    };
+    (
+        layers.split(',').filter_map(LayerKind::from_name).collect(),
+        day,
+    )
+}
+
 /// The query of a tile: the day the map is drawn as of (default: the analysis's).
 #[derive(Debug, serde::Deserialize)]
 pub(in crate::server) struct TileQuery {
@@ -102,11 +124,13 @@ async fn cached_or_render(
     day: Option<Day>,
     (z, x, y): (u8, u32, u32),
 ) -> Result<CachedTile, AppError> {
-    let mut spec = names.iter().map(|k| k.name()).collect::<Vec<_>>().join(",");
-    if let Some(d) = day {
-        spec = format!("{spec}@{d}");
-    }
-    let key: TileKey = (snap.generation, Arc::from(spec.as_str()), z, x, y);
+    let key: TileKey = (
+        snap.generation,
+        Arc::from(spec_of(&names, day).as_str()),
+        z,
+        x,
+        y,
+    );
     loop {
         let cached = state.cache.lock().ok().and_then(|mut c| c.get(&key));
         if let Some(t) = cached {
