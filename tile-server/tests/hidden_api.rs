@@ -133,6 +133,11 @@ async fn tiles_as_of_the_analysis_day_are_the_served_tiles() {
     let (s1, _, same) = send(&app, get(&format!("{base}?as_of={day}"))).await;
     assert_eq!(s1, StatusCode::OK);
     assert_eq!(plain, same);
+    // A folder keeps no history: nothing is taken back.
+    let (_, _, body) = send(&app, get("/api/hidden/areas?as_of=2025-06-30")).await;
+    let areas = json(&body);
+    assert_eq!(areas["history_kept"], false);
+    assert_eq!(areas["history_taken_back"], 0);
     // Long before: a different map (fewer hazards found).
     let (s2, _, before) = send(&app, get(&format!("{base}?as_of=2024-01-01"))).await;
     assert!(s2 == StatusCode::OK || s2 == StatusCode::NO_CONTENT);

@@ -184,6 +184,52 @@ pub fn changes_since(path: &Path, seq: u64) -> Result<Vec<ChangeRecord>, StoreEr
     if !super::schema::table_exists(&c, CHANGES_TABLE).map_err(sql)? {
         return Ok(Vec::new());
     }
+    read_since(&c, path, seq)
+}
+
+/// The changes made from `cutoff` on (the first 19 characters of a UTC time, see
+/// [`super::history::day_end_utc`]), in order, and the `at` of the trail's first record
+/// (`None`: no trail). The trail's times increase with `seq`, so its first change from
+/// `cutoff` on is found by a binary search over `seq`, without reading the rest.
+pub fn changes_from(
+    path: &Path,
+    cutoff: &str,
+) -> Result<(Option<String>, Vec<ChangeRecord>), StoreError> {
+    let c = super::gpkg::open(path, true)?;
+    let sql = sql_err(path);
+    if !super::schema::table_exists(&c, CHANGES_TABLE).map_err(sql)? {
+        return Ok((None, Vec::new()));
+    }
+    let first_from = |m: i64| -> rusqlite::Result<Option<(i64, String)>> {
+        c.prepare_cached(&format!(
+            "SELECT seq, at FROM {CHANGES_TABLE} WHERE seq >= ? ORDER BY seq LIMIT 1"
+        ))?
+        .query_row([m], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })
+    };
+    let Some((first_seq, first_at)) = first_from(i64::MIN).map_err(sql)? else {
+        return Ok((None, Vec::new()));
+    };
+    let last = last_seq(&c).map_err(sql)? as i64;
+    // The least m whose first change from m on is from `cutoff` on (or that has none).
+    let (mut lo, mut hi) = (first_seq, last + 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match first_from(mid).map_err(sql)? {
+            Some((_, at)) if !super::history::after(&at, cutoff) => lo = mid + 1,
+            _ => hi = mid,
+        }
+    }
+    let records = read_since(&c, path, u64::try_from(lo - 1).unwrap_or(0))?;
+    Ok((Some(first_at), records))
+}
+
+fn read_since(c: &Connection, path: &Path, seq: u64) -> Result<Vec<ChangeRecord>, StoreError> {
+    let sql = sql_err(path);
     let mut st = c
         .prepare(&format!(
             "SELECT seq, at, actor, layer, id, op, before, after FROM {CHANGES_TABLE}

@@ -17,6 +17,7 @@ pub mod changes;
 mod columns;
 pub mod gpkg;
 mod gpkg_read;
+pub mod history;
 pub mod ledger;
 #[cfg(feature = "postgis")]
 pub mod pg;

@@ -245,6 +245,54 @@ pub async fn changes_since(
     Ok(out)
 }
 
+/// The changes made from `cutoff` on (the first 19 characters of a UTC time, see
+/// [`super::history::day_end_utc`]), in order, and the `at` of the table's first record,
+/// written as [`changes_since`] writes it (`None`: no change table, or an empty one).
+/// Times increase with `seq`, so the first change from `cutoff` on is found by a binary
+/// search over `seq`, without reading the rest.
+pub async fn changes_from(
+    client: &Client,
+    db: &Db,
+    cutoff: &str,
+) -> Result<(Option<String>, Vec<ChangeRecord>), StoreError> {
+    if !super::pg::table_exists(client, db, CHANGES).await? {
+        return Ok((None, Vec::new()));
+    }
+    let st = client
+        .prepare(&format!(
+            "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+             FROM {CHANGES} WHERE seq >= $1 ORDER BY seq LIMIT 1"
+        ))
+        .await
+        .map_err(db.err("reading the changes"))?;
+    let first_from = async |m: i64| -> Result<Option<(i64, String)>, StoreError> {
+        let row = client
+            .query_opt(&st, &[&m])
+            .await
+            .map_err(db.err("reading the changes"))?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    };
+    let Some((first_seq, first_at)) = first_from(i64::MIN).await? else {
+        return Ok((None, Vec::new()));
+    };
+    let last: i64 = client
+        .query_one(&format!("SELECT max(seq) FROM {CHANGES}"), &[])
+        .await
+        .map_err(db.err("reading the changes"))?
+        .get::<_, Option<i64>>(0)
+        .unwrap_or(first_seq);
+    let (mut lo, mut hi) = (first_seq, last + 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match first_from(mid).await? {
+            Some((_, at)) if !super::history::after(&at, cutoff) => lo = mid + 1,
+            _ => hi = mid,
+        }
+    }
+    let records = changes_since(client, db, lo - 1).await?;
+    Ok((Some(first_at), records))
+}
+
 /// A row as the triggers record it (`to_jsonb(row)`: `id`, `geom` as GeoJSON, the
 /// columns, `updated_at`) as the GeoJSON Feature a GeoPackage's trail keeps: `id`, the
 /// geometry (without PostGIS's `crs` member), and every other column but `updated_at`

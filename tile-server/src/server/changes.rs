@@ -169,7 +169,7 @@ pub fn background<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 
 /// Applies a batch to one snapshot: the analysis, the tiles, the summary (and the
 /// validation report of the source's new reading, if the batch comes from one).
-fn apply_to(
+pub(super) fn apply_to(
     s: &mut Snapshot,
     edits: &[Edit],
     report: Option<&ValidationReport>,

@@ -129,3 +129,49 @@ pub fn ok(args: &[&str]) -> String {
 pub fn ok_steps(args: &[&str]) -> String {
     String::from_utf8_lossy(&succeeded(args).stderr).into_owned()
 }
+
+/// A tile as a comparable text per layer: each feature's properties and geometry
+/// commands, sorted (the order of features and their numeric ids follow the order the
+/// features came into the layer, which taking a change back, or a reload, does not
+/// keep). Empty for an empty tile (204).
+pub fn canonical(body: &[u8]) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    if body.is_empty() {
+        return out;
+    }
+    let tile = riskmap_tests::mvt_check::decode(body).expect("a valid tile");
+    for l in &tile.layers {
+        let mut feats: Vec<String> = l
+            .features
+            .iter()
+            .map(|f| {
+                let mut tags: Vec<String> = f
+                    .tags
+                    .chunks(2)
+                    .map(|kv| {
+                        let v = match &l.values[kv[1] as usize] {
+                            riskmap_tests::mvt_check::Value::String(s) => s.clone(),
+                            other => format!("{other:?}"),
+                        };
+                        format!("{}={v}", l.keys[kv[0] as usize])
+                    })
+                    .collect();
+                tags.sort();
+                format!("{tags:?} {:?}", f.commands)
+            })
+            .collect();
+        feats.sort();
+        out.insert(l.name.clone(), feats);
+    }
+    out
+}
+
+/// The tile at `uri`, which must be served, as [`canonical`].
+pub async fn canonical_tile(
+    app: &axum::Router,
+    uri: &str,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let (s, _, body) = send(app, get(uri)).await;
+    assert!(s.is_success(), "{uri}: {s}");
+    canonical(&body)
+}

@@ -6,14 +6,16 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use riskmap_core::analysis::hidden_hazards::{self, HiddenCounts, HiddenState, state_on};
+use std::sync::Arc;
+
+use riskmap_core::analysis::hidden_hazards::{self, HiddenCounts, HiddenState};
 use riskmap_core::analysis::hidden_trend;
 use riskmap_core::model::{Day, LayerKind};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppStateRef;
-use crate::server::dated::parse_as_of;
+use crate::server::dated::{Dated, keeps_history, parse_as_of};
 use crate::server::error::AppError;
 use crate::server::state::Snapshot;
 
@@ -38,13 +40,39 @@ fn day_of(snap: &Snapshot, as_of: Option<&str>) -> Result<Day, AppError> {
         .unwrap_or_else(Day::today))
 }
 
-/// The states of every hidden hazard on `day`: the analysis's when it is its day.
-fn states(snap: &Snapshot, day: Day) -> std::borrow::Cow<'_, [HiddenState]> {
-    let a = snap.analysis();
-    if a.as_of == Some(day) {
-        std::borrow::Cow::Borrowed(&a.hidden_states[..])
-    } else {
-        std::borrow::Cow::Owned(hidden_hazards::states_on(snap.dataset(), day))
+/// The data of a day and where its hidden hazards stood: the served snapshot's on the
+/// analysis's day, else the map of the day (taken back through the store's history when
+/// the source keeps one).
+struct OnDay {
+    base: Arc<Snapshot>,
+    dated: Option<Arc<Dated>>,
+}
+
+impl OnDay {
+    async fn get(state: &AppStateRef, snap: Arc<Snapshot>, day: Day) -> Result<OnDay, AppError> {
+        if snap.analysis().as_of == Some(day) {
+            return Ok(OnDay {
+                base: snap,
+                dated: None,
+            });
+        }
+        let d = state.dated.get(state, &snap, day).await?;
+        Ok(OnDay {
+            base: Arc::clone(&d.base),
+            dated: Some(d),
+        })
+    }
+
+    fn states(&self) -> &[HiddenState] {
+        match &self.dated {
+            Some(d) => d.view.hidden_states(),
+            None => &self.base.analysis().hidden_states,
+        }
+    }
+
+    /// Change records of the store taken back to reach the day.
+    fn taken_back(&self) -> usize {
+        self.dated.as_ref().map_or(0, |d| d.taken_back)
     }
 }
 
@@ -56,10 +84,11 @@ pub(in crate::server) async fn areas(
 ) -> Result<Json<Value>, AppError> {
     let snap = state.snapshot();
     let day = day_of(&snap, q.as_of.as_deref())?;
-    let rows = hidden_hazards::by_area(snap.dataset(), &states(&snap, day));
+    let on = OnDay::get(&state, snap, day).await?;
+    let rows = hidden_hazards::by_area(on.base.dataset(), on.states());
     // The categories the ledger uses, most frequent first (the viewer's filter).
     let mut cats: std::collections::HashMap<&str, u32> = Default::default();
-    for f in snap.dataset().hidden_hazards.features() {
+    for f in on.base.dataset().hidden_hazards.features() {
         if let Some(c) = f.props.category.as_deref() {
             *cats.entry(c).or_default() += 1;
         }
@@ -74,6 +103,8 @@ pub(in crate::server) async fn areas(
         "as_of": day.to_string(),
         "areas": rows,
         "categories": categories,
+        "history_kept": keeps_history(&state),
+        "history_taken_back": on.taken_back(),
     })))
 }
 
@@ -104,14 +135,15 @@ pub(in crate::server) async fn of_feature(
                 LINKABLE.map(|k| k.name()).join(", ")
             ))
         })?;
-    let pos = snap
+    let day = day_of(&snap, q.as_of.as_deref())?;
+    let on = OnDay::get(&state, snap, day).await?;
+    let pos = on
+        .base
         .live
         .position(kind, &id)
-        .ok_or_else(|| AppError::not_found(format!("no feature '{id}' in {layer}")))?;
-    let day = day_of(&snap, q.as_of.as_deref())?;
-    let ds = snap.dataset();
-    let a = snap.analysis();
-    let same_day = a.as_of == Some(day);
+        .ok_or_else(|| AppError::not_found(format!("no feature '{id}' in {layer} on {day}")))?;
+    let ds = on.base.dataset();
+    let states = on.states();
     // An enterprise's hazard sources are its own.
     let sources: std::collections::HashSet<&str> = if kind == LayerKind::Enterprises {
         ds.hazard_sources
@@ -135,9 +167,8 @@ pub(in crate::server) async fn of_feature(
         if !mine {
             continue;
         }
-        let s = match a.hidden_states.get(i) {
-            Some(s) if same_day => *s,
-            _ => state_on(h, day),
+        let Some(&s) = states.get(i) else {
+            continue;
         };
         counts.add(h, &s);
         if s.open {
@@ -210,7 +241,8 @@ pub(in crate::server) async fn trend(
     let name = area
         .and_then(|k| ds.areas.get(k))
         .map_or_else(|| "全区".to_string(), |f| f.props.name.clone());
-    let s = std::sync::Arc::clone(&snap);
+    // The data of the trend's last day (the store's history taken back to it).
+    let s = OnDay::get(&state, Arc::clone(&snap), day).await?.base;
     let rows = tokio::task::spawn_blocking(move || {
         hidden_trend::monthly(s.dataset(), s.analysis(), &s.rules, area, months, day)
     })

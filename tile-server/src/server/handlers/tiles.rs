@@ -172,7 +172,7 @@ async fn render(
 ) -> Result<CachedTile, AppError> {
     state.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
     let view = match day {
-        Some(d) => Some(state.dated.get(snap, d).await?),
+        Some(d) => Some(state.dated.get(state, snap, d).await?),
         None => None,
     };
     let snap2 = Arc::clone(snap);
@@ -184,8 +184,10 @@ async fn render(
         .tiles
         .run(move || -> Result<Vec<u8>, TileSetError> {
             let (ts, ds, a) = (&snap2.tiles, snap2.dataset(), snap2.analysis());
-            let raw = if let Some(v) = &view {
-                ts.render_as_of(ds, a, v, &names, (z, x, y), spare)?
+            let raw = if let Some(d) = &view {
+                let b = &d.base;
+                let (ts, ds, a) = (&b.tiles, b.dataset(), b.analysis());
+                ts.render_as_of(ds, a, &d.view, &names, (z, x, y), spare)?
             } else if spare {
                 ts.render(ds, a, &names, z, x, y)?
             } else {

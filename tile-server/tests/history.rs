@@ -1,0 +1,245 @@
+//! The map of a past day on a store-backed server: the store's changes since the day are
+//! taken back, so that the day's tiles and figures are those of the ledgers as they
+//! stood — held against a second server reading a copy of the store made before the
+//! changes, analysed from scratch.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::http::{Method, StatusCode};
+use common::edit::{EDITOR, config, gpkg_state, req};
+use common::{canonical_tile as tile, centre_tile, get, json, send};
+use riskmap_core::model::{Day, LayerKind};
+use riskmap_server::server::routes::router;
+use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
+use serde_json::{Value, json};
+
+async fn edit(app: &axum::Router, method: Method, uri: &str, body: Option<&Value>) {
+    let (s, _, b) = send(app, req(method, uri, Some(EDITOR), body, None)).await;
+    assert!(s.is_success(), "{uri}: {s} {}", String::from_utf8_lossy(&b));
+}
+
+fn first_vertex(g: &Value) -> (f64, f64) {
+    let mut c = &g["coordinates"];
+    while c[0].is_array() {
+        c = &c[0];
+    }
+    (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+}
+
+/// Every coordinate of a GeoJSON geometry moved east by `d` degrees.
+fn shift(v: &mut Value, d: f64) {
+    match v {
+        Value::Array(a) if a.first().is_some_and(Value::is_number) => {
+            a[0] = json!(a[0].as_f64().unwrap() + d);
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| shift(x, d)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_past_day_of_a_store_is_its_ledgers_as_they_stood() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = gpkg_state(dir.path(), config());
+    // The store as imported, before any change: what yesterday's map must be.
+    let then_path = dir.path().join("then.gpkg");
+    std::fs::copy(dir.path().join("city.gpkg"), &then_path).unwrap();
+    let then_snap = build_snapshot(&config(), &DataSource::dir(&then_path), 1).unwrap();
+    let then = router(Arc::new(AppState::new(
+        config(),
+        DataSource::dir(&then_path),
+        then_snap,
+        None,
+    )));
+    let app = router(state.clone());
+    let snap = state.snapshot();
+    let ds = snap.dataset();
+    let (moved, raised, deleted) = (
+        ds.houses.get(10).unwrap().id.clone(),
+        ds.houses.get(42).unwrap().id.clone(),
+        ds.houses.get(1200).unwrap().id.clone(),
+    );
+    // Yesterday: every change below is made after it ended (UTC+8).
+    let day = Day::today().plus_days(-1);
+    // An open hidden hazard overdue yesterday: its deadline moved past today.
+    let states = riskmap_core::analysis::hidden_hazards::states_on(ds, day);
+    let late = ds
+        .hidden_hazards
+        .features()
+        .iter()
+        .zip(&states)
+        .find(|(_, s)| s.open && s.days_overdue.unwrap_or(0) > 0)
+        .map(|(f, _)| f.id.clone())
+        .expect("an overdue hidden hazard");
+    let ent = ds.enterprises.get(3).unwrap().id.clone();
+    drop(snap);
+
+    let uri = |layer: &str, id: &str| format!("/api/layers/{layer}/features/{id}");
+    let (_, _, b) = send(&app, get(&uri("houses", &moved))).await;
+    let mut geom = json(&b)["feature"]["geometry"].clone();
+    let (lon, lat) = first_vertex(&geom);
+    shift(&mut geom["coordinates"], 0.02);
+    let body = json!({"type": "Feature", "geometry": geom, "properties": {}});
+    edit(&app, Method::PATCH, &uri("houses", &moved), Some(&body)).await;
+    let body = json!({"type": "Feature", "properties": {"appraisal": "D", "occupants": 11}});
+    edit(&app, Method::PATCH, &uri("houses", &raised), Some(&body)).await;
+    edit(&app, Method::DELETE, &uri("houses", &deleted), None).await;
+    let deadline = Day::today().plus_days(60).to_string();
+    let body = json!({"type": "Feature", "properties": {"deadline": deadline}});
+    edit(
+        &app,
+        Method::PATCH,
+        &uri("hidden_hazards", &late),
+        Some(&body),
+    )
+    .await;
+    // Found today: not on yesterday's map. Found a month ago and entered today: on it.
+    for (id, found) in [
+        ("YH-TODAY", Day::today()),
+        ("YH-LATE-ENTRY", Day::today().plus_days(-30)),
+    ] {
+        let body = json!({"type": "Feature", "geometry": null, "properties": {
+            "id": id, "feature_layer": "enterprises", "feature_id": ent,
+            "major": false, "description": "消防通道堵塞",
+            "discovered": found.to_string(),
+            "deadline": found.plus_days(10).to_string(), "status": "pending"}});
+        edit(
+            &app,
+            Method::POST,
+            "/api/layers/hidden_hazards/features",
+            Some(&body),
+        )
+        .await;
+    }
+
+    let layers: Vec<&str> = riskmap_core::tileset::TILE_LAYERS
+        .iter()
+        .map(|k: &LayerKind| k.name())
+        .collect();
+    let layers = layers.join(",");
+    let (x12, y12) = centre_tile([lon, lat, lon, lat], 12);
+    let (x16, y16) = centre_tile([lon, lat, lon, lat], 16);
+    let mut differs_today = 0;
+    for (z, x, y) in [(12, x12, y12), (16, x16, y16), (14, x16 / 4, y16 / 4)] {
+        let t = format!("/tiles/{layers}/{z}/{x}/{y}.mvt");
+        let past = tile(&app, &format!("{t}?as_of={day}")).await;
+        let mut want = tile(&then, &format!("{t}?as_of={day}")).await;
+        // Entered late, found before the day: the one difference from the old store.
+        let late_entry = past
+            .get("hidden_hazards")
+            .is_some_and(|f| f.iter().any(|s| s.contains("YH-LATE-ENTRY")));
+        if late_entry {
+            let mut ours = past.clone();
+            ours.get_mut("hidden_hazards")
+                .unwrap()
+                .retain(|s| !s.contains("YH-LATE-ENTRY"));
+            assert_eq!(ours, want, "z{z} {x}/{y} as of {day}");
+        } else {
+            // At zooms where hidden hazards are clustered the late entry counts in its
+            // cluster: compare the other layers.
+            let mut ours = past.clone();
+            ours.remove("hidden_hazards");
+            want.remove("hidden_hazards");
+            assert_eq!(ours, want, "z{z} {x}/{y} as of {day}");
+        }
+        assert!(!past.values().all(Vec::is_empty), "z{z}: an empty tile");
+        if tile(&app, &t).await != tile(&then, &t).await {
+            differs_today += 1;
+        }
+    }
+    // Today the changes are on the map: the comparison above is not of two equal stores.
+    assert!(differs_today >= 2, "{differs_today}");
+
+    // The towns' hidden-hazard figures of the day: those of the old store, but for the
+    // hazard entered late.
+    let (s, _, b) = send(&app, get(&format!("/api/hidden/areas?as_of={day}"))).await;
+    assert_eq!(s, StatusCode::OK);
+    let ours = json(&b);
+    let (_, _, b) = send(&then, get(&format!("/api/hidden/areas?as_of={day}"))).await;
+    let theirs = json(&b);
+    assert_eq!(theirs["history_taken_back"], 0);
+    assert_eq!(ours["history_kept"], true);
+    assert_eq!(ours["history_taken_back"], 6, "{ours}");
+    let district = |v: &Value, k: &str| {
+        v["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == "")
+            .map(|a| a["counts"][k].as_u64().unwrap())
+            .unwrap()
+    };
+    // Found 30 days before today, due 20 days before: open and overdue yesterday. The
+    // hazard whose deadline moved was overdue yesterday in both.
+    for k in ["found", "open", "overdue"] {
+        assert_eq!(district(&ours, k), district(&theirs, k) + 1, "{k}");
+    }
+    // The deleted house was there yesterday: its popup's hazards answer for the day.
+    let (s, _, _) = send(
+        &app,
+        get(&format!("/api/hidden/of/houses/{deleted}?as_of={day}")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = send(&app, get(&format!("/api/hidden/of/houses/{deleted}"))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_past_day_of_a_postgis_store_is_read_from_its_change_table() {
+    use common::pg::{connected, demo_db, serve_db, server, until};
+    use geo::CoordsIter;
+    let Some(server) = server() else { return };
+    let url = demo_db(&server, "riskmap_history");
+    let state = serve_db(&url, config()).await;
+    let app = router(state.clone());
+    until(&state, 10, "listening", connected).await;
+    let snap = state.snapshot();
+    let ds = snap.dataset();
+    let (moved, raised) = (
+        ds.houses.get(10).unwrap().clone(),
+        ds.houses.get(11).unwrap().id.clone(),
+    );
+    drop(snap);
+    let c = moved.geometry.coords_iter().next().unwrap();
+    let day = Day::today().plus_days(-1);
+    let layers = "risk_grid,houses,pipeline_conflicts,protection_conflicts";
+    let tiles: Vec<String> = [12u8, 15, 16]
+        .into_iter()
+        .map(|z| {
+            let (x, y) = centre_tile([c.x, c.y, c.x, c.y], z);
+            format!("/tiles/{layers}/{z}/{x}/{y}.mvt")
+        })
+        .collect();
+    // Yesterday's and today's map before the changes, from the data as read.
+    let mut was_past = Vec::new();
+    let mut was_today = Vec::new();
+    for t in &tiles {
+        was_past.push(tile(&app, &format!("{t}?as_of={day}")).await);
+        was_today.push(tile(&app, t).await);
+    }
+    let uri = |id: &str| format!("/api/layers/houses/features/{id}");
+    let (_, _, b) = send(&app, get(&uri(&moved.id))).await;
+    let mut geom = json(&b)["feature"]["geometry"].clone();
+    shift(&mut geom["coordinates"], 0.01);
+    let body = json!({"type": "Feature", "geometry": geom, "properties": {}});
+    edit(&app, Method::PATCH, &uri(&moved.id), Some(&body)).await;
+    let body = json!({"type": "Feature", "properties": {"appraisal": "D", "occupants": 11}});
+    edit(&app, Method::PATCH, &uri(&raised), Some(&body)).await;
+
+    let mut differs_today = 0;
+    for (i, t) in tiles.iter().enumerate() {
+        let past = tile(&app, &format!("{t}?as_of={day}")).await;
+        assert_eq!(past, was_past[i], "{t} as of {day}");
+        if tile(&app, t).await != was_today[i] {
+            differs_today += 1;
+        }
+    }
+    assert!(differs_today >= 2, "{differs_today}");
+    let (_, _, b) = send(&app, get(&format!("/api/hidden/areas?as_of={day}"))).await;
+    assert_eq!(json(&b)["history_taken_back"], 2);
+}
