@@ -222,6 +222,9 @@ async fn a_past_day_of_a_postgis_store_is_read_from_its_change_table() {
         was_past.push(tile(&app, &format!("{t}?as_of={day}")).await);
         was_today.push(tile(&app, t).await);
     }
+    let list = format!("/api/lists/risk.csv?as_of={day}");
+    let (_, _, was_list) = send(&app, get(&list)).await;
+    let (_, _, was_list_today) = send(&app, get("/api/lists/risk.csv")).await;
     let uri = |id: &str| format!("/api/layers/houses/features/{id}");
     let (_, _, b) = send(&app, get(&uri(&moved.id))).await;
     let mut geom = json(&b)["feature"]["geometry"].clone();
@@ -242,4 +245,14 @@ async fn a_past_day_of_a_postgis_store_is_read_from_its_change_table() {
     assert!(differs_today >= 2, "{differs_today}");
     let (_, _, b) = send(&app, get(&format!("/api/hidden/areas?as_of={day}"))).await;
     assert_eq!(json(&b)["history_taken_back"], 2);
+    // The risk list of the day: the one made before the changes; today's has the D-grade
+    // house.
+    let (_, _, list_now) = send(&app, get(&list)).await;
+    assert_eq!(
+        String::from_utf8_lossy(&list_now),
+        String::from_utf8_lossy(&was_list)
+    );
+    let (_, _, today) = send(&app, get("/api/lists/risk.csv")).await;
+    assert_ne!(today, was_list_today);
+    assert!(String::from_utf8_lossy(&today).contains(raised.as_str()));
 }

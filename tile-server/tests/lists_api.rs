@@ -120,3 +120,47 @@ async fn the_hidden_hazards_per_area_add_up_to_the_layer() {
         Some(closed / found as f64)
     );
 }
+
+#[tokio::test]
+async fn a_list_and_a_report_of_another_day_are_of_that_day() {
+    let state = state_with(ServerConfig::default(), None);
+    let app = router(state.clone());
+    let day = riskmap_core::model::Day::new(2025, 12, 31).unwrap();
+    // Found by the day: the ledger's own dates, counted here.
+    let found = state
+        .snapshot()
+        .dataset()
+        .hidden_hazards
+        .features()
+        .iter()
+        .filter(|f| f.props.discovered.is_some_and(|d| d <= day))
+        .count();
+    let (status, _, body) = send(&app, get(&format!("/api/lists/hidden.csv?as_of={day}"))).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let text = String::from_utf8(body).unwrap();
+    let mut rows = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let col = rows
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "发现日期")
+        .unwrap();
+    let dates: Vec<String> = rows
+        .records()
+        .map(|r| r.unwrap()[col].to_string())
+        .collect();
+    assert_eq!(dates.len(), found);
+    assert!(
+        dates.iter().all(|d| d.as_str() <= "2025-12-31"),
+        "{dates:?}"
+    );
+    let (_, _, all) = send(&app, get("/api/lists/hidden.csv")).await;
+    assert!(String::from_utf8(all).unwrap().lines().count() > found + 1);
+
+    let (status, _, body) = send(&app, get(&format!("/api/report.html?as_of={day}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("（2025-12-31）</title>"), "{}", &html[..300]);
+    let (status, _, _) = send(&app, get("/api/report.html?as_of=2025-13-01")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

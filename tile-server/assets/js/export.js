@@ -35,6 +35,7 @@ async function exportView() {
 function downloadList(which) {
   const params = new URLSearchParams();
   if (state.area) params.set('area', state.area.name);
+  if (state.asOf && state.dataDay && state.asOf !== state.dataDay) params.set('as_of', state.asOf);
   const a = document.createElement('a');
   a.href = `/api/lists/${which}.xlsx${params.size ? `?${params}` : ''}`;
   a.download = '';
@@ -43,13 +44,12 @@ function downloadList(which) {
   a.remove();
 }
 
-/** The report of the chosen town (or the district), A4, in a tab of its own to print or save as PDF. */
+/** The report of the chosen town (or the district) on the map's day, A4, in a tab of its own to print or save as PDF. */
 function openReport() {
-  if (state.asOf && state.dataDay && state.asOf !== state.dataDay) {
-    toast(`报告按数据日期 ${state.dataDay} 生成（地图当前显示 ${state.asOf}）`, 'info');
-  }
   const params = new URLSearchParams();
   if (state.area) params.set('area', state.area.name);
+  // The day the map shows.
+  if (state.asOf && state.dataDay && state.asOf !== state.dataDay) params.set('as_of', state.asOf);
   window.open(`/api/report.html${params.size ? `?${params}` : ''}`, '_blank', 'noopener');
 }
 

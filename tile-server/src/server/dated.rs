@@ -13,6 +13,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use riskmap_core::analysis::{Analysis, analyze};
 use riskmap_core::model::Day;
 use riskmap_core::project::SourceKind;
 use riskmap_core::store::changes::ChangeRecord;
@@ -160,6 +161,50 @@ impl DatedViews {
             v.remove(i);
         }
     }
+}
+
+/// The data and a whole analysis of a day, for what is made of the analysis as a whole
+/// (the lists, the report).
+pub(crate) struct Analysed {
+    /// The data of the day (the store's history taken back to it).
+    pub base: Arc<Snapshot>,
+    own: Option<Analysis>,
+}
+
+impl Analysed {
+    /// The analysis of the day.
+    pub fn analysis(&self) -> &Analysis {
+        self.own.as_ref().unwrap_or_else(|| self.base.analysis())
+    }
+}
+
+/// The served data and analysis when `day` is none or the analysis's own day; else the
+/// data of `day` analysed whole on that day (not kept: a list or a report is asked for
+/// now and then, and the analysis of a city takes seconds).
+pub(crate) async fn analysed_on(
+    state: &AppState,
+    snap: Arc<Snapshot>,
+    day: Option<Day>,
+) -> Result<Analysed, AppError> {
+    let Some(day) = day.filter(|d| snap.analysis().as_of != Some(*d)) else {
+        return Ok(Analysed {
+            base: snap,
+            own: None,
+        });
+    };
+    let base = Arc::clone(&state.dated.get(state, &snap, day).await?.base);
+    let substances = state.source.load.substances.clone();
+    let b = Arc::clone(&base);
+    let own = tokio::task::spawn_blocking(move || {
+        let mut rules = b.rules.clone();
+        rules.hidden_hazards.as_of = Some(day);
+        super::changes::background(|| analyze(b.dataset(), &substances, &rules))
+    })
+    .await?;
+    Ok(Analysed {
+        base,
+        own: Some(own),
+    })
 }
 
 /// Whether the served source keeps a history of its changes (a store, not a folder).

@@ -1,7 +1,8 @@
-//! `GET /api/lists/{risk|hidden}.{xlsx|csv}?area=&encoding=`: the two lists (一图两单) of
-//! the served generation, for the viewer's download: the risk list (风险清单) and the
-//! hidden-hazard list (隐患清单), for the district or one town, as a workbook or a CSV
-//! file (UTF-8 with a byte-order mark, or `encoding=gbk`).
+//! `GET /api/lists/{risk|hidden}.{xlsx|csv}?area=&encoding=&as_of=`: the two lists
+//! (一图两单) of the served generation, for the viewer's download: the risk list (风险清单)
+//! and the hidden-hazard list (隐患清单), for the district or one town, as a workbook or a
+//! CSV file (UTF-8 with a byte-order mark, or `encoding=gbk`), on the analysis's day or
+//! on `as_of` (the day's data analysed whole; for a store, its ledgers of that day).
 
 use std::path::Path;
 
@@ -12,6 +13,7 @@ use riskmap_core::lists::{self, CsvEncoding, ListError};
 use serde::Deserialize;
 
 use super::AppStateRef;
+use crate::server::dated::{analysed_on, parse_as_of};
 use crate::server::error::AppError;
 
 /// The query of `/api/lists/…`.
@@ -19,6 +21,7 @@ use crate::server::error::AppError;
 pub(in crate::server) struct ListQuery {
     area: Option<String>,
     encoding: Option<String>,
+    as_of: Option<String>,
 }
 
 /// `filename*` of a Content-Disposition (RFC 6266, RFC 5987): the Chinese name,
@@ -62,10 +65,11 @@ pub(in crate::server) async fn list(
             )));
         }
     };
-    let snap = state.snapshot();
+    let day = parse_as_of(q.as_of.as_deref())?;
+    let on = analysed_on(&state, state.snapshot(), day).await?;
     let (which, ext) = (which.to_string(), ext.to_string());
     let made = tokio::task::spawn_blocking(move || {
-        let (ds, a) = (snap.dataset(), snap.analysis());
+        let (ds, a) = (on.base.dataset(), on.analysis());
         let area = q.area.as_deref();
         let l = if which == "risk" {
             lists::risk_list(ds, a, area)?
@@ -109,21 +113,24 @@ pub(in crate::server) async fn list(
 #[derive(Debug, Deserialize, Default)]
 pub(in crate::server) struct ReportQuery {
     area: Option<String>,
+    as_of: Option<String>,
 }
 
-/// `GET /api/report.html?area=`: the report of a town or the district on the served
-/// generation's day, one HTML page set for A4 (the viewer's 打印报告 opens it to print).
+/// `GET /api/report.html?area=&as_of=`: the report of a town or the district on the
+/// served generation's day or on `as_of`, one HTML page set for A4 (the viewer's 打印报告
+/// opens it to print).
 pub(in crate::server) async fn report(
     State(state): State<AppStateRef>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
-    let snap = state.snapshot();
+    let day = parse_as_of(q.as_of.as_deref())?;
+    let on = analysed_on(&state, state.snapshot(), day).await?;
     let made = tokio::task::spawn_blocking(move || {
         let area = q.area.as_deref().map(str::trim).filter(|a| !a.is_empty());
         riskmap_core::report::area_report(
-            snap.dataset(),
-            snap.analysis(),
-            &snap.rules,
+            on.base.dataset(),
+            on.analysis(),
+            &on.base.rules,
             area,
             riskmap_core::model::Day::today(),
         )
