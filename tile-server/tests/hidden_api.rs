@@ -234,3 +234,69 @@ async fn an_edit_reaches_the_tiles_of_another_day() {
         "the new hazard is not in the tile of {past}"
     );
 }
+
+#[tokio::test]
+async fn a_popup_of_another_day_is_the_feature_as_it_stood_that_day() {
+    use riskmap_core::analysis::analyze;
+    use riskmap_core::tileset::grid_tile_id;
+    let state = state_with(ServerConfig::default(), None);
+    let app = router(state.clone());
+    let snap = state.snapshot();
+    let day = riskmap_core::model::Day::new(2025, 6, 30).unwrap();
+    // The whole analysis of that day, made here from the served data.
+    let mut rules = snap.rules.clone();
+    rules.hidden_hazards.as_of = Some(day);
+    let full = analyze(snap.dataset(), &state.source.load.substances, &rules);
+    let now = snap.analysis();
+    let moved: Vec<usize> = (0..snap.dataset().enterprises.len())
+        .filter(|&i| full.enterprise_risks[i].level != now.enterprise_risks[i].level)
+        .collect();
+    assert!(!moved.is_empty(), "no enterprise's level differs on {day}");
+    for &i in moved.iter().take(3) {
+        let uid = snap.dataset().enterprises.uid(i).unwrap();
+        let (s, _, b) = send(
+            &app,
+            get(&format!("/api/feature/enterprises/{uid}?as_of={day}")),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let p = &json(&b)["properties"];
+        let e = &full.enterprise_risks[i];
+        assert_eq!(p["level"], serde_json::to_value(e.level).unwrap());
+        assert_eq!(p["likelihood"], e.likelihood);
+        assert_eq!(p["as_of"], day.to_string());
+    }
+    // Cells whose figures differ that day: the day's figures, as the whole analysis has
+    // them.
+    let before: std::collections::HashMap<&str, f64> = now
+        .grid
+        .cells
+        .iter()
+        .map(|c| (c.id.as_str(), c.index))
+        .collect();
+    let differ: Vec<_> = full
+        .grid
+        .cells
+        .iter()
+        .filter(|c| before.get(c.id.as_str()) != Some(&c.index))
+        .take(3)
+        .collect();
+    assert!(!differ.is_empty());
+    for c in differ {
+        let id = grid_tile_id(&c.id);
+        let (s, _, b) = send(
+            &app,
+            get(&format!("/api/feature/risk_grid/{id}?as_of={day}")),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{}", c.id);
+        let p = &json(&b)["properties"];
+        assert!(
+            (p["index"].as_f64().unwrap() - c.index).abs() < 5e-4,
+            "{} {p}",
+            c.id
+        );
+        assert_eq!(p["population"], serde_json::to_value(c.population).unwrap());
+        assert_eq!(p["level"], serde_json::to_value(c.level).unwrap());
+    }
+}

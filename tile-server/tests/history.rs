@@ -63,6 +63,18 @@ async fn a_past_day_of_a_store_is_its_ledgers_as_they_stood() {
         ds.houses.get(42).unwrap().id.clone(),
         ds.houses.get(1200).unwrap().id.clone(),
     );
+    let gone_at = {
+        use geo::CoordsIter;
+        let c = ds
+            .houses
+            .get(1200)
+            .unwrap()
+            .geometry
+            .coords_iter()
+            .next()
+            .unwrap();
+        centre_tile([c.x, c.y, c.x, c.y], 16)
+    };
     // Yesterday: every change below is made after it ended (UTC+8).
     let day = Day::today().plus_days(-1);
     // An open hidden hazard overdue yesterday: its deadline moved past today.
@@ -187,6 +199,22 @@ async fn a_past_day_of_a_store_is_its_ledgers_as_they_stood() {
     assert_eq!(s, StatusCode::OK);
     let (s, _, _) = send(&app, get(&format!("/api/hidden/of/houses/{deleted}"))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // Its popup on yesterday's map: the id the day's tile gives it names it on that day.
+    let (x, y) = gone_at;
+    let (_, _, body) = send(
+        &app,
+        get(&format!("/tiles/houses/16/{x}/{y}.mvt?as_of={day}")),
+    )
+    .await;
+    let t = riskmap_tests::mvt_check::decode(&body).unwrap();
+    let mut named = Vec::new();
+    for f in &t.layer("houses").unwrap().features {
+        let uri = format!("/api/feature/houses/{}?as_of={day}", f.id.unwrap());
+        let (s, _, b) = send(&app, get(&uri)).await;
+        assert_eq!(s, StatusCode::OK, "{uri}");
+        named.push(json(&b)["id"].as_str().unwrap().to_string());
+    }
+    assert!(named.contains(&deleted), "{deleted} not among {named:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,6 +21,7 @@ use crate::dataset::{Dataset, Layer};
 use crate::model::{LayerKind, RiskLevel};
 
 mod one;
+pub(crate) use one::{enterprise_risk_fields, feature_json, grid_cell_fields, hidden_state_fields};
 pub use one::{feature, id_and_geometry, properties_of};
 
 /// Errors writing an export.

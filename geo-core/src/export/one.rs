@@ -167,17 +167,8 @@ pub fn properties_of(
         }
         LayerKind::EnterpriseRisk => {
             let f = ds.enterprises.get(pos)?;
-            let e = a.enterprise_risks.get(pos)?;
             let mut m = properties(&f.props, policy, LayerKind::Enterprises);
-            level_props(&mut m, e.level);
-            m.insert("likelihood".into(), json!(e.likelihood));
-            m.insert("severity".into(), json!(e.severity));
-            m.insert("mismatch".into(), json!(e.mismatch));
-            m.insert(
-                "worst_grade".into(),
-                json!(e.worst_grade.map(|g| g.number())),
-            );
-            m.insert("reasons".into(), reasons_value(&e.reasons));
+            enterprise_risk_fields(&mut m, a.enterprise_risks.get(pos)?);
             m
         }
         LayerKind::ProtectionConflicts => {
@@ -209,28 +200,56 @@ pub fn properties_of(
             );
             m
         }
-        LayerKind::RiskGrid => {
-            let c = a.grid.cells.get(pos)?;
-            let mut m = Map::new();
-            m.insert("index".into(), json!(round(c.index, 3)));
-            level_props(&mut m, c.level);
-            m.insert("population".into(), json!(c.population));
-            m.insert("inside_by_level".into(), json!(c.inside_by_level));
-            m.insert("area".into(), json!(c.area));
-            m.insert(
-                "top".into(),
-                Value::Array(
-                    c.top
-                        .iter()
-                        .map(|(l, id, v)| {
-                            json!({"layer": l.name(), "id": id, "contribution": round(*v, 3)})
-                        })
-                        .collect(),
-                ),
-            );
-            m
-        }
+        LayerKind::RiskGrid => grid_cell_fields(a.grid.cells.get(pos)?),
     })
+}
+
+/// An enterprise's assessment as exported: its level, likelihood, severity, mismatch,
+/// worst grade and reasons.
+pub(crate) fn enterprise_risk_fields(
+    m: &mut Map<String, Value>,
+    e: &crate::analysis::EnterpriseRisk,
+) {
+    level_props(m, e.level);
+    m.insert("likelihood".into(), json!(e.likelihood));
+    m.insert("severity".into(), json!(e.severity));
+    m.insert("mismatch".into(), json!(e.mismatch));
+    m.insert(
+        "worst_grade".into(),
+        json!(e.worst_grade.map(|g| g.number())),
+    );
+    m.insert("reasons".into(), reasons_value(&e.reasons));
+}
+
+/// A grid cell's properties as exported: its index, level, population, what lies inside
+/// by level, its area and what contributes most.
+pub(crate) fn grid_cell_fields(c: &crate::analysis::GridCell) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("index".into(), json!(round(c.index, 3)));
+    level_props(&mut m, c.level);
+    m.insert("population".into(), json!(c.population));
+    m.insert("inside_by_level".into(), json!(c.inside_by_level));
+    m.insert("area".into(), json!(c.area));
+    m.insert(
+        "top".into(),
+        Value::Array(
+            c.top
+                .iter()
+                .map(
+                    |(l, id, v)| json!({"layer": l.name(), "id": id, "contribution": round(*v, 3)}),
+                )
+                .collect(),
+        ),
+    );
+    m
+}
+
+/// One GeoJSON Feature of an id, a geometry and properties.
+pub(crate) fn feature_json(id: &str, g: &Geometry<f64>, props: Map<String, Value>) -> Value {
+    let mut geometry = String::new();
+    write_geometry(&mut geometry, g);
+    let geometry: Value = serde_json::from_str(&geometry).unwrap_or(Value::Null);
+    json!({"type": "Feature", "id": id, "geometry": geometry, "properties": props})
 }
 
 /// The feature at `pos` of layer `kind` as one GeoJSON Feature, with the properties its
@@ -264,10 +283,7 @@ pub fn feature(
 ) -> Option<Value> {
     let at = locate(kind, ds, a, pos)?;
     let props = properties_of(kind, ds, a, pos, policy)?;
-    let mut geometry = String::new();
-    write_geometry(&mut geometry, &at.geometry);
-    let geometry: Value = serde_json::from_str(&geometry).unwrap_or(Value::Null);
-    Some(json!({"type": "Feature", "id": at.id, "geometry": geometry, "properties": props}))
+    Some(feature_json(&at.id, &at.geometry, props))
 }
 
 /// A hidden hazard's state on the analysis day, as exported and drawn: `as_of`, the

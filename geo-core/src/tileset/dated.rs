@@ -16,8 +16,9 @@ use super::{TileSet, TileSetError, grid_tile_id};
 use crate::analysis::hidden_hazards::{self, HiddenState};
 use crate::analysis::risk_grid::live::{point_weight, recompute, touched};
 use crate::analysis::risk_grid::{H3Grid, anchor};
-use crate::analysis::{Analysis, EnterpriseRisk, enterprise_risk};
+use crate::analysis::{Analysis, EnterpriseRisk, GridCell, enterprise_risk};
 use crate::dataset::Dataset;
+use crate::export::{self, FieldPolicy};
 use crate::live::Live;
 use crate::model::{Day, LayerKind, RiskLevel};
 use crate::rules::Rules;
@@ -37,6 +38,8 @@ pub struct DatedView {
     pub(super) grid: Option<Drawn<CellDrawn>>,
     /// The areas' levels of the day, by position, when recomputed.
     pub(super) area_levels: Option<Vec<RiskLevel>>,
+    /// The grid cells recomputed for the day, by tile id (`None`: no cell that day).
+    pub(super) cells: HashMap<u64, Option<GridCell>>,
 }
 
 impl DatedView {
@@ -58,6 +61,41 @@ impl DatedView {
     /// Whether the grid and the areas' levels are the day's (else the analysis day's).
     pub fn has_grid(&self) -> bool {
         self.grid.is_some()
+    }
+
+    /// The feature a tile of the day gives the id `tile_id` in the GeoJSON layer `kind`
+    /// ([`crate::tileset::geojson_layer`]), as its export would give it on the day: `ds`
+    /// and `a` are the data and analysis the view was made from; a hidden hazard has its
+    /// state of the day, an enterprise its assessment of the day, a grid cell recomputed
+    /// for the day its figures of the day. `None` when no such feature is drawn that day.
+    pub fn feature(
+        &self,
+        kind: LayerKind,
+        ds: &Dataset,
+        a: &Analysis,
+        tile_id: u64,
+        policy: &FieldPolicy,
+    ) -> Option<serde_json::Value> {
+        if kind == LayerKind::RiskGrid
+            && let Some(cell) = self.cells.get(&tile_id)
+        {
+            let c = cell.as_ref()?;
+            let g = geo::Geometry::Polygon(c.geometry.clone());
+            return Some(export::feature_json(&c.id, &g, export::grid_cell_fields(c)));
+        }
+        let pos = super::position_of_tile_id(ds, a, kind, tile_id)?;
+        let mut f = export::feature(kind, ds, a, pos, policy)?;
+        let props = f.get_mut("properties")?.as_object_mut()?;
+        match kind {
+            LayerKind::HiddenHazards => {
+                export::hidden_state_fields(props, self.hidden_states.get(pos)?, Some(self.day));
+            }
+            LayerKind::EnterpriseRisk => {
+                export::enterprise_risk_fields(props, self.enterprise_risks.get(pos)?);
+            }
+            _ => {}
+        }
+        Some(f)
     }
 }
 
@@ -105,6 +143,7 @@ impl TileSet {
             clusters,
             grid: None,
             area_levels: None,
+            cells: HashMap::new(),
         })
     }
 
@@ -147,15 +186,17 @@ impl TileSet {
             let (anchors, in_cells) = live.house_points();
             let fresh = recompute(ds, a, &v.enterprise_risks, anchors, in_cells, rules, &cells);
             for (h, cell) in fresh {
-                match cell {
+                let id = grid_tile_id(&h.to_string());
+                match &cell {
                     Some(c) => {
-                        let (id, g, d) = cell_drawn(&c);
+                        let (id, g, d) = cell_drawn(c);
                         grid.put(id, g, d);
                     }
                     None => {
-                        grid.remove(grid_tile_id(&h.to_string()));
+                        grid.remove(id);
                     }
                 }
+                v.cells.insert(id, cell);
             }
         }
         // An area's level is the worst of its cells'.

@@ -108,13 +108,6 @@ function popupContent(f) {
       h('div', { class: 'actions' }, h('button', { type: 'button', onclick: zoomIn }, '放大查看')));
   }
   const fields = (info ? info.fields : []).map((x) => [x.name, x.label_zh]);
-  if (layer === 'risk_grid' && state.asOf && state.dataDay && state.asOf !== state.dataDay) {
-    // A cell of another day: its level is the tile's; its index and population are
-    // the data day's analysis, where the cell may not be.
-    return h('div', { class: 'popup' },
-      h('h3', null, h('span', { class: 'tag' }, title), p.id || '', levelBadge(p.level)),
-      h('p', { class: 'muted' }, `${state.asOf} 的网格等级；风险指数与人口见数据日期 ${state.dataDay}。`));
-  }
   const more = info && info.popup_fields && info.popup_fields.length && f.id != null;
   if (more) {
     // The tile carries only what the map draws (houses: the level); the rest is asked
@@ -122,8 +115,12 @@ function popupContent(f) {
     const head = h('h3', null, h('span', { class: 'tag' }, title), '', 'level' in p ? levelBadge(p.level) : null);
     const body = h('p', { class: 'muted' }, '正在读取…');
     const box = h('div', { class: 'popup' }, head, body);
-    const gen = state.catalog && state.catalog.generation != null ? `?generation=${state.catalog.generation}` : '';
-    api(`/api/feature/${encodeURIComponent(layer)}/${encodeURIComponent(f.id)}${gen}`)
+    // A tile of another day is asked about on that day: its ids, a grid cell's figures
+    // and an enterprise's assessment are the day's.
+    const q = new URLSearchParams();
+    if (state.catalog && state.catalog.generation != null) q.set('generation', state.catalog.generation);
+    if (state.asOf && state.dataDay && state.asOf !== state.dataDay) q.set('as_of', state.asOf);
+    api(`/api/feature/${encodeURIComponent(layer)}/${encodeURIComponent(f.id)}${q.size ? `?${q}` : ''}`)
       .then((r) => r.json())
       .then((feat) => {
         // What the tile drew with (a pipe's derived pressure class), then the API's fields.
@@ -135,9 +132,8 @@ function popupContent(f) {
         }
         head.childNodes[1].textContent = q.address || q.name || feat.id || '';
         body.replaceWith(fieldTable(layer, q, info.popup_fields.map((x) => [x.name, x.label_zh])));
-        if (layer === 'enterprises' && state.asOf && state.dataDay && state.asOf !== state.dataDay) {
-          // The badge is the map's day's; the assessment's details are the data's day's.
-          box.append(h('p', { class: 'muted' }, `风险等级为 ${state.asOf} 的；可能性、严重性与判定依据为数据日期 ${state.dataDay} 的评估。`));
+        if (feat.properties && feat.properties.as_of && feat.properties.as_of !== state.dataDay && layer !== 'hidden_hazards') {
+          box.append(h('p', { class: 'muted' }, `${feat.properties.as_of} 的状态。`));
         }
         if (HIDDEN_OWNERS.has(layer) && feat.id != null) box.append(hiddenOf(layer, feat.id));
       })

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::AppStateRef;
+use crate::server::dated::parse_as_of;
 use crate::server::error::AppError;
 use crate::server::layers::geojson_layer;
 use crate::server::limits::Limits;
@@ -115,6 +116,9 @@ pub(in crate::server) struct OneQuery {
     /// The data generation the tile was read from. Ids stay with their features across
     /// generations, so it only goes into a 404's message.
     generation: Option<u64>,
+    /// The day of the map the tile was drawn for (`YYYY-MM-DD`): the feature as it
+    /// stood that day.
+    as_of: Option<String>,
 }
 
 /// `GET /api/feature/{layer}/{id}`: one feature by the id its tiles give it, with every
@@ -149,11 +153,26 @@ pub(in crate::server) async fn feature(
             .unwrap_or_default();
         AppError::not_found(format!("no feature {tile_id} in layer '{layer}'{since}"))
     };
-    let pos = position_of_tile_id(snap.dataset(), snap.analysis(), tile_kind, tile_id)
-        .ok_or_else(gone)?;
     let pol = field_policy(&state.config);
-    let mut f =
-        export::feature(kind, snap.dataset(), snap.analysis(), pos, &pol).ok_or_else(gone)?;
+    let day = parse_as_of(q.as_of.as_deref())?.filter(|d| snap.analysis().as_of != Some(*d));
+    let mut f = match day {
+        // A tile of another day: its ids are those of the day's data.
+        Some(day) => {
+            let d = state.dated.get(&state, &snap, day).await?;
+            let (ds, a) = (d.base.dataset(), d.base.analysis());
+            let mut f = d
+                .view
+                .feature(kind, ds, a, tile_id, &pol)
+                .ok_or_else(gone)?;
+            f["properties"]["as_of"] = day.to_string().into();
+            f
+        }
+        None => {
+            let pos = position_of_tile_id(snap.dataset(), snap.analysis(), tile_kind, tile_id)
+                .ok_or_else(gone)?;
+            export::feature(kind, snap.dataset(), snap.analysis(), pos, &pol).ok_or_else(gone)?
+        }
+    };
     f["properties"]["generation"] = snap.generation.into();
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(f)).into_response())
 }
