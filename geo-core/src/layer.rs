@@ -6,6 +6,7 @@
 //! exactly what a brute-force scan with the same distance would.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use geo::{BoundingRect, Distance, Euclidean, Geometry, Intersects, Rect};
 
@@ -23,9 +24,26 @@ use crate::model::{Feature, LayerKind};
 /// and is never given to another (its position at construction, then increasing). Tiles
 /// carry it as the feature id, so that a popup asks for the feature it was drawn from
 /// even after other features were added or deleted.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Layer<P> {
     kind: LayerKind,
+    /// Shared by the copies of the layer until one of them changes it (then that one
+    /// copies it): a copy of a dataset costs nothing until it changes, and then only the
+    /// layers it changes.
+    inner: Arc<Inner<P>>,
+}
+
+impl<P> Clone for Layer<P> {
+    fn clone(&self) -> Self {
+        Layer {
+            kind: self.kind,
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Inner<P> {
     features: Vec<Feature<P>>,
     index: SpatialIndex,
     /// Uid of the feature at each position.
@@ -42,26 +60,28 @@ impl<P> Layer<P> {
         let n = features.len() as u64;
         Layer {
             kind,
-            features,
-            index,
-            uids: (0..n).collect(),
-            displaced: HashMap::new(),
-            next_uid: n,
+            inner: Arc::new(Inner {
+                features,
+                index,
+                uids: (0..n).collect(),
+                displaced: HashMap::new(),
+                next_uid: n,
+            }),
         }
     }
 
     /// The uid of the feature at a position.
     pub fn uid(&self, pos: usize) -> Option<u64> {
-        self.uids.get(pos).copied()
+        self.inner.uids.get(pos).copied()
     }
 
     /// The position of the feature with this uid, if it is still in the layer.
     pub fn position_of_uid(&self, uid: u64) -> Option<usize> {
-        if let Some(p) = self.displaced.get(&uid) {
+        if let Some(p) = self.inner.displaced.get(&uid) {
             return Some(*p);
         }
         let p = usize::try_from(uid).ok()?;
-        (self.uids.get(p) == Some(&uid)).then_some(p)
+        (self.inner.uids.get(p) == Some(&uid)).then_some(p)
     }
 
     /// An empty layer.
@@ -76,49 +96,56 @@ impl<P> Layer<P> {
 
     /// The features, in load order (positions are the ids the index returns).
     pub fn features(&self) -> &[Feature<P>] {
-        &self.features
+        &self.inner.features
     }
 
     /// Number of features.
     pub fn len(&self) -> usize {
-        self.features.len()
+        self.inner.features.len()
     }
 
     /// Whether the layer has no feature.
     pub fn is_empty(&self) -> bool {
-        self.features.is_empty()
+        self.inner.features.is_empty()
     }
 
     /// The feature at a position.
     pub fn get(&self, i: usize) -> Option<&Feature<P>> {
-        self.features.get(i)
+        self.inner.features.get(i)
     }
 
     /// The R-tree.
     pub fn index(&self) -> &SpatialIndex {
-        &self.index
+        &self.inner.index
     }
 
     /// The feature with this id, by linear search (ids are for people; positions for code).
     pub fn find_id(&self, id: &str) -> Option<(usize, &Feature<P>)> {
-        self.features.iter().enumerate().find(|(_, f)| f.id == id)
+        self.inner
+            .features
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.id == id)
     }
 
     /// Bounding box of the layer in lon/lat.
     pub fn bounds(&self) -> Option<Rect<f64>> {
-        self.index.bounds()
+        self.inner.index.bounds()
     }
+}
 
+impl<P: Clone> Layer<P> {
     /// Appends a feature and indexes it; returns its position.
     pub fn push(&mut self, f: Feature<P>) -> usize {
-        let pos = self.features.len();
-        self.index.insert(pos, &f.geometry);
-        self.features.push(f);
-        let uid = self.next_uid;
-        self.next_uid += 1;
-        self.uids.push(uid);
+        let l = Arc::make_mut(&mut self.inner);
+        let pos = l.features.len();
+        l.index.insert(pos, &f.geometry);
+        l.features.push(f);
+        let uid = l.next_uid;
+        l.next_uid += 1;
+        l.uids.push(uid);
         if pos as u64 != uid {
-            self.displaced.insert(uid, pos);
+            l.displaced.insert(uid, pos);
         }
         pos
     }
@@ -126,10 +153,11 @@ impl<P> Layer<P> {
     /// Replaces the feature at `pos` (re-indexing it) and returns the old one; `None`
     /// when there is no such position.
     pub fn replace(&mut self, pos: usize, f: Feature<P>) -> Option<Feature<P>> {
-        let slot = self.features.get_mut(pos)?;
+        let l = Arc::make_mut(&mut self.inner);
+        let slot = l.features.get_mut(pos)?;
         let old = std::mem::replace(slot, f);
-        self.index.remove(pos, &old.geometry);
-        self.index.insert(pos, &self.features[pos].geometry);
+        l.index.remove(pos, &old.geometry);
+        l.index.insert(pos, &l.features[pos].geometry);
         Some(old)
     }
 
@@ -137,29 +165,31 @@ impl<P> Layer<P> {
     /// position that changes, which the caller renumbers in its own per-position data).
     /// Returns the removed feature, or `None` when there is no such position.
     pub fn swap_remove(&mut self, pos: usize) -> Option<Feature<P>> {
-        let last = self.features.len().checked_sub(1)?;
+        let l = Arc::make_mut(&mut self.inner);
+        let last = l.features.len().checked_sub(1)?;
         if pos > last {
             return None;
         }
-        self.index.remove(pos, &self.features[pos].geometry);
+        l.index.remove(pos, &l.features[pos].geometry);
         if pos != last {
-            self.index.remove(last, &self.features[last].geometry);
-            self.index.insert(pos, &self.features[last].geometry);
+            l.index.remove(last, &l.features[last].geometry);
+            l.index.insert(pos, &l.features[last].geometry);
         }
-        let gone = self.uids.swap_remove(pos);
-        self.displaced.remove(&gone);
-        if let Some(&moved) = self.uids.get(pos) {
-            self.displaced.remove(&moved);
+        let gone = l.uids.swap_remove(pos);
+        l.displaced.remove(&gone);
+        if let Some(&moved) = l.uids.get(pos) {
+            l.displaced.remove(&moved);
             if moved != pos as u64 {
-                self.displaced.insert(moved, pos);
+                l.displaced.insert(moved, pos);
             }
         }
-        Some(self.features.swap_remove(pos))
+        Some(l.features.swap_remove(pos))
     }
 
-    /// Consumes the layer and returns its features.
+    /// Consumes the layer and returns its features (copied if another copy of the layer
+    /// shares them).
     pub fn into_features(self) -> Vec<Feature<P>> {
-        self.features
+        Arc::try_unwrap(self.inner).map_or_else(|a| a.features.clone(), |i| i.features)
     }
 }
 

@@ -2,9 +2,11 @@
 # The map of a past day from a store's history, on a GeoPackage: imports a city, serves
 # it, changes it through the edit API (house moves, hazard-source inventories, hidden
 # hazards' statuses: edit_tile.py), then asks for past days. Each day's first request
-# takes the store's changes since the day back on a copy of the snapshot; it prints the
-# time of that first request, of a second one (kept), and the viewer's date switches
-# (scripts/date-switch.mjs), with the server's peak memory. Nothing is asserted.
+# takes the store's changes since the day back; it prints the time of that first
+# request, of a second one (kept), and the viewer's date switches
+# (scripts/date-switch.mjs), with the server's peak memory: first after hidden hazards'
+# statuses alone changed (taken back in place), then after houses and sources changed
+# too (a copy of the snapshot). Nothing is asserted.
 #
 #   bash scripts/bench/date-history.sh [--city DIR] [--edits N] [--short]
 #
@@ -45,24 +47,38 @@ bench_wait_listening "$WORK/serve.log" 900
 sleep 20
 BASE="http://127.0.0.1:$PORT"
 STRIDE=997; [ -n "$SHORT" ] && STRIDE=97
-python3 scripts/bench/edit_tile.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --edits "$EDITS" \
-  --stride "$STRIDE" --hazard-sources "$CITY/hazard_sources.geojson" --inventories "$((EDITS / 3))" \
-  --hidden "$EDITS" --out "$WORK/edits.json" >/dev/null
-echo "changes made through the API: $(curl -s "$BASE/api/changes?since=0" | python3 -c \
-  'import json,sys; print(sum(1 for c in json.load(sys.stdin)["changes"] if c["actor"] != "import"))')"
 # Days in China Standard Time, the day the ledgers count in.
 day() { TZ=Asia/Shanghai date -d "$1" +%F; }
-Y="$(day yesterday)"
-for d in "$Y" "$(day '-1 month')"; do
+made() { curl -s "$BASE/api/changes?since=0" | python3 -c \
+  'import json,sys; print(sum(1 for c in json.load(sys.stdin)["changes"] if c["actor"] != "import"))'; }
+ask() { # day, label
   for pass in first kept; do
-    ms=$(curl -s -o "$WORK/areas.json" -w '%{time_total}' "$BASE/api/hidden/areas?as_of=$d" |
+    ms=$(curl -s -o "$WORK/areas.json" -w '%{time_total}' "$BASE/api/hidden/areas?as_of=$1" |
       python3 -c 'import sys; print(round(float(sys.stdin.read()) * 1000))')
     back=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["history_taken_back"])' "$WORK/areas.json")
-    echo "as of $d ($pass request): ${ms} ms, changes taken back: $back"
+    echo "$2: as of $1 ($pass request): ${ms} ms, changes taken back: $back"
   done
-done
-echo "server peak memory so far: $(awk '/VmHWM/{printf "%.1f GiB", $2/1048576}' /proc/$SERVER/status)"
-# The viewer: days before the changes, each taken back once, then again (kept: 2 copies).
-node scripts/date-switch.mjs "$BASE" 121.29 31.95 12 "$(day '-2 days')" "$(day '-3 days')" "$Y" \
-  "$(day '-2 days')" | sed 's/^/viewer: /'
-echo "server peak memory: $(awk '/VmHWM/{printf "%.1f GiB", $2/1048576}' /proc/$SERVER/status)"
+}
+peak() { awk '/VmHWM/{printf "%.1f GiB", $2/1048576}' "/proc/$SERVER/status"; }
+metrics() { curl -s "$BASE/metrics" | grep -E '^riskmap_dated_(in_place|copies)_total' | tr '\n' ' '; echo; }
+
+# 1. Hidden hazards' statuses only (the daily work): taken back in place.
+python3 scripts/bench/edit_tile.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --edits 0 \
+  --hidden "$EDITS" --out "$WORK/edits1.json" >/dev/null
+echo "hidden hazards changed through the API: $(made)"
+echo "server peak memory before asking for past days: $(peak)"
+ask "$(day yesterday)" "statuses only"
+ask "$(day '-1 month')" "statuses only"
+node scripts/date-switch.mjs "$BASE" 121.29 31.95 12 "$(day '-2 days')" "$(day '-3 days')" \
+  "$(day '-4 days')" "$(day '-2 days')" | sed 's/^/statuses only, viewer: /'
+echo "server peak memory: $(peak); $(metrics)"
+
+# 2. Houses moved and sources' inventories too: a copy of the snapshot taken back.
+python3 scripts/bench/edit_tile.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --edits "$EDITS" \
+  --stride "$STRIDE" --hazard-sources "$CITY/hazard_sources.geojson" --inventories "$((EDITS / 3))" \
+  --out "$WORK/edits2.json" >/dev/null
+echo "changes through the API in all: $(made)"
+ask "$(day yesterday)" "houses and sources too"
+node scripts/date-switch.mjs "$BASE" 121.29 31.95 12 "$(day '-2 days')" "$(day '-3 days')" \
+  "$(day '-2 days')" | sed 's/^/houses and sources too, viewer: /'
+echo "server peak memory: $(peak); $(metrics)"

@@ -165,6 +165,8 @@ async fn a_past_day_of_a_store_is_its_ledgers_as_they_stood() {
     }
     // Today the changes are on the map: the comparison above is not of two equal stores.
     assert!(differs_today >= 2, "{differs_today}");
+    // Houses changed: the whole snapshot was copied and taken back.
+    assert_eq!(metric(&app, "riskmap_dated_copies_total").await, 1);
 
     // The towns' hidden-hazard figures of the day: those of the old store, but for the
     // hazard entered late.
@@ -283,4 +285,98 @@ async fn a_past_day_of_a_postgis_store_is_read_from_its_change_table() {
     let (_, _, today) = send(&app, get("/api/lists/risk.csv")).await;
     assert_ne!(today, was_list_today);
     assert!(String::from_utf8_lossy(&today).contains(raised.as_str()));
+}
+
+/// A counter of `/metrics`.
+async fn metric(app: &axum::Router, name: &str) -> u64 {
+    let (_, _, b) = send(app, get("/metrics")).await;
+    let text = String::from_utf8(b).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hidden_hazards_changed_since_are_taken_back_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = gpkg_state(dir.path(), config());
+    let then_path = dir.path().join("then.gpkg");
+    std::fs::copy(dir.path().join("city.gpkg"), &then_path).unwrap();
+    let then_snap = build_snapshot(&config(), &DataSource::dir(&then_path), 1).unwrap();
+    let then = router(Arc::new(AppState::new(
+        config(),
+        DataSource::dir(&then_path),
+        then_snap,
+        None,
+    )));
+    let app = router(state.clone());
+    let day = Day::today().plus_days(-1);
+    let snap = state.snapshot();
+    let ds = snap.dataset();
+    let states = riskmap_core::analysis::hidden_hazards::states_on(ds, day);
+    let open: Vec<(String, Option<String>, (f64, f64))> = ds
+        .hidden_hazards
+        .features()
+        .iter()
+        .zip(&states)
+        .filter(|(_, s)| s.open)
+        .map(|(f, _)| {
+            use geo::CoordsIter;
+            let c = f.geometry.coords_iter().next().unwrap();
+            (f.id.clone(), f.props.feature_id.clone(), (c.x, c.y))
+        })
+        .take(2)
+        .collect();
+    assert_eq!(open.len(), 2);
+    drop(snap);
+    let uri = |id: &str| format!("/api/layers/hidden_hazards/features/{id}");
+    // Due in two months now; rectified today.
+    let far = Day::today().plus_days(60).to_string();
+    let body = json!({"type": "Feature", "properties": {"deadline": far}});
+    edit(&app, Method::PATCH, &uri(&open[0].0), Some(&body)).await;
+    let today = Day::today().to_string();
+    let body = json!({"type": "Feature", "properties": {
+        "status": "rectified", "rectified": today, "measures": "已更换"}});
+    edit(&app, Method::PATCH, &uri(&open[1].0), Some(&body)).await;
+    // Found today at the first one's feature.
+    let body = json!({"type": "Feature", "geometry": null, "properties": {
+        "id": "YH-NEW", "feature_layer": "enterprises",
+        "feature_id": state.snapshot().dataset().enterprises.get(0).unwrap().id,
+        "major": true, "description": "可燃气体报警器失效",
+        "discovered": today, "deadline": Day::today().plus_days(5).to_string(),
+        "status": "pending"}});
+    edit(
+        &app,
+        Method::POST,
+        "/api/layers/hidden_hazards/features",
+        Some(&body),
+    )
+    .await;
+
+    for (_, _, (lon, lat)) in &open {
+        for z in [13u8, 16] {
+            let (x, y) = centre_tile([*lon, *lat, *lon, *lat], z);
+            let t = format!("/tiles/areas,risk_grid,enterprises,hidden_hazards/{z}/{x}/{y}.mvt");
+            let ours = tile(&app, &format!("{t}?as_of={day}")).await;
+            let theirs = tile(&then, &format!("{t}?as_of={day}")).await;
+            assert_eq!(ours, theirs, "{t} as of {day}");
+        }
+    }
+    for q in ["/api/hidden/areas", "/api/hidden/trend?months=3"] {
+        let sep = if q.contains('?') { '&' } else { '?' };
+        let u = format!("{q}{sep}as_of={day}");
+        let (_, _, a) = send(&app, get(&u)).await;
+        let (_, _, b) = send(&then, get(&u)).await;
+        let (mut a, mut b) = (json(&a), json(&b));
+        for v in [&mut a, &mut b] {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("history_taken_back");
+                o.remove("categories");
+            }
+        }
+        assert_eq!(a, b, "{u}");
+    }
+    // Taken back in place, without a copy of the snapshot.
+    assert_eq!(metric(&app, "riskmap_dated_in_place_total").await, 1);
+    assert_eq!(metric(&app, "riskmap_dated_copies_total").await, 0);
 }

@@ -67,6 +67,39 @@ pub fn feature_from_geojson(
     current: &Dataset,
     opts: &LoadOptions,
 ) -> Result<CheckedFeature, Vec<Issue>> {
+    checked(kind, feature, url_id, current, opts, Step::Edit)
+}
+
+/// [`feature_from_geojson`] of a feature as a store recorded it (the `before` of a
+/// change, to take the change back): the same checks but for a hidden hazard's step from
+/// the current record, which is not a step of its lifecycle but its record put back.
+pub fn recorded_feature_from_geojson(
+    kind: LayerKind,
+    feature: &serde_json::Value,
+    url_id: Option<&str>,
+    current: &Dataset,
+    opts: &LoadOptions,
+) -> Result<CheckedFeature, Vec<Issue>> {
+    checked(kind, feature, url_id, current, opts, Step::Restore)
+}
+
+/// What an edited feature is to the current one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// A change made now: a hidden hazard's lifecycle is checked.
+    Edit,
+    /// A recorded state put back.
+    Restore,
+}
+
+fn checked(
+    kind: LayerKind,
+    feature: &serde_json::Value,
+    url_id: Option<&str>,
+    current: &Dataset,
+    opts: &LoadOptions,
+    step: Step,
+) -> Result<CheckedFeature, Vec<Issue>> {
     let refuse = |code, field: Option<&str>, message: String| {
         vec![Issue {
             severity: Severity::Skipped,
@@ -156,7 +189,7 @@ pub fn feature_from_geojson(
             format!("the feature's id {id:?} is not the id {u:?} of the URL"),
         ));
     }
-    across_layers(&mut feature, current, &mut issues);
+    across_layers(&mut feature, current, &mut issues, step);
     if issues.iter().any(refuses) {
         return Err(issues);
     }
@@ -250,12 +283,14 @@ fn one<P: LayerProps>(
 }
 
 /// The checks the loaders' merge makes across layers, against the dataset being edited.
-fn across_layers(feature: &mut AnyFeature, current: &Dataset, issues: &mut Vec<Issue>) {
+fn across_layers(feature: &mut AnyFeature, current: &Dataset, issues: &mut Vec<Issue>, step: Step) {
     let layer = feature.layer();
     let id = feature.id().to_string();
     if let AnyFeature::HiddenHazard(h) = feature {
-        let before = current.hidden_hazards.find_id(&id).map(|(_, f)| &f.props);
-        issues.extend(super::lifecycle::transition(before, &mut h.props, &id));
+        if step == Step::Edit {
+            let before = current.hidden_hazards.find_id(&id).map(|(_, f)| &f.props);
+            issues.extend(super::lifecycle::transition(before, &mut h.props, &id));
+        }
         let mut one = vec![h.clone()];
         issues.extend(super::link_hidden_hazards(
             &mut one,

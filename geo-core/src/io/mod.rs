@@ -65,7 +65,9 @@ use crate::model::{
     ProtectionTarget,
 };
 
-pub use edit::{CheckedFeature, EDIT_SOURCE, feature_from_geojson, refuses};
+pub use edit::{
+    CheckedFeature, EDIT_SOURCE, feature_from_geojson, recorded_feature_from_geojson, refuses,
+};
 pub use error::LoadError;
 pub use links::link_hidden_hazards;
 pub use manifest::MANIFEST_FILE;

@@ -354,7 +354,7 @@ impl Live {
 
 /// Removes the feature at `pos`; returns the old position and id of the feature moved
 /// into its place, if one was.
-fn remove<P>(layer: &mut Layer<P>, pos: usize) -> Option<(usize, String)> {
+fn remove<P: Clone>(layer: &mut Layer<P>, pos: usize) -> Option<(usize, String)> {
     let last = layer.len().checked_sub(1)?;
     let _removed: Feature<P> = layer.swap_remove(pos)?;
     (pos != last).then(|| {

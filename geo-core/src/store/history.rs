@@ -24,7 +24,7 @@
 use std::collections::HashSet;
 
 use super::changes::ChangeRecord;
-use crate::io::{LoadOptions, feature_from_geojson};
+use crate::io::{LoadOptions, recorded_feature_from_geojson};
 use crate::live::{AnyFeature, Edit, Live};
 use crate::model::{Day, LayerKind};
 
@@ -63,7 +63,8 @@ impl Reverting {
 /// store's first transaction (`first_at`, the `at` of its first record) is not taken
 /// back, nor a hidden hazard's addition that was discovered by `day` (it goes back to
 /// what was first entered). Each feature's `before` goes through the checks an edit gets
-/// ([`feature_from_geojson`]), against `current`'s data.
+/// but for a hidden hazard's lifecycle step ([`recorded_feature_from_geojson`]), against
+/// `current`'s data.
 pub fn reverting(
     records: &[ChangeRecord],
     first_at: Option<&str>,
@@ -88,7 +89,7 @@ pub fn reverting(
             continue;
         }
         let check = |f: &serde_json::Value| {
-            feature_from_geojson(kind, f, Some(&r.id), current.dataset(), opts)
+            recorded_feature_from_geojson(kind, f, Some(&r.id), current.dataset(), opts)
                 .map(|c| c.feature)
                 .map_err(|issues| {
                     format!(

@@ -266,7 +266,7 @@ pub(super) fn layer_points<P>(
     level: impl Fn(usize) -> RiskLevel + Sync,
 ) -> Vec<BinPoint>
 where
-    P: Sync,
+    P: Send + Sync,
 {
     layer
         .features()

@@ -158,7 +158,20 @@ impl TileSet {
         rules: &Rules,
         day: Day,
     ) -> Result<DatedView, TileSetError> {
-        let (ds, a) = (live.dataset(), live.analysis());
+        self.view_as_of_live_with(live, live.dataset(), rules, day)
+    }
+
+    /// [`TileSet::view_as_of_live`] with `ds` for the living map's data: the same
+    /// features at the same places and positions, but for the records of the hidden
+    /// hazards (as they stood on the day, from a store's history).
+    pub fn view_as_of_live_with(
+        &self,
+        live: &Live,
+        ds: &Dataset,
+        rules: &Rules,
+        day: Day,
+    ) -> Result<DatedView, TileSetError> {
+        let a = live.analysis();
         let mut v = self.view_as_of(ds, a, rules, day)?;
         let h3 = H3Grid::for_cell_size(rules.grid.cell_size_m);
         let mut cells: BTreeSet<u64> = BTreeSet::new();

@@ -1,26 +1,19 @@
-//! The map as of another day (`?as_of=YYYY-MM-DD` on tiles, TileJSON and the hidden-hazard
-//! API; the viewer's date control): one [`Dated`] per day asked for, made once on the
-//! blocking pool however many tiles ask for it at once (and one day at a time), and kept
-//! for the 8 days of the served generation used last.
-//!
-//! A store (a GeoPackage, a PostGIS database) keeps every change of its ledgers: the
-//! features changed after the day are taken back ([`riskmap_core::store::history`]) on a
-//! copy of the served snapshot, by the change path every edit takes, so that houses,
-//! pipes, hazard sources and their conflicts are the day's too. A folder keeps no
-//! history: its day differs from the served map by the hidden hazards' own dates and
-//! what follows from them. At most two copies are kept: each is the memory of a
-//! snapshot.
+//! The map as of another day (`?as_of=YYYY-MM-DD` on tiles, TileJSON, features and the
+//! hidden-hazard API; the viewer's date control): one [`Dated`] per day asked for
+//! (made in [`super::day_data`]), made once on the blocking pool however many tiles ask
+//! for it at once (and one day at a time), and kept for the 8 days of the served
+//! generation used last, at most two of them with a copy of the snapshot of their own.
+//! A batch of edits or a reload lets go of them all: they are of a generation no longer
+//! served, and whatever they share with it would be copied when it changes.
 
 use std::sync::{Arc, Mutex};
 
 use riskmap_core::analysis::{Analysis, analyze};
+use riskmap_core::dataset::Dataset;
 use riskmap_core::model::Day;
-use riskmap_core::project::SourceKind;
-use riskmap_core::store::changes::ChangeRecord;
-use riskmap_core::store::history::{self, Reverting};
-use riskmap_core::tileset::DatedView;
 use tokio::sync::OnceCell;
 
+use super::day_data::{Dated, history_after, make};
 use super::error::AppError;
 use super::state::{AppState, Snapshot};
 
@@ -29,26 +22,6 @@ const KEEP: usize = 8;
 
 /// Days kept with a snapshot of their own (taken back through the store's history).
 const KEEP_COPIES: usize = 2;
-
-/// The map of one day.
-pub struct Dated {
-    /// The data and results of the day: the served snapshot, or a copy of it taken back
-    /// over the store's changes since the day.
-    pub base: Arc<Snapshot>,
-    /// The hidden hazards, enterprises, grid and areas of the day.
-    pub view: DatedView,
-    /// Change records taken back (0: the served data was the day's).
-    pub taken_back: usize,
-    /// Features that could not be taken back, and why.
-    pub skipped: Vec<String>,
-}
-
-impl Dated {
-    /// Whether it holds a snapshot of its own.
-    fn own_copy(&self, served: &Arc<Snapshot>) -> bool {
-        !Arc::ptr_eq(&self.base, served)
-    }
-}
 
 type Slot = Arc<OnceCell<Arc<Dated>>>;
 
@@ -134,26 +107,41 @@ impl DatedViews {
                 let s = Arc::clone(snap);
                 let opts = state.source.load.clone();
                 let d = tokio::task::spawn_blocking(move || make(s, trail, &opts, day)).await??;
+                let count = match (d.is_copy(), d.taken_back) {
+                    (true, _) => Some(&state.metrics.dated_copies),
+                    (false, n) if n > 0 => Some(&state.metrics.dated_in_place),
+                    _ => None,
+                };
+                if let Some(c) = count {
+                    c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 Ok::<_, AppError>(Arc::new(d))
             })
             .await?;
         let dated = Arc::clone(dated);
-        if dated.own_copy(snap) {
-            self.keep_copies(snap);
+        if dated.is_copy() {
+            self.keep_copies();
         }
         Ok(dated)
     }
 
+    /// Lets go of every day (a batch or a reload made them of an older generation).
+    pub(crate) fn clear(&self) {
+        if let Ok(mut v) = self.views.lock() {
+            v.clear();
+        }
+    }
+
     /// Lets go of the least recently used days with a snapshot of their own, past
     /// [`KEEP_COPIES`].
-    fn keep_copies(&self, served: &Arc<Snapshot>) {
+    fn keep_copies(&self) {
         let Ok(mut v) = self.views.lock() else {
             return;
         };
         let copies: Vec<usize> = v
             .iter()
             .enumerate()
-            .filter(|(_, (_, _, s))| s.get().is_some_and(|d| d.own_copy(served)))
+            .filter(|(_, (_, _, s))| s.get().is_some_and(|d| d.is_copy()))
             .map(|(i, _)| i)
             .collect();
         let extra = copies.len().saturating_sub(KEEP_COPIES);
@@ -166,15 +154,28 @@ impl DatedViews {
 /// The data and a whole analysis of a day, for what is made of the analysis as a whole
 /// (the lists, the report).
 pub(crate) struct Analysed {
-    /// The data of the day (the store's history taken back to it).
-    pub base: Arc<Snapshot>,
+    served: Arc<Snapshot>,
+    dated: Option<Arc<Dated>>,
     own: Option<Analysis>,
 }
 
 impl Analysed {
+    /// The data of the day (the store's history taken back to it).
+    pub fn dataset(&self) -> &Dataset {
+        match &self.dated {
+            Some(d) => d.dataset(&self.served),
+            None => self.served.dataset(),
+        }
+    }
+
     /// The analysis of the day.
     pub fn analysis(&self) -> &Analysis {
-        self.own.as_ref().unwrap_or_else(|| self.base.analysis())
+        self.own.as_ref().unwrap_or_else(|| self.served.analysis())
+    }
+
+    /// The rules it was made with.
+    pub fn rules(&self) -> &riskmap_core::rules::Rules {
+        &self.served.rules
     }
 }
 
@@ -188,94 +189,23 @@ pub(crate) async fn analysed_on(
 ) -> Result<Analysed, AppError> {
     let Some(day) = day.filter(|d| snap.analysis().as_of != Some(*d)) else {
         return Ok(Analysed {
-            base: snap,
+            served: snap,
+            dated: None,
             own: None,
         });
     };
-    let base = Arc::clone(&state.dated.get(state, &snap, day).await?.base);
+    let dated = state.dated.get(state, &snap, day).await?;
     let substances = state.source.load.substances.clone();
-    let b = Arc::clone(&base);
+    let (s, d) = (Arc::clone(&snap), Arc::clone(&dated));
     let own = tokio::task::spawn_blocking(move || {
-        let mut rules = b.rules.clone();
+        let mut rules = s.rules.clone();
         rules.hidden_hazards.as_of = Some(day);
-        super::changes::background(|| analyze(b.dataset(), &substances, &rules))
+        super::changes::background(|| analyze(d.dataset(&s), &substances, &rules))
     })
     .await?;
     Ok(Analysed {
-        base,
+        served: snap,
+        dated: Some(dated),
         own: Some(own),
-    })
-}
-
-/// Whether the served source keeps a history of its changes (a store, not a folder).
-pub(crate) fn keeps_history(state: &AppState) -> bool {
-    state.source.db.is_some()
-        || matches!(
-            SourceKind::of(&state.source.dir),
-            Ok(SourceKind::GeoPackage)
-        )
-}
-
-/// The store's changes after `day` and the time of its first record, if the served
-/// source is a store; `None` for a folder.
-async fn history_after(
-    state: &AppState,
-    day: Day,
-) -> Result<Option<(Option<String>, Vec<ChangeRecord>)>, AppError> {
-    let cutoff = history::day_end_utc(day);
-    let internal = |e: riskmap_core::store::StoreError| AppError::Internal(e.to_string());
-    if let Some(url) = &state.source.db {
-        let (client, db) = riskmap_core::store::pg::connect(url.secret())
-            .await
-            .map_err(internal)?;
-        let got = riskmap_core::store::pg::changes_from(&client, &db, &cutoff)
-            .await
-            .map_err(internal)?;
-        return Ok(Some(got));
-    }
-    if !keeps_history(state) {
-        return Ok(None);
-    }
-    let path = state.source.dir.clone();
-    let got = tokio::task::spawn_blocking(move || {
-        riskmap_core::store::changes::changes_from(&path, &cutoff)
-    })
-    .await?
-    .map_err(internal)?;
-    Ok(Some(got))
-}
-
-/// The map of `snap` on `day`: taken back over the store's changes after the day first,
-/// if any.
-fn make(
-    snap: Arc<Snapshot>,
-    trail: Option<(Option<String>, Vec<ChangeRecord>)>,
-    opts: &riskmap_core::io::LoadOptions,
-    day: Day,
-) -> Result<Dated, AppError> {
-    let back = match &trail {
-        Some((first_at, records)) => {
-            history::reverting(records, first_at.as_deref(), &snap.live, opts, day)
-        }
-        None => Reverting::default(),
-    };
-    let base = if back.is_empty() {
-        snap
-    } else {
-        let mut copy = (*snap).clone();
-        super::changes::background(|| super::changes::apply_to(&mut copy, &back.edits, None))
-            .map_err(|e| AppError::Internal(format!("taking the map back to {day}: {e}")))?;
-        Arc::new(copy)
-    };
-    if !back.skipped.is_empty() {
-        tracing::warn!(day = %day, skipped = ?back.skipped, "changes not taken back");
-    }
-    let view =
-        super::changes::background(|| base.tiles.view_as_of_live(&base.live, &base.rules, day))?;
-    Ok(Dated {
-        base,
-        view,
-        taken_back: back.records,
-        skipped: back.skipped,
     })
 }

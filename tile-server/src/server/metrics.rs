@@ -20,6 +20,11 @@ pub struct Metrics {
     pub tiles_invalidated: AtomicU64,
     /// Batches of edits applied.
     pub edit_batches: AtomicU64,
+    /// Maps of another day made from the served data with hidden hazards' records taken
+    /// back in place.
+    pub dated_in_place: AtomicU64,
+    /// Maps of another day that took a copy of the whole snapshot back.
+    pub dated_copies: AtomicU64,
     render_buckets: [AtomicU64; BUCKETS.len()],
     render_count: AtomicU64,
     render_sum_us: AtomicU64,
@@ -95,6 +100,18 @@ impl Metrics {
             "riskmap_edit_batches_total",
             "Batches of edits applied to the served data.",
             self.edit_batches.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_dated_in_place_total",
+            "Maps of another day made with hidden hazards' records taken back in place.",
+            self.dated_in_place.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_dated_copies_total",
+            "Maps of another day that took a copy of the snapshot back over a store's changes.",
+            self.dated_copies.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             s,

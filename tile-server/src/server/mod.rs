@@ -12,6 +12,7 @@ pub mod cache;
 pub mod changes;
 pub mod config;
 pub mod dated;
+pub mod day_data;
 mod edit_queue;
 pub mod error;
 mod handlers;

@@ -159,7 +159,7 @@ pub(in crate::server) async fn feature(
         // A tile of another day: its ids are those of the day's data.
         Some(day) => {
             let d = state.dated.get(&state, &snap, day).await?;
-            let (ds, a) = (d.base.dataset(), d.base.analysis());
+            let (ds, a) = (d.dataset(&snap), d.analysis(&snap));
             let mut f = d
                 .view
                 .feature(kind, ds, a, tile_id, &pol)

@@ -15,7 +15,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppStateRef;
-use crate::server::dated::{Dated, keeps_history, parse_as_of};
+use crate::server::dated::parse_as_of;
+use crate::server::day_data::{Dated, keeps_history};
 use crate::server::error::AppError;
 use crate::server::state::Snapshot;
 
@@ -44,7 +45,7 @@ fn day_of(snap: &Snapshot, as_of: Option<&str>) -> Result<Day, AppError> {
 /// analysis's day, else the map of the day (taken back through the store's history when
 /// the source keeps one).
 struct OnDay {
-    base: Arc<Snapshot>,
+    served: Arc<Snapshot>,
     dated: Option<Arc<Dated>>,
 }
 
@@ -52,21 +53,42 @@ impl OnDay {
     async fn get(state: &AppStateRef, snap: Arc<Snapshot>, day: Day) -> Result<OnDay, AppError> {
         if snap.analysis().as_of == Some(day) {
             return Ok(OnDay {
-                base: snap,
+                served: snap,
                 dated: None,
             });
         }
         let d = state.dated.get(state, &snap, day).await?;
         Ok(OnDay {
-            base: Arc::clone(&d.base),
+            served: snap,
             dated: Some(d),
         })
+    }
+
+    fn dataset(&self) -> &riskmap_core::dataset::Dataset {
+        match &self.dated {
+            Some(d) => d.dataset(&self.served),
+            None => self.served.dataset(),
+        }
+    }
+
+    fn analysis(&self) -> &riskmap_core::analysis::Analysis {
+        match &self.dated {
+            Some(d) => d.analysis(&self.served),
+            None => self.served.analysis(),
+        }
+    }
+
+    fn live(&self) -> &riskmap_core::live::Live {
+        match &self.dated {
+            Some(d) => d.live(&self.served),
+            None => &self.served.live,
+        }
     }
 
     fn states(&self) -> &[HiddenState] {
         match &self.dated {
             Some(d) => d.view.hidden_states(),
-            None => &self.base.analysis().hidden_states,
+            None => &self.served.analysis().hidden_states,
         }
     }
 
@@ -85,10 +107,10 @@ pub(in crate::server) async fn areas(
     let snap = state.snapshot();
     let day = day_of(&snap, q.as_of.as_deref())?;
     let on = OnDay::get(&state, snap, day).await?;
-    let rows = hidden_hazards::by_area(on.base.dataset(), on.states());
+    let rows = hidden_hazards::by_area(on.dataset(), on.states());
     // The categories the ledger uses, most frequent first (the viewer's filter).
     let mut cats: std::collections::HashMap<&str, u32> = Default::default();
-    for f in on.base.dataset().hidden_hazards.features() {
+    for f in on.dataset().hidden_hazards.features() {
         if let Some(c) = f.props.category.as_deref() {
             *cats.entry(c).or_default() += 1;
         }
@@ -138,11 +160,10 @@ pub(in crate::server) async fn of_feature(
     let day = day_of(&snap, q.as_of.as_deref())?;
     let on = OnDay::get(&state, snap, day).await?;
     let pos = on
-        .base
-        .live
+        .live()
         .position(kind, &id)
         .ok_or_else(|| AppError::not_found(format!("no feature '{id}' in {layer} on {day}")))?;
-    let ds = on.base.dataset();
+    let ds = on.dataset();
     let states = on.states();
     // An enterprise's hazard sources are its own.
     let sources: std::collections::HashSet<&str> = if kind == LayerKind::Enterprises {
@@ -242,9 +263,10 @@ pub(in crate::server) async fn trend(
         .and_then(|k| ds.areas.get(k))
         .map_or_else(|| "全区".to_string(), |f| f.props.name.clone());
     // The data of the trend's last day (the store's history taken back to it).
-    let s = OnDay::get(&state, Arc::clone(&snap), day).await?.base;
+    let on = OnDay::get(&state, Arc::clone(&snap), day).await?;
     let rows = tokio::task::spawn_blocking(move || {
-        hidden_trend::monthly(s.dataset(), s.analysis(), &s.rules, area, months, day)
+        let rules = &on.served.rules;
+        hidden_trend::monthly(on.dataset(), on.analysis(), rules, area, months, day)
     })
     .await?;
     Ok(Json(json!({

@@ -69,7 +69,7 @@ pub(in crate::server) async fn list(
     let on = analysed_on(&state, state.snapshot(), day).await?;
     let (which, ext) = (which.to_string(), ext.to_string());
     let made = tokio::task::spawn_blocking(move || {
-        let (ds, a) = (on.base.dataset(), on.analysis());
+        let (ds, a) = (on.dataset(), on.analysis());
         let area = q.area.as_deref();
         let l = if which == "risk" {
             lists::risk_list(ds, a, area)?
@@ -128,9 +128,9 @@ pub(in crate::server) async fn report(
     let made = tokio::task::spawn_blocking(move || {
         let area = q.area.as_deref().map(str::trim).filter(|a| !a.is_empty());
         riskmap_core::report::area_report(
-            on.base.dataset(),
+            on.dataset(),
             on.analysis(),
-            &on.base.rules,
+            on.rules(),
             area,
             riskmap_core::model::Day::today(),
         )

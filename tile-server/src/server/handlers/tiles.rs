@@ -185,8 +185,8 @@ async fn render(
         .run(move || -> Result<Vec<u8>, TileSetError> {
             let (ts, ds, a) = (&snap2.tiles, snap2.dataset(), snap2.analysis());
             let raw = if let Some(d) = &view {
-                let b = &d.base;
-                let (ts, ds, a) = (&b.tiles, b.dataset(), b.analysis());
+                let s = &snap2;
+                let (ts, ds, a) = (d.tiles(s), d.dataset(s), d.analysis(s));
                 ts.render_as_of(ds, a, &d.view, &names, (z, x, y), spare)?
             } else if spare {
                 ts.render(ds, a, &names, z, x, y)?

@@ -1,0 +1,207 @@
+//! What the map of another day is made of ([`Dated`]): the served snapshot's data, or
+//! that data as it stood on the day, taken back over a store's changes since
+//! ([`riskmap_core::store::history`]), and the [`DatedView`] of it on the day.
+//!
+//! Taking back costs what it changes. When only hidden hazards' records changed after the
+//! day (their status, deadline or measures: the daily work of a bureau), the day's data
+//! is a copy of the served dataset — its layers are shared until changed — with those
+//! records as they stood, at the same positions and places, so the served tile set and
+//! analysis still index it. Any other change (a house moved, a source's inventory, a
+//! feature added or deleted) takes a copy of the whole snapshot back by the change path
+//! every edit takes, so that houses, pipes, sources and their conflicts are the day's
+//! too; that costs seconds and the memory of a snapshot at a million houses. A folder
+//! keeps no history: its day differs from the served map by the hidden hazards' own
+//! dates and what follows from them.
+
+use std::sync::Arc;
+
+use riskmap_core::analysis::Analysis;
+use riskmap_core::dataset::Dataset;
+use riskmap_core::live::{AnyFeature, Edit, Live};
+use riskmap_core::model::{Day, LayerKind};
+use riskmap_core::project::SourceKind;
+use riskmap_core::store::changes::ChangeRecord;
+use riskmap_core::store::history::{self, Reverting};
+use riskmap_core::tileset::{DatedView, TileSet};
+
+use super::error::AppError;
+use super::state::{AppState, Snapshot};
+
+/// The data of a day.
+enum DayData {
+    /// The served snapshot's: nothing to take back.
+    Served,
+    /// The served dataset with hidden hazards' records as they stood on the day.
+    Records(Box<Dataset>),
+    /// A copy of the snapshot taken back by the change path.
+    Copy(Box<Snapshot>),
+}
+
+/// The map of one day.
+pub struct Dated {
+    data: DayData,
+    /// The hidden hazards, enterprises, grid and areas of the day.
+    pub view: DatedView,
+    /// Change records taken back (0: the served data was the day's).
+    pub taken_back: usize,
+    /// Features that could not be taken back, and why.
+    pub skipped: Vec<String>,
+}
+
+impl DayData {
+    fn dataset<'a>(&'a self, served: &'a Snapshot) -> &'a Dataset {
+        match self {
+            DayData::Served => served.dataset(),
+            DayData::Records(ds) => ds,
+            DayData::Copy(s) => s.dataset(),
+        }
+    }
+
+    fn snapshot<'a>(&'a self, served: &'a Snapshot) -> &'a Snapshot {
+        match self {
+            DayData::Copy(s) => s,
+            _ => served,
+        }
+    }
+}
+
+impl Dated {
+    /// Whether it holds a copy of the snapshot.
+    pub(crate) fn is_copy(&self) -> bool {
+        matches!(self.data, DayData::Copy(_))
+    }
+
+    /// The data of the day; `served` is the snapshot it was made from.
+    pub fn dataset<'a>(&'a self, served: &'a Snapshot) -> &'a Dataset {
+        self.data.dataset(served)
+    }
+
+    /// The analysis the day's view was made from (the day's own only for its hidden
+    /// hazards, enterprises, grid and areas: [`Dated::view`]).
+    pub fn analysis<'a>(&'a self, served: &'a Snapshot) -> &'a Analysis {
+        self.data.snapshot(served).analysis()
+    }
+
+    /// The tile set that indexes the day's data.
+    pub fn tiles<'a>(&'a self, served: &'a Snapshot) -> &'a TileSet {
+        &self.data.snapshot(served).tiles
+    }
+
+    /// The living map whose positions the day's data keeps.
+    pub fn live<'a>(&'a self, served: &'a Snapshot) -> &'a Live {
+        &self.data.snapshot(served).live
+    }
+}
+
+/// Whether the served source keeps a history of its changes (a store, not a folder).
+pub(crate) fn keeps_history(state: &AppState) -> bool {
+    state.source.db.is_some()
+        || matches!(
+            SourceKind::of(&state.source.dir),
+            Ok(SourceKind::GeoPackage)
+        )
+}
+
+/// The store's changes after `day` and the time of its first record, if the served
+/// source is a store; `None` for a folder.
+pub(super) async fn history_after(
+    state: &AppState,
+    day: Day,
+) -> Result<Option<(Option<String>, Vec<ChangeRecord>)>, AppError> {
+    let cutoff = history::day_end_utc(day);
+    let internal = |e: riskmap_core::store::StoreError| AppError::Internal(e.to_string());
+    if let Some(url) = &state.source.db {
+        let (client, db) = riskmap_core::store::pg::connect(url.secret())
+            .await
+            .map_err(internal)?;
+        let got = riskmap_core::store::pg::changes_from(&client, &db, &cutoff)
+            .await
+            .map_err(internal)?;
+        return Ok(Some(got));
+    }
+    if !keeps_history(state) {
+        return Ok(None);
+    }
+    let path = state.source.dir.clone();
+    let got = tokio::task::spawn_blocking(move || {
+        riskmap_core::store::changes::changes_from(&path, &cutoff)
+    })
+    .await?
+    .map_err(internal)?;
+    Ok(Some(got))
+}
+
+/// The map of `snap` on `day`: taken back over the store's changes after the day first,
+/// if any.
+pub(super) fn make(
+    snap: Arc<Snapshot>,
+    trail: Option<(Option<String>, Vec<ChangeRecord>)>,
+    opts: &riskmap_core::io::LoadOptions,
+    day: Day,
+) -> Result<Dated, AppError> {
+    let back = match &trail {
+        Some((first_at, records)) => {
+            history::reverting(records, first_at.as_deref(), &snap.live, opts, day)
+        }
+        None => Reverting::default(),
+    };
+    let data = if back.is_empty() {
+        DayData::Served
+    } else if let Some(ds) = records_only(&back, &snap, day) {
+        DayData::Records(Box::new(ds))
+    } else {
+        let mut copy = (*snap).clone();
+        super::changes::background(|| super::changes::apply_to(&mut copy, &back.edits, None))
+            .map_err(|e| AppError::Internal(format!("taking the map back to {day}: {e}")))?;
+        DayData::Copy(Box::new(copy))
+    };
+    if !back.skipped.is_empty() {
+        tracing::warn!(day = %day, skipped = ?back.skipped, "changes not taken back");
+    }
+    let view = super::changes::background(|| {
+        let base = data.snapshot(&snap);
+        base.tiles
+            .view_as_of_live_with(&base.live, data.dataset(&snap), &snap.rules, day)
+    })?;
+    Ok(Dated {
+        data,
+        view,
+        taken_back: back.records,
+        skipped: back.skipped,
+    })
+}
+
+/// The served dataset with the hidden hazards' records of `back` put back in place, when
+/// that is all `back` does: each one still there, at the same place (else `None`). A
+/// hazard added after the day and not found by it is left as it is when its own record
+/// says it was found after the day (it is not on that day's map either way).
+fn records_only(back: &Reverting, snap: &Snapshot, day: Day) -> Option<Dataset> {
+    let now = snap.dataset();
+    let mut ds = now.clone();
+    for e in &back.edits {
+        match e {
+            Edit::Put(f) => {
+                let AnyFeature::HiddenHazard(h) = f.as_ref() else {
+                    return None;
+                };
+                let pos = snap.live.position(LayerKind::HiddenHazards, &h.id)?;
+                if now.hidden_hazards.get(pos)?.geometry != h.geometry {
+                    return None;
+                }
+                ds.hidden_hazards.replace(pos, h.clone());
+            }
+            Edit::Delete {
+                layer: LayerKind::HiddenHazards,
+                id,
+            } => {
+                let pos = snap.live.position(LayerKind::HiddenHazards, id)?;
+                let found = now.hidden_hazards.get(pos)?.props.discovered;
+                if found.is_none_or(|d| d <= day) {
+                    return None;
+                }
+            }
+            Edit::Delete { .. } => return None,
+        }
+    }
+    Some(ds)
+}
