@@ -41,6 +41,17 @@ impl Default for Dataset {
 }
 
 impl Dataset {
+    /// Makes every layer this copy's own ([`crate::layer::Layer::unshare`]).
+    pub fn unshare(&mut self) {
+        self.areas.unshare();
+        self.enterprises.unshare();
+        self.hazard_sources.unshare();
+        self.gas_pipelines.unshare();
+        self.houses.unshare();
+        self.protection_targets.unshare();
+        self.hidden_hazards.unshare();
+    }
+
     /// Feature count per layer.
     pub fn counts(&self) -> [(LayerKind, usize); 7] {
         [

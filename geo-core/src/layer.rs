@@ -135,6 +135,12 @@ impl<P> Layer<P> {
 }
 
 impl<P: Clone> Layer<P> {
+    /// Makes this copy's features and R-tree its own (copied if another copy shares
+    /// them), so that its first change costs no more than the next.
+    pub fn unshare(&mut self) {
+        Arc::make_mut(&mut self.inner);
+    }
+
     /// Appends a feature and indexes it; returns its position.
     pub fn push(&mut self, f: Feature<P>) -> usize {
         let l = Arc::make_mut(&mut self.inner);

@@ -287,6 +287,12 @@ impl Live {
         (&self.house_anchors, &self.house_cells)
     }
 
+    /// Makes the dataset's layers this copy's own: a copy of a living map shares them
+    /// with the original until it changes one, which it then copies.
+    pub fn unshare(&mut self) {
+        self.ds.unshare();
+    }
+
     /// The current dataset.
     pub fn dataset(&self) -> &Dataset {
         &self.ds

@@ -215,15 +215,24 @@ pub fn changes_from(
         return Ok((None, Vec::new()));
     };
     let last = last_seq(&c).map_err(sql)? as i64;
-    // The least m whose first change from m on is from `cutoff` on (or that has none).
-    let (mut lo, mut hi) = (first_seq, last + 1);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        match first_from(mid).map_err(sql)? {
-            Some((_, at)) if !super::history::after(&at, cutoff) => lo = mid + 1,
-            _ => hi = mid,
+    // The least m whose first change from m on is one `past` says is past (or that has
+    // none); `past` holds from some change on, as times increase with `seq`.
+    let least = |past: &dyn Fn(&str) -> bool| -> rusqlite::Result<i64> {
+        let (mut lo, mut hi) = (first_seq, last + 1);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match first_from(mid)? {
+                Some((_, at)) if !past(&at) => lo = mid + 1,
+                _ => hi = mid,
+            }
         }
-    }
+        Ok(lo)
+    };
+    // From `cutoff` on, and past the first transaction (an import of a million rows made
+    // after the day is not read to be left out).
+    let from = least(&|at| super::history::after(at, cutoff)).map_err(sql)?;
+    let past_first = least(&|at| at != first_at).map_err(sql)?;
+    let lo = from.max(past_first);
     let records = read_since(&c, path, u64::try_from(lo - 1).unwrap_or(0))?;
     Ok((Some(first_at), records))
 }

@@ -281,14 +281,26 @@ pub async fn changes_from(
         .map_err(db.err("reading the changes"))?
         .get::<_, Option<i64>>(0)
         .unwrap_or(first_seq);
-    let (mut lo, mut hi) = (first_seq, last + 1);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        match first_from(mid).await? {
-            Some((_, at)) if !super::history::after(&at, cutoff) => lo = mid + 1,
-            _ => hi = mid,
+    // The least m whose first change from m on is from `cutoff` on, and the least past
+    // the first transaction (an import made after the day is not read to be left out).
+    let mut from = [first_seq, first_seq];
+    for (k, lo) in from.iter_mut().enumerate() {
+        let mut hi = last + 1;
+        while *lo < hi {
+            let mid = *lo + (hi - *lo) / 2;
+            let past = match first_from(mid).await? {
+                Some((_, at)) if k == 0 => super::history::after(&at, cutoff),
+                Some((_, at)) => at != first_at,
+                None => true,
+            };
+            if past {
+                hi = mid;
+            } else {
+                *lo = mid + 1;
+            }
         }
     }
+    let lo = from[0].max(from[1]);
     let records = changes_since(client, db, lo - 1).await?;
     Ok((Some(first_at), records))
 }

@@ -216,7 +216,12 @@ impl AppState {
             let have = s.take().and_then(Spare::take);
             let fresh = have
                 .filter(|s| s.generation == current.generation)
-                .unwrap_or_else(|| (*current).clone());
+                .unwrap_or_else(|| {
+                    // Its own layers now, not at the first batch's change of each.
+                    let mut copy = (*current).clone();
+                    copy.live.unshare();
+                    copy
+                });
             *s = Some(Spare::Ready(Box::new(fresh)));
         }
     }
