@@ -185,10 +185,14 @@ fn records_only(back: &Reverting, snap: &Snapshot, day: Day) -> Option<Dataset> 
                     return None;
                 };
                 let pos = snap.live.position(LayerKind::HiddenHazards, &h.id)?;
-                if now.hidden_hazards.get(pos)?.geometry != h.geometry {
+                let here = &now.hidden_hazards.get(pos)?.geometry;
+                if !same_place(here, &h.geometry) {
                     return None;
                 }
-                ds.hidden_hazards.replace(pos, h.clone());
+                // The record as it stood, at the place the tile set indexes.
+                let mut h = h.clone();
+                h.geometry = here.clone();
+                ds.hidden_hazards.replace(pos, h);
             }
             Edit::Delete {
                 layer: LayerKind::HiddenHazards,
@@ -204,4 +208,14 @@ fn records_only(back: &Reverting, snap: &Snapshot, day: Day) -> Option<Dataset> 
         }
     }
     Some(ds)
+}
+
+/// Whether two geometries are the same place as a store's change records keep it: their
+/// GeoJSON has coordinates to 1e-6 degrees (about 0.1 m), the served data full precision.
+fn same_place(a: &geo::Geometry<f64>, b: &geo::Geometry<f64>) -> bool {
+    use geo::CoordsIter;
+    a.coords_count() == b.coords_count()
+        && a.coords_iter()
+            .zip(b.coords_iter())
+            .all(|(p, q)| (p.x - q.x).abs() <= 1e-6 && (p.y - q.y).abs() <= 1e-6)
 }
