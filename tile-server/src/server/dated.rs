@@ -2,7 +2,7 @@
 //! hidden-hazard API; the viewer's date control): one [`Dated`] per day asked for
 //! (made in [`super::day_data`]), made once on the blocking pool however many tiles ask
 //! for it at once (and one day at a time), and kept for the 8 days of the served
-//! generation used last, at most two of them with a copy of the snapshot of their own.
+//! generation used last, at most one of them with a copy of the snapshot of its own.
 //! A batch of edits or a reload lets go of them all: they are of a generation no longer
 //! served, and whatever they share with it would be copied when it changes.
 
@@ -20,8 +20,10 @@ use super::state::{AppState, Snapshot};
 /// Days kept per generation (a viewer steps through a few).
 const KEEP: usize = 8;
 
-/// Days kept with a snapshot of their own (taken back through the store's history).
-const KEEP_COPIES: usize = 2;
+/// Days kept with a snapshot of their own (taken back through the store's history): one,
+/// as a copy is the memory of a snapshot (5 GB at a million houses) on top of the served
+/// one and the spare.
+const KEEP_COPIES: usize = 1;
 
 type Slot = Arc<OnceCell<Arc<Dated>>>;
 
@@ -104,6 +106,11 @@ impl DatedViews {
                     .await
                     .map_err(|_| AppError::Internal("dated views: closed".into()))?;
                 let trail = history_after(state, day).await?;
+                if trail.as_ref().is_some_and(|(_, r)| !r.is_empty()) {
+                    // This day may need a copy: the kept ones go first, so that two are
+                    // never held at once.
+                    self.keep_copies_but(0);
+                }
                 let s = Arc::clone(snap);
                 let opts = state.source.load.clone();
                 let d = tokio::task::spawn_blocking(move || make(s, trail, &opts, day)).await??;
@@ -120,7 +127,7 @@ impl DatedViews {
             .await?;
         let dated = Arc::clone(dated);
         if dated.is_copy() {
-            self.keep_copies();
+            self.keep_copies_but(KEEP_COPIES);
         }
         Ok(dated)
     }
@@ -132,9 +139,8 @@ impl DatedViews {
         }
     }
 
-    /// Lets go of the least recently used days with a snapshot of their own, past
-    /// [`KEEP_COPIES`].
-    fn keep_copies(&self) {
+    /// Lets go of the least recently used days with a snapshot of their own, past `keep`.
+    fn keep_copies_but(&self, keep: usize) {
         let Ok(mut v) = self.views.lock() else {
             return;
         };
@@ -144,7 +150,7 @@ impl DatedViews {
             .filter(|(_, (_, _, s))| s.get().is_some_and(|d| d.is_copy()))
             .map(|(i, _)| i)
             .collect();
-        let extra = copies.len().saturating_sub(KEEP_COPIES);
+        let extra = copies.len().saturating_sub(keep);
         for i in copies.into_iter().take(extra).rev() {
             v.remove(i);
         }
