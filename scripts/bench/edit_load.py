@@ -32,6 +32,8 @@ import urllib.parse
 
 
 def houses(path, stride, limit):
+    if limit <= 0:
+        return []
     out = []
     with open(path, encoding="utf-8") as f:
         n = 0
