@@ -177,6 +177,7 @@ async fn a_past_day_of_a_store_is_its_ledgers_as_they_stood() {
     let theirs = json(&b);
     assert_eq!(theirs["history_taken_back"], 0);
     assert_eq!(ours["history_kept"], true);
+    assert_eq!(ours["history_left_out"], 0);
     assert_eq!(ours["history_taken_back"], 6, "{ours}");
     let district = |v: &Value, k: &str| {
         v["areas"]

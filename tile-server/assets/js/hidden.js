@@ -134,7 +134,7 @@ async function loadHidden(withTrend = true) {
   // What the day's map holds besides the hazards: a store's ledgers of that day, or a
   // folder's of the data day.
   $('#as-of-note').textContent = areas.history_kept
-    ? `隐患状态、企业风险等级、风险网格与镇街等级按所选日期计算；房屋、危险源、管道等台账按库中变更记录回溯到该日（回溯 ${areas.history_taken_back || 0} 条变更）。`
+    ? `隐患状态、企业风险等级、风险网格与镇街等级按所选日期计算；房屋、危险源、管道等台账按库中变更记录回溯到该日（回溯 ${areas.history_taken_back || 0} 条变更${areas.history_left_out ? `；服务器内存不足，其中 ${areas.history_left_out} 处房屋、危险源等台账变更按现状显示` : ''}）。`
     : '隐患状态、企业风险等级、风险网格与镇街等级按所选日期计算；房屋、危险源、管道等台账内容为数据日期的现状（文件夹数据不保存变更记录）。';
   // The ledger's categories, as they are now (an edit may add one).
   const cat = $('#hidden-category');

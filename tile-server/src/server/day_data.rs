@@ -9,7 +9,9 @@
 //! analysis still index it. Any other change (a house moved, a source's inventory, a
 //! feature added or deleted) takes a copy of the whole snapshot back by the change path
 //! every edit takes, so that houses, pipes, sources and their conflicts are the day's
-//! too; that costs seconds and the memory of a snapshot at a million houses. A folder
+//! too; that costs seconds and the memory of a snapshot at a million houses, so it is
+//! made only when the machine has that memory free — else those changes stay as they are
+//! now and the day says how many (`left_out`). A folder
 //! keeps no history: its day differs from the served map by the hidden hazards' own
 //! dates and what follows from them.
 
@@ -44,6 +46,9 @@ pub struct Dated {
     pub view: DatedView,
     /// Change records taken back (0: the served data was the day's).
     pub taken_back: usize,
+    /// Features changed since the day left as they are now, for want of memory for a
+    /// copy of the snapshot (their layers are not hidden hazards').
+    pub left_out: usize,
     /// Features that could not be taken back, and why.
     pub skipped: Vec<String>,
 }
@@ -145,15 +150,25 @@ pub(super) fn make(
         }
         None => Reverting::default(),
     };
+    let mut left_out = 0;
     let data = if back.is_empty() {
         DayData::Served
-    } else if let Some(ds) = records_only(&back, &snap, day) {
-        DayData::Records(Box::new(ds))
     } else {
-        let mut copy = (*snap).clone();
-        super::changes::background(|| super::changes::apply_to(&mut copy, &back.edits, None))
-            .map_err(|e| AppError::Internal(format!("taking the map back to {day}: {e}")))?;
-        DayData::Copy(Box::new(copy))
+        let (ds, left) = records_in_place(&back, &snap, day);
+        if left == 0 {
+            DayData::Records(Box::new(ds))
+        } else if room_for_a_copy() {
+            let mut copy = (*snap).clone();
+            super::changes::background(|| super::changes::apply_to(&mut copy, &back.edits, None))
+                .map_err(|e| AppError::Internal(format!("taking the map back to {day}: {e}")))?;
+            DayData::Copy(Box::new(copy))
+        } else {
+            // Better the hazards of the day on today's ledgers than a server killed for
+            // memory: the response says how many changes stay as they are now.
+            tracing::warn!(day = %day, left, "no memory for a copy of the map: changes of other layers not taken back");
+            left_out = left;
+            DayData::Records(Box::new(ds))
+        }
     };
     if !back.skipped.is_empty() {
         tracing::warn!(day = %day, skipped = ?back.skipped, "changes not taken back");
@@ -167,47 +182,70 @@ pub(super) fn make(
         data,
         view,
         taken_back: back.records,
+        left_out,
         skipped: back.skipped,
     })
 }
 
-/// The served dataset with the hidden hazards' records of `back` put back in place, when
-/// that is all `back` does: each one still there, at the same place (else `None`). A
-/// hazard added after the day and not found by it is left as it is when its own record
-/// says it was found after the day (it is not on that day's map either way).
-fn records_only(back: &Reverting, snap: &Snapshot, day: Day) -> Option<Dataset> {
+/// The served dataset with the hidden hazards' records of `back` put back in place, and
+/// how many of `back`'s edits could not be: a feature of another layer, a hazard deleted
+/// or moved since the day. A hazard added after the day is left as it is when its own
+/// record says it was found after the day (it is not on that day's map either way).
+fn records_in_place(back: &Reverting, snap: &Snapshot, day: Day) -> (Dataset, usize) {
     let now = snap.dataset();
     let mut ds = now.clone();
+    let mut left = 0;
     for e in &back.edits {
-        match e {
-            Edit::Put(f) => {
-                let AnyFeature::HiddenHazard(h) = f.as_ref() else {
-                    return None;
-                };
-                let pos = snap.live.position(LayerKind::HiddenHazards, &h.id)?;
-                let here = &now.hidden_hazards.get(pos)?.geometry;
-                if !same_place(here, &h.geometry) {
-                    return None;
+        let done = match e {
+            Edit::Put(f) => match f.as_ref() {
+                AnyFeature::HiddenHazard(h) => {
+                    let at = snap.live.position(LayerKind::HiddenHazards, &h.id);
+                    match at.and_then(|p| Some((p, &now.hidden_hazards.get(p)?.geometry))) {
+                        Some((pos, here)) if same_place(here, &h.geometry) => {
+                            // The record as it stood, at the place the tile set indexes.
+                            let mut h = h.clone();
+                            h.geometry = here.clone();
+                            ds.hidden_hazards.replace(pos, h);
+                            true
+                        }
+                        _ => false,
+                    }
                 }
-                // The record as it stood, at the place the tile set indexes.
-                let mut h = h.clone();
-                h.geometry = here.clone();
-                ds.hidden_hazards.replace(pos, h);
-            }
+                _ => false,
+            },
             Edit::Delete {
                 layer: LayerKind::HiddenHazards,
                 id,
-            } => {
-                let pos = snap.live.position(LayerKind::HiddenHazards, id)?;
-                let found = now.hidden_hazards.get(pos)?.props.discovered;
-                if found.is_none_or(|d| d <= day) {
-                    return None;
-                }
-            }
-            Edit::Delete { .. } => return None,
+            } => snap
+                .live
+                .position(LayerKind::HiddenHazards, id)
+                .and_then(|p| now.hidden_hazards.get(p))
+                .is_some_and(|h| h.props.discovered.is_some_and(|d| d > day)),
+            Edit::Delete { .. } => false,
+        };
+        if !done {
+            left += 1;
         }
     }
-    Some(ds)
+    (ds, left)
+}
+
+/// Whether this machine has the memory for one more copy of `snap`: what the system has
+/// available, against this process's resident memory over the two snapshots it holds
+/// (the served one and the spare), with half again to spare. Linux; elsewhere, yes.
+fn room_for_a_copy() -> bool {
+    let read = |path: &str, key: &str| -> Option<u64> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let line = text.lines().find(|l| l.starts_with(key))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    match (
+        read("/proc/meminfo", "MemAvailable:"),
+        read("/proc/self/status", "VmRSS:"),
+    ) {
+        (Some(available_kb), Some(rss_kb)) => available_kb >= rss_kb / 2 * 3 / 2,
+        _ => true,
+    }
 }
 
 /// Whether two geometries are the same place as a store's change records keep it: their

@@ -127,6 +127,7 @@ pub(in crate::server) async fn areas(
         "categories": categories,
         "history_kept": keeps_history(&state),
         "history_taken_back": on.taken_back(),
+        "history_left_out": on.dated.as_ref().map_or(0, |d| d.left_out),
     })))
 }
 
