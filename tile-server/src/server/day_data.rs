@@ -230,9 +230,10 @@ fn records_in_place(back: &Reverting, snap: &Snapshot, day: Day) -> (Dataset, us
     (ds, left)
 }
 
-/// Whether this machine has the memory for one more copy of `snap`: what the system has
-/// available, against this process's resident memory over the two snapshots it holds
-/// (the served one and the spare), with half again to spare. Linux; elsewhere, yes.
+/// Whether this machine has the memory for one more copy of the snapshot: what the
+/// system has available, against this process's resident memory (the served snapshot and
+/// the spare: a copy, and the batch that takes it back, need about as much again at a
+/// million houses). Linux; elsewhere, yes.
 fn room_for_a_copy() -> bool {
     let read = |path: &str, key: &str| -> Option<u64> {
         let text = std::fs::read_to_string(path).ok()?;
@@ -243,7 +244,7 @@ fn room_for_a_copy() -> bool {
         read("/proc/meminfo", "MemAvailable:"),
         read("/proc/self/status", "VmRSS:"),
     ) {
-        (Some(available_kb), Some(rss_kb)) => available_kb >= rss_kb / 2 * 3 / 2,
+        (Some(available_kb), Some(rss_kb)) => available_kb >= rss_kb,
         _ => true,
     }
 }
