@@ -41,13 +41,12 @@ fn shift(v: &mut Value, d: f64) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_past_day_of_a_store_is_its_ledgers_as_they_stood() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = gpkg_state(dir.path(), config());
-    // The store as imported, before any change: what yesterday's map must be.
-    let then_path = dir.path().join("then.gpkg");
-    std::fs::copy(dir.path().join("city.gpkg"), &then_path).unwrap();
+/// A GeoPackage of the test city served for edits, and a server of a copy of it made
+/// before any: what a past day of the first must be.
+fn store_and_its_copy(dir: &std::path::Path) -> (Arc<AppState>, axum::Router) {
+    let state = gpkg_state(dir, config());
+    let then_path = dir.join("then.gpkg");
+    std::fs::copy(dir.join("city.gpkg"), &then_path).unwrap();
     let then_snap = build_snapshot(&config(), &DataSource::dir(&then_path), 1).unwrap();
     let then = router(Arc::new(AppState::new(
         config(),
@@ -55,6 +54,13 @@ async fn a_past_day_of_a_store_is_its_ledgers_as_they_stood() {
         then_snap,
         None,
     )));
+    (state, then)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_past_day_of_a_store_is_its_ledgers_as_they_stood() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, then) = store_and_its_copy(dir.path());
     let app = router(state.clone());
     let snap = state.snapshot();
     let ds = snap.dataset();
@@ -300,16 +306,7 @@ async fn metric(app: &axum::Router, name: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hidden_hazards_changed_since_are_taken_back_in_place() {
     let dir = tempfile::tempdir().unwrap();
-    let state = gpkg_state(dir.path(), config());
-    let then_path = dir.path().join("then.gpkg");
-    std::fs::copy(dir.path().join("city.gpkg"), &then_path).unwrap();
-    let then_snap = build_snapshot(&config(), &DataSource::dir(&then_path), 1).unwrap();
-    let then = router(Arc::new(AppState::new(
-        config(),
-        DataSource::dir(&then_path),
-        then_snap,
-        None,
-    )));
+    let (state, then) = store_and_its_copy(dir.path());
     let app = router(state.clone());
     let day = Day::today().plus_days(-1);
     let snap = state.snapshot();
