@@ -159,6 +159,9 @@ impl<P: Clone> Layer<P> {
     /// Replaces the feature at `pos` (re-indexing it) and returns the old one; `None`
     /// when there is no such position.
     pub fn replace(&mut self, pos: usize, f: Feature<P>) -> Option<Feature<P>> {
+        if pos >= self.len() {
+            return None;
+        }
         let l = Arc::make_mut(&mut self.inner);
         let slot = l.features.get_mut(pos)?;
         let old = std::mem::replace(slot, f);
@@ -171,6 +174,9 @@ impl<P: Clone> Layer<P> {
     /// position that changes, which the caller renumbers in its own per-position data).
     /// Returns the removed feature, or `None` when there is no such position.
     pub fn swap_remove(&mut self, pos: usize) -> Option<Feature<P>> {
+        if pos >= self.len() {
+            return None;
+        }
         let l = Arc::make_mut(&mut self.inner);
         let last = l.features.len().checked_sub(1)?;
         if pos > last {

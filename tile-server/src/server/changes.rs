@@ -323,7 +323,7 @@ impl AppState {
         };
         // The days of the replaced generation share its data: let go of them before the
         // spare is brought up to date, so that it changes its own.
-        self.dated.clear();
+        self.dated.clear(generation);
         self.metrics.edit_batches.fetch_add(1, Ordering::Relaxed);
         let apply_ms = t0.elapsed().as_secs_f64() * 1000.0;
         let mut layers: Vec<&'static str> =

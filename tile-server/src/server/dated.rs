@@ -30,6 +30,9 @@ type Slot = Arc<OnceCell<Arc<Dated>>>;
 /// The dated views of the served generation, the most recently used last.
 pub struct DatedViews {
     views: Mutex<Vec<(u64, Day, Slot)>>,
+    /// The generation served at the last [`DatedViews::clear`]: days of older ones are
+    /// made for a request still reading them, never kept, and evict nothing.
+    floor: std::sync::atomic::AtomicU64,
     /// One view made at a time: each is a pass over every hidden hazard and enterprise on
     /// both cores, and a client stepping through days must not queue them up.
     building: tokio::sync::Semaphore,
@@ -39,6 +42,7 @@ impl Default for DatedViews {
     fn default() -> Self {
         DatedViews {
             views: Mutex::default(),
+            floor: std::sync::atomic::AtomicU64::new(0),
             building: tokio::sync::Semaphore::new(1),
         }
     }
@@ -70,7 +74,8 @@ impl DatedViews {
                 .views
                 .lock()
                 .map_err(|_| AppError::Internal("dated views: lock poisoned".into()))?;
-            let newest = v.iter().map(|(g, _, _)| *g).max().unwrap_or(0);
+            let floor = self.floor.load(std::sync::atomic::Ordering::SeqCst);
+            let newest = v.iter().map(|(g, _, _)| *g).max().unwrap_or(0).max(floor);
             if snap.generation > newest {
                 // Views of generations no longer served are of no use to anyone.
                 v.clear();
@@ -106,7 +111,9 @@ impl DatedViews {
                     .await
                     .map_err(|_| AppError::Internal("dated views: closed".into()))?;
                 let trail = history_after(state, day).await?;
-                if trail.as_ref().is_some_and(|(_, r)| !r.is_empty()) {
+                let current =
+                    snap.generation >= self.floor.load(std::sync::atomic::Ordering::SeqCst);
+                if current && trail.as_ref().is_some_and(|(_, r)| !r.is_empty()) {
                     // This day may need a copy: the kept ones go first, so that two are
                     // never held at once.
                     self.keep_copies_but(0);
@@ -126,17 +133,33 @@ impl DatedViews {
             })
             .await?;
         let dated = Arc::clone(dated);
-        if dated.is_copy() {
+        if dated.is_copy()
+            && snap.generation >= self.floor.load(std::sync::atomic::Ordering::SeqCst)
+        {
             self.keep_copies_but(KEEP_COPIES);
         }
         Ok(dated)
     }
 
-    /// Lets go of every day (a batch or a reload made them of an older generation).
-    pub(crate) fn clear(&self) {
+    /// Lets go of every day: `generation` is served now, and days of older ones are of
+    /// no use to anyone.
+    pub(crate) fn clear(&self, generation: u64) {
+        self.floor
+            .fetch_max(generation, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut v) = self.views.lock() {
             v.clear();
         }
+    }
+
+    /// One whole analysis of another day at a time (seconds and an analysis's memory at a
+    /// million houses), after any day being made.
+    pub(crate) async fn analysis_permit(
+        &self,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
+        self.building
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal("dated views: closed".into()))
     }
 
     /// Lets go of the least recently used days with a snapshot of their own, past `keep`.
@@ -159,59 +182,71 @@ impl DatedViews {
 
 /// The data and a whole analysis of a day, for what is made of the analysis as a whole
 /// (the lists, the report).
-pub(crate) struct Analysed {
-    served: Arc<Snapshot>,
-    dated: Option<Arc<Dated>>,
-    own: Option<Analysis>,
+pub(crate) enum Analysed {
+    /// The served snapshot's.
+    Served(Arc<Snapshot>),
+    /// Another day's: its data (layers shared, not the snapshot) analysed whole.
+    Day {
+        ds: Box<Dataset>,
+        analysis: Box<Analysis>,
+        rules: Box<riskmap_core::rules::Rules>,
+    },
 }
 
 impl Analysed {
     /// The data of the day (the store's history taken back to it).
     pub fn dataset(&self) -> &Dataset {
-        match &self.dated {
-            Some(d) => d.dataset(&self.served),
-            None => self.served.dataset(),
+        match self {
+            Analysed::Served(s) => s.dataset(),
+            Analysed::Day { ds, .. } => ds,
         }
     }
 
     /// The analysis of the day.
     pub fn analysis(&self) -> &Analysis {
-        self.own.as_ref().unwrap_or_else(|| self.served.analysis())
+        match self {
+            Analysed::Served(s) => s.analysis(),
+            Analysed::Day { analysis, .. } => analysis,
+        }
     }
 
     /// The rules it was made with.
     pub fn rules(&self) -> &riskmap_core::rules::Rules {
-        &self.served.rules
+        match self {
+            Analysed::Served(s) => &s.rules,
+            Analysed::Day { rules, .. } => rules,
+        }
     }
 }
 
 /// The served data and analysis when `day` is none or the analysis's own day; else the
 /// data of `day` analysed whole on that day (not kept: a list or a report is asked for
-/// now and then, and the analysis of a city takes seconds).
+/// now and then, and the analysis of a city takes seconds), one at a time. The served
+/// snapshot is let go of before the analysis, so that a batch meanwhile can reuse it.
 pub(crate) async fn analysed_on(
     state: &AppState,
     snap: Arc<Snapshot>,
     day: Option<Day>,
 ) -> Result<Analysed, AppError> {
     let Some(day) = day.filter(|d| snap.analysis().as_of != Some(*d)) else {
-        return Ok(Analysed {
-            served: snap,
-            dated: None,
-            own: None,
-        });
+        return Ok(Analysed::Served(snap));
     };
     let dated = state.dated.get(state, &snap, day).await?;
+    let ds = dated.dataset(&snap).clone();
+    let mut rules = snap.rules.clone();
+    rules.hidden_hazards.as_of = Some(day);
+    drop((dated, snap));
+    let _one = state.dated.analysis_permit().await?;
     let substances = state.source.load.substances.clone();
-    let (s, d) = (Arc::clone(&snap), Arc::clone(&dated));
-    let own = tokio::task::spawn_blocking(move || {
-        let mut rules = s.rules.clone();
-        rules.hidden_hazards.as_of = Some(day);
-        super::changes::background(|| analyze(d.dataset(&s), &substances, &rules))
+    let (ds, analysis) = tokio::task::spawn_blocking(move || {
+        let a = super::changes::background(|| analyze(&ds, &substances, &rules));
+        (ds, (a, rules))
     })
     .await?;
-    Ok(Analysed {
-        served: snap,
-        dated: Some(dated),
-        own: Some(own),
+    let (analysis, rules) = analysis;
+    Ok(Analysed::Day {
+        ds: Box::new(ds),
+        analysis: Box::new(analysis),
+        rules: Box::new(rules),
     })
 }

@@ -47,7 +47,8 @@ pub struct Dated {
     /// Change records taken back (0: the served data was the day's).
     pub taken_back: usize,
     /// Features changed since the day left as they are now, for want of memory for a
-    /// copy of the snapshot (their layers are not hidden hazards').
+    /// copy of the snapshot (features of other layers than hidden hazards, and hazards
+    /// deleted or moved since).
     pub left_out: usize,
     /// Features that could not be taken back, and why.
     pub skipped: Vec<String>,
@@ -233,17 +234,25 @@ fn records_in_place(back: &Reverting, snap: &Snapshot, day: Day) -> (Dataset, us
 /// Whether this machine has the memory for one more copy of the snapshot: what the
 /// system has available, against this process's resident memory (the served snapshot and
 /// the spare: a copy, and the batch that takes it back, need about as much again at a
-/// million houses). Linux; elsewhere, yes.
+/// million houses), and within a container's memory limit. Linux; elsewhere, yes.
 fn room_for_a_copy() -> bool {
     let read = |path: &str, key: &str| -> Option<u64> {
         let text = std::fs::read_to_string(path).ok()?;
         let line = text.lines().find(|l| l.starts_with(key))?;
         line.split_whitespace().nth(1)?.parse().ok()
     };
-    match (
-        read("/proc/meminfo", "MemAvailable:"),
-        read("/proc/self/status", "VmRSS:"),
-    ) {
+    // A container's limit (cgroup v2), when it leaves less than the system.
+    let cgroup_kb = || -> Option<u64> {
+        let max = std::fs::read_to_string("/sys/fs/cgroup/memory.max").ok()?;
+        let used = std::fs::read_to_string("/sys/fs/cgroup/memory.current").ok()?;
+        let (max, used): (u64, u64) = (max.trim().parse().ok()?, used.trim().parse().ok()?);
+        Some(max.saturating_sub(used) / 1024)
+    };
+    let available = match (read("/proc/meminfo", "MemAvailable:"), cgroup_kb()) {
+        (Some(a), Some(c)) => Some(a.min(c)),
+        (a, c) => a.or(c),
+    };
+    match (available, read("/proc/self/status", "VmRSS:")) {
         (Some(available_kb), Some(rss_kb)) => available_kb >= rss_kb,
         _ => true,
     }

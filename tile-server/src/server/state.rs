@@ -602,7 +602,7 @@ impl AppState {
         *w = Arc::new(new);
         drop(w);
         cache.clear();
-        self.dated.clear();
+        self.dated.clear(generation);
         drop(cache);
         if let Some(seq) = seq {
             self.note_served(seq);

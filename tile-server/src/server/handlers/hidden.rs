@@ -253,7 +253,10 @@ pub(in crate::server) async fn trend(
                 AppError::bad_request(format!("months must be a whole number 1–60, not '{m}'"))
             })?,
     };
-    let ds = snap.dataset();
+    // The data of the trend's last day (the store's history taken back to it), where the
+    // area is looked up.
+    let on = OnDay::get(&state, Arc::clone(&snap), day).await?;
+    let ds = on.dataset();
     let area = match q.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         None => None,
         Some(name) => Some(ds.area_position(name).ok_or_else(|| {
@@ -263,8 +266,6 @@ pub(in crate::server) async fn trend(
     let name = area
         .and_then(|k| ds.areas.get(k))
         .map_or_else(|| "全区".to_string(), |f| f.props.name.clone());
-    // The data of the trend's last day (the store's history taken back to it).
-    let on = OnDay::get(&state, Arc::clone(&snap), day).await?;
     let rows = tokio::task::spawn_blocking(move || {
         let rules = &on.served.rules;
         hidden_trend::monthly(on.dataset(), on.analysis(), rules, area, months, day)
