@@ -13,7 +13,7 @@ use riskmap_core::dataset::Dataset;
 use riskmap_core::model::Day;
 use tokio::sync::OnceCell;
 
-use super::day_data::{Dated, history_after, make};
+use super::day_data::{Dated, Plan, history_after};
 use super::error::AppError;
 use super::state::{AppState, Snapshot};
 
@@ -113,14 +113,15 @@ impl DatedViews {
                 let trail = history_after(state, day).await?;
                 let current =
                     snap.generation >= self.floor.load(std::sync::atomic::Ordering::SeqCst);
-                if current && trail.as_ref().is_some_and(|(_, r)| !r.is_empty()) {
-                    // This day may need a copy: the kept ones go first, so that two are
-                    // never held at once.
-                    self.keep_copies_but(0);
-                }
                 let s = Arc::clone(snap);
                 let opts = state.source.load.clone();
-                let d = tokio::task::spawn_blocking(move || make(s, trail, &opts, day)).await??;
+                let plan =
+                    tokio::task::spawn_blocking(move || Plan::new(s, trail, &opts, day)).await?;
+                if current && plan.wants_a_copy() {
+                    // The kept copy goes first, so that two are never held at once.
+                    self.keep_copies_but(0);
+                }
+                let d = tokio::task::spawn_blocking(move || plan.make()).await??;
                 let count = match (d.is_copy(), d.taken_back) {
                     (true, _) => Some(&state.metrics.dated_copies),
                     (false, n) if n > 0 => Some(&state.metrics.dated_in_place),
@@ -128,6 +129,12 @@ impl DatedViews {
                 };
                 if let Some(c) = count {
                     c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    // Made again after it was let go, a day may be made otherwise (in
+                    // place for want of memory where it was a copy): its tiles drawn
+                    // from the earlier one, whose ids its popups would not find, go.
+                    if let Ok(mut c) = state.cache.lock() {
+                        c.retain(|spec, _, _, _| !super::handlers::tiles::spec_is_of(spec, day));
+                    }
                 }
                 Ok::<_, AppError>(Arc::new(d))
             })

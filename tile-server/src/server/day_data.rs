@@ -137,55 +137,92 @@ pub(super) async fn history_after(
     Ok(Some(got))
 }
 
-/// The map of `snap` on `day`: taken back over the store's changes after the day first,
-/// if any.
-pub(super) fn make(
+/// What a day will be made of, worked out before anything is copied: the caller lets go
+/// of a kept copy before [`Plan::make`] makes another.
+pub(super) struct Plan {
     snap: Arc<Snapshot>,
-    trail: Option<(Option<String>, Vec<ChangeRecord>)>,
-    opts: &riskmap_core::io::LoadOptions,
     day: Day,
-) -> Result<Dated, AppError> {
-    let back = match &trail {
-        Some((first_at, records)) => {
-            history::reverting(records, first_at.as_deref(), &snap.live, opts, day)
+    back: Reverting,
+    /// The hidden hazards' records put back in place, and the edits that could not be.
+    in_place: Option<(Dataset, usize)>,
+}
+
+impl Plan {
+    /// The plan for `snap` on `day` with the store's changes after the day (`trail`).
+    pub(super) fn new(
+        snap: Arc<Snapshot>,
+        trail: Option<(Option<String>, Vec<ChangeRecord>)>,
+        opts: &riskmap_core::io::LoadOptions,
+        day: Day,
+    ) -> Plan {
+        let back = match &trail {
+            Some((first_at, records)) => {
+                history::reverting(records, first_at.as_deref(), &snap.live, opts, day)
+            }
+            None => Reverting::default(),
+        };
+        let in_place = (!back.is_empty()).then(|| records_in_place(&back, &snap, day));
+        Plan {
+            snap,
+            day,
+            back,
+            in_place,
         }
-        None => Reverting::default(),
-    };
-    let mut left_out = 0;
-    let data = if back.is_empty() {
-        DayData::Served
-    } else {
-        let (ds, left) = records_in_place(&back, &snap, day);
-        if left == 0 {
-            DayData::Records(Box::new(ds))
-        } else if room_for_a_copy() {
-            let mut copy = (*snap).clone();
-            super::changes::background(|| super::changes::apply_to(&mut copy, &back.edits, None))
-                .map_err(|e| AppError::Internal(format!("taking the map back to {day}: {e}")))?;
-            DayData::Copy(Box::new(copy))
-        } else {
-            // Better the hazards of the day on today's ledgers than a server killed for
-            // memory: the response says how many changes stay as they are now.
-            tracing::warn!(day = %day, left, "no memory for a copy of the map: changes of other layers not taken back");
-            left_out = left;
-            DayData::Records(Box::new(ds))
-        }
-    };
-    if !back.skipped.is_empty() {
-        tracing::warn!(day = %day, skipped = ?back.skipped, "changes not taken back");
     }
-    let view = super::changes::background(|| {
-        let base = data.snapshot(&snap);
-        base.tiles
-            .view_as_of_live_with(&base.live, data.dataset(&snap), &snap.rules, day)
-    })?;
-    Ok(Dated {
-        data,
-        view,
-        taken_back: back.records,
-        left_out,
-        skipped: back.skipped,
-    })
+
+    /// Whether it would take a copy of the snapshot (if there is the memory for one).
+    pub(super) fn wants_a_copy(&self) -> bool {
+        self.in_place.as_ref().is_some_and(|(_, left)| *left > 0)
+    }
+
+    /// The map of the day.
+    pub(super) fn make(self) -> Result<Dated, AppError> {
+        let Plan {
+            snap,
+            day,
+            back,
+            in_place,
+        } = self;
+        let mut left_out = 0;
+        let data = match in_place {
+            None => DayData::Served,
+            Some((ds, 0)) => DayData::Records(Box::new(ds)),
+            Some((ds, left)) => {
+                if room_for_a_copy() {
+                    drop(ds);
+                    let mut copy = (*snap).clone();
+                    super::changes::background(|| {
+                        super::changes::apply_to(&mut copy, &back.edits, None)
+                    })
+                    .map_err(|e| {
+                        AppError::Internal(format!("taking the map back to {day}: {e}"))
+                    })?;
+                    DayData::Copy(Box::new(copy))
+                } else {
+                    // Better the hazards of the day on today's ledgers than a server
+                    // killed for memory: the response says how many stay as they are.
+                    tracing::warn!(day = %day, left, "no memory for a copy of the map: changes of other layers not taken back");
+                    left_out = left;
+                    DayData::Records(Box::new(ds))
+                }
+            }
+        };
+        if !back.skipped.is_empty() {
+            tracing::warn!(day = %day, skipped = ?back.skipped, "changes not taken back");
+        }
+        let view = super::changes::background(|| {
+            let base = data.snapshot(&snap);
+            base.tiles
+                .view_as_of_live_with(&base.live, data.dataset(&snap), &snap.rules, day)
+        })?;
+        Ok(Dated {
+            data,
+            view,
+            taken_back: back.records,
+            left_out,
+            skipped: back.skipped,
+        })
+    }
 }
 
 /// The served dataset with the hidden hazards' records of `back` put back in place, and

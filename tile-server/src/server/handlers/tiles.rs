@@ -72,6 +72,12 @@ pub(in crate::server) fn spec_layers(spec: &str) -> (Vec<LayerKind>, bool) {
     )
 }
 
+/// Whether a cached tile's spec ([`spec_of`]) is of `day`.
+pub(in crate::server) fn spec_is_of(spec: &str, day: Day) -> bool {
+    spec.split_once('@')
+        .is_some_and(|(_, d)| Day::parse_iso(d) == Some(day))
+}
+
 /// The query of a tile: the day the map is drawn as of (default: the analysis's).
 #[derive(Debug, serde::Deserialize)]
 pub(in crate::server) struct TileQuery {
