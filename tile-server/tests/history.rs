@@ -378,3 +378,71 @@ async fn hidden_hazards_changed_since_are_taken_back_in_place() {
     assert_eq!(metric(&app, "riskmap_dated_in_place_total").await, 1);
     assert_eq!(metric(&app, "riskmap_dated_copies_total").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stores_map_moves_on_to_the_next_day() {
+    use common::{served_centre_tile, state_with};
+    let dir = tempfile::tempdir().unwrap();
+    let state = gpkg_state(dir.path(), config());
+    let app = router(state.clone());
+    let today = Day::today();
+    assert_eq!(state.snapshot().analysis().as_of, Some(today));
+    // Forty days on: hazards due meanwhile are overdue then.
+    let later = today.plus_days(40);
+    // An open hazard due between the two days: overdue on the later one.
+    let due = {
+        use geo::CoordsIter;
+        let snap = state.snapshot();
+        let ds = snap.dataset();
+        let (f, _) = ds
+            .hidden_hazards
+            .features()
+            .iter()
+            .zip(&snap.analysis().hidden_states)
+            .find(|(f, s)| s.open && f.props.deadline.is_some_and(|d| d >= today && d < later))
+            .expect("a hazard due in the next forty days");
+        let c = f.geometry.coords_iter().next().unwrap();
+        centre_tile([c.x, c.y, c.x, c.y], 16)
+    };
+    let t = format!(
+        "/tiles/enterprises,hidden_hazards/16/{}/{}.mvt",
+        due.0, due.1
+    );
+    let (x, y) = served_centre_tile(&app, 12).await;
+    let t12 = format!("/tiles/areas,risk_grid,enterprises,hidden_hazards/12/{x}/{y}.mvt");
+    let want12 = tile(&app, &format!("{t12}?as_of={later}")).await;
+    // That day as the date control draws it, before the served map moves there.
+    let want = tile(&app, &format!("{t}?as_of={later}")).await;
+    let before = tile(&app, &t).await;
+    assert_ne!(want, before, "the hazard is not overdue forty days on");
+
+    let ev = state
+        .roll_day(later)
+        .await
+        .unwrap()
+        .expect("the map moves on");
+    assert_eq!(ev.kind, "day");
+    let snap = state.snapshot();
+    assert_eq!(snap.analysis().as_of, Some(later));
+    assert_eq!(
+        snap.analysis().hidden_states,
+        riskmap_core::analysis::hidden_hazards::states_on(snap.dataset(), later)
+    );
+    drop(snap);
+    assert_eq!(tile(&app, &t).await, want);
+    assert_eq!(tile(&app, &t12).await, want12);
+    // Once a day; never back.
+    assert!(state.roll_day(later).await.unwrap().is_none());
+    assert!(state.roll_day(today).await.unwrap().is_none());
+    let (_, _, b) = send(&app, get("/api/hidden/areas")).await;
+    assert_eq!(json(&b)["as_of"], later.to_string());
+
+    // A folder whose riskmap.toml names the day its ledgers end keeps that day.
+    let pinned = state_with(
+        riskmap_server::server::config::ServerConfig::default(),
+        None,
+    );
+    let day = pinned.snapshot().analysis().as_of;
+    assert!(pinned.roll_day(later).await.unwrap().is_none());
+    assert_eq!(pinned.snapshot().analysis().as_of, day);
+}

@@ -1,5 +1,5 @@
 // The living map: the server announces every change (a batch of edits, a changed ledger
-// file, a reload) on /api/changes/stream; tiles on screen are asked for again when a change
+// file, a new day, a reload) on /api/changes/stream; tiles on screen are asked for again when a change
 // falls in view (unchanged ones come back 304 from their ETag), the data version shown
 // follows, and summaries are read again.
 
@@ -25,22 +25,25 @@ function onChange(ev) {
   }
   const map = state.map;
   if (!map || !state.styleReady) return;
-  if (ev.type === 'reload' || intersects(c.bbox, map.getBounds())) {
+  // A new day (midnight, China time) moves every hazard's state: like a reload.
+  const whole = ev.type === 'reload' || ev.type === 'day';
+  if (whole || intersects(c.bbox, map.getBounds())) {
     for (const [id, src] of Object.entries(map.getStyle().sources)) {
       if (src.type === 'vector') map.refreshTiles(id);
     }
   }
   state.changes = (state.changes || 0) + 1;
   loadSummaries();
-  // The month-by-month chart is read again after a reload, not after every edit.
-  loadHidden(ev.type === 'reload');
+  // The month-by-month chart is read again after a reload or a new day, not after every
+  // edit.
+  loadHidden(whole);
 }
 
 /** Follows the server's changes; reconnects by itself (EventSource does). */
 export function followChanges() {
   if (typeof EventSource === 'undefined') return;
   const es = new EventSource('/api/changes/stream');
-  for (const kind of ['edit', 'reload']) es.addEventListener(kind, onChange);
+  for (const kind of ['edit', 'day', 'reload']) es.addEventListener(kind, onChange);
   es.addEventListener('lagged', () => onChange({ type: 'reload', data: JSON.stringify({ generation: state.generation }) }));
   state.events = es;
 }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use riskmap_core::io::ValidationReport;
 use riskmap_core::live::{Applied, Edit, LiveError};
-use riskmap_core::model::LayerKind;
+use riskmap_core::model::{Day, LayerKind};
 use riskmap_core::tileset::{TILE_LAYERS, TileChanges, TileSetError};
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -42,7 +42,8 @@ pub struct ChangeEvent {
     pub generation: u64,
     /// Unix time, milliseconds.
     pub at_ms: u64,
-    /// `edit` (a batch of changes) or `reload` (everything read again).
+    /// `edit` (a batch of changes), `day` (the map moved to a new day) or `reload`
+    /// (everything read again).
     pub kind: &'static str,
     /// Who made it (a token's name, `database`, `file`).
     pub actor: String,
@@ -174,7 +175,26 @@ pub(super) fn apply_to(
     edits: &[Edit],
     report: Option<&ValidationReport>,
 ) -> Result<(Applied, TileChanges), ApplyFailure> {
-    let applied = s.live.apply(edits)?;
+    apply_work(s, edits, report, None)
+}
+
+/// [`apply_to`], or with `day` the map moved to that day instead (the rules' day for the
+/// hidden hazards: a whole analysis).
+fn apply_work(
+    s: &mut Snapshot,
+    edits: &[Edit],
+    report: Option<&ValidationReport>,
+    day: Option<Day>,
+) -> Result<(Applied, TileChanges), ApplyFailure> {
+    let applied = match day {
+        Some(d) => {
+            let mut rules = s.rules.clone();
+            rules.hidden_hazards.as_of = Some(d);
+            s.rules = rules.clone();
+            s.live.set_rules(rules)
+        }
+        None => s.live.apply(edits)?,
+    };
     if let Some(r) = report {
         s.report = r.clone();
     }
@@ -246,9 +266,28 @@ impl AppState {
     ) -> Result<ChangeEvent, ApplyFailure> {
         let _one = self.reload_lock.lock().await;
         let me = Arc::clone(self);
-        tokio::task::spawn_blocking(move || me.apply_blocking(&edits, actor, report.as_ref()))
+        tokio::task::spawn_blocking(move || me.apply_blocking(&edits, actor, report.as_ref(), None))
             .await
             .map_err(|e| ApplyFailure::Task(e.to_string()))?
+    }
+
+    /// Moves the served map to `day`: where each hidden hazard stands, its days overdue,
+    /// and the enterprise levels, grid and towns that follow (a whole analysis), through
+    /// the change path of every batch. Nothing when the served day is pinned (`--as-of`,
+    /// the data's own `as_of`) or not before `day`. A living map runs past midnight: its
+    /// hazards become overdue on the new day without any edit.
+    pub async fn roll_day(self: &Arc<Self>, day: Day) -> Result<Option<ChangeEvent>, ApplyFailure> {
+        let _one = self.reload_lock.lock().await;
+        let s = self.snapshot();
+        if s.day_pinned || s.analysis().as_of.is_some_and(|d| d >= day) {
+            return Ok(None);
+        }
+        drop(s);
+        let me = Arc::clone(self);
+        tokio::task::spawn_blocking(move || me.apply_blocking(&[], "day".into(), None, Some(day)))
+            .await
+            .map_err(|e| ApplyFailure::Task(e.to_string()))?
+            .map(Some)
     }
 
     fn apply_blocking(
@@ -256,6 +295,7 @@ impl AppState {
         edits: &[Edit],
         actor: String,
         report: Option<&ValidationReport>,
+        day: Option<Day>,
     ) -> Result<ChangeEvent, ApplyFailure> {
         let t0 = Instant::now();
         let current = self.snapshot();
@@ -269,19 +309,20 @@ impl AppState {
             .filter(|s| s.generation == current.generation)
             .unwrap_or_else(|| (*current).clone());
         drop(current);
-        let (applied, tile_changes) = match background(|| apply_to(&mut spare, edits, report)) {
-            Ok(r) => r,
-            Err(e) => {
-                // Refused before anything changed (`Live::apply` is all or nothing); a
-                // tile failure leaves the copy inconsistent, so it is dropped.
-                if matches!(e, ApplyFailure::Refused(_))
-                    && let Ok(mut s) = self.changes.spare.lock()
-                {
-                    *s = Some(Spare::Ready(Box::new(spare)));
+        let (applied, tile_changes) =
+            match background(|| apply_work(&mut spare, edits, report, day)) {
+                Ok(r) => r,
+                Err(e) => {
+                    // Refused before anything changed (`Live::apply` is all or nothing); a
+                    // tile failure leaves the copy inconsistent, so it is dropped.
+                    if matches!(e, ApplyFailure::Refused(_))
+                        && let Ok(mut s) = self.changes.spare.lock()
+                    {
+                        *s = Some(Spare::Ready(Box::new(spare)));
+                    }
+                    return Err(e);
                 }
-                return Err(e);
-            }
-        };
+            };
         let generation;
         let old = {
             let mut cache = match self.cache.lock() {
@@ -333,7 +374,7 @@ impl AppState {
         let event = ChangeEvent {
             generation,
             at_ms: now_ms(),
-            kind: "edit",
+            kind: if day.is_some() { "day" } else { "edit" },
             actor,
             features: applied.changes.len(),
             layers,
@@ -365,7 +406,7 @@ impl AppState {
                 }
             };
             let caught_up = mine.and_then(|mut s| {
-                background(|| apply_to(&mut s, &edits, report.as_ref())).ok()?;
+                background(|| apply_work(&mut s, &edits, report.as_ref(), day)).ok()?;
                 s.generation = generation;
                 Some(s)
             });

@@ -98,6 +98,20 @@ pub async fn serve(
         let s = Arc::clone(&state);
         tokio::task::spawn_blocking(move || s.prepare_spare());
     }
+    // Midnight in China: the hidden hazards are counted on the new day.
+    {
+        let s = Arc::clone(&state);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(until_next_day()).await;
+                match s.roll_day(riskmap_core::model::Day::today()).await {
+                    Ok(Some(ev)) => tracing::info!(generation = ev.generation, "a new day"),
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(error = %e, "moving the map to the new day"),
+                }
+            }
+        });
+    }
     // Kept for as long as the server runs.
     let _watcher = if !state.config.watch {
         None
@@ -157,4 +171,13 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+}
+
+/// How long until a few seconds past the next midnight, China Standard Time (UTC+8).
+fn until_next_day() -> std::time::Duration {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let into_day = (now + 8 * 3600) % 86_400;
+    std::time::Duration::from_secs(86_400 - into_day + 5)
 }

@@ -47,6 +47,10 @@ pub struct Snapshot {
     pub rules: Rules,
     /// For a database source, the last change recorded in it before it was read.
     pub source_seq: Option<i64>,
+    /// Whether the day hidden hazards are counted on was given (`--as-of`, the data's
+    /// `as_of`) rather than taken as today: only a day taken as today moves on at
+    /// midnight ([`AppState::roll_day`]).
+    pub day_pinned: bool,
 }
 
 impl Snapshot {
@@ -365,6 +369,7 @@ pub fn build_snapshot(
         rules.hidden_hazards.as_of = config.as_of;
     }
     let (loaded, seq) = source.load()?;
+    let day_pinned = config.as_of.is_some() || loaded.as_of.is_some();
     let p = Project::from_loaded(loaded, &source.load, &rules, &|_| {});
     let tcfg = TileSetConfig {
         fields: field_policy(config),
@@ -372,6 +377,7 @@ pub fn build_snapshot(
     };
     let mut snap = Snapshot::of_project(p, source.load.substances.clone(), tcfg, generation, t0)?;
     snap.source_seq = seq;
+    snap.day_pinned = day_pinned;
     Ok(snap)
 }
 
@@ -397,6 +403,7 @@ impl Snapshot {
             summary,
             rules: p.rules,
             source_seq: None,
+            day_pinned: false,
         })
     }
 }
