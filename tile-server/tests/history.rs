@@ -446,3 +446,65 @@ async fn a_stores_map_moves_on_to_the_next_day() {
     assert!(pinned.roll_day(later).await.unwrap().is_none());
     assert_eq!(pinned.snapshot().analysis().as_of, day);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_copy_other_layers_changes_stay_and_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = riskmap_server::server::config::ServerConfig {
+        past_day_copies: false,
+        ..config()
+    };
+    let state = gpkg_state(dir.path(), cfg);
+    let app = router(state.clone());
+    let day = Day::today().plus_days(-1);
+    let snap = state.snapshot();
+    let house = snap.dataset().houses.get(42).unwrap().clone();
+    let hazard = snap.dataset().hidden_hazards.get(0).unwrap().clone();
+    let hazard_uid = snap.dataset().hidden_hazards.uid(0).unwrap();
+    drop(snap);
+    let raised = json!({"type": "Feature", "properties": {"appraisal": "D", "occupants": 11}});
+    let uri = |layer: &str, id: &str| format!("/api/layers/{layer}/features/{id}");
+    edit(
+        &app,
+        Method::PATCH,
+        &uri("houses", &house.id),
+        Some(&raised),
+    )
+    .await;
+    let later = json!({"type": "Feature", "properties": {
+        "deadline": Day::today().plus_days(90).to_string()}});
+    edit(
+        &app,
+        Method::PATCH,
+        &uri("hidden_hazards", &hazard.id),
+        Some(&later),
+    )
+    .await;
+
+    let (_, _, b) = send(&app, get(&format!("/api/hidden/areas?as_of={day}"))).await;
+    let v = json(&b);
+    assert_eq!(v["history_taken_back"], 2, "{v}");
+    assert_eq!(v["history_left_out"], 1, "{v}");
+    assert_eq!(metric(&app, "riskmap_dated_in_place_total").await, 1);
+    assert_eq!(metric(&app, "riskmap_dated_copies_total").await, 0);
+    // The raised house is as it is now on yesterday's map; the hazard's deadline is back.
+    let c = {
+        use geo::CoordsIter;
+        house.geometry.coords_iter().next().unwrap()
+    };
+    let (x, y) = centre_tile([c.x, c.y, c.x, c.y], 16);
+    let t = format!("/tiles/houses/16/{x}/{y}.mvt");
+    assert_eq!(
+        tile(&app, &format!("{t}?as_of={day}")).await,
+        tile(&app, &t).await
+    );
+    let (_, _, b) = send(
+        &app,
+        get(&format!(
+            "/api/feature/hidden_hazards/{hazard_uid}?as_of={day}"
+        )),
+    )
+    .await;
+    let was = hazard.props.deadline.map(|d| d.to_string());
+    assert_eq!(json(&b)["properties"]["deadline"], json!(was));
+}

@@ -133,6 +133,11 @@ pub struct ServerConfig {
     /// it after its commit (default 10); past it the answer is `504` (stored, not yet
     /// served).
     pub edit_serve_timeout_s: f64,
+    /// Whether the map of a past day on a store may take a copy of the served snapshot
+    /// to take back changes of other layers than hidden hazards (default true, and only
+    /// when the machine has the memory free; false: never, those changes are shown as
+    /// they are now and counted in `history_left_out`).
+    pub past_day_copies: bool,
     /// Follow the data source while serving (default true): a changed file of the data
     /// folder, or a GeoPackage changed by another program, is read again and its
     /// differences applied like edits; a database's changed rows are read as its
@@ -190,6 +195,7 @@ impl Default for ServerConfig {
             reload_max_loss: 0.10,
             reload_timeout_s: 300.0,
             edit_serve_timeout_s: 10.0,
+            past_day_copies: true,
             watch: true,
             unknown: UnknownKeys::default(),
             tile_render_concurrency: 0,

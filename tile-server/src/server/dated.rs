@@ -117,11 +117,12 @@ impl DatedViews {
                 let opts = state.source.load.clone();
                 let plan =
                     tokio::task::spawn_blocking(move || Plan::new(s, trail, &opts, day)).await?;
-                if current && plan.wants_a_copy() {
+                let copies = state.config.past_day_copies;
+                if current && copies && plan.wants_a_copy() {
                     // The kept copy goes first, so that two are never held at once.
                     self.keep_copies_but(0);
                 }
-                let d = tokio::task::spawn_blocking(move || plan.make()).await??;
+                let d = tokio::task::spawn_blocking(move || plan.make(copies)).await??;
                 let count = match (d.is_copy(), d.taken_back) {
                     (true, _) => Some(&state.metrics.dated_copies),
                     (false, n) if n > 0 => Some(&state.metrics.dated_in_place),

@@ -175,8 +175,8 @@ impl Plan {
         self.in_place.as_ref().is_some_and(|(_, left)| *left > 0)
     }
 
-    /// The map of the day.
-    pub(super) fn make(self) -> Result<Dated, AppError> {
+    /// The map of the day; `copies`: whether a copy of the snapshot may be taken.
+    pub(super) fn make(self, copies: bool) -> Result<Dated, AppError> {
         let Plan {
             snap,
             day,
@@ -188,7 +188,7 @@ impl Plan {
             None => DayData::Served,
             Some((ds, 0)) => DayData::Records(Box::new(ds)),
             Some((ds, left)) => {
-                if room_for_a_copy() {
+                if copies && room_for_a_copy() {
                     drop(ds);
                     let mut copy = (*snap).clone();
                     super::changes::background(|| {
@@ -201,7 +201,7 @@ impl Plan {
                 } else {
                     // Better the hazards of the day on today's ledgers than a server
                     // killed for memory: the response says how many stay as they are.
-                    tracing::warn!(day = %day, left, "no memory for a copy of the map: changes of other layers not taken back");
+                    tracing::warn!(day = %day, left, "no copy of the map (no memory, or past_day_copies = false): changes of other layers not taken back");
                     left_out = left;
                     DayData::Records(Box::new(ds))
                 }
