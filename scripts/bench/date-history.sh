@@ -39,13 +39,9 @@ bench_city
 echo "city: $CITY ($(grep -c '"type":"Feature"' "$CITY/houses.geojson") houses)"
 GPKG="$WORK/city.gpkg"
 "$BIN" import "$CITY" --into "$GPKG" --quiet >/dev/null
-PORT=$((40000 + RANDOM % 20000))
-bench_editor_config "$PORT"
-"$BIN" serve "$GPKG" --config "$WORK/server.toml" > "$WORK/serve.log" 2>&1 &
-SERVER=$!
-bench_wait_listening "$WORK/serve.log" 900
+bench_serve_for_edits "$GPKG"
+# The spare snapshot that edits are applied to is made in the background at start.
 sleep 20
-BASE="http://127.0.0.1:$PORT"
 STRIDE=997; [ -n "$SHORT" ] && STRIDE=97
 # Days in China Standard Time, the day the ledgers count in.
 day() { TZ=Asia/Shanghai date -d "$1" +%F; }

@@ -101,14 +101,9 @@ PY
 )
 echo "full analysis (the analyze command's steps, loading excluded): $FULL_MS ms"
 
-PORT=$((40000 + RANDOM % 20000))
-bench_editor_config "$PORT"
-"$BIN" serve "${SERVE_ARG[@]}" --config "$WORK/server.toml" > "$WORK/serve.log" 2>&1 &
-SERVER=$!
-bench_wait_listening "$WORK/serve.log" 900
+bench_serve_for_edits "${SERVE_ARG[@]}"
 # The spare snapshot that edits are applied to is made in the background at start.
 sleep 20
-BASE="http://127.0.0.1:$PORT"
 STRIDE=997; [ -n "$SHORT" ] && STRIDE=97
 python3 scripts/bench/edit_tile.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --edits "$EDITS" \
   --stride "$STRIDE" --hazard-sources "$CITY/hazard_sources.geojson" --inventories "$((EDITS / 3))" \

@@ -41,6 +41,18 @@ bench_wait_listening() {
   cat "$1"; exit 1
 }
 
+# Serves the store given as arguments (a GeoPackage, or --db URL) with an editor's token
+# (TOKEN) on PORT (a random one unless set), its log in $WORK/serve.log, until it listens;
+# sets SERVER (its pid) and BASE.
+bench_serve_for_edits() {
+  PORT="${PORT:-$((40000 + RANDOM % 20000))}"
+  bench_editor_config "$PORT"
+  "$BIN" serve "$@" --config "$WORK/server.toml" > "$WORK/serve.log" 2>&1 &
+  SERVER=$!
+  bench_wait_listening "$WORK/serve.log" 900
+  BASE="http://127.0.0.1:$PORT"
+}
+
 # Stops the server $1: a server busy in a batch may not end at once, so 15 s, then SIGKILL.
 bench_stop() {
   [ -n "$1" ] || return 0

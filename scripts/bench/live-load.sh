@@ -82,11 +82,7 @@ else
 fi
 
 PORT=18096
-bench_editor_config "$PORT"
-"$BIN" serve "$GPKG" --config "$WORK/server.toml" > "$WORK/serve.log" 2>&1 &
-SERVER=$!
-bench_wait_listening "$WORK/serve.log" 900
-BASE="http://127.0.0.1:$PORT"
+bench_serve_for_edits "$GPKG"
 rss() { awk '/VmRSS/{print int($2/1024)}' "/proc/$SERVER/status"; }
 # The spare snapshot is made in the background: wait until the RSS has not moved by more
 # than 1 % for 5 s.

@@ -22,6 +22,17 @@ async fn edit(app: &axum::Router, method: Method, uri: &str, body: Option<&Value
     assert!(s.is_success(), "{uri}: {s} {}", String::from_utf8_lossy(&b));
 }
 
+/// A new hidden hazard through the API.
+async fn add_hazard(app: &axum::Router, body: &Value) {
+    edit(
+        app,
+        Method::POST,
+        "/api/layers/hidden_hazards/features",
+        Some(body),
+    )
+    .await;
+}
+
 fn first_vertex(g: &Value) -> (f64, f64) {
     let mut c = &g["coordinates"];
     while c[0].is_array() {
@@ -125,13 +136,7 @@ async fn a_past_day_of_a_store_is_its_ledgers_as_they_stood() {
             "major": false, "description": "消防通道堵塞",
             "discovered": found.to_string(),
             "deadline": found.plus_days(10).to_string(), "status": "pending"}});
-        edit(
-            &app,
-            Method::POST,
-            "/api/layers/hidden_hazards/features",
-            Some(&body),
-        )
-        .await;
+        add_hazard(&app, &body).await;
     }
 
     let layers: Vec<&str> = riskmap_core::tileset::TILE_LAYERS
@@ -343,13 +348,7 @@ async fn hidden_hazards_changed_since_are_taken_back_in_place() {
         "major": true, "description": "可燃气体报警器失效",
         "discovered": today, "deadline": Day::today().plus_days(5).to_string(),
         "status": "pending"}});
-    edit(
-        &app,
-        Method::POST,
-        "/api/layers/hidden_hazards/features",
-        Some(&body),
-    )
-    .await;
+    add_hazard(&app, &body).await;
 
     for (_, _, (lon, lat)) in &open {
         for z in [13u8, 16] {

@@ -246,12 +246,11 @@ pub(crate) async fn analysed_on(
     drop((dated, snap));
     let _one = state.dated.analysis_permit().await?;
     let substances = state.source.load.substances.clone();
-    let (ds, analysis) = tokio::task::spawn_blocking(move || {
+    let (ds, analysis, rules) = tokio::task::spawn_blocking(move || {
         let a = super::changes::background(|| analyze(&ds, &substances, &rules));
-        (ds, (a, rules))
+        (ds, a, rules)
     })
     .await?;
-    let (analysis, rules) = analysis;
     Ok(Analysed::Day {
         ds: Box::new(ds),
         analysis: Box::new(analysis),

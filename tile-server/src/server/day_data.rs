@@ -21,12 +21,12 @@ use riskmap_core::analysis::Analysis;
 use riskmap_core::dataset::Dataset;
 use riskmap_core::live::{AnyFeature, Edit, Live};
 use riskmap_core::model::{Day, LayerKind};
-use riskmap_core::project::SourceKind;
 use riskmap_core::store::changes::ChangeRecord;
 use riskmap_core::store::history::{self, Reverting};
 use riskmap_core::tileset::{DatedView, TileSet};
 
 use super::error::AppError;
+use super::handlers::edit::Store;
 use super::state::{AppState, Snapshot};
 
 /// The data of a day.
@@ -101,11 +101,7 @@ impl Dated {
 
 /// Whether the served source keeps a history of its changes (a store, not a folder).
 pub(crate) fn keeps_history(state: &AppState) -> bool {
-    state.source.db.is_some()
-        || matches!(
-            SourceKind::of(&state.source.dir),
-            Ok(SourceKind::GeoPackage)
-        )
+    Store::of(state).is_some()
 }
 
 /// The store's changes after `day` and the time of its first record, if the served
@@ -115,26 +111,16 @@ pub(super) async fn history_after(
     day: Day,
 ) -> Result<Option<(Option<String>, Vec<ChangeRecord>)>, AppError> {
     let cutoff = history::day_end_utc(day);
-    let internal = |e: riskmap_core::store::StoreError| AppError::Internal(e.to_string());
-    if let Some(url) = &state.source.db {
-        let (client, db) = riskmap_core::store::pg::connect(url.secret())
-            .await
-            .map_err(internal)?;
-        let got = riskmap_core::store::pg::changes_from(&client, &db, &cutoff)
-            .await
-            .map_err(internal)?;
-        return Ok(Some(got));
+    match Store::of(state) {
+        None => Ok(None),
+        Some(Store::Db(url)) => super::pg_edit::changes_from(&url, &cutoff).await.map(Some),
+        Some(Store::File(path)) => tokio::task::spawn_blocking(move || {
+            riskmap_core::store::changes::changes_from(&path, &cutoff)
+        })
+        .await?
+        .map(Some)
+        .map_err(|e| AppError::Internal(e.to_string())),
     }
-    if !keeps_history(state) {
-        return Ok(None);
-    }
-    let path = state.source.dir.clone();
-    let got = tokio::task::spawn_blocking(move || {
-        riskmap_core::store::changes::changes_from(&path, &cutoff)
-    })
-    .await?
-    .map_err(internal)?;
-    Ok(Some(got))
 }
 
 /// What a day will be made of, worked out before anything is copied: the caller lets go

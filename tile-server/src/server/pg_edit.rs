@@ -136,3 +136,17 @@ pub(super) async fn changes_since(url: &DbUrl, since: u64) -> Result<Vec<ChangeR
         .await
         .map_err(|e| AppError::Internal(e.to_string()))
 }
+
+/// The change records of the database from `cutoff` on, and the time of its first
+/// ([`pg::changes_from`]).
+pub(super) async fn changes_from(
+    url: &DbUrl,
+    cutoff: &str,
+) -> Result<(Option<String>, Vec<ChangeRecord>), AppError> {
+    let (client, db) = pg::connect(url.secret())
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    pg::changes_from(&client, &db, cutoff)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+}

@@ -34,7 +34,7 @@ use crate::server::auth::{Caller, Role};
 use crate::server::edit_queue::Outcome;
 use crate::server::error::AppError;
 use crate::server::pg_edit;
-use crate::server::state::{DbUrl, Snapshot};
+use crate::server::state::{AppState, DbUrl, Snapshot};
 
 /// The input layer named in the URL.
 fn input_layer(name: &str) -> Result<LayerKind, AppError> {
@@ -56,11 +56,24 @@ fn caller(state: &AppStateRef, headers: &HeaderMap) -> Result<Caller, AppError> 
 }
 
 /// Where the edits go.
-enum Store {
+pub(in crate::server) enum Store {
     /// A GeoPackage.
     File(std::path::PathBuf),
     /// A PostGIS database.
     Db(DbUrl),
+}
+
+impl Store {
+    /// The store the server serves; `None` for a folder.
+    pub(in crate::server) fn of(state: &AppState) -> Option<Store> {
+        if let Some(url) = &state.source.db {
+            return Some(Store::Db(url.clone()));
+        }
+        match SourceKind::of(&state.source.dir) {
+            Ok(SourceKind::GeoPackage) => Some(Store::File(state.source.dir.clone())),
+            _ => None,
+        }
+    }
 }
 
 /// The store the edits go to and can be served from, or why there is none.
@@ -74,18 +87,14 @@ fn edit_store(state: &AppStateRef) -> Result<Store, AppError> {
 
 /// The store of the served data, or why it is not one.
 fn store(state: &AppStateRef) -> Result<Store, AppError> {
-    if let Some(url) = &state.source.db {
-        return Ok(Store::Db(url.clone()));
-    }
-    match SourceKind::of(&state.source.dir) {
-        Ok(SourceKind::GeoPackage) => Ok(Store::File(state.source.dir.clone())),
-        _ => Err(AppError::Conflict(format!(
+    Store::of(state).ok_or_else(|| {
+        AppError::Conflict(format!(
             "this server serves the folder '{}': its ledgers are the office's own files and are not rewritten. \
              To edit through the API, import the folder into a store and serve that: \
              `riskmap import {0} --into ledgers.gpkg` then `riskmap serve ledgers.gpkg`",
             state.source.name()
-        ))),
-    }
+        ))
+    })
 }
 
 fn issues_json(issues: &[Issue]) -> Value {
