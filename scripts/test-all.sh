@@ -5,7 +5,8 @@
 # fuzz targets (fuzz/tests/short.rs, seeded mutations, well under a minute); the long,
 # coverage-guided run is scripts/fuzz.sh, run here too when FUZZ_SECONDS is set.
 # Installs what they need (apt-get, npm, cargo-afl) or says what is missing; GDAL's
-# programs (gdal-bin) check the GeoPackage store independently. The PostGIS store's tests
+# programs (gdal-bin) check the GeoPackage store and the MBTiles archives independently, the
+# PMTiles authors' Python package (a venv, scripts/ensure-python-tools.sh) the PMTiles ones. The PostGIS store's tests
 # run against a private PostgreSQL 15 + PostGIS 3 cluster started here in a temporary
 # directory on a free port (scripts/pg-private.sh; RISKMAP_TEST_PG tells the tests where)
 # and stopped and removed at the end, also when a step fails or the run is interrupted.
@@ -26,6 +27,10 @@ bash scripts/ensure-proj-deps.sh
 bash scripts/ensure-gdal.sh
 bash scripts/ensure-postgis.sh
 bash scripts/ensure-browser.sh
+
+say "Python readers of the tile archives (pmtiles, PyPI) in a venv outside the clone"
+RISKMAP_TEST_PYTHON="$(bash scripts/ensure-python-tools.sh)" || die "the Python tools could not be set up"
+export RISKMAP_TEST_PYTHON
 
 say "npm packages for the tests"
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)

@@ -29,7 +29,8 @@
 //!   per analysis).
 //! - **Store**: [`store`] (the ledgers in one GeoPackage, updated by feature id).
 //! - **Output**: [`export`] (GeoJSON, summaries, the field policy), [`tiles`] (the MVT
-//!   pipeline), [`tileset`] (the risk map as tiles: generalization by zoom, catalog).
+//!   pipeline), [`tileset`] (the risk map as tiles: generalization by zoom, catalog),
+//!   `archive` (the whole pyramid as PMTiles or MBTiles; behind the `archive` feature).
 //! - **Synthetic data**: `generate`, the deterministic synthetic city for demos and
 //!   benchmarks, is behind the `generate` feature, so that a program embedding the core
 //!   compiles neither it nor `rand`.
@@ -64,6 +65,8 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+#[cfg(feature = "archive")]
+pub mod archive;
 pub mod config_keys;
 pub mod crs;
 pub mod dataset;

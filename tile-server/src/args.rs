@@ -107,6 +107,33 @@ pub struct ReportArgs {
     pub area: Option<String>,
 }
 
+/// `riskmap tiles`.
+#[derive(Args, Debug)]
+pub struct TilesArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// The archive to write: `.pmtiles` (PMTiles v3) or `.mbtiles` (MBTiles 1.3),
+    /// replaced whole when the run succeeds.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Lowest zoom written.
+    #[arg(long, default_value_t = 0)]
+    pub minzoom: u8,
+    /// Highest zoom written (viewers zoom in further on the last tiles).
+    #[arg(long, default_value_t = 16)]
+    pub maxzoom: u8,
+    /// The tile layers in every tile (default: all of them, as one composite map).
+    #[arg(long, value_delimiter = ',')]
+    pub layers: Vec<String>,
+    /// One archive per layer, named after --out: map.pmtiles → map-houses.pmtiles, …
+    #[arg(long)]
+    pub per_layer: bool,
+    /// Server configuration TOML: its field policy decides which fields the tiles carry,
+    /// as the server's tiles do.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
 /// `riskmap export`.
 #[derive(Args, Debug)]
 pub struct ExportArgs {

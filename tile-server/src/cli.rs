@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::args::{
     AnalyzeArgs, DbArgs, ExportArgs, GenerateArgs, HistoryArgs, ImportArgs, ListsArgs, ReportArgs,
-    ServeArgs, TokenArgs, ValidateArgs,
+    ServeArgs, TilesArgs, TokenArgs, ValidateArgs,
 };
 use crate::{commands, progress};
 
@@ -39,6 +39,9 @@ pub enum Command {
     /// map with legend, scale and north arrow, the four-colour counts, the top risks, the
     /// conflicts, the hidden hazards open and overdue, and the change since last month.
     Report(ReportArgs),
+    /// Write every tile of the map (z0–z16 by default) into one archive, PMTiles or
+    /// MBTiles by the name of --out: the server's tiles for static and offline serving.
+    Tiles(TilesArgs),
     /// Load DATA_DIR and write the validation report; exit 3 if anything was skipped.
     Validate(ValidateArgs),
     /// Load DATA_DIR and write its ledgers into a GeoPackage (--into) or a PostGIS
@@ -77,6 +80,7 @@ pub fn run() -> ExitCode {
         Command::Export(e) => commands::export(&ui, &e),
         Command::Lists(l) => commands::lists(&ui, &l),
         Command::Report(r) => commands::report(&ui, &r),
+        Command::Tiles(t) => commands::tiles(&ui, &t),
         Command::Validate(v) => commands::validate(&ui, &v.load, v.report.as_deref()),
         Command::Import(i) => commands::import(&ui, &i),
         Command::Db(d) => commands::db(&ui, &d),

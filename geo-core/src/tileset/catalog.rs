@@ -300,6 +300,39 @@ pub fn layer_infos() -> Vec<LayerInfo> {
     TILE_LAYERS.into_iter().filter_map(layer_info).collect()
 }
 
+/// TileJSON's `vector_layers` for `layers` (in their order): id, Chinese description, zooms
+/// and fields, including those of clusters below a layer's detail zoom. The server's
+/// TileJSON and the metadata of tile archives say the same.
+pub fn vector_layers(layers: &[LayerKind], maxzoom: u8) -> Vec<serde_json::Value> {
+    layers
+        .iter()
+        .filter_map(|k| layer_info(*k))
+        .map(|i| {
+            let mut fields: serde_json::Map<String, serde_json::Value> = i
+                .fields
+                .iter()
+                .map(|f| (f.name.to_string(), serde_json::json!(f.kind)))
+                .collect();
+            if i.detail_zoom.is_some() {
+                fields.insert("count".into(), serde_json::json!("Number"));
+                fields.insert("cluster".into(), serde_json::json!("Boolean"));
+            }
+            if i.name == LayerKind::HiddenHazards.name() {
+                for k in ["open", "general_overdue", "major_open"] {
+                    fields.insert(k.into(), serde_json::json!("Number"));
+                }
+            }
+            serde_json::json!({
+                "id": i.name,
+                "description": i.title_zh,
+                "minzoom": i.minzoom,
+                "maxzoom": i.maxzoom.min(maxzoom),
+                "fields": fields,
+            })
+        })
+        .collect()
+}
+
 /// The tile layer called `name`, if there is one.
 pub fn tile_layer(name: &str) -> Option<LayerKind> {
     TILE_LAYERS.into_iter().find(|k| k.name() == name)

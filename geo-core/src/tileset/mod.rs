@@ -53,6 +53,7 @@ use crate::tiles::{ClusterOptions, PropValue, TileBuilder, TileError, TileId, Ti
 pub use crate::tiles::MAX_ZOOM;
 pub use catalog::{
     FieldInfo, LayerInfo, TILE_LAYERS, geojson_layer, layer_info, layer_infos, tile_layer,
+    vector_layers,
 };
 use clusters::Clusters;
 pub use dated::DatedView;

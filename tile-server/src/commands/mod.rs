@@ -1,4 +1,5 @@
-//! The subcommands: analyze, export, validate, import, db, history, generate, token, serve.
+//! The subcommands: analyze, export, lists, report, tiles, validate, import, db, history,
+//! generate, token, serve.
 
 // A command's error is built at most once per run, on the way out; its size on the stack
 // does not matter, and boxing every source would only obscure the `?`s.
@@ -14,6 +15,7 @@ mod lists;
 mod output;
 mod report;
 mod serve;
+mod tiles;
 mod token;
 mod validate;
 
@@ -46,6 +48,7 @@ pub use import::import;
 pub use lists::lists;
 pub use report::report;
 pub use serve::serve;
+pub use tiles::tiles;
 pub use token::token;
 pub use validate::validate;
 
@@ -97,6 +100,12 @@ pub enum CliError {
     /// A report could not be made.
     #[error(transparent)]
     Report(#[from] riskmap_core::report::ReportError),
+    /// The tile set could not be prepared.
+    #[error(transparent)]
+    TileSet(#[from] riskmap_core::tileset::TileSetError),
+    /// A tile archive could not be written.
+    #[error(transparent)]
+    Archive(#[from] riskmap_core::archive::ArchiveError),
     /// The server configuration is wrong.
     #[error(transparent)]
     Config(#[from] crate::server::config::ConfigError),

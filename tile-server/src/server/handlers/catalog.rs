@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use riskmap_core::tileset::MAX_ZOOM;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::AppStateRef;
 use crate::server::assets;
@@ -76,23 +76,7 @@ pub(in crate::server) async fn tilejson(
         .map_or([-180.0, -85.0511, 180.0, 85.0511], |b| {
             [b.min().x, b.min().y, b.max().x, b.max().y]
         });
-    let vector_layers: Vec<Value> = layers
-        .iter()
-        .filter_map(|l| s.tiles.layers().iter().find(|i| i.name == l.name()))
-        .map(|i| {
-            let mut fields: Map<String, Value> = i.fields.iter().map(|f| (f.name.to_string(), json!(f.kind))).collect();
-            if i.detail_zoom.is_some() {
-                fields.insert("count".into(), json!("Number"));
-                fields.insert("cluster".into(), json!("Boolean"));
-            }
-            if i.name == riskmap_core::model::LayerKind::HiddenHazards.name() {
-                for k in ["open", "general_overdue", "major_open"] {
-                    fields.insert(k.into(), json!("Number"));
-                }
-            }
-            json!({"id": i.name, "description": i.title_zh, "minzoom": i.minzoom, "maxzoom": i.maxzoom, "fields": fields})
-        })
-        .collect();
+    let vector_layers = riskmap_core::tileset::vector_layers(&layers, MAX_ZOOM);
     Ok(Json(json!({
         "tilejson": "3.0.0",
         "name": spec,

@@ -1,0 +1,121 @@
+//! `riskmap tiles`: the whole pyramid of the risk map in one archive (PMTiles or MBTiles),
+//! for static, offline and published serving — the server's own tiles, every zoom.
+
+use std::path::{Path, PathBuf};
+
+use riskmap_core::archive::{self, ArchiveFormat, ArchiveOptions};
+use riskmap_core::model::LayerKind;
+use riskmap_core::tileset::{TILE_LAYERS, TileSet, TileSetConfig, tile_layer};
+
+use super::{CliError, prepare};
+use crate::args::TilesArgs;
+use crate::progress::Ui;
+use crate::server::config::ServerConfig;
+use crate::server::state::field_policy;
+
+/// `riskmap tiles`.
+pub fn tiles(ui: &Ui, args: &TilesArgs) -> Result<(), CliError> {
+    ArchiveFormat::of_path(&args.out).map_err(|e| CliError::Usage(e.to_string()))?;
+    let layers = layers_of(&args.layers)?;
+    if args.minzoom > args.maxzoom || args.maxzoom > riskmap_core::tileset::MAX_ZOOM {
+        return Err(CliError::Usage(format!(
+            "--minzoom {} --maxzoom {}: the range must be ascending and end at {} at most",
+            args.minzoom,
+            args.maxzoom,
+            riskmap_core::tileset::MAX_ZOOM
+        )));
+    }
+    // The fields that may leave the office are the server's: an archive is a published map.
+    let config = match &args.config {
+        Some(p) => {
+            let (c, warnings) = ServerConfig::from_file(p)?;
+            for w in warnings {
+                ui.say(&format!("warning: {w}"));
+            }
+            c
+        }
+        None => ServerConfig::default(),
+    };
+    let p = prepare(ui, &args.load)?;
+    let step = ui.step("preparing the tile set");
+    let tcfg = TileSetConfig {
+        fields: field_policy(&config),
+        ..TileSetConfig::default()
+    };
+    let tileset = TileSet::build(&p.dataset, &p.analysis, tcfg)?;
+    step.done("clusters and indexes");
+    let mut extra = serde_json::Map::new();
+    if let Some(d) = p.analysis.as_of {
+        // The day the hidden hazards and the enterprises' levels are drawn as of.
+        extra.insert("riskmap:as_of".into(), d.to_string().into());
+    }
+    extra.insert(
+        "riskmap:generated".into(),
+        super::output::now_rfc3339().into(),
+    );
+    let jobs: Vec<(PathBuf, Vec<LayerKind>)> = if args.per_layer {
+        layers
+            .iter()
+            .map(|k| (per_layer_path(&args.out, *k), vec![*k]))
+            .collect()
+    } else {
+        vec![(args.out.clone(), layers)]
+    };
+    for (out, layers) in jobs {
+        let mut opts = ArchiveOptions::new(layers);
+        opts.minzoom = args.minzoom;
+        opts.maxzoom = args.maxzoom;
+        opts.extra = extra.clone();
+        let step = ui.step(&format!("writing {}", out.display()));
+        let handle = step.handle();
+        let s = archive::write_archive(
+            &p.dataset,
+            &p.analysis,
+            &tileset,
+            &opts,
+            &out,
+            &|z, done, of| handle.set(format!("writing {}: z{z} {done}/{of}", out.display())),
+        )?;
+        let largest = s
+            .largest
+            .map(|(z, x, y, n)| format!(", largest {z}/{x}/{y} {} KB", n.div_ceil(1024)))
+            .unwrap_or_default();
+        step.done(&format!(
+            "{} tiles ({} distinct) of z{}–z{}, {:.1} MB{largest}",
+            s.tiles,
+            s.distinct,
+            args.minzoom,
+            args.maxzoom,
+            s.file_bytes as f64 / 1e6
+        ));
+    }
+    Ok(())
+}
+
+/// The layers asked for (every tile layer by default), in drawing order.
+fn layers_of(names: &[String]) -> Result<Vec<LayerKind>, CliError> {
+    if names.is_empty() {
+        return Ok(TILE_LAYERS.to_vec());
+    }
+    let mut out = Vec::new();
+    for n in names {
+        let k = tile_layer(n.trim()).ok_or_else(|| {
+            CliError::Usage(format!(
+                "--layers: '{n}' is not a tile layer (tile layers: {})",
+                TILE_LAYERS.map(LayerKind::name).join(", ")
+            ))
+        })?;
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out.sort_by_key(|k| TILE_LAYERS.iter().position(|t| t == k));
+    Ok(out)
+}
+
+/// `map.pmtiles` → `map-houses.pmtiles`.
+fn per_layer_path(out: &Path, k: LayerKind) -> PathBuf {
+    let stem = out.file_stem().unwrap_or_default().to_string_lossy();
+    let ext = out.extension().unwrap_or_default().to_string_lossy();
+    out.with_file_name(format!("{stem}-{}.{ext}", k.name()))
+}
