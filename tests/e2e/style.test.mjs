@@ -105,6 +105,24 @@ test('the risk style draws every tile layer, clusters included', () => {
   }
 });
 
+test('the vendored PMTiles reader is the pinned npm build, unchanged', () => {
+  const pkg = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8'));
+  const pinned = pkg.devDependencies.pmtiles;
+  assert.match(pinned, /^\d+\.\d+\.\d+$/, 'pmtiles must be pinned to an exact version');
+  const installed = JSON.parse(readFileSync(join(here, 'node_modules', 'pmtiles', 'package.json'), 'utf8'));
+  assert.equal(installed.version, pinned, 'node_modules is stale: run npm ci in tests/e2e');
+  assert.equal(installed.license, 'BSD-3-Clause');
+  const readme = readFileSync(join(root, 'tile-server', 'assets', 'vendor', 'README.md'), 'utf8');
+  assert.ok(readme.includes(`| version | ${pinned} |`), `tile-server/assets/vendor/README.md does not name pmtiles ${pinned}`);
+  const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
+  const vendored = join(root, 'tile-server', 'assets', 'vendor', 'pmtiles.js');
+  assert.equal(sha(vendored), sha(join(here, 'node_modules', 'pmtiles', 'dist', 'pmtiles.js')), 'pmtiles.js differs from the pinned package: run npm run vendor in tests/e2e');
+  assert.ok(readme.includes(sha(vendored)), 'README.md lacks the SHA-256 of pmtiles.js');
+  const licence = join(root, 'tile-server', 'assets', 'vendor', 'LICENSE-pmtiles.txt');
+  assert.ok(readme.includes(sha(licence)), 'README.md lacks the SHA-256 of LICENSE-pmtiles.txt');
+  assert.match(readFileSync(licence, 'utf8'), /Copyright 2021 Protomaps LLC/);
+});
+
 test('the vendored MapLibre GL JS is the pinned npm build, unchanged', () => {
   const pkg = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8'));
   const pinned = pkg.devDependencies['maplibre-gl'];

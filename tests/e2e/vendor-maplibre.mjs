@@ -1,4 +1,4 @@
-// Copies the pinned MapLibre GL JS build from node_modules into the viewer's assets
+// Copies the pinned MapLibre GL JS and PMTiles builds from node_modules into the viewer's assets
 // (tile-server/assets/vendor/), unchanged. Run after changing the version in package.json:
 //   cd tests/e2e && npm install && npm run vendor
 // then update tile-server/assets/vendor/README.md (version and SHA-256 sums).
@@ -16,6 +16,9 @@ export const VENDORED = [
   ['maplibre-gl.js', join(dist, 'maplibre-gl.js')],
   ['maplibre-gl.css', join(dist, 'maplibre-gl.css')],
   ['LICENSE-maplibre-gl.txt', join(dist, '..', 'LICENSE.txt')],
+  // The offline bundle's PMTiles reader (its licence text is kept by hand: the package
+  // ships none).
+  ['pmtiles.js', join(here, 'node_modules', 'pmtiles', 'dist', 'pmtiles.js')],
 ];
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -134,6 +134,28 @@ pub struct TilesArgs {
     pub config: Option<PathBuf>,
 }
 
+/// `riskmap bundle`.
+#[derive(Args, Debug)]
+pub struct BundleArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// The folder to write (created; an earlier bundle there is replaced whole).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Lowest zoom of the map's archive.
+    #[arg(long, default_value_t = 0)]
+    pub minzoom: u8,
+    /// Highest zoom of the map's archive (the viewer zooms in further on its tiles).
+    #[arg(long, default_value_t = 16)]
+    pub maxzoom: u8,
+    /// The map's title in the viewer (default 安全风险分布图).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Server configuration TOML: its field policy decides which fields the tiles carry.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
 /// `riskmap export`.
 #[derive(Args, Debug)]
 pub struct ExportArgs {

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::args::{
-    AnalyzeArgs, DbArgs, ExportArgs, GenerateArgs, HistoryArgs, ImportArgs, ListsArgs, ReportArgs,
-    ServeArgs, TilesArgs, TokenArgs, ValidateArgs,
+    AnalyzeArgs, BundleArgs, DbArgs, ExportArgs, GenerateArgs, HistoryArgs, ImportArgs, ListsArgs,
+    ReportArgs, ServeArgs, TilesArgs, TokenArgs, ValidateArgs,
 };
 use crate::{commands, progress};
 
@@ -42,6 +42,10 @@ pub enum Command {
     /// Write every tile of the map (z0–z16 by default) into one archive, PMTiles or
     /// MBTiles by the name of --out: the server's tiles for static and offline serving.
     Tiles(TilesArgs),
+    /// Write a folder that shows the map from any static web server or file share with
+    /// nothing behind it: the viewer, the map as one PMTiles archive, MapLibre and the
+    /// PMTiles reader.
+    Bundle(BundleArgs),
     /// Load DATA_DIR and write the validation report; exit 3 if anything was skipped.
     Validate(ValidateArgs),
     /// Load DATA_DIR and write its ledgers into a GeoPackage (--into) or a PostGIS
@@ -81,6 +85,7 @@ pub fn run() -> ExitCode {
         Command::Lists(l) => commands::lists(&ui, &l),
         Command::Report(r) => commands::report(&ui, &r),
         Command::Tiles(t) => commands::tiles(&ui, &t),
+        Command::Bundle(b) => commands::bundle(&ui, &b),
         Command::Validate(v) => commands::validate(&ui, &v.load, v.report.as_deref()),
         Command::Import(i) => commands::import(&ui, &i),
         Command::Db(d) => commands::db(&ui, &d),

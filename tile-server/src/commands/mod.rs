@@ -1,4 +1,4 @@
-//! The subcommands: analyze, export, lists, report, tiles, validate, import, db, history,
+//! The subcommands: analyze, export, lists, report, tiles, bundle, validate, import, db, history,
 //! generate, token, serve.
 
 // A command's error is built at most once per run, on the way out; its size on the stack
@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 mod analyze;
+mod bundle;
 mod db;
 mod export;
 mod generate;
@@ -40,6 +41,7 @@ use crate::server::ServeError;
 use crate::server::state::LoadFailure;
 
 pub use analyze::analyze;
+pub use bundle::bundle;
 pub use db::db;
 pub use export::export;
 pub use generate::generate;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use riskmap_core::archive::{self, ArchiveFormat, ArchiveOptions};
 use riskmap_core::model::LayerKind;
+use riskmap_core::project::Project;
 use riskmap_core::tileset::{TILE_LAYERS, TileSet, TileSetConfig, tile_layer};
 
 use super::{CliError, prepare};
@@ -17,42 +18,11 @@ use crate::server::state::field_policy;
 pub fn tiles(ui: &Ui, args: &TilesArgs) -> Result<(), CliError> {
     ArchiveFormat::of_path(&args.out).map_err(|e| CliError::Usage(e.to_string()))?;
     let layers = layers_of(&args.layers)?;
-    if args.minzoom > args.maxzoom || args.maxzoom > riskmap_core::tileset::MAX_ZOOM {
-        return Err(CliError::Usage(format!(
-            "--minzoom {} --maxzoom {}: the range must be ascending and end at {} at most",
-            args.minzoom,
-            args.maxzoom,
-            riskmap_core::tileset::MAX_ZOOM
-        )));
-    }
-    // The fields that may leave the office are the server's: an archive is a published map.
-    let config = match &args.config {
-        Some(p) => {
-            let (c, warnings) = ServerConfig::from_file(p)?;
-            for w in warnings {
-                ui.say(&format!("warning: {w}"));
-            }
-            c
-        }
-        None => ServerConfig::default(),
-    };
+    check_zooms(args.minzoom, args.maxzoom)?;
+    let config = server_config(ui, args.config.as_deref())?;
     let p = prepare(ui, &args.load)?;
-    let step = ui.step("preparing the tile set");
-    let tcfg = TileSetConfig {
-        fields: field_policy(&config),
-        ..TileSetConfig::default()
-    };
-    let tileset = TileSet::build(&p.dataset, &p.analysis, tcfg)?;
-    step.done("clusters and indexes");
-    let mut extra = serde_json::Map::new();
-    if let Some(d) = p.analysis.as_of {
-        // The day the hidden hazards and the enterprises' levels are drawn as of.
-        extra.insert("riskmap:as_of".into(), d.to_string().into());
-    }
-    extra.insert(
-        "riskmap:generated".into(),
-        super::output::now_rfc3339().into(),
-    );
+    let tileset = published_tile_set(ui, &config, &p)?;
+    let extra = archive_extras(&p);
     let jobs: Vec<(PathBuf, Vec<LayerKind>)> = if args.per_layer {
         layers
             .iter()
@@ -66,28 +36,98 @@ pub fn tiles(ui: &Ui, args: &TilesArgs) -> Result<(), CliError> {
         opts.minzoom = args.minzoom;
         opts.maxzoom = args.maxzoom;
         opts.extra = extra.clone();
-        let step = ui.step(&format!("writing {}", out.display()));
-        let handle = step.handle();
-        let s = archive::write_archive(
-            &p.dataset,
-            &p.analysis,
-            &tileset,
-            &opts,
-            &out,
-            &|z, done, of| handle.set(format!("writing {}: z{z} {done}/{of}", out.display())),
-        )?;
-        let largest = s
-            .largest
-            .map(|(z, x, y, n)| format!(", largest {z}/{x}/{y} {} KB", n.div_ceil(1024)))
-            .unwrap_or_default();
-        step.done(&format!(
-            "{} tiles ({} distinct) of z{}–z{}, {:.1} MB{largest}",
-            s.tiles,
-            s.distinct,
-            args.minzoom,
-            args.maxzoom,
-            s.file_bytes as f64 / 1e6
-        ));
+        write_one(ui, &p, &tileset, &opts, &out)?;
+    }
+    Ok(())
+}
+
+/// The server configuration of `--config` (its defaults without one), read before any
+/// loading so that a bad file costs nothing.
+pub(super) fn server_config(ui: &Ui, path: Option<&Path>) -> Result<ServerConfig, CliError> {
+    Ok(match path {
+        Some(path) => {
+            let (c, warnings) = ServerConfig::from_file(path)?;
+            for w in warnings {
+                ui.say(&format!("warning: {w}"));
+            }
+            c
+        }
+        None => ServerConfig::default(),
+    })
+}
+
+/// Writes one archive with a step line saying what it holds.
+pub(super) fn write_one(
+    ui: &Ui,
+    p: &Project,
+    tileset: &TileSet,
+    opts: &ArchiveOptions,
+    out: &Path,
+) -> Result<archive::ArchiveSummary, CliError> {
+    let step = ui.step(&format!("writing {}", out.display()));
+    let handle = step.handle();
+    let s = archive::write_archive(
+        &p.dataset,
+        &p.analysis,
+        tileset,
+        opts,
+        out,
+        &|z, done, of| handle.set(format!("writing {}: z{z} {done}/{of}", out.display())),
+    )?;
+    let largest = s
+        .largest
+        .map(|(z, x, y, n)| format!(", largest {z}/{x}/{y} {} KB", n.div_ceil(1024)))
+        .unwrap_or_default();
+    step.done(&format!(
+        "{} tiles ({} distinct) of z{}–z{}, {:.1} MB{largest}",
+        s.tiles,
+        s.distinct,
+        opts.minzoom,
+        opts.maxzoom,
+        s.file_bytes as f64 / 1e6
+    ));
+    Ok(s)
+}
+
+/// The tile set of a published map: the fields that may leave the office are the
+/// server's (its configuration's field policy), as its tiles would carry them.
+pub(super) fn published_tile_set(
+    ui: &Ui,
+    config: &ServerConfig,
+    p: &Project,
+) -> Result<TileSet, CliError> {
+    let step = ui.step("preparing the tile set");
+    let tcfg = TileSetConfig {
+        fields: field_policy(config),
+        ..TileSetConfig::default()
+    };
+    let tileset = TileSet::build(&p.dataset, &p.analysis, tcfg)?;
+    step.done("clusters and indexes");
+    Ok(tileset)
+}
+
+/// The metadata an archive carries beyond TileJSON's: the day its map is drawn as of and
+/// when it was made.
+pub(super) fn archive_extras(p: &Project) -> serde_json::Map<String, serde_json::Value> {
+    let mut extra = serde_json::Map::new();
+    if let Some(d) = p.analysis.as_of {
+        // The day the hidden hazards and the enterprises' levels are drawn as of.
+        extra.insert("riskmap:as_of".into(), d.to_string().into());
+    }
+    extra.insert(
+        "riskmap:generated".into(),
+        super::output::now_rfc3339().into(),
+    );
+    extra
+}
+
+/// Checks a zoom range of the command line.
+pub(super) fn check_zooms(minzoom: u8, maxzoom: u8) -> Result<(), CliError> {
+    if minzoom > maxzoom || maxzoom > riskmap_core::tileset::MAX_ZOOM {
+        return Err(CliError::Usage(format!(
+            "--minzoom {minzoom} --maxzoom {maxzoom}: the range must be ascending and end at {} at most",
+            riskmap_core::tileset::MAX_ZOOM
+        )));
     }
     Ok(())
 }
