@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BIN, DATA, openBrowser, root, waitIdle } from './harness.mjs';
+import { BIN, DATA, openBrowser, root, startServer, stopServer, waitIdle } from './harness.mjs';
 
 const VIEWPORT = { width: 1280, height: 800 };
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.txt': 'text/plain; charset=utf-8', '.json': 'application/json' };
@@ -127,6 +127,28 @@ describe('the offline map bundle', { timeout: 180_000 }, () => {
     assert.match(source, /^重大危险源/, source);
     assert.match(source, /风险等级(重大风险|较大风险|一般风险|低风险)/, source);
     assert.deepEqual(problems, []);
+  });
+
+  it('is what `riskmap serve map.pmtiles` shows, tile by tile', async () => {
+    const served = await startServer(join(dir, 'map.pmtiles'));
+    try {
+      const problems = [];
+      const o = await openBrowser(served.origin, VIEWPORT, problems, () => false);
+      await browser.close().catch(() => {});
+      browser = o.browser;
+      const tiles = [];
+      o.page.on('response', (r) => { if (/\/tiles\/\d+\/\d+\/\d+\.mvt$/.test(r.url())) tiles.push(r.status()); });
+      await o.page.goto(`${served.origin}/`);
+      await waitIdle(o.page);
+      const layers = await drawnLayers(o.page);
+      for (const l of ['areas', 'risk_grid', 'houses', 'hazard_sources', 'hidden_hazards']) {
+        assert.ok(layers.includes(l), `${l} not drawn: ${layers}`);
+      }
+      assert.ok(tiles.length > 0 && tiles.every((st) => st === 200 || st === 204), `${tiles}`);
+      assert.deepEqual(problems, []);
+    } finally {
+      await stopServer(served.proc);
+    }
   });
 
   it('opens from the folder itself once the archive is picked', async () => {

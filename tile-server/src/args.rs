@@ -26,7 +26,8 @@ pub struct ServeArgs {
 #[derive(Args, Debug, Clone)]
 pub struct LoadArgs {
     /// Directory holding the layer files, or a GeoPackage (.gpkg) holding the ledger
-    /// tables (see docs/data-model.md).
+    /// tables (see docs/data-model.md); for `serve`, also a tile archive (.pmtiles,
+    /// .mbtiles) that `riskmap tiles` wrote, served as it is.
     #[arg(required_unless_present = "db")]
     pub data_dir: Option<PathBuf>,
     /// A PostGIS database holding the ledger tables (postgres://user@host:port/name),

@@ -376,7 +376,7 @@ fn fill(
 }
 
 /// A 128-bit key of a tile's bytes (SHA-256, truncated): equal keys, equal tiles.
-pub(crate) fn content_key(bytes: &[u8]) -> u128 {
+pub fn content_key(bytes: &[u8]) -> u128 {
     use sha2::{Digest, Sha256};
     let d = Sha256::digest(bytes);
     let mut k = [0u8; 16];

@@ -42,15 +42,22 @@
     legend.append(li);
   });
 
-  function start(url) {
-    const protocol = new pmtiles.Protocol();
-    maplibregl.addProtocol('pmtiles', protocol.tile);
-    if (url instanceof pmtiles.PMTiles) {
-      protocol.add(url);
-      url = url.source.getKey();
-    }
+  // `source`: the TileJSON of a server (`riskmap serve ARCHIVE`), the URL of the
+  // folder's map.pmtiles, or the archive the reader picked.
+  function start(source) {
     const style = JSON.parse(JSON.stringify(data.style));
-    style.sources.riskmap.url = `pmtiles://${url}`;
+    if (source.tilejson) {
+      style.sources.riskmap.url = source.tilejson;
+    } else {
+      const protocol = new pmtiles.Protocol();
+      maplibregl.addProtocol('pmtiles', protocol.tile);
+      let url = source.url;
+      if (source.archive) {
+        protocol.add(source.archive);
+        url = source.archive.source.getKey();
+      }
+      style.sources.riskmap.url = `pmtiles://${url}`;
+    }
     const map = new maplibregl.Map({
       container: 'map',
       style,
@@ -129,7 +136,7 @@
     new maplibregl.Popup({ maxWidth: '320px' }).setLngLat(e.lngLat).setDOMContent(box).addTo(map);
   }
 
-  if (location.protocol === 'file:') {
+  if (location.protocol === 'file:' && !data.tilejson) {
     // Pages opened from a file may not fetch the folder's files: the reader picks it.
     const ask = document.getElementById('open-file');
     ask.hidden = false;
@@ -137,9 +144,11 @@
       const file = ev.target.files && ev.target.files[0];
       if (!file) return;
       ask.hidden = true;
-      start(new pmtiles.PMTiles(new pmtiles.FileSource(file)));
+      start({ archive: new pmtiles.PMTiles(new pmtiles.FileSource(file)) });
     });
+  } else if (data.tilejson) {
+    start({ tilejson: new URL(data.tilejson, location.href).href });
   } else {
-    start(new URL('map.pmtiles', location.href).href);
+    start({ url: new URL('map.pmtiles', location.href).href });
   }
 })();

@@ -31,6 +31,9 @@ pub fn serve(ui: &Ui, args: ServeArgs) -> Result<(), CliError> {
         config.rules = Some(r.clone());
     }
     config.as_of = args.load.as_of;
+    if let Some(path) = archive_path(&args) {
+        return serve_archive(ui, config, &args, &path);
+    }
     let mut source = match super::source(&args.load)? {
         super::Source::Path(p) => DataSource::dir(p),
         super::Source::Db(url) => DataSource::database(url),
@@ -49,6 +52,41 @@ pub fn serve(ui: &Ui, args: ServeArgs) -> Result<(), CliError> {
         })?;
     let step = ui.step(&format!("loading and analysing {}", source.dir.display()));
     runtime.block_on(crate::server::serve(config, source, move |addr| {
+        step.done("ready");
+        // Scripts and tests wait for this line.
+        println!("listening on http://{addr}");
+    }))?;
+    Ok(())
+}
+
+/// The tile archive named instead of data (`serve map.pmtiles`), if it is one.
+fn archive_path(args: &ServeArgs) -> Option<PathBuf> {
+    let p = args.load.data_dir.as_ref()?;
+    riskmap_core::archive::ArchiveFormat::of_path(p).ok()?;
+    Some(p.clone())
+}
+
+/// `riskmap serve ARCHIVE`: the archive's tiles and the offline viewer, nothing loaded.
+fn serve_archive(
+    ui: &Ui,
+    config: crate::server::config::ServerConfig,
+    args: &ServeArgs,
+    path: &std::path::Path,
+) -> Result<(), CliError> {
+    let l = &args.load;
+    if l.rules.is_some() || l.as_of.is_some() || l.crs.is_some() || l.encoding.is_some() || l.strict
+    {
+        ui.say("warning: an archive is served as it was made: --rules, --as-of, --crs, --encoding and --strict apply to `riskmap tiles`, not here");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Write {
+            path: PathBuf::from("<runtime>"),
+            source: e,
+        })?;
+    let step = ui.step(&format!("opening {}", path.display()));
+    runtime.block_on(crate::server::archive::serve(config, path, move |addr| {
         step.done("ready");
         // Scripts and tests wait for this line.
         println!("listening on http://{addr}");

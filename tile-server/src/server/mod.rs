@@ -6,6 +6,7 @@
 //! runtime and swaps it in; a failed, refused (it would lose data, see [`reload`]) or
 //! timed-out reload keeps the old one.
 
+pub mod archive;
 pub mod assets;
 pub mod auth;
 pub mod cache;
@@ -19,6 +20,7 @@ mod handlers;
 pub(crate) mod layers;
 pub mod limits;
 pub mod metrics;
+pub mod offline;
 mod pg_edit;
 pub mod pg_listen;
 pub mod proxy;
@@ -56,6 +58,14 @@ pub enum ServeError {
         /// Cause.
         #[source]
         source: std::io::Error,
+    },
+    /// The tile archive to serve cannot be read or is not one of RiskMap's.
+    #[error("{path}: {message}")]
+    Archive {
+        /// The archive.
+        path: String,
+        /// What is wrong.
+        message: String,
     },
     /// The server stopped with an error.
     #[error("server error: {0}")]

@@ -34,7 +34,7 @@ fn etag_of(bytes: &[u8]) -> Arc<str> {
     Arc::from(format!("\"{:016x}-{}\"", h.finish(), bytes.len()).as_str())
 }
 
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub(in crate::server) fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
