@@ -21,8 +21,10 @@ use crate::dataset::{Dataset, Layer};
 use crate::model::{LayerKind, RiskLevel};
 
 mod one;
+mod page;
 pub(crate) use one::{enterprise_risk_fields, feature_json, grid_cell_fields, hidden_state_fields};
 pub use one::{feature, id_and_geometry, properties_of};
+pub use page::{Days, FieldKind, FieldSpec, Page, fields_of, find, has_date, page};
 
 /// Errors writing an export.
 #[derive(Debug, thiserror::Error)]

@@ -48,6 +48,8 @@ pub use generate::generate;
 pub use history::history;
 pub use import::import;
 pub use lists::lists;
+/// Now as an RFC 3339 time in UTC (what run.json and the APIs' time stamps say).
+pub(crate) use output::now_rfc3339 as output_now;
 pub use report::report;
 pub use serve::serve;
 pub use tiles::tiles;

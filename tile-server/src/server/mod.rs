@@ -21,6 +21,7 @@ pub(crate) mod layers;
 pub mod limits;
 pub mod metrics;
 pub mod offline;
+pub mod ogc_fields;
 mod pg_edit;
 pub mod pg_listen;
 pub mod proxy;

@@ -14,8 +14,8 @@ use super::assets;
 pub use super::error::AppError;
 use super::error::json_errors;
 use super::handlers::{
-    admin, catalog, changes, edit, features, health, hidden, lists, search, site_check, styles,
-    tiles,
+    admin, catalog, changes, edit, features, health, hidden, lists, ogc, search, site_check,
+    styles, tiles,
 };
 use super::limits::Limits;
 use super::state::AppState;
@@ -49,6 +49,15 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         .route("/api/hidden/trend", get(hidden::trend))
         .route("/api/hidden/of/{layer}/{id}", get(hidden::of_feature))
         .route("/api/search", get(search::search))
+        .route("/ogc", get(ogc::landing))
+        .route("/ogc/", get(ogc::landing))
+        .route("/ogc/api", get(ogc::api))
+        .route("/ogc/conformance", get(ogc::conformance))
+        .route("/ogc/collections", get(ogc::collections))
+        .route("/ogc/collections/{id}", get(ogc::collection))
+        .route("/ogc/collections/{id}/items", get(ogc::items))
+        .route("/ogc/collections/{id}/schema", get(ogc::schema))
+        .route("/ogc/collections/{id}/items/{fid}", get(ogc::item))
         .route("/api/changes/stream", get(changes::stream))
         .route("/api/changes", get(edit::changes))
         .route(

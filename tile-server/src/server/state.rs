@@ -310,6 +310,8 @@ pub struct AppState {
     pub edit_lock: tokio::sync::Mutex<()>,
     /// Edits through the API to a GeoPackage store, committed in groups.
     pub edit_queue: super::edit_queue::EditQueue,
+    /// The fields of each layer that the OGC API gives every feature.
+    pub ogc_fields: super::ogc_fields::FieldLists,
     /// The store file as the server's own last write left it: the watcher does not read
     /// it back.
     pub own_write: Mutex<Option<super::watch::FileStamp>>,
@@ -408,15 +410,18 @@ impl Snapshot {
     }
 }
 
-/// The fields the configuration keeps from tiles and GeoJSON.
+/// The fields the configuration keeps from tiles, GeoJSON and the OGC API: its
+/// `deny_fields` for every layer, and per layer its `[layers.NAME] deny_fields`; a layer
+/// the configuration does not name keeps the core's default (the person answerable for a
+/// hidden hazard is named in the lists, never served).
 pub fn field_policy(config: &ServerConfig) -> FieldPolicy {
+    let mut deny_by_layer = FieldPolicy::default().deny_by_layer;
+    for (name, l) in &config.layers {
+        deny_by_layer.insert(name.clone(), l.deny_fields.clone());
+    }
     FieldPolicy {
         deny: config.deny_fields.clone(),
-        deny_by_layer: config
-            .layers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.deny_fields.clone()))
-            .collect(),
+        deny_by_layer,
     }
 }
 
@@ -447,6 +452,7 @@ impl AppState {
             tokens,
             edit_lock: tokio::sync::Mutex::new(()),
             edit_queue: Default::default(),
+            ogc_fields: Default::default(),
             db_awaited: std::sync::atomic::AtomicI64::new(0),
             db_awaited_bell: tokio::sync::Notify::new(),
             own_write: Mutex::new(None),

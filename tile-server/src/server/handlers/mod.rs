@@ -12,6 +12,7 @@ pub(super) mod features;
 pub(super) mod health;
 pub(super) mod hidden;
 pub(super) mod lists;
+pub(super) mod ogc;
 pub(super) mod search;
 pub(super) mod site_check;
 pub(super) mod styles;

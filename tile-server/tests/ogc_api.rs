@@ -1,0 +1,473 @@
+//! OGC API – Features under `/ogc`, read by a client nobody here wrote: GDAL's OAPIF
+//! driver (`ogrinfo`, `ogr2ogr` through the paging) against a real `riskmap serve` of the
+//! demo, its features held against `riskmap export` of the same data; and the documents,
+//! paging links, filters and refusals through the router, against the export computed
+//! here by hand (box and date tests written out again).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use axum::http::StatusCode;
+use common::{get, json, ok_steps, send, state_with};
+use geo::Intersects;
+use riskmap_server::server::config::ServerConfig;
+use riskmap_server::server::routes::router;
+use serde_json::Value;
+
+fn demo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen")
+}
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `riskmap serve DIR` on a free port; the server and its base URL.
+fn serve(dir: &Path) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(["serve", "--port", "0"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut lines = BufReader::new(out).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the server ended before listening")
+            .unwrap();
+        if let Some(a) = line.strip_prefix("listening on ") {
+            break a.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (server, addr)
+}
+
+/// A GeoJSON file's features by id: (properties, geometry).
+fn by_id(path: &Path) -> BTreeMap<String, (Value, Value)> {
+    let fc: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let mut p = f["properties"].clone();
+            // GDAL keeps the id as a field; the export has it beside the properties.
+            let id = f["id"]
+                .as_str()
+                .or_else(|| p["id"].as_str())
+                .unwrap()
+                .to_string();
+            p.as_object_mut().unwrap().remove("id");
+            (id, (p, f["geometry"].clone()))
+        })
+        .collect()
+}
+
+/// Numbers compared as numbers (GDAL may write 3 as 3.0), nulls as absent.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            (x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-9
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x
+                .keys()
+                .chain(y.keys())
+                .filter(|k| {
+                    !x.get(*k).unwrap_or(&Value::Null).is_null()
+                        || !y.get(*k).unwrap_or(&Value::Null).is_null()
+                })
+                .collect();
+            keys.iter().all(|k| {
+                same(
+                    x.get(*k).unwrap_or(&Value::Null),
+                    y.get(*k).unwrap_or(&Value::Null),
+                )
+            })
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        _ => a == b,
+    }
+}
+
+fn gdal(args: &[&str]) -> String {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .expect("GDAL (gdal-bin) runs");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn gdal_reads_every_layer_and_copies_whole_ones_through_the_paging() {
+    let d = demo();
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    ok_steps(&[
+        "export",
+        d.to_str().unwrap(),
+        "--out",
+        export.to_str().unwrap(),
+        "--layer",
+        "houses,protection_conflicts,hidden_hazards",
+    ]);
+    let (_server, base) = serve(&d);
+    let src = format!("OAPIF:{base}/ogc");
+    // Every input and result layer is a collection.
+    let list = gdal(&["ogrinfo", "-ro", "-so", &src]);
+    for l in [
+        "areas",
+        "houses",
+        "hidden_hazards",
+        "house_risk",
+        "protection_conflicts",
+        "risk_grid",
+    ] {
+        assert!(
+            list.contains(&format!(": {l} (title:")),
+            "{l} missing: {list}"
+        );
+    }
+    // Whole layers through the `next` links (20,000 houses: pages of GDAL's choosing),
+    // feature for feature what the export writes.
+    for layer in ["houses", "protection_conflicts", "hidden_hazards"] {
+        let out = dir.path().join(format!("{layer}.geojson"));
+        gdal(&[
+            "ogr2ogr",
+            "-f",
+            "GeoJSON",
+            out.to_str().unwrap(),
+            &src,
+            layer,
+        ]);
+        let got = by_id(&out);
+        let want = by_id(&export.join(format!("{layer}.geojson")));
+        assert_eq!(got.len(), want.len(), "{layer}");
+        for (id, (p, g)) in &want {
+            let (gp, gg) = got
+                .get(id)
+                .unwrap_or_else(|| panic!("{layer} {id} not copied"));
+            assert!(same(gp, p), "{layer} {id}: {gp} vs {p}");
+            assert!(same(gg, g), "{layer} {id}: geometry");
+        }
+    }
+    // A box: GDAL passes it to the server; the count is that of the export's houses whose
+    // footprint meets the box.
+    let (x0, y0, x1, y1) = (121.15, 31.85, 121.2, 31.9);
+    let info = gdal(&[
+        "ogrinfo", "-ro", "-so", "-spat", "121.15", "31.85", "121.2", "31.9", &src, "houses",
+    ]);
+    let n: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Feature Count: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let rect = geo::Rect::new((x0, y0), (x1, y1)).to_polygon();
+    let fc: Value =
+        serde_json::from_slice(&std::fs::read(export.join("houses.geojson")).unwrap()).unwrap();
+    let inside = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            let g: geojson::Geometry = serde_json::from_value(f["geometry"].clone()).unwrap();
+            let g: geo::Geometry<f64> = g.try_into().unwrap();
+            g.intersects(&rect)
+        })
+        .count();
+    assert!(inside > 100, "{inside}");
+    assert_eq!(n, inside);
+}
+
+#[tokio::test]
+async fn documents_paging_filters_and_refusals() {
+    let app = router(state_with(ServerConfig::default(), None));
+    let (s, _, body) = send(&app, get("/ogc")).await;
+    assert_eq!(s, StatusCode::OK);
+    let landing = json(&body);
+    let rels: Vec<&str> = landing["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap())
+        .collect();
+    assert_eq!(rels, ["self", "service-desc", "conformance", "data"]);
+    let conf = json(&send(&app, get("/ogc/conformance")).await.2);
+    assert!(
+        conf["conformsTo"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().ends_with("/conf/core"))
+    );
+    let api = json(&send(&app, get("/ogc/api")).await.2);
+    assert_eq!(api["openapi"], "3.0.3");
+    assert!(api["paths"]["/collections/{collectionId}/items"]["get"].is_object());
+    // The fields' types come from the values: GDAL sets up its table from this schema.
+    let schema = json(
+        &send(&app, get("/ogc/collections/hidden_hazards/schema"))
+            .await
+            .2,
+    );
+    let p = &schema["properties"]["properties"]["properties"];
+    assert_eq!(p["days_overdue"]["type"], "integer");
+    assert_eq!(p["funds_wan_yuan"]["type"], "number");
+    assert_eq!(
+        (
+            p["discovered"]["type"].as_str(),
+            p["discovered"]["format"].as_str()
+        ),
+        (Some("string"), Some("date"))
+    );
+    assert_eq!(p["major"]["type"], "boolean");
+    assert!(p.get("responsible_person").is_none());
+    let cols = json(&send(&app, get("/ogc/collections")).await.2);
+    let houses = cols["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "houses")
+        .unwrap();
+    assert!(
+        houses["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["rel"] == "describedby" && l["type"] == "application/schema+json")
+    );
+    assert_eq!(cols["collections"].as_array().unwrap().len(), 13);
+
+    // Pages of 1,000 houses followed by their `next` links: every house once, in order.
+    let mut url = "/ogc/collections/houses/items?limit=1000".to_string();
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    loop {
+        let (s, h, body) = send(&app, get(&url)).await;
+        assert_eq!(s, StatusCode::OK, "{url}");
+        assert_eq!(h["content-type"], "application/geo+json");
+        let page = json(&body);
+        assert_eq!(page["numberMatched"], 3000);
+        assert_eq!(
+            page["numberReturned"].as_u64().unwrap() as usize,
+            page["features"].as_array().unwrap().len()
+        );
+        ids.extend(
+            page["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["id"].as_str().unwrap().to_string()),
+        );
+        pages += 1;
+        let next = page["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "next");
+        match next {
+            Some(l) => url = l["href"].as_str().unwrap().replace("http://test.local", ""),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let all = json(&send(&app, get("/api/features/houses.geojson")).await.2);
+    let want: Vec<String> = all["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, want);
+    // The second page links back to the first.
+    let p2 = json(
+        &send(
+            &app,
+            get("/ogc/collections/houses/items?limit=1000&offset=1000"),
+        )
+        .await
+        .2,
+    );
+    let prev = p2["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "prev")
+        .unwrap();
+    assert!(
+        prev["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("limit=1000&offset=0")
+    );
+
+    // A box keeps what the export's box keeps.
+    let bb = "121.1,31.8,121.3,31.95";
+    let page = json(
+        &send(
+            &app,
+            get(&format!(
+                "/ogc/collections/house_risk/items?bbox={bb}&limit=10000"
+            )),
+        )
+        .await
+        .2,
+    );
+    let export = json(
+        &send(
+            &app,
+            get(&format!("/api/features/house_risk.geojson?bbox={bb}")),
+        )
+        .await
+        .2,
+    );
+    assert_eq!(
+        page["numberMatched"].as_u64().unwrap() as usize,
+        export["features"].as_array().unwrap().len()
+    );
+    // The same features; the page gives each every field of the layer (empty ones null).
+    assert!(same(&page["features"], &export["features"]));
+    assert!(page["features"].as_array().unwrap().iter().all(|f| {
+        f["properties"]
+            .as_object()
+            .unwrap()
+            .contains_key("rectification")
+    }));
+    assert!(page["links"].as_array().unwrap().iter().any(|l| {
+        l["rel"] == "self"
+            && l["href"]
+                .as_str()
+                .unwrap()
+                .contains("bbox=121.1,31.8,121.3,31.95")
+    }));
+
+    // Hidden hazards found in January 2026, by the rule written out here.
+    let hh = json(
+        &send(&app, get("/api/features/hidden_hazards.geojson"))
+            .await
+            .2,
+    );
+    let in_jan = hh["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["properties"]["discovered"]
+                .as_str()
+                .is_some_and(|d| ("2026-01-01"..="2026-01-31").contains(&d))
+        })
+        .count();
+    assert!(in_jan > 0);
+    // The person answerable for a hazard is not served by default, by any route.
+    let named = |fc: &Value| {
+        fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["properties"].get("responsible_person").is_some())
+            .count()
+    };
+    assert_eq!(named(&hh), 0);
+    let jan = json(&send(&app, get("/ogc/collections/hidden_hazards/items?datetime=2026-01-01T00:00:00Z/2026-01-31&limit=10000")).await.2);
+    assert_eq!(jan["numberMatched"].as_u64().unwrap() as usize, in_jan);
+    assert_eq!(named(&jan), 0);
+    // A configuration that names the layer's own deny list decides for it.
+    let mut open = ServerConfig::default();
+    open.layers.insert(
+        "hidden_hazards".into(),
+        toml::from_str("deny_fields = []").unwrap(),
+    );
+    let open_app = router(state_with(open, None));
+    let all_named = json(
+        &send(
+            &open_app,
+            get("/ogc/collections/hidden_hazards/items?limit=10000"),
+        )
+        .await
+        .2,
+    );
+    assert!(named(&all_named) > 0);
+    let open_end = json(
+        &send(
+            &app,
+            get("/ogc/collections/hidden_hazards/items?datetime=../2026-01-31&limit=1"),
+        )
+        .await
+        .2,
+    );
+    assert!(open_end["numberMatched"].as_u64().unwrap() as usize >= in_jan);
+
+    // One feature by its id, as the export writes it.
+    let first = &all["features"][0];
+    let id = first["id"].as_str().unwrap();
+    let one = json(
+        &send(&app, get(&format!("/ogc/collections/houses/items/{id}")))
+            .await
+            .2,
+    );
+    assert_eq!(one["properties"], first["properties"]);
+    assert_eq!(one["geometry"], first["geometry"]);
+
+    // Refusals say what is wrong.
+    for (url, status, says) in [
+        (
+            "/ogc/collections/schools",
+            StatusCode::NOT_FOUND,
+            "unknown layer 'schools'",
+        ),
+        (
+            "/ogc/collections/houses/items/house-9999999",
+            StatusCode::NOT_FOUND,
+            "no feature 'house-9999999'",
+        ),
+        (
+            "/ogc/collections/houses/items?limit=many",
+            StatusCode::BAD_REQUEST,
+            "limit=many",
+        ),
+        (
+            "/ogc/collections/houses/items?bbox=1,2,3",
+            StatusCode::BAD_REQUEST,
+            "bbox=1,2,3",
+        ),
+        (
+            "/ogc/collections/houses/items?bbox=121,32,121.5,31",
+            StatusCode::BAD_REQUEST,
+            "south below north",
+        ),
+        (
+            "/ogc/collections/hidden_hazards/items?datetime=last-week",
+            StatusCode::BAD_REQUEST,
+            "datetime=last-week",
+        ),
+        ("/ogc/collections?f=html", StatusCode::BAD_REQUEST, "f=html"),
+    ] {
+        let (s, _, body) = send(&app, get(url)).await;
+        assert_eq!(s, status, "{url}");
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains(says), "{url}: {text}");
+    }
+}
