@@ -215,7 +215,17 @@ async fn documents_paging_filters_and_refusals() {
         .iter()
         .map(|l| l["rel"].as_str().unwrap())
         .collect();
-    assert_eq!(rels, ["self", "service-desc", "conformance", "data"]);
+    assert_eq!(
+        rels,
+        [
+            "self",
+            "service-desc",
+            "conformance",
+            "data",
+            "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+            "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
+        ]
+    );
     let conf = json(&send(&app, get("/ogc/conformance")).await.2);
     assert!(
         conf["conformsTo"]
@@ -469,5 +479,91 @@ async fn documents_paging_filters_and_refusals() {
         assert_eq!(s, status, "{url}");
         let text = String::from_utf8_lossy(&body);
         assert!(text.contains(says), "{url}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn ogc_tiles_are_the_maps_own_tiles() {
+    let app = router(state_with(ServerConfig::default(), None));
+    // WebMercatorQuad as OGC 17-083r4 defines it: z0 scale 1:559,082,264.0287178, cells
+    // of 156,543.03392804097 m, 2^z tiles a side.
+    let tms = json(
+        &send(&app, get("/ogc/tileMatrixSets/WebMercatorQuad"))
+            .await
+            .2,
+    );
+    let z0 = &tms["tileMatrices"][0];
+    assert!((z0["scaleDenominator"].as_f64().unwrap() - 559_082_264.028_717_8).abs() < 1e-6);
+    assert!((z0["cellSize"].as_f64().unwrap() - 156_543.033_928_040_97).abs() < 1e-9);
+    assert_eq!(tms["tileMatrices"][18]["matrixWidth"], 262_144);
+    assert_eq!(tms["crs"], "http://www.opengis.net/def/crs/EPSG/0/3857");
+    // The dataset's tileset: every layer; its template; the tile of the district's
+    // centre is the /tiles composite of every layer, byte for byte.
+    let ts = json(&send(&app, get("/ogc/tiles/WebMercatorQuad")).await.2);
+    let item = ts["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "item")
+        .unwrap();
+    assert_eq!(item["type"], "application/vnd.mapbox-vector-tile");
+    assert!(
+        item["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("/ogc/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}")
+    );
+    assert_eq!(ts["layers"].as_array().unwrap().len(), 10);
+    let (x, y) = common::served_centre_tile(&app, 14).await;
+    let lim = ts["tileMatrixSetLimits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["tileMatrix"] == "14")
+        .unwrap();
+    assert!(
+        (lim["minTileCol"].as_u64().unwrap()..=lim["maxTileCol"].as_u64().unwrap())
+            .contains(&u64::from(x))
+    );
+    assert!(
+        (lim["minTileRow"].as_u64().unwrap()..=lim["maxTileRow"].as_u64().unwrap())
+            .contains(&u64::from(y))
+    );
+    let all = "areas,risk_grid,gas_pipelines,houses,protection_targets,enterprises,hazard_sources,protection_conflicts,pipeline_conflicts,hidden_hazards";
+    let (s1, h1, b1) = send(&app, get(&format!("/ogc/tiles/WebMercatorQuad/14/{y}/{x}"))).await;
+    let (s2, h2, b2) = send(&app, get(&format!("/tiles/{all}/14/{x}/{y}.mvt"))).await;
+    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+    assert!(!b1.is_empty());
+    assert_eq!(b1, b2);
+    assert_eq!(h1["etag"], h2["etag"]);
+    // A layer's own tileset, linked from its collection.
+    let col = json(&send(&app, get("/ogc/collections/houses")).await.2);
+    assert!(
+        col["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector")
+    );
+    let (_, _, h) = send(
+        &app,
+        get(&format!(
+            "/ogc/collections/houses/tiles/WebMercatorQuad/14/{y}/{x}"
+        )),
+    )
+    .await;
+    let (_, _, t) = send(&app, get(&format!("/tiles/houses/14/{x}/{y}.mvt"))).await;
+    assert_eq!(h, t);
+    // Refusals.
+    for (url, status) in [
+        ("/ogc/collections/house_risk/tiles", StatusCode::NOT_FOUND),
+        ("/ogc/tiles/WorldCRS84Quad", StatusCode::NOT_FOUND),
+        (
+            "/ogc/tiles/WebMercatorQuad/14/99999/0",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/ogc/tiles/WebMercatorQuad/19/0/0", StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(send(&app, get(url)).await.0, status, "{url}");
     }
 }

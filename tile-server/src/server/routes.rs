@@ -14,8 +14,8 @@ use super::assets;
 pub use super::error::AppError;
 use super::error::json_errors;
 use super::handlers::{
-    admin, catalog, changes, edit, features, health, hidden, lists, ogc, search, site_check,
-    styles, tiles,
+    admin, catalog, changes, edit, features, health, hidden, lists, ogc, ogc_tiles, search,
+    site_check, styles, tiles,
 };
 use super::limits::Limits;
 use super::state::AppState;
@@ -57,6 +57,26 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         .route("/ogc/collections/{id}", get(ogc::collection))
         .route("/ogc/collections/{id}/items", get(ogc::items))
         .route("/ogc/collections/{id}/schema", get(ogc::schema))
+        .route(
+            "/ogc/collections/{id}/tiles",
+            get(ogc_tiles::collection_tilesets),
+        )
+        .route(
+            "/ogc/collections/{id}/tiles/{tms}",
+            get(ogc_tiles::collection_tileset),
+        )
+        .route(
+            "/ogc/collections/{id}/tiles/{tms}/{m}/{row}/{col}",
+            get(ogc_tiles::collection_tile),
+        )
+        .route("/ogc/tiles", get(ogc_tiles::dataset_tilesets))
+        .route("/ogc/tiles/{tms}", get(ogc_tiles::dataset_tileset))
+        .route(
+            "/ogc/tiles/{tms}/{m}/{row}/{col}",
+            get(ogc_tiles::dataset_tile),
+        )
+        .route("/ogc/tileMatrixSets", get(ogc_tiles::matrix_sets))
+        .route("/ogc/tileMatrixSets/{id}", get(ogc_tiles::matrix_set))
         .route("/ogc/collections/{id}/items/{fid}", get(ogc::item))
         .route("/api/changes/stream", get(changes::stream))
         .route("/api/changes", get(edit::changes))

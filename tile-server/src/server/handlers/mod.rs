@@ -13,6 +13,7 @@ pub(super) mod health;
 pub(super) mod hidden;
 pub(super) mod lists;
 pub(super) mod ogc;
+pub(super) mod ogc_tiles;
 pub(super) mod search;
 pub(super) mod site_check;
 pub(super) mod styles;

@@ -82,6 +82,8 @@ pub(in crate::server) async fn landing(
             link(format!("{b}/api"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API definition"),
             link(format!("{b}/conformance"), "conformance", "application/json", "conformance classes"),
             link(format!("{b}/collections"), "data", "application/json", "the layers"),
+            link(format!("{b}/tiles"), super::ogc_tiles::REL_TILESETS_VECTOR, "application/json", "the map's vector tiles (OGC API – Tiles)"),
+            link(format!("{b}/tileMatrixSets"), super::ogc_tiles::REL_TILING_SCHEMES, "application/json", "tile matrix sets"),
         ],
     })))
 }
@@ -91,7 +93,12 @@ pub(in crate::server) async fn conformance(
     Query(q): Query<Format>,
 ) -> Result<Json<Value>, AppError> {
     check_format(q.f.as_deref())?;
-    Ok(Json(json!({ "conformsTo": CONFORMANCE })))
+    let all: Vec<&str> = CONFORMANCE
+        .iter()
+        .chain(super::ogc_tiles::CONFORMANCE.iter())
+        .copied()
+        .collect();
+    Ok(Json(json!({ "conformsTo": all })))
 }
 
 /// A collection's description.
@@ -117,6 +124,41 @@ fn collection_json(state: &AppStateRef, b: &str, kind: LayerKind) -> Value {
         });
     }
     let id = kind.name();
+    let mut links = vec![
+        link(
+            format!("{b}/collections/{id}"),
+            "self",
+            "application/json",
+            kind.name_zh(),
+        ),
+        link(
+            format!("{b}/collections/{id}/items"),
+            "items",
+            "application/geo+json",
+            "the features",
+        ),
+        link(
+            format!("{b}/collections/{id}/schema"),
+            "describedby",
+            "application/schema+json",
+            "the fields of the features",
+        ),
+        // GDAL up to 3.6 looks for this spelling.
+        link(
+            format!("{b}/collections/{id}/schema"),
+            "describedBy",
+            "application/schema+json",
+            "the fields of the features",
+        ),
+    ];
+    if riskmap_core::tileset::tile_layer(id).is_some() {
+        links.push(link(
+            format!("{b}/collections/{id}/tiles"),
+            super::ogc_tiles::REL_TILESETS_VECTOR,
+            "application/json",
+            "vector tiles of the layer",
+        ));
+    }
     json!({
         "id": id,
         "title": kind.name_zh(),
@@ -124,13 +166,7 @@ fn collection_json(state: &AppStateRef, b: &str, kind: LayerKind) -> Value {
         "itemType": "feature",
         "extent": extent,
         "crs": [CRS84],
-        "links": [
-            link(format!("{b}/collections/{id}"), "self", "application/json", kind.name_zh()),
-            link(format!("{b}/collections/{id}/items"), "items", "application/geo+json", "the features"),
-            link(format!("{b}/collections/{id}/schema"), "describedby", "application/schema+json", "the fields of the features"),
-            // GDAL up to 3.6 looks for this spelling.
-            link(format!("{b}/collections/{id}/schema"), "describedBy", "application/schema+json", "the fields of the features"),
-        ],
+        "links": links,
     })
 }
 

@@ -120,6 +120,19 @@ pub(in crate::server) async fn tile(
     respond(&state, &t, &headers).await
 }
 
+/// Tile z/x/y of `names` of the served map, from the cache or rendered, answered as
+/// `tile` answers (gzip, ETag, 304, 204 when empty): for the other APIs that serve tiles.
+pub(in crate::server) async fn serve_tile(
+    state: &AppStateRef,
+    limits: &Limits,
+    names: Vec<LayerKind>,
+    zxy: (u8, u32, u32),
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
+    let t = cached_or_render(state, limits, state.snapshot(), names, None, zxy).await?;
+    respond(state, &t, headers).await
+}
+
 /// The tile from the cache, or rendered, gzipped and cached. Concurrent misses of one
 /// tile render it once: the first renders, the others wait for its result.
 async fn cached_or_render(
