@@ -298,6 +298,33 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     const c = await page.evaluate(() => window.riskmap.map.getCenter().toArray());
     const [lon, lat] = anchorOf(hazard.geometry);
     assert.ok(Math.abs(c[0] - lon) < 0.01 && Math.abs(c[1] - lat) < 0.01, `search did not fly to ${name}: centre ${c}`);
+    // Its popup opens by itself, with its name.
+    const popup = page.locator('.maplibregl-popup');
+    await popup.waitFor();
+    await page.waitForFunction((n) => (document.querySelector('.maplibregl-popup') || {}).textContent.includes(n), name);
+    await page.locator('.maplibregl-popup-close-button').click();
+  });
+
+  it('says how many a search found and pages through them; kinds and codes are searched', async () => {
+    const res = await (await fetch(`${origin}/api/search?q=${encodeURIComponent('化工')}&limit=100`)).json();
+    assert.ok(res.total > 30, `only ${res.total} hits for 化工`);
+    await page.fill('#search-input', '化工');
+    await page.click('#search-form button[type=submit]');
+    const count = page.locator('#search-results li.count');
+    await count.waitFor();
+    assert.equal(await count.innerText(), `共 ${res.total} 条，显示前 30 条`);
+    assert.equal(await page.locator('#search-results li[role=option]').count(), 30);
+    await page.locator('#search-results li.more').click();
+    const second = Math.min(res.total, 60);
+    await page.waitForFunction((n) => document.querySelectorAll('#search-results li[role=option]').length === n, second);
+    // 学校 finds the schools among the protection targets by their kind.
+    await page.fill('#search-input', '学校');
+    await page.click('#search-form button[type=submit]');
+    await page.locator('#search-results li.count').waitFor();
+    const kinds = await page.locator('#search-results li[role=option]').allInnerTexts();
+    assert.ok(kinds.some((t) => t.includes('防护目标') && t.includes('学校')), kinds.join(' | '));
+    await page.keyboard.press('Escape');
+    await page.evaluate(() => { document.querySelector('#search-results').hidden = true; });
   });
 
   it('shows the API error of a rejected site check to the user', async () => {

@@ -186,4 +186,19 @@ function onMouseMove(e) {
   });
 }
 
-export { closePopup, onMapClick, onMouseMove };
+/**
+ * Opens the popup of the feature of tile layer `layer` whose tile id is `id`, drawn on
+ * screen now (after a search has flown to it) at `lngLat`; when it is not drawn as
+ * itself (a cluster at this zoom) and its layer's popup reads the API, from the API.
+ */
+function openPopupFor(layer, id, lngLat) {
+  const drawn = state.map.queryRenderedFeatures()
+    .find((f) => f.sourceLayer === layer && f.id === id && !('count' in (f.properties || {})));
+  if (drawn) { showPopup(drawn, lngLat); return; }
+  const info = layerInfo(layer);
+  if (info && info.popup_fields && info.popup_fields.length) {
+    showPopup({ sourceLayer: layer, id, properties: {}, geometry: { type: 'Point', coordinates: lngLat } }, lngLat);
+  }
+}
+
+export { closePopup, onMapClick, onMouseMove, openPopupFor };

@@ -65,18 +65,41 @@ pub(crate) fn parse_layers(s: &Snapshot, spec: &str) -> Result<Vec<LayerKind>, A
     Ok(kinds)
 }
 
-/// A feature as search sees it: id, the text searched (a name or an address), geometry.
-pub(crate) type Named<'a> = (&'a str, &'a str, &'a Geometry<f64>);
+/// A feature as search sees it.
+pub(crate) struct Searched<'a> {
+    /// Its position in its layer.
+    pub pos: usize,
+    /// Its id.
+    pub id: &'a str,
+    /// Its name, or a house's address.
+    pub text: &'a str,
+    /// Its geometry.
+    pub geometry: &'a Geometry<f64>,
+    /// A code it is known by: an enterprise's unified social credit code.
+    pub code: Option<&'a str>,
+    /// What kind of thing it is, in Chinese: a protection target's kind (学校, 医院, …),
+    /// an enterprise's industry, a hazard source's unit type, a pipe's pressure class.
+    pub kind_zh: Option<&'static str>,
+}
 
 /// The features of one layer, as search sees them.
-pub(crate) type NamedFeatures<'a> = Box<dyn Iterator<Item = Named<'a>> + 'a>;
+pub(crate) type SearchedFeatures<'a> = Box<dyn Iterator<Item = Searched<'a>> + 'a>;
 
-fn named<'a, P>(features: &'a [Feature<P>], text: fn(&P) -> &str) -> NamedFeatures<'a> {
-    Box::new(
-        features
-            .iter()
-            .map(move |f| (f.id.as_str(), text(&f.props), &f.geometry)),
-    )
+/// What search reads of a feature's properties: its text, code and kind.
+type Reader<P> = for<'p> fn(&'p P) -> (&'p str, Option<&'p str>, Option<&'static str>);
+
+fn searched<'a, P>(features: &'a [Feature<P>], read: Reader<P>) -> SearchedFeatures<'a> {
+    Box::new(features.iter().enumerate().map(move |(pos, f)| {
+        let (text, code, kind_zh) = read(&f.props);
+        Searched {
+            pos,
+            id: f.id.as_str(),
+            text,
+            geometry: &f.geometry,
+            code,
+            kind_zh,
+        }
+    }))
 }
 
 /// The layers search looks in, in the order results are listed.
@@ -89,17 +112,31 @@ pub(crate) const SEARCHED: [LayerKind; 6] = [
     LayerKind::Houses,
 ];
 
-/// What search reads of a layer's features: names, a house's address; `None` for the
-/// results, which have no name of their own.
-pub(crate) fn searchable(ds: &Dataset, kind: LayerKind) -> Option<NamedFeatures<'_>> {
+/// What search reads of a layer's features: names (a house's address), codes and kinds;
+/// `None` for the results, which have no name of their own.
+pub(crate) fn searchable(ds: &Dataset, kind: LayerKind) -> Option<SearchedFeatures<'_>> {
     Some(match kind {
-        LayerKind::Areas => named(ds.areas.features(), |p| &p.name),
-        LayerKind::Enterprises => named(ds.enterprises.features(), |p| &p.name),
-        LayerKind::HazardSources => named(ds.hazard_sources.features(), |p| &p.name),
-        LayerKind::ProtectionTargets => named(ds.protection_targets.features(), |p| &p.name),
-        LayerKind::GasPipelines => named(ds.gas_pipelines.features(), |p| &p.name),
-        LayerKind::Houses => named(ds.houses.features(), |p| &p.address),
-        LayerKind::HiddenHazards => named(ds.hidden_hazards.features(), |p| &p.description),
+        LayerKind::Areas => searched(ds.areas.features(), |p| (&p.name, None, None)),
+        LayerKind::Enterprises => searched(ds.enterprises.features(), |p| {
+            (
+                &p.name,
+                p.credit_code.as_deref(),
+                p.industry.map(|i| i.name_zh()),
+            )
+        }),
+        LayerKind::HazardSources => searched(ds.hazard_sources.features(), |p| {
+            (&p.name, None, p.unit_type.map(|u| u.name_zh()))
+        }),
+        LayerKind::ProtectionTargets => searched(ds.protection_targets.features(), |p| {
+            (&p.name, None, p.kind.map(|k| k.name_zh()))
+        }),
+        LayerKind::GasPipelines => searched(ds.gas_pipelines.features(), |p| {
+            (&p.name, None, p.pressure_class.map(|c| c.name_zh()))
+        }),
+        LayerKind::Houses => searched(ds.houses.features(), |p| (&p.address, None, None)),
+        LayerKind::HiddenHazards => searched(ds.hidden_hazards.features(), |p| {
+            (&p.description, None, None)
+        }),
         LayerKind::HazardGrades
         | LayerKind::ProtectionConflicts
         | LayerKind::PipelineConflicts
