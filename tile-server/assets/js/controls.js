@@ -13,8 +13,18 @@ import { state } from './state.js';
 import { $, h } from './util.js';
 import { LEVELS, ZH } from './vocab.js';
 
+/** Opens or puts away the panel (a bottom sheet on phones) and lets the map take the room. */
+function setPanel(open) {
+  document.body.classList.toggle('panel-closed', !open);
+  $('#panel-toggle').setAttribute('aria-expanded', String(open));
+  if (state.map) state.map.resize();
+}
+
 function buildStaticControls() {
   const c = state.catalog;
+  // On a phone the map comes first; the panel waits under the ☰ button.
+  setPanel(!window.matchMedia('(max-width: 640px)').matches);
+  $('#panel-toggle').addEventListener('click', () => setPanel(document.body.classList.contains('panel-closed')));
   $('#data-info').textContent = `数据第 ${c.generation} 版`;
 
   // Levels: the legend and the filter in one.
