@@ -139,6 +139,28 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     assert.equal(await page.locator('#summary .chart').count(), 3, 'the summary should chart enterprises, houses and grid cells');
   });
 
+  it('tells 重大 and 较大 apart without colour: their cells are hatched', async () => {
+    const hatched = await page.evaluate(() => {
+      const m = window.riskmap.map;
+      const levels = (id) => m.queryRenderedFeatures({ layers: [id] }).map((f) => f.properties.level);
+      return {
+        images: window.riskmapPatterns.ids.map((i) => m.hasImage(i)),
+        hatch: levels('risk_grid-hatch'),
+        fill: levels('risk_grid-fill'),
+      };
+    });
+    assert.deepEqual(hatched.images, [true, true], 'the hatch patterns were not drawn');
+    const count = (xs, l) => xs.filter((x) => x === l).length;
+    // Every 重大 and 较大 cell in view is hatched, and nothing else is.
+    assert.ok(count(hatched.fill, 'major') > 0 && count(hatched.fill, 'significant') > 0);
+    assert.equal(count(hatched.hatch, 'major'), count(hatched.fill, 'major'));
+    assert.equal(count(hatched.hatch, 'significant'), count(hatched.fill, 'significant'));
+    assert.equal(hatched.hatch.length, count(hatched.hatch, 'major') + count(hatched.hatch, 'significant'));
+    // The legend shows the hatching too.
+    const img = await page.evaluate(() => getComputedStyle(document.querySelector('#level-filters .swatch.lv-major')).backgroundImage);
+    assert.match(img, /repeating-linear-gradient/);
+  });
+
   it('filters by level and switches layers off', async () => {
     const lowCells = () => page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['risk_grid-fill'] }).filter((f) => f.properties.level === 'low').length);
     assert.ok(await lowCells() > 0, 'no low-risk grid cell to filter');
@@ -318,9 +340,11 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     const second = Math.min(res.total, 60);
     await page.waitForFunction((n) => document.querySelectorAll('#search-results li[role=option]').length === n, second);
     // 学校 finds the schools among the protection targets by their kind.
+    const schools = await (await fetch(`${origin}/api/search?q=${encodeURIComponent('学校')}&limit=1`)).json();
     await page.fill('#search-input', '学校');
     await page.click('#search-form button[type=submit]');
-    await page.locator('#search-results li.count').waitFor();
+    // The list is replaced when the answer comes: wait for its count, not the old one's.
+    await page.waitForFunction((n) => (document.querySelector('#search-results li.count') || {}).textContent?.startsWith(`共 ${n} 条`), schools.total);
     const kinds = await page.locator('#search-results li[role=option]').allInnerTexts();
     assert.ok(kinds.some((t) => t.includes('防护目标') && t.includes('学校')), kinds.join(' | '));
     await page.keyboard.press('Escape');
@@ -443,6 +467,7 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
   });
 
   it('saves a screenshot of the viewer', async () => {
+    await page.fill('#search-input', '');
     // The site check in its surroundings, with the results in the panel.
     for (const close of await page.locator('#toasts .toast.info .close').all()) await close.click();
     await page.evaluate(() => {

@@ -35,7 +35,8 @@
   ['major', 'significant', 'general', 'low'].forEach((k) => {
     const li = el('li');
     const sw = el('span', { class: 'swatch', 'aria-hidden': 'true' }, (levelNames[k] || '')[0] || '');
-    sw.style.background = colors[k] || '#ccc';
+    sw.style.backgroundColor = colors[k] || '#ccc';
+    sw.classList.add(`lv-${k}`);
     // Dark text where white would be faint (orange and yellow fail WCAG AA with white).
     sw.style.color = k === 'general' || k === 'significant' ? '#2b1d00' : '#fff';
     li.append(sw, el('span', {}, levelNames[k] || k));
@@ -66,6 +67,8 @@
       attributionControl: { compact: true, customAttribution: 'RiskMap' },
     });
     window.riskmap.map = map;
+    // The hatch patterns of 重大 and 较大 (patterns.js), drawn when the style asks.
+    map.on('styleimagemissing', (e) => window.riskmapPatterns.provide(map, e.id));
     map.addControl(new maplibregl.NavigationControl(), 'top-right');
     map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
     map.on('load', () => {

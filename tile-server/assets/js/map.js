@@ -50,6 +50,8 @@ function createMap() {
     opts.zoom = 10;
   }
   const map = new maplibregl.Map(opts);
+  // The hatch patterns of 重大 and 较大 (assets/patterns.js), drawn when a style asks.
+  map.on('styleimagemissing', (e) => window.riskmapPatterns && window.riskmapPatterns.provide(map, e.id));
   state.map = map;
   window.riskmap.map = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');

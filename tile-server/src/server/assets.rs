@@ -89,6 +89,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/js/vocab.js"),
     ),
     (
+        "patterns.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/patterns.js"),
+    ),
+    (
         "app.css",
         "text/css; charset=utf-8",
         include_bytes!("../../assets/app.css"),

@@ -16,6 +16,7 @@ pub const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../assets/bundle/index.html"),
     ),
     ("viewer.js", include_bytes!("../../assets/bundle/viewer.js")),
+    ("patterns.js", include_bytes!("../../assets/patterns.js")),
     (
         "viewer.css",
         include_bytes!("../../assets/bundle/viewer.css"),
