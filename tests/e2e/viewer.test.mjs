@@ -418,6 +418,23 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     assert.match(row, /重大危险源防护距离不足/);
     assert.match(row, /实际距离 [\d,.]+ m，要求 [\d,.]+ m，不足 [\d,.]+ m/);
     assert.match(await page.locator('#site-results .site-summary').innerText(), /高敏感/);
+    // The badge is the conflict's own severity, by the rule of docs/rules.md written out
+    // here: over half the distance missing 重大, over a quarter 较大, else 一般, one step
+    // worse for a school.
+    const hp = conflicts.find((f) => f.properties.kind === 'hazard_source' && f.properties.id === hazard.id).properties;
+    const share = hp.shortfall_m / hp.required_m;
+    const steps = ['一般', '较大', '重大'];
+    const want = steps[Math.min(2, (share > 0.5 ? 2 : share > 0.25 ? 1 : 0) + 1)];
+    assert.match(row, new RegExp(`冲突${want}`), row);
+    assert.match(row, /依据：本项目规划筛查默认值：.级重大危险源对高敏感防护目标的防护距离/);
+    assert.match(hp.reason_zh, /距拟选址 [\d.]+ m，高敏感防护目标要求不小于 [\d.]+ m，不足 [\d.]+ m/);
+    // What a review cites: the site's area (an 80 m square), when, on which data and rules.
+    const sp = fc.features[0].properties;
+    assert.ok(Math.abs(sp.area_m2 - 6400) < 130, `area ${sp.area_m2} m² for an 80 m square`);
+    assert.match(sp.rules_sha256, /^[0-9a-f]{64}$/);
+    assert.equal(sp.data_as_of, '2026-11-30');
+    assert.equal(sp.use_zh, '学校');
+    assert.ok(Date.now() - Date.parse(sp.checked_at) < 600_000, sp.checked_at);
 
     await waitIdle();
     const drawn = await page.evaluate(() => {

@@ -56,6 +56,17 @@ pub struct SiteConflict {
     pub reason: String,
     /// Level of the feature in conflict, where it has one.
     pub level: Option<RiskLevel>,
+    /// How serious the conflict itself is ([`severity`]): not the feature's own level
+    /// (a 四级 source 500 m short of a school is a grave conflict).
+    pub severity: RiskLevel,
+    /// The sentence for the review, in Chinese.
+    pub reason_zh: String,
+    /// What the required distance rests on, in Chinese: the standard and its clause, or
+    /// this project's screening default said to be one.
+    pub basis_zh: String,
+    /// Whether the required distance is a screening default of this project (no
+    /// standard sets it) rather than a standard's or a QRA report's.
+    pub screening_default: bool,
     /// From the site to the feature (closest pair), or the touching point.
     #[serde(skip)]
     pub geometry: Geometry<f64>,
@@ -66,8 +77,119 @@ pub struct SiteConflict {
 pub struct SiteReport {
     /// Class the site was checked as.
     pub class: TargetClass,
-    /// Conflicts, worst shortfall first.
+    /// Conflicts, the gravest first, then the largest shortfall.
     pub conflicts: Vec<SiteConflict>,
+}
+
+/// How serious a conflict is, from how much of the required distance is missing and the
+/// class of the site (docs/rules.md, "Site checks"): a site inside a pipe's protection
+/// range is 重大 (building there is occupation, 违章占压); otherwise more than half the
+/// distance missing is 重大, more than a quarter 较大, less 一般, one step worse for a
+/// high-sensitivity or important site (schools, hospitals, …); a dangerous house is as
+/// serious as its own level.
+pub fn severity(
+    kind: &str,
+    shortfall_m: f64,
+    required_m: f64,
+    class: TargetClass,
+    level: Option<RiskLevel>,
+) -> RiskLevel {
+    match kind {
+        "pipeline_occupation" => return RiskLevel::Major,
+        "dangerous_house" => return level.unwrap_or(RiskLevel::General),
+        _ => {}
+    }
+    let share = if required_m > 0.0 {
+        shortfall_m / required_m
+    } else {
+        0.0
+    };
+    let base = if share > 0.5 {
+        RiskLevel::Major
+    } else if share > 0.25 {
+        RiskLevel::Significant
+    } else {
+        RiskLevel::General
+    };
+    let sensitive = matches!(class, TargetClass::HighSensitivity | TargetClass::Important);
+    match (base, sensitive) {
+        (RiskLevel::General, true) => RiskLevel::Significant,
+        (RiskLevel::Significant, true) => RiskLevel::Major,
+        (l, _) => l,
+    }
+}
+
+/// What a rule's required distance rests on, in Chinese, and whether it is a screening
+/// default of this project (docs/rules.md tags [RM]).
+fn basis_of(rule: &str, required_m: f64, class: TargetClass) -> (String, bool) {
+    let d = Num(required_m);
+    let cz = class.name_zh();
+    let part = |i: usize| rule.split('/').nth(i).unwrap_or("");
+    if rule.starts_with("QRA/") {
+        return (
+            format!(
+                "该危险源定量风险评价（QRA）报告给出的{cz}防护距离 {d} m（风险基准：GB 36894-2018）"
+            ),
+            false,
+        );
+    }
+    if let Some(rest) = rule.strip_prefix("RM-PD/grade_") {
+        let grade = rest.split('/').next().unwrap_or("");
+        let g = match grade {
+            "1" => "一级",
+            "2" => "二级",
+            "3" => "三级",
+            _ => "四级",
+        };
+        return (
+            format!(
+                "本项目规划筛查默认值：{g}重大危险源对{cz}的防护距离 {d} m。GB 36894-2018 规定个人和社会风险基准而非距离，正式审查应以定量风险评价确定"
+            ),
+            true,
+        );
+    }
+    if rule.starts_with("RM-PD/hazchem_enterprise/") {
+        return (
+            format!(
+                "本项目规划筛查默认值：危险化学品企业对{cz}的防护距离 {d} m（无标准规定，正式审查应以安全评价确定）"
+            ),
+            true,
+        );
+    }
+    if rule.starts_with("CJJ51-2016/") {
+        let pc = crate::model::PressureClass::parse(part(2)).map_or("", |c| c.name_zh());
+        return (
+            format!(
+                "CJJ 51-2016《城镇燃气设施运行、维护和抢修安全技术规程》燃气管道安全保护范围：{pc}管道两侧 {d} m（常引数值，须以标准原文核对）"
+            ),
+            false,
+        );
+    }
+    if rule.starts_with("GB50028-2006/") {
+        let key = part(2);
+        let pc = crate::model::PressureClass::parse(key).map_or("", |c| c.name_zh());
+        if matches!(key, "high_a" | "high_b") {
+            return (
+                format!(
+                    "本项目规划筛查默认值：{pc}燃气管道与建筑物的水平净距 {d} m（GB 50028-2006 §6.4 按地区等级确定，须按实际地区等级复核）"
+                ),
+                true,
+            );
+        }
+        return (
+            format!(
+                "GB 50028-2006《城镇燃气设计规范》表 6.3.3-1 地下燃气管道与建（构）筑物的水平净距：{pc} {d} m（常引数值，须以标准原文核对）"
+            ),
+            false,
+        );
+    }
+    if rule.starts_with("RM-SC/dangerous_house/") {
+        return (
+            format!("本项目规划筛查默认值：拟选址 {d} m 范围内的较大及以上风险自建房"),
+            true,
+        );
+    }
+    (rule.to_string(), true)
 }
 
 /// Checks a site (lon/lat polygon) against the analysed data.
@@ -92,7 +214,8 @@ pub fn check_site(
                     required: f64,
                     rule: String,
                     level: Option<RiskLevel>,
-                    what: &str| {
+                    what: &str,
+                    what_zh: &str| {
         let Some(pair) = closest_points(site, g) else {
             return;
         };
@@ -104,14 +227,35 @@ pub fn check_site(
         } else {
             Geometry::Point(pair.on_a)
         };
+        let shortfall = required - pair.distance_m;
+        let (basis_zh, screening_default) = basis_of(&rule, required, class);
+        let reason_zh = if kind == "pipeline_occupation" {
+            format!(
+                "拟选址位于{what_zh}{name}（{id}）的安全保护范围内（距管道 {:.1} m，保护范围 {} m），属违章占压",
+                pair.distance_m,
+                Num(required)
+            )
+        } else {
+            format!(
+                "{what_zh}{name}（{id}）距拟选址 {:.1} m，{}要求不小于 {} m，不足 {:.1} m",
+                pair.distance_m,
+                class.name_zh(),
+                Num(required),
+                shortfall
+            )
+        };
         out.push(SiteConflict {
+            severity: severity(kind, shortfall, required, class, level),
+            reason_zh,
+            basis_zh,
+            screening_default,
             kind: kind.to_string(),
             layer,
             id: id.to_string(),
             name: name.to_string(),
             distance_m: pair.distance_m,
             required_m: required,
-            shortfall_m: required - pair.distance_m,
+            shortfall_m: shortfall,
             reason: format!(
                 "{what} {name} ({id}) is {:.1} m from the site; {rule} requires {} m for a {} site",
                 pair.distance_m,
@@ -153,6 +297,7 @@ pub fn check_site(
             ),
         };
         let what = format!("{} major hazard source", grade.name_zh());
+        let what_zh = format!("{}重大危险源", grade.name_zh());
         push(
             "hazard_source",
             LayerKind::HazardSources,
@@ -163,6 +308,7 @@ pub fn check_site(
             rule,
             Some(grade_level(grade)),
             &what,
+            &what_zh,
         );
     }
     if pr.screen_enterprises {
@@ -188,6 +334,7 @@ pub fn check_site(
                 format!("RM-PD/hazchem_enterprise/{}", class.key()),
                 level,
                 "hazardous-chemical enterprise",
+                "危险化学品企业",
             );
         }
     }
@@ -214,6 +361,7 @@ pub fn check_site(
                 format!("CJJ51-2016/protection_range/{}", pc.key()),
                 None,
                 &format!("{} gas pipe (occupation)", pc.name_zh()),
+                &format!("{}燃气管道", pc.name_zh()),
             );
         } else {
             push(
@@ -226,6 +374,7 @@ pub fn check_site(
                 format!("GB50028-2006/T6.3.3-1/{}", pc.key()),
                 None,
                 &format!("{} gas pipe", pc.name_zh()),
+                &format!("{}燃气管道", pc.name_zh()),
             );
         }
     }
@@ -248,11 +397,14 @@ pub fn check_site(
             format!("RM-SC/dangerous_house/{}", h.level.name()),
             Some(h.level),
             &format!("{} self-built house", h.level.name_zh()),
+            &format!("{}自建房", h.level.name_zh()),
         );
     }
+    // The gravest first, then the largest shortfall.
     out.sort_by(|a, b| {
-        b.shortfall_m
-            .total_cmp(&a.shortfall_m)
+        b.severity
+            .cmp(&a.severity)
+            .then(b.shortfall_m.total_cmp(&a.shortfall_m))
             .then(a.id.cmp(&b.id))
     });
     SiteReport {
@@ -348,5 +500,69 @@ mod tests {
             ]
         );
         assert_eq!(r.conflicts[0].rule, "RM-PD/grade_2/high_sensitivity");
+        // 250 m of 800 missing (31 %) is 较大, a step worse for a school: 重大; the red
+        // house is as grave as its level; 3.5 m of 13.5 (26 %) is 较大, for a school 重大.
+        let sev: Vec<RiskLevel> = r.conflicts.iter().map(|c| c.severity).collect();
+        assert_eq!(sev, [RiskLevel::Major; 3]);
+        let c = &r.conflicts[0];
+        assert!(c.screening_default);
+        assert!(
+            c.basis_zh.starts_with(
+                "本项目规划筛查默认值：二级重大危险源对高敏感防护目标的防护距离 800 m"
+            ),
+            "{}",
+            c.basis_zh
+        );
+        assert_eq!(
+            c.reason_zh,
+            "二级重大危险源液氯储罐区（hs）距拟选址 550.0 m，高敏感防护目标要求不小于 800 m，不足 250.0 m"
+        );
+        let pipe = &r.conflicts[2];
+        assert!(!pipe.screening_default);
+        assert!(
+            pipe.basis_zh.contains("表 6.3.3-1") && pipe.basis_zh.contains("次高压A 13.5 m"),
+            "{}",
+            pipe.basis_zh
+        );
+    }
+
+    #[test]
+    fn severity_by_hand() {
+        use RiskLevel::*;
+        use TargetClass::*;
+        let s = |kind, short, req, class, level| severity(kind, short, req, class, level);
+        // A general site: 20 % missing is 一般, 40 % 较大, 60 % 重大; 50 % exactly is 较大.
+        assert_eq!(s("hazard_source", 100.0, 500.0, General1, None), General);
+        assert_eq!(
+            s("hazard_source", 200.0, 500.0, General1, None),
+            Significant
+        );
+        assert_eq!(
+            s("hazard_source", 250.0, 500.0, General3, None),
+            Significant
+        );
+        assert_eq!(s("hazard_source", 300.0, 500.0, General2, None), Major);
+        // A sensitive one, a step worse; 重大 stays 重大.
+        assert_eq!(
+            s("hazchem_enterprise", 60.0, 300.0, HighSensitivity, None),
+            Significant
+        );
+        assert_eq!(
+            s("hazchem_enterprise", 100.0, 300.0, Important, None),
+            Major
+        );
+        assert_eq!(s("hazard_source", 500.0, 500.0, Important, None), Major);
+        // On a pipe's protection range: 重大 whatever the shortfall; a house: its level.
+        assert_eq!(s("pipeline_occupation", 0.1, 0.5, General3, None), Major);
+        assert_eq!(
+            s(
+                "dangerous_house",
+                40.0,
+                50.0,
+                HighSensitivity,
+                Some(Significant)
+            ),
+            Significant
+        );
     }
 }

@@ -72,7 +72,7 @@ function renderSiteResult(fc) {
   const cls = sp.class_zh || ZH.targetClass[sp.class] || sp.class || '';
   const useZh = ZH.use[sp.use] || ZH.targetKind[sp.use] || sp.use || '';
   const summary = h('div', { class: `site-summary ${conflicts.length ? 'bad' : 'good'}` },
-    h('div', null, `拟建用途：${useZh}；按“${cls}”审查`),
+    h('div', null, `拟建用途：${useZh}；按“${cls}”审查`, sp.area_m2 != null ? `；用地约 ${fmtNum(sp.area_m2, 0)} 平方米` : ''),
     h('div', null, conflicts.length ? h('b', null, `发现 ${conflicts.length} 处冲突`) : h('b', null, '未发现距离冲突')));
   const list = h('ol', { class: 'conflicts' }, conflicts.map((f) => {
     const p = f.properties;
@@ -81,14 +81,22 @@ function renderSiteResult(fc) {
       state.map.fitBounds(b, { padding: 120, maxZoom: 17 });
       setSource('rm-highlight', { type: 'Feature', properties: {}, geometry: f.geometry });
     };
-    return h('li', { tabindex: 0, onclick: focus, onkeydown: (e) => { if (e.key === 'Enter') focus(); }, title: p.reason || '' },
-      h('div', { class: 'head' }, levelBadge(p.level, p.level_zh || (p.level ? ZH.level[p.level] : '—')),
+    // The badge is the conflict's own severity (how much is missing, for what kind of
+    // site), not the level of the feature in conflict.
+    return h('li', { tabindex: 0, onclick: focus, onkeydown: (e) => { if (e.key === 'Enter') focus(); }, title: p.reason_zh || p.reason || '' },
+      h('div', { class: 'head' }, levelBadge(p.severity, p.severity_zh ? `冲突${p.severity_zh.replace('风险', '')}` : '—'),
         h('span', null, ZH.siteConflict[p.kind] || p.kind, gradeOf(p) ? `（${gradeOf(p)}危险源）` : '')),
       h('div', null, h('span', { class: 'tag' }, layerTitle(p.layer)), ' ', h('span', { class: 'name' }, p.name || p.id), ' ', h('span', { class: 'muted' }, p.id)),
       h('div', { class: 'nums' }, `实际距离 ${fmtNum(p.distance_m, 1)} m，要求 ${fmtNum(p.required_m, 1)} m，`, h('b', null, `不足 ${fmtNum(p.shortfall_m, 1)} m`)),
-      h('div', { class: 'rule' }, `依据：${p.rule}`));
+      h('div', { class: `rule${p.screening_default ? ' default' : ''}` }, `依据：${p.basis_zh || p.rule}`),
+      h('div', { class: 'rule' }, `规则编号：${p.rule}`));
   }));
-  $('#site-results').replaceChildren(summary, conflicts.length ? list : h('p', { class: 'hint' }, '在现有数据与规则下，该范围与危险源、燃气管道和危险自建房的距离满足要求。'));
+  const meta = h('p', { class: 'hint' },
+    `审查时间 ${(sp.checked_at || '').slice(0, 16).replace('T', ' ')}（UTC）；数据第 ${sp.data_generation ?? '—'} 版`,
+    sp.data_as_of ? `，数据日期 ${sp.data_as_of}` : '',
+    `；规则 SHA-256 ${(sp.rules_sha256 || '').slice(0, 12)}…`);
+  const note = sp.note_zh ? h('p', { class: 'hint' }, sp.note_zh) : null;
+  $('#site-results').replaceChildren(summary, conflicts.length ? list : h('p', { class: 'hint' }, '在现有数据与规则下，该范围与危险源、燃气管道和危险自建房的距离满足要求。'), meta, note);
 }
 
 function downloadSiteCheck() {

@@ -296,6 +296,15 @@ fn parse_use(s: &str) -> Option<TargetKind> {
     }
 }
 
+/// The SHA-256 of the rules as TOML (what run.json records of a run's rules).
+fn rules_sha256(rules: &riskmap_core::rules::Rules) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(rules.to_toml_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Checks the site against the snapshot's data and writes the result as a GeoJSON
 /// FeatureCollection: the site (its properties plus the class) and one feature per
 /// conflict.
@@ -316,6 +325,23 @@ pub fn report_geojson(snap: &Snapshot, req: &SiteRequest) -> Result<Vec<u8>, Exp
     sp.insert("class_zh".into(), json!(report.class.name_zh()));
     sp.insert("conflicts".into(), json!(report.conflicts.len()));
     sp.insert("data_generation".into(), json!(snap.generation));
+    // What a review needs to cite the check: when, on which data and rules, for what.
+    sp.insert("use_zh".into(), json!(req.site_use.kind.name_zh()));
+    sp.insert(
+        "area_m2".into(),
+        json!((geo::GeodesicArea::geodesic_area_unsigned(&req.geometry) * 10.0).round() / 10.0),
+    );
+    sp.insert("checked_at".into(), json!(crate::commands::output_now()));
+    sp.insert(
+        "data_as_of".into(),
+        json!(snap.analysis().as_of.map(|d| d.to_string())),
+    );
+    sp.insert("riskmap_version".into(), json!(env!("CARGO_PKG_VERSION")));
+    sp.insert("rules_sha256".into(), json!(rules_sha256(&snap.rules)));
+    sp.insert(
+        "note_zh".into(),
+        json!("本结果为规划选址的 GIS 筛查，标注“本项目规划筛查默认值”的距离无标准依据，正式审查应以安全评价或定量风险评价为准。"),
+    );
     w.feature("site", &req.geometry, &sp)?;
     for (i, c) in report.conflicts.iter().enumerate() {
         let mut m = match serde_json::to_value(c) {
@@ -334,6 +360,8 @@ pub fn report_geojson(snap: &Snapshot, req: &SiteRequest) -> Result<Vec<u8>, Exp
         if let Some(l) = c.level {
             m.insert("level_zh".into(), json!(l.name_zh()));
         }
+        m.insert("severity".into(), json!(c.severity.name()));
+        m.insert("severity_zh".into(), json!(c.severity.name_zh()));
         w.feature(&format!("conflict-{}", i + 1), &c.geometry, &m)?;
     }
     w.finish()?;
