@@ -169,7 +169,8 @@ function addOverlays() {
   src('rm-site', siteData());
   src('rm-highlight');
   src('rm-draw', drawData());
-  const levelColour = ['match', ['coalesce', ['get', 'level'], ''],
+  // A site check's conflicts are coloured by their own severity (others by level).
+  const levelColour = ['match', ['coalesce', ['get', 'severity'], ['get', 'level'], ''],
     'major', levelColors.major, 'significant', levelColors.significant, 'general', levelColors.general, 'low', levelColors.low, '#d500f9'];
   const layers = [
     { id: 'rm-area-mask', type: 'fill', source: 'rm-area-mask', paint: { 'fill-color': '#cfd6de', 'fill-opacity': 0.75 } },
