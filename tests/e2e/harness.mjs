@@ -150,3 +150,12 @@ export function waitIdle(page, timeout = 45_000) {
     return !!m && window.riskmap.state.styleReady && m.loaded() && m.areTilesLoaded() && !m.isMoving();
   }, null, { timeout, polling: 100 });
 }
+
+// The CJK font's glyphs map some characters to radicals in a PDF's text (⼀ for 一, ⻛ for
+// 风): NFKC folds the Kangxi radicals back, this table the simplified ones.
+const RADICALS = { '⻛': '风', '⻓': '长', '⻔': '门', '⻢': '马', '⻅': '见', '⻋': '车', '⻚': '页', '⻜': '飞', '⻝': '食', '⻉': '贝', '⻩': '黄', '⻰': '龙', '⻥': '鱼', '⻦': '鸟', '⻙': '韦', '⻬': '齐', '⻮': '齿' };
+
+/** A PDF's text as written (see RADICALS). */
+export function plainPdfText(t) {
+  return t.normalize('NFKC').replace(/[\u2e80-\u2eff]/g, (c) => RADICALS[c] || c);
+}

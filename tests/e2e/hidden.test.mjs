@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { DATA, openBrowser, startServer, stopServer, waitIdle } from './harness.mjs';
+import { DATA, openBrowser, startServer, stopServer, waitIdle, plainPdfText } from './harness.mjs';
 
 const VIEWPORT = { width: 1280, height: 800 };
 
@@ -189,10 +189,7 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     await tab.close();
     const doc = await getDocument({ data: new Uint8Array(pdf), useSystemFonts: false, disableFontFace: true }).promise;
     assert.ok(doc.numPages >= 2, `${doc.numPages} page(s)`);
-    // The CJK font's glyphs map some characters to radicals in the PDF's text (⼀ for 一,
-    // ⻛ for 风): NFKC folds the Kangxi radicals back, a table the simplified ones.
-    const RADICALS = { '⻛': '风', '⻓': '长', '⻔': '门', '⻢': '马', '⻅': '见', '⻋': '车', '⻚': '页', '⻜': '飞', '⻝': '食', '⻉': '贝', '⻩': '黄', '⻰': '龙', '⻥': '鱼', '⻦': '鸟', '⻙': '韦', '⻬': '齐', '⻮': '齿' };
-    const plain = (t) => t.normalize('NFKC').replace(/[\u2e80-\u2eff]/g, (c) => RADICALS[c] || c);
+    const plain = plainPdfText;
     const text = [];
     for (let i = 1; i <= doc.numPages; i++) {
       const t = await (await doc.getPage(i)).getTextContent();

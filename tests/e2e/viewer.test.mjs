@@ -15,7 +15,8 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DATA, openBrowser, root, startServer, stopServer, waitIdle as idle } from './harness.mjs';
+import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { DATA, openBrowser, root, startServer, stopServer, waitIdle as idle, plainPdfText } from './harness.mjs';
 
 const SCREENSHOT = join(root, 'docs', 'viewer.png');
 const VIEWPORT = { width: 1280, height: 800 };
@@ -452,6 +453,35 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     assert.match(download.suggestedFilename(), /^选址审查_学校_.*\.geojson$/);
     const saved = JSON.parse(readFileSync(await download.path(), 'utf8'));
     assert.deepEqual(saved, fc);
+  });
+
+  it('prints the site check\'s draft opinion to PDF with the site\'s map and the conflicts', async () => {
+    const fc = await page.evaluate(() => window.riskmap.siteResult);
+    const conflicts = fc.features.filter((f) => f.properties.role === 'conflict');
+    const [tab] = await Promise.all([context.waitForEvent('page'), page.click('#site-print')]);
+    await tab.waitForFunction(() => document.title.includes('审查意见'));
+    const pdf = await tab.pdf({ format: 'A4', printBackground: true });
+    await tab.close();
+    const doc = await getDocument({ data: new Uint8Array(pdf), useSystemFonts: false, disableFontFace: true }).promise;
+    const plain = plainPdfText;
+    const text = [];
+    for (let i = 1; i <= doc.numPages; i++) {
+      const t = await (await doc.getPage(i)).getTextContent();
+      text.push(plain(t.items.map((x) => x.str).join('')));
+    }
+    const all = text.join('\n').replace(/\s+/g, '');
+    assert.ok(text[0].includes('建设项目选址安全风险审查意见'), text[0].slice(0, 200));
+    for (const want of ['拟选址概况', '拟选址及周边图', '距离冲突', '依据与说明', '审查意见', '审查人', '高敏感防护目标', hazard.properties.name]) {
+      assert.ok(all.includes(plain(want).replace(/\s+/g, '')), `the PDF lacks ${want}`);
+    }
+    // One row per conflict, numbered as on the map.
+    assert.ok(all.includes(`${conflicts.length}处距离冲突`), 'the count of conflicts is not in the conclusion');
+    // The map is drawn as vectors, not a blank canvas: the site, the surroundings, the
+    // conflicts' lines and ends fill many paths on the first page.
+    const ops = await (await doc.getPage(1)).getOperatorList();
+    const FILLS = [OPS.fill, OPS.eoFill, OPS.fillStroke, OPS.eoFillStroke];
+    const fills = ops.fnArray.filter((f, i) => FILLS.includes(f) || (f === OPS.constructPath && FILLS.includes(ops.argsArray[i][0]))).length;
+    assert.ok(fills >= 50, `only ${fills} fills on the first page`);
   });
 
   it('downloads the current view as GeoJSON for the checked levels', async () => {

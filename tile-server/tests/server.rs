@@ -379,6 +379,37 @@ async fn site_check_reports_conflicts_and_refuses_bad_input() {
         p["rule"].as_str().unwrap().starts_with("RM-PD/grade_")
             || p["rule"].as_str().unwrap().starts_with("QRA/")
     );
+    // The same request as the draft opinion to print: its map numbers every conflict,
+    // its table has a row for each, the severity in words.
+    let n = feats.len() - 1;
+    let (status, h, page) = send(
+        &app,
+        post(
+            "/api/site-check?format=html",
+            site(serde_json::json!({"use": "学校", "population": 900}), &ring),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("建设项目选址安全风险审查意见（草稿）"));
+    assert!(
+        page.contains(&format!(r#"data-conflicts="{n}""#)),
+        "{n} conflicts"
+    );
+    assert_eq!(page.matches("<tr><td>").count(), n);
+    assert!(page.contains(&format!("发现 {n} 处距离冲突")));
+    assert!(page.contains("审查人："));
+    let (status, _, _) = send(
+        &app,
+        post(
+            "/api/site-check?format=pdf",
+            site(serde_json::json!({"use": "学校"}), &ring),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     // Bad input: not JSON, a line, a bow-tie, out-of-range coordinates, unknown use, too
     // many vertices, too large a body.
     let bowtie = [

@@ -18,7 +18,7 @@ use crate::tiles::mercator::{world_x, world_y};
 pub(super) const WIDTH: f64 = 680.0;
 const MAX_HEIGHT: f64 = 560.0;
 
-fn colour(l: RiskLevel) -> &'static str {
+pub(super) fn colour(l: RiskLevel) -> &'static str {
     match l {
         RiskLevel::Major => "#e60012",
         RiskLevel::Significant => "#f39800",
@@ -28,15 +28,16 @@ fn colour(l: RiskLevel) -> &'static str {
 }
 
 /// Web Mercator from lon/lat to the drawing's pixels, fitted to a box.
-struct Frame {
+pub(super) struct Frame {
     x0: f64,
     y0: f64,
     scale: f64,
-    height: f64,
+    /// Height of the drawing, pixels.
+    pub(super) height: f64,
 }
 
 impl Frame {
-    fn fit(b: Rect<f64>) -> Frame {
+    pub(super) fn fit(b: Rect<f64>) -> Frame {
         let (x0, x1) = (world_x(b.min().x), world_x(b.max().x));
         let (y0, y1) = (world_y(b.max().y), world_y(b.min().y));
         let (w, h) = ((x1 - x0).max(1e-12), (y1 - y0).max(1e-12));
@@ -49,7 +50,7 @@ impl Frame {
         }
     }
 
-    fn px(&self, c: Coord<f64>) -> (f64, f64) {
+    pub(super) fn px(&self, c: Coord<f64>) -> (f64, f64) {
         (
             (world_x(c.x) - self.x0) * self.scale,
             (world_y(c.y) - self.y0) * self.scale,
@@ -57,7 +58,7 @@ impl Frame {
     }
 }
 
-fn path(out: &mut String, f: &Frame, g: &Geometry<f64>) {
+pub(super) fn path(out: &mut String, f: &Frame, g: &Geometry<f64>) {
     let mut ring = |cs: &mut dyn Iterator<Item = Coord<f64>>, close: bool| {
         for (i, c) in cs.enumerate() {
             let (x, y) = f.px(c);
@@ -90,7 +91,7 @@ fn path(out: &mut String, f: &Frame, g: &Geometry<f64>) {
     }
 }
 
-fn meets(b: &Rect<f64>, g: &Geometry<f64>) -> bool {
+pub(super) fn meets(b: &Rect<f64>, g: &Geometry<f64>) -> bool {
     g.bounding_rect()
         .is_some_and(|r| crate::layer::rects_meet(&r, b))
 }
@@ -245,7 +246,14 @@ pub(super) fn svg(ds: &Dataset, a: &Analysis, area: Option<usize>) -> String {
         s,
         r#"</g><g class="counts" data-enterprises="{ne}" data-hazard-sources="{nh}" data-hidden-hazards="{nd}"/>"#
     );
-    // Scale bar (metres along the parallel through the map's middle) and north arrow.
+    scale_and_north(&mut s, &f, view, h);
+    s.push_str("</svg>");
+    s
+}
+
+/// Writes the scale bar (metres along the parallel through the map's middle) and the
+/// north arrow of a map of `view` drawn `h` pixels high.
+pub(super) fn scale_and_north(s: &mut String, f: &Frame, view: Rect<f64>, h: f64) {
     let mid = (view.min().y + view.max().y) / 2.0;
     let across = geodesy::point_distance_m(
         geo::Point::new(view.min().x, mid),
@@ -278,10 +286,9 @@ pub(super) fn svg(ds: &Dataset, a: &Analysis, area: Option<usize>) -> String {
     );
     let _ = write!(
         s,
-        r##"<g class="north" transform="translate({:.1},16)"><path d="M0,0L8,22L0,17L-8,22Z" fill="#1a1a1a"/><text x="0" y="36" font-size="12" text-anchor="middle">北</text></g></svg>"##,
+        r##"<g class="north" transform="translate({:.1},16)"><path d="M0,0L8,22L0,17L-8,22Z" fill="#1a1a1a"/><text x="0" y="36" font-size="12" text-anchor="middle">北</text></g>"##,
         WIDTH - 24.0
     );
-    s
 }
 
 #[cfg(test)]

@@ -11,8 +11,12 @@
 //! |---|---|
 //! | this file | the page: sections, tables, the change since last month |
 //! | `map` | the SVG map |
+//! | `site` | the draft opinion of a site check (选址审查意见草稿) and its map |
 
 mod map;
+mod site;
+
+pub use site::{SiteFacts, site_report};
 
 use std::fmt::Write;
 
@@ -223,6 +227,7 @@ thead th { background: #eef2f6; }
 .none, .more { color: #3e4c59; margin: 2px 0 6px; }
 .sign { margin-top: 18px; display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 12px; break-inside: avoid; }
 .sign div { border-bottom: 1px solid #1a1a1a; padding-top: 22px; }
+.opinion { border: 1px solid #9aa5b1; min-height: 42mm; }
 .note { color: #3e4c59; font-size: 11px; }
 @media screen { body { padding: 12px; background: #fff; } }
 "#;

@@ -8,7 +8,7 @@ import { buildHiddenControls } from './hidden.js';
 import { applyFilters, applyVisibility, sameOrigin, styleName } from './map.js';
 import { closePopup } from './popups.js';
 import { hideSearch, search } from './search.js';
-import { downloadSiteCheck, submitSiteCheck } from './site-check.js';
+import { downloadSiteCheck, printSiteCheck, submitSiteCheck } from './site-check.js';
 import { state } from './state.js';
 import { $, h } from './util.js';
 import { LEVELS, ZH } from './vocab.js';
@@ -88,6 +88,7 @@ function buildStaticControls() {
   $('#site-file').addEventListener('change', uploadSite);
   $('#site-submit').addEventListener('click', submitSiteCheck);
   $('#site-download').addEventListener('click', downloadSiteCheck);
+  $('#site-print').addEventListener('click', printSiteCheck);
   $('#export-button').addEventListener('click', exportView);
   $('#list-risk').addEventListener('click', () => downloadList('risk'));
   $('#list-hidden').addEventListener('click', () => downloadList('hidden'));

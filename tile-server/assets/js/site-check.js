@@ -24,17 +24,23 @@ function siteData() {
 }
 
 
-async function submitSiteCheck() {
-  if (!state.site) { toast('请先绘制或上传拟选址范围'); return; }
+/** The request of a check: the drawn site with its use and population; null if invalid. */
+function siteRequest() {
+  if (!state.site) { toast('请先绘制或上传拟选址范围'); return null; }
   const use = $('#site-use').value;
   const popText = $('#site-population').value.trim();
   const properties = { use };
   if (popText !== '') {
     const n = Number(popText);
-    if (!Number.isInteger(n) || n < 0) { toast('规划人数应为非负整数'); return; }
+    if (!Number.isInteger(n) || n < 0) { toast('规划人数应为非负整数'); return null; }
     properties.population = n;
   }
-  const body = JSON.stringify({ type: 'Feature', properties, geometry: state.site });
+  return JSON.stringify({ type: 'Feature', properties, geometry: state.site });
+}
+
+async function submitSiteCheck() {
+  const body = siteRequest();
+  if (!body) return;
   const btn = $('#site-submit');
   btn.disabled = true;
   btn.textContent = '审查中…';
@@ -55,6 +61,7 @@ async function submitSiteCheck() {
   setSource('rm-draw', drawData());
   renderSiteResult(fc);
   $('#site-download').disabled = false;
+  $('#site-print').disabled = false;
   const b = bboxOf({ type: 'GeometryCollection', geometries: fc.features.map((f) => f.geometry) });
   state.map.fitBounds(b, { padding: 80, maxZoom: 17 });
 }
@@ -105,4 +112,22 @@ function downloadSiteCheck() {
   saveFile(JSON.stringify(state.siteResult, null, 2) + '\n', `选址审查_${use}_${today()}.geojson`);
 }
 
-export { downloadSiteCheck, siteData, submitSiteCheck };
+/** Opens the draft opinion (A4, the site's map, the conflicts, blank fields) in a new
+ * tab, from the server's page for the same request; the reader prints it or saves it as
+ * PDF with the browser. */
+async function printSiteCheck() {
+  const body = siteRequest();
+  if (!body) return;
+  const tab = window.open('', '_blank');
+  try {
+    const html = await (await api('/api/site-check?format=html', { method: 'POST', headers: { 'Content-Type': 'application/geo+json' }, body })).text();
+    tab.document.open();
+    tab.document.write(html);
+    tab.document.close();
+  } catch (e) {
+    if (tab) tab.close();
+    showError('审查意见', e);
+  }
+}
+
+export { downloadSiteCheck, printSiteCheck, siteData, submitSiteCheck };

@@ -296,6 +296,34 @@ fn parse_use(s: &str) -> Option<TargetKind> {
     }
 }
 
+/// The draft opinion of the check (选址审查意见草稿, A4 HTML): the site's facts, the map of
+/// the site and its surroundings, the conflicts, the basis and blank fields to sign.
+pub fn report_html(snap: &Snapshot, req: &SiteRequest) -> String {
+    let report = check_site(
+        snap.dataset(),
+        snap.analysis(),
+        &req.geometry,
+        &req.site_use,
+        &snap.rules,
+    );
+    let facts = riskmap_core::report::SiteFacts {
+        use_zh: req.site_use.kind.name_zh().to_string(),
+        population: req.site_use.population,
+        area_m2: geo::GeodesicArea::geodesic_area_unsigned(&req.geometry),
+        checked_at: crate::commands::output_now(),
+        data_generation: snap.generation,
+        data_as_of: snap.analysis().as_of.map(|d| d.to_string()),
+        rules_sha256: rules_sha256(&snap.rules),
+    };
+    riskmap_core::report::site_report(
+        snap.dataset(),
+        snap.analysis(),
+        &req.geometry,
+        &report,
+        &facts,
+    )
+}
+
 /// The SHA-256 of the rules as TOML (what run.json records of a run's rules).
 fn rules_sha256(rules: &riskmap_core::rules::Rules) -> String {
     use sha2::{Digest, Sha256};

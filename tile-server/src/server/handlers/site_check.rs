@@ -1,26 +1,43 @@
 //! `POST /api/site-check`: a proposed site (a GeoJSON polygon with its use) checked
-//! against the protection distances; the answer is a GeoJSON FeatureCollection.
+//! against the protection distances; the answer is a GeoJSON FeatureCollection, or with
+//! `format=html` the draft opinion (选址审查意见草稿) to print.
 
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::AppStateRef;
 use crate::server::error::AppError;
 use crate::server::limits::Limits;
-use crate::server::site::{parse_site, report_geojson};
+use crate::server::site::{parse_site, report_geojson, report_html};
+
+/// The query of `/api/site-check`: `format=html` for the draft opinion to print.
+#[derive(Debug, serde::Deserialize)]
+pub(in crate::server) struct SiteQuery {
+    format: Option<String>,
+}
 
 /// Reads the site from the body, checks it off the async workers
 /// (at most `site_check_concurrency` at once), answers GeoJSON.
 pub(in crate::server) async fn site_check(
     State(state): State<AppStateRef>,
     Extension(limits): Extension<Arc<Limits>>,
+    Query(q): Query<SiteQuery>,
     body: Bytes,
 ) -> Result<Response, AppError> {
+    let html = match q.format.as_deref() {
+        None | Some("geojson" | "json") => false,
+        Some("html") => true,
+        Some(other) => {
+            return Err(AppError::bad_request(format!(
+                "format={other}: geojson (the default) or html (the draft opinion to print)"
+            )));
+        }
+    };
     let max = state.config.max_site_vertices;
     let snap = state.snapshot();
     // Reading the site is work too (validating 10,000 vertices for self-intersection):
@@ -29,8 +46,16 @@ pub(in crate::server) async fn site_check(
         .site_check
         .run(move || -> Result<Vec<u8>, AppError> {
             let req = parse_site(&body, max)?;
+            if html {
+                return Ok(report_html(&snap, &req).into_bytes());
+            }
             Ok(report_geojson(&snap, &req)?)
         })
         .await??;
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], out).into_response())
+    let ct = if html {
+        "text/html; charset=utf-8"
+    } else {
+        "application/geo+json"
+    };
+    Ok(([(header::CONTENT_TYPE, ct)], out).into_response())
 }
