@@ -22,8 +22,16 @@ fi
 command -v python3 >/dev/null 2>&1 || die "python3 not found: install Python 3.9 or newer"
 if [[ ! -x "$venv/bin/python" ]]; then
   say "making a Python environment in $venv"
-  python3 -m venv "$venv" 2>/dev/null \
-    || die "python3 -m venv failed: install the venv module (Debian package python3-venv)"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    # Debian ships the venv module apart; everything it prints goes to stderr, the
+    # last line of stdout is the python for the caller.
+    rm -rf "$venv"
+    # shellcheck source=scripts/apt-install.sh
+    . "$(dirname "$0")/apt-install.sh"
+    apt_install "the Python readers of the tile archives" python3-venv >&2
+    python3 -m venv "$venv" \
+      || die "python3 -m venv failed: install the venv module (Debian package python3-venv)"
+  fi
 fi
 missing=()
 for p in "${packages[@]}"; do
