@@ -278,3 +278,79 @@ async fn every_tile_layer_carries_only_its_catalog_fields() {
         }
     }
 }
+
+#[tokio::test]
+async fn conflicts_and_sources_name_the_features_they_are_between() {
+    let app = router(state_with(ServerConfig::default(), None));
+    let get_fc = |l: &'static str| {
+        let app = app.clone();
+        async move {
+            json(
+                &send(&app, get(&format!("/api/features/{l}.geojson")))
+                    .await
+                    .2,
+            )
+        }
+    };
+    let (grades, enterprises, targets, houses, pipes, pcs, gcs) = (
+        get_fc("hazard_grades").await,
+        get_fc("enterprises").await,
+        get_fc("protection_targets").await,
+        get_fc("houses").await,
+        get_fc("gas_pipelines").await,
+        get_fc("protection_conflicts").await,
+        get_fc("pipeline_conflicts").await,
+    );
+    // id → name (a house's address) of each layer, from its own export.
+    let names =
+        |fc: &serde_json::Value, field: &str| -> std::collections::HashMap<String, String> {
+            fc["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    (
+                        f["id"].as_str().unwrap().to_string(),
+                        f["properties"][field].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        };
+    let (g, e, t, h, p) = (
+        names(&grades, "name"),
+        names(&enterprises, "name"),
+        names(&targets, "name"),
+        names(&houses, "address"),
+        names(&pipes, "name"),
+    );
+    let pcs = pcs["features"].as_array().unwrap();
+    assert!(!pcs.is_empty());
+    for c in pcs {
+        let q = &c["properties"];
+        let src = q["source_id"].as_str().unwrap();
+        let want = g.get(src).or_else(|| e.get(src)).unwrap();
+        assert_eq!(q["source_name"].as_str().unwrap(), want);
+        let tgt = q["target_id"].as_str().unwrap();
+        let want = t.get(tgt).or_else(|| h.get(tgt)).unwrap();
+        assert_eq!(q["target_name"].as_str().unwrap(), want);
+    }
+    for c in gcs["features"].as_array().unwrap() {
+        let q = &c["properties"];
+        assert_eq!(
+            q["pipeline_name"].as_str().unwrap(),
+            p[q["pipeline_id"].as_str().unwrap()]
+        );
+    }
+    // A hazard source names its enterprise.
+    let owned = grades["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["enterprise_id"].is_string())
+        .unwrap();
+    let eid = owned["properties"]["enterprise_id"].as_str().unwrap();
+    assert_eq!(
+        owned["properties"]["enterprise_name"].as_str().unwrap(),
+        e[eid]
+    );
+}

@@ -98,6 +98,31 @@ pub fn id_and_geometry<'a>(
     locate(kind, ds, a, pos).map(|l| (l.id, l.geometry))
 }
 
+/// The name of the feature at `pos` of `kind` (a house's address, a hidden hazard's
+/// description) unless the field policy keeps that field back.
+fn name_of<'a>(
+    ds: &'a Dataset,
+    policy: &FieldPolicy,
+    kind: LayerKind,
+    pos: usize,
+) -> Option<&'a str> {
+    let field = match kind {
+        LayerKind::Houses => "address",
+        LayerKind::HiddenHazards => "description",
+        _ => "name",
+    };
+    if policy.denies(kind, field) {
+        return None;
+    }
+    ds.name_at(kind, pos)
+}
+
+fn put_name(m: &mut Map<String, Value>, key: &str, name: Option<&str>) {
+    if let Some(n) = name {
+        m.insert(key.into(), Value::String(n.to_string()));
+    }
+}
+
 /// The properties the export of layer `kind` gives the feature at `pos` (without the
 /// fields `policy` denies); `None` past the layer's end.
 pub fn properties_of(
@@ -135,6 +160,19 @@ pub fn properties_of(
             let mut m = Map::new();
             m.insert("name".into(), json!(f.props.name));
             m.insert("enterprise_id".into(), json!(f.props.enterprise_id));
+            let owner = f
+                .props
+                .enterprise_id
+                .as_deref()
+                .and_then(|id| ds.enterprises.find_id(id))
+                .map(|(p, _)| p);
+            if let Some(p) = owner {
+                put_name(
+                    &mut m,
+                    "enterprise_name",
+                    name_of(ds, policy, LayerKind::Enterprises, p),
+                );
+            }
             m.insert("s".into(), json!(round(g.s, 4)));
             m.insert("r".into(), json!(round(g.r, 3)));
             m.insert("alpha".into(), json!(g.alpha));
@@ -179,6 +217,17 @@ pub fn properties_of(
             };
             m.remove("source_pos");
             m.remove("target_pos");
+            // The names of the two features, beside their ids (a reader reads names).
+            put_name(
+                &mut m,
+                "source_name",
+                name_of(ds, policy, c.source_layer, c.source_pos),
+            );
+            put_name(
+                &mut m,
+                "target_name",
+                name_of(ds, policy, c.target_layer, c.target_pos),
+            );
             m.insert("distance_m".into(), json!(round(c.distance_m, 2)));
             m.insert("shortfall_m".into(), json!(round(c.shortfall_m, 2)));
             m.insert("target_class_zh".into(), json!(c.target_class.name_zh()));
@@ -192,6 +241,16 @@ pub fn properties_of(
             };
             m.remove("pipeline_pos");
             m.remove("feature_pos");
+            put_name(
+                &mut m,
+                "pipeline_name",
+                name_of(ds, policy, LayerKind::GasPipelines, c.pipeline_pos),
+            );
+            put_name(
+                &mut m,
+                "feature_name",
+                name_of(ds, policy, c.layer, c.feature_pos),
+            );
             m.insert("distance_m".into(), json!(round(c.distance_m, 2)));
             m.insert("kind_zh".into(), json!(c.kind.name_zh()));
             m.insert(

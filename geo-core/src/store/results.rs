@@ -88,10 +88,9 @@ pub(super) fn result_tables<'a>(
             let Some((id, g)) = export::id_and_geometry(kind, ds, a, pos) else {
                 continue;
             };
-            let Some(mut props) = export::properties_of(kind, ds, a, pos, &policy) else {
+            let Some(props) = export::properties_of(kind, ds, a, pos, &policy) else {
                 continue;
             };
-            add_names(&mut props, kind, ds, a, pos);
             t.push(id.into_owned(), Some(g.into_owned()), flatten(props));
         }
         t.finish(table_name(kind))
@@ -211,43 +210,6 @@ pub fn write_results(
     }
     tx.commit().map_err(sql)?;
     Ok(written)
-}
-
-/// The names of the two features a conflict is between, beside their ids.
-fn add_names(m: &mut Map<String, Value>, kind: LayerKind, ds: &Dataset, a: &Analysis, pos: usize) {
-    let mut put = |key: &str, name: Option<&str>| {
-        if let Some(n) = name {
-            m.insert(key.into(), Value::String(n.to_string()));
-        }
-    };
-    match kind {
-        LayerKind::ProtectionConflicts => {
-            if let Some(c) = a.protection_conflicts.get(pos) {
-                put("source_name", ds.name_at(c.source_layer, c.source_pos));
-                put("target_name", ds.name_at(c.target_layer, c.target_pos));
-            }
-        }
-        LayerKind::PipelineConflicts => {
-            if let Some(c) = a.pipeline_conflicts.get(pos) {
-                put(
-                    "pipeline_name",
-                    ds.name_at(LayerKind::GasPipelines, c.pipeline_pos),
-                );
-                put("feature_name", ds.name_at(c.layer, c.feature_pos));
-            }
-        }
-        LayerKind::Areas
-        | LayerKind::Enterprises
-        | LayerKind::HazardSources
-        | LayerKind::GasPipelines
-        | LayerKind::Houses
-        | LayerKind::ProtectionTargets
-        | LayerKind::HiddenHazards
-        | LayerKind::HazardGrades
-        | LayerKind::HouseRisk
-        | LayerKind::EnterpriseRisk
-        | LayerKind::RiskGrid => {}
-    }
 }
 
 /// Drops every result table with its R-tree and metadata rows.

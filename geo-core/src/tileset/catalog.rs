@@ -184,7 +184,8 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
             popup_fields: vec![
                 f("id", "String", "编号"),
                 f("name", "String", "名称"),
-                f("enterprise_id", "String", "所属企业"),
+                f("enterprise_name", "String", "所属企业"),
+                f("enterprise_id", "String", "企业编号"),
                 f("grade", "Number", "等级"),
                 f("r", "Number", "R值"),
                 f("s", "Number", "S值"),
@@ -201,8 +202,10 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
             // Drawn by level; what the conflict is comes with the popup.
             fields: Vec::new(),
             popup_fields: vec![
-                f("source_id", "String", "危险源/企业"),
-                f("target_id", "String", "防护目标/房屋"),
+                f("source_name", "String", "危险源/企业"),
+                f("source_id", "String", "危险源/企业编号"),
+                f("target_name", "String", "防护目标/房屋"),
+                f("target_id", "String", "目标编号"),
                 f("target_layer", "String", "目标图层"),
                 f("target_class", "String", "防护目标类别"),
                 f("distance_m", "Number", "实际距离(m)"),
@@ -216,8 +219,10 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
             detail_zoom: Some(14),
             fields: Vec::new(),
             popup_fields: vec![
-                f("pipeline_id", "String", "管道"),
-                f("feature_id", "String", "建筑"),
+                f("pipeline_name", "String", "管道"),
+                f("pipeline_id", "String", "管道编号"),
+                f("feature_name", "String", "建筑"),
+                f("feature_id", "String", "建筑编号"),
                 f("layer", "String", "图层"),
                 f("kind", "String", "类型"),
                 f("pressure_class", "String", "压力级制"),

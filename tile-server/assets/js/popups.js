@@ -130,7 +130,10 @@ function popupContent(f) {
           q.status_as_of_zh = ZH.hiddenStatus[p.status] || p.status;
           q.days_overdue = p.days_overdue ?? null;
         }
-        head.childNodes[1].textContent = q.address || q.name || feat.id || '';
+        // A conflict is named by the two features it is between.
+        const pair = q.source_name && q.target_name ? `${q.source_name} → ${q.target_name}`
+          : q.pipeline_name && q.feature_name ? `${q.pipeline_name} / ${q.feature_name}` : null;
+        head.childNodes[1].textContent = pair || q.address || q.name || feat.id || '';
         body.replaceWith(fieldTable(layer, q, info.popup_fields.map((x) => [x.name, x.label_zh])));
         if (feat.properties && feat.properties.as_of && feat.properties.as_of !== state.dataDay && layer !== 'hidden_hazards') {
           box.append(h('p', { class: 'muted' }, `${feat.properties.as_of} 的状态。`));
