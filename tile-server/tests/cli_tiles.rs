@@ -62,22 +62,6 @@ fn archives() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
     })
 }
 
-/// Every tile of an MBTiles file: (z, x, y from the north) → stored bytes.
-fn mbtiles_tiles(path: &Path) -> BTreeMap<(u8, u32, u32), Vec<u8>> {
-    let db = rusqlite::Connection::open(path).unwrap();
-    let mut st = db
-        .prepare("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")
-        .unwrap();
-    st.query_map([], |r| {
-        let z: u8 = r.get(0)?;
-        let row: u32 = r.get(2)?;
-        Ok(((z, r.get(1)?, (1u32 << z) - 1 - row), r.get(3)?))
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
-}
-
 fn gunzip(gz: &[u8]) -> Vec<u8> {
     assert_eq!(&gz[..2], [0x1f, 0x8b], "a gzipped tile");
     let mut out = Vec::new();
@@ -163,7 +147,7 @@ fn the_pmtiles_archive_reads_back_with_the_formats_own_reader() {
             )
         })
         .collect();
-    let from_mb: BTreeMap<(u8, u32, u32), String> = mbtiles_tiles(mb)
+    let from_mb: BTreeMap<(u8, u32, u32), String> = common::mbtiles_tiles(mb)
         .into_iter()
         .map(|(k, v)| (k, hex(&Sha256::digest(&v))))
         .collect();
@@ -234,7 +218,7 @@ fn mercator(z: u8, x: u32, y: u32, px: f64, py: f64) -> (f64, f64) {
 #[test]
 fn every_tile_decodes_and_gdal_counts_what_the_decoder_counts() {
     let (_d, _pm, mb) = archives();
-    let tiles = mbtiles_tiles(mb);
+    let tiles = common::mbtiles_tiles(mb);
     let zooms: BTreeSet<u8> = tiles.keys().map(|k| k.0).collect();
     assert_eq!(zooms, (0..=14).collect());
     // Features per (zoom, layer), by the independent decoder, every tile checked against
@@ -346,7 +330,7 @@ fn per_layer_archives_and_bad_requests() {
         ("map-areas.mbtiles", "areas"),
         ("map-houses.mbtiles", "houses"),
     ] {
-        let tiles = mbtiles_tiles(&dir.path().join(f));
+        let tiles = common::mbtiles_tiles(&dir.path().join(f));
         assert!(!tiles.is_empty(), "{f}");
         for gz in tiles.values() {
             let t = decode_riskmap(&gunzip(gz), &RiskmapRules::default()).unwrap();

@@ -9,9 +9,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use axum::http::StatusCode;
 use common::{get, json, ok_steps, send, state_with};
@@ -24,37 +24,10 @@ fn demo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen")
 }
 
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `riskmap serve DIR` on a free port; the server and its base URL.
-fn serve(dir: &Path) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_riskmap"))
-        .args(["serve", "--port", "0"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut lines = BufReader::new(out).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("the server ended before listening")
-            .unwrap();
-        if let Some(a) = line.strip_prefix("listening on ") {
-            break a.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (server, addr)
+fn serve(dir: &Path) -> (common::ServeProcess, String) {
+    let (p, addr) = common::serve_process(&["--port".as_ref(), "0".as_ref(), dir.as_os_str()]);
+    (p, format!("http://{addr}"))
 }
 
 /// A GeoJSON file's features by id: (properties, geometry).

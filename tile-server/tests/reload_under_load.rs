@@ -8,10 +8,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
@@ -45,41 +44,8 @@ fn json(addr: SocketAddr, path: &str) -> serde_json::Value {
     serde_json::from_slice(&body).unwrap()
 }
 
-/// Stops the server when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(dir: &Path, config: &Path) -> (Server, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_riskmap"))
-        .arg("serve")
-        .arg(dir)
-        .arg("--config")
-        .arg(config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut lines = BufReader::new(out).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("the server ended before listening")
-            .unwrap();
-        if let Some(a) = line.strip_prefix("listening on http://") {
-            break a.trim().parse().unwrap();
-        }
-    };
-    // Keep reading stdout so that the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (server, addr)
+fn start(dir: &Path, config: &Path) -> (common::ServeProcess, SocketAddr) {
+    common::serve_process(&[dir.as_os_str(), "--config".as_ref(), config.as_os_str()])
 }
 
 /// Tiles around the middle of the data at zooms 8 to 14.

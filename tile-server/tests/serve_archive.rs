@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -20,22 +19,6 @@ use riskmap_server::server::config::ServerConfig;
 
 fn demo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen")
-}
-
-/// Every tile of an MBTiles file as stored: (z, x, y from the north) → gzipped bytes.
-fn stored(path: &Path) -> BTreeMap<(u8, u32, u32), Vec<u8>> {
-    let db = rusqlite::Connection::open(path).unwrap();
-    let mut st = db
-        .prepare("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")
-        .unwrap();
-    st.query_map([], |r| {
-        let z: u8 = r.get(0)?;
-        let row: u32 = r.get(2)?;
-        Ok(((z, r.get(1)?, (1u32 << z) - 1 - row), r.get(3)?))
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
 }
 
 #[tokio::test]
@@ -54,7 +37,7 @@ async fn both_archives_serve_their_tiles_as_stored() {
             "12",
         ]);
     }
-    let tiles = stored(&mb);
+    let tiles = common::mbtiles_tiles(&mb);
     assert!(tiles.len() > 20);
     for path in [&pm, &mb] {
         let app = router(Arc::new(

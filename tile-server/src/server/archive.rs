@@ -320,21 +320,8 @@ async fn tile(
     UrlPath((z, x, yfile)): UrlPath<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let y = yfile
-        .strip_suffix(".mvt")
-        .or_else(|| yfile.strip_suffix(".pbf"))
-        .ok_or_else(|| AppError::not_found(format!("tiles end in .mvt, not '{yfile}'")))?;
-    let bad = || {
-        AppError::bad_request(format!(
-            "bad tile {z}/{x}/{yfile}: z, x and y are whole numbers, x and y below 2^z"
-        ))
-    };
-    let z: u8 = z.parse().map_err(|_| bad())?;
-    let x: u32 = x.parse().map_err(|_| bad())?;
-    let y: u32 = y.parse().map_err(|_| bad())?;
-    if z > 30 || u64::from(x) >= (1u64 << z) || u64::from(y) >= (1u64 << z) {
-        return Err(bad());
-    }
+    // PMTiles addresses zooms up to 31; an archive holds what `riskmap tiles` wrote.
+    let (z, x, y) = super::handlers::tiles::parse_tile_path(&z, &x, &yfile, 30)?;
     let Some(gz) = a.tile(z, x, y).await? else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };

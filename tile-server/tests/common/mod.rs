@@ -175,3 +175,57 @@ pub async fn canonical_tile(
     assert!(s.is_success(), "{uri}: {s}");
     canonical(&body)
 }
+
+/// A `riskmap serve` process, stopped when the test ends, however it ends.
+pub struct ServeProcess(std::process::Child);
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `riskmap serve ARGS` (with `--port 0` among them, or a port of the configuration's):
+/// the process and the address it listens on, once it says so.
+pub fn serve_process(args: &[&std::ffi::OsStr]) -> (ServeProcess, std::net::SocketAddr) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .arg("serve")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let server = ServeProcess(child);
+    let mut lines = BufReader::new(out).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the server ended before listening")
+            .unwrap();
+        if let Some(a) = line.strip_prefix("listening on http://") {
+            break a.trim().parse().unwrap();
+        }
+    };
+    // Keep reading stdout so that the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (server, addr)
+}
+
+/// Every tile of an MBTiles file as stored: (z, x, y counted from the north) → bytes.
+pub fn mbtiles_tiles(path: &Path) -> std::collections::BTreeMap<(u8, u32, u32), Vec<u8>> {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let mut st = db
+        .prepare("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")
+        .unwrap();
+    st.query_map([], |r| {
+        let z: u8 = r.get(0)?;
+        let row: u32 = r.get(2)?;
+        Ok(((z, r.get(1)?, (1u32 << z) - 1 - row), r.get(3)?))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}

@@ -84,6 +84,34 @@ pub(in crate::server) struct TileQuery {
     pub(in crate::server) as_of: Option<String>,
 }
 
+fn bad_tile(z: &str, x: &str, yfile: &str, max_zoom: u8) -> AppError {
+    AppError::bad_request(format!(
+        "bad tile {z}/{x}/{yfile}: z must be 0–{max_zoom} and x, y whole numbers below 2^z"
+    ))
+}
+
+/// The zoom, column and row of a tile URL's `{z}/{x}/{y}.mvt` (or `.pbf`): 404 for
+/// another extension, 400 for numbers out of range (`z` up to `max_zoom`).
+pub(in crate::server) fn parse_tile_path(
+    z: &str,
+    x: &str,
+    yfile: &str,
+    max_zoom: u8,
+) -> Result<(u8, u32, u32), AppError> {
+    let y = yfile
+        .strip_suffix(".mvt")
+        .or_else(|| yfile.strip_suffix(".pbf"))
+        .ok_or_else(|| AppError::not_found(format!("tiles end in .mvt, not '{yfile}'")))?;
+    let bad = || bad_tile(z, x, yfile, max_zoom);
+    let z: u8 = z.parse().map_err(|_| bad())?;
+    let x: u32 = x.parse().map_err(|_| bad())?;
+    let y: u32 = y.parse().map_err(|_| bad())?;
+    if z > max_zoom || u64::from(x) >= (1u64 << z) || u64::from(y) >= (1u64 << z) {
+        return Err(bad());
+    }
+    Ok((z, x, y))
+}
+
 /// One tile of the comma-separated `layers`: 204 when empty, 304 when the client has it.
 pub(in crate::server) async fn tile(
     State(state): State<AppStateRef>,
@@ -92,21 +120,8 @@ pub(in crate::server) async fn tile(
     Query(q): Query<TileQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let y = yfile
-        .strip_suffix(".mvt")
-        .or_else(|| yfile.strip_suffix(".pbf"))
-        .ok_or_else(|| AppError::not_found(format!("tiles end in .mvt, not '{yfile}'")))?;
-    let bad = || {
-        AppError::bad_request(format!(
-            "bad tile {z}/{x}/{yfile}: z must be 0–{MAX_ZOOM} and x, y whole numbers below 2^z"
-        ))
-    };
-    let z: u8 = z.parse().map_err(|_| bad())?;
-    let x: u32 = x.parse().map_err(|_| bad())?;
-    let y: u32 = y.parse().map_err(|_| bad())?;
-    if z > MAX_ZOOM || u64::from(x) >= (1u64 << z) || u64::from(y) >= (1u64 << z) {
-        return Err(bad());
-    }
+    let (z, x, y) = parse_tile_path(&z, &x, &yfile, MAX_ZOOM)?;
+    let bad = || bad_tile(&z.to_string(), &x.to_string(), &yfile, MAX_ZOOM);
     let snap = state.snapshot();
     let names = parse_layers(&snap, &layers)?;
     // Another day than the analysis's is a dated view; the analysis's day is the map.
