@@ -65,6 +65,26 @@ impl Dataset {
         ]
     }
 
+    /// The uid of the feature at `pos` of an input layer (the id its tiles give it);
+    /// `None` for a result layer or a position not there.
+    pub fn uid(&self, kind: LayerKind, pos: usize) -> Option<u64> {
+        match kind {
+            LayerKind::Areas => self.areas.uid(pos),
+            LayerKind::Enterprises => self.enterprises.uid(pos),
+            LayerKind::HazardSources => self.hazard_sources.uid(pos),
+            LayerKind::GasPipelines => self.gas_pipelines.uid(pos),
+            LayerKind::Houses => self.houses.uid(pos),
+            LayerKind::ProtectionTargets => self.protection_targets.uid(pos),
+            LayerKind::HiddenHazards => self.hidden_hazards.uid(pos),
+            LayerKind::HazardGrades
+            | LayerKind::ProtectionConflicts
+            | LayerKind::PipelineConflicts
+            | LayerKind::HouseRisk
+            | LayerKind::EnterpriseRisk
+            | LayerKind::RiskGrid => None,
+        }
+    }
+
     /// The name of the feature at `pos` of an input layer (a house's address, a hidden
     /// hazard's description); `None` for a result layer or a position not there.
     pub fn name_at(&self, kind: LayerKind, pos: usize) -> Option<&str> {

@@ -320,22 +320,7 @@ impl Live {
 
     /// The uid of the feature at a position of an input layer.
     pub fn uid(&self, layer: LayerKind, pos: usize) -> Option<u64> {
-        let ds = &self.ds;
-        match layer {
-            LayerKind::Areas => ds.areas.uid(pos),
-            LayerKind::Enterprises => ds.enterprises.uid(pos),
-            LayerKind::HazardSources => ds.hazard_sources.uid(pos),
-            LayerKind::GasPipelines => ds.gas_pipelines.uid(pos),
-            LayerKind::Houses => ds.houses.uid(pos),
-            LayerKind::ProtectionTargets => ds.protection_targets.uid(pos),
-            LayerKind::HiddenHazards => ds.hidden_hazards.uid(pos),
-            LayerKind::HazardGrades
-            | LayerKind::ProtectionConflicts
-            | LayerKind::PipelineConflicts
-            | LayerKind::HouseRisk
-            | LayerKind::EnterpriseRisk
-            | LayerKind::RiskGrid => None,
-        }
+        self.ds.uid(layer, pos)
     }
 
     /// A copy of the feature at a position of an input layer.

@@ -336,26 +336,6 @@ trait Sorted: Iterator<Item = usize> + Sized {
 
 impl<I: Iterator<Item = usize>> Sorted for I {}
 
-/// The id the feature at `pos` of input layer `kind` has in its tiles (its uid); `None`
-/// for results and past the layer's end. [`position_of_tile_id`] goes back.
-pub fn tile_id_of(ds: &Dataset, kind: LayerKind, pos: usize) -> Option<u64> {
-    match kind {
-        LayerKind::Areas => ds.areas.uid(pos),
-        LayerKind::Enterprises => ds.enterprises.uid(pos),
-        LayerKind::HazardSources => ds.hazard_sources.uid(pos),
-        LayerKind::GasPipelines => ds.gas_pipelines.uid(pos),
-        LayerKind::Houses => ds.houses.uid(pos),
-        LayerKind::ProtectionTargets => ds.protection_targets.uid(pos),
-        LayerKind::HiddenHazards => ds.hidden_hazards.uid(pos),
-        LayerKind::HazardGrades
-        | LayerKind::ProtectionConflicts
-        | LayerKind::PipelineConflicts
-        | LayerKind::HouseRisk
-        | LayerKind::EnterpriseRisk
-        | LayerKind::RiskGrid => None,
-    }
-}
-
 /// The position of the feature a tile of layer `kind` gave the id `id` (its uid, or for
 /// conflicts and cells the id made from their keys), if it is still there.
 pub fn position_of_tile_id(ds: &Dataset, a: &Analysis, kind: LayerKind, id: u64) -> Option<usize> {

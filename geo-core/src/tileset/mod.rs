@@ -59,9 +59,7 @@ use clusters::Clusters;
 pub use dated::DatedView;
 use drawn::Drawn;
 use features::LayerFeatures;
-pub use features::{
-    grid_tile_id, pipeline_tile_id, position_of_tile_id, protection_tile_id, tile_id_of,
-};
+pub use features::{grid_tile_id, pipeline_tile_id, position_of_tile_id, protection_tile_id};
 use update::CellDrawn;
 pub use update::{TileBox, TileChanges};
 

@@ -65,7 +65,7 @@ pub fn search(s: &Snapshot, needle: &str, offset: usize, limit: usize) -> Found 
                 "kind_zh": f.kind_zh,
                 "matched": why,
                 "bbox": b,
-                "tile_id": riskmap_core::tileset::tile_id_of(s.dataset(), kind, f.pos),
+                "tile_id": s.dataset().uid(kind, f.pos),
             }));
         }
     }
