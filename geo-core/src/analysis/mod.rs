@@ -22,6 +22,7 @@ pub mod house_risk;
 mod num;
 pub mod pipeline_clearance;
 pub mod protection_distance;
+pub mod protection_rings;
 pub mod risk_grid;
 pub mod site_check;
 
@@ -186,7 +187,7 @@ pub fn analyze_with_progress(
         as_of: Some(day),
         hidden_states,
     };
-    analysis.area_summaries = risk_grid::summarise_areas(ds, &analysis, &anchors);
+    analysis.area_summaries = risk_grid::summarise_areas(ds, &analysis, &rules.grid, &anchors);
     analysis
 }
 

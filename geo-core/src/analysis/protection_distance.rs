@@ -56,7 +56,7 @@ pub(crate) struct Source<'a> {
     layer: LayerKind,
     pos: usize,
     id: &'a str,
-    geometry: &'a Geometry<f64>,
+    pub(super) geometry: &'a Geometry<f64>,
     table: &'a ByClass,
     rule_prefix: String,
     qra: Option<&'a crate::model::QraDistances>,
@@ -318,6 +318,18 @@ fn conflict(
         shortfall_m: req - distance_m,
         rule,
         geometry,
+    }
+}
+
+impl Source<'_> {
+    /// The distance this source requires from a target of `class`.
+    pub(crate) fn required_m(&self, class: TargetClass) -> f64 {
+        required_m(self, class)
+    }
+
+    /// The rule that distance comes from.
+    pub(crate) fn rule_name(&self, class: TargetClass) -> String {
+        rule_name(self, class)
     }
 }
 

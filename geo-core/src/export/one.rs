@@ -259,7 +259,7 @@ pub fn properties_of(
             );
             m
         }
-        LayerKind::RiskGrid => grid_cell_fields(a.grid.cells.get(pos)?),
+        LayerKind::RiskGrid => grid_cell_fields(a.grid.cells.get(pos)?, ds, policy),
     })
 }
 
@@ -282,21 +282,47 @@ pub(crate) fn enterprise_risk_fields(
 
 /// A grid cell's properties as exported: its index, level, population, what lies inside
 /// by level, its area and what contributes most.
-pub(crate) fn grid_cell_fields(c: &crate::analysis::GridCell) -> Map<String, Value> {
+pub(crate) fn grid_cell_fields(
+    c: &crate::analysis::GridCell,
+    ds: &Dataset,
+    policy: &FieldPolicy,
+) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("index".into(), json!(round(c.index, 3)));
     level_props(&mut m, c.level);
+    // What the index is made of, and whether a risk point inside raised the band's level.
+    m.insert("index_points".into(), json!(round(c.from_points, 3)));
+    m.insert("index_many".into(), json!(round(c.from_many, 3)));
+    m.insert(
+        "index_population".into(),
+        json!(round(c.from_population, 3)),
+    );
+    m.insert("banded_level".into(), json!(c.banded.name()));
+    m.insert("banded_level_zh".into(), json!(c.banded.name_zh()));
+    m.insert("floored".into(), json!(c.level > c.banded));
     m.insert("population".into(), json!(c.population));
     m.insert("inside_by_level".into(), json!(c.inside_by_level));
     m.insert("area".into(), json!(c.area));
+    let named = |l: LayerKind, id: &str| {
+        let pos = match l {
+            LayerKind::HazardSources => ds.hazard_sources.find_id(id).map(|(p, _)| p),
+            LayerKind::Enterprises => ds.enterprises.find_id(id).map(|(p, _)| p),
+            _ => None,
+        }?;
+        name_of(ds, policy, l, pos)
+    };
     m.insert(
         "top".into(),
         Value::Array(
             c.top
                 .iter()
-                .map(
-                    |(l, id, v)| json!({"layer": l.name(), "id": id, "contribution": round(*v, 3)}),
-                )
+                .map(|(l, id, v)| {
+                    let mut t = json!({"layer": l.name(), "id": id, "contribution": round(*v, 3)});
+                    if let Some(n) = named(*l, id) {
+                        t["name"] = json!(n);
+                    }
+                    t
+                })
                 .collect(),
         ),
     );

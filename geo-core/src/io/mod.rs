@@ -49,6 +49,7 @@ mod plan;
 mod props;
 mod read;
 mod report;
+mod report_zh;
 mod reread;
 mod resolve;
 mod rows;

@@ -78,7 +78,7 @@ impl Live {
         for c in s.new_q {
             tally.add_pipeline(c, ds, &mut locate);
         }
-        let summaries = tally.summaries(ds, an);
+        let summaries = tally.summaries(ds, an, &self.rules.grid);
         for (i, s) in summaries.iter().enumerate() {
             if self
                 .analysis

@@ -12,11 +12,14 @@
 //! | this file | the page: sections, tables, the change since last month |
 //! | `map` | the SVG map |
 //! | `site` | the draft opinion of a site check (选址审查意见草稿) and its map |
+//! | `validation` | the validation report as a Chinese page |
 
 mod map;
 mod site;
+mod validation;
 
 pub use site::{SiteFacts, site_report};
+pub use validation::validation_page;
 
 use std::fmt::Write;
 

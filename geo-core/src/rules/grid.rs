@@ -100,6 +100,12 @@ pub struct GridRules {
     /// Raise a cell to at least the worst level of the risk points (hazard sources,
     /// enterprises) inside it.
     pub floor_at_worst_inside: bool,
+    /// Weight of a grid cell by its level in an area's index (区域风险指数, the
+    /// severity-weighted share of the area's land in the grid; see
+    /// [`crate::analysis::risk_grid::area_risk`]).
+    pub area_weight: ByLevel,
+    /// Bands of the area index, per cent.
+    pub area_bands: Bands,
     /// Keys of this table that are no rule; any of them makes the file an error.
     #[serde(flatten, skip_serializing)]
     pub unknown: UnknownKeys,
@@ -136,6 +142,19 @@ impl Default for GridRules {
                 unknown: UnknownKeys::default(),
             },
             floor_at_worst_inside: true,
+            area_weight: ByLevel {
+                major: 1.0,
+                significant: 0.5,
+                general: 0.2,
+                low: 0.0,
+                unknown: UnknownKeys::default(),
+            },
+            area_bands: Bands {
+                major: 25.0,
+                significant: 12.0,
+                general: 5.0,
+                unknown: UnknownKeys::default(),
+            },
             unknown: UnknownKeys::default(),
         }
     }
@@ -174,6 +193,7 @@ impl GridRules {
         for (k, w) in [
             ("weight", &self.weight),
             ("house_weight", &self.house_weight),
+            ("area_weight", &self.area_weight),
         ] {
             for (l, v) in [
                 ("major", w.major),
@@ -184,16 +204,17 @@ impl GridRules {
                 check::weight(out, &key_path(&p(k), l), v);
             }
         }
-        let b = &self.bands;
-        let (m, s, g) = (b.major, b.significant, b.general);
-        if !([m, s, g].iter().all(|v| v.is_finite()) && m > s && s > g && g > 0.0) {
-            check::push(
-                out,
-                &p("bands"),
-                format!(
-                    "major = {m}, significant = {s}, general = {g}; they must be finite with major > significant > general > 0"
-                ),
-            );
+        for (k, b) in [("bands", &self.bands), ("area_bands", &self.area_bands)] {
+            let (m, s, g) = (b.major, b.significant, b.general);
+            if !([m, s, g].iter().all(|v| v.is_finite()) && m > s && s > g && g > 0.0) {
+                check::push(
+                    out,
+                    &p(k),
+                    format!(
+                        "major = {m}, significant = {s}, general = {g}; they must be finite with major > significant > general > 0"
+                    ),
+                );
+            }
         }
     }
 }
@@ -217,5 +238,9 @@ impl CollectUnknown for GridRules {
         self.house_weight
             .collect_unknown(&key_path(path, "house_weight"), out);
         self.bands.collect_unknown(&key_path(path, "bands"), out);
+        self.area_weight
+            .collect_unknown(&key_path(path, "area_weight"), out);
+        self.area_bands
+            .collect_unknown(&key_path(path, "area_bands"), out);
     }
 }

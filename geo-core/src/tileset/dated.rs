@@ -15,7 +15,7 @@ use super::update::{CellDrawn, cell_drawn};
 use super::{TileSet, TileSetError, grid_tile_id};
 use crate::analysis::hidden_hazards::{self, HiddenState};
 use crate::analysis::risk_grid::live::{point_weight, recompute, touched};
-use crate::analysis::risk_grid::{H3Grid, anchor};
+use crate::analysis::risk_grid::{self, H3Grid, anchor, points::level_slot};
 use crate::analysis::{Analysis, EnterpriseRisk, GridCell, enterprise_risk};
 use crate::dataset::Dataset;
 use crate::export::{self, FieldPolicy};
@@ -81,7 +81,11 @@ impl DatedView {
         {
             let c = cell.as_ref()?;
             let g = geo::Geometry::Polygon(c.geometry.clone());
-            return Some(export::feature_json(&c.id, &g, export::grid_cell_fields(c)));
+            return Some(export::feature_json(
+                &c.id,
+                &g,
+                export::grid_cell_fields(c, ds, policy),
+            ));
         }
         let pos = super::position_of_tile_id(ds, a, kind, tile_id)?;
         let mut f = export::feature(kind, ds, a, pos, policy)?;
@@ -212,23 +216,25 @@ impl TileSet {
                 v.cells.insert(id, cell);
             }
         }
-        // An area's level is the worst of its cells'.
-        let mut worst: HashMap<&str, RiskLevel> = HashMap::new();
+        // An area's level is the band of its index, from its cells of the day.
+        let mut cells: HashMap<&str, risk_grid::LevelCounts> = HashMap::new();
         for (_, _, c) in grid.iter() {
             if let Some(name) = c.area.as_deref() {
-                let e = worst.entry(name).or_insert(RiskLevel::Low);
-                *e = (*e).max(c.level);
+                cells.entry(name).or_default()[level_slot(c.level)] += 1;
             }
         }
+        let cell_m2 = risk_grid::cell_m2(&rules.grid);
         v.area_levels = Some(
             ds.areas
                 .features()
                 .iter()
                 .map(|f| {
-                    worst
+                    let n = cells
                         .get(f.props.name.as_str())
                         .copied()
-                        .unwrap_or(RiskLevel::Low)
+                        .unwrap_or_default();
+                    let m2 = risk_grid::land_m2(&f.geometry);
+                    risk_grid::area_risk(&n, cell_m2, m2, &rules.grid).1
                 })
                 .collect(),
         );

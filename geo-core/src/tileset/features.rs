@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use geo::{Geometry, Rect};
+use geo::{Geometry, Intersects, Rect};
 
 use super::clusters::hidden_rank;
 use super::{DatedView, TileSet, level_n};
@@ -15,6 +15,10 @@ use crate::analysis::risk_grid::grade_level;
 use crate::dataset::Dataset;
 use crate::model::{LayerKind, PressureClass, RiskLevel};
 use crate::tiles::{PropValue, TileFeature, TileId};
+
+/// Added to an area's feature id for the point its name is written at (2^48: above any
+/// area's id, below JavaScript's 2^53).
+pub const AREA_LABEL_ID: u64 = 1 << 48;
 
 /// The features of one layer in one tile, as the builder takes them.
 pub(super) struct LayerFeatures<'a> {
@@ -73,6 +77,7 @@ impl TileSet {
         let hidden_states = view.map_or(&a.hidden_states[..], |v| &v.hidden_states[..]);
         match kind {
             LayerKind::Areas => {
+                let mut labels = Vec::new();
                 for i in ds.areas.index().envelopes_in(bbox).sorted() {
                     let Some(f) = ds.areas.get(i) else { continue };
                     let levels = view
@@ -83,6 +88,12 @@ impl TileSet {
                     if let Some(c) = &f.props.code {
                         p.push((k("code"), s(c)));
                     }
+                    // The name's point, in the tiles whose box holds it.
+                    if let Some(pt) = self.area_labels.get(i).and_then(Option::as_ref)
+                        && matches!(pt, Geometry::Point(q) if bbox.intersects(q))
+                    {
+                        labels.push((uid(ds.areas.uid(i), i), pt, p.clone()));
+                    }
                     p.extend(lv(l));
                     push(
                         uid(ds.areas.uid(i), i),
@@ -90,6 +101,11 @@ impl TileSet {
                         &f.geometry,
                         self.props(kind, p),
                     );
+                }
+                // After the polygons, with ids of their own above theirs (ids stay in
+                // increasing order and unique).
+                for (id, pt, p) in labels {
+                    push(AREA_LABEL_ID + id, 0, pt, self.props(kind, p));
                 }
             }
             LayerKind::RiskGrid => {

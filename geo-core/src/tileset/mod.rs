@@ -59,7 +59,9 @@ use clusters::Clusters;
 pub use dated::DatedView;
 use drawn::Drawn;
 use features::LayerFeatures;
-pub use features::{grid_tile_id, pipeline_tile_id, position_of_tile_id, protection_tile_id};
+pub use features::{
+    AREA_LABEL_ID, grid_tile_id, pipeline_tile_id, position_of_tile_id, protection_tile_id,
+};
 use update::CellDrawn;
 pub use update::{TileBox, TileChanges};
 
@@ -140,6 +142,8 @@ pub struct TileSet {
     /// The pipeline conflicts, by tile id, with their level.
     gc: Drawn<RiskLevel>,
     area_levels: Vec<RiskLevel>,
+    /// Where each area's name is written: a point inside it, by position.
+    area_labels: Vec<Option<Geometry<f64>>>,
     /// The houses' footprints in Web Mercator world units, projected once here rather
     /// than in every tile that shows them (14 % of a dense tile's time, measured), by uid.
     house_world: Vec<Option<Geometry<f64>>>,
@@ -171,6 +175,7 @@ impl TileSet {
         let pc = Drawn::build(a.protection_conflicts.iter().map(update::protection_drawn));
         let gc = Drawn::build(a.pipeline_conflicts.iter().map(update::pipeline_drawn));
         let area_levels = update::area_levels(ds, a);
+        let area_labels = update::area_labels(ds);
         let house_world = update::house_world(ds);
         let house_props = [0u8, 1, 2, 3].map(|n| {
             let l = level_of_n(n);
@@ -191,6 +196,7 @@ impl TileSet {
             pc,
             gc,
             area_levels,
+            area_labels,
         })
     }
 

@@ -93,6 +93,23 @@ pub(super) fn area_levels(ds: &Dataset, a: &Analysis) -> Vec<RiskLevel> {
         .collect()
 }
 
+/// Where each area's name goes: a point inside it (geo's interior point, the one nearest
+/// the centroid on a horizontal bisector), so that the name is written once per town, in
+/// the tile that holds the point, instead of once per tile piece of its polygon.
+pub(super) fn area_labels(ds: &Dataset) -> Vec<Option<Geometry<f64>>> {
+    ds.areas
+        .features()
+        .iter()
+        .map(|f| label_point(&f.geometry))
+        .collect()
+}
+
+/// The point a polygon's name is written at: inside it even where its centroid is not.
+fn label_point(g: &Geometry<f64>) -> Option<Geometry<f64>> {
+    use geo::InteriorPoint;
+    g.interior_point().map(Geometry::Point)
+}
+
 /// What a grid cell's tiles show of it, besides its hexagon.
 #[derive(Debug, Clone)]
 pub(super) struct CellDrawn {
@@ -239,6 +256,7 @@ impl TileSet {
         }
         if dirty(LayerKind::Areas) {
             self.area_levels = area_levels(ds, a);
+            self.area_labels = area_labels(ds);
         }
         // Features and results where they are drawn as themselves.
         for (kind, rect) in &applied.dirty {
@@ -294,5 +312,39 @@ impl TileSet {
         changes.boxes.iter().any(|b| {
             b.zooms.contains(&z) && layers.contains(&b.layer) && rects_meet(&b.rect, &bbox)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use geo::{Geometry, Point, polygon};
+
+    use super::label_point;
+
+    fn at(g: &Geometry<f64>) -> (f64, f64) {
+        match label_point(g) {
+            Some(Geometry::Point(Point(c))) => (c.x, c.y),
+            other => panic!("no label point: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_towns_name_goes_inside_it() {
+        // A unit square: its middle.
+        let square = Geometry::Polygon(
+            polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)],
+        );
+        assert_eq!(at(&square), (0.5, 0.5));
+        // An L (a 3×1 bar and a 1×2 bar above its left end): the centroid, by hand
+        // ((3·(1.5, 0.5) + 2·(0.5, 2)) / 5 = (1.1, 1.1)), lies outside it; the label
+        // point must not.
+        let l = Geometry::Polygon(polygon![
+            (x: 0.0, y: 0.0), (x: 3.0, y: 0.0), (x: 3.0, y: 1.0),
+            (x: 1.0, y: 1.0), (x: 1.0, y: 3.0), (x: 0.0, y: 3.0)
+        ]);
+        let (x, y) = at(&l);
+        let inside_bar = (0.0..=3.0).contains(&x) && (0.0..=1.0).contains(&y);
+        let inside_post = (0.0..=1.0).contains(&x) && (1.0..=3.0).contains(&y);
+        assert!(inside_bar || inside_post, "({x}, {y}) is outside the L");
     }
 }

@@ -45,8 +45,15 @@ pub struct AreaSummary {
     pub id: String,
     /// Name.
     pub name: String,
-    /// Worst grid level in the area.
+    /// The area's level: the band of its index (see [`area_risk`]).
     pub level: RiskLevel,
+    /// The area risk index (区域风险指数): the severity-weighted share of its land in risk
+    /// grid cells, per cent (see [`area_risk`]); 0 for what lies outside every area.
+    #[serde(default)]
+    pub index: f64,
+    /// Its land, km² (geodesic, on the WGS 84 ellipsoid).
+    #[serde(default)]
+    pub area_km2: f64,
     /// Enterprises per level.
     pub enterprises: LevelCounts,
     /// Houses per level.
@@ -67,6 +74,56 @@ pub struct AreaSummary {
     pub top_risks: Vec<TopRisk>,
 }
 
+/// An area's risk index and level (docs/rules.md, 区域风险等级): the share of its land that
+/// lies in grid cells of each level, weighted by `grid.area_weight`, in per cent —
+/// `100 · Σ_level area_weight(level) · cells(level) · cell_m2 / area_m2` — banded by
+/// `grid.area_bands`. Density and severity both count: a town with ten red cells on 20 km²
+/// ranks above one with ten on 80 km², and red cells above yellow ones; a town is no
+/// longer 重大 merely because it holds one red cell somewhere. Cells are those of the
+/// grid (each risk's reach), counted in the area holding their centre; `cell_m2` is the
+/// average area of the grid's H3 resolution.
+pub fn area_risk(
+    cells: &LevelCounts,
+    cell_m2: f64,
+    area_m2: f64,
+    rules: &crate::rules::GridRules,
+) -> (f64, RiskLevel) {
+    if area_m2.is_nan() || area_m2 <= 0.0 {
+        return (0.0, RiskLevel::Low);
+    }
+    let w = &rules.area_weight;
+    let weighted: f64 = [
+        RiskLevel::Low,
+        RiskLevel::General,
+        RiskLevel::Significant,
+        RiskLevel::Major,
+    ]
+    .into_iter()
+    .map(|l| w.get(l) * f64::from(cells[super::points::level_slot(l)]))
+    .sum();
+    let index = 100.0 * weighted * cell_m2 / area_m2;
+    (index, rules.area_bands.level(index))
+}
+
+/// The land of an area, m², geodesic (0 for a geometry without area), whichever way its
+/// rings turn (a shapefile's outer rings are clockwise).
+pub fn land_m2(g: &geo::Geometry<f64>) -> f64 {
+    use geo::GeodesicArea;
+    use geo::orient::{Direction, Orient};
+    match g {
+        geo::Geometry::Polygon(p) => p.orient(Direction::Default).geodesic_area_unsigned(),
+        geo::Geometry::MultiPolygon(p) => p.orient(Direction::Default).geodesic_area_unsigned(),
+        _ => 0.0,
+    }
+}
+
+/// The average area of one cell of the grid the rules ask for, m².
+pub fn cell_m2(rules: &crate::rules::GridRules) -> f64 {
+    super::h3::H3Grid::for_cell_size(rules.cell_size_m)
+        .resolution
+        .area_m2()
+}
+
 /// Position of the area holding a point (the first by position where areas overlap).
 pub fn area_index(ds: &Dataset, p: Point<f64>) -> Option<usize> {
     let r = Rect::new(p.0, p.0);
@@ -83,6 +140,7 @@ pub fn area_index(ds: &Dataset, p: Point<f64>) -> Option<usize> {
 pub fn summarise_areas(
     ds: &Dataset,
     results: &crate::analysis::Analysis,
+    rules: &crate::rules::GridRules,
     house_anchors: &[Option<Coord<f64>>],
 ) -> Vec<AreaSummary> {
     let started = std::time::Instant::now();
@@ -91,7 +149,9 @@ pub fn summarise_areas(
         ms = started.elapsed().as_millis() as u64,
         "area summaries: houses located"
     );
-    summarise_with_slots(ds, results, &slots, &mut |c| area_index(ds, Point::from(c)))
+    summarise_with_slots(ds, results, rules, &slots, &mut |c| {
+        area_index(ds, Point::from(c))
+    })
 }
 
 /// The area of every house (its position in the areas layer, or the number of areas for
@@ -116,10 +176,11 @@ pub(crate) fn house_slot(ds: &Dataset, anchor: Option<Coord<f64>>) -> usize {
 pub(crate) fn summarise_with_slots(
     ds: &Dataset,
     results: &crate::analysis::Analysis,
+    rules: &crate::rules::GridRules,
     house_slots: &[usize],
     locate: &mut dyn FnMut(Coord<f64>) -> Option<usize>,
 ) -> Vec<AreaSummary> {
-    AreaTally::build(ds, results, house_slots, locate).summaries(ds, results)
+    AreaTally::build(ds, results, house_slots, locate).summaries(ds, results, rules)
 }
 
 /// Risks named per area.
@@ -183,6 +244,8 @@ pub(crate) fn empty_summary(id: &str, name: &str) -> AreaSummary {
         id: id.to_string(),
         name: name.to_string(),
         level: RiskLevel::Low,
+        index: 0.0,
+        area_km2: 0.0,
         enterprises: [0; 4],
         houses: [0; 4],
         grid_cells: [0; 4],

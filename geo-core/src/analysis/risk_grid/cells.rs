@@ -25,8 +25,17 @@ pub struct GridCell {
     /// The H3 cell index in its usual hexadecimal form (`88309a4a07fffff`), which
     /// PostGIS (h3-pg), DuckDB (h3 extension) and kepler.gl read.
     pub id: String,
-    /// Risk index.
+    /// Risk index: the sum of the three parts below.
     pub index: f64,
+    /// The part of the risk points (hazard sources, enterprises): Σ weight·(1 − d/r).
+    pub from_points: f64,
+    /// The part of the many small risks (houses, pipeline conflicts):
+    /// `many_weight · ln(1 + Σ weight·(1 − d/r))`.
+    pub from_many: f64,
+    /// The part of the exposed population: `population_weight · ln(1 + population)`.
+    pub from_population: f64,
+    /// The level the index's band gives, before flooring.
+    pub banded: RiskLevel,
     /// Level after banding and flooring.
     pub level: RiskLevel,
     /// Exposed population in the cell.
@@ -299,10 +308,11 @@ pub(super) fn finish(
     if !keep {
         return None;
     }
-    let index = a.index
-        + gr.many_weight * a.many.ln_1p()
-        + gr.population_weight * (a.population as f64).ln_1p();
-    let mut level = gr.bands.level(index);
+    let from_many = gr.many_weight * a.many.ln_1p();
+    let from_population = gr.population_weight * (a.population as f64).ln_1p();
+    let index = a.index + from_many + from_population;
+    let banded = gr.bands.level(index);
+    let mut level = banded;
     if gr.floor_at_worst_inside
         && let Some(w) = a.worst
     {
@@ -314,6 +324,10 @@ pub(super) fn finish(
     Some(GridCell {
         id: h.to_string(),
         index,
+        from_points: a.index,
+        from_many,
+        from_population,
+        banded,
         level,
         population: a.population,
         inside_by_level: a.inside,

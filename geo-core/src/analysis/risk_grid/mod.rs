@@ -26,14 +26,17 @@ mod areas;
 mod cells;
 mod h3;
 pub(crate) mod live;
-mod points;
+pub(crate) mod points;
 pub(crate) mod tally;
 #[cfg(test)]
 #[allow(clippy::field_reassign_with_default)]
 mod tests;
 
 pub(crate) use areas::empty_summary;
-pub use areas::{AreaSummary, LevelCounts, TopRisk, area_holding, area_index, summarise_areas};
+pub use areas::{
+    AreaSummary, LevelCounts, TopRisk, area_holding, area_index, area_risk, cell_m2, land_m2,
+    summarise_areas,
+};
 pub(crate) use areas::{house_slot, house_slots};
 pub use cells::{GridCell, RiskGrid, build_grid};
 pub use h3::{H3Grid, resolution_for};

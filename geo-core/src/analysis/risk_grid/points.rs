@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use crate::dataset::Dataset;
 use crate::model::{HazardGrade, RiskLevel};
 
-pub(super) fn level_slot(l: RiskLevel) -> usize {
+pub(crate) fn level_slot(l: RiskLevel) -> usize {
     match l {
         RiskLevel::Low => 0,
         RiskLevel::General => 1,

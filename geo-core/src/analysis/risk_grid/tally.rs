@@ -465,8 +465,14 @@ impl AreaTally {
 
     /// The summaries, in area order, plus one named `(outside any area)` at the end if
     /// anything falls outside every area.
-    pub(crate) fn summaries(&self, ds: &Dataset, an: &Analysis) -> Vec<AreaSummary> {
+    pub(crate) fn summaries(
+        &self,
+        ds: &Dataset,
+        an: &Analysis,
+        rules: &crate::rules::GridRules,
+    ) -> Vec<AreaSummary> {
         let n_areas = ds.areas.len();
+        let cell_m2 = super::areas::cell_m2(rules);
         let mut out: Vec<AreaSummary> = Vec::with_capacity(n_areas + 1);
         for (i, (sums, tops)) in self.sums.iter().zip(&self.tops).enumerate() {
             let mut s = match ds.areas.get(i) {
@@ -476,15 +482,26 @@ impl AreaTally {
             s.enterprises = sums.enterprises;
             s.houses = sums.houses;
             s.grid_cells = sums.grid_cells;
-            s.level = [
-                RiskLevel::Major,
-                RiskLevel::Significant,
-                RiskLevel::General,
-                RiskLevel::Low,
-            ]
-            .into_iter()
-            .find(|l| sums.grid_cells[level_slot(*l)] > 0)
-            .unwrap_or(RiskLevel::Low);
+            s.level = match ds.areas.get(i) {
+                Some(f) => {
+                    let m2 = super::areas::land_m2(&f.geometry);
+                    let (index, level) =
+                        super::areas::area_risk(&sums.grid_cells, cell_m2, m2, rules);
+                    s.index = index;
+                    s.area_km2 = m2 / 1e6;
+                    level
+                }
+                // What lies outside every area has no land of its own: its worst cell.
+                None => [
+                    RiskLevel::Major,
+                    RiskLevel::Significant,
+                    RiskLevel::General,
+                    RiskLevel::Low,
+                ]
+                .into_iter()
+                .find(|l| sums.grid_cells[level_slot(*l)] > 0)
+                .unwrap_or(RiskLevel::Low),
+            };
             s.hazard_sources_by_grade = sums.hazard_sources_by_grade;
             s.protection_conflicts = sums.protection_conflicts;
             s.pipeline_occupations = sums.pipeline_occupations;

@@ -355,3 +355,47 @@ fn antimeridian_cell_is_one_small_ring() {
         assert!(r.width() < 0.02, "{n}: {r:?}");
     }
 }
+
+#[test]
+fn an_areas_level_is_the_band_of_its_weighted_share_of_land_in_the_grid() {
+    let rules = crate::rules::GridRules::default();
+    // [low, general, significant, major] = [3, 5, 2, 1] cells of 1 km² in 20 km²:
+    // weighted 0·3 + 0.2·5 + 0.5·2 + 1·1 = 3 km² ⇒ 100 · 3 / 20 = 15 % ⇒ 较大 (12 ≤ 15 < 25).
+    let (index, level) = super::area_risk(&[3, 5, 2, 1], 1e6, 20e6, &rules);
+    assert!((index - 15.0).abs() < 1e-9, "{index}");
+    assert_eq!(level, RiskLevel::Significant);
+    // The same cells on 80 km² are a quarter as dense: 3.75 % ⇒ 低.
+    let (index, level) = super::area_risk(&[3, 5, 2, 1], 1e6, 80e6, &rules);
+    assert!((index - 3.75).abs() < 1e-9, "{index}");
+    assert_eq!(level, RiskLevel::Low);
+    // Five red cells on 20 km²: 25 % ⇒ 重大 (the band's bound is inclusive).
+    assert_eq!(
+        super::area_risk(&[0, 0, 0, 5], 1e6, 20e6, &rules).1,
+        RiskLevel::Major
+    );
+    // No land: nothing to share.
+    assert_eq!(
+        super::area_risk(&[0, 0, 0, 5], 1e6, 0.0, &rules),
+        (0.0, RiskLevel::Low)
+    );
+    // H3 resolution 8's average cell (the 500 m default): 0.737 km² (h3geo.org tables).
+    assert!((super::cell_m2(&rules) / 1e6 - 0.737_327_6).abs() < 1e-6);
+}
+
+#[test]
+fn a_towns_land_is_the_same_whichever_way_its_ring_turns() {
+    use geo::polygon;
+    // 0.01° square at the equator: 1113.195 m × 1105.743 m ≈ 1,230,900 m² (by hand from
+    // the ellipsoid's radii; the top edge is shorter by cos(0.01°), a factor 1 − 1.5e-8).
+    let ccw = Geometry::Polygon(
+        polygon![(x: 0.0, y: 0.0), (x: 0.01, y: 0.0), (x: 0.01, y: 0.01), (x: 0.0, y: 0.01)],
+    );
+    let cw = Geometry::Polygon(
+        polygon![(x: 0.0, y: 0.0), (x: 0.0, y: 0.01), (x: 0.01, y: 0.01), (x: 0.01, y: 0.0)],
+    );
+    for g in [&ccw, &cw] {
+        let a = super::land_m2(g);
+        assert!((a - 1_230_900.0).abs() < 0.001 * 1_230_900.0, "{a}");
+    }
+    assert_eq!(super::land_m2(&Geometry::Point(Point::new(0.0, 0.0))), 0.0);
+}
