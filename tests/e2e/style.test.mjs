@@ -57,7 +57,11 @@ for (const name of STYLES) {
 
   test(`styles/${name}.json loads nothing from outside the server`, () => {
     const { text, style } = loadStyle(name);
-    assert.equal(style.glyphs, undefined, 'glyphs would be fetched: use popups and the side panel for names');
+    // Glyphs come from the server itself, in the one font stack it renders.
+    assert.equal(style.glyphs, `${ORIGIN}/fonts/{fontstack}/{range}.pbf`, 'glyphs must come from "{origin}/fonts/…"');
+    for (const l of style.layers.filter((x) => x.type === 'symbol')) {
+      assert.deepEqual(l.layout['text-font'], ['Noto Sans CJK SC Regular'], `${l.id}: text-font`);
+    }
     assert.equal(style.sprite, undefined, 'sprites would be fetched');
     for (const [id, src] of Object.entries(style.sources)) {
       assert.ok(typeof src.url === 'string' && src.url.startsWith(`${ORIGIN}/tiles/`) && src.url.endsWith('.json'),

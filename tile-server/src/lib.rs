@@ -6,5 +6,6 @@
 pub mod args;
 pub mod cli;
 pub mod commands;
+pub mod glyphs;
 pub mod progress;
 pub mod server;

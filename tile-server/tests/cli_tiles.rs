@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use common::{ok_steps, riskmap};
+use common::{ok_steps, python, riskmap};
 use riskmap_tests::mvt_check::{RiskmapRules, decode_riskmap};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -69,22 +69,6 @@ fn gunzip(gz: &[u8]) -> Vec<u8> {
         .read_to_end(&mut out)
         .unwrap();
     out
-}
-
-fn python() -> Option<String> {
-    match std::env::var("RISKMAP_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "RISKMAP_TEST_PYTHON is not set under CI: scripts/test-all.sh makes it"
-            );
-            eprintln!(
-                "SKIPPED: RISKMAP_TEST_PYTHON is not set (scripts/ensure-python-tools.sh prints it)"
-            );
-            None
-        }
-    }
 }
 
 #[test]

@@ -43,6 +43,26 @@
     legend.append(li);
   });
 
+  // The labels' glyphs: from map-data.js (a bundle; works from file:// too), or from the
+  // server beside the page (`riskmap serve ARCHIVE`). Without either the style has no labels.
+  function labelGlyphs(style) {
+    if (!style.glyphs) return;
+    if (style.glyphs.startsWith('riskmap-glyphs://')) {
+      const ranges = window.RISKMAP_GLYPHS || {};
+      maplibregl.addProtocol('riskmap-glyphs', async (params) => {
+        const range = params.url.split('/').pop().replace(/\.pbf$/, '');
+        const b64 = ranges[range];
+        if (!b64) return { data: new ArrayBuffer(0) };
+        const bin = atob(b64);
+        const bytes = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i += 1) bytes[i] = bin.charCodeAt(i);
+        return { data: bytes.buffer };
+      });
+    } else if (!/^[a-z]+:/.test(style.glyphs)) {
+      style.glyphs = new URL('.', window.location.href).href + style.glyphs;
+    }
+  }
+
   // `source`: the TileJSON of a server (`riskmap serve ARCHIVE`), the URL of the
   // folder's map.pmtiles, or the archive the reader picked.
   function start(source) {
@@ -59,9 +79,12 @@
       }
       style.sources.riskmap.url = `pmtiles://${url}`;
     }
+    labelGlyphs(style);
     const map = new maplibregl.Map({
       container: 'map',
       style,
+      // Labels in the bundle's own glyphs (map-data.js) or its server's.
+      localIdeographFontFamily: false,
       bounds: data.bounds,
       fitBoundsOptions: { padding: 20 },
       attributionControl: { compact: true, customAttribution: 'RiskMap' },

@@ -11,8 +11,9 @@ use super::output::{Destination, RunRecord};
 use super::tiles::{archive_extras, check_zooms, published_tile_set, server_config, write_one};
 use super::{CliError, prepare, write_err};
 use crate::args::BundleArgs;
+use crate::glyphs;
 use crate::progress::Ui;
-use crate::server::offline::{self, ViewerFacts};
+use crate::server::offline::{self, Glyphs, ViewerFacts};
 
 /// The archive's name in the folder.
 pub const ARCHIVE: &str = "map.pmtiles";
@@ -54,6 +55,7 @@ pub fn bundle(ui: &Ui, args: &BundleArgs) -> Result<(), CliError> {
             .map(String::from),
         zooms: (opts.minzoom, opts.maxzoom),
         tilejson: None,
+        glyphs: label_glyphs(ui, &config, &p.dataset)?,
     };
     let js = offline::viewer_data_js(&facts);
     write_file(&dir.join("map-data.js"), js.as_bytes())?;
@@ -64,6 +66,60 @@ pub fn bundle(ui: &Ui, args: &BundleArgs) -> Result<(), CliError> {
         args.out.display()
     ));
     Ok(())
+}
+
+/// The glyphs of every character the map's labels can show (the names of towns,
+/// enterprises, hazard sources, protection targets and pipes, and the digits of cluster
+/// counts), or none with a warning on a machine without a CJK font.
+fn label_glyphs(
+    ui: &Ui,
+    config: &crate::server::config::ServerConfig,
+    ds: &riskmap_core::dataset::Dataset,
+) -> Result<Glyphs, CliError> {
+    let font = match glyphs::shared(config.font.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            ui.say(&format!("warning: the bundle's map has no labels: {e}"));
+            return Ok(Glyphs::None);
+        }
+    };
+    let mut text = String::from("0123456789 ");
+    let names = ds.areas.features().iter().map(|f| f.props.name.as_str());
+    let names = names
+        .chain(
+            ds.enterprises
+                .features()
+                .iter()
+                .map(|f| f.props.name.as_str()),
+        )
+        .chain(
+            ds.hazard_sources
+                .features()
+                .iter()
+                .map(|f| f.props.name.as_str()),
+        )
+        .chain(
+            ds.protection_targets
+                .features()
+                .iter()
+                .map(|f| f.props.name.as_str()),
+        )
+        .chain(
+            ds.gas_pipelines
+                .features()
+                .iter()
+                .map(|f| f.props.name.as_str()),
+        );
+    for n in names {
+        text.push_str(n);
+    }
+    let mut chars: Vec<char> = text.chars().collect();
+    chars.sort_unstable();
+    chars.dedup();
+    let ranges = font.subset(glyphs::STYLE_FONTSTACK, chars).map_err(|e| {
+        CliError::Usage(format!("label glyphs from {}: {e}", font.path().display()))
+    })?;
+    Ok(Glyphs::Embedded(ranges))
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {

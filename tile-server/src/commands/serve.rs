@@ -31,6 +31,13 @@ pub fn serve(ui: &Ui, args: ServeArgs) -> Result<(), CliError> {
         config.rules = Some(r.clone());
     }
     config.as_of = args.load.as_of;
+    // A font named in the configuration must open; without one, the map has no labels.
+    if let Err(e) = crate::glyphs::shared(config.font.as_deref()) {
+        if config.font.is_some() {
+            return Err(CliError::Usage(format!("font: {e}")));
+        }
+        ui.say(&format!("warning: the map has no labels: {e}"));
+    }
     if let Some(path) = archive_path(&args) {
         return serve_archive(ui, config, &args, &path);
     }

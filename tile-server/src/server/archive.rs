@@ -113,6 +113,13 @@ impl Archive {
             generated: text("riskmap:generated"),
             zooms,
             tilejson: Some("tiles.json".into()),
+            glyphs: match crate::glyphs::shared(config.font.as_deref()) {
+                Ok(_) => offline::Glyphs::Url("fonts/{fontstack}/{range}.pbf".into()),
+                Err(e) => {
+                    tracing::warn!("the map has no labels: {e}");
+                    offline::Glyphs::None
+                }
+            },
         };
         Ok(Archive {
             path: path.to_path_buf(),
@@ -237,6 +244,7 @@ pub fn router(archive: Arc<Archive>) -> Router {
         .route("/map-data.js", get(viewer_data))
         .route("/tiles.json", get(tilejson))
         .route("/tiles/{z}/{x}/{y}", get(tile))
+        .route("/fonts/{fontstack}/{range}", get(glyphs))
         .route("/health", get(health))
         .route("/{*file}", get(asset))
         .with_state(archive)
@@ -301,6 +309,13 @@ async fn tilejson(State(a): State<ArchiveRef>, headers: HeaderMap, peer: Peer) -
         j.remove(k);
     }
     axum::Json(Value::Object(j)).into_response()
+}
+
+async fn glyphs(
+    State(a): State<ArchiveRef>,
+    UrlPath((fontstack, range)): UrlPath<(String, String)>,
+) -> Result<Response, AppError> {
+    super::handlers::fonts::glyph_range(a.config.font.as_deref(), fontstack, range).await
 }
 
 async fn health(State(a): State<ArchiveRef>) -> Response {

@@ -101,6 +101,10 @@ pub struct ServerConfig {
     pub basemap_url: Option<String>,
     /// Attribution shown for the basemap.
     pub basemap_attribution: Option<String>,
+    /// The font map labels are drawn in: a TrueType/OpenType file or collection with
+    /// Chinese characters. None: Noto Sans CJK (or another CJK font) where the system
+    /// keeps it (see [`crate::glyphs::FONT_PATHS`]); without one the map has no labels.
+    pub font: Option<PathBuf>,
     /// An admin token in plain text (the environment variable RISKMAP_ADMIN_TOKEN
     /// wins), accepted as the admin token named `admin`. Prefer `[[tokens]]`, which keeps
     /// only a hash. Without any admin token, reload over HTTP is refused; SIGHUP still
@@ -185,6 +189,7 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             basemap_url: None,
             basemap_attribution: None,
+            font: None,
             admin_token: None,
             tokens: Vec::new(),
             deny_fields: vec!["phone".into()],

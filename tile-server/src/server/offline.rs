@@ -65,18 +65,53 @@ pub struct ViewerFacts {
     /// A TileJSON URL (relative to the page) the tiles come from; without it the viewer
     /// reads `map.pmtiles` beside the page.
     pub tilejson: Option<String>,
+    /// Where the labels' glyphs come from.
+    pub glyphs: Glyphs,
+}
+
+/// Where an offline viewer's label glyphs come from.
+#[derive(Debug, Clone, Default)]
+pub enum Glyphs {
+    /// No font: the map has no labels.
+    #[default]
+    None,
+    /// A URL template relative to the page (`fonts/{fontstack}/{range}.pbf` of
+    /// `riskmap serve ARCHIVE`).
+    Url(String),
+    /// The ranges themselves, each with only the characters the map's labels use, by
+    /// range start: written into `map-data.js`, so that labels work from `file://` too.
+    Embedded(Vec<(u32, Vec<u8>)>),
 }
 
 /// The text of `map-data.js`.
 pub fn viewer_data_js(f: &ViewerFacts) -> String {
-    format!("window.RISKMAP_BUNDLE = {};\n", viewer_data(f))
+    let mut js = format!("window.RISKMAP_BUNDLE = {};\n", viewer_data(f));
+    if let Glyphs::Embedded(ranges) = &f.glyphs {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let map: serde_json::Map<String, Value> = ranges
+            .iter()
+            .map(|(start, bytes)| (crate::glyphs::range_name(*start), json!(b64.encode(bytes))))
+            .collect();
+        js.push_str(&format!(
+            "window.RISKMAP_GLYPHS = {};\n",
+            Value::Object(map)
+        ));
+    }
+    js
 }
 
 /// What the viewer reads from `map-data.js`: the style drawn from the archive (one source,
 /// `riskmap`, whose URL the viewer sets), the layers with their Chinese titles and field
 /// labels, the data's box, its day and when the bundle was made.
 fn viewer_data(f: &ViewerFacts) -> Value {
-    let style = archive_style();
+    let mut style = archive_style();
+    match &f.glyphs {
+        Glyphs::None => super::handlers::styles::without_labels(&mut style),
+        Glyphs::Url(u) => style["glyphs"] = json!(u),
+        // The viewer answers this protocol from window.RISKMAP_GLYPHS.
+        Glyphs::Embedded(_) => style["glyphs"] = json!("riskmap-glyphs://{fontstack}/{range}"),
+    }
     let layers: Vec<Value> = f
         .layers
         .iter()

@@ -14,7 +14,7 @@ use super::assets;
 pub use super::error::AppError;
 use super::error::json_errors;
 use super::handlers::{
-    admin, catalog, changes, edit, features, health, hidden, lists, ogc, ogc_tiles, search,
+    admin, catalog, changes, edit, features, fonts, health, hidden, lists, ogc, ogc_tiles, search,
     site_check, styles, tiles,
 };
 use super::limits::Limits;
@@ -38,6 +38,7 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         .route("/tiles/{file}", get(catalog::tilejson))
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
         .route("/styles/{file}", get(styles::style))
+        .route("/fonts/{fontstack}/{range}", get(fonts::glyphs))
         .route("/api/features/{file}", get(features::features))
         .route("/api/feature/{layer}/{id}", get(features::feature))
         .route("/api/summary", get(features::summary))

@@ -229,3 +229,22 @@ pub fn mbtiles_tiles(path: &Path) -> std::collections::BTreeMap<(u8, u32, u32), 
     .map(Result::unwrap)
     .collect()
 }
+
+/// The Python of the independent readers (`RISKMAP_TEST_PYTHON`, which
+/// scripts/ensure-python-tools.sh makes and scripts/test-all.sh sets); None, and the caller
+/// skips, outside CI; under CI (`CI=true`) its absence is a failure.
+pub fn python() -> Option<String> {
+    match std::env::var("RISKMAP_TEST_PYTHON") {
+        Ok(p) if !p.is_empty() => Some(p),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "RISKMAP_TEST_PYTHON is not set under CI: scripts/test-all.sh makes it"
+            );
+            eprintln!(
+                "SKIPPED: RISKMAP_TEST_PYTHON is not set (scripts/ensure-python-tools.sh prints it)"
+            );
+            None
+        }
+    }
+}

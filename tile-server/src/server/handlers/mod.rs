@@ -9,6 +9,7 @@ pub(super) mod catalog;
 pub(super) mod changes;
 pub(super) mod edit;
 pub(super) mod features;
+pub(super) mod fonts;
 pub(super) mod health;
 pub(super) mod hidden;
 pub(super) mod lists;

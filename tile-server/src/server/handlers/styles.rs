@@ -33,6 +33,10 @@ pub(in crate::server) async fn style(
         &origin(&headers, peer, &state.config.trusted_proxies),
     ))
     .map_err(|e| AppError::Internal(format!("style {name}: {e}")))?;
+    if let Err(e) = crate::glyphs::shared(state.config.font.as_deref()) {
+        tracing::debug!("style {name} without labels: {e}");
+        without_labels(&mut style);
+    }
     if let Some(url) = &state.config.basemap_url {
         // The optional internal basemap goes under everything else.
         style["sources"]["basemap"] = json!({
@@ -51,4 +55,15 @@ pub(in crate::server) async fn style(
         }
     }
     Ok(([(header::CACHE_CONTROL, "no-cache")], Json(style)).into_response())
+}
+
+/// `style` without its text: no symbol layers, no glyphs URL (for a server without a CJK
+/// font, whose glyph requests could only fail).
+pub(in crate::server) fn without_labels(style: &mut Value) {
+    if let Some(o) = style.as_object_mut() {
+        o.remove("glyphs");
+    }
+    if let Some(layers) = style["layers"].as_array_mut() {
+        layers.retain(|l| l["type"] != "symbol");
+    }
 }
