@@ -17,6 +17,9 @@
 //   GET  /api/hidden/of/{layer}/{id}?as_of=       a feature's open hidden hazards
 //   GET  /tiles/….json?as_of=        the map as of another day (hazards, enterprise levels)
 //   GET  /api/report.html?area=      the town's (or district's) report, A4, to print
+//   GET  /api/rings/{layer}/{id}     a hazard source's protection distances as rings
+//   GET  /api/measure?path=          geodesic lengths and area of the measuring tool
+//   GET  /fonts/{fontstack}/{range}.pbf   the labels' glyphs
 // Errors come back as JSON {error, status}; they are shown to the user, never swallowed.
 //
 // ES modules, loaded natively by the browser (no bundler): this entry point starts the
@@ -24,11 +27,13 @@
 
 import { buildStaticControls } from './js/controls.js';
 import { loadHidden } from './js/hidden.js';
+import { initImage } from './js/image.js';
 import { followChanges } from './js/live.js';
 import { createMap } from './js/map.js';
 import { api, showError, toast } from './js/messages.js';
 import { state } from './js/state.js';
 import { loadSummaries } from './js/summary.js';
+import { initTools } from './js/tools.js';
 import { $, h } from './js/util.js';
 
 async function start() {
@@ -41,6 +46,9 @@ async function start() {
   window.riskmap.catalog = state.catalog;
   buildStaticControls();
   createMap();
+  initTools();
+  initImage();
+  $('#skip-to-map').addEventListener('click', (e) => { e.preventDefault(); state.map.getCanvas().focus(); });
   loadSummaries();
   loadHidden();
   loadHealth();
@@ -59,10 +67,8 @@ async function loadHealth() {
   const v = hl.validation || {};
   const info = $('#data-info');
   info.replaceChildren(`数据第 ${hl.generation} 版`);
-  if (v.skipped || v.repaired) {
-    info.append(' · ', h('a', { href: '/api/validation', target: '_blank', rel: 'noopener', title: '数据校验报告（JSON）' },
-      `校验：跳过 ${v.skipped || 0} 条，修复 ${v.repaired || 0} 条`));
-  }
+  const text = v.skipped || v.repaired ? `校验：跳过 ${v.skipped || 0} 条，修复 ${v.repaired || 0} 条` : '数据校验报告';
+  info.append(' · ', h('a', { href: '/validation.html', target: '_blank', rel: 'noopener', title: '数据校验报告：读入、跳过、修复的要素与原因' }, text));
 }
 
 if (typeof maplibregl === 'undefined') {

@@ -5,10 +5,11 @@ import { areaMaskData } from './areas.js';
 import { drawData, onMapDblClick } from './draw.js';
 import { applyAsOf, hiddenFiltered, hiddenFilterParts } from './hidden.js';
 import { toast } from './messages.js';
-import { onMapClick, onMouseMove } from './popups.js';
+import { onMapClick, onMouseMove, openAtCentre } from './popups.js';
 import { siteData } from './site-check.js';
 import { resolveReady, state } from './state.js';
 import { $, fmtNum, h } from './util.js';
+import { toolOverlays } from './tools.js';
 import { LEVEL_LAYERS, levelColors, LEVELS, setLevelColors } from './vocab.js';
 
 // Styles name their sources with the origin the server saw; behind a proxy that
@@ -41,6 +42,27 @@ function createMap() {
     pitchWithRotate: false,
     touchPitch: false,
     transformRequest: (url) => ({ url: sameOrigin(url) }),
+    // Chinese labels in the glyphs the server renders from its CJK font, as every other
+    // character: not drawn by the browser from whatever font the machine happens to have.
+    localIdeographFontFamily: false,
+    // The map's own controls and its canvas speak Chinese (screen readers read these).
+    locale: {
+      'Map.Title': '风险地图：方向键平移，加号减号缩放，回车查看十字准星处要素的详情',
+      'NavigationControl.ZoomIn': '放大',
+      'NavigationControl.ZoomOut': '缩小',
+      'NavigationControl.ResetBearing': '恢复正北朝上',
+      'ScaleControl.Meters': '米',
+      'ScaleControl.Kilometers': '千米',
+      'AttributionControl.ToggleAttribution': '显示或隐藏版权信息',
+      'AttributionControl.MapFeedback': '地图反馈',
+      'Popup.Close': '关闭详情',
+      'FullscreenControl.Enter': '全屏',
+      'FullscreenControl.Exit': '退出全屏',
+      'GeolocateControl.FindMyLocation': '定位',
+      'CooperativeGesturesHandler.WindowsHelpText': '按住 Ctrl 键并滚动以缩放地图',
+      'CooperativeGesturesHandler.MacHelpText': '按住 ⌘ 键并滚动以缩放地图',
+      'CooperativeGesturesHandler.MobileHelpText': '用两根手指移动地图',
+    },
   };
   if (Array.isArray(c.bounds) && c.bounds.length === 4) {
     opts.bounds = c.bounds;
@@ -64,6 +86,11 @@ function createMap() {
     toast(`地图数据加载失败：${msg}`);
   });
   map.on('click', onMapClick);
+  // From the keyboard: Enter (or Space) on the focused map opens what is under the
+  // crosshair at its centre.
+  map.getCanvas().addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); openAtCentre(); }
+  });
   map.on('dblclick', onMapDblClick);
   map.on('mousemove', onMouseMove);
   map.on('zoomend', updateZoomInfo);
@@ -193,6 +220,11 @@ function addOverlays() {
     { id: 'rm-draw-vertex', type: 'circle', source: 'rm-draw', filter: ['==', ['geometry-type'], 'Point'],
       paint: { 'circle-color': '#ffffff', 'circle-radius': 4.5, 'circle-stroke-color': '#0d47a1', 'circle-stroke-width': 2 } },
   ];
+  // The tools' rings and measurements; their labels only where the style has glyphs.
+  const tools = toolOverlays();
+  for (const [id, data] of Object.entries(tools.sources)) src(id, data);
+  const glyphs = Boolean(map.getStyle().glyphs);
+  layers.push(...tools.layers.filter((l) => glyphs || l.type !== 'symbol'));
   for (const l of layers) if (!map.getLayer(l.id)) map.addLayer(l);
 }
 

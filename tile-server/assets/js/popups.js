@@ -3,12 +3,16 @@
 import { addVertex, drawData } from './draw.js';
 import { hiddenOf } from './hidden.js';
 import { dataLayerIds, setSource } from './map.js';
-import { api } from './messages.js';
+import { api, toast } from './messages.js';
 import { state } from './state.js';
 import { fmtNum, h, layerInfo, levelBadge } from './util.js';
 import { BACKDROP_LAYERS, SITE_FIELDS, ZH } from './vocab.js';
+import { addMeasurePoint, ringsButton } from './tools.js';
+import { gridWorking, hazardWorking } from './workings.js';
 
 // Layers whose features hidden hazards belong to: their popups list the open ones.
+// Enterprises the protection-distance screening covers (hazardous chemicals).
+const HAZCHEM = new Set(['hazchem_production', 'hazchem_storage', 'hazchem_trade', 'hazchem_use']);
 const HIDDEN_OWNERS = new Set(['enterprises', 'hazard_sources', 'gas_pipelines', 'houses', 'protection_targets']);
 
 function closePopup() {
@@ -135,6 +139,14 @@ function popupContent(f) {
           : q.pipeline_name && q.feature_name ? `${q.pipeline_name} / ${q.feature_name}` : null;
         head.childNodes[1].textContent = pair || q.address || q.name || feat.id || '';
         body.replaceWith(fieldTable(layer, q, info.popup_fields.map((x) => [x.name, x.label_zh])));
+        if (layer === 'hazard_sources') {
+          box.append(hazardWorking(q));
+          if (state.popup) state.popup.addClassName('wide');
+        }
+        if ((layer === 'hazard_sources' && q.grade != null) || (layer === 'enterprises' && HAZCHEM.has(q.industry))) {
+          box.append(ringsButton(layer, feat.id, q.name));
+        }
+        if (layer === 'risk_grid') { const w = gridWorking(q); if (w) box.append(w); }
         if (feat.properties && feat.properties.as_of && feat.properties.as_of !== state.dataDay && layer !== 'hidden_hazards') {
           box.append(h('p', { class: 'muted' }, `${feat.properties.as_of} 的状态。`));
         }
@@ -166,10 +178,28 @@ function showPopup(f, lngLat) {
 
 function onMapClick(e) {
   if (state.draw.active) { addVertex(e.lngLat); return; }
+  if (state.measure && state.measure.active) { addMeasurePoint(e.lngLat); return; }
   if (!state.styleReady) return;
   const f = pickFeature(featuresAt(e.point));
   if (!f) { closePopup(); return; }
   showPopup(f, e.lngLat);
+}
+
+/** The popup of the feature under the map's centre (the keyboard's click). */
+function openAtCentre() {
+  if (!state.styleReady) return;
+  const c = state.map.getCanvas();
+  const point = { x: c.clientWidth / 2, y: c.clientHeight / 2 };
+  const lngLat = state.map.getCenter();
+  if (state.draw.active) { addVertex(lngLat); return; }
+  if (state.measure && state.measure.active) { addMeasurePoint(lngLat); return; }
+  const f = pickFeature(featuresAt(point, 12));
+  if (!f) { toast('十字准星处没有要素：用方向键移动地图，把要素移到中心', 'info'); return; }
+  showPopup(f, lngLat);
+  // Focus the popup so that a screen reader reads it and Tab reaches its buttons.
+  const el = state.popup && state.popup.getElement();
+  const content = el && el.querySelector('.maplibregl-popup-content');
+  if (content) { content.setAttribute('tabindex', '-1'); content.focus(); }
 }
 
 let moveScheduled = false;
@@ -204,4 +234,4 @@ function openPopupFor(layer, id, lngLat) {
   }
 }
 
-export { closePopup, onMapClick, onMouseMove, openPopupFor };
+export { closePopup, onMapClick, onMouseMove, openAtCentre, openPopupFor };

@@ -1,6 +1,7 @@
 // Per-area summaries: the whole district or the selected area, with bar charts per level.
 
 import { api, showError } from './messages.js';
+import { renderRanking } from './ranking.js';
 import { locate } from './search.js';
 import { state } from './state.js';
 import { $, fmtNum, h, layerTitle, levelBadge, levelDot } from './util.js';
@@ -76,8 +77,17 @@ function renderSummary() {
   }, levelDot(t.level), h('span', null, h('span', { class: 'tag' }, layerTitle(t.layer)), ' ', t.name || t.id,
     t.summary ? h('span', { class: 'why' }, t.summary) : null)));
 
+  const e = s.enterprises || [0, 0, 0, 0];
+  const worst = [g[0] ? `一级重大危险源 ${g[0]} 处` : '', e[3] ? `重大风险企业 ${e[3]} 家` : '',
+    g[1] ? `二级重大危险源 ${g[1]} 处` : '', e[2] ? `较大风险企业 ${e[2]} 家` : ''].filter(Boolean).join('，');
+  const indexLine = state.area && s.area_km2
+    ? h('p', { class: 'hint' }, `区域风险指数 ${fmtNum(s.index || 0, 1)}（面积 ${fmtNum(s.area_km2, 1)} km²；各等级风险网格占面积的加权比例，见下方“镇街风险排名”）。`)
+    : h('p', { class: 'hint' }, '全区等级取各镇街中的最高等级；各镇街按区域风险指数排名见“镇街风险排名”。');
+  renderRanking();
   box.replaceChildren(
     h('p', null, '区域风险等级：', levelBadge(s.level)),
+    indexLine,
+    worst ? h('p', { class: 'hint' }, `区内最高风险点：${worst}。`) : null,
     chart('企业', s.enterprises || [0, 0, 0, 0]),
     chart('自建房', s.houses || [0, 0, 0, 0]),
     chart('风险网格', s.grid_cells || [0, 0, 0, 0]),

@@ -39,6 +39,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/js/hidden.js"),
     ),
     (
+        "js/image.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/image.js"),
+    ),
+    (
         "js/live.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/js/live.js"),
@@ -59,6 +64,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/js/popups.js"),
     ),
     (
+        "js/ranking.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/ranking.js"),
+    ),
+    (
         "js/search.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/js/search.js"),
@@ -77,6 +87,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "js/summary.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/js/summary.js"),
+    ),
+    (
+        "js/workings.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/workings.js"),
+    ),
+    (
+        "js/tools.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/js/tools.js"),
     ),
     (
         "js/util.js",

@@ -14,8 +14,8 @@ use super::assets;
 pub use super::error::AppError;
 use super::error::json_errors;
 use super::handlers::{
-    admin, catalog, changes, edit, features, fonts, health, hidden, lists, ogc, ogc_tiles, search,
-    site_check, styles, tiles,
+    admin, catalog, changes, edit, features, fonts, health, hidden, lists, measure, ogc, ogc_tiles,
+    rings, search, site_check, styles, tiles,
 };
 use super::limits::Limits;
 use super::state::AppState;
@@ -44,12 +44,15 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         .route("/api/summary", get(features::summary))
         .route("/api/areas", get(features::areas))
         .route("/api/validation", get(features::validation))
+        .route("/validation.html", get(features::validation_page))
         .route("/api/lists/{file}", get(lists::list))
         .route("/api/report.html", get(lists::report))
         .route("/api/hidden/areas", get(hidden::areas))
         .route("/api/hidden/trend", get(hidden::trend))
         .route("/api/hidden/of/{layer}/{id}", get(hidden::of_feature))
         .route("/api/search", get(search::search))
+        .route("/api/rings/{layer}/{id}", get(rings::protection_rings))
+        .route("/api/measure", get(measure::measure))
         .route("/ogc", get(ogc::landing))
         .route("/ogc/", get(ogc::landing))
         .route("/ogc/api", get(ogc::api))

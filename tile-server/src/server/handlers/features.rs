@@ -187,6 +187,20 @@ pub(in crate::server) async fn areas(State(state): State<AppStateRef>) -> Json<V
     Json(serde_json::to_value(&state.snapshot().analysis().area_summaries).unwrap_or(Value::Null))
 }
 
+/// The validation report as a page in Chinese, for people.
+pub(in crate::server) async fn validation_page(State(state): State<AppStateRef>) -> Response {
+    let title = state.source.dir.display().to_string();
+    let html = riskmap_core::report::validation_page(&state.snapshot().report, &title);
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
 /// What the loader skipped, repaired and warned about.
 pub(in crate::server) async fn validation(State(state): State<AppStateRef>) -> Json<Value> {
     Json(state.snapshot().report.to_json())
