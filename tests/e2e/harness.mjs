@@ -159,3 +159,19 @@ const RADICALS = { '⻛': '风', '⻓': '长', '⻔': '门', '⻢': '马', '⻅'
 export function plainPdfText(t) {
   return t.normalize('NFKC').replace(/[\u2e80-\u2eff]/g, (c) => RADICALS[c] || c);
 }
+
+/** The centroid of a lon/lat ring, computed relative to its first vertex: with absolute
+ * degrees (121°, 31°) the products cancel and a house-sized ring's centroid lands tens of
+ * metres off. */
+export function ringCentroid(ring) {
+  const [ox, oy] = ring[0];
+  let a = 0; let x = 0; let y = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xj, yj] = [ring[j][0] - ox, ring[j][1] - oy];
+    const [xi, yi] = [ring[i][0] - ox, ring[i][1] - oy];
+    const f = xj * yi - xi * yj;
+    a += f; x += (xj + xi) * f; y += (yj + yi) * f;
+  }
+  if (Math.abs(a) < 1e-24) return ring[0];
+  return [ox + x / (3 * a), oy + y / (3 * a)];
+}

@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import geodesic from 'geographiclib-geodesic';
 import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { DATA, openBrowser, root, startServer, stopServer, waitIdle as idle } from './harness.mjs';
+import { DATA, openBrowser, ringCentroid, root, startServer, stopServer, waitIdle as idle } from './harness.mjs';
 
 const G = geodesic.Geodesic.WGS84;
 const VIEWPORT = { width: 1280, height: 800 };
@@ -35,18 +35,6 @@ function distanceToRing([x, y], ring) {
     }
   }
   return best;
-}
-
-function centroid(ring) {
-  const [ox, oy] = ring[0];
-  let a = 0; let cx = 0; let cy = 0;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xj, yj] = [ring[j][0] - ox, ring[j][1] - oy];
-    const [xi, yi] = [ring[i][0] - ox, ring[i][1] - oy];
-    const f = xj * yi - xi * yj;
-    a += f; cx += (xj + xi) * f; cy += (yj + yi) * f;
-  }
-  return [ox + cx / (3 * a), oy + cy / (3 * a)];
 }
 
 const outer = (g) => (g.type === 'Polygon' ? g.coordinates[0] : g.coordinates[0][0]);
@@ -100,7 +88,7 @@ describe('the viewer for a planning review', { timeout: 300_000 }, () => {
     assert.ok(shown.counts > 0, 'no cluster count drawn');
     assert.ok(shown.glyphs.startsWith(`${origin}/fonts/`), `glyphs from ${shown.glyphs}`);
     // Enterprise names at a closer zoom.
-    const [lon, lat] = centroid(outer(hazard.geometry));
+    const [lon, lat] = ringCentroid(outer(hazard.geometry));
     await page.evaluate(([x, y]) => window.riskmap.map.jumpTo({ center: [x, y], zoom: 14.5 }), [lon, lat]);
     await waitIdle();
     const named = await page.evaluate(() => window.riskmap.map.queryRenderedFeatures({ layers: ['enterprises-label'] }).length);
@@ -141,7 +129,7 @@ describe('the viewer for a planning review', { timeout: 300_000 }, () => {
 
   it("shows a hazard source's GB 18218 working and draws its protection rings", async () => {
     const ring = outer(hazard.geometry);
-    const [lon, lat] = centroid(ring);
+    const [lon, lat] = ringCentroid(ring);
     await page.locator('#layer-toggles input[data-layer="hidden_hazards"]').uncheck();
     await page.evaluate(([x, y]) => window.riskmap.map.jumpTo({ center: [x, y], zoom: 16.5 }), [lon, lat]);
     await waitIdle();
@@ -151,6 +139,25 @@ describe('the viewer for a planning review', { timeout: 300_000 }, () => {
       const r = m.getCanvas().getBoundingClientRect();
       return { x: r.left + p.x, y: r.top + p.y };
     }, [lon, lat]);
+    // Red and orange enterprise points carry 重 / 较 besides their colour: around the
+    // first red enterprise that is a point.
+    const ents = await (await fetch(`${origin}/api/features/enterprise_risk.geojson?level=major`)).json();
+    const red = ents.features.find((f) => f.geometry && f.geometry.type === 'Point');
+    assert.ok(red, 'the demo has no red enterprise drawn as a point');
+    await page.evaluate((c) => window.riskmap.map.jumpTo({ center: c, zoom: 15 }), red.geometry.coordinates);
+    await waitIdle();
+    const marks = await page.evaluate(() => {
+      const m = window.riskmap.map;
+      const key = (f) => `${f.id}`;
+      const points = m.queryRenderedFeatures({ layers: ['enterprises-point'] }).filter((f) => ['major', 'significant'].includes(f.properties.level));
+      const chars = new Map(m.queryRenderedFeatures({ layers: ['enterprises-point-level'] }).map((f) => [key(f), f]));
+      return { points: points.length, missing: points.filter((f) => !chars.has(key(f))).map(key), levels: [...chars.values()].map((f) => f.properties.level) };
+    });
+    assert.ok(marks.points > 0, 'no red or orange enterprise point in view');
+    assert.deepEqual(marks.missing, [], 'red or orange enterprise points without their character');
+    assert.ok(marks.levels.every((l) => l === 'major' || l === 'significant'), `${marks.levels}`);
+    await page.evaluate(([x, y]) => window.riskmap.map.jumpTo({ center: [x, y], zoom: 16.5 }), [lon, lat]);
+    await waitIdle();
     await page.mouse.click(at.x, at.y);
     await page.waitForSelector('.maplibregl-popup details.working table.calc');
     const working = await page.locator('.maplibregl-popup details.working').innerText();
@@ -177,6 +184,9 @@ describe('the viewer for a planning review', { timeout: 300_000 }, () => {
     }
     await page.evaluate(() => { const m = window.riskmap.map; m.jumpTo({ zoom: 14 }); });
     await waitIdle();
+    // The screenshot shows the towns' ranking in the panel beside the rings.
+    await page.locator('#sec-summary > summary').click();
+    await page.locator('#sec-ranking').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(root, 'docs', 'review.png') });
     await page.locator('.maplibregl-popup-close-button').click();
   });
@@ -200,9 +210,10 @@ describe('the viewer for a planning review', { timeout: 300_000 }, () => {
       pts.forEach((p, i) => assert.ok(Math.abs(p[0] - lnglat[i][0]) < 5e-4 && Math.abs(p[1] - lnglat[i][1]) < 5e-4, `${p} vs ${lnglat[i]}`));
       if (mode === 'distance') {
         const want = G.Inverse(pts[0][1], pts[0][0], pts[1][1], pts[1][0]).s12 + G.Inverse(pts[1][1], pts[1][0], pts[2][1], pts[2][0]).s12;
-        const km = /总长 ([\d.,]+) km/.exec(text);
-        assert.ok(km, text);
-        assert.ok(Math.abs(number(km[1]) * 1000 - want) <= 1, `length ${km[1]} km, GeographicLib ${want} m`);
+        const len = /总长 ([\d.,]+) (k?m)/.exec(text);
+        assert.ok(len, text);
+        const metres = number(len[1]) * (len[2] === 'km' ? 1000 : 1);
+        assert.ok(Math.abs(metres - want) <= 1, `length ${len[1]} ${len[2]}, GeographicLib ${want} m`);
       } else {
         const poly = G.Polygon(false);
         for (const p of pts) poly.AddPoint(p[1], p[0]);
@@ -266,7 +277,7 @@ describe('the viewer for a planning review', { timeout: 300_000 }, () => {
     await page.keyboard.press('Enter');
     const label = await page.evaluate(() => (document.activeElement.tagName === 'CANVAS' ? document.activeElement.getAttribute('aria-label') : null));
     assert.ok(label && label.includes('风险地图'), `the focused map is labelled ${label}`);
-    const [lon, lat] = centroid(outer(hazard.geometry));
+    const [lon, lat] = ringCentroid(outer(hazard.geometry));
     await page.evaluate(([x, y]) => window.riskmap.map.jumpTo({ center: [x, y], zoom: 16.5 }), [lon, lat]);
     await page.locator('#layer-toggles input[data-layer="hidden_hazards"]').uncheck();
     await waitIdle();

@@ -16,7 +16,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, mkdtempSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { DATA, openBrowser, root, startServer, stopServer, waitIdle as idle, plainPdfText } from './harness.mjs';
+import { DATA, openBrowser, ringCentroid, root, startServer, stopServer, waitIdle as idle, plainPdfText } from './harness.mjs';
 
 const SCREENSHOT = join(root, 'docs', 'viewer.png');
 const VIEWPORT = { width: 1280, height: 800 };
@@ -25,21 +25,6 @@ const LEVEL_ZH = ['重大风险', '较大风险', '一般风险', '低风险'];
 const RISK_LAYERS = ['houses', 'enterprises', 'hazard_sources', 'protection_conflicts', 'pipeline_conflicts', 'risk_grid'];
 
 // ------------------------------------------------------------------ geometry helpers
-
-function ringCentroid(ring) {
-  // Relative to the first vertex: with absolute degrees (121°, 31°) the products cancel
-  // and a house-sized ring's centroid lands tens of metres off.
-  const [ox, oy] = ring[0];
-  let a = 0; let x = 0; let y = 0;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xj, yj] = [ring[j][0] - ox, ring[j][1] - oy];
-    const [xi, yi] = [ring[i][0] - ox, ring[i][1] - oy];
-    const f = xj * yi - xi * yj;
-    a += f; x += (xj + xi) * f; y += (yj + yi) * f;
-  }
-  if (Math.abs(a) < 1e-24) return ring[0];
-  return [ox + x / (3 * a), oy + y / (3 * a)];
-}
 
 function anchorOf(g) {
   if (g.type === 'Point') return g.coordinates;

@@ -25,14 +25,14 @@ function renderRanking() {
       h('td', { class: 'num' }, String(i + 1)),
       h('td', null, h('button', {
         type: 'button', class: 'link', title: `在地图上查看${s.name}`,
-        'aria-label': `第 ${i + 1} 名 ${s.name}，区域风险指数 ${fmtNum(s.index || 0, 1)}，在地图上查看`,
+        'aria-label': `第 ${i + 1} 名 ${s.name}，区域风险指数 ${fmtNum(s.index || 0, 2)}，在地图上查看`,
         onclick: () => pick(s),
       }, s.name)),
       h('td', null, levelBadge(s.level)),
       h('td', { class: 'index' },
         h('div', { class: 'bar-track', 'aria-hidden': 'true' },
           h('div', { class: `bar lv-${s.level}`, style: `width:${(100 * (s.index || 0) / max).toFixed(1)}%` })),
-        h('span', { class: 'n' }, fmtNum(s.index || 0, 1))),
+        h('span', { class: 'n' }, fmtNum(s.index || 0, 2))),
       h('td', { class: 'num', title: '重大 / 较大风险网格' }, `${cells[3] || 0} / ${cells[2] || 0}`),
       h('td', { class: 'num', title: '一级 / 二级重大危险源' }, `${g[0]} / ${g[1]}`),
       h('td', { class: 'num' }, fmtNum(s.population || 0, 0)));

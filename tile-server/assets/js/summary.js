@@ -81,7 +81,7 @@ function renderSummary() {
   const worst = [g[0] ? `一级重大危险源 ${g[0]} 处` : '', e[3] ? `重大风险企业 ${e[3]} 家` : '',
     g[1] ? `二级重大危险源 ${g[1]} 处` : '', e[2] ? `较大风险企业 ${e[2]} 家` : ''].filter(Boolean).join('，');
   const indexLine = state.area && s.area_km2
-    ? h('p', { class: 'hint' }, `区域风险指数 ${fmtNum(s.index || 0, 1)}（面积 ${fmtNum(s.area_km2, 1)} km²；各等级风险网格占面积的加权比例，见下方“镇街风险排名”）。`)
+    ? h('p', { class: 'hint' }, `区域风险指数 ${fmtNum(s.index || 0, 2)}（面积 ${fmtNum(s.area_km2, 1)} km²；各等级风险网格占面积的加权比例，见下方“镇街风险排名”）。`)
     : h('p', { class: 'hint' }, '全区等级取各镇街中的最高等级；各镇街按区域风险指数排名见“镇街风险排名”。');
   renderRanking();
   box.replaceChildren(
