@@ -6,6 +6,7 @@
 //! runtime and swaps it in; a failed, refused (it would lose data, see [`reload`]) or
 //! timed-out reload keeps the old one.
 
+pub mod applied;
 pub mod archive;
 pub mod assets;
 pub mod auth;

@@ -105,7 +105,14 @@ pub(super) async fn commit(
     state.db_awaited_bell.notify_one();
     let limit = state.config.edit_serve_timeout();
     let mut served = state.served_seq.subscribe();
-    match tokio::time::timeout(limit, served.wait_for(|s| *s >= seq)).await {
+    // Its own number applied, not just a higher one: transactions commit out of the
+    // order of their numbers, so a later-numbered change may be served before this one.
+    match tokio::time::timeout(
+        limit,
+        served.wait_for(|s| *s >= seq && state.seq_applied(seq)),
+    )
+    .await
+    {
         Ok(Ok(_)) => Ok(state.snapshot().generation),
         Ok(Err(_)) => Err(AppError::Internal(format!(
             "the change is stored (change {seq}) but the server stopped following the database"

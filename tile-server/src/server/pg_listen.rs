@@ -112,6 +112,33 @@ impl AppState {
         f(&mut g);
     }
 
+    /// Changes `seqs` are applied: the edits through the API waiting for one of them
+    /// look again.
+    pub(super) fn note_applied(&self, seqs: impl IntoIterator<Item = i64>) {
+        match self.db_applied.lock() {
+            Ok(mut a) => a.add(seqs),
+            Err(p) => p.into_inner().add(seqs),
+        }
+        self.served_seq.send_modify(|_| {});
+    }
+
+    /// Every change up to `seq` is in the served map (a full reading).
+    pub(super) fn note_applied_up_to(&self, seq: i64) {
+        match self.db_applied.lock() {
+            Ok(mut a) => a.raise_floor(seq),
+            Err(p) => p.into_inner().raise_floor(seq),
+        }
+        self.served_seq.send_modify(|_| {});
+    }
+
+    /// Whether database change `seq` is applied to the served map.
+    pub fn seq_applied(&self, seq: i64) -> bool {
+        match self.db_applied.lock() {
+            Ok(a) => a.covers(seq),
+            Err(p) => p.into_inner().covers(seq),
+        }
+    }
+
     /// Every database change up to `seq` is served (or superseded by what is): wakes the
     /// edits through the API that wait for it. Never goes down.
     pub(super) fn note_served(&self, seq: i64) {
@@ -326,6 +353,8 @@ struct Batch {
     len: usize,
     storm: bool,
     last_seq: Option<i64>,
+    /// The numbers of the changes it holds.
+    seqs: Vec<i64>,
     /// Who made the changes, as the notifications say.
     actors: BTreeSet<String>,
 }
@@ -350,6 +379,7 @@ impl Batch {
         if self.ids.entry(kind).or_default().insert(id) {
             self.len += 1;
         }
+        self.seqs.push(seq);
         self.last_seq = Some(self.last_seq.map_or(seq, |s| s.max(seq)));
     }
 
@@ -407,6 +437,7 @@ async fn apply_batch(
     let opts = state.source.load.clone();
     let served = state.snapshot();
     let actor = batch.actor();
+    let (seqs, batch_last) = (batch.seqs, batch.last_seq);
     let ids = batch.ids;
     let (edits, refused, warnings, report) = tokio::task::spawn_blocking(move || {
         let mut loaded = background(|| io::load_rows(layers, &opts))?;
@@ -466,7 +497,7 @@ async fn apply_batch(
     // Whatever the outcome, these changes were handled: a refused batch would be
     // refused again.
     state.db_status(|s| {
-        if let Some(seq) = batch.last_seq {
+        if let Some(seq) = batch_last {
             s.last_seq = Some(s.last_seq.map_or(seq, |l| l.max(seq)));
         }
         for (kept, new) in [(&mut s.refused, refused), (&mut s.warnings, warnings)] {
@@ -478,7 +509,8 @@ async fn apply_batch(
             s.batches += 1;
         }
     });
-    if let Some(seq) = batch.last_seq {
+    state.note_applied(seqs);
+    if let Some(seq) = batch_last {
         state.note_served(seq);
     }
     result

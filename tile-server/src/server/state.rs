@@ -321,6 +321,11 @@ pub struct AppState {
     /// it is in the served snapshot or superseded there (the first reading's, then each
     /// batch's and reload's; it never goes down). Edits through the API wait on it.
     pub served_seq: tokio::sync::watch::Sender<i64>,
+    /// The database changes applied by number, which an edit through the API waits for:
+    /// `served_seq` is a high-water mark, and transactions commit out of the order of
+    /// their change numbers, so a later-numbered change served first says nothing of an
+    /// earlier one still on its way.
+    pub db_applied: Mutex<super::applied::AppliedSeqs>,
     /// The highest database change number an edit through the API waits to see served
     /// (0: none), and the bell rung when it rises: the follower then applies its batch as
     /// soon as that change is in it rather than after the quiet window.
@@ -434,6 +439,7 @@ impl AppState {
         admin_token: Option<String>,
     ) -> AppState {
         let cache = TileCache::new(config.tile_cache_bytes);
+        let first_seq = first.source_seq;
         let (served_seq, _) = tokio::sync::watch::channel(first.source_seq.unwrap_or(0));
         let tokens = super::auth::Tokens::new(&config.tokens, admin_token.as_deref());
         AppState {
@@ -455,6 +461,9 @@ impl AppState {
             ogc_fields: Default::default(),
             db_awaited: std::sync::atomic::AtomicI64::new(0),
             db_awaited_bell: tokio::sync::Notify::new(),
+            db_applied: Mutex::new(super::applied::AppliedSeqs::from_floor(
+                first_seq.unwrap_or(0),
+            )),
             own_write: Mutex::new(None),
             database: Mutex::new(super::pg_listen::DbStatus::default()),
             served_seq,
@@ -618,6 +627,8 @@ impl AppState {
         self.dated.clear(generation);
         drop(cache);
         if let Some(seq) = seq {
+            // A new reading holds every change committed when it was read.
+            self.note_applied_up_to(seq);
             self.note_served(seq);
         }
         self.changes.reloaded(generation);
