@@ -330,6 +330,45 @@ pub struct GlyphMetrics {
     pub sdf: Vec<u8>,
 }
 
+/// Every character the map's labels can show, once each and in order: the names of
+/// towns, enterprises, hazard sources, protection targets and pipes, the digits of
+/// cluster counts, a space, and the level characters of red and orange points.
+pub fn label_chars(ds: &riskmap_core::dataset::Dataset) -> String {
+    let mut chars: Vec<char> = "0123456789 重较".chars().collect();
+    let names = ds.areas.features().iter().map(|f| f.props.name.as_str());
+    let names = names
+        .chain(
+            ds.enterprises
+                .features()
+                .iter()
+                .map(|f| f.props.name.as_str()),
+        )
+        .chain(
+            ds.hazard_sources
+                .features()
+                .iter()
+                .map(|f| f.props.name.as_str()),
+        )
+        .chain(
+            ds.protection_targets
+                .features()
+                .iter()
+                .map(|f| f.props.name.as_str()),
+        )
+        .chain(
+            ds.gas_pipelines
+                .features()
+                .iter()
+                .map(|f| f.props.name.as_str()),
+        );
+    for n in names {
+        chars.extend(n.chars());
+    }
+    chars.sort_unstable();
+    chars.dedup();
+    chars.into_iter().collect()
+}
+
 /// The first code point of a range named like `19968-20223` or `19968-20223.pbf`.
 pub fn parse_range(name: &str) -> Result<u32, GlyphError> {
     let bad = || GlyphError::BadRange(name.to_string());

@@ -361,3 +361,71 @@ fn per_layer_archives_and_bad_requests() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn an_archive_bundles_as_itself_with_the_glyphs_of_its_names() {
+    let (dir, pm, mb) = archives();
+    let from_archive = dir.path().join("bundle-of-archive");
+    let from_data = dir.path().join("bundle-of-data");
+    ok_steps(&[
+        "bundle",
+        pm.to_str().unwrap(),
+        "--out",
+        from_archive.to_str().unwrap(),
+    ]);
+    ok_steps(&[
+        "bundle",
+        demo().to_str().unwrap(),
+        "--out",
+        from_data.to_str().unwrap(),
+        "--maxzoom",
+        "14",
+    ]);
+    // The archive itself, byte for byte, with the viewer's files.
+    assert_eq!(
+        std::fs::read(from_archive.join("map.pmtiles")).unwrap(),
+        std::fs::read(pm).unwrap()
+    );
+    for f in [
+        "index.html",
+        "viewer.js",
+        "vendor/maplibre-gl.js",
+        "vendor/pmtiles.js",
+    ] {
+        assert!(from_archive.join(f).is_file(), "{f}");
+    }
+    // The same glyphs as a bundle made from the data: the archive's metadata names the
+    // characters of the labels.
+    let glyph_line = |d: &Path| {
+        std::fs::read_to_string(d.join("map-data.js"))
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("window.RISKMAP_GLYPHS = "))
+            .map(String::from)
+            .expect("glyphs in map-data.js")
+    };
+    let g = glyph_line(&from_archive);
+    assert_eq!(g, glyph_line(&from_data));
+    // 镇 (U+9547) is in town names: its range is there.
+    assert!(g.contains("\"38144-38399\""), "{}", &g[..200.min(g.len())]);
+    let facts = std::fs::read_to_string(from_archive.join("map-data.js")).unwrap();
+    assert!(
+        facts.contains("\"as_of\":\"2026-11-30\""),
+        "{}",
+        &facts[..300]
+    );
+    // An MBTiles file is not what the bundle's viewer reads: refused, saying what to do.
+    let out = riskmap(&[
+        "bundle",
+        mb.to_str().unwrap(),
+        "--out",
+        dir.path().join("bundle-of-mbtiles").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("PMTiles") && err.contains("riskmap tiles"),
+        "{err}"
+    );
+    assert!(!dir.path().join("bundle-of-mbtiles").exists());
+}

@@ -21,6 +21,14 @@ pub const ARCHIVE: &str = "map.pmtiles";
 /// `riskmap bundle`.
 pub fn bundle(ui: &Ui, args: &BundleArgs) -> Result<(), CliError> {
     check_zooms(args.minzoom, args.maxzoom)?;
+    if let Some(a) = args
+        .load
+        .data_dir
+        .as_deref()
+        .filter(|p| riskmap_core::archive::ArchiveFormat::of_path(p).is_ok())
+    {
+        return bundle_archive(ui, args, a);
+    }
     let config = server_config(ui, args.config.as_deref())?;
     let run = RunRecord::start("bundle");
     let dest = Destination::check(&args.out)?;
@@ -55,7 +63,7 @@ pub fn bundle(ui: &Ui, args: &BundleArgs) -> Result<(), CliError> {
             .map(String::from),
         zooms: (opts.minzoom, opts.maxzoom),
         tilejson: None,
-        glyphs: label_glyphs(ui, &config, &p.dataset)?,
+        glyphs: label_glyphs(ui, &config, &glyphs::label_chars(&p.dataset))?,
     };
     let js = offline::viewer_data_js(&facts);
     write_file(&dir.join("map-data.js"), js.as_bytes())?;
@@ -68,13 +76,12 @@ pub fn bundle(ui: &Ui, args: &BundleArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The glyphs of every character the map's labels can show (the names of towns,
-/// enterprises, hazard sources, protection targets and pipes, and the digits of cluster
-/// counts), or none with a warning on a machine without a CJK font.
+/// The glyphs of every character the map's labels can show (see
+/// [`glyphs::label_chars`]), or none with a warning on a machine without a CJK font.
 fn label_glyphs(
     ui: &Ui,
     config: &crate::server::config::ServerConfig,
-    ds: &riskmap_core::dataset::Dataset,
+    chars: &str,
 ) -> Result<Glyphs, CliError> {
     let font = match glyphs::shared(config.font.as_deref()) {
         Ok(f) => f,
@@ -83,43 +90,69 @@ fn label_glyphs(
             return Ok(Glyphs::None);
         }
     };
-    let mut text = String::from("0123456789 ");
-    let names = ds.areas.features().iter().map(|f| f.props.name.as_str());
-    let names = names
-        .chain(
-            ds.enterprises
-                .features()
-                .iter()
-                .map(|f| f.props.name.as_str()),
-        )
-        .chain(
-            ds.hazard_sources
-                .features()
-                .iter()
-                .map(|f| f.props.name.as_str()),
-        )
-        .chain(
-            ds.protection_targets
-                .features()
-                .iter()
-                .map(|f| f.props.name.as_str()),
-        )
-        .chain(
-            ds.gas_pipelines
-                .features()
-                .iter()
-                .map(|f| f.props.name.as_str()),
-        );
-    for n in names {
-        text.push_str(n);
-    }
-    let mut chars: Vec<char> = text.chars().collect();
-    chars.sort_unstable();
-    chars.dedup();
-    let ranges = font.subset(glyphs::STYLE_FONTSTACK, chars).map_err(|e| {
-        CliError::Usage(format!("label glyphs from {}: {e}", font.path().display()))
-    })?;
+    let ranges = font
+        .subset(glyphs::STYLE_FONTSTACK, chars.chars())
+        .map_err(|e| {
+            CliError::Usage(format!("label glyphs from {}: {e}", font.path().display()))
+        })?;
     Ok(Glyphs::Embedded(ranges))
+}
+
+/// `riskmap bundle map.pmtiles`: the folder around an archive `riskmap tiles` wrote,
+/// nothing loaded or rendered again; its facts and the characters of its labels come from
+/// the archive's metadata.
+fn bundle_archive(ui: &Ui, args: &BundleArgs, archive: &Path) -> Result<(), CliError> {
+    if riskmap_core::archive::ArchiveFormat::of_path(archive).ok()
+        != Some(riskmap_core::archive::ArchiveFormat::PmTiles)
+    {
+        return Err(CliError::Usage(format!(
+            "{}: a bundle's viewer reads PMTiles; make one with `riskmap tiles DATA --out map.pmtiles`, or bundle the data",
+            archive.display()
+        )));
+    }
+    if args.minzoom != 0 || args.maxzoom != 16 {
+        ui.say("warning: --minzoom and --maxzoom apply to bundles made from data; an archive is bundled with its own zooms");
+    }
+    let config = server_config(ui, args.config.as_deref())?;
+    let dest = Destination::check(&args.out)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(write_err(archive))?;
+    let opened = runtime
+        .block_on(crate::server::archive::Archive::open(
+            archive,
+            config.clone(),
+        ))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let staging = dest.stage()?;
+    let dir = staging.dir();
+    std::fs::copy(archive, dir.join(ARCHIVE)).map_err(write_err(archive))?;
+    for (name, bytes) in offline::FILES {
+        write_file(&dir.join(name), bytes)?;
+    }
+    let chars = opened.label_chars();
+    let glyphs = match chars {
+        Some(c) => label_glyphs(ui, &config, &c)?,
+        None => {
+            ui.say("warning: the archive does not say which characters its labels use (written by an older riskmap): the bundle's map has no labels");
+            Glyphs::None
+        }
+    };
+    let mut facts = opened.facts();
+    facts.title = args.title.clone();
+    facts.tilejson = None;
+    facts.glyphs = glyphs;
+    write_file(
+        &dir.join("map-data.js"),
+        offline::viewer_data_js(&facts).as_bytes(),
+    )?;
+    staging.commit()?;
+    ui.say(&format!(
+        "written to {} (open index.html from a web server, or from the folder and pick {ARCHIVE})",
+        args.out.display()
+    ));
+    Ok(())
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {

@@ -118,6 +118,12 @@ pub(super) fn archive_extras(p: &Project) -> serde_json::Map<String, serde_json:
         "riskmap:generated".into(),
         super::output::now_rfc3339().into(),
     );
+    // What the labels can show, so that a bundle made from the archive alone carries the
+    // glyphs its names need.
+    extra.insert(
+        "riskmap:label_chars".into(),
+        crate::glyphs::label_chars(&p.dataset).into(),
+    );
     extra
 }
 

@@ -47,6 +47,8 @@ pub struct Archive {
     bounds: [f64; 4],
     /// `map-data.js` of the viewer.
     viewer_data: String,
+    /// What the viewer says of the map.
+    facts: ViewerFacts,
     config: ServerConfig,
 }
 
@@ -125,11 +127,26 @@ impl Archive {
             path: path.to_path_buf(),
             reader,
             viewer_data: offline::viewer_data_js(&facts),
+            facts,
             meta,
             zooms,
             bounds,
             config,
         })
+    }
+
+    /// What the viewer says of the map: layers, box, day, zooms.
+    pub fn facts(&self) -> ViewerFacts {
+        self.facts.clone()
+    }
+
+    /// The characters its labels can show, as `riskmap tiles` wrote them in the metadata
+    /// (`riskmap:label_chars`); None for an archive without them.
+    pub fn label_chars(&self) -> Option<String> {
+        self.meta
+            .get("riskmap:label_chars")
+            .and_then(Value::as_str)
+            .map(String::from)
     }
 
     /// The gzipped bytes of tile z/x/y (XYZ rows), if the archive has it.
@@ -304,8 +321,8 @@ async fn tilejson(State(a): State<ArchiveRef>, headers: HeaderMap, peer: Peer) -
     j.insert("bounds".into(), json!(b));
     j.entry("center")
         .or_insert_with(|| json!([(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, a.zooms.1.min(10)]));
-    // MBTiles' own keys that TileJSON does not have.
-    for k in ["format", "json", "type"] {
+    // MBTiles' own keys that TileJSON does not have, and what only a bundle needs.
+    for k in ["format", "json", "type", "riskmap:label_chars"] {
         j.remove(k);
     }
     axum::Json(Value::Object(j)).into_response()
