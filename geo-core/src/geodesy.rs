@@ -29,6 +29,33 @@ pub const WGS84_A: f64 = 6_378_137.0;
 /// WGS84 flattening.
 pub const WGS84_F: f64 = 1.0 / 298.257_223_563;
 
+/// The area of a lon/lat geometry on the WGS 84 ellipsoid, m² (Karney's algorithm through
+/// `geo`), whichever way its rings turn: geo takes an exterior ring as counter-clockwise,
+/// and a clockwise one (a shapefile's outer ring, a site drawn clockwise) would give the
+/// rest of the Earth. 0 for a geometry without area.
+pub fn area_m2(g: &Geometry<f64>) -> f64 {
+    use geo::GeodesicArea;
+    use geo::orient::{Direction, Orient};
+    match g {
+        Geometry::Polygon(p) => p.orient(Direction::Default).geodesic_area_unsigned(),
+        Geometry::MultiPolygon(p) => p.orient(Direction::Default).geodesic_area_unsigned(),
+        Geometry::Rect(r) => r
+            .to_polygon()
+            .orient(Direction::Default)
+            .geodesic_area_unsigned(),
+        Geometry::Triangle(t) => t
+            .to_polygon()
+            .orient(Direction::Default)
+            .geodesic_area_unsigned(),
+        Geometry::GeometryCollection(c) => c.iter().map(area_m2).sum(),
+        Geometry::Point(_)
+        | Geometry::Line(_)
+        | Geometry::LineString(_)
+        | Geometry::MultiPoint(_)
+        | Geometry::MultiLineString(_) => 0.0,
+    }
+}
+
 /// Geodesic distance between two lon/lat points, metres.
 pub fn point_distance_m(a: Point<f64>, b: Point<f64>) -> f64 {
     Geodesic.distance(a, b)
@@ -344,5 +371,25 @@ mod tests {
         assert!(e.max().y >= 31.0 + dlat && e.min().y <= 31.0 - dlat);
         // …and not absurdly larger (within 2 %).
         assert!(e.max().x - 121.0 < dlon * 1.02);
+    }
+
+    #[test]
+    fn an_area_is_the_same_whichever_way_its_ring_turns() {
+        use geo::polygon;
+
+        use super::area_m2;
+        // 0.01° square at the equator: 1113.195 m × 1105.743 m ≈ 1,230,900 m² (by hand from
+        // the ellipsoid's radii; the top edge is shorter by cos(0.01°), a factor 1 − 1.5e-8).
+        let ccw = Geometry::Polygon(
+            polygon![(x: 0.0, y: 0.0), (x: 0.01, y: 0.0), (x: 0.01, y: 0.01), (x: 0.0, y: 0.01)],
+        );
+        let cw = Geometry::Polygon(
+            polygon![(x: 0.0, y: 0.0), (x: 0.0, y: 0.01), (x: 0.01, y: 0.01), (x: 0.01, y: 0.0)],
+        );
+        for g in [&ccw, &cw] {
+            let a = area_m2(g);
+            assert!((a - 1_230_900.0).abs() < 0.001 * 1_230_900.0, "{a}");
+        }
+        assert_eq!(area_m2(&Geometry::Point(Point::new(0.0, 0.0))), 0.0);
     }
 }

@@ -156,3 +156,48 @@ async fn the_measuring_tool_measures_on_the_ellipsoid() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_site_drawn_clockwise_has_its_own_area() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let app = router(state_with(ServerConfig::default(), None));
+    // The 0.01° square at the equator of the measuring test (≈ 1,230,900 m², by hand),
+    // drawn both ways round; clockwise once came back as the rest of the Earth.
+    let ccw = [
+        [0.0, 0.0],
+        [0.01, 0.0],
+        [0.01, 0.01],
+        [0.0, 0.01],
+        [0.0, 0.0],
+    ];
+    let cw = [
+        [0.0, 0.0],
+        [0.0, 0.01],
+        [0.01, 0.01],
+        [0.01, 0.0],
+        [0.0, 0.0],
+    ];
+    for ring in [ccw, cw] {
+        let body = serde_json::json!({
+            "type": "Feature",
+            "properties": {"use": "居住"},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        });
+        let req = Request::builder()
+            .method("POST")
+            .uri("/api/site-check")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let (status, _, b) = send(&app, req).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&b));
+        let area = json(&b)["features"][0]["properties"]["area_m2"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            (area - 1_230_900.0).abs() < 0.001 * 1_230_900.0,
+            "{ring:?}: {area}"
+        );
+    }
+}

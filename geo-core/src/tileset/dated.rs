@@ -228,12 +228,21 @@ impl TileSet {
             ds.areas
                 .features()
                 .iter()
-                .map(|f| {
+                .enumerate()
+                .map(|(i, f)| {
                     let n = cells
                         .get(f.props.name.as_str())
                         .copied()
                         .unwrap_or_default();
-                    let m2 = risk_grid::land_m2(&f.geometry);
+                    // The land the analysis measured (areas do not change with the day).
+                    let m2 = a
+                        .area_summaries
+                        .get(i)
+                        .filter(|s| s.id == f.id)
+                        .map_or_else(
+                            || crate::geodesy::area_m2(&f.geometry),
+                            |s| s.area_km2 * 1e6,
+                        );
                     risk_grid::area_risk(&n, cell_m2, m2, &rules.grid).1
                 })
                 .collect(),

@@ -309,11 +309,11 @@ pub fn report_html(snap: &Snapshot, req: &SiteRequest) -> String {
     let facts = riskmap_core::report::SiteFacts {
         use_zh: req.site_use.kind.name_zh().to_string(),
         population: req.site_use.population,
-        area_m2: geo::GeodesicArea::geodesic_area_unsigned(&req.geometry),
+        area_m2: riskmap_core::geodesy::area_m2(&req.geometry),
         checked_at: crate::commands::output_now(),
         data_generation: snap.generation,
         data_as_of: snap.analysis().as_of.map(|d| d.to_string()),
-        rules_sha256: rules_sha256(&snap.rules),
+        rules_sha256: crate::commands::rules_sha256(&snap.rules),
     };
     riskmap_core::report::site_report(
         snap.dataset(),
@@ -322,15 +322,6 @@ pub fn report_html(snap: &Snapshot, req: &SiteRequest) -> String {
         &report,
         &facts,
     )
-}
-
-/// The SHA-256 of the rules as TOML (what run.json records of a run's rules).
-fn rules_sha256(rules: &riskmap_core::rules::Rules) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(rules.to_toml_string().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Checks the site against the snapshot's data and writes the result as a GeoJSON
@@ -357,7 +348,7 @@ pub fn report_geojson(snap: &Snapshot, req: &SiteRequest) -> Result<Vec<u8>, Exp
     sp.insert("use_zh".into(), json!(req.site_use.kind.name_zh()));
     sp.insert(
         "area_m2".into(),
-        json!((geo::GeodesicArea::geodesic_area_unsigned(&req.geometry) * 10.0).round() / 10.0),
+        json!((riskmap_core::geodesy::area_m2(&req.geometry) * 10.0).round() / 10.0),
     );
     sp.insert("checked_at".into(), json!(crate::commands::output_now()));
     sp.insert(
@@ -365,7 +356,10 @@ pub fn report_geojson(snap: &Snapshot, req: &SiteRequest) -> Result<Vec<u8>, Exp
         json!(snap.analysis().as_of.map(|d| d.to_string())),
     );
     sp.insert("riskmap_version".into(), json!(env!("CARGO_PKG_VERSION")));
-    sp.insert("rules_sha256".into(), json!(rules_sha256(&snap.rules)));
+    sp.insert(
+        "rules_sha256".into(),
+        json!(crate::commands::rules_sha256(&snap.rules)),
+    );
     sp.insert(
         "note_zh".into(),
         json!("本结果为规划选址的 GIS 筛查，标注“本项目规划筛查默认值”的距离无标准依据，正式审查应以安全评价或定量风险评价为准。"),

@@ -105,18 +105,6 @@ pub fn area_risk(
     (index, rules.area_bands.level(index))
 }
 
-/// The land of an area, m², geodesic (0 for a geometry without area), whichever way its
-/// rings turn (a shapefile's outer rings are clockwise).
-pub fn land_m2(g: &geo::Geometry<f64>) -> f64 {
-    use geo::GeodesicArea;
-    use geo::orient::{Direction, Orient};
-    match g {
-        geo::Geometry::Polygon(p) => p.orient(Direction::Default).geodesic_area_unsigned(),
-        geo::Geometry::MultiPolygon(p) => p.orient(Direction::Default).geodesic_area_unsigned(),
-        _ => 0.0,
-    }
-}
-
 /// The average area of one cell of the grid the rules ask for, m².
 pub fn cell_m2(rules: &crate::rules::GridRules) -> f64 {
     super::h3::H3Grid::for_cell_size(rules.cell_size_m)

@@ -34,7 +34,7 @@ mod tests;
 
 pub(crate) use areas::empty_summary;
 pub use areas::{
-    AreaSummary, LevelCounts, TopRisk, area_holding, area_index, area_risk, cell_m2, land_m2,
+    AreaSummary, LevelCounts, TopRisk, area_holding, area_index, area_risk, cell_m2,
     summarise_areas,
 };
 pub(crate) use areas::{house_slot, house_slots};

@@ -123,6 +123,9 @@ pub(crate) struct AreaTally {
     tops: Vec<BTreeMap<TopKey, u32>>,
     /// Area position by name (the last of a name), for grid cells.
     by_name: HashMap<String, usize>,
+    /// Each area's land, m² (geodesic), measured once: an area's change re-analyses
+    /// everything and builds the tally again.
+    land_m2: Vec<f64>,
     kept: [Vec<Option<Share>>; 4],
 }
 
@@ -167,6 +170,12 @@ impl AreaTally {
                 .iter()
                 .enumerate()
                 .map(|(i, f)| (f.props.name.clone(), i))
+                .collect(),
+            land_m2: ds
+                .areas
+                .features()
+                .iter()
+                .map(|f| crate::geodesy::area_m2(&f.geometry))
                 .collect(),
             kept: Default::default(),
         };
@@ -482,9 +491,8 @@ impl AreaTally {
             s.enterprises = sums.enterprises;
             s.houses = sums.houses;
             s.grid_cells = sums.grid_cells;
-            s.level = match ds.areas.get(i) {
-                Some(f) => {
-                    let m2 = super::areas::land_m2(&f.geometry);
+            s.level = match self.land_m2.get(i) {
+                Some(&m2) => {
                     let (index, level) =
                         super::areas::area_risk(&sums.grid_cells, cell_m2, m2, rules);
                     s.index = index;

@@ -4,8 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use geo::orient::{Direction, Orient};
-use geo::{Coord, GeodesicArea, Length, LineString, Polygon};
+use geo::{Coord, GeodesicArea, Geometry, Length, LineString, Polygon};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -37,11 +36,10 @@ pub(in crate::server) async fn measure(
         "length_m": length_m,
     });
     if points.len() >= 3 {
-        // Counter-clockwise, as the geodesic area takes it (clockwise would give the rest
-        // of the Earth).
-        let poly = Polygon::new(line, Vec::new()).orient(Direction::Default);
-        out["area_m2"] = json!(poly.geodesic_area_unsigned());
+        // Whichever way the points were clicked (geodesy::area_m2 orients the ring).
+        let poly = Polygon::new(line, Vec::new());
         out["perimeter_m"] = json!(poly.geodesic_perimeter());
+        out["area_m2"] = json!(riskmap_core::geodesy::area_m2(&Geometry::Polygon(poly)));
     }
     Ok(Json(out))
 }
