@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use ab_glyph::{Font, FontVec, PxScale, ScaleFont, point};
+use axum::body::Bytes;
 
 /// The font stack the styles name in `text-font` (any name is drawn in the label font).
 pub const STYLE_FONTSTACK: &str = "Noto Sans CJK SC Regular";
@@ -111,7 +112,7 @@ pub struct LabelFont {
     font: FontVec,
     path: PathBuf,
     family: String,
-    ranges: Mutex<HashMap<u32, Arc<Vec<u8>>>>,
+    ranges: Mutex<HashMap<u32, Bytes>>,
 }
 
 impl std::fmt::Debug for LabelFont {
@@ -186,11 +187,11 @@ impl LabelFont {
 
     /// The glyph range starting at `start` (a multiple of 256) as a `glyphs.proto`
     /// message, every code point of it the font has; rendered once, then kept.
-    pub fn range(&self, fontstack: &str, start: u32) -> Result<Arc<Vec<u8>>, GlyphError> {
+    pub fn range(&self, fontstack: &str, start: u32) -> Result<Bytes, GlyphError> {
         if let Some(r) = self.ranges.lock().ok().and_then(|m| m.get(&start).cloned()) {
             return Ok(r);
         }
-        let bytes = Arc::new(self.encode(fontstack, start, start..start + 256)?);
+        let bytes = Bytes::from(self.encode(fontstack, start, start..start + 256)?);
         if let Ok(mut m) = self.ranges.lock() {
             m.insert(start, bytes.clone());
         }

@@ -50,6 +50,7 @@ pub use import::import;
 pub use lists::lists;
 /// Now as an RFC 3339 time in UTC (what run.json and the APIs' time stamps say).
 pub(crate) use output::now_rfc3339 as output_now;
+pub(crate) use output::rules_sha256;
 pub use report::report;
 pub use serve::serve;
 pub use tiles::tiles;

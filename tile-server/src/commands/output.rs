@@ -192,6 +192,16 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The SHA-256 of the rules as TOML, in hex: what `run.json` records of a run's rules
+/// and a site check cites.
+pub(crate) fn rules_sha256(rules: &Rules) -> String {
+    rules_toml_sha256(&rules.to_toml_string())
+}
+
+fn rules_toml_sha256(toml: &str) -> String {
+    hex(&Sha256::digest(toml.as_bytes()))
+}
+
 /// Size and SHA-256 of a file, read in blocks.
 fn hash_file(path: &Path) -> Result<(u64, String), CliError> {
     let err = |source| CliError::Read {
@@ -343,7 +353,7 @@ impl RunRecord {
             "inputs": inputs,
             "rules_file": rules_file,
             "rules": {
-                "sha256": hex(&Sha256::digest(rules_toml.as_bytes())),
+                "sha256": rules_toml_sha256(&rules_toml),
                 "toml": rules_toml,
             },
             "outputs": outputs,

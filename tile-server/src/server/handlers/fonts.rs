@@ -39,7 +39,7 @@ pub(in crate::server) async fn glyph_range(
             // The font does not change while the server runs.
             (header::CACHE_CONTROL, "public, max-age=86400"),
         ],
-        bytes.as_ref().clone(),
+        bytes,
     )
         .into_response())
 }
