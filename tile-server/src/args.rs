@@ -242,6 +242,15 @@ pub struct GenerateArgs {
     /// The benchmark city: 1,000,000 houses, 20,000 enterprises, 2,000 hazard sources.
     #[arg(long, conflicts_with = "houses")]
     pub benchmark: bool,
+    /// A synthetic province instead of one district: cities spread over 480 × 400 km,
+    /// each with its own boundary, towns, parks and pipes, written as a folder per layer
+    /// with a file per city. 10,000,000 houses in 12 cities unless --houses and --cities
+    /// say otherwise.
+    #[arg(long, conflicts_with = "benchmark")]
+    pub province: bool,
+    /// Number of cities of --province.
+    #[arg(long, requires = "province", default_value_t = 12)]
+    pub cities: usize,
     /// Random seed.
     #[arg(long, default_value_t = 20_221_122)]
     pub seed: u64,

@@ -5,7 +5,7 @@ use super::arith::{
     C, Rand, below, bucketed, c, chance, direction, int_in, perp, pick, round_to, shuffle, uni,
     unit_from_half_tan, weighted,
 };
-use super::haimen::{DISTRICT, FIRM_PREFIXES, HAIMEN_PARKS};
+use super::haimen::{DISTRICT, HAIMEN_PARKS};
 use super::hazards::{CHEM_TEMPLATES, TOWN_TEMPLATES, UnitPlan, plan_unit};
 use super::mask::IN;
 use super::names::{credit_code, phone, zihao};
@@ -22,7 +22,7 @@ pub(super) enum ParkKind {
 }
 
 pub(super) struct Park {
-    pub(super) name: &'static str,
+    pub(super) name: String,
     pub(super) kind: ParkKind,
     pub(super) rect: RotRect,
     pub(super) weight: f64,
@@ -31,6 +31,16 @@ pub(super) struct Park {
     /// Sites that found no room; past a few, the park counts as full.
     pub(super) misses: u32,
 }
+
+/// The parks of a place named by the caller, after its name, in the order of
+/// [`HAIMEN_PARKS`] (whose kinds they take).
+const GENERIC_PARKS: [&str; 5] = [
+    "化工园区",
+    "经济技术开发区",
+    "港区",
+    "工业集中区",
+    "沿江化工集中区",
+];
 
 /// Largest half-width of a park, m: a big city gets more firms outside the parks, not a
 /// park the size of the district.
@@ -181,7 +191,7 @@ pub(super) fn build_enterprises(
 
     // Parks: the Haimen positions where they fall well inside, else random inside points.
     let mut parks: Vec<Park> = Vec::new();
-    for &(name, kind, lon, lat, turn, weight) in &HAIMEN_PARKS {
+    for (pi, &(name, kind, lon, lat, turn, weight)) in HAIMEN_PARKS.iter().enumerate() {
         if name == HAIMEN_PARKS[4].0 && n_hosts <= SECOND_CHEM_PARK_HOSTS {
             continue;
         }
@@ -195,7 +205,11 @@ pub(super) fn build_enterprises(
             p = world.mask.in_cell(rng);
         }
         parks.push(Park {
-            name,
+            name: if world.named {
+                format!("{}{}", world.district, GENERIC_PARKS[pi])
+            } else {
+                name.to_string()
+            },
             kind,
             rect: RotRect {
                 c: p,
@@ -362,12 +376,12 @@ pub(super) fn build_enterprises(
         let word = pick(rng, industry_words(spec.industry));
         let short = format!("{}{}", zihao(rng), word);
         let prefix = if chance(rng, 0.7) {
-            FIRM_PREFIXES[0]
+            &world.firm_prefixes[0]
         } else {
-            FIRM_PREFIXES[1]
+            &world.firm_prefixes[1]
         };
         let park = match spec.place {
-            Place::Park(p) => Some(parks[p].name.to_string()),
+            Place::Park(p) => Some(parks[p].name.clone()),
             _ => None,
         };
         let mut units = Vec::new();
@@ -394,7 +408,7 @@ pub(super) fn build_enterprises(
         }
         let props = Enterprise {
             name: format!("{prefix}{short}有限公司{SYNTH}"),
-            credit_code: chance(rng, 0.97).then(|| credit_code(rng, world.credit_area)),
+            credit_code: chance(rng, 0.97).then(|| credit_code(rng, &world.credit_area)),
             industry: (!spec.units.is_empty() || chance(rng, 0.97)).then_some(spec.industry),
             employees: chance(rng, 0.95).then_some(spec.employees),
             declared_level: None,

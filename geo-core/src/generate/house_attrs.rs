@@ -70,6 +70,11 @@ pub(super) fn house_props(rng: &mut Rand, slot: &Slot, towns: &[Town], district:
         ),
         Appraisal::Unknown => chance(rng, 0.7).then_some(Rectification::Unknown),
     };
+    // A named place's towns carry its name already.
+    let town_name = |t: u16| {
+        let name = towns[t as usize].name.as_str();
+        name.strip_prefix(district).unwrap_or(name)
+    };
     let address = match slot.addr {
         Addr::Street {
             town,
@@ -79,7 +84,7 @@ pub(super) fn house_props(rng: &mut Rand, slot: &Slot, towns: &[Town], district:
         } => {
             format!(
                 "{district}{}{}{number}号",
-                towns[town as usize].name,
+                town_name(town),
                 street_name(town as usize, dir, k)
             )
         }
@@ -91,7 +96,7 @@ pub(super) fn house_props(rng: &mut Rand, slot: &Slot, towns: &[Town], district:
         } => {
             format!(
                 "{district}{}{}村{group}组{number}号",
-                towns[town as usize].name,
+                town_name(town),
                 village_name(village)
             )
         }
@@ -116,7 +121,7 @@ pub(super) fn house_features(
     seed: u64,
 ) -> (Vec<Feature<House>>, Vec<u32>) {
     let plane = world.plane;
-    let district = world.district;
+    let district = world.district.as_str();
     let chunks: Vec<Vec<(Feature<House>, u32)>> = fill
         .slots
         .par_chunks(HOUSE_CHUNK)

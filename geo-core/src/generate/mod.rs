@@ -83,10 +83,13 @@ mod names;
 mod occupancy;
 mod pipes;
 mod plane;
+mod province;
 mod shapes;
 mod targets;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_province;
 mod towns;
 mod villages;
 mod world;
@@ -94,6 +97,9 @@ mod world;
 pub use haimen::{BoundaryError, PIPELINE_CRS, haimen};
 pub use hidden::LEDGER_END;
 pub use ledgers::{LedgerWriteError, write_generated};
+pub use province::{
+    City, CityCounts, ProvinceError, ProvinceOptions, plan_province, write_province,
+};
 
 use geo::MultiPolygon;
 use serde::{Deserialize, Serialize};
@@ -226,6 +232,16 @@ pub enum GenerateError {
         /// The number requested.
         hazard_sources: usize,
     },
+    /// A province without a city, or with fewer than 1,000 houses a city.
+    #[error(
+        "a province needs at least one city and 1,000 houses a city ({houses} houses in {cities} cities asked for)"
+    )]
+    ProvinceTooSmall {
+        /// Houses asked for.
+        houses: usize,
+        /// Cities asked for.
+        cities: usize,
+    },
     /// The requested pipeline length is negative or not finite.
     #[error("invalid pipeline length {0} km")]
     InvalidPipelineLength(f64),
@@ -287,6 +303,30 @@ pub fn generate(
     opts: &GenerateOptions,
     boundary: &MultiPolygon<f64>,
 ) -> Result<Dataset, GenerateError> {
+    generate_in(opts, boundary, None)
+}
+
+/// A place named by the caller, for a city that is not 海门区: its name goes into house
+/// addresses, enterprise, park and town names, its code into credit and town codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    /// Name, e.g. 示例市03.
+    pub name: String,
+    /// Six-digit administrative code.
+    pub code: String,
+}
+
+/// [`generate`] inside a named place: everything 海门区's own (seats, parks, gate station,
+/// names) is left out, and the synthetic towns and parks carry the place's name.
+///
+/// # Errors
+///
+/// As [`generate`].
+pub fn generate_in(
+    opts: &GenerateOptions,
+    boundary: &MultiPolygon<f64>,
+    region: Option<&Region>,
+) -> Result<Dataset, GenerateError> {
     if !opts.pipeline_km.is_finite() || opts.pipeline_km < 0.0 {
         return Err(GenerateError::InvalidPipelineLength(opts.pipeline_km));
     }
@@ -316,8 +356,13 @@ pub fn generate(
         // Haimen's fields, canals and roads run roughly along a grid turned a little
         // anticlockwise from east; a fixed turn keeps the layout reproducible.
         axis: unit_from_half_tan(0.05),
-        district: haimen::DISTRICT,
-        credit_area: haimen::CREDIT_AREA,
+        district: region.map_or(haimen::DISTRICT, |r| &r.name).to_string(),
+        credit_area: region.map_or(haimen::CREDIT_AREA, |r| &r.code).to_string(),
+        firm_prefixes: match region {
+            Some(r) => [r.name.clone(), r.name.clone()],
+            None => haimen::FIRM_PREFIXES.map(String::from),
+        },
+        named: region.is_some(),
     };
 
     let n_occ = if opts.pipeline_km > 0.0 {

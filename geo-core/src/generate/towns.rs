@@ -26,7 +26,8 @@ pub(super) struct Town {
 
 pub(super) fn plan_towns(world: &mut World, rng: &mut Rand, n_regular: usize) -> Vec<Town> {
     let mut towns: Vec<Town> = Vec::new();
-    for s in &HAIMEN_SEATS {
+    // A place named by the caller is not 海门区, wherever it lies.
+    for s in HAIMEN_SEATS.iter().filter(|_| !world.named) {
         let p = world.plane.to_m(c(s.lon, s.lat));
         if world
             .mask
@@ -48,8 +49,13 @@ pub(super) fn plan_towns(world: &mut World, rng: &mut Rand, n_regular: usize) ->
     if towns.len() < 3 {
         // Not Haimen (or a piece of it): spread synthetic seats over the boundary.
         towns.clear();
-        world.district = "示例区";
-        world.credit_area = "990000";
+        let prefix = if world.named {
+            world.district.clone()
+        } else {
+            world.district = "示例区".into();
+            world.credit_area = "990000".into();
+            String::new()
+        };
         let area_km2 = world.mask.inside_area_m2() / 1e6;
         let k = ((area_km2 / 90.0).round() as usize).clamp(1, 12);
         let min_gap = (area_km2 * 1e6 / k as f64).sqrt() * 0.5;
@@ -60,8 +66,8 @@ pub(super) fn plan_towns(world: &mut World, rng: &mut Rand, n_regular: usize) ->
             if towns.iter().all(|t| norm(t.centre - p) >= min_gap) || tries > 1500 {
                 let i = towns.len() + 1;
                 towns.push(Town {
-                    name: format!("示例镇{i:02}"),
-                    code: format!("990000{:03}000", i),
+                    name: format!("{prefix}示例镇{i:02}"),
+                    code: format!("{}{:03}000", world.credit_area, i),
                     centre: p,
                     weight: 1.0,
                     radius: 500.0,

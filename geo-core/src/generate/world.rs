@@ -15,9 +15,14 @@ pub(super) struct World {
     /// Corridors of the trunk, so that ordinary houses never sit on it.
     pub(super) pipe_occ: Occupancy,
     pub(super) axis: C,
-    pub(super) district: &'static str,
+    pub(super) district: String,
     /// Administrative code used in credit codes.
-    pub(super) credit_area: &'static str,
+    pub(super) credit_area: String,
+    /// The place names an enterprise's name starts with.
+    pub(super) firm_prefixes: [String; 2],
+    /// Whether the place was named by the caller ([`super::Region`]): its synthetic towns
+    /// then carry its name, so that towns of different cities never share one.
+    pub(super) named: bool,
 }
 
 impl World {
