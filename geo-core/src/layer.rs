@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use geo::{BoundingRect, Distance, Euclidean, Geometry, Intersects, Rect};
+use geo::{BoundingRect, Geometry, Intersects, Rect};
 
-use crate::geodesy::{LocalPlane, distance_m, expand_rect_m};
+use crate::geodesy::{LocalPlane, Paths, distance_m, expand_rect_m};
 use crate::index::{Hit, SpatialIndex};
 use crate::model::{Feature, LayerKind};
 
@@ -306,9 +306,10 @@ impl<P> Layer<P> {
 #[derive(Debug, Clone)]
 pub struct Within<'a> {
     geom: &'a Geometry<f64>,
+    rect: Rect<f64>,
     grown: Rect<f64>,
     plane: LocalPlane,
-    projected: Geometry<f64>,
+    outline: Paths,
     tol: f64,
     metres: f64,
 }
@@ -319,14 +320,15 @@ impl<'a> Within<'a> {
         let r = geom.bounding_rect()?;
         let grown = expand_rect_m(r, metres);
         let plane = LocalPlane::new(r.center());
-        let projected = plane.project_geometry(geom);
+        let outline = Paths::of(geom, &plane);
         // Relative scale error of the plane over the searched box (see LocalPlane docs).
         let tol = plane.relative_error_bound(grown) * metres + 1e-3;
         Some(Within {
             geom,
+            rect: r,
             grown,
             plane,
-            projected,
+            outline,
             tol,
             metres,
         })
@@ -341,7 +343,16 @@ impl<'a> Within<'a> {
         if !rects_meet(&b, &self.grown) {
             return false;
         }
-        let d = Euclidean.distance(&self.projected, &self.plane.project_geometry(g));
+        // The distance between the outlines is a distance between points of the two, so
+        // never below the true one; the true one is zero when they meet (one inside the
+        // other, or crossing), which only boxes that meet allow.
+        let Some((d2, _, _)) = self.outline.closest_pair(&Paths::of(g, &self.plane)) else {
+            return false;
+        };
+        let d = d2.sqrt();
+        if d > self.metres - self.tol && rects_meet(&b, &self.rect) && self.geom.intersects(g) {
+            return true;
+        }
         if d <= self.metres - self.tol {
             true
         } else if d > self.metres + self.tol {

@@ -19,10 +19,14 @@
 //! assert_eq!(distance_m(&Geometry::Point(a), &Geometry::Point(b)), d);
 //! ```
 
+mod paths;
+
 use geo::{
-    BoundingRect, Closest, ClosestPoint, Coord, CoordsIter, Distance, Geodesic, Geometry,
-    Intersects, LineString, MapCoords, Point, Rect,
+    BoundingRect, Coord, CoordsIter, Distance, Geodesic, Geometry, Intersects, MapCoords, Point,
+    Rect,
 };
+
+pub(crate) use paths::Paths;
 
 /// WGS84 semi-major axis, metres.
 pub const WGS84_A: f64 = 6_378_137.0;
@@ -190,9 +194,11 @@ pub fn closest_points(a: &Geometry<f64>, b: &Geometry<f64>) -> Option<ClosestPai
             distance_m: point_distance_m(*p, *q),
         });
     }
-    let origin = a.bounding_rect()?.center();
-    b.bounding_rect()?;
-    if a.intersects(b) {
+    let ra = a.bounding_rect()?;
+    let origin = ra.center();
+    let rb = b.bounding_rect()?;
+    // Boxes apart: the geometries cannot meet (the cheap test first).
+    if crate::layer::rects_meet(&ra, &rb) && a.intersects(b) {
         let on = touching_point(a, b).unwrap_or(Point::from(origin));
         return Some(ClosestPair {
             on_a: on,
@@ -201,9 +207,7 @@ pub fn closest_points(a: &Geometry<f64>, b: &Geometry<f64>) -> Option<ClosestPai
         });
     }
     let plane = LocalPlane::new(origin);
-    let pa = plane.project_geometry(a);
-    let pb = plane.project_geometry(b);
-    let (ca, cb) = planar_closest_pair(&pa, &pb)?;
+    let (_, ca, cb) = Paths::of(a, &plane).closest_pair(&Paths::of(b, &plane))?;
     let on_a = Point::from(plane.unproject(ca));
     let on_b = Point::from(plane.unproject(cb));
     Some(ClosestPair {
@@ -219,89 +223,6 @@ fn touching_point(a: &Geometry<f64>, b: &Geometry<f64>) -> Option<Point<f64>> {
         .map(Point::from)
         .find(|p| b.intersects(p))
         .or_else(|| b.coords_iter().map(Point::from).find(|p| a.intersects(p)))
-}
-
-/// Closest pair between two disjoint planar geometries.
-///
-/// Between two disjoint sets of segments the minimum distance is reached at a vertex of
-/// one of them, so checking every vertex of each against the other is exact.
-fn planar_closest_pair(a: &Geometry<f64>, b: &Geometry<f64>) -> Option<(Coord<f64>, Coord<f64>)> {
-    let mut best: Option<(f64, Coord<f64>, Coord<f64>)> = None;
-    let mut consider = |d2: f64, pa: Coord<f64>, pb: Coord<f64>| {
-        if best.is_none_or(|(bd, _, _)| d2 < bd) {
-            best = Some((d2, pa, pb));
-        }
-    };
-    for v in a.coords_iter() {
-        if let Some(c) = closest_on(b, v) {
-            consider(dist2(v, c), v, c);
-        }
-    }
-    for v in b.coords_iter() {
-        if let Some(c) = closest_on(a, v) {
-            consider(dist2(v, c), c, v);
-        }
-    }
-    best.map(|(_, pa, pb)| (pa, pb))
-}
-
-fn closest_on(g: &Geometry<f64>, p: Coord<f64>) -> Option<Coord<f64>> {
-    // Work on boundaries: for disjoint geometries the closest point of a polygon to an
-    // outside vertex lies on its boundary.
-    let target = Point::from(p);
-    match g {
-        Geometry::Polygon(poly) => boundary_closest(poly.exterior(), poly.interiors(), target),
-        Geometry::MultiPolygon(mp) => {
-            let mut best: Option<(f64, Coord<f64>)> = None;
-            for poly in &mp.0 {
-                if let Some(c) = boundary_closest(poly.exterior(), poly.interiors(), target) {
-                    let d = dist2(p, c);
-                    if best.is_none_or(|(bd, _)| d < bd) {
-                        best = Some((d, c));
-                    }
-                }
-            }
-            best.map(|(_, c)| c)
-        }
-        Geometry::Rect(r) => {
-            let poly = r.to_polygon();
-            boundary_closest(poly.exterior(), poly.interiors(), target)
-        }
-        Geometry::Triangle(t) => {
-            let poly = t.to_polygon();
-            boundary_closest(poly.exterior(), poly.interiors(), target)
-        }
-        other => match other.closest_point(&target) {
-            Closest::Intersection(c) | Closest::SinglePoint(c) => Some(c.0),
-            Closest::Indeterminate => None,
-        },
-    }
-}
-
-fn boundary_closest(
-    exterior: &LineString<f64>,
-    interiors: &[LineString<f64>],
-    target: Point<f64>,
-) -> Option<Coord<f64>> {
-    let mut best: Option<(f64, Coord<f64>)> = None;
-    for ring in std::iter::once(exterior).chain(interiors) {
-        match ring.closest_point(&target) {
-            Closest::Intersection(c) | Closest::SinglePoint(c) => {
-                let d = dist2(target.0, c.0);
-                if best.is_none_or(|(bd, _)| d < bd) {
-                    best = Some((d, c.0));
-                }
-            }
-            Closest::Indeterminate => {}
-        }
-    }
-    best.map(|(_, c)| c)
-}
-
-fn dist2(a: Coord<f64>, b: Coord<f64>) -> f64 {
-    let dx = a.x - b.x;
-    let dy = a.y - b.y;
-    dx * dx + dy * dy
 }
 
 #[cfg(test)]
