@@ -93,7 +93,7 @@ async fn a_hidden_hazard_goes_round_its_closed_loop_through_the_api() {
     assert!(
         er.reasons
             .iter()
-            .any(|r| r.rule == "RM-ER-L/hidden_ledger" && r.text.contains("1 major open")),
+            .any(|r| &*r.rule == "RM-ER-L/hidden_ledger" && r.text.contains("1 major open")),
         "{:?}",
         er.reasons
     );

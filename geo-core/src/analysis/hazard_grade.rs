@@ -393,12 +393,12 @@ mod tests {
         assert_eq!(r.items[1].basis, OUTSIDE_BASIS);
         assert_eq!(r.items[1].critical_q, None);
         assert_eq!(r.items[2].basis, "unknown");
-        let texts: Vec<&str> = r.reasons.iter().map(|x| x.text.as_str()).collect();
+        let texts: Vec<&str> = r.reasons.iter().map(|x| &*x.text).collect();
         assert!(
-            r.reasons.iter().any(|x| x.rule == "RM-HG-UNKNOWN"),
+            r.reasons.iter().any(|x| &*x.rule == "RM-HG-UNKNOWN"),
             "{texts:?}"
         );
-        let outside = r.reasons.iter().find(|x| x.rule == "RM-HG-OUTSIDE");
+        let outside = r.reasons.iter().find(|x| &*x.rule == "RM-HG-OUTSIDE");
         assert!(
             outside.is_some_and(|x| x.text.starts_with("硫酸 (7664-93-9): q = 100 t")),
             "{texts:?}"
@@ -415,11 +415,11 @@ mod tests {
             &Rules::default(),
         );
         assert_eq!(
-            r.reasons[0].text,
+            &*r.reasons[0].text,
             "苯 (71-43-2): q = 22.7 t, Q = 50 t (table), β = 1"
         );
         assert_eq!(
-            r.reasons[0].text_zh,
+            &*r.reasons[0].text_zh,
             "苯 (71-43-2)：q = 22.7 吨，Q = 50 吨（物质表），β = 1"
         );
     }

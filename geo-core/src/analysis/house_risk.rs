@@ -6,6 +6,7 @@
 //! required distance, and at least orange when it occupies a gas pipe's protection
 //! range or yellow when inside its clearance. Every step leaves a reason.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::Reason;
@@ -57,12 +58,64 @@ pub fn assess_all(
             e.add_pipeline(c);
         }
     }
+    let base = AppraisalReasons::new(&rules.house);
     ds.houses
         .features()
-        .iter()
+        .par_iter()
         .zip(exposure)
-        .map(|(f, e)| house_risk(f, e, rules))
+        .map(|(f, e)| {
+            let (level, reasons) = assess_with(&f.props, e, &rules.house, &base);
+            HouseRisk {
+                id: f.id.clone(),
+                level,
+                reasons,
+            }
+        })
         .collect()
+}
+
+/// The level and reason each appraisal grade starts a house at, made once per run: most
+/// houses end with this reason alone, and then share its texts.
+struct AppraisalReasons([(RiskLevel, Reason); 5]);
+
+impl AppraisalReasons {
+    fn new(r: &HouseRules) -> Self {
+        AppraisalReasons(
+            [
+                Appraisal::A,
+                Appraisal::B,
+                Appraisal::C,
+                Appraisal::D,
+                Appraisal::Unknown,
+            ]
+            .map(|a| {
+                let level = match a {
+                    Appraisal::A => r.appraisal_a,
+                    Appraisal::B => r.appraisal_b,
+                    Appraisal::C => r.appraisal_c,
+                    Appraisal::D => r.appraisal_d,
+                    Appraisal::Unknown => r.appraisal_unknown,
+                };
+                let reason = Reason::new(
+                    format!("JGJ125-2016/appraisal_{}", a.key()),
+                    format!("appraisal {} ⇒ {}", a.name_zh(), level.name()),
+                )
+                .zh(format!("鉴定等级{} ⇒ {}", a.name_zh(), level.name_zh()));
+                (level, reason)
+            }),
+        )
+    }
+
+    fn of(&self, a: Appraisal) -> (RiskLevel, Reason) {
+        let i = match a {
+            Appraisal::A => 0,
+            Appraisal::B => 1,
+            Appraisal::C => 2,
+            Appraisal::D => 3,
+            Appraisal::Unknown => 4,
+        };
+        self.0[i].clone()
+    }
 }
 
 impl Exposure {
@@ -90,25 +143,17 @@ pub fn house_risk(f: &Feature<House>, e: Exposure, rules: &Rules) -> HouseRisk {
 
 /// The level of one house and why.
 pub fn assess(h: &House, e: Exposure, r: &HouseRules) -> (RiskLevel, Vec<Reason>) {
-    let appraisal = h.appraisal.unwrap_or(Appraisal::Unknown);
-    let mut level = match appraisal {
-        Appraisal::A => r.appraisal_a,
-        Appraisal::B => r.appraisal_b,
-        Appraisal::C => r.appraisal_c,
-        Appraisal::D => r.appraisal_d,
-        Appraisal::Unknown => r.appraisal_unknown,
-    };
-    let mut reasons = vec![
-        Reason::new(
-            format!("JGJ125-2016/appraisal_{}", appraisal.key()),
-            format!("appraisal {} ⇒ {}", appraisal.name_zh(), level.name()),
-        )
-        .zh(format!(
-            "鉴定等级{} ⇒ {}",
-            appraisal.name_zh(),
-            level.name_zh()
-        )),
-    ];
+    assess_with(h, e, r, &AppraisalReasons::new(r))
+}
+
+fn assess_with(
+    h: &House,
+    e: Exposure,
+    r: &HouseRules,
+    base: &AppraisalReasons,
+) -> (RiskLevel, Vec<Reason>) {
+    let (mut level, first) = base.of(h.appraisal.unwrap_or(Appraisal::Unknown));
+    let mut reasons = vec![first];
     let commercial = matches!(h.house_use, Some(HouseUse::Commercial | HouseUse::Mixed));
     if commercial {
         let tall = h.floors.is_some_and(|f| f >= r.commercial_min_floors);
@@ -267,6 +312,6 @@ mod tests {
         };
         let (l, why) = assess(&house(Appraisal::A, HouseUse::Residential, 2, 4), both, &r);
         assert_eq!(l, RiskLevel::General);
-        assert_eq!(why.last().map(|w| w.rule.as_str()), Some("RM-HR-PIPELINE"));
+        assert_eq!(why.last().map(|w| &*w.rule), Some("RM-HR-PIPELINE"));
     }
 }

@@ -26,6 +26,8 @@ pub mod protection_rings;
 pub mod risk_grid;
 pub mod site_check;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::Dataset;
@@ -43,30 +45,34 @@ pub use risk_grid::{AreaSummary, GridCell, RiskGrid};
 
 /// Why a result is what it is: the rule applied and a sentence a reviewer can read, in
 /// English and in Chinese.
+///
+/// The texts are shared (`Arc<str>`): most of a city's millions of houses give one of a
+/// few identical reasons (their appraisal's), which then cost a pointer each, not three
+/// strings each (BENCHMARKS.md, "Ten million houses").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     /// Rule id (see `docs/rules.md`).
-    pub rule: String,
+    pub rule: Arc<str>,
     /// The reason, in English.
-    pub text: String,
+    pub text: Arc<str>,
     /// The reason, in Chinese (判定依据).
-    pub text_zh: String,
+    pub text_zh: Arc<str>,
 }
 
 impl Reason {
     /// A reason in English; the Chinese text is the same until [`Reason::zh`] sets it.
-    pub fn new(rule: impl Into<String>, text: impl Into<String>) -> Reason {
+    pub fn new(rule: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Reason {
         let text = text.into();
         Reason {
             rule: rule.into(),
-            text_zh: text.clone(),
+            text_zh: Arc::clone(&text),
             text,
         }
     }
 
     /// Sets the Chinese text.
     #[must_use]
-    pub fn zh(mut self, text_zh: impl Into<String>) -> Reason {
+    pub fn zh(mut self, text_zh: impl Into<Arc<str>>) -> Reason {
         self.text_zh = text_zh.into();
         self
     }

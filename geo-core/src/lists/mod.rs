@@ -190,7 +190,7 @@ fn coord_cells(at: Option<Coord<f64>>) -> (String, String) {
 
 fn reasons_zh(rs: &[crate::analysis::Reason]) -> String {
     rs.iter()
-        .map(|r| r.text_zh.as_str())
+        .map(|r| &*r.text_zh)
         .collect::<Vec<_>>()
         .join("；")
 }

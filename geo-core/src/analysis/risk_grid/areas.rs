@@ -206,7 +206,7 @@ pub(super) fn top_risk(
                 summary: h
                     .reasons
                     .iter()
-                    .map(|r| r.text_zh.as_str())
+                    .map(|r| &*r.text_zh)
                     .collect::<Vec<_>>()
                     .join("; "),
             }
