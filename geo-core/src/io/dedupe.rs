@@ -1,60 +1,18 @@
 //! Duplicate ids within a layer: the first feature with an id (in file order) is kept,
-//! each later one is skipped and reported with both places. Ids are hashed with a fast
-//! hash, as a million houses are checked on every load.
+//! each later one is skipped and reported with both places.
+//!
+//! Ids are found equal by sorting (hash, file, position) in parallel and comparing the
+//! ids of equal hashes: a hash table of ten million ids, filled on one thread with a
+//! cache miss per insert, took seconds of a province's load.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use rayon::prelude::*;
 
 use super::LoadError;
 use super::features::Found;
 use super::read::{FileReports, LayerFiles};
 use super::report::{Issue, IssueCode, Severity};
-
-/// A fast hash for ids (a word at a time, as in rustc's FxHash): the default SipHash is
-/// built to resist flooding, which ids from one's own ledgers do not call for, and
-/// costs a tenth of a second per million features.
-#[derive(Clone, Copy, Default)]
-struct IdHash;
-
-impl std::hash::BuildHasher for IdHash {
-    type Hasher = IdHasher;
-    fn build_hasher(&self) -> IdHasher {
-        IdHasher(0)
-    }
-}
-
-struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn finish(&self) -> u64 {
-        // The table indexes by the low bits, which a multiply leaves depending on the
-        // first bytes only ("H0000001", "H0000002", … would collide): mix them down
-        // (MurmurHash3's finaliser).
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-}
 
 /// The features of a layer once duplicates are gone, with each one's plan index.
 pub(super) struct Kept<P> {
@@ -65,7 +23,7 @@ pub(super) struct Kept<P> {
 
 /// Drops later features whose id an earlier one (in file order) already has, reporting
 /// each with both positions; sets each file's loaded count.
-pub(super) fn dedupe<P>(
+pub(super) fn dedupe<P: Sync>(
     mut files: LayerFiles<P>,
     reports: &mut FileReports,
 ) -> Result<Kept<P>, LoadError> {
@@ -78,48 +36,40 @@ pub(super) fn dedupe<P>(
     let total: usize = files.iter().map(|(_, f)| f.features.len()).sum();
     // Indices to drop, per entry of `files`, ascending.
     let mut drop: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
-    {
-        let mut seen: HashMap<&str, (usize, usize), IdHash> =
-            HashMap::with_capacity_and_hasher(total, IdHash);
-        for (slot, (file, found)) in files.iter().enumerate() {
-            for (k, f) in found.features.iter().enumerate() {
-                let Some(&(fslot, fk)) = seen.get(f.id.as_str()) else {
-                    seen.insert(f.id.as_str(), (slot, k));
-                    continue;
-                };
-                drop[slot].push(k);
-                let (ffile, ffound) = &files[fslot];
-                let fpos = ffound.positions[fk];
-                let place = if ffile == file {
-                    format!("{fpos}")
-                } else {
-                    format!(
-                        "{}, {fpos}",
-                        rels.get(*ffile).map(String::as_str).unwrap_or("")
-                    )
-                };
-                let issue = Issue {
-                    severity: Severity::Skipped,
-                    code: IssueCode::DuplicateId,
-                    file: rels.get(*file).cloned().unwrap_or_default(),
-                    layer: summaries.get(*file).and_then(|s| s.layer),
-                    position: Some(found.positions[k]),
-                    feature_id: Some(f.id.clone()),
-                    field: None,
-                    message: format!(
-                        "duplicate id {:?}: already used at {place}; this later feature was skipped",
-                        f.id
-                    ),
-                };
-                if *strict {
-                    return Err(LoadError::Invalid {
-                        issue: Box::new(issue),
-                    });
-                }
-                if let Some(v) = issues.get_mut(*file) {
-                    v.push(issue);
-                }
-            }
+    for (slot, k, fslot, fk) in duplicates(&files) {
+        drop[slot].push(k);
+        let (file, found) = &files[slot];
+        let f = &found.features[k];
+        let (ffile, ffound) = &files[fslot];
+        let fpos = ffound.positions[fk];
+        let place = if ffile == file {
+            format!("{fpos}")
+        } else {
+            format!(
+                "{}, {fpos}",
+                rels.get(*ffile).map(String::as_str).unwrap_or("")
+            )
+        };
+        let issue = Issue {
+            severity: Severity::Skipped,
+            code: IssueCode::DuplicateId,
+            file: rels.get(*file).cloned().unwrap_or_default(),
+            layer: summaries.get(*file).and_then(|s| s.layer),
+            position: Some(found.positions[k]),
+            feature_id: Some(f.id.clone()),
+            field: None,
+            message: format!(
+                "duplicate id {:?}: already used at {place}; this later feature was skipped",
+                f.id
+            ),
+        };
+        if *strict {
+            return Err(LoadError::Invalid {
+                issue: Box::new(issue),
+            });
+        }
+        if let Some(v) = issues.get_mut(*file) {
+            v.push(issue);
         }
     }
     for ((_, found), drop) in files.iter_mut().zip(&drop) {
@@ -155,11 +105,91 @@ pub(super) fn dedupe<P>(
         kept.files
             .extend(std::iter::repeat_n(file, found.features.len()));
         if kept.found.features.is_empty() {
-            // The first (often only) file moves in whole.
+            // The first (often only) file moves in whole, with room for the others: a
+            // vector grown file by file copied a province's houses several times over.
             kept.found = found;
+            let more = total.saturating_sub(kept.found.features.len());
+            kept.found.features.reserve_exact(more);
+            kept.found.positions.reserve_exact(more);
         } else {
             kept.found.append(&mut found);
         }
     }
     Ok(kept)
+}
+
+/// Every feature whose id an earlier one (in file order) has: (slot, position, and the
+/// slot and position of the first with that id), in file order.
+fn duplicates<P: Sync>(files: &LayerFiles<P>) -> Vec<(usize, usize, usize, usize)> {
+    let hasher = &foldhash::fast::FixedState::default();
+    let id = |slot: usize, k: usize| files[slot].1.features[k].id.as_str();
+    let mut keys: Vec<(u64, u32, u32)> = files
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(slot, (_, found))| {
+            found
+                .features
+                .iter()
+                .enumerate()
+                .map(move |(k, f)| (hasher.hash_one(f.id.as_str()), slot as u32, k as u32))
+        })
+        .collect();
+    // (hash, slot, position): equal ids are next to each other, in file order.
+    keys.par_sort_unstable();
+    let mut out = Vec::new();
+    for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        for (j, &(_, slot, k)) in run.iter().enumerate().skip(1) {
+            let (slot, k) = (slot as usize, k as usize);
+            if let Some(&(_, fs, fk)) = run[..j]
+                .iter()
+                .find(|&&(_, fs, fk)| id(fs as usize, fk as usize) == id(slot, k))
+            {
+                // The first holder in file order: a third copy names the first, not the second.
+                out.push((slot, k, fs as usize, fk as usize));
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use geo::{Geometry, Point};
+
+    use super::*;
+    use crate::io::report::Position;
+    use crate::model::{Feature, SourceRef};
+
+    fn file(ids: &[&str]) -> Found<()> {
+        Found {
+            features: ids
+                .iter()
+                .map(|id| Feature {
+                    id: (*id).to_string(),
+                    geometry: Geometry::Point(Point::new(0.0, 0.0)),
+                    props: (),
+                    source: SourceRef::default(),
+                })
+                .collect(),
+            positions: (0..ids.len() as u64).map(Position::Feature).collect(),
+        }
+    }
+
+    // Worked by hand: "a" first at file 0, position 1; its copies at file 1, position 0
+    // and file 2, position 2 both name that first one; "b" twice in file 2.
+    #[test]
+    fn every_later_copy_names_the_first_holder_in_file_order() {
+        let files: LayerFiles<()> = vec![
+            (0, file(&["x", "a", "y"])),
+            (1, file(&["a", "z"])),
+            (2, file(&["b", "w", "a", "b"])),
+        ];
+        assert_eq!(
+            duplicates(&files),
+            vec![(1, 0, 0, 1), (2, 2, 0, 1), (2, 3, 2, 0)]
+        );
+        let none: LayerFiles<()> = vec![(0, file(&["p", "q"])), (1, file(&["r"]))];
+        assert!(duplicates(&none).is_empty());
+    }
 }

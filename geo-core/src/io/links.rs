@@ -43,12 +43,13 @@ pub(crate) struct Linkable<'a> {
     pub protection_targets: &'a [Feature<ProtectionTarget>],
 }
 
+/// A layer's features by id (foldhash: ids of one's own ledgers need no protection
+/// against flooding, and SipHash over ten million houses took seconds).
+type IdMap<'a> = foldhash::HashMap<&'a str, &'a Geometry<f64>>;
+
 /// Ids of each linkable layer, to find a feature by id.
 pub(crate) struct LinkIndex<'a> {
-    layers: Vec<(
-        LayerKind,
-        std::collections::HashMap<&'a str, &'a Geometry<f64>>,
-    )>,
+    layers: Vec<(LayerKind, IdMap<'a>)>,
     enterprise_keys: EnterpriseKeys<'a>,
 }
 
@@ -63,16 +64,29 @@ pub(crate) enum Link {
 
 impl<'a> LinkIndex<'a> {
     pub(crate) fn new(l: &Linkable<'a>) -> Self {
-        fn ids<P>(fs: &[Feature<P>]) -> std::collections::HashMap<&str, &Geometry<f64>> {
+        fn ids<P>(fs: &[Feature<P>]) -> IdMap<'_> {
             fs.iter().map(|f| (f.id.as_str(), &f.geometry)).collect()
         }
+        // The houses' map is most of the work (millions of ids): made beside the others.
+        let (houses, rest) = rayon::join(
+            || ids(l.houses),
+            || {
+                (
+                    ids(l.enterprises),
+                    ids(l.hazard_sources),
+                    ids(l.gas_pipelines),
+                    ids(l.protection_targets),
+                )
+            },
+        );
+        let (enterprises, hazard_sources, gas_pipelines, protection_targets) = rest;
         LinkIndex {
             layers: vec![
-                (LayerKind::Enterprises, ids(l.enterprises)),
-                (LayerKind::HazardSources, ids(l.hazard_sources)),
-                (LayerKind::GasPipelines, ids(l.gas_pipelines)),
-                (LayerKind::Houses, ids(l.houses)),
-                (LayerKind::ProtectionTargets, ids(l.protection_targets)),
+                (LayerKind::Enterprises, enterprises),
+                (LayerKind::HazardSources, hazard_sources),
+                (LayerKind::GasPipelines, gas_pipelines),
+                (LayerKind::Houses, houses),
+                (LayerKind::ProtectionTargets, protection_targets),
             ],
             enterprise_keys: EnterpriseKeys::of(l.enterprises),
         }

@@ -164,6 +164,13 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
 /// Makes the dataset from the files' features: duplicate ids dropped, hazard sources
 /// linked to their enterprises, hidden hazards to their features, every layer indexed.
 fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
+    let started = Instant::now();
+    let step = |what: &str| {
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "merge: {what} done"
+        );
+    };
     let enterprises = dedupe(acc.enterprises, files)?;
     let mut hazard_sources = dedupe(acc.hazard_sources, files)?;
     resolve_enterprises(&enterprises, &mut hazard_sources, files)?;
@@ -172,6 +179,7 @@ fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
     let protection_targets = dedupe(acc.protection_targets, files)?;
     let areas = dedupe(acc.areas, files)?;
     let mut hidden_hazards = dedupe(acc.hidden_hazards, files)?;
+    step("duplicate ids");
     links::resolve_links(
         &links::Linkable {
             enterprises: &enterprises.found.features,
@@ -183,6 +191,7 @@ fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
         &mut hidden_hazards,
         files,
     )?;
+    step("links");
     far::check_far(
         &[
             far::view(LayerKind::Enterprises, &enterprises),
@@ -196,6 +205,7 @@ fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
         &areas,
         files,
     )?;
+    step("far features");
     // The houses layer is usually by far the largest: its R-tree is built alongside the
     // others.
     let (houses, rest) = rayon::join(
@@ -216,6 +226,7 @@ fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
     );
     let (areas, enterprises, hazard_sources, gas_pipelines, protection_targets, hidden_hazards) =
         rest;
+    step("indexes");
     Ok(Dataset {
         areas,
         enterprises,
