@@ -110,13 +110,20 @@ pub fn plan_province(opts: &ProvinceOptions) -> Result<Vec<City>, GenerateError>
         .iter()
         .map(|w| ((opts.houses as f64 * w / total) as usize).max(MIN_HOUSES_PER_CITY))
         .collect();
-    let given: usize = houses.iter().sum();
-    let largest = (0..n).max_by_key(|&i| houses[i]).unwrap_or(0);
-    // The rounding's remainder (or the small cities' floor) goes to the largest city.
-    if given <= opts.houses {
-        houses[largest] += opts.houses - given;
-    } else {
-        houses[largest] -= given - opts.houses;
+    // The rounding's remainder goes to the largest city; what the small cities' floor
+    // added is taken back from the largest ones, none going below the floor (the total
+    // is at least the floor times the cities, so this ends).
+    let mut given: usize = houses.iter().sum();
+    while given != opts.houses {
+        let largest = (0..n).max_by_key(|&i| houses[i]).unwrap_or(0);
+        if given < opts.houses {
+            houses[largest] += opts.houses - given;
+            given = opts.houses;
+        } else {
+            let take = (given - opts.houses).min(houses[largest] - MIN_HOUSES_PER_CITY);
+            houses[largest] -= take;
+            given -= take;
+        }
     }
     let mut cities = Vec::with_capacity(n);
     for (k, &count) in houses.iter().enumerate() {

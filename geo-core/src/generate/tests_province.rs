@@ -68,6 +68,26 @@ fn the_standard_province_spreads_ten_cities_or_more_over_300_km() {
     }
 }
 
+// At the floor exactly, every city gets the floor: the small cities' rounding up is taken
+// back from the large ones, none going below it.
+#[test]
+fn a_province_at_the_floor_gives_every_city_the_floor() {
+    for (houses, cities) in [(12_000, 12), (12_500, 12), (3_000, 3)] {
+        let plan = plan_province(&ProvinceOptions {
+            seed: 3,
+            houses,
+            cities,
+        })
+        .expect("plan");
+        let sizes: Vec<usize> = plan.iter().map(|c| c.options.houses).collect();
+        assert_eq!(sizes.iter().sum::<usize>(), houses, "{sizes:?}");
+        assert!(sizes.iter().all(|&h| h >= 1_000), "{sizes:?}");
+        if houses == 1_000 * cities {
+            assert!(sizes.iter().all(|&h| h == 1_000), "{sizes:?}");
+        }
+    }
+}
+
 #[test]
 fn too_small_a_province_is_refused() {
     let opts = ProvinceOptions {
