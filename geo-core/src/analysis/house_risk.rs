@@ -64,7 +64,8 @@ pub fn assess_all(
         .par_iter()
         .zip(exposure)
         .map(|(f, e)| {
-            let (level, reasons) = assess_with(&f.props, e, &rules.house, &base);
+            let start = base.of(f.props.appraisal.unwrap_or(Appraisal::Unknown));
+            let (level, reasons) = assess_from(&f.props, e, &rules.house, start);
             HouseRisk {
                 id: f.id.clone(),
                 level,
@@ -88,21 +89,7 @@ impl AppraisalReasons {
                 Appraisal::D,
                 Appraisal::Unknown,
             ]
-            .map(|a| {
-                let level = match a {
-                    Appraisal::A => r.appraisal_a,
-                    Appraisal::B => r.appraisal_b,
-                    Appraisal::C => r.appraisal_c,
-                    Appraisal::D => r.appraisal_d,
-                    Appraisal::Unknown => r.appraisal_unknown,
-                };
-                let reason = Reason::new(
-                    format!("JGJ125-2016/appraisal_{}", a.key()),
-                    format!("appraisal {} ⇒ {}", a.name_zh(), level.name()),
-                )
-                .zh(format!("鉴定等级{} ⇒ {}", a.name_zh(), level.name_zh()));
-                (level, reason)
-            }),
+            .map(|a| appraisal_reason(a, r)),
         )
     }
 
@@ -116,6 +103,23 @@ impl AppraisalReasons {
         };
         self.0[i].clone()
     }
+}
+
+/// The level an appraisal grade starts a house at, and the reason.
+fn appraisal_reason(a: Appraisal, r: &HouseRules) -> (RiskLevel, Reason) {
+    let level = match a {
+        Appraisal::A => r.appraisal_a,
+        Appraisal::B => r.appraisal_b,
+        Appraisal::C => r.appraisal_c,
+        Appraisal::D => r.appraisal_d,
+        Appraisal::Unknown => r.appraisal_unknown,
+    };
+    let reason = Reason::new(
+        format!("JGJ125-2016/appraisal_{}", a.key()),
+        format!("appraisal {} ⇒ {}", a.name_zh(), level.name()),
+    )
+    .zh(format!("鉴定等级{} ⇒ {}", a.name_zh(), level.name_zh()));
+    (level, reason)
 }
 
 impl Exposure {
@@ -142,17 +146,21 @@ pub fn house_risk(f: &Feature<House>, e: Exposure, rules: &Rules) -> HouseRisk {
 }
 
 /// The level of one house and why.
+///
+/// One house (a living map's edit) makes only its own appraisal's reason.
 pub fn assess(h: &House, e: Exposure, r: &HouseRules) -> (RiskLevel, Vec<Reason>) {
-    assess_with(h, e, r, &AppraisalReasons::new(r))
+    let start = appraisal_reason(h.appraisal.unwrap_or(Appraisal::Unknown), r);
+    assess_from(h, e, r, start)
 }
 
-fn assess_with(
+/// [`assess`] from the appraisal's level and reason, made by the caller (once per run
+/// for a whole layer, see [`AppraisalReasons`]).
+fn assess_from(
     h: &House,
     e: Exposure,
     r: &HouseRules,
-    base: &AppraisalReasons,
+    (mut level, first): (RiskLevel, Reason),
 ) -> (RiskLevel, Vec<Reason>) {
-    let (mut level, first) = base.of(h.appraisal.unwrap_or(Appraisal::Unknown));
     let mut reasons = vec![first];
     let commercial = matches!(h.house_use, Some(HouseUse::Commercial | HouseUse::Mixed));
     if commercial {

@@ -19,7 +19,7 @@ use super::ledgers::{LedgerWriteError, fail, write_layers};
 use super::plane::Plane;
 use super::{DEFAULT_SEED, GenerateError, GenerateOptions, LEDGER_END, Region, generate_in};
 use crate::dataset::{Dataset, Layer};
-use crate::model::{Feature, LayerKind};
+use crate::model::LayerKind;
 
 /// Sizes of a synthetic province.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,36 +217,37 @@ fn city_boundary(
     MultiPolygon(vec![Polygon::new(LineString(ring), vec![])])
 }
 
-/// The dataset with every id, and every reference to one, prefixed by `key`.
+/// The dataset with every id, and every reference to one, prefixed by `key`. The layers
+/// are consumed (a freshly generated dataset shares them with nothing, so nothing is
+/// copied) and indexed again.
 fn namespaced(ds: Dataset, key: &str) -> Dataset {
     let id = |s: &str| format!("{key}-{s}");
-    fn renamed<P: Clone>(
-        layer: &Layer<P>,
+    fn renamed<P>(
+        layer: Layer<P>,
         id: &dyn Fn(&str) -> String,
         mut props: impl FnMut(&mut P),
-    ) -> Layer<P> {
-        let features: Vec<Feature<P>> = layer
-            .features()
-            .iter()
-            .map(|f| {
-                let mut f = f.clone();
-                f.id = id(&f.id);
-                props(&mut f.props);
-                f
-            })
-            .collect();
-        Layer::new(layer.kind(), features)
+    ) -> Layer<P>
+    where
+        P: Clone,
+    {
+        let kind = layer.kind();
+        let mut features = layer.into_features();
+        for f in &mut features {
+            f.id = id(&f.id);
+            props(&mut f.props);
+        }
+        Layer::new(kind, features)
     }
     Dataset {
-        areas: renamed(&ds.areas, &id, |_| {}),
-        enterprises: renamed(&ds.enterprises, &id, |_| {}),
-        hazard_sources: renamed(&ds.hazard_sources, &id, |p| {
+        areas: renamed(ds.areas, &id, |_| {}),
+        enterprises: renamed(ds.enterprises, &id, |_| {}),
+        hazard_sources: renamed(ds.hazard_sources, &id, |p| {
             p.enterprise_id = p.enterprise_id.as_deref().map(id);
         }),
-        gas_pipelines: renamed(&ds.gas_pipelines, &id, |_| {}),
-        houses: renamed(&ds.houses, &id, |_| {}),
-        protection_targets: renamed(&ds.protection_targets, &id, |_| {}),
-        hidden_hazards: renamed(&ds.hidden_hazards, &id, |p| {
+        gas_pipelines: renamed(ds.gas_pipelines, &id, |_| {}),
+        houses: renamed(ds.houses, &id, |_| {}),
+        protection_targets: renamed(ds.protection_targets, &id, |_| {}),
+        hidden_hazards: renamed(ds.hidden_hazards, &id, |p| {
             p.feature_id = p.feature_id.as_deref().map(id);
         }),
     }
