@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -14,13 +16,10 @@ use riskmap_core::io::{IssueCode, LoadError, LoadOptions, Position, Severity, lo
 use riskmap_core::model::{Feature, LayerKind};
 use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
-use riskmap_core::store::{LayerCounts, StoreError, gpkg, wkb};
-use serde::Serialize;
-use serde_json::Value;
+use riskmap_core::store::{LayerCounts, StoreError, gpkg};
 
-fn demo_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen")
-}
+use common::{assert_same, assert_same_layer, demo_dir, gdal};
+use serde_json::Value;
 
 /// The demo data loaded from its folder, and a GeoPackage written from it.
 fn demo() -> &'static (Dataset, tempfile::TempDir, PathBuf) {
@@ -34,21 +33,6 @@ fn demo() -> &'static (Dataset, tempfile::TempDir, PathBuf) {
         gpkg::write(&path, &ds).expect("written");
         (ds, dir, path)
     })
-}
-
-/// Runs a GDAL program; its standard output.
-fn gdal(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} not runnable ({e}): install gdal-bin"));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{program} {args:?} failed: {stderr}");
-    assert!(
-        !stderr.contains("ERROR") && !stderr.contains("Warning"),
-        "{program} {args:?} complained: {stderr}"
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// GDAL's GeoPackage validator (checks the requirements of the standard, the R-tree and
@@ -65,43 +49,6 @@ fn validate_gpkg(path: &Path) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn wkb_of(g: &Geometry<f64>) -> Vec<u8> {
-    let mut v = Vec::new();
-    wkb::wkb(&mut v, g);
-    v
-}
-
-/// Ids, geometries (to the bit) and props (as serde sees them) of two layers are equal.
-fn assert_same_layer<P: Serialize>(a: &Layer<P>, b: &Layer<P>) {
-    assert_eq!(a.len(), b.len(), "{}", a.kind());
-    for (x, y) in a.features().iter().zip(b.features()) {
-        assert_eq!(x.id, y.id, "{}", a.kind());
-        assert_eq!(
-            wkb_of(&x.geometry),
-            wkb_of(&y.geometry),
-            "{} {}",
-            a.kind(),
-            x.id
-        );
-        assert_eq!(
-            serde_json::to_value(&x.props).ok(),
-            serde_json::to_value(&y.props).ok(),
-            "{} {}",
-            a.kind(),
-            x.id
-        );
-    }
-}
-
-fn assert_same(a: &Dataset, b: &Dataset) {
-    assert_same_layer(&a.areas, &b.areas);
-    assert_same_layer(&a.enterprises, &b.enterprises);
-    assert_same_layer(&a.hazard_sources, &b.hazard_sources);
-    assert_same_layer(&a.gas_pipelines, &b.gas_pipelines);
-    assert_same_layer(&a.houses, &b.houses);
-    assert_same_layer(&a.protection_targets, &b.protection_targets);
 }
 
 #[test]

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,29 +18,7 @@ use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
 use riskmap_core::store::{gpkg, results};
 
-fn demo_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen")
-}
-
-/// Runs a GDAL program; its standard output. It must succeed without an error or a
-/// warning.
-fn gdal(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} not runnable ({e}): install gdal-bin"));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{program} {args:?} failed: {stderr}");
-    assert!(
-        !stderr.contains("ERROR") && !stderr.contains("Warning"),
-        "{program} {args:?} complained: {stderr}"
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+use common::{demo_dir, gdal, s};
 
 /// GDAL's GeoPackage validator (the requirements of the standard, the R-trees and their
 /// triggers) passes the file.

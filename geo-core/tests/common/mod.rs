@@ -1,0 +1,75 @@
+//! What the core's integration tests share: the demo data, GDAL's programs, and layers
+//! compared feature by feature.
+
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use geo::Geometry;
+use riskmap_core::dataset::{Dataset, Layer};
+use riskmap_core::store::wkb;
+use serde::Serialize;
+
+pub fn demo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen")
+}
+
+/// Runs a GDAL program (Debian package gdal-bin, which scripts/ensure-gdal.sh installs);
+/// its standard output. It must succeed without an error or a warning.
+pub fn gdal(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} not runnable ({e}): install gdal-bin"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{program} {args:?} failed: {stderr}");
+    assert!(
+        !stderr.contains("ERROR") && !stderr.contains("Warning"),
+        "{program} {args:?} complained: {stderr}"
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+pub fn wkb_of(g: &Geometry<f64>) -> Vec<u8> {
+    let mut v = Vec::new();
+    wkb::wkb(&mut v, g);
+    v
+}
+
+/// Ids, geometries (to the bit) and props (as serde sees them) of two layers are equal.
+pub fn assert_same_layer<P: Serialize>(a: &Layer<P>, b: &Layer<P>) {
+    assert_eq!(a.len(), b.len(), "{}", a.kind());
+    for (x, y) in a.features().iter().zip(b.features()) {
+        assert_eq!(x.id, y.id, "{}", a.kind());
+        assert_eq!(
+            wkb_of(&x.geometry),
+            wkb_of(&y.geometry),
+            "{} {}",
+            a.kind(),
+            x.id
+        );
+        assert_eq!(
+            serde_json::to_value(&x.props).ok(),
+            serde_json::to_value(&y.props).ok(),
+            "{} {}",
+            a.kind(),
+            x.id
+        );
+    }
+}
+
+/// Every input layer but the hidden hazards (which `assert_same_layer` compares where a
+/// test has them in both).
+pub fn assert_same(a: &Dataset, b: &Dataset) {
+    assert_same_layer(&a.areas, &b.areas);
+    assert_same_layer(&a.enterprises, &b.enterprises);
+    assert_same_layer(&a.hazard_sources, &b.hazard_sources);
+    assert_same_layer(&a.gas_pipelines, &b.gas_pipelines);
+    assert_same_layer(&a.houses, &b.houses);
+    assert_same_layer(&a.protection_targets, &b.protection_targets);
+}
