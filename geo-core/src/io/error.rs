@@ -38,7 +38,7 @@ pub enum LoadError {
     /// The data directory holds no file that belongs to a layer: nothing to load.
     #[error(
         "{}: no layer files found: name files after a layer (enterprises, hazard_sources, \
-         gas_pipelines, houses, protection_targets, areas; .geojson, .csv, .xlsx or .shp) or \
+         gas_pipelines, houses, protection_targets, areas; .geojson, .csv, .xlsx, .shp or .fgb) or \
          map them in riskmap.toml{}",
         path.display(),
         if ignored.is_empty() { String::new() } else { format!("; ignored: {}", ignored.join(", ")) }
@@ -138,6 +138,16 @@ pub enum LoadError {
         #[source]
         source: Box<shapefile::Error>,
     },
+    /// A FlatGeobuf file (.fgb) that cannot be read.
+    #[error("{file}{}: broken FlatGeobuf file: {message}", .feature.map(|i| format!(", feature {i}")).unwrap_or_default())]
+    FlatGeobuf {
+        /// The .fgb file.
+        file: String,
+        /// Zero-based index of the feature where reading failed, if past the header.
+        feature: Option<u64>,
+        /// What the reader found.
+        message: String,
+    },
     /// The coordinate reference system given for a file (manifest, options, `.prj`,
     /// GeoJSON `crs` member) is not one RiskMap can convert.
     #[error("{file}: coordinate reference system {given:?} (from {origin}): {source}")]
@@ -191,7 +201,9 @@ pub enum LoadError {
         source: Box<toml::de::Error>,
     },
     /// A file whose extension no reader knows.
-    #[error("{file}: unsupported file type (expected .geojson, .json, .csv, .xlsx, .xls or .shp)")]
+    #[error(
+        "{file}: unsupported file type (expected .geojson, .json, .csv, .xlsx, .xls, .shp or .fgb)"
+    )]
     UnsupportedFormat {
         /// The file.
         file: String,
@@ -252,6 +264,7 @@ impl LoadError {
             | LoadError::CsvQuote { .. }
             | LoadError::Workbook { .. }
             | LoadError::Shapefile { .. }
+            | LoadError::FlatGeobuf { .. }
             | LoadError::Manifest { .. } => IssueCode::BrokenFile,
             LoadError::SheetNotFound { .. } => IssueCode::SheetNotFound,
             LoadError::Crs { .. } => IssueCode::UnknownCrs,
@@ -275,7 +288,9 @@ impl LoadError {
             LoadError::Csv { line, .. } | LoadError::CsvQuote { line, .. } => {
                 Some(Position::Line(*line))
             }
-            LoadError::Shapefile { feature, .. } => feature.map(Position::Feature),
+            LoadError::Shapefile { feature, .. } | LoadError::FlatGeobuf { feature, .. } => {
+                feature.map(Position::Feature)
+            }
             LoadError::Invalid { issue } => issue.position,
             _ => None,
         }

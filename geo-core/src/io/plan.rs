@@ -26,6 +26,8 @@ pub enum FileFormat {
     Workbook,
     /// `.shp` with `.dbf` (and `.shx`, `.prj`, `.cpg`)
     Shapefile,
+    /// `.fgb`
+    FlatGeobuf,
 }
 
 impl FileFormat {
@@ -37,6 +39,7 @@ impl FileFormat {
             "csv" | "tsv" => FileFormat::Csv,
             "xlsx" | "xlsm" | "xls" | "ods" => FileFormat::Workbook,
             "shp" => FileFormat::Shapefile,
+            "fgb" => FileFormat::FlatGeobuf,
             _ => return None,
         })
     }
@@ -48,6 +51,7 @@ impl FileFormat {
             FileFormat::Csv => "csv",
             FileFormat::Workbook => "xlsx",
             FileFormat::Shapefile => "shapefile",
+            FileFormat::FlatGeobuf => "flatgeobuf",
         }
     }
 }
@@ -186,7 +190,7 @@ fn plan_for(
             None,
             format!(
                 "named for layer {layer} but not a format RiskMap reads (.geojson, .json, .csv, \
-                 .xlsx, .xls, .shp); not loaded"
+                 .xlsx, .xls, .shp, .fgb); not loaded"
             ),
         ))?;
         return Ok(Err("unsupported file format".into()));

@@ -14,11 +14,14 @@ use crate::model::{
 
 use super::features::{Found, RawFeature, process};
 use super::fields::Resolver;
+use super::geom::GeomInput;
 use super::plan::{FileCtx, FileFormat, Plan, choose_crs};
 use super::props::LayerProps;
-use super::report::{FileStatus, FileSummary, Issue, IssueCode, Severity, Sink, ValidationReport};
+use super::report::{
+    FileStatus, FileSummary, Issue, IssueCode, Position, Severity, Sink, ValidationReport,
+};
 use super::table::Table;
-use super::{LoadError, LoadOptions, LoadProgress, geojson, shp, table, text};
+use super::{LoadError, LoadOptions, LoadProgress, fgb, geojson, shp, table, text};
 
 /// What one file gave.
 pub(super) struct FileOut<P> {
@@ -147,21 +150,22 @@ pub(super) fn load_one<P: LayerProps>(
             }
             let own = s.prj.map(|p| (p, ".prj"));
             names = s.names;
-            let raws: Vec<RawFeature<'_>> = s
-                .rows
-                .into_iter()
-                .map(|(position, geom, values)| RawFeature {
-                    position,
-                    id: None,
-                    geom,
-                    props: names
-                        .iter()
-                        .zip(values)
-                        .map(|(n, v)| (Cow::Borrowed(n.as_str()), v))
-                        .collect(),
-                })
-                .collect();
-            (Input::Features(raws), own)
+            (Input::Features(named_rows(&names, s.rows)), own)
+        }
+        FileFormat::FlatGeobuf => {
+            let f = fgb::read(&plan.path, rel)?;
+            summary.encoding = Some("UTF-8 (FlatGeobuf)".into());
+            if f.crs.is_none() && plan.crs.is_none() {
+                sink.push(warning(
+                    IssueCode::CrsAssumed,
+                    "the FlatGeobuf header names no coordinate system: coordinates were read as WGS84 longitude/latitude (give crs in riskmap.toml if they are not)".into(),
+                ))?;
+            }
+            if let Some((position, message)) = f.broken {
+                sink.push(broken_tail(position, message))?;
+            }
+            names = f.names;
+            (Input::Features(named_rows(&names, f.rows)), f.crs)
         }
     };
     let (crs, crs_desc) = choose_crs(plan, own_crs)?;
@@ -385,4 +389,24 @@ pub(super) fn gather(
         }
     }
     Ok((acc, files))
+}
+
+/// Rows of a file with a column list (Shapefile, FlatGeobuf) as features whose property
+/// names borrow from `names`.
+fn named_rows<'a>(
+    names: &'a [String],
+    rows: Vec<(Position, GeomInput, Vec<super::fields::Value<'static>>)>,
+) -> Vec<RawFeature<'a>> {
+    rows.into_iter()
+        .map(|(position, geom, values)| RawFeature {
+            position,
+            id: None,
+            geom,
+            props: names
+                .iter()
+                .zip(values)
+                .map(|(n, v)| (Cow::Borrowed(n.as_str()), v))
+                .collect(),
+        })
+        .collect()
 }
