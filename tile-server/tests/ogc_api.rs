@@ -176,6 +176,94 @@ fn gdal_reads_every_layer_and_copies_whole_ones_through_the_paging() {
     assert_eq!(n, inside);
 }
 
+/// The vector tilesets through GDAL's own OGCAPI driver, in the GDAL 3.12 that the PyPI
+/// package `pyogrio` bundles (scripts/ensure-python-tools.sh installs it; Debian 12's GDAL
+/// 3.6 was built without the driver's vector-tile code): the enterprises and hazard
+/// sources GDAL reads from the tiles are the export's, clusters at z0 count them all, and
+/// point features stand where the export puts them, within a tile's rounding.
+#[test]
+fn gdal_reads_the_vector_tilesets() {
+    let Some(py) = common::python() else { return };
+    let d = demo();
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    ok_steps(&[
+        "export",
+        d.to_str().unwrap(),
+        "--out",
+        export.to_str().unwrap(),
+        "--layer",
+        "enterprises,hazard_sources",
+    ]);
+    let (_server, base) = serve(&d);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/reference/ogcapi_tiles.py");
+    // The demo's extent (its TileJSON bounds).
+    let bbox = ["121.033203", "31.759766", "121.548828", "32.15332"];
+    for (layer, zooms, cluster_zoom) in [
+        ("enterprises", ["0", "12", "14"], "0"),
+        ("hazard_sources", ["0", "10", "12"], "0"),
+    ] {
+        let out = Command::new(&py)
+            .arg(&script)
+            .arg(format!("{base}/ogc/collections/{layer}"))
+            .args(bbox)
+            .args(zooms)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{layer}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let want = by_id(&export.join(format!("{layer}.geojson")));
+        let want_ids: Vec<&String> = want.keys().collect();
+        assert!(want_ids.len() >= 50, "{layer}: {}", want_ids.len());
+        // At z0 one cluster per bin; their counts add up to the layer.
+        let z0 = &got[cluster_zoom];
+        assert_eq!(z0["crs"], "EPSG:3857");
+        assert_eq!(
+            z0["count_sum"].as_u64(),
+            Some(want_ids.len() as u64),
+            "{layer}"
+        );
+        for z in &zooms[1..] {
+            let at = &got[*z];
+            let ids: Vec<&str> = at["ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            assert_eq!(ids, want_ids, "{layer} z{z}: ids GDAL read");
+            // A tile is 4,096 units a side: two units of this latitude at this zoom
+            // (about 4 m at z12, 1 m at z14).
+            let zoom: i32 = z.parse().unwrap();
+            let tolerance =
+                2.0 * 40_075_016.686 * 32.0_f64.to_radians().cos() / 2f64.powi(zoom) / 4096.0;
+            let points = at["points"].as_object().unwrap();
+            for (id, p) in points {
+                let g = &want[id].1;
+                if g["type"] != "Point" {
+                    continue;
+                }
+                let (lon, lat) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+                let (wl, wt) = (
+                    g["coordinates"][0].as_f64().unwrap(),
+                    g["coordinates"][1].as_f64().unwrap(),
+                );
+                let dx = (lon - wl).to_radians().abs() * 6_371_000.0 * wt.to_radians().cos();
+                let dy = (lat - wt).to_radians().abs() * 6_371_000.0;
+                assert!(
+                    dx.hypot(dy) < tolerance,
+                    "{layer} {id} z{z}: {:.1} m from the export",
+                    dx.hypot(dy)
+                );
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn documents_paging_filters_and_refusals() {
     let app = router(state_with(ServerConfig::default(), None));
