@@ -4,8 +4,9 @@
 //! started again after edits it missed serves them from its first load, then follows.
 //!
 //! The replicas are two servers of this process, each with its own state, router,
-//! connections and follower, as two `riskmap serve --db` processes would have; the
-//! database server comes from `RISKMAP_TEST_PG` (see tests/pg.rs).
+//! connections and follower, as two `riskmap serve --db` processes would have
+//! (tests/pg_replica_processes.rs runs the real processes, over HTTP); the database
+//! server comes from `RISKMAP_TEST_PG` (see tests/pg.rs).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
