@@ -57,6 +57,17 @@ impl<P> Layer<P> {
     /// Builds a layer and bulk-loads its R-tree.
     pub fn new(kind: LayerKind, features: Vec<Feature<P>>) -> Self {
         let index = SpatialIndex::build(features.iter().map(|f| &f.geometry));
+        Layer::with_index(kind, features, index)
+    }
+
+    /// A layer of features whose R-tree was built from them, in their order (the loader
+    /// builds the largest one while other steps read the features).
+    pub(crate) fn with_index(
+        kind: LayerKind,
+        features: Vec<Feature<P>>,
+        index: SpatialIndex,
+    ) -> Self {
+        debug_assert_eq!(index.len(), features.len());
         let n = features.len() as u64;
         Layer {
             kind,

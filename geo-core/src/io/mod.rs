@@ -62,6 +62,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::dataset::{Dataset, Layer};
+use crate::index::SpatialIndex;
 use crate::model::{
     Area, Enterprise, Feature, GasPipeline, HazardSource, HiddenHazard, House, LayerKind,
     ProtectionTarget,
@@ -181,38 +182,39 @@ fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
     let areas = dedupe(acc.areas, files)?;
     let mut hidden_hazards = dedupe(acc.hidden_hazards, files)?;
     step("duplicate ids");
-    links::resolve_links(
-        &links::Linkable {
-            enterprises: &enterprises.found.features,
-            hazard_sources: &hazard_sources.found.features,
-            gas_pipelines: &gas_pipelines.found.features,
-            houses: &houses.found.features,
-            protection_targets: &protection_targets.found.features,
-        },
-        &mut hidden_hazards,
-        files,
-    )?;
-    step("links");
-    far::check_far(
-        &[
-            far::view(LayerKind::Enterprises, &enterprises),
-            far::view(LayerKind::HazardSources, &hazard_sources),
-            far::view(LayerKind::GasPipelines, &gas_pipelines),
-            far::view(LayerKind::Houses, &houses),
-            far::view(LayerKind::ProtectionTargets, &protection_targets),
-            far::view(LayerKind::Areas, &areas),
-            far::view(LayerKind::HiddenHazards, &hidden_hazards),
-        ],
-        &areas,
-        files,
-    )?;
-    step("far features");
-    // The houses layer is usually by far the largest: its R-tree is built alongside the
-    // others.
-    let (houses, rest) = rayon::join(
-        || Layer::new(LayerKind::Houses, houses.found.features),
-        || {
-            (
+    // The houses are usually by far the largest layer, and an R-tree is bulk-loaded on one
+    // thread: theirs is built while the hidden hazards are linked and far features looked
+    // for (both only read the houses), then the other layers' trees.
+    let (houses_index, rest) = rayon::join(
+        || SpatialIndex::build(houses.found.features.iter().map(|f| &f.geometry)),
+        || -> Result<_, LoadError> {
+            links::resolve_links(
+                &links::Linkable {
+                    enterprises: &enterprises.found.features,
+                    hazard_sources: &hazard_sources.found.features,
+                    gas_pipelines: &gas_pipelines.found.features,
+                    houses: &houses.found.features,
+                    protection_targets: &protection_targets.found.features,
+                },
+                &mut hidden_hazards,
+                files,
+            )?;
+            step("links");
+            far::check_far(
+                &[
+                    far::view(LayerKind::Enterprises, &enterprises),
+                    far::view(LayerKind::HazardSources, &hazard_sources),
+                    far::view(LayerKind::GasPipelines, &gas_pipelines),
+                    far::view(LayerKind::Houses, &houses),
+                    far::view(LayerKind::ProtectionTargets, &protection_targets),
+                    far::view(LayerKind::Areas, &areas),
+                    far::view(LayerKind::HiddenHazards, &hidden_hazards),
+                ],
+                &areas,
+                files,
+            )?;
+            step("far features");
+            Ok((
                 Layer::new(LayerKind::Areas, areas.found.features),
                 Layer::new(LayerKind::Enterprises, enterprises.found.features),
                 Layer::new(LayerKind::HazardSources, hazard_sources.found.features),
@@ -222,11 +224,12 @@ fn merge(acc: Acc, files: &mut FileReports) -> Result<Dataset, LoadError> {
                     protection_targets.found.features,
                 ),
                 Layer::new(LayerKind::HiddenHazards, hidden_hazards.found.features),
-            )
+            ))
         },
     );
+    let houses = Layer::with_index(LayerKind::Houses, houses.found.features, houses_index);
     let (areas, enterprises, hazard_sources, gas_pipelines, protection_targets, hidden_hazards) =
-        rest;
+        rest?;
     step("indexes");
     Ok(Dataset {
         areas,
