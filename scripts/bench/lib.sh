@@ -3,6 +3,20 @@
 # the list of tiles the loads request. Each function names its caller in its errors
 # through $NAME.
 
+# PostgreSQL 15 + PostGIS 3 and GDAL's programs, installed when missing (as root).
+bench_need_postgis_gdal() {
+  local need=()
+  [ -f /usr/share/postgresql/15/extension/postgis.control ] || need+=(postgresql-15-postgis-3)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+  command -v ogr2ogr >/dev/null || need+=(gdal-bin)
+  [ ${#need[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || { echo "$NAME: missing ${need[*]}: run as root or apt-get install -y ${need[*]}" >&2; exit 1; }
+  echo "$NAME: installing ${need[*]}" >&2
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends "${need[@]}" >/dev/null \
+    || { echo "$NAME: apt-get install ${need[*]} failed" >&2; exit 1; }
+}
+
 # The machine, its load and the busiest processes (the benchmark's own included).
 bench_machine() {
   echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB"

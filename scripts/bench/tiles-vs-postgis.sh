@@ -52,17 +52,9 @@ step_start() { STEP_NAME="$1"; STEP_T0=$(date +%s%N); say "$1"; }
 step_end() { STEPS+=("$STEP_NAME|$(( ($(date +%s%N) - STEP_T0) / 1000000 ))"); }
 
 # --- tools -------------------------------------------------------------------------------
-need_apt=()
-[ -f /usr/share/postgresql/15/extension/postgis.control ] || need_apt+=(postgresql-15-postgis-3)
-[ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15)
-command -v ogr2ogr >/dev/null || need_apt+=(gdal-bin)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  [ "$(id -u)" -eq 0 ] || die "missing ${need_apt[*]}: run as root or apt-get install -y ${need_apt[*]}"
-  say "installing ${need_apt[*]}"
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    --no-install-recommends "${need_apt[@]}" >/dev/null \
-    || die "apt-get install ${need_apt[*]} failed"
-fi
+# shellcheck source=scripts/bench/lib.sh
+. "$HERE/lib.sh"
+NAME=tiles-vs-postgis bench_need_postgis_gdal
 
 if [ -z "$BIN" ]; then
   BIN="$ROOT/target/release/riskmap"
