@@ -248,3 +248,18 @@ pub fn python() -> Option<String> {
         }
     }
 }
+
+/// A site for the site check: a GeoJSON Feature with `props` and one ring.
+pub fn site(props: serde_json::Value, ring: &[[f64; 2]]) -> String {
+    serde_json::json!({"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring]}}).to_string()
+}
+
+/// A POST of a JSON body.
+pub fn post(uri: &str, body: String) -> Request<Body> {
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap()
+}
