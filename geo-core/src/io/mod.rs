@@ -314,3 +314,5 @@ mod tests;
 mod tests_hidden;
 #[cfg(test)]
 mod tests_recovery;
+#[cfg(test)]
+mod tests_timing;
