@@ -40,10 +40,12 @@ pub(crate) fn read(path: &Path, file: &str) -> Result<Fgb, LoadError> {
         feature,
         message,
     };
-    let f = std::fs::File::open(path).map_err(|source| LoadError::Io {
+    let io_err = |source| LoadError::Io {
         file: file.to_string(),
         source,
-    })?;
+    };
+    let f = std::fs::File::open(path).map_err(io_err)?;
+    let bytes = f.metadata().map_err(io_err)?.len();
     let reader = FgbReader::open(BufReader::with_capacity(1 << 20, f))
         .map_err(|e| broken_file(None, e.to_string()))?;
     let header = reader.header();
@@ -72,7 +74,10 @@ pub(crate) fn read(path: &Path, file: &str) -> Result<Fgb, LoadError> {
     let mut features = reader
         .select_all_seq()
         .map_err(|e| broken_file(None, e.to_string()))?;
-    let mut rows = Vec::with_capacity(usize::try_from(declared).unwrap_or(0).min(1 << 24));
+    // The header's count is the file's word: room for no more features than its bytes
+    // could hold (a feature takes a few dozen bytes at least).
+    let room = declared.min(bytes / 32);
+    let mut rows = Vec::with_capacity(usize::try_from(room).unwrap_or(0));
     let mut broken = None;
     let mut i = 0u64;
     loop {
