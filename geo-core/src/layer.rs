@@ -67,7 +67,6 @@ impl<P> Layer<P> {
         features: Vec<Feature<P>>,
         index: SpatialIndex,
     ) -> Self {
-        debug_assert_eq!(index.len(), features.len());
         let n = features.len() as u64;
         Layer {
             kind,
