@@ -30,6 +30,24 @@ fn serve(dir: &Path) -> (common::ServeProcess, String) {
     (p, format!("http://{addr}"))
 }
 
+/// `riskmap export` of `layers` of the demo into a temporary directory (its path, and
+/// the export's folder in it), and `riskmap serve` of the demo (the server, its base URL).
+fn export_and_serve(layers: &str) -> (tempfile::TempDir, PathBuf, common::ServeProcess, String) {
+    let d = demo();
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    ok_steps(&[
+        "export",
+        d.to_str().unwrap(),
+        "--out",
+        export.to_str().unwrap(),
+        "--layer",
+        layers,
+    ]);
+    let (server, base) = serve(&d);
+    (dir, export, server, base)
+}
+
 /// A GeoJSON file's features by id: (properties, geometry).
 fn by_id(path: &Path) -> BTreeMap<String, (Value, Value)> {
     let fc: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
@@ -95,18 +113,8 @@ fn gdal(args: &[&str]) -> String {
 
 #[test]
 fn gdal_reads_every_layer_and_copies_whole_ones_through_the_paging() {
-    let d = demo();
-    let dir = tempfile::tempdir().unwrap();
-    let export = dir.path().join("export");
-    ok_steps(&[
-        "export",
-        d.to_str().unwrap(),
-        "--out",
-        export.to_str().unwrap(),
-        "--layer",
-        "houses,protection_conflicts,hidden_hazards",
-    ]);
-    let (_server, base) = serve(&d);
+    let (dir, export, _server, base) =
+        export_and_serve("houses,protection_conflicts,hidden_hazards");
     let src = format!("OAPIF:{base}/ogc");
     // Every input and result layer is a collection.
     let list = gdal(&["ogrinfo", "-ro", "-so", &src]);
@@ -184,18 +192,7 @@ fn gdal_reads_every_layer_and_copies_whole_ones_through_the_paging() {
 #[test]
 fn gdal_reads_the_vector_tilesets() {
     let Some(py) = common::python() else { return };
-    let d = demo();
-    let dir = tempfile::tempdir().unwrap();
-    let export = dir.path().join("export");
-    ok_steps(&[
-        "export",
-        d.to_str().unwrap(),
-        "--out",
-        export.to_str().unwrap(),
-        "--layer",
-        "enterprises,hazard_sources",
-    ]);
-    let (_server, base) = serve(&d);
+    let (_dir, export, _server, base) = export_and_serve("enterprises,hazard_sources");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/reference/ogcapi_tiles.py");
     // The demo's extent (its TileJSON bounds).
     let bbox = ["121.033203", "31.759766", "121.548828", "32.15332"];
