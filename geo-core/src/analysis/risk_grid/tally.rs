@@ -33,15 +33,18 @@ enum What {
     Enterprise {
         level: RiskLevel,
         score: f64,
+        tie: u64,
     },
     House {
         level: RiskLevel,
         occupants: u32,
         reasons: u32,
+        tie: u64,
     },
     HazardSource {
         grade: HazardGrade,
         r: f64,
+        tie: u64,
     },
     Population(u32),
     Protection,
@@ -57,14 +60,25 @@ pub(crate) struct Share {
     what: What,
 }
 
-/// A candidate among an area's worst risks, worst first: level, then score, then layer
-/// and position (a total order, so the first ten are the same however they came).
+/// A candidate among an area's worst risks, worst first: level, then score, then layer,
+/// then a hash of the feature's id, then position (a total order, so the first ten are
+/// the same however they came). Ties go by the id's hash, not by where the feature stands
+/// in its layer: a ledger in another order, or an edit that moves the last feature into a
+/// deleted one's place, leaves the list as it was.
 #[derive(Debug, Clone, Copy)]
 struct TopKey {
     level: RiskLevel,
     score: f64,
     layer: LayerKind,
+    tie: u64,
     pos: usize,
+}
+
+/// FNV-1a of an id: the same on every machine and in every version.
+fn tie(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Ord for TopKey {
@@ -72,7 +86,7 @@ impl Ord for TopKey {
         o.level
             .cmp(&self.level)
             .then(o.score.total_cmp(&self.score))
-            .then((self.layer, self.pos).cmp(&(o.layer, o.pos)))
+            .then((self.layer, self.tie, self.pos).cmp(&(o.layer, o.tie, o.pos)))
     }
 }
 
@@ -233,6 +247,7 @@ impl AreaTally {
                     What::Enterprise {
                         level: e.level,
                         score: f64::from(e.likelihood * e.severity),
+                        tie: tie(&f.id),
                     },
                 )
             }
@@ -245,6 +260,7 @@ impl AreaTally {
                         level: h.level,
                         occupants: f.props.occupants.unwrap_or(0),
                         reasons: u32::try_from(h.reasons.len()).unwrap_or(u32::MAX),
+                        tie: tie(&f.id),
                     },
                 )
             }
@@ -253,7 +269,11 @@ impl AreaTally {
                 let grade = g.grade?;
                 (
                     Self::slot_of(&f.geometry, ds, locate),
-                    What::HazardSource { grade, r: g.r },
+                    What::HazardSource {
+                        grade,
+                        r: g.r,
+                        tie: tie(&f.id),
+                    },
                 )
             }
             Kept::ProtectionTargets => {
@@ -410,14 +430,15 @@ impl AreaTally {
         };
         let mut top = None;
         match s.what {
-            What::Enterprise { level, score } => {
+            What::Enterprise { level, score, tie } => {
                 count(&mut sums.enterprises[level_slot(level)]);
-                top = Some((level, score));
+                top = Some((level, score, tie));
             }
             What::House {
                 level,
                 occupants,
                 reasons,
+                tie,
             } => {
                 count(&mut sums.houses[level_slot(level)]);
                 sums.population = if add {
@@ -426,17 +447,17 @@ impl AreaTally {
                     sums.population.saturating_sub(u64::from(occupants))
                 };
                 if level >= RiskLevel::Significant {
-                    top = Some((level, f64::from(reasons)));
+                    top = Some((level, f64::from(reasons), tie));
                 }
             }
-            What::HazardSource { grade, r } => {
+            What::HazardSource { grade, r, tie } => {
                 if let Some(c) = sums
                     .hazard_sources_by_grade
                     .get_mut(usize::from(grade.number().saturating_sub(1)))
                 {
                     count(c);
                 }
-                top = Some((grade_level(grade), r));
+                top = Some((grade_level(grade), r, tie));
             }
             What::Population(p) => {
                 sums.population = if add {
@@ -450,13 +471,14 @@ impl AreaTally {
             What::TooClose => count(&mut sums.pipeline_too_close),
             What::Cell(level) => count(&mut sums.grid_cells[level_slot(level)]),
         }
-        let (Some((level, score)), Some((layer, pos))) = (top, at) else {
+        let (Some((level, score, tie)), Some((layer, pos))) = (top, at) else {
             return;
         };
         let key = TopKey {
             level,
             score,
             layer,
+            tie,
             pos,
         };
         let Some(tops) = self.tops.get_mut(s.slot as usize) else {
