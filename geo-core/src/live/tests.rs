@@ -659,3 +659,27 @@ proptest! {
         }
     }
 }
+
+/// An area's ten worst risks are the same whatever order the features come in (ties go
+/// by the id's hash): the generated city against the same city with every point layer
+/// and the houses reversed.
+#[test]
+fn area_summaries_do_not_depend_on_the_order_of_the_features() {
+    fn reversed<P: Clone>(l: &Layer<P>) -> Layer<P> {
+        Layer::new(l.kind(), l.features().iter().rev().cloned().collect())
+    }
+    let ds = city();
+    let mut other = ds.clone();
+    other.enterprises = reversed(&ds.enterprises);
+    other.hazard_sources = reversed(&ds.hazard_sources);
+    other.houses = reversed(&ds.houses);
+    other.protection_targets = reversed(&ds.protection_targets);
+    let (rules, substances) = (Rules::default(), SubstanceTable::builtin());
+    let a = analyze(&ds, &substances, &rules).area_summaries;
+    let b = analyze(&other, &substances, &rules).area_summaries;
+    assert!(
+        a.iter().any(|s| s.top_risks.len() == 10),
+        "lists to compare"
+    );
+    assert_eq!(a, b);
+}
