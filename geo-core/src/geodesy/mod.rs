@@ -198,7 +198,7 @@ pub fn closest_points(a: &Geometry<f64>, b: &Geometry<f64>) -> Option<ClosestPai
     let origin = ra.center();
     let rb = b.bounding_rect()?;
     // Boxes apart: the geometries cannot meet (the cheap test first).
-    if crate::layer::rects_meet(&ra, &rb) && a.intersects(b) {
+    if ra.intersects(&rb) && a.intersects(b) {
         let on = touching_point(a, b).unwrap_or(Point::from(origin));
         return Some(ClosestPair {
             on_a: on,
