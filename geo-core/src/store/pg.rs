@@ -220,7 +220,7 @@ pub async fn read_layer(
         let id: String = r.try_get(0).map_err(cell)?;
         let wkb: Option<Vec<u8>> = r.try_get(1).map_err(cell)?;
         let mut values = Vec::with_capacity(fields.len() + 1);
-        let geometry = match wkb.as_deref().map(from_wkb) {
+        let geometry = match wkb.as_deref().map(wkb::decode_wkb) {
             None => None,
             Some(Ok(g)) => Some(g),
             Some(Err(e)) => {
@@ -327,16 +327,6 @@ pub async fn load(client: &Client, db: &Db, opts: &LoadOptions) -> Result<Loaded
         f.crs = Some("lon/lat (PostGIS)".into());
     }
     Ok(loaded)
-}
-
-/// A geometry from plain WKB, through the GeoPackage decoder (a header without an
-/// envelope in front of the same WKB).
-fn from_wkb(b: &[u8]) -> Result<geo::Geometry<f64>, wkb::GeomError> {
-    let mut blob = Vec::with_capacity(8 + b.len());
-    blob.extend_from_slice(b"GP\x00\x01");
-    blob.extend_from_slice(&0i32.to_le_bytes());
-    blob.extend_from_slice(b);
-    wkb::decode(&blob)
 }
 
 /// One writer of the store at a time (released at the end of the transaction).

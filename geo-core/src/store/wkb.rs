@@ -231,6 +231,21 @@ pub fn decode(b: &[u8]) -> Result<Geometry<f64>, GeomError> {
     Ok(g)
 }
 
+/// Decodes plain ISO WKB (either byte order), as GeoParquet and PostGIS's `ST_AsBinary`
+/// give it: the same reader as a GeoPackage blob's body.
+pub fn decode_wkb(b: &[u8]) -> Result<Geometry<f64>, GeomError> {
+    let mut r = Reader {
+        b,
+        pos: 0,
+        le: true,
+    };
+    let g = r.geometry(0)?;
+    if r.pos != b.len() {
+        return Err(GeomError::Trailing(b.len() - r.pos));
+    }
+    Ok(g)
+}
+
 struct Reader<'a> {
     b: &'a [u8],
     pos: usize,
