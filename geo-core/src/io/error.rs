@@ -148,6 +148,17 @@ pub enum LoadError {
         /// What the reader found.
         message: String,
     },
+    /// A GeoParquet file (.parquet) that cannot be read: not Parquet, a damaged footer,
+    /// `geo` metadata that cannot be used.
+    #[error("{file}{}: broken GeoParquet file: {message}", .row.map(|i| format!(", row {i}")).unwrap_or_default())]
+    GeoParquet {
+        /// The .parquet file.
+        file: String,
+        /// Zero-based row where reading failed, if past the footer.
+        row: Option<u64>,
+        /// What the reader found.
+        message: String,
+    },
     /// The coordinate reference system given for a file (manifest, options, `.prj`,
     /// GeoJSON `crs` member) is not one RiskMap can convert.
     #[error("{file}: coordinate reference system {given:?} (from {origin}): {source}")]
@@ -265,6 +276,7 @@ impl LoadError {
             | LoadError::Workbook { .. }
             | LoadError::Shapefile { .. }
             | LoadError::FlatGeobuf { .. }
+            | LoadError::GeoParquet { .. }
             | LoadError::Manifest { .. } => IssueCode::BrokenFile,
             LoadError::SheetNotFound { .. } => IssueCode::SheetNotFound,
             LoadError::Crs { .. } => IssueCode::UnknownCrs,
@@ -288,9 +300,9 @@ impl LoadError {
             LoadError::Csv { line, .. } | LoadError::CsvQuote { line, .. } => {
                 Some(Position::Line(*line))
             }
-            LoadError::Shapefile { feature, .. } | LoadError::FlatGeobuf { feature, .. } => {
-                feature.map(Position::Feature)
-            }
+            LoadError::Shapefile { feature, .. }
+            | LoadError::FlatGeobuf { feature, .. }
+            | LoadError::GeoParquet { row: feature, .. } => feature.map(Position::Feature),
             LoadError::Invalid { issue } => issue.position,
             _ => None,
         }

@@ -16,25 +16,13 @@ use geo::Coord;
 
 use super::LoadError;
 use super::geom::{GeomInput, RawGeom};
+use super::read::ColumnFile;
 use super::report::Position;
 
 type Value = super::fields::Value<'static>;
 
-/// A FlatGeobuf file as read.
-#[derive(Debug)]
-pub(crate) struct Fgb {
-    /// Column names, in header order.
-    pub names: Vec<String>,
-    /// Each feature: position, geometry, values in `names` order.
-    pub rows: Vec<(Position, GeomInput, Vec<Value>)>,
-    /// The header's CRS: `EPSG:4490`-style text, or WKT; `None` when the header has none.
-    pub crs: Option<(String, &'static str)>,
-    /// Where the features broke off and why: the features before it are in `rows`.
-    pub broken: Option<(Position, String)>,
-}
-
 /// Reads a FlatGeobuf file.
-pub(crate) fn read(path: &Path, file: &str) -> Result<Fgb, LoadError> {
+pub(crate) fn read(path: &Path, file: &str) -> Result<ColumnFile, LoadError> {
     let broken_file = |feature: Option<u64>, message: String| LoadError::FlatGeobuf {
         file: file.to_string(),
         feature,
@@ -119,7 +107,7 @@ pub(crate) fn read(path: &Path, file: &str) -> Result<Fgb, LoadError> {
             &format!("the header declares {declared} features"),
         ));
     }
-    Ok(Fgb {
+    Ok(ColumnFile {
         names,
         rows,
         crs,

@@ -1,5 +1,5 @@
-//! Loading ledgers: GeoJSON, CSV, Excel, Shapefile and FlatGeobuf files into typed, indexed
-//! layers, with a validation report.
+//! Loading ledgers: GeoJSON, CSV, Excel, Shapefile, FlatGeobuf and GeoParquet files into
+//! typed, indexed layers, with a validation report.
 //!
 //! A data directory holds one file per layer named after it (`enterprises.csv`,
 //! `houses.geojson`, or the Chinese `企业.xlsx`, `自建房.shp`), or a folder per layer
@@ -23,7 +23,7 @@
 //!
 //! Loading runs in steps, one module each: `discover` finds the files and the manifest,
 //! `plan` decides each file's layer and settings, `read` reads the files in parallel
-//! (through `geojson`, `table`, `shp` and `fgb`, then the common pass of `features`, which
+//! (through `geojson`, `table`, `shp`, `fgb` and `geoparquet`, then the common pass of `features`, which
 //! resolves columns with `fields`, makes geometries with `geom` and builds typed
 //! properties with `props`), `dedupe` drops duplicate ids, `resolve` links hazard
 //! sources to enterprises, and `report` holds what was found on the way. A store (a
@@ -42,6 +42,7 @@ mod fgb;
 mod fields;
 mod geojson;
 mod geom;
+mod geoparquet;
 mod lifecycle;
 mod links;
 mod manifest;

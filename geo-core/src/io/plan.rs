@@ -28,6 +28,8 @@ pub enum FileFormat {
     Shapefile,
     /// `.fgb`
     FlatGeobuf,
+    /// `.parquet`, `.geoparquet`
+    GeoParquet,
 }
 
 impl FileFormat {
@@ -40,6 +42,7 @@ impl FileFormat {
             "xlsx" | "xlsm" | "xls" | "ods" => FileFormat::Workbook,
             "shp" => FileFormat::Shapefile,
             "fgb" => FileFormat::FlatGeobuf,
+            "parquet" | "geoparquet" => FileFormat::GeoParquet,
             _ => return None,
         })
     }
@@ -52,6 +55,7 @@ impl FileFormat {
             FileFormat::Workbook => "xlsx",
             FileFormat::Shapefile => "shapefile",
             FileFormat::FlatGeobuf => "flatgeobuf",
+            FileFormat::GeoParquet => "geoparquet",
         }
     }
 }

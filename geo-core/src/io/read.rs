@@ -21,7 +21,7 @@ use super::report::{
     FileStatus, FileSummary, Issue, IssueCode, Position, Severity, Sink, ValidationReport,
 };
 use super::table::Table;
-use super::{LoadError, LoadOptions, LoadProgress, fgb, geojson, shp, table, text};
+use super::{LoadError, LoadOptions, LoadProgress, fgb, geojson, geoparquet, shp, table, text};
 
 /// What one file gave.
 pub(super) struct FileOut<P> {
@@ -152,13 +152,17 @@ pub(super) fn load_one<P: LayerProps>(
             names = s.names;
             (Input::Features(named_rows(&names, s.rows)), own)
         }
-        FileFormat::FlatGeobuf => {
-            let f = fgb::read(&plan.path, rel)?;
-            summary.encoding = Some("UTF-8 (FlatGeobuf)".into());
+        FileFormat::FlatGeobuf | FileFormat::GeoParquet => {
+            let (f, format, holder) = if plan.format == FileFormat::FlatGeobuf {
+                (fgb::read(&plan.path, rel)?, "FlatGeobuf", "header")
+            } else {
+                (geoparquet::read(&plan.path, rel)?, "GeoParquet", "metadata")
+            };
+            summary.encoding = Some(format!("UTF-8 ({format})"));
             if f.crs.is_none() && plan.crs.is_none() {
                 sink.push(warning(
                     IssueCode::CrsAssumed,
-                    "the FlatGeobuf header names no coordinate system: coordinates were read as WGS84 longitude/latitude (give crs in riskmap.toml if they are not)".into(),
+                    format!("the {format} {holder} names no coordinate system: coordinates were read as WGS84 longitude/latitude (give crs in riskmap.toml if they are not)"),
                 ))?;
             }
             if let Some((position, message)) = f.broken {
@@ -391,7 +395,21 @@ pub(super) fn gather(
     Ok((acc, files))
 }
 
-/// Rows of a file with a column list (Shapefile, FlatGeobuf) as features whose property
+/// A file of rows under one column list (FlatGeobuf, GeoParquet) as its reader gives it.
+#[derive(Debug)]
+pub(crate) struct ColumnFile {
+    /// Column names, in the file's order (the geometry column left out).
+    pub names: Vec<String>,
+    /// Each row: position, geometry, values in `names` order.
+    pub rows: Vec<(Position, GeomInput, Vec<super::fields::Value<'static>>)>,
+    /// The file's own CRS (`EPSG:4549`-style text, or WKT with origin ".prj"); `None` when
+    /// the file names none.
+    pub crs: Option<(String, &'static str)>,
+    /// Where the rows broke off and why: the rows before it are in `rows`.
+    pub broken: Option<(Position, String)>,
+}
+
+/// Rows of a file with a column list (Shapefile, FlatGeobuf, GeoParquet) as features whose property
 /// names borrow from `names`.
 fn named_rows<'a>(
     names: &'a [String],

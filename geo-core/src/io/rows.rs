@@ -235,7 +235,7 @@ fn raw_feature(row: Row) -> RawFeature<'static> {
 }
 
 /// A decoded geometry as a reader's raw geometry, to be checked and repaired as any.
-fn geom_input(g: geo::Geometry<f64>) -> GeomInput {
+pub(super) fn geom_input(g: geo::Geometry<f64>) -> GeomInput {
     use geo::Geometry as G;
     fn rings(p: geo::Polygon<f64>) -> Vec<Vec<geo::Coord<f64>>> {
         let (shell, holes) = p.into_inner();

@@ -31,6 +31,43 @@ pub fn gdal(program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The Python of the independent writers and readers (`RISKMAP_TEST_PYTHON`, which
+/// scripts/ensure-python-tools.sh makes and scripts/test-all.sh sets); None, and the caller
+/// skips, outside CI; under CI (`CI=true`) its absence is a failure.
+pub fn python() -> Option<String> {
+    match std::env::var("RISKMAP_TEST_PYTHON") {
+        Ok(p) if !p.is_empty() => Some(p),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "RISKMAP_TEST_PYTHON is not set under CI: scripts/test-all.sh makes it"
+            );
+            eprintln!(
+                "SKIPPED: RISKMAP_TEST_PYTHON is not set (scripts/ensure-python-tools.sh prints it)"
+            );
+            None
+        }
+    }
+}
+
+/// Runs a script of scripts/reference with `python`; its standard output. It must succeed.
+pub fn reference(python: &str, script: &str, args: &[&str]) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts/reference")
+        .join(script);
+    let out = Command::new(python)
+        .arg(&path)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{python} not runnable ({e})"));
+    assert!(
+        out.status.success(),
+        "{script} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
