@@ -28,7 +28,7 @@ bash scripts/ensure-gdal.sh
 bash scripts/ensure-postgis.sh
 bash scripts/ensure-browser.sh
 
-say "Python readers of the tile archives (pmtiles, PyPI) in a venv outside the clone"
+say "independent Python readers and writers (pmtiles, fonttools, pyogrio, geopandas; PyPI) in a venv outside the clone"
 RISKMAP_TEST_PYTHON="$(bash scripts/ensure-python-tools.sh)" || die "the Python tools could not be set up"
 export RISKMAP_TEST_PYTHON
 
