@@ -16,6 +16,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use riskmap_core::io::{FileStatus, ValidationReport};
 use riskmap_core::model::LayerKind;
 use riskmap_core::rules::Rules;
@@ -307,8 +308,12 @@ impl RunRecord {
                 .unwrap_or_default();
             inputs.push(serde_json::json!({ "path": name, "bytes": bytes, "sha256": sha256 }));
         } else {
-            for rel in input_files(data_dir, report) {
-                let (bytes, sha256) = hash_file(&data_dir.join(&rel))?;
+            // A province's inputs are gigabytes in dozens of files: hashed side by side.
+            let hashed: Vec<(String, (u64, String))> = input_files(data_dir, report)
+                .into_par_iter()
+                .map(|rel| hash_file(&data_dir.join(&rel)).map(|h| (rel, h)))
+                .collect::<Result<_, _>>()?;
+            for (rel, (bytes, sha256)) in hashed {
                 inputs.push(serde_json::json!({ "path": rel, "bytes": bytes, "sha256": sha256 }));
             }
         }
