@@ -5,7 +5,7 @@
 //! half adds the request.
 //!
 //! ```sh
-//! cargo run --release -p riskmap-core --example live_edits -- DATA_DIR [EDITS [SEED [BATCH]]]
+//! cargo run --release -p riskmap-core --example live_edits -- DATA_DIR [EDITS [SEED [BATCH [MIX]]]]
 //! ```
 //!
 //! With BATCH > 1 the edits are applied BATCH at a time (as a server groups concurrent
@@ -13,8 +13,9 @@
 //!
 //! Edits alternate: a house moved by 10–300 m (across thresholds near hazard sources and
 //! pipes as it happens), a house's occupants changed, a hazard source's inventory scaled
-//! by 0.5–3 (re-graded, its conflicts and its enterprise's level follow). Prints one JSON
-//! object.
+//! by 0.5–3 (re-graded, its conflicts and its enterprise's level follow). MIX `houses`
+//! leaves the hazard sources out: moves and occupants only, as the load test sends. Prints
+//! one JSON object.
 
 use std::error::Error;
 use std::time::Instant;
@@ -56,11 +57,16 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(data) = args.first() else {
-        return Err("usage: live_edits DATA_DIR [EDITS [SEED [BATCH]]]".into());
+        return Err("usage: live_edits DATA_DIR [EDITS [SEED [BATCH [MIX]]]]".into());
     };
     let n: usize = args.get(1).map_or(Ok(300), |s| s.parse())?;
     let mut rng = Rng(args.get(2).map_or(Ok(7), |s| s.parse())?);
     let batch: usize = args.get(3).map_or(Ok(1), |s| s.parse())?.max(1);
+    let kinds_in_mix = match args.get(4).map(String::as_str) {
+        None | Some("all") => 3,
+        Some("houses") => 2,
+        Some(other) => return Err(format!("MIX is `all` or `houses`, not `{other}`").into()),
+    };
 
     let t0 = Instant::now();
     let p = Project::open(
@@ -84,7 +90,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut pending: Vec<(usize, AnyFeature)> = Vec::new();
     for i in 0..n {
         let ds = live.dataset();
-        let kind = i % 3;
+        let kind = i % kinds_in_mix;
         let edit = match kind {
             0 | 1 => {
                 let pos = (rng.next() % ds.houses.len() as u64) as usize;
@@ -169,6 +175,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         "houses": live.dataset().houses.len(),
         "edits": n,
         "batch": batch,
+        "mix": if kinds_in_mix == 2 { "houses" } else { "all" },
         "by_kind": {"house_moved": kinds[0], "house_occupants": kinds[1], "inventory_scaled": kinds[2]},
         "edit_to_tile_ms_by_kind": {"house_moved": row(&k0), "house_occupants": row(&k1), "inventory_scaled": row(&k2)},
         "protection_conflicts": live.analysis().protection_conflicts.len(),
