@@ -99,17 +99,10 @@ pub fn grade_one(
     substances: &SubstanceTable,
     rules: &Rules,
 ) -> HazardGradeResult {
-    let radius = rules.hazard.population_radius_m;
-    let targets: u64 = ds
-        .protection_targets
-        .positions_within(&f.geometry, radius)
-        .into_iter()
-        .filter_map(|i| ds.protection_targets.get(i))
-        .map(|t| u64::from(t.props.population.unwrap_or(0)))
-        .sum();
+    let targets = target_population(ds, f, rules);
     let houses: u64 = if rules.hazard.count_house_occupants {
         ds.houses
-            .positions_within(&f.geometry, radius)
+            .positions_within(&f.geometry, rules.hazard.population_radius_m)
             .into_iter()
             .filter_map(|i| ds.houses.get(i))
             .map(|h| u64::from(h.props.occupants.unwrap_or(0)))
@@ -117,6 +110,31 @@ pub fn grade_one(
     } else {
         0
     };
+    grade_exposed(f, targets, houses, substances, rules)
+}
+
+/// The population of the protection targets within the radius of a hazard source.
+pub fn target_population(ds: &Dataset, f: &Feature<HazardSource>, rules: &Rules) -> u64 {
+    ds.protection_targets
+        .positions_within(&f.geometry, rules.hazard.population_radius_m)
+        .into_iter()
+        .filter_map(|i| ds.protection_targets.get(i))
+        .map(|t| u64::from(t.props.population.unwrap_or(0)))
+        .sum()
+}
+
+/// Grades one hazard source whose exposed population is known: `targets` persons in
+/// protection targets and `houses` in self-built houses within the radius (what
+/// [`grade_one`] counts). A living map that knows how a batch changed the houses around
+/// a source grades it with this, without counting every house again.
+pub fn grade_exposed(
+    f: &Feature<HazardSource>,
+    targets: u64,
+    houses: u64,
+    substances: &SubstanceTable,
+    rules: &Rules,
+) -> HazardGradeResult {
+    let radius = rules.hazard.population_radius_m;
     let mut r = compute(&f.props.inventory, targets + houses, substances, rules);
     r.id = f.id.clone();
     r.reasons.insert(

@@ -7,7 +7,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use geo::{BoundingRect, Coord, Geometry, Rect};
 use h3o::CellIndex;
-use rayon::prelude::*;
 
 use super::apply::Applied1;
 use super::conflicts::{box_drawn, diff, pipeline_key, protection_key};
@@ -15,7 +14,6 @@ use super::marks::Marks;
 use super::summaries::Shares;
 use super::{AnyFeature, Applied, Edit, Live, LiveError, Recomputed, ResultChanges};
 use crate::analysis::enterprise_risk::{assess_one, worst_grades};
-use crate::analysis::hazard_grade::grade_one;
 use crate::analysis::hidden_hazards;
 use crate::analysis::house_risk::{Exposure, house_risk};
 use crate::analysis::risk_grid::live::{conflict_weight, house_weight, point_weight, touched};
@@ -130,22 +128,16 @@ impl Live {
         }
 
         // Hazard grades: the changed sources and those whose population may have changed.
+        // Those near changed houses alone follow the houses' difference (population.rs).
         let radius = self.rules.hazard.population_radius_m;
-        let mut g_set = ch_hs.clone();
+        let mut g_full = ch_hs.clone();
+        g_full.extend(moved_hs.iter().copied());
         for g in geoms_of(LayerKind::ProtectionTargets) {
-            g_set.extend(near(&self.ds.hazard_sources, g, radius));
+            g_full.extend(near(&self.ds.hazard_sources, g, radius));
         }
-        if self.rules.hazard.count_house_occupants {
-            for g in geoms_of(LayerKind::Houses) {
-                g_set.extend(near(&self.ds.hazard_sources, g, radius));
-            }
-        }
+        let new_grades = self.regrade(&g_full, &a1.changes);
+        let g_set: BTreeSet<usize> = new_grades.iter().map(|(p, _)| *p).collect();
         n.hazard_grades = g_set.len();
-        let (ds, subs, rules) = (&self.ds, &self.substances, &self.rules);
-        let new_grades: Vec<(usize, _)> = g_set
-            .par_iter()
-            .filter_map(|&p| Some((p, grade_one(ds, ds.hazard_sources.get(p)?, subs, rules))))
-            .collect();
         // Sources whose result differs, with the result they had (none when new).
         let mut grade_changed: Vec<(usize, Option<crate::analysis::HazardGradeResult>)> =
             Vec::new();

@@ -32,6 +32,7 @@ mod conflicts;
 mod deps;
 mod grid;
 mod marks;
+mod population;
 mod summaries;
 #[cfg(all(test, feature = "generate"))]
 mod tests;

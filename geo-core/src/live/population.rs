@@ -1,0 +1,97 @@
+//! Hazard sources whose exposed population changed only through the houses a batch
+//! changed: graded again from their population before the batch, plus the occupants of
+//! the changed houses now within the radius, minus those that were, instead of counting
+//! every house around them again. The count is the same sum as
+//! [`grade_one`]'s: each house is tested with [`Within`], the test
+//! [`Layer::positions_within`](crate::layer::Layer::positions_within) applies.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+
+use super::deps::near;
+use super::{AnyFeature, Change, Live};
+use crate::analysis::HazardGradeResult;
+use crate::analysis::hazard_grade::{grade_exposed, grade_one, target_population};
+use crate::layer::Within;
+use crate::model::{Feature, House};
+
+/// A changed house before and after the batch.
+type HouseChange<'a> = (Option<&'a Feature<House>>, Option<&'a Feature<House>>);
+
+fn house(f: &Option<AnyFeature>) -> Option<&Feature<House>> {
+    match f {
+        Some(AnyFeature::House(h)) => Some(h),
+        _ => None,
+    }
+}
+
+impl Live {
+    /// New grades of the hazard sources at `full` (counted from scratch: changed
+    /// themselves, or near a changed protection target) and of every other source near
+    /// a changed house (its house population brought up to date), in position order.
+    pub(super) fn regrade(
+        &self,
+        full: &BTreeSet<usize>,
+        changes: &[Change],
+    ) -> Vec<(usize, HazardGradeResult)> {
+        let (ds, subs, rules) = (&self.ds, &self.substances, &self.rules);
+        let radius = rules.hazard.population_radius_m;
+        let houses: Vec<HouseChange> = changes
+            .iter()
+            .map(|c| (house(&c.before), house(&c.after)))
+            .filter(|(b, a)| b.is_some() || a.is_some())
+            .collect();
+        // The changed houses near each other source, by source.
+        let mut by_source: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        if rules.hazard.count_house_occupants {
+            for (i, (b, a)) in houses.iter().enumerate() {
+                for h in b.iter().chain(a) {
+                    for p in near(&ds.hazard_sources, &h.geometry, radius) {
+                        if full.contains(&p) {
+                            continue;
+                        }
+                        let near_p = by_source.entry(p).or_default();
+                        if near_p.last() != Some(&i) {
+                            near_p.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        let by_houses = |p: usize, near_p: &[usize]| -> Option<HazardGradeResult> {
+            let f = ds.hazard_sources.get(p)?;
+            let old = self.analysis.hazard_grades.get(p)?;
+            let w = Within::new(&f.geometry, radius)?;
+            // Protection targets did not change near this source: counted again only to
+            // split the old population into targets and houses, as the reasons give it.
+            let targets = target_population(ds, f, rules);
+            let occupants = |h: Option<&Feature<House>>| {
+                h.filter(|h| w.holds(&h.geometry))
+                    .map_or(0, |h| u64::from(h.props.occupants.unwrap_or(0)))
+            };
+            let mut in_houses = old.exposed_population.checked_sub(targets)?;
+            for &i in near_p {
+                let (b, a) = houses.get(i)?;
+                in_houses = in_houses
+                    .checked_add(occupants(*a))?
+                    .checked_sub(occupants(*b))?;
+            }
+            Some(grade_exposed(f, targets, in_houses, subs, rules))
+        };
+        let mut work: Vec<(usize, Option<&[usize]>)> = full.iter().map(|&p| (p, None)).collect();
+        work.extend(by_source.iter().map(|(&p, v)| (p, Some(v.as_slice()))));
+        work.sort_unstable_by_key(|(p, _)| *p);
+        work.par_iter()
+            .filter_map(|&(p, near_p)| {
+                let f = ds.hazard_sources.get(p)?;
+                // A source whose old result does not add up (it cannot happen while the
+                // invariant holds) is counted from scratch rather than trusted.
+                let g = near_p
+                    .and_then(|v| by_houses(p, v))
+                    .unwrap_or_else(|| grade_one(ds, f, subs, rules));
+                Some((p, g))
+            })
+            .collect()
+    }
+}
