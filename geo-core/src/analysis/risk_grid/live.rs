@@ -171,8 +171,12 @@ fn one(
     // Risk points: graded hazard sources, then enterprises, by position.
     let mut point = |layer: LayerKind, pos: usize, p: Coord<f64>, level: RiskLevel| {
         let (w, radius) = point_weight(rules, layer, level);
+        // The plane's distance is within 10⁻⁴ of the true one at these distances (the
+        // metre of margin covers it): a point farther than `reach` is not in the cell,
+        // which spares converting most points of the box to their cell.
+        let d = may_hold(p).then(|| H3Grid::distance_to(p, centre));
         if w > 0.0 {
-            let d = H3Grid::distance_to(p, centre);
+            let d = d.unwrap_or_else(|| H3Grid::distance_to(p, centre));
             let v = w * (1.0 - d / radius);
             if d <= radius && v > 0.0 {
                 acc.index += v;
@@ -180,7 +184,7 @@ fn one(
                 touched = true;
             }
         }
-        if may_hold(p) && grid.cell_at(p) == Some(h) {
+        if d.is_some_and(|d| d <= reach + 1.0) && grid.cell_at(p) == Some(h) {
             acc.inside[level_slot(level)] += 1;
             acc.worst = Some(acc.worst.map_or(level, |x| x.max(level)));
             touched = true;
