@@ -45,36 +45,43 @@ impl Live {
         }
         let all = protection_distance::all_sources(ds, &an.hazard_grades, rules);
         let reach = protection_distance::max_reach(&all);
-        for &(tl, tp) in t_set {
-            let Some(g) = self.geometry_at(tl, tp) else {
-                continue;
-            };
-            let mut cands: Vec<(LayerKind, usize)> = near(&ds.hazard_sources, g, reach)
-                .into_iter()
-                .map(|p| (LayerKind::HazardSources, p))
-                .chain(
-                    near(&ds.enterprises, g, reach)
-                        .into_iter()
-                        .map(|p| (LayerKind::Enterprises, p)),
-                )
-                .filter(|k| !s_set.contains(k))
-                .collect();
-            cands.sort_unstable();
-            for k in cands {
-                if let Some(s) = source(k)
-                    && let Some(c) = protection_distance::pair_conflict(
-                        ds,
-                        &s,
-                        tl,
-                        tp,
-                        &an.target_classes,
-                        rules,
+        // Each target on its own, side by side; the list is sorted by the caller.
+        let per_target: Vec<Vec<ProtectionConflict>> = t_set
+            .par_iter()
+            .map(|&(tl, tp)| {
+                let mut found = Vec::new();
+                let Some(g) = self.geometry_at(tl, tp) else {
+                    return found;
+                };
+                let mut cands: Vec<(LayerKind, usize)> = near(&ds.hazard_sources, g, reach)
+                    .into_iter()
+                    .map(|p| (LayerKind::HazardSources, p))
+                    .chain(
+                        near(&ds.enterprises, g, reach)
+                            .into_iter()
+                            .map(|p| (LayerKind::Enterprises, p)),
                     )
-                {
-                    out.push(c);
+                    .filter(|k| !s_set.contains(k))
+                    .collect();
+                cands.sort_unstable();
+                for k in cands {
+                    if let Some(s) = source(k)
+                        && let Some(c) = protection_distance::pair_conflict(
+                            ds,
+                            &s,
+                            tl,
+                            tp,
+                            &an.target_classes,
+                            rules,
+                        )
+                    {
+                        found.push(c);
+                    }
                 }
-            }
-        }
+                found
+            })
+            .collect();
+        out.extend(per_target.into_iter().flatten());
         out
     }
 
