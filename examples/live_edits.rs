@@ -88,6 +88,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut kinds = [0usize; 3];
     let mut per_kind: [Vec<f64>; 3] = Default::default();
     let mut pending: Vec<(usize, AnyFeature)> = Vec::new();
+    // What the batches recomputed, summed.
+    let mut recomputed = std::collections::BTreeMap::<String, u64>::new();
     for i in 0..n {
         let ds = live.dataset();
         let kind = i % kinds_in_mix;
@@ -135,6 +137,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         let t = Instant::now();
         let applied = live.apply(&edits)?;
         let a = t.elapsed().as_secs_f64() * 1000.0;
+        if let serde_json::Value::Object(m) = serde_json::to_value(applied.recomputed)? {
+            for (k, v) in m {
+                *recomputed.entry(k).or_default() += v.as_u64().unwrap_or(0);
+            }
+        }
         let t = Instant::now();
         tiles.update(live.dataset(), live.analysis(), &applied)?;
         let u = t.elapsed().as_secs_f64() * 1000.0;
@@ -183,6 +190,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         "grid_cells": live.analysis().grid.cells.len(),
         "full_analysis_ms": full_ms,
         "apply_ms": row(&apply_ms),
+        "recomputed_per_batch": recomputed
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::json!(*v as f64 / apply_ms.len().max(1) as f64)))
+            .collect::<serde_json::Map<_, _>>(),
         "tileset_update_ms": row(&update_ms),
         "tile_render_gzip_ms": row(&tile_ms),
         "edit_to_tile_ms": row(&total_ms),
