@@ -9,7 +9,7 @@
 //!
 //! | change | recomputed |
 //! |---|---|
-//! | house | its protection and pipeline conflicts and level; the grade (α) of hazard sources within the population radius, and their conflicts; the grid cells it and they reach |
+//! | house | its protection and pipeline conflicts and level; the grade (α) of hazard sources within the population radius (their population brought up to date by the house's difference), and their conflicts; the grid cells it and they reach |
 //! | hazard source | its grade and conflicts; its enterprise's level (old and new owner); cells |
 //! | enterprise | its level and (hazardous chemicals) conflicts; cells |
 //! | gas pipe | its conflicts; the levels of the houses involved; cells |
