@@ -158,9 +158,9 @@ impl HiddenCounts {
 
 /// The enterprise a hidden hazard counts for: the one it belongs to, or the owner of the
 /// hazard source it belongs to.
-fn enterprise_of<'a>(
+fn enterprise_of<'a, S: std::hash::BuildHasher>(
     h: &'a HiddenHazard,
-    source_owner: &HashMap<&str, &'a str>,
+    source_owner: &HashMap<&str, &'a str, S>,
 ) -> Option<&'a str> {
     let id = h.feature_id.as_deref()?;
     match h.feature_layer? {
@@ -181,7 +181,10 @@ fn counts_where(
     if ds.hidden_hazards.is_empty() {
         return out;
     }
-    let owners: HashMap<&str, &str> = ds
+    // foldhash: looked up once per hidden hazard of a hazard source, for every batch of a
+    // living map that changes an enterprise's level; ids of one's own ledgers need no
+    // protection against chosen collisions.
+    let owners: foldhash::HashMap<&str, &str> = ds
         .hazard_sources
         .features()
         .iter()
@@ -213,7 +216,15 @@ pub fn counts_for_enterprises<'a>(
     ids: &std::collections::HashSet<&str>,
     day: Day,
 ) -> Option<HashMap<&'a str, HiddenCounts>> {
-    (!ds.hidden_hazards.is_empty()).then(|| counts_where(ds, day, |e| ids.contains(e)))
+    // A batch of a living map asks for one or a few: comparing a handful of short ids
+    // costs less than hashing the id of every hidden hazard of the layer.
+    let few: Option<Vec<&str>> = (ids.len() <= 16).then(|| ids.iter().copied().collect());
+    (!ds.hidden_hazards.is_empty()).then(|| {
+        counts_where(ds, day, |e| match &few {
+            Some(v) => v.contains(&e),
+            None => ids.contains(e),
+        })
+    })
 }
 
 /// The hidden hazards of one enterprise on a day (its own and its hazard sources');

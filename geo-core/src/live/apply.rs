@@ -100,21 +100,23 @@ impl Live {
         if self.ds.hidden_hazards.is_empty() {
             return;
         }
-        // By layer, then id: looked up with each hazard's borrowed id, nothing allocated
-        // per hazard of the layer.
-        let mut moved: HashMap<LayerKind, HashMap<String, Option<geo::Coord<f64>>>> =
-            HashMap::new();
-        for c in changes.iter().filter(|c| LINKABLE.contains(&c.layer)) {
-            if let (Some(b), Some(a)) = (&c.before, &c.after)
+        // By layer (a slot per linkable layer), then id: looked up with each hazard's
+        // borrowed id, nothing allocated per hazard of the layer; every hidden hazard is
+        // asked, so nothing is hashed but the ids of a layer with moved features
+        // (foldhash: ids of one's own ledgers need no protection against collisions).
+        type Moved = foldhash::HashMap<String, Option<geo::Coord<f64>>>;
+        let mut moved: [Option<Moved>; LINKABLE.len()] = Default::default();
+        let slot = |l: LayerKind| LINKABLE.iter().position(|k| *k == l);
+        for c in changes.iter() {
+            if let (Some(i), Some(b), Some(a)) = (slot(c.layer), &c.before, &c.after)
                 && b.geometry() != a.geometry()
+                && let Some(m) = moved.get_mut(i)
             {
-                moved
-                    .entry(c.layer)
-                    .or_default()
+                m.get_or_insert_default()
                     .insert(c.id.clone(), anchor(a.geometry()));
             }
         }
-        if moved.is_empty() {
+        if moved.iter().all(Option::is_none) {
             return;
         }
         let place = |h: &crate::model::HiddenHazard| -> Option<Option<geo::Coord<f64>>> {
@@ -122,7 +124,8 @@ impl Live {
                 return None;
             }
             moved
-                .get(&h.feature_layer?)?
+                .get(slot(h.feature_layer?)?)?
+                .as_ref()?
                 .get(h.feature_id.as_deref()?)
                 .copied()
         };
@@ -137,12 +140,13 @@ impl Live {
             }
         }
         for f in self.ds.hidden_hazards.features() {
-            if edited.contains(&f.id) {
-                continue;
-            }
+            // Most hazards are not at a moved feature: that is asked first.
             let Some(Some(p)) = place(&f.props) else {
                 continue;
             };
+            if edited.contains(&f.id) {
+                continue;
+            }
             let mut after = f.clone();
             after.geometry = geo::Geometry::Point(p.into());
             if after.geometry == f.geometry {
