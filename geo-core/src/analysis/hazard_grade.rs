@@ -100,13 +100,8 @@ pub fn grade_one(
     rules: &Rules,
 ) -> HazardGradeResult {
     let targets = target_population(ds, f, rules);
-    let houses: u64 = if rules.hazard.count_house_occupants {
-        ds.houses
-            .positions_within(&f.geometry, rules.hazard.population_radius_m)
-            .into_iter()
-            .filter_map(|i| ds.houses.get(i))
-            .map(|h| u64::from(h.props.occupants.unwrap_or(0)))
-            .sum()
+    let houses = if rules.hazard.count_house_occupants {
+        people_within(&ds.houses, f, rules, |h| h.occupants)
     } else {
         0
     };
@@ -115,11 +110,21 @@ pub fn grade_one(
 
 /// The population of the protection targets within the radius of a hazard source.
 pub fn target_population(ds: &Dataset, f: &Feature<HazardSource>, rules: &Rules) -> u64 {
-    ds.protection_targets
+    people_within(&ds.protection_targets, f, rules, |t| t.population)
+}
+
+/// The people of a layer's features within the radius of a hazard source.
+fn people_within<P>(
+    layer: &crate::layer::Layer<P>,
+    f: &Feature<HazardSource>,
+    rules: &Rules,
+    people: impl Fn(&P) -> Option<u32>,
+) -> u64 {
+    layer
         .positions_within(&f.geometry, rules.hazard.population_radius_m)
         .into_iter()
-        .filter_map(|i| ds.protection_targets.get(i))
-        .map(|t| u64::from(t.props.population.unwrap_or(0)))
+        .filter_map(|i| layer.get(i))
+        .map(|x| u64::from(people(&x.props).unwrap_or(0)))
         .sum()
 }
 
