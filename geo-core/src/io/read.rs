@@ -168,6 +168,13 @@ pub(super) fn load_one<P: LayerProps>(
             if let Some((position, message)) = f.broken {
                 sink.push(broken_tail(position, message))?;
             }
+            for (position, rows, message) in f.lost {
+                unread += rows;
+                sink.push(Issue {
+                    code: IssueCode::BrokenFeature,
+                    ..broken_tail(position, message)
+                })?;
+            }
             names = f.names;
             (Input::Features(named_rows(&names, f.rows)), f.crs)
         }
@@ -407,6 +414,9 @@ pub(crate) struct ColumnFile {
     pub crs: Option<(String, &'static str)>,
     /// Where the rows broke off and why: the rows before it are in `rows`.
     pub broken: Option<(Position, String)>,
+    /// Parts in the middle that cannot be read (a GeoParquet row group): where each starts,
+    /// how many rows it held and why; the rows around them are in `rows`.
+    pub lost: Vec<(Position, u64, String)>,
 }
 
 /// Rows of a file with a column list (Shapefile, FlatGeobuf, GeoParquet) as features whose property
