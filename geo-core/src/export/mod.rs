@@ -279,40 +279,61 @@ fn push_num(buf: &mut String, v: f64) {
     buf.push_str(if s == "-0" { "0" } else { s });
 }
 
-fn push_coords(buf: &mut String, ls: &LineString<f64>) {
+/// A number in the fewest digits that read back as the same double (Rust's `Display`,
+/// which never writes an exponent, so the text is JSON).
+fn push_exact(buf: &mut String, v: f64) {
+    use std::fmt::Write;
+    let _ = write!(buf, "{}", if v == 0.0 { 0.0 } else { v });
+}
+
+type PushNum = fn(&mut String, f64);
+
+fn push_coords(buf: &mut String, ls: &LineString<f64>, num: PushNum) {
     buf.push('[');
     for (i, c) in ls.0.iter().enumerate() {
         if i > 0 {
             buf.push(',');
         }
         buf.push('[');
-        push_num(buf, c.x);
+        num(buf, c.x);
         buf.push(',');
-        push_num(buf, c.y);
+        num(buf, c.y);
         buf.push(']');
     }
     buf.push(']');
 }
 
-fn push_polygon(buf: &mut String, p: &Polygon<f64>) {
+fn push_polygon(buf: &mut String, p: &Polygon<f64>, num: PushNum) {
     let p = p.orient(Direction::Default);
     buf.push('[');
-    push_coords(buf, p.exterior());
+    push_coords(buf, p.exterior(), num);
     for h in p.interiors() {
         buf.push(',');
-        push_coords(buf, h);
+        push_coords(buf, h, num);
     }
     buf.push(']');
 }
 
-/// Appends a geometry as RFC 7946 JSON (right-hand-rule polygons).
+/// Appends a geometry as RFC 7946 JSON (right-hand-rule polygons), coordinates to seven
+/// decimals (about 1 cm), as the exports write them.
 pub fn write_geometry(buf: &mut String, g: &Geometry<f64>) {
+    write_geometry_with(buf, g, push_num);
+}
+
+/// Appends a geometry as [`write_geometry`] does, but every coordinate in full: the text
+/// reads back as the same doubles. For records that must give back what was served (a
+/// store's change records, a feature's version).
+pub fn write_geometry_exact(buf: &mut String, g: &Geometry<f64>) {
+    write_geometry_with(buf, g, push_exact);
+}
+
+fn write_geometry_with(buf: &mut String, g: &Geometry<f64>, num: PushNum) {
     match g {
         Geometry::Point(p) => {
             buf.push_str("{\"type\":\"Point\",\"coordinates\":[");
-            push_num(buf, p.x());
+            num(buf, p.x());
             buf.push(',');
-            push_num(buf, p.y());
+            num(buf, p.y());
             buf.push_str("]}");
         }
         Geometry::MultiPoint(mp) => {
@@ -320,16 +341,18 @@ pub fn write_geometry(buf: &mut String, g: &Geometry<f64>) {
             push_coords(
                 buf,
                 &LineString::from(mp.0.iter().map(|p| p.0).collect::<Vec<_>>()),
+                num,
             );
             buf.push('}');
         }
-        Geometry::Line(l) => write_geometry(
+        Geometry::Line(l) => write_geometry_with(
             buf,
             &Geometry::LineString(LineString::from(vec![l.start, l.end])),
+            num,
         ),
         Geometry::LineString(ls) => {
             buf.push_str("{\"type\":\"LineString\",\"coordinates\":");
-            push_coords(buf, ls);
+            push_coords(buf, ls, num);
             buf.push('}');
         }
         Geometry::MultiLineString(m) => {
@@ -338,13 +361,13 @@ pub fn write_geometry(buf: &mut String, g: &Geometry<f64>) {
                 if i > 0 {
                     buf.push(',');
                 }
-                push_coords(buf, ls);
+                push_coords(buf, ls, num);
             }
             buf.push_str("]}");
         }
         Geometry::Polygon(p) => {
             buf.push_str("{\"type\":\"Polygon\",\"coordinates\":");
-            push_polygon(buf, p);
+            push_polygon(buf, p, num);
             buf.push('}');
         }
         Geometry::MultiPolygon(m) => {
@@ -353,19 +376,21 @@ pub fn write_geometry(buf: &mut String, g: &Geometry<f64>) {
                 if i > 0 {
                     buf.push(',');
                 }
-                push_polygon(buf, p);
+                push_polygon(buf, p, num);
             }
             buf.push_str("]}");
         }
-        Geometry::Rect(r) => write_geometry(buf, &Geometry::Polygon(r.to_polygon())),
-        Geometry::Triangle(t) => write_geometry(buf, &Geometry::Polygon(t.to_polygon())),
+        Geometry::Rect(r) => write_geometry_with(buf, &Geometry::Polygon(r.to_polygon()), num),
+        Geometry::Triangle(t) => {
+            write_geometry_with(buf, &Geometry::Polygon(t.to_polygon()), num);
+        }
         Geometry::GeometryCollection(gc) => {
             buf.push_str("{\"type\":\"GeometryCollection\",\"geometries\":[");
             for (i, g) in gc.0.iter().enumerate() {
                 if i > 0 {
                     buf.push(',');
                 }
-                write_geometry(buf, g);
+                write_geometry_with(buf, g, num);
             }
             buf.push_str("]}");
         }

@@ -272,3 +272,42 @@ fn the_version_tag_follows_the_geometry_and_every_field() {
     cleared.props.floors = None;
     assert_ne!(v(cleared), base);
 }
+
+#[test]
+fn records_and_versions_keep_a_coordinate_to_its_last_digit() {
+    // 121.123456789012 and one ten-millionth of a degree (about 1 cm) more: seven
+    // decimals, as the exports write, would record both as 121.1234568.
+    let (x, moved) = (121.123_456_789_012, 121.123_456_889_012);
+    let (_dir, path) = store();
+    apply_changes(
+        &path,
+        &[put(house("h1", moved, 3), Some(house("h1", x, 3)))],
+        "zhang-san",
+    )
+    .unwrap();
+    apply_changes(
+        &path,
+        &[put(house("h1", x, 3), Some(house("h1", moved, 3)))],
+        "zhang-san",
+    )
+    .unwrap();
+    let new = changes_since(&path, 2).unwrap();
+    let lon = |v: &Option<serde_json::Value>| {
+        v.as_ref().unwrap()["geometry"]["coordinates"][0]
+            .as_f64()
+            .unwrap()
+    };
+    // Read back through JSON text: within one unit in the last place of a double
+    // (1.4e-14 degrees at 121°), where seven decimals would be 1.1e-8 off.
+    for (got, want) in [
+        (lon(&new[0].after), moved),
+        (lon(&new[1].before), moved),
+        (lon(&new[1].after), x),
+    ] {
+        assert!((got - want).abs() <= 2e-14, "{got} vs {want}");
+    }
+    // The geometry alone moved: the change says so, and the versions differ.
+    assert_eq!(new[0].changed_fields(), ["geometry"]);
+    let v = |lon: f64| feature_version(&AnyFeature::House(house("h1", lon, 3)));
+    assert_ne!(v(x), v(x + 1e-9));
+}

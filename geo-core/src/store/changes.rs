@@ -315,7 +315,7 @@ pub(super) fn geojson_feature(
     let geometry = geometry
         .and_then(|g| {
             let mut s = String::new();
-            crate::export::write_geometry(&mut s, g);
+            crate::export::write_geometry_exact(&mut s, g);
             serde_json::from_str::<Value>(&s).ok()
         })
         .unwrap_or(Value::Null);

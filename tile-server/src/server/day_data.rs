@@ -281,12 +281,14 @@ fn room_for_a_copy() -> bool {
     }
 }
 
-/// Whether two geometries are the same place as a store's change records keep it: their
-/// GeoJSON has coordinates to 1e-6 degrees (about 0.1 m), the served data full precision.
+/// Whether two geometries are the same place as a store's change records keep it. A
+/// GeoPackage's records now keep every digit, PostGIS's nine decimals (its GeoJSON), and
+/// records written by earlier versions seven (half a unit: 5e-8 degrees); 1e-7 degrees
+/// (about 1 cm) covers all three.
 fn same_place(a: &geo::Geometry<f64>, b: &geo::Geometry<f64>) -> bool {
     use geo::CoordsIter;
     a.coords_count() == b.coords_count()
         && a.coords_iter()
             .zip(b.coords_iter())
-            .all(|(p, q)| (p.x - q.x).abs() <= 1e-6 && (p.y - q.y).abs() <= 1e-6)
+            .all(|(p, q)| (p.x - q.x).abs() <= 1e-7 && (p.y - q.y).abs() <= 1e-7)
 }
