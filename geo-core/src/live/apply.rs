@@ -94,22 +94,24 @@ impl Live {
     }
 
     /// Hidden hazards drawn at their feature's place (`own_location` false) move with the
-    /// features the batch moves, in the same batch, as a load of the changed ledgers
-    /// would place them; those of a deleted feature stay where they were.
+    /// features the batch moves or puts back under their id, in the same batch, as a load
+    /// of the changed ledgers would place them; those of a deleted feature stay where
+    /// they were.
     pub(super) fn hazards_follow(&self, changes: &mut Vec<Change>) {
         if self.ds.hidden_hazards.is_empty() {
             return;
         }
-        // By layer (a slot per linkable layer), then id: looked up with each hazard's
-        // borrowed id, nothing allocated per hazard of the layer; every hidden hazard is
-        // asked, so nothing is hashed but the ids of a layer with moved features
-        // (foldhash: ids of one's own ledgers need no protection against collisions).
+        // The new point of each moved feature, a map per linkable layer (foldhash: ids
+        // of one's own ledgers need no protection against chosen collisions); its
+        // hazards are found through the hazards kept by feature.
         type Moved = foldhash::HashMap<String, Option<geo::Coord<f64>>>;
         let mut moved: [Option<Moved>; LINKABLE.len()] = Default::default();
         let slot = |l: LayerKind| LINKABLE.iter().position(|k| *k == l);
         for c in changes.iter() {
-            if let (Some(i), Some(b), Some(a)) = (slot(c.layer), &c.before, &c.after)
-                && b.geometry() != a.geometry()
+            if let (Some(i), Some(a)) = (slot(c.layer), &c.after)
+                && c.before
+                    .as_ref()
+                    .is_none_or(|b| b.geometry() != a.geometry())
                 && let Some(m) = moved.get_mut(i)
             {
                 m.get_or_insert_default()
@@ -139,8 +141,21 @@ impl Live {
                 }
             }
         }
-        for f in self.ds.hidden_hazards.features() {
-            // Most hazards are not at a moved feature: that is asked first.
+        // The hazards of the moved features, in the layer's order.
+        let mut at_moved: Vec<usize> = Vec::new();
+        for (i, m) in moved.iter().enumerate() {
+            if let (Some(m), Some(&layer)) = (m, LINKABLE.get(i)) {
+                for id in m.keys() {
+                    at_moved.extend(self.hazards_of(layer, id));
+                }
+            }
+        }
+        at_moved.sort_unstable();
+        at_moved.dedup();
+        for p in at_moved {
+            let Some(f) = self.ds.hidden_hazards.get(p) else {
+                continue;
+            };
             let Some(Some(p)) = place(&f.props) else {
                 continue;
             };
@@ -204,6 +219,10 @@ impl Live {
                 if let Some(slot) = self.analysis.hidden_states.get_mut(pos) {
                     *slot = s;
                 }
+                if let Some(old) = self.ds.hidden_hazards.get(pos) {
+                    self.linked.unlink(&old.id, &old.props);
+                }
+                self.linked.link(&f.id, &f.props);
                 self.ds.hidden_hazards.replace(pos, f);
             }
         }
@@ -252,6 +271,7 @@ impl Live {
                     &f.props,
                     rules.hidden_hazards.day(),
                 ));
+                self.linked.link(&f.id, &f.props);
                 ds.hidden_hazards.push(f)
             }
         };
@@ -305,6 +325,9 @@ impl Live {
             }
             LayerKind::HiddenHazards => {
                 an.hidden_states.swap_remove(pos);
+                if let Some(old) = self.ds.hidden_hazards.get(pos) {
+                    self.linked.unlink(&old.id, &old.props);
+                }
                 remove(&mut self.ds.hidden_hazards, pos)
             }
             LayerKind::HazardGrades

@@ -14,7 +14,6 @@ use super::marks::Marks;
 use super::summaries::Shares;
 use super::{AnyFeature, Applied, Edit, Live, LiveError, Recomputed, ResultChanges};
 use crate::analysis::enterprise_risk::{assess_one, worst_grades};
-use crate::analysis::hidden_hazards;
 use crate::analysis::house_risk::{Exposure, house_risk};
 use crate::analysis::risk_grid::live::{conflict_weight, house_weight, point_weight, touched};
 use crate::analysis::risk_grid::tally::Kept;
@@ -636,12 +635,12 @@ impl Live {
     ) -> HashMap<String, Option<RiskLevel>> {
         let worst = worst_grades(&self.ds, &self.analysis.hazard_grades);
         let (ds, an, rules) = (&self.ds, &self.analysis, &self.rules);
-        // Their hidden hazards in one pass over the layer, not one per enterprise.
-        let ids: HashSet<&str> = e_set
+        // Their hidden hazards, from the hazards kept by feature.
+        let ids: Vec<&str> = e_set
             .iter()
             .filter_map(|&p| ds.enterprises.get(p).map(|f| f.id.as_str()))
             .collect();
-        let hidden = hidden_hazards::counts_for_enterprises(ds, &ids, rules.hidden_hazards.day());
+        let hidden = self.hidden_counts(&ids, rules.hidden_hazards.day());
         let again: Vec<(usize, _)> = e_set
             .iter()
             .filter_map(|&p| {

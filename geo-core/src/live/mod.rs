@@ -31,11 +31,14 @@ mod apply;
 mod conflicts;
 mod deps;
 mod grid;
+mod linked;
 mod marks;
 mod population;
 mod summaries;
 #[cfg(all(test, feature = "generate"))]
 mod tests;
+#[cfg(all(test, feature = "generate"))]
+mod tests_follow;
 
 use std::collections::HashMap;
 
@@ -243,6 +246,8 @@ pub struct Live {
     area_memo: HashMap<(u64, u64), Option<usize>>,
     /// The area summaries as sums of shares.
     tally: AreaTally,
+    /// The hidden hazards of each feature.
+    linked: linked::Linked,
 }
 
 impl Live {
@@ -276,6 +281,7 @@ impl Live {
             house_slots: Vec::new(),
             area_memo: HashMap::new(),
             tally: AreaTally::default(),
+            linked: linked::Linked::default(),
         };
         live.index_ids();
         live.locate_houses();
@@ -418,6 +424,7 @@ impl Live {
                 .collect()),
             map(ds.hidden_hazards.features().iter().map(|f| &f.id).collect()),
         ];
+        self.linked = linked::Linked::of(ds);
     }
 
     fn locate_houses(&mut self) {

@@ -10,6 +10,7 @@
 use geo::{Centroid, Coord, Geometry, Translate};
 use proptest::prelude::*;
 
+use super::tests_follow::{assert_hazards_follow, hazards_at_their_features};
 use super::{AnyFeature, Edit, Live};
 use crate::analysis::{Analysis, analyze};
 use crate::dataset::{Dataset, Layer};
@@ -21,7 +22,7 @@ use crate::model::{
 use crate::rules::Rules;
 use crate::substances::SubstanceTable;
 
-fn city() -> Dataset {
+pub(super) fn city() -> Dataset {
     let opts = GenerateOptions {
         seed: 11,
         houses: 1500,
@@ -500,8 +501,10 @@ proptest! {
                     all.push(e);
                 }
             }
-            live.apply(&all).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let placed = hazards_at_their_features(&live);
+            let applied = live.apply(&all).map_err(|e| TestCaseError::fail(e.to_string()))?;
             assert_same(&live, &format!("batch {i} {batch:?}"));
+            assert_hazards_follow(&live, &placed, &all, &applied, &format!("batch {i} {batch:?}"));
         }
     }
 }

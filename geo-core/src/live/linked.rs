@@ -1,0 +1,123 @@
+//! The hidden hazards of each feature, kept under batches.
+//!
+//! A batch asks two things of the hidden-hazard layer: which hazards count for the
+//! enterprises it assesses again (their own and their hazard sources'), and which hazards
+//! stand at the features it moves. Both are a few features' hazards out of 10⁵; walking
+//! the layer for them was the largest part of a batch that changes one hazard source.
+//! The hazards are kept by id (positions move when a feature is removed), per linkable
+//! layer and feature id.
+
+use crate::analysis::hidden_hazards::{self, HiddenCounts};
+use crate::dataset::Dataset;
+use crate::io::LINKABLE;
+use crate::model::{Day, HiddenHazard, LayerKind};
+
+use super::Live;
+
+/// Hidden hazards' ids by the feature they belong to, a map per linkable layer
+/// (foldhash: ids of one's own ledgers need no protection against chosen collisions).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Linked {
+    by_layer: [foldhash::HashMap<String, Vec<String>>; LINKABLE.len()],
+}
+
+fn slot(layer: LayerKind) -> Option<usize> {
+    LINKABLE.iter().position(|k| *k == layer)
+}
+
+impl Linked {
+    /// The links of every hidden hazard of `ds`.
+    pub(super) fn of(ds: &Dataset) -> Linked {
+        let mut l = Linked::default();
+        for f in ds.hidden_hazards.features() {
+            l.link(&f.id, &f.props);
+        }
+        l
+    }
+
+    /// Records that hazard `id` belongs to the feature its record names.
+    pub(super) fn link(&mut self, id: &str, h: &HiddenHazard) {
+        if let (Some(i), Some(f)) = (h.feature_layer.and_then(slot), h.feature_id.as_deref()) {
+            self.by_layer[i]
+                .entry(f.to_string())
+                .or_default()
+                .push(id.to_string());
+        }
+    }
+
+    /// Forgets that hazard `id` belongs to the feature its record named.
+    pub(super) fn unlink(&mut self, id: &str, h: &HiddenHazard) {
+        if let (Some(i), Some(f)) = (h.feature_layer.and_then(slot), h.feature_id.as_deref())
+            && let Some(ids) = self.by_layer[i].get_mut(f)
+        {
+            ids.retain(|x| x != id);
+            if ids.is_empty() {
+                self.by_layer[i].remove(f);
+            }
+        }
+    }
+
+    /// The ids of the hazards that belong to feature `id` of `layer`.
+    pub(super) fn of_feature(&self, layer: LayerKind, id: &str) -> &[String] {
+        slot(layer)
+            .and_then(|i| self.by_layer[i].get(id))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+impl Live {
+    /// The positions in the hidden-hazard layer of the hazards of feature `id` of `layer`.
+    pub(super) fn hazards_of(&self, layer: LayerKind, id: &str) -> impl Iterator<Item = usize> {
+        self.linked
+            .of_feature(layer, id)
+            .iter()
+            .filter_map(|h| self.position(LayerKind::HiddenHazards, h))
+    }
+
+    /// The hidden hazards on `day` of each enterprise of `ids`: its own and its hazard
+    /// sources', as [`hidden_hazards::counts_for_enterprises`] counts them over the
+    /// whole layer. `None` when the dataset has no hidden-hazard layer.
+    pub(super) fn hidden_counts<'a>(
+        &self,
+        ids: &[&'a str],
+        day: Day,
+    ) -> Option<foldhash::HashMap<&'a str, HiddenCounts>> {
+        let ds = &self.ds;
+        if ds.hidden_hazards.is_empty() {
+            return None;
+        }
+        let mut out: foldhash::HashMap<&str, HiddenCounts> = Default::default();
+        let mut count = |e: &'a str, p: usize| {
+            if let Some(f) = ds.hidden_hazards.get(p) {
+                out.entry(e)
+                    .or_default()
+                    .add(&f.props, &hidden_hazards::state_on(&f.props, day));
+            }
+        };
+        for &e in ids {
+            for p in self.hazards_of(LayerKind::Enterprises, e) {
+                count(e, p);
+            }
+        }
+        // A hazard of a hazard source counts for the source's owner. Sources are few
+        // beside the hazards (2,000 in the million-house city): they are walked.
+        let many: Option<foldhash::HashSet<&str>> =
+            (ids.len() > 16).then(|| ids.iter().copied().collect());
+        for s in ds.hazard_sources.features() {
+            let Some(e) = s.props.enterprise_id.as_deref() else {
+                continue;
+            };
+            let asked = match &many {
+                Some(set) => set.get(e).copied(),
+                None => ids.iter().find(|x| **x == e).copied(),
+            };
+            let Some(e) = asked else {
+                continue;
+            };
+            for p in self.hazards_of(LayerKind::HazardSources, &s.id) {
+                count(e, p);
+            }
+        }
+        Some(out)
+    }
+}

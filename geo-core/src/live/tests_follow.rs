@@ -1,0 +1,152 @@
+//! Hidden hazards drawn at their feature's point follow it through the living map's
+//! batches: the check the invariant test makes after every batch, and a worked case.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashSet;
+
+use geo::{Geometry, Translate};
+
+use super::tests::city;
+use super::{AnyFeature, Edit, Live};
+use crate::model::{Feature, HiddenHazard, House, LayerKind};
+use crate::rules::Rules;
+use crate::substances::SubstanceTable;
+
+/// Whether a hidden hazard without a place of its own stands where a load draws it: at
+/// its feature's point. `None` when it has a place of its own or its feature is gone.
+pub(super) fn at_its_feature(live: &Live, h: &Feature<HiddenHazard>) -> Option<bool> {
+    use crate::analysis::risk_grid::anchor;
+    if h.props.own_location {
+        return None;
+    }
+    let f = live.feature(h.props.feature_layer?, h.props.feature_id.as_deref()?)?;
+    let at = anchor(f.geometry()).map(|c| Geometry::Point(c.into()));
+    Some(at.as_ref() == Some(&h.geometry))
+}
+
+/// The ids of the hidden hazards standing at their feature's point.
+pub(super) fn hazards_at_their_features(live: &Live) -> HashSet<String> {
+    live.dataset()
+        .hidden_hazards
+        .features()
+        .iter()
+        .filter(|h| at_its_feature(live, h) == Some(true))
+        .map(|h| h.id.clone())
+        .collect()
+}
+
+/// After a batch, a hidden hazard the batch did not edit itself is at its feature's
+/// point if it was there before, or if the batch put its feature back: hazards follow
+/// their features (this test's own hazard edits place hazards anywhere, so only those
+/// are left out).
+pub(super) fn assert_hazards_follow(
+    live: &Live,
+    placed: &HashSet<String>,
+    edits: &[Edit],
+    applied: &super::Applied,
+    context: &str,
+) {
+    let edited: HashSet<&str> = edits
+        .iter()
+        .filter_map(|e| match e {
+            Edit::Put(f) if f.layer() == LayerKind::HiddenHazards => Some(f.id()),
+            Edit::Delete { layer, id } if *layer == LayerKind::HiddenHazards => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let put_back: HashSet<(LayerKind, &str)> = applied
+        .changes
+        .iter()
+        .filter(|c| c.before.is_none() && c.after.is_some())
+        .map(|c| (c.layer, c.id.as_str()))
+        .collect();
+    for h in live.dataset().hidden_hazards.features() {
+        if edited.contains(h.id.as_str()) {
+            continue;
+        }
+        let feature = h.props.feature_layer.zip(h.props.feature_id.as_deref());
+        let expected = placed.contains(&h.id) || feature.is_some_and(|f| put_back.contains(&f));
+        if expected && let Some(at) = at_its_feature(live, h) {
+            assert!(at, "{context}: hazard {} is not at {:?}", h.id, feature);
+        }
+    }
+}
+
+/// Hidden hazards follow their feature through a move, a delete and a put back under the
+/// same id, and stop following one they are no longer linked to.
+#[test]
+fn hazards_follow_their_feature_and_only_theirs() {
+    use crate::analysis::risk_grid::anchor;
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let ds = live.dataset();
+    // Two hazards at the points of two houses (without places of their own).
+    let mut at_houses = ds.hidden_hazards.features().iter().filter(|h| {
+        !h.props.own_location
+            && h.props.feature_layer == Some(LayerKind::Houses)
+            && at_its_feature(&live, h) == Some(true)
+    });
+    let h1 = at_houses.next().expect("a hazard at a house").clone();
+    let h2 = at_houses
+        .find(|h| h.props.feature_id != h1.props.feature_id)
+        .expect("a hazard at another house")
+        .clone();
+    let house = |live: &Live, h: &Feature<HiddenHazard>| {
+        let id = h.props.feature_id.clone().expect("linked");
+        match live.feature(LayerKind::Houses, &id) {
+            Some(AnyFeature::House(f)) => f,
+            _ => panic!("house {id}"),
+        }
+    };
+    let point = |live: &Live, id: &str| -> Geometry<f64> {
+        match live.feature(LayerKind::HiddenHazards, id) {
+            Some(AnyFeature::HiddenHazard(h)) => h.geometry,
+            _ => panic!("hazard {id}"),
+        }
+    };
+    let moved = |f: &Feature<House>, dx: f64| {
+        let mut f = f.clone();
+        f.geometry = f.geometry.translate(dx, 0.0);
+        f
+    };
+    let at = |f: &Feature<House>| Geometry::Point(anchor(&f.geometry).expect("a point").into());
+
+    // Moved: its hazard follows.
+    let a = moved(&house(&live, &h1), 0.0005);
+    live.apply(&[Edit::Put(Box::new(AnyFeature::House(a.clone())))])
+        .expect("applied");
+    assert_eq!(point(&live, &h1.id), at(&a));
+
+    // Deleted: the hazard stays; put back elsewhere: it follows again.
+    live.apply(&[Edit::Delete {
+        layer: LayerKind::Houses,
+        id: a.id.clone(),
+    }])
+    .expect("applied");
+    assert_eq!(point(&live, &h1.id), at(&a));
+    let b = moved(&a, 0.0005);
+    live.apply(&[Edit::Put(Box::new(AnyFeature::House(b.clone())))])
+        .expect("applied");
+    assert_eq!(point(&live, &h1.id), at(&b));
+
+    // Linked to the second house instead (and placed there, as the edit path does): a
+    // move of the first no longer moves it, a move of the second does.
+    let mut relinked = match live.feature(LayerKind::HiddenHazards, &h1.id) {
+        Some(AnyFeature::HiddenHazard(h)) => h,
+        _ => panic!("hazard"),
+    };
+    let second = house(&live, &h2);
+    relinked.props.feature_id = Some(second.id.clone());
+    relinked.geometry = at(&second);
+    live.apply(&[Edit::Put(Box::new(AnyFeature::HiddenHazard(relinked)))])
+        .expect("applied");
+    let c = moved(&b, 0.0005);
+    live.apply(&[Edit::Put(Box::new(AnyFeature::House(c)))])
+        .expect("applied");
+    assert_eq!(point(&live, &h1.id), at(&second));
+    let d = moved(&second, -0.0005);
+    live.apply(&[Edit::Put(Box::new(AnyFeature::House(d.clone())))])
+        .expect("applied");
+    assert_eq!(point(&live, &h1.id), at(&d));
+    assert_eq!(point(&live, &h2.id), at(&d));
+}
