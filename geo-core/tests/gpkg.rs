@@ -485,3 +485,110 @@ fn bad_files_are_clear_errors() {
         "a value that is not a number is left empty"
     );
 }
+
+/// A folder's words for the hidden hazards' stages (`[statuses]` in riskmap.toml) go
+/// into the store with its ledgers, in a table GDAL lists and validates, and a load of
+/// the store reads the ledgers with them as the folder's load did.
+#[test]
+fn a_provinces_status_words_go_into_the_store_with_the_ledgers() {
+    let t = tempfile::tempdir().expect("tmp");
+    let d = t.path();
+    let write = |rel: &str, text: &str| std::fs::write(d.join(rel), text).expect("write");
+    write(
+        "enterprises.csv",
+        "编号,企业名称,行业类别,经度,纬度\n\
+         E1,海门某化工有限公司,危险化学品生产,121.10,31.90\n",
+    );
+    write(
+        "hidden_hazards.csv",
+        "隐患编号,关联对象编号,隐患描述,发现日期,整改期限,隐患状态,整改完成日期\n\
+         YH1,E1,储罐区防火堤破损,2026-03-05,2026-04-30,已交办,\n\
+         YH2,E1,静电接地失效,2026-03-06,2026-04-30,待复核,2026-04-20\n\
+         YH3,E1,安全出口锁闭,2026-03-09,2026-04-30,已上报,\n",
+    );
+    write(
+        "riskmap.toml",
+        "[statuses]\npending = \"已交办\"\n\"已整改待验收\" = [\"待复核\"]\n",
+    );
+    let folder = load_dir(d, &LoadOptions::default()).expect("loads");
+    assert_eq!(folder.statuses.len(), 2);
+    let statuses = |ds: &Dataset| -> Vec<String> {
+        ds.hidden_hazards
+            .features()
+            .iter()
+            .map(|f| format!("{} {}", f.id, f.props.status.key()))
+            .collect()
+    };
+    assert_eq!(
+        statuses(&folder.dataset),
+        ["YH1 pending", "YH2 rectified", "YH3 pending"]
+    );
+
+    let out = tempfile::tempdir().expect("tmp");
+    let path = out.path().join("city.gpkg");
+    gpkg::write_with_words(&path, &folder.dataset, Some(&folder.statuses)).expect("written");
+    validate_gpkg(&path);
+    // GDAL reads the table: its two rows (the fid is its feature id, not a field).
+    let listing = gdal(
+        "ogr2ogr",
+        &[
+            "-f",
+            "CSV",
+            "/vsistdout/",
+            path.to_str().unwrap(),
+            "riskmap_status_words",
+        ],
+    );
+    let rows: Vec<&str> = listing.lines().skip(1).collect();
+    assert_eq!(rows, ["已交办,pending", "待复核,rectified"], "{listing}");
+
+    // The store holds each record's stage in the standard words; an office editing it in
+    // QGIS writes its own: 已交办 for YH2 (back to 待整改), 待复核 for YH3.
+    for sql in [
+        "UPDATE hidden_hazards SET status = '已交办' WHERE id = 'YH2'",
+        "UPDATE hidden_hazards SET status = '待复核', rectified = '2026-04-21' WHERE id = 'YH3'",
+    ] {
+        gdal("ogrinfo", &[path.to_str().unwrap(), "-sql", sql]);
+    }
+    let edited = ["YH1 pending", "YH2 pending", "YH3 rectified"];
+    let loaded = gpkg::load(&path, &LoadOptions::default()).expect("loads");
+    assert_eq!(loaded.statuses, folder.statuses);
+    assert_eq!(statuses(&loaded.dataset), edited);
+    let unknown = |l: &riskmap_core::io::Loaded| -> Vec<String> {
+        l.report
+            .with_code(IssueCode::UnknownValue)
+            .filter_map(|i| i.feature_id.clone())
+            .collect()
+    };
+    assert!(
+        unknown(&loaded).is_empty(),
+        "{}",
+        loaded.report.to_markdown()
+    );
+    // A row an office adds by hand that would change a standard word's meaning is
+    // refused with a warning naming the table; the others still apply.
+    let c = rusqlite::Connection::open(&path).expect("open");
+    c.execute(
+        "INSERT INTO riskmap_status_words (word, stage) VALUES ('整改中', 'closed')",
+        [],
+    )
+    .expect("inserted");
+    drop(c);
+    let loaded = gpkg::load(&path, &LoadOptions::default()).expect("loads");
+    let refused: Vec<&str> = loaded
+        .report
+        .with_code(IssueCode::ManifestInvalidValue)
+        .map(|i| i.file.as_str())
+        .collect();
+    assert_eq!(refused, ["city.gpkg/riskmap_status_words"]);
+    assert_eq!(statuses(&loaded.dataset), edited);
+
+    // Without the table the words mean nothing: both rows are reported.
+    let c = rusqlite::Connection::open(&path).expect("open");
+    c.execute_batch("DROP TABLE riskmap_status_words;")
+        .expect("dropped");
+    drop(c);
+    let loaded = gpkg::load(&path, &LoadOptions::default()).expect("loads");
+    assert!(loaded.statuses.is_empty());
+    assert_eq!(unknown(&loaded), ["YH2", "YH3"]);
+}

@@ -200,3 +200,58 @@ async fn a_hidden_hazard_goes_round_its_closed_loop_through_the_api() {
         "{all}"
     );
 }
+
+/// A store's own words for the stages (its `riskmap_status_words` table) are understood
+/// by the edit API as by its load: a province's 处理中 sends a hazard to 整改中.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_takes_the_stores_own_status_words() {
+    use riskmap_core::model::HiddenHazardStatus as S;
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("city.gpkg");
+    // The test city's hazards with the words table of an import, and one word added the
+    // way an office would (a row in QGIS); the server reads it at its start.
+    let _ = gpkg_state(dir.path(), config());
+    let c = rusqlite::Connection::open(&gpkg).unwrap();
+    c.execute(
+        "INSERT INTO riskmap_status_words (word, stage) VALUES ('处理中', 'in_progress')",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    let snap = riskmap_server::server::state::build_snapshot(
+        &config(),
+        &riskmap_server::server::state::DataSource::dir(&gpkg),
+        1,
+    )
+    .unwrap();
+    assert_eq!(snap.statuses, [("处理中".to_string(), S::InProgress)]);
+    let state = std::sync::Arc::new(riskmap_server::server::state::AppState::new(
+        config(),
+        riskmap_server::server::state::DataSource::dir(&gpkg),
+        snap,
+        None,
+    ));
+    let app = router(state.clone());
+    let id = state
+        .snapshot()
+        .dataset()
+        .hidden_hazards
+        .features()
+        .iter()
+        .find(|h| h.props.status == S::Pending)
+        .map(|h| h.id.clone())
+        .expect("a hazard still to rectify");
+    let uri = format!("/api/layers/hidden_hazards/features/{id}");
+    let (status, v) = edit(
+        &app,
+        Method::PATCH,
+        &uri,
+        &json!({"type": "Feature", "properties": {"status": "处理中"}}),
+    )
+    .await;
+    assert!(status.is_success(), "{status} {v}");
+    assert!(codes(&v).is_empty(), "{v}");
+    let snap = state.snapshot();
+    let (_, h) = snap.dataset().hidden_hazards.find_id(&id).unwrap();
+    assert_eq!(h.props.status, S::InProgress);
+}

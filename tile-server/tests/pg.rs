@@ -499,3 +499,65 @@ fn analyze_from_the_database_equals_analyze_on_the_folder() {
     let out = riskmap(&["validate", demo.to_str().unwrap(), "--db", &url]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A folder's words for the hidden hazards' stages go into the database with its
+/// ledgers (`riskmap_status_words`), and a load of the database reads a row another
+/// client wrote in those words as the folder's load would.
+#[test]
+fn a_provinces_status_words_go_into_the_database() {
+    let Some(url) = fresh_db("riskmap_test_words") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let write = |rel: &str, text: &str| std::fs::write(d.join(rel), text).unwrap();
+    write(
+        "enterprises.csv",
+        "编号,企业名称,行业类别,经度,纬度\n\
+         E1,海门某化工有限公司,危险化学品生产,121.10,31.90\n",
+    );
+    write(
+        "hidden_hazards.csv",
+        "隐患编号,关联对象编号,隐患描述,发现日期,整改期限,隐患状态,整改完成日期\n\
+         YH1,E1,储罐区防火堤破损,2026-03-05,2026-04-30,已交办,\n\
+         YH2,E1,静电接地失效,2026-03-06,2026-04-30,整改中,\n",
+    );
+    write("riskmap.toml", "[statuses]\npending = [\"已交办\"]\n");
+    ok(&["import", "--quiet", d.to_str().unwrap(), "--db", &url]);
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT string_agg(word || '=' || stage, ',') FROM riskmap_status_words"
+        ),
+        "已交办=pending"
+    );
+    // Another client (QGIS) writes the province's word.
+    psql(
+        &url,
+        "UPDATE hidden_hazards SET status = '已交办' WHERE id = 'YH2'",
+    );
+    let out = t.path().join("report.json");
+    ok(&["validate", "--db", &url, "--report", out.to_str().unwrap()]);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let unknown = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["code"] == "unknown_value")
+        .count();
+    assert_eq!(unknown, 0, "{report}");
+    // Without the words, the same row is a word nobody said the meaning of.
+    psql(&url, "DELETE FROM riskmap_status_words");
+    ok(&["validate", "--db", &url, "--report", out.to_str().unwrap()]);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let unknown: Vec<&str> = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["code"] == "unknown_value")
+        .filter_map(|i| i["feature_id"].as_str())
+        .collect();
+    assert_eq!(unknown, ["YH2"], "{report}");
+}

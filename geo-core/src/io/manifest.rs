@@ -111,7 +111,7 @@ struct RawManifest {
 /// Reads `[statuses]`: for each stage of the loop (its key or Chinese name), the words
 /// (a string or a list of strings) a province's ledgers write for it. A word the standard
 /// vocabulary already gives another stage is refused, so that no ledger changes meaning.
-fn statuses(
+pub(crate) fn status_words(
     value: &toml::Value,
     out: &mut Vec<(String, crate::model::HiddenHazardStatus)>,
     warn: &mut dyn FnMut(&str, String),
@@ -285,7 +285,7 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Manifest, LoadError> {
         }
     }
     if let Some(value) = &raw.statuses {
-        statuses(value, &mut m.statuses, &mut |k, msg| {
+        status_words(value, &mut m.statuses, &mut |k, msg| {
             issues.push(warn(k, msg))
         });
     }

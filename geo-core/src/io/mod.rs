@@ -75,6 +75,7 @@ pub use edit::{
 pub use error::LoadError;
 pub use links::link_hidden_hazards;
 pub use manifest::MANIFEST_FILE;
+pub(crate) use manifest::status_words;
 pub use options::{FileOptions, LoadOptions, LoadProgress, ProgressFn};
 pub use plan::FileFormat;
 pub use props::LINKABLE;
@@ -100,6 +101,10 @@ pub struct Loaded {
     /// The day the ledgers were exported, when the directory's `riskmap.toml` says
     /// (`as_of`): hidden hazards are counted on it unless the run names another day.
     pub as_of: Option<crate::model::Day>,
+    /// The data's own words for the hidden hazards' stages (a folder's `[statuses]`, a
+    /// store's `riskmap_status_words`), which the ledgers were read with; an edit of the
+    /// served data is read with them too.
+    pub statuses: Vec<(String, crate::model::HiddenHazardStatus)>,
 }
 
 /// A loaded file: its features and the report.
@@ -150,6 +155,7 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let dataset = merge(acc, &mut files)?;
     let report = files.into_report(head.issues, ignored);
     let as_of = found.manifest.as_of;
+    let statuses = found.manifest.statuses.clone();
     tracing::debug!(
         dir = %dir.display(),
         files = plans.len(),
@@ -161,6 +167,7 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
         dataset,
         report,
         as_of,
+        statuses,
     })
 }
 
@@ -306,6 +313,7 @@ pub fn load_file_as(
         dataset,
         report,
         as_of: None,
+        statuses: Vec::new(),
     })
 }
 

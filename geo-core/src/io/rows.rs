@@ -168,6 +168,7 @@ pub fn load_rows(layers: Vec<LayerRows>, opts: &LoadOptions) -> Result<Loaded, L
         as_of: None,
         dataset,
         report: files.into_report(Vec::new(), Vec::new()),
+        statuses: Vec::new(),
     })
 }
 

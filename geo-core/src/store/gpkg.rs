@@ -48,8 +48,18 @@ pub(super) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 /// are left alone. All in one transaction: on error the file is as it was (and a file
 /// this call created is removed).
 pub fn write(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
+    write_with_words(path, ds, None)
+}
+
+/// [`write`], and with `words` the store's words for the hidden hazards' stages
+/// replaced by them in the same transaction ([`super::words`]); `None` leaves them.
+pub fn write_with_words(
+    path: &Path,
+    ds: &Dataset,
+    words: Option<&[(String, crate::model::HiddenHazardStatus)]>,
+) -> Result<ImportCounts, StoreError> {
     let existed = path.exists();
-    let r = write_in(path, ds);
+    let r = write_in(path, ds, words);
     if r.is_err() && !existed {
         // Best effort: the error being returned is the one that matters.
         let _ = std::fs::remove_file(path);
@@ -57,7 +67,11 @@ pub fn write(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
     r
 }
 
-fn write_in(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
+fn write_in(
+    path: &Path,
+    ds: &Dataset,
+    words: Option<&[(String, crate::model::HiddenHazardStatus)]>,
+) -> Result<ImportCounts, StoreError> {
     let mut conn = open(path, false)?;
     let sql = sql_err(path);
     if !is_empty_db(&conn, path)? && !schema::table_exists(&conn, "gpkg_contents").map_err(sql)? {
@@ -86,6 +100,9 @@ fn write_in(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
         ),
         (LayerKind::HiddenHazards, w.layer(&ds.hidden_hazards)?),
     ];
+    if let Some(words) = words {
+        super::words::write_gpkg(&tx, words).map_err(sql)?;
+    }
     tx.commit().map_err(sql)?;
     Ok(ImportCounts { layers })
 }
@@ -125,7 +142,20 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
             ignored: Vec::new(),
         });
     }
+    // The store's own words for the stages, as a folder's riskmap.toml gives them.
+    let (words, warnings) = super::words::of_gpkg(path).map_err(store_err)?;
+    let with_words;
+    let opts = if words.is_empty() {
+        opts
+    } else {
+        let mut o = opts.clone();
+        o.hidden_statuses.extend(words.iter().cloned());
+        with_words = o;
+        &with_words
+    };
     let mut loaded = io::load_rows(layers, opts)?;
+    loaded.report.issues.splice(0..0, warnings);
+    loaded.statuses = words;
     for f in &mut loaded.report.files {
         f.format = Some("gpkg".into());
         f.crs = Some("WGS84 (GeoPackage)".into());

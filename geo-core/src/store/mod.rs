@@ -30,6 +30,7 @@ mod pg_schema;
 pub mod results;
 mod schema;
 pub mod wkb;
+pub mod words;
 
 /// The prefix of the tables of results a store holds beside its ledgers (`result_…`):
 /// never read as a ledger, replaced as a whole on every write of results.

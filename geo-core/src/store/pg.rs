@@ -139,6 +139,17 @@ pub async fn init(
 /// they make no change rows and no notifications). The schema is created first if it
 /// is missing. Concurrent imports and inits wait for each other.
 pub async fn write(client: &mut Client, db: &Db, ds: &Dataset) -> Result<ImportCounts, StoreError> {
+    write_with_words(client, db, ds, None).await
+}
+
+/// [`write`], and with `words` the store's words for the hidden hazards' stages
+/// replaced by them in the same transaction ([`super::words`]); `None` leaves them.
+pub async fn write_with_words(
+    client: &mut Client,
+    db: &Db,
+    ds: &Dataset,
+    words: Option<&[(String, crate::model::HiddenHazardStatus)]>,
+) -> Result<ImportCounts, StoreError> {
     let tx = client
         .transaction()
         .await
@@ -169,6 +180,24 @@ pub async fn write(client: &mut Client, db: &Db, ds: &Dataset) -> Result<ImportC
         ),
         (LayerKind::HiddenHazards, w.layer(&ds.hidden_hazards).await?),
     ];
+    if let Some(words) = words {
+        let t = super::words::WORDS_TABLE;
+        tx.execute(&format!("DELETE FROM {t}"), &[])
+            .await
+            .map_err(db.err("replacing the status words"))?;
+        let st = tx
+            .prepare(&format!(
+                "INSERT INTO {t} (word, stage) VALUES ($1, $2)
+                 ON CONFLICT (word) DO UPDATE SET stage = excluded.stage"
+            ))
+            .await
+            .map_err(db.err("replacing the status words"))?;
+        for (w, stage) in words {
+            tx.execute(&st, &[w, &stage.key()])
+                .await
+                .map_err(db.err("replacing the status words"))?;
+        }
+    }
     tx.commit().await.map_err(db.err("committing"))?;
     Ok(ImportCounts { layers })
 }
@@ -321,12 +350,58 @@ pub async fn load(client: &Client, db: &Db, opts: &LoadOptions) -> Result<Loaded
             ignored: Vec::new(),
         });
     }
+    // The store's own words for the stages, as a folder's riskmap.toml gives them.
+    let rows = status_word_rows(client, db)
+        .await
+        .map_err(|e| LoadError::Store {
+            path: as_path(),
+            source: Box::new(e),
+        })?;
+    let (words, warnings) = super::words::checked(
+        &rows,
+        &format!("{}/{}", db.shown(), super::words::WORDS_TABLE),
+    );
+    let with_words;
+    let opts = if words.is_empty() {
+        opts
+    } else {
+        let mut o = opts.clone();
+        o.hidden_statuses.extend(words.iter().cloned());
+        with_words = o;
+        &with_words
+    };
     let mut loaded = io::load_rows(layers, opts)?;
+    loaded.report.issues.splice(0..0, warnings);
+    loaded.statuses = words;
     for f in &mut loaded.report.files {
         f.format = Some("postgis".into());
         f.crs = Some("lon/lat (PostGIS)".into());
     }
     Ok(loaded)
+}
+
+/// The rows of the store's status word table, in word order; none without it.
+async fn status_word_rows(client: &Client, db: &Db) -> Result<Vec<(String, String)>, StoreError> {
+    let t = super::words::WORDS_TABLE;
+    if !pg_schema::relation_exists(client, t)
+        .await
+        .map_err(db.err("reading the catalog"))?
+    {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query(&format!("SELECT word, stage FROM {t} ORDER BY word"), &[])
+        .await
+        .map_err(db.err("reading the status words"))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r.get::<_, Option<String>>(0).unwrap_or_default(),
+                r.get::<_, Option<String>>(1).unwrap_or_default(),
+            )
+        })
+        .collect())
 }
 
 /// One writer of the store at a time (released at the end of the transaction).

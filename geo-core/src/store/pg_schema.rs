@@ -278,6 +278,19 @@ pub(super) async fn ensure<C: GenericClient>(
         .map_err(db.err("creating the change table"))?;
         changed.push(format!("table {CHANGES}"));
     }
+    if !relation_exists(c, super::words::WORDS_TABLE)
+        .await
+        .map_err(db.err("reading the catalog"))?
+    {
+        c.batch_execute(&format!(
+            "CREATE TABLE {t} (word text PRIMARY KEY, stage text NOT NULL);
+             COMMENT ON TABLE {t} IS 'This province''s words for the hidden hazards'' stages (stage: pending, in_progress, rectified, closed, supervised)';",
+            t = super::words::WORDS_TABLE
+        ))
+        .await
+        .map_err(db.err("creating the status word table"))?;
+        changed.push(format!("table {}", super::words::WORDS_TABLE));
+    }
     for (name, body) in [(TOUCH_FN, TOUCH_BODY), (RECORD_FN, RECORD_BODY)] {
         let current: Option<String> = c
             .query_opt(

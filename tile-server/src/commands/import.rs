@@ -20,12 +20,16 @@ pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
             "import: give the DATA_DIR to import".into(),
         ));
     };
-    let (ds, report) = load_from(ui, &args.load, &Source::Path(dir.clone()))?;
+    let loaded = load_from(ui, &args.load, &Source::Path(dir.clone()))?;
+    let (ds, report) = (&loaded.dataset, &loaded.report);
+    // The folder's words for the hidden hazards' stages go with its ledgers (a store
+    // already holding some gets the folder's instead).
+    let words = Some(loaded.statuses.as_slice());
     let started = Instant::now();
     let counts = match (&args.into, &args.load.db) {
         (Some(into), _) => {
             let step = ui.step(&format!("writing {}", into.display()));
-            let counts = gpkg::write(into, &ds)?;
+            let counts = gpkg::write_with_words(into, ds, words)?;
             step.done(&format!(
                 "written in {:.2} s",
                 started.elapsed().as_secs_f64()
@@ -40,7 +44,7 @@ pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
                     print_init(ui, &db, &schema);
                 }
                 let step = ui.step(&format!("writing {}", db.shown()));
-                let counts = pg::write(&mut client, &db, &ds).await?;
+                let counts = pg::write_with_words(&mut client, &db, ds, words).await?;
                 step.done(&format!(
                     "written in {:.2} s",
                     started.elapsed().as_secs_f64()

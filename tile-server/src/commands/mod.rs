@@ -242,7 +242,8 @@ fn loaded_line(ds: &Dataset, report: &ValidationReport) -> String {
 
 /// Loads (with a report) without analysing.
 pub fn load(ui: &Ui, args: &LoadArgs) -> Result<(Dataset, ValidationReport), CliError> {
-    load_from(ui, args, &source(args)?)
+    let loaded = load_from(ui, args, &source(args)?)?;
+    Ok((loaded.dataset, loaded.report))
 }
 
 /// Where a command's ledgers come from.
@@ -286,17 +287,13 @@ pub fn source(args: &LoadArgs) -> Result<Source, CliError> {
 }
 
 /// Loads `source` with the common options.
-pub fn load_from(
-    ui: &Ui,
-    args: &LoadArgs,
-    source: &Source,
-) -> Result<(Dataset, ValidationReport), CliError> {
+pub fn load_from(ui: &Ui, args: &LoadArgs, source: &Source) -> Result<io::Loaded, CliError> {
     let name = source.name();
     let step = ui.step(&format!("loading {}", name.display()));
     let opts = with_file_progress(load_options(args)?, &step, &name);
     let loaded = source.load(&opts)?;
     step.done(&loaded_line(&loaded.dataset, &loaded.report));
-    Ok((loaded.dataset, loaded.report))
+    Ok(loaded)
 }
 
 /// Loads and analyses: the [`Project`] every output is made from.

@@ -114,7 +114,7 @@ impl DatedViews {
                 let current =
                     snap.generation >= self.floor.load(std::sync::atomic::Ordering::SeqCst);
                 let s = Arc::clone(snap);
-                let opts = state.source.load.clone();
+                let opts = snap.load_options(&state.source.load).into_owned();
                 let plan =
                     tokio::task::spawn_blocking(move || Plan::new(s, trail, &opts, day)).await?;
                 let copies = state.config.past_day_copies;

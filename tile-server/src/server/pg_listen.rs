@@ -434,8 +434,8 @@ async fn apply_batch(
         }
     }
     // Checking and comparing 100,000 rows takes a while: off the async workers.
-    let opts = state.source.load.clone();
     let served = state.snapshot();
+    let opts = served.load_options(&state.source.load).into_owned();
     let actor = batch.actor();
     let (seqs, batch_last) = (batch.seqs, batch.last_seq);
     let ids = batch.ids;

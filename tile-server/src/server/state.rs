@@ -51,9 +51,23 @@ pub struct Snapshot {
     /// `as_of`) rather than taken as today: only a day taken as today moves on at
     /// midnight ([`AppState::roll_day`]).
     pub day_pinned: bool,
+    /// The data's own words for the hidden hazards' stages, as its load found them (a
+    /// folder's `[statuses]`, a store's `riskmap_status_words`): edits and a followed
+    /// store's changed rows are read with them.
+    pub statuses: Vec<(String, riskmap_core::model::HiddenHazardStatus)>,
 }
 
 impl Snapshot {
+    /// `base` with the data's own status words, as its ledgers were read.
+    pub fn load_options<'a>(&self, base: &'a LoadOptions) -> std::borrow::Cow<'a, LoadOptions> {
+        if self.statuses.is_empty() {
+            return std::borrow::Cow::Borrowed(base);
+        }
+        let mut o = base.clone();
+        o.hidden_statuses.extend(self.statuses.iter().cloned());
+        std::borrow::Cow::Owned(o)
+    }
+
     /// The data.
     pub fn dataset(&self) -> &Dataset {
         self.live.dataset()
@@ -377,6 +391,7 @@ pub fn build_snapshot(
     }
     let (loaded, seq) = source.load()?;
     let day_pinned = config.as_of.is_some() || loaded.as_of.is_some();
+    let statuses = loaded.statuses.clone();
     let p = Project::from_loaded(loaded, &source.load, &rules, &|_| {});
     let tcfg = TileSetConfig {
         fields: field_policy(config),
@@ -385,6 +400,7 @@ pub fn build_snapshot(
     let mut snap = Snapshot::of_project(p, source.load.substances.clone(), tcfg, generation, t0)?;
     snap.source_seq = seq;
     snap.day_pinned = day_pinned;
+    snap.statuses = statuses;
     Ok(snap)
 }
 
@@ -411,6 +427,7 @@ impl Snapshot {
             rules: p.rules,
             source_seq: None,
             day_pinned: false,
+            statuses: Vec::new(),
         })
     }
 }

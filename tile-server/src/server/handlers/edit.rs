@@ -245,9 +245,14 @@ pub(in crate::server) async fn create(
     let kind = input_layer(&layer)?;
     edit_store(&state)?;
     let prepare = |snap: &Snapshot| -> Result<Prepared, Box<Response>> {
-        let checked =
-            io::feature_from_geojson(kind, &body, None, snap.dataset(), &state.source.load)
-                .map_err(|issues| Box::new(refused(&issues)))?;
+        let checked = io::feature_from_geojson(
+            kind,
+            &body,
+            None,
+            snap.dataset(),
+            &snap.load_options(&state.source.load),
+        )
+        .map_err(|issues| Box::new(refused(&issues)))?;
         let id = checked.feature.id().to_string();
         if snap.live.position(kind, &id).is_some() {
             return Err(AppError::Conflict(format!(
@@ -330,9 +335,14 @@ async fn put_or_patch(
         } else {
             body.clone()
         };
-        let checked =
-            io::feature_from_geojson(kind, &body, Some(&id), snap.dataset(), &state.source.load)
-                .map_err(|issues| Box::new(refused(&issues)))?;
+        let checked = io::feature_from_geojson(
+            kind,
+            &body,
+            Some(&id),
+            snap.dataset(),
+            &snap.load_options(&state.source.load),
+        )
+        .map_err(|issues| Box::new(refused(&issues)))?;
         Ok(Prepared {
             change: Change {
                 layer: kind,
