@@ -28,6 +28,7 @@ the status is in the tile, so each must be seen.
 
 Usage: edit_tile.py BASE_URL TOKEN HOUSES.geojson [--edits 300] [--stride 997]
                     [--hazard-sources FILE --inventories 100] [--hidden N] [--out F]
+                    [--seed 11]
 Prints one line of JSON: edit->tile p50/p99/max, the PATCH alone, the tile alone, how
 many edits were seen in the re-requested tile, and answers that were not 2xx; the same
 for the inventory edits.
@@ -81,10 +82,12 @@ def main():
     ap.add_argument("--inventories", type=int, default=100)
     ap.add_argument("--hidden", type=int, default=0)
     ap.add_argument("--out")
+    ap.add_argument("--seed", type=int, default=11,
+                    help="of the moves and scale factors: rounds with other seeds make other edits")
     a = ap.parse_args()
     u = urllib.parse.urlparse(a.base)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-    rng = random.Random(11)
+    rng = random.Random(a.seed)
     todo = houses(a.houses, a.stride, a.edits)
     total, patch, tile = [], [], []
     seen, bad = 0, {}

@@ -12,7 +12,7 @@ use super::apply::Applied1;
 use super::conflicts::{box_drawn, diff, pipeline_key, protection_key};
 use super::marks::Marks;
 use super::summaries::Shares;
-use super::{AnyFeature, Applied, Edit, Live, LiveError, Recomputed, ResultChanges};
+use super::{AnyFeature, Applied, Change, Edit, Live, LiveError, Recomputed, ResultChanges};
 use crate::analysis::enterprise_risk::{assess_one, worst_grades};
 use crate::analysis::house_risk::{Exposure, house_risk};
 use crate::analysis::risk_grid::live::{conflict_weight, house_weight, point_weight, touched};
@@ -83,9 +83,12 @@ impl Live {
         let mut changed: HashMap<LayerKind, BTreeSet<usize>> = HashMap::new();
         let mut geoms: HashMap<LayerKind, Vec<Geometry<f64>>> = HashMap::new();
         for c in &a1.changes {
+            let drawn_same = drawn_alike(c);
             for f in c.before.iter().chain(&c.after) {
                 geoms.entry(c.layer).or_default().push(f.geometry().clone());
-                push_box(&mut dirty, c.layer, f.geometry());
+                if !drawn_same {
+                    push_box(&mut dirty, c.layer, f.geometry());
+                }
             }
             if c.after.is_some()
                 && let Some(p) = self.position(c.layer, &c.id)
@@ -683,4 +686,16 @@ impl Live {
             _ => None,
         }
     }
+}
+
+/// Whether a change leaves its feature's own drawing as it was: a hazard source's tile
+/// features are its place, its name and the level of its grade, so a corrected
+/// inventory or owner changes none of its tiles unless the grade moves, which marks its
+/// boxes where the grades are recomputed. Any other change is drawn anew.
+fn drawn_alike(c: &Change) -> bool {
+    matches!(
+        (&c.before, &c.after),
+        (Some(AnyFeature::HazardSource(b)), Some(AnyFeature::HazardSource(a)))
+            if b.geometry == a.geometry && b.props.name == a.props.name
+    )
 }

@@ -254,7 +254,7 @@ fn edits(live: &Live, o: &Op, graveyard: &mut Vec<AnyFeature>, fresh: &mut u32) 
             }
             vec![Edit::Put(Box::new(f))]
         }
-        // A hazard source's inventory scaled across the grade limits.
+        // A hazard source's inventory scaled across the grade limits (sometimes renamed).
         7 => {
             let Some(h) = pick(ds.hazard_sources.len(), o.a).and_then(|p| ds.hazard_sources.get(p))
             else {
@@ -264,6 +264,10 @@ fn edits(live: &Live, o: &Op, graveyard: &mut Vec<AnyFeature>, fresh: &mut u32) 
             let k = 0.1 + o.x * 6.0;
             for it in &mut f.props.inventory {
                 it.tonnes *= k;
+            }
+            // Sometimes renamed as well (the name is drawn: its tiles change).
+            if o.b.is_multiple_of(4) {
+                f.props.name = format!("{}（更名）", f.props.name);
             }
             vec![Edit::Put(Box::new(AnyFeature::HazardSource(f)))]
         }
