@@ -248,8 +248,8 @@ fn properties(buf: Option<&[u8]>, types: &[ColumnType]) -> Result<Vec<Value>, St
             ColumnType::Double => Value::Num(f64::from_le_bytes(arr(take(&mut at, 8)?))),
             // 64-bit integers: codes and counts, read as text when a double cannot hold
             // them exactly (a 19-digit code stays a code).
-            ColumnType::Long => wide(i64::from_le_bytes(arr(take(&mut at, 8)?)).into()),
-            ColumnType::ULong => wide(u64::from_le_bytes(arr(take(&mut at, 8)?)).into()),
+            ColumnType::Long => Value::wide(i64::from_le_bytes(arr(take(&mut at, 8)?)).into()),
+            ColumnType::ULong => Value::wide(u64::from_le_bytes(arr(take(&mut at, 8)?)).into()),
             ColumnType::String | ColumnType::Json | ColumnType::DateTime | ColumnType::Binary => {
                 let len = u32::from_le_bytes(arr(take(&mut at, 4)?)) as usize;
                 let bytes = take(&mut at, len)?;
@@ -274,16 +274,6 @@ fn properties(buf: Option<&[u8]>, types: &[ColumnType]) -> Result<Vec<Value>, St
         values[col] = v;
     }
     Ok(values)
-}
-
-/// A 64-bit integer as a number when a double holds it exactly, else as its digits.
-fn wide(n: i128) -> Value {
-    const EXACT: i128 = 1 << 53;
-    if (-EXACT..=EXACT).contains(&n) {
-        Value::Num(n as f64)
-    } else {
-        Value::Str(Cow::Owned(n.to_string()))
-    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use super::gpkg_read;
 use super::schema::{self, SRS_ID, q};
 use super::{ImportCounts, LayerCounts, StoreError, ledger, wkb};
 use crate::dataset::{Dataset, Layer};
-use crate::io::{self, LayerRows, LoadError, LoadOptions, Loaded};
+use crate::io::{LayerRows, LoadError, LoadOptions, Loaded};
 use crate::model::{Feature, LayerKind};
 
 /// The geometry column of the tables this store creates.
@@ -143,19 +143,8 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
         });
     }
     // The store's own words for the stages, as a folder's riskmap.toml gives them.
-    let (words, warnings) = super::words::of_gpkg(path).map_err(store_err)?;
-    let with_words;
-    let opts = if words.is_empty() {
-        opts
-    } else {
-        let mut o = opts.clone();
-        o.hidden_statuses.extend(words.iter().cloned());
-        with_words = o;
-        &with_words
-    };
-    let mut loaded = io::load_rows(layers, opts)?;
-    loaded.report.issues.splice(0..0, warnings);
-    loaded.statuses = words;
+    let words = super::words::of_gpkg(path).map_err(store_err)?;
+    let mut loaded = super::words::load_rows_with(layers, opts, words)?;
     for f in &mut loaded.report.files {
         f.format = Some("gpkg".into());
         f.crs = Some("WGS84 (GeoPackage)".into());

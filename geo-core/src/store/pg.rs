@@ -30,7 +30,7 @@ use super::columns::ColType;
 use super::pg_schema::{self, CHANGES, field_columns};
 use super::{ImportCounts, LayerCounts, StoreError, ledger, wkb};
 use crate::dataset::{Dataset, Layer};
-use crate::io::{self, GEOMETRY_ERROR, LayerRows, LoadError, LoadOptions, Loaded, Row, RowValue};
+use crate::io::{GEOMETRY_ERROR, LayerRows, LoadError, LoadOptions, Loaded, Row, RowValue};
 use crate::model::{Feature, LayerKind};
 
 pub use super::pg_edit::{EditOutcome, apply_change, changes_from, changes_since};
@@ -357,22 +357,11 @@ pub async fn load(client: &Client, db: &Db, opts: &LoadOptions) -> Result<Loaded
             path: as_path(),
             source: Box::new(e),
         })?;
-    let (words, warnings) = super::words::checked(
+    let words = super::words::checked(
         &rows,
         &format!("{}/{}", db.shown(), super::words::WORDS_TABLE),
     );
-    let with_words;
-    let opts = if words.is_empty() {
-        opts
-    } else {
-        let mut o = opts.clone();
-        o.hidden_statuses.extend(words.iter().cloned());
-        with_words = o;
-        &with_words
-    };
-    let mut loaded = io::load_rows(layers, opts)?;
-    loaded.report.issues.splice(0..0, warnings);
-    loaded.statuses = words;
+    let mut loaded = super::words::load_rows_with(layers, opts, words)?;
     for f in &mut loaded.report.files {
         f.format = Some("postgis".into());
         f.crs = Some("lon/lat (PostGIS)".into());

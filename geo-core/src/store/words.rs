@@ -79,6 +79,29 @@ pub fn of_gpkg(path: &Path) -> Result<(StatusWords, Vec<Issue>), super::StoreErr
     Ok(checked(&rows, &format!("{file}/{WORDS_TABLE}")))
 }
 
+/// Loads a store's ledger rows ([`crate::io::load_rows`]) with its own words for the
+/// stages beside the run's, as a folder's load takes its `[statuses]`; the warnings about
+/// its words come first in the report.
+pub(super) fn load_rows_with(
+    layers: Vec<crate::io::LayerRows>,
+    opts: &crate::io::LoadOptions,
+    (words, warnings): (StatusWords, Vec<Issue>),
+) -> Result<crate::io::Loaded, crate::io::LoadError> {
+    let with_words;
+    let opts = if words.is_empty() {
+        opts
+    } else {
+        let mut o = opts.clone();
+        o.hidden_statuses.extend(words.iter().cloned());
+        with_words = o;
+        &with_words
+    };
+    let mut loaded = crate::io::load_rows(layers, opts)?;
+    loaded.report.issues.splice(0..0, warnings);
+    loaded.statuses = words;
+    Ok(loaded)
+}
+
 /// The rows as words, with the checks of `[statuses]`; `file` names the table in the
 /// warnings, each of which names its word.
 pub fn checked(rows: &[(String, String)], file: &str) -> (StatusWords, Vec<Issue>) {

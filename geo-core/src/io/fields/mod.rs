@@ -49,6 +49,19 @@ pub enum Value<'a> {
     Json(serde_json::Value),
 }
 
+impl Value<'static> {
+    /// A wide integer of a binary format (FlatGeobuf, Parquet): a number when a double
+    /// holds it exactly, else its digits, so that no id or code is rounded.
+    pub(crate) fn wide(n: i128) -> Self {
+        const EXACT: i128 = 1 << 53;
+        if (-EXACT..=EXACT).contains(&n) {
+            Value::Num(n as f64)
+        } else {
+            Value::Str(Cow::Owned(n.to_string()))
+        }
+    }
+}
+
 impl Value<'_> {
     /// The value as trimmed text; `None` when empty.
     pub(crate) fn text(&self) -> Option<Cow<'_, str>> {

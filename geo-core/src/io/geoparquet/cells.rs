@@ -150,7 +150,7 @@ fn integer(v: i128, kind: Kind) -> Value {
         Kind::Date => Value::Str(Cow::Owned(epoch().plus_days(v as i64).to_string())),
         Kind::Timestamp(per_second, utc) => Value::Str(Cow::Owned(timestamp(v, per_second, utc))),
         Kind::Decimal(scale) if scale > 0 => Value::Num(v as f64 / 10f64.powi(scale)),
-        _ => wide(v),
+        _ => Value::wide(v),
     }
 }
 
@@ -177,7 +177,7 @@ fn bytes(b: &[u8], kind: Kind) -> Result<Value, String> {
             if scale > 0 {
                 Value::Num(v as f64 / 10f64.powi(scale))
             } else {
-                wide(v)
+                Value::wide(v)
             }
         }
         Kind::Uuid if b.len() == 16 => {
@@ -219,16 +219,6 @@ fn timestamp(v: i128, per_second: i64, utc: bool) -> String {
         out.push('Z');
     }
     out
-}
-
-/// An integer as a number when a double holds it exactly, else as its digits.
-fn wide(n: i128) -> Value {
-    const EXACT: i128 = 1 << 53;
-    if (-EXACT..=EXACT).contains(&n) {
-        Value::Num(n as f64)
-    } else {
-        Value::Str(Cow::Owned(n.to_string()))
-    }
 }
 
 #[cfg(test)]
