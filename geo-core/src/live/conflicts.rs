@@ -202,3 +202,35 @@ impl Positions for PipelineConflict {
         self.feature_pos = 0;
     }
 }
+
+/// Where each source's conflicts are in the sorted list (by source, then target): one
+/// range per source of `sources`, in order, found by binary search.
+pub(super) fn source_ranges(
+    list: &[ProtectionConflict],
+    sources: &BTreeSet<(LayerKind, usize)>,
+) -> Vec<std::ops::Range<usize>> {
+    let key = |c: &ProtectionConflict| (c.source_layer, c.source_pos);
+    sources
+        .iter()
+        .map(|&k| list.partition_point(|c| key(c) < k)..list.partition_point(|c| key(c) <= k))
+        .collect()
+}
+
+/// Replaces the conflicts of `sources` in the sorted list by `added` (sorted the same
+/// way, and all of them conflicts of those sources), keeping the list sorted; those
+/// taken out go to `removed`. Each source's range is spliced in place, from the back, so
+/// the list is neither scanned nor sorted again: a batch that re-grades one source moves
+/// the conflicts after its range once.
+pub(super) fn replace_sources(
+    list: &mut Vec<ProtectionConflict>,
+    sources: &BTreeSet<(LayerKind, usize)>,
+    added: &[ProtectionConflict],
+    removed: &mut Vec<ProtectionConflict>,
+) {
+    let key = |c: &ProtectionConflict| (c.source_layer, c.source_pos);
+    let ranges = source_ranges(list, sources);
+    for (&k, range) in sources.iter().zip(ranges).rev() {
+        let new = added.partition_point(|c| key(c) < k)..added.partition_point(|c| key(c) <= k);
+        removed.extend(list.splice(range, added[new].iter().cloned()));
+    }
+}

@@ -9,7 +9,7 @@ use geo::{BoundingRect, Coord, Geometry, Rect};
 use h3o::CellIndex;
 
 use super::apply::Applied1;
-use super::conflicts::{box_drawn, diff, pipeline_key, protection_key};
+use super::conflicts::{self, box_drawn, diff, pipeline_key, protection_key};
 use super::marks::Marks;
 use super::summaries::Shares;
 use super::{AnyFeature, Applied, Change, Edit, Live, LiveError, Recomputed, ResultChanges};
@@ -212,13 +212,25 @@ impl Live {
         let hit = |c: &ProtectionConflict| {
             s_marks.has(c.source_layer, c.source_pos) || t_marks.has(c.target_layer, c.target_pos)
         };
-        let old: Vec<&ProtectionConflict> = list.iter().filter(|c| hit(c)).collect();
-        let same = old.len() == added_p.len() && old.iter().zip(&added_p).all(|(a, b)| *a == b);
+        // Sources alone changed, positions as they were: their conflicts are ranges of
+        // the sorted list, found and replaced in place.
+        let only_sources = t_set.is_empty() && !a1.rekeyed_protection;
+        let same = if only_sources {
+            let old = conflicts::source_ranges(list, &s_set)
+                .into_iter()
+                .flat_map(|r| &list[r]);
+            old.clone().count() == added_p.len() && old.zip(&added_p).all(|(a, b)| a == b)
+        } else {
+            let old: Vec<&ProtectionConflict> = list.iter().filter(|c| hit(c)).collect();
+            old.len() == added_p.len() && old.iter().zip(&added_p).all(|(a, b)| *a == b)
+        };
         if same {
             added_p.clear();
             if a1.rekeyed_protection {
                 protection_distance::sort(list);
             }
+        } else if only_sources {
+            conflicts::replace_sources(list, &s_set, &added_p, &mut removed_p);
         } else {
             list.retain(|c| {
                 let gone = hit(c);
