@@ -121,21 +121,22 @@ fn every_common_compression_and_row_groups_read_the_same() {
 fn a_projected_file_is_converted_by_the_crs_of_its_metadata() {
     let Some(py) = python() else { return };
     // The demo's pipes are Gauss–Krüger coordinates (EPSG:4549, the GeoJSON's crs
-    // member); GeoPandas keeps them as they are and writes EPSG:4549 as PROJJSON.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let target = dir.path().join("gas_pipelines.parquet");
-    let source = demo_dir().join("gas_pipelines.geojson");
-    reference(
-        &py,
-        "geoparquet_write.py",
-        &[s(&source), "gas_pipelines", s(&target)],
-    );
-    let loaded = load_dir(dir.path(), &LoadOptions::default()).expect("loads");
-    let crs = loaded.report.files[0].crs.clone().unwrap_or_default();
-    assert!(crs.contains("EPSG:4549"), "{crs}");
-    // Same coordinates, same conversion: the same longitudes and latitudes.
-    let (ds, _) = demo(&py);
-    assert_same_layer(&ds.gas_pipelines, &loaded.dataset.gas_pipelines);
+    // member); GeoPandas keeps them as they are and writes EPSG:4549 as PROJJSON: in the
+    // `geo` metadata, or (`--native`) inline in Parquet's GEOMETRY type.
+    for options in [&[][..], &["--native"][..]] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("gas_pipelines.parquet");
+        let source = demo_dir().join("gas_pipelines.geojson");
+        let mut args = vec![s(&source), "gas_pipelines", s(&target)];
+        args.extend_from_slice(options);
+        reference(&py, "geoparquet_write.py", &args);
+        let loaded = load_dir(dir.path(), &LoadOptions::default()).expect("loads");
+        let crs = loaded.report.files[0].crs.clone().unwrap_or_default();
+        assert!(crs.contains("EPSG:4549"), "{options:?}: {crs}");
+        // Same coordinates, same conversion: the same longitudes and latitudes.
+        let (ds, _) = demo(&py);
+        assert_same_layer(&ds.gas_pipelines, &loaded.dataset.gas_pipelines);
+    }
 }
 
 #[test]
@@ -228,20 +229,6 @@ fn parquet_geometry_type_without_geo_metadata_reads_the_same() {
     let Some(py) = python() else { return };
     let loaded = every_layer_with(&py, &["--native"], &[]);
     assert_demo(&py, loaded, "Parquet GEOMETRY type");
-    // A projected CRS written inline in the type (PROJJSON of EPSG:4549).
-    let dir = tempfile::tempdir().expect("temp dir");
-    let target = dir.path().join("gas_pipelines.parquet");
-    let source = demo_dir().join("gas_pipelines.geojson");
-    reference(
-        &py,
-        "geoparquet_write.py",
-        &[s(&source), "gas_pipelines", s(&target), "--native"],
-    );
-    let loaded = load_dir(dir.path(), &LoadOptions::default()).expect("loads");
-    let crs = loaded.report.files[0].crs.clone().unwrap_or_default();
-    assert!(crs.contains("EPSG:4549"), "{crs}");
-    let (ds, _) = demo(&py);
-    assert_same_layer(&ds.gas_pipelines, &loaded.dataset.gas_pipelines);
 }
 
 /// Null geometries, holes and several parts in the GeoArrow nesting, against coordinates

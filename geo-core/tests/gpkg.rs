@@ -491,26 +491,8 @@ fn bad_files_are_clear_errors() {
 /// the store reads the ledgers with them as the folder's load did.
 #[test]
 fn a_provinces_status_words_go_into_the_store_with_the_ledgers() {
-    let t = tempfile::tempdir().expect("tmp");
-    let d = t.path();
-    let write = |rel: &str, text: &str| std::fs::write(d.join(rel), text).expect("write");
-    write(
-        "enterprises.csv",
-        "编号,企业名称,行业类别,经度,纬度\n\
-         E1,海门某化工有限公司,危险化学品生产,121.10,31.90\n",
-    );
-    write(
-        "hidden_hazards.csv",
-        "隐患编号,关联对象编号,隐患描述,发现日期,整改期限,隐患状态,整改完成日期\n\
-         YH1,E1,储罐区防火堤破损,2026-03-05,2026-04-30,已交办,\n\
-         YH2,E1,静电接地失效,2026-03-06,2026-04-30,待复核,2026-04-20\n\
-         YH3,E1,安全出口锁闭,2026-03-09,2026-04-30,已上报,\n",
-    );
-    write(
-        "riskmap.toml",
-        "[statuses]\npending = \"已交办\"\n\"已整改待验收\" = [\"待复核\"]\n",
-    );
-    let folder = load_dir(d, &LoadOptions::default()).expect("loads");
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/status_words");
+    let folder = load_dir(&d, &LoadOptions::default()).expect("loads");
     assert_eq!(folder.statuses.len(), 2);
     let statuses = |ds: &Dataset| -> Vec<String> {
         ds.hidden_hazards

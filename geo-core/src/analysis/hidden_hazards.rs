@@ -181,9 +181,8 @@ fn counts_where(
     if ds.hidden_hazards.is_empty() {
         return out;
     }
-    // foldhash: looked up once per hidden hazard of a hazard source, for every batch of a
-    // living map that changes an enterprise's level; ids of one's own ledgers need no
-    // protection against chosen collisions.
+    // foldhash: looked up once per hidden hazard of a hazard source (a full analysis, a
+    // day's view); ids of one's own ledgers need no protection against chosen collisions.
     let owners: foldhash::HashMap<&str, &str> = ds
         .hazard_sources
         .features()
@@ -210,28 +209,25 @@ pub fn counts_by_enterprise(ds: &Dataset, day: Day) -> HashMap<&str, HiddenCount
 }
 
 /// The hidden hazards of the enterprises `ids` on a day, by id (absent: none); `None` when
-/// the dataset has no hidden-hazard layer, so that the ledger's declared counts stand.
+/// the dataset has no hidden-hazard layer, so that the ledger's declared counts stand. (A
+/// living map's batches count from the hazards it keeps by feature instead.)
 pub fn counts_for_enterprises<'a>(
     ds: &'a Dataset,
     ids: &std::collections::HashSet<&str>,
     day: Day,
 ) -> Option<HashMap<&'a str, HiddenCounts>> {
-    // A batch of a living map asks for one or a few: comparing a handful of short ids
-    // costs less than hashing the id of every hidden hazard of the layer.
-    let few: Option<Vec<&str>> = (ids.len() <= 16).then(|| ids.iter().copied().collect());
-    (!ds.hidden_hazards.is_empty()).then(|| {
-        counts_where(ds, day, |e| match &few {
-            Some(v) => v.contains(&e),
-            None => ids.contains(e),
-        })
-    })
+    (!ds.hidden_hazards.is_empty()).then(|| counts_where(ds, day, |e| ids.contains(e)))
 }
 
 /// The hidden hazards of one enterprise on a day (its own and its hazard sources');
 /// `None` when the dataset has no hidden-hazard layer.
 pub fn counts_for_enterprise(ds: &Dataset, id: &str, day: Day) -> Option<HiddenCounts> {
-    let ids = std::collections::HashSet::from([id]);
-    counts_for_enterprises(ds, &ids, day).map(|m| m.get(id).copied().unwrap_or_default())
+    (!ds.hidden_hazards.is_empty()).then(|| {
+        counts_where(ds, day, |e| e == id)
+            .get(id)
+            .copied()
+            .unwrap_or_default()
+    })
 }
 
 /// The hidden hazards of one town or street (or of the whole district) on the day of the
