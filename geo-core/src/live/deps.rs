@@ -655,7 +655,7 @@ impl Live {
             .iter()
             .filter_map(|&p| ds.enterprises.get(p).map(|f| f.id.as_str()))
             .collect();
-        let hidden = self.hidden_counts(&ids, rules.hidden_hazards.day());
+        let hidden = self.hidden_counts(&ids);
         let again: Vec<(usize, _)> = e_set
             .iter()
             .filter_map(|&p| {

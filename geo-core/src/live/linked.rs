@@ -7,10 +7,10 @@
 //! The hazards are kept by id (positions move when a feature is removed), per linkable
 //! layer and feature id.
 
-use crate::analysis::hidden_hazards::{self, HiddenCounts};
+use crate::analysis::hidden_hazards::HiddenCounts;
 use crate::dataset::Dataset;
 use crate::io::LINKABLE;
-use crate::model::{Day, HiddenHazard, LayerKind};
+use crate::model::{HiddenHazard, LayerKind};
 
 use super::Live;
 
@@ -74,24 +74,23 @@ impl Live {
             .filter_map(|h| self.position(LayerKind::HiddenHazards, h))
     }
 
-    /// The hidden hazards on `day` of each enterprise of `ids`: its own and its hazard
-    /// sources', as [`hidden_hazards::counts_for_enterprises`] counts them over the
-    /// whole layer. `None` when the dataset has no hidden-hazard layer.
+    /// The hidden hazards of each enterprise of `ids` on the analysis's day: its own and
+    /// its hazard sources', as [`crate::analysis::hidden_hazards::counts_for_enterprises`] counts them over
+    /// the whole layer, from the states the analysis keeps. `None` when the dataset has no
+    /// hidden-hazard layer.
     pub(super) fn hidden_counts<'a>(
         &self,
         ids: &[&'a str],
-        day: Day,
     ) -> Option<foldhash::HashMap<&'a str, HiddenCounts>> {
         let ds = &self.ds;
         if ds.hidden_hazards.is_empty() {
             return None;
         }
+        let states = &self.analysis.hidden_states;
         let mut out: foldhash::HashMap<&str, HiddenCounts> = Default::default();
         let mut count = |e: &'a str, p: usize| {
-            if let Some(f) = ds.hidden_hazards.get(p) {
-                out.entry(e)
-                    .or_default()
-                    .add(&f.props, &hidden_hazards::state_on(&f.props, day));
+            if let (Some(f), Some(s)) = (ds.hidden_hazards.get(p), states.get(p)) {
+                out.entry(e).or_default().add(&f.props, s);
             }
         };
         for &e in ids {
@@ -101,17 +100,9 @@ impl Live {
         }
         // A hazard of a hazard source counts for the source's owner. Sources are few
         // beside the hazards (2,000 in the million-house city): they are walked.
-        let many: Option<foldhash::HashSet<&str>> =
-            (ids.len() > 16).then(|| ids.iter().copied().collect());
+        let asked: foldhash::HashSet<&'a str> = ids.iter().copied().collect();
         for s in ds.hazard_sources.features() {
-            let Some(e) = s.props.enterprise_id.as_deref() else {
-                continue;
-            };
-            let asked = match &many {
-                Some(set) => set.get(e).copied(),
-                None => ids.iter().find(|x| **x == e).copied(),
-            };
-            let Some(e) = asked else {
+            let Some(&e) = s.props.enterprise_id.as_deref().and_then(|e| asked.get(e)) else {
                 continue;
             };
             for p in self.hazards_of(LayerKind::HazardSources, &s.id) {
