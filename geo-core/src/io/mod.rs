@@ -137,16 +137,7 @@ pub fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
         });
     }
     // The data's own words for the hidden hazards' statuses join the run's.
-    let with_words;
-    let opts = if found.manifest.statuses.is_empty() {
-        opts
-    } else {
-        let mut o = opts.clone();
-        o.hidden_statuses
-            .extend(found.manifest.statuses.iter().cloned());
-        with_words = o;
-        &with_words
-    };
+    let opts = &*opts.with_statuses(&found.manifest.statuses);
     let results = read::read_all(&plans, opts);
     let (acc, mut files) = read::gather(&plans, results, opts.strict)?;
     if let Some(cb) = &opts.progress {

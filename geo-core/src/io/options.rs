@@ -64,6 +64,23 @@ pub struct LoadOptions {
     pub progress: Option<ProgressFn>,
 }
 
+impl LoadOptions {
+    /// These options with the data's own words for the hidden hazards' stages beside the
+    /// run's (a folder's `[statuses]`, a store's `riskmap_status_words`); themselves when
+    /// the data names none.
+    pub fn with_statuses(
+        &self,
+        words: &[(String, crate::model::HiddenHazardStatus)],
+    ) -> std::borrow::Cow<'_, LoadOptions> {
+        if words.is_empty() {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut o = self.clone();
+        o.hidden_statuses.extend(words.iter().cloned());
+        std::borrow::Cow::Owned(o)
+    }
+}
+
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {

@@ -87,16 +87,7 @@ pub(super) fn load_rows_with(
     opts: &crate::io::LoadOptions,
     (words, warnings): (StatusWords, Vec<Issue>),
 ) -> Result<crate::io::Loaded, crate::io::LoadError> {
-    let with_words;
-    let opts = if words.is_empty() {
-        opts
-    } else {
-        let mut o = opts.clone();
-        o.hidden_statuses.extend(words.iter().cloned());
-        with_words = o;
-        &with_words
-    };
-    let mut loaded = crate::io::load_rows(layers, opts)?;
+    let mut loaded = crate::io::load_rows(layers, &opts.with_statuses(&words))?;
     loaded.report.issues.splice(0..0, warnings);
     loaded.statuses = words;
     Ok(loaded)

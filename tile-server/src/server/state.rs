@@ -60,12 +60,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// `base` with the data's own status words, as its ledgers were read.
     pub fn load_options<'a>(&self, base: &'a LoadOptions) -> std::borrow::Cow<'a, LoadOptions> {
-        if self.statuses.is_empty() {
-            return std::borrow::Cow::Borrowed(base);
-        }
-        let mut o = base.clone();
-        o.hidden_statuses.extend(self.statuses.iter().cloned());
-        std::borrow::Cow::Owned(o)
+        base.with_statuses(&self.statuses)
     }
 
     /// The data.
