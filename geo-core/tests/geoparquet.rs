@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use riskmap_core::dataset::Dataset;
-use riskmap_core::io::{IssueCode, LoadOptions, Position, Severity, load_dir};
+use riskmap_core::io::{FileStatus, IssueCode, LoadOptions, Position, Severity, load_dir};
 use riskmap_core::model::LayerKind;
 use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
@@ -114,6 +114,53 @@ fn every_common_compression_and_row_groups_read_the_same() {
             loaded.report.to_markdown()
         );
         assert_same_layer(&ds.houses, &loaded.dataset.houses);
+    }
+}
+
+#[test]
+fn projected_coordinates_are_judged_over_the_whole_file_not_a_part() {
+    let Some(py) = python() else { return };
+    // 20,000 houses in row groups of 3,000, read a few groups at a time: the first
+    // group in longitude/latitude, the other 17,000 rows in Gauss–Krüger metres under
+    // metadata that still says longitude/latitude. Most of the file is projected, so the
+    // whole file is skipped, and none of its rows' own issues (coordinates out of range)
+    // is reported; a part judged alone would have kept its first rows.
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        &py,
+        dir.path(),
+        "houses",
+        &["--row-group-size", "3000", "--project-after", "3000"],
+    );
+    let loaded = load_dir(dir.path(), &LoadOptions::default()).expect("loads");
+    let file = &loaded.report.files[0];
+    assert_eq!(
+        file.status,
+        FileStatus::Skipped,
+        "{}",
+        loaded.report.to_markdown()
+    );
+    assert_eq!(file.features_read, 20_000);
+    assert!(loaded.dataset.houses.is_empty());
+    let codes: Vec<IssueCode> = loaded.report.issues.iter().map(|i| i.code).collect();
+    assert_eq!(
+        codes,
+        [IssueCode::ProjectedCoordinates],
+        "{}",
+        loaded.report.to_markdown()
+    );
+    let message = &loaded.report.issues[0].message;
+    assert!(message.starts_with("17000 of 20000 features"), "{message}");
+    // In strict mode the same finding is the error.
+    let strict = LoadOptions {
+        strict: true,
+        ..LoadOptions::default()
+    };
+    match load_dir(dir.path(), &strict) {
+        Err(riskmap_core::io::LoadError::Invalid { issue }) => {
+            assert_eq!(issue.code, IssueCode::ProjectedCoordinates);
+        }
+        other => panic!("strict load: {:?}", other.map(|l| l.report.to_markdown())),
     }
 }
 

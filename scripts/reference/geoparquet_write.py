@@ -6,6 +6,7 @@ what this writes; nothing of RiskMap is used here. LAYER `-` is a file's only la
     python geoparquet_write.py SOURCE LAYER OUT.parquet [--to-crs EPSG:4549]
         [--compression snappy|zstd|gzip|lz4|none] [--row-group-size N]
         [--dates] [--no-crs] [--bbox] [--geoarrow | --native | --plain]
+        [--project-after N]
 
 --dates   text columns whose every value is a day (2024-03-05) are written as Parquet
           DATE columns, as a database export has them.
@@ -17,6 +18,8 @@ what this writes; nothing of RiskMap is used here. LAYER `-` is a file's only la
           extension type that the `geoarrow-pyarrow` package registers).
 --plain   no `geo` metadata and no GEOMETRY type: a plain Parquet file whose geometry is
           an untyped binary column.
+--project-after N  rows after the first N get Gauss–Krüger coordinates (EPSG:4549) while
+          the metadata keeps the layer's CRS: a file mixed up by hand.
 """
 import argparse
 import datetime
@@ -45,11 +48,16 @@ def main():
     ap.add_argument("--geoarrow", action="store_true")
     ap.add_argument("--native", action="store_true")
     ap.add_argument("--plain", action="store_true")
+    ap.add_argument("--project-after", type=int)
     a = ap.parse_args()
 
     df = geopandas.read_file(a.source, layer=None if a.layer == "-" else a.layer)
     if a.to_crs:
         df = df.to_crs(a.to_crs)
+    if a.project_after is not None:
+        n = a.project_after
+        tail = df.iloc[n:].to_crs("EPSG:4549").set_crs(df.crs, allow_override=True)
+        df = pandas.concat([df.iloc[:n], tail])
     if a.dates:
         for c in df.columns:
             if c == df.geometry.name or not pandas.api.types.is_string_dtype(df[c]):
@@ -88,7 +96,12 @@ def main():
         geo = json.loads(meta[b"geo"])
         geo["columns"][geo["primary_column"]]["crs"] = None
         meta[b"geo"] = json.dumps(geo).encode()
-        pq.write_table(t.replace_schema_metadata(meta), a.out, compression=compression)
+        pq.write_table(
+            t.replace_schema_metadata(meta),
+            a.out,
+            compression=compression,
+            row_group_size=a.row_group_size,
+        )
     print(json.dumps({"rows": len(df), "columns": [str(c) for c in df.columns]}))
 
 

@@ -271,7 +271,6 @@ fn one<P: LayerProps>(
         absent: &[],
         substances: &opts.substances,
         statuses: &opts.hidden_statuses,
-        strict: false,
     };
     match process::<P>(vec![raw], &cx, &mut summary, &mut sink) {
         Ok(found) => (found.features.into_iter().next().map(wrap), sink.issues),

@@ -65,33 +65,108 @@ pub(crate) const MAX_FIELDS: usize = 24;
 /// none, the file-level check for projected coordinates, then per feature: id,
 /// geometry, properties.
 pub(super) fn process<P: LayerProps>(
-    mut raws: Vec<RawFeature<'_>>,
+    raws: Vec<RawFeature<'_>>,
     cx: &FileCtx<'_>,
     summary: &mut FileSummary,
     sink: &mut Sink,
 ) -> Result<Found<P>, LoadError> {
-    summary.features_read = raws.len() as u64;
-    raws.par_chunks_mut(CHUNK).for_each(|chunk| {
-        let mut memo = KeyMemo::default();
-        for raw in chunk.iter_mut().filter(|r| r.geom == GeomInput::Missing) {
-            raw.geom = geometry_from_cells(raw, cx.resolver, &mut memo);
+    let mut pass = Pass::new(raws.len());
+    pass.feed(raws, cx)?;
+    pass.finish(cx, summary, sink)
+}
+
+/// [`process`] fed part by part (a GeoParquet file's row groups), so that a file's raw
+/// features are held a part at a time, not all at once. The check for projected
+/// coordinates is the whole file's: the features' issues are held until
+/// [`Pass::finish`], which reports either that check's finding alone or every feature's
+/// issues, in the order one pass over the whole file would have.
+pub(super) struct Pass<P> {
+    found: Found<P>,
+    issues: Vec<Issue>,
+    unused: BTreeSet<String>,
+    read: u64,
+    with_geom: usize,
+    projected: usize,
+    example: Option<(Position, geo::Coord<f64>)>,
+}
+
+impl<P: LayerProps> Pass<P> {
+    /// A pass expecting about `n` features.
+    pub(super) fn new(n: usize) -> Self {
+        Pass {
+            found: Found::with_capacity(n),
+            issues: Vec::new(),
+            unused: BTreeSet::new(),
+            read: 0,
+            with_geom: 0,
+            projected: 0,
+            example: None,
         }
-    });
-    if cx.crs.is_geographic() {
-        let firsts = raws.iter().filter_map(|r| match &r.geom {
-            GeomInput::Geom(g) => g.first().map(|c| (r.position, c)),
-            _ => None,
+    }
+
+    /// Turns the next part's raw features into features; they are dropped after.
+    pub(super) fn feed(
+        &mut self,
+        mut raws: Vec<RawFeature<'_>>,
+        cx: &FileCtx<'_>,
+    ) -> Result<(), LoadError> {
+        self.read += raws.len() as u64;
+        raws.par_chunks_mut(CHUNK).for_each(|chunk| {
+            let mut memo = KeyMemo::default();
+            for raw in chunk.iter_mut().filter(|r| r.geom == GeomInput::Missing) {
+                raw.geom = geometry_from_cells(raw, cx.resolver, &mut memo);
+            }
         });
-        let (mut with_geom, mut projected, mut example) = (0usize, 0usize, None);
-        for (pos, c) in firsts {
-            with_geom += 1;
-            if geom::looks_projected(c) {
-                projected += 1;
-                example.get_or_insert((pos, c));
+        if cx.crs.is_geographic() {
+            let firsts = raws.iter().filter_map(|r| match &r.geom {
+                GeomInput::Geom(g) => g.first().map(|c| (r.position, c)),
+                _ => None,
+            });
+            for (pos, c) in firsts {
+                self.with_geom += 1;
+                if geom::looks_projected(c) {
+                    self.projected += 1;
+                    self.example.get_or_insert((pos, c));
+                }
             }
         }
-        if let Some((pos, c)) = example
-            && projected * 2 > with_geom
+        // Issues are held (see the type): each chunk's sink is never strict, the
+        // file's sink decides at the end.
+        let results: Vec<Result<ChunkOut<P>, LoadError>> = raws
+            .par_chunks_mut(CHUNK)
+            .map(|chunk| {
+                let mut memo = KeyMemo::default();
+                let mut unused = BTreeSet::new();
+                let mut sink = Sink::new(false);
+                let mut out = Found::with_capacity(chunk.len());
+                for raw in chunk {
+                    if let Some(f) = one_feature::<P>(raw, cx, &mut memo, &mut unused, &mut sink)? {
+                        out.push(f, raw.position);
+                    }
+                }
+                Ok((out, sink.issues, unused))
+            })
+            .collect();
+        for r in results {
+            let (mut f, issues, u) = r?;
+            self.found.append(&mut f);
+            self.issues.extend(issues);
+            self.unused.extend(u);
+        }
+        Ok(())
+    }
+
+    /// The features; the file is skipped when most of its coordinates are projected
+    /// although it is read as longitude/latitude.
+    pub(super) fn finish(
+        self,
+        cx: &FileCtx<'_>,
+        summary: &mut FileSummary,
+        sink: &mut Sink,
+    ) -> Result<Found<P>, LoadError> {
+        summary.features_read = self.read;
+        if let Some((pos, c)) = self.example
+            && self.projected * 2 > self.with_geom
         {
             sink.push(Issue {
                 severity: Severity::Skipped,
@@ -102,8 +177,10 @@ pub(super) fn process<P: LayerProps>(
                 feature_id: None,
                 field: None,
                 message: format!(
-                    "{projected} of {with_geom} features have projected coordinates although the file is read as {}; \
+                    "{} of {} features have projected coordinates although the file is read as {}; \
                      at {pos}: {}. The file was skipped",
+                    self.projected,
+                    self.with_geom,
                     cx.crs,
                     geom::projected_guess(c)
                 ),
@@ -112,33 +189,12 @@ pub(super) fn process<P: LayerProps>(
             summary.note = Some("projected coordinates in a longitude/latitude file".into());
             return Ok(Found::with_capacity(0));
         }
+        for issue in self.issues {
+            sink.push(issue)?;
+        }
+        summary.unused_columns = self.unused.into_iter().collect();
+        Ok(self.found)
     }
-    let results: Vec<Result<ChunkOut<P>, LoadError>> = raws
-        .par_chunks_mut(CHUNK)
-        .map(|chunk| {
-            let mut memo = KeyMemo::default();
-            let mut unused = BTreeSet::new();
-            let mut sink = Sink::new(cx.strict);
-            let mut out = Found::with_capacity(chunk.len());
-            for raw in chunk {
-                if let Some(f) = one_feature::<P>(raw, cx, &mut memo, &mut unused, &mut sink)? {
-                    out.push(f, raw.position);
-                }
-            }
-            Ok((out, sink.issues, unused))
-        })
-        .collect();
-    let mut features = Found::with_capacity(raws.len());
-    let mut unused = BTreeSet::new();
-    for r in results {
-        let (mut f, issues, u) = r?;
-        features.append(&mut f);
-        sink.issues.extend(issues);
-        unused.extend(u);
-    }
-    summary.unused_columns = unused.into_iter().collect();
-    drop(raws);
-    Ok(features)
 }
 
 /// What one parallel chunk of a file gives: features, issues and unused column names.

@@ -112,7 +112,6 @@ pub(crate) fn read(path: &Path, file: &str) -> Result<ColumnFile, LoadError> {
         rows,
         crs,
         broken,
-        lost: Vec::new(),
     })
 }
 

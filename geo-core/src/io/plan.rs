@@ -282,5 +282,4 @@ pub(super) struct FileCtx<'a> {
     pub substances: &'a SubstanceTable,
     /// Words of this data for the stages of the hidden hazards' loop (`[statuses]`).
     pub statuses: &'a [(String, crate::model::HiddenHazardStatus)],
-    pub strict: bool,
 }

@@ -12,7 +12,7 @@ use crate::model::{
     Area, Enterprise, GasPipeline, HazardSource, HiddenHazard, House, LayerKind, ProtectionTarget,
 };
 
-use super::features::{Found, RawFeature, process};
+use super::features::{Found, Pass, RawFeature, process};
 use super::fields::Resolver;
 use super::geom::GeomInput;
 use super::plan::{FileCtx, FileFormat, Plan, choose_crs};
@@ -35,6 +35,8 @@ pub(super) struct FileOut<P> {
 enum Input<'a> {
     Features(Vec<RawFeature<'a>>),
     Table(Table),
+    /// A GeoParquet file, turned into features a few row groups at a time.
+    Parts(geoparquet::Groups),
 }
 
 /// Reads one file into the layer of `P`.
@@ -65,6 +67,14 @@ pub(super) fn load_one<P: LayerProps>(
         feature_id: None,
         field: None,
         message,
+    };
+    let no_crs = |format: &str, holder: &str| {
+        warning(
+            IssueCode::CrsAssumed,
+            format!(
+                "the {format} {holder} names no coordinate system: coordinates were read as WGS84 longitude/latitude (give crs in riskmap.toml if they are not)"
+            ),
+        )
     };
     let io_err = |source| LoadError::Io {
         file: rel.to_string(),
@@ -152,31 +162,26 @@ pub(super) fn load_one<P: LayerProps>(
             names = s.names;
             (Input::Features(named_rows(&names, s.rows)), own)
         }
-        FileFormat::FlatGeobuf | FileFormat::GeoParquet => {
-            let (f, format, holder) = if plan.format == FileFormat::FlatGeobuf {
-                (fgb::read(&plan.path, rel)?, "FlatGeobuf", "header")
-            } else {
-                (geoparquet::read(&plan.path, rel)?, "GeoParquet", "metadata")
-            };
-            summary.encoding = Some(format!("UTF-8 ({format})"));
+        FileFormat::FlatGeobuf => {
+            let f = fgb::read(&plan.path, rel)?;
+            summary.encoding = Some("UTF-8 (FlatGeobuf)".into());
             if f.crs.is_none() && plan.crs.is_none() {
-                sink.push(warning(
-                    IssueCode::CrsAssumed,
-                    format!("the {format} {holder} names no coordinate system: coordinates were read as WGS84 longitude/latitude (give crs in riskmap.toml if they are not)"),
-                ))?;
+                sink.push(no_crs("FlatGeobuf", "header"))?;
             }
             if let Some((position, message)) = f.broken {
                 sink.push(broken_tail(position, message))?;
             }
-            for (position, rows, message) in f.lost {
-                unread += rows;
-                sink.push(Issue {
-                    code: IssueCode::BrokenFeature,
-                    ..broken_tail(position, message)
-                })?;
-            }
             names = f.names;
             (Input::Features(named_rows(&names, f.rows)), f.crs)
+        }
+        FileFormat::GeoParquet => {
+            let g = geoparquet::open(&plan.path, rel)?;
+            summary.encoding = Some("UTF-8 (GeoParquet)".into());
+            if g.crs.is_none() && plan.crs.is_none() {
+                sink.push(no_crs("GeoParquet", "metadata"))?;
+            }
+            let own = g.crs.clone();
+            (Input::Parts(g), own)
         }
     };
     let (crs, crs_desc) = choose_crs(plan, own_crs)?;
@@ -190,10 +195,23 @@ pub(super) fn load_one<P: LayerProps>(
         absent: &[],
         substances: &opts.substances,
         statuses: &opts.hidden_statuses,
-        strict: opts.strict,
     };
     let features = match input {
         Input::Features(raws) => process::<P>(raws, &cx, &mut summary, &mut sink)?,
+        Input::Parts(mut g) => {
+            let mut pass = Pass::new(g.rows().min(1 << 26) as usize);
+            while let Some(part) = g.next_part() {
+                for (position, rows, message) in part.lost {
+                    unread += rows;
+                    sink.push(Issue {
+                        code: IssueCode::BrokenFeature,
+                        ..broken_tail(position, message)
+                    })?;
+                }
+                pass.feed(named_rows(&g.names, part.rows), &cx)?;
+            }
+            pass.finish(&cx, &mut summary, &mut sink)?
+        }
         Input::Table(t) => table::features::<P>(t, plan.header_row, &cx, &mut summary, &mut sink)?,
     };
     summary.features_read += unread;
@@ -402,7 +420,7 @@ pub(super) fn gather(
     Ok((acc, files))
 }
 
-/// A file of rows under one column list (FlatGeobuf, GeoParquet) as its reader gives it.
+/// A file of rows under one column list (FlatGeobuf) as its reader gives it.
 #[derive(Debug)]
 pub(crate) struct ColumnFile {
     /// Column names, in the file's order (the geometry column left out).
@@ -414,9 +432,6 @@ pub(crate) struct ColumnFile {
     pub crs: Option<(String, &'static str)>,
     /// Where the rows broke off and why: the rows before it are in `rows`.
     pub broken: Option<(Position, String)>,
-    /// Parts in the middle that cannot be read (a GeoParquet row group): where each starts,
-    /// how many rows it held and why; the rows around them are in `rows`.
-    pub lost: Vec<(Position, u64, String)>,
 }
 
 /// Rows of a file with a column list (Shapefile, FlatGeobuf, GeoParquet) as features whose property

@@ -191,7 +191,6 @@ fn table<P: LayerProps>(l: LayerRows, opts: &LoadOptions) -> Result<FileOut<P>, 
         absent: &[],
         substances: &opts.substances,
         statuses: &opts.hidden_statuses,
-        strict: opts.strict,
     };
     let features = process::<P>(raws, &cx, &mut summary, &mut sink)?;
     // An empty table is not reported: a store keeps a table for every layer, the ledger

@@ -19,8 +19,10 @@
 //!   (lists, structs such as GeoParquet 1.1's `bbox` covering) hold nothing a ledger
 //!   field reads.
 //!
-//! The file is read into memory and its row groups are read in parallel. Each row group
-//! stands alone (the footer says where each of its columns is), so one that cannot be
+//! The file is read into memory and its row groups are read a few at a time, in
+//! parallel, each few turned into features before the next are read: a file's rows are
+//! not all held at once (a file of one row group, pyarrow's default up to a million rows,
+//! is held whole). Each row group stands alone (the footer says where each of its columns is), so one that cannot be
 //! read loses its own rows only: they are reported, the other groups are kept. The
 //! crate's decoders can panic on some damaged bytes (a slice shorter than a value's
 //! width): such a panic is caught and reported like any damage, so a damaged ledger never
@@ -41,7 +43,6 @@ use self::cells::{Kind, kind_of, read_all, values};
 use self::geoarrow::{Native, Shape};
 use super::LoadError;
 use super::geom::GeomInput;
-use super::read::ColumnFile;
 use super::report::Position;
 use super::rows::geom_input;
 
@@ -61,8 +62,30 @@ enum Encoding {
     Native(Native),
 }
 
-/// Reads a GeoParquet file.
-pub(crate) fn read(path: &Path, file: &str) -> Result<ColumnFile, LoadError> {
+/// A GeoParquet file open for reading: its columns and CRS, its row groups still to read.
+pub(crate) struct Groups {
+    /// Column names, in the file's order (the geometry column left out).
+    pub names: Vec<String>,
+    /// The file's own CRS and what gave it; `None` when the file names none.
+    pub crs: Option<(String, &'static str)>,
+    reader: SerializedFileReader<bytes::Bytes>,
+    encoding: Encoding,
+    cols: Vec<Col>,
+    /// Rows of each group, and the number of each group's first row.
+    sizes: Vec<u64>,
+    firsts: Vec<u64>,
+    next: usize,
+}
+
+/// Row groups read together: their rows in file order, and those that could not be read
+/// (where each starts, how many rows it held, why).
+pub(crate) struct Part {
+    pub rows: Vec<Row>,
+    pub lost: Vec<(Position, u64, String)>,
+}
+
+/// Opens a GeoParquet file: its footer and `geo` metadata are read, its rows are not.
+pub(crate) fn open(path: &Path, file: &str) -> Result<Groups, LoadError> {
     let broken_file = |message: String| LoadError::GeoParquet {
         file: file.to_string(),
         row: None,
@@ -147,37 +170,68 @@ pub(crate) fn read(path: &Path, file: &str) -> Result<ColumnFile, LoadError> {
             Some(first)
         })
         .collect();
-    let read: Vec<Result<Vec<Row>, String>> = (0..groups)
-        .into_par_iter()
-        .map(|g| guarded(|| read_group(&reader, g, firsts[g], &encoding, &cols)))
-        .collect();
-    let mut rows = Vec::with_capacity(meta.num_rows().clamp(0, 1 << 26) as usize);
-    let mut lost = Vec::new();
-    for (g, r) in read.into_iter().enumerate() {
-        match r {
-            Ok(mut group) => rows.append(&mut group),
-            Err(why) => {
-                let (i, n) = (firsts[g], sizes[g]);
-                lost.push((
-                    Position::Feature(i),
-                    n,
-                    format!(
-                        "row group {g} (rows {i} to {}) cannot be read ({why}): the file is \
-                         corrupt there; its {n} row(s) are left out, the other row groups \
-                         were read",
-                        (i + n).saturating_sub(1)
-                    ),
-                ));
+    Ok(Groups {
+        names,
+        crs: crs.map(|c| (c, holder)),
+        reader,
+        encoding,
+        cols,
+        sizes,
+        firsts,
+        next: 0,
+    })
+}
+
+impl Groups {
+    /// Rows the footer counts.
+    pub(crate) fn rows(&self) -> u64 {
+        self.sizes.iter().sum()
+    }
+
+    /// The next row groups, as many as there are threads, read side by side; `None`
+    /// after the last. Each group stands alone, so one that cannot be read loses its own
+    /// rows only.
+    pub(crate) fn next_part(&mut self) -> Option<Part> {
+        let start = self.next;
+        let end = (start + rayon::current_num_threads().max(1)).min(self.sizes.len());
+        if start >= end {
+            return None;
+        }
+        self.next = end;
+        let read: Vec<Result<Vec<Row>, String>> = (start..end)
+            .into_par_iter()
+            .map(|g| {
+                guarded(|| read_group(&self.reader, g, self.firsts[g], &self.encoding, &self.cols))
+            })
+            .collect();
+        let mut part = Part {
+            // (a damaged footer may count any number of rows)
+            rows: Vec::with_capacity(
+                (self.firsts[end - 1] + self.sizes[end - 1] - self.firsts[start]).min(1 << 22)
+                    as usize,
+            ),
+            lost: Vec::new(),
+        };
+        for (g, r) in (start..end).zip(read) {
+            match r {
+                Ok(mut group) => part.rows.append(&mut group),
+                Err(why) => {
+                    let (i, n) = (self.firsts[g], self.sizes[g]);
+                    part.lost.push((
+                        Position::Feature(i),
+                        n,
+                        format!(
+                            "row group {g} (rows {i} to {}) cannot be read ({why}): the file \
+                             is corrupt there; its {n} row(s) are left out, the other row \
+                             groups were read",
+                            (i + n).saturating_sub(1)
+                        ),
+                    ));
+                }
             }
         }
+        Some(part)
     }
-    Ok(ColumnFile {
-        names,
-        rows,
-        crs: crs.map(|c| (c, holder)),
-        broken: None,
-        lost,
-    })
 }
 
 /// The CRS a GEOMETRY or GEOGRAPHY logical type gives (Parquet's Geospatial
