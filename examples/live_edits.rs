@@ -14,8 +14,9 @@
 //! Edits alternate: a house moved by 10–300 m (across thresholds near hazard sources and
 //! pipes as it happens), a house's occupants changed, a hazard source's inventory scaled
 //! by 0.5–3 (re-graded, its conflicts and its enterprise's level follow). MIX `houses`
-//! leaves the hazard sources out: moves and occupants only, as the load test sends. Prints
-//! one JSON object.
+//! leaves the hazard sources out: moves and occupants only, as the load test sends; MIX
+//! `sources` sends inventories only. Prints one JSON object; with `LIVE_EDITS_BY_LAYER`
+//! set, also each layer of the edit's tile drawn and gzipped alone.
 
 use std::error::Error;
 use std::time::Instant;
@@ -62,10 +63,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     let n: usize = args.get(1).map_or(Ok(300), |s| s.parse())?;
     let mut rng = Rng(args.get(2).map_or(Ok(7), |s| s.parse())?);
     let batch: usize = args.get(3).map_or(Ok(1), |s| s.parse())?.max(1);
-    let kinds_in_mix = match args.get(4).map(String::as_str) {
-        None | Some("all") => 3,
-        Some("houses") => 2,
-        Some(other) => return Err(format!("MIX is `all` or `houses`, not `{other}`").into()),
+    let (mix, mix_kinds): (&str, &[usize]) = match args.get(4).map(String::as_str) {
+        None | Some("all") => ("all", &[0, 1, 2]),
+        Some("houses") => ("houses", &[0, 1]),
+        Some("sources") => ("sources", &[2]),
+        Some(other) => {
+            return Err(format!("MIX is `all`, `houses` or `sources`, not `{other}`").into());
+        }
     };
 
     let t0 = Instant::now();
@@ -86,13 +90,17 @@ fn main() -> Result<(), Box<dyn Error>> {
     let (mut apply_ms, mut update_ms, mut tile_ms, mut total_ms) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut kinds = [0usize; 3];
+    // Each layer of the edit's tile alone, drawn and gzipped again after the composite.
+    let mut tile_kib: Vec<(f64, f64)> = Vec::new();
+    let by_layer = std::env::var_os("LIVE_EDITS_BY_LAYER").is_some();
+    let mut layer_ms: Vec<Vec<f64>> = vec![Vec::new(); TILE_LAYERS.len()];
     let mut per_kind: [Vec<f64>; 3] = Default::default();
     let mut pending: Vec<(usize, AnyFeature)> = Vec::new();
     // What the batches recomputed, summed.
     let mut recomputed = std::collections::BTreeMap::<String, u64>::new();
     for i in 0..n {
         let ds = live.dataset();
-        let kind = i % kinds_in_mix;
+        let kind = mix_kinds[i % mix_kinds.len()];
         let edit = match kind {
             0 | 1 => {
                 let pos = (rng.next() % ds.houses.len() as u64) as usize;
@@ -156,8 +164,24 @@ fn main() -> Result<(), Box<dyn Error>> {
             tile.x,
             tile.y,
         )?;
-        let _gz = gzip(&raw)?;
+        let gz = gzip(&raw)?;
         let r = t.elapsed().as_secs_f64() * 1000.0;
+        tile_kib.push((raw.len() as f64 / 1024.0, gz.len() as f64 / 1024.0));
+        if by_layer {
+            for (i, k) in TILE_LAYERS.iter().enumerate() {
+                let t = Instant::now();
+                let raw = tiles.render(
+                    live.dataset(),
+                    live.analysis(),
+                    std::slice::from_ref(k),
+                    tile.z,
+                    tile.x,
+                    tile.y,
+                )?;
+                let _gz = gzip(&raw)?;
+                layer_ms[i].push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
         apply_ms.push(a);
         update_ms.push(u);
         tile_ms.push(r);
@@ -176,13 +200,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     ] {
         v.sort_by(f64::total_cmp);
     }
+    for v in &mut layer_ms {
+        v.sort_by(f64::total_cmp);
+    }
     let row = |v: &[f64]| serde_json::json!({"p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": pct(v, 1.0)});
     let out = serde_json::json!({
         "data": data,
         "houses": live.dataset().houses.len(),
         "edits": n,
         "batch": batch,
-        "mix": if kinds_in_mix == 2 { "houses" } else { "all" },
+        "mix": mix,
         "by_kind": {"house_moved": kinds[0], "house_occupants": kinds[1], "inventory_scaled": kinds[2]},
         "edit_to_tile_ms_by_kind": {"house_moved": row(&k0), "house_occupants": row(&k1), "inventory_scaled": row(&k2)},
         "protection_conflicts": live.analysis().protection_conflicts.len(),
@@ -196,9 +223,19 @@ fn main() -> Result<(), Box<dyn Error>> {
             .collect::<serde_json::Map<_, _>>(),
         "tileset_update_ms": row(&update_ms),
         "tile_render_gzip_ms": row(&tile_ms),
+        "tile_kib_mean": {
+            "raw": tile_kib.iter().map(|t| t.0).sum::<f64>() / tile_kib.len().max(1) as f64,
+            "gzip": tile_kib.iter().map(|t| t.1).sum::<f64>() / tile_kib.len().max(1) as f64,
+        },
         "edit_to_tile_ms": row(&total_ms),
         "full_over_p99": full_ms / pct(&total_ms, 0.99),
         "layers": TILE_LAYERS.iter().map(|k| k.name()).collect::<Vec<_>>(),
+        "tile_by_layer_ms": TILE_LAYERS
+            .iter()
+            .zip(&layer_ms)
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.name().to_string(), row(v)))
+            .collect::<serde_json::Map<_, _>>(),
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     // The process ends here: freeing a million features one by one would only delay it.
