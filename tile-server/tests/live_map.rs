@@ -262,3 +262,73 @@ async fn a_changed_ledger_file_is_followed() {
         riskmap_core::model::RiskLevel::Major
     );
 }
+
+/// A hidden hazard's status changed in the served folder's ledger (the office's weekly
+/// update of 隐患台账) reaches the served map like any other ledger's change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_hidden_hazard_ledger_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(city()).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+        }
+    }
+    let config = ServerConfig::default();
+    let snap = build_snapshot(&config, &DataSource::dir(dir.path()), 1).unwrap();
+    let state = std::sync::Arc::new(AppState::new(
+        config,
+        DataSource::dir(dir.path()),
+        snap,
+        None,
+    ));
+    let _w = riskmap_server::server::watch::watch(state.clone()).unwrap();
+    let mut events = state.changes.subscribe();
+    // The first hazard waiting for rectification (待整改) is now being rectified (整改中).
+    let path = dir.path().join("hidden_hazards.csv");
+    let bytes = std::fs::read(&path).unwrap();
+    let (text, enc, _) = encoding_rs::GBK.decode(&bytes);
+    assert_eq!(enc, encoding_rs::GBK);
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let status = header.iter().position(|h| *h == "隐患状态").unwrap();
+    let row = (1..lines.len())
+        .find(|&i| {
+            let cells: Vec<&str> = lines[i].split(',').collect();
+            cells.len() == header.len() && cells[status] == "待整改"
+        })
+        .expect("a pending hazard in the ledger");
+    let mut cells: Vec<String> = lines[row].split(',').map(String::from).collect();
+    let id = cells[0].clone();
+    cells[status] = "整改中".into();
+    lines[row] = cells.join(",");
+    let served = state.snapshot();
+    let pos = served
+        .live
+        .position(riskmap_core::model::LayerKind::HiddenHazards, &id)
+        .unwrap();
+    assert_eq!(
+        served.dataset().hidden_hazards.get(pos).unwrap().props.status,
+        riskmap_core::model::HiddenHazardStatus::Pending
+    );
+    drop(served);
+    let new_text = lines.join("\n") + "\n";
+    let (out, _, _) = encoding_rs::GBK.encode(&new_text);
+    std::fs::write(&path, &out).unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(30), events.recv())
+        .await
+        .expect("no change within 30 s")
+        .unwrap();
+    assert_eq!(ev.actor, "file");
+    assert_eq!(ev.features, 1);
+    let snap = state.snapshot();
+    assert_eq!(snap.generation, 2);
+    let pos = snap
+        .live
+        .position(riskmap_core::model::LayerKind::HiddenHazards, &id)
+        .unwrap();
+    assert_eq!(
+        snap.dataset().hidden_hazards.get(pos).unwrap().props.status,
+        riskmap_core::model::HiddenHazardStatus::InProgress
+    );
+}

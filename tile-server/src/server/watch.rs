@@ -214,6 +214,12 @@ pub fn diff(old: &Dataset, new: &Dataset) -> Vec<Edit> {
         AnyFeature::ProtectionTarget,
         &mut out,
     );
+    diff_layer(
+        &old.hidden_hazards,
+        &new.hidden_hazards,
+        AnyFeature::HiddenHazard,
+        &mut out,
+    );
     out
 }
 
