@@ -255,3 +255,88 @@ async fn an_edit_takes_the_stores_own_status_words() {
     let (_, h) = snap.dataset().hidden_hazards.find_id(&id).unwrap();
     assert_eq!(h.props.status, S::InProgress);
 }
+
+/// Words added to a served GeoPackage's `riskmap_status_words` while it is served (a row
+/// in QGIS) count from then on: the followed store is read again with them, a hazard row
+/// that uses the new word is read as its stage, and the edit API takes the word, with no
+/// restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn words_added_to_a_served_store_are_followed() {
+    use riskmap_core::model::HiddenHazardStatus as S;
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("city.gpkg");
+    let state = gpkg_state(dir.path(), config());
+    let _w = riskmap_server::server::watch::watch(state.clone()).unwrap();
+    let app = router(state.clone());
+    // A hazard still to rectify (edited through the API), and one rectified and waiting
+    // for its check (edited in the store: a file's rows are not held to the loop).
+    let first = |status: S| {
+        state
+            .snapshot()
+            .dataset()
+            .hidden_hazards
+            .features()
+            .iter()
+            .find(|h| h.props.status == status)
+            .map(|h| h.id.clone())
+            .unwrap()
+    };
+    let (a, b) = (&first(S::Pending), &first(S::Rectified));
+    let patch = |id: &str| {
+        (
+            format!("/api/layers/hidden_hazards/features/{id}"),
+            json!({"type": "Feature", "properties": {"status": "处理中"}}),
+        )
+    };
+    // Before: the word means nothing here, and the edit is refused.
+    let (uri, body) = patch(a);
+    let (status, v) = edit(&app, Method::PATCH, &uri, &body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+    let mut events = state.changes.subscribe();
+    let c = rusqlite::Connection::open(&gpkg).unwrap();
+    c.execute(
+        "INSERT INTO riskmap_status_words (word, stage) VALUES ('处理中', 'in_progress')",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    let ev = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv())
+        .await
+        .expect("no change within 30 s")
+        .unwrap();
+    assert_eq!((ev.actor.as_str(), ev.features), ("file", 0));
+    assert_eq!(
+        state.snapshot().statuses,
+        [("处理中".to_string(), S::InProgress)]
+    );
+    let (status, v) = edit(&app, Method::PATCH, &uri, &body).await;
+    assert!(status.is_success(), "{status} {v}");
+    assert!(codes(&v).is_empty(), "{v}");
+
+    // A row given the word in the store itself, through GDAL as QGIS writes (its
+    // spatial index triggers need GDAL's SQL functions), is read as that stage.
+    let out = std::process::Command::new("ogrinfo")
+        .args([
+            gpkg.to_str().unwrap(),
+            "-sql",
+            &format!("UPDATE hidden_hazards SET status = '处理中' WHERE id = '{b}'"),
+        ])
+        .output()
+        .expect("ogrinfo not runnable: install gdal-bin");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    loop {
+        let ev = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv())
+            .await
+            .expect("no change within 30 s")
+            .unwrap();
+        if ev.actor == "file" && ev.features > 0 {
+            break;
+        }
+    }
+    let snap = state.snapshot();
+    for id in [a, b] {
+        let (_, h) = snap.dataset().hidden_hazards.find_id(id).unwrap();
+        assert_eq!(h.props.status, S::InProgress, "{id}");
+    }
+}

@@ -168,22 +168,30 @@ pub fn background<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
-/// Applies a batch to one snapshot: the analysis, the tiles, the summary (and the
-/// validation report of the source's new reading, if the batch comes from one).
+/// Applies a batch to one snapshot: the analysis, the tiles, the summary (and what the
+/// source's new reading brings, if the batch comes from one).
 pub(super) fn apply_to(
     s: &mut Snapshot,
     edits: &[Edit],
-    report: Option<&ValidationReport>,
+    reading: Option<&Reading>,
 ) -> Result<(Applied, TileChanges), ApplyFailure> {
-    apply_work(s, edits, report, None)
+    apply_work(s, edits, reading, None)
 }
 
 /// [`apply_to`], or with `day` the map moved to that day instead (the rules' day for the
 /// hidden hazards: a whole analysis).
+/// What a new reading of the source brings besides its features: the validation report
+/// and the data's words for the hidden hazards' stages, which later edits are read with.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub report: ValidationReport,
+    pub statuses: Vec<(String, riskmap_core::model::HiddenHazardStatus)>,
+}
+
 fn apply_work(
     s: &mut Snapshot,
     edits: &[Edit],
-    report: Option<&ValidationReport>,
+    reading: Option<&Reading>,
     day: Option<Day>,
 ) -> Result<(Applied, TileChanges), ApplyFailure> {
     let applied = match day {
@@ -195,8 +203,9 @@ fn apply_work(
         }
         None => s.live.apply(edits)?,
     };
-    if let Some(r) = report {
-        s.report = r.clone();
+    if let Some(r) = reading {
+        s.report = r.report.clone();
+        s.statuses = r.statuses.clone();
     }
     let changes = s
         .tiles
@@ -253,20 +262,20 @@ impl AppState {
         edits: Vec<Edit>,
         actor: String,
     ) -> Result<ChangeEvent, ApplyFailure> {
-        self.apply_edits_with_report(edits, actor, None).await
+        self.apply_edits_with_reading(edits, actor, None).await
     }
 
-    /// [`AppState::apply_edits`] that also replaces the validation report (a new
-    /// reading of the source).
-    pub async fn apply_edits_with_report(
+    /// [`AppState::apply_edits`] that also replaces the validation report and the status
+    /// words (a new reading of the source).
+    pub async fn apply_edits_with_reading(
         self: &Arc<Self>,
         edits: Vec<Edit>,
         actor: String,
-        report: Option<ValidationReport>,
+        reading: Option<Reading>,
     ) -> Result<ChangeEvent, ApplyFailure> {
         let _one = self.reload_lock.lock().await;
         let me = Arc::clone(self);
-        tokio::task::spawn_blocking(move || me.apply_blocking(&edits, actor, report.as_ref(), None))
+        tokio::task::spawn_blocking(move || me.apply_blocking(&edits, actor, reading.as_ref(), None))
             .await
             .map_err(|e| ApplyFailure::Task(e.to_string()))?
     }
@@ -294,7 +303,7 @@ impl AppState {
         &self,
         edits: &[Edit],
         actor: String,
-        report: Option<&ValidationReport>,
+        reading: Option<&Reading>,
         day: Option<Day>,
     ) -> Result<ChangeEvent, ApplyFailure> {
         let t0 = Instant::now();
@@ -310,7 +319,7 @@ impl AppState {
             .unwrap_or_else(|| (*current).clone());
         drop(current);
         let (applied, tile_changes) =
-            match background(|| apply_work(&mut spare, edits, report, day)) {
+            match background(|| apply_work(&mut spare, edits, reading, day)) {
                 Ok(r) => r,
                 Err(e) => {
                     // Refused before anything changed (`Live::apply` is all or nothing); a
@@ -391,7 +400,7 @@ impl AppState {
             *sp = Some(Spare::Coming(rx));
         }
         let edits = edits.to_vec();
-        let report = report.cloned();
+        let reading = reading.cloned();
         std::thread::spawn(move || {
             let deadline = Instant::now() + DRAIN;
             let mut old = old;
@@ -406,7 +415,7 @@ impl AppState {
                 }
             };
             let caught_up = mine.and_then(|mut s| {
-                background(|| apply_work(&mut s, &edits, report.as_ref(), day)).ok()?;
+                background(|| apply_work(&mut s, &edits, reading.as_ref(), day)).ok()?;
                 s.generation = generation;
                 Some(s)
             });

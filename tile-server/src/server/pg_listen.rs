@@ -40,7 +40,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
-use super::changes::background;
+use super::changes::{Reading, background};
 use super::state::{AppState, Snapshot};
 
 /// A batch is closed when no notification came for this long …
@@ -483,7 +483,16 @@ async fn apply_batch(
         Ok(())
     } else {
         state
-            .apply_edits_with_report(edits, actor, Some(report))
+            .apply_edits_with_reading(
+                edits,
+                actor,
+                Some(Reading {
+                    report,
+                    // (the rows were read with the served words; a store's words are
+                    // read again with the whole store)
+                    statuses: state.snapshot().statuses.clone(),
+                }),
+            )
             .await
             .map(|ev| {
                 tracing::info!(

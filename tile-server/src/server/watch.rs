@@ -20,7 +20,7 @@ use riskmap_core::model::Feature;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::changes::ChangeEvent;
+use super::changes::{ChangeEvent, Reading};
 use super::reload::compare;
 use super::state::AppState;
 
@@ -174,11 +174,19 @@ impl AppState {
             )));
         }
         let edits = diff(served.dataset(), &loaded.dataset);
+        // Words for the hidden hazards' stages changed (`[statuses]`, a store's
+        // `riskmap_status_words`) but no row reads differently yet: still a new
+        // generation, so that edits from now on are read with them.
+        let words_changed = served.statuses != loaded.statuses;
         drop(served);
-        if edits.is_empty() {
+        if edits.is_empty() && !words_changed {
             return Ok(SyncOutcome::Unchanged);
         }
-        self.apply_edits_with_report(edits, actor.into(), Some(loaded.report))
+        let reading = Reading {
+            report: loaded.report,
+            statuses: loaded.statuses,
+        };
+        self.apply_edits_with_reading(edits, actor.into(), Some(reading))
             .await
             .map(SyncOutcome::Applied)
             .map_err(|e| e.to_string())
