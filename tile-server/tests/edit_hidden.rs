@@ -324,7 +324,11 @@ async fn words_added_to_a_served_store_are_followed() {
         ])
         .output()
         .expect("ogrinfo not runnable: install gdal-bin");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     loop {
         let ev = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv())
             .await

@@ -308,7 +308,13 @@ async fn a_changed_hidden_hazard_ledger_is_followed() {
         .position(riskmap_core::model::LayerKind::HiddenHazards, &id)
         .unwrap();
     assert_eq!(
-        served.dataset().hidden_hazards.get(pos).unwrap().props.status,
+        served
+            .dataset()
+            .hidden_hazards
+            .get(pos)
+            .unwrap()
+            .props
+            .status,
         riskmap_core::model::HiddenHazardStatus::Pending
     );
     drop(served);

@@ -543,3 +543,81 @@ fn a_provinces_status_words_go_into_the_database() {
     psql(&url, "DELETE FROM riskmap_status_words");
     assert_eq!(unknown(), ["YH2"]);
 }
+
+/// A word added to the database's `riskmap_status_words` by another client while the
+/// database is served is followed (the table notifies its changes): the hidden hazards
+/// are read again with it, and the edits from then on take it; a word taken out again
+/// means nothing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_words_changed_in_a_served_database_are_followed() {
+    use common::pg::{connected, serve_db, until};
+    use riskmap_core::model::HiddenHazardStatus as S;
+    let Some(url) = fresh_db("riskmap_test_words_live") else {
+        return;
+    };
+    // The fixture's folder names 已交办 and 待复核; another client (QGIS) writes
+    // 已上报, a word nobody gave a meaning, into YH2 (待复核 in the ledger, rectified on
+    // 2026-04-20): an unknown value, and the stage its dates give, 已整改待验收.
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../geo-core/tests/fixtures/status_words");
+    ok(&["import", "--quiet", d.to_str().unwrap(), "--db", &url]);
+    let state = serve_db(
+        &url,
+        riskmap_server::server::config::ServerConfig::default(),
+    )
+    .await;
+    until(&state, 10, "listening", connected).await;
+    let status = |id: &str| {
+        let s = state.snapshot();
+        s.dataset()
+            .hidden_hazards
+            .find_id(id)
+            .unwrap()
+            .1
+            .props
+            .status
+    };
+    assert_eq!(status("YH2"), S::Rectified);
+    assert_eq!(state.snapshot().statuses.len(), 2);
+    let gen0 = state.snapshot().generation;
+    psql(
+        &url,
+        "UPDATE hidden_hazards SET status = '已上报' WHERE id = 'YH2'",
+    );
+    until(&state, 10, "the row followed", |s| {
+        s.snapshot().generation > gen0
+    })
+    .await;
+    assert_eq!(status("YH2"), S::Rectified);
+    let gen0 = state.snapshot().generation;
+
+    psql(
+        &url,
+        "INSERT INTO riskmap_status_words (word, stage) VALUES ('已上报', 'in_progress')",
+    );
+    until(&state, 10, "the new word followed", |s| {
+        s.snapshot().generation > gen0
+    })
+    .await;
+    assert_eq!(status("YH2"), S::InProgress);
+    assert!(
+        state
+            .snapshot()
+            .statuses
+            .contains(&("已上报".to_string(), S::InProgress))
+    );
+    // The other hazards read as before.
+    assert_eq!((status("YH1"), status("YH3")), (S::Pending, S::Pending));
+
+    let gen1 = state.snapshot().generation;
+    psql(
+        &url,
+        "DELETE FROM riskmap_status_words WHERE word = '已上报'",
+    );
+    until(&state, 10, "the word taken out followed", |s| {
+        s.snapshot().generation > gen1
+    })
+    .await;
+    // The word means nothing again: YH2 is at the stage its dates give.
+    assert_eq!(state.snapshot().statuses.len(), 2);
+    assert_eq!(status("YH2"), S::Rectified);
+}

@@ -180,8 +180,29 @@ pub async fn write_with_words(
         ),
         (LayerKind::HiddenHazards, w.layer(&ds.hidden_hazards).await?),
     ];
-    if let Some(words) = words {
-        let t = super::words::WORDS_TABLE;
+    // Rewritten only when they differ: a rewrite notifies the servers that follow the
+    // store, which then read every hidden hazard again.
+    let t = super::words::WORDS_TABLE;
+    let same_words = match words {
+        Some(words) => {
+            let mut have: Vec<(String, String)> = tx
+                .query(&format!("SELECT word, stage FROM {t}"), &[])
+                .await
+                .map_err(db.err("reading the status words"))?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            let mut want: Vec<(String, String)> = words
+                .iter()
+                .map(|(w, s)| (w.clone(), s.key().to_string()))
+                .collect();
+            have.sort();
+            want.sort();
+            have == want
+        }
+        None => true,
+    };
+    if let Some(words) = words.filter(|_| !same_words) {
         tx.execute(&format!("DELETE FROM {t}"), &[])
             .await
             .map_err(db.err("replacing the status words"))?;
@@ -367,6 +388,20 @@ pub async fn load(client: &Client, db: &Db, opts: &LoadOptions) -> Result<Loaded
         f.crs = Some("lon/lat (PostGIS)".into());
     }
     Ok(loaded)
+}
+
+/// The store's status words as its status word table holds them now, checked as a load
+/// checks them (the warnings name the rows refused): what a follower reads when the
+/// table changed.
+pub async fn status_words(
+    client: &Client,
+    db: &Db,
+) -> Result<(super::words::StatusWords, Vec<crate::io::Issue>), StoreError> {
+    let rows = status_word_rows(client, db).await?;
+    Ok(super::words::checked(
+        &rows,
+        &format!("{}/{}", db.shown(), super::words::WORDS_TABLE),
+    ))
 }
 
 /// The rows of the store's status word table, in word order; none without it.

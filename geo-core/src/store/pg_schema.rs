@@ -152,6 +152,18 @@ BEGIN
 END
 ";
 
+/// Notifies a change of the status word table (`riskmap_status_words`), once a
+/// statement: a follower reads the words again, and the hidden hazards with them. No
+/// change row: the table is not a layer.
+const WORDS_FN: &str = "riskmap_words_changed";
+const WORDS_BODY: &str = "
+BEGIN
+  PERFORM pg_notify('riskmap_changes',
+    json_build_object('layer', TG_TABLE_NAME, 'id', '', 'op', lower(TG_OP), 'seq', 0)::text);
+  RETURN NULL;
+END
+";
+
 /// Writes one change row per inserted, really updated or deleted row, and notifies. The
 /// actor is `riskmap.actor` as the transaction (`set_config(…, true)`, what an edit
 /// through the server sets) or the session (`SET riskmap.actor = …`) has it, else
@@ -291,7 +303,11 @@ pub(super) async fn ensure<C: GenericClient>(
         .map_err(db.err("creating the status word table"))?;
         changed.push(format!("table {}", super::words::WORDS_TABLE));
     }
-    for (name, body) in [(TOUCH_FN, TOUCH_BODY), (RECORD_FN, RECORD_BODY)] {
+    for (name, body) in [
+        (TOUCH_FN, TOUCH_BODY),
+        (RECORD_FN, RECORD_BODY),
+        (WORDS_FN, WORDS_BODY),
+    ] {
         let current: Option<String> = c
             .query_opt(
                 "SELECT p.prosrc FROM pg_proc p
@@ -317,6 +333,25 @@ pub(super) async fn ensure<C: GenericClient>(
     }
     for kind in LayerKind::INPUTS {
         layer_table(c, db, kind, srid, &mut changed).await?;
+    }
+    let words = super::words::WORDS_TABLE;
+    let exists = c
+        .query_opt(
+            "SELECT 1 FROM pg_trigger
+             WHERE tgname = 'riskmap_words' AND tgrelid = (current_schema() || '.' || $1)::regclass",
+            &[&words],
+        )
+        .await
+        .map_err(db.err("reading the catalog"))?
+        .is_some();
+    if !exists {
+        c.batch_execute(&format!(
+            "CREATE TRIGGER riskmap_words AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {words}
+             FOR EACH STATEMENT EXECUTE FUNCTION {WORDS_FN}()"
+        ))
+        .await
+        .map_err(db.err("creating a trigger"))?;
+        changed.push(format!("trigger riskmap_words on {words}"));
     }
     Ok(InitReport {
         version,

@@ -275,9 +275,11 @@ impl AppState {
     ) -> Result<ChangeEvent, ApplyFailure> {
         let _one = self.reload_lock.lock().await;
         let me = Arc::clone(self);
-        tokio::task::spawn_blocking(move || me.apply_blocking(&edits, actor, reading.as_ref(), None))
-            .await
-            .map_err(|e| ApplyFailure::Task(e.to_string()))?
+        tokio::task::spawn_blocking(move || {
+            me.apply_blocking(&edits, actor, reading.as_ref(), None)
+        })
+        .await
+        .map_err(|e| ApplyFailure::Task(e.to_string()))?
     }
 
     /// Moves the served map to `day`: where each hidden hazard stands, its days overdue,

@@ -23,6 +23,7 @@ pub mod limits;
 pub mod metrics;
 pub mod offline;
 pub mod ogc_fields;
+mod pg_compare;
 mod pg_edit;
 pub mod pg_listen;
 pub mod proxy;

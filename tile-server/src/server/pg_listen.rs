@@ -25,23 +25,29 @@
 //! table: every feature changed after the last change applied (less
 //! [`CATCH_UP_OVERLAP`], for transactions that committed out of order) is read and
 //! compared again, so nothing committed while away is lost.
+//!
+//! The status word table (`riskmap_status_words`) notifies its changes too (a statement
+//! trigger, no change rows): its words are read again and, when they differ from the
+//! served ones, every hidden hazard is read again with them; a catch-up compares them
+//! as well. How the rows read are compared with the served features: [`super::pg_compare`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use riskmap_core::dataset::Layer;
-use riskmap_core::io::{self, LayerRows, Loaded};
-use riskmap_core::live::{AnyFeature, Edit, Live};
-use riskmap_core::model::{Enterprise, Feature, LayerKind};
+use riskmap_core::io::{self, LayerRows};
+use riskmap_core::model::LayerKind;
 use riskmap_core::store::pg::{self, CHANNEL, Db};
 use serde::Serialize;
 use tokio::sync::Notify;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
+use riskmap_core::store::words::WORDS_TABLE;
+
 use super::changes::{Reading, background};
-use super::state::{AppState, Snapshot};
+use super::pg_compare::{differences, link_hidden, reported, resolve_owners};
+use super::state::AppState;
 
 /// A batch is closed when no notification came for this long …
 pub const QUIET: Duration = Duration::from_millis(50);
@@ -338,7 +344,11 @@ async fn catch_up(state: &Arc<AppState>, client: &Client, db: &Db) -> Result<(),
     let rows = pg::changed_since(client, db, seq.saturating_sub(CATCH_UP_OVERLAP))
         .await
         .map_err(|e| e.to_string())?;
-    let mut batch = Batch::default();
+    // Words changed while nobody listened are not in the change table: compared.
+    let mut batch = Batch {
+        words: true,
+        ..Batch::default()
+    };
     for (kind, id, seq) in rows {
         batch.add(kind, id, seq);
     }
@@ -357,6 +367,8 @@ struct Batch {
     seqs: Vec<i64>,
     /// Who made the changes, as the notifications say.
     actors: BTreeSet<String>,
+    /// Whether the status word table may have changed: its words are read again.
+    words: bool,
 }
 
 impl Batch {
@@ -386,9 +398,11 @@ impl Batch {
     fn note(&mut self, state: &AppState, payload: &str) {
         state.db_status(|s| s.notifications += 1);
         if self.storm {
+            self.words |= payload.contains(WORDS_TABLE);
             return;
         }
         match serde_json::from_str::<Note>(payload) {
+            Ok(n) if n.layer == WORDS_TABLE => self.words = true,
             Ok(n) => match LayerKind::from_name(&n.layer) {
                 Some(k) if LayerKind::INPUTS.contains(&k) => {
                     self.add(k, n.id, n.seq);
@@ -396,6 +410,7 @@ impl Batch {
                     if self.len > NOTE_CAP {
                         *self = Batch {
                             storm: true,
+                            words: self.words,
                             ..Batch::default()
                         };
                     }
@@ -413,9 +428,33 @@ async fn apply_batch(
     state: &Arc<AppState>,
     client: &Client,
     db: &Db,
-    batch: Batch,
+    mut batch: Batch,
 ) -> Result<(), String> {
-    if batch.ids.is_empty() {
+    // New words for the hidden hazards' stages: every hazard is read again with them
+    // (a row whose word meant nothing may mean a stage now), and edits from now on too.
+    let mut new_words = None;
+    if batch.words {
+        let (words, refused) = pg::status_words(client, db)
+            .await
+            .map_err(|e| e.to_string())?;
+        for i in refused.iter().take(REFUSED_KEPT) {
+            tracing::warn!(table = i.file, why = i.message, "a status word was refused");
+        }
+        let served = state.snapshot();
+        if words != served.statuses {
+            let all = batch.ids.entry(LayerKind::HiddenHazards).or_default();
+            all.extend(
+                served
+                    .dataset()
+                    .hidden_hazards
+                    .features()
+                    .iter()
+                    .map(|f| f.id.clone()),
+            );
+            new_words = Some(words);
+        }
+    }
+    if batch.ids.values().all(BTreeSet::is_empty) && new_words.is_none() {
         return Ok(());
     }
     let mut layers: Vec<LayerRows> = Vec::new();
@@ -435,7 +474,10 @@ async fn apply_batch(
     }
     // Checking and comparing 100,000 rows takes a while: off the async workers.
     let served = state.snapshot();
-    let opts = served.load_options(&state.source.load).into_owned();
+    let opts = match &new_words {
+        Some(w) => state.source.load.with_statuses(w).into_owned(),
+        None => served.load_options(&state.source.load).into_owned(),
+    };
     let actor = batch.actor();
     let (seqs, batch_last) = (batch.seqs, batch.last_seq);
     let ids = batch.ids;
@@ -479,7 +521,7 @@ async fn apply_batch(
     // A batch whose rows were all refused changes only the validation report: served
     // too (a new generation), so that the report says what the tables hold.
     let report_only = edits.is_empty() && report.issues != state.snapshot().report.issues;
-    let result = if edits.is_empty() && !report_only {
+    let result = if edits.is_empty() && !report_only && new_words.is_none() {
         Ok(())
     } else {
         state
@@ -488,9 +530,7 @@ async fn apply_batch(
                 actor,
                 Some(Reading {
                     report,
-                    // (the rows were read with the served words; a store's words are
-                    // read again with the whole store)
-                    statuses: state.snapshot().statuses.clone(),
+                    statuses: new_words.unwrap_or_else(|| state.snapshot().statuses.clone()),
                 }),
             )
             .await
@@ -523,268 +563,4 @@ async fn apply_batch(
         state.note_served(seq);
     }
     result
-}
-
-/// What differs between the rows read (`loaded`, through the loaders' checks) and what
-/// is served, for the ids a batch names: the edits, the rows refused, the rows applied
-/// with a warning.
-fn differences(
-    served: &Snapshot,
-    loaded: &Loaded,
-    ids: &BTreeMap<LayerKind, BTreeSet<String>>,
-    present: &BTreeMap<LayerKind, BTreeSet<String>>,
-) -> (Vec<Edit>, Vec<RowIssue>, Vec<RowIssue>) {
-    let mut issues: HashMap<(LayerKind, &str), Vec<&str>> = HashMap::new();
-    for i in &loaded.report.issues {
-        if let (Some(layer), Some(id)) = (i.layer, i.feature_id.as_deref()) {
-            issues
-                .entry((layer, id))
-                .or_default()
-                .push(i.message.as_str());
-        }
-    }
-    let mut d = Differ {
-        live: &served.live,
-        edits: Vec::new(),
-        refused: Vec::new(),
-        warnings: Vec::new(),
-        issues,
-    };
-    let (sd, ld) = (served.dataset(), &loaded.dataset);
-    let none = BTreeSet::new();
-    for (kind, ids) in ids {
-        let c = Changed {
-            ids,
-            present: present.get(kind).unwrap_or(&none),
-        };
-        match kind {
-            LayerKind::Areas => d.layer(&sd.areas, &ld.areas, c, AnyFeature::Area),
-            LayerKind::Enterprises => {
-                d.layer(&sd.enterprises, &ld.enterprises, c, AnyFeature::Enterprise);
-            }
-            LayerKind::HazardSources => d.layer(
-                &sd.hazard_sources,
-                &ld.hazard_sources,
-                c,
-                AnyFeature::HazardSource,
-            ),
-            LayerKind::GasPipelines => d.layer(
-                &sd.gas_pipelines,
-                &ld.gas_pipelines,
-                c,
-                AnyFeature::GasPipeline,
-            ),
-            LayerKind::Houses => d.layer(&sd.houses, &ld.houses, c, AnyFeature::House),
-            LayerKind::ProtectionTargets => d.layer(
-                &sd.protection_targets,
-                &ld.protection_targets,
-                c,
-                AnyFeature::ProtectionTarget,
-            ),
-            LayerKind::HiddenHazards => d.layer(
-                &sd.hidden_hazards,
-                &ld.hidden_hazards,
-                c,
-                AnyFeature::HiddenHazard,
-            ),
-            LayerKind::HazardGrades
-            | LayerKind::ProtectionConflicts
-            | LayerKind::PipelineConflicts
-            | LayerKind::HouseRisk
-            | LayerKind::EnterpriseRisk
-            | LayerKind::RiskGrid => {}
-        }
-    }
-    (d.edits, d.refused, d.warnings)
-}
-
-/// The validation report served after the batch: the issues of the rows read again
-/// replace those they had, each layer counts what it serves once `edits` are applied.
-fn reported(
-    served: &Snapshot,
-    loaded: &Loaded,
-    ids: &BTreeMap<LayerKind, BTreeSet<String>>,
-    edits: &[Edit],
-) -> io::ValidationReport {
-    let mut counts: BTreeMap<LayerKind, i64> = served
-        .dataset()
-        .counts()
-        .into_iter()
-        .filter(|(k, _)| ids.contains_key(k))
-        .map(|(k, n)| (k, n as i64))
-        .collect();
-    for e in edits {
-        let (kind, id, delta) = match e {
-            Edit::Put(f) => (f.layer(), f.id(), 1),
-            Edit::Delete { layer, id } => (*layer, id.as_str(), -1),
-        };
-        let was = served.live.position(kind, id).is_some();
-        let d = match (delta, was) {
-            (1, false) => 1,
-            (-1, true) => -1,
-            _ => 0,
-        };
-        *counts.entry(kind).or_default() += d;
-    }
-    let counts = counts
-        .into_iter()
-        .map(|(k, n)| (k, n.max(0) as u64))
-        .collect();
-    served
-        .report
-        .with_features_read_again(&loaded.report, ids, &counts)
-}
-
-/// A hidden hazard names the feature it belongs to, which the loaders look up among the
-/// features read with it: here among the batch's rows, then the served features.
-fn link_hidden(served: &Snapshot, loaded: &mut Loaded) {
-    if loaded.dataset.hidden_hazards.is_empty() {
-        return;
-    }
-    loaded
-        .report
-        .issues
-        .retain(|i| i.code != io::IssueCode::UnknownLinkedFeature);
-    let mut hidden = std::mem::replace(
-        &mut loaded.dataset.hidden_hazards,
-        Layer::empty(LayerKind::HiddenHazards),
-    )
-    .into_features();
-    let issues = io::link_hidden_hazards(
-        &mut hidden,
-        &[&loaded.dataset, served.dataset()],
-        LayerKind::HiddenHazards.name(),
-    );
-    loaded.report.issues.extend(issues);
-    loaded.dataset.hidden_hazards = Layer::new(LayerKind::HiddenHazards, hidden);
-}
-
-/// A hazard source names its enterprise by id, credit code or name, which the loaders
-/// resolve against the enterprises read with it: here those are the served enterprises
-/// with the batch's changes to them, not a reading of every enterprise again for each
-/// changed hazard source.
-fn resolve_owners(
-    served: &Snapshot,
-    loaded: &mut Loaded,
-    ids: &BTreeMap<LayerKind, BTreeSet<String>>,
-    present: &BTreeMap<LayerKind, BTreeSet<String>>,
-) {
-    // The served enterprises as they are, unless the batch changed some of them.
-    let combined: Vec<Feature<Enterprise>>;
-    let served_ents = served.dataset().enterprises.features();
-    let enterprises = match ids.get(&LayerKind::Enterprises) {
-        None => served_ents,
-        Some(named) => {
-            let kept = present.get(&LayerKind::Enterprises);
-            combined = served_ents
-                .iter()
-                .filter(|f| !named.contains(&f.id))
-                .chain(
-                    loaded
-                        .dataset
-                        .enterprises
-                        .features()
-                        .iter()
-                        .filter(|f| kept.is_some_and(|k| k.contains(&f.id))),
-                )
-                .cloned()
-                .collect();
-            &combined[..]
-        }
-    };
-    // What the loaders said of the references against the batch's enterprises alone is
-    // said again against all of them.
-    loaded
-        .report
-        .issues
-        .retain(|i| i.code != io::IssueCode::UnknownEnterprise);
-    let mut hazards = std::mem::replace(
-        &mut loaded.dataset.hazard_sources,
-        Layer::empty(LayerKind::HazardSources),
-    )
-    .into_features();
-    let file = loaded
-        .report
-        .files
-        .iter()
-        .find(|f| f.layer == Some(LayerKind::HazardSources))
-        .map_or_else(
-            || LayerKind::HazardSources.name().to_string(),
-            |f| f.file.clone(),
-        );
-    let issues = io::resolve_enterprise_refs(&mut hazards, enterprises, &file);
-    loaded.report.issues.extend(issues);
-    loaded.dataset.hazard_sources = Layer::new(LayerKind::HazardSources, hazards);
-}
-
-/// The ids a batch names in one layer, and those that still have a row.
-struct Changed<'a> {
-    ids: &'a BTreeSet<String>,
-    present: &'a BTreeSet<String>,
-}
-
-struct Differ<'a> {
-    /// The served features, found by id.
-    live: &'a Live,
-    edits: Vec<Edit>,
-    refused: Vec<RowIssue>,
-    warnings: Vec<RowIssue>,
-    /// What the checks said, by layer and id.
-    issues: HashMap<(LayerKind, &'a str), Vec<&'a str>>,
-}
-
-impl Differ<'_> {
-    /// For each changed id: a row that passed the checks and differs from the served
-    /// feature is put; a row that did not pass is refused; no row is a deletion.
-    fn layer<P: Serialize + Clone>(
-        &mut self,
-        served: &Layer<P>,
-        loaded: &Layer<P>,
-        c: Changed<'_>,
-        wrap: fn(Feature<P>) -> AnyFeature,
-    ) {
-        let props = |f: &Feature<P>| serde_json::to_string(&f.props).unwrap_or_default();
-        let kind = served.kind();
-        let read: HashMap<&str, &Feature<P>> = loaded
-            .features()
-            .iter()
-            .map(|f| (f.id.as_str(), f))
-            .collect();
-        let issues =
-            |id: &str| -> Option<String> { self.issues.get(&(kind, id)).map(|why| why.join("; ")) };
-        for id in c.ids {
-            let now = self.live.position(kind, id).and_then(|p| served.get(p));
-            match read.get(id.as_str()) {
-                Some(f) => {
-                    let same =
-                        now.is_some_and(|b| b.geometry == f.geometry && props(b) == props(f));
-                    if !same {
-                        self.edits.push(Edit::Put(Box::new(wrap((*f).clone()))));
-                        if let Some(why) = issues(id) {
-                            self.warnings.push(RowIssue {
-                                layer: kind.name(),
-                                id: id.clone(),
-                                why,
-                            });
-                        }
-                    }
-                }
-                None if c.present.contains(id) => {
-                    self.refused.push(RowIssue {
-                        layer: kind.name(),
-                        id: id.clone(),
-                        why: issues(id).unwrap_or_else(|| "refused by the checks".into()),
-                    });
-                }
-                None => {
-                    if now.is_some() {
-                        self.edits.push(Edit::Delete {
-                            layer: kind,
-                            id: id.clone(),
-                        });
-                    }
-                }
-            }
-        }
-    }
 }

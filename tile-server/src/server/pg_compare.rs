@@ -1,0 +1,281 @@
+//! How the rows a followed PostGIS store's notifications name compare with what is
+//! served ([`super::pg_listen`]): the edits that make the served map the tables' (a row
+//! that passed the loaders' checks and differs is put, an id without a row deleted), the
+//! rows refused and those applied with a warning, the validation report served after
+//! the batch, and the cross-layer look-ups the loaders would make (a hazard's feature, a
+//! source's enterprise) against the served features.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use riskmap_core::dataset::Layer;
+use riskmap_core::io::{self, Loaded};
+use riskmap_core::live::{AnyFeature, Edit, Live};
+use riskmap_core::model::{Enterprise, Feature, LayerKind};
+use serde::Serialize;
+
+use super::pg_listen::RowIssue;
+use super::state::Snapshot;
+
+/// What differs between the rows read (`loaded`, through the loaders' checks) and what
+/// is served, for the ids a batch names: the edits, the rows refused, the rows applied
+/// with a warning.
+pub(super) fn differences(
+    served: &Snapshot,
+    loaded: &Loaded,
+    ids: &BTreeMap<LayerKind, BTreeSet<String>>,
+    present: &BTreeMap<LayerKind, BTreeSet<String>>,
+) -> (Vec<Edit>, Vec<RowIssue>, Vec<RowIssue>) {
+    let mut issues: HashMap<(LayerKind, &str), Vec<&str>> = HashMap::new();
+    for i in &loaded.report.issues {
+        if let (Some(layer), Some(id)) = (i.layer, i.feature_id.as_deref()) {
+            issues
+                .entry((layer, id))
+                .or_default()
+                .push(i.message.as_str());
+        }
+    }
+    let mut d = Differ {
+        live: &served.live,
+        edits: Vec::new(),
+        refused: Vec::new(),
+        warnings: Vec::new(),
+        issues,
+    };
+    let (sd, ld) = (served.dataset(), &loaded.dataset);
+    let none = BTreeSet::new();
+    for (kind, ids) in ids {
+        let c = Changed {
+            ids,
+            present: present.get(kind).unwrap_or(&none),
+        };
+        match kind {
+            LayerKind::Areas => d.layer(&sd.areas, &ld.areas, c, AnyFeature::Area),
+            LayerKind::Enterprises => {
+                d.layer(&sd.enterprises, &ld.enterprises, c, AnyFeature::Enterprise);
+            }
+            LayerKind::HazardSources => d.layer(
+                &sd.hazard_sources,
+                &ld.hazard_sources,
+                c,
+                AnyFeature::HazardSource,
+            ),
+            LayerKind::GasPipelines => d.layer(
+                &sd.gas_pipelines,
+                &ld.gas_pipelines,
+                c,
+                AnyFeature::GasPipeline,
+            ),
+            LayerKind::Houses => d.layer(&sd.houses, &ld.houses, c, AnyFeature::House),
+            LayerKind::ProtectionTargets => d.layer(
+                &sd.protection_targets,
+                &ld.protection_targets,
+                c,
+                AnyFeature::ProtectionTarget,
+            ),
+            LayerKind::HiddenHazards => d.layer(
+                &sd.hidden_hazards,
+                &ld.hidden_hazards,
+                c,
+                AnyFeature::HiddenHazard,
+            ),
+            LayerKind::HazardGrades
+            | LayerKind::ProtectionConflicts
+            | LayerKind::PipelineConflicts
+            | LayerKind::HouseRisk
+            | LayerKind::EnterpriseRisk
+            | LayerKind::RiskGrid => {}
+        }
+    }
+    (d.edits, d.refused, d.warnings)
+}
+
+/// The validation report served after the batch: the issues of the rows read again
+/// replace those they had, each layer counts what it serves once `edits` are applied.
+pub(super) fn reported(
+    served: &Snapshot,
+    loaded: &Loaded,
+    ids: &BTreeMap<LayerKind, BTreeSet<String>>,
+    edits: &[Edit],
+) -> io::ValidationReport {
+    let mut counts: BTreeMap<LayerKind, i64> = served
+        .dataset()
+        .counts()
+        .into_iter()
+        .filter(|(k, _)| ids.contains_key(k))
+        .map(|(k, n)| (k, n as i64))
+        .collect();
+    for e in edits {
+        let (kind, id, delta) = match e {
+            Edit::Put(f) => (f.layer(), f.id(), 1),
+            Edit::Delete { layer, id } => (*layer, id.as_str(), -1),
+        };
+        let was = served.live.position(kind, id).is_some();
+        let d = match (delta, was) {
+            (1, false) => 1,
+            (-1, true) => -1,
+            _ => 0,
+        };
+        *counts.entry(kind).or_default() += d;
+    }
+    let counts = counts
+        .into_iter()
+        .map(|(k, n)| (k, n.max(0) as u64))
+        .collect();
+    served
+        .report
+        .with_features_read_again(&loaded.report, ids, &counts)
+}
+
+/// A hidden hazard names the feature it belongs to, which the loaders look up among the
+/// features read with it: here among the batch's rows, then the served features.
+pub(super) fn link_hidden(served: &Snapshot, loaded: &mut Loaded) {
+    if loaded.dataset.hidden_hazards.is_empty() {
+        return;
+    }
+    loaded
+        .report
+        .issues
+        .retain(|i| i.code != io::IssueCode::UnknownLinkedFeature);
+    let mut hidden = std::mem::replace(
+        &mut loaded.dataset.hidden_hazards,
+        Layer::empty(LayerKind::HiddenHazards),
+    )
+    .into_features();
+    let issues = io::link_hidden_hazards(
+        &mut hidden,
+        &[&loaded.dataset, served.dataset()],
+        LayerKind::HiddenHazards.name(),
+    );
+    loaded.report.issues.extend(issues);
+    loaded.dataset.hidden_hazards = Layer::new(LayerKind::HiddenHazards, hidden);
+}
+
+/// A hazard source names its enterprise by id, credit code or name, which the loaders
+/// resolve against the enterprises read with it: here those are the served enterprises
+/// with the batch's changes to them, not a reading of every enterprise again for each
+/// changed hazard source.
+pub(super) fn resolve_owners(
+    served: &Snapshot,
+    loaded: &mut Loaded,
+    ids: &BTreeMap<LayerKind, BTreeSet<String>>,
+    present: &BTreeMap<LayerKind, BTreeSet<String>>,
+) {
+    // The served enterprises as they are, unless the batch changed some of them.
+    let combined: Vec<Feature<Enterprise>>;
+    let served_ents = served.dataset().enterprises.features();
+    let enterprises = match ids.get(&LayerKind::Enterprises) {
+        None => served_ents,
+        Some(named) => {
+            let kept = present.get(&LayerKind::Enterprises);
+            combined = served_ents
+                .iter()
+                .filter(|f| !named.contains(&f.id))
+                .chain(
+                    loaded
+                        .dataset
+                        .enterprises
+                        .features()
+                        .iter()
+                        .filter(|f| kept.is_some_and(|k| k.contains(&f.id))),
+                )
+                .cloned()
+                .collect();
+            &combined[..]
+        }
+    };
+    // What the loaders said of the references against the batch's enterprises alone is
+    // said again against all of them.
+    loaded
+        .report
+        .issues
+        .retain(|i| i.code != io::IssueCode::UnknownEnterprise);
+    let mut hazards = std::mem::replace(
+        &mut loaded.dataset.hazard_sources,
+        Layer::empty(LayerKind::HazardSources),
+    )
+    .into_features();
+    let file = loaded
+        .report
+        .files
+        .iter()
+        .find(|f| f.layer == Some(LayerKind::HazardSources))
+        .map_or_else(
+            || LayerKind::HazardSources.name().to_string(),
+            |f| f.file.clone(),
+        );
+    let issues = io::resolve_enterprise_refs(&mut hazards, enterprises, &file);
+    loaded.report.issues.extend(issues);
+    loaded.dataset.hazard_sources = Layer::new(LayerKind::HazardSources, hazards);
+}
+
+/// The ids a batch names in one layer, and those that still have a row.
+struct Changed<'a> {
+    ids: &'a BTreeSet<String>,
+    present: &'a BTreeSet<String>,
+}
+
+struct Differ<'a> {
+    /// The served features, found by id.
+    live: &'a Live,
+    edits: Vec<Edit>,
+    refused: Vec<RowIssue>,
+    warnings: Vec<RowIssue>,
+    /// What the checks said, by layer and id.
+    issues: HashMap<(LayerKind, &'a str), Vec<&'a str>>,
+}
+
+impl Differ<'_> {
+    /// For each changed id: a row that passed the checks and differs from the served
+    /// feature is put; a row that did not pass is refused; no row is a deletion.
+    fn layer<P: Serialize + Clone>(
+        &mut self,
+        served: &Layer<P>,
+        loaded: &Layer<P>,
+        c: Changed<'_>,
+        wrap: fn(Feature<P>) -> AnyFeature,
+    ) {
+        let props = |f: &Feature<P>| serde_json::to_string(&f.props).unwrap_or_default();
+        let kind = served.kind();
+        let read: HashMap<&str, &Feature<P>> = loaded
+            .features()
+            .iter()
+            .map(|f| (f.id.as_str(), f))
+            .collect();
+        let issues =
+            |id: &str| -> Option<String> { self.issues.get(&(kind, id)).map(|why| why.join("; ")) };
+        for id in c.ids {
+            let now = self.live.position(kind, id).and_then(|p| served.get(p));
+            match read.get(id.as_str()) {
+                Some(f) => {
+                    let same =
+                        now.is_some_and(|b| b.geometry == f.geometry && props(b) == props(f));
+                    if !same {
+                        self.edits.push(Edit::Put(Box::new(wrap((*f).clone()))));
+                        if let Some(why) = issues(id) {
+                            self.warnings.push(RowIssue {
+                                layer: kind.name(),
+                                id: id.clone(),
+                                why,
+                            });
+                        }
+                    }
+                }
+                None if c.present.contains(id) => {
+                    self.refused.push(RowIssue {
+                        layer: kind.name(),
+                        id: id.clone(),
+                        why: issues(id).unwrap_or_else(|| "refused by the checks".into()),
+                    });
+                }
+                None => {
+                    if now.is_some() {
+                        self.edits.push(Edit::Delete {
+                            layer: kind,
+                            id: id.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
