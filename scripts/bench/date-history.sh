@@ -45,8 +45,20 @@ sleep 20
 STRIDE=997; [ -n "$SHORT" ] && STRIDE=97
 # Days in China Standard Time, the day the ledgers count in.
 day() { TZ=Asia/Shanghai date -d "$1" +%F; }
-made() { curl -s "$BASE/api/changes?since=0" | python3 -c \
-  'import json,sys; print(sum(1 for c in json.load(sys.stdin)["changes"] if c["actor"] != "import"))'; }
+# The changes made after the import, page by page (the import's own are a million).
+made() { python3 - "$BASE" <<'PY'
+import json, sys, urllib.request
+base, since, n = sys.argv[1], 0, 0
+while True:
+    with urllib.request.urlopen(f"{base}/api/changes?since={since}&limit=10000") as r:
+        page = json.load(r)
+    n += sum(1 for c in page["changes"] if c["actor"] != "import")
+    since = page["next"]
+    if not page["more"]:
+        break
+print(n)
+PY
+}
 ask() { # day, label
   for pass in first kept; do
     ms=$(curl -s -o "$WORK/areas.json" -w '%{time_total}' "$BASE/api/hidden/areas?as_of=$1" |

@@ -7,7 +7,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode, header};
-use common::edit::{EDITOR, VIEWER_ONLY, config, gpkg_state, req};
+use common::edit::{EDITOR, VIEWER_ONLY, all_changes, config, gpkg_state, req};
 use common::{centre_tile, get, json, send, state_with};
 use riskmap_server::server::routes::router;
 use serde_json::{Value, json};
@@ -207,11 +207,19 @@ async fn edits_are_checked_versioned_recorded_and_served() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The change table: who, what, in order — and the refused and stale edits left no record.
-    let (status, _, b) = send(&app, get("/api/changes?since=0")).await;
-    assert_eq!(status, StatusCode::OK);
-    let recs: Vec<Value> = json(&b)["changes"]
-        .as_array()
-        .unwrap()
+    // It comes in pages (the import alone is thousands of records here): pages of 700
+    // read in turn are the records of one page of 10,000, in the same order.
+    let paged = all_changes(&app, 0, 700).await;
+    let whole = all_changes(&app, 0, 10_000).await;
+    assert!(paged.len() > 700, "{}", paged.len());
+    assert_eq!(paged, whole);
+    let seqs: Vec<u64> = whole.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+    for bad in ["limit=0", "limit=10001"] {
+        let (status, _, _) = send(&app, get(&format!("/api/changes?since=0&{bad}"))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let recs: Vec<Value> = whole
         .iter()
         .filter(|r| r["actor"] == "zhang-san")
         .cloned()

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{Method, StatusCode, header};
-use common::edit::{EDITOR, EDITOR_NAME, config, gpkg_state, req};
+use common::edit::{EDITOR, EDITOR_NAME, all_changes, config, gpkg_state, req};
 use common::{json, send};
 use riskmap_server::server::auth::{TokenConfig, hash_token, hex};
 use riskmap_server::server::routes::router;
@@ -78,7 +78,7 @@ async fn records(app: &Router, since: u64) -> Vec<Value> {
 
 /// The last change number of the store before the test's edits.
 async fn last_seq(app: &Router) -> u64 {
-    records(app, 0)
+    all_changes(app, 0, 10_000)
         .await
         .last()
         .and_then(|r| r["seq"].as_u64())

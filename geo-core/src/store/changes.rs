@@ -179,12 +179,22 @@ pub(super) fn last_seq(c: &Connection) -> rusqlite::Result<u64> {
 /// The changes after `seq` (0: all of them), in order. A file without the table has
 /// none.
 pub fn changes_since(path: &Path, seq: u64) -> Result<Vec<ChangeRecord>, StoreError> {
+    changes_page(path, seq, None)
+}
+
+/// [`changes_since`], at most `limit` of them: a page of a trail that an import of a
+/// million houses makes a million records long.
+pub fn changes_page(
+    path: &Path,
+    seq: u64,
+    limit: Option<usize>,
+) -> Result<Vec<ChangeRecord>, StoreError> {
     let c = super::gpkg::open(path, true)?;
     let sql = sql_err(path);
     if !super::schema::table_exists(&c, CHANGES_TABLE).map_err(sql)? {
         return Ok(Vec::new());
     }
-    read_since(&c, path, seq)
+    read_since(&c, path, seq, limit)
 }
 
 /// The changes made from `cutoff` on (the first 19 characters of a UTC time, see
@@ -233,31 +243,41 @@ pub fn changes_from(
     let from = least(&|at| super::history::after(at, cutoff)).map_err(sql)?;
     let past_first = least(&|at| at != first_at).map_err(sql)?;
     let lo = from.max(past_first);
-    let records = read_since(&c, path, u64::try_from(lo - 1).unwrap_or(0))?;
+    let records = read_since(&c, path, u64::try_from(lo - 1).unwrap_or(0), None)?;
     Ok((Some(first_at), records))
 }
 
-fn read_since(c: &Connection, path: &Path, seq: u64) -> Result<Vec<ChangeRecord>, StoreError> {
+fn read_since(
+    c: &Connection,
+    path: &Path,
+    seq: u64,
+    limit: Option<usize>,
+) -> Result<Vec<ChangeRecord>, StoreError> {
     let sql = sql_err(path);
     let mut st = c
         .prepare(&format!(
             "SELECT seq, at, actor, layer, id, op, before, after FROM {CHANGES_TABLE}
-             WHERE seq > ? ORDER BY seq"
+             WHERE seq > ? ORDER BY seq LIMIT ?"
         ))
         .map_err(sql)?;
+    // (SQLite: a negative LIMIT is none)
+    let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
     let rows = st
-        .query_map([i64::try_from(seq).unwrap_or(i64::MAX)], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, Option<String>>(7)?,
-            ))
-        })
+        .query_map(
+            params![i64::try_from(seq).unwrap_or(i64::MAX), limit],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                ))
+            },
+        )
         .map_err(sql)?;
     let mut out = Vec::new();
     for row in rows {

@@ -199,6 +199,16 @@ pub async fn changes_since(
     db: &Db,
     seq: i64,
 ) -> Result<Vec<ChangeRecord>, StoreError> {
+    changes_page(client, db, seq, None).await
+}
+
+/// [`changes_since`], at most `limit` of them.
+pub async fn changes_page(
+    client: &Client,
+    db: &Db,
+    seq: i64,
+    limit: Option<i64>,
+) -> Result<Vec<ChangeRecord>, StoreError> {
     if !super::pg::table_exists(client, db, CHANGES).await? {
         return Ok(Vec::new());
     }
@@ -208,9 +218,10 @@ pub async fn changes_since(
                 "SELECT seq,
                    to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
                    actor, layer, id, op, before::text, after::text
-                 FROM {CHANGES} WHERE seq > $1 ORDER BY seq"
+                 FROM {CHANGES} WHERE seq > $1 ORDER BY seq LIMIT $2"
             ),
-            &[&seq],
+            // (a NULL limit is none)
+            &[&seq, &limit],
         )
         .await
         .map_err(db.err("reading the changes"))?;

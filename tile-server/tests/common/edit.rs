@@ -71,3 +71,34 @@ pub fn gpkg_state(dir: &std::path::Path, config: ServerConfig) -> Arc<AppState> 
     let snap = build_snapshot(&config, &DataSource::dir(&gpkg), 1).unwrap();
     Arc::new(AppState::new(config, DataSource::dir(&gpkg), snap, None))
 }
+
+/// Every change record after `since`, read page by page (`limit` a page) through
+/// `/api/changes`, checking each page's `next` and `more` on the way.
+pub async fn all_changes(app: &axum::Router, since: u64, limit: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut at = since;
+    loop {
+        let (status, _, b) = super::send(
+            app,
+            super::get(&format!("/api/changes?since={at}&limit={limit}")),
+        )
+        .await;
+        assert_eq!(status, axum::http::StatusCode::OK);
+        let page = super::json(&b);
+        let recs = page["changes"].as_array().unwrap().clone();
+        assert!(recs.len() <= limit);
+        let last = recs.last().map_or(at, |r| r["seq"].as_u64().unwrap());
+        assert_eq!(page["next"].as_u64(), Some(last));
+        let more = page["more"].as_bool().unwrap();
+        // A page short of the limit is the last.
+        assert!(more || recs.len() <= limit);
+        if more {
+            assert_eq!(recs.len(), limit);
+        }
+        out.extend(recs);
+        if !more {
+            return out;
+        }
+        at = last;
+    }
+}

@@ -435,24 +435,48 @@ pub(in crate::server) async fn delete(
     ))
 }
 
-/// `GET /api/changes?since=SEQ`: the change records of the store after `since`.
+/// Records in a page of `/api/changes` unless `limit` says otherwise.
+const CHANGES_PAGE: usize = 1000;
+/// The most a page of `/api/changes` holds.
+const CHANGES_PAGE_MAX: usize = 10_000;
+
+/// `GET /api/changes?since=SEQ&limit=N`: the change records of the store after `since`,
+/// oldest first, a page at a time (an import of a city is a million records): at most
+/// `limit` (1,000 unless given, at most 10,000), with `next` (the last record's number,
+/// the `since` of the next page) and `more` (whether records follow).
 pub(in crate::server) async fn changes(
     State(state): State<AppStateRef>,
     axum::extract::Query(q): axum::extract::Query<SinceQuery>,
 ) -> Result<Response, AppError> {
     let since = q.since.unwrap_or(0);
-    let records = match store(&state)? {
-        Store::Db(url) => pg_edit::changes_since(&url, since).await?,
-        Store::File(path) => tokio::task::spawn_blocking(move || gpkg::changes_since(&path, since))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(|e| AppError::Internal(e.to_string()))?,
+    let limit = q.limit.unwrap_or(CHANGES_PAGE);
+    if limit == 0 || limit > CHANGES_PAGE_MAX {
+        return Err(AppError::BadRequest(format!(
+            "limit must be 1 to {CHANGES_PAGE_MAX}, not {limit}"
+        )));
+    }
+    // One more than asked: whether the page is the last.
+    let mut records = match store(&state)? {
+        Store::Db(url) => pg_edit::changes_page(&url, since, limit + 1).await?,
+        Store::File(path) => {
+            tokio::task::spawn_blocking(move || gpkg::changes_page(&path, since, Some(limit + 1)))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?
+                .map_err(|e| AppError::Internal(e.to_string()))?
+        }
     };
-    Ok(Json(json!({"since": since, "changes": records})).into_response())
+    let more = records.len() > limit;
+    records.truncate(limit);
+    let next = records.last().map_or(since, |r| r.seq);
+    Ok(
+        Json(json!({"since": since, "changes": records, "next": next, "more": more}))
+            .into_response(),
+    )
 }
 
 /// The query of `/api/changes`.
 #[derive(Debug, serde::Deserialize)]
 pub(in crate::server) struct SinceQuery {
     since: Option<u64>,
+    limit: Option<usize>,
 }
