@@ -215,7 +215,25 @@ async fn edits_are_checked_versioned_recorded_and_served() {
     assert_eq!(paged, whole);
     let seqs: Vec<u64> = whole.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
-    for bad in ["limit=0", "limit=10001"] {
+    // One feature's records, as the store's index finds them: those of the whole list
+    // that name it.
+    let (status, _, b) = send(
+        &app,
+        get(&format!(
+            "/api/changes?since=0&layer=houses&id={}",
+            house.id
+        )),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let one: Vec<Value> = whole
+        .iter()
+        .filter(|r| r["layer"] == "houses" && r["id"] == house.id.as_str())
+        .cloned()
+        .collect();
+    assert!(one.len() >= 2, "{one:?}");
+    assert_eq!(json(&b)["changes"].as_array().unwrap(), &one);
+    for bad in ["limit=0", "limit=10001", "layer=house_risk"] {
         let (status, _, _) = send(&app, get(&format!("/api/changes?since=0&{bad}"))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     }

@@ -179,22 +179,56 @@ pub(super) fn last_seq(c: &Connection) -> rusqlite::Result<u64> {
 /// The changes after `seq` (0: all of them), in order. A file without the table has
 /// none.
 pub fn changes_since(path: &Path, seq: u64) -> Result<Vec<ChangeRecord>, StoreError> {
-    changes_page(path, seq, None)
+    changes_page(
+        path,
+        &ChangeQuery {
+            since: seq,
+            ..ChangeQuery::default()
+        },
+    )
 }
 
-/// [`changes_since`], at most `limit` of them: a page of a trail that an import of a
-/// million houses makes a million records long.
-pub fn changes_page(
-    path: &Path,
-    seq: u64,
-    limit: Option<usize>,
-) -> Result<Vec<ChangeRecord>, StoreError> {
+/// Which change records to read: those after `since`, of one layer and one feature if
+/// given (through the table's index on both), at most `limit` (a trail that an import
+/// of a million houses makes a million records long is read a page at a time).
+#[derive(Debug, Clone, Default)]
+pub struct ChangeQuery {
+    /// Records after this number (0: from the first).
+    pub since: u64,
+    /// Of this layer only (its table name).
+    pub layer: Option<String>,
+    /// Of the feature with this id only.
+    pub id: Option<String>,
+    /// At most this many.
+    pub limit: Option<usize>,
+}
+
+impl ChangeQuery {
+    /// The `WHERE … ORDER BY … LIMIT` of the query, with `p(n)` the n-th parameter's
+    /// placeholder, and the parameters after `since` in order (layer, id; the limit is
+    /// the caller's).
+    pub(super) fn sql(&self, p: impl Fn(usize) -> String) -> (String, Vec<&str>) {
+        let mut clause = format!("WHERE seq > {}", p(1));
+        let mut params = Vec::new();
+        for (col, v) in [("layer", &self.layer), ("id", &self.id)] {
+            if let Some(v) = v {
+                params.push(v.as_str());
+                clause.push_str(&format!(" AND {col} = {}", p(params.len() + 1)));
+            }
+        }
+        clause.push_str(&format!(" ORDER BY seq LIMIT {}", p(params.len() + 2)));
+        (clause, params)
+    }
+}
+
+/// The changes a query names, in order. A file without the table has none.
+pub fn changes_page(path: &Path, q: &ChangeQuery) -> Result<Vec<ChangeRecord>, StoreError> {
     let c = super::gpkg::open(path, true)?;
     let sql = sql_err(path);
     if !super::schema::table_exists(&c, CHANGES_TABLE).map_err(sql)? {
         return Ok(Vec::new());
     }
-    read_since(&c, path, seq, limit)
+    read_since(&c, path, q)
 }
 
 /// The changes made from `cutoff` on (the first 19 characters of a UTC time, see
@@ -243,41 +277,49 @@ pub fn changes_from(
     let from = least(&|at| super::history::after(at, cutoff)).map_err(sql)?;
     let past_first = least(&|at| at != first_at).map_err(sql)?;
     let lo = from.max(past_first);
-    let records = read_since(&c, path, u64::try_from(lo - 1).unwrap_or(0), None)?;
+    let q = ChangeQuery {
+        since: u64::try_from(lo - 1).unwrap_or(0),
+        ..ChangeQuery::default()
+    };
+    let records = read_since(&c, path, &q)?;
     Ok((Some(first_at), records))
 }
 
 fn read_since(
     c: &Connection,
     path: &Path,
-    seq: u64,
-    limit: Option<usize>,
+    q: &ChangeQuery,
 ) -> Result<Vec<ChangeRecord>, StoreError> {
     let sql = sql_err(path);
+    let (clause, filters) = q.sql(|n| format!("?{n}"));
     let mut st = c
         .prepare(&format!(
-            "SELECT seq, at, actor, layer, id, op, before, after FROM {CHANGES_TABLE}
-             WHERE seq > ? ORDER BY seq LIMIT ?"
+            "SELECT seq, at, actor, layer, id, op, before, after FROM {CHANGES_TABLE} {clause}"
         ))
         .map_err(sql)?;
     // (SQLite: a negative LIMIT is none)
-    let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+    let limit = q.limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+    let mut values: Vec<rusqlite::types::Value> =
+        vec![i64::try_from(q.since).unwrap_or(i64::MAX).into()];
+    values.extend(
+        filters
+            .iter()
+            .map(|f| rusqlite::types::Value::from(f.to_string())),
+    );
+    values.push(limit.into());
     let rows = st
-        .query_map(
-            params![i64::try_from(seq).unwrap_or(i64::MAX), limit],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                ))
-            },
-        )
+        .query_map(rusqlite::params_from_iter(values), |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })
         .map_err(sql)?;
     let mut out = Vec::new();
     for row in rows {

@@ -19,7 +19,7 @@ use tokio_postgres::Client;
 use tokio_postgres::types::ToSql;
 
 use super::StoreError;
-use super::changes::{ChangeOp, ChangeRecord};
+use super::changes::{ChangeOp, ChangeQuery, ChangeRecord};
 use super::columns::ColType;
 use super::pg::{Db, Writer, ewkb_hex, field_text, ledger_props};
 use super::pg_schema::{CHANGES, VERSION_TABLE, field_columns};
@@ -199,29 +199,38 @@ pub async fn changes_since(
     db: &Db,
     seq: i64,
 ) -> Result<Vec<ChangeRecord>, StoreError> {
-    changes_page(client, db, seq, None).await
+    let q = ChangeQuery {
+        since: u64::try_from(seq).unwrap_or(0),
+        ..ChangeQuery::default()
+    };
+    changes_page(client, db, &q).await
 }
 
-/// [`changes_since`], at most `limit` of them.
+/// The change records a query names, in order.
 pub async fn changes_page(
     client: &Client,
     db: &Db,
-    seq: i64,
-    limit: Option<i64>,
+    q: &ChangeQuery,
 ) -> Result<Vec<ChangeRecord>, StoreError> {
     if !super::pg::table_exists(client, db, CHANGES).await? {
         return Ok(Vec::new());
     }
+    let (clause, filters) = q.sql(|n| format!("${n}"));
+    let since = i64::try_from(q.since).unwrap_or(i64::MAX);
+    // (a NULL limit is none)
+    let limit = q.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&since];
+    params.extend(filters.iter().map(|f| f as &(dyn ToSql + Sync)));
+    params.push(&limit);
     let rows = client
         .query(
             &format!(
                 "SELECT seq,
                    to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
                    actor, layer, id, op, before::text, after::text
-                 FROM {CHANGES} WHERE seq > $1 ORDER BY seq LIMIT $2"
+                 FROM {CHANGES} {clause}"
             ),
-            // (a NULL limit is none)
-            &[&seq, &limit],
+            &params,
         )
         .await
         .map_err(db.err("reading the changes"))?;

@@ -23,23 +23,26 @@ pub fn history(args: &HistoryArgs) -> Result<(), CliError> {
         ),
         None => None,
     };
-    let all = match (&args.db, &args.source) {
-        (Some(url), _) => with_db(url, |client, db| async move {
-            let since = i64::try_from(args.since).unwrap_or(i64::MAX);
-            Ok(pg::changes_since(&client, &db, since).await?)
+    // Filtered by the store (its index on layer and id): one house's history is not a
+    // read of the million records of an import.
+    let q = gpkg::ChangeQuery {
+        since: args.since,
+        layer: layer.map(str::to_string),
+        id: args.id.clone(),
+        limit: None,
+    };
+    let records: Vec<ChangeRecord> = match (&args.db, &args.source) {
+        (Some(url), _) => with_db(url, |client, db| {
+            let q = q.clone();
+            async move { Ok(pg::changes_page(&client, &db, &q).await?) }
         })?,
-        (None, Some(path)) => gpkg::changes_since(path, args.since)?,
+        (None, Some(path)) => gpkg::changes_page(path, &q)?,
         (None, None) => {
             return Err(CliError::Usage(
                 "history: give the GeoPackage, or --db URL".into(),
             ));
         }
     };
-    let records: Vec<ChangeRecord> = all
-        .into_iter()
-        .filter(|r| layer.is_none_or(|l| r.layer == l))
-        .filter(|r| args.id.as_deref().is_none_or(|i| r.id == i))
-        .collect();
     if args.json {
         let out: Vec<Value> = records
             .iter()

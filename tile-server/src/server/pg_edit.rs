@@ -134,24 +134,17 @@ pub(super) async fn commit(
     }
 }
 
-/// The change records of the database after `since`, at most `limit`.
+/// The change records of the database that a query names.
 pub(super) async fn changes_page(
     url: &DbUrl,
-    since: u64,
-    limit: usize,
+    q: &riskmap_core::store::gpkg::ChangeQuery,
 ) -> Result<Vec<ChangeRecord>, AppError> {
     let (client, db) = pg::connect(url.secret())
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    pg::changes_page(
-        &client,
-        &db,
-        i64::try_from(since).unwrap_or(i64::MAX),
-        Some(limit),
-    )
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))
+    pg::changes_page(&client, &db, q)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// The change records of the database from `cutoff` on, and the time of its first

@@ -440,10 +440,11 @@ const CHANGES_PAGE: usize = 1000;
 /// The most a page of `/api/changes` holds.
 const CHANGES_PAGE_MAX: usize = 10_000;
 
-/// `GET /api/changes?since=SEQ&limit=N`: the change records of the store after `since`,
-/// oldest first, a page at a time (an import of a city is a million records): at most
-/// `limit` (1,000 unless given, at most 10,000), with `next` (the last record's number,
-/// the `since` of the next page) and `more` (whether records follow).
+/// `GET /api/changes?since=SEQ&limit=N&layer=L&id=ID`: the change records of the store
+/// after `since`, oldest first, a page at a time (an import of a city is a million
+/// records): at most `limit` (1,000 unless given, at most 10,000), with `next` (the last
+/// record's number, the `since` of the next page) and `more` (whether records follow);
+/// of one layer, and one feature of it, when `layer` and `id` say so.
 pub(in crate::server) async fn changes(
     State(state): State<AppStateRef>,
     axum::extract::Query(q): axum::extract::Query<SinceQuery>,
@@ -455,15 +456,34 @@ pub(in crate::server) async fn changes(
             "limit must be 1 to {CHANGES_PAGE_MAX}, not {limit}"
         )));
     }
+    let layer = match &q.layer {
+        Some(l) => Some(
+            LayerKind::from_name(l)
+                .filter(|k| LayerKind::INPUTS.contains(k))
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "no input layer '{l}': changes are kept for {}",
+                        LayerKind::INPUTS.map(|k| k.name()).join(", ")
+                    ))
+                })?
+                .name()
+                .to_string(),
+        ),
+        None => None,
+    };
     // One more than asked: whether the page is the last.
+    let query = gpkg::ChangeQuery {
+        since,
+        layer,
+        id: q.id.clone(),
+        limit: Some(limit + 1),
+    };
     let mut records = match store(&state)? {
-        Store::Db(url) => pg_edit::changes_page(&url, since, limit + 1).await?,
-        Store::File(path) => {
-            tokio::task::spawn_blocking(move || gpkg::changes_page(&path, since, Some(limit + 1)))
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?
-                .map_err(|e| AppError::Internal(e.to_string()))?
-        }
+        Store::Db(url) => pg_edit::changes_page(&url, &query).await?,
+        Store::File(path) => tokio::task::spawn_blocking(move || gpkg::changes_page(&path, &query))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(e.to_string()))?,
     };
     let more = records.len() > limit;
     records.truncate(limit);
@@ -479,4 +499,6 @@ pub(in crate::server) async fn changes(
 pub(in crate::server) struct SinceQuery {
     since: Option<u64>,
     limit: Option<usize>,
+    layer: Option<String>,
+    id: Option<String>,
 }
