@@ -62,8 +62,8 @@ pub(super) fn kind_of(c: &ColumnDescriptor) -> Kind {
     }
 }
 
-/// All `n` records of a flat column: the non-null values, and for each row whether it
-/// has one.
+/// The next `n` records of a flat column: the non-null values, and for each row whether
+/// it has one.
 pub(super) fn read_all<T: DataType>(
     r: &mut ColumnReaderImpl<T>,
     n: usize,
@@ -92,9 +92,9 @@ pub(super) fn read_all<T: DataType>(
     Ok((vals, present))
 }
 
-/// A column's values as properties, `Null` where the row has none.
+/// A column's next `n` values as properties, `Null` where the row has none.
 pub(super) fn values(
-    r: ColumnReader,
+    r: &mut ColumnReader,
     n: usize,
     max_def: i16,
     kind: Kind,
@@ -113,33 +113,33 @@ pub(super) fn values(
             .collect()
     }
     match r {
-        ColumnReader::BoolColumnReader(mut r) => {
-            spread(read_all(&mut r, n, max_def)?, |v| Ok(Value::Bool(v)))
+        ColumnReader::BoolColumnReader(r) => {
+            spread(read_all(r, n, max_def)?, |v| Ok(Value::Bool(v)))
         }
-        ColumnReader::Int32ColumnReader(mut r) => spread(read_all(&mut r, n, max_def)?, |v| {
+        ColumnReader::Int32ColumnReader(r) => spread(read_all(r, n, max_def)?, |v| {
             Ok(integer(i128::from(v), kind))
         }),
-        ColumnReader::Int64ColumnReader(mut r) => spread(read_all(&mut r, n, max_def)?, |v| {
+        ColumnReader::Int64ColumnReader(r) => spread(read_all(r, n, max_def)?, |v| {
             Ok(integer(i128::from(v), kind))
         }),
-        ColumnReader::Int96ColumnReader(mut r) => spread(read_all(&mut r, n, max_def)?, |v| {
+        ColumnReader::Int96ColumnReader(r) => spread(read_all(r, n, max_def)?, |v| {
             Ok(Value::Str(Cow::Owned(timestamp(
                 i128::from(v.to_nanos()),
                 1_000_000_000,
                 false,
             ))))
         }),
-        ColumnReader::FloatColumnReader(mut r) => spread(read_all(&mut r, n, max_def)?, |v| {
-            Ok(Value::Num(f64::from(v)))
-        }),
-        ColumnReader::DoubleColumnReader(mut r) => {
-            spread(read_all(&mut r, n, max_def)?, |v| Ok(Value::Num(v)))
+        ColumnReader::FloatColumnReader(r) => {
+            spread(read_all(r, n, max_def)?, |v| Ok(Value::Num(f64::from(v))))
         }
-        ColumnReader::ByteArrayColumnReader(mut r) => {
-            spread(read_all(&mut r, n, max_def)?, |v| bytes(v.data(), kind))
+        ColumnReader::DoubleColumnReader(r) => {
+            spread(read_all(r, n, max_def)?, |v| Ok(Value::Num(v)))
         }
-        ColumnReader::FixedLenByteArrayColumnReader(mut r) => {
-            spread(read_all(&mut r, n, max_def)?, |v| bytes(v.data(), kind))
+        ColumnReader::ByteArrayColumnReader(r) => {
+            spread(read_all(r, n, max_def)?, |v| bytes(v.data(), kind))
+        }
+        ColumnReader::FixedLenByteArrayColumnReader(r) => {
+            spread(read_all(r, n, max_def)?, |v| bytes(v.data(), kind))
         }
     }
 }

@@ -19,10 +19,10 @@
 //!   (lists, structs such as GeoParquet 1.1's `bbox` covering) hold nothing a ledger
 //!   field reads.
 //!
-//! The file is read into memory and its row groups are read a few at a time, in
-//! parallel, each few turned into features before the next are read: a file's rows are
-//! not all held at once (a file of one row group, pyarrow's default up to a million rows,
-//! is held whole). Each row group stands alone (the footer says where each of its columns is), so one that cannot be
+//! The file is read into memory; a thread of its own reads its rows about 65,536 at a
+//! time (a row group's columns in step), one part ahead of the per-feature pass, so a
+//! file's rows are never all held at once, whatever its row groups (GeoArrow's nested
+//! encodings are read a row group at a time). Each row group stands alone (the footer says where each of its columns is), so one that cannot be
 //! read loses its own rows only: they are reported, the other groups are kept. The
 //! crate's decoders can panic on some damaged bytes (a slice shorter than a value's
 //! width): such a panic is caught and reported like any damage, so a damaged ledger never
@@ -37,7 +37,6 @@ use parquet::basic::LogicalType;
 use parquet::column::reader::ColumnReader;
 use parquet::file::metadata::KeyValue;
 use parquet::file::reader::{FileReader, SerializedFileReader};
-use rayon::prelude::*;
 
 use self::cells::{Kind, kind_of, read_all, values};
 use self::geoarrow::{Native, Shape};
@@ -62,27 +61,42 @@ enum Encoding {
     Native(Native),
 }
 
-/// A GeoParquet file open for reading: its columns and CRS, its row groups still to read.
+/// A GeoParquet file open for reading: its columns and CRS; its rows come in parts
+/// ([`Groups::next_part`]).
 pub(crate) struct Groups {
     /// Column names, in the file's order (the geometry column left out).
     pub names: Vec<String>,
     /// The file's own CRS and what gave it; `None` when the file names none.
     pub crs: Option<(String, &'static str)>,
+    rows: u64,
+    /// What the reading thread takes at the first part.
+    source: Option<Source>,
+    parts: Option<std::sync::mpsc::Receiver<Part>>,
+}
+
+/// What the reading thread reads from.
+struct Source {
     reader: SerializedFileReader<bytes::Bytes>,
     encoding: Encoding,
     cols: Vec<Col>,
     /// Rows of each group, and the number of each group's first row.
     sizes: Vec<u64>,
     firsts: Vec<u64>,
-    next: usize,
+    /// Rows a part holds ([`SLICE`]).
+    slice: usize,
 }
 
-/// Row groups read together: their rows in file order, and those that could not be read
-/// (where each starts, how many rows it held, why).
+/// Rows read together, in file order, and the ranges that could not be read (where each
+/// starts, how many rows, why).
+#[derive(Default)]
 pub(crate) struct Part {
     pub rows: Vec<Row>,
     pub lost: Vec<(Position, u64, String)>,
 }
+
+/// Rows a part holds (a row group's columns are read this many rows at a time): a file
+/// of one row group, pyarrow's default up to about a million rows, is not held whole.
+const SLICE: usize = 65_536;
 
 /// Opens a GeoParquet file: its footer and `geo` metadata are read, its rows are not.
 pub(crate) fn open(path: &Path, file: &str) -> Result<Groups, LoadError> {
@@ -173,65 +187,150 @@ pub(crate) fn open(path: &Path, file: &str) -> Result<Groups, LoadError> {
     Ok(Groups {
         names,
         crs: crs.map(|c| (c, holder)),
-        reader,
-        encoding,
-        cols,
-        sizes,
-        firsts,
-        next: 0,
+        rows: sizes.iter().sum(),
+        source: Some(Source {
+            reader,
+            encoding,
+            cols,
+            sizes,
+            firsts,
+            slice: SLICE,
+        }),
+        parts: None,
     })
 }
 
 impl Groups {
     /// Rows the footer counts.
     pub(crate) fn rows(&self) -> u64 {
-        self.sizes.iter().sum()
+        self.rows
     }
 
-    /// The next row groups, as many as there are threads, read side by side; `None`
-    /// after the last. Each group stands alone, so one that cannot be read loses its own
-    /// rows only.
+    /// The next rows, about [`SLICE`] of them; `None` after the last. A thread of its own
+    /// reads the file, one part ahead of the caller, so that reading the next part and
+    /// turning this one into features go on side by side.
     pub(crate) fn next_part(&mut self) -> Option<Part> {
-        let start = self.next;
-        let end = (start + rayon::current_num_threads().max(1)).min(self.sizes.len());
-        if start >= end {
-            return None;
+        if let Some(source) = self.source.take() {
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            std::thread::spawn(move || source.produce(&tx));
+            self.parts = Some(rx);
         }
-        self.next = end;
-        let read: Vec<Result<Vec<Row>, String>> = (start..end)
-            .into_par_iter()
-            .map(|g| {
-                guarded(|| read_group(&self.reader, g, self.firsts[g], &self.encoding, &self.cols))
-            })
-            .collect();
-        let mut part = Part {
-            // (a damaged footer may count any number of rows)
-            rows: Vec::with_capacity(
-                (self.firsts[end - 1] + self.sizes[end - 1] - self.firsts[start]).min(1 << 22)
-                    as usize,
-            ),
-            lost: Vec::new(),
-        };
-        for (g, r) in (start..end).zip(read) {
-            match r {
-                Ok(mut group) => part.rows.append(&mut group),
+        self.parts.as_ref()?.recv().ok()
+    }
+}
+
+impl Source {
+    /// Sends the file's rows part by part; stops when the receiver is gone. Each row
+    /// group stands alone, so one that cannot be read loses only its rows from where it
+    /// broke off.
+    fn produce(self, tx: &std::sync::mpsc::SyncSender<Part>) {
+        let mut part = Part::default();
+        for (g, (&first, &size)) in self.firsts.iter().zip(&self.sizes).enumerate() {
+            let n = usize::try_from(size).unwrap_or(usize::MAX);
+            let mut done = 0usize;
+            let read = guarded(|| {
+                let rg = self.reader.get_row_group(g).map_err(|e| e.to_string())?;
+                if let Encoding::Native(native) = &self.encoding {
+                    // Nested coordinate columns: the group whole.
+                    let mut columns = Vec::with_capacity(self.cols.len());
+                    for c in &self.cols {
+                        let (mut r, max_def) = column(rg.as_ref(), c.index)?;
+                        columns.push(values(&mut r, n, max_def, c.kind)?);
+                    }
+                    part.rows
+                        .extend(rows(first, native.read(rg.as_ref(), n)?, columns));
+                    done = n;
+                    return Ok(true);
+                }
+                let Encoding::Wkb(geom_index) = self.encoding else {
+                    return Ok(true);
+                };
+                let mut readers = Vec::with_capacity(self.cols.len());
+                for c in &self.cols {
+                    let (r, max_def) = column(rg.as_ref(), c.index)?;
+                    readers.push((r, max_def, c.kind));
+                }
+                let (mut geom, geom_def) = column(rg.as_ref(), geom_index)?;
+                while done < n {
+                    let k = self.slice.min(n - done);
+                    let mut columns = Vec::with_capacity(readers.len());
+                    for (r, max_def, kind) in &mut readers {
+                        columns.push(values(r, k, *max_def, *kind)?);
+                    }
+                    let geoms = wkb(&mut geom, k, geom_def)?;
+                    part.rows.extend(rows(first + done as u64, geoms, columns));
+                    done += k;
+                    if part.rows.len() >= self.slice && tx.send(std::mem::take(&mut part)).is_err()
+                    {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            });
+            match read {
+                Ok(true) => {}
+                Ok(false) => return,
                 Err(why) => {
-                    let (i, n) = (self.firsts[g], self.sizes[g]);
+                    let (i, left) = (first + done as u64, size - done as u64);
+                    let last = (first + size).saturating_sub(1);
                     part.lost.push((
                         Position::Feature(i),
-                        n,
-                        format!(
-                            "row group {g} (rows {i} to {}) cannot be read ({why}): the file \
-                             is corrupt there; its {n} row(s) are left out, the other row \
-                             groups were read",
-                            (i + n).saturating_sub(1)
-                        ),
+                        left,
+                        if done == 0 {
+                            format!(
+                                "row group {g} (rows {i} to {last}) cannot be read ({why}): the \
+                                 file is corrupt there; its {left} row(s) are left out, the \
+                                 other row groups were read"
+                            )
+                        } else {
+                            format!(
+                                "row group {g} cannot be read from row {i} on ({why}): the \
+                                 file is corrupt there; its rows {i} to {last} ({left}) are left \
+                                 out, the rows before them and the other row groups were read"
+                            )
+                        },
                     ));
                 }
             }
+            if part.rows.len() >= self.slice && tx.send(std::mem::take(&mut part)).is_err() {
+                return;
+            }
         }
-        Some(part)
+        if !(part.rows.is_empty() && part.lost.is_empty()) {
+            let _ = tx.send(part);
+        }
     }
+}
+
+/// A column's reader in a row group, and its greatest definition level.
+fn column(
+    rg: &dyn parquet::file::reader::RowGroupReader,
+    index: usize,
+) -> Result<(ColumnReader, i16), String> {
+    let r = rg.get_column_reader(index).map_err(|e| e.to_string())?;
+    Ok((
+        r,
+        rg.metadata().column(index).column_descr().max_def_level(),
+    ))
+}
+
+/// The next `n` geometries of a WKB column.
+fn wkb(r: &mut ColumnReader, n: usize, max_def: i16) -> Result<Vec<GeomInput>, String> {
+    let ColumnReader::ByteArrayColumnReader(r) = r else {
+        return Err("the geometry column does not hold binary values (WKB)".into());
+    };
+    let (vals, present) = read_all(r, n, max_def)?;
+    let mut vals = vals.into_iter();
+    Ok(present
+        .into_iter()
+        .map(|p| match p.then(|| vals.next()).flatten() {
+            Some(b) => match crate::store::wkb::decode_wkb(b.data()) {
+                Ok(g) => geom_input(g),
+                Err(e) => GeomInput::Invalid(format!("the WKB cannot be read: {e}")),
+            },
+            None => GeomInput::Missing,
+        })
+        .collect())
 }
 
 /// The CRS a GEOMETRY or GEOGRAPHY logical type gives (Parquet's Geospatial
@@ -351,54 +450,6 @@ fn crs_of_projjson(p: &serde_json::Value) -> Option<String> {
     Some(format!("{authority}:{code}"))
 }
 
-/// Reads one row group: its geometries and the kept columns' values, row by row.
-fn read_group(
-    reader: &SerializedFileReader<bytes::Bytes>,
-    g: usize,
-    first: u64,
-    encoding: &Encoding,
-    cols: &[Col],
-) -> Result<Vec<Row>, String> {
-    let rg = reader.get_row_group(g).map_err(|e| e.to_string())?;
-    let n = usize::try_from(rg.metadata().num_rows().max(0)).map_err(|e| e.to_string())?;
-    let mut columns = Vec::with_capacity(cols.len());
-    for c in cols {
-        let r = rg.get_column_reader(c.index).map_err(|e| e.to_string())?;
-        let max_def = rg.metadata().column(c.index).column_descr().max_def_level();
-        columns.push(values(r, n, max_def, c.kind)?);
-    }
-    let geom_index = match encoding {
-        Encoding::Wkb(index) => *index,
-        Encoding::Native(native) => return Ok(rows(first, native.read(rg.as_ref(), n)?, columns)),
-    };
-    let geoms: Vec<GeomInput> = match rg
-        .get_column_reader(geom_index)
-        .map_err(|e| e.to_string())?
-    {
-        ColumnReader::ByteArrayColumnReader(mut r) => {
-            let max_def = rg
-                .metadata()
-                .column(geom_index)
-                .column_descr()
-                .max_def_level();
-            let (vals, present) = read_all(&mut r, n, max_def)?;
-            let mut vals = vals.into_iter();
-            present
-                .into_iter()
-                .map(|p| match p.then(|| vals.next()).flatten() {
-                    Some(b) => match crate::store::wkb::decode_wkb(b.data()) {
-                        Ok(g) => geom_input(g),
-                        Err(e) => GeomInput::Invalid(format!("the WKB cannot be read: {e}")),
-                    },
-                    None => GeomInput::Missing,
-                })
-                .collect()
-        }
-        _ => return Err("the geometry column does not hold binary values (WKB)".into()),
-    };
-    Ok(rows(first, geoms, columns))
-}
-
 /// A row group's geometries and columns as rows, numbered from `first`.
 fn rows(first: u64, geoms: Vec<GeomInput>, columns: Vec<Vec<Value>>) -> Vec<Row> {
     let mut columns: Vec<_> = columns.into_iter().map(Vec::into_iter).collect();
@@ -418,6 +469,95 @@ fn rows(first: u64, geoms: Vec<GeomInput>, columns: Vec<Vec<Value>>) -> Vec<Row>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A GeoParquet file of one row group of `n` points (WKB), with a `name` column null
+    /// on every seventh row, written by the parquet crate's own writer.
+    fn one_group_file(path: &Path, n: usize) {
+        use parquet::data_type::{ByteArray, ByteArrayType};
+        use parquet::file::properties::WriterProperties;
+        use parquet::file::writer::SerializedFileWriter;
+        use parquet::schema::parser::parse_message_type;
+        let schema = parse_message_type(
+            "message houses { required binary id (STRING); optional binary name (STRING);
+             required binary geometry; }",
+        )
+        .expect("schema");
+        let props = WriterProperties::builder()
+            .set_key_value_metadata(Some(vec![KeyValue::new(
+                "geo".into(),
+                r#"{"version":"1.1.0","primary_column":"geometry","columns":{"geometry":{"encoding":"WKB"}}}"#
+                    .to_string(),
+            )]))
+            // Several pages a column: slices end inside pages and across them.
+            .set_data_page_row_count_limit(300)
+            .set_write_batch_size(300)
+            .build();
+        let file = std::fs::File::create(path).expect("file");
+        let mut w = SerializedFileWriter::new(file, schema.into(), props.into()).expect("writer");
+        let mut rg = w.next_row_group().expect("group");
+        let ids: Vec<ByteArray> = (0..n).map(|i| format!("h{i}").as_str().into()).collect();
+        let names: Vec<ByteArray> = (0..n)
+            .filter(|i| i % 7 != 0)
+            .map(|i| format!("房屋{i}").as_str().into())
+            .collect();
+        let defs: Vec<i16> = (0..n).map(|i| i16::from(i % 7 != 0)).collect();
+        let points: Vec<ByteArray> = (0..n)
+            .map(|i| {
+                let mut b = vec![1u8, 1, 0, 0, 0];
+                b.extend_from_slice(&(121.0 + i as f64 * 1e-5).to_le_bytes());
+                b.extend_from_slice(&(31.9_f64).to_le_bytes());
+                ByteArray::from(b)
+            })
+            .collect();
+        for (vals, defs) in [(&ids, None), (&names, Some(&defs[..])), (&points, None)] {
+            let mut c = rg.next_column().expect("column").expect("a column");
+            c.typed::<ByteArrayType>()
+                .write_batch(vals, defs, None)
+                .expect("written");
+            c.close().expect("closed");
+        }
+        rg.close().expect("group closed");
+        w.close().expect("file closed");
+    }
+
+    fn read_with(path: &Path, slice: usize) -> (Vec<usize>, Vec<String>) {
+        let mut g = open(path, "houses.parquet").expect("opens");
+        if let Some(s) = &mut g.source {
+            s.slice = slice;
+        }
+        let (mut sizes, mut rows) = (Vec::new(), Vec::new());
+        while let Some(p) = g.next_part() {
+            assert!(p.lost.is_empty());
+            sizes.push(p.rows.len());
+            rows.extend(p.rows.iter().map(|r| format!("{r:?}")));
+        }
+        (sizes, rows)
+    }
+
+    #[test]
+    fn a_row_group_is_read_in_slices_that_make_the_same_rows() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("houses.parquet");
+        one_group_file(&path, 2_500);
+        let (whole_sizes, whole) = read_with(&path, SLICE);
+        assert_eq!(whole_sizes, [2_500]);
+        let (sizes, sliced) = read_with(&path, 1_000);
+        assert_eq!(sizes, [1_000, 1_000, 500]);
+        assert_eq!(sliced, whole);
+        // By hand: row 1,002 (0-based, in the second slice) has its name; row 1,001 =
+        // 7 × 143 has none; the x of row 1,002 is 121 + 1,002 × 1e-5.
+        assert!(
+            whole[1_002].contains("h1002") && whole[1_002].contains("房屋1002"),
+            "{}",
+            whole[1_002]
+        );
+        assert!(whole[1_002].contains("121.01002"), "{}", whole[1_002]);
+        assert!(
+            whole[1_001].contains("h1001") && whole[1_001].ends_with("Null])"),
+            "{}",
+            whole[1_001]
+        );
+    }
 
     #[test]
     fn projjson_gives_its_authority_code() {
