@@ -199,7 +199,8 @@ pub(super) fn load_one<P: LayerProps>(
     let features = match input {
         Input::Features(raws) => process::<P>(raws, &cx, &mut summary, &mut sink)?,
         Input::Parts(mut g) => {
-            let mut pass = Pass::new(g.rows().min(1 << 26) as usize);
+            // (grown as rows come: a damaged footer may count any number)
+            let mut pass = Pass::new(g.rows().min(1 << 16) as usize);
             while let Some(part) = g.next_part() {
                 for (position, rows, message) in part.lost {
                     unread += rows;

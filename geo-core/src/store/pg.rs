@@ -190,7 +190,10 @@ pub async fn write_with_words(
                 .await
                 .map_err(db.err("reading the status words"))?
                 .iter()
-                .map(|r| (r.get(0), r.get(1)))
+                .map(|r| {
+                    let text = |i| r.try_get::<_, Option<String>>(i).ok().flatten();
+                    (text(0).unwrap_or_default(), text(1).unwrap_or_default())
+                })
                 .collect();
             let mut want: Vec<(String, String)> = words
                 .iter()

@@ -178,16 +178,17 @@ pub(super) fn apply_to(
     apply_work(s, edits, reading, None)
 }
 
-/// [`apply_to`], or with `day` the map moved to that day instead (the rules' day for the
-/// hidden hazards: a whole analysis).
 /// What a new reading of the source brings besides its features: the validation report
-/// and the data's words for the hidden hazards' stages, which later edits are read with.
+/// and the data's words for the hidden hazards' stages, which later edits are read with
+/// (`None`: those served stay).
 #[derive(Debug, Clone)]
 pub struct Reading {
     pub report: ValidationReport,
-    pub statuses: Vec<(String, riskmap_core::model::HiddenHazardStatus)>,
+    pub statuses: Option<Vec<(String, riskmap_core::model::HiddenHazardStatus)>>,
 }
 
+/// [`apply_to`], or with `day` the map moved to that day instead (the rules' day for the
+/// hidden hazards: a whole analysis).
 fn apply_work(
     s: &mut Snapshot,
     edits: &[Edit],
@@ -205,7 +206,9 @@ fn apply_work(
     };
     if let Some(r) = reading {
         s.report = r.report.clone();
-        s.statuses = r.statuses.clone();
+        if let Some(w) = &r.statuses {
+            s.statuses = w.clone();
+        }
     }
     let changes = s
         .tiles

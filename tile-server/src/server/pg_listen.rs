@@ -530,7 +530,7 @@ async fn apply_batch(
                 actor,
                 Some(Reading {
                     report,
-                    statuses: new_words.unwrap_or_else(|| state.snapshot().statuses.clone()),
+                    statuses: new_words,
                 }),
             )
             .await

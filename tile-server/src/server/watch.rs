@@ -184,7 +184,7 @@ impl AppState {
         }
         let reading = Reading {
             report: loaded.report,
-            statuses: loaded.statuses,
+            statuses: Some(loaded.statuses),
         };
         self.apply_edits_with_reading(edits, actor.into(), Some(reading))
             .await

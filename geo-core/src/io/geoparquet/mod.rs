@@ -72,6 +72,9 @@ pub(crate) struct Groups {
     /// What the reading thread takes at the first part.
     source: Option<Source>,
     parts: Option<std::sync::mpsc::Receiver<Part>>,
+    /// Rows received so far (read or lost), and whether the last part came.
+    seen: u64,
+    ended: bool,
 }
 
 /// What the reading thread reads from.
@@ -92,6 +95,8 @@ struct Source {
 pub(crate) struct Part {
     pub rows: Vec<Row>,
     pub lost: Vec<(Position, u64, String)>,
+    /// The file's last part.
+    pub last: bool,
 }
 
 /// Rows a part holds (a row group's columns are read this many rows at a time): a file
@@ -180,14 +185,14 @@ pub(crate) fn open(path: &Path, file: &str) -> Result<Groups, LoadError> {
         .iter()
         .scan(0u64, |at, n| {
             let first = *at;
-            *at += n;
+            *at = at.saturating_add(*n);
             Some(first)
         })
         .collect();
     Ok(Groups {
         names,
         crs: crs.map(|c| (c, holder)),
-        rows: sizes.iter().sum(),
+        rows: sizes.iter().fold(0u64, |a, n| a.saturating_add(*n)),
         source: Some(Source {
             reader,
             encoding,
@@ -197,6 +202,8 @@ pub(crate) fn open(path: &Path, file: &str) -> Result<Groups, LoadError> {
             slice: SLICE,
         }),
         parts: None,
+        seen: 0,
+        ended: false,
     })
 }
 
@@ -209,13 +216,48 @@ impl Groups {
     /// The next rows, about [`SLICE`] of them; `None` after the last. A thread of its own
     /// reads the file, one part ahead of the caller, so that reading the next part and
     /// turning this one into features go on side by side.
+    /// A reading that stops before its last part (a thread that could not start, or
+    /// one that ended on something `guarded` did not catch) loses the rows not received,
+    /// reported as such, never silently.
     pub(crate) fn next_part(&mut self) -> Option<Part> {
+        if self.ended {
+            return None;
+        }
         if let Some(source) = self.source.take() {
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
-            std::thread::spawn(move || source.produce(&tx));
-            self.parts = Some(rx);
+            let started = std::thread::Builder::new()
+                .name("geoparquet".into())
+                .spawn(move || source.produce(&tx));
+            if started.is_ok() {
+                self.parts = Some(rx);
+            }
         }
-        self.parts.as_ref()?.recv().ok()
+        let part = match self.parts.as_ref().map(std::sync::mpsc::Receiver::recv) {
+            Some(Ok(p)) => p,
+            _ => {
+                let left = self.rows.saturating_sub(self.seen);
+                let why = "the reading of the file stopped before its end";
+                Part {
+                    rows: Vec::new(),
+                    lost: (left > 0)
+                        .then(|| {
+                            let message = format!(
+                                "{why}: rows {} to {} ({left}) are left out",
+                                self.seen,
+                                self.rows - 1
+                            );
+                            (Position::Feature(self.seen), left, message)
+                        })
+                        .into_iter()
+                        .collect(),
+                    last: true,
+                }
+            }
+        };
+        let got = part.rows.len() as u64 + part.lost.iter().map(|l| l.1).sum::<u64>();
+        self.seen = self.seen.saturating_add(got);
+        self.ended = part.last;
+        Some(part)
     }
 }
 
@@ -296,9 +338,8 @@ impl Source {
                 return;
             }
         }
-        if !(part.rows.is_empty() && part.lost.is_empty()) {
-            let _ = tx.send(part);
-        }
+        part.last = true;
+        let _ = tx.send(part);
     }
 }
 
