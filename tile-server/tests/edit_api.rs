@@ -233,7 +233,7 @@ async fn edits_are_checked_versioned_recorded_and_served() {
         .collect();
     assert!(one.len() >= 2, "{one:?}");
     assert_eq!(json(&b)["changes"].as_array().unwrap(), &one);
-    for bad in ["limit=0", "limit=10001", "layer=house_risk"] {
+    for bad in ["limit=0", "limit=10001", "layer=house_risk", "id=h1"] {
         let (status, _, _) = send(&app, get(&format!("/api/changes?since=0&{bad}"))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     }

@@ -471,6 +471,12 @@ pub(in crate::server) async fn changes(
         ),
         None => None,
     };
+    if q.id.is_some() && layer.is_none() {
+        // (ids are unique within a layer; the table's index is on both)
+        return Err(AppError::BadRequest(
+            "id needs layer: give the feature's layer too".into(),
+        ));
+    }
     // One more than asked: whether the page is the last.
     let query = gpkg::ChangeQuery {
         since,
