@@ -308,19 +308,11 @@ async fn words_added_to_a_served_store_are_followed() {
 
     // A row given the word in the store itself, through GDAL as QGIS writes (its
     // spatial index triggers need GDAL's SQL functions), is read as that stage.
-    let out = std::process::Command::new("ogrinfo")
-        .args([
-            gpkg.to_str().unwrap(),
-            "-sql",
-            &format!("UPDATE hidden_hazards SET status = '处理中' WHERE id = '{b}'"),
-        ])
-        .output()
-        .expect("ogrinfo not runnable: install gdal-bin");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::ogrinfo(&[
+        gpkg.to_str().unwrap(),
+        "-sql",
+        &format!("UPDATE hidden_hazards SET status = '处理中' WHERE id = '{b}'"),
+    ]);
     loop {
         let ev = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv())
             .await

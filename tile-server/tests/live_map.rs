@@ -207,9 +207,12 @@ async fn the_event_stream_says_hello_with_the_generation() {
     assert!(text.contains("\"generation\":1"), "{text}");
 }
 
-/// A changed ledger file in the served folder is read again and applied as a change.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_changed_ledger_file_is_followed() {
+/// A copy of the test city in a folder of its own, served and followed (`watch`).
+fn followed_copy_of_city() -> (
+    tempfile::TempDir,
+    std::sync::Arc<AppState>,
+    notify::RecommendedWatcher,
+) {
     let dir = tempfile::tempdir().unwrap();
     for e in std::fs::read_dir(city()).unwrap() {
         let e = e.unwrap();
@@ -225,22 +228,38 @@ async fn a_changed_ledger_file_is_followed() {
         snap,
         None,
     ));
-    let _w = riskmap_server::server::watch::watch(state.clone()).unwrap();
+    let w = riskmap_server::server::watch::watch(state.clone()).unwrap();
+    (dir, state, w)
+}
+
+/// The lines of a GBK ledger (the generator writes its CSV ledgers in GBK).
+fn gbk_lines(path: &std::path::Path) -> Vec<String> {
+    let bytes = std::fs::read(path).unwrap();
+    let (text, enc, _) = encoding_rs::GBK.decode(&bytes);
+    assert_eq!(enc, encoding_rs::GBK);
+    text.lines().map(String::from).collect()
+}
+
+fn write_gbk(path: &std::path::Path, lines: &[String]) {
+    let text = lines.join("\n") + "\n";
+    let (out, _, _) = encoding_rs::GBK.encode(&text);
+    std::fs::write(path, &out).unwrap();
+}
+
+/// A changed ledger file in the served folder is read again and applied as a change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_ledger_file_is_followed() {
+    let (dir, state, _w) = followed_copy_of_city();
     let mut events = state.changes.subscribe();
     // The second house of the ledger is appraised D (危房) with 9 people in it.
     let path = dir.path().join("houses.csv");
-    let bytes = std::fs::read(&path).unwrap();
-    let (text, enc, _) = encoding_rs::GBK.decode(&bytes);
-    assert_eq!(enc, encoding_rs::GBK);
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut lines = gbk_lines(&path);
     let mut cells: Vec<String> = lines[2].splitn(9, ',').map(String::from).collect();
     let id = cells[0].clone();
     cells[4] = "9".into();
     cells[5] = "D级".into();
     lines[2] = cells.join(",");
-    let new_text = lines.join("\n") + "\n";
-    let (out, _, _) = encoding_rs::GBK.encode(&new_text);
-    std::fs::write(&path, &out).unwrap();
+    write_gbk(&path, &lines);
     let ev = tokio::time::timeout(Duration::from_secs(30), events.recv())
         .await
         .expect("no change within 30 s")
@@ -267,29 +286,11 @@ async fn a_changed_ledger_file_is_followed() {
 /// update of 隐患台账) reaches the served map like any other ledger's change.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_hidden_hazard_ledger_is_followed() {
-    let dir = tempfile::tempdir().unwrap();
-    for e in std::fs::read_dir(city()).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_file() {
-            std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
-        }
-    }
-    let config = ServerConfig::default();
-    let snap = build_snapshot(&config, &DataSource::dir(dir.path()), 1).unwrap();
-    let state = std::sync::Arc::new(AppState::new(
-        config,
-        DataSource::dir(dir.path()),
-        snap,
-        None,
-    ));
-    let _w = riskmap_server::server::watch::watch(state.clone()).unwrap();
+    let (dir, state, _w) = followed_copy_of_city();
     let mut events = state.changes.subscribe();
     // The first hazard waiting for rectification (待整改) is now being rectified (整改中).
     let path = dir.path().join("hidden_hazards.csv");
-    let bytes = std::fs::read(&path).unwrap();
-    let (text, enc, _) = encoding_rs::GBK.decode(&bytes);
-    assert_eq!(enc, encoding_rs::GBK);
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut lines = gbk_lines(&path);
     let header: Vec<&str> = lines[0].split(',').collect();
     let status = header.iter().position(|h| *h == "隐患状态").unwrap();
     let row = (1..lines.len())
@@ -318,9 +319,7 @@ async fn a_changed_hidden_hazard_ledger_is_followed() {
         riskmap_core::model::HiddenHazardStatus::Pending
     );
     drop(served);
-    let new_text = lines.join("\n") + "\n";
-    let (out, _, _) = encoding_rs::GBK.encode(&new_text);
-    std::fs::write(&path, &out).unwrap();
+    write_gbk(&path, &lines);
     let ev = tokio::time::timeout(Duration::from_secs(30), events.recv())
         .await
         .expect("no change within 30 s")

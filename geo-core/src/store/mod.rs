@@ -27,6 +27,8 @@ mod pg_edit;
 mod pg_results;
 #[cfg(feature = "postgis")]
 mod pg_schema;
+#[cfg(feature = "postgis")]
+mod pg_words;
 pub mod results;
 mod schema;
 pub mod wkb;

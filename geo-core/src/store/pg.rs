@@ -36,6 +36,7 @@ use crate::model::{Feature, LayerKind};
 pub use super::pg_edit::{EditOutcome, apply_change, changes_from, changes_page, changes_since};
 pub use super::pg_results::write_results;
 pub use super::pg_schema::{CGCS2000, CHANNEL, InitReport, SCHEMA_VERSION, WGS84};
+pub use super::pg_words::status_words;
 
 /// A database as messages name it: its connection string without the password.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,47 +181,8 @@ pub async fn write_with_words(
         ),
         (LayerKind::HiddenHazards, w.layer(&ds.hidden_hazards).await?),
     ];
-    // Rewritten only when they differ: a rewrite notifies the servers that follow the
-    // store, which then read every hidden hazard again.
-    let t = super::words::WORDS_TABLE;
-    let same_words = match words {
-        Some(words) => {
-            let mut have: Vec<(String, String)> = tx
-                .query(&format!("SELECT word, stage FROM {t}"), &[])
-                .await
-                .map_err(db.err("reading the status words"))?
-                .iter()
-                .map(|r| {
-                    let text = |i| r.try_get::<_, Option<String>>(i).ok().flatten();
-                    (text(0).unwrap_or_default(), text(1).unwrap_or_default())
-                })
-                .collect();
-            let mut want: Vec<(String, String)> = words
-                .iter()
-                .map(|(w, s)| (w.clone(), s.key().to_string()))
-                .collect();
-            have.sort();
-            want.sort();
-            have == want
-        }
-        None => true,
-    };
-    if let Some(words) = words.filter(|_| !same_words) {
-        tx.execute(&format!("DELETE FROM {t}"), &[])
-            .await
-            .map_err(db.err("replacing the status words"))?;
-        let st = tx
-            .prepare(&format!(
-                "INSERT INTO {t} (word, stage) VALUES ($1, $2)
-                 ON CONFLICT (word) DO UPDATE SET stage = excluded.stage"
-            ))
-            .await
-            .map_err(db.err("replacing the status words"))?;
-        for (w, stage) in words {
-            tx.execute(&st, &[w, &stage.key()])
-                .await
-                .map_err(db.err("replacing the status words"))?;
-        }
+    if let Some(words) = words {
+        super::pg_words::replace_if_changed(&tx, db, words).await?;
     }
     tx.commit().await.map_err(db.err("committing"))?;
     Ok(ImportCounts { layers })
@@ -375,60 +337,18 @@ pub async fn load(client: &Client, db: &Db, opts: &LoadOptions) -> Result<Loaded
         });
     }
     // The store's own words for the stages, as a folder's riskmap.toml gives them.
-    let rows = status_word_rows(client, db)
+    let words = status_words(client, db)
         .await
         .map_err(|e| LoadError::Store {
             path: as_path(),
             source: Box::new(e),
         })?;
-    let words = super::words::checked(
-        &rows,
-        &format!("{}/{}", db.shown(), super::words::WORDS_TABLE),
-    );
     let mut loaded = super::words::load_rows_with(layers, opts, words)?;
     for f in &mut loaded.report.files {
         f.format = Some("postgis".into());
         f.crs = Some("lon/lat (PostGIS)".into());
     }
     Ok(loaded)
-}
-
-/// The store's status words as its status word table holds them now, checked as a load
-/// checks them (the warnings name the rows refused): what a follower reads when the
-/// table changed.
-pub async fn status_words(
-    client: &Client,
-    db: &Db,
-) -> Result<(super::words::StatusWords, Vec<crate::io::Issue>), StoreError> {
-    let rows = status_word_rows(client, db).await?;
-    Ok(super::words::checked(
-        &rows,
-        &format!("{}/{}", db.shown(), super::words::WORDS_TABLE),
-    ))
-}
-
-/// The rows of the store's status word table, in word order; none without it.
-async fn status_word_rows(client: &Client, db: &Db) -> Result<Vec<(String, String)>, StoreError> {
-    let t = super::words::WORDS_TABLE;
-    if !pg_schema::relation_exists(client, t)
-        .await
-        .map_err(db.err("reading the catalog"))?
-    {
-        return Ok(Vec::new());
-    }
-    let rows = client
-        .query(&format!("SELECT word, stage FROM {t} ORDER BY word"), &[])
-        .await
-        .map_err(db.err("reading the status words"))?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            (
-                r.get::<_, Option<String>>(0).unwrap_or_default(),
-                r.get::<_, Option<String>>(1).unwrap_or_default(),
-            )
-        })
-        .collect())
 }
 
 /// One writer of the store at a time (released at the end of the transaction).

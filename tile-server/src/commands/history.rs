@@ -2,7 +2,7 @@
 //! store's trail.
 
 use riskmap_core::model::LayerKind;
-use riskmap_core::store::changes::{ChangeOp, ChangeRecord};
+use riskmap_core::store::changes::{ChangeOp, ChangeQuery, ChangeRecord};
 use riskmap_core::store::{gpkg, pg};
 use serde_json::Value;
 
@@ -25,7 +25,7 @@ pub fn history(args: &HistoryArgs) -> Result<(), CliError> {
     };
     // Filtered by the store (its index on layer and id): one house's history is not a
     // read of the million records of an import.
-    let q = gpkg::ChangeQuery {
+    let q = ChangeQuery {
         since: args.since,
         layer: layer.map(str::to_string),
         id: args.id.clone(),

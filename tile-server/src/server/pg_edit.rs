@@ -137,7 +137,7 @@ pub(super) async fn commit(
 /// The change records of the database that a query names.
 pub(super) async fn changes_page(
     url: &DbUrl,
-    q: &riskmap_core::store::gpkg::ChangeQuery,
+    q: &riskmap_core::store::changes::ChangeQuery,
 ) -> Result<Vec<ChangeRecord>, AppError> {
     let (client, db) = pg::connect(url.secret())
         .await

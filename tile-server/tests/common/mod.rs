@@ -18,6 +18,20 @@ use tower::ServiceExt;
 pub mod edit;
 pub mod pg;
 
+/// GDAL's `ogrinfo` (scripts/ensure-gdal.sh) with `args`: its output, or a failure.
+pub fn ogrinfo(args: &[&str]) -> String {
+    let out = Command::new("ogrinfo")
+        .args(args)
+        .output()
+        .expect("ogrinfo not runnable: install gdal-bin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A generated city shared by the tests (generation is deterministic).
 pub fn city() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();

@@ -25,7 +25,7 @@ use riskmap_core::io::{self, Issue};
 use riskmap_core::live::{AnyFeature, Change};
 use riskmap_core::model::LayerKind;
 use riskmap_core::project::SourceKind;
-use riskmap_core::store::changes::feature_json;
+use riskmap_core::store::changes::{ChangeQuery, feature_json};
 use riskmap_core::store::gpkg;
 use serde_json::{Value, json};
 
@@ -36,16 +36,24 @@ use crate::server::error::AppError;
 use crate::server::pg_edit;
 use crate::server::state::{AppState, DbUrl, Snapshot};
 
+/// The input layer of this name, if it is one.
+fn input_kind(name: &str) -> Option<LayerKind> {
+    LayerKind::from_name(name).filter(|k| LayerKind::INPUTS.contains(k))
+}
+
+/// The input layers' names, for a message.
+fn input_names() -> String {
+    LayerKind::INPUTS.map(|k| k.name()).join(", ")
+}
+
 /// The input layer named in the URL.
 fn input_layer(name: &str) -> Result<LayerKind, AppError> {
-    LayerKind::from_name(name)
-        .filter(|k| LayerKind::INPUTS.contains(k))
-        .ok_or_else(|| {
-            AppError::not_found(format!(
-                "no input layer '{name}': edit one of {}",
-                LayerKind::INPUTS.map(|k| k.name()).join(", ")
-            ))
-        })
+    input_kind(name).ok_or_else(|| {
+        AppError::not_found(format!(
+            "no input layer '{name}': edit one of {}",
+            input_names()
+        ))
+    })
 }
 
 fn caller(state: &AppStateRef, headers: &HeaderMap) -> Result<Caller, AppError> {
@@ -458,12 +466,11 @@ pub(in crate::server) async fn changes(
     }
     let layer = match &q.layer {
         Some(l) => Some(
-            LayerKind::from_name(l)
-                .filter(|k| LayerKind::INPUTS.contains(k))
+            input_kind(l)
                 .ok_or_else(|| {
                     AppError::BadRequest(format!(
                         "no input layer '{l}': changes are kept for {}",
-                        LayerKind::INPUTS.map(|k| k.name()).join(", ")
+                        input_names()
                     ))
                 })?
                 .name()
@@ -478,7 +485,7 @@ pub(in crate::server) async fn changes(
         ));
     }
     // One more than asked: whether the page is the last.
-    let query = gpkg::ChangeQuery {
+    let query = ChangeQuery {
         since,
         layer,
         id: q.id.clone(),
