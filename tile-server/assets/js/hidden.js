@@ -44,6 +44,13 @@ function hiddenFilterParts(cluster) {
 /**
  * Points the style's dated sources (its metadata's `riskmap:dated_sources`: the layers
  * that depend on the day) at the day's tiles; the others are the same on every day.
+ *
+ * Once a source has its TileJSON, the day goes straight into its tile URLs and the tiles
+ * in view are asked for again (`refreshTiles`): they keep drawing the previous day until
+ * the new ones come. Setting the TileJSON's URL instead (`setUrl`) fetches the TileJSON
+ * again and redraws the whole map at once with nothing new in it; where the browser
+ * draws without a graphics card (a frame of this map takes a quarter of a second there),
+ * that frame held up the new tiles by as much (BENCHMARKS.md, date switch).
  */
 function applyAsOf() {
   const map = state.map;
@@ -53,8 +60,19 @@ function applyAsOf() {
   const dated = (style.metadata && style.metadata['riskmap:dated_sources']) || [];
   for (const [id, src] of Object.entries(style.sources)) {
     if (src.type !== 'vector' || !src.url || !dated.includes(id)) continue;
-    const url = src.url.split('?')[0] + asOfQuery();
-    if (url !== src.url) map.getSource(id).setUrl(url);
+    const source = map.getSource(id);
+    const loaded = Array.isArray(source.tiles) && source.tiles.length ? source.tiles : null;
+    if (loaded) {
+      const tiles = loaded.map((t) => t.split('?')[0] + asOfQuery());
+      if (tiles.join('\n') !== loaded.join('\n')) {
+        source.tiles = tiles;
+        map.refreshTiles(id);
+      }
+    } else {
+      // Its TileJSON is still on its way: the day's TileJSON names the day's tiles.
+      const url = src.url.split('?')[0] + asOfQuery();
+      if (url !== src.url) source.setUrl(url);
+    }
   }
 }
 

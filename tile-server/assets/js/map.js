@@ -38,6 +38,10 @@ function createMap() {
       compact: false,
       customAttribution: '<a href="/assets/vendor/LICENSE-maplibre-gl.txt" target="_blank" rel="noopener">MapLibre GL JS（BSD 许可）</a>',
     },
+    // Labels appear at once instead of fading in: a fade draws the map again and again
+    // for 300 ms after every move, tile or day, each frame a quarter of a second where
+    // the browser draws without a graphics card (remote desktops often do).
+    fadeDuration: 0,
     dragRotate: false,
     pitchWithRotate: false,
     touchPitch: false,
