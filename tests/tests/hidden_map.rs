@@ -183,11 +183,18 @@ fn the_dated_view_is_the_analysis_of_that_day() {
             .unwrap();
         // The same enterprise levels and hazard states as a whole analysis of that day.
         let full = open(t.path(), Some(day(d)));
-        assert_eq!(
-            v.enterprise_risks(),
-            &full.analysis.enterprise_risks[..],
-            "{d}"
-        );
+        let levels: Vec<_> = full
+            .analysis
+            .enterprise_risks
+            .iter()
+            .map(|e| e.level)
+            .collect();
+        assert_eq!(v.enterprise_levels(), &levels[..], "{d}");
+        // An enterprise's whole assessment (what its popup shows), made for it alone.
+        for (pos, want) in full.analysis.enterprise_risks.iter().enumerate() {
+            let got = v.enterprise_risk(&p.dataset, &p.analysis, pos);
+            assert_eq!(got.as_ref(), Some(want), "{d}: enterprise {pos}");
+        }
         assert_eq!(v.hidden_states(), &full.analysis.hidden_states[..], "{d}");
         // And the same tiles of those layers as a tile set built from it.
         let fresh =

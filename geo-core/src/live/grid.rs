@@ -23,7 +23,7 @@ impl Live {
         let fresh = recompute(
             &self.ds,
             &self.analysis,
-            &self.analysis.enterprise_risks,
+            &|pos| self.analysis.enterprise_risks.get(pos).map(|e| e.level),
             &self.house_anchors,
             &self.house_cells,
             &self.rules,

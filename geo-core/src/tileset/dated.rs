@@ -31,8 +31,12 @@ use crate::rules::Rules;
 #[derive(Debug, Clone)]
 pub struct DatedView {
     day: Day,
+    /// The rules of the analysis with the day as theirs (for one enterprise's assessment).
+    rules: Rules,
     pub(super) hidden_states: Vec<HiddenState>,
-    pub(super) enterprise_risks: Vec<EnterpriseRisk>,
+    /// Each enterprise's level on the day, in layer order. Its whole assessment (the
+    /// reasons, written out) is made only for the one a popup asks for.
+    pub(super) enterprise_levels: Vec<RiskLevel>,
     pub(super) clusters: BTreeMap<LayerKind, Clusters>,
     /// The grid cells of the day, when recomputed.
     pub(super) grid: Option<Drawn<CellDrawn>>,
@@ -54,8 +58,36 @@ impl DatedView {
     }
 
     /// Each enterprise's level on the day, in layer order.
-    pub fn enterprise_risks(&self) -> &[EnterpriseRisk] {
-        &self.enterprise_risks
+    pub fn enterprise_levels(&self) -> &[RiskLevel] {
+        &self.enterprise_levels
+    }
+
+    /// The whole assessment of the enterprise at `pos` on the day, as the analysis of that
+    /// day makes it; `ds` and `a` are the data and analysis the view was made from.
+    pub fn enterprise_risk(
+        &self,
+        ds: &Dataset,
+        a: &Analysis,
+        pos: usize,
+    ) -> Option<EnterpriseRisk> {
+        let f = ds.enterprises.get(pos)?;
+        let worst = ds
+            .hazard_sources
+            .features()
+            .iter()
+            .zip(&a.hazard_grades)
+            .filter(|(s, _)| s.props.enterprise_id.as_deref() == Some(f.id.as_str()))
+            .filter_map(|(_, g)| g.grade)
+            .min(); // One < Two…: the most severe is the smallest
+        let hidden = hidden_hazards::counts_for_enterprise(ds, &f.id, self.day);
+        Some(enterprise_risk::assess_one(
+            ds,
+            f,
+            worst,
+            hidden,
+            &a.target_classes,
+            &self.rules,
+        ))
     }
 
     /// Whether the grid and the areas' levels are the day's (else the analysis day's).
@@ -95,7 +127,7 @@ impl DatedView {
                 export::hidden_state_fields(props, self.hidden_states.get(pos)?, Some(self.day));
             }
             LayerKind::EnterpriseRisk => {
-                export::enterprise_risk_fields(props, self.enterprise_risks.get(pos)?);
+                export::enterprise_risk_fields(props, &self.enterprise_risk(ds, a, pos)?);
             }
             _ => {}
         }
@@ -105,9 +137,11 @@ impl DatedView {
 
 impl TileSet {
     /// The map of `ds` and its analysis `a` (made with `rules`) as of `day`: the hidden
-    /// hazards' states that day, the enterprises assessed with them (the analysis's own
-    /// `assess_all`, so that on the analysis day it is the analysis), and the clusters of
-    /// both layers.
+    /// hazards' states that day, the enterprises' levels with them (the analysis's
+    /// severity at the day's likelihood, `enterprise_risk::levels_on`, so that on the
+    /// analysis day it is the analysis), and the clusters of both layers. `a` is the
+    /// analysis of `ds`, or of a dataset that differs from it only in the hidden hazards'
+    /// records, which the severity does not count.
     pub fn view_as_of(
         &self,
         ds: &Dataset,
@@ -117,9 +151,9 @@ impl TileSet {
     ) -> Result<DatedView, TileSetError> {
         let mut rules = rules.clone();
         rules.hidden_hazards.as_of = Some(day);
-        let (hidden_states, enterprise_risks) = rayon::join(
+        let (hidden_states, enterprise_levels) = rayon::join(
             || hidden_hazards::states_on(ds, day),
-            || enterprise_risk::assess_all(ds, &a.hazard_grades, &a.target_classes, &rules),
+            || enterprise_risk::levels_on(ds, &rules, &a.enterprise_risks),
         );
         let opts = &self.config.cluster;
         let detail = |k: LayerKind| self.detail_zoom(k).unwrap_or(0);
@@ -130,9 +164,10 @@ impl TileSet {
             },
             || {
                 let pts = clusters::layer_points(&ds.enterprises, |i| {
-                    enterprise_risks
+                    enterprise_levels
                         .get(i)
-                        .map_or(crate::model::RiskLevel::Low, |e| e.level)
+                        .copied()
+                        .unwrap_or(crate::model::RiskLevel::Low)
                 });
                 clusters::build_one(pts, detail(LayerKind::Enterprises), opts)
             },
@@ -142,8 +177,9 @@ impl TileSet {
         clusters.insert(LayerKind::Enterprises, enterprises?);
         Ok(DatedView {
             day,
+            rules,
             hidden_states,
-            enterprise_risks,
+            enterprise_levels,
             clusters,
             grid: None,
             area_levels: None,
@@ -179,17 +215,17 @@ impl TileSet {
         let mut v = self.view_as_of(ds, a, rules, day)?;
         let h3 = H3Grid::for_cell_size(rules.grid.cell_size_m);
         let mut cells: BTreeSet<u64> = BTreeSet::new();
-        for (pos, (then, now)) in a
+        for (pos, (then, &now)) in a
             .enterprise_risks
             .iter()
-            .zip(&v.enterprise_risks)
+            .zip(&v.enterprise_levels)
             .enumerate()
         {
-            if then.level == now.level {
+            if then.level == now {
                 continue;
             }
             let at = ds.enterprises.get(pos).and_then(|f| anchor(&f.geometry));
-            for level in [then.level, now.level] {
+            for level in [then.level, now] {
                 let (w, r) = point_weight(rules, LayerKind::Enterprises, level);
                 cells.extend(touched(&h3, at, w, r).into_iter().map(u64::from));
             }
@@ -201,7 +237,9 @@ impl TileSet {
         let mut grid = self.grid.clone();
         if !cells.is_empty() {
             let (anchors, in_cells) = live.house_points();
-            let fresh = recompute(ds, a, &v.enterprise_risks, anchors, in_cells, rules, &cells);
+            let levels = &v.enterprise_levels;
+            let level_of = |pos: usize| levels.get(pos).copied();
+            let fresh = recompute(ds, a, &level_of, anchors, in_cells, rules, &cells);
             for (h, cell) in fresh {
                 let id = grid_tile_id(&h.to_string());
                 match &cell {

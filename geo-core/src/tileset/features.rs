@@ -73,7 +73,10 @@ impl TileSet {
         };
         let uid = |layer_uid: Option<u64>, i: usize| layer_uid.unwrap_or(i as u64);
         // What depends on the day: the analysis's, or the dated view's.
-        let enterprise_risks = view.map_or(&a.enterprise_risks[..], |v| &v.enterprise_risks[..]);
+        let level_of = |i: usize| match view {
+            Some(v) => v.enterprise_levels.get(i).copied(),
+            None => a.enterprise_risks.get(i).map(|e| e.level),
+        };
         let hidden_states = view.map_or(&a.hidden_states[..], |v| &v.hidden_states[..]);
         match kind {
             LayerKind::Areas => {
@@ -196,8 +199,7 @@ impl TileSet {
             }
             LayerKind::Enterprises => {
                 for i in ds.enterprises.index().envelopes_in(bbox).sorted() {
-                    let (Some(f), Some(e)) = (ds.enterprises.get(i), enterprise_risks.get(i))
-                    else {
+                    let (Some(f), Some(level)) = (ds.enterprises.get(i), level_of(i)) else {
                         continue;
                     };
                     // What the map draws, filters (industry) and labels (name) on; the
@@ -208,10 +210,10 @@ impl TileSet {
                     if let Some(v) = ep.industry {
                         p.push((k("industry"), s(v.key())));
                     }
-                    p.extend(lv(e.level));
+                    p.extend(lv(level));
                     push(
                         uid(ds.enterprises.uid(i), i),
-                        level_n(e.level),
+                        level_n(level),
                         &f.geometry,
                         self.props(kind, p),
                     );

@@ -57,13 +57,13 @@ pub(crate) fn conflict_weight(rules: &Rules) -> (f64, f64) {
 }
 
 /// Recomputes `cells` from the dataset and the other results, with the enterprises at
-/// the levels of `enterprise_risks` (the analysis's, or another day's): each cell as the
+/// the levels `level_of` gives by position (the analysis's, or another day's): each cell as the
 /// whole build would make it, or `None` where no risk and no person reaches it any more
 /// (or it meets no area).
 pub(crate) fn recompute(
     ds: &Dataset,
     a: &Analysis,
-    enterprise_risks: &[crate::analysis::EnterpriseRisk],
+    level_of: &(dyn Fn(usize) -> Option<RiskLevel> + Sync),
     house_anchors: &[Option<Coord<f64>>],
     house_cells: &[Option<CellIndex>],
     rules: &Rules,
@@ -80,7 +80,7 @@ pub(crate) fn recompute(
     cells
         .par_iter()
         .map(|&h| {
-            let ents = (a, enterprise_risks);
+            let ents = (a, level_of);
             (h, one(ents, ds, houses, &conflict_points, rules, &grid, h))
         })
         .collect()
@@ -90,7 +90,7 @@ pub(crate) fn recompute(
 type HousePoints<'a> = (&'a [Option<Coord<f64>>], &'a [Option<CellIndex>]);
 
 fn one(
-    (an, enterprise_risks): (&Analysis, &[crate::analysis::EnterpriseRisk]),
+    (an, level_of): (&Analysis, &(dyn Fn(usize) -> Option<RiskLevel> + Sync)),
     ds: &Dataset,
     (house_anchors, house_cells): HousePoints,
     conflict_points: &[Option<Coord<f64>>],
@@ -211,11 +211,11 @@ fn one(
         .collect();
     near.sort_unstable();
     for pos in near {
-        let (Some(f), Some(e)) = (ds.enterprises.get(pos), enterprise_risks.get(pos)) else {
+        let (Some(f), Some(level)) = (ds.enterprises.get(pos), level_of(pos)) else {
             continue;
         };
         if let Some(p) = anchor(&f.geometry) {
-            point(LayerKind::Enterprises, pos, p, e.level);
+            point(LayerKind::Enterprises, pos, p, level);
         }
     }
 
