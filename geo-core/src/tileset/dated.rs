@@ -71,14 +71,9 @@ impl DatedView {
         pos: usize,
     ) -> Option<EnterpriseRisk> {
         let f = ds.enterprises.get(pos)?;
-        let worst = ds
-            .hazard_sources
-            .features()
-            .iter()
-            .zip(&a.hazard_grades)
-            .filter(|(s, _)| s.props.enterprise_id.as_deref() == Some(f.id.as_str()))
-            .filter_map(|(_, g)| g.grade)
-            .min(); // One < Two…: the most severe is the smallest
+        let worst = enterprise_risk::worst_grades(ds, &a.hazard_grades)
+            .get(f.id.as_str())
+            .copied();
         let hidden = hidden_hazards::counts_for_enterprise(ds, &f.id, self.day);
         Some(enterprise_risk::assess_one(
             ds,
