@@ -134,6 +134,19 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     d = await drawn();
     e = await expected(d.bounds, dataDay);
     compare(d.out, e.want, e.edge, 'back on the data day');
+
+    // A day asked for and taken back before its tiles came: the day not seen before is
+    // made on the server while the data day's tiles come at once, so its tiles answer
+    // last. The map must end on the day the control shows.
+    await page.fill('#as-of', '2025-05-31');
+    await page.dispatchEvent('#as-of', 'change');
+    await page.click('#as-of-reset');
+    await page.waitForFunction(() => window.riskmap.state.asOf === '2026-11-30');
+    await page.waitForTimeout(1500);
+    await waitIdle(page);
+    d = await drawn();
+    e = await expected(d.bounds, dataDay);
+    compare(d.out, e.want, e.edge, 'a day taken back before its tiles came');
     assert.deepEqual(problems, []);
   });
 

@@ -41,6 +41,9 @@ function hiddenFilterParts(cluster) {
   return parts;
 }
 
+/** Whether a day waits for the tiles on their way (see applyAsOf). */
+let asOfWaiting = false;
+
 /**
  * Points the style's dated sources (its metadata's `riskmap:dated_sources`: the layers
  * that depend on the day) at the day's tiles; the others are the same on every day.
@@ -64,10 +67,19 @@ function applyAsOf() {
     const loaded = Array.isArray(source.tiles) && source.tiles.length ? source.tiles : null;
     if (loaded) {
       const tiles = loaded.map((t) => t.split('?')[0] + asOfQuery());
-      if (tiles.join('\n') !== loaded.join('\n')) {
-        source.tiles = tiles;
-        map.refreshTiles(id);
+      if (tiles.join('\n') === loaded.join('\n')) continue;
+      if (!map.isSourceLoaded(id)) {
+        // Tiles on their way (of the day before, or just come into view) would not be
+        // given up: asked for again, a tile is loaded twice and whichever answer comes
+        // last is drawn. The day changes once they are in.
+        if (!asOfWaiting) {
+          asOfWaiting = true;
+          map.once('idle', () => { asOfWaiting = false; applyAsOf(); });
+        }
+        continue;
       }
+      source.tiles = tiles;
+      map.refreshTiles(id);
     } else {
       // Its TileJSON is still on its way: the day's TileJSON names the day's tiles.
       const url = src.url.split('?')[0] + asOfQuery();
