@@ -3,7 +3,7 @@
 // filters by status, category, major and overdue, the chosen town's counts and its
 // month-by-month trend, and the list of open hazards a popup shows for a feature.
 
-import { applyFilters, applyVisibility } from './map.js';
+import { applyFilters, applyVisibility, whenTilesIn } from './map.js';
 import { api, showError } from './messages.js';
 import { state } from './state.js';
 import { $, fmtNum, h } from './util.js';
@@ -41,9 +41,6 @@ function hiddenFilterParts(cluster) {
   return parts;
 }
 
-/** Whether a day waits for the tiles on their way (see applyAsOf). */
-let asOfWaiting = false;
-
 /**
  * Points the style's dated sources (its metadata's `riskmap:dated_sources`: the layers
  * that depend on the day) at the day's tiles; the others are the same on every day.
@@ -68,14 +65,10 @@ function applyAsOf() {
     if (loaded) {
       const tiles = loaded.map((t) => t.split('?')[0] + asOfQuery());
       if (tiles.join('\n') === loaded.join('\n')) continue;
+      // Tiles on their way (of the day before, or just come into view) finish first:
+      // the day is read again then.
       if (!map.isSourceLoaded(id)) {
-        // Tiles on their way (of the day before, or just come into view) would not be
-        // given up: asked for again, a tile is loaded twice and whichever answer comes
-        // last is drawn. The day changes once they are in.
-        if (!asOfWaiting) {
-          asOfWaiting = true;
-          map.once('idle', () => { asOfWaiting = false; applyAsOf(); });
-        }
+        whenTilesIn(map, id, 'as-of', applyAsOf);
         continue;
       }
       source.tiles = tiles;

@@ -5,6 +5,7 @@
 
 import { state } from './state.js';
 import { loadHidden } from './hidden.js';
+import { whenTilesIn } from './map.js';
 import { loadSummaries } from './summary.js';
 import { $ } from './util.js';
 
@@ -29,7 +30,8 @@ function onChange(ev) {
   const whole = ev.type === 'reload' || ev.type === 'day';
   if (whole || intersects(c.bbox, map.getBounds())) {
     for (const [id, src] of Object.entries(map.getStyle().sources)) {
-      if (src.type === 'vector') map.refreshTiles(id);
+      // Tiles on their way may be of the data before the change: asked for once they are in.
+      if (src.type === 'vector') whenTilesIn(map, id, `live:${id}`, () => { if (map.getSource(id)) map.refreshTiles(id); });
     }
   }
   state.changes = (state.changes || 0) + 1;

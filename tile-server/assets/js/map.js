@@ -237,6 +237,21 @@ function setSource(id, data) {
   if (s) s.setData(data);
 }
 
+const waiting = new Set();
+
+/**
+ * Calls `fn` now if the source `id` has no tile on its way, else once the map is idle.
+ * MapLibre does not give up a tile it is loading when the tile is asked for again: it
+ * loads it twice and draws whichever answer comes last, which may be the older one (of
+ * the day before, or of the data before an edit). Calls waiting under one `key` are one.
+ */
+function whenTilesIn(map, id, key, fn) {
+  if (map.isSourceLoaded(id)) { fn(); return; }
+  if (waiting.has(key)) return;
+  waiting.add(key);
+  map.once('idle', () => { waiting.delete(key); fn(); });
+}
+
 function updateZoomInfo() {
   const map = state.map;
   if (!map) return;
@@ -248,4 +263,4 @@ function updateZoomInfo() {
   $('#zoom-info').textContent = `缩放级别 ${z.toFixed(1)}` + (clustered.length ? ` · 聚合显示：${clustered.join('、')}（放大查看单体）` : '');
 }
 
-export { applyFilters, applyVisibility, createMap, dataLayerIds, sameOrigin, setSource, styleName };
+export { applyFilters, applyVisibility, createMap, dataLayerIds, sameOrigin, setSource, styleName, whenTilesIn };
