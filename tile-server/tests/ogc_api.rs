@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use axum::http::StatusCode;
-use common::{get, json, ok_steps, send, state_with};
+use common::{gdal, get, json, ok_steps, send, state_with};
 use geo::Intersects;
 use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::routes::router;
@@ -96,19 +96,6 @@ fn same(a: &Value, b: &Value) -> bool {
         }
         _ => a == b,
     }
-}
-
-fn gdal(args: &[&str]) -> String {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .expect("GDAL (gdal-bin) runs");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]

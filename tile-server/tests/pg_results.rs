@@ -11,11 +11,10 @@
 
 mod common;
 
-use common::ok_steps;
 use common::pg::{demo_dir, psql, server};
+use common::{ogrinfo, ok_steps};
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -78,19 +77,6 @@ fn gdal_pg(url: &str) -> String {
         c += &format!(" password={password}");
     }
     c
-}
-
-fn ogrinfo(args: &[&str]) -> String {
-    let out = Command::new("ogrinfo")
-        .args(args)
-        .output()
-        .expect("ogrinfo not runnable: install gdal-bin (scripts/ensure-gdal.sh)");
-    assert!(
-        out.status.success(),
-        "ogrinfo {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// What `ogrinfo -so` says of a layer's schema: geometry type, feature count, the

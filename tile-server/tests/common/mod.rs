@@ -18,18 +18,24 @@ use tower::ServiceExt;
 pub mod edit;
 pub mod pg;
 
-/// GDAL's `ogrinfo` (scripts/ensure-gdal.sh) with `args`: its output, or a failure.
-pub fn ogrinfo(args: &[&str]) -> String {
-    let out = Command::new("ogrinfo")
-        .args(args)
+/// A GDAL program (`args[0]`: ogrinfo, ogr2ogr; scripts/ensure-gdal.sh) with the rest of
+/// `args`: its output, or a failure that names the command.
+pub fn gdal(args: &[&str]) -> String {
+    let out = Command::new(args[0])
+        .args(&args[1..])
         .output()
-        .expect("ogrinfo not runnable: install gdal-bin");
+        .expect("GDAL not runnable: install gdal-bin (scripts/ensure-gdal.sh)");
     assert!(
         out.status.success(),
-        "{}",
+        "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// GDAL's `ogrinfo` with `args`: its output, or a failure.
+pub fn ogrinfo(args: &[&str]) -> String {
+    gdal(&[&["ogrinfo"], args].concat())
 }
 
 /// A generated city shared by the tests (generation is deterministic).
