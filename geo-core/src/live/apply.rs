@@ -202,15 +202,19 @@ impl Live {
         };
         match f {
             AnyFeature::Area(f) => drop(self.ds.areas.replace(pos, f)),
-            AnyFeature::Enterprise(f) => drop(self.ds.enterprises.replace(pos, f)),
-            AnyFeature::HazardSource(f) => drop(self.ds.hazard_sources.replace(pos, f)),
+            AnyFeature::Enterprise(f) => {
+                self.enterprises_at.set(pos, &f.geometry, &self.grid);
+                self.ds.enterprises.replace(pos, f);
+            }
+            AnyFeature::HazardSource(f) => {
+                self.hazard_sources_at.set(pos, &f.geometry, &self.grid);
+                self.ds.hazard_sources.replace(pos, f);
+            }
             AnyFeature::GasPipeline(f) => drop(self.ds.gas_pipelines.replace(pos, f)),
             AnyFeature::House(f) => {
-                let a = anchor(&f.geometry);
+                self.houses_at.set(pos, &f.geometry, &self.grid);
+                self.house_slots[pos] = house_slot(&self.ds, self.houses_at.anchor(pos));
                 self.ds.houses.replace(pos, f);
-                self.house_anchors[pos] = a;
-                self.house_cells[pos] = a.and_then(|c| self.grid.cell_at(c));
-                self.house_slots[pos] = house_slot(&self.ds, a);
             }
             AnyFeature::ProtectionTarget(f) => drop(self.ds.protection_targets.replace(pos, f)),
             AnyFeature::HiddenHazard(f) => {
@@ -241,21 +245,22 @@ impl Live {
                 let r = assess_one(ds, &f, None, None, &an.target_classes, rules);
                 an.enterprise_risks.push(r);
                 self.tally.push(Kept::Enterprises);
+                self.enterprises_at.push(&f.geometry, &self.grid);
                 ds.enterprises.push(f)
             }
             AnyFeature::HazardSource(f) => {
                 an.hazard_grades
                     .push(grade_one(ds, &f, &self.substances, rules));
                 self.tally.push(Kept::HazardSources);
+                self.hazard_sources_at.push(&f.geometry, &self.grid);
                 ds.hazard_sources.push(f)
             }
             AnyFeature::GasPipeline(f) => ds.gas_pipelines.push(f),
             AnyFeature::House(f) => {
-                let a = anchor(&f.geometry);
                 an.house_risks
                     .push(house_risk(&f, Exposure::default(), rules));
-                self.house_anchors.push(a);
-                self.house_cells.push(a.and_then(|c| self.grid.cell_at(c)));
+                self.houses_at.push(&f.geometry, &self.grid);
+                let a = self.houses_at.anchors.last().copied().flatten();
                 let pos = ds.houses.push(f);
                 self.house_slots.push(house_slot(ds, a));
                 self.tally.push(Kept::Houses);
@@ -305,17 +310,18 @@ impl Live {
             LayerKind::Enterprises => {
                 out.gone_enterprises
                     .push(an.enterprise_risks.swap_remove(pos));
+                self.enterprises_at.swap_remove(pos);
                 remove(&mut self.ds.enterprises, pos)
             }
             LayerKind::HazardSources => {
                 out.gone_grades.push(an.hazard_grades.swap_remove(pos));
+                self.hazard_sources_at.swap_remove(pos);
                 remove(&mut self.ds.hazard_sources, pos)
             }
             LayerKind::GasPipelines => remove(&mut self.ds.gas_pipelines, pos),
             LayerKind::Houses => {
                 out.gone_houses.push(an.house_risks.swap_remove(pos));
-                self.house_anchors.swap_remove(pos);
-                self.house_cells.swap_remove(pos);
+                self.houses_at.swap_remove(pos);
                 self.house_slots.swap_remove(pos);
                 remove(&mut self.ds.houses, pos)
             }

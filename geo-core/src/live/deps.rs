@@ -398,7 +398,7 @@ impl Live {
             let Some(p) = self.position(LayerKind::Houses, id) else {
                 continue;
             };
-            let a = self.house_anchors.get(p).copied().flatten();
+            let a = self.houses_at.anchor(p);
             if let Some(l) = old {
                 touch(a, house_weight(rules, *l));
             }
@@ -408,10 +408,7 @@ impl Live {
         }
         for &p in &moved_houses {
             if let Some(h) = self.analysis.house_risks.get(p) {
-                touch(
-                    self.house_anchors.get(p).copied().flatten(),
-                    house_weight(rules, h.level),
-                );
+                touch(self.houses_at.anchor(p), house_weight(rules, h.level));
             }
         }
         // Hazard sources: old and new place and grade.

@@ -24,8 +24,7 @@ impl Live {
             &self.ds,
             &self.analysis,
             &|pos| self.analysis.enterprise_risks.get(pos).map(|e| e.level),
-            &self.house_anchors,
-            &self.house_cells,
+            self.points(),
             &self.rules,
             cells,
         );

@@ -42,12 +42,10 @@ mod tests_follow;
 
 use std::collections::HashMap;
 
-use geo::{Coord, Geometry, Rect};
-use h3o::CellIndex;
-use rayon::prelude::*;
+use geo::{Geometry, Rect};
 
 use crate::analysis::risk_grid::H3Grid;
-
+use crate::analysis::risk_grid::live::{Located, Points};
 use crate::analysis::risk_grid::tally::AreaTally;
 use crate::analysis::{self, Analysis};
 use crate::dataset::Dataset;
@@ -234,10 +232,12 @@ pub struct Live {
     substances: SubstanceTable,
     /// Position of every feature by id, per input layer (in [`LayerKind::INPUTS`] order).
     ids: [HashMap<String, usize>; 7],
-    /// Representative point of every house (as the grid and summaries use).
-    house_anchors: Vec<Option<Coord<f64>>>,
-    /// The grid cell of every house's point (the grid's cells by the rules in force).
-    house_cells: Vec<Option<CellIndex>>,
+    /// Representative point of every house (as the grid and summaries use) and the grid
+    /// cell holding it (the grid's cells by the rules in force).
+    houses_at: Located,
+    /// The same of every hazard source and every enterprise.
+    hazard_sources_at: Located,
+    enterprises_at: Located,
     /// The grid of the rules in force.
     grid: H3Grid,
     /// Area of every house (position in the areas layer; their number for none).
@@ -275,8 +275,9 @@ impl Live {
             rules,
             substances,
             ids: Default::default(),
-            house_anchors: Vec::new(),
-            house_cells: Vec::new(),
+            houses_at: Located::default(),
+            hazard_sources_at: Located::default(),
+            enterprises_at: Located::default(),
             grid,
             house_slots: Vec::new(),
             area_memo: HashMap::new(),
@@ -288,10 +289,14 @@ impl Live {
         live
     }
 
-    /// Each house's point and the grid cell holding it, by position (kept between
-    /// batches): what a grid cell is recomputed from.
-    pub(crate) fn house_points(&self) -> (&[Option<Coord<f64>>], &[Option<CellIndex>]) {
-        (&self.house_anchors, &self.house_cells)
+    /// Each house's, hazard source's and enterprise's point and the grid cell holding
+    /// it, by position (kept between batches): what a grid cell is recomputed from.
+    pub(crate) fn points(&self) -> Points<'_> {
+        Points {
+            houses: &self.houses_at,
+            hazard_sources: &self.hazard_sources_at,
+            enterprises: &self.enterprises_at,
+        }
     }
 
     /// Makes the dataset's layers this copy's own: a copy of a living map shares them
@@ -429,15 +434,11 @@ impl Live {
 
     fn locate_houses(&mut self) {
         self.area_memo.clear();
-        self.house_anchors = analysis::risk_grid::house_anchors(&self.ds);
         self.grid = H3Grid::for_cell_size(self.rules.grid.cell_size_m);
-        let grid = &self.grid;
-        self.house_cells = self
-            .house_anchors
-            .par_iter()
-            .map(|a| a.and_then(|c| grid.cell_at(c)))
-            .collect();
-        self.house_slots = analysis::risk_grid::house_slots(&self.ds, &self.house_anchors);
+        self.houses_at = Located::of(&self.ds.houses, &self.grid);
+        self.hazard_sources_at = Located::of(&self.ds.hazard_sources, &self.grid);
+        self.enterprises_at = Located::of(&self.ds.enterprises, &self.grid);
+        self.house_slots = analysis::risk_grid::house_slots(&self.ds, &self.houses_at.anchors);
         self.tally_all();
     }
 

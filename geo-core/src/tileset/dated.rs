@@ -231,10 +231,9 @@ impl TileSet {
             .collect();
         let mut grid = self.grid.clone();
         if !cells.is_empty() {
-            let (anchors, in_cells) = live.house_points();
             let levels = &v.enterprise_levels;
             let level_of = |pos: usize| levels.get(pos).copied();
-            let fresh = recompute(ds, a, &level_of, anchors, in_cells, rules, &cells);
+            let fresh = recompute(ds, a, &level_of, live.points(), rules, &cells);
             for (h, cell) in fresh {
                 let id = grid_tile_id(&h.to_string());
                 match &cell {

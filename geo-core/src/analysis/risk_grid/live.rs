@@ -13,8 +13,80 @@ use super::points::{anchor, grade_level, level_slot};
 use crate::analysis::Analysis;
 use crate::dataset::Dataset;
 use crate::geodesy::expand_rect_m;
+use crate::layer::Layer;
 use crate::model::{LayerKind, RiskLevel};
 use crate::rules::Rules;
+
+/// Each feature's point (its [`anchor`]) and the grid cell holding it, by position: what
+/// a cell is recomputed from, kept by a living map between batches so that a recompute
+/// neither finds the points of polygons again nor converts them to cells.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Located {
+    pub(crate) anchors: Vec<Option<Coord<f64>>>,
+    pub(crate) cells: Vec<Option<CellIndex>>,
+}
+
+impl Located {
+    /// The points and cells of every feature of `layer`.
+    pub(crate) fn of<P: Sync>(layer: &Layer<P>, grid: &H3Grid) -> Located {
+        let (anchors, cells) = layer
+            .features()
+            .par_iter()
+            .map(|f| {
+                let a = anchor(&f.geometry);
+                (a, a.and_then(|c| grid.cell_at(c)))
+            })
+            .unzip();
+        Located { anchors, cells }
+    }
+
+    /// The point and cell of a feature whose geometry is `g`.
+    fn locate(g: &geo::Geometry<f64>, grid: &H3Grid) -> (Option<Coord<f64>>, Option<CellIndex>) {
+        let a = anchor(g);
+        (a, a.and_then(|c| grid.cell_at(c)))
+    }
+
+    /// The feature at `pos` now has the geometry `g`.
+    pub(crate) fn set(&mut self, pos: usize, g: &geo::Geometry<f64>, grid: &H3Grid) {
+        let (a, c) = Self::locate(g, grid);
+        if let (Some(sa), Some(sc)) = (self.anchors.get_mut(pos), self.cells.get_mut(pos)) {
+            *sa = a;
+            *sc = c;
+        }
+    }
+
+    /// A feature of geometry `g` comes last.
+    pub(crate) fn push(&mut self, g: &geo::Geometry<f64>, grid: &H3Grid) {
+        let (a, c) = Self::locate(g, grid);
+        self.anchors.push(a);
+        self.cells.push(c);
+    }
+
+    /// The feature at `pos` goes and the last takes its place (as the layer's).
+    pub(crate) fn swap_remove(&mut self, pos: usize) {
+        if pos < self.anchors.len() {
+            self.anchors.swap_remove(pos);
+            self.cells.swap_remove(pos);
+        }
+    }
+
+    /// The point of the feature at `pos`.
+    pub(crate) fn anchor(&self, pos: usize) -> Option<Coord<f64>> {
+        self.anchors.get(pos).copied().flatten()
+    }
+
+    fn cell(&self, pos: usize) -> Option<CellIndex> {
+        self.cells.get(pos).copied().flatten()
+    }
+}
+
+/// The located points of the layers a cell sums, by position in the dataset.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Points<'a> {
+    pub(crate) houses: &'a Located,
+    pub(crate) hazard_sources: &'a Located,
+    pub(crate) enterprises: &'a Located,
+}
 
 /// The cells one risk touches: the cell holding its point and, when it weighs anything,
 /// every cell within its radius.
@@ -64,13 +136,11 @@ pub(crate) fn recompute(
     ds: &Dataset,
     a: &Analysis,
     level_of: &(dyn Fn(usize) -> Option<RiskLevel> + Sync),
-    house_anchors: &[Option<Coord<f64>>],
-    house_cells: &[Option<CellIndex>],
+    points: Points,
     rules: &Rules,
     cells: &[CellIndex],
 ) -> Vec<(CellIndex, Option<GridCell>)> {
     let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
-    let houses = (house_anchors, house_cells);
     // The pipeline conflicts' points, found once for every cell.
     let conflict_points: Vec<Option<Coord<f64>>> = a
         .pipeline_conflicts
@@ -81,18 +151,15 @@ pub(crate) fn recompute(
         .par_iter()
         .map(|&h| {
             let ents = (a, level_of);
-            (h, one(ents, ds, houses, &conflict_points, rules, &grid, h))
+            (h, one(ents, ds, points, &conflict_points, rules, &grid, h))
         })
         .collect()
 }
 
-/// The houses' points and the cells holding them, by position.
-type HousePoints<'a> = (&'a [Option<Coord<f64>>], &'a [Option<CellIndex>]);
-
 fn one(
     (an, level_of): (&Analysis, &(dyn Fn(usize) -> Option<RiskLevel> + Sync)),
     ds: &Dataset,
-    (house_anchors, house_cells): HousePoints,
+    points: Points,
     conflict_points: &[Option<Coord<f64>>],
     rules: &Rules,
     grid: &H3Grid,
@@ -117,7 +184,7 @@ fn one(
         .collect();
     near.sort_unstable();
     for pos in near {
-        let (Some(Some(p)), Some(risk)) = (house_anchors.get(pos), an.house_risks.get(pos)) else {
+        let (Some(p), Some(risk)) = (points.houses.anchor(pos), an.house_risks.get(pos)) else {
             continue;
         };
         let w = gr.house_weight.get(risk.level);
@@ -127,7 +194,7 @@ fn one(
         if w > 0.0 && !beyond {
             // The whole build finds this cell's distance among the house's cells; it is
             // the same number measured for this cell alone.
-            let d = H3Grid::distance_to(*p, centre);
+            let d = H3Grid::distance_to(p, centre);
             let v = w * (1.0 - d / hr);
             if d <= hr && v > 0.0 {
                 acc.many += v;
@@ -147,11 +214,11 @@ fn one(
         })
         .unwrap_or_default()
     {
-        if house_cells.get(pos).copied().flatten() != Some(h) {
+        if points.houses.cell(pos) != Some(h) {
             continue;
         }
-        let (Some(Some(_)), Some(risk), Some(f)) = (
-            house_anchors.get(pos),
+        let (Some(_), Some(risk), Some(f)) = (
+            points.houses.anchor(pos),
             an.house_risks.get(pos),
             ds.houses.get(pos),
         ) else {
@@ -168,15 +235,15 @@ fn one(
     let reach = grid.reach_m();
     let may_hold = |p: Coord<f64>| (p.y - centre.y).abs() * 110_000.0 <= reach + 1.0;
 
-    // Risk points: graded hazard sources, then enterprises, by position.
-    let mut point = |layer: LayerKind, pos: usize, p: Coord<f64>, level: RiskLevel| {
+    // Risk points: graded hazard sources, then enterprises, by position, at their kept
+    // points and cells.
+    let mut point = |layer: LayerKind, pos: usize, at: &Located, level: RiskLevel| {
+        let Some(p) = at.anchor(pos) else {
+            return;
+        };
         let (w, radius) = point_weight(rules, layer, level);
-        // The plane's distance is within 10⁻⁴ of the true one at these distances (the
-        // metre of margin covers it): a point farther than `reach` is not in the cell,
-        // which spares converting most points of the box to their cell.
-        let d = may_hold(p).then(|| H3Grid::distance_to(p, centre));
         if w > 0.0 {
-            let d = d.unwrap_or_else(|| H3Grid::distance_to(p, centre));
+            let d = H3Grid::distance_to(p, centre);
             let v = w * (1.0 - d / radius);
             if d <= radius && v > 0.0 {
                 acc.index += v;
@@ -184,7 +251,7 @@ fn one(
                 touched = true;
             }
         }
-        if d.is_some_and(|d| d <= reach + 1.0) && grid.cell_at(p) == Some(h) {
+        if at.cell(pos) == Some(h) {
             acc.inside[level_slot(level)] += 1;
             acc.worst = Some(acc.worst.map_or(level, |x| x.max(level)));
             touched = true;
@@ -197,11 +264,9 @@ fn one(
         .collect();
     near.sort_unstable();
     for pos in near {
-        let (Some(f), Some(g)) = (ds.hazard_sources.get(pos), an.hazard_grades.get(pos)) else {
-            continue;
-        };
-        if let (Some(grade), Some(p)) = (g.grade, anchor(&f.geometry)) {
-            point(LayerKind::HazardSources, pos, p, grade_level(grade));
+        if let Some(grade) = an.hazard_grades.get(pos).and_then(|g| g.grade) {
+            let at = points.hazard_sources;
+            point(LayerKind::HazardSources, pos, at, grade_level(grade));
         }
     }
     let mut near: Vec<usize> = ds
@@ -211,11 +276,8 @@ fn one(
         .collect();
     near.sort_unstable();
     for pos in near {
-        let (Some(f), Some(level)) = (ds.enterprises.get(pos), level_of(pos)) else {
-            continue;
-        };
-        if let Some(p) = anchor(&f.geometry) {
-            point(LayerKind::Enterprises, pos, p, level);
+        if let Some(level) = level_of(pos) {
+            point(LayerKind::Enterprises, pos, points.enterprises, level);
         }
     }
 
@@ -249,7 +311,8 @@ fn one(
         let Some(f) = ds.protection_targets.get(pos) else {
             continue;
         };
-        if anchor(&f.geometry).and_then(|p| grid.cell_at(p)) == Some(h) {
+        let at = anchor(&f.geometry).filter(|&p| may_hold(p));
+        if at.and_then(|p| grid.cell_at(p)) == Some(h) {
             acc.population += u64::from(f.props.population.unwrap_or(0));
             touched = true;
         }
