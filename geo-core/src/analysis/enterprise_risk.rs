@@ -85,10 +85,8 @@ pub fn levels_on(ds: &Dataset, rules: &Rules, base: &[EnterpriseRisk]) -> Vec<Ri
         .zip(base.par_iter())
         .map(|(f, b)| {
             let c = hidden.get(f.id.as_str()).copied().unwrap_or_default();
-            let mut scratch = Vec::new();
-            let l = (er.likelihood.get(f.props.industry).clamp(1, 4)
-                + from_ledger(&c, rules, &mut scratch))
-            .min(4);
+            let l = (er.likelihood.get(f.props.industry).clamp(1, 4) + ledger_raise(&c, rules).0)
+                .min(4);
             er.matrix[usize::from(l - 1)][usize::from(b.severity.clamp(1, 4) - 1)]
         })
         .collect()
@@ -267,15 +265,28 @@ fn declared(p: &Enterprise, rules: &Rules, reasons: &mut Vec<Reason>) -> u8 {
 /// overdue one counting `overdue_weight` times, against `hidden_hazards_raise`; major
 /// open ones against `major_hidden_hazards_raise`. The reasons say the counts came from
 /// the ledger, and on which day, also when they raise nothing.
+/// How many steps the hidden hazards raise the likelihood, and whether the general and
+/// the major ones each do (the figures alone, without the reasons written out).
+fn ledger_raise(c: &HiddenCounts, rules: &Rules) -> (u8, bool, bool) {
+    let er = &rules.enterprise;
+    let w = rules.hidden_hazards.overdue_weight;
+    let weighted = c.general_open() + (w.saturating_sub(1)) * c.general_overdue();
+    let general_up = weighted >= er.hidden_hazards_raise;
+    let major_up =
+        er.major_hidden_hazards_raise > 0 && c.major_open >= er.major_hidden_hazards_raise;
+    (
+        u8::from(general_up) + u8::from(major_up),
+        general_up,
+        major_up,
+    )
+}
+
 fn from_ledger(c: &HiddenCounts, rules: &Rules, reasons: &mut Vec<Reason>) -> u8 {
     let er = &rules.enterprise;
     let w = rules.hidden_hazards.overdue_weight;
     let day = rules.hidden_hazards.day();
     let weighted = c.general_open() + (w.saturating_sub(1)) * c.general_overdue();
-    let mut up = 0;
-    let general_up = weighted >= er.hidden_hazards_raise;
-    let major_up =
-        er.major_hidden_hazards_raise > 0 && c.major_open >= er.major_hidden_hazards_raise;
+    let (up, general_up, major_up) = ledger_raise(c, rules);
     // The same figures in both languages.
     let (open, late) = (c.general_open(), c.general_overdue());
     let (major, major_late) = (c.major_open, c.major_overdue);
@@ -294,12 +305,6 @@ fn from_ledger(c: &HiddenCounts, rules: &Rules, reasons: &mut Vec<Reason>) -> u8
             "隐患台账（截至{day}）：未销号一般隐患{open}项（逾期{late}项，按{w}倍计）= {weighted} {cmp} {raise}{g_up}；未销号重大事故隐患{major}项（逾期{major_late}项）{m_up}"
         )),
     );
-    if general_up {
-        up += 1;
-    }
-    if major_up {
-        up += 1;
-    }
     up
 }
 

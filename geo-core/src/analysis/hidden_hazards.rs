@@ -176,8 +176,9 @@ fn counts_where(
     ds: &Dataset,
     day: Day,
     keep: impl Fn(&str) -> bool,
-) -> HashMap<&str, HiddenCounts> {
-    let mut out: HashMap<&str, HiddenCounts> = HashMap::new();
+) -> foldhash::HashMap<&str, HiddenCounts> {
+    // foldhash here too: one entry per hidden hazard.
+    let mut out: foldhash::HashMap<&str, HiddenCounts> = foldhash::HashMap::default();
     if ds.hidden_hazards.is_empty() {
         return out;
     }
@@ -204,7 +205,7 @@ fn counts_where(
 
 /// The hidden hazards of every enterprise on a day (its own and its hazard sources'), by
 /// enterprise id; empty when the dataset has no hidden-hazard layer.
-pub fn counts_by_enterprise(ds: &Dataset, day: Day) -> HashMap<&str, HiddenCounts> {
+pub fn counts_by_enterprise(ds: &Dataset, day: Day) -> foldhash::HashMap<&str, HiddenCounts> {
     counts_where(ds, day, |_| true)
 }
 
@@ -215,7 +216,7 @@ pub fn counts_for_enterprises<'a>(
     ds: &'a Dataset,
     ids: &std::collections::HashSet<&str>,
     day: Day,
-) -> Option<HashMap<&'a str, HiddenCounts>> {
+) -> Option<foldhash::HashMap<&'a str, HiddenCounts>> {
     (!ds.hidden_hazards.is_empty()).then(|| counts_where(ds, day, |e| ids.contains(e)))
 }
 
