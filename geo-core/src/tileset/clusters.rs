@@ -11,7 +11,7 @@
 //! it.)
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use geo::{Geometry, Point, Rect};
 use rayon::prelude::*;
@@ -94,7 +94,7 @@ pub(super) type BinKey = (u8, u32, u32);
 #[derive(Debug, Clone)]
 enum Points {
     ByUid(Vec<Option<BinPoint>>),
-    ById(HashMap<u64, BinPoint>),
+    ById(foldhash::HashMap<u64, BinPoint>),
 }
 
 /// Clusters of one layer at zooms `0..detail_zoom`.
@@ -103,7 +103,9 @@ pub(super) struct Clusters {
     /// Bin side in tile units.
     bin: f64,
     extent: f64,
-    zooms: Vec<HashMap<(u32, u32), Bin>>,
+    /// The bins of each zoom (foldhash: a day's view fills them for every point and zoom,
+    /// and they are only looked up, never listed).
+    zooms: Vec<foldhash::HashMap<(u32, u32), Bin>>,
     points: Points,
 }
 
@@ -126,13 +128,13 @@ impl Clusters {
             points: if by_uid {
                 Points::ByUid(Vec::new())
             } else {
-                Points::ById(HashMap::new())
+                Points::ById(foldhash::HashMap::default())
             },
         };
         c.zooms = (0..detail_zoom)
             .into_par_iter()
             .map(|z| {
-                let mut bins: HashMap<(u32, u32), Bin> = HashMap::new();
+                let mut bins: foldhash::HashMap<(u32, u32), Bin> = Default::default();
                 for p in &points {
                     bins.entry(c.key(z, p)).or_default().add(p, 1);
                 }
