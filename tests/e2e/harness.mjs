@@ -147,7 +147,8 @@ export async function openBrowser(origin, viewport, problems, isExpected) {
 export function waitIdle(page, timeout = 45_000) {
   return page.waitForFunction(() => {
     const m = window.riskmap && window.riskmap.map;
-    return !!m && window.riskmap.state.styleReady && m.loaded() && m.areTilesLoaded() && !m.isMoving();
+    const s = window.riskmap.state;
+    return !!m && s.styleReady && !s.dayBusy && m.loaded() && m.areTilesLoaded() && !m.isMoving();
   }, null, { timeout, polling: 100 });
 }
 

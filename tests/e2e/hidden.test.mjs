@@ -147,6 +147,25 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     d = await drawn();
     e = await expected(d.bounds, dataDay);
     compare(d.out, e.want, e.edge, 'a day taken back before its tiles came');
+
+    // Two days one after the other, the second chosen while the first's tiles are on
+    // their way: the first is new to the server, the second made before, so the second's
+    // tiles come first. The map must end on the second, and say when it is there.
+    await page.fill('#as-of', '2025-08-31');
+    await page.dispatchEvent('#as-of', 'change');
+    await page.fill('#as-of', '2025-11-30');
+    await page.dispatchEvent('#as-of', 'change');
+    await page.waitForFunction(() => window.riskmap.state.asOf === '2025-11-30');
+    await waitIdle(page);
+    assert.equal(await page.getAttribute('#as-of', 'aria-busy'), 'false');
+    await page.waitForTimeout(1500);
+    await waitIdle(page);
+    d = await drawn();
+    const later = await expected(d.bounds, '2025-11-30');
+    compare(d.out, later.want, later.edge, 'the later of two days chosen at once');
+    await page.click('#as-of-reset');
+    await page.waitForFunction(() => window.riskmap.state.asOf === '2026-11-30');
+    await waitIdle(page);
     assert.deepEqual(problems, []);
   });
 

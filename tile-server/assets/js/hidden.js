@@ -3,7 +3,7 @@
 // filters by status, category, major and overdue, the chosen town's counts and its
 // month-by-month trend, and the list of open hazards a popup shows for a feature.
 
-import { applyFilters, applyVisibility, whenTilesIn } from './map.js';
+import { applyFilters, applyVisibility, drawWhenLoaded, tileUrlsInView, warmTiles, whenTilesIn } from './map.js';
 import { api, showError } from './messages.js';
 import { state } from './state.js';
 import { $, fmtNum, h } from './util.js';
@@ -45,19 +45,27 @@ function hiddenFilterParts(cluster) {
  * Points the style's dated sources (its metadata's `riskmap:dated_sources`: the layers
  * that depend on the day) at the day's tiles; the others are the same on every day.
  *
- * Once a source has its TileJSON, the day goes straight into its tile URLs and the tiles
- * in view are asked for again (`refreshTiles`): they keep drawing the previous day until
- * the new ones come. Setting the TileJSON's URL instead (`setUrl`) fetches the TileJSON
- * again and redraws the whole map at once with nothing new in it; where the browser
- * draws without a graphics card (a frame of this map takes a quarter of a second there),
- * that frame held up the new tiles by as much (BENCHMARKS.md, date switch).
+ * Once a source has its TileJSON, the day's tiles in view are fetched first, then the
+ * day goes into its tile URLs and MapLibre asks for the tiles in view again
+ * (`refreshTiles`), which the server then answers from its cache: they keep drawing the
+ * previous day until the new ones come, and the new ones come together. Where the browser
+ * draws without a graphics card a frame of this map takes a quarter of a second; tiles
+ * that came one by one were each drawn in a frame of their own, and each frame held up
+ * the next tile's glyphs and patterns, which the page hands MapLibre's worker between
+ * frames (BENCHMARKS.md, date switch). Setting the TileJSON's URL instead (`setUrl`)
+ * fetches the TileJSON again and redraws the whole map at once with nothing new in it.
+ *
+ * `warm`: false once the day's tiles have been fetched (or when they are not to be).
  */
-function applyAsOf() {
+let warming = 0;
+function applyAsOf(warm = true) {
   const map = state.map;
   if (!map || !state.styleReady) return;
   const style = map.getStyle();
   // A style that names no dated source draws nothing that depends on the day.
   const dated = (style.metadata && style.metadata['riskmap:dated_sources']) || [];
+  const todo = [];
+  let deferred = false;
   for (const [id, src] of Object.entries(style.sources)) {
     if (src.type !== 'vector' || !src.url || !dated.includes(id)) continue;
     const source = map.getSource(id);
@@ -69,16 +77,45 @@ function applyAsOf() {
       // the day is read again then.
       if (!map.isSourceLoaded(id)) {
         whenTilesIn(map, id, 'as-of', applyAsOf);
+        deferred = true;
         continue;
       }
-      source.tiles = tiles;
-      map.refreshTiles(id);
+      todo.push([id, source, tiles]);
     } else {
       // Its TileJSON is still on its way: the day's TileJSON names the day's tiles.
       const url = src.url.split('?')[0] + asOfQuery();
       if (url !== src.url) source.setUrl(url);
     }
   }
+  // Any later call (another day, or this one again) takes over from a warming one.
+  const turn = ++warming;
+  setDayBusy(todo.length > 0 || deferred);
+  if (!todo.length) return;
+  const urls = warm ? todo.flatMap(([, source, tiles]) => tileUrlsInView(map, source, tiles)) : [];
+  // A view of many tiles (a large screen zoomed out) is left to MapLibre's own order.
+  if (urls.length && urls.length <= 32) {
+    // The day is read again when they are in: it may have changed meanwhile.
+    warmTiles(urls).then(() => { if (turn === warming) applyAsOf(false); });
+    return;
+  }
+  // Warmed tiles come in a few milliseconds: drawn in one frame once all are in.
+  if (!warm) drawWhenLoaded(map, todo.map(([id]) => id), 1000);
+  for (const [id, source, tiles] of todo) {
+    source.tiles = tiles;
+    map.refreshTiles(id);
+  }
+  // The tiles asked for again are loading now: the map is idle once they are drawn.
+  map.once('idle', () => { if (turn === warming) setDayBusy(false); });
+}
+
+/**
+ * Whether the map's day is on its way (its tiles fetched, not yet drawn): the date
+ * control says so (`aria-busy`, a progress cursor), and so does `state.dayBusy`.
+ */
+function setDayBusy(busy) {
+  state.dayBusy = busy;
+  const input = $('#as-of');
+  if (input) input.setAttribute('aria-busy', String(busy));
 }
 
 async function setAsOf(day) {

@@ -252,6 +252,84 @@ function whenTilesIn(map, id, key, fn) {
   map.once('idle', () => { waiting.delete(key); fn(); });
 }
 
+/**
+ * The URLs of the tiles of a vector source that cover the map's view, from its tile URL
+ * templates (`{z}/{x}/{y}`), as MapLibre asks for them: at the map's zoom for 512-pixel
+ * tiles, within the source's zooms and bounds. The viewer neither rotates nor tilts the
+ * map, so its bounds are the view. An estimate: MapLibre may ask for a few more or fewer.
+ */
+function tileUrlsInView(map, source, templates) {
+  const size = source.tileSize || 512;
+  const zMax = Number.isFinite(source.maxzoom) ? source.maxzoom : 22;
+  const zMin = Number.isFinite(source.minzoom) ? source.minzoom : 0;
+  const z = Math.max(zMin, Math.min(zMax, Math.floor(map.getZoom() + Math.log2(512 / size))));
+  const n = 2 ** z;
+  const clampT = (v) => Math.max(0, Math.min(n - 1, Math.floor(v)));
+  const col = (lon) => clampT(((lon + 180) / 360) * n);
+  const row = (lat) => {
+    const s = Math.sin((Math.max(-85.0511, Math.min(85.0511, lat)) * Math.PI) / 180);
+    return clampT((0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * n);
+  };
+  const b = map.getBounds();
+  let [w, so, e, no] = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+  if (Array.isArray(source.bounds) && source.bounds.length === 4) {
+    w = Math.max(w, source.bounds[0]); so = Math.max(so, source.bounds[1]);
+    e = Math.min(e, source.bounds[2]); no = Math.min(no, source.bounds[3]);
+    if (w > e || so > no) return [];
+  }
+  const urls = [];
+  for (let y = row(no); y <= row(so); y++) {
+    for (let x = col(w); x <= col(e); x++) {
+      const t = templates[(x + y) % templates.length];
+      urls.push(sameOrigin(t.replace('{z}', z).replace('{x}', x).replace('{y}', y)));
+    }
+  }
+  return urls;
+}
+
+/**
+ * Fetches tiles before MapLibre is told of them, so that they come to its worker
+ * together: the server answers MapLibre's own requests from its cache with 304 (the
+ * tiles are `no-cache` with an ETag). Resolves when every fetch has settled, failures
+ * included (MapLibre asks again and reports its own errors).
+ */
+function warmTiles(urls) {
+  return Promise.allSettled(urls.map((u) => fetch(u).then((r) => r.arrayBuffer())));
+}
+
+/**
+ * Holds back the map's frames until the sources `ids` have every tile in (or `maxMs` has
+ * passed, or the map starts to move), then draws once. MapLibre draws a frame as each
+ * tile comes, and while a frame is drawn the page cannot hand MapLibre's worker the
+ * glyphs, patterns and dashes the next tile asks for; where the browser draws without a
+ * graphics card a frame takes a quarter of a second, so tiles that came together were
+ * drawn one frame after another. Meanwhile the map shows what it showed.
+ */
+const held = new WeakSet();
+function drawWhenLoaded(map, ids, maxMs) {
+  if (held.has(map)) return;
+  held.add(map);
+  // An own property over the prototype's method, which MapLibre calls for each frame;
+  // whatever own property was there before comes back after.
+  const before = Object.getOwnPropertyDescriptor(map, 'triggerRepaint');
+  map.triggerRepaint = () => {};
+  let timer = 0;
+  const end = () => {
+    if (!held.has(map)) return;
+    held.delete(map);
+    if (before) Object.defineProperty(map, 'triggerRepaint', before);
+    else delete map.triggerRepaint;
+    clearTimeout(timer);
+    map.off('sourcedata', check);
+    map.off('movestart', end);
+    map.triggerRepaint();
+  };
+  const check = () => { if (ids.every((id) => !map.getSource(id) || map.isSourceLoaded(id))) end(); };
+  map.on('sourcedata', check);
+  map.on('movestart', end);
+  timer = setTimeout(end, maxMs);
+}
+
 function updateZoomInfo() {
   const map = state.map;
   if (!map) return;
@@ -263,4 +341,4 @@ function updateZoomInfo() {
   $('#zoom-info').textContent = `缩放级别 ${z.toFixed(1)}` + (clustered.length ? ` · 聚合显示：${clustered.join('、')}（放大查看单体）` : '');
 }
 
-export { applyFilters, applyVisibility, createMap, dataLayerIds, sameOrigin, setSource, styleName, whenTilesIn };
+export { applyFilters, applyVisibility, createMap, dataLayerIds, drawWhenLoaded, sameOrigin, setSource, styleName, tileUrlsInView, warmTiles, whenTilesIn };

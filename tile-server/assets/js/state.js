@@ -20,6 +20,7 @@ const state = {
   styleReady: false, // the current style has loaded and the overlays are in it
   dataDay: null, // the day the data is analysed as of (YYYY-MM-DD)
   asOf: null, // the map's day (the date control)
+  dayBusy: false, // the map's day on its way: its tiles asked for, not yet drawn
   hiddenFilter: { statuses: new Set(['pending', 'in_progress', 'rectified', 'supervised']), major: false, overdue: false, category: '' },
   hiddenAreas: null, // /api/hidden/areas of the map's day
 };
