@@ -141,6 +141,88 @@ fn history_lists_what_each_import_changed() {
 }
 
 #[test]
+fn a_long_history_is_listed_whole_in_order_and_a_reader_may_stop_early() {
+    // 4,500 houses: an import leaves 4,500 records, more than two of the pages the
+    // listing reads at a time (2,000).
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let gpkg = tmp.path().join("city.gpkg");
+    let n = 4_500usize;
+    let ids: Vec<String> = (0..n).map(|i| format!("h{i}")).collect();
+    let hs: Vec<(&str, f64, u32)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), 121.0 + i as f64 * 1e-4, 2))
+        .collect();
+    houses(&data, &hs);
+    ok(&run(&["import", s(&data), "--into", s(&gpkg)]));
+
+    // The table: a head, then every record once, by sequence, its columns aligned
+    // across pages (the ids grow from 2 to 5 characters along the way).
+    let table = ok(&run(&["history", s(&gpkg)]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), n + 1);
+    let seqs: Vec<usize> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=n).collect::<Vec<_>>());
+    // The id column starts at the same place on the first row and the last.
+    let col = |l: &str, id: &str| l.find(&format!(" {id} ")).unwrap();
+    assert_eq!(col(lines[1], "h0"), col(lines[n], "h4499"));
+
+    // JSON: one array of every record.
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&run(&["history", s(&gpkg), "--json"]))).unwrap();
+    let a = json.as_array().unwrap();
+    assert_eq!(a.len(), n);
+    assert_eq!(a[0]["seq"], 1);
+    assert_eq!(a[n - 1]["seq"], n);
+    assert_eq!(a[n - 1]["after"]["properties"]["address"], "海门路h4499");
+    // Past the last page: none, as a table and as JSON.
+    let since = n.to_string();
+    assert_eq!(
+        ok(&run(&["history", s(&gpkg), "--since", &since])).trim(),
+        "no changes"
+    );
+    let none: serde_json::Value = serde_json::from_str(&ok(&run(&[
+        "history",
+        s(&gpkg),
+        "--since",
+        &since,
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(none, serde_json::json!([]));
+
+    // A reader that takes one line and goes (`| head -1`): the listing ends quietly.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(["history", s(&gpkg)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    {
+        use std::io::BufRead as _;
+        let stdout = child.stdout.take().unwrap();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut first)
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(first.starts_with("seq"), "{first}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
 fn token_new_prints_a_token_and_the_entry_of_its_hash() {
     let out = ok(&run(&["token", "new", "zhang-san", "--role", "editor"]));
     let token = out
