@@ -85,7 +85,7 @@ pub fn levels_on(ds: &Dataset, rules: &Rules, base: &[EnterpriseRisk]) -> Vec<Ri
         .zip(base.par_iter())
         .map(|(f, b)| {
             let c = hidden.get(f.id.as_str()).copied().unwrap_or_default();
-            let l = (er.likelihood.get(f.props.industry).clamp(1, 4) + ledger_raise(&c, rules).0)
+            let l = (er.likelihood.get(f.props.industry).clamp(1, 4) + ledger_raise(&c, rules).up)
                 .min(4);
             er.matrix[usize::from(l - 1)][usize::from(b.severity.clamp(1, 4) - 1)]
         })
@@ -261,32 +261,46 @@ fn declared(p: &Enterprise, rules: &Rules, reasons: &mut Vec<Reason>) -> u8 {
     up
 }
 
-/// L's rise from the hidden-hazard ledger on the rules' day: general open ones, an
-/// overdue one counting `overdue_weight` times, against `hidden_hazards_raise`; major
-/// open ones against `major_hidden_hazards_raise`. The reasons say the counts came from
-/// the ledger, and on which day, also when they raise nothing.
-/// How many steps the hidden hazards raise the likelihood, and whether the general and
-/// the major ones each do (the figures alone, without the reasons written out).
-fn ledger_raise(c: &HiddenCounts, rules: &Rules) -> (u8, bool, bool) {
+/// What the hidden hazards do to the likelihood, the figures alone (the reasons are
+/// written from them by [`from_ledger`]).
+struct LedgerRaise {
+    /// Steps up: one for the general ones, one for the major ones.
+    up: u8,
+    /// The general open ones, an overdue one counting `overdue_weight` times.
+    weighted: u32,
+    general_up: bool,
+    major_up: bool,
+}
+
+fn ledger_raise(c: &HiddenCounts, rules: &Rules) -> LedgerRaise {
     let er = &rules.enterprise;
     let w = rules.hidden_hazards.overdue_weight;
     let weighted = c.general_open() + (w.saturating_sub(1)) * c.general_overdue();
     let general_up = weighted >= er.hidden_hazards_raise;
     let major_up =
         er.major_hidden_hazards_raise > 0 && c.major_open >= er.major_hidden_hazards_raise;
-    (
-        u8::from(general_up) + u8::from(major_up),
+    LedgerRaise {
+        up: u8::from(general_up) + u8::from(major_up),
+        weighted,
         general_up,
         major_up,
-    )
+    }
 }
 
+/// L's rise from the hidden-hazard ledger on the rules' day: general open ones, an
+/// overdue one counting `overdue_weight` times, against `hidden_hazards_raise`; major
+/// open ones against `major_hidden_hazards_raise`. The reasons say the counts came from
+/// the ledger, and on which day, also when they raise nothing.
 fn from_ledger(c: &HiddenCounts, rules: &Rules, reasons: &mut Vec<Reason>) -> u8 {
     let er = &rules.enterprise;
     let w = rules.hidden_hazards.overdue_weight;
     let day = rules.hidden_hazards.day();
-    let weighted = c.general_open() + (w.saturating_sub(1)) * c.general_overdue();
-    let (up, general_up, major_up) = ledger_raise(c, rules);
+    let LedgerRaise {
+        up,
+        weighted,
+        general_up,
+        major_up,
+    } = ledger_raise(c, rules);
     // The same figures in both languages.
     let (open, late) = (c.general_open(), c.general_overdue());
     let (major, major_late) = (c.major_open, c.major_overdue);

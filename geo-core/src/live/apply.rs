@@ -259,8 +259,7 @@ impl Live {
             AnyFeature::House(f) => {
                 an.house_risks
                     .push(house_risk(&f, Exposure::default(), rules));
-                self.houses_at.push(&f.geometry, &self.grid);
-                let a = self.houses_at.anchors.last().copied().flatten();
+                let a = self.houses_at.push(&f.geometry, &self.grid);
                 let pos = ds.houses.push(f);
                 self.house_slots.push(house_slot(ds, a));
                 self.tally.push(Kept::Houses);

@@ -285,7 +285,7 @@ impl Live {
             linked: linked::Linked::default(),
         };
         live.index_ids();
-        live.locate_houses();
+        live.locate_points();
         live
     }
 
@@ -404,7 +404,7 @@ impl Live {
 
     fn reanalyse(&mut self) {
         self.analysis = analysis::analyze(&self.ds, &self.substances, &self.rules);
-        self.locate_houses();
+        self.locate_points();
     }
 
     fn index_ids(&mut self) {
@@ -432,7 +432,7 @@ impl Live {
         self.linked = linked::Linked::of(ds);
     }
 
-    fn locate_houses(&mut self) {
+    fn locate_points(&mut self) {
         self.area_memo.clear();
         self.grid = H3Grid::for_cell_size(self.rules.grid.cell_size_m);
         self.houses_at = Located::of(&self.ds.houses, &self.grid);

@@ -15,7 +15,7 @@ use super::update::{CellDrawn, cell_drawn};
 use super::{TileSet, TileSetError, grid_tile_id};
 use crate::analysis::hidden_hazards::{self, HiddenState};
 use crate::analysis::risk_grid::live::{point_weight, recompute, touched};
-use crate::analysis::risk_grid::{self, H3Grid, anchor, points::level_slot};
+use crate::analysis::risk_grid::{self, H3Grid, points::level_slot};
 use crate::analysis::{Analysis, EnterpriseRisk, GridCell, enterprise_risk};
 use crate::dataset::Dataset;
 use crate::export::{self, FieldPolicy};
@@ -219,7 +219,7 @@ impl TileSet {
             if then.level == now {
                 continue;
             }
-            let at = ds.enterprises.get(pos).and_then(|f| anchor(&f.geometry));
+            let at = live.points().enterprises.anchor(pos);
             for level in [then.level, now] {
                 let (w, r) = point_weight(rules, LayerKind::Enterprises, level);
                 cells.extend(touched(&h3, at, w, r).into_iter().map(u64::from));

@@ -32,10 +32,7 @@ impl Located {
         let (anchors, cells) = layer
             .features()
             .par_iter()
-            .map(|f| {
-                let a = anchor(&f.geometry);
-                (a, a.and_then(|c| grid.cell_at(c)))
-            })
+            .map(|f| Self::locate(&f.geometry, grid))
             .unzip();
         Located { anchors, cells }
     }
@@ -55,11 +52,12 @@ impl Located {
         }
     }
 
-    /// A feature of geometry `g` comes last.
-    pub(crate) fn push(&mut self, g: &geo::Geometry<f64>, grid: &H3Grid) {
+    /// A feature of geometry `g` comes last; returns its point.
+    pub(crate) fn push(&mut self, g: &geo::Geometry<f64>, grid: &H3Grid) -> Option<Coord<f64>> {
         let (a, c) = Self::locate(g, grid);
         self.anchors.push(a);
         self.cells.push(c);
+        a
     }
 
     /// The feature at `pos` goes and the last takes its place (as the layer's).
