@@ -64,12 +64,13 @@ pub fn history(args: &HistoryArgs) -> Result<(), CliError> {
     }
 }
 
-/// The listing as it is written: the table's column widths so far (they grow with a
-/// later page's longer values), or the JSON array's elements so far.
+/// The listing as it is written, a page at a time: a table whose columns grow with a later
+/// page's longer values, or one JSON array.
 struct Listing<W: Write> {
     out: W,
     json: bool,
-    widths: Option<[usize; 7]>,
+    /// The table's column widths so far.
+    widths: [usize; 7],
     written: usize,
     /// The reader has gone (a closed pipe): nothing more is written.
     closed: bool,
@@ -82,7 +83,7 @@ impl<W: Write> Listing<W> {
         Listing {
             out,
             json,
-            widths: None,
+            widths: HEAD.map(|h| h.chars().count()),
             written: 0,
             closed: false,
         }
@@ -161,23 +162,21 @@ impl<W: Write> Listing<W> {
                 ]
             })
             .collect();
-        let first = self.widths.is_none();
-        let mut widths = self.widths.unwrap_or(HEAD.map(|h| h.chars().count()));
         for row in &rows {
-            for (w, c) in widths.iter_mut().zip(row) {
+            for (w, c) in self.widths.iter_mut().zip(row) {
                 *w = (*w).max(c.chars().count());
             }
         }
-        self.widths = Some(widths);
         if rows.is_empty() {
             return Ok(());
         }
-        if first {
-            writeln!(self.out, "{}", line(&HEAD, widths))?;
+        // The head over the first page's rows (`written` counts the pages before).
+        if self.written == 0 {
+            writeln!(self.out, "{}", line(&HEAD, self.widths))?;
         }
         for row in &rows {
             let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-            writeln!(self.out, "{}", line(&cells, widths))?;
+            writeln!(self.out, "{}", line(&cells, self.widths))?;
         }
         Ok(())
     }
