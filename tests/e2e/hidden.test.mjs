@@ -84,6 +84,20 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     assert.deepEqual(got, want, what);
   };
 
+  /** The drawn hazards against the records of `day` (`keep`: which of them the filters show). */
+  const showsDay = async (day, what, keep) => {
+    const d = await drawn();
+    const e = await expected(d.bounds, day, keep);
+    compare(d.out, e.want, e.edge, what);
+    return e;
+  };
+
+  /** Sets the date control to `day`, as a person picks a date. */
+  const choose = async (day) => {
+    await page.fill('#as-of', day);
+    await page.dispatchEvent('#as-of', 'change');
+  };
+
   it('draws the open hazards of the data day as the records say, and another day as it was', async () => {
     await page.goto(`${origin}/`, { waitUntil: 'load' });
     await page.waitForFunction(() => window.riskmap && window.riskmap.map && window.riskmap.state.dataDay, null, { timeout: 30_000 });
@@ -94,8 +108,8 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     // A busy part of the district at the hazards' detail zoom.
     await page.evaluate(() => window.riskmap.map.jumpTo({ center: [121.16, 31.89], zoom: 14 }));
     await waitIdle(page);
-    let d = await drawn();
-    let e = await expected(d.bounds, dataDay);
+    const d = await drawn();
+    const e = await expected(d.bounds, dataDay);
     assert.ok(Object.keys(e.want).length >= 5, `too few open hazards in view: ${JSON.stringify(e.want)}`);
     compare(d.out, e.want, e.edge, 'the data day');
 
@@ -103,16 +117,13 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     const requests = [];
     page.on('request', (r) => { if (r.url().includes('/tiles/')) requests.push(r.url()); });
     const t0 = Date.now();
-    await page.fill('#as-of', '2025-11-30');
-    await page.dispatchEvent('#as-of', 'change');
+    await choose('2025-11-30');
     await page.waitForFunction(() => window.riskmap.state.asOf === '2025-11-30');
     await page.waitForTimeout(100);
     await waitIdle(page);
     const switchMs = Date.now() - t0;
     assert.ok(requests.some((u) => u.includes('as_of=2025-11-30')), `no tile asked for the day: ${requests.slice(0, 3)}`);
-    d = await drawn();
-    const past = await expected(d.bounds, '2025-11-30');
-    compare(d.out, past.want, past.edge, '2025-11-30');
+    const past = await showsDay('2025-11-30', '2025-11-30');
     assert.notDeepEqual(Object.keys(past.want).sort(), Object.keys(e.want).sort(), 'the two days show the same hazards');
     assert.ok(await page.isVisible('#as-of-note'), 'no note that the grid stays the data day\'s');
     console.log(`# date switch on the demo: ${switchMs} ms to an idle map`);
@@ -120,9 +131,7 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     // Major ones only: every drawn one major, the clusters hidden while filtering.
     await page.check('#hidden-major');
     await waitIdle(page);
-    d = await drawn();
-    const major = await expected(d.bounds, '2025-11-30', (p) => p.major);
-    compare(d.out, major.want, major.edge, 'major only');
+    await showsDay('2025-11-30', 'major only', (p) => p.major);
     const clusterVis = await page.evaluate(() => window.riskmap.map.getLayoutProperty('hidden_hazards-cluster', 'visibility'));
     assert.equal(clusterVis, 'none');
     await page.uncheck('#hidden-major');
@@ -131,38 +140,29 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     await page.click('#as-of-reset');
     await page.waitForFunction(() => window.riskmap.state.asOf === '2026-11-30');
     await waitIdle(page);
-    d = await drawn();
-    e = await expected(d.bounds, dataDay);
-    compare(d.out, e.want, e.edge, 'back on the data day');
+    await showsDay(dataDay, 'back on the data day');
 
     // A day asked for and taken back before its tiles came: the day not seen before is
     // made on the server while the data day's tiles come at once, so its tiles answer
     // last. The map must end on the day the control shows.
-    await page.fill('#as-of', '2025-05-31');
-    await page.dispatchEvent('#as-of', 'change');
+    await choose('2025-05-31');
     await page.click('#as-of-reset');
     await page.waitForFunction(() => window.riskmap.state.asOf === '2026-11-30');
     await page.waitForTimeout(1500);
     await waitIdle(page);
-    d = await drawn();
-    e = await expected(d.bounds, dataDay);
-    compare(d.out, e.want, e.edge, 'a day taken back before its tiles came');
+    await showsDay(dataDay, 'a day taken back before its tiles came');
 
     // Two days one after the other, the second chosen while the first's tiles are on
     // their way: the first is new to the server, the second made before, so the second's
     // tiles come first. The map must end on the second, and say when it is there.
-    await page.fill('#as-of', '2025-08-31');
-    await page.dispatchEvent('#as-of', 'change');
-    await page.fill('#as-of', '2025-11-30');
-    await page.dispatchEvent('#as-of', 'change');
+    await choose('2025-08-31');
+    await choose('2025-11-30');
     await page.waitForFunction(() => window.riskmap.state.asOf === '2025-11-30');
     await waitIdle(page);
     assert.equal(await page.getAttribute('#as-of', 'aria-busy'), 'false');
     await page.waitForTimeout(1500);
     await waitIdle(page);
-    d = await drawn();
-    const later = await expected(d.bounds, '2025-11-30');
-    compare(d.out, later.want, later.edge, 'the later of two days chosen at once');
+    await showsDay('2025-11-30', 'the later of two days chosen at once');
     await page.click('#as-of-reset');
     await page.waitForFunction(() => window.riskmap.state.asOf === '2026-11-30');
     await waitIdle(page);

@@ -297,6 +297,7 @@ function warmTiles(urls) {
   return Promise.allSettled(urls.map((u) => fetch(u).then((r) => r.arrayBuffer())));
 }
 
+const held = new WeakSet();
 /**
  * Holds back the map's frames until the sources `ids` have every tile in (or `maxMs` has
  * passed, or the map starts to move), then draws once. MapLibre draws a frame as each
@@ -305,7 +306,6 @@ function warmTiles(urls) {
  * graphics card a frame takes a quarter of a second, so tiles that came together were
  * drawn one frame after another. Meanwhile the map shows what it showed.
  */
-const held = new WeakSet();
 function drawWhenLoaded(map, ids, maxMs) {
   if (held.has(map)) return;
   held.add(map);
