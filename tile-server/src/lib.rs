@@ -7,5 +7,6 @@ pub mod args;
 pub mod cli;
 pub mod commands;
 pub mod glyphs;
+pub mod pages;
 pub mod progress;
 pub mod server;
