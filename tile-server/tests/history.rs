@@ -507,3 +507,120 @@ async fn without_a_copy_other_layers_changes_stay_and_are_counted() {
     let was = hazard.props.deadline.map(|d| d.to_string());
     assert_eq!(json(&b)["properties"]["deadline"], json!(was));
 }
+
+/// A server of a copy of the store at `dir/city.gpkg` as it is now, saved as `name`.
+fn serve_a_copy(dir: &std::path::Path, name: &str) -> axum::Router {
+    let path = dir.join(name);
+    std::fs::copy(dir.join("city.gpkg"), &path).unwrap();
+    let snap = build_snapshot(&config(), &DataSource::dir(&path), 1).unwrap();
+    router(Arc::new(AppState::new(
+        config(),
+        DataSource::dir(&path),
+        snap,
+        None,
+    )))
+}
+
+/// Dates a store's trail as if it were older: the import on `import`, the first edit
+/// after it on `first_edit` (noon in UTC+8), the rest as recorded (today).
+fn backdate(path: &std::path::Path, import: Day, first_edit: Day) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute(
+        "UPDATE riskmap_changes SET at = ?1 WHERE actor = 'import'",
+        [format!("{import}T04:00:00.000Z")],
+    )
+    .unwrap();
+    let n = c
+        .execute(
+            "UPDATE riskmap_changes SET at = ?1 WHERE seq = \
+             (SELECT MIN(seq) FROM riskmap_changes WHERE actor != 'import')",
+            [format!("{first_edit}T04:00:00.000Z")],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+/// Moves a house 0.02° east through the API; where its first vertex was.
+async fn move_house(app: &axum::Router, id: &str) -> (f64, f64) {
+    let uri = format!("/api/layers/houses/features/{id}");
+    let (_, _, b) = send(app, get(&uri)).await;
+    let mut geom = json(&b)["feature"]["geometry"].clone();
+    let at = first_vertex(&geom);
+    shift(&mut geom["coordinates"], 0.02);
+    let body = json!({"type": "Feature", "geometry": geom, "properties": {}});
+    edit(app, Method::PATCH, &uri, Some(&body)).await;
+    at
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_copy_kept_for_one_day_is_moved_to_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, before) = store_and_its_copy(dir.path());
+    let app = router(state.clone());
+    let snap = state.snapshot();
+    let id = |i: usize| snap.dataset().houses.get(i).unwrap().id.clone();
+    let (a, b, c) = (id(10), id(42), id(1200));
+    drop(snap);
+    let today = Day::today();
+    // A house moved three days ago; a copy of the store then. Another raised and a third
+    // moved today.
+    let a_at = move_house(&app, &a).await;
+    let mid = serve_a_copy(dir.path(), "mid.gpkg");
+    let body = json!({"type": "Feature", "properties": {"appraisal": "D", "occupants": 11}});
+    edit(
+        &app,
+        Method::PATCH,
+        &format!("/api/layers/houses/features/{b}"),
+        Some(&body),
+    )
+    .await;
+    let c_at = move_house(&app, &c).await;
+    for f in ["city.gpkg", "mid.gpkg"] {
+        backdate(
+            &dir.path().join(f),
+            today.plus_days(-6),
+            today.plus_days(-3),
+        );
+    }
+
+    let layers: Vec<&str> = riskmap_core::tileset::TILE_LAYERS
+        .iter()
+        .map(|k: &LayerKind| k.name())
+        .collect();
+    let layers = layers.join(",");
+    let mut tiles = Vec::new();
+    for (lon, lat) in [a_at, (a_at.0 + 0.02, a_at.1), c_at] {
+        for z in [12, 14, 16] {
+            let (x, y) = centre_tile([lon, lat, lon, lat], z);
+            tiles.push(format!("/tiles/{layers}/{z}/{x}/{y}.mvt"));
+        }
+    }
+    // Four and five days ago: none of the edits (the store before them); a day ago: the
+    // first only (its copy then). Each day as the two others see it on that day. (Days
+    // not asked for before: a day's tiles are cached.)
+    let (early, late) = (today.plus_days(-4), today.plus_days(-1));
+    let mut differ = 0;
+    for (round, (day, want)) in [
+        (early, &before),
+        (late, &mid),
+        (early.plus_days(-1), &before),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for t in &tiles {
+            let ours = tile(&app, &format!("{t}?as_of={day}")).await;
+            let theirs = tile(want, &format!("{t}?as_of={day}")).await;
+            assert_eq!(ours, theirs, "round {round}: {t} as of {day}");
+            assert!(!ours.values().all(Vec::is_empty), "{t}: an empty tile");
+            if round == 0 && ours != tile(&mid, &format!("{t}?as_of={late}")).await {
+                differ += 1;
+            }
+        }
+    }
+    // The two days' maps are not the same map.
+    assert!(differ >= 2, "{differ}");
+    // Three days made with a copy of their own: the first copied, the next two moved.
+    assert_eq!(metric(&app, "riskmap_dated_copies_total").await, 3);
+    assert_eq!(metric(&app, "riskmap_dated_copies_moved_total").await, 2);
+}

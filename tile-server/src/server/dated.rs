@@ -118,11 +118,20 @@ impl DatedViews {
                 let plan =
                     tokio::task::spawn_blocking(move || Plan::new(s, trail, &opts, day)).await?;
                 let copies = state.config.past_day_copies;
-                if current && copies && plan.wants_a_copy() {
-                    // The kept copy goes first, so that two are never held at once.
-                    self.keep_copies_but(0);
+                let kept = if current && copies && plan.wants_a_copy() {
+                    // The kept copy goes first, so that two are never held at once: it
+                    // is moved to this day if nothing else holds it.
+                    self.take_copy(snap.generation)
+                } else {
+                    None
+                };
+                let d = tokio::task::spawn_blocking(move || plan.make(copies, kept)).await??;
+                if d.moved {
+                    state
+                        .metrics
+                        .dated_copies_moved
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
-                let d = tokio::task::spawn_blocking(move || plan.make(copies)).await??;
                 let count = match (d.is_copy(), d.taken_back) {
                     (true, _) => Some(&state.metrics.dated_copies),
                     (false, n) if n > 0 => Some(&state.metrics.dated_in_place),
@@ -168,6 +177,31 @@ impl DatedViews {
             .acquire()
             .await
             .map_err(|_| AppError::Internal("dated views: closed".into()))
+    }
+
+    /// Lets go of every day with a snapshot of its own, and hands over the copy of the
+    /// one used last if it is of `generation` and nothing else holds it (a request still
+    /// drawing from it keeps it until done: then it is only let go).
+    fn take_copy(&self, generation: u64) -> Option<super::day_data::Copied> {
+        let last = {
+            let mut v = self.views.lock().ok()?;
+            let copies: Vec<usize> = v
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, _, s))| s.get().is_some_and(|d| d.is_copy()))
+                .map(|(i, _)| i)
+                .collect();
+            let mut last = None;
+            for i in copies.into_iter().rev() {
+                let (g, _, slot) = v.remove(i);
+                if last.is_none() && g == generation {
+                    last = Some(slot);
+                }
+            }
+            last
+        };
+        let dated = Arc::try_unwrap(last?).ok()?.into_inner()?;
+        Arc::try_unwrap(dated).ok()?.into_copy()
     }
 
     /// Lets go of the least recently used days with a snapshot of their own, past `keep`.

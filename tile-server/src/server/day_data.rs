@@ -11,10 +11,14 @@
 //! every edit takes, so that houses, pipes, sources and their conflicts are the day's
 //! too; that costs seconds and the memory of a snapshot at a million houses, so it is
 //! made only when the machine has that memory free — else those changes stay as they are
-//! now and the day says how many (`left_out`). A folder
+//! now and the day says how many (`left_out`). The copy kept for one day is moved to the
+//! next day asked for, when it can be had whole, by the edits that differ between the
+//! two ([`Copied`]): a viewer stepping through days pays for the changes between them, not
+//! for another copy. A folder
 //! keeps no history: its day differs from the served map by the hidden hazards' own
 //! dates and what follows from them.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use riskmap_core::analysis::Analysis;
@@ -36,7 +40,17 @@ enum DayData {
     /// The served dataset with hidden hazards' records as they stood on the day.
     Records(Box<Dataset>),
     /// A copy of the snapshot taken back by the change path.
-    Copy(Box<Snapshot>),
+    Copy(Copied),
+}
+
+/// A copy of the served snapshot taken back to a day, and where it differs from the
+/// snapshot it was copied from: what moving it to another day must put right.
+pub(super) struct Copied {
+    snap: Box<Snapshot>,
+    /// The generation of the served snapshot it was copied from.
+    generation: u64,
+    /// The features it took back (layer, id).
+    back: Vec<(LayerKind, String)>,
 }
 
 /// The map of one day.
@@ -52,6 +66,8 @@ pub struct Dated {
     pub left_out: usize,
     /// Features that could not be taken back, and why.
     pub skipped: Vec<String>,
+    /// Whether its copy of the snapshot is the one kept for another day, moved to this.
+    pub moved: bool,
 }
 
 impl DayData {
@@ -59,13 +75,13 @@ impl DayData {
         match self {
             DayData::Served => served.dataset(),
             DayData::Records(ds) => ds,
-            DayData::Copy(s) => s.dataset(),
+            DayData::Copy(c) => c.snap.dataset(),
         }
     }
 
     fn snapshot<'a>(&'a self, served: &'a Snapshot) -> &'a Snapshot {
         match self {
-            DayData::Copy(s) => s,
+            DayData::Copy(c) => &c.snap,
             _ => served,
         }
     }
@@ -75,6 +91,14 @@ impl Dated {
     /// Whether it holds a copy of the snapshot.
     pub(crate) fn is_copy(&self) -> bool {
         matches!(self.data, DayData::Copy(_))
+    }
+
+    /// Its copy of the snapshot, to be moved to another day.
+    pub(super) fn into_copy(self) -> Option<Copied> {
+        match self.data {
+            DayData::Copy(c) => Some(c),
+            _ => None,
+        }
     }
 
     /// The data of the day; `served` is the snapshot it was made from.
@@ -161,8 +185,10 @@ impl Plan {
         self.in_place.as_ref().is_some_and(|(_, left)| *left > 0)
     }
 
-    /// The map of the day; `copies`: whether a copy of the snapshot may be taken.
-    pub(super) fn make(self, copies: bool) -> Result<Dated, AppError> {
+    /// The map of the day; `copies`: whether a copy of the snapshot may be taken; `kept`:
+    /// the copy kept for another day, which is moved to this one if it is of the same
+    /// generation (and let go otherwise).
+    pub(super) fn make(self, copies: bool, kept: Option<Copied>) -> Result<Dated, AppError> {
         let Plan {
             snap,
             day,
@@ -170,11 +196,17 @@ impl Plan {
             in_place,
         } = self;
         let mut left_out = 0;
+        let kept = kept.filter(|k| copies && k.generation == snap.generation);
+        let mut moved = false;
         let data = match in_place {
             None => DayData::Served,
             Some((ds, 0)) => DayData::Records(Box::new(ds)),
             Some((ds, left)) => {
-                if copies && room_for_a_copy() {
+                let was_kept = kept.and_then(|k| move_copy(k, &back, &snap, day));
+                if let Some(c) = was_kept {
+                    moved = true;
+                    DayData::Copy(c)
+                } else if copies && room_for_a_copy() {
                     drop(ds);
                     let mut copy = (*snap).clone();
                     super::changes::background(|| {
@@ -183,7 +215,11 @@ impl Plan {
                     .map_err(|e| {
                         AppError::Internal(format!("taking the map back to {day}: {e}"))
                     })?;
-                    DayData::Copy(Box::new(copy))
+                    DayData::Copy(Copied {
+                        snap: Box::new(copy),
+                        generation: snap.generation,
+                        back: back.edits.iter().map(owned_key).collect(),
+                    })
                 } else {
                     // Better the hazards of the day on today's ledgers than a server
                     // killed for memory: the response says how many stay as they are.
@@ -207,8 +243,57 @@ impl Plan {
             taken_back: back.records,
             left_out,
             skipped: back.skipped,
+            moved,
         })
     }
+}
+
+/// The copy kept for another day moved to `day`: every feature `back` takes back is put
+/// as it stood on `day`, and every other feature the copy had taken back is put as
+/// served. `None` (the copy let go) if the change path refuses that batch.
+fn move_copy(kept: Copied, back: &Reverting, snap: &Snapshot, day: Day) -> Option<Copied> {
+    let Copied {
+        snap: mut copy,
+        generation,
+        back: was,
+    } = kept;
+    let now: HashSet<(LayerKind, &str)> = back.edits.iter().map(key).collect();
+    let mut edits = back.edits.clone();
+    for (layer, id) in &was {
+        if !now.contains(&(*layer, id.as_str())) {
+            edits.push(match snap.live.feature(*layer, id) {
+                Some(f) => Edit::Put(Box::new(f)),
+                None => Edit::Delete {
+                    layer: *layer,
+                    id: id.clone(),
+                },
+            });
+        }
+    }
+    match super::changes::background(|| super::changes::apply_to(&mut copy, &edits, None)) {
+        Ok(_) => Some(Copied {
+            snap: copy,
+            generation,
+            back: back.edits.iter().map(owned_key).collect(),
+        }),
+        Err(e) => {
+            tracing::warn!(day = %day, error = %e, "the kept copy of the map could not be moved to the day; copying again");
+            None
+        }
+    }
+}
+
+/// The feature an edit is of.
+fn key(e: &Edit) -> (LayerKind, &str) {
+    match e {
+        Edit::Put(f) => (f.layer(), f.id()),
+        Edit::Delete { layer, id } => (*layer, id),
+    }
+}
+
+fn owned_key(e: &Edit) -> (LayerKind, String) {
+    let (layer, id) = key(e);
+    (layer, id.to_string())
 }
 
 /// The served dataset with the hidden hazards' records of `back` put back in place, and

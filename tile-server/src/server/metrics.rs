@@ -25,6 +25,9 @@ pub struct Metrics {
     pub dated_in_place: AtomicU64,
     /// Maps of another day that took a copy of the whole snapshot back.
     pub dated_copies: AtomicU64,
+    /// Of those, the ones made by moving the copy kept for another day, instead of a new
+    /// copy of the served snapshot.
+    pub dated_copies_moved: AtomicU64,
     render_buckets: [AtomicU64; BUCKETS.len()],
     render_count: AtomicU64,
     render_sum_us: AtomicU64,
@@ -112,6 +115,12 @@ impl Metrics {
             "riskmap_dated_copies_total",
             "Maps of another day that took a copy of the snapshot back over a store's changes.",
             self.dated_copies.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_dated_copies_moved_total",
+            "Of those, the ones made by moving the copy kept for another day to this one.",
+            self.dated_copies_moved.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             s,
