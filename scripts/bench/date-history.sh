@@ -68,7 +68,7 @@ ask() { # day, label
   done
 }
 peak() { awk '/VmHWM/{printf "%.1f GiB", $2/1048576}' "/proc/$SERVER/status"; }
-metrics() { curl -s "$BASE/metrics" | grep -E '^riskmap_dated_(in_place|copies)_total' | tr '\n' ' '; echo; }
+metrics() { curl -s "$BASE/metrics" | grep -E '^riskmap_dated_(in_place|copies|copies_moved)_total' | tr '\n' ' '; echo; }
 
 # 1. Hidden hazards' statuses only (the daily work): taken back in place.
 python3 scripts/bench/edit_tile.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --edits 0 \
