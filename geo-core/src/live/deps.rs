@@ -594,6 +594,11 @@ impl Live {
         changed: &BTreeSet<usize>,
         dirty: &mut Dirty,
     ) -> HashMap<String, Option<RiskLevel>> {
+        if h_set.is_empty() {
+            // (A hidden hazard's status, the bureau's daily edit: no pass over the 10⁵
+            // conflicts for no house.)
+            return HashMap::new();
+        }
         let mut exposure: HashMap<usize, Exposure> =
             h_set.iter().map(|p| (*p, Exposure::default())).collect();
         // A bit per house, to pass over the 10⁵ conflicts of other houses without a
