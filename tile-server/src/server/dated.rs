@@ -185,14 +185,8 @@ impl DatedViews {
     fn take_copy(&self, generation: u64) -> Option<super::day_data::Copied> {
         let last = {
             let mut v = self.views.lock().ok()?;
-            let copies: Vec<usize> = v
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, _, s))| s.get().is_some_and(|d| d.is_copy()))
-                .map(|(i, _)| i)
-                .collect();
             let mut last = None;
-            for i in copies.into_iter().rev() {
+            for i in copies(&v).into_iter().rev() {
                 let (g, _, slot) = v.remove(i);
                 if last.is_none() && g == generation {
                     last = Some(slot);
@@ -209,17 +203,23 @@ impl DatedViews {
         let Ok(mut v) = self.views.lock() else {
             return;
         };
-        let copies: Vec<usize> = v
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, _, s))| s.get().is_some_and(|d| d.is_copy()))
-            .map(|(i, _)| i)
-            .collect();
+        let copies = copies(&v);
         let extra = copies.len().saturating_sub(keep);
         for i in copies.into_iter().take(extra).rev() {
             v.remove(i);
         }
     }
+}
+
+/// Where the days with a snapshot of their own are among the kept ones (least recently
+/// used first).
+fn copies(views: &[(u64, Day, Slot)]) -> Vec<usize> {
+    views
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, _, s))| s.get().is_some_and(|d| d.is_copy()))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// The data and a whole analysis of a day, for what is made of the analysis as a whole
