@@ -623,4 +623,69 @@ async fn the_copy_kept_for_one_day_is_moved_to_the_next() {
     // Three days made with a copy of their own: the first copied, the next two moved.
     assert_eq!(metric(&app, "riskmap_dated_copies_total").await, 3);
     assert_eq!(metric(&app, "riskmap_dated_copies_moved_total").await, 2);
+    // The first took the edits' spare snapshot back: no copy made.
+    assert_eq!(metric(&app, "riskmap_dated_copies_spare_total").await, 1);
+}
+
+/// The composite tiles at z12, z14 and z16 around each place.
+fn tiles_around(places: &[(f64, f64)]) -> Vec<String> {
+    let layers: Vec<&str> = riskmap_core::tileset::TILE_LAYERS
+        .iter()
+        .map(|k: &LayerKind| k.name())
+        .collect();
+    let layers = layers.join(",");
+    let mut tiles = Vec::new();
+    for &(lon, lat) in places {
+        for z in [12, 14, 16] {
+            let (x, y) = centre_tile([lon, lat, lon, lat], z);
+            tiles.push(format!("/tiles/{layers}/{z}/{x}/{y}.mvt"));
+        }
+    }
+    tiles
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_past_day_takes_the_spare_back_and_edits_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, before) = store_and_its_copy(dir.path());
+    let app = router(state.clone());
+    let snap = state.snapshot();
+    let id = |i: usize| snap.dataset().houses.get(i).unwrap().id.clone();
+    let (a, c) = (id(17), id(900));
+    drop(snap);
+    let today = Day::today();
+    let a_at = move_house(&app, &a).await;
+    backdate(
+        &dir.path().join("city.gpkg"),
+        today.plus_days(-6),
+        today.plus_days(-3),
+    );
+    let mut places = vec![a_at, (a_at.0 + 0.02, a_at.1)];
+    let day = today.plus_days(-4);
+    for t in tiles_around(&places) {
+        let q = format!("{t}?as_of={day}");
+        assert_eq!(tile(&app, &q).await, tile(&before, &q).await, "{q}");
+    }
+    assert_eq!(metric(&app, "riskmap_dated_copies_total").await, 1);
+    assert_eq!(metric(&app, "riskmap_dated_copies_spare_total").await, 1);
+
+    // The edits go on without the spare they had: the served map is the store's.
+    let c_at = move_house(&app, &c).await;
+    places.extend([c_at, (c_at.0 + 0.02, c_at.1)]);
+    let now = serve_a_copy(dir.path(), "now.gpkg");
+    for t in tiles_around(&places) {
+        assert_eq!(tile(&app, &t).await, tile(&now, &t).await, "{t}");
+    }
+    // A day of the new generation: no kept copy of it, the spare made again taken back.
+    let day = today.plus_days(-5);
+    for t in tiles_around(&places) {
+        let q = format!("{t}?as_of={day}");
+        assert_eq!(tile(&app, &q).await, tile(&before, &q).await, "{q}");
+    }
+    assert_eq!(metric(&app, "riskmap_dated_copies_total").await, 2);
+    assert_eq!(metric(&app, "riskmap_dated_copies_spare_total").await, 2);
+    // And today's map is still the store's.
+    for t in tiles_around(&places) {
+        assert_eq!(tile(&app, &t).await, tile(&now, &t).await, "{t}");
+    }
 }

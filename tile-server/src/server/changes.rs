@@ -258,6 +258,18 @@ impl AppState {
         }
     }
 
+    /// The spare snapshot if it is of `generation` (waiting for it while it is brought up
+    /// to date), for a past day to take back instead of a new copy of the served one; a
+    /// spare of another generation is of no use to anyone and goes too. The next batch
+    /// copies the served snapshot unless [`AppState::prepare_spare`] made another first.
+    /// Run it off the async runtime.
+    pub(crate) fn take_spare(&self, generation: u64) -> Option<Snapshot> {
+        let mut s = self.changes.spare.lock().ok()?;
+        s.take()
+            .and_then(Spare::take)
+            .filter(|s| s.generation == generation)
+    }
+
     /// Applies a batch of edits made by `actor`: all of them or none. One batch (or
     /// reload) at a time; readers never wait.
     pub async fn apply_edits(

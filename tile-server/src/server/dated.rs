@@ -65,7 +65,7 @@ impl DatedViews {
     /// longer served gets its map made but not kept.
     pub(crate) async fn get(
         &self,
-        state: &AppState,
+        state: &Arc<AppState>,
         snap: &Arc<Snapshot>,
         day: Day,
     ) -> Result<Arc<Dated>, AppError> {
@@ -125,12 +125,33 @@ impl DatedViews {
                 } else {
                     None
                 };
-                let d = tokio::task::spawn_blocking(move || plan.make(copies, kept)).await??;
-                if d.moved {
-                    state
-                        .metrics
-                        .dated_copies_moved
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // Else the change path's spare, which is a copy of its own already; the
+                // next one is made after this day, off the request's path.
+                let spare = if kept.is_none() && current && copies && plan.wants_a_copy() {
+                    let (st, generation) = (state.clone(), snap.generation);
+                    tokio::task::spawn_blocking(move || st.take_spare(generation)).await?
+                } else {
+                    None
+                };
+                let took_spare = spare.is_some();
+                let made =
+                    tokio::task::spawn_blocking(move || plan.make(copies, kept, spare)).await;
+                if took_spare {
+                    let st = state.clone();
+                    tokio::task::spawn_blocking(move || {
+                        if super::day_data::room_for_a_copy() {
+                            st.prepare_spare();
+                        }
+                    });
+                }
+                let d = made??;
+                for (yes, counter) in [
+                    (d.moved, &state.metrics.dated_copies_moved),
+                    (d.from_spare, &state.metrics.dated_copies_spare),
+                ] {
+                    if yes {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
                 let count = match (d.is_copy(), d.taken_back) {
                     (true, _) => Some(&state.metrics.dated_copies),
@@ -266,7 +287,7 @@ impl Analysed {
 /// now and then, and the analysis of a city takes seconds), one at a time. The served
 /// snapshot is let go of before the analysis, so that a batch meanwhile can reuse it.
 pub(crate) async fn analysed_on(
-    state: &AppState,
+    state: &Arc<AppState>,
     snap: Arc<Snapshot>,
     day: Option<Day>,
 ) -> Result<Analysed, AppError> {

@@ -11,7 +11,10 @@
 //! every edit takes, so that houses, pipes, sources and their conflicts are the day's
 //! too; that costs seconds and the memory of a snapshot at a million houses, so it is
 //! made only when the machine has that memory free — else those changes stay as they are
-//! now and the day says how many (`left_out`). The copy kept for one day is moved to the
+//! now and the day says how many (`left_out`). The first such copy is the change path's
+//! spare snapshot when there is one: it is a copy of its own already, so taking it back
+//! costs the changes alone, and the next spare is made after the day is answered. The
+//! copy kept for one day is moved to the
 //! next day asked for, when it can be had whole, by the edits that differ between the
 //! two ([`Copied`]): a viewer stepping through days pays for the changes between them, not
 //! for another copy. A folder
@@ -68,6 +71,8 @@ pub struct Dated {
     pub skipped: Vec<String>,
     /// Whether its copy of the snapshot is the one kept for another day, moved to this.
     pub moved: bool,
+    /// Whether its copy of the snapshot is the change path's spare, taken back.
+    pub from_spare: bool,
 }
 
 impl DayData {
@@ -187,8 +192,15 @@ impl Plan {
 
     /// The map of the day; `copies`: whether a copy of the snapshot may be taken; `kept`:
     /// the copy kept for another day, which is moved to this one if it is of the same
-    /// generation (and let go otherwise).
-    pub(super) fn make(self, copies: bool, kept: Option<Copied>) -> Result<Dated, AppError> {
+    /// generation (and let go otherwise); `spare`: the spare snapshot of the change path,
+    /// taken back in place of a new copy (the caller makes the next one when the memory
+    /// allows, [`room_for_a_copy`]).
+    pub(super) fn make(
+        self,
+        copies: bool,
+        kept: Option<Copied>,
+        spare: Option<Snapshot>,
+    ) -> Result<Dated, AppError> {
         let Plan {
             snap,
             day,
@@ -198,17 +210,22 @@ impl Plan {
         let mut left_out = 0;
         let kept = kept.filter(|k| copies && k.generation == snap.generation);
         let mut moved = false;
+        let mut from_spare = false;
         let data = match in_place {
             None => DayData::Served,
             Some((ds, 0)) => DayData::Records(Box::new(ds)),
             Some((ds, left)) => {
                 let was_kept = kept.and_then(|k| move_copy(k, &back, &snap, day));
+                let spare = spare.filter(|s| copies && s.generation == snap.generation);
                 if let Some(c) = was_kept {
                     moved = true;
                     DayData::Copy(c)
-                } else if copies && room_for_a_copy() {
+                } else if spare.is_some() || (copies && room_for_a_copy()) {
                     drop(ds);
-                    let mut copy = (*snap).clone();
+                    // The spare's layers are its own: taking it back changes them in
+                    // place, where a new copy would first copy every layer it changes.
+                    from_spare = spare.is_some();
+                    let mut copy = spare.unwrap_or_else(|| (*snap).clone());
                     super::changes::background(|| {
                         super::changes::apply_to(&mut copy, &back.edits, None)
                     })
@@ -244,6 +261,7 @@ impl Plan {
             left_out,
             skipped: back.skipped,
             moved,
+            from_spare,
         })
     }
 }
@@ -343,7 +361,7 @@ fn records_in_place(back: &Reverting, snap: &Snapshot, day: Day) -> (Dataset, us
 /// system has available, against this process's resident memory (the served snapshot and
 /// the spare: a copy, and the batch that takes it back, need about as much again at a
 /// million houses), and within a container's memory limit. Linux; elsewhere, yes.
-fn room_for_a_copy() -> bool {
+pub(super) fn room_for_a_copy() -> bool {
     let read = |path: &str, key: &str| -> Option<u64> {
         let text = std::fs::read_to_string(path).ok()?;
         let line = text.lines().find(|l| l.starts_with(key))?;

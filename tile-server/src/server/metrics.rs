@@ -28,6 +28,8 @@ pub struct Metrics {
     /// Of those, the ones made by moving the copy kept for another day, instead of a new
     /// copy of the served snapshot.
     pub dated_copies_moved: AtomicU64,
+    /// Of those, the ones that took the change path's spare snapshot back.
+    pub dated_copies_spare: AtomicU64,
     render_buckets: [AtomicU64; BUCKETS.len()],
     render_count: AtomicU64,
     render_sum_us: AtomicU64,
@@ -121,6 +123,12 @@ impl Metrics {
             "riskmap_dated_copies_moved_total",
             "Of those, the ones made by moving the copy kept for another day to this one.",
             self.dated_copies_moved.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_dated_copies_spare_total",
+            "Of those, the ones that took the spare snapshot of the edits back (no copy made).",
+            self.dated_copies_spare.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             s,
