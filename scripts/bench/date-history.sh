@@ -6,7 +6,8 @@
 # request, of a second one (kept), and the viewer's date switches
 # (scripts/date-switch.mjs), with the server's peak memory: first after hidden hazards'
 # statuses alone changed (taken back in place), then after houses and sources changed
-# too (a copy of the snapshot). Nothing is asserted.
+# too (a copy of the snapshot; the viewer's switches first, then the requests). Nothing
+# is asserted.
 #
 #   bash scripts/bench/date-history.sh [--city DIR] [--edits N] [--short]
 #
@@ -68,7 +69,7 @@ ask() { # day, label
   done
 }
 peak() { awk '/VmHWM/{printf "%.1f GiB", $2/1048576}' "/proc/$SERVER/status"; }
-metrics() { curl -s "$BASE/metrics" | grep -E '^riskmap_dated_(in_place|copies|copies_moved)_total' | tr '\n' ' '; echo; }
+metrics() { curl -s "$BASE/metrics" | grep -E '^riskmap_dated_(in_place|copies|copies_moved|copies_spare)_total' | tr '\n' ' '; echo; }
 
 # 1. Hidden hazards' statuses only (the daily work): taken back in place.
 python3 scripts/bench/edit_tile.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --edits 0 \
@@ -86,7 +87,9 @@ python3 scripts/bench/edit_tile.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --edi
   --stride "$STRIDE" --hazard-sources "$CITY/hazard_sources.geojson" --inventories "$((EDITS / 3))" \
   --out "$WORK/edits2.json" >/dev/null
 echo "changes through the API in all: $(made)"
-ask "$(day yesterday)" "houses and sources too"
+# The viewer first: its first switch is the first day of the server that needs a copy.
 node scripts/date-switch.mjs "$BASE" 121.29 31.95 12 "$(day '-2 days')" "$(day '-3 days')" \
   "$(day '-2 days')" | sed 's/^/houses and sources too, viewer: /'
+echo "after the viewer: $(metrics)"
+ask "$(day yesterday)" "houses and sources too"
 echo "server peak memory: $(peak); $(metrics)"

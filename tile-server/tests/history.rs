@@ -669,8 +669,16 @@ async fn a_past_day_takes_the_spare_back_and_edits_go_on() {
     assert_eq!(metric(&app, "riskmap_dated_copies_total").await, 1);
     assert_eq!(metric(&app, "riskmap_dated_copies_spare_total").await, 1);
 
-    // The edits go on without the spare they had: the served map is the store's.
+    // The next spare is made in the background; the next edit finds it and does not
+    // copy the snapshot, and the served map is the store's.
+    assert_eq!(metric(&app, "riskmap_edit_batch_copies_total").await, 1);
+    let t0 = std::time::Instant::now();
+    while metric(&app, "riskmap_spare_snapshot_ready").await == 0 {
+        assert!(t0.elapsed().as_secs() < 60, "no spare made");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let c_at = move_house(&app, &c).await;
+    assert_eq!(metric(&app, "riskmap_edit_batch_copies_total").await, 1);
     places.extend([c_at, (c_at.0 + 0.02, c_at.1)]);
     let now = serve_a_copy(dir.path(), "now.gpkg");
     for t in tiles_around(&places) {

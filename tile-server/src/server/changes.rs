@@ -65,6 +65,10 @@ enum Spare {
     /// Being brought up to date after the last batch was answered: the next batch waits
     /// for it (`None`: the readers held it too long, or the batch failed on it).
     Coming(std::sync::mpsc::Receiver<Option<Snapshot>>),
+    /// Being made on a thread of the lowest priority after a past day took the last one
+    /// ([`AppState::prepare_spare_quietly`]): nobody waits for it (a batch meanwhile
+    /// copies the served snapshot itself, and the copy coming is let go).
+    Making,
 }
 
 impl Spare {
@@ -73,6 +77,7 @@ impl Spare {
         match self {
             Spare::Ready(s) => Some(*s),
             Spare::Coming(rx) => rx.recv().ok().flatten(),
+            Spare::Making => None,
         }
     }
 }
@@ -265,9 +270,63 @@ impl AppState {
     /// Run it off the async runtime.
     pub(crate) fn take_spare(&self, generation: u64) -> Option<Snapshot> {
         let mut s = self.changes.spare.lock().ok()?;
-        s.take()
-            .and_then(Spare::take)
-            .filter(|s| s.generation == generation)
+        match s.take() {
+            Some(Spare::Making) => {
+                *s = Some(Spare::Making);
+                None
+            }
+            have => have
+                .and_then(Spare::take)
+                .filter(|s| s.generation == generation),
+        }
+    }
+
+    /// Whether the next batch finds its spare snapshot ready (not being made or brought
+    /// up to date, nor missing: then it copies the served one).
+    pub fn spare_ready(&self) -> bool {
+        let generation = self.snapshot().generation;
+        self.changes
+            .spare
+            .lock()
+            .is_ok_and(|s| matches!(&*s, Some(Spare::Ready(s)) if s.generation == generation))
+    }
+
+    /// Makes the next spare snapshot after a past day took the last one, on a thread of
+    /// its own at the lowest priority: the requests of the viewer that asked for the day
+    /// come first (a copy of a million houses is a second of a core). Nothing when there
+    /// is a spare, or no memory for one ([`super::day_data::room_for_a_copy`]).
+    pub(crate) fn prepare_spare_quietly(self: &Arc<Self>) {
+        {
+            let Ok(mut s) = self.changes.spare.lock() else {
+                return;
+            };
+            if s.is_some() || !super::day_data::room_for_a_copy() {
+                return;
+            }
+            *s = Some(Spare::Making);
+        }
+        let me = Arc::clone(self);
+        let made = std::thread::Builder::new()
+            .name("riskmap-spare".into())
+            .spawn(move || {
+                lowest_priority();
+                let current = me.snapshot();
+                let mut copy = (*current).clone();
+                drop(current);
+                copy.live.unshare();
+                if let Ok(mut s) = me.changes.spare.lock()
+                    && matches!(*s, Some(Spare::Making))
+                {
+                    // Not replaced by a batch meanwhile, so of the served generation.
+                    *s = Some(Spare::Ready(Box::new(copy)));
+                }
+            });
+        if made.is_err()
+            && let Ok(mut s) = self.changes.spare.lock()
+            && matches!(*s, Some(Spare::Making))
+        {
+            *s = None;
+        }
     }
 
     /// Applies a batch of edits made by `actor`: all of them or none. One batch (or
@@ -333,7 +392,10 @@ impl AppState {
             .and_then(|mut s| s.take())
             .and_then(Spare::take)
             .filter(|s| s.generation == current.generation)
-            .unwrap_or_else(|| (*current).clone());
+            .unwrap_or_else(|| {
+                self.metrics.batch_copies.fetch_add(1, Ordering::Relaxed);
+                (*current).clone()
+            });
         drop(current);
         let (applied, tile_changes) =
             match background(|| apply_work(&mut spare, edits, reading, day)) {
@@ -439,5 +501,14 @@ impl AppState {
             let _ = tx.send(caught_up);
         });
         Ok(event)
+    }
+}
+
+/// The calling thread's scheduling priority lowered to the least (nice 19: Linux applies
+/// it to the thread alone); elsewhere, nothing.
+fn lowest_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19);
     }
 }

@@ -137,12 +137,7 @@ impl DatedViews {
                 let made =
                     tokio::task::spawn_blocking(move || plan.make(copies, kept, spare)).await;
                 if took_spare {
-                    let st = state.clone();
-                    tokio::task::spawn_blocking(move || {
-                        if super::day_data::room_for_a_copy() {
-                            st.prepare_spare();
-                        }
-                    });
+                    state.prepare_spare_quietly();
                 }
                 let d = made??;
                 for (yes, counter) in [

@@ -20,6 +20,8 @@ pub struct Metrics {
     pub tiles_invalidated: AtomicU64,
     /// Batches of edits applied.
     pub edit_batches: AtomicU64,
+    /// Of the batches, those that found no spare snapshot ready and copied the served one.
+    pub batch_copies: AtomicU64,
     /// Maps of another day made from the served data with hidden hazards' records taken
     /// back in place.
     pub dated_in_place: AtomicU64,
@@ -105,6 +107,12 @@ impl Metrics {
             "riskmap_edit_batches_total",
             "Batches of edits applied to the served data.",
             self.edit_batches.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_edit_batch_copies_total",
+            "Batches that found no spare snapshot ready and copied the served one first.",
+            self.batch_copies.load(Ordering::Relaxed),
         );
         counter(
             &mut s,

@@ -86,6 +86,11 @@ pub(in crate::server) async fn metrics(State(state): State<AppStateRef>) -> Resp
             "Generation of the data being served.",
             s.generation.to_string(),
         ),
+        (
+            "spare_snapshot_ready",
+            "1 when the next batch of edits finds its copy of the snapshot made, else 0.",
+            u8::from(state.spare_ready()).to_string(),
+        ),
     ];
     let names: Vec<String> = s
         .dataset()
