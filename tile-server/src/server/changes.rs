@@ -82,6 +82,12 @@ impl Spare {
     }
 }
 
+/// How long after a past day took the spare snapshot the next one starts to be made: the
+/// viewer that asked for the day has its tiles by then. Measured on the million-house
+/// store with the viewer's date switches (BENCHMARKS.md, "the spare taken back"): the
+/// first switch 0.63-1.10 s made at once, 0.69-0.70 s three seconds later.
+const SPARE_AFTER: Duration = Duration::from_secs(3);
+
 /// How many of the last batches' tile changes are kept, for tiles rendered from a
 /// generation that was replaced meanwhile, and how many boxes they hold at most (a storm
 /// of 10⁵ changes names as many boxes; the latest batch is always kept).
@@ -292,9 +298,11 @@ impl AppState {
     }
 
     /// Makes the next spare snapshot after a past day took the last one, on a thread of
-    /// its own at the lowest priority: the requests of the viewer that asked for the day
-    /// come first (a copy of a million houses is a second of a core). Nothing when there
-    /// is a spare, or no memory for one ([`super::day_data::room_for_a_copy`]).
+    /// its own at the lowest priority and [`SPARE_AFTER`] later: the requests of the
+    /// viewer that asked for the day come first (a copy of a million houses is a second
+    /// of a core, and its fresh pages' faults slow the tiles beside it whatever its
+    /// priority). Nothing when there is a spare, or no memory for one
+    /// ([`super::day_data::room_for_a_copy`]).
     pub(crate) fn prepare_spare_quietly(self: &Arc<Self>) {
         {
             let Ok(mut s) = self.changes.spare.lock() else {
@@ -310,6 +318,7 @@ impl AppState {
             .name("riskmap-spare".into())
             .spawn(move || {
                 lowest_priority();
+                std::thread::sleep(SPARE_AFTER);
                 let current = me.snapshot();
                 let mut copy = (*current).clone();
                 drop(current);
