@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::hazard_grade::HazardGradeResult;
 use crate::dataset::Dataset;
 use crate::geodesy::{closest_points, distance_m};
-use crate::model::{Feature, House, LayerKind, TargetClass};
+use crate::model::{Feature, HazardGrade, House, LayerKind, TargetClass};
 use crate::rules::{ByClass, Rules};
 
 /// One target inside a required distance.
@@ -58,7 +58,7 @@ pub(crate) struct Source<'a> {
     id: &'a str,
     pub(super) geometry: &'a Geometry<f64>,
     table: &'a ByClass,
-    rule_prefix: String,
+    rule_prefix: &'static str,
     qra: Option<&'a crate::model::QraDistances>,
 }
 
@@ -77,7 +77,13 @@ pub(crate) fn hazard_source<'a>(
         id: &f.id,
         geometry: &f.geometry,
         table: rules.protection.for_grade(grade),
-        rule_prefix: format!("RM-PD/grade_{}", grade.number()),
+        // (Static: every batch that moves a target lists every source for its reach.)
+        rule_prefix: match grade {
+            HazardGrade::One => "RM-PD/grade_1",
+            HazardGrade::Two => "RM-PD/grade_2",
+            HazardGrade::Three => "RM-PD/grade_3",
+            HazardGrade::Four => "RM-PD/grade_4",
+        },
         qra: f.props.qra_distances.as_ref().filter(|q| !q.is_empty()),
     })
 }
@@ -92,7 +98,7 @@ pub(crate) fn enterprise<'a>(ds: &'a Dataset, pos: usize, rules: &'a Rules) -> O
         id: &f.id,
         geometry: &f.geometry,
         table: &pr.hazchem_enterprise,
-        rule_prefix: "RM-PD/hazchem_enterprise".into(),
+        rule_prefix: "RM-PD/hazchem_enterprise",
         qra: None,
     })
 }

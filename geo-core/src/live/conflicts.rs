@@ -15,12 +15,46 @@ use crate::analysis::{
 use crate::model::LayerKind;
 
 impl Live {
+    /// The farthest any source reaches now, for any class: a target farther than this
+    /// from every source has no protection conflict.
+    pub(super) fn protection_reach(&self) -> f64 {
+        let all =
+            protection_distance::all_sources(&self.ds, &self.analysis.hazard_grades, &self.rules);
+        protection_distance::max_reach(&all)
+    }
+
+    /// The sources (hazard sources and enterprises, in the conflict list's order) whose
+    /// box lies within `reach` of any of `places`: every source that can have a conflict
+    /// with a target there.
+    pub(super) fn sources_near<'g>(
+        &self,
+        places: impl IntoIterator<Item = &'g geo::Geometry<f64>>,
+        reach: f64,
+    ) -> BTreeSet<(LayerKind, usize)> {
+        let mut out = BTreeSet::new();
+        for g in places {
+            out.extend(
+                near(&self.ds.hazard_sources, g, reach)
+                    .into_iter()
+                    .map(|p| (LayerKind::HazardSources, p)),
+            );
+            out.extend(
+                near(&self.ds.enterprises, g, reach)
+                    .into_iter()
+                    .map(|p| (LayerKind::Enterprises, p)),
+            );
+        }
+        out
+    }
+
     /// Conflicts of the sources in `s_set` with every target, and of the targets in
-    /// `t_set` with every source not in `s_set`.
+    /// `t_set` with every source not in `s_set`; `reach`: [`Live::protection_reach`]
+    /// (read only when there are targets).
     pub(super) fn protection_added(
         &self,
         s_set: &BTreeSet<(LayerKind, usize)>,
         t_set: &BTreeSet<(LayerKind, usize)>,
+        reach: f64,
     ) -> Vec<ProtectionConflict> {
         let (ds, an, rules) = (&self.ds, &self.analysis, &self.rules);
         // Sets hold hazard sources and enterprises only.
@@ -43,8 +77,6 @@ impl Live {
         if t_set.is_empty() {
             return out;
         }
-        let all = protection_distance::all_sources(ds, &an.hazard_grades, rules);
-        let reach = protection_distance::max_reach(&all);
         // Each target on its own, side by side; the list is sorted by the caller.
         let per_target: Vec<Vec<ProtectionConflict>> = t_set
             .par_iter()

@@ -24,6 +24,11 @@ use crate::model::{LayerKind, RiskLevel};
 
 pub(super) type Dirty = Vec<(LayerKind, Rect<f64>)>;
 
+/// Up to this many changed targets (or houses assessed again), their protection
+/// conflicts are looked up by the sources within reach of each, in the sorted list; more,
+/// and one pass over the list costs less.
+const FEW: usize = 256;
+
 /// Positions of a layer's features whose box lies within `metres` (plus a margin) of
 /// `g`'s box: a superset of those within `metres` of `g`.
 pub(super) fn near<P>(
@@ -201,9 +206,29 @@ impl Live {
         // a house's occupants that keep its class): the list of 10⁵ conflicts is then
         // left as it is rather than taken apart and sorted again.
         let mut removed_p = a1.removed_protection.clone();
-        let mut added_p = self.protection_added(&s_set, &t_set);
+        let reach = (!t_set.is_empty()).then(|| self.protection_reach());
+        let mut added_p = self.protection_added(&s_set, &t_set, reach.unwrap_or(0.0));
         protection_distance::sort(&mut added_p);
         n.protection_sources = s_set.len();
+        // The conflicts a few changed targets had lie in the ranges of the sources within
+        // reach of where each target was or is (and of the changed sources): found there
+        // by binary search in the sorted list rather than by a pass over its 10⁵
+        // conflicts. Not when positions were re-keyed (the list is then out of order).
+        let old_sources = match reach {
+            Some(r) if !a1.rekeyed_protection && t_set.len() <= FEW => {
+                let was = a1.changes.iter().filter_map(|c| match c.layer {
+                    LayerKind::Houses | LayerKind::ProtectionTargets => {
+                        c.before.as_ref().map(AnyFeature::geometry)
+                    }
+                    _ => None,
+                });
+                let is = t_set.iter().filter_map(|&(l, p)| self.geometry_at(l, p));
+                let mut near = self.sources_near(was.chain(is), r);
+                near.extend(s_set.iter().copied());
+                Some(near)
+            }
+            _ => None,
+        };
         let list = &mut self.analysis.protection_conflicts;
         let (s_marks, t_marks) = (
             Marks::of(s_set.iter().copied()),
@@ -221,7 +246,14 @@ impl Live {
                 .flat_map(|r| &list[r]);
             old.clone().count() == added_p.len() && old.zip(&added_p).all(|(a, b)| a == b)
         } else {
-            let old: Vec<&ProtectionConflict> = list.iter().filter(|c| hit(c)).collect();
+            let old: Vec<&ProtectionConflict> = match &old_sources {
+                Some(near) => conflicts::source_ranges(list, near)
+                    .into_iter()
+                    .flat_map(|r| &list[r])
+                    .filter(|c| hit(c))
+                    .collect(),
+                None => list.iter().filter(|c| hit(c)).collect(),
+            };
             old.len() == added_p.len() && old.iter().zip(&added_p).all(|(a, b)| *a == b)
         };
         if same {
@@ -310,7 +342,7 @@ impl Live {
             ids.iter()
                 .filter_map(|id| self.position(LayerKind::Houses, id)),
         );
-        let house_changed = self.houses_again(&h_set, &ch_houses, &mut dirty);
+        let house_changed = self.houses_again(&h_set, &ch_houses, reach, &mut dirty);
         n.houses = h_set.len();
 
         // Enterprises: the changed ones, the owners of regraded sources, those near a
@@ -592,6 +624,7 @@ impl Live {
         &mut self,
         h_set: &BTreeSet<usize>,
         changed: &BTreeSet<usize>,
+        reach: Option<f64>,
         dirty: &mut Dirty,
     ) -> HashMap<String, Option<RiskLevel>> {
         if h_set.is_empty() {
@@ -601,15 +634,35 @@ impl Live {
         }
         let mut exposure: HashMap<usize, Exposure> =
             h_set.iter().map(|p| (*p, Exposure::default())).collect();
-        // A bit per house, to pass over the 10⁵ conflicts of other houses without a
-        // lookup.
-        let marks = Marks::of(h_set.iter().map(|p| (LayerKind::Houses, *p)));
-        for c in &self.analysis.protection_conflicts {
-            if c.target_layer == LayerKind::Houses
-                && marks.has(LayerKind::Houses, c.target_pos)
-                && let Some(e) = exposure.get_mut(&c.target_pos)
-            {
-                e.add_protection(c);
+        let list = &self.analysis.protection_conflicts;
+        if h_set.len() <= FEW {
+            // A few houses: each one's conflicts are in the ranges of the sources within
+            // reach of it (the list is sorted again by now).
+            let reach = reach.unwrap_or_else(|| self.protection_reach());
+            for &p in h_set {
+                let (Some(f), Some(e)) = (self.ds.houses.get(p), exposure.get_mut(&p)) else {
+                    continue;
+                };
+                let near = self.sources_near([&f.geometry], reach);
+                for r in conflicts::source_ranges(list, &near) {
+                    for c in &list[r] {
+                        if c.target_layer == LayerKind::Houses && c.target_pos == p {
+                            e.add_protection(c);
+                        }
+                    }
+                }
+            }
+        } else {
+            // A bit per house, to pass over the 10⁵ conflicts of other houses without a
+            // lookup.
+            let marks = Marks::of(h_set.iter().map(|p| (LayerKind::Houses, *p)));
+            for c in list {
+                if c.target_layer == LayerKind::Houses
+                    && marks.has(LayerKind::Houses, c.target_pos)
+                    && let Some(e) = exposure.get_mut(&c.target_pos)
+                {
+                    e.add_protection(c);
+                }
             }
         }
         for c in &self.analysis.pipeline_conflicts {

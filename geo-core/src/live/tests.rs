@@ -60,7 +60,7 @@ fn full(live: &Live) -> Analysis {
     analyze(&ds, &SubstanceTable::builtin(), live.rules())
 }
 
-fn assert_same(live: &Live, step: &str) {
+pub(super) fn assert_same(live: &Live, step: &str) {
     let want = full(live);
     let got = live.analysis();
     assert_eq!(
@@ -111,12 +111,12 @@ fn assert_same(live: &Live, step: &str) {
 }
 
 /// Metres east and north as degrees at a latitude.
-fn shift(g: &Geometry<f64>, to: Coord<f64>) -> Geometry<f64> {
+pub(super) fn shift(g: &Geometry<f64>, to: Coord<f64>) -> Geometry<f64> {
     let c = g.centroid().map(|p| p.0).unwrap_or(to);
     g.translate(to.x - c.x, to.y - c.y)
 }
 
-fn offset(at: Coord<f64>, metres: f64, bearing: f64) -> Coord<f64> {
+pub(super) fn offset(at: Coord<f64>, metres: f64, bearing: f64) -> Coord<f64> {
     let (s, c) = bearing.sin_cos();
     Coord {
         x: at.x + metres * s / (111_320.0 * at.y.to_radians().cos()),
@@ -124,7 +124,7 @@ fn offset(at: Coord<f64>, metres: f64, bearing: f64) -> Coord<f64> {
     }
 }
 
-fn centre(g: &Geometry<f64>) -> Coord<f64> {
+pub(super) fn centre(g: &Geometry<f64>) -> Coord<f64> {
     g.centroid().map(|p| p.0).unwrap_or_default()
 }
 

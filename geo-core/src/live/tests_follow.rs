@@ -150,3 +150,46 @@ fn hazards_follow_their_feature_and_only_theirs() {
     assert_eq!(point(&live, &h1.id), at(&d));
     assert_eq!(point(&live, &h2.id), at(&d));
 }
+
+/// The protection conflicts of the house `id` in the live analysis.
+fn conflicts_of(live: &Live, id: &str) -> usize {
+    live.analysis()
+        .protection_conflicts
+        .iter()
+        .filter(|c| c.target_layer == LayerKind::Houses && c.target_id == id)
+        .count()
+}
+
+/// Houses in a protection conflict moved beyond every source's reach and back, one batch
+/// each: the conflicts they had go, then come back. (A few changed targets' conflicts are
+/// looked up by the sources near where each was as well as where it is.)
+#[test]
+fn houses_moved_out_of_their_conflicts_and_back() {
+    use super::tests::{assert_same, centre, offset, shift};
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let ids: std::collections::BTreeSet<String> = live
+        .analysis()
+        .protection_conflicts
+        .iter()
+        .filter(|c| c.target_layer == LayerKind::Houses)
+        .map(|c| c.target_id.clone())
+        .collect();
+    assert!(!ids.is_empty(), "the city has houses in conflicts");
+    let far = 3.0 * live.protection_reach() + 20_000.0;
+    for id in ids.iter().take(6) {
+        let Some(AnyFeature::House(h)) = live.feature(LayerKind::Houses, id) else {
+            panic!("house {id}");
+        };
+        let had = conflicts_of(&live, id);
+        let mut away = h.clone();
+        away.geometry = shift(&h.geometry, offset(centre(&h.geometry), far, 0.0));
+        live.apply(&[Edit::Put(Box::new(AnyFeature::House(away)))])
+            .expect("moved away");
+        assert_same(&live, &format!("{id} moved away"));
+        assert_eq!(conflicts_of(&live, id), 0, "{id} away");
+        live.apply(&[Edit::Put(Box::new(AnyFeature::House(h)))])
+            .expect("moved back");
+        assert_same(&live, &format!("{id} moved back"));
+        assert_eq!(conflicts_of(&live, id), had, "{id} back");
+    }
+}
