@@ -583,18 +583,7 @@ async fn the_copy_kept_for_one_day_is_moved_to_the_next() {
         );
     }
 
-    let layers: Vec<&str> = riskmap_core::tileset::TILE_LAYERS
-        .iter()
-        .map(|k: &LayerKind| k.name())
-        .collect();
-    let layers = layers.join(",");
-    let mut tiles = Vec::new();
-    for (lon, lat) in [a_at, (a_at.0 + 0.02, a_at.1), c_at] {
-        for z in [12, 14, 16] {
-            let (x, y) = centre_tile([lon, lat, lon, lat], z);
-            tiles.push(format!("/tiles/{layers}/{z}/{x}/{y}.mvt"));
-        }
-    }
+    let tiles = tiles_around(&[a_at, (a_at.0 + 0.02, a_at.1), c_at]);
     // Four and five days ago: none of the edits (the store before them); a day ago: the
     // first only (its copy then). Each day as the two others see it on that day. (Days
     // not asked for before: a day's tiles are cached.)
