@@ -146,41 +146,40 @@ impl Live {
     }
 }
 
-pub(super) fn protection_key(c: &ProtectionConflict) -> (LayerKind, String, LayerKind, String) {
-    (
-        c.source_layer,
-        c.source_id.clone(),
-        c.target_layer,
-        c.target_id.clone(),
-    )
+pub(super) fn protection_key(c: &ProtectionConflict) -> (LayerKind, &str, LayerKind, &str) {
+    (c.source_layer, &c.source_id, c.target_layer, &c.target_id)
 }
 
-pub(super) fn pipeline_key(c: &PipelineConflict) -> (String, LayerKind, String) {
-    (c.pipeline_id.clone(), c.layer, c.feature_id.clone())
+pub(super) fn pipeline_key(c: &PipelineConflict) -> (&str, LayerKind, &str) {
+    (&c.pipeline_id, c.layer, &c.feature_id)
 }
 
 /// The conflicts that went and came, leaving out those that came back unchanged (apart
-/// from positions).
-pub(super) fn diff<C: Clone + PartialEq + Positions, K: Eq + std::hash::Hash>(
-    removed: &[C],
-    added: &[C],
-    key: impl Fn(&C) -> K,
+/// from positions). Keys borrow their ids, and a conflict is copied only where it went or
+/// came (a regraded source in a chemical park has thousands of conflicts).
+pub(super) fn diff<'a, C: Clone + PartialEq + Positions, K: Eq + std::hash::Hash>(
+    removed: &'a [C],
+    added: &'a [C],
+    key: impl Fn(&'a C) -> K,
 ) -> (Vec<C>, Vec<C>) {
-    let norm = |c: &C| {
-        let mut c = c.clone();
-        c.clear_positions();
-        c
+    let same = |a: &C, b: &C| {
+        a == b || {
+            let (mut a, mut b) = (a.clone(), b.clone());
+            a.clear_positions();
+            b.clear_positions();
+            a == b
+        }
     };
-    let before: HashMap<K, C> = removed.iter().map(|c| (key(c), norm(c))).collect();
-    let after: HashMap<K, C> = added.iter().map(|c| (key(c), norm(c))).collect();
+    let before: HashMap<K, &C> = removed.iter().map(|c| (key(c), c)).collect();
+    let after: HashMap<K, &C> = added.iter().map(|c| (key(c), c)).collect();
     let gone = removed
         .iter()
-        .filter(|c| after.get(&key(c)) != Some(&norm(c)))
+        .filter(|c| !after.get(&key(c)).is_some_and(|a| same(a, c)))
         .cloned()
         .collect();
     let new = added
         .iter()
-        .filter(|c| before.get(&key(c)) != Some(&norm(c)))
+        .filter(|c| !before.get(&key(c)).is_some_and(|b| same(b, c)))
         .cloned()
         .collect();
     (gone, new)
@@ -189,12 +188,12 @@ pub(super) fn diff<C: Clone + PartialEq + Positions, K: Eq + std::hash::Hash>(
 /// Boxes, in tile layer `layer`, the conflicts that went and came whose drawing changed:
 /// one that went and came back with the same geometry and the same `drawn` figure (its
 /// level) looks the same in every tile; the others are boxed where they were and are.
-pub(super) fn box_drawn<C, K: Eq + std::hash::Hash, D: PartialEq>(
+pub(super) fn box_drawn<'a, C, K: Eq + std::hash::Hash, D: PartialEq>(
     dirty: &mut super::deps::Dirty,
     layer: LayerKind,
-    gone: &[C],
-    came: &[C],
-    key: impl Fn(&C) -> K,
+    gone: &'a [C],
+    came: &'a [C],
+    key: impl Fn(&'a C) -> K,
     geometry: impl Fn(&C) -> &geo::Geometry<f64>,
     drawn: impl Fn(&C) -> D,
 ) {
@@ -264,5 +263,52 @@ pub(super) fn replace_sources(
     for (&k, range) in sources.iter().zip(ranges).rev() {
         let new = added.partition_point(|c| key(c) < k)..added.partition_point(|c| key(c) <= k);
         removed.extend(list.splice(range, added[new].iter().cloned()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::pipeline_clearance::PipelineConflictKind;
+    use crate::model::PressureClass;
+
+    fn pc(pipe: &str, house: &str, pos: usize, distance_m: f64) -> PipelineConflict {
+        PipelineConflict {
+            pipeline_id: pipe.into(),
+            pipeline_pos: pos,
+            pressure_class: PressureClass::Low,
+            layer: LayerKind::Houses,
+            feature_id: house.into(),
+            feature_pos: pos + 1,
+            distance_m,
+            clearance_m: 1.0,
+            protection_range_m: 0.5,
+            kind: PipelineConflictKind::TooClose,
+            rule: "rule".into(),
+            geometry: geo::Geometry::Point(geo::Point::new(121.0, 31.0)),
+        }
+    }
+
+    #[test]
+    fn diff_leaves_out_what_came_back_the_same_apart_from_positions() {
+        // p1–a came back at other positions; p1–b came back nearer; p2–c went; p2–d came.
+        let removed = [
+            pc("p1", "a", 3, 0.6),
+            pc("p1", "b", 4, 0.7),
+            pc("p2", "c", 5, 0.2),
+        ];
+        let added = [
+            pc("p1", "a", 9, 0.6),
+            pc("p1", "b", 4, 0.4),
+            pc("p2", "d", 6, 0.3),
+        ];
+        let (gone, new) = diff(&removed, &added, pipeline_key);
+        let ids = |v: &[PipelineConflict]| -> Vec<(String, f64)> {
+            v.iter()
+                .map(|c| (c.feature_id.clone(), c.distance_m))
+                .collect()
+        };
+        assert_eq!(ids(&gone), [("b".into(), 0.7), ("c".into(), 0.2)]);
+        assert_eq!(ids(&new), [("b".into(), 0.4), ("d".into(), 0.3)]);
     }
 }
