@@ -29,7 +29,7 @@ fn demo(py: &str) -> &'static (Dataset, tempfile::TempDir) {
         let ds = load_dir(&demo_dir(), &LoadOptions::default())
             .expect("demo data loads")
             .dataset;
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = common::process_temp::process_temp_dir();
         let store = dir.path().join("demo.gpkg");
         gpkg::write(&store, &ds).expect("written");
         let out = dir.path().join("parquet");

@@ -28,7 +28,7 @@ fn demo() -> &'static (Dataset, tempfile::TempDir, PathBuf) {
         let ds = load_dir(&demo_dir(), &LoadOptions::default())
             .expect("demo data loads")
             .dataset;
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = common::process_temp::process_temp_dir();
         let path = dir.path().join("haimen.gpkg");
         gpkg::write(&path, &ds).expect("written");
         (ds, dir, path)

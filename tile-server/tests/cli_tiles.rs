@@ -44,7 +44,7 @@ fn demo() -> PathBuf {
 fn archives() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
     static A: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
     A.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = common::process_temp::process_temp_dir();
         let pm = dir.path().join("haimen.pmtiles");
         let mb = dir.path().join("haimen.mbtiles");
         let d = demo();

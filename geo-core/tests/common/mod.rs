@@ -11,6 +11,9 @@ use riskmap_core::dataset::{Dataset, Layer};
 use riskmap_core::store::wkb;
 use serde::Serialize;
 
+#[path = "../../../tests/support/process_temp.rs"]
+pub mod process_temp;
+
 pub fn demo_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen")
 }

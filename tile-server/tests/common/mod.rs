@@ -18,6 +18,9 @@ use tower::ServiceExt;
 pub mod edit;
 pub mod pg;
 
+#[path = "../../../tests/support/process_temp.rs"]
+pub mod process_temp;
+
 /// A GDAL program (`args[0]`: ogrinfo, ogr2ogr; scripts/ensure-gdal.sh) with the rest of
 /// `args`: its output, or a failure that names the command.
 pub fn gdal(args: &[&str]) -> String {
@@ -42,7 +45,7 @@ pub fn ogrinfo(args: &[&str]) -> String {
 pub fn city() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = process_temp::process_temp_dir();
         let out = dir.path().to_str().unwrap();
         ok(&["generate", "--quiet", "--houses", "3000", "--out", out]);
         dir
