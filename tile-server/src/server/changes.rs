@@ -84,7 +84,8 @@ impl Spare {
 
 /// How long after a past day took the spare snapshot the next one starts to be made: the
 /// viewer that asked for the day has its tiles by then. Measured on the million-house
-/// store with the viewer's date switches (BENCHMARKS.md, "the spare taken back"): the
+/// store with the viewer's date switches (BENCHMARKS.md, "Again with the spare taken
+/// back"): the
 /// first switch 0.63-1.10 s made at once, 0.69-0.70 s three seconds later.
 const SPARE_AFTER: Duration = Duration::from_secs(3);
 
@@ -272,8 +273,8 @@ impl AppState {
     /// The spare snapshot if it is of `generation` (waiting for it while it is brought up
     /// to date), for a past day to take back instead of a new copy of the served one; a
     /// spare of another generation is of no use to anyone and goes too. The next batch
-    /// copies the served snapshot unless [`AppState::prepare_spare`] made another first.
-    /// Run it off the async runtime.
+    /// copies the served snapshot unless [`AppState::prepare_spare_quietly`] made another
+    /// first. Run it off the async runtime.
     pub(crate) fn take_spare(&self, generation: u64) -> Option<Snapshot> {
         let mut s = self.changes.spare.lock().ok()?;
         match s.take() {
