@@ -247,6 +247,16 @@ pub(super) fn source_ranges(
         .collect()
 }
 
+/// The conflicts of `sources` in the sorted list, in its order.
+pub(super) fn of_sources<'l>(
+    list: &'l [ProtectionConflict],
+    sources: &BTreeSet<(LayerKind, usize)>,
+) -> impl Iterator<Item = &'l ProtectionConflict> + Clone {
+    source_ranges(list, sources)
+        .into_iter()
+        .flat_map(move |r| &list[r])
+}
+
 /// Replaces the conflicts of `sources` in the sorted list by `added` (sorted the same
 /// way, and all of them conflicts of those sources), keeping the list sorted; those
 /// taken out go to `removed`. Each source's range is spliced in place, from the back, so

@@ -241,15 +241,11 @@ impl Live {
         // the sorted list, found and replaced in place.
         let only_sources = t_set.is_empty() && !a1.rekeyed_protection;
         let same = if only_sources {
-            let old = conflicts::source_ranges(list, &s_set)
-                .into_iter()
-                .flat_map(|r| &list[r]);
+            let old = conflicts::of_sources(list, &s_set);
             old.clone().count() == added_p.len() && old.zip(&added_p).all(|(a, b)| a == b)
         } else {
             let old: Vec<&ProtectionConflict> = match &old_sources {
-                Some(near) => conflicts::source_ranges(list, near)
-                    .into_iter()
-                    .flat_map(|r| &list[r])
+                Some(near) => conflicts::of_sources(list, near)
                     .filter(|c| hit(c))
                     .collect(),
                 None => list.iter().filter(|c| hit(c)).collect(),
@@ -644,11 +640,9 @@ impl Live {
                     continue;
                 };
                 let near = self.sources_near([&f.geometry], reach);
-                for r in conflicts::source_ranges(list, &near) {
-                    for c in &list[r] {
-                        if c.target_layer == LayerKind::Houses && c.target_pos == p {
-                            e.add_protection(c);
-                        }
+                for c in conflicts::of_sources(list, &near) {
+                    if c.target_layer == LayerKind::Houses && c.target_pos == p {
+                        e.add_protection(c);
                     }
                 }
             }

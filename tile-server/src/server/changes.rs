@@ -85,8 +85,7 @@ impl Spare {
 /// How long after a past day took the spare snapshot the next one starts to be made: the
 /// viewer that asked for the day has its tiles by then. Measured on the million-house
 /// store with the viewer's date switches (BENCHMARKS.md, "Again with the spare taken
-/// back"): the
-/// first switch 0.63-1.10 s made at once, 0.69-0.70 s three seconds later.
+/// back"): the first switch 0.63-1.10 s made at once, 0.69-0.70 s three seconds later.
 const SPARE_AFTER: Duration = Duration::from_secs(3);
 
 /// How many of the last batches' tile changes are kept, for tiles rendered from a
@@ -260,12 +259,7 @@ impl AppState {
             let have = s.take().and_then(Spare::take);
             let fresh = have
                 .filter(|s| s.generation == current.generation)
-                .unwrap_or_else(|| {
-                    // Its own layers now, not at the first batch's change of each.
-                    let mut copy = (*current).clone();
-                    copy.live.unshare();
-                    copy
-                });
+                .unwrap_or_else(|| own_copy(&current));
             *s = Some(Spare::Ready(Box::new(fresh)));
         }
     }
@@ -320,10 +314,7 @@ impl AppState {
             .spawn(move || {
                 lowest_priority();
                 std::thread::sleep(SPARE_AFTER);
-                let current = me.snapshot();
-                let mut copy = (*current).clone();
-                drop(current);
-                copy.live.unshare();
+                let copy = own_copy(&me.snapshot());
                 if let Ok(mut s) = me.changes.spare.lock()
                     && matches!(*s, Some(Spare::Making))
                 {
@@ -512,6 +503,14 @@ impl AppState {
         });
         Ok(event)
     }
+}
+
+/// A copy of `s` with layers of its own now, not at the first batch's change of each: a
+/// spare snapshot.
+fn own_copy(s: &Snapshot) -> Snapshot {
+    let mut copy = s.clone();
+    copy.live.unshare();
+    copy
 }
 
 /// The calling thread's scheduling priority lowered to the least (nice 19: Linux applies

@@ -118,7 +118,8 @@ impl DatedViews {
                 let plan =
                     tokio::task::spawn_blocking(move || Plan::new(s, trail, &opts, day)).await?;
                 let copies = state.config.past_day_copies;
-                let kept = if current && copies && plan.wants_a_copy() {
+                let wants_copy = current && copies && plan.wants_a_copy();
+                let kept = if wants_copy {
                     // The kept copy goes first, so that two are never held at once: it
                     // is moved to this day if nothing else holds it.
                     self.take_copy(snap.generation)
@@ -127,7 +128,7 @@ impl DatedViews {
                 };
                 // Else the change path's spare, which is a copy of its own already; the
                 // next one is made after this day, off the request's path.
-                let spare = if kept.is_none() && current && copies && plan.wants_a_copy() {
+                let spare = if wants_copy && kept.is_none() {
                     let (st, generation) = (state.clone(), snap.generation);
                     tokio::task::spawn_blocking(move || st.take_spare(generation)).await?
                 } else {

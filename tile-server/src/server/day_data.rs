@@ -192,8 +192,8 @@ impl Plan {
 
     /// The map of the day; `copies`: whether a copy of the snapshot may be taken; `kept`:
     /// the copy kept for another day, which is moved to this one if it is of the same
-    /// generation (and let go otherwise); `spare`: the spare snapshot of the change path,
-    /// taken back in place of a new copy (the caller makes the next one when the memory
+    /// generation (and let go otherwise); `spare`: the spare snapshot of the change path
+    /// (of the same generation), taken back in place of a new copy (the caller makes the next one when the memory
     /// allows, [`room_for_a_copy`]).
     pub(super) fn make(
         self,
@@ -216,7 +216,6 @@ impl Plan {
             Some((ds, 0)) => DayData::Records(Box::new(ds)),
             Some((ds, left)) => {
                 let was_kept = kept.and_then(|k| move_copy(k, &back, &snap, day));
-                let spare = spare.filter(|s| copies && s.generation == snap.generation);
                 if let Some(c) = was_kept {
                     moved = true;
                     DayData::Copy(c)
