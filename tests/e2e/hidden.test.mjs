@@ -207,6 +207,19 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     // The district's trend: twelve months, each with a bar of found hazards.
     const months = await page.getAttribute('#trend-chart', 'data-months');
     assert.equal(months, '12');
+    // Its levels at each month's end, newest first. A folder keeps no history: every
+    // month's houses are those served, counted here from the houses' levels (GeoJSON).
+    await page.locator('#trend-chart details.trend-levels summary').click();
+    const rows = page.locator('#trend-levels tbody tr');
+    assert.equal(await rows.count(), 12);
+    const houses = await (await fetch(`${origin}/api/features/house_risk.geojson`)).json();
+    const atLevel = (lv) => houses.features.filter((f) => f.properties.level === lv).length;
+    const want = [atLevel('major'), atLevel('significant')];
+    assert.ok(want[0] + want[1] > 0, 'no house at 重大 or 较大');
+    for (const i of [0, 11]) {
+      const cells = (await rows.nth(i).locator('td').allInnerTexts()).map(Number);
+      assert.deepEqual(cells.slice(2), want, `row ${i}`);
+    }
     assert.deepEqual(problems, []);
   });
 

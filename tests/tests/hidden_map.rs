@@ -313,6 +313,12 @@ fn monthly_trend_counts_each_month_from_the_records_dates() {
             want[3 - usize::from(level_rank(e.level))] += 1;
         }
         assert_eq!(x.enterprises_by_level, want, "{}", x.month);
+        // A folder keeps no history: its houses at each month's end are those it holds.
+        let mut houses = [0u32; 4];
+        for h in &full.analysis.house_risks {
+            houses[3 - usize::from(level_rank(h.level))] += 1;
+        }
+        assert_eq!(x.houses_by_level, houses, "{}", x.month);
     }
 }
 

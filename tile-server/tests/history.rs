@@ -10,17 +10,12 @@ mod common;
 use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
-use common::edit::{EDITOR, config, gpkg_state, req};
+use common::edit::{config, edit_ok as edit, gpkg_state, serve_a_copy, shift};
 use common::{canonical_tile as tile, centre_tile, get, json, send};
 use riskmap_core::model::{Day, LayerKind};
 use riskmap_server::server::routes::router;
 use riskmap_server::server::state::{AppState, DataSource, build_snapshot};
 use serde_json::{Value, json};
-
-async fn edit(app: &axum::Router, method: Method, uri: &str, body: Option<&Value>) {
-    let (s, _, b) = send(app, req(method, uri, Some(EDITOR), body, None)).await;
-    assert!(s.is_success(), "{uri}: {s} {}", String::from_utf8_lossy(&b));
-}
 
 /// A new hidden hazard through the API.
 async fn add_hazard(app: &axum::Router, body: &Value) {
@@ -39,17 +34,6 @@ fn first_vertex(g: &Value) -> (f64, f64) {
         c = &c[0];
     }
     (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
-}
-
-/// Every coordinate of a GeoJSON geometry moved east by `d` degrees.
-fn shift(v: &mut Value, d: f64) {
-    match v {
-        Value::Array(a) if a.first().is_some_and(Value::is_number) => {
-            a[0] = json!(a[0].as_f64().unwrap() + d);
-        }
-        Value::Array(a) => a.iter_mut().for_each(|x| shift(x, d)),
-        _ => {}
-    }
 }
 
 /// A GeoPackage of the test city served for edits, and a server of a copy of it made
@@ -506,19 +490,6 @@ async fn without_a_copy_other_layers_changes_stay_and_are_counted() {
     .await;
     let was = hazard.props.deadline.map(|d| d.to_string());
     assert_eq!(json(&b)["properties"]["deadline"], json!(was));
-}
-
-/// A server of a copy of the store at `dir/city.gpkg` as it is now, saved as `name`.
-fn serve_a_copy(dir: &std::path::Path, name: &str) -> axum::Router {
-    let path = dir.join(name);
-    std::fs::copy(dir.join("city.gpkg"), &path).unwrap();
-    let snap = build_snapshot(&config(), &DataSource::dir(&path), 1).unwrap();
-    router(Arc::new(AppState::new(
-        config(),
-        DataSource::dir(&path),
-        snap,
-        None,
-    )))
 }
 
 /// Dates a store's trail as if it were older: the import on `import`, the first edit

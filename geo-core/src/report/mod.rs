@@ -172,7 +172,7 @@ fn changes(out: &mut String, m: &[MonthTrend]) {
         now.end,
         esc(&before.month)
     );
-    let rows: [(&str, i64, i64); 7] = [
+    let rows: [(&str, i64, i64); 9] = [
         ("新发现隐患", now.found.into(), before.found.into()),
         ("销号隐患", now.closed.into(), before.closed.into()),
         (
@@ -199,6 +199,16 @@ fn changes(out: &mut String, m: &[MonthTrend]) {
             "较大风险企业",
             now.enterprises_by_level[1].into(),
             before.enterprises_by_level[1].into(),
+        ),
+        (
+            "重大风险自建房",
+            now.houses_by_level[0].into(),
+            before.houses_by_level[0].into(),
+        ),
+        (
+            "较大风险自建房",
+            now.houses_by_level[1].into(),
+            before.houses_by_level[1].into(),
         ),
     ];
     for (what, a, b) in rows {
@@ -237,13 +247,29 @@ thead th { background: #eef2f6; }
 
 /// The report's HTML for the area named `area` (by name or id; `None`: the district) of
 /// `ds` and its analysis `a` made with `rules`, on the analysis's day; `generated` is the
-/// day it is made.
+/// day it is made. The levels at the end of last month are those of `ds`
+/// ([`hidden_trend::monthly`]); [`area_report_with_levels`] takes them from a map of that
+/// day.
 pub fn area_report(
     ds: &Dataset,
     a: &Analysis,
     rules: &Rules,
     area: Option<&str>,
     generated: Day,
+) -> Result<String, ReportError> {
+    area_report_with_levels(ds, a, rules, area, generated, None)
+}
+
+/// [`area_report`] with the enterprises and houses per level at the end of last month and
+/// on the report's day given (`[last month, this month]`, of the area): those of the map
+/// as it stood each day, taken back over a store's history.
+pub fn area_report_with_levels(
+    ds: &Dataset,
+    a: &Analysis,
+    rules: &Rules,
+    area: Option<&str>,
+    generated: Day,
+    levels: Option<[hidden_trend::Levels; 2]>,
 ) -> Result<String, ReportError> {
     let risk = lists::risk_list(ds, a, area)?;
     let hidden = lists::hidden_list(ds, a, area)?;
@@ -260,7 +286,10 @@ pub fn area_report(
             Some((id, _)) => r.id == id,
             None => r.name == "全区",
         });
-    let months = hidden_trend::monthly(ds, a, rules, pos, 2, day);
+    let months = match &levels {
+        Some(l) => hidden_trend::monthly_with_levels(ds, pos, day, l),
+        None => hidden_trend::monthly(ds, a, rules, pos, 2, day),
+    };
 
     let mut o = String::new();
     let _ = write!(
@@ -381,6 +410,9 @@ pub fn area_report(
     // 六、since last month.
     o.push_str("<h2>六、较上月变化</h2>");
     changes(&mut o, &months);
+    if levels.is_none() {
+        o.push_str("<p class=\"note\">上月末的企业、自建房风险等级按本期台账计（隐患按各自日期回溯，台账的其他变更未回溯）。</p>");
+    }
     o.push_str(concat!(
         r#"<p class="note">说明：风险等级按四色分级（重大、较大、一般、低）；隐患状态按各条记录的发现、整改期限、整改完成与销号日期计算至数据截止日；"#,
         r#"上月数字按同一台账回溯计算。完整清单见风险清单与隐患清单。</p>"#,

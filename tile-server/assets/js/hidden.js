@@ -279,7 +279,28 @@ function trendChart(t) {
     h('span', { class: 'swatch', style: 'background:#212121;height:3px' }), '月末未销号 ',
     h('span', { class: 'swatch', style: 'background:#e60012;height:3px' }), '月末逾期');
   return h('div', { class: 'chart', id: 'trend-chart', dataset: { months: String(m.length) } },
-    h('h4', null, `${t.area} 隐患月度趋势`, ' ', h('span', { class: 'muted' }, `至 ${t.as_of}`)), svg, legend);
+    h('h4', null, `${t.area} 隐患月度趋势`, ' ', h('span', { class: 'muted' }, `至 ${t.as_of}`)), svg, legend,
+    levelsTable(t));
+}
+
+/** The enterprises and houses at 重大 and 较大 at each month's end, newest first. */
+function levelsTable(t) {
+  const m = (t.months || []).slice().reverse();
+  const cell = (v, level) => h('td', { class: v ? `lv-${level}` : 'muted' }, String(v));
+  const rows = m.map((x) => h('tr', null, h('th', null, x.month),
+    cell(x.enterprises_by_level[0], 'major'), cell(x.enterprises_by_level[1], 'significant'),
+    cell(x.houses_by_level[0], 'major'), cell(x.houses_by_level[1], 'significant')));
+  const how = t.levels_by_month
+    ? '各月末的数据按库中变更记录回溯'
+    : t.history_kept ? '各月自建房等级无变更记录，按截止日数据' : '文件夹数据无变更记录：自建房按当前台账，企业按各月末隐患';
+  const left = t.history_left_out ? `；内存不足，${t.history_left_out} 项变更未回溯` : '';
+  return h('details', { class: 'trend-levels' },
+    h('summary', null, '月末重大/较大风险'),
+    h('table', { class: 'compact', id: 'trend-levels' },
+      h('thead', null, h('tr', null, h('th', null, '月份'), h('th', null, '重大企业'), h('th', null, '较大企业'),
+        h('th', null, '重大自建房'), h('th', null, '较大自建房'))),
+      h('tbody', null, rows)),
+    h('p', { class: 'hint' }, how + left));
 }
 
 /** The open hidden hazards of a feature, for its popup. */

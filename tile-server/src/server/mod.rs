@@ -21,6 +21,7 @@ mod handlers;
 pub(crate) mod layers;
 pub mod limits;
 pub mod metrics;
+pub mod month_ends;
 pub mod offline;
 pub mod ogc_fields;
 mod pg_compare;

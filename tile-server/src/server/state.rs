@@ -302,6 +302,9 @@ pub struct AppState {
     pub cache: Mutex<TileCache>,
     /// The map as of other days than the analysis's.
     pub dated: super::dated::DatedViews,
+    /// The levels at the month ends of the last trend asked for, taken back over a
+    /// store's history.
+    pub month_ends: super::month_ends::MonthEndsCache,
     /// Metrics.
     pub metrics: Metrics,
     /// Last reload outcome.
@@ -462,6 +465,7 @@ impl AppState {
             source,
             cache: Mutex::new(cache),
             dated: Default::default(),
+            month_ends: Default::default(),
             metrics: Metrics::default(),
             last_reload: Mutex::new(None),
             reload_lock: tokio::sync::Mutex::new(()),

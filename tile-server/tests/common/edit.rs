@@ -72,6 +72,36 @@ pub fn gpkg_state(dir: &std::path::Path, config: ServerConfig) -> Arc<AppState> 
     Arc::new(AppState::new(config, DataSource::dir(&gpkg), snap, None))
 }
 
+/// An edit through the API by the editor, which must succeed.
+pub async fn edit_ok(app: &axum::Router, method: Method, uri: &str, body: Option<&Value>) {
+    let (s, _, b) = super::send(app, req(method, uri, Some(EDITOR), body, None)).await;
+    assert!(s.is_success(), "{uri}: {s} {}", String::from_utf8_lossy(&b));
+}
+
+/// A server of a copy of the store at `dir/city.gpkg` as it is now, saved as `name`.
+pub fn serve_a_copy(dir: &std::path::Path, name: &str) -> axum::Router {
+    let path = dir.join(name);
+    std::fs::copy(dir.join("city.gpkg"), &path).unwrap();
+    let snap = build_snapshot(&config(), &DataSource::dir(&path), 1).unwrap();
+    riskmap_server::server::routes::router(Arc::new(AppState::new(
+        config(),
+        DataSource::dir(&path),
+        snap,
+        None,
+    )))
+}
+
+/// Every coordinate of a GeoJSON geometry moved east by `d` degrees.
+pub fn shift(v: &mut Value, d: f64) {
+    match v {
+        Value::Array(a) if a.first().is_some_and(Value::is_number) => {
+            a[0] = json!(a[0].as_f64().unwrap() + d);
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| shift(x, d)),
+        _ => {}
+    }
+}
+
 /// Every change record after `since`, read page by page (`limit` a page) through
 /// `/api/changes`, checking each page's `next` and `more` on the way.
 pub async fn all_changes(app: &axum::Router, since: u64, limit: usize) -> Vec<Value> {

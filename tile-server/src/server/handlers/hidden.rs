@@ -235,8 +235,9 @@ pub(in crate::server) async fn of_feature(
 }
 
 /// Month by month for a town (`area`, by name or id) or the district: found and closed in
-/// the month, open, overdue and major open at its end, enterprises per level. `months`
-/// 1–60 (default 12), up to the day.
+/// the month, open, overdue and major open at its end, enterprises and houses per level
+/// at its end. `months` 1–60 (default 12), up to the day. On a store's server the levels
+/// are those of the map as it stood at each month's end ([`crate::server::month_ends`]).
 pub(in crate::server) async fn trend(
     State(state): State<AppStateRef>,
     Query(q): Query<TrendQuery>,
@@ -263,17 +264,37 @@ pub(in crate::server) async fn trend(
             AppError::not_found(format!("no area '{name}' (known: {})", ds.area_names()))
         })?),
     };
-    let name = area
-        .and_then(|k| ds.areas.get(k))
-        .map_or_else(|| "全区".to_string(), |f| f.props.name.clone());
+    let (name, area_id) = match area.and_then(|k| ds.areas.get(k)) {
+        Some(f) => (f.props.name.clone(), Some(f.id.clone())),
+        None => ("全区".to_string(), None),
+    };
+    let ends = state.month_ends.get(&state, &snap, months, day).await?;
+    let levels_taken_back = ends.as_ref().map_or(0, |e| e.taken_back);
+    let taken_back = on.taken_back();
+    let left_out =
+        on.dated.as_ref().map_or(0, |d| d.left_out) + ends.as_ref().map_or(0, |e| e.left_out);
+    let walked = ends.as_ref().is_some_and(|e| e.levels.is_some());
     let rows = tokio::task::spawn_blocking(move || {
         let rules = &on.served.rules;
-        hidden_trend::monthly(on.dataset(), on.analysis(), rules, area, months, day)
+        match ends.as_ref().and_then(|e| e.levels.as_ref()) {
+            Some(levels) => {
+                let levels: Vec<_> = levels.iter().map(|l| l.of_id(area_id.as_deref())).collect();
+                hidden_trend::monthly_with_levels(on.dataset(), area, day, &levels)
+            }
+            None => hidden_trend::monthly(on.dataset(), on.analysis(), rules, area, months, day),
+        }
     })
     .await?;
     Ok(Json(json!({
         "area": name,
         "as_of": day.to_string(),
         "months": rows,
+        "history_kept": keeps_history(&state),
+        "history_taken_back": taken_back,
+        "history_left_out": left_out,
+        // Whether each month's levels are those of its own day's map (a store whose
+        // houses or sources changed in the months), not the last day's.
+        "levels_by_month": walked,
+        "levels_taken_back": levels_taken_back,
     })))
 }

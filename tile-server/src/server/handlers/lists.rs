@@ -5,6 +5,7 @@
 //! on `as_of` (the day's data analysed whole; for a store, its ledgers of that day).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::header;
@@ -124,15 +125,29 @@ pub(in crate::server) async fn report(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
     let day = parse_as_of(q.as_of.as_deref())?;
-    let on = analysed_on(&state, state.snapshot(), day).await?;
+    let snap = state.snapshot();
+    let on = analysed_on(&state, Arc::clone(&snap), day).await?;
+    // On a store's server, the levels at last month's end as the store held them.
+    let report_day = on
+        .analysis()
+        .as_of
+        .unwrap_or_else(riskmap_core::model::Day::today);
+    let ends = state.month_ends.get(&state, &snap, 2, report_day).await?;
     let made = tokio::task::spawn_blocking(move || {
         let area = q.area.as_deref().map(str::trim).filter(|a| !a.is_empty());
-        riskmap_core::report::area_report(
-            on.dataset(),
+        let ds = on.dataset();
+        let area_id = area.and_then(|n| Some(ds.areas.get(ds.area_position(n)?)?.id.as_str()));
+        let levels = ends
+            .as_ref()
+            .and_then(|e| e.levels.as_ref())
+            .and_then(|l| Some([l.first()?.of_id(area_id), l.get(1)?.of_id(area_id)]));
+        riskmap_core::report::area_report_with_levels(
+            ds,
             on.analysis(),
             on.rules(),
             area,
             riskmap_core::model::Day::today(),
+            levels,
         )
     })
     .await?;
