@@ -14,6 +14,7 @@ mod history;
 mod import;
 mod lists;
 mod output;
+mod past_day;
 mod report;
 mod serve;
 mod tiles;
@@ -356,7 +357,11 @@ pub fn prepare(ui: &Ui, args: &LoadArgs) -> Result<Project, CliError> {
         step.done(&done);
     }
     ui.say(&format!("  time per step: {timings}"));
-    Ok(project)
+    // A store's ledgers as they stood on the day asked for.
+    match args.as_of {
+        Some(day) => past_day::taken_back(ui, &source, project, &opts, day),
+        None => Ok(project),
+    }
 }
 
 fn step_name(s: AnalysisStep) -> &'static str {
