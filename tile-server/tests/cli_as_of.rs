@@ -95,4 +95,43 @@ async fn lists_as_of_yesterday_are_those_of_the_store_as_it_stood() {
     // A folder keeps no history: nothing is taken back.
     let said = lists(common::city(), yesterday, &dir.path().join("folder"));
     assert!(!said.contains("taken back"), "{said}");
+
+    // The report's change since last month: the houses at 重大 at its end are the copy's.
+    let ours = report(&gpkg, &dir.path().join("ours.html"));
+    let theirs = report(&before, &dir.path().join("theirs.html"));
+    let folder = report(common::city(), &dir.path().join("folder.html"));
+    let (now, last) = major_houses(&ours);
+    assert_eq!(last, major_houses(&theirs).0);
+    assert!(now >= last + 2, "{now} {last}");
+    // Nothing changed in the copy since its import: the same at both ends, and exact.
+    assert_eq!(major_houses(&theirs).0, major_houses(&theirs).1);
+    for html in [&ours, &theirs] {
+        assert!(!html.contains("台账的其他变更未回溯"));
+    }
+    assert!(folder.contains("台账的其他变更未回溯"));
+}
+
+fn report(store: &Path, out: &Path) -> String {
+    common::ok(&[
+        "report",
+        store.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    std::fs::read_to_string(out).unwrap()
+}
+
+/// The report's 重大风险自建房 this month and last month.
+fn major_houses(html: &str) -> (u32, u32) {
+    let row = html
+        .split("<tr><th>重大风险自建房</th>")
+        .nth(1)
+        .expect("the row of the houses at 重大");
+    let cells: Vec<u32> = row
+        .split("<td>")
+        .skip(1)
+        .take(2)
+        .map(|c| c.split('<').next().unwrap().parse().unwrap())
+        .collect();
+    (cells[0], cells[1])
 }

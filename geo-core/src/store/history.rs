@@ -24,6 +24,7 @@
 use std::collections::HashSet;
 
 use super::changes::ChangeRecord;
+use crate::analysis::hidden_trend::{self, MonthLevels};
 use crate::io::{LoadOptions, recorded_feature_from_geojson};
 use crate::live::{AnyFeature, Edit, Live};
 use crate::model::{Day, LayerKind};
@@ -128,6 +129,76 @@ pub fn reverting(
     out
 }
 
+/// The records split by the month whose step takes them back ([`month_by_month`]):
+/// `spans` are a trend's months ([`hidden_trend::month_spans`]); those after the end of
+/// month `k` (its counted day) and not after the end of month `k + 1` go to `k`, those
+/// after the last day to the last month. The store's first transaction (`first_at`) is
+/// never taken back ([`reverting`]) and is left out here too.
+pub fn by_month(
+    records: Vec<ChangeRecord>,
+    first_at: Option<&str>,
+    spans: &[(Day, Day)],
+) -> Vec<Vec<ChangeRecord>> {
+    let cutoffs: Vec<String> = spans.iter().map(|&(_, end)| day_end_utc(end)).collect();
+    let mut out: Vec<Vec<ChangeRecord>> = vec![Vec::new(); spans.len()];
+    for r in records {
+        if first_at == Some(r.at.as_str()) {
+            continue;
+        }
+        if let Some(k) = cutoffs.iter().rposition(|c| after(&r.at, c))
+            && let Some(w) = out.get_mut(k)
+        {
+            w.push(r);
+        }
+    }
+    out
+}
+
+/// The levels at each month's end of a map taken back month by month.
+#[derive(Debug, Clone, Default)]
+pub struct MonthByMonth {
+    /// Per month of the spans, oldest first.
+    pub levels: Vec<MonthLevels>,
+    /// Change records taken back.
+    pub taken_back: usize,
+    /// Changes that could not be taken back, and why.
+    pub skipped: Vec<String>,
+}
+
+/// Takes `live` back month by month, newest first — each step the changes of one
+/// window of [`by_month`] (the last, those after the trend's last day) — and counts the
+/// enterprises and houses per level at each month's end ([`hidden_trend::levels_on`]).
+/// A step whose batch the change path refuses keeps the next month's map, and says why
+/// in `skipped`.
+pub fn month_by_month(
+    mut live: Live,
+    windows: &[Vec<ChangeRecord>],
+    first_at: Option<&str>,
+    opts: &LoadOptions,
+    spans: &[(Day, Day)],
+) -> MonthByMonth {
+    let mut out = MonthByMonth::default();
+    for (window, &(_, end)) in windows.iter().zip(spans).rev() {
+        let back = reverting(window, first_at, &live, opts, end);
+        out.taken_back += back.records;
+        out.skipped.extend(back.skipped);
+        if !back.edits.is_empty()
+            && let Err(e) = live.apply(&back.edits)
+        {
+            out.skipped.push(format!("{end}: {e}"));
+        }
+        let rules = live.rules().clone();
+        out.levels.push(hidden_trend::levels_on(
+            live.dataset(),
+            live.analysis(),
+            &rules,
+            end,
+        ));
+    }
+    out.levels.reverse();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +214,44 @@ mod tests {
         assert!(after("2026-12-01T16:00:00.000Z", &cutoff));
         assert!(after("2026-12-02T01:00:00.000Z", &cutoff));
         assert!(!after("2026-11-30T23:00:00.000Z", &cutoff));
+    }
+
+    fn rec(seq: u64, at: &str) -> ChangeRecord {
+        ChangeRecord {
+            seq,
+            at: at.into(),
+            actor: "t".into(),
+            layer: "houses".into(),
+            id: format!("H{seq}"),
+            op: super::super::changes::ChangeOp::Update,
+            before: None,
+            after: None,
+        }
+    }
+
+    #[test]
+    fn records_go_to_the_month_that_takes_them_back() {
+        let d = |y, m, dd| Day::new(y, m, dd).unwrap();
+        // October, November, and December counted on the 3rd.
+        let spans = hidden_trend::month_spans(3, d(2026, 12, 3));
+        assert_eq!(spans[0], (d(2026, 10, 1), d(2026, 10, 31)));
+        let records = vec![
+            // The store's first transaction.
+            rec(1, "2026-09-01T04:00:00.000Z"),
+            // 1 November 08:00 in Beijing: after October's end.
+            rec(2, "2026-11-01T00:00:00.000Z"),
+            // 30 November 23:59 in Beijing: still November.
+            rec(3, "2026-11-30T15:59:00.000Z"),
+            // 1 December 00:00 in Beijing: after November's end.
+            rec(4, "2026-11-30T16:00:00.000Z"),
+            // 4 December in Beijing: after the last day.
+            rec(5, "2026-12-03T16:30:00.000Z"),
+        ];
+        let w = by_month(records, Some("2026-09-01T04:00:00.000Z"), &spans);
+        let seqs: Vec<Vec<u64>> = w
+            .iter()
+            .map(|w| w.iter().map(|r| r.seq).collect())
+            .collect();
+        assert_eq!(seqs, vec![vec![2, 3], vec![4], vec![5]]);
     }
 }

@@ -1,7 +1,7 @@
 //! `riskmap report`: the report of a town or the district, one HTML page set for A4.
 
 use riskmap_core::model::Day;
-use riskmap_core::report::area_report;
+use riskmap_core::report::area_report_with_levels;
 
 use super::{CliError, prepare};
 use crate::args::ReportArgs;
@@ -11,12 +11,20 @@ use crate::progress::Ui;
 pub fn report(ui: &Ui, args: &ReportArgs) -> Result<(), CliError> {
     let p = prepare(ui, &args.load)?;
     let step = ui.step("writing the report");
-    let html = area_report(
+    // From a store, last month's levels as its ledgers stood then.
+    let levels = super::past_day::report_levels(
+        &super::source(&args.load)?,
+        &p,
+        &super::load_options(&args.load)?,
+        args.area.as_deref(),
+    )?;
+    let html = area_report_with_levels(
         &p.dataset,
         &p.analysis,
         &p.rules,
         args.area.as_deref(),
         Day::today(),
+        levels,
     )?;
     // Whole or not at all: written beside the target, then renamed over it.
     let out = &args.out;

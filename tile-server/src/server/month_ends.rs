@@ -21,9 +21,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use riskmap_core::analysis::hidden_trend::{self, MonthLevels};
-use riskmap_core::live::Live;
 use riskmap_core::model::{Day, LayerKind};
-use riskmap_core::store::changes::ChangeRecord;
 use riskmap_core::store::history;
 
 use super::day_data::{history_after, room_for_a_copy};
@@ -80,7 +78,7 @@ impl MonthEndsCache {
         let Some((first_at, records)) = history_after(state, first_end).await? else {
             return Ok(None);
         };
-        let windows = by_month(records, first_at.as_deref(), &spans);
+        let windows = history::by_month(records, first_at.as_deref(), &spans);
         // The features of other layers changed up to the trend's last day.
         let others: HashSet<(&str, &str)> = windows
             .iter()
@@ -111,16 +109,30 @@ impl MonthEndsCache {
                 Some(live) => {
                     let opts = snap.load_options(&state.source.load).into_owned();
                     let first_at = first_at.clone();
-                    let ends = tokio::task::spawn_blocking(move || {
+                    let walked = tokio::task::spawn_blocking(move || {
                         super::changes::background(move || {
-                            walk(live, &windows, first_at.as_deref(), &opts, &spans)
+                            history::month_by_month(
+                                live,
+                                &windows,
+                                first_at.as_deref(),
+                                &opts,
+                                &spans,
+                            )
                         })
                     })
                     .await?;
                     if took_spare {
                         state.prepare_spare_quietly();
                     }
-                    ends
+                    if !walked.skipped.is_empty() {
+                        tracing::warn!(day = %day, skipped = ?walked.skipped, "changes not taken back for the trend");
+                    }
+                    MonthEnds {
+                        levels: Some(walked.levels),
+                        taken_back: walked.taken_back,
+                        left_out: 0,
+                        skipped: walked.skipped,
+                    }
                 }
                 None => {
                     tracing::warn!(day = %day, left, "no copy of the map for the trend (no memory, or past_day_copies = false): houses counted as on its last day");
@@ -134,111 +146,5 @@ impl MonthEndsCache {
         let ends = Arc::new(ends);
         *last = Some((key, Arc::clone(&ends)));
         Ok(Some(ends))
-    }
-}
-
-/// The records split by the month whose step takes them back: those after the end of
-/// month `k` (its counted day) and not after the end of month `k + 1` go to `k`; those
-/// after the last day to the last month. The store's first transaction is never taken
-/// back ([`history::reverting`]) and is left out here too.
-fn by_month(
-    records: Vec<ChangeRecord>,
-    first_at: Option<&str>,
-    spans: &[(Day, Day)],
-) -> Vec<Vec<ChangeRecord>> {
-    let cutoffs: Vec<String> = spans
-        .iter()
-        .map(|&(_, end)| history::day_end_utc(end))
-        .collect();
-    let mut out: Vec<Vec<ChangeRecord>> = vec![Vec::new(); spans.len()];
-    for r in records {
-        if first_at == Some(r.at.as_str()) {
-            continue;
-        }
-        if let Some(k) = cutoffs.iter().rposition(|c| history::after(&r.at, c))
-            && let Some(w) = out.get_mut(k)
-        {
-            w.push(r);
-        }
-    }
-    out
-}
-
-/// Takes `live` (the served map) back month by month, newest first, and counts the
-/// levels at each month's end.
-fn walk(
-    mut live: Live,
-    windows: &[Vec<ChangeRecord>],
-    first_at: Option<&str>,
-    opts: &riskmap_core::io::LoadOptions,
-    spans: &[(Day, Day)],
-) -> MonthEnds {
-    let mut out = MonthEnds::default();
-    let mut levels = Vec::with_capacity(spans.len());
-    for (window, &(_, end)) in windows.iter().zip(spans).rev() {
-        let back = history::reverting(window, first_at, &live, opts, end);
-        out.taken_back += back.records;
-        out.skipped.extend(back.skipped);
-        if !back.edits.is_empty()
-            && let Err(e) = live.apply(&back.edits)
-        {
-            // The batch is refused whole: this month keeps the next one's map.
-            tracing::warn!(day = %end, error = %e, "changes not taken back for the trend");
-            out.skipped.push(format!("{end}: {e}"));
-        }
-        let rules = live.rules().clone();
-        levels.push(hidden_trend::levels_on(
-            live.dataset(),
-            live.analysis(),
-            &rules,
-            end,
-        ));
-    }
-    levels.reverse();
-    out.levels = Some(levels);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(seq: u64, at: &str) -> ChangeRecord {
-        ChangeRecord {
-            seq,
-            at: at.into(),
-            actor: "t".into(),
-            layer: "houses".into(),
-            id: format!("H{seq}"),
-            op: riskmap_core::store::changes::ChangeOp::Update,
-            before: None,
-            after: None,
-        }
-    }
-
-    #[test]
-    fn records_go_to_the_month_that_takes_them_back() {
-        let d = |y, m, dd| Day::new(y, m, dd).unwrap();
-        // October, November, and December counted on the 3rd.
-        let spans = hidden_trend::month_spans(3, d(2026, 12, 3));
-        assert_eq!(spans[0], (d(2026, 10, 1), d(2026, 10, 31)));
-        let records = vec![
-            // The store's first transaction.
-            rec(1, "2026-09-01T04:00:00.000Z"),
-            // 1 November 08:00 in Beijing: after October's end.
-            rec(2, "2026-11-01T00:00:00.000Z"),
-            // 30 November 23:59 in Beijing: still November.
-            rec(3, "2026-11-30T15:59:00.000Z"),
-            // 1 December 00:00 in Beijing: after November's end.
-            rec(4, "2026-11-30T16:00:00.000Z"),
-            // 4 December in Beijing: after the last day.
-            rec(5, "2026-12-03T16:30:00.000Z"),
-        ];
-        let w = by_month(records, Some("2026-09-01T04:00:00.000Z"), &spans);
-        let seqs: Vec<Vec<u64>> = w
-            .iter()
-            .map(|w| w.iter().map(|r| r.seq).collect())
-            .collect();
-        assert_eq!(seqs, vec![vec![2, 3], vec![4], vec![5]]);
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use riskmap_core::analysis::hidden_trend;
 use riskmap_core::lists::{self, CsvEncoding, ListError};
 use serde::Deserialize;
 
@@ -137,10 +138,27 @@ pub(in crate::server) async fn report(
         let area = q.area.as_deref().map(str::trim).filter(|a| !a.is_empty());
         let ds = on.dataset();
         let area_id = area.and_then(|n| Some(ds.areas.get(ds.area_position(n)?)?.id.as_str()));
-        let levels = ends
-            .as_ref()
-            .and_then(|e| e.levels.as_ref())
-            .and_then(|l| Some([l.first()?.of_id(area_id), l.get(1)?.of_id(area_id)]));
+        let levels = match ends.as_deref() {
+            Some(e) => match &e.levels {
+                Some(l) => l
+                    .first()
+                    .zip(l.get(1))
+                    .map(|(a, b)| [a.of_id(area_id), b.of_id(area_id)]),
+                // Nothing but hidden hazards changed since last month: the day's
+                // ledgers were last month's too.
+                None if e.left_out == 0 => {
+                    let at = |end| {
+                        hidden_trend::levels_on(ds, on.analysis(), on.rules(), end).of_id(area_id)
+                    };
+                    hidden_trend::month_spans(2, report_day)
+                        .first()
+                        .map(|&(_, last)| [at(last), at(report_day)])
+                }
+                None => None,
+            },
+            // A folder keeps no history.
+            None => None,
+        };
         riskmap_core::report::area_report_with_levels(
             ds,
             on.analysis(),
