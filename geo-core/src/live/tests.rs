@@ -506,11 +506,52 @@ proptest! {
                 }
             }
             let placed = hazards_at_their_features(&live);
+            let was = live.analysis().clone();
             let applied = live.apply(&all).map_err(|e| TestCaseError::fail(e.to_string()))?;
             assert_same(&live, &format!("batch {i} {batch:?}"));
+            if !applied.full {
+                let (now, r, at) = (live.analysis(), &applied.results, format!("batch {i} {batch:?}"));
+                named_as_changed(
+                    [&was.protection_conflicts, &now.protection_conflicts, &r.protection_gone, &r.protection_new],
+                    |c| crate::analysis::ProtectionConflict { source_pos: 0, target_pos: 0, ..c.clone() },
+                    &at,
+                );
+                named_as_changed(
+                    [&was.pipeline_conflicts, &now.pipeline_conflicts, &r.pipeline_gone, &r.pipeline_new],
+                    |c| crate::analysis::PipelineConflict { pipeline_pos: 0, feature_pos: 0, ..c.clone() },
+                    &at,
+                );
+            }
             assert_hazards_follow(&live, &placed, &all, &applied, &format!("batch {i} {batch:?}"));
         }
     }
+}
+
+/// Every conflict of `old` not in `new` is among those the batch says went (`gone`, as
+/// they were), every one of `new` not in `old` among those it says came (`came`), and
+/// each of those is one of the list it claims to be of: what a tile set takes out and
+/// puts in. Conflicts are compared as `key` makes them: without the positions of their
+/// features, which a delete renumbers and no tile shows.
+fn named_as_changed<T: PartialEq + std::fmt::Debug>(
+    lists: [&[T]; 4],
+    key: impl Fn(&T) -> T,
+    at: &str,
+) {
+    let [old, new, gone, came] = lists.map(|l| l.iter().map(&key).collect::<Vec<T>>());
+    for c in old.iter().filter(|c| !new.contains(c)) {
+        assert!(gone.contains(c), "{at}: {c:?} went unnamed");
+    }
+    for c in new.iter().filter(|c| !old.contains(c)) {
+        assert!(came.contains(c), "{at}: {c:?} came unnamed");
+    }
+    assert!(
+        gone.iter().all(|c| old.contains(c)),
+        "{at}: a conflict named gone was not there"
+    );
+    assert!(
+        came.iter().all(|c| new.contains(c)),
+        "{at}: a conflict named new is not there"
+    );
 }
 
 #[test]
