@@ -208,3 +208,81 @@ async fn a_trend_counts_each_months_houses_as_the_store_held_them() {
             .contains("台账的其他变更未回溯")
     );
 }
+
+/// The lists `riskmap lists --db URL --as-of DAY` writes into `out`: each file's lines,
+/// sorted.
+fn db_lists(url: &str, day: Day, out: &Path) -> Vec<Vec<String>> {
+    common::ok(&[
+        "lists",
+        "--db",
+        url,
+        "--as-of",
+        &day.to_string(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    ["风险清单.csv", "隐患清单.csv"]
+        .iter()
+        .map(|f| {
+            let mut l: Vec<String> = std::fs::read_to_string(out.join(f))
+                .unwrap()
+                .lines()
+                .map(str::to_string)
+                .collect();
+            l.sort();
+            l
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgis_stores_months_and_days_are_taken_back_from_its_change_table() {
+    use common::pg::{connected, demo_db, serve_db, server, until};
+    let Some(server) = server() else { return };
+    let url = demo_db(&server, "riskmap_trend");
+    let state = serve_db(&url, config()).await;
+    let app = router(state.clone());
+    until(&state, 10, "listening", connected).await;
+    let snap = state.snapshot();
+    let low: Vec<String> = snap
+        .dataset()
+        .houses
+        .features()
+        .iter()
+        .zip(&snap.analysis().house_risks)
+        .filter(|(_, r)| r.level == RiskLevel::Low)
+        .map(|(f, _)| f.id.clone())
+        .take(3)
+        .collect();
+    drop(snap);
+    let today = Day::today();
+    let yesterday = today.plus_days(-1);
+    let q = format!("/api/hidden/trend?months=2&as_of={today}");
+    let dir = tempfile::tempdir().unwrap();
+    let was_lists = db_lists(&url, yesterday, &dir.path().join("was"));
+    let (_, _, b) = send(&app, get(&q)).await;
+    let was = houses(&json(&b));
+    assert_eq!(was[0], was[1], "nothing changed since last month yet");
+
+    let raise = json!({"type": "Feature", "properties": {"appraisal": "D"}});
+    for id in &low {
+        let uri = format!("/api/layers/houses/features/{id}");
+        edit(&app, Method::PATCH, &uri, Some(&raise)).await;
+    }
+    let (_, _, b) = send(&app, get(&q)).await;
+    let t = json(&b);
+    assert_eq!(t["levels_by_month"], true, "{t}");
+    let now = houses(&t);
+    // Last month's end: the store before today's edits; this month: with them.
+    assert_eq!(now[0], was[0]);
+    assert_eq!(now[1][0], was[1][0] + 3, "{now:?} {was:?}");
+    // The commands' --as-of reads the same change table.
+    assert_eq!(
+        db_lists(&url, yesterday, &dir.path().join("ours")),
+        was_lists
+    );
+    assert_ne!(
+        db_lists(&url, today, &dir.path().join("today"))[0],
+        was_lists[0]
+    );
+}
