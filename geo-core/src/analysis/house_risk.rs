@@ -77,10 +77,10 @@ pub fn assess_all(
 
 /// The level and reason each appraisal grade starts a house at, made once per run: most
 /// houses end with this reason alone, and then share its texts.
-struct AppraisalReasons([(RiskLevel, Reason); 5]);
+pub(crate) struct AppraisalReasons([(RiskLevel, Reason); 5]);
 
 impl AppraisalReasons {
-    fn new(r: &HouseRules) -> Self {
+    pub(crate) fn new(r: &HouseRules) -> Self {
         AppraisalReasons(
             [
                 Appraisal::A,
@@ -132,6 +132,20 @@ impl Exposure {
     pub fn add_pipeline(&mut self, c: &PipelineConflict) {
         // Occupation sorts before TooClose: keep the worse.
         self.pipeline = Some(self.pipeline.map_or(c.kind, |k| k.min(c.kind)));
+    }
+}
+
+impl AppraisalReasons {
+    /// The result of one house with the exposure the other analyses found, as
+    /// [`house_risk`] makes it, its appraisal's reason shared.
+    pub(crate) fn house_risk(&self, f: &Feature<House>, e: Exposure, r: &HouseRules) -> HouseRisk {
+        let start = self.of(f.props.appraisal.unwrap_or(Appraisal::Unknown));
+        let (level, reasons) = assess_from(&f.props, e, r, start);
+        HouseRisk {
+            id: f.id.clone(),
+            level,
+            reasons,
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use super::marks::Marks;
 use super::summaries::Shares;
 use super::{AnyFeature, Applied, Change, Edit, Live, LiveError, Recomputed, ResultChanges};
 use crate::analysis::enterprise_risk::{assess_one, worst_grades};
-use crate::analysis::house_risk::{Exposure, house_risk};
+use crate::analysis::house_risk::{AppraisalReasons, Exposure};
 use crate::analysis::risk_grid::live::{conflict_weight, house_weight, point_weight, touched};
 use crate::analysis::risk_grid::tally::Kept;
 use crate::analysis::risk_grid::{anchor, grade_level};
@@ -632,18 +632,19 @@ impl Live {
             h_set.iter().map(|p| (*p, Exposure::default())).collect();
         let list = &self.analysis.protection_conflicts;
         if h_set.len() <= FEW {
-            // A few houses: each one's conflicts are in the ranges of the sources within
-            // reach of it (the list is sorted again by now).
+            // A few houses: their conflicts are in the ranges of the sources within reach
+            // of any of them (the list is sorted again by now), each range read once: the
+            // houses of one regraded source stand together, and share their sources.
             let reach = reach.unwrap_or_else(|| self.protection_reach());
-            for &p in h_set {
-                let (Some(f), Some(e)) = (self.ds.houses.get(p), exposure.get_mut(&p)) else {
-                    continue;
-                };
-                let near = self.sources_near([&f.geometry], reach);
-                for c in conflicts::of_sources(list, &near) {
-                    if c.target_layer == LayerKind::Houses && c.target_pos == p {
-                        e.add_protection(c);
-                    }
+            let places = h_set
+                .iter()
+                .filter_map(|&p| self.ds.houses.get(p).map(|f| &f.geometry));
+            let near = self.sources_near(places, reach);
+            for c in conflicts::of_sources(list, &near) {
+                if c.target_layer == LayerKind::Houses
+                    && let Some(e) = exposure.get_mut(&c.target_pos)
+                {
+                    e.add_protection(c);
                 }
             }
         } else {
@@ -666,12 +667,14 @@ impl Live {
                 e.add_pipeline(c);
             }
         }
+        // Their appraisal's reasons made once, as a full analysis makes them.
+        let base = AppraisalReasons::new(&self.rules.house);
         let mut out = HashMap::new();
         for &p in h_set {
             let (Some(f), Some(e)) = (self.ds.houses.get(p), exposure.get(&p)) else {
                 continue;
             };
-            let r = house_risk(f, *e, &self.rules);
+            let r = base.house_risk(f, *e, &self.rules.house);
             let Some(slot) = self.analysis.house_risks.get_mut(p) else {
                 continue;
             };
