@@ -80,6 +80,20 @@ fn mid_month(back: i32) -> Day {
     Day::new(total.div_euclid(12), (total.rem_euclid(12) + 1) as u8, 15).unwrap()
 }
 
+/// The ids of the first `n` houses at the lowest level served by `state`.
+fn lowest(state: &AppState, n: usize) -> Vec<String> {
+    let snap = state.snapshot();
+    snap.dataset()
+        .houses
+        .features()
+        .iter()
+        .zip(&snap.analysis().house_risks)
+        .filter(|(_, r)| r.level == RiskLevel::Low)
+        .map(|(f, _)| f.id.clone())
+        .take(n)
+        .collect()
+}
+
 async fn trend(app: &axum::Router, area: Option<&str>) -> Value {
     let q = area.map_or(String::new(), |a| format!("&area={a}"));
     let (s, _, b) = send(app, get(&format!("/api/hidden/trend?months=4{q}"))).await;
@@ -105,15 +119,7 @@ async fn a_trend_counts_each_months_houses_as_the_store_held_them() {
     let snap = state.snapshot();
     let ds = snap.dataset();
     // Houses of the lowest level, to be raised; one to move out of its town, one to delete.
-    let low: Vec<String> = ds
-        .houses
-        .features()
-        .iter()
-        .zip(&snap.analysis().house_risks)
-        .filter(|(_, r)| r.level == RiskLevel::Low)
-        .map(|(f, _)| f.id.clone())
-        .take(5)
-        .collect();
+    let low = lowest(&state, 5);
     let areas: Vec<String> = ds.areas.features().iter().map(|f| f.id.clone()).collect();
     drop(snap);
     let uri = |id: &str| format!("/api/layers/houses/features/{id}");
@@ -243,18 +249,7 @@ async fn a_postgis_stores_months_and_days_are_taken_back_from_its_change_table()
     let state = serve_db(&url, config()).await;
     let app = router(state.clone());
     until(&state, 10, "listening", connected).await;
-    let snap = state.snapshot();
-    let low: Vec<String> = snap
-        .dataset()
-        .houses
-        .features()
-        .iter()
-        .zip(&snap.analysis().house_risks)
-        .filter(|(_, r)| r.level == RiskLevel::Low)
-        .map(|(f, _)| f.id.clone())
-        .take(3)
-        .collect();
-    drop(snap);
+    let low = lowest(&state, 3);
     let today = Day::today();
     let yesterday = today.plus_days(-1);
     let q = format!("/api/hidden/trend?months=2&as_of={today}");
