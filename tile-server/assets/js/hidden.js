@@ -292,15 +292,16 @@ function levelsTable(t) {
     cell(x.houses_by_level[0], 'major'), cell(x.houses_by_level[1], 'significant')));
   const how = t.levels_by_month
     ? '各月末的数据按库中变更记录回溯'
-    : t.history_kept ? '各月自建房等级无变更记录，按截止日数据' : '文件夹数据无变更记录：自建房按当前台账，企业按各月末隐患';
-  const left = t.history_left_out ? `；内存不足，${t.history_left_out} 项变更未回溯` : '';
+    : t.history_left_out
+      ? `${t.history_left_out} 项台账变更未回溯（内存不足或未允许复制）：自建房按截止日台账`
+      : t.history_kept ? '各月无隐患以外的台账变更：自建房按截止日台账' : '文件夹数据无变更记录：自建房按当前台账，企业按各月末隐患';
   return h('details', { class: 'trend-levels' },
     h('summary', null, '月末重大/较大风险'),
     h('table', { class: 'compact', id: 'trend-levels' },
       h('thead', null, h('tr', null, h('th', null, '月份'), h('th', null, '重大企业'), h('th', null, '较大企业'),
         h('th', null, '重大自建房'), h('th', null, '较大自建房'))),
       h('tbody', null, rows)),
-    h('p', { class: 'hint' }, how + left));
+    h('p', { class: 'hint' }, how));
 }
 
 /** The open hidden hazards of a feature, for its popup. */
