@@ -17,33 +17,7 @@ cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-target}"
 . scripts/bench/lib.sh
 
-CITY="" EDITS=30 SHORT=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --city) CITY="$2"; shift 2 ;;
-    --edits) EDITS="$2"; shift 2 ;;
-    --short) SHORT=1; shift ;;
-    *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
-  esac
-done
-
-cargo build --release -p riskmap-server >/dev/null
-BIN="$TARGET/release/riskmap"
-WORK="$(mktemp -d /tmp/rmhist.XXXXXX)"
-SERVER=""
-cleanup() { bench_stop "$SERVER"; rm -rf "$WORK"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-bench_machine
-bench_city
-echo "city: $CITY ($(grep -c '"type":"Feature"' "$CITY/houses.geojson") houses)"
-GPKG="$WORK/city.gpkg"
-"$BIN" import "$CITY" --into "$GPKG" --quiet >/dev/null
-bench_serve_for_edits "$GPKG"
-# The spare snapshot that edits are applied to is made in the background at start.
-sleep 20
-STRIDE=997; [ -n "$SHORT" ] && STRIDE=97
+bench_store_setup "$0" "$@"
 # Days in China Standard Time, the day the ledgers count in.
 day() { TZ=Asia/Shanghai date -d "$1" +%F; }
 # The changes made after the import, page by page (the import's own are a million).

@@ -84,3 +84,39 @@ bench_tiles() {
   awk -F'\t' -v L="$layers" '$2 >= 12 && $2 <= 16 { print "/tiles/" L "/" $2 "/" $3 "/" $4 ".mvt" }' \
     "$WORK/tiles.tsv" > "$WORK/tiles.txt"
 }
+
+# The set-up of a benchmark of a served GeoPackage store of a city under edits, called
+# as `bench_store_setup "$0" "$@"`: the options --city DIR, --edits N (EDITS, default 30)
+# and --short (anything else prints the script's header and exits 2); the release build
+# (BIN); a work directory (WORK), removed with the server at exit; the machine and the
+# city (bench_city); the city imported into $WORK/city.gpkg (GPKG) and served for edits
+# (SERVER, BASE, TOKEN), 20 s to settle (the edits' spare snapshot is made at start);
+# STRIDE, the houses edit_tile.py steps over.
+bench_store_setup() {
+  local script="$1"
+  shift
+  CITY="" EDITS=30 SHORT=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --city) CITY="$2"; shift 2 ;;
+      --edits) EDITS="$2"; shift 2 ;;
+      --short) SHORT=1; shift ;;
+      *) sed -n '2,/^[^#]/p' "$script" | grep '^#' | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    esac
+  done
+  cargo build --release -p riskmap-server >/dev/null
+  BIN="$TARGET/release/riskmap"
+  WORK="$(mktemp -d /tmp/rmbench.XXXXXX)"
+  SERVER=""
+  trap 'bench_stop "$SERVER"; rm -rf "$WORK"' EXIT
+  trap 'exit 130' INT TERM
+  bench_machine
+  bench_city
+  echo "city: $CITY ($(grep -c '"type":"Feature"' "$CITY/houses.geojson") houses)"
+  GPKG="$WORK/city.gpkg"
+  "$BIN" import "$CITY" --into "$GPKG" --quiet >/dev/null
+  bench_serve_for_edits "$GPKG"
+  sleep 20
+  STRIDE=997
+  if [ -n "$SHORT" ]; then STRIDE=97; fi
+}
