@@ -77,12 +77,11 @@ impl MonthLevels {
     pub fn of_id(&self, area: Option<&str>) -> Levels {
         match area {
             None => self.district,
-            Some(id) => self.of(Some(
-                self.area_ids
-                    .iter()
-                    .position(|a| a == id)
-                    .unwrap_or(usize::MAX),
-            )),
+            Some(id) => self
+                .area_ids
+                .iter()
+                .position(|a| a == id)
+                .map_or_else(Levels::default, |k| self.of(Some(k))),
         }
     }
 }
@@ -101,38 +100,75 @@ fn slot(l: RiskLevel) -> usize {
 /// with the hidden hazards of the day, the houses as `a` has them (a house's level does
 /// not depend on the day). Houses per area are the analysis's area summaries'.
 pub fn levels_on(ds: &Dataset, a: &Analysis, rules: &Rules, day: Day) -> MonthLevels {
-    let n = ds.areas.len();
-    let mut out = MonthLevels {
-        area_ids: ds.areas.features().iter().map(|f| f.id.clone()).collect(),
-        areas: vec![Levels::default(); n + 1],
-        district: Levels::default(),
-    };
-    if !ds.enterprises.is_empty() {
-        let mut r = rules.clone();
-        r.hidden_hazards.as_of = Some(day);
-        let levels = enterprise_risk::levels_on(ds, &r, &a.enterprise_risks);
-        let slots: Vec<usize> = ds
+    OneMap::of(ds, a).on(ds, a, rules, day)
+}
+
+/// [`levels_on`] at the counted day of each of `spans` ([`month_spans`]), oldest first:
+/// what does not change with the day (the houses, the enterprises' areas) counted once.
+pub fn levels_at_ends(
+    ds: &Dataset,
+    a: &Analysis,
+    rules: &Rules,
+    spans: &[(Day, Day)],
+) -> Vec<MonthLevels> {
+    let one = OneMap::of(ds, a);
+    spans
+        .par_iter()
+        .map(|&(_, end)| one.on(ds, a, rules, end))
+        .collect()
+}
+
+/// What the levels of one map share from day to day: the houses per level, and the area
+/// of every enterprise.
+struct OneMap {
+    houses: MonthLevels,
+    enterprise_slots: Vec<usize>,
+}
+
+impl OneMap {
+    fn of(ds: &Dataset, a: &Analysis) -> OneMap {
+        let n = ds.areas.len();
+        let mut houses = MonthLevels {
+            area_ids: ds.areas.features().iter().map(|f| f.id.clone()).collect(),
+            areas: vec![Levels::default(); n + 1],
+            district: Levels::default(),
+        };
+        for h in &a.house_risks {
+            houses.district.houses[slot(h.level)] += 1;
+        }
+        for (x, s) in houses.areas.iter_mut().zip(&a.area_summaries) {
+            // Summaries count low first.
+            let [low, general, significant, major] = s.houses;
+            x.houses = [major, significant, general, low];
+        }
+        let enterprise_slots = ds
             .enterprises
             .features()
             .par_iter()
             .map(|f| house_slot(ds, anchor(&f.geometry)))
             .collect();
-        for (l, k) in levels.into_iter().zip(slots) {
-            out.district.enterprises[slot(l)] += 1;
-            if let Some(x) = out.areas.get_mut(k) {
-                x.enterprises[slot(l)] += 1;
-            }
+        OneMap {
+            houses,
+            enterprise_slots,
         }
     }
-    for h in &a.house_risks {
-        out.district.houses[slot(h.level)] += 1;
+
+    /// The levels on `day`: the enterprises assessed with the hidden hazards of the day.
+    fn on(&self, ds: &Dataset, a: &Analysis, rules: &Rules, day: Day) -> MonthLevels {
+        let mut out = self.houses.clone();
+        if !ds.enterprises.is_empty() {
+            let mut r = rules.clone();
+            r.hidden_hazards.as_of = Some(day);
+            let levels = enterprise_risk::levels_on(ds, &r, &a.enterprise_risks);
+            for (l, &k) in levels.into_iter().zip(&self.enterprise_slots) {
+                out.district.enterprises[slot(l)] += 1;
+                if let Some(x) = out.areas.get_mut(k) {
+                    x.enterprises[slot(l)] += 1;
+                }
+            }
+        }
+        out
     }
-    for (x, s) in out.areas.iter_mut().zip(&a.area_summaries) {
-        // Summaries count low first.
-        let [low, general, significant, major] = s.houses;
-        x.houses = [major, significant, general, low];
-    }
-    out
 }
 
 /// The last day of the month of `d`.
@@ -178,9 +214,9 @@ pub fn monthly(
     months: u32,
     until: Day,
 ) -> Vec<MonthTrend> {
-    let levels: Vec<Levels> = month_spans(months, until)
-        .into_par_iter()
-        .map(|(_, end)| levels_on(ds, a, rules, end).of(area))
+    let levels: Vec<Levels> = levels_at_ends(ds, a, rules, &month_spans(months, until))
+        .iter()
+        .map(|l| l.of(area))
         .collect();
     monthly_with_levels(ds, area, until, &levels)
 }

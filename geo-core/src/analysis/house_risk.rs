@@ -63,15 +63,7 @@ pub fn assess_all(
         .features()
         .par_iter()
         .zip(exposure)
-        .map(|(f, e)| {
-            let start = base.of(f.props.appraisal.unwrap_or(Appraisal::Unknown));
-            let (level, reasons) = assess_from(&f.props, e, &rules.house, start);
-            HouseRisk {
-                id: f.id.clone(),
-                level,
-                reasons,
-            }
-        })
+        .map(|(f, e)| base.house_risk(f, e, &rules.house))
         .collect()
 }
 

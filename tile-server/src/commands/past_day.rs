@@ -110,21 +110,20 @@ pub(super) fn report_levels(
     if let Some(last) = windows.last_mut() {
         last.clear();
     }
-    if windows.iter().all(Vec::is_empty) {
+    let levels = if windows.iter().all(Vec::is_empty) {
         // Nothing changed in between: the day's ledgers were last month's too.
-        let at = |end: Day| hidden_trend::levels_on(&p.dataset, &p.analysis, &p.rules, end);
-        let id = area_id(p, area);
-        return Ok(Some([at(last_month).of_id(id), at(day).of_id(id)]));
-    }
-    let live = Live::from_parts(
-        p.dataset.clone(),
-        p.analysis.clone(),
-        opts.substances.clone(),
-        p.rules.clone(),
-    );
-    let walked = history::month_by_month(live, &windows, first_at.as_deref(), opts, &spans);
+        hidden_trend::levels_at_ends(&p.dataset, &p.analysis, &p.rules, &spans)
+    } else {
+        let live = Live::from_parts(
+            p.dataset.clone(),
+            p.analysis.clone(),
+            opts.substances.clone(),
+            p.rules.clone(),
+        );
+        history::month_by_month(live, &windows, first_at.as_deref(), opts, &spans).levels
+    };
     let id = area_id(p, area);
-    Ok(match walked.levels.as_slice() {
+    Ok(match levels.as_slice() {
         [before, now] => Some([before.of_id(id), now.of_id(id)]),
         _ => None,
     })

@@ -193,8 +193,8 @@ impl Plan {
     /// The map of the day; `copies`: whether a copy of the snapshot may be taken; `kept`:
     /// the copy kept for another day, which is moved to this one if it is of the same
     /// generation (and let go otherwise); `spare`: the spare snapshot of the change path
-    /// (of the same generation), taken back in place of a new copy (the caller makes the next one when the memory
-    /// allows, [`room_for_a_copy`]).
+    /// (of the same generation), taken back in place of a new copy (the caller makes the
+    /// next one when the memory allows, [`room_for_a_copy`]).
     pub(super) fn make(
         self,
         copies: bool,

@@ -39,8 +39,6 @@ pub struct MonthEnds {
     /// Features of other layers than hidden hazards changed in the months and left as
     /// they are on the trend's last day, for want of memory for a copy.
     pub left_out: usize,
-    /// Changes that could not be taken back, and why.
-    pub skipped: Vec<String>,
 }
 
 /// The last walk: its served generation, last day and months.
@@ -131,7 +129,6 @@ impl MonthEndsCache {
                         levels: Some(walked.levels),
                         taken_back: walked.taken_back,
                         left_out: 0,
-                        skipped: walked.skipped,
                     }
                 }
                 None => {

@@ -138,27 +138,25 @@ pub(in crate::server) async fn report(
         let area = q.area.as_deref().map(str::trim).filter(|a| !a.is_empty());
         let ds = on.dataset();
         let area_id = area.and_then(|n| Some(ds.areas.get(ds.area_position(n)?)?.id.as_str()));
-        let levels = match ends.as_deref() {
+        // A folder keeps no history; nothing but hidden hazards changed since last month:
+        // the day's ledgers were last month's too.
+        let computed;
+        let months = match ends.as_deref() {
             Some(e) => match &e.levels {
-                Some(l) => l
-                    .first()
-                    .zip(l.get(1))
-                    .map(|(a, b)| [a.of_id(area_id), b.of_id(area_id)]),
-                // Nothing but hidden hazards changed since last month: the day's
-                // ledgers were last month's too.
+                Some(l) => Some(l.as_slice()),
                 None if e.left_out == 0 => {
-                    let at = |end| {
-                        hidden_trend::levels_on(ds, on.analysis(), on.rules(), end).of_id(area_id)
-                    };
-                    hidden_trend::month_spans(2, report_day)
-                        .first()
-                        .map(|&(_, last)| [at(last), at(report_day)])
+                    let spans = hidden_trend::month_spans(2, report_day);
+                    computed = hidden_trend::levels_at_ends(ds, on.analysis(), on.rules(), &spans);
+                    Some(computed.as_slice())
                 }
                 None => None,
             },
-            // A folder keeps no history.
             None => None,
         };
+        let levels = months.and_then(|l| match l {
+            [before, now] => Some([before.of_id(area_id), now.of_id(area_id)]),
+            _ => None,
+        });
         riskmap_core::report::area_report_with_levels(
             ds,
             on.analysis(),
