@@ -94,6 +94,77 @@ pub(super) fn reach(grid: &H3Grid, p: Coord<f64>, weight: f64, radius: f64) -> R
     }
 }
 
+/// One risk as the grid adds it: where it stands in its layer, its level, weight and
+/// radius, and whether it is a risk point (hazard source, enterprise), which adds to the
+/// index directly and floors its cell's level, or one of the many small risks.
+#[derive(Debug, Clone, Copy)]
+struct Risk {
+    layer: LayerKind,
+    pos: usize,
+    level: RiskLevel,
+    weight: f64,
+    radius: f64,
+    point: bool,
+}
+
+/// Candidate cells with their centres, by occupied cell and radius (its bits).
+type Around = HashMap<(CellIndex, u64), Vec<(CellIndex, Coord<f64>)>>;
+
+/// A risk to place on the grid: its representative point, weight and radius.
+struct Placed {
+    p: Coord<f64>,
+    weight: f64,
+    radius: f64,
+}
+
+/// The [`reach`] of each of `n` risks (`None` where `risk` gives none), in parallel.
+///
+/// Risks crowd into few cells (a town's houses, a park's enterprises), so the cells around
+/// each occupied cell are found once per radius ([`H3Grid::candidates`]) and each risk only
+/// measures its distance to them ([`H3Grid::cells_within_of`]): the same cells at the same
+/// distances as walking H3's rings from every risk (`shared_candidates_match_the_ring_walk`).
+fn reach_all(
+    grid: &H3Grid,
+    n: usize,
+    risk: impl Fn(usize) -> Option<Placed> + Sync,
+) -> Vec<Option<Reach>> {
+    let risks: Vec<Option<Placed>> = (0..n).into_par_iter().map(&risk).collect();
+    let cells = grid.cells_at(n, |i| risks.get(i).and_then(Option::as_ref).map(|r| r.p));
+    let placed: Vec<Option<(Placed, CellIndex)>> = risks
+        .into_iter()
+        .zip(cells)
+        .map(|(r, at)| Some((r?, at?)))
+        .collect();
+    let mut wanted: Vec<(CellIndex, u64)> = placed
+        .iter()
+        .flatten()
+        .filter(|(r, _)| r.weight > 0.0)
+        .map(|(r, at)| (*at, r.radius.to_bits()))
+        .collect();
+    wanted.par_sort_unstable();
+    wanted.dedup();
+    let around: Around = wanted
+        .into_par_iter()
+        .map(|(c, radius)| ((c, radius), grid.candidates(c, f64::from_bits(radius))))
+        .collect();
+    placed
+        .into_par_iter()
+        .map(|p| {
+            let (r, at) = p?;
+            let cells = if r.weight > 0.0 {
+                let near = around.get(&(at, r.radius.to_bits()));
+                grid.cells_within_of(r.p, r.radius, near.map_or(&[][..], Vec::as_slice))
+            } else {
+                Vec::new()
+            };
+            Some(Reach {
+                at: Some(at),
+                cells,
+            })
+        })
+        .collect()
+}
+
 /// Builds the grid (`house_anchors` from [`house_anchors`](super::house_anchors)).
 ///
 /// The cells are those holding or reached by a risk, or holding exposed population, so
@@ -112,24 +183,16 @@ pub fn build_grid(
     let gr = &rules.grid;
     let grid = H3Grid::for_cell_size(gr.cell_size_m);
     let mut acc: HashMap<CellIndex, Acc> = HashMap::new();
-    // `point`: a risk point (hazard source, enterprise) that adds to the index directly and
-    // floors its cell's level; otherwise one of the many small risks.
-    let mut merge = |layer: LayerKind,
-                     pos: usize,
-                     r: Reach,
-                     level: RiskLevel,
-                     weight: f64,
-                     radius: f64,
-                     point: bool| {
+    let mut merge = |k: Risk, r: Reach| {
         for (h, d) in r.cells {
-            let c = weight * (1.0 - d / radius);
+            let c = k.weight * (1.0 - d / k.radius);
             if c <= 0.0 {
                 continue;
             }
             let e = acc.entry(h).or_default();
-            if point {
+            if k.point {
                 e.index += c;
-                e.top.push((c, layer, pos));
+                e.top.push((c, k.layer, k.pos));
                 if e.top.len() > 12 {
                     trim_top(&mut e.top);
                 }
@@ -139,90 +202,51 @@ pub fn build_grid(
         }
         if let Some(at) = r.at {
             let e = acc.entry(at).or_default();
-            e.inside[level_slot(level)] += 1;
-            if point {
-                e.worst = Some(e.worst.map_or(level, |w| w.max(level)));
+            e.inside[level_slot(k.level)] += 1;
+            if k.point {
+                e.worst = Some(e.worst.map_or(k.level, |w| w.max(k.level)));
             }
         }
     };
-    // Houses are reached in parallel, then added in order so that the sums do not depend
-    // on the thread count. A town's houses share a few cells: the cells around each are
-    // found once (`candidates`) and each house only measures its distance to them.
-    let house_at: Vec<Option<CellIndex>> = house_anchors
-        .par_iter()
-        .map(|a| a.and_then(|p| grid.cell_at(p)))
-        .collect();
-    let mut occupied: Vec<CellIndex> = house_at.iter().flatten().copied().collect();
-    occupied.par_sort_unstable();
-    occupied.dedup();
-    let around: HashMap<CellIndex, Vec<(CellIndex, Coord<f64>)>> = occupied
-        .into_par_iter()
-        .map(|c| (c, grid.candidates(c, gr.house_radius_m)))
-        .collect();
-    let house_reach: Vec<Option<Reach>> = houses
-        .par_iter()
-        .zip(house_anchors)
-        .zip(&house_at)
-        .map(|((h, a), at)| {
-            let (p, at) = (a.as_ref()?, (*at)?);
-            let cells = if gr.house_weight.get(h.level) > 0.0 {
-                let near = around.get(&at).map_or(&[][..], Vec::as_slice);
-                grid.cells_within_of(*p, gr.house_radius_m, near)
-            } else {
-                Vec::new()
-            };
-            Some(Reach {
-                at: Some(at),
-                cells,
-            })
+    // Every risk is reached in parallel (`reach_all`), then added in order, so that the
+    // sums do not depend on the thread count.
+    let house = |pos: usize, h: &HouseRisk| Risk {
+        layer: LayerKind::Houses,
+        pos,
+        level: h.level,
+        weight: gr.house_weight.get(h.level),
+        radius: gr.house_radius_m,
+        point: false,
+    };
+    let house_reach = reach_all(&grid, houses.len(), |pos| {
+        let k = house(pos, houses.get(pos)?);
+        Some(Placed {
+            p: (*house_anchors.get(pos)?)?,
+            weight: k.weight,
+            radius: k.radius,
         })
-        .collect();
+    });
     let mut house_cells: Vec<Option<CellIndex>> = Vec::with_capacity(houses.len());
     for (pos, (h, r)) in houses.iter().zip(house_reach).enumerate() {
         house_cells.push(r.as_ref().and_then(|r| r.at));
         if let Some(r) = r {
-            merge(
-                LayerKind::Houses,
-                pos,
-                r,
-                h.level,
-                gr.house_weight.get(h.level),
-                gr.house_radius_m,
-                false,
-            );
+            merge(house(pos, h), r);
         }
     }
-    let mut add = |layer: LayerKind,
-                   pos: usize,
-                   g: &Geometry<f64>,
-                   level: RiskLevel,
-                   weight: f64,
-                   radius: f64,
-                   point: bool| {
-        if let Some(a) = anchor(g) {
-            merge(
-                layer,
-                pos,
-                reach(&grid, a, weight, radius),
-                level,
-                weight,
-                radius,
-                point,
-            );
-        }
-    };
+    // The other risks: hazard sources, then enterprises, then pipeline conflicts.
+    let mut others: Vec<(Risk, &Geometry<f64>)> = Vec::new();
     for (pos, (f, g)) in ds.hazard_sources.features().iter().zip(grades).enumerate() {
         if let Some(grade) = g.grade {
-            let l = grade_level(grade);
-            add(
-                LayerKind::HazardSources,
+            let level = grade_level(grade);
+            let k = Risk {
+                layer: LayerKind::HazardSources,
                 pos,
-                &f.geometry,
-                l,
-                gr.weight.get(l),
-                gr.hazard_radius_m,
-                true,
-            );
+                level,
+                weight: gr.weight.get(level),
+                radius: gr.hazard_radius_m,
+                point: true,
+            };
+            others.push((k, &f.geometry));
         }
     }
     for (pos, (f, e)) in ds
@@ -232,27 +256,39 @@ pub fn build_grid(
         .zip(enterprises)
         .enumerate()
     {
-        add(
-            LayerKind::Enterprises,
+        let k = Risk {
+            layer: LayerKind::Enterprises,
             pos,
-            &f.geometry,
-            e.level,
-            gr.weight.get(e.level),
-            gr.enterprise_radius_m,
-            true,
-        );
+            level: e.level,
+            weight: gr.weight.get(e.level),
+            radius: gr.enterprise_radius_m,
+            point: true,
+        };
+        others.push((k, &f.geometry));
     }
     for c in pipelines {
-        let l = c.kind.level();
-        add(
-            LayerKind::GasPipelines,
-            c.pipeline_pos,
-            &c.geometry,
-            l,
-            gr.pipeline_conflict_weight,
-            gr.house_radius_m,
-            false,
-        );
+        let k = Risk {
+            layer: LayerKind::GasPipelines,
+            pos: c.pipeline_pos,
+            level: c.kind.level(),
+            weight: gr.pipeline_conflict_weight,
+            radius: gr.house_radius_m,
+            point: false,
+        };
+        others.push((k, &c.geometry));
+    }
+    let other_reach = reach_all(&grid, others.len(), |i| {
+        let (k, g) = others.get(i)?;
+        Some(Placed {
+            p: anchor(g)?,
+            weight: k.weight,
+            radius: k.radius,
+        })
+    });
+    for ((k, _), r) in others.iter().zip(other_reach) {
+        if let Some(r) = r {
+            merge(*k, r);
+        }
     }
     // Population by the cell of each house and target.
     for (f, at) in ds.houses.features().iter().zip(&house_cells) {

@@ -10,6 +10,7 @@
 
 use geo::{Coord, LineString, Polygon};
 use h3o::{CellIndex, LatLng, Resolution};
+use rayon::prelude::*;
 
 use crate::geodesy::LocalPlane;
 
@@ -49,6 +50,42 @@ impl H3Grid {
         LatLng::new(p.y, p.x)
             .ok()
             .map(|ll| ll.to_cell(self.resolution))
+    }
+
+    /// [`H3Grid::cell_at`] of every point, in order, on all cores.
+    ///
+    /// Points that lie together (a town's houses, a park's enterprises) mostly share a
+    /// cell, so each run of points keeps the last few cells it found, each with a disc
+    /// around the cell's centre that lies inside the cell ([`Inside`]): a point in one of
+    /// those discs is in that cell, and only the others ask H3. The same cells as
+    /// `cell_at` (a test checks points strewn around cells' edges). Where points are
+    /// listed place by place, as ledgers are, most never ask H3: 69 % of the benchmark
+    /// city's million houses, whose cells then take 0.10–0.11 s instead of 0.19–0.20 s
+    /// (three runs each, two cores).
+    pub fn cells_at(
+        &self,
+        n: usize,
+        point: impl Fn(usize) -> Option<Coord<f64>> + Sync,
+    ) -> Vec<Option<CellIndex>> {
+        const RUN: usize = 4096;
+        let runs: Vec<Vec<Option<CellIndex>>> = (0..n.div_ceil(RUN))
+            .into_par_iter()
+            .map(|r| {
+                let mut recent = Recent::default();
+                (r * RUN..n.min((r + 1) * RUN))
+                    .map(|i| {
+                        let p = point(i)?;
+                        if let Some(c) = recent.holding(p) {
+                            return Some(c);
+                        }
+                        let c = self.cell_at(p)?;
+                        recent.found(self, c);
+                        Some(c)
+                    })
+                    .collect()
+            })
+            .collect();
+        runs.concat()
     }
 
     /// An upper bound of the distance from any point of a cell to its centre: twice the
@@ -204,4 +241,109 @@ fn plane_distance(plane: &LocalPlane, p: Coord<f64>, centre: Coord<f64>) -> f64 
         y: centre.y,
     });
     q.x.hypot(q.y)
+}
+
+/// A cell with a disc around its centre that lies inside it: the largest disc centred
+/// there that no edge of the cell's boundary crosses, less a margin, measured in the
+/// local plane of the centre (linear in lon/lat, so the boundary's vertices and a point
+/// are placed alike).
+///
+/// H3's edges are straight in the gnomonic projection of their icosahedron face, great
+/// circles on the sphere. In the plane a great-circle edge of length L bows by about
+/// L²·tan φ / 8R from its chord (under 3 mm for a 500 m cell at 45°) and the plane's scale
+/// drifts by about tan φ · Δφ across the cell; the margin, 2 % of the radius, covers both
+/// many times over at the resolutions where this is used (edges up to 10 km, latitudes
+/// within 70°). Elsewhere, and for pentagons and cells across the antimeridian, there is
+/// no disc and every point asks H3.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Inside {
+    cell: CellIndex,
+    plane: LocalPlane,
+    r2: f64,
+}
+
+impl Inside {
+    pub(super) fn of(grid: &H3Grid, cell: CellIndex) -> Option<Inside> {
+        if grid.resolution.edge_length_m() > 10_000.0 || cell.is_pentagon() {
+            return None;
+        }
+        let centre = grid.centre(cell);
+        if centre.y.abs() > 70.0 {
+            return None;
+        }
+        let plane = LocalPlane::new(centre);
+        let ring: Vec<Coord<f64>> = cell
+            .boundary()
+            .iter()
+            .map(|ll| Coord {
+                x: ll.lng(),
+                y: ll.lat(),
+            })
+            .collect();
+        if ring.iter().any(|v| (v.x - centre.x).abs() > 1.0) {
+            return None;
+        }
+        let ring: Vec<Coord<f64>> = ring.into_iter().map(|v| plane.project(v)).collect();
+        let mut nearest = f64::INFINITY;
+        for (i, &a) in ring.iter().enumerate() {
+            let b = ring[(i + 1) % ring.len()];
+            nearest = nearest.min(origin_to_segment(a, b));
+        }
+        let r = 0.98 * nearest;
+        (r.is_finite() && r > 0.0).then_some(Inside {
+            cell,
+            plane,
+            r2: r * r,
+        })
+    }
+
+    /// The cell, when `p` lies in its disc.
+    pub(super) fn holds(&self, p: Coord<f64>) -> Option<CellIndex> {
+        let q = self.plane.project(p);
+        (q.x * q.x + q.y * q.y < self.r2).then_some(self.cell)
+    }
+}
+
+/// The last few cells a run of points fell in, with their discs: a street's houses
+/// alternate between two or three cells. A cell gets its disc when a second point falls
+/// in it, so points in no order cost a few comparisons each, not a disc each.
+#[derive(Default)]
+struct Recent {
+    cells: [Option<(CellIndex, Option<Inside>)>; 4],
+    next: usize,
+}
+
+impl Recent {
+    /// The cell of `p` when it lies in one of the discs.
+    fn holding(&self, p: Coord<f64>) -> Option<CellIndex> {
+        self.cells
+            .iter()
+            .flatten()
+            .find_map(|(_, disc)| disc.as_ref().and_then(|d| d.holds(p)))
+    }
+
+    /// `c` was found for a point outside every disc.
+    fn found(&mut self, grid: &H3Grid, c: CellIndex) {
+        match self.cells.iter_mut().flatten().find(|(k, _)| *k == c) {
+            Some((_, disc @ None)) => *disc = Inside::of(grid, c),
+            Some(_) => {}
+            None => {
+                self.cells[self.next] = Some((c, None));
+                self.next = (self.next + 1) % self.cells.len();
+            }
+        }
+    }
+}
+
+/// The distance from the origin to the segment `a`–`b`.
+fn origin_to_segment(a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let d = b - a;
+    let len2 = d.x * d.x + d.y * d.y;
+    let t = if len2 > 0.0 {
+        (-(a.x * d.x + a.y * d.y) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let c = a + d * t;
+    c.x.hypot(c.y)
 }

@@ -165,6 +165,78 @@ fn shared_candidates_match_the_ring_walk() {
     }
 }
 
+/// The cells of many points at once, found through the last cell's inner disc where a
+/// point lies in it, are the cells H3 gives each point: rasters in scan order (so runs of
+/// points share a cell and leave it across every edge) over several cells of four
+/// resolutions in Haimen, Xinjiang, Heilongjiang, at the equator, across the antimeridian,
+/// at 75° N and at a pentagon, and the points along a cell's edges, a hair inside and
+/// outside.
+#[test]
+fn cells_of_many_points_are_those_of_each() {
+    for cell_size in [60.0, 500.0, 2_000.0, 9_000.0] {
+        let grid = H3Grid::for_cell_size(cell_size);
+        let edge_deg = grid.resolution.edge_length_m() / 111_000.0;
+        let pentagon = CellIndex::base_cells()
+            .find(|c| c.is_pentagon())
+            .and_then(|c| c.center_child(grid.resolution))
+            .map(|c| grid.centre(c))
+            .expect("pentagon");
+        let mut points = Vec::new();
+        for base in [
+            Coord { x: 121.2, y: 31.9 },
+            Coord { x: 87.6, y: 43.8 },
+            Coord { x: 126.6, y: 45.7 },
+            Coord { x: 30.0, y: 0.0 },
+            Coord {
+                x: 179.99,
+                y: -16.0,
+            },
+            Coord { x: 20.0, y: 75.0 },
+            pentagon,
+        ] {
+            for j in 0..60 {
+                for i in 0..60 {
+                    let x = base.x + (f64::from(i) - 30.0) * edge_deg / 9.0;
+                    points.push(Coord {
+                        x: if x > 180.0 { x - 360.0 } else { x },
+                        y: base.y + (f64::from(j) - 30.0) * edge_deg / 9.0,
+                    });
+                }
+            }
+            let c = grid.cell_at(base).expect("cell");
+            let ring: Vec<Coord<f64>> = c
+                .boundary()
+                .iter()
+                .map(|ll| Coord {
+                    x: ll.lng(),
+                    y: ll.lat(),
+                })
+                .collect();
+            let centre = grid.centre(c);
+            for (k, &a) in ring.iter().enumerate() {
+                let b = ring[(k + 1) % ring.len()];
+                for t in 0..=20 {
+                    let on = a + (b - a) * (f64::from(t) / 20.0);
+                    for f in [0.999_999, 1.000_001] {
+                        points.push(centre);
+                        points.push(centre + (on - centre) * f);
+                    }
+                }
+            }
+        }
+        points.push(Coord {
+            x: f64::NAN,
+            y: 31.9,
+        });
+        let one_by_one: Vec<Option<CellIndex>> = points.iter().map(|p| grid.cell_at(*p)).collect();
+        let at_once = grid.cells_at(points.len(), |i| points.get(i).copied());
+        for (i, (got, want)) in at_once.iter().zip(&one_by_one).enumerate() {
+            assert_eq!(got, want, "{cell_size} m cells, {:?}", points[i]);
+        }
+        assert_eq!(at_once.len(), one_by_one.len());
+    }
+}
+
 #[test]
 fn index_by_hand() {
     let grid = H3Grid::for_cell_size(500.0);
