@@ -111,58 +111,82 @@ struct Risk {
 type Around = HashMap<(CellIndex, u64), Vec<(CellIndex, Coord<f64>)>>;
 
 /// A risk to place on the grid: its representative point, weight and radius.
-struct Placed {
-    p: Coord<f64>,
-    weight: f64,
-    radius: f64,
+pub(super) struct Placed {
+    pub(super) p: Coord<f64>,
+    pub(super) weight: f64,
+    pub(super) radius: f64,
 }
 
-/// The [`reach`] of each of `n` risks (`None` where `risk` gives none), in parallel.
+/// The risks [`reach_each`] reaches at once.
+pub(super) const BLOCK: usize = 1 << 16;
+
+/// The [`reach`] of each of `n` risks (`None` where `risk` gives none), handed to `take`
+/// in order; `risk` is called more than once for a risk, so it should be cheap.
 ///
 /// Risks crowd into few cells (a town's houses, a park's enterprises), so the cells around
 /// each occupied cell are found once per radius ([`H3Grid::candidates`]) and each risk only
 /// measures its distance to them ([`H3Grid::cells_within_of`]): the same cells at the same
 /// distances as walking H3's rings from every risk (`shared_candidates_match_the_ring_walk`).
-fn reach_all(
+/// The risks are reached a block at a time on all cores, so that the reaches held at once
+/// stay a block's ([`BLOCK`]; ten million houses' would be about 1.6 GB).
+pub(super) fn reach_each(
     grid: &H3Grid,
-    n: usize,
+    (n, block): (usize, usize),
     risk: impl Fn(usize) -> Option<Placed> + Sync,
-) -> Vec<Option<Reach>> {
-    let risks: Vec<Option<Placed>> = (0..n).into_par_iter().map(&risk).collect();
-    let cells = grid.cells_at(n, |i| risks.get(i).and_then(Option::as_ref).map(|r| r.p));
-    let placed: Vec<Option<(Placed, CellIndex)>> = risks
-        .into_iter()
-        .zip(cells)
-        .map(|(r, at)| Some((r?, at?)))
-        .collect();
-    let mut wanted: Vec<(CellIndex, u64)> = placed
-        .iter()
-        .flatten()
-        .filter(|(r, _)| r.weight > 0.0)
-        .map(|(r, at)| (*at, r.radius.to_bits()))
-        .collect();
-    wanted.par_sort_unstable();
-    wanted.dedup();
-    let around: Around = wanted
-        .into_par_iter()
-        .map(|(c, radius)| ((c, radius), grid.candidates(c, f64::from_bits(radius))))
-        .collect();
-    placed
-        .into_par_iter()
-        .map(|p| {
-            let (r, at) = p?;
-            let cells = if r.weight > 0.0 {
-                let near = around.get(&(at, r.radius.to_bits()));
-                grid.cells_within_of(r.p, r.radius, near.map_or(&[][..], Vec::as_slice))
-            } else {
-                Vec::new()
-            };
-            Some(Reach {
-                at: Some(at),
-                cells,
+    mut take: impl FnMut(usize, Option<Reach>),
+) {
+    let mut around: Around = HashMap::new();
+    for start in (0..n).step_by(block.max(1)) {
+        let len = block.max(1).min(n - start);
+        let cells = grid.cells_at(len, |i| risk(start + i).map(|r| r.p));
+        // The (cell, radius) pairs still without candidates; neighbours in the list
+        // mostly share one, so each thread's list skips repeats as it goes.
+        let mut wanted: Vec<(CellIndex, u64)> = (0..len)
+            .into_par_iter()
+            .with_min_len(4096)
+            .fold(Vec::new, |mut v, i| {
+                if let (Some(r), Some(Some(at))) = (risk(start + i), cells.get(i))
+                    && r.weight > 0.0
+                {
+                    let k = (*at, r.radius.to_bits());
+                    if v.last() != Some(&k) && !around.contains_key(&k) {
+                        v.push(k);
+                    }
+                }
+                v
             })
-        })
-        .collect()
+            .reduce(Vec::new, |mut a, b| {
+                a.extend(b);
+                a
+            });
+        wanted.par_sort_unstable();
+        wanted.dedup();
+        let found: Vec<_> = wanted
+            .into_par_iter()
+            .map(|(c, radius)| ((c, radius), grid.candidates(c, f64::from_bits(radius))))
+            .collect();
+        around.extend(found);
+        let reaches: Vec<Option<Reach>> = (0..len)
+            .into_par_iter()
+            .map(|i| {
+                let r = risk(start + i)?;
+                let at = (*cells.get(i)?)?;
+                let cells = if r.weight > 0.0 {
+                    let near = around.get(&(at, r.radius.to_bits()));
+                    grid.cells_within_of(r.p, r.radius, near.map_or(&[][..], Vec::as_slice))
+                } else {
+                    Vec::new()
+                };
+                Some(Reach {
+                    at: Some(at),
+                    cells,
+                })
+            })
+            .collect();
+        for (i, r) in reaches.into_iter().enumerate() {
+            take(start + i, r);
+        }
+    }
 }
 
 /// Builds the grid (`house_anchors` from [`house_anchors`](super::house_anchors)).
@@ -208,7 +232,7 @@ pub fn build_grid(
             }
         }
     };
-    // Every risk is reached in parallel (`reach_all`), then added in order, so that the
+    // Every risk is reached in parallel (`reach_each`), then added in order, so that the
     // sums do not depend on the thread count.
     let house = |pos: usize, h: &HouseRisk| Risk {
         layer: LayerKind::Houses,
@@ -218,21 +242,25 @@ pub fn build_grid(
         radius: gr.house_radius_m,
         point: false,
     };
-    let house_reach = reach_all(&grid, houses.len(), |pos| {
-        let k = house(pos, houses.get(pos)?);
-        Some(Placed {
-            p: (*house_anchors.get(pos)?)?,
-            weight: k.weight,
-            radius: k.radius,
-        })
-    });
     let mut house_cells: Vec<Option<CellIndex>> = Vec::with_capacity(houses.len());
-    for (pos, (h, r)) in houses.iter().zip(house_reach).enumerate() {
-        house_cells.push(r.as_ref().and_then(|r| r.at));
-        if let Some(r) = r {
-            merge(house(pos, h), r);
-        }
-    }
+    reach_each(
+        &grid,
+        (houses.len(), BLOCK),
+        |pos| {
+            let k = house(pos, houses.get(pos)?);
+            Some(Placed {
+                p: (*house_anchors.get(pos)?)?,
+                weight: k.weight,
+                radius: k.radius,
+            })
+        },
+        |pos, r| {
+            house_cells.push(r.as_ref().and_then(|r| r.at));
+            if let (Some(r), Some(h)) = (r, houses.get(pos)) {
+                merge(house(pos, h), r);
+            }
+        },
+    );
     // The other risks: hazard sources, then enterprises, then pipeline conflicts.
     let mut others: Vec<(Risk, &Geometry<f64>)> = Vec::new();
     for (pos, (f, g)) in ds.hazard_sources.features().iter().zip(grades).enumerate() {
@@ -277,19 +305,24 @@ pub fn build_grid(
         };
         others.push((k, &c.geometry));
     }
-    let other_reach = reach_all(&grid, others.len(), |i| {
-        let (k, g) = others.get(i)?;
-        Some(Placed {
-            p: anchor(g)?,
-            weight: k.weight,
-            radius: k.radius,
-        })
-    });
-    for ((k, _), r) in others.iter().zip(other_reach) {
-        if let Some(r) = r {
-            merge(*k, r);
-        }
-    }
+    let other_at: Vec<Option<Coord<f64>>> = others.par_iter().map(|(_, g)| anchor(g)).collect();
+    reach_each(
+        &grid,
+        (others.len(), BLOCK),
+        |i| {
+            let (k, _) = others.get(i)?;
+            Some(Placed {
+                p: (*other_at.get(i)?)?,
+                weight: k.weight,
+                radius: k.radius,
+            })
+        },
+        |i, r| {
+            if let (Some(r), Some((k, _))) = (r, others.get(i)) {
+                merge(*k, r);
+            }
+        },
+    );
     // Population by the cell of each house and target.
     for (f, at) in ds.houses.features().iter().zip(&house_cells) {
         if let Some(at) = at {

@@ -237,6 +237,59 @@ fn cells_of_many_points_are_those_of_each() {
     }
 }
 
+/// Risks reached a block at a time, with the candidates of earlier blocks reused, reach
+/// what each one's own ring walk reaches, in order, whatever the block: a street of houses
+/// that crosses cells, with weightless ones, one without a point and two radii.
+#[test]
+fn risks_reached_in_blocks_reach_what_each_ring_walk_does() {
+    use super::cells::{Placed, reach, reach_each};
+    let grid = H3Grid::for_cell_size(500.0);
+    let risks: Vec<Option<(Coord<f64>, f64, f64)>> = (0..300)
+        .map(|i| {
+            let t = f64::from(i);
+            let p = Coord {
+                x: 121.2 + (t * 0.37).sin() * 0.01 + t * 0.0001,
+                y: 31.9 + (t * 0.23).cos() * 0.008,
+            };
+            match i % 17 {
+                5 => None,
+                3 | 11 => Some((p, 0.0, 300.0)),
+                _ if i % 2 == 0 => Some((p, 1.0, 300.0)),
+                _ => Some((p, 2.5, 1500.0)),
+            }
+        })
+        .collect();
+    let want: Vec<Option<(Option<CellIndex>, Vec<(CellIndex, f64)>)>> = risks
+        .iter()
+        .map(|r| {
+            r.map(|(p, w, radius)| {
+                let mut r = reach(&grid, p, w, radius);
+                r.cells.sort_by_key(|(c, _)| *c);
+                (r.at, r.cells)
+            })
+        })
+        .collect();
+    for block in [1, 7, 64, 300, 1 << 16] {
+        let mut got = Vec::new();
+        reach_each(
+            &grid,
+            (risks.len(), block),
+            |i| {
+                let (p, weight, radius) = (*risks.get(i)?)?;
+                Some(Placed { p, weight, radius })
+            },
+            |i, r| {
+                assert_eq!(i, got.len(), "in order");
+                got.push(r.map(|mut r| {
+                    r.cells.sort_by_key(|(c, _)| *c);
+                    (r.at, r.cells)
+                }));
+            },
+        );
+        assert_eq!(got, want, "blocks of {block}");
+    }
+}
+
 #[test]
 fn index_by_hand() {
     let grid = H3Grid::for_cell_size(500.0);
