@@ -259,7 +259,8 @@ fn risks_reached_in_blocks_reach_what_each_ring_walk_does() {
             }
         })
         .collect();
-    let want: Vec<Option<(Option<CellIndex>, Vec<(CellIndex, f64)>)>> = risks
+    type Reached = Option<(Option<CellIndex>, Vec<(CellIndex, f64)>)>;
+    let want: Vec<Reached> = risks
         .iter()
         .map(|r| {
             r.map(|(p, w, radius)| {
