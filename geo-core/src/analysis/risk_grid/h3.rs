@@ -272,14 +272,7 @@ impl Inside {
             return None;
         }
         let plane = LocalPlane::new(centre);
-        let ring: Vec<Coord<f64>> = cell
-            .boundary()
-            .iter()
-            .map(|ll| Coord {
-                x: ll.lng(),
-                y: ll.lat(),
-            })
-            .collect();
+        let ring = corners(cell);
         if ring.iter().any(|v| (v.x - centre.x).abs() > 1.0) {
             return None;
         }
@@ -333,6 +326,18 @@ impl Recent {
             }
         }
     }
+}
+
+/// The corners of a cell's boundary, lon/lat, as H3 gives them (not closed, not unwrapped
+/// across the antimeridian).
+pub(super) fn corners(cell: CellIndex) -> Vec<Coord<f64>> {
+    cell.boundary()
+        .iter()
+        .map(|ll| Coord {
+            x: ll.lng(),
+            y: ll.lat(),
+        })
+        .collect()
 }
 
 /// The distance from the origin to the segment `a`–`b`.

@@ -204,14 +204,7 @@ fn cells_of_many_points_are_those_of_each() {
                 }
             }
             let c = grid.cell_at(base).expect("cell");
-            let ring: Vec<Coord<f64>> = c
-                .boundary()
-                .iter()
-                .map(|ll| Coord {
-                    x: ll.lng(),
-                    y: ll.lat(),
-                })
-                .collect();
+            let ring = super::h3::corners(c);
             let centre = grid.centre(c);
             for (k, &a) in ring.iter().enumerate() {
                 let b = ring[(k + 1) % ring.len()];
