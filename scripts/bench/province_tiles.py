@@ -8,12 +8,19 @@ Reads the houses' ledgers of a province folder (`riskmap generate --province`): 
 WKT footprint (GBK or UTF-8) or GeoJSON, a house counted once at its footprint's first
 vertex.
 
+With --around-densest KM, the sample of the million-house city's target instead (BENCHMARKS
+"Uncached tile generation"): every tile of the zooms meeting the box of KM km either side
+of the densest place, here the centre of the z15 tile holding the most houses (the city's
+bench takes the H3 cell with the most occupants, which the ledgers alone do not give).
+
 Usage: province_tiles.py HOUSES_DIR URL [--per-zoom 40] [--zooms 6-16] [--seed 20221122]
+                         [--around-densest KM]
 """
 
 import argparse
 import gzip
 import http.client
+import math
 import os
 import random
 import re
@@ -38,6 +45,25 @@ def first_vertices(folder):
                     yield float(m.group(1)), float(m.group(2))
 
 
+def tile_lonlat(x, y, z):
+    """The lon/lat of a point of tile space (x, y may be fractional)."""
+    n = 2 ** z
+    lon = x / n * 360 - 180
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+    return lon, lat
+
+
+def tiles_within(lon, lat, km, z):
+    """Every tile of zoom z that meets the box of km either side of the point (east and
+    north in a local plane), as the city's bench takes them."""
+    ky = 111_320.0
+    kx = ky * math.cos(math.radians(lat))
+    dlon, dlat = km * 1000 / kx, km * 1000 / ky
+    x0, y0 = tile_of(lon - dlon, lat + dlat, z)
+    x1, y1 = tile_of(lon + dlon, lat - dlat, z)
+    return [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("houses")
@@ -45,9 +71,12 @@ def main():
     ap.add_argument("--per-zoom", type=int, default=40)
     ap.add_argument("--zooms", default="6-16")
     ap.add_argument("--seed", type=int, default=20221122)
+    ap.add_argument("--around-densest", type=float, metavar="KM")
     a = ap.parse_args()
     lo, hi = (int(v) for v in a.zooms.split("-"))
     zooms = range(lo, hi + 1)
+    if a.around_densest is not None:
+        zooms = sorted(set(zooms) | {15})
     counts = {z: {} for z in zooms}
     n = 0
     for lon, lat in first_vertices(a.houses):
@@ -58,6 +87,13 @@ def main():
     if n == 0:
         sys.exit(f"no houses found in {a.houses}")
     rng = random.Random(a.seed)
+    picks = {z: sorted(weighted_draw(rng, counts[z], a.per_zoom)) for z in zooms}
+    if a.around_densest is not None:
+        (x, y), most = max(counts[15].items(), key=lambda kv: (kv[1], kv[0]))
+        lon, lat = tile_lonlat(x + 0.5, y + 0.5, 15)
+        print(f"densest: z15 tile {x}/{y}, {most} houses, centre {lon:.4f} E {lat:.4f} N")
+        zooms = range(lo, hi + 1)
+        picks = {z: tiles_within(lon, lat, a.around_densest, z) for z in zooms}
     u = urllib.parse.urlsplit(a.url)
     conn = http.client.HTTPConnection(u.hostname, u.port)
     print(f"{n} houses; tiles holding houses: " + ", ".join(f"z{z} {len(counts[z])}" for z in zooms))
@@ -67,7 +103,7 @@ def main():
     every = []
     for z in zooms:
         times, largest = [], 0
-        for (x, y) in sorted(weighted_draw(rng, counts[z], a.per_zoom)):
+        for (x, y) in picks[z]:
             t0 = time.perf_counter()
             conn.request("GET", f"/tiles/{LAYERS}/{z}/{x}/{y}.mvt", headers={"Accept-Encoding": "gzip"})
             r = conn.getresponse()
