@@ -20,6 +20,7 @@
 //! ```
 
 mod paths;
+pub(crate) use paths::closest_on_segment;
 
 use geo::{
     BoundingRect, Coord, CoordsIter, Distance, Geodesic, Geometry, Intersects, MapCoords, Point,

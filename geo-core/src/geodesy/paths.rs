@@ -136,7 +136,7 @@ impl Paths {
 }
 
 /// The point of segment a–b closest to p.
-fn closest_on_segment(a: Coord<f64>, b: Coord<f64>, p: Coord<f64>) -> Coord<f64> {
+pub(crate) fn closest_on_segment(a: Coord<f64>, b: Coord<f64>, p: Coord<f64>) -> Coord<f64> {
     let d = b - a;
     let len2 = d.x * d.x + d.y * d.y;
     if len2 == 0.0 {

@@ -12,7 +12,7 @@ use geo::{Coord, LineString, Polygon};
 use h3o::{CellIndex, LatLng, Resolution};
 use rayon::prelude::*;
 
-use crate::geodesy::LocalPlane;
+use crate::geodesy::{LocalPlane, closest_on_segment};
 
 /// The H3 resolution of a grid whose hexagons have circumradius `cell_size_m`: the one whose
 /// average hexagon area (H3's published statistics, `h3o::Resolution::area_m2`) is closest,
@@ -198,17 +198,15 @@ impl H3Grid {
     /// rather than a ring that sweeps round the globe.
     pub fn polygon(&self, c: CellIndex) -> Polygon<f64> {
         let centre = LatLng::from(c).lng();
-        let mut ring: Vec<Coord<f64>> = c
-            .boundary()
-            .iter()
-            .map(|ll| {
-                let mut x = ll.lng();
-                if x - centre > 180.0 {
-                    x -= 360.0;
-                } else if x - centre < -180.0 {
-                    x += 360.0;
+        let mut ring: Vec<Coord<f64>> = corners(c)
+            .into_iter()
+            .map(|mut v| {
+                if v.x - centre > 180.0 {
+                    v.x -= 360.0;
+                } else if v.x - centre < -180.0 {
+                    v.x += 360.0;
                 }
-                Coord { x, y: ll.lat() }
+                v
             })
             .collect();
         if let Some(&first) = ring.first() {
@@ -256,14 +254,14 @@ fn plane_distance(plane: &LocalPlane, p: Coord<f64>, centre: Coord<f64>) -> f64 
 /// within 70°). Elsewhere, and for pentagons and cells across the antimeridian, there is
 /// no disc and every point asks H3.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Inside {
+struct Inside {
     cell: CellIndex,
     plane: LocalPlane,
     r2: f64,
 }
 
 impl Inside {
-    pub(super) fn of(grid: &H3Grid, cell: CellIndex) -> Option<Inside> {
+    fn of(grid: &H3Grid, cell: CellIndex) -> Option<Inside> {
         if grid.resolution.edge_length_m() > 10_000.0 || cell.is_pentagon() {
             return None;
         }
@@ -280,7 +278,8 @@ impl Inside {
         let mut nearest = f64::INFINITY;
         for (i, &a) in ring.iter().enumerate() {
             let b = ring[(i + 1) % ring.len()];
-            nearest = nearest.min(origin_to_segment(a, b));
+            let c = closest_on_segment(a, b, Coord { x: 0.0, y: 0.0 });
+            nearest = nearest.min(c.x.hypot(c.y));
         }
         let r = 0.98 * nearest;
         (r.is_finite() && r > 0.0).then_some(Inside {
@@ -291,7 +290,7 @@ impl Inside {
     }
 
     /// The cell, when `p` lies in its disc.
-    pub(super) fn holds(&self, p: Coord<f64>) -> Option<CellIndex> {
+    fn holds(&self, p: Coord<f64>) -> Option<CellIndex> {
         let q = self.plane.project(p);
         (q.x * q.x + q.y * q.y < self.r2).then_some(self.cell)
     }
@@ -338,17 +337,4 @@ pub(super) fn corners(cell: CellIndex) -> Vec<Coord<f64>> {
             y: ll.lat(),
         })
         .collect()
-}
-
-/// The distance from the origin to the segment `a`–`b`.
-fn origin_to_segment(a: Coord<f64>, b: Coord<f64>) -> f64 {
-    let d = b - a;
-    let len2 = d.x * d.x + d.y * d.y;
-    let t = if len2 > 0.0 {
-        (-(a.x * d.x + a.y * d.y) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let c = a + d * t;
-    c.x.hypot(c.y)
 }
