@@ -16,8 +16,10 @@ use std::time::Instant;
 use geo::{CoordsIter, Geometry};
 use riskmap_core::index::SpatialIndex;
 use riskmap_core::io::LoadOptions;
+use riskmap_core::live::Live;
 use riskmap_core::project::{Project, load_source};
 use riskmap_core::rules::Rules;
+use riskmap_core::substances::SubstanceTable;
 use riskmap_core::tileset::{TileSet, TileSetConfig};
 
 /// A field of /proc/self/status, in bytes (`VmRSS`, `VmHWM`).
@@ -167,15 +169,39 @@ fn main() -> Result<(), Box<dyn Error>> {
         mib(pipelines),
         mib(grid)
     );
+
+    // What a server keeps beside the analysis to apply changes (ids, points, cells,
+    // areas and shares of every feature): measured last, as it takes the project.
+    let before_live = status("VmRSS:");
+    reset_peak();
+    let t = Instant::now();
+    let live = Live::from_parts(
+        project.dataset,
+        project.analysis,
+        SubstanceTable::builtin(),
+        project.rules,
+    );
+    let live_s = t.elapsed().as_secs_f64();
+    let live_added = status("VmRSS:").saturating_sub(before_live);
+    let live_peak = status("VmHWM:");
+    println!(
+        "state for changes {live_s:5.2} s  +{:.0} MiB resident ({:.0} B per house)",
+        mib(live_added),
+        per(live_added)
+    );
+    for (part, bytes) in live.heap_parts() {
+        println!("  {part:<48} {:6.0} B per house", per(bytes));
+    }
     println!(
         "peak resident size of the process: {:.0} MiB",
         mib(status("VmHWM:")
             .max(load_peak)
             .max(analysis_peak)
-            .max(tiles_peak))
+            .max(tiles_peak)
+            .max(live_peak))
     );
     // Freeing millions of features takes seconds: leave it to the OS.
     std::mem::forget(set);
-    std::mem::forget(project);
+    std::mem::forget(live);
     Ok(())
 }

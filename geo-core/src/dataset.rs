@@ -85,6 +85,26 @@ impl Dataset {
         }
     }
 
+    /// The id of the feature at `pos` of an input layer; `None` for a result layer or a
+    /// position not there.
+    pub fn id_at(&self, kind: LayerKind, pos: usize) -> Option<&str> {
+        match kind {
+            LayerKind::Areas => self.areas.get(pos).map(|f| f.id.as_str()),
+            LayerKind::Enterprises => self.enterprises.get(pos).map(|f| f.id.as_str()),
+            LayerKind::HazardSources => self.hazard_sources.get(pos).map(|f| f.id.as_str()),
+            LayerKind::GasPipelines => self.gas_pipelines.get(pos).map(|f| f.id.as_str()),
+            LayerKind::Houses => self.houses.get(pos).map(|f| f.id.as_str()),
+            LayerKind::ProtectionTargets => self.protection_targets.get(pos).map(|f| f.id.as_str()),
+            LayerKind::HiddenHazards => self.hidden_hazards.get(pos).map(|f| f.id.as_str()),
+            LayerKind::HazardGrades
+            | LayerKind::ProtectionConflicts
+            | LayerKind::PipelineConflicts
+            | LayerKind::HouseRisk
+            | LayerKind::EnterpriseRisk
+            | LayerKind::RiskGrid => None,
+        }
+    }
+
     /// The name of the feature at `pos` of an input layer (a house's address, a hidden
     /// hazard's description); `None` for a result layer or a position not there.
     pub fn name_at(&self, kind: LayerKind, pos: usize) -> Option<&str> {

@@ -279,14 +279,16 @@ impl Live {
                 ds.hidden_hazards.push(f)
             }
         };
-        self.ids[slot].insert(id, pos);
+        let ds = &self.ds;
+        self.ids[slot].insert(&id, pos, &|p| ds.id_at(layer, p));
     }
 
     fn delete(&mut self, layer: LayerKind, id: &str, out: &mut Applied1) {
         let Some(slot) = input_slot(layer) else {
             return;
         };
-        let Some(pos) = self.ids[slot].remove(id) else {
+        let ds = &self.ds;
+        let Some(pos) = self.ids[slot].remove(id, |p| ds.id_at(layer, p)) else {
             return;
         };
         if let Some(u) = self.uid(layer, pos) {
@@ -378,7 +380,7 @@ impl Live {
                     c.feature_pos = pos;
                 }
             }
-            self.ids[slot].insert(moved_id.clone(), pos);
+            self.ids[slot].moved(&moved_id, last, pos);
             out.moved.push((layer, moved_id));
         }
     }

@@ -35,6 +35,23 @@ impl Linked {
         l
     }
 
+    /// Heap bytes of the maps and their ids (the allocator's overhead left out).
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.by_layer
+            .iter()
+            .map(|m| {
+                super::map_bytes(m)
+                    + m.iter()
+                        .map(|(k, v)| {
+                            k.capacity()
+                                + v.capacity() * std::mem::size_of::<String>()
+                                + v.iter().map(String::capacity).sum::<usize>()
+                        })
+                        .sum::<usize>()
+            })
+            .sum()
+    }
+
     /// Records that hazard `id` belongs to the feature its record names.
     pub(super) fn link(&mut self, id: &str, h: &HiddenHazard) {
         if let (Some(i), Some(f)) = (h.feature_layer.and_then(slot), h.feature_id.as_deref()) {

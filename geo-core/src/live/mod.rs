@@ -31,6 +31,7 @@ mod apply;
 mod conflicts;
 mod deps;
 mod grid;
+mod ids;
 mod linked;
 mod marks;
 mod population;
@@ -231,7 +232,7 @@ pub struct Live {
     rules: Rules,
     substances: SubstanceTable,
     /// Position of every feature by id, per input layer (in [`LayerKind::INPUTS`] order).
-    ids: [HashMap<String, usize>; 7],
+    ids: [ids::Positions; 7],
     /// Representative point of every house (as the grid and summaries use) and the grid
     /// cell holding it (the grid's cells by the rules in force).
     houses_at: Located,
@@ -305,6 +306,35 @@ impl Live {
         self.ds.unshare();
     }
 
+    /// What this state holds beside the dataset and its analysis, part by part, in heap
+    /// bytes (estimated from the collections' capacities: the allocator's overhead left
+    /// out); for measuring, as the `memory` example does.
+    pub fn heap_parts(&self) -> Vec<(&'static str, usize)> {
+        let ids = self.ids.iter().map(ids::Positions::heap_bytes).sum();
+        let located = [
+            &self.houses_at,
+            &self.hazard_sources_at,
+            &self.enterprises_at,
+        ]
+        .iter()
+        .map(|l| {
+            l.anchors.capacity() * std::mem::size_of::<Option<geo::Coord<f64>>>()
+                + l.cells.capacity() * std::mem::size_of::<Option<h3o::CellIndex>>()
+        })
+        .sum();
+        vec![
+            ("positions by id (every input layer)", ids),
+            ("points and grid cells (houses, sources, firms)", located),
+            (
+                "area of every house",
+                self.house_slots.capacity() * std::mem::size_of::<usize>(),
+            ),
+            ("areas of points met (memo)", map_bytes(&self.area_memo)),
+            ("area summaries' shares", self.tally.heap_bytes()),
+            ("hidden hazards by feature", self.linked.heap_bytes()),
+        ]
+    }
+
     /// The current dataset.
     pub fn dataset(&self) -> &Dataset {
         &self.ds
@@ -327,7 +357,8 @@ impl Live {
 
     /// The position of a feature by id.
     pub fn position(&self, layer: LayerKind, id: &str) -> Option<usize> {
-        self.ids[input_slot(layer)?].get(id).copied()
+        let ds = &self.ds;
+        self.ids[input_slot(layer)?].get(id, |p| ds.id_at(layer, p))
     }
 
     /// The uid of the feature at a position of an input layer.
@@ -409,26 +440,14 @@ impl Live {
 
     fn index_ids(&mut self) {
         let ds = &self.ds;
-        let map = |ids: Vec<&String>| -> HashMap<String, usize> {
-            ids.into_iter()
-                .enumerate()
-                .map(|(i, id)| (id.clone(), i))
-                .collect()
-        };
-        self.ids = [
-            map(ds.areas.features().iter().map(|f| &f.id).collect()),
-            map(ds.enterprises.features().iter().map(|f| &f.id).collect()),
-            map(ds.hazard_sources.features().iter().map(|f| &f.id).collect()),
-            map(ds.gas_pipelines.features().iter().map(|f| &f.id).collect()),
-            map(ds.houses.features().iter().map(|f| &f.id).collect()),
-            map(ds
-                .protection_targets
-                .features()
+        self.ids = LayerKind::INPUTS.map(|layer| {
+            let n = ds
+                .counts()
                 .iter()
-                .map(|f| &f.id)
-                .collect()),
-            map(ds.hidden_hazards.features().iter().map(|f| &f.id).collect()),
-        ];
+                .find(|(k, _)| *k == layer)
+                .map_or(0, |c| c.1);
+            ids::Positions::of(n, |p| ds.id_at(layer, p))
+        });
         self.linked = linked::Linked::of(ds);
     }
 
@@ -459,6 +478,13 @@ impl Live {
             .map(|k| (*k, b))
             .collect()
     }
+}
+
+/// Heap bytes of a hash map's table: its buckets (a power of two at least 8/7 of its
+/// capacity) and a control byte each; what its entries point to is not counted.
+fn map_bytes<K, V, S>(m: &std::collections::HashMap<K, V, S>) -> usize {
+    let buckets = (m.capacity() * 8 / 7).next_power_of_two();
+    buckets * (std::mem::size_of::<(K, V)>() + 1)
 }
 
 /// The slot of an input layer in [`LayerKind::INPUTS`] order.

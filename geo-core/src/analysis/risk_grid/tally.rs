@@ -166,6 +166,16 @@ fn slot_u32(slot: usize) -> u32 {
 }
 
 impl AreaTally {
+    /// Heap bytes of the sums, the worst risks and every feature's share (the
+    /// allocator's overhead and the B-trees' spare room left out).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let tops: usize = self.tops.iter().map(BTreeMap::len).sum();
+        self.sums.capacity() * std::mem::size_of::<Sums>()
+            + tops * std::mem::size_of::<(TopKey, u32)>()
+            + self.kept.iter().map(|k| k.capacity()).sum::<usize>()
+                * std::mem::size_of::<Option<Share>>()
+    }
+
     /// Every share of the analysis, summed: `house_slots` are the houses' areas, `locate`
     /// finds the area of any other point.
     pub(crate) fn build(
