@@ -134,6 +134,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         mib(tiles_peak),
         per(after_tiles)
     );
+    println!("what the tile set holds, bytes per house:");
+    for (part, bytes) in set.heap_parts() {
+        if bytes >= n {
+            println!("  {part:<48} {:6.0}", per(bytes));
+        }
+    }
     println!("what holds the houses, bytes per house:");
     println!(
         "  records (id, geometry, properties, source inline) {:6.0}",

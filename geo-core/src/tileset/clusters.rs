@@ -87,6 +87,12 @@ impl Bin {
     }
 }
 
+/// Bytes of a hash table of `capacity` entries of `entry` bytes: its buckets (a power
+/// of two at least 8/7 of the capacity) and a control byte each.
+fn table_bytes(capacity: usize, entry: usize) -> usize {
+    (capacity * 8 / 7).next_power_of_two() * (entry + 1)
+}
+
 /// A bin: zoom and column, row of the bin grid at that zoom.
 pub(super) type BinKey = (u8, u32, u32);
 
@@ -110,6 +116,21 @@ pub(super) struct Clusters {
 }
 
 impl Clusters {
+    /// Heap bytes of the points and of every zoom's bins (tables as buckets and a
+    /// control byte each; the allocator's overhead left out).
+    pub(super) fn heap_bytes(&self) -> (usize, usize) {
+        let points = match &self.points {
+            Points::ByUid(v) => v.capacity() * std::mem::size_of::<Option<BinPoint>>(),
+            Points::ById(m) => table_bytes(m.capacity(), std::mem::size_of::<(u64, BinPoint)>()),
+        };
+        let bins = self
+            .zooms
+            .iter()
+            .map(|m| table_bytes(m.capacity(), std::mem::size_of::<((u32, u32), Bin)>()))
+            .sum();
+        (points, bins)
+    }
+
     fn build(
         points: Vec<BinPoint>,
         by_uid: bool,

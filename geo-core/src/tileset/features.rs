@@ -62,12 +62,12 @@ impl TileSet {
         let (mut features, mut levels) = (Vec::new(), Vec::new());
         let mut push = |id: u64,
                         level: u8,
-                        g: &'a Geometry<f64>,
+                        g: Cow<'a, Geometry<f64>>,
                         props: Cow<'a, [(Cow<'a, str>, PropValue<'a>)]>| {
             levels.push(level);
             features.push(TileFeature {
                 id,
-                geometry: Cow::Borrowed(g),
+                geometry: g,
                 properties: props,
             });
         };
@@ -101,14 +101,19 @@ impl TileSet {
                     push(
                         uid(ds.areas.uid(i), i),
                         level_n(l),
-                        &f.geometry,
+                        Cow::Borrowed(&f.geometry),
                         self.props(kind, p),
                     );
                 }
                 // After the polygons, with ids of their own above theirs (ids stay in
                 // increasing order and unique).
                 for (id, pt, p) in labels {
-                    push(AREA_LABEL_ID + id, 0, pt, self.props(kind, p));
+                    push(
+                        AREA_LABEL_ID + id,
+                        0,
+                        Cow::Borrowed(pt),
+                        self.props(kind, p),
+                    );
                 }
             }
             LayerKind::RiskGrid => {
@@ -119,7 +124,7 @@ impl TileSet {
                         p.push((k("area"), s(ar)));
                     }
                     p.extend(lv(c.level));
-                    push(*id, level_n(c.level), g, self.props(kind, p));
+                    push(*id, level_n(c.level), Cow::Borrowed(g), self.props(kind, p));
                 }
             }
             LayerKind::GasPipelines => {
@@ -155,7 +160,7 @@ impl TileSet {
                     push(
                         uid(ds.gas_pipelines.uid(i), i),
                         rank,
-                        &f.geometry,
+                        Cow::Borrowed(&f.geometry),
                         self.props(kind, p),
                     );
                 }
@@ -163,9 +168,7 @@ impl TileSet {
             LayerKind::Houses => {
                 for i in ds.houses.index().envelopes_in(bbox).sorted() {
                     let u = uid(ds.houses.uid(i), i);
-                    let (Some(Some(g)), Some(h)) =
-                        (self.house_world.get(u as usize), a.house_risks.get(i))
-                    else {
+                    let (Some(g), Some(h)) = (self.house_world.get(u), a.house_risks.get(i)) else {
                         continue;
                     };
                     // What the map draws and filters on, and nothing else: a house's
@@ -192,7 +195,7 @@ impl TileSet {
                     push(
                         uid(ds.protection_targets.uid(i), i),
                         0,
-                        &f.geometry,
+                        Cow::Borrowed(&f.geometry),
                         self.props(kind, p),
                     );
                 }
@@ -214,7 +217,7 @@ impl TileSet {
                     push(
                         uid(ds.enterprises.uid(i), i),
                         level_n(level),
-                        &f.geometry,
+                        Cow::Borrowed(&f.geometry),
                         self.props(kind, p),
                     );
                 }
@@ -231,7 +234,7 @@ impl TileSet {
                     push(
                         uid(ds.hazard_sources.uid(i), i),
                         level_n(l),
-                        &f.geometry,
+                        Cow::Borrowed(&f.geometry),
                         self.props(kind, p),
                     );
                 }
@@ -243,7 +246,12 @@ impl TileSet {
                     &self.gc
                 };
                 for (id, g, l) in drawn.in_box(bbox) {
-                    push(*id, level_n(*l), g, self.props(kind, Vec::from(lv(*l))));
+                    push(
+                        *id,
+                        level_n(*l),
+                        Cow::Borrowed(g),
+                        self.props(kind, Vec::from(lv(*l))),
+                    );
                 }
             }
             // Drawn through their input layers (see `catalog`): no tiles of their own.
@@ -276,7 +284,7 @@ impl TileSet {
                     push(
                         uid(ds.hidden_hazards.uid(i), i),
                         level_n(rank),
-                        &f.geometry,
+                        Cow::Borrowed(&f.geometry),
                         self.props(kind, p),
                     );
                 }

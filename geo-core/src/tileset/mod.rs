@@ -38,6 +38,7 @@ mod dated;
 mod drawn;
 mod features;
 mod update;
+mod world;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -146,7 +147,7 @@ pub struct TileSet {
     area_labels: Vec<Option<Geometry<f64>>>,
     /// The houses' footprints in Web Mercator world units, projected once here rather
     /// than in every tile that shows them (14 % of a dense tile's time, measured), by uid.
-    house_world: Vec<Option<Geometry<f64>>>,
+    house_world: world::WorldFootprints,
     /// The properties of a house in its tiles, by `level_n` of its level: the same few
     /// lists for a million houses, borrowed by each feature.
     house_props: [Props; 4],
@@ -156,6 +157,22 @@ pub struct TileSet {
 type Props = Vec<(Cow<'static, str>, PropValue<'static>)>;
 
 impl TileSet {
+    /// What this tile set holds, part by part, in heap bytes (estimated from the
+    /// collections' capacities: the allocator's overhead left out); for measuring, as
+    /// the `memory` example does.
+    pub fn heap_parts(&self) -> Vec<(String, usize)> {
+        let mut out = vec![(
+            "houses' footprints in world units".to_string(),
+            self.house_world.heap_bytes(),
+        )];
+        for (kind, c) in &self.clusters {
+            let (points, bins) = c.heap_bytes();
+            out.push((format!("{} cluster points", kind.name()), points));
+            out.push((format!("{} cluster bins", kind.name()), bins));
+        }
+        out
+    }
+
     /// Precomputes clusters and indexes for `ds` and its analysis.
     pub fn build(
         ds: &Dataset,
@@ -176,7 +193,7 @@ impl TileSet {
         let gc = Drawn::build(a.pipeline_conflicts.iter().map(update::pipeline_drawn));
         let area_levels = update::area_levels(ds, a);
         let area_labels = update::area_labels(ds);
-        let house_world = update::house_world(ds);
+        let house_world = world::WorldFootprints::of(ds);
         let house_props = [0u8, 1, 2, 3].map(|n| {
             let l = level_of_n(n);
             let mut p: Props = vec![(

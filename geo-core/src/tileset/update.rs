@@ -7,7 +7,6 @@
 use std::ops::RangeInclusive;
 
 use geo::{Geometry, Rect};
-use rayon::prelude::*;
 
 use super::clusters::{BinKey, point_at};
 use super::{
@@ -19,7 +18,7 @@ use crate::dataset::Dataset;
 use crate::layer::rects_meet;
 use crate::live::Applied;
 use crate::model::{LayerKind, RiskLevel};
-use crate::tiles::{self, TileId};
+use crate::tiles::TileId;
 
 /// Where tiles may have changed: boxes per tile layer and zooms.
 #[derive(Debug, Clone, Default)]
@@ -57,26 +56,6 @@ impl TileChanges {
             .map(|b| b.rect)
             .reduce(|a, b| crate::dataset::union_rect(&a, &b))
     }
-}
-
-/// The houses' footprints in world units, by uid.
-pub(super) fn house_world(ds: &Dataset) -> Vec<Option<Geometry<f64>>> {
-    let n = (0..ds.houses.len())
-        .filter_map(|p| ds.houses.uid(p))
-        .max()
-        .map_or(0, |m| m as usize + 1);
-    let projected: Vec<(u64, Geometry<f64>)> = ds
-        .houses
-        .features()
-        .par_iter()
-        .enumerate()
-        .filter_map(|(p, f)| Some((ds.houses.uid(p)?, tiles::to_world(&f.geometry))))
-        .collect();
-    let mut out = vec![None; n];
-    for (u, g) in projected {
-        out[u as usize] = Some(g);
-    }
-    out
 }
 
 /// Each area's level from its summary.
@@ -193,13 +172,8 @@ impl TileSet {
         for &(layer, uid) in &applied.features {
             let pos = position_of_tile_id(ds, a, layer, uid);
             if layer == LayerKind::Houses {
-                let i = uid as usize;
-                if self.house_world.len() <= i {
-                    self.house_world.resize(i + 1, None);
-                }
-                self.house_world[i] = pos
-                    .and_then(|p| ds.houses.get(p))
-                    .map(|f| tiles::to_world(&f.geometry));
+                self.house_world
+                    .set(uid, pos.and_then(|p| ds.houses.get(p)).map(|f| &f.geometry));
             }
             if let Some(cl) = self.clusters.get_mut(&layer) {
                 let now = pos.and_then(|p| point_at(ds, a, layer, p));
