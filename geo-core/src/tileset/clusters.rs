@@ -96,10 +96,45 @@ fn table_bytes(capacity: usize, entry: usize) -> usize {
 /// A bin: zoom and column, row of the bin grid at that zoom.
 pub(super) type BinKey = (u8, u32, u32);
 
+/// A point kept by uid: a [`BinPoint`] without the id its position says, `level`
+/// [`Placed::NONE`] for none (16 bytes a house less than an `Option<BinPoint>`).
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    wx: i64,
+    wy: i64,
+    level: u8,
+}
+
+impl Placed {
+    const NONE: u8 = u8::MAX;
+    const EMPTY: Placed = Placed {
+        wx: 0,
+        wy: 0,
+        level: Placed::NONE,
+    };
+
+    fn of(p: &BinPoint) -> Placed {
+        Placed {
+            wx: p.wx,
+            wy: p.wy,
+            level: p.level,
+        }
+    }
+
+    fn point(self, id: u64) -> Option<BinPoint> {
+        (self.level != Placed::NONE).then_some(BinPoint {
+            id,
+            wx: self.wx,
+            wy: self.wy,
+            level: self.level,
+        })
+    }
+}
+
 /// The points of a layer, by uid (dense: input layers) or by id (conflicts).
 #[derive(Debug, Clone)]
 enum Points {
-    ByUid(Vec<Option<BinPoint>>),
+    ByUid(Vec<Placed>),
     ById(foldhash::HashMap<u64, BinPoint>),
 }
 
@@ -120,7 +155,7 @@ impl Clusters {
     /// control byte each; the allocator's overhead left out).
     pub(super) fn heap_bytes(&self) -> (usize, usize) {
         let points = match &self.points {
-            Points::ByUid(v) => v.capacity() * std::mem::size_of::<Option<BinPoint>>(),
+            Points::ByUid(v) => v.capacity() * std::mem::size_of::<Placed>(),
             Points::ById(m) => table_bytes(m.capacity(), std::mem::size_of::<(u64, BinPoint)>()),
         };
         let bins = self
@@ -179,9 +214,11 @@ impl Clusters {
             Points::ByUid(v) => {
                 let i = p.id as usize;
                 if v.len() <= i {
-                    v.resize(i + 1, None);
+                    v.resize(i + 1, Placed::EMPTY);
                 }
-                v[i] = Some(p);
+                if let Some(s) = v.get_mut(i) {
+                    *s = Placed::of(&p);
+                }
             }
             Points::ById(m) => {
                 m.insert(p.id, p);
@@ -191,7 +228,7 @@ impl Clusters {
 
     fn stored(&self, id: u64) -> Option<BinPoint> {
         match &self.points {
-            Points::ByUid(v) => v.get(id as usize).copied().flatten(),
+            Points::ByUid(v) => v.get(id as usize).and_then(|s| s.point(id)),
             Points::ById(m) => m.get(&id).copied(),
         }
     }
@@ -200,7 +237,7 @@ impl Clusters {
         match &mut self.points {
             Points::ByUid(v) => {
                 if let Some(s) = v.get_mut(id as usize) {
-                    *s = None;
+                    *s = Placed::EMPTY;
                 }
             }
             Points::ById(m) => {
