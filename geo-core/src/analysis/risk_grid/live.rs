@@ -27,13 +27,16 @@ pub(crate) struct Located {
 }
 
 impl Located {
-    /// The points and cells of every feature of `layer`.
+    /// The points and cells of every feature of `layer`; the cells in runs of
+    /// neighbours, as the analysis finds them ([`H3Grid::cells_at`]: most houses'
+    /// cells without asking H3).
     pub(crate) fn of<P: Sync>(layer: &Layer<P>, grid: &H3Grid) -> Located {
-        let (anchors, cells) = layer
+        let anchors: Vec<Option<Coord<f64>>> = layer
             .features()
             .par_iter()
-            .map(|f| Self::locate(&f.geometry, grid))
-            .unzip();
+            .map(|f| anchor(&f.geometry))
+            .collect();
+        let cells = grid.cells_at(anchors.len(), |i| anchors.get(i).copied().flatten());
         Located { anchors, cells }
     }
 
