@@ -1,7 +1,9 @@
 //! Where the memory of a loaded and analysed city goes: the resident size after each stage
 //! (load, analysis, tile set) and the peak during it, and what holds the houses: the bytes
 //! their records, ids, footprints, properties and source names ask of the allocator, and
-//! the resident size an R-tree and a copy of their levels add.
+//! the resident size an R-tree and a copy of their levels add. Then what a server keeps
+//! beside the analysis: the tile set's parts (`TileSet::heap_parts`) and the state that
+//! applies changes (`Live::from_parts`, its resident size and `Live::heap_parts`).
 //!
 //! ```sh
 //! cargo run --release -p riskmap-core --example memory -- DATA_DIR
