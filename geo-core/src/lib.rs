@@ -74,6 +74,7 @@ pub mod export;
 #[cfg(feature = "generate")]
 pub mod generate;
 pub mod geodesy;
+mod heap;
 pub mod index;
 pub mod io;
 pub mod layer;

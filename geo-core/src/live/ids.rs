@@ -1,7 +1,8 @@
 //! Positions of a layer's features by id, without a second copy of the ids: the table
 //! holds positions only and reads an entry's id from the layer when it compares or
-//! rehashes. A map of owned ids took 94 bytes a house (ids, their heap blocks and the
-//! table; 0.9 GB at ten million houses, BENCHMARKS.md); this takes about six.
+//! rehashes. A map of owned ids took 94 bytes a house on the million-house province
+//! (ids, their heap blocks and the table); this takes 11, five bytes a bucket
+//! (BENCHMARKS.md, "What serving the province holds").
 
 use std::hash::BuildHasher;
 
@@ -96,10 +97,9 @@ impl Positions {
         }
     }
 
-    /// Heap bytes of the table: its buckets (a power of two at least 8/7 of its
-    /// capacity) and a control byte each.
+    /// Heap bytes of the table.
     pub(super) fn heap_bytes(&self) -> usize {
-        (self.table.capacity() * 8 / 7).next_power_of_two() * (std::mem::size_of::<u32>() + 1)
+        crate::heap::table_bytes(self.table.capacity(), std::mem::size_of::<u32>())
     }
 }
 

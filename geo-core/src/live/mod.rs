@@ -480,11 +480,9 @@ impl Live {
     }
 }
 
-/// Heap bytes of a hash map's table: its buckets (a power of two at least 8/7 of its
-/// capacity) and a control byte each; what its entries point to is not counted.
+/// Heap bytes of a hash map's table; what its entries point to is not counted.
 fn map_bytes<K, V, S>(m: &std::collections::HashMap<K, V, S>) -> usize {
-    let buckets = (m.capacity() * 8 / 7).next_power_of_two();
-    buckets * (std::mem::size_of::<(K, V)>() + 1)
+    crate::heap::table_bytes(m.capacity(), std::mem::size_of::<(K, V)>())
 }
 
 /// The slot of an input layer in [`LayerKind::INPUTS`] order.

@@ -22,6 +22,7 @@ use crate::analysis::Analysis;
 use crate::analysis::hidden_hazards::HiddenState;
 use crate::analysis::risk_grid::{anchor, grade_level};
 use crate::dataset::{Dataset, Layer};
+use crate::heap::table_bytes;
 use crate::model::{LayerKind, RiskLevel};
 use crate::tiles::mercator::{lat_of, lon_of, world_x, world_y};
 use crate::tiles::{CLUSTER_ID_FLAG, ClusterOptions, PropValue, TileError, TileFeature};
@@ -85,12 +86,6 @@ impl Bin {
             .find(|l| self.by_level[usize::from(*l)] > 0)
             .unwrap_or(0)
     }
-}
-
-/// Bytes of a hash table of `capacity` entries of `entry` bytes: its buckets (a power
-/// of two at least 8/7 of the capacity) and a control byte each.
-fn table_bytes(capacity: usize, entry: usize) -> usize {
-    (capacity * 8 / 7).next_power_of_two() * (entry + 1)
 }
 
 /// A bin: zoom and column, row of the bin grid at that zoom.

@@ -40,15 +40,30 @@ pub(super) struct WorldFootprints {
 /// The spans, points and other footprints of a chunk of houses, projected apart.
 type Chunk = (Vec<(u64, Span)>, Vec<Coord<f64>>, Vec<(u64, Geometry<f64>)>);
 
-/// The world ring of a footprint kept flat: one polygon, no holes, some points.
-fn flat(g: &Geometry<f64>) -> Option<&LineString<f64>> {
-    match g {
+/// Lays footprint `w` (world units) at the end of `points` when it is one polygon without
+/// holes and with some points, and returns its span; gives `w` back otherwise, to be
+/// kept whole.
+fn lay(w: Geometry<f64>, points: &mut Vec<Coord<f64>>) -> Result<Span, Geometry<f64>> {
+    let ring = match &w {
         Geometry::Polygon(p) if p.interiors().is_empty() && !p.exterior().0.is_empty() => {
-            Some(p.exterior())
+            &p.exterior().0
         }
-        _ => None,
+        _ => return Err(w),
+    };
+    match (u32::try_from(points.len()), u32::try_from(ring.len())) {
+        (Ok(start), Ok(len)) if len != OTHER => {
+            points.extend_from_slice(ring);
+            Ok(Span { start, len })
+        }
+        _ => Err(w),
     }
 }
+
+/// The span of a footprint kept whole.
+const WHOLE: Span = Span {
+    start: 0,
+    len: OTHER,
+};
 
 impl WorldFootprints {
     /// The footprint of every house of `ds`, projected on every core.
@@ -69,22 +84,10 @@ impl WorldFootprints {
                     let Some(u) = ds.houses.uid((c << 14) + k) else {
                         continue;
                     };
-                    let w = tiles::to_world(&f.geometry);
-                    match flat(&w) {
-                        Some(ring) => {
-                            let start = u32::try_from(points.len()).unwrap_or(u32::MAX);
-                            points.extend_from_slice(&ring.0);
-                            let len = u32::try_from(ring.0.len()).unwrap_or(0);
-                            spans.push((u, Span { start, len }));
-                        }
-                        None => {
-                            spans.push((
-                                u,
-                                Span {
-                                    start: 0,
-                                    len: OTHER,
-                                },
-                            ));
+                    match lay(tiles::to_world(&f.geometry), &mut points) {
+                        Ok(span) => spans.push((u, span)),
+                        Err(w) => {
+                            spans.push((u, WHOLE));
                             other.push((u, w));
                         }
                     }
@@ -138,36 +141,22 @@ impl WorldFootprints {
         if self.spans.len() <= i {
             self.spans.resize(i + 1, Span::default());
         }
-        self.other.remove(&uid);
-        if let Some(old) = self.spans.get_mut(i) {
-            if old.len != OTHER {
-                self.unused += old.len as usize;
-            }
-            *old = Span::default();
-        }
-        let Some(w) = g.map(tiles::to_world) else {
+        let Some(slot) = self.spans.get_mut(i) else {
             return;
         };
-        match (flat(&w), u32::try_from(self.points.len())) {
-            (Some(ring), Ok(start)) if self.spans.get(i).is_some() => {
-                self.points.extend_from_slice(&ring.0);
-                if let Some(s) = self.spans.get_mut(i) {
-                    *s = Span {
-                        start,
-                        len: u32::try_from(ring.0.len()).unwrap_or(0),
-                    };
-                }
-            }
-            _ => {
-                self.other.insert(uid, w);
-                if let Some(s) = self.spans.get_mut(i) {
-                    *s = Span {
-                        start: 0,
-                        len: OTHER,
-                    };
-                }
-            }
+        if slot.len == OTHER {
+            self.other.remove(&uid);
+        } else {
+            self.unused += slot.len as usize;
         }
+        *slot = match g.map(|g| lay(tiles::to_world(g), &mut self.points)) {
+            None => Span::default(),
+            Some(Ok(span)) => span,
+            Some(Err(w)) => {
+                self.other.insert(uid, w);
+                WHOLE
+            }
+        };
         if self.unused > self.points.len() / 2 {
             self.compact();
         }
@@ -194,7 +183,10 @@ impl WorldFootprints {
     pub(super) fn heap_bytes(&self) -> usize {
         self.spans.capacity() * std::mem::size_of::<Span>()
             + self.points.capacity() * std::mem::size_of::<Coord<f64>>()
-            + self.other.capacity() * std::mem::size_of::<(u64, Geometry<f64>)>()
+            + crate::heap::table_bytes(
+                self.other.capacity(),
+                std::mem::size_of::<(u64, Geometry<f64>)>(),
+            )
     }
 }
 
