@@ -193,7 +193,14 @@ impl<P: LayerProps> Pass<P> {
             sink.push(issue)?;
         }
         summary.unused_columns = self.unused.into_iter().collect();
-        Ok(self.found)
+        let mut found = self.found;
+        // A pass fed in parts was sized by an estimate: what it overshot is given back.
+        let n = found.features.len();
+        if found.features.capacity() > n + n / 16 {
+            found.features.shrink_to_fit();
+            found.positions.shrink_to_fit();
+        }
+        Ok(found)
     }
 }
 

@@ -313,6 +313,8 @@ mod tests;
 #[cfg(test)]
 mod tests_hidden;
 #[cfg(test)]
+mod tests_parts;
+#[cfg(test)]
 mod tests_recovery;
 #[cfg(test)]
 mod tests_timing;

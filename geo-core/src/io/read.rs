@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::crs::Crs;
 use crate::model::{
     Area, Enterprise, GasPipeline, HazardSource, HiddenHazard, House, LayerKind, ProtectionTarget,
 };
@@ -23,6 +24,9 @@ use super::report::{
 use super::table::Table;
 use super::{LoadError, LoadOptions, LoadProgress, fgb, geojson, geoparquet, shp, table, text};
 
+/// Where a GeoJSON file's coordinate system came from, for the report.
+const GEOJSON_CRS: &str = "GeoJSON crs member";
+
 /// What one file gave.
 pub(super) struct FileOut<P> {
     pub features: Found<P>,
@@ -32,8 +36,11 @@ pub(super) struct FileOut<P> {
 
 /// What a reader hands to the common pass: features, or a table whose header is still
 /// to be found.
-enum Input<'a> {
+enum Input<'a, P> {
     Features(Vec<RawFeature<'a>>),
+    /// A GeoJSON feature collection, turned into features a part at a time as it was
+    /// read.
+    Fed(Pass<P>),
     Table(Table),
     /// A GeoParquet file, turned into features a few row groups at a time.
     Parts(geoparquet::Groups),
@@ -87,7 +94,7 @@ pub(super) fn load_one<P: LayerProps>(
     // Features found but not readable at all (counted as read, reported as skipped).
     let mut unread = 0u64;
     let (input, own_crs) = match plan.format {
-        FileFormat::GeoJson => {
+        FileFormat::GeoJson => 'geojson: {
             bytes = std::fs::read(&plan.path).map_err(io_err)?;
             let decoded = text::decode(&bytes, plan.encoding);
             summary.encoding = Some(decoded.describe());
@@ -101,8 +108,47 @@ pub(super) fn load_one<P: LayerProps>(
                 ))?;
             }
             json = decoded.text;
-            let parsed = geojson::parse(&json, rel)?;
-            for b in parsed.broken {
+            // Each part becomes features as it is read, in the coordinate system named
+            // so far (see `geojson::parts`).
+            let mut fed: Option<(Crs, Pass<P>)> = None;
+            let streamed = geojson::parse_in_parts(&json, rel, &mut |crs, raws| {
+                let (crs, mut pass) = match fed.take() {
+                    Some(f) => f,
+                    None => {
+                        let own = crs.map(|c| (c.to_string(), GEOJSON_CRS));
+                        let n = geojson::features_in(&json, &raws).unwrap_or(raws.len());
+                        (choose_crs(plan, own)?.0, Pass::new(n + n / 32))
+                    }
+                };
+                let cx = FileCtx {
+                    rel,
+                    stem: &stem,
+                    layer,
+                    crs: &crs,
+                    resolver: &resolver,
+                    absent: &[],
+                    substances: &opts.substances,
+                    statuses: &opts.hidden_statuses,
+                };
+                pass.feed(raws, &cx)?;
+                fed = Some((crs, pass));
+                Ok(())
+            })?;
+            let whole = match streamed {
+                // A `crs` member after the features that changes what they were read in:
+                // read again whole, in it.
+                geojson::Streamed::Parts { crs, crs_before }
+                    if crs != crs_before && plan.crs.is_none() =>
+                {
+                    geojson::parse(&json, rel)?
+                }
+                geojson::Streamed::Parts { crs, .. } => {
+                    let pass = fed.map_or_else(|| Pass::new(0), |(_, pass)| pass);
+                    break 'geojson (Input::Fed(pass), crs.map(|c| (c, GEOJSON_CRS)));
+                }
+                geojson::Streamed::Whole(parsed) => parsed,
+            };
+            for b in whole.broken {
                 if b.code == IssueCode::BrokenFeature {
                     unread += 1;
                 }
@@ -117,8 +163,8 @@ pub(super) fn load_one<P: LayerProps>(
                     message: b.message,
                 })?;
             }
-            let own = parsed.crs.map(|c| (c, "GeoJSON crs member"));
-            (Input::Features(parsed.features), own)
+            let own = whole.crs.map(|c| (c, GEOJSON_CRS));
+            (Input::Features(whole.features), own)
         }
         FileFormat::Csv | FileFormat::Workbook => {
             let mut t = if plan.format == FileFormat::Csv {
@@ -198,6 +244,7 @@ pub(super) fn load_one<P: LayerProps>(
     };
     let features = match input {
         Input::Features(raws) => process::<P>(raws, &cx, &mut summary, &mut sink)?,
+        Input::Fed(pass) => pass.finish(&cx, &mut summary, &mut sink)?,
         Input::Parts(mut g) => {
             // (grown as rows come: a damaged footer may count any number)
             let mut pass = Pass::new(g.rows().min(1 << 16) as usize);

@@ -1,0 +1,123 @@
+//! A GeoJSON file read a part at a time gives what the whole file read at once gives:
+//! across parts, with its `crs` member before or after the features, and with a broken
+//! feature past the first part.
+
+use super::*;
+use crate::model::House;
+use geo::{Coord, Geometry};
+
+/// Houses in EPSG:4549 (CGCS2000 / 3-degree Gauss–Krüger CM 120E), enough for two parts.
+/// House `REF` is the 10 m square at easting 610,690, northing 3,530,250; the others
+/// lie south-west of it. `crs_after` puts the legacy `crs` member after the array;
+/// `broken` gives one feature coordinates that are a string.
+const N: usize = (1 << 16) + 2;
+const REF: usize = N - 1;
+
+fn gk_houses(crs_after: bool, broken: Option<usize>) -> String {
+    let crs = r#""crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4549"}}"#;
+    let mut s = String::from("{\"type\":\"FeatureCollection\",");
+    if !crs_after {
+        s += crs;
+        s.push(',');
+    }
+    s += "\"features\":[\n";
+    for k in 0..N {
+        let (e, n) = if k == REF {
+            (610_690.0, 3_530_250.0)
+        } else {
+            (
+                600_000.0 + (k % 500) as f64 * 20.0,
+                3_500_000.0 + (k / 500) as f64 * 20.0,
+            )
+        };
+        let coords = if broken == Some(k) {
+            "\"x\"".to_string()
+        } else {
+            format!(
+                "[[[{e},{n}],[{},{n}],[{},{}],[{e},{}],[{e},{n}]]]",
+                e + 10.0,
+                e + 10.0,
+                n + 10.0,
+                n + 10.0
+            )
+        };
+        if k > 0 {
+            s.push_str(",\n");
+        }
+        s += &format!(
+            "{{\"type\":\"Feature\",\"id\":\"H-{k}\",\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":{coords}}},\"properties\":{{\"地址\":\"第{k}号\"}}}}"
+        );
+    }
+    s += "\n]";
+    if crs_after {
+        s.push(',');
+        s += crs;
+    }
+    s.push('}');
+    s
+}
+
+fn load(text: &str) -> LoadedFile<House> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("houses.geojson");
+    std::fs::write(&path, text).expect("write");
+    load_file::<House>(&path, &FileOptions::default(), &LoadOptions::default()).expect("loads")
+}
+
+#[test]
+fn a_crs_member_after_the_features_is_obeyed_across_parts() {
+    let before = load(&gk_houses(false, None));
+    let after = load(&gk_houses(true, None));
+    for out in [&before, &after] {
+        assert_eq!(out.features.len(), N);
+        assert_eq!(out.report.files[0].features_read, N as u64);
+        assert!(
+            out.report.files[0]
+                .crs
+                .as_deref()
+                .is_some_and(|c| c.contains("4549") && c.ends_with("(GeoJSON crs member)")),
+            "{:?}",
+            out.report.files[0].crs
+        );
+    }
+    // Reference: PROJ 9.1, cs2cs -f %.10f EPSG:4549 EPSG:4490 (northing easting in):
+    //   3530250 610690 → 31.8899812005 121.1699766276
+    //   3530260 610700 → 31.8900703924 121.1700834475
+    let h = &after.features[REF];
+    assert_eq!(h.id, format!("H-{REF}"));
+    let Geometry::Polygon(p) = &h.geometry else {
+        panic!("{:?}", h.geometry);
+    };
+    for (x, y) in [
+        (121.169_976_627_6, 31.889_981_200_5),
+        (121.170_083_447_5, 31.890_070_392_4),
+    ] {
+        assert!(
+            p.exterior()
+                .0
+                .iter()
+                .any(|c: &Coord<f64>| (c.x - x).abs() < 2e-9 && (c.y - y).abs() < 2e-9),
+            "({x}, {y}) not in {p:?}"
+        );
+    }
+    // Every house the same to the bit, wherever the member stood.
+    for (a, b) in before.features.iter().zip(&after.features) {
+        assert_eq!((&a.id, &a.geometry), (&b.id, &b.geometry));
+    }
+}
+
+#[test]
+fn a_broken_feature_past_the_first_part_costs_itself_only() {
+    let bad = 1 << 16;
+    let out = load(&gk_houses(false, Some(bad)));
+    assert_eq!(out.features.len(), N - 1);
+    assert_eq!(out.report.files[0].features_read, N as u64);
+    let broken: Vec<Option<Position>> = out
+        .report
+        .with_code(IssueCode::BrokenFeature)
+        .map(|i| i.position)
+        .collect();
+    assert_eq!(broken, vec![Some(Position::Feature(bad as u64))]);
+    assert!(out.features.iter().all(|f| f.id != format!("H-{bad}")));
+    assert_eq!(out.features[REF - 1].id, format!("H-{REF}"));
+}
