@@ -108,31 +108,39 @@ pub(super) fn load_one<P: LayerProps>(
                 ))?;
             }
             json = decoded.text;
-            // Each part becomes features as it is read, in the coordinate system named
-            // so far (see `geojson::parts`).
-            let mut fed: Option<(Crs, Pass<P>)> = None;
-            let streamed = geojson::parse_in_parts(&json, rel, &mut |crs, raws| {
-                let (crs, mut pass) = match fed.take() {
-                    Some(f) => f,
-                    None => {
-                        let own = crs.map(|c| (c.to_string(), GEOJSON_CRS));
-                        let n = geojson::features_in(&json, &raws).unwrap_or(raws.len());
-                        (choose_crs(plan, own)?.0, Pass::new(n + n / 32))
-                    }
-                };
-                let cx = FileCtx {
+            // The text is read on a thread of its own, a part at a time; each part becomes
+            // features here, on the pool, while the next is read. Its coordinate system is
+            // the one named so far (see `geojson::parts`).
+            let json: &str = &json;
+            let (streamed, fed) = std::thread::scope(|s| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Part<'_>>(1);
+                let reader = s.spawn(move || {
+                    geojson::parse_in_parts(json, rel, &mut |crs, raws| {
+                        // Refused only when the pass below has stopped: its error is told.
+                        tx.send((crs.map(str::to_string), raws)).map_err(|_| {
+                            LoadError::NotGeoJson {
+                                file: rel.to_string(),
+                                message: "the features' pass stopped".into(),
+                            }
+                        })
+                    })
+                });
+                // (its `crs` is the one chosen at the first part)
+                let base = FileCtx {
                     rel,
                     stem: &stem,
                     layer,
-                    crs: &crs,
+                    crs: &Crs::Wgs84,
                     resolver: &resolver,
                     absent: &[],
                     substances: &opts.substances,
                     statuses: &opts.hidden_statuses,
                 };
-                pass.feed(raws, &cx)?;
-                fed = Some((crs, pass));
-                Ok(())
+                let fed = feed_parts::<P>(rx, json, plan, base);
+                let streamed = reader
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                Ok::<_, LoadError>((streamed?, fed?))
             })?;
             let whole = match streamed {
                 // A `crs` member after the features that changes what they were read in:
@@ -140,7 +148,7 @@ pub(super) fn load_one<P: LayerProps>(
                 geojson::Streamed::Parts { crs, crs_before }
                     if crs != crs_before && plan.crs.is_none() =>
                 {
-                    geojson::parse(&json, rel)?
+                    geojson::parse(json, rel)?
                 }
                 geojson::Streamed::Parts { crs, .. } => {
                     let pass = fed.map_or_else(|| Pass::new(0), |(_, pass)| pass);
@@ -280,6 +288,35 @@ pub(super) fn load_one<P: LayerProps>(
         issues: sink.issues,
         summary,
     })
+}
+
+/// A part of a GeoJSON file: the `crs` member's name read before the features, and the
+/// part's raw features.
+type Part<'a> = (Option<String>, Vec<RawFeature<'a>>);
+
+/// The parts of a GeoJSON file turned into features as they come: the system chosen at the
+/// first part (`None` when no part came). Stops at the first error, which drops `rx` and
+/// so stops the reader too.
+fn feed_parts<'a, P: LayerProps>(
+    rx: std::sync::mpsc::Receiver<Part<'a>>,
+    json: &str,
+    plan: &Plan,
+    base: FileCtx<'_>,
+) -> Result<Option<(Crs, Pass<P>)>, LoadError> {
+    let mut fed: Option<(Crs, Pass<P>)> = None;
+    for (crs, raws) in rx {
+        let (crs, mut pass) = match fed.take() {
+            Some(f) => f,
+            None => {
+                let own = crs.map(|c| (c, GEOJSON_CRS));
+                let n = geojson::features_in(json, &raws).unwrap_or(raws.len());
+                (choose_crs(plan, own)?.0, Pass::new(n + n / 32))
+            }
+        };
+        pass.feed(raws, &FileCtx { crs: &crs, ..base })?;
+        fed = Some((crs, pass));
+    }
+    Ok(fed)
 }
 
 /// One file's output, whatever its layer.

@@ -121,3 +121,28 @@ fn a_broken_feature_past_the_first_part_costs_itself_only() {
     assert!(out.features.iter().all(|f| f.id != format!("H-{bad}")));
     assert_eq!(out.features[REF - 1].id, format!("H-{REF}"));
 }
+
+#[test]
+fn an_unknown_crs_member_is_the_error_told_whatever_part_reads_it() {
+    // The member's system is chosen when the first part reaches the features' pass; the
+    // error is that choice's, not the reader's being stopped by it.
+    let text = gk_houses(false, None).replacen("urn:ogc:def:crs:EPSG::4549", "EPSG:999999", 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("houses.geojson");
+    std::fs::write(&path, text).expect("write");
+    let out = load_file::<House>(&path, &FileOptions::default(), &LoadOptions::default())
+        .expect("reported");
+    assert!(out.features.is_empty());
+    assert_eq!(out.report.files[0].status, FileStatus::Skipped);
+    let told: Vec<&str> = out
+        .report
+        .with_code(IssueCode::UnknownCrs)
+        .map(|i| i.message.as_str())
+        .collect();
+    assert_eq!(told.len(), 1, "{:?}", out.report.issues);
+    assert!(
+        told[0].contains("EPSG:999999") && told[0].contains("GeoJSON crs member"),
+        "{}",
+        told[0]
+    );
+}
