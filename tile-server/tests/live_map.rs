@@ -337,3 +337,74 @@ async fn a_changed_hidden_hazard_ledger_is_followed() {
         riskmap_core::model::HiddenHazardStatus::InProgress
     );
 }
+
+async fn metric(app: &axum::Router, name: &str) -> u64 {
+    let (_, _, body) = send(app, get("/metrics")).await;
+    let text = String::from_utf8(body).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} not in /metrics"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_tile_an_edit_changes_is_drawn_before_the_edit_is_served() {
+    // The same edit to a server that caches tiles and to one that caches none: the first
+    // answers the changed tile from its cache right after the edit, with the bytes the
+    // second draws on demand from the edited data.
+    let state = state_with(ServerConfig::default(), None);
+    let cold = state_with(
+        ServerConfig {
+            tile_cache_bytes: 0,
+            ..ServerConfig::default()
+        },
+        None,
+    );
+    let (app, cold_app) = (router(state.clone()), router(cold.clone()));
+    let snap = state.snapshot();
+    let house = snap.dataset().houses.get(10).unwrap().clone();
+    drop(snap);
+    let (lon, lat) = vertex(&house.geometry);
+    let tiles: Vec<String> = [
+        ("houses", 16),
+        ("houses,protection_conflicts,risk_grid", 14),
+    ]
+    .iter()
+    .map(|(layers, z)| {
+        let (x, y) = centre_tile([lon, lat, lon, lat], *z);
+        format!("/tiles/{layers}/{z}/{x}/{y}.mvt")
+    })
+    .collect();
+    let mut before = Vec::new();
+    for t in &tiles {
+        before.push(etag(&app, t).await.2);
+    }
+    let mut moved = house.clone();
+    moved.geometry = house.geometry.translate(0.02, 0.0);
+    for s in [&state, &cold] {
+        s.apply_edits(
+            vec![Edit::Put(Box::new(AnyFeature::House(moved.clone())))],
+            "test".into(),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(metric(&app, "riskmap_tiles_warmed_total").await, 2);
+    let misses = metric(&app, "riskmap_tile_cache_misses_total").await;
+    for (t, old) in tiles.iter().zip(&before) {
+        let (status, _, now) = etag(&app, t).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_ne!(&now, old, "{t} did not change");
+        let (_, _, drawn) = etag(&cold_app, t).await;
+        assert_eq!(
+            now, drawn,
+            "{t}: drawn ahead, not as the edited data draws it"
+        );
+    }
+    assert_eq!(
+        metric(&app, "riskmap_tile_cache_misses_total").await,
+        misses,
+        "a changed tile was drawn on request"
+    );
+}
