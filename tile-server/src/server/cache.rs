@@ -121,27 +121,6 @@ impl TileCache {
     }
 
     /// Drops everything.
-    /// The keys `matching`, most recently used first, at most `limit`.
-    pub fn recent_matching(
-        &self,
-        limit: usize,
-        mut matching: impl FnMut(&str, u8, u32, u32) -> bool,
-    ) -> Vec<(Arc<str>, u8, u32, u32)> {
-        self.order
-            .values()
-            .rev()
-            .filter(|k| matching(&k.0, k.1, k.2, k.3))
-            .take(limit)
-            .cloned()
-            .collect()
-    }
-
-    /// Puts a tile under its layers' spec, z, x and y, whatever generation drew it (the
-    /// caller holds the lock in which that generation becomes the served one).
-    pub fn put(&mut self, spec: Arc<str>, z: u8, x: u32, y: u32, tile: CachedTile) {
-        self.insert((0, spec, z, x, y), tile);
-    }
-
     pub fn clear(&mut self) {
         self.map.clear();
         self.order.clear();

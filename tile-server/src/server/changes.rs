@@ -412,16 +412,6 @@ impl AppState {
                     return Err(e);
                 }
             };
-        // The cached tiles the batch changes, drawn before it is served (see `warm`).
-        let ahead = match self.cache.lock() {
-            Ok(c) => super::warm::changed(&c, &spare, &tile_changes),
-            Err(_) => Vec::new(),
-        };
-        let warmed = if ahead.is_empty() {
-            Vec::new()
-        } else {
-            background(|| super::warm::draw(&spare, ahead))
-        };
         let generation;
         let old = {
             let mut cache = match self.cache.lock() {
@@ -447,12 +437,6 @@ impl AppState {
             self.metrics
                 .tiles_invalidated
                 .fetch_add(dropped as u64, Ordering::Relaxed);
-            self.metrics
-                .tiles_warmed
-                .fetch_add(warmed.len() as u64, Ordering::Relaxed);
-            for (spec, z, x, y, tile) in warmed {
-                cache.put(spec, z, x, y, tile);
-            }
             if let Ok(mut r) = self.changes.recent.lock() {
                 if r.back().is_some_and(|(g, _)| *g + 1 != generation) {
                     r.clear();

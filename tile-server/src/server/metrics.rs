@@ -18,8 +18,6 @@ pub struct Metrics {
     pub cache_misses: AtomicU64,
     /// Cached tiles dropped because a batch of edits may have changed them.
     pub tiles_invalidated: AtomicU64,
-    /// Of those, the tiles drawn from the batch's data before it was served.
-    pub tiles_warmed: AtomicU64,
     /// Batches of edits applied.
     pub edit_batches: AtomicU64,
     /// Of the batches, those that found no spare snapshot ready and copied the served one.
@@ -103,12 +101,6 @@ impl Metrics {
             "riskmap_tiles_invalidated_total",
             "Cached tiles dropped because a batch of edits may have changed them.",
             self.tiles_invalidated.load(Ordering::Relaxed),
-        );
-        counter(
-            &mut s,
-            "riskmap_tiles_warmed_total",
-            "Of the dropped tiles, those drawn from the batch's data before it was served.",
-            self.tiles_warmed.load(Ordering::Relaxed),
         );
         counter(
             &mut s,

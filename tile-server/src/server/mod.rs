@@ -33,7 +33,6 @@ pub mod routes;
 pub mod search;
 pub mod site;
 pub mod state;
-pub mod warm;
 pub mod watch;
 
 use std::net::SocketAddr;

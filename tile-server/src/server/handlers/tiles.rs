@@ -28,7 +28,7 @@ use riskmap_core::model::LayerKind;
 
 /// The ETag of a tile: a hash of its bytes alone, so that a tile a change did not touch
 /// keeps its ETag in the next generation (a browser's copy stays valid).
-pub(in crate::server) fn etag_of(bytes: &[u8]) -> Arc<str> {
+fn etag_of(bytes: &[u8]) -> Arc<str> {
     let mut h = DefaultHasher::new();
     bytes.hash(&mut h);
     Arc::from(format!("\"{:016x}-{}\"", h.finish(), bytes.len()).as_str())
