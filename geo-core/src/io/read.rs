@@ -140,7 +140,9 @@ pub(super) fn load_one<P: LayerProps>(
                 let streamed = reader
                     .join()
                     .unwrap_or_else(|p| std::panic::resume_unwind(p));
-                Ok::<_, LoadError>((streamed?, fed?))
+                // The pass's error first: the reader's is then only that it was stopped.
+                let fed = fed?;
+                Ok::<_, LoadError>((streamed?, fed))
             })?;
             let whole = match streamed {
                 // A `crs` member after the features that changes what they were read in:

@@ -14,6 +14,10 @@ const N: usize = (1 << 16) + 2;
 const REF: usize = N - 1;
 
 fn gk_houses(crs_after: bool, broken: Option<usize>) -> String {
+    gk_houses_n(N, crs_after, broken)
+}
+
+fn gk_houses_n(n_features: usize, crs_after: bool, broken: Option<usize>) -> String {
     let crs = r#""crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4549"}}"#;
     let mut s = String::from("{\"type\":\"FeatureCollection\",");
     if !crs_after {
@@ -21,7 +25,7 @@ fn gk_houses(crs_after: bool, broken: Option<usize>) -> String {
         s.push(',');
     }
     s += "\"features\":[\n";
-    for k in 0..N {
+    for k in 0..n_features {
         let (e, n) = if k == REF {
             (610_690.0, 3_530_250.0)
         } else {
@@ -125,8 +129,13 @@ fn a_broken_feature_past_the_first_part_costs_itself_only() {
 #[test]
 fn an_unknown_crs_member_is_the_error_told_whatever_part_reads_it() {
     // The member's system is chosen when the first part reaches the features' pass; the
-    // error is that choice's, not the reader's being stopped by it.
-    let text = gk_houses(false, None).replacen("urn:ogc:def:crs:EPSG::4549", "EPSG:999999", 1);
+    // error is that choice's, not the reader's being stopped by it. Four parts, so that
+    // the reader is still sending when the pass stops.
+    let text = gk_houses_n(3 * (1 << 16) + 1, false, None).replacen(
+        "urn:ogc:def:crs:EPSG::4549",
+        "EPSG:999999",
+        1,
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("houses.geojson");
     std::fs::write(&path, text).expect("write");
