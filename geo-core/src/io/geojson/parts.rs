@@ -151,7 +151,8 @@ impl<'a> DeserializeSeed<'a> for PartsSeed<'_, '_, 'a> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'a>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
+        // `"features": null` is no features, as the one pass of `super::parse` reads it.
+        d.deserialize_option(self)
     }
 }
 
@@ -160,6 +161,18 @@ impl<'a> Visitor<'a> for PartsSeed<'_, '_, 'a> {
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of features")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'a>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
     }
 
     fn visit_seq<A: SeqAccess<'a>>(self, mut seq: A) -> Result<(), A::Error> {
@@ -295,16 +308,23 @@ mod tests {
             s,
             Streamed::Parts { crs: Some(ref a), crs_before: None } if a == "EPSG:4549"
         ));
-        // No features at all: no part, and still a collection.
-        let (s, sizes, _, _) = read(r#"{"type":"FeatureCollection","features":[]}"#);
-        assert!(sizes.is_empty());
-        assert!(matches!(
-            s,
-            Streamed::Parts {
-                crs: None,
-                crs_before: None
-            }
-        ));
+        // No features at all (an empty array, or null as the one pass reads it): no
+        // part, and still a collection.
+        for empty in [
+            r#"{"type":"FeatureCollection","features":[]}"#,
+            r#"{"type":"FeatureCollection","features":null}"#,
+        ] {
+            let (s, sizes, _, _) = read(empty);
+            assert!(sizes.is_empty());
+            assert!(matches!(
+                s,
+                Streamed::Parts {
+                    crs: None,
+                    crs_before: None
+                }
+            ));
+            assert!(super::super::parse(empty, "t.geojson").is_ok_and(|p| p.features.is_empty()));
+        }
     }
 
     #[test]
