@@ -70,9 +70,10 @@ pub(crate) fn parse_in_parts<'a>(
                 crs_before: r.crs_before,
             })
         }
-        // A `features` array in an object of another type: read whole, as before.
-        Ok(_) => super::parse(text, file).map(Streamed::Whole),
-        Err(e) => super::recovered(text, file, e).map(Streamed::Whole),
+        // A `features` array in an object of another type, or a text the one pass
+        // cannot read: read whole, as before, so that what is kept and what is told is
+        // the whole-file reader's, to the word (a broken file pays its one pass twice).
+        Ok(_) | Err(_) => super::parse(text, file).map(Streamed::Whole),
     }
 }
 
@@ -347,6 +348,25 @@ mod tests {
             read(r#"{"type":"Feature","id":"a","geometry":{"type":"Point","coordinates":[1,2]}}"#);
         assert!(sizes.is_empty());
         assert!(matches!(s, Streamed::Whole(p) if p.features.len() == 1));
+    }
+
+    #[test]
+    fn what_is_not_a_collection_is_told_as_the_whole_file_reader_tells_it() {
+        for text in [
+            "[]",
+            "[1,2",
+            r#"{"type":"Polygon","coordinates":[]}"#,
+            "{\"features\":[{]}",
+        ] {
+            let whole = super::super::parse(text, "t.geojson")
+                .err()
+                .map(|e| e.to_string());
+            let parts = parse_in_parts(text, "t.geojson", &mut |_, _| Ok(()))
+                .err()
+                .map(|e| e.to_string());
+            assert!(whole.is_some(), "{text}");
+            assert_eq!(parts, whole, "{text}");
+        }
     }
 
     #[test]
