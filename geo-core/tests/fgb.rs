@@ -12,8 +12,10 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use riskmap_core::dataset::{Dataset, Layer};
-use riskmap_core::io::{IssueCode, LoadOptions, Position, Severity, load_dir};
-use riskmap_core::model::{Feature, LayerKind};
+use riskmap_core::io::{
+    FileOptions, IssueCode, LoadOptions, Position, Severity, load_dir, load_file,
+};
+use riskmap_core::model::{Feature, House, LayerKind};
 use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
 use riskmap_core::store::gpkg;
@@ -290,4 +292,52 @@ fn a_file_without_a_crs_is_read_as_longitude_latitude_with_a_warning() {
     );
     let (ds, _) = demo();
     assert_same_layer(&ds.areas, &in_order_of(&loaded.dataset.areas, &ds.areas));
+}
+
+#[test]
+fn a_file_of_many_parts_reads_as_the_geojson_gdal_made_it_from() {
+    // More houses than two of the reader's parts of 65,536 rows: written as GeoJSON
+    // here, turned into FlatGeobuf by GDAL, read back house for house.
+    let n = 2 * (1 << 16) + 5;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
+    for k in 0..n {
+        if k > 0 {
+            text.push_str(",\n");
+        }
+        let (x, y) = (
+            121.0 + (k % 400) as f64 * 1e-4,
+            31.9 + (k / 400) as f64 * 1e-4,
+        );
+        text += &format!(
+            "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{x:.4},{y:.4}]}},\"properties\":{{\"房屋编号\":\"F-{k}\",\"层数\":{}}}}}",
+            1 + k % 5
+        );
+    }
+    text.push_str("\n]}");
+    let json = dir.path().join("houses.geojson");
+    std::fs::write(&json, text).expect("written");
+    let fgb = dir.path().join("houses.fgb");
+    gdal("ogr2ogr", &["-f", "FlatGeobuf", s(&fgb), s(&json)]);
+    let opts = (FileOptions::default(), LoadOptions::default());
+    let a = load_file::<House>(&json, &opts.0, &opts.1).expect("GeoJSON read");
+    let b = load_file::<House>(&fgb, &opts.0, &opts.1).expect("FlatGeobuf read");
+    assert_eq!(a.features.len(), n);
+    assert_eq!(b.features.len(), n);
+    assert_eq!(b.report.files[0].features_read, n as u64);
+    // GDAL's writer orders the features by its spatial index: compared by id.
+    let by_id: HashMap<&str, _> = a
+        .features
+        .iter()
+        .map(|x| (x.id.as_str(), (&x.geometry, x.props.floors)))
+        .collect();
+    assert_eq!(by_id.len(), n);
+    for y in &b.features {
+        assert_eq!(
+            by_id.get(y.id.as_str()),
+            Some(&(&y.geometry, y.props.floors)),
+            "{}",
+            y.id
+        );
+    }
 }

@@ -11,18 +11,42 @@ use std::borrow::Cow;
 use std::io::BufReader;
 use std::path::Path;
 
-use flatgeobuf::{ColumnType, FallibleStreamingIterator, FgbReader, GeometryType};
+use flatgeobuf::{
+    ColumnType, FallibleStreamingIterator, FeatureIter, FgbReader, GeometryType, NotSeekable,
+};
 use geo::Coord;
 
 use super::LoadError;
 use super::geom::{GeomInput, RawGeom};
-use super::read::ColumnFile;
 use super::report::Position;
 
 type Value = super::fields::Value<'static>;
 
-/// Reads a FlatGeobuf file.
-pub(crate) fn read(path: &Path, file: &str) -> Result<ColumnFile, LoadError> {
+/// One row of a file: position, geometry, values in the column order.
+pub(crate) type Row = (Position, GeomInput, Vec<Value>);
+
+/// A FlatGeobuf file opened: its header read, its features still to come, a part at a
+/// time ([`Rows::next_part`]), so that a file's raw rows are never all held at once.
+pub(crate) struct Rows {
+    /// Column names, in the file's order.
+    pub names: Vec<String>,
+    /// The file's own CRS (`EPSG:4549`-style text, or WKT with origin ".prj").
+    pub crs: Option<(String, &'static str)>,
+    /// About how many rows there are: the header's count, bounded by the file's size.
+    pub room: usize,
+    features: FeatureIter<BufReader<std::fs::File>, NotSeekable>,
+    types: Vec<ColumnType>,
+    header_type: GeometryType,
+    declared: u64,
+    /// Rows read so far.
+    read: u64,
+    /// Where the rows broke off and why, once they have.
+    broken: Option<(Position, String)>,
+    done: bool,
+}
+
+/// Opens a FlatGeobuf file and reads its header.
+pub(crate) fn open(path: &Path, file: &str) -> Result<Rows, LoadError> {
     let broken_file = |feature: Option<u64>, message: String| LoadError::FlatGeobuf {
         file: file.to_string(),
         feature,
@@ -59,60 +83,88 @@ pub(crate) fn read(path: &Path, file: &str) -> Result<ColumnFile, LoadError> {
     });
     let declared = header.features_count();
     let header_type = header.geometry_type();
-    let mut features = reader
+    let features = reader
         .select_all_seq()
         .map_err(|e| broken_file(None, e.to_string()))?;
     // The header's count is the file's word: room for no more features than its bytes
     // could hold (a feature takes a few dozen bytes at least).
-    let room = declared.min(bytes / 32);
-    let mut rows = Vec::with_capacity(usize::try_from(room).unwrap_or(0));
-    let mut broken = None;
-    let mut i = 0u64;
-    loop {
-        let feature = match features.next() {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                broken = Some(cut_short(i, &e.to_string()));
-                break;
-            }
-        };
-        let fbs = feature.fbs_feature();
-        let geom = match fbs.geometry() {
-            None => GeomInput::Missing,
-            Some(g) => {
-                let kind = if header_type == GeometryType::Unknown {
-                    g.type_()
-                } else {
-                    header_type
-                };
-                geometry(&g, kind)
-            }
-        };
-        let values = match properties(fbs.properties().map(|p| p.bytes()), &types) {
-            Ok(v) => v,
-            Err(why) => {
-                broken = Some(cut_short(i, &why));
-                break;
-            }
-        };
-        rows.push((Position::Feature(i), geom, values));
-        i += 1;
-    }
-    // A file cut between two features ends quietly in the reader: the header's count
-    // says whether features are missing.
-    if broken.is_none() && declared > 0 && i < declared {
-        broken = Some(cut_short(
-            i,
-            &format!("the header declares {declared} features"),
-        ));
-    }
-    Ok(ColumnFile {
+    let room = usize::try_from(declared.min(bytes / 32)).unwrap_or(0);
+    Ok(Rows {
         names,
-        rows,
         crs,
-        broken,
+        room,
+        features,
+        types,
+        header_type,
+        declared,
+        read: 0,
+        broken: None,
+        done: false,
     })
+}
+
+impl Rows {
+    /// The next rows, at most `max`; empty when there are no more. A feature that cannot
+    /// be read ends the rows: [`Rows::broken`] says where and why.
+    pub(crate) fn next_part(&mut self, max: usize) -> Vec<Row> {
+        let mut rows = Vec::with_capacity(max.min(self.room));
+        while !self.done && rows.len() < max {
+            let feature = match self.features.next() {
+                Ok(Some(f)) => f,
+                Ok(None) => {
+                    self.finish(None);
+                    break;
+                }
+                Err(e) => {
+                    self.finish(Some(e.to_string()));
+                    break;
+                }
+            };
+            let fbs = feature.fbs_feature();
+            let geom = match fbs.geometry() {
+                None => GeomInput::Missing,
+                Some(g) => {
+                    let kind = if self.header_type == GeometryType::Unknown {
+                        g.type_()
+                    } else {
+                        self.header_type
+                    };
+                    geometry(&g, kind)
+                }
+            };
+            let values = match properties(fbs.properties().map(|p| p.bytes()), &self.types) {
+                Ok(v) => v,
+                Err(why) => {
+                    self.finish(Some(why));
+                    break;
+                }
+            };
+            rows.push((Position::Feature(self.read), geom, values));
+            self.read += 1;
+        }
+        rows
+    }
+
+    /// The rows end, broken for `why` at the next feature, or at their end; a file cut
+    /// between two features ends quietly in the reader, so the header's count says
+    /// whether features are missing.
+    fn finish(&mut self, why: Option<String>) {
+        self.done = true;
+        let i = self.read;
+        self.broken = match why {
+            Some(why) => Some(cut_short(i, &why)),
+            None if self.declared > 0 && i < self.declared => Some(cut_short(
+                i,
+                &format!("the header declares {} features", self.declared),
+            )),
+            None => None,
+        };
+    }
+
+    /// Where the rows broke off and why, once [`Rows::next_part`] has come to their end.
+    pub(crate) fn broken(&mut self) -> Option<(Position, String)> {
+        self.broken.take()
+    }
 }
 
 fn cut_short(i: u64, why: &str) -> (Position, String) {

@@ -44,6 +44,8 @@ enum Input<'a, P> {
     Table(Table),
     /// A GeoParquet file, turned into features a few row groups at a time.
     Parts(geoparquet::Groups),
+    /// A FlatGeobuf file, turned into features 65,536 rows at a time.
+    Rows(fgb::Rows),
 }
 
 /// Reads one file into the layer of `P`.
@@ -219,16 +221,13 @@ pub(super) fn load_one<P: LayerProps>(
             (Input::Features(named_rows(&names, s.rows)), own)
         }
         FileFormat::FlatGeobuf => {
-            let f = fgb::read(&plan.path, rel)?;
+            let f = fgb::open(&plan.path, rel)?;
             summary.encoding = Some("UTF-8 (FlatGeobuf)".into());
             if f.crs.is_none() && plan.crs.is_none() {
                 sink.push(no_crs("FlatGeobuf", "header"))?;
             }
-            if let Some((position, message)) = f.broken {
-                sink.push(broken_tail(position, message))?;
-            }
-            names = f.names;
-            (Input::Features(named_rows(&names, f.rows)), f.crs)
+            let own = f.crs.clone();
+            (Input::Rows(f), own)
         }
         FileFormat::GeoParquet => {
             let g = geoparquet::open(&plan.path, rel)?;
@@ -255,6 +254,21 @@ pub(super) fn load_one<P: LayerProps>(
     let features = match input {
         Input::Features(raws) => process::<P>(raws, &cx, &mut summary, &mut sink)?,
         Input::Fed(pass) => pass.finish(&cx, &mut summary, &mut sink)?,
+        Input::Rows(mut f) => {
+            let mut pass = Pass::new(f.room);
+            loop {
+                let part = f.next_part(1 << 16);
+                if part.is_empty() {
+                    break;
+                }
+                pass.feed(named_rows(&f.names, part), &cx)?;
+            }
+            // (before the features' issues, which the pass holds until it finishes)
+            if let Some((position, message)) = f.broken() {
+                sink.push(broken_tail(position, message))?;
+            }
+            pass.finish(&cx, &mut summary, &mut sink)?
+        }
         Input::Parts(mut g) => {
             // (grown as rows come: a damaged footer may count any number)
             let mut pass = Pass::new(g.rows().min(1 << 16) as usize);
@@ -505,20 +519,6 @@ pub(super) fn gather(
         }
     }
     Ok((acc, files))
-}
-
-/// A file of rows under one column list (FlatGeobuf) as its reader gives it.
-#[derive(Debug)]
-pub(crate) struct ColumnFile {
-    /// Column names, in the file's order (the geometry column left out).
-    pub names: Vec<String>,
-    /// Each row: position, geometry, values in `names` order.
-    pub rows: Vec<(Position, GeomInput, Vec<super::fields::Value<'static>>)>,
-    /// The file's own CRS (`EPSG:4549`-style text, or WKT with origin ".prj"); `None` when
-    /// the file names none.
-    pub crs: Option<(String, &'static str)>,
-    /// Where the rows broke off and why: the rows before it are in `rows`.
-    pub broken: Option<(Position, String)>,
 }
 
 /// Rows of a file with a column list (Shapefile, FlatGeobuf, GeoParquet) as features whose property
