@@ -44,27 +44,24 @@ pub(crate) struct Parsed<'a> {
 /// listed in [`Parsed::broken`], the others are kept. Only a file whose top level
 /// cannot be made out is an error.
 pub(crate) fn parse<'a>(text: &'a str, file: &str) -> Result<Parsed<'a>, LoadError> {
-    match serde_json::from_str::<Top<'a>>(text) {
-        Ok(top) => Parsed::from_top(top, file),
-        Err(e) => recovered(text, file, e),
-    }
-}
-
-/// After the one pass failed with `e`: the features [`recover`] can read, or `e` for the
-/// file as a whole.
-fn recovered<'a>(text: &'a str, file: &str, e: serde_json::Error) -> Result<Parsed<'a>, LoadError> {
-    match recover::parse(text) {
-        Some((mut parsed, broken)) => {
-            parsed.broken = broken;
-            Ok(parsed)
+    let top: Top<'a> = match serde_json::from_str(text) {
+        Ok(top) => top,
+        Err(e) => {
+            return match recover::parse(text) {
+                Some((mut parsed, broken)) => {
+                    parsed.broken = broken;
+                    Ok(parsed)
+                }
+                None => Err(LoadError::Json {
+                    file: file.to_string(),
+                    line: e.line() as u64,
+                    column: e.column() as u64,
+                    source: e,
+                }),
+            };
         }
-        None => Err(LoadError::Json {
-            file: file.to_string(),
-            line: e.line() as u64,
-            column: e.column() as u64,
-            source: e,
-        }),
-    }
+    };
+    Parsed::from_top(top, file)
 }
 
 impl<'a> Parsed<'a> {

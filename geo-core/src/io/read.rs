@@ -13,7 +13,7 @@ use crate::model::{
     Area, Enterprise, GasPipeline, HazardSource, HiddenHazard, House, LayerKind, ProtectionTarget,
 };
 
-use super::features::{Found, Pass, RawFeature, process};
+use super::features::{Found, PART, Pass, RawFeature, process};
 use super::fields::Resolver;
 use super::geom::GeomInput;
 use super::plan::{FileCtx, FileFormat, Plan, choose_crs};
@@ -155,7 +155,7 @@ pub(super) fn load_one<P: LayerProps>(
                     geojson::parse(json, rel)?
                 }
                 geojson::Streamed::Parts { crs, .. } => {
-                    let pass = fed.map_or_else(|| Pass::new(0), |(_, pass)| pass);
+                    let pass = fed.unwrap_or_else(|| Pass::new(0));
                     break 'geojson (Input::Fed(pass), crs.map(|c| (c, GEOJSON_CRS)));
                 }
                 geojson::Streamed::Whole(parsed) => parsed,
@@ -257,7 +257,7 @@ pub(super) fn load_one<P: LayerProps>(
         Input::Rows(mut f) => {
             let mut pass = Pass::new(f.room);
             loop {
-                let part = f.next_part(1 << 16);
+                let part = f.next_part(PART);
                 if part.is_empty() {
                     break;
                 }
@@ -271,7 +271,7 @@ pub(super) fn load_one<P: LayerProps>(
         }
         Input::Parts(mut g) => {
             // (grown as rows come: a damaged footer may count any number)
-            let mut pass = Pass::new(g.rows().min(1 << 16) as usize);
+            let mut pass = Pass::new(g.rows().min(PART as u64) as usize);
             while let Some(part) = g.next_part() {
                 for (position, rows, message) in part.lost {
                     unread += rows;
@@ -310,15 +310,15 @@ pub(super) fn load_one<P: LayerProps>(
 /// part's raw features.
 type Part<'a> = (Option<String>, Vec<RawFeature<'a>>);
 
-/// The parts of a GeoJSON file turned into features as they come: the system chosen at the
-/// first part (`None` when no part came). Stops at the first error, which drops `rx` and
-/// so stops the reader too.
+/// The parts of a GeoJSON file turned into features as they come, in the system chosen at
+/// the first part (`None` when no part came). Stops at the first error, which drops `rx`
+/// and so stops the reader too.
 fn feed_parts<'a, P: LayerProps>(
     rx: std::sync::mpsc::Receiver<Part<'a>>,
     json: &str,
     plan: &Plan,
     base: FileCtx<'_>,
-) -> Result<Option<(Crs, Pass<P>)>, LoadError> {
+) -> Result<Option<Pass<P>>, LoadError> {
     let mut fed: Option<(Crs, Pass<P>)> = None;
     for (crs, raws) in rx {
         let (crs, mut pass) = match fed.take() {
@@ -332,7 +332,7 @@ fn feed_parts<'a, P: LayerProps>(
         pass.feed(raws, &FileCtx { crs: &crs, ..base })?;
         fed = Some((crs, pass));
     }
-    Ok(fed)
+    Ok(fed.map(|(_, pass)| pass))
 }
 
 /// One file's output, whatever its layer.

@@ -16,7 +16,7 @@ use calamine::{Data, Reader, open_workbook_auto};
 use crate::model::LayerKind;
 
 use super::LoadError;
-use super::features::{Found, RawFeature, process};
+use super::features::{Found, PART, RawFeature, process};
 use super::fields::{self, Resolver, Slot, Value};
 use super::geom::GeomInput;
 use super::plan::FileCtx;
@@ -475,18 +475,17 @@ pub(crate) fn features<P: LayerProps>(
         absent: &absent,
         ..*cx
     };
-    // Rows become features a block at a time, so that a million-row ledger never holds
-    // its table cells and its features whole at once: each block's cells are freed as
+    // Rows become features a part at a time, so that a million-row ledger never holds
+    // its table cells and its features whole at once: each part's cells are freed as
     // its features are made.
-    const BLOCK: usize = 65_536;
     let total = t.rows.len().saturating_sub(header.index + 1);
     let mut rows = t.rows.into_iter().skip(header.index + 1);
     let mut all: Found<P> = Found::with_capacity(total);
     let mut read = 0u64;
     let mut unused: BTreeSet<String> = BTreeSet::new();
     loop {
-        let mut raws = Vec::with_capacity(BLOCK.min(total));
-        for (position, cells) in rows.by_ref().take(BLOCK) {
+        let mut raws = Vec::with_capacity(PART.min(total));
+        for (position, cells) in rows.by_ref().take(PART) {
             if cells.len() > width && cells[width..].iter().any(|c| *c != Value::Null) {
                 sink.push(warning(
                     IssueCode::ColumnCountMismatch,
@@ -513,7 +512,7 @@ pub(crate) fn features<P: LayerProps>(
         if raws.is_empty() && read > 0 {
             break;
         }
-        let last = raws.len() < BLOCK;
+        let last = raws.len() < PART;
         let mut found = process::<P>(raws, &cx, summary, sink)?;
         read += summary.features_read;
         unused.append(

@@ -19,11 +19,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 
 use super::{CowStr, JsonFeature, JsonGeometry, JsonId, Parsed, Props, Top, legacy_crs_name};
 use crate::io::LoadError;
-use crate::io::features::RawFeature;
-
-/// Features in a part: enough that the per-feature pass keeps both cores busy on it,
-/// few enough that a part of houses is a few tens of megabytes.
-const PART: usize = 1 << 16;
+use crate::io::features::{PART, RawFeature};
 
 /// What the caller does with each part: given the legacy `crs` member's name as read
 /// before the features (if any) and the part's raw features, in file order.
@@ -176,27 +172,30 @@ impl<'a> Visitor<'a> for PartsSeed<'_, '_, 'a> {
         d.deserialize_seq(self)
     }
 
-    fn visit_seq<A: SeqAccess<'a>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'a>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let mut part = Vec::with_capacity(PART);
         let mut index = 0usize;
         while let Some(f) = seq.next_element::<JsonFeature<'a>>()? {
             part.push(f.into_raw(index));
             index += 1;
             if part.len() == PART {
-                let full = std::mem::replace(&mut part, Vec::with_capacity(PART));
-                if let Err(e) = (self.on_part)(self.crs, full) {
-                    *self.stopped = Some(e);
-                    return Err(de::Error::custom("stopped by the reader of its parts"));
-                }
+                self.hand(std::mem::replace(&mut part, Vec::with_capacity(PART)))?;
             }
         }
-        if !part.is_empty()
-            && let Err(e) = (self.on_part)(self.crs, part)
-        {
-            *self.stopped = Some(e);
-            return Err(de::Error::custom("stopped by the reader of its parts"));
+        if !part.is_empty() {
+            self.hand(part)?;
         }
         Ok(())
+    }
+}
+
+impl<'a> PartsSeed<'_, '_, 'a> {
+    /// Hands a part on; an error of its reader is kept for the caller and ends the read.
+    fn hand<E: de::Error>(&mut self, part: Vec<RawFeature<'a>>) -> Result<(), E> {
+        (self.on_part)(self.crs, part).map_err(|e| {
+            *self.stopped = Some(e);
+            de::Error::custom("stopped by the reader of its parts")
+        })
     }
 }
 

@@ -101,7 +101,7 @@ pub(crate) struct Part {
 
 /// Rows a part holds (a row group's columns are read this many rows at a time): a file
 /// of one row group, pyarrow's default up to about a million rows, is not held whole.
-const SLICE: usize = 65_536;
+const SLICE: usize = super::features::PART;
 
 /// Opens a GeoParquet file: its footer and `geo` metadata are read, its rows are not.
 pub(crate) fn open(path: &Path, file: &str) -> Result<Groups, LoadError> {
