@@ -2,10 +2,10 @@
 //! rewritten or deleted by id, and the change recorded in the trail
 //! ([`super::changes`]), all in one transaction.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::types::Value as Sql;
-use rusqlite::{OptionalExtension, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -39,26 +39,107 @@ pub fn apply_changes_by(
     changes: &[Change],
     actors: &[&str],
 ) -> Result<u64, StoreError> {
-    if actors.len() != changes.len() {
-        return Err(StoreError::Table {
+    Editor::new(path).apply_by(changes, actors)
+}
+
+/// A GeoPackage kept open for a run of edits (a server's edit queue): each batch is
+/// [`apply_changes_by`], without opening the file again, reading its schema again and
+/// preparing the same statements again for every batch (about a third of the time of
+/// writing one edit on the million-house store, BENCHMARKS.md).
+///
+/// The file is opened again when a batch failed (a full disk, a lock held too long:
+/// nothing of the batch was written) and when the path no longer names the file that was
+/// opened (replaced by a copy, renamed away): the edits go into the file at the path,
+/// never into one nobody can see any more.
+pub struct Editor {
+    path: PathBuf,
+    open: Option<(Connection, Option<FileKey>)>,
+}
+
+/// What tells two files apart at one path: device and inode where there are such.
+type FileKey = (u64, u64);
+
+fn file_key(path: &Path) -> Option<FileKey> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+impl Editor {
+    /// An editor of the GeoPackage at `path`, opened at its first batch.
+    pub fn new(path: &Path) -> Editor {
+        Editor {
             path: path.to_path_buf(),
-            table: changes::CHANGES_TABLE.into(),
-            reason: format!(
-                "{} changes but {} actors: each change needs the name of who made it",
-                changes.len(),
-                actors.len()
-            ),
-        });
+            open: None,
+        }
     }
-    if !path.is_file() {
-        return Err(not_gpkg(path, "no such file"));
+
+    /// Closes the file: the next batch opens it again.
+    pub fn reset(&mut self) {
+        self.open = None;
     }
-    let mut conn = open(path, false)?;
+
+    /// Writes a batch as [`apply_changes_by`] does, through the kept connection.
+    pub fn apply_by(&mut self, changes: &[Change], actors: &[&str]) -> Result<u64, StoreError> {
+        let path = self.path.clone();
+        if actors.len() != changes.len() {
+            return Err(StoreError::Table {
+                path,
+                table: changes::CHANGES_TABLE.into(),
+                reason: format!(
+                    "{} changes but {} actors: each change needs the name of who made it",
+                    changes.len(),
+                    actors.len()
+                ),
+            });
+        }
+        if !path.is_file() {
+            self.open = None;
+            return Err(not_gpkg(&path, "no such file"));
+        }
+        let key = file_key(&path);
+        let mut conn = match self.open.take() {
+            // Without a key (not unix) the file cannot be told from a replacement.
+            Some((c, Some(k))) if key == Some(k) => c,
+            _ => connect(&path)?,
+        };
+        let r = write(&mut conn, &path, changes, actors);
+        if r.is_ok() {
+            self.open = Some((conn, key));
+        }
+        r
+    }
+}
+
+/// The GeoPackage at `path` opened for writing, with the functions of its R-tree
+/// triggers.
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = open(path, false)?;
     let sql = sql_err(path);
-    if !schema::table_exists(&conn, "gpkg_contents").map_err(sql)? {
+    if !schema::table_exists(&conn, "gpkg_contents").map_err(&sql)? {
         return Err(not_gpkg(path, "no gpkg_contents table"));
     }
-    schema::register_functions(&conn).map_err(sql)?;
+    schema::register_functions(&conn).map_err(&sql)?;
+    // Room for every statement of a batch over the seven ledger tables.
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// One batch in one transaction.
+fn write(
+    conn: &mut Connection,
+    path: &Path,
+    changes: &[Change],
+    actors: &[&str],
+) -> Result<u64, StoreError> {
+    let sql = sql_err(path);
     let tx = conn.transaction().map_err(sql)?;
     changes::create_table(&tx).map_err(sql)?;
     let now = utc_now(&tx).map_err(sql)?;
@@ -154,12 +235,10 @@ impl Writer<'_> {
                     .chain(vals)
                     .chain([Sql::Text(self.now.into())]);
                 self.c
-                    .execute(
-                        &format!(
-                            "INSERT INTO {t} ({g}, {ID}{field_list}, {UPDATED_AT}) VALUES ({marks})"
-                        ),
-                        params_from_iter(params),
-                    )
+                    .prepare_cached(&format!(
+                        "INSERT INTO {t} ({g}, {ID}{field_list}, {UPDATED_AT}) VALUES ({marks})"
+                    ))
+                    .and_then(|mut st| st.execute(params_from_iter(params)))
                     .map_err(sql)?;
                 self.record(table, row.id, ChangeOp::Insert, None, Some(&after))?;
             }
@@ -175,10 +254,10 @@ impl Writer<'_> {
                     .chain(vals)
                     .chain([Sql::Text(self.now.into()), Sql::Integer(fid)]);
                 self.c
-                    .execute(
-                        &format!("UPDATE {t} SET {g} = ?{sets}, {UPDATED_AT} = ? WHERE {pk} = ?"),
-                        params_from_iter(params),
-                    )
+                    .prepare_cached(&format!(
+                        "UPDATE {t} SET {g} = ?{sets}, {UPDATED_AT} = ? WHERE {pk} = ?"
+                    ))
+                    .and_then(|mut st| st.execute(params_from_iter(params)))
                     .map_err(sql)?;
                 self.record(table, row.id, ChangeOp::Update, Some(&before), Some(&after))?;
             }
@@ -254,24 +333,22 @@ impl Writer<'_> {
         let sql = sql_err(self.path);
         let field_list: String = cols.iter().map(|c| format!(", {}", q(&c.name))).collect();
         self.c
-            .query_row(
-                &format!(
-                    "SELECT {}, {}{field_list} FROM {} WHERE {ID} = ?",
-                    q(&info.pk),
-                    q(&info.geom),
-                    q(table)
-                ),
-                [id],
-                |r| {
-                    let blob = super::gpkg::normalised_blob(r.get_ref(1)?);
-                    let vals = cols
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| r.get::<_, Sql>(2 + i).map(|v| normalise(c.ty, v)))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok((r.get(0)?, blob, vals))
-                },
-            )
+            .prepare_cached(&format!(
+                "SELECT {}, {}{field_list} FROM {} WHERE {ID} = ?",
+                q(&info.pk),
+                q(&info.geom),
+                q(table)
+            ))
+            .map_err(&sql)?
+            .query_row([id], |r| {
+                let blob = super::gpkg::normalised_blob(r.get_ref(1)?);
+                let vals = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| r.get::<_, Sql>(2 + i).map(|v| normalise(c.ty, v)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((r.get(0)?, blob, vals))
+            })
             .optional()
             .map_err(sql)
     }
@@ -282,25 +359,27 @@ impl Writer<'_> {
     fn touch(&self, table: &str, g: &geo::Geometry<f64>, geom_type: &str) -> rusqlite::Result<()> {
         use geo::BoundingRect;
         let b = g.bounding_rect();
-        self.c.execute(
-            "UPDATE gpkg_contents SET last_change = ?2,
+        self.c
+            .prepare_cached(
+                "UPDATE gpkg_contents SET last_change = ?2,
                min_x = min(coalesce(min_x, ?3), ?3), min_y = min(coalesce(min_y, ?4), ?4),
                max_x = max(coalesce(max_x, ?5), ?5), max_y = max(coalesce(max_y, ?6), ?6)
              WHERE table_name = ?1",
-            rusqlite::params![
+            )?
+            .execute(rusqlite::params![
                 table,
                 self.now,
                 b.map(|r| r.min().x),
                 b.map(|r| r.min().y),
                 b.map(|r| r.max().x),
                 b.map(|r| r.max().y)
-            ],
-        )?;
-        self.c.execute(
-            "UPDATE gpkg_geometry_columns SET geometry_type_name = 'GEOMETRY'
+            ])?;
+        self.c
+            .prepare_cached(
+                "UPDATE gpkg_geometry_columns SET geometry_type_name = 'GEOMETRY'
              WHERE table_name = ?1 AND geometry_type_name != ?2 AND ?2 != 'GEOMETRY'",
-            rusqlite::params![table, geom_type],
-        )?;
+            )?
+            .execute(rusqlite::params![table, geom_type])?;
         Ok(())
     }
 }

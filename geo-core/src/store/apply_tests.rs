@@ -220,6 +220,66 @@ fn a_failing_row_leaves_the_file_as_it_was() {
 }
 
 #[test]
+fn a_kept_open_editor_follows_the_file_at_its_path() {
+    let (dir, path) = store();
+    let mut e = Editor::new(&path);
+    e.apply_by(
+        &[put(house("h1", 121.1, 5), Some(house("h1", 121.1, 3)))],
+        &["zhang-san"],
+    )
+    .unwrap();
+    // A batch the file refuses: nothing of it is written, and the next one is.
+    assert!(e.apply_by(&[delete("h404")], &["zhang-san"]).is_err());
+    e.apply_by(&[put(house("h3", 121.3, 1), None)], &["li-si"])
+        .unwrap();
+    let floors = |path: &std::path::Path| -> Vec<(String, Option<i64>)> {
+        rows(path).into_iter().map(|(i, f, _)| (i, f)).collect()
+    };
+    let s = |v: &[(&str, Option<i64>)]| -> Vec<(String, Option<i64>)> {
+        v.iter().map(|(i, f)| (i.to_string(), *f)).collect()
+    };
+    assert_eq!(
+        floors(&path),
+        s(&[("h1", Some(5)), ("h2", Some(2)), ("h3", Some(1))])
+    );
+    // Another program adds a rule to the file between two batches: the kept connection
+    // reads the schema again and the rule holds.
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER no_bad BEFORE INSERT ON houses WHEN NEW.id = 'bad'
+             BEGIN SELECT RAISE(ABORT, 'refused by the file'); END;",
+        )
+        .unwrap();
+    let err = e
+        .apply_by(&[put(house("bad", 121.4, 1), None)], &["li-si"])
+        .unwrap_err();
+    assert!(err.to_string().contains("refused by the file"), "{err}");
+    e.apply_by(&[delete("h2")], &["li-si"]).unwrap();
+    assert_eq!(floors(&path), s(&[("h1", Some(5)), ("h3", Some(1))]));
+    // The file is replaced by another (a copy put in its place): the next batch goes
+    // into the new file, not into the one that is gone.
+    let other = dir.path().join("other.gpkg");
+    let ds = Dataset {
+        houses: Layer::new(LayerKind::Houses, vec![house("h7", 121.7, 4)]),
+        ..Dataset::default()
+    };
+    gpkg::write(&other, &ds).unwrap();
+    std::fs::rename(&other, &path).unwrap();
+    e.apply_by(&[put(house("h8", 121.8, 6), None)], &["wang-wu"])
+        .unwrap();
+    assert_eq!(floors(&path), s(&[("h7", Some(4)), ("h8", Some(6))]));
+    let trail = changes_since(&path, 0).unwrap();
+    assert_eq!(
+        summary(&trail),
+        [
+            (1, "import", "h7", ChangeOp::Insert),
+            (2, "wang-wu", "h8", ChangeOp::Insert)
+        ]
+    );
+}
+
+#[test]
 fn a_new_import_records_what_it_changed_and_removed() {
     let (_dir, path) = store();
     let ds = Dataset {

@@ -170,10 +170,9 @@ pub(super) fn last_seq(c: &Connection) -> rusqlite::Result<u64> {
     if !super::schema::table_exists(c, CHANGES_TABLE)? {
         return Ok(0);
     }
-    c.query_row(&format!("SELECT max(seq) FROM {CHANGES_TABLE}"), [], |r| {
-        r.get::<_, Option<i64>>(0)
-    })
-    .map(|s| s.unwrap_or(0) as u64)
+    c.prepare_cached(&format!("SELECT max(seq) FROM {CHANGES_TABLE}"))?
+        .query_row([], |r| r.get::<_, Option<i64>>(0))
+        .map(|s| s.unwrap_or(0) as u64)
 }
 
 /// The changes after `seq` (0: all of them), in order. A file without the table has

@@ -139,7 +139,7 @@ pub(super) fn table_info(
         reason,
     };
     let mut st = c
-        .prepare(&format!("PRAGMA table_info({})", q(table)))
+        .prepare_cached(&format!("PRAGMA table_info({})", q(table)))
         .map_err(&sql)?;
     let cols: Vec<(String, String, i64)> = st
         .query_map([], |r| Ok((r.get(1)?, r.get(2)?, r.get(5)?)))
@@ -147,11 +147,8 @@ pub(super) fn table_info(
         .collect::<Result<_, _>>()
         .map_err(&sql)?;
     let geom: String = c
-        .query_row(
-            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
-            [table],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?")
+        .and_then(|mut st| st.query_row([table], |r| r.get(0)))
         .map_err(|_| terr("not registered in gpkg_geometry_columns".into()))?;
     let pk = cols
         .iter()
@@ -161,7 +158,7 @@ pub(super) fn table_info(
     let has_id = cols.iter().any(|(n, _, _)| n == ID);
     let json: HashSet<String> = if schema::table_exists(c, "gpkg_data_columns").map_err(&sql)? {
         let mut st = c
-            .prepare(
+            .prepare_cached(
                 "SELECT column_name FROM gpkg_data_columns
                  WHERE table_name = ? AND mime_type = 'application/json'",
             )

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OpenFlags, params_from_iter};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-pub use super::apply::{apply_changes, apply_changes_by};
+pub use super::apply::{Editor, apply_changes, apply_changes_by};
 use super::changes::{self, ChangeOp};
 pub use super::changes::{ChangeRecord, changes_page, changes_since, feature_version};
 use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};
@@ -189,9 +189,8 @@ fn is_empty_db(c: &Connection, path: &Path) -> Result<bool, StoreError> {
 
 /// The time now, UTC, ISO 8601 with milliseconds, as SQLite gives it.
 pub(super) fn utc_now(c: &Connection) -> rusqlite::Result<String> {
-    c.query_row("SELECT strftime('%Y-%m-%dT%H:%M:%fZ','now')", [], |r| {
-        r.get(0)
-    })
+    c.prepare_cached("SELECT strftime('%Y-%m-%dT%H:%M:%fZ','now')")?
+        .query_row([], |r| r.get(0))
 }
 
 /// One feature, ready to write.

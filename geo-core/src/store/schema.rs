@@ -108,13 +108,10 @@ pub fn q(name: &str) -> String {
 
 /// Whether a table (or view) of this name exists.
 pub fn table_exists(c: &Connection, name: &str) -> rusqlite::Result<bool> {
-    c.query_row(
-        "SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?",
-        [name],
-        |_| Ok(()),
-    )
-    .optional()
-    .map(|o| o.is_some())
+    c.prepare_cached("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?")?
+        .query_row([name], |_| Ok(()))
+        .optional()
+        .map(|o| o.is_some())
 }
 
 /// Creates the R-tree of `table`'s geometry column, its triggers (GeoPackage 1.3 annex

@@ -24,6 +24,9 @@ use riskmap_core::store::changes::feature_version;
 use riskmap_core::store::gpkg;
 use tokio::sync::{mpsc, oneshot};
 
+/// The kept-open store of the queue.
+type Editor = std::sync::Mutex<gpkg::Editor>;
+
 use super::state::AppState;
 
 /// The most edits committed in one group.
@@ -87,6 +90,9 @@ async fn commit_loop(
     path: PathBuf,
     mut rx: mpsc::UnboundedReceiver<Pending>,
 ) {
+    // The store stays open between groups (its schema read and statements prepared
+    // once); only one group is committed at a time.
+    let editor = Arc::new(std::sync::Mutex::new(gpkg::Editor::new(&path)));
     while let Some(first) = rx.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -98,7 +104,7 @@ async fn commit_loop(
         let Some(state) = state.upgrade() else {
             break;
         };
-        commit_group(&state, &path, group).await;
+        commit_group(&state, &editor, group).await;
     }
 }
 
@@ -107,7 +113,7 @@ fn version(f: Option<&AnyFeature>) -> Option<String> {
     f.map(feature_version)
 }
 
-async fn commit_group(state: &Arc<AppState>, path: &std::path::Path, group: Vec<Pending>) {
+async fn commit_group(state: &Arc<AppState>, editor: &Arc<Editor>, group: Vec<Pending>) {
     // Each edit against the served state with the group's earlier edits on top of it.
     let (accepted, stale) = {
         let snap = state.snapshot();
@@ -129,7 +135,7 @@ async fn commit_group(state: &Arc<AppState>, path: &std::path::Path, group: Vec<
         }
         (accepted, stale)
     };
-    let outcome = commit(state, path, &accepted).await;
+    let outcome = commit(state, editor, &accepted).await;
     for p in accepted {
         let o = match &outcome {
             Ok(g) => Outcome::Served(*g),
@@ -146,7 +152,7 @@ async fn commit_group(state: &Arc<AppState>, path: &std::path::Path, group: Vec<
 /// Writes the edits in one transaction and serves them as one batch.
 async fn commit(
     state: &Arc<AppState>,
-    path: &std::path::Path,
+    editor: &Arc<Editor>,
     edits: &[Pending],
 ) -> Result<u64, String> {
     if edits.is_empty() {
@@ -168,10 +174,18 @@ async fn commit(
     names.sort_unstable();
     names.dedup();
     let actor = names.join(", ");
-    let file = path.to_path_buf();
+    let editor = Arc::clone(editor);
     tokio::task::spawn_blocking(move || {
         let actors: Vec<&str> = actors.iter().map(String::as_str).collect();
-        gpkg::apply_changes_by(&file, &changes, &actors)
+        match editor.lock() {
+            Ok(mut e) => e.apply_by(&changes, &actors),
+            // A panic in an earlier group: a new editor opens the file again.
+            Err(poisoned) => {
+                let mut e = poisoned.into_inner();
+                e.reset();
+                e.apply_by(&changes, &actors)
+            }
+        }
     })
     .await
     .map_err(|e| e.to_string())?
