@@ -300,21 +300,7 @@ fn a_file_of_many_parts_reads_as_the_geojson_gdal_made_it_from() {
     // here, turned into FlatGeobuf by GDAL, read back house for house.
     let n = 2 * (1 << 16) + 5;
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
-    for k in 0..n {
-        if k > 0 {
-            text.push_str(",\n");
-        }
-        let (x, y) = (
-            121.0 + (k % 400) as f64 * 1e-4,
-            31.9 + (k / 400) as f64 * 1e-4,
-        );
-        text += &format!(
-            "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{x:.4},{y:.4}]}},\"properties\":{{\"房屋编号\":\"F-{k}\",\"层数\":{}}}}}",
-            1 + k % 5
-        );
-    }
-    text.push_str("\n]}");
+    let text = common::many_houses_geojson(n);
     let json = dir.path().join("houses.geojson");
     std::fs::write(&json, text).expect("written");
     let fgb = dir.path().join("houses.fgb");

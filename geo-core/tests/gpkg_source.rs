@@ -393,3 +393,102 @@ fn every_form_of_inventory_and_qra_distances_reads_back_as_written() {
         );
     }
 }
+
+#[test]
+fn a_table_of_many_parts_reads_as_gdal_reads_it() {
+    // More houses than two of the reader's parts of 65,536 rows, written as GeoJSON here
+    // and turned into a GeoPackage by GDAL; then, with GDAL's SQL, rows deleted across
+    // the first boundary between parts and a geometry broken in the second part.
+    let n = 2 * (1 << 16) + 5;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let json = dir.path().join("houses.geojson");
+    std::fs::write(&json, common::many_houses_geojson(n)).expect("written");
+    let path = dir.path().join("city.gpkg");
+    gdal(
+        "ogr2ogr",
+        &["-f", "GPKG", s(&path), s(&json), "-nln", "houses"],
+    );
+    gdal(
+        "ogrinfo",
+        &[
+            s(&path),
+            "-sql",
+            "DELETE FROM houses WHERE fid BETWEEN 65530 AND 65540",
+        ],
+    );
+    // What is left, as GDAL reads it.
+    let left = dir.path().join("left.geojson");
+    gdal("ogr2ogr", &["-f", "GeoJSON", s(&left), s(&path), "houses"]);
+    // The GeoJSON's 70,001st house (fid 70001: GDAL numbered them in order), broken.
+    gdal(
+        "ogrinfo",
+        &[
+            s(&path),
+            "-sql",
+            "UPDATE houses SET geom = X'4750000100000000' WHERE fid = 70001",
+        ],
+    );
+    let mine = gpkg::load(&path, &LoadOptions::default()).expect("loads");
+    let gdals = riskmap_core::io::load_file::<riskmap_core::model::House>(
+        &left,
+        &riskmap_core::io::FileOptions::default(),
+        &LoadOptions::default(),
+    )
+    .expect("GDAL's GeoJSON reads");
+    let rows = n - 11;
+    assert_eq!(mine.report.files[0].features_read, rows as u64);
+    assert_eq!(gdals.features.len(), rows);
+    let houses = mine.dataset.houses.features();
+    assert_eq!(houses.len(), rows - 1);
+    assert!(houses.iter().all(|h| h.id != "F-70000"));
+    let by_id: std::collections::HashMap<&str, _> = gdals
+        .features
+        .iter()
+        .map(|x| (x.id.as_str(), (&x.geometry, x.props.floors)))
+        .collect();
+    for h in houses {
+        assert_eq!(
+            by_id.get(h.id.as_str()),
+            Some(&(&h.geometry, h.props.floors)),
+            "{}",
+            h.id
+        );
+    }
+    // The broken row is reported where it is, by fid, and costs only itself.
+    let broken: Vec<(Severity, IssueCode, Option<Position>, Option<&str>)> = mine
+        .report
+        .issues
+        .iter()
+        .map(|i| (i.severity, i.code, i.position, i.feature_id.as_deref()))
+        .collect();
+    assert_eq!(
+        broken,
+        [(
+            Severity::Skipped,
+            IssueCode::InvalidGeometry,
+            Some(Position::Fid(70001)),
+            Some("F-70000")
+        )]
+    );
+    // A second houses table after it (自建房, many parts again), and a strict load: it
+    // stops at the broken row of the first table, while the store's reading thread is
+    // ahead in the second; the load ends with the error all the same.
+    gdal(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GPKG",
+            "-update",
+            s(&path),
+            s(&json),
+            "-nln",
+            "自建房",
+        ],
+    );
+    let strict = LoadOptions {
+        strict: true,
+        ..LoadOptions::default()
+    };
+    let e = gpkg::load(&path, &strict).expect_err("strict stops at the broken row");
+    assert!(e.to_string().contains("fid 70001"), "{e}");
+}

@@ -56,7 +56,7 @@ impl<P> Found<P> {
 /// Raw features a reader hands to a [`Pass`] at a time when it reads in parts (GeoJSON,
 /// FlatGeobuf, GeoParquet, CSV and workbook blocks): a part of houses is a few tens of
 /// megabytes, and enough that the pass keeps both cores busy on it.
-pub(super) const PART: usize = 1 << 16;
+pub(crate) const PART: usize = 1 << 16;
 
 /// Features per parallel work unit: big enough that scheduling costs nothing, small
 /// enough that two cores share a file of a few thousand features.

@@ -38,6 +38,7 @@ mod edit;
 mod error;
 mod far;
 mod features;
+pub(crate) use features::PART;
 mod fgb;
 mod fields;
 mod geojson;
@@ -82,7 +83,7 @@ pub use props::LINKABLE;
 pub use props::LayerProps;
 pub use report::{FileStatus, FileSummary, Issue, IssueCode, Position, Severity, ValidationReport};
 pub use resolve::resolve_enterprise_refs;
-pub use rows::{GEOMETRY_ERROR, LayerRows, Row, RowValue, load_rows};
+pub use rows::{GEOMETRY_ERROR, LayerRows, Row, RowParts, RowValue, load_row_parts, load_rows};
 
 use dedupe::dedupe;
 use plan::Plan;

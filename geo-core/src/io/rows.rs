@@ -17,7 +17,7 @@ use crate::model::{
     Area, Enterprise, GasPipeline, HazardSource, HiddenHazard, House, LayerKind, ProtectionTarget,
 };
 
-use super::features::{RawFeature, process};
+use super::features::{Pass, RawFeature};
 use super::fields::{Resolver, Value};
 use super::geom::{GeomInput, RawGeom};
 use super::plan::FileCtx;
@@ -73,21 +73,69 @@ pub struct LayerRows {
     pub rows: Vec<Row>,
 }
 
+/// A store's table given a part at a time, so that its rows are not all held at once
+/// (a GeoPackage reads its tables by ranges of fid, [`crate::store::gpkg::load`]): each
+/// part goes through the per-feature pass before the next is read.
+pub trait RowParts {
+    /// The layer the table holds.
+    fn kind(&self) -> LayerKind;
+    /// What the report calls the table, e.g. `haimen.gpkg/houses`.
+    fn name(&self) -> &str;
+    /// About how many rows the table holds, to size the layer (0 when unknown).
+    fn len_hint(&self) -> usize;
+    /// The next rows in the table's order; `None` once every row was given.
+    fn next_part(&mut self) -> Result<Option<Vec<Row>>, LoadError>;
+}
+
+/// Rows read whole are one part.
+impl RowParts for LayerRows {
+    fn kind(&self) -> LayerKind {
+        self.kind
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn len_hint(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn next_part(&mut self) -> Result<Option<Vec<Row>>, LoadError> {
+        Ok((!self.rows.is_empty()).then(|| std::mem::take(&mut self.rows)))
+    }
+}
+
 /// Loads tables of a store: every row through the per-feature pass of the file loaders,
 /// then the same merge (duplicate ids, enterprise references, the far-from-data check).
 /// Each table is one entry of the report's files (format `store`; a store may name its
 /// own format there). Several tables of one layer are merged as several files are.
 pub fn load_rows(layers: Vec<LayerRows>, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    load_row_parts(
+        layers
+            .into_iter()
+            .map(|l| Box::new(l) as Box<dyn RowParts>)
+            .collect(),
+        opts,
+    )
+}
+
+/// [`load_rows`] of tables read a part at a time.
+pub fn load_row_parts(
+    layers: Vec<Box<dyn RowParts + '_>>,
+    opts: &LoadOptions,
+) -> Result<Loaded, LoadError> {
     let mut acc = Acc::default();
     let mut files = FileReports {
-        rels: layers.iter().map(|l| l.name.clone()).collect(),
+        rels: layers.iter().map(|l| l.name().to_string()).collect(),
         issues: Vec::with_capacity(layers.len()),
         summaries: Vec::with_capacity(layers.len()),
         strict: opts.strict,
     };
     let total = layers.len();
-    for (i, l) in layers.into_iter().enumerate() {
-        let (name, kind) = (l.name.clone(), l.kind);
+    for (i, mut l) in layers.into_iter().enumerate() {
+        let (name, kind) = (l.name().to_string(), l.kind());
+        let l = l.as_mut();
         if let Some(cb) = &opts.progress {
             cb(LoadProgress::FileStarted {
                 file: name.clone(),
@@ -173,17 +221,17 @@ pub fn load_rows(layers: Vec<LayerRows>, opts: &LoadOptions) -> Result<Loaded, L
 }
 
 /// One table through the per-feature pass.
-fn table<P: LayerProps>(l: LayerRows, opts: &LoadOptions) -> Result<FileOut<P>, LoadError> {
-    let mut summary = FileSummary::new(&l.name, Some(P::KIND), FileStatus::Loaded);
+fn table<P: LayerProps>(l: &mut dyn RowParts, opts: &LoadOptions) -> Result<FileOut<P>, LoadError> {
+    let name = l.name().to_string();
+    let mut summary = FileSummary::new(&name, Some(P::KIND), FileStatus::Loaded);
     summary.format = Some("store".into());
     summary.crs = Some(format!("{} (store)", Crs::Wgs84));
     let mut sink = Sink::new(opts.strict);
     let resolver = Resolver::new(P::KIND, &[]);
-    let stem = l.name.rsplit('/').next().unwrap_or(&l.name).to_string();
-    let raws: Vec<RawFeature<'static>> = l.rows.into_iter().map(raw_feature).collect();
+    let stem = name.rsplit('/').next().unwrap_or(&name).to_string();
     let crs = Crs::Wgs84;
     let cx = FileCtx {
-        rel: &l.name,
+        rel: &name,
         stem: &stem,
         layer: P::KIND,
         crs: &crs,
@@ -192,7 +240,12 @@ fn table<P: LayerProps>(l: LayerRows, opts: &LoadOptions) -> Result<FileOut<P>, 
         substances: &opts.substances,
         statuses: &opts.hidden_statuses,
     };
-    let features = process::<P>(raws, &cx, &mut summary, &mut sink)?;
+    let mut pass = Pass::<P>::new(l.len_hint());
+    while let Some(rows) = l.next_part()? {
+        let raws: Vec<RawFeature<'static>> = rows.into_iter().map(raw_feature).collect();
+        pass.feed(raws, &cx)?;
+    }
+    let features = pass.finish(&cx, &mut summary, &mut sink)?;
     // An empty table is not reported: a store keeps a table for every layer, the ledger
     // of a layer a district does not keep included.
     Ok(FileOut {

@@ -113,17 +113,31 @@ fn write_in(
 /// (`result_…`) are not read. A file that is not a GeoPackage, or a ledger table in a
 /// projected SRS, is an error; what is wrong in a row is for the loaders to report.
 pub fn read_rows(path: &Path) -> Result<Vec<LayerRows>, StoreError> {
+    let conn = open_for_reading(path)?;
+    tables(&conn, path)?
+        .into_iter()
+        .map(|t| t.all(&conn))
+        .collect()
+}
+
+/// The file opened read-only, checked to be a GeoPackage.
+fn open_for_reading(path: &Path) -> Result<Connection, StoreError> {
     let conn = open(path, true)?;
     if !schema::table_exists(&conn, "gpkg_contents").map_err(sql_err(path))? {
         return Err(not_gpkg(path, "no gpkg_contents table"));
     }
+    Ok(conn)
+}
+
+/// Every ledger table, its layout and SRS checked, none of its rows read yet.
+fn tables(conn: &Connection, path: &Path) -> Result<Vec<gpkg_read::TableParts>, StoreError> {
     let file = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    gpkg_read::ledger_tables(&conn, path)?
+    gpkg_read::ledger_tables(conn, path)?
         .into_iter()
-        .map(|(kind, table)| gpkg_read::table_rows(&conn, path, &file, kind, &table))
+        .map(|(kind, table)| gpkg_read::TableParts::open(conn, path, &file, kind, &table))
         .collect()
 }
 
@@ -135,7 +149,8 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
         path: path.to_path_buf(),
         source: Box::new(e),
     };
-    let layers = read_rows(path).map_err(store_err)?;
+    let conn = open_for_reading(path).map_err(store_err)?;
+    let layers = tables(&conn, path).map_err(store_err)?;
     if layers.is_empty() {
         return Err(LoadError::NoLayerFiles {
             path: path.to_path_buf(),
@@ -144,7 +159,10 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     }
     // The store's own words for the stages, as a folder's riskmap.toml gives them.
     let words = super::words::of_gpkg(path).map_err(store_err)?;
-    let mut loaded = super::words::load_rows_with(layers, opts, words)?;
+    // A table at a time, a part at a time: its rows are not all held at once.
+    let mut loaded = gpkg_read::read_beside(conn, layers, |parts| {
+        super::words::load_rows_with(parts, opts, words)
+    })?;
     for f in &mut loaded.report.files {
         f.format = Some("gpkg".into());
         f.crs = Some("WGS84 (GeoPackage)".into());

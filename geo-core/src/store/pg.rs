@@ -343,6 +343,10 @@ pub async fn load(client: &Client, db: &Db, opts: &LoadOptions) -> Result<Loaded
             path: as_path(),
             source: Box::new(e),
         })?;
+    let layers = layers
+        .into_iter()
+        .map(|l| Box::new(l) as Box<dyn crate::io::RowParts>)
+        .collect();
     let mut loaded = super::words::load_rows_with(layers, opts, words)?;
     for f in &mut loaded.report.files {
         f.format = Some("postgis".into());

@@ -83,11 +83,11 @@ pub fn of_gpkg(path: &Path) -> Result<(StatusWords, Vec<Issue>), super::StoreErr
 /// stages beside the run's, as a folder's load takes its `[statuses]`; the warnings about
 /// its words come first in the report.
 pub(super) fn load_rows_with(
-    layers: Vec<crate::io::LayerRows>,
+    layers: Vec<Box<dyn crate::io::RowParts + '_>>,
     opts: &crate::io::LoadOptions,
     (words, warnings): (StatusWords, Vec<Issue>),
 ) -> Result<crate::io::Loaded, crate::io::LoadError> {
-    let mut loaded = crate::io::load_rows(layers, &opts.with_statuses(&words))?;
+    let mut loaded = crate::io::load_row_parts(layers, &opts.with_statuses(&words))?;
     loaded.report.issues.splice(0..0, warnings);
     loaded.statuses = words;
     Ok(loaded)

@@ -113,3 +113,25 @@ pub fn assert_same(a: &Dataset, b: &Dataset) {
     assert_same_layer(&a.houses, &b.houses);
     assert_same_layer(&a.protection_targets, &b.protection_targets);
 }
+
+/// `n` point houses as a GeoJSON FeatureCollection, ids `F-0`… in the Chinese field
+/// name `房屋编号`, floors 1–5, on a grid of 400 columns 1e-4° apart: more than a reader's
+/// part when `n` is large, to be converted by GDAL into the other formats.
+pub fn many_houses_geojson(n: usize) -> String {
+    let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
+    for k in 0..n {
+        if k > 0 {
+            text.push_str(",\n");
+        }
+        let (x, y) = (
+            121.0 + (k % 400) as f64 * 1e-4,
+            31.9 + (k / 400) as f64 * 1e-4,
+        );
+        text += &format!(
+            "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{x:.4},{y:.4}]}},\"properties\":{{\"房屋编号\":\"F-{k}\",\"层数\":{}}}}}",
+            1 + k % 5
+        );
+    }
+    text.push_str("\n]}");
+    text
+}
