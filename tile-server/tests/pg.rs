@@ -621,3 +621,78 @@ async fn status_words_changed_in_a_served_database_are_followed() {
     assert_eq!(state.snapshot().statuses.len(), 2);
     assert_eq!(status("YH2"), S::Rectified);
 }
+
+/// A district of more houses than two of the loader's parts (65,536 rows each), imported
+/// into the database and streamed back a part at a time: the analysis equals the
+/// folder's; a strict load that stops at a broken house in the middle of the table, while
+/// the tables after it are still to be read, ends with that house's error.
+#[test]
+fn a_table_of_many_parts_loads_as_the_folder_it_came_from() {
+    let Some(url) = fresh_db("riskmap_test_parts") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("district");
+    let d = dir.to_str().unwrap();
+    ok(&["generate", "--houses", "140000", "--quiet", "--out", d]);
+    ok(&["import", d, "--db", &url, "--quiet"]);
+    let (from_dir, from_db) = (tmp.path().join("dir"), tmp.path().join("db"));
+    ok(&[
+        "analyze",
+        d,
+        "--summary-only",
+        "--out",
+        from_dir.to_str().unwrap(),
+    ]);
+    let report = tmp.path().join("report.json");
+    ok(&[
+        "analyze",
+        "--db",
+        &url,
+        "--summary-only",
+        "--out",
+        from_db.to_str().unwrap(),
+    ]);
+    for file in ["summary.json", "area_summaries.json"] {
+        let read = |d: &Path| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(d.join(file)).unwrap()).unwrap()
+        };
+        assert_eq!(read(&from_db), read(&from_dir), "{file}");
+    }
+    // Every row of the houses' table read, as the database counts them.
+    let rows: u64 = psql(&url, "SELECT count(*) FROM houses").parse().unwrap();
+    assert_eq!(rows, 140_000);
+    ok(&[
+        "validate",
+        "--db",
+        &url,
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let houses = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"].as_str().is_some_and(|n| n.ends_with("/houses")))
+        .unwrap_or_else(|| panic!("no houses table in {r}"));
+    assert_eq!(houses["features_read"], rows);
+    // A house in the second part drawn as a bow tie by another client.
+    let id = psql(
+        &url,
+        "SELECT id FROM houses ORDER BY id LIMIT 1 OFFSET 70000",
+    );
+    psql(
+        &url,
+        &format!(
+            "UPDATE houses SET geom = ST_SetSRID(ST_MakePolygon(ST_MakeLine(ARRAY[\
+             ST_PointN(ST_ExteriorRing(geom), 1), ST_Translate(ST_PointN(ST_ExteriorRing(geom), 1), 0.001, 0.001), \
+             ST_Translate(ST_PointN(ST_ExteriorRing(geom), 1), 0.001, 0), ST_Translate(ST_PointN(ST_ExteriorRing(geom), 1), 0, 0.001), \
+             ST_PointN(ST_ExteriorRing(geom), 1)])), ST_SRID(geom)) WHERE id = '{id}'"
+        ),
+    );
+    let out = riskmap(&["validate", "--db", &url, "--strict"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains(&id), "{err}");
+}

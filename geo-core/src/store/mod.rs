@@ -24,6 +24,8 @@ pub mod pg;
 #[cfg(feature = "postgis")]
 mod pg_edit;
 #[cfg(feature = "postgis")]
+mod pg_load;
+#[cfg(feature = "postgis")]
 mod pg_results;
 #[cfg(feature = "postgis")]
 mod pg_schema;

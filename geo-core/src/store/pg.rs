@@ -18,7 +18,6 @@
 //! own network or the same machine.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use bytes::Bytes;
 use futures_util::SinkExt;
@@ -30,10 +29,11 @@ use super::columns::ColType;
 use super::pg_schema::{self, CHANGES, field_columns};
 use super::{ImportCounts, LayerCounts, StoreError, ledger, wkb};
 use crate::dataset::{Dataset, Layer};
-use crate::io::{GEOMETRY_ERROR, LayerRows, LoadError, LoadOptions, Loaded, Row, RowValue};
+use crate::io::{GEOMETRY_ERROR, LayerRows, Row, RowValue};
 use crate::model::{Feature, LayerKind};
 
 pub use super::pg_edit::{EditOutcome, apply_change, changes_from, changes_page, changes_since};
+pub use super::pg_load::load;
 pub use super::pg_results::write_results;
 pub use super::pg_schema::{CGCS2000, CHANNEL, InitReport, SCHEMA_VERSION, WGS84};
 pub use super::pg_words::status_words;
@@ -218,8 +218,7 @@ pub async fn read_layer(
     if !table_exists(client, db, t).await? {
         return Ok(None);
     }
-    let names: String = fields.iter().map(|(n, _)| format!(", {n}")).collect();
-    let select = format!("SELECT id, ST_AsBinary(geom){names} FROM {t}");
+    let select = select_of(t, fields);
     let rows = match ids {
         None => client.query(&format!("{select} ORDER BY id"), &[]).await,
         Some(ids) => {
@@ -231,53 +230,70 @@ pub async fn read_layer(
     .map_err(db.err("reading a layer table"))?;
     let mut layer = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
-        let cell = |e: tokio_postgres::Error| db.problem(format!("table {t}, row {}: {e}", i + 1));
-        let id: String = r.try_get(0).map_err(cell)?;
-        let wkb: Option<Vec<u8>> = r.try_get(1).map_err(cell)?;
-        let mut values = Vec::with_capacity(fields.len() + 1);
-        let geometry = match wkb.as_deref().map(wkb::decode_wkb) {
-            None => None,
-            Some(Ok(g)) => Some(g),
-            Some(Err(e)) => {
-                // Reported by the loader as an invalid geometry, as a file's would be.
-                values.push((
-                    GEOMETRY_ERROR.to_string(),
-                    RowValue::Text(format!("the geom value cannot be read: {e}")),
-                ));
-                None
-            }
-        };
-        for (j, (name, ty)) in fields.iter().enumerate() {
-            let k = j + 2;
-            let v = match ty {
-                ColType::Text | ColType::Json => r
-                    .try_get::<_, Option<String>>(k)
-                    .map(|v| v.map_or(RowValue::Null, RowValue::Text)),
-                ColType::Real => r
-                    .try_get::<_, Option<f64>>(k)
-                    .map(|v| v.map_or(RowValue::Null, RowValue::Real)),
-                ColType::Integer => r
-                    .try_get::<_, Option<i64>>(k)
-                    .map(|v| v.map_or(RowValue::Null, RowValue::Int)),
-                ColType::Boolean => r
-                    .try_get::<_, Option<bool>>(k)
-                    .map(|v| v.map_or(RowValue::Null, RowValue::Bool)),
-            }
-            .map_err(cell)?;
-            values.push(((*name).to_string(), v));
-        }
-        layer.push(Row {
-            position: u64::try_from(i + 1).unwrap_or(u64::MAX),
-            id: Some(id),
-            geometry,
-            fields: values,
-        });
+        layer.push(row_of(r, fields, t, i + 1, db)?);
     }
     Ok(Some(LayerRows {
         kind,
         name: format!("{}/{t}", db.shown()),
         rows: layer,
     }))
+}
+
+/// The SELECT of a layer's table as [`row_of`] reads it: id, geometry as WKB, the fields.
+pub(super) fn select_of(t: &str, fields: &[(&str, ColType)]) -> String {
+    let names: String = fields.iter().map(|(n, _)| format!(", {n}")).collect();
+    format!("SELECT id, ST_AsBinary(geom){names} FROM {t}")
+}
+
+/// Row `number` (from 1, in id order) of table `t` as the loaders take it.
+pub(super) fn row_of(
+    r: &tokio_postgres::Row,
+    fields: &[(&str, ColType)],
+    t: &str,
+    number: usize,
+    db: &Db,
+) -> Result<Row, StoreError> {
+    let cell = |e: tokio_postgres::Error| db.problem(format!("table {t}, row {number}: {e}"));
+    let id: String = r.try_get(0).map_err(cell)?;
+    let wkb: Option<Vec<u8>> = r.try_get(1).map_err(cell)?;
+    let mut values = Vec::with_capacity(fields.len() + 1);
+    let geometry = match wkb.as_deref().map(wkb::decode_wkb) {
+        None => None,
+        Some(Ok(g)) => Some(g),
+        Some(Err(e)) => {
+            // Reported by the loader as an invalid geometry, as a file's would be.
+            values.push((
+                GEOMETRY_ERROR.to_string(),
+                RowValue::Text(format!("the geom value cannot be read: {e}")),
+            ));
+            None
+        }
+    };
+    for (j, (name, ty)) in fields.iter().enumerate() {
+        let k = j + 2;
+        let v = match ty {
+            ColType::Text | ColType::Json => r
+                .try_get::<_, Option<String>>(k)
+                .map(|v| v.map_or(RowValue::Null, RowValue::Text)),
+            ColType::Real => r
+                .try_get::<_, Option<f64>>(k)
+                .map(|v| v.map_or(RowValue::Null, RowValue::Real)),
+            ColType::Integer => r
+                .try_get::<_, Option<i64>>(k)
+                .map(|v| v.map_or(RowValue::Null, RowValue::Int)),
+            ColType::Boolean => r
+                .try_get::<_, Option<bool>>(k)
+                .map(|v| v.map_or(RowValue::Null, RowValue::Bool)),
+        }
+        .map_err(cell)?;
+        values.push(((*name).to_string(), v));
+    }
+    Ok(Row {
+        position: u64::try_from(number).unwrap_or(u64::MAX),
+        id: Some(id),
+        geometry,
+        fields: values,
+    })
 }
 
 /// The sequence number of the last change recorded in `riskmap_changes` (0 when there
@@ -319,40 +335,6 @@ pub async fn changed_since(
             Some((kind, r.get::<_, String>(1), r.get::<_, i64>(2)))
         })
         .collect())
-}
-
-/// Loads the database's ledgers through the same checks and merge as files
-/// ([`crate::io::load_rows`]); the validation report names each table as
-/// `URL/table` and each row by its id.
-pub async fn load(client: &Client, db: &Db, opts: &LoadOptions) -> Result<Loaded, LoadError> {
-    let as_path = || PathBuf::from(db.shown());
-    let layers = read(client, db).await.map_err(|e| LoadError::Store {
-        path: as_path(),
-        source: Box::new(e),
-    })?;
-    if layers.is_empty() {
-        return Err(LoadError::NoLayerFiles {
-            path: as_path(),
-            ignored: Vec::new(),
-        });
-    }
-    // The store's own words for the stages, as a folder's riskmap.toml gives them.
-    let words = status_words(client, db)
-        .await
-        .map_err(|e| LoadError::Store {
-            path: as_path(),
-            source: Box::new(e),
-        })?;
-    let layers = layers
-        .into_iter()
-        .map(|l| Box::new(l) as Box<dyn crate::io::RowParts>)
-        .collect();
-    let mut loaded = super::words::load_rows_with(layers, opts, words)?;
-    for f in &mut loaded.report.files {
-        f.format = Some("postgis".into());
-        f.crs = Some("lon/lat (PostGIS)".into());
-    }
-    Ok(loaded)
 }
 
 /// One writer of the store at a time (released at the end of the transaction).
