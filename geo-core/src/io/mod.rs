@@ -83,7 +83,10 @@ pub use props::LINKABLE;
 pub use props::LayerProps;
 pub use report::{FileStatus, FileSummary, Issue, IssueCode, Position, Severity, ValidationReport};
 pub use resolve::resolve_enterprise_refs;
-pub use rows::{GEOMETRY_ERROR, LayerRows, Row, RowParts, RowValue, load_row_parts, load_rows};
+pub use rows::{
+    Arrival, Arriving, GEOMETRY_ERROR, LayerRows, Row, RowParts, RowValue, load_row_parts,
+    load_rows,
+};
 
 use dedupe::dedupe;
 use plan::Plan;

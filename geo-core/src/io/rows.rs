@@ -106,6 +106,84 @@ impl RowParts for LayerRows {
     }
 }
 
+/// What a store's reader (a thread, a task) hands over of its tables, in their order.
+#[derive(Debug)]
+pub enum Arrival {
+    /// The next rows of the table being read.
+    Part(Vec<Row>),
+    /// The table being read has no more rows.
+    End,
+    /// Reading failed; nothing more comes.
+    Failed(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A table of a store whose parts arrive from a reader running beside the pass: `recv`
+/// waits for the next arrival (`None` when the reader has gone). Each table of the store
+/// takes the arrivals until its `End`; the reader stops when the tables are dropped (a
+/// pass that stopped early) and its channel with them.
+pub struct Arriving<F> {
+    /// The store, named in a reading error.
+    path: std::path::PathBuf,
+    kind: LayerKind,
+    name: String,
+    rows: usize,
+    recv: F,
+    done: bool,
+}
+
+impl<F: FnMut() -> Option<Arrival>> Arriving<F> {
+    /// A table of `rows` rows whose parts `recv` gives.
+    pub fn new(
+        path: std::path::PathBuf,
+        kind: LayerKind,
+        name: String,
+        rows: usize,
+        recv: F,
+    ) -> Self {
+        Arriving {
+            path,
+            kind,
+            name,
+            rows,
+            recv,
+            done: false,
+        }
+    }
+}
+
+impl<F: FnMut() -> Option<Arrival>> RowParts for Arriving<F> {
+    fn kind(&self) -> LayerKind {
+        self.kind
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn len_hint(&self) -> usize {
+        self.rows
+    }
+
+    fn next_part(&mut self) -> Result<Option<Vec<Row>>, LoadError> {
+        if self.done {
+            return Ok(None);
+        }
+        let failed = |source| LoadError::Store {
+            path: self.path.clone(),
+            source,
+        };
+        match (self.recv)() {
+            Some(Arrival::Part(rows)) => Ok(Some(rows)),
+            Some(Arrival::End) => {
+                self.done = true;
+                Ok(None)
+            }
+            Some(Arrival::Failed(e)) => Err(failed(e)),
+            None => Err(failed("the store's reader stopped".into())),
+        }
+    }
+}
+
 /// Loads tables of a store: every row through the per-feature pass of the file loaders,
 /// then the same merge (duplicate ids, enterprise references, the far-from-data check).
 /// Each table is one entry of the report's files (format `store`; a store may name its

@@ -70,6 +70,17 @@ fn rows(path: &std::path::Path) -> Vec<(String, Option<i64>, String)> {
         .unwrap()
 }
 
+/// Another program's rule in the file: a house with the id `bad` is refused.
+fn refuse_bad(path: &std::path::Path) {
+    Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER no_bad BEFORE INSERT ON houses WHEN NEW.id = 'bad'
+             BEGIN SELECT RAISE(ABORT, 'refused by the file'); END;",
+        )
+        .unwrap();
+}
+
 fn summary(c: &[ChangeRecord]) -> Vec<(u64, &str, &str, ChangeOp)> {
     c.iter()
         .map(|r| (r.seq, r.actor.as_str(), r.id.as_str(), r.op))
@@ -192,13 +203,7 @@ fn a_failing_row_leaves_the_file_as_it_was() {
     assert_eq!(changes_since(&path, 0).unwrap().len(), 2);
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
     // The file itself refuses a row (a constraint another program put there).
-    Connection::open(&path)
-        .unwrap()
-        .execute_batch(
-            "CREATE TRIGGER no_bad BEFORE INSERT ON houses WHEN NEW.id = 'bad'
-             BEGIN SELECT RAISE(ABORT, 'refused by the file'); END;",
-        )
-        .unwrap();
+    refuse_bad(&path);
     let before = rows(&path);
     let e = apply_changes(
         &path,
@@ -244,13 +249,7 @@ fn a_kept_open_editor_follows_the_file_at_its_path() {
     );
     // Another program adds a rule to the file between two batches: the kept connection
     // reads the schema again and the rule holds.
-    Connection::open(&path)
-        .unwrap()
-        .execute_batch(
-            "CREATE TRIGGER no_bad BEFORE INSERT ON houses WHEN NEW.id = 'bad'
-             BEGIN SELECT RAISE(ABORT, 'refused by the file'); END;",
-        )
-        .unwrap();
+    refuse_bad(&path);
     let err = e
         .apply_by(&[put(house("bad", 121.4, 1), None)], &["li-si"])
         .unwrap_err();

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::sync_channel;
 
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
@@ -11,7 +11,7 @@ use rusqlite::types::ValueRef;
 use super::columns::{ColType, ID, sql_err, table_info};
 use super::schema::q;
 use super::{RESULT_PREFIX, StoreError, wkb};
-use crate::io::{GEOMETRY_ERROR, LayerRows, LoadError, PART, Row, RowParts, RowValue};
+use crate::io::{Arrival, Arriving, GEOMETRY_ERROR, LayerRows, PART, Row, RowParts, RowValue};
 use crate::model::LayerKind;
 
 /// The column of the time a row was last written, which is not a ledger field.
@@ -219,59 +219,6 @@ impl TableParts {
     }
 }
 
-/// What the reading thread hands over.
-enum Msg {
-    /// The next rows of the table being read.
-    Part(Vec<Row>),
-    /// The table being read has no more rows.
-    End,
-    /// Reading failed; nothing more comes.
-    Failed(StoreError),
-}
-
-/// One table's parts as the reading thread hands them over, in the order of the tables.
-struct Received {
-    path: PathBuf,
-    kind: LayerKind,
-    name: String,
-    rows: usize,
-    rx: Rc<Receiver<Msg>>,
-    done: bool,
-}
-
-impl RowParts for Received {
-    fn kind(&self) -> LayerKind {
-        self.kind
-    }
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn len_hint(&self) -> usize {
-        self.rows
-    }
-
-    fn next_part(&mut self) -> Result<Option<Vec<Row>>, LoadError> {
-        if self.done {
-            return Ok(None);
-        }
-        let failed = |source: Box<dyn std::error::Error + Send + Sync>| LoadError::Store {
-            path: self.path.clone(),
-            source,
-        };
-        match self.rx.recv() {
-            Ok(Msg::Part(rows)) => Ok(Some(rows)),
-            Ok(Msg::End) => {
-                self.done = true;
-                Ok(None)
-            }
-            Ok(Msg::Failed(e)) => Err(failed(Box::new(e))),
-            Err(_) => Err(failed("the store's reading thread stopped".into())),
-        }
-    }
-}
-
 /// Runs `load` over the tables' parts while a thread of its own reads them from `conn`,
 /// one part ahead: SQLite's reading and the geometry's decoding beside the per-feature
 /// pass, which has the thread pool. When `load` stops early (an error), the parts not
@@ -281,19 +228,19 @@ pub(super) fn read_beside<R>(
     tables: Vec<TableParts>,
     load: impl FnOnce(Vec<Box<dyn RowParts>>) -> R,
 ) -> R {
-    let (tx, rx) = sync_channel::<Msg>(1);
+    let (tx, rx) = sync_channel::<Arrival>(1);
     let rx = Rc::new(rx);
     let parts: Vec<Box<dyn RowParts>> = tables
         .iter()
         .map(|t| {
-            Box::new(Received {
-                path: t.path.clone(),
-                kind: t.kind(),
-                name: t.name().to_string(),
-                rows: t.rows(),
-                rx: Rc::clone(&rx),
-                done: false,
-            }) as Box<dyn RowParts>
+            let rx = Rc::clone(&rx);
+            Box::new(Arriving::new(
+                t.path.clone(),
+                t.kind(),
+                t.name().to_string(),
+                t.rows(),
+                move || rx.recv().ok(),
+            )) as Box<dyn RowParts>
         })
         .collect();
     drop(rx);
@@ -302,14 +249,14 @@ pub(super) fn read_beside<R>(
             for mut t in tables {
                 loop {
                     let msg = match t.next_rows(&conn) {
-                        Ok(Some(rows)) => Msg::Part(rows),
-                        Ok(None) => Msg::End,
+                        Ok(Some(rows)) => Arrival::Part(rows),
+                        Ok(None) => Arrival::End,
                         Err(e) => {
-                            let _ = tx.send(Msg::Failed(e));
+                            let _ = tx.send(Arrival::Failed(Box::new(e)));
                             return;
                         }
                     };
-                    let end = matches!(msg, Msg::End);
+                    let end = matches!(msg, Arrival::End);
                     if tx.send(msg).is_err() {
                         return;
                     }

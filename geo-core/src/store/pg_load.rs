@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use futures_util::{TryStreamExt, pin_mut};
-use tokio::sync::mpsc::{Receiver, Sender, channel};
+use tokio::sync::mpsc::{Sender, channel};
 use tokio_postgres::Client;
 use tokio_postgres::types::ToSql;
 
@@ -21,63 +21,8 @@ use super::columns::ColType;
 use super::pg::{Db, row_of, select_of, table_exists};
 use super::pg_schema::field_columns;
 use super::pg_words::status_words;
-use crate::io::{LoadError, LoadOptions, Loaded, PART, Row, RowParts};
+use crate::io::{Arrival, Arriving, LoadError, LoadOptions, Loaded, PART, RowParts};
 use crate::model::LayerKind;
-
-/// What the reading hands over.
-enum Msg {
-    /// The next rows of the table being read.
-    Part(Vec<Row>),
-    /// The table being read has no more rows.
-    End,
-}
-
-/// A table of the store as the pass takes it, its parts arriving over the channel in
-/// the order of the tables.
-struct Received {
-    path: PathBuf,
-    kind: LayerKind,
-    name: String,
-    rows: usize,
-    rx: Arc<Mutex<Receiver<Msg>>>,
-    done: bool,
-}
-
-impl RowParts for Received {
-    fn kind(&self) -> LayerKind {
-        self.kind
-    }
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn len_hint(&self) -> usize {
-        self.rows
-    }
-
-    fn next_part(&mut self) -> Result<Option<Vec<Row>>, LoadError> {
-        if self.done {
-            return Ok(None);
-        }
-        let got = match self.rx.lock() {
-            Ok(mut rx) => rx.blocking_recv(),
-            Err(_) => None,
-        };
-        match got {
-            Some(Msg::Part(rows)) => Ok(Some(rows)),
-            Some(Msg::End) => {
-                self.done = true;
-                Ok(None)
-            }
-            // The reading failed: its own error is reported (see `load`).
-            None => Err(LoadError::Store {
-                path: self.path.clone(),
-                source: "the database stopped sending rows".into(),
-            }),
-        }
-    }
-}
 
 /// A table to read: its layer, its fields and how many rows it had.
 type Table = (LayerKind, &'static [(&'static str, ColType)], usize);
@@ -114,17 +59,19 @@ pub async fn load(client: &Client, db: &Db, opts: &LoadOptions) -> Result<Loaded
     }
     // The store's own words for the stages, as a folder's riskmap.toml gives them.
     let words = status_words(client, db).await.map_err(store)?;
-    let (tx, rx) = channel::<Msg>(1);
+    let (tx, rx) = channel::<Arrival>(1);
     let rx = Arc::new(Mutex::new(rx));
-    let parts: Vec<Received> = tables
+    let parts: Vec<Arriving<_>> = tables
         .iter()
-        .map(|(kind, _, rows)| Received {
-            path: path.clone(),
-            kind: *kind,
-            name: format!("{}/{}", db.shown(), kind.name()),
-            rows: *rows,
-            rx: Arc::clone(&rx),
-            done: false,
+        .map(|(kind, _, rows)| {
+            let rx = Arc::clone(&rx);
+            Arriving::new(
+                path.clone(),
+                *kind,
+                format!("{}/{}", db.shown(), kind.name()),
+                *rows,
+                move || rx.lock().ok()?.blocking_recv(),
+            )
         })
         .collect();
     drop(rx);
@@ -158,7 +105,7 @@ async fn send_tables(
     client: &Client,
     db: &Db,
     tables: &[Table],
-    tx: &Sender<Msg>,
+    tx: &Sender<Arrival>,
 ) -> Result<(), StoreError> {
     for (kind, fields, rows) in tables {
         let t = kind.name();
@@ -182,15 +129,15 @@ async fn send_tables(
             part.push(row_of(&r, fields, t, number, db)?);
             if part.len() == PART {
                 let full = std::mem::replace(&mut part, Vec::with_capacity(PART));
-                if tx.send(Msg::Part(full)).await.is_err() {
+                if tx.send(Arrival::Part(full)).await.is_err() {
                     return Ok(());
                 }
             }
         }
-        if !part.is_empty() && tx.send(Msg::Part(part)).await.is_err() {
+        if !part.is_empty() && tx.send(Arrival::Part(part)).await.is_err() {
             return Ok(());
         }
-        if tx.send(Msg::End).await.is_err() {
+        if tx.send(Arrival::End).await.is_err() {
             return Ok(());
         }
     }
