@@ -68,7 +68,7 @@ fn run(target: Target) {
     let seeds = seeds(target);
     let (to_worker, inputs) = mpsc::channel::<Vec<u8>>();
     let (to_main, results) = mpsc::channel::<Result<(), String>>();
-    std::thread::spawn(move || {
+    let worker = std::thread::spawn(move || {
         target.prepare();
         for input in inputs {
             let r = std::panic::catch_unwind(|| target.run(&input))
@@ -131,6 +131,11 @@ fn run(target: Target) {
         }
         ran += 1;
     }
+    // The worker ends when its inputs do, and its thread-local PROJ objects are destroyed
+    // then: wait for that, so that it never runs beside the process's exit, which takes
+    // PROJ's own globals away (a SIGSEGV after a passing run, once in a CI run).
+    drop(to_worker);
+    let _ = worker.join();
     eprintln!(
         "{}: {ran} inputs in {:.1} s, no panic, no hang",
         target.name(),
