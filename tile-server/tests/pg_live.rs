@@ -620,10 +620,9 @@ async fn a_storm_of_changes_is_one_batch_read_from_the_change_table() {
         );
     }
     let levels = |s: &Snapshot| -> BTreeMap<String, String> {
-        s.analysis()
-            .house_risks
-            .iter()
-            .map(|h| (h.id.clone(), format!("{:?} {:?}", h.level, h.reasons)))
+        let ids = s.dataset().houses.features().iter().map(|f| f.id.clone());
+        ids.zip(&s.analysis().house_risks)
+            .map(|(id, h)| (id, format!("{:?} {:?}", h.level, h.reasons)))
             .collect()
     };
     assert_eq!(levels(&snap), levels(&fresh));

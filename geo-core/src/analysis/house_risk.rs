@@ -6,6 +6,8 @@
 //! required distance, and at least orange when it occupies a gas pipe's protection
 //! range or yellow when inside its clearance. Every step leaves a reason.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -16,15 +18,17 @@ use crate::dataset::Dataset;
 use crate::model::{Appraisal, Feature, House, HouseUse, LayerKind, RiskLevel};
 use crate::rules::{HouseRules, Rules};
 
-/// The level of one house.
+/// The level of one house; [`crate::analysis::Analysis::house_risks`] keeps them in the
+/// houses' layer order, so the house at the same position is the one it is of (its id
+/// is not copied: at a million houses that copy was 40 MB).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HouseRisk {
-    /// House id.
-    pub id: String,
     /// Level.
     pub level: RiskLevel,
-    /// Reasons, in the order applied.
-    pub reasons: Vec<Reason>,
+    /// Reasons, in the order applied. Shared: most houses end with their appraisal's
+    /// reason alone, and the houses of one appraisal grade then hold one list between
+    /// them (a million houses' lists of one reason were 48 MB).
+    pub reasons: Arc<[Reason]>,
 }
 
 /// Exposure of a house found by the other analyses.
@@ -68,8 +72,8 @@ pub fn assess_all(
 }
 
 /// The level and reason each appraisal grade starts a house at, made once per run: most
-/// houses end with this reason alone, and then share its texts.
-pub(crate) struct AppraisalReasons([(RiskLevel, Reason); 5]);
+/// houses end with this reason alone, and then share it as their list of reasons.
+pub(crate) struct AppraisalReasons([(RiskLevel, Reason, Arc<[Reason]>); 5]);
 
 impl AppraisalReasons {
     pub(crate) fn new(r: &HouseRules) -> Self {
@@ -81,11 +85,15 @@ impl AppraisalReasons {
                 Appraisal::D,
                 Appraisal::Unknown,
             ]
-            .map(|a| appraisal_reason(a, r)),
+            .map(|a| {
+                let (level, reason) = appraisal_reason(a, r);
+                let alone = Arc::from([reason.clone()]);
+                (level, reason, alone)
+            }),
         )
     }
 
-    fn of(&self, a: Appraisal) -> (RiskLevel, Reason) {
+    fn of(&self, a: Appraisal) -> &(RiskLevel, Reason, Arc<[Reason]>) {
         let i = match a {
             Appraisal::A => 0,
             Appraisal::B => 1,
@@ -93,7 +101,7 @@ impl AppraisalReasons {
             Appraisal::D => 3,
             Appraisal::Unknown => 4,
         };
-        self.0[i].clone()
+        &self.0[i]
     }
 }
 
@@ -131,13 +139,15 @@ impl AppraisalReasons {
     /// The result of one house with the exposure the other analyses found, as
     /// [`house_risk`] makes it, its appraisal's reason shared.
     pub(crate) fn house_risk(&self, f: &Feature<House>, e: Exposure, r: &HouseRules) -> HouseRisk {
-        let start = self.of(f.props.appraisal.unwrap_or(Appraisal::Unknown));
-        let (level, reasons) = assess_from(&f.props, e, r, start);
-        HouseRisk {
-            id: f.id.clone(),
-            level,
-            reasons,
-        }
+        let (start, first, alone) = self.of(f.props.appraisal.unwrap_or(Appraisal::Unknown));
+        let (level, reasons) = assess_from(&f.props, e, r, (*start, first.clone()));
+        // The appraisal's reason alone is the list the grade's houses share.
+        let reasons = if reasons.len() == 1 {
+            Arc::clone(alone)
+        } else {
+            Arc::from(reasons)
+        };
+        HouseRisk { level, reasons }
     }
 }
 
@@ -145,9 +155,8 @@ impl AppraisalReasons {
 pub fn house_risk(f: &Feature<House>, e: Exposure, rules: &Rules) -> HouseRisk {
     let (level, reasons) = assess(&f.props, e, &rules.house);
     HouseRisk {
-        id: f.id.clone(),
         level,
-        reasons,
+        reasons: Arc::from(reasons),
     }
 }
 

@@ -34,8 +34,8 @@ pub(super) struct Applied1 {
     pub gone_uids: Vec<(LayerKind, u64)>,
     /// Results of deleted features, as they were.
     pub gone_grades: Vec<HazardGradeResult>,
-    /// Results of deleted houses, as they were.
-    pub gone_houses: Vec<HouseRisk>,
+    /// Results of deleted houses, as they were, by id.
+    pub gone_houses: Vec<(String, HouseRisk)>,
     /// Results of deleted enterprises, as they were.
     pub gone_enterprises: Vec<EnterpriseRisk>,
 }
@@ -321,7 +321,9 @@ impl Live {
             }
             LayerKind::GasPipelines => remove(&mut self.ds.gas_pipelines, pos),
             LayerKind::Houses => {
-                out.gone_houses.push(an.house_risks.swap_remove(pos));
+                let id = self.ds.houses.get(pos).map(|f| f.id.clone());
+                out.gone_houses
+                    .push((id.unwrap_or_default(), an.house_risks.swap_remove(pos)));
                 self.houses_at.swap_remove(pos);
                 self.house_slots.swap_remove(pos);
                 remove(&mut self.ds.houses, pos)

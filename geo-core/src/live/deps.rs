@@ -414,8 +414,8 @@ impl Live {
                 let old_level = house_changed.get(&c.id).copied().flatten().or_else(|| {
                     a1.gone_houses
                         .iter()
-                        .find(|h| h.id == c.id)
-                        .map(|h| h.level)
+                        .find(|(id, _)| *id == c.id)
+                        .map(|(_, h)| h.level)
                 });
                 if let Some(l) = old_level {
                     touch(anchor(&f.geometry), house_weight(rules, l));

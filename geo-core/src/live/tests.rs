@@ -83,8 +83,9 @@ pub(super) fn assert_same(live: &Live, step: &str) {
         got.pipeline_conflicts, want.pipeline_conflicts,
         "{step}: pipeline conflicts"
     );
-    for (g, w) in got.house_risks.iter().zip(&want.house_risks) {
-        assert_eq!(g, w, "{step}: house {}", w.id);
+    let ids = live.dataset().houses.features().iter().map(|f| &f.id);
+    for ((g, w), id) in got.house_risks.iter().zip(&want.house_risks).zip(ids) {
+        assert_eq!(g, w, "{step}: house {id}");
     }
     assert_eq!(
         got.house_risks.len(),

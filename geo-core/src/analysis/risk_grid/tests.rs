@@ -25,11 +25,10 @@ fn red_enterprise(id: &str) -> EnterpriseRisk {
     }
 }
 
-fn house_risk(id: &str, level: RiskLevel) -> HouseRisk {
+fn house_risk(level: RiskLevel) -> HouseRisk {
     HouseRisk {
-        id: id.into(),
         level,
-        reasons: vec![],
+        reasons: Vec::new().into(),
     }
 }
 
@@ -316,7 +315,7 @@ fn index_by_hand() {
         )],
     );
     let er = vec![red_enterprise("e")];
-    let hr = vec![house_risk("h", RiskLevel::Major)];
+    let hr = vec![house_risk(RiskLevel::Major)];
     let rules = Rules {
         grid: GridRules {
             house_radius_m: 600.0,
@@ -398,9 +397,7 @@ fn fifty_houses_over_china_make_a_handful_of_cells() {
     }
     let mut ds = Dataset::default();
     ds.houses = Layer::new(LayerKind::Houses, feats);
-    let hr: Vec<HouseRisk> = (0..50)
-        .map(|i| house_risk(&format!("h{i}"), RiskLevel::Major))
-        .collect();
+    let hr: Vec<HouseRisk> = (0..50).map(|_| house_risk(RiskLevel::Major)).collect();
     let anchors = house_anchors(&ds);
     for a in anchors.iter().flatten() {
         let c = grid.cell_at(*a).expect("cell");
