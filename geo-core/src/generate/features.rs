@@ -32,7 +32,7 @@ pub(super) fn enterprise_features(world: &World, ents: &Enterprises) -> Vec<Feat
             geometry: site_geometry(&world.plane, &e.site),
             props: e.props.clone(),
             source: SourceRef {
-                file: SOURCE_FILE.to_string(),
+                file: SOURCE_FILE.into(),
                 position: i as u64,
             },
         })
@@ -56,7 +56,7 @@ pub(super) fn hazard_features(world: &World, ents: &Enterprises) -> Vec<Feature<
                     qra_distances: u.qra.clone(),
                 },
                 source: SourceRef {
-                    file: SOURCE_FILE.to_string(),
+                    file: SOURCE_FILE.into(),
                     position: i as u64,
                 },
             });
@@ -91,7 +91,7 @@ pub(super) fn pipe_features(
                     year_laid: chance(&mut rng, 0.9).then_some(p.year),
                 },
                 source: SourceRef {
-                    file: SOURCE_FILE.to_string(),
+                    file: SOURCE_FILE.into(),
                     position: i as u64,
                 },
             }
@@ -111,7 +111,7 @@ pub(super) fn target_features(
             geometry: site_geometry(&world.plane, &t.site),
             props: t.props.clone(),
             source: SourceRef {
-                file: SOURCE_FILE.to_string(),
+                file: SOURCE_FILE.into(),
                 position: i as u64,
             },
         })

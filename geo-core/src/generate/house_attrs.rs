@@ -140,7 +140,7 @@ pub(super) fn house_features(
                         geometry: plane.polygon(&slot.corners),
                         props,
                         source: SourceRef {
-                            file: SOURCE_FILE.to_string(),
+                            file: SOURCE_FILE.into(),
                             position: i as u64,
                         },
                     };

@@ -162,7 +162,7 @@ pub(super) fn build_areas(
                 code: Some(t.code.clone()),
             },
             source: SourceRef {
-                file: SOURCE_FILE.to_string(),
+                file: SOURCE_FILE.into(),
                 position: out.len() as u64,
             },
         });

@@ -322,7 +322,7 @@ fn one_feature<P: LayerProps>(
         geometry,
         props,
         source: SourceRef {
-            file: cx.rel.to_string(),
+            file: std::sync::Arc::clone(cx.source),
             position: raw.position.number(),
         },
     }))

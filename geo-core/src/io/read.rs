@@ -55,6 +55,7 @@ pub(super) fn load_one<P: LayerProps>(
 ) -> Result<FileOut<P>, LoadError> {
     let started = Instant::now();
     let rel = plan.rel.as_str();
+    let source: std::sync::Arc<str> = std::sync::Arc::from(rel);
     let layer = P::KIND;
     let mut summary = FileSummary::new(rel, Some(layer), FileStatus::Loaded);
     summary.format = Some(plan.format.name().into());
@@ -130,6 +131,7 @@ pub(super) fn load_one<P: LayerProps>(
                 // (its `crs` is the one chosen at the first part)
                 let base = FileCtx {
                     rel,
+                    source: &source,
                     stem: &stem,
                     layer,
                     crs: &Crs::Wgs84,
@@ -243,6 +245,7 @@ pub(super) fn load_one<P: LayerProps>(
     summary.crs = Some(crs_desc);
     let cx = FileCtx {
         rel,
+        source: &source,
         stem: &stem,
         layer,
         crs: &crs,
