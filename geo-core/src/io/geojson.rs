@@ -22,9 +22,11 @@ use super::report::Position;
 
 mod parts;
 mod recover;
+mod stream;
 
 pub(crate) use parts::{Streamed, features_in, parse_in_parts};
 pub(crate) use recover::Broken;
+pub(crate) use stream::{StreamEnd, TextPart, stream_parts};
 
 /// A parsed file: its features, the legacy `crs` member, if any, and the features that
 /// could not be read.
@@ -167,6 +169,22 @@ impl<'a> JsonFeature<'a> {
             props: self.properties.map(|Props(p)| p).unwrap_or_default(),
         }
     }
+}
+
+/// The raw features of a part cut by [`stream_parts`], read on every core (each element
+/// is a JSON text of its own); `None` when one of them cannot be read, and the file is
+/// then read whole.
+pub(crate) fn part_features(part: &TextPart) -> Option<Vec<RawFeature<'_>>> {
+    use rayon::prelude::*;
+    part.spans
+        .par_iter()
+        .enumerate()
+        .map(|(i, &(start, end))| {
+            let text = part.text.get(start..end)?;
+            let f = serde_json::from_str::<JsonFeature<'_>>(text).ok()?;
+            Some(f.into_raw(part.first + i))
+        })
+        .collect()
 }
 
 /// The `features` array, read straight into raw features (no second vector).

@@ -98,6 +98,26 @@ pub(super) fn load_one<P: LayerProps>(
     let mut unread = 0u64;
     let (input, own_crs) = match plan.format {
         FileFormat::GeoJson => 'geojson: {
+            // (its `crs` is the one chosen at the first part)
+            let base = FileCtx {
+                rel,
+                source: &source,
+                stem: &stem,
+                layer,
+                crs: &Crs::Wgs84,
+                resolver: &resolver,
+                absent: &[],
+                substances: &opts.substances,
+                statuses: &opts.hidden_statuses,
+            };
+            // The plain case is read from the file a part at a time, without its whole
+            // text; anything else is read whole below, as before.
+            if plan.encoding.is_none()
+                && let Some((pass, crs)) = stream_file::<P>(plan, base)?
+            {
+                summary.encoding = Some(text::valid_utf8());
+                break 'geojson (Input::Fed(pass), crs.map(|c| (c, GEOJSON_CRS)));
+            }
             bytes = std::fs::read(&plan.path).map_err(io_err)?;
             let decoded = text::decode(&bytes, plan.encoding);
             summary.encoding = Some(decoded.describe());
@@ -128,18 +148,6 @@ pub(super) fn load_one<P: LayerProps>(
                         })
                     })
                 });
-                // (its `crs` is the one chosen at the first part)
-                let base = FileCtx {
-                    rel,
-                    source: &source,
-                    stem: &stem,
-                    layer,
-                    crs: &Crs::Wgs84,
-                    resolver: &resolver,
-                    absent: &[],
-                    substances: &opts.substances,
-                    statuses: &opts.hidden_statuses,
-                };
                 let fed = feed_parts::<P>(rx, json, plan, base);
                 let streamed = reader
                     .join()
@@ -307,6 +315,82 @@ pub(super) fn load_one<P: LayerProps>(
         issues: sink.issues,
         summary,
     })
+}
+
+/// A GeoJSON file's pass, and its `crs` member's name at the end.
+type Streamed<P> = (Pass<P>, Option<String>);
+
+/// A GeoJSON file in the plain case (`geojson::stream_parts`) read from the file a part at
+/// a time on a thread of its own, while the parts before are turned into features: the
+/// pass and the `crs` member's name at the end. `None` when the file is to be read whole:
+/// not the plain case, a part whose features cannot be read, or a `crs` member after the
+/// features that changes what they were read in.
+fn stream_file<P: LayerProps>(
+    plan: &Plan,
+    base: FileCtx<'_>,
+) -> Result<Option<Streamed<P>>, LoadError> {
+    let len = std::fs::metadata(&plan.path).map_or(0, |m| m.len());
+    let (ended, fed) = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<geojson::TextPart>(1);
+        let reader = s.spawn(move || {
+            geojson::stream_parts(&plan.path, base.rel, &mut |part| {
+                // Refused only when the pass below has stopped: its outcome is told.
+                tx.send(part).map_err(|_| LoadError::NotGeoJson {
+                    file: base.rel.to_string(),
+                    message: "the features' pass stopped".into(),
+                })
+            })
+        });
+        let fed = feed_text_parts::<P>(rx, len, plan, base);
+        let ended = reader
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (ended, fed)
+    });
+    // The pass's outcome first: the reader's error is then only that it was stopped.
+    let Some(pass) = fed? else {
+        return Ok(None);
+    };
+    Ok(match ended? {
+        geojson::StreamEnd::Parts { crs, crs_before }
+            if crs != crs_before && plan.crs.is_none() =>
+        {
+            None
+        }
+        geojson::StreamEnd::Parts { crs, .. } => Some((pass.unwrap_or_else(|| Pass::new(0)), crs)),
+        geojson::StreamEnd::Whole => None,
+    })
+}
+
+/// The parts cut by `geojson::stream_parts` turned into features as they come, in the
+/// system chosen at the first part, as [`feed_parts`] does. `Ok(None)` when a part's
+/// features cannot be read (the file is then read whole); that, like an error, drops `rx`
+/// and so stops the reader.
+fn feed_text_parts<P: LayerProps>(
+    rx: std::sync::mpsc::Receiver<geojson::TextPart>,
+    len: u64,
+    plan: &Plan,
+    base: FileCtx<'_>,
+) -> Result<Option<Option<Pass<P>>>, LoadError> {
+    let mut fed: Option<(Crs, Pass<P>)> = None;
+    for part in rx {
+        let Some(raws) = geojson::part_features(&part) else {
+            return Ok(None);
+        };
+        let (crs, mut pass) = match fed.take() {
+            Some(f) => f,
+            None => {
+                let own = part.crs.clone().map(|c| (c, GEOJSON_CRS));
+                // As many features as the first part's share of the file gives.
+                let share = raws.len() as u128 * u128::from(len) / u128::from(part.read.max(1));
+                let n = usize::try_from(share).unwrap_or(0).max(raws.len());
+                (choose_crs(plan, own)?.0, Pass::new(n + n / 32))
+            }
+        };
+        pass.feed(raws, &FileCtx { crs: &crs, ..base })?;
+        fed = Some((crs, pass));
+    }
+    Ok(Some(fed.map(|(_, pass)| pass)))
 }
 
 /// A part of a GeoJSON file: the `crs` member's name read before the features, and the

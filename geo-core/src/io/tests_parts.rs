@@ -155,3 +155,33 @@ fn an_unknown_crs_member_is_the_error_told_whatever_part_reads_it() {
         told[0]
     );
 }
+
+#[test]
+fn a_file_read_in_blocks_gives_what_its_whole_text_gives() {
+    // The plain file is read from disk a part at a time without its whole text; with a
+    // byte-order mark in front, the same features are read from the whole text.
+    let text = gk_houses(false, None);
+    let streamed = load(&text);
+    let whole = load(&format!("\u{feff}{text}"));
+    assert_eq!(
+        streamed.report.files[0].encoding.as_deref(),
+        Some("UTF-8 (valid UTF-8)")
+    );
+    assert_eq!(
+        whole.report.files[0].encoding.as_deref(),
+        Some("UTF-8 (BOM)")
+    );
+    assert_eq!(streamed.features.len(), N);
+    assert_eq!(whole.features.len(), N);
+    for (a, b) in streamed.features.iter().zip(&whole.features) {
+        assert_eq!(
+            (&a.id, &a.geometry, &a.props.address, &a.source.position),
+            (&b.id, &b.geometry, &b.props.address, &b.source.position)
+        );
+    }
+    assert_eq!(streamed.features[REF].props.address, format!("第{REF}号"));
+    assert_eq!(
+        streamed.report.files[0].features_read,
+        whole.report.files[0].features_read
+    );
+}

@@ -23,6 +23,15 @@ impl Decoded<'_> {
     }
 }
 
+/// How a text without a byte-order mark is found to be UTF-8.
+const VALID_UTF8: &str = "valid UTF-8";
+
+/// A file's encoding as [`Decoded::describe`] gives it for UTF-8 text without a
+/// byte-order mark.
+pub(crate) fn valid_utf8() -> String {
+    format!("{} ({VALID_UTF8})", UTF_8.name())
+}
+
 /// How much of a file the detector reads: enough text to tell GBK from Big5 or a
 /// Western code page many times over, without scanning a 250 MB file.
 const DETECT_PREFIX: usize = 1 << 17;
@@ -73,7 +82,7 @@ pub(crate) fn decode<'a>(
         return Decoded {
             text: Cow::Borrowed(s),
             encoding: UTF_8,
-            how: if bom.is_some() { "BOM" } else { "valid UTF-8" },
+            how: if bom.is_some() { "BOM" } else { VALID_UTF8 },
             had_errors: false,
         };
     }
