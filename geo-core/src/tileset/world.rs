@@ -37,8 +37,8 @@ pub(super) struct WorldFootprints {
     unused: usize,
 }
 
-/// The spans, points and other footprints of a chunk of houses, projected apart.
-type Chunk = (Vec<(u64, Span)>, Vec<Coord<f64>>, Vec<(u64, Geometry<f64>)>);
+/// The spans of a chunk of houses, and its footprints of other shapes kept whole.
+type Chunk = (Vec<(u64, Span)>, Vec<(u64, Geometry<f64>)>);
 
 /// Lays footprint `w` (world units) at the end of `points` when it is one polygon without
 /// holes and with some points, and returns its span; gives `w` back otherwise, to be
@@ -66,55 +66,103 @@ const WHOLE: Span = Span {
 };
 
 impl WorldFootprints {
-    /// The footprint of every house of `ds`, projected on every core.
+    /// The footprint of every house of `ds`, projected on every core straight into the
+    /// one buffer: the rings' lengths are known before they are projected, so each
+    /// chunk of houses is given its own stretch of it (a buffer per chunk, copied end to
+    /// end, held every point twice at the peak of `riskmap tiles`).
     pub(super) fn of(ds: &Dataset) -> WorldFootprints {
-        let n = (0..ds.houses.len())
+        const CHUNK: usize = 1 << 14;
+        let houses = ds.houses.features();
+        let n = (0..houses.len())
             .filter_map(|p| ds.houses.uid(p))
             .max()
             .map_or(0, |m| m as usize + 1);
-        // Chunks projected apart, then laid end to end.
-        let parts: Vec<Chunk> = ds
-            .houses
-            .features()
-            .par_chunks(1 << 14)
-            .enumerate()
-            .map(|(c, chunk)| {
-                let (mut spans, mut points, mut other) = (Vec::new(), Vec::new(), Vec::new());
-                for (k, f) in chunk.iter().enumerate() {
-                    let Some(u) = ds.houses.uid((c << 14) + k) else {
-                        continue;
-                    };
-                    match lay(tiles::to_world(&f.geometry), &mut points) {
-                        Ok(span) => spans.push((u, span)),
-                        Err(w) => {
-                            spans.push((u, WHOLE));
-                            other.push((u, w));
-                        }
+        // The points a house lays: its ring's, when it is one polygon without holes.
+        let laid = |p: usize| -> usize {
+            match (ds.houses.uid(p), &houses[p].geometry) {
+                (Some(_), Geometry::Polygon(g)) if g.interiors().is_empty() => {
+                    let n = g.exterior().0.len();
+                    if u32::try_from(n).is_ok_and(|n| n != OTHER) {
+                        n
+                    } else {
+                        0
                     }
                 }
-                (spans, points, other)
+                _ => 0,
+            }
+        };
+        let counts: Vec<usize> = (0..houses.len().div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                (c * CHUNK..((c + 1) * CHUNK).min(houses.len()))
+                    .map(laid)
+                    .sum()
             })
             .collect();
-        let total: usize = parts.iter().map(|p| p.1.len()).sum();
+        let total: usize = counts.iter().sum();
+        let mut points = vec![Coord { x: 0.0, y: 0.0 }; total];
+        let mut stretches = Vec::with_capacity(counts.len());
+        let mut rest = &mut points[..];
+        let mut base = 0usize;
+        for &k in &counts {
+            let (head, tail) = rest.split_at_mut(k);
+            stretches.push((base, head));
+            rest = tail;
+            base += k;
+        }
+        let parts: Vec<Chunk> = houses
+            .par_chunks(CHUNK)
+            .zip(stretches)
+            .enumerate()
+            .map(|(c, (chunk, (base, out)))| {
+                let (mut spans, mut other) = (Vec::new(), Vec::new());
+                let mut at = 0usize;
+                for (k, f) in chunk.iter().enumerate() {
+                    let p = c * CHUNK + k;
+                    let Some(u) = ds.houses.uid(p) else {
+                        continue;
+                    };
+                    let len = laid(p);
+                    let start = u32::try_from(base + at);
+                    match (&f.geometry, start) {
+                        (Geometry::Polygon(g), Ok(start)) if len > 0 => {
+                            for (o, c) in out[at..at + len].iter_mut().zip(&g.exterior().0) {
+                                *o = Coord {
+                                    x: tiles::mercator::world_x(c.x),
+                                    y: tiles::mercator::world_y(c.y),
+                                };
+                            }
+                            // `len` is below `OTHER` (see `laid`).
+                            spans.push((
+                                u,
+                                Span {
+                                    start,
+                                    len: len as u32,
+                                },
+                            ));
+                        }
+                        _ => {
+                            spans.push((u, WHOLE));
+                            other.push((u, tiles::to_world(&f.geometry)));
+                        }
+                    }
+                    at += len;
+                }
+                (spans, other)
+            })
+            .collect();
         let mut out = WorldFootprints {
             spans: vec![Span::default(); n],
-            points: Vec::with_capacity(total),
+            points,
             other: HashMap::new(),
             unused: 0,
         };
-        for (spans, points, other) in parts {
-            let base = out.points.len();
+        for (spans, other) in parts {
             for (u, s) in spans {
-                let start = if s.len == OTHER {
-                    Ok(0)
-                } else {
-                    u32::try_from(base + s.start as usize)
-                };
-                if let (Some(slot), Ok(start)) = (out.spans.get_mut(u as usize), start) {
-                    *slot = Span { start, len: s.len };
+                if let Some(slot) = out.spans.get_mut(u as usize) {
+                    *slot = s;
                 }
             }
-            out.points.extend_from_slice(&points);
             out.other.extend(other);
         }
         out
@@ -252,5 +300,83 @@ mod tests {
         // 25 rounds of changes left no more unused points than live ones.
         assert!(w.unused <= w.points.len() / 2 + 5);
         assert_eq!(w.get(1000), None);
+    }
+    /// The footprints of a whole layer, laid chunk by chunk into the one buffer, read
+    /// back as each house's projection, to the bit, whatever its shape; a layer of
+    /// three chunks and a bit, so that the stretches meet.
+    #[test]
+    fn a_layer_laid_in_chunks_reads_back_as_projected() {
+        use crate::dataset::Dataset;
+        use crate::layer::Layer;
+        use crate::model::{Feature, House, LayerKind, SourceRef};
+        let n = 3 * (1 << 14) + 7;
+        let shape = |k: usize| -> Geometry<f64> {
+            let x = 118.0 + (k % 300) as f64 * 1e-3;
+            let y = 31.0 + (k / 300) as f64 * 1e-3;
+            match k % 97 {
+                0 => Geometry::Polygon(Polygon::new(
+                    LineString::from(vec![(x, y), (x + 2e-4, y), (x + 2e-4, y + 2e-4), (x, y)]),
+                    vec![LineString::from(vec![
+                        (x + 5e-5, y + 2e-5),
+                        (x + 1e-4, y + 2e-5),
+                        (x + 1e-4, y + 6e-5),
+                        (x + 5e-5, y + 2e-5),
+                    ])],
+                )),
+                1 => Geometry::MultiPolygon(MultiPolygon(vec![
+                    polygon![(x: x, y: y), (x: x + 1e-4, y: y), (x: x, y: y + 1e-4)],
+                    polygon![(x: x + 3e-4, y: y), (x: x + 4e-4, y: y), (x: x + 3e-4, y: y + 1e-4)],
+                ])),
+                2 => Geometry::Polygon(Polygon::new(LineString(vec![]), vec![])),
+                // Rings of 4 to 9 points, so that the stretches' lengths vary.
+                _ => {
+                    let m = 3 + k % 6;
+                    let ring: Vec<(f64, f64)> = (0..m)
+                        .map(|i| {
+                            let a = i as f64 * std::f64::consts::TAU / m as f64;
+                            (x + 1e-4 * a.cos(), y + 1e-4 * a.sin())
+                        })
+                        .collect();
+                    Geometry::Polygon(Polygon::new(LineString::from(ring), vec![]))
+                }
+            }
+        };
+        let houses: Vec<Feature<House>> = (0..n)
+            .map(|k| Feature {
+                id: format!("h{k}"),
+                geometry: shape(k),
+                props: House::default(),
+                source: SourceRef::default(),
+            })
+            .collect();
+        let ds = Dataset {
+            houses: Layer::new(LayerKind::Houses, houses),
+            ..Dataset::default()
+        };
+        let w = WorldFootprints::of(&ds);
+        for p in 0..n {
+            let uid = ds.houses.uid(p).expect("uid");
+            let got = w.get(uid).map(|c| c.into_owned());
+            assert_eq!(
+                got,
+                Some(to_world(&ds.houses.features()[p].geometry)),
+                "house {p}"
+            );
+        }
+        // Every point of the buffer belongs to one footprint.
+        let laid: usize = w
+            .spans
+            .iter()
+            .filter(|s| s.len != super::OTHER)
+            .map(|s| s.len as usize)
+            .sum();
+        assert_eq!(laid, w.points.len());
+        assert_eq!(
+            w.other.len(),
+            3 * (n / 97)
+                + usize::from(n % 97 > 0)
+                + usize::from(n % 97 > 1)
+                + usize::from(n % 97 > 2)
+        );
     }
 }
