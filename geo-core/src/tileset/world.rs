@@ -1,8 +1,9 @@
 //! The houses' footprints in Web Mercator world units, projected once rather than in
 //! every tile that shows them (14 % of a dense tile's time, measured), kept flat: every
 //! footprint's points in one buffer, found by uid through a span, rather than a geometry
-//! a house (its enum, and a block of points of its own). The points are the same to the
-//! bit; a tile is given a polygon made of them.
+//! a house (its enum, and a block of points of its own), without the closing point of a
+//! ring that `geo::Polygon::new` puts back. The points are the same to the bit; a tile is
+//! given a polygon made of them.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -23,6 +24,18 @@ struct Span {
 
 /// The length of the span of a footprint kept whole.
 const OTHER: u32 = u32::MAX;
+
+/// How many of a ring's points are laid: all but its closing one, which
+/// `geo::Polygon::new` puts back (the first again), when that gives the ring back to the
+/// bit: a ring of four points or more whose last but one is not its first.
+fn kept(ring: &[Coord<f64>]) -> usize {
+    match ring {
+        [first, .., before, last] if ring.len() >= 4 && first == last && before != first => {
+            ring.len() - 1
+        }
+        _ => ring.len(),
+    }
+}
 
 /// The houses' footprints in world units, by uid.
 #[derive(Debug, Clone, Default)]
@@ -50,9 +63,10 @@ fn lay(w: Geometry<f64>, points: &mut Vec<Coord<f64>>) -> Result<Span, Geometry<
         }
         _ => return Err(w),
     };
-    match (u32::try_from(points.len()), u32::try_from(ring.len())) {
+    let keep = kept(ring);
+    match (u32::try_from(points.len()), u32::try_from(keep)) {
         (Ok(start), Ok(len)) if len != OTHER => {
-            points.extend_from_slice(ring);
+            points.extend_from_slice(&ring[..keep]);
             Ok(Span { start, len })
         }
         _ => Err(w),
@@ -81,7 +95,7 @@ impl WorldFootprints {
         let laid = |p: usize| -> usize {
             match (ds.houses.uid(p), &houses[p].geometry) {
                 (Some(_), Geometry::Polygon(g)) if g.interiors().is_empty() => {
-                    let n = g.exterior().0.len();
+                    let n = kept(&g.exterior().0);
                     if u32::try_from(n).is_ok_and(|n| n != OTHER) {
                         n
                     } else {
@@ -177,8 +191,11 @@ impl WorldFootprints {
         let ring = self
             .points
             .get(s.start as usize..s.start as usize + s.len as usize)?;
+        // Room for the closing point that `Polygon::new` puts back (see `kept`).
+        let mut closed = Vec::with_capacity(ring.len() + 1);
+        closed.extend_from_slice(ring);
         Some(Cow::Owned(Geometry::Polygon(Polygon::new(
-            LineString(ring.to_vec()),
+            LineString(closed),
             Vec::new(),
         ))))
     }
@@ -328,6 +345,16 @@ mod tests {
                     polygon![(x: x + 3e-4, y: y), (x: x + 4e-4, y: y), (x: x + 3e-4, y: y + 1e-4)],
                 ])),
                 2 => Geometry::Polygon(Polygon::new(LineString(vec![]), vec![])),
+                // Rings whose closing point cannot be left out: a point, a doubled
+                // point, and a ring closed twice.
+                3 => Geometry::Polygon(Polygon::new(LineString::from(vec![(x, y)]), vec![])),
+                4 => {
+                    Geometry::Polygon(Polygon::new(LineString::from(vec![(x, y), (x, y)]), vec![]))
+                }
+                5 => Geometry::Polygon(Polygon::new(
+                    LineString::from(vec![(x, y), (x + 1e-4, y), (x, y), (x, y)]),
+                    vec![],
+                )),
                 // Rings of 4 to 9 points, so that the stretches' lengths vary.
                 _ => {
                     let m = 3 + k % 6;
@@ -363,6 +390,16 @@ mod tests {
                 "house {p}"
             );
         }
+        // The degenerate rings are laid whole; the others without their closing point.
+        let ring_of = |p: usize| match &ds.houses.features()[p].geometry {
+            Geometry::Polygon(g) => g.exterior().0.len(),
+            _ => 0,
+        };
+        assert_eq!(ring_of(4), 2);
+        assert_eq!(ring_of(5), 4);
+        let span = |p: usize| w.spans[ds.houses.uid(p).expect("uid") as usize].len as usize;
+        assert_eq!([span(3), span(4), span(5)], [1, 2, 4]);
+        assert_eq!(span(6), ring_of(6) - 1);
         // Every point of the buffer belongs to one footprint.
         let laid: usize = w
             .spans
