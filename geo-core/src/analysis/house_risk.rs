@@ -140,12 +140,12 @@ impl AppraisalReasons {
     /// [`house_risk`] makes it, its appraisal's reason shared.
     pub(crate) fn house_risk(&self, f: &Feature<House>, e: Exposure, r: &HouseRules) -> HouseRisk {
         let (start, first, alone) = self.of(f.props.appraisal.unwrap_or(Appraisal::Unknown));
-        let (level, reasons) = assess_from(&f.props, e, r, (*start, first.clone()));
+        let (level, more) = assess_from(&f.props, e, r, *start);
         // The appraisal's reason alone is the list the grade's houses share.
-        let reasons = if reasons.len() == 1 {
+        let reasons = if more.is_empty() {
             Arc::clone(alone)
         } else {
-            Arc::from(reasons)
+            std::iter::once(first.clone()).chain(more).collect()
         };
         HouseRisk { level, reasons }
     }
@@ -164,19 +164,21 @@ pub fn house_risk(f: &Feature<House>, e: Exposure, rules: &Rules) -> HouseRisk {
 ///
 /// One house (a living map's edit) makes only its own appraisal's reason.
 pub fn assess(h: &House, e: Exposure, r: &HouseRules) -> (RiskLevel, Vec<Reason>) {
-    let start = appraisal_reason(h.appraisal.unwrap_or(Appraisal::Unknown), r);
-    assess_from(h, e, r, start)
+    let (start, first) = appraisal_reason(h.appraisal.unwrap_or(Appraisal::Unknown), r);
+    let (level, more) = assess_from(h, e, r, start);
+    (level, std::iter::once(first).chain(more).collect())
 }
 
-/// [`assess`] from the appraisal's level and reason, made by the caller (once per run
-/// for a whole layer, see [`AppraisalReasons`]).
+/// [`assess`] from the level the appraisal starts the house at: the level, and the
+/// reasons after the appraisal's, which the caller holds (made once per run for a whole
+/// layer, see [`AppraisalReasons`]); none for most houses.
 fn assess_from(
     h: &House,
     e: Exposure,
     r: &HouseRules,
-    (mut level, first): (RiskLevel, Reason),
+    mut level: RiskLevel,
 ) -> (RiskLevel, Vec<Reason>) {
-    let mut reasons = vec![first];
+    let mut reasons = Vec::new();
     let commercial = matches!(h.house_use, Some(HouseUse::Commercial | HouseUse::Mixed));
     if commercial {
         let tall = h.floors.is_some_and(|f| f >= r.commercial_min_floors);

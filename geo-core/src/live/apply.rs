@@ -8,13 +8,13 @@ use super::{AnyFeature, Change, Edit, Live, LiveError, input_slot};
 use crate::analysis::enterprise_risk::{EnterpriseRisk, assess_one};
 use crate::analysis::hazard_grade::{HazardGradeResult, grade_one};
 use crate::analysis::hidden_hazards;
-use crate::analysis::house_risk::{Exposure, HouseRisk, house_risk};
+use crate::analysis::house_risk::{Exposure, house_risk};
 use crate::analysis::risk_grid::tally::Kept;
 use crate::analysis::risk_grid::{anchor, house_slot};
 use crate::analysis::{PipelineConflict, ProtectionConflict, target_class};
 use crate::io::LINKABLE;
 use crate::layer::Layer;
-use crate::model::{Feature, LayerKind};
+use crate::model::{Feature, LayerKind, RiskLevel};
 
 /// What applying the edits left for the second half to know.
 #[derive(Default)]
@@ -34,8 +34,8 @@ pub(super) struct Applied1 {
     pub gone_uids: Vec<(LayerKind, u64)>,
     /// Results of deleted features, as they were.
     pub gone_grades: Vec<HazardGradeResult>,
-    /// Results of deleted houses, as they were, by id.
-    pub gone_houses: Vec<(String, HouseRisk)>,
+    /// Levels of deleted houses, as they were, by id.
+    pub gone_houses: Vec<(String, RiskLevel)>,
     /// Results of deleted enterprises, as they were.
     pub gone_enterprises: Vec<EnterpriseRisk>,
 }
@@ -322,8 +322,8 @@ impl Live {
             LayerKind::GasPipelines => remove(&mut self.ds.gas_pipelines, pos),
             LayerKind::Houses => {
                 let id = self.ds.houses.get(pos).map(|f| f.id.clone());
-                out.gone_houses
-                    .push((id.unwrap_or_default(), an.house_risks.swap_remove(pos)));
+                let level = an.house_risks.swap_remove(pos).level;
+                out.gone_houses.push((id.unwrap_or_default(), level));
                 self.houses_at.swap_remove(pos);
                 self.house_slots.swap_remove(pos);
                 remove(&mut self.ds.houses, pos)

@@ -415,7 +415,7 @@ impl Live {
                     a1.gone_houses
                         .iter()
                         .find(|(id, _)| *id == c.id)
-                        .map(|(_, h)| h.level)
+                        .map(|(_, l)| *l)
                 });
                 if let Some(l) = old_level {
                     touch(anchor(&f.geometry), house_weight(rules, l));
