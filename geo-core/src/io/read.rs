@@ -377,20 +377,37 @@ fn feed_text_parts<P: LayerProps>(
         let Some(raws) = geojson::part_features(&part) else {
             return Ok(None);
         };
-        let (crs, mut pass) = match fed.take() {
-            Some(f) => f,
-            None => {
-                let own = part.crs.clone().map(|c| (c, GEOJSON_CRS));
-                // As many features as the first part's share of the file gives.
-                let share = raws.len() as u128 * u128::from(len) / u128::from(part.read.max(1));
-                let n = usize::try_from(share).unwrap_or(0).max(raws.len());
-                (choose_crs(plan, own)?.0, Pass::new(n + n / 32))
-            }
+        // As many features as the first part's share of the file gives.
+        let share = |raws: &[RawFeature<'_>]| {
+            let n = raws.len() as u128 * u128::from(len) / u128::from(part.read.max(1));
+            usize::try_from(n).unwrap_or(0)
         };
-        pass.feed(raws, &FileCtx { crs: &crs, ..base })?;
-        fed = Some((crs, pass));
+        feed_part(&mut fed, part.crs.clone(), raws, share, plan, base)?;
     }
     Ok(Some(fed.map(|(_, pass)| pass)))
+}
+
+/// Feeds a part of a GeoJSON file to its pass, which the first part makes: in the system
+/// its `crs` member names, with room for about `hint` features (and at least the part's).
+fn feed_part<P: LayerProps>(
+    fed: &mut Option<(Crs, Pass<P>)>,
+    crs: Option<String>,
+    raws: Vec<RawFeature<'_>>,
+    hint: impl FnOnce(&[RawFeature<'_>]) -> usize,
+    plan: &Plan,
+    base: FileCtx<'_>,
+) -> Result<(), LoadError> {
+    let (crs, mut pass) = match fed.take() {
+        Some(f) => f,
+        None => {
+            let own = crs.map(|c| (c, GEOJSON_CRS));
+            let n = hint(&raws).max(raws.len());
+            (choose_crs(plan, own)?.0, Pass::new(n + n / 32))
+        }
+    };
+    pass.feed(raws, &FileCtx { crs: &crs, ..base })?;
+    *fed = Some((crs, pass));
+    Ok(())
 }
 
 /// A part of a GeoJSON file: the `crs` member's name read before the features, and the
@@ -408,16 +425,8 @@ fn feed_parts<'a, P: LayerProps>(
 ) -> Result<Option<Pass<P>>, LoadError> {
     let mut fed: Option<(Crs, Pass<P>)> = None;
     for (crs, raws) in rx {
-        let (crs, mut pass) = match fed.take() {
-            Some(f) => f,
-            None => {
-                let own = crs.map(|c| (c, GEOJSON_CRS));
-                let n = geojson::features_in(json, &raws).unwrap_or(raws.len());
-                (choose_crs(plan, own)?.0, Pass::new(n + n / 32))
-            }
-        };
-        pass.feed(raws, &FileCtx { crs: &crs, ..base })?;
-        fed = Some((crs, pass));
+        let hint = |raws: &[RawFeature<'_>]| geojson::features_in(json, raws).unwrap_or(0);
+        feed_part(&mut fed, crs, raws, hint, plan, base)?;
     }
     Ok(fed.map(|(_, pass)| pass))
 }

@@ -122,9 +122,8 @@ enum Mode {
 struct Scan<'f> {
     file: &'f str,
     mode: Mode,
-    /// Bytes of the file read so far, and up to the current byte.
+    /// Bytes of the file read so far.
     read: u64,
-    at: u64,
     /// The top-level text, with `null` for the array.
     outer: Vec<u8>,
     /// Nesting in the top-level text (1 inside the object).
@@ -160,7 +159,6 @@ impl<'f> Scan<'f> {
             file,
             mode: Mode::Outer,
             read: 0,
-            at: 0,
             outer: Vec::new(),
             depth: 0,
             in_string: false,
@@ -192,7 +190,6 @@ impl<'f> Scan<'f> {
         let mut i = 0usize;
         while i < b.len() {
             let c = b[i];
-            self.at = self.read - (b.len() - i - 1) as u64;
             match self.mode {
                 Mode::Outer => {
                     if !self.outer_byte(c) {
@@ -262,14 +259,13 @@ impl<'f> Scan<'f> {
                     // The element's end, found by the fast run below.
                     if let Some(end) = self.element_run(&b[i..]) {
                         i += end;
-                        self.at = self.read - (b.len() - i - 1) as u64;
                         let at = self.part.len() + (i - seg) + 1;
                         self.spans.push((self.start, at));
                         self.mode = Mode::After;
                         if self.spans.len() == PART {
                             self.part.extend_from_slice(&b[seg..=i]);
                             seg = i + 1;
-                            if !self.hand(on_part)? {
+                            if !self.hand(self.offset(b, i), on_part)? {
                                 return Ok(Step::Whole);
                             }
                         }
@@ -406,7 +402,7 @@ impl<'f> Scan<'f> {
     ) -> Result<bool, LoadError> {
         self.part.extend_from_slice(&b[*seg..i]);
         *seg = i + 1;
-        if !self.spans.is_empty() && !self.hand(on_part)? {
+        if !self.spans.is_empty() && !self.hand(self.offset(b, i), on_part)? {
             return Ok(false);
         }
         self.part = Vec::new();
@@ -416,10 +412,16 @@ impl<'f> Scan<'f> {
         Ok(true)
     }
 
-    /// Hands the part made so far on; false when its text is not UTF-8 (the
-    /// whole-file reader then detects the file's encoding).
+    /// Bytes of the file up to and with `b[i]`, `b` being the last block read.
+    fn offset(&self, b: &[u8], i: usize) -> u64 {
+        self.read - (b.len() - i - 1) as u64
+    }
+
+    /// Hands the part made so far, which ends `read` bytes into the file, on; false when
+    /// its text is not UTF-8 (the whole-file reader then detects the file's encoding).
     fn hand(
         &mut self,
+        read: u64,
         on_part: &mut dyn FnMut(TextPart) -> Result<(), LoadError>,
     ) -> Result<bool, LoadError> {
         // The next part is about as long as this one.
@@ -435,7 +437,7 @@ impl<'f> Scan<'f> {
             text,
             spans,
             first: self.first,
-            read: self.at,
+            read,
         })?;
         self.first += n;
         Ok(true)
@@ -459,11 +461,12 @@ impl<'f> Scan<'f> {
     }
 
     /// How the read ended, once the file is read.
-    fn finish(self) -> StreamEnd {
+    fn finish(mut self) -> StreamEnd {
         if self.mode != Mode::End || !self.had_features {
             return StreamEnd::Whole;
         }
-        match self.top_level(self.outer.clone()) {
+        let outer = std::mem::take(&mut self.outer);
+        match self.top_level(outer) {
             Some((crs, before)) if before == self.crs_before => StreamEnd::Parts {
                 crs,
                 crs_before: before,
