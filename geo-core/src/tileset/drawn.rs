@@ -47,7 +47,14 @@ impl<T> Drawn<T> {
                 }
             }
         }
-        let index = SpatialIndex::build(slots.iter().flatten().map(|(_, g, _)| g));
+        // Every slot is filled here, so entry `i` is slot `i`.
+        let index = SpatialIndex::build(
+            slots
+                .iter()
+                .flatten()
+                .map(|(_, g, _)| g)
+                .collect::<Vec<_>>(),
+        );
         Drawn {
             slots,
             free: Vec::new(),
