@@ -85,7 +85,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let geometry: usize = houses.iter().map(|f| geometry_heap(&f.geometry)).sum();
     let props: usize = houses
         .iter()
-        .map(|f| f.props.address.capacity() + f.props.phone.as_ref().map_or(0, String::capacity))
+        .map(|f| f.props.address.len() + f.props.phone.as_ref().map_or(0, |p| p.len()))
         .sum();
     // Shared by the features of a file: each distinct name counted once, with the
     // two counts before its text.

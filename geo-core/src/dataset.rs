@@ -113,7 +113,7 @@ impl Dataset {
             LayerKind::Enterprises => self.enterprises.get(pos).map(|f| f.props.name.as_str()),
             LayerKind::HazardSources => self.hazard_sources.get(pos).map(|f| f.props.name.as_str()),
             LayerKind::GasPipelines => self.gas_pipelines.get(pos).map(|f| f.props.name.as_str()),
-            LayerKind::Houses => self.houses.get(pos).map(|f| f.props.address.as_str()),
+            LayerKind::Houses => self.houses.get(pos).map(|f| &*f.props.address),
             LayerKind::ProtectionTargets => self
                 .protection_targets
                 .get(pos)

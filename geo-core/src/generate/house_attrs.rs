@@ -102,13 +102,13 @@ pub(super) fn house_props(rng: &mut Rand, slot: &Slot, towns: &[Town], district:
         }
     };
     House {
-        address,
+        address: address.into(),
         floors,
         house_use: chance(rng, 0.99).then_some(house_use),
         occupants,
         appraisal: chance(rng, 0.98).then_some(appraisal),
         rectification,
-        phone: chance(rng, 0.9).then(|| phone(rng)),
+        phone: chance(rng, 0.9).then(|| phone(rng).into()),
     }
 }
 

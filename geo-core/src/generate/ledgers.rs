@@ -389,7 +389,7 @@ pub(super) fn write_layers(
                 let p = &f.props;
                 vec![
                     f.id.clone(),
-                    p.address.clone(),
+                    p.address.to_string(),
                     opt(p.floors),
                     opt(p.house_use.map(|u| u.name_zh())),
                     opt(p.occupants),

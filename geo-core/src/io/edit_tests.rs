@@ -66,7 +66,7 @@ fn a_house_with_chinese_property_names_is_accepted_with_its_typed_props() {
         panic!("not a house")
     };
     assert_eq!(h.id, "h9");
-    assert_eq!(h.props.address, "海门路9号");
+    assert_eq!(&*h.props.address, "海门路9号");
     assert_eq!(h.props.floors, Some(3));
     assert_eq!(h.props.house_use, Some(HouseUse::Residential));
     assert_eq!(h.props.occupants, Some(4));

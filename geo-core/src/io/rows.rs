@@ -440,7 +440,7 @@ mod tests {
         assert_eq!(ids, ["h1", "houses-houses-2"]);
         let h = &houses[0].props;
         assert_eq!(
-            (h.floors, h.occupants, h.address.as_str()),
+            (h.floors, h.occupants, &*h.address),
             (Some(3), Some(4), "海门路1号")
         );
         assert_eq!(&*houses[0].source.file, "city.db/houses");

@@ -133,7 +133,7 @@ fn geojson_problems_are_each_reported_with_position_id_and_field() {
     let ids: Vec<&str> = out.features.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, vec!["H-1", "H-3", "houses-houses-3", "H-10", "H-11"]);
     let h1 = &out.features[0];
-    assert_eq!(h1.props.address, "三厂街道1号");
+    assert_eq!(&*h1.props.address, "三厂街道1号");
     assert_eq!(h1.props.floors, Some(3));
     assert_eq!(h1.props.house_use, Some(HouseUse::Commercial));
     assert_eq!(h1.props.appraisal, Some(Appraisal::C));
@@ -149,7 +149,7 @@ fn geojson_problems_are_each_reported_with_position_id_and_field() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(&out.features[2].geometry, Geometry::MultiPolygon(m) if m.0.len() == 2));
-    assert_eq!(out.features[4].props.address, "东路2号");
+    assert_eq!(&*out.features[4].props.address, "东路2号");
     let s = &out.report.files[0];
     assert_eq!((s.features_read, s.features_loaded), (11, 5));
     assert_eq!(s.unused_columns, vec!["备注".to_string()]);
@@ -435,7 +435,7 @@ fn shapefile_in_gauss_kruger_with_gbk_dbf() {
     );
     let h = &out.features[0];
     assert_eq!(
-        (h.id.as_str(), h.props.address.as_str()),
+        (h.id.as_str(), &*h.props.address),
         ("F-001", "海门区三厂街道工业路8号")
     );
     assert_eq!(

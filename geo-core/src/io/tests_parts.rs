@@ -179,7 +179,7 @@ fn a_file_read_in_blocks_gives_what_its_whole_text_gives() {
             (&b.id, &b.geometry, &b.props.address, &b.source.position)
         );
     }
-    assert_eq!(streamed.features[REF].props.address, format!("第{REF}号"));
+    assert_eq!(&*streamed.features[REF].props.address, format!("第{REF}号"));
     assert_eq!(
         streamed.report.files[0].features_read,
         whole.report.files[0].features_read

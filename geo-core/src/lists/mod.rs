@@ -320,10 +320,10 @@ pub fn risk_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<List,
         let Some(area) = areas.of(at) else { continue };
         pts.push(RiskPoint {
             category: "自建房",
-            name: f.props.address.clone(),
+            name: f.props.address.to_string(),
             level: h.level,
             area,
-            place: f.props.address.clone(),
+            place: f.props.address.to_string(),
             at,
             unit: "房屋产权人".into(),
             why: reasons_zh(&h.reasons),

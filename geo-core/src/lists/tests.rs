@@ -67,7 +67,7 @@ fn city() -> (Dataset, Analysis) {
             id,
             square(x, 31.05, 0.0001),
             House {
-                address: format!("{id}号"),
+                address: format!("{id}号").into(),
                 appraisal: Some(g),
                 occupants: Some(3),
                 ..House::default()

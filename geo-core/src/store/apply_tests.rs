@@ -17,7 +17,7 @@ fn house(id: &str, x: f64, floors: u16) -> Feature<House> {
         id: id.into(),
         geometry: Geometry::Point(Point::new(x, 31.9)),
         props: House {
-            address: format!("海门路{id}"),
+            address: format!("海门路{id}").into(),
             floors: Some(floors),
             ..House::default()
         },

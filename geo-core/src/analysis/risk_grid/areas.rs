@@ -201,7 +201,7 @@ pub(super) fn top_risk(
             TopRisk {
                 layer,
                 id: f.id.clone(),
-                name: f.props.address.clone(),
+                name: f.props.address.to_string(),
                 level: h.level,
                 summary: h
                     .reasons

@@ -142,13 +142,13 @@ impl Build for GasPipeline {
 impl Build for House {
     fn build(rec: &Record<'_>, cx: &mut FeatureCx<'_>) -> Result<Option<Self>, LoadError> {
         Ok(Some(House {
-            address: text(rec, house::ADDRESS).unwrap_or_default(),
+            address: text(rec, house::ADDRESS).unwrap_or_default().into(),
             floors: count(cx, rec, house::FLOORS, u32::from(u16::MAX))?.map(|x| x as u16),
             house_use: vocab(cx, rec, house::USE)?,
             occupants: count(cx, rec, house::OCCUPANTS, u32::MAX)?,
             appraisal: vocab(cx, rec, house::APPRAISAL)?,
             rectification: vocab(cx, rec, house::RECTIFICATION)?,
-            phone: text(rec, house::PHONE),
+            phone: text(rec, house::PHONE).map(Into::into),
         }))
     }
 }
