@@ -1,9 +1,10 @@
 //! Where the memory of a loaded and analysed city goes: the resident size after each stage
 //! (load, analysis, tile set) and the peak during it, and what holds the houses: the bytes
 //! their records, ids, footprints, properties and source names ask of the allocator, the
-//! bytes of their packed R-tree, and the resident size a copy of their levels adds. Then what a server keeps
-//! beside the analysis: the tile set's parts (`TileSet::heap_parts`) and the state that
-//! applies changes (`Live::from_parts`, its resident size and `Live::heap_parts`).
+//! bytes of their packed R-tree and the time it takes to pack, and the resident size a
+//! copy of their levels adds. Then what a server keeps beside the analysis: the tile
+//! set's parts (`TileSet::heap_parts`) and the state that applies changes
+//! (`Live::from_parts`, its resident size and `Live::heap_parts`).
 //!
 //! ```sh
 //! cargo run --release -p riskmap-core --example memory -- DATA_DIR
@@ -123,8 +124,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     // not charged for them.
     let houses = project.dataset.houses.features();
     // The packed tree is one buffer: its length is what it holds (a resident-size
-    // difference would also count the build's freed scratch).
-    // Its build time is also what a living map's repack of the houses' tree costs.
+    // difference would also count the build's freed scratch). Its build time is what a
+    // living map's repack of the houses' tree costs.
     let t = Instant::now();
     let index = SpatialIndex::build(houses.iter().map(|f| &f.geometry)).heap_bytes();
     let index_s = t.elapsed().as_secs_f64();

@@ -7,7 +7,8 @@
 //! ([`crate::live`]) keeps for its next generation costs no second tree. The changes
 //! since the build are kept beside it: the packed entries removed (a bit each) and the
 //! entries inserted (an rstar tree, which takes single inserts and removals). When the
-//! inserted entries pass a quarter of the packed ones, everything is packed again.
+//! inserted entries pass a quarter of the packed ones (and 4,096), everything
+//! is packed again.
 //!
 //! The metric queries built on it (within a distance, nearest) are methods of
 //! [`crate::layer::Layer`], which owns both the features and their index.
