@@ -45,6 +45,8 @@ bench_editor_config() {
   TOKEN="$(sed -n '3p' "$WORK/token.txt" | xargs)"
   {
     echo "port = $1"
+    # Top-level settings a script was asked for (`--set KEY=VALUE`), before any table.
+    [ -z "${BENCH_CONFIG_EXTRA:-}" ] || printf '%s\n' "$BENCH_CONFIG_EXTRA"
     sed -n '/^\[\[tokens\]\]/,$p' "$WORK/token.txt"
   } > "$WORK/server.toml"
 }

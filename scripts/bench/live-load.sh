@@ -21,10 +21,15 @@
 # and the tile layers they named; RSS at the start and end of each run, every 2 s of the
 # loaded run; whether each target is met (memory: no growth over more than 1 % during the
 # last third of the loaded run, the growth over all of it shown beside); the server's
-# tile metrics (renders, invalidations); the machine's load before and after.
+# tile metrics (renders, invalidations, tiles answered from their last drawing while
+# drawn again, and how long they had been outdated); the machine's load before and after.
 #
 # Usage: scripts/bench/live-load.sh [--city DIR] [--gpkg FILE] [--seconds S] [--rate R]
 #                                   [--connections N] [--edit-workers N] [--perf] [--short]
+#                                   [--bin FILE] [--set KEY=VALUE]...
+#   --bin FILE   serve with this riskmap binary (a release build of another commit, for
+#                runs side by side) instead of building this tree's
+#   --set K=V    a top-level setting of the server's configuration (e.g. tile_grace_ms=5000)
 #   --gpkg FILE  serve this GeoPackage; made by importing the city when it does not exist
 #                (and kept); edits are written to it
 #   --short      a 50,000-house city (generated unless --city) and 10 s runs
@@ -39,7 +44,7 @@ NAME=live-load
 # shellcheck source=lib.sh
 . scripts/bench/lib.sh
 
-CITY="" GPKG="" SECONDS_RUN=60 RATE=1000 CONNS=64 WORKERS=1000 PERF="" SHORT=""
+BENCH_CONFIG_EXTRA="" BIN_GIVEN="" CITY="" GPKG="" SECONDS_RUN=60 RATE=1000 CONNS=64 WORKERS=1000 PERF="" SHORT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --city) CITY="$2"; shift 2 ;;
@@ -50,15 +55,22 @@ while [ $# -gt 0 ]; do
     --edit-workers) WORKERS="$2"; shift 2 ;;
     --perf) PERF=1; shift ;;
     --short) SHORT=1; SECONDS_RUN=10; shift ;;
-    *) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    --bin) BIN_GIVEN="$2"; shift 2 ;;
+    --set) BENCH_CONFIG_EXTRA="${BENCH_CONFIG_EXTRA:+$BENCH_CONFIG_EXTRA
+}${2%%=*} = ${2#*=}"; shift 2 ;;
+    *) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 # A thousand editors' connections and wrk's, on the server and the clients.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 command -v wrk >/dev/null || { echo "live-load: wrk is missing (apt-get install -y wrk)" >&2; exit 2; }
 
-cargo build --release --quiet -p riskmap-server
-BIN="$TARGET/release/riskmap"
+if [ -n "$BIN_GIVEN" ]; then
+  BIN="$BIN_GIVEN"
+else
+  cargo build --release --quiet -p riskmap-server
+  BIN="$TARGET/release/riskmap"
+fi
 WORK="$(mktemp -d /tmp/rmload.XXXXXX)"
 SERVER="" SAMPLER="" SSE=""
 cleanup() {
@@ -95,6 +107,7 @@ for _ in $(seq 1 600); do
   prev=$now; sleep 1
 done
 echo "server up; RSS settled at $(rss) MiB"
+[ -z "$BENCH_CONFIG_EXTRA" ] || echo "server settings: $(printf "%s" "$BENCH_CONFIG_EXTRA" | tr "\n" ";")"
 ( while kill -0 "$SERVER" 2>/dev/null; do echo "$(date +%s) $(rss)"; sleep 2; done ) > "$WORK/rss.txt" 2>/dev/null &
 SAMPLER=$!
 
@@ -177,7 +190,7 @@ late = third[-1] - third[0]
 print(f"  memory flat: {'met' if abs(late) <= 0.01 * third[0] else 'MISSED'} ({late:+d} MiB over the last third "
       f"of the loaded run, {grow:+d} MiB over all of it)")
 PY
-grep -E '^riskmap_tile_render_seconds_(bucket|count|sum)|^riskmap_tiles_invalidated|^riskmap_tile_cache|^riskmap_edit_batches' \
+grep -E '^riskmap_tile_render_seconds_(bucket|count|sum)|^riskmap_tiles_invalidated|^riskmap_tiles_redrawn_behind|^riskmap_tile_outdated_answer_seconds|^riskmap_tile_cache|^riskmap_edit_batches' \
   "$WORK/metrics.txt" | sed 's/^/metrics: /' || true
 if [ -n "$PERF" ] && [ -f "$WORK/perf.data" ]; then
   echo "profile of the server (shares of its own samples), 20 s of the loaded run: by thread name (riskmap-batch-N:"

@@ -563,13 +563,7 @@ async fn expensive_requests_past_the_bound_get_503_with_retry_after() {
 
 /// A counter of the Prometheus text at /metrics.
 async fn metric(app: &axum::Router, name: &str) -> u64 {
-    let (_, _, body) = send(app, get("/metrics")).await;
-    let text = String::from_utf8(body).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("{name} not in /metrics"))
-        .parse()
-        .unwrap()
+    common::metric(app, name).await as u64
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,7 +1,9 @@
 // The living map: the server announces every change (a batch of edits, a changed ledger
 // file, a new day, a reload) on /api/changes/stream; tiles on screen are asked for again when a change
 // falls in view (unchanged ones come back 304 from their ETag), the data version shown
-// follows, and summaries are read again.
+// follows, and summaries are read again. A server too busy to draw a changed tile at once
+// answers its last drawing and announces it as `drawn` once drawn anew: those tiles are
+// asked for again too.
 
 import { state } from './state.js';
 import { loadHidden } from './hidden.js';
@@ -15,6 +17,23 @@ function intersects(b, bounds) {
   return !(e < bounds.getWest() || w > bounds.getEast() || n < bounds.getSouth() || s > bounds.getNorth());
 }
 
+function refreshIn(bbox, whole) {
+  const map = state.map;
+  if (!map || !state.styleReady) return;
+  if (whole || intersects(bbox, map.getBounds())) {
+    for (const [id, src] of Object.entries(map.getStyle().sources)) {
+      // Tiles on their way may be of the data before the change: asked for once they are in.
+      if (src.type === 'vector') whenTilesIn(map, id, `live:${id}`, () => { if (map.getSource(id)) map.refreshTiles(id); });
+    }
+  }
+}
+
+function onDrawn(ev) {
+  let c;
+  try { c = JSON.parse(ev.data); } catch { return; }
+  refreshIn(c.bbox, false);
+}
+
 function onChange(ev) {
   let c;
   try { c = JSON.parse(ev.data); } catch { return; }
@@ -24,16 +43,10 @@ function onChange(ev) {
   if (info && info.firstChild && info.firstChild.nodeType === Node.TEXT_NODE) {
     info.firstChild.textContent = `数据第 ${c.generation} 版`;
   }
-  const map = state.map;
-  if (!map || !state.styleReady) return;
+  if (!state.map || !state.styleReady) return;
   // A new day (midnight, China time) moves every hazard's state: like a reload.
   const whole = ev.type === 'reload' || ev.type === 'day';
-  if (whole || intersects(c.bbox, map.getBounds())) {
-    for (const [id, src] of Object.entries(map.getStyle().sources)) {
-      // Tiles on their way may be of the data before the change: asked for once they are in.
-      if (src.type === 'vector') whenTilesIn(map, id, `live:${id}`, () => { if (map.getSource(id)) map.refreshTiles(id); });
-    }
-  }
+  refreshIn(c.bbox, whole);
   state.changes = (state.changes || 0) + 1;
   loadSummaries();
   // The month-by-month chart is read again after a reload or a new day, not after every
@@ -46,6 +59,7 @@ export function followChanges() {
   if (typeof EventSource === 'undefined') return;
   const es = new EventSource('/api/changes/stream');
   for (const kind of ['edit', 'day', 'reload']) es.addEventListener(kind, onChange);
+  es.addEventListener('drawn', onDrawn);
   es.addEventListener('lagged', () => onChange({ type: 'reload', data: JSON.stringify({ generation: state.generation }) }));
   state.events = es;
 }

@@ -1,12 +1,19 @@
 //! A byte-bounded least-recently-used cache of encoded tiles.
 //!
-//! Entries stay valid across generations: a batch of edits drops exactly the tiles it may
-//! have changed ([`TileCache::retain`], under the cache lock, in the same step as the
+//! Entries stay valid across generations: a batch of edits outdates exactly the tiles it
+//! may have changed ([`TileCache::outdate`], under the cache lock, in the same step as the
 //! snapshot swap), a reload drops everything ([`TileCache::clear`]). A tile rendered from
-//! a snapshot that is no longer served is not kept ([`TileCache::insert_if`]).
+//! a snapshot that is no longer served is not kept as current ([`TileCache::insert_if`]).
+//!
+//! An outdated tile is not answered as current ([`TileCache::get`] misses it), but its
+//! last drawing stays for the grace period ([`TileCache::new`]'s `grace`): a server too
+//! busy to draw it at once may answer it while it is drawn again
+//! ([`TileCache::get_outdated`]; the HTTP caches' stale-while-revalidate). With no grace
+//! an outdated tile is dropped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// A cached tile.
 #[derive(Debug, Clone)]
@@ -34,21 +41,32 @@ fn key_of(k: &TileKey) -> Key {
     (Arc::clone(&k.1), k.2, k.3, k.4)
 }
 
+/// An entry: the tile, its last use, and since when it is outdated (`None`: current).
+#[derive(Debug)]
+struct Entry {
+    tile: CachedTile,
+    tick: u64,
+    outdated: Option<Instant>,
+}
+
 /// The cache.
 #[derive(Debug)]
 pub struct TileCache {
     capacity: usize,
+    grace: Duration,
     bytes: usize,
     tick: u64,
-    map: HashMap<Key, (CachedTile, u64)>,
+    map: HashMap<Key, Entry>,
     order: BTreeMap<u64, Key>,
 }
 
 impl TileCache {
-    /// A cache holding at most `capacity` bytes.
-    pub fn new(capacity: usize) -> Self {
+    /// A cache holding at most `capacity` bytes, keeping an outdated tile's last drawing
+    /// for `grace` after it was outdated (zero: dropped at once).
+    pub fn new(capacity: usize, grace: Duration) -> Self {
         TileCache {
             capacity,
+            grace,
             bytes: 0,
             tick: 0,
             map: HashMap::new(),
@@ -56,43 +74,86 @@ impl TileCache {
         }
     }
 
-    /// Looks a tile up and marks it recently used.
-    pub fn get(&mut self, key: &TileKey) -> Option<CachedTile> {
+    /// Marks an entry recently used and hands it out.
+    fn touch(&mut self, key: &Key) -> Option<&Entry> {
         self.tick += 1;
         let tick = self.tick;
-        let (tile, old) = self.map.get_mut(&key_of(key))?;
-        let tile = tile.clone();
-        let prev = std::mem::replace(old, tick);
+        let e = self.map.get_mut(key)?;
+        let prev = std::mem::replace(&mut e.tick, tick);
         if let Some(k) = self.order.remove(&prev) {
             self.order.insert(tick, k);
         }
-        Some(tile)
+        Some(e)
     }
 
-    /// Inserts a tile, evicting the least recently used ones beyond the capacity. A tile
-    /// larger than the whole capacity is not kept.
+    /// Looks a current tile up and marks it recently used.
+    pub fn get(&mut self, key: &TileKey) -> Option<CachedTile> {
+        let key = key_of(key);
+        if self.map.get(&key)?.outdated.is_some() {
+            return None;
+        }
+        self.touch(&key).map(|e| e.tile.clone())
+    }
+
+    /// The last drawing of an outdated tile, and how long it has been outdated, if that is
+    /// within the grace period at `now`.
+    pub fn get_outdated(&mut self, key: &TileKey, now: Instant) -> Option<(CachedTile, Duration)> {
+        let key = key_of(key);
+        let since = self.map.get(&key)?.outdated?;
+        let age = now.saturating_duration_since(since);
+        if age > self.grace {
+            return None;
+        }
+        self.touch(&key).map(|e| (e.tile.clone(), age))
+    }
+
+    /// Inserts a current tile, evicting the least recently used ones beyond the capacity.
+    /// A tile larger than the whole capacity is not kept.
     pub fn insert(&mut self, key: TileKey, tile: CachedTile) {
+        self.put(key_of(&key), tile, None);
+    }
+
+    /// Keeps `tile` as the last drawing of a tile outdated since `since` (a drawing of a
+    /// generation a later batch may have changed), in place of an older drawing; never
+    /// over a current tile or a later drawing, and not without a grace period.
+    pub fn insert_outdated(&mut self, key: TileKey, tile: CachedTile, since: Instant) {
         let key = key_of(&key);
+        let later = |e: &Entry| e.outdated.is_none_or(|t| t > since);
+        if self.grace.is_zero() || self.map.get(&key).is_some_and(later) {
+            return;
+        }
+        self.put(key, tile, Some(since));
+    }
+
+    fn put(&mut self, key: Key, tile: CachedTile, outdated: Option<Instant>) {
         let w = tile.weight();
         if w > self.capacity {
             return;
         }
         self.tick += 1;
-        if let Some((old, t)) = self.map.remove(&key) {
-            self.bytes -= old.weight();
-            self.order.remove(&t);
+        if let Some(old) = self.map.remove(&key) {
+            self.bytes -= old.tile.weight();
+            self.order.remove(&old.tick);
         }
         while self.bytes + w > self.capacity {
             let Some((_, k)) = self.order.pop_first() else {
                 break;
             };
-            if let Some((old, _)) = self.map.remove(&k) {
-                self.bytes -= old.weight();
+            if let Some(old) = self.map.remove(&k) {
+                self.bytes -= old.tile.weight();
             }
         }
         self.bytes += w;
         self.order.insert(self.tick, key.clone());
-        self.map.insert(key, (tile, self.tick));
+        let tick = self.tick;
+        self.map.insert(
+            key,
+            Entry {
+                tile,
+                tick,
+                outdated,
+            },
+        );
     }
 
     /// [`TileCache::insert`] if `current` still says so when the cache lock is held: the
@@ -112,12 +173,49 @@ impl TileCache {
             .cloned()
             .collect();
         for k in &gone {
-            if let Some((old, t)) = self.map.remove(k) {
-                self.bytes -= old.weight();
-                self.order.remove(&t);
-            }
+            self.remove(k);
         }
         gone.len()
+    }
+
+    fn remove(&mut self, k: &Key) {
+        if let Some(old) = self.map.remove(k) {
+            self.bytes -= old.tile.weight();
+            self.order.remove(&old.tick);
+        }
+    }
+
+    /// Outdates, at `now`, the current tiles for which `current(layers, z, x, y)` does not
+    /// hold, and returns how many: their last drawings stay for the grace period (without
+    /// one they go). Tiles outdated longer than the grace period go too.
+    pub fn outdate(
+        &mut self,
+        now: Instant,
+        mut current: impl FnMut(&str, u8, u32, u32) -> bool,
+    ) -> usize {
+        let mut outdated = 0;
+        let mut gone = Vec::new();
+        for (k, e) in &mut self.map {
+            match e.outdated {
+                Some(since) if now.saturating_duration_since(since) > self.grace => {
+                    gone.push(k.clone());
+                }
+                Some(_) => {}
+                None if !current(&k.0, k.1, k.2, k.3) => {
+                    outdated += 1;
+                    if self.grace.is_zero() {
+                        gone.push(k.clone());
+                    } else {
+                        e.outdated = Some(now);
+                    }
+                }
+                None => {}
+            }
+        }
+        for k in &gone {
+            self.remove(k);
+        }
+        outdated
     }
 
     /// Drops everything.
@@ -157,7 +255,7 @@ mod tests {
     #[test]
     fn evicts_least_recently_used_within_the_byte_limit() {
         // Each entry weighs n + 3 + 96 bytes: 1000-byte tiles weigh 1099.
-        let mut c = TileCache::new(3 * 1099);
+        let mut c = TileCache::new(3 * 1099, Duration::ZERO);
         let k = |x| (1, Arc::<str>::from("houses"), 14, x, 0);
         c.insert(k(1), tile(1000));
         c.insert(k(2), tile(1000));
@@ -171,5 +269,81 @@ mod tests {
         c.insert(k(5), tile(10_000)); // larger than the cache: not kept
         assert_eq!(c.len(), 3);
         assert!(c.bytes() <= 3 * 1099);
+    }
+
+    fn tagged(n: usize, tag: &str) -> CachedTile {
+        CachedTile {
+            gz: axum::body::Bytes::from(vec![0; n]),
+            etag: Arc::from(tag),
+        }
+    }
+
+    #[test]
+    fn an_outdated_tile_is_kept_for_the_grace_period_only() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut c = TileCache::new(1 << 20, ms(500));
+        let k = |x| (1, Arc::<str>::from("houses"), 14, x, 0);
+        c.insert(k(1), tagged(10, "\"a\""));
+        c.insert(k(2), tagged(10, "\"b\""));
+        // Nothing outdated yet: nothing is answered as outdated.
+        assert!(c.get_outdated(&k(1), t0).is_none());
+        // A batch changes tile 1 only.
+        assert_eq!(c.outdate(t0, |_, _, x, _| x != 1), 1);
+        assert!(c.get(&k(1)).is_none(), "an outdated tile is not current");
+        assert_eq!(c.get(&k(2)).unwrap().etag.as_ref(), "\"b\"");
+        let (t, age) = c.get_outdated(&k(1), t0 + ms(200)).unwrap();
+        assert_eq!((t.etag.as_ref(), age), ("\"a\"", ms(200)));
+        assert_eq!(c.get_outdated(&k(1), t0 + ms(500)).unwrap().1, ms(500));
+        assert!(
+            c.get_outdated(&k(1), t0 + ms(501)).is_none(),
+            "past the grace"
+        );
+        // A later batch changing it again keeps the first time: the drawing is as old
+        // as the first change that outdated it.
+        assert_eq!(c.outdate(t0 + ms(300), |_, _, x, _| x != 1), 0);
+        assert_eq!(c.get_outdated(&k(1), t0 + ms(400)).unwrap().1, ms(400));
+        // A drawing of a generation changed since replaces it, still outdated, as of
+        // the given time; never over a current tile.
+        c.insert_outdated(k(1), tagged(10, "\"a2\""), t0 + ms(300));
+        let (t, age) = c.get_outdated(&k(1), t0 + ms(700)).unwrap();
+        assert_eq!((t.etag.as_ref(), age), ("\"a2\"", ms(400)));
+        // An earlier drawing coming last does not replace it.
+        c.insert_outdated(k(1), tagged(10, "\"a1\""), t0 + ms(100));
+        assert_eq!(
+            c.get_outdated(&k(1), t0 + ms(700)).unwrap().0.etag.as_ref(),
+            "\"a2\""
+        );
+        c.insert_outdated(k(2), tagged(10, "\"b-old\""), t0);
+        assert_eq!(c.get(&k(2)).unwrap().etag.as_ref(), "\"b\"");
+        // Drawn again: current.
+        c.insert(k(1), tagged(10, "\"a3\""));
+        assert_eq!(c.get(&k(1)).unwrap().etag.as_ref(), "\"a3\"");
+        assert!(c.get_outdated(&k(1), t0 + ms(700)).is_none());
+        // Past the grace, the next batch's pass lets the outdated drawing go.
+        c.outdate(t0 + ms(800), |_, _, x, _| x != 2);
+        assert_eq!(c.len(), 2);
+        c.outdate(t0 + ms(1400), |_, _, _, _| true);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c.bytes(), tagged(10, "\"a3\"").weight());
+    }
+
+    #[test]
+    fn without_grace_an_outdated_tile_goes() {
+        let t0 = Instant::now();
+        let mut c = TileCache::new(1 << 20, Duration::ZERO);
+        let k = |x| (1, Arc::<str>::from("houses"), 14, x, 0);
+        c.insert(k(1), tagged(10, "\"a\""));
+        c.insert(k(2), tagged(10, "\"b\""));
+        assert_eq!(c.outdate(t0, |_, _, x, _| x != 1), 1);
+        assert_eq!(c.len(), 1);
+        assert!(c.get(&k(1)).is_none() && c.get_outdated(&k(1), t0).is_none());
+        c.insert_outdated(k(1), tagged(10, "\"a\""), t0);
+        assert_eq!(
+            c.len(),
+            1,
+            "nothing outdated is kept without a grace period"
+        );
+        assert_eq!(c.bytes(), tagged(10, "\"b\"").weight());
     }
 }

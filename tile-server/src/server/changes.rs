@@ -42,8 +42,9 @@ pub struct ChangeEvent {
     pub generation: u64,
     /// Unix time, milliseconds.
     pub at_ms: u64,
-    /// `edit` (a batch of changes), `day` (the map moved to a new day) or `reload`
-    /// (everything read again).
+    /// `edit` (a batch of changes), `day` (the map moved to a new day), `reload`
+    /// (everything read again) or `drawn` (tiles answered from their last drawing while
+    /// the server was busy are drawn anew: ask for them again).
     pub kind: &'static str,
     /// Who made it (a token's name, `database`, `file`).
     pub actor: String,
@@ -99,8 +100,25 @@ pub struct Changes {
     spare: Mutex<Option<Spare>>,
     tx: broadcast::Sender<ChangeEvent>,
     /// The tiles each of the last batches may have changed, by the generation it made,
-    /// oldest first, consecutive (a reload empties it). Locked under the cache lock.
-    recent: Mutex<VecDeque<(u64, TileChanges)>>,
+    /// with when it was served; oldest first, consecutive (a reload empties it). Locked
+    /// under the cache lock.
+    recent: Mutex<VecDeque<(u64, TileChanges, Instant)>>,
+    /// Tiles drawn anew behind the answers and not announced yet: their box and layers.
+    drawn: Mutex<Option<([f64; 4], Vec<&'static str>)>>,
+}
+
+/// How long the tiles drawn anew behind the answers are gathered into one `drawn` event.
+const DRAWN_EVERY: Duration = Duration::from_millis(100);
+
+/// Whether a tile drawn from a generation is the tile served now ([`AppState::changed_since`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinceDrawn {
+    /// No batch since may have changed it.
+    Unchanged,
+    /// The batch served at this time may have changed it, the first since.
+    ChangedAt(Instant),
+    /// A reload came between, or the batches since are no longer known.
+    Unknown,
 }
 
 impl Default for Changes {
@@ -110,6 +128,7 @@ impl Default for Changes {
             spare: Mutex::new(None),
             tx,
             recent: Mutex::new(VecDeque::new()),
+            drawn: Mutex::new(None),
         }
     }
 }
@@ -234,20 +253,88 @@ impl AppState {
     /// (and no reload came between). Call it under the cache lock, as the swap of a batch
     /// drops tiles under it, so that a tile a batch dropped is not put back.
     pub fn unchanged_since(&self, from: u64, layers: &[LayerKind], z: u8, x: u32, y: u32) -> bool {
+        self.changed_since(from, layers, z, x, y) == SinceDrawn::Unchanged
+    }
+
+    /// [`AppState::unchanged_since`], and if a batch since may have changed the tile,
+    /// when the first such batch was served: from then on a drawing of generation `from`
+    /// is outdated. Call it under the cache lock.
+    pub fn changed_since(
+        &self,
+        from: u64,
+        layers: &[LayerKind],
+        z: u8,
+        x: u32,
+        y: u32,
+    ) -> SinceDrawn {
         let served = self.snapshot();
         if served.generation == from {
-            return true;
+            return SinceDrawn::Unchanged;
         }
         let Ok(recent) = self.changes.recent.lock() else {
-            return false;
+            return SinceDrawn::Unknown;
         };
-        let since: Vec<&(u64, TileChanges)> = recent.iter().filter(|(g, _)| *g > from).collect();
+        let since: Vec<&(u64, TileChanges, Instant)> =
+            recent.iter().filter(|(g, _, _)| *g > from).collect();
         let covered = since.len() as u64 == served.generation.saturating_sub(from)
-            && since.last().is_some_and(|(g, _)| *g == served.generation);
-        covered
             && since
-                .iter()
-                .all(|(_, c)| !served.tiles.tile_changed(c, layers, z, x, y))
+                .last()
+                .is_some_and(|(g, _, _)| *g == served.generation);
+        if !covered {
+            return SinceDrawn::Unknown;
+        }
+        since
+            .iter()
+            .find(|(_, c, _)| served.tiles.tile_changed(c, layers, z, x, y))
+            .map_or(SinceDrawn::Unchanged, |(_, _, at)| {
+                SinceDrawn::ChangedAt(*at)
+            })
+    }
+
+    /// Announces, as one `drawn` event a moment later with the others drawn meanwhile,
+    /// that a tile answered from its last drawing is drawn anew: a viewer showing it asks
+    /// again.
+    pub fn announce_drawn(self: &Arc<Self>, bbox: [f64; 4], layers: &[LayerKind]) {
+        let Ok(mut d) = self.changes.drawn.lock() else {
+            return;
+        };
+        let names = layers.iter().map(|k| k.name());
+        match &mut *d {
+            Some((b, l)) => {
+                *b = [
+                    b[0].min(bbox[0]),
+                    b[1].min(bbox[1]),
+                    b[2].max(bbox[2]),
+                    b[3].max(bbox[3]),
+                ];
+                l.extend(names);
+                l.sort_unstable();
+                l.dedup();
+            }
+            None => {
+                let mut l: Vec<&'static str> = names.collect();
+                l.sort_unstable();
+                l.dedup();
+                *d = Some((bbox, l));
+                let state = Arc::clone(self);
+                tokio::spawn(async move {
+                    tokio::time::sleep(DRAWN_EVERY).await;
+                    let taken = state.changes.drawn.lock().ok().and_then(|mut d| d.take());
+                    if let Some((bbox, layers)) = taken {
+                        let _ = state.changes.tx.send(ChangeEvent {
+                            generation: state.snapshot().generation,
+                            at_ms: now_ms(),
+                            kind: "drawn",
+                            actor: "server".into(),
+                            features: 0,
+                            layers,
+                            bbox: Some(bbox),
+                            apply_ms: 0.0,
+                        });
+                    }
+                });
+            }
+        }
     }
 
     /// Makes the spare snapshot now (a copy of the served one) rather than at the first
@@ -427,24 +514,26 @@ impl AppState {
             let old = std::mem::replace(&mut *w, Arc::new(spare));
             let served = Arc::clone(&w);
             drop(w);
-            let dropped = cache.retain(|spec, z, x, y| {
-                // A tile of another day may change wherever the batch changed an
-                // enterprise's hazards, on a day whose changes nobody worked out: every
-                // one goes.
-                let (kinds, dated) = super::handlers::tiles::spec_layers(spec);
-                !dated && !served.tiles.tile_changed(&tile_changes, &kinds, z, x, y)
-            });
+            // A tile of another day may change wherever the batch changed an enterprise's
+            // hazards, on a day whose changes nobody worked out: every one goes.
+            let dated = cache.retain(|spec, _, _, _| !super::handlers::tiles::spec_layers(spec).1);
+            let served_at = Instant::now();
+            let dropped = dated
+                + cache.outdate(served_at, |spec, z, x, y| {
+                    let (kinds, _) = super::handlers::tiles::spec_layers(spec);
+                    !served.tiles.tile_changed(&tile_changes, &kinds, z, x, y)
+                });
             self.metrics
                 .tiles_invalidated
                 .fetch_add(dropped as u64, Ordering::Relaxed);
             if let Ok(mut r) = self.changes.recent.lock() {
-                if r.back().is_some_and(|(g, _)| *g + 1 != generation) {
+                if r.back().is_some_and(|(g, _, _)| *g + 1 != generation) {
                     r.clear();
                 }
-                r.push_back((generation, tile_changes.clone()));
-                let mut boxes: usize = r.iter().map(|(_, c)| c.boxes.len()).sum();
+                r.push_back((generation, tile_changes.clone(), served_at));
+                let mut boxes: usize = r.iter().map(|(_, c, _)| c.boxes.len()).sum();
                 while r.len() > 1 && (r.len() > RECENT || boxes > RECENT_BOXES) {
-                    if let Some((_, c)) = r.pop_front() {
+                    if let Some((_, c, _)) = r.pop_front() {
                         boxes -= c.boxes.len();
                     }
                 }

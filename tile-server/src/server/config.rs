@@ -154,6 +154,13 @@ pub struct ServerConfig {
     pub tile_render_concurrency: usize,
     /// Tile renders that may wait for a slot before more are refused with 503 (default 256).
     pub tile_queue: usize,
+    /// Milliseconds a tile that a change outdated may still be answered from its last
+    /// drawing while it is drawn again, when the server is busy drawing (every tile slot
+    /// taken, or outdated tiles being drawn again); default 5,000; 0: never, a request
+    /// waits for the new drawing. The viewer is told when the drawing is done (a `drawn`
+    /// event on `/api/changes/stream`). Under 1,000 edits/s over a whole city, 1 s left
+    /// the tile p99 where it was without it (BENCHMARKS.md).
+    pub tile_grace_ms: u64,
     /// Site checks run at once (default 0: half the cores, at least one).
     pub site_check_concurrency: usize,
     /// GeoJSON exports run at once (default 0: half the cores, at least one).
@@ -205,6 +212,7 @@ impl Default for ServerConfig {
             unknown: UnknownKeys::default(),
             tile_render_concurrency: 0,
             tile_queue: 256,
+            tile_grace_ms: 5_000,
             site_check_concurrency: 0,
             export_concurrency: 0,
             search_concurrency: 0,

@@ -8,9 +8,11 @@
 //! its slot until it really ends: a burst of slow requests never runs more than
 //! `concurrency` of them at once, and tiles, with their own gate, always have threads.
 //!
-//! [`TileFlights`] makes concurrent misses of one tile wait for the one render in flight.
+//! [`TileFlights`] makes concurrent misses of one tile wait for the one render in flight,
+//! and keeps to one the drawings of an outdated tile made behind the answers
+//! ([`Limits::redraw`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -69,6 +71,18 @@ impl Gate {
     /// work of this class may use a second thread (a tile on an otherwise idle server).
     pub fn has_spare(&self) -> bool {
         self.permits.available_permits() >= 2 && self.waiting.load(Ordering::Relaxed) == 0
+    }
+
+    /// Whether a request starting now would have to wait for a permit: every one is
+    /// taken, or others wait already.
+    pub fn is_full(&self) -> bool {
+        self.permits.available_permits() == 0 || self.waiting.load(Ordering::Relaxed) > 0
+    }
+
+    /// Whether anything of this class runs or waits.
+    pub fn is_busy(&self) -> bool {
+        self.permits.available_permits() < self.concurrency
+            || self.waiting.load(Ordering::Relaxed) > 0
     }
 
     fn busy(&self, why: &str) -> AppError {
@@ -133,6 +147,8 @@ type Outcome = Option<Result<CachedTile, Arc<AppError>>>;
 #[derive(Debug, Default)]
 pub struct TileFlights {
     flights: Mutex<HashMap<TileKey, watch::Sender<Outcome>>>,
+    /// Outdated tiles being drawn again behind the answers, whatever the generation.
+    redrawing: Mutex<HashSet<TileAt>>,
 }
 
 /// What a miss is to do.
@@ -198,6 +214,25 @@ impl TileFlights {
     }
 }
 
+/// A tile whatever the generation: layer list, z, x, y.
+type TileAt = (Arc<str>, u8, u32, u32);
+
+/// A tile being drawn again behind the answers ([`Limits::redraw`]); dropping it lets
+/// the next request start another drawing.
+pub(crate) struct Redraw {
+    limits: Arc<Limits>,
+    key: TileAt,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Redraw {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.limits.flights.redrawing.lock() {
+            m.remove(&self.key);
+        }
+    }
+}
+
 /// The gates of the server and the tile flights, shared by every request.
 #[derive(Debug)]
 pub struct Limits {
@@ -211,6 +246,13 @@ pub struct Limits {
     pub search: Gate,
     /// Tile renders in flight.
     pub flights: TileFlights,
+    /// Drawings of outdated tiles behind the answers ([`Limits::redraw`]): as many at once
+    /// as tiles render, on a gate of their own, so that they go on while requests fill
+    /// the tile gate's queue and never take a place in it.
+    pub redraws: Gate,
+    /// Drawings behind the answers claimed (running or waiting for `redraws`): at most
+    /// its concurrency and queue together.
+    behind: Arc<Semaphore>,
 }
 
 /// The concurrency of each gate: tiles, site checks, exports, search.
@@ -238,7 +280,28 @@ impl Limits {
             export: Gate::new("GeoJSON export", export, c.expensive_queue, t),
             search: Gate::new("search", search, c.expensive_queue, t),
             flights: TileFlights::default(),
+            redraws: Gate::new("tile redrawing", tiles, tiles, t),
+            behind: Arc::new(Semaphore::new(2 * tiles.max(1))),
         }
+    }
+
+    /// Claims the drawing of `key`'s tile behind the answers; `None` when one is under way
+    /// already (for any generation: a tile is drawn again once however many ask), or when
+    /// the drawings' gate is full, running and waiting (a later request for the tile
+    /// claims it then).
+    pub(crate) fn redraw(self: &Arc<Self>, key: &TileKey) -> Option<Redraw> {
+        let k = (Arc::clone(&key.1), key.2, key.3, key.4);
+        let mut m = self.flights.redrawing.lock().ok()?;
+        if m.contains(&k) {
+            return None;
+        }
+        let slot = Arc::clone(&self.behind).try_acquire_owned().ok()?;
+        m.insert(k.clone());
+        Some(Redraw {
+            limits: Arc::clone(self),
+            key: k,
+            _slot: slot,
+        })
     }
 
     /// Blocking threads the runtime needs so that every gate can fill its slots at once

@@ -8,6 +8,60 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Upper bounds of the tile render-time histogram, seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0];
 
+/// Upper bounds of the histogram of how long outdated tiles answered had been outdated,
+/// seconds.
+const OUTDATED_BUCKETS: [f64; 7] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0];
+
+/// A Prometheus histogram of seconds over fixed bucket bounds (`N` of them, +Inf apart).
+#[derive(Debug)]
+struct Histogram<const N: usize> {
+    buckets: [AtomicU64; N],
+    count: AtomicU64,
+    sum_us: AtomicU64,
+}
+
+impl<const N: usize> Default for Histogram<N> {
+    fn default() -> Self {
+        Histogram {
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            count: AtomicU64::new(0),
+            sum_us: AtomicU64::new(0),
+        }
+    }
+}
+
+impl<const N: usize> Histogram<N> {
+    fn record(&self, bounds: &[f64; N], secs: f64) {
+        for (b, n) in bounds.iter().zip(&self.buckets) {
+            if secs <= *b {
+                n.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_us
+            .fetch_add((secs * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    fn write(&self, s: &mut String, name: &str, help: &str, bounds: &[f64; N]) {
+        let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} histogram");
+        for (b, n) in bounds.iter().zip(&self.buckets) {
+            let _ = writeln!(
+                s,
+                "{name}_bucket{{le=\"{b}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let _ = writeln!(s, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            s,
+            "{name}_sum {}",
+            self.sum_us.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(s, "{name}_count {count}");
+    }
+}
+
 /// The server's metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -18,6 +72,9 @@ pub struct Metrics {
     pub cache_misses: AtomicU64,
     /// Cached tiles dropped because a batch of edits may have changed them.
     pub tiles_invalidated: AtomicU64,
+    /// Outdated tiles drawn again behind the answers (the server was busy).
+    pub tiles_redrawn_behind: AtomicU64,
+    outdated: Histogram<{ OUTDATED_BUCKETS.len() }>,
     /// Batches of edits applied.
     pub edit_batches: AtomicU64,
     /// Of the batches, those that found no spare snapshot ready and copied the served one.
@@ -32,9 +89,7 @@ pub struct Metrics {
     pub dated_copies_moved: AtomicU64,
     /// Of those, the ones that took the change path's spare snapshot back.
     pub dated_copies_spare: AtomicU64,
-    render_buckets: [AtomicU64; BUCKETS.len()],
-    render_count: AtomicU64,
-    render_sum_us: AtomicU64,
+    renders: Histogram<{ BUCKETS.len() }>,
     /// Successful reloads.
     pub reloads_ok: AtomicU64,
     /// Failed reloads.
@@ -55,14 +110,12 @@ impl Metrics {
 
     /// Records a tile render time.
     pub fn render(&self, secs: f64) {
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                self.render_buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.render_count.fetch_add(1, Ordering::Relaxed);
-        self.render_sum_us
-            .fetch_add((secs * 1e6) as u64, Ordering::Relaxed);
+        self.renders.record(&BUCKETS, secs);
+    }
+
+    /// Records a tile answered from its last drawing, outdated for `secs`.
+    pub fn outdated_served(&self, secs: f64) {
+        self.outdated.record(&OUTDATED_BUCKETS, secs);
     }
 
     /// The text exposition; `gauges` are appended as `riskmap_<name> value` lines.
@@ -101,6 +154,18 @@ impl Metrics {
             "riskmap_tiles_invalidated_total",
             "Cached tiles dropped because a batch of edits may have changed them.",
             self.tiles_invalidated.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_tiles_redrawn_behind_total",
+            "Outdated tiles drawn again while their last drawing was answered (all tile slots were taken).",
+            self.tiles_redrawn_behind.load(Ordering::Relaxed),
+        );
+        self.outdated.write(
+            &mut s,
+            "riskmap_tile_outdated_answer_seconds",
+            "How long a tile answered from its last drawing had been outdated.",
+            &OUTDATED_BUCKETS,
         );
         counter(
             &mut s,
@@ -158,29 +223,12 @@ impl Metrics {
             self.reloads_refused.load(Ordering::Relaxed),
             self.reloads_timed_out.load(Ordering::Relaxed)
         );
-        let _ = writeln!(
-            s,
-            "# HELP riskmap_tile_render_seconds Time to render an uncached tile."
+        self.renders.write(
+            &mut s,
+            "riskmap_tile_render_seconds",
+            "Time to render an uncached tile.",
+            &BUCKETS,
         );
-        let _ = writeln!(s, "# TYPE riskmap_tile_render_seconds histogram");
-        for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                s,
-                "riskmap_tile_render_seconds_bucket{{le=\"{b}\"}} {}",
-                self.render_buckets[i].load(Ordering::Relaxed)
-            );
-        }
-        let count = self.render_count.load(Ordering::Relaxed);
-        let _ = writeln!(
-            s,
-            "riskmap_tile_render_seconds_bucket{{le=\"+Inf\"}} {count}"
-        );
-        let _ = writeln!(
-            s,
-            "riskmap_tile_render_seconds_sum {}",
-            self.render_sum_us.load(Ordering::Relaxed) as f64 / 1e6
-        );
-        let _ = writeln!(s, "riskmap_tile_render_seconds_count {count}");
         let mut last = "";
         for (name, help, v) in gauges {
             // One HELP/TYPE per metric family, however many label sets follow.

@@ -453,7 +453,10 @@ impl AppState {
         first: Snapshot,
         admin_token: Option<String>,
     ) -> AppState {
-        let cache = TileCache::new(config.tile_cache_bytes);
+        let cache = TileCache::new(
+            config.tile_cache_bytes,
+            std::time::Duration::from_millis(config.tile_grace_ms),
+        );
         let first_seq = first.source_seq;
         let (served_seq, _) = tokio::sync::watch::channel(first.source_seq.unwrap_or(0));
         let tokens = super::auth::Tokens::new(&config.tokens, admin_token.as_deref());

@@ -286,3 +286,14 @@ pub fn post(uri: &str, body: String) -> Request<Body> {
         .body(Body::from(body))
         .unwrap()
 }
+
+/// A value of the Prometheus text at /metrics (a series named with its labels).
+pub async fn metric(app: &axum::Router, name: &str) -> f64 {
+    let (_, _, body) = send(app, get("/metrics")).await;
+    let text = String::from_utf8(body).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} not in /metrics"))
+        .parse()
+        .unwrap()
+}

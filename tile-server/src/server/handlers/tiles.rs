@@ -18,6 +18,7 @@ use riskmap_core::tileset::{MAX_ZOOM, TileSetError};
 
 use super::AppStateRef;
 use crate::server::cache::{CachedTile, TileKey};
+use crate::server::changes::SinceDrawn;
 use crate::server::dated::parse_as_of;
 use crate::server::error::AppError;
 use crate::server::layers::parse_layers;
@@ -139,7 +140,7 @@ pub(in crate::server) async fn tile(
 /// `tile` answers (gzip, ETag, 304, 204 when empty): for the other APIs that serve tiles.
 pub(in crate::server) async fn serve_tile(
     state: &AppStateRef,
-    limits: &Limits,
+    limits: &Arc<Limits>,
     names: Vec<LayerKind>,
     zxy: (u8, u32, u32),
     headers: &HeaderMap,
@@ -150,9 +151,14 @@ pub(in crate::server) async fn serve_tile(
 
 /// The tile from the cache, or rendered, gzipped and cached. Concurrent misses of one
 /// tile render it once: the first renders, the others wait for its result.
+///
+/// A tile a change outdated is answered from its last drawing, within the grace period,
+/// when every tile slot is taken or other outdated tiles are being drawn again: it is
+/// drawn again behind the answer (once, however many ask) and announced as `drawn` when
+/// done. An idle server draws it at once.
 async fn cached_or_render(
     state: &AppStateRef,
-    limits: &Limits,
+    limits: &Arc<Limits>,
     snap: Arc<Snapshot>,
     names: Vec<LayerKind>,
     day: Option<Day>,
@@ -166,13 +172,29 @@ async fn cached_or_render(
         y,
     );
     loop {
-        let cached = state.cache.lock().ok().and_then(|mut c| c.get(&key));
+        let (cached, outdated) = match state.cache.lock() {
+            Ok(mut c) => match c.get(&key) {
+                Some(t) => (Some(t), None),
+                // A tile of another day is never answered outdated.
+                None if day.is_none() => (None, c.get_outdated(&key, Instant::now())),
+                None => (None, None),
+            },
+            Err(_) => (None, None),
+        };
         if let Some(t) = cached {
             state.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(t);
         }
+        // Busy: a render would wait for a slot, or outdated tiles are being drawn again
+        // already (the server is behind the changes: a render now would take a core
+        // from them).
+        let busy = outdated.filter(|_| limits.tiles.is_full() || limits.redraws.is_busy());
         match limits.flights.join(&key) {
             Flight::Follow(mut rx) => {
+                if let Some((t, age)) = busy {
+                    state.metrics.outdated_served(age.as_secs_f64());
+                    return Ok(t);
+                }
                 // The render in flight answers; if it was abandoned (its client went
                 // away before it started), look again and perhaps render.
                 if let Ok(v) = rx.wait_for(Option::is_some).await
@@ -182,7 +204,15 @@ async fn cached_or_render(
                 }
             }
             Flight::Lead(leader) => {
-                let r = render(state, limits, &snap, names, day, (z, x, y), key).await;
+                if let Some((t, age)) = busy {
+                    drop(leader);
+                    redraw_behind(state, limits, names, &key);
+                    state.metrics.outdated_served(age.as_secs_f64());
+                    return Ok(t);
+                }
+                let r = render(state, limits, &snap, names, day, (z, x, y), key, false)
+                    .await
+                    .map(|(t, _)| t);
                 let shared = r
                     .as_ref()
                     .map(CachedTile::clone)
@@ -194,7 +224,41 @@ async fn cached_or_render(
     }
 }
 
-/// Renders, gzips and caches one tile under a permit of the tile gate.
+/// Draws an outdated tile again from the snapshot served now, behind the answer that gave
+/// its last drawing, and announces it once it is the tile served (a batch meanwhile may
+/// have outdated it again: then it is kept as its latest drawing, unannounced).
+fn redraw_behind(state: &AppStateRef, limits: &Arc<Limits>, names: Vec<LayerKind>, key: &TileKey) {
+    let Some(claim) = limits.redraw(key) else {
+        return;
+    };
+    let (state, limits, spec, zxy) = (
+        Arc::clone(state),
+        Arc::clone(limits),
+        Arc::clone(&key.1),
+        (key.2, key.3, key.4),
+    );
+    tokio::spawn(async move {
+        let _claim = claim;
+        let snap = state.snapshot();
+        let key = (snap.generation, spec, zxy.0, zxy.1, zxy.2);
+        state
+            .metrics
+            .tiles_redrawn_behind
+            .fetch_add(1, Ordering::Relaxed);
+        if let Ok((_, true)) =
+            render(&state, &limits, &snap, names.clone(), None, zxy, key, true).await
+            && let Ok(t) = riskmap_core::tiles::TileId::new(zxy.0, zxy.1, zxy.2)
+        {
+            let b = t.bounds_lonlat();
+            state.announce_drawn([b.min().x, b.min().y, b.max().x, b.max().y], &names);
+        }
+    });
+}
+
+/// Renders, gzips and caches one tile under a permit of the tile gate (of the redrawing
+/// gate for a drawing `behind` the answers, on one thread); says whether it was kept as
+/// the tile served (not when a batch since may have changed it).
+#[allow(clippy::too_many_arguments)]
 async fn render(
     state: &AppStateRef,
     limits: &Limits,
@@ -203,7 +267,8 @@ async fn render(
     day: Option<Day>,
     (z, x, y): (u8, u32, u32),
     key: TileKey,
-) -> Result<CachedTile, AppError> {
+    behind: bool,
+) -> Result<(CachedTile, bool), AppError> {
     state.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
     let view = match day {
         Some(d) => Some(state.dated.get(state, snap, d).await?),
@@ -212,10 +277,14 @@ async fn render(
     let snap2 = Arc::clone(snap);
     let t0 = Instant::now();
     // A tile may take a second core only if no other tile wants it.
-    let spare = limits.tiles.has_spare();
+    let spare = !behind && limits.tiles.has_spare();
     let kinds = names.clone();
-    let gz = limits
-        .tiles
+    let gate = if behind {
+        &limits.redraws
+    } else {
+        &limits.tiles
+    };
+    let gz = gate
         .run(move || -> Result<Vec<u8>, TileSetError> {
             let (ts, ds, a) = (&snap2.tiles, snap2.dataset(), snap2.analysis());
             let raw = if let Some(d) = &view {
@@ -238,20 +307,29 @@ async fn render(
         etag: etag_of(&gz),
         gz: Bytes::from(gz),
     };
+    let mut current = false;
     if let Ok(mut c) = state.cache.lock() {
         // Under the cache lock, as the swap of a batch of edits is: a tile of a snapshot
-        // no longer served is kept only if no batch since may have changed it.
-        c.insert_if(key, t.clone(), || {
-            // A tile of another day is kept only while its generation is served (a batch
-            // drops them all, see `changes`).
-            if day.is_some() {
-                state.snapshot().generation == snap.generation
-            } else {
-                state.unchanged_since(snap.generation, &kinds, z, x, y)
+        // no longer served is kept as current only if no batch since may have changed it,
+        // else as the last drawing of an outdated tile. A tile of another day is kept only
+        // while its generation is served (a batch drops them all, see `changes`).
+        if day.is_some() {
+            current = state.snapshot().generation == snap.generation;
+            if current {
+                c.insert(key, t.clone());
             }
-        });
+        } else {
+            match state.changed_since(snap.generation, &kinds, z, x, y) {
+                SinceDrawn::Unchanged => {
+                    current = true;
+                    c.insert(key, t.clone());
+                }
+                SinceDrawn::ChangedAt(at) => c.insert_outdated(key, t.clone(), at),
+                SinceDrawn::Unknown => {}
+            }
+        }
     }
-    Ok(t)
+    Ok((t, current))
 }
 
 /// The response for a tile, gzipped if the client accepts it, 304 if its ETag matches.
