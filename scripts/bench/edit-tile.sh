@@ -119,12 +119,18 @@ print(f"edits: {r['edits']}, seen in the re-requested tile: {r['seen_in_tile']},
 print(f"edit -> tile: p50 {e['p50']} ms, p99 {e['p99']} ms, max {e['max']} ms "
       f"(PATCH p99 {r['patch_ms']['p99']} ms, tile p99 {r['tile_ms']['p99']} ms)")
 print(f"full analysis / p99: {full / e['p99']:.0f}x")
+def phases(d):
+    return ", ".join(f"{k} {v['p50']} / {v['p99']} / {v['max']}" for k, v in d.items())
+if r.get("server_ms"):
+    print(f"  the PATCH on the server (Server-Timing, p50 / p99 / max ms): {phases(r['server_ms'])}")
 i = r.get("inventories")
 if i:
     ie = i["edit_to_tile_ms"]
     print(f"hazard-source inventories scaled: {i['edits']} (tile changed for {i['tile_changed']}): "
           f"edit -> tile p50 {ie['p50']} ms, p99 {ie['p99']} ms, max {ie['max']} ms; "
           f"full analysis / p99: {full / ie['p99']:.0f}x")
+    if i.get("server_ms"):
+        print(f"  the PATCH on the server (Server-Timing, p50 / p99 / max ms): {phases(i['server_ms'])}")
 h = r.get("hidden")
 if h:
     he = h["edit_to_tile_ms"]

@@ -13,6 +13,8 @@ generate` writes it), every STRIDE-th, so that they lie all over the city. For e
      answer is a 200 with another ETag (a 304 would mean the old tile).
 
 The ETag is a hash of the tile's bytes, so a new ETag is a tile with other bytes.
+Each PATCH answer's `Server-Timing` (the check, the wait for its group, the store's
+transaction, serving the batch) is summarised too (`server_ms`: p50 / p99 / max).
 
 With --hazard-sources FILE, as many hazard sources (every one of the file in turn, up to
 --inventories) then have their inventory scaled by 0.5-3 (`PATCH` of `inventory`): each
@@ -61,6 +63,24 @@ def tile_of(lon, lat, z):
     return x, y
 
 
+def server_timing(h):
+    """{name: ms} of a Server-Timing header ("check;dur=0.81, store;dur=3.20")."""
+    out = {}
+    for part in (h or "").split(","):
+        name, _, rest = part.strip().partition(";")
+        if rest.startswith("dur="):
+            out[name] = float(rest[4:])
+    return out
+
+
+def phases(rows):
+    """p50 / p99 / max of each phase the server named, over the edits."""
+    names = sorted({k for r in rows for k in r})
+    return {n: {"p50": pct([r[n] for r in rows if n in r], 0.5),
+                "p99": pct([r[n] for r in rows if n in r], 0.99),
+                "max": pct([r[n] for r in rows if n in r], 1.0)} for n in names}
+
+
 def pct(v, p):
     if not v:
         return None
@@ -89,7 +109,7 @@ def main():
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
     rng = random.Random(a.seed)
     todo = houses(a.houses, a.stride, a.edits)
-    total, patch, tile = [], [], []
+    total, patch, tile, server = [], [], [], []
     seen, bad = 0, {}
 
     def timed(layer, fid, body, lon, lat, z, layers=None):
@@ -118,7 +138,8 @@ def main():
         if r2.status // 100 not in (2, 3):
             bad[f"tile {r2.status}"] = bad.get(f"tile {r2.status}", 0) + 1
         changed = r2.status == 200 and r2.getheader("ETag") != etag
-        return (t2 - t0) * 1000.0, (t1 - t0) * 1000.0, (t2 - t1) * 1000.0, changed
+        return (t2 - t0) * 1000.0, (t1 - t0) * 1000.0, (t2 - t1) * 1000.0, changed, \
+            server_timing(r.getheader("Server-Timing"))
 
     for hid, geom in todo:
         lon, lat = first_point(geom)
@@ -136,7 +157,8 @@ def main():
         patch.append(t[1])
         tile.append(t[2])
         seen += t[3]
-    inv_total, inv_patch, inv_seen = [], [], 0
+        server.append(t[4])
+    inv_total, inv_patch, inv_seen, inv_server = [], [], 0, []
     if a.hazard_sources:
         with open(a.hazard_sources, encoding="utf-8") as f:
             sources = json.load(f)["features"][: a.inventories]
@@ -151,6 +173,7 @@ def main():
             inv_total.append(t[0])
             inv_patch.append(t[1])
             inv_seen += t[3]
+            inv_server.append(t[4])
     hid_total, hid_patch, hid_seen = [], [], 0
     if a.hidden:
         conn.request("GET", "/api/features/hidden_hazards.geojson")
@@ -185,6 +208,7 @@ def main():
         "edit_to_tile_ms": row(total),
         "patch_ms": row(patch),
         "tile_ms": row(tile),
+        "server_ms": phases(server),
     }
     if a.hazard_sources:
         out["inventories"] = {
@@ -192,6 +216,7 @@ def main():
             "tile_changed": inv_seen,
             "edit_to_tile_ms": row(inv_total),
             "patch_ms": row(inv_patch),
+            "server_ms": phases(inv_server),
         }
     if a.hidden:
         out["hidden"] = {

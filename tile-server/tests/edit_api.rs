@@ -83,6 +83,19 @@ async fn edits_are_checked_versioned_recorded_and_served() {
     let v2 = h[header::ETAG].to_str().unwrap().to_string();
     assert_ne!(v2, version);
     assert_eq!(json(&b)["generation"], 2);
+    // Where its time went on the server, in the order it went there.
+    let timing = h["server-timing"].to_str().unwrap();
+    let phases: Vec<(&str, f64)> = timing
+        .split(", ")
+        .map(|p| {
+            let (name, dur) = p.split_once(";dur=").unwrap();
+            (name, dur.parse().unwrap())
+        })
+        .collect();
+    let names: Vec<&str> = phases.iter().map(|p| p.0).collect();
+    assert_eq!(names, ["check", "queue", "store", "serve"], "{timing}");
+    assert!(phases.iter().all(|p| p.1 >= 0.0), "{timing}");
+    assert!(phases[2].1 > 0.0 && phases[3].1 > 0.0, "{timing}");
     let (_, _, b) = send(&app, get(&format!("/api/feature/houses/{uid}"))).await;
     let f = json(&b);
     assert_eq!(f["properties"]["level"], "major", "{f}");

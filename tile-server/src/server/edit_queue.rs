@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
+use std::time::Instant;
 
 use riskmap_core::live::{AnyFeature, Change, Edit};
 use riskmap_core::model::LayerKind;
@@ -32,11 +33,20 @@ use super::state::AppState;
 /// The most edits committed in one group.
 const MAX_GROUP: usize = 2000;
 
+/// Where an edit's time went, milliseconds: waiting for its group, the group's store
+/// transaction, and serving the group's batch.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Timing {
+    pub(super) queued_ms: f64,
+    pub(super) store_ms: f64,
+    pub(super) serve_ms: f64,
+}
+
 /// What became of an edit handed to the queue.
 #[derive(Debug)]
 pub(super) enum Outcome {
     /// Written and served, in this generation.
-    Served(u64),
+    Served(u64, Timing),
     /// The feature changed after the request read it: nothing was written; read again.
     Stale,
     /// The store or the batch failed: nothing of the group is served.
@@ -47,6 +57,7 @@ struct Pending {
     change: Change,
     actor: String,
     reply: oneshot::Sender<Outcome>,
+    arrived: Instant,
 }
 
 /// The queue of edits to a GeoPackage store (started by the first edit).
@@ -74,6 +85,7 @@ impl AppState {
             change,
             actor,
             reply,
+            arrived: Instant::now(),
         };
         if tx.send(pending).is_err() {
             return Outcome::Failed("the edit queue has stopped".into());
@@ -135,10 +147,17 @@ async fn commit_group(state: &Arc<AppState>, editor: &Arc<Editor>, group: Vec<Pe
         }
         (accepted, stale)
     };
+    let started = Instant::now();
     let outcome = commit(state, editor, &accepted).await;
     for p in accepted {
         let o = match &outcome {
-            Ok(g) => Outcome::Served(*g),
+            Ok((g, t)) => Outcome::Served(
+                *g,
+                Timing {
+                    queued_ms: ms(started.saturating_duration_since(p.arrived)),
+                    ..*t
+                },
+            ),
             Err(e) => Outcome::Failed(e.clone()),
         };
         let _ = p.reply.send(o);
@@ -149,14 +168,19 @@ async fn commit_group(state: &Arc<AppState>, editor: &Arc<Editor>, group: Vec<Pe
     }
 }
 
-/// Writes the edits in one transaction and serves them as one batch.
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Writes the edits in one transaction and serves them as one batch; the generation, and
+/// how long each took.
 async fn commit(
     state: &Arc<AppState>,
     editor: &Arc<Editor>,
     edits: &[Pending],
-) -> Result<u64, String> {
+) -> Result<(u64, Timing), String> {
     if edits.is_empty() {
-        return Ok(state.snapshot().generation);
+        return Ok((state.snapshot().generation, Timing::default()));
     }
     let changes: Vec<Change> = edits.iter().map(|p| p.change.clone()).collect();
     let actors: Vec<String> = edits.iter().map(|p| p.actor.clone()).collect();
@@ -175,6 +199,7 @@ async fn commit(
     names.dedup();
     let actor = names.join(", ");
     let editor = Arc::clone(editor);
+    let t0 = Instant::now();
     tokio::task::spawn_blocking(move || {
         let actors: Vec<&str> = actors.iter().map(String::as_str).collect();
         match editor.lock() {
@@ -191,9 +216,15 @@ async fn commit(
     .map_err(|e| e.to_string())?
     .map_err(|e| format!("the store refused the change, nothing was applied: {e}"))?;
     state.note_own_write();
+    let t1 = Instant::now();
     let ev = state
         .apply_edits(batch, actor)
         .await
         .map_err(|e| e.to_string())?;
-    Ok(ev.generation)
+    let timing = Timing {
+        queued_ms: 0.0,
+        store_ms: ms(t1 - t0),
+        serve_ms: ms(t1.elapsed()),
+    };
+    Ok((ev.generation, timing))
 }

@@ -17,6 +17,8 @@
 //! ([`crate::server::pg_edit`]). A folder's ledgers are the office's own files: an edit
 //! to a folder-backed server is refused (`409`) with how to import it.
 
+use std::time::Instant;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -31,7 +33,7 @@ use serde_json::{Value, json};
 
 use super::AppStateRef;
 use crate::server::auth::{Caller, Role};
-use crate::server::edit_queue::Outcome;
+use crate::server::edit_queue::{Outcome, Timing};
 use crate::server::error::AppError;
 use crate::server::pg_edit;
 use crate::server::state::{AppState, DbUrl, Snapshot};
@@ -167,6 +169,35 @@ fn answer(
     resp
 }
 
+/// Where an edit's time went on the server, sent as a `Server-Timing` header (browsers'
+/// developer tools show it; the edit benchmarks read it): the check against the served
+/// state, then on a GeoPackage the wait for its group, the store's transaction and the
+/// serving of the batch, on a database the commit until served.
+struct ServerTiming {
+    check_ms: f64,
+    store: Option<Timing>,
+    commit_ms: f64,
+}
+
+impl ServerTiming {
+    fn add_to(&self, resp: &mut Response) {
+        let v = match &self.store {
+            Some(t) => format!(
+                "check;dur={:.2}, queue;dur={:.2}, store;dur={:.2}, serve;dur={:.2}",
+                self.check_ms, t.queued_ms, t.store_ms, t.serve_ms
+            ),
+            None => format!(
+                "check;dur={:.2}, commit;dur={:.2}",
+                self.check_ms, self.commit_ms
+            ),
+        };
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            resp.headers_mut()
+                .insert(header::HeaderName::from_static("server-timing"), v);
+        }
+    }
+}
+
 /// A change a request wants, checked against one snapshot.
 struct Prepared {
     change: Change,
@@ -191,28 +222,45 @@ async fn run_edit(
     who: &Caller,
     versioned: bool,
     prepare: impl Fn(&Snapshot) -> Result<Prepared, Box<Response>>,
-) -> Result<(Prepared, u64), Response> {
+) -> Result<(Prepared, u64, ServerTiming), Response> {
     let path = match edit_store(state).map_err(IntoResponse::into_response)? {
         Store::File(path) => path,
         Store::Db(url) => {
             let _one = state.edit_lock.lock().await;
             let (served, snap) = state.served_snapshot();
+            let t0 = Instant::now();
             let p = prepare(&snap).map_err(|r| *r)?;
+            let check_ms = t0.elapsed().as_secs_f64() * 1000.0;
             drop(snap);
+            let t1 = Instant::now();
             let generation =
                 pg_edit::commit(state, &url, &who.name, p.change.clone(), served, versioned)
                     .await
                     .map_err(IntoResponse::into_response)?;
-            return Ok((p, generation));
+            let timing = ServerTiming {
+                check_ms,
+                store: None,
+                commit_ms: t1.elapsed().as_secs_f64() * 1000.0,
+            };
+            return Ok((p, generation, timing));
         }
     };
     for _ in 0..ATTEMPTS {
+        let t0 = Instant::now();
         let p = prepare(&state.snapshot()).map_err(|r| *r)?;
+        let check_ms = t0.elapsed().as_secs_f64() * 1000.0;
         match state
             .queue_edit(path.clone(), p.change.clone(), who.name.clone())
             .await
         {
-            Outcome::Served(generation) => return Ok((p, generation)),
+            Outcome::Served(generation, t) => {
+                let timing = ServerTiming {
+                    check_ms,
+                    store: Some(t),
+                    commit_ms: 0.0,
+                };
+                return Ok((p, generation, timing));
+            }
             Outcome::Stale => continue,
             Outcome::Failed(e) => return Err(AppError::Internal(e).into_response()),
         }
@@ -280,13 +328,14 @@ pub(in crate::server) async fn create(
         })
     };
     Ok(either(run_edit(&state, &who, false, prepare).await.map(
-        |(p, generation)| {
+        |(p, generation, timing)| {
             let mut resp = answer(
                 StatusCode::CREATED,
                 p.change.after.as_ref(),
                 generation,
                 &p.issues,
             );
+            timing.add_to(&mut resp);
             if let Ok(v) =
                 HeaderValue::from_str(&format!("/api/layers/{layer}/features/{}", p.change.id))
             {
@@ -365,13 +414,15 @@ async fn put_or_patch(
     Ok(either(
         run_edit(&state, &who, versioned, prepare)
             .await
-            .map(|(p, generation)| {
+            .map(|(p, generation, timing)| {
                 let status = if p.change.before.is_none() {
                     StatusCode::CREATED
                 } else {
                     StatusCode::OK
                 };
-                answer(status, p.change.after.as_ref(), generation, &p.issues)
+                let mut resp = answer(status, p.change.after.as_ref(), generation, &p.issues);
+                timing.add_to(&mut resp);
+                resp
             }),
     ))
 }
@@ -439,7 +490,11 @@ pub(in crate::server) async fn delete(
     Ok(either(
         run_edit(&state, &who, versioned, prepare)
             .await
-            .map(|(_, generation)| answer(StatusCode::OK, None, generation, &[])),
+            .map(|(_, generation, timing)| {
+                let mut resp = answer(StatusCode::OK, None, generation, &[]);
+                timing.add_to(&mut resp);
+                resp
+            }),
     ))
 }
 
