@@ -93,9 +93,16 @@ async fn edits_are_checked_versioned_recorded_and_served() {
         })
         .collect();
     let names: Vec<&str> = phases.iter().map(|p| p.0).collect();
-    assert_eq!(names, ["check", "queue", "store", "serve"], "{timing}");
+    assert_eq!(
+        names,
+        ["check", "queue", "store", "spare", "serve", "edit"],
+        "{timing}"
+    );
     assert!(phases.iter().all(|p| p.1 >= 0.0), "{timing}");
-    assert!(phases[2].1 > 0.0 && phases[3].1 > 0.0, "{timing}");
+    assert!(phases[2].1 > 0.0 && phases[4].1 > 0.0, "{timing}");
+    // The whole edit holds its parts.
+    let parts: f64 = phases[..5].iter().map(|p| p.1).sum();
+    assert!(phases[5].1 >= parts - 0.05, "{timing}");
     let (_, _, b) = send(&app, get(&format!("/api/feature/houses/{uid}"))).await;
     let f = json(&b);
     assert_eq!(f["properties"]["level"], "major", "{f}");

@@ -57,6 +57,10 @@ pub struct ChangeEvent {
     pub bbox: Option<[f64; 4]>,
     /// Milliseconds from the batch's start until it was served.
     pub apply_ms: f64,
+    /// Of those, the milliseconds the batch waited for its copy of the map (the copy the
+    /// previous batch replaced, being brought up to date); not sent.
+    #[serde(skip)]
+    pub spare_wait_ms: f64,
 }
 
 /// The copy the next batch is applied to.
@@ -162,6 +166,7 @@ impl Changes {
             layers: TILE_LAYERS.iter().map(|k| k.name()).collect(),
             bbox: Some([-180.0, -85.06, 180.0, 85.06]),
             apply_ms: 0.0,
+            spare_wait_ms: 0.0,
         });
     }
 }
@@ -330,6 +335,7 @@ impl AppState {
                             layers,
                             bbox: Some(bbox),
                             apply_ms: 0.0,
+                            spare_wait_ms: 0.0,
                         });
                     }
                 });
@@ -485,6 +491,7 @@ impl AppState {
                 (*current).clone()
             });
         drop(current);
+        let spare_wait_ms = t0.elapsed().as_secs_f64() * 1000.0;
         let (applied, tile_changes) =
             match background(|| apply_work(&mut spare, edits, reading, day)) {
                 Ok(r) => r,
@@ -560,6 +567,7 @@ impl AppState {
                 .bounds()
                 .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
             apply_ms,
+            spare_wait_ms,
         };
         let _ = self.changes.tx.send(event.clone());
         // The snapshot the readers had, brought up to date for the next batch once they

@@ -34,11 +34,13 @@ use super::state::AppState;
 const MAX_GROUP: usize = 2000;
 
 /// Where an edit's time went, milliseconds: waiting for its group, the group's store
-/// transaction, and serving the group's batch.
+/// transaction, and serving the group's batch: waiting for its copy of the map (the one
+/// the previous batch replaced, being brought up to date), then the rest.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Timing {
     pub(super) queued_ms: f64,
     pub(super) store_ms: f64,
+    pub(super) spare_ms: f64,
     pub(super) serve_ms: f64,
 }
 
@@ -221,10 +223,12 @@ async fn commit(
         .apply_edits(batch, actor)
         .await
         .map_err(|e| e.to_string())?;
+    let serve_ms = ms(t1.elapsed());
     let timing = Timing {
         queued_ms: 0.0,
         store_ms: ms(t1 - t0),
-        serve_ms: ms(t1.elapsed()),
+        spare_ms: ev.spare_wait_ms,
+        serve_ms: (serve_ms - ev.spare_wait_ms).max(0.0),
     };
     Ok((ev.generation, timing))
 }
