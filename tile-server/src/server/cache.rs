@@ -41,6 +41,17 @@ fn key_of(k: &TileKey) -> Key {
     (Arc::clone(&k.1), k.2, k.3, k.4)
 }
 
+/// What a batch makes of a cached tile ([`TileCache::outdate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Unchanged: still current.
+    Keep,
+    /// May have changed: its last drawing is kept for the grace period.
+    Outdate,
+    /// Goes at once.
+    Drop,
+}
+
 /// An entry: the tile, its last use, and since when it is outdated (`None`: current).
 #[derive(Debug)]
 struct Entry {
@@ -185,37 +196,42 @@ impl TileCache {
         }
     }
 
-    /// Outdates, at `now`, the current tiles for which `current(layers, z, x, y)` does not
-    /// hold, and returns how many: their last drawings stay for the grace period (without
-    /// one they go). Tiles outdated longer than the grace period go too.
+    /// One batch's pass over the cache, at `now`: each current tile meets the
+    /// [`Fate`] that `fate(layers, z, x, y)` gives it, and the number of current tiles
+    /// outdated or dropped is returned. An outdated tile's last drawing stays for the grace period
+    /// (without one it goes); tiles outdated longer than that go too.
     pub fn outdate(
         &mut self,
         now: Instant,
-        mut current: impl FnMut(&str, u8, u32, u32) -> bool,
+        mut fate: impl FnMut(&str, u8, u32, u32) -> Fate,
     ) -> usize {
-        let mut outdated = 0;
+        let mut changed = 0;
         let mut gone = Vec::new();
         for (k, e) in &mut self.map {
             match e.outdated {
-                Some(since) if now.saturating_duration_since(since) > self.grace => {
-                    gone.push(k.clone());
-                }
-                Some(_) => {}
-                None if !current(&k.0, k.1, k.2, k.3) => {
-                    outdated += 1;
-                    if self.grace.is_zero() {
+                // Already outdated: it goes once past the grace period.
+                Some(since) => {
+                    if now.saturating_duration_since(since) > self.grace {
                         gone.push(k.clone());
-                    } else {
-                        e.outdated = Some(now);
                     }
                 }
-                None => {}
+                None => match fate(&k.0, k.1, k.2, k.3) {
+                    Fate::Keep => {}
+                    Fate::Outdate if !self.grace.is_zero() => {
+                        changed += 1;
+                        e.outdated = Some(now);
+                    }
+                    Fate::Outdate | Fate::Drop => {
+                        changed += 1;
+                        gone.push(k.clone());
+                    }
+                },
             }
         }
         for k in &gone {
             self.remove(k);
         }
-        outdated
+        changed
     }
 
     /// Drops everything.
@@ -271,6 +287,11 @@ mod tests {
         assert!(c.bytes() <= 3 * 1099);
     }
 
+    /// A batch that may have changed tile `x` only.
+    fn changed(x: u32) -> impl FnMut(&str, u8, u32, u32) -> Fate {
+        move |_, _, tx, _| if tx == x { Fate::Outdate } else { Fate::Keep }
+    }
+
     fn tagged(n: usize, tag: &str) -> CachedTile {
         CachedTile {
             gz: axum::body::Bytes::from(vec![0; n]),
@@ -289,7 +310,7 @@ mod tests {
         // Nothing outdated yet: nothing is answered as outdated.
         assert!(c.get_outdated(&k(1), t0).is_none());
         // A batch changes tile 1 only.
-        assert_eq!(c.outdate(t0, |_, _, x, _| x != 1), 1);
+        assert_eq!(c.outdate(t0, changed(1)), 1);
         assert!(c.get(&k(1)).is_none(), "an outdated tile is not current");
         assert_eq!(c.get(&k(2)).unwrap().etag.as_ref(), "\"b\"");
         let (t, age) = c.get_outdated(&k(1), t0 + ms(200)).unwrap();
@@ -301,7 +322,7 @@ mod tests {
         );
         // A later batch changing it again keeps the first time: the drawing is as old
         // as the first change that outdated it.
-        assert_eq!(c.outdate(t0 + ms(300), |_, _, x, _| x != 1), 0);
+        assert_eq!(c.outdate(t0 + ms(300), changed(1)), 0);
         assert_eq!(c.get_outdated(&k(1), t0 + ms(400)).unwrap().1, ms(400));
         // A drawing of a generation changed since replaces it, still outdated, as of
         // the given time; never over a current tile.
@@ -321,11 +342,25 @@ mod tests {
         assert_eq!(c.get(&k(1)).unwrap().etag.as_ref(), "\"a3\"");
         assert!(c.get_outdated(&k(1), t0 + ms(700)).is_none());
         // Past the grace, the next batch's pass lets the outdated drawing go.
-        c.outdate(t0 + ms(800), |_, _, x, _| x != 2);
+        c.outdate(t0 + ms(800), changed(2));
         assert_eq!(c.len(), 2);
-        c.outdate(t0 + ms(1400), |_, _, _, _| true);
+        c.outdate(t0 + ms(1400), |_, _, _, _| Fate::Keep);
         assert_eq!(c.len(), 1);
         assert_eq!(c.bytes(), tagged(10, "\"a3\"").weight());
+    }
+
+    #[test]
+    fn a_dropped_tile_goes_at_once_whatever_the_grace() {
+        let t0 = Instant::now();
+        let mut c = TileCache::new(1 << 20, Duration::from_secs(5));
+        let k = |x| (1, Arc::<str>::from("houses"), 14, x, 0);
+        c.insert(k(1), tagged(10, "\"a\""));
+        c.insert(k(2), tagged(10, "\"b\""));
+        let fate = |_: &str, _, x, _| if x == 1 { Fate::Drop } else { Fate::Keep };
+        assert_eq!(c.outdate(t0, fate), 1);
+        assert_eq!(c.len(), 1);
+        assert!(c.get(&k(1)).is_none() && c.get_outdated(&k(1), t0).is_none());
+        assert_eq!(c.bytes(), tagged(10, "\"b\"").weight());
     }
 
     #[test]
@@ -335,7 +370,7 @@ mod tests {
         let k = |x| (1, Arc::<str>::from("houses"), 14, x, 0);
         c.insert(k(1), tagged(10, "\"a\""));
         c.insert(k(2), tagged(10, "\"b\""));
-        assert_eq!(c.outdate(t0, |_, _, x, _| x != 1), 1);
+        assert_eq!(c.outdate(t0, changed(1)), 1);
         assert_eq!(c.len(), 1);
         assert!(c.get(&k(1)).is_none() && c.get_outdated(&k(1), t0).is_none());
         c.insert_outdated(k(1), tagged(10, "\"a\""), t0);

@@ -29,6 +29,7 @@ use riskmap_core::tileset::{TILE_LAYERS, TileChanges, TileSetError};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
+use super::cache::Fate;
 use super::state::{AppState, Snapshot};
 
 /// How long a batch waits for the requests still reading the snapshot it replaced before
@@ -521,15 +522,20 @@ impl AppState {
             let old = std::mem::replace(&mut *w, Arc::new(spare));
             let served = Arc::clone(&w);
             drop(w);
-            // A tile of another day may change wherever the batch changed an enterprise's
-            // hazards, on a day whose changes nobody worked out: every one goes.
-            let dated = cache.retain(|spec, _, _, _| !super::handlers::tiles::spec_layers(spec).1);
             let served_at = Instant::now();
-            let dropped = dated
-                + cache.outdate(served_at, |spec, z, x, y| {
-                    let (kinds, _) = super::handlers::tiles::spec_layers(spec);
-                    !served.tiles.tile_changed(&tile_changes, &kinds, z, x, y)
-                });
+            let dropped = cache.outdate(served_at, |spec, z, x, y| {
+                let (kinds, dated) = super::handlers::tiles::spec_layers(spec);
+                if dated {
+                    // A tile of another day may change wherever the batch changed an
+                    // enterprise's hazards, on a day whose changes nobody worked out:
+                    // every one goes.
+                    Fate::Drop
+                } else if served.tiles.tile_changed(&tile_changes, &kinds, z, x, y) {
+                    Fate::Outdate
+                } else {
+                    Fate::Keep
+                }
+            });
             self.metrics
                 .tiles_invalidated
                 .fetch_add(dropped as u64, Ordering::Relaxed);

@@ -170,7 +170,8 @@ async fn commit_group(state: &Arc<AppState>, editor: &Arc<Editor>, group: Vec<Pe
     }
 }
 
-fn ms(d: std::time::Duration) -> f64 {
+/// A duration in milliseconds.
+pub(super) fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 

@@ -33,7 +33,7 @@ use serde_json::{Value, json};
 
 use super::AppStateRef;
 use crate::server::auth::{Caller, Role};
-use crate::server::edit_queue::{Outcome, Timing};
+use crate::server::edit_queue::{Outcome, Timing, ms};
 use crate::server::error::AppError;
 use crate::server::pg_edit;
 use crate::server::state::{AppState, DbUrl, Snapshot};
@@ -177,25 +177,30 @@ fn answer(
 struct ServerTiming {
     started: Instant,
     check_ms: f64,
-    store: Option<Timing>,
-    commit_ms: f64,
+    after: AfterCheck,
+}
+
+/// The phases after the check, by store.
+enum AfterCheck {
+    /// A GeoPackage's edit queue.
+    Queue(Timing),
+    /// A database: the commit until served, milliseconds.
+    Commit(f64),
 }
 
 impl ServerTiming {
     fn add_to(&self, resp: &mut Response) {
-        let v = match &self.store {
-            Some(t) => format!(
-                "check;dur={:.2}, queue;dur={:.2}, store;dur={:.2}, spare;dur={:.2}, serve;dur={:.2}",
-                self.check_ms, t.queued_ms, t.store_ms, t.spare_ms, t.serve_ms
+        let after = match &self.after {
+            AfterCheck::Queue(t) => format!(
+                "queue;dur={:.2}, store;dur={:.2}, spare;dur={:.2}, serve;dur={:.2}",
+                t.queued_ms, t.store_ms, t.spare_ms, t.serve_ms
             ),
-            None => format!(
-                "check;dur={:.2}, commit;dur={:.2}",
-                self.check_ms, self.commit_ms
-            ),
+            AfterCheck::Commit(c) => format!("commit;dur={c:.2}"),
         };
         let v = format!(
-            "{v}, edit;dur={:.2}",
-            self.started.elapsed().as_secs_f64() * 1000.0
+            "check;dur={:.2}, {after}, edit;dur={:.2}",
+            self.check_ms,
+            ms(self.started.elapsed())
         );
         if let Ok(v) = HeaderValue::from_str(&v) {
             resp.headers_mut()
@@ -237,7 +242,7 @@ async fn run_edit(
             let (served, snap) = state.served_snapshot();
             let t0 = Instant::now();
             let p = prepare(&snap).map_err(|r| *r)?;
-            let check_ms = t0.elapsed().as_secs_f64() * 1000.0;
+            let check_ms = ms(t0.elapsed());
             drop(snap);
             let t1 = Instant::now();
             let generation =
@@ -247,8 +252,7 @@ async fn run_edit(
             let timing = ServerTiming {
                 started,
                 check_ms,
-                store: None,
-                commit_ms: t1.elapsed().as_secs_f64() * 1000.0,
+                after: AfterCheck::Commit(ms(t1.elapsed())),
             };
             return Ok((p, generation, timing));
         }
@@ -256,7 +260,7 @@ async fn run_edit(
     for _ in 0..ATTEMPTS {
         let t0 = Instant::now();
         let p = prepare(&state.snapshot()).map_err(|r| *r)?;
-        let check_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let check_ms = ms(t0.elapsed());
         match state
             .queue_edit(path.clone(), p.change.clone(), who.name.clone())
             .await
@@ -265,8 +269,7 @@ async fn run_edit(
                 let timing = ServerTiming {
                     started,
                     check_ms,
-                    store: Some(t),
-                    commit_ms: 0.0,
+                    after: AfterCheck::Queue(t),
                 };
                 return Ok((p, generation, timing));
             }
