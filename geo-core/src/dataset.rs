@@ -52,6 +52,18 @@ impl Dataset {
         self.hidden_hazards.unshare();
     }
 
+    /// Gives every layer it alone holds room for more features
+    /// ([`crate::layer::Layer::keep_room`]).
+    pub(crate) fn keep_room(&mut self) {
+        self.areas.keep_room();
+        self.enterprises.keep_room();
+        self.hazard_sources.keep_room();
+        self.gas_pipelines.keep_room();
+        self.houses.keep_room();
+        self.protection_targets.keep_room();
+        self.hidden_hazards.keep_room();
+    }
+
     /// Feature count per layer.
     pub fn counts(&self) -> [(LayerKind, usize); 7] {
         [

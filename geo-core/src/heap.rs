@@ -1,6 +1,30 @@
 //! Estimates of what collections hold on the heap, from their capacities, for the parts
 //! that `Live::heap_parts` and `TileSet::heap_parts` report (the allocator's own overhead
-//! left out).
+//! left out); and the room kept free in the large vectors a living map's batches grow.
+
+/// The share of a large vector kept free beyond its items, for the items later batches
+/// add: 1/16. Untouched, it costs address space, not memory. Without it the first batch
+/// that adds one item to a vector built or copied at exactly its length grows the whole
+/// vector: tens of megabytes copied onto twice as many fresh pages, 30-260 ms at a
+/// million houses (BENCHMARKS.md, "One edit through the API"), while every later batch
+/// takes a few milliseconds.
+pub(crate) const HEADROOM: usize = 16;
+
+/// A vector holding `v`'s items with room for `v.len() / HEADROOM` more.
+pub(crate) fn with_headroom<T: Clone>(v: &[T]) -> Vec<T> {
+    let mut out = Vec::with_capacity(v.len() + v.len() / HEADROOM);
+    out.extend_from_slice(v);
+    out
+}
+
+/// Gives `v` room for `v.len() / HEADROOM` more items when less than half of that is
+/// left (a copy of its items when it must grow: do it where nobody waits).
+pub(crate) fn keep_room<T>(v: &mut Vec<T>) {
+    let room = v.len() / HEADROOM;
+    if v.capacity() - v.len() < room / 2 {
+        v.reserve_exact(room);
+    }
+}
 
 /// Bytes of a hash table (hashbrown's layout, which `std`'s maps use) of `capacity`
 /// entries of `entry` bytes: its buckets, a power of two at least 8/7 of the capacity,
@@ -10,4 +34,32 @@ pub(crate) fn table_bytes(capacity: usize, entry: usize) -> usize {
         return 0;
     }
     (capacity * 8 / 7).next_power_of_two() * (entry + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_is_kept_and_topped_up() {
+        // 1,600 items: room for 100 more.
+        let v: Vec<u32> = (0..1600).collect();
+        let w = with_headroom(&v);
+        assert_eq!(w, v);
+        assert_eq!(w.capacity(), 1700);
+        // A copy at exactly its length gets the room back, once.
+        let mut c = v.clone();
+        c.shrink_to_fit();
+        keep_room(&mut c);
+        let cap = c.capacity();
+        assert!(cap >= 1700);
+        // 49 of the 100 used: 51 left, not less than half of 1,649 / 16 = 103: kept.
+        c.extend(0..49);
+        keep_room(&mut c);
+        assert_eq!(c.capacity(), cap);
+        // 51 used: 49 left, less than half of 1,651 / 16 = 103: room for 103 more.
+        c.extend(0..2);
+        keep_room(&mut c);
+        assert!(c.capacity() >= 1651 + 103);
+    }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use geo::{BoundingRect, Geometry, Intersects, Rect};
 
 use crate::geodesy::{LocalPlane, Paths, distance_m, expand_rect_m};
+use crate::heap::{keep_room, with_headroom};
 use crate::index::{Hit, SpatialIndex};
 use crate::model::{Feature, LayerKind};
 
@@ -42,7 +43,7 @@ impl<P> Clone for Layer<P> {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Inner<P> {
     features: Vec<Feature<P>>,
     index: SpatialIndex,
@@ -55,6 +56,23 @@ struct Inner<P> {
     /// id reads these 4 bytes a feature in a row instead of every feature's id in its
     /// own allocation (a house's hidden hazard edited at a million houses: milliseconds).
     id_keys: Vec<u32>,
+}
+
+/// A copy keeps room for the features a living map's batches add
+/// ([`crate::heap::HEADROOM`]): a derived one would hold them at exactly their number, and
+/// the first feature added would copy all of them (a million houses: hundreds of
+/// milliseconds).
+impl<P: Clone> Clone for Inner<P> {
+    fn clone(&self) -> Self {
+        Inner {
+            features: with_headroom(&self.features),
+            index: self.index.clone(),
+            uids: with_headroom(&self.uids),
+            displaced: self.displaced.clone(),
+            next_uid: self.next_uid,
+            id_keys: with_headroom(&self.id_keys),
+        }
+    }
 }
 
 /// The 32-bit hash of an id kept per position (foldhash, fixed seed: the same in every
@@ -166,6 +184,16 @@ impl<P: Clone> Layer<P> {
     /// them), so that its first change costs no more than the next.
     pub fn unshare(&mut self) {
         Arc::make_mut(&mut self.inner);
+    }
+
+    /// Gives the per-feature lists room for more features ([`crate::heap::keep_room`]),
+    /// unless another copy shares them (its own copy, when it makes one, gets room).
+    pub(crate) fn keep_room(&mut self) {
+        if let Some(l) = Arc::get_mut(&mut self.inner) {
+            keep_room(&mut l.features);
+            keep_room(&mut l.uids);
+            keep_room(&mut l.id_keys);
+        }
     }
 
     /// Appends a feature and indexes it; returns its position.
@@ -433,6 +461,45 @@ mod tests {
                 })
                 .collect(),
         )
+    }
+
+    /// A layer it alone holds gets room in place; a copy made its own gets room too,
+    /// and the original it shared with is left as it was.
+    #[test]
+    fn room_for_features_in_the_layer_and_in_its_copy() {
+        let pts = |n: usize| -> Vec<Geometry<f64>> {
+            (0..n)
+                .map(|i| Point::new(118.0 + i as f64 * 1e-4, 31.0).into())
+                .collect()
+        };
+        let room = |l: &Layer<()>| {
+            let i = &l.inner;
+            let n = i.features.len();
+            [
+                i.features.capacity() - n,
+                i.uids.capacity() - n,
+                i.id_keys.capacity() - n,
+            ]
+        };
+        let mut a = layer(pts(320));
+        if let Some(i) = Arc::get_mut(&mut a.inner) {
+            i.features.shrink_to_fit();
+        }
+        assert_eq!(room(&a)[0], 0);
+        let b = a.clone();
+        // Shared: nothing is copied for room.
+        a.keep_room();
+        assert_eq!(room(&a)[0], 0);
+        let mut c = b.clone();
+        c.unshare();
+        assert!(room(&c).iter().all(|r| *r >= 20), "{:?}", room(&c));
+        assert_eq!(room(&b)[0], 0);
+        drop((a, c));
+        // Alone now: room in place.
+        let mut b = b;
+        b.keep_room();
+        assert!(room(&b).iter().all(|r| *r >= 20), "{:?}", room(&b));
+        assert_eq!(b.len(), 320);
     }
 
     fn brute_within(l: &Layer<()>, g: &Geometry<f64>, m: f64) -> Vec<Hit> {

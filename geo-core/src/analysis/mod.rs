@@ -104,6 +104,27 @@ pub struct Analysis {
     pub hidden_states: Vec<hidden_hazards::HiddenState>,
 }
 
+impl Analysis {
+    /// Gives the lists a living map's batches grow room for more, when they have too
+    /// little ([`crate::heap::HEADROOM`]): once, where nobody waits, rather than in the
+    /// first batch that adds an item. Those are the conflicts (found and lost as features
+    /// move or change), the grid cells (a cell met for the first time) and the results
+    /// kept per feature (a feature added). A batch that moved one house into a new
+    /// conflict grew the list of 131,730 protection conflicts: 33-78 ms (BENCHMARKS.md,
+    /// "One edit through the API").
+    pub(crate) fn keep_room(&mut self) {
+        use crate::heap::keep_room;
+        keep_room(&mut self.protection_conflicts);
+        keep_room(&mut self.pipeline_conflicts);
+        keep_room(&mut self.grid.cells);
+        keep_room(&mut self.target_classes);
+        keep_room(&mut self.hazard_grades);
+        keep_room(&mut self.house_risks);
+        keep_room(&mut self.enterprise_risks);
+        keep_room(&mut self.hidden_states);
+    }
+}
+
 /// Which step [`analyze`] is in, for progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

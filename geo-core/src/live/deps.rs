@@ -101,7 +101,8 @@ impl Live {
                 changed.entry(c.layer).or_default().insert(p);
             }
         }
-        let moved: HashSet<(LayerKind, String)> = a1.moved.iter().cloned().collect();
+        let moved: HashSet<(LayerKind, &str)> =
+            a1.moved.iter().map(|(l, id)| (*l, id.as_str())).collect();
         let moved_pos = |layer: LayerKind| -> BTreeSet<usize> {
             a1.moved
                 .iter()
@@ -531,11 +532,14 @@ impl Live {
         for c in gone_q.iter().chain(&new_q) {
             touch(anchor(&c.geometry), conflict_weight(rules));
         }
-        for c in &self.analysis.pipeline_conflicts {
-            if moved.contains(&(LayerKind::GasPipelines, c.pipeline_id.clone()))
-                || moved.contains(&(c.layer, c.feature_id.clone()))
-            {
-                touch(anchor(&c.geometry), conflict_weight(rules));
+        // (Positions move only when a batch deletes: a pass over every conflict then.)
+        if !moved.is_empty() {
+            for c in &self.analysis.pipeline_conflicts {
+                if moved.contains(&(LayerKind::GasPipelines, c.pipeline_id.as_str()))
+                    || moved.contains(&(c.layer, c.feature_id.as_str()))
+                {
+                    touch(anchor(&c.geometry), conflict_weight(rules));
+                }
             }
         }
         // Protection targets: the cells holding their population, before and after.

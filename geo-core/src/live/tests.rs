@@ -779,3 +779,41 @@ fn a_source_regraded_alone_has_its_conflicts_replaced() {
     }
     assert!(replaced > 0, "no batch changed the conflicts");
 }
+
+/// The lists batches grow have room, in the map and in a copy made its own: the first
+/// batch that finds a new conflict, or adds a house, does not copy the whole list.
+#[test]
+fn the_lists_batches_grow_keep_room_in_the_map_and_in_its_copy() {
+    let opts = GenerateOptions {
+        seed: 11,
+        houses: 6000,
+        enterprises: 40,
+        hazard_sources: 12,
+        pipeline_km: 120.0,
+        protection_targets: 30,
+        hidden_hazards: 0,
+    };
+    let ds = generate(&opts, &haimen().expect("boundary")).expect("city");
+    let live = Live::new(ds, SubstanceTable::builtin(), Rules::default());
+    let lens = |a: &Analysis| {
+        [
+            (
+                a.protection_conflicts.len(),
+                a.protection_conflicts.capacity(),
+            ),
+            (a.pipeline_conflicts.len(), a.pipeline_conflicts.capacity()),
+            (a.grid.cells.len(), a.grid.cells.capacity()),
+            (a.house_risks.len(), a.house_risks.capacity()),
+        ]
+    };
+    for (len, cap) in lens(live.analysis()) {
+        // Long enough for 1/16 to be a room of some items.
+        assert!(len >= 32, "{len} items");
+        assert!(cap - len >= len / 32, "{len} items, capacity {cap}");
+    }
+    let mut copy = live.clone();
+    copy.unshare();
+    for (len, cap) in lens(copy.analysis()) {
+        assert!(cap - len >= len / 32, "copy: {len} items, capacity {cap}");
+    }
+}

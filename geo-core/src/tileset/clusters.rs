@@ -127,10 +127,22 @@ impl Placed {
 }
 
 /// The points of a layer, by uid (dense: input layers) or by id (conflicts).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Points {
     ByUid(Vec<Placed>),
     ById(foldhash::HashMap<u64, BinPoint>),
+}
+
+/// A copy with room for the points of features added later
+/// ([`crate::heap::HEADROOM`]; a derived one has none, and the first feature a living
+/// map's copy adds would copy every point).
+impl Clone for Points {
+    fn clone(&self) -> Self {
+        match self {
+            Points::ByUid(v) => Points::ByUid(crate::heap::with_headroom(v)),
+            Points::ById(m) => Points::ById(m.clone()),
+        }
+    }
 }
 
 /// Clusters of one layer at zooms `0..detail_zoom`.

@@ -12,6 +12,7 @@ use geo::{Coord, Geometry, LineString, Polygon};
 use rayon::prelude::*;
 
 use crate::dataset::Dataset;
+use crate::heap::{HEADROOM, with_headroom};
 use crate::tiles;
 
 /// Where a footprint's points are in [`WorldFootprints::points`].
@@ -35,19 +36,6 @@ fn kept(ring: &[Coord<f64>]) -> usize {
         }
         _ => ring.len(),
     }
-}
-
-/// The share of `points` (and of `spans`) kept free beyond what the houses laid, for the
-/// footprints later edits lay: 1/16. Untouched, it costs address space, not memory; without
-/// it the first edit of a living map's snapshot grew the whole buffer (copying tens of
-/// megabytes and touching twice as many pages: 100-260 ms for a million houses).
-const HEADROOM: usize = 16;
-
-/// A vector holding `v`'s items with room for `v.len() / HEADROOM` more.
-fn with_headroom<T: Clone>(v: &[T]) -> Vec<T> {
-    let mut out = Vec::with_capacity(v.len() + v.len() / HEADROOM);
-    out.extend_from_slice(v);
-    out
 }
 
 /// The houses' footprints in world units, by uid.

@@ -55,6 +55,12 @@ impl Located {
         }
     }
 
+    /// Room for more features ([`crate::heap::keep_room`]).
+    pub(crate) fn keep_room(&mut self) {
+        crate::heap::keep_room(&mut self.anchors);
+        crate::heap::keep_room(&mut self.cells);
+    }
+
     /// A feature of geometry `g` comes last; returns its point.
     pub(crate) fn push(&mut self, g: &geo::Geometry<f64>, grid: &H3Grid) -> Option<Coord<f64>> {
         let (a, c) = Self::locate(g, grid);

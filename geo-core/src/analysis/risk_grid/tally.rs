@@ -324,6 +324,13 @@ impl AreaTally {
         }
     }
 
+    /// Room for more features in each kept layer ([`crate::heap::keep_room`]).
+    pub(crate) fn keep_room(&mut self) {
+        for k in &mut self.kept {
+            crate::heap::keep_room(k);
+        }
+    }
+
     /// A feature pushed at the end of a kept layer (its share comes with a refresh).
     pub(crate) fn push(&mut self, k: Kept) {
         self.kept[kept_slot(k)].push(None);
