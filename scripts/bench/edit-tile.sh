@@ -23,7 +23,12 @@
 #   With --hidden N, then N open hidden hazards sent on in their loop (a status PATCH each),
 #   each followed by the z16 tile of enterprises,hidden_hazards over it.
 # Usage: scripts/bench/edit-tile.sh [--city DIR] [--pg] [--edits N] [--hidden N] [--short]
+#                                   [--bin FILE] [--gpkg FILE]
 #   --short  a 50,000-house city and 100 edits
+#   --bin FILE   serve with this riskmap binary (a release build of another commit, for
+#                runs side by side) instead of building this tree's
+#   --gpkg FILE  edit a copy of this GeoPackage (the city imported before) instead of
+#                importing the city: the imports are then not timed
 # The work directory (city unless --city, store, cluster, logs) is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,7 +37,7 @@ NAME=edit-tile
 # shellcheck source=lib.sh
 . scripts/bench/lib.sh
 
-CITY="" PG="" EDITS=300 SHORT="" HIDDEN=0
+CITY="" PG="" EDITS=300 SHORT="" HIDDEN=0 BIN_GIVEN="" GPKG_GIVEN=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --city) CITY="$2"; shift 2 ;;
@@ -40,13 +45,19 @@ while [ $# -gt 0 ]; do
     --edits) EDITS="$2"; shift 2 ;;
     --hidden) HIDDEN="$2"; shift 2 ;;
     --short) SHORT=1; EDITS=100; shift ;;
-    *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    --bin) BIN_GIVEN="$2"; shift 2 ;;
+    --gpkg) GPKG_GIVEN="$2"; shift 2 ;;
+    *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 command -v ogr2ogr >/dev/null || { echo "edit-tile: ogr2ogr is missing (bash scripts/ensure-gdal.sh)" >&2; exit 2; }
 
-cargo build --release -p riskmap-server >/dev/null
-BIN="$TARGET/release/riskmap"
+if [ -n "$BIN_GIVEN" ]; then
+  BIN="$BIN_GIVEN"
+else
+  cargo build --release -p riskmap-server >/dev/null
+  BIN="$TARGET/release/riskmap"
+fi
 WORK="$(mktemp -d /tmp/rmedit.XXXXXX)"
 SERVER=""
 cleanup() {
@@ -80,6 +91,14 @@ if [ -n "$PG" ]; then
   echo "ogr2ogr -f PostgreSQL houses.geojson (houses only): $(secs "$t0" "$t1") s"
   SOURCE=(--db "$URL")
   SERVE_ARG=(--db "$URL")
+elif [ -n "$GPKG_GIVEN" ]; then
+  GPKG="$WORK/city.gpkg"
+  cp "$GPKG_GIVEN" "$GPKG"
+  # The copy's pages written out now, not by the first edit's commit.
+  sync
+  echo "store: a copy of $GPKG_GIVEN (imports not timed)"
+  SOURCE=("$GPKG")
+  SERVE_ARG=("$GPKG")
 else
   GPKG="$WORK/city.gpkg"
   t0=$(now); "$BIN" import "$CITY" --into "$GPKG" --quiet >/dev/null; t1=$(now)
