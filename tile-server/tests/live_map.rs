@@ -337,3 +337,19 @@ async fn a_changed_hidden_hazard_ledger_is_followed() {
         riskmap_core::model::HiddenHazardStatus::InProgress
     );
 }
+
+/// The snapshot a server makes keeps room in the lists batches grow: the first batch
+/// that adds a house or meets a new grid cell does not copy each of them whole (the
+/// lists themselves: `riskmap_core::live`'s tests).
+#[test]
+fn a_served_snapshot_keeps_room_for_what_batches_add() {
+    let snap = build_snapshot(&ServerConfig::default(), &DataSource::dir(city()), 1).unwrap();
+    let a = snap.live.analysis();
+    for (name, len, cap) in [
+        ("house risks", a.house_risks.len(), a.house_risks.capacity()),
+        ("grid cells", a.grid.cells.len(), a.grid.cells.capacity()),
+    ] {
+        assert!(len >= 32, "{name}: {len} items");
+        assert!(cap - len >= len / 32, "{name}: {len} items, capacity {cap}");
+    }
+}

@@ -287,7 +287,6 @@ impl Live {
         };
         live.index_ids();
         live.locate_points();
-        live.keep_room();
         live
     }
 
@@ -310,11 +309,14 @@ impl Live {
         self.keep_room();
     }
 
-    /// Room in every list that batches grow, where it has too little (a copy of the
-    /// list then): what the dataset alone holds, the analysis, the points and shares
-    /// kept per feature ([`crate::heap::keep_room`]). The first feature added to a
-    /// million houses took 680 ms without it, the next ones a few.
-    fn keep_room(&mut self) {
+    /// Gives every list that batches grow room for more items where it has too little
+    /// (a copy of that list, once): the layers this map alone holds, the analysis's
+    /// lists, the points and shares kept per feature ([`crate::heap::keep_room`]). Call
+    /// it on a map that will be edited, where nobody waits (a server does, before it
+    /// serves the map); [`Live::unshare`] and a full re-analysis do it themselves.
+    /// Without it the first house added to a million took 680 ms, the next ones a few,
+    /// and a batch that found a new conflict copied the list of 10⁵ conflicts.
+    pub fn keep_room(&mut self) {
         self.ds.keep_room();
         self.analysis.keep_room();
         self.houses_at.keep_room();

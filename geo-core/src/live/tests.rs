@@ -794,7 +794,8 @@ fn the_lists_batches_grow_keep_room_in_the_map_and_in_its_copy() {
         hidden_hazards: 0,
     };
     let ds = generate(&opts, &haimen().expect("boundary")).expect("city");
-    let live = Live::new(ds, SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(ds, SubstanceTable::builtin(), Rules::default());
+    live.keep_room();
     let lens = |a: &Analysis| {
         [
             (

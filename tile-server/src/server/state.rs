@@ -414,11 +414,14 @@ impl Snapshot {
     ) -> Result<Snapshot, riskmap_core::tileset::TileSetError> {
         let tiles = TileSet::build(&p.dataset, &p.analysis, tiles)?;
         let summary = std::sync::OnceLock::from(p.summary());
+        let mut live = Live::from_parts(p.dataset, p.analysis, substances, p.rules.clone());
+        // Room for what batches add, now rather than in the first batch that adds it.
+        live.keep_room();
         Ok(Snapshot {
             generation,
             loaded_at: now(),
             load_seconds: started.elapsed().as_secs_f64(),
-            live: Live::from_parts(p.dataset, p.analysis, substances, p.rules.clone()),
+            live,
             report: p.report,
             tiles,
             summary,
