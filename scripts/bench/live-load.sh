@@ -26,10 +26,13 @@
 #
 # Usage: scripts/bench/live-load.sh [--city DIR] [--gpkg FILE] [--seconds S] [--rate R]
 #                                   [--connections N] [--edit-workers N] [--perf] [--short]
-#                                   [--bin FILE] [--set KEY=VALUE]...
+#                                   [--bin FILE] [--set KEY=VALUE]... [--tile-rate R]
 #   --bin FILE   serve with this riskmap binary (a release build of another commit, for
 #                runs side by side) instead of building this tree's
 #   --set K=V    a top-level setting of the server's configuration (e.g. tile_grace_ms=5000)
+#   --tile-rate R  pace the tile connections to about R requests a second in all (each
+#                waits CONNECTIONS/R s before each request), idle and loaded alike,
+#                instead of asking as fast as the server answers (see tiles.lua)
 #   --gpkg FILE  serve this GeoPackage; made by importing the city when it does not exist
 #                (and kept); edits are written to it
 #   --short      a 50,000-house city (generated unless --city) and 10 s runs
@@ -44,7 +47,7 @@ NAME=live-load
 # shellcheck source=lib.sh
 . scripts/bench/lib.sh
 
-BENCH_CONFIG_EXTRA="" BIN_GIVEN="" CITY="" GPKG="" SECONDS_RUN=60 RATE=1000 CONNS=64 WORKERS=1000 PERF="" SHORT=""
+BENCH_CONFIG_EXTRA="" TILE_RATE="" BIN_GIVEN="" CITY="" GPKG="" SECONDS_RUN=60 RATE=1000 CONNS=64 WORKERS=1000 PERF="" SHORT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --city) CITY="$2"; shift 2 ;;
@@ -56,9 +59,10 @@ while [ $# -gt 0 ]; do
     --perf) PERF=1; shift ;;
     --short) SHORT=1; SECONDS_RUN=10; shift ;;
     --bin) BIN_GIVEN="$2"; shift 2 ;;
+    --tile-rate) TILE_RATE="$2"; shift 2 ;;
     --set) BENCH_CONFIG_EXTRA="${BENCH_CONFIG_EXTRA:+$BENCH_CONFIG_EXTRA
 }${2%%=*} = ${2#*=}"; shift 2 ;;
-    *) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 # A thousand editors' connections and wrk's, on the server and the clients.
@@ -113,10 +117,14 @@ SAMPLER=$!
 
 bench_tiles
 NT=$(wc -l < "$WORK/tiles.txt")
-echo "tiles: $NT distinct (z12–z16, drawn by house density), the viewer's nine layers; wrk -t2 -c$CONNS"
+echo "tiles: $NT distinct (z12–z16, drawn by house density), the viewer's nine layers; wrk -t2 -c$CONNS${TILE_RATE:+, paced to about $TILE_RATE requests/s}"
 
+TILE_DELAY_MS=""
+[ -n "$TILE_RATE" ] && TILE_DELAY_MS=$((CONNS * 1000 / TILE_RATE))
 run_wrk() { TILES="$WORK/tiles.txt" wrk -t2 -c"$CONNS" -d"$1" --timeout 30s -s scripts/bench/tiles.lua "$BASE" | tail -n 1; }
+# The warm-up asks as fast as it can; the measured runs at the pace asked for.
 run_wrk 15s > "$WORK/warm.json"
+export TILE_DELAY_MS
 m_idle0=$(rss)
 run_wrk "${SECONDS_RUN}s" > "$WORK/idle.json"
 m_idle1=$(rss)

@@ -4,6 +4,12 @@
 -- line of JSON: requests, 2xx and other answers, socket errors, latency p50/p90/p99/max
 -- (milliseconds) and the run's length. Run wrk with a long --timeout (30s) so that a
 -- slow answer is measured rather than dropped as a timeout.
+--
+-- With the environment variable TILE_DELAY_MS set, each connection waits that long
+-- before each request (wrk's `delay`): a paced load of about connections × 1000 /
+-- TILE_DELAY_MS requests a second, as viewers ask, rather than as many as the server
+-- can answer. Latency is then the time a request takes, not its place in a queue of
+-- 64 connections that never pause.
 
 local threads = {}
 
@@ -26,6 +32,11 @@ function init(args)
   next_one = (id * 7919) % #requests + 1
   ok = 0
   other = 0
+  pause = tonumber(os.getenv("TILE_DELAY_MS") or "")
+end
+
+function delay()
+  return pause or 0
 end
 
 function request()
