@@ -110,7 +110,7 @@ impl Analysis {
     /// first batch that adds an item. Those are the conflicts (found and lost as features
     /// move or change), the grid cells (a cell met for the first time) and the results
     /// kept per feature (a feature added). A batch that moved one house into a new
-    /// conflict grew the list of 131,730 protection conflicts: 33-78 ms (BENCHMARKS.md,
+    /// conflict grew the list of 131,730 protection conflicts: 32-76 ms (BENCHMARKS.md,
     /// "One edit through the API").
     pub(crate) fn keep_room(&mut self) {
         use crate::heap::keep_room;
