@@ -97,13 +97,18 @@ impl<P> Layer<P> {
         index: SpatialIndex,
     ) -> Self {
         let n = features.len() as u64;
-        let id_keys = features.iter().map(|f| id_key(&f.id)).collect();
+        // With the room a living map keeps for features added later.
+        let room = features.len() + features.len() / crate::heap::HEADROOM;
+        let mut id_keys = Vec::with_capacity(room);
+        id_keys.extend(features.iter().map(|f| id_key(&f.id)));
+        let mut uids = Vec::with_capacity(room);
+        uids.extend(0..n);
         Layer {
             kind,
             inner: Arc::new(Inner {
                 features,
                 index,
-                uids: (0..n).collect(),
+                uids,
                 displaced: HashMap::new(),
                 next_uid: n,
                 id_keys,

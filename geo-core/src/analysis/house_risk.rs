@@ -63,12 +63,18 @@ pub fn assess_all(
         }
     }
     let base = AppraisalReasons::new(&rules.house);
-    ds.houses
-        .features()
-        .par_iter()
-        .zip(exposure)
-        .map(|(f, e)| base.house_risk(f, e, &rules.house))
-        .collect()
+    // With the room a living map keeps for houses added later (`heap::HEADROOM`), made
+    // now rather than by a copy of the whole list when the map is served.
+    let n = ds.houses.len();
+    let mut out = Vec::with_capacity(n + n / crate::heap::HEADROOM);
+    out.par_extend(
+        ds.houses
+            .features()
+            .par_iter()
+            .zip(exposure)
+            .map(|(f, e)| base.house_risk(f, e, &rules.house)),
+    );
+    out
 }
 
 /// The level and reason each appraisal grade starts a house at, made once per run: most

@@ -107,9 +107,12 @@ pub(super) fn dedupe<P: Sync>(
         if kept.found.features.is_empty() {
             // The first (often only) file moves in whole, with room for the others: a
             // vector grown file by file copied a province's houses several times over.
+            // Also room for the features a living map adds later (`heap::HEADROOM`).
             kept.found = found;
             let more = total.saturating_sub(kept.found.features.len());
-            kept.found.features.reserve_exact(more);
+            kept.found
+                .features
+                .reserve_exact(more + total / crate::heap::HEADROOM);
             kept.found.positions.reserve_exact(more);
         } else {
             kept.found.append(&mut found);

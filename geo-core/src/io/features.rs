@@ -35,9 +35,11 @@ pub(super) struct Found<P> {
 }
 
 impl<P> Found<P> {
+    /// Room for `n` features, and for the features a living map adds later
+    /// (`heap::HEADROOM`; untouched, it costs address space, not memory).
     pub(super) fn with_capacity(n: usize) -> Self {
         Found {
-            features: Vec::with_capacity(n),
+            features: Vec::with_capacity(n + n / crate::heap::HEADROOM),
             positions: Vec::with_capacity(n),
         }
     }
@@ -199,10 +201,12 @@ impl<P: LayerProps> Pass<P> {
         }
         summary.unused_columns = self.unused.into_iter().collect();
         let mut found = self.found;
-        // A pass fed in parts was sized by an estimate: what it overshot is given back.
+        // A pass fed in parts was sized by an estimate: what it overshot is given back,
+        // all but the room a living map keeps for features added later
+        // (`heap::HEADROOM`: a copy of the whole layer when the map is served, else).
         let n = found.features.len();
-        if found.features.capacity() > n + n / 16 {
-            found.features.shrink_to_fit();
+        if found.features.capacity() > n + n / crate::heap::HEADROOM {
+            found.features.shrink_to(n + n / crate::heap::HEADROOM);
             found.positions.shrink_to_fit();
         }
         Ok(found)

@@ -145,11 +145,12 @@ pub fn summarise_areas(
 /// The area of every house (its position in the areas layer, or the number of areas for
 /// none): what [`summarise_areas`] locates first, kept by a living map between changes.
 pub(crate) fn house_slots(ds: &Dataset, house_anchors: &[Option<Coord<f64>>]) -> Vec<usize> {
-    // A million houses: locate them in parallel.
-    house_anchors
-        .par_iter()
-        .map(|a| house_slot(ds, *a))
-        .collect()
+    // A million houses: locate them in parallel, with the room a living map keeps for
+    // houses added later.
+    let n = house_anchors.len();
+    let mut out = Vec::with_capacity(n + n / crate::heap::HEADROOM);
+    out.par_extend(house_anchors.par_iter().map(|a| house_slot(ds, *a)));
+    out
 }
 
 /// The area of one house (see [`house_slots`]).

@@ -31,11 +31,11 @@ impl Located {
     /// neighbours, as the analysis finds them ([`H3Grid::cells_at`]: most houses'
     /// cells without asking H3).
     pub(crate) fn of<P: Sync>(layer: &Layer<P>, grid: &H3Grid) -> Located {
-        let anchors: Vec<Option<Coord<f64>>> = layer
-            .features()
-            .par_iter()
-            .map(|f| anchor(&f.geometry))
-            .collect();
+        // With the room a living map keeps for features added later.
+        let n = layer.len();
+        let mut anchors: Vec<Option<Coord<f64>>> =
+            Vec::with_capacity(n + n / crate::heap::HEADROOM);
+        anchors.par_extend(layer.features().par_iter().map(|f| anchor(&f.geometry)));
         let cells = grid.cells_at(anchors.len(), |i| anchors.get(i).copied().flatten());
         Located { anchors, cells }
     }
