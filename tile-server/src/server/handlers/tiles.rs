@@ -237,14 +237,16 @@ fn redraw_behind(state: &AppStateRef, limits: &Arc<Limits>, names: Vec<LayerKind
         Arc::clone(&key.1),
         (key.2, key.3, key.4),
     );
+    // Counted when claimed, before the task runs: the answer that started it may be
+    // read (and `/metrics` asked) before the runtime gets to the task.
+    state
+        .metrics
+        .tiles_redrawn_behind
+        .fetch_add(1, Ordering::Relaxed);
     tokio::spawn(async move {
         let _claim = claim;
         let snap = state.snapshot();
         let key = (snap.generation, spec, zxy.0, zxy.1, zxy.2);
-        state
-            .metrics
-            .tiles_redrawn_behind
-            .fetch_add(1, Ordering::Relaxed);
         if let Ok((_, true)) =
             render(&state, &limits, &snap, names.clone(), None, zxy, key, true).await
             && let Ok(t) = riskmap_core::tiles::TileId::new(zxy.0, zxy.1, zxy.2)
