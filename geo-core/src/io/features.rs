@@ -35,9 +35,16 @@ pub(super) struct Found<P> {
 }
 
 impl<P> Found<P> {
-    /// Room for `n` features, and for the features a living map adds later
-    /// (`heap::HEADROOM`; untouched, it costs address space, not memory).
     pub(super) fn with_capacity(n: usize) -> Self {
+        Found {
+            features: Vec::with_capacity(n),
+            positions: Vec::with_capacity(n),
+        }
+    }
+
+    /// Room for a layer's `n` features, and for the features a living map adds later
+    /// (`heap::HEADROOM`; untouched, it costs address space, not memory).
+    pub(super) fn for_layer(n: usize) -> Self {
         Found {
             features: Vec::with_capacity(n + n / crate::heap::HEADROOM),
             positions: Vec::with_capacity(n),
@@ -101,7 +108,7 @@ impl<P: LayerProps> Pass<P> {
     /// A pass expecting about `n` features.
     pub(super) fn new(n: usize) -> Self {
         Pass {
-            found: Found::with_capacity(n),
+            found: Found::for_layer(n),
             issues: Vec::new(),
             unused: BTreeSet::new(),
             read: 0,

@@ -480,7 +480,7 @@ pub(crate) fn features<P: LayerProps>(
     // its features are made.
     let total = t.rows.len().saturating_sub(header.index + 1);
     let mut rows = t.rows.into_iter().skip(header.index + 1);
-    let mut all: Found<P> = Found::with_capacity(total);
+    let mut all: Found<P> = Found::for_layer(total);
     let mut read = 0u64;
     let mut unused: BTreeSet<String> = BTreeSet::new();
     loop {
