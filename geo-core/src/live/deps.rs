@@ -423,16 +423,24 @@ impl Live {
                 }
             }
         }
+        // A house weighs on the cells by its point, level and occupants alone: one
+        // assessed again for its conflicts (a regraded source's reach holds hundreds)
+        // that keeps its level leaves every cell as it was. One changed itself is
+        // touched whatever its level.
         for (id, old) in &house_changed {
             let Some(p) = self.position(LayerKind::Houses, id) else {
                 continue;
             };
+            let now = self.analysis.house_risks.get(p).map(|h| h.level);
+            if *old == now && !ch_houses.contains(&p) {
+                continue;
+            }
             let a = self.houses_at.anchor(p);
             if let Some(l) = old {
                 touch(a, house_weight(rules, *l));
             }
-            if let Some(h) = self.analysis.house_risks.get(p) {
-                touch(a, house_weight(rules, h.level));
+            if let Some(l) = now {
+                touch(a, house_weight(rules, l));
             }
         }
         for &p in &moved_houses {
