@@ -363,6 +363,83 @@ async fn api_edits_are_written_recorded_and_served() {
     );
 }
 
+/// A house of another geometry type than its column declares (a multipolygon where the
+/// table was made for polygons): the column is widened to `Geometry` in the edit's own
+/// transaction, the row written, recorded as this edit's change, and served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_of_another_geometry_type_widens_the_column_and_is_served() {
+    let Some(server) = server() else { return };
+    let url = demo_db(&server, "riskmap_api_widen");
+    let state = serve_db(&url, config()).await;
+    let app = router(Arc::clone(&state));
+    until(&state, 10, "listening", connected).await;
+    let declared = || {
+        psql(
+            &url,
+            "SELECT type FROM geometry_columns WHERE f_table_name = 'houses' \
+             AND f_geometry_column = 'geom'",
+        )
+    };
+    assert_eq!(declared(), "POLYGON");
+    let s0: i64 = psql(&url, "SELECT max(seq) FROM riskmap_changes")
+        .parse()
+        .unwrap();
+    // Two squares of 0.0002° apart by 0.0004°.
+    let square = |x0: f64| {
+        let (y0, d) = (31.896, 0.0002);
+        json!([[
+            [x0, y0],
+            [x0 + d, y0],
+            [x0 + d, y0 + d],
+            [x0, y0 + d],
+            [x0, y0]
+        ]])
+    };
+    let new = json!({"type": "Feature", "id": "house-api-multi",
+        "geometry": {"type": "MultiPolygon", "coordinates": [square(121.17), square(121.1706)]},
+        "properties": {"address": "测试路2号", "floors": 1, "occupants": 3}});
+    let (status, _, b) = send(
+        &app,
+        req(
+            Method::POST,
+            "/api/layers/houses/features",
+            Some(EDITOR),
+            Some(&new),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    assert_eq!(declared(), "GEOMETRY");
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT ST_GeometryType(geom) || '|' || ST_NumGeometries(geom) || '|' || occupants \
+             FROM houses WHERE id = 'house-api-multi'"
+        ),
+        "ST_MultiPolygon|2|3"
+    );
+    // Recorded once, as this token's insert, and served when the answer came.
+    assert_eq!(
+        psql(
+            &url,
+            &format!(
+                "SELECT actor || ' ' || op || ' ' || id FROM riskmap_changes WHERE seq > {s0}"
+            )
+        ),
+        format!("{EDITOR_NAME} insert house-api-multi")
+    );
+    assert_eq!(
+        served_house(&state, "house-api-multi"),
+        Some((Some(3), Some(1)))
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_never_overwrites_a_change_not_yet_served_and_says_when_it_is_not_served() {
     let Some(server) = server() else { return };

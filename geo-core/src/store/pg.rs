@@ -23,6 +23,7 @@ use bytes::Bytes;
 use futures_util::SinkExt;
 use serde::Serialize;
 use serde_json::Value;
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls, Transaction};
 
 use super::columns::ColType;
@@ -221,9 +222,13 @@ pub async fn read_layer(
     let select = select_of(t, fields);
     let rows = match ids {
         None => client.query(&format!("{select} ORDER BY id"), &[]).await,
+        // (one round trip: the parameter's type given, no statement prepared)
         Some(ids) => {
             client
-                .query(&format!("{select} WHERE id = ANY($1) ORDER BY id"), &[&ids])
+                .query_typed(
+                    &format!("{select} WHERE id = ANY($1) ORDER BY id"),
+                    &[(&ids, Type::TEXT_ARRAY)],
+                )
                 .await
         }
     }
@@ -563,32 +568,56 @@ impl Writer<'_> {
         t: &str,
         features: &[Feature<P>],
     ) -> Result<(), StoreError> {
-        let (tx, db) = (self.tx, self.db);
-        let mut types = features.iter().map(|f| wkb::type_name(&f.geometry));
+        if features.is_empty() {
+            return Ok(());
+        }
+        let declared = declared_type(self.tx, t)
+            .await
+            .map_err(self.db.err("reading the geometry type"))?;
+        let geoms: Vec<&geo::Geometry<f64>> = features.iter().map(|f| &f.geometry).collect();
+        self.widen_from(t, &declared, &geoms).await
+    }
+
+    /// [`Writer::widen`] with the column's declared type (upper case) already read.
+    pub(super) async fn widen_from(
+        &self,
+        t: &str,
+        declared: &str,
+        geoms: &[&geo::Geometry<f64>],
+    ) -> Result<(), StoreError> {
+        let mut types = geoms.iter().map(|g| wkb::type_name(g));
         let Some(first) = types.next() else {
             return Ok(());
         };
         let one = types.all(|t| t == first).then_some(first);
-        let declared: String = tx
-            .query_one(
-                "SELECT upper(type) FROM geometry_columns
-                 WHERE f_table_schema = current_schema() AND f_table_name = $1
-                   AND f_geometry_column = 'geom'",
-                &[&t],
-            )
-            .await
-            .map_err(db.err("reading the geometry type"))?
-            .get(0);
-        if declared == "GEOMETRY" || one == Some(declared.as_str()) {
+        if declared == "GEOMETRY" || one == Some(declared) {
             return Ok(());
         }
-        tx.batch_execute(&format!(
-            "ALTER TABLE {t} ALTER COLUMN geom TYPE geometry(Geometry, {})",
-            self.srid
-        ))
-        .await
-        .map_err(db.err("widening the geometry column"))
+        self.tx
+            .batch_execute(&format!(
+                "ALTER TABLE {t} ALTER COLUMN geom TYPE geometry(Geometry, {})",
+                self.srid
+            ))
+            .await
+            .map_err(self.db.err("widening the geometry column"))
     }
+}
+
+/// The geometry type table `t`'s column is declared with, upper case (`GEOMETRY` for
+/// any): one round trip (the parameter's type given, no statement prepared).
+pub(super) async fn declared_type(
+    tx: &Transaction<'_>,
+    t: &str,
+) -> Result<String, tokio_postgres::Error> {
+    Ok(tx
+        .query_typed_one(
+            "SELECT upper(type)::text FROM geometry_columns
+             WHERE f_table_schema = current_schema() AND f_table_name = $1
+               AND f_geometry_column = 'geom'",
+            &[(&t, Type::TEXT)],
+        )
+        .await?
+        .get(0))
 }
 
 /// One line of COPY text: id, hex EWKB, the fields.

@@ -13,15 +13,17 @@
 //! [`changes_since`] lists the change table as [`ChangeRecord`]s, `before` and `after`
 //! as GeoJSON Features like a GeoPackage's trail.
 
+use futures_util::TryFutureExt;
+use futures_util::future::{try_join, try_join4};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 use tokio_postgres::Client;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 
 use super::StoreError;
 use super::changes::{ChangeOp, ChangeQuery, ChangeRecord};
 use super::columns::ColType;
-use super::pg::{Db, Writer, ewkb_hex, field_text, ledger_props};
+use super::pg::{Db, Writer, declared_type, ewkb_hex, field_text, ledger_props};
 use super::pg_schema::{CHANGES, VERSION_TABLE, field_columns};
 use crate::live::{AnyFeature, Change};
 use crate::model::{Feature, LayerKind};
@@ -83,53 +85,81 @@ pub async fn apply_change(
         .transaction()
         .await
         .map_err(db.err("starting a transaction"))?;
-    tx.query_one("SELECT set_config('riskmap.actor', $1, true)", &[&actor])
-        .await
-        .map_err(db.err("setting the actor"))?;
-    let srid: i32 = tx
-        .query_opt(&format!("SELECT srid FROM {VERSION_TABLE}"), &[])
-        .await
-        .map_err(db.err("reading the schema (run `riskmap db init`)"))?
+    // What the change needs before it is written, in one round trip: the statements
+    // are sent together (pipelined) and each gives its parameters' types, so none is
+    // prepared first.
+    let lock = format!("SELECT 1 FROM {t} WHERE id = $1 FOR UPDATE");
+    let schema = format!("SELECT srid FROM {VERSION_TABLE}");
+    let (_, srid, _, declared) = try_join4(
+        tx.query_typed_one(
+            "SELECT set_config('riskmap.actor', $1, true)",
+            &[(&actor, Type::TEXT)],
+        )
+        .map_err(db.err("setting the actor")),
+        tx.query_typed_opt(&schema, &[])
+            .map_err(db.err("reading the schema (run `riskmap db init`)")),
+        tx.query_typed(&lock, &[(&change.id, Type::TEXT)])
+            .map_err(db.err("locking the row")),
+        async {
+            match &change.after {
+                Some(_) => declared_type(&tx, t)
+                    .await
+                    .map(Some)
+                    .map_err(db.err("reading the geometry type")),
+                None => Ok(None),
+            }
+        },
+    )
+    .await?;
+    let srid: i32 = srid
         .ok_or_else(|| db.problem(format!("{VERSION_TABLE} is empty")))?
         .get(0);
-    tx.query(
-        &format!("SELECT 1 FROM {t} WHERE id = $1 FOR UPDATE"),
-        &[&change.id],
-    )
-    .await
-    .map_err(db.err("locking the row"))?;
     let w = Writer { tx: &tx, db, srid };
-    let removed = match &change.after {
-        Some(f) => {
-            match f {
-                AnyFeature::Area(f) => w.put(kind, f).await?,
-                AnyFeature::Enterprise(f) => w.put(kind, f).await?,
-                AnyFeature::HazardSource(f) => w.put(kind, f).await?,
-                AnyFeature::GasPipeline(f) => w.put(kind, f).await?,
-                AnyFeature::House(f) => w.put(kind, f).await?,
-                AnyFeature::ProtectionTarget(f) => w.put(kind, f).await?,
-                AnyFeature::HiddenHazard(f) => w.put(kind, f).await?,
+    if let (Some(f), Some(declared)) = (&change.after, declared.as_deref()) {
+        w.widen_from(t, declared, &[f.geometry()]).await?;
+    }
+    // The row written, then the changes of this feature after the caller's copy (this
+    // transaction's own, whose rows carry its transaction id, and any other one's):
+    // sent together and run in the order sent. The write goes first: `try_join` polls it
+    // first, and it sends its statement before it waits for anything (the column was
+    // widened above).
+    let write = async {
+        match &change.after {
+            Some(f) => {
+                match f {
+                    AnyFeature::Area(f) => w.put(kind, f).await?,
+                    AnyFeature::Enterprise(f) => w.put(kind, f).await?,
+                    AnyFeature::HazardSource(f) => w.put(kind, f).await?,
+                    AnyFeature::GasPipeline(f) => w.put(kind, f).await?,
+                    AnyFeature::House(f) => w.put(kind, f).await?,
+                    AnyFeature::ProtectionTarget(f) => w.put(kind, f).await?,
+                    AnyFeature::HiddenHazard(f) => w.put(kind, f).await?,
+                }
+                Ok(None)
             }
-            None
-        }
-        None => Some(
-            tx.execute(&format!("DELETE FROM {t} WHERE id = $1"), &[&change.id])
+            None => tx
+                .query_typed(
+                    &format!("DELETE FROM {t} WHERE id = $1 RETURNING 1"),
+                    &[(&change.id, Type::TEXT)],
+                )
                 .await
-                .map_err(db.err("deleting a row"))?,
-        ),
+                .map(|rows| Some(rows.len()))
+                .map_err(db.err("deleting a row")),
+        }
     };
-    // The changes of this feature after the caller's copy: this transaction's own
-    // (its rows carry its transaction id) and any other one's.
-    let rows = tx
-        .query(
-            &format!(
-                "SELECT seq, actor, xmin = pg_current_xact_id()::xid FROM {CHANGES}
-                 WHERE layer = $1 AND id = $2 AND seq > $3 ORDER BY seq"
-            ),
-            &[&t, &change.id, &served_seq],
-        )
-        .await
-        .map_err(db.err("reading the feature's changes"))?;
+    let changes = format!(
+        "SELECT seq, actor, xmin = pg_current_xact_id()::xid FROM {CHANGES}
+         WHERE layer = $1 AND id = $2 AND seq > $3 ORDER BY seq"
+    );
+    let params: [(&(dyn ToSql + Sync), Type); 3] = [
+        (&t, Type::TEXT),
+        (&change.id, Type::TEXT),
+        (&served_seq, Type::INT8),
+    ];
+    let read = tx
+        .query_typed(&changes, &params)
+        .map_err(db.err("reading the feature's changes"));
+    let (removed, rows) = try_join(write, read).await?;
     let mut mine = None;
     let mut other = None;
     for r in &rows {
@@ -153,13 +183,13 @@ pub async fn apply_change(
 
 impl Writer<'_> {
     /// Inserts one feature's row, or rewrites the row of its id (the row triggers set
-    /// `updated_at` and record the change when a value really differs).
+    /// `updated_at` and record the change when a value really differs). The column is
+    /// widened for it before ([`Writer::widen_from`]).
     async fn put<P: Serialize>(&self, kind: LayerKind, f: &Feature<P>) -> Result<(), StoreError> {
         let (tx, db) = (self.tx, self.db);
         let t = kind.name();
         let fields =
             field_columns(kind).ok_or_else(|| db.problem(format!("{t} is not an input layer")))?;
-        self.widen(t, std::slice::from_ref(f)).await?;
         let mut hex = Vec::with_capacity(128);
         ewkb_hex(&mut hex, &f.geometry, self.srid);
         let hex = String::from_utf8(hex).map_err(|e| db.problem(e.to_string()))?;
@@ -182,9 +212,15 @@ impl Writer<'_> {
             "INSERT INTO {t} (id, geom{names}) VALUES ($1, $2::text::geometry{marks})
              ON CONFLICT (id) DO UPDATE SET geom = EXCLUDED.geom{sets}"
         );
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&f.id, &hex];
-        params.extend(values.iter().map(|v| v as &(dyn ToSql + Sync)));
-        tx.execute(&sql, &params)
+        // Every parameter is text (the SQL casts each to its column's type).
+        let mut params: Vec<(&(dyn ToSql + Sync), Type)> =
+            vec![(&f.id, Type::TEXT), (&hex, Type::TEXT)];
+        params.extend(
+            values
+                .iter()
+                .map(|v| (v as &(dyn ToSql + Sync), Type::TEXT)),
+        );
+        tx.query_typed(&sql, &params)
             .await
             .map_err(db.err("writing a row"))?;
         Ok(())

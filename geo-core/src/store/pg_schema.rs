@@ -462,10 +462,11 @@ pub(super) async fn relation_exists<C: GenericClient>(
     c: &C,
     name: &str,
 ) -> Result<bool, tokio_postgres::Error> {
-    Ok(c.query_opt(
+    // (one round trip: the parameter's type given, no statement prepared)
+    Ok(c.query_typed_opt(
         "SELECT 1 FROM pg_class WHERE relname = $1
                AND relnamespace = current_schema()::regnamespace",
-        &[&name],
+        &[(&name, tokio_postgres::types::Type::TEXT)],
     )
     .await?
     .is_some())

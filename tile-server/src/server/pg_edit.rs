@@ -27,6 +27,7 @@ use riskmap_core::live::Change;
 use riskmap_core::store::changes::ChangeRecord;
 use riskmap_core::store::pg::{self, EditOutcome};
 
+use super::edit_queue::ms;
 use super::error::AppError;
 use super::state::{AppState, DbUrl};
 
@@ -44,7 +45,8 @@ pub(super) fn check_following(state: &AppState) -> Result<(), AppError> {
 }
 
 /// Writes `change` as made by `actor`, with its record, in one transaction; waits until it
-/// is served and gives the generation serving it. `served_seq`: the last database change
+/// is served and gives the generation serving it, with the milliseconds the transaction
+/// took (the rest is the wait until served). `served_seq`: the last database change
 /// the snapshot the change was made against serves ([`AppState::served_snapshot`]);
 /// `versioned`: whether the request carried `If-Match` (a stale copy is then a `412`,
 /// else a `409`).
@@ -55,8 +57,9 @@ pub(super) async fn commit(
     change: Change,
     served_seq: i64,
     versioned: bool,
-) -> Result<u64, AppError> {
+) -> Result<(u64, f64), AppError> {
     let (layer, id) = (change.layer.name(), change.id.clone());
+    let started = std::time::Instant::now();
     let outcome = {
         let mut writer = state.db_writer.lock().await;
         if writer.as_ref().is_none_or(|(c, _)| c.is_closed()) {
@@ -94,9 +97,12 @@ pub(super) async fn commit(
             });
         }
         // The row was already as asked: nothing recorded, nothing to wait for.
-        EditOutcome::Written { seq: None } => return Ok(state.snapshot().generation),
+        EditOutcome::Written { seq: None } => {
+            return Ok((state.snapshot().generation, ms(started.elapsed())));
+        }
         EditOutcome::Written { seq: Some(seq) } => seq,
     };
+    let store_ms = ms(started.elapsed());
     // The follower need not wait out its quiet window for more changes: this one is
     // awaited.
     state
@@ -113,7 +119,7 @@ pub(super) async fn commit(
     )
     .await
     {
-        Ok(Ok(_)) => Ok(state.snapshot().generation),
+        Ok(Ok(_)) => Ok((state.snapshot().generation, store_ms)),
         Ok(Err(_)) => Err(AppError::Internal(format!(
             "the change is stored (change {seq}) but the server stopped following the database"
         ))),

@@ -173,7 +173,7 @@ fn answer(
 /// developer tools show it; the edit benchmarks read it): the check against the served
 /// state, then on a GeoPackage the wait for its group, the store's transaction, the
 /// batch's wait for its copy of the map and the rest of serving it; on a database the
-/// commit until served; and `edit`, all of the edit from its check to its answer.
+/// transaction, and the commit until served; and `edit`, all of the edit from its check to its answer.
 struct ServerTiming {
     started: Instant,
     check_ms: f64,
@@ -184,8 +184,14 @@ struct ServerTiming {
 enum AfterCheck {
     /// A GeoPackage's edit queue.
     Queue(Timing),
-    /// A database: the commit until served, milliseconds.
-    Commit(f64),
+    /// A database, milliseconds: the transaction (`store`), and from its start until
+    /// the change is served (`commit`: the transaction, the notification, the batch).
+    Commit {
+        /// The transaction.
+        store_ms: f64,
+        /// The transaction until served.
+        commit_ms: f64,
+    },
 }
 
 impl ServerTiming {
@@ -195,7 +201,12 @@ impl ServerTiming {
                 "queue;dur={:.2}, store;dur={:.2}, spare;dur={:.2}, serve;dur={:.2}",
                 t.queued_ms, t.store_ms, t.spare_ms, t.serve_ms
             ),
-            AfterCheck::Commit(c) => format!("commit;dur={c:.2}"),
+            AfterCheck::Commit {
+                store_ms,
+                commit_ms,
+            } => {
+                format!("store;dur={store_ms:.2}, commit;dur={commit_ms:.2}")
+            }
         };
         let v = format!(
             "check;dur={:.2}, {after}, edit;dur={:.2}",
@@ -245,14 +256,17 @@ async fn run_edit(
             let check_ms = ms(t0.elapsed());
             drop(snap);
             let t1 = Instant::now();
-            let generation =
+            let (generation, store_ms) =
                 pg_edit::commit(state, &url, &who.name, p.change.clone(), served, versioned)
                     .await
                     .map_err(IntoResponse::into_response)?;
             let timing = ServerTiming {
                 started,
                 check_ms,
-                after: AfterCheck::Commit(ms(t1.elapsed())),
+                after: AfterCheck::Commit {
+                    store_ms,
+                    commit_ms: ms(t1.elapsed()),
+                },
             };
             return Ok((p, generation, timing));
         }
