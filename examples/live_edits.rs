@@ -85,6 +85,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     drop(full);
     let mut tiles = TileSet::build(&p.dataset, &p.analysis, TileSetConfig::default())?;
     let mut live = Live::from_parts(p.dataset, p.analysis, SubstanceTable::builtin(), p.rules);
+    // Room for what the batches add, as the server keeps it: without it the first
+    // batch that adds a conflict copies the list of 10⁵ into a larger place.
+    live.keep_room();
     eprintln!("loaded in {load_s:.1} s; a full analysis takes {full_ms:.0} ms");
 
     let (mut apply_ms, mut update_ms, mut tile_ms, mut total_ms) =
