@@ -79,7 +79,12 @@ impl Reason {
 }
 
 /// Every result of [`analyze`].
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// A copy keeps room in the lists a living map's batches grow
+/// ([`crate::heap::with_headroom`]), as [`Analysis::keep_room`] gives the original: a
+/// copy at exactly their length, topped up after, would hold every list twice for a
+/// moment (hundreds of megabytes at ten million houses).
+#[derive(Debug, Default, PartialEq)]
 pub struct Analysis {
     /// Class of each protection target (given or derived), by position.
     pub target_classes: Vec<TargetClass>,
@@ -102,6 +107,28 @@ pub struct Analysis {
     pub as_of: Option<crate::model::Day>,
     /// Where each hidden hazard stands on that day, in layer order.
     pub hidden_states: Vec<hidden_hazards::HiddenState>,
+}
+
+impl Clone for Analysis {
+    fn clone(&self) -> Analysis {
+        use crate::heap::with_headroom;
+        Analysis {
+            target_classes: with_headroom(&self.target_classes),
+            hazard_grades: with_headroom(&self.hazard_grades),
+            protection_conflicts: with_headroom(&self.protection_conflicts),
+            pipeline_conflicts: with_headroom(&self.pipeline_conflicts),
+            house_risks: with_headroom(&self.house_risks),
+            enterprise_risks: with_headroom(&self.enterprise_risks),
+            grid: RiskGrid {
+                cell_size_m: self.grid.cell_size_m,
+                h3_resolution: self.grid.h3_resolution,
+                cells: with_headroom(&self.grid.cells),
+            },
+            area_summaries: self.area_summaries.clone(),
+            as_of: self.as_of,
+            hidden_states: with_headroom(&self.hidden_states),
+        }
+    }
 }
 
 impl Analysis {

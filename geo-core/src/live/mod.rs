@@ -225,7 +225,12 @@ pub enum LiveError {
 }
 
 /// A dataset and its analysis, changed by batches.
-#[derive(Debug, Clone)]
+///
+/// A copy (a server's spare) keeps the room of every list batches grow: each part is
+/// copied into room at once ([`crate::heap::with_headroom`]), not copied at its length
+/// and then into room by [`Live::keep_room`], which would hold the larger lists twice
+/// for a moment.
+#[derive(Debug)]
 pub struct Live {
     ds: Dataset,
     analysis: Analysis,
@@ -249,6 +254,26 @@ pub struct Live {
     tally: AreaTally,
     /// The hidden hazards of each feature.
     linked: linked::Linked,
+}
+
+impl Clone for Live {
+    fn clone(&self) -> Live {
+        Live {
+            ds: self.ds.clone(),
+            analysis: self.analysis.clone(),
+            rules: self.rules.clone(),
+            substances: self.substances.clone(),
+            ids: self.ids.clone(),
+            houses_at: self.houses_at.clone(),
+            hazard_sources_at: self.hazard_sources_at.clone(),
+            enterprises_at: self.enterprises_at.clone(),
+            grid: self.grid,
+            house_slots: crate::heap::with_headroom(&self.house_slots),
+            area_memo: self.area_memo.clone(),
+            tally: self.tally.clone(),
+            linked: self.linked.clone(),
+        }
+    }
 }
 
 impl Live {

@@ -812,9 +812,26 @@ fn the_lists_batches_grow_keep_room_in_the_map_and_in_its_copy() {
         assert!(len >= 32, "{len} items");
         assert!(cap - len >= len / 32, "{len} items, capacity {cap}");
     }
+    // A copy has the room as it is made, before `unshare` tops anything up: its lists
+    // are not copied at their length and then again into room.
     let mut copy = live.clone();
+    let kept = |l: &Live| {
+        [
+            (l.house_slots.len(), l.house_slots.capacity()),
+            (l.houses_at.anchors.len(), l.houses_at.anchors.capacity()),
+            (l.houses_at.cells.len(), l.houses_at.cells.capacity()),
+        ]
+    };
+    for (len, cap) in lens(copy.analysis()).into_iter().chain(kept(&copy)) {
+        assert!(len >= 32, "{len} items");
+        assert!(cap - len >= len / 16, "copy: {len} items, capacity {cap}");
+    }
     copy.unshare();
-    for (len, cap) in lens(copy.analysis()) {
+    for (len, cap) in lens(copy.analysis()).into_iter().chain(kept(&copy)) {
         assert!(cap - len >= len / 32, "copy: {len} items, capacity {cap}");
+    }
+    // The map's own points and cells were made with their room.
+    for (len, cap) in kept(&live) {
+        assert!(cap - len >= len / 32, "map: {len} items, capacity {cap}");
     }
 }

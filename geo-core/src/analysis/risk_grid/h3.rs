@@ -85,7 +85,13 @@ impl H3Grid {
                     .collect()
             })
             .collect();
-        runs.concat()
+        // With the room a living map keeps for points added later
+        // ([`crate::heap::HEADROOM`]): address space only where nothing is added.
+        let mut cells = Vec::with_capacity(n + n / crate::heap::HEADROOM);
+        for r in runs {
+            cells.extend(r);
+        }
+        cells
     }
 
     /// An upper bound of the distance from any point of a cell to its centre: twice the

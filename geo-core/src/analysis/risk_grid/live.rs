@@ -20,10 +20,21 @@ use crate::rules::Rules;
 /// Each feature's point (its [`anchor`]) and the grid cell holding it, by position: what
 /// a cell is recomputed from, kept by a living map between batches so that a recompute
 /// neither finds the points of polygons again nor converts them to cells.
-#[derive(Debug, Clone, Default)]
+///
+/// Made and copied with the room a living map keeps ([`crate::heap::with_headroom`]).
+#[derive(Debug, Default)]
 pub(crate) struct Located {
     pub(crate) anchors: Vec<Option<Coord<f64>>>,
     pub(crate) cells: Vec<Option<CellIndex>>,
+}
+
+impl Clone for Located {
+    fn clone(&self) -> Located {
+        Located {
+            anchors: crate::heap::with_headroom(&self.anchors),
+            cells: crate::heap::with_headroom(&self.cells),
+        }
+    }
 }
 
 impl Located {

@@ -130,8 +130,9 @@ pub(crate) enum Kept {
     ProtectionTargets,
 }
 
-/// Area summaries as sums of shares, with the share of every feature kept by position.
-#[derive(Debug, Clone, Default)]
+/// Area summaries as sums of shares, with the share of every feature kept by position
+/// (copied with the room a living map keeps, [`crate::heap::with_headroom`]).
+#[derive(Debug, Default)]
 pub(crate) struct AreaTally {
     sums: Vec<Sums>,
     tops: Vec<BTreeMap<TopKey, u32>>,
@@ -141,6 +142,18 @@ pub(crate) struct AreaTally {
     /// everything and builds the tally again.
     land_m2: Vec<f64>,
     kept: [Vec<Option<Share>>; 4],
+}
+
+impl Clone for AreaTally {
+    fn clone(&self) -> AreaTally {
+        AreaTally {
+            sums: self.sums.clone(),
+            tops: self.tops.clone(),
+            by_name: self.by_name.clone(),
+            land_m2: self.land_m2.clone(),
+            kept: self.kept.each_ref().map(|k| crate::heap::with_headroom(k)),
+        }
+    }
 }
 
 fn kept_slot(k: Kept) -> usize {
