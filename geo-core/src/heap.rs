@@ -10,17 +10,27 @@
 /// takes a few milliseconds.
 pub(crate) const HEADROOM: usize = 16;
 
-/// A vector holding `v`'s items with room for `v.len() / HEADROOM` more.
+/// The room kept beside `n` items: `n / HEADROOM` more.
+pub(crate) fn room(n: usize) -> usize {
+    n / HEADROOM
+}
+
+/// The capacity of a list made for `n` items and their [`room`].
+pub(crate) fn with_room(n: usize) -> usize {
+    n + room(n)
+}
+
+/// A vector holding `v`'s items with their [`room`].
 pub(crate) fn with_headroom<T: Clone>(v: &[T]) -> Vec<T> {
-    let mut out = Vec::with_capacity(v.len() + v.len() / HEADROOM);
+    let mut out = Vec::with_capacity(with_room(v.len()));
     out.extend_from_slice(v);
     out
 }
 
-/// Gives `v` room for `v.len() / HEADROOM` more items when less than half of that is
-/// left (a copy of its items when it must grow: do it where nobody waits).
+/// Gives `v` its [`room`] when less than half of it is left (a copy of its items when
+/// it must grow: do it where nobody waits).
 pub(crate) fn keep_room<T>(v: &mut Vec<T>) {
-    let room = v.len() / HEADROOM;
+    let room = room(v.len());
     if v.capacity() - v.len() < room / 2 {
         v.reserve_exact(room);
     }

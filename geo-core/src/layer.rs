@@ -98,7 +98,7 @@ impl<P> Layer<P> {
     ) -> Self {
         let n = features.len() as u64;
         // With the room a living map keeps for features added later.
-        let room = features.len() + features.len() / crate::heap::HEADROOM;
+        let room = crate::heap::with_room(features.len());
         let mut id_keys = Vec::with_capacity(room);
         id_keys.extend(features.iter().map(|f| id_key(&f.id)));
         let mut uids = Vec::with_capacity(room);

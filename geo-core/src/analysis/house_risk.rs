@@ -66,7 +66,7 @@ pub fn assess_all(
     // With the room a living map keeps for houses added later (`heap::HEADROOM`), made
     // now rather than by a copy of the whole list when the map is served.
     let n = ds.houses.len();
-    let mut out = Vec::with_capacity(n + n / crate::heap::HEADROOM);
+    let mut out = Vec::with_capacity(crate::heap::with_room(n));
     out.par_extend(
         ds.houses
             .features()

@@ -112,7 +112,7 @@ pub(super) fn dedupe<P: Sync>(
             let more = total.saturating_sub(kept.found.features.len());
             kept.found
                 .features
-                .reserve_exact(more + total / crate::heap::HEADROOM);
+                .reserve_exact(more + crate::heap::room(total));
             kept.found.positions.reserve_exact(more);
         } else {
             kept.found.append(&mut found);

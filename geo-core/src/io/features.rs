@@ -46,7 +46,7 @@ impl<P> Found<P> {
     /// (`heap::HEADROOM`; untouched, it costs address space, not memory).
     pub(super) fn for_layer(n: usize) -> Self {
         Found {
-            features: Vec::with_capacity(n + n / crate::heap::HEADROOM),
+            features: Vec::with_capacity(crate::heap::with_room(n)),
             positions: Vec::with_capacity(n),
         }
     }
@@ -212,8 +212,8 @@ impl<P: LayerProps> Pass<P> {
         // all but the room a living map keeps for features added later
         // (`heap::HEADROOM`: a copy of the whole layer when the map is served, else).
         let n = found.features.len();
-        if found.features.capacity() > n + n / crate::heap::HEADROOM {
-            found.features.shrink_to(n + n / crate::heap::HEADROOM);
+        if found.features.capacity() > crate::heap::with_room(n) {
+            found.features.shrink_to(crate::heap::with_room(n));
             found.positions.shrink_to_fit();
         }
         Ok(found)

@@ -31,7 +31,7 @@ impl Positions {
     /// Every feature of a layer of `n` features; of a repeated id, the last position.
     pub(super) fn of<'a>(n: usize, id_at: impl Fn(usize) -> Option<&'a str>) -> Positions {
         let mut p = Positions {
-            table: HashTable::with_capacity(n + n / crate::heap::HEADROOM),
+            table: HashTable::with_capacity(crate::heap::with_room(n)),
         };
         for pos in 0..n {
             if let Some(id) = id_at(pos) {

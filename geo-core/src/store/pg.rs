@@ -574,18 +574,18 @@ impl Writer<'_> {
         let declared = declared_type(self.tx, t)
             .await
             .map_err(self.db.err("reading the geometry type"))?;
-        let geoms: Vec<&geo::Geometry<f64>> = features.iter().map(|f| &f.geometry).collect();
-        self.widen_from(t, &declared, &geoms).await
+        self.widen_from(t, &declared, features.iter().map(|f| &f.geometry))
+            .await
     }
 
     /// [`Writer::widen`] with the column's declared type (upper case) already read.
-    pub(super) async fn widen_from(
+    pub(super) async fn widen_from<'g>(
         &self,
         t: &str,
         declared: &str,
-        geoms: &[&geo::Geometry<f64>],
+        geoms: impl IntoIterator<Item = &'g geo::Geometry<f64>>,
     ) -> Result<(), StoreError> {
-        let mut types = geoms.iter().map(|g| wkb::type_name(g));
+        let mut types = geoms.into_iter().map(wkb::type_name);
         let Some(first) = types.next() else {
             return Ok(());
         };

@@ -116,7 +116,7 @@ pub async fn apply_change(
         .get(0);
     let w = Writer { tx: &tx, db, srid };
     if let (Some(f), Some(declared)) = (&change.after, declared.as_deref()) {
-        w.widen_from(t, declared, &[f.geometry()]).await?;
+        w.widen_from(t, declared, [f.geometry()]).await?;
     }
     // The row written, then the changes of this feature after the caller's copy (this
     // transaction's own, whose rows carry its transaction id, and any other one's):
@@ -124,28 +124,26 @@ pub async fn apply_change(
     // first, and it sends its statement before it waits for anything (the column was
     // widened above).
     let write = async {
-        match &change.after {
-            Some(f) => {
-                match f {
-                    AnyFeature::Area(f) => w.put(kind, f).await?,
-                    AnyFeature::Enterprise(f) => w.put(kind, f).await?,
-                    AnyFeature::HazardSource(f) => w.put(kind, f).await?,
-                    AnyFeature::GasPipeline(f) => w.put(kind, f).await?,
-                    AnyFeature::House(f) => w.put(kind, f).await?,
-                    AnyFeature::ProtectionTarget(f) => w.put(kind, f).await?,
-                    AnyFeature::HiddenHazard(f) => w.put(kind, f).await?,
-                }
-                Ok(None)
-            }
-            None => tx
+        let Some(f) = &change.after else {
+            return tx
                 .query_typed(
                     &format!("DELETE FROM {t} WHERE id = $1 RETURNING 1"),
                     &[(&change.id, Type::TEXT)],
                 )
                 .await
                 .map(|rows| Some(rows.len()))
-                .map_err(db.err("deleting a row")),
+                .map_err(db.err("deleting a row"));
+        };
+        match f {
+            AnyFeature::Area(f) => w.put(kind, f).await?,
+            AnyFeature::Enterprise(f) => w.put(kind, f).await?,
+            AnyFeature::HazardSource(f) => w.put(kind, f).await?,
+            AnyFeature::GasPipeline(f) => w.put(kind, f).await?,
+            AnyFeature::House(f) => w.put(kind, f).await?,
+            AnyFeature::ProtectionTarget(f) => w.put(kind, f).await?,
+            AnyFeature::HiddenHazard(f) => w.put(kind, f).await?,
         }
+        Ok(None)
     };
     let changes = format!(
         "SELECT seq, actor, xmin = pg_current_xact_id()::xid FROM {CHANGES}

@@ -63,10 +63,8 @@ impl<T> Drawn<T> {
             }
         }
         crate::heap::keep_room(&mut slots);
-        let extra = slots.len() / crate::heap::HEADROOM;
-        if by_id.capacity() - by_id.len() < extra {
-            by_id.reserve(extra);
-        }
+        // (`reserve` leaves a table that has the room as it is)
+        by_id.reserve(crate::heap::room(slots.len()));
         // Every slot is filled here, so entry `i` is slot `i`.
         let index = SpatialIndex::build(
             slots

@@ -12,7 +12,7 @@ use geo::{Coord, Geometry, LineString, Polygon};
 use rayon::prelude::*;
 
 use crate::dataset::Dataset;
-use crate::heap::{HEADROOM, with_headroom};
+use crate::heap::{with_headroom, with_room};
 use crate::tiles;
 
 /// Where a footprint's points are in [`WorldFootprints::points`].
@@ -129,7 +129,7 @@ impl WorldFootprints {
             })
             .collect();
         let total: usize = counts.iter().sum();
-        let mut points = Vec::with_capacity(total + total / HEADROOM);
+        let mut points = Vec::with_capacity(with_room(total));
         points.resize(total, Coord { x: 0.0, y: 0.0 });
         let mut stretches = Vec::with_capacity(counts.len());
         let mut rest = &mut points[..];
@@ -181,7 +181,7 @@ impl WorldFootprints {
                 (spans, other)
             })
             .collect();
-        let mut spans = Vec::with_capacity(n + n / HEADROOM);
+        let mut spans = Vec::with_capacity(with_room(n));
         spans.resize(n, Span::default());
         let mut out = WorldFootprints {
             spans,
@@ -248,7 +248,7 @@ impl WorldFootprints {
     /// Drops the points no span refers to.
     fn compact(&mut self) {
         let keep = self.points.len().saturating_sub(self.unused);
-        let mut points = Vec::with_capacity(keep + keep / HEADROOM);
+        let mut points = Vec::with_capacity(with_room(keep));
         for s in self.spans.iter_mut().filter(|s| s.len != OTHER) {
             let (a, b) = (s.start as usize, s.start as usize + s.len as usize);
             match (self.points.get(a..b), u32::try_from(points.len())) {

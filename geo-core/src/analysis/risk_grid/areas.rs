@@ -148,7 +148,7 @@ pub(crate) fn house_slots(ds: &Dataset, house_anchors: &[Option<Coord<f64>>]) ->
     // A million houses: locate them in parallel, with the room a living map keeps for
     // houses added later.
     let n = house_anchors.len();
-    let mut out = Vec::with_capacity(n + n / crate::heap::HEADROOM);
+    let mut out = Vec::with_capacity(crate::heap::with_room(n));
     out.par_extend(house_anchors.par_iter().map(|a| house_slot(ds, *a)));
     out
 }

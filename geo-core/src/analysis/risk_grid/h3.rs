@@ -87,7 +87,7 @@ impl H3Grid {
             .collect();
         // With the room a living map keeps for points added later
         // ([`crate::heap::HEADROOM`]): address space only where nothing is added.
-        let mut cells = Vec::with_capacity(n + n / crate::heap::HEADROOM);
+        let mut cells = Vec::with_capacity(crate::heap::with_room(n));
         for r in runs {
             cells.extend(r);
         }

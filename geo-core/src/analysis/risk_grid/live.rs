@@ -44,8 +44,7 @@ impl Located {
     pub(crate) fn of<P: Sync>(layer: &Layer<P>, grid: &H3Grid) -> Located {
         // With the room a living map keeps for features added later.
         let n = layer.len();
-        let mut anchors: Vec<Option<Coord<f64>>> =
-            Vec::with_capacity(n + n / crate::heap::HEADROOM);
+        let mut anchors: Vec<Option<Coord<f64>>> = Vec::with_capacity(crate::heap::with_room(n));
         anchors.par_extend(layer.features().par_iter().map(|f| anchor(&f.geometry)));
         let cells = grid.cells_at(anchors.len(), |i| anchors.get(i).copied().flatten());
         Located { anchors, cells }

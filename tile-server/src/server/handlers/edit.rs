@@ -173,7 +173,8 @@ fn answer(
 /// developer tools show it; the edit benchmarks read it): the check against the served
 /// state, then on a GeoPackage the wait for its group, the store's transaction, the
 /// batch's wait for its copy of the map and the rest of serving it; on a database the
-/// transaction, and the commit until served; and `edit`, all of the edit from its check to its answer.
+/// transaction, and the commit until served; and `edit`, all of the edit from its check
+/// to its answer.
 struct ServerTiming {
     started: Instant,
     check_ms: f64,
