@@ -5,7 +5,9 @@
 //! into the layer's bytes, and keys and values are interned per layer with a fast hash.
 //! Building a struct per feature, hashing each tag with SipHash and copying every string
 //! value cost about half of an uncached house tile (measured with perf, see
-//! BENCHMARKS.md). Fields are written in field-number order, as protobuf encoders do,
+//! BENCHMARKS.md). String values are copied once, into one text of the layer, and found
+//! again through a table of their positions: a layer of points with an id each (hidden
+//! hazards, enterprises) interns thousands of strings that occur once. Fields are written in field-number order, as protobuf encoders do,
 //! so the bytes are the same as those of a generated encoder (a test compares them with
 //! the `mvt` crate's).
 //!
@@ -20,6 +22,9 @@
 //! ```
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 
 use super::PropValue;
 use super::geometry::{GeomRef, Kind};
@@ -74,10 +79,11 @@ fn command(id: u32, count: usize) -> u32 {
 }
 
 /// A property value as the layer's value table holds it: floats by their bits, so that
-/// equal values (and only those) share an entry.
+/// equal values (and only those) share an entry; strings by where they are in the
+/// layer's text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum ValueKey {
-    String(Box<str>),
+    String { start: usize, end: usize },
     Float(u32),
     Double(u64),
     Int(i64),
@@ -87,36 +93,40 @@ enum ValueKey {
 }
 
 impl ValueKey {
-    fn encode(&self, out: &mut Vec<u8>) {
-        let mut body = Vec::new();
+    /// Appends the `values` field of this value; `text`: the layer's strings.
+    fn encode(&self, text: &str, out: &mut Vec<u8>, body: &mut Vec<u8>) {
+        body.clear();
+        let body = &mut *body;
         match self {
-            ValueKey::String(s) => bytes_field(&mut body, 1, s.as_bytes()),
+            ValueKey::String { start, end } => {
+                bytes_field(body, 1, text.get(*start..*end).unwrap_or("").as_bytes());
+            }
             ValueKey::Float(bits) => {
-                key(&mut body, 2, WIRE_FIXED32);
+                key(body, 2, WIRE_FIXED32);
                 body.extend_from_slice(&bits.to_le_bytes());
             }
             ValueKey::Double(bits) => {
-                key(&mut body, 3, WIRE_FIXED64);
+                key(body, 3, WIRE_FIXED64);
                 body.extend_from_slice(&bits.to_le_bytes());
             }
             ValueKey::Int(v) => {
-                key(&mut body, 4, WIRE_VARINT);
-                varint(&mut body, *v as u64);
+                key(body, 4, WIRE_VARINT);
+                varint(body, *v as u64);
             }
             ValueKey::UInt(v) => {
-                key(&mut body, 5, WIRE_VARINT);
-                varint(&mut body, *v);
+                key(body, 5, WIRE_VARINT);
+                varint(body, *v);
             }
             ValueKey::SInt(v) => {
-                key(&mut body, 6, WIRE_VARINT);
-                varint(&mut body, ((v << 1) ^ (v >> 63)) as u64);
+                key(body, 6, WIRE_VARINT);
+                varint(body, ((v << 1) ^ (v >> 63)) as u64);
             }
             ValueKey::Bool(v) => {
-                key(&mut body, 7, WIRE_VARINT);
-                varint(&mut body, u64::from(*v));
+                key(body, 7, WIRE_VARINT);
+                varint(body, u64::from(*v));
             }
         }
-        bytes_field(out, 4, &body);
+        bytes_field(out, 4, body);
     }
 }
 
@@ -129,8 +139,11 @@ pub(crate) struct LayerWriter {
     keys: Vec<String>,
     key_index: FastMap<String, u32>,
     values: Vec<ValueKey>,
-    /// Strings are looked up by `&str` without allocating; other values by their key.
-    string_index: FastMap<Box<str>, u32>,
+    /// The string values, one after another.
+    text: String,
+    /// The positions in `values` of the string values, by the hash of their text.
+    string_index: HashTable<u32>,
+    /// The other values, by their key.
     value_index: FastMap<ValueKey, u32>,
     tags: Vec<u32>,
     geometry: Vec<u32>,
@@ -147,7 +160,8 @@ impl LayerWriter {
             keys: Vec::new(),
             key_index: FastMap::default(),
             values: Vec::new(),
-            string_index: FastMap::default(),
+            text: String::new(),
+            string_index: HashTable::new(),
             value_index: FastMap::default(),
             tags: Vec::new(),
             geometry: Vec::new(),
@@ -167,13 +181,26 @@ impl LayerWriter {
     }
 
     fn string_id(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.string_index.get(s) {
+        let hasher = foldhash::fast::FixedState::default();
+        let hash = hasher.hash_one(s);
+        let (values, text) = (&self.values, &self.text);
+        if let Some(&i) = self
+            .string_index
+            .find(hash, |i| text_of_at(values, text, *i) == Some(s))
+        {
             return i;
         }
         let i = self.values.len() as u32;
-        let boxed: Box<str> = s.into();
-        self.values.push(ValueKey::String(boxed.clone()));
-        self.string_index.insert(boxed, i);
+        let start = self.text.len();
+        self.text.push_str(s);
+        self.values.push(ValueKey::String {
+            start,
+            end: self.text.len(),
+        });
+        let (values, text) = (&self.values, &self.text);
+        self.string_index.insert_unique(hash, i, |i| {
+            text_of_at(values, text, *i).map_or(0, |t| hasher.hash_one(t))
+        });
         i
     }
 
@@ -231,8 +258,9 @@ impl LayerWriter {
         for k in &self.keys {
             bytes_field(&mut layer, 3, k.as_bytes());
         }
+        let mut body = Vec::new();
         for v in &self.values {
-            v.encode(&mut layer);
+            v.encode(&self.text, &mut layer, &mut body);
         }
         key(&mut layer, 5, WIRE_VARINT);
         varint(&mut layer, u64::from(self.extent));
@@ -241,6 +269,14 @@ impl LayerWriter {
         let mut tile = Vec::with_capacity(layer.len() + 8);
         bytes_field(&mut tile, 3, &layer);
         tile
+    }
+}
+
+/// The text of string value `i` of a layer.
+fn text_of_at<'t>(values: &[ValueKey], text: &'t str, i: u32) -> Option<&'t str> {
+    match values.get(i as usize) {
+        Some(ValueKey::String { start, end }) => text.get(*start..*end),
+        _ => None,
     }
 }
 

@@ -240,18 +240,19 @@ impl TileSet {
                 }
             }
             LayerKind::ProtectionConflicts | LayerKind::PipelineConflicts => {
-                let drawn = if kind == LayerKind::ProtectionConflicts {
-                    &self.pc
+                let (drawn, props) = if kind == LayerKind::ProtectionConflicts {
+                    (&self.pc, &self.conflict_props[0])
                 } else {
-                    &self.gc
+                    (&self.gc, &self.conflict_props[1])
                 };
-                for (id, g, l) in drawn.in_box(bbox) {
-                    push(
-                        *id,
-                        level_n(*l),
-                        Cow::Borrowed(g),
-                        self.props(kind, Vec::from(lv(*l))),
-                    );
+                // By id, as the layer is written: the references sorted, not the features.
+                let mut found: Vec<&(u64, Geometry<f64>, RiskLevel)> = drawn.in_box(bbox).collect();
+                found.sort_unstable_by_key(|(id, _, _)| *id);
+                for (id, g, l) in found {
+                    // The same few lists (by level, field policy applied) for every line.
+                    let n = level_n(*l);
+                    let p = props.get(usize::from(n)).map_or(&[][..], |p| &p[..]);
+                    push(*id, n, Cow::Borrowed(g), Cow::Borrowed(p));
                 }
             }
             // Drawn through their input layers (see `catalog`): no tiles of their own.

@@ -151,6 +151,8 @@ pub struct TileSet {
     /// The properties of a house in its tiles, by `level_n` of its level: the same few
     /// lists for a million houses, borrowed by each feature.
     house_props: [Props; 4],
+    /// The same for the protection conflicts' lines, then the pipeline conflicts'.
+    conflict_props: [[Props; 4]; 2],
 }
 
 /// Properties of a tile feature.
@@ -194,18 +196,29 @@ impl TileSet {
         let area_levels = update::area_levels(ds, a);
         let area_labels = update::area_labels(ds);
         let house_world = world::WorldFootprints::of(ds);
-        let house_props = [0u8, 1, 2, 3].map(|n| {
-            let l = level_of_n(n);
-            let mut p: Props = vec![(
-                Cow::Borrowed("level"),
-                PropValue::String(Cow::Borrowed(l.name())),
-            )];
-            p.retain(|(k, _)| !config.fields.denies(LayerKind::Houses, k));
-            p
-        });
+        let by_level = |kind: LayerKind, with_n: bool| {
+            [0u8, 1, 2, 3].map(|n| {
+                let l = level_of_n(n);
+                let mut p: Props = vec![(
+                    Cow::Borrowed("level"),
+                    PropValue::String(Cow::Borrowed(l.name())),
+                )];
+                if with_n {
+                    p.push((Cow::Borrowed("level_n"), PropValue::UInt(u64::from(n))));
+                }
+                p.retain(|(k, _)| !config.fields.denies(kind, k));
+                p
+            })
+        };
+        let house_props = by_level(LayerKind::Houses, false);
+        let conflict_props = [
+            by_level(LayerKind::ProtectionConflicts, true),
+            by_level(LayerKind::PipelineConflicts, true),
+        ];
         Ok(TileSet {
             house_world,
             house_props,
+            conflict_props,
             config,
             infos,
             clusters,
