@@ -456,6 +456,23 @@ impl Live {
             .filter(|c| c.layer == LayerKind::HazardSources)
         {
             if let Some(AnyFeature::HazardSource(f)) = &c.before {
+                // A source weighs on the cells by its point, id, position and grade: one
+                // still in its place with its grade (a corrected inventory that keeps it)
+                // leaves every cell as it was. One regraded is touched below; one whose
+                // position moved, with the moved ones.
+                let kept = self
+                    .position(LayerKind::HazardSources, &c.id)
+                    .is_some_and(|p| {
+                        !regraded.contains(&p)
+                            && self
+                                .ds
+                                .hazard_sources
+                                .get(p)
+                                .is_some_and(|now| now.geometry == f.geometry)
+                    });
+                if kept {
+                    continue;
+                }
                 let old = grade_changed
                     .iter()
                     .find(|(p, _)| self.ds.hazard_sources.get(*p).is_some_and(|x| x.id == c.id))
