@@ -10,13 +10,13 @@
 //! Required distances are planning screening values of this project
 //! ([`crate::rules::ProtectionRules`]); a GIS screening cannot replace a QRA.
 
-use geo::{Geometry, LineString, Point};
+use geo::{BoundingRect, Geometry, LineString, Point};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use super::hazard_grade::HazardGradeResult;
 use crate::dataset::Dataset;
-use crate::geodesy::{closest_points, distance_m};
+use crate::geodesy::{ClosestPair, closest_points, distance_m};
 use crate::model::{Feature, HazardGrade, House, LayerKind, TargetClass};
 use crate::rules::{ByClass, Rules};
 
@@ -291,6 +291,156 @@ pub(crate) fn source_conflicts(
     out
 }
 
+/// [`source_conflicts`] of a source whose required distances changed (it was regraded)
+/// while it and every target stayed as they were, at the same positions: `had`, its
+/// conflicts before, sorted by target, when it was `before` (`None`: it was not a source
+/// then). A target it had a conflict with is not measured again, nor even read: its
+/// distance, closest pair and class do not change. A target it had none with was at
+/// least as far as its class required, so it is read and measured only where its class
+/// now requires more than before; when no class does (a lower grade), what it keeps is
+/// a part of what it had. The same conflicts as [`source_conflicts`], to the bit.
+pub(crate) fn source_conflicts_again(
+    ds: &Dataset,
+    s: &Source<'_>,
+    before: Option<&Source<'_>>,
+    had: &[ProtectionConflict],
+    target_classes: &[TargetClass],
+    rules: &Rules,
+) -> Vec<ProtectionConflict> {
+    let was = |class: TargetClass| before.map_or(0.0, |b| required_m(b, class));
+    let grows = |class: &TargetClass| required_m(s, *class) > was(*class);
+    let kept = |c: &ProtectionConflict| {
+        let req = required_m(s, c.target_class);
+        (c.distance_m < req).then(|| ProtectionConflict {
+            required_m: req,
+            shortfall_m: req - c.distance_m,
+            rule: rule_name(s, c.target_class),
+            ..c.clone()
+        })
+    };
+    if !TargetClass::ALL.iter().any(grows) {
+        return had.iter().filter_map(kept).collect();
+    }
+    let had_at = |layer: LayerKind, pos: usize| {
+        had.binary_search_by(|c| (c.target_layer, c.target_pos).cmp(&(layer, pos)))
+            .ok()
+            .and_then(|i| had.get(i))
+    };
+    let mut out = Vec::new();
+    let bbox = |r: f64| {
+        s.geometry
+            .bounding_rect()
+            .map(|b| crate::geodesy::expand_rect_m(b, r))
+    };
+    let near = Near::new(s.geometry, bbox(max_required(s)));
+    let mut measure = |layer: LayerKind, pos: usize, id: &str, g: &Geometry<f64>, class| {
+        let req = required_m(s, class);
+        // Most of a larger reach's candidates lie in its box's corners or beyond the
+        // distance their class requires: the plane tells them apart without a geodesic.
+        if req > was(class)
+            && near.as_ref().is_none_or(|n| n.at_least(g) < req)
+            && let Some(p) = closest_points(s.geometry, g)
+            && p.distance_m < req
+        {
+            out.push(conflict_at(s, layer, pos, id, class, req, p));
+        }
+    };
+    let mut targets: Vec<usize> = bbox(max_required(s))
+        .map(|b| ds.protection_targets.index().envelopes_in(b).collect())
+        .unwrap_or_default();
+    targets.sort_unstable();
+    for pos in targets {
+        if had_at(LayerKind::ProtectionTargets, pos).is_some() {
+            continue;
+        }
+        let Some(t) = ds.protection_targets.get(pos) else {
+            continue;
+        };
+        let class = target_classes
+            .get(pos)
+            .copied()
+            .unwrap_or(TargetClass::General3);
+        measure(LayerKind::ProtectionTargets, pos, &t.id, &t.geometry, class);
+    }
+    // Houses are screened with the general classes alone (see `source_conflicts`).
+    let general = [
+        TargetClass::General1,
+        TargetClass::General2,
+        TargetClass::General3,
+    ];
+    if general.iter().any(grows) {
+        let reach = general
+            .iter()
+            .map(|c| required_m(s, *c))
+            .fold(0.0, f64::max);
+        let mut houses: Vec<usize> = bbox(reach)
+            .map(|b| ds.houses.index().envelopes_in(b).collect())
+            .unwrap_or_default();
+        houses.sort_unstable();
+        for pos in houses {
+            if had_at(LayerKind::Houses, pos).is_some() {
+                continue;
+            }
+            let Some(h) = ds.houses.get(pos) else {
+                continue;
+            };
+            measure(
+                LayerKind::Houses,
+                pos,
+                &h.id,
+                &h.geometry,
+                house_class(h, rules),
+            );
+        }
+    }
+    out.extend(had.iter().filter_map(kept));
+    out
+}
+
+/// A source's outline in a local plane, for a lower bound of its distance to targets in
+/// a box around it.
+struct Near {
+    rect: geo::Rect<f64>,
+    plane: crate::geodesy::LocalPlane,
+    outline: crate::geodesy::Paths,
+    /// The plane's relative distance error over the box.
+    rel: f64,
+}
+
+impl Near {
+    fn new(g: &Geometry<f64>, around: Option<geo::Rect<f64>>) -> Option<Near> {
+        let rect = g.bounding_rect()?;
+        let plane = crate::geodesy::LocalPlane::new(rect.center());
+        let rel = plane.relative_error_bound(around?);
+        let outline = crate::geodesy::Paths::of(g, &plane);
+        Some(Near {
+            rect,
+            plane,
+            outline,
+            rel,
+        })
+    }
+
+    /// Metres that the source is at least from `g`, and that [`closest_points`]
+    /// measures at least: the plane's closest pair, less the plane's error (0 where the
+    /// boxes meet, as one may hold the other).
+    fn at_least(&self, g: &Geometry<f64>) -> f64 {
+        let Some(b) = g.bounding_rect() else {
+            return 0.0;
+        };
+        if crate::layer::rects_meet(&b, &self.rect) {
+            return 0.0;
+        }
+        match self
+            .outline
+            .closest_pair(&crate::geodesy::Paths::of(g, &self.plane))
+        {
+            Some((d2, _, _)) => (d2.sqrt() / (1.0 + self.rel) - 1e-3).max(0.0),
+            None => 0.0,
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn conflict(
     s: &Source<'_>,
@@ -303,14 +453,7 @@ fn conflict(
     rule: String,
 ) -> ProtectionConflict {
     let pair = closest_points(s.geometry, target_geom);
-    let (distance_m, geometry) = match pair {
-        Some(p) if p.distance_m > 0.0 => (
-            p.distance_m,
-            Geometry::LineString(LineString::from(vec![p.on_a.0, p.on_b.0])),
-        ),
-        Some(p) => (0.0, Geometry::Point(p.on_a)),
-        None => (0.0, Geometry::Point(Point::new(0.0, 0.0))),
-    };
+    let (distance_m, geometry) = drawn(pair);
     ProtectionConflict {
         source_layer: s.layer,
         source_id: s.id.to_string(),
@@ -324,6 +467,45 @@ fn conflict(
         shortfall_m: req - distance_m,
         rule,
         geometry,
+    }
+}
+
+/// [`conflict`] with the closest pair already measured.
+fn conflict_at(
+    s: &Source<'_>,
+    target_layer: LayerKind,
+    target_pos: usize,
+    target_id: &str,
+    class: TargetClass,
+    req: f64,
+    pair: ClosestPair,
+) -> ProtectionConflict {
+    let (distance_m, geometry) = drawn(Some(pair));
+    ProtectionConflict {
+        source_layer: s.layer,
+        source_id: s.id.to_string(),
+        source_pos: s.pos,
+        target_layer,
+        target_id: target_id.to_string(),
+        target_pos,
+        target_class: class,
+        distance_m,
+        required_m: req,
+        shortfall_m: req - distance_m,
+        rule: rule_name(s, class),
+        geometry,
+    }
+}
+
+/// A conflict's distance and line (a point where the two meet) from its closest pair.
+fn drawn(pair: Option<ClosestPair>) -> (f64, Geometry<f64>) {
+    match pair {
+        Some(p) if p.distance_m > 0.0 => (
+            p.distance_m,
+            Geometry::LineString(LineString::from(vec![p.on_a.0, p.on_b.0])),
+        ),
+        Some(p) => (0.0, Geometry::Point(p.on_a)),
+        None => (0.0, Geometry::Point(Point::new(0.0, 0.0))),
     }
 }
 

@@ -10,7 +10,8 @@ use rayon::prelude::*;
 use super::Live;
 use super::deps::near;
 use crate::analysis::{
-    PipelineConflict, ProtectionConflict, pipeline_clearance, protection_distance,
+    HazardGradeResult, PipelineConflict, ProtectionConflict, pipeline_clearance,
+    protection_distance,
 };
 use crate::model::LayerKind;
 
@@ -49,12 +50,16 @@ impl Live {
 
     /// Conflicts of the sources in `s_set` with every target, and of the targets in
     /// `t_set` with every source not in `s_set`; `reach`: [`Live::protection_reach`]
-    /// (read only when there are targets).
+    /// (read only when there are targets). `regraded`: hazard sources in `s_set` whose
+    /// grade alone changed, with the result they had, while no target changed and no
+    /// position moved: their conflicts are worked out from those they had in the list
+    /// ([`protection_distance::source_conflicts_again`]).
     pub(super) fn protection_added(
         &self,
         s_set: &BTreeSet<(LayerKind, usize)>,
         t_set: &BTreeSet<(LayerKind, usize)>,
         reach: f64,
+        regraded: &HashMap<usize, &HazardGradeResult>,
     ) -> Vec<ProtectionConflict> {
         let (ds, an, rules) = (&self.ds, &self.analysis, &self.rules);
         // Sets hold hazard sources and enterprises only.
@@ -67,11 +72,30 @@ impl Live {
                 protection_distance::enterprise(ds, pos, rules)
             }
         };
+        let list = &an.protection_conflicts;
         let mut out: Vec<ProtectionConflict> = s_set
             .par_iter()
-            .filter_map(|k| source(*k))
-            .flat_map_iter(|s| {
-                protection_distance::source_conflicts(ds, &s, &an.target_classes, rules)
+            .filter_map(|k| source(*k).map(|s| (*k, s)))
+            .flat_map_iter(|((layer, pos), s)| {
+                let tc = &an.target_classes;
+                match regraded
+                    .get(&pos)
+                    .filter(|_| layer == LayerKind::HazardSources)
+                {
+                    Some(g) => {
+                        let before = protection_distance::hazard_source(ds, pos, g, rules);
+                        let had = &list[source_range(list, (layer, pos))];
+                        protection_distance::source_conflicts_again(
+                            ds,
+                            &s,
+                            before.as_ref(),
+                            had,
+                            tc,
+                            rules,
+                        )
+                    }
+                    None => protection_distance::source_conflicts(ds, &s, tc, rules),
+                }
             })
             .collect();
         if t_set.is_empty() {
@@ -115,6 +139,32 @@ impl Live {
             .collect();
         out.extend(per_target.into_iter().flatten());
         out
+    }
+
+    /// The regraded hazard sources (`regraded`, with the results they had in
+    /// `grade_changed`) whose conflicts can be worked out from those they had: each in
+    /// its place with its QRA distances (`same_place`, by id) and its id, in a batch that
+    /// changed no target (`t_set` empty) and moved no position.
+    pub(super) fn regraded_in_place<'g>(
+        &self,
+        grade_changed: &'g [(usize, Option<HazardGradeResult>)],
+        regraded: &BTreeSet<usize>,
+        same_place: &std::collections::HashSet<&str>,
+        t_set: &BTreeSet<(LayerKind, usize)>,
+        a1: &super::apply::Applied1,
+    ) -> HashMap<usize, &'g HazardGradeResult> {
+        if !t_set.is_empty() || a1.rekeyed_protection {
+            return HashMap::new();
+        }
+        grade_changed
+            .iter()
+            .filter(|(p, _)| regraded.contains(p))
+            .filter_map(|(p, old)| {
+                let old = old.as_ref()?;
+                let now = self.analysis.hazard_grades.get(*p)?;
+                (now.id == old.id && same_place.contains(now.id.as_str())).then_some((*p, old))
+            })
+            .collect()
     }
 
     /// Conflicts of the pipes in `pipes` with everything, and of the footprints in
@@ -240,11 +290,13 @@ pub(super) fn source_ranges(
     list: &[ProtectionConflict],
     sources: &BTreeSet<(LayerKind, usize)>,
 ) -> Vec<std::ops::Range<usize>> {
+    sources.iter().map(|&k| source_range(list, k)).collect()
+}
+
+/// Where one source's conflicts are in the sorted list.
+fn source_range(list: &[ProtectionConflict], k: (LayerKind, usize)) -> std::ops::Range<usize> {
     let key = |c: &ProtectionConflict| (c.source_layer, c.source_pos);
-    sources
-        .iter()
-        .map(|&k| list.partition_point(|c| key(c) < k)..list.partition_point(|c| key(c) <= k))
-        .collect()
+    list.partition_point(|c| key(c) < k)..list.partition_point(|c| key(c) <= k)
 }
 
 /// The conflicts of `sources` in the sorted list, in its order.

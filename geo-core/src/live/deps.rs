@@ -208,7 +208,8 @@ impl Live {
         // left as it is rather than taken apart and sorted again.
         let mut removed_p = a1.removed_protection.clone();
         let reach = (!t_set.is_empty()).then(|| self.protection_reach());
-        let mut added_p = self.protection_added(&s_set, &t_set, reach.unwrap_or(0.0));
+        let again = self.regraded_in_place(&grade_changed, &regraded, &same_place, &t_set, &a1);
+        let mut added_p = self.protection_added(&s_set, &t_set, reach.unwrap_or(0.0), &again);
         protection_distance::sort(&mut added_p);
         n.protection_sources = s_set.len();
         // The conflicts a few changed targets had lie in the ranges of the sources within

@@ -40,6 +40,8 @@ mod summaries;
 mod tests;
 #[cfg(all(test, feature = "generate"))]
 mod tests_follow;
+#[cfg(all(test, feature = "generate"))]
+mod tests_regrade;
 
 use std::collections::HashMap;
 

@@ -733,53 +733,6 @@ fn area_summaries_do_not_depend_on_the_order_of_the_features() {
     assert_eq!(a, b);
 }
 
-/// A batch that changes hazard sources alone replaces their conflicts in place in the
-/// sorted list: every source with conflicts, its inventory cut (its grade and conflicts
-/// drop), raised far above (its distances grow), and put back, each batch against a
-/// full analysis.
-#[test]
-fn a_source_regraded_alone_has_its_conflicts_replaced() {
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
-    let with_conflicts: Vec<String> = live
-        .dataset()
-        .hazard_sources
-        .features()
-        .iter()
-        .filter(|f| {
-            live.analysis()
-                .protection_conflicts
-                .iter()
-                .any(|c| c.source_id == f.id)
-        })
-        .map(|f| f.id.clone())
-        .collect();
-    assert!(
-        !with_conflicts.is_empty(),
-        "the city has sources with conflicts"
-    );
-    let mut replaced = 0;
-    for id in &with_conflicts {
-        let Some(AnyFeature::HazardSource(original)) = live.feature(LayerKind::HazardSources, id)
-        else {
-            panic!("source {id}");
-        };
-        for k in [0.02, 40.0, 1.0] {
-            let mut f = original.clone();
-            for it in &mut f.props.inventory {
-                it.tonnes = (it.tonnes * k).max(0.0);
-            }
-            let before = live.analysis().protection_conflicts.len();
-            live.apply(&[Edit::Put(Box::new(AnyFeature::HazardSource(f)))])
-                .expect("applied");
-            if live.analysis().protection_conflicts.len() != before {
-                replaced += 1;
-            }
-            assert_same(&live, &format!("{id} × {k}"));
-        }
-    }
-    assert!(replaced > 0, "no batch changed the conflicts");
-}
-
 /// The lists batches grow have room, in the map and in a copy made its own: the first
 /// batch that finds a new conflict, or adds a house, does not copy the whole list.
 #[test]

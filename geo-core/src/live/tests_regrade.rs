@@ -1,0 +1,141 @@
+//! A hazard source regraded alone: its conflicts replaced in place in the sorted list,
+//! and worked out from those it had (`protection_distance::source_conflicts_again`),
+//! each batch against a full analysis.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::tests::{assert_same, centre, city, offset, shift};
+use super::{AnyFeature, Edit, Live};
+use crate::generate::{GenerateOptions, generate, haimen};
+use crate::model::LayerKind;
+use crate::rules::Rules;
+use crate::substances::SubstanceTable;
+
+/// The conflicts of source `id`.
+fn conflicts_of(live: &Live, id: &str) -> usize {
+    live.analysis()
+        .protection_conflicts
+        .iter()
+        .filter(|c| c.source_id == id)
+        .count()
+}
+
+/// A batch that changes hazard sources alone replaces their conflicts in place in the
+/// sorted list: every source with conflicts, its inventory cut (its grade and conflicts
+/// drop), raised far above (its distances grow), and put back, each batch against a
+/// full analysis.
+#[test]
+fn a_source_regraded_alone_has_its_conflicts_replaced() {
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let with_conflicts: Vec<String> = live
+        .dataset()
+        .hazard_sources
+        .features()
+        .iter()
+        .filter(|f| {
+            live.analysis()
+                .protection_conflicts
+                .iter()
+                .any(|c| c.source_id == f.id)
+        })
+        .map(|f| f.id.clone())
+        .collect();
+    assert!(
+        !with_conflicts.is_empty(),
+        "the city has sources with conflicts"
+    );
+    let mut replaced = 0;
+    for id in &with_conflicts {
+        let Some(AnyFeature::HazardSource(original)) = live.feature(LayerKind::HazardSources, id)
+        else {
+            panic!("source {id}");
+        };
+        for k in [0.02, 40.0, 1.0] {
+            let mut f = original.clone();
+            for it in &mut f.props.inventory {
+                it.tonnes = (it.tonnes * k).max(0.0);
+            }
+            let before = live.analysis().protection_conflicts.len();
+            live.apply(&[Edit::Put(Box::new(AnyFeature::HazardSource(f)))])
+                .expect("applied");
+            if live.analysis().protection_conflicts.len() != before {
+                replaced += 1;
+            }
+            assert_same(&live, &format!("{id} × {k}"));
+        }
+    }
+    assert!(replaced > 0, "no batch changed the conflicts");
+}
+
+/// A source that stays graded and is regraded up, then down, loses and gains conflicts
+/// through the path that keeps the distances it had measured. Three sources each get
+/// forty houses moved around them, 60 to 1,000 m away (the distances the grades
+/// require lie between), then are regraded in turn, each step against a full
+/// analysis; some steps must drop conflicts and some add them while the source keeps
+/// some.
+#[test]
+fn a_regraded_source_keeps_the_distances_it_had_measured() {
+    let opts = GenerateOptions {
+        seed: 5,
+        houses: 600,
+        enterprises: 30,
+        hazard_sources: 10,
+        pipeline_km: 20.0,
+        protection_targets: 40,
+        hidden_hazards: 0,
+    };
+    let ds = generate(&opts, &haimen().expect("boundary")).expect("city");
+    let mut live = Live::new(ds, SubstanceTable::builtin(), Rules::default());
+    let ids: Vec<String> = live
+        .dataset()
+        .hazard_sources
+        .features()
+        .iter()
+        .take(3)
+        .map(|f| f.id.clone())
+        .collect();
+    for (n, id) in ids.iter().enumerate() {
+        let Some(AnyFeature::HazardSource(s)) = live.feature(LayerKind::HazardSources, id) else {
+            panic!("source {id}");
+        };
+        let at = centre(&s.geometry);
+        let moves: Vec<Edit> = (0..40)
+            .filter_map(|i| {
+                let h = live.dataset().houses.features().get(n * 40 + i)?.clone();
+                let d = 60.0 + 940.0 * (i as f64) / 39.0;
+                let to = offset(at, d, (i as f64) * 2.4);
+                let mut h = h;
+                h.geometry = shift(&h.geometry, to);
+                Some(Edit::Put(Box::new(AnyFeature::House(h))))
+            })
+            .collect();
+        live.apply(&moves).expect("moved");
+        assert_same(&live, &format!("houses around {id}"));
+    }
+    let (mut fewer, mut more) = (0, 0);
+    for id in &ids {
+        let Some(AnyFeature::HazardSource(original)) = live.feature(LayerKind::HazardSources, id)
+        else {
+            panic!("source {id}");
+        };
+        for k in [40.0, 1.0, 0.3, 1.0, 40.0] {
+            let mut f = original.clone();
+            for it in &mut f.props.inventory {
+                it.tonnes = (it.tonnes * k).max(0.0);
+            }
+            let had = conflicts_of(&live, id);
+            live.apply(&[Edit::Put(Box::new(AnyFeature::HazardSource(f)))])
+                .expect("applied");
+            let has = conflicts_of(&live, id);
+            if had > 0 && has > 0 {
+                fewer += usize::from(has < had);
+                more += usize::from(has > had);
+            }
+            assert_same(&live, &format!("{id} × {k}"));
+        }
+    }
+    assert!(
+        fewer > 0 && more > 0,
+        "steps that dropped ({fewer}) and added ({more}) conflicts of a graded source"
+    );
+}
