@@ -183,6 +183,21 @@ async fn rows_changed_by_another_client_reach_the_served_map() {
         Some("no-such-enterprise")
     );
     drop(snap);
+    // Named by its owner's credit code again, with no enterprise in the transaction: a
+    // reference that is not an id is resolved against every served enterprise too.
+    psql(
+        &url,
+        &format!("UPDATE hazard_sources SET enterprise_id = '{code}' WHERE id = 'hs-0004'"),
+    );
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.features, 1);
+    let snap = state.snapshot();
+    let (_, hs) = snap.dataset().hazard_sources.find_id("hs-0004").unwrap();
+    assert_eq!(hs.props.enterprise_id.as_deref(), Some(owner_id.as_str()));
+    drop(snap);
 
     // A house with floors = -3: the loaders leave a negative count empty, with a
     // warning (as for a file); the warning is reported.

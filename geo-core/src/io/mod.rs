@@ -82,7 +82,7 @@ pub use plan::FileFormat;
 pub use props::LINKABLE;
 pub use props::LayerProps;
 pub use report::{FileStatus, FileSummary, Issue, IssueCode, Position, Severity, ValidationReport};
-pub use resolve::resolve_enterprise_refs;
+pub use resolve::{resolve_enterprise_refs, resolve_enterprise_refs_by};
 pub use rows::{
     Arrival, Arriving, GEOMETRY_ERROR, LayerRows, Row, RowParts, RowValue, load_row_parts,
     load_rows,

@@ -129,16 +129,54 @@ pub fn resolve_enterprise_refs(
     enterprises: &[Feature<Enterprise>],
     file: &str,
 ) -> Vec<Issue> {
-    let mut issues = Vec::new();
     if enterprises.is_empty() {
-        return issues;
+        return Vec::new();
     }
     let keys = EnterpriseKeys::of(enterprises);
+    resolve_each(hazards, |e| keys.resolve(e), file)
+}
+
+/// [`resolve_enterprise_refs`] where `is_id` says whether a reference is the id of one
+/// of `enterprises` (an index the caller keeps, such as a living map's): a reference by
+/// id, the usual one, is then settled without reading the enterprises, whose names and
+/// credit codes are gathered only for a reference that is not an id. A change of a few
+/// hazard sources among ten thousand enterprises no longer reads every enterprise.
+pub fn resolve_enterprise_refs_by(
+    hazards: &mut [Feature<HazardSource>],
+    enterprises: &[Feature<Enterprise>],
+    is_id: impl Fn(&str) -> bool,
+    file: &str,
+) -> Vec<Issue> {
+    if enterprises.is_empty() {
+        return Vec::new();
+    }
+    let keys: std::cell::OnceCell<EnterpriseKeys<'_>> = std::cell::OnceCell::new();
+    resolve_each(
+        hazards,
+        |e| {
+            if is_id(e) {
+                Resolved::Id
+            } else {
+                keys.get_or_init(|| EnterpriseKeys::of(enterprises))
+                    .resolve(e)
+            }
+        },
+        file,
+    )
+}
+
+/// Each hazard source's enterprise reference resolved by `resolve`: replaced, or reported.
+fn resolve_each<'a>(
+    hazards: &mut [Feature<HazardSource>],
+    resolve: impl Fn(&str) -> Resolved<'a>,
+    file: &str,
+) -> Vec<Issue> {
+    let mut issues = Vec::new();
     for (i, f) in hazards.iter_mut().enumerate() {
         let Some(e) = f.props.enterprise_id.as_deref().map(str::trim) else {
             continue;
         };
-        match keys.resolve(e) {
+        match resolve(e) {
             Resolved::Id => {}
             Resolved::Replaced(id) => f.props.enterprise_id = Some(id.to_string()),
             Resolved::Unknown(why) => {
@@ -172,5 +210,93 @@ pub(super) fn unknown_enterprise(
         feature_id: Some(id.to_string()),
         field: Some("enterprise_id".into()),
         message: format!("enterprise {e:?} {why}; kept as written"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Enterprise, HazardSource};
+
+    fn feature<P>(id: &str, props: P) -> Feature<P> {
+        Feature {
+            id: id.into(),
+            geometry: geo::Geometry::Point(geo::Point::new(121.0, 31.9)),
+            props,
+            source: crate::model::SourceRef {
+                file: "test".into(),
+                position: 0,
+            },
+        }
+    }
+
+    fn ent(id: &str, name: &str, code: Option<&str>) -> Feature<Enterprise> {
+        let props = Enterprise {
+            name: name.into(),
+            credit_code: code.map(str::to_string),
+            ..Enterprise::default()
+        };
+        feature(id, props)
+    }
+
+    fn source(n: usize, e: &str) -> Feature<HazardSource> {
+        let props = HazardSource {
+            enterprise_id: Some(e.into()),
+            ..HazardSource::default()
+        };
+        feature(&format!("hs-{n}"), props)
+    }
+
+    /// A reference by id settled through the caller's index, and one by name or credit
+    /// code through the enterprises, as the loaders settle them: the same references and
+    /// issues, whether the index says "an id" or knows nothing.
+    #[test]
+    fn resolved_by_an_index_of_ids_as_by_the_enterprises() {
+        let ents = [
+            ent("e1", "甲化工", Some("91320600MA1XXXXX1A")),
+            ent("e2", "乙燃气", None),
+            ent("e3", "乙燃气", Some("91320600MA1XXXXX3C")),
+        ];
+        let refs = [
+            "e2",
+            "91320600MA1XXXXX1A",
+            " 甲化工 ",
+            "乙燃气",
+            "91320600MA1XXXXX3C",
+            "e9",
+        ];
+        let hazards: Vec<_> = refs.iter().enumerate().map(|(n, e)| source(n, e)).collect();
+        let resolved = |h: &[Feature<HazardSource>]| -> Vec<Option<String>> {
+            h.iter().map(|f| f.props.enterprise_id.clone()).collect()
+        };
+        let mut a = hazards.clone();
+        let issues_a = resolve_enterprise_refs(&mut a, &ents, "hazard_sources");
+        // Worked by hand: an id stays, a credit code or a name one enterprise has becomes
+        // its id (trimmed), a name two share and an unknown one stay as written.
+        assert_eq!(
+            resolved(&a),
+            [
+                Some("e2".into()),
+                Some("e1".into()),
+                Some("e1".into()),
+                Some("乙燃气".into()),
+                Some("e3".into()),
+                Some("e9".into()),
+            ]
+        );
+        let why: Vec<&str> = issues_a.iter().map(|i| i.message.as_str()).collect();
+        assert_eq!(why.len(), 2, "{why:?}");
+        assert!(why[0].contains("shared by several enterprises"), "{why:?}");
+        assert!(why[1].contains("matches no enterprise"), "{why:?}");
+        let ids = ["e1", "e2", "e3"];
+        for is_id in [
+            &(|e: &str| ids.contains(&e)) as &dyn Fn(&str) -> bool,
+            &|_: &str| false,
+        ] {
+            let mut b = hazards.clone();
+            let issues_b = resolve_enterprise_refs_by(&mut b, &ents, is_id, "hazard_sources");
+            assert_eq!(resolved(&b), resolved(&a));
+            assert_eq!(issues_b, issues_a);
+        }
     }
 }

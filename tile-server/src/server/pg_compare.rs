@@ -153,7 +153,8 @@ pub(super) fn link_hidden(served: &Snapshot, loaded: &mut Loaded) {
 /// A hazard source names its enterprise by id, credit code or name, which the loaders
 /// resolve against the enterprises read with it: here those are the served enterprises
 /// with the batch's changes to them, not a reading of every enterprise again for each
-/// changed hazard source.
+/// changed hazard source; when the batch changed no enterprise, a reference by id is
+/// looked up in the living map's index of them.
 pub(super) fn resolve_owners(
     served: &Snapshot,
     loaded: &mut Loaded,
@@ -203,7 +204,14 @@ pub(super) fn resolve_owners(
             || LayerKind::HazardSources.name().to_string(),
             |f| f.file.clone(),
         );
-    let issues = io::resolve_enterprise_refs(&mut hazards, enterprises, &file);
+    // The served enterprises' ids are indexed by the living map: a reference by id is
+    // looked up there, and the enterprises are read only for one by name or credit code.
+    let issues = if ids.contains_key(&LayerKind::Enterprises) {
+        io::resolve_enterprise_refs(&mut hazards, enterprises, &file)
+    } else {
+        let is_id = |e: &str| served.live.position(LayerKind::Enterprises, e).is_some();
+        io::resolve_enterprise_refs_by(&mut hazards, enterprises, is_id, &file)
+    };
     loaded.report.issues.extend(issues);
     loaded.dataset.hazard_sources = Layer::new(LayerKind::HazardSources, hazards);
 }
