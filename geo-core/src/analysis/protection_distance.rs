@@ -342,7 +342,8 @@ pub(crate) fn source_conflicts_again(
             && let Some(p) = closest_points(s.geometry, g)
             && p.distance_m < req
         {
-            out.push(conflict_at(s, layer, pos, id, class, req, p));
+            let rule = rule_name(s, class);
+            out.push(conflict_at(s, layer, pos, id, class, req, rule, Some(p)));
         }
     };
     let mut targets: Vec<usize> = bbox(max_required(s))
@@ -453,6 +454,30 @@ fn conflict(
     rule: String,
 ) -> ProtectionConflict {
     let pair = closest_points(s.geometry, target_geom);
+    conflict_at(
+        s,
+        target_layer,
+        target_pos,
+        target_id,
+        class,
+        req,
+        rule,
+        pair,
+    )
+}
+
+/// [`conflict`] with the closest pair already measured.
+#[allow(clippy::too_many_arguments)]
+fn conflict_at(
+    s: &Source<'_>,
+    target_layer: LayerKind,
+    target_pos: usize,
+    target_id: &str,
+    class: TargetClass,
+    req: f64,
+    rule: String,
+    pair: Option<ClosestPair>,
+) -> ProtectionConflict {
     let (distance_m, geometry) = drawn(pair);
     ProtectionConflict {
         source_layer: s.layer,
@@ -466,33 +491,6 @@ fn conflict(
         required_m: req,
         shortfall_m: req - distance_m,
         rule,
-        geometry,
-    }
-}
-
-/// [`conflict`] with the closest pair already measured.
-fn conflict_at(
-    s: &Source<'_>,
-    target_layer: LayerKind,
-    target_pos: usize,
-    target_id: &str,
-    class: TargetClass,
-    req: f64,
-    pair: ClosestPair,
-) -> ProtectionConflict {
-    let (distance_m, geometry) = drawn(Some(pair));
-    ProtectionConflict {
-        source_layer: s.layer,
-        source_id: s.id.to_string(),
-        source_pos: s.pos,
-        target_layer,
-        target_id: target_id.to_string(),
-        target_pos,
-        target_class: class,
-        distance_m,
-        required_m: req,
-        shortfall_m: req - distance_m,
-        rule: rule_name(s, class),
         geometry,
     }
 }
