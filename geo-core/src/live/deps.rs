@@ -457,21 +457,7 @@ impl Live {
             .filter(|c| c.layer == LayerKind::HazardSources)
         {
             if let Some(AnyFeature::HazardSource(f)) = &c.before {
-                // A source weighs on the cells by its point, id, position and grade: one
-                // still in its place with its grade (a corrected inventory that keeps it)
-                // leaves every cell as it was. One regraded is touched below; one whose
-                // position moved, with the moved ones.
-                let kept = self
-                    .position(LayerKind::HazardSources, &c.id)
-                    .is_some_and(|p| {
-                        !regraded.contains(&p)
-                            && self
-                                .ds
-                                .hazard_sources
-                                .get(p)
-                                .is_some_and(|now| now.geometry == f.geometry)
-                    });
-                if kept {
+                if self.weighs_as_before(&c.id, &f.geometry, &regraded) {
                     continue;
                 }
                 let old = grade_changed
@@ -665,11 +651,20 @@ impl Live {
             // A few houses: their conflicts are in the ranges of the sources within reach
             // of any of them (the list is sorted again by now), each range read once: the
             // houses of one regraded source stand together, and share their sources.
+            // Found once around the box of them all rather than around each: the
+            // sources beyond reach of every house add no conflict of theirs.
             let reach = reach.unwrap_or_else(|| self.protection_reach());
-            let places = h_set
+            let around = h_set
                 .iter()
-                .filter_map(|&p| self.ds.houses.get(p).map(|f| &f.geometry));
-            let near = self.sources_near(places, reach);
+                .filter_map(|&p| self.ds.houses.get(p)?.geometry.bounding_rect())
+                .reduce(|a, b| {
+                    Rect::new(
+                        (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+                        (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+                    )
+                })
+                .map(Geometry::Rect);
+            let near = self.sources_near(around.as_ref(), reach);
             for c in conflicts::of_sources(list, &near) {
                 if c.target_layer == LayerKind::Houses
                     && let Some(e) = exposure.get_mut(&c.target_pos)

@@ -9,6 +9,28 @@ use crate::analysis::risk_grid::live::recompute;
 use crate::model::LayerKind;
 
 impl Live {
+    /// Whether hazard source `id`, changed in a batch from `before` (its geometry then),
+    /// weighs on every cell as it did: a source weighs on the cells by its point, id,
+    /// position and grade, so one still in its place with its grade (a corrected
+    /// inventory that keeps it) leaves every cell as it was. One `regraded` is touched
+    /// with its old and new grade; one whose position moved, with the moved ones.
+    pub(super) fn weighs_as_before(
+        &self,
+        id: &str,
+        before: &geo::Geometry<f64>,
+        regraded: &std::collections::BTreeSet<usize>,
+    ) -> bool {
+        self.position(LayerKind::HazardSources, id)
+            .is_some_and(|p| {
+                !regraded.contains(&p)
+                    && self
+                        .ds
+                        .hazard_sources
+                        .get(p)
+                        .is_some_and(|now| now.geometry == *before)
+            })
+    }
+
     /// Recomputes the cells and puts them in the grid (sorted by H3 index); returns
     /// those whose result changed.
     pub(super) fn regrid(
