@@ -376,6 +376,8 @@ pub struct Within<'a> {
     grown: Rect<f64>,
     plane: LocalPlane,
     outline: Paths,
+    /// The plane's relative distance error over `grown`.
+    rel: f64,
     tol: f64,
     metres: f64,
 }
@@ -388,16 +390,45 @@ impl<'a> Within<'a> {
         let plane = LocalPlane::new(r.center());
         let outline = Paths::of(geom, &plane);
         // Relative scale error of the plane over the searched box (see LocalPlane docs).
-        let tol = plane.relative_error_bound(grown) * metres + 1e-3;
+        let rel = plane.relative_error_bound(grown);
         Some(Within {
             geom,
             rect: r,
             grown,
             plane,
             outline,
-            tol,
+            rel,
+            tol: rel * metres + 1e-3,
             metres,
         })
+    }
+
+    /// The geometry's box.
+    pub(crate) fn rect(&self) -> Rect<f64> {
+        self.rect
+    }
+
+    /// The box the features within the distance lie in (what the R-tree is asked for).
+    pub(crate) fn grown(&self) -> Rect<f64> {
+        self.grown
+    }
+
+    /// Metres that `g` is at least from the geometry, and that
+    /// [`closest_points`](crate::geodesy::closest_points) measures at least, for a `g`
+    /// whose nearest points lie in [`Within::grown`] (beyond it, `g` is farther than the
+    /// distance anyway): the plane's closest pair less the plane's error, 0 where the
+    /// boxes meet (one may hold the other).
+    pub(crate) fn at_least(&self, g: &Geometry<f64>) -> f64 {
+        let Some(b) = g.bounding_rect() else {
+            return 0.0;
+        };
+        if rects_meet(&b, &self.rect) {
+            return 0.0;
+        }
+        match self.outline.closest_pair(&Paths::of(g, &self.plane)) {
+            Some((d2, _, _)) => (d2.sqrt() / (1.0 + self.rel) - 1e-3).max(0.0),
+            None => 0.0,
+        }
     }
 
     /// Whether `g` is within the distance: a plane distance decides unless it is within

@@ -10,13 +10,14 @@
 //! Required distances are planning screening values of this project
 //! ([`crate::rules::ProtectionRules`]); a GIS screening cannot replace a QRA.
 
-use geo::{BoundingRect, Geometry, LineString, Point};
+use geo::{Geometry, LineString, Point};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use super::hazard_grade::HazardGradeResult;
 use crate::dataset::Dataset;
 use crate::geodesy::{ClosestPair, closest_points, distance_m};
+use crate::layer::Within;
 use crate::model::{Feature, HazardGrade, House, LayerKind, TargetClass};
 use crate::rules::{ByClass, Rules};
 
@@ -258,17 +259,8 @@ pub(crate) fn source_conflicts(
             ));
         }
     }
-    // Houses are homes: screen them with the class their occupants give them. They are
-    // never high-sensitivity or important, so the general classes bound the search.
-    let house_reach = [
-        TargetClass::General1,
-        TargetClass::General2,
-        TargetClass::General3,
-    ]
-    .iter()
-    .map(|c| required_m(s, *c))
-    .fold(0.0, f64::max);
-    for hit in ds.houses.within_distance(s.geometry, house_reach) {
+    // Houses are homes: screen them with the class their occupants give them.
+    for hit in ds.houses.within_distance(s.geometry, house_reach(s)) {
         let Some(h) = ds.houses.get(hit.pos) else {
             continue;
         };
@@ -289,6 +281,22 @@ pub(crate) fn source_conflicts(
         }
     }
     out
+}
+
+/// The classes a house is screened with: houses are never high-sensitivity or
+/// important targets ([`house_class`]), so these bound the search among them.
+const HOUSE_CLASSES: [TargetClass; 3] = [
+    TargetClass::General1,
+    TargetClass::General2,
+    TargetClass::General3,
+];
+
+/// The farthest `s` reaches for a house: the most it requires of the house classes.
+fn house_reach(s: &Source<'_>) -> f64 {
+    HOUSE_CLASSES
+        .iter()
+        .map(|c| required_m(s, *c))
+        .fold(0.0, f64::max)
 }
 
 /// [`source_conflicts`] of a source whose required distances changed (it was regraded)
@@ -318,27 +326,24 @@ pub(crate) fn source_conflicts_again(
             ..c.clone()
         })
     };
-    if !TargetClass::ALL.iter().any(grows) {
+    let within = Within::new(s.geometry, max_required(s));
+    let Some(within) = within.filter(|_| TargetClass::ALL.iter().any(grows)) else {
+        // No class requires more (a lower grade), or nothing to measure from (an empty
+        // geometry, which meets nothing): what it keeps is a part of what it had.
         return had.iter().filter_map(kept).collect();
-    }
+    };
     let had_at = |layer: LayerKind, pos: usize| {
         had.binary_search_by(|c| (c.target_layer, c.target_pos).cmp(&(layer, pos)))
             .ok()
             .and_then(|i| had.get(i))
     };
     let mut out = Vec::new();
-    let bbox = |r: f64| {
-        s.geometry
-            .bounding_rect()
-            .map(|b| crate::geodesy::expand_rect_m(b, r))
-    };
-    let near = Near::new(s.geometry, bbox(max_required(s)));
     let mut measure = |layer: LayerKind, pos: usize, id: &str, g: &Geometry<f64>, class| {
         let req = required_m(s, class);
         // Most of a larger reach's candidates lie in its box's corners or beyond the
         // distance their class requires: the plane tells them apart without a geodesic.
         if req > was(class)
-            && near.as_ref().is_none_or(|n| n.at_least(g) < req)
+            && within.at_least(g) < req
             && let Some(p) = closest_points(s.geometry, g)
             && p.distance_m < req
         {
@@ -346,100 +351,36 @@ pub(crate) fn source_conflicts_again(
             out.push(conflict_at(s, layer, pos, id, class, req, rule, Some(p)));
         }
     };
-    let mut targets: Vec<usize> = bbox(max_required(s))
-        .map(|b| ds.protection_targets.index().envelopes_in(b).collect())
-        .unwrap_or_default();
-    targets.sort_unstable();
-    for pos in targets {
-        if had_at(LayerKind::ProtectionTargets, pos).is_some() {
-            continue;
+    // The targets it had no conflict with, in the box of a reach, by position.
+    let unmet = |index: &crate::index::SpatialIndex, layer: LayerKind, b: geo::Rect<f64>| {
+        let mut v: Vec<usize> = index
+            .envelopes_in(b)
+            .filter(|&pos| had_at(layer, pos).is_none())
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let targets = LayerKind::ProtectionTargets;
+    for pos in unmet(ds.protection_targets.index(), targets, within.grown()) {
+        if let Some(t) = ds.protection_targets.get(pos) {
+            let class = target_classes
+                .get(pos)
+                .copied()
+                .unwrap_or(TargetClass::General3);
+            measure(targets, pos, &t.id, &t.geometry, class);
         }
-        let Some(t) = ds.protection_targets.get(pos) else {
-            continue;
-        };
-        let class = target_classes
-            .get(pos)
-            .copied()
-            .unwrap_or(TargetClass::General3);
-        measure(LayerKind::ProtectionTargets, pos, &t.id, &t.geometry, class);
     }
-    // Houses are screened with the general classes alone (see `source_conflicts`).
-    let general = [
-        TargetClass::General1,
-        TargetClass::General2,
-        TargetClass::General3,
-    ];
-    if general.iter().any(grows) {
-        let reach = general
-            .iter()
-            .map(|c| required_m(s, *c))
-            .fold(0.0, f64::max);
-        let mut houses: Vec<usize> = bbox(reach)
-            .map(|b| ds.houses.index().envelopes_in(b).collect())
-            .unwrap_or_default();
-        houses.sort_unstable();
-        for pos in houses {
-            if had_at(LayerKind::Houses, pos).is_some() {
-                continue;
+    if HOUSE_CLASSES.iter().any(grows) {
+        let b = crate::geodesy::expand_rect_m(within.rect(), house_reach(s));
+        for pos in unmet(ds.houses.index(), LayerKind::Houses, b) {
+            if let Some(h) = ds.houses.get(pos) {
+                let class = house_class(h, rules);
+                measure(LayerKind::Houses, pos, &h.id, &h.geometry, class);
             }
-            let Some(h) = ds.houses.get(pos) else {
-                continue;
-            };
-            measure(
-                LayerKind::Houses,
-                pos,
-                &h.id,
-                &h.geometry,
-                house_class(h, rules),
-            );
         }
     }
     out.extend(had.iter().filter_map(kept));
     out
-}
-
-/// A source's outline in a local plane, for a lower bound of its distance to targets in
-/// a box around it.
-struct Near {
-    rect: geo::Rect<f64>,
-    plane: crate::geodesy::LocalPlane,
-    outline: crate::geodesy::Paths,
-    /// The plane's relative distance error over the box.
-    rel: f64,
-}
-
-impl Near {
-    fn new(g: &Geometry<f64>, around: Option<geo::Rect<f64>>) -> Option<Near> {
-        let rect = g.bounding_rect()?;
-        let plane = crate::geodesy::LocalPlane::new(rect.center());
-        let rel = plane.relative_error_bound(around?);
-        let outline = crate::geodesy::Paths::of(g, &plane);
-        Some(Near {
-            rect,
-            plane,
-            outline,
-            rel,
-        })
-    }
-
-    /// Metres that the source is at least from `g`, and that [`closest_points`]
-    /// measures at least: the plane's closest pair, less the plane's error (0 where the
-    /// boxes meet, as one may hold the other).
-    fn at_least(&self, g: &Geometry<f64>) -> f64 {
-        let Some(b) = g.bounding_rect() else {
-            return 0.0;
-        };
-        if crate::layer::rects_meet(&b, &self.rect) {
-            return 0.0;
-        }
-        match self
-            .outline
-            .closest_pair(&crate::geodesy::Paths::of(g, &self.plane))
-        {
-            Some((d2, _, _)) => (d2.sqrt() / (1.0 + self.rel) - 1e-3).max(0.0),
-            None => 0.0,
-        }
-    }
 }
 
 #[allow(clippy::too_many_arguments)]

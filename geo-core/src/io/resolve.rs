@@ -129,11 +129,7 @@ pub fn resolve_enterprise_refs(
     enterprises: &[Feature<Enterprise>],
     file: &str,
 ) -> Vec<Issue> {
-    if enterprises.is_empty() {
-        return Vec::new();
-    }
-    let keys = EnterpriseKeys::of(enterprises);
-    resolve_each(hazards, |e| keys.resolve(e), file)
+    resolve_enterprise_refs_by(hazards, enterprises, |_| false, file)
 }
 
 /// [`resolve_enterprise_refs`] where `is_id` says whether a reference is the id of one
@@ -150,27 +146,16 @@ pub fn resolve_enterprise_refs_by(
     if enterprises.is_empty() {
         return Vec::new();
     }
+    // Names and credit codes gathered at the first reference that is not an id.
     let keys: std::cell::OnceCell<EnterpriseKeys<'_>> = std::cell::OnceCell::new();
-    resolve_each(
-        hazards,
-        |e| {
-            if is_id(e) {
-                Resolved::Id
-            } else {
-                keys.get_or_init(|| EnterpriseKeys::of(enterprises))
-                    .resolve(e)
-            }
-        },
-        file,
-    )
-}
-
-/// Each hazard source's enterprise reference resolved by `resolve`: replaced, or reported.
-fn resolve_each<'a>(
-    hazards: &mut [Feature<HazardSource>],
-    resolve: impl Fn(&str) -> Resolved<'a>,
-    file: &str,
-) -> Vec<Issue> {
+    let resolve = |e: &str| {
+        if is_id(e) {
+            Resolved::Id
+        } else {
+            keys.get_or_init(|| EnterpriseKeys::of(enterprises))
+                .resolve(e)
+        }
+    };
     let mut issues = Vec::new();
     for (i, f) in hazards.iter_mut().enumerate() {
         let Some(e) = f.props.enterprise_id.as_deref().map(str::trim) else {

@@ -7,9 +7,9 @@
 //! value cost about half of an uncached house tile (measured with perf, see
 //! BENCHMARKS.md). String values are copied once, into one text of the layer, and found
 //! again through a table of their positions: a layer of points with an id each (hidden
-//! hazards, enterprises) interns thousands of strings that occur once. Fields are written in field-number order, as protobuf encoders do,
-//! so the bytes are the same as those of a generated encoder (a test compares them with
-//! the `mvt` crate's).
+//! hazards, enterprises) interns thousands of strings that occur once. Fields are written
+//! in field-number order, as protobuf encoders do, so the bytes are the same as those of
+//! a generated encoder (a test compares them with the `mvt` crate's).
 //!
 //! ```text
 //! Tile    { repeated Layer layers = 3; }
@@ -96,7 +96,6 @@ impl ValueKey {
     /// Appends the `values` field of this value; `text`: the layer's strings.
     fn encode(&self, text: &str, out: &mut Vec<u8>, body: &mut Vec<u8>) {
         body.clear();
-        let body = &mut *body;
         match self {
             ValueKey::String { start, end } => {
                 bytes_field(body, 1, text.get(*start..*end).unwrap_or("").as_bytes());
