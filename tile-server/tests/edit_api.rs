@@ -7,7 +7,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode, header};
-use common::edit::{EDITOR, VIEWER_ONLY, all_changes, config, gpkg_state, req};
+use common::edit::{EDITOR, VIEWER_ONLY, all_changes, config, created, gpkg_state, req};
 use common::{centre_tile, get, json, send, state_with};
 use riskmap_server::server::routes::router;
 use serde_json::{Value, json};
@@ -147,23 +147,7 @@ async fn edits_are_checked_versioned_recorded_and_served() {
         }
     }
     let new = json!({"type": "Feature", "id": "house-api-1", "geometry": geom, "properties": {"address": "测试路1号", "floors": 2, "occupants": 4}});
-    let (status, h, b) = send(
-        &app,
-        req(
-            Method::POST,
-            "/api/layers/houses/features",
-            Some(EDITOR),
-            Some(&new),
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(
-        status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&b)
-    );
+    let h = created(&app, "houses", &new).await;
     assert_eq!(
         h[header::LOCATION],
         "/api/layers/houses/features/house-api-1"

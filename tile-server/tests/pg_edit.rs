@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode, header};
-use common::edit::{EDITOR, EDITOR_NAME, config, req};
+use common::edit::{EDITOR, EDITOR_NAME, config, created, req};
 use common::pg::{connected, demo_db, psql, serve_db, serve_db_unfollowed, server, until};
 use common::{centre_tile, get, json, send};
 use riskmap_server::server::config::ServerConfig;
@@ -183,23 +183,7 @@ async fn api_edits_are_written_recorded_and_served() {
     let new = json!({"type": "Feature", "id": "house-api-1",
         "geometry": {"type": "Polygon", "coordinates": [ring]},
         "properties": {"address": "测试路1号", "floors": 2, "occupants": 4}});
-    let (status, h, b) = send(
-        &app,
-        req(
-            Method::POST,
-            "/api/layers/houses/features",
-            Some(EDITOR),
-            Some(&new),
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(
-        status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&b)
-    );
+    let h = created(&app, "houses", &new).await;
     let v_new = h[header::ETAG].to_str().unwrap().to_string();
     let got = numbers(&psql(
         &url,
@@ -398,23 +382,7 @@ async fn an_edit_of_another_geometry_type_widens_the_column_and_is_served() {
     let new = json!({"type": "Feature", "id": "house-api-multi",
         "geometry": {"type": "MultiPolygon", "coordinates": [square(121.17), square(121.1706)]},
         "properties": {"address": "测试路2号", "floors": 1, "occupants": 3}});
-    let (status, _, b) = send(
-        &app,
-        req(
-            Method::POST,
-            "/api/layers/houses/features",
-            Some(EDITOR),
-            Some(&new),
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(
-        status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&b)
-    );
+    created(&app, "houses", &new).await;
     assert_eq!(declared(), "GEOMETRY");
     assert_eq!(
         psql(

@@ -78,6 +78,20 @@ pub async fn edit_ok(app: &axum::Router, method: Method, uri: &str, body: Option
     assert!(s.is_success(), "{uri}: {s} {}", String::from_utf8_lossy(&b));
 }
 
+/// A feature added to `layer` through the API by the editor, which must be answered with
+/// exactly `201 Created`; the answer's headers.
+pub async fn created(app: &axum::Router, layer: &str, body: &Value) -> axum::http::HeaderMap {
+    let uri = format!("/api/layers/{layer}/features");
+    let (s, h, b) = super::send(app, req(Method::POST, &uri, Some(EDITOR), Some(body), None)).await;
+    assert_eq!(
+        s,
+        axum::http::StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    h
+}
+
 /// A server of a copy of the store at `dir/city.gpkg` as it is now, saved as `name`.
 pub fn serve_a_copy(dir: &std::path::Path, name: &str) -> axum::Router {
     let path = dir.join(name);
