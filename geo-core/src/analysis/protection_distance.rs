@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::hazard_grade::HazardGradeResult;
 use crate::dataset::Dataset;
-use crate::geodesy::{ClosestPair, closest_points, distance_m};
+use crate::geodesy::{ClosestPair, closest_points};
 use crate::layer::Within;
 use crate::model::{Feature, HazardGrade, House, LayerKind, TargetClass};
 use crate::rules::{ByClass, Rules};
@@ -191,10 +191,11 @@ pub(crate) fn pair_conflict(
         | LayerKind::RiskGrid => return None,
     };
     let req = required_m(s, class);
-    let d = distance_m(s.geometry, g);
-    (d < req).then(|| {
+    // Measured once: the closest pair is both the distance and the conflict's line.
+    let p = closest_points(s.geometry, g)?;
+    (p.distance_m < req).then(|| {
         let rule = rule_name(s, class);
-        conflict(s, target_layer, target_pos, id, g, class, req, rule)
+        conflict_at(s, target_layer, target_pos, id, class, req, rule, Some(p))
     })
 }
 
@@ -235,52 +236,76 @@ pub(crate) fn source_conflicts(
     rules: &Rules,
 ) -> Vec<ProtectionConflict> {
     let mut out = Vec::new();
-    let reach = max_required(s);
-    for hit in ds.protection_targets.within_distance(s.geometry, reach) {
-        let Some(t) = ds.protection_targets.get(hit.pos) else {
-            continue;
-        };
-        let class = target_classes
-            .get(hit.pos)
-            .copied()
-            .unwrap_or(TargetClass::General3);
-        let req = required_m(s, class);
-        if hit.distance_m < req {
-            let rule = rule_name(s, class);
-            out.push(conflict(
+    // Nothing to measure from (an empty geometry) meets nothing.
+    let Some(within) = Within::new(s.geometry, max_required(s)) else {
+        return out;
+    };
+    let targets = LayerKind::ProtectionTargets;
+    for pos in sorted(ds.protection_targets.index().envelopes_in(within.grown())) {
+        if let Some(t) = ds.protection_targets.get(pos) {
+            let class = target_classes
+                .get(pos)
+                .copied()
+                .unwrap_or(TargetClass::General3);
+            out.extend(measured(
                 s,
-                LayerKind::ProtectionTargets,
-                hit.pos,
+                &within,
+                targets,
+                pos,
                 &t.id,
                 &t.geometry,
                 class,
-                req,
-                rule,
             ));
         }
     }
     // Houses are homes: screen them with the class their occupants give them.
-    for hit in ds.houses.within_distance(s.geometry, house_reach(s)) {
-        let Some(h) = ds.houses.get(hit.pos) else {
-            continue;
-        };
-        let class = house_class(h, rules);
-        let req = required_m(s, class);
-        if hit.distance_m < req {
-            let rule = rule_name(s, class);
-            out.push(conflict(
+    let b = crate::geodesy::expand_rect_m(within.rect(), house_reach(s));
+    for pos in sorted(ds.houses.index().envelopes_in(b)) {
+        if let Some(h) = ds.houses.get(pos) {
+            let class = house_class(h, rules);
+            out.extend(measured(
                 s,
+                &within,
                 LayerKind::Houses,
-                hit.pos,
+                pos,
                 &h.id,
                 &h.geometry,
                 class,
-                req,
-                rule,
             ));
         }
     }
     out
+}
+
+/// Positions in increasing order.
+fn sorted(it: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut v: Vec<usize> = it.collect();
+    v.sort_unstable();
+    v
+}
+
+/// The conflict of source `s` with the target at `pos` of `layer` (geometry `g`, of
+/// `class`), if it is nearer than the class requires, measured once: most candidates of
+/// a source's box lie in its corners or beyond what their class requires, and the plane
+/// ([`Within::at_least`], a lower bound of the geodesic distance) tells them apart
+/// without a geodesic; the others' closest pair is both their distance and the
+/// conflict's line.
+fn measured(
+    s: &Source<'_>,
+    within: &Within<'_>,
+    layer: LayerKind,
+    pos: usize,
+    id: &str,
+    g: &Geometry<f64>,
+    class: TargetClass,
+) -> Option<ProtectionConflict> {
+    let req = required_m(s, class);
+    if within.at_least(g) >= req {
+        return None;
+    }
+    let p = closest_points(s.geometry, g)?;
+    (p.distance_m < req)
+        .then(|| conflict_at(s, layer, pos, id, class, req, rule_name(s, class), Some(p)))
 }
 
 /// The classes a house is screened with: houses are never high-sensitivity or
@@ -339,16 +364,8 @@ pub(crate) fn source_conflicts_again(
     };
     let mut out = Vec::new();
     let mut measure = |layer: LayerKind, pos: usize, id: &str, g: &Geometry<f64>, class| {
-        let req = required_m(s, class);
-        // Most of a larger reach's candidates lie in its box's corners or beyond the
-        // distance their class requires: the plane tells them apart without a geodesic.
-        if req > was(class)
-            && within.at_least(g) < req
-            && let Some(p) = closest_points(s.geometry, g)
-            && p.distance_m < req
-        {
-            let rule = rule_name(s, class);
-            out.push(conflict_at(s, layer, pos, id, class, req, rule, Some(p)));
+        if required_m(s, class) > was(class) {
+            out.extend(measured(s, &within, layer, pos, id, g, class));
         }
     };
     // The targets it had no conflict with, in the box of a reach, by position.
@@ -383,31 +400,7 @@ pub(crate) fn source_conflicts_again(
     out
 }
 
-#[allow(clippy::too_many_arguments)]
-fn conflict(
-    s: &Source<'_>,
-    target_layer: LayerKind,
-    target_pos: usize,
-    target_id: &str,
-    target_geom: &Geometry<f64>,
-    class: TargetClass,
-    req: f64,
-    rule: String,
-) -> ProtectionConflict {
-    let pair = closest_points(s.geometry, target_geom);
-    conflict_at(
-        s,
-        target_layer,
-        target_pos,
-        target_id,
-        class,
-        req,
-        rule,
-        pair,
-    )
-}
-
-/// [`conflict`] with the closest pair already measured.
+/// A conflict of `s` with a target, from their closest pair (measured by the caller).
 #[allow(clippy::too_many_arguments)]
 fn conflict_at(
     s: &Source<'_>,
@@ -565,6 +558,101 @@ mod tests {
         assert!((c[0].distance_m - 700.0).abs() < 0.1, "{}", c[0].distance_m);
         assert!((c[0].shortfall_m - 100.0).abs() < 0.1);
         assert_eq!(c[0].rule, "RM-PD/grade_2/high_sensitivity");
+    }
+
+    /// Every conflict of a generated city's full analysis, and no other, against every
+    /// (source, target) pair measured geodesically, with no index and no plane: the
+    /// planar bound that spares most candidates their geodesic must never drop a pair
+    /// nearer than its class requires. Houses are put around the first sources at 60 to
+    /// 1,000 m (the distances the grades require lie between), many of them near a
+    /// limit.
+    #[cfg(feature = "generate")]
+    #[test]
+    fn every_pair_nearer_than_required_and_no_other() {
+        use crate::generate::{GenerateOptions, generate, haimen};
+        use geo::{BoundingRect, Polygon};
+        let opts = GenerateOptions {
+            seed: 9,
+            houses: 800,
+            enterprises: 40,
+            hazard_sources: 12,
+            pipeline_km: 10.0,
+            protection_targets: 60,
+            hidden_hazards: 0,
+        };
+        let mut ds = generate(&opts, &haimen().unwrap()).unwrap();
+        let rules = Rules::default();
+        // Forty houses around each of the first five sources, 60–1,000 m from its box's
+        // centre, at angles turning by 2.4 rad.
+        let mut houses = ds.houses.features().to_vec();
+        for (n, src) in ds.hazard_sources.features().iter().take(5).enumerate() {
+            let c = src.geometry.bounding_rect().unwrap().center();
+            let (mx, my) = (111_320.0 * c.y.to_radians().cos(), 110_574.0);
+            for i in 0..40 {
+                let d = 60.0 + 940.0 * f64::from(i) / 39.0;
+                let a = f64::from(i) * 2.4;
+                let (x, y) = (c.x + d * a.cos() / mx, c.y + d * a.sin() / my);
+                let (w, h) = (8.0 / mx, 8.0 / my);
+                let sq = Polygon::new(
+                    vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)].into(),
+                    vec![],
+                );
+                houses[n * 40 + i as usize].geometry = Geometry::Polygon(sq);
+            }
+        }
+        ds.houses = Layer::new(LayerKind::Houses, houses);
+        let grades = grade_all(&ds, &SubstanceTable::builtin(), &rules);
+        let classes = target_classes(&ds, &rules);
+        let got: Vec<(LayerKind, usize, LayerKind, usize, f64)> =
+            find_conflicts(&ds, &grades, &classes, &rules)
+                .iter()
+                .map(|c| {
+                    (
+                        c.source_layer,
+                        c.source_pos,
+                        c.target_layer,
+                        c.target_pos,
+                        c.distance_m,
+                    )
+                })
+                .collect();
+        let mut want = Vec::new();
+        let mut near_limit = 0;
+        for s in all_sources(&ds, &grades, &rules) {
+            let targets = ds
+                .protection_targets
+                .features()
+                .iter()
+                .enumerate()
+                .map(|(pos, t)| {
+                    let class = classes.get(pos).copied().unwrap_or(TargetClass::General3);
+                    (LayerKind::ProtectionTargets, pos, &t.geometry, class)
+                });
+            let homes = ds
+                .houses
+                .features()
+                .iter()
+                .enumerate()
+                .map(|(pos, h)| (LayerKind::Houses, pos, &h.geometry, house_class(h, &rules)));
+            for (layer, pos, g, class) in targets.chain(homes) {
+                let req = required_m(&s, class);
+                let d = crate::geodesy::distance_m(s.geometry, g);
+                // Conflicts a bound 20 % too high would miss.
+                if d < req && d * 1.2 >= req {
+                    near_limit += 1;
+                }
+                if d < req {
+                    want.push((s.layer, s.pos, layer, pos, d));
+                }
+            }
+        }
+        want.sort_by_key(|a| (a.0, a.1, a.2, a.3));
+        assert!(
+            want.len() > 50 && near_limit > 10,
+            "{} conflicts, {near_limit} near",
+            want.len()
+        );
+        assert_eq!(got, want);
     }
 
     #[test]
