@@ -13,7 +13,7 @@ use super::conflicts::{self, box_drawn, diff, pipeline_key, protection_key};
 use super::marks::Marks;
 use super::summaries::Shares;
 use super::{AnyFeature, Applied, Change, Edit, Live, LiveError, Recomputed, ResultChanges};
-use crate::analysis::enterprise_risk::{assess_one, worst_grades};
+use crate::analysis::enterprise_risk::assess_one;
 use crate::analysis::house_risk::{AppraisalReasons, Exposure};
 use crate::analysis::risk_grid::live::{conflict_weight, house_weight, point_weight, touched};
 use crate::analysis::risk_grid::tally::Kept;
@@ -725,20 +725,20 @@ impl Live {
         changed: &BTreeSet<usize>,
         dirty: &mut Dirty,
     ) -> HashMap<String, Option<RiskLevel>> {
-        let worst = worst_grades(&self.ds, &self.analysis.hazard_grades);
         let (ds, an, rules) = (&self.ds, &self.analysis, &self.rules);
-        // Their hidden hazards, from the hazards kept by feature.
+        // Their sources' worst grades and their hidden hazards (kept by feature).
         let ids: Vec<&str> = e_set
             .iter()
             .filter_map(|&p| ds.enterprises.get(p).map(|f| f.id.as_str()))
             .collect();
-        let hidden = self.hidden_counts(&ids);
+        let inputs = self.owners_inputs(&ids);
         let again: Vec<(usize, _)> = e_set
             .iter()
             .filter_map(|&p| {
                 let f = ds.enterprises.get(p)?;
-                let w = worst.get(f.id.as_str()).copied();
-                let h = hidden
+                let w = inputs.worst.get(f.id.as_str()).copied();
+                let h = inputs
+                    .hidden
                     .as_ref()
                     .map(|m| m.get(f.id.as_str()).copied().unwrap_or_default());
                 Some((p, assess_one(ds, f, w, h, &an.target_classes, rules)))

@@ -10,7 +10,7 @@
 use crate::analysis::hidden_hazards::HiddenCounts;
 use crate::dataset::Dataset;
 use crate::io::LINKABLE;
-use crate::model::{HiddenHazard, LayerKind};
+use crate::model::{HazardGrade, HiddenHazard, LayerKind};
 
 use super::Live;
 
@@ -19,6 +19,15 @@ use super::Live;
 #[derive(Debug, Clone, Default)]
 pub(super) struct Linked {
     by_layer: [foldhash::HashMap<String, Vec<String>>; LINKABLE.len()],
+}
+
+/// What the enterprises a batch assesses again are assessed from ([`Live::owners_inputs`]),
+/// by enterprise id.
+pub(super) struct OwnersInputs<'a> {
+    /// The worst grade of each one's hazard sources (none: no graded source).
+    pub(super) worst: foldhash::HashMap<&'a str, HazardGrade>,
+    /// Each one's hidden hazards; `None` without a hidden-hazard layer.
+    pub(super) hidden: Option<foldhash::HashMap<&'a str, HiddenCounts>>,
 }
 
 fn slot(layer: LayerKind) -> Option<usize> {
@@ -91,41 +100,58 @@ impl Live {
             .filter_map(|h| self.position(LayerKind::HiddenHazards, h))
     }
 
-    /// The hidden hazards of each enterprise of `ids` on the analysis's day: its own and
-    /// its hazard sources', as [`crate::analysis::hidden_hazards::counts_for_enterprises`] counts them over
-    /// the whole layer, from the states the analysis keeps. `None` when the dataset has no
-    /// hidden-hazard layer.
-    pub(super) fn hidden_counts<'a>(
-        &self,
-        ids: &[&'a str],
-    ) -> Option<foldhash::HashMap<&'a str, HiddenCounts>> {
+    /// What an enterprise of `ids` is assessed from beyond its own record: the worst
+    /// grade of its hazard sources (as [`crate::analysis::enterprise_risk::worst_grades`]
+    /// finds it over the whole layer), and its hidden hazards on the analysis's day (its
+    /// own and its hazard sources', as
+    /// [`crate::analysis::hidden_hazards::counts_for_enterprises`] counts them, from the
+    /// states the analysis keeps; `None` when the dataset has no hidden-hazard layer).
+    /// The hazard sources are few beside the hazards (2,000 in the million-house city):
+    /// they are walked once for both.
+    pub(super) fn owners_inputs<'a>(&self, ids: &[&'a str]) -> OwnersInputs<'a> {
         let ds = &self.ds;
-        if ds.hidden_hazards.is_empty() {
-            return None;
-        }
-        let states = &self.analysis.hidden_states;
-        let mut out: foldhash::HashMap<&str, HiddenCounts> = Default::default();
-        let mut count = |e: &'a str, p: usize| {
-            if let (Some(f), Some(s)) = (ds.hidden_hazards.get(p), states.get(p)) {
-                out.entry(e).or_default().add(&f.props, s);
-            }
-        };
-        for &e in ids {
-            for p in self.hazards_of(LayerKind::Enterprises, e) {
-                count(e, p);
-            }
-        }
-        // A hazard of a hazard source counts for the source's owner. Sources are few
-        // beside the hazards (2,000 in the million-house city): they are walked.
         let asked: foldhash::HashSet<&'a str> = ids.iter().copied().collect();
-        for s in ds.hazard_sources.features() {
-            let Some(&e) = s.props.enterprise_id.as_deref().and_then(|e| asked.get(e)) else {
-                continue;
-            };
-            for p in self.hazards_of(LayerKind::HazardSources, &s.id) {
-                count(e, p);
+        // The hazard sources of the enterprises asked for, by position.
+        let owned: Vec<(&'a str, usize)> = ds
+            .hazard_sources
+            .features()
+            .iter()
+            .enumerate()
+            .filter_map(|(p, s)| {
+                let e = s.props.enterprise_id.as_deref()?;
+                asked.get(e).map(|&e| (e, p))
+            })
+            .collect();
+        let mut worst: foldhash::HashMap<&'a str, HazardGrade> = Default::default();
+        for &(e, p) in &owned {
+            if let Some(g) = self.analysis.hazard_grades.get(p).and_then(|g| g.grade) {
+                let w = worst.entry(e).or_insert(g);
+                *w = (*w).min(g); // One < Two…: the most severe is the smallest
             }
         }
-        Some(out)
+        let hidden = (!ds.hidden_hazards.is_empty()).then(|| {
+            let states = &self.analysis.hidden_states;
+            let mut out: foldhash::HashMap<&str, HiddenCounts> = Default::default();
+            let mut count = |e: &'a str, p: usize| {
+                if let (Some(f), Some(s)) = (ds.hidden_hazards.get(p), states.get(p)) {
+                    out.entry(e).or_default().add(&f.props, s);
+                }
+            };
+            for &e in ids {
+                for p in self.hazards_of(LayerKind::Enterprises, e) {
+                    count(e, p);
+                }
+            }
+            // A hazard of a hazard source counts for the source's owner.
+            for &(e, p) in &owned {
+                if let Some(s) = ds.hazard_sources.get(p) {
+                    for h in self.hazards_of(LayerKind::HazardSources, &s.id) {
+                        count(e, h);
+                    }
+                }
+            }
+            out
+        });
+        OwnersInputs { worst, hidden }
     }
 }
