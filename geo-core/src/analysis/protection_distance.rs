@@ -10,7 +10,7 @@
 //! Required distances are planning screening values of this project
 //! ([`crate::rules::ProtectionRules`]); a GIS screening cannot replace a QRA.
 
-use geo::{Geometry, LineString, Point};
+use geo::{Geometry, LineString};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -195,7 +195,7 @@ pub(crate) fn pair_conflict(
     let p = closest_points(s.geometry, g)?;
     (p.distance_m < req).then(|| {
         let rule = rule_name(s, class);
-        conflict_at(s, target_layer, target_pos, id, class, req, rule, Some(p))
+        conflict_at(s, target_layer, target_pos, id, class, req, rule, p)
     })
 }
 
@@ -304,8 +304,7 @@ fn measured(
         return None;
     }
     let p = closest_points(s.geometry, g)?;
-    (p.distance_m < req)
-        .then(|| conflict_at(s, layer, pos, id, class, req, rule_name(s, class), Some(p)))
+    (p.distance_m < req).then(|| conflict_at(s, layer, pos, id, class, req, rule_name(s, class), p))
 }
 
 /// The classes a house is screened with: houses are never high-sensitivity or
@@ -370,12 +369,11 @@ pub(crate) fn source_conflicts_again(
     };
     // The targets it had no conflict with, in the box of a reach, by position.
     let unmet = |index: &crate::index::SpatialIndex, layer: LayerKind, b: geo::Rect<f64>| {
-        let mut v: Vec<usize> = index
-            .envelopes_in(b)
-            .filter(|&pos| had_at(layer, pos).is_none())
-            .collect();
-        v.sort_unstable();
-        v
+        sorted(
+            index
+                .envelopes_in(b)
+                .filter(|&pos| had_at(layer, pos).is_none()),
+        )
     };
     let targets = LayerKind::ProtectionTargets;
     for pos in unmet(ds.protection_targets.index(), targets, within.grown()) {
@@ -410,7 +408,7 @@ fn conflict_at(
     class: TargetClass,
     req: f64,
     rule: String,
-    pair: Option<ClosestPair>,
+    pair: ClosestPair,
 ) -> ProtectionConflict {
     let (distance_m, geometry) = drawn(pair);
     ProtectionConflict {
@@ -430,14 +428,14 @@ fn conflict_at(
 }
 
 /// A conflict's distance and line (a point where the two meet) from its closest pair.
-fn drawn(pair: Option<ClosestPair>) -> (f64, Geometry<f64>) {
-    match pair {
-        Some(p) if p.distance_m > 0.0 => (
+fn drawn(p: ClosestPair) -> (f64, Geometry<f64>) {
+    if p.distance_m > 0.0 {
+        (
             p.distance_m,
             Geometry::LineString(LineString::from(vec![p.on_a.0, p.on_b.0])),
-        ),
-        Some(p) => (0.0, Geometry::Point(p.on_a)),
-        None => (0.0, Geometry::Point(Point::new(0.0, 0.0))),
+        )
+    } else {
+        (0.0, Geometry::Point(p.on_a))
     }
 }
 
@@ -561,7 +559,7 @@ mod tests {
     }
 
     /// Every conflict of a generated city's full analysis, and no other, against every
-    /// (source, target) pair measured geodesically, with no index and no plane: the
+    /// (source, target) pair measured geodesically, with no index and no planar bound: the
     /// planar bound that spares most candidates their geodesic must never drop a pair
     /// nearer than its class requires. Houses are put around the first sources at 60 to
     /// 1,000 m (the distances the grades require lie between), many of them near a
