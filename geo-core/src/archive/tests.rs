@@ -209,3 +209,37 @@ fn bad_requests_and_failures_leave_nothing_behind() {
         .collect();
     assert_eq!(left, ["taken.mbtiles"]);
 }
+
+/// An archive's tile set projects the houses' footprints in each tile instead of keeping
+/// them projected (`TileSetConfig::world_footprints`): the same tiles, to the byte, at
+/// the zooms that draw footprints, alone and with every other layer.
+#[test]
+fn footprints_projected_in_each_tile_draw_the_same_tiles() {
+    use geo::BoundingRect;
+    let (p, kept) = demo();
+    let config = TileSetConfig {
+        world_footprints: false,
+        ..TileSetConfig::default()
+    };
+    let each = TileSet::build(&p.dataset, &p.analysis, config).unwrap();
+    let (ds, a) = (&p.dataset, &p.analysis);
+    let mut tiles = std::collections::BTreeSet::new();
+    for f in ds.houses.features().iter().step_by(37) {
+        let r = f.geometry.bounding_rect().unwrap();
+        let at = geo::Rect::new(r.min(), r.min());
+        for z in 14..=16 {
+            tiles.extend(tiles_covering(at, z).unwrap().map(|t| (t.z, t.x, t.y)));
+        }
+    }
+    assert!(tiles.len() > 100, "{} tiles", tiles.len());
+    let houses = [LayerKind::Houses];
+    for (z, x, y) in tiles {
+        let one = kept.render(ds, a, &houses, z, x, y).unwrap();
+        assert!(!one.is_empty(), "houses in {z}/{x}/{y}");
+        assert_eq!(one, each.render(ds, a, &houses, z, x, y).unwrap());
+        let all = kept.render(ds, a, &TILE_LAYERS, z, x, y).unwrap();
+        assert_eq!(all, each.render(ds, a, &TILE_LAYERS, z, x, y).unwrap());
+    }
+    let held = |t: &TileSet| t.heap_parts()[0].1;
+    assert!(held(&each) == 0 && held(kept) > 0);
+}

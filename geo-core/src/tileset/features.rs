@@ -168,7 +168,12 @@ impl TileSet {
             LayerKind::Houses => {
                 for i in ds.houses.index().envelopes_in(bbox).sorted() {
                     let u = uid(ds.houses.uid(i), i);
-                    let (Some(g), Some(h)) = (self.house_world.get(u), a.house_risks.get(i)) else {
+                    let g = if self.config.world_footprints {
+                        self.house_world.get(u)
+                    } else {
+                        ds.houses.get(i).map(|f| Cow::Borrowed(&f.geometry))
+                    };
+                    let (Some(g), Some(h)) = (g, a.house_risks.get(i)) else {
                         continue;
                     };
                     // What the map draws and filters on, and nothing else: a house's
@@ -301,7 +306,7 @@ impl TileSet {
         LayerFeatures {
             features,
             levels,
-            world: kind == LayerKind::Houses,
+            world: kind == LayerKind::Houses && self.config.world_footprints,
         }
     }
 }

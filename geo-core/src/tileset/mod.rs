@@ -115,6 +115,12 @@ pub struct TileSetConfig {
     pub cluster: ClusterOptions,
     /// Fields never put in tiles.
     pub fields: FieldPolicy,
+    /// Whether the houses' footprints are projected to Web Mercator once, when the tile
+    /// set is built, and kept (default): a server draws a house in many tiles, again
+    /// after every change. Without, each tile projects the footprints it draws, and the
+    /// tile set holds about 70 bytes a house less; an archive, which draws each house in
+    /// one tile per zoom, is written that way. The tiles are the same bytes either way.
+    pub world_footprints: bool,
 }
 
 impl Default for TileSetConfig {
@@ -126,6 +132,7 @@ impl Default for TileSetConfig {
                 ..ClusterOptions::default()
             },
             fields: FieldPolicy::default(),
+            world_footprints: true,
         }
     }
 }
@@ -195,7 +202,11 @@ impl TileSet {
         let gc = Drawn::build(a.pipeline_conflicts.iter().map(update::pipeline_drawn));
         let area_levels = update::area_levels(ds, a);
         let area_labels = update::area_labels(ds);
-        let house_world = world::WorldFootprints::of(ds);
+        let house_world = if config.world_footprints {
+            world::WorldFootprints::of(ds)
+        } else {
+            world::WorldFootprints::default()
+        };
         let by_level = |kind: LayerKind, with_n: bool| {
             [0u8, 1, 2, 3].map(|n| {
                 let l = level_of_n(n);

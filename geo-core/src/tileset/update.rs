@@ -171,7 +171,7 @@ impl TileSet {
         let mut touched: Vec<(LayerKind, BinKey)> = Vec::new();
         for &(layer, uid) in &applied.features {
             let pos = position_of_tile_id(ds, a, layer, uid);
-            if layer == LayerKind::Houses {
+            if layer == LayerKind::Houses && self.config.world_footprints {
                 self.house_world
                     .set(uid, pos.and_then(|p| ds.houses.get(p)).map(|f| &f.geometry));
             }

@@ -90,7 +90,9 @@ pub(super) fn write_one(
 }
 
 /// The tile set of a published map: the fields that may leave the office are the
-/// server's (its configuration's field policy), as its tiles would carry them.
+/// server's (its configuration's field policy), as its tiles would carry them. Each
+/// house is drawn in one tile per zoom, so its footprint is projected where it is drawn
+/// rather than kept projected (the same tiles, about 70 bytes a house less at the peak).
 pub(super) fn published_tile_set(
     ui: &Ui,
     config: &ServerConfig,
@@ -99,6 +101,7 @@ pub(super) fn published_tile_set(
     let step = ui.step("preparing the tile set");
     let tcfg = TileSetConfig {
         fields: field_policy(config),
+        world_footprints: false,
         ..TileSetConfig::default()
     };
     let tileset = TileSet::build(&p.dataset, &p.analysis, tcfg)?;
