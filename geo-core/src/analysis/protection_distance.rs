@@ -240,41 +240,73 @@ pub(crate) fn source_conflicts(
     let Some(within) = Within::new(s.geometry, max_required(s)) else {
         return out;
     };
-    let targets = LayerKind::ProtectionTargets;
-    for pos in sorted(ds.protection_targets.index().envelopes_in(within.grown())) {
-        if let Some(t) = ds.protection_targets.get(pos) {
-            let class = target_classes
-                .get(pos)
-                .copied()
-                .unwrap_or(TargetClass::General3);
-            out.extend(measured(
-                s,
-                &within,
-                targets,
-                pos,
-                &t.id,
-                &t.geometry,
-                class,
-            ));
-        }
-    }
-    // Houses are homes: screen them with the class their occupants give them.
-    let b = crate::geodesy::expand_rect_m(within.rect(), house_reach(s));
-    for pos in sorted(ds.houses.index().envelopes_in(b)) {
-        if let Some(h) = ds.houses.get(pos) {
-            let class = house_class(h, rules);
-            out.extend(measured(
-                s,
-                &within,
-                LayerKind::Houses,
-                pos,
-                &h.id,
-                &h.geometry,
-                class,
-            ));
-        }
-    }
+    let every = Candidates {
+        target_classes,
+        rules,
+        houses: true,
+    };
+    every.visit(
+        ds,
+        s,
+        &within,
+        |_, _| false,
+        |layer, pos, id, g, class| {
+            out.extend(measured(s, &within, layer, pos, id, g, class));
+        },
+    );
     out
+}
+
+/// Which candidates of a source [`Candidates::visit`] reads, and how their classes are
+/// found.
+struct Candidates<'a> {
+    target_classes: &'a [TargetClass],
+    rules: &'a Rules,
+    /// Whether houses are read too.
+    houses: bool,
+}
+
+impl Candidates<'_> {
+    /// Calls `visit` with each candidate of source `s` in `within`'s boxes, by position:
+    /// the protection targets in the box of its largest reach, then the houses in the box
+    /// of its reach for a house, each with its class (houses are homes: screened with the
+    /// class their occupants give them). Those `skip` names are not read.
+    fn visit<'d>(
+        &self,
+        ds: &'d Dataset,
+        s: &Source<'_>,
+        within: &Within<'_>,
+        skip: impl Fn(LayerKind, usize) -> bool,
+        mut visit: impl FnMut(LayerKind, usize, &'d str, &'d Geometry<f64>, TargetClass),
+    ) {
+        let targets = LayerKind::ProtectionTargets;
+        let index = ds.protection_targets.index();
+        for pos in sorted(
+            index
+                .envelopes_in(within.grown())
+                .filter(|&p| !skip(targets, p)),
+        ) {
+            if let Some(t) = ds.protection_targets.get(pos) {
+                let class = self
+                    .target_classes
+                    .get(pos)
+                    .copied()
+                    .unwrap_or(TargetClass::General3);
+                visit(targets, pos, &t.id, &t.geometry, class);
+            }
+        }
+        if !self.houses {
+            return;
+        }
+        let houses = LayerKind::Houses;
+        let b = crate::geodesy::expand_rect_m(within.rect(), house_reach(s));
+        let index = ds.houses.index();
+        for pos in sorted(index.envelopes_in(b).filter(|&p| !skip(houses, p))) {
+            if let Some(h) = ds.houses.get(pos) {
+                visit(houses, pos, &h.id, &h.geometry, house_class(h, self.rules));
+            }
+        }
+    }
 }
 
 /// Positions in increasing order.
@@ -356,44 +388,22 @@ pub(crate) fn source_conflicts_again(
         // geometry, which meets nothing): what it keeps is a part of what it had.
         return had.iter().filter_map(kept).collect();
     };
-    let had_at = |layer: LayerKind, pos: usize| {
-        had.binary_search_by(|c| (c.target_layer, c.target_pos).cmp(&(layer, pos)))
-            .ok()
-            .and_then(|i| had.get(i))
-    };
     let mut out = Vec::new();
-    let mut measure = |layer: LayerKind, pos: usize, id: &str, g: &Geometry<f64>, class| {
+    let read = Candidates {
+        target_classes,
+        rules,
+        houses: HOUSE_CLASSES.iter().any(grows),
+    };
+    // The targets it had no conflict with, where their class now requires more.
+    let had_one = |layer: LayerKind, pos: usize| {
+        had.binary_search_by(|c| (c.target_layer, c.target_pos).cmp(&(layer, pos)))
+            .is_ok()
+    };
+    read.visit(ds, s, &within, had_one, |layer, pos, id, g, class| {
         if required_m(s, class) > was(class) {
             out.extend(measured(s, &within, layer, pos, id, g, class));
         }
-    };
-    // The targets it had no conflict with, in the box of a reach, by position.
-    let unmet = |index: &crate::index::SpatialIndex, layer: LayerKind, b: geo::Rect<f64>| {
-        sorted(
-            index
-                .envelopes_in(b)
-                .filter(|&pos| had_at(layer, pos).is_none()),
-        )
-    };
-    let targets = LayerKind::ProtectionTargets;
-    for pos in unmet(ds.protection_targets.index(), targets, within.grown()) {
-        if let Some(t) = ds.protection_targets.get(pos) {
-            let class = target_classes
-                .get(pos)
-                .copied()
-                .unwrap_or(TargetClass::General3);
-            measure(targets, pos, &t.id, &t.geometry, class);
-        }
-    }
-    if HOUSE_CLASSES.iter().any(grows) {
-        let b = crate::geodesy::expand_rect_m(within.rect(), house_reach(s));
-        for pos in unmet(ds.houses.index(), LayerKind::Houses, b) {
-            if let Some(h) = ds.houses.get(pos) {
-                let class = house_class(h, rules);
-                measure(LayerKind::Houses, pos, &h.id, &h.geometry, class);
-            }
-        }
-    }
+    });
     out.extend(had.iter().filter_map(kept));
     out
 }

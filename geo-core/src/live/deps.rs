@@ -657,12 +657,7 @@ impl Live {
             let around = h_set
                 .iter()
                 .filter_map(|&p| self.ds.houses.get(p)?.geometry.bounding_rect())
-                .reduce(|a, b| {
-                    Rect::new(
-                        (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
-                        (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
-                    )
-                })
+                .reduce(|a, b| crate::dataset::union_rect(&a, &b))
                 .map(Geometry::Rect);
             let near = self.sources_near(around.as_ref(), reach);
             for c in conflicts::of_sources(list, &near) {
