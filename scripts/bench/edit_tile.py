@@ -14,8 +14,8 @@ generate` writes it), every STRIDE-th, so that they lie all over the city. For e
 
 The ETag is a hash of the tile's bytes, so a new ETag is a tile with other bytes.
 Each PATCH answer's `Server-Timing` (the check, the wait for its group, the store's
-transaction, the batch's wait for its copy of the map, serving the batch) is summarised
-too (`server_ms`: p50 / p99 / max).
+transaction and beside it the batch's wait for its copy of the map and its work on the
+copy, then serving the batch) is summarised too (`server_ms`: p50 / p99 / max).
 
 With --hazard-sources FILE, as many hazard sources (every one of the file in turn, up to
 --inventories) then have their inventory scaled by 0.5-3 (`PATCH` of `inventory`): each

@@ -161,7 +161,7 @@ async fn an_edit_that_lost_the_race_is_checked_again_against_the_winner() {
     let v1 = h[header::ETAG].to_str().unwrap().to_string();
 
     let hold = state.reload_lock.lock().await;
-    // The first edit is written and waits to be served ...
+    // The first edit waits to be written and served ...
     let first = patch(&app, &id, EDITOR, json!({"occupants": 9}), None);
     tokio::time::sleep(Duration::from_millis(300)).await;
     // ... while two more edits of the same house read it as it was before.

@@ -451,6 +451,63 @@ impl AppState {
         .map_err(|e| ApplyFailure::Task(e.to_string()))?
     }
 
+    /// [`AppState::apply_edits`] for edits that `store` writes to the served store at the
+    /// same time: the batch is worked out on the spare copy while the store's transaction
+    /// runs, and served once both are done; the store's answer comes back with the event.
+    /// When the store fails, nothing is served and the worked copy is let go (the next
+    /// batch copies the served snapshot); when the batch fails, the store has the edits
+    /// and the map does not, as when a batch fails after its store.
+    pub async fn apply_edits_stored<T: Send + 'static>(
+        self: &Arc<Self>,
+        edits: Vec<Edit>,
+        actor: String,
+        store: impl FnOnce() -> Result<T, String> + Send + 'static,
+    ) -> Result<Stored<T>, StoredFailure> {
+        let _one = self.reload_lock.lock().await;
+        let (told, hear) = std::sync::mpsc::channel::<bool>();
+        let stored = tokio::task::spawn_blocking(move || {
+            let r = store();
+            let _ = told.send(r.is_ok());
+            r
+        });
+        let me = Arc::clone(self);
+        let worked = tokio::task::spawn_blocking(move || {
+            let t0 = Instant::now();
+            let worked = me.work_blocking(&edits, None, None);
+            let work_ms = ms_since(t0);
+            // A store that panicked says nothing: as failed.
+            let store_ok = hear.recv().unwrap_or(false);
+            let joined = Instant::now();
+            match (worked, store_ok) {
+                (Ok(w), true) => {
+                    let apply_ms = work_ms - w.spare_wait_ms;
+                    let event = me.serve_worked(w, &edits, actor, None, None);
+                    Ok(Some((event, apply_ms, ms_since(joined))))
+                }
+                // The copy has the edits that the store refused: let go of it.
+                (Ok(_), false) => Ok(None),
+                (Err(e), _) => Err(e),
+            }
+        });
+        let (stored, worked) = tokio::join!(stored, worked);
+        let stored = stored
+            .map_err(|e| StoredFailure::Store(format!("the store's task failed: {e}")))?
+            .map_err(StoredFailure::Store)?;
+        let worked = worked
+            .map_err(|e| StoredFailure::Batch(ApplyFailure::Task(e.to_string())))?
+            .map_err(StoredFailure::Batch)?;
+        match worked {
+            Some((event, apply_ms, serve_ms)) => Ok(Stored {
+                event,
+                stored,
+                apply_ms: apply_ms.max(0.0),
+                serve_ms,
+            }),
+            // Not reached: a store that succeeded said so.
+            None => Err(StoredFailure::Store("the store's answer was lost".into())),
+        }
+    }
+
     /// Moves the served map to `day`: where each hidden hazard stands, its days overdue,
     /// and the enterprise levels, grid and towns that follow (a whole analysis), through
     /// the change path of every batch. Nothing when the served day is pinned (`--as-of`,
@@ -477,6 +534,19 @@ impl AppState {
         reading: Option<&Reading>,
         day: Option<Day>,
     ) -> Result<ChangeEvent, ApplyFailure> {
+        let worked = self.work_blocking(edits, reading, day)?;
+        Ok(self.serve_worked(worked, edits, actor, reading, day))
+    }
+
+    /// A batch worked out on the spare copy (or a copy of the served snapshot when there is
+    /// no spare of its generation), not served yet. A refused batch leaves the spare as it
+    /// was; one whose tiles failed drops it.
+    fn work_blocking(
+        &self,
+        edits: &[Edit],
+        reading: Option<&Reading>,
+        day: Option<Day>,
+    ) -> Result<Worked, ApplyFailure> {
         let t0 = Instant::now();
         let current = self.snapshot();
         let mut spare = self
@@ -507,6 +577,33 @@ impl AppState {
                     return Err(e);
                 }
             };
+        Ok(Worked {
+            spare,
+            applied,
+            tile_changes,
+            started: t0,
+            spare_wait_ms,
+        })
+    }
+
+    /// Serves a worked batch: swaps its snapshot in, outdates the tiles it may have
+    /// changed, announces it, and brings the replaced snapshot up to date (the same batch
+    /// again) for the next batch once its readers let go of it.
+    fn serve_worked(
+        &self,
+        worked: Worked,
+        edits: &[Edit],
+        actor: String,
+        reading: Option<&Reading>,
+        day: Option<Day>,
+    ) -> ChangeEvent {
+        let Worked {
+            mut spare,
+            applied,
+            tile_changes,
+            started: t0,
+            spare_wait_ms,
+        } = worked;
         let generation;
         let old = {
             let mut cache = match self.cache.lock() {
@@ -604,8 +701,48 @@ impl AppState {
             });
             let _ = tx.send(caught_up);
         });
-        Ok(event)
+        event
     }
+}
+
+/// A batch served after its store wrote it ([`AppState::apply_edits_stored`]).
+#[derive(Debug)]
+pub struct Stored<T> {
+    /// The batch as served.
+    pub event: ChangeEvent,
+    /// What the store gave.
+    pub stored: T,
+    /// Milliseconds the batch took on its copy of the map (after waiting for the copy:
+    /// `event.spare_wait_ms`), beside the store's transaction.
+    pub apply_ms: f64,
+    /// Milliseconds from when both were done until the batch was served.
+    pub serve_ms: f64,
+}
+
+/// Why a stored batch was not served.
+#[derive(Debug, thiserror::Error)]
+pub enum StoredFailure {
+    /// The store refused the edits: nothing was written or served.
+    #[error("the store refused the change, nothing was applied: {0}")]
+    Store(String),
+    /// The batch failed on the map.
+    #[error(transparent)]
+    Batch(ApplyFailure),
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// A batch applied to a copy of the served snapshot and not served yet
+/// ([`AppState::work_blocking`]).
+struct Worked {
+    spare: Snapshot,
+    applied: Applied,
+    tile_changes: TileChanges,
+    /// When the batch started (before waiting for its copy).
+    started: Instant,
+    spare_wait_ms: f64,
 }
 
 /// A copy of `s` with layers of its own now, not at the first batch's change of each: a

@@ -171,10 +171,10 @@ fn answer(
 
 /// Where an edit's time went on the server, sent as a `Server-Timing` header (browsers'
 /// developer tools show it; the edit benchmarks read it): the check against the served
-/// state, then on a GeoPackage the wait for its group, the store's transaction, the
-/// batch's wait for its copy of the map and the rest of serving it; on a database the
-/// transaction, and the commit until served; and `edit`, all of the edit from its check
-/// to its answer.
+/// state, then on a GeoPackage the wait for its group, the store's transaction and,
+/// beside it, the batch's wait for its copy of the map and its work on the copy, then
+/// serving it once both are done; on a database the transaction, and the commit until
+/// served; and `edit`, all of the edit from its check to its answer.
 struct ServerTiming {
     started: Instant,
     check_ms: f64,
@@ -199,8 +199,8 @@ impl ServerTiming {
     fn add_to(&self, resp: &mut Response) {
         let after = match &self.after {
             AfterCheck::Queue(t) => format!(
-                "queue;dur={:.2}, store;dur={:.2}, spare;dur={:.2}, serve;dur={:.2}",
-                t.queued_ms, t.store_ms, t.spare_ms, t.serve_ms
+                "queue;dur={:.2}, store;dur={:.2}, spare;dur={:.2}, apply;dur={:.2}, serve;dur={:.2}",
+                t.queued_ms, t.store_ms, t.spare_ms, t.apply_ms, t.serve_ms
             ),
             AfterCheck::Commit {
                 store_ms,
