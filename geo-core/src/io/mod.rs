@@ -39,6 +39,7 @@ mod error;
 mod far;
 mod features;
 pub(crate) use features::PART;
+mod csv_rows;
 mod fgb;
 mod fields;
 mod geojson;
@@ -314,6 +315,8 @@ pub fn load_file_as(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_csv_parts;
 #[cfg(test)]
 mod tests_hidden;
 #[cfg(test)]

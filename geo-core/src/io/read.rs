@@ -22,7 +22,9 @@ use super::report::{
     FileStatus, FileSummary, Issue, IssueCode, Position, Severity, Sink, ValidationReport,
 };
 use super::table::Table;
-use super::{LoadError, LoadOptions, LoadProgress, fgb, geojson, geoparquet, shp, table, text};
+use super::{
+    LoadError, LoadOptions, LoadProgress, csv_rows, fgb, geojson, geoparquet, shp, table, text,
+};
 
 /// Where a GeoJSON file's coordinate system came from, for the report.
 const GEOJSON_CRS: &str = "GeoJSON crs member";
@@ -191,7 +193,7 @@ pub(super) fn load_one<P: LayerProps>(
         FileFormat::Csv | FileFormat::Workbook => {
             let mut t = if plan.format == FileFormat::Csv {
                 let bytes = std::fs::read(&plan.path).map_err(io_err)?;
-                table::read_csv(&bytes, plan.encoding, rel)?
+                csv_rows::read_csv(bytes, plan.encoding, rel)?
             } else {
                 table::read_workbook(&plan.path, plan.sheet.as_deref(), rel)?
             };

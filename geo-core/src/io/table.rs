@@ -16,18 +16,25 @@ use calamine::{Data, Reader, open_workbook_auto};
 use crate::model::LayerKind;
 
 use super::LoadError;
+use super::csv_rows::CsvRows;
 use super::features::{Found, PART, RawFeature, process};
 use super::fields::{self, Resolver, Slot, Value};
 use super::geom::GeomInput;
 use super::plan::FileCtx;
 use super::props::LayerProps;
 use super::report::{FileStatus, FileSummary, Issue, IssueCode, Position, Sink};
-use super::text;
 
-/// A table as read: every non-empty row with its position.
+/// A row of cells with its position.
+pub(crate) type Row = (Position, Vec<Value<'static>>);
+
+/// A table as read: the non-empty rows with their positions; a workbook's all at once, a
+/// CSV file's first ones, the rest as [`Table::next_row`] asks for them.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
-    pub rows: Vec<(Position, Vec<Value<'static>>)>,
+    /// The rows read so far and not taken.
+    pub rows: Vec<Row>,
+    /// A CSV file's rows not read yet.
+    pub(super) rest: Option<CsvRows>,
     /// The encoding used (CSV), for the summary.
     pub encoding: Option<String>,
     pub decoding_errors: bool,
@@ -38,174 +45,69 @@ pub(crate) struct Table {
     pub broken: Option<(Position, String)>,
 }
 
-/// Reads a CSV file, decoding it first (see [`text::decode`]).
-pub(crate) fn read_csv(
-    bytes: &[u8],
-    forced: Option<(&'static encoding_rs::Encoding, &'static str)>,
-    file: &str,
-) -> Result<Table, LoadError> {
-    let decoded = text::decode(bytes, forced);
-    let encoding = Some(decoded.describe());
-    let decoding_errors = decoded.had_errors;
-    let text = decoded.text;
-    let delimiter = sniff_delimiter(&text);
-    let mut broken = None;
-    let mut text: &str = &text;
-    if let Some(open) = unterminated_quote(text, delimiter) {
-        if !open.cut_short {
-            return Err(LoadError::CsvQuote {
-                file: file.to_string(),
-                line: open.line,
-            });
-        }
-        // A quoted value that breaks off on the file's last line: the file was cut short
-        // there. The records before that one are whole; keep them.
-        broken = Some((
-            Position::Line(open.record_line),
-            format!(
-                "the file breaks off inside a quoted value opened on line {}: the records \
-                 before line {} were read, the rest of the file is missing",
-                open.line, open.record_line
-            ),
-        ));
-        text = &text[..open.record_start];
-    }
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(0);
-                let cells: Vec<Value<'static>> = record
-                    .iter()
-                    .map(|c| {
-                        if c.trim().is_empty() {
-                            Value::Null
-                        } else {
-                            Value::Str(Cow::Owned(c.to_string()))
-                        }
-                    })
-                    .collect();
-                if cells.iter().any(|c| *c != Value::Null) {
-                    rows.push((Position::Line(line), cells));
-                }
-            }
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                return Err(LoadError::Csv {
-                    file: file.to_string(),
-                    line,
-                    source: e,
-                });
+impl Table {
+    /// Reads rows until `n` are held or there are no more.
+    pub(super) fn read_ahead(&mut self, n: usize) -> Result<(), LoadError> {
+        while self.rows.len() < n {
+            match self
+                .rest
+                .as_mut()
+                .map(CsvRows::next_row)
+                .transpose()?
+                .flatten()
+            {
+                Some(row) => self.rows.push(row),
+                None => break,
             }
         }
+        Ok(())
     }
-    Ok(Table {
-        rows,
-        encoding,
-        decoding_errors,
-        sheet: None,
-        broken,
-    })
+
+    /// Reads rows until one at or past line or row `number` is held.
+    fn read_ahead_to(&mut self, number: u64) -> Result<(), LoadError> {
+        while self.rows.last().is_none_or(|(p, _)| p.number() < number) {
+            match self
+                .rest
+                .as_mut()
+                .map(CsvRows::next_row)
+                .transpose()?
+                .flatten()
+            {
+                Some(row) => self.rows.push(row),
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// At least as many rows as are left.
+    fn rows_at_most(&self) -> usize {
+        self.rows.len() + self.rest.as_ref().map_or(0, CsvRows::rows_left_at_most)
+    }
 }
 
-/// A quoted field that never closes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Unclosed {
-    /// The line the quote opens on.
-    line: u64,
-    /// The line and the byte where the record holding it starts.
-    record_line: u64,
-    record_start: usize,
-    /// No line break follows the opening quote: the file was cut on that line.
-    cut_short: bool,
+/// The rows of a table after its header, in order: those read ahead, then the rest.
+struct Rows {
+    ahead: std::vec::IntoIter<Row>,
+    rest: Option<CsvRows>,
 }
 
-/// The quoted field that opens and never closes, if any. The `csv` parser would read
-/// such a field to the end of the file, swallowing every later row. Quotes are read as
-/// the parser reads them (RFC 4180): a quote opens a quoted field only as the first
-/// character of a field; inside one, `""` is an escaped quote and a lone `"` closes it;
-/// elsewhere a quote is text, such as the seconds mark of `121°10'12"`.
-fn unterminated_quote(text: &str, delimiter: u8) -> Option<Unclosed> {
-    let b = text.as_bytes();
-    let (mut i, mut line, mut field_start) = (0usize, 1u64, true);
-    let (mut record_start, mut record_line) = (0usize, 1u64);
-    while let Some(&c) = b.get(i) {
-        if field_start && c == b'"' {
-            let open = line;
-            i += 1;
-            loop {
-                match b.get(i) {
-                    None => {
-                        return Some(Unclosed {
-                            line: open,
-                            record_line,
-                            record_start,
-                            cut_short: line == open,
-                        });
-                    }
-                    Some(b'"') if b.get(i + 1) == Some(&b'"') => i += 2,
-                    Some(b'"') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(b'\n') => {
-                        line += 1;
-                        i += 1;
-                    }
-                    Some(_) => i += 1,
-                }
-            }
-            field_start = false;
-            continue;
+impl Rows {
+    fn next_row(&mut self) -> Result<Option<Row>, LoadError> {
+        match self.ahead.next() {
+            Some(row) => Ok(Some(row)),
+            None => self.rest.as_mut().map_or(Ok(None), CsvRows::next_row),
         }
-        if c == delimiter || c == b'\n' {
-            field_start = true;
-            if c == b'\n' {
-                line += 1;
-                record_start = i + 1;
-                record_line = line;
-            }
-        } else if c != b'\r' {
-            field_start = false;
-        }
-        i += 1;
     }
-    None
-}
 
-/// The delimiter: comma, tab, semicolon or `|`, whichever occurs (outside quotes) on the
-/// most of the first ten non-empty lines, then the most often. A title row above the
-/// header ("XX区自建房台账") has no delimiter and does not decide.
-fn sniff_delimiter(text: &str) -> u8 {
-    const CANDIDATES: [u8; 4] = [b',', b'\t', b';', b'|'];
-    let mut lines_with = [0usize; 4];
-    let mut total = [0usize; 4];
-    for line in text.lines().filter(|l| !l.trim().is_empty()).take(10) {
-        let mut quoted = false;
-        let mut here = [0usize; 4];
-        for b in line.bytes() {
-            if b == b'"' {
-                quoted = !quoted;
-            } else if !quoted && let Some(k) = CANDIDATES.iter().position(|&c| c == b) {
-                here[k] += 1;
-            }
+    /// How many rows are left (read to count them).
+    fn count(mut self) -> Result<u64, LoadError> {
+        let mut n = 0;
+        while self.next_row()?.is_some() {
+            n += 1;
         }
-        for k in 0..4 {
-            lines_with[k] += usize::from(here[k] > 0);
-            total[k] += here[k];
-        }
+        Ok(n)
     }
-    (0..4)
-        .filter(|&k| total[k] > 0)
-        .max_by_key(|&k| (lines_with[k], total[k], std::cmp::Reverse(k)))
-        .map_or(b',', |k| CANDIDATES[k])
 }
 
 /// Reads one sheet of a workbook: the one named, else the first.
@@ -260,6 +162,7 @@ pub(crate) fn read_workbook(
     }
     Ok(Table {
         rows,
+        rest: None,
         encoding: None,
         decoding_errors: false,
         sheet: Some(name),
@@ -375,10 +278,15 @@ pub(crate) fn absent_fields(h: &Header, layer: LayerKind) -> Vec<bool> {
         .collect()
 }
 
+/// Cells a part of a table's rows holds at most (a part's raw features take about 64
+/// bytes a cell: 17 MB), and the fewest rows a part has.
+const PART_CELLS: usize = 1 << 18;
+const MIN_PART: usize = 1024;
+
 /// Turns table rows into features: finds the header, checks the geometry and required
 /// columns, and reports rows with more cells than the header.
 pub(crate) fn features<P: LayerProps>(
-    t: Table,
+    mut t: Table,
     header_row: Option<u32>,
     cx: &FileCtx<'_>,
     summary: &mut FileSummary,
@@ -392,6 +300,9 @@ pub(crate) fn features<P: LayerProps>(
     let warning = |code, field: Option<String>, position, message: String| {
         Issue::file_warning(rel, Some(layer), code, field, position, message)
     };
+    if let Some(n) = header_row {
+        t.read_ahead_to(u64::from(n))?;
+    }
     let Some(header) = find_header(&t, cx.resolver, header_row) else {
         return Err(LoadError::MissingGeometryColumns {
             file: rel.into(),
@@ -476,16 +387,26 @@ pub(crate) fn features<P: LayerProps>(
         ..*cx
     };
     // Rows become features a part at a time, so that a million-row ledger never holds
-    // its table cells and its features whole at once: each part's cells are freed as
-    // its features are made.
-    let total = t.rows.len().saturating_sub(header.index + 1);
-    let mut rows = t.rows.into_iter().skip(header.index + 1);
+    // its table cells and its features whole at once: a CSV file's rows are parsed as a
+    // part asks for them, and each part's cells are freed as its features are made. A
+    // part holds about `PART_CELLS` cells, however wide the table.
+    let total = t.rows_at_most().saturating_sub(header.index + 1);
+    let part = (PART_CELLS / width.max(1)).clamp(MIN_PART, PART);
+    let mut ahead = t.rows;
+    ahead.drain(..=header.index);
+    let mut rows = Rows {
+        ahead: ahead.into_iter(),
+        rest: t.rest,
+    };
     let mut all: Found<P> = Found::for_layer(total);
     let mut read = 0u64;
     let mut unused: BTreeSet<String> = BTreeSet::new();
     loop {
-        let mut raws = Vec::with_capacity(PART.min(total));
-        for (position, cells) in rows.by_ref().take(PART) {
+        let mut raws = Vec::with_capacity(part.min(total));
+        while raws.len() < part {
+            let Some((position, cells)) = rows.next_row()? else {
+                break;
+            };
             if cells.len() > width && cells[width..].iter().any(|c| *c != Value::Null) {
                 sink.push(warning(
                     IssueCode::ColumnCountMismatch,
@@ -497,22 +418,25 @@ pub(crate) fn features<P: LayerProps>(
                     ),
                 ))?;
             }
+            let mut props = Vec::with_capacity(width.min(cells.len()));
+            props.extend(
+                names
+                    .iter()
+                    .zip(cells)
+                    .filter(|(n, _)| !n.is_empty())
+                    .map(|(n, v)| (Cow::Borrowed(n.as_str()), v)),
+            );
             raws.push(RawFeature {
                 position,
                 id: None,
                 geom: GeomInput::Missing,
-                props: names
-                    .iter()
-                    .zip(cells)
-                    .filter(|(n, _)| !n.is_empty())
-                    .map(|(n, v)| (Cow::Borrowed(n.as_str()), v))
-                    .collect(),
+                props,
             });
         }
         if raws.is_empty() && read > 0 {
             break;
         }
-        let last = raws.len() < PART;
+        let last = raws.len() < part;
         let mut found = process::<P>(raws, &cx, summary, sink)?;
         read += summary.features_read;
         unused.append(
@@ -522,7 +446,7 @@ pub(crate) fn features<P: LayerProps>(
         );
         if summary.status == FileStatus::Skipped {
             // Projected coordinates in a lon/lat file: the whole file is skipped.
-            summary.features_read = read + rows.len() as u64;
+            summary.features_read = read + rows.count()?;
             return Ok(Found::with_capacity(0));
         }
         all.append(&mut found);
@@ -537,6 +461,7 @@ pub(crate) fn features<P: LayerProps>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::csv_rows::read_csv;
     use super::*;
 
     #[test]
@@ -547,52 +472,9 @@ mod tests {
     }
 
     #[test]
-    fn delimiters() {
-        assert_eq!(sniff_delimiter("a,b,c\n1,2,3"), b',');
-        assert_eq!(sniff_delimiter("a\tb\tc"), b'\t');
-        assert_eq!(sniff_delimiter("\"a;b\",c"), b',');
-        assert_eq!(sniff_delimiter("名称;经度;纬度"), b';');
-        // A title row without delimiters does not decide; nor does a stray one in a cell.
-        assert_eq!(sniff_delimiter("某区台账\n编号\t地址\n1\t甲\n"), b'\t');
-        assert_eq!(sniff_delimiter("台账,,\n编号,地址;备注\n1,甲\n"), b',');
-    }
-
-    #[test]
-    fn quotes_open_a_field_only_at_its_start() {
-        // A seconds mark inside an unquoted cell is text, in either delimiter.
-        assert_eq!(unterminated_quote("a,b\nH1,121°10'12\",31\n", b','), None);
-        assert_eq!(
-            unterminated_quote("a\tb\nH1\t121°10'12\"\t31\n", b'\t'),
-            None
-        );
-        // Escaped quotes and a line break inside a quoted field close properly.
-        assert_eq!(
-            unterminated_quote("a,b\n\"x \"\"y\"\" \nz\",1\n2,3\n", b','),
-            None
-        );
-        // A quote opening a field (after the delimiter, at a line start, after CR LF)
-        // that never closes: the line it opens on.
-        let line = |t: &str| unterminated_quote(t, b',').map(|u| (u.line, u.cut_short));
-        assert_eq!(line("a,b\r\n1,2\r\n3,\"x\r\n4,5\r\n"), Some((3, false)));
-        assert_eq!(line("a,b\n\"x\"\"\n"), Some((2, false)));
-        // Cut on the line the quote opens on: the record starts at byte 8, line 3.
-        assert_eq!(
-            unterminated_quote("a,b\n1,2\n3,\"POLYGON ((1 2, 3", b','),
-            Some(Unclosed {
-                line: 3,
-                record_line: 3,
-                record_start: 8,
-                cut_short: true
-            })
-        );
-        // A quoted field followed by text before the delimiter is the parser's business.
-        assert_eq!(unterminated_quote("\"a\"b,c\n", b','), None);
-    }
-
-    #[test]
     fn csv_positions_are_lines_and_a_title_row_is_passed_over() {
         let text = "某区企业台账,,\n名称,经度,纬度\n\"甲\n公司\",121.1,31.9\n,,\n乙,121.2,31.8\n";
-        let t = read_csv(text.as_bytes(), None, "t.csv").expect("reads");
+        let t = read_csv(text.as_bytes().to_vec(), None, "t.csv").expect("reads");
         let lines: Vec<u64> = t.rows.iter().map(|(p, _)| p.number()).collect();
         assert_eq!(lines, vec![1, 2, 3, 6]);
         let r = Resolver::new(LayerKind::Enterprises, &[]);
@@ -605,7 +487,11 @@ mod tests {
         let h = find_header(&t, &r, Some(2)).expect("header");
         assert_eq!(h.index, 1);
         assert!(matches!(
-            read_csv(b"a,b\n1,2\n\"unterminated,1\n3,4\n", None, "bad.csv"),
+            read_csv(
+                b"a,b\n1,2\n\"unterminated,1\n3,4\n".to_vec(),
+                None,
+                "bad.csv"
+            ),
             Err(LoadError::CsvQuote { line: 3, .. })
         ));
     }

@@ -1,0 +1,133 @@
+//! A CSV ledger read a part at a time, its records parsed as the parts ask for them:
+//! every row where it stands across parts, in GBK or in UTF-8 after a byte-order mark,
+//! with its header found or named, and a file of projected coordinates counted whole.
+
+use super::*;
+use crate::model::House;
+use geo::{Geometry, Point};
+
+/// Rows of the ledger. With the columns past the ledger's own, a row has 32 cells and a
+/// part about 2^18 cells: 8,192 rows, so that the rows take three parts.
+const N: usize = 20_000;
+const EXTRA: usize = 28;
+/// The row (from 0) whose address holds a line break: its record takes two lines.
+const TWO_LINES: usize = 5_000;
+/// The row whose longitude is not a number (the second part).
+const BAD: usize = 9_000;
+/// The row after which an empty line stands.
+const EMPTY_AFTER: usize = 12_000;
+/// The row with a cell past the header's (the third part).
+const WIDE: usize = 17_000;
+
+/// The line of row `k`: a title on line 1, the header on line 2, row 0 on line 3, one
+/// line more after the record of two lines and after the empty line.
+fn line_of(k: usize) -> u64 {
+    3 + k as u64 + u64::from(k > TWO_LINES) + u64::from(k > EMPTY_AFTER)
+}
+
+fn lon_of(k: usize) -> f64 {
+    121.0 + k as f64 * 1e-5
+}
+
+/// The ledger's text; `projected` writes Gauss–Krüger metres in the coordinate columns.
+fn ledger(projected: bool) -> String {
+    let extra_names: String = (0..EXTRA).map(|i| format!(",备注{i}")).collect();
+    let empty_cells = ",".repeat(EXTRA);
+    let mut s = format!(
+        "某区自建房台账{}\n编号,地址,经度,纬度{extra_names}\n",
+        ",".repeat(3)
+    );
+    for k in 0..N {
+        let address = if k == TWO_LINES {
+            format!("\"第{k}号\n后院\"")
+        } else {
+            format!("第{k}号")
+        };
+        let (x, y) = if projected {
+            (format!("{}", 600_000 + k), "3500000".to_string())
+        } else if k == BAD {
+            ("东经".to_string(), "31.5".to_string())
+        } else {
+            (format!("{}", lon_of(k)), "31.5".to_string())
+        };
+        s += &format!("H-{k},{address},{x},{y}{empty_cells}");
+        if k == WIDE {
+            s += ",多出";
+        }
+        s.push('\n');
+        if k == EMPTY_AFTER {
+            s += &format!(",,,{empty_cells}\n");
+        }
+    }
+    s
+}
+
+fn load(bytes: &[u8], header_row: Option<u32>) -> LoadedFile<House> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("houses.csv");
+    std::fs::write(&path, bytes).expect("write");
+    let opts = FileOptions {
+        header_row,
+        ..FileOptions::default()
+    };
+    load_file::<House>(&path, &opts, &LoadOptions::default()).expect("loads")
+}
+
+fn positions(out: &LoadedFile<House>, code: IssueCode) -> Vec<Option<Position>> {
+    out.report.with_code(code).map(|i| i.position).collect()
+}
+
+#[test]
+fn a_ledger_of_several_parts_keeps_every_row_where_it_stands() {
+    let text = ledger(false);
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
+    assert!(!unmappable);
+    let runs = [
+        (load(&gbk, None), "GBK (detected)"),
+        (
+            load(format!("\u{feff}{text}").as_bytes(), None),
+            "UTF-8 (BOM)",
+        ),
+        (load(&gbk, Some(2)), "GBK (detected)"),
+    ];
+    for (out, encoding) in &runs {
+        let file = &out.report.files[0];
+        assert_eq!(file.encoding.as_deref(), Some(*encoding));
+        assert_eq!(file.features_read, N as u64);
+        assert_eq!(out.features.len(), N - 1);
+        assert_eq!(
+            positions(out, IssueCode::InvalidCoordinates),
+            vec![Some(Position::Line(line_of(BAD)))]
+        );
+        assert_eq!(
+            positions(out, IssueCode::ColumnCountMismatch),
+            vec![Some(Position::Line(line_of(WIDE)))]
+        );
+        for (i, f) in out.features.iter().enumerate() {
+            let k = if i < BAD { i } else { i + 1 };
+            assert_eq!(f.id, format!("H-{k}"));
+            assert_eq!(f.source.position, line_of(k), "{}", f.id);
+            assert_eq!(f.geometry, Geometry::Point(Point::new(lon_of(k), 31.5)));
+        }
+        assert_eq!(&*out.features[TWO_LINES].props.address, "第5000号\n后院");
+        assert_eq!(
+            &*out.features[N - 2].props.address,
+            format!("第{}号", N - 1)
+        );
+    }
+    // The title line above the header is told when the header was found, not named.
+    assert_eq!(
+        positions(&runs[0].0, IssueCode::HeaderNotFirstRow),
+        vec![Some(Position::Line(2))]
+    );
+}
+
+#[test]
+fn a_ledger_of_projected_coordinates_is_counted_whole() {
+    let out = load(ledger(true).as_bytes(), None);
+    let file = &out.report.files[0];
+    assert_eq!(file.status, FileStatus::Skipped);
+    assert!(out.features.is_empty());
+    assert_eq!(file.features_read, N as u64);
+    assert_eq!(positions(&out, IssueCode::ProjectedCoordinates).len(), 1);
+}
