@@ -96,8 +96,8 @@ async fn edits_waiting_together_are_one_transaction_and_one_generation() {
         let h = &snap.dataset().houses;
         (0..40).map(|i| h.get(i * 50).unwrap().id.clone()).collect()
     };
-    // Batches wait while the lock is held: the first edit's group is written and waits to
-    // be served; the other 39 arrive meanwhile and form the next group.
+    // Batches wait while the lock is held: the first edit's group waits to be written and
+    // served; the other 39 arrive meanwhile and form the next group.
     let hold = state.reload_lock.lock().await;
     let tasks: Vec<_> = ids
         .iter()

@@ -386,7 +386,8 @@ impl AppState {
             .is_ok_and(|s| matches!(&*s, Some(Spare::Ready(s)) if s.generation == generation))
     }
 
-    /// Makes the next spare snapshot after a past day took the last one, on a thread of
+    /// Makes the next spare snapshot after a past day took the last one (or a batch whose
+    /// store refused it let it go), on a thread of
     /// its own at the lowest priority and [`SPARE_AFTER`] later: the requests of the
     /// viewer that asked for the day come first (a copy of a million houses is a second
     /// of a core, and its fresh pages' faults slow the tiles beside it whatever its
@@ -463,7 +464,9 @@ impl AppState {
         actor: String,
         store: impl FnOnce() -> Result<T, String> + Send + 'static,
     ) -> Result<Stored<T>, StoredFailure> {
+        let t = Instant::now();
         let _one = self.reload_lock.lock().await;
+        let lock_wait_ms = ms_since(t);
         let (told, hear) = std::sync::mpsc::channel::<bool>();
         let stored = tokio::task::spawn_blocking(move || {
             let r = store();
@@ -490,9 +493,18 @@ impl AppState {
             }
         });
         let (stored, worked) = tokio::join!(stored, worked);
-        let stored = stored
-            .map_err(|e| StoredFailure::Store(format!("the store's task failed: {e}")))?
-            .map_err(StoredFailure::Store)?;
+        let stored = match stored
+            .map_err(|e| format!("the store's task failed: {e}"))
+            .and_then(|r| r)
+        {
+            Ok(s) => s,
+            Err(e) => {
+                // The worked copy was let go: another is made for the next batch, quietly,
+                // rather than by that batch.
+                self.prepare_spare_quietly();
+                return Err(StoredFailure::Store(e));
+            }
+        };
         let worked = worked
             .map_err(|e| StoredFailure::Batch(ApplyFailure::Task(e.to_string())))?
             .map_err(StoredFailure::Batch)?;
@@ -500,6 +512,7 @@ impl AppState {
             Some((event, apply_ms, serve_ms)) => Ok(Stored {
                 event,
                 stored,
+                lock_wait_ms,
                 apply_ms: apply_ms.max(0.0),
                 serve_ms,
             }),
@@ -712,6 +725,8 @@ pub struct Stored<T> {
     pub event: ChangeEvent,
     /// What the store gave.
     pub stored: T,
+    /// Milliseconds waited for the change path (a reload or a past day's batch holding it).
+    pub lock_wait_ms: f64,
     /// Milliseconds the batch took on its copy of the map (after waiting for the copy:
     /// `event.spare_wait_ms`), beside the store's transaction.
     pub apply_ms: f64,

@@ -33,7 +33,8 @@ use super::state::AppState;
 /// The most edits committed in one group.
 const MAX_GROUP: usize = 2000;
 
-/// Where an edit's time went, milliseconds: waiting for its group; the group's store
+/// Where an edit's time went, milliseconds: waiting for its group (and for the change path,
+/// which a reload may hold); the group's store
 /// transaction and, beside it, the group's batch on a copy of the map (after waiting for
 /// the copy: the one the previous batch replaced, being brought up to date); then, once
 /// both are done, serving the batch.
@@ -158,7 +159,7 @@ async fn commit_group(state: &Arc<AppState>, editor: &Arc<Editor>, group: Vec<Pe
             Ok((g, t)) => Outcome::Served(
                 *g,
                 Timing {
-                    queued_ms: ms(started.saturating_duration_since(p.arrived)),
+                    queued_ms: ms(started.saturating_duration_since(p.arrived)) + t.queued_ms,
                     ..*t
                 },
             ),
@@ -227,7 +228,7 @@ async fn commit(
         .await
         .map_err(|e| e.to_string())?;
     let timing = Timing {
-        queued_ms: 0.0,
+        queued_ms: done.lock_wait_ms,
         store_ms: done.stored,
         spare_ms: done.event.spare_wait_ms,
         apply_ms: done.apply_ms,
