@@ -7,11 +7,11 @@ use std::borrow::Cow;
 use super::LoadError;
 use super::fields::Value;
 use super::report::Position;
-use super::table::{Row, Table};
+use super::table::{Row, RowSource, Table};
 use super::text;
 
 /// Reads a CSV file, decoding it first (see [`text::decode`]): the first rows (for the
-/// header), the rest as they are asked for ([`Table::next_row`]).
+/// header), the rest as they are asked for ([`CsvRows::next_row`]).
 pub(crate) fn read_csv(
     bytes: Vec<u8>,
     forced: Option<(&'static encoding_rs::Encoding, &'static str)>,
@@ -62,12 +62,12 @@ pub(crate) fn read_csv(
         .from_reader(cursor);
     let mut t = Table {
         rows: Vec::new(),
-        rest: Some(CsvRows {
+        rest: Some(RowSource::Csv(CsvRows {
             rdr,
             record: csv::StringRecord::new(),
             file: file.to_string(),
             lines,
-        }),
+        })),
         encoding,
         decoding_errors,
         sheet: None,

@@ -57,6 +57,7 @@ mod report_zh;
 mod reread;
 mod resolve;
 mod rows;
+mod sheet_rows;
 mod shp;
 mod table;
 mod text;

@@ -8,33 +8,34 @@
 //! [`features`] then turns the rows below the header into features, a block at a time.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 use std::path::Path;
 
-use calamine::{Data, Reader, open_workbook_auto};
+use calamine::{Data, Reader, Sheets, open_workbook_auto};
 
 use crate::model::LayerKind;
 
 use super::LoadError;
-use super::csv_rows::CsvRows;
-use super::features::{Found, PART, RawFeature, process};
+use super::csv_rows::{CsvRows, HEAD};
+use super::features::{Found, PART, Pass, RawFeature};
 use super::fields::{self, Resolver, Slot, Value};
 use super::geom::GeomInput;
 use super::plan::FileCtx;
 use super::props::LayerProps;
-use super::report::{FileStatus, FileSummary, Issue, IssueCode, Position, Sink};
+use super::report::{FileSummary, Issue, IssueCode, Position, Sink};
+use super::sheet_rows::{self, SheetRows};
 
 /// A row of cells with its position.
 pub(crate) type Row = (Position, Vec<Value<'static>>);
 
-/// A table as read: the non-empty rows with their positions; a workbook's all at once, a
-/// CSV file's first ones, the rest as [`Table::next_row`] asks for them.
+/// A table as read: the non-empty rows with their positions; those of an `.xls` or `.ods`
+/// workbook all at once, a CSV file's or an `.xlsx` sheet's first ones, the rest as the
+/// parts of [`features`] ask for them.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
     /// The rows read so far and not taken.
     pub rows: Vec<Row>,
-    /// A CSV file's rows not read yet.
-    pub(super) rest: Option<CsvRows>,
+    /// The rows not read yet.
+    pub(super) rest: Option<RowSource>,
     /// The encoding used (CSV), for the summary.
     pub encoding: Option<String>,
     pub decoding_errors: bool,
@@ -52,7 +53,7 @@ impl Table {
             match self
                 .rest
                 .as_mut()
-                .map(CsvRows::next_row)
+                .map(RowSource::next_row)
                 .transpose()?
                 .flatten()
             {
@@ -69,7 +70,7 @@ impl Table {
             match self
                 .rest
                 .as_mut()
-                .map(CsvRows::next_row)
+                .map(RowSource::next_row)
                 .transpose()?
                 .flatten()
             {
@@ -82,72 +83,67 @@ impl Table {
 
     /// At least as many rows as are left.
     fn rows_at_most(&self) -> usize {
-        self.rows.len() + self.rest.as_ref().map_or(0, CsvRows::rows_left_at_most)
+        self.rows.len() + self.rest.as_ref().map_or(0, RowSource::rows_left_at_most)
+    }
+}
+
+/// Where the rows of a table not read yet come from.
+#[derive(Debug)]
+pub(super) enum RowSource {
+    /// A CSV file's records, parsed as they are asked for.
+    Csv(CsvRows),
+    /// An `.xlsx` sheet's rows, read on a thread of their own.
+    Sheet(SheetRows),
+}
+
+impl RowSource {
+    fn next_row(&mut self) -> Result<Option<Row>, LoadError> {
+        match self {
+            RowSource::Csv(c) => c.next_row(),
+            RowSource::Sheet(s) => s.next_row(),
+        }
+    }
+
+    fn rows_left_at_most(&self) -> usize {
+        match self {
+            RowSource::Csv(c) => c.rows_left_at_most(),
+            RowSource::Sheet(s) => s.rows_left_at_most(),
+        }
     }
 }
 
 /// The rows of a table after its header, in order: those read ahead, then the rest.
 struct Rows {
     ahead: std::vec::IntoIter<Row>,
-    rest: Option<CsvRows>,
+    rest: Option<RowSource>,
 }
 
 impl Rows {
     fn next_row(&mut self) -> Result<Option<Row>, LoadError> {
         match self.ahead.next() {
             Some(row) => Ok(Some(row)),
-            None => self.rest.as_mut().map_or(Ok(None), CsvRows::next_row),
+            None => self.rest.as_mut().map_or(Ok(None), RowSource::next_row),
         }
-    }
-
-    /// How many rows are left (read to count them).
-    fn count(mut self) -> Result<u64, LoadError> {
-        let mut n = 0;
-        while self.next_row()?.is_some() {
-            n += 1;
-        }
-        Ok(n)
     }
 }
 
-/// Reads one sheet of a workbook: the one named, else the first.
+/// Reads one sheet of a workbook: the one named, else the first. An `.xlsx` sheet is read
+/// a part at a time ([`sheet_rows`]); an `.xls`, `.xlsb` or `.ods` one whole.
 pub(crate) fn read_workbook(
     path: &Path,
     sheet: Option<&str>,
     file: &str,
 ) -> Result<Table, LoadError> {
-    let mut wb = open_workbook_auto(path).map_err(|e| LoadError::Workbook {
+    let wb_err = |e: calamine::Error| LoadError::Workbook {
         file: file.to_string(),
         source: Box::new(e),
-    })?;
-    let names = wb.sheet_names();
-    let name = match sheet {
-        Some(s) => names
-            .iter()
-            .find(|n| n.as_str() == s || n.trim() == s.trim())
-            .cloned()
-            .ok_or_else(|| LoadError::SheetNotFound {
-                file: file.to_string(),
-                sheet: s.to_string(),
-                available: names
-                    .iter()
-                    .map(|n| format!("{n:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?,
-        None => names
-            .first()
-            .cloned()
-            .ok_or_else(|| LoadError::SheetNotFound {
-                file: file.to_string(),
-                sheet: "(the first sheet)".into(),
-                available: "no sheets".into(),
-            })?,
     };
-    let range = wb.worksheet_range(&name).map_err(|e| LoadError::Workbook {
-        file: file.to_string(),
-        source: Box::new(e),
-    })?;
+    let mut wb = open_workbook_auto(path).map_err(wb_err)?;
+    let name = sheet_name(&wb.sheet_names(), sheet, file)?;
+    if let Sheets::Xlsx(x) = wb {
+        return sheet_rows::read_xlsx(x, name, file);
+    }
+    let range = wb.worksheet_range(&name).map_err(wb_err)?;
     let first_row = range.start().map(|(r, _)| u64::from(r)).unwrap_or(0);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
     let mut rows = Vec::new();
@@ -170,6 +166,33 @@ pub(crate) fn read_workbook(
     })
 }
 
+/// The sheet to read: the one named (its name trimmed if need be), else the first.
+fn sheet_name(names: &[String], sheet: Option<&str>, file: &str) -> Result<String, LoadError> {
+    match sheet {
+        Some(s) => names
+            .iter()
+            .find(|n| n.as_str() == s || n.trim() == s.trim())
+            .cloned()
+            .ok_or_else(|| LoadError::SheetNotFound {
+                file: file.to_string(),
+                sheet: s.to_string(),
+                available: names
+                    .iter()
+                    .map(|n| format!("{n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| LoadError::SheetNotFound {
+                file: file.to_string(),
+                sheet: "(the first sheet)".into(),
+                available: "no sheets".into(),
+            }),
+    }
+}
+
 fn cell_value(d: &Data) -> Value<'static> {
     match d {
         Data::Empty => Value::Null,
@@ -187,7 +210,7 @@ fn cell_value(d: &Data) -> Value<'static> {
 }
 
 /// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`.
-fn excel_date(serial: f64) -> String {
+pub(super) fn excel_date(serial: f64) -> String {
     if !serial.is_finite() {
         return String::new();
     }
@@ -237,7 +260,7 @@ pub(crate) fn find_header(
         None => t
             .rows
             .iter()
-            .take(10)
+            .take(HEAD)
             .position(|(_, cells)| {
                 names_of(cells)
                     .iter()
@@ -398,9 +421,9 @@ pub(crate) fn features<P: LayerProps>(
         ahead: ahead.into_iter(),
         rest: t.rest,
     };
-    let mut all: Found<P> = Found::for_layer(total);
-    let mut read = 0u64;
-    let mut unused: BTreeSet<String> = BTreeSet::new();
+    // One pass over every part, so that projected coordinates are judged over the whole
+    // file and the features' issues come after the rows' own, as for a file of one part.
+    let mut pass = Pass::new(total);
     loop {
         let mut raws = Vec::with_capacity(part.min(total));
         while raws.len() < part {
@@ -433,30 +456,13 @@ pub(crate) fn features<P: LayerProps>(
                 props,
             });
         }
-        if raws.is_empty() && read > 0 {
-            break;
-        }
         let last = raws.len() < part;
-        let mut found = process::<P>(raws, &cx, summary, sink)?;
-        read += summary.features_read;
-        unused.append(
-            &mut std::mem::take(&mut summary.unused_columns)
-                .into_iter()
-                .collect(),
-        );
-        if summary.status == FileStatus::Skipped {
-            // Projected coordinates in a lon/lat file: the whole file is skipped.
-            summary.features_read = read + rows.count()?;
-            return Ok(Found::with_capacity(0));
-        }
-        all.append(&mut found);
+        pass.feed(raws, &cx)?;
         if last {
             break;
         }
     }
-    summary.features_read = read;
-    summary.unused_columns = unused.into_iter().collect();
-    Ok(all)
+    pass.finish(&cx, summary, sink)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! A CSV ledger read a part at a time, its records parsed as the parts ask for them:
 //! every row where it stands across parts, in GBK or in UTF-8 after a byte-order mark,
 //! with its header found or named, and a file of projected coordinates counted whole.
+//! The same ledger as an `.xlsx` sheet (written by rust_xlsxwriter), read a part at a
+//! time on a thread of its own: every row where it stands.
 
 use super::*;
 use crate::model::House;
@@ -29,8 +31,9 @@ fn lon_of(k: usize) -> f64 {
     121.0 + k as f64 * 1e-5
 }
 
-/// The ledger's text; `projected` writes Gauss–Krüger metres in the coordinate columns.
-fn ledger(projected: bool) -> String {
+/// The ledger's text; its first `projected` rows have Gauss–Krüger metres in the
+/// coordinate columns.
+fn ledger(projected: usize) -> String {
     let extra_names: String = (0..EXTRA).map(|i| format!(",备注{i}")).collect();
     let empty_cells = ",".repeat(EXTRA);
     let mut s = format!(
@@ -43,7 +46,7 @@ fn ledger(projected: bool) -> String {
         } else {
             format!("第{k}号")
         };
-        let (x, y) = if projected {
+        let (x, y) = if k < projected {
             (format!("{}", 600_000 + k), "3500000".to_string())
         } else if k == BAD {
             ("东经".to_string(), "31.5".to_string())
@@ -79,7 +82,7 @@ fn positions(out: &LoadedFile<House>, code: IssueCode) -> Vec<Option<Position>> 
 
 #[test]
 fn a_ledger_of_several_parts_keeps_every_row_where_it_stands() {
-    let text = ledger(false);
+    let text = ledger(0);
     let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
     assert!(!unmappable);
     let runs = [
@@ -115,7 +118,7 @@ fn a_ledger_of_several_parts_keeps_every_row_where_it_stands() {
             format!("第{}号", N - 1)
         );
     }
-    // The title line above the header is told when the header was found, not named.
+    // The title line above the header is told.
     assert_eq!(
         positions(&runs[0].0, IssueCode::HeaderNotFirstRow),
         vec![Some(Position::Line(2))]
@@ -124,10 +127,103 @@ fn a_ledger_of_several_parts_keeps_every_row_where_it_stands() {
 
 #[test]
 fn a_ledger_of_projected_coordinates_is_counted_whole() {
-    let out = load(ledger(true).as_bytes(), None);
+    let out = load(ledger(N).as_bytes(), None);
     let file = &out.report.files[0];
     assert_eq!(file.status, FileStatus::Skipped);
     assert!(out.features.is_empty());
     assert_eq!(file.features_read, N as u64);
     assert_eq!(positions(&out, IssueCode::ProjectedCoordinates).len(), 1);
+}
+
+#[test]
+fn projected_coordinates_are_judged_over_the_whole_ledger() {
+    // Most of the first part is projected, a minority of the file: the file is read.
+    let projected = 6_000;
+    let out = load(ledger(projected).as_bytes(), None);
+    let file = &out.report.files[0];
+    assert_eq!(file.status, FileStatus::Loaded);
+    // Each projected row is refused where it stands; no verdict on the whole file.
+    let refused = positions(&out, IssueCode::ProjectedCoordinates);
+    assert_eq!(refused.len(), projected);
+    assert!(
+        refused
+            .iter()
+            .enumerate()
+            .all(|(k, p)| *p == Some(Position::Line(line_of(k))))
+    );
+    assert_eq!(
+        positions(&out, IssueCode::InvalidCoordinates),
+        vec![Some(Position::Line(line_of(BAD)))]
+    );
+    assert_eq!(out.features.len(), N - projected - 1);
+    assert_eq!(out.features[0].id, format!("H-{projected}"));
+    assert_eq!(out.features[0].source.position, line_of(projected));
+}
+
+/// The sheet row of row `k` of the workbook: a title in row 1, the header in row 2, row 0
+/// in row 3, one more after the empty row (a cell holds the line break of `TWO_LINES`).
+#[cfg(feature = "xlsx")]
+fn sheet_row_of(k: usize) -> u64 {
+    3 + k as u64 + u64::from(k > EMPTY_AFTER)
+}
+
+#[cfg(feature = "xlsx")]
+#[test]
+fn a_sheet_of_several_parts_keeps_every_row_where_it_stands() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.write_string(0, 0, "某区自建房台账").expect("cell");
+    let names = ["编号", "地址", "经度", "纬度"]
+        .into_iter()
+        .map(String::from)
+        .chain((0..EXTRA).map(|i| format!("备注{i}")));
+    for (c, name) in names.enumerate() {
+        sheet.write_string(1, c as u16, name).expect("cell");
+    }
+    for k in 0..N {
+        let r = (sheet_row_of(k) - 1) as u32;
+        let address = if k == TWO_LINES {
+            format!("第{k}号\n后院")
+        } else {
+            format!("第{k}号")
+        };
+        sheet.write_string(r, 0, format!("H-{k}")).expect("cell");
+        sheet.write_string(r, 1, address).expect("cell");
+        if k == BAD {
+            sheet.write_string(r, 2, "东经").expect("cell");
+        } else {
+            sheet.write_number(r, 2, lon_of(k)).expect("cell");
+        }
+        sheet.write_number(r, 3, 31.5).expect("cell");
+        if k == WIDE {
+            sheet
+                .write_string(r, (4 + EXTRA) as u16, "多出")
+                .expect("cell");
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("houses.xlsx");
+    wb.save(&path).expect("saved");
+    let out =
+        load_file::<House>(&path, &FileOptions::default(), &LoadOptions::default()).expect("loads");
+    assert_eq!(out.report.files[0].features_read, N as u64);
+    assert_eq!(out.features.len(), N - 1);
+    assert_eq!(
+        positions(&out, IssueCode::InvalidCoordinates),
+        vec![Some(Position::Row(sheet_row_of(BAD)))]
+    );
+    // A cell right of the header is a column without a name in a sheet, not values
+    // shifted by a stray delimiter: nothing to tell.
+    assert!(positions(&out, IssueCode::ColumnCountMismatch).is_empty());
+    assert_eq!(
+        positions(&out, IssueCode::HeaderNotFirstRow),
+        vec![Some(Position::Row(2))]
+    );
+    for (i, f) in out.features.iter().enumerate() {
+        let k = if i < BAD { i } else { i + 1 };
+        assert_eq!(f.id, format!("H-{k}"));
+        assert_eq!(f.source.position, sheet_row_of(k), "{}", f.id);
+        assert_eq!(f.geometry, Geometry::Point(Point::new(lon_of(k), 31.5)));
+    }
+    assert_eq!(&*out.features[TWO_LINES].props.address, "第5000号\n后院");
 }

@@ -1,0 +1,209 @@
+//! An `.xlsx` sheet read a part at a time: calamine's cell reader runs on a thread of its
+//! own and hands the rows over as it reads them, so that the sheet is never held whole,
+//! only the workbook's shared strings (a million-row ledger's cells, read as one range,
+//! take several times the file).
+
+use std::borrow::Cow;
+use std::io::{Read, Seek};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use calamine::{DataRef, Xlsx, XlsxError};
+
+use super::LoadError;
+use super::csv_rows::HEAD;
+use super::fields::Value;
+use super::report::Position;
+use super::table::{Row, RowSource, Table, excel_date};
+
+/// Rows the reading thread hands over at a time (one such part waits in the channel).
+const SHEET_PART: usize = 4096;
+
+/// What the reading thread sends.
+enum Msg {
+    Rows(Vec<Row>),
+    Failed(XlsxError),
+}
+
+/// The rows of a sheet not taken yet.
+pub(crate) struct SheetRows {
+    rx: Receiver<Msg>,
+    part: std::vec::IntoIter<Row>,
+    file: String,
+    /// At least as many rows as the sheet holds (its dimension), and those taken.
+    rows: usize,
+    taken: usize,
+}
+
+impl std::fmt::Debug for SheetRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SheetRows")
+            .field("file", &self.file)
+            .field("rows", &self.rows)
+            .field("taken", &self.taken)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SheetRows {
+    /// The next row with a cell that is not empty, with its sheet row.
+    pub(crate) fn next_row(&mut self) -> Result<Option<Row>, LoadError> {
+        loop {
+            if let Some(row) = self.part.next() {
+                self.taken += 1;
+                return Ok(Some(row));
+            }
+            match self.rx.recv() {
+                Ok(Msg::Rows(rows)) => self.part = rows.into_iter(),
+                Ok(Msg::Failed(e)) => {
+                    return Err(LoadError::Workbook {
+                        file: self.file.clone(),
+                        source: Box::new(calamine::Error::Xlsx(e)),
+                    });
+                }
+                // The sheet's end: the thread sent its last rows and stopped.
+                Err(_) => return Ok(None),
+            }
+        }
+    }
+
+    /// At least as many rows as are left.
+    pub(crate) fn rows_left_at_most(&self) -> usize {
+        self.rows.saturating_sub(self.taken)
+    }
+}
+
+/// Reads sheet `name` of `wb`: the first rows (for the header), the rest on a thread of
+/// its own as [`SheetRows::next_row`] takes them.
+pub(super) fn read_xlsx<R: Read + Seek + Send + 'static>(
+    wb: Xlsx<R>,
+    name: String,
+    file: &str,
+) -> Result<Table, LoadError> {
+    let (tx, rx) = sync_channel(1);
+    let (dims_tx, dims_rx) = sync_channel(1);
+    let sheet = name.clone();
+    std::thread::Builder::new()
+        .name("riskmap-sheet".into())
+        .spawn(move || read_cells(wb, &sheet, &tx, &dims_tx))
+        .map_err(|e| LoadError::Io {
+            file: file.to_string(),
+            source: e,
+        })?;
+    let rows = dims_rx.recv().unwrap_or(0);
+    let mut t = Table {
+        rows: Vec::new(),
+        rest: Some(RowSource::Sheet(SheetRows {
+            rx,
+            part: Vec::new().into_iter(),
+            file: file.to_string(),
+            rows,
+            taken: 0,
+        })),
+        encoding: None,
+        decoding_errors: false,
+        sheet: Some(name),
+        broken: None,
+    };
+    t.read_ahead(HEAD)?;
+    Ok(t)
+}
+
+/// The reading thread: sends the sheet's rows by its dimension, then its rows a part
+/// at a time, each row's cells at their columns (from column A, up to the sheet's last
+/// column, as a range of the sheet gives them); stops when the sheet ends, it fails, or
+/// nobody takes the rows any more.
+fn read_cells<R: Read + Seek>(
+    mut wb: Xlsx<R>,
+    name: &str,
+    tx: &SyncSender<Msg>,
+    dims: &SyncSender<usize>,
+) {
+    let mut cells = match wb.worksheet_cells_reader(name) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = dims.send(0);
+            let _ = tx.send(Msg::Failed(e));
+            return;
+        }
+    };
+    let d = cells.dimensions();
+    let width = d.end.1 as usize + 1;
+    let _ = dims.send(d.end.0.saturating_sub(d.start.0) as usize + 1);
+    let mut part = Vec::with_capacity(SHEET_PART);
+    let mut row: Option<(u32, Vec<Value<'static>>)> = None;
+    loop {
+        match cells.next_cell() {
+            Ok(Some(cell)) => {
+                let (r, c) = cell.get_position();
+                if row.as_ref().is_none_or(|(at, _)| *at != r) {
+                    if let Some(done) = row.take() {
+                        keep(&mut part, done, width);
+                    }
+                    if part.len() >= SHEET_PART
+                        && tx
+                            .send(Msg::Rows(std::mem::replace(
+                                &mut part,
+                                Vec::with_capacity(SHEET_PART),
+                            )))
+                            .is_err()
+                    {
+                        return;
+                    }
+                    row = Some((r, Vec::new()));
+                }
+                if let Some((_, v)) = row.as_mut() {
+                    let c = c as usize;
+                    if v.len() <= c {
+                        v.resize(c + 1, Value::Null);
+                    }
+                    v[c] = cell_value(cell.get_value());
+                }
+            }
+            Ok(None) => {
+                if let Some(done) = row.take() {
+                    keep(&mut part, done, width);
+                }
+                let _ = tx.send(Msg::Rows(part));
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(Msg::Failed(e));
+                return;
+            }
+        }
+    }
+}
+
+/// A row kept when a cell is not empty, padded to the sheet's columns.
+fn keep(part: &mut Vec<Row>, (r, mut cells): (u32, Vec<Value<'static>>), width: usize) {
+    if cells.iter().any(|c| *c != Value::Null) {
+        if cells.len() < width {
+            cells.resize(width, Value::Null);
+        }
+        part.push((Position::Row(u64::from(r) + 1), cells));
+    }
+}
+
+/// A cell's value, as `table::cell_value` reads a cell of a whole range.
+fn cell_value(d: &DataRef<'_>) -> Value<'static> {
+    let text = |s: &str| {
+        if s.trim().is_empty() {
+            Value::Null
+        } else {
+            Value::Str(Cow::Owned(s.to_string()))
+        }
+    };
+    match d {
+        DataRef::Empty => Value::Null,
+        DataRef::String(s) => text(s),
+        DataRef::SharedString(s) => text(s),
+        DataRef::Int(i) => Value::Num(*i as f64),
+        DataRef::Float(f) => Value::Num(*f),
+        DataRef::Bool(b) => Value::Bool(*b),
+        DataRef::DateTime(dt) => Value::Str(Cow::Owned(excel_date(dt.as_f64()))),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Value::Str(Cow::Owned(s.clone())),
+        // An error cell (#N/A, #REF!) is kept as its text so that the field that reads it
+        // reports it, rather than it silently becoming empty.
+        DataRef::Error(e) => Value::Str(Cow::Owned(format!("{e}"))),
+    }
+}
