@@ -46,8 +46,53 @@ enum Input<'a, P> {
     Table(Table),
     /// A GeoParquet file, turned into features a few row groups at a time.
     Parts(geoparquet::Groups),
-    /// A FlatGeobuf file, turned into features 65,536 rows at a time.
-    Rows(fgb::Rows),
+    /// A FlatGeobuf file or a shapefile, turned into features a part at a time.
+    Rows(Box<dyn RowParts>),
+}
+
+/// A row of a format with its own geometry: position, geometry, values in column order.
+type GeomRow = (Position, GeomInput, Vec<super::fields::Value<'static>>);
+
+/// A reader handing over a file's rows a part at a time.
+trait RowParts {
+    /// The column names the rows' values are in.
+    fn names(&self) -> &[String];
+    /// About how many rows there are.
+    fn room(&self) -> usize;
+    /// The next rows; none at the end.
+    fn next_rows(&mut self) -> Vec<GeomRow>;
+    /// Where the rows broke off, once they have all been taken.
+    fn broken(&mut self) -> Option<(Position, String)>;
+}
+
+impl RowParts for fgb::Rows {
+    fn names(&self) -> &[String] {
+        &self.names
+    }
+    fn room(&self) -> usize {
+        self.room
+    }
+    fn next_rows(&mut self) -> Vec<GeomRow> {
+        self.next_part(PART)
+    }
+    fn broken(&mut self) -> Option<(Position, String)> {
+        fgb::Rows::broken(self)
+    }
+}
+
+impl RowParts for shp::Rows {
+    fn names(&self) -> &[String] {
+        &self.names
+    }
+    fn room(&self) -> usize {
+        self.room
+    }
+    fn next_rows(&mut self) -> Vec<GeomRow> {
+        self.next_part()
+    }
+    fn broken(&mut self) -> Option<(Position, String)> {
+        shp::Rows::broken(self)
+    }
 }
 
 /// Reads one file into the layer of `P`.
@@ -92,10 +137,9 @@ pub(super) fn load_one<P: LayerProps>(
         file: rel.to_string(),
         source,
     };
-    // What the features borrow their text from: the GeoJSON text, the .dbf column names.
+    // What the features borrow their text from: the GeoJSON text.
     let bytes: Vec<u8>;
     let json: Cow<'_, str>;
-    let names: Vec<String>;
     // Features found but not readable at all (counted as read, reported as skipped).
     let mut unread = 0u64;
     let (input, own_crs) = match plan.format {
@@ -211,7 +255,7 @@ pub(super) fn load_one<P: LayerProps>(
             (Input::Table(t), None)
         }
         FileFormat::Shapefile => {
-            let s = shp::read(&plan.path, plan.encoding, rel)?;
+            let s = shp::open(&plan.path, plan.encoding, rel)?;
             summary.encoding = Some(s.encoding.clone());
             if let Some(label) = &s.unknown_cpg {
                 sink.push(warning(
@@ -225,12 +269,8 @@ pub(super) fn load_one<P: LayerProps>(
                     "no .prj file, or an empty one: coordinates were read as WGS84 longitude/latitude (give crs in riskmap.toml if they are not)".into(),
                 ))?;
             }
-            if let Some((position, message)) = s.broken {
-                sink.push(broken_tail(position, message))?;
-            }
-            let own = s.prj.map(|p| (p, ".prj"));
-            names = s.names;
-            (Input::Features(named_rows(&names, s.rows)), own)
+            let own = s.prj.clone().map(|p| (p, ".prj"));
+            (Input::Rows(Box::new(s)), own)
         }
         FileFormat::FlatGeobuf => {
             let f = fgb::open(&plan.path, rel)?;
@@ -239,7 +279,7 @@ pub(super) fn load_one<P: LayerProps>(
                 sink.push(no_crs("FlatGeobuf", "header"))?;
             }
             let own = f.crs.clone();
-            (Input::Rows(f), own)
+            (Input::Rows(Box::new(f)), own)
         }
         FileFormat::GeoParquet => {
             let g = geoparquet::open(&plan.path, rel)?;
@@ -268,13 +308,13 @@ pub(super) fn load_one<P: LayerProps>(
         Input::Features(raws) => process::<P>(raws, &cx, &mut summary, &mut sink)?,
         Input::Fed(pass) => pass.finish(&cx, &mut summary, &mut sink)?,
         Input::Rows(mut f) => {
-            let mut pass = Pass::new(f.room);
+            let mut pass = Pass::new(f.room());
             loop {
-                let part = f.next_part(PART);
+                let part = f.next_rows();
                 if part.is_empty() {
                     break;
                 }
-                pass.feed(named_rows(&f.names, part), &cx)?;
+                pass.feed(named_rows(f.names(), part), &cx)?;
             }
             // (before the features' issues, which the pass holds until it finishes)
             if let Some((position, message)) = f.broken() {
@@ -621,10 +661,7 @@ pub(super) fn gather(
 
 /// Rows of a file with a column list (Shapefile, FlatGeobuf, GeoParquet) as features whose property
 /// names borrow from `names`.
-fn named_rows<'a>(
-    names: &'a [String],
-    rows: Vec<(Position, GeomInput, Vec<super::fields::Value<'static>>)>,
-) -> Vec<RawFeature<'a>> {
+fn named_rows<'a>(names: &'a [String], rows: Vec<GeomRow>) -> Vec<RawFeature<'a>> {
     rows.into_iter()
         .map(|(position, geom, values)| RawFeature {
             position,

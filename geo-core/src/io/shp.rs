@@ -6,8 +6,9 @@
 //! in the .dbf header, so they are decoded with the same encoding.
 
 use std::borrow::Cow;
-use std::io::Cursor;
+use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use encoding_rs::{Encoding, GBK, UTF_8};
 use geo::Coord;
@@ -20,22 +21,63 @@ use super::geom::{GeomInput, RawGeom};
 use super::report::Position;
 use super::text;
 
-/// A shapefile as read.
-#[derive(Debug)]
-pub(crate) struct Shp {
+/// A shapefile being read: its records handed over a part at a time by a thread of its
+/// own that reads the .shp and the .dbf in step, so that a file's records are never all
+/// held at once.
+pub(crate) struct Rows {
     /// Column names, in .dbf order.
     pub names: Vec<String>,
-    /// Each record: position, geometry, values in `names` order.
-    pub rows: Vec<(Position, GeomInput, Vec<Value>)>,
     /// Encoding used for the .dbf and how it was chosen.
     pub encoding: String,
     /// The .prj text, if there is one.
     pub prj: Option<String>,
     /// A `.cpg` label that names no known encoding.
     pub unknown_cpg: Option<String>,
+    /// How many records the .shx indexes (none without one).
+    pub room: usize,
+    rx: Receiver<Part>,
     /// Where the records broke off (a .shp or .dbf cut short or corrupt) and why: the
-    /// records before it are in `rows`.
-    pub broken: Option<(Position, String)>,
+    /// records before it were handed over.
+    broken: Option<(Position, String)>,
+}
+
+/// A record: its position, geometry, and values in `names` order.
+pub(crate) type Row = (Position, GeomInput, Vec<Value>);
+
+/// What the reading thread sends.
+enum Part {
+    Rows(Vec<Row>),
+    Broken(Position, String),
+}
+
+/// Records the reading thread hands over at a time (one such part waits in the channel).
+const SHP_PART: usize = 16_384;
+
+/// A source of the .dbf: the file itself, or its bytes when they had to be read to find
+/// their encoding.
+trait Source: Read + Seek + Send {}
+impl<T: Read + Seek + Send> Source for T {}
+
+impl Rows {
+    /// The next records, up to a part of the reading thread's (empty at the end).
+    pub(crate) fn next_part(&mut self) -> Vec<Row> {
+        loop {
+            match self.rx.recv() {
+                Ok(Part::Rows(rows)) if rows.is_empty() => {}
+                Ok(Part::Rows(rows)) => return rows,
+                Ok(Part::Broken(position, message)) => {
+                    self.broken = Some((position, message));
+                    return Vec::new();
+                }
+                Err(_) => return Vec::new(),
+            }
+        }
+    }
+
+    /// Where the records broke off, once they have all been taken.
+    pub(crate) fn broken(&mut self) -> Option<(Position, String)> {
+        self.broken.take()
+    }
 }
 
 type Value = super::fields::Value<'static>;
@@ -61,38 +103,61 @@ pub(crate) fn sidecar(shp: &Path, ext: &str) -> Option<PathBuf> {
         })
 }
 
-/// Chooses the .dbf encoding; returns it with how it was chosen.
-fn dbf_encoding(
-    dbf: &[u8],
+/// The .dbf encoding declared without reading its records: forced, by the `.cpg`, or by
+/// the language-driver byte of its header (`head`); with how it was chosen.
+fn declared_encoding(
+    head: &[u8],
     forced: Option<(&'static Encoding, &'static str)>,
     cpg: Option<&str>,
     unknown_cpg: &mut Option<String>,
-) -> (&'static Encoding, &'static str) {
+) -> Option<(&'static Encoding, &'static str)> {
     if let Some(f) = forced {
-        return f;
+        return Some(f);
     }
     if let Some(label) = cpg {
         match text::from_label(label) {
-            Some(e) => return (e, ".cpg"),
+            Some(e) => return Some((e, ".cpg")),
             None => *unknown_cpg = Some(label.trim().to_string()),
         }
     }
     // Language driver ids 0x4D and 0x7A are the Chinese (GBK) code page.
-    if matches!(dbf.get(29), Some(0x4d | 0x7a)) {
-        return (GBK, ".dbf language driver");
+    if matches!(head.get(29), Some(0x4d | 0x7a)) {
+        return Some((GBK, ".dbf language driver"));
     }
-    if std::str::from_utf8(dbf).is_ok() {
-        return (UTF_8, "valid UTF-8");
-    }
-    (text::detect(dbf), "detected")
+    None
 }
 
-/// Reads a shapefile.
-pub(crate) fn read(
+/// The .dbf encoding its text shows when none is declared: its column names and its
+/// records, not the header's binary fields (a record count or a field width of 128 or
+/// more is not valid UTF-8, and would make any file look like another encoding).
+fn found_encoding(dbf: &[u8]) -> (&'static Encoding, &'static str) {
+    let header_len = dbf
+        .get(8..10)
+        .map_or(0, |b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+        .min(dbf.len());
+    let mut names = Vec::new();
+    let mut at = 32;
+    while at + 32 <= header_len && dbf[at] != 0x0d {
+        let name = &dbf[at..at + 11];
+        names.extend_from_slice(&name[..name.iter().position(|&b| b == 0).unwrap_or(11)]);
+        names.push(b' ');
+        at += 32;
+    }
+    let records = &dbf[header_len..];
+    if std::str::from_utf8(&names).is_ok() && std::str::from_utf8(records).is_ok() {
+        return (UTF_8, "valid UTF-8");
+    }
+    names.extend_from_slice(&records[..records.len().min(text::DETECT_PREFIX)]);
+    (text::detect(&names), "detected")
+}
+
+/// Opens a shapefile: its .dbf's columns and encoding, its .prj, and a thread that reads
+/// its records for [`Rows::next_part`].
+pub(crate) fn open(
     shp_path: &Path,
     forced: Option<(&'static Encoding, &'static str)>,
     file: &str,
-) -> Result<Shp, LoadError> {
+) -> Result<Rows, LoadError> {
     let io_err = |source: std::io::Error| LoadError::Io {
         file: file.to_string(),
         source,
@@ -104,7 +169,6 @@ pub(crate) fn read(
     };
     let dbf_path =
         sidecar(shp_path, "dbf").ok_or_else(|| shp_err(None, shapefile::Error::MissingDbf))?;
-    let dbf = std::fs::read(&dbf_path).map_err(io_err)?;
     let cpg = match sidecar(shp_path, "cpg") {
         Some(p) => Some(String::from_utf8_lossy(&std::fs::read(p).map_err(io_err)?).into_owned()),
         None => None,
@@ -116,10 +180,26 @@ pub(crate) fn read(
         None => None,
     };
     let mut unknown_cpg = None;
-    let (enc, how) = dbf_encoding(&dbf, forced, cpg.as_deref(), &mut unknown_cpg);
+    let mut head = Vec::with_capacity(32);
+    std::fs::File::open(&dbf_path)
+        .and_then(|f| f.take(32).read_to_end(&mut head))
+        .map_err(io_err)?;
+    // The file itself when its encoding is declared; else its bytes, read to find it.
+    let (enc, how, source): (_, _, Box<dyn Source>) =
+        match declared_encoding(&head, forced, cpg.as_deref(), &mut unknown_cpg) {
+            Some((enc, how)) => {
+                let f = std::fs::File::open(&dbf_path).map_err(io_err)?;
+                (enc, how, Box::new(BufReader::new(f)))
+            }
+            None => {
+                let dbf = std::fs::read(&dbf_path).map_err(io_err)?;
+                let (enc, how) = found_encoding(&dbf);
+                (enc, how, Box::new(Cursor::new(dbf)))
+            }
+        };
     let dbase_reader = dbase::ReaderBuilder::new()
         .with_encoding(dbase::encoding::EncodingRs::from(enc))
-        .build(Cursor::new(dbf))
+        .build(source)
         .map_err(|e| shp_err(None, shapefile::Error::DbaseError(e)))?;
     let names: Vec<String> = dbase_reader
         .fields()
@@ -127,23 +207,49 @@ pub(crate) fn read(
         .map(|f| f.name().to_string())
         .collect();
     let shape_reader = shapefile::ShapeReader::from_path(shp_path).map_err(|e| shp_err(None, e))?;
-    let mut reader = shapefile::Reader::new(shape_reader, dbase_reader);
-    let mut rows = Vec::new();
-    let mut broken = None;
+    let room = shape_reader.shape_count().unwrap_or(0);
+    let reader = shapefile::Reader::new(shape_reader, dbase_reader);
+    let (tx, rx) = sync_channel(1);
+    let columns = names.clone();
+    std::thread::Builder::new()
+        .name("riskmap-shapefile".into())
+        .spawn(move || read_records(reader, &columns, &tx))
+        .map_err(io_err)?;
+    Ok(Rows {
+        names,
+        encoding: format!("{} ({how})", enc.name()),
+        prj,
+        unknown_cpg,
+        room,
+        rx,
+        broken: None,
+    })
+}
+
+/// The reading thread: the records in order, a part at a time, then where they broke off
+/// if they did; stops when nobody takes them any more.
+fn read_records<T: Read + Seek, D: Read + Seek>(
+    mut reader: shapefile::Reader<T, D>,
+    names: &[String],
+    tx: &SyncSender<Part>,
+) {
+    let mut part = Vec::with_capacity(SHP_PART);
     for (i, item) in reader.iter_shapes_and_records().enumerate() {
         let (shape, record) = match item {
             Ok(r) => r,
             // Nothing after a broken record can be trusted to be where the headers
             // say: keep the records before it.
             Err(e) => {
-                broken = Some((
-                    Position::Feature(i as u64),
-                    format!(
-                        "record {i} cannot be read ({e}): the file is cut short or corrupt \
-                         here; the {i} record(s) before were kept, the rest cannot be read"
-                    ),
-                ));
-                break;
+                if tx.send(Part::Rows(std::mem::take(&mut part))).is_ok() {
+                    let _ = tx.send(Part::Broken(
+                        Position::Feature(i as u64),
+                        format!(
+                            "record {i} cannot be read ({e}): the file is cut short or corrupt \
+                             here; the {i} record(s) before were kept, the rest cannot be read"
+                        ),
+                    ));
+                }
+                return;
             }
         };
         let mut map: std::collections::HashMap<String, FieldValue> = record.into_iter().collect();
@@ -151,16 +257,21 @@ pub(crate) fn read(
             .iter()
             .map(|n| map.remove(n).map(field_value).unwrap_or(Value::Null))
             .collect();
-        rows.push((Position::Feature(i as u64), shape_geometry(&shape), values));
+        part.push((Position::Feature(i as u64), shape_geometry(&shape), values));
+        if part.len() == SHP_PART
+            && tx
+                .send(Part::Rows(std::mem::replace(
+                    &mut part,
+                    Vec::with_capacity(SHP_PART),
+                )))
+                .is_err()
+        {
+            return;
+        }
     }
-    Ok(Shp {
-        names,
-        rows,
-        encoding: format!("{} ({how})", enc.name()),
-        prj,
-        unknown_cpg,
-        broken,
-    })
+    if !part.is_empty() {
+        let _ = tx.send(Part::Rows(part));
+    }
 }
 
 fn field_value(v: FieldValue) -> Value {

@@ -34,7 +34,7 @@ pub(crate) fn valid_utf8() -> String {
 
 /// How much of a file the detector reads: enough text to tell GBK from Big5 or a
 /// Western code page many times over, without scanning a 250 MB file.
-const DETECT_PREFIX: usize = 1 << 17;
+pub(crate) const DETECT_PREFIX: usize = 1 << 17;
 
 /// Guesses the encoding of bytes that are not valid UTF-8. The `.cn` hint makes the
 /// detector prefer GBK over Big5 and Shift-JIS on short texts.
