@@ -47,14 +47,14 @@ enum Input<'a, P> {
     /// A GeoParquet file, turned into features a few row groups at a time.
     Parts(geoparquet::Groups),
     /// A FlatGeobuf file or a shapefile, turned into features a part at a time.
-    Rows(Box<dyn RowParts>),
+    Rows(Box<dyn PartReader>),
 }
 
 /// A row of a format with its own geometry: position, geometry, values in column order.
 type GeomRow = (Position, GeomInput, Vec<super::fields::Value<'static>>);
 
 /// A reader handing over a file's rows a part at a time.
-trait RowParts {
+trait PartReader {
     /// The column names the rows' values are in.
     fn names(&self) -> &[String];
     /// About how many rows there are.
@@ -65,7 +65,7 @@ trait RowParts {
     fn broken(&mut self) -> Option<(Position, String)>;
 }
 
-impl RowParts for fgb::Rows {
+impl PartReader for fgb::Rows {
     fn names(&self) -> &[String] {
         &self.names
     }
@@ -80,7 +80,7 @@ impl RowParts for fgb::Rows {
     }
 }
 
-impl RowParts for shp::Rows {
+impl PartReader for shp::Rows {
     fn names(&self) -> &[String] {
         &self.names
     }

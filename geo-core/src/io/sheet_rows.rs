@@ -18,9 +18,11 @@ use super::table::{Row, RowSource, Table, excel_date};
 /// Rows the reading thread hands over at a time (one such part waits in the channel).
 const SHEET_PART: usize = 4096;
 
-/// What the reading thread sends.
+/// What the reading thread sends: rows, then the end or the error that stopped it (a
+/// thread that stops without either has panicked).
 enum Msg {
     Rows(Vec<Row>),
+    End,
     Failed(XlsxError),
 }
 
@@ -29,9 +31,11 @@ pub(crate) struct SheetRows {
     rx: Receiver<Msg>,
     part: std::vec::IntoIter<Row>,
     file: String,
-    /// At least as many rows as the sheet holds (its dimension), and those taken.
+    /// About as many rows as the sheet holds (its dimension, if it has one), and those
+    /// taken.
     rows: usize,
     taken: usize,
+    ended: bool,
 }
 
 impl std::fmt::Debug for SheetRows {
@@ -52,21 +56,27 @@ impl SheetRows {
                 self.taken += 1;
                 return Ok(Some(row));
             }
+            if self.ended {
+                return Ok(None);
+            }
+            let failed = |source| LoadError::Workbook {
+                file: self.file.clone(),
+                source: Box::new(source),
+            };
             match self.rx.recv() {
                 Ok(Msg::Rows(rows)) => self.part = rows.into_iter(),
-                Ok(Msg::Failed(e)) => {
-                    return Err(LoadError::Workbook {
-                        file: self.file.clone(),
-                        source: Box::new(calamine::Error::Xlsx(e)),
-                    });
+                Ok(Msg::End) => self.ended = true,
+                Ok(Msg::Failed(e)) => return Err(failed(calamine::Error::Xlsx(e))),
+                Err(_) => {
+                    return Err(failed(calamine::Error::Msg(
+                        "the sheet's reader stopped before the sheet's end",
+                    )));
                 }
-                // The sheet's end: the thread sent its last rows and stopped.
-                Err(_) => return Ok(None),
             }
         }
     }
 
-    /// At least as many rows as are left.
+    /// About as many rows as are left (from the sheet's dimension).
     pub(crate) fn rows_left_at_most(&self) -> usize {
         self.rows.saturating_sub(self.taken)
     }
@@ -98,6 +108,7 @@ pub(super) fn read_xlsx<R: Read + Seek + Send + 'static>(
             file: file.to_string(),
             rows,
             taken: 0,
+            ended: false,
         })),
         encoding: None,
         decoding_errors: false,
@@ -109,9 +120,9 @@ pub(super) fn read_xlsx<R: Read + Seek + Send + 'static>(
 }
 
 /// The reading thread: sends the sheet's rows by its dimension, then its rows a part
-/// at a time, each row's cells at their columns (from column A, up to the sheet's last
-/// column, as a range of the sheet gives them); stops when the sheet ends, it fails, or
-/// nobody takes the rows any more.
+/// at a time, each row's cells at their columns from column A up to its last cell that is
+/// not empty (`table::features` pads a row to its header); stops when the sheet ends, it
+/// fails, or nobody takes the rows any more.
 fn read_cells<R: Read + Seek>(
     mut wb: Xlsx<R>,
     name: &str,
@@ -127,7 +138,6 @@ fn read_cells<R: Read + Seek>(
         }
     };
     let d = cells.dimensions();
-    let width = d.end.1 as usize + 1;
     let _ = dims.send(d.end.0.saturating_sub(d.start.0) as usize + 1);
     let mut part = Vec::with_capacity(SHEET_PART);
     let mut row: Option<(u32, Vec<Value<'static>>)> = None;
@@ -137,7 +147,7 @@ fn read_cells<R: Read + Seek>(
                 let (r, c) = cell.get_position();
                 if row.as_ref().is_none_or(|(at, _)| *at != r) {
                     if let Some(done) = row.take() {
-                        keep(&mut part, done, width);
+                        keep(&mut part, done);
                     }
                     if part.len() >= SHEET_PART
                         && tx
@@ -151,19 +161,24 @@ fn read_cells<R: Read + Seek>(
                     }
                     row = Some((r, Vec::new()));
                 }
-                if let Some((_, v)) = row.as_mut() {
+                let value = cell_value(cell.get_value());
+                if let Some((_, v)) = row.as_mut()
+                    && value != Value::Null
+                {
                     let c = c as usize;
                     if v.len() <= c {
                         v.resize(c + 1, Value::Null);
                     }
-                    v[c] = cell_value(cell.get_value());
+                    v[c] = value;
                 }
             }
             Ok(None) => {
                 if let Some(done) = row.take() {
-                    keep(&mut part, done, width);
+                    keep(&mut part, done);
                 }
-                let _ = tx.send(Msg::Rows(part));
+                if tx.send(Msg::Rows(part)).is_ok() {
+                    let _ = tx.send(Msg::End);
+                }
                 return;
             }
             Err(e) => {
@@ -174,12 +189,9 @@ fn read_cells<R: Read + Seek>(
     }
 }
 
-/// A row kept when a cell is not empty, padded to the sheet's columns.
-fn keep(part: &mut Vec<Row>, (r, mut cells): (u32, Vec<Value<'static>>), width: usize) {
-    if cells.iter().any(|c| *c != Value::Null) {
-        if cells.len() < width {
-            cells.resize(width, Value::Null);
-        }
+/// A row kept when a cell is not empty.
+fn keep(part: &mut Vec<Row>, (r, cells): (u32, Vec<Value<'static>>)) {
+    if !cells.is_empty() {
         part.push((Position::Row(u64::from(r) + 1), cells));
     }
 }

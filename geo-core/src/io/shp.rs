@@ -39,14 +39,19 @@ pub(crate) struct Rows {
     /// Where the records broke off (a .shp or .dbf cut short or corrupt) and why: the
     /// records before it were handed over.
     broken: Option<(Position, String)>,
+    /// Records handed over, and whether the last came.
+    seen: u64,
+    ended: bool,
 }
 
 /// A record: its position, geometry, and values in `names` order.
 pub(crate) type Row = (Position, GeomInput, Vec<Value>);
 
-/// What the reading thread sends.
+/// What the reading thread sends: records, then the end or where they broke off (a
+/// thread that stops without either has panicked).
 enum Part {
     Rows(Vec<Row>),
+    End,
     Broken(Position, String),
 }
 
@@ -61,17 +66,32 @@ impl<T: Read + Seek + Send> Source for T {}
 impl Rows {
     /// The next records, up to a part of the reading thread's (empty at the end).
     pub(crate) fn next_part(&mut self) -> Vec<Row> {
-        loop {
+        while !self.ended {
             match self.rx.recv() {
                 Ok(Part::Rows(rows)) if rows.is_empty() => {}
-                Ok(Part::Rows(rows)) => return rows,
-                Ok(Part::Broken(position, message)) => {
-                    self.broken = Some((position, message));
-                    return Vec::new();
+                Ok(Part::Rows(rows)) => {
+                    self.seen += rows.len() as u64;
+                    return rows;
                 }
-                Err(_) => return Vec::new(),
+                Ok(Part::End) => self.ended = true,
+                Ok(Part::Broken(position, message)) => {
+                    self.ended = true;
+                    self.broken = Some((position, message));
+                }
+                Err(_) => {
+                    self.ended = true;
+                    let n = self.seen;
+                    self.broken = Some((
+                        Position::Feature(n),
+                        format!(
+                            "record {n} and those after cannot be read: the reader stopped \
+                             there; the {n} record(s) before were kept"
+                        ),
+                    ));
+                }
             }
         }
+        Vec::new()
     }
 
     /// Where the records broke off, once they have all been taken.
@@ -223,6 +243,8 @@ pub(crate) fn open(
         room,
         rx,
         broken: None,
+        seen: 0,
+        ended: false,
     })
 }
 
@@ -269,8 +291,8 @@ fn read_records<T: Read + Seek, D: Read + Seek>(
             return;
         }
     }
-    if !part.is_empty() {
-        let _ = tx.send(Part::Rows(part));
+    if tx.send(Part::Rows(part)).is_ok() {
+        let _ = tx.send(Part::End);
     }
 }
 

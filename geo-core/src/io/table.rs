@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use calamine::{Data, Reader, Sheets, open_workbook_auto};
+use calamine::{Data, Reader, SheetType, Sheets, open_workbook_auto};
 
 use crate::model::LayerKind;
 
@@ -140,9 +140,14 @@ pub(crate) fn read_workbook(
     };
     let mut wb = open_workbook_auto(path).map_err(wb_err)?;
     let name = sheet_name(&wb.sheet_names(), sheet, file)?;
-    if let Sheets::Xlsx(x) = wb {
-        return sheet_rows::read_xlsx(x, name, file);
-    }
+    let worksheet = wb
+        .sheets_metadata()
+        .iter()
+        .any(|s| s.name == name && s.typ == SheetType::WorkSheet);
+    wb = match wb {
+        Sheets::Xlsx(x) if worksheet => return sheet_rows::read_xlsx(x, name, file),
+        other => other,
+    };
     let range = wb.worksheet_range(&name).map_err(wb_err)?;
     let first_row = range.start().map(|(r, _)| u64::from(r)).unwrap_or(0);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
@@ -209,10 +214,17 @@ fn cell_value(d: &Data) -> Value<'static> {
     }
 }
 
-/// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`.
+/// The serial date of 9999-12-31, the last day Excel has.
+const EXCEL_LAST_DAY: f64 = 2_958_465.0;
+
+/// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`; a number past Excel's
+/// last day (9999-12-31) or before its first as the number it is.
 pub(super) fn excel_date(serial: f64) -> String {
     if !serial.is_finite() {
         return String::new();
+    }
+    if !(0.0..=EXCEL_LAST_DAY).contains(&serial) {
+        return format!("{serial}");
     }
     let days = serial.floor() as i64 - 25_569; // serial 25569 is 1970-01-01
     // Civil-from-days for the proleptic Gregorian calendar (H. Hinnant's algorithm).
@@ -413,6 +425,10 @@ pub(crate) fn features<P: LayerProps>(
     // its table cells and its features whole at once: a CSV file's rows are parsed as a
     // part asks for them, and each part's cells are freed as its features are made. A
     // part holds about `PART_CELLS` cells, however wide the table.
+    // A sheet's row ends at its last cell that is not empty; a CSV record at its last
+    // delimiter, and one with more cells than the header may have its values shifted by
+    // a stray delimiter, which a sheet's cannot.
+    let sheet = t.sheet.is_some();
     let total = t.rows_at_most().saturating_sub(header.index + 1);
     let part = (PART_CELLS / width.max(1)).clamp(MIN_PART, PART);
     let mut ahead = t.rows;
@@ -427,10 +443,13 @@ pub(crate) fn features<P: LayerProps>(
     loop {
         let mut raws = Vec::with_capacity(part.min(total));
         while raws.len() < part {
-            let Some((position, cells)) = rows.next_row()? else {
+            let Some((position, mut cells)) = rows.next_row()? else {
                 break;
             };
-            if cells.len() > width && cells[width..].iter().any(|c| *c != Value::Null) {
+            if sheet && cells.len() < width {
+                cells.resize(width, Value::Null);
+            }
+            if !sheet && cells.len() > width && cells[width..].iter().any(|c| *c != Value::Null) {
                 sink.push(warning(
                     IssueCode::ColumnCountMismatch,
                     None,
@@ -475,6 +494,9 @@ mod tests {
         assert_eq!(excel_date(25_569.0), "1970-01-01");
         assert_eq!(excel_date(38_504.5), "2005-06-01");
         assert_eq!(excel_date(61.0), "1900-03-01");
+        // Past Excel's last day: the number, not a date.
+        assert_eq!(excel_date(2_958_465.0), "9999-12-31");
+        assert_eq!(excel_date(1e19), "10000000000000000000");
     }
 
     #[test]

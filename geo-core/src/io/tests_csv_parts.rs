@@ -167,6 +167,10 @@ fn sheet_row_of(k: usize) -> u64 {
     3 + k as u64 + u64::from(k > EMPTY_AFTER)
 }
 
+/// The sheet's row without a latitude, nor any cell after its longitude.
+#[cfg(feature = "xlsx")]
+const NO_LAT: usize = 15_000;
+
 #[cfg(feature = "xlsx")]
 #[test]
 fn a_sheet_of_several_parts_keeps_every_row_where_it_stands() {
@@ -194,7 +198,9 @@ fn a_sheet_of_several_parts_keeps_every_row_where_it_stands() {
         } else {
             sheet.write_number(r, 2, lon_of(k)).expect("cell");
         }
-        sheet.write_number(r, 3, 31.5).expect("cell");
+        if k != NO_LAT {
+            sheet.write_number(r, 3, 31.5).expect("cell");
+        }
         if k == WIDE {
             sheet
                 .write_string(r, (4 + EXTRA) as u16, "多出")
@@ -207,10 +213,25 @@ fn a_sheet_of_several_parts_keeps_every_row_where_it_stands() {
     let out =
         load_file::<House>(&path, &FileOptions::default(), &LoadOptions::default()).expect("loads");
     assert_eq!(out.report.files[0].features_read, N as u64);
-    assert_eq!(out.features.len(), N - 1);
+    assert_eq!(out.features.len(), N - 2);
     assert_eq!(
         positions(&out, IssueCode::InvalidCoordinates),
-        vec![Some(Position::Row(sheet_row_of(BAD)))]
+        vec![
+            Some(Position::Row(sheet_row_of(BAD))),
+            Some(Position::Row(sheet_row_of(NO_LAT)))
+        ]
+    );
+    // A row that ends at its longitude has an empty latitude, as in the sheet; it is not
+    // a record cut short.
+    let no_lat = out
+        .report
+        .with_code(IssueCode::InvalidCoordinates)
+        .nth(1)
+        .map(|i| i.message.clone())
+        .unwrap_or_default();
+    assert!(
+        no_lat.contains("纬度 is empty while 经度 is not"),
+        "{no_lat}"
     );
     // A cell right of the header is a column without a name in a sheet, not values
     // shifted by a stray delimiter: nothing to tell.
@@ -220,7 +241,7 @@ fn a_sheet_of_several_parts_keeps_every_row_where_it_stands() {
         vec![Some(Position::Row(2))]
     );
     for (i, f) in out.features.iter().enumerate() {
-        let k = if i < BAD { i } else { i + 1 };
+        let k = i + usize::from(i >= BAD) + usize::from(i + 1 >= NO_LAT);
         assert_eq!(f.id, format!("H-{k}"));
         assert_eq!(f.source.position, sheet_row_of(k), "{}", f.id);
         assert_eq!(f.geometry, Geometry::Point(Point::new(lon_of(k), 31.5)));
