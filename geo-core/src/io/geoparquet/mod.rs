@@ -19,7 +19,8 @@
 //!   (lists, structs such as GeoParquet 1.1's `bbox` covering) hold nothing a ledger
 //!   field reads.
 //!
-//! The file is read into memory; a thread of its own reads its rows about 65,536 at a
+//! The file is read from disk as its footer and column chunks are needed, never held
+//! whole; a thread of its own reads its rows about 65,536 at a
 //! time (a row group's columns in step), one part ahead of the per-feature pass, so a
 //! file's rows are never all held at once, whatever its row groups (GeoArrow's nested
 //! encodings are read a row group at a time). Each row group stands alone (the footer says where each of its columns is), so one that cannot be
@@ -79,7 +80,7 @@ pub(crate) struct Groups {
 
 /// What the reading thread reads from.
 struct Source {
-    reader: SerializedFileReader<bytes::Bytes>,
+    reader: SerializedFileReader<std::fs::File>,
     encoding: Encoding,
     cols: Vec<Col>,
     /// Rows of each group, and the number of each group's first row.
@@ -110,13 +111,12 @@ pub(crate) fn open(path: &Path, file: &str) -> Result<Groups, LoadError> {
         row: None,
         message,
     };
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+    let f = std::fs::File::open(path).map_err(|source| LoadError::Io {
         file: file.to_string(),
         source,
     })?;
     let reader =
-        guarded(|| SerializedFileReader::new(bytes::Bytes::from(bytes)).map_err(|e| e.to_string()))
-            .map_err(broken_file)?;
+        guarded(|| SerializedFileReader::new(f).map_err(|e| e.to_string())).map_err(broken_file)?;
     let meta = reader.metadata().file_metadata();
     let schema = meta.schema_descr();
     let kv = meta.key_value_metadata().map(Vec::as_slice).unwrap_or(&[]);
