@@ -147,6 +147,19 @@ fn declared_encoding(
     None
 }
 
+/// The records a .dbf's header counts, bounded by what the file's size can hold.
+fn dbf_records(head: &[u8], len: u64) -> usize {
+    let u16_at = |i: usize| {
+        head.get(i..i + 2)
+            .map_or(0, |b| u64::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let count = head.get(4..8).map_or(0, |b| {
+        u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    });
+    let fit = len.saturating_sub(u16_at(8)) / u16_at(10).max(1);
+    usize::try_from(count.min(fit)).unwrap_or(0)
+}
+
 /// The .dbf encoding its text shows when none is declared: its column names and its
 /// records, not the header's binary fields (a record count or a field width of 128 or
 /// more is not valid UTF-8, and would make any file look like another encoding).
@@ -226,8 +239,20 @@ pub(crate) fn open(
         .iter()
         .map(|f| f.name().to_string())
         .collect();
-    let shape_reader = shapefile::ShapeReader::from_path(shp_path).map_err(|e| shp_err(None, e))?;
-    let room = shape_reader.shape_count().unwrap_or(0);
+    // The .shx found in any case, as the other sidecars are (`A.SHP` beside `A.SHX`).
+    let shp_file = BufReader::new(std::fs::File::open(shp_path).map_err(io_err)?);
+    let shape_reader = match sidecar(shp_path, "shx") {
+        Some(shx) => {
+            let shx = BufReader::new(std::fs::File::open(shx).map_err(io_err)?);
+            shapefile::ShapeReader::with_shx(shp_file, shx)
+        }
+        None => shapefile::ShapeReader::new(shp_file),
+    }
+    .map_err(|e| shp_err(None, e))?;
+    let dbf_len = std::fs::metadata(&dbf_path).map_err(io_err)?.len();
+    let room = shape_reader
+        .shape_count()
+        .unwrap_or_else(|_| dbf_records(&head, dbf_len));
     let reader = shapefile::Reader::new(shape_reader, dbase_reader);
     let (tx, rx) = sync_channel(1);
     let columns = names.clone();
@@ -452,6 +477,46 @@ pub(crate) mod tests {
         }
         out.push(0x1a);
         std::fs::write(path, out).expect("write dbf");
+    }
+
+    #[test]
+    fn sidecars_in_capitals_and_a_missing_index_still_give_the_records_count() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let shp = super::super::tests::write_gk_houses(dir.path(), "houses");
+        for ext in ["shp", "shx", "dbf", "prj"] {
+            std::fs::rename(
+                shp.with_extension(ext),
+                dir.path().join(format!("HOUSES.{}", ext.to_uppercase())),
+            )
+            .expect("renamed");
+        }
+        let upper = dir.path().join("HOUSES.SHP");
+        let ids = |rows: &mut Rows| -> Vec<String> {
+            let mut out = Vec::new();
+            loop {
+                let part = rows.next_part();
+                if part.is_empty() {
+                    return out;
+                }
+                out.extend(part.into_iter().map(|r| format!("{:?}", r.2[0])));
+            }
+        };
+        // The index beside it in capitals: its count.
+        let mut rows = open(&upper, None, "HOUSES.SHP").expect("opens");
+        assert_eq!(rows.room, 2);
+        assert_eq!(ids(&mut rows).len(), 2);
+        // No index: the .dbf header's count (2), within what its size holds.
+        std::fs::remove_file(dir.path().join("HOUSES.SHX")).expect("removed");
+        let mut rows = open(&upper, None, "HOUSES.SHP").expect("opens");
+        assert_eq!(rows.room, 2);
+        assert_eq!(ids(&mut rows).len(), 2);
+        // A header claiming four billion records in a file of a few hundred bytes.
+        let mut head = vec![0u8; 32];
+        head[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        head[8..10].copy_from_slice(&65u16.to_le_bytes());
+        head[10..12].copy_from_slice(&63u16.to_le_bytes());
+        assert_eq!(dbf_records(&head, 65 + 2 * 63 + 1), 2);
+        assert_eq!(dbf_records(&[], 1000), 0);
     }
 
     #[test]
