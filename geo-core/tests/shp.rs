@@ -13,33 +13,19 @@ use riskmap_core::model::House;
 
 use common::{gdal, s};
 
-/// `n` houses as points, with an id, an address and a floor count (column names short
-/// enough for a .dbf).
-fn houses_geojson(n: usize) -> String {
-    let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
-    for k in 0..n {
-        if k > 0 {
-            text.push_str(",\n");
-        }
-        let (x, y) = (
-            121.0 + (k % 400) as f64 * 1e-4,
-            31.9 + (k / 400) as f64 * 1e-4,
-        );
-        text += &format!(
-            "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{x:.4},{y:.4}]}},\"properties\":{{\"编号\":\"F-{k}\",\"地址\":\"第{k}号\",\"层数\":{}}}}}",
-            1 + k % 5
-        );
-    }
-    text.push_str("\n]}");
-    text
-}
-
 #[test]
 fn a_shapefile_of_many_parts_reads_as_the_geojson_gdal_made_it_from() {
     let n = 2 * 16_384 + 5;
     let dir = tempfile::tempdir().expect("temp dir");
     let json = dir.path().join("houses.geojson");
-    std::fs::write(&json, houses_geojson(n)).expect("written");
+    // Column names short enough for a .dbf.
+    let text = common::houses_geojson_with(n, |k| {
+        format!(
+            "\"编号\":\"F-{k}\",\"地址\":\"第{k}号\",\"层数\":{}",
+            1 + k % 5
+        )
+    });
+    std::fs::write(&json, text).expect("written");
     let shp = dir.path().join("houses.shp");
     gdal(
         "ogr2ogr",

@@ -311,12 +311,7 @@ async fn an_edit_the_store_refuses_is_not_served() {
     .await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     assert_eq!(json(&b)["generation"], 2);
-    let snap = state.snapshot();
-    let pos = snap
-        .live
-        .position(riskmap_core::model::LayerKind::Houses, &id)
-        .unwrap();
-    let house = snap.dataset().houses.get(pos).unwrap();
+    let house = common::edit::served_house(&state, &id);
     assert_eq!(house.props.occupants, Some(11));
     assert_eq!(format!("{:?}", house.geometry), ring);
     // The file as a new server reads it.

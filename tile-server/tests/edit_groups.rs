@@ -199,12 +199,7 @@ async fn an_edit_that_lost_the_race_is_checked_again_against_the_winner() {
     assert_eq!(got[0].0, EDITOR_NAME);
     // The second record starts from the first edit's row.
     assert_eq!(got[1], (OTHER_NAME, &json!(9), &json!("c")));
-    let snap = state.snapshot();
-    let pos = snap
-        .live
-        .position(riskmap_core::model::LayerKind::Houses, &id)
-        .unwrap();
-    let house = snap.dataset().houses.get(pos).unwrap();
+    let house = common::edit::served_house(&state, &id);
     assert_eq!(house.props.occupants, Some(9));
     assert_ne!(house.props.floors, Some(5));
 }

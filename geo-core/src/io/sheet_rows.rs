@@ -3,17 +3,16 @@
 //! only the workbook's shared strings (a million-row ledger's cells, read as one range,
 //! take several times the file).
 
-use std::borrow::Cow;
 use std::io::{Read, Seek};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use calamine::{DataRef, Xlsx, XlsxError};
+use calamine::{Data, Xlsx, XlsxError};
 
 use super::LoadError;
 use super::csv_rows::HEAD;
 use super::fields::Value;
 use super::report::Position;
-use super::table::{Row, RowSource, Table, excel_date};
+use super::table::{Row, RowSource, Table, cell_value};
 
 /// Rows the reading thread hands over at a time (one such part waits in the channel).
 const SHEET_PART: usize = 4096;
@@ -161,7 +160,7 @@ fn read_cells<R: Read + Seek>(
                     }
                     row = Some((r, Vec::new()));
                 }
-                let value = cell_value(cell.get_value());
+                let value = cell_value(Data::from(cell.get_value().clone()));
                 if let Some((_, v)) = row.as_mut()
                     && value != Value::Null
                 {
@@ -193,29 +192,5 @@ fn read_cells<R: Read + Seek>(
 fn keep(part: &mut Vec<Row>, (r, cells): (u32, Vec<Value<'static>>)) {
     if !cells.is_empty() {
         part.push((Position::Row(u64::from(r) + 1), cells));
-    }
-}
-
-/// A cell's value, as `table::cell_value` reads a cell of a whole range.
-fn cell_value(d: &DataRef<'_>) -> Value<'static> {
-    let text = |s: &str| {
-        if s.trim().is_empty() {
-            Value::Null
-        } else {
-            Value::Str(Cow::Owned(s.to_string()))
-        }
-    };
-    match d {
-        DataRef::Empty => Value::Null,
-        DataRef::String(s) => text(s),
-        DataRef::SharedString(s) => text(s),
-        DataRef::Int(i) => Value::Num(*i as f64),
-        DataRef::Float(f) => Value::Num(*f),
-        DataRef::Bool(b) => Value::Bool(*b),
-        DataRef::DateTime(dt) => Value::Str(Cow::Owned(excel_date(dt.as_f64()))),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Value::Str(Cow::Owned(s.clone())),
-        // An error cell (#N/A, #REF!) is kept as its text so that the field that reads it
-        // reports it, rather than it silently becoming empty.
-        DataRef::Error(e) => Value::Str(Cow::Owned(format!("{e}"))),
     }
 }

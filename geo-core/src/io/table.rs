@@ -49,24 +49,17 @@ pub(crate) struct Table {
 impl Table {
     /// Reads rows until `n` are held or there are no more.
     pub(super) fn read_ahead(&mut self, n: usize) -> Result<(), LoadError> {
-        while self.rows.len() < n {
-            match self
-                .rest
-                .as_mut()
-                .map(RowSource::next_row)
-                .transpose()?
-                .flatten()
-            {
-                Some(row) => self.rows.push(row),
-                None => break,
-            }
-        }
-        Ok(())
+        self.read_ahead_while(|rows| rows.len() < n)
     }
 
     /// Reads rows until one at or past line or row `number` is held.
     fn read_ahead_to(&mut self, number: u64) -> Result<(), LoadError> {
-        while self.rows.last().is_none_or(|(p, _)| p.number() < number) {
+        self.read_ahead_while(|rows| rows.last().is_none_or(|(p, _)| p.number() < number))
+    }
+
+    /// Reads rows while `more` says so of those held, or until there are no more.
+    fn read_ahead_while(&mut self, more: impl Fn(&[Row]) -> bool) -> Result<(), LoadError> {
+        while more(&self.rows) {
             match self
                 .rest
                 .as_mut()
@@ -156,7 +149,7 @@ pub(crate) fn read_workbook(
         // Keep cells at their sheet columns so that a table not starting in column A
         // still lines its header up with its values.
         let mut cells: Vec<Value<'static>> = vec![Value::Null; first_col];
-        cells.extend(row.iter().map(cell_value));
+        cells.extend(row.iter().map(|d| cell_value(d.clone())));
         if cells.iter().any(|c| *c != Value::Null) {
             rows.push((Position::Row(first_row + i as u64 + 1), cells));
         }
@@ -198,16 +191,16 @@ fn sheet_name(names: &[String], sheet: Option<&str>, file: &str) -> Result<Strin
     }
 }
 
-fn cell_value(d: &Data) -> Value<'static> {
+/// A cell's value (a whole range's, or one the `.xlsx` reader hands over).
+pub(super) fn cell_value(d: Data) -> Value<'static> {
     match d {
         Data::Empty => Value::Null,
         Data::String(s) if s.trim().is_empty() => Value::Null,
-        Data::String(s) => Value::Str(Cow::Owned(s.clone())),
-        Data::Int(i) => Value::Num(*i as f64),
-        Data::Float(f) => Value::Num(*f),
-        Data::Bool(b) => Value::Bool(*b),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Value::Str(Cow::Owned(s)),
+        Data::Int(i) => Value::Num(i as f64),
+        Data::Float(f) => Value::Num(f),
+        Data::Bool(b) => Value::Bool(b),
         Data::DateTime(dt) => Value::Str(Cow::Owned(excel_date(dt.as_f64()))),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Value::Str(Cow::Owned(s.clone())),
         // An error cell (#N/A, #REF!) is kept as its text so that the field that reads it
         // reports it, rather than it silently becoming empty.
         Data::Error(e) => Value::Str(Cow::Owned(format!("{e}"))),

@@ -118,6 +118,14 @@ pub fn assert_same(a: &Dataset, b: &Dataset) {
 /// name `房屋编号`, floors 1–5, on a grid of 400 columns 1e-4° apart: more than a reader's
 /// part when `n` is large, to be converted by GDAL into the other formats.
 pub fn many_houses_geojson(n: usize) -> String {
+    houses_geojson_with(n, |k| {
+        format!("\"房屋编号\":\"F-{k}\",\"层数\":{}", 1 + k % 5)
+    })
+}
+
+/// `n` point houses on [`many_houses_geojson`]'s grid, house `k`'s properties (the
+/// members' text, without braces) by `props`.
+pub fn houses_geojson_with(n: usize, props: impl Fn(usize) -> String) -> String {
     let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
     for k in 0..n {
         if k > 0 {
@@ -128,8 +136,8 @@ pub fn many_houses_geojson(n: usize) -> String {
             31.9 + (k / 400) as f64 * 1e-4,
         );
         text += &format!(
-            "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{x:.4},{y:.4}]}},\"properties\":{{\"房屋编号\":\"F-{k}\",\"层数\":{}}}}}",
-            1 + k % 5
+            "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{x:.4},{y:.4}]}},\"properties\":{{{}}}}}",
+            props(k)
         );
     }
     text.push_str("\n]}");

@@ -146,3 +146,16 @@ pub async fn all_changes(app: &axum::Router, since: u64, limit: usize) -> Vec<Va
         at = last;
     }
 }
+
+/// The house `id` as the server serves it now.
+pub fn served_house(
+    state: &AppState,
+    id: &str,
+) -> riskmap_core::model::Feature<riskmap_core::model::House> {
+    let snap = state.snapshot();
+    let pos = snap
+        .live
+        .position(riskmap_core::model::LayerKind::Houses, id)
+        .unwrap();
+    snap.dataset().houses.get(pos).unwrap().clone()
+}
