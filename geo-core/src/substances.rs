@@ -2,8 +2,8 @@
 //! GB 18218-2018, keyed by CAS number with category fallbacks.
 //!
 //! The tables live in `data/substances.csv` and `data/substance-categories.csv`; each
-//! row names its basis and how sure we are of it ([S] published, [P] secondary,
-//! [M] commonly cited). They are compiled in, and a user may load their own.
+//! row names its basis and how sure we are of it (\[S\] published, \[P\] secondary,
+//! \[M\] commonly cited). They are compiled in, and a user may load their own.
 
 use std::collections::HashMap;
 

@@ -272,7 +272,7 @@ pub struct TokenArgs {
 #[derive(clap::Subcommand, Debug)]
 pub enum TokenCommand {
     /// Make a new random bearer token; print it once, and the configuration entry (its
-    /// name, role and SHA-256) to paste under the server configuration's [[tokens]].
+    /// name, role and SHA-256) to paste under the server configuration's `[[tokens]]`.
     New {
         /// Who will hold it: the name recorded as the actor of their changes.
         name: String,

@@ -9,7 +9,7 @@
 //! see [`crate::rules::EnterpriseRules::employee_bands`]),
 //! the grade of the enterprise's major hazard sources (none / 三–四级 / 二级 / 一级) and the
 //! protection targets within 500 m (none / general / important or general class 1 /
-//! high-sensitivity). The colour is `matrix[L][S]` (the published matrix). A declared
+//! high-sensitivity). The colour is `matrix[L]\[S\]` (the published matrix). A declared
 //! level that differs from the computed one is flagged.
 
 use std::collections::HashMap;

@@ -120,7 +120,7 @@ pub fn severity(
 }
 
 /// What a rule's required distance rests on, in Chinese, and whether it is a screening
-/// default of this project (docs/rules.md tags [RM]).
+/// default of this project (docs/rules.md tags \[RM\]).
 pub(crate) fn basis_of(rule: &str, required_m: f64, class: TargetClass) -> (String, bool) {
     let d = Num(required_m);
     let cz = class.name_zh();

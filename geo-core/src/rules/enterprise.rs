@@ -51,7 +51,7 @@ impl ByIndustry {
 }
 
 /// Enterprise risk matrix: likelihood L (1–4) × severity S (1–4) → colour, after the
-/// published 4×4 matrix for zones in chemical enterprises [S]; how L and S are scored from
+/// published 4×4 matrix for zones in chemical enterprises \[S\]; how L and S are scored from
 /// ledger fields is a screening default of this project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -62,14 +62,14 @@ pub struct EnterpriseRules {
     pub hidden_hazards_raise: u32,
     /// Open major hidden hazards (重大事故隐患) at or above which L rises by one.
     pub major_hidden_hazards_raise: u32,
-    /// Headcounts at which S is 2, 3 and 4. The published bands (3 / 10 / 30 [S]) count
+    /// Headcounts at which S is 2, 3 and 4. The published bands (3 / 10 / 30 \[S\]) count
     /// the persons in one zone of a plant; applied to a whole enterprise's headcount they
     /// would make almost every firm S4, so this project's screening default is 10 / 100 /
-    /// 300 [RM]. Set `[3, 10, 30]` to score zones by the published table.
+    /// 300 \[RM\]. Set `[3, 10, 30]` to score zones by the published table.
     pub employee_bands: [u32; 3],
-    /// Radius in which protection targets raise S, metres (published: 500 m) [S].
+    /// Radius in which protection targets raise S, metres (published: 500 m) \[S\].
     pub protection_radius_m: f64,
-    /// Colour by `matrix[L-1][S-1]`, published [S].
+    /// Colour by `matrix[L-1][S-1]`, published \[S\].
     pub matrix: [[RiskLevel; 4]; 4],
     /// Keys of this table that are no rule; any of them makes the file an error.
     #[serde(flatten, skip_serializing)]

@@ -65,7 +65,7 @@ impl ByLevel {
 }
 
 /// The area risk index: this project's own documented method (no national formula exists
-/// [S]); see [`crate::analysis::risk_grid`]. Risk points (hazard sources, enterprises) add
+/// \[S\]); see [`crate::analysis::risk_grid`]. Risk points (hazard sources, enterprises) add
 /// `weight(level) · (1 − d/radius)` to every H3 cell whose centre lies within their
 /// radius (measured in a local plane around the risk); the many small risks (houses, pipeline conflicts) are summed likewise with
 /// `house_weight` and enter as `many_weight · ln(1 + sum)`; exposed population adds

@@ -35,7 +35,7 @@ pub struct GradeThresholds {
 }
 
 impl Default for GradeThresholds {
-    /// GB 18218-2018 §4.2.3 Table 5 [S].
+    /// GB 18218-2018 §4.2.3 Table 5 \[S\].
     fn default() -> Self {
         GradeThresholds {
             one: 100.0,
@@ -66,11 +66,11 @@ impl GradeThresholds {
 #[serde(default)]
 pub struct HazardRules {
     /// Radius around the unit's boundary in which exposed population is counted, metres.
-    /// GB 18218-2018 §4.2.2 (500 m outside the unit) [S].
+    /// GB 18218-2018 §4.2.2 (500 m outside the unit) \[S\].
     pub population_radius_m: f64,
-    /// α by exposed population, highest band first. GB 18218-2018 Table 4 [S].
+    /// α by exposed population, highest band first. GB 18218-2018 Table 4 \[S\].
     pub alpha: Vec<AlphaBand>,
-    /// R thresholds. GB 18218-2018 Table 5 [S].
+    /// R thresholds. GB 18218-2018 Table 5 \[S\].
     pub grade_thresholds: GradeThresholds,
     /// Count occupants of houses in the exposed population (not only protection targets).
     /// Screening default of this project.

@@ -8,8 +8,8 @@ use crate::config_keys::{CollectUnknown, UnknownKeys, key_path};
 use crate::model::RiskLevel;
 
 /// Self-built house levels: a base level from the appraisal, raised by use, size and
-/// exposure. JGJ 125-2016 grades [S]; the rectification priorities of the 2022 national
-/// campaign [S]/[M]; the mapping to colours is a screening default of this project.
+/// exposure. JGJ 125-2016 grades \[S\]; the rectification priorities of the 2022 national
+/// campaign \[S\]/\[M\]; the mapping to colours is a screening default of this project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HouseRules {

@@ -57,10 +57,10 @@ impl ByPressure {
 #[serde(default)]
 pub struct PipelineRules {
     /// Minimum horizontal clearance from a buried pipe to a building, metres.
-    /// GB 50028-2006 Table 6.3.3-1 for 低压…次高压A [M]; 高压 follows §6.4 by area
+    /// GB 50028-2006 Table 6.3.3-1 for 低压…次高压A \[M\]; 高压 follows §6.4 by area
     /// class: the values here are screening defaults of this project.
     pub clearance_m: ByPressure,
-    /// Minimum protection range either side of the pipe, metres (CJJ 51-2016 [M]).
+    /// Minimum protection range either side of the pipe, metres (CJJ 51-2016 \[M\]).
     /// A footprint inside it is occupation (违章占压).
     pub protection_range_m: ByPressure,
     /// Keys of this table that are no rule; any of them makes the file an error.

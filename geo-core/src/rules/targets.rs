@@ -11,17 +11,17 @@ use crate::model::{TargetClass, TargetKind};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TargetRules {
-    /// Kinds that are high-sensitivity targets. GB 36894-2018 annex A [M].
+    /// Kinds that are high-sensitivity targets. GB 36894-2018 annex A \[M\].
     pub high_sensitivity: Vec<TargetKind>,
-    /// Kinds that are important targets. GB 36894-2018 annex A [M].
+    /// Kinds that are important targets. GB 36894-2018 annex A \[M\].
     pub important: Vec<TargetKind>,
-    /// Persons at or above which a general target is class 1. Annex A [M].
+    /// Persons at or above which a general target is class 1. Annex A \[M\].
     pub class1_min_persons: u32,
-    /// Persons at or above which a general target is class 2. Annex A [M].
+    /// Persons at or above which a general target is class 2. Annex A \[M\].
     pub class2_min_persons: u32,
-    /// Households at or above which a residential target is class 1. Annex A [M].
+    /// Households at or above which a residential target is class 1. Annex A \[M\].
     pub class1_min_households: u32,
-    /// Households at or above which a residential target is class 2. Annex A [M].
+    /// Households at or above which a residential target is class 2. Annex A \[M\].
     pub class2_min_households: u32,
     /// Keys of this table that are no rule; any of them makes the file an error.
     #[serde(flatten, skip_serializing)]

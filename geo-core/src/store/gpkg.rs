@@ -6,7 +6,7 @@
 //! (the serde names of the layer's props type, which the loaders resolve as column
 //! names) and `updated_at` (UTC, ISO 8601, when the row was last written). Inventories
 //! and QRA distances are written in their ledger form ([`super::ledger`]), so that every
-//! value reads back through the loaders as it was. [`write`] creates the file or
+//! value reads back through the loaders as it was. [`write()`] creates the file or
 //! updates it by id in one transaction, recording every change of a row in the trail
 //! (`riskmap_changes`, [`super::changes`]) as made by `import`; [`apply_changes`] writes a
 //! living map's edits the same way; [`load`] reads it back through the loaders, as a data
@@ -51,7 +51,7 @@ pub fn write(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
     write_with_words(path, ds, None)
 }
 
-/// [`write`], and with `words` the store's words for the hidden hazards' stages
+/// [`write()`], and with `words` the store's words for the hidden hazards' stages
 /// replaced by them in the same transaction ([`super::words`]); `None` leaves them.
 pub fn write_with_words(
     path: &Path,

@@ -11,7 +11,7 @@
 //! `riskmap_changes` (who, when, the row before and after as JSON) and send
 //! `pg_notify('riskmap_changes', {"layer", "id", "op", "seq", "actor"})`. The actor is
 //! the transaction's or session's `riskmap.actor` setting, else `database` (an edit in
-//! QGIS); [`write`] sets `import`, an edit through the server the name of its token
+//! QGIS); [`write()`] sets `import`, an edit through the server the name of its token
 //! ([`apply_change`]). `riskmap_schema` holds the schema version and the SRID.
 //!
 //! The client is tokio-postgres without TLS: the database is expected on the office's
@@ -144,7 +144,7 @@ pub async fn write(client: &mut Client, db: &Db, ds: &Dataset) -> Result<ImportC
     write_with_words(client, db, ds, None).await
 }
 
-/// [`write`], and with `words` the store's words for the hidden hazards' stages
+/// [`write()`], and with `words` the store's words for the hidden hazards' stages
 /// replaced by them in the same transaction ([`super::words`]); `None` leaves them.
 pub async fn write_with_words(
     client: &mut Client,
