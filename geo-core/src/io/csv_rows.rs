@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use super::LoadError;
 use super::fields::Value;
 use super::report::Position;
-use super::table::{Row, RowSource, Table};
+use super::table::{HEAD, Row, RowSource, Table};
 use super::text;
 
 /// Reads a CSV file, decoding it first (see [`text::decode`]): the first rows (for the
@@ -77,9 +77,6 @@ pub(crate) fn read_csv(
     Ok(t)
 }
 
-/// Rows a table reads before it looks for its header.
-pub(crate) const HEAD: usize = 10;
-
 /// The rows of a CSV file not read yet, parsed as they are asked for: a ledger's cells
 /// are never all held at once (a million houses' cells take several times the file's
 /// text).
@@ -128,7 +125,7 @@ impl CsvRows {
     }
 
     /// At least as many as the rows left (the lines not read yet).
-    pub(crate) fn rows_left_at_most(&self) -> usize {
+    pub(crate) fn rows_left_hint(&self) -> usize {
         let read = self.rdr.position().line() as usize;
         self.lines.saturating_sub(read.saturating_sub(1))
     }

@@ -9,10 +9,9 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use calamine::{Data, Xlsx, XlsxError};
 
 use super::LoadError;
-use super::csv_rows::HEAD;
 use super::fields::Value;
 use super::report::Position;
-use super::table::{Row, RowSource, Table, cell_value};
+use super::table::{HEAD, Row, RowSource, Table, cell_value};
 
 /// Rows the reading thread hands over at a time (one such part waits in the channel).
 const SHEET_PART: usize = 4096;
@@ -75,8 +74,9 @@ impl SheetRows {
         }
     }
 
-    /// About as many rows as are left (from the sheet's dimension).
-    pub(crate) fn rows_left_at_most(&self) -> usize {
+    /// About as many rows as are left (from the sheet's dimension, when it has a true
+    /// one).
+    pub(crate) fn rows_left_hint(&self) -> usize {
         self.rows.saturating_sub(self.taken)
     }
 }

@@ -33,7 +33,7 @@ pub(crate) struct Rows {
     pub prj: Option<String>,
     /// A `.cpg` label that names no known encoding.
     pub unknown_cpg: Option<String>,
-    /// How many records the .shx indexes (none without one).
+    /// How many records the .shx indexes; without one, the .dbf header's count.
     pub room: usize,
     rx: Receiver<Part>,
     /// Where the records broke off (a .shp or .dbf cut short or corrupt) and why: the
@@ -213,19 +213,21 @@ pub(crate) fn open(
         None => None,
     };
     let mut unknown_cpg = None;
+    let mut dbf_file = std::fs::File::open(&dbf_path).map_err(io_err)?;
+    let dbf_len = dbf_file.metadata().map_err(io_err)?.len();
     let mut head = Vec::with_capacity(32);
-    std::fs::File::open(&dbf_path)
-        .and_then(|f| f.take(32).read_to_end(&mut head))
+    (&mut dbf_file)
+        .take(32)
+        .read_to_end(&mut head)
+        .and_then(|_| dbf_file.rewind())
         .map_err(io_err)?;
     // The file itself when its encoding is declared; else its bytes, read to find it.
     let (enc, how, source): (_, _, Box<dyn Source>) =
         match declared_encoding(&head, forced, cpg.as_deref(), &mut unknown_cpg) {
-            Some((enc, how)) => {
-                let f = std::fs::File::open(&dbf_path).map_err(io_err)?;
-                (enc, how, Box::new(BufReader::new(f)))
-            }
+            Some((enc, how)) => (enc, how, Box::new(BufReader::new(dbf_file))),
             None => {
-                let dbf = std::fs::read(&dbf_path).map_err(io_err)?;
+                let mut dbf = Vec::new();
+                dbf_file.read_to_end(&mut dbf).map_err(io_err)?;
                 let (enc, how) = found_encoding(&dbf);
                 (enc, how, Box::new(Cursor::new(dbf)))
             }
@@ -249,7 +251,6 @@ pub(crate) fn open(
         None => shapefile::ShapeReader::new(shp_file),
     }
     .map_err(|e| shp_err(None, e))?;
-    let dbf_len = std::fs::metadata(&dbf_path).map_err(io_err)?.len();
     let room = shape_reader
         .shape_count()
         .unwrap_or_else(|_| dbf_records(&head, dbf_len));

@@ -15,7 +15,7 @@ use calamine::{Data, Reader, SheetType, Sheets, open_workbook_auto};
 use crate::model::LayerKind;
 
 use super::LoadError;
-use super::csv_rows::{CsvRows, HEAD};
+use super::csv_rows::CsvRows;
 use super::features::{Found, PART, Pass, RawFeature};
 use super::fields::{self, Resolver, Slot, Value};
 use super::geom::GeomInput;
@@ -23,6 +23,9 @@ use super::plan::FileCtx;
 use super::props::LayerProps;
 use super::report::{FileSummary, Issue, IssueCode, Position, Sink};
 use super::sheet_rows::{self, SheetRows};
+
+/// Rows a table reads before it looks for its header.
+pub(crate) const HEAD: usize = 10;
 
 /// A row of cells with its position.
 pub(crate) type Row = (Position, Vec<Value<'static>>);
@@ -60,13 +63,7 @@ impl Table {
     /// Reads rows while `more` says so of those held, or until there are no more.
     fn read_ahead_while(&mut self, more: impl Fn(&[Row]) -> bool) -> Result<(), LoadError> {
         while more(&self.rows) {
-            match self
-                .rest
-                .as_mut()
-                .map(RowSource::next_row)
-                .transpose()?
-                .flatten()
-            {
+            match self.rest.as_mut().map_or(Ok(None), RowSource::next_row)? {
                 Some(row) => self.rows.push(row),
                 None => break,
             }
@@ -74,9 +71,9 @@ impl Table {
         Ok(())
     }
 
-    /// At least as many rows as are left.
-    fn rows_at_most(&self) -> usize {
-        self.rows.len() + self.rest.as_ref().map_or(0, RowSource::rows_left_at_most)
+    /// About how many rows are left, to make room for their features.
+    fn rows_hint(&self) -> usize {
+        self.rows.len() + self.rest.as_ref().map_or(0, RowSource::rows_left_hint)
     }
 }
 
@@ -97,10 +94,10 @@ impl RowSource {
         }
     }
 
-    fn rows_left_at_most(&self) -> usize {
+    fn rows_left_hint(&self) -> usize {
         match self {
-            RowSource::Csv(c) => c.rows_left_at_most(),
-            RowSource::Sheet(s) => s.rows_left_at_most(),
+            RowSource::Csv(c) => c.rows_left_hint(),
+            RowSource::Sheet(s) => s.rows_left_hint(),
         }
     }
 }
@@ -422,7 +419,7 @@ pub(crate) fn features<P: LayerProps>(
     // delimiter, and one with more cells than the header may have its values shifted by
     // a stray delimiter, which a sheet's cannot.
     let sheet = t.sheet.is_some();
-    let total = t.rows_at_most().saturating_sub(header.index + 1);
+    let total = t.rows_hint().saturating_sub(header.index + 1);
     let part = (PART_CELLS / width.max(1)).clamp(MIN_PART, PART);
     let mut ahead = t.rows;
     ahead.drain(..=header.index);

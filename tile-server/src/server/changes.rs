@@ -30,6 +30,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::cache::Fate;
+use super::edit_queue::ms;
 use super::state::{AppState, Snapshot};
 
 /// How long a batch waits for the requests still reading the snapshot it replaced before
@@ -466,7 +467,7 @@ impl AppState {
     ) -> Result<Stored<T>, StoredFailure> {
         let t = Instant::now();
         let _one = self.reload_lock.lock().await;
-        let lock_wait_ms = ms_since(t);
+        let lock_wait_ms = ms(t.elapsed());
         let (told, hear) = std::sync::mpsc::channel::<bool>();
         let stored = tokio::task::spawn_blocking(move || {
             let r = store();
@@ -477,7 +478,7 @@ impl AppState {
         let worked = tokio::task::spawn_blocking(move || {
             let t0 = Instant::now();
             let worked = me.work_blocking(&edits, None, None);
-            let work_ms = ms_since(t0);
+            let work_ms = ms(t0.elapsed());
             // A store that panicked says nothing: as failed.
             let store_ok = hear.recv().unwrap_or(false);
             let joined = Instant::now();
@@ -485,7 +486,7 @@ impl AppState {
                 (Ok(w), true) => {
                     let apply_ms = work_ms - w.spare_wait_ms;
                     let event = me.serve_worked(w, &edits, actor, None, None);
-                    Ok(Some((event, apply_ms, ms_since(joined))))
+                    Ok(Some((event, apply_ms, ms(joined.elapsed()))))
                 }
                 // The copy has the edits that the store refused: let go of it.
                 (Ok(_), false) => Ok(None),
@@ -743,10 +744,6 @@ pub enum StoredFailure {
     /// The batch failed on the map.
     #[error(transparent)]
     Batch(ApplyFailure),
-}
-
-fn ms_since(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1000.0
 }
 
 /// A batch applied to a copy of the served snapshot and not served yet

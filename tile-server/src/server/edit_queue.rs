@@ -33,11 +33,11 @@ use super::state::AppState;
 /// The most edits committed in one group.
 const MAX_GROUP: usize = 2000;
 
-/// Where an edit's time went, milliseconds: waiting for its group (and for the change path,
-/// which a reload may hold); the group's store
-/// transaction and, beside it, the group's batch on a copy of the map (after waiting for
-/// the copy: the one the previous batch replaced, being brought up to date); then, once
-/// both are done, serving the batch.
+/// Where an edit's time went, milliseconds: waiting for its group (and for the change
+/// path, which a reload may hold); the group's store transaction and, beside it, the
+/// group's batch on a copy of the map (after waiting for the copy: the one the previous
+/// batch replaced, being brought up to date); then, once both are done, serving the
+/// batch.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Timing {
     pub(super) queued_ms: f64,
