@@ -159,9 +159,13 @@ pub(super) fn load_one<P: LayerProps>(
             // The plain case is read from the file a part at a time, without its whole
             // text; anything else is read whole below, as before.
             if plan.encoding.is_none()
-                && let Some((pass, crs)) = stream_file::<P>(plan, base)?
+                && let Some((pass, crs, bom)) = stream_file::<P>(plan, base)?
             {
-                summary.encoding = Some(text::valid_utf8());
+                summary.encoding = Some(if bom {
+                    text::utf8_after_bom()
+                } else {
+                    text::valid_utf8()
+                });
                 break 'geojson (Input::Fed(pass), crs.map(|c| (c, GEOJSON_CRS)));
             }
             bytes = std::fs::read(&plan.path).map_err(io_err)?;
@@ -359,8 +363,9 @@ pub(super) fn load_one<P: LayerProps>(
     })
 }
 
-/// A GeoJSON file's pass, and its `crs` member's name at the end.
-type Streamed<P> = (Pass<P>, Option<String>);
+/// A GeoJSON file's pass, its `crs` member's name at the end, and whether the file began
+/// with a UTF-8 byte-order mark.
+type Streamed<P> = (Pass<P>, Option<String>, bool);
 
 /// A GeoJSON file in the plain case (`geojson::stream_parts`) read from the file a part at
 /// a time on a thread of its own, while the parts before are turned into features: the
@@ -394,12 +399,12 @@ fn stream_file<P: LayerProps>(
         return Ok(None);
     };
     Ok(match ended? {
-        geojson::StreamEnd::Parts { crs, crs_before }
-            if crs != crs_before && plan.crs.is_none() =>
-        {
-            None
+        geojson::StreamEnd::Parts {
+            crs, crs_before, ..
+        } if crs != crs_before && plan.crs.is_none() => None,
+        geojson::StreamEnd::Parts { crs, bom, .. } => {
+            Some((pass.unwrap_or_else(|| Pass::new(0)), crs, bom))
         }
-        geojson::StreamEnd::Parts { crs, .. } => Some((pass.unwrap_or_else(|| Pass::new(0)), crs)),
         geojson::StreamEnd::Whole => None,
     })
 }

@@ -26,10 +26,18 @@ impl Decoded<'_> {
 /// How a text without a byte-order mark is found to be UTF-8.
 const VALID_UTF8: &str = "valid UTF-8";
 
+/// How a text's encoding is found from its byte-order mark.
+const BOM: &str = "BOM";
+
 /// A file's encoding as [`Decoded::describe`] gives it for UTF-8 text without a
 /// byte-order mark.
 pub(crate) fn valid_utf8() -> String {
     format!("{} ({VALID_UTF8})", UTF_8.name())
+}
+
+/// The same for UTF-8 text after a byte-order mark.
+pub(crate) fn utf8_after_bom() -> String {
+    format!("{} ({BOM})", UTF_8.name())
 }
 
 /// How much of a file the detector reads: enough text to tell GBK from Big5 or a
@@ -74,7 +82,7 @@ pub(crate) fn decode<'a>(
         return Decoded {
             text,
             encoding: enc,
-            how: "BOM",
+            how: BOM,
             had_errors,
         };
     }
@@ -82,7 +90,7 @@ pub(crate) fn decode<'a>(
         return Decoded {
             text: Cow::Borrowed(s),
             encoding: UTF_8,
-            how: if bom.is_some() { "BOM" } else { VALID_UTF8 },
+            how: if bom.is_some() { BOM } else { VALID_UTF8 },
             had_errors: false,
         };
     }

@@ -10,7 +10,8 @@
 //!
 //! The scan only cuts; what a feature says is read by the same deserialisers as
 //! before. Only the plain case is taken: an object whose `features` member is an array
-//! of objects, in UTF-8 without a byte-order mark. Anything else — another encoding, a
+//! of objects, in UTF-8. A UTF-8 byte-order mark in front (which Windows tools write)
+//! is dropped, as the whole-file reader drops it. Anything else — another encoding, a
 //! single feature, `"features": null`, a text broken anywhere — comes back as
 //! [`StreamEnd::Whole`], and the caller reads the file whole as before, so that what is
 //! kept and what is told are the whole-file reader's to the word. The other top-level
@@ -47,6 +48,8 @@ pub(crate) enum StreamEnd {
         crs: Option<String>,
         /// Its name when the features began: the one the parts were given.
         crs_before: Option<String>,
+        /// The file began with a UTF-8 byte-order mark (dropped).
+        bom: bool,
     },
     /// Not the plain case: read the file whole. Parts handed out before are void.
     Whole,
@@ -79,6 +82,25 @@ fn stream_in_blocks(
     };
     let mut f = std::fs::File::open(path).map_err(io_err)?;
     let mut scan = Scan::new(file);
+    // A UTF-8 byte-order mark is dropped; the first bytes are scanned when they are not one.
+    let mut head = [0u8; 3];
+    let mut got = 0;
+    while got < head.len() {
+        match f.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_err(e)),
+        }
+    }
+    scan.read = got as u64;
+    scan.bom = head[..got] == *b"\xEF\xBB\xBF";
+    if !scan.bom {
+        match scan.block(&head[..got], on_part)? {
+            Step::Go => {}
+            Step::Whole => return Ok(StreamEnd::Whole),
+        }
+    }
     let mut block = vec![0u8; block.max(1)];
     loop {
         let n = match f.read(&mut block) {
@@ -147,6 +169,8 @@ struct Scan<'f> {
     nesting: u32,
     /// In the array, after a comma: an element must come.
     after_comma: bool,
+    /// The file began with a UTF-8 byte-order mark.
+    bom: bool,
 }
 
 const fn is_space(b: u8) -> bool {
@@ -175,6 +199,7 @@ impl<'f> Scan<'f> {
             start: 0,
             nesting: 0,
             after_comma: false,
+            bom: false,
         }
     }
 
@@ -470,6 +495,7 @@ impl<'f> Scan<'f> {
             Some((crs, before)) if before == self.crs_before => StreamEnd::Parts {
                 crs,
                 crs_before: before,
+                bom: self.bom,
             },
             _ => StreamEnd::Whole,
         }
@@ -536,19 +562,25 @@ mod tests {
                 .cloned()
                 .enumerate()
                 .collect();
-            for block in [1, 2, 3, 5, 7, 64, 4096] {
-                let (parts, end) = read(text.as_bytes(), block);
-                assert_eq!(elements(&parts), want, "blocks of {block}, {sep:?}");
-                assert!(
-                    matches!(
-                        end,
-                        StreamEnd::Parts {
-                            crs: None,
-                            crs_before: None
-                        }
-                    ),
-                    "blocks of {block}"
-                );
+            // The same with a UTF-8 byte-order mark in front, which is dropped.
+            let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+            with_bom.extend_from_slice(text.as_bytes());
+            for (bytes, bom) in [(text.as_bytes(), false), (&with_bom[..], true)] {
+                for block in [1, 2, 3, 5, 7, 64, 4096] {
+                    let (parts, end) = read(bytes, block);
+                    assert_eq!(elements(&parts), want, "blocks of {block}, {sep:?}, {bom}");
+                    assert!(
+                        matches!(
+                            end,
+                            StreamEnd::Parts {
+                                crs: None,
+                                crs_before: None,
+                                bom: b
+                            } if b == bom
+                        ),
+                        "blocks of {block}, {bom}"
+                    );
+                }
             }
         }
     }
@@ -584,7 +616,10 @@ mod tests {
         );
         let (parts, end) = read(before.as_bytes(), 5);
         assert_eq!(parts[0].crs.as_deref(), Some("EPSG:4549"));
-        let StreamEnd::Parts { crs: c, crs_before } = end else {
+        let StreamEnd::Parts {
+            crs: c, crs_before, ..
+        } = end
+        else {
             panic!("read whole");
         };
         assert_eq!(
@@ -597,7 +632,10 @@ mod tests {
         );
         let (parts, end) = read(after.as_bytes(), 3);
         assert_eq!(parts[0].crs, None);
-        let StreamEnd::Parts { crs: c, crs_before } = end else {
+        let StreamEnd::Parts {
+            crs: c, crs_before, ..
+        } = end
+        else {
             panic!("read whole");
         };
         assert_eq!((c.as_deref(), crs_before), (Some("EPSG:4548"), None));
@@ -611,8 +649,6 @@ mod tests {
             read(plain.as_bytes(), 7).1,
             StreamEnd::Parts { .. }
         ));
-        let mut bom = b"\xEF\xBB\xBF".to_vec();
-        bom.extend_from_slice(plain.as_bytes());
         let gbk = plain
             .replace(r#""a":1"#, "\"a\":\"\u{fffd}\"")
             .replace('\u{fffd}', "\u{1}");
@@ -620,7 +656,7 @@ mod tests {
         let at = not_utf8.iter().position(|&b| b == 1).unwrap();
         not_utf8[at] = 0xB7;
         let cases: Vec<(&str, Vec<u8>)> = vec![
-            ("a byte-order mark", bom),
+            ("a UTF-16 byte-order mark", b"\xFF\xFE{".to_vec()),
             ("bytes that are not UTF-8", not_utf8),
             ("a single feature", f.as_bytes().to_vec()),
             ("an array", format!("[{f}]").into_bytes()),
