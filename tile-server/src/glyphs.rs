@@ -317,7 +317,7 @@ impl LabelFont {
 /// A glyph as MapLibre takes it.
 #[derive(Debug, Clone)]
 pub struct GlyphMetrics {
-    /// Width of the ink, px (the bitmap is [`BORDER`] wider on each side).
+    /// Width of the ink, px (the bitmap is `BORDER` wider on each side).
     pub width: usize,
     /// Height of the ink, px.
     pub height: usize,

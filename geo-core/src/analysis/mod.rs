@@ -81,7 +81,7 @@ impl Reason {
 /// Every result of [`analyze`].
 ///
 /// A copy keeps room in the lists a living map's batches grow
-/// ([`crate::heap::with_headroom`]), as [`Analysis::keep_room`] gives the original: a
+/// (`with_headroom`), as `Analysis::keep_room` gives the original: a
 /// copy at exactly their length, topped up after, would hold every list twice for a
 /// moment (hundreds of megabytes at ten million houses).
 #[derive(Debug, Default, PartialEq)]

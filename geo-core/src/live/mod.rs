@@ -229,7 +229,7 @@ pub enum LiveError {
 /// A dataset and its analysis, changed by batches.
 ///
 /// A copy (a server's spare) keeps the room of every list batches grow: each part is
-/// copied into room at once ([`crate::heap::with_headroom`]), not copied at its length
+/// copied into room at once (`with_headroom`), not copied at its length
 /// and then into room by [`Live::keep_room`], which would hold the larger lists twice
 /// for a moment.
 #[derive(Debug)]
@@ -338,7 +338,7 @@ impl Live {
 
     /// Gives every list that batches grow room for more items where it has too little
     /// (a copy of that list, once): the layers this map alone holds, the analysis's
-    /// lists, the points and shares kept per feature ([`crate::heap::keep_room`]). Call
+    /// lists, the points and shares kept per feature (`keep_room`). Call
     /// it on a map that will be edited, where nobody waits (a server does, before it
     /// serves the map); [`Live::unshare`] and a full re-analysis do it themselves.
     /// Without it the first house added to a million took 680 ms, the next ones a few,

@@ -227,7 +227,7 @@ impl Writer<'_> {
 
 /// The change records after `seq` (0: all of them), in order; none when the database has
 /// no change table. `before` and `after` are GeoJSON Features as a GeoPackage's trail has
-/// them ([`row_feature`]); `at` is UTC, ISO 8601 with milliseconds.
+/// them (`row_feature`); `at` is UTC, ISO 8601 with milliseconds.
 pub async fn changes_since(
     client: &Client,
     db: &Db,

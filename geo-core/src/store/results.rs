@@ -9,7 +9,7 @@
 //! JSON text. Every write replaces all result tables in one transaction and leaves the
 //! ledger tables alone.
 //!
-//! The tables are built here once ([`ResultTable`]: rows aligned with typed columns)
+//! The tables are built here once (`ResultTable`: rows aligned with typed columns)
 //! and written by the GeoPackage writer below or the PostGIS one (`pg_results`), so
 //! that both stores hold the same rows and columns.
 

@@ -97,7 +97,7 @@ impl TileTransform {
     }
 }
 
-/// A lon/lat geometry in world units (x = [`world_x`] of the longitude, y = [`world_y`] of
+/// A lon/lat geometry in world units (x = `world_x` of the longitude, y = `world_y` of
 /// the latitude): Web Mercator computed once, for geometries that go into many tiles
 /// (see [`TileBuilder::add_world_layer_from`](super::TileBuilder::add_world_layer_from)).
 /// Non-finite coordinates stay non-finite, so the builder still refuses them.

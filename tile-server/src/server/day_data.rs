@@ -16,7 +16,7 @@
 //! costs the changes alone, and the next spare is made after the day is answered. The
 //! copy kept for one day is moved to the
 //! next day asked for, when it can be had whole, by the edits that differ between the
-//! two ([`Copied`]): a viewer stepping through days pays for the changes between them, not
+//! two (`Copied`): a viewer stepping through days pays for the changes between them, not
 //! for another copy. A folder
 //! keeps no history: its day differs from the served map by the hidden hazards' own
 //! dates and what follows from them.

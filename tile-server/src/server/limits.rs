@@ -10,7 +10,7 @@
 //!
 //! [`TileFlights`] makes concurrent misses of one tile wait for the one render in flight,
 //! and keeps to one the drawings of an outdated tile made behind the answers
-//! ([`Limits::redraw`]).
+//! (`Limits::redraw`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -246,7 +246,7 @@ pub struct Limits {
     pub search: Gate,
     /// Tile renders in flight.
     pub flights: TileFlights,
-    /// Drawings of outdated tiles behind the answers ([`Limits::redraw`]): as many at once
+    /// Drawings of outdated tiles behind the answers (`Limits::redraw`): as many at once
     /// as tiles render, on a gate of their own, so that they go on while requests fill
     /// the tile gate's queue and never take a place in it.
     pub redraws: Gate,

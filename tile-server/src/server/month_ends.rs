@@ -13,7 +13,7 @@
 //!
 //! The copy is the change path's spare snapshot when there is one (the next is made
 //! later, as for a past day), else a copy of the served map, made only when the machine
-//! has the memory for it ([`room_for_a_copy`]); without one the houses stay as they are
+//! has the memory for it (`room_for_a_copy`); without one the houses stay as they are
 //! on the trend's last day and the answer says how many features that leaves out. The
 //! last walk is kept, for the next area asked for on the same generation and day.
 

@@ -9,7 +9,7 @@
 //! ([`riskmap_core::io::load_rows`]), compared with what is served and applied as one
 //! batch through the same change path as an edit (announced as made by the actors the
 //! notifications name: `database` for QGIS or psql, a token's name for an edit through
-//! the API, see [`super::pg_edit`]). A row the checks
+//! the API, see `pg_edit`). A row the checks
 //! refuse is not applied (the served feature stays) and is reported in the log and in
 //! `/health`; an id without a row is a deletion.
 //!
@@ -29,7 +29,7 @@
 //! The status word table (`riskmap_status_words`) notifies its changes too (a statement
 //! trigger, no change rows): its words are read again and, when they differ from the
 //! served ones, every hidden hazard is read again with them; a catch-up compares them
-//! as well. How the rows read are compared with the served features: [`super::pg_compare`].
+//! as well. How the rows read are compared with the served features: `pg_compare`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,5 @@
 //! HTTP routes. `router(state)` is the whole application, testable without a socket: it
-//! maps each path to its handler in [`super::handlers`] and adds the middleware.
+//! maps each path to its handler in `handlers` and adds the middleware.
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! Search without HTTP: one scan over the searchable layers ([`super::layers::searchable`])
+//! Search without HTTP: one scan over the searchable layers (`searchable`)
 //! for the query in a feature's name (a house's address), its id, its code (an
 //! enterprise's unified social credit code) or its kind (学校, 医院, 危险化学品生产, a
 //! unit's type, a pipe's pressure class), ignoring case. Every match is counted, so the

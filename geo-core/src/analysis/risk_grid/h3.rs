@@ -56,7 +56,7 @@ impl H3Grid {
     ///
     /// Points that lie together (a town's houses, a park's enterprises) mostly share a
     /// cell, so each run of points keeps the last few cells it found, each with a disc
-    /// around the cell's centre that lies inside the cell ([`Inside`]): a point in one of
+    /// around the cell's centre that lies inside the cell (`Inside`): a point in one of
     /// those discs is in that cell, and only the others ask H3. The same cells as
     /// `cell_at` (a test checks points strewn around cells' edges). Where points are
     /// listed place by place, as ledgers are, most never ask H3: 69 % of the benchmark
