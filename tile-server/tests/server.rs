@@ -18,6 +18,45 @@ mod common;
 use common::*;
 
 #[tokio::test]
+async fn the_gzip_level_changes_the_bytes_sent_not_the_tile() {
+    // The same tile from servers set to levels 0 (stored), 1 (the default) and 12: the
+    // same MVT once decoded (flate2's decoder), stored larger than the tile itself, and
+    // smaller at 12 than at 1.
+    let mut sent = Vec::new();
+    for level in [0, 1, 12] {
+        let cfg = ServerConfig {
+            tile_gzip_level: level,
+            ..ServerConfig::default()
+        };
+        let app = router(state_with(cfg, None));
+        let (x, y) = served_centre_tile(&app, 12).await;
+        let req = Request::builder()
+            .uri(format!("/tiles/houses,risk_grid/12/{x}/{y}.mvt"))
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .unwrap();
+        let (status, h, body) = send(&app, req).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(h[header::CONTENT_ENCODING], "gzip");
+        sent.push((level, body));
+    }
+    let raw = gunzip(&sent[0].1);
+    assert!(raw.len() > 1000, "{} bytes", raw.len());
+    for (level, body) in &sent {
+        assert_eq!(gunzip(body), raw, "level {level}");
+    }
+    let n = |i: usize| sent[i].1.len();
+    assert!(n(0) > raw.len(), "stored: {} against {}", n(0), raw.len());
+    assert!(
+        n(2) < n(1) && n(1) < raw.len(),
+        "{} {} {}",
+        n(2),
+        n(1),
+        raw.len()
+    );
+}
+
+#[tokio::test]
 async fn tiles_gzip_etag_cache_and_errors() {
     let app = router(state_with(ServerConfig::default(), None));
     let (x, y) = served_centre_tile(&app, 10).await;

@@ -277,6 +277,7 @@ async fn render(
         None => None,
     };
     let snap2 = Arc::clone(snap);
+    let level = state.config.tile_gzip_level;
     let t0 = Instant::now();
     // A tile may take a second core only if no other tile wants it.
     let spare = !behind && limits.tiles.has_spare();
@@ -301,7 +302,7 @@ async fn render(
             if raw.is_empty() {
                 return Ok(raw);
             }
-            Ok(riskmap_core::tiles::gzip(&raw)?)
+            Ok(riskmap_core::tiles::gzip_with_level(&raw, level)?)
         })
         .await??;
     state.metrics.render(t0.elapsed().as_secs_f64());
