@@ -190,3 +190,20 @@ fn a_file_read_in_blocks_gives_what_its_whole_text_gives() {
     }
     assert_eq!(&*streamed.features[REF].props.address, format!("第{REF}号"));
 }
+
+#[test]
+fn gbk_after_a_utf8_byte_order_mark_is_read_whole_as_gbk() {
+    // A converter's slip: GBK text behind a UTF-8 byte-order mark. The part reader gives
+    // it up at the first bytes that are not UTF-8, and the whole-file reader finds GBK.
+    let text = gk_houses_n(3, false, None);
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
+    assert!(!unmappable);
+    let out = load_bytes(&[&b"\xEF\xBB\xBF"[..], &gbk].concat());
+    let encoding = out.report.files[0].encoding.clone().unwrap_or_default();
+    assert!(
+        encoding.starts_with("GBK") && encoding.contains("byte-order mark"),
+        "{encoding}"
+    );
+    assert_eq!(out.features.len(), 3);
+    assert_eq!(&*out.features[2].props.address, "第2号");
+}

@@ -657,6 +657,10 @@ mod tests {
         not_utf8[at] = 0xB7;
         let cases: Vec<(&str, Vec<u8>)> = vec![
             ("a UTF-16 byte-order mark", b"\xFF\xFE{".to_vec()),
+            (
+                "a UTF-8 byte-order mark before bytes that are not UTF-8",
+                [&b"\xEF\xBB\xBF"[..], &not_utf8].concat(),
+            ),
             ("bytes that are not UTF-8", not_utf8),
             ("a single feature", f.as_bytes().to_vec()),
             ("an array", format!("[{f}]").into_bytes()),
