@@ -1,8 +1,8 @@
 //! Edits applied to a loaded city one batch at a time, in process: how long until the
 //! changed tile can be served (the batch applied to the analysis and the tile set, then
-//! the tile over the edit drawn and gzipped), beside a full re-analysis of the same data
-//! measured in the same run. The in-process half of the living map's latency; the HTTP
-//! half adds the request.
+//! the tile over the edit drawn and gzipped at the server's default level), beside a
+//! full re-analysis of the same data measured in the same run. The in-process half of
+//! the living map's latency; the HTTP half adds the request.
 //!
 //! ```sh
 //! cargo run --release -p riskmap-core --example live_edits -- DATA_DIR [EDITS [SEED [BATCH [MIX]]]]
@@ -28,7 +28,7 @@ use riskmap_core::live::{AnyFeature, Edit, Live};
 use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
 use riskmap_core::substances::SubstanceTable;
-use riskmap_core::tiles::{gzip, tiles_covering};
+use riskmap_core::tiles::{SERVED_GZIP_LEVEL, gzip_with_level, tiles_covering};
 use riskmap_core::tileset::{TILE_LAYERS, TileSet, TileSetConfig};
 
 /// A small deterministic stream (SplitMix64), so the example needs no random crate.
@@ -167,7 +167,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             tile.x,
             tile.y,
         )?;
-        let gz = gzip(&raw)?;
+        let gz = gzip_with_level(&raw, SERVED_GZIP_LEVEL)?;
         let r = t.elapsed().as_secs_f64() * 1000.0;
         tile_kib.push((raw.len() as f64 / 1024.0, gz.len() as f64 / 1024.0));
         if by_layer {
@@ -181,7 +181,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                     tile.x,
                     tile.y,
                 )?;
-                let _gz = gzip(&raw)?;
+                let _gz = gzip_with_level(&raw, SERVED_GZIP_LEVEL)?;
                 layer_ms[i].push(t.elapsed().as_secs_f64() * 1000.0);
             }
         }

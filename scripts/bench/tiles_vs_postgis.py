@@ -20,7 +20,8 @@ With one client each tile is requested on every side in turn (the order rotating
 N clients the tiles go in chunks, each chunk on every side in turn, N requests in flight.
 A side's total is the sum of its own wall times. Latency is from sending the request to
 having the whole body (RiskMap: the HTTP response; PostGIS: the query's bytea, fetched in
-binary). RiskMap's time includes its gzip; PostGIS serves raw MVT, so the client gzips
+binary). RiskMap's time includes its gzip (at the server's tile_gzip_level, 1 by
+default); PostGIS serves raw MVT, so the client gzips
 it at zlib's default level 6 (timed apart, not in PostGIS's latency: `gzip_ms`) for the
 bytes martin sends (martin compresses with flate2's default level, 6).
 After the timed runs every tile of the one-client run is decoded (mapbox-vector-tile)
@@ -406,8 +407,8 @@ def do_report(a):
                   f"RiskMap composite ÷ "
                   f"RiskMap `houses`: total {comp:.2f}. Gzip of the PostGIS tiles (client, "
                   f"level 6, not in their latency): median {statistics.median(gzms):.2f} ms, "
-                  f"total {sum(gzms) / 1000:.2f} s. Gzipped bytes, RiskMap `houses` ÷ "
-                  f"ST_AsMVT at level 6: {sum(x or 0 for x in rm['gz']) / max(1, sum(x or 0 for x in pg['gz'])):.4f}")
+                  f"total {sum(gzms) / 1000:.2f} s. Gzipped bytes, RiskMap `houses` (at the "
+                  f"server's tile_gzip_level, 1 by default) ÷ ST_AsMVT at level 6: {sum(x or 0 for x in rm['gz']) / max(1, sum(x or 0 for x in pg['gz'])):.4f}")
             if "rm_min" in run:
                 mn = run["rm_min"]
                 print(f"- {c} client(s), RiskMap `houses` with feature id + level only ÷ ST_AsMVT "

@@ -20,6 +20,10 @@ use super::TileError;
 /// The level [`gzip`] uses: that of tile archives, written once and read many times.
 pub const GZIP_LEVEL: u32 = 6;
 
+/// The tile server's level unless its configuration says otherwise (`tile_gzip_level`):
+/// it draws tiles again as edits change them, so speed counts more than the last bytes.
+pub const SERVED_GZIP_LEVEL: u32 = 1;
+
 thread_local! {
     /// One compressor per thread and level: making one costs more than compressing a
     /// small tile.

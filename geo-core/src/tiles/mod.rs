@@ -4,7 +4,8 @@
 //! The caller (the tile server) picks the features whose bounding box meets the tile plus
 //! its buffer (R-tree query on [`TileId::buffered_bounds_lonlat`]) and hands them to a
 //! [`TileBuilder`] one layer at a time; [`TileBuilder::into_bytes`] returns the
-//! uncompressed tile and [`gzip`] compresses it for HTTP (libdeflate, level 6).
+//! uncompressed tile and [`gzip_with_level`] compresses it for HTTP (libdeflate; the
+//! server's [`SERVED_GZIP_LEVEL`] unless configured, archives' [`GZIP_LEVEL`] by [`gzip`]).
 //!
 //! # Pipeline, and why each step is done the way it is
 //!
@@ -126,6 +127,6 @@ pub use cluster::{
 pub use error::TileError;
 pub use feature::{PropValue, TileFeature};
 pub use grid::{MAX_ZOOM, TileId, TileRange, tiles_covering};
-pub use gzip::{GZIP_LEVEL, gzip, gzip_with_level};
+pub use gzip::{GZIP_LEVEL, SERVED_GZIP_LEVEL, gzip, gzip_with_level};
 pub use mercator::{EARTH_RADIUS_M, MAX_LATITUDE, to_world};
 pub use options::{DEFAULT_MAX_TILE_BYTES, TileOptions};

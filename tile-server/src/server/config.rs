@@ -165,7 +165,9 @@ pub struct ServerConfig {
     /// fastest, 12 the smallest (libdeflate). Default 1: on the million-house city's
     /// tiles it sends 4–5 % more bytes than 6 and compresses in less than half the time,
     /// which counts when edits have the server draw hundreds of tiles a second
-    /// (BENCHMARKS.md). Tile archives are compressed at 6, once.
+    /// (BENCHMARKS.md). Tile archives are compressed at 6, once. A tile's ETag is that of
+    /// its gzipped bytes, so replicas behind one balancer should share the level; the
+    /// tile cache (`tile_cache_bytes`) counts gzipped bytes too.
     pub tile_gzip_level: u32,
     /// Site checks run at once (default 0: half the cores, at least one).
     pub site_check_concurrency: usize,
@@ -219,7 +221,7 @@ impl Default for ServerConfig {
             tile_render_concurrency: 0,
             tile_queue: 256,
             tile_grace_ms: 5_000,
-            tile_gzip_level: 1,
+            tile_gzip_level: riskmap_core::tiles::SERVED_GZIP_LEVEL,
             site_check_concurrency: 0,
             export_concurrency: 0,
             search_concurrency: 0,
