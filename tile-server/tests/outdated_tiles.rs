@@ -130,7 +130,51 @@ async fn a_busy_server_answers_the_last_drawing_then_draws_it_again_and_says_so(
         metric(&app, "riskmap_tiles_redrawn_behind_total").await,
         1.0
     );
+    assert_eq!(metric(&app, "riskmap_tiles_redrawn_same_total").await, 0.0);
     drop(held);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_drawing_behind_the_same_as_the_one_answered_is_counted_not_announced() {
+    // A house's address changed: the batch may have changed its tile (it lies in the
+    // house's box), but the houses' tiles carry the level alone.
+    let (state, limits, app, uri, _) = served(ServerConfig::default());
+    let (before, before_body) = tile(&app, &uri).await;
+    let mut house = state.snapshot().dataset().houses.get(10).unwrap().clone();
+    house.props.address = "海门街道新址 1 号".into();
+    let mut events = state.changes.subscribe();
+    state
+        .apply_edits(
+            vec![Edit::Put(Box::new(AnyFeature::House(house)))],
+            "test".into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.recv().await.unwrap().kind, "edit");
+    let held = limits.tiles.pause().await.unwrap();
+    let (etag, body) = tile(&app, &uri).await;
+    assert_eq!((&etag, &body), (&before, &before_body));
+    assert_eq!(
+        metric(&app, "riskmap_tiles_redrawn_behind_total").await,
+        1.0
+    );
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while metric(&app, "riskmap_tiles_redrawn_same_total").await < 1.0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the drawing behind ends");
+    // Nothing announced, and the tile now current is the same bytes under the same ETag.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        events.try_recv().is_err(),
+        "an event after the drawing behind"
+    );
+    drop(held);
+    let (now, now_body) = tile(&app, &uri).await;
+    assert_eq!((now, now_body), (before, before_body));
+    assert_eq!(metric(&app, "riskmap_tiles_redrawn_same_total").await, 1.0);
 }
 
 /// Sends the request while the tile slots are held and checks that it waits for them.

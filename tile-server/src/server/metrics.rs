@@ -74,6 +74,9 @@ pub struct Metrics {
     pub tiles_invalidated: AtomicU64,
     /// Outdated tiles drawn again behind the answers (the server was busy).
     pub tiles_redrawn_behind: AtomicU64,
+    /// Of those, the drawings that came out the same as the drawing answered: tiles the
+    /// batches may have changed and did not.
+    pub tiles_redrawn_same: AtomicU64,
     outdated: Histogram<{ OUTDATED_BUCKETS.len() }>,
     /// Batches of edits applied.
     pub edit_batches: AtomicU64,
@@ -160,6 +163,12 @@ impl Metrics {
             "riskmap_tiles_redrawn_behind_total",
             "Outdated tiles drawn again while their last drawing was answered (all tile slots were taken).",
             self.tiles_redrawn_behind.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_tiles_redrawn_same_total",
+            "Of the tiles drawn again behind an answer, those drawn the same as the drawing answered (the batches may have changed them and did not).",
+            self.tiles_redrawn_same.load(Ordering::Relaxed),
         );
         self.outdated.write(
             &mut s,

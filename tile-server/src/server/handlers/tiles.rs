@@ -206,7 +206,7 @@ async fn cached_or_render(
             Flight::Lead(leader) => {
                 if let Some((t, age)) = busy {
                     drop(leader);
-                    redraw_behind(state, limits, names, &key);
+                    redraw_behind(state, limits, names, &key, t.etag.clone());
                     state.metrics.outdated_served(age.as_secs_f64());
                     return Ok(t);
                 }
@@ -225,9 +225,17 @@ async fn cached_or_render(
 }
 
 /// Draws an outdated tile again from the snapshot served now, behind the answer that gave
-/// its last drawing, and announces it once it is the tile served (a batch meanwhile may
-/// have outdated it again: then it is kept as its latest drawing, unannounced).
-fn redraw_behind(state: &AppStateRef, limits: &Arc<Limits>, names: Vec<LayerKind>, key: &TileKey) {
+/// its last drawing (`answered`, its ETag), and announces it once it is the tile served
+/// (a batch meanwhile may have outdated it again: then it is kept as its latest drawing,
+/// unannounced). A drawing the same as the one answered is not announced: the viewer has
+/// it.
+fn redraw_behind(
+    state: &AppStateRef,
+    limits: &Arc<Limits>,
+    names: Vec<LayerKind>,
+    key: &TileKey,
+    answered: Arc<str>,
+) {
     let Some(claim) = limits.redraw(key) else {
         return;
     };
@@ -247,10 +255,17 @@ fn redraw_behind(state: &AppStateRef, limits: &Arc<Limits>, names: Vec<LayerKind
         let _claim = claim;
         let snap = state.snapshot();
         let key = (snap.generation, spec, zxy.0, zxy.1, zxy.2);
-        if let Ok((_, true)) =
+        let Ok((drawn, current)) =
             render(&state, &limits, &snap, names.clone(), None, zxy, key, true).await
-            && let Ok(t) = riskmap_core::tiles::TileId::new(zxy.0, zxy.1, zxy.2)
-        {
+        else {
+            return;
+        };
+        if drawn.etag == answered {
+            state
+                .metrics
+                .tiles_redrawn_same
+                .fetch_add(1, Ordering::Relaxed);
+        } else if current && let Ok(t) = riskmap_core::tiles::TileId::new(zxy.0, zxy.1, zxy.2) {
             let b = t.bounds_lonlat();
             state.announce_drawn([b.min().x, b.min().y, b.max().x, b.max().y], &names);
         }
