@@ -87,6 +87,8 @@ impl Live {
         // old and new geometry.
         let mut changed: HashMap<LayerKind, BTreeSet<usize>> = HashMap::new();
         let mut geoms: HashMap<LayerKind, Vec<Geometry<f64>>> = HashMap::new();
+        // Changed houses drawn as they were unless their level moves.
+        let mut houses_alike: BTreeSet<usize> = BTreeSet::new();
         for c in &a1.changes {
             let drawn_same = drawn_alike(c);
             for f in c.before.iter().chain(&c.after) {
@@ -99,6 +101,9 @@ impl Live {
                 && let Some(p) = self.position(c.layer, &c.id)
             {
                 changed.entry(c.layer).or_default().insert(p);
+                if drawn_same && c.layer == LayerKind::Houses {
+                    houses_alike.insert(p);
+                }
             }
         }
         let moved: HashSet<(LayerKind, &str)> =
@@ -340,7 +345,8 @@ impl Live {
             ids.iter()
                 .filter_map(|id| self.position(LayerKind::Houses, id)),
         );
-        let house_changed = self.houses_again(&h_set, &ch_houses, reach, &mut dirty);
+        let house_changed =
+            self.houses_again(&h_set, (&ch_houses, &houses_alike), reach, &mut dirty);
         n.houses = h_set.len();
 
         // Enterprises: the changed ones, the owners of regraded sources, those near a
@@ -635,7 +641,7 @@ impl Live {
     fn houses_again(
         &mut self,
         h_set: &BTreeSet<usize>,
-        changed: &BTreeSet<usize>,
+        (changed, alike): (&BTreeSet<usize>, &BTreeSet<usize>),
         reach: Option<f64>,
         dirty: &mut Dirty,
     ) -> HashMap<String, Option<RiskLevel>> {
@@ -700,8 +706,10 @@ impl Live {
             };
             let is_new = changed.contains(&p);
             if is_new || *slot != r {
-                // Its tiles show its level (its own changes are boxed with the batch's).
-                if is_new || slot.level != r.level {
+                // Its tiles show its footprint and level: a changed house drawn as it
+                // was ([`drawn_alike`]) is boxed only if its level moves, others as the
+                // batch's own changes are.
+                if (is_new && !alike.contains(&p)) || slot.level != r.level {
                     push_box(dirty, LayerKind::Houses, &f.geometry);
                     push_box(dirty, LayerKind::HouseRisk, &f.geometry);
                 }
@@ -775,11 +783,16 @@ impl Live {
 /// Whether a change leaves its feature's own drawing as it was: a hazard source's tile
 /// features are its place, its name and the level of its grade, so a corrected
 /// inventory or owner changes none of its tiles unless the grade moves, which marks its
-/// boxes where the grades are recomputed. Any other change is drawn anew.
+/// boxes where the grades are recomputed. A house's are its footprint and its level, so
+/// new occupants, an address or an appraisal leave them as they were unless the level
+/// moves, which marks its boxes where the levels are recomputed (`houses_again`). Any
+/// other change is drawn anew.
 fn drawn_alike(c: &Change) -> bool {
-    matches!(
-        (&c.before, &c.after),
-        (Some(AnyFeature::HazardSource(b)), Some(AnyFeature::HazardSource(a)))
-            if b.geometry == a.geometry && b.props.name == a.props.name
-    )
+    match (&c.before, &c.after) {
+        (Some(AnyFeature::HazardSource(b)), Some(AnyFeature::HazardSource(a))) => {
+            b.geometry == a.geometry && b.props.name == a.props.name
+        }
+        (Some(AnyFeature::House(b)), Some(AnyFeature::House(a))) => b.geometry == a.geometry,
+        _ => false,
+    }
 }
