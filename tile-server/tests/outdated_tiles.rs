@@ -136,12 +136,12 @@ async fn a_busy_server_answers_the_last_drawing_then_draws_it_again_and_says_so(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_drawing_behind_the_same_as_the_one_answered_is_counted_not_announced() {
-    // A house's address changed: the batch may have changed its tile (it lies in the
-    // house's box), but the houses' tiles carry the level alone.
+    // A house moved by about 0.1 mm: the batch may have changed its tile (its footprint
+    // moved), but at z16 a tile's unit is about 15 cm, so it is drawn the same.
     let (state, limits, app, uri, _) = served(ServerConfig::default());
     let (before, before_body) = tile(&app, &uri).await;
     let mut house = state.snapshot().dataset().houses.get(10).unwrap().clone();
-    house.props.address = "海门街道新址 1 号".into();
+    house.geometry = house.geometry.translate(1e-9, 0.0);
     let mut events = state.changes.subscribe();
     state
         .apply_edits(
@@ -215,4 +215,29 @@ async fn past_the_grace_period_a_busy_server_waits_for_the_new_drawing() {
         ..ServerConfig::default()
     };
     waits_for_the_new_drawing(cfg, Duration::from_millis(250)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_house_edit_its_tiles_do_not_show_leaves_them_in_the_cache() {
+    // A new address for a house: its tiles draw its footprint and level alone, so none
+    // of them is dropped or outdated, and the cached tile is served as it was.
+    let (state, _, app, uri, _) = served(ServerConfig::default());
+    let (before, before_body) = tile(&app, &uri).await;
+    let mut house = state.snapshot().dataset().houses.get(10).unwrap().clone();
+    house.props.address = "海门街道新址 1 号".into();
+    state
+        .apply_edits(
+            vec![Edit::Put(Box::new(AnyFeature::House(house)))],
+            "test".into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(metric(&app, "riskmap_tiles_invalidated_total").await, 0.0);
+    let hits = metric(&app, "riskmap_tile_cache_hits_total").await;
+    let (now, now_body) = tile(&app, &uri).await;
+    assert_eq!((now, now_body), (before, before_body));
+    assert_eq!(
+        metric(&app, "riskmap_tile_cache_hits_total").await,
+        hits + 1.0
+    );
 }
