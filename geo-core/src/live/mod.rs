@@ -39,6 +39,8 @@ mod summaries;
 #[cfg(all(test, feature = "generate"))]
 mod tests;
 #[cfg(all(test, feature = "generate"))]
+mod tests_drawn;
+#[cfg(all(test, feature = "generate"))]
 mod tests_follow;
 #[cfg(all(test, feature = "generate"))]
 mod tests_regrade;

@@ -17,7 +17,7 @@ use crate::dataset::{Dataset, Layer};
 use crate::generate::{GenerateOptions, generate, haimen};
 use crate::model::{
     Appraisal, Feature, HiddenHazard, HiddenHazardStatus, House, HouseUse, Industry, LayerKind,
-    RiskLevel, SourceRef, TargetKind,
+    SourceRef, TargetKind,
 };
 use crate::rules::Rules;
 use crate::substances::SubstanceTable;
@@ -787,45 +787,4 @@ fn the_lists_batches_grow_keep_room_in_the_map_and_in_its_copy() {
     for (len, cap) in kept(&live) {
         assert!(cap - len >= len / 32, "map: {len} items, capacity {cap}");
     }
-}
-
-/// A house's tiles draw its footprint and level: an address or occupants edited that
-/// leave its level as it was outdate none of its houses tiles; a new appraisal that
-/// moves its level, or a move, does.
-#[test]
-fn a_house_drawn_as_it_was_outdates_no_tile_of_its_own() {
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
-    let own = |a: &super::Applied| {
-        a.dirty
-            .iter()
-            .filter(|(l, _)| matches!(l, LayerKind::Houses | LayerKind::HouseRisk))
-            .count()
-    };
-    // A house whose level the appraisal D moves.
-    let p = (0..live.dataset().houses.len())
-        .find(|&p| {
-            live.dataset().houses.get(p).unwrap().props.appraisal != Some(Appraisal::D)
-                && live.analysis().house_risks[p].level == RiskLevel::Low
-        })
-        .expect("a house of low risk");
-    let h = live.dataset().houses.get(p).unwrap().clone();
-    let mut f = h.clone();
-    f.props.address = "海门街道新址 1 号".into();
-    f.props.occupants = Some(h.props.occupants.unwrap_or(0) + 1);
-    let a = live
-        .apply(&[Edit::Put(Box::new(AnyFeature::House(f.clone())))])
-        .unwrap();
-    assert_eq!(live.analysis().house_risks[p].level, RiskLevel::Low);
-    assert_eq!(own(&a), 0, "{:?}", a.dirty);
-    f.props.appraisal = Some(Appraisal::D);
-    let a = live
-        .apply(&[Edit::Put(Box::new(AnyFeature::House(f.clone())))])
-        .unwrap();
-    assert_ne!(live.analysis().house_risks[p].level, RiskLevel::Low);
-    assert!(own(&a) > 0, "{:?}", a.dirty);
-    f.geometry = f.geometry.translate(0.0001, 0.0);
-    let a = live
-        .apply(&[Edit::Put(Box::new(AnyFeature::House(f)))])
-        .unwrap();
-    assert!(own(&a) > 0, "{:?}", a.dirty);
 }

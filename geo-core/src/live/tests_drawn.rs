@@ -1,0 +1,163 @@
+//! A feature drawn as it was (`deps::drawn_alike`): a house edited within its footprint
+//! boxes no tile of its own unless its level moves, and every tile over it that changes
+//! is still named by the update.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use geo::{Centroid, Geometry, Translate};
+
+use super::tests::city;
+use super::{AnyFeature, Edit, Live};
+use crate::model::{Appraisal, Feature, House, LayerKind, RiskLevel};
+use crate::rules::Rules;
+use crate::substances::SubstanceTable;
+
+/// A house's tiles draw its footprint and level: an address or occupants edited that
+/// leave its level as it was outdate none of its houses tiles; a new appraisal that
+/// moves its level, or a move, does.
+#[test]
+fn a_house_drawn_as_it_was_outdates_no_tile_of_its_own() {
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let own = |a: &super::Applied| {
+        a.dirty
+            .iter()
+            .filter(|(l, _)| matches!(l, LayerKind::Houses | LayerKind::HouseRisk))
+            .count()
+    };
+    // A house whose level the appraisal D moves.
+    let p = (0..live.dataset().houses.len())
+        .find(|&p| {
+            live.dataset().houses.get(p).unwrap().props.appraisal != Some(Appraisal::D)
+                && live.analysis().house_risks[p].level == RiskLevel::Low
+        })
+        .expect("a house of low risk");
+    let h = live.dataset().houses.get(p).unwrap().clone();
+    let mut f = h.clone();
+    f.props.address = "海门街道新址 1 号".into();
+    f.props.occupants = Some(h.props.occupants.unwrap_or(0) + 1);
+    let a = live
+        .apply(&[Edit::Put(Box::new(AnyFeature::House(f.clone())))])
+        .unwrap();
+    assert_eq!(live.analysis().house_risks[p].level, RiskLevel::Low);
+    assert_eq!(own(&a), 0, "{:?}", a.dirty);
+    f.props.appraisal = Some(Appraisal::D);
+    let a = live
+        .apply(&[Edit::Put(Box::new(AnyFeature::House(f.clone())))])
+        .unwrap();
+    assert_ne!(live.analysis().house_risks[p].level, RiskLevel::Low);
+    assert!(own(&a) > 0, "{:?}", a.dirty);
+    f.geometry = f.geometry.translate(0.0001, 0.0);
+    let a = live
+        .apply(&[Edit::Put(Box::new(AnyFeature::House(f)))])
+        .unwrap();
+    assert!(own(&a) > 0, "{:?}", a.dirty);
+}
+
+/// A house edited within its footprint, in the batches where its position or level moves
+/// for other reasons: the last house edited while another is deleted (it takes the
+/// deleted one's place), deleted and put back under its id, and edited while a graded
+/// hazard source is moved onto it. Every layer of every tile over it at zooms 12–16 that
+/// changed is named by the update, and drawn as a fresh tile set draws it.
+#[test]
+fn a_house_edited_in_its_footprint_is_named_wherever_its_tiles_change() {
+    use crate::tiles::tiles_covering;
+    use crate::tileset::{TILE_LAYERS, TileSet, TileSetConfig};
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let build = |l: &Live| {
+        TileSet::build(l.dataset(), l.analysis(), TileSetConfig::default()).expect("tile set")
+    };
+    let mut ts = build(&live);
+    let more = |h: &Feature<House>, n: u32| {
+        let mut f = h.clone();
+        f.props.occupants = Some(h.props.occupants.unwrap_or(0) + n);
+        Edit::Put(Box::new(AnyFeature::House(f)))
+    };
+    let mut level_moved = false;
+    for batch in 0..3 {
+        let ds = live.dataset();
+        let last = ds.houses.get(ds.houses.len() - 1).expect("a house").clone();
+        let (house, edits) = match batch {
+            0 => {
+                let gone = ds.houses.get(5).expect("a house").id.clone();
+                let edits = vec![
+                    more(&last, 7),
+                    Edit::Delete {
+                        layer: LayerKind::Houses,
+                        id: gone,
+                    },
+                ];
+                (last, edits)
+            }
+            1 => {
+                let edits = vec![
+                    Edit::Delete {
+                        layer: LayerKind::Houses,
+                        id: last.id.clone(),
+                    },
+                    more(&last, 3),
+                ];
+                (last, edits)
+            }
+            _ => {
+                // The most severe source put where a house of low risk stands.
+                let p = (0..ds.houses.len())
+                    .find(|&p| live.analysis().house_risks[p].level == RiskLevel::Low)
+                    .expect("a house of low risk");
+                let h = ds.houses.get(p).expect("a house").clone();
+                let (s, _) = ds
+                    .hazard_sources
+                    .features()
+                    .iter()
+                    .zip(&live.analysis().hazard_grades)
+                    .filter(|(_, g)| g.grade.is_some())
+                    .min_by_key(|(_, g)| g.grade)
+                    .expect("a graded source");
+                let mut s = s.clone();
+                s.geometry = Geometry::Point(h.geometry.centroid().expect("a centroid"));
+                let edits = vec![
+                    more(&h, 5),
+                    Edit::Put(Box::new(AnyFeature::HazardSource(s))),
+                ];
+                (h, edits)
+            }
+        };
+        let level_of = |l: &Live| {
+            let p = (0..l.dataset().houses.len())
+                .find(|&p| l.dataset().houses.get(p).is_some_and(|f| f.id == house.id))
+                .expect("the house");
+            l.analysis().house_risks[p].level
+        };
+        let old = live.clone();
+        let old_ts = build(&old);
+        let applied = live.apply(&edits).expect("applied");
+        let changes = ts
+            .update(live.dataset(), live.analysis(), &applied)
+            .expect("updated");
+        level_moved |= level_of(&old) != level_of(&live);
+        let fresh = build(&live);
+        let rect = geo::BoundingRect::bounding_rect(&house.geometry).expect("a box");
+        for z in 12..=16 {
+            for t in tiles_covering(rect, z).into_iter().flatten() {
+                let (x, y) = (t.x, t.y);
+                let render = |s: &TileSet, l: &Live, layers: &[LayerKind]| {
+                    s.render(l.dataset(), l.analysis(), layers, z, x, y)
+                        .expect("a tile")
+                };
+                assert!(
+                    render(&ts, &live, &TILE_LAYERS) == render(&fresh, &live, &TILE_LAYERS),
+                    "batch {batch}: tile {z}/{x}/{y} differs from a fresh tile set"
+                );
+                for layer in TILE_LAYERS {
+                    if render(&old_ts, &old, &[layer]) != render(&fresh, &live, &[layer]) {
+                        assert!(
+                            ts.tile_changed(&changes, &[layer], z, x, y),
+                            "batch {batch}: {} changed in tile {z}/{x}/{y} but was not named",
+                            layer.name()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(level_moved, "no batch moved the house's level");
+}
