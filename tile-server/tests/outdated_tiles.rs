@@ -15,6 +15,7 @@ use axum::http::{StatusCode, header};
 use common::{centre_tile, get, metric, send, state_with};
 use geo::{Geometry, Translate};
 use riskmap_core::live::{AnyFeature, Edit};
+use riskmap_core::model::{Feature, House};
 use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::limits::Limits;
 use riskmap_server::server::routes::router_with_limits;
@@ -43,6 +44,17 @@ fn served(cfg: ServerConfig) -> (Arc<AppState>, Arc<Limits>, axum::Router, Strin
         format!("/tiles/houses/16/{x}/{y}.mvt"),
         edit,
     )
+}
+
+/// Puts `house` as the edit of a test.
+async fn put(state: &Arc<AppState>, house: Feature<House>) {
+    state
+        .apply_edits(
+            vec![Edit::Put(Box::new(AnyFeature::House(house)))],
+            "test".into(),
+        )
+        .await
+        .unwrap();
 }
 
 async fn tile(app: &axum::Router, uri: &str) -> (String, Vec<u8>) {
@@ -143,13 +155,7 @@ async fn a_drawing_behind_the_same_as_the_one_answered_is_counted_not_announced(
     let mut house = state.snapshot().dataset().houses.get(10).unwrap().clone();
     house.geometry = house.geometry.translate(1e-9, 0.0);
     let mut events = state.changes.subscribe();
-    state
-        .apply_edits(
-            vec![Edit::Put(Box::new(AnyFeature::House(house)))],
-            "test".into(),
-        )
-        .await
-        .unwrap();
+    put(&state, house).await;
     assert_eq!(events.recv().await.unwrap().kind, "edit");
     let held = limits.tiles.pause().await.unwrap();
     let (etag, body) = tile(&app, &uri).await;
@@ -225,13 +231,7 @@ async fn a_house_edit_its_tiles_do_not_show_leaves_them_in_the_cache() {
     let (before, before_body) = tile(&app, &uri).await;
     let mut house = state.snapshot().dataset().houses.get(10).unwrap().clone();
     house.props.address = "海门街道新址 1 号".into();
-    state
-        .apply_edits(
-            vec![Edit::Put(Box::new(AnyFeature::House(house)))],
-            "test".into(),
-        )
-        .await
-        .unwrap();
+    put(&state, house).await;
     assert_eq!(metric(&app, "riskmap_tiles_invalidated_total").await, 0.0);
     let hits = metric(&app, "riskmap_tile_cache_hits_total").await;
     let (now, now_body) = tile(&app, &uri).await;

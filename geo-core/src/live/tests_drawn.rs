@@ -6,7 +6,7 @@
 
 use geo::{Centroid, Geometry, Translate};
 
-use super::tests::city;
+use super::tests::{city, tile_follows};
 use super::{AnyFeature, Edit, Live};
 use crate::model::{Appraisal, Feature, House, LayerKind, RiskLevel};
 use crate::rules::Rules;
@@ -61,7 +61,7 @@ fn a_house_drawn_as_it_was_outdates_no_tile_of_its_own() {
 #[test]
 fn a_house_edited_in_its_footprint_is_named_wherever_its_tiles_change() {
     use crate::tiles::tiles_covering;
-    use crate::tileset::{TILE_LAYERS, TileSet, TileSetConfig};
+    use crate::tileset::{TileSet, TileSetConfig};
     let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
     let build = |l: &Live| {
         TileSet::build(l.dataset(), l.analysis(), TileSetConfig::default()).expect("tile set")
@@ -138,24 +138,14 @@ fn a_house_edited_in_its_footprint_is_named_wherever_its_tiles_change() {
         let rect = geo::BoundingRect::bounding_rect(&house.geometry).expect("a box");
         for z in 12..=16 {
             for t in tiles_covering(rect, z).into_iter().flatten() {
-                let (x, y) = (t.x, t.y);
-                let render = |s: &TileSet, l: &Live, layers: &[LayerKind]| {
-                    s.render(l.dataset(), l.analysis(), layers, z, x, y)
-                        .expect("a tile")
-                };
-                assert!(
-                    render(&ts, &live, &TILE_LAYERS) == render(&fresh, &live, &TILE_LAYERS),
-                    "batch {batch}: tile {z}/{x}/{y} differs from a fresh tile set"
-                );
-                for layer in TILE_LAYERS {
-                    if render(&old_ts, &old, &[layer]) != render(&fresh, &live, &[layer]) {
-                        assert!(
-                            ts.tile_changed(&changes, &[layer], z, x, y),
-                            "batch {batch}: {} changed in tile {z}/{x}/{y} but was not named",
-                            layer.name()
-                        );
-                    }
-                }
+                tile_follows(
+                    &ts,
+                    &changes,
+                    (&old_ts, &old),
+                    (&fresh, &live),
+                    (t.z, t.x, t.y),
+                )
+                .unwrap_or_else(|e| panic!("batch {batch}: {e}"));
             }
         }
     }
