@@ -10,6 +10,7 @@
 use geo::{Centroid, Coord, Geometry, Translate};
 use proptest::prelude::*;
 
+use super::tests_drawn::tile_follows;
 use super::tests_follow::{assert_hazards_follow, hazards_at_their_features};
 use super::{AnyFeature, Edit, Live};
 use crate::analysis::{Analysis, analyze};
@@ -580,39 +581,6 @@ fn a_refused_batch_changes_nothing() {
         live.dataset().houses.get(0).and_then(|f| f.props.occupants),
         h.props.occupants
     );
-}
-
-/// Tile `(z, x, y)` after a batch: `ts`, updated by it (`changes`, its answer), draws it
-/// as `fresh`, built from nothing on `live`, does; and every layer whose drawing differs
-/// from `old_ts` on `old` (the map before the batch) is one the update named. The error
-/// says which check failed.
-pub(super) fn tile_follows(
-    ts: &crate::tileset::TileSet,
-    changes: &crate::tileset::TileChanges,
-    (old_ts, old): (&crate::tileset::TileSet, &Live),
-    (fresh, live): (&crate::tileset::TileSet, &Live),
-    (z, x, y): (u8, u32, u32),
-) -> Result<(), String> {
-    use crate::tileset::{TILE_LAYERS, TileSet};
-    let render = |t: &TileSet, l: &Live, layers: &[LayerKind]| {
-        t.render(l.dataset(), l.analysis(), layers, z, x, y)
-            .map_err(|e| format!("tile {z}/{x}/{y}: {e}"))
-    };
-    let want = render(fresh, live, &TILE_LAYERS)?;
-    if render(ts, live, &TILE_LAYERS)? != want {
-        return Err(format!("tile {z}/{x}/{y} differs from a fresh tile set"));
-    }
-    for layer in TILE_LAYERS {
-        if render(old_ts, old, &[layer])? != render(fresh, live, &[layer])?
-            && !ts.tile_changed(changes, &[layer], z, x, y)
-        {
-            return Err(format!(
-                "{} changed in tile {z}/{x}/{y} but was not named",
-                layer.name()
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The tiles sampled after a batch: every tile over the data at zooms 0–9, and at every

@@ -6,7 +6,7 @@
 
 use geo::{Centroid, Geometry, Translate};
 
-use super::tests::{city, tile_follows};
+use super::tests::city;
 use super::{AnyFeature, Edit, Live};
 use crate::model::{Appraisal, Feature, House, LayerKind, RiskLevel};
 use crate::rules::Rules;
@@ -150,4 +150,37 @@ fn a_house_edited_in_its_footprint_is_named_wherever_its_tiles_change() {
         }
     }
     assert!(level_moved, "no batch moved the house's level");
+}
+
+/// Tile `(z, x, y)` after a batch: `ts`, updated by it (`changes`, its answer), draws it
+/// as `fresh`, built from nothing on `live`, does; and every layer whose drawing differs
+/// from `old_ts` on `old` (the map before the batch) is one the update named. The error
+/// says which check failed.
+pub(super) fn tile_follows(
+    ts: &crate::tileset::TileSet,
+    changes: &crate::tileset::TileChanges,
+    (old_ts, old): (&crate::tileset::TileSet, &Live),
+    (fresh, live): (&crate::tileset::TileSet, &Live),
+    (z, x, y): (u8, u32, u32),
+) -> Result<(), String> {
+    use crate::tileset::{TILE_LAYERS, TileSet};
+    let render = |t: &TileSet, l: &Live, layers: &[LayerKind]| {
+        t.render(l.dataset(), l.analysis(), layers, z, x, y)
+            .map_err(|e| format!("tile {z}/{x}/{y}: {e}"))
+    };
+    let want = render(fresh, live, &TILE_LAYERS)?;
+    if render(ts, live, &TILE_LAYERS)? != want {
+        return Err(format!("tile {z}/{x}/{y} differs from a fresh tile set"));
+    }
+    for layer in TILE_LAYERS {
+        if render(old_ts, old, &[layer])? != render(fresh, live, &[layer])?
+            && !ts.tile_changed(changes, &[layer], z, x, y)
+        {
+            return Err(format!(
+                "{} changed in tile {z}/{x}/{y} but was not named",
+                layer.name()
+            ));
+        }
+    }
+    Ok(())
 }
