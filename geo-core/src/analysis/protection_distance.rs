@@ -124,15 +124,41 @@ pub fn find_conflicts(
 /// Every source, hazard sources first, in position order.
 pub(crate) fn all_sources<'a>(
     ds: &'a Dataset,
-    grades: &[HazardGradeResult],
+    grades: &'a [HazardGradeResult],
     rules: &'a Rules,
 ) -> Vec<Source<'a>> {
+    sources(ds, grades, rules).collect()
+}
+
+fn sources<'a>(
+    ds: &'a Dataset,
+    grades: &'a [HazardGradeResult],
+    rules: &'a Rules,
+) -> impl Iterator<Item = Source<'a>> {
     let hs = grades
         .iter()
         .enumerate()
         .filter_map(|(pos, g)| hazard_source(ds, pos, g, rules));
     let ents = (0..ds.enterprises.len()).filter_map(|pos| enterprise(ds, pos, rules));
-    hs.chain(ents).collect()
+    hs.chain(ents)
+}
+
+/// The farthest any source reaches, for any class: a target farther than this from every
+/// source has no conflict. A source without QRA distances reaches as far as its table, so
+/// each table is measured once (a batch that moves a house asks this of thousands).
+pub(crate) fn max_reach(ds: &Dataset, grades: &[HazardGradeResult], rules: &Rules) -> f64 {
+    let mut measured: Vec<&ByClass> = Vec::new();
+    let mut reach = 0.0f64;
+    for s in sources(ds, grades, rules) {
+        if s.qra.is_none() {
+            if measured.iter().any(|t| std::ptr::eq(*t, s.table)) {
+                continue;
+            }
+            measured.push(s.table);
+        }
+        reach = reach.max(max_required(&s));
+    }
+    reach
 }
 
 /// The order of the conflict list: source layer, source position, target layer, target
@@ -146,12 +172,6 @@ pub(crate) fn sort(list: &mut [ProtectionConflict]) {
             b.target_pos,
         ))
     });
-}
-
-/// The farthest any of these sources reaches, for any class: a target farther than
-/// this from every source has no conflict.
-pub(crate) fn max_reach(sources: &[Source<'_>]) -> f64 {
-    sources.iter().map(max_required).fold(0.0, f64::max)
 }
 
 /// The conflict between one source and one target, if any: the same decision
@@ -450,6 +470,11 @@ fn drawn(p: ClosestPair) -> (f64, Geometry<f64>) {
 }
 
 impl Source<'_> {
+    /// The farthest this source reaches, for any class.
+    pub(crate) fn reach_m(&self) -> f64 {
+        max_required(self)
+    }
+
     /// The distance this source requires from a target of `class`.
     pub(crate) fn required_m(&self, class: TargetClass) -> f64 {
         required_m(self, class)
@@ -482,6 +507,46 @@ mod tests {
             category: None,
             tonnes: t,
         }]
+    }
+
+    #[test]
+    fn the_farthest_reach_counts_each_table_once_and_every_qra_distance() {
+        // Two sources of chlorine 200 t, 3 km apart, nobody near: both 二级, whose
+        // table requires 800 m at most (high-sensitivity and important targets).
+        let source = |id: &str, x: f64, qra: Option<QraDistances>| {
+            feat(
+                id,
+                rect(x, 0.0, x + 50.0, 50.0),
+                HazardSource {
+                    inventory: chlorine(200.0),
+                    qra_distances: qra,
+                    ..Default::default()
+                },
+            )
+        };
+        let rules = Rules::default();
+        let reach = |second: Option<QraDistances>| {
+            let mut ds = Dataset::default();
+            ds.hazard_sources = Layer::new(
+                LayerKind::HazardSources,
+                vec![source("hs-1", 0.0, None), source("hs-2", 3000.0, second)],
+            );
+            let grades = grade_all(&ds, &SubstanceTable::builtin(), &rules);
+            max_reach(&ds, &grades, &rules)
+        };
+        assert_eq!(reach(None), 800.0);
+        // The second's QRA distance for general class 1 targets is 1,200 m: its reach.
+        let far = QraDistances {
+            general_1: Some(1200.0),
+            ..Default::default()
+        };
+        assert_eq!(reach(Some(far)), 1200.0);
+        // One of 300 m for schools leaves its other classes to the table: 800 m.
+        let near = QraDistances {
+            high_sensitivity: Some(300.0),
+            ..Default::default()
+        };
+        assert_eq!(reach(Some(near)), 800.0);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use geo::{BoundingRect, Intersects};
 use rayon::prelude::*;
 
 use super::Live;
@@ -13,35 +14,65 @@ use crate::analysis::{
     HazardGradeResult, PipelineConflict, ProtectionConflict, pipeline_clearance,
     protection_distance,
 };
+use crate::geodesy::expand_rect_m;
 use crate::model::LayerKind;
 
 impl Live {
     /// The farthest any source reaches now, for any class: a target farther than this
     /// from every source has no protection conflict.
     pub(super) fn protection_reach(&self) -> f64 {
-        let all =
-            protection_distance::all_sources(&self.ds, &self.analysis.hazard_grades, &self.rules);
-        protection_distance::max_reach(&all)
+        protection_distance::max_reach(&self.ds, &self.analysis.hazard_grades, &self.rules)
     }
 
     /// The sources (hazard sources and enterprises, in the conflict list's order) whose
-    /// box lies within `reach` of any of `places`: every source that can have a conflict
-    /// with a target there.
+    /// box lies within their own reach of any of `places`, found among those within
+    /// `reach` ([`Live::protection_reach`]): every source that can have a conflict with a
+    /// target there (a source of one grade does not reach as far as the farthest).
     pub(super) fn sources_near<'g>(
         &self,
         places: impl IntoIterator<Item = &'g geo::Geometry<f64>>,
         reach: f64,
     ) -> BTreeSet<(LayerKind, usize)> {
+        let (ds, rules) = (&self.ds, &self.rules);
+        let grades = &self.analysis.hazard_grades;
         let mut out = BTreeSet::new();
         for g in places {
+            let Some(at) = g.bounding_rect() else {
+                continue;
+            };
+            let within = |s: Option<protection_distance::Source<'_>>, b: Option<geo::Rect<f64>>| {
+                s.zip(b).is_some_and(|(s, b)| {
+                    expand_rect_m(at, s.reach_m() * 1.01 + 1.0).intersects(&b)
+                })
+            };
             out.extend(
-                near(&self.ds.hazard_sources, g, reach)
+                near(&ds.hazard_sources, g, reach)
                     .into_iter()
+                    .filter(|&p| {
+                        let s = grades
+                            .get(p)
+                            .and_then(|gr| protection_distance::hazard_source(ds, p, gr, rules));
+                        within(
+                            s,
+                            ds.hazard_sources
+                                .get(p)
+                                .and_then(|f| f.geometry.bounding_rect()),
+                        )
+                    })
                     .map(|p| (LayerKind::HazardSources, p)),
             );
             out.extend(
-                near(&self.ds.enterprises, g, reach)
+                near(&ds.enterprises, g, reach)
                     .into_iter()
+                    .filter(|&p| {
+                        let s = protection_distance::enterprise(ds, p, rules);
+                        within(
+                            s,
+                            ds.enterprises
+                                .get(p)
+                                .and_then(|f| f.geometry.bounding_rect()),
+                        )
+                    })
                     .map(|p| (LayerKind::Enterprises, p)),
             );
         }
@@ -328,6 +359,60 @@ pub(super) fn replace_sources(
     }
 }
 
+/// Replaces the conflicts that `gone` picks in the ranges of `sources` in the sorted
+/// list by `added` (sorted the same way, each a conflict of one of `sources`), keeping
+/// the list sorted; those taken out go to `removed`. Every conflict `gone` picks must lie
+/// in those ranges. Each range is rewritten in place, from the back: what it keeps moves
+/// to its front, what it gains takes the places of what it loses, and the conflicts
+/// after it move only when its count changes. A batch of a few targets (a house moved)
+/// thus neither scans nor sorts the list of 10⁵, which a pass and a sort of conflicts
+/// of some 170 bytes each made the larger part of such a batch.
+pub(super) fn replace_where(
+    list: &mut Vec<ProtectionConflict>,
+    sources: &BTreeSet<(LayerKind, usize)>,
+    gone: impl Fn(&ProtectionConflict) -> bool,
+    added: &[ProtectionConflict],
+    removed: &mut Vec<ProtectionConflict>,
+) {
+    let key = |c: &ProtectionConflict| (c.source_layer, c.source_pos);
+    let ranges = source_ranges(list, sources);
+    for (&k, range) in sources.iter().zip(ranges).rev() {
+        let new =
+            &added[added.partition_point(|c| key(c) < k)..added.partition_point(|c| key(c) <= k)];
+        let (start, end) = (range.start, range.end);
+        // What the range keeps, to its front and in order.
+        let mut kept = start;
+        for i in start..end {
+            if !gone(&list[i]) {
+                list.swap(kept, i);
+                kept += 1;
+            }
+        }
+        if kept == end && new.is_empty() {
+            continue;
+        }
+        let mut new = new.iter();
+        let mut last = end;
+        for slot in kept..end {
+            match new.next() {
+                Some(c) => removed.push(std::mem::replace(&mut list[slot], c.clone())),
+                None => {
+                    removed.extend(list.drain(slot..end));
+                    last = slot;
+                    break;
+                }
+            }
+        }
+        let more: Vec<ProtectionConflict> = new.cloned().collect();
+        if !more.is_empty() {
+            last = end + more.len();
+            list.splice(end..end, more);
+        }
+        // The kept and the new, each in order: merged.
+        protection_distance::sort(&mut list[start..last]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +434,84 @@ mod tests {
             rule: "rule".into(),
             geometry: geo::Geometry::Point(geo::Point::new(121.0, 31.0)),
         }
+    }
+
+    /// Source `s` (a hazard source) and house `t`, `d` metres apart.
+    fn prot(s: usize, t: usize, d: f64) -> ProtectionConflict {
+        ProtectionConflict {
+            source_layer: LayerKind::HazardSources,
+            source_id: format!("hs-{s}"),
+            source_pos: s,
+            target_layer: LayerKind::Houses,
+            target_id: format!("house-{t}"),
+            target_pos: t,
+            target_class: crate::model::TargetClass::General3,
+            distance_m: d,
+            required_m: 100.0,
+            shortfall_m: 100.0 - d,
+            rule: "rule".into(),
+            geometry: geo::Geometry::Point(geo::Point::new(121.0, 31.0)),
+        }
+    }
+
+    #[test]
+    fn replace_where_rewrites_the_ranges_of_the_sources_named() {
+        // Sources 1, 2, 4 and 6 with their houses; houses 7 and 8 changed. In source 1's
+        // range house 7 is measured again (one out, one in); source 2 loses house 8 and
+        // gains none (the range shrinks); source 3, without conflicts, gains house 7;
+        // source 4 loses house 7 and gains houses 7 and 8 (it grows by one); source 6 is
+        // not named, and its conflict with house 8 stays.
+        let list0 = vec![
+            prot(1, 2, 10.0),
+            prot(1, 7, 20.0),
+            prot(1, 9, 30.0),
+            prot(2, 8, 40.0),
+            prot(2, 9, 50.0),
+            prot(4, 1, 60.0),
+            prot(4, 7, 70.0),
+            prot(6, 8, 80.0),
+        ];
+        let added = [
+            prot(1, 7, 25.0),
+            prot(3, 7, 35.0),
+            prot(4, 7, 75.0),
+            prot(4, 8, 85.0),
+        ];
+        let named: BTreeSet<(LayerKind, usize)> = [1, 2, 3, 4]
+            .into_iter()
+            .map(|s| (LayerKind::HazardSources, s))
+            .collect();
+        let mut list = list0.clone();
+        let mut removed = Vec::new();
+        replace_where(
+            &mut list,
+            &named,
+            |c| matches!(c.target_pos, 7 | 8),
+            &added,
+            &mut removed,
+        );
+        let pairs = |v: &[ProtectionConflict]| -> Vec<(usize, usize, f64)> {
+            v.iter()
+                .map(|c| (c.source_pos, c.target_pos, c.distance_m))
+                .collect()
+        };
+        assert_eq!(
+            pairs(&list),
+            [
+                (1, 2, 10.0),
+                (1, 7, 25.0),
+                (1, 9, 30.0),
+                (2, 9, 50.0),
+                (3, 7, 35.0),
+                (4, 1, 60.0),
+                (4, 7, 75.0),
+                (4, 8, 85.0),
+                (6, 8, 80.0),
+            ]
+        );
+        let mut gone = pairs(&removed);
+        gone.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        assert_eq!(gone, [(1, 7, 20.0), (2, 8, 40.0), (4, 7, 70.0)]);
     }
 
     #[test]

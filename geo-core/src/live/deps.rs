@@ -266,6 +266,9 @@ impl Live {
             }
         } else if only_sources {
             conflicts::replace_sources(list, &s_set, &added_p, &mut removed_p);
+        } else if let Some(mut near) = old_sources {
+            near.extend(added_p.iter().map(|c| (c.source_layer, c.source_pos)));
+            conflicts::replace_where(list, &near, hit, &added_p, &mut removed_p);
         } else {
             list.retain(|c| {
                 let gone = hit(c);

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use geo::{Geometry, Translate};
+use geo::{BoundingRect, Geometry, Translate};
 
 use super::tests::city;
 use super::{AnyFeature, Edit, Live};
@@ -191,5 +191,84 @@ fn houses_moved_out_of_their_conflicts_and_back() {
             .expect("moved back");
         assert_same(&live, &format!("{id} moved back"));
         assert_eq!(conflicts_of(&live, id), had, "{id} back");
+    }
+}
+
+/// Schools put 300 m east of a graded hazard source, then moved east until they stand
+/// 20 m inside what the source requires of them (500 m or more), then 20 m outside, one
+/// batch each. The sources a few changed targets are looked up by are those each reaches
+/// by its own grade: a school at the edge of a far reach must still find its source.
+#[test]
+fn schools_moved_to_the_edge_of_a_sources_reach() {
+    use super::tests::{assert_same, offset};
+    use crate::model::TargetClass;
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let graded: Vec<String> = live
+        .analysis()
+        .hazard_grades
+        .iter()
+        .filter(|g| g.grade.is_some())
+        .map(|g| g.id.clone())
+        .take(6)
+        .collect();
+    let schools: Vec<String> = live
+        .dataset()
+        .protection_targets
+        .features()
+        .iter()
+        .map(|t| t.id.clone())
+        .take(graded.len())
+        .collect();
+    assert!(graded.len() >= 4, "{} graded sources", graded.len());
+    let conflict = |live: &Live, source: &str, school: &str| {
+        live.analysis()
+            .protection_conflicts
+            .iter()
+            .find(|c| c.source_id == source && c.target_id == school)
+            .map(|c| (c.distance_m, c.required_m))
+    };
+    for (source, school) in graded.iter().zip(&schools) {
+        let s = live
+            .feature(LayerKind::HazardSources, source)
+            .unwrap()
+            .geometry()
+            .bounding_rect()
+            .unwrap();
+        let east = geo::Coord {
+            x: s.max().x,
+            y: s.center().y,
+        };
+        let Some(AnyFeature::ProtectionTarget(mut t)) =
+            live.feature(LayerKind::ProtectionTargets, school)
+        else {
+            panic!("target {school}");
+        };
+        t.props.class = Some(TargetClass::HighSensitivity);
+        t.props.population = None;
+        let mut put = |live: &mut Live, metres: f64, step: &str| {
+            t.geometry = Geometry::Point(offset(east, metres, std::f64::consts::FRAC_PI_2).into());
+            live.apply(&[Edit::Put(Box::new(AnyFeature::ProtectionTarget(t.clone())))])
+                .expect("put");
+            assert_same(live, &format!("{school} {step} of {source}"));
+        };
+        put(&mut live, 300.0, "300 m east");
+        let (distance, required) = conflict(&live, source, school).expect("in conflict at 300 m");
+        assert!(required >= 500.0, "{source} requires {required} m");
+        put(
+            &mut live,
+            300.0 + required - 20.0 - distance,
+            "20 m inside the reach",
+        );
+        let (inside, _) = conflict(&live, source, school).expect("in conflict at the edge");
+        assert!(
+            (inside - (required - 20.0)).abs() < 2.0,
+            "{inside} m, {required} m required"
+        );
+        put(
+            &mut live,
+            300.0 + required + 20.0 - distance,
+            "20 m outside the reach",
+        );
+        assert_eq!(conflict(&live, source, school), None);
     }
 }
