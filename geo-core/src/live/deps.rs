@@ -145,10 +145,11 @@ impl Live {
         let radius = self.rules.hazard.population_radius_m;
         let mut g_full = ch_hs.clone();
         g_full.extend(moved_hs.iter().copied());
+        let mut near_targets = BTreeSet::new();
         for g in geoms_of(LayerKind::ProtectionTargets) {
-            g_full.extend(near(&self.ds.hazard_sources, g, radius));
+            near_targets.extend(near(&self.ds.hazard_sources, g, radius));
         }
-        let new_grades = self.regrade(&g_full, &a1.changes);
+        let new_grades = self.regrade(&g_full, &near_targets, &a1.changes);
         let g_set: BTreeSet<usize> = new_grades.iter().map(|(p, _)| *p).collect();
         n.hazard_grades = g_set.len();
         // Sources whose result differs, with the result they had (none when new).

@@ -1,11 +1,12 @@
 //! Hazard sources whose exposed population changed only through the houses a batch
-//! changed: graded again from their population before the batch, plus the occupants of
-//! the changed houses now within the radius, minus those that were, instead of counting
-//! every house around them again. The count is the same sum as
+//! changed, and those edited where they stand (their inventory, say): graded again from
+//! their population before the batch, plus the occupants of the changed houses now
+//! within the radius, minus those that were, instead of counting every house around
+//! them again. The count is the same sum as
 //! [`grade_one`]'s: each house is tested with [`Within`], the test
 //! [`Layer::positions_within`](crate::layer::Layer::positions_within) applies.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rayon::prelude::*;
 
@@ -27,12 +28,17 @@ fn house(f: &Option<AnyFeature>) -> Option<&Feature<House>> {
 }
 
 impl Live {
-    /// New grades of the hazard sources at `full` (counted from scratch: changed
-    /// themselves, or near a changed protection target) and of every other source near
-    /// a changed house (its house population brought up to date), in position order.
+    /// New grades of the hazard sources at `changed` (changed themselves, or moved) and
+    /// `near_targets` (near a changed protection target), counted from scratch, and of
+    /// every other source near a changed house (its house population brought up to
+    /// date), in position order. A source changed where it stands (an inventory
+    /// corrected) and near no changed target keeps its population but for the changed
+    /// houses near it, and is graded as those are: counting the thousands of houses
+    /// within the radius of a source in a chemical park again was most of such a batch.
     pub(super) fn regrade(
         &self,
-        full: &BTreeSet<usize>,
+        changed: &BTreeSet<usize>,
+        near_targets: &BTreeSet<usize>,
         changes: &[Change],
     ) -> Vec<(usize, HazardGradeResult)> {
         let (ds, subs, rules) = (&self.ds, &self.substances, &self.rules);
@@ -42,8 +48,31 @@ impl Live {
             .map(|c| (house(&c.before), house(&c.after)))
             .filter(|(b, a)| b.is_some() || a.is_some())
             .collect();
-        // The changed houses near each other source, by source.
+        let in_place: HashSet<&str> = changes
+            .iter()
+            .filter_map(|c| match (&c.before, &c.after) {
+                (Some(AnyFeature::HazardSource(b)), Some(AnyFeature::HazardSource(a)))
+                    if b.geometry == a.geometry =>
+                {
+                    Some(c.id.as_str())
+                }
+                _ => None,
+            })
+            .collect();
         let mut by_source: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut full: BTreeSet<usize> = near_targets.clone();
+        for &p in changed {
+            let stays = ds
+                .hazard_sources
+                .get(p)
+                .is_some_and(|f| in_place.contains(f.id.as_str()));
+            if stays && rules.hazard.count_house_occupants && !near_targets.contains(&p) {
+                by_source.insert(p, Vec::new());
+            } else {
+                full.insert(p);
+            }
+        }
+        // The changed houses near each other source, by source.
         if rules.hazard.count_house_occupants {
             for (i, (b, a)) in houses.iter().enumerate() {
                 for h in b.iter().chain(a) {
@@ -61,7 +90,12 @@ impl Live {
         }
         let by_houses = |p: usize, near_p: &[usize]| -> Option<HazardGradeResult> {
             let f = ds.hazard_sources.get(p)?;
-            let old = self.analysis.hazard_grades.get(p)?;
+            // (Another source's result, after a delete: counted from scratch.)
+            let old = self
+                .analysis
+                .hazard_grades
+                .get(p)
+                .filter(|g| g.id == f.id)?;
             let w = Within::new(&f.geometry, radius)?;
             // Protection targets did not change near this source: counted again only to
             // split the old population into targets and houses, as the reasons give it.

@@ -139,3 +139,71 @@ fn a_regraded_source_keeps_the_distances_it_had_measured() {
         "steps that dropped ({fewer}) and added ({more}) conflicts of a graded source"
     );
 }
+
+/// A source whose inventory is corrected in the batch that also moves houses into and
+/// out of its population radius (500 m) and changes the occupants of one inside: graded
+/// from the population it had and the houses the batch changed, it must come out as a
+/// full analysis grades it. Each source of the city in turn, its inventory scaled by
+/// 0.5, 3 and back, a batch each with its houses.
+#[test]
+fn an_inventory_corrected_with_the_houses_around_it_changed() {
+    use crate::model::House;
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let sources: Vec<String> = live
+        .dataset()
+        .hazard_sources
+        .features()
+        .iter()
+        .map(|f| f.id.clone())
+        .collect();
+    let mut population_moved = 0;
+    for (n, id) in sources.iter().enumerate() {
+        let Some(AnyFeature::HazardSource(original)) = live.feature(LayerKind::HazardSources, id)
+        else {
+            panic!("source {id}");
+        };
+        let at = centre(&original.geometry);
+        // Three houses of the city (others for each source), put 200 m and 2 km away.
+        let picked: Vec<crate::model::Feature<House>> = live
+            .dataset()
+            .houses
+            .features()
+            .iter()
+            .skip(n * 7)
+            .take(3)
+            .cloned()
+            .collect();
+        for (step, k) in [0.5, 3.0, 1.0].into_iter().enumerate() {
+            let before = live
+                .analysis()
+                .hazard_grades
+                .iter()
+                .find(|g| &g.id == id)
+                .cloned();
+            let mut f = original.clone();
+            for it in &mut f.props.inventory {
+                it.tonnes *= k;
+            }
+            let mut batch = vec![Edit::Put(Box::new(AnyFeature::HazardSource(f)))];
+            for (i, h) in picked.iter().enumerate() {
+                let mut h = h.clone();
+                // In turn: inside, then outside, then inside again, with more people.
+                let inside = (i + step) % 2 == 0;
+                let d = if inside { 200.0 } else { 2000.0 };
+                h.geometry = shift(&h.geometry, offset(at, d, 0.7 * i as f64 + 0.3));
+                h.props.occupants = Some(5 + 11 * (i + step) as u32);
+                batch.push(Edit::Put(Box::new(AnyFeature::House(h))));
+            }
+            live.apply(&batch).expect("applied");
+            assert_same(&live, &format!("{id} × {k} with its houses"));
+            let after = live.analysis().hazard_grades.iter().find(|g| &g.id == id);
+            if before.map(|g| g.exposed_population) != after.map(|g| g.exposed_population) {
+                population_moved += 1;
+            }
+        }
+    }
+    assert!(
+        population_moved > 10,
+        "{population_moved} batches moved a population"
+    );
+}
