@@ -149,7 +149,13 @@ fn sources<'a>(
 pub(crate) fn max_reach(ds: &Dataset, grades: &[HazardGradeResult], rules: &Rules) -> f64 {
     let mut measured: Vec<&ByClass> = Vec::new();
     let mut reach = 0.0f64;
-    for s in sources(ds, grades, rules) {
+    let hazard_sources = grades
+        .iter()
+        .enumerate()
+        .filter_map(|(pos, g)| hazard_source(ds, pos, g, rules));
+    // The enterprises screened all share one table: the first is enough.
+    let enterprise = (0..ds.enterprises.len()).find_map(|pos| enterprise(ds, pos, rules));
+    for s in hazard_sources.chain(enterprise) {
         if s.qra.is_none() {
             if measured.iter().any(|t| std::ptr::eq(*t, s.table)) {
                 continue;
@@ -547,6 +553,38 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(reach(Some(near)), 800.0);
+
+        // Enterprises screened as hazardous-chemical ones, with their table raised to
+        // 1,500 m for high-sensitivity targets: one of them among others reaches farthest.
+        let mut rules = Rules::default();
+        rules.protection.hazchem_enterprise.high_sensitivity = 1500.0;
+        let with = |industries: &[Industry]| {
+            let mut ds = Dataset::default();
+            ds.hazard_sources =
+                Layer::new(LayerKind::HazardSources, vec![source("hs-1", 0.0, None)]);
+            ds.enterprises = Layer::new(
+                LayerKind::Enterprises,
+                industries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &industry)| {
+                        let x = 5000.0 + 1000.0 * i as f64;
+                        feat(
+                            &format!("e-{i}"),
+                            rect(x, 0.0, x + 50.0, 50.0),
+                            Enterprise {
+                                industry: Some(industry),
+                                ..Default::default()
+                            },
+                        )
+                    })
+                    .collect(),
+            );
+            let grades = grade_all(&ds, &SubstanceTable::builtin(), &rules);
+            max_reach(&ds, &grades, &rules)
+        };
+        assert_eq!(with(&[Industry::Other, Industry::Other]), 800.0);
+        assert_eq!(with(&[Industry::Other, Industry::HazchemUse]), 1500.0);
     }
 
     #[test]
