@@ -16,7 +16,9 @@
 //! by 0.5–3 (re-graded, its conflicts and its enterprise's level follow). MIX `houses`
 //! leaves the hazard sources out: moves and occupants only, as the load test sends; MIX
 //! `sources` sends inventories only. Prints one JSON object; with `LIVE_EDITS_BY_LAYER`
-//! set, also each layer of the edit's tile drawn and gzipped alone.
+//! set, also each layer of the edit's tile drawn and gzipped alone. With
+//! `LIVE_EDITS_STRIDE=997` the houses edited are every 997th of the city in order (those
+//! `scripts/bench/edit-tile.sh` moves) rather than drawn at random.
 
 use std::error::Error;
 use std::time::Instant;
@@ -96,6 +98,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     // Each layer of the edit's tile alone, drawn and gzipped again after the composite.
     let mut tile_kib: Vec<(f64, f64)> = Vec::new();
     let by_layer = std::env::var_os("LIVE_EDITS_BY_LAYER").is_some();
+    let stride: Option<usize> = std::env::var("LIVE_EDITS_STRIDE")
+        .ok()
+        .map(|v| v.parse())
+        .transpose()?;
     let mut layer_ms: Vec<Vec<f64>> = vec![Vec::new(); TILE_LAYERS.len()];
     let mut per_kind: [Vec<f64>; 3] = Default::default();
     let mut pending: Vec<(usize, AnyFeature)> = Vec::new();
@@ -106,7 +112,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         let kind = mix_kinds[i % mix_kinds.len()];
         let edit = match kind {
             0 | 1 => {
-                let pos = (rng.next() % ds.houses.len() as u64) as usize;
+                let pos = match stride {
+                    // The houses `edit-tile.sh` edits: every STRIDE-th, in order.
+                    Some(k) => (i / mix_kinds.len() * k) % ds.houses.len().max(1),
+                    None => (rng.next() % ds.houses.len() as u64) as usize,
+                };
                 let mut f = ds.houses.get(pos).ok_or("no house")?.clone();
                 if kind == 0 {
                     let d = 10.0 + rng.unit() * 290.0;
