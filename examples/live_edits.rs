@@ -18,7 +18,8 @@
 //! `sources` sends inventories only. Prints one JSON object; with `LIVE_EDITS_BY_LAYER`
 //! set, also each layer of the edit's tile drawn and gzipped alone. With
 //! `LIVE_EDITS_STRIDE=997` the houses edited are every 997th of the city in order (those
-//! `scripts/bench/edit-tile.sh` moves) rather than drawn at random.
+//! `scripts/bench/edit-tile.sh` moves, the houses file read in its order) rather than
+//! drawn at random; with MIX `houses` each is moved, then its occupants changed.
 
 use std::error::Error;
 use std::time::Instant;
@@ -114,7 +115,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             0 | 1 => {
                 let pos = match stride {
                     // The houses `edit-tile.sh` edits: every STRIDE-th, in order.
-                    Some(k) => (i / mix_kinds.len() * k) % ds.houses.len().max(1),
+                    Some(k) => (i / mix_kinds.len()).wrapping_mul(k) % ds.houses.len().max(1),
                     None => (rng.next() % ds.houses.len() as u64) as usize,
                 };
                 let mut f = ds.houses.get(pos).ok_or("no house")?.clone();

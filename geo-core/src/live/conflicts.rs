@@ -375,6 +375,13 @@ pub(super) fn replace_where(
     removed: &mut Vec<ProtectionConflict>,
 ) {
     let key = |c: &ProtectionConflict| (c.source_layer, c.source_pos);
+    // The callers' promise, checked where tests run: nothing `gone` picks lies elsewhere.
+    debug_assert!(
+        list.iter()
+            .filter(|c| !sources.contains(&key(c)))
+            .all(|c| !gone(c)),
+        "a conflict to replace outside the ranges of the sources named"
+    );
     let ranges = source_ranges(list, sources);
     for (&k, range) in sources.iter().zip(ranges).rev() {
         let new =
@@ -459,8 +466,9 @@ mod tests {
         // Sources 1, 2, 4 and 6 with their houses; houses 7 and 8 changed. In source 1's
         // range house 7 is measured again (one out, one in); source 2 loses house 8 and
         // gains none (the range shrinks); source 3, without conflicts, gains house 7;
-        // source 4 loses house 7 and gains houses 7 and 8 (it grows by one); source 6 is
-        // not named, and its conflict with house 8 stays.
+        // source 4 loses house 7 and gains houses 7 and 8 (it grows by one); source 5
+        // loses houses 7 and 8 and gains house 8 again, farther; source 6 is not named
+        // (nor picked), and its conflict with house 8 stays.
         let list0 = vec![
             prot(1, 2, 10.0),
             prot(1, 7, 20.0),
@@ -469,6 +477,9 @@ mod tests {
             prot(2, 9, 50.0),
             prot(4, 1, 60.0),
             prot(4, 7, 70.0),
+            prot(5, 3, 71.0),
+            prot(5, 7, 72.0),
+            prot(5, 8, 73.0),
             prot(6, 8, 80.0),
         ];
         let added = [
@@ -476,8 +487,9 @@ mod tests {
             prot(3, 7, 35.0),
             prot(4, 7, 75.0),
             prot(4, 8, 85.0),
+            prot(5, 8, 78.0),
         ];
-        let named: BTreeSet<(LayerKind, usize)> = [1, 2, 3, 4]
+        let named: BTreeSet<(LayerKind, usize)> = [1, 2, 3, 4, 5]
             .into_iter()
             .map(|s| (LayerKind::HazardSources, s))
             .collect();
@@ -486,7 +498,7 @@ mod tests {
         replace_where(
             &mut list,
             &named,
-            |c| matches!(c.target_pos, 7 | 8),
+            |c| matches!(c.target_pos, 7 | 8) && c.source_pos <= 5,
             &added,
             &mut removed,
         );
@@ -506,12 +518,23 @@ mod tests {
                 (4, 1, 60.0),
                 (4, 7, 75.0),
                 (4, 8, 85.0),
+                (5, 3, 71.0),
+                (5, 8, 78.0),
                 (6, 8, 80.0),
             ]
         );
         let mut gone = pairs(&removed);
         gone.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        assert_eq!(gone, [(1, 7, 20.0), (2, 8, 40.0), (4, 7, 70.0)]);
+        assert_eq!(
+            gone,
+            [
+                (1, 7, 20.0),
+                (2, 8, 40.0),
+                (4, 7, 70.0),
+                (5, 7, 72.0),
+                (5, 8, 73.0)
+            ]
+        );
     }
 
     #[test]

@@ -141,15 +141,16 @@ impl Live {
         }
 
         // Hazard grades: the changed sources and those whose population may have changed.
-        // Those near changed houses alone follow the houses' difference (population.rs).
+        // Those near changed houses alone, and those edited in place, follow the houses'
+        // difference (population.rs); those near changed targets are counted again.
         let radius = self.rules.hazard.population_radius_m;
-        let mut g_full = ch_hs.clone();
-        g_full.extend(moved_hs.iter().copied());
+        let mut g_changed = ch_hs.clone();
+        g_changed.extend(moved_hs.iter().copied());
         let mut near_targets = BTreeSet::new();
         for g in geoms_of(LayerKind::ProtectionTargets) {
             near_targets.extend(near(&self.ds.hazard_sources, g, radius));
         }
-        let new_grades = self.regrade(&g_full, &near_targets, &a1.changes);
+        let new_grades = self.regrade(&g_changed, &near_targets, &a1.changes);
         let g_set: BTreeSet<usize> = new_grades.iter().map(|(p, _)| *p).collect();
         n.hazard_grades = g_set.len();
         // Sources whose result differs, with the result they had (none when new).

@@ -33,7 +33,7 @@ impl Live {
     /// every other source near a changed house (its house population brought up to
     /// date), in position order. A source changed where it stands (an inventory
     /// corrected) and near no changed target keeps its population but for the changed
-    /// houses near it, and is graded as those are: counting the thousands of houses
+    /// houses near it, and is graded as those are when houses' occupants count: counting the thousands of houses
     /// within the radius of a source in a chemical park again was most of such a batch.
     pub(super) fn regrade(
         &self,
@@ -90,7 +90,7 @@ impl Live {
         }
         let by_houses = |p: usize, near_p: &[usize]| -> Option<HazardGradeResult> {
             let f = ds.hazard_sources.get(p)?;
-            // (Another source's result, after a delete: counted from scratch.)
+            // (A guard: the results follow the layer's positions, so this is its own.)
             let old = self
                 .analysis
                 .hazard_grades
