@@ -272,3 +272,55 @@ fn schools_moved_to_the_edge_of_a_sources_reach() {
         assert_eq!(conflict(&live, source, school), None);
     }
 }
+
+/// The worst risks an area's summary lists carry their features' names: a house, an
+/// enterprise or a hazard source among them renamed, its level as it was, is renamed in
+/// the summary, though its share of the area's figures stays as it was.
+#[test]
+fn a_worst_risk_renamed_is_renamed_in_its_areas_summary() {
+    use super::tests::assert_same;
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut tops: Vec<(LayerKind, String)> = Vec::new();
+    for s in &live.analysis().area_summaries {
+        for layer in [
+            LayerKind::Houses,
+            LayerKind::Enterprises,
+            LayerKind::HazardSources,
+        ] {
+            tops.extend(
+                s.top_risks
+                    .iter()
+                    .filter(|t| t.layer == layer)
+                    .take(1)
+                    .map(|t| (t.layer, t.id.clone())),
+            );
+        }
+    }
+    assert!(tops.len() >= 3, "{} worst risks", tops.len());
+    for (layer, id) in tops {
+        let renamed = match live.feature(layer, &id) {
+            Some(AnyFeature::House(mut h)) => {
+                h.props.address = format!("{} (改)", h.props.address).into();
+                AnyFeature::House(h)
+            }
+            Some(AnyFeature::Enterprise(mut e)) => {
+                e.props.name = format!("{} (改)", e.props.name);
+                AnyFeature::Enterprise(e)
+            }
+            Some(AnyFeature::HazardSource(mut h)) => {
+                h.props.name = format!("{} (改)", h.props.name);
+                AnyFeature::HazardSource(h)
+            }
+            other => panic!("{id}: {other:?}"),
+        };
+        live.apply(&[Edit::Put(Box::new(renamed))])
+            .expect("renamed");
+        assert_same(&live, &format!("{id} renamed"));
+        let listed = live.analysis().area_summaries.iter().any(|s| {
+            s.top_risks
+                .iter()
+                .any(|t| t.id == id && t.name.ends_with(" (改)"))
+        });
+        assert!(listed, "{id} renamed in its area's worst risks");
+    }
+}
