@@ -101,10 +101,16 @@ pub fn run() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // A cause that the message above already quotes is not printed again.
+            let mut said = e.to_string();
+            eprintln!("error: {said}");
             let mut src = std::error::Error::source(&e);
             while let Some(s) = src {
-                eprintln!("  caused by: {s}");
+                let why = s.to_string();
+                if !said.contains(why.trim()) {
+                    eprintln!("  caused by: {why}");
+                    said.push_str(&why);
+                }
                 src = s.source();
             }
             ExitCode::from(e.exit_code())

@@ -168,6 +168,7 @@ pub struct ServerConfig {
     /// (BENCHMARKS.md). Tile archives are compressed at 6, once. A tile's ETag is that of
     /// its gzipped bytes, so replicas behind one balancer should share the level; the
     /// tile cache (`tile_cache_bytes`) counts gzipped bytes too.
+    #[serde(deserialize_with = "gzip_level")]
     pub tile_gzip_level: u32,
     /// Site checks run at once (default 0: half the cores, at least one).
     pub site_check_concurrency: usize,
@@ -360,6 +361,18 @@ fn check_tokens(tokens: &[TokenConfig], file: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// The gzip level as written, any TOML number: one that is not a whole number from 0 to
+/// 12 is refused with the range (with the file's line and key, as the parser reports
+/// it), not with the parser's "expected u32".
+fn gzip_level<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    const LEVELS: &str = "a gzip level from 0 (stored) through 1 (fastest) to 12 (smallest)";
+    match toml::Value::deserialize(d)? {
+        toml::Value::Integer(n) if (0..=12).contains(&n) => Ok(n as u32),
+        toml::Value::Integer(n) => Err(serde::de::Error::custom(format!("{LEVELS}, not {n}"))),
+        other => Err(serde::de::Error::custom(format!("{LEVELS}, not {other}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,12 +423,18 @@ mod tests {
             "reload_timeout_s = 0",
             "edit_serve_timeout_s = 0",
             "tile_gzip_level = 13",
+            "tile_gzip_level = -1",
+            "tile_gzip_level = 1.5",
+            "tile_gzip_level = 'fast'",
         ] {
             let e = ServerConfig::from_toml(bad, "s.toml")
                 .unwrap_err()
                 .to_string();
             let key = bad.split(' ').next().unwrap();
             assert!(e.contains(key) && e.contains("s.toml"), "{e}");
+            if key == "tile_gzip_level" {
+                assert!(e.contains("a gzip level from 0"), "{e}");
+            }
         }
     }
 
