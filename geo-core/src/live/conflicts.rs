@@ -351,11 +351,10 @@ pub(super) fn replace_sources(
     added: &[ProtectionConflict],
     removed: &mut Vec<ProtectionConflict>,
 ) {
-    let key = |c: &ProtectionConflict| (c.source_layer, c.source_pos);
     let ranges = source_ranges(list, sources);
     for (&k, range) in sources.iter().zip(ranges).rev() {
-        let new = added.partition_point(|c| key(c) < k)..added.partition_point(|c| key(c) <= k);
-        removed.extend(list.splice(range, added[new].iter().cloned()));
+        let new = &added[source_range(added, k)];
+        removed.extend(list.splice(range, new.iter().cloned()));
     }
 }
 
@@ -384,8 +383,7 @@ pub(super) fn replace_where(
     );
     let ranges = source_ranges(list, sources);
     for (&k, range) in sources.iter().zip(ranges).rev() {
-        let new =
-            &added[added.partition_point(|c| key(c) < k)..added.partition_point(|c| key(c) <= k)];
+        let new = &added[source_range(added, k)];
         let (start, end) = (range.start, range.end);
         // What the range keeps, to its front and in order.
         let mut kept = start;

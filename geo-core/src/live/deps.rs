@@ -11,6 +11,7 @@ use h3o::CellIndex;
 use super::apply::Applied1;
 use super::conflicts::{self, box_drawn, diff, pipeline_key, protection_key};
 use super::marks::Marks;
+use super::population::source_in_place;
 use super::summaries::Shares;
 use super::{AnyFeature, Applied, Change, Edit, Live, LiveError, Recomputed, ResultChanges};
 use crate::analysis::enterprise_risk::assess_one;
@@ -176,15 +177,9 @@ impl Live {
         let same_place: HashSet<&str> = a1
             .changes
             .iter()
-            .filter_map(|c| match (&c.before, &c.after) {
-                (Some(AnyFeature::HazardSource(b)), Some(AnyFeature::HazardSource(a)))
-                    if b.geometry == a.geometry
-                        && b.props.qra_distances == a.props.qra_distances =>
-                {
-                    Some(c.id.as_str())
-                }
-                _ => None,
-            })
+            .filter_map(|c| source_in_place(c).map(|ba| (c, ba)))
+            .filter(|(_, (b, a))| b.props.qra_distances == a.props.qra_distances)
+            .map(|(c, _)| c.id.as_str())
             .collect();
         let regraded: BTreeSet<usize> = grade_changed
             .iter()

@@ -15,10 +15,24 @@ use super::{AnyFeature, Change, Live};
 use crate::analysis::HazardGradeResult;
 use crate::analysis::hazard_grade::{grade_exposed, grade_one, target_population};
 use crate::layer::Within;
-use crate::model::{Feature, House};
+use crate::model::{Feature, HazardSource, House};
 
 /// A changed house before and after the batch.
 type HouseChange<'a> = (Option<&'a Feature<House>>, Option<&'a Feature<House>>);
+
+/// A hazard source edited where it stands: before and after, with the same geometry.
+pub(super) fn source_in_place(
+    c: &Change,
+) -> Option<(&Feature<HazardSource>, &Feature<HazardSource>)> {
+    match (&c.before, &c.after) {
+        (Some(AnyFeature::HazardSource(b)), Some(AnyFeature::HazardSource(a)))
+            if b.geometry == a.geometry =>
+        {
+            Some((b, a))
+        }
+        _ => None,
+    }
+}
 
 fn house(f: &Option<AnyFeature>) -> Option<&Feature<House>> {
     match f {
@@ -33,8 +47,9 @@ impl Live {
     /// every other source near a changed house (its house population brought up to
     /// date), in position order. A source changed where it stands (an inventory
     /// corrected) and near no changed target keeps its population but for the changed
-    /// houses near it, and is graded as those are when houses' occupants count: counting the thousands of houses
-    /// within the radius of a source in a chemical park again was most of such a batch.
+    /// houses near it, and is graded as those are when houses' occupants count: counting
+    /// the thousands of houses within the radius of a source in a chemical park again was
+    /// most of such a batch.
     pub(super) fn regrade(
         &self,
         changed: &BTreeSet<usize>,
@@ -50,14 +65,8 @@ impl Live {
             .collect();
         let in_place: HashSet<&str> = changes
             .iter()
-            .filter_map(|c| match (&c.before, &c.after) {
-                (Some(AnyFeature::HazardSource(b)), Some(AnyFeature::HazardSource(a)))
-                    if b.geometry == a.geometry =>
-                {
-                    Some(c.id.as_str())
-                }
-                _ => None,
-            })
+            .filter(|c| source_in_place(c).is_some())
+            .map(|c| c.id.as_str())
             .collect();
         let mut by_source: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         let mut full: BTreeSet<usize> = near_targets.clone();

@@ -289,7 +289,7 @@ impl ServerConfig {
             "tile_gzip_level",
             f64::from(level),
             level <= 12,
-            "a gzip level from 0 (stored) through 1 (fastest) to 12 (smallest)",
+            GZIP_LEVELS,
         )?;
         check_tokens(&cfg.tokens, file)?;
         let mut warnings: Vec<String> = cfg
@@ -365,13 +365,16 @@ fn check_tokens(tokens: &[TokenConfig], file: &str) -> Result<(), ConfigError> {
 /// 12 is refused with the range (with the file's line and key, as the parser reports
 /// it), not with the parser's "expected u32".
 fn gzip_level<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-    const LEVELS: &str = "a gzip level from 0 (stored) through 1 (fastest) to 12 (smallest)";
     match toml::Value::deserialize(d)? {
         toml::Value::Integer(n) if (0..=12).contains(&n) => Ok(n as u32),
-        toml::Value::Integer(n) => Err(serde::de::Error::custom(format!("{LEVELS}, not {n}"))),
-        other => Err(serde::de::Error::custom(format!("{LEVELS}, not {other}"))),
+        other => Err(serde::de::Error::custom(format!(
+            "{GZIP_LEVELS}, not {other}"
+        ))),
     }
 }
+
+/// What `tile_gzip_level` takes.
+const GZIP_LEVELS: &str = "a gzip level from 0 (stored) through 1 (fastest) to 12 (smallest)";
 
 #[cfg(test)]
 mod tests {

@@ -165,12 +165,7 @@ pub(crate) fn recompute(
     let zones = cells
         .iter()
         .map(|&h| zone_of(&grid, h, radius))
-        .reduce(|a, b| {
-            Rect::new(
-                (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
-                (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
-            )
-        })
+        .reduce(|a, b| crate::dataset::union_rect(&a, &b))
         .map(|z| expand_rect_m(z, 1.0));
     let conflict_points: Vec<Option<Coord<f64>>> = a
         .pipeline_conflicts
