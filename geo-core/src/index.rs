@@ -24,7 +24,7 @@ use rstar::{AABB, RTree};
 type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
 
 /// A box as `[min_x, min_y, max_x, max_y]`.
-type Bbox = [f64; 4];
+pub(crate) type Bbox = [f64; 4];
 
 /// The box given to a position without one (an empty geometry, or a position the
 /// repacked tree has no entry for): inverted, so that no query meets it.
@@ -64,6 +64,18 @@ impl SpatialIndex {
     {
         let it = geometries.into_iter();
         Self::pack(it.len(), it.map(bbox_of))
+    }
+
+    /// Bulk-loads `boxes` (from [`bbox_of`]), entry `i` for the `i`-th; `None` gets no
+    /// entry: for holders that keep a box beside something other than the geometry
+    /// indexed.
+    pub(crate) fn build_boxes<I>(boxes: I) -> Self
+    where
+        I: IntoIterator<Item = Option<Bbox>>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let it = boxes.into_iter();
+        Self::pack(it.len(), it)
     }
 
     /// The index of `n` positions whose boxes `boxes` gives in order (no entry for
@@ -114,7 +126,12 @@ impl SpatialIndex {
 
     /// Adds the envelope of the feature at `pos` (nothing for an empty geometry).
     pub fn insert(&mut self, pos: usize, g: &Geometry<f64>) {
-        let Some(b) = bbox_of(g) else {
+        self.insert_box(pos, bbox_of(g));
+    }
+
+    /// Adds box `b` (from [`bbox_of`]) for `pos` (nothing for `None`).
+    pub(crate) fn insert_box(&mut self, pos: usize, b: Option<Bbox>) {
+        let Some(b) = b else {
             return;
         };
         self.added.insert(entry(pos, &b));
@@ -127,7 +144,13 @@ impl SpatialIndex {
     /// Removes the entry of the feature at `pos` whose geometry was `g`; false when the
     /// index held no such entry.
     pub fn remove(&mut self, pos: usize, g: &Geometry<f64>) -> bool {
-        let Some(b) = bbox_of(g) else {
+        self.remove_box(pos, bbox_of(g))
+    }
+
+    /// Removes the entry of `pos` whose box was `b` (from [`bbox_of`]); false when the
+    /// index held no such entry.
+    pub(crate) fn remove_box(&mut self, pos: usize, b: Option<Bbox>) -> bool {
+        let Some(b) = b else {
             return false;
         };
         let found = self.added.remove(&entry(pos, &b)).is_some() || self.unpack(pos, &b);
@@ -254,7 +277,7 @@ impl SpatialIndex {
 }
 
 /// The box of a geometry; `None` when it is empty or not finite.
-fn bbox_of(g: &Geometry<f64>) -> Option<Bbox> {
+pub(crate) fn bbox_of(g: &Geometry<f64>) -> Option<Bbox> {
     let r = g.bounding_rect()?;
     let b = [r.min().x, r.min().y, r.max().x, r.max().y];
     b.iter().all(|v| v.is_finite()).then_some(b)

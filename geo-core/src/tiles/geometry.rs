@@ -239,12 +239,10 @@ pub(crate) fn process(
     let r = match geom {
         Geometry::Point(p) => points(std::iter::once(p.0), ctx, out),
         Geometry::MultiPoint(mp) => points(mp.0.iter().map(|p| p.0), ctx, out),
-        Geometry::Line(l) => {
-            let ls = LineString::new(vec![l.start, l.end]);
-            lines(std::iter::once(&ls), ctx, s, out)
-        }
-        Geometry::LineString(ls) => lines(std::iter::once(ls), ctx, s, out),
-        Geometry::MultiLineString(mls) => lines(mls.0.iter(), ctx, s, out),
+        // A line as the line string of its two ends, with nothing allocated.
+        Geometry::Line(l) => lines(std::iter::once(&[l.start, l.end][..]), ctx, s, out),
+        Geometry::LineString(ls) => lines(std::iter::once(&ls.0[..]), ctx, s, out),
+        Geometry::MultiLineString(mls) => lines(mls.0.iter().map(|l| &l.0[..]), ctx, s, out),
         Geometry::Polygon(p) => polygons(std::iter::once(p), ctx, s, out),
         Geometry::MultiPolygon(mp) => polygons(mp.0.iter(), ctx, s, out),
         Geometry::Rect(r) => polygons(std::iter::once(&r.to_polygon()), ctx, s, out),
@@ -337,7 +335,7 @@ fn push_line(out: &mut GeomBuf, first_part: usize, line: &[IPt]) {
 }
 
 fn lines<'g>(
-    parts: impl Iterator<Item = &'g LineString<f64>>,
+    parts: impl Iterator<Item = &'g [Coord<f64>]>,
     ctx: &Ctx,
     s: &mut Scratch,
     out: &mut GeomBuf,
@@ -362,7 +360,7 @@ fn lines<'g>(
     };
     for ls in parts {
         projected.clear();
-        let b = project(&ls.0, ctx, projected)?;
+        let b = project(ls, ctx, projected)?;
         if projected.len() < 2 {
             continue;
         }

@@ -101,6 +101,43 @@ fn one_thread_or_two_and_lonlat_or_world_give_the_same_bytes() {
     assert_eq!(b.into_bytes().unwrap(), lonlat_one);
 }
 
+/// Conflict lines are held as `Line`s (two points in the geometry itself, see
+/// `tileset/drawn.rs`): each must be drawn as the line string of its two points, inside
+/// the tile, across its edge and outside it, in lon/lat and in world units.
+#[test]
+fn a_line_is_drawn_as_the_line_string_of_its_ends() {
+    let ends = [
+        ((100.0, 200.0), (900.5, 1300.25)),
+        ((-300.0, 2000.0), (2000.0, 2100.5)),
+        ((4000.0, 4000.0), (4500.0, 4400.0)),
+        ((-900.0, -900.0), (-500.0, -700.0)),
+        ((1000.0, 1000.0), (1000.0, 1000.0)),
+    ];
+    let strings: Vec<Geometry<f64>> = ends
+        .iter()
+        .map(|&((ax, ay), (bx, by))| {
+            Geometry::LineString(LineString::new(vec![lonlat(T, ax, ay), lonlat(T, bx, by)]))
+        })
+        .collect();
+    let lines: Vec<Geometry<f64>> = ends
+        .iter()
+        .map(|&((ax, ay), (bx, by))| {
+            Geometry::Line(geo::Line::new(lonlat(T, ax, ay), lonlat(T, bx, by)))
+        })
+        .collect();
+    let (from_strings, stats) = tile_of(&features(&strings), false, false);
+    // One inside, two across the tile's edge (clipped), one outside and one of no
+    // length (left out): three drawn.
+    assert_eq!((stats.input, stats.encoded), (5, 3));
+    let (from_lines, line_stats) = tile_of(&features(&lines), false, false);
+    assert_eq!(from_lines, from_strings);
+    assert_eq!(line_stats, stats);
+    let world: Vec<Geometry<f64>> = lines.iter().map(to_world).collect();
+    assert!(matches!(world[0], Geometry::Line(_)));
+    let (from_world_lines, _) = tile_of(&features(&world), false, true);
+    assert_eq!(from_world_lines, from_strings);
+}
+
 #[test]
 fn world_units_are_mercator_of_the_degrees() {
     // Null Island is the world's centre; 180° E its right edge; the Mercator limit its top.

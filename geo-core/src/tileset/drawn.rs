@@ -6,21 +6,34 @@
 //! again after every batch. Held by tile id, a batch takes out and puts in only what
 //! changed ([`Drawn::remove`], [`Drawn::put`]). Tiles list their features in id order,
 //! so the order in which they were put here does not show.
+//!
+//! Their geometry is held in Web Mercator world units ([`crate::tiles::to_world`]),
+//! projected once when put here rather than in every tile that draws it: a chemical
+//! park's tile at the conflicts' detail zoom draws some 17,000 lines, and projecting
+//! them was about a third of drawing the layer (BENCHMARKS, "Conflict lines and grid
+//! cells projected once"). The tiles are the same to the bit. Each is indexed by its
+//! lon/lat box, kept beside it, as tiles look them up.
 
 use std::collections::HashMap;
 
-use geo::{Geometry, Rect};
+use geo::{Geometry, Line, Rect};
 
-use crate::index::SpatialIndex;
+use crate::index::{Bbox, SpatialIndex, bbox_of};
+use crate::tiles::to_world;
 
-/// Drawn things by tile id: each with its lon/lat geometry and what its tile shows of it.
+/// One thing drawn: its tile id, its geometry in world units and what its tile shows
+/// of it; then the lon/lat box it is indexed by.
+type Slot<T> = ((u64, Geometry<f64>, T), Option<Bbox>);
+
+/// Drawn things by tile id: each with its geometry in world units and what its tile
+/// shows of it.
 ///
 /// Built and copied with room for more ([`crate::heap::keep_room`]): a batch that puts in
 /// the first new conflict would otherwise copy the 10⁵ slots into a larger place (6 ms
 /// of an added house's batch on the million-house city, and again in the spare's).
 #[derive(Debug)]
 pub(super) struct Drawn<T> {
-    slots: Vec<Option<(u64, Geometry<f64>, T)>>,
+    slots: Vec<Option<Slot<T>>>,
     free: Vec<usize>,
     by_id: HashMap<u64, usize>,
     index: SpatialIndex,
@@ -48,17 +61,31 @@ impl<T: Clone> Clone for Drawn<T> {
     }
 }
 
+/// What a drawn thing of lon/lat geometry `g` is held as. A line of two points (a
+/// conflict's closest pair) is held as a `Line`, in the slot, not as a line string
+/// whose points lie elsewhere on the heap: a tile reads its lines by id, all over the
+/// slots, and each pointer followed was a likely cache miss. Drawn the same.
+fn slot<T>(id: u64, g: &Geometry<f64>, t: T) -> Slot<T> {
+    let world = match to_world(g) {
+        Geometry::LineString(ls) if ls.0.len() == 2 => Geometry::Line(Line::new(ls.0[0], ls.0[1])),
+        w => w,
+    };
+    ((id, world, t), bbox_of(g))
+}
+
 impl<T> Drawn<T> {
-    /// Holds `items`, indexed in one bulk load. Of two items with one id, the last stays.
+    /// Holds `items` (lon/lat geometries), indexed in one bulk load. Of two items with
+    /// one id, the last stays.
     pub(super) fn build(items: impl Iterator<Item = (u64, Geometry<f64>, T)>) -> Drawn<T> {
-        let mut slots: Vec<Option<(u64, Geometry<f64>, T)>> = Vec::new();
+        let mut slots: Vec<Option<Slot<T>>> = Vec::new();
         let mut by_id: HashMap<u64, usize> = HashMap::new();
         for (id, g, t) in items {
+            let s = slot(id, &g, t);
             match by_id.get(&id) {
-                Some(&i) => slots[i] = Some((id, g, t)),
+                Some(&i) => slots[i] = Some(s),
                 None => {
                     by_id.insert(id, slots.len());
-                    slots.push(Some((id, g, t)));
+                    slots.push(Some(s));
                 }
             }
         }
@@ -66,13 +93,8 @@ impl<T> Drawn<T> {
         // (`reserve` leaves a table that has the room as it is)
         by_id.reserve(crate::heap::room(slots.len()));
         // Every slot is filled here, so entry `i` is slot `i`.
-        let index = SpatialIndex::build(
-            slots
-                .iter()
-                .flatten()
-                .map(|(_, g, _)| g)
-                .collect::<Vec<_>>(),
-        );
+        let index =
+            SpatialIndex::build_boxes(slots.iter().map(|s| s.as_ref().and_then(|(_, b)| *b)));
         Drawn {
             slots,
             free: Vec::new(),
@@ -86,14 +108,15 @@ impl<T> Drawn<T> {
         let Some(i) = self.by_id.remove(&id) else {
             return false;
         };
-        if let Some((_, g, _)) = self.slots.get_mut(i).and_then(Option::take) {
-            self.index.remove(i, &g);
+        if let Some((_, b)) = self.slots.get_mut(i).and_then(Option::take) {
+            self.index.remove_box(i, b);
         }
         self.free.push(i);
         true
     }
 
-    /// Puts in an item, in place of the one with its id if there is one.
+    /// Puts in an item (a lon/lat geometry), in place of the one with its id if there
+    /// is one.
     pub(super) fn put(&mut self, id: u64, g: Geometry<f64>, t: T) {
         self.remove(id);
         let i = match self.free.pop() {
@@ -103,21 +126,22 @@ impl<T> Drawn<T> {
                 self.slots.len() - 1
             }
         };
-        self.index.insert(i, &g);
-        self.slots[i] = Some((id, g, t));
+        let s = slot(id, &g, t);
+        self.index.insert_box(i, s.1);
+        self.slots[i] = Some(s);
         self.by_id.insert(id, i);
     }
 
-    /// The items whose box meets `bbox`.
+    /// The items whose lon/lat box meets `bbox`, their geometry in world units.
     pub(super) fn in_box(&self, bbox: Rect<f64>) -> impl Iterator<Item = &(u64, Geometry<f64>, T)> {
         self.index
             .envelopes_in(bbox)
-            .filter_map(|i| self.slots.get(i).and_then(Option::as_ref))
+            .filter_map(|i| self.slots.get(i).and_then(Option::as_ref).map(|(it, _)| it))
     }
 
-    /// Every item held, in no particular order.
+    /// Every item held, in no particular order, its geometry in world units.
     pub(super) fn iter(&self) -> impl Iterator<Item = &(u64, Geometry<f64>, T)> {
-        self.slots.iter().flatten()
+        self.slots.iter().flatten().map(|(it, _)| it)
     }
 
     /// The number held.
@@ -129,7 +153,7 @@ impl<T> Drawn<T> {
 
 #[cfg(test)]
 mod tests {
-    use geo::{Point, Rect};
+    use geo::{LineString, Point, Rect};
 
     use super::*;
 
@@ -162,6 +186,51 @@ mod tests {
         assert_eq!(ids(&d, near_origin), vec![11]);
         let levels: Vec<u8> = d.in_box(all).map(|(_, _, t)| *t).collect();
         assert!(levels.contains(&3) && levels.contains(&4) && levels.len() == 2);
+    }
+
+    /// Found by their lon/lat boxes, held in world units (x = (lon + 180) / 360; y of
+    /// the equator 0.5), a line of two points as a `Line`; a longer one stays a line
+    /// string. Taken out by the box they went in with, moved and taken out again.
+    #[test]
+    fn held_in_world_units_found_by_degrees() {
+        let two = Geometry::LineString(LineString::from(vec![(0.0, 0.0), (90.0, 0.0)]));
+        let three = Geometry::LineString(LineString::from(vec![
+            (-90.0, 0.0),
+            (-45.0, 0.0),
+            (-45.0, 0.0),
+        ]));
+        let mut d = Drawn::build([(1, two, 0u8), (2, three, 0)].into_iter());
+        let east = Rect::new((10.0, -1.0), (20.0, 1.0));
+        let west = Rect::new((-60.0, -1.0), (-50.0, 1.0));
+        assert_eq!(ids(&d, east), vec![1]);
+        assert_eq!(ids(&d, west), vec![2]);
+        let held = |d: &Drawn<u8>, id: u64| {
+            d.iter()
+                .find(|(i, _, _)| *i == id)
+                .map(|(_, g, _)| g.clone())
+        };
+        assert_eq!(
+            held(&d, 1),
+            Some(Geometry::Line(Line::new((0.5, 0.5), (0.75, 0.5))))
+        );
+        assert_eq!(
+            held(&d, 2),
+            Some(Geometry::LineString(LineString::from(vec![
+                (0.25, 0.5),
+                (0.375, 0.5),
+                (0.375, 0.5),
+            ])))
+        );
+        // Moved west: no longer found east, found west; then gone from both.
+        d.put(
+            1,
+            Geometry::LineString(LineString::from(vec![(-55.0, 0.0), (-54.0, 0.0)])),
+            0,
+        );
+        assert_eq!(ids(&d, east), Vec::<u64>::new());
+        assert_eq!(ids(&d, west), vec![1, 2]);
+        assert!(d.remove(1) && d.remove(2));
+        assert_eq!(ids(&d, west), Vec::<u64>::new());
     }
 
     /// Built and copied with room for 1/16 more: the first new item of a batch does not

@@ -306,7 +306,15 @@ impl TileSet {
         LayerFeatures {
             features,
             levels,
-            world: kind == LayerKind::Houses && self.config.world_footprints,
+            // Held in world units (see `drawn`): the cells and the conflicts' lines
+            // (clusters, below their detail zoom, returned above).
+            world: match kind {
+                LayerKind::Houses => self.config.world_footprints,
+                LayerKind::RiskGrid
+                | LayerKind::ProtectionConflicts
+                | LayerKind::PipelineConflicts => true,
+                _ => false,
+            },
         }
     }
 }
