@@ -409,11 +409,13 @@ impl Live {
             }
         }
 
-        // Grid cells: every cell a changed risk touched before or touches now.
+        // Grid cells: every cell a changed risk touched before or touches now. Those the
+        // houses touched first, apart: the rest keep what their houses give them
+        // (`Live::regrid`).
         let grid = self.grid;
-        let mut cells: HashSet<CellIndex> = HashSet::new();
+        let mut house_cells: HashSet<CellIndex> = HashSet::new();
         let mut touch = |at: Option<Coord<f64>>, (w, r): (f64, f64)| {
-            cells.extend(touched(&grid, at, w, r));
+            house_cells.extend(touched(&grid, at, w, r));
         };
         let rules = &self.rules;
         // Houses: old place and level, new place and level.
@@ -455,6 +457,10 @@ impl Live {
                 touch(self.houses_at.anchor(p), house_weight(rules, h.level));
             }
         }
+        let mut cells: HashSet<CellIndex> = house_cells.clone();
+        let mut touch = |at: Option<Coord<f64>>, (w, r): (f64, f64)| {
+            cells.extend(touched(&grid, at, w, r));
+        };
         // Hazard sources: old and new place and grade.
         let grade_lv = |g: &crate::analysis::HazardGradeResult| g.grade.map(grade_level);
         for c in a1
@@ -567,7 +573,7 @@ impl Live {
         let mut cells: Vec<CellIndex> = cells.into_iter().collect();
         cells.sort_unstable();
         n.cells = cells.len();
-        let changed_cells = self.regrid(&cells, &mut dirty);
+        let changed_cells = self.regrid(&cells, &house_cells, &mut dirty);
 
         // Area summaries, by shares.
         let mut targets = ch_targets.clone();

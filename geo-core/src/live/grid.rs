@@ -1,11 +1,13 @@
 //! The grid cells a batch touched, recomputed and put in their place in the grid.
 
+use std::collections::HashSet;
+
 use geo::BoundingRect;
 use h3o::CellIndex;
 
 use super::Live;
 use super::deps::Dirty;
-use crate::analysis::risk_grid::live::recompute;
+use crate::analysis::risk_grid::live::recompute_keeping;
 use crate::model::LayerKind;
 
 impl Live {
@@ -32,24 +34,40 @@ impl Live {
     }
 
     /// Recomputes the cells and puts them in the grid (sorted by H3 index); returns
-    /// those whose result changed.
+    /// those whose result changed. What the houses give a cell is kept between batches
+    /// (`HousePart`) and made again only for the cells in `by_houses`, those the
+    /// batch's changed houses touch (before and after), and for cells never made.
     pub(super) fn regrid(
         &mut self,
         cells: &[CellIndex],
+        by_houses: &HashSet<CellIndex>,
         dirty: &mut Dirty,
     ) -> Vec<(String, Option<crate::analysis::GridCell>)> {
         let mut changed = Vec::new();
+        for h in by_houses {
+            self.grid_houses.remove(h);
+        }
         if cells.is_empty() {
             return changed;
         }
-        let fresh = recompute(
+        let fresh = recompute_keeping(
             &self.ds,
             &self.analysis,
             &|pos| self.analysis.enterprise_risks.get(pos).map(|e| e.level),
             self.points(),
             &self.rules,
             cells,
+            &self.grid_houses,
         );
+        let fresh: Vec<_> = fresh
+            .into_iter()
+            .map(|(h, cell, made)| {
+                if let Some(part) = made {
+                    self.grid_houses.insert(h, part);
+                }
+                (h, cell)
+            })
+            .collect();
         // The grid is sorted by H3 index: each recomputed cell is found by a binary
         // search; most only change in place, the few that come or go are inserted or
         // removed (a shift of the cells after them).

@@ -207,3 +207,65 @@ fn an_inventory_corrected_with_the_houses_around_it_changed() {
         "{population_moved} batches moved a population"
     );
 }
+
+/// What its houses give a grid cell is kept between batches and made again only where a
+/// batch's houses touch (`risk_grid::live::HousePart`). A cell sums its houses in the
+/// order of their positions, and a deleted house's position is taken by the last house:
+/// the cells around that house must be summed again. Forty houses are put within 300 m
+/// of a graded source (the last forty, so the house that takes a deleted one's place
+/// is among them); then, each round, the source is regraded up (its cells recomputed
+/// for it alone, from what their houses gave them), the first house is deleted, and the
+/// source is regraded back; each batch against a full analysis.
+#[test]
+fn a_house_that_takes_a_deleted_ones_place_is_summed_in_its_new_place() {
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let graded = |live: &Live, p: usize| {
+        live.analysis()
+            .hazard_grades
+            .get(p)
+            .is_some_and(|g| g.grade.is_some())
+    };
+    let id = (0..live.dataset().hazard_sources.len())
+        .find(|&p| graded(&live, p))
+        .and_then(|p| live.dataset().hazard_sources.get(p))
+        .map(|f| f.id.clone())
+        .expect("a graded source");
+    let Some(AnyFeature::HazardSource(original)) = live.feature(LayerKind::HazardSources, &id)
+    else {
+        panic!("source {id}");
+    };
+    let at = centre(&original.geometry);
+    let n = live.dataset().houses.len();
+    let moves: Vec<Edit> = (n - 40..n)
+        .filter_map(|p| {
+            let mut h = live.dataset().houses.get(p)?.clone();
+            let i = (p + 40 - n) as f64;
+            h.geometry = shift(&h.geometry, offset(at, 40.0 + 6.0 * i, i * 2.4));
+            Some(Edit::Put(Box::new(AnyFeature::House(h))))
+        })
+        .collect();
+    live.apply(&moves).expect("moved");
+    assert_same(&live, &format!("houses around {id}"));
+    let regrade = |live: &mut Live, k: f64, step: &str| {
+        let mut f = original.clone();
+        for it in &mut f.props.inventory {
+            it.tonnes = (it.tonnes * k).max(0.0);
+        }
+        let applied = live
+            .apply(&[Edit::Put(Box::new(AnyFeature::HazardSource(f)))])
+            .expect("applied");
+        assert!(applied.recomputed.cells > 0, "{step}: no cell recomputed");
+        assert_same(live, step);
+    };
+    for round in 0..12 {
+        regrade(&mut live, 40.0, &format!("round {round}: {id} × 40"));
+        let first = live.dataset().houses.get(0).expect("a house").id.clone();
+        live.apply(&[Edit::Delete {
+            layer: LayerKind::Houses,
+            id: first.clone(),
+        }])
+        .expect("deleted");
+        assert_same(&live, &format!("round {round}: {first} deleted"));
+        regrade(&mut live, 1.0, &format!("round {round}: {id} × 1"));
+    }
+}

@@ -3,6 +3,8 @@
 //! and enterprises by position, then pipeline conflicts in list order), over only the
 //! risks that can reach the cell, so that a recomputed cell equals the whole build's.
 
+use std::collections::HashMap;
+
 use geo::{BoundingRect, Coord, Rect};
 use h3o::CellIndex;
 use rayon::prelude::*;
@@ -145,6 +147,20 @@ pub(crate) fn conflict_weight(rules: &Rules) -> (f64, f64) {
     (gr.pipeline_conflict_weight, gr.house_radius_m)
 }
 
+/// What a cell's houses give it: the first sums of a cell, which only a house's point,
+/// cell, level, occupants and position change. A living map keeps it by cell
+/// ([`recompute_keeping`]) and makes it again only for the cells a batch's houses
+/// touch: the other cells a batch recomputes (a regraded hazard source reaches 1.5 km,
+/// dozens of cells over thousands of houses) start from it. The same numbers to the
+/// bit: a cell's sums start with its houses, in position order, here as in the build.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct HousePart {
+    many: f64,
+    inside: [u32; 4],
+    population: u64,
+    touched: bool,
+}
+
 /// Recomputes `cells` from the dataset and the other results, with the enterprises at
 /// the levels `level_of` gives by position (the analysis's, or another day's): each cell as the
 /// whole build would make it, or `None` where no risk and no person reaches it any more
@@ -157,6 +173,23 @@ pub(crate) fn recompute(
     rules: &Rules,
     cells: &[CellIndex],
 ) -> Vec<(CellIndex, Option<GridCell>)> {
+    recompute_keeping(ds, a, level_of, points, rules, cells, &HashMap::new())
+        .into_iter()
+        .map(|(h, c, _)| (h, c))
+        .collect()
+}
+
+/// [`recompute`], the houses' part of each cell `kept` holds taken from it: each cell
+/// with the houses' part made for it here (none when it was kept).
+pub(crate) fn recompute_keeping(
+    ds: &Dataset,
+    a: &Analysis,
+    level_of: &(dyn Fn(usize) -> Option<RiskLevel> + Sync),
+    points: Points,
+    rules: &Rules,
+    cells: &[CellIndex],
+    kept: &HashMap<CellIndex, HousePart>,
+) -> Vec<(CellIndex, Option<GridCell>, Option<HousePart>)> {
     let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
     // The pipeline conflicts' points, found once for every cell, for those whose box
     // meets the zone of some cell (a point lies within its geometry's box): not for every
@@ -182,28 +215,50 @@ pub(crate) fn recompute(
     cells
         .par_iter()
         .map(|&h| {
+            let (houses, made) = match kept.get(&h) {
+                Some(p) => (*p, None),
+                None => {
+                    let p = houses_part(ds, a, points, rules, &grid, h);
+                    (p, Some(p))
+                }
+            };
             let ents = (a, level_of);
-            (h, one(ents, ds, points, &conflict_points, rules, &grid, h))
+            let cell = one(ents, ds, points, &conflict_points, rules, &grid, h, houses);
+            (h, cell, made)
         })
         .collect()
 }
 
-fn one(
-    (an, level_of): (&Analysis, &(dyn Fn(usize) -> Option<RiskLevel> + Sync)),
+/// What the houses give each of `cells` ([`HousePart`]), on every core: what a living
+/// map keeps from the start, so that its first batch near a cell does not measure the
+/// cell's houses either.
+pub(crate) fn houses_parts(
     ds: &Dataset,
+    a: &Analysis,
     points: Points,
-    conflict_points: &[Option<Coord<f64>>],
+    rules: &Rules,
+    cells: &[CellIndex],
+) -> HashMap<CellIndex, HousePart> {
+    let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
+    cells
+        .par_iter()
+        .map(|&h| (h, houses_part(ds, a, points, rules, &grid, h)))
+        .collect()
+}
+
+/// What the houses give cell `h` ([`HousePart`]).
+fn houses_part(
+    ds: &Dataset,
+    an: &Analysis,
+    points: Points,
     rules: &Rules,
     grid: &H3Grid,
     h: CellIndex,
-) -> Option<GridCell> {
+) -> HousePart {
     let gr = &rules.grid;
     let centre = grid.centre(h);
     let here = Rect::new(centre, centre);
-    let around = |radius: f64| zone_of(grid, h, radius);
-    let mut acc = Acc::default();
-    let mut touched = false;
-
+    let mut part = HousePart::default();
     // Houses, by position: the many small risks, weighed by their distance to the
     // centre, so only those within `house_radius_m` of it count (the box of that
     // radius, not of a point of the cell: a quarter of the houses or fewer).
@@ -228,8 +283,8 @@ fn one(
             let d = H3Grid::distance_to(p, centre);
             let v = w * (1.0 - d / hr);
             if d <= hr && v > 0.0 {
-                acc.many += v;
-                touched = true;
+                part.many += v;
+                part.touched = true;
             }
         }
     }
@@ -255,10 +310,37 @@ fn one(
         ) else {
             continue;
         };
-        acc.inside[level_slot(risk.level)] += 1;
-        acc.population += u64::from(f.props.occupants.unwrap_or(0));
-        touched = true;
+        part.inside[level_slot(risk.level)] += 1;
+        part.population += u64::from(f.props.occupants.unwrap_or(0));
+        part.touched = true;
     }
+
+    part
+}
+
+/// Cell `h` from what its houses give it and the other risks that reach it.
+#[allow(clippy::too_many_arguments)]
+fn one(
+    (an, level_of): (&Analysis, &(dyn Fn(usize) -> Option<RiskLevel> + Sync)),
+    ds: &Dataset,
+    points: Points,
+    conflict_points: &[Option<Coord<f64>>],
+    rules: &Rules,
+    grid: &H3Grid,
+    h: CellIndex,
+    houses: HousePart,
+) -> Option<GridCell> {
+    let gr = &rules.grid;
+    let centre = grid.centre(h);
+    let around = |radius: f64| zone_of(grid, h, radius);
+    // The houses first, as the whole build sums them.
+    let mut acc = Acc {
+        many: houses.many,
+        inside: houses.inside,
+        population: houses.population,
+        ..Acc::default()
+    };
+    let mut touched = houses.touched;
 
     // Whether the cell may hold `p`: a point of the cell is within `reach_m` of its centre,
     // the distance is at least its north–south part, and a degree of latitude is over
