@@ -23,12 +23,14 @@
 #   With --hidden N, then N open hidden hazards sent on in their loop (a status PATCH each),
 #   each followed by the z16 tile of enterprises,hidden_hazards over it.
 # Usage: scripts/bench/edit-tile.sh [--city DIR] [--pg] [--edits N] [--hidden N] [--short]
-#                                   [--bin FILE] [--gpkg FILE]
+#                                   [--bin FILE] [--gpkg FILE] [--accept-gzip]
 #   --short  a 50,000-house city and 100 edits
 #   --bin FILE   serve with this riskmap binary (a release build of another commit, for
 #                runs side by side) instead of building this tree's
 #   --gpkg FILE  edit a copy of this GeoPackage (the city imported before) instead of
 #                importing the city: the imports are then not timed
+#   --accept-gzip  ask for the tiles with Accept-Encoding: gzip, as the viewer does (the
+#                server sends the gzipped tile it keeps); without, as the runs before
 # The work directory (city unless --city, store, cluster, logs) is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,7 +39,7 @@ NAME=edit-tile
 # shellcheck source=lib.sh
 . scripts/bench/lib.sh
 
-CITY="" PG="" EDITS=300 SHORT="" HIDDEN=0 BIN_GIVEN="" GPKG_GIVEN=""
+CITY="" PG="" EDITS=300 SHORT="" HIDDEN=0 BIN_GIVEN="" GPKG_GIVEN="" GZ=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --city) CITY="$2"; shift 2 ;;
@@ -47,7 +49,8 @@ while [ $# -gt 0 ]; do
     --short) SHORT=1; EDITS=100; shift ;;
     --bin) BIN_GIVEN="$2"; shift 2 ;;
     --gpkg) GPKG_GIVEN="$2"; shift 2 ;;
-    *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    --accept-gzip) GZ=--accept-gzip; shift ;;
+    *) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 command -v ogr2ogr >/dev/null || { echo "edit-tile: ogr2ogr is missing (bash scripts/ensure-gdal.sh)" >&2; exit 2; }
@@ -132,7 +135,7 @@ sleep 20
 STRIDE=997; [ -n "$SHORT" ] && STRIDE=97
 python3 scripts/bench/edit_tile.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --edits "$EDITS" \
   --stride "$STRIDE" --hazard-sources "$CITY/hazard_sources.geojson" --inventories "$((EDITS / 3))" \
-  --hidden "$HIDDEN" \
+  --hidden "$HIDDEN" ${GZ:+"$GZ"} \
   --out "$WORK/edits.json" >/dev/null
 python3 - "$WORK/edits.json" "$FULL_MS" "${PG:+pg}" <<'PY'
 import json, sys
