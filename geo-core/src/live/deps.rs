@@ -771,19 +771,6 @@ impl Live {
         }
         out
     }
-
-    /// The enterprise a hidden hazard counts for, by id.
-    fn hidden_owner(&self, h: &crate::model::HiddenHazard) -> Option<String> {
-        let id = h.feature_id.as_deref()?;
-        match h.feature_layer? {
-            LayerKind::Enterprises => Some(id.to_string()),
-            LayerKind::HazardSources => self
-                .position(LayerKind::HazardSources, id)
-                .and_then(|p| self.ds.hazard_sources.get(p))
-                .and_then(|f| f.props.enterprise_id.clone()),
-            _ => None,
-        }
-    }
 }
 
 /// Whether a change leaves its feature's own drawing as it was: a hazard source's tile

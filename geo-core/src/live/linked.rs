@@ -92,6 +92,19 @@ impl Linked {
 }
 
 impl Live {
+    /// The enterprise a hidden hazard counts for, by id.
+    pub(super) fn hidden_owner(&self, h: &HiddenHazard) -> Option<String> {
+        let id = h.feature_id.as_deref()?;
+        match h.feature_layer? {
+            LayerKind::Enterprises => Some(id.to_string()),
+            LayerKind::HazardSources => self
+                .position(LayerKind::HazardSources, id)
+                .and_then(|p| self.ds.hazard_sources.get(p))
+                .and_then(|f| f.props.enterprise_id.clone()),
+            _ => None,
+        }
+    }
+
     /// The positions in the hidden-hazard layer of the hazards of feature `id` of `layer`.
     pub(super) fn hazards_of(&self, layer: LayerKind, id: &str) -> impl Iterator<Item = usize> {
         self.linked
