@@ -100,7 +100,9 @@ impl TileTransform {
 /// A lon/lat geometry in world units (x = `world_x` of the longitude, y = `world_y` of
 /// the latitude): Web Mercator computed once, for geometries that go into many tiles
 /// (see [`TileBuilder::add_world_layer_from`](super::TileBuilder::add_world_layer_from)).
-/// Non-finite coordinates stay non-finite, so the builder still refuses them.
+/// A NaN stays NaN and an infinite longitude stays infinite, so the builder still
+/// refuses them; an infinite latitude is clamped to the Mercator limit, as any latitude
+/// beyond it is.
 pub fn to_world(g: &geo::Geometry<f64>) -> geo::Geometry<f64> {
     use geo::MapCoords;
     g.map_coords(|c| geo::Coord {

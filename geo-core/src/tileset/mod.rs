@@ -37,6 +37,8 @@ mod clusters;
 mod dated;
 mod drawn;
 mod features;
+#[cfg(test)]
+mod tests_results;
 mod update;
 mod world;
 
