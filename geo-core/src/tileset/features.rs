@@ -60,6 +60,8 @@ impl TileSet {
             ]
         };
         let (mut features, mut levels) = (Vec::new(), Vec::new());
+        // Whether the geometries pushed are in world units: set where they are read.
+        let mut world = false;
         let mut push = |id: u64,
                         level: u8,
                         g: Cow<'a, Geometry<f64>>,
@@ -117,6 +119,8 @@ impl TileSet {
                 }
             }
             LayerKind::RiskGrid => {
+                // Held in world units (`drawn.rs`).
+                world = true;
                 let grid = view.and_then(|v| v.grid.as_ref()).unwrap_or(&self.grid);
                 for (id, g, c) in grid.in_box(bbox) {
                     let mut p = vec![(k("id"), s(&c.id))];
@@ -166,6 +170,7 @@ impl TileSet {
                 }
             }
             LayerKind::Houses => {
+                world = self.config.world_footprints;
                 for i in ds.houses.index().envelopes_in(bbox).sorted() {
                     let u = uid(ds.houses.uid(i), i);
                     let g = if self.config.world_footprints {
@@ -245,6 +250,8 @@ impl TileSet {
                 }
             }
             LayerKind::ProtectionConflicts | LayerKind::PipelineConflicts => {
+                // Held in world units (`drawn.rs`).
+                world = true;
                 let (drawn, props) = if kind == LayerKind::ProtectionConflicts {
                     (&self.pc, &self.conflict_props[0])
                 } else {
@@ -306,15 +313,7 @@ impl TileSet {
         LayerFeatures {
             features,
             levels,
-            // Held in world units (see `drawn`): the cells and the conflicts' lines
-            // (clusters, below their detail zoom, returned above).
-            world: match kind {
-                LayerKind::Houses => self.config.world_footprints,
-                LayerKind::RiskGrid
-                | LayerKind::ProtectionConflicts
-                | LayerKind::PipelineConflicts => true,
-                _ => false,
-            },
+            world,
         }
     }
 }
