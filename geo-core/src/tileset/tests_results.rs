@@ -56,20 +56,49 @@ fn tiles_over(boxes: impl Iterator<Item = Rect<f64>>, z: u8) -> BTreeSet<(u32, u
         .collect()
 }
 
-/// `feats` of `layer` as one lon/lat layer of tile z/x/y, in id order.
-fn by_hand(layer: &str, z: u8, x: u32, y: u32, mut feats: Vec<TileFeature<'_>>) -> Vec<u8> {
-    feats.sort_by_key(|f| f.id);
-    let mut b = TileBuilder::new(TileId::new(z, x, y).unwrap(), &TileOptions::default()).unwrap();
-    b.set_parallel(false);
-    b.add_layer_from(layer, &feats).unwrap();
-    b.into_bytes().unwrap()
+/// Every tile of `zooms` over `items` (lon/lat features of layer `kind`, with the
+/// layer's properties), drawn by the tile set, against the items whose box meets the
+/// tile's buffered box given to the builder, in id order: the same bytes. Returns the
+/// number of tiles that are not empty.
+fn same_tiles(
+    (ts, ds, a): (&TileSet, &Dataset, &Analysis),
+    kind: LayerKind,
+    zooms: &[u8],
+    items: &[TileFeature<'_>],
+) -> usize {
+    let opts = TileOptions::default();
+    let mut drawn = 0;
+    for &z in zooms {
+        let boxes = items.iter().filter_map(|f| f.geometry.bounding_rect());
+        for (x, y) in tiles_over(boxes, z) {
+            let tile = TileId::new(z, x, y).unwrap();
+            let bbox = tile.buffered_bounds_lonlat(&opts);
+            let mut feats: Vec<TileFeature<'_>> = items
+                .iter()
+                .filter(|f| {
+                    f.geometry
+                        .bounding_rect()
+                        .is_some_and(|b| b.intersects(&bbox))
+                })
+                .cloned()
+                .collect();
+            feats.sort_by_key(|f| f.id);
+            let mut b = TileBuilder::new(tile, &opts).unwrap();
+            b.set_parallel(false);
+            b.add_layer_from(kind.name(), &feats).unwrap();
+            let want = b.into_bytes().unwrap();
+            let got = ts.render_on_one_thread(ds, a, &[kind], z, x, y).unwrap();
+            assert_eq!(got, want, "{} of {z}/{x}/{y}", kind.name());
+            drawn += usize::from(!got.is_empty());
+        }
+    }
+    drawn
 }
 
 #[test]
 fn conflict_lines_and_cells_drawn_from_world_units_are_the_lon_lat_tiles() {
     let (ds, a) = city();
     let ts = TileSet::build(&ds, &a, TileSetConfig::default()).unwrap();
-    let opts = TileOptions::default();
     assert!(a.protection_conflicts.len() >= 10, "the city has conflicts");
     let lines = a
         .protection_conflicts
@@ -78,79 +107,40 @@ fn conflict_lines_and_cells_drawn_from_world_units_are_the_lon_lat_tiles() {
         .count();
     assert!(lines >= 10, "two-point lines ({lines}) among the conflicts");
 
-    let mut drawn = 0;
-    for z in [13u8, 15] {
-        let boxes = a
-            .protection_conflicts
-            .iter()
-            .filter_map(|c| c.geometry.bounding_rect());
-        for (x, y) in tiles_over(boxes, z) {
-            let tile = TileId::new(z, x, y).unwrap();
-            let bbox = tile.buffered_bounds_lonlat(&opts);
-            let feats: Vec<TileFeature<'_>> = a
-                .protection_conflicts
-                .iter()
-                .filter(|c| {
-                    c.geometry
-                        .bounding_rect()
-                        .is_some_and(|b| b.intersects(&bbox))
-                })
-                .map(|c| {
-                    let l = conflict_level(c.shortfall_m, c.required_m);
-                    TileFeature::borrowed(protection_tile_id(c), &c.geometry)
-                        .with("level", l.name())
-                        .with("level_n", n_of(l))
-                })
-                .collect();
-            let want = by_hand("protection_conflicts", z, x, y, feats);
-            let got = ts
-                .render_on_one_thread(&ds, &a, &[LayerKind::ProtectionConflicts], z, x, y)
-                .unwrap();
-            assert_eq!(got, want, "protection conflicts of {z}/{x}/{y}");
-            drawn += usize::from(!got.is_empty());
-        }
-    }
+    let conflicts: Vec<TileFeature<'_>> = a
+        .protection_conflicts
+        .iter()
+        .map(|c| {
+            let l = conflict_level(c.shortfall_m, c.required_m);
+            TileFeature::borrowed(protection_tile_id(c), &c.geometry)
+                .with("level", l.name())
+                .with("level_n", n_of(l))
+        })
+        .collect();
+    let kind = LayerKind::ProtectionConflicts;
+    let drawn = same_tiles((&ts, &ds, &a), kind, &[13, 15], &conflicts);
     assert!(drawn >= 5, "tiles with conflict lines: {drawn}");
 
-    let mut cells = 0;
-    for z in [9u8, 12] {
-        let boxes = a
-            .grid
-            .cells
-            .iter()
-            .filter_map(|c| c.geometry.bounding_rect());
-        for (x, y) in tiles_over(boxes, z) {
-            let tile = TileId::new(z, x, y).unwrap();
-            let bbox = tile.buffered_bounds_lonlat(&opts);
-            let polys: Vec<Geometry<f64>> = a
-                .grid
-                .cells
-                .iter()
-                .map(|c| Geometry::Polygon(c.geometry.clone()))
-                .collect();
-            let feats: Vec<TileFeature<'_>> = a
-                .grid
-                .cells
-                .iter()
-                .zip(&polys)
-                .filter(|(_, g)| g.bounding_rect().is_some_and(|b| b.intersects(&bbox)))
-                .map(|(c, g)| {
-                    let mut f =
-                        TileFeature::borrowed(grid_tile_id(&c.id), g).with("id", c.id.as_str());
-                    if let Some(ar) = &c.area {
-                        f = f.with("area", ar.as_str());
-                    }
-                    f.with("level", c.level.name())
-                        .with("level_n", n_of(c.level))
-                })
-                .collect();
-            let want = by_hand("risk_grid", z, x, y, feats);
-            let got = ts
-                .render_on_one_thread(&ds, &a, &[LayerKind::RiskGrid], z, x, y)
-                .unwrap();
-            assert_eq!(got, want, "grid cells of {z}/{x}/{y}");
-            cells += usize::from(!got.is_empty());
-        }
-    }
-    assert!(cells > 3, "tiles with grid cells: {cells}");
+    let polys: Vec<Geometry<f64>> = a
+        .grid
+        .cells
+        .iter()
+        .map(|c| Geometry::Polygon(c.geometry.clone()))
+        .collect();
+    let cells: Vec<TileFeature<'_>> = a
+        .grid
+        .cells
+        .iter()
+        .zip(&polys)
+        .map(|(c, g)| {
+            let mut f = TileFeature::borrowed(grid_tile_id(&c.id), g).with("id", c.id.as_str());
+            if let Some(ar) = &c.area {
+                f = f.with("area", ar.as_str());
+            }
+            f.with("level", c.level.name())
+                .with("level_n", n_of(c.level))
+        })
+        .collect();
+    let drawn = same_tiles((&ts, &ds, &a), LayerKind::RiskGrid, &[9, 12], &cells);
+    assert!(drawn > 3, "tiles with grid cells: {drawn}");
 }
