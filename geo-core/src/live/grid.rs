@@ -36,7 +36,8 @@ impl Live {
     /// Recomputes the cells and puts them in the grid (sorted by H3 index); returns
     /// those whose result changed. What the houses give a cell is kept between batches
     /// (`HousePart`) and made again only for the cells in `by_houses`, those the
-    /// batch's changed houses touch (before and after), and for cells never made.
+    /// batch's changed houses touch (before and after), and for cells never made; only
+    /// the cells of the grid keep theirs.
     pub(super) fn regrid(
         &mut self,
         cells: &[CellIndex],
@@ -62,7 +63,11 @@ impl Live {
         let fresh: Vec<_> = fresh
             .into_iter()
             .map(|(h, cell, made)| {
-                if let Some(part) = made {
+                // Kept for the cells of the grid alone: one that leaves it lets go of
+                // its part (made again should it come back).
+                if cell.is_none() {
+                    self.grid_houses.remove(&h);
+                } else if let Some(part) = made {
                     self.grid_houses.insert(h, part);
                 }
                 (h, cell)

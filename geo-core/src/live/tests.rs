@@ -110,6 +110,16 @@ pub(super) fn assert_same(live: &Live, step: &str) {
         "{step}: area summaries"
     );
     assert_eq!(got, &want, "{step}: the whole analysis");
+    // What the houses give a cell is kept for the cells of the grid, and for no other.
+    let mut kept: Vec<u64> = live.grid_houses.keys().map(|h| u64::from(*h)).collect();
+    kept.sort_unstable();
+    let cells: Vec<u64> = want
+        .grid
+        .cells
+        .iter()
+        .filter_map(|c| c.id.parse::<h3o::CellIndex>().ok().map(u64::from))
+        .collect();
+    assert_eq!(kept, cells, "{step}: cells whose houses' part is kept");
 }
 
 /// Metres east and north as degrees at a latitude.

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use geo::{Geometry, Line, Rect};
+use geo::{CoordsIter, Geometry, Line, Rect};
 
 use crate::index::{Bbox, SpatialIndex, bbox_of};
 use crate::tiles::to_world;
@@ -144,6 +144,22 @@ impl<T> Drawn<T> {
         self.slots.iter().flatten().map(|(it, _)| it)
     }
 
+    /// Heap bytes held, for measuring: the slots, each geometry's points and what
+    /// `extra` says each item holds on the heap, the free list, the table by id and the
+    /// index. A `Line` or a point is in its slot and adds nothing.
+    pub(super) fn heap_bytes(&self, extra: impl Fn(&T) -> usize) -> usize {
+        let points = |g: &Geometry<f64>| match g {
+            Geometry::Point(_) | Geometry::Line(_) | Geometry::Rect(_) | Geometry::Triangle(_) => 0,
+            g => g.coords_count() * std::mem::size_of::<geo::Coord<f64>>(),
+        };
+        let items: usize = self.iter().map(|(_, g, t)| points(g) + extra(t)).sum();
+        self.slots.capacity() * std::mem::size_of::<Option<Slot<T>>>()
+            + items
+            + self.free.capacity() * std::mem::size_of::<usize>()
+            + crate::heap::table_bytes(self.by_id.capacity(), std::mem::size_of::<(u64, usize)>())
+            + self.index.heap_bytes()
+    }
+
     /// The number held.
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
@@ -231,6 +247,27 @@ mod tests {
         assert_eq!(ids(&d, west), vec![1, 2]);
         assert!(d.remove(1) && d.remove(2));
         assert_eq!(ids(&d, west), Vec::<u64>::new());
+    }
+
+    /// What is held on the heap, counted by hand: a line string of 100 points holds
+    /// 98 points more than one of two, which is held as a `Line` in its slot; the
+    /// item's own heap as `extra` says.
+    #[test]
+    fn heap_bytes_count_the_points_held_apart() {
+        let line = |n: usize| {
+            Geometry::LineString(LineString::from(
+                (0..n).map(|i| (i as f64 * 0.01, 0.0)).collect::<Vec<_>>(),
+            ))
+        };
+        let short = Drawn::build([(1, line(2), 0u8)].into_iter());
+        let long = Drawn::build([(1, line(100), 0u8)].into_iter());
+        assert_eq!(short.slots.capacity(), long.slots.capacity());
+        assert_eq!(
+            long.heap_bytes(|_| 0) - short.heap_bytes(|_| 0),
+            100 * 16,
+            "100 points of 16 bytes, none for the line"
+        );
+        assert_eq!(long.heap_bytes(|_| 7) - long.heap_bytes(|_| 0), 7);
     }
 
     /// Built and copied with room for 1/16 more: the first new item of a batch does not

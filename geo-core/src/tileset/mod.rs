@@ -181,6 +181,19 @@ impl TileSet {
             out.push((format!("{} cluster points", kind.name()), points));
             out.push((format!("{} cluster bins", kind.name()), bins));
         }
+        out.push((
+            "protection conflicts drawn".to_string(),
+            self.pc.heap_bytes(|_| 0),
+        ));
+        out.push((
+            "pipeline conflicts drawn".to_string(),
+            self.gc.heap_bytes(|_| 0),
+        ));
+        out.push((
+            "grid cells drawn".to_string(),
+            self.grid
+                .heap_bytes(|c| c.id.capacity() + c.area.as_ref().map_or(0, String::capacity)),
+        ));
         out
     }
 
