@@ -16,7 +16,7 @@ use super::summaries::Shares;
 use super::{AnyFeature, Applied, Change, Edit, Live, LiveError, Recomputed, ResultChanges};
 use crate::analysis::enterprise_risk::assess_one;
 use crate::analysis::house_risk::{AppraisalReasons, Exposure};
-use crate::analysis::risk_grid::live::{conflict_weight, house_weight, point_weight, touched};
+use crate::analysis::risk_grid::live::{Toucher, conflict_weight, house_weight, point_weight};
 use crate::analysis::risk_grid::tally::Kept;
 use crate::analysis::risk_grid::{anchor, grade_level};
 use crate::analysis::{ProtectionConflict, pipeline_clearance, protection_distance, target_class};
@@ -413,9 +413,10 @@ impl Live {
         // houses touched first, apart: the rest keep what their houses give them
         // (`Live::regrid`).
         let grid = self.grid;
+        let mut toucher = Toucher::new(&grid);
         let mut house_cells: HashSet<CellIndex> = HashSet::new();
         let mut touch = |at: Option<Coord<f64>>, (w, r): (f64, f64)| {
-            house_cells.extend(touched(&grid, at, w, r));
+            house_cells.extend(toucher.touched(at, w, r));
         };
         let rules = &self.rules;
         // Houses: old place and level, new place and level.
@@ -459,7 +460,7 @@ impl Live {
         }
         let mut cells: HashSet<CellIndex> = house_cells.clone();
         let mut touch = |at: Option<Coord<f64>>, (w, r): (f64, f64)| {
-            cells.extend(touched(&grid, at, w, r));
+            cells.extend(toucher.touched(at, w, r));
         };
         // Hazard sources: old and new place and grade.
         let grade_lv = |g: &crate::analysis::HazardGradeResult| g.grade.map(grade_level);

@@ -164,6 +164,49 @@ fn shared_candidates_match_the_ring_walk() {
     }
 }
 
+/// A batch's touches through one [`live::Toucher`] are the cells [`live::touched`]
+/// finds for each risk on its own: 15 × 15 points about 100 m apart (many sharing a
+/// cell and its candidates) at two radii in Haimen and at a pentagon, the same point
+/// at both, a risk of no weight (its own cell only) and no point at all.
+#[test]
+fn a_batch_touches_the_cells_each_risk_touches_alone() {
+    let grid = H3Grid::for_cell_size(500.0);
+    let pentagon = CellIndex::base_cells()
+        .find(|c| c.is_pentagon())
+        .and_then(|c| c.center_child(grid.resolution))
+        .map(|c| grid.centre(c))
+        .expect("pentagon");
+    let mut toucher = live::Toucher::new(&grid);
+    let sorted = |mut v: Vec<CellIndex>| {
+        v.sort_unstable();
+        v
+    };
+    let mut shared = 0;
+    for base in [Coord { x: 121.2, y: 31.9 }, pentagon] {
+        for i in 0..15 {
+            for j in 0..15 {
+                let p = Some(Coord {
+                    x: base.x + (f64::from(i) - 7.0) * 0.0011,
+                    y: base.y + (f64::from(j) - 7.0) * 0.0009,
+                });
+                for (w, r) in [(1.0, 300.0), (2.5, 1500.0), (0.0, 300.0)] {
+                    let want = sorted(live::touched(&grid, p, w, r));
+                    let got = sorted(toucher.touched(p, w, r));
+                    assert!(!want.is_empty());
+                    assert_eq!(got, want, "{p:?} weight {w} radius {r}");
+                    if w == 0.0 {
+                        assert_eq!(got.len(), 1, "its own cell alone");
+                    }
+                    shared += usize::from(got.len() > 1);
+                }
+            }
+        }
+    }
+    // Most of the 900 weighed risks reach cells beyond their own (714 here).
+    assert!(shared > 600, "{shared}");
+    assert!(toucher.touched(None, 1.0, 300.0).is_empty());
+}
+
 /// The cells of many points at once, found through the last cell's inner disc where a
 /// point lies in it, are the cells H3 gives each point: rasters in scan order (so runs of
 /// points share a cell and leave it across every edge) over several cells of four
