@@ -574,7 +574,8 @@ impl Live {
         let mut cells: Vec<CellIndex> = cells.into_iter().collect();
         cells.sort_unstable();
         n.cells = cells.len();
-        let changed_cells = self.regrid(&cells, &house_cells, &mut dirty);
+        let by = (&house_cells, super::grid::points_moved(&a1));
+        let changed_cells = self.regrid(&cells, by, &mut dirty);
 
         // Area summaries, by shares.
         let mut targets = ch_targets.clone();

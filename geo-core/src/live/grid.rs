@@ -6,9 +6,24 @@ use geo::BoundingRect;
 use h3o::CellIndex;
 
 use super::Live;
+use super::apply::Applied1;
 use super::deps::Dirty;
-use crate::analysis::risk_grid::live::recompute_keeping;
+use crate::analysis::risk_grid::live::{Kept, recompute_keeping};
 use crate::model::LayerKind;
+
+/// Whether a batch added, deleted or moved a hazard source or an enterprise (a delete
+/// also moves another into its position): where the risk points stand from the grid's
+/// cells (`PointsPart`) may then have changed.
+pub(super) fn points_moved(a1: &Applied1) -> bool {
+    let points = |l: LayerKind| matches!(l, LayerKind::HazardSources | LayerKind::Enterprises);
+    a1.changes.iter().any(|c| {
+        points(c.layer)
+            && match (&c.before, &c.after) {
+                (Some(b), Some(a)) => b.geometry() != a.geometry(),
+                _ => true,
+            }
+    }) || a1.moved.iter().any(|(l, _)| points(*l))
+}
 
 impl Live {
     /// Whether hazard source `id`, changed in a batch from `before` (its geometry then),
@@ -36,17 +51,22 @@ impl Live {
     /// Recomputes the cells and puts them in the grid (sorted by H3 index); returns
     /// those whose result changed. What the houses give a cell is kept between batches
     /// (`HousePart`) and made again only for the cells in `by_houses`, those the
-    /// batch's changed houses touch (before and after), and for cells never made; only
-    /// the cells of the grid keep theirs.
+    /// batch's changed houses touch (before and after), and for cells never made; where
+    /// the risk points stand from a cell (`PointsPart`) is kept until `points_moved`
+    /// (a hazard source or an enterprise added, deleted or moved: every cell's is
+    /// dropped). Only the cells of the grid keep theirs.
     pub(super) fn regrid(
         &mut self,
         cells: &[CellIndex],
-        by_houses: &HashSet<CellIndex>,
+        (by_houses, points_moved): (&HashSet<CellIndex>, bool),
         dirty: &mut Dirty,
     ) -> Vec<(String, Option<crate::analysis::GridCell>)> {
         let mut changed = Vec::new();
         for h in by_houses {
             self.grid_houses.remove(h);
+        }
+        if points_moved {
+            self.grid_points.clear();
         }
         if cells.is_empty() {
             return changed;
@@ -58,17 +78,26 @@ impl Live {
             self.points(),
             &self.rules,
             cells,
-            &self.grid_houses,
+            Kept {
+                houses: &self.grid_houses,
+                points: &self.grid_points,
+            },
         );
         let fresh: Vec<_> = fresh
             .into_iter()
             .map(|(h, cell, made)| {
                 // Kept for the cells of the grid alone: one that leaves it lets go of
-                // its part (made again should it come back).
+                // its parts (made again should it come back).
                 if cell.is_none() {
                     self.grid_houses.remove(&h);
-                } else if let Some(part) = made {
-                    self.grid_houses.insert(h, part);
+                    self.grid_points.remove(&h);
+                } else {
+                    if let Some(part) = made.houses {
+                        self.grid_houses.insert(h, part);
+                    }
+                    if let Some(part) = made.points {
+                        self.grid_points.insert(h, part);
+                    }
                 }
                 (h, cell)
             })

@@ -50,7 +50,7 @@ use std::collections::HashMap;
 use geo::{Geometry, Rect};
 
 use crate::analysis::risk_grid::H3Grid;
-use crate::analysis::risk_grid::live::{HousePart, Located, Points};
+use crate::analysis::risk_grid::live::{HousePart, Located, Points, PointsPart};
 use crate::analysis::risk_grid::tally::AreaTally;
 use crate::analysis::{self, Analysis};
 use crate::dataset::Dataset;
@@ -262,6 +262,11 @@ pub struct Live {
     /// points are located and kept (`grid.rs`): dropped for a cell when a batch's houses
     /// touch it, made again when it is recomputed.
     grid_houses: HashMap<h3o::CellIndex, HousePart>,
+    /// Where the risk points near each grid cell stand from it, made for every cell of
+    /// the grid when the points are located and kept (`grid.rs`): all dropped when a
+    /// batch adds, deletes or moves a hazard source or an enterprise, made again for a
+    /// cell when it is recomputed.
+    grid_points: HashMap<h3o::CellIndex, PointsPart>,
 }
 
 impl Clone for Live {
@@ -281,6 +286,7 @@ impl Clone for Live {
             tally: self.tally.clone(),
             linked: self.linked.clone(),
             grid_houses: self.grid_houses.clone(),
+            grid_points: self.grid_points.clone(),
         }
     }
 }
@@ -319,6 +325,7 @@ impl Live {
             tally: AreaTally::default(),
             linked: linked::Linked::default(),
             grid_houses: HashMap::new(),
+            grid_points: HashMap::new(),
         };
         live.index_ids();
         live.locate_points();
@@ -386,6 +393,15 @@ impl Live {
             ),
             ("areas of points met (memo)", map_bytes(&self.area_memo)),
             ("grid cells' houses (memo)", map_bytes(&self.grid_houses)),
+            (
+                "grid cells' risk points (memo)",
+                map_bytes(&self.grid_points)
+                    + self
+                        .grid_points
+                        .values()
+                        .map(PointsPart::heap_bytes)
+                        .sum::<usize>(),
+            ),
             ("area summaries' shares", self.tally.heap_bytes()),
             ("hidden hazards by feature", self.linked.heap_bytes()),
         ]
@@ -511,6 +527,7 @@ impl Live {
     fn locate_points(&mut self) {
         self.area_memo.clear();
         self.grid_houses.clear();
+        self.grid_points.clear();
         self.grid = H3Grid::for_cell_size(self.rules.grid.cell_size_m);
         self.houses_at = Located::of(&self.ds.houses, &self.grid);
         self.hazard_sources_at = Located::of(&self.ds.hazard_sources, &self.grid);
@@ -533,6 +550,8 @@ impl Live {
             &self.rules,
             &cells,
         );
+        self.grid_points =
+            analysis::risk_grid::live::points_parts(&self.ds, self.points(), &self.rules, &cells);
     }
 
     /// One box over all data, in every layer: what a full re-analysis may have changed.

@@ -120,6 +120,30 @@ pub(super) fn assert_same(live: &Live, step: &str) {
         .filter_map(|c| c.id.parse::<h3o::CellIndex>().ok().map(u64::from))
         .collect();
     assert_eq!(kept, cells, "{step}: cells whose houses' part is kept");
+    let not_in_grid = live
+        .grid_points
+        .keys()
+        .filter(|h| cells.binary_search(&u64::from(**h)).is_err())
+        .count();
+    assert_eq!(
+        not_in_grid, 0,
+        "{step}: risk points kept for cells not in the grid"
+    );
+    let kept = crate::analysis::risk_grid::live::Kept {
+        houses: &live.grid_houses,
+        points: &live.grid_points,
+    };
+    let stale = crate::analysis::risk_grid::live::stale_parts(
+        live.dataset(),
+        live.analysis(),
+        live.points(),
+        live.rules(),
+        kept,
+    );
+    assert!(
+        stale.is_empty(),
+        "{step}: kept parts not as made now: {stale:?}"
+    );
 }
 
 /// Metres east and north as degrees at a latitude.

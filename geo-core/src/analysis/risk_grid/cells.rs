@@ -409,9 +409,19 @@ pub(super) fn finish(
     })
 }
 
+/// Keeps the three risks that weigh most on a cell (ties by layer and position), most
+/// first. The order is total, so the three are the same however they are picked: picked
+/// here without sorting the rest (a cell of a chemical park is reached by a thousand
+/// enterprises).
 fn trim_top(top: &mut Vec<(f64, LayerKind, usize)>) {
-    top.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
-    top.truncate(3);
+    let order = |a: &(f64, LayerKind, usize), b: &(f64, LayerKind, usize)| {
+        b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2)))
+    };
+    if top.len() > 3 {
+        top.select_nth_unstable_by(2, order);
+        top.truncate(3);
+    }
+    top.sort_by(order);
 }
 
 fn feature_id(ds: &Dataset, layer: LayerKind, pos: usize) -> String {
@@ -432,4 +442,38 @@ fn feature_id(ds: &Dataset, layer: LayerKind, pos: usize) -> String {
         | LayerKind::RiskGrid => None,
     };
     id.cloned().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_top;
+    use crate::model::LayerKind::{Enterprises, HazardSources};
+
+    /// The three that weigh most, most first; of equal weights the enterprises (the
+    /// first of the layers in their order) and then the lower positions; fewer than
+    /// three are only put in order.
+    #[test]
+    fn the_three_that_weigh_most() {
+        let mut top = vec![
+            (0.5, Enterprises, 9),
+            (2.0, Enterprises, 4),
+            (0.25, HazardSources, 1),
+            (2.0, Enterprises, 3),
+            (1.0, Enterprises, 7),
+            (2.0, HazardSources, 8),
+            (0.75, Enterprises, 2),
+        ];
+        trim_top(&mut top);
+        assert_eq!(
+            top,
+            vec![
+                (2.0, Enterprises, 3),
+                (2.0, Enterprises, 4),
+                (2.0, HazardSources, 8)
+            ]
+        );
+        let mut two = vec![(0.5, Enterprises, 1), (1.5, Enterprises, 2)];
+        trim_top(&mut two);
+        assert_eq!(two, vec![(1.5, Enterprises, 2), (0.5, Enterprises, 1)]);
+    }
 }

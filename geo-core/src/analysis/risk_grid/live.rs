@@ -221,14 +221,34 @@ pub(crate) fn recompute(
     rules: &Rules,
     cells: &[CellIndex],
 ) -> Vec<(CellIndex, Option<GridCell>)> {
-    recompute_keeping(ds, a, level_of, points, rules, cells, &HashMap::new())
+    let none = (HashMap::new(), HashMap::new());
+    let kept = Kept {
+        houses: &none.0,
+        points: &none.1,
+    };
+    recompute_keeping(ds, a, level_of, points, rules, cells, kept)
         .into_iter()
         .map(|(h, c, _)| (h, c))
         .collect()
 }
 
-/// [`recompute`], the houses' part of each cell `kept` holds taken from it: each cell
-/// with the houses' part made for it here (none when it was kept).
+/// What a living map keeps of each cell between batches: what its houses give it and
+/// where its risk points stand from it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kept<'k> {
+    pub(crate) houses: &'k HashMap<CellIndex, HousePart>,
+    pub(crate) points: &'k HashMap<CellIndex, PointsPart>,
+}
+
+/// The parts [`recompute_keeping`] made for a cell because none was kept.
+#[derive(Debug, Default)]
+pub(crate) struct Made {
+    pub(crate) houses: Option<HousePart>,
+    pub(crate) points: Option<PointsPart>,
+}
+
+/// [`recompute`], each cell's parts that `kept` holds taken from it: each cell with the
+/// parts made for it here (none where they were kept).
 pub(crate) fn recompute_keeping(
     ds: &Dataset,
     a: &Analysis,
@@ -236,8 +256,8 @@ pub(crate) fn recompute_keeping(
     points: Points,
     rules: &Rules,
     cells: &[CellIndex],
-    kept: &HashMap<CellIndex, HousePart>,
-) -> Vec<(CellIndex, Option<GridCell>, Option<HousePart>)> {
+    kept: Kept<'_>,
+) -> Vec<(CellIndex, Option<GridCell>, Made)> {
     let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
     // The pipeline conflicts' points, found once for every cell, for those whose box
     // meets the zone of some cell (a point lies within its geometry's box): not for every
@@ -263,18 +283,129 @@ pub(crate) fn recompute_keeping(
     cells
         .par_iter()
         .map(|&h| {
-            let (houses, made) = match kept.get(&h) {
-                Some(p) => (*p, None),
-                None => {
-                    let p = houses_part(ds, a, points, rules, &grid, h);
-                    (p, Some(p))
-                }
+            let mut made = Made::default();
+            let houses = match kept.houses.get(&h) {
+                Some(p) => *p,
+                None => *made
+                    .houses
+                    .insert(houses_part(ds, a, points, rules, &grid, h)),
+            };
+            let near = match kept.points.get(&h) {
+                Some(p) => p,
+                None => &*made.points.insert(points_part(ds, points, rules, &grid, h)),
             };
             let ents = (a, level_of);
-            let cell = one(ents, ds, points, &conflict_points, rules, &grid, h, houses);
+            let cell = one(ents, ds, (houses, near), &conflict_points, rules, &grid, h);
             (h, cell, made)
         })
         .collect()
+}
+
+/// Where the hazard sources and enterprises that may weigh on a cell stand from it: the
+/// risk points the build would look at for the cell (those in the zone of each layer's
+/// radius, by position) that are within the radius or in the cell, each with its
+/// distance to the cell's centre and whether the cell holds it. Only the points' positions and places change it, never their levels
+/// or grades: a living map keeps it by cell ([`recompute_keeping`]) until a batch adds,
+/// deletes or moves a hazard source or an enterprise, so that a cell recomputed for a
+/// regraded source does not look up and measure again the thousand enterprises of a
+/// chemical park (three quarters of such a cell's time). The same numbers to the bit:
+/// the same distances, summed in the same order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct PointsPart {
+    sources: Vec<Near>,
+    enterprises: Vec<Near>,
+}
+
+impl PointsPart {
+    /// Heap bytes held; for measuring.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        (self.sources.capacity() + self.enterprises.capacity()) * std::mem::size_of::<Near>()
+    }
+}
+
+/// A risk point near a cell: its position, its distance to the cell's centre and
+/// whether the cell holds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Near {
+    d: f64,
+    pos: usize,
+    inside: bool,
+}
+
+/// Where the risk points near each of `cells` stand ([`PointsPart`]), on every core:
+/// what a living map keeps from the start.
+pub(crate) fn points_parts(
+    ds: &Dataset,
+    points: Points,
+    rules: &Rules,
+    cells: &[CellIndex],
+) -> HashMap<CellIndex, PointsPart> {
+    let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
+    cells
+        .par_iter()
+        .map(|&h| (h, points_part(ds, points, rules, &grid, h)))
+        .collect()
+}
+
+/// The cells whose kept parts differ from those made afresh now: what a living map
+/// keeps must be what it would make (for the tests of the living map).
+#[cfg(test)]
+pub(crate) fn stale_parts(
+    ds: &Dataset,
+    a: &Analysis,
+    points: Points,
+    rules: &Rules,
+    kept: Kept<'_>,
+) -> Vec<String> {
+    let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
+    let houses = kept.houses.iter().filter_map(|(&h, part)| {
+        (houses_part(ds, a, points, rules, &grid, h) != *part).then(|| format!("{h}: houses"))
+    });
+    let near = kept.points.iter().filter_map(|(&h, part)| {
+        (points_part(ds, points, rules, &grid, h) != *part).then(|| format!("{h}: points"))
+    });
+    houses.chain(near).collect()
+}
+
+/// Where the risk points near cell `h` stand ([`PointsPart`]).
+fn points_part(
+    ds: &Dataset,
+    points: Points,
+    rules: &Rules,
+    grid: &H3Grid,
+    h: CellIndex,
+) -> PointsPart {
+    let gr = &rules.grid;
+    let centre = grid.centre(h);
+    let near = |index: &crate::index::SpatialIndex, at: &Located, radius: f64| -> Vec<Near> {
+        let mut near: Vec<usize> = index.envelopes_in(zone_of(grid, h, radius)).collect();
+        near.sort_unstable();
+        // One beyond the radius and outside the cell adds nothing at any level: left out
+        // (three fifths of those in the zone's box).
+        near.into_iter()
+            .filter_map(|pos| {
+                let p = at.anchor(pos)?;
+                let n = Near {
+                    d: H3Grid::distance_to(p, centre),
+                    pos,
+                    inside: at.cell(pos) == Some(h),
+                };
+                (n.d <= radius || n.inside).then_some(n)
+            })
+            .collect()
+    };
+    PointsPart {
+        sources: near(
+            ds.hazard_sources.index(),
+            points.hazard_sources,
+            gr.hazard_radius_m,
+        ),
+        enterprises: near(
+            ds.enterprises.index(),
+            points.enterprises,
+            gr.enterprise_radius_m,
+        ),
+    }
 }
 
 /// What the houses give each of `cells` ([`HousePart`]), on every core: what a living
@@ -371,14 +502,12 @@ fn houses_part(
 fn one(
     (an, level_of): (&Analysis, &(dyn Fn(usize) -> Option<RiskLevel> + Sync)),
     ds: &Dataset,
-    points: Points,
+    (houses, near): (HousePart, &PointsPart),
     conflict_points: &[Option<Coord<f64>>],
     rules: &Rules,
     grid: &H3Grid,
     h: CellIndex,
-    houses: HousePart,
 ) -> Option<GridCell> {
-    let gr = &rules.grid;
     let centre = grid.centre(h);
     let around = |radius: f64| zone_of(grid, h, radius);
     // The houses first, as the whole build sums them.
@@ -397,48 +526,31 @@ fn one(
     let may_hold = |p: Coord<f64>| (p.y - centre.y).abs() * 110_000.0 <= reach + 1.0;
 
     // Risk points: graded hazard sources, then enterprises, by position, at their kept
-    // points and cells.
-    let mut point = |layer: LayerKind, pos: usize, at: &Located, level: RiskLevel| {
-        let Some(p) = at.anchor(pos) else {
-            return;
-        };
+    // distances ([`PointsPart`]).
+    let mut point = |layer: LayerKind, n: &Near, level: RiskLevel| {
         let (w, radius) = point_weight(rules, layer, level);
         if w > 0.0 {
-            let d = H3Grid::distance_to(p, centre);
-            let v = w * (1.0 - d / radius);
-            if d <= radius && v > 0.0 {
+            let v = w * (1.0 - n.d / radius);
+            if n.d <= radius && v > 0.0 {
                 acc.index += v;
-                acc.top.push((v, layer, pos));
+                acc.top.push((v, layer, n.pos));
                 touched = true;
             }
         }
-        if at.cell(pos) == Some(h) {
+        if n.inside {
             acc.inside[level_slot(level)] += 1;
             acc.worst = Some(acc.worst.map_or(level, |x| x.max(level)));
             touched = true;
         }
     };
-    let mut near: Vec<usize> = ds
-        .hazard_sources
-        .index()
-        .envelopes_in(around(gr.hazard_radius_m))
-        .collect();
-    near.sort_unstable();
-    for pos in near {
-        if let Some(grade) = an.hazard_grades.get(pos).and_then(|g| g.grade) {
-            let at = points.hazard_sources;
-            point(LayerKind::HazardSources, pos, at, grade_level(grade));
+    for n in &near.sources {
+        if let Some(grade) = an.hazard_grades.get(n.pos).and_then(|g| g.grade) {
+            point(LayerKind::HazardSources, n, grade_level(grade));
         }
     }
-    let mut near: Vec<usize> = ds
-        .enterprises
-        .index()
-        .envelopes_in(around(gr.enterprise_radius_m))
-        .collect();
-    near.sort_unstable();
-    for pos in near {
-        if let Some(level) = level_of(pos) {
-            point(LayerKind::Enterprises, pos, points.enterprises, level);
+    for n in &near.enterprises {
+        if let Some(level) = level_of(n.pos) {
+            point(LayerKind::Enterprises, n, level);
         }
     }
 
