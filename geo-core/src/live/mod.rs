@@ -534,8 +534,9 @@ impl Live {
         self.enterprises_at = Located::of(&self.ds.enterprises, &self.grid);
         self.house_slots = analysis::risk_grid::house_slots(&self.ds, &self.houses_at.anchors);
         self.tally_all();
-        // What its houses give each cell, kept from the start (`grid.rs`): 42 ms for the
-        // million-house city's 2,218 cells.
+        // What its houses give each cell and where its risk points stand, kept from the
+        // start (`grid.rs`): 42 ms for the houses of the million-house city's 2,218
+        // cells.
         let cells: Vec<h3o::CellIndex> = self
             .analysis
             .grid

@@ -108,7 +108,7 @@ struct Risk {
 }
 
 /// Candidate cells with their centres, by occupied cell and radius (its bits).
-type Around = HashMap<(CellIndex, u64), Vec<(CellIndex, Coord<f64>)>>;
+pub(super) type Around = HashMap<(CellIndex, u64), Vec<(CellIndex, Coord<f64>)>>;
 
 /// A risk to place on the grid: its representative point, weight and radius.
 pub(super) struct Placed {

@@ -9,7 +9,7 @@ use geo::{BoundingRect, Coord, Rect};
 use h3o::CellIndex;
 use rayon::prelude::*;
 
-use super::cells::{Acc, GridCell, finish, reach};
+use super::cells::{Acc, Around, GridCell, finish, reach};
 use super::h3::H3Grid;
 use super::points::{anchor, grade_level, level_slot};
 use crate::analysis::Analysis;
@@ -132,7 +132,7 @@ pub(crate) fn touched(
 /// up to 2 ms of such a batch.
 pub(crate) struct Toucher<'g> {
     grid: &'g H3Grid,
-    around: HashMap<(CellIndex, u64), Vec<(CellIndex, Coord<f64>)>>,
+    around: Around,
 }
 
 impl<'g> Toucher<'g> {
@@ -358,12 +358,16 @@ pub(crate) fn stale_parts(
     kept: Kept<'_>,
 ) -> Vec<String> {
     let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
-    let houses = kept.houses.iter().filter_map(|(&h, part)| {
-        (houses_part(ds, a, points, rules, &grid, h) != *part).then(|| format!("{h}: houses"))
-    });
-    let near = kept.points.iter().filter_map(|(&h, part)| {
-        (points_part(ds, points, rules, &grid, h) != *part).then(|| format!("{h}: points"))
-    });
+    let houses = kept
+        .houses
+        .iter()
+        .filter(|&(&h, part)| houses_part(ds, a, points, rules, &grid, h) != *part)
+        .map(|(h, _)| format!("{h}: houses"));
+    let near = kept
+        .points
+        .iter()
+        .filter(|&(&h, part)| points_part(ds, points, rules, &grid, h) != *part)
+        .map(|(h, _)| format!("{h}: points"));
     houses.chain(near).collect()
 }
 
