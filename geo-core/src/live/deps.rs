@@ -5,20 +5,18 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use geo::{BoundingRect, Coord, Geometry, Rect};
-use h3o::CellIndex;
+use geo::{BoundingRect, Geometry, Rect};
 
 use super::apply::Applied1;
 use super::conflicts::{self, box_drawn, diff, pipeline_key, protection_key};
+use super::grid::Touches;
 use super::marks::Marks;
 use super::population::source_in_place;
 use super::summaries::Shares;
 use super::{AnyFeature, Applied, Change, Edit, Live, LiveError, Recomputed, ResultChanges};
 use crate::analysis::enterprise_risk::assess_one;
 use crate::analysis::house_risk::{AppraisalReasons, Exposure};
-use crate::analysis::risk_grid::live::{Toucher, conflict_weight, house_weight, point_weight};
 use crate::analysis::risk_grid::tally::Kept;
-use crate::analysis::risk_grid::{anchor, grade_level};
 use crate::analysis::{ProtectionConflict, pipeline_clearance, protection_distance, target_class};
 use crate::geodesy::expand_rect_m;
 use crate::model::{LayerKind, RiskLevel};
@@ -107,8 +105,6 @@ impl Live {
                 }
             }
         }
-        let moved: HashSet<(LayerKind, &str)> =
-            a1.moved.iter().map(|(l, id)| (*l, id.as_str())).collect();
         let moved_pos = |layer: LayerKind| -> BTreeSet<usize> {
             a1.moved
                 .iter()
@@ -409,170 +405,21 @@ impl Live {
             }
         }
 
-        // Grid cells: every cell a changed risk touched before or touches now. Those the
-        // houses touched first, apart: the rest keep what their houses give them
-        // (`Live::regrid`).
-        let grid = self.grid;
-        let mut toucher = Toucher::new(&grid);
-        let mut house_cells: HashSet<CellIndex> = HashSet::new();
-        let mut touch = |at: Option<Coord<f64>>, (w, r): (f64, f64)| {
-            house_cells.extend(toucher.touched(at, w, r));
-        };
-        let rules = &self.rules;
-        // Houses: old place and level, new place and level.
-        for c in a1.changes.iter().filter(|c| c.layer == LayerKind::Houses) {
-            if let Some(AnyFeature::House(f)) = &c.before {
-                let old_level = house_changed.get(&c.id).copied().flatten().or_else(|| {
-                    a1.gone_houses
-                        .iter()
-                        .find(|(id, _)| *id == c.id)
-                        .map(|(_, l)| *l)
-                });
-                if let Some(l) = old_level {
-                    touch(anchor(&f.geometry), house_weight(rules, l));
-                }
-            }
-        }
-        // A house weighs on the cells by its point, level and occupants alone: one
-        // assessed again for its conflicts (a regraded source's reach holds hundreds)
-        // that keeps its level leaves every cell as it was. One changed itself is
-        // touched whatever its level.
-        for (id, old) in &house_changed {
-            let Some(p) = self.position(LayerKind::Houses, id) else {
-                continue;
-            };
-            let now = self.analysis.house_risks.get(p).map(|h| h.level);
-            if *old == now && !ch_houses.contains(&p) {
-                continue;
-            }
-            let a = self.houses_at.anchor(p);
-            if let Some(l) = old {
-                touch(a, house_weight(rules, *l));
-            }
-            if let Some(l) = now {
-                touch(a, house_weight(rules, l));
-            }
-        }
-        for &p in &moved_houses {
-            if let Some(h) = self.analysis.house_risks.get(p) {
-                touch(self.houses_at.anchor(p), house_weight(rules, h.level));
-            }
-        }
-        let mut cells: HashSet<CellIndex> = house_cells.clone();
-        let mut touch = |at: Option<Coord<f64>>, (w, r): (f64, f64)| {
-            cells.extend(toucher.touched(at, w, r));
-        };
-        // Hazard sources: old and new place and grade.
-        let grade_lv = |g: &crate::analysis::HazardGradeResult| g.grade.map(grade_level);
-        for c in a1
-            .changes
-            .iter()
-            .filter(|c| c.layer == LayerKind::HazardSources)
-        {
-            if let Some(AnyFeature::HazardSource(f)) = &c.before {
-                if self.weighs_as_before(&c.id, &f.geometry, &regraded) {
-                    continue;
-                }
-                let old = grade_changed
-                    .iter()
-                    .find(|(p, _)| self.ds.hazard_sources.get(*p).is_some_and(|x| x.id == c.id))
-                    .and_then(|(_, g)| g.as_ref())
-                    .or_else(|| a1.gone_grades.iter().find(|g| g.id == c.id));
-                if let Some(l) = old.and_then(grade_lv) {
-                    touch(
-                        anchor(&f.geometry),
-                        point_weight(rules, LayerKind::HazardSources, l),
-                    );
-                }
-            }
-        }
-        for (p, old) in grade_changed.iter().filter(|(p, _)| regraded.contains(p)) {
-            let Some(f) = self.ds.hazard_sources.get(*p) else {
-                continue;
-            };
-            let a = anchor(&f.geometry);
-            if let Some(l) = old.as_ref().and_then(grade_lv) {
-                touch(a, point_weight(rules, LayerKind::HazardSources, l));
-            }
-            if let Some(l) = self.analysis.hazard_grades.get(*p).and_then(grade_lv) {
-                touch(a, point_weight(rules, LayerKind::HazardSources, l));
-            }
-        }
-        for &p in &moved_hs {
-            if let (Some(f), Some(l)) = (
-                self.ds.hazard_sources.get(p),
-                self.analysis.hazard_grades.get(p).and_then(grade_lv),
-            ) {
-                touch(
-                    anchor(&f.geometry),
-                    point_weight(rules, LayerKind::HazardSources, l),
-                );
-            }
-        }
-        // Enterprises.
-        for c in a1
-            .changes
-            .iter()
-            .filter(|c| c.layer == LayerKind::Enterprises)
-        {
-            if let Some(AnyFeature::Enterprise(f)) = &c.before {
-                let old = ent_changed.get(&c.id).copied().flatten().or_else(|| {
-                    a1.gone_enterprises
-                        .iter()
-                        .find(|e| e.id == c.id)
-                        .map(|e| e.level)
-                });
-                if let Some(l) = old {
-                    touch(
-                        anchor(&f.geometry),
-                        point_weight(rules, LayerKind::Enterprises, l),
-                    );
-                }
-            }
-        }
-        for (id, old) in &ent_changed {
-            let Some(p) = self.position(LayerKind::Enterprises, id) else {
-                continue;
-            };
-            let a = self.ds.enterprises.get(p).and_then(|f| anchor(&f.geometry));
-            if let Some(l) = old {
-                touch(a, point_weight(rules, LayerKind::Enterprises, *l));
-            }
-            if let Some(e) = self.analysis.enterprise_risks.get(p) {
-                touch(a, point_weight(rules, LayerKind::Enterprises, e.level));
-            }
-        }
-        for &p in &moved_ent {
-            if let (Some(f), Some(e)) = (
-                self.ds.enterprises.get(p),
-                self.analysis.enterprise_risks.get(p),
-            ) {
-                touch(
-                    anchor(&f.geometry),
-                    point_weight(rules, LayerKind::Enterprises, e.level),
-                );
-            }
-        }
-        // Pipeline conflicts that came or went, and those whose order in the list moved.
-        for c in gone_q.iter().chain(&new_q) {
-            touch(anchor(&c.geometry), conflict_weight(rules));
-        }
-        // (Positions move only when a batch deletes: a pass over every conflict then.)
-        if !moved.is_empty() {
-            for c in &self.analysis.pipeline_conflicts {
-                if moved.contains(&(LayerKind::GasPipelines, c.pipeline_id.as_str()))
-                    || moved.contains(&(c.layer, c.feature_id.as_str()))
-                {
-                    touch(anchor(&c.geometry), conflict_weight(rules));
-                }
-            }
-        }
-        // Protection targets: the cells holding their population, before and after.
-        for g in geoms_of(LayerKind::ProtectionTargets) {
-            touch(anchor(g), (0.0, 0.0));
-        }
-        let mut cells: Vec<CellIndex> = cells.into_iter().collect();
-        cells.sort_unstable();
+        // Grid cells: every cell a changed risk touched before or touches now (`grid.rs`).
+        let (cells, house_cells) = self.cells_touched(&Touches {
+            a1: &a1,
+            house_changed: &house_changed,
+            ch_houses: &ch_houses,
+            moved_houses: &moved_houses,
+            grade_changed: &grade_changed,
+            regraded: &regraded,
+            moved_hs: &moved_hs,
+            ent_changed: &ent_changed,
+            moved_ent: &moved_ent,
+            pipeline_gone: &gone_q,
+            pipeline_new: &new_q,
+            targets: geoms_of(LayerKind::ProtectionTargets),
+        });
         n.cells = cells.len();
         let by = (&house_cells, super::grid::points_moved(&a1));
         let changed_cells = self.regrid(&cells, by, &mut dirty);
