@@ -269,3 +269,82 @@ fn a_house_that_takes_a_deleted_ones_place_is_summed_in_its_new_place() {
         regrade(&mut live, 1.0, &format!("round {round}: {id} × 1"));
     }
 }
+
+/// Where the risk points stand from each grid cell is kept between batches
+/// (`risk_grid::live::PointsPart`) and dropped when a batch deletes or moves a hazard
+/// source or an enterprise. A graded source is regraded up and down (its cells
+/// recomputed from the kept parts, every grid cell keeping its part); then the
+/// enterprise nearest it is deleted, so that the last enterprise takes its position,
+/// and then moved back in (a new position), each followed by a regrade; each batch
+/// against a full analysis, and every part kept equal to one made afresh.
+#[test]
+fn where_the_risk_points_stand_is_kept_until_one_moves() {
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let cells = |live: &Live| live.analysis().grid.cells.len();
+    let graded = |live: &Live, p: usize| {
+        live.analysis()
+            .hazard_grades
+            .get(p)
+            .is_some_and(|g| g.grade.is_some())
+    };
+    let id = (0..live.dataset().hazard_sources.len())
+        .find(|&p| graded(&live, p))
+        .and_then(|p| live.dataset().hazard_sources.get(p))
+        .map(|f| f.id.clone())
+        .expect("a graded source");
+    let Some(AnyFeature::HazardSource(original)) = live.feature(LayerKind::HazardSources, &id)
+    else {
+        panic!("source {id}");
+    };
+    let regrade = |live: &mut Live, k: f64, step: &str| {
+        let mut f = original.clone();
+        for it in &mut f.props.inventory {
+            it.tonnes = (it.tonnes * k).max(0.0);
+        }
+        let applied = live
+            .apply(&[Edit::Put(Box::new(AnyFeature::HazardSource(f)))])
+            .expect("applied");
+        assert!(applied.recomputed.cells > 0, "{step}: no cell recomputed");
+        assert_same(live, step);
+    };
+    assert_eq!(live.grid_points.len(), cells(&live), "made for every cell");
+    regrade(&mut live, 40.0, "× 40");
+    regrade(&mut live, 1.0, "× 1");
+    assert_eq!(
+        live.grid_points.len(),
+        cells(&live),
+        "a regrade keeps every cell's part"
+    );
+
+    // The enterprise nearest the source, not the last one (whose position another
+    // then takes).
+    let at = centre(&original.geometry);
+    let ents = &live.dataset().enterprises;
+    let last = ents.len() - 1;
+    let near = (0..last)
+        .filter_map(|p| Some((p, ents.get(p)?)))
+        .min_by(|(_, a), (_, b)| {
+            let d = |f: &crate::model::Feature<crate::model::Enterprise>| {
+                let c = centre(&f.geometry);
+                (c.x - at.x).hypot(c.y - at.y)
+            };
+            d(a).total_cmp(&d(b))
+        })
+        .map(|(_, f)| f.clone())
+        .expect("an enterprise");
+    live.apply(&[Edit::Delete {
+        layer: LayerKind::Enterprises,
+        id: near.id.clone(),
+    }])
+    .expect("deleted");
+    assert_same(&live, &format!("{} deleted", near.id));
+    assert!(
+        live.grid_points.len() < cells(&live),
+        "the parts were dropped"
+    );
+    regrade(&mut live, 40.0, "× 40 after the delete");
+    live.apply(&[Edit::Put(Box::new(AnyFeature::Enterprise(near.clone())))])
+        .expect("put back");
+    assert_same(&live, &format!("{} put back", near.id));
+    regrade(&mut live, 1.0, "× 1 after it came back");
+}

@@ -476,4 +476,34 @@ mod tests {
         trim_top(&mut two);
         assert_eq!(two, vec![(1.5, Enterprises, 2), (0.5, Enterprises, 1)]);
     }
+
+    /// The same three as sorting them all, for lists of every length up to 40 drawn
+    /// from few weights (many ties) in a fixed pseudo-random order.
+    #[test]
+    fn the_three_are_those_of_a_full_sort() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for len in 0..=40usize {
+            let mut top: Vec<_> = (0..len)
+                .map(|pos| {
+                    let layer = if next() % 2 == 0 {
+                        Enterprises
+                    } else {
+                        HazardSources
+                    };
+                    (f64::from((next() % 4) as u8) * 0.5, layer, pos)
+                })
+                .collect();
+            let mut want = top.clone();
+            want.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+            want.truncate(3);
+            trim_top(&mut top);
+            assert_eq!(top, want, "{len}");
+        }
+    }
 }

@@ -304,12 +304,13 @@ pub(crate) fn recompute_keeping(
 /// Where the hazard sources and enterprises that may weigh on a cell stand from it: the
 /// risk points the build would look at for the cell (those in the zone of each layer's
 /// radius, by position) that are within the radius or in the cell, each with its
-/// distance to the cell's centre and whether the cell holds it. Only the points' positions and places change it, never their levels
-/// or grades: a living map keeps it by cell ([`recompute_keeping`]) until a batch adds,
-/// deletes or moves a hazard source or an enterprise, so that a cell recomputed for a
-/// regraded source does not look up and measure again the thousand enterprises of a
-/// chemical park (three quarters of such a cell's time). The same numbers to the bit:
-/// the same distances, summed in the same order.
+/// distance to the cell's centre and whether the cell holds it. Only the points'
+/// positions and places change it, never their levels or grades: a living map keeps it
+/// by cell ([`recompute_keeping`]) until a batch adds, deletes or moves a hazard source
+/// or an enterprise, so that a cell recomputed for a regraded source does not look up
+/// and measure again the thousand enterprises of a chemical park (three quarters of such
+/// a cell's time). The same numbers to the bit: the same distances, summed in the same
+/// order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct PointsPart {
     sources: Vec<Near>,
@@ -502,7 +503,6 @@ fn houses_part(
 }
 
 /// Cell `h` from what its houses give it and the other risks that reach it.
-#[allow(clippy::too_many_arguments)]
 fn one(
     (an, level_of): (&Analysis, &(dyn Fn(usize) -> Option<RiskLevel> + Sync)),
     ds: &Dataset,
