@@ -7,7 +7,7 @@
 use super::tests::{assert_same, centre, city, offset, shift};
 use super::{AnyFeature, Edit, Live};
 use crate::generate::{GenerateOptions, generate, haimen};
-use crate::model::LayerKind;
+use crate::model::{Feature, HazardSource, LayerKind};
 use crate::rules::Rules;
 use crate::substances::SubstanceTable;
 
@@ -219,21 +219,8 @@ fn an_inventory_corrected_with_the_houses_around_it_changed() {
 #[test]
 fn a_house_that_takes_a_deleted_ones_place_is_summed_in_its_new_place() {
     let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
-    let graded = |live: &Live, p: usize| {
-        live.analysis()
-            .hazard_grades
-            .get(p)
-            .is_some_and(|g| g.grade.is_some())
-    };
-    let id = (0..live.dataset().hazard_sources.len())
-        .find(|&p| graded(&live, p))
-        .and_then(|p| live.dataset().hazard_sources.get(p))
-        .map(|f| f.id.clone())
-        .expect("a graded source");
-    let Some(AnyFeature::HazardSource(original)) = live.feature(LayerKind::HazardSources, &id)
-    else {
-        panic!("source {id}");
-    };
+    let original = first_graded_source(&live);
+    let id = original.id.clone();
     let at = centre(&original.geometry);
     let n = live.dataset().houses.len();
     let moves: Vec<Edit> = (n - 40..n)
@@ -246,17 +233,7 @@ fn a_house_that_takes_a_deleted_ones_place_is_summed_in_its_new_place() {
         .collect();
     live.apply(&moves).expect("moved");
     assert_same(&live, &format!("houses around {id}"));
-    let regrade = |live: &mut Live, k: f64, step: &str| {
-        let mut f = original.clone();
-        for it in &mut f.props.inventory {
-            it.tonnes = (it.tonnes * k).max(0.0);
-        }
-        let applied = live
-            .apply(&[Edit::Put(Box::new(AnyFeature::HazardSource(f)))])
-            .expect("applied");
-        assert!(applied.recomputed.cells > 0, "{step}: no cell recomputed");
-        assert_same(live, step);
-    };
+    let regrade = |live: &mut Live, k: f64, step: &str| scaled(live, &original, k, step);
     for round in 0..12 {
         regrade(&mut live, 40.0, &format!("round {round}: {id} × 40"));
         let first = live.dataset().houses.get(0).expect("a house").id.clone();
@@ -281,32 +258,8 @@ fn a_house_that_takes_a_deleted_ones_place_is_summed_in_its_new_place() {
 fn where_the_risk_points_stand_is_kept_until_one_moves() {
     let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
     let cells = |live: &Live| live.analysis().grid.cells.len();
-    let graded = |live: &Live, p: usize| {
-        live.analysis()
-            .hazard_grades
-            .get(p)
-            .is_some_and(|g| g.grade.is_some())
-    };
-    let id = (0..live.dataset().hazard_sources.len())
-        .find(|&p| graded(&live, p))
-        .and_then(|p| live.dataset().hazard_sources.get(p))
-        .map(|f| f.id.clone())
-        .expect("a graded source");
-    let Some(AnyFeature::HazardSource(original)) = live.feature(LayerKind::HazardSources, &id)
-    else {
-        panic!("source {id}");
-    };
-    let regrade = |live: &mut Live, k: f64, step: &str| {
-        let mut f = original.clone();
-        for it in &mut f.props.inventory {
-            it.tonnes = (it.tonnes * k).max(0.0);
-        }
-        let applied = live
-            .apply(&[Edit::Put(Box::new(AnyFeature::HazardSource(f)))])
-            .expect("applied");
-        assert!(applied.recomputed.cells > 0, "{step}: no cell recomputed");
-        assert_same(live, step);
-    };
+    let original = first_graded_source(&live);
+    let regrade = |live: &mut Live, k: f64, step: &str| scaled(live, &original, k, step);
     assert_eq!(live.grid_points.len(), cells(&live), "made for every cell");
     regrade(&mut live, 40.0, "× 40");
     regrade(&mut live, 1.0, "× 1");
@@ -347,4 +300,32 @@ fn where_the_risk_points_stand_is_kept_until_one_moves() {
         .expect("put back");
     assert_same(&live, &format!("{} put back", near.id));
     regrade(&mut live, 1.0, "× 1 after it came back");
+}
+
+/// The first hazard source with a grade.
+fn first_graded_source(live: &Live) -> Feature<HazardSource> {
+    (0..live.dataset().hazard_sources.len())
+        .find(|&p| {
+            live.analysis()
+                .hazard_grades
+                .get(p)
+                .is_some_and(|g| g.grade.is_some())
+        })
+        .and_then(|p| live.dataset().hazard_sources.get(p))
+        .cloned()
+        .expect("a graded source")
+}
+
+/// `source` with its inventory scaled by `k`, applied and checked against a full
+/// analysis; some cell must have been recomputed.
+fn scaled(live: &mut Live, source: &Feature<HazardSource>, k: f64, step: &str) {
+    let mut f = source.clone();
+    for it in &mut f.props.inventory {
+        it.tonnes = (it.tonnes * k).max(0.0);
+    }
+    let applied = live
+        .apply(&[Edit::Put(Box::new(AnyFeature::HazardSource(f)))])
+        .expect("applied");
+    assert!(applied.recomputed.cells > 0, "{step}: no cell recomputed");
+    assert_same(live, step);
 }

@@ -119,17 +119,22 @@ fn cells_within_equals_brute_force() {
     }
 }
 
+/// The centre of a cell of `grid` at one of the globe's twelve pentagons.
+fn pentagon_centre(grid: &H3Grid) -> Coord<f64> {
+    CellIndex::base_cells()
+        .find(|c| c.is_pentagon())
+        .and_then(|c| c.center_child(grid.resolution))
+        .map(|c| grid.centre(c))
+        .expect("pentagon")
+}
+
 /// The shared candidates of a cell give each of its points exactly what its own ring walk
 /// gives: the same cells at the same distances (a lattice of points over cells in Haimen,
 /// Xinjiang, across the antimeridian and at a pentagon's corner of the globe).
 #[test]
 fn shared_candidates_match_the_ring_walk() {
     let grid = H3Grid::for_cell_size(500.0);
-    let pentagon = CellIndex::base_cells()
-        .find(|c| c.is_pentagon())
-        .and_then(|c| c.center_child(grid.resolution))
-        .map(|c| grid.centre(c))
-        .expect("pentagon");
+    let pentagon = pentagon_centre(&grid);
     for (base, radius) in [
         (Coord { x: 121.2, y: 31.9 }, 500.0),
         (Coord { x: 121.2, y: 31.9 }, 1234.0),
@@ -171,11 +176,7 @@ fn shared_candidates_match_the_ring_walk() {
 #[test]
 fn a_batch_touches_the_cells_each_risk_touches_alone() {
     let grid = H3Grid::for_cell_size(500.0);
-    let pentagon = CellIndex::base_cells()
-        .find(|c| c.is_pentagon())
-        .and_then(|c| c.center_child(grid.resolution))
-        .map(|c| grid.centre(c))
-        .expect("pentagon");
+    let pentagon = pentagon_centre(&grid);
     let mut toucher = live::Toucher::new(&grid);
     let sorted = |mut v: Vec<CellIndex>| {
         v.sort_unstable();
