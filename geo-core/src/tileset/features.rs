@@ -219,7 +219,9 @@ impl TileSet {
                     // rest (L, S, the ledger's fields, the reasons) is in the popup, from
                     // `/api/feature/enterprises/{id}`.
                     let ep = &f.props;
-                    let mut p = vec![(k("id"), s(&f.id)), (k("name"), s(&ep.name))];
+                    // (room for all of them: a park's tile draws a thousand or more)
+                    let mut p = Vec::with_capacity(5);
+                    p.extend([(k("id"), s(&f.id)), (k("name"), s(&ep.name))]);
                     if let Some(v) = ep.industry {
                         p.push((k("industry"), s(v.key())));
                     }
@@ -239,7 +241,8 @@ impl TileSet {
                         continue;
                     };
                     let l = g.grade.map_or(RiskLevel::Low, grade_level);
-                    let mut p = vec![(k("id"), s(&f.id)), (k("name"), s(&f.props.name))];
+                    let mut p = Vec::with_capacity(4);
+                    p.extend([(k("id"), s(&f.id)), (k("name"), s(&f.props.name))]);
                     p.extend(lv(l));
                     push(
                         uid(ds.hazard_sources.uid(i), i),
@@ -281,12 +284,13 @@ impl TileSet {
                         continue;
                     };
                     let h = &f.props;
-                    let mut p = vec![
+                    let mut p = Vec::with_capacity(7);
+                    p.extend([
                         (k("id"), s(&f.id)),
                         (k("status"), s(status.key())),
                         (k("major"), PropValue::Bool(h.major)),
                         (k("overdue"), PropValue::Bool(st.overdue())),
-                    ];
+                    ]);
                     if let Some(d) = st.days_overdue {
                         p.push((k("days_overdue"), PropValue::UInt(d.unsigned_abs())));
                     }

@@ -38,6 +38,8 @@ mod dated;
 mod drawn;
 mod features;
 #[cfg(test)]
+mod tests_policy;
+#[cfg(test)]
 mod tests_results;
 mod update;
 mod world;
@@ -143,6 +145,10 @@ impl Default for TileSetConfig {
 #[derive(Debug, Clone)]
 pub struct TileSet {
     config: TileSetConfig,
+    /// The property names the field policy denies, by layer (`LayerKind as usize`):
+    /// looked up once here rather than in the policy's tables for every property of
+    /// every feature drawn. (A layer without an entry asks the policy.)
+    denied: Vec<Option<Vec<String>>>,
     infos: Vec<LayerInfo>,
     clusters: BTreeMap<LayerKind, Clusters>,
     /// The grid cells, by tile id.
@@ -241,7 +247,21 @@ impl TileSet {
             by_level(LayerKind::ProtectionConflicts, true),
             by_level(LayerKind::PipelineConflicts, true),
         ];
+        let n = LayerKind::all().map(|k| k as usize + 1).max().unwrap_or(0);
+        let mut denied = vec![None; n];
+        for kind in LayerKind::all() {
+            let by_layer = config.fields.deny_by_layer.get(kind.name());
+            if let Some(d) = denied.get_mut(kind as usize) {
+                let names = config
+                    .fields
+                    .deny
+                    .iter()
+                    .chain(by_layer.into_iter().flatten());
+                *d = Some(names.cloned().collect());
+            }
+        }
         Ok(TileSet {
+            denied,
             house_world,
             house_props,
             conflict_props,
@@ -401,7 +421,11 @@ impl TileSet {
         layer: LayerKind,
         mut p: Vec<(Cow<'a, str>, PropValue<'a>)>,
     ) -> Cow<'a, [(Cow<'a, str>, PropValue<'a>)]> {
-        p.retain(|(k, _)| !self.config.fields.denies(layer, k));
+        match self.denied.get(layer as usize).and_then(Option::as_ref) {
+            Some(d) if d.is_empty() => {}
+            Some(d) => p.retain(|(k, _)| !d.iter().any(|x| x == k)),
+            None => p.retain(|(k, _)| !self.config.fields.denies(layer, k)),
+        }
         Cow::Owned(p)
     }
 }
