@@ -24,6 +24,7 @@
 #   each followed by the z16 tile of enterprises,hidden_hazards over it.
 # Usage: scripts/bench/edit-tile.sh [--city DIR] [--pg] [--edits N] [--hidden N] [--short]
 #                                   [--bin FILE] [--gpkg FILE] [--accept-gzip]
+#                                   [--viewer-sources]
 #   --short  a 50,000-house city and 100 edits
 #   --bin FILE   serve with this riskmap binary (a release build of another commit, for
 #                runs side by side) instead of building this tree's
@@ -31,6 +32,9 @@
 #                importing the city: the imports are then not timed
 #   --accept-gzip  ask for the tiles with Accept-Encoding: gzip, as the viewer does (the
 #                server sends the gzipped tile it keeps); without, as the runs before
+#   --viewer-sources  re-request the tile of each source of styles/risk.json at once, on
+#                connections of their own, as the viewer's map does, instead of one tile
+#                of nine layers
 # The work directory (city unless --city, store, cluster, logs) is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,7 +43,7 @@ NAME=edit-tile
 # shellcheck source=lib.sh
 . scripts/bench/lib.sh
 
-CITY="" PG="" EDITS=300 SHORT="" HIDDEN=0 BIN_GIVEN="" GPKG_GIVEN="" GZ=""
+CITY="" PG="" EDITS=300 SHORT="" HIDDEN=0 BIN_GIVEN="" GPKG_GIVEN="" GZ="" SOURCES=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --city) CITY="$2"; shift 2 ;;
@@ -50,7 +54,8 @@ while [ $# -gt 0 ]; do
     --bin) BIN_GIVEN="$2"; shift 2 ;;
     --gpkg) GPKG_GIVEN="$2"; shift 2 ;;
     --accept-gzip) GZ=--accept-gzip; shift ;;
-    *) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    --viewer-sources) SOURCES=styles/risk.json; shift ;;
+    *) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 command -v ogr2ogr >/dev/null || { echo "edit-tile: ogr2ogr is missing (bash scripts/ensure-gdal.sh)" >&2; exit 2; }
@@ -135,7 +140,7 @@ sleep 20
 STRIDE=997; [ -n "$SHORT" ] && STRIDE=97
 python3 scripts/bench/edit_tile.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --edits "$EDITS" \
   --stride "$STRIDE" --hazard-sources "$CITY/hazard_sources.geojson" --inventories "$((EDITS / 3))" \
-  --hidden "$HIDDEN" ${GZ:+"$GZ"} \
+  --hidden "$HIDDEN" ${GZ:+"$GZ"} ${SOURCES:+--viewer-sources "$SOURCES"} \
   --out "$WORK/edits.json" >/dev/null
 python3 - "$WORK/edits.json" "$FULL_MS" "${PG:+pg}" <<'PY'
 import json, sys
@@ -143,6 +148,7 @@ r = json.loads(open(sys.argv[1]).read())
 full = float(sys.argv[2])
 target = 200.0 if sys.argv[3:] and sys.argv[3] == "pg" else 50.0
 e = r["edit_to_tile_ms"]
+print(f"tiles re-requested after each edit: {' and '.join(r.get('tiles', []))}")
 print(f"edits: {r['edits']}, seen in the re-requested tile: {r['seen_in_tile']}, not 2xx: {r['not_2xx'] or 'none'}")
 print(f"edit -> tile: p50 {e['p50']} ms, p99 {e['p99']} ms, max {e['max']} ms "
       f"(PATCH p99 {r['patch_ms']['p99']} ms, tile p99 {r['tile_ms']['p99']} ms)")

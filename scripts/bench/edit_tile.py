@@ -34,19 +34,27 @@ asks (the viewer): the server then sends the gzipped tile it keeps instead of
 decompressing it. Without, a client that does not take gzip, as the runs recorded before
 this option.
 
+With --viewer-sources STYLE the house and inventory edits re-request, instead of one tile
+of --layers, the tile of each vector source of that MapLibre style (styles/risk.json:
+the risk layers in one source, areas, grid, enterprises and hidden hazards in another),
+each on a connection of its own and all at once, as a browser showing the map does; the
+clock stops when the last is in, and the edit is seen when any of them changed.
+
 Usage: edit_tile.py BASE_URL TOKEN HOUSES.geojson [--edits 300] [--stride 997]
                     [--hazard-sources FILE --inventories 100] [--hidden N] [--out F]
-                    [--seed 11] [--accept-gzip]
+                    [--seed 11] [--accept-gzip] [--viewer-sources STYLE]
 Prints one line of JSON: edit->tile p50/p99/max, the PATCH alone, the tile alone, how
 many edits were seen in the re-requested tile, and answers that were not 2xx; the same
 for the inventory edits.
 """
 
 import argparse
+import concurrent.futures
 import http.client
 import json
 import math
 import random
+import re
 import time
 import urllib.parse
 
@@ -67,6 +75,20 @@ def tile_of(lon, lat, z):
     r = math.radians(lat)
     y = int((1.0 - math.asinh(math.tan(r)) / math.pi) / 2.0 * n)
     return x, y
+
+
+def style_sources(path):
+    """The layer lists of a MapLibre style's vector sources ({origin}/tiles/LAYERS.json)."""
+    with open(path, encoding="utf-8") as f:
+        style = json.load(f)
+    out = []
+    for src in style.get("sources", {}).values():
+        m = re.search(r"/tiles/([^/]+)\.json$", src.get("url", ""))
+        if src.get("type") == "vector" and m:
+            out.append(m.group(1))
+    if not out:
+        raise SystemExit(f"edit_tile: no vector source served by /tiles in {path}")
+    return out
 
 
 def server_timing(h):
@@ -109,21 +131,37 @@ def main():
     ap.add_argument("--hidden", type=int, default=0)
     ap.add_argument("--out")
     ap.add_argument("--accept-gzip", action="store_true")
+    ap.add_argument("--viewer-sources", metavar="STYLE",
+                    help="re-request the tile of every vector source of this style at once")
     ap.add_argument("--seed", type=int, default=11,
                     help="of the moves and scale factors: rounds with other seeds make other edits")
     a = ap.parse_args()
     u = urllib.parse.urlparse(a.base)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    viewed = style_sources(a.viewer_sources) if a.viewer_sources else None
+    # One connection per source, as a browser fetches a map's sources side by side.
+    tile_conns = [http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+                  for _ in (viewed or [])]
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(tile_conns)) \
+        if tile_conns else None
     rng = random.Random(a.seed)
     todo = houses(a.houses, a.stride, a.edits)
     total, patch, tile, server = [], [], [], []
     seen, bad = 0, {}
 
+    def get(c, path, headers):
+        c.request("GET", path, headers=headers)
+        r = c.getresponse()
+        r.read()
+        return r.status, r.getheader("ETag")
+
     def timed(layer, fid, body, lon, lat, z, layers=None):
         nonlocal seen
         x, y = tile_of(lon, lat, z)
-        path = f"/tiles/{layers or a.layers}/{z}/{x}/{y}.mvt"
         gz = {"Accept-Encoding": "gzip"} if a.accept_gzip else {}
+        if viewed and layers is None:
+            return timed_sources(layer, fid, body, (z, x, y), gz)
+        path = f"/tiles/{layers or a.layers}/{z}/{x}/{y}.mvt"
         conn.request("GET", path, headers=gz)
         r = conn.getresponse()
         r.read()
@@ -146,6 +184,36 @@ def main():
         if r2.status // 100 not in (2, 3):
             bad[f"tile {r2.status}"] = bad.get(f"tile {r2.status}", 0) + 1
         changed = r2.status == 200 and r2.getheader("ETag") != etag
+        return (t2 - t0) * 1000.0, (t1 - t0) * 1000.0, (t2 - t1) * 1000.0, changed, \
+            server_timing(r.getheader("Server-Timing"))
+
+    def send_patch(layer, fid, body):
+        conn.request("PATCH", f"/api/layers/{layer}/features/{fid}", body=json.dumps(body),
+                     headers={"Authorization": f"Bearer {a.token}",
+                              "Content-Type": "application/geo+json"})
+        r = conn.getresponse()
+        r.read()
+        return r
+
+    def timed_sources(layer, fid, body, zxy, gz):
+        """`timed` with the tiles of every source of the style, fetched at once."""
+        z, x, y = zxy
+        paths = [f"/tiles/{s}/{z}/{x}/{y}.mvt" for s in viewed]
+        etags = [get(c, p, gz)[1] for c, p in zip(tile_conns, paths)]
+        t0 = time.perf_counter()
+        r = send_patch(layer, fid, body)
+        t1 = time.perf_counter()
+        if r.status // 100 != 2:
+            bad[str(r.status)] = bad.get(str(r.status), 0) + 1
+            return None
+        asks = [pool.submit(get, c, p, dict(gz, **({"If-None-Match": e} if e else {})))
+                for c, p, e in zip(tile_conns, paths, etags)]
+        got = [f.result() for f in asks]
+        t2 = time.perf_counter()
+        for status, _ in got:
+            if status // 100 not in (2, 3):
+                bad[f"tile {status}"] = bad.get(f"tile {status}", 0) + 1
+        changed = any(st == 200 and e != old for (st, e), old in zip(got, etags))
         return (t2 - t0) * 1000.0, (t1 - t0) * 1000.0, (t2 - t1) * 1000.0, changed, \
             server_timing(r.getheader("Server-Timing"))
 
@@ -217,6 +285,7 @@ def main():
         "patch_ms": row(patch),
         "tile_ms": row(tile),
         "server_ms": phases(server),
+        "tiles": viewed or [a.layers],
     }
     if a.hazard_sources:
         out["inventories"] = {
