@@ -15,18 +15,17 @@ use crate::analysis::risk_grid::{anchor, grade_level};
 use crate::analysis::{HazardGradeResult, PipelineConflict};
 use crate::model::{LayerKind, RiskLevel};
 
-/// Whether a batch added, deleted or moved a hazard source or an enterprise (a delete
-/// also moves another into its position): where the risk points stand from the grid's
-/// cells (`PointsPart`) may then have changed.
+/// Whether a batch added, deleted or moved a hazard source or an enterprise: where the
+/// risk points stand from the grid's cells (`PointsPart`) may then have changed. (A
+/// delete is what moves another feature of its layer into its position.)
 pub(super) fn points_moved(a1: &Applied1) -> bool {
-    let points = |l: LayerKind| matches!(l, LayerKind::HazardSources | LayerKind::Enterprises);
     a1.changes.iter().any(|c| {
-        points(c.layer)
+        matches!(c.layer, LayerKind::HazardSources | LayerKind::Enterprises)
             && match (&c.before, &c.after) {
                 (Some(b), Some(a)) => b.geometry() != a.geometry(),
                 _ => true,
             }
-    }) || a1.moved.iter().any(|(l, _)| points(*l))
+    })
 }
 
 impl Live {
@@ -246,7 +245,7 @@ impl Live {
             cells.extend(toucher.touched(at, w, r));
         };
         // Hazard sources: old and new place and grade.
-        let grade_lv = |g: &crate::analysis::HazardGradeResult| g.grade.map(grade_level);
+        let grade_lv = |g: &HazardGradeResult| g.grade.map(grade_level);
         for c in
             t.a1.changes
                 .iter()

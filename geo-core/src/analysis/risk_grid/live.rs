@@ -333,21 +333,6 @@ struct Near {
     inside: bool,
 }
 
-/// Where the risk points near each of `cells` stand ([`PointsPart`]), on every core:
-/// what a living map keeps from the start.
-pub(crate) fn points_parts(
-    ds: &Dataset,
-    points: Points,
-    rules: &Rules,
-    cells: &[CellIndex],
-) -> HashMap<CellIndex, PointsPart> {
-    let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
-    cells
-        .par_iter()
-        .map(|&h| (h, points_part(ds, points, rules, &grid, h)))
-        .collect()
-}
-
 /// The cells whose kept parts differ from those made afresh now: what a living map
 /// keeps must be what it would make (for the tests of the living map).
 #[cfg(test)]
@@ -413,21 +398,27 @@ fn points_part(
     }
 }
 
-/// What the houses give each of `cells` ([`HousePart`]), on every core: what a living
-/// map keeps from the start, so that its first batch near a cell does not measure the
-/// cell's houses either.
-pub(crate) fn houses_parts(
+/// What the houses give each of `cells` ([`HousePart`]) and where its risk points stand
+/// ([`PointsPart`]), in one pass on every core: what a living map keeps from the start,
+/// so that its first batch near a cell measures neither again.
+pub(crate) fn cell_parts(
     ds: &Dataset,
     a: &Analysis,
     points: Points,
     rules: &Rules,
     cells: &[CellIndex],
-) -> HashMap<CellIndex, HousePart> {
+) -> (
+    HashMap<CellIndex, HousePart>,
+    HashMap<CellIndex, PointsPart>,
+) {
     let grid = H3Grid::for_cell_size(rules.grid.cell_size_m);
     cells
         .par_iter()
-        .map(|&h| (h, houses_part(ds, a, points, rules, &grid, h)))
-        .collect()
+        .map(|&h| {
+            let houses = houses_part(ds, a, points, rules, &grid, h);
+            ((h, houses), (h, points_part(ds, points, rules, &grid, h)))
+        })
+        .unzip()
 }
 
 /// What the houses give cell `h` ([`HousePart`]).
