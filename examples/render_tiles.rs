@@ -4,12 +4,16 @@
 //!
 //! ```sh
 //! cargo run --release -p riskmap-core --example render_tiles -- DATA_DIR TILES.json \
-//!     [LAYERS [ROUNDS [--wait]]]
+//!     [LAYERS [ROUNDS [--wait] [--one-thread] [--gzip-level N]]]
 //! ```
 //!
 //! `TILES.json` is a list of `[z, x, y]`; `LAYERS` is comma-separated (default `houses`);
 //! `--wait` waits for a line on stdin after loading, so a profiler can attach to the
-//! rendering alone.
+//! rendering alone; `--one-thread` draws each tile on this thread alone, as the server
+//! does when every core is drawing one (the layers' features are otherwise encoded on
+//! the pool); `--gzip-level N` compresses at level N (default 6, that of archives; the
+//! server's default is 1). It runs on the server's allocator (mimalloc), as its times
+//! depend on it; runs before 2026-12-06 used the system allocator.
 
 use std::error::Error;
 use std::time::{Duration, Instant};
@@ -20,10 +24,13 @@ use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
 use riskmap_core::tileset::{TileSet, TileSetConfig, tile_layer};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(data), Some(list)) = (args.first(), args.get(1)) else {
-        return Err("usage: render_tiles DATA_DIR TILES.json [LAYERS [ROUNDS [--wait]]]".into());
+        return Err("usage: render_tiles DATA_DIR TILES.json [LAYERS [ROUNDS [--wait] [--one-thread] [--gzip-level N]]]".into());
     };
     let layers: Vec<LayerKind> = args
         .get(2)
@@ -47,6 +54,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         std::io::stdin().read_line(&mut String::new())?;
     }
 
+    // As the server draws a tile when every core already draws one.
+    let one_thread = args.iter().any(|a| a == "--one-thread");
+    let level: u32 = match args.iter().position(|a| a == "--gzip-level") {
+        Some(i) => args
+            .get(i + 1)
+            .ok_or("--gzip-level needs a level")?
+            .parse()?,
+        None => riskmap_core::tiles::GZIP_LEVEL,
+    };
     let (mut render, mut gzip) = (Duration::ZERO, Duration::ZERO);
     let (mut raw_bytes, mut gz_bytes) = (0usize, 0usize);
     // A digest of every tile's bytes, to see that a change of the code left them as
@@ -55,10 +71,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     for _ in 0..rounds {
         for &(z, x, y) in &tiles {
             let t = Instant::now();
-            let raw = set.render(&p.dataset, &p.analysis, &layers, z, x, y)?;
+            let raw = if one_thread {
+                set.render_on_one_thread(&p.dataset, &p.analysis, &layers, z, x, y)?
+            } else {
+                set.render(&p.dataset, &p.analysis, &layers, z, x, y)?
+            };
             render += t.elapsed();
             let t = Instant::now();
-            let gz = riskmap_core::tiles::gzip(&raw)?;
+            let gz = riskmap_core::tiles::gzip_with_level(&raw, level)?;
             gzip += t.elapsed();
             std::hash::Hash::hash(&raw, &mut digest);
             raw_bytes += raw.len();

@@ -24,7 +24,7 @@
 #   each followed by the z16 tile of enterprises,hidden_hazards over it.
 # Usage: scripts/bench/edit-tile.sh [--city DIR] [--pg] [--edits N] [--hidden N] [--short]
 #                                   [--bin FILE] [--gpkg FILE] [--accept-gzip]
-#                                   [--viewer-sources]
+#                                   [--viewer-sources] [--json FILE]
 #   --short  a 50,000-house city and 100 edits
 #   --bin FILE   serve with this riskmap binary (a release build of another commit, for
 #                runs side by side) instead of building this tree's
@@ -32,6 +32,7 @@
 #                importing the city: the imports are then not timed
 #   --accept-gzip  ask for the tiles with Accept-Encoding: gzip, as the viewer does (the
 #                server sends the gzipped tile it keeps); without, as the runs before
+#   --json FILE  keep the client's figures (each inventory edit's among them) in FILE
 #   --viewer-sources  re-request the tile of each source of styles/risk.json at once, on
 #                connections of their own, as the viewer's map does, instead of one tile
 #                of nine layers
@@ -43,7 +44,7 @@ NAME=edit-tile
 # shellcheck source=lib.sh
 . scripts/bench/lib.sh
 
-CITY="" PG="" EDITS=300 SHORT="" HIDDEN=0 BIN_GIVEN="" GPKG_GIVEN="" GZ="" SOURCES=""
+CITY="" PG="" EDITS=300 SHORT="" HIDDEN=0 BIN_GIVEN="" GPKG_GIVEN="" GZ="" SOURCES="" JSON_OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --city) CITY="$2"; shift 2 ;;
@@ -55,7 +56,8 @@ while [ $# -gt 0 ]; do
     --gpkg) GPKG_GIVEN="$2"; shift 2 ;;
     --accept-gzip) GZ=--accept-gzip; shift ;;
     --viewer-sources) SOURCES=styles/risk.json; shift ;;
-    *) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    --json) JSON_OUT="$2"; shift 2 ;;
+    *) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 command -v ogr2ogr >/dev/null || { echo "edit-tile: ogr2ogr is missing (bash scripts/ensure-gdal.sh)" >&2; exit 2; }
@@ -142,6 +144,7 @@ python3 scripts/bench/edit_tile.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --edi
   --stride "$STRIDE" --hazard-sources "$CITY/hazard_sources.geojson" --inventories "$((EDITS / 3))" \
   --hidden "$HIDDEN" ${GZ:+"$GZ"} ${SOURCES:+--viewer-sources "$SOURCES"} \
   --out "$WORK/edits.json" >/dev/null
+if [ -n "$JSON_OUT" ]; then cp "$WORK/edits.json" "$JSON_OUT"; fi
 python3 - "$WORK/edits.json" "$FULL_MS" "${PG:+pg}" <<'PY'
 import json, sys
 r = json.loads(open(sys.argv[1]).read())

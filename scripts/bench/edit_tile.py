@@ -234,7 +234,7 @@ def main():
         tile.append(t[2])
         seen += t[3]
         server.append(t[4])
-    inv_total, inv_patch, inv_seen, inv_server = [], [], 0, []
+    inv_total, inv_patch, inv_seen, inv_server, inv_each = [], [], 0, [], []
     if a.hazard_sources:
         with open(a.hazard_sources, encoding="utf-8") as f:
             sources = json.load(f)["features"][: a.inventories]
@@ -250,6 +250,9 @@ def main():
             inv_patch.append(t[1])
             inv_seen += t[3]
             inv_server.append(t[4])
+            inv_each.append({"id": feat["id"], "scale": round(k, 3), "edit_to_tile_ms": round(t[0], 2),
+                             "patch_ms": round(t[1], 2), "tile_ms": round(t[2], 2),
+                             "tile_changed": bool(t[3]), "server_ms": t[4]})
     hid_total, hid_patch, hid_seen = [], [], 0
     if a.hidden:
         conn.request("GET", "/api/features/hidden_hazards.geojson")
@@ -294,6 +297,8 @@ def main():
             "edit_to_tile_ms": row(inv_total),
             "patch_ms": row(inv_patch),
             "server_ms": phases(inv_server),
+            # Each edit as it went, to see which ones make the tail.
+            "each": inv_each,
         }
     if a.hidden:
         out["hidden"] = {
