@@ -44,9 +44,13 @@ pub struct TileBuilder {
     ctx: Ctx,
     /// Names of the layers accepted so far, including empty ones left out of the tile.
     names: Vec<String>,
-    /// The encoding of one single-layer Tile message per non-empty layer, in order.
-    layers: Vec<Vec<u8>>,
-    /// Sum of the layers' encoded sizes.
+    /// The tile so far: one single-layer Tile message per non-empty layer, in order (a
+    /// Tile message is only `repeated Layer layers = 3`, so they concatenate into the
+    /// multi-layer tile), written where they end up.
+    out: Vec<u8>,
+    /// How many layers `out` holds.
+    layers: usize,
+    /// The tile's encoded size so far (`out`'s length).
     size: usize,
     /// Whether a large layer may use a second thread.
     parallel: bool,
@@ -107,7 +111,8 @@ impl TileBuilder {
             options: options.clone(),
             ctx: Ctx::new(transform, options),
             names: Vec::new(),
-            layers: Vec::new(),
+            out: Vec::new(),
+            layers: 0,
             size: 0,
             parallel: true,
             work: Default::default(),
@@ -141,12 +146,12 @@ impl TileBuilder {
     /// Whether no feature has been written yet (every layer so far was empty or none was
     /// added). A server can answer 204 for such a tile.
     pub fn is_empty(&self) -> bool {
-        self.layers.is_empty()
+        self.layers == 0
     }
 
     /// Number of layers written (empty layers are not).
     pub fn layer_count(&self) -> usize {
-        self.layers.len()
+        self.layers
     }
 
     /// Projects, clips, simplifies, snaps, repairs and encodes `features` as layer `name`.
@@ -235,11 +240,14 @@ impl TileBuilder {
         encode(&mut layer, head, first, &mut stats);
         encode(&mut layer, tail, second, &mut stats);
         if stats.encoded > 0 {
-            let bytes = layer.into_tile_bytes();
-            stats.bytes = bytes.len();
+            let before = self.out.len();
+            layer.write_tile_bytes(&mut self.out);
+            stats.bytes = self.out.len() - before;
             let size = self.size + stats.bytes;
             match self.options.max_tile_bytes {
                 Some(limit) if size > limit => {
+                    // All or nothing: the tile as it was.
+                    self.out.truncate(before);
                     return Err(TileError::BudgetExceeded {
                         layer: name.to_owned(),
                         size,
@@ -249,7 +257,7 @@ impl TileBuilder {
                 _ => {}
             }
             self.size = size;
-            self.layers.push(bytes);
+            self.layers += 1;
         }
         self.names.push(name.to_owned());
         Ok(stats)
@@ -257,9 +265,7 @@ impl TileBuilder {
 
     /// The encoded tile, uncompressed (empty if no layer has features).
     pub fn into_bytes(self) -> Result<Vec<u8>, TileError> {
-        // A Tile message is only `repeated Layer layers = 3`: the encodings of one-layer
-        // tiles concatenate into the multi-layer tile.
-        Ok(self.layers.concat())
+        Ok(self.out)
     }
 }
 
@@ -283,7 +289,8 @@ fn encode(
                 stats.encoded += 1;
                 stats.clipped += usize::from(clipped);
                 stats.repaired += usize::from(repaired);
-                layer.add(f.id, work.buf.get(kind, from, to), &f.properties);
+                let shared = matches!(f.properties, std::borrow::Cow::Borrowed(_));
+                layer.add(f.id, work.buf.get(kind, from, to), &f.properties, shared);
             }
         }
     }

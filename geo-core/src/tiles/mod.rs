@@ -119,6 +119,8 @@ mod simplify;
 mod tests;
 #[cfg(test)]
 mod tests_builder;
+#[cfg(test)]
+mod tests_mvt;
 
 pub use builder::{LayerStats, TileBuilder};
 pub use cluster::{

@@ -58,15 +58,37 @@ fn bytes_field(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-fn packed(out: &mut Vec<u8>, field: u32, values: &[u32], scratch: &mut Vec<u8>) {
+/// The bytes of `v` as a varint.
+fn varint_len(v: u64) -> usize {
+    // 7 bits a byte; 0 takes one.
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// The bytes of `values` as packed varints.
+fn packed_len(values: &[u32]) -> usize {
+    values.iter().map(|&v| varint_len(u64::from(v))).sum()
+}
+
+/// The bytes of a length-delimited field of `len` bytes whose number is below 16 (its
+/// key one byte); none when empty, as [`packed_with_len`] writes nothing then.
+fn field_len(len: usize) -> usize {
+    if len == 0 {
+        0
+    } else {
+        1 + varint_len(len as u64) + len
+    }
+}
+
+/// `values` as a packed field, whose bytes ([`packed_len`]) are `len`; nothing when empty.
+fn packed_with_len(out: &mut Vec<u8>, field: u32, values: &[u32], len: usize) {
     if values.is_empty() {
         return;
     }
-    scratch.clear();
+    key(out, field, WIRE_LEN);
+    varint(out, len as u64);
     for &v in values {
-        varint(scratch, u64::from(v));
+        varint(out, u64::from(v));
     }
-    bytes_field(out, field, scratch);
 }
 
 fn zigzag(v: i32) -> u32 {
@@ -146,9 +168,14 @@ pub(crate) struct LayerWriter {
     value_index: FastMap<ValueKey, u32>,
     tags: Vec<u32>,
     geometry: Vec<u32>,
-    feature: Vec<u8>,
-    scratch: Vec<u8>,
+    /// The tag indices of the last property lists seen, by where the list lies and its
+    /// length (see [`LayerWriter::tags_of`]).
+    shared: Vec<((usize, usize), Vec<u32>)>,
 }
+
+/// How many property lists [`LayerWriter::tags_of`] remembers: a layer drawn by level
+/// has four.
+const SHARED_LISTS: usize = 8;
 
 impl LayerWriter {
     pub(crate) fn new(name: &str, extent: u32) -> Self {
@@ -164,8 +191,7 @@ impl LayerWriter {
             value_index: FastMap::default(),
             tags: Vec::new(),
             geometry: Vec::new(),
-            feature: Vec::new(),
-            scratch: Vec::new(),
+            shared: Vec::new(),
         }
     }
 
@@ -222,13 +248,54 @@ impl LayerWriter {
         i
     }
 
-    /// Adds one feature.
+    /// Adds one feature; `shared`: whether other features may have the same
+    /// `properties` (a borrowed list), whose tag indices are then remembered.
     pub(crate) fn add(
         &mut self,
         id: u64,
         geom: GeomRef<'_>,
         properties: &[(std::borrow::Cow<'_, str>, PropValue<'_>)],
+        shared: bool,
     ) {
+        let cached = self.tags_of(properties, shared);
+        let geom_type = commands(geom, &mut self.geometry);
+        let tags = match cached {
+            Some(i) => &self.shared[i].1,
+            None => &self.tags,
+        };
+        // Written straight into the layer, its length worked out first: copying each
+        // feature through buffers of its own was a fifth of a conflict layer's time
+        // (thousands of short copies; BENCHMARKS.md).
+        let (tags_len, geom_len) = (packed_len(tags), packed_len(&self.geometry));
+        let body = 1 + varint_len(id) + field_len(tags_len) + 2 + field_len(geom_len);
+        let f = &mut self.features;
+        key(f, 2, WIRE_LEN);
+        varint(f, body as u64);
+        key(f, 1, WIRE_VARINT);
+        varint(f, id);
+        packed_with_len(f, 2, tags, tags_len);
+        key(f, 3, WIRE_VARINT);
+        // 1, 2 or 3: one byte.
+        varint(f, u64::from(geom_type));
+        packed_with_len(f, 4, &self.geometry, geom_len);
+    }
+
+    /// The tag indices of `properties`: in `self.shared` at the index returned, or in
+    /// `self.tags`. Features that share their
+    /// properties (a conflict layer's lines share a few lists, one per level) share the
+    /// indices, found once: the list is known by where it lies and its length, which no
+    /// other list can share while the features being written (which borrow or own them
+    /// all) are alive.
+    fn tags_of(
+        &mut self,
+        properties: &[(std::borrow::Cow<'_, str>, PropValue<'_>)],
+        shared: bool,
+    ) -> Option<usize> {
+        let at = (properties.as_ptr() as usize, properties.len());
+        let shared = shared && !properties.is_empty();
+        if shared && let Some(i) = self.shared.iter().position(|(p, _)| *p == at) {
+            return Some(i);
+        }
         self.tags.clear();
         for (k, v) in properties {
             let ki = self.key_id(k);
@@ -236,38 +303,40 @@ impl LayerWriter {
             self.tags.push(ki);
             self.tags.push(vi);
         }
-        let geom_type = commands(geom, &mut self.geometry);
-        let f = &mut self.feature;
-        f.clear();
-        key(f, 1, WIRE_VARINT);
-        varint(f, id);
-        packed(f, 2, &self.tags, &mut self.scratch);
-        key(f, 3, WIRE_VARINT);
-        varint(f, u64::from(geom_type));
-        packed(f, 4, &self.geometry, &mut self.scratch);
-        bytes_field(&mut self.features, 2, f);
+        if shared {
+            if self.shared.len() == SHARED_LISTS {
+                self.shared.remove(0);
+            }
+            self.shared.push((at, self.tags.clone()));
+        }
+        None
     }
 
-    /// The layer as a one-layer Tile message (`layers = 3`), which concatenates with
-    /// others into a tile.
-    pub(crate) fn into_tile_bytes(self) -> Vec<u8> {
-        let mut layer = Vec::with_capacity(self.features.len() + 64 + 16 * self.values.len());
-        bytes_field(&mut layer, 1, self.name.as_bytes());
-        layer.extend_from_slice(&self.features);
+    /// Appends the layer to `tile` as a one-layer Tile message (`layers = 3`), which
+    /// concatenates with others into a tile. The features, most of the bytes, are copied
+    /// once, after the length of the whole is known.
+    pub(crate) fn write_tile_bytes(self, tile: &mut Vec<u8>) {
+        let mut head = Vec::with_capacity(self.name.len() + 2);
+        bytes_field(&mut head, 1, self.name.as_bytes());
+        let mut tail = Vec::with_capacity(64 + 16 * self.values.len());
         for k in &self.keys {
-            bytes_field(&mut layer, 3, k.as_bytes());
+            bytes_field(&mut tail, 3, k.as_bytes());
         }
         let mut body = Vec::new();
         for v in &self.values {
-            v.encode(&self.text, &mut layer, &mut body);
+            v.encode(&self.text, &mut tail, &mut body);
         }
-        key(&mut layer, 5, WIRE_VARINT);
-        varint(&mut layer, u64::from(self.extent));
-        key(&mut layer, 15, WIRE_VARINT);
-        varint(&mut layer, 2);
-        let mut tile = Vec::with_capacity(layer.len() + 8);
-        bytes_field(&mut tile, 3, &layer);
-        tile
+        key(&mut tail, 5, WIRE_VARINT);
+        varint(&mut tail, u64::from(self.extent));
+        key(&mut tail, 15, WIRE_VARINT);
+        varint(&mut tail, 2);
+        let len = head.len() + self.features.len() + tail.len();
+        tile.reserve(len + 8);
+        key(tile, 3, WIRE_LEN);
+        varint(tile, len as u64);
+        tile.extend_from_slice(&head);
+        tile.extend_from_slice(&self.features);
+        tile.extend_from_slice(&tail);
     }
 }
 
@@ -338,6 +407,25 @@ mod tests {
             varint(&mut out, v);
             assert_eq!(out, want);
         }
+        // A varint holds 7 bits a byte: 0 and 127 take one, 128 and 16383 two, 16384
+        // three, 2^63 and the largest u64 ten.
+        for (v, n) in [
+            (0u64, 1),
+            (127, 1),
+            (128, 2),
+            (16_383, 2),
+            (16_384, 3),
+            (1 << 63, 10),
+            (u64::MAX, 10),
+        ] {
+            assert_eq!(varint_len(v), n, "{v}");
+            let mut out = Vec::new();
+            varint(&mut out, v);
+            assert_eq!(out.len(), n, "{v}");
+        }
+        assert_eq!(packed_len(&[1, 300, 0]), 4);
+        assert_eq!(field_len(0), 0);
+        assert_eq!(field_len(200), 1 + 2 + 200);
         // zigzag: 0 → 0, -1 → 1, 1 → 2, -2 → 3, 2147483647 → 4294967294.
         assert_eq!(
             [0, -1, 1, -2, i32::MAX].map(zigzag),

@@ -516,47 +516,6 @@ fn empty_layers_are_left_out_but_names_stay_used() {
 }
 
 #[test]
-fn concatenated_layers_equal_a_multi_layer_mvt_tile() {
-    let o = TileOptions::default();
-    let p = Geometry::Point(Point(lonlat(T, 25.0, 17.0)));
-    let l = Geometry::LineString(LineString::new(vec![
-        lonlat(T, 2.0, 2.0),
-        lonlat(T, 2.0, 10.0),
-    ]));
-    let mut b = TileBuilder::new(T, &o).unwrap();
-    b.add_layer("p", [TileFeature::borrowed(1, &p).with("name", "a")])
-        .unwrap();
-    b.add_layer("l", [TileFeature::borrowed(2, &l)]).unwrap();
-    let size = b.size();
-    let ours = b.into_bytes().unwrap();
-    assert_eq!(ours.len(), size);
-
-    let mut tile = mvt::Tile::new(4096);
-    let layer = tile.create_layer("p");
-    let data = mvt::GeomEncoder::new(mvt::GeomType::Point)
-        .point(25, 17)
-        .unwrap()
-        .encode()
-        .unwrap();
-    let mut f = layer.into_feature(data);
-    f.set_id(1);
-    f.add_tag_string("name", "a");
-    tile.add_layer(f.into_layer()).unwrap();
-    let layer = tile.create_layer("l");
-    let data = mvt::GeomEncoder::new(mvt::GeomType::Linestring)
-        .point(2, 2)
-        .unwrap()
-        .point(2, 10)
-        .unwrap()
-        .encode()
-        .unwrap();
-    let mut f = layer.into_feature(data);
-    f.set_id(2);
-    tile.add_layer(f.into_layer()).unwrap();
-    assert_eq!(ours, tile.to_bytes().unwrap());
-}
-
-#[test]
 fn gzip_round_trips() {
     let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
     let z = gzip(&data).unwrap();

@@ -1,0 +1,132 @@
+//! Tiles against the `mvt` crate's encoder, an independent writer of the same messages:
+//! the same features give the same bytes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::borrow::Cow;
+
+use geo::{Geometry, LineString, Point};
+
+use super::tests::{T, lonlat};
+use super::*;
+
+/// A property as a feature holds it.
+type Prop<'a> = (Cow<'a, str>, PropValue<'a>);
+
+#[test]
+fn concatenated_layers_equal_a_multi_layer_mvt_tile() {
+    let o = TileOptions::default();
+    let p = Geometry::Point(Point(lonlat(T, 25.0, 17.0)));
+    let l = Geometry::LineString(LineString::new(vec![
+        lonlat(T, 2.0, 2.0),
+        lonlat(T, 2.0, 10.0),
+    ]));
+    let mut b = TileBuilder::new(T, &o).unwrap();
+    b.add_layer("p", [TileFeature::borrowed(1, &p).with("name", "a")])
+        .unwrap();
+    b.add_layer("l", [TileFeature::borrowed(2, &l)]).unwrap();
+    let size = b.size();
+    let ours = b.into_bytes().unwrap();
+    assert_eq!(ours.len(), size);
+
+    let mut tile = mvt::Tile::new(4096);
+    let layer = tile.create_layer("p");
+    let data = mvt::GeomEncoder::new(mvt::GeomType::Point)
+        .point(25, 17)
+        .unwrap()
+        .encode()
+        .unwrap();
+    let mut f = layer.into_feature(data);
+    f.set_id(1);
+    f.add_tag_string("name", "a");
+    tile.add_layer(f.into_layer()).unwrap();
+    let layer = tile.create_layer("l");
+    let data = mvt::GeomEncoder::new(mvt::GeomType::Linestring)
+        .point(2, 2)
+        .unwrap()
+        .point(2, 10)
+        .unwrap()
+        .encode()
+        .unwrap();
+    let mut f = layer.into_feature(data);
+    f.set_id(2);
+    tile.add_layer(f.into_layer()).unwrap();
+    assert_eq!(ours, tile.to_bytes().unwrap());
+}
+
+/// Features that borrow one list of properties share its tags, found once: a list is
+/// known by where it lies and its length, so a shorter list at the same place (and a list
+/// of the same values owned by one feature) is its own. The `mvt` crate, which interns
+/// every tag of every feature, writes the same bytes.
+#[test]
+fn features_sharing_their_properties_equal_an_mvt_layer() {
+    let o = TileOptions::default();
+    let a: Vec<Prop> = vec![
+        ("level".into(), PropValue::String("high".into())),
+        ("n".into(), PropValue::UInt(3)),
+    ];
+    let bl: Vec<Prop> = vec![
+        ("level".into(), PropValue::String("low".into())),
+        ("n".into(), PropValue::UInt(1)),
+    ];
+    let own: Vec<Prop> = vec![
+        ("level".into(), PropValue::String("low".into())),
+        ("name".into(), PropValue::String("x".into())),
+    ];
+    let pts: Vec<Geometry<f64>> = (0..7)
+        .map(|i| Geometry::Point(Point(lonlat(T, 100.0 + 300.0 * f64::from(i), 50.0))))
+        .collect();
+    let lists: [Cow<[Prop]>; 7] = [
+        Cow::Borrowed(&a[..]),
+        Cow::Borrowed(&bl[..]),
+        Cow::Owned(own.clone()),
+        Cow::Borrowed(&a[..]),
+        Cow::Borrowed(&a[..1]),
+        Cow::Borrowed(&bl[..]),
+        Cow::Owned(a.clone()),
+    ];
+    let feats: Vec<TileFeature> = pts
+        .iter()
+        .zip(lists.iter())
+        .enumerate()
+        .map(|(i, (g, p))| TileFeature {
+            id: i as u64 + 1,
+            geometry: Cow::Borrowed(g),
+            properties: p.clone(),
+        })
+        .collect();
+    let mut b = TileBuilder::new(T, &o).unwrap();
+    b.add_layer_from("s", &feats).unwrap();
+    let ours = b.into_bytes().unwrap();
+
+    let mut tile = mvt::Tile::new(4096);
+    let mut layer = tile.create_layer("s");
+    let tags: [&[(&str, &str, u64)]; 7] = [
+        &[("level", "high", 0), ("n", "", 3)],
+        &[("level", "low", 0), ("n", "", 1)],
+        &[("level", "low", 0), ("name", "x", 0)],
+        &[("level", "high", 0), ("n", "", 3)],
+        &[("level", "high", 0)],
+        &[("level", "low", 0), ("n", "", 1)],
+        &[("level", "high", 0), ("n", "", 3)],
+    ];
+    for (i, t) in tags.iter().enumerate() {
+        let data = mvt::GeomEncoder::new(mvt::GeomType::Point)
+            .point(100 + 300 * i as i32, 50)
+            .unwrap()
+            .encode()
+            .unwrap();
+        let mut f = layer.into_feature(data);
+        f.set_id(i as u64 + 1);
+        for (k, s, n) in t.iter() {
+            if s.is_empty() {
+                f.add_tag_uint(k, *n);
+            } else {
+                f.add_tag_string(k, s);
+            }
+        }
+        layer = f.into_layer();
+    }
+    tile.add_layer(layer).unwrap();
+    assert_eq!(ours, tile.to_bytes().unwrap());
+}
