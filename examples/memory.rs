@@ -88,19 +88,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         .iter()
         .map(|f| f.props.address.len() + f.props.phone.as_ref().map_or(0, |p| p.len()))
         .sum();
-    // Shared by the features of a file: each distinct name counted once, with the
-    // two counts before its text.
+    // Held once for the process: each distinct name counted once, with the two counts
+    // before its text and its entry in the names' table.
     let source: usize = houses
         .iter()
-        .map(|f| {
-            (
-                std::sync::Arc::as_ptr(&f.source.file).cast::<u8>(),
-                f.source.file.len(),
-            )
-        })
-        .collect::<std::collections::HashMap<_, _>>()
-        .values()
-        .map(|n| n + 16)
+        .map(|f| f.source.source_file())
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .map(|s| s.name().len() + 16 + 24)
         .sum();
 
     reset_peak();

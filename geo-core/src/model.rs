@@ -7,21 +7,11 @@
 
 use std::fmt;
 
-use std::sync::Arc;
-
 use geo::Geometry;
 use serde::{Deserialize, Serialize};
 
-/// Where a feature came from, so that every message and result can point back to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct SourceRef {
-    /// File name (as given, relative to the data directory where possible), shared by
-    /// the features of one file: a copy per feature was 24 bytes a house besides the
-    /// pointer.
-    pub file: Arc<str>,
-    /// Zero-based feature index (GeoJSON, Shapefile) or one-based line / row (CSV, Excel).
-    pub position: u64,
-}
+mod source;
+pub use source::{SourceFile, SourceRef};
 
 /// One feature of a layer: a stable id, lon/lat geometry and typed properties.
 #[derive(Debug, Clone)]

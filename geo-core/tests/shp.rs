@@ -51,7 +51,7 @@ fn a_shapefile_of_many_parts_reads_as_the_geojson_gdal_made_it_from() {
         assert_eq!(b.features.len(), n);
         for (k, (x, y)) in a.features.iter().zip(&b.features).enumerate() {
             assert_eq!(y.id, format!("F-{k}"));
-            assert_eq!(y.source.position, k as u64);
+            assert_eq!(y.source.position(), k as u64);
             assert_eq!(
                 (&x.id, &x.geometry, &x.props.address, x.props.floors),
                 (&y.id, &y.geometry, &y.props.address, y.props.floors)

@@ -31,10 +31,7 @@ pub(super) fn enterprise_features(world: &World, ents: &Enterprises) -> Vec<Feat
             id: ent_id(e.id),
             geometry: site_geometry(&world.plane, &e.site),
             props: e.props.clone(),
-            source: SourceRef {
-                file: SOURCE_FILE.into(),
-                position: i as u64,
-            },
+            source: SourceRef::in_file(SOURCE_FILE, i as u64),
         })
         .collect()
 }
@@ -55,10 +52,7 @@ pub(super) fn hazard_features(world: &World, ents: &Enterprises) -> Vec<Feature<
                     declared_grade: u.declared,
                     qra_distances: u.qra.clone(),
                 },
-                source: SourceRef {
-                    file: SOURCE_FILE.into(),
-                    position: i as u64,
-                },
+                source: SourceRef::in_file(SOURCE_FILE, i as u64),
             });
         }
     }
@@ -90,10 +84,7 @@ pub(super) fn pipe_features(
                     material: chance(&mut rng, 0.95).then(|| p.material.to_string()),
                     year_laid: chance(&mut rng, 0.9).then_some(p.year),
                 },
-                source: SourceRef {
-                    file: SOURCE_FILE.into(),
-                    position: i as u64,
-                },
+                source: SourceRef::in_file(SOURCE_FILE, i as u64),
             }
         })
         .collect()
@@ -110,10 +101,7 @@ pub(super) fn target_features(
             id: format!("pt-{:04}", i + 1),
             geometry: site_geometry(&world.plane, &t.site),
             props: t.props.clone(),
-            source: SourceRef {
-                file: SOURCE_FILE.into(),
-                position: i as u64,
-            },
+            source: SourceRef::in_file(SOURCE_FILE, i as u64),
         })
         .collect()
 }

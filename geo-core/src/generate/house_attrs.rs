@@ -139,10 +139,7 @@ pub(super) fn house_features(
                         id: format!("house-{:07}", i + 1),
                         geometry: plane.polygon(&slot.corners),
                         props,
-                        source: SourceRef {
-                            file: SOURCE_FILE.into(),
-                            position: i as u64,
-                        },
+                        source: SourceRef::in_file(SOURCE_FILE, i as u64),
                     };
                     (feature, occupants)
                 })

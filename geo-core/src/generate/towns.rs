@@ -161,10 +161,7 @@ pub(super) fn build_areas(
                 name: t.name.clone(),
                 code: Some(t.code.clone()),
             },
-            source: SourceRef {
-                file: SOURCE_FILE.into(),
-                position: out.len() as u64,
-            },
+            source: SourceRef::in_file(SOURCE_FILE, out.len() as u64),
         });
     }
     out

@@ -262,10 +262,10 @@ fn one<P: LayerProps>(
     let mut sink = Sink::new(false);
     let resolver = Resolver::new(P::KIND, &[]);
     let crs = Crs::Wgs84;
-    let source = std::sync::Arc::from(EDIT_SOURCE);
+    let source = crate::model::SourceFile::named(EDIT_SOURCE);
     let cx = FileCtx {
         rel: EDIT_SOURCE,
-        source: &source,
+        source,
         stem: EDIT_SOURCE,
         layer: P::KIND,
         crs: &crs,

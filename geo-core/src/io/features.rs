@@ -332,9 +332,6 @@ fn one_feature<P: LayerProps>(
         id,
         geometry,
         props,
-        source: SourceRef {
-            file: std::sync::Arc::clone(cx.source),
-            position: raw.position.number(),
-        },
+        source: SourceRef::new(cx.source, raw.position.number()),
     }))
 }

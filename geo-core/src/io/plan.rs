@@ -273,8 +273,8 @@ pub(super) fn choose_crs(
 #[derive(Clone, Copy)]
 pub(super) struct FileCtx<'a> {
     pub rel: &'a str,
-    /// `rel` as every feature's [`crate::model::SourceRef::file`] shares it.
-    pub source: &'a std::sync::Arc<str>,
+    /// `rel` as every feature's [`crate::model::SourceRef`] names it.
+    pub source: crate::model::SourceFile,
     pub stem: &'a str,
     pub layer: LayerKind,
     pub crs: &'a Crs,

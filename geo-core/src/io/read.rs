@@ -102,7 +102,7 @@ pub(super) fn load_one<P: LayerProps>(
 ) -> Result<FileOut<P>, LoadError> {
     let started = Instant::now();
     let rel = plan.rel.as_str();
-    let source: std::sync::Arc<str> = std::sync::Arc::from(rel);
+    let source = crate::model::SourceFile::named(rel);
     let layer = P::KIND;
     let mut summary = FileSummary::new(rel, Some(layer), FileStatus::Loaded);
     summary.format = Some(plan.format.name().into());
@@ -147,7 +147,7 @@ pub(super) fn load_one<P: LayerProps>(
             // (its `crs` is the one chosen at the first part)
             let base = FileCtx {
                 rel,
-                source: &source,
+                source,
                 stem: &stem,
                 layer,
                 crs: &Crs::Wgs84,
@@ -299,7 +299,7 @@ pub(super) fn load_one<P: LayerProps>(
     summary.crs = Some(crs_desc);
     let cx = FileCtx {
         rel,
-        source: &source,
+        source,
         stem: &stem,
         layer,
         crs: &crs,

@@ -208,10 +208,7 @@ mod tests {
             id: id.into(),
             geometry: geo::Geometry::Point(geo::Point::new(121.0, 31.9)),
             props,
-            source: crate::model::SourceRef {
-                file: "test".into(),
-                position: 0,
-            },
+            source: crate::model::SourceRef::in_file("test", 0),
         }
     }
 

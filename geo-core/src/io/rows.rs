@@ -308,10 +308,10 @@ fn table<P: LayerProps>(l: &mut dyn RowParts, opts: &LoadOptions) -> Result<File
     let resolver = Resolver::new(P::KIND, &[]);
     let stem = name.rsplit('/').next().unwrap_or(&name).to_string();
     let crs = Crs::Wgs84;
-    let source = std::sync::Arc::from(name.as_str());
+    let source = crate::model::SourceFile::named(&name);
     let cx = FileCtx {
         rel: &name,
-        source: &source,
+        source,
         stem: &stem,
         layer: P::KIND,
         crs: &crs,
@@ -443,7 +443,7 @@ mod tests {
             (h.floors, h.occupants, &*h.address),
             (Some(3), Some(4), "海门路1号")
         );
-        assert_eq!(&*houses[0].source.file, "city.db/houses");
+        assert_eq!(&*houses[0].source.file(), "city.db/houses");
         let got: Vec<(Severity, IssueCode, Option<Position>, Option<&str>)> = loaded
             .report
             .issues

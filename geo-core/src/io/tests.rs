@@ -137,13 +137,7 @@ fn geojson_problems_are_each_reported_with_position_id_and_field() {
     assert_eq!(h1.props.floors, Some(3));
     assert_eq!(h1.props.house_use, Some(HouseUse::Commercial));
     assert_eq!(h1.props.appraisal, Some(Appraisal::C));
-    assert_eq!(
-        h1.source,
-        SourceRef {
-            file: "houses.geojson".into(),
-            position: 0
-        }
-    );
+    assert_eq!(h1.source, SourceRef::in_file("houses.geojson", 0));
     match &out.features[1].geometry {
         Geometry::Polygon(p) => assert_eq!(p.exterior().0.len(), 5),
         other => panic!("{other:?}"),
@@ -264,7 +258,7 @@ fn gbk_csv_with_chinese_headers_title_row_inventory_and_dms() {
     assert_eq!(out.features.len(), 2);
     let hs1 = &out.features[0];
     assert_eq!(hs1.id, "HS-1");
-    assert_eq!(hs1.source.position, 3);
+    assert_eq!(hs1.source.position(), 3);
     match hs1.geometry {
         Geometry::Point(p) => assert!(
             close(p.x(), 121.17, 1e-12) && close(p.y(), 31.89, 1e-12),
@@ -352,7 +346,7 @@ fn xlsx_sheet_rows_title_and_values() {
     assert_eq!(e.props.industry, Some(Industry::HazchemProduction));
     assert_eq!(e.props.employees, Some(120));
     assert_eq!(e.props.declared_level, Some(RiskLevel::Significant));
-    assert_eq!(e.source.position, 3);
+    assert_eq!(e.source.position(), 3);
     assert_eq!(out.features[2].props.declared_level, Some(RiskLevel::Low));
     let s = &out.report.files[0];
     assert_eq!(s.sheet.as_deref(), Some("企业清单"));

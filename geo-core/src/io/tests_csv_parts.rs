@@ -109,7 +109,7 @@ fn a_ledger_of_several_parts_keeps_every_row_where_it_stands() {
         for (i, f) in out.features.iter().enumerate() {
             let k = if i < BAD { i } else { i + 1 };
             assert_eq!(f.id, format!("H-{k}"));
-            assert_eq!(f.source.position, line_of(k), "{}", f.id);
+            assert_eq!(f.source.position(), line_of(k), "{}", f.id);
             assert_eq!(f.geometry, Geometry::Point(Point::new(lon_of(k), 31.5)));
         }
         assert_eq!(&*out.features[TWO_LINES].props.address, "第5000号\n后院");
@@ -157,7 +157,7 @@ fn projected_coordinates_are_judged_over_the_whole_ledger() {
     );
     assert_eq!(out.features.len(), N - projected - 1);
     assert_eq!(out.features[0].id, format!("H-{projected}"));
-    assert_eq!(out.features[0].source.position, line_of(projected));
+    assert_eq!(out.features[0].source.position(), line_of(projected));
 }
 
 /// The sheet row of row `k` of the workbook: a title in row 1, the header in row 2, row 0
@@ -243,7 +243,7 @@ fn a_sheet_of_several_parts_keeps_every_row_where_it_stands() {
     for (i, f) in out.features.iter().enumerate() {
         let k = i + usize::from(i >= BAD) + usize::from(i + 1 >= NO_LAT);
         assert_eq!(f.id, format!("H-{k}"));
-        assert_eq!(f.source.position, sheet_row_of(k), "{}", f.id);
+        assert_eq!(f.source.position(), sheet_row_of(k), "{}", f.id);
         assert_eq!(f.geometry, Geometry::Point(Point::new(lon_of(k), 31.5)));
     }
     assert_eq!(&*out.features[TWO_LINES].props.address, "第5000号\n后院");

@@ -183,8 +183,8 @@ fn a_file_read_in_blocks_gives_what_its_whole_text_gives() {
     for other in [&after_bom, &whole] {
         for (a, b) in streamed.features.iter().zip(&other.features) {
             assert_eq!(
-                (&a.id, &a.geometry, &a.props.address, &a.source.position),
-                (&b.id, &b.geometry, &b.props.address, &b.source.position)
+                (&a.id, &a.geometry, &a.props.address, &a.source.position()),
+                (&b.id, &b.geometry, &b.props.address, &b.source.position())
             );
         }
     }

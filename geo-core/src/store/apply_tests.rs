@@ -314,10 +314,7 @@ fn the_version_tag_follows_the_geometry_and_every_field() {
     assert!(base.bytes().all(|b| b.is_ascii_hexdigit()));
     // The same feature, loaded from elsewhere: the same version.
     let mut elsewhere = house("h1", 121.1, 3);
-    elsewhere.source = SourceRef {
-        file: "other.gpkg/houses".into(),
-        position: 7,
-    };
+    elsewhere.source = SourceRef::in_file("other.gpkg/houses", 7);
     assert_eq!(v(elsewhere), base);
     assert_eq!(v(house("h1", 121.1, 3)), base);
     // Any field, the geometry, the id.
