@@ -10,8 +10,8 @@
 //! `TILES.json` is a list of `[z, x, y]`; `LAYERS` is comma-separated (default `houses`);
 //! `--wait` waits for a line on stdin after loading, so a profiler can attach to the
 //! rendering alone; `--one-thread` draws each tile on this thread alone, as the server
-//! does when every core is drawing one (the layers' features are otherwise encoded on
-//! the pool); `--gzip-level N` compresses at level N (default 6, that of archives; the
+//! does when every core is drawing one (otherwise the geometry of the second half of a
+//! layer of 1,024 features or more is processed on the pool); `--gzip-level N` compresses at level N (default 6, that of archives; the
 //! server's default is 1). It runs on the server's allocator (mimalloc), as its times
 //! depend on it; runs before 2026-12-06 used the system allocator.
 

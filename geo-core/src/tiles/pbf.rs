@@ -249,7 +249,9 @@ impl LayerWriter {
     }
 
     /// Adds one feature; `shared`: whether other features may have the same
-    /// `properties` (a borrowed list), whose tag indices are then remembered.
+    /// `properties` (a borrowed list), whose tag indices are then remembered by where the
+    /// list lies: a shared list must stay where it is, unchanged, for as long as this
+    /// writer lives (the features of a layer borrow theirs for the whole layer).
     pub(crate) fn add(
         &mut self,
         id: u64,

@@ -179,3 +179,37 @@ fn duplicate_ids_are_found_in_order_or_not() {
         Err(TileError::DuplicateFeatureId { id: 1, .. })
     ));
 }
+
+/// A layer the budget refuses between two others leaves no byte behind: the tile is that
+/// of the other two alone, and its size is its length.
+#[test]
+fn a_refused_layer_leaves_the_tile_as_it_was() {
+    let geoms = houses(400);
+    let feats = features(&geoms);
+    let (a, rest) = feats.split_at(40);
+    let (big, c) = rest.split_at(320);
+    let mut alone = TileBuilder::new(T, &TileOptions::default()).unwrap();
+    alone.add_layer_from("a", a).unwrap();
+    let a_size = alone.size();
+    alone.add_layer_from("c", c).unwrap();
+    let want_size = alone.size();
+    let want = alone.into_bytes().unwrap();
+
+    // Room for "a" and "c", not for the big layer.
+    let opts = TileOptions {
+        max_tile_bytes: Some(want_size + 100),
+        ..TileOptions::default()
+    };
+    let mut b = TileBuilder::new(T, &opts).unwrap();
+    b.add_layer_from("a", a).unwrap();
+    assert!(matches!(
+        b.add_layer_from("big", big),
+        Err(TileError::BudgetExceeded { .. })
+    ));
+    assert_eq!(b.size(), a_size);
+    b.add_layer_from("c", c).unwrap();
+    assert_eq!(b.size(), want_size);
+    let got = b.into_bytes().unwrap();
+    assert_eq!(got.len(), want_size);
+    assert_eq!(got, want);
+}

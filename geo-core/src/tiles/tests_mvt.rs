@@ -130,3 +130,57 @@ fn features_sharing_their_properties_equal_an_mvt_layer() {
     tile.add_layer(layer).unwrap();
     assert_eq!(ours, tile.to_bytes().unwrap());
 }
+
+/// A feature whose message is past 127 bytes (its length takes two bytes), with an id
+/// near 2^53 and no properties, beside one of id 0: the lengths worked out before
+/// writing are those the `mvt` crate writes.
+#[test]
+fn a_long_feature_and_a_large_id_equal_an_mvt_layer() {
+    // Kept as given: not simplified, no three points in a line.
+    let o = TileOptions {
+        simplify_tolerance: 0.0,
+        ..TileOptions::default()
+    };
+    let pts: Vec<(i32, i32)> = (0..60)
+        .map(|i| (10 + 61 * i, 40 + (i * i * 37) % 3001))
+        .collect();
+    let line = Geometry::LineString(LineString::new(
+        pts.iter()
+            .map(|&(x, y)| lonlat(T, f64::from(x), f64::from(y)))
+            .collect(),
+    ));
+    let p = Geometry::Point(Point(lonlat(T, 7.0, 9.0)));
+    let big_id = (1u64 << 53) - 1;
+    let mut b = TileBuilder::new(T, &o).unwrap();
+    b.add_layer(
+        "l",
+        [
+            TileFeature::borrowed(0, &p),
+            TileFeature::borrowed(big_id, &line),
+        ],
+    )
+    .unwrap();
+    let ours = b.into_bytes().unwrap();
+
+    let mut tile = mvt::Tile::new(4096);
+    let layer = tile.create_layer("l");
+    let data = mvt::GeomEncoder::new(mvt::GeomType::Point)
+        .point(7, 9)
+        .unwrap()
+        .encode()
+        .unwrap();
+    let mut f = layer.into_feature(data);
+    f.set_id(0);
+    let layer = f.into_layer();
+    let mut enc = mvt::GeomEncoder::new(mvt::GeomType::Linestring);
+    for &(x, y) in &pts {
+        enc = enc.point(x, y).unwrap();
+    }
+    let mut f = layer.into_feature(enc.encode().unwrap());
+    f.set_id(big_id);
+    tile.add_layer(f.into_layer()).unwrap();
+    let theirs = tile.to_bytes().unwrap();
+    assert_eq!(ours, theirs);
+    // The line's message is long enough to take a two-byte length.
+    assert!(ours.len() > 200, "{}", ours.len());
+}
