@@ -3,14 +3,14 @@
 
 use geo::Geometry;
 
+use super::STREAM_PIPE_ATTRS;
 use super::arith::{chance, rng_for};
 use super::enterprises::{Enterprises, Site};
 use super::pipes::PipePlan;
 use super::plane::Plane;
 use super::targets::TargetPlan;
 use super::world::World;
-use super::{SOURCE_FILE, STREAM_PIPE_ATTRS};
-use crate::model::{Enterprise, Feature, GasPipeline, HazardSource, ProtectionTarget, SourceRef};
+use crate::model::{Enterprise, Feature, GasPipeline, HazardSource, ProtectionTarget};
 
 pub(super) fn site_geometry(plane: &Plane, site: &Site) -> Geometry<f64> {
     match site {
@@ -31,7 +31,7 @@ pub(super) fn enterprise_features(world: &World, ents: &Enterprises) -> Vec<Feat
             id: ent_id(e.id),
             geometry: site_geometry(&world.plane, &e.site),
             props: e.props.clone(),
-            source: SourceRef::in_file(SOURCE_FILE, i as u64),
+            source: super::generated_at(i as u64),
         })
         .collect()
 }
@@ -52,7 +52,7 @@ pub(super) fn hazard_features(world: &World, ents: &Enterprises) -> Vec<Feature<
                     declared_grade: u.declared,
                     qra_distances: u.qra.clone(),
                 },
-                source: SourceRef::in_file(SOURCE_FILE, i as u64),
+                source: super::generated_at(i as u64),
             });
         }
     }
@@ -84,7 +84,7 @@ pub(super) fn pipe_features(
                     material: chance(&mut rng, 0.95).then(|| p.material.to_string()),
                     year_laid: chance(&mut rng, 0.9).then_some(p.year),
                 },
-                source: SourceRef::in_file(SOURCE_FILE, i as u64),
+                source: super::generated_at(i as u64),
             }
         })
         .collect()
@@ -101,7 +101,7 @@ pub(super) fn target_features(
             id: format!("pt-{:04}", i + 1),
             geometry: site_geometry(&world.plane, &t.site),
             props: t.props.clone(),
-            source: SourceRef::in_file(SOURCE_FILE, i as u64),
+            source: super::generated_at(i as u64),
         })
         .collect()
 }

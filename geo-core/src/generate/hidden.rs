@@ -360,7 +360,7 @@ pub(super) fn hidden_hazards(ds: &Dataset, n: usize, rng: &mut Rand) -> Vec<Feat
                 reopened,
                 reopen_reason,
             },
-            source: crate::model::SourceRef::in_file(super::SOURCE_FILE, i as u64),
+            source: super::generated_at(i as u64),
         });
     }
     out

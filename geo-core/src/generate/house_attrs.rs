@@ -10,8 +10,8 @@ use super::houses::{Addr, HouseFill, Slot};
 use super::names::{phone, street_name, village_name};
 use super::towns::Town;
 use super::world::World;
-use super::{HOUSE_CHUNK, SOURCE_FILE, STREAM_HOUSE_ATTRS};
-use crate::model::{Appraisal, Feature, House, HouseUse, Rectification, SourceRef};
+use super::{HOUSE_CHUNK, STREAM_HOUSE_ATTRS};
+use crate::model::{Appraisal, Feature, House, HouseUse, Rectification};
 
 pub(super) fn house_props(rng: &mut Rand, slot: &Slot, towns: &[Town], district: &str) -> House {
     let (floors_w, commercial, mixed) = if slot.urban {
@@ -139,7 +139,7 @@ pub(super) fn house_features(
                         id: format!("house-{:07}", i + 1),
                         geometry: plane.polygon(&slot.corners),
                         props,
-                        source: SourceRef::in_file(SOURCE_FILE, i as u64),
+                        source: super::generated_at(i as u64),
                     };
                     (feature, occupants)
                 })

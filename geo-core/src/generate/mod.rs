@@ -268,6 +268,13 @@ const RURAL_HOUSES_PER_M: f64 = 0.061;
 const HOUSE_CHUNK: usize = 8192;
 /// The layers' `SourceRef::file`.
 const SOURCE_FILE: &str = "generated";
+
+/// Where generated feature `position` came from: [`SOURCE_FILE`], named once.
+pub(crate) fn generated_at(position: u64) -> crate::model::SourceRef {
+    static FILE: std::sync::OnceLock<crate::model::SourceFile> = std::sync::OnceLock::new();
+    let file = *FILE.get_or_init(|| crate::model::SourceFile::named(SOURCE_FILE));
+    crate::model::SourceRef::new(file, position)
+}
 /// Marks names of synthetic entities.
 const SYNTH: &str = "（合成数据）";
 

@@ -10,8 +10,8 @@ use super::arith::{C, Rand, c, dot, norm, rot, small_turn, uni};
 use super::haimen::HAIMEN_SEATS;
 use super::mask::IN;
 use super::world::World;
-use super::{SOURCE_FILE, TOWN_HOUSES_PER_M, TOWN_SHARE};
-use crate::model::{Area, Feature, SourceRef};
+use super::{TOWN_HOUSES_PER_M, TOWN_SHARE};
+use crate::model::{Area, Feature};
 
 pub(super) struct Town {
     pub(super) name: String,
@@ -161,7 +161,7 @@ pub(super) fn build_areas(
                 name: t.name.clone(),
                 code: Some(t.code.clone()),
             },
-            source: SourceRef::in_file(SOURCE_FILE, out.len() as u64),
+            source: super::generated_at(out.len() as u64),
         });
     }
     out

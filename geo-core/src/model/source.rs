@@ -13,8 +13,9 @@ use std::sync::{Arc, OnceLock, RwLock};
 use serde::{Deserialize, Serialize};
 
 /// A file's name as features point to it: a number into the names the process has met
-/// (never forgotten; a program reads a few files, a server the same ones again). The
-/// default is the empty name.
+/// (never forgotten; a program reads a few files, a server the same ones again: name
+/// only files and tables here, never text a client sends). The default is the empty
+/// name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct SourceFile(u32);
 
@@ -80,9 +81,11 @@ pub struct SourceRef {
 }
 
 impl SourceRef {
-    /// Feature `position` of `file`: the zero-based feature index (GeoJSON, Shapefile) or
-    /// the one-based line or row (CSV, Excel). A position past 4,294,967,295 (no ledger
-    /// held in memory has as many features) is kept as that number.
+    /// Feature `position` of `file`: the zero-based feature index (GeoJSON, Shapefile),
+    /// the one-based line or row (CSV, Excel), or a store's row key (a GeoPackage fid, a
+    /// PostGIS row number). A position past 4,294,967,295 is kept as that number: no
+    /// ledger held in memory has as many features, but a store's keys can pass it (after
+    /// many deletions and inserts), and such a feature then points to its table alone.
     pub fn new(file: SourceFile, position: u64) -> SourceRef {
         SourceRef {
             file,
