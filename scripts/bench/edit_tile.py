@@ -155,38 +155,6 @@ def main():
         r.read()
         return r.status, r.getheader("ETag")
 
-    def timed(layer, fid, body, lon, lat, z, layers=None):
-        nonlocal seen
-        x, y = tile_of(lon, lat, z)
-        gz = {"Accept-Encoding": "gzip"} if a.accept_gzip else {}
-        if viewed and layers is None:
-            return timed_sources(layer, fid, body, (z, x, y), gz)
-        path = f"/tiles/{layers or a.layers}/{z}/{x}/{y}.mvt"
-        conn.request("GET", path, headers=gz)
-        r = conn.getresponse()
-        r.read()
-        etag = r.getheader("ETag")
-        t0 = time.perf_counter()
-        conn.request("PATCH", f"/api/layers/{layer}/features/{fid}", body=json.dumps(body),
-                     headers={"Authorization": f"Bearer {a.token}",
-                              "Content-Type": "application/geo+json"})
-        r = conn.getresponse()
-        r.read()
-        t1 = time.perf_counter()
-        if r.status // 100 != 2:
-            bad[str(r.status)] = bad.get(str(r.status), 0) + 1
-            return None
-        headers = dict(gz, **({"If-None-Match": etag} if etag else {}))
-        conn.request("GET", path, headers=headers)
-        r2 = conn.getresponse()
-        r2.read()
-        t2 = time.perf_counter()
-        if r2.status // 100 not in (2, 3):
-            bad[f"tile {r2.status}"] = bad.get(f"tile {r2.status}", 0) + 1
-        changed = r2.status == 200 and r2.getheader("ETag") != etag
-        return (t2 - t0) * 1000.0, (t1 - t0) * 1000.0, (t2 - t1) * 1000.0, changed, \
-            server_timing(r.getheader("Server-Timing"))
-
     def send_patch(layer, fid, body):
         conn.request("PATCH", f"/api/layers/{layer}/features/{fid}", body=json.dumps(body),
                      headers={"Authorization": f"Bearer {a.token}",
@@ -195,20 +163,28 @@ def main():
         r.read()
         return r
 
-    def timed_sources(layer, fid, body, zxy, gz):
-        """`timed` with the tiles of every source of the style, fetched at once."""
-        z, x, y = zxy
-        paths = [f"/tiles/{s}/{z}/{x}/{y}.mvt" for s in viewed]
-        etags = [get(c, p, gz)[1] for c, p in zip(tile_conns, paths)]
+    def timed(layer, fid, body, lon, lat, z, layers=None):
+        """PATCH, then the tile over (lon, lat) at z asked again: of `layers` (default
+        --layers) on the edits' connection, or with --viewer-sources the tile of every
+        source of the style, each on its own connection and all at once."""
+        x, y = tile_of(lon, lat, z)
+        gz = {"Accept-Encoding": "gzip"} if a.accept_gzip else {}
+        if viewed and layers is None:
+            paths, conns = [f"/tiles/{s}/{z}/{x}/{y}.mvt" for s in viewed], tile_conns
+        else:
+            paths, conns = [f"/tiles/{layers or a.layers}/{z}/{x}/{y}.mvt"], [conn]
+        etags = [get(c, p, gz)[1] for c, p in zip(conns, paths)]
         t0 = time.perf_counter()
         r = send_patch(layer, fid, body)
         t1 = time.perf_counter()
         if r.status // 100 != 2:
             bad[str(r.status)] = bad.get(str(r.status), 0) + 1
             return None
-        asks = [pool.submit(get, c, p, dict(gz, **({"If-None-Match": e} if e else {})))
-                for c, p, e in zip(tile_conns, paths, etags)]
-        got = [f.result() for f in asks]
+        asks = [dict(gz, **({"If-None-Match": e} if e else {})) for e in etags]
+        if len(conns) == 1:
+            got = [get(conns[0], paths[0], asks[0])]
+        else:
+            got = list(pool.map(get, conns, paths, asks))
         t2 = time.perf_counter()
         for status, _ in got:
             if status // 100 not in (2, 3):

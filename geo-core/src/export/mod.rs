@@ -96,11 +96,15 @@ impl FieldPolicy {
 
     /// Whether `field` of `layer` must not leave.
     pub fn denies(&self, layer: LayerKind, field: &str) -> bool {
-        self.deny.iter().any(|d| d == field)
-            || self
-                .deny_by_layer
-                .get(layer.name())
-                .is_some_and(|v| v.iter().any(|d| d == field))
+        self.denied(layer).any(|d| d == field)
+    }
+
+    /// The names of `layer` that must not leave: those denied everywhere, then its own.
+    pub fn denied(&self, layer: LayerKind) -> impl Iterator<Item = &str> {
+        self.deny
+            .iter()
+            .chain(self.deny_by_layer.get(layer.name()).into_iter().flatten())
+            .map(String::as_str)
     }
 }
 

@@ -10,6 +10,15 @@ use geo::{Geometry, LineString, Point};
 use super::tests::{T, lonlat};
 use super::*;
 
+/// The `mvt` crate's geometry of one point.
+fn mvt_point(x: i32, y: i32) -> mvt::GeomData {
+    mvt::GeomEncoder::new(mvt::GeomType::Point)
+        .point(x, y)
+        .unwrap()
+        .encode()
+        .unwrap()
+}
+
 /// A property as a feature holds it.
 type Prop<'a> = (Cow<'a, str>, PropValue<'a>);
 
@@ -31,11 +40,7 @@ fn concatenated_layers_equal_a_multi_layer_mvt_tile() {
 
     let mut tile = mvt::Tile::new(4096);
     let layer = tile.create_layer("p");
-    let data = mvt::GeomEncoder::new(mvt::GeomType::Point)
-        .point(25, 17)
-        .unwrap()
-        .encode()
-        .unwrap();
+    let data = mvt_point(25, 17);
     let mut f = layer.into_feature(data);
     f.set_id(1);
     f.add_tag_string("name", "a");
@@ -111,11 +116,7 @@ fn features_sharing_their_properties_equal_an_mvt_layer() {
         &[("level", "high", 0), ("n", "", 3)],
     ];
     for (i, t) in tags.iter().enumerate() {
-        let data = mvt::GeomEncoder::new(mvt::GeomType::Point)
-            .point(100 + 300 * i as i32, 50)
-            .unwrap()
-            .encode()
-            .unwrap();
+        let data = mvt_point(100 + 300 * i as i32, 50);
         let mut f = layer.into_feature(data);
         f.set_id(i as u64 + 1);
         for (k, s, n) in t.iter() {
@@ -164,11 +165,7 @@ fn a_long_feature_and_a_large_id_equal_an_mvt_layer() {
 
     let mut tile = mvt::Tile::new(4096);
     let layer = tile.create_layer("l");
-    let data = mvt::GeomEncoder::new(mvt::GeomType::Point)
-        .point(7, 9)
-        .unwrap()
-        .encode()
-        .unwrap();
+    let data = mvt_point(7, 9);
     let mut f = layer.into_feature(data);
     f.set_id(0);
     let layer = f.into_layer();

@@ -250,14 +250,8 @@ impl TileSet {
         let n = LayerKind::all().map(|k| k as usize + 1).max().unwrap_or(0);
         let mut denied = vec![None; n];
         for kind in LayerKind::all() {
-            let by_layer = config.fields.deny_by_layer.get(kind.name());
             if let Some(d) = denied.get_mut(kind as usize) {
-                let names = config
-                    .fields
-                    .deny
-                    .iter()
-                    .chain(by_layer.into_iter().flatten());
-                *d = Some(names.cloned().collect());
+                *d = Some(config.fields.denied(kind).map(str::to_owned).collect());
             }
         }
         Ok(TileSet {
