@@ -1,10 +1,11 @@
 //! Editing through the API on a server that serves a PostGIS store: the change is written
 //! to the layer table with its record in `riskmap_changes` (the token's name, before,
-//! after) in one transaction, then served by the task that follows the database; the
-//! loaders' checks (422) and versions (412) as on a GeoPackage; an edit never overwrites
-//! a change another client committed that is not served yet; a change not served in time
-//! is a 504 that says it is stored; edits from psql and the API at the same time are all
-//! served. What is written is read back with plain SQL.
+//! after) in one transaction, and served beside it, once (its notification changes
+//! nothing); the loaders' checks (422) and versions (412) as on a GeoPackage; an edit
+//! never overwrites a change another client committed that is not served yet, nor
+//! waits long for a row another transaction holds; a change the server cannot take in
+//! time is a 504 that says it is stored; edits from psql and the API at the same time are
+//! all served. What is written is read back with plain SQL.
 //!
 //! The database server comes from `RISKMAP_TEST_PG` (scripts/test-all.sh starts a
 //! private one). Without the variable the tests say they are skipped; under CI
@@ -428,7 +429,8 @@ async fn an_edit_never_overwrites_a_change_not_yet_served_and_says_when_it_is_no
     );
     let floors_b = served_house(&state, b).unwrap().1;
 
-    // The follower is held: it reads the changed rows but cannot serve them.
+    // The change path is held: the follower cannot read or serve the changed rows, nor
+    // an edit be served beside its transaction.
     let hold = state.reload_lock.lock().await;
     psql(
         &url,
@@ -611,4 +613,125 @@ async fn psql_and_api_edits_at_the_same_time_are_all_served() {
         ]
         .join(",")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_edit_is_served_beside_its_transaction_once_and_waits_little_for_a_held_row() {
+    let Some(server) = server() else { return };
+    let url = demo_db(&server, "riskmap_api_beside");
+    let cfg = ServerConfig {
+        edit_serve_timeout_s: 1.0,
+        ..config()
+    };
+    let state = serve_db(&url, cfg).await;
+    let app = router(Arc::clone(&state));
+    until(&state, 10, "listening", connected).await;
+    let a = "house-0000051";
+    let max_seq = || -> i64 {
+        psql(&url, "SELECT max(seq) FROM riskmap_changes")
+            .parse()
+            .unwrap()
+    };
+    let batches = |s: &AppState| s.database.lock().unwrap().batches;
+
+    // Two edits of one house, the second sent as soon as the first is answered, with the
+    // first's version: the follower has not had the first's notification yet (it waits
+    // 50 ms for more), and the second is not refused as stale because of it.
+    let (status, h, b) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &uri(a),
+            Some(EDITOR),
+            Some(&json!({"type": "Feature", "properties": {"occupants": 21}})),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let g1 = json(&b)["generation"].as_u64().unwrap();
+    assert_eq!(served_house(&state, a).unwrap().0, Some(21));
+    let v1 = h[header::ETAG].to_str().unwrap().to_string();
+    let (status, _, b) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &uri(a),
+            Some(EDITOR),
+            Some(&json!({"type": "Feature", "properties": {"occupants": 22}})),
+            Some(&v1),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let g2 = json(&b)["generation"].as_u64().unwrap();
+    assert_eq!(g2, g1 + 1, "each edit is one batch");
+    assert_eq!(served_house(&state, a).unwrap().0, Some(22));
+    assert_eq!(
+        psql(
+            &url,
+            &format!("SELECT occupants FROM houses WHERE id = '{a}'")
+        ),
+        "22"
+    );
+    // The follower reads both rows and finds them as served: no batch, no generation.
+    let s2 = max_seq();
+    let before = batches(&state);
+    until(&state, 10, "the notifications handled", |s| {
+        *s.served_seq.borrow() >= s2
+    })
+    .await;
+    assert_eq!(state.snapshot().generation, g2);
+    assert_eq!(batches(&state), before);
+
+    // A row another session holds (a transaction not yet committed) is waited for at most
+    // `edit_serve_timeout_s`: 409, nothing written, the map as it was.
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!(
+            "BEGIN; UPDATE houses SET floors = 8 WHERE id = '{a}'"
+        ))
+        .await
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let (status, _, b) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &uri(a),
+            Some(EDITOR),
+            Some(&json!({"type": "Feature", "properties": {"occupants": 23}})),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    assert!(
+        t0.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        t0.elapsed()
+    );
+    let msg = json(&b)["error"].as_str().unwrap().to_string();
+    assert!(msg.contains("held by another transaction"), "{msg}");
+    client.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(
+        psql(
+            &url,
+            &format!("SELECT occupants || '|' || floors FROM houses WHERE id = '{a}'")
+        )
+        .split('|')
+        .next(),
+        Some("22")
+    );
+    assert_eq!(max_seq(), s2);
+    assert_eq!(state.snapshot().generation, g2);
+    assert_eq!(served_house(&state, a).unwrap().0, Some(22));
 }

@@ -33,7 +33,9 @@ use crate::dataset::{Dataset, Layer};
 use crate::io::{GEOMETRY_ERROR, LayerRows, Row, RowValue};
 use crate::model::{Feature, LayerKind};
 
-pub use super::pg_edit::{EditOutcome, apply_change, changes_from, changes_page, changes_since};
+pub use super::pg_edit::{
+    EditBy, EditOutcome, apply_change, changes_from, changes_page, changes_since,
+};
 pub use super::pg_load::load;
 pub use super::pg_results::write_results;
 pub use super::pg_schema::{CGCS2000, CHANNEL, InitReport, SCHEMA_VERSION, WGS84};

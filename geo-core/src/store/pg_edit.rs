@@ -18,6 +18,7 @@ use futures_util::future::{try_join, try_join4};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 use tokio_postgres::Client;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
 use super::StoreError;
@@ -37,6 +38,9 @@ pub enum EditOutcome {
         /// The change's number in `riskmap_changes`.
         seq: Option<i64>,
     },
+    /// Rolled back, nothing written: another transaction held the row's lock longer
+    /// than the edit's `lock_timeout` (an open editing session of the same feature).
+    Locked,
     /// Rolled back, nothing written: another transaction changed the feature after the
     /// change the caller's copy reflects.
     Stale {
@@ -47,25 +51,39 @@ pub enum EditOutcome {
     },
 }
 
-/// Writes `change` as made by `actor` in one transaction: a feature after it is inserted,
+/// Who makes an edit ([`apply_change`]), and what their copy of the feature reflects.
+pub struct EditBy<'a> {
+    /// Recorded as the change's author (`riskmap.actor`).
+    pub actor: &'a str,
+    /// The last change of the tables the caller's copy reflects in order.
+    pub served_seq: i64,
+    /// Whether the caller's copy has change `seq` though it is after `served_seq`.
+    pub seen: &'a (dyn Fn(i64) -> bool + Sync),
+    /// How long the transaction waits for another one's lock on the row.
+    pub lock_timeout: std::time::Duration,
+}
+
+/// Writes `change` as made by `edit.actor` in one transaction: a feature after it is inserted,
 /// or rewrites the row of its id (`INSERT … ON CONFLICT (id) DO UPDATE`; columns a
 /// department added are left alone; a geometry of another type widens the column as an
 /// import does); no feature after it deletes the row of its id. The row triggers record
 /// the change (who, when, the row before and after) and notify, in the same transaction.
 ///
-/// `served_seq` is the number of the last change the caller's copy of the feature
+/// `edit.served_seq` is the number of the last change the caller's copy of the feature
 /// reflects: when `riskmap_changes` holds a change of the same feature after it made by
-/// another transaction, nothing is written and the outcome is [`EditOutcome::Stale`].
-/// The row is locked first, so a concurrent edit of the same row either committed
-/// before (and is seen) or waits for this one. A delete of an id the table does not
-/// have is an error, as in the GeoPackage store.
+/// another transaction, and `edit.seen` does not say the copy has it anyway (a change
+/// the caller applied itself, out of the order of the numbers), nothing is written and
+/// the outcome is [`EditOutcome::Stale`]. The row is locked first, so a concurrent edit
+/// of the same row either committed before (and is seen) or waits for this one, at most
+/// `edit.lock_timeout` (then an error: another transaction holds the row). A delete of
+/// an id the table does not have is an error, as in the GeoPackage store.
 pub async fn apply_change(
     client: &mut Client,
     db: &Db,
     change: &Change,
-    actor: &str,
-    served_seq: i64,
+    edit: &EditBy<'_>,
 ) -> Result<EditOutcome, StoreError> {
+    let (actor, served_seq) = (edit.actor, edit.served_seq);
     let kind = change.layer;
     let t = kind.name();
     if field_columns(kind).is_none() {
@@ -89,11 +107,13 @@ pub async fn apply_change(
     // are sent together (pipelined) and each gives its parameters' types, so none is
     // prepared first.
     let lock = format!("SELECT 1 FROM {t} WHERE id = $1 FOR UPDATE");
+    // Whole milliseconds, at least one (0 would mean no limit).
+    let lock_timeout = format!("{}ms", edit.lock_timeout.as_millis().max(1));
     let schema = format!("SELECT srid FROM {VERSION_TABLE}");
-    let (_, srid, _, declared) = try_join4(
+    let joined = try_join4(
         tx.query_typed_one(
-            "SELECT set_config('riskmap.actor', $1, true)",
-            &[(&actor, Type::TEXT)],
+            "SELECT set_config('riskmap.actor', $1, true), set_config('lock_timeout', $2, true)",
+            &[(&actor, Type::TEXT), (&lock_timeout, Type::TEXT)],
         )
         .map_err(db.err("setting the actor")),
         tx.query_typed_opt(&schema, &[])
@@ -110,7 +130,16 @@ pub async fn apply_change(
             }
         },
     )
-    .await?;
+    .await;
+    let (_, srid, _, declared) = match joined {
+        // The transaction is rolled back as it is dropped.
+        Err(StoreError::Postgres { source, .. })
+            if source.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) =>
+        {
+            return Ok(EditOutcome::Locked);
+        }
+        r => r?,
+    };
     let srid: i32 = srid
         .ok_or_else(|| db.problem(format!("{VERSION_TABLE} is empty")))?
         .get(0);
@@ -164,7 +193,7 @@ pub async fn apply_change(
         let (seq, who, own): (i64, String, bool) = (r.get(0), r.get(1), r.get(2));
         if own {
             mine = Some(seq);
-        } else {
+        } else if !(edit.seen)(seq) {
             other = Some((seq, who));
         }
     }

@@ -30,7 +30,6 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::cache::Fate;
-use super::edit_queue::ms;
 use super::state::{AppState, Snapshot};
 
 /// How long a batch waits for the requests still reading the snapshot it replaced before
@@ -444,82 +443,26 @@ impl AppState {
         actor: String,
         reading: Option<Reading>,
     ) -> Result<ChangeEvent, ApplyFailure> {
-        let _one = self.reload_lock.lock().await;
+        let held = self.reload_lock.lock().await;
+        self.apply_edits_held(&held, edits, actor, reading).await
+    }
+
+    /// [`AppState::apply_edits_with_reading`] by a caller that holds the change path
+    /// (`held`, of [`AppState::reload_lock`]) already: a follower of a database that reads
+    /// the changed rows and serves them without another batch between.
+    pub async fn apply_edits_held(
+        self: &Arc<Self>,
+        _held: &tokio::sync::MutexGuard<'_, ()>,
+        edits: Vec<Edit>,
+        actor: String,
+        reading: Option<Reading>,
+    ) -> Result<ChangeEvent, ApplyFailure> {
         let me = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             me.apply_blocking(&edits, actor, reading.as_ref(), None)
         })
         .await
         .map_err(|e| ApplyFailure::Task(e.to_string()))?
-    }
-
-    /// [`AppState::apply_edits`] for edits that `store` writes to the served store at the
-    /// same time: the batch is worked out on the spare copy while the store's transaction
-    /// runs, and served once both are done; the store's answer comes back with the event.
-    /// When the store fails, nothing is served and the worked copy is let go (the next
-    /// batch copies the served snapshot); when the batch fails, the store has the edits
-    /// and the map does not, as when a batch fails after its store.
-    pub async fn apply_edits_stored<T: Send + 'static>(
-        self: &Arc<Self>,
-        edits: Vec<Edit>,
-        actor: String,
-        store: impl FnOnce() -> Result<T, String> + Send + 'static,
-    ) -> Result<Stored<T>, StoredFailure> {
-        let t = Instant::now();
-        let _one = self.reload_lock.lock().await;
-        let lock_wait_ms = ms(t.elapsed());
-        let (told, hear) = std::sync::mpsc::channel::<bool>();
-        let stored = tokio::task::spawn_blocking(move || {
-            let r = store();
-            let _ = told.send(r.is_ok());
-            r
-        });
-        let me = Arc::clone(self);
-        let worked = tokio::task::spawn_blocking(move || {
-            let t0 = Instant::now();
-            let worked = me.work_blocking(&edits, None, None);
-            let work_ms = ms(t0.elapsed());
-            // A store that panicked says nothing: as failed.
-            let store_ok = hear.recv().unwrap_or(false);
-            let joined = Instant::now();
-            match (worked, store_ok) {
-                (Ok(w), true) => {
-                    let apply_ms = work_ms - w.spare_wait_ms;
-                    let event = me.serve_worked(w, &edits, actor, None, None);
-                    Ok(Some((event, apply_ms, ms(joined.elapsed()))))
-                }
-                // The copy has the edits that the store refused: let go of it.
-                (Ok(_), false) => Ok(None),
-                (Err(e), _) => Err(e),
-            }
-        });
-        let (stored, worked) = tokio::join!(stored, worked);
-        let stored = match stored
-            .map_err(|e| format!("the store's task failed: {e}"))
-            .and_then(|r| r)
-        {
-            Ok(s) => s,
-            Err(e) => {
-                // The worked copy was let go: another is made for the next batch, quietly,
-                // rather than by that batch.
-                self.prepare_spare_quietly();
-                return Err(StoredFailure::Store(e));
-            }
-        };
-        let worked = worked
-            .map_err(|e| StoredFailure::Batch(ApplyFailure::Task(e.to_string())))?
-            .map_err(StoredFailure::Batch)?;
-        match worked {
-            Some((event, apply_ms, serve_ms)) => Ok(Stored {
-                event,
-                stored,
-                lock_wait_ms,
-                apply_ms: apply_ms.max(0.0),
-                serve_ms,
-            }),
-            // Not reached: a store that succeeded said so.
-            None => Err(StoredFailure::Store("the store's answer was lost".into())),
-        }
     }
 
     /// Moves the served map to `day`: where each hidden hazard stands, its days overdue,
@@ -555,7 +498,7 @@ impl AppState {
     /// A batch worked out on the spare copy (or a copy of the served snapshot when there is
     /// no spare of its generation), not served yet. A refused batch leaves the spare as it
     /// was; one whose tiles failed drops it.
-    fn work_blocking(
+    pub(super) fn work_blocking(
         &self,
         edits: &[Edit],
         reading: Option<&Reading>,
@@ -603,7 +546,7 @@ impl AppState {
     /// Serves a worked batch: swaps its snapshot in, outdates the tiles it may have
     /// changed, announces it, and brings the replaced snapshot up to date (the same batch
     /// again) for the next batch once its readers let go of it.
-    fn serve_worked(
+    pub(super) fn serve_worked(
         &self,
         worked: Worked,
         edits: &[Edit],
@@ -719,42 +662,16 @@ impl AppState {
     }
 }
 
-/// A batch served after its store wrote it ([`AppState::apply_edits_stored`]).
-#[derive(Debug)]
-pub struct Stored<T> {
-    /// The batch as served.
-    pub event: ChangeEvent,
-    /// What the store gave.
-    pub stored: T,
-    /// Milliseconds waited for the change path (a reload or a past day's batch holding it).
-    pub lock_wait_ms: f64,
-    /// Milliseconds the batch took on its copy of the map (after waiting for the copy:
-    /// `event.spare_wait_ms`), beside the store's transaction.
-    pub apply_ms: f64,
-    /// Milliseconds from when both were done until the batch was served.
-    pub serve_ms: f64,
-}
-
-/// Why a stored batch was not served.
-#[derive(Debug, thiserror::Error)]
-pub enum StoredFailure {
-    /// The store refused the edits: nothing was written or served.
-    #[error("the store refused the change, nothing was applied: {0}")]
-    Store(String),
-    /// The batch failed on the map.
-    #[error(transparent)]
-    Batch(ApplyFailure),
-}
-
 /// A batch applied to a copy of the served snapshot and not served yet
 /// ([`AppState::work_blocking`]).
-struct Worked {
+pub(super) struct Worked {
     spare: Snapshot,
     applied: Applied,
     tile_changes: TileChanges,
     /// When the batch started (before waiting for its copy).
     started: Instant,
-    spare_wait_ms: f64,
+    /// Milliseconds waited for the copy.
+    pub(super) spare_wait_ms: f64,
 }
 
 /// A copy of `s` with layers of its own now, not at the first batch's change of each: a

@@ -133,9 +133,10 @@ pub struct ServerConfig {
     pub reload_max_loss: f64,
     /// Seconds a reload may take before it is abandoned and reported (default 300).
     pub reload_timeout_s: f64,
-    /// Seconds an edit through the API to a PostGIS store waits for the server to serve
-    /// it after its commit (default 10); past it the answer is `504` (stored, not yet
-    /// served).
+    /// Seconds an edit through the API to a PostGIS store waits for the map's change path
+    /// (a long batch or a reload holding it; default 10): past it the change is stored
+    /// alone and the answer is `504` (stored, not yet served). Also the longest wait
+    /// for a row another session holds in an open transaction (then `409`).
     pub edit_serve_timeout_s: f64,
     /// Whether the map of a past day on a store may take a copy of the served snapshot
     /// to take back changes of other layers than hidden hazards (default true, and only

@@ -220,7 +220,7 @@ async fn commit(
         }
         .map_err(|e| e.to_string())?;
         me.note_own_write();
-        Ok(ms(t0.elapsed()))
+        Ok::<_, String>(ms(t0.elapsed()))
     };
     // The batch is worked out on the map's copy while the transaction runs.
     let done = state

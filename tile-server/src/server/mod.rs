@@ -33,6 +33,7 @@ pub mod routes;
 pub mod search;
 pub mod site;
 pub mod state;
+pub mod stored;
 pub mod watch;
 
 use std::net::SocketAddr;

@@ -1,35 +1,47 @@
 //! The edit API on a PostGIS store: the change written to the layer table in one
-//! transaction that records it, then served by the task that follows the database.
+//! transaction that records it, and served beside it.
 //!
-//! A server started with `serve --db` already applies every committed change of the
-//! tables ([`super::pg_listen`]: notifications, rows read by id, the loaders' checks, one
+//! A server started with `serve --db` applies every committed change of the tables
+//! ([`super::pg_listen`]: notifications, rows read by id, the loaders' checks, one
 //! batch). An edit through the API is written as QGIS would write it — one transaction
 //! with `riskmap.actor` set to the token's name for itself, the row triggers recording
-//! who, when, the row before and after in `riskmap_changes` and notifying — and is then
-//! served by that same task, like any other change: the handler waits until the
-//! change number its transaction produced is served ([`AppState::served_seq`]) and
-//! answers with the generation that serves it. There is one change path for the
-//! database, in commit order: an edit applied by the handler itself could race with the
-//! listener (a QGIS edit of the same feature committed just after it, applied first,
-//! then overwritten on the map by the older API edit) and would be applied twice.
+//! who, when, the row before and after in `riskmap_changes` and notifying — so that the
+//! other servers of the store (replicas) follow it like any other change.
+//!
+//! This server does not wait for its own notification: it holds the change path
+//! ([`AppState::reload_lock`]) and works the batch out on its spare copy of the map
+//! while the transaction runs ([`AppState::apply_edits_stored_held`]); once both are
+//! done the batch is served and its change number noted as applied. Holding the change
+//! path keeps the database's changes in one order on the map: the follower reads rows
+//! and serves them under the same lock, so it never serves a row it read before this
+//! transaction committed after this edit (which would put the older row back). When the
+//! notification of the edit comes, the follower reads the row, finds it as served, and
+//! changes nothing.
 //!
 //! The `If-Match` version is checked against the served feature, as on a GeoPackage; the
 //! transaction then also refuses to overwrite a change of the same feature that another
 //! client committed after what is served (not yet applied): `412` with `If-Match`, else
-//! `409` — read the feature again once it is served, then retry. When the change is not
-//! served within `edit_serve_timeout_s` (the database connection lost, a long batch),
-//! the answer is `504`: the change is stored and will be served when the server catches
-//! up; sending it again is not needed.
+//! `409` — read the feature again once it is served, then retry. A row that another
+//! transaction holds (an open editing session) is waited for at most
+//! `edit_serve_timeout_s`, then `409`. When the change path is not free within
+//! `edit_serve_timeout_s` (a long batch, a reload), the change is written alone and left
+//! to the follower: the answer is then `504`, the change is stored and is served when
+//! the server catches up; sending it again is not needed.
 
 use std::sync::atomic::Ordering;
 
-use riskmap_core::live::Change;
+use std::sync::Arc;
+use std::time::Instant;
+
+use riskmap_core::live::{Change, Edit};
 use riskmap_core::store::changes::ChangeRecord;
 use riskmap_core::store::pg::{self, EditOutcome};
 
-use super::edit_queue::ms;
+use super::edit_queue::{Timing, ms};
 use super::error::AppError;
 use super::state::{AppState, DbUrl};
+use super::stored::{Stored, StoredFailure};
+use tokio::sync::MutexGuard;
 
 /// Whether edits to this database can be served: a task must follow it.
 pub(super) fn check_following(state: &AppState) -> Result<(), AppError> {
@@ -44,27 +56,134 @@ pub(super) fn check_following(state: &AppState) -> Result<(), AppError> {
     ))
 }
 
-/// Writes `change` as made by `actor`, with its record, in one transaction; waits until it
-/// is served and gives the generation serving it, with the milliseconds the transaction
-/// took (the rest is the wait until served). `served_seq`: the last database change
-/// the snapshot the change was made against serves ([`AppState::served_snapshot`]);
+/// Where an edit's time went after its check, milliseconds.
+pub(super) enum DbTiming {
+    /// Stored and served beside each other: the wait for the change path, the
+    /// transaction, the wait for the spare copy, the batch on it, serving it.
+    Beside(Timing),
+    /// Stored alone (the change path was busy), the follower left to serve it: the
+    /// transaction, and from the wait's start until the answer.
+    Followed {
+        /// The transaction.
+        store_ms: f64,
+        /// From the wait for the change path until the answer.
+        commit_ms: f64,
+    },
+}
+
+/// The change path for an edit ([`AppState::reload_lock`]), waited for at most
+/// `edit_serve_timeout_s`; `None` when it stayed busy. Taken before the edit is checked,
+/// so that nothing changes the served map between the check and the batch.
+pub(super) async fn change_path(state: &AppState) -> Option<MutexGuard<'_, ()>> {
+    let limit = state.config.edit_serve_timeout();
+    tokio::time::timeout(limit, state.reload_lock.lock())
+        .await
+        .ok()
+}
+
+/// An edit through the API to write: `change` made by `actor` against a snapshot that
+/// serves database changes up to `served_seq` in order ([`AppState::served_snapshot`]);
 /// `versioned`: whether the request carried `If-Match` (a stale copy is then a `412`,
 /// else a `409`).
+pub(super) struct DbEdit {
+    pub(super) url: DbUrl,
+    pub(super) actor: String,
+    pub(super) change: Change,
+    pub(super) served_seq: i64,
+    pub(super) versioned: bool,
+}
+
+/// Writes `edit` with its record in one transaction, and serves it (see the module's
+/// comment); gives the generation serving it. `held`: the change path ([`change_path`],
+/// waited for since `started`), under which the change was checked against the served
+/// snapshot; without it the change is written alone and left to the follower.
 pub(super) async fn commit(
-    state: &AppState,
-    url: &DbUrl,
-    actor: &str,
-    change: Change,
-    served_seq: i64,
-    versioned: bool,
-) -> Result<(u64, f64), AppError> {
-    let (layer, id) = (change.layer.name(), change.id.clone());
-    let started = std::time::Instant::now();
+    state: &Arc<AppState>,
+    held: Option<MutexGuard<'_, ()>>,
+    started: Instant,
+    edit: DbEdit,
+) -> Result<(u64, DbTiming), AppError> {
+    let lock_wait_ms = ms(started.elapsed());
+    let Some(held) = held else {
+        return store_alone(state, &edit, started).await;
+    };
+    let batch = vec![match &edit.change.after {
+        Some(f) => Edit::Put(Box::new(f.clone())),
+        None => Edit::Delete {
+            layer: edit.change.layer,
+            id: edit.change.id.clone(),
+        },
+    }];
+    let actor = edit.actor.clone();
+    let store = {
+        let state = Arc::clone(state);
+        let runtime = tokio::runtime::Handle::current();
+        // On a blocking thread, beside the batch; the writer's connection is driven by
+        // the runtime meanwhile.
+        move || {
+            runtime.block_on(async {
+                let t0 = Instant::now();
+                let written = write(&state, &edit).await?;
+                Ok::<_, AppError>((written, ms(t0.elapsed())))
+            })
+        }
+    };
+    let done = state
+        .apply_edits_stored_held(&held, batch, actor, store)
+        .await;
+    if let Ok(Stored {
+        stored: (Some(seq), _),
+        ..
+    }) = &done
+    {
+        // Served, before the change path is let go: its notification changes nothing,
+        // and a later edit of the same feature is not stale because of it.
+        state.note_applied([*seq]);
+    }
+    drop(held);
+    match done {
+        Ok(done) => {
+            let store_ms = done.stored.1;
+            let timing = Timing {
+                queued_ms: lock_wait_ms,
+                store_ms,
+                spare_ms: done.event.spare_wait_ms,
+                apply_ms: done.apply_ms,
+                serve_ms: done.serve_ms,
+            };
+            Ok((done.event.generation, DbTiming::Beside(timing)))
+        }
+        Err(StoredFailure::Store(e)) => Err(e),
+        Err(StoredFailure::StoreTask(e)) => Err(AppError::Internal(format!(
+            "the change may not be stored: {e}"
+        ))),
+        // Stored, but the map could not take it: the follower reads the row when its
+        // notification comes and reports what it refuses in /health.
+        Err(StoredFailure::Batch(e)) => Err(AppError::Internal(format!(
+            "the change is stored but the map could not apply it: {e}"
+        ))),
+    }
+}
+
+/// Writes `edit` in one transaction; the number of the change it recorded (`None`: the
+/// row was already as asked). Nothing is written when the copy is stale or the row is
+/// held by another transaction.
+async fn write(state: &AppState, edit: &DbEdit) -> Result<Option<i64>, AppError> {
+    let (change, served_seq) = (&edit.change, edit.served_seq);
+    let (layer, id) = (change.layer.name(), &change.id);
+    let limit = state.config.edit_serve_timeout();
+    let seen = |seq: i64| state.seq_applied(seq);
+    let by = pg::EditBy {
+        actor: &edit.actor,
+        served_seq,
+        seen: &seen,
+        lock_timeout: limit,
+    };
     let outcome = {
         let mut writer = state.db_writer.lock().await;
         if writer.as_ref().is_none_or(|(c, _)| c.is_closed()) {
             *writer = Some(
-                pg::connect(url.secret())
+                pg::connect(edit.url.secret())
                     .await
                     .map_err(|e| AppError::Internal(format!("the change was not stored: {e}")))?,
             );
@@ -72,7 +191,7 @@ pub(super) async fn commit(
         let Some((client, db)) = writer.as_mut() else {
             return Err(AppError::Internal("no database connection".into()));
         };
-        let outcome = pg::apply_change(client, db, &change, actor, served_seq).await;
+        let outcome = pg::apply_change(client, db, change, &by).await;
         if outcome.is_err() {
             // A fresh connection for the next edit, whatever state this one is in.
             *writer = None;
@@ -83,61 +202,64 @@ pub(super) async fn commit(
             ))
         })?
     };
-    let seq = match outcome {
+    match outcome {
+        EditOutcome::Written { seq } => Ok(seq),
         EditOutcome::Stale { seq, actor } => {
             let msg = format!(
                 "'{id}' in layer '{layer}' was changed in the database by {actor} (change \
                  {seq}) after the version this server serves; nothing was stored. It is \
                  served within a moment: read it again, then retry"
             );
-            return Err(if versioned {
+            Err(if edit.versioned {
                 AppError::PreconditionFailed(msg)
             } else {
                 AppError::Conflict(msg)
-            });
+            })
         }
+        EditOutcome::Locked => Err(AppError::Conflict(format!(
+            "'{id}' in layer '{layer}' is held by another transaction of the database (an \
+             open editing session) for more than {} s; nothing was stored. Retry once it \
+             is saved or closed",
+            limit.as_secs_f64()
+        ))),
+    }
+}
+
+/// [`commit`] when the change path stayed busy for the whole `edit_serve_timeout_s`
+/// (from `started`): the change is written alone and the follower serves it when it
+/// catches up; `504` once written.
+async fn store_alone(
+    state: &AppState,
+    edit: &DbEdit,
+    started: Instant,
+) -> Result<(u64, DbTiming), AppError> {
+    let t0 = Instant::now();
+    let written = write(state, edit).await?;
+    let store_ms = ms(t0.elapsed());
+    let Some(seq) = written else {
         // The row was already as asked: nothing recorded, nothing to wait for.
-        EditOutcome::Written { seq: None } => {
-            return Ok((state.snapshot().generation, ms(started.elapsed())));
-        }
-        EditOutcome::Written { seq: Some(seq) } => seq,
+        let timing = DbTiming::Followed {
+            store_ms,
+            commit_ms: ms(started.elapsed()),
+        };
+        return Ok((state.snapshot().generation, timing));
     };
-    let store_ms = ms(started.elapsed());
     // The follower need not wait out its quiet window for more changes: this one is
     // awaited.
-    state
-        .db_awaited
-        .fetch_max(seq, std::sync::atomic::Ordering::SeqCst);
+    state.db_awaited.fetch_max(seq, Ordering::SeqCst);
     state.db_awaited_bell.notify_one();
-    let limit = state.config.edit_serve_timeout();
-    let mut served = state.served_seq.subscribe();
-    // Its own number applied, not just a higher one: transactions commit out of the
-    // order of their numbers, so a later-numbered change may be served before this one.
-    match tokio::time::timeout(
-        limit,
-        served.wait_for(|s| *s >= seq && state.seq_applied(seq)),
-    )
-    .await
-    {
-        Ok(Ok(_)) => Ok((state.snapshot().generation, store_ms)),
-        Ok(Err(_)) => Err(AppError::Internal(format!(
-            "the change is stored (change {seq}) but the server stopped following the database"
-        ))),
-        Err(_) => {
-            let connected = state.database.lock().map(|d| d.connected).unwrap_or(false);
-            Err(AppError::NotServed(format!(
-                "the change is stored in the database (change {seq} of riskmap_changes) but \
-                 not yet served: the server did not apply it within {} s ({}). It is served \
-                 when the server catches up; sending it again is not needed",
-                limit.as_secs_f64(),
-                if connected {
-                    "its database connection is up: a long batch, see /health"
-                } else {
-                    "its database connection is lost, see /health"
-                }
-            )))
+    let connected = state.database.lock().map(|d| d.connected).unwrap_or(false);
+    Err(AppError::NotServed(format!(
+        "the change is stored in the database (change {seq} of riskmap_changes) but not yet \
+         served: the server did not get to it within {} s ({}). It is served when the server \
+         catches up; sending it again is not needed",
+        state.config.edit_serve_timeout().as_secs_f64(),
+        if connected {
+            "its database connection is up: a long batch or a reload, see /health"
+        } else {
+            "its database connection is lost, see /health"
         }
-    }
+    )))
 }
 
 /// The change records of the database that a query names.

@@ -7,7 +7,8 @@
 //! once when the change an edit through the API waits for has arrived); the
 //! rows they name are then read, one query per layer (`id = ANY($1)`), through the loaders' checks
 //! ([`riskmap_core::io::load_rows`]), compared with what is served and applied as one
-//! batch through the same change path as an edit (announced as made by the actors the
+//! batch through the same change path as an edit, held from the reading of the rows to
+//! their serving (announced as made by the actors the
 //! notifications name: `database` for QGIS or psql, a token's name for an edit through
 //! the API, see `pg_edit`). A row the checks
 //! refuse is not applied (the served feature stays) and is reported in the log and in
@@ -430,6 +431,10 @@ async fn apply_batch(
     db: &Db,
     mut batch: Batch,
 ) -> Result<(), String> {
+    // The rows are read and served under the change path: an edit through this server's
+    // API, served beside its own transaction, cannot come between, so a row read before
+    // such an edit committed is never served after it (`pg_edit`).
+    let held = state.reload_lock.lock().await;
     // New words for the hidden hazards' stages: every hazard is read again with them
     // (a row whose word meant nothing may mean a stage now), and edits from now on too.
     let mut new_words = None;
@@ -525,7 +530,8 @@ async fn apply_batch(
         Ok(())
     } else {
         state
-            .apply_edits_with_reading(
+            .apply_edits_held(
+                &held,
                 edits,
                 actor,
                 Some(Reading {
@@ -562,5 +568,6 @@ async fn apply_batch(
     if let Some(seq) = batch_last {
         state.note_served(seq);
     }
+    drop(held);
     result
 }

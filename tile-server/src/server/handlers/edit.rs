@@ -35,7 +35,7 @@ use super::AppStateRef;
 use crate::server::auth::{Caller, Role};
 use crate::server::edit_queue::{Outcome, Timing, ms};
 use crate::server::error::AppError;
-use crate::server::pg_edit;
+use crate::server::pg_edit::{self, DbEdit, DbTiming};
 use crate::server::state::{AppState, DbUrl, Snapshot};
 
 /// The input layer of this name, if it is one.
@@ -171,10 +171,11 @@ fn answer(
 
 /// Where an edit's time went on the server, sent as a `Server-Timing` header (browsers'
 /// developer tools show it; the edit benchmarks read it): the check against the served
-/// state, then on a GeoPackage the wait for its group, the store's transaction and,
-/// beside it, the batch's wait for its copy of the map and its work on the copy, then
-/// serving it once both are done; on a database the transaction, and the commit until
-/// served; and `edit`, all of the edit from its check to its answer.
+/// state, then the wait for the change path (on a GeoPackage, for its group), the
+/// store's transaction and, beside it, the batch's wait for its copy of the map and its
+/// work on the copy, then serving it once both are done (on a database whose change
+/// path stayed busy: the transaction, and the wait until the answer); and `edit`, all
+/// of the edit from its check to its answer.
 struct ServerTiming {
     started: Instant,
     check_ms: f64,
@@ -183,10 +184,11 @@ struct ServerTiming {
 
 /// The phases after the check, by store.
 enum AfterCheck {
-    /// A GeoPackage's edit queue.
+    /// The store's transaction beside the batch (a GeoPackage's edit queue, or a
+    /// database's edit).
     Queue(Timing),
-    /// A database, milliseconds: the transaction (`store`), and from its start until
-    /// the change is served (`commit`: the transaction, the notification, the batch).
+    /// A database whose change path stayed busy, milliseconds: the transaction
+    /// (`store`), and from the wait for the change path until the answer (`commit`).
     Commit {
         /// The transaction.
         store_ms: f64,
@@ -239,7 +241,8 @@ const ATTEMPTS: usize = 8;
 /// A GeoPackage's edits go to the queue that commits them in groups
 /// ([`crate::server::edit_queue`]); when the feature changed after `prepare` read it,
 /// `prepare` runs again on the newer state. A database's go one at a time under
-/// `edit_lock`, the database checking its row ([`pg_edit::commit`]).
+/// `edit_lock`, checked and served under the change path, the database checking its
+/// row ([`pg_edit::commit`]).
 async fn run_edit(
     state: &AppStateRef,
     who: &Caller,
@@ -251,23 +254,37 @@ async fn run_edit(
         Store::File(path) => path,
         Store::Db(url) => {
             let _one = state.edit_lock.lock().await;
+            let waited = Instant::now();
+            let held = pg_edit::change_path(state).await;
             let (served, snap) = state.served_snapshot();
             let t0 = Instant::now();
             let p = prepare(&snap).map_err(|r| *r)?;
             let check_ms = ms(t0.elapsed());
             drop(snap);
-            let t1 = Instant::now();
-            let (generation, store_ms) =
-                pg_edit::commit(state, &url, &who.name, p.change.clone(), served, versioned)
-                    .await
-                    .map_err(IntoResponse::into_response)?;
+            let edit = DbEdit {
+                url,
+                actor: who.name.clone(),
+                change: p.change.clone(),
+                served_seq: served,
+                versioned,
+            };
+            let (generation, db) = pg_edit::commit(state, held, waited, edit)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            let after = match db {
+                DbTiming::Beside(t) => AfterCheck::Queue(t),
+                DbTiming::Followed {
+                    store_ms,
+                    commit_ms,
+                } => AfterCheck::Commit {
+                    store_ms,
+                    commit_ms,
+                },
+            };
             let timing = ServerTiming {
                 started,
                 check_ms,
-                after: AfterCheck::Commit {
-                    store_ms,
-                    commit_ms: ms(t1.elapsed()),
-                },
+                after,
             };
             return Ok((p, generation, timing));
         }
