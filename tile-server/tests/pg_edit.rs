@@ -366,6 +366,21 @@ async fn an_edit_of_another_geometry_type_widens_the_column_and_is_served() {
         )
     };
     assert_eq!(declared(), "POLYGON");
+    // A polygon written leaves the column as declared (the type read from the column
+    // agrees with PostGIS's view of it).
+    let (status, _, b) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &uri("house-0000061"),
+            Some(EDITOR),
+            Some(&json!({"type": "Feature", "properties": {"occupants": 4}})),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(declared(), "POLYGON");
     let s0: i64 = psql(&url, "SELECT max(seq) FROM riskmap_changes")
         .parse()
         .unwrap();

@@ -605,17 +605,26 @@ impl Writer<'_> {
     }
 }
 
-/// The geometry type table `t`'s column is declared with, upper case (`GEOMETRY` for
-/// any): one round trip (the parameter's type given, no statement prepared).
+/// The geometry type table `t`'s column is declared with, upper case, without its
+/// dimensions (`GEOMETRY` for any): one round trip (the parameter's type given, no
+/// statement prepared).
+///
+/// Read from the column's type modifier, as PostGIS's `geometry_columns` view reads it,
+/// but for the one column: planning that view (it reads every constraint's definition
+/// of the database) took about 3 ms, most of an edit's transaction. A column without a
+/// modifier is `GEOMETRY`; a CHECK constraint of an older layout that restricts it is
+/// left to the database to enforce (the view would name its type, but widening could
+/// not lift it either).
 pub(super) async fn declared_type(
     tx: &Transaction<'_>,
     t: &str,
 ) -> Result<String, tokio_postgres::Error> {
     Ok(tx
         .query_typed_one(
-            "SELECT upper(type)::text FROM geometry_columns
-             WHERE f_table_schema = current_schema() AND f_table_name = $1
-               AND f_geometry_column = 'geom'",
+            "SELECT replace(replace(upper(postgis_typmod_type(a.atttypmod)), 'ZM', ''), 'Z', '')
+             FROM pg_attribute a
+             WHERE a.attrelid = to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1))
+               AND a.attname = 'geom' AND NOT a.attisdropped",
             &[(&t, Type::TEXT)],
         )
         .await?
