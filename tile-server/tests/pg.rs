@@ -681,3 +681,104 @@ fn a_table_of_many_parts_loads_as_the_folder_it_came_from() {
     assert!(!out.status.success(), "{err}");
     assert!(err.contains(&id), "{err}");
 }
+
+/// `apply_change` on its own: a change of the feature after the caller's last served one
+/// makes the edit stale only when the caller does not hold it (`seen`), and a row another
+/// session holds is waited for at most `lock_timeout`, then nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_is_stale_only_for_a_change_its_caller_lacks_and_waits_little_for_a_held_row() {
+    use riskmap_core::live::Change;
+    use riskmap_core::model::LayerKind;
+    use riskmap_core::store::pg::{self, EditBy, EditOutcome};
+    let Some(server) = server() else { return };
+    let url = common::pg::demo_db(&server, "riskmap_test_edit_seen");
+    let max_seq = || -> i64 {
+        psql(&url, "SELECT max(seq) FROM riskmap_changes")
+            .parse()
+            .unwrap()
+    };
+    let (mut client, db) = pg::connect(&url).await.unwrap();
+    let id = "house-0000071";
+    let delete = Change {
+        layer: LayerKind::Houses,
+        id: id.into(),
+        before: None,
+        after: None,
+    };
+    let served = max_seq();
+    // Another session changes the house after what the caller serves.
+    psql(
+        &url,
+        &format!("UPDATE houses SET floors = 7 WHERE id = '{id}'"),
+    );
+    let other = max_seq();
+    assert!(other > served);
+    fn by(served_seq: i64, seen: &(dyn Fn(i64) -> bool + Sync)) -> EditBy<'_> {
+        EditBy {
+            actor: "tester",
+            served_seq,
+            seen,
+            lock_timeout: Duration::from_millis(300),
+        }
+    }
+    // Not held by the caller: stale, nothing written.
+    let out = pg::apply_change(&mut client, &db, &delete, &by(served, &|_| false))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        EditOutcome::Stale {
+            seq: other,
+            actor: "database".into()
+        }
+    );
+    assert_eq!(max_seq(), other);
+    let count = || {
+        psql(
+            &url,
+            &format!("SELECT count(*) FROM houses WHERE id = '{id}'"),
+        )
+    };
+    assert_eq!(count(), "1");
+
+    // Held in an open transaction by another session: at most the lock's timeout.
+    let (holder, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    holder
+        .batch_execute(&format!(
+            "BEGIN; UPDATE houses SET floors = 8 WHERE id = '{id}'"
+        ))
+        .await
+        .unwrap();
+    let t0 = Instant::now();
+    let out = pg::apply_change(&mut client, &db, &delete, &by(served, &|_| true))
+        .await
+        .unwrap();
+    let waited = t0.elapsed();
+    assert_eq!(out, EditOutcome::Locked);
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(count(), "1");
+    assert_eq!(max_seq(), other);
+
+    // The caller holds the other change (it applied it itself): written, recorded as its.
+    let out = pg::apply_change(&mut client, &db, &delete, &by(served, &|s| s == other))
+        .await
+        .unwrap();
+    let mine = max_seq();
+    assert_eq!(out, EditOutcome::Written { seq: Some(mine) });
+    assert!(mine > other);
+    assert_eq!(count(), "0");
+    assert_eq!(
+        psql(
+            &url,
+            &format!("SELECT actor || ' ' || op FROM riskmap_changes WHERE seq = {mine}")
+        ),
+        "tester delete"
+    );
+}

@@ -605,9 +605,10 @@ impl Writer<'_> {
     }
 }
 
-/// The geometry type table `t`'s column is declared with, upper case, without its
-/// dimensions (`GEOMETRY` for any): one round trip (the parameter's type given, no
-/// statement prepared).
+/// The geometry type table `t`'s column is declared with, upper case, without a `Z` or
+/// `ZM` (an `M` stays, as in PostGIS's `geometry_columns`; `GEOMETRY` for any): one round
+/// trip (the parameter's type given, no statement prepared). The table is found as the
+/// statements that write it find it, through the search path.
 ///
 /// Read from the column's type modifier, as PostGIS's `geometry_columns` view reads it,
 /// but for the one column: planning that view (it reads every constraint's definition
@@ -623,7 +624,7 @@ pub(super) async fn declared_type(
         .query_typed_one(
             "SELECT replace(replace(upper(postgis_typmod_type(a.atttypmod)), 'ZM', ''), 'Z', '')
              FROM pg_attribute a
-             WHERE a.attrelid = to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1))
+             WHERE a.attrelid = to_regclass(quote_ident($1))
                AND a.attname = 'geom' AND NOT a.attisdropped",
             &[(&t, Type::TEXT)],
         )

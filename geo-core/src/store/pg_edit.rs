@@ -38,8 +38,9 @@ pub enum EditOutcome {
         /// The change's number in `riskmap_changes`.
         seq: Option<i64>,
     },
-    /// Rolled back, nothing written: another transaction held the row's lock longer
-    /// than the edit's `lock_timeout` (an open editing session of the same feature).
+    /// Rolled back, nothing written: another transaction held a lock the edit needs (the
+    /// row's, a new id's, the table's to widen its column) longer than the edit's
+    /// `lock_timeout` (an open editing session).
     Locked,
     /// Rolled back, nothing written: another transaction changed the feature after the
     /// change the caller's copy reflects.
@@ -78,6 +79,26 @@ pub struct EditBy<'a> {
 /// `edit.lock_timeout` (then an error: another transaction holds the row). A delete of
 /// an id the table does not have is an error, as in the GeoPackage store.
 pub async fn apply_change(
+    client: &mut Client,
+    db: &Db,
+    change: &Change,
+    edit: &EditBy<'_>,
+) -> Result<EditOutcome, StoreError> {
+    // A lock waited for past `lock_timeout` — the row's, a new id's that another session
+    // is inserting, the table's when its column is widened — ends the transaction, which
+    // is rolled back as it is dropped.
+    match write_change(client, db, change, edit).await {
+        Err(StoreError::Postgres { source, .. })
+            if source.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) =>
+        {
+            Ok(EditOutcome::Locked)
+        }
+        r => r,
+    }
+}
+
+/// [`apply_change`] but for a lock not had in time, which is an error here.
+async fn write_change(
     client: &mut Client,
     db: &Db,
     change: &Change,
@@ -131,15 +152,7 @@ pub async fn apply_change(
         },
     )
     .await;
-    let (_, srid, _, declared) = match joined {
-        // The transaction is rolled back as it is dropped.
-        Err(StoreError::Postgres { source, .. })
-            if source.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) =>
-        {
-            return Ok(EditOutcome::Locked);
-        }
-        r => r?,
-    };
+    let (_, srid, _, declared) = joined?;
     let srid: i32 = srid
         .ok_or_else(|| db.problem(format!("{VERSION_TABLE} is empty")))?
         .get(0);

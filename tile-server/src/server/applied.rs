@@ -1,8 +1,10 @@
-//! Which database changes the served map holds, by number. An edit through the API to a
-//! PostGIS store waits for its own change: `served_seq` is only a high-water mark, and
-//! transactions commit out of the order of their change numbers (a number is taken at
-//! the row's change, the notification comes at commit), so a later-numbered change of
-//! another client can be served while this one is still on its way.
+//! Which database changes the served map holds, by number: those the follower applied,
+//! and the API's own edits served beside their transactions. `served_seq` is only a
+//! high-water mark, and transactions commit out of the order of their change numbers (a
+//! number is taken at the row's change, the notification comes at commit), so a
+//! later-numbered change of another client can be served while an earlier one is still
+//! on its way. An edit through the API checks the feature's changes after `served_seq`
+//! against these, so that a change the map already holds does not make it stale.
 
 use std::collections::BTreeSet;
 

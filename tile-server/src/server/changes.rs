@@ -443,7 +443,7 @@ impl AppState {
         actor: String,
         reading: Option<Reading>,
     ) -> Result<ChangeEvent, ApplyFailure> {
-        let held = self.reload_lock.lock().await;
+        let held = Arc::clone(&self.reload_lock).lock_owned().await;
         self.apply_edits_held(&held, edits, actor, reading).await
     }
 
@@ -452,7 +452,7 @@ impl AppState {
     /// the changed rows and serves them without another batch between.
     pub async fn apply_edits_held(
         self: &Arc<Self>,
-        _held: &tokio::sync::MutexGuard<'_, ()>,
+        _held: &tokio::sync::OwnedMutexGuard<()>,
         edits: Vec<Edit>,
         actor: String,
         reading: Option<Reading>,

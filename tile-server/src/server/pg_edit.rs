@@ -41,7 +41,7 @@ use super::edit_queue::{Timing, ms};
 use super::error::AppError;
 use super::state::{AppState, DbUrl};
 use super::stored::{Stored, StoredFailure};
-use tokio::sync::MutexGuard;
+use tokio::sync::OwnedMutexGuard;
 
 /// Whether edits to this database can be served: a task must follow it.
 pub(super) fn check_following(state: &AppState) -> Result<(), AppError> {
@@ -61,12 +61,12 @@ pub(super) enum DbTiming {
     /// Stored and served beside each other: the wait for the change path, the
     /// transaction, the wait for the spare copy, the batch on it, serving it.
     Beside(Timing),
-    /// Stored alone (the change path was busy), the follower left to serve it: the
-    /// transaction, and from the wait's start until the answer.
+    /// Nothing written (the row was already as asked) after the change path stayed
+    /// busy: the transaction, and the wait for the change path with it.
     Followed {
         /// The transaction.
         store_ms: f64,
-        /// From the wait for the change path until the answer.
+        /// The wait for the change path and the transaction.
         commit_ms: f64,
     },
 }
@@ -74,9 +74,9 @@ pub(super) enum DbTiming {
 /// The change path for an edit ([`AppState::reload_lock`]), waited for at most
 /// `edit_serve_timeout_s`; `None` when it stayed busy. Taken before the edit is checked,
 /// so that nothing changes the served map between the check and the batch.
-pub(super) async fn change_path(state: &AppState) -> Option<MutexGuard<'_, ()>> {
+pub(super) async fn change_path(state: &AppState) -> Option<OwnedMutexGuard<()>> {
     let limit = state.config.edit_serve_timeout();
-    tokio::time::timeout(limit, state.reload_lock.lock())
+    tokio::time::timeout(limit, Arc::clone(&state.reload_lock).lock_owned())
         .await
         .ok()
 }
@@ -95,18 +95,35 @@ pub(super) struct DbEdit {
 
 /// Writes `edit` with its record in one transaction, and serves it (see the module's
 /// comment); gives the generation serving it. `held`: the change path ([`change_path`],
-/// waited for since `started`), under which the change was checked against the served
+/// waited for `lock_wait_ms`), under which the change was checked against the served
 /// snapshot; without it the change is written alone and left to the follower.
+///
+/// The transaction and the batch run in a task of their own that holds the change path
+/// until the batch is served or let go: a request that goes away meanwhile (its future
+/// dropped) leaves neither a batch that would be served after another one took the path
+/// nor a change stored without its number noted.
 pub(super) async fn commit(
     state: &Arc<AppState>,
-    held: Option<MutexGuard<'_, ()>>,
-    started: Instant,
+    held: Option<OwnedMutexGuard<()>>,
+    lock_wait_ms: f64,
     edit: DbEdit,
 ) -> Result<(u64, DbTiming), AppError> {
-    let lock_wait_ms = ms(started.elapsed());
     let Some(held) = held else {
-        return store_alone(state, &edit, started).await;
+        return store_alone(state, &edit, lock_wait_ms).await;
     };
+    let me = Arc::clone(state);
+    tokio::spawn(async move { beside(&me, held, lock_wait_ms, edit).await })
+        .await
+        .map_err(|e| AppError::Internal(format!("the edit's task failed: {e}")))?
+}
+
+/// [`commit`] under the change path: the transaction beside the batch.
+async fn beside(
+    state: &Arc<AppState>,
+    held: OwnedMutexGuard<()>,
+    lock_wait_ms: f64,
+    edit: DbEdit,
+) -> Result<(u64, DbTiming), AppError> {
     let batch = vec![match &edit.change.after {
         Some(f) => Edit::Put(Box::new(f.clone())),
         None => Edit::Delete {
@@ -226,12 +243,12 @@ async fn write(state: &AppState, edit: &DbEdit) -> Result<Option<i64>, AppError>
 }
 
 /// [`commit`] when the change path stayed busy for the whole `edit_serve_timeout_s`
-/// (from `started`): the change is written alone and the follower serves it when it
+/// (`lock_wait_ms`): the change is written alone and the follower serves it when it
 /// catches up; `504` once written.
 async fn store_alone(
     state: &AppState,
     edit: &DbEdit,
-    started: Instant,
+    lock_wait_ms: f64,
 ) -> Result<(u64, DbTiming), AppError> {
     let t0 = Instant::now();
     let written = write(state, edit).await?;
@@ -240,7 +257,7 @@ async fn store_alone(
         // The row was already as asked: nothing recorded, nothing to wait for.
         let timing = DbTiming::Followed {
             store_ms,
-            commit_ms: ms(started.elapsed()),
+            commit_ms: lock_wait_ms + store_ms,
         };
         return Ok((state.snapshot().generation, timing));
     };

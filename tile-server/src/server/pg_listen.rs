@@ -4,7 +4,8 @@
 //! A task of its own keeps a connection that `LISTEN`s on the store's channel. The
 //! notifications of a change (layer, id, change number) are gathered until
 //! [`QUIET`] passes without another, or for at most [`WINDOW`], each feature once (or at
-//! once when the change an edit through the API waits for has arrived); the
+//! once when the change of an edit through the API stored while the map was busy has
+//! arrived); the
 //! rows they name are then read, one query per layer (`id = ANY($1)`), through the loaders' checks
 //! ([`riskmap_core::io::load_rows`]), compared with what is served and applied as one
 //! batch through the same change path as an edit, held from the reading of the rows to
@@ -64,6 +65,10 @@ pub const CATCH_UP_OVERLAP: i64 = 1000;
 /// Features a batch gathers from notifications; past this many it reads the change
 /// table instead (and holds no more notifications in memory).
 pub const NOTE_CAP: usize = 1000;
+/// The longest the follower reads a batch's rows while it holds the change path: past
+/// it the connection is taken as lost and opened again (a connection that hangs would
+/// otherwise hold every edit, reload and day's roll of the map).
+pub const READ_LIMIT: Duration = Duration::from_secs(60);
 /// Refused rows kept for `/health`.
 const REFUSED_KEPT: usize = 20;
 
@@ -119,8 +124,8 @@ impl AppState {
         f(&mut g);
     }
 
-    /// Changes `seqs` are applied: the edits through the API waiting for one of them
-    /// look again.
+    /// Changes `seqs` are applied (by the follower, or an API edit served beside its
+    /// transaction).
     pub(super) fn note_applied(&self, seqs: impl IntoIterator<Item = i64>) {
         match self.db_applied.lock() {
             Ok(mut a) => a.add(seqs),
@@ -146,8 +151,8 @@ impl AppState {
         }
     }
 
-    /// Every database change up to `seq` is served (or superseded by what is): wakes the
-    /// edits through the API that wait for it. Never goes down.
+    /// Every database change up to `seq` is served (or superseded by what is): wakes
+    /// whoever watches `served_seq`. Never goes down.
     pub(super) fn note_served(&self, seq: i64) {
         self.served_seq.send_if_modified(|s| {
             let later = seq > *s;
@@ -290,14 +295,15 @@ async fn follow(
     state.db_status(|s| s.connected = true);
     tracing::info!(db = db.shown(), "following the database's changes");
     // What changed before listening began: from the change table.
-    if let Err(why) = catch_up(state, client, db).await {
-        return (true, Err(why));
+    if let Err(e) = catch_up(state, client, db).await {
+        return (true, Err(e.why()));
     }
     loop {
         inbox.bell.notified().await;
         let started = Instant::now();
         while started.elapsed() < WINDOW {
-            // An edit through the API waits for a change this batch holds: apply now.
+            // An edit through the API stored while the map was busy is in this batch:
+            // apply now.
             let awaited = state.db_awaited.load(std::sync::atomic::Ordering::SeqCst);
             if awaited > *state.served_seq.borrow()
                 && inbox.with(|p| p.batch.last_seq.is_some_and(|s| s >= awaited))
@@ -324,12 +330,13 @@ async fn follow(
         } else {
             apply_batch(state, client, db, batch).await
         };
-        if let Err(why) = applied {
-            // A connection lost while reading ends the session; a refused batch does not.
-            if client.is_closed() {
-                return (true, Err(why));
-            }
-            state.db_error(why);
+        match applied {
+            Ok(()) => {}
+            // A connection lost (or taken as lost) while reading ends the session; a
+            // refused batch does not.
+            Err(FollowError::Lost(why)) => return (true, Err(why)),
+            Err(FollowError::Failed(why)) if client.is_closed() => return (true, Err(why)),
+            Err(FollowError::Failed(why)) => state.db_error(why),
         }
     }
 }
@@ -337,10 +344,10 @@ async fn follow(
 /// Reads the features changed after the last change applied (less
 /// [`CATCH_UP_OVERLAP`]) from the change table and applies them as one batch; with no
 /// change number to start from, reads everything and compares.
-async fn catch_up(state: &Arc<AppState>, client: &Client, db: &Db) -> Result<(), String> {
+async fn catch_up(state: &Arc<AppState>, client: &Client, db: &Db) -> Result<(), FollowError> {
     let since = state.database.lock().ok().and_then(|s| s.last_seq);
     let Some(seq) = since else {
-        return state.sync_as("database").await.map(|_| ());
+        return Ok(state.sync_as("database").await.map(|_| ())?);
     };
     let rows = pg::changed_since(client, db, seq.saturating_sub(CATCH_UP_OVERLAP))
         .await
@@ -354,6 +361,31 @@ async fn catch_up(state: &Arc<AppState>, client: &Client, db: &Db) -> Result<(),
         batch.add(kind, id, seq);
     }
     apply_batch(state, client, db, batch).await
+}
+
+/// Why a batch of the follower was not applied.
+#[derive(Debug)]
+enum FollowError {
+    /// The connection is lost, or taken as lost (a read past [`READ_LIMIT`]): the session
+    /// ends and a new one catches up.
+    Lost(String),
+    /// Anything else (a refused batch, a failed read): told, and the session goes on
+    /// unless its connection closed.
+    Failed(String),
+}
+
+impl FollowError {
+    fn why(self) -> String {
+        match self {
+            FollowError::Lost(w) | FollowError::Failed(w) => w,
+        }
+    }
+}
+
+impl From<String> for FollowError {
+    fn from(why: String) -> Self {
+        FollowError::Failed(why)
+    }
 }
 
 /// The features a batch of notifications names, by layer; or, past [`NOTE_CAP`] of
@@ -423,6 +455,23 @@ impl Batch {
     }
 }
 
+/// `read` given what is left of [`READ_LIMIT`] since `since`; past it, the connection is
+/// taken as lost.
+async fn within<T, E: std::fmt::Display>(
+    since: Instant,
+    read: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, FollowError> {
+    let left = READ_LIMIT.saturating_sub(since.elapsed());
+    match tokio::time::timeout(left, read).await {
+        Ok(r) => r.map_err(|e| FollowError::Failed(e.to_string())),
+        Err(_) => Err(FollowError::Lost(format!(
+            "reading the changed rows took longer than {} s while holding the map's change \
+             path: the connection is taken as lost",
+            READ_LIMIT.as_secs()
+        ))),
+    }
+}
+
 /// Reads the rows a batch names, checks them as the loaders do, and applies what differs
 /// from what is served as one batch of edits.
 async fn apply_batch(
@@ -430,18 +479,17 @@ async fn apply_batch(
     client: &Client,
     db: &Db,
     mut batch: Batch,
-) -> Result<(), String> {
+) -> Result<(), FollowError> {
     // The rows are read and served under the change path: an edit through this server's
     // API, served beside its own transaction, cannot come between, so a row read before
     // such an edit committed is never served after it (`pg_edit`).
-    let held = state.reload_lock.lock().await;
+    let held = Arc::clone(&state.reload_lock).lock_owned().await;
+    let reading = Instant::now();
     // New words for the hidden hazards' stages: every hazard is read again with them
     // (a row whose word meant nothing may mean a stage now), and edits from now on too.
     let mut new_words = None;
     if batch.words {
-        let (words, refused) = pg::status_words(client, db)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (words, refused) = within(reading, pg::status_words(client, db)).await?;
         for i in refused.iter().take(REFUSED_KEPT) {
             tracing::warn!(table = i.file, why = i.message, "a status word was refused");
         }
@@ -466,9 +514,7 @@ async fn apply_batch(
     let mut present: BTreeMap<LayerKind, BTreeSet<String>> = BTreeMap::new();
     for (kind, ids) in &batch.ids {
         let ids: Vec<String> = ids.iter().cloned().collect();
-        let rows = pg::read_layer(client, db, *kind, Some(&ids))
-            .await
-            .map_err(|e| e.to_string())?;
+        let rows = within(reading, pg::read_layer(client, db, *kind, Some(&ids))).await?;
         if let Some(rows) = rows {
             present.insert(
                 *kind,
@@ -569,5 +615,5 @@ async fn apply_batch(
         state.note_served(seq);
     }
     drop(held);
-    result
+    result.map_err(FollowError::Failed)
 }

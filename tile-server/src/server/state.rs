@@ -309,8 +309,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Last reload outcome.
     pub last_reload: Mutex<Option<ReloadStatus>>,
-    /// One reload at a time.
-    pub reload_lock: tokio::sync::Mutex<()>,
+    /// The change path: one reload, batch, or reading of a followed database's changed
+    /// rows until they are served, at a time. Shared, so that a task can hold it on its
+    /// own: an edit's batch is served, and the path let go, even when its request goes away.
+    pub reload_lock: Arc<tokio::sync::Mutex<()>>,
     /// Admin token for `POST /admin/reload`.
     pub admin_token: Option<String>,
     /// Batches of edits: the spare snapshot and the change events.
@@ -331,21 +333,24 @@ pub struct AppState {
     pub database: Mutex<super::pg_listen::DbStatus>,
     /// For a database source, the number of the last change served: every change up to
     /// it is in the served snapshot or superseded there (the first reading's, then each
-    /// batch's and reload's; it never goes down). Edits through the API wait on it.
+    /// batch's and reload's; it never goes down). An edit through the API is checked
+    /// against the feature's changes after it that the map does not hold (`db_applied`).
     pub served_seq: tokio::sync::watch::Sender<i64>,
-    /// The database changes applied by number, which an edit through the API waits for:
-    /// `served_seq` is a high-water mark, and transactions commit out of the order of
-    /// their change numbers, so a later-numbered change served first says nothing of an
-    /// earlier one still on its way.
+    /// The database changes applied by number (by the follower, and the API's own edits
+    /// served beside their transactions): `served_seq` is a high-water mark, and
+    /// transactions commit out of the order of their change numbers, so a later-numbered
+    /// change served first says nothing of an earlier one still on its way.
     pub db_applied: Mutex<super::applied::AppliedSeqs>,
-    /// The highest database change number an edit through the API waits to see served
-    /// (0: none), and the bell rung when it rises: the follower then applies its batch as
-    /// soon as that change is in it rather than after the quiet window.
+    /// The highest database change number of an edit through the API stored while the
+    /// change path was busy (0: none), and the bell rung when it rises: the follower then
+    /// applies its batch as soon as that change is in it rather than after the quiet
+    /// window.
     pub db_awaited: std::sync::atomic::AtomicI64,
     /// See `db_awaited`.
     pub db_awaited_bell: tokio::sync::Notify,
     /// Whether a task follows the database source (`pg_listen::spawn`); edits through
-    /// the API to a database are served by it, so they need it.
+    /// the API to a database need it (one stored while the map is busy is served by it,
+    /// and without it other clients' changes would never reach the map).
     pub following_db: std::sync::atomic::AtomicBool,
     /// The connection edits through the API write with (made by the first edit, made
     /// again when lost); used under `edit_lock`.
@@ -474,7 +479,7 @@ impl AppState {
             month_ends: Default::default(),
             metrics: Metrics::default(),
             last_reload: Mutex::new(None),
-            reload_lock: tokio::sync::Mutex::new(()),
+            reload_lock: Arc::new(tokio::sync::Mutex::new(())),
             admin_token,
             changes: super::changes::Changes::default(),
             tokens,

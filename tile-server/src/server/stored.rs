@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use riskmap_core::live::Edit;
-use tokio::sync::MutexGuard;
+use tokio::sync::OwnedMutexGuard;
 
 use super::changes::{ApplyFailure, ChangeEvent};
 use super::edit_queue::ms;
@@ -60,7 +60,7 @@ impl AppState {
         store: impl FnOnce() -> Result<T, E> + Send + 'static,
     ) -> Result<Stored<T>, StoredFailure<E>> {
         let t = Instant::now();
-        let held = self.reload_lock.lock().await;
+        let held = Arc::clone(&self.reload_lock).lock_owned().await;
         let lock_wait_ms = ms(t.elapsed());
         let mut stored = self
             .apply_edits_stored_held(&held, edits, actor, store)
@@ -73,7 +73,7 @@ impl AppState {
     /// (`held`, of [`AppState::reload_lock`]); `lock_wait_ms` is left at 0.
     pub async fn apply_edits_stored_held<T: Send + 'static, E: Send + 'static>(
         self: &Arc<Self>,
-        _held: &MutexGuard<'_, ()>,
+        _held: &OwnedMutexGuard<()>,
         edits: Vec<Edit>,
         actor: String,
         store: impl FnOnce() -> Result<T, E> + Send + 'static,

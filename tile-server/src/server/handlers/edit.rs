@@ -256,6 +256,7 @@ async fn run_edit(
             let _one = state.edit_lock.lock().await;
             let waited = Instant::now();
             let held = pg_edit::change_path(state).await;
+            let lock_wait_ms = ms(waited.elapsed());
             let (served, snap) = state.served_snapshot();
             let t0 = Instant::now();
             let p = prepare(&snap).map_err(|r| *r)?;
@@ -268,7 +269,7 @@ async fn run_edit(
                 served_seq: served,
                 versioned,
             };
-            let (generation, db) = pg_edit::commit(state, held, waited, edit)
+            let (generation, db) = pg_edit::commit(state, held, lock_wait_ms, edit)
                 .await
                 .map_err(IntoResponse::into_response)?;
             let after = match db {
