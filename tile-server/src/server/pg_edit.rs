@@ -43,15 +43,18 @@ use super::state::{AppState, DbUrl};
 use super::stored::{Stored, StoredFailure};
 use tokio::sync::OwnedMutexGuard;
 
-/// Whether edits to this database can be served: a task must follow it.
+/// Whether edits to this database can be served: a task must follow it (the map would
+/// otherwise not see other clients' changes, and an edit stored while the map is busy
+/// would never be served).
 pub(super) fn check_following(state: &AppState) -> Result<(), AppError> {
     if state.following_db.load(Ordering::SeqCst) {
         return Ok(());
     }
     Err(AppError::Conflict(
         "this server does not follow its database (`watch = false` in its configuration): \
-         an edit through the API would be stored but never served. Edit the tables \
-         directly and reload, or serve with `watch = true`"
+         its map does not see other clients' changes, so an edit through the API could be \
+         made against an old copy or stored and never served. Edit the tables directly \
+         and reload, or serve with `watch = true`"
             .into(),
     ))
 }
