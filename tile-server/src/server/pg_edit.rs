@@ -143,7 +143,7 @@ async fn beside(
         move || {
             runtime.block_on(async {
                 let t0 = Instant::now();
-                let written = write(&state, &edit).await?;
+                let written = write(&state, &edit, true).await?;
                 Ok::<_, AppError>((written, ms(t0.elapsed())))
             })
         }
@@ -188,11 +188,17 @@ async fn beside(
 /// Writes `edit` in one transaction; the number of the change it recorded (`None`: the
 /// row was already as asked). Nothing is written when the copy is stale or the row is
 /// held by another transaction.
-async fn write(state: &AppState, edit: &DbEdit) -> Result<Option<i64>, AppError> {
+///
+/// `held`: whether the change path is held, so that the changes noted as applied are
+/// those of the snapshot the edit was checked against; only then may a change after
+/// `served_seq` that the map holds pass. Without it a batch served since the check
+/// could hold a change of the feature that the edit's copy lacks: every change after
+/// `served_seq` is then stale.
+async fn write(state: &AppState, edit: &DbEdit, held: bool) -> Result<Option<i64>, AppError> {
     let (change, served_seq) = (&edit.change, edit.served_seq);
     let (layer, id) = (change.layer.name(), &change.id);
     let limit = state.config.edit_serve_timeout();
-    let seen = |seq: i64| state.seq_applied(seq);
+    let seen = |seq: i64| held && state.seq_applied(seq);
     let by = pg::EditBy {
         actor: &edit.actor,
         served_seq,
@@ -254,7 +260,7 @@ async fn store_alone(
     lock_wait_ms: f64,
 ) -> Result<(u64, DbTiming), AppError> {
     let t0 = Instant::now();
-    let written = write(state, edit).await?;
+    let written = write(state, edit, false).await?;
     let store_ms = ms(t0.elapsed());
     let Some(seq) = written else {
         // The row was already as asked: nothing recorded, nothing to wait for.
