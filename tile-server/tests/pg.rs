@@ -692,11 +692,7 @@ async fn an_edit_is_stale_only_for_a_change_its_caller_lacks_and_waits_little_fo
     use riskmap_core::store::pg::{self, EditBy, EditOutcome};
     let Some(server) = server() else { return };
     let url = common::pg::demo_db(&server, "riskmap_test_edit_seen");
-    let max_seq = || -> i64 {
-        psql(&url, "SELECT max(seq) FROM riskmap_changes")
-            .parse()
-            .unwrap()
-    };
+    let max_seq = || common::pg::last_change(&url);
     let (mut client, db) = pg::connect(&url).await.unwrap();
     let id = "house-0000071";
     let delete = Change {
@@ -742,16 +738,11 @@ async fn an_edit_is_stale_only_for_a_change_its_caller_lacks_and_waits_little_fo
     assert_eq!(count(), "1");
 
     // Held in an open transaction by another session: at most the lock's timeout.
-    let (holder, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    holder
-        .batch_execute(&format!(
-            "BEGIN; UPDATE houses SET floors = 8 WHERE id = '{id}'"
-        ))
-        .await
-        .unwrap();
+    let holder = common::pg::holding(
+        &url,
+        &format!("UPDATE houses SET floors = 8 WHERE id = '{id}'"),
+    )
+    .await;
     let t0 = Instant::now();
     let out = pg::apply_change(&mut client, &db, &delete, &by(served, &|_| true))
         .await

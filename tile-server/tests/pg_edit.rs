@@ -19,8 +19,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode, header};
-use common::edit::{EDITOR, EDITOR_NAME, config, created, req};
-use common::pg::{connected, demo_db, psql, serve_db, serve_db_unfollowed, server, until};
+use common::edit::{EDITOR, EDITOR_NAME, config, created, edit_ok, req};
+use common::pg::{
+    connected, demo_db, holding, last_change, psql, serve_db, serve_db_unfollowed, server, until,
+};
 use common::{centre_tile, get, json, send};
 use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::routes::router;
@@ -368,18 +370,8 @@ async fn an_edit_of_another_geometry_type_widens_the_column_and_is_served() {
     assert_eq!(declared(), "POLYGON");
     // A polygon written leaves the column as declared (the type read from the column
     // agrees with PostGIS's view of it).
-    let (status, _, b) = send(
-        &app,
-        req(
-            Method::PATCH,
-            &uri("house-0000061"),
-            Some(EDITOR),
-            Some(&json!({"type": "Feature", "properties": {"occupants": 4}})),
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let patch = json!({"type": "Feature", "properties": {"occupants": 4}});
+    edit_ok(&app, Method::PATCH, &uri("house-0000061"), Some(&patch)).await;
     assert_eq!(declared(), "POLYGON");
     let s0: i64 = psql(&url, "SELECT max(seq) FROM riskmap_changes")
         .parse()
@@ -630,6 +622,21 @@ async fn psql_and_api_edits_at_the_same_time_are_all_served() {
     );
 }
 
+/// A `PATCH` of house `id`'s occupants by the editor, with `version` as `If-Match`.
+async fn patch_occupants(
+    app: &axum::Router,
+    id: &str,
+    n: u32,
+    version: Option<&str>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let body = json!({"type": "Feature", "properties": {"occupants": n}});
+    send(
+        app,
+        req(Method::PATCH, &uri(id), Some(EDITOR), Some(&body), version),
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_edit_is_served_beside_its_transaction_once_and_waits_little_for_a_held_row() {
     let Some(server) = server() else { return };
@@ -642,84 +649,44 @@ async fn an_api_edit_is_served_beside_its_transaction_once_and_waits_little_for_
     let app = router(Arc::clone(&state));
     until(&state, 10, "listening", connected).await;
     let a = "house-0000051";
-    let max_seq = || -> i64 {
-        psql(&url, "SELECT max(seq) FROM riskmap_changes")
-            .parse()
-            .unwrap()
-    };
 
     // Two edits of one house, the second sent as soon as the first is answered, with the
     // first's version: the follower has not had the first's notification yet (it waits
     // 50 ms for more), and the second is not refused as stale because of it.
-    let (status, h, b) = send(
-        &app,
-        req(
-            Method::PATCH,
-            &uri(a),
-            Some(EDITOR),
-            Some(&json!({"type": "Feature", "properties": {"occupants": 21}})),
-            None,
-        ),
-    )
-    .await;
+    let (status, h, b) = patch_occupants(&app, a, 21, None).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     let g1 = json(&b)["generation"].as_u64().unwrap();
     assert_eq!(served_house(&state, a).unwrap().0, Some(21));
     let v1 = h[header::ETAG].to_str().unwrap().to_string();
-    let (status, _, b) = send(
-        &app,
-        req(
-            Method::PATCH,
-            &uri(a),
-            Some(EDITOR),
-            Some(&json!({"type": "Feature", "properties": {"occupants": 22}})),
-            Some(&v1),
-        ),
-    )
-    .await;
+    let (status, _, b) = patch_occupants(&app, a, 22, Some(&v1)).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     let g2 = json(&b)["generation"].as_u64().unwrap();
     assert_eq!(g2, g1 + 1, "each edit is one batch");
     assert_eq!(served_house(&state, a).unwrap().0, Some(22));
-    assert_eq!(
+    let occupants = || {
         psql(
             &url,
-            &format!("SELECT occupants FROM houses WHERE id = '{a}'")
-        ),
-        "22"
-    );
+            &format!("SELECT occupants FROM houses WHERE id = '{a}'"),
+        )
+    };
+    assert_eq!(occupants(), "22");
     // The follower reads both rows and finds them as served: no new generation.
-    let s2 = max_seq();
+    let s2 = last_change(&url);
     until(&state, 10, "the notifications handled", |s| {
-        *s.served_seq.borrow() >= s2
+        s.served_seq.load(std::sync::atomic::Ordering::SeqCst) >= s2
     })
     .await;
     assert_eq!(state.snapshot().generation, g2);
 
     // A row another session holds (a transaction not yet committed) is waited for at most
     // `edit_serve_timeout_s`: 409, nothing written, the map as it was.
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
-        .batch_execute(&format!(
-            "BEGIN; UPDATE houses SET floors = 8 WHERE id = '{a}'"
-        ))
-        .await
-        .unwrap();
-    let t0 = std::time::Instant::now();
-    let (status, _, b) = send(
-        &app,
-        req(
-            Method::PATCH,
-            &uri(a),
-            Some(EDITOR),
-            Some(&json!({"type": "Feature", "properties": {"occupants": 23}})),
-            None,
-        ),
+    let client = holding(
+        &url,
+        &format!("UPDATE houses SET floors = 8 WHERE id = '{a}'"),
     )
     .await;
+    let t0 = std::time::Instant::now();
+    let (status, _, b) = patch_occupants(&app, a, 23, None).await;
     assert_eq!(
         status,
         StatusCode::CONFLICT,
@@ -734,16 +701,8 @@ async fn an_api_edit_is_served_beside_its_transaction_once_and_waits_little_for_
     let msg = json(&b)["error"].as_str().unwrap().to_string();
     assert!(msg.contains("held by another transaction"), "{msg}");
     client.batch_execute("ROLLBACK").await.unwrap();
-    assert_eq!(
-        psql(
-            &url,
-            &format!("SELECT occupants || '|' || floors FROM houses WHERE id = '{a}'")
-        )
-        .split('|')
-        .next(),
-        Some("22")
-    );
-    assert_eq!(max_seq(), s2);
+    assert_eq!(occupants(), "22");
+    assert_eq!(last_change(&url), s2);
     assert_eq!(state.snapshot().generation, g2);
     assert_eq!(served_house(&state, a).unwrap().0, Some(22));
 }

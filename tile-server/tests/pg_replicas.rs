@@ -42,7 +42,7 @@ async fn seen(state: &AppState, id: &str, want: u32) -> Duration {
 
 /// The last change number each replica serves.
 fn served_seq(s: &AppState) -> i64 {
-    *s.served_seq.borrow()
+    s.served_seq.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

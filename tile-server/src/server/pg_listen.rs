@@ -131,7 +131,6 @@ impl AppState {
             Ok(mut a) => a.add(seqs),
             Err(p) => p.into_inner().add(seqs),
         }
-        self.served_seq.send_modify(|_| {});
     }
 
     /// Every change up to `seq` is in the served map (a full reading).
@@ -140,7 +139,6 @@ impl AppState {
             Ok(mut a) => a.raise_floor(seq),
             Err(p) => p.into_inner().raise_floor(seq),
         }
-        self.served_seq.send_modify(|_| {});
     }
 
     /// Whether database change `seq` is applied to the served map.
@@ -151,16 +149,11 @@ impl AppState {
         }
     }
 
-    /// Every database change up to `seq` is served (or superseded by what is): wakes
-    /// whoever watches `served_seq`. Never goes down.
+    /// Every database change up to `seq` is served (or superseded by what is). Never
+    /// goes down.
     pub(super) fn note_served(&self, seq: i64) {
-        self.served_seq.send_if_modified(|s| {
-            let later = seq > *s;
-            if later {
-                *s = seq;
-            }
-            later
-        });
+        self.served_seq
+            .fetch_max(seq, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn db_error(&self, why: String) {
@@ -305,7 +298,7 @@ async fn follow(
             // An edit through the API stored while the map was busy is in this batch:
             // apply now.
             let awaited = state.db_awaited.load(std::sync::atomic::Ordering::SeqCst);
-            if awaited > *state.served_seq.borrow()
+            if awaited > state.served_seq.load(std::sync::atomic::Ordering::SeqCst)
                 && inbox.with(|p| p.batch.last_seq.is_some_and(|s| s >= awaited))
             {
                 break;

@@ -335,7 +335,7 @@ pub struct AppState {
     /// it is in the served snapshot or superseded there (the first reading's, then each
     /// batch's and reload's; it never goes down). An edit through the API is checked
     /// against the feature's changes after it that the map does not hold (`db_applied`).
-    pub served_seq: tokio::sync::watch::Sender<i64>,
+    pub served_seq: std::sync::atomic::AtomicI64,
     /// The database changes applied by number (by the follower, and the API's own edits
     /// served beside their transactions): `served_seq` is a high-water mark, and
     /// transactions commit out of the order of their change numbers, so a later-numbered
@@ -466,7 +466,7 @@ impl AppState {
             std::time::Duration::from_millis(config.tile_grace_ms),
         );
         let first_seq = first.source_seq;
-        let (served_seq, _) = tokio::sync::watch::channel(first.source_seq.unwrap_or(0));
+        let served_seq = std::sync::atomic::AtomicI64::new(first.source_seq.unwrap_or(0));
         let tokens = super::auth::Tokens::new(&config.tokens, admin_token.as_deref());
         AppState {
             attempts: AtomicU64::new(0),
@@ -508,7 +508,7 @@ impl AppState {
     /// The number of the last database change served, and a snapshot that serves it
     /// (read in that order: the snapshot has every change up to the number, maybe more).
     pub fn served_snapshot(&self) -> (i64, Arc<Snapshot>) {
-        let seq = *self.served_seq.borrow();
+        let seq = self.served_seq.load(Ordering::SeqCst);
         (seq, self.snapshot())
     }
 

@@ -140,3 +140,25 @@ pub async fn until(state: &AppState, secs: u64, what: &str, f: impl Fn(&AppState
 pub fn connected(s: &AppState) -> bool {
     s.database.lock().unwrap().connected
 }
+
+/// A session of its own on the database at `url` that has begun a transaction and run
+/// `sql` in it, not committed: the rows it changed stay locked until it commits, rolls
+/// back or is dropped.
+pub async fn holding(url: &str, sql: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("BEGIN; {sql}"))
+        .await
+        .unwrap();
+    client
+}
+
+/// The number of the last change recorded in the database at `url`'s `riskmap_changes`.
+pub fn last_change(url: &str) -> i64 {
+    psql(url, "SELECT max(seq) FROM riskmap_changes")
+        .parse()
+        .unwrap()
+}
