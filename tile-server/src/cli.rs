@@ -79,6 +79,9 @@ pub fn run() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let ui = progress::Ui::new(cli.quiet);
+    if !matches!(cli.command, Command::Serve(_)) {
+        crate::pages::purge_at_once();
+    }
     let result = match cli.command {
         Command::Analyze(a) => commands::analyze(&ui, &a),
         Command::Export(e) => commands::export(&ui, &e),
