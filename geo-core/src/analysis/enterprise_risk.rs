@@ -55,15 +55,32 @@ pub fn assess_all(
     let worst = worst_grades(ds, grades);
     let ledger = !ds.hidden_hazards.is_empty();
     let hidden = hidden_hazards::counts_by_enterprise(ds, rules.hidden_hazards.day());
-    ds.enterprises
+    let mut out: Vec<EnterpriseRisk> = ds
+        .enterprises
         .features()
         .par_iter()
-        .map(|f| {
+        .map_init(super::Shared::new, |texts, f| {
             let worst_grade = worst.get(f.id.as_str()).copied();
             let h = ledger.then(|| hidden.get(f.id.as_str()).copied().unwrap_or_default());
-            assess_one(ds, f, worst_grade, h, target_classes, rules)
+            let mut e = assess_one(ds, f, worst_grade, h, target_classes, rules);
+            share_texts(texts, &mut e);
+            e
         })
-        .collect()
+        .collect();
+    // Each enterprise's reasons are its own list, but most of their texts are those of
+    // many others: held once as they were made, in each part of the parallel pass, then
+    // across the parts.
+    let mut texts = super::Shared::new();
+    for e in &mut out {
+        share_texts(&mut texts, e);
+    }
+    out
+}
+
+fn share_texts(texts: &mut super::Shared<str>, e: &mut EnterpriseRisk) {
+    for r in &mut e.reasons {
+        r.share_texts(texts);
+    }
 }
 
 /// The level of every enterprise, in layer order, on the day of `rules`, from the

@@ -67,14 +67,28 @@ pub fn assess_all(
     // now rather than by a copy of the whole list when the map is served.
     let n = ds.houses.len();
     let mut out = Vec::with_capacity(crate::heap::with_room(n));
-    out.par_extend(
-        ds.houses
-            .features()
-            .par_iter()
-            .zip(exposure)
-            .map(|(f, e)| base.house_risk(f, e, &rules.house)),
-    );
+    out.par_extend(ds.houses.features().par_iter().zip(exposure).map_init(
+        super::Shared::new,
+        |lists, (f, e)| {
+            let mut r = base.house_risk(f, e, &rules.house);
+            share_list(lists, &mut r);
+            r
+        },
+    ));
+    // Each part of the parallel pass held its lists once as they were made (a copy
+    // dropped at once leaves no hole in the heap); now across the parts.
+    let mut lists = super::Shared::new();
+    for r in &mut out {
+        share_list(&mut lists, r);
+    }
     out
+}
+
+/// Points the reasons of a house with more than its appraisal's at the first equal list.
+fn share_list(lists: &mut super::Shared<[Reason]>, r: &mut HouseRisk) {
+    if r.reasons.len() > 1 {
+        lists.share(&mut r.reasons);
+    }
 }
 
 /// The level and reason each appraisal grade starts a house at, made once per run: most

@@ -49,7 +49,7 @@ pub use risk_grid::{AreaSummary, GridCell, RiskGrid};
 /// The texts are shared (`Arc<str>`): most of a city's millions of houses give one of a
 /// few identical reasons (their appraisal's), which then cost a pointer each, not three
 /// strings each (BENCHMARKS.md, "Ten million houses").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Reason {
     /// Rule id (see `docs/rules.md`).
     pub rule: Arc<str>,
@@ -75,6 +75,38 @@ impl Reason {
     pub fn zh(mut self, text_zh: impl Into<Arc<str>>) -> Reason {
         self.text_zh = text_zh.into();
         self
+    }
+}
+
+/// Equal values made apart (reasons, lists of reasons), held once: the first of each
+/// kept, the later ones given a share of it. The analyses make their results in
+/// parallel, each with its own texts; most are equal to many others (an enterprise's
+/// "L1 × S2 ⇒ blue", a house's "short by 40 m ⇒ raised to yellow"), and a city's
+/// copies of them were tens of megabytes (BENCHMARKS.md, "Reasons held once").
+pub(crate) struct Shared<T: ?Sized>(std::collections::HashSet<Arc<T>>);
+
+impl<T: ?Sized + Eq + std::hash::Hash> Shared<T> {
+    pub(crate) fn new() -> Self {
+        Shared(std::collections::HashSet::new())
+    }
+
+    /// Points `v` at the first value equal to it.
+    pub(crate) fn share(&mut self, v: &mut Arc<T>) {
+        match self.0.get(v) {
+            Some(first) => *v = Arc::clone(first),
+            None => {
+                self.0.insert(Arc::clone(v));
+            }
+        }
+    }
+}
+
+impl Reason {
+    /// Points each of the three texts at the first equal text of `texts`.
+    pub(crate) fn share_texts(&mut self, texts: &mut Shared<str>) {
+        texts.share(&mut self.rule);
+        texts.share(&mut self.text);
+        texts.share(&mut self.text_zh);
     }
 }
 
@@ -306,5 +338,56 @@ pub(crate) mod testutil {
             props,
             source: SourceRef::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests_shared {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use super::{Analysis, Reason, analyze};
+    use crate::io::{self, LoadOptions};
+    use crate::rules::Rules;
+    use crate::substances::SubstanceTable;
+
+    fn haimen() -> Analysis {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen");
+        let loaded = io::load_dir(&dir, &LoadOptions::default()).unwrap();
+        analyze(
+            &loaded.dataset,
+            &SubstanceTable::builtin(),
+            &Rules::default(),
+        )
+    }
+
+    #[test]
+    fn equal_lists_of_a_houses_reasons_are_one() {
+        let a = haimen();
+        // Every list equal to an earlier one is that one; some are (the demo's houses
+        // short of one distance by the same metres, or commercial with the same floors).
+        let mut first: HashMap<&[Reason], &Arc<[Reason]>> = HashMap::new();
+        let mut shared = 0;
+        for r in a.house_risks.iter().filter(|r| r.reasons.len() > 1) {
+            let f = *first.entry(&r.reasons[..]).or_insert(&r.reasons);
+            assert!(Arc::ptr_eq(f, &r.reasons), "{:?} held twice", r.reasons);
+            shared += usize::from(!std::ptr::eq(f, &r.reasons));
+        }
+        assert!(shared > 0, "no two houses with the same reasons");
+    }
+
+    #[test]
+    fn equal_texts_of_an_enterprises_reasons_are_one() {
+        let a = haimen();
+        let mut first: HashMap<&str, &Arc<str>> = HashMap::new();
+        let mut shared = 0;
+        for r in a.enterprise_risks.iter().flat_map(|e| &e.reasons) {
+            for t in [&r.rule, &r.text, &r.text_zh] {
+                let f = *first.entry(&t[..]).or_insert(t);
+                assert!(Arc::ptr_eq(f, t), "{t} held twice");
+                shared += usize::from(!std::ptr::eq(f, t));
+            }
+        }
+        assert!(shared > 0);
     }
 }
