@@ -16,7 +16,8 @@
 #      scripts/bench/edit_tile.py: EDITS houses moved one at a time through
 #      `PATCH /api/layers/houses/features/{id}`, each followed by the z16 tile over it;
 #      then EDITS/3 hazard sources' inventories scaled (re-graded, their conflicts and
-#      enterprise's level following), each followed by the z13 tile over it.
+#      enterprise's level following), each followed by the z13 tile over it
+#      (--inventory-zoom Z for another zoom).
 # Prints the machine, the import times, the full analysis, edit->tile p50/p99/max, the
 # ratio of the full analysis to the p99, and whether each edit was seen in its tile.
 #
@@ -24,7 +25,7 @@
 #   each followed by the z16 tile of enterprises,hidden_hazards over it.
 # Usage: scripts/bench/edit-tile.sh [--city DIR] [--pg] [--edits N] [--hidden N] [--short]
 #                                   [--bin FILE] [--gpkg FILE] [--accept-gzip]
-#                                   [--viewer-sources] [--json FILE]
+#                                   [--viewer-sources] [--json FILE] [--inventory-zoom Z]
 #   --short  a 50,000-house city and 100 edits
 #   --bin FILE   serve with this riskmap binary (a release build of another commit, for
 #                runs side by side) instead of building this tree's
@@ -36,6 +37,7 @@
 #   --viewer-sources  re-request the tile of each source of styles/risk.json at once, on
 #                connections of their own, as the viewer's map does, instead of one tile
 #                of nine layers
+#   --inventory-zoom Z  the zoom of the tile re-requested after an inventory edit (13)
 # The work directory (city unless --city, store, cluster, logs) is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,7 +46,7 @@ NAME=edit-tile
 # shellcheck source=lib.sh
 . scripts/bench/lib.sh
 
-CITY="" PG="" EDITS=300 SHORT="" HIDDEN=0 BIN_GIVEN="" GPKG_GIVEN="" GZ="" SOURCES="" JSON_OUT=""
+CITY="" PG="" EDITS=300 SHORT="" HIDDEN=0 BIN_GIVEN="" GPKG_GIVEN="" GZ="" SOURCES="" JSON_OUT="" INV_ZOOM=13
 while [ $# -gt 0 ]; do
   case "$1" in
     --city) CITY="$2"; shift 2 ;;
@@ -57,7 +59,8 @@ while [ $# -gt 0 ]; do
     --accept-gzip) GZ=--accept-gzip; shift ;;
     --viewer-sources) SOURCES=styles/risk.json; shift ;;
     --json) JSON_OUT="$2"; shift 2 ;;
-    *) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    --inventory-zoom) INV_ZOOM="$2"; shift 2 ;;
+    *) sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 command -v ogr2ogr >/dev/null || { echo "edit-tile: ogr2ogr is missing (bash scripts/ensure-gdal.sh)" >&2; exit 2; }
@@ -141,7 +144,7 @@ bench_serve_for_edits "${SERVE_ARG[@]}"
 sleep 20
 STRIDE=997; [ -n "$SHORT" ] && STRIDE=97
 python3 scripts/bench/edit_tile.py "$BASE" "$TOKEN" "$CITY/houses.geojson" --edits "$EDITS" \
-  --stride "$STRIDE" --hazard-sources "$CITY/hazard_sources.geojson" --inventories "$((EDITS / 3))" \
+  --stride "$STRIDE" --hazard-sources "$CITY/hazard_sources.geojson" --inventories "$((EDITS / 3))" --inventory-zoom "$INV_ZOOM" \
   --hidden "$HIDDEN" ${GZ:+"$GZ"} ${SOURCES:+--viewer-sources "$SOURCES"} \
   --out "$WORK/edits.json" >/dev/null
 if [ -n "$JSON_OUT" ]; then cp "$WORK/edits.json" "$JSON_OUT"; fi

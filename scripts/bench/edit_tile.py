@@ -20,7 +20,8 @@ copy, then serving the batch) is summarised too (`server_ms`: p50 / p99 / max).
 With --hazard-sources FILE, as many hazard sources (every one of the file in turn, up to
 --inventories) then have their inventory scaled by 0.5-3 (`PATCH` of `inventory`): each
 is graded again, with its conflicts and its enterprise's level, and the z13 tile over it
-is re-requested the same way. Its tile changes only when the grade does, so these are
+(--inventory-zoom: 14 is the first zoom that draws the conflicts as lines) is
+re-requested the same way. Its tile changes only when the grade does, so these are
 timed but not required to be seen.
 
 With --hidden N, N open hidden hazards (every STRIDE-th of the served layer's open ones)
@@ -41,7 +42,8 @@ each on a connection of its own and all at once, as a browser showing the map do
 clock stops when the last is in, and the edit is seen when any of them changed.
 
 Usage: edit_tile.py BASE_URL TOKEN HOUSES.geojson [--edits 300] [--stride 997]
-                    [--hazard-sources FILE --inventories 100] [--hidden N] [--out F]
+                    [--hazard-sources FILE --inventories 100 --inventory-zoom 13]
+                    [--hidden N] [--out F]
                     [--seed 11] [--accept-gzip] [--viewer-sources STYLE]
 Prints one line of JSON: edit->tile p50/p99/max, the PATCH alone, the tile alone, how
 many edits were seen in the re-requested tile, and answers that were not 2xx; the same
@@ -128,6 +130,7 @@ def main():
                     "pipeline_conflicts")
     ap.add_argument("--hazard-sources")
     ap.add_argument("--inventories", type=int, default=100)
+    ap.add_argument("--inventory-zoom", type=int, default=13)
     ap.add_argument("--hidden", type=int, default=0)
     ap.add_argument("--out")
     ap.add_argument("--accept-gzip", action="store_true")
@@ -219,7 +222,7 @@ def main():
             k = 0.5 + rng.random() * 2.5
             inv = [dict(it, tonnes=round(it["tonnes"] * k, 3)) for it in feat["properties"]["inventory"]]
             t = timed("hazard_sources", feat["id"], {"type": "Feature", "properties": {"inventory": inv}},
-                      lon, lat, 13)
+                      lon, lat, a.inventory_zoom)
             if t is None:
                 continue
             inv_total.append(t[0])

@@ -198,7 +198,11 @@ fn spec(kind: LayerKind) -> Option<TileLayerSpec> {
         }),
         LayerKind::ProtectionConflicts => Some(TileLayerSpec {
             geometry: "line",
-            detail_zoom: Some(13),
+            // With the houses, which most lines end at: at z13 the houses are clusters,
+            // and the risk layers' tile over the generated city's chemical park was
+            // 265 KiB with thousands of lines to them, 45 KiB with their clusters
+            // (BENCHMARKS.md, "Conflict lines from z14").
+            detail_zoom: Some(14),
             // Drawn by level; what the conflict is comes with the popup.
             fields: Vec::new(),
             popup_fields: vec![

@@ -10,7 +10,7 @@
 //! | `enterprises` | clusters | points and site polygons, z ≥ 12 |
 //! | `hazard_sources` | clusters | unit polygons, z ≥ 10 |
 //! | `protection_targets` | clusters | points and polygons, z ≥ 11 |
-//! | `protection_conflicts` | clusters of the conflict lines' midpoints | lines, z ≥ 13 |
+//! | `protection_conflicts` | clusters of the conflict lines' midpoints | lines, z ≥ 14 |
 //! | `pipeline_conflicts` | clusters | lines and points, z ≥ 14 |
 //! | `hidden_hazards` | clusters (count, open, general overdue, major open) | points by where they stand on the day, z ≥ 13 |
 //! | `gas_pipelines` | 高压/次高压 from z 0, 中压 from z 11, 低压 from z 13 | all, simplified |

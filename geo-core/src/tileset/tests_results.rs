@@ -118,7 +118,7 @@ fn conflict_lines_and_cells_drawn_from_world_units_are_the_lon_lat_tiles() {
         })
         .collect();
     let kind = LayerKind::ProtectionConflicts;
-    let drawn = same_tiles((&ts, &ds, &a), kind, &[13, 15], &conflicts);
+    let drawn = same_tiles((&ts, &ds, &a), kind, &[14, 15], &conflicts);
     assert!(drawn >= 5, "tiles with conflict lines: {drawn}");
 
     let polys: Vec<Geometry<f64>> = a
