@@ -37,9 +37,9 @@ mod clusters;
 mod dated;
 mod drawn;
 mod features;
-#[cfg(test)]
+#[cfg(all(test, feature = "generate"))]
 mod tests_policy;
-#[cfg(test)]
+#[cfg(all(test, feature = "generate"))]
 mod tests_results;
 mod update;
 mod world;
