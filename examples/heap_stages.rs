@@ -5,11 +5,12 @@
 //! told apart; both run on mimalloc, as the program does.
 //!
 //! ```sh
-//! MIMALLOC_PURGE_DELAY=0 cargo run --release -p riskmap-core --features archive \
-//!     --example heap_stages -- DATA_DIR [LAYERS]
+//! MIMALLOC_PURGE_DELAY=0 MIMALLOC_ALLOW_THP=0 cargo run --release -p riskmap-core \
+//!     --features archive --example heap_stages -- DATA_DIR [LAYERS]
 //! ```
 //!
-//! `MIMALLOC_PURGE_DELAY=0` is what every `riskmap` command but `serve` sets for itself.
+//! The two variables set what every `riskmap` command but `serve` sets for itself: freed
+//! memory given back at once, and no transparent huge pages.
 //! LAYERS (comma-separated, `houses` by default) are those of the archive, written to a
 //! temporary file with the zooms 0–14.
 
@@ -39,13 +40,26 @@ fn grew(n: usize) {
     PEAK.fetch_max(now, Relaxed);
 }
 
+/// Counts `n` bytes more when `p` was given.
+fn counted(p: *mut u8, n: usize) -> *mut u8 {
+    if !p.is_null() {
+        grew(n);
+    }
+    p
+}
+
 // SAFETY: every call is passed on to mimalloc with the caller's arguments; the counts
 // are kept beside it and never touch the memory.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        grew(l.size());
         // SAFETY: as the caller promised `GlobalAlloc::alloc`.
-        unsafe { INNER.alloc(l) }
+        counted(unsafe { INNER.alloc(l) }, l.size())
+    }
+
+    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+        // mimalloc's own: fresh pages come zeroed, and are not touched to zero them.
+        // SAFETY: as the caller promised `GlobalAlloc::alloc_zeroed`.
+        counted(unsafe { INNER.alloc_zeroed(l) }, l.size())
     }
 
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
@@ -55,13 +69,17 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        if n >= l.size() {
-            grew(n - l.size());
-        } else {
-            LIVE.fetch_sub(l.size() - n, Relaxed);
-        }
         // SAFETY: as the caller promised `GlobalAlloc::realloc`.
-        unsafe { INNER.realloc(p, l, n) }
+        let q = unsafe { INNER.realloc(p, l, n) };
+        // On failure the block stays as it was, and so does the count.
+        if !q.is_null() {
+            if n >= l.size() {
+                grew(n - l.size());
+            } else {
+                LIVE.fetch_sub(l.size() - n, Relaxed);
+            }
+        }
+        q
     }
 }
 
@@ -72,16 +90,8 @@ fn mib(n: usize) -> f64 {
     n as f64 / (1024.0 * 1024.0)
 }
 
-/// The resident size (Linux), in MiB.
-fn resident() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let l = s.lines().find(|l| l.starts_with("VmRSS:"))?;
-            l.split_whitespace().nth(1)?.parse::<f64>().ok()
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
+#[path = "proc_status.rs"]
+mod proc_status;
 
 /// Prints the live bytes now and the most since the last stage, and starts a new stage.
 fn stage(name: &str) {
@@ -90,7 +100,7 @@ fn stage(name: &str) {
         "{name:<28} {:8.1} {:8.1} {:9.1}",
         mib(live),
         mib(PEAK.load(Relaxed)),
-        resident()
+        mib(proc_status::status("VmRSS:"))
     );
     PEAK.store(live, Relaxed);
 }

@@ -25,18 +25,9 @@ use riskmap_core::rules::Rules;
 use riskmap_core::substances::SubstanceTable;
 use riskmap_core::tileset::{TileSet, TileSetConfig};
 
-/// A field of /proc/self/status, in bytes (`VmRSS`, `VmHWM`).
-fn status(field: &str) -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<usize>().ok())
-        })
-        .unwrap_or(0)
-        * 1024
-}
+#[path = "proc_status.rs"]
+mod proc_status;
+use proc_status::status;
 
 /// Starts a new peak (`VmHWM`) from the current resident size.
 fn reset_peak() {

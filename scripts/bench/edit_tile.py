@@ -272,6 +272,7 @@ def main():
     if a.hazard_sources:
         out["inventories"] = {
             "edits": len(inv_total),
+            "zoom": a.inventory_zoom,
             "tile_changed": inv_seen,
             "edit_to_tile_ms": row(inv_total),
             "patch_ms": row(inv_patch),

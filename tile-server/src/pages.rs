@@ -43,20 +43,30 @@ fn turn_off() -> bool {
 }
 
 /// mimalloc's `mi_option_purge_delay`: its place in the `mi_option_e` enum of mimalloc 3
-/// (the version `libmimalloc-sys` builds without its `v2` feature), which the crate
-/// names no constant for. The test below checks it against the option's default.
+/// (the version `libmimalloc-sys` builds without its `v2` feature; mimalloc 2 has it at
+/// the same place), which the crate names no constant for. The test below checks it
+/// against mimalloc 3's default.
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Has mimalloc give freed memory back to the kernel at once rather than after its
-/// delay (1 s), unless `MIMALLOC_PURGE_DELAY` decides; whether it was set. For commands
+/// delay (1 s), unless `MIMALLOC_PURGE_DELAY` (or its former name,
+/// `MIMALLOC_RESET_DELAY`) decides; whether it was set. For commands
 /// that run through their stages once: a server keeps the delay, since its requests
 /// free and allocate the same sizes all the time, and gives nothing back for good.
 pub fn purge_at_once() -> bool {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+    if purge_delay_given() {
         return false;
     }
     set_purge_delay(0);
     true
+}
+
+/// Whether the environment sets the purge delay: mimalloc reads it under its name and
+/// its former one.
+fn purge_delay_given() -> bool {
+    ["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some())
 }
 
 #[allow(unsafe_code)]
@@ -78,7 +88,7 @@ mod tests {
     #[test]
     fn purge_delay_is_the_option_set() {
         // Whoever sets the variable decides, as for huge pages.
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        if super::purge_delay_given() {
             assert!(!super::purge_at_once());
             return;
         }

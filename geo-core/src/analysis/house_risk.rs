@@ -27,7 +27,9 @@ pub struct HouseRisk {
     pub level: RiskLevel,
     /// Reasons, in the order applied. Shared: most houses end with their appraisal's
     /// reason alone, and the houses of one appraisal grade then hold one list between
-    /// them (a million houses' lists of one reason were 48 MB).
+    /// them (a million houses' lists of one reason were 48 MB); a full analysis also
+    /// holds equal longer lists once (`assess_all`). A house a living map assesses again
+    /// has a list of its own.
     pub reasons: Arc<[Reason]>,
 }
 
