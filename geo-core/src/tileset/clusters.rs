@@ -91,37 +91,44 @@ impl Bin {
 /// A bin: zoom and column, row of the bin grid at that zoom.
 pub(super) type BinKey = (u8, u32, u32);
 
-/// A point kept by uid: a [`BinPoint`] without the id its position says, `level`
-/// [`Placed::NONE`] for none (16 bytes a house less than an `Option<BinPoint>`).
+/// A point kept by uid: a [`BinPoint`] without the id its position says, its level in
+/// the top byte of `x_level` above `wx` (which needs 41 bits: `[0, 2⁴⁰]`), `level`
+/// [`Placed::NONE`] for none: 16 bytes, against 24 with the level apart and 32 for an
+/// `Option<BinPoint>` (8 MiB of a million houses' points, in each copy of the map).
 #[derive(Debug, Clone, Copy)]
 struct Placed {
-    wx: i64,
+    x_level: u64,
     wy: i64,
-    level: u8,
 }
 
 impl Placed {
     const NONE: u8 = u8::MAX;
+    /// The bits of `x_level` that hold `wx`.
+    const X_BITS: u64 = (1 << 56) - 1;
     const EMPTY: Placed = Placed {
-        wx: 0,
+        x_level: (Placed::NONE as u64) << 56,
         wy: 0,
-        level: Placed::NONE,
     };
 
     fn of(p: &BinPoint) -> Placed {
+        // `wx` is in [0, 2⁴⁰] (`BinPoint::new` clamps it), so its bits stay below the
+        // level's.
         Placed {
-            wx: p.wx,
+            x_level: (p.wx as u64 & Placed::X_BITS) | (u64::from(p.level) << 56),
             wy: p.wy,
-            level: p.level,
         }
     }
 
+    fn level(self) -> u8 {
+        (self.x_level >> 56) as u8
+    }
+
     fn point(self, id: u64) -> Option<BinPoint> {
-        (self.level != Placed::NONE).then_some(BinPoint {
+        (self.level() != Placed::NONE).then_some(BinPoint {
             id,
-            wx: self.wx,
+            wx: (self.x_level & Placed::X_BITS) as i64,
             wy: self.wy,
-            level: self.level,
+            level: self.level(),
         })
     }
 }
@@ -593,5 +600,30 @@ impl super::TileSet {
             .collect();
         out.sort_by_key(|(_, f)| f.id);
         Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BinPoint, FIX, Placed};
+
+    #[test]
+    fn a_point_kept_by_uid_is_given_back_as_it_was() {
+        // The corners of the world in fixed point (0 and 2⁴⁰, as `BinPoint::new`
+        // clamps them) and a point between, at every level.
+        let top = FIX as i64;
+        for (wx, wy) in [(0, 0), (top, top), (top, 0), (0, top), (549_755_813_889, 7)] {
+            for level in 0..=3u8 {
+                let p = BinPoint {
+                    id: 42,
+                    wx,
+                    wy,
+                    level,
+                };
+                assert_eq!(Placed::of(&p).point(42), Some(p));
+            }
+        }
+        assert_eq!(Placed::EMPTY.point(42), None);
+        assert_eq!(std::mem::size_of::<Placed>(), 16);
     }
 }
