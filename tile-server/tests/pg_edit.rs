@@ -40,6 +40,15 @@ fn served_house(s: &AppState, id: &str) -> Option<(Option<u32>, Option<u32>)> {
     Some((f.props.occupants, f.props.floors.map(u32::from)))
 }
 
+/// The state serving the database at `url` with `cfg` and following it, and its
+/// router, once it listens for the database's notifications.
+async fn serving(url: &str, cfg: ServerConfig) -> (Arc<AppState>, axum::Router) {
+    let state = serve_db(url, cfg).await;
+    let app = router(Arc::clone(&state));
+    until(&state, 10, "listening", connected).await;
+    (state, app)
+}
+
 /// The numbers of a `|`-separated psql row.
 fn numbers(row: &str) -> Vec<f64> {
     row.split('|').map(|v| v.parse().unwrap()).collect()
@@ -49,9 +58,7 @@ fn numbers(row: &str) -> Vec<f64> {
 async fn api_edits_are_written_recorded_and_served() {
     let Some(server) = server() else { return };
     let url = demo_db(&server, "riskmap_api_edit");
-    let state = serve_db(&url, config()).await;
-    let app = router(Arc::clone(&state));
-    until(&state, 10, "listening", connected).await;
+    let (state, app) = serving(&url, config()).await;
     let s0: i64 = psql(&url, "SELECT max(seq) FROM riskmap_changes")
         .parse()
         .unwrap();
@@ -357,9 +364,7 @@ async fn api_edits_are_written_recorded_and_served() {
 async fn an_edit_of_another_geometry_type_widens_the_column_and_is_served() {
     let Some(server) = server() else { return };
     let url = demo_db(&server, "riskmap_api_widen");
-    let state = serve_db(&url, config()).await;
-    let app = router(Arc::clone(&state));
-    until(&state, 10, "listening", connected).await;
+    let (state, app) = serving(&url, config()).await;
     let declared = || {
         psql(
             &url,
@@ -424,9 +429,7 @@ async fn an_edit_never_overwrites_a_change_not_yet_served_and_says_when_it_is_no
         edit_serve_timeout_s: 1.0,
         ..config()
     };
-    let state = serve_db(&url, cfg).await;
-    let app = router(Arc::clone(&state));
-    until(&state, 10, "listening", connected).await;
+    let (state, app) = serving(&url, cfg).await;
     let (a, b) = ("house-0000031", "house-0000032");
     let (_, h, _) = send(&app, req(Method::GET, &uri(a), None, None, None)).await;
     let va = h[header::ETAG].to_str().unwrap().to_string();
@@ -543,9 +546,7 @@ async fn an_edit_never_overwrites_a_change_not_yet_served_and_says_when_it_is_no
 async fn psql_and_api_edits_at_the_same_time_are_all_served() {
     let Some(server) = server() else { return };
     let url = demo_db(&server, "riskmap_api_concurrent");
-    let state = serve_db(&url, config()).await;
-    let app = router(Arc::clone(&state));
-    until(&state, 10, "listening", connected).await;
+    let (state, app) = serving(&url, config()).await;
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .unwrap();
@@ -645,9 +646,7 @@ async fn an_api_edit_is_served_beside_its_transaction_once_and_waits_little_for_
         edit_serve_timeout_s: 1.0,
         ..config()
     };
-    let state = serve_db(&url, cfg).await;
-    let app = router(Arc::clone(&state));
-    until(&state, 10, "listening", connected).await;
+    let (state, app) = serving(&url, cfg).await;
     let a = "house-0000051";
 
     // Two edits of one house, the second sent as soon as the first is answered, with the
