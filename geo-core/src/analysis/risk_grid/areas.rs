@@ -137,9 +137,19 @@ pub fn summarise_areas(
         ms = started.elapsed().as_millis() as u64,
         "area summaries: houses located"
     );
-    summarise_with_slots(ds, results, rules, &slots, &mut |c| {
-        area_index(ds, Point::from(c))
-    })
+    summarise_located(ds, results, rules, &slots)
+}
+
+/// [`summarise_areas`] with the houses already located ([`house_slots`]): the caller can
+/// drop the houses' anchors first.
+pub(crate) fn summarise_located(
+    ds: &Dataset,
+    results: &crate::analysis::Analysis,
+    rules: &crate::rules::GridRules,
+    house_slots: &[usize],
+) -> Vec<AreaSummary> {
+    let mut locate = |c| area_index(ds, Point::from(c));
+    AreaTally::sums_only(ds, results, house_slots, &mut locate).summaries(ds, results, rules)
 }
 
 /// The area of every house (its position in the areas layer, or the number of areas for
@@ -158,18 +168,6 @@ pub(crate) fn house_slot(ds: &Dataset, anchor: Option<Coord<f64>>) -> usize {
     anchor
         .and_then(|c| area_index(ds, Point::from(c)))
         .unwrap_or(ds.areas.len())
-}
-
-/// [`summarise_areas`] with the houses already located, and `locate` giving the area of
-/// any other point ([`area_index`], or a memo of it).
-pub(crate) fn summarise_with_slots(
-    ds: &Dataset,
-    results: &crate::analysis::Analysis,
-    rules: &crate::rules::GridRules,
-    house_slots: &[usize],
-    locate: &mut dyn FnMut(Coord<f64>) -> Option<usize>,
-) -> Vec<AreaSummary> {
-    AreaTally::build(ds, results, house_slots, locate).summaries(ds, results, rules)
 }
 
 /// Risks named per area.

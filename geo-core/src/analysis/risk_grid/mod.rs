@@ -37,7 +37,7 @@ pub use areas::{
     AreaSummary, LevelCounts, TopRisk, area_holding, area_index, area_risk, cell_m2,
     summarise_areas,
 };
-pub(crate) use areas::{house_slot, house_slots};
+pub(crate) use areas::{house_slot, house_slots, summarise_located};
 pub use cells::{GridCell, RiskGrid, build_grid};
 pub use h3::{H3Grid, resolution_for};
 pub use points::{anchor, grade_level, house_anchors};

@@ -190,12 +190,35 @@ impl AreaTally {
     }
 
     /// Every share of the analysis, summed: `house_slots` are the houses' areas, `locate`
-    /// finds the area of any other point.
+    /// finds the area of any other point. Each feature's share is kept, so that a living
+    /// map can take it out again.
     pub(crate) fn build(
         ds: &Dataset,
         an: &Analysis,
         house_slots: &[usize],
         locate: &mut Locate,
+    ) -> AreaTally {
+        Self::build_keeping(ds, an, house_slots, locate, true)
+    }
+
+    /// The sums of [`AreaTally::build`] without each feature's share: what an analysis
+    /// run once needs (a million houses' shares are about 40 MB it would hold only to
+    /// drop). Such a tally gives summaries; it cannot follow changes.
+    pub(crate) fn sums_only(
+        ds: &Dataset,
+        an: &Analysis,
+        house_slots: &[usize],
+        locate: &mut Locate,
+    ) -> AreaTally {
+        Self::build_keeping(ds, an, house_slots, locate, false)
+    }
+
+    fn build_keeping(
+        ds: &Dataset,
+        an: &Analysis,
+        house_slots: &[usize],
+        locate: &mut Locate,
+        keep: bool,
     ) -> AreaTally {
         let n = ds.areas.len() + 1;
         let mut t = AreaTally {
@@ -228,9 +251,18 @@ impl AreaTally {
                 Kept::HazardSources => ds.hazard_sources.len(),
                 Kept::ProtectionTargets => ds.protection_targets.len(),
             };
-            t.kept[kept_slot(k)] = vec![None; len];
-            for pos in 0..len {
-                t.refresh(k, pos, ds, an, house_slots, locate);
+            if keep {
+                t.kept[kept_slot(k)] = vec![None; len];
+                for pos in 0..len {
+                    t.refresh(k, pos, ds, an, house_slots, locate);
+                }
+            } else {
+                // What `refresh` does from nothing, without the list.
+                for pos in 0..len {
+                    if let Some(s) = Self::share(k, pos, ds, an, house_slots, locate) {
+                        t.apply(s, Some((layer_of(k), pos)), true);
+                    }
+                }
             }
         }
         for c in &an.protection_conflicts {
