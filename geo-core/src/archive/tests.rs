@@ -243,3 +243,66 @@ fn footprints_projected_in_each_tile_draw_the_same_tiles() {
     let held = |t: &TileSet| t.heap_parts()[0].1;
     assert!(held(&each) == 0 && held(kept) > 0);
 }
+
+/// A tile set prepared for some layers (`TileSetConfig::layers`, what `riskmap tiles
+/// --layers` builds) draws them to the byte as one prepared for every layer does, from
+/// the clusters of z0 to the footprints and lines of z16, and refuses the others rather
+/// than drawing them empty.
+#[test]
+fn a_tile_set_of_some_layers_draws_them_as_the_whole_set_does() {
+    use geo::BoundingRect;
+    let (p, whole) = demo();
+    let (ds, a) = (&p.dataset, &p.analysis);
+    let bounds = ds.bounds().unwrap();
+    let mut tiles = std::collections::BTreeSet::new();
+    for z in 0..=11 {
+        tiles.extend(tiles_covering(bounds, z).unwrap().map(|t| (t.z, t.x, t.y)));
+    }
+    let conflicts = a.protection_conflicts.iter().map(|c| &c.geometry);
+    for g in ds
+        .houses
+        .features()
+        .iter()
+        .step_by(53)
+        .map(|f| &f.geometry)
+        .chain(conflicts)
+    {
+        let r = g.bounding_rect().unwrap();
+        for z in 12..=16 {
+            tiles.extend(tiles_covering(r, z).unwrap().map(|t| (t.z, t.x, t.y)));
+        }
+    }
+    let picked = [
+        vec![LayerKind::Houses],
+        vec![LayerKind::ProtectionConflicts, LayerKind::RiskGrid],
+        vec![LayerKind::HiddenHazards, LayerKind::Enterprises],
+    ];
+    for layers in picked {
+        let config = TileSetConfig {
+            world_footprints: false,
+            layers: Some(layers.clone()),
+            ..TileSetConfig::default()
+        };
+        let some = TileSet::build(ds, a, config).unwrap();
+        let mut drawn = 0;
+        for &(z, x, y) in &tiles {
+            let one = some.render(ds, a, &layers, z, x, y).unwrap();
+            assert_eq!(
+                one,
+                whole.render(ds, a, &layers, z, x, y).unwrap(),
+                "{z}/{x}/{y} of {layers:?}"
+            );
+            drawn += usize::from(!one.is_empty());
+        }
+        assert!(drawn > 50, "{layers:?}: {drawn} tiles drawn");
+        let other = TILE_LAYERS
+            .into_iter()
+            .find(|k| !layers.contains(k))
+            .unwrap();
+        let refused = some.render(ds, a, &[other], 14, 0, 0).unwrap_err();
+        assert!(
+            matches!(&refused, TileSetError::NotPrepared(n) if n == other.name()),
+            "{refused}"
+        );
+    }
+}

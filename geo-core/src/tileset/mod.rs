@@ -87,6 +87,9 @@ pub enum TileSetError {
         /// Row.
         y: u32,
     },
+    /// A layer the tile set was built without ([`TileSetConfig::layers`]).
+    #[error("the tile set was prepared without the layer '{0}'")]
+    NotPrepared(String),
     /// Encoding failed.
     #[error(transparent)]
     Tile(#[from] TileError),
@@ -125,6 +128,12 @@ pub struct TileSetConfig {
     /// tile set holds about 70 bytes a house less; an archive, which draws each house in
     /// one tile per zoom, is written that way. The tiles are the same bytes either way.
     pub world_footprints: bool,
+    /// The layers the set draws: every tile layer when `None` (a server, whose clients
+    /// ask for any). An archive of some layers prepares only those, and the others'
+    /// clusters and indexes are never built: for a houses-only archive of a million
+    /// houses, the conflicts' lines and clusters alone are about 35 MB. Drawing a layer
+    /// left out is an error ([`TileSetError::NotPrepared`]).
+    pub layers: Option<Vec<LayerKind>>,
 }
 
 impl Default for TileSetConfig {
@@ -137,7 +146,15 @@ impl Default for TileSetConfig {
             },
             fields: FieldPolicy::default(),
             world_footprints: true,
+            layers: None,
         }
+    }
+}
+
+impl TileSetConfig {
+    /// Whether a set of this configuration draws `kind` ([`TileSetConfig::layers`]).
+    pub fn prepares(&self, kind: LayerKind) -> bool {
+        self.layers.as_ref().is_none_or(|l| l.contains(&kind))
     }
 }
 
@@ -217,13 +234,30 @@ impl TileSet {
                 .and_then(|i| i.detail_zoom)
                 .unwrap_or(0)
         };
-        let clusters = clusters::build_all(ds, a, detail, &config.cluster)?;
-        let grid = Drawn::build(a.grid.cells.iter().map(update::cell_drawn));
-        let pc = Drawn::build(a.protection_conflicts.iter().map(update::protection_drawn));
-        let gc = Drawn::build(a.pipeline_conflicts.iter().map(update::pipeline_drawn));
+        let wanted = |k: LayerKind| config.prepares(k);
+        let clusters = clusters::build_all(ds, a, detail, &config.cluster, wanted)?;
+        let grid = Drawn::build(
+            a.grid
+                .cells
+                .iter()
+                .filter(|_| wanted(LayerKind::RiskGrid))
+                .map(update::cell_drawn),
+        );
+        let pc = Drawn::build(
+            a.protection_conflicts
+                .iter()
+                .filter(|_| wanted(LayerKind::ProtectionConflicts))
+                .map(update::protection_drawn),
+        );
+        let gc = Drawn::build(
+            a.pipeline_conflicts
+                .iter()
+                .filter(|_| wanted(LayerKind::PipelineConflicts))
+                .map(update::pipeline_drawn),
+        );
         let area_levels = update::area_levels(ds, a);
         let area_labels = update::area_labels(ds);
-        let house_world = if config.world_footprints {
+        let house_world = if config.world_footprints && wanted(LayerKind::Houses) {
             world::WorldFootprints::of(ds)
         } else {
             world::WorldFootprints::default()
@@ -361,6 +395,9 @@ impl TileSet {
         for k in layers {
             if !self.has_layer(*k) {
                 return Err(TileSetError::UnknownLayer(k.name().to_string()));
+            }
+            if !self.config.prepares(*k) {
+                return Err(TileSetError::NotPrepared(k.name().to_string()));
             }
         }
         let mut b = TileBuilder::new(tile, &self.config.tile)?;

@@ -33,7 +33,7 @@ pub fn bundle(ui: &Ui, args: &BundleArgs) -> Result<(), CliError> {
     let run = RunRecord::start("bundle");
     let dest = Destination::check(&args.out)?;
     let p = prepare(ui, &args.load)?;
-    let tileset = published_tile_set(ui, &config, &p)?;
+    let tileset = published_tile_set(ui, &config, &p, &TILE_LAYERS)?;
     let staging = dest.stage()?;
     let dir = staging.dir();
     let mut opts = ArchiveOptions::new(TILE_LAYERS.to_vec());

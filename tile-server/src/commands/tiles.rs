@@ -21,7 +21,7 @@ pub fn tiles(ui: &Ui, args: &TilesArgs) -> Result<(), CliError> {
     check_zooms(args.minzoom, args.maxzoom)?;
     let config = server_config(ui, args.config.as_deref())?;
     let p = prepare(ui, &args.load)?;
-    let tileset = published_tile_set(ui, &config, &p)?;
+    let tileset = published_tile_set(ui, &config, &p, &layers)?;
     let extra = archive_extras(&p);
     let jobs: Vec<(PathBuf, Vec<LayerKind>)> = if args.per_layer {
         layers
@@ -93,15 +93,18 @@ pub(super) fn write_one(
 /// server's (its configuration's field policy), as its tiles would carry them. Each
 /// house is drawn in one tile per zoom, so its footprint is projected where it is drawn
 /// rather than kept projected (the same tiles, about 70 bytes a house less at the peak).
+/// Only the `layers` the archives draw are prepared.
 pub(super) fn published_tile_set(
     ui: &Ui,
     config: &ServerConfig,
     p: &Project,
+    layers: &[LayerKind],
 ) -> Result<TileSet, CliError> {
     let step = ui.step("preparing the tile set");
     let tcfg = TileSetConfig {
         fields: field_policy(config),
         world_footprints: false,
+        layers: Some(layers.to_vec()),
         ..TileSetConfig::default()
     };
     let tileset = TileSet::build(&p.dataset, &p.analysis, tcfg)?;
