@@ -22,7 +22,7 @@ use std::error::Error;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use riskmap_core::archive::{self, ArchiveOptions};
-use riskmap_core::io::LoadOptions;
+use riskmap_core::io::{LoadOptions, LoadProgress};
 use riskmap_core::model::LayerKind;
 use riskmap_core::project::{Project, load_source};
 use riskmap_core::rules::Rules;
@@ -120,7 +120,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         "{:<28} {:>8} {:>8} {:>9}",
         "stage (MiB)", "live", "most", "resident"
     );
-    let loaded = load_source(std::path::Path::new(&data), &LoadOptions::default())?;
+    let opts = LoadOptions {
+        progress: Some(std::sync::Arc::new(|p| {
+            if let LoadProgress::Indexing = p {
+                stage("  files read");
+            }
+        })),
+        ..LoadOptions::default()
+    };
+    let loaded = load_source(std::path::Path::new(&data), &opts)?;
     stage("load");
     let project = Project::from_loaded(loaded, &LoadOptions::default(), &Rules::default(), &|s| {
         stage(&format!("  {s:?} starts"))
@@ -129,6 +137,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // As `riskmap tiles` makes it: footprints projected where they are drawn.
     let config = TileSetConfig {
         world_footprints: false,
+        layers: Some(layers.clone()),
         ..TileSetConfig::default()
     };
     let set = TileSet::build(&project.dataset, &project.analysis, config)?;

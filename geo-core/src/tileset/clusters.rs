@@ -186,21 +186,21 @@ impl Clusters {
         detail_zoom: u8,
         opts: &ClusterOptions,
     ) -> Result<Clusters, TileError> {
-        if opts.extent == 0 || !opts.radius.is_finite() || opts.radius <= 0.0 {
-            return Err(TileError::InvalidOptions(
-                "cluster radius must be finite and positive, extent positive",
-            ));
+        if by_uid {
+            let mut v = Vec::new();
+            for p in &points {
+                let i = p.id as usize;
+                if v.len() <= i {
+                    v.resize(i + 1, Placed::EMPTY);
+                }
+                if let Some(s) = v.get_mut(i) {
+                    *s = Placed::of(p);
+                }
+            }
+            drop(points);
+            return Clusters::build_placed(v, detail_zoom, opts);
         }
-        let mut c = Clusters {
-            bin: 2.0 * opts.radius,
-            extent: f64::from(opts.extent),
-            zooms: Vec::new(),
-            points: if by_uid {
-                Points::ByUid(Vec::new())
-            } else {
-                Points::ById(foldhash::HashMap::default())
-            },
-        };
+        let mut c = Clusters::empty(opts, Points::ById(foldhash::HashMap::default()))?;
         c.zooms = (0..detail_zoom)
             .into_par_iter()
             .map(|z| {
@@ -215,6 +215,47 @@ impl Clusters {
             c.store(p);
         }
         Ok(c)
+    }
+
+    /// The clusters of points kept by uid ([`layer_placed`]): the bins are summed from
+    /// the 16-byte points themselves, so no wider copy of a million points is held.
+    fn build_placed(
+        placed: Vec<Placed>,
+        detail_zoom: u8,
+        opts: &ClusterOptions,
+    ) -> Result<Clusters, TileError> {
+        let mut c = Clusters::empty(opts, Points::ByUid(placed))?;
+        let Points::ByUid(v) = &c.points else {
+            return Ok(c);
+        };
+        let zooms = (0..detail_zoom)
+            .into_par_iter()
+            .map(|z| {
+                let mut bins: foldhash::HashMap<(u32, u32), Bin> = Default::default();
+                for (i, s) in v.iter().enumerate() {
+                    if let Some(p) = s.point(i as u64) {
+                        bins.entry(c.key(z, &p)).or_default().add(&p, 1);
+                    }
+                }
+                bins
+            })
+            .collect();
+        c.zooms = zooms;
+        Ok(c)
+    }
+
+    fn empty(opts: &ClusterOptions, points: Points) -> Result<Clusters, TileError> {
+        if opts.extent == 0 || !opts.radius.is_finite() || opts.radius <= 0.0 {
+            return Err(TileError::InvalidOptions(
+                "cluster radius must be finite and positive, extent positive",
+            ));
+        }
+        Ok(Clusters {
+            bin: 2.0 * opts.radius,
+            extent: f64::from(opts.extent),
+            zooms: Vec::new(),
+            points,
+        })
     }
 
     fn key(&self, z: u8, p: &BinPoint) -> (u32, u32) {
@@ -350,6 +391,42 @@ where
         .collect()
 }
 
+/// The points of a layer's features by uid, as [`Points::ByUid`] keeps them: made in
+/// position order, which is the uids' order until a living map moves a feature (then
+/// they are laid out by uid).
+fn layer_placed<P>(layer: &Layer<P>, level: impl Fn(usize) -> RiskLevel + Sync) -> Vec<Placed>
+where
+    P: Send + Sync,
+{
+    let by_pos: Vec<Placed> = layer
+        .features()
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            layer
+                .uid(i)
+                .and_then(|u| BinPoint::new(u, &f.geometry, level(i)))
+                .map_or(Placed::EMPTY, |p| Placed::of(&p))
+        })
+        .collect();
+    if (0..by_pos.len()).all(|i| layer.uid(i) == Some(i as u64)) {
+        return by_pos;
+    }
+    let mut v = Vec::new();
+    for (i, s) in by_pos.into_iter().enumerate() {
+        let Some(u) = layer.uid(i).map(|u| u as usize) else {
+            continue;
+        };
+        if v.len() <= u {
+            v.resize(u + 1, Placed::EMPTY);
+        }
+        if let Some(slot) = v.get_mut(u) {
+            *slot = s;
+        }
+    }
+    v
+}
+
 /// The point of the feature at `pos` of a clustered input layer (`None` when it has no
 /// point or is not there), by its uid.
 pub(super) fn point_at(
@@ -482,44 +559,52 @@ pub(super) fn build_one(
     Clusters::build(points, true, detail_zoom, opts)
 }
 
-/// The clusters of every clustered layer, each up to its detail zoom.
+/// The clusters of every clustered layer that `wanted`, each up to its detail zoom.
 pub(super) fn build_all(
     ds: &Dataset,
     a: &Analysis,
     detail: impl Fn(LayerKind) -> u8 + Sync,
     opts: &ClusterOptions,
+    wanted: impl Fn(LayerKind) -> bool + Sync,
 ) -> Result<BTreeMap<LayerKind, Clusters>, TileError> {
     CLUSTERED
         .into_par_iter()
+        .filter(|kind| wanted(*kind))
         .map(|kind| {
-            let (pts, by_uid) = match kind {
-                LayerKind::Houses => (layer_points(&ds.houses, |i| a.house_risks[i].level), true),
-                LayerKind::Enterprises => (
-                    layer_points(&ds.enterprises, |i| a.enterprise_risks[i].level),
-                    true,
-                ),
-                LayerKind::HazardSources => (
-                    layer_points(&ds.hazard_sources, |i| {
-                        a.hazard_grades[i].grade.map_or(RiskLevel::Low, grade_level)
-                    }),
-                    true,
-                ),
-                LayerKind::ProtectionTargets => (
-                    layer_points(&ds.protection_targets, |_| RiskLevel::Low),
-                    true,
-                ),
-                LayerKind::ProtectionConflicts | LayerKind::PipelineConflicts => {
-                    (conflict_points(a, kind), false)
+            let d = detail(kind);
+            let placed = |v| Clusters::build_placed(v, d, opts);
+            let c = match kind {
+                LayerKind::Houses => placed(layer_placed(&ds.houses, |i| {
+                    a.house_risks.get(i).map_or(RiskLevel::Low, |h| h.level)
+                })),
+                LayerKind::Enterprises => placed(layer_placed(&ds.enterprises, |i| {
+                    a.enterprise_risks
+                        .get(i)
+                        .map_or(RiskLevel::Low, |e| e.level)
+                })),
+                LayerKind::HazardSources => placed(layer_placed(&ds.hazard_sources, |i| {
+                    a.hazard_grades
+                        .get(i)
+                        .and_then(|g| g.grade)
+                        .map_or(RiskLevel::Low, grade_level)
+                })),
+                LayerKind::ProtectionTargets => {
+                    placed(layer_placed(&ds.protection_targets, |_| RiskLevel::Low))
                 }
-                LayerKind::HiddenHazards => (hidden_points(ds, &a.hidden_states), true),
+                LayerKind::ProtectionConflicts | LayerKind::PipelineConflicts => {
+                    Clusters::build(conflict_points(a, kind), false, d, opts)
+                }
+                LayerKind::HiddenHazards => {
+                    Clusters::build(hidden_points(ds, &a.hidden_states), true, d, opts)
+                }
                 LayerKind::Areas
                 | LayerKind::GasPipelines
                 | LayerKind::HazardGrades
                 | LayerKind::HouseRisk
                 | LayerKind::EnterpriseRisk
-                | LayerKind::RiskGrid => (Vec::new(), false),
+                | LayerKind::RiskGrid => Clusters::build(Vec::new(), false, d, opts),
             };
-            Ok((kind, Clusters::build(pts, by_uid, detail(kind), opts)?))
+            Ok((kind, c?))
         })
         .collect()
 }
