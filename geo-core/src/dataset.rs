@@ -130,10 +130,7 @@ impl Dataset {
                 .protection_targets
                 .get(pos)
                 .map(|f| f.props.name.as_str()),
-            LayerKind::HiddenHazards => self
-                .hidden_hazards
-                .get(pos)
-                .map(|f| f.props.description.as_str()),
+            LayerKind::HiddenHazards => self.hidden_hazards.get(pos).map(|f| &*f.props.description),
             LayerKind::HazardGrades
             | LayerKind::ProtectionConflicts
             | LayerKind::PipelineConflicts

@@ -1,6 +1,9 @@
 //! Estimates of what collections hold on the heap, from their capacities, for the parts
 //! that `Live::heap_parts` and `TileSet::heap_parts` report (the allocator's own overhead
-//! left out); and the room kept free in the large vectors a living map's batches grow.
+//! left out); the room kept free in the large vectors a living map's batches grow; and
+//! equal values held once ([`Shared`]).
+
+use std::sync::Arc;
 
 /// The share of a large vector kept free beyond its items, for the items later batches
 /// add: 1/16. Untouched, it costs address space, not memory. Without it the first batch
@@ -44,6 +47,43 @@ pub(crate) fn table_bytes(capacity: usize, entry: usize) -> usize {
         return 0;
     }
     (capacity * 8 / 7).next_power_of_two() * (entry + 1)
+}
+
+/// Equal values made apart (reasons, lists of reasons, a ledger's texts), held once: the
+/// first of each kept, the later ones given a share of it. The analyses make their
+/// results in parallel, each with its own texts; most are equal to many others (an
+/// enterprise's "L1 × S2 ⇒ blue", a house's "short by 40 m ⇒ raised to yellow"), and a
+/// city's copies of them were tens of megabytes (BENCHMARKS.md, "Reasons held once").
+/// A ledger's categories, units and people recur the same way ("Ledger texts held once").
+pub(crate) struct Shared<T: ?Sized>(std::collections::HashSet<Arc<T>>);
+
+impl<T: ?Sized + Eq + std::hash::Hash> Shared<T> {
+    pub(crate) fn new() -> Self {
+        Shared(std::collections::HashSet::new())
+    }
+
+    /// Points `v` at the first value equal to it.
+    pub(crate) fn share(&mut self, v: &mut Arc<T>) {
+        match self.0.get(v) {
+            Some(first) => *v = Arc::clone(first),
+            None => {
+                self.0.insert(Arc::clone(v));
+            }
+        }
+    }
+}
+
+impl Shared<str> {
+    /// The text equal to `t`: the first one met, or `t` made and kept; nothing is
+    /// allocated for a text met before.
+    pub(crate) fn text(&mut self, t: &str) -> Arc<str> {
+        if let Some(first) = self.0.get(t) {
+            return Arc::clone(first);
+        }
+        let made: Arc<str> = Arc::from(t);
+        self.0.insert(Arc::clone(&made));
+        made
+    }
 }
 
 #[cfg(test)]

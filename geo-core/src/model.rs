@@ -351,7 +351,7 @@ macro_rules! vocabulary {
 }
 
 mod hidden;
-pub use hidden::{Day, FoundBy, HiddenHazard, HiddenHazardStatus};
+pub use hidden::{Day, FoundBy, HiddenHazard, HiddenHazardStatus, Text};
 
 vocabulary! {
     /// Industry of an enterprise (行业类别), as the supervision ledgers group them.

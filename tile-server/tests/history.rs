@@ -310,7 +310,11 @@ async fn hidden_hazards_changed_since_are_taken_back_in_place() {
         .map(|(f, _)| {
             use geo::CoordsIter;
             let c = f.geometry.coords_iter().next().unwrap();
-            (f.id.clone(), f.props.feature_id.clone(), (c.x, c.y))
+            (
+                f.id.clone(),
+                f.props.feature_id.as_deref().map(str::to_string),
+                (c.x, c.y),
+            )
         })
         .take(2)
         .collect();

@@ -78,28 +78,7 @@ impl Reason {
     }
 }
 
-/// Equal values made apart (reasons, lists of reasons), held once: the first of each
-/// kept, the later ones given a share of it. The analyses make their results in
-/// parallel, each with its own texts; most are equal to many others (an enterprise's
-/// "L1 × S2 ⇒ blue", a house's "short by 40 m ⇒ raised to yellow"), and a city's
-/// copies of them were tens of megabytes (BENCHMARKS.md, "Reasons held once").
-pub(crate) struct Shared<T: ?Sized>(std::collections::HashSet<Arc<T>>);
-
-impl<T: ?Sized + Eq + std::hash::Hash> Shared<T> {
-    pub(crate) fn new() -> Self {
-        Shared(std::collections::HashSet::new())
-    }
-
-    /// Points `v` at the first value equal to it.
-    pub(crate) fn share(&mut self, v: &mut Arc<T>) {
-        match self.0.get(v) {
-            Some(first) => *v = Arc::clone(first),
-            None => {
-                self.0.insert(Arc::clone(v));
-            }
-        }
-    }
-}
+pub(crate) use crate::heap::Shared;
 
 impl Reason {
     /// Points each of the three texts at the first equal text of `texts`.

@@ -220,7 +220,7 @@ fn write_hidden(path: &Path, ds: &Dataset) -> Result<(), LedgerWriteError> {
                     "一般事故隐患"
                 })
                 .to_string(),
-                p.description.clone(),
+                p.description.to_string(),
                 opt(p.found_by.map(|b| b.name_zh())),
                 opt(p.discovered),
                 opt(p.responsible_unit.clone()),

@@ -248,7 +248,7 @@ fn namespaced(ds: Dataset, key: &str) -> Dataset {
         houses: renamed(ds.houses, &id, |_| {}),
         protection_targets: renamed(ds.protection_targets, &id, |_| {}),
         hidden_hazards: renamed(ds.hidden_hazards, &id, |p| {
-            p.feature_id = p.feature_id.as_deref().map(id);
+            p.feature_id = p.feature_id.as_deref().map(|f| id(f).into());
         }),
     }
 }

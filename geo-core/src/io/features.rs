@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
+use crate::heap::Shared;
 use crate::model::{Feature, SourceRef};
 
 use super::LoadError;
@@ -152,9 +153,12 @@ impl<P: LayerProps> Pass<P> {
                 let mut memo = KeyMemo::default();
                 let mut unused = BTreeSet::new();
                 let mut sink = Sink::new(false);
+                let mut texts = Shared::new();
                 let mut out = Found::with_capacity(chunk.len());
                 for raw in chunk {
-                    if let Some(f) = one_feature::<P>(raw, cx, &mut memo, &mut unused, &mut sink)? {
+                    let f =
+                        one_feature::<P>(raw, cx, &mut memo, &mut unused, &mut sink, &mut texts)?;
+                    if let Some(f) = f {
                         out.push(f, raw.position);
                     }
                 }
@@ -276,6 +280,7 @@ fn one_feature<P: LayerProps>(
     memo: &mut KeyMemo,
     unused: &mut BTreeSet<String>,
     sink: &mut Sink,
+    texts: &mut Shared<str>,
 ) -> Result<Option<Feature<P>>, LoadError> {
     let n = fields::layer_fields(cx.layer).len().min(MAX_FIELDS);
     let mut cells: [Option<Cell<'_>>; MAX_FIELDS] = [None; MAX_FIELDS];
@@ -320,6 +325,7 @@ fn one_feature<P: LayerProps>(
         statuses: cx.statuses,
         absent: cx.absent,
         sink,
+        texts,
     };
     let input = std::mem::replace(&mut raw.geom, GeomInput::Missing);
     let Some(geometry) = geom::finish(input, cx.crs, &mut fcx)? else {

@@ -393,6 +393,7 @@ mod tests {
             statuses: &[],
             absent: &[],
             sink: &mut sink,
+            texts: &mut crate::heap::Shared::new(),
         };
         let out = finish(g, crs, &mut cx).ok().flatten();
         (out, sink.issues)

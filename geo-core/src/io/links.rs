@@ -169,20 +169,24 @@ pub(crate) fn link_one(
         ));
     };
     match find(f.props.feature_layer, &id) {
-        Link::Found(layer, id, point) => {
+        Link::Found(layer, found, point) => {
             f.props.feature_layer = Some(layer);
             if unplaced {
                 match point {
                     Some(p) => f.geometry = Geometry::Point(p),
                     None => {
                         return Err((
-                            format!("its feature {id:?} has no place to draw it at"),
+                            format!("its feature {found:?} has no place to draw it at"),
                             true,
                         ));
                     }
                 }
             }
-            f.props.feature_id = Some(id);
+            // The ledger's text, held once for the hazards that share it, stays when it
+            // is the feature's id already.
+            if *found != *id {
+                f.props.feature_id = Some(found.into());
+            }
             Ok(())
         }
         // (A place written for a feature that is gone stays where it was.)

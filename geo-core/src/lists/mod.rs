@@ -469,6 +469,7 @@ pub fn hidden_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<Lis
     };
     picked.sort_by_key(|(p, _)| key(*p));
     let opt = |v: Option<String>| v.unwrap_or_default();
+    let txt = |v: &Option<crate::model::Text>| v.as_deref().unwrap_or_default().to_string();
     let mut rows = Vec::with_capacity(picked.len());
     let mut levels = Vec::with_capacity(picked.len());
     for (i, (p, area)) in picked.into_iter().enumerate() {
@@ -516,22 +517,22 @@ pub fn hidden_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<Lis
             area,
             opt(h.feature_layer.map(|k| k.name_zh().to_string())),
             feature,
-            opt(h.industry.clone()),
-            opt(h.category.clone()),
-            h.description.clone(),
+            txt(&h.industry),
+            txt(&h.category),
+            h.description.to_string(),
             opt(h.found_by.map(|b| b.name_zh().to_string())),
             opt(h.discovered.map(|d| d.to_string())),
             opt(h.deadline.map(|d| d.to_string())),
-            opt(h.responsible_unit.clone()),
-            opt(h.responsible_person.clone()),
-            opt(h.measures.clone()),
+            txt(&h.responsible_unit),
+            txt(&h.responsible_person),
+            txt(&h.measures),
             opt(h.funds_wan_yuan.map(number)),
-            opt(h.contingency_plan.clone()),
+            txt(&h.contingency_plan),
             opt(h.rectified.map(|d| d.to_string())),
-            opt(h.verified_by.clone()),
+            txt(&h.verified_by),
             opt(h.closed.map(|d| d.to_string())),
             h.reopened.to_string(),
-            opt(h.reopen_reason.clone()),
+            txt(&h.reopen_reason),
             lon,
             lat,
         ]);

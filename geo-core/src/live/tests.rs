@@ -449,7 +449,7 @@ fn edits(live: &Live, o: &Op, graveyard: &mut Vec<AnyFeature>, fresh: &mut u32) 
                     return vec![];
                 };
                 f.props.feature_layer = Some(layer);
-                f.props.feature_id = Some(id);
+                f.props.feature_id = Some(id.into());
                 f.geometry = Geometry::Point(centre(&g).into());
             }
             vec![Edit::Put(Box::new(AnyFeature::HiddenHazard(f)))]
@@ -469,7 +469,7 @@ fn edits(live: &Live, o: &Op, graveyard: &mut Vec<AnyFeature>, fresh: &mut u32) 
                         geometry: Geometry::Point(centre(&e.geometry).into()),
                         props: HiddenHazard {
                             feature_layer: Some(LayerKind::Enterprises),
-                            feature_id: Some(e.id.clone()),
+                            feature_id: Some(e.id.as_str().into()),
                             major: k == 0 && o.y < 0.5,
                             discovered: Some(day.plus_days(-90)),
                             deadline: Some(day.plus_days((o.x * 60.0) as i64 - 30)),

@@ -136,7 +136,7 @@ fn hazards_follow_their_feature_and_only_theirs() {
         _ => panic!("hazard"),
     };
     let second = house(&live, &h2);
-    relinked.props.feature_id = Some(second.id.clone());
+    relinked.props.feature_id = Some(second.id.as_str().into());
     relinked.geometry = at(&second);
     live.apply(&[Edit::Put(Box::new(AnyFeature::HiddenHazard(relinked)))])
         .expect("applied");

@@ -141,6 +141,12 @@ vocabulary! {
     }
 }
 
+/// A text of a ledger, held once for the records that repeat it: a ledger's categories,
+/// units, people and measures recur in thousands of rows, and the loader points equal
+/// texts of one part of a file at one allocation (BENCHMARKS.md, "Ledger texts held
+/// once"). It reads as a `str`.
+pub type Text = std::sync::Arc<str>;
+
 /// 隐患 — one hidden hazard of a ledger.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HiddenHazard {
@@ -149,45 +155,45 @@ pub struct HiddenHazard {
     pub feature_layer: Option<LayerKind>,
     /// The id of the feature it belongs to (关联对象编号; an enterprise also by name or
     /// credit code in a ledger).
-    pub feature_id: Option<String>,
+    pub feature_id: Option<Text>,
     /// Whether the ledger gave its own location; otherwise it is drawn at the feature's.
     pub own_location: bool,
     /// 行业领域 (危险化学品, 工贸, 燃气, 建筑施工, …), as written.
-    pub industry: Option<String>,
+    pub industry: Option<Text>,
     /// 隐患类别 (设备设施, 安全管理, 作业环境, 消防安全, …), as written.
-    pub category: Option<String>,
+    pub category: Option<Text>,
     /// 重大事故隐患 (`true`) or 一般事故隐患.
     pub major: bool,
     /// 隐患描述
-    pub description: String,
+    pub description: Text,
     /// 发现方式
     pub found_by: Option<FoundBy>,
     /// 发现日期
     pub discovered: Option<Day>,
     /// 整改责任单位
-    pub responsible_unit: Option<String>,
+    pub responsible_unit: Option<Text>,
     /// 整改责任人 — personal data: shown in lists, never tiled.
-    pub responsible_person: Option<String>,
+    pub responsible_person: Option<Text>,
     /// 整改措施
-    pub measures: Option<String>,
+    pub measures: Option<Text>,
     /// 整改资金, 万元
     pub funds_wan_yuan: Option<f64>,
     /// 整改期限
     pub deadline: Option<Day>,
     /// 应急预案 (for a major one, one of the "five in place")
-    pub contingency_plan: Option<String>,
+    pub contingency_plan: Option<Text>,
     /// 隐患状态
     pub status: HiddenHazardStatus,
     /// 整改完成日期
     pub rectified: Option<Day>,
     /// 验收人
-    pub verified_by: Option<String>,
+    pub verified_by: Option<Text>,
     /// 销号日期
     pub closed: Option<Day>,
     /// 退回整改次数 — acceptances that failed and sent it back to rectification.
     pub reopened: u32,
     /// 退回原因 — why it was last sent back.
-    pub reopen_reason: Option<String>,
+    pub reopen_reason: Option<Text>,
 }
 
 // (The vocabulary macro derives no `Default` for the other vocabularies, which have none.)

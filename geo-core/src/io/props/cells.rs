@@ -26,6 +26,16 @@ pub(super) fn text(rec: &Record<'_>, i: usize) -> Option<String> {
     cell(rec, i).and_then(|c| c.value.text().map(Cow::into_owned))
 }
 
+/// A text held once for the part of the file ([`crate::model::Text`]).
+pub(super) fn shared_text(
+    cx: &mut FeatureCx<'_>,
+    rec: &Record<'_>,
+    i: usize,
+) -> Option<crate::model::Text> {
+    let c = cell(rec, i)?;
+    c.value.text().map(|t| cx.texts.text(&t))
+}
+
 /// A non-negative number; problems are warnings and leave the field empty.
 pub(super) fn number(
     cx: &mut FeatureCx<'_>,

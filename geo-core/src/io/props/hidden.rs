@@ -2,9 +2,9 @@
 //! lifecycle (销号 needs a rectification and an acceptance; dates in order; a major one
 //! with the "five in place").
 
-use crate::model::{Day, HiddenHazard, HiddenHazardStatus, LayerKind};
+use crate::model::{Day, HiddenHazard, HiddenHazardStatus, LayerKind, Text};
 
-use super::cells::{cell, column_name, count, date, number, text, vocab};
+use super::cells::{cell, column_name, count, date, number, shared_text, text, vocab};
 use super::{Build, FeatureCx, Record};
 use crate::io::LoadError;
 use crate::io::fields::{self, Unit, Value, hid};
@@ -92,7 +92,7 @@ impl Build for HiddenHazard {
                 },
             },
         };
-        let description = match text(rec, hid::DESCRIPTION) {
+        let description = match shared_text(cx, rec, hid::DESCRIPTION) {
             Some(d) => d,
             None => {
                 if !cx.absent.get(hid::DESCRIPTION).copied().unwrap_or(false) {
@@ -103,7 +103,7 @@ impl Build for HiddenHazard {
                         "a hidden hazard without a description (隐患描述)",
                     )?;
                 }
-                String::new()
+                Text::from("")
             }
         };
         // `false` when a store or an export wrote the place of the feature it belongs to:
@@ -115,26 +115,26 @@ impl Build for HiddenHazard {
         };
         let mut h = HiddenHazard {
             feature_layer,
-            feature_id: text(rec, hid::FEATURE_ID),
+            feature_id: shared_text(cx, rec, hid::FEATURE_ID),
             own_location,
-            industry: text(rec, hid::INDUSTRY),
-            category: text(rec, hid::CATEGORY),
+            industry: shared_text(cx, rec, hid::INDUSTRY),
+            category: shared_text(cx, rec, hid::CATEGORY),
             major,
             description,
             found_by: vocab(cx, rec, hid::FOUND_BY)?,
             discovered: date(cx, rec, hid::DISCOVERED)?,
-            responsible_unit: text(rec, hid::RESPONSIBLE_UNIT),
-            responsible_person: text(rec, hid::RESPONSIBLE_PERSON),
-            measures: text(rec, hid::MEASURES),
+            responsible_unit: shared_text(cx, rec, hid::RESPONSIBLE_UNIT),
+            responsible_person: shared_text(cx, rec, hid::RESPONSIBLE_PERSON),
+            measures: shared_text(cx, rec, hid::MEASURES),
             funds_wan_yuan: number(cx, rec, hid::FUNDS, Unit::WanYuan)?,
             deadline: date(cx, rec, hid::DEADLINE)?,
-            contingency_plan: text(rec, hid::CONTINGENCY_PLAN),
+            contingency_plan: shared_text(cx, rec, hid::CONTINGENCY_PLAN),
             status: HiddenHazardStatus::Pending,
             rectified: date(cx, rec, hid::RECTIFIED)?,
-            verified_by: text(rec, hid::VERIFIED_BY),
+            verified_by: shared_text(cx, rec, hid::VERIFIED_BY),
             closed: date(cx, rec, hid::CLOSED)?,
             reopened: count(cx, rec, hid::REOPENED, u32::MAX)?.unwrap_or(0),
-            reopen_reason: text(rec, hid::REOPEN_REASON),
+            reopen_reason: shared_text(cx, rec, hid::REOPEN_REASON),
         };
         let status_column = column_name(rec, hid::STATUS, "status").to_string();
         // The data's own words for the stages (a manifest's [statuses]) first.

@@ -27,6 +27,7 @@ fn run<P: Build>(cells: &[(usize, Value<'_>, &str)], n: usize) -> (Option<P>, Ve
         statuses: &[],
         absent: &absent,
         sink: &mut sink,
+        texts: &mut crate::heap::Shared::new(),
     };
     let p = P::build(&rec, &mut cx).ok().flatten();
     (p, sink.issues)
