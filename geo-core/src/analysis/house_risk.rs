@@ -49,30 +49,16 @@ pub fn assess_all(
     pipelines: &[PipelineConflict],
     rules: &Rules,
 ) -> Vec<HouseRisk> {
-    let mut exposure = vec![Exposure::default(); ds.houses.len()];
-    for c in protection {
-        if c.target_layer == LayerKind::Houses
-            && let Some(e) = exposure.get_mut(c.target_pos)
-        {
-            e.add_protection(c);
-        }
-    }
-    for c in pipelines {
-        if c.layer == LayerKind::Houses
-            && let Some(e) = exposure.get_mut(c.feature_pos)
-        {
-            e.add_pipeline(c);
-        }
-    }
+    let exposed = Exposed::of(ds.houses.len(), protection, pipelines);
     let base = AppraisalReasons::new(&rules.house);
     // With the room a living map keeps for houses added later (`heap::HEADROOM`), made
     // now rather than by a copy of the whole list when the map is served.
     let n = ds.houses.len();
     let mut out = Vec::with_capacity(crate::heap::with_room(n));
-    out.par_extend(ds.houses.features().par_iter().zip(exposure).map_init(
+    out.par_extend(ds.houses.features().par_iter().enumerate().map_init(
         super::Shared::new,
-        |lists, (f, e)| {
-            let mut r = base.house_risk(f, e, &rules.house);
+        |lists, (pos, f)| {
+            let mut r = base.house_risk(f, exposed.at(pos), &rules.house);
             share_list(lists, &mut r);
             r
         },
@@ -84,6 +70,59 @@ pub fn assess_all(
         share_list(&mut lists, r);
     }
     out
+}
+
+/// The exposure of the houses the conflicts reach, by position: a few in ten of a
+/// city's houses, so each house has a 4-byte slot and only the exposed an `Exposure`
+/// (24 bytes for every house of a million was 24 MB at the step's peak).
+struct Exposed {
+    /// The place in `found` of each house's exposure; `NONE` for none.
+    slot: Vec<u32>,
+    found: Vec<Exposure>,
+}
+
+impl Exposed {
+    const NONE: u32 = u32::MAX;
+
+    fn of(n: usize, protection: &[ProtectionConflict], pipelines: &[PipelineConflict]) -> Self {
+        let mut e = Exposed {
+            slot: vec![Exposed::NONE; n],
+            found: Vec::new(),
+        };
+        for c in protection {
+            if c.target_layer == LayerKind::Houses
+                && let Some(x) = e.get_mut(c.target_pos)
+            {
+                x.add_protection(c);
+            }
+        }
+        for c in pipelines {
+            if c.layer == LayerKind::Houses
+                && let Some(x) = e.get_mut(c.feature_pos)
+            {
+                x.add_pipeline(c);
+            }
+        }
+        e
+    }
+
+    fn get_mut(&mut self, pos: usize) -> Option<&mut Exposure> {
+        let slot = self.slot.get_mut(pos)?;
+        if *slot == Exposed::NONE {
+            // More exposed houses than a u32 counts cannot be held in memory.
+            *slot = u32::try_from(self.found.len()).ok()?;
+            self.found.push(Exposure::default());
+        }
+        self.found.get_mut(*slot as usize)
+    }
+
+    fn at(&self, pos: usize) -> Exposure {
+        self.slot
+            .get(pos)
+            .and_then(|s| self.found.get(*s as usize))
+            .copied()
+            .unwrap_or_default()
+    }
 }
 
 /// Points the reasons of a house with more than its appraisal's at the first equal list.
