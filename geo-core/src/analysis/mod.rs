@@ -230,14 +230,15 @@ pub fn analyze_with_progress(
     progress(Step::EnterpriseRisk);
     let enterprise_risks = enterprise_risk::assess_all(ds, &hazard_grades, &target_classes, rules);
     progress(Step::RiskGrid);
-    let anchors = risk_grid::house_anchors(ds);
-    let grid = risk_grid::build_grid(
+    // The houses' areas are found with their anchors, a block at a time.
+    let (grid, slots) = risk_grid::build_grid_locating(
         ds,
-        &hazard_grades,
-        &enterprise_risks,
-        &house_risks,
-        &pipeline_conflicts,
-        &anchors,
+        (
+            &hazard_grades,
+            &enterprise_risks,
+            &house_risks,
+            &pipeline_conflicts,
+        ),
         rules,
     );
     let mut analysis = Analysis {
@@ -252,9 +253,6 @@ pub fn analyze_with_progress(
         as_of: Some(day),
         hidden_states,
     };
-    // The houses' areas, then their anchors go (24 bytes a house) before the summaries.
-    let slots = risk_grid::house_slots(ds, &anchors);
-    drop(anchors);
     analysis.area_summaries = risk_grid::summarise_located(ds, &analysis, &rules.grid, &slots);
     analysis
 }

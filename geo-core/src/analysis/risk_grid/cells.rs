@@ -129,15 +129,18 @@ pub(super) const BLOCK: usize = 1 << 16;
 /// distances as walking H3's rings from every risk (`shared_candidates_match_the_ring_walk`).
 /// The risks are reached a block at a time on all cores, so that the reaches held at once
 /// stay a block's ([`BLOCK`]; ten million houses' would be about 1.6 GB).
+///
+/// `around` is the caller's: the candidates found stay for its next call (the next part
+/// of the same risks).
 pub(super) fn reach_each(
     grid: &H3Grid,
-    (n, block): (usize, usize),
+    around: &mut Around,
+    (range, block): (std::ops::Range<usize>, usize),
     risk: impl Fn(usize) -> Option<Placed> + Sync,
     mut take: impl FnMut(usize, Option<Reach>),
 ) {
-    let mut around: Around = HashMap::new();
-    for start in (0..n).step_by(block.max(1)) {
-        let len = block.max(1).min(n - start);
+    for start in range.clone().step_by(block.max(1)) {
+        let len = block.max(1).min(range.end - start);
         let cells = grid.cells_at(len, |i| risk(start + i).map(|r| r.p));
         // The (cell, radius) pairs still without candidates; neighbours in the list
         // mostly share one, so each thread's list skips repeats as it goes.
@@ -203,11 +206,42 @@ pub fn build_grid(
     house_anchors: &[Option<Coord<f64>>],
     rules: &Rules,
 ) -> RiskGrid {
+    let results = (grades, enterprises, houses, pipelines);
+    grid_of(ds, results, Some(house_anchors), false, rules).0
+}
+
+/// [`build_grid`] with the houses' anchors found a block at a time, and the area of every
+/// house ([`super::house_slots`]) found with them: what a full analysis needs, without
+/// the anchors of every house held at once (24 bytes a house at the grid's peak).
+pub(crate) fn build_grid_locating(
+    ds: &Dataset,
+    results: Results<'_>,
+    rules: &Rules,
+) -> (RiskGrid, Vec<usize>) {
+    grid_of(ds, results, None, true, rules)
+}
+
+/// The results the grid is built from: hazard grades, enterprise levels, house levels,
+/// pipeline conflicts.
+pub(crate) type Results<'a> = (
+    &'a [HazardGradeResult],
+    &'a [EnterpriseRisk],
+    &'a [HouseRisk],
+    &'a [PipelineConflict],
+);
+
+fn grid_of(
+    ds: &Dataset,
+    (grades, enterprises, houses, pipelines): Results<'_>,
+    given: Option<&[Option<Coord<f64>>]>,
+    locate: bool,
+    rules: &Rules,
+) -> (RiskGrid, Vec<usize>) {
     let started = std::time::Instant::now();
     let gr = &rules.grid;
     let grid = H3Grid::for_cell_size(gr.cell_size_m);
     let mut acc: HashMap<CellIndex, Acc> = HashMap::new();
-    let mut merge = |k: Risk, r: Reach| {
+    let mut merge = |k: Risk, r: Reach, people: u64| {
         for (h, d) in r.cells {
             let c = k.weight * (1.0 - d / k.radius);
             if c <= 0.0 {
@@ -226,6 +260,7 @@ pub fn build_grid(
         }
         if let Some(at) = r.at {
             let e = acc.entry(at).or_default();
+            e.population += people;
             e.inside[level_slot(k.level)] += 1;
             if k.point {
                 e.worst = Some(e.worst.map_or(k.level, |w| w.max(k.level)));
@@ -242,25 +277,44 @@ pub fn build_grid(
         radius: gr.house_radius_m,
         point: false,
     };
-    let mut house_cells: Vec<Option<CellIndex>> = Vec::with_capacity(houses.len());
-    reach_each(
-        &grid,
-        (houses.len(), BLOCK),
-        |pos| {
-            let k = house(pos, houses.get(pos)?);
-            Some(Placed {
-                p: (*house_anchors.get(pos)?)?,
-                weight: k.weight,
-                radius: k.radius,
-            })
-        },
-        |pos, r| {
-            house_cells.push(r.as_ref().and_then(|r| r.at));
-            if let (Some(r), Some(h)) = (r, houses.get(pos)) {
-                merge(house(pos, h), r);
-            }
-        },
-    );
+    let n = houses.len();
+    let mut slots = Vec::with_capacity(if locate { crate::heap::with_room(n) } else { 0 });
+    let mut around = Around::new();
+    for start in (0..n).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n);
+        // The block's anchors: given, or found now and dropped with the block.
+        let anchors: std::borrow::Cow<[Option<Coord<f64>>]> = match given {
+            Some(a) => a.get(start..end.min(a.len())).unwrap_or_default().into(),
+            None => (start..end)
+                .into_par_iter()
+                .map(|pos| ds.houses.get(pos).and_then(|f| anchor(&f.geometry)))
+                .collect::<Vec<_>>()
+                .into(),
+        };
+        if locate {
+            slots.par_extend(anchors.par_iter().map(|a| super::house_slot(ds, *a)));
+        }
+        reach_each(
+            &grid,
+            &mut around,
+            (start..end, BLOCK),
+            |pos| {
+                let k = house(pos, houses.get(pos)?);
+                Some(Placed {
+                    p: (*anchors.get(pos - start)?)?,
+                    weight: k.weight,
+                    radius: k.radius,
+                })
+            },
+            |pos, r| {
+                if let (Some(r), Some(h)) = (r, houses.get(pos)) {
+                    // A house's occupants count in the cell it stands in.
+                    let people = ds.houses.get(pos).and_then(|f| f.props.occupants);
+                    merge(house(pos, h), r, u64::from(people.unwrap_or(0)));
+                }
+            },
+        );
+    }
     // The other risks: hazard sources, then enterprises, then pipeline conflicts.
     let mut others: Vec<(Risk, &Geometry<f64>)> = Vec::new();
     for (pos, (f, g)) in ds.hazard_sources.features().iter().zip(grades).enumerate() {
@@ -308,7 +362,8 @@ pub fn build_grid(
     let other_at: Vec<Option<Coord<f64>>> = others.par_iter().map(|(_, g)| anchor(g)).collect();
     reach_each(
         &grid,
-        (others.len(), BLOCK),
+        &mut Around::new(),
+        (0..others.len(), BLOCK),
         |i| {
             let (k, _) = others.get(i)?;
             Some(Placed {
@@ -319,16 +374,11 @@ pub fn build_grid(
         },
         |i, r| {
             if let (Some(r), Some((k, _))) = (r, others.get(i)) {
-                merge(*k, r);
+                merge(*k, r, 0);
             }
         },
     );
-    // Population by the cell of each house and target.
-    for (f, at) in ds.houses.features().iter().zip(&house_cells) {
-        if let Some(at) = at {
-            acc.entry(*at).or_default().population += u64::from(f.props.occupants.unwrap_or(0));
-        }
-    }
+    // Population by the cell of each target (the houses' came with their reach).
     for f in ds.protection_targets.features() {
         if let Some(at) = anchor(&f.geometry).and_then(|a| grid.cell_at(a)) {
             acc.entry(at).or_default().population += u64::from(f.props.population.unwrap_or(0));
@@ -345,11 +395,12 @@ pub fn build_grid(
         .into_par_iter()
         .filter_map(|(h, a)| finish(ds, &grid, h, a, rules))
         .collect();
-    RiskGrid {
+    let g = RiskGrid {
         cell_size_m: gr.cell_size_m,
         h3_resolution: u8::from(grid.resolution),
         cells,
-    }
+    };
+    (g, slots)
 }
 
 /// A cell from what reached it: its index, level and top contributors, or `None` where

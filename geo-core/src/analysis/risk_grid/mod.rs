@@ -38,6 +38,7 @@ pub use areas::{
     summarise_areas,
 };
 pub(crate) use areas::{house_slot, house_slots, summarise_located};
+pub(crate) use cells::build_grid_locating;
 pub use cells::{GridCell, RiskGrid, build_grid};
 pub use h3::{H3Grid, resolution_for};
 pub use points::{anchor, grade_level, house_anchors};

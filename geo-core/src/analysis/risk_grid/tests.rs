@@ -282,7 +282,7 @@ fn cells_of_many_points_are_those_of_each() {
 /// that crosses cells, with weightless ones, one without a point and two radii.
 #[test]
 fn risks_reached_in_blocks_reach_what_each_ring_walk_does() {
-    use super::cells::{Placed, reach, reach_each};
+    use super::cells::{Around, Placed, reach, reach_each};
     let grid = H3Grid::for_cell_size(500.0);
     let risks: Vec<Option<(Coord<f64>, f64, f64)>> = (0..300)
         .map(|i| {
@@ -310,24 +310,31 @@ fn risks_reached_in_blocks_reach_what_each_ring_walk_does() {
             })
         })
         .collect();
-    for block in [1, 7, 64, 300, 1 << 16] {
+    // In blocks, and in two calls sharing the cells found (as the houses are reached a
+    // part at a time).
+    let n = risks.len();
+    for (block, split) in [(1, n), (7, n), (64, n), (300, n), (1 << 16, n), (64, n / 3)] {
         let mut got = Vec::new();
-        reach_each(
-            &grid,
-            (risks.len(), block),
-            |i| {
-                let (p, weight, radius) = (*risks.get(i)?)?;
-                Some(Placed { p, weight, radius })
-            },
-            |i, r| {
-                assert_eq!(i, got.len(), "in order");
-                got.push(r.map(|mut r| {
-                    r.cells.sort_by_key(|(c, _)| *c);
-                    (r.at, r.cells)
-                }));
-            },
-        );
-        assert_eq!(got, want, "blocks of {block}");
+        let mut around = Around::new();
+        for range in [0..split, split..n] {
+            reach_each(
+                &grid,
+                &mut around,
+                (range, block),
+                |i| {
+                    let (p, weight, radius) = (*risks.get(i)?)?;
+                    Some(Placed { p, weight, radius })
+                },
+                |i, r| {
+                    assert_eq!(i, got.len(), "in order");
+                    got.push(r.map(|mut r| {
+                        r.cells.sort_by_key(|(c, _)| *c);
+                        (r.at, r.cells)
+                    }));
+                },
+            );
+        }
+        assert_eq!(got, want, "blocks of {block}, split at {split}");
     }
 }
 
@@ -544,4 +551,51 @@ fn an_areas_level_is_the_band_of_its_weighted_share_of_land_in_the_grid() {
     );
     // H3 resolution 8's average cell (the 500 m default): 0.737 km² (h3geo.org tables).
     assert!((super::cell_m2(&rules) / 1e6 - 0.737_327_6).abs() < 1e-6);
+}
+
+/// A full analysis finds the houses' anchors and areas a block at a time
+/// (`build_grid_locating`): over a generated city of more houses than a block, the same
+/// grid and the same areas as with every anchor found first ([`house_anchors`],
+/// [`house_slots`]).
+#[cfg(feature = "generate")]
+#[test]
+fn houses_located_a_block_at_a_time_give_the_same_grid_and_areas() {
+    use crate::generate::{GenerateOptions, generate, haimen};
+    let opts = GenerateOptions {
+        seed: 5,
+        houses: super::cells::BLOCK + 4_000,
+        enterprises: 80,
+        hazard_sources: 40,
+        pipeline_km: 10.0,
+        protection_targets: 100,
+        hidden_hazards: 0,
+    };
+    let ds = generate(&opts, &haimen().unwrap()).unwrap();
+    let a = crate::analysis::analyze(
+        &ds,
+        &crate::substances::SubstanceTable::builtin(),
+        &Rules::default(),
+    );
+    let anchors = house_anchors(&ds);
+    let rules = Rules::default();
+    let whole = build_grid(
+        &ds,
+        &a.hazard_grades,
+        &a.enterprise_risks,
+        &a.house_risks,
+        &a.pipeline_conflicts,
+        &anchors,
+        &rules,
+    );
+    let results = (
+        &a.hazard_grades[..],
+        &a.enterprise_risks[..],
+        &a.house_risks[..],
+        &a.pipeline_conflicts[..],
+    );
+    let (blocks, slots) = super::build_grid_locating(&ds, results, &rules);
+    assert!(whole.cells.len() > 100, "{} cells", whole.cells.len());
+    assert_eq!(blocks, whole);
+    assert_eq!(slots, super::house_slots(&ds, &anchors));
+    assert!(slots.iter().any(|s| *s < ds.areas.len()));
 }
