@@ -130,9 +130,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     let loaded = load_source(std::path::Path::new(&data), &opts)?;
     stage("load");
-    let project = Project::from_loaded(loaded, &LoadOptions::default(), &Rules::default(), &|s| {
-        stage(&format!("  {s:?} starts"))
-    });
+    let mut project =
+        Project::from_loaded(loaded, &LoadOptions::default(), &Rules::default(), &|s| {
+            stage(&format!("  {s:?} starts"))
+        });
     stage("analyses (to their end)");
     // As `riskmap tiles` makes it: footprints projected where they are drawn.
     let config = TileSetConfig {
@@ -140,6 +141,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         layers: Some(layers.clone()),
         ..TileSetConfig::default()
     };
+    archive::release_undrawn(&mut project.dataset, &mut project.analysis, &layers);
+    stage("what is not drawn let go");
     let set = TileSet::build(&project.dataset, &project.analysis, config)?;
     stage("tile set");
     let out = tempfile::Builder::new().suffix(".pmtiles").tempfile()?;

@@ -248,6 +248,60 @@ fn data_bounds(ds: &Dataset, a: &Analysis) -> Option<Rect<f64>> {
     }
 }
 
+/// Lets go of what neither the tile set of `layers` nor their tiles read: the input
+/// layers not drawn and the results only they and the undrawn result layers are drawn
+/// from. For a command that writes archives and exits, before it builds their tile set:
+/// the analyses needed every layer, the tiles need only theirs (for a houses-only
+/// archive of the million-house city, the hidden hazards' ledger and the conflicts, about
+/// 60 MB). The tiles are the same; the archive's bounds are then those of what it draws.
+pub fn release_undrawn(ds: &mut Dataset, a: &mut Analysis, layers: &[LayerKind]) {
+    use crate::dataset::Layer;
+    fn empty<P>(l: &mut Layer<P>, kind: LayerKind, layers: &[LayerKind]) {
+        if !layers.contains(&kind) {
+            *l = Layer::new(kind, Vec::new());
+        }
+    }
+    empty(&mut ds.areas, LayerKind::Areas, layers);
+    empty(&mut ds.enterprises, LayerKind::Enterprises, layers);
+    empty(&mut ds.hazard_sources, LayerKind::HazardSources, layers);
+    empty(&mut ds.gas_pipelines, LayerKind::GasPipelines, layers);
+    empty(&mut ds.houses, LayerKind::Houses, layers);
+    empty(
+        &mut ds.protection_targets,
+        LayerKind::ProtectionTargets,
+        layers,
+    );
+    empty(&mut ds.hidden_hazards, LayerKind::HiddenHazards, layers);
+    let drawn = |k: LayerKind| layers.contains(&k);
+    if !drawn(LayerKind::ProtectionConflicts) {
+        a.protection_conflicts = Vec::new();
+    }
+    if !drawn(LayerKind::PipelineConflicts) {
+        a.pipeline_conflicts = Vec::new();
+    }
+    if !drawn(LayerKind::Areas) {
+        a.area_summaries = Vec::new();
+    }
+    if !drawn(LayerKind::Houses) {
+        a.house_risks = Vec::new();
+    }
+    if !drawn(LayerKind::Enterprises) {
+        a.enterprise_risks = Vec::new();
+    }
+    if !drawn(LayerKind::HazardSources) {
+        a.hazard_grades = Vec::new();
+    }
+    if !drawn(LayerKind::HiddenHazards) {
+        a.hidden_states = Vec::new();
+    }
+    if !drawn(LayerKind::ProtectionTargets) {
+        a.target_classes = Vec::new();
+    }
+    if !drawn(LayerKind::RiskGrid) {
+        a.grid.cells = Vec::new();
+    }
+}
+
 /// Writes the tiles of `opts` of the analysed `ds` into the archive `out` (its format by
 /// its extension), through a temporary file renamed over `out` at the end. `progress`
 /// hears `(zoom, tiles of the zoom done, tiles of the zoom)` after every chunk.

@@ -246,8 +246,9 @@ fn footprints_projected_in_each_tile_draw_the_same_tiles() {
 
 /// A tile set prepared for some layers (`TileSetConfig::layers`, what `riskmap tiles
 /// --layers` builds) draws them to the byte as one prepared for every layer does, from
-/// the clusters of z0 to the footprints and lines of z16, and refuses the others rather
-/// than drawing them empty.
+/// the clusters of z0 to the footprints and lines of z16, also once the data they do not
+/// draw is let go of (`release_undrawn`), and refuses the others rather than drawing them
+/// empty.
 #[test]
 fn a_tile_set_of_some_layers_draws_them_as_the_whole_set_does() {
     use geo::BoundingRect;
@@ -283,10 +284,19 @@ fn a_tile_set_of_some_layers_draws_them_as_the_whole_set_does() {
             layers: Some(layers.clone()),
             ..TileSetConfig::default()
         };
-        let some = TileSet::build(ds, a, config).unwrap();
+        // With what they do not draw let go of first.
+        let (mut kept_ds, mut kept_a) = (ds.clone(), a.clone());
+        release_undrawn(&mut kept_ds, &mut kept_a, &layers);
+        let drawn = |k| layers.contains(&k);
+        assert_eq!(
+            kept_a.protection_conflicts.is_empty(),
+            !drawn(LayerKind::ProtectionConflicts)
+        );
+        assert_eq!(kept_ds.houses.is_empty(), !drawn(LayerKind::Houses));
+        let some = TileSet::build(&kept_ds, &kept_a, config).unwrap();
         let mut drawn = 0;
         for &(z, x, y) in &tiles {
-            let one = some.render(ds, a, &layers, z, x, y).unwrap();
+            let one = some.render(&kept_ds, &kept_a, &layers, z, x, y).unwrap();
             assert_eq!(
                 one,
                 whole.render(ds, a, &layers, z, x, y).unwrap(),

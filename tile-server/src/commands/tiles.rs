@@ -20,9 +20,11 @@ pub fn tiles(ui: &Ui, args: &TilesArgs) -> Result<(), CliError> {
     let layers = layers_of(&args.layers)?;
     check_zooms(args.minzoom, args.maxzoom)?;
     let config = server_config(ui, args.config.as_deref())?;
-    let p = prepare(ui, &args.load)?;
-    let tileset = published_tile_set(ui, &config, &p, &layers)?;
+    let mut p = prepare(ui, &args.load)?;
     let extra = archive_extras(&p);
+    // The analyses needed every layer; the archives need only what they draw.
+    archive::release_undrawn(&mut p.dataset, &mut p.analysis, &layers);
+    let tileset = published_tile_set(ui, &config, &p, &layers)?;
     let jobs: Vec<(PathBuf, Vec<LayerKind>)> = if args.per_layer {
         layers
             .iter()
