@@ -396,9 +396,9 @@ fn every_form_of_inventory_and_qra_distances_reads_back_as_written() {
 
 #[test]
 fn a_table_of_many_parts_reads_as_gdal_reads_it() {
-    // More houses than two of the reader's parts of 65,536 rows, written as GeoJSON here
+    // More houses than eight of the reader's parts of 16,384 rows, written as GeoJSON here
     // and turned into a GeoPackage by GDAL; then, with GDAL's SQL, rows deleted across
-    // the first boundary between parts and a geometry broken in the second part.
+    // a boundary between parts (65,536) and a geometry broken in the second part.
     let n = 2 * (1 << 16) + 5;
     let dir = tempfile::tempdir().expect("temp dir");
     let json = dir.path().join("houses.geojson");

@@ -64,9 +64,12 @@ impl<P> Found<P> {
 }
 
 /// Raw features a reader hands to a [`Pass`] at a time when it reads in parts (GeoJSON,
-/// FlatGeobuf, GeoParquet, CSV and workbook blocks): a part of houses is a few tens of
-/// megabytes, and enough that the pass keeps both cores busy on it.
-pub(crate) const PART: usize = 1 << 16;
+/// FlatGeobuf, GeoParquet, CSV and workbook blocks): a part of houses is about six
+/// megabytes of text, enough that the pass keeps both cores busy on it. A reader holds
+/// about three parts at once (one read, one waiting, one turned into features): at 65,536
+/// features a part that was 100 MB at the load's peak for a million houses, for no
+/// measurable gain in time (BENCHMARKS.md, "The load's peaks").
+pub(crate) const PART: usize = 1 << 14;
 
 /// Features per parallel work unit: big enough that scheduling costs nothing, small
 /// enough that two cores share a file of a few thousand features.

@@ -20,7 +20,7 @@
 //!   field reads.
 //!
 //! The file is read from disk as its footer and column chunks are needed, never held
-//! whole; a thread of its own reads its rows about 65,536 at a
+//! whole; a thread of its own reads its rows about 16,384 at a
 //! time (a row group's columns in step), one part ahead of the per-feature pass, so a
 //! file's rows are never all held at once, whatever its row groups (GeoArrow's nested
 //! encodings are read a row group at a time). Each row group stands alone (the footer says where each of its columns is), so one that cannot be
