@@ -346,7 +346,7 @@ mod tests_shared {
         let a = haimen();
         // Every list equal to an earlier one is that one; some are (the demo's houses
         // short of one distance by the same metres, or commercial with the same floors).
-        let mut first: HashMap<&[Reason], &Arc<[Reason]>> = HashMap::new();
+        let mut first: HashMap<&[Reason], &Arc<Vec<Reason>>> = HashMap::new();
         let mut shared = 0;
         for r in a.house_risks.iter().filter(|r| r.reasons.len() > 1) {
             let f = *first.entry(&r.reasons[..]).or_insert(&r.reasons);
@@ -369,5 +369,23 @@ mod tests_shared {
             }
         }
         assert!(shared > 0);
+    }
+
+    #[test]
+    fn the_conflicts_of_a_source_share_its_id_and_rules() {
+        let a = haimen();
+        let mut first: HashMap<(usize, &str), &Arc<str>> = HashMap::new();
+        let mut rules: HashMap<(usize, &str), &Arc<str>> = HashMap::new();
+        let mut shared = 0;
+        for c in &a.protection_conflicts {
+            let f = *first
+                .entry((c.source_pos, &*c.source_id))
+                .or_insert(&c.source_id);
+            assert!(Arc::ptr_eq(f, &c.source_id), "{} held twice", c.source_id);
+            let r = *rules.entry((c.source_pos, &*c.rule)).or_insert(&c.rule);
+            assert!(Arc::ptr_eq(r, &c.rule), "{} held twice", c.rule);
+            shared += usize::from(!std::ptr::eq(f, &c.source_id));
+        }
+        assert!(shared > 100, "{shared} conflicts share their source's id");
     }
 }

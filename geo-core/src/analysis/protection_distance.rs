@@ -18,7 +18,7 @@ use super::hazard_grade::HazardGradeResult;
 use crate::dataset::Dataset;
 use crate::geodesy::{ClosestPair, closest_points};
 use crate::layer::Within;
-use crate::model::{Feature, HazardGrade, House, LayerKind, TargetClass};
+use crate::model::{Feature, HazardGrade, House, LayerKind, TargetClass, Text};
 use crate::rules::{ByClass, Rules};
 
 /// One target inside a required distance.
@@ -26,8 +26,8 @@ use crate::rules::{ByClass, Rules};
 pub struct ProtectionConflict {
     /// `hazard_sources` or `enterprises`.
     pub source_layer: LayerKind,
-    /// Source id.
-    pub source_id: String,
+    /// Source id (one text for the conflicts of a source).
+    pub source_id: Text,
     /// Source position in its layer.
     pub source_pos: usize,
     /// `protection_targets` or `houses`.
@@ -44,8 +44,8 @@ pub struct ProtectionConflict {
     pub required_m: f64,
     /// required − distance, metres.
     pub shortfall_m: f64,
-    /// Rule id.
-    pub rule: String,
+    /// Rule id (one text for the conflicts of a rule and a source).
+    pub rule: Text,
     /// From source to target: the closest pair (a point when they touch).
     #[serde(skip)]
     pub geometry: Geometry<f64>,
@@ -228,8 +228,8 @@ pub(crate) fn pair_conflict(
     // Measured once: the closest pair is both the distance and the conflict's line.
     let p = closest_points(s.geometry, g)?;
     (p.distance_m < req).then(|| {
-        let rule = rule_name(s, class);
-        conflict_at(s, target_layer, target_pos, id, class, req, rule, p)
+        let texts = &mut SourceTexts::default();
+        conflict_at(s, target_layer, target_pos, id, class, req, texts, p)
     })
 }
 
@@ -270,6 +270,7 @@ pub(crate) fn source_conflicts(
     rules: &Rules,
 ) -> Vec<ProtectionConflict> {
     let mut out = Vec::new();
+    let mut texts = SourceTexts::default();
     // Nothing to measure from (an empty geometry) meets nothing.
     let Some(within) = Within::new(s.geometry, max_required(s)) else {
         return out;
@@ -285,7 +286,7 @@ pub(crate) fn source_conflicts(
         &within,
         |_, _| false,
         |layer, pos, id, g, class| {
-            out.extend(measured(s, &within, layer, pos, id, g, class));
+            out.extend(measured(s, &within, &mut texts, layer, pos, id, g, class));
         },
     );
     out
@@ -356,9 +357,11 @@ fn sorted(it: impl Iterator<Item = usize>) -> Vec<usize> {
 /// ([`Within::at_least`], a lower bound of the geodesic distance) tells them apart
 /// without a geodesic; the others' closest pair is both their distance and the
 /// conflict's line.
+#[allow(clippy::too_many_arguments)]
 fn measured(
     s: &Source<'_>,
     within: &Within<'_>,
+    texts: &mut SourceTexts,
     layer: LayerKind,
     pos: usize,
     id: &str,
@@ -370,7 +373,7 @@ fn measured(
         return None;
     }
     let p = closest_points(s.geometry, g)?;
-    (p.distance_m < req).then(|| conflict_at(s, layer, pos, id, class, req, rule_name(s, class), p))
+    (p.distance_m < req).then(|| conflict_at(s, layer, pos, id, class, req, texts, p))
 }
 
 /// The classes a house is screened with: houses are never high-sensitivity or
@@ -407,12 +410,13 @@ pub(crate) fn source_conflicts_again(
 ) -> Vec<ProtectionConflict> {
     let was = |class: TargetClass| before.map_or(0.0, |b| required_m(b, class));
     let grows = |class: &TargetClass| required_m(s, *class) > was(*class);
-    let kept = |c: &ProtectionConflict| {
+    let mut texts = SourceTexts::default();
+    let kept = |texts: &mut SourceTexts, c: &ProtectionConflict| {
         let req = required_m(s, c.target_class);
         (c.distance_m < req).then(|| ProtectionConflict {
             required_m: req,
             shortfall_m: req - c.distance_m,
-            rule: rule_name(s, c.target_class),
+            rule: texts.rule(s, c.target_class),
             ..c.clone()
         })
     };
@@ -420,7 +424,7 @@ pub(crate) fn source_conflicts_again(
     let Some(within) = within.filter(|_| TargetClass::ALL.iter().any(grows)) else {
         // No class requires more (a lower grade), or nothing to measure from (an empty
         // geometry, which meets nothing): what it keeps is a part of what it had.
-        return had.iter().filter_map(kept).collect();
+        return had.iter().filter_map(|c| kept(&mut texts, c)).collect();
     };
     let mut out = Vec::new();
     let read = Candidates {
@@ -435,10 +439,10 @@ pub(crate) fn source_conflicts_again(
     };
     read.visit(ds, s, &within, had_one, |layer, pos, id, g, class| {
         if required_m(s, class) > was(class) {
-            out.extend(measured(s, &within, layer, pos, id, g, class));
+            out.extend(measured(s, &within, &mut texts, layer, pos, id, g, class));
         }
     });
-    out.extend(had.iter().filter_map(kept));
+    out.extend(had.iter().filter_map(|c| kept(&mut texts, c)));
     out
 }
 
@@ -451,13 +455,13 @@ fn conflict_at(
     target_id: &str,
     class: TargetClass,
     req: f64,
-    rule: String,
+    texts: &mut SourceTexts,
     pair: ClosestPair,
 ) -> ProtectionConflict {
     let (distance_m, geometry) = drawn(pair);
     ProtectionConflict {
         source_layer: s.layer,
-        source_id: s.id.to_string(),
+        source_id: texts.id(s),
         source_pos: s.pos,
         target_layer,
         target_id: target_id.to_string(),
@@ -466,8 +470,32 @@ fn conflict_at(
         distance_m,
         required_m: req,
         shortfall_m: req - distance_m,
-        rule,
+        rule: texts.rule(s, class),
         geometry,
+    }
+}
+
+/// The texts the conflicts of one source share: its id, and the rule of each class,
+/// made at the first conflict that needs them (a chemical park's source has thousands of
+/// conflicts, which held a copy of each: about 9 MB for the million-house city).
+#[derive(Default)]
+pub(crate) struct SourceTexts {
+    id: Option<Text>,
+    rules: Vec<(TargetClass, Text)>,
+}
+
+impl SourceTexts {
+    fn id(&mut self, s: &Source<'_>) -> Text {
+        self.id.get_or_insert_with(|| Text::from(s.id)).clone()
+    }
+
+    fn rule(&mut self, s: &Source<'_>, class: TargetClass) -> Text {
+        if let Some((_, t)) = self.rules.iter().find(|(c, _)| *c == class) {
+            return t.clone();
+        }
+        let t = Text::from(rule_name(s, class));
+        self.rules.push((class, t.clone()));
+        t
     }
 }
 

@@ -169,13 +169,13 @@ fn conflicts_by_grade_class_and_qra() {
     // The school is 700 m from hs-1 and 2250 m from hs-2 (QRA 200 m): one conflict.
     assert_eq!(c.len(), 1, "{c:#?}");
     assert_eq!(
-        (c[0].source_id.as_str(), c[0].target_id.as_str()),
+        (&*c[0].source_id, c[0].target_id.as_str()),
         ("hs-1", "school")
     );
     assert_eq!(c[0].required_m, 800.0);
     assert!((c[0].distance_m - 700.0).abs() < 0.1, "{}", c[0].distance_m);
     assert!((c[0].shortfall_m - 100.0).abs() < 0.1);
-    assert_eq!(c[0].rule, "RM-PD/grade_2/high_sensitivity");
+    assert_eq!(&*c[0].rule, "RM-PD/grade_2/high_sensitivity");
 }
 
 /// Every conflict of a generated city's full analysis, and no other, against every
@@ -333,7 +333,7 @@ fn hazchem_enterprise_and_houses() {
     let c = find_conflicts(&ds, &[], &[], &rules);
     assert_eq!(c.len(), 1, "{c:#?}");
     assert_eq!(c[0].target_id, "h-near");
-    assert_eq!(c[0].rule, "RM-PD/hazchem_enterprise/general_3");
+    assert_eq!(&*c[0].rule, "RM-PD/hazchem_enterprise/general_3");
     assert!((c[0].distance_m - 40.0).abs() < 0.01, "{}", c[0].distance_m);
     assert!((c[0].shortfall_m - 10.0).abs() < 0.01);
 }

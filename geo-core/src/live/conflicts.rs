@@ -445,7 +445,7 @@ mod tests {
     fn prot(s: usize, t: usize, d: f64) -> ProtectionConflict {
         ProtectionConflict {
             source_layer: LayerKind::HazardSources,
-            source_id: format!("hs-{s}"),
+            source_id: format!("hs-{s}").into(),
             source_pos: s,
             target_layer: LayerKind::Houses,
             target_id: format!("house-{t}"),

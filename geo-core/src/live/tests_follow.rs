@@ -224,7 +224,7 @@ fn schools_moved_to_the_edge_of_a_sources_reach() {
         live.analysis()
             .protection_conflicts
             .iter()
-            .find(|c| c.source_id == source && c.target_id == school)
+            .find(|c| &*c.source_id == source && c.target_id == school)
             .map(|c| (c.distance_m, c.required_m))
     };
     for (source, school) in graded.iter().zip(&schools) {

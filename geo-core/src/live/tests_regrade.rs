@@ -16,7 +16,7 @@ fn conflicts_of(live: &Live, id: &str) -> usize {
     live.analysis()
         .protection_conflicts
         .iter()
-        .filter(|c| c.source_id == id)
+        .filter(|c| &*c.source_id == id)
         .count()
 }
 
@@ -36,7 +36,7 @@ fn a_source_regraded_alone_has_its_conflicts_replaced() {
             live.analysis()
                 .protection_conflicts
                 .iter()
-                .any(|c| c.source_id == f.id)
+                .any(|c| *c.source_id == *f.id)
         })
         .map(|f| f.id.clone())
         .collect();
