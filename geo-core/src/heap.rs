@@ -54,7 +54,8 @@ pub(crate) fn table_bytes(capacity: usize, entry: usize) -> usize {
 /// results in parallel, each with its own texts; most are equal to many others (an
 /// enterprise's "L1 × S2 ⇒ blue", a house's "short by 40 m ⇒ raised to yellow"), and a
 /// city's copies of them were tens of megabytes (BENCHMARKS.md, "Reasons held once").
-/// A ledger's categories, units and people recur the same way ("Ledger texts held once").
+/// A ledger's categories, units and people recur the same way ("The tile archive below
+/// tippecanoe's peak").
 pub(crate) struct Shared<T: ?Sized>(std::collections::HashSet<Arc<T>>);
 
 impl<T: ?Sized + Eq + std::hash::Hash> Shared<T> {

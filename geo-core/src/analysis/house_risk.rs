@@ -111,7 +111,9 @@ impl Exposed {
         let slot = self.slot.get_mut(pos)?;
         if *slot == Exposed::NONE {
             // More exposed houses than a u32 counts cannot be held in memory.
-            *slot = u32::try_from(self.found.len()).ok()?;
+            *slot = u32::try_from(self.found.len())
+                .ok()
+                .filter(|n| *n != Exposed::NONE)?;
             self.found.push(Exposure::default());
         }
         self.found.get_mut(*slot as usize)

@@ -233,19 +233,24 @@ fn pmtiles_id(t: &TileId) -> u64 {
         .unwrap_or(u64::MAX)
 }
 
-/// The box every tile layer's features lie in: the input layers and the grid's cells.
+/// The box every tile layer's features lie in: the input layers, the grid's cells and
+/// the conflicts' lines (which end at input features, but those may have been let go of:
+/// [`release_undrawn`]).
 fn data_bounds(ds: &Dataset, a: &Analysis) -> Option<Rect<f64>> {
     use geo::BoundingRect;
     let cells = a
         .grid
         .cells
         .iter()
-        .filter_map(|c| c.geometry.bounding_rect())
-        .reduce(|x, y| union_rect(&x, &y));
-    match (ds.bounds(), cells) {
-        (Some(d), Some(c)) => Some(union_rect(&d, &c)),
-        (d, c) => d.or(c),
-    }
+        .filter_map(|c| c.geometry.bounding_rect());
+    let protection = a.protection_conflicts.iter().map(|c| &c.geometry);
+    let pipeline = a.pipeline_conflicts.iter().map(|c| &c.geometry);
+    let lines = protection.chain(pipeline).filter_map(|g| g.bounding_rect());
+    ds.bounds()
+        .into_iter()
+        .chain(cells)
+        .chain(lines)
+        .reduce(|x, y| union_rect(&x, &y))
 }
 
 /// Lets go of what neither the tile set of `layers` nor their tiles read: the input

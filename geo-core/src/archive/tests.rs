@@ -316,3 +316,55 @@ fn a_tile_set_of_some_layers_draws_them_as_the_whole_set_does() {
         );
     }
 }
+
+/// Every tile of an MBTiles archive: (z, column, TMS row) → gzipped bytes.
+fn mbtiles_tiles(path: &Path) -> std::collections::BTreeMap<(u8, u32, u32), Vec<u8>> {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let mut st = db
+        .prepare("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")
+        .unwrap();
+    st.query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// An archive of the conflicts alone, written once every input layer has been let go of:
+/// the same tiles as with the whole data held (the lines give the archive its extent).
+#[test]
+fn an_archive_of_conflicts_alone_keeps_its_tiles_once_the_rest_is_let_go() {
+    let (p, whole) = demo();
+    let dir = tempfile::tempdir().unwrap();
+    let layers = vec![LayerKind::ProtectionConflicts];
+    let mut opts = ArchiveOptions::new(layers.clone());
+    opts.maxzoom = 15;
+    let before = dir.path().join("before.mbtiles");
+    write_archive(
+        &p.dataset,
+        &p.analysis,
+        whole,
+        &opts,
+        &before,
+        &|_, _, _| {},
+    )
+    .unwrap();
+    let (mut ds, mut a) = (p.dataset.clone(), p.analysis.clone());
+    release_undrawn(&mut ds, &mut a, &layers);
+    assert!(ds.bounds().is_none(), "every input layer let go of");
+    let config = TileSetConfig {
+        layers: Some(layers),
+        ..TileSetConfig::default()
+    };
+    let some = TileSet::build(&ds, &a, config).unwrap();
+    let after = dir.path().join("after.mbtiles");
+    write_archive(&ds, &a, &some, &opts, &after, &|_, _, _| {}).unwrap();
+    let (b, f) = (mbtiles_tiles(&before), mbtiles_tiles(&after));
+    assert!(
+        b.keys().filter(|k| k.0 >= 14).count() > 10,
+        "lines at z14-z15"
+    );
+    assert_eq!(b.keys().collect::<Vec<_>>(), f.keys().collect::<Vec<_>>());
+    for (k, gz) in &b {
+        assert_eq!(gunzip(gz), gunzip(&f[k]), "{k:?}");
+    }
+}

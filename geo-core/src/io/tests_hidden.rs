@@ -305,8 +305,8 @@ fn a_provinces_own_words_for_the_stages_are_read_from_the_manifest() {
     );
 }
 
-/// The demo district's 3,000 hidden hazards: each text a part of the ledger repeats is
-/// one allocation. The ledger's 11 categories and the 662 rows of the most frequent,
+/// The demo district's 3,000 hidden hazards: each text a chunk of the ledger's rows
+/// repeats is one allocation. The ledger's 11 categories and the 662 rows of the most frequent,
 /// 消防安全, were counted in the file with Python's csv module.
 #[test]
 fn a_ledgers_repeated_texts_are_held_once() {
@@ -323,7 +323,7 @@ fn a_ledgers_repeated_texts_are_held_once() {
         held.insert(c.as_ptr());
     }
     assert_eq!((rows.len(), rows.get("消防安全")), (11, Some(&662)));
-    // The file is read in parts of 2,048 rows, each holding its texts once: two parts,
-    // so at most two allocations of each category for 3,000 rows.
+    // The rows are turned into features in chunks of 2,048, each holding its texts once:
+    // two chunks, so at most two allocations of each category for 3,000 rows.
     assert!(held.len() <= 2 * 11, "{} allocations", held.len());
 }

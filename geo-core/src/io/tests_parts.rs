@@ -10,7 +10,7 @@ use geo::{Coord, Geometry};
 /// House `REF` is the 10 m square at easting 610,690, northing 3,530,250; the others
 /// lie south-west of it. `crs_after` puts the legacy `crs` member after the array;
 /// `broken` gives one feature coordinates that are a string.
-const N: usize = (1 << 16) + 2;
+const N: usize = PART + 2;
 const REF: usize = N - 1;
 
 fn gk_houses(crs_after: bool, broken: Option<usize>) -> String {
@@ -116,7 +116,7 @@ fn a_crs_member_after_the_features_is_obeyed_across_parts() {
 
 #[test]
 fn a_broken_feature_past_the_first_part_costs_itself_only() {
-    let bad = 1 << 16;
+    let bad = PART;
     let out = load(&gk_houses(false, Some(bad)));
     assert_eq!(out.features.len(), N - 1);
     assert_eq!(out.report.files[0].features_read, N as u64);
@@ -135,7 +135,7 @@ fn an_unknown_crs_member_is_the_error_told_whatever_part_reads_it() {
     // The member's system is chosen when the first part reaches the features' pass; the
     // error is that choice's, not the reader's being stopped by it. Four parts, so that
     // the reader is still sending when the pass stops.
-    let text = gk_houses_n(3 * (1 << 16) + 1, false, None).replacen(
+    let text = gk_houses_n(3 * PART + 1, false, None).replacen(
         "urn:ogc:def:crs:EPSG::4549",
         "EPSG:999999",
         1,

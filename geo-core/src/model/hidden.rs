@@ -143,8 +143,8 @@ vocabulary! {
 
 /// A text of a ledger, held once for the records that repeat it: a ledger's categories,
 /// units, people and measures recur in thousands of rows, and the loader points equal
-/// texts of one part of a file at one allocation (BENCHMARKS.md, "Ledger texts held
-/// once"). It reads as a `str`.
+/// texts of each chunk of 2,048 rows it reads at one allocation (BENCHMARKS.md, "The
+/// tile archive below tippecanoe's peak"). It reads as a `str`.
 pub type Text = std::sync::Arc<str>;
 
 /// 隐患 — one hidden hazard of a ledger.

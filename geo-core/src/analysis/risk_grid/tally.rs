@@ -142,6 +142,9 @@ pub(crate) struct AreaTally {
     /// everything and builds the tally again.
     land_m2: Vec<f64>,
     kept: [Vec<Option<Share>>; 4],
+    /// Made by [`AreaTally::sums_only`]: without the shares, it cannot follow a change
+    /// (a feature's old share would read as none and be counted twice).
+    sums_only: bool,
 }
 
 impl Clone for AreaTally {
@@ -152,6 +155,7 @@ impl Clone for AreaTally {
             by_name: self.by_name.clone(),
             land_m2: self.land_m2.clone(),
             kept: self.kept.each_ref().map(|k| crate::heap::with_headroom(k)),
+            sums_only: self.sums_only,
         }
     }
 }
@@ -238,6 +242,7 @@ impl AreaTally {
                 .map(|f| crate::geodesy::area_m2(&f.geometry))
                 .collect(),
             kept: Default::default(),
+            sums_only: !keep,
         };
         for k in [
             Kept::Enterprises,
@@ -353,6 +358,7 @@ impl AreaTally {
         house_slots: &[usize],
         locate: &mut Locate,
     ) {
+        debug_assert!(!self.sums_only, "a tally of sums alone follows no change");
         let new = Self::share(k, pos, ds, an, house_slots, locate);
         let list = &mut self.kept[kept_slot(k)];
         if list.len() <= pos {
@@ -378,12 +384,14 @@ impl AreaTally {
 
     /// A feature pushed at the end of a kept layer (its share comes with a refresh).
     pub(crate) fn push(&mut self, k: Kept) {
+        debug_assert!(!self.sums_only, "a tally of sums alone follows no change");
         self.kept[kept_slot(k)].push(None);
     }
 
     /// The feature at `pos` removed and the last one moved into its place, as
     /// [`crate::layer::Layer::swap_remove`] does.
     pub(crate) fn swap_remove(&mut self, k: Kept, pos: usize) {
+        debug_assert!(!self.sums_only, "a tally of sums alone follows no change");
         let list = &mut self.kept[kept_slot(k)];
         if pos >= list.len() {
             return;

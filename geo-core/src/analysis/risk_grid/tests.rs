@@ -598,4 +598,26 @@ fn houses_located_a_block_at_a_time_give_the_same_grid_and_areas() {
     assert_eq!(blocks, whole);
     assert_eq!(slots, super::house_slots(&ds, &anchors));
     assert!(slots.iter().any(|s| *s < ds.areas.len()));
+    // Each cell's population, summed here from the houses' occupants and the targets'
+    // people by the cell their anchor is in.
+    let h3 = H3Grid::for_cell_size(rules.grid.cell_size_m);
+    let mut people: std::collections::HashMap<String, u64> = Default::default();
+    let houses = ds.houses.features().iter().zip(&anchors);
+    let houses = houses.map(|(f, a)| (*a, f.props.occupants.unwrap_or(0)));
+    let targets = ds.protection_targets.features().iter();
+    let targets = targets.map(|f| (anchor(&f.geometry), f.props.population.unwrap_or(0)));
+    for (at, n) in houses.chain(targets) {
+        if let Some(c) = at.and_then(|a| h3.cell_at(a)) {
+            *people.entry(c.to_string()).or_default() += u64::from(n);
+        }
+    }
+    for c in &blocks.cells {
+        assert_eq!(
+            c.population,
+            people.get(&c.id).copied().unwrap_or(0),
+            "{}",
+            c.id
+        );
+    }
+    assert!(blocks.cells.iter().filter(|c| c.population > 0).count() > 50);
 }

@@ -26,7 +26,7 @@ pub(super) fn text(rec: &Record<'_>, i: usize) -> Option<String> {
     cell(rec, i).and_then(|c| c.value.text().map(Cow::into_owned))
 }
 
-/// A text held once for the part of the file ([`crate::model::Text`]).
+/// A text held once for the chunk of rows being read ([`crate::model::Text`]).
 pub(super) fn shared_text(
     cx: &mut FeatureCx<'_>,
     rec: &Record<'_>,
