@@ -277,34 +277,29 @@ pub fn release_undrawn(ds: &mut Dataset, a: &mut Analysis, layers: &[LayerKind])
         layers,
     );
     empty(&mut ds.hidden_hazards, LayerKind::HiddenHazards, layers);
-    let drawn = |k: LayerKind| layers.contains(&k);
-    if !drawn(LayerKind::ProtectionConflicts) {
-        a.protection_conflicts = Vec::new();
+    // A result goes with the layer drawn from it.
+    fn clear<T>(v: &mut Vec<T>, kind: LayerKind, layers: &[LayerKind]) {
+        if !layers.contains(&kind) {
+            *v = Vec::new();
+        }
     }
-    if !drawn(LayerKind::PipelineConflicts) {
-        a.pipeline_conflicts = Vec::new();
-    }
-    if !drawn(LayerKind::Areas) {
-        a.area_summaries = Vec::new();
-    }
-    if !drawn(LayerKind::Houses) {
-        a.house_risks = Vec::new();
-    }
-    if !drawn(LayerKind::Enterprises) {
-        a.enterprise_risks = Vec::new();
-    }
-    if !drawn(LayerKind::HazardSources) {
-        a.hazard_grades = Vec::new();
-    }
-    if !drawn(LayerKind::HiddenHazards) {
-        a.hidden_states = Vec::new();
-    }
-    if !drawn(LayerKind::ProtectionTargets) {
-        a.target_classes = Vec::new();
-    }
-    if !drawn(LayerKind::RiskGrid) {
-        a.grid.cells = Vec::new();
-    }
+    clear(
+        &mut a.protection_conflicts,
+        LayerKind::ProtectionConflicts,
+        layers,
+    );
+    clear(
+        &mut a.pipeline_conflicts,
+        LayerKind::PipelineConflicts,
+        layers,
+    );
+    clear(&mut a.area_summaries, LayerKind::Areas, layers);
+    clear(&mut a.house_risks, LayerKind::Houses, layers);
+    clear(&mut a.enterprise_risks, LayerKind::Enterprises, layers);
+    clear(&mut a.hazard_grades, LayerKind::HazardSources, layers);
+    clear(&mut a.hidden_states, LayerKind::HiddenHazards, layers);
+    clear(&mut a.target_classes, LayerKind::ProtectionTargets, layers);
+    clear(&mut a.grid.cells, LayerKind::RiskGrid, layers);
 }
 
 /// Writes the tiles of `opts` of the analysed `ds` into the archive `out` (its format by

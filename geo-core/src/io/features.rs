@@ -68,7 +68,7 @@ impl<P> Found<P> {
 /// megabytes of text, enough that the pass keeps both cores busy on it. A reader holds
 /// about three parts at once (one read, one waiting, one turned into features): at 65,536
 /// features a part that was 100 MB at the load's peak for a million houses, for no
-/// measurable gain in time (BENCHMARKS.md, "The load's peaks").
+/// measurable gain in time (BENCHMARKS.md, "The tile archive below tippecanoe's peak").
 pub(crate) const PART: usize = 1 << 14;
 
 /// Features per parallel work unit: big enough that scheduling costs nothing, small

@@ -187,16 +187,7 @@ impl Clusters {
         opts: &ClusterOptions,
     ) -> Result<Clusters, TileError> {
         if by_uid {
-            let mut v = Vec::new();
-            for p in &points {
-                let i = p.id as usize;
-                if v.len() <= i {
-                    v.resize(i + 1, Placed::EMPTY);
-                }
-                if let Some(s) = v.get_mut(i) {
-                    *s = Placed::of(p);
-                }
-            }
+            let v = laid_by_uid(points.iter().map(|p| (p.id, Placed::of(p))));
             drop(points);
             return Clusters::build_placed(v, detail_zoom, opts);
         }
@@ -412,16 +403,20 @@ where
     if (0..by_pos.len()).all(|i| layer.uid(i) == Some(i as u64)) {
         return by_pos;
     }
+    let by_uid = by_pos.into_iter().enumerate();
+    laid_by_uid(by_uid.filter_map(|(i, s)| Some((layer.uid(i)?, s))))
+}
+
+/// Points laid out by their uid, [`Placed::EMPTY`] where none is.
+fn laid_by_uid(points: impl Iterator<Item = (u64, Placed)>) -> Vec<Placed> {
     let mut v = Vec::new();
-    for (i, s) in by_pos.into_iter().enumerate() {
-        let Some(u) = layer.uid(i).map(|u| u as usize) else {
-            continue;
-        };
-        if v.len() <= u {
-            v.resize(u + 1, Placed::EMPTY);
+    for (uid, p) in points {
+        let i = uid as usize;
+        if v.len() <= i {
+            v.resize(i + 1, Placed::EMPTY);
         }
-        if let Some(slot) = v.get_mut(u) {
-            *slot = s;
+        if let Some(s) = v.get_mut(i) {
+            *s = p;
         }
     }
     v

@@ -236,25 +236,19 @@ impl TileSet {
         };
         let wanted = |k: LayerKind| config.prepares(k);
         let clusters = clusters::build_all(ds, a, detail, &config.cluster, wanted)?;
-        let grid = Drawn::build(
-            a.grid
-                .cells
-                .iter()
-                .filter(|_| wanted(LayerKind::RiskGrid))
-                .map(update::cell_drawn),
+        // What a layer left out is drawn from: nothing.
+        fn of<T>(list: &[T], drawn: bool) -> &[T] {
+            if drawn { list } else { &[] }
+        }
+        let cells = of(&a.grid.cells, wanted(LayerKind::RiskGrid));
+        let grid = Drawn::build(cells.iter().map(update::cell_drawn));
+        let pcs = of(
+            &a.protection_conflicts,
+            wanted(LayerKind::ProtectionConflicts),
         );
-        let pc = Drawn::build(
-            a.protection_conflicts
-                .iter()
-                .filter(|_| wanted(LayerKind::ProtectionConflicts))
-                .map(update::protection_drawn),
-        );
-        let gc = Drawn::build(
-            a.pipeline_conflicts
-                .iter()
-                .filter(|_| wanted(LayerKind::PipelineConflicts))
-                .map(update::pipeline_drawn),
-        );
+        let pc = Drawn::build(pcs.iter().map(update::protection_drawn));
+        let gcs = of(&a.pipeline_conflicts, wanted(LayerKind::PipelineConflicts));
+        let gc = Drawn::build(gcs.iter().map(update::pipeline_drawn));
         let area_levels = update::area_levels(ds, a);
         let area_labels = update::area_labels(ds);
         let house_world = if config.world_footprints && wanted(LayerKind::Houses) {

@@ -278,7 +278,8 @@ fn grid_of(
         point: false,
     };
     let n = houses.len();
-    let mut slots = Vec::with_capacity(if locate { crate::heap::with_room(n) } else { 0 });
+    // For the summaries of this analysis alone: no room kept for later houses.
+    let mut slots = Vec::with_capacity(if locate { n } else { 0 });
     let mut around = Around::new();
     for start in (0..n).step_by(BLOCK) {
         let end = (start + BLOCK).min(n);

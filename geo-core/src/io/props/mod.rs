@@ -46,8 +46,8 @@ pub struct FeatureCx<'c> {
     /// reported once for the file, not for every row.
     pub absent: &'c [bool],
     pub sink: &'c mut Sink,
-    /// The texts of this chunk of the file's rows (2,048) so far: a ledger's texts that recur are held
-    /// once ([`crate::model::Text`]).
+    /// The texts of this chunk of the file's rows (2,048) so far: a ledger's texts that
+    /// recur are held once ([`crate::model::Text`]).
     pub(crate) texts: &'c mut crate::heap::Shared<str>,
 }
 
