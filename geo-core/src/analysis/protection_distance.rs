@@ -10,6 +10,8 @@
 //! Required distances are planning screening values of this project
 //! ([`crate::rules::ProtectionRules`]); a GIS screening cannot replace a QRA.
 
+use std::borrow::Borrow;
+
 use geo::{Geometry, LineString};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -111,11 +113,15 @@ pub fn find_conflicts(
     grades: &[HazardGradeResult],
     target_classes: &[TargetClass],
     rules: &Rules,
-) -> Vec<ProtectionConflict> {
+) -> Vec<Box<ProtectionConflict>> {
     let sources = all_sources(ds, grades, rules);
-    let mut out: Vec<ProtectionConflict> = sources
+    let mut out: Vec<Box<ProtectionConflict>> = sources
         .par_iter()
-        .flat_map_iter(|s| source_conflicts(ds, s, target_classes, rules))
+        .flat_map_iter(|s| {
+            source_conflicts(ds, s, target_classes, rules)
+                .into_iter()
+                .map(Box::new)
+        })
         .collect();
     sort(&mut out);
     out
@@ -176,9 +182,10 @@ pub(crate) fn max_reach(ds: &Dataset, grades: &[HazardGradeResult], rules: &Rule
 }
 
 /// The order of the conflict list: source layer, source position, target layer, target
-/// position.
-pub(crate) fn sort(list: &mut [ProtectionConflict]) {
+/// position. For the list as kept (boxed) and for conflicts found.
+pub(crate) fn sort<C: Borrow<ProtectionConflict>>(list: &mut [C]) {
     list.sort_by(|a, b| {
+        let (a, b) = (a.borrow(), b.borrow());
         (a.source_layer, a.source_pos, a.target_layer, a.target_pos).cmp(&(
             b.source_layer,
             b.source_pos,
@@ -404,7 +411,7 @@ pub(crate) fn source_conflicts_again(
     ds: &Dataset,
     s: &Source<'_>,
     before: Option<&Source<'_>>,
-    had: &[ProtectionConflict],
+    had: &[Box<ProtectionConflict>],
     target_classes: &[TargetClass],
     rules: &Rules,
 ) -> Vec<ProtectionConflict> {
@@ -426,7 +433,6 @@ pub(crate) fn source_conflicts_again(
         // geometry, which meets nothing): what it keeps is a part of what it had.
         return had.iter().filter_map(|c| kept(&mut texts, c)).collect();
     };
-    let mut out = Vec::new();
     let read = Candidates {
         target_classes,
         rules,
@@ -437,14 +443,35 @@ pub(crate) fn source_conflicts_again(
         had.binary_search_by(|c| (c.target_layer, c.target_pos).cmp(&(layer, pos)))
             .is_ok()
     };
+    let mut candidates = Vec::new();
     read.visit(ds, s, &within, had_one, |layer, pos, id, g, class| {
         if required_m(s, class) > was(class) {
-            out.extend(measured(s, &within, &mut texts, layer, pos, id, g, class));
+            candidates.push((layer, pos, id, g, class));
         }
     });
+    // A chemical park's source regraded has thousands of candidates (one conflict in
+    // twenty): measured on every core, each part with the same shared texts, made first.
+    texts.id(s);
+    for &(.., class) in &candidates {
+        texts.rule(s, class);
+    }
+    let mut out: Vec<ProtectionConflict> = candidates
+        .par_iter()
+        .with_min_len(PART_MEASURED)
+        .map_init(
+            || texts.clone(),
+            |texts, &(layer, pos, id, g, class)| {
+                measured(s, &within, texts, layer, pos, id, g, class)
+            },
+        )
+        .flatten()
+        .collect();
     out.extend(had.iter().filter_map(|c| kept(&mut texts, c)));
     out
 }
+
+/// The fewest candidates of a regraded source measured on one core.
+const PART_MEASURED: usize = 512;
 
 /// A conflict of `s` with a target, from their closest pair (measured by the caller).
 #[allow(clippy::too_many_arguments)]
@@ -478,7 +505,7 @@ fn conflict_at(
 /// The texts the conflicts of one source share: its id, and the rule of each class,
 /// made at the first conflict that needs them (a chemical park's source has thousands of
 /// conflicts, which held a copy of each: about 9 MB for the million-house city).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct SourceTexts {
     id: Option<Text>,
     rules: Vec<(TargetClass, Text)>,

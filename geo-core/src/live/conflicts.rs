@@ -3,6 +3,7 @@
 //! those of the changed pipes and footprints (pipeline clearances); then what went and
 //! came, apart from positions.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
 
 use geo::{BoundingRect, Intersects};
@@ -10,6 +11,7 @@ use rayon::prelude::*;
 
 use super::Live;
 use super::deps::near;
+use super::marks::Marks;
 use crate::analysis::{
     HazardGradeResult, PipelineConflict, ProtectionConflict, pipeline_clearance,
     protection_distance,
@@ -317,27 +319,71 @@ impl Positions for PipelineConflict {
 
 /// Where each source's conflicts are in the sorted list (by source, then target): one
 /// range per source of `sources`, in order, found by binary search.
-pub(super) fn source_ranges(
-    list: &[ProtectionConflict],
+pub(super) fn source_ranges<C: Borrow<ProtectionConflict>>(
+    list: &[C],
     sources: &BTreeSet<(LayerKind, usize)>,
 ) -> Vec<std::ops::Range<usize>> {
     sources.iter().map(|&k| source_range(list, k)).collect()
 }
 
 /// Where one source's conflicts are in the sorted list.
-fn source_range(list: &[ProtectionConflict], k: (LayerKind, usize)) -> std::ops::Range<usize> {
-    let key = |c: &ProtectionConflict| (c.source_layer, c.source_pos);
+fn source_range<C: Borrow<ProtectionConflict>>(
+    list: &[C],
+    k: (LayerKind, usize),
+) -> std::ops::Range<usize> {
+    let key = |c: &C| {
+        let c = c.borrow();
+        (c.source_layer, c.source_pos)
+    };
     list.partition_point(|c| key(c) < k)..list.partition_point(|c| key(c) <= k)
 }
 
 /// The conflicts of `sources` in the sorted list, in its order.
 pub(super) fn of_sources<'l>(
-    list: &'l [ProtectionConflict],
+    list: &'l [Box<ProtectionConflict>],
     sources: &BTreeSet<(LayerKind, usize)>,
 ) -> impl Iterator<Item = &'l ProtectionConflict> + Clone {
     source_ranges(list, sources)
         .into_iter()
-        .flat_map(move |r| &list[r])
+        .flat_map(move |r| list[r].iter().map(|c| &**c))
+}
+
+/// The conflicts of `sources` in the sorted list with the houses at `houses` (`marked`
+/// too), source by source. A source's conflicts are sorted by target, so a long run of
+/// its houses (a chemical park's source has thousands) is searched for each of a few
+/// houses rather than read through: a regraded source's houses assessed again read the
+/// ranges of every source near them, some 10⁴ conflicts, each boxed apart.
+pub(super) fn of_houses_in<'l>(
+    list: &'l [Box<ProtectionConflict>],
+    sources: &BTreeSet<(LayerKind, usize)>,
+    houses: &'l BTreeSet<usize>,
+    marked: &'l Marks,
+) -> impl Iterator<Item = &'l ProtectionConflict> {
+    let target = |c: &ProtectionConflict| (c.target_layer, c.target_pos);
+    source_ranges(list, sources).into_iter().flat_map(move |r| {
+        let of_source = &list[r];
+        let first = of_source.partition_point(|c| c.target_layer < LayerKind::Houses);
+        let end = of_source.partition_point(|c| c.target_layer <= LayerKind::Houses);
+        let run = &of_source[first..end];
+        // Searching costs some log₂(run) reads a house; reading through, one a conflict.
+        let search = run.len() > houses.len() * (usize::BITS - run.len().leading_zeros()) as usize;
+        let (searched, read) = if search {
+            (Some(run), None)
+        } else {
+            (None, Some(run))
+        };
+        let found = searched.into_iter().flat_map(move |run| {
+            houses.iter().flat_map(move |&p| {
+                let at = run.partition_point(|c| target(c) < (LayerKind::Houses, p));
+                run[at..].iter().take_while(move |c| c.target_pos == p)
+            })
+        });
+        let all = read
+            .into_iter()
+            .flat_map(|run| run.iter())
+            .filter(|c| marked.has(LayerKind::Houses, c.target_pos));
+        found.chain(all).map(|c| &**c)
+    })
 }
 
 /// Replaces the conflicts of `sources` in the sorted list by `added` (sorted the same
@@ -345,8 +391,12 @@ pub(super) fn of_sources<'l>(
 /// taken out go to `removed`. Each source's range is spliced in place, from the back, so
 /// the list is neither scanned nor sorted again: a batch that re-grades one source moves
 /// the conflicts after its range once.
+#[allow(
+    clippy::vec_box,
+    reason = "the list is kept boxed so that a splice moves pointers (Analysis)"
+)]
 pub(super) fn replace_sources(
-    list: &mut Vec<ProtectionConflict>,
+    list: &mut Vec<Box<ProtectionConflict>>,
     sources: &BTreeSet<(LayerKind, usize)>,
     added: &[ProtectionConflict],
     removed: &mut Vec<ProtectionConflict>,
@@ -354,7 +404,8 @@ pub(super) fn replace_sources(
     let ranges = source_ranges(list, sources);
     for (&k, range) in sources.iter().zip(ranges).rev() {
         let new = &added[source_range(added, k)];
-        removed.extend(list.splice(range, new.iter().cloned()));
+        let new = new.iter().map(|c| Box::new(c.clone()));
+        removed.extend(list.splice(range, new).map(|c| *c));
     }
 }
 
@@ -366,8 +417,12 @@ pub(super) fn replace_sources(
 /// after it move only when its count changes. A batch of a few targets (a house moved)
 /// thus neither scans nor sorts the list of 10⁵, which a pass and a sort of conflicts
 /// of some 170 bytes each made the larger part of such a batch.
+#[allow(
+    clippy::vec_box,
+    reason = "the list is kept boxed so that a splice moves pointers (Analysis)"
+)]
 pub(super) fn replace_where(
-    list: &mut Vec<ProtectionConflict>,
+    list: &mut Vec<Box<ProtectionConflict>>,
     sources: &BTreeSet<(LayerKind, usize)>,
     gone: impl Fn(&ProtectionConflict) -> bool,
     added: &[ProtectionConflict],
@@ -378,6 +433,7 @@ pub(super) fn replace_where(
     debug_assert!(
         list.iter()
             .filter(|c| !sources.contains(&key(c)))
+            .map(|c| &**c)
             .all(|c| !gone(c)),
         "a conflict to replace outside the ranges of the sources named"
     );
@@ -400,15 +456,16 @@ pub(super) fn replace_where(
         let mut last = end;
         for slot in kept..end {
             match new.next() {
-                Some(c) => removed.push(std::mem::replace(&mut list[slot], c.clone())),
+                // Into the box the lost one leaves.
+                Some(c) => removed.push(std::mem::replace(&mut *list[slot], c.clone())),
                 None => {
-                    removed.extend(list.drain(slot..end));
+                    removed.extend(list.drain(slot..end).map(|c| *c));
                     last = slot;
                     break;
                 }
             }
         }
-        let more: Vec<ProtectionConflict> = new.cloned().collect();
+        let more: Vec<Box<ProtectionConflict>> = new.map(|c| Box::new(c.clone())).collect();
         if !more.is_empty() {
             last = end + more.len();
             list.splice(end..end, more);
@@ -479,7 +536,10 @@ mod tests {
             prot(5, 7, 72.0),
             prot(5, 8, 73.0),
             prot(6, 8, 80.0),
-        ];
+        ]
+        .into_iter()
+        .map(Box::new)
+        .collect::<Vec<_>>();
         let added = [
             prot(1, 7, 25.0),
             prot(3, 7, 35.0),
@@ -500,11 +560,12 @@ mod tests {
             &added,
             &mut removed,
         );
-        let pairs = |v: &[ProtectionConflict]| -> Vec<(usize, usize, f64)> {
+        fn pairs<C: Borrow<ProtectionConflict>>(v: &[C]) -> Vec<(usize, usize, f64)> {
             v.iter()
+                .map(|c| c.borrow())
                 .map(|c| (c.source_pos, c.target_pos, c.distance_m))
                 .collect()
-        };
+        }
         assert_eq!(
             pairs(&list),
             [

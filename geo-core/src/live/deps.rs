@@ -28,6 +28,12 @@ pub(super) type Dirty = Vec<(LayerKind, Rect<f64>)>;
 /// and one pass over the list costs less.
 const FEW: usize = 256;
 
+/// The most houses assessed again whose conflicts are looked for in the ranges of the
+/// sources near them, and the most such sources; past either, the whole list is read
+/// (`Live::exposure_of`).
+const MANY_HOUSES: usize = 4096;
+const FEW_SOURCES: usize = 1024;
+
 /// Positions of a layer's features whose box lies within `metres` (plus a margin) of
 /// `g`'s box: a superset of those within `metres` of `g`.
 pub(super) fn near<P>(
@@ -248,7 +254,7 @@ impl Live {
                 Some(near) => conflicts::of_sources(list, near)
                     .filter(|c| hit(c))
                     .collect(),
-                None => list.iter().filter(|c| hit(c)).collect(),
+                None => list.iter().map(|c| &**c).filter(|c| hit(c)).collect(),
             };
             old.len() == added_p.len() && old.iter().zip(&added_p).all(|(a, b)| *a == b)
         };
@@ -266,11 +272,11 @@ impl Live {
             list.retain(|c| {
                 let gone = hit(c);
                 if gone {
-                    removed_p.push(c.clone());
+                    removed_p.push((**c).clone());
                 }
                 !gone
             });
-            list.extend(added_p.iter().cloned());
+            list.extend(added_p.iter().map(|c| Box::new(c.clone())));
             protection_distance::sort(list);
         }
 
@@ -505,49 +511,7 @@ impl Live {
             // conflicts for no house.)
             return HashMap::new();
         }
-        let mut exposure: HashMap<usize, Exposure> =
-            h_set.iter().map(|p| (*p, Exposure::default())).collect();
-        let list = &self.analysis.protection_conflicts;
-        if h_set.len() <= FEW {
-            // A few houses: their conflicts are in the ranges of the sources within reach
-            // of any of them (the list is sorted again by now), each range read once: the
-            // houses of one regraded source stand together, and share their sources.
-            // Found once around the box of them all rather than around each: the
-            // sources beyond reach of every house add no conflict of theirs.
-            let reach = reach.unwrap_or_else(|| self.protection_reach());
-            let around = h_set
-                .iter()
-                .filter_map(|&p| self.ds.houses.get(p)?.geometry.bounding_rect())
-                .reduce(|a, b| crate::dataset::union_rect(&a, &b))
-                .map(Geometry::Rect);
-            let near = self.sources_near(around.as_ref(), reach);
-            for c in conflicts::of_sources(list, &near) {
-                if c.target_layer == LayerKind::Houses
-                    && let Some(e) = exposure.get_mut(&c.target_pos)
-                {
-                    e.add_protection(c);
-                }
-            }
-        } else {
-            // A bit per house, to pass over the 10⁵ conflicts of other houses without a
-            // lookup.
-            let marks = Marks::of(h_set.iter().map(|p| (LayerKind::Houses, *p)));
-            for c in list {
-                if c.target_layer == LayerKind::Houses
-                    && marks.has(LayerKind::Houses, c.target_pos)
-                    && let Some(e) = exposure.get_mut(&c.target_pos)
-                {
-                    e.add_protection(c);
-                }
-            }
-        }
-        for c in &self.analysis.pipeline_conflicts {
-            if c.layer == LayerKind::Houses
-                && let Some(e) = exposure.get_mut(&c.feature_pos)
-            {
-                e.add_pipeline(c);
-            }
-        }
+        let exposure = self.exposure_of(h_set, reach, (MANY_HOUSES, FEW_SOURCES));
         // Their appraisal's reasons made once, as a full analysis makes them.
         let base = AppraisalReasons::new(&self.rules.house);
         let mut out = HashMap::new();
@@ -573,6 +537,57 @@ impl Live {
             }
         }
         out
+    }
+
+    /// The exposure of the houses at `h_set` to the conflicts kept. Houses that stand
+    /// together (a regraded source's hundreds) find theirs in the ranges of the sources
+    /// within reach of the box of them all, found with one query: each range read once,
+    /// or searched for each house where it is long (a chemical park's). Houses all over
+    /// the city (a batch of many edits) are within reach of most sources: past `most`
+    /// houses, or sources near them, the whole list is read once instead.
+    pub(super) fn exposure_of(
+        &self,
+        h_set: &BTreeSet<usize>,
+        reach: Option<f64>,
+        most: (usize, usize),
+    ) -> HashMap<usize, Exposure> {
+        let mut exposure: HashMap<usize, Exposure> =
+            h_set.iter().map(|p| (*p, Exposure::default())).collect();
+        let list = &self.analysis.protection_conflicts;
+        // A bit per house, to pass over the conflicts of other houses without a lookup.
+        let marks = Marks::of(h_set.iter().map(|p| (LayerKind::Houses, *p)));
+        let near = (h_set.len() <= most.0)
+            .then(|| {
+                let reach = reach.unwrap_or_else(|| self.protection_reach());
+                let around = h_set
+                    .iter()
+                    .filter_map(|&p| self.ds.houses.get(p)?.geometry.bounding_rect())
+                    .reduce(|a, b| crate::dataset::union_rect(&a, &b))
+                    .map(Geometry::Rect);
+                self.sources_near(around.as_ref(), reach)
+            })
+            .filter(|near| near.len() <= most.1);
+        let mut add = |c: &ProtectionConflict| {
+            if let Some(e) = exposure.get_mut(&c.target_pos) {
+                e.add_protection(c);
+            }
+        };
+        match near {
+            Some(near) => conflicts::of_houses_in(list, &near, h_set, &marks).for_each(add),
+            None => list
+                .iter()
+                .filter(|c| c.target_layer == LayerKind::Houses)
+                .filter(|c| marks.has(LayerKind::Houses, c.target_pos))
+                .for_each(|c| add(c)),
+        }
+        for c in &self.analysis.pipeline_conflicts {
+            if c.layer == LayerKind::Houses
+                && let Some(e) = exposure.get_mut(&c.feature_pos)
+            {
+                e.add_pipeline(c);
+            }
+        }
+        exposure
     }
 
     /// Assesses the enterprises in `e_set` again; returns, by id, the level each had

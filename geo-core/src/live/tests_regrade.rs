@@ -329,3 +329,66 @@ fn scaled(live: &mut Live, source: &Feature<HazardSource>, k: f64, step: &str) {
     assert!(applied.recomputed.cells > 0, "{step}: no cell recomputed");
     assert_same(live, step);
 }
+
+/// The houses a batch assesses again find their exposure in the ranges of the sources
+/// near them (read through, or searched per house where a source's run of houses is
+/// long), or in the whole list when there are many: the same in every way, for a few
+/// houses and for every house with a conflict, and the same as a full analysis's.
+#[test]
+fn houses_find_their_conflicts_near_them_as_in_the_whole_list() {
+    // Houses enough for sources with long runs of them.
+    let opts = GenerateOptions {
+        seed: 3,
+        houses: 30_000,
+        enterprises: 40,
+        hazard_sources: 12,
+        pipeline_km: 10.0,
+        protection_targets: 30,
+        hidden_hazards: 0,
+    };
+    let ds = generate(&opts, &haimen().expect("boundary")).expect("city");
+    let live = Live::new(ds, SubstanceTable::builtin(), Rules::default());
+    let an = live.analysis();
+    let exposed: std::collections::BTreeSet<usize> = an
+        .protection_conflicts
+        .iter()
+        .filter(|c| c.target_layer == LayerKind::Houses)
+        .map(|c| c.target_pos)
+        .collect();
+    assert!(exposed.len() > 50, "the city has exposed houses");
+    // A source whose run of houses is long enough to be searched for three houses.
+    let mut runs: std::collections::HashMap<(LayerKind, usize), usize> = Default::default();
+    for c in an
+        .protection_conflicts
+        .iter()
+        .filter(|c| c.target_layer == LayerKind::Houses)
+    {
+        *runs.entry((c.source_layer, c.source_pos)).or_default() += 1;
+    }
+    let longest = runs.values().copied().max().unwrap_or(0);
+    assert!(
+        longest > 3 * (usize::BITS - longest.leading_zeros()) as usize,
+        "longest run {longest}"
+    );
+    let few: std::collections::BTreeSet<usize> =
+        exposed.iter().copied().step_by(41).take(3).collect();
+    // And some houses with no conflict beside them.
+    let mut all = exposed.clone();
+    all.extend((0..live.dataset().houses.len()).step_by(13));
+    for set in [&few, &all] {
+        let near = live.exposure_of(set, None, (usize::MAX, usize::MAX));
+        let whole = live.exposure_of(set, None, (0, 0));
+        assert_eq!(near, whole, "{} houses", set.len());
+        assert_eq!(near.len(), set.len());
+        // As a full analysis finds it: the worst shortfall among the house's conflicts.
+        for (&p, e) in &near {
+            let worst = an
+                .protection_conflicts
+                .iter()
+                .filter(|c| c.target_layer == LayerKind::Houses && c.target_pos == p)
+                .map(|c| c.shortfall_m)
+                .reduce(f64::max);
+            assert_eq!(e.hazard_shortfall_m, worst, "house at {p}");
+        }
+    }
+}
