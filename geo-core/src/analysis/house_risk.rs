@@ -46,7 +46,7 @@ pub struct Exposure {
 /// Levels of every house, in layer order.
 pub fn assess_all(
     ds: &Dataset,
-    protection: &[Box<ProtectionConflict>],
+    protection: &[ProtectionConflict],
     pipelines: &[PipelineConflict],
     rules: &Rules,
 ) -> Vec<HouseRisk> {
@@ -85,11 +85,7 @@ struct Exposed {
 impl Exposed {
     const NONE: u32 = u32::MAX;
 
-    fn of(
-        n: usize,
-        protection: &[Box<ProtectionConflict>],
-        pipelines: &[PipelineConflict],
-    ) -> Self {
+    fn of(n: usize, protection: &[ProtectionConflict], pipelines: &[PipelineConflict]) -> Self {
         let mut e = Exposed {
             slot: vec![Exposed::NONE; n],
             found: Vec::new(),

@@ -101,11 +101,8 @@ pub struct Analysis {
     pub target_classes: Vec<TargetClass>,
     /// One result per hazard source, in layer order.
     pub hazard_grades: Vec<HazardGradeResult>,
-    /// Protection-distance conflicts, sorted by source then target. Each is boxed: a
-    /// living map replaces a re-graded source's range in place, and the conflicts after
-    /// it then move as pointers, not as records of 160 bytes (130,000 conflicts in the
-    /// million-house city: a millisecond or two a batch, see BENCHMARKS).
-    pub protection_conflicts: Vec<Box<ProtectionConflict>>,
+    /// Protection-distance conflicts, sorted by source then target.
+    pub protection_conflicts: Vec<ProtectionConflict>,
     /// Pipeline clearance conflicts, sorted by pipeline then feature.
     pub pipeline_conflicts: Vec<PipelineConflict>,
     /// One result per house, in layer order.

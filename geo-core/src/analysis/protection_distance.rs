@@ -10,8 +10,6 @@
 //! Required distances are planning screening values of this project
 //! ([`crate::rules::ProtectionRules`]); a GIS screening cannot replace a QRA.
 
-use std::borrow::Borrow;
-
 use geo::{Geometry, LineString};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -113,15 +111,11 @@ pub fn find_conflicts(
     grades: &[HazardGradeResult],
     target_classes: &[TargetClass],
     rules: &Rules,
-) -> Vec<Box<ProtectionConflict>> {
+) -> Vec<ProtectionConflict> {
     let sources = all_sources(ds, grades, rules);
-    let mut out: Vec<Box<ProtectionConflict>> = sources
+    let mut out: Vec<ProtectionConflict> = sources
         .par_iter()
-        .flat_map_iter(|s| {
-            source_conflicts(ds, s, target_classes, rules)
-                .into_iter()
-                .map(Box::new)
-        })
+        .flat_map_iter(|s| source_conflicts(ds, s, target_classes, rules))
         .collect();
     sort(&mut out);
     out
@@ -182,10 +176,9 @@ pub(crate) fn max_reach(ds: &Dataset, grades: &[HazardGradeResult], rules: &Rule
 }
 
 /// The order of the conflict list: source layer, source position, target layer, target
-/// position. For the list as kept (boxed) and for conflicts found.
-pub(crate) fn sort<C: Borrow<ProtectionConflict>>(list: &mut [C]) {
+/// position.
+pub(crate) fn sort(list: &mut [ProtectionConflict]) {
     list.sort_by(|a, b| {
-        let (a, b) = (a.borrow(), b.borrow());
         (a.source_layer, a.source_pos, a.target_layer, a.target_pos).cmp(&(
             b.source_layer,
             b.source_pos,
@@ -411,7 +404,7 @@ pub(crate) fn source_conflicts_again(
     ds: &Dataset,
     s: &Source<'_>,
     before: Option<&Source<'_>>,
-    had: &[Box<ProtectionConflict>],
+    had: &[ProtectionConflict],
     target_classes: &[TargetClass],
     rules: &Rules,
 ) -> Vec<ProtectionConflict> {

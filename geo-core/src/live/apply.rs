@@ -351,7 +351,7 @@ impl Live {
             let gone = (c.source_layer == layer && c.source_pos == pos)
                 || (c.target_layer == layer && c.target_pos == pos);
             if gone {
-                out.removed_protection.push((**c).clone());
+                out.removed_protection.push(c.clone());
             }
             !gone
         });

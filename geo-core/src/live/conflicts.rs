@@ -3,7 +3,6 @@
 //! those of the changed pipes and footprints (pipeline clearances); then what went and
 //! came, apart from positions.
 
-use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
 
 use geo::{BoundingRect, Intersects};
@@ -319,42 +318,36 @@ impl Positions for PipelineConflict {
 
 /// Where each source's conflicts are in the sorted list (by source, then target): one
 /// range per source of `sources`, in order, found by binary search.
-pub(super) fn source_ranges<C: Borrow<ProtectionConflict>>(
-    list: &[C],
+pub(super) fn source_ranges(
+    list: &[ProtectionConflict],
     sources: &BTreeSet<(LayerKind, usize)>,
 ) -> Vec<std::ops::Range<usize>> {
     sources.iter().map(|&k| source_range(list, k)).collect()
 }
 
 /// Where one source's conflicts are in the sorted list.
-fn source_range<C: Borrow<ProtectionConflict>>(
-    list: &[C],
-    k: (LayerKind, usize),
-) -> std::ops::Range<usize> {
-    let key = |c: &C| {
-        let c = c.borrow();
-        (c.source_layer, c.source_pos)
-    };
+fn source_range(list: &[ProtectionConflict], k: (LayerKind, usize)) -> std::ops::Range<usize> {
+    let key = |c: &ProtectionConflict| (c.source_layer, c.source_pos);
     list.partition_point(|c| key(c) < k)..list.partition_point(|c| key(c) <= k)
 }
 
 /// The conflicts of `sources` in the sorted list, in its order.
 pub(super) fn of_sources<'l>(
-    list: &'l [Box<ProtectionConflict>],
+    list: &'l [ProtectionConflict],
     sources: &BTreeSet<(LayerKind, usize)>,
 ) -> impl Iterator<Item = &'l ProtectionConflict> + Clone {
     source_ranges(list, sources)
         .into_iter()
-        .flat_map(move |r| list[r].iter().map(|c| &**c))
+        .flat_map(move |r| &list[r])
 }
 
 /// The conflicts of `sources` in the sorted list with the houses at `houses` (`marked`
 /// too), source by source. A source's conflicts are sorted by target, so a long run of
 /// its houses (a chemical park's source has thousands) is searched for each of a few
 /// houses rather than read through: a regraded source's houses assessed again read the
-/// ranges of every source near them, some 10⁴ conflicts, each boxed apart.
+/// ranges of every source near them, some 10⁴ conflicts.
 pub(super) fn of_houses_in<'l>(
-    list: &'l [Box<ProtectionConflict>],
+    list: &'l [ProtectionConflict],
     sources: &BTreeSet<(LayerKind, usize)>,
     houses: &'l BTreeSet<usize>,
     marked: &'l Marks,
@@ -382,7 +375,7 @@ pub(super) fn of_houses_in<'l>(
             .into_iter()
             .flat_map(|run| run.iter())
             .filter(|c| marked.has(LayerKind::Houses, c.target_pos));
-        found.chain(all).map(|c| &**c)
+        found.chain(all)
     })
 }
 
@@ -391,12 +384,8 @@ pub(super) fn of_houses_in<'l>(
 /// taken out go to `removed`. Each source's range is spliced in place, from the back, so
 /// the list is neither scanned nor sorted again: a batch that re-grades one source moves
 /// the conflicts after its range once.
-#[allow(
-    clippy::vec_box,
-    reason = "the list is kept boxed so that a splice moves pointers (Analysis)"
-)]
 pub(super) fn replace_sources(
-    list: &mut Vec<Box<ProtectionConflict>>,
+    list: &mut Vec<ProtectionConflict>,
     sources: &BTreeSet<(LayerKind, usize)>,
     added: &[ProtectionConflict],
     removed: &mut Vec<ProtectionConflict>,
@@ -404,8 +393,7 @@ pub(super) fn replace_sources(
     let ranges = source_ranges(list, sources);
     for (&k, range) in sources.iter().zip(ranges).rev() {
         let new = &added[source_range(added, k)];
-        let new = new.iter().map(|c| Box::new(c.clone()));
-        removed.extend(list.splice(range, new).map(|c| *c));
+        removed.extend(list.splice(range, new.iter().cloned()));
     }
 }
 
@@ -417,12 +405,8 @@ pub(super) fn replace_sources(
 /// after it move only when its count changes. A batch of a few targets (a house moved)
 /// thus neither scans nor sorts the list of 10⁵, which a pass and a sort of conflicts
 /// of some 170 bytes each made the larger part of such a batch.
-#[allow(
-    clippy::vec_box,
-    reason = "the list is kept boxed so that a splice moves pointers (Analysis)"
-)]
 pub(super) fn replace_where(
-    list: &mut Vec<Box<ProtectionConflict>>,
+    list: &mut Vec<ProtectionConflict>,
     sources: &BTreeSet<(LayerKind, usize)>,
     gone: impl Fn(&ProtectionConflict) -> bool,
     added: &[ProtectionConflict],
@@ -433,7 +417,6 @@ pub(super) fn replace_where(
     debug_assert!(
         list.iter()
             .filter(|c| !sources.contains(&key(c)))
-            .map(|c| &**c)
             .all(|c| !gone(c)),
         "a conflict to replace outside the ranges of the sources named"
     );
@@ -456,16 +439,15 @@ pub(super) fn replace_where(
         let mut last = end;
         for slot in kept..end {
             match new.next() {
-                // Into the box the lost one leaves.
-                Some(c) => removed.push(std::mem::replace(&mut *list[slot], c.clone())),
+                Some(c) => removed.push(std::mem::replace(&mut list[slot], c.clone())),
                 None => {
-                    removed.extend(list.drain(slot..end).map(|c| *c));
+                    removed.extend(list.drain(slot..end));
                     last = slot;
                     break;
                 }
             }
         }
-        let more: Vec<Box<ProtectionConflict>> = new.map(|c| Box::new(c.clone())).collect();
+        let more: Vec<ProtectionConflict> = new.cloned().collect();
         if !more.is_empty() {
             last = end + more.len();
             list.splice(end..end, more);
@@ -536,10 +518,7 @@ mod tests {
             prot(5, 7, 72.0),
             prot(5, 8, 73.0),
             prot(6, 8, 80.0),
-        ]
-        .into_iter()
-        .map(Box::new)
-        .collect::<Vec<_>>();
+        ];
         let added = [
             prot(1, 7, 25.0),
             prot(3, 7, 35.0),
@@ -560,12 +539,11 @@ mod tests {
             &added,
             &mut removed,
         );
-        fn pairs<C: Borrow<ProtectionConflict>>(v: &[C]) -> Vec<(usize, usize, f64)> {
+        let pairs = |v: &[ProtectionConflict]| -> Vec<(usize, usize, f64)> {
             v.iter()
-                .map(|c| c.borrow())
                 .map(|c| (c.source_pos, c.target_pos, c.distance_m))
                 .collect()
-        }
+        };
         assert_eq!(
             pairs(&list),
             [

@@ -254,7 +254,7 @@ impl Live {
                 Some(near) => conflicts::of_sources(list, near)
                     .filter(|c| hit(c))
                     .collect(),
-                None => list.iter().map(|c| &**c).filter(|c| hit(c)).collect(),
+                None => list.iter().filter(|c| hit(c)).collect(),
             };
             old.len() == added_p.len() && old.iter().zip(&added_p).all(|(a, b)| *a == b)
         };
@@ -272,11 +272,11 @@ impl Live {
             list.retain(|c| {
                 let gone = hit(c);
                 if gone {
-                    removed_p.push((**c).clone());
+                    removed_p.push(c.clone());
                 }
                 !gone
             });
-            list.extend(added_p.iter().map(|c| Box::new(c.clone())));
+            list.extend(added_p.iter().cloned());
             protection_distance::sort(list);
         }
 
@@ -567,7 +567,7 @@ impl Live {
                 self.sources_near(around.as_ref(), reach)
             })
             .filter(|near| near.len() <= most.1);
-        let mut add = |c: &ProtectionConflict| {
+        let add = |c: &ProtectionConflict| {
             if let Some(e) = exposure.get_mut(&c.target_pos) {
                 e.add_protection(c);
             }
@@ -578,7 +578,7 @@ impl Live {
                 .iter()
                 .filter(|c| c.target_layer == LayerKind::Houses)
                 .filter(|c| marks.has(LayerKind::Houses, c.target_pos))
-                .for_each(|c| add(c)),
+                .for_each(add),
         }
         for c in &self.analysis.pipeline_conflicts {
             if c.layer == LayerKind::Houses

@@ -547,9 +547,8 @@ proptest! {
             assert_same(&live, &format!("batch {i} {batch:?}"));
             if !applied.full {
                 let (now, r, at) = (live.analysis(), &applied.results, format!("batch {i} {batch:?}"));
-                let unboxed = |l: &[Box<crate::analysis::ProtectionConflict>]| l.iter().map(|c| (**c).clone()).collect::<Vec<_>>();
                 named_as_changed(
-                    [&unboxed(&was.protection_conflicts), &unboxed(&now.protection_conflicts), &r.protection_gone, &r.protection_new],
+                    [&was.protection_conflicts, &now.protection_conflicts, &r.protection_gone, &r.protection_new],
                     |c| crate::analysis::ProtectionConflict { source_pos: 0, target_pos: 0, ..c.clone() },
                     &at,
                 );

@@ -246,7 +246,7 @@ impl TileSet {
             &a.protection_conflicts,
             wanted(LayerKind::ProtectionConflicts),
         );
-        let pc = Drawn::build(pcs.iter().map(|c| update::protection_drawn(c)));
+        let pc = Drawn::build(pcs.iter().map(update::protection_drawn));
         let gcs = of(&a.pipeline_conflicts, wanted(LayerKind::PipelineConflicts));
         let gc = Drawn::build(gcs.iter().map(update::pipeline_drawn));
         let area_levels = update::area_levels(ds, a);
