@@ -410,7 +410,11 @@ pub(crate) fn source_conflicts_again(
 ) -> Vec<ProtectionConflict> {
     let was = |class: TargetClass| before.map_or(0.0, |b| required_m(b, class));
     let grows = |class: &TargetClass| required_m(s, *class) > was(*class);
-    let mut texts = SourceTexts::default();
+    // The id the conflicts it keeps hold already, for those it gains to share.
+    let mut texts = SourceTexts {
+        id: had.first().map(|c| c.source_id.clone()),
+        ..SourceTexts::default()
+    };
     let kept = |texts: &mut SourceTexts, c: &ProtectionConflict| {
         let req = required_m(s, c.target_class);
         (c.distance_m < req).then(|| ProtectionConflict {
@@ -443,7 +447,8 @@ pub(crate) fn source_conflicts_again(
         }
     });
     // A chemical park's source regraded has thousands of candidates (one conflict in
-    // twenty): measured on every core, each part with the same shared texts, made first.
+    // twenty): measured on the pool in parts of at least `PART_MEASURED`, each part with
+    // the same shared texts, made first.
     texts.id(s);
     for &(.., class) in &candidates {
         texts.rule(s, class);

@@ -342,7 +342,7 @@ pub(super) fn of_sources<'l>(
 }
 
 /// The conflicts of `sources` in the sorted list with the houses at `houses` (`marked`
-/// too), source by source. A source's conflicts are sorted by target, so a long run of
+/// must mark exactly those), source by source. A source's conflicts are sorted by target, so a long run of
 /// its houses (a chemical park's source has thousands) is searched for each of a few
 /// houses rather than read through: a regraded source's houses assessed again read the
 /// ranges of every source near them, some 10⁴ conflicts.
@@ -352,12 +352,13 @@ pub(super) fn of_houses_in<'l>(
     houses: &'l BTreeSet<usize>,
     marked: &'l Marks,
 ) -> impl Iterator<Item = &'l ProtectionConflict> {
+    debug_assert!(houses.iter().all(|&p| marked.has(LayerKind::Houses, p)));
     let target = |c: &ProtectionConflict| (c.target_layer, c.target_pos);
     source_ranges(list, sources).into_iter().flat_map(move |r| {
         let of_source = &list[r];
         let first = of_source.partition_point(|c| c.target_layer < LayerKind::Houses);
-        let end = of_source.partition_point(|c| c.target_layer <= LayerKind::Houses);
-        let run = &of_source[first..end];
+        let after = &of_source[first..];
+        let run = &after[..after.partition_point(|c| c.target_layer == LayerKind::Houses)];
         // Searching costs some log₂(run) reads a house; reading through, one a conflict.
         let search = run.len() > houses.len() * (usize::BITS - run.len().leading_zeros()) as usize;
         let (searched, read) = if search {

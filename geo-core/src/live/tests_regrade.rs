@@ -10,6 +10,7 @@ use crate::generate::{GenerateOptions, generate, haimen};
 use crate::model::{Feature, HazardSource, LayerKind};
 use crate::rules::Rules;
 use crate::substances::SubstanceTable;
+use geo::BoundingRect;
 
 /// The conflicts of source `id`.
 fn conflicts_of(live: &Live, id: &str) -> usize {
@@ -336,18 +337,7 @@ fn scaled(live: &mut Live, source: &Feature<HazardSource>, k: f64, step: &str) {
 /// houses and for every house with a conflict, and the same as a full analysis's.
 #[test]
 fn houses_find_their_conflicts_near_them_as_in_the_whole_list() {
-    // Houses enough for sources with long runs of them.
-    let opts = GenerateOptions {
-        seed: 3,
-        houses: 30_000,
-        enterprises: 40,
-        hazard_sources: 12,
-        pipeline_km: 10.0,
-        protection_targets: 30,
-        hidden_hazards: 0,
-    };
-    let ds = generate(&opts, &haimen().expect("boundary")).expect("city");
-    let live = Live::new(ds, SubstanceTable::builtin(), Rules::default());
+    let live = dense_city();
     let an = live.analysis();
     let exposed: std::collections::BTreeSet<usize> = an
         .protection_conflicts
@@ -390,5 +380,108 @@ fn houses_find_their_conflicts_near_them_as_in_the_whole_list() {
                 .reduce(f64::max);
             assert_eq!(e.hazard_shortfall_m, worst, "house at {p}");
         }
+        // Every conflict of the houses, not only the worst, in the ranges of the sources
+        // near them; for the three, some of those ranges are searched.
+        let around = set
+            .iter()
+            .filter_map(|&p| live.dataset().houses.get(p)?.geometry.bounding_rect())
+            .reduce(|a, b| crate::dataset::union_rect(&a, &b))
+            .map(geo::Geometry::Rect);
+        let sources = live.sources_near(around.as_ref(), live.protection_reach());
+        let marks = super::marks::Marks::of(set.iter().map(|p| (LayerKind::Houses, *p)));
+        let key =
+            |c: &crate::analysis::ProtectionConflict| (c.source_layer, c.source_pos, c.target_pos);
+        let mut found: Vec<_> =
+            super::conflicts::of_houses_in(&an.protection_conflicts, &sources, set, &marks)
+                .map(key)
+                .collect();
+        found.sort_unstable();
+        let mut all: Vec<_> = an
+            .protection_conflicts
+            .iter()
+            .filter(|c| c.target_layer == LayerKind::Houses && set.contains(&c.target_pos))
+            .map(key)
+            .collect();
+        all.sort_unstable();
+        assert_eq!(found, all, "{} houses", set.len());
+        if set.len() == few.len() {
+            let searched = sources.iter().any(|&(l, p)| {
+                let run = an
+                    .protection_conflicts
+                    .iter()
+                    .filter(|c| {
+                        (c.source_layer, c.source_pos) == (l, p)
+                            && c.target_layer == LayerKind::Houses
+                    })
+                    .count();
+                run > few.len() * (usize::BITS - run.leading_zeros()) as usize
+            });
+            assert!(searched, "no run near the three houses is searched");
+        }
     }
+}
+
+/// A generated city with houses enough for sources with long runs of them.
+fn dense_city() -> Live {
+    let opts = GenerateOptions {
+        seed: 3,
+        houses: 30_000,
+        enterprises: 40,
+        hazard_sources: 12,
+        pipeline_km: 10.0,
+        protection_targets: 30,
+        hidden_hazards: 0,
+    };
+    let ds = generate(&opts, &haimen().expect("boundary")).expect("city");
+    Live::new(ds, SubstanceTable::builtin(), Rules::default())
+}
+
+/// A source regraded in its place keeps one id text for all its conflicts, those it
+/// keeps and those it gains.
+#[test]
+fn a_regraded_sources_conflicts_share_its_id() {
+    let mut live = dense_city();
+    // The hazard source with the most conflicts, its inventory tripled: it keeps those
+    // and gains more.
+    let conflicts = |live: &Live, id: &str| {
+        live.analysis()
+            .protection_conflicts
+            .iter()
+            .filter(|c| &*c.source_id == id)
+            .count()
+    };
+    let source = live
+        .dataset()
+        .hazard_sources
+        .features()
+        .iter()
+        .max_by_key(|f| conflicts(&live, &f.id))
+        .cloned()
+        .expect("a source");
+    let before = conflicts(&live, &source.id);
+    assert!(before > 0, "no source has conflicts");
+    let mut f = source.clone();
+    for it in &mut f.props.inventory {
+        it.tonnes *= 3.0;
+    }
+    live.apply(&[Edit::Put(Box::new(AnyFeature::HazardSource(f)))])
+        .expect("applied");
+    assert_same(&live, "× 3");
+    let ids: Vec<&crate::model::Text> = live
+        .analysis()
+        .protection_conflicts
+        .iter()
+        .filter(|c| *c.source_id == *source.id)
+        .map(|c| &c.source_id)
+        .collect();
+    assert!(
+        ids.len() > before,
+        "{} kept {before} and gained none",
+        source.id
+    );
+    assert!(
+        ids.iter().all(|t| std::sync::Arc::ptr_eq(t, ids[0])),
+        "the conflicts of {} hold more than one id text",
+        source.id
+    );
 }
