@@ -28,11 +28,23 @@ pub(super) type Dirty = Vec<(LayerKind, Rect<f64>)>;
 /// and one pass over the list costs less.
 const FEW: usize = 256;
 
-/// The most houses assessed again whose conflicts are looked for in the ranges of the
-/// sources near them, and the most such sources; past either, the whole list is read
-/// (`Live::exposure_of`).
-const MANY_HOUSES: usize = 4096;
-const FEW_SOURCES: usize = 1024;
+/// When the houses assessed again look for their conflicts in the ranges of the sources
+/// near them rather than in the whole list (`Live::exposure_of`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NearIf {
+    /// At most so many houses,
+    pub(super) houses: usize,
+    /// past `FEW` in a box at most so many times the farthest reach across,
+    pub(super) spread: f64,
+    /// with at most so many sources near them.
+    pub(super) sources: usize,
+}
+
+const NEAR_IF: NearIf = NearIf {
+    houses: 4096,
+    spread: 4.0,
+    sources: 1024,
+};
 
 /// Positions of a layer's features whose box lies within `metres` (plus a margin) of
 /// `g`'s box: a superset of those within `metres` of `g`.
@@ -511,7 +523,7 @@ impl Live {
             // conflicts for no house.)
             return HashMap::new();
         }
-        let exposure = self.exposure_of(h_set, reach, (MANY_HOUSES, FEW_SOURCES));
+        let exposure = self.exposure_of(h_set, reach, NEAR_IF);
         // Their appraisal's reasons made once, as a full analysis makes them.
         let base = AppraisalReasons::new(&self.rules.house);
         let mut out = HashMap::new();
@@ -543,30 +555,39 @@ impl Live {
     /// together (a regraded source's hundreds) find theirs in the ranges of the sources
     /// within reach of the box of them all, found with one query: each range read once,
     /// or searched for each house where it is long (a chemical park's). Houses all over
-    /// the city (a batch of many edits) are within reach of most sources: past `most`
-    /// houses, or sources near them, the whole list is read once instead.
+    /// the city (a batch of many edits) are within reach of most sources, and finding
+    /// those would take longer than reading the list: past `FEW` houses they are looked
+    /// for only when the houses' box is at most `near_if.spread` times the farthest reach
+    /// across, and only up to `near_if.houses` houses and `near_if.sources` sources; else
+    /// the whole list is read once.
     pub(super) fn exposure_of(
         &self,
         h_set: &BTreeSet<usize>,
         reach: Option<f64>,
-        most: (usize, usize),
+        near_if: NearIf,
     ) -> HashMap<usize, Exposure> {
         let mut exposure: HashMap<usize, Exposure> =
             h_set.iter().map(|p| (*p, Exposure::default())).collect();
         let list = &self.analysis.protection_conflicts;
         // A bit per house, to pass over the conflicts of other houses without a lookup.
         let marks = Marks::of(h_set.iter().map(|p| (LayerKind::Houses, *p)));
-        let near = (h_set.len() <= most.0)
+        let reach = reach.unwrap_or_else(|| self.protection_reach());
+        let around = (h_set.len() <= near_if.houses)
             .then(|| {
-                let reach = reach.unwrap_or_else(|| self.protection_reach());
-                let around = h_set
+                h_set
                     .iter()
                     .filter_map(|&p| self.ds.houses.get(p)?.geometry.bounding_rect())
                     .reduce(|a, b| crate::dataset::union_rect(&a, &b))
-                    .map(Geometry::Rect);
-                self.sources_near(around.as_ref(), reach)
             })
-            .filter(|near| near.len() <= most.1);
+            .flatten()
+            .filter(|r| {
+                h_set.len() <= FEW
+                    || crate::geodesy::point_distance_m(r.min().into(), r.max().into())
+                        <= near_if.spread * reach
+            });
+        let near = around
+            .map(|r| self.sources_near(Some(&Geometry::Rect(r)), reach))
+            .filter(|near| near.len() <= near_if.sources);
         let add = |c: &ProtectionConflict| {
             if let Some(e) = exposure.get_mut(&c.target_pos) {
                 e.add_protection(c);

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use super::deps::NearIf;
 use super::tests::{assert_same, centre, city, offset, shift};
 use super::{AnyFeature, Edit, Live};
 use crate::generate::{GenerateOptions, generate, haimen};
@@ -366,8 +367,24 @@ fn houses_find_their_conflicts_near_them_as_in_the_whole_list() {
     let mut all = exposed.clone();
     all.extend((0..live.dataset().houses.len()).step_by(13));
     for set in [&few, &all] {
-        let near = live.exposure_of(set, None, (usize::MAX, usize::MAX));
-        let whole = live.exposure_of(set, None, (0, 0));
+        let near = live.exposure_of(
+            set,
+            None,
+            NearIf {
+                houses: usize::MAX,
+                spread: f64::INFINITY,
+                sources: usize::MAX,
+            },
+        );
+        let whole = live.exposure_of(
+            set,
+            None,
+            NearIf {
+                houses: 0,
+                spread: 0.0,
+                sources: 0,
+            },
+        );
         assert_eq!(near, whole, "{} houses", set.len());
         assert_eq!(near.len(), set.len());
         // As a full analysis finds it: the worst shortfall among the house's conflicts.
