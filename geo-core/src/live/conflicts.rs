@@ -359,9 +359,7 @@ pub(super) fn of_houses_in<'l>(
         let first = of_source.partition_point(|c| c.target_layer < LayerKind::Houses);
         let after = &of_source[first..];
         let run = &after[..after.partition_point(|c| c.target_layer == LayerKind::Houses)];
-        // Searching costs some log₂(run) reads a house; reading through, one a conflict.
-        let search = run.len() > houses.len() * (usize::BITS - run.len().leading_zeros()) as usize;
-        let (searched, read) = if search {
+        let (searched, read) = if worth_searching(run.len(), houses.len()) {
             (Some(run), None)
         } else {
             (None, Some(run))
@@ -378,6 +376,13 @@ pub(super) fn of_houses_in<'l>(
             .filter(|c| marked.has(LayerKind::Houses, c.target_pos));
         found.chain(all)
     })
+}
+
+/// Whether a source's run of `run` conflicts with houses is searched for each of
+/// `houses` houses rather than read through ([`of_houses_in`]): searching costs some
+/// log₂(run) reads a house, reading through one a conflict.
+pub(super) fn worth_searching(run: usize, houses: usize) -> bool {
+    run > houses * (usize::BITS - run.leading_zeros()) as usize
 }
 
 /// Replaces the conflicts of `sources` in the sorted list by `added` (sorted the same

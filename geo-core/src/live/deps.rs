@@ -571,8 +571,8 @@ impl Live {
         let list = &self.analysis.protection_conflicts;
         // A bit per house, to pass over the conflicts of other houses without a lookup.
         let marks = Marks::of(h_set.iter().map(|p| (LayerKind::Houses, *p)));
-        let reach = reach.unwrap_or_else(|| self.protection_reach());
-        let around = (h_set.len() <= near_if.houses)
+        // (The farthest reach worked out only when the houses may look near them.)
+        let near = (h_set.len() <= near_if.houses)
             .then(|| {
                 h_set
                     .iter()
@@ -580,13 +580,13 @@ impl Live {
                     .reduce(|a, b| crate::dataset::union_rect(&a, &b))
             })
             .flatten()
-            .filter(|r| {
+            .map(|r| (r, reach.unwrap_or_else(|| self.protection_reach())))
+            .filter(|(r, reach)| {
                 h_set.len() <= FEW
                     || crate::geodesy::point_distance_m(r.min().into(), r.max().into())
                         <= near_if.spread * reach
-            });
-        let near = around
-            .map(|r| self.sources_near(Some(&Geometry::Rect(r)), reach))
+            })
+            .map(|(r, reach)| self.sources_near(Some(&Geometry::Rect(r)), reach))
             .filter(|near| near.len() <= near_if.sources);
         let add = |c: &ProtectionConflict| {
             if let Some(e) = exposure.get_mut(&c.target_pos) {

@@ -358,7 +358,7 @@ fn houses_find_their_conflicts_near_them_as_in_the_whole_list() {
     }
     let longest = runs.values().copied().max().unwrap_or(0);
     assert!(
-        longest > 3 * (usize::BITS - longest.leading_zeros()) as usize,
+        super::conflicts::worth_searching(longest, 3),
         "longest run {longest}"
     );
     let few: std::collections::BTreeSet<usize> =
@@ -431,7 +431,7 @@ fn houses_find_their_conflicts_near_them_as_in_the_whole_list() {
                             && c.target_layer == LayerKind::Houses
                     })
                     .count();
-                run > few.len() * (usize::BITS - run.leading_zeros()) as usize
+                super::conflicts::worth_searching(run, few.len())
             });
             assert!(searched, "no run near the three houses is searched");
         }
