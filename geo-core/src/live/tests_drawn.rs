@@ -184,3 +184,118 @@ pub(super) fn tile_follows(
     }
     Ok(())
 }
+
+/// A batch of sixty moves across the city, its changes indexed: every tile at zooms 10–16
+/// over them is named by the index exactly when the list of boxes names it, for each
+/// layer and for the viewer's nine together; and a box that only touches a tile's
+/// buffered edge, or covers its zoom alone, names it, where one of another zoom or layer
+/// does not.
+#[test]
+fn indexed_changes_name_the_tiles_their_boxes_name() {
+    use crate::tiles::{TileId, TileOptions, tiles_covering};
+    use crate::tileset::{TILE_LAYERS, TileBox, TileChanges, TileSet, TileSetConfig};
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut ts = TileSet::build(live.dataset(), live.analysis(), TileSetConfig::default())
+        .expect("tile set");
+    let ds = live.dataset();
+    let edits: Vec<Edit> = ds
+        .houses
+        .features()
+        .iter()
+        .step_by(41)
+        .take(60)
+        .map(|h| {
+            let mut f = h.clone();
+            f.geometry = f.geometry.translate(0.0005, 0.0003);
+            Edit::Put(Box::new(AnyFeature::House(f)))
+        })
+        .collect();
+    let applied = live.apply(&edits).expect("applied");
+    let changes = ts
+        .update(live.dataset(), live.analysis(), &applied)
+        .expect("updated");
+    assert!(changes.boxes.len() >= 64, "{} boxes", changes.boxes.len());
+    let ix = changes.indexed();
+    // The tiles at zooms 10–16 over and around every third box (at most 25 per box and
+    // zoom: the boxes of low zooms' cluster bins are large).
+    let mut tiles: Vec<TileId> = Vec::new();
+    for b in changes.boxes.iter().step_by(3) {
+        let around = geo::Rect::new(
+            (b.rect.min().x - 0.003, b.rect.min().y - 0.003),
+            (b.rect.max().x + 0.003, b.rect.max().y + 0.003),
+        );
+        for z in 10..=16 {
+            tiles.extend(tiles_covering(around, z).into_iter().flatten().take(25));
+        }
+    }
+    tiles.sort_by_key(|t| (t.z, t.x, t.y));
+    tiles.dedup();
+    let (mut named, mut not) = (0, 0);
+    for z in 10..=16 {
+        for t in tiles.iter().filter(|t| t.z == z) {
+            let asks = TILE_LAYERS
+                .iter()
+                .map(std::slice::from_ref)
+                .chain([&TILE_LAYERS[..]]);
+            for layers in asks {
+                let want = ts.tile_changed(&changes, layers, t.z, t.x, t.y);
+                assert_eq!(
+                    ts.tile_changed_in(&ix, layers, t.z, t.x, t.y),
+                    want,
+                    "{}/{}/{} {layers:?}",
+                    t.z,
+                    t.x,
+                    t.y
+                );
+                if want { named += 1 } else { not += 1 }
+            }
+        }
+    }
+    assert!(named > 0 && not > 0, "named {named}, not {not}");
+
+    // Boxes made by hand around tile 14/13700/6650: the changes of a batch far away,
+    // and one box that starts where the tile's buffered box ends.
+    let (z, x, y) = (14, 13700, 6650);
+    let edge = TileId::new(z, x, y)
+        .expect("a tile")
+        .buffered_bounds_lonlat(&TileOptions::default());
+    let far = |i: usize| TileBox {
+        layer: LayerKind::Houses,
+        zooms: 0..=16,
+        rect: geo::Rect::new(
+            (10.0 + i as f64 * 0.01, 10.0),
+            (10.005 + i as f64 * 0.01, 10.005),
+        ),
+    };
+    let touching = |layer, zooms| TileBox {
+        layer,
+        zooms,
+        rect: geo::Rect::new(
+            (edge.max().x, edge.min().y),
+            (edge.max().x + 0.01, edge.max().y),
+        ),
+    };
+    let ask = |b: TileBox| {
+        let changes = TileChanges {
+            everything: false,
+            boxes: (0..80).map(far).chain([b]).collect(),
+        };
+        let ix = changes.indexed();
+        let by_list = ts.tile_changed(&changes, &[LayerKind::Houses], z, x, y);
+        assert_eq!(
+            ts.tile_changed_in(&ix, &[LayerKind::Houses], z, x, y),
+            by_list
+        );
+        by_list
+    };
+    assert!(ask(touching(LayerKind::Houses, 0..=16)));
+    assert!(ask(touching(LayerKind::Houses, 14..=14)));
+    assert!(!ask(touching(LayerKind::Houses, 15..=16)));
+    assert!(!ask(touching(LayerKind::ProtectionConflicts, 0..=16)));
+    let mut beyond = touching(LayerKind::Houses, 0..=16);
+    beyond.rect = geo::Rect::new(
+        (edge.max().x + 1e-9, edge.min().y),
+        (edge.max().x + 0.01, edge.max().y),
+    );
+    assert!(!ask(beyond));
+}

@@ -68,7 +68,7 @@ pub use features::{
     AREA_LABEL_ID, grid_tile_id, pipeline_tile_id, position_of_tile_id, protection_tile_id,
 };
 use update::CellDrawn;
-pub use update::{TileBox, TileChanges};
+pub use update::{IndexedChanges, TileBox, TileChanges};
 
 /// Why a tile could not be made.
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,8 @@
 use std::ops::RangeInclusive;
 
 use geo::{Geometry, Rect};
+use geo_index::rtree::sort::HilbertSort;
+use geo_index::rtree::{RTree as Packed, RTreeBuilder, RTreeIndex};
 
 use super::clusters::{BinKey, point_at};
 use super::{
@@ -55,6 +57,40 @@ impl TileChanges {
             .iter()
             .map(|b| b.rect)
             .reduce(|a, b| crate::dataset::union_rect(&a, &b))
+    }
+}
+
+/// Fewest boxes worth a tree ([`TileChanges::indexed`]): below, a question reads them all.
+const INDEX_MIN: usize = 64;
+
+/// A batch's [`TileChanges`] with its boxes in a packed R-tree, for asking about many
+/// tiles at once (a server's cache after a batch): each question reads the boxes near
+/// its tile, not every box of the batch (thousands for a batch of edits all over a
+/// city, against hundreds or thousands of cached tiles).
+pub struct IndexedChanges<'a> {
+    changes: &'a TileChanges,
+    tree: Option<Packed<f64>>,
+}
+
+impl TileChanges {
+    /// The changes made ready for many questions ([`TileSet::tile_changed_in`]).
+    pub fn indexed(&self) -> IndexedChanges<'_> {
+        let tree = (!self.everything && self.boxes.len() >= INDEX_MIN).then(|| {
+            let mut b = RTreeBuilder::<f64>::new(self.boxes.len() as u32);
+            for x in &self.boxes {
+                b.add(
+                    x.rect.min().x,
+                    x.rect.min().y,
+                    x.rect.max().x,
+                    x.rect.max().y,
+                );
+            }
+            b.finish::<HilbertSort>()
+        });
+        IndexedChanges {
+            changes: self,
+            tree,
+        }
     }
 }
 
@@ -279,14 +315,47 @@ impl TileSet {
         if changes.everything {
             return true;
         }
-        let Ok(tile) = TileId::new(z, x, y) else {
+        let Some(bbox) = self.buffered_bounds(z, x, y) else {
             return false;
         };
-        let bbox = tile.buffered_bounds_lonlat(&self.config.tile);
-        changes.boxes.iter().any(|b| {
-            b.zooms.contains(&z) && layers.contains(&b.layer) && rects_meet(&b.rect, &bbox)
-        })
+        changes.boxes.iter().any(|b| box_meets(b, layers, z, &bbox))
     }
+
+    /// [`TileSet::tile_changed`] with the changes indexed: the same answer, from the
+    /// boxes near the tile.
+    pub fn tile_changed_in(
+        &self,
+        changes: &IndexedChanges<'_>,
+        layers: &[LayerKind],
+        z: u8,
+        x: u32,
+        y: u32,
+    ) -> bool {
+        let Some(tree) = &changes.tree else {
+            return self.tile_changed(changes.changes, layers, z, x, y);
+        };
+        let Some(bbox) = self.buffered_bounds(z, x, y) else {
+            return false;
+        };
+        let (min, max) = (bbox.min(), bbox.max());
+        tree.search(min.x, min.y, max.x, max.y)
+            .into_iter()
+            .filter_map(|i| changes.changes.boxes.get(i as usize))
+            .any(|b| box_meets(b, layers, z, &bbox))
+    }
+
+    /// The lon/lat box of tile `z/x/y` with the tiles' buffer (none for a tile out of
+    /// range).
+    fn buffered_bounds(&self, z: u8, x: u32, y: u32) -> Option<Rect<f64>> {
+        let tile = TileId::new(z, x, y).ok()?;
+        Some(tile.buffered_bounds_lonlat(&self.config.tile))
+    }
+}
+
+/// Whether a changed box counts for a tile of `layers` at zoom `z` whose buffered box is
+/// `bbox`.
+fn box_meets(b: &TileBox, layers: &[LayerKind], z: u8, bbox: &Rect<f64>) -> bool {
+    b.zooms.contains(&z) && layers.contains(&b.layer) && rects_meet(&b.rect, bbox)
 }
 
 #[cfg(test)]

@@ -196,6 +196,16 @@ impl TileCache {
         }
     }
 
+    /// The keys of the current tiles (layer list, z, x, y): for working out what a batch
+    /// makes of each before the lock that applies it is taken.
+    pub fn current_keys(&self) -> Vec<(Arc<str>, u8, u32, u32)> {
+        self.map
+            .iter()
+            .filter(|(_, e)| e.outdated.is_none())
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     /// One batch's pass over the cache, at `now`: each current tile meets the
     /// [`Fate`] that `fate(layers, z, x, y)` gives it, and the number of current tiles
     /// outdated or dropped is returned. An outdated tile's last drawing stays for the grace period

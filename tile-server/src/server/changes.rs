@@ -17,7 +17,7 @@
 //! global pool that a tile uses for its own parallel parts, and the tile would wait for
 //! each loop to end (seconds in a storm of 100,000 changes).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -25,12 +25,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use riskmap_core::io::ValidationReport;
 use riskmap_core::live::{Applied, Edit, LiveError};
 use riskmap_core::model::{Day, LayerKind};
-use riskmap_core::tileset::{TILE_LAYERS, TileChanges, TileSetError};
+use riskmap_core::tileset::{TILE_LAYERS, TileChanges, TileSet, TileSetError};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::cache::Fate;
 use super::state::{AppState, Snapshot};
+
+/// What a batch makes of the cached tiles of one layer list, by z, x, y.
+type Fates = HashMap<(u8, u32, u32), Fate>;
 
 /// How long a batch waits for the requests still reading the snapshot it replaced before
 /// giving up on reusing it (the next batch then copies the served one).
@@ -561,6 +564,36 @@ impl AppState {
             started: t0,
             spare_wait_ms,
         } = worked;
+        // What the batch makes of each tile cached now, worked out before the locks are
+        // taken (every tile request waits while they are held); a tile cached meanwhile
+        // is judged under them.
+        let changes_ix = tile_changes.indexed();
+        let fate_of = |tiles: &TileSet, (kinds, dated): &(Vec<LayerKind>, bool), z, x, y| {
+            if *dated {
+                // A tile of another day may change wherever the batch changed an
+                // enterprise's hazards, on a day whose changes nobody worked out: every
+                // one goes.
+                Fate::Drop
+            } else if tiles.tile_changed_in(&changes_ix, kinds, z, x, y) {
+                Fate::Outdate
+            } else {
+                Fate::Keep
+            }
+        };
+        let mut specs: HashMap<Arc<str>, (Vec<LayerKind>, bool)> = HashMap::new();
+        let mut known: HashMap<Arc<str>, Fates> = HashMap::new();
+        let keys = self
+            .cache
+            .lock()
+            .map(|c| c.current_keys())
+            .unwrap_or_default();
+        for (spec, z, x, y) in keys {
+            let layers = specs
+                .entry(Arc::clone(&spec))
+                .or_insert_with(|| super::handlers::tiles::spec_layers(&spec));
+            let fate = fate_of(&spare.tiles, layers, z, x, y);
+            known.entry(spec).or_default().insert((z, x, y), fate);
+        }
         let generation;
         let old = {
             let mut cache = match self.cache.lock() {
@@ -578,16 +611,15 @@ impl AppState {
             drop(w);
             let served_at = Instant::now();
             let dropped = cache.outdate(served_at, |spec, z, x, y| {
-                let (kinds, dated) = super::handlers::tiles::spec_layers(spec);
-                if dated {
-                    // A tile of another day may change wherever the batch changed an
-                    // enterprise's hazards, on a day whose changes nobody worked out:
-                    // every one goes.
-                    Fate::Drop
-                } else if served.tiles.tile_changed(&tile_changes, &kinds, z, x, y) {
-                    Fate::Outdate
-                } else {
-                    Fate::Keep
+                match known.get(spec).and_then(|m| m.get(&(z, x, y))) {
+                    Some(f) => *f,
+                    None => fate_of(
+                        &served.tiles,
+                        &super::handlers::tiles::spec_layers(spec),
+                        z,
+                        x,
+                        y,
+                    ),
                 }
             });
             self.metrics
