@@ -125,6 +125,64 @@ async fn an_edit_is_one_new_generation_and_changes_only_the_tiles_it_touches() {
     assert_eq!(json(&body)["generation"], 2);
 }
 
+/// A batch of many moves (past 64 changed boxes, so the cached tiles are judged before
+/// the snapshot is swapped, against the boxes in a tree): the tiles it touched are
+/// drawn again, a far tile of one layer and one of several keep their ETags.
+#[tokio::test]
+async fn a_batch_of_many_moves_changes_only_the_tiles_it_touches() {
+    let state = state_with(ServerConfig::default(), None);
+    let app = router(state.clone());
+    let snap = state.snapshot();
+    let houses = snap.dataset().houses.features().to_vec();
+    drop(snap);
+    let far = vertex(&houses[2500].geometry);
+    let (fx, fy) = centre_tile([far.0, far.1, far.0, far.1], 16);
+    // Forty houses more than two z16 tiles (about 1.2 km) from the far one, each moved
+    // 30 m east (two footprints and more per house: past 64 boxes).
+    let moved: Vec<_> = houses
+        .iter()
+        .filter(|h| {
+            let (lon, lat) = vertex(&h.geometry);
+            let (x, y) = centre_tile([lon, lat, lon, lat], 16);
+            x.abs_diff(fx) > 2 || y.abs_diff(fy) > 2
+        })
+        .step_by(11)
+        .take(40)
+        .cloned()
+        .collect();
+    assert_eq!(moved.len(), 40);
+    let (lon, lat) = vertex(&moved[0].geometry);
+    let (ox, oy) = centre_tile([lon, lat, lon, lat], 16);
+    let old_tile = format!("/tiles/houses/16/{ox}/{oy}.mvt");
+    let far_tile = format!("/tiles/houses/16/{fx}/{fy}.mvt");
+    let far_many = format!("/tiles/houses,gas_pipelines,protection_targets/16/{fx}/{fy}.mvt");
+    let (_, old_before, _) = etag(&app, &old_tile).await;
+    let (_, far_before, _) = etag(&app, &far_tile).await;
+    let (_, many_before, _) = etag(&app, &far_many).await;
+    assert!(!far_before.is_empty() && !many_before.is_empty());
+
+    let edits: Vec<Edit> = moved
+        .iter()
+        .map(|h| {
+            let mut f = h.clone();
+            f.geometry = h.geometry.translate(0.0003, 0.0);
+            Edit::Put(Box::new(AnyFeature::House(f)))
+        })
+        .collect();
+    let ev = state.apply_edits(edits, "test".into()).await.unwrap();
+    assert_eq!((ev.generation, ev.features), (2, 40));
+
+    let (_, old_after, _) = etag(&app, &old_tile).await;
+    assert_ne!(old_after, old_before, "{old_tile}");
+    for (tile, before) in [(&far_tile, &far_before), (&far_many, &many_before)] {
+        let mut req = get(tile);
+        req.headers_mut()
+            .insert(header::IF_NONE_MATCH, before.parse().unwrap());
+        let (status, _, _) = send(&app, req).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{tile}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tile_drawn_from_a_replaced_generation_is_kept_only_if_no_batch_touched_it() {
     let state = state_with(ServerConfig::default(), None);

@@ -72,6 +72,13 @@ pub struct IndexedChanges<'a> {
     tree: Option<Packed<f64>>,
 }
 
+impl IndexedChanges<'_> {
+    /// Whether the boxes are in a tree (from 64 of them; fewer are read one by one).
+    pub fn is_indexed(&self) -> bool {
+        self.tree.is_some()
+    }
+}
+
 impl TileChanges {
     /// The changes made ready for many questions ([`TileSet::tile_changed_in`]).
     pub fn indexed(&self) -> IndexedChanges<'_> {

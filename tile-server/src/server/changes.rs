@@ -564,9 +564,10 @@ impl AppState {
             started: t0,
             spare_wait_ms,
         } = worked;
-        // What the batch makes of each tile cached now, worked out before the locks are
-        // taken (every tile request waits while they are held); a tile cached meanwhile
-        // is judged under them.
+        // What a batch of many boxes makes of each tile cached now, worked out before the
+        // locks are taken (every tile request waits while they are held); a tile cached
+        // meanwhile, and every tile for a batch of a few boxes (a few comparisons each,
+        // less than copying the cache's keys), is judged under them.
         let changes_ix = tile_changes.indexed();
         let fate_of = |tiles: &TileSet, (kinds, dated): &(Vec<LayerKind>, bool), z, x, y| {
             if *dated {
@@ -582,11 +583,14 @@ impl AppState {
         };
         let mut specs: HashMap<Arc<str>, (Vec<LayerKind>, bool)> = HashMap::new();
         let mut known: HashMap<Arc<str>, Fates> = HashMap::new();
-        let keys = self
-            .cache
-            .lock()
-            .map(|c| c.current_keys())
-            .unwrap_or_default();
+        let keys = if changes_ix.is_indexed() {
+            self.cache
+                .lock()
+                .map(|c| c.current_keys())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         for (spec, z, x, y) in keys {
             let layers = specs
                 .entry(Arc::clone(&spec))
@@ -613,13 +617,15 @@ impl AppState {
             let dropped = cache.outdate(served_at, |spec, z, x, y| {
                 match known.get(spec).and_then(|m| m.get(&(z, x, y))) {
                     Some(f) => *f,
-                    None => fate_of(
-                        &served.tiles,
-                        &super::handlers::tiles::spec_layers(spec),
-                        z,
-                        x,
-                        y,
-                    ),
+                    None => {
+                        let layers = match specs.get(spec) {
+                            Some(l) => l,
+                            None => specs
+                                .entry(Arc::from(spec))
+                                .or_insert_with(|| super::handlers::tiles::spec_layers(spec)),
+                        };
+                        fate_of(&served.tiles, layers, z, x, y)
+                    }
                 }
             });
             self.metrics
