@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::marks::Marks;
 use super::{AnyFeature, Change, Edit, Live, LiveError, input_slot};
 use crate::analysis::enterprise_risk::{EnterpriseRisk, assess_one};
 use crate::analysis::hazard_grade::{HazardGradeResult, grade_one};
@@ -184,16 +185,92 @@ impl Live {
     /// Applies planned changes to the layers and the per-position results.
     pub(super) fn apply_changes(&mut self, changes: Vec<Change>) -> Applied1 {
         let mut out = Applied1::default();
+        let mut renumber = Renumber::default();
         for c in &changes {
             match (&c.before, &c.after) {
                 (Some(_), Some(f)) => self.replace(f.clone()),
-                (None, Some(f)) => self.insert(f.clone()),
-                (Some(_), None) => self.delete(c.layer, &c.id, &mut out),
+                (None, Some(f)) => {
+                    let layer = f.layer();
+                    let pos = self.insert(f.clone());
+                    if let Some(p) = pos {
+                        renumber.of(layer).inserted(p);
+                    }
+                }
+                (Some(_), None) => self.delete(c.layer, &c.id, &mut out, &mut renumber),
                 (None, None) => {}
             }
         }
+        self.renumber_conflicts(&renumber, &mut out);
         out.changes = changes;
         out
+    }
+
+    /// The conflicts of the batch's deleted features go, and those of the features moved
+    /// into their places follow them: one pass over each list for the whole batch (a
+    /// pass per deletion took a batch of thousands of them seconds).
+    fn renumber_conflicts(&mut self, r: &Renumber, out: &mut Applied1) {
+        if r.layers.iter().all(|(_, l)| l.gone.is_empty()) {
+            return;
+        }
+        let moves: Vec<(LayerKind, HashMap<usize, usize>)> =
+            r.layers.iter().map(|(k, l)| (*k, l.moves())).collect();
+        // Bits first: most of the 10⁵ conflicts are of neither.
+        let gone = Marks::of(
+            r.layers
+                .iter()
+                .flat_map(|(k, l)| l.gone.iter().map(move |p| (*k, *p))),
+        );
+        let gone = |layer: LayerKind, pos: usize| gone.has(layer, pos);
+        let from = Marks::of(
+            moves
+                .iter()
+                .flat_map(|(k, m)| m.keys().map(move |p| (*k, *p))),
+        );
+        let moved = |layer: LayerKind, pos: usize| {
+            if !from.has(layer, pos) {
+                return None;
+            }
+            moves
+                .iter()
+                .find(|(k, _)| *k == layer)
+                .and_then(|(_, m)| m.get(&pos).copied())
+        };
+        let an = &mut self.analysis;
+        an.protection_conflicts.retain(|c| {
+            let g = gone(c.source_layer, c.source_pos) || gone(c.target_layer, c.target_pos);
+            if g {
+                out.removed_protection.push(c.clone());
+            }
+            !g
+        });
+        an.pipeline_conflicts.retain(|c| {
+            let g = gone(LayerKind::GasPipelines, c.pipeline_pos) || gone(c.layer, c.feature_pos);
+            if g {
+                out.removed_pipeline.push(c.clone());
+            }
+            !g
+        });
+        if moves.iter().all(|(_, m)| m.is_empty()) {
+            return;
+        }
+        for c in &mut an.protection_conflicts {
+            if let Some(p) = moved(c.source_layer, c.source_pos) {
+                c.source_pos = p;
+                out.rekeyed_protection = true;
+            }
+            if let Some(p) = moved(c.target_layer, c.target_pos) {
+                c.target_pos = p;
+                out.rekeyed_protection = true;
+            }
+        }
+        for c in &mut an.pipeline_conflicts {
+            if let Some(p) = moved(LayerKind::GasPipelines, c.pipeline_pos) {
+                c.pipeline_pos = p;
+            }
+            if let Some(p) = moved(c.layer, c.feature_pos) {
+                c.feature_pos = p;
+            }
+        }
     }
 
     fn replace(&mut self, f: AnyFeature) {
@@ -232,11 +309,10 @@ impl Live {
         }
     }
 
-    fn insert(&mut self, f: AnyFeature) {
+    /// Adds a feature at the end of its layer; its position.
+    fn insert(&mut self, f: AnyFeature) -> Option<usize> {
         let (layer, id) = (f.layer(), f.id().to_string());
-        let Some(slot) = input_slot(layer) else {
-            return;
-        };
+        let slot = input_slot(layer)?;
         let (ds, an, rules) = (&mut self.ds, &mut self.analysis, &self.rules);
         let pos = match f {
             AnyFeature::Area(f) => ds.areas.push(f),
@@ -281,9 +357,12 @@ impl Live {
         };
         let ds = &self.ds;
         self.ids[slot].insert(&id, pos, &|p| ds.id_at(layer, p));
+        Some(pos)
     }
 
-    fn delete(&mut self, layer: LayerKind, id: &str, out: &mut Applied1) {
+    /// Removes a feature, the last of its layer taking its place; what that does to the
+    /// conflicts' positions is noted in `renumber` for the batch's one pass over them.
+    fn delete(&mut self, layer: LayerKind, id: &str, out: &mut Applied1, renumber: &mut Renumber) {
         let Some(slot) = input_slot(layer) else {
             return;
         };
@@ -346,45 +425,73 @@ impl Live {
             | LayerKind::EnterpriseRisk
             | LayerKind::RiskGrid => None,
         };
-        // Conflicts of the deleted feature go; those of the moved one follow it.
-        an.protection_conflicts.retain(|c| {
-            let gone = (c.source_layer == layer && c.source_pos == pos)
-                || (c.target_layer == layer && c.target_pos == pos);
-            if gone {
-                out.removed_protection.push(c.clone());
-            }
-            !gone
-        });
-        an.pipeline_conflicts.retain(|c| {
-            let gone = (layer == LayerKind::GasPipelines && c.pipeline_pos == pos)
-                || (c.layer == layer && c.feature_pos == pos);
-            if gone {
-                out.removed_pipeline.push(c.clone());
-            }
-            !gone
-        });
+        let last = match &moved {
+            Some((last, _)) => *last,
+            None => pos,
+        };
+        renumber.of(layer).deleted(pos, last);
         if let Some((last, moved_id)) = moved {
-            for c in &mut an.protection_conflicts {
-                if c.source_layer == layer && c.source_pos == last {
-                    c.source_pos = pos;
-                    out.rekeyed_protection = true;
-                }
-                if c.target_layer == layer && c.target_pos == last {
-                    c.target_pos = pos;
-                    out.rekeyed_protection = true;
-                }
-            }
-            for c in &mut an.pipeline_conflicts {
-                if layer == LayerKind::GasPipelines && c.pipeline_pos == last {
-                    c.pipeline_pos = pos;
-                }
-                if c.layer == layer && c.feature_pos == last {
-                    c.feature_pos = pos;
-                }
-            }
             self.ids[slot].moved(&moved_id, last, pos);
             out.moved.push((layer, moved_id));
         }
+    }
+}
+
+/// How a batch's insertions and deletions moved one layer's features: where each
+/// position's feature was before the batch (`None`: added by it; a position not listed
+/// holds the feature it held), and the positions before the batch of the features gone.
+#[derive(Default)]
+struct Moves {
+    from: HashMap<usize, Option<usize>>,
+    gone: std::collections::HashSet<usize>,
+}
+
+impl Moves {
+    fn origin(&self, pos: usize) -> Option<usize> {
+        self.from.get(&pos).copied().unwrap_or(Some(pos))
+    }
+
+    fn inserted(&mut self, pos: usize) {
+        self.from.insert(pos, None);
+    }
+
+    /// The feature at `pos` deleted, the one at `last` moved into its place.
+    fn deleted(&mut self, pos: usize, last: usize) {
+        if let Some(o) = self.origin(pos) {
+            self.gone.insert(o);
+        }
+        let moved = self.origin(last);
+        self.from.remove(&last);
+        if pos != last {
+            self.from.insert(pos, moved);
+        }
+    }
+
+    /// Position before the batch → position now, of the features that moved.
+    fn moves(&self) -> HashMap<usize, usize> {
+        self.from
+            .iter()
+            .filter_map(|(&now, &was)| was.filter(|&w| w != now).map(|w| (w, now)))
+            .collect()
+    }
+}
+
+/// [`Moves`] of every layer a batch inserted into or deleted from.
+#[derive(Default)]
+struct Renumber {
+    layers: Vec<(LayerKind, Moves)>,
+}
+
+impl Renumber {
+    fn of(&mut self, layer: LayerKind) -> &mut Moves {
+        let i = match self.layers.iter().position(|(k, _)| *k == layer) {
+            Some(i) => i,
+            None => {
+                self.layers.push((layer, Moves::default()));
+                self.layers.len() - 1
+            }
+        };
+        &mut self.layers[i].1
     }
 }
 
@@ -399,4 +506,31 @@ fn remove<P: Clone>(layer: &mut Layer<P>, pos: usize) -> Option<(usize, String)>
             layer.get(pos).map(|f| f.id.clone()).unwrap_or_default(),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Moves;
+
+    /// Six features; the second deleted (the sixth takes its place), one added (at the
+    /// sixth place) and deleted again, the first deleted (the fifth takes its place): the
+    /// first two are gone, the sixth and fifth are now second and first, by hand.
+    #[test]
+    fn a_batchs_deletions_and_insertions_are_followed_to_the_end() {
+        let mut m = Moves::default();
+        m.deleted(1, 5);
+        m.inserted(5);
+        m.deleted(5, 5);
+        m.deleted(0, 4);
+        let mut gone: Vec<usize> = m.gone.iter().copied().collect();
+        gone.sort_unstable();
+        assert_eq!(gone, [0, 1]);
+        let mut moves: Vec<(usize, usize)> = m.moves().into_iter().collect();
+        moves.sort_unstable();
+        assert_eq!(moves, [(4, 0), (5, 1)]);
+        // The last deleted where it stands: nothing moves.
+        let mut m = Moves::default();
+        m.deleted(3, 3);
+        assert!(m.moves().is_empty() && m.gone.contains(&3));
+    }
 }
