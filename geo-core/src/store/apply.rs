@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_iter};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -14,6 +14,7 @@ use super::changes::{self, ChangeOp};
 use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};
 use super::gpkg::{Row, Stored, UPDATED_AT, Writer, normalise, open, row_json, utc_now};
 use super::schema::{self, SRS_ID, q};
+use super::stamp::FileStamp;
 use super::{ledger, wkb};
 use crate::live::{AnyFeature, Change};
 use crate::model::Feature;
@@ -81,6 +82,21 @@ impl Editor {
         }
     }
 
+    fn check_actors(&self, changes: &[Change], actors: &[&str]) -> Result<(), StoreError> {
+        if actors.len() == changes.len() {
+            return Ok(());
+        }
+        Err(StoreError::Table {
+            path: self.path.clone(),
+            table: changes::CHANGES_TABLE.into(),
+            reason: format!(
+                "{} changes but {} actors: each change needs the name of who made it",
+                changes.len(),
+                actors.len()
+            ),
+        })
+    }
+
     /// Closes the file: the next batch opens it again.
     pub fn reset(&mut self) {
         self.open = None;
@@ -88,18 +104,85 @@ impl Editor {
 
     /// Writes a batch as [`apply_changes_by`] does, through the kept connection.
     pub fn apply_by(&mut self, changes: &[Change], actors: &[&str]) -> Result<u64, StoreError> {
+        self.run(changes, actors, None)
+    }
+
+    /// [`Editor::apply_by`] only if the file is as `known` (its [`FileStamp`] when the
+    /// state the changes were checked against was read, or after this editor's last
+    /// batch): the file's write lock is taken first, so that no other program can write
+    /// between the look and the batch. When another program wrote the file since,
+    /// nothing is written and the error is [`StoreError::ChangedElsewhere`]. Gives the
+    /// trail's last `seq` and the file's stamp after the batch.
+    pub fn apply_unless_changed(
+        &mut self,
+        changes: &[Change],
+        actors: &[&str],
+        known: &FileStamp,
+    ) -> Result<(u64, FileStamp), StoreError> {
+        let seq = self.run(changes, actors, Some(known))?;
+        // Taken once the write lock is let go: a program that writes at that very moment
+        // is seen by the next look as a write this one made, and read by the watcher.
+        Ok((seq, FileStamp::of(&self.path)))
+    }
+
+    /// Records in the trail, as made by `actor`, changes that another program made to
+    /// the file already (QGIS saving an edit, read back by the server's watcher): only
+    /// the records are written, the rows are left as they are. `read_at` is the file's
+    /// stamp before the reading the changes come from: when nobody wrote the file
+    /// between that reading and these records, gives the file's stamp after them, else
+    /// none (the file holds a later write, not read yet).
+    pub fn record_read(
+        &mut self,
+        changes: &[Change],
+        actor: &str,
+        read_at: &FileStamp,
+    ) -> Result<Option<FileStamp>, StoreError> {
         let path = self.path.clone();
-        if actors.len() != changes.len() {
-            return Err(StoreError::Table {
-                path,
-                table: changes::CHANGES_TABLE.into(),
-                reason: format!(
-                    "{} changes but {} actors: each change needs the name of who made it",
-                    changes.len(),
-                    actors.len()
-                ),
-            });
+        let sql = sql_err(&path);
+        let key = file_key(&path);
+        let mut conn = match self.open.take() {
+            Some((c, Some(k))) if key == Some(k) => c,
+            _ if !path.is_file() => return Err(not_gpkg(&path, "no such file")),
+            _ => connect(&path)?,
+        };
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&sql)?;
+        let as_read = *read_at == FileStamp::of(&path);
+        changes::create_table(&tx).map_err(&sql)?;
+        let now = utc_now(&tx).map_err(&sql)?;
+        for ch in changes {
+            let before = ch.before.as_ref().map(changes::feature_json);
+            let after = ch.after.as_ref().map(changes::feature_json);
+            let op = match (&before, &after) {
+                (None, _) => ChangeOp::Insert,
+                (_, None) => ChangeOp::Delete,
+                _ => ChangeOp::Update,
+            };
+            let new = changes::NewChange {
+                at: &now,
+                actor,
+                layer: ch.layer.name(),
+                id: &ch.id,
+                op,
+                before: before.as_ref(),
+                after: after.as_ref(),
+            };
+            changes::record(&tx, &new).map_err(&sql)?;
         }
+        tx.commit().map_err(&sql)?;
+        self.open = Some((conn, key));
+        Ok(as_read.then(|| FileStamp::of(&path)))
+    }
+
+    fn run(
+        &mut self,
+        changes: &[Change],
+        actors: &[&str],
+        known: Option<&FileStamp>,
+    ) -> Result<u64, StoreError> {
+        let path = self.path.clone();
+        self.check_actors(changes, actors)?;
         if !path.is_file() {
             self.open = None;
             return Err(not_gpkg(&path, "no such file"));
@@ -110,8 +193,8 @@ impl Editor {
             Some((c, Some(k))) if key == Some(k) => c,
             _ => connect(&path)?,
         };
-        let r = write(&mut conn, &path, changes, actors);
-        if r.is_ok() {
+        let r = write(&mut conn, &path, changes, actors, known);
+        if r.is_ok() || matches!(r, Err(StoreError::ChangedElsewhere { .. })) {
             self.open = Some((conn, key));
         }
         r
@@ -138,9 +221,18 @@ fn write(
     path: &Path,
     changes: &[Change],
     actors: &[&str],
+    known: Option<&FileStamp>,
 ) -> Result<u64, StoreError> {
     let sql = sql_err(path);
-    let tx = conn.transaction().map_err(sql)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql)?;
+    // Under the write lock: nobody else writes until the commit.
+    if known.is_some_and(|k| *k != FileStamp::of(path)) {
+        return Err(StoreError::ChangedElsewhere {
+            path: path.to_path_buf(),
+        });
+    }
     changes::create_table(&tx).map_err(sql)?;
     let now = utc_now(&tx).map_err(sql)?;
     for (ch, actor) in changes.iter().zip(actors) {

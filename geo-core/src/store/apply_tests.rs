@@ -367,3 +367,51 @@ fn records_and_versions_keep_a_coordinate_to_its_last_digit() {
     let v = |lon: f64| feature_version(&AnyFeature::House(house("h1", lon, 3)));
     assert_ne!(v(x), v(x + 1e-9));
 }
+
+#[test]
+fn an_editor_checked_against_a_reading_writes_nothing_over_another_programs_write() {
+    use crate::store::stamp::FileStamp;
+    let (_dir, path) = store();
+    let read = FileStamp::of(&path);
+    let mut e = Editor::new(&path);
+    // Nobody wrote since the reading: written, and the stamp after it is the file's.
+    let (_, after) = e
+        .apply_unless_changed(
+            &[put(house("h1", 121.1, 5), Some(house("h1", 121.1, 3)))],
+            &["zhang-san"],
+            &read,
+        )
+        .unwrap();
+    assert_eq!(after, FileStamp::of(&path));
+    let trail = changes_since(&path, 0).unwrap().len();
+    // Another program (QGIS) sets h2's floors; an edit checked against the old stamp
+    // would write h2 over it: nothing is written.
+    let qgis = Connection::open(&path).unwrap();
+    // (the functions the file's R-tree triggers call, as QGIS has them)
+    schema::register_functions(&qgis).unwrap();
+    qgis.execute("UPDATE houses SET floors = 7 WHERE id = 'h2'", [])
+        .unwrap();
+    drop(qgis);
+    let as_qgis_left_it = rows(&path);
+    let err = e
+        .apply_unless_changed(
+            &[put(house("h2", 121.2, 4), Some(house("h2", 121.2, 2)))],
+            &["li-si"],
+            &after,
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ChangedElsewhere { .. }), "{err}");
+    assert!(err.to_string().contains("another program"), "{err}");
+    assert_eq!(rows(&path), as_qgis_left_it);
+    assert_eq!(changes_since(&path, 0).unwrap().len(), trail);
+    // Checked against the file as it is now, the edit is written.
+    e.apply_unless_changed(
+        &[put(house("h2", 121.2, 4), Some(house("h2", 121.2, 7)))],
+        &["li-si"],
+        &FileStamp::of(&path),
+    )
+    .unwrap();
+    let floors: Vec<Option<i64>> = rows(&path).into_iter().map(|r| r.1).collect();
+    assert_eq!(floors, vec![Some(5), Some(4)]);
+    assert_eq!(changes_since(&path, 0).unwrap().len(), trail + 1);
+}

@@ -33,6 +33,7 @@ mod pg_schema;
 mod pg_words;
 pub mod results;
 mod schema;
+pub mod stamp;
 pub mod wkb;
 pub mod words;
 
@@ -151,6 +152,16 @@ pub enum StoreError {
         /// Cause.
         #[source]
         source: tokio_postgres::Error,
+    },
+    /// The GeoPackage was written by another program (QGIS, GDAL, a second import) after
+    /// the state the edits were checked against was read: nothing was written.
+    #[error(
+        "{path}: changed by another program since the map served from it was read; \
+         nothing was written"
+    )]
+    ChangedElsewhere {
+        /// The store's path.
+        path: PathBuf,
     },
     /// The database's schema or the ledgers do not fit the store.
     #[error("{db}: {reason}")]

@@ -1,0 +1,100 @@
+//! What tells whether a GeoPackage was written since it was last looked at.
+//!
+//! A served GeoPackage is written by the server's own edits and by other programs (QGIS,
+//! GDAL, `riskmap import`). An edit through the server is checked against the map it
+//! serves, which was read from the file at some moment: it may be written only if no
+//! other program wrote the file since, or it would overwrite a row it never saw. The
+//! stamp is what the file's writers all change: SQLite's file change counter (header
+//! bytes 24–27, raised by every transaction that wrote, in rollback-journal mode), the
+//! file's size and modification time, and those of its write-ahead log when a writer
+//! left one (WAL mode, which QGIS uses while editing; its writes do not raise the
+//! counter). Equal stamps mean nobody wrote in between; a stamp that differs may also
+//! come from a checkpoint that wrote nothing new, which only costs a reading of the file.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::SystemTime;
+
+/// The write-state of a store file and its write-ahead log at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStamp {
+    counter: Option<u32>,
+    file: Option<(u64, SystemTime)>,
+    wal: Option<(u64, SystemTime)>,
+}
+
+impl FileStamp {
+    /// The stamp of the file at `path` (and of `path-wal`) now. A file that cannot be
+    /// read has a stamp of nothing, equal only to another such.
+    pub fn of(path: &Path) -> FileStamp {
+        let meta = |p: &Path| {
+            std::fs::metadata(p)
+                .ok()
+                .and_then(|m| Some((m.len(), m.modified().ok()?)))
+        };
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        FileStamp {
+            counter: change_counter(path),
+            file: meta(path),
+            // An empty log (left by a reader, or reset after a checkpoint) holds no
+            // write.
+            wal: meta(Path::new(&wal)).filter(|(len, _)| *len > 0),
+        }
+    }
+}
+
+/// SQLite's file change counter, from the database header.
+fn change_counter(path: &Path) -> Option<u32> {
+    let mut head = [0u8; 28];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .ok()?;
+    Some(u32::from_be_bytes([head[24], head[25], head[26], head[27]]))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_write_by_another_connection_changes_the_stamp_and_a_read_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.gpkg");
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE t (id TEXT PRIMARY KEY, v INTEGER); INSERT INTO t VALUES ('a', 1);",
+        )
+        .unwrap();
+        let before = FileStamp::of(&path);
+        assert_eq!(before, FileStamp::of(&path));
+        let other = rusqlite::Connection::open(&path).unwrap();
+        let v: i64 = other
+            .query_row("SELECT v FROM t WHERE id = 'a'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+        assert_eq!(before, FileStamp::of(&path), "a read wrote nothing");
+        // The same size and, on a coarse clock, the same time: the counter tells.
+        other
+            .execute("UPDATE t SET v = 2 WHERE id = 'a'", [])
+            .unwrap();
+        let after = FileStamp::of(&path);
+        assert_eq!(after.file.map(|f| f.0), before.file.map(|f| f.0));
+        assert_eq!(after.counter, before.counter.map(|n| n + 1));
+        assert_ne!(before, after);
+        // In WAL mode the log tells.
+        other
+            .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .unwrap();
+        let wal_on = FileStamp::of(&path);
+        other
+            .execute("UPDATE t SET v = 3 WHERE id = 'a'", [])
+            .unwrap();
+        assert_ne!(wal_on, FileStamp::of(&path));
+        assert_eq!(
+            FileStamp::of(&dir.path().join("none")),
+            FileStamp::of(&dir.path().join("none2"))
+        );
+    }
+}
