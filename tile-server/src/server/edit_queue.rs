@@ -21,14 +21,18 @@ use std::time::Instant;
 
 use riskmap_core::live::{AnyFeature, Change, Edit};
 use riskmap_core::model::LayerKind;
+use riskmap_core::store::StoreError;
 use riskmap_core::store::changes::feature_version;
 use riskmap_core::store::gpkg;
+use riskmap_core::store::stamp::FileStamp;
 use tokio::sync::{mpsc, oneshot};
 
 /// The kept-open store of the queue.
 type Editor = std::sync::Mutex<gpkg::Editor>;
 
 use super::state::AppState;
+use super::stored::StoredFailure;
+use super::watch::SyncOutcome;
 
 /// The most edits committed in one group.
 const MAX_GROUP: usize = 2000;
@@ -153,7 +157,25 @@ async fn commit_group(state: &Arc<AppState>, editor: &Arc<Editor>, group: Vec<Pe
         (accepted, stale)
     };
     let started = Instant::now();
-    let outcome = commit(state, editor, &accepted).await;
+    let outcome = match commit(state, editor, &accepted).await {
+        Ok(done) => Ok(done),
+        Err(CommitError::Failed(e)) => Err(e),
+        // Another program wrote the file after the map was read: the edits were checked
+        // against rows that may be gone. The file is read again and each edit checked
+        // against what it holds now (as one that lost the race to another edit).
+        Err(CommitError::ChangedElsewhere(why)) => match state.sync_from_source().await {
+            Ok(SyncOutcome::Applied(_) | SyncOutcome::Unchanged) => {
+                for p in accepted.into_iter().chain(stale) {
+                    let _ = p.reply.send(Outcome::Stale);
+                }
+                return;
+            }
+            Ok(SyncOutcome::Refused(r)) => Err(format!(
+                "{why}; the map does not follow the file as it is now ({r})"
+            )),
+            Err(e) => Err(format!("{why}; the file could not be read again: {e}")),
+        },
+    };
     for p in accepted {
         let o = match &outcome {
             Ok((g, t)) => Outcome::Served(
@@ -178,13 +200,25 @@ pub(super) fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Why a group was not committed.
+#[derive(Debug, thiserror::Error)]
+enum CommitError {
+    /// Another program wrote the store file since the map was read: nothing was written.
+    #[error("{0}")]
+    ChangedElsewhere(String),
+    /// The store or the batch failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// Writes the edits in one transaction and serves them as one batch; the generation, and
-/// how long each took.
+/// how long each took. The transaction writes only into a file that is as the served
+/// map has it.
 async fn commit(
     state: &Arc<AppState>,
     editor: &Arc<Editor>,
     edits: &[Pending],
-) -> Result<(u64, Timing), String> {
+) -> Result<(u64, Timing), CommitError> {
     if edits.is_empty() {
         return Ok((state.snapshot().generation, Timing::default()));
     }
@@ -204,29 +238,62 @@ async fn commit(
     names.sort_unstable();
     names.dedup();
     let actor = names.join(", ");
+    // A file that another program wrote since the map was read is read again before any
+    // work is done (the transaction looks again, under the file's write lock).
+    let path = &state.source.dir;
+    if state.file_known() != Some(FileStamp::of(path)) {
+        return Err(CommitError::ChangedElsewhere(
+            StoreError::ChangedElsewhere { path: path.clone() }.to_string(),
+        ));
+    }
     let editor = Arc::clone(editor);
     let me = Arc::clone(state);
     let store = move || {
         let t0 = Instant::now();
         let actors: Vec<&str> = actors.iter().map(String::as_str).collect();
-        match editor.lock() {
-            Ok(mut e) => e.apply_by(&changes, &actors),
+        let mut e = match editor.lock() {
+            Ok(e) => e,
             // A panic in an earlier group: a new editor opens the file again.
             Err(poisoned) => {
                 let mut e = poisoned.into_inner();
                 e.reset();
-                e.apply_by(&changes, &actors)
+                e
             }
+        };
+        // (Under the change path: the map's reading of the file cannot move meanwhile.)
+        let Some(known) = me.file_known() else {
+            return Err(CommitError::ChangedElsewhere(format!(
+                "{}: the map's reading of the file is not known",
+                me.source.dir.display()
+            )));
+        };
+        let written = e.apply_unless_changed(&changes, &actors, &known);
+        drop(e);
+        match written {
+            Ok((_, stamp)) => me.note_file_known(stamp),
+            Err(e @ StoreError::ChangedElsewhere { .. }) => {
+                return Err(CommitError::ChangedElsewhere(e.to_string()));
+            }
+            Err(e) => return Err(CommitError::Failed(e.to_string())),
         }
-        .map_err(|e| e.to_string())?;
-        me.note_own_write();
-        Ok::<_, String>(ms(t0.elapsed()))
+        Ok(ms(t0.elapsed()))
     };
     // The batch is worked out on the map's copy while the transaction runs.
-    let done = state
-        .apply_edits_stored(batch, actor, store)
-        .await
-        .map_err(|e| e.to_string())?;
+    let done = match state.apply_edits_stored(batch, actor, store).await {
+        Ok(done) => done,
+        Err(StoredFailure::Store(e)) => return Err(e),
+        Err(e @ StoredFailure::StoreTask(_)) => return Err(CommitError::Failed(e.to_string())),
+        Err(e @ StoredFailure::Batch(_)) => {
+            // The file has the edits and the map does not: the map reads the file again
+            // rather than serve it without them until a reload.
+            state.forget_file_known();
+            let st = Arc::clone(state);
+            tokio::spawn(async move { st.sync_from_source().await });
+            return Err(CommitError::Failed(format!(
+                "{e}; the edits are stored, and the map is reading the file again to follow them"
+            )));
+        }
+    };
     let timing = Timing {
         queued_ms: done.lock_wait_ms,
         store_ms: done.stored,

@@ -17,6 +17,7 @@ use riskmap_core::io::{self, LoadOptions, ValidationReport};
 use riskmap_core::live::Live;
 use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
+use riskmap_core::store::stamp::FileStamp;
 use riskmap_core::substances::SubstanceTable;
 use riskmap_core::tileset::{TileSet, TileSetConfig};
 
@@ -47,6 +48,8 @@ pub struct Snapshot {
     pub rules: Rules,
     /// For a database source, the last change recorded in it before it was read.
     pub source_seq: Option<i64>,
+    /// For a GeoPackage source, the file's stamp just before it was read.
+    pub source_stamp: Option<FileStamp>,
     /// Whether the day hidden hazards are counted on was given (`--as-of`, the data's
     /// `as_of`) rather than taken as today: only a day taken as today moves on at
     /// midnight ([`AppState::roll_day`]).
@@ -259,6 +262,11 @@ impl DataSource {
         }
     }
 
+    /// For a GeoPackage source, the file's stamp now (none for a folder or a database).
+    pub fn file_stamp(&self) -> Option<FileStamp> {
+        (self.db.is_none() && self.dir.is_file()).then(|| FileStamp::of(&self.dir))
+    }
+
     /// Reads the source through the loaders (blocking: run it off the async runtime; a
     /// database is read on a runtime of its own). For a database, also the number of
     /// the last change recorded before the read: the read has everything up to it.
@@ -326,9 +334,11 @@ pub struct AppState {
     pub edit_queue: super::edit_queue::EditQueue,
     /// The fields of each layer that the OGC API gives every feature.
     pub ogc_fields: super::ogc_fields::FieldLists,
-    /// The store file as the server's own last write left it: the watcher does not read
-    /// it back.
-    pub own_write: Mutex<Option<super::watch::FileStamp>>,
+    /// For a GeoPackage source, the file as the served map has it: its stamp before the
+    /// last reading of it (the first, a reload's, the watcher's), or after the server's
+    /// own last write. The watcher does not read back a file that is as served, and an
+    /// edit through the API is written only into a file that is.
+    pub file_known: Mutex<Option<FileStamp>>,
     /// Following a database source: the connection, the last change applied.
     pub database: Mutex<super::pg_listen::DbStatus>,
     /// For a database source, the number of the last change served: every change up to
@@ -392,6 +402,7 @@ pub fn build_snapshot(
     if config.as_of.is_some() {
         rules.hidden_hazards.as_of = config.as_of;
     }
+    let stamp = source.file_stamp();
     let (loaded, seq) = source.load()?;
     let day_pinned = config.as_of.is_some() || loaded.as_of.is_some();
     let statuses = loaded.statuses.clone();
@@ -402,6 +413,7 @@ pub fn build_snapshot(
     };
     let mut snap = Snapshot::of_project(p, source.load.substances.clone(), tcfg, generation, t0)?;
     snap.source_seq = seq;
+    snap.source_stamp = stamp;
     snap.day_pinned = day_pinned;
     snap.statuses = statuses;
     Ok(snap)
@@ -432,6 +444,7 @@ impl Snapshot {
             summary,
             rules: p.rules,
             source_seq: None,
+            source_stamp: None,
             day_pinned: false,
             statuses: Vec::new(),
         })
@@ -466,6 +479,7 @@ impl AppState {
             std::time::Duration::from_millis(config.tile_grace_ms),
         );
         let first_seq = first.source_seq;
+        let first_stamp = first.source_stamp.clone();
         let served_seq = std::sync::atomic::AtomicI64::new(first.source_seq.unwrap_or(0));
         let tokens = super::auth::Tokens::new(&config.tokens, admin_token.as_deref());
         AppState {
@@ -491,7 +505,7 @@ impl AppState {
             db_applied: Mutex::new(super::applied::AppliedSeqs::from_floor(
                 first_seq.unwrap_or(0),
             )),
-            own_write: Mutex::new(None),
+            file_known: Mutex::new(first_stamp),
             database: Mutex::new(super::pg_listen::DbStatus::default()),
             served_seq,
             following_db: std::sync::atomic::AtomicBool::new(false),
@@ -648,6 +662,11 @@ impl AppState {
             d.last_seq = Some(seq);
         }
         let seq = new.source_seq;
+        if new.source_stamp.is_some()
+            && let Ok(mut k) = self.file_known.lock()
+        {
+            k.clone_from(&new.source_stamp);
+        }
         *w = Arc::new(new);
         drop(w);
         cache.clear();

@@ -15,8 +15,10 @@ use std::time::Duration;
 
 use notify::{EventKind, RecursiveMode, Watcher};
 use riskmap_core::dataset::{Dataset, Layer};
-use riskmap_core::live::{AnyFeature, Edit};
+use riskmap_core::live::{AnyFeature, Change, Edit};
 use riskmap_core::model::Feature;
+use riskmap_core::store::gpkg::Editor;
+use riskmap_core::store::stamp::FileStamp;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -76,8 +78,8 @@ pub fn watch(state: Arc<AppState>) -> Result<notify::RecommendedWatcher, notify:
         while rx.recv().await.is_some() {
             // Let a copy or a save finish: wait until the events stop.
             while let Ok(Some(())) = tokio::time::timeout(SETTLE, rx.recv()).await {}
-            if state.is_own_write() {
-                // The server's own edit, already served.
+            if state.file_as_served() {
+                // The server's own edit, or a change already read.
                 continue;
             }
             match state.sync_from_source().await {
@@ -98,39 +100,33 @@ pub fn watch(state: Arc<AppState>) -> Result<notify::RecommendedWatcher, notify:
     Ok(watcher)
 }
 
-/// The size and modification time of a store file and its write-ahead log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileStamp(Vec<Option<(u64, std::time::SystemTime)>>);
-
-impl FileStamp {
-    /// The stamp of `path` (and `path-wal`) now.
-    pub fn of(path: &Path) -> FileStamp {
-        let one = |p: &Path| {
-            std::fs::metadata(p)
-                .ok()
-                .and_then(|m| Some((m.len(), m.modified().ok()?)))
-        };
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        FileStamp(vec![one(path), one(Path::new(&wal))])
-    }
-}
-
 impl AppState {
-    /// Records the store file as the server's own write left it.
-    pub fn note_own_write(&self) {
-        if let Ok(mut w) = self.own_write.lock() {
-            *w = Some(FileStamp::of(&self.source.dir));
+    /// The stamp of the store file as the served map has it (see
+    /// [`AppState::file_known`]).
+    pub fn file_known(&self) -> Option<FileStamp> {
+        self.file_known.lock().ok().and_then(|k| k.clone())
+    }
+
+    /// Records the store file's stamp as the served map has it.
+    pub fn note_file_known(&self, stamp: FileStamp) {
+        if let Ok(mut k) = self.file_known.lock() {
+            *k = Some(stamp);
         }
     }
 
-    /// Whether the store file is as the server's own last write left it.
-    fn is_own_write(&self) -> bool {
-        self.own_write
-            .lock()
-            .ok()
-            .and_then(|w| w.clone())
-            .is_some_and(|w| w == FileStamp::of(&self.source.dir))
+    /// Forgets the store file's stamp: the next edit reads the file again first, and so
+    /// does the watcher at its next event.
+    pub fn forget_file_known(&self) {
+        if let Ok(mut k) = self.file_known.lock() {
+            *k = None;
+        }
+    }
+
+    /// Whether the store file is as the served map has it (written by the server's own
+    /// edits or read since): nothing to read back.
+    fn file_as_served(&self) -> bool {
+        self.file_known()
+            .is_some_and(|k| k == FileStamp::of(&self.source.dir))
     }
 }
 
@@ -151,8 +147,26 @@ impl AppState {
         self.sync_as("file").await
     }
 
-    /// [`AppState::sync_from_source`] with the changes made by `actor`.
+    /// [`AppState::sync_from_source`] with the changes made by `actor`. Holds the change
+    /// path from before the reading until its differences are served: an edit served
+    /// in between would be compared with a reading that does not have it, and taken
+    /// back.
     pub async fn sync_as(self: &Arc<Self>, actor: &str) -> Result<SyncOutcome, String> {
+        let held = Arc::clone(&self.reload_lock).lock_owned().await;
+        let stamp = self.source.file_stamp();
+        self.sync_held(&held, actor, stamp).await
+    }
+
+    /// The reading, comparison and batch of [`AppState::sync_as`], under the change
+    /// path. For a GeoPackage (`stamp`: the file's before the reading), the differences
+    /// served are recorded in the file's trail, as made by `actor`, and the file is
+    /// known as served from then on.
+    async fn sync_held(
+        self: &Arc<Self>,
+        held: &tokio::sync::OwnedMutexGuard<()>,
+        actor: &str,
+        stamp: Option<FileStamp>,
+    ) -> Result<SyncOutcome, String> {
         let source = self.source.clone();
         let (loaded, _) =
             tokio::task::spawn_blocking(move || super::changes::background(|| source.load()))
@@ -178,18 +192,74 @@ impl AppState {
         // `riskmap_status_words`) but no row reads differently yet: still a new
         // generation, so that edits from now on are read with them.
         let words_changed = served.statuses != loaded.statuses;
+        // What each difference was, for the trail.
+        let trail: Vec<Change> = match stamp {
+            Some(_) => edits.iter().map(|e| change_of(&served, e)).collect(),
+            None => Vec::new(),
+        };
         drop(served);
         if edits.is_empty() && !words_changed {
+            if let Some(stamp) = stamp {
+                self.note_file_known(stamp);
+            }
             return Ok(SyncOutcome::Unchanged);
         }
         let reading = Reading {
             report: loaded.report,
             statuses: Some(loaded.statuses),
         };
-        self.apply_edits_with_reading(edits, actor.into(), Some(reading))
+        let event = self
+            .apply_edits_held(held, edits, actor.into(), Some(reading))
             .await
-            .map(SyncOutcome::Applied)
+            .map_err(|e| e.to_string())?;
+        if let Some(stamp) = stamp {
+            let known = self.record_read(trail, actor, stamp).await;
+            self.note_file_known(known);
+        }
+        Ok(SyncOutcome::Applied(event))
+    }
+
+    /// Records `changes`, read from the GeoPackage and served, in its trail as made by
+    /// `actor`; the file's stamp as the served map has it afterwards.
+    async fn record_read(
+        &self,
+        changes: Vec<Change>,
+        actor: &str,
+        read_at: FileStamp,
+    ) -> FileStamp {
+        if changes.is_empty() {
+            return read_at;
+        }
+        let path = self.source.dir.clone();
+        let (who, at) = (actor.to_string(), read_at.clone());
+        let done = tokio::task::spawn_blocking(move || {
+            Editor::new(&path).record_read(&changes, &who, &at)
+        })
+        .await;
+        match done
             .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()))
+        {
+            Ok(after) => after.unwrap_or(read_at),
+            Err(e) => {
+                tracing::warn!(error = %e, "changes read from the file not recorded in its trail");
+                read_at
+            }
+        }
+    }
+}
+
+/// A difference found in the source as the change it makes to what `served` has.
+fn change_of(served: &super::state::Snapshot, e: &Edit) -> Change {
+    let (layer, id, after) = match e {
+        Edit::Put(f) => (f.layer(), f.id().to_string(), Some((**f).clone())),
+        Edit::Delete { layer, id } => (*layer, id.clone(), None),
+    };
+    Change {
+        before: served.live.feature(layer, &id),
+        layer,
+        id,
+        after,
     }
 }
 
