@@ -160,24 +160,32 @@ async fn reading_the_file_again_never_takes_back_an_edit_served_meanwhile() {
     state.sync_from_source().await.unwrap();
     let reading = t0.elapsed();
     for round in 1..=10u32 {
-        // GDAL changes house a; the file is read again (as the watcher does) while an
-        // editor's patch of house b goes through the API.
-        gdal_sets(&gpkg, &a, &format!("occupants = {round}"));
+        // The file is read again (as the watcher does after another program's save)
+        // while an editor's patch of house b goes through the API, at a point spread
+        // over the reading.
         let st = state.clone();
         let sync = tokio::spawn(async move { st.sync_from_source().await });
         tokio::time::sleep(reading * (round - 1) / 8).await;
         let (s, body) = patch(&app, &b, json!({"occupants": 100 + round}), None).await;
         assert_eq!(s, StatusCode::OK, "{body}");
         sync.await.unwrap().unwrap();
-        // Both changes are in the file and on the map, whatever their order.
         assert_eq!(in_file(&gpkg, &b, "occupants"), (100 + round).to_string());
         assert_eq!(
             served_house(&state, &b).props.occupants,
             Some(100 + round),
             "round {round}: the map lost the API's edit of {b}"
         );
-        assert_eq!(served_house(&state, &a).props.occupants, Some(round));
     }
+    // With GDAL's change of house a in the reading: both on the map.
+    gdal_sets(&gpkg, &a, "occupants = 5");
+    let st = state.clone();
+    let sync = tokio::spawn(async move { st.sync_from_source().await });
+    let (s, body) = patch(&app, &b, json!({"occupants": 200}), None).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    sync.await.unwrap().unwrap();
+    assert_eq!(served_house(&state, &a).props.occupants, Some(5));
+    assert_eq!(served_house(&state, &b).props.occupants, Some(200));
+    assert_eq!(in_file(&gpkg, &b, "occupants"), "200");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -225,4 +233,86 @@ async fn a_change_read_from_the_file_is_in_its_trail_as_made_by_file() {
     ]);
     let line = out.lines().last().unwrap();
     assert!(line.contains("file") && line.contains("floors"), "{out}");
+}
+
+/// The file's journal mode, as GDAL reads it.
+fn journal_mode(gpkg: &Path) -> String {
+    let out = ogrinfo(&["-q", gpkg.to_str().unwrap(), "-sql", "PRAGMA journal_mode"]);
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("journal_mode (String) = "))
+        .unwrap_or_else(|| panic!("no journal mode in ogrinfo's answer: {out}"))
+        .to_lowercase()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_qgis_left_in_wal_mode_is_edited_and_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("city.gpkg");
+    let state = gpkg_state(dir.path(), config());
+    let app = router(state.clone());
+    let id = state.snapshot().dataset().houses.get(4).unwrap().id.clone();
+    // QGIS edits a GeoPackage in WAL mode (GDAL's OGR_SQLITE_JOURNAL=WAL), which stays
+    // the file's mode after it.
+    let wal = |set: &str| {
+        ogrinfo(&[
+            "--config",
+            "OGR_SQLITE_JOURNAL",
+            "WAL",
+            "-q",
+            gpkg.to_str().unwrap(),
+            "-sql",
+            &format!("UPDATE houses SET {set} WHERE id = '{id}'"),
+        ]);
+    };
+    wal("occupants = 7");
+    assert_eq!(journal_mode(&gpkg), "wal");
+    let (s, b) = patch(&app, &id, json!({"floors": 8}), None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["feature"]["properties"]["occupants"], 7, "{b}");
+    // The server's connection stays open, so GDAL's next write stays in the log.
+    let v = etag(&app, &id).await;
+    wal("occupants = 9");
+    let (s, b) = patch(&app, &id, json!({"floors": 3}), Some(&v)).await;
+    assert_eq!(s, StatusCode::PRECONDITION_FAILED, "{b}");
+    assert_eq!(
+        (
+            in_file(&gpkg, &id, "occupants"),
+            in_file(&gpkg, &id, "floors")
+        ),
+        ("9".to_string(), "8".to_string())
+    );
+    let house = served_house(&state, &id);
+    assert_eq!(
+        (house.props.occupants, house.props.floors),
+        (Some(9), Some(8))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_file_holds_a_change_the_map_refuses_edits_get_409() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("city.gpkg");
+    let state = gpkg_state(dir.path(), config());
+    let app = router(state.clone());
+    let houses = state.snapshot().dataset().houses.len();
+    let id = state.snapshot().dataset().houses.get(1).unwrap().id.clone();
+    // A script deletes all but ten houses from the file: past `reload_max_loss`.
+    ogrinfo(&[
+        "-q",
+        gpkg.to_str().unwrap(),
+        "-sql",
+        "DELETE FROM houses WHERE fid > 10",
+    ]);
+    for _ in 0..2 {
+        let (s, b) = patch(&app, &id, json!({"floors": 4}), None).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}");
+        let why = b["error"].as_str().unwrap_or_default();
+        assert!(
+            why.contains("does not follow") && why.contains("houses"),
+            "{b}"
+        );
+    }
+    // Nothing written, nothing lost from the map.
+    assert_ne!(in_file(&gpkg, &id, "floors"), "4");
+    assert_eq!(state.snapshot().dataset().houses.len(), houses);
 }

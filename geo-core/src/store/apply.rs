@@ -104,7 +104,7 @@ impl Editor {
 
     /// Writes a batch as [`apply_changes_by`] does, through the kept connection.
     pub fn apply_by(&mut self, changes: &[Change], actors: &[&str]) -> Result<u64, StoreError> {
-        self.run(changes, actors, None)
+        self.run(changes, actors, None).map(|(seq, _)| seq)
     }
 
     /// [`Editor::apply_by`] only if the file is as `known` (its [`FileStamp`] when the
@@ -112,46 +112,61 @@ impl Editor {
     /// batch): the file's write lock is taken first, so that no other program can write
     /// between the look and the batch. When another program wrote the file since,
     /// nothing is written and the error is [`StoreError::ChangedElsewhere`]. Gives the
-    /// trail's last `seq` and the file's stamp after the batch.
+    /// trail's last `seq` and the file's stamp after the batch — none when another
+    /// program wrote the file between this batch's commit and the stamp (SQLite's
+    /// `data_version` of the connection moved): the file then holds a write nobody read.
     pub fn apply_unless_changed(
         &mut self,
         changes: &[Change],
         actors: &[&str],
         known: &FileStamp,
-    ) -> Result<(u64, FileStamp), StoreError> {
-        let seq = self.run(changes, actors, Some(known))?;
-        // Taken once the write lock is let go: a program that writes at that very moment
-        // is seen by the next look as a write this one made, and read by the watcher.
-        Ok((seq, FileStamp::of(&self.path)))
+    ) -> Result<(u64, Option<FileStamp>), StoreError> {
+        let (seq, version) = self.run(changes, actors, Some(known))?;
+        let stamp = FileStamp::of(&self.path);
+        let still = self.data_version().is_some_and(|v| v == version);
+        Ok((seq, still.then_some(stamp)))
+    }
+
+    /// The kept connection's `PRAGMA data_version`: it moves when another connection
+    /// commits a change of the file.
+    fn data_version(&self) -> Option<i64> {
+        let (c, _) = self.open.as_ref()?;
+        data_version(c).ok()
     }
 
     /// Records in the trail, as made by `actor`, changes that another program made to
     /// the file already (QGIS saving an edit, read back by the server's watcher): only
-    /// the records are written, the rows are left as they are. `read_at` is the file's
-    /// stamp before the reading the changes come from: when nobody wrote the file
-    /// between that reading and these records, gives the file's stamp after them, else
-    /// none (the file holds a later write, not read yet).
+    /// the records are written, the rows are left as they are. A feature that has a
+    /// record after `recorded_after` (the trail's last `seq` when the map was read
+    /// before) was recorded by the program that changed it (`riskmap import`, another
+    /// server): not recorded again. `read_at` is the file's stamp before the reading the
+    /// changes come from. Gives the trail's last `seq`, and the file's stamp after the
+    /// records when nobody else wrote the file from `read_at` until then (else none: it
+    /// holds a write not read yet). The file is closed before its stamp is taken (the
+    /// last connection to close a file in WAL mode folds the log into it).
     pub fn record_read(
         &mut self,
         changes: &[Change],
         actor: &str,
         read_at: &FileStamp,
-    ) -> Result<Option<FileStamp>, StoreError> {
+        recorded_after: u64,
+    ) -> Result<(u64, Option<FileStamp>), StoreError> {
         let path = self.path.clone();
         let sql = sql_err(&path);
-        let key = file_key(&path);
-        let mut conn = match self.open.take() {
-            Some((c, Some(k))) if key == Some(k) => c,
-            _ if !path.is_file() => return Err(not_gpkg(&path, "no such file")),
-            _ => connect(&path)?,
-        };
+        self.open = None;
+        let mut conn = connect(&path)?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&sql)?;
         let as_read = *read_at == FileStamp::of(&path);
+        let version = data_version(&tx).map_err(&sql)?;
         changes::create_table(&tx).map_err(&sql)?;
+        let recorded = changes::features_recorded_after(&tx, recorded_after).map_err(&sql)?;
         let now = utc_now(&tx).map_err(&sql)?;
         for ch in changes {
+            if recorded.contains(&(ch.layer.name().to_string(), ch.id.clone())) {
+                continue;
+            }
             let before = ch.before.as_ref().map(changes::feature_json);
             let after = ch.after.as_ref().map(changes::feature_json);
             let op = match (&before, &after) {
@@ -170,9 +185,11 @@ impl Editor {
             };
             changes::record(&tx, &new).map_err(&sql)?;
         }
+        let last = changes::last_seq(&tx).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
-        self.open = Some((conn, key));
-        Ok(as_read.then(|| FileStamp::of(&path)))
+        let still = data_version(&conn).map_err(&sql)? == version;
+        drop(conn);
+        Ok((last, (as_read && still).then(|| FileStamp::of(&path))))
     }
 
     fn run(
@@ -180,7 +197,7 @@ impl Editor {
         changes: &[Change],
         actors: &[&str],
         known: Option<&FileStamp>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<(u64, i64), StoreError> {
         let path = self.path.clone();
         self.check_actors(changes, actors)?;
         if !path.is_file() {
@@ -222,7 +239,7 @@ fn write(
     changes: &[Change],
     actors: &[&str],
     known: Option<&FileStamp>,
-) -> Result<u64, StoreError> {
+) -> Result<(u64, i64), StoreError> {
     let sql = sql_err(path);
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -233,6 +250,7 @@ fn write(
             path: path.to_path_buf(),
         });
     }
+    let version = data_version(&tx).map_err(sql)?;
     changes::create_table(&tx).map_err(sql)?;
     let now = utc_now(&tx).map_err(sql)?;
     for (ch, actor) in changes.iter().zip(actors) {
@@ -272,7 +290,12 @@ fn write(
     }
     let last = changes::last_seq(&tx).map_err(sql)?;
     tx.commit().map_err(sql)?;
-    Ok(last)
+    Ok((last, version))
+}
+
+/// The connection's `PRAGMA data_version`.
+fn data_version(c: &Connection) -> rusqlite::Result<i64> {
+    c.query_row("PRAGMA data_version", [], |r| r.get(0))
 }
 
 impl Writer<'_> {

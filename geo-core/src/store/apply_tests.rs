@@ -382,6 +382,7 @@ fn an_editor_checked_against_a_reading_writes_nothing_over_another_programs_writ
             &read,
         )
         .unwrap();
+    let after = after.expect("nobody wrote meanwhile");
     assert_eq!(after, FileStamp::of(&path));
     let trail = changes_since(&path, 0).unwrap().len();
     // Another program (QGIS) sets h2's floors; an edit checked against the old stamp
@@ -414,4 +415,50 @@ fn an_editor_checked_against_a_reading_writes_nothing_over_another_programs_writ
     let floors: Vec<Option<i64>> = rows(&path).into_iter().map(|r| r.1).collect();
     assert_eq!(floors, vec![Some(5), Some(4)]);
     assert_eq!(changes_since(&path, 0).unwrap().len(), trail + 1);
+}
+
+#[test]
+fn changes_read_from_the_file_are_recorded_unless_their_writer_recorded_them() {
+    use crate::store::stamp::FileStamp;
+    let (_dir, path) = store();
+    let seen = changes_since(&path, 0).unwrap().last().map_or(0, |r| r.seq);
+    // A second import (which records its changes) sets h1; QGIS (which does not)
+    // sets h2.
+    apply_changes(
+        &path,
+        &[put(house("h1", 121.1, 8), Some(house("h1", 121.1, 3)))],
+        "import",
+    )
+    .unwrap();
+    let qgis = Connection::open(&path).unwrap();
+    schema::register_functions(&qgis).unwrap();
+    qgis.execute("UPDATE houses SET floors = 6 WHERE id = 'h2'", [])
+        .unwrap();
+    drop(qgis);
+    let read_at = FileStamp::of(&path);
+    let read = [
+        put(house("h1", 121.1, 8), Some(house("h1", 121.1, 3))),
+        put(house("h2", 121.2, 6), Some(house("h2", 121.2, 2))),
+    ];
+    let (last, after) = Editor::new(&path)
+        .record_read(&read, "file", &read_at, seen)
+        .unwrap();
+    let recs = changes_since(&path, seen).unwrap();
+    let who: Vec<(&str, &str)> = recs
+        .iter()
+        .map(|r| (r.actor.as_str(), r.id.as_str()))
+        .collect();
+    assert_eq!(who, vec![("import", "h1"), ("file", "h2")]);
+    assert_eq!(last, recs.last().unwrap().seq);
+    assert_eq!(recs[1].changed_fields(), vec!["floors".to_string()]);
+    // Nobody wrote between the reading and the records: the stamp after them is known.
+    assert_eq!(after, Some(FileStamp::of(&path)));
+    // The rows are as QGIS and the import left them.
+    let floors: Vec<Option<i64>> = rows(&path).into_iter().map(|r| r.1).collect();
+    assert_eq!(floors, vec![Some(8), Some(6)]);
+    // Read at an older stamp (a write came after the reading): recorded, stamp unknown.
+    let (_, after) = Editor::new(&path)
+        .record_read(&read[1..], "file", &read_at, last)
+        .unwrap();
+    assert_eq!(after, None);
 }

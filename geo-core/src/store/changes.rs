@@ -175,6 +175,24 @@ pub(super) fn last_seq(c: &Connection) -> rusqlite::Result<u64> {
         .map(|s| s.unwrap_or(0) as u64)
 }
 
+/// The (layer, id) of every feature with a record after `seq`.
+pub(super) fn features_recorded_after(
+    c: &Connection,
+    seq: u64,
+) -> rusqlite::Result<std::collections::HashSet<(String, String)>> {
+    let mut st = c.prepare(&format!(
+        "SELECT DISTINCT layer, id FROM {CHANGES_TABLE} WHERE seq > ?"
+    ))?;
+    let rows = st.query_map([seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// The trail's last `seq` in the GeoPackage at `path` (0: none, or no trail).
+pub fn last_change_seq(path: &Path) -> Result<u64, StoreError> {
+    let c = super::gpkg::open(path, true)?;
+    last_seq(&c).map_err(sql_err(path))
+}
+
 /// The changes after `seq` (0: all of them), in order. A file without the table has
 /// none.
 pub fn changes_since(path: &Path, seq: u64) -> Result<Vec<ChangeRecord>, StoreError> {

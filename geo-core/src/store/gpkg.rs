@@ -22,7 +22,9 @@ use serde_json::{Map, Value};
 
 pub use super::apply::{Editor, apply_changes, apply_changes_by};
 use super::changes::{self, ChangeOp};
-pub use super::changes::{ChangeRecord, changes_page, changes_since, feature_version};
+pub use super::changes::{
+    ChangeRecord, changes_page, changes_since, feature_version, last_change_seq,
+};
 use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};
 use super::gpkg_read;
 use super::schema::{self, SRS_ID, q};

@@ -8,8 +8,11 @@
 //! bytes 24–27, raised by every transaction that wrote, in rollback-journal mode), the
 //! file's size and modification time, and those of its write-ahead log when a writer
 //! left one (WAL mode, which QGIS uses while editing; its writes do not raise the
-//! counter). Equal stamps mean nobody wrote in between; a stamp that differs may also
-//! come from a checkpoint that wrote nothing new, which only costs a reading of the file.
+//! counter), with the header of its index (`-shm`: the writers' transaction counter,
+//! the log's last frame and salts, which move at every commit even when the log is
+//! rewritten from its start at the same size and within one tick of the clock). Equal
+//! stamps mean nobody wrote in between; a stamp that differs may also come from a
+//! checkpoint that wrote nothing new, which only costs a reading of the file.
 
 use std::io::Read;
 use std::path::Path;
@@ -21,7 +24,12 @@ pub struct FileStamp {
     counter: Option<u32>,
     file: Option<(u64, SystemTime)>,
     wal: Option<(u64, SystemTime)>,
+    wal_index: Option<[u8; WAL_INDEX_HEADER]>,
 }
+
+/// The bytes of the first copy of the WAL index's header: written by writers only
+/// (readers mark the log further on).
+const WAL_INDEX_HEADER: usize = 48;
 
 impl FileStamp {
     /// The stamp of the file at `path` (and of `path-wal`) now. A file that cannot be
@@ -32,25 +40,35 @@ impl FileStamp {
                 .ok()
                 .and_then(|m| Some((m.len(), m.modified().ok()?)))
         };
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
+        let beside = |end: &str| {
+            let mut p = path.as_os_str().to_owned();
+            p.push(end);
+            std::path::PathBuf::from(p)
+        };
+        // An empty log (left by a reader, or reset after a checkpoint) holds no write.
+        let wal = meta(&beside("-wal")).filter(|(len, _)| *len > 0);
         FileStamp {
             counter: change_counter(path),
             file: meta(path),
-            // An empty log (left by a reader, or reset after a checkpoint) holds no
-            // write.
-            wal: meta(Path::new(&wal)).filter(|(len, _)| *len > 0),
+            wal_index: wal.and_then(|_| head::<WAL_INDEX_HEADER>(&beside("-shm"))),
+            wal,
         }
     }
 }
 
+/// The first `N` bytes of a file.
+fn head<const N: usize>(path: &Path) -> Option<[u8; N]> {
+    let mut b = [0u8; N];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut b))
+        .ok()?;
+    Some(b)
+}
+
 /// SQLite's file change counter, from the database header.
 fn change_counter(path: &Path) -> Option<u32> {
-    let mut head = [0u8; 28];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .ok()?;
-    Some(u32::from_be_bytes([head[24], head[25], head[26], head[27]]))
+    let h = head::<28>(path)?;
+    Some(u32::from_be_bytes([h[24], h[25], h[26], h[27]]))
 }
 
 #[cfg(test)]
@@ -83,15 +101,30 @@ mod tests {
         assert_eq!(after.file.map(|f| f.0), before.file.map(|f| f.0));
         assert_eq!(after.counter, before.counter.map(|n| n + 1));
         assert_ne!(before, after);
-        // In WAL mode the log tells.
+        // In WAL mode the log and its index tell, also when the log is written again
+        // from its start after a checkpoint, at the same size.
         other
             .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
             .unwrap();
-        let wal_on = FileStamp::of(&path);
         other
             .execute("UPDATE t SET v = 3 WHERE id = 'a'", [])
             .unwrap();
-        assert_ne!(wal_on, FileStamp::of(&path));
+        let one = FileStamp::of(&path);
+        assert!(one.wal.is_some() && one.wal_index.is_some(), "{one:?}");
+        other
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .unwrap();
+        other
+            .execute("UPDATE t SET v = 4 WHERE id = 'a'", [])
+            .unwrap();
+        let two = FileStamp::of(&path);
+        assert_eq!(
+            two.wal.map(|w| w.0),
+            one.wal.map(|w| w.0),
+            "the log rewritten in place"
+        );
+        assert_ne!(two.wal_index, one.wal_index);
+        assert_ne!(one, two);
         assert_eq!(
             FileStamp::of(&dir.path().join("none")),
             FileStamp::of(&dir.path().join("none2"))

@@ -60,6 +60,9 @@ pub(super) enum Outcome {
     Stale,
     /// The store or the batch failed: nothing of the group is served.
     Failed(String),
+    /// The file was changed by another program in a way the map does not follow (a
+    /// reading refused or failed): nothing is written until it is fixed or reloaded.
+    Refused(String),
 }
 
 struct Pending {
@@ -163,18 +166,29 @@ async fn commit_group(state: &Arc<AppState>, editor: &Arc<Editor>, group: Vec<Pe
         // Another program wrote the file after the map was read: the edits were checked
         // against rows that may be gone. The file is read again and each edit checked
         // against what it holds now (as one that lost the race to another edit).
-        Err(CommitError::ChangedElsewhere(why)) => match state.sync_from_source().await {
-            Ok(SyncOutcome::Applied(_) | SyncOutcome::Unchanged) => {
-                for p in accepted.into_iter().chain(stale) {
-                    let _ = p.reply.send(Outcome::Stale);
-                }
-                return;
+        Err(CommitError::ChangedElsewhere) => {
+            let refused = match state.refused_reading() {
+                // Read already, and refused: not read again until the file changes.
+                Some(r) => Some(r),
+                None => match state.sync_from_source().await {
+                    Ok(SyncOutcome::Applied(_) | SyncOutcome::Unchanged) => None,
+                    Ok(SyncOutcome::Refused(r)) => Some(r),
+                    Err(e) => Some(format!("the file could not be read again: {e}")),
+                },
+            };
+            let o = || match &refused {
+                None => Outcome::Stale,
+                Some(r) => Outcome::Refused(format!(
+                    "{}: changed by another program, and the map does not follow the file as \
+                     it is now ({r}): nothing was written; fix the file, or reload the server",
+                    state.source.dir.display()
+                )),
+            };
+            for p in accepted.into_iter().chain(stale) {
+                let _ = p.reply.send(o());
             }
-            Ok(SyncOutcome::Refused(r)) => Err(format!(
-                "{why}; the map does not follow the file as it is now ({r})"
-            )),
-            Err(e) => Err(format!("{why}; the file could not be read again: {e}")),
-        },
+            return;
+        }
     };
     for p in accepted {
         let o = match &outcome {
@@ -204,8 +218,8 @@ pub(super) fn ms(d: std::time::Duration) -> f64 {
 #[derive(Debug, thiserror::Error)]
 enum CommitError {
     /// Another program wrote the store file since the map was read: nothing was written.
-    #[error("{0}")]
-    ChangedElsewhere(String),
+    #[error("changed by another program since the map was read")]
+    ChangedElsewhere,
     /// The store or the batch failed.
     #[error("{0}")]
     Failed(String),
@@ -242,10 +256,9 @@ async fn commit(
     // work is done (the transaction looks again, under the file's write lock).
     let path = &state.source.dir;
     if state.file_known() != Some(FileStamp::of(path)) {
-        return Err(CommitError::ChangedElsewhere(
-            StoreError::ChangedElsewhere { path: path.clone() }.to_string(),
-        ));
+        return Err(CommitError::ChangedElsewhere);
     }
+    let trail_before = state.trail_seen.load(std::sync::atomic::Ordering::SeqCst);
     let editor = Arc::clone(editor);
     let me = Arc::clone(state);
     let store = move || {
@@ -261,19 +274,15 @@ async fn commit(
             }
         };
         // (Under the change path: the map's reading of the file cannot move meanwhile.)
+        // (Unknown after a batch that failed: the file is read again first.)
         let Some(known) = me.file_known() else {
-            return Err(CommitError::ChangedElsewhere(format!(
-                "{}: the map's reading of the file is not known",
-                me.source.dir.display()
-            )));
+            return Err(CommitError::ChangedElsewhere);
         };
         let written = e.apply_unless_changed(&changes, &actors, &known);
         drop(e);
         match written {
-            Ok((_, stamp)) => me.note_file_known(stamp),
-            Err(e @ StoreError::ChangedElsewhere { .. }) => {
-                return Err(CommitError::ChangedElsewhere(e.to_string()));
-            }
+            Ok((seq, stamp)) => me.note_own_write(seq, stamp),
+            Err(StoreError::ChangedElsewhere { .. }) => return Err(CommitError::ChangedElsewhere),
             Err(e) => return Err(CommitError::Failed(e.to_string())),
         }
         Ok(ms(t0.elapsed()))
@@ -285,7 +294,11 @@ async fn commit(
         Err(e @ StoredFailure::StoreTask(_)) => return Err(CommitError::Failed(e.to_string())),
         Err(e @ StoredFailure::Batch(_)) => {
             // The file has the edits and the map does not: the map reads the file again
-            // rather than serve it without them until a reload.
+            // rather than serve it without them until a reload (their records are in
+            // the trail already: not recorded again as read from the file).
+            state
+                .trail_seen
+                .store(trail_before, std::sync::atomic::Ordering::SeqCst);
             state.forget_file_known();
             let st = Arc::clone(state);
             tokio::spawn(async move { st.sync_from_source().await });

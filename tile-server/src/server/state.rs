@@ -48,8 +48,9 @@ pub struct Snapshot {
     pub rules: Rules,
     /// For a database source, the last change recorded in it before it was read.
     pub source_seq: Option<i64>,
-    /// For a GeoPackage source, the file's stamp just before it was read.
-    pub source_stamp: Option<FileStamp>,
+    /// For a GeoPackage source, the file's stamp just before it was read, and the last
+    /// record of its trail then.
+    pub source_stamp: Option<(FileStamp, u64)>,
     /// Whether the day hidden hazards are counted on was given (`--as-of`, the data's
     /// `as_of`) rather than taken as today: only a day taken as today moves on at
     /// midnight ([`AppState::roll_day`]).
@@ -264,7 +265,16 @@ impl DataSource {
 
     /// For a GeoPackage source, the file's stamp now (none for a folder or a database).
     pub fn file_stamp(&self) -> Option<FileStamp> {
-        (self.db.is_none() && self.dir.is_file()).then(|| FileStamp::of(&self.dir))
+        (self.db.is_none() && riskmap_core::store::gpkg::looks_like_sqlite(&self.dir))
+            .then(|| FileStamp::of(&self.dir))
+    }
+
+    /// For a GeoPackage source, the file's stamp now and the last record of its trail
+    /// (0 when it has none, or it cannot be read: the loading says why).
+    pub fn file_state(&self) -> Option<(FileStamp, u64)> {
+        let stamp = self.file_stamp()?;
+        let trail = riskmap_core::store::gpkg::last_change_seq(&self.dir).unwrap_or(0);
+        Some((stamp, trail))
     }
 
     /// Reads the source through the loaders (blocking: run it off the async runtime; a
@@ -339,6 +349,12 @@ pub struct AppState {
     /// own last write. The watcher does not read back a file that is as served, and an
     /// edit through the API is written only into a file that is.
     pub file_known: Mutex<Option<FileStamp>>,
+    /// For a GeoPackage source, the last record of the file's trail that the served map
+    /// has: changes read from the file are recorded unless a later record has them.
+    pub trail_seen: AtomicU64,
+    /// A reading of the GeoPackage that was refused or failed, with the file's stamp
+    /// then and why: edits are refused at once until the file changes again.
+    pub file_refused: Mutex<Option<(FileStamp, String)>>,
     /// Following a database source: the connection, the last change applied.
     pub database: Mutex<super::pg_listen::DbStatus>,
     /// For a database source, the number of the last change served: every change up to
@@ -402,7 +418,7 @@ pub fn build_snapshot(
     if config.as_of.is_some() {
         rules.hidden_hazards.as_of = config.as_of;
     }
-    let stamp = source.file_stamp();
+    let stamp = source.file_state();
     let (loaded, seq) = source.load()?;
     let day_pinned = config.as_of.is_some() || loaded.as_of.is_some();
     let statuses = loaded.statuses.clone();
@@ -479,7 +495,10 @@ impl AppState {
             std::time::Duration::from_millis(config.tile_grace_ms),
         );
         let first_seq = first.source_seq;
-        let first_stamp = first.source_stamp.clone();
+        let (first_stamp, first_trail) = match &first.source_stamp {
+            Some((s, t)) => (Some(s.clone()), *t),
+            None => (None, 0),
+        };
         let served_seq = std::sync::atomic::AtomicI64::new(first.source_seq.unwrap_or(0));
         let tokens = super::auth::Tokens::new(&config.tokens, admin_token.as_deref());
         AppState {
@@ -506,6 +525,8 @@ impl AppState {
                 first_seq.unwrap_or(0),
             )),
             file_known: Mutex::new(first_stamp),
+            trail_seen: AtomicU64::new(first_trail),
+            file_refused: Mutex::new(None),
             database: Mutex::new(super::pg_listen::DbStatus::default()),
             served_seq,
             following_db: std::sync::atomic::AtomicBool::new(false),
@@ -662,10 +683,12 @@ impl AppState {
             d.last_seq = Some(seq);
         }
         let seq = new.source_seq;
-        if new.source_stamp.is_some()
-            && let Ok(mut k) = self.file_known.lock()
-        {
-            k.clone_from(&new.source_stamp);
+        if let Some((stamp, trail)) = &new.source_stamp {
+            self.note_file_known(stamp.clone());
+            self.trail_seen.store(*trail, Ordering::SeqCst);
+            if let Ok(mut r) = self.file_refused.lock() {
+                *r = None;
+            }
         }
         *w = Arc::new(new);
         drop(w);

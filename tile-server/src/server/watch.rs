@@ -114,6 +114,26 @@ impl AppState {
         }
     }
 
+    /// Records the server's own write of the store file: the trail's last record then,
+    /// and the file's stamp after it (none when another program wrote the file at once
+    /// after: the file is then read again before the next edit).
+    pub fn note_own_write(&self, trail: u64, stamp: Option<FileStamp>) {
+        self.trail_seen
+            .store(trail, std::sync::atomic::Ordering::SeqCst);
+        match stamp {
+            Some(s) => self.note_file_known(s),
+            None => self.forget_file_known(),
+        }
+    }
+
+    /// Why the GeoPackage as it is now was not followed, if its last reading was refused
+    /// or failed and nobody wrote it since.
+    pub fn refused_reading(&self) -> Option<String> {
+        let r = self.file_refused.lock().ok()?;
+        let (stamp, why) = r.as_ref()?;
+        (*stamp == FileStamp::of(&self.source.dir)).then(|| why.clone())
+    }
+
     /// Forgets the store file's stamp: the next edit reads the file again first, and so
     /// does the watcher at its next event.
     pub fn forget_file_known(&self) {
@@ -154,7 +174,15 @@ impl AppState {
     pub async fn sync_as(self: &Arc<Self>, actor: &str) -> Result<SyncOutcome, String> {
         let held = Arc::clone(&self.reload_lock).lock_owned().await;
         let stamp = self.source.file_stamp();
-        self.sync_held(&held, actor, stamp).await
+        let outcome = self.sync_held(&held, actor, stamp.clone()).await;
+        if let (Some(stamp), Ok(mut r)) = (stamp, self.file_refused.lock()) {
+            *r = match &outcome {
+                Ok(SyncOutcome::Refused(why)) => Some((stamp, why.clone())),
+                Err(why) => Some((stamp, why.clone())),
+                Ok(_) => None,
+            };
+        }
+        outcome
     }
 
     /// The reading, comparison and batch of [`AppState::sync_as`], under the change
@@ -168,7 +196,8 @@ impl AppState {
         stamp: Option<FileStamp>,
     ) -> Result<SyncOutcome, String> {
         let source = self.source.clone();
-        let (loaded, _) =
+        let recorded_after = self.trail_seen.load(std::sync::atomic::Ordering::SeqCst);
+        let (loaded, seq) =
             tokio::task::spawn_blocking(move || super::changes::background(|| source.load()))
                 .await
                 .map_err(|e| e.to_string())?
@@ -199,6 +228,7 @@ impl AppState {
         };
         drop(served);
         if edits.is_empty() && !words_changed {
+            self.read_up_to(seq);
             if let Some(stamp) = stamp {
                 self.note_file_known(stamp);
             }
@@ -212,20 +242,34 @@ impl AppState {
             .apply_edits_held(held, edits, actor.into(), Some(reading))
             .await
             .map_err(|e| e.to_string())?;
+        self.read_up_to(seq);
         if let Some(stamp) = stamp {
-            let known = self.record_read(trail, actor, stamp).await;
+            let known = self.record_read(trail, actor, stamp, recorded_after).await;
             self.note_file_known(known);
         }
         Ok(SyncOutcome::Applied(event))
     }
 
+    /// A database's reading served: the map has every change up to `seq` (the last
+    /// change recorded before the reading), as after a reload.
+    fn read_up_to(&self, seq: Option<i64>) {
+        let Some(seq) = seq else { return };
+        if let Ok(mut d) = self.database.lock() {
+            d.last_seq = Some(seq);
+        }
+        self.note_applied_up_to(seq);
+        self.note_served(seq);
+    }
+
     /// Records `changes`, read from the GeoPackage and served, in its trail as made by
-    /// `actor`; the file's stamp as the served map has it afterwards.
+    /// `actor`, less those a record after `recorded_after` has (see
+    /// [`Editor::record_read`]); the file's stamp as the served map has it afterwards.
     async fn record_read(
         &self,
         changes: Vec<Change>,
         actor: &str,
         read_at: FileStamp,
+        recorded_after: u64,
     ) -> FileStamp {
         if changes.is_empty() {
             return read_at;
@@ -233,14 +277,18 @@ impl AppState {
         let path = self.source.dir.clone();
         let (who, at) = (actor.to_string(), read_at.clone());
         let done = tokio::task::spawn_blocking(move || {
-            Editor::new(&path).record_read(&changes, &who, &at)
+            Editor::new(&path).record_read(&changes, &who, &at, recorded_after)
         })
         .await;
         match done
             .map_err(|e| e.to_string())
             .and_then(|r| r.map_err(|e| e.to_string()))
         {
-            Ok(after) => after.unwrap_or(read_at),
+            Ok((trail, after)) => {
+                self.trail_seen
+                    .store(trail, std::sync::atomic::Ordering::SeqCst);
+                after.unwrap_or(read_at)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "changes read from the file not recorded in its trail");
                 read_at

@@ -307,11 +307,13 @@ async fn run_edit(
                 return Ok((p, generation, timing));
             }
             Outcome::Stale => continue,
+            Outcome::Refused(e) => return Err(AppError::Conflict(e).into_response()),
             Outcome::Failed(e) => return Err(AppError::Internal(e).into_response()),
         }
     }
     Err(AppError::Conflict(format!(
-        "other edits of this feature kept coming first ({ATTEMPTS} times): nothing was written; retry"
+        "other changes of this feature, through the API or saved in the file, kept coming \
+         first ({ATTEMPTS} times): nothing was written; retry"
     ))
     .into_response())
 }
