@@ -199,11 +199,22 @@ describe('the viewer for a planning review', { timeout: 300_000 }, () => {
       const l = window.riskmap.map.unproject([x - b.x, y - b.y]);
       return [l.lng, l.lat];
     }), [px, box]);
+    // The answer for the first two points held back until after the third's: the last
+    // click's answer is the one shown (clicks come faster than answers on a busy server).
+    const count = (url) => new URL(url).searchParams.get('path').split(';').length;
+    const isMeasure = (url) => new URL(url).pathname === '/api/measure';
+    await page.route(isMeasure, async (route) => {
+      if (count(route.request().url()) === 2) await new Promise((r) => setTimeout(r, 800));
+      await route.continue();
+    });
     for (const mode of ['distance', 'area']) {
+      const late = page.waitForResponse((r) => isMeasure(r.url()) && count(r.url()) === 2);
       await page.locator(`#measure-${mode}`).click();
       for (const [x, y] of px) await page.mouse.click(x, y);
       await page.waitForFunction(() => /(总长|面积)/.test(document.querySelector('#measure-result').textContent));
       await page.waitForFunction((m) => document.querySelector('#measure-result').textContent.includes(m === 'area' ? '面积' : '3 个点'), mode);
+      await late;
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
       const text = await page.locator('#measure-result').innerText();
       const pts = await page.evaluate(() => window.riskmap.state.measure.points);
       // The points are where the clicks fell (to a pixel: ~10 m at this zoom).
@@ -224,6 +235,7 @@ describe('the viewer for a planning review', { timeout: 300_000 }, () => {
       }
       await page.locator('#measure-clear').click();
     }
+    await page.unroute(isMeasure);
   });
 
   it('exports the view as an image with title, legend, scale, north arrow and date', async () => {

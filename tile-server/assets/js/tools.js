@@ -119,9 +119,13 @@ async function addMeasurePoint(lngLat) {
   m.points.push([lngLat.lng, lngLat.lat]);
   setSource('rm-measure', measureData());
   if (m.points.length < 2) return;
+  const n = m.points.length;
   const path = m.points.map((p) => `${p[0]},${p[1]}`).join(';');
   try {
     const r = await (await api(`/api/measure?path=${encodeURIComponent(path)}`)).json();
+    // Clicks come faster than answers, which may come back out of order: an answer for
+    // fewer points than there are now never replaces the later one.
+    if (state.measure !== m || m.points.length !== n) return;
     $('#measure-result').textContent = describe(r, m.mode);
   } catch (e) {
     showError('测量', e);
