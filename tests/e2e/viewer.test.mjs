@@ -344,6 +344,22 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     await page.waitForFunction((n) => (document.querySelector('#search-results li.count') || {}).textContent?.startsWith(`共 ${n} 条`), schools.total);
     const kinds = await page.locator('#search-results li[role=option]').allInnerTexts();
     assert.ok(kinds.some((t) => t.includes('防护目标') && t.includes('学校')), kinds.join(' | '));
+    // An answer that comes back after a later search's never replaces its list.
+    const held = (u) => new URL(u).pathname === '/api/search' && new URL(u).searchParams.get('q') === '化工';
+    await page.route(held, async (route) => {
+      await new Promise((r) => setTimeout(r, 800));
+      await route.continue();
+    });
+    const late = page.waitForResponse((r) => held(r.url()));
+    await page.fill('#search-input', '化工');
+    await page.click('#search-form button[type=submit]');
+    await page.fill('#search-input', '学校');
+    await page.click('#search-form button[type=submit]');
+    await late;
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const head = await page.locator('#search-results li.count').innerText();
+    assert.ok(head.startsWith(`共 ${schools.total} 条`), `the list is of an earlier search: ${head}`);
+    await page.unroute(held);
     await page.keyboard.press('Escape');
     await page.evaluate(() => { document.querySelector('#search-results').hidden = true; });
   });

@@ -36,8 +36,11 @@ function footer(list) {
     current.total > current.shown ? `共 ${current.total} 条，显示前 ${current.shown} 条` : `共 ${current.total} 条`));
   if (current.total > current.shown) {
     const more = async () => {
+      const asked = current;
       try {
         const res = await fetchPage(current.q, current.shown);
+        // Another search replaced the list meanwhile: not its page.
+        if (current !== asked) return;
         for (const r of res.results || []) list.append(resultItem(r));
         current.shown += (res.results || []).length;
         current.total = res.total ?? current.total;
@@ -51,17 +54,24 @@ function footer(list) {
   }
 }
 
+/** Searches asked for: only the answer to the last one is shown. */
+let searches = 0;
+
 async function search() {
   const q = $('#search-input').value.trim();
   const list = $('#search-results');
+  const mine = ++searches;
   if (!q) { hideSearch(); return; }
   let res;
   try {
     res = await fetchPage(q, 0);
   } catch (e) {
-    showError('搜索', e);
+    if (mine === searches) showError('搜索', e);
     return;
   }
+  // A later search was asked while this one's answer was on its way (answers may come
+  // back out of order): its list is the one to show.
+  if (mine !== searches) return;
   list.replaceChildren();
   const results = res.results || [];
   current = { q, shown: results.length, total: res.total ?? results.length };
