@@ -316,3 +316,30 @@ async fn while_the_file_holds_a_change_the_map_refuses_edits_get_409() {
     assert_ne!(in_file(&gpkg, &id, "floors"), "4");
     assert_eq!(state.snapshot().dataset().houses.len(), houses);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_save_is_read_once_by_the_readings_that_wait_for_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("city.gpkg");
+    let state = gpkg_state(dir.path(), config());
+    let app = router(state.clone());
+    let id = state.snapshot().dataset().houses.get(8).unwrap().id.clone();
+    let readings = "riskmap_source_readings_total";
+    let before = common::metric(&app, readings).await;
+    gdal_sets(&gpkg, &id, "occupants = 31");
+    // The watcher's reading and an edit's, asked at once: the second waits for the
+    // first and finds the file read.
+    let (one, two) = tokio::join!(state.sync_from_source(), state.sync_from_source());
+    let mut got = [one.unwrap(), two.unwrap()].map(|o| format!("{o:?}"));
+    got.sort();
+    assert!(
+        got[0].starts_with("Applied") && got[1] == "Unchanged",
+        "{got:?}"
+    );
+    assert_eq!(common::metric(&app, readings).await - before, 1.0);
+    // The file as served: an edit reads nothing.
+    let (s, b) = patch(&app, &id, json!({"floors": 2}), None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["feature"]["properties"]["occupants"], 31, "{b}");
+    assert_eq!(common::metric(&app, readings).await - before, 1.0);
+}

@@ -82,6 +82,9 @@ pub struct Metrics {
     pub edit_batches: AtomicU64,
     /// Of the batches, those that found no spare snapshot ready and copied the served one.
     pub batch_copies: AtomicU64,
+    /// Readings of the whole source to follow a change of it (the watcher's, an edit's
+    /// that found the GeoPackage changed, a database follower's catch-up).
+    pub source_readings: AtomicU64,
     /// Maps of another day made from the served data with hidden hazards' records taken
     /// back in place.
     pub dated_in_place: AtomicU64,
@@ -187,6 +190,12 @@ impl Metrics {
             "riskmap_edit_batch_copies_total",
             "Batches that found no spare snapshot ready and copied the served one first.",
             self.batch_copies.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_source_readings_total",
+            "Readings of the whole source to follow a change of it (a reload's not counted).",
+            self.source_readings.load(Ordering::Relaxed),
         );
         counter(
             &mut s,

@@ -174,6 +174,11 @@ impl AppState {
     pub async fn sync_as(self: &Arc<Self>, actor: &str) -> Result<SyncOutcome, String> {
         let held = Arc::clone(&self.reload_lock).lock_owned().await;
         let stamp = self.source.file_stamp();
+        // Read while this waited for the change path (by an edit that found the file
+        // changed, or the watcher): nothing to read again.
+        if stamp.is_some() && stamp == self.file_known() {
+            return Ok(SyncOutcome::Unchanged);
+        }
         let outcome = self.sync_held(&held, actor, stamp.clone()).await;
         if let (Some(stamp), Ok(mut r)) = (stamp, self.file_refused.lock()) {
             *r = match &outcome {
@@ -197,6 +202,9 @@ impl AppState {
     ) -> Result<SyncOutcome, String> {
         let source = self.source.clone();
         let recorded_after = self.trail_seen.load(std::sync::atomic::Ordering::SeqCst);
+        self.metrics
+            .source_readings
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (loaded, seq) =
             tokio::task::spawn_blocking(move || super::changes::background(|| source.load()))
                 .await
