@@ -678,10 +678,6 @@ impl AppState {
         }
         new.generation = w.generation + 1;
         let generation = new.generation;
-        if let (Some(seq), Ok(mut d)) = (new.source_seq, self.database.lock()) {
-            // The new reading has every change up to `seq`.
-            d.last_seq = Some(seq);
-        }
         let seq = new.source_seq;
         if let Some((stamp, trail)) = &new.source_stamp {
             self.note_file_known(stamp.clone());
@@ -695,11 +691,8 @@ impl AppState {
         cache.clear();
         self.dated.clear(generation);
         drop(cache);
-        if let Some(seq) = seq {
-            // A new reading holds every change committed when it was read.
-            self.note_applied_up_to(seq);
-            self.note_served(seq);
-        }
+        // A new reading holds every change committed when it was read.
+        self.read_up_to(seq);
         self.changes.reloaded(generation);
         ReloadOutcome::Reloaded {
             generation,

@@ -258,9 +258,9 @@ impl AppState {
         Ok(SyncOutcome::Applied(event))
     }
 
-    /// A database's reading served: the map has every change up to `seq` (the last
-    /// change recorded before the reading), as after a reload.
-    fn read_up_to(&self, seq: Option<i64>) {
+    /// A database's reading served (a reload's, or a follower's catch-up): the map has
+    /// every change up to `seq`, the last change recorded before the reading.
+    pub(super) fn read_up_to(&self, seq: Option<i64>) {
         let Some(seq) = seq else { return };
         if let Ok(mut d) = self.database.lock() {
             d.last_seq = Some(seq);
