@@ -15,6 +15,7 @@ use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_in
 use super::gpkg::{Row, Stored, UPDATED_AT, Writer, normalise, open, row_json, utc_now};
 use super::schema::{self, SRS_ID, q};
 use super::stamp::FileStamp;
+use super::touched;
 use super::{ledger, wkb};
 use crate::live::{AnyFeature, Change};
 use crate::model::Feature;
@@ -142,15 +143,21 @@ impl Editor {
     /// server): not recorded again. `read_at` is the file's stamp before the reading the
     /// changes come from. Gives the trail's last `seq`, and the file's stamp after the
     /// records when nobody else wrote the file from `read_at` until then (else none: it
-    /// holds a write not read yet). The file is closed before its stamp is taken (the
-    /// last connection to close a file in WAL mode folds the log into it).
+    /// holds a write not read yet), with its schema's version. The file is closed before
+    /// its stamp is taken (the last connection to close a file in WAL mode folds the log
+    /// into it).
+    ///
+    /// In the same transaction the marks of changed rows up to `touched_upto`, which the
+    /// reading had, are deleted, and when the file is as read, the triggers that mark
+    /// changed rows are made where they are missing ([`super::touched`]).
     pub fn record_read(
         &mut self,
         changes: &[Change],
         actor: &str,
         read_at: &FileStamp,
         recorded_after: u64,
-    ) -> Result<(u64, Option<FileStamp>), StoreError> {
+        touched_upto: i64,
+    ) -> Result<(u64, Option<(FileStamp, i64)>), StoreError> {
         let path = self.path.clone();
         let sql = sql_err(&path);
         self.open = None;
@@ -185,11 +192,21 @@ impl Editor {
             };
             changes::record(&tx, &new).map_err(&sql)?;
         }
+        touched::forget(&tx, &path, touched_upto)?;
+        if as_read {
+            touched::install(&tx, &path)?;
+        }
+        let schema: i64 = tx
+            .query_row("PRAGMA schema_version", [], |r| r.get(0))
+            .map_err(&sql)?;
         let last = changes::last_seq(&tx).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         let still = data_version(&conn).map_err(&sql)? == version;
         drop(conn);
-        Ok((last, (as_read && still).then(|| FileStamp::of(&path))))
+        Ok((
+            last,
+            (as_read && still).then(|| (FileStamp::of(&path), schema)),
+        ))
     }
 
     fn run(
@@ -252,6 +269,8 @@ fn write(
     }
     let version = data_version(&tx).map_err(sql)?;
     changes::create_table(&tx).map_err(sql)?;
+    // The trail records these rows: not marked as changed by another program.
+    let quiet = touched::quiet(&tx).map_err(sql)?;
     let now = utc_now(&tx).map_err(sql)?;
     for (ch, actor) in changes.iter().zip(actors) {
         let w = Writer {
@@ -287,6 +306,9 @@ fn write(
             }
             None => w.delete(table, &ch.id)?,
         }
+    }
+    if quiet {
+        touched::unquiet(&tx).map_err(sql)?;
     }
     let last = changes::last_seq(&tx).map_err(sql)?;
     tx.commit().map_err(sql)?;

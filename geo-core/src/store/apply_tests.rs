@@ -441,7 +441,7 @@ fn changes_read_from_the_file_are_recorded_unless_their_writer_recorded_them() {
         put(house("h2", 121.2, 6), Some(house("h2", 121.2, 2))),
     ];
     let (last, after) = Editor::new(&path)
-        .record_read(&read, "file", &read_at, seen)
+        .record_read(&read, "file", &read_at, seen, 0)
         .unwrap();
     let recs = changes_since(&path, seen).unwrap();
     let who: Vec<(&str, &str)> = recs
@@ -452,13 +452,13 @@ fn changes_read_from_the_file_are_recorded_unless_their_writer_recorded_them() {
     assert_eq!(last, recs.last().unwrap().seq);
     assert_eq!(recs[1].changed_fields(), vec!["floors".to_string()]);
     // Nobody wrote between the reading and the records: the stamp after them is known.
-    assert_eq!(after, Some(FileStamp::of(&path)));
+    assert_eq!(after.map(|a| a.0), Some(FileStamp::of(&path)));
     // The rows are as QGIS and the import left them.
     let floors: Vec<Option<i64>> = rows(&path).into_iter().map(|r| r.1).collect();
     assert_eq!(floors, vec![Some(8), Some(6)]);
     // Read at an older stamp (a write came after the reading): recorded, stamp unknown.
     let (_, after) = Editor::new(&path)
-        .record_read(&read[1..], "file", &read_at, last)
+        .record_read(&read[1..], "file", &read_at, last, 0)
         .unwrap();
     assert_eq!(after, None);
 }

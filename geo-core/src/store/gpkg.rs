@@ -105,6 +105,8 @@ fn write_in(
     if let Some(words) = words {
         super::words::write_gpkg(&tx, words).map_err(sql)?;
     }
+    // From now on the rows other programs change are marked for a server to read.
+    super::touched::install(&tx, path)?;
     tx.commit().map_err(sql)?;
     Ok(ImportCounts { layers })
 }

@@ -62,6 +62,8 @@ pub(super) struct TableParts {
     geom: String,
     fields: Vec<(String, ColType)>,
     sql: String,
+    /// The rows of the ids in a JSON array (`?1`), through the table's id column.
+    by_id: String,
     rows: usize,
     /// The fid of the last row given (the least fid there is before the first part): the
     /// next part starts after it, through the table's primary key.
@@ -73,6 +75,25 @@ impl TableParts {
     /// The table's layout and SRS checked, its rows not read yet. `file` is the store's
     /// file name, for the report's `file/table`.
     pub(super) fn open(
+        c: &Connection,
+        path: &Path,
+        file: &str,
+        kind: LayerKind,
+        table: &str,
+    ) -> Result<TableParts, StoreError> {
+        let mut t = TableParts::layout(c, path, file, kind, table)?;
+        let rows: i64 = c
+            .query_row(&format!("SELECT count(*) FROM {}", q(table)), [], |r| {
+                r.get(0)
+            })
+            .map_err(sql_err(path))?;
+        t.rows = usize::try_from(rows).unwrap_or_default();
+        Ok(t)
+    }
+
+    /// [`TableParts::open`] without counting the rows (a scan of the table): for a
+    /// reading of some rows by id ([`TableParts::rows_of`]).
+    pub(super) fn layout(
         c: &Connection,
         path: &Path,
         file: &str,
@@ -108,9 +129,6 @@ impl TableParts {
         let list: String = fields.iter().map(|(n, _)| format!(", {}", q(n))).collect();
         let (pk, g, t) = (q(&info.pk), q(&info.geom), q(table));
         let id = if info.has_id { q(ID) } else { "NULL".into() };
-        let rows: i64 = c
-            .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
-            .map_err(&sql)?;
         Ok(TableParts {
             path: path.to_path_buf(),
             kind,
@@ -120,7 +138,11 @@ impl TableParts {
             sql: format!(
                 "SELECT {pk}, {id}, {g}{list} FROM {t} WHERE {pk} > ?1 ORDER BY {pk} LIMIT ?2"
             ),
-            rows: usize::try_from(rows).unwrap_or_default(),
+            by_id: format!(
+                "SELECT {pk}, {id}, {g}{list} FROM {t} \
+                 WHERE {id} IN (SELECT value FROM json_each(?1)) ORDER BY {pk}"
+            ),
+            rows: 0,
             after: i64::MIN,
             done: false,
         })
@@ -202,6 +224,26 @@ impl TableParts {
             id,
             geometry,
             fields: cells,
+        })
+    }
+
+    /// The rows whose id is one of `ids` (a JSON array of strings), through `c`, in fid
+    /// order.
+    pub(super) fn rows_of(self, c: &Connection, ids: &str) -> Result<LayerRows, StoreError> {
+        let sql = sql_err(&self.path);
+        let mut st = c.prepare(&self.by_id).map_err(&sql)?;
+        let mut rs = st.query([ids]).map_err(&sql)?;
+        let mut rows = Vec::new();
+        while let Some(r) = rs.next().map_err(&sql)? {
+            let fid: i64 = r.get(0).map_err(&sql)?;
+            rows.push(self.row(r, fid).map_err(&sql)?);
+        }
+        drop(rs);
+        drop(st);
+        Ok(LayerRows {
+            kind: self.kind,
+            name: self.name,
+            rows,
         })
     }
 

@@ -34,6 +34,7 @@ mod pg_words;
 pub mod results;
 mod schema;
 pub mod stamp;
+pub mod touched;
 pub mod wkb;
 pub mod words;
 

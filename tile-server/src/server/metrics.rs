@@ -85,6 +85,9 @@ pub struct Metrics {
     /// Readings of the whole source to follow a change of it (the watcher's, an edit's
     /// that found the GeoPackage changed, a database follower's catch-up).
     pub source_readings: AtomicU64,
+    /// Readings of a GeoPackage by the rows its triggers marked as changed, instead of
+    /// the whole file.
+    pub source_row_readings: AtomicU64,
     /// Maps of another day made from the served data with hidden hazards' records taken
     /// back in place.
     pub dated_in_place: AtomicU64,
@@ -196,6 +199,12 @@ impl Metrics {
             "riskmap_source_readings_total",
             "Readings of the whole source to follow a change of it (a reload's not counted).",
             self.source_readings.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_source_row_readings_total",
+            "Readings of a GeoPackage by the rows another program changed, not whole.",
+            self.source_row_readings.load(Ordering::Relaxed),
         );
         counter(
             &mut s,

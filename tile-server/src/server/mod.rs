@@ -17,6 +17,7 @@ pub mod dated;
 pub mod day_data;
 mod edit_queue;
 pub mod error;
+mod file_rows;
 mod handlers;
 pub(crate) mod layers;
 pub mod limits;
@@ -126,6 +127,12 @@ pub async fn serve(
                 }
             }
         });
+    }
+    // A GeoPackage's triggers marking changed rows made and its marks read forgotten, so
+    // that another program's next save is read by its rows.
+    if state.source.file_stamp().is_some() {
+        let s = Arc::clone(&state);
+        tokio::spawn(async move { s.settle_served_reading().await });
     }
     // Kept for as long as the server runs.
     let _watcher = if !state.config.watch {

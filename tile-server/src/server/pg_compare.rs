@@ -16,6 +16,36 @@ use serde::Serialize;
 use super::pg_listen::RowIssue;
 use super::state::Snapshot;
 
+/// The edits, the rows refused, the rows applied with a warning, and the validation
+/// report after them.
+pub(super) type RowsCompared = (
+    Vec<Edit>,
+    Vec<RowIssue>,
+    Vec<RowIssue>,
+    io::ValidationReport,
+);
+
+/// What a reading of the rows a batch names (`layers`: the rows of `ids` that still
+/// exist, `present`) does to `served`: the rows through the loaders' checks (`opts`),
+/// with the look-ups the loaders would make among the served features, then
+/// [`differences`] and the report after ([`reported`]). Blocking: off the async workers.
+pub(super) fn compare_rows(
+    served: &Snapshot,
+    layers: Vec<io::LayerRows>,
+    opts: &io::LoadOptions,
+    ids: &BTreeMap<LayerKind, BTreeSet<String>>,
+    present: &BTreeMap<LayerKind, BTreeSet<String>>,
+) -> Result<RowsCompared, io::LoadError> {
+    let mut loaded = super::changes::background(|| io::load_rows(layers, opts))?;
+    if ids.contains_key(&LayerKind::HazardSources) {
+        resolve_owners(served, &mut loaded, ids, present);
+    }
+    link_hidden(served, &mut loaded);
+    let (edits, refused, warnings) = differences(served, &loaded, ids, present);
+    let report = reported(served, &loaded, ids, &edits);
+    Ok((edits, refused, warnings, report))
+}
+
 /// What differs between the rows read (`loaded`, through the loaders' checks) and what
 /// is served, for the ids a batch names: the edits, the rows refused, the rows applied
 /// with a warning.

@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use riskmap_core::io::{self, LayerRows};
+use riskmap_core::io::LayerRows;
 use riskmap_core::model::LayerKind;
 use riskmap_core::store::pg::{self, CHANNEL, Db};
 use serde::Serialize;
@@ -47,8 +47,8 @@ use tokio_postgres::{AsyncMessage, Client, NoTls};
 
 use riskmap_core::store::words::WORDS_TABLE;
 
-use super::changes::{Reading, background};
-use super::pg_compare::{differences, link_hidden, reported, resolve_owners};
+use super::changes::Reading;
+use super::pg_compare::compare_rows;
 use super::state::AppState;
 
 /// A batch is closed when no notification came for this long …
@@ -525,19 +525,11 @@ async fn apply_batch(
     let actor = batch.actor();
     let (seqs, batch_last) = (batch.seqs, batch.last_seq);
     let ids = batch.ids;
-    let (edits, refused, warnings, report) = tokio::task::spawn_blocking(move || {
-        let mut loaded = background(|| io::load_rows(layers, &opts))?;
-        if ids.contains_key(&LayerKind::HazardSources) {
-            resolve_owners(&served, &mut loaded, &ids, &present);
-        }
-        link_hidden(&served, &mut loaded);
-        let (edits, refused, warnings) = differences(&served, &loaded, &ids, &present);
-        let report = reported(&served, &loaded, &ids, &edits);
-        Ok::<_, io::LoadError>((edits, refused, warnings, report))
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())?;
+    let (edits, refused, warnings, report) =
+        tokio::task::spawn_blocking(move || compare_rows(&served, layers, &opts, &ids, &present))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
     // A storm may bring thousands: the first few are logged, then how many.
     for r in warnings.iter().take(REFUSED_KEPT) {
         tracing::warn!(

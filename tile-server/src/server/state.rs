@@ -48,9 +48,10 @@ pub struct Snapshot {
     pub rules: Rules,
     /// For a database source, the last change recorded in it before it was read.
     pub source_seq: Option<i64>,
-    /// For a GeoPackage source, the file's stamp just before it was read, and the last
-    /// record of its trail then.
-    pub source_stamp: Option<(FileStamp, u64)>,
+    /// For a GeoPackage source, the file's stamp just before it was read, the last
+    /// record of its trail then, and its last mark of a changed row
+    /// ([`riskmap_core::store::touched`]).
+    pub source_stamp: Option<(FileStamp, u64, i64)>,
     /// Whether the day hidden hazards are counted on was given (`--as-of`, the data's
     /// `as_of`) rather than taken as today: only a day taken as today moves on at
     /// midnight ([`AppState::roll_day`]).
@@ -269,12 +270,14 @@ impl DataSource {
             .then(|| FileStamp::of(&self.dir))
     }
 
-    /// For a GeoPackage source, the file's stamp now and the last record of its trail
-    /// (0 when it has none, or it cannot be read: the loading says why).
-    pub fn file_state(&self) -> Option<(FileStamp, u64)> {
+    /// For a GeoPackage source, the file's stamp now, the last record of its trail and
+    /// its last mark of a changed row (0 when it has none, or it cannot be read: the
+    /// loading says why).
+    pub fn file_state(&self) -> Option<(FileStamp, u64, i64)> {
         let stamp = self.file_stamp()?;
         let trail = riskmap_core::store::gpkg::last_change_seq(&self.dir).unwrap_or(0);
-        Some((stamp, trail))
+        let marks = riskmap_core::store::touched::tracking(&self.dir).map_or(0, |t| t.upto);
+        Some((stamp, trail, marks))
     }
 
     /// Reads the source through the loaders (blocking: run it off the async runtime; a
@@ -355,6 +358,10 @@ pub struct AppState {
     /// A reading of the GeoPackage that was refused or failed, with the file's stamp
     /// then and why: edits are refused at once until the file changes again.
     pub file_refused: Mutex<Option<(FileStamp, String)>>,
+    /// For a GeoPackage source, its schema's version when the served map read it, if the
+    /// triggers marking changed rows were all there then: the next change of the file is
+    /// read by the rows they marked (`file_rows`). `None`: read the file whole.
+    pub file_schema: Mutex<Option<i64>>,
     /// Following a database source: the connection, the last change applied.
     pub database: Mutex<super::pg_listen::DbStatus>,
     /// For a database source, the number of the last change served: every change up to
@@ -496,7 +503,7 @@ impl AppState {
         );
         let first_seq = first.source_seq;
         let (first_stamp, first_trail) = match &first.source_stamp {
-            Some((s, t)) => (Some(s.clone()), *t),
+            Some((s, t, _)) => (Some(s.clone()), *t),
             None => (None, 0),
         };
         let served_seq = std::sync::atomic::AtomicI64::new(first.source_seq.unwrap_or(0));
@@ -527,6 +534,7 @@ impl AppState {
             file_known: Mutex::new(first_stamp),
             trail_seen: AtomicU64::new(first_trail),
             file_refused: Mutex::new(None),
+            file_schema: Mutex::new(None),
             database: Mutex::new(super::pg_listen::DbStatus::default()),
             served_seq,
             following_db: std::sync::atomic::AtomicBool::new(false),
@@ -567,6 +575,11 @@ impl AppState {
     pub async fn reload_within(self: &Arc<Self>, force: bool, limit: Duration) -> ReloadOutcome {
         let _one = self.reload_lock.lock().await;
         let outcome = self.attempt(force, limit).await;
+        if matches!(outcome, ReloadOutcome::Reloaded { .. })
+            && let Some((_, _, marks)) = self.snapshot().source_stamp
+        {
+            self.settle_first_reading(marks).await;
+        }
         let served = self.snapshot().generation;
         let (ok, forced, comparison) = match &outcome {
             ReloadOutcome::Reloaded {
@@ -679,8 +692,9 @@ impl AppState {
         new.generation = w.generation + 1;
         let generation = new.generation;
         let seq = new.source_seq;
-        if let Some((stamp, trail)) = &new.source_stamp {
+        if let Some((stamp, trail, _)) = &new.source_stamp {
             self.note_file_known(stamp.clone());
+            self.set_file_schema(None);
             self.trail_seen.store(*trail, Ordering::SeqCst);
             if let Ok(mut r) = self.file_refused.lock() {
                 *r = None;

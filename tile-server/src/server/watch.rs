@@ -5,8 +5,10 @@
 //! the source is read again through the same loaders and checks, compared by feature id
 //! with what is served, and the differences go through the same change path as an edit
 //! ([`AppState::apply_edits`], actor `file`), so the analysis follows incrementally and
-//! only the tiles the changes touch are drawn again. A read that fails, or that would lose
-//! more of a layer than `reload_max_loss` allows, changes nothing and is reported in
+//! only the tiles the changes touch are drawn again. A GeoPackage whose triggers marked
+//! the rows that changed is read by those rows alone (`file_rows`); a folder, or a file
+//! whose marks cannot say what changed, is read whole. A read that fails, or that would
+//! lose more of a layer than `reload_max_loss` allows, changes nothing and is reported in
 //! `/health` like a failed reload.
 
 use std::path::{Path, PathBuf};
@@ -17,8 +19,8 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use riskmap_core::dataset::{Dataset, Layer};
 use riskmap_core::live::{AnyFeature, Change, Edit};
 use riskmap_core::model::Feature;
-use riskmap_core::store::gpkg::Editor;
 use riskmap_core::store::stamp::FileStamp;
+use riskmap_core::store::touched;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -202,14 +204,27 @@ impl AppState {
     ) -> Result<SyncOutcome, String> {
         let source = self.source.clone();
         let recorded_after = self.trail_seen.load(std::sync::atomic::Ordering::SeqCst);
+        if let Some(stamp) = &stamp
+            && let Some(t) = self.touched_rows(recorded_after).await
+        {
+            return self
+                .sync_rows(held, actor, stamp.clone(), recorded_after, t)
+                .await;
+        }
         self.metrics
             .source_readings
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (loaded, seq) =
-            tokio::task::spawn_blocking(move || super::changes::background(|| source.load()))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?;
+        // The file read whole: the marks of changed rows it has now are read with it.
+        let (loaded, seq, touched_upto) = tokio::task::spawn_blocking(move || {
+            let upto = source
+                .file_stamp()
+                .and_then(|_| touched::tracking(&source.dir).ok())
+                .map_or(0, |t| t.upto);
+            super::changes::background(|| source.load()).map(|(l, seq)| (l, seq, upto))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
         let served = self.snapshot();
         let comparison = compare(
             &served.dataset().counts(),
@@ -238,7 +253,10 @@ impl AppState {
         if edits.is_empty() && !words_changed {
             self.read_up_to(seq);
             if let Some(stamp) = stamp {
-                self.note_file_known(stamp);
+                let known = self
+                    .settle_reading(trail, actor, stamp, recorded_after, touched_upto)
+                    .await;
+                self.note_file_known(known);
             }
             return Ok(SyncOutcome::Unchanged);
         }
@@ -252,7 +270,9 @@ impl AppState {
             .map_err(|e| e.to_string())?;
         self.read_up_to(seq);
         if let Some(stamp) = stamp {
-            let known = self.record_read(trail, actor, stamp, recorded_after).await;
+            let known = self
+                .settle_reading(trail, actor, stamp, recorded_after, touched_upto)
+                .await;
             self.note_file_known(known);
         }
         Ok(SyncOutcome::Applied(event))
@@ -268,45 +288,10 @@ impl AppState {
         self.note_applied_up_to(seq);
         self.note_served(seq);
     }
-
-    /// Records `changes`, read from the GeoPackage and served, in its trail as made by
-    /// `actor`, less those a record after `recorded_after` has (see
-    /// [`Editor::record_read`]); the file's stamp as the served map has it afterwards.
-    async fn record_read(
-        &self,
-        changes: Vec<Change>,
-        actor: &str,
-        read_at: FileStamp,
-        recorded_after: u64,
-    ) -> FileStamp {
-        if changes.is_empty() {
-            return read_at;
-        }
-        let path = self.source.dir.clone();
-        let (who, at) = (actor.to_string(), read_at.clone());
-        let done = tokio::task::spawn_blocking(move || {
-            Editor::new(&path).record_read(&changes, &who, &at, recorded_after)
-        })
-        .await;
-        match done
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()))
-        {
-            Ok((trail, after)) => {
-                self.trail_seen
-                    .store(trail, std::sync::atomic::Ordering::SeqCst);
-                after.unwrap_or(read_at)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "changes read from the file not recorded in its trail");
-                read_at
-            }
-        }
-    }
 }
 
 /// A difference found in the source as the change it makes to what `served` has.
-fn change_of(served: &super::state::Snapshot, e: &Edit) -> Change {
+pub(super) fn change_of(served: &super::state::Snapshot, e: &Edit) -> Change {
     let (layer, id, after) = match e {
         Edit::Put(f) => (f.layer(), f.id().to_string(), Some((**f).clone())),
         Edit::Delete { layer, id } => (*layer, id.clone(), None),

@@ -1,0 +1,373 @@
+//! Which ledger rows of a GeoPackage other programs changed, so that a served file is
+//! read again by those rows rather than whole.
+//!
+//! SQLite does not say which rows a transaction changed, and a file another program
+//! saved (QGIS, GDAL, `riskmap import`) would have to be read whole to find out: seconds
+//! for a million houses. So the store keeps triggers on its ledger tables, as it keeps
+//! those of their R-tree indexes: every row inserted, updated or deleted leaves its
+//! table and id in `riskmap_touched` (`seq`, `tbl`, `id`), whoever wrote it, since the
+//! triggers live in the file. The server reads those rows back by id and leaves the rest
+//! ([`read_touched`]); once they are served it deletes the marks it read
+//! ([`settle`]). The server's own edits are not marked: the trail records them, and
+//! while a transaction of the server writes, a row of `seq` 0 in the table quiets the
+//! triggers (no other writer can see it: it holds the write lock, and the row is gone
+//! at the commit).
+//!
+//! What the marks cannot say is answered by reading the file whole
+//! ([`TouchedReading::Whole`]): a table whose triggers are gone (another program
+//! dropped and made it again: `ogr2ogr -overwrite`, a field deleted in older GDAL), a
+//! changed schema (`PRAGMA schema_version`: a column added or renamed reads every row
+//! differently without touching one), new words for the hidden hazards' stages
+//! (`riskmap_status_words` is marked too), a row without an id, or more marks than
+//! reading by id is worth.
+//!
+//! Dropping `riskmap_touched` by hand while its triggers stay would make every write of
+//! a ledger table fail; `riskmap import` and the server make it again when it is missing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::columns::{ID, sql_err, table_info};
+use super::gpkg_read::{TableParts, ledger_tables};
+use super::schema::{q, table_exists};
+use super::words::WORDS_TABLE;
+use super::{StoreError, changes};
+use crate::io::LayerRows;
+use crate::model::LayerKind;
+
+/// The table of rows changed since the server last read them.
+pub const TOUCHED_TABLE: &str = "riskmap_touched";
+
+/// What the marks in a file say, read with its schema's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tracking {
+    /// `PRAGMA schema_version`.
+    pub schema: i64,
+    /// The last mark (0 when none).
+    pub upto: i64,
+    /// Whether every ledger table (and the status words table, if there is one) has its
+    /// triggers.
+    pub complete: bool,
+}
+
+/// The rows changed since a reading, by layer.
+#[derive(Debug)]
+pub struct Touched {
+    /// The last mark read.
+    pub upto: i64,
+    /// The ids changed, by layer.
+    pub ids: BTreeMap<LayerKind, BTreeSet<String>>,
+    /// Those of them that still have a row (the others were deleted).
+    pub present: BTreeMap<LayerKind, BTreeSet<String>>,
+    /// Their rows, table by table, for the loaders' checks.
+    pub layers: Vec<LayerRows>,
+}
+
+/// What [`read_touched`] found.
+#[derive(Debug)]
+pub enum TouchedReading {
+    /// The changed rows.
+    Rows(Touched),
+    /// The file has to be read whole, and why.
+    Whole(String),
+}
+
+fn trigger(table: &str, op: &str) -> String {
+    format!("{TOUCHED_TABLE}_{table}_{op}")
+}
+
+/// An SQL string literal.
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+const OPS: [&str; 3] = ["insert", "update", "delete"];
+
+/// The triggers a table needs, and whether its rows carry ids (the status words table
+/// is marked without them).
+fn triggers_sql(table: &str, with_id: bool) -> String {
+    let t = q(table);
+    let name = lit(table);
+    let quiet = format!("WHEN NOT EXISTS (SELECT 1 FROM {TOUCHED_TABLE} WHERE seq = 0)");
+    let (new, old) = if with_id {
+        (
+            format!("CAST(NEW.{} AS TEXT)", q(ID)),
+            format!("CAST(OLD.{} AS TEXT)", q(ID)),
+        )
+    } else {
+        ("NULL".to_string(), "NULL".to_string())
+    };
+    let mark = |v: &str| format!("INSERT INTO {TOUCHED_TABLE} (tbl, id) VALUES ({name}, {v});");
+    let renamed = if with_id {
+        format!(
+            "INSERT INTO {TOUCHED_TABLE} (tbl, id) SELECT {name}, {new} \
+             WHERE NEW.{id} IS NOT OLD.{id};",
+            id = q(ID)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "CREATE TRIGGER IF NOT EXISTS {ins} AFTER INSERT ON {t} {quiet}
+           BEGIN {m_new} END;
+         CREATE TRIGGER IF NOT EXISTS {upd} AFTER UPDATE ON {t} {quiet}
+           BEGIN {m_old} {renamed} END;
+         CREATE TRIGGER IF NOT EXISTS {del} AFTER DELETE ON {t} {quiet}
+           BEGIN {m_old} END;",
+        ins = q(&trigger(table, OPS[0])),
+        upd = q(&trigger(table, OPS[1])),
+        del = q(&trigger(table, OPS[2])),
+        m_new = mark(&new),
+        m_old = mark(&old),
+    )
+}
+
+/// The tables that are marked: each ledger table with an id column, and the status
+/// words table if there is one. A ledger table without ids cannot be read by id: none
+/// when there is one.
+fn marked_tables(c: &Connection, path: &Path) -> Result<Option<Vec<(String, bool)>>, StoreError> {
+    let mut out = Vec::new();
+    for (_, table) in ledger_tables(c, path)? {
+        if !table_info(c, path, &table)?.has_id {
+            return Ok(None);
+        }
+        out.push((table, true));
+    }
+    if table_exists(c, WORDS_TABLE).map_err(sql_err(path))? {
+        out.push((WORDS_TABLE.to_string(), false));
+    }
+    Ok(Some(out))
+}
+
+/// Makes the table of marks and the triggers of every ledger table that lacks them
+/// (in the caller's transaction). Nothing when a ledger table has no id column.
+pub(super) fn install(c: &Connection, path: &Path) -> Result<(), StoreError> {
+    let sql = sql_err(path);
+    let Some(tables) = marked_tables(c, path)? else {
+        return Ok(());
+    };
+    c.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {TOUCHED_TABLE} (
+           seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, id TEXT)"
+    ))
+    .map_err(sql)?;
+    for (table, with_id) in tables {
+        c.execute_batch(&triggers_sql(&table, with_id))
+            .map_err(sql)?;
+    }
+    // A quieting row another writer left: the file has just been read whole.
+    unquiet(c).map_err(sql)?;
+    Ok(())
+}
+
+/// Deletes the marks up to `upto`, read and served (in the caller's transaction).
+pub(super) fn forget(c: &Connection, path: &Path, upto: i64) -> Result<(), StoreError> {
+    if table_exists(c, TOUCHED_TABLE).map_err(sql_err(path))? {
+        c.execute(
+            &format!("DELETE FROM {TOUCHED_TABLE} WHERE seq > 0 AND seq <= ?1"),
+            [upto],
+        )
+        .map_err(sql_err(path))?;
+    }
+    Ok(())
+}
+
+/// Quiets the triggers for the rest of the caller's transaction (the server's own
+/// writes, which its trail records); [`unquiet`] before the commit. False when the file
+/// has no marks.
+pub(super) fn quiet(c: &Connection) -> rusqlite::Result<bool> {
+    if !table_exists(c, TOUCHED_TABLE)? {
+        return Ok(false);
+    }
+    c.execute(
+        &format!("INSERT OR IGNORE INTO {TOUCHED_TABLE} (seq, tbl) VALUES (0, '')"),
+        [],
+    )?;
+    Ok(true)
+}
+
+/// Ends [`quiet`].
+pub(super) fn unquiet(c: &Connection) -> rusqlite::Result<()> {
+    c.execute(&format!("DELETE FROM {TOUCHED_TABLE} WHERE seq = 0"), [])
+        .map(|_| ())
+}
+
+/// The file's marks as they are (through `c`).
+pub(super) fn tracking_in(c: &Connection, path: &Path) -> Result<Tracking, StoreError> {
+    let sql = sql_err(path);
+    let schema: i64 = c
+        .query_row("PRAGMA schema_version", [], |r| r.get(0))
+        .map_err(sql)?;
+    let Some(tables) = marked_tables(c, path)? else {
+        return Ok(Tracking {
+            schema,
+            upto: 0,
+            complete: false,
+        });
+    };
+    if !table_exists(c, TOUCHED_TABLE).map_err(sql)? {
+        return Ok(Tracking {
+            schema,
+            upto: 0,
+            complete: false,
+        });
+    }
+    let upto: i64 = c
+        .query_row(
+            &format!("SELECT coalesce(max(seq), 0) FROM {TOUCHED_TABLE}"),
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    // A quieting row left committed (by a writer other than the server) would hide
+    // every change from then on: the marks cannot be trusted.
+    let quieted: bool = c
+        .query_row(
+            &format!("SELECT EXISTS (SELECT 1 FROM {TOUCHED_TABLE} WHERE seq = 0)"),
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    if quieted {
+        return Ok(Tracking {
+            schema,
+            upto,
+            complete: false,
+        });
+    }
+    let mut have = c
+        .prepare(
+            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1 AND tbl_name = ?2",
+        )
+        .map_err(sql)?;
+    let mut complete = true;
+    'tables: for (table, _) in &tables {
+        for op in OPS {
+            if have
+                .query_row([trigger(table, op), table.clone()], |_| Ok(()))
+                .optional()
+                .map_err(sql)?
+                .is_none()
+            {
+                complete = false;
+                break 'tables;
+            }
+        }
+    }
+    Ok(Tracking {
+        schema,
+        upto,
+        complete,
+    })
+}
+
+/// The marks of the GeoPackage at `path` as they are.
+pub fn tracking(path: &Path) -> Result<Tracking, StoreError> {
+    let c = super::gpkg::open(path, true)?;
+    tracking_in(&c, path)
+}
+
+/// The rows changed since the reading that left the file with schema version `schema`
+/// and its trail at `trail_after`: those its triggers marked, and those another writer
+/// of the trail (a second server) recorded after `trail_after`; at most `limit` ids, or
+/// the file is to be read whole. All in one read transaction.
+pub fn read_touched(
+    path: &Path,
+    schema: i64,
+    trail_after: u64,
+    limit: usize,
+) -> Result<TouchedReading, StoreError> {
+    let mut c = super::gpkg::open(path, true)?;
+    let sql = sql_err(path);
+    let tx = c.transaction().map_err(sql)?;
+    let now = tracking_in(&tx, path)?;
+    if !now.complete {
+        return Ok(TouchedReading::Whole(
+            "a ledger table lacks the triggers that mark its changed rows (or they were \
+             quieted)"
+                .into(),
+        ));
+    }
+    if now.schema != schema {
+        return Ok(TouchedReading::Whole(format!(
+            "the file's schema changed (version {schema} → {})",
+            now.schema
+        )));
+    }
+    let tables = ledger_tables(&tx, path)?;
+    let kind_of_table: BTreeMap<&str, LayerKind> =
+        tables.iter().map(|(k, t)| (t.as_str(), *k)).collect();
+    let mut ids: BTreeMap<LayerKind, BTreeSet<String>> = BTreeMap::new();
+    let mut count = 0usize;
+    {
+        let mut st = tx
+            .prepare(&format!(
+                "SELECT tbl, id FROM {TOUCHED_TABLE} WHERE seq > 0 ORDER BY seq"
+            ))
+            .map_err(sql)?;
+        let mut rs = st.query([]).map_err(sql)?;
+        while let Some(r) = rs.next().map_err(sql)? {
+            let table: String = r.get(0).map_err(sql)?;
+            let id: Option<String> = r.get(1).map_err(sql)?;
+            if table == WORDS_TABLE {
+                return Ok(TouchedReading::Whole(
+                    "the words for the hidden hazards' stages changed".into(),
+                ));
+            }
+            let Some(kind) = kind_of_table.get(table.as_str()) else {
+                return Ok(TouchedReading::Whole(format!(
+                    "rows of {table:?}, no longer a ledger table, were changed"
+                )));
+            };
+            let Some(id) = id else {
+                return Ok(TouchedReading::Whole(format!(
+                    "a row of {table} without an id was changed"
+                )));
+            };
+            count += 1;
+            if count > limit {
+                return Ok(TouchedReading::Whole(format!(
+                    "more than {limit} rows were changed"
+                )));
+            }
+            ids.entry(*kind).or_default().insert(id);
+        }
+    }
+    if table_exists(&tx, changes::CHANGES_TABLE).map_err(sql)? {
+        for (layer, id) in changes::features_recorded_after(&tx, trail_after).map_err(sql)? {
+            if let Some(kind) = LayerKind::parse(&layer).filter(|k| k.is_input()) {
+                ids.entry(kind).or_default().insert(id);
+            }
+        }
+    }
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut layers = Vec::new();
+    let mut present: BTreeMap<LayerKind, BTreeSet<String>> = BTreeMap::new();
+    for (kind, table) in &tables {
+        let Some(wanted) = ids.get(kind) else {
+            continue;
+        };
+        let list = serde_json::to_string(wanted).unwrap_or_else(|_| "[]".into());
+        let rows = TableParts::layout(&tx, path, &file, *kind, table)?.rows_of(&tx, &list)?;
+        present
+            .entry(*kind)
+            .or_default()
+            .extend(rows.rows.iter().filter_map(|r| r.id.clone()));
+        layers.push(rows);
+    }
+    Ok(TouchedReading::Rows(Touched {
+        upto: now.upto,
+        ids,
+        present,
+        layers,
+    }))
+}
+
+#[cfg(test)]
+#[path = "touched_tests.rs"]
+mod tests;

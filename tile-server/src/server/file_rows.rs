@@ -1,0 +1,262 @@
+//! A served GeoPackage read again by the rows another program changed.
+//!
+//! The store's triggers mark every ledger row another program (QGIS, GDAL, `riskmap
+//! import`) inserts, updates or deletes ([`riskmap_core::store::touched`]). When the file
+//! changed and the marks can say how (the triggers are all there and the schema is as
+//! the map last read it), only the marked rows, and those another server recorded in the
+//! trail since, are read, by id, through the loaders' checks, and compared with what is
+//! served, as a followed PostGIS store's changed rows are (`pg_compare`): a row the
+//! checks refuse is not applied and the served feature stays, an id without a row is a
+//! deletion. Otherwise the file is read whole (`watch`). Either way the marks read are
+//! deleted once served, and the triggers made where they are missing
+//! ([`AppState::settle_reading`]).
+
+use std::sync::Arc;
+
+use riskmap_core::live::{Change, Edit};
+use riskmap_core::model::LayerKind;
+use riskmap_core::store::gpkg::Editor;
+use riskmap_core::store::stamp::FileStamp;
+use riskmap_core::store::touched::{self, Touched, TouchedReading};
+
+use super::changes::Reading;
+use super::pg_compare::compare_rows;
+use super::reload::compare;
+use super::state::AppState;
+use super::watch::{SyncOutcome, change_of};
+
+/// Past this many changed rows the file is read whole: reading by id is then no faster.
+pub const ROWS_LIMIT: usize = 200_000;
+
+/// Rows refused or warned about that are logged one by one.
+const LOGGED: usize = 20;
+
+impl AppState {
+    /// The GeoPackage's schema version as the served map read it, when the marks of its
+    /// changed rows were complete then (see [`AppState::file_known`]).
+    pub fn file_schema(&self) -> Option<i64> {
+        self.file_schema.lock().ok().and_then(|s| *s)
+    }
+
+    pub(super) fn set_file_schema(&self, schema: Option<i64>) {
+        if let Ok(mut s) = self.file_schema.lock() {
+            *s = schema;
+        }
+    }
+
+    /// The marked rows of the GeoPackage since the map was read, when they can say what
+    /// changed: `None` when the file is to be read whole.
+    pub(super) async fn touched_rows(&self, recorded_after: u64) -> Option<Touched> {
+        let schema = self.file_schema()?;
+        self.file_known()?;
+        let path = self.source.dir.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            touched::read_touched(&path, schema, recorded_after, ROWS_LIMIT)
+        })
+        .await;
+        match read {
+            Ok(Ok(TouchedReading::Rows(t))) => Some(t),
+            Ok(Ok(TouchedReading::Whole(why))) => {
+                tracing::info!(why, "the data source is read whole");
+                None
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the changed rows could not be read; the data source is read whole");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the changed rows failed; the data source is read whole");
+                None
+            }
+        }
+    }
+
+    /// Applies the rows of `t`, read from the GeoPackage whose stamp was `stamp` before
+    /// the reading, as made by `actor` (under the change path, `held`).
+    pub(super) async fn sync_rows(
+        self: &Arc<Self>,
+        held: &tokio::sync::OwnedMutexGuard<()>,
+        actor: &str,
+        stamp: FileStamp,
+        recorded_after: u64,
+        t: Touched,
+    ) -> Result<SyncOutcome, String> {
+        self.metrics
+            .source_row_readings
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let served = self.snapshot();
+        if t.ids.is_empty() {
+            // Written, but no ledger row changed (results, the trail, a checkpoint).
+            drop(served);
+            let known = self
+                .settle_reading(Vec::new(), actor, stamp, recorded_after, t.upto)
+                .await;
+            self.note_file_known(known);
+            return Ok(SyncOutcome::Unchanged);
+        }
+        let opts = served.load_options(&self.source.load).into_owned();
+        let (ids, present, layers) = (t.ids, t.present, t.layers);
+        let snap = Arc::clone(&served);
+        let (edits, refused, warnings, report) =
+            tokio::task::spawn_blocking(move || compare_rows(&snap, layers, &opts, &ids, &present))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+        for r in refused.iter().take(LOGGED) {
+            tracing::error!(
+                layer = r.layer,
+                id = r.id,
+                why = r.why,
+                "a row changed in the file was refused by the checks; the served feature stays"
+            );
+        }
+        for r in warnings.iter().take(LOGGED) {
+            tracing::warn!(
+                layer = r.layer,
+                id = r.id,
+                why = r.why,
+                "a row changed in the file was applied with a repair or warning"
+            );
+        }
+        // What a reading of the whole file would refuse (a script deleting most houses)
+        // is refused here too.
+        let before = served.dataset().counts();
+        let after = counts_after(&served, &before, &edits);
+        let comparison = compare(
+            &before,
+            &served.report,
+            &after,
+            &report,
+            self.config.reload_max_loss,
+        );
+        if !comparison.acceptable() {
+            return Ok(SyncOutcome::Refused(format!(
+                "refused: {} (POST /admin/reload?force=true accepts it)",
+                comparison.summary()
+            )));
+        }
+        let report_only = edits.is_empty() && report.issues != served.report.issues;
+        let trail: Vec<Change> = edits.iter().map(|e| change_of(&served, e)).collect();
+        drop(served);
+        let outcome = if edits.is_empty() && !report_only {
+            SyncOutcome::Unchanged
+        } else {
+            let reading = Reading {
+                report,
+                statuses: None,
+            };
+            let event = self
+                .apply_edits_held(held, edits, actor.into(), Some(reading))
+                .await
+                .map_err(|e| e.to_string())?;
+            SyncOutcome::Applied(event)
+        };
+        let known = self
+            .settle_reading(trail, actor, stamp, recorded_after, t.upto)
+            .await;
+        self.note_file_known(known);
+        Ok(outcome)
+    }
+
+    /// After a reading of the GeoPackage (its stamp `read_at` before it) was served:
+    /// records `changes` in the file's trail as made by `actor`, less those a record
+    /// after `recorded_after` has (see [`Editor::record_read`]), deletes the marks of
+    /// changed rows up to `touched_upto`, which the reading had, and makes the triggers
+    /// that mark them where they are missing. Gives the file's stamp as the served map
+    /// has it afterwards; the schema's version is kept with it when the file was as read.
+    pub(super) async fn settle_reading(
+        &self,
+        changes: Vec<Change>,
+        actor: &str,
+        read_at: FileStamp,
+        recorded_after: u64,
+        touched_upto: i64,
+    ) -> FileStamp {
+        let path = self.source.dir.clone();
+        let (who, at) = (actor.to_string(), read_at.clone());
+        let done = tokio::task::spawn_blocking(move || {
+            Editor::new(&path).record_read(&changes, &who, &at, recorded_after, touched_upto)
+        })
+        .await;
+        match done
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()))
+        {
+            Ok((trail, after)) => {
+                self.trail_seen
+                    .store(trail, std::sync::atomic::Ordering::SeqCst);
+                match after {
+                    Some((stamp, schema)) => {
+                        self.set_file_schema(Some(schema));
+                        stamp
+                    }
+                    None => {
+                        self.set_file_schema(None);
+                        read_at
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the reading of the file could not be recorded in it (its trail, its marks of changed rows)");
+                self.set_file_schema(None);
+                read_at
+            }
+        }
+    }
+
+    /// Settles the reading the served map came from (the first, a reload's), under the
+    /// change path: its marks forgotten, the triggers made, the schema known, so that
+    /// the next change of the file is read by its rows. Nothing when the file changed
+    /// since (a reading follows).
+    pub(super) async fn settle_first_reading(&self, touched_upto: i64) {
+        self.set_file_schema(None);
+        let Some(known) = self.file_known() else {
+            return;
+        };
+        if self.source.file_stamp().as_ref() != Some(&known) {
+            return;
+        }
+        let trail = self.trail_seen.load(std::sync::atomic::Ordering::SeqCst);
+        let known = self
+            .settle_reading(Vec::new(), "file", known, trail, touched_upto)
+            .await;
+        self.note_file_known(known);
+    }
+
+    /// [`AppState::settle_first_reading`] of the served snapshot, taking the change path.
+    pub async fn settle_served_reading(self: &Arc<Self>) {
+        let Some((_, _, upto)) = self.snapshot().source_stamp else {
+            return;
+        };
+        let _held = Arc::clone(&self.reload_lock).lock_owned().await;
+        self.settle_first_reading(upto).await;
+    }
+}
+
+/// Each layer's features once `edits` are applied to `served`.
+fn counts_after(
+    served: &super::state::Snapshot,
+    before: &[(LayerKind, usize)],
+    edits: &[Edit],
+) -> Vec<(LayerKind, usize)> {
+    let mut after: Vec<(LayerKind, i64)> = before.iter().map(|(k, n)| (*k, *n as i64)).collect();
+    for e in edits {
+        let (kind, id, put) = match e {
+            Edit::Put(f) => (f.layer(), f.id(), true),
+            Edit::Delete { layer, id } => (*layer, id.as_str(), false),
+        };
+        let was = served.live.position(kind, id).is_some();
+        let d = match (put, was) {
+            (true, false) => 1,
+            (false, true) => -1,
+            _ => 0,
+        };
+        if let Some(c) = after.iter_mut().find(|(k, _)| *k == kind) {
+            c.1 += d;
+        }
+    }
+    after
+        .into_iter()
+        .map(|(k, n)| (k, usize::try_from(n).unwrap_or(0)))
+        .collect()
+}

@@ -1,0 +1,281 @@
+//! A served GeoPackage that another program saved is read again by the rows it changed
+//! (the store's triggers mark them), not whole; and the map then equals a reading of
+//! the whole file, analysis included. What the marks cannot say (triggers gone, a
+//! changed schema) is read whole, and the triggers are made again.
+//!
+//! The other program is GDAL's `ogrinfo`, which writes the file through SQLite as QGIS
+//! does.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use common::edit::{all_changes, config, gpkg_state, served_house};
+use common::{metric, ogrinfo};
+use riskmap_core::dataset::{Dataset, Layer};
+use riskmap_server::server::routes::router;
+use riskmap_server::server::state::{AppState, build_snapshot};
+use riskmap_server::server::watch::SyncOutcome;
+use serde_json::Value;
+
+const WHOLE: &str = "riskmap_source_readings_total";
+const BY_ROWS: &str = "riskmap_source_row_readings_total";
+
+fn gdal_sql(gpkg: &Path, sql: &str) {
+    ogrinfo(&["-q", gpkg.to_str().unwrap(), "-sql", sql]);
+}
+
+/// One number GDAL reads from the file.
+fn gdal_count(gpkg: &Path, sql: &str) -> i64 {
+    let out = ogrinfo(&["-ro", "-q", gpkg.to_str().unwrap(), "-sql", sql]);
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("n (Integer").map(str::to_owned))
+        .and_then(|l| l.split(" = ").nth(1).map(|v| v.trim().parse().unwrap()))
+        .unwrap_or_else(|| panic!("no n in ogrinfo's answer to {sql}: {out}"))
+}
+
+async fn readings(app: &Router) -> (f64, f64) {
+    (metric(app, WHOLE).await, metric(app, BY_ROWS).await)
+}
+
+/// The served map against the file loaded and analysed afresh: every feature of every
+/// layer, field by field, and the analysis's summary.
+async fn assert_as_read_whole(state: &Arc<AppState>) {
+    let fresh = {
+        let (c, s) = (state.config.clone(), state.source.clone());
+        tokio::task::spawn_blocking(move || build_snapshot(&c, &s, 1))
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let snap = state.snapshot();
+    let (now, want) = (features(snap.dataset()), features(fresh.dataset()));
+    assert_eq!(now.len(), want.len());
+    for (a, b) in now.iter().zip(&want) {
+        assert_eq!(a, b);
+    }
+    assert!(now.len() > 1000, "{} features", now.len());
+    assert_eq!(snap.summary(), fresh.summary());
+}
+
+/// Every feature of `d`: layer, id, geometry and fields, by layer and id.
+fn features(d: &Dataset) -> Vec<(&'static str, String, String, Value)> {
+    fn layer<P: serde::Serialize>(
+        l: &Layer<P>,
+        out: &mut Vec<(&'static str, String, String, Value)>,
+    ) {
+        for f in l.features() {
+            out.push((
+                l.kind().name(),
+                f.id.clone(),
+                format!("{:?}", f.geometry),
+                serde_json::to_value(&f.props).unwrap(),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    layer(&d.areas, &mut out);
+    layer(&d.enterprises, &mut out);
+    layer(&d.hazard_sources, &mut out);
+    layer(&d.gas_pipelines, &mut out);
+    layer(&d.houses, &mut out);
+    layer(&d.protection_targets, &mut out);
+    layer(&d.hidden_hazards, &mut out);
+    out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_save_is_read_by_the_rows_it_changed_and_equals_the_file_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("city.gpkg");
+    let state = gpkg_state(dir.path(), config());
+    state.settle_served_reading().await;
+    let app = router(state.clone());
+    let ids: Vec<String> = {
+        let s = state.snapshot();
+        (0..6)
+            .map(|i| s.dataset().houses.get(i * 7).unwrap().id.clone())
+            .collect()
+    };
+    let houses = state.snapshot().dataset().houses.len();
+    // The school of the least fid, which is read first.
+    let pt = state
+        .snapshot()
+        .dataset()
+        .protection_targets
+        .get(0)
+        .unwrap()
+        .id
+        .clone();
+    let first = all_changes(&app, 0, 10_000).await.len();
+    let (whole0, rows0) = readings(&app).await;
+
+    // A save of QGIS: new occupants, a house deleted, one renamed, one moved onto
+    // another's footprint, one new (a copy of another's row under a new id), a school
+    // moved to another's place.
+    let [a, b, c, d, e, f] = [0, 1, 2, 3, 4, 5].map(|i| ids[i].as_str());
+    gdal_sql(
+        &gpkg,
+        &format!("UPDATE houses SET occupants = 61 WHERE id = '{a}'"),
+    );
+    gdal_sql(&gpkg, &format!("DELETE FROM houses WHERE id = '{b}'"));
+    gdal_sql(
+        &gpkg,
+        &format!("UPDATE houses SET id = '{c}-b' WHERE id = '{c}'"),
+    );
+    gdal_sql(
+        &gpkg,
+        &format!(
+            "UPDATE houses SET geom = (SELECT geom FROM houses WHERE id = '{e}') WHERE id = '{d}'"
+        ),
+    );
+    gdal_sql(
+        &gpkg,
+        &format!(
+            "INSERT INTO houses (geom, id, occupants, floors) \
+             SELECT geom, 'house-qgis-1', 12, 3 FROM houses WHERE id = '{f}'"
+        ),
+    );
+    gdal_sql(
+        &gpkg,
+        "UPDATE protection_targets \
+         SET geom = (SELECT geom FROM protection_targets ORDER BY fid DESC LIMIT 1) \
+         WHERE fid = (SELECT min(fid) FROM protection_targets)",
+    );
+    assert_eq!(
+        gdal_count(&gpkg, "SELECT count(*) AS n FROM riskmap_touched"),
+        7
+    );
+
+    let out = state.sync_from_source().await.unwrap();
+    assert!(matches!(out, SyncOutcome::Applied(_)), "{out:?}");
+    let (whole, rows) = readings(&app).await;
+    assert_eq!((whole - whole0, rows - rows0), (0.0, 1.0), "read whole");
+    assert_eq!(served_house(&state, a).props.occupants, Some(61));
+    assert_eq!(state.snapshot().dataset().houses.len(), houses);
+    assert_as_read_whole(&state).await;
+    // The marks read are forgotten; the trail has each change as made by `file`.
+    assert_eq!(
+        gdal_count(&gpkg, "SELECT count(*) AS n FROM riskmap_touched"),
+        0
+    );
+    let recs = all_changes(&app, 0, 10_000).await;
+    let mut got: Vec<(String, String, String)> = recs[first..]
+        .iter()
+        .map(|r| {
+            assert_eq!(r["actor"], "file", "{r}");
+            let s = |k: &str| r[k].as_str().unwrap().to_string();
+            (s("layer"), s("id"), s("op"))
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, String, String)> = [
+        ("houses", a.to_string(), "update"),
+        ("houses", b.to_string(), "delete"),
+        ("houses", c.to_string(), "delete"),
+        ("houses", format!("{c}-b"), "insert"),
+        ("houses", d.to_string(), "update"),
+        ("houses", "house-qgis-1".to_string(), "insert"),
+        ("protection_targets", pt, "update"),
+    ]
+    .into_iter()
+    .map(|(l, i, o)| (l.to_string(), i, o.to_string()))
+    .collect();
+    want.sort();
+    assert_eq!(got, want);
+
+    // Nothing new: an edit's look at the file reads nothing.
+    assert!(matches!(
+        state.sync_from_source().await.unwrap(),
+        SyncOutcome::Unchanged
+    ));
+    assert_eq!(readings(&app).await, (whole, rows));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_marks_cannot_say_is_read_whole_and_the_triggers_made_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("city.gpkg");
+    let state = gpkg_state(dir.path(), config());
+    state.settle_served_reading().await;
+    let app = router(state.clone());
+    let id = state.snapshot().dataset().houses.get(3).unwrap().id.clone();
+    let triggers = "SELECT count(*) AS n FROM sqlite_master \
+                    WHERE type = 'trigger' AND name LIKE 'riskmap_touched_houses_%'";
+    assert_eq!(gdal_count(&gpkg, triggers), 3);
+
+    // Another program made the table again without them (here: dropped one).
+    gdal_sql(&gpkg, "DROP TRIGGER riskmap_touched_houses_update");
+    gdal_sql(
+        &gpkg,
+        &format!("UPDATE houses SET floors = 9 WHERE id = '{id}'"),
+    );
+    let (w0, r0) = readings(&app).await;
+    state.sync_from_source().await.unwrap();
+    assert_eq!(readings(&app).await, (w0 + 1.0, r0));
+    assert_eq!(served_house(&state, &id).props.floors, Some(9));
+    assert_eq!(gdal_count(&gpkg, triggers), 3);
+
+    // The next save is read by its rows again.
+    gdal_sql(
+        &gpkg,
+        &format!("UPDATE houses SET floors = 4 WHERE id = '{id}'"),
+    );
+    state.sync_from_source().await.unwrap();
+    assert_eq!(readings(&app).await, (w0 + 1.0, r0 + 1.0));
+    assert_eq!(served_house(&state, &id).props.floors, Some(4));
+
+    // A column renamed: every row reads differently, and none was marked.
+    gdal_sql(
+        &gpkg,
+        "ALTER TABLE houses RENAME COLUMN occupants TO 居住人数",
+    );
+    state.sync_from_source().await.unwrap();
+    assert_eq!(readings(&app).await, (w0 + 2.0, r0 + 1.0));
+    assert_as_read_whole(&state).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_row_the_checks_refuse_leaves_the_served_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("city.gpkg");
+    let state = gpkg_state(dir.path(), config());
+    state.settle_served_reading().await;
+    let app = router(state.clone());
+    let (a, b) = {
+        let s = state.snapshot();
+        let h = &s.dataset().houses;
+        (h.get(1).unwrap().id.clone(), h.get(2).unwrap().id.clone())
+    };
+    let before = served_house(&state, &a);
+    // One row without a geometry (refused), another changed as it may be.
+    gdal_sql(
+        &gpkg,
+        &format!("UPDATE houses SET geom = NULL WHERE id = '{a}'"),
+    );
+    gdal_sql(
+        &gpkg,
+        &format!("UPDATE houses SET floors = 5 WHERE id = '{b}'"),
+    );
+    let (w0, r0) = readings(&app).await;
+    state.sync_from_source().await.unwrap();
+    assert_eq!(readings(&app).await, (w0, r0 + 1.0));
+    assert_eq!(served_house(&state, &b).props.floors, Some(5));
+    let now = served_house(&state, &a);
+    assert_eq!(now.geometry, before.geometry);
+    // The validation report names the refused row.
+    let report = &state.snapshot().report;
+    assert!(
+        report
+            .issues
+            .iter()
+            .any(|i| i.feature_id.as_deref() == Some(a.as_str())),
+        "{:?}",
+        report.issues
+    );
+}
