@@ -180,8 +180,11 @@ pub(super) fn features_recorded_after(
     c: &Connection,
     seq: u64,
 ) -> rusqlite::Result<std::collections::HashSet<(String, String)>> {
+    // Not `DISTINCT`: SQLite would then walk the whole (layer, id) index, a million
+    // records after an import, rather than the records after `seq` (the set below
+    // keeps each feature once).
     let mut st = c.prepare(&format!(
-        "SELECT DISTINCT layer, id FROM {CHANGES_TABLE} WHERE seq > ?"
+        "SELECT layer, id FROM {CHANGES_TABLE} WHERE seq > ?"
     ))?;
     let rows = st.query_map([seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
