@@ -58,6 +58,10 @@ pub struct Editor {
     open: Option<(Connection, Option<FileKey>)>,
 }
 
+/// The file's stamp after a reading's records, when nobody wrote it since the reading,
+/// and what the reading settled when the file's rows can be marked.
+pub type AsRead = (FileStamp, Option<touched::Settled>);
+
 /// What tells two files apart at one path: device and inode where there are such.
 type FileKey = (u64, u64);
 
@@ -143,13 +147,15 @@ impl Editor {
     /// server): not recorded again. `read_at` is the file's stamp before the reading the
     /// changes come from. Gives the trail's last `seq`, and the file's stamp after the
     /// records when nobody else wrote the file from `read_at` until then (else none: it
-    /// holds a write not read yet), with its schema's version. The file is closed before
+    /// holds a write not read yet), with what the reading settled when the file's rows
+    /// can be marked ([`touched::Settled`]). The file is closed before
     /// its stamp is taken (the last connection to close a file in WAL mode folds the log
     /// into it).
     ///
     /// In the same transaction the marks of changed rows up to `touched_upto`, which the
     /// reading had, are deleted, and when the file is as read, the triggers that mark
-    /// changed rows are made where they are missing ([`super::touched`]).
+    /// changed rows are made where they are missing and a new token of the reading is
+    /// written ([`super::touched`]).
     pub fn record_read(
         &mut self,
         changes: &[Change],
@@ -157,7 +163,7 @@ impl Editor {
         read_at: &FileStamp,
         recorded_after: u64,
         touched_upto: i64,
-    ) -> Result<(u64, Option<(FileStamp, i64)>), StoreError> {
+    ) -> Result<(u64, Option<AsRead>), StoreError> {
         let path = self.path.clone();
         let sql = sql_err(&path);
         self.open = None;
@@ -193,19 +199,18 @@ impl Editor {
             changes::record(&tx, &new).map_err(&sql)?;
         }
         touched::forget(&tx, &path, touched_upto)?;
-        if as_read {
-            touched::install(&tx, &path)?;
-        }
-        let schema: i64 = tx
-            .query_row("PRAGMA schema_version", [], |r| r.get(0))
-            .map_err(&sql)?;
+        let settled = if as_read && touched::install(&tx, &path)? {
+            Some(touched::settle(&tx, &path)?)
+        } else {
+            None
+        };
         let last = changes::last_seq(&tx).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         let still = data_version(&conn).map_err(&sql)? == version;
         drop(conn);
         Ok((
             last,
-            (as_read && still).then(|| (FileStamp::of(&path), schema)),
+            (as_read && still).then(|| (FileStamp::of(&path), settled)),
         ))
     }
 

@@ -8,7 +8,7 @@
 //! table and id in `riskmap_touched` (`seq`, `tbl`, `id`), whoever wrote it, since the
 //! triggers live in the file. The server reads those rows back by id and leaves the rest
 //! ([`read_touched`]); once they are served it deletes the marks it read
-//! ([`settle`]). The server's own edits are not marked: the trail records them, and
+//! (`Editor::record_read`). The server's own edits are not marked: the trail records them, and
 //! while a transaction of the server writes, a row of `seq` 0 in the table quiets the
 //! triggers (no other writer can see it: it holds the write lock, and the row is gone
 //! at the commit).
@@ -83,15 +83,29 @@ fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-const OPS: [&str; 3] = ["insert", "update", "delete"];
+/// The triggers of a ledger table; the status words table has the first three.
+const OPS: [&str; 4] = ["insert", "update", "delete", "replace"];
 
-/// The triggers a table needs, and whether its rows carry ids (the status words table
-/// is marked without them).
-fn triggers_sql(table: &str, with_id: bool) -> String {
+/// A table whose changes are marked: its name, and for a ledger table its primary key
+/// (the status words table is marked without ids).
+struct Marked {
+    table: String,
+    pk: Option<String>,
+}
+
+impl Marked {
+    fn ops(&self) -> &'static [&'static str] {
+        if self.pk.is_some() { &OPS } else { &OPS[..3] }
+    }
+}
+
+/// The triggers a table needs.
+fn triggers_sql(m: &Marked) -> String {
+    let table = m.table.as_str();
     let t = q(table);
     let name = lit(table);
     let quiet = format!("WHEN NOT EXISTS (SELECT 1 FROM {TOUCHED_TABLE} WHERE seq = 0)");
-    let (new, old) = if with_id {
+    let (new, old) = if m.pk.is_some() {
         (
             format!("CAST(NEW.{} AS TEXT)", q(ID)),
             format!("CAST(OLD.{} AS TEXT)", q(ID)),
@@ -100,66 +114,174 @@ fn triggers_sql(table: &str, with_id: bool) -> String {
         ("NULL".to_string(), "NULL".to_string())
     };
     let mark = |v: &str| format!("INSERT INTO {TOUCHED_TABLE} (tbl, id) VALUES ({name}, {v});");
-    let renamed = if with_id {
-        format!(
-            "INSERT INTO {TOUCHED_TABLE} (tbl, id) SELECT {name}, {new} \
-             WHERE NEW.{id} IS NOT OLD.{id};",
-            id = q(ID)
-        )
-    } else {
-        String::new()
-    };
-    format!(
+    let mut out = format!(
         "CREATE TRIGGER IF NOT EXISTS {ins} AFTER INSERT ON {t} {quiet}
            BEGIN {m_new} END;
-         CREATE TRIGGER IF NOT EXISTS {upd} AFTER UPDATE ON {t} {quiet}
-           BEGIN {m_old} {renamed} END;
          CREATE TRIGGER IF NOT EXISTS {del} AFTER DELETE ON {t} {quiet}
            BEGIN {m_old} END;",
         ins = q(&trigger(table, OPS[0])),
-        upd = q(&trigger(table, OPS[1])),
         del = q(&trigger(table, OPS[2])),
         m_new = mark(&new),
         m_old = mark(&old),
-    )
+    );
+    match &m.pk {
+        Some(pk) => out.push_str(&format!(
+            // An UPDATE that changes the id marks both; an INSERT OR REPLACE over another
+            // row's fid deletes that row without its delete trigger (SQLite fires none
+            // for a replace unless recursive triggers are on): marked before it.
+            "CREATE TRIGGER IF NOT EXISTS {upd} AFTER UPDATE ON {t} {quiet}
+               BEGIN {m_old}
+                 INSERT INTO {TOUCHED_TABLE} (tbl, id) SELECT {name}, {new}
+                 WHERE NEW.{id} IS NOT OLD.{id}; END;
+             CREATE TRIGGER IF NOT EXISTS {rep} BEFORE INSERT ON {t} {quiet}
+               BEGIN INSERT INTO {TOUCHED_TABLE} (tbl, id)
+                 SELECT {name}, CAST({id} AS TEXT) FROM {t} WHERE {pk} = NEW.{pk}; END;",
+            upd = q(&trigger(table, OPS[1])),
+            rep = q(&trigger(table, OPS[3])),
+            m_old = mark(&old),
+            id = q(ID),
+            pk = q(pk),
+        )),
+        None => out.push_str(&format!(
+            "CREATE TRIGGER IF NOT EXISTS {upd} AFTER UPDATE ON {t} {quiet}
+               BEGIN {m_old} END;",
+            upd = q(&trigger(table, OPS[1])),
+            m_old = mark(&old),
+        )),
+    }
+    out
 }
 
-/// The tables that are marked: each ledger table with an id column, and the status
-/// words table if there is one. A ledger table without ids cannot be read by id: none
-/// when there is one.
-fn marked_tables(c: &Connection, path: &Path) -> Result<Option<Vec<(String, bool)>>, StoreError> {
+/// Whether an id column of this declared type reads back as the text its trigger marks:
+/// TEXT or INTEGER affinity (a REAL or untyped column's `7` would be marked `7.0`, or
+/// not match the mark at all).
+fn id_type_marks(decl: &str) -> bool {
+    let d = decl.to_ascii_uppercase();
+    ["INT", "CHAR", "CLOB", "TEXT"]
+        .iter()
+        .any(|k| d.contains(k))
+}
+
+/// The tables that are marked: each ledger table, and the status words table if there
+/// is one. None when a ledger table cannot be read by id (no id column, or one whose
+/// values do not read back as their marks).
+fn marked_tables(c: &Connection, path: &Path) -> Result<Option<Vec<Marked>>, StoreError> {
+    let sql = sql_err(path);
     let mut out = Vec::new();
     for (_, table) in ledger_tables(c, path)? {
-        if !table_info(c, path, &table)?.has_id {
+        let info = table_info(c, path, &table)?;
+        if !info.has_id {
             return Ok(None);
         }
-        out.push((table, true));
+        let decl: String = c
+            .query_row(
+                "SELECT type FROM pragma_table_info(?1) WHERE name = ?2",
+                [table.as_str(), ID],
+                |r| r.get(0),
+            )
+            .map_err(sql)?;
+        if !id_type_marks(&decl) {
+            return Ok(None);
+        }
+        out.push(Marked {
+            table,
+            pk: Some(info.pk),
+        });
     }
-    if table_exists(c, WORDS_TABLE).map_err(sql_err(path))? {
-        out.push((WORDS_TABLE.to_string(), false));
+    if table_exists(c, WORDS_TABLE).map_err(sql)? {
+        out.push(Marked {
+            table: WORDS_TABLE.to_string(),
+            pk: None,
+        });
     }
     Ok(Some(out))
 }
 
 /// Makes the table of marks and the triggers of every ledger table that lacks them
-/// (in the caller's transaction). Nothing when a ledger table has no id column.
-pub(super) fn install(c: &Connection, path: &Path) -> Result<(), StoreError> {
+/// (in the caller's transaction), and drops those left on a table renamed since. False,
+/// and nothing made, when a ledger table cannot be read by id.
+pub(super) fn install(c: &Connection, path: &Path) -> Result<bool, StoreError> {
     let sql = sql_err(path);
     let Some(tables) = marked_tables(c, path)? else {
-        return Ok(());
+        return Ok(false);
     };
     c.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS {TOUCHED_TABLE} (
            seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, id TEXT)"
     ))
     .map_err(sql)?;
-    for (table, with_id) in tables {
-        c.execute_batch(&triggers_sql(&table, with_id))
+    // A table renamed keeps its triggers, which mark its old name.
+    let wanted: BTreeSet<(String, String)> = tables
+        .iter()
+        .flat_map(|m| {
+            m.ops()
+                .iter()
+                .map(|op| (trigger(&m.table, op), m.table.clone()))
+        })
+        .collect();
+    let stale: Vec<String> = {
+        let mut st = c
+            .prepare(&format!(
+                "SELECT name, tbl_name FROM sqlite_master \
+                 WHERE type = 'trigger' AND substr(name, 1, {n}) = '{TOUCHED_TABLE}_'",
+                n = TOUCHED_TABLE.len() + 1
+            ))
             .map_err(sql)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql)?;
+        rows.into_iter()
+            .filter(|t| !wanted.contains(t))
+            .map(|(name, _)| name)
+            .collect()
+    };
+    for name in stale {
+        c.execute_batch(&format!("DROP TRIGGER IF EXISTS {}", q(&name)))
+            .map_err(sql)?;
+    }
+    for m in &tables {
+        c.execute_batch(&triggers_sql(m)).map_err(sql)?;
     }
     // A quieting row another writer left: the file has just been read whole.
     unquiet(c).map_err(sql)?;
-    Ok(())
+    Ok(true)
+}
+
+/// What a settled reading leaves in the file and the server keeps: the schema's version
+/// then, and a token written with it (`seq` -1), new at each settling, so that a file
+/// put in its place (a backup copied back, another store) is not taken for the one read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    /// `PRAGMA schema_version`.
+    pub schema: i64,
+    /// The token.
+    pub token: String,
+}
+
+/// Writes a new token (in the caller's transaction, after [`install`]) and gives what
+/// the reading settled.
+pub(super) fn settle(c: &Connection, path: &Path) -> Result<Settled, StoreError> {
+    let sql = sql_err(path);
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let token = format!(
+        "{nanos:x}-{:x}-{:x}",
+        std::process::id(),
+        COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    c.execute(
+        &format!("INSERT OR REPLACE INTO {TOUCHED_TABLE} (seq, tbl, id) VALUES (-1, '', ?1)"),
+        [&token],
+    )
+    .map_err(sql)?;
+    let schema: i64 = c
+        .query_row("PRAGMA schema_version", [], |r| r.get(0))
+        .map_err(sql)?;
+    Ok(Settled { schema, token })
 }
 
 /// Deletes the marks up to `upto`, read and served (in the caller's transaction).
@@ -216,7 +338,7 @@ pub(super) fn tracking_in(c: &Connection, path: &Path) -> Result<Tracking, Store
     }
     let upto: i64 = c
         .query_row(
-            &format!("SELECT coalesce(max(seq), 0) FROM {TOUCHED_TABLE}"),
+            &format!("SELECT coalesce(max(seq), 0) FROM {TOUCHED_TABLE} WHERE seq > 0"),
             [],
             |r| r.get(0),
         )
@@ -243,10 +365,10 @@ pub(super) fn tracking_in(c: &Connection, path: &Path) -> Result<Tracking, Store
         )
         .map_err(sql)?;
     let mut complete = true;
-    'tables: for (table, _) in &tables {
-        for op in OPS {
+    'tables: for m in &tables {
+        for op in m.ops() {
             if have
-                .query_row([trigger(table, op), table.clone()], |_| Ok(()))
+                .query_row([trigger(&m.table, op), m.table.clone()], |_| Ok(()))
                 .optional()
                 .map_err(sql)?
                 .is_none()
@@ -269,13 +391,13 @@ pub fn tracking(path: &Path) -> Result<Tracking, StoreError> {
     tracking_in(&c, path)
 }
 
-/// The rows changed since the reading that left the file with schema version `schema`
-/// and its trail at `trail_after`: those its triggers marked, and those another writer
-/// of the trail (a second server) recorded after `trail_after`; at most `limit` ids, or
-/// the file is to be read whole. All in one read transaction.
+/// The rows changed since the reading that left the file `settled` (its schema and
+/// token) and its trail at `trail_after`: those its triggers marked, and those another
+/// writer of the trail (a second server) recorded after `trail_after`; at most `limit`
+/// features, or the file is to be read whole. All in one read transaction.
 pub fn read_touched(
     path: &Path,
-    schema: i64,
+    settled: &Settled,
     trail_after: u64,
     limit: usize,
 ) -> Result<TouchedReading, StoreError> {
@@ -290,11 +412,26 @@ pub fn read_touched(
                 .into(),
         ));
     }
-    if now.schema != schema {
+    if now.schema != settled.schema {
         return Ok(TouchedReading::Whole(format!(
-            "the file's schema changed (version {schema} → {})",
-            now.schema
+            "the file's schema changed (version {} → {})",
+            settled.schema, now.schema
         )));
+    }
+    let token: Option<String> = tx
+        .query_row(
+            &format!("SELECT id FROM {TOUCHED_TABLE} WHERE seq = -1"),
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql)?
+        .flatten();
+    let trail_ends = changes::last_seq(&tx).map_err(sql)?;
+    if token.as_deref() != Some(settled.token.as_str()) || trail_ends < trail_after {
+        return Ok(TouchedReading::Whole(
+            "the file is not the one last read (a copy put in its place?)".into(),
+        ));
     }
     let tables = ledger_tables(&tx, path)?;
     let kind_of_table: BTreeMap<&str, LayerKind> =
@@ -327,7 +464,7 @@ pub fn read_touched(
                 )));
             };
             count += 1;
-            if count > limit {
+            if count > limit.saturating_mul(4) {
                 return Ok(TouchedReading::Whole(format!(
                     "more than {limit} rows were changed"
                 )));
@@ -341,6 +478,11 @@ pub fn read_touched(
                 ids.entry(kind).or_default().insert(id);
             }
         }
+    }
+    if ids.values().map(BTreeSet::len).sum::<usize>() > limit {
+        return Ok(TouchedReading::Whole(format!(
+            "more than {limit} rows were changed"
+        )));
     }
     let file = path
         .file_name()

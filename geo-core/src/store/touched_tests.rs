@@ -16,9 +16,6 @@ use crate::store::gpkg::Editor;
 use crate::store::stamp::FileStamp;
 use crate::store::{gpkg, schema};
 
-/// Past any record of the trail: the marks alone.
-const NO_TRAIL: u64 = i64::MAX as u64;
-
 fn house(id: &str, x: f64, floors: u16) -> Feature<House> {
     Feature {
         id: id.into(),
@@ -59,15 +56,34 @@ fn other(path: &std::path::Path) -> Connection {
     c
 }
 
-fn rows(path: &std::path::Path, schema: i64, trail_after: u64) -> Touched {
-    match read_touched(path, schema, trail_after, 1000).unwrap() {
+/// What the server keeps of a settled reading: the file settled now (as after its first
+/// reading), and the trail's last record then.
+struct Known {
+    settled: Settled,
+    trail: u64,
+}
+
+fn settle_now(path: &std::path::Path) -> Known {
+    let trail = last_change_seq(path).unwrap();
+    let (_, after) = Editor::new(path)
+        .record_read(&[], "file", &FileStamp::of(path), trail, 0)
+        .unwrap();
+    let (_, settled) = after.expect("the file was as read");
+    Known {
+        settled: settled.expect("the file's rows can be marked"),
+        trail,
+    }
+}
+
+fn rows(path: &std::path::Path, k: &Known) -> Touched {
+    match read_touched(path, &k.settled, k.trail, 1000).unwrap() {
         TouchedReading::Rows(t) => t,
         TouchedReading::Whole(why) => panic!("read whole: {why}"),
     }
 }
 
-fn whole(path: &std::path::Path, schema: i64) -> String {
-    match read_touched(path, schema, NO_TRAIL, 1000).unwrap() {
+fn whole(path: &std::path::Path, k: &Known) -> String {
+    match read_touched(path, &k.settled, k.trail, 1000).unwrap() {
         TouchedReading::Rows(t) => panic!("read by rows: {:?}", t.ids),
         TouchedReading::Whole(why) => why,
     }
@@ -93,7 +109,7 @@ fn an_import_leaves_triggers_and_no_marks() {
     let t = tracking(&path).unwrap();
     assert!(t.complete);
     assert_eq!(t.upto, 0);
-    let r = rows(&path, t.schema, last_change_seq(&path).unwrap());
+    let r = rows(&path, &settle_now(&path));
     assert!(r.ids.is_empty());
     assert!(r.layers.is_empty());
 }
@@ -101,8 +117,7 @@ fn an_import_leaves_triggers_and_no_marks() {
 #[test]
 fn another_programs_inserts_updates_deletes_and_renames_are_read_by_id() {
     let (_d, path) = store();
-    let before = tracking(&path).unwrap();
-    let trail = last_change_seq(&path).unwrap();
+    let k = settle_now(&path);
     let c = other(&path);
     c.execute_batch(
         "UPDATE houses SET floors = 7 WHERE id = 'h1';
@@ -113,7 +128,7 @@ fn another_programs_inserts_updates_deletes_and_renames_are_read_by_id() {
     )
     .unwrap();
     drop(c);
-    let t = rows(&path, before.schema, trail);
+    let t = rows(&path, &k);
     assert_eq!(
         ids(&t, LayerKind::Houses),
         vec!["h1", "h2", "h3", "h3b", "h4"]
@@ -147,10 +162,25 @@ fn another_programs_inserts_updates_deletes_and_renames_are_read_by_id() {
 }
 
 #[test]
+fn a_row_replaced_over_another_rows_fid_marks_the_row_it_took_out() {
+    let (_d, path) = store();
+    let k = settle_now(&path);
+    // SQLite deletes h2's row for the replace without its delete trigger.
+    other(&path)
+        .execute_batch(
+            "INSERT OR REPLACE INTO houses (fid, geom, id, floors)
+               SELECT 2, geom, 'h9', 1 FROM houses WHERE id = 'h1';",
+        )
+        .unwrap();
+    let t = rows(&path, &k);
+    assert_eq!(ids(&t, LayerKind::Houses), vec!["h2", "h9"]);
+    assert_eq!(present(&t, LayerKind::Houses), vec!["h9"]);
+}
+
+#[test]
 fn the_servers_own_edits_are_not_marked_but_read_from_the_trail_by_others() {
     let (_d, path) = store();
-    let before = tracking(&path).unwrap();
-    let trail = last_change_seq(&path).unwrap();
+    let k = settle_now(&path);
     let change = Change {
         layer: LayerKind::Houses,
         id: "h2".into(),
@@ -158,12 +188,19 @@ fn the_servers_own_edits_are_not_marked_but_read_from_the_trail_by_others() {
         after: Some(AnyFeature::House(house("h2", 121.2, 8))),
     };
     let after = Editor::new(&path).apply_by(&[change], &["editor"]).unwrap();
-    let now = tracking(&path).unwrap();
-    assert_eq!(now.upto, 0, "the server's own write left a mark");
+    assert_eq!(
+        tracking(&path).unwrap().upto,
+        0,
+        "the server's own write left a mark"
+    );
     // The server that wrote has read its own edit: nothing to read.
-    assert!(rows(&path, before.schema, after).ids.is_empty());
+    let mine = Known {
+        settled: k.settled.clone(),
+        trail: after,
+    };
+    assert!(rows(&path, &mine).ids.is_empty());
     // Another server serving the file has not: the trail names the feature.
-    let t = rows(&path, before.schema, trail);
+    let t = rows(&path, &k);
     assert_eq!(ids(&t, LayerKind::Houses), vec!["h2"]);
     assert_eq!(present(&t, LayerKind::Houses), vec!["h2"]);
     // And the quieting row is gone with the transaction.
@@ -181,8 +218,7 @@ fn the_servers_own_edits_are_not_marked_but_read_from_the_trail_by_others() {
 #[test]
 fn a_second_import_marks_the_rows_it_changed() {
     let (_d, path) = store();
-    let before = tracking(&path).unwrap();
-    let trail = last_change_seq(&path).unwrap();
+    let k = settle_now(&path);
     // h1 changed, h2 as it was, h3 gone, h5 new.
     let ds = dataset(vec![
         house("h1", 121.1, 4),
@@ -190,11 +226,15 @@ fn a_second_import_marks_the_rows_it_changed() {
         house("h5", 121.5, 1),
     ]);
     gpkg::write(&path, &ds).unwrap();
-    let after = tracking(&path).unwrap();
-    assert_eq!(after.upto, 3);
+    assert_eq!(tracking(&path).unwrap().upto, 3);
     // Read as another program's change, whether or not its trail records are counted.
-    for trail_after in [trail, last_change_seq(&path).unwrap()] {
-        let t = rows(&path, before.schema, trail_after);
+    let trails = [k.trail, last_change_seq(&path).unwrap()];
+    for trail in trails {
+        let at = Known {
+            settled: k.settled.clone(),
+            trail,
+        };
+        let t = rows(&path, &at);
         assert_eq!(ids(&t, LayerKind::Houses), vec!["h1", "h3", "h5"]);
         assert_eq!(present(&t, LayerKind::Houses), vec!["h1", "h5"]);
     }
@@ -203,74 +243,98 @@ fn a_second_import_marks_the_rows_it_changed() {
 #[test]
 fn marks_read_and_recorded_are_forgotten() {
     let (_d, path) = store();
-    let before = tracking(&path).unwrap();
+    let k = settle_now(&path);
     let c = other(&path);
     c.execute("UPDATE houses SET floors = 1 WHERE id = 'h1'", [])
         .unwrap();
     drop(c);
     let read_at = FileStamp::of(&path);
-    let t = rows(&path, before.schema, NO_TRAIL);
+    let t = rows(&path, &k);
     assert_eq!(t.upto, 1);
     // A write after the reading is not forgotten with the marks read.
     let c = other(&path);
     c.execute("UPDATE houses SET floors = 2 WHERE id = 'h2'", [])
         .unwrap();
     drop(c);
-    let seen = last_change_seq(&path).unwrap();
     let (_, settled) = Editor::new(&path)
-        .record_read(&[], "file", &read_at, seen, t.upto)
+        .record_read(&[], "file", &read_at, k.trail, t.upto)
         .unwrap();
     assert_eq!(settled, None, "the file was written after the reading");
-    let t = rows(&path, before.schema, NO_TRAIL);
+    let t = rows(&path, &k);
     assert_eq!(ids(&t, LayerKind::Houses), vec!["h2"]);
     let read_at = FileStamp::of(&path);
     let (_, settled) = Editor::new(&path)
-        .record_read(&[], "file", &read_at, seen, t.upto)
+        .record_read(&[], "file", &read_at, k.trail, t.upto)
         .unwrap();
-    let (stamp, schema) = settled.unwrap();
+    let (stamp, settled) = settled.unwrap();
     assert_eq!(stamp, FileStamp::of(&path));
-    assert_eq!(schema, before.schema);
-    assert!(rows(&path, schema, NO_TRAIL).ids.is_empty());
+    let settled = settled.unwrap();
+    assert_eq!(settled.schema, k.settled.schema);
+    assert_ne!(settled.token, k.settled.token);
+    let now = Known {
+        settled,
+        trail: k.trail,
+    };
+    assert!(rows(&path, &now).ids.is_empty());
 }
 
 #[test]
 fn what_marks_cannot_say_is_read_whole() {
     // Triggers gone: a table made again by another program.
     let (_d, path) = store();
-    let t = tracking(&path).unwrap();
+    let k = settle_now(&path);
     other(&path)
         .execute_batch("DROP TRIGGER riskmap_touched_houses_update")
         .unwrap();
-    let now = tracking(&path).unwrap();
-    assert!(!now.complete);
-    assert!(whole(&path, now.schema).contains("lacks the triggers"));
+    assert!(!tracking(&path).unwrap().complete);
+    assert!(whole(&path, &k).contains("lacks the triggers"));
     // Made again by the next settling of a reading.
-    let read_at = FileStamp::of(&path);
-    let (_, settled) = Editor::new(&path)
-        .record_read(&[], "file", &read_at, NO_TRAIL, 0)
-        .unwrap();
-    let (_, schema) = settled.unwrap();
+    let k2 = settle_now(&path);
     assert!(tracking(&path).unwrap().complete);
-    assert!(rows(&path, schema, NO_TRAIL).ids.is_empty());
-    assert_ne!(schema, t.schema);
+    assert!(rows(&path, &k2).ids.is_empty());
+    assert_ne!(k2.settled.schema, k.settled.schema);
 
     // A quieting row left by another writer: its changes and all after were not marked.
     other(&path)
         .execute("INSERT INTO riskmap_touched (seq, tbl) VALUES (0, '')", [])
         .unwrap();
-    assert!(whole(&path, schema).contains("lacks the triggers"));
-    let read_at = FileStamp::of(&path);
-    let (_, settled) = Editor::new(&path)
-        .record_read(&[], "file", &read_at, NO_TRAIL, 0)
-        .unwrap();
-    let (_, schema) = settled.unwrap();
-    assert!(rows(&path, schema, NO_TRAIL).ids.is_empty());
+    assert!(whole(&path, &k2).contains("lacks the triggers"));
+    let k3 = settle_now(&path);
+    assert!(rows(&path, &k3).ids.is_empty());
+
+    // The file put back from a copy taken before the last settling.
+    let copy = path.with_extension("copy");
+    std::fs::copy(&path, &copy).unwrap();
+    let k4 = settle_now(&path);
+    std::fs::copy(&copy, &path).unwrap();
+    assert!(whole(&path, &k4).contains("not the one last read"));
 
     // A column added: every row may read differently, none was touched.
+    let k5 = settle_now(&path);
     other(&path)
         .execute_batch("ALTER TABLE houses ADD COLUMN 结构 TEXT DEFAULT '砖混'")
         .unwrap();
-    assert!(whole(&path, schema).contains("schema changed"));
+    assert!(whole(&path, &k5).contains("schema changed"));
+
+    // A table renamed (as GDAL does, its registration with it): one whole reading, then
+    // its triggers are its own, and those that marked its old name are gone.
+    other(&path)
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             ALTER TABLE houses RENAME TO 自建房;
+             UPDATE gpkg_contents SET table_name = '自建房' WHERE table_name = 'houses';
+             UPDATE gpkg_geometry_columns SET table_name = '自建房' WHERE table_name = 'houses';",
+        )
+        .unwrap();
+    let k6 = settle_now(&path);
+    let k6_marks = tracking(&path).unwrap().upto;
+    other(&path)
+        .execute("UPDATE 自建房 SET floors = 8 WHERE id = 'h1'", [])
+        .unwrap();
+    let t = rows(&path, &k6);
+    assert_eq!(ids(&t, LayerKind::Houses), vec!["h1"]);
+    assert_eq!(t.upto - k6_marks, 1);
+    assert_eq!(t.layers[0].name, "city.gpkg/自建房");
 
     // New words for the stages.
     let (_d2, path) = store();
@@ -280,24 +344,43 @@ fn what_marks_cannot_say_is_read_whole() {
         Some(&[("已销号".into(), crate::model::HiddenHazardStatus::Closed)]),
     )
     .unwrap();
-    let t = tracking(&path).unwrap();
+    let k = settle_now(&path);
     other(&path)
         .execute("UPDATE riskmap_status_words SET word = '已整改'", [])
         .unwrap();
-    assert!(whole(&path, t.schema).contains("words"));
+    assert!(whole(&path, &k).contains("words"));
 
     // More changed rows than are worth reading by id.
     let (_d3, path) = store();
-    let t = tracking(&path).unwrap();
+    let k = settle_now(&path);
     other(&path)
         .execute("UPDATE houses SET floors = floors + 1", [])
         .unwrap();
-    match read_touched(&path, t.schema, NO_TRAIL, 2).unwrap() {
+    match read_touched(&path, &k.settled, k.trail, 2).unwrap() {
         TouchedReading::Whole(why) => assert!(why.contains("more than 2")),
         TouchedReading::Rows(_) => panic!("three rows read by id past a limit of two"),
     }
     assert!(matches!(
-        read_touched(&path, t.schema, NO_TRAIL, 3).unwrap(),
+        read_touched(&path, &k.settled, k.trail, 3).unwrap(),
         TouchedReading::Rows(_)
     ));
+
+    // A second table of houses whose id column's values would not read back as their
+    // marks: no triggers, no token.
+    let (_d4, path) = store();
+    let c = other(&path);
+    c.execute_batch(
+        "CREATE TABLE 自建房 (fid INTEGER PRIMARY KEY, geom POLYGON, id REAL);
+         INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
+           VALUES ('自建房', 'features', '自建房', 4326);
+         INSERT INTO gpkg_geometry_columns VALUES ('自建房', 'geom', 'POLYGON', 4326, 0, 0);",
+    )
+    .unwrap();
+    drop(c);
+    let trail = last_change_seq(&path).unwrap();
+    let (_, after) = Editor::new(&path)
+        .record_read(&[], "file", &FileStamp::of(&path), trail, 0)
+        .unwrap();
+    assert_eq!(after.unwrap().1, None, "a REAL id column was marked");
+    assert!(!tracking(&path).unwrap().complete);
 }

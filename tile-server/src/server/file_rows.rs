@@ -17,7 +17,7 @@ use riskmap_core::live::{Change, Edit};
 use riskmap_core::model::LayerKind;
 use riskmap_core::store::gpkg::Editor;
 use riskmap_core::store::stamp::FileStamp;
-use riskmap_core::store::touched::{self, Touched, TouchedReading};
+use riskmap_core::store::touched::{self, Settled, Touched, TouchedReading};
 
 use super::changes::Reading;
 use super::pg_compare::compare_rows;
@@ -32,13 +32,13 @@ pub const ROWS_LIMIT: usize = 200_000;
 const LOGGED: usize = 20;
 
 impl AppState {
-    /// The GeoPackage's schema version as the served map read it, when the marks of its
-    /// changed rows were complete then (see [`AppState::file_known`]).
-    pub fn file_schema(&self) -> Option<i64> {
-        self.file_schema.lock().ok().and_then(|s| *s)
+    /// What the last settled reading of the GeoPackage left in it (see
+    /// [`AppState::file_known`]).
+    pub fn file_schema(&self) -> Option<Settled> {
+        self.file_schema.lock().ok().and_then(|s| s.clone())
     }
 
-    pub(super) fn set_file_schema(&self, schema: Option<i64>) {
+    pub(super) fn set_file_schema(&self, schema: Option<Settled>) {
         if let Ok(mut s) = self.file_schema.lock() {
             *s = schema;
         }
@@ -47,11 +47,11 @@ impl AppState {
     /// The marked rows of the GeoPackage since the map was read, when they can say what
     /// changed: `None` when the file is to be read whole.
     pub(super) async fn touched_rows(&self, recorded_after: u64) -> Option<Touched> {
-        let schema = self.file_schema()?;
+        let settled = self.file_schema()?;
         self.file_known()?;
         let path = self.source.dir.clone();
         let read = tokio::task::spawn_blocking(move || {
-            touched::read_touched(&path, schema, recorded_after, ROWS_LIMIT)
+            touched::read_touched(&path, &settled, recorded_after, ROWS_LIMIT)
         })
         .await;
         match read {
@@ -172,6 +172,11 @@ impl AppState {
         recorded_after: u64,
         touched_upto: i64,
     ) -> FileStamp {
+        // Nothing to record, forget or make: no write (which would wait for a program
+        // holding the file's lock).
+        if changes.is_empty() && touched_upto <= 0 && self.file_schema().is_some() {
+            return read_at;
+        }
         let path = self.source.dir.clone();
         let (who, at) = (actor.to_string(), read_at.clone());
         let done = tokio::task::spawn_blocking(move || {
@@ -186,8 +191,8 @@ impl AppState {
                 self.trail_seen
                     .store(trail, std::sync::atomic::Ordering::SeqCst);
                 match after {
-                    Some((stamp, schema)) => {
-                        self.set_file_schema(Some(schema));
+                    Some((stamp, settled)) => {
+                        self.set_file_schema(settled);
                         stamp
                     }
                     None => {

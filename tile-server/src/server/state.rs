@@ -358,10 +358,11 @@ pub struct AppState {
     /// A reading of the GeoPackage that was refused or failed, with the file's stamp
     /// then and why: edits are refused at once until the file changes again.
     pub file_refused: Mutex<Option<(FileStamp, String)>>,
-    /// For a GeoPackage source, its schema's version when the served map read it, if the
-    /// triggers marking changed rows were all there then: the next change of the file is
-    /// read by the rows they marked (`file_rows`). `None`: read the file whole.
-    pub file_schema: Mutex<Option<i64>>,
+    /// For a GeoPackage source, what the last settled reading left in the file (its
+    /// schema's version and token, once the triggers that mark changed rows were made):
+    /// the next change of the file is read by the rows they marked (`file_rows`).
+    /// `None`: read the file whole.
+    pub file_schema: Mutex<Option<riskmap_core::store::touched::Settled>>,
     /// Following a database source: the connection, the last change applied.
     pub database: Mutex<super::pg_listen::DbStatus>,
     /// For a database source, the number of the last change served: every change up to
