@@ -24,6 +24,8 @@ use serde_json::Value;
 
 const WHOLE: &str = "riskmap_source_readings_total";
 const BY_ROWS: &str = "riskmap_source_row_readings_total";
+/// The marks of changed rows in the file (the row of `seq` -1 is the reading's token).
+const MARKS: &str = "SELECT count(*) AS n FROM riskmap_touched WHERE seq > 0";
 
 fn gdal_sql(gpkg: &Path, sql: &str) {
     ogrinfo(&["-q", gpkg.to_str().unwrap(), "-sql", sql]);
@@ -147,10 +149,7 @@ async fn a_save_is_read_by_the_rows_it_changed_and_equals_the_file_read_whole() 
          SET geom = (SELECT geom FROM protection_targets ORDER BY fid DESC LIMIT 1) \
          WHERE fid = (SELECT min(fid) FROM protection_targets)",
     );
-    assert_eq!(
-        gdal_count(&gpkg, "SELECT count(*) AS n FROM riskmap_touched WHERE seq > 0"),
-        7
-    );
+    assert_eq!(gdal_count(&gpkg, MARKS), 7);
 
     let out = state.sync_from_source().await.unwrap();
     assert!(matches!(out, SyncOutcome::Applied(_)), "{out:?}");
@@ -160,10 +159,7 @@ async fn a_save_is_read_by_the_rows_it_changed_and_equals_the_file_read_whole() 
     assert_eq!(state.snapshot().dataset().houses.len(), houses);
     assert_as_read_whole(&state).await;
     // The marks read are forgotten; the trail has each change as made by `file`.
-    assert_eq!(
-        gdal_count(&gpkg, "SELECT count(*) AS n FROM riskmap_touched WHERE seq > 0"),
-        0
-    );
+    assert_eq!(gdal_count(&gpkg, MARKS), 0);
     let recs = all_changes(&app, 0, 10_000).await;
     let mut got: Vec<(String, String, String)> = recs[first..]
         .iter()
