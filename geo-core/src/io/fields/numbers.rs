@@ -44,8 +44,21 @@ pub(crate) enum NumError {
 
 /// Parses a number, accepting full-width digits, thousands separators and a unit the
 /// field knows after it (`35.5吨`, `0.4MPa`, `DN200`, `3层`). `Ok(None)` for an empty
-/// cell or a placeholder such as `/` or `无`.
+/// cell or a placeholder such as `/` or `无` (a NaN of a numeric column too, as the text
+/// `NaN` is); an infinite number is not a number.
 pub(crate) fn parse_number(v: &Value<'_>, unit: Unit) -> Result<Option<f64>, NumError> {
+    match parse_any_number(v, unit)? {
+        Some(n) if n.is_nan() => Ok(None),
+        Some(n) if n.is_infinite() => Err(NumError::NotANumber(
+            v.text()
+                .map_or_else(|| n.to_string(), |t| t.trim().to_string()),
+        )),
+        n => Ok(n),
+    }
+}
+
+/// [`parse_number`] before NaN and infinities are told apart.
+fn parse_any_number(v: &Value<'_>, unit: Unit) -> Result<Option<f64>, NumError> {
     match v {
         Value::Num(n) => Ok(Some(*n)),
         Value::Null => Ok(None),

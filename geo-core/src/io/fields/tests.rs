@@ -166,6 +166,16 @@ fn numbers_with_units_and_placeholders() {
     assert_eq!(n("1e3", Unit::Plain), Ok(Some(1000.0)));
     assert_eq!(n("-2", Unit::Plain), Ok(Some(-2.0)));
     assert_eq!(n("/", Unit::Plain), Ok(None));
+    // A NaN in a numeric column reads as the text `NaN` does: no value. Neither an
+    // overflowing text nor an infinite cell is a number.
+    let num = |x: f64| parse_number(&Value::Num(x), Unit::Plain);
+    assert_eq!(num(f64::NAN), Ok(None));
+    assert_eq!(num(2.5), Ok(Some(2.5)));
+    assert_eq!(num(f64::INFINITY), Err(NumError::NotANumber("inf".into())));
+    assert_eq!(
+        parse_number(&Value::Str("1e999".into()), Unit::Tonnes),
+        Err(NumError::NotANumber("1e999".into()))
+    );
     assert_eq!(n("无", Unit::Plain), Ok(None));
     assert_eq!(
         n("很多", Unit::Plain),
