@@ -2,7 +2,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
-use geo::{Geometry, Point};
 use rusqlite::Connection;
 
 use super::*;
@@ -11,19 +10,7 @@ use crate::layer::Layer;
 use crate::model::{House, LayerKind, SourceRef};
 use crate::store::changes::{ChangeRecord, changes_since, feature_version};
 use crate::store::gpkg;
-
-fn house(id: &str, x: f64, floors: u16) -> Feature<House> {
-    Feature {
-        id: id.into(),
-        geometry: Geometry::Point(Point::new(x, 31.9)),
-        props: House {
-            address: format!("海门路{id}").into(),
-            floors: Some(floors),
-            ..House::default()
-        },
-        source: SourceRef::default(),
-    }
-}
+use crate::store::test_support::{house, other_program};
 
 fn put(f: Feature<House>, before: Option<Feature<House>>) -> Change {
     Change {
@@ -387,9 +374,7 @@ fn an_editor_checked_against_a_reading_writes_nothing_over_another_programs_writ
     let trail = changes_since(&path, 0).unwrap().len();
     // Another program (QGIS) sets h2's floors; an edit checked against the old stamp
     // would write h2 over it: nothing is written.
-    let qgis = Connection::open(&path).unwrap();
-    // (the functions the file's R-tree triggers call, as QGIS has them)
-    schema::register_functions(&qgis).unwrap();
+    let qgis = other_program(&path);
     qgis.execute("UPDATE houses SET floors = 7 WHERE id = 'h2'", [])
         .unwrap();
     drop(qgis);
@@ -430,8 +415,7 @@ fn changes_read_from_the_file_are_recorded_unless_their_writer_recorded_them() {
         "import",
     )
     .unwrap();
-    let qgis = Connection::open(&path).unwrap();
-    schema::register_functions(&qgis).unwrap();
+    let qgis = other_program(&path);
     qgis.execute("UPDATE houses SET floors = 6 WHERE id = 'h2'", [])
         .unwrap();
     drop(qgis);

@@ -34,6 +34,8 @@ mod pg_words;
 pub mod results;
 mod schema;
 pub mod stamp;
+#[cfg(test)]
+mod test_support;
 pub mod touched;
 pub mod wkb;
 pub mod words;

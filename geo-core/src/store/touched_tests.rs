@@ -3,30 +3,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
 use geo::{Geometry, Point};
-use rusqlite::Connection;
 
 use super::*;
 use crate::dataset::Dataset;
 use crate::io::RowValue;
 use crate::layer::Layer;
 use crate::live::{AnyFeature, Change};
-use crate::model::{Feature, House, SourceRef};
+use crate::model::{Feature, House};
 use crate::store::changes::last_change_seq;
+use crate::store::gpkg;
 use crate::store::gpkg::Editor;
 use crate::store::stamp::FileStamp;
-use crate::store::{gpkg, schema};
-
-fn house(id: &str, x: f64, floors: u16) -> Feature<House> {
-    Feature {
-        id: id.into(),
-        geometry: Geometry::Point(Point::new(x, 31.9)),
-        props: House {
-            floors: Some(floors),
-            ..House::default()
-        },
-        source: SourceRef::default(),
-    }
-}
+use crate::store::test_support::{house, other_program};
 
 fn dataset(houses: Vec<Feature<House>>) -> Dataset {
     Dataset {
@@ -46,14 +34,6 @@ fn store() -> (tempfile::TempDir, std::path::PathBuf) {
     ]);
     gpkg::write(&path, &ds).unwrap();
     (dir, path)
-}
-
-/// Another program's connection (QGIS, GDAL): the R-tree triggers' functions, as
-/// every GeoPackage writer has them.
-fn other(path: &std::path::Path) -> Connection {
-    let c = Connection::open(path).unwrap();
-    schema::register_functions(&c).unwrap();
-    c
 }
 
 /// What the server keeps of a settled reading: the file settled now (as after its first
@@ -118,7 +98,7 @@ fn an_import_leaves_triggers_and_no_marks() {
 fn another_programs_inserts_updates_deletes_and_renames_are_read_by_id() {
     let (_d, path) = store();
     let k = settle_now(&path);
-    let c = other(&path);
+    let c = other_program(&path);
     c.execute_batch(
         "UPDATE houses SET floors = 7 WHERE id = 'h1';
          DELETE FROM houses WHERE id = 'h2';
@@ -166,7 +146,7 @@ fn a_row_replaced_over_another_rows_fid_marks_the_row_it_took_out() {
     let (_d, path) = store();
     let k = settle_now(&path);
     // SQLite deletes h2's row for the replace without its delete trigger.
-    other(&path)
+    other_program(&path)
         .execute_batch(
             "INSERT OR REPLACE INTO houses (fid, geom, id, floors)
                SELECT 2, geom, 'h9', 1 FROM houses WHERE id = 'h1';",
@@ -204,7 +184,7 @@ fn the_servers_own_edits_are_not_marked_but_read_from_the_trail_by_others() {
     assert_eq!(ids(&t, LayerKind::Houses), vec!["h2"]);
     assert_eq!(present(&t, LayerKind::Houses), vec!["h2"]);
     // And the quieting row is gone with the transaction.
-    let c = other(&path);
+    let c = other_program(&path);
     let quiet: i64 = c
         .query_row(
             "SELECT count(*) FROM riskmap_touched WHERE seq = 0",
@@ -244,7 +224,7 @@ fn a_second_import_marks_the_rows_it_changed() {
 fn marks_read_and_recorded_are_forgotten() {
     let (_d, path) = store();
     let k = settle_now(&path);
-    let c = other(&path);
+    let c = other_program(&path);
     c.execute("UPDATE houses SET floors = 1 WHERE id = 'h1'", [])
         .unwrap();
     drop(c);
@@ -252,7 +232,7 @@ fn marks_read_and_recorded_are_forgotten() {
     let t = rows(&path, &k);
     assert_eq!(t.upto, 1);
     // A write after the reading is not forgotten with the marks read.
-    let c = other(&path);
+    let c = other_program(&path);
     c.execute("UPDATE houses SET floors = 2 WHERE id = 'h2'", [])
         .unwrap();
     drop(c);
@@ -283,7 +263,7 @@ fn what_marks_cannot_say_is_read_whole() {
     // Triggers gone: a table made again by another program.
     let (_d, path) = store();
     let k = settle_now(&path);
-    other(&path)
+    other_program(&path)
         .execute_batch("DROP TRIGGER riskmap_touched_houses_update")
         .unwrap();
     assert!(!tracking(&path).unwrap().complete);
@@ -295,7 +275,7 @@ fn what_marks_cannot_say_is_read_whole() {
     assert_ne!(k2.settled.schema, k.settled.schema);
 
     // A quieting row left by another writer: its changes and all after were not marked.
-    other(&path)
+    other_program(&path)
         .execute("INSERT INTO riskmap_touched (seq, tbl) VALUES (0, '')", [])
         .unwrap();
     assert!(whole(&path, &k2).contains("lacks the triggers"));
@@ -311,14 +291,14 @@ fn what_marks_cannot_say_is_read_whole() {
 
     // A column added: every row may read differently, none was touched.
     let k5 = settle_now(&path);
-    other(&path)
+    other_program(&path)
         .execute_batch("ALTER TABLE houses ADD COLUMN 结构 TEXT DEFAULT '砖混'")
         .unwrap();
     assert!(whole(&path, &k5).contains("schema changed"));
 
     // A table renamed (as GDAL does, its registration with it): one whole reading, then
     // its triggers are its own, and those that marked its old name are gone.
-    other(&path)
+    other_program(&path)
         .execute_batch(
             "PRAGMA foreign_keys = OFF;
              ALTER TABLE houses RENAME TO 自建房;
@@ -328,7 +308,7 @@ fn what_marks_cannot_say_is_read_whole() {
         .unwrap();
     let k6 = settle_now(&path);
     let k6_marks = tracking(&path).unwrap().upto;
-    other(&path)
+    other_program(&path)
         .execute("UPDATE 自建房 SET floors = 8 WHERE id = 'h1'", [])
         .unwrap();
     let t = rows(&path, &k6);
@@ -345,7 +325,7 @@ fn what_marks_cannot_say_is_read_whole() {
     )
     .unwrap();
     let k = settle_now(&path);
-    other(&path)
+    other_program(&path)
         .execute("UPDATE riskmap_status_words SET word = '已整改'", [])
         .unwrap();
     assert!(whole(&path, &k).contains("words"));
@@ -353,7 +333,7 @@ fn what_marks_cannot_say_is_read_whole() {
     // More changed rows than are worth reading by id.
     let (_d3, path) = store();
     let k = settle_now(&path);
-    other(&path)
+    other_program(&path)
         .execute("UPDATE houses SET floors = floors + 1", [])
         .unwrap();
     match read_touched(&path, &k.settled, k.trail, 2).unwrap() {
@@ -368,7 +348,7 @@ fn what_marks_cannot_say_is_read_whole() {
     // A second table of houses whose id column's values would not read back as their
     // marks: no triggers, no token.
     let (_d4, path) = store();
-    let c = other(&path);
+    let c = other_program(&path);
     c.execute_batch(
         "CREATE TABLE 自建房 (fid INTEGER PRIMARY KEY, geom POLYGON, id REAL);
          INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
