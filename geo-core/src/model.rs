@@ -27,6 +27,14 @@ pub struct Feature<P> {
     pub source: SourceRef,
 }
 
+impl<P: PartialEq> Feature<P> {
+    /// Whether `other` has the same geometry and properties (where each was read from
+    /// aside): a reading of the source that gives it changes nothing.
+    pub fn reads_as(&self, other: &Feature<P>) -> bool {
+        self.geometry == other.geometry && self.props == other.props
+    }
+}
+
 /// Every layer RiskMap reads or produces: the seven input layers of a dataset and the six
 /// result layers of an analysis.
 ///
@@ -542,7 +550,7 @@ vocabulary! {
 }
 
 /// 企业 — an enterprise under safety supervision.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Enterprise {
     /// 企业名称
     pub name: String,
@@ -614,7 +622,7 @@ impl QraDistances {
 }
 
 /// 重大危险源 — a production or storage unit holding hazardous chemicals.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HazardSource {
     /// 危险源名称
     pub name: String,
@@ -631,7 +639,7 @@ pub struct HazardSource {
 }
 
 /// 燃气管道 — an urban gas pipeline.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GasPipeline {
     /// 管道名称 / 编号
     pub name: String,
@@ -648,7 +656,7 @@ pub struct GasPipeline {
 }
 
 /// 自建房 — a self-built house.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct House {
     /// 地址 or 房屋名称 (a boxed text: 8 bytes a house less than a `String`, and a
     /// province holds ten million of them, twice once edits begin).
@@ -668,7 +676,7 @@ pub struct House {
 }
 
 /// 防护目标 — a place to protect.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProtectionTarget {
     /// 名称
     pub name: String,
@@ -683,7 +691,7 @@ pub struct ProtectionTarget {
 }
 
 /// 镇/街道 — an area for summaries.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Area {
     /// 名称
     pub name: String,

@@ -275,3 +275,103 @@ async fn a_changed_row_the_checks_refuse_leaves_the_served_feature() {
         report.issues
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_records_in_the_trail_what_it_changed() {
+    use riskmap_server::server::state::ReloadOutcome;
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("city.gpkg");
+    // Nothing watches the file (`watch = false`): only a reload reads GDAL's saves.
+    let state = gpkg_state(dir.path(), config());
+    state.settle_served_reading().await;
+    let app = router(state.clone());
+    let (raised, gone) = {
+        let s = state.snapshot();
+        let id = |i| s.dataset().houses.get(i).unwrap().id.clone();
+        (id(3), id(11))
+    };
+    let was = served_house(&state, &raised).props.occupants.unwrap_or(0);
+    let since = all_changes(&app, 0, 10_000)
+        .await
+        .last()
+        .map_or(0, |r| r["seq"].as_u64().unwrap());
+    gdal_sql(
+        &gpkg,
+        &format!(
+            "UPDATE houses SET occupants = {} WHERE id = '{raised}'",
+            was + 5
+        ),
+    );
+    gdal_sql(&gpkg, &format!("DELETE FROM houses WHERE id = '{gone}'"));
+    assert!(matches!(
+        state.reload(false).await,
+        ReloadOutcome::Reloaded { .. }
+    ));
+    let recs = all_changes(&app, since, 1000).await;
+    let ops: Vec<(&str, &str, &str)> = recs
+        .iter()
+        .map(|r| {
+            (
+                r["actor"].as_str().unwrap(),
+                r["id"].as_str().unwrap(),
+                r["op"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("file", raised.as_str(), "update"),
+            ("file", gone.as_str(), "delete")
+        ]
+    );
+    assert_eq!(recs[0]["before"]["properties"]["occupants"], was);
+    assert_eq!(recs[0]["after"]["properties"]["occupants"], was + 5);
+    assert_eq!(recs[1]["before"]["id"], gone.as_str());
+    assert!(recs[1]["after"].is_null());
+    // Yesterday's map (the ledgers with every change recorded since taken back) has the
+    // deleted house again; today's does not.
+    let day = riskmap_core::model::Day::today().plus_days(-1);
+    for (q, want) in [(format!("?as_of={day}"), 200), (String::new(), 404)] {
+        let uri = format!("/api/hidden/of/houses/{gone}{q}");
+        let (s, _, _) = common::send(&app, common::get(&uri)).await;
+        assert_eq!(s.as_u16(), want, "{uri}");
+    }
+    // The reading is settled: its marks forgotten, and the next save read by its rows.
+    assert_eq!(gdal_count(&gpkg, MARKS), 0);
+    assert!(state.file_schema().is_some());
+    // A second reload finds nothing new to record.
+    assert!(matches!(
+        state.reload(false).await,
+        ReloadOutcome::Reloaded { .. }
+    ));
+    assert_eq!(all_changes(&app, since, 1000).await.len(), 2);
+
+    // A fifth of the houses deleted: refused and not recorded, then forced and recorded,
+    // each as a deletion with the house as it was served.
+    let houses = state.snapshot().dataset().houses.len();
+    gdal_sql(&gpkg, "DELETE FROM houses WHERE fid % 5 = 0");
+    let left = usize::try_from(gdal_count(&gpkg, "SELECT count(*) AS n FROM houses")).unwrap();
+    assert!(houses - left > houses / 10, "{houses} → {left}");
+    assert!(matches!(
+        state.reload(false).await,
+        ReloadOutcome::Refused(_)
+    ));
+    assert_eq!(all_changes(&app, since, 1000).await.len(), 2);
+    assert!(matches!(
+        state.reload(true).await,
+        ReloadOutcome::Reloaded { forced: true, .. }
+    ));
+    assert_eq!(state.snapshot().dataset().houses.len(), left);
+    let recs = all_changes(&app, since, 1000).await;
+    assert_eq!(recs.len(), 2 + houses - left);
+    for r in &recs[2..] {
+        assert_eq!(
+            (r["actor"].as_str(), r["op"].as_str()),
+            (Some("file"), Some("delete"))
+        );
+        assert_eq!(r["layer"], "houses");
+        assert!(r["before"]["geometry"].is_object(), "{r}");
+    }
+    assert_eq!(gdal_count(&gpkg, MARKS), 0);
+}

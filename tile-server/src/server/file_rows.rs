@@ -13,23 +13,19 @@
 
 use std::sync::Arc;
 
-use riskmap_core::live::{Change, Edit};
-use riskmap_core::model::LayerKind;
+use riskmap_core::live::Change;
 use riskmap_core::store::gpkg::Editor;
 use riskmap_core::store::stamp::FileStamp;
 use riskmap_core::store::touched::{self, Settled, Touched, TouchedReading};
 
 use super::changes::Reading;
-use super::pg_compare::compare_rows;
+use super::pg_compare::{compare_rows, counts_after, log_row_issues};
 use super::reload::compare;
 use super::state::AppState;
 use super::watch::{SyncOutcome, change_of};
 
 /// Past this many changed rows the file is read whole: reading by id is then no faster.
 pub const ROWS_LIMIT: usize = 200_000;
-
-/// Rows refused or warned about that are logged one by one.
-const LOGGED: usize = 20;
 
 impl AppState {
     /// What the last settled reading of the GeoPackage left in it (see
@@ -102,26 +98,11 @@ impl AppState {
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| e.to_string())?;
-        for r in refused.iter().take(LOGGED) {
-            tracing::error!(
-                layer = r.layer,
-                id = r.id,
-                why = r.why,
-                "a row changed in the file was refused by the checks; the served feature stays"
-            );
-        }
-        for r in warnings.iter().take(LOGGED) {
-            tracing::warn!(
-                layer = r.layer,
-                id = r.id,
-                why = r.why,
-                "a row changed in the file was applied with a repair or warning"
-            );
-        }
+        log_row_issues("file", &refused, &warnings);
         // What a reading of the whole file would refuse (a script deleting most houses)
         // is refused here too.
         let before = served.dataset().counts();
-        let after = counts_after(&served, &before, &edits);
+        let after = counts_after(&served, before.to_vec(), &edits);
         let comparison = compare(
             &before,
             &served.report,
@@ -210,20 +191,26 @@ impl AppState {
     }
 
     /// Settles the reading the served map came from (the first, a reload's), under the
-    /// change path: its marks forgotten, the triggers made, the schema known, so that
-    /// the next change of the file is read by its rows. Nothing when the file changed
-    /// since (a reading follows).
-    pub(super) async fn settle_first_reading(&self, touched_upto: i64) {
+    /// change path: what it changed of the map it replaced (`changes`, a reload's)
+    /// recorded in the trail as made by `file` unless recorded after `recorded_after`,
+    /// its marks forgotten, the triggers made, the schema known, so that the next change
+    /// of the file is read by its rows. When the file changed since the reading, only
+    /// the changes are recorded and the marks read forgotten (a reading follows).
+    pub(super) async fn settle_first_reading(
+        &self,
+        changes: Vec<Change>,
+        recorded_after: u64,
+        touched_upto: i64,
+    ) {
         self.set_file_schema(None);
         let Some(known) = self.file_known() else {
             return;
         };
-        if self.source.file_stamp().as_ref() != Some(&known) {
+        if changes.is_empty() && self.source.file_stamp().as_ref() != Some(&known) {
             return;
         }
-        let trail = self.trail_seen.load(std::sync::atomic::Ordering::SeqCst);
         let known = self
-            .settle_reading(Vec::new(), "file", known, trail, touched_upto)
+            .settle_reading(changes, "file", known, recorded_after, touched_upto)
             .await;
         self.note_file_known(known);
     }
@@ -234,34 +221,7 @@ impl AppState {
             return;
         };
         let _held = Arc::clone(&self.reload_lock).lock_owned().await;
-        self.settle_first_reading(upto).await;
+        let trail = self.trail_seen.load(std::sync::atomic::Ordering::SeqCst);
+        self.settle_first_reading(Vec::new(), trail, upto).await;
     }
-}
-
-/// Each layer's features once `edits` are applied to `served`.
-fn counts_after(
-    served: &super::state::Snapshot,
-    before: &[(LayerKind, usize)],
-    edits: &[Edit],
-) -> Vec<(LayerKind, usize)> {
-    let mut after: Vec<(LayerKind, i64)> = before.iter().map(|(k, n)| (*k, *n as i64)).collect();
-    for e in edits {
-        let (kind, id, put) = match e {
-            Edit::Put(f) => (f.layer(), f.id(), true),
-            Edit::Delete { layer, id } => (*layer, id.as_str(), false),
-        };
-        let was = served.live.position(kind, id).is_some();
-        let d = match (put, was) {
-            (true, false) => 1,
-            (false, true) => -1,
-            _ => 0,
-        };
-        if let Some(c) = after.iter_mut().find(|(k, _)| *k == kind) {
-            c.1 += d;
-        }
-    }
-    after
-        .into_iter()
-        .map(|(k, n)| (k, usize::try_from(n).unwrap_or(0)))
-        .collect()
 }

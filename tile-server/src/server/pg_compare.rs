@@ -11,7 +11,6 @@ use riskmap_core::dataset::Layer;
 use riskmap_core::io::{self, Loaded};
 use riskmap_core::live::{AnyFeature, Edit, Live};
 use riskmap_core::model::{Enterprise, Feature, LayerKind};
-use serde::Serialize;
 
 use super::pg_listen::RowIssue;
 use super::state::Snapshot;
@@ -127,33 +126,78 @@ pub(super) fn reported(
     ids: &BTreeMap<LayerKind, BTreeSet<String>>,
     edits: &[Edit],
 ) -> io::ValidationReport {
-    let mut counts: BTreeMap<LayerKind, i64> = served
+    let read: Vec<(LayerKind, usize)> = served
         .dataset()
         .counts()
         .into_iter()
         .filter(|(k, _)| ids.contains_key(k))
-        .map(|(k, n)| (k, n as i64))
         .collect();
-    for e in edits {
-        let (kind, id, delta) = match e {
-            Edit::Put(f) => (f.layer(), f.id(), 1),
-            Edit::Delete { layer, id } => (*layer, id.as_str(), -1),
-        };
-        let was = served.live.position(kind, id).is_some();
-        let d = match (delta, was) {
-            (1, false) => 1,
-            (-1, true) => -1,
-            _ => 0,
-        };
-        *counts.entry(kind).or_default() += d;
-    }
-    let counts = counts
+    let counts = counts_after(served, read, edits)
         .into_iter()
-        .map(|(k, n)| (k, n.max(0) as u64))
+        .map(|(k, n)| (k, n as u64))
         .collect();
     served
         .report
         .with_features_read_again(&loaded.report, ids, &counts)
+}
+
+/// The features of each layer of `counts` (as `served` has them) once `edits` are
+/// applied: a put of an id not served adds one, a deletion of a served id takes one.
+pub(super) fn counts_after(
+    served: &Snapshot,
+    mut counts: Vec<(LayerKind, usize)>,
+    edits: &[Edit],
+) -> Vec<(LayerKind, usize)> {
+    for e in edits {
+        let (kind, id, put) = match e {
+            Edit::Put(f) => (f.layer(), f.id(), true),
+            Edit::Delete { layer, id } => (*layer, id.as_str(), false),
+        };
+        let Some((_, n)) = counts.iter_mut().find(|(k, _)| *k == kind) else {
+            continue;
+        };
+        match (put, served.live.position(kind, id).is_some()) {
+            (true, false) => *n += 1,
+            (false, true) => *n = n.saturating_sub(1),
+            _ => {}
+        }
+    }
+    counts
+}
+
+/// Rows of a changed source that are logged one by one; past them, how many.
+pub(super) const ROWS_LOGGED: usize = 20;
+
+/// Logs the rows of a batch read from `source` (`database`, `file`) that the checks
+/// refused or applied with a warning: the first [`ROWS_LOGGED`] of each, then how many
+/// (a storm may bring thousands).
+pub(super) fn log_row_issues(source: &str, refused: &[RowIssue], warnings: &[RowIssue]) {
+    for r in warnings.iter().take(ROWS_LOGGED) {
+        tracing::warn!(
+            source,
+            layer = r.layer,
+            id = r.id,
+            why = r.why,
+            "a changed row was applied with a repair or warning"
+        );
+    }
+    for r in refused.iter().take(ROWS_LOGGED) {
+        tracing::error!(
+            source,
+            layer = r.layer,
+            id = r.id,
+            why = r.why,
+            "a changed row was refused by the checks; the served feature stays"
+        );
+    }
+    if warnings.len().max(refused.len()) > ROWS_LOGGED {
+        tracing::warn!(
+            source,
+            warned = warnings.len(),
+            refused = refused.len(),
+            "more rows of this batch were repaired, warned about or refused than are logged"
+        );
+    }
 }
 
 /// A hidden hazard names the feature it belongs to, which the loaders look up among the
@@ -265,14 +309,13 @@ struct Differ<'a> {
 impl Differ<'_> {
     /// For each changed id: a row that passed the checks and differs from the served
     /// feature is put; a row that did not pass is refused; no row is a deletion.
-    fn layer<P: Serialize + Clone>(
+    fn layer<P: PartialEq + Clone>(
         &mut self,
         served: &Layer<P>,
         loaded: &Layer<P>,
         c: Changed<'_>,
         wrap: fn(Feature<P>) -> AnyFeature,
     ) {
-        let props = |f: &Feature<P>| serde_json::to_string(&f.props).unwrap_or_default();
         let kind = served.kind();
         let read: HashMap<&str, &Feature<P>> = loaded
             .features()
@@ -285,8 +328,7 @@ impl Differ<'_> {
             let now = self.live.position(kind, id).and_then(|p| served.get(p));
             match read.get(id.as_str()) {
                 Some(f) => {
-                    let same =
-                        now.is_some_and(|b| b.geometry == f.geometry && props(b) == props(f));
+                    let same = now.is_some_and(|b| b.reads_as(f));
                     if !same {
                         self.edits.push(Edit::Put(Box::new(wrap((*f).clone()))));
                         if let Some(why) = issues(id) {

@@ -48,7 +48,7 @@ use tokio_postgres::{AsyncMessage, Client, NoTls};
 use riskmap_core::store::words::WORDS_TABLE;
 
 use super::changes::Reading;
-use super::pg_compare::compare_rows;
+use super::pg_compare::{compare_rows, log_row_issues};
 use super::state::AppState;
 
 /// A batch is closed when no notification came for this long …
@@ -530,30 +530,7 @@ async fn apply_batch(
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
-    // A storm may bring thousands: the first few are logged, then how many.
-    for r in warnings.iter().take(REFUSED_KEPT) {
-        tracing::warn!(
-            layer = r.layer,
-            id = r.id,
-            why = r.why,
-            "a changed row was applied with a repair or warning"
-        );
-    }
-    for r in refused.iter().take(REFUSED_KEPT) {
-        tracing::error!(
-            layer = r.layer,
-            id = r.id,
-            why = r.why,
-            "a changed row was refused by the checks; the served feature stays"
-        );
-    }
-    if warnings.len().max(refused.len()) > REFUSED_KEPT {
-        tracing::warn!(
-            warned = warnings.len(),
-            refused = refused.len(),
-            "more rows of this batch were repaired, warned about or refused than are logged"
-        );
-    }
+    log_row_issues("database", &refused, &warnings);
     // A batch whose rows were all refused changes only the validation report: served
     // too (a new generation), so that the report says what the tables hold.
     let report_only = edits.is_empty() && report.issues != state.snapshot().report.issues;

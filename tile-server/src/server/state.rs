@@ -14,7 +14,7 @@ use riskmap_core::analysis::Analysis;
 use riskmap_core::dataset::Dataset;
 use riskmap_core::export::FieldPolicy;
 use riskmap_core::io::{self, LoadOptions, ValidationReport};
-use riskmap_core::live::Live;
+use riskmap_core::live::{Change, Live};
 use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
 use riskmap_core::store::stamp::FileStamp;
@@ -575,11 +575,15 @@ impl AppState {
     /// [`AppState::reload`] with its own time limit instead of `reload_timeout_s`.
     pub async fn reload_within(self: &Arc<Self>, force: bool, limit: Duration) -> ReloadOutcome {
         let _one = self.reload_lock.lock().await;
-        let outcome = self.attempt(force, limit).await;
+        // The trail as the served map had it: what was recorded after it was recorded by
+        // the program that made the change.
+        let recorded_after = self.trail_seen.load(Ordering::SeqCst);
+        let (outcome, trail) = self.attempt(force, limit).await;
         if matches!(outcome, ReloadOutcome::Reloaded { .. })
             && let Some((_, _, marks)) = self.snapshot().source_stamp
         {
-            self.settle_first_reading(marks).await;
+            self.settle_first_reading(trail, recorded_after, marks)
+                .await;
         }
         let served = self.snapshot().generation;
         let (ok, forced, comparison) = match &outcome {
@@ -637,11 +641,16 @@ impl AppState {
         outcome
     }
 
-    /// One reload attempt (under the reload lock).
-    async fn attempt(self: &Arc<Self>, force: bool, limit: Duration) -> ReloadOutcome {
+    /// One reload attempt (under the reload lock). With a reloaded GeoPackage, what
+    /// differs from the map it replaced, for the file's trail.
+    async fn attempt(
+        self: &Arc<Self>,
+        force: bool,
+        limit: Duration,
+    ) -> (ReloadOutcome, Vec<Change>) {
         let running = self.builds_running.load(Ordering::SeqCst);
         if running >= MAX_ABANDONED {
-            return ReloadOutcome::Busy { running };
+            return (ReloadOutcome::Busy { running }, Vec::new());
         }
         let attempt = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
         let me = Arc::clone(self);
@@ -650,17 +659,47 @@ impl AppState {
         let task = tokio::task::spawn_blocking(move || {
             let _running = guard;
             // The generation is given when (and if) the snapshot is swapped in.
-            super::changes::background(|| build_snapshot(&me.config, &me.source, 0))
+            super::changes::background(|| {
+                let new = build_snapshot(&me.config, &me.source, 0)?;
+                // A GeoPackage's trail records every change the map takes in, a
+                // reload's too (another program's saves the watcher did not read, a
+                // loss refused then forced). The served map stays while the reload lock
+                // is held. A folder keeps no trail; a database records its own.
+                let trail = match new.source_stamp {
+                    Some(_) => {
+                        let served = me.snapshot();
+                        super::watch::diff(&served, new.dataset())
+                            .iter()
+                            .map(|e| super::watch::change_of(&served, e))
+                            .collect()
+                    }
+                    None => Vec::new(),
+                };
+                Ok::<_, LoadFailure>((new, trail))
+            })
         });
         // On timeout the handle is dropped: the thread cannot be stopped, but its result
         // goes nowhere, and the attempt number keeps any late swap out.
         match tokio::time::timeout(limit, task).await {
-            Err(_) => ReloadOutcome::TimedOut {
-                seconds: limit.as_secs_f64(),
-            },
-            Ok(Err(e)) => ReloadOutcome::Failed(format!("reload task failed: {e}")),
-            Ok(Ok(Err(e))) => ReloadOutcome::Failed(e.to_string()),
-            Ok(Ok(Ok(new))) => self.accept(attempt, new, force),
+            Err(_) => (
+                ReloadOutcome::TimedOut {
+                    seconds: limit.as_secs_f64(),
+                },
+                Vec::new(),
+            ),
+            Ok(Err(e)) => (
+                ReloadOutcome::Failed(format!("reload task failed: {e}")),
+                Vec::new(),
+            ),
+            Ok(Ok(Err(e))) => (ReloadOutcome::Failed(e.to_string()), Vec::new()),
+            Ok(Ok(Ok((new, trail)))) => {
+                let outcome = self.accept(attempt, new, force);
+                let trail = match outcome {
+                    ReloadOutcome::Reloaded { .. } => trail,
+                    _ => Vec::new(),
+                };
+                (outcome, trail)
+            }
         }
     }
 

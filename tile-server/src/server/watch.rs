@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use notify::{EventKind, RecursiveMode, Watcher};
 use riskmap_core::dataset::{Dataset, Layer};
-use riskmap_core::live::{AnyFeature, Change, Edit};
+use riskmap_core::live::{AnyFeature, Change, Edit, Live};
 use riskmap_core::model::Feature;
 use riskmap_core::store::stamp::FileStamp;
 use riskmap_core::store::touched;
@@ -239,7 +239,7 @@ impl AppState {
                 comparison.summary()
             )));
         }
-        let edits = diff(served.dataset(), &loaded.dataset);
+        let edits = diff(&served, &loaded.dataset);
         // Words for the hidden hazards' stages changed (`[statuses]`, a store's
         // `riskmap_status_words`) but no row reads differently yet: still a new
         // generation, so that edits from now on are read with them.
@@ -304,36 +304,43 @@ pub(super) fn change_of(served: &super::state::Snapshot, e: &Edit) -> Change {
     }
 }
 
-/// The edits that make `old` into `new`, matched by feature id, layer by layer.
-pub fn diff(old: &Dataset, new: &Dataset) -> Vec<Edit> {
+/// The edits that make the ledgers `served` has into `new`, matched by feature id (the
+/// living map's index of ids), layer by layer.
+pub fn diff(served: &super::state::Snapshot, new: &Dataset) -> Vec<Edit> {
+    let (old, live) = (served.dataset(), &served.live);
     let mut out = Vec::new();
-    diff_layer(&old.areas, &new.areas, AnyFeature::Area, &mut out);
+    diff_layer(live, &old.areas, &new.areas, AnyFeature::Area, &mut out);
     diff_layer(
+        live,
         &old.enterprises,
         &new.enterprises,
         AnyFeature::Enterprise,
         &mut out,
     );
     diff_layer(
+        live,
         &old.hazard_sources,
         &new.hazard_sources,
         AnyFeature::HazardSource,
         &mut out,
     );
     diff_layer(
+        live,
         &old.gas_pipelines,
         &new.gas_pipelines,
         AnyFeature::GasPipeline,
         &mut out,
     );
-    diff_layer(&old.houses, &new.houses, AnyFeature::House, &mut out);
+    diff_layer(live, &old.houses, &new.houses, AnyFeature::House, &mut out);
     diff_layer(
+        live,
         &old.protection_targets,
         &new.protection_targets,
         AnyFeature::ProtectionTarget,
         &mut out,
     );
     diff_layer(
+        live,
         &old.hidden_hazards,
         &new.hidden_hazards,
         AnyFeature::HiddenHazard,
@@ -342,30 +349,32 @@ pub fn diff(old: &Dataset, new: &Dataset) -> Vec<Edit> {
     out
 }
 
-fn diff_layer<P: Serialize + Clone>(
+/// One layer of [`diff`]: a feature of `new` that `old` lacks or has otherwise is put,
+/// a feature of `old` that `new` lacks is deleted.
+fn diff_layer<P: PartialEq + Clone>(
+    live: &Live,
     old: &Layer<P>,
     new: &Layer<P>,
     wrap: fn(Feature<P>) -> AnyFeature,
     out: &mut Vec<Edit>,
 ) {
-    use std::collections::HashMap;
-    let before: HashMap<&str, &Feature<P>> =
-        old.features().iter().map(|f| (f.id.as_str(), f)).collect();
-    let props = |f: &Feature<P>| serde_json::to_string(&f.props).unwrap_or_default();
+    let kind = old.kind();
+    let mut kept = vec![false; old.len()];
     for f in new.features() {
-        let same = before
-            .get(f.id.as_str())
-            .is_some_and(|b| b.geometry == f.geometry && props(b) == props(f));
-        if !same {
+        let was = live
+            .position(kind, &f.id)
+            .and_then(|p| Some((p, old.get(p)?)));
+        if let Some((p, _)) = was {
+            kept[p] = true;
+        }
+        if !was.is_some_and(|(_, b)| b.reads_as(f)) {
             out.push(Edit::Put(Box::new(wrap(f.clone()))));
         }
     }
-    let after: std::collections::HashSet<&str> =
-        new.features().iter().map(|f| f.id.as_str()).collect();
-    for f in old.features() {
-        if !after.contains(f.id.as_str()) {
+    for (f, kept) in old.features().iter().zip(kept) {
+        if !kept {
             out.push(Edit::Delete {
-                layer: old.kind(),
+                layer: kind,
                 id: f.id.clone(),
             });
         }
