@@ -180,23 +180,7 @@ impl Editor {
             if recorded.contains(&(ch.layer.name().to_string(), ch.id.clone())) {
                 continue;
             }
-            let before = ch.before.as_ref().map(changes::feature_json);
-            let after = ch.after.as_ref().map(changes::feature_json);
-            let op = match (&before, &after) {
-                (None, _) => ChangeOp::Insert,
-                (_, None) => ChangeOp::Delete,
-                _ => ChangeOp::Update,
-            };
-            let new = changes::NewChange {
-                at: &now,
-                actor,
-                layer: ch.layer.name(),
-                id: &ch.id,
-                op,
-                before: before.as_ref(),
-                after: after.as_ref(),
-            };
-            changes::record(&tx, &new).map_err(&sql)?;
+            changes::record_change(&tx, ch, actor, &now).map_err(&sql)?;
         }
         touched::forget(&tx, &path, touched_upto)?;
         let settled = if as_read && touched::install(&tx, &path)? {

@@ -165,6 +165,35 @@ pub(super) fn record(c: &Connection, ch: &NewChange<'_>) -> rusqlite::Result<u64
     Ok(c.last_insert_rowid() as u64)
 }
 
+/// Records a change of the map, made by `actor` at `at`, as its features before and
+/// after read; gives its `seq`.
+pub(super) fn record_change(
+    c: &Connection,
+    ch: &crate::live::Change,
+    actor: &str,
+    at: &str,
+) -> rusqlite::Result<u64> {
+    let before = ch.before.as_ref().map(feature_json);
+    let after = ch.after.as_ref().map(feature_json);
+    let op = match (&before, &after) {
+        (None, _) => ChangeOp::Insert,
+        (_, None) => ChangeOp::Delete,
+        _ => ChangeOp::Update,
+    };
+    record(
+        c,
+        &NewChange {
+            at,
+            actor,
+            layer: ch.layer.name(),
+            id: &ch.id,
+            op,
+            before: before.as_ref(),
+            after: after.as_ref(),
+        },
+    )
+}
+
 /// The last `seq` of the trail (0 when it is empty or missing).
 pub(super) fn last_seq(c: &Connection) -> rusqlite::Result<u64> {
     if !super::schema::table_exists(c, CHANGES_TABLE)? {

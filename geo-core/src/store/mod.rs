@@ -37,6 +37,7 @@ pub mod stamp;
 #[cfg(test)]
 mod test_support;
 pub mod touched;
+pub mod trail;
 pub mod wkb;
 pub mod words;
 

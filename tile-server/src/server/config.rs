@@ -148,6 +148,11 @@ pub struct ServerConfig {
     /// differences applied like edits; a database's changed rows are read as its
     /// notifications name them.
     pub watch: bool,
+    /// Where a server of a data folder records the changes it reads from the folder's
+    /// files, as `file`, with the features before and after (a GeoPackage holding the
+    /// trail alone, made when missing; `riskmap history` reads it). Default none: a
+    /// folder keeps no trail. A store keeps its trail in itself.
+    pub trail: Option<PathBuf>,
     /// Keys of the file the server does not know; each is warned about.
     #[serde(flatten)]
     pub unknown: UnknownKeys,
@@ -219,6 +224,7 @@ impl Default for ServerConfig {
             edit_serve_timeout_s: 10.0,
             past_day_copies: true,
             watch: true,
+            trail: None,
             unknown: UnknownKeys::default(),
             tile_render_concurrency: 0,
             tile_queue: 256,

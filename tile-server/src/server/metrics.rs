@@ -88,6 +88,8 @@ pub struct Metrics {
     /// Readings of a GeoPackage by the rows its triggers marked as changed, instead of
     /// the whole file.
     pub source_row_readings: AtomicU64,
+    /// Changes read from a data folder that could not be recorded in its trail.
+    pub trail_failures: AtomicU64,
     /// Maps of another day made from the served data with hidden hazards' records taken
     /// back in place.
     pub dated_in_place: AtomicU64,
@@ -205,6 +207,12 @@ impl Metrics {
             "riskmap_source_row_readings_total",
             "Readings of a GeoPackage by the rows another program changed, not whole.",
             self.source_row_readings.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_trail_failures_total",
+            "Batches of changes read from a data folder that could not be recorded in its trail.",
+            self.trail_failures.load(Ordering::Relaxed),
         );
         counter(
             &mut s,

@@ -18,6 +18,7 @@ pub mod day_data;
 mod edit_queue;
 pub mod error;
 mod file_rows;
+pub mod folder_trail;
 mod handlers;
 pub(crate) mod layers;
 pub mod limits;
@@ -65,6 +66,9 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// The folder's trail (`trail` in the configuration) cannot be made or is not one.
+    #[error("{0}")]
+    Trail(String),
     /// The tile archive to serve cannot be read or is not one of RiskMap's.
     #[error("{path}: {message}")]
     Archive {
@@ -98,7 +102,9 @@ pub async fn serve(
             source: e,
         })?;
     let addr = SocketAddr::new(config.bind, config.port);
-    let state = Arc::new(AppState::new(config, source, first, admin_token));
+    let trail = folder_trail::open(&source, config.trail.as_deref()).map_err(ServeError::Trail)?;
+    let state =
+        Arc::new(AppState::new(config, source, first, admin_token).with_folder_trail(trail));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;

@@ -355,6 +355,8 @@ pub struct AppState {
     /// For a GeoPackage source, the last record of the file's trail that the served map
     /// has: changes read from the file are recorded unless a later record has them.
     pub trail_seen: AtomicU64,
+    /// For a data folder, the GeoPackage its changes are recorded in (`trail`).
+    pub(super) folder_trail: Option<PathBuf>,
     /// A reading of the GeoPackage that was refused or failed, with the file's stamp
     /// then and why: edits are refused at once until the file changes again.
     pub file_refused: Mutex<Option<(FileStamp, String)>>,
@@ -534,6 +536,7 @@ impl AppState {
             )),
             file_known: Mutex::new(first_stamp),
             trail_seen: AtomicU64::new(first_trail),
+            folder_trail: None,
             file_refused: Mutex::new(None),
             file_schema: Mutex::new(None),
             database: Mutex::new(super::pg_listen::DbStatus::default()),
@@ -579,11 +582,14 @@ impl AppState {
         // the program that made the change.
         let recorded_after = self.trail_seen.load(Ordering::SeqCst);
         let (outcome, trail) = self.attempt(force, limit).await;
-        if matches!(outcome, ReloadOutcome::Reloaded { .. })
-            && let Some((_, _, marks)) = self.snapshot().source_stamp
-        {
-            self.settle_first_reading(trail, recorded_after, marks)
-                .await;
+        if matches!(outcome, ReloadOutcome::Reloaded { .. }) {
+            match self.snapshot().source_stamp {
+                Some((_, _, marks)) => {
+                    self.settle_first_reading(trail, recorded_after, marks)
+                        .await;
+                }
+                None => self.record_in_folder_trail(trail, "file").await,
+            }
         }
         let served = self.snapshot().generation;
         let (ok, forced, comparison) = match &outcome {
@@ -661,20 +667,19 @@ impl AppState {
             // The generation is given when (and if) the snapshot is swapped in.
             super::changes::background(|| {
                 let new = build_snapshot(&me.config, &me.source, 0)?;
-                // A GeoPackage's trail records every change the map takes in, a
-                // reload's too (another program's saves the watcher did not read, a
-                // loss refused then forced). The served map stays while the reload lock
-                // is held. A folder keeps no trail; a database records its own.
-                let trail = match new.source_stamp {
-                    Some(_) => {
-                        let served = me.snapshot();
-                        super::watch::diff(&served, new.dataset())
-                            .iter()
-                            .map(|e| super::watch::change_of(&served, e))
-                            .collect()
-                    }
-                    None => Vec::new(),
-                };
+                // A GeoPackage's trail (and a folder's, when it has one) records every
+                // change the map takes in, a reload's too (another program's saves the
+                // watcher did not read, a loss refused then forced). The served map
+                // stays while the reload lock is held. A database records its own.
+                let recorded = new.source_stamp.is_some() || me.folder_trail().is_some();
+                let mut trail = Vec::new();
+                if recorded {
+                    let served = me.snapshot();
+                    trail = super::watch::diff(&served, new.dataset())
+                        .iter()
+                        .map(|e| super::watch::change_of(&served, e))
+                        .collect();
+                }
                 Ok::<_, LoadFailure>((new, trail))
             })
         });

@@ -245,9 +245,10 @@ impl AppState {
         // generation, so that edits from now on are read with them.
         let words_changed = served.statuses != loaded.statuses;
         // What each difference was, for the trail.
-        let trail: Vec<Change> = match stamp {
-            Some(_) => edits.iter().map(|e| change_of(&served, e)).collect(),
-            None => Vec::new(),
+        let trail: Vec<Change> = if stamp.is_some() || self.folder_trail().is_some() {
+            edits.iter().map(|e| change_of(&served, e)).collect()
+        } else {
+            Vec::new()
         };
         drop(served);
         if edits.is_empty() && !words_changed {
@@ -269,11 +270,14 @@ impl AppState {
             .await
             .map_err(|e| e.to_string())?;
         self.read_up_to(seq);
-        if let Some(stamp) = stamp {
-            let known = self
-                .settle_reading(trail, actor, stamp, recorded_after, touched_upto)
-                .await;
-            self.note_file_known(known);
+        match stamp {
+            Some(stamp) => {
+                let known = self
+                    .settle_reading(trail, actor, stamp, recorded_after, touched_upto)
+                    .await;
+                self.note_file_known(known);
+            }
+            None => self.record_in_folder_trail(trail, actor).await,
         }
         Ok(SyncOutcome::Applied(event))
     }

@@ -593,13 +593,30 @@ pub(in crate::server) async fn changes(
         id: q.id.clone(),
         limit: Some(limit + 1),
     };
-    let mut records = match store(&state)? {
-        Store::Db(url) => pg_edit::changes_page(&url, &query).await?,
-        Store::File(path) => tokio::task::spawn_blocking(move || gpkg::changes_page(&path, &query))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(|e| AppError::Internal(e.to_string()))?,
+    // A store's own trail, or the trail a folder's server keeps of the folder's files.
+    let file = match Store::of(&state) {
+        Some(Store::Db(url)) => return changes_answer(since, limit, pg_edit::changes_page(&url, &query).await?),
+        Some(Store::File(path)) => path,
+        None => state.folder_trail().map(std::path::Path::to_path_buf).ok_or_else(|| {
+            AppError::Conflict(format!(
+                "this server serves the folder '{}' and keeps no trail of its changes: set                  `trail = \"changes.gpkg\"` in its configuration to record the changes read                  from its files, or import the folder into a store (`riskmap import {0} --into                  ledgers.gpkg`), which records every change",
+                state.source.name()
+            ))
+        })?,
     };
+    let records = tokio::task::spawn_blocking(move || gpkg::changes_page(&file, &query))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    changes_answer(since, limit, records)
+}
+
+/// A page of `/api/changes`: `records` holds one more than `limit` when more follow.
+fn changes_answer(
+    since: u64,
+    limit: usize,
+    mut records: Vec<riskmap_core::store::changes::ChangeRecord>,
+) -> Result<Response, AppError> {
     let more = records.len() > limit;
     records.truncate(limit);
     let next = records.last().map_or(since, |r| r.seq);

@@ -1,0 +1,152 @@
+//! A trail of its own: the changes a server of a data folder read from the folder's
+//! files, kept in a GeoPackage that holds nothing else. The folder's ledgers are the
+//! office's files and are never written; the trail is the same table a store keeps
+//! (`riskmap_changes`, registered as attributes), so `riskmap history`, QGIS and GDAL
+//! read it as they read a store's.
+
+use std::path::Path;
+
+use rusqlite::TransactionBehavior;
+
+use super::StoreError;
+use super::changes;
+use super::columns::{not_gpkg, sql_err};
+use super::gpkg::{looks_like_sqlite, open, utc_now};
+use super::schema;
+use crate::live::Change;
+use crate::model::LayerKind;
+
+/// Opens the trail at `path`, made when missing (the folder it goes in must exist): a
+/// new GeoPackage, or one that has a trail already. A file that is not a GeoPackage, or
+/// that holds ledgers (a store keeps its own trail), is refused and left as it is.
+/// Gives the trail's last `seq`.
+pub fn open_trail(path: &Path) -> Result<u64, StoreError> {
+    let existed = path.exists();
+    if existed && !looks_like_sqlite(path) {
+        return Err(not_gpkg(path, "not an SQLite file"));
+    }
+    let sql = sql_err(path);
+    let mut c = open(path, false)?;
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(&sql)?;
+    let empty: bool = tx
+        .query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))
+        .map_err(&sql)?;
+    if !empty {
+        if !schema::table_exists(&tx, "gpkg_contents").map_err(&sql)? {
+            return Err(not_gpkg(path, "no gpkg_contents table"));
+        }
+        for kind in LayerKind::INPUTS {
+            if schema::table_exists(&tx, kind.name()).map_err(&sql)? {
+                return Err(StoreError::Table {
+                    path: path.to_path_buf(),
+                    table: kind.name().into(),
+                    reason: "this GeoPackage is a store of ledgers, which keeps its own trail: \
+                             give the folder's trail a file of its own"
+                        .into(),
+                });
+            }
+        }
+    }
+    schema::create_core(&tx).map_err(&sql)?;
+    changes::create_table(&tx).map_err(&sql)?;
+    let last = changes::last_seq(&tx).map_err(&sql)?;
+    tx.commit().map_err(&sql)?;
+    Ok(last)
+}
+
+/// Records `changes` in the trail at `path` (opened with [`open_trail`] before), as made
+/// by `actor`, now, in one transaction. Gives the trail's last `seq`.
+pub fn record_trail(path: &Path, changes: &[Change], actor: &str) -> Result<u64, StoreError> {
+    let sql = sql_err(path);
+    if !path.is_file() {
+        return Err(not_gpkg(
+            path,
+            "no such file (moved or deleted while served)",
+        ));
+    }
+    let mut c = open(path, false)?;
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(&sql)?;
+    changes::create_table(&tx).map_err(&sql)?;
+    let now = utc_now(&tx).map_err(&sql)?;
+    for ch in changes {
+        changes::record_change(&tx, ch, actor, &now).map_err(&sql)?;
+    }
+    let last = changes::last_seq(&tx).map_err(&sql)?;
+    tx.commit().map_err(&sql)?;
+    Ok(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::AnyFeature;
+    use crate::store::changes::changes_since;
+    use crate::store::test_support::house;
+
+    #[test]
+    fn a_trail_is_made_kept_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trail.gpkg");
+        assert_eq!(open_trail(&path).unwrap(), 0);
+        let moved = Change {
+            layer: LayerKind::Houses,
+            id: "h1".into(),
+            before: Some(AnyFeature::House(house("h1", 121.1, 3))),
+            after: Some(AnyFeature::House(house("h1", 121.2, 4))),
+        };
+        let gone = Change {
+            layer: LayerKind::Houses,
+            id: "h2".into(),
+            before: Some(AnyFeature::House(house("h2", 121.3, 2))),
+            after: None,
+        };
+        assert_eq!(record_trail(&path, &[moved, gone], "file").unwrap(), 2);
+        // Opened again (a restart): the records stay, and the next one follows them.
+        assert_eq!(open_trail(&path).unwrap(), 2);
+        let r = changes_since(&path, 0).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            (r[0].op, r[0].actor.as_str()),
+            (changes::ChangeOp::Update, "file")
+        );
+        assert_eq!(r[0].before.as_ref().unwrap()["properties"]["floors"], 3);
+        assert_eq!(r[0].after.as_ref().unwrap()["properties"]["floors"], 4);
+        assert_eq!(r[1].op, changes::ChangeOp::Delete);
+        assert!(r[1].after.is_none());
+    }
+
+    #[test]
+    fn a_store_or_another_file_is_refused_and_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.gpkg");
+        std::fs::write(&text, "not a database").unwrap();
+        let e = open_trail(&text).unwrap_err().to_string();
+        assert!(
+            e.contains("not a GeoPackage") && e.contains("notes.gpkg"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&text).unwrap(), b"not a database");
+
+        let store = dir.path().join("city.gpkg");
+        let ds = crate::dataset::Dataset {
+            houses: crate::layer::Layer::new(LayerKind::Houses, vec![house("h1", 121.1, 3)]),
+            ..crate::dataset::Dataset::default()
+        };
+        crate::store::gpkg::write(&store, &ds).unwrap();
+        let before = changes_since(&store, 0).unwrap().len();
+        let e = open_trail(&store).unwrap_err().to_string();
+        assert!(
+            e.contains("store of ledgers") && e.contains("city.gpkg"),
+            "{e}"
+        );
+        assert_eq!(changes_since(&store, 0).unwrap().len(), before);
+
+        let missing = dir.path().join("no-such-dir").join("trail.gpkg");
+        let e = open_trail(&missing).unwrap_err().to_string();
+        assert!(e.contains("no-such-dir"), "{e}");
+    }
+}

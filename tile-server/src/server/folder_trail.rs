@@ -1,0 +1,76 @@
+//! The trail of a server of a data folder (`trail = "PATH.gpkg"` in its configuration):
+//! the changes the watcher and the reloads read from the folder's files, recorded as
+//! made by `file` in a GeoPackage of their own ([`riskmap_core::store::trail`]), so that
+//! `/api/changes` and `riskmap history` list them as they list a store's.
+
+use std::path::{Path, PathBuf};
+
+use riskmap_core::live::Change;
+use riskmap_core::store::trail;
+
+use super::state::{AppState, DataSource};
+
+/// The trail the server of `source` records in: `trail` when the source is a folder.
+/// Made or checked now, so that a file that cannot hold it stops the server before it
+/// serves. A store's server given a trail is refused: it records in the store.
+pub fn open(source: &DataSource, trail: Option<&Path>) -> Result<Option<PathBuf>, String> {
+    let Some(path) = trail else {
+        return Ok(None);
+    };
+    if source.db.is_some() || !source.dir.is_dir() {
+        return Err(format!(
+            "trail = {:?} is for a server of a data folder; {} keeps its trail in itself \
+             (riskmap history lists it)",
+            path.display().to_string(),
+            source.name()
+        ));
+    }
+    trail::open_trail(path).map_err(|e| format!("the folder's trail: {e}"))?;
+    Ok(Some(path.to_path_buf()))
+}
+
+impl AppState {
+    /// The server with the folder's trail given by [`open`].
+    pub fn with_folder_trail(mut self, trail: Option<PathBuf>) -> Self {
+        self.folder_trail = trail;
+        self
+    }
+
+    /// The folder's trail, when the server has one.
+    pub fn folder_trail(&self) -> Option<&Path> {
+        self.folder_trail.as_deref()
+    }
+
+    /// Records `changes` read from the folder's files in its trail (nothing without one).
+    /// A failure is logged: the map already serves the changes, and the next reading
+    /// does not read them again.
+    pub(super) async fn record_in_folder_trail(&self, changes: Vec<Change>, actor: &str) {
+        let Some(path) = self.folder_trail().map(Path::to_path_buf) else {
+            return;
+        };
+        if changes.is_empty() {
+            return;
+        }
+        let (n, who) = (changes.len(), actor.to_string());
+        let p = path.clone();
+        let done =
+            tokio::task::spawn_blocking(move || trail::record_trail(&p, &changes, &who)).await;
+        match done
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()))
+        {
+            Ok(_) => {}
+            Err(e) => {
+                self.metrics
+                    .trail_failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::error!(
+                    trail = %path.display(),
+                    changes = n,
+                    error = %e,
+                    "the changes read from the folder could not be recorded in its trail"
+                );
+            }
+        }
+    }
+}

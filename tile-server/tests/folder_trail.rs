@@ -1,0 +1,244 @@
+//! A server of a data folder given a trail (`trail = "changes.gpkg"`) records the changes
+//! it reads from the folder's files (its watcher's readings and its reloads) as made by
+//! `file`, in a GeoPackage of their own; `/api/changes`, `riskmap history` and GDAL's
+//! `ogrinfo` read them back. The folder's files are never written.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use common::edit::all_changes;
+use common::{city, get, json, ogrinfo, send};
+use riskmap_server::server::config::ServerConfig;
+use riskmap_server::server::folder_trail;
+use riskmap_server::server::routes::router;
+use riskmap_server::server::state::{AppState, DataSource, ReloadOutcome, build_snapshot};
+use riskmap_server::server::watch::SyncOutcome;
+use serde_json::Value;
+
+/// A copy of the test city's folder in `dir/data`.
+fn folder(dir: &Path) -> std::path::PathBuf {
+    let data = dir.join("data");
+    std::fs::create_dir(&data).unwrap();
+    for e in std::fs::read_dir(city()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
+    }
+    data
+}
+
+fn server(data: &Path, trail: Option<&Path>) -> Arc<AppState> {
+    let config = ServerConfig {
+        watch: false,
+        trail: trail.map(Path::to_path_buf),
+        ..ServerConfig::default()
+    };
+    let source = DataSource::dir(data);
+    let opened = folder_trail::open(&source, config.trail.as_deref()).unwrap();
+    let snap = build_snapshot(&config, &source, 1).unwrap();
+    Arc::new(AppState::new(config, source, snap, None).with_folder_trail(opened))
+}
+
+/// `houses.csv` (GBK) rewritten line by line: `edit` gives each line's replacement.
+fn rewrite_houses(data: &Path, edit: impl Fn(&[u8]) -> Vec<u8>) {
+    let file = data.join("houses.csv");
+    let bytes = std::fs::read(&file).unwrap();
+    let out: Vec<u8> = bytes
+        .split_inclusive(|b| *b == b'\n')
+        .flat_map(edit)
+        .collect();
+    std::fs::write(&file, out).unwrap();
+}
+
+fn line_of<'a>(data: &'a [u8], id: &str) -> &'a [u8] {
+    data.split_inclusive(|b| *b == b'\n')
+        .find(|l| l.starts_with(format!("{id},").as_bytes()))
+        .unwrap()
+}
+
+fn replace(line: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let (f, t) = (from.as_bytes(), to.as_bytes());
+    let at = line.windows(f.len()).position(|w| w == f).unwrap();
+    [&line[..at], t, &line[at + f.len()..]].concat()
+}
+
+/// (id, op, actor) of each record.
+fn ops(records: &[Value]) -> Vec<(String, String, String)> {
+    records
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap().to_string();
+            (s("id"), s("op"), s("actor"))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folders_changes_are_recorded_in_its_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = folder(dir.path());
+    let trail = dir.path().join("changes.gpkg");
+    let state = server(&data, Some(&trail));
+    let app = router(state.clone());
+    assert!(all_changes(&app, 0, 10).await.is_empty());
+
+    // Someone edits the ledger: a phone number corrected, a house struck out, a house
+    // entered (a copy of house-0000003 under a new id).
+    let original = std::fs::read(data.join("houses.csv")).unwrap();
+    let third = line_of(&original, "house-0000003").to_vec();
+    let phone = {
+        let l = String::from_utf8_lossy(line_of(&original, "house-0000001")).into_owned();
+        l.split(',').nth(7).unwrap().to_string()
+    };
+    let before_phone = state
+        .snapshot()
+        .dataset()
+        .houses
+        .get(0)
+        .unwrap()
+        .props
+        .phone
+        .as_deref()
+        .map(str::to_string);
+    assert_eq!(before_phone.as_deref(), Some(phone.as_str()));
+    rewrite_houses(&data, |l| {
+        if l.starts_with(b"house-0000001,") {
+            replace(l, &phone, "0513-1234567")
+        } else if l.starts_with(b"house-0000002,") {
+            Vec::new()
+        } else if l.starts_with(b"house-0000003,") {
+            [l, &replace(&third, "house-0000003", "house-9999999")].concat()
+        } else {
+            l.to_vec()
+        }
+    });
+    assert!(matches!(
+        state.sync_from_source().await.unwrap(),
+        SyncOutcome::Applied(_)
+    ));
+    // Read back two a page.
+    let mut recs = all_changes(&app, 0, 2).await;
+    recs.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    let f = |s: &str| s.to_string();
+    assert_eq!(
+        ops(&recs),
+        [
+            (f("house-0000001"), f("update"), f("file")),
+            (f("house-0000002"), f("delete"), f("file")),
+            (f("house-9999999"), f("insert"), f("file")),
+        ]
+    );
+    assert_eq!(recs[0]["before"]["properties"]["phone"], phone.as_str());
+    assert_eq!(recs[0]["after"]["properties"]["phone"], "0513-1234567");
+    assert!(recs[1]["after"].is_null() && recs[1]["before"]["geometry"].is_object());
+    assert!(recs[2]["before"].is_null());
+
+    // The same records through `riskmap history` and GDAL.
+    let listed: Value =
+        serde_json::from_str(&common::ok(&["history", trail.to_str().unwrap(), "--json"])).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    let out = ogrinfo(&[
+        "-ro",
+        "-q",
+        trail.to_str().unwrap(),
+        "-sql",
+        "SELECT count(*) AS n FROM riskmap_changes WHERE actor = 'file'",
+    ]);
+    assert!(out.contains("n (Integer) = 3"), "{out}");
+
+    // A reload records what the folder changed since it was read.
+    rewrite_houses(&data, |l| {
+        if l.starts_with(b"house-0000004,") {
+            Vec::new()
+        } else {
+            l.to_vec()
+        }
+    });
+    assert!(matches!(
+        state.reload(false).await,
+        ReloadOutcome::Reloaded { .. }
+    ));
+    let recs = all_changes(&app, 3, 10).await;
+    assert_eq!(ops(&recs), [(f("house-0000004"), f("delete"), f("file"))]);
+    assert_eq!(recs[0]["seq"], 4);
+
+    // A server started again on the folder keeps the trail and records after it.
+    drop(app);
+    let again = server(&data, Some(&trail));
+    let app = router(again.clone());
+    rewrite_houses(&data, |l| {
+        if l.starts_with(b"house-0000005,") {
+            Vec::new()
+        } else {
+            l.to_vec()
+        }
+    });
+    again.sync_from_source().await.unwrap();
+    let recs = all_changes(&app, 0, 100).await;
+    assert_eq!(recs.len(), 5);
+    assert_eq!(recs[4]["id"], "house-0000005");
+    assert_eq!(recs[4]["seq"], 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trail_that_cannot_be_one_is_refused_and_a_folder_without_one_says_how() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = folder(dir.path());
+
+    // Not a GeoPackage: refused before serving, the file left as it was.
+    let notes = dir.path().join("notes.gpkg");
+    std::fs::write(&notes, "minutes of the meeting").unwrap();
+    let e = folder_trail::open(&DataSource::dir(&data), Some(&notes)).unwrap_err();
+    assert!(
+        e.contains("notes.gpkg") && e.contains("not a GeoPackage"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(&notes).unwrap(), b"minutes of the meeting");
+
+    // A store keeps its own trail.
+    let store = dir.path().join("city.gpkg");
+    common::ok(&[
+        "import",
+        "--quiet",
+        data.to_str().unwrap(),
+        "--into",
+        store.to_str().unwrap(),
+    ]);
+    let e = folder_trail::open(&DataSource::dir(&store), Some(&notes)).unwrap_err();
+    assert!(e.contains("for a server of a data folder"), "{e}");
+    // …and is not a folder's trail either.
+    let e = folder_trail::open(&DataSource::dir(&data), Some(&store)).unwrap_err();
+    assert!(e.contains("store of ledgers"), "{e}");
+
+    // `riskmap serve` stops with the reason.
+    let config = dir.path().join("server.toml");
+    std::fs::write(&config, format!("trail = {:?}\n", notes.to_str().unwrap())).unwrap();
+    let out = common::riskmap(&[
+        "serve",
+        data.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--port",
+        "0",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("notes.gpkg") && err.contains("not a GeoPackage"),
+        "{err}"
+    );
+
+    // Without a trail, the folder's server says how to keep one.
+    let app = router(server(&data, None));
+    let (s, _, b) = send(&app, get("/api/changes")).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let why = json(&b)["error"].as_str().unwrap().to_string();
+    assert!(
+        why.contains("trail =") && why.contains("riskmap import"),
+        "{why}"
+    );
+}
