@@ -199,6 +199,14 @@ async fn a_trail_that_cannot_be_one_is_refused_and_a_folder_without_one_says_how
     );
     assert_eq!(std::fs::read(&notes).unwrap(), b"minutes of the meeting");
 
+    // Inside the folder it records (the watcher would read each record as a change).
+    let inside = data.join("changes.gpkg");
+    let e = folder_trail::open(&DataSource::dir(&data), Some(&inside)).unwrap_err();
+    assert!(e.contains("inside the data folder"), "{e}");
+    assert!(!inside.exists());
+    let e = folder_trail::open(&DataSource::dir(&data), Some(Path::new(""))).unwrap_err();
+    assert!(e.contains("trail = \"\""), "{e}");
+
     // A store keeps its own trail.
     let store = dir.path().join("city.gpkg");
     common::ok(&[

@@ -6,12 +6,12 @@
 
 use std::path::Path;
 
-use rusqlite::TransactionBehavior;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::StoreError;
 use super::changes;
 use super::columns::{not_gpkg, sql_err};
-use super::gpkg::{looks_like_sqlite, open, utc_now};
+use super::gpkg::{BUSY_TIMEOUT, looks_like_sqlite, open, utc_now};
 use super::schema;
 use crate::live::Change;
 use crate::model::LayerKind;
@@ -37,16 +37,30 @@ pub fn open_trail(path: &Path) -> Result<u64, StoreError> {
         if !schema::table_exists(&tx, "gpkg_contents").map_err(&sql)? {
             return Err(not_gpkg(path, "no gpkg_contents table"));
         }
-        for kind in LayerKind::INPUTS {
-            if schema::table_exists(&tx, kind.name()).map_err(&sql)? {
-                return Err(StoreError::Table {
-                    path: path.to_path_buf(),
-                    table: kind.name().into(),
-                    reason: "this GeoPackage is a store of ledgers, which keeps its own trail: \
-                             give the folder's trail a file of its own"
-                        .into(),
-                });
-            }
+        // A trail holds nothing else: a store of ledgers keeps its own trail, and another
+        // GeoPackage is somebody's data, not to be written into.
+        let other: Option<String> = tx
+            .query_row(
+                "SELECT table_name FROM gpkg_contents WHERE table_name != ?1 \
+                 ORDER BY table_name LIMIT 1",
+                [changes::CHANGES_TABLE],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(&sql)?;
+        if let Some(table) = other {
+            let store = LayerKind::INPUTS.iter().any(|k| k.name() == table);
+            return Err(StoreError::Table {
+                path: path.to_path_buf(),
+                table,
+                reason: if store {
+                    "this GeoPackage is a store of ledgers, which keeps its own trail: give \
+                     the folder's trail a file of its own"
+                } else {
+                    "this GeoPackage holds other data: give the folder's trail a file of its own"
+                }
+                .into(),
+            });
         }
     }
     schema::create_core(&tx).map_err(&sql)?;
@@ -66,7 +80,13 @@ pub fn record_trail(path: &Path, changes: &[Change], actor: &str) -> Result<u64,
             "no such file (moved or deleted while served)",
         ));
     }
-    let mut c = open(path, false)?;
+    // Not made again if it went meanwhile: an empty file would then stand in its place.
+    let mut c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(&sql)?;
+    c.busy_timeout(BUSY_TIMEOUT).map_err(&sql)?;
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(&sql)?;
@@ -144,6 +164,22 @@ mod tests {
             "{e}"
         );
         assert_eq!(changes_since(&store, 0).unwrap().len(), before);
+
+        // Another GeoPackage (a table of parks, no ledgers).
+        let other = dir.path().join("parks.gpkg");
+        let c = open(&other, false).unwrap();
+        schema::create_core(&c).unwrap();
+        c.execute_batch(
+            "CREATE TABLE parks (fid INTEGER PRIMARY KEY, name TEXT);
+             INSERT INTO gpkg_contents (table_name, data_type, identifier)
+               VALUES ('parks', 'attributes', 'parks');",
+        )
+        .unwrap();
+        drop(c);
+        let e = open_trail(&other).unwrap_err().to_string();
+        assert!(e.contains("holds other data") && e.contains("parks"), "{e}");
+        let c = open(&other, true).unwrap();
+        assert!(!schema::table_exists(&c, changes::CHANGES_TABLE).unwrap());
 
         let missing = dir.path().join("no-such-dir").join("trail.gpkg");
         let e = open_trail(&missing).unwrap_err().to_string();

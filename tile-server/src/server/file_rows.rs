@@ -195,7 +195,8 @@ impl AppState {
     /// recorded in the trail as made by `file` unless recorded after `recorded_after`,
     /// its marks forgotten, the triggers made, the schema known, so that the next change
     /// of the file is read by its rows. When the file changed since the reading, only
-    /// the changes are recorded and the marks read forgotten (a reading follows).
+    /// the changes are recorded and the marks read forgotten, and with no change to
+    /// record nothing is written (a reading follows).
     pub(super) async fn settle_first_reading(
         &self,
         changes: Vec<Change>,

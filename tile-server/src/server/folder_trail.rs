@@ -17,12 +17,30 @@ pub fn open(source: &DataSource, trail: Option<&Path>) -> Result<Option<PathBuf>
     let Some(path) = trail else {
         return Ok(None);
     };
+    if path.as_os_str().is_empty() {
+        return Err("trail = \"\": give the GeoPackage the folder's changes go in".into());
+    }
     if source.db.is_some() || !source.dir.is_dir() {
         return Err(format!(
-            "trail = {:?} is for a server of a data folder; {} keeps its trail in itself \
+            "trail = '{}' is for a server of a data folder; {} keeps its trail in itself \
              (riskmap history lists it)",
-            path.display().to_string(),
+            path.display(),
             source.name()
+        ));
+    }
+    // Inside the folder, each record would be a change of the folder the watcher reads
+    // again; and the folder is the office's, not written by the server.
+    let folder = std::fs::canonicalize(&source.dir).unwrap_or_else(|_| source.dir.clone());
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if std::fs::canonicalize(&parent).is_ok_and(|p| p.starts_with(&folder)) {
+        return Err(format!(
+            "trail = '{}' is inside the data folder {}: put it outside the folder, which the \
+             server reads and never writes",
+            path.display(),
+            source.dir.display()
         ));
     }
     trail::open_trail(path).map_err(|e| format!("the folder's trail: {e}"))?;

@@ -92,6 +92,8 @@ pub async fn serve(
         .ok()
         .filter(|t| !t.is_empty())
         .or_else(|| config.admin_token.clone());
+    // Checked before the first load, which may take minutes on a province.
+    let trail = folder_trail::open(&source, config.trail.as_deref()).map_err(ServeError::Trail)?;
     let cfg = config.clone();
     let src = source.clone();
     let first = tokio::task::spawn_blocking(move || build_snapshot(&cfg, &src, 1))
@@ -102,7 +104,6 @@ pub async fn serve(
             source: e,
         })?;
     let addr = SocketAddr::new(config.bind, config.port);
-    let trail = folder_trail::open(&source, config.trail.as_deref()).map_err(ServeError::Trail)?;
     let state =
         Arc::new(AppState::new(config, source, first, admin_token).with_folder_trail(trail));
     let listener = tokio::net::TcpListener::bind(addr)

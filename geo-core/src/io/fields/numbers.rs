@@ -130,13 +130,19 @@ pub(crate) fn parse_number_str(s: &str, unit: Unit) -> Result<Option<f64>, NumEr
         .parse()
         .map_err(|_| NumError::NotANumber(s.trim().to_string()))?;
     let rest = rest.trim();
-    if rest.is_empty() {
-        return Ok(Some(value));
+    let value = if rest.is_empty() {
+        value
+    } else {
+        match unit.scale(rest) {
+            Some(scale) => value * scale,
+            None => return Err(NumError::BadUnit(s.trim().to_string())),
+        }
+    };
+    // `1e999` overflows to infinity: not a number of any ledger.
+    if !value.is_finite() {
+        return Err(NumError::NotANumber(s.trim().to_string()));
     }
-    match unit.scale(rest) {
-        Some(scale) => Ok(Some(value * scale)),
-        None => Err(NumError::BadUnit(s.trim().to_string())),
-    }
+    Ok(Some(value))
 }
 
 /// Removes thousands separators when they are used as such (`1,234,567`); a comma

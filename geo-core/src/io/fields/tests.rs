@@ -176,6 +176,10 @@ fn numbers_with_units_and_placeholders() {
         parse_number(&Value::Str("1e999".into()), Unit::Tonnes),
         Err(NumError::NotANumber("1e999".into()))
     );
+    assert_eq!(
+        n("1e999吨", Unit::Tonnes),
+        Err(NumError::NotANumber("1e999吨".into()))
+    );
     assert_eq!(n("无", Unit::Plain), Ok(None));
     assert_eq!(
         n("很多", Unit::Plain),

@@ -595,20 +595,32 @@ pub(in crate::server) async fn changes(
     };
     // A store's own trail, or the trail a folder's server keeps of the folder's files.
     let file = match Store::of(&state) {
-        Some(Store::Db(url)) => return changes_answer(since, limit, pg_edit::changes_page(&url, &query).await?),
+        Some(Store::Db(url)) => {
+            let records = pg_edit::changes_page(&url, &query).await?;
+            return changes_answer(since, limit, records);
+        }
         Some(Store::File(path)) => path,
-        None => state.folder_trail().map(std::path::Path::to_path_buf).ok_or_else(|| {
-            AppError::Conflict(format!(
-                "this server serves the folder '{}' and keeps no trail of its changes: set                  `trail = \"changes.gpkg\"` in its configuration to record the changes read                  from its files, or import the folder into a store (`riskmap import {0} --into                  ledgers.gpkg`), which records every change",
-                state.source.name()
-            ))
-        })?,
+        None => state
+            .folder_trail()
+            .map(std::path::Path::to_path_buf)
+            .ok_or_else(|| no_trail(&state))?,
     };
     let records = tokio::task::spawn_blocking(move || gpkg::changes_page(&file, &query))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::Internal(e.to_string()))?;
     changes_answer(since, limit, records)
+}
+
+/// The answer of `/api/changes` on a folder's server that keeps no trail.
+fn no_trail(state: &AppStateRef) -> AppError {
+    AppError::Conflict(format!(
+        "this server serves the folder '{}' and keeps no trail of its changes: set \
+         `trail = \"changes.gpkg\"` in its configuration to record the changes read from \
+         its files, or import the folder into a store (`riskmap import {0} --into \
+         ledgers.gpkg`), which records every change",
+        state.source.name()
+    ))
 }
 
 /// A page of `/api/changes`: `records` holds one more than `limit` when more follow.
