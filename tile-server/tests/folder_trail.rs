@@ -137,6 +137,21 @@ async fn a_folders_changes_are_recorded_in_its_trail() {
     assert!(recs[1]["after"].is_null() && recs[1]["before"]["geometry"].is_object());
     assert!(recs[2]["before"].is_null());
 
+    // Yesterday's map is the folder's ledgers with the changes recorded since taken
+    // back: the struck-out house is on it, the new one is not.
+    let day = riskmap_core::model::Day::today().plus_days(-1);
+    for (id, yesterday, today) in [("house-0000002", 200, 404), ("house-9999999", 404, 200)] {
+        for (q, want) in [(format!("?as_of={day}"), yesterday), (String::new(), today)] {
+            let uri = format!("/api/hidden/of/houses/{id}{q}");
+            let (s, _, _) = send(&app, get(&uri)).await;
+            assert_eq!(s.as_u16(), want, "{uri}");
+        }
+    }
+    let (s, _, b) = send(&app, get(&format!("/api/hidden/areas?as_of={day}"))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(json(&b)["history_kept"], true);
+    assert_eq!(json(&b)["history_taken_back"], 3, "{}", json(&b));
+
     // The same records through `riskmap history` and GDAL.
     let listed: Value =
         serde_json::from_str(&common::ok(&["history", trail.to_str().unwrap(), "--json"])).unwrap();
@@ -240,7 +255,7 @@ async fn a_trail_that_cannot_be_one_is_refused_and_a_folder_without_one_says_how
         "{err}"
     );
 
-    // Without a trail, the folder's server says how to keep one.
+    // Without a trail, the folder's server says how to keep one, and keeps no history.
     let app = router(server(&data, None));
     let (s, _, b) = send(&app, get("/api/changes")).await;
     assert_eq!(s, StatusCode::CONFLICT);
@@ -249,4 +264,6 @@ async fn a_trail_that_cannot_be_one_is_refused_and_a_folder_without_one_says_how
         why.contains("trail =") && why.contains("riskmap import"),
         "{why}"
     );
+    let (_, _, b) = send(&app, get("/api/hidden/areas")).await;
+    assert_eq!(json(&b)["history_kept"], false);
 }

@@ -283,10 +283,26 @@ pub fn changes_page(path: &Path, q: &ChangeQuery) -> Result<Vec<ChangeRecord>, S
 /// The changes made from `cutoff` on (the first 19 characters of a UTC time, see
 /// [`super::history::day_end_utc`]), in order, and the `at` of the trail's first record
 /// (`None`: no trail). The trail's times increase with `seq`, so its first change from
-/// `cutoff` on is found by a binary search over `seq`, without reading the rest.
+/// `cutoff` on is found by a binary search over `seq`, without reading the rest. The
+/// store's first transaction (its import) is not read.
 pub fn changes_from(
     path: &Path,
     cutoff: &str,
+) -> Result<(Option<String>, Vec<ChangeRecord>), StoreError> {
+    changes_from_on(path, cutoff, true)
+}
+
+/// [`changes_from`] of a trail whose first transaction is a change like the others (a
+/// data folder's, [`super::trail`]): every record from `cutoff` on is read, and no first
+/// record's time is given.
+pub fn trail_changes_from(path: &Path, cutoff: &str) -> Result<Vec<ChangeRecord>, StoreError> {
+    changes_from_on(path, cutoff, false).map(|(_, records)| records)
+}
+
+fn changes_from_on(
+    path: &Path,
+    cutoff: &str,
+    past_import: bool,
 ) -> Result<(Option<String>, Vec<ChangeRecord>), StoreError> {
     let c = super::gpkg::open(path, true)?;
     let sql = sql_err(path);
@@ -324,8 +340,11 @@ pub fn changes_from(
     // From `cutoff` on, and past the first transaction (an import of a million rows made
     // after the day is not read to be left out).
     let from = least(&|at| super::history::after(at, cutoff)).map_err(sql)?;
-    let past_first = least(&|at| at != first_at).map_err(sql)?;
-    let lo = from.max(past_first);
+    let lo = if past_import {
+        from.max(least(&|at| at != first_at).map_err(sql)?)
+    } else {
+        from
+    };
     let q = ChangeQuery {
         since: u64::try_from(lo - 1).unwrap_or(0),
         ..ChangeQuery::default()

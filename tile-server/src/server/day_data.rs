@@ -18,8 +18,9 @@
 //! next day asked for, when it can be had whole, by the edits that differ between the
 //! two (`Copied`): a viewer stepping through days pays for the changes between them, not
 //! for another copy. A folder
-//! keeps no history: its day differs from the served map by the hidden hazards' own
-//! dates and what follows from them.
+//! without a trail keeps no history: its day differs from the served map by the hidden
+//! hazards' own dates and what follows from them; a folder's trail is taken back as a
+//! store's is, its first records included (they are changes, not an import).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -128,28 +129,42 @@ impl Dated {
     }
 }
 
-/// Whether the served source keeps a history of its changes (a store, not a folder).
+/// Whether the served source keeps a history of its changes (a store, or a folder given
+/// a trail).
 pub(crate) fn keeps_history(state: &AppState) -> bool {
-    Store::of(state).is_some()
+    Store::of(state).is_some() || state.folder_trail().is_some()
 }
 
-/// The store's changes after `day` and the time of its first record, if the served
-/// source is a store; `None` for a folder.
+/// The changes after `day` and the time of the store's first record (its import, never
+/// taken back), if the served source keeps a history; `None` for a folder without a
+/// trail. A folder's trail starts with a change, not an import: no first record is
+/// passed over.
 pub(super) async fn history_after(
     state: &AppState,
     day: Day,
 ) -> Result<Option<(Option<String>, Vec<ChangeRecord>)>, AppError> {
     let cutoff = history::day_end_utc(day);
-    match Store::of(state) {
-        None => Ok(None),
-        Some(Store::Db(url)) => super::pg_edit::changes_from(&url, &cutoff).await.map(Some),
-        Some(Store::File(path)) => tokio::task::spawn_blocking(move || {
-            riskmap_core::store::changes::changes_from(&path, &cutoff)
-        })
-        .await?
-        .map(Some)
-        .map_err(|e| AppError::Internal(e.to_string())),
-    }
+    use riskmap_core::store::changes;
+    let read = match Store::of(state) {
+        None => match state.folder_trail() {
+            Some(t) => {
+                let t = t.to_path_buf();
+                tokio::task::spawn_blocking(move || {
+                    changes::trail_changes_from(&t, &cutoff).map(|r| (None, r))
+                })
+                .await?
+            }
+            None => return Ok(None),
+        },
+        Some(Store::Db(url)) => {
+            return super::pg_edit::changes_from(&url, &cutoff).await.map(Some);
+        }
+        Some(Store::File(path)) => {
+            tokio::task::spawn_blocking(move || changes::changes_from(&path, &cutoff)).await?
+        }
+    };
+    read.map(Some)
+        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// What a day will be made of, worked out before anything is copied: the caller lets go

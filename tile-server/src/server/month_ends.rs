@@ -52,7 +52,8 @@ pub struct MonthEndsCache {
 
 impl MonthEndsCache {
     /// The levels of the `months` months up to `day` on `snap`, the served snapshot of
-    /// a store's server; `None` for a folder, which keeps no history.
+    /// a store's server (or a folder's with a trail); `None` for a folder that keeps no
+    /// history.
     pub(super) async fn get(
         &self,
         state: &Arc<AppState>,

@@ -138,8 +138,8 @@ pub(in crate::server) async fn report(
         let area = q.area.as_deref().map(str::trim).filter(|a| !a.is_empty());
         let ds = on.dataset();
         let area_id = area.and_then(|n| Some(ds.areas.get(ds.area_position(n)?)?.id.as_str()));
-        // A folder keeps no history; nothing but hidden hazards changed since last month:
-        // the day's ledgers were last month's too.
+        // A folder without a trail keeps no history; nothing but hidden hazards changed
+        // since last month: the day's ledgers were last month's too.
         let computed;
         let months = match ends.as_deref() {
             Some(e) => match &e.levels {
