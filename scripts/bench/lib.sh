@@ -41,7 +41,13 @@ bench_city() {
 # An editor's token (TOKEN) and a server configuration on port $1 that accepts it
 # ($WORK/server.toml).
 bench_editor_config() {
-  "$BIN" token new bench-editor --role editor > "$WORK/token.txt"
+  bench_token_config "$1" editor
+}
+
+# A token of the role $2 (TOKEN) and a server configuration on port $1 that accepts it
+# ($WORK/server.toml), with the settings of BENCH_CONFIG_EXTRA.
+bench_token_config() {
+  "$BIN" token new "bench-$2" --role "$2" > "$WORK/token.txt"
   TOKEN="$(sed -n '3p' "$WORK/token.txt" | xargs)"
   {
     echo "port = $1"

@@ -48,9 +48,7 @@ bench_machine
 GPKG="$WORK/city.gpkg"
 cp "$GPKG_GIVEN" "$GPKG"
 PORT="$((40000 + RANDOM % 20000))"
-"$BIN" token new bench-admin --role admin > "$WORK/token.txt"
-TOKEN="$(sed -n '3p' "$WORK/token.txt" | xargs)"
-{ echo "port = $PORT"; echo "watch = false"; sed -n '/^\[\[tokens\]\]/,$p' "$WORK/token.txt"; } > "$WORK/server.toml"
+BENCH_CONFIG_EXTRA="watch = false" bench_token_config "$PORT" admin
 "$BIN" serve "$GPKG" --config "$WORK/server.toml" > "$WORK/serve.log" 2>&1 &
 SERVER=$!
 bench_wait_listening "$WORK/serve.log" 900

@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
@@ -18,7 +18,7 @@ use common::edit::{all_changes, config, gpkg_state, served_house};
 use common::{metric, ogrinfo};
 use riskmap_core::dataset::{Dataset, Layer};
 use riskmap_server::server::routes::router;
-use riskmap_server::server::state::{AppState, build_snapshot};
+use riskmap_server::server::state::AppState;
 use riskmap_server::server::watch::SyncOutcome;
 use serde_json::Value;
 
@@ -40,6 +40,18 @@ fn gdal_count(gpkg: &Path, sql: &str) -> i64 {
         .unwrap_or_else(|| panic!("no n in ogrinfo's answer to {sql}: {out}"))
 }
 
+/// The test city imported into a GeoPackage in a new directory and served, its reading
+/// settled (its marks' triggers made and known): the directory, the file, the server and
+/// its routes.
+async fn settled_store() -> (tempfile::TempDir, PathBuf, Arc<AppState>, Router) {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("city.gpkg");
+    let state = gpkg_state(dir.path(), config());
+    state.settle_served_reading().await;
+    let app = router(state.clone());
+    (dir, gpkg, state, app)
+}
+
 async fn readings(app: &Router) -> (f64, f64) {
     (metric(app, WHOLE).await, metric(app, BY_ROWS).await)
 }
@@ -47,13 +59,7 @@ async fn readings(app: &Router) -> (f64, f64) {
 /// The served map against the file loaded and analysed afresh: every feature of every
 /// layer, field by field, and the analysis's summary.
 async fn assert_as_read_whole(state: &Arc<AppState>) {
-    let fresh = {
-        let (c, s) = (state.config.clone(), state.source.clone());
-        tokio::task::spawn_blocking(move || build_snapshot(&c, &s, 1))
-            .await
-            .unwrap()
-            .unwrap()
-    };
+    let fresh = common::fresh_snapshot(state).await;
     let snap = state.snapshot();
     let (now, want) = (features(snap.dataset()), features(fresh.dataset()));
     assert_eq!(now.len(), want.len());
@@ -93,11 +99,7 @@ fn features(d: &Dataset) -> Vec<(&'static str, String, String, Value)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_save_is_read_by_the_rows_it_changed_and_equals_the_file_read_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let gpkg = dir.path().join("city.gpkg");
-    let state = gpkg_state(dir.path(), config());
-    state.settle_served_reading().await;
-    let app = router(state.clone());
+    let (_dir, gpkg, state, app) = settled_store().await;
     let ids: Vec<String> = {
         let s = state.snapshot();
         (0..6)
@@ -195,11 +197,7 @@ async fn a_save_is_read_by_the_rows_it_changed_and_equals_the_file_read_whole() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_the_marks_cannot_say_is_read_whole_and_the_triggers_made_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let gpkg = dir.path().join("city.gpkg");
-    let state = gpkg_state(dir.path(), config());
-    state.settle_served_reading().await;
-    let app = router(state.clone());
+    let (_dir, gpkg, state, app) = settled_store().await;
     let id = state.snapshot().dataset().houses.get(3).unwrap().id.clone();
     let triggers = "SELECT count(*) AS n FROM sqlite_master \
                     WHERE type = 'trigger' AND name LIKE 'riskmap_touched_houses_%'";
@@ -238,11 +236,7 @@ async fn what_the_marks_cannot_say_is_read_whole_and_the_triggers_made_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_row_the_checks_refuse_leaves_the_served_feature() {
-    let dir = tempfile::tempdir().unwrap();
-    let gpkg = dir.path().join("city.gpkg");
-    let state = gpkg_state(dir.path(), config());
-    state.settle_served_reading().await;
-    let app = router(state.clone());
+    let (_dir, gpkg, state, app) = settled_store().await;
     let (a, b) = {
         let s = state.snapshot();
         let h = &s.dataset().houses;
@@ -279,12 +273,8 @@ async fn a_changed_row_the_checks_refuse_leaves_the_served_feature() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_records_in_the_trail_what_it_changed() {
     use riskmap_server::server::state::ReloadOutcome;
-    let dir = tempfile::tempdir().unwrap();
-    let gpkg = dir.path().join("city.gpkg");
     // Nothing watches the file (`watch = false`): only a reload reads GDAL's saves.
-    let state = gpkg_state(dir.path(), config());
-    state.settle_served_reading().await;
-    let app = router(state.clone());
+    let (_dir, gpkg, state, app) = settled_store().await;
     let (raised, gone) = {
         let s = state.snapshot();
         let id = |i| s.dataset().houses.get(i).unwrap().id.clone();

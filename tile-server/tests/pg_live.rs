@@ -24,7 +24,7 @@ use geo::{Area, Geometry};
 use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::pg_listen;
 use riskmap_server::server::routes::router;
-use riskmap_server::server::state::{DataSource, Snapshot, build_snapshot};
+use riskmap_server::server::state::{DataSource, Snapshot};
 
 fn first_vertex(g: &Geometry<f64>) -> (f64, f64) {
     match g {
@@ -606,13 +606,7 @@ async fn a_storm_of_changes_is_one_batch_read_from_the_change_table() {
     );
 
     // What is served equals the database loaded afresh.
-    let fresh = {
-        let (c, s) = (state.config.clone(), state.source.clone());
-        tokio::task::spawn_blocking(move || build_snapshot(&c, &s, 1))
-            .await
-            .unwrap()
-            .unwrap()
-    };
+    let fresh = common::fresh_snapshot(&state).await;
     let snap = state.snapshot();
     let (now, want) = (&snap.dataset().houses, &fresh.dataset().houses);
     assert_eq!(now.len(), want.len());

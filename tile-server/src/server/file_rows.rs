@@ -84,10 +84,8 @@ impl AppState {
         if t.ids.is_empty() {
             // Written, but no ledger row changed (results, the trail, a checkpoint).
             drop(served);
-            let known = self
-                .settle_reading(Vec::new(), actor, stamp, recorded_after, t.upto)
+            self.settle_reading(Vec::new(), actor, stamp, recorded_after, t.upto)
                 .await;
-            self.note_file_known(known);
             return Ok(SyncOutcome::Unchanged);
         }
         let opts = served.load_options(&self.source.load).into_owned();
@@ -111,10 +109,7 @@ impl AppState {
             self.config.reload_max_loss,
         );
         if !comparison.acceptable() {
-            return Ok(SyncOutcome::Refused(format!(
-                "refused: {} (POST /admin/reload?force=true accepts it)",
-                comparison.summary()
-            )));
+            return Ok(SyncOutcome::refused(&comparison));
         }
         let report_only = edits.is_empty() && report.issues != served.report.issues;
         let trail: Vec<Change> = edits.iter().map(|e| change_of(&served, e)).collect();
@@ -132,10 +127,8 @@ impl AppState {
                 .map_err(|e| e.to_string())?;
             SyncOutcome::Applied(event)
         };
-        let known = self
-            .settle_reading(trail, actor, stamp, recorded_after, t.upto)
+        self.settle_reading(trail, actor, stamp, recorded_after, t.upto)
             .await;
-        self.note_file_known(known);
         Ok(outcome)
     }
 
@@ -143,9 +136,26 @@ impl AppState {
     /// records `changes` in the file's trail as made by `actor`, less those a record
     /// after `recorded_after` has (see [`Editor::record_read`]), deletes the marks of
     /// changed rows up to `touched_upto`, which the reading had, and makes the triggers
-    /// that mark them where they are missing. Gives the file's stamp as the served map
-    /// has it afterwards; the schema's version is kept with it when the file was as read.
+    /// that mark them where they are missing. The file is then known as the served map
+    /// has it ([`AppState::note_file_known`]); the schema's version is kept with it when
+    /// the file was as read.
     pub(super) async fn settle_reading(
+        &self,
+        changes: Vec<Change>,
+        actor: &str,
+        read_at: FileStamp,
+        recorded_after: u64,
+        touched_upto: i64,
+    ) {
+        let known = self
+            .record_reading(changes, actor, read_at, recorded_after, touched_upto)
+            .await;
+        self.note_file_known(known);
+    }
+
+    /// The records and marks of [`AppState::settle_reading`]; gives the file's stamp as
+    /// the served map has it afterwards.
+    async fn record_reading(
         &self,
         changes: Vec<Change>,
         actor: &str,
@@ -210,10 +220,8 @@ impl AppState {
         if changes.is_empty() && self.source.file_stamp().as_ref() != Some(&known) {
             return;
         }
-        let known = self
-            .settle_reading(changes, "file", known, recorded_after, touched_upto)
+        self.settle_reading(changes, "file", known, recorded_after, touched_upto)
             .await;
-        self.note_file_known(known);
     }
 
     /// [`AppState::settle_first_reading`] of the served snapshot, taking the change path.

@@ -163,6 +163,16 @@ pub enum SyncOutcome {
     Refused(String),
 }
 
+impl SyncOutcome {
+    /// A reading refused for what it would lose.
+    pub(super) fn refused(c: &super::reload::Comparison) -> SyncOutcome {
+        SyncOutcome::Refused(format!(
+            "refused: {} (POST /admin/reload?force=true accepts it)",
+            c.summary()
+        ))
+    }
+}
+
 impl AppState {
     /// Reads the source again and applies what differs from what is served.
     pub async fn sync_from_source(self: &Arc<Self>) -> Result<SyncOutcome, String> {
@@ -234,10 +244,7 @@ impl AppState {
             self.config.reload_max_loss,
         );
         if !comparison.acceptable() {
-            return Ok(SyncOutcome::Refused(format!(
-                "refused: {} (POST /admin/reload?force=true accepts it)",
-                comparison.summary()
-            )));
+            return Ok(SyncOutcome::refused(&comparison));
         }
         let edits = diff(&served, &loaded.dataset);
         // Words for the hidden hazards' stages changed (`[statuses]`, a store's
@@ -251,35 +258,28 @@ impl AppState {
             Vec::new()
         };
         drop(served);
-        if edits.is_empty() && !words_changed {
-            self.read_up_to(seq);
-            if let Some(stamp) = stamp {
-                let known = self
-                    .settle_reading(trail, actor, stamp, recorded_after, touched_upto)
-                    .await;
-                self.note_file_known(known);
-            }
-            return Ok(SyncOutcome::Unchanged);
-        }
-        let reading = Reading {
-            report: loaded.report,
-            statuses: Some(loaded.statuses),
+        let outcome = if edits.is_empty() && !words_changed {
+            SyncOutcome::Unchanged
+        } else {
+            let reading = Reading {
+                report: loaded.report,
+                statuses: Some(loaded.statuses),
+            };
+            let event = self
+                .apply_edits_held(held, edits, actor.into(), Some(reading))
+                .await
+                .map_err(|e| e.to_string())?;
+            SyncOutcome::Applied(event)
         };
-        let event = self
-            .apply_edits_held(held, edits, actor.into(), Some(reading))
-            .await
-            .map_err(|e| e.to_string())?;
         self.read_up_to(seq);
         match stamp {
             Some(stamp) => {
-                let known = self
-                    .settle_reading(trail, actor, stamp, recorded_after, touched_upto)
+                self.settle_reading(trail, actor, stamp, recorded_after, touched_upto)
                     .await;
-                self.note_file_known(known);
             }
             None => self.record_in_folder_trail(trail, actor).await,
         }
-        Ok(SyncOutcome::Applied(event))
+        Ok(outcome)
     }
 
     /// A database's reading served (a reload's, or a follower's catch-up): the map has

@@ -53,6 +53,16 @@ pub fn city() -> &'static Path {
     .path()
 }
 
+/// The served source loaded and analysed afresh, with the served configuration: what
+/// a map that followed its changes must equal.
+pub async fn fresh_snapshot(state: &AppState) -> riskmap_server::server::state::Snapshot {
+    let (c, s) = (state.config.clone(), state.source.clone());
+    tokio::task::spawn_blocking(move || build_snapshot(&c, &s, 1))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 pub fn state_with(config: ServerConfig, token: Option<&str>) -> Arc<AppState> {
     let snap = build_snapshot(&config, &DataSource::dir(city()), 1).unwrap();
     Arc::new(AppState::new(
