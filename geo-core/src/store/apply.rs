@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::StoreError;
-use super::changes::{self, ChangeOp};
+use super::changes::{self, ChangeOp, ReadRecorded, TrailFollowed};
 use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};
 use super::gpkg::{Row, Stored, UPDATED_AT, Writer, normalise, open, row_json, utc_now};
 use super::schema::{self, SRS_ID, q};
@@ -141,16 +141,16 @@ impl Editor {
 
     /// Records in the trail, as made by `actor`, changes that another program made to
     /// the file already (QGIS saving an edit, read back by the server's watcher): only
-    /// the records are written, the rows are left as they are. A feature that has a
-    /// record after `recorded_after` (the trail's last `seq` when the map was read
-    /// before) was recorded by the program that changed it (`riskmap import`, another
-    /// server): not recorded again. `read_at` is the file's stamp before the reading the
-    /// changes come from. Gives the trail's last `seq`, and the file's stamp after the
-    /// records when nobody else wrote the file from `read_at` until then (else none: it
-    /// holds a write not read yet), with what the reading settled when the file's rows
-    /// can be marked ([`touched::Settled`]). The file is closed before
-    /// its stamp is taken (the last connection to close a file in WAL mode folds the log
-    /// into it).
+    /// the records are written, the rows are left as they are. A feature with a record
+    /// that the map the changes were read against does not follow (`followed`) was
+    /// recorded by the program that changed it (`riskmap import`, another server): not
+    /// recorded again. `read_at` is the file's stamp before the reading the changes come
+    /// from. Gives what was recorded ([`ReadRecorded::follow`] then says how far the map
+    /// follows the trail), and the file's stamp after the records when nobody else wrote
+    /// the file from `read_at` until then (else none: it holds a write not read yet),
+    /// with what the reading settled when the file's rows can be marked
+    /// ([`touched::Settled`]). The file is closed before its stamp is taken (the last
+    /// connection to close a file in WAL mode folds the log into it).
     ///
     /// In the same transaction the marks of changed rows up to `touched_upto`, which the
     /// reading had, are deleted, and when the file is as read, the triggers that mark
@@ -161,9 +161,9 @@ impl Editor {
         changes: &[Change],
         actor: &str,
         read_at: &FileStamp,
-        recorded_after: u64,
+        followed: &TrailFollowed,
         touched_upto: i64,
-    ) -> Result<(u64, Option<AsRead>), StoreError> {
+    ) -> Result<(ReadRecorded, Option<AsRead>), StoreError> {
         let path = self.path.clone();
         let sql = sql_err(&path);
         self.open = None;
@@ -174,7 +174,8 @@ impl Editor {
         let as_read = *read_at == FileStamp::of(&path);
         let version = data_version(&tx).map_err(&sql)?;
         changes::create_table(&tx).map_err(&sql)?;
-        let recorded = changes::features_recorded_after(&tx, recorded_after).map_err(&sql)?;
+        let recorded = changes::features_recorded_after(&tx, followed).map_err(&sql)?;
+        let before = changes::last_seq(&tx).map_err(&sql)?;
         let now = utc_now(&tx).map_err(&sql)?;
         for ch in changes {
             if recorded.contains(&(ch.layer.name().to_string(), ch.id.clone())) {
@@ -192,8 +193,13 @@ impl Editor {
         tx.commit().map_err(&sql)?;
         let still = data_version(&conn).map_err(&sql)? == version;
         drop(conn);
-        Ok((
+        let done = ReadRecorded {
             last,
+            own: (last > before).then_some((before + 1, last)),
+            as_read,
+        };
+        Ok((
+            done,
             (as_read && still).then(|| (FileStamp::of(&path), settled)),
         ))
     }

@@ -8,7 +8,7 @@ use super::*;
 use crate::dataset::Dataset;
 use crate::layer::Layer;
 use crate::model::{House, LayerKind, SourceRef};
-use crate::store::changes::{ChangeRecord, changes_since, feature_version};
+use crate::store::changes::{ChangeRecord, TrailFollowed, changes_since, feature_version};
 use crate::store::gpkg;
 use crate::store::test_support::{house, other_program};
 
@@ -406,7 +406,7 @@ fn an_editor_checked_against_a_reading_writes_nothing_over_another_programs_writ
 fn changes_read_from_the_file_are_recorded_unless_their_writer_recorded_them() {
     use crate::store::stamp::FileStamp;
     let (_dir, path) = store();
-    let seen = changes_since(&path, 0).unwrap().last().map_or(0, |r| r.seq);
+    let seen = TrailFollowed::upto(changes_since(&path, 0).unwrap().last().map_or(0, |r| r.seq));
     // A second import (which records its changes) sets h1; QGIS (which does not)
     // sets h2.
     apply_changes(
@@ -425,15 +425,18 @@ fn changes_read_from_the_file_are_recorded_unless_their_writer_recorded_them() {
         put(house("h2", 121.2, 6), Some(house("h2", 121.2, 2))),
     ];
     let (last, after) = Editor::new(&path)
-        .record_read(&read, "file", &read_at, seen, 0)
+        .record_read(&read, "file", &read_at, &seen, 0)
         .unwrap();
-    let recs = changes_since(&path, seen).unwrap();
+    let recs = changes_since(&path, seen.upto).unwrap();
     let who: Vec<(&str, &str)> = recs
         .iter()
         .map(|r| (r.actor.as_str(), r.id.as_str()))
         .collect();
     assert_eq!(who, vec![("import", "h1"), ("file", "h2")]);
-    assert_eq!(last, recs.last().unwrap().seq);
+    assert_eq!(last.last, recs.last().unwrap().seq);
+    assert_eq!(last.own, Some((last.last, last.last)));
+    // Nobody wrote from the reading until the records: the map follows the whole trail.
+    assert_eq!(last.follow(&seen), TrailFollowed::upto(last.last));
     assert_eq!(recs[1].changed_fields(), vec!["floors".to_string()]);
     // Nobody wrote between the reading and the records: the stamp after them is known.
     assert_eq!(after.map(|a| a.0), Some(FileStamp::of(&path)));
@@ -442,7 +445,72 @@ fn changes_read_from_the_file_are_recorded_unless_their_writer_recorded_them() {
     assert_eq!(floors, vec![Some(8), Some(6)]);
     // Read at an older stamp (a write came after the reading): recorded, stamp unknown.
     let (_, after) = Editor::new(&path)
-        .record_read(&read[1..], "file", &read_at, last, 0)
+        .record_read(
+            &read[1..],
+            "file",
+            &read_at,
+            &TrailFollowed::upto(last.last),
+            0,
+        )
         .unwrap();
     assert_eq!(after, None);
+}
+
+#[test]
+fn a_change_its_writer_recorded_after_a_reading_is_not_recorded_again() {
+    use crate::store::stamp::FileStamp;
+    let (_dir, path) = store();
+    let served = TrailFollowed::upto(changes_since(&path, 0).unwrap().last().map_or(0, |r| r.seq));
+    let floors_of_h2 = |floors: i64| {
+        let qgis = other_program(&path);
+        qgis.execute("UPDATE houses SET floors = ?1 WHERE id = 'h2'", [floors])
+            .unwrap();
+    };
+    // QGIS sets h2 (not recorded), and the server reads the file.
+    floors_of_h2(6);
+    let read_at = FileStamp::of(&path);
+    let read = [put(house("h2", 121.2, 6), Some(house("h2", 121.2, 2)))];
+    // Before the reading is recorded, an import (which records its changes) sets h1.
+    apply_changes(
+        &path,
+        &[put(house("h1", 121.1, 8), Some(house("h1", 121.1, 3)))],
+        "import",
+    )
+    .unwrap();
+    let (done, after) = Editor::new(&path)
+        .record_read(&read, "file", &read_at, &served, 0)
+        .unwrap();
+    assert_eq!(after, None, "the file was written after the reading");
+    assert!(!done.as_read);
+    // The map has h2's record, not the import's: its record comes before h2's.
+    let followed = done.follow(&served);
+    assert_eq!(followed.upto, served.upto);
+    assert_eq!(followed.own, vec![(served.upto + 2, served.upto + 2)]);
+    assert_eq!(followed.last(), done.last);
+    // The next reading finds h1 as the import left it, and h2 changed again by QGIS.
+    floors_of_h2(7);
+    let read_at = FileStamp::of(&path);
+    let read = [
+        put(house("h1", 121.1, 8), Some(house("h1", 121.1, 3))),
+        put(house("h2", 121.2, 7), Some(house("h2", 121.2, 6))),
+    ];
+    let (done, after) = Editor::new(&path)
+        .record_read(&read, "file", &read_at, &followed, 0)
+        .unwrap();
+    assert!(done.as_read);
+    assert_eq!(after.map(|a| a.0), Some(FileStamp::of(&path)));
+    assert_eq!(done.follow(&followed), TrailFollowed::upto(done.last));
+    // h1 recorded once, by the import; both of QGIS's changes of h2 as read.
+    let recs = changes_since(&path, served.upto).unwrap();
+    let who: Vec<(&str, &str)> = recs
+        .iter()
+        .map(|r| (r.actor.as_str(), r.id.as_str()))
+        .collect();
+    assert_eq!(who, vec![("import", "h1"), ("file", "h2"), ("file", "h2")]);
+    let floors = |r: &ChangeRecord| {
+        let of = |f: &Option<Value>| f.as_ref().and_then(|f| f["properties"]["floors"].as_i64());
+        (of(&r.before), of(&r.after))
+    };
+    assert_eq!(floors(&recs[1]), (Some(2), Some(6)));
+    assert_eq!(floors(&recs[2]), (Some(6), Some(7)));
 }

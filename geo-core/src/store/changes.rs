@@ -204,19 +204,92 @@ pub(super) fn last_seq(c: &Connection) -> rusqlite::Result<u64> {
         .map(|s| s.unwrap_or(0) as u64)
 }
 
-/// The (layer, id) of every feature with a record after `seq`.
+/// How far a served map follows a store's trail: every record up to `upto`, and after
+/// it the server's own records of changes it read and served (`own`, ranges of `seq`).
+/// A reading passes over the changes of a feature with a record the map does not
+/// follow: the program that made the change recorded it ([`features_recorded_after`]).
+///
+/// The server's own records cannot simply move `upto` on: when another program
+/// recorded a change after the reading the records come from, `upto` past it would
+/// have the next reading record that change again as read from the file; `upto` left
+/// before the server's records would have it pass over a later, unrecorded change of a
+/// feature they name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrailFollowed {
+    /// Every record up to this `seq` is in the map.
+    pub upto: u64,
+    /// After `upto`: the server's own records (first and last `seq`), in the map too.
+    pub own: Vec<(u64, u64)>,
+}
+
+impl TrailFollowed {
+    /// Every record up to `seq` followed, none after.
+    pub fn upto(seq: u64) -> Self {
+        TrailFollowed {
+            upto: seq,
+            own: Vec::new(),
+        }
+    }
+
+    /// The last record the map follows.
+    pub fn last(&self) -> u64 {
+        self.own.iter().map(|&(_, b)| b).fold(self.upto, u64::max)
+    }
+
+    /// Whether the record `seq` is in the map.
+    pub fn follows(&self, seq: u64) -> bool {
+        seq <= self.upto || self.own.iter().any(|&(a, b)| (a..=b).contains(&seq))
+    }
+}
+
+/// What [`crate::store::gpkg::Editor::record_read`] wrote of a reading's changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadRecorded {
+    /// The trail's last `seq` after the records.
+    pub last: u64,
+    /// The records written (first and last `seq`), if any.
+    pub own: Option<(u64, u64)>,
+    /// Nobody wrote the file from the reading until the records: every record before
+    /// them was in the reading.
+    pub as_read: bool,
+}
+
+impl ReadRecorded {
+    /// How far the map follows the trail after the records, given how far it followed
+    /// it before them (`served`: the reading's position).
+    pub fn follow(&self, served: &TrailFollowed) -> TrailFollowed {
+        if self.as_read {
+            return TrailFollowed::upto(self.last);
+        }
+        let mut f = served.clone();
+        f.own.extend(self.own);
+        f
+    }
+}
+
+/// The (layer, id) of every feature with a record after `followed.upto` that the map
+/// does not follow.
 pub(super) fn features_recorded_after(
     c: &Connection,
-    seq: u64,
+    followed: &TrailFollowed,
 ) -> rusqlite::Result<std::collections::HashSet<(String, String)>> {
     // Not `DISTINCT`: SQLite would then walk the whole (layer, id) index, a million
     // records after an import, rather than the records after `seq` (the set below
     // keeps each feature once).
     let mut st = c.prepare(&format!(
-        "SELECT layer, id FROM {CHANGES_TABLE} WHERE seq > ?"
+        "SELECT seq, layer, id FROM {CHANGES_TABLE} WHERE seq > ?"
     ))?;
-    let rows = st.query_map([seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
+    let rows = st.query_map([followed.upto as i64], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
+    })?;
+    let mut out = std::collections::HashSet::new();
+    for row in rows {
+        let (seq, layer, id) = row?;
+        if !followed.follows(seq) {
+            out.insert((layer, id));
+        }
+    }
+    Ok(out)
 }
 
 /// The trail's last `seq` in the GeoPackage at `path` (0: none, or no trail).

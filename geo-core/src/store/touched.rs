@@ -29,11 +29,12 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::StoreError;
+use super::changes::{self, TrailFollowed};
 use super::columns::{ID, sql_err, table_info};
 use super::gpkg_read::{TableParts, ledger_tables};
 use super::schema::{q, table_exists};
 use super::words::WORDS_TABLE;
-use super::{StoreError, changes};
 use crate::io::LayerRows;
 use crate::model::LayerKind;
 
@@ -392,13 +393,14 @@ pub fn tracking(path: &Path) -> Result<Tracking, StoreError> {
 }
 
 /// The rows changed since the reading that left the file `settled` (its schema and
-/// token) and its trail at `trail_after`: those its triggers marked, and those another
-/// writer of the trail (a second server) recorded after `trail_after`; at most `limit`
+/// token), with the map following its trail as far as `followed`: those its triggers
+/// marked, and those another writer of the trail (a second server) recorded that the
+/// map does not follow; at most `limit`
 /// features, or the file is to be read whole. All in one read transaction.
 pub fn read_touched(
     path: &Path,
     settled: &Settled,
-    trail_after: u64,
+    followed: &TrailFollowed,
     limit: usize,
 ) -> Result<TouchedReading, StoreError> {
     let mut c = super::gpkg::open(path, true)?;
@@ -428,7 +430,7 @@ pub fn read_touched(
         .map_err(sql)?
         .flatten();
     let trail_ends = changes::last_seq(&tx).map_err(sql)?;
-    if token.as_deref() != Some(settled.token.as_str()) || trail_ends < trail_after {
+    if token.as_deref() != Some(settled.token.as_str()) || trail_ends < followed.last() {
         return Ok(TouchedReading::Whole(
             "the file is not the one last read (a copy put in its place?)".into(),
         ));
@@ -473,7 +475,7 @@ pub fn read_touched(
         }
     }
     if table_exists(&tx, changes::CHANGES_TABLE).map_err(sql)? {
-        for (layer, id) in changes::features_recorded_after(&tx, trail_after).map_err(sql)? {
+        for (layer, id) in changes::features_recorded_after(&tx, followed).map_err(sql)? {
             if let Some(kind) = LayerKind::parse(&layer).filter(|k| k.is_input()) {
                 ids.entry(kind).or_default().insert(id);
             }

@@ -10,7 +10,7 @@ use crate::io::RowValue;
 use crate::layer::Layer;
 use crate::live::{AnyFeature, Change};
 use crate::model::{Feature, House};
-use crate::store::changes::last_change_seq;
+use crate::store::changes::{TrailFollowed, last_change_seq};
 use crate::store::gpkg;
 use crate::store::gpkg::Editor;
 use crate::store::stamp::FileStamp;
@@ -40,13 +40,13 @@ fn store() -> (tempfile::TempDir, std::path::PathBuf) {
 /// reading), and the trail's last record then.
 struct Known {
     settled: Settled,
-    trail: u64,
+    trail: TrailFollowed,
 }
 
 fn settle_now(path: &std::path::Path) -> Known {
-    let trail = last_change_seq(path).unwrap();
+    let trail = TrailFollowed::upto(last_change_seq(path).unwrap());
     let (_, after) = Editor::new(path)
-        .record_read(&[], "file", &FileStamp::of(path), trail, 0)
+        .record_read(&[], "file", &FileStamp::of(path), &trail, 0)
         .unwrap();
     let (_, settled) = after.expect("the file was as read");
     Known {
@@ -56,14 +56,14 @@ fn settle_now(path: &std::path::Path) -> Known {
 }
 
 fn rows(path: &std::path::Path, k: &Known) -> Touched {
-    match read_touched(path, &k.settled, k.trail, 1000).unwrap() {
+    match read_touched(path, &k.settled, &k.trail, 1000).unwrap() {
         TouchedReading::Rows(t) => t,
         TouchedReading::Whole(why) => panic!("read whole: {why}"),
     }
 }
 
 fn whole(path: &std::path::Path, k: &Known) -> String {
-    match read_touched(path, &k.settled, k.trail, 1000).unwrap() {
+    match read_touched(path, &k.settled, &k.trail, 1000).unwrap() {
         TouchedReading::Rows(t) => panic!("read by rows: {:?}", t.ids),
         TouchedReading::Whole(why) => why,
     }
@@ -176,7 +176,7 @@ fn the_servers_own_edits_are_not_marked_but_read_from_the_trail_by_others() {
     // The server that wrote has read its own edit: nothing to read.
     let mine = Known {
         settled: k.settled.clone(),
-        trail: after,
+        trail: TrailFollowed::upto(after),
     };
     assert!(rows(&path, &mine).ids.is_empty());
     // Another server serving the file has not: the trail names the feature.
@@ -208,8 +208,8 @@ fn a_second_import_marks_the_rows_it_changed() {
     gpkg::write(&path, &ds).unwrap();
     assert_eq!(tracking(&path).unwrap().upto, 3);
     // Read as another program's change, whether or not its trail records are counted.
-    let trails = [k.trail, last_change_seq(&path).unwrap()];
-    for trail in trails {
+    let trails = [k.trail.upto, last_change_seq(&path).unwrap()];
+    for trail in trails.map(TrailFollowed::upto) {
         let at = Known {
             settled: k.settled.clone(),
             trail,
@@ -237,14 +237,14 @@ fn marks_read_and_recorded_are_forgotten() {
         .unwrap();
     drop(c);
     let (_, settled) = Editor::new(&path)
-        .record_read(&[], "file", &read_at, k.trail, t.upto)
+        .record_read(&[], "file", &read_at, &k.trail, t.upto)
         .unwrap();
     assert_eq!(settled, None, "the file was written after the reading");
     let t = rows(&path, &k);
     assert_eq!(ids(&t, LayerKind::Houses), vec!["h2"]);
     let read_at = FileStamp::of(&path);
     let (_, settled) = Editor::new(&path)
-        .record_read(&[], "file", &read_at, k.trail, t.upto)
+        .record_read(&[], "file", &read_at, &k.trail, t.upto)
         .unwrap();
     let (stamp, settled) = settled.unwrap();
     assert_eq!(stamp, FileStamp::of(&path));
@@ -253,7 +253,7 @@ fn marks_read_and_recorded_are_forgotten() {
     assert_ne!(settled.token, k.settled.token);
     let now = Known {
         settled,
-        trail: k.trail,
+        trail: k.trail.clone(),
     };
     assert!(rows(&path, &now).ids.is_empty());
 }
@@ -336,12 +336,12 @@ fn what_marks_cannot_say_is_read_whole() {
     other_program(&path)
         .execute("UPDATE houses SET floors = floors + 1", [])
         .unwrap();
-    match read_touched(&path, &k.settled, k.trail, 2).unwrap() {
+    match read_touched(&path, &k.settled, &k.trail, 2).unwrap() {
         TouchedReading::Whole(why) => assert!(why.contains("more than 2")),
         TouchedReading::Rows(_) => panic!("three rows read by id past a limit of two"),
     }
     assert!(matches!(
-        read_touched(&path, &k.settled, k.trail, 3).unwrap(),
+        read_touched(&path, &k.settled, &k.trail, 3).unwrap(),
         TouchedReading::Rows(_)
     ));
 
@@ -357,9 +357,9 @@ fn what_marks_cannot_say_is_read_whole() {
     )
     .unwrap();
     drop(c);
-    let trail = last_change_seq(&path).unwrap();
+    let trail = TrailFollowed::upto(last_change_seq(&path).unwrap());
     let (_, after) = Editor::new(&path)
-        .record_read(&[], "file", &FileStamp::of(&path), trail, 0)
+        .record_read(&[], "file", &FileStamp::of(&path), &trail, 0)
         .unwrap();
     assert_eq!(after.unwrap().1, None, "a REAL id column was marked");
     assert!(!tracking(&path).unwrap().complete);

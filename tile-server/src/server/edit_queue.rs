@@ -258,7 +258,7 @@ async fn commit(
     if state.file_known() != Some(FileStamp::of(path)) {
         return Err(CommitError::ChangedElsewhere);
     }
-    let trail_before = state.trail_seen.load(std::sync::atomic::Ordering::SeqCst);
+    let trail_before = state.trail_followed();
     let editor = Arc::clone(editor);
     let me = Arc::clone(state);
     let store = move || {
@@ -296,9 +296,7 @@ async fn commit(
             // The file has the edits and the map does not: the map reads the file again
             // rather than serve it without them until a reload (their records are in
             // the trail already: not recorded again as read from the file).
-            state
-                .trail_seen
-                .store(trail_before, std::sync::atomic::Ordering::SeqCst);
+            state.follow_trail(trail_before);
             state.forget_file_known();
             let st = Arc::clone(state);
             tokio::spawn(async move { st.sync_from_source().await });

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use riskmap_core::live::Change;
+use riskmap_core::store::changes::TrailFollowed;
 use riskmap_core::store::gpkg::Editor;
 use riskmap_core::store::stamp::FileStamp;
 use riskmap_core::store::touched::{self, Settled, Touched, TouchedReading};
@@ -42,12 +43,13 @@ impl AppState {
 
     /// The marked rows of the GeoPackage since the map was read, when they can say what
     /// changed: `None` when the file is to be read whole.
-    pub(super) async fn touched_rows(&self, recorded_after: u64) -> Option<Touched> {
+    pub(super) async fn touched_rows(&self, followed: &TrailFollowed) -> Option<Touched> {
         let settled = self.file_schema()?;
         self.file_known()?;
         let path = self.source.dir.clone();
+        let followed = followed.clone();
         let read = tokio::task::spawn_blocking(move || {
-            touched::read_touched(&path, &settled, recorded_after, ROWS_LIMIT)
+            touched::read_touched(&path, &settled, &followed, ROWS_LIMIT)
         })
         .await;
         match read {
@@ -74,7 +76,7 @@ impl AppState {
         held: &tokio::sync::OwnedMutexGuard<()>,
         actor: &str,
         stamp: FileStamp,
-        recorded_after: u64,
+        recorded_after: &TrailFollowed,
         t: Touched,
     ) -> Result<SyncOutcome, String> {
         self.metrics
@@ -133,8 +135,9 @@ impl AppState {
     }
 
     /// After a reading of the GeoPackage (its stamp `read_at` before it) was served:
-    /// records `changes` in the file's trail as made by `actor`, less those a record
-    /// after `recorded_after` has (see [`Editor::record_read`]), deletes the marks of
+    /// records `changes` in the file's trail as made by `actor`, less those of features
+    /// with a record the map read against did not follow (`recorded_after`; see
+    /// [`Editor::record_read`]), deletes the marks of
     /// changed rows up to `touched_upto`, which the reading had, and makes the triggers
     /// that mark them where they are missing. The file is then known as the served map
     /// has it ([`AppState::note_file_known`]); the schema's version is kept with it when
@@ -144,7 +147,7 @@ impl AppState {
         changes: Vec<Change>,
         actor: &str,
         read_at: FileStamp,
-        recorded_after: u64,
+        recorded_after: &TrailFollowed,
         touched_upto: i64,
     ) {
         let known = self
@@ -160,7 +163,7 @@ impl AppState {
         changes: Vec<Change>,
         actor: &str,
         read_at: FileStamp,
-        recorded_after: u64,
+        recorded_after: &TrailFollowed,
         touched_upto: i64,
     ) -> FileStamp {
         // Nothing to record, forget or make: no write (which would wait for a program
@@ -169,18 +172,18 @@ impl AppState {
             return read_at;
         }
         let path = self.source.dir.clone();
-        let (who, at) = (actor.to_string(), read_at.clone());
+        let (who, at, skip) = (actor.to_string(), read_at.clone(), recorded_after.clone());
         let done = tokio::task::spawn_blocking(move || {
-            Editor::new(&path).record_read(&changes, &who, &at, recorded_after, touched_upto)
+            Editor::new(&path).record_read(&changes, &who, &at, &skip, touched_upto)
         })
         .await;
         match done
             .map_err(|e| e.to_string())
             .and_then(|r| r.map_err(|e| e.to_string()))
         {
-            Ok((trail, after)) => {
-                self.trail_seen
-                    .store(trail, std::sync::atomic::Ordering::SeqCst);
+            Ok((recorded, after)) => {
+                // (The map's position now: a reload's reading's own, set at the swap.)
+                self.follow_trail(recorded.follow(&self.trail_followed()));
                 match after {
                     Some((stamp, settled)) => {
                         self.set_file_schema(settled);
@@ -210,7 +213,7 @@ impl AppState {
     pub(super) async fn settle_first_reading(
         &self,
         changes: Vec<Change>,
-        recorded_after: u64,
+        recorded_after: &TrailFollowed,
         touched_upto: i64,
     ) {
         self.set_file_schema(None);
@@ -230,7 +233,7 @@ impl AppState {
             return;
         };
         let _held = Arc::clone(&self.reload_lock).lock_owned().await;
-        let trail = self.trail_seen.load(std::sync::atomic::Ordering::SeqCst);
-        self.settle_first_reading(Vec::new(), trail, upto).await;
+        let trail = self.trail_followed();
+        self.settle_first_reading(Vec::new(), &trail, upto).await;
     }
 }

@@ -17,6 +17,7 @@ use riskmap_core::io::{self, LoadOptions, ValidationReport};
 use riskmap_core::live::{Change, Live};
 use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
+use riskmap_core::store::changes::TrailFollowed;
 use riskmap_core::store::stamp::FileStamp;
 use riskmap_core::substances::SubstanceTable;
 use riskmap_core::tileset::{TileSet, TileSetConfig};
@@ -352,9 +353,10 @@ pub struct AppState {
     /// own last write. The watcher does not read back a file that is as served, and an
     /// edit through the API is written only into a file that is.
     pub file_known: Mutex<Option<FileStamp>>,
-    /// For a GeoPackage source, the last record of the file's trail that the served map
-    /// has: changes read from the file are recorded unless a later record has them.
-    pub trail_seen: AtomicU64,
+    /// For a GeoPackage source, how far the served map follows the file's trail:
+    /// changes read from the file are recorded unless a record the map does not follow
+    /// has them ([`TrailFollowed`]).
+    pub(super) trail_followed: Mutex<TrailFollowed>,
     /// For a data folder, the GeoPackage its changes are recorded in (`trail`).
     pub(super) folder_trail: Option<PathBuf>,
     /// A reading of the GeoPackage that was refused or failed, with the file's stamp
@@ -535,7 +537,7 @@ impl AppState {
                 first_seq.unwrap_or(0),
             )),
             file_known: Mutex::new(first_stamp),
-            trail_seen: AtomicU64::new(first_trail),
+            trail_followed: Mutex::new(TrailFollowed::upto(first_trail)),
             folder_trail: None,
             file_refused: Mutex::new(None),
             file_schema: Mutex::new(None),
@@ -578,14 +580,14 @@ impl AppState {
     /// [`AppState::reload`] with its own time limit instead of `reload_timeout_s`.
     pub async fn reload_within(self: &Arc<Self>, force: bool, limit: Duration) -> ReloadOutcome {
         let _one = self.reload_lock.lock().await;
-        // The trail as the served map had it: what was recorded after it was recorded by
+        // The trail as the served map had it: a record it did not follow was written by
         // the program that made the change.
-        let recorded_after = self.trail_seen.load(Ordering::SeqCst);
+        let recorded_after = self.trail_followed();
         let (outcome, trail) = self.attempt(force, limit).await;
         if matches!(outcome, ReloadOutcome::Reloaded { .. }) {
             match self.snapshot().source_stamp {
                 Some((_, _, marks)) => {
-                    self.settle_first_reading(trail, recorded_after, marks)
+                    self.settle_first_reading(trail, &recorded_after, marks)
                         .await;
                 }
                 None => self.record_in_folder_trail(trail, "file").await,
@@ -740,7 +742,7 @@ impl AppState {
         if let Some((stamp, trail, _)) = &new.source_stamp {
             self.note_file_known(stamp.clone());
             self.set_file_schema(None);
-            self.trail_seen.store(*trail, Ordering::SeqCst);
+            self.follow_trail(TrailFollowed::upto(*trail));
             if let Ok(mut r) = self.file_refused.lock() {
                 *r = None;
             }

@@ -19,6 +19,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use riskmap_core::dataset::{Dataset, Layer};
 use riskmap_core::live::{AnyFeature, Change, Edit, Live};
 use riskmap_core::model::Feature;
+use riskmap_core::store::changes::TrailFollowed;
 use riskmap_core::store::stamp::FileStamp;
 use riskmap_core::store::touched;
 use serde::Serialize;
@@ -116,12 +117,29 @@ impl AppState {
         }
     }
 
+    /// How far the served map follows the store file's trail.
+    pub fn trail_followed(&self) -> TrailFollowed {
+        match self.trail_followed.lock() {
+            Ok(t) => t.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Records how far the served map follows the store file's trail.
+    pub(super) fn follow_trail(&self, followed: TrailFollowed) {
+        match self.trail_followed.lock() {
+            Ok(mut t) => *t = followed,
+            Err(poisoned) => *poisoned.into_inner() = followed,
+        }
+    }
+
     /// Records the server's own write of the store file: the trail's last record then,
     /// and the file's stamp after it (none when another program wrote the file at once
     /// after: the file is then read again before the next edit).
     pub fn note_own_write(&self, trail: u64, stamp: Option<FileStamp>) {
-        self.trail_seen
-            .store(trail, std::sync::atomic::Ordering::SeqCst);
+        // Written under the file's lock, into the file as the map has it: the map
+        // follows the whole trail.
+        self.follow_trail(TrailFollowed::upto(trail));
         match stamp {
             Some(s) => self.note_file_known(s),
             None => self.forget_file_known(),
@@ -213,12 +231,12 @@ impl AppState {
         stamp: Option<FileStamp>,
     ) -> Result<SyncOutcome, String> {
         let source = self.source.clone();
-        let recorded_after = self.trail_seen.load(std::sync::atomic::Ordering::SeqCst);
+        let recorded_after = self.trail_followed();
         if let Some(stamp) = &stamp
-            && let Some(t) = self.touched_rows(recorded_after).await
+            && let Some(t) = self.touched_rows(&recorded_after).await
         {
             return self
-                .sync_rows(held, actor, stamp.clone(), recorded_after, t)
+                .sync_rows(held, actor, stamp.clone(), &recorded_after, t)
                 .await;
         }
         self.metrics
@@ -274,7 +292,7 @@ impl AppState {
         self.read_up_to(seq);
         match stamp {
             Some(stamp) => {
-                self.settle_reading(trail, actor, stamp, recorded_after, touched_upto)
+                self.settle_reading(trail, actor, stamp, &recorded_after, touched_upto)
                     .await;
             }
             None => self.record_in_folder_trail(trail, actor).await,
