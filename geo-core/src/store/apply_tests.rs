@@ -482,8 +482,9 @@ fn a_change_its_writer_recorded_after_a_reading_is_not_recorded_again() {
         .unwrap();
     assert_eq!(after, None, "the file was written after the reading");
     assert!(!done.as_read);
-    // The map has h2's record, not the import's: its record comes before h2's.
-    let followed = done.follow(&served);
+    // The map has h2's record, not the import's: its record comes before h2's. (The
+    // trail ended at the map's position when the file was read.)
+    let followed = done.follow(&served.read_to(served.upto));
     assert_eq!(followed.upto, served.upto);
     assert_eq!(followed.own, vec![(served.upto + 2, served.upto + 2)]);
     assert_eq!(followed.last(), done.last);
@@ -513,4 +514,81 @@ fn a_change_its_writer_recorded_after_a_reading_is_not_recorded_again() {
     };
     assert_eq!(floors(&recs[1]), (Some(2), Some(6)));
     assert_eq!(floors(&recs[2]), (Some(6), Some(7)));
+}
+
+#[test]
+fn a_change_read_with_its_writers_record_leaves_the_features_later_changes_recorded() {
+    use crate::store::stamp::FileStamp;
+    let (_dir, path) = store();
+    let served = TrailFollowed::upto(changes_since(&path, 0).unwrap().last().map_or(0, |r| r.seq));
+    let set_floors = |id: &str, floors: i64| {
+        let qgis = other_program(&path);
+        qgis.execute(
+            "UPDATE houses SET floors = ?1 WHERE id = ?2",
+            rusqlite::params![floors, id],
+        )
+        .unwrap();
+    };
+    // An import records h1; then the server reads the file (h1 as imported), the trail
+    // ending at the import's record.
+    apply_changes(
+        &path,
+        &[put(house("h1", 121.1, 8), Some(house("h1", 121.1, 3)))],
+        "import",
+    )
+    .unwrap();
+    let read_trail = served.upto + 1;
+    assert_eq!(changes_since(&path, served.upto).unwrap().len(), 1);
+    let read_at = FileStamp::of(&path);
+    let read = [put(house("h1", 121.1, 8), Some(house("h1", 121.1, 3)))];
+    // QGIS saves h2 before the reading is recorded.
+    set_floors("h2", 6);
+    let (done, after) = Editor::new(&path)
+        .record_read(&read, "file", &read_at, &served, 0)
+        .unwrap();
+    assert_eq!(after, None);
+    assert_eq!(done.own, None, "the import's change is not recorded again");
+    // The map has the import's record (it was read), and not h2's save.
+    let followed = done.follow(&served.read_to(read_trail));
+    assert_eq!(followed, TrailFollowed::upto(read_trail));
+    // QGIS then changes h1 again: the next reading records it, and h2's save.
+    set_floors("h1", 9);
+    let read_at = FileStamp::of(&path);
+    let read = [
+        put(house("h1", 121.1, 9), Some(house("h1", 121.1, 8))),
+        put(house("h2", 121.2, 6), Some(house("h2", 121.2, 2))),
+    ];
+    let (done, _) = Editor::new(&path)
+        .record_read(&read, "file", &read_at, &followed, 0)
+        .unwrap();
+    assert!(done.as_read);
+    let recs = changes_since(&path, served.upto).unwrap();
+    let who: Vec<(&str, &str)> = recs
+        .iter()
+        .map(|r| (r.actor.as_str(), r.id.as_str()))
+        .collect();
+    assert_eq!(who, vec![("import", "h1"), ("file", "h1"), ("file", "h2")]);
+}
+
+#[test]
+fn a_readings_position_keeps_own_records_after_it_only() {
+    let at = TrailFollowed {
+        upto: 10,
+        own: vec![(12, 12), (15, 17)],
+    };
+    assert!(at.follows(10) && !at.follows(11) && at.follows(12));
+    assert!(!at.follows(14) && at.follows(16) && !at.follows(18));
+    assert_eq!(at.last(), 17);
+    // A reading when the trail ended at 13 has 11 and 13; the own records up to 13 go.
+    let read = at.read_to(13);
+    assert_eq!(
+        read,
+        TrailFollowed {
+            upto: 13,
+            own: vec![(15, 17)]
+        }
+    );
+    // One before the map's position moves nothing.
+    assert_eq!(at.read_to(4), at);
+    assert_eq!(at.read_to(17), TrailFollowed::upto(17));
 }

@@ -236,6 +236,22 @@ impl TrailFollowed {
         self.own.iter().map(|&(_, b)| b).fold(self.upto, u64::max)
     }
 
+    /// The position of a reading of the file made while the map was at `self`, when
+    /// the trail's last record was `seq`: the reading has every record up to it, and
+    /// the map's own records after it.
+    pub fn read_to(&self, seq: u64) -> TrailFollowed {
+        let upto = self.upto.max(seq);
+        TrailFollowed {
+            upto,
+            own: self
+                .own
+                .iter()
+                .copied()
+                .filter(|&(_, b)| b > upto)
+                .collect(),
+        }
+    }
+
     /// Whether the record `seq` is in the map.
     pub fn follows(&self, seq: u64) -> bool {
         seq <= self.upto || self.own.iter().any(|&(a, b)| (a..=b).contains(&seq))
@@ -255,13 +271,15 @@ pub struct ReadRecorded {
 }
 
 impl ReadRecorded {
-    /// How far the map follows the trail after the records, given how far it followed
-    /// it before them (`served`: the reading's position).
-    pub fn follow(&self, served: &TrailFollowed) -> TrailFollowed {
+    /// How far the map follows the trail after the records, given the position of
+    /// the reading they come from ([`TrailFollowed::read_to`]): the whole trail when
+    /// nobody wrote the file from the reading until the records, else the reading's
+    /// position and these records (not what another program recorded meanwhile).
+    pub fn follow(&self, reading: &TrailFollowed) -> TrailFollowed {
         if self.as_read {
             return TrailFollowed::upto(self.last);
         }
-        let mut f = served.clone();
+        let mut f = reading.clone();
         f.own.extend(self.own);
         f
     }
@@ -274,8 +292,8 @@ pub(super) fn features_recorded_after(
     followed: &TrailFollowed,
 ) -> rusqlite::Result<std::collections::HashSet<(String, String)>> {
     // Not `DISTINCT`: SQLite would then walk the whole (layer, id) index, a million
-    // records after an import, rather than the records after `seq` (the set below
-    // keeps each feature once).
+    // records after an import, rather than the records after `followed.upto` (the set
+    // below keeps each feature once).
     let mut st = c.prepare(&format!(
         "SELECT seq, layer, id FROM {CHANGES_TABLE} WHERE seq > ?"
     ))?;

@@ -58,6 +58,9 @@ pub struct Tracking {
 pub struct Touched {
     /// The last mark read.
     pub upto: i64,
+    /// The trail's last record when the rows were read: the reading has every change
+    /// recorded up to it.
+    pub trail_ends: u64,
     /// The ids changed, by layer.
     pub ids: BTreeMap<LayerKind, BTreeSet<String>>,
     /// Those of them that still have a row (the others were deleted).
@@ -506,6 +509,7 @@ pub fn read_touched(
     }
     Ok(TouchedReading::Rows(Touched {
         upto: now.upto,
+        trail_ends,
         ids,
         present,
         layers,

@@ -22,6 +22,7 @@ use std::time::Instant;
 use riskmap_core::live::{AnyFeature, Change, Edit};
 use riskmap_core::model::LayerKind;
 use riskmap_core::store::StoreError;
+use riskmap_core::store::changes::TrailFollowed;
 use riskmap_core::store::changes::feature_version;
 use riskmap_core::store::gpkg;
 use riskmap_core::store::stamp::FileStamp;
@@ -258,7 +259,10 @@ async fn commit(
     if state.file_known() != Some(FileStamp::of(path)) {
         return Err(CommitError::ChangedElsewhere);
     }
-    let trail_before = state.trail_followed();
+    // The map's position in the trail before the write and after it, taken under the
+    // change path: put back if the batch fails.
+    let positions = Arc::new(std::sync::Mutex::new(None));
+    let noted = Arc::clone(&positions);
     let editor = Arc::clone(editor);
     let me = Arc::clone(state);
     let store = move || {
@@ -278,10 +282,16 @@ async fn commit(
         let Some(known) = me.file_known() else {
             return Err(CommitError::ChangedElsewhere);
         };
+        let before = me.trail_followed();
         let written = e.apply_unless_changed(&changes, &actors, &known);
         drop(e);
         match written {
-            Ok((seq, stamp)) => me.note_own_write(seq, stamp),
+            Ok((seq, stamp)) => {
+                if let Ok(mut p) = noted.lock() {
+                    *p = Some((before, TrailFollowed::upto(seq)));
+                }
+                me.note_own_write(seq, stamp);
+            }
             Err(StoreError::ChangedElsewhere { .. }) => return Err(CommitError::ChangedElsewhere),
             Err(e) => return Err(CommitError::Failed(e.to_string())),
         }
@@ -296,7 +306,10 @@ async fn commit(
             // The file has the edits and the map does not: the map reads the file again
             // rather than serve it without them until a reload (their records are in
             // the trail already: not recorded again as read from the file).
-            state.follow_trail(trail_before);
+            let noted = positions.lock().ok().and_then(|mut p| p.take());
+            if let Some((before, set)) = noted {
+                state.unfollow_own_write(&set, before);
+            }
             state.forget_file_known();
             let st = Arc::clone(state);
             tokio::spawn(async move { st.sync_from_source().await });

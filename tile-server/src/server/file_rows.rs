@@ -86,8 +86,15 @@ impl AppState {
         if t.ids.is_empty() {
             // Written, but no ledger row changed (results, the trail, a checkpoint).
             drop(served);
-            self.settle_reading(Vec::new(), actor, stamp, recorded_after, t.upto)
-                .await;
+            self.settle_reading(
+                Vec::new(),
+                actor,
+                stamp,
+                recorded_after,
+                t.trail_ends,
+                t.upto,
+            )
+            .await;
             return Ok(SyncOutcome::Unchanged);
         }
         let opts = served.load_options(&self.source.load).into_owned();
@@ -129,7 +136,7 @@ impl AppState {
                 .map_err(|e| e.to_string())?;
             SyncOutcome::Applied(event)
         };
-        self.settle_reading(trail, actor, stamp, recorded_after, t.upto)
+        self.settle_reading(trail, actor, stamp, recorded_after, t.trail_ends, t.upto)
             .await;
         Ok(outcome)
     }
@@ -137,7 +144,8 @@ impl AppState {
     /// After a reading of the GeoPackage (its stamp `read_at` before it) was served:
     /// records `changes` in the file's trail as made by `actor`, less those of features
     /// with a record the map read against did not follow (`recorded_after`; see
-    /// [`Editor::record_read`]), deletes the marks of
+    /// [`Editor::record_read`]; `read_trail`: the trail's last record when the reading
+    /// began, [`TrailFollowed::read_to`]), deletes the marks of
     /// changed rows up to `touched_upto`, which the reading had, and makes the triggers
     /// that mark them where they are missing. The file is then known as the served map
     /// has it ([`AppState::note_file_known`]); the schema's version is kept with it when
@@ -148,10 +156,18 @@ impl AppState {
         actor: &str,
         read_at: FileStamp,
         recorded_after: &TrailFollowed,
+        read_trail: u64,
         touched_upto: i64,
     ) {
         let known = self
-            .record_reading(changes, actor, read_at, recorded_after, touched_upto)
+            .record_reading(
+                changes,
+                actor,
+                read_at,
+                recorded_after,
+                read_trail,
+                touched_upto,
+            )
             .await;
         self.note_file_known(known);
     }
@@ -164,6 +180,7 @@ impl AppState {
         actor: &str,
         read_at: FileStamp,
         recorded_after: &TrailFollowed,
+        read_trail: u64,
         touched_upto: i64,
     ) -> FileStamp {
         // Nothing to record, forget or make: no write (which would wait for a program
@@ -182,8 +199,7 @@ impl AppState {
             .and_then(|r| r.map_err(|e| e.to_string()))
         {
             Ok((recorded, after)) => {
-                // (The map's position now: a reload's reading's own, set at the swap.)
-                self.follow_trail(recorded.follow(&self.trail_followed()));
+                self.follow_trail(recorded.follow(&recorded_after.read_to(read_trail)));
                 match after {
                     Some((stamp, settled)) => {
                         self.set_file_schema(settled);
@@ -205,7 +221,9 @@ impl AppState {
 
     /// Settles the reading the served map came from (the first, a reload's), under the
     /// change path: what it changed of the map it replaced (`changes`, a reload's)
-    /// recorded in the trail as made by `file` unless recorded after `recorded_after`,
+    /// recorded in the trail as made by `file` unless a record the replaced map did not
+    /// follow (`recorded_after`) has them (`read_trail`: the trail's last record when the
+    /// file was read),
     /// its marks forgotten, the triggers made, the schema known, so that the next change
     /// of the file is read by its rows. When the file changed since the reading, only
     /// the changes are recorded and the marks read forgotten, and with no change to
@@ -214,6 +232,7 @@ impl AppState {
         &self,
         changes: Vec<Change>,
         recorded_after: &TrailFollowed,
+        read_trail: u64,
         touched_upto: i64,
     ) {
         self.set_file_schema(None);
@@ -223,17 +242,25 @@ impl AppState {
         if changes.is_empty() && self.source.file_stamp().as_ref() != Some(&known) {
             return;
         }
-        self.settle_reading(changes, "file", known, recorded_after, touched_upto)
-            .await;
+        self.settle_reading(
+            changes,
+            "file",
+            known,
+            recorded_after,
+            read_trail,
+            touched_upto,
+        )
+        .await;
     }
 
     /// [`AppState::settle_first_reading`] of the served snapshot, taking the change path.
     pub async fn settle_served_reading(self: &Arc<Self>) {
-        let Some((_, _, upto)) = self.snapshot().source_stamp else {
+        let Some((_, read_trail, upto)) = self.snapshot().source_stamp else {
             return;
         };
         let _held = Arc::clone(&self.reload_lock).lock_owned().await;
         let trail = self.trail_followed();
-        self.settle_first_reading(Vec::new(), &trail, upto).await;
+        self.settle_first_reading(Vec::new(), &trail, read_trail, upto)
+            .await;
     }
 }

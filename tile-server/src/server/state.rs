@@ -586,8 +586,8 @@ impl AppState {
         let (outcome, trail) = self.attempt(force, limit).await;
         if matches!(outcome, ReloadOutcome::Reloaded { .. }) {
             match self.snapshot().source_stamp {
-                Some((_, _, marks)) => {
-                    self.settle_first_reading(trail, &recorded_after, marks)
+                Some((_, read_trail, marks)) => {
+                    self.settle_first_reading(trail, &recorded_after, read_trail, marks)
                         .await;
                 }
                 None => self.record_in_folder_trail(trail, "file").await,

@@ -21,7 +21,6 @@ use riskmap_core::live::{AnyFeature, Change, Edit, Live};
 use riskmap_core::model::Feature;
 use riskmap_core::store::changes::TrailFollowed;
 use riskmap_core::store::stamp::FileStamp;
-use riskmap_core::store::touched;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -130,6 +129,18 @@ impl AppState {
         match self.trail_followed.lock() {
             Ok(mut t) => *t = followed,
             Err(poisoned) => *poisoned.into_inner() = followed,
+        }
+    }
+
+    /// Puts the map's position in the trail back to `back` if it is still `set` (an own
+    /// write's that the map then failed to serve; not over a later reading's).
+    pub(super) fn unfollow_own_write(&self, set: &TrailFollowed, back: TrailFollowed) {
+        let mut t = match self.trail_followed.lock() {
+            Ok(t) => t,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if *t == *set {
+            *t = back;
         }
     }
 
@@ -242,13 +253,11 @@ impl AppState {
         self.metrics
             .source_readings
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // The file read whole: the marks of changed rows it has now are read with it.
-        let (loaded, seq, touched_upto) = tokio::task::spawn_blocking(move || {
-            let upto = source
-                .file_stamp()
-                .and_then(|_| touched::tracking(&source.dir).ok())
-                .map_or(0, |t| t.upto);
-            super::changes::background(|| source.load()).map(|(l, seq)| (l, seq, upto))
+        // The file read whole: the marks of changed rows it has now are read with it,
+        // and every record of its trail up to the last one now.
+        let (loaded, seq, read_trail, touched_upto) = tokio::task::spawn_blocking(move || {
+            let (trail, upto) = source.file_state().map_or((0, 0), |(_, t, m)| (t, m));
+            super::changes::background(|| source.load()).map(|(l, seq)| (l, seq, trail, upto))
         })
         .await
         .map_err(|e| e.to_string())?
@@ -292,8 +301,15 @@ impl AppState {
         self.read_up_to(seq);
         match stamp {
             Some(stamp) => {
-                self.settle_reading(trail, actor, stamp, &recorded_after, touched_upto)
-                    .await;
+                self.settle_reading(
+                    trail,
+                    actor,
+                    stamp,
+                    &recorded_after,
+                    read_trail,
+                    touched_upto,
+                )
+                .await;
             }
             None => self.record_in_folder_trail(trail, actor).await,
         }
