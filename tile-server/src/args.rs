@@ -282,6 +282,16 @@ pub enum TokenCommand {
     },
 }
 
+/// `riskmap backup`.
+#[derive(Args, Debug)]
+pub struct BackupArgs {
+    /// The GeoPackage store to copy (served or not).
+    pub store: PathBuf,
+    /// The copy to write; it must not exist (a backup never replaces a file).
+    #[arg(long)]
+    pub to: PathBuf,
+}
+
 /// `riskmap history`.
 #[derive(Args, Debug)]
 pub struct HistoryArgs {

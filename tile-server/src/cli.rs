@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::args::{
-    AnalyzeArgs, BundleArgs, DbArgs, ExportArgs, GenerateArgs, HistoryArgs, ImportArgs, ListsArgs,
-    ReportArgs, ServeArgs, TilesArgs, TokenArgs, ValidateArgs,
+    AnalyzeArgs, BackupArgs, BundleArgs, DbArgs, ExportArgs, GenerateArgs, HistoryArgs, ImportArgs,
+    ListsArgs, ReportArgs, ServeArgs, TilesArgs, TokenArgs, ValidateArgs,
 };
 use crate::{commands, progress};
 
@@ -57,6 +57,9 @@ pub enum Command {
     /// List the changes recorded in a GeoPackage: who changed which feature, when, and
     /// which fields (--json: the records in full).
     History(HistoryArgs),
+    /// Copy a GeoPackage store whole while it is served and edited (SQLite's online
+    /// backup; `cp` can catch a save half-written): `backup STORE.gpkg --to COPY.gpkg`.
+    Backup(BackupArgs),
     /// Write a synthetic, clearly labelled dataset of Haimen district (deterministic).
     Generate(GenerateArgs),
     /// Make a bearer token for the server (`token new NAME --role editor|admin`).
@@ -93,6 +96,7 @@ pub fn run() -> ExitCode {
         Command::Import(i) => commands::import(&ui, &i),
         Command::Db(d) => commands::db(&ui, &d),
         Command::History(h) => commands::history(&h),
+        Command::Backup(b) => commands::backup(&ui, &b),
         Command::Token(t) => commands::token(&t),
         Command::Generate(g) => commands::generate(&ui, &g),
         Command::Serve(s) => commands::serve(&ui, s),

@@ -27,6 +27,9 @@ pub use super::changes::{
 };
 use super::columns::{ColType, Column, ID, TableInfo, not_gpkg, sql_err, table_info};
 use super::gpkg_read;
+/// For a program that writes the store with a connection of its own (as QGIS and GDAL
+/// do): the functions the file's R-tree triggers call.
+pub use super::schema::register_functions;
 use super::schema::{self, SRS_ID, q};
 use super::{ImportCounts, LayerCounts, StoreError, ledger, wkb};
 use crate::dataset::{Dataset, Layer};

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use crate::model::LayerKind;
 
 mod apply;
+pub mod backup;
 pub mod changes;
 mod columns;
 pub mod gpkg;
@@ -166,6 +167,14 @@ pub enum StoreError {
     ChangedElsewhere {
         /// The store's path.
         path: PathBuf,
+    },
+    /// A file beside the store is in the way or could not be written (a backup's).
+    #[error("{path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
     },
     /// The database's schema or the ledgers do not fit the store.
     #[error("{db}: {reason}")]

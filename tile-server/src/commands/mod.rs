@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 mod analyze;
+mod backup;
 mod bundle;
 mod db;
 mod export;
@@ -42,6 +43,7 @@ use crate::server::ServeError;
 use crate::server::state::LoadFailure;
 
 pub use analyze::analyze;
+pub use backup::backup;
 pub use bundle::bundle;
 pub use db::db;
 pub use export::export;

@@ -1,0 +1,221 @@
+//! A whole, consistent copy of a GeoPackage store while it is served and edited.
+//!
+//! Copied with `cp` while the server or QGIS writes it, the file can be caught with a
+//! transaction half written (rollback journal) or without what is still in its
+//! write-ahead log (WAL, which QGIS uses while editing): the copy may not open, or may
+//! lack the last edits. [`backup`] copies it through SQLite's online backup instead: a
+//! run of pages at a time, each under a read lock held for that step alone, so that the
+//! server's edits and a GIS save go on between the steps. A write by another connection
+//! makes SQLite start the copy again; after [`RESTARTS`] restarts the rest is copied in
+//! one step, writers waiting for it as they wait for any reader (up to their busy
+//! timeout, 5 s for the server's).
+//!
+//! The copy is written under a temporary name beside the target, checked (`PRAGMA
+//! quick_check`, the GeoPackage's `gpkg_contents`), put in rollback-journal mode (one
+//! file, whatever mode the store was in), synced and only then renamed: the target is
+//! either absent or a whole copy, and an existing file is never overwritten.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rusqlite::backup::{Backup, StepResult};
+use rusqlite::{Connection, OpenFlags};
+
+use super::StoreError;
+use super::changes;
+use super::columns::{not_gpkg, sql_err};
+use super::gpkg_read::ledger_tables;
+use super::schema::{q, table_exists};
+use crate::model::LayerKind;
+
+/// Pages copied a step (4 MiB at SQLite's usual 4 KiB pages).
+const PAGES_A_STEP: i32 = 1024;
+/// Restarts (another connection wrote the store) before the rest is copied in one step.
+pub const RESTARTS: u32 = 3;
+/// How long a step waits for a writer's lock before it tries again.
+const LOCKED_PAUSE: Duration = Duration::from_millis(20);
+/// How long the copy waits, in all, for a lock another program keeps.
+const LOCKED_LIMIT: Duration = Duration::from_secs(60);
+
+/// What [`backup`] copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupReport {
+    /// The copy's path.
+    pub path: PathBuf,
+    /// The copy's size in bytes.
+    pub bytes: u64,
+    /// The rows of each ledger table in the copy, in layer order.
+    pub ledgers: Vec<(LayerKind, String, u64)>,
+    /// The copy's last change record (0: none).
+    pub trail_last: u64,
+    /// How often another connection's write started the copy again.
+    pub restarts: u32,
+    /// Whether the last part was copied in one step after [`RESTARTS`] restarts.
+    pub in_one_step: bool,
+    /// How long the copy took.
+    pub elapsed: Duration,
+}
+
+/// Copies the GeoPackage at `store` to `to`, which must not exist (see the module).
+pub fn backup(store: &Path, to: &Path) -> Result<BackupReport, StoreError> {
+    let t0 = Instant::now();
+    let file_err = |path: &Path, reason: String| StoreError::File {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if !store.is_file() {
+        return Err(file_err(store, "no such file".into()));
+    }
+    if to.exists() {
+        return Err(file_err(
+            to,
+            "already exists; a backup is never written over a file".into(),
+        ));
+    }
+    let dir = match to.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(file_err(&dir, "no such folder for the backup".into()));
+    }
+    let src = super::gpkg::open(store, true)?;
+    if !table_exists(&src, "gpkg_contents").map_err(sql_err(store))? {
+        return Err(not_gpkg(store, "no gpkg_contents table"));
+    }
+    let name = to
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "backup".into());
+    let partial = dir.join(format!(".{name}.partial-{}", std::process::id()));
+    let done = copy(&src, store, &partial);
+    drop(src);
+    let report = done.and_then(|(restarts, in_one_step)| {
+        let (ledgers, trail_last) = check(&partial)?;
+        std::fs::File::open(&partial)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| file_err(&partial, e.to_string()))?;
+        // Not over a file that appeared meanwhile (a link fails on an existing name);
+        // a file system without links (a FAT or SMB backup drive) gets a rename.
+        match std::fs::hard_link(&partial, to) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(file_err(
+                    to,
+                    "appeared while the backup was made; left as it is".into(),
+                ));
+            }
+            Err(_) if !to.exists() => {
+                std::fs::rename(&partial, to).map_err(|e| file_err(to, e.to_string()))?
+            }
+            Err(e) => return Err(file_err(to, e.to_string())),
+        }
+        Ok(BackupReport {
+            path: to.to_path_buf(),
+            bytes: std::fs::metadata(to).map_or(0, |m| m.len()),
+            ledgers,
+            trail_last,
+            restarts,
+            in_one_step,
+            elapsed: t0.elapsed(),
+        })
+    });
+    let _ = std::fs::remove_file(&partial);
+    for side in ["-journal", "-wal", "-shm"] {
+        let mut p = partial.clone().into_os_string();
+        p.push(side);
+        let _ = std::fs::remove_file(p);
+    }
+    if report.is_ok()
+        && let Ok(d) = std::fs::File::open(&dir)
+    {
+        let _ = d.sync_all();
+    }
+    report
+}
+
+/// The online backup of `src` into a new file at `partial`: how often it restarted,
+/// and whether the rest was copied in one step.
+fn copy(src: &Connection, store: &Path, partial: &Path) -> Result<(u32, bool), StoreError> {
+    let mut dst = Connection::open_with_flags(
+        partial,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+    )
+    .map_err(sql_err(partial))?;
+    let b = Backup::new(src, &mut dst).map_err(sql_err(store))?;
+    let (mut restarts, mut in_one_step) = (0u32, false);
+    let mut left = i32::MAX;
+    let mut locked_since: Option<Instant> = None;
+    loop {
+        let pages = if in_one_step { -1 } else { PAGES_A_STEP };
+        match b.step(pages).map_err(sql_err(store))? {
+            StepResult::Done => break,
+            StepResult::More => locked_since = None,
+            // A writer holds the store (its commit): wait a moment, not for ever.
+            _ => {
+                let since = *locked_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > LOCKED_LIMIT {
+                    return Err(StoreError::File {
+                        path: store.to_path_buf(),
+                        reason: format!(
+                            "another program held the file's lock for {} s: no backup made",
+                            LOCKED_LIMIT.as_secs()
+                        ),
+                    });
+                }
+                std::thread::sleep(LOCKED_PAUSE);
+            }
+        }
+        let now = b.progress().remaining;
+        if now > left {
+            restarts += 1;
+            in_one_step = restarts >= RESTARTS;
+        }
+        left = now;
+    }
+    drop(b);
+    drop(dst);
+    // One file, whatever mode the store was in (the copied header says the store's).
+    let dst = Connection::open(partial).map_err(sql_err(partial))?;
+    let mode: String = dst
+        .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
+        .map_err(sql_err(partial))?;
+    if !mode.eq_ignore_ascii_case("delete") {
+        return Err(StoreError::File {
+            path: partial.to_path_buf(),
+            reason: format!("the copy stays in journal mode {mode}"),
+        });
+    }
+    Ok((restarts, in_one_step))
+}
+
+/// The copy checked: SQLite's quick check, a GeoPackage's table of contents; gives the
+/// rows of each ledger table and the trail's last record.
+#[allow(clippy::type_complexity)]
+fn check(partial: &Path) -> Result<(Vec<(LayerKind, String, u64)>, u64), StoreError> {
+    let c = super::gpkg::open(partial, true)?;
+    let sql = sql_err(partial);
+    let verdict: String = c
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(sql)?;
+    if verdict != "ok" {
+        return Err(StoreError::File {
+            path: partial.to_path_buf(),
+            reason: format!("the copy fails SQLite's check: {verdict}"),
+        });
+    }
+    if !table_exists(&c, "gpkg_contents").map_err(sql)? {
+        return Err(not_gpkg(partial, "the copy has no gpkg_contents table"));
+    }
+    let mut ledgers = Vec::new();
+    for (kind, table) in ledger_tables(&c, partial)? {
+        let n: i64 = c
+            .query_row(&format!("SELECT count(*) FROM {}", q(&table)), [], |r| {
+                r.get(0)
+            })
+            .map_err(sql)?;
+        ledgers.push((kind, table, n as u64));
+    }
+    let last = changes::last_seq(&c).map_err(sql)?;
+    Ok((ledgers, last))
+}
