@@ -181,8 +181,35 @@ async fn a_folders_changes_are_recorded_in_its_trail() {
     assert_eq!(ops(&recs), [(f("house-0000004"), f("delete"), f("file"))]);
     assert_eq!(recs[0]["seq"], 4);
 
-    // A server started again on the folder keeps the trail and records after it.
+    // While the server runs, a second one cannot record in its trail: it would record
+    // every change again. The lock file names the holder.
+    let e = folder_trail::open(&DataSource::dir(&data), Some(&trail)).unwrap_err();
+    let pid = std::process::id().to_string();
+    assert!(
+        e.contains("held by another riskmap server") && e.contains(&pid),
+        "{e}"
+    );
+    let lock = dir.path().join("changes.gpkg.lock");
+    assert_eq!(std::fs::read_to_string(&lock).unwrap().trim(), pid);
+
+    // A server started again on the folder keeps the trail and records after it (once
+    // the first is gone: a task of it may hold its state for a moment).
     drop(app);
+    drop(state);
+    let again = {
+        let mut tries = 0;
+        loop {
+            match folder_trail::open(&DataSource::dir(&data), Some(&trail)) {
+                Ok(t) => break t,
+                Err(e) if e.contains("held by another") && tries < 100 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    drop(again);
     let again = server(&data, Some(&trail));
     let app = router(again.clone());
     rewrite_houses(&data, |l| {
@@ -221,6 +248,17 @@ async fn a_trail_that_cannot_be_one_is_refused_and_a_folder_without_one_says_how
     assert!(!inside.exists());
     let e = folder_trail::open(&DataSource::dir(&data), Some(Path::new(""))).unwrap_err();
     assert!(e.contains("trail = \"\""), "{e}");
+
+    // The trail of another folder (a configuration copied from another district's).
+    let other = dir.path().join("tongzhou");
+    std::fs::create_dir(&other).unwrap();
+    let theirs = dir.path().join("tongzhou-changes.gpkg");
+    drop(folder_trail::open(&DataSource::dir(&other), Some(&theirs)).unwrap());
+    let e = folder_trail::open(&DataSource::dir(&data), Some(&theirs)).unwrap_err();
+    assert!(
+        e.contains("tongzhou-changes.gpkg") && e.contains("\"tongzhou\"") && e.contains("\"data\""),
+        "{e}"
+    );
 
     // A store keeps its own trail.
     let store = dir.path().join("city.gpkg");

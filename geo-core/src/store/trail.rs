@@ -3,6 +3,10 @@
 //! office's files and are never written; the trail is the same table a store keeps
 //! (`riskmap_changes`, registered as attributes), so `riskmap history`, QGIS and GDAL
 //! read it as they read a store's.
+//!
+//! The trail names the folder it records (`riskmap_trail_of`, one row, bookkeeping not
+//! registered as a layer): a trail of another folder is refused, so that a copied
+//! configuration does not mix two districts' changes in one file.
 
 use std::path::Path;
 
@@ -16,11 +20,15 @@ use super::schema;
 use crate::live::Change;
 use crate::model::LayerKind;
 
-/// Opens the trail at `path`, made when missing (the folder it goes in must exist): a
-/// new GeoPackage, or one that has a trail already. A file that is not a GeoPackage, or
-/// that holds ledgers (a store keeps its own trail), is refused and left as it is.
-/// Gives the trail's last `seq`.
-pub fn open_trail(path: &Path) -> Result<u64, StoreError> {
+/// The table naming the folder a trail records.
+pub const TRAIL_OF_TABLE: &str = "riskmap_trail_of";
+
+/// Opens the trail at `path` for the data folder named `folder`, made when missing (the
+/// folder it goes in must exist): a new GeoPackage, or one that has a trail already. A
+/// file that is not a GeoPackage, that holds ledgers (a store keeps its own trail) or
+/// other data, or the trail of a folder of another name, is refused and left as it is.
+/// A trail that names no folder yet is given this one's. Gives the trail's last `seq`.
+pub fn open_trail(path: &Path, folder: &str) -> Result<u64, StoreError> {
     let existed = path.exists();
     if existed && !looks_like_sqlite(path) {
         return Err(not_gpkg(path, "not an SQLite file"));
@@ -65,9 +73,58 @@ pub fn open_trail(path: &Path) -> Result<u64, StoreError> {
     }
     schema::create_core(&tx).map_err(&sql)?;
     changes::create_table(&tx).map_err(&sql)?;
+    tx.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {TRAIL_OF_TABLE} (folder TEXT NOT NULL)"
+    ))
+    .map_err(&sql)?;
+    let named: Option<String> = tx
+        .query_row(
+            &format!("SELECT folder FROM {TRAIL_OF_TABLE} LIMIT 1"),
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(&sql)?;
+    match named {
+        Some(n) if n != folder => {
+            return Err(StoreError::Table {
+                path: path.to_path_buf(),
+                table: TRAIL_OF_TABLE.into(),
+                reason: format!(
+                    "this trail records the data folder {n:?}, not {folder:?}: give each \
+                     folder a trail of its own (a folder renamed: set `folder` in this \
+                     table to its new name)"
+                ),
+            });
+        }
+        Some(_) => {}
+        None => {
+            tx.execute(
+                &format!("INSERT INTO {TRAIL_OF_TABLE} (folder) VALUES (?1)"),
+                [folder],
+            )
+            .map_err(&sql)?;
+        }
+    }
     let last = changes::last_seq(&tx).map_err(&sql)?;
     tx.commit().map_err(&sql)?;
     Ok(last)
+}
+
+/// The name of the data folder the trail at `path` records (none: not named yet).
+pub fn trail_folder(path: &Path) -> Result<Option<String>, StoreError> {
+    let c = open(path, true)?;
+    let sql = sql_err(path);
+    if !schema::table_exists(&c, TRAIL_OF_TABLE).map_err(&sql)? {
+        return Ok(None);
+    }
+    c.query_row(
+        &format!("SELECT folder FROM {TRAIL_OF_TABLE} LIMIT 1"),
+        [],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(&sql)
 }
 
 /// Records `changes` in the trail at `path` (opened with [`open_trail`] before), as made
@@ -111,7 +168,8 @@ mod tests {
     fn a_trail_is_made_kept_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trail.gpkg");
-        assert_eq!(open_trail(&path).unwrap(), 0);
+        assert_eq!(open_trail(&path, "haimen").unwrap(), 0);
+        assert_eq!(trail_folder(&path).unwrap().as_deref(), Some("haimen"));
         let moved = Change {
             layer: LayerKind::Houses,
             id: "h1".into(),
@@ -126,7 +184,21 @@ mod tests {
         };
         assert_eq!(record_trail(&path, &[moved, gone], "file").unwrap(), 2);
         // Opened again (a restart): the records stay, and the next one follows them.
-        assert_eq!(open_trail(&path).unwrap(), 2);
+        assert_eq!(open_trail(&path, "haimen").unwrap(), 2);
+        // Another folder's server is refused, and the trail left as it was.
+        let e = open_trail(&path, "tongzhou").unwrap_err().to_string();
+        assert!(
+            e.contains("\"haimen\"") && e.contains("\"tongzhou\"") && e.contains("trail.gpkg"),
+            "{e}"
+        );
+        assert_eq!(trail_folder(&path).unwrap().as_deref(), Some("haimen"));
+        // A trail made before trails named their folder is given the first one's.
+        let c = open(&path, false).unwrap();
+        c.execute_batch(&format!("DROP TABLE {TRAIL_OF_TABLE}"))
+            .unwrap();
+        drop(c);
+        assert_eq!(open_trail(&path, "tongzhou").unwrap(), 2);
+        assert_eq!(trail_folder(&path).unwrap().as_deref(), Some("tongzhou"));
         let r = changes_since(&path, 0).unwrap();
         assert_eq!(r.len(), 2);
         assert_eq!(
@@ -144,7 +216,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let text = dir.path().join("notes.gpkg");
         std::fs::write(&text, "not a database").unwrap();
-        let e = open_trail(&text).unwrap_err().to_string();
+        let e = open_trail(&text, "haimen").unwrap_err().to_string();
         assert!(
             e.contains("not a GeoPackage") && e.contains("notes.gpkg"),
             "{e}"
@@ -158,7 +230,7 @@ mod tests {
         };
         crate::store::gpkg::write(&store, &ds).unwrap();
         let before = changes_since(&store, 0).unwrap().len();
-        let e = open_trail(&store).unwrap_err().to_string();
+        let e = open_trail(&store, "haimen").unwrap_err().to_string();
         assert!(
             e.contains("store of ledgers") && e.contains("city.gpkg"),
             "{e}"
@@ -176,13 +248,13 @@ mod tests {
         )
         .unwrap();
         drop(c);
-        let e = open_trail(&other).unwrap_err().to_string();
+        let e = open_trail(&other, "haimen").unwrap_err().to_string();
         assert!(e.contains("holds other data") && e.contains("parks"), "{e}");
         let c = open(&other, true).unwrap();
         assert!(!schema::table_exists(&c, changes::CHANGES_TABLE).unwrap());
 
         let missing = dir.path().join("no-such-dir").join("trail.gpkg");
-        let e = open_trail(&missing).unwrap_err().to_string();
+        let e = open_trail(&missing, "haimen").unwrap_err().to_string();
         assert!(e.contains("no-such-dir"), "{e}");
     }
 }

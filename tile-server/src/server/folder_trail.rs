@@ -2,6 +2,10 @@
 //! the changes the watcher and the reloads read from the folder's files, recorded as
 //! made by `file` in a GeoPackage of their own ([`riskmap_core::store::trail`]), so that
 //! `/api/changes` and `riskmap history` list them as they list a store's.
+//!
+//! The trail names its folder (a trail of another folder is refused), and a server holds
+//! a lock on `PATH.lock` beside it while it runs (the file holds its process id), so
+//! that a second server cannot record every change again in the same trail.
 
 use std::path::{Path, PathBuf};
 
@@ -10,10 +14,19 @@ use riskmap_core::store::trail;
 
 use super::state::{AppState, DataSource};
 
+/// A folder's trail held by this server: its path, and the lock beside it, released
+/// when the server's state goes.
+#[derive(Debug)]
+pub struct FolderTrail {
+    path: PathBuf,
+    _lock: std::fs::File,
+}
+
 /// The trail the server of `source` records in: `trail` when the source is a folder.
-/// Made or checked now, so that a file that cannot hold it stops the server before it
-/// serves. A store's server given a trail is refused: it records in the store.
-pub fn open(source: &DataSource, trail: Option<&Path>) -> Result<Option<PathBuf>, String> {
+/// Made or checked now, and locked, so that a file that cannot hold it, or a trail
+/// another server holds, stops the server before it serves. A store's server given a
+/// trail is refused: it records in the store.
+pub fn open(source: &DataSource, trail: Option<&Path>) -> Result<Option<FolderTrail>, String> {
     let Some(path) = trail else {
         return Ok(None);
     };
@@ -43,20 +56,72 @@ pub fn open(source: &DataSource, trail: Option<&Path>) -> Result<Option<PathBuf>
             source.dir.display()
         ));
     }
-    trail::open_trail(path).map_err(|e| format!("the folder's trail: {e}"))?;
-    Ok(Some(path.to_path_buf()))
+    let name = folder.file_name().map_or_else(
+        || folder.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let (lock, lock_path, made) = take_lock(path)?;
+    if let Err(e) = trail::open_trail(path, &name) {
+        drop(lock);
+        if made {
+            let _ = std::fs::remove_file(&lock_path);
+        }
+        return Err(format!("the folder's trail: {e}"));
+    }
+    Ok(Some(FolderTrail {
+        path: path.to_path_buf(),
+        _lock: lock,
+    }))
+}
+
+/// The lock on `TRAIL.lock` (made when missing), with the process id written in it; the
+/// lock file's path, and whether it was made now.
+fn take_lock(trail: &Path) -> Result<(std::fs::File, PathBuf, bool), String> {
+    use std::io::{Read, Seek, Write};
+    let mut p = trail.as_os_str().to_owned();
+    p.push(".lock");
+    let p = PathBuf::from(p);
+    let made = !p.exists();
+    let failed = |e: std::io::Error| format!("the folder's trail: {}: {e}", p.display());
+    let mut f = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&p)
+        .map_err(failed)?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = f.read_to_string(&mut holder);
+            return Err(format!(
+                "the folder's trail {} is held by another riskmap server (process {}, \
+                 {}): one server records in a trail at a time",
+                trail.display(),
+                holder.trim(),
+                p.display()
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+    }
+    f.set_len(0)
+        .and_then(|()| f.rewind())
+        .and_then(|()| writeln!(f, "{}", std::process::id()))
+        .map_err(failed)?;
+    Ok((f, p, made))
 }
 
 impl AppState {
     /// The server with the folder's trail given by [`open`].
-    pub fn with_folder_trail(mut self, trail: Option<PathBuf>) -> Self {
+    pub fn with_folder_trail(mut self, trail: Option<FolderTrail>) -> Self {
         self.folder_trail = trail;
         self
     }
 
     /// The folder's trail, when the server has one.
     pub fn folder_trail(&self) -> Option<&Path> {
-        self.folder_trail.as_deref()
+        self.folder_trail.as_ref().map(|t| t.path.as_path())
     }
 
     /// Records `changes` read from the folder's files in its trail (nothing without one).

@@ -358,7 +358,7 @@ pub struct AppState {
     /// has them ([`TrailFollowed`]).
     pub(super) trail_followed: Mutex<TrailFollowed>,
     /// For a data folder, the GeoPackage its changes are recorded in (`trail`).
-    pub(super) folder_trail: Option<PathBuf>,
+    pub(super) folder_trail: Option<super::folder_trail::FolderTrail>,
     /// A reading of the GeoPackage that was refused or failed, with the file's stamp
     /// then and why: edits are refused at once until the file changes again.
     pub file_refused: Mutex<Option<(FileStamp, String)>>,
