@@ -240,6 +240,10 @@ async fn a_trail_that_cannot_be_one_is_refused_and_a_folder_without_one_says_how
         "{e}"
     );
     assert_eq!(std::fs::read(&notes).unwrap(), b"minutes of the meeting");
+    assert!(
+        !dir.path().join("notes.gpkg.lock").exists(),
+        "a lock left beside a refused trail"
+    );
 
     // Inside the folder it records (the watcher would read each record as a change).
     let inside = data.join("changes.gpkg");
@@ -256,7 +260,9 @@ async fn a_trail_that_cannot_be_one_is_refused_and_a_folder_without_one_says_how
     drop(folder_trail::open(&DataSource::dir(&other), Some(&theirs)).unwrap());
     let e = folder_trail::open(&DataSource::dir(&data), Some(&theirs)).unwrap_err();
     assert!(
-        e.contains("tongzhou-changes.gpkg") && e.contains("\"tongzhou\"") && e.contains("\"data\""),
+        e.contains("tongzhou-changes.gpkg")
+            && e.contains("tongzhou\", not ")
+            && e.contains("data\":"),
         "{e}"
     );
 

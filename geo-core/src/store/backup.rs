@@ -34,7 +34,8 @@ const PAGES_A_STEP: i32 = 1024;
 pub const RESTARTS: u32 = 3;
 /// How long a step waits for a writer's lock before it tries again.
 const LOCKED_PAUSE: Duration = Duration::from_millis(20);
-/// How long the copy waits, in all, for a lock another program keeps.
+/// How long the copy waits for a lock another program keeps, with no page copied
+/// meanwhile (each try itself waits up to the store's busy timeout).
 const LOCKED_LIMIT: Duration = Duration::from_secs(60);
 
 /// What [`backup`] copied.
@@ -58,6 +59,16 @@ pub struct BackupReport {
 
 /// Copies the GeoPackage at `store` to `to`, which must not exist (see the module).
 pub fn backup(store: &Path, to: &Path) -> Result<BackupReport, StoreError> {
+    backup_with(store, to, || {})
+}
+
+/// [`backup`], calling `after_step` after each step of the copy (the tests write the
+/// store there).
+fn backup_with(
+    store: &Path,
+    to: &Path,
+    after_step: impl FnMut(),
+) -> Result<BackupReport, StoreError> {
     let t0 = Instant::now();
     let file_err = |path: &Path, reason: String| StoreError::File {
         path: path.to_path_buf(),
@@ -88,28 +99,14 @@ pub fn backup(store: &Path, to: &Path) -> Result<BackupReport, StoreError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "backup".into());
     let partial = dir.join(format!(".{name}.partial-{}", std::process::id()));
-    let done = copy(&src, store, &partial);
+    let done = copy(&src, store, &partial, after_step);
     drop(src);
     let report = done.and_then(|(restarts, in_one_step)| {
         let (ledgers, trail_last) = check(&partial)?;
         std::fs::File::open(&partial)
             .and_then(|f| f.sync_all())
             .map_err(|e| file_err(&partial, e.to_string()))?;
-        // Not over a file that appeared meanwhile (a link fails on an existing name);
-        // a file system without links (a FAT or SMB backup drive) gets a rename.
-        match std::fs::hard_link(&partial, to) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(file_err(
-                    to,
-                    "appeared while the backup was made; left as it is".into(),
-                ));
-            }
-            Err(_) if !to.exists() => {
-                std::fs::rename(&partial, to).map_err(|e| file_err(to, e.to_string()))?
-            }
-            Err(e) => return Err(file_err(to, e.to_string())),
-        }
+        put_in_place(&partial, to)?;
         Ok(BackupReport {
             path: to.to_path_buf(),
             bytes: std::fs::metadata(to).map_or(0, |m| m.len()),
@@ -134,9 +131,37 @@ pub fn backup(store: &Path, to: &Path) -> Result<BackupReport, StoreError> {
     report
 }
 
+/// The copy at `partial` given the name `to`, never over a file that appeared
+/// meanwhile: a hard link fails on an existing name; a file system without links (a FAT
+/// or SMB backup drive) gets the name taken first (made only if missing), then the copy
+/// renamed over it.
+fn put_in_place(partial: &Path, to: &Path) -> Result<(), StoreError> {
+    let failed = |e: std::io::Error| StoreError::File {
+        path: to.to_path_buf(),
+        reason: if e.kind() == std::io::ErrorKind::AlreadyExists {
+            "appeared while the backup was made; left as it is".into()
+        } else {
+            e.to_string()
+        },
+    };
+    if let Err(e) = std::fs::hard_link(partial, to) {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            return Err(failed(e));
+        }
+        std::fs::File::create_new(to).map_err(failed)?;
+        std::fs::rename(partial, to).map_err(failed)?;
+    }
+    Ok(())
+}
+
 /// The online backup of `src` into a new file at `partial`: how often it restarted,
 /// and whether the rest was copied in one step.
-fn copy(src: &Connection, store: &Path, partial: &Path) -> Result<(u32, bool), StoreError> {
+fn copy(
+    src: &Connection,
+    store: &Path,
+    partial: &Path,
+    mut after_step: impl FnMut(),
+) -> Result<(u32, bool), StoreError> {
     let mut dst = Connection::open_with_flags(
         partial,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
@@ -144,13 +169,25 @@ fn copy(src: &Connection, store: &Path, partial: &Path) -> Result<(u32, bool), S
     .map_err(sql_err(partial))?;
     let b = Backup::new(src, &mut dst).map_err(sql_err(store))?;
     let (mut restarts, mut in_one_step) = (0u32, false);
-    let mut left = i32::MAX;
+    // Pages copied in this pass: SQLite starts a pass again from the first page when
+    // another connection writes the store, so a step that leaves no more pages copied
+    // than the step before began a new pass.
+    let mut copied = 0;
     let mut locked_since: Option<Instant> = None;
     loop {
         let pages = if in_one_step { -1 } else { PAGES_A_STEP };
         match b.step(pages).map_err(sql_err(store))? {
             StepResult::Done => break,
-            StepResult::More => locked_since = None,
+            StepResult::More => {
+                locked_since = None;
+                let p = b.progress();
+                let now = p.pagecount - p.remaining;
+                if now <= copied {
+                    restarts += 1;
+                    in_one_step = restarts >= RESTARTS;
+                }
+                copied = now;
+            }
             // A writer holds the store (its commit): wait a moment, not for ever.
             _ => {
                 let since = *locked_since.get_or_insert_with(Instant::now);
@@ -166,12 +203,7 @@ fn copy(src: &Connection, store: &Path, partial: &Path) -> Result<(u32, bool), S
                 std::thread::sleep(LOCKED_PAUSE);
             }
         }
-        let now = b.progress().remaining;
-        if now > left {
-            restarts += 1;
-            in_one_step = restarts >= RESTARTS;
-        }
-        left = now;
+        after_step();
     }
     drop(b);
     drop(dst);
@@ -218,4 +250,97 @@ fn check(partial: &Path) -> Result<(Vec<(LayerKind, String, u64)>, u64), StoreEr
     }
     let last = changes::last_seq(&c).map_err(sql)?;
     Ok((ledgers, last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::Dataset;
+    use crate::layer::Layer;
+    use crate::store::test_support::{house, other_program};
+
+    /// A store of two houses and 8 MB of ballast (about 2,000 pages: several steps), and
+    /// a counter another program raises.
+    fn store(dir: &Path) -> PathBuf {
+        let path = dir.join("city.gpkg");
+        let ds = Dataset {
+            houses: Layer::new(
+                LayerKind::Houses,
+                vec![house("h1", 121.1, 3), house("h2", 121.2, 2)],
+            ),
+            ..Dataset::default()
+        };
+        crate::store::gpkg::write(&path, &ds).unwrap();
+        other_program(&path)
+            .execute_batch(
+                "CREATE TABLE ballast (b BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+                 INSERT INTO ballast SELECT randomblob(8000) FROM n;
+                 CREATE TABLE counter (n INTEGER);
+                 INSERT INTO counter VALUES (0);",
+            )
+            .unwrap();
+        path
+    }
+
+    fn counter(path: &Path) -> i64 {
+        other_program(path)
+            .query_row("SELECT n FROM counter", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_write_after_every_step_has_the_rest_copied_in_one_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = store(dir.path());
+        let to = dir.path().join("copy.gpkg");
+        // Another program writes after every step: each next step starts the copy
+        // again, until after three restarts the rest goes in one step (the fifth).
+        let writer = other_program(&path);
+        let r = backup_with(&path, &to, || {
+            writer.execute("UPDATE counter SET n = n + 1", []).unwrap();
+        })
+        .unwrap();
+        assert_eq!((r.restarts, r.in_one_step), (3, true));
+        // Four writes, after the first four steps: all in the copy and in the store.
+        assert_eq!(counter(&path), 4);
+        assert_eq!(counter(&to), 4);
+        // Every ledger table counted: the two houses, the other tables empty.
+        let rows: Vec<(&str, u64)> = r.ledgers.iter().map(|(_, t, n)| (t.as_str(), *n)).collect();
+        assert_eq!(rows.len(), 7);
+        assert!(
+            rows.iter().all(|&(t, n)| n == u64::from(t == "houses") * 2),
+            "{rows:?}"
+        );
+    }
+
+    #[test]
+    fn one_write_during_the_copy_starts_it_again_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = store(dir.path());
+        let to = dir.path().join("copy.gpkg");
+        let writer = other_program(&path);
+        let mut steps = 0;
+        let r = backup_with(&path, &to, || {
+            steps += 1;
+            if steps == 1 {
+                writer.execute("UPDATE counter SET n = n + 1", []).unwrap();
+            }
+        })
+        .unwrap();
+        assert_eq!((r.restarts, r.in_one_step), (1, false));
+        assert_eq!(counter(&to), 1);
+        // The copy is one file in rollback-journal mode, and nothing else is left.
+        let c = other_program(&to);
+        let mode: String = c
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "delete");
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["city.gpkg", "copy.gpkg"]);
+    }
 }

@@ -5,8 +5,9 @@
 //! read it as they read a store's.
 //!
 //! The trail names the folder it records (`riskmap_trail_of`, one row, bookkeeping not
-//! registered as a layer): a trail of another folder is refused, so that a copied
-//! configuration does not mix two districts' changes in one file.
+//! registered as a layer; the server gives the folder's full path): a trail of another
+//! folder is refused, so that a copied configuration does not mix two districts'
+//! changes in one file.
 
 use std::path::Path;
 
@@ -23,7 +24,7 @@ use crate::model::LayerKind;
 /// The table naming the folder a trail records.
 pub const TRAIL_OF_TABLE: &str = "riskmap_trail_of";
 
-/// Opens the trail at `path` for the data folder named `folder`, made when missing (the
+/// Opens the trail at `path` for the data folder `folder` (its full path), made when missing (the
 /// folder it goes in must exist): a new GeoPackage, or one that has a trail already. A
 /// file that is not a GeoPackage, that holds ledgers (a store keeps its own trail) or
 /// other data, or the trail of a folder of another name, is refused and left as it is.
@@ -92,8 +93,8 @@ pub fn open_trail(path: &Path, folder: &str) -> Result<u64, StoreError> {
                 table: TRAIL_OF_TABLE.into(),
                 reason: format!(
                     "this trail records the data folder {n:?}, not {folder:?}: give each \
-                     folder a trail of its own (a folder renamed: set `folder` in this \
-                     table to its new name)"
+                     folder a trail of its own (a folder moved or renamed: set `folder` in \
+                     this table to its new path)"
                 ),
             });
         }

@@ -3,7 +3,8 @@
 //! made by `file` in a GeoPackage of their own ([`riskmap_core::store::trail`]), so that
 //! `/api/changes` and `riskmap history` list them as they list a store's.
 //!
-//! The trail names its folder (a trail of another folder is refused), and a server holds
+//! The trail names its folder, by its full path (a trail of another folder is refused),
+//! and a server holds
 //! a lock on `PATH.lock` beside it while it runs (the file holds its process id), so
 //! that a second server cannot record every change again in the same trail.
 
@@ -56,40 +57,37 @@ pub fn open(source: &DataSource, trail: Option<&Path>) -> Result<Option<FolderTr
             source.dir.display()
         ));
     }
-    let name = folder.file_name().map_or_else(
-        || folder.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let (lock, lock_path, made) = take_lock(path)?;
-    if let Err(e) = trail::open_trail(path, &name) {
-        drop(lock);
-        if made {
-            let _ = std::fs::remove_file(&lock_path);
-        }
-        return Err(format!("the folder's trail: {e}"));
-    }
+    // Checked first, so that a refused trail gets no lock file beside it; the lock file
+    // is never deleted (a server locking a file another then deletes would share).
+    let name = folder.display().to_string();
+    trail::open_trail(path, &name).map_err(|e| format!("the folder's trail: {e}"))?;
     Ok(Some(FolderTrail {
         path: path.to_path_buf(),
-        _lock: lock,
+        _lock: take_lock(path)?,
     }))
 }
 
-/// The lock on `TRAIL.lock` (made when missing), with the process id written in it; the
-/// lock file's path, and whether it was made now.
-fn take_lock(trail: &Path) -> Result<(std::fs::File, PathBuf, bool), String> {
+/// The lock on `TRAIL.lock` (made when missing), with the process id written in it
+/// when the file can be written (a lock file made by another user is locked read-only).
+fn take_lock(trail: &Path) -> Result<std::fs::File, String> {
     use std::io::{Read, Seek, Write};
     let mut p = trail.as_os_str().to_owned();
     p.push(".lock");
     let p = PathBuf::from(p);
-    let made = !p.exists();
     let failed = |e: std::io::Error| format!("the folder's trail: {}: {e}", p.display());
-    let mut f = std::fs::File::options()
+    let opened = std::fs::File::options()
         .create(true)
         .truncate(false)
         .read(true)
         .write(true)
-        .open(&p)
-        .map_err(failed)?;
+        .open(&p);
+    let (mut f, writable) = match opened {
+        Ok(f) => (f, true),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            (std::fs::File::open(&p).map_err(failed)?, false)
+        }
+        Err(e) => return Err(failed(e)),
+    };
     match f.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -105,11 +103,15 @@ fn take_lock(trail: &Path) -> Result<(std::fs::File, PathBuf, bool), String> {
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
     }
-    f.set_len(0)
-        .and_then(|()| f.rewind())
-        .and_then(|()| writeln!(f, "{}", std::process::id()))
-        .map_err(failed)?;
-    Ok((f, p, made))
+    if writable
+        && let Err(e) = f
+            .set_len(0)
+            .and_then(|()| f.rewind())
+            .and_then(|()| writeln!(f, "{}", std::process::id()))
+    {
+        tracing::warn!(lock = %p.display(), error = %e, "the process id could not be written in the trail's lock file");
+    }
+    Ok(f)
 }
 
 impl AppState {
