@@ -171,6 +171,10 @@ fn a_backup_never_writes_over_a_file_and_names_what_is_wrong() {
         ],
         &["none.gpkg", "no such file"],
     );
+    refused(
+        &["backup", s(city()), "--to", s(&tmp.path().join("c.gpkg"))],
+        &["a data folder"],
+    );
     let csv = tmp.path().join("houses.csv");
     std::fs::write(&csv, "id,lon,lat\nh1,121.1,31.9\n").unwrap();
     refused(

@@ -74,6 +74,12 @@ fn backup_with(
         path: path.to_path_buf(),
         reason,
     };
+    if store.is_dir() {
+        return Err(file_err(
+            store,
+            "a data folder, not a store: copy the folder's files as they are".into(),
+        ));
+    }
     if !store.is_file() {
         return Err(file_err(store, "no such file".into()));
     }
