@@ -186,6 +186,8 @@ impl AppState {
         // Nothing to record, forget or make: no write (which would wait for a program
         // holding the file's lock).
         if changes.is_empty() && touched_upto <= 0 && self.file_schema().is_some() {
+            // (The reading had the trail's records up to `read_trail` all the same.)
+            self.follow_trail(recorded_after.read_to(read_trail));
             return read_at;
         }
         let path = self.source.dir.clone();
