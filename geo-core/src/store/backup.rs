@@ -155,7 +155,13 @@ fn put_in_place(partial: &Path, to: &Path) -> Result<(), StoreError> {
             return Err(failed(e));
         }
         std::fs::File::create_new(to).map_err(failed)?;
-        std::fs::rename(partial, to).map_err(failed)?;
+        if let Err(e) = std::fs::rename(partial, to) {
+            // Not an empty file under the backup's name, taken for a copy.
+            if std::fs::metadata(to).is_ok_and(|m| m.len() == 0) {
+                let _ = std::fs::remove_file(to);
+            }
+            return Err(failed(e));
+        }
     }
     Ok(())
 }
