@@ -334,8 +334,9 @@ struct Near {
 }
 
 /// The cells whose kept parts differ from those made afresh now: what a living map
-/// keeps must be what it would make (for the tests of the living map).
-#[cfg(test)]
+/// keeps must be what it would make (for the tests of the living map, which need the
+/// `generate` feature).
+#[cfg(all(test, feature = "generate"))]
 pub(crate) fn stale_parts(
     ds: &Dataset,
     a: &Analysis,
