@@ -125,9 +125,7 @@ fn backup_with(
     });
     let _ = std::fs::remove_file(&partial);
     for side in ["-journal", "-wal", "-shm"] {
-        let mut p = partial.clone().into_os_string();
-        p.push(side);
-        let _ = std::fs::remove_file(p);
+        let _ = std::fs::remove_file(super::beside(&partial, side));
     }
     if report.is_ok()
         && let Ok(d) = std::fs::File::open(&dir)

@@ -46,6 +46,13 @@ pub mod words;
 /// never read as a ledger, replaced as a whole on every write of results.
 pub const RESULT_PREFIX: &str = "result_";
 
+/// The path of a file beside `path` named as it is with `end` added (`-wal`, `.lock`).
+pub fn beside(path: &std::path::Path, end: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(end);
+    PathBuf::from(p)
+}
+
 /// What one import did to one layer's table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LayerCounts {

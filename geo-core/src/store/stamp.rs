@@ -40,11 +40,7 @@ impl FileStamp {
                 .ok()
                 .and_then(|m| Some((m.len(), m.modified().ok()?)))
         };
-        let beside = |end: &str| {
-            let mut p = path.as_os_str().to_owned();
-            p.push(end);
-            std::path::PathBuf::from(p)
-        };
+        let beside = |end: &str| super::beside(path, end);
         // An empty log (left by a reader, or reset after a checkpoint) holds no write.
         let wal = meta(&beside("-wal")).filter(|(len, _)| *len > 0);
         FileStamp {

@@ -27,7 +27,7 @@ pub const TRAIL_OF_TABLE: &str = "riskmap_trail_of";
 /// Opens the trail at `path` for the data folder `folder` (its full path), made when missing (the
 /// folder it goes in must exist): a new GeoPackage, or one that has a trail already. A
 /// file that is not a GeoPackage, that holds ledgers (a store keeps its own trail) or
-/// other data, or the trail of a folder of another name, is refused and left as it is.
+/// other data, or the trail of another folder, is refused and left as it is.
 /// A trail that names no folder yet is given this one's. Gives the trail's last `seq`.
 pub fn open_trail(path: &Path, folder: &str) -> Result<u64, StoreError> {
     let existed = path.exists();
@@ -78,15 +78,7 @@ pub fn open_trail(path: &Path, folder: &str) -> Result<u64, StoreError> {
         "CREATE TABLE IF NOT EXISTS {TRAIL_OF_TABLE} (folder TEXT NOT NULL)"
     ))
     .map_err(&sql)?;
-    let named: Option<String> = tx
-        .query_row(
-            &format!("SELECT folder FROM {TRAIL_OF_TABLE} LIMIT 1"),
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(&sql)?;
-    match named {
+    match folder_of(&tx).map_err(&sql)? {
         Some(n) if n != folder => {
             return Err(StoreError::Table {
                 path: path.to_path_buf(),
@@ -112,11 +104,9 @@ pub fn open_trail(path: &Path, folder: &str) -> Result<u64, StoreError> {
     Ok(last)
 }
 
-/// The name of the data folder the trail at `path` records (none: not named yet).
-pub fn trail_folder(path: &Path) -> Result<Option<String>, StoreError> {
-    let c = open(path, true)?;
-    let sql = sql_err(path);
-    if !schema::table_exists(&c, TRAIL_OF_TABLE).map_err(&sql)? {
+/// The folder the trail records (none: not named yet, or no table for it).
+fn folder_of(c: &Connection) -> rusqlite::Result<Option<String>> {
+    if !schema::table_exists(c, TRAIL_OF_TABLE)? {
         return Ok(None);
     }
     c.query_row(
@@ -125,7 +115,6 @@ pub fn trail_folder(path: &Path) -> Result<Option<String>, StoreError> {
         |r| r.get(0),
     )
     .optional()
-    .map_err(&sql)
 }
 
 /// Records `changes` in the trail at `path` (opened with [`open_trail`] before), as made
@@ -170,7 +159,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trail.gpkg");
         assert_eq!(open_trail(&path, "haimen").unwrap(), 0);
-        assert_eq!(trail_folder(&path).unwrap().as_deref(), Some("haimen"));
+        assert_eq!(
+            folder_of(&open(&path, true).unwrap()).unwrap().as_deref(),
+            Some("haimen")
+        );
         let moved = Change {
             layer: LayerKind::Houses,
             id: "h1".into(),
@@ -192,14 +184,20 @@ mod tests {
             e.contains("\"haimen\"") && e.contains("\"tongzhou\"") && e.contains("trail.gpkg"),
             "{e}"
         );
-        assert_eq!(trail_folder(&path).unwrap().as_deref(), Some("haimen"));
+        assert_eq!(
+            folder_of(&open(&path, true).unwrap()).unwrap().as_deref(),
+            Some("haimen")
+        );
         // A trail made before trails named their folder is given the first one's.
         let c = open(&path, false).unwrap();
         c.execute_batch(&format!("DROP TABLE {TRAIL_OF_TABLE}"))
             .unwrap();
         drop(c);
         assert_eq!(open_trail(&path, "tongzhou").unwrap(), 2);
-        assert_eq!(trail_folder(&path).unwrap().as_deref(), Some("tongzhou"));
+        assert_eq!(
+            folder_of(&open(&path, true).unwrap()).unwrap().as_deref(),
+            Some("tongzhou")
+        );
         let r = changes_since(&path, 0).unwrap();
         assert_eq!(r.len(), 2);
         assert_eq!(

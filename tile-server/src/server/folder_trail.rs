@@ -71,9 +71,7 @@ pub fn open(source: &DataSource, trail: Option<&Path>) -> Result<Option<FolderTr
 /// when the file can be written (a lock file made by another user is locked read-only).
 fn take_lock(trail: &Path) -> Result<std::fs::File, String> {
     use std::io::{Read, Seek, Write};
-    let mut p = trail.as_os_str().to_owned();
-    p.push(".lock");
-    let p = PathBuf::from(p);
+    let p = riskmap_core::store::beside(trail, ".lock");
     let failed = |e: std::io::Error| format!("the folder's trail: {}: {e}", p.display());
     let opened = std::fs::File::options()
         .create(true)
