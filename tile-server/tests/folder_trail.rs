@@ -40,6 +40,9 @@ fn server(data: &Path, trail: Option<&Path>) -> Arc<AppState> {
     let source = DataSource::dir(data);
     let opened = folder_trail::open(&source, config.trail.as_deref()).unwrap();
     let snap = build_snapshot(&config, &source, 1).unwrap();
+    if let Some(t) = &opened {
+        folder_trail::catch_up(t.path(), &snap).unwrap();
+    }
     Arc::new(AppState::new(config, source, snap, None).with_folder_trail(opened))
 }
 
@@ -224,6 +227,68 @@ async fn a_folders_changes_are_recorded_in_its_trail() {
     assert_eq!(recs.len(), 5);
     assert_eq!(recs[4]["id"], "house-0000005");
     assert_eq!(recs[4]["seq"], 5);
+}
+
+#[test]
+fn a_server_records_at_its_start_what_the_folder_changed_while_none_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = folder(dir.path());
+    let trail = dir.path().join("changes.gpkg");
+    let cfg = dir.path().join("riskmap.toml");
+    let quoted = serde_json::to_string(trail.to_str().unwrap()).unwrap();
+    std::fs::write(&cfg, format!("trail = {quoted}\n")).unwrap();
+    let args = [
+        "--port".as_ref(),
+        "0".as_ref(),
+        "--config".as_ref(),
+        cfg.as_os_str(),
+        data.as_os_str(),
+    ];
+    let history = || -> Vec<Value> {
+        let out = common::ok(&["history", trail.to_str().unwrap(), "--json"]);
+        serde_json::from_str::<Value>(&out)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    // The first server learns the folder, records nothing, and is stopped.
+    drop(common::serve_process(&args));
+    assert!(history().is_empty());
+
+    // While no server runs, the office corrects a phone number and strikes out a house.
+    let original = std::fs::read(data.join("houses.csv")).unwrap();
+    let phone = String::from_utf8_lossy(line_of(&original, "house-0000001"))
+        .split(',')
+        .nth(7)
+        .unwrap()
+        .to_string();
+    rewrite_houses(&data, |l| {
+        if l.starts_with(b"house-0000001,") {
+            replace(l, &phone, "0513-7654321")
+        } else if l.starts_with(b"house-0000002,") {
+            Vec::new()
+        } else {
+            l.to_vec()
+        }
+    });
+    // The next server records both before it serves.
+    drop(common::serve_process(&args));
+    let recs = history();
+    let f = |s: &str| s.to_string();
+    assert_eq!(
+        ops(&recs),
+        [
+            (f("house-0000001"), f("update"), f("file")),
+            (f("house-0000002"), f("delete"), f("file")),
+        ]
+    );
+    assert_eq!(recs[0]["before"]["properties"]["phone"], phone.as_str());
+    assert_eq!(recs[0]["after"]["properties"]["phone"], "0513-7654321");
+    assert!(recs[1]["after"].is_null() && recs[1]["before"]["geometry"].is_object());
+    // And once only.
+    drop(common::serve_process(&args));
+    assert_eq!(history().len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,6 +24,7 @@ use super::StoreError;
 use super::columns::sql_err;
 use super::ledger;
 use crate::live::AnyFeature;
+use crate::model::Feature;
 
 /// The table of changes.
 pub const CHANGES_TABLE: &str = "riskmap_changes";
@@ -510,21 +511,25 @@ fn read_since(
 /// A feature as GeoJSON: its id, its geometry (RFC 7946) and its properties as a store
 /// writes them (inventories and QRA distances in their ledger text).
 pub fn feature_json(f: &AnyFeature) -> Value {
-    let props = match f {
-        AnyFeature::Area(f) => serde_json::to_value(&f.props),
-        AnyFeature::Enterprise(f) => serde_json::to_value(&f.props),
-        AnyFeature::HazardSource(f) => serde_json::to_value(&f.props),
-        AnyFeature::GasPipeline(f) => serde_json::to_value(&f.props),
-        AnyFeature::House(f) => serde_json::to_value(&f.props),
-        AnyFeature::ProtectionTarget(f) => serde_json::to_value(&f.props),
-        AnyFeature::HiddenHazard(f) => serde_json::to_value(&f.props),
-    };
-    let mut props = match props {
+    match f {
+        AnyFeature::Area(f) => json_of(f),
+        AnyFeature::Enterprise(f) => json_of(f),
+        AnyFeature::HazardSource(f) => json_of(f),
+        AnyFeature::GasPipeline(f) => json_of(f),
+        AnyFeature::House(f) => json_of(f),
+        AnyFeature::ProtectionTarget(f) => json_of(f),
+        AnyFeature::HiddenHazard(f) => json_of(f),
+    }
+}
+
+/// [`feature_json`] of a feature of any layer, borrowed where it is kept.
+pub(super) fn json_of<P: Serialize>(f: &Feature<P>) -> Value {
+    let mut props = match serde_json::to_value(&f.props) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
     };
     ledger::to_ledger_form(&mut props);
-    geojson_feature(f.id(), Some(f.geometry()), props)
+    geojson_feature(&f.id, Some(&f.geometry), props)
 }
 
 /// A GeoJSON Feature of an id, a geometry and properties.

@@ -39,6 +39,7 @@ pub mod stamp;
 mod test_support;
 pub mod touched;
 pub mod trail;
+pub mod trail_state;
 pub mod wkb;
 pub mod words;
 

@@ -18,6 +18,7 @@ use super::changes;
 use super::columns::{not_gpkg, sql_err};
 use super::gpkg::{BUSY_TIMEOUT, looks_like_sqlite, open, utc_now};
 use super::schema;
+use super::trail_state;
 use crate::live::Change;
 use crate::model::LayerKind;
 
@@ -139,8 +140,12 @@ pub fn record_trail(path: &Path, changes: &[Change], actor: &str) -> Result<u64,
         .map_err(&sql)?;
     changes::create_table(&tx).map_err(&sql)?;
     let now = utc_now(&tx).map_err(&sql)?;
+    let kept = trail_state::kept(&tx).map_err(&sql)?;
     for ch in changes {
         changes::record_change(&tx, ch, actor, &now).map_err(&sql)?;
+        if kept {
+            trail_state::follow(&tx, ch).map_err(&sql)?;
+        }
     }
     let last = changes::last_seq(&tx).map_err(&sql)?;
     tx.commit().map_err(&sql)?;

@@ -3,6 +3,10 @@
 //! made by `file` in a GeoPackage of their own ([`riskmap_core::store::trail`]), so that
 //! `/api/changes` and `riskmap history` list them as they list a store's.
 //!
+//! At start, before anything is served, the first load is compared with what the trail
+//! last knew of the folder ([`catch_up`]): what the office changed in the files while no
+//! server ran is recorded then, as made by `file`.
+//!
 //! The trail names its folder, by its full path (a trail of another folder is refused),
 //! and a server holds
 //! a lock on `PATH.lock` beside it while it runs (the file holds its process id), so
@@ -12,8 +16,9 @@ use std::path::{Path, PathBuf};
 
 use riskmap_core::live::Change;
 use riskmap_core::store::trail;
+use riskmap_core::store::trail_state::{self, CaughtUp};
 
-use super::state::{AppState, DataSource};
+use super::state::{AppState, DataSource, Snapshot};
 
 /// A folder's trail held by this server: its path, and the lock beside it, released
 /// when the server's state goes.
@@ -65,6 +70,50 @@ pub fn open(source: &DataSource, trail: Option<&Path>) -> Result<Option<FolderTr
         path: path.to_path_buf(),
         _lock: take_lock(path)?,
     }))
+}
+
+impl FolderTrail {
+    /// The trail's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Records in the trail at `trail` what the folder's files changed while no server ran:
+/// the first snapshot (`first`) compared with what the trail last knew of the folder
+/// ([`trail_state::catch_up`]), as made by `file`. A trail that knew nothing of the
+/// folder yet learns it. Logged; a trail that cannot be read or written stops the
+/// server, as at its opening.
+pub fn catch_up(trail: &Path, first: &Snapshot) -> Result<CaughtUp, String> {
+    let t0 = std::time::Instant::now();
+    let c = trail_state::catch_up(trail, first.dataset(), "file")
+        .map_err(|e| format!("the folder's trail: {e}"))?;
+    let ms = (t0.elapsed().as_secs_f64() * 1000.0).round();
+    if c.started {
+        tracing::info!(
+            trail = %trail.display(),
+            features = c.features,
+            ms,
+            "the folder's trail now knows the folder: what changes in its files while no \
+             server runs is recorded at the next start"
+        );
+    } else if c.recorded() > 0 {
+        let layers: Vec<String> = c
+            .layers
+            .iter()
+            .map(|(k, [new, changed, gone])| {
+                format!("{}: {new} new, {changed} changed, {gone} removed", k.name())
+            })
+            .collect();
+        tracing::warn!(
+            trail = %trail.display(),
+            changes = c.recorded(),
+            layers = %layers.join("; "),
+            ms,
+            "the folder's files changed while no server ran: recorded in its trail as made by file"
+        );
+    }
+    Ok(c)
 }
 
 /// The lock on `TRAIL.lock` (made when missing), with the process id written in it

@@ -96,13 +96,29 @@ pub async fn serve(
     let trail = folder_trail::open(&source, config.trail.as_deref()).map_err(ServeError::Trail)?;
     let cfg = config.clone();
     let src = source.clone();
+    let joined = |e: tokio::task::JoinError| ServeError::Io(std::io::Error::other(e.to_string()));
     let first = tokio::task::spawn_blocking(move || build_snapshot(&cfg, &src, 1))
         .await
-        .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?
+        .map_err(joined)?
         .map_err(|e| ServeError::Load {
             dir: source.dir.display().to_string(),
             source: e,
         })?;
+    // What the office changed in the folder while no server ran, recorded before
+    // anything is served.
+    let first = match trail.as_ref().map(|t| t.path().to_path_buf()) {
+        Some(p) => {
+            let (first, caught) = tokio::task::spawn_blocking(move || {
+                let caught = folder_trail::catch_up(&p, &first);
+                (first, caught)
+            })
+            .await
+            .map_err(joined)?;
+            caught.map_err(ServeError::Trail)?;
+            first
+        }
+        None => first,
+    };
     let addr = SocketAddr::new(config.bind, config.port);
     let state =
         Arc::new(AppState::new(config, source, first, admin_token).with_folder_trail(trail));

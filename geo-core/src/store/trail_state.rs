@@ -1,0 +1,515 @@
+//! What a data folder's trail knows of the folder: each feature as the server last read
+//! it (`riskmap_trail_state`: layer, id and a digest, read whole at every start;
+//! `riskmap_trail_features`: layer, id and the GeoJSON, read for the features that
+//! changed; bookkeeping, not registered in `gpkg_contents`), kept with every record of
+//! the trail.
+//!
+//! A server that starts on the folder compares what it loaded with it ([`catch_up`]):
+//! what the office changed in the files while no server ran is recorded then, as read
+//! from the files, with the feature before as the trail last knew it. A trail that keeps
+//! no state yet (a new one, or one made before trails kept it) is given the folder as
+//! loaded and records nothing: what changed before that is not known.
+//!
+//! The digest (the first 128 bits of the SHA-256 of the id, the geometry's WKB and the
+//! properties' JSON in their fields' order) is cheap to work out for a million features
+//! at every start, and tells an unchanged feature from a changed one within one
+//! version of the program. Another version may write a feature otherwise (a property
+//! added, a number formatted otherwise): a feature whose digest differs is compared
+//! with the GeoJSON kept, field by field ([`changes::changed_fields`]), and recorded
+//! only when a field differs.
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use rayon::prelude::*;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use super::StoreError;
+use super::changes::{self, ChangeOp, NewChange, json_of};
+use super::columns::{not_gpkg, sql_err};
+use super::gpkg::{BUSY_TIMEOUT, utc_now};
+use super::schema;
+use crate::dataset::Dataset;
+use crate::live::{AnyFeature, Change};
+use crate::model::{Feature, LayerKind};
+
+/// The table of what the trail knows of the folder.
+pub const TRAIL_STATE_TABLE: &str = "riskmap_trail_state";
+
+/// The table of the GeoJSON of each feature the trail knows.
+pub const TRAIL_FEATURES_TABLE: &str = "riskmap_trail_features";
+
+/// Features turned into GeoJSON at a time when a trail's state is first written.
+const CHUNK: usize = 16_384;
+
+/// What [`catch_up`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaughtUp {
+    /// The trail kept no state of the folder: it now holds the folder as loaded, and
+    /// nothing was recorded.
+    pub started: bool,
+    /// Features the trail now knows.
+    pub features: usize,
+    /// Per layer with changes: new, changed and removed features recorded.
+    pub layers: Vec<(LayerKind, [usize; 3])>,
+    /// The trail's last `seq` after.
+    pub last: u64,
+}
+
+impl CaughtUp {
+    /// The changes recorded.
+    pub fn recorded(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|(_, n)| n.iter().sum::<usize>())
+            .sum()
+    }
+}
+
+/// The GeoJSON of the feature at `pos` of an input layer, as a trail records it.
+fn json_at(ds: &Dataset, layer: LayerKind, pos: usize) -> Option<Value> {
+    match layer {
+        LayerKind::Areas => ds.areas.get(pos).map(json_of),
+        LayerKind::Enterprises => ds.enterprises.get(pos).map(json_of),
+        LayerKind::HazardSources => ds.hazard_sources.get(pos).map(json_of),
+        LayerKind::GasPipelines => ds.gas_pipelines.get(pos).map(json_of),
+        LayerKind::Houses => ds.houses.get(pos).map(json_of),
+        LayerKind::ProtectionTargets => ds.protection_targets.get(pos).map(json_of),
+        LayerKind::HiddenHazards => ds.hidden_hazards.get(pos).map(json_of),
+        _ => None,
+    }
+}
+
+/// A feature's digest: see the module's notes.
+type Digest = [u8; 16];
+
+/// A feature of the load: its id, digest and position.
+type Now<'a> = (&'a str, Digest, usize);
+
+fn digest_of<P: Serialize>(f: &Feature<P>, buf: &mut Vec<u8>) -> Digest {
+    buf.clear();
+    buf.extend_from_slice(f.id.as_bytes());
+    buf.push(0);
+    super::wkb::wkb(buf, &f.geometry);
+    buf.push(0);
+    // Into a vector it cannot fail; a property that would not serialise leaves the
+    // digest of the rest.
+    let _ = serde_json::to_writer(&mut *buf, &f.props);
+    let d = Sha256::digest(buf.as_slice());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d[..16]);
+    out
+}
+
+fn digest_at(ds: &Dataset, layer: LayerKind, pos: usize, buf: &mut Vec<u8>) -> Option<Digest> {
+    match layer {
+        LayerKind::Areas => ds.areas.get(pos).map(|f| digest_of(f, buf)),
+        LayerKind::Enterprises => ds.enterprises.get(pos).map(|f| digest_of(f, buf)),
+        LayerKind::HazardSources => ds.hazard_sources.get(pos).map(|f| digest_of(f, buf)),
+        LayerKind::GasPipelines => ds.gas_pipelines.get(pos).map(|f| digest_of(f, buf)),
+        LayerKind::Houses => ds.houses.get(pos).map(|f| digest_of(f, buf)),
+        LayerKind::ProtectionTargets => ds.protection_targets.get(pos).map(|f| digest_of(f, buf)),
+        LayerKind::HiddenHazards => ds.hidden_hazards.get(pos).map(|f| digest_of(f, buf)),
+        _ => None,
+    }
+}
+
+fn layer_len(ds: &Dataset, layer: LayerKind) -> usize {
+    ds.counts()
+        .iter()
+        .find(|(k, _)| *k == layer)
+        .map_or(0, |(_, n)| *n)
+}
+
+/// Each feature of `layer` as (id, digest, position), by id (a repeated id once, the
+/// last, as the map keeps it); the digests worked out on every core.
+fn digests(ds: &Dataset, layer: LayerKind) -> Vec<Now<'_>> {
+    // Collected in place (every position has a feature; an `Option` of the tuple is no
+    // larger than it), then sorted in place: a million houses take 40 MB, once.
+    let found: Vec<Option<Now<'_>>> = (0..layer_len(ds, layer))
+        .into_par_iter()
+        .map_init(Vec::new, |buf, p| {
+            Some((ds.id_at(layer, p)?, digest_at(ds, layer, p, buf)?, p))
+        })
+        .collect();
+    let mut out: Vec<Now<'_>> = found.into_iter().flatten().collect();
+    out.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.2.cmp(&b.2)));
+    out.reverse();
+    out.dedup_by(|later, earlier| later.0 == earlier.0);
+    out.reverse();
+    out
+}
+
+/// Whether the trail keeps a state of its folder.
+pub(super) fn kept(c: &Connection) -> rusqlite::Result<bool> {
+    schema::table_exists(c, TRAIL_STATE_TABLE)
+}
+
+fn put(c: &Connection, layer: &str, id: &str, digest: &Digest, json: &str) -> rusqlite::Result<()> {
+    c.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO {TRAIL_STATE_TABLE} (layer, id, digest) VALUES (?1, ?2, ?3)"
+    ))?
+    .execute(params![layer, id, &digest[..]])?;
+    c.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO {TRAIL_FEATURES_TABLE} (layer, id, feature) VALUES (?1, ?2, ?3)"
+    ))?
+    .execute(params![layer, id, json])
+    .map(drop)
+}
+
+fn remove(c: &Connection, layer: &str, id: &str) -> rusqlite::Result<()> {
+    for table in [TRAIL_STATE_TABLE, TRAIL_FEATURES_TABLE] {
+        c.prepare_cached(&format!("DELETE FROM {table} WHERE layer = ?1 AND id = ?2"))?
+            .execute(params![layer, id])?;
+    }
+    Ok(())
+}
+
+/// Keeps the state with a change the trail records (when it keeps one).
+pub(super) fn follow(c: &Connection, ch: &Change) -> rusqlite::Result<()> {
+    let Some(f) = &ch.after else {
+        return remove(c, ch.layer.name(), &ch.id);
+    };
+    let mut buf = Vec::new();
+    let digest = match f {
+        AnyFeature::Area(f) => digest_of(f, &mut buf),
+        AnyFeature::Enterprise(f) => digest_of(f, &mut buf),
+        AnyFeature::HazardSource(f) => digest_of(f, &mut buf),
+        AnyFeature::GasPipeline(f) => digest_of(f, &mut buf),
+        AnyFeature::House(f) => digest_of(f, &mut buf),
+        AnyFeature::ProtectionTarget(f) => digest_of(f, &mut buf),
+        AnyFeature::HiddenHazard(f) => digest_of(f, &mut buf),
+    };
+    let json = changes::feature_json(f).to_string();
+    put(c, ch.layer.name(), &ch.id, &digest, &json)
+}
+
+/// Compares the folder as loaded (`ds`) with what the trail at `path` (opened with
+/// [`super::trail::open_trail`]) last knew of it, records each difference as made by
+/// `actor`, now, and keeps the state with them, in one transaction. A trail that keeps
+/// no state is given `ds` and records nothing.
+pub fn catch_up(path: &Path, ds: &Dataset, actor: &str) -> Result<CaughtUp, StoreError> {
+    let sql = sql_err(path);
+    if !path.is_file() {
+        return Err(not_gpkg(path, "no such file"));
+    }
+    // Worked out before the trail is locked.
+    let now: Vec<(LayerKind, Vec<Now<'_>>)> = LayerKind::INPUTS
+        .iter()
+        .map(|&k| (k, digests(ds, k)))
+        .collect();
+    let features = now.iter().map(|(_, v)| v.len()).sum();
+    let mut c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(&sql)?;
+    c.busy_timeout(BUSY_TIMEOUT).map_err(&sql)?;
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(&sql)?;
+    let mut out = CaughtUp {
+        features,
+        ..CaughtUp::default()
+    };
+    if !kept(&tx).map_err(&sql)? {
+        tx.execute_batch(&format!(
+            "CREATE TABLE {TRAIL_STATE_TABLE} (layer TEXT NOT NULL, id TEXT NOT NULL, \
+               digest BLOB NOT NULL, PRIMARY KEY (layer, id)) WITHOUT ROWID;
+             DROP TABLE IF EXISTS {TRAIL_FEATURES_TABLE};
+             CREATE TABLE {TRAIL_FEATURES_TABLE} (layer TEXT NOT NULL, id TEXT NOT NULL, \
+               feature TEXT NOT NULL, PRIMARY KEY (layer, id)) WITHOUT ROWID;"
+        ))
+        .map_err(&sql)?;
+        for (layer, list) in &now {
+            for part in list.chunks(CHUNK) {
+                let texts: Vec<Option<String>> = part
+                    .par_iter()
+                    .map(|(_, _, p)| json_at(ds, *layer, *p).map(|j| j.to_string()))
+                    .collect();
+                for ((id, digest, _), text) in part.iter().zip(texts) {
+                    if let Some(text) = text {
+                        put(&tx, layer.name(), id, digest, &text).map_err(&sql)?;
+                    }
+                }
+            }
+        }
+        out.started = true;
+    } else {
+        changes::create_table(&tx).map_err(&sql)?;
+        let at = utc_now(&tx).map_err(&sql)?;
+        for (layer, list) in &now {
+            let found = differences(&tx, *layer, list).map_err(&sql)?;
+            let mut counts = [0usize; 3];
+            for (op, id, now_at) in found {
+                let before = match op {
+                    ChangeOp::Insert => None,
+                    _ => Some(state_feature(&tx, path, *layer, &id)?),
+                };
+                let after = now_at.and_then(|(p, d)| Some((json_at(ds, *layer, p)?, d)));
+                let after_json = after.as_ref().map(|(j, _)| j);
+                // Written otherwise by another version of the program, not changed.
+                let same = op == ChangeOp::Update
+                    && changes::changed_fields(before.as_ref(), after_json).is_empty();
+                if !same {
+                    changes::record(
+                        &tx,
+                        &NewChange {
+                            at: &at,
+                            actor,
+                            layer: layer.name(),
+                            id: &id,
+                            op,
+                            before: before.as_ref(),
+                            after: after_json,
+                        },
+                    )
+                    .map_err(&sql)?;
+                    counts[match op {
+                        ChangeOp::Insert => 0,
+                        ChangeOp::Update => 1,
+                        ChangeOp::Delete => 2,
+                    }] += 1;
+                }
+                match &after {
+                    Some((j, d)) => put(&tx, layer.name(), &id, d, &j.to_string()),
+                    None => remove(&tx, layer.name(), &id),
+                }
+                .map_err(&sql)?;
+            }
+            if counts.iter().any(|n| *n > 0) {
+                out.layers.push((*layer, counts));
+            }
+        }
+    }
+    out.last = changes::last_seq(&tx).map_err(&sql)?;
+    tx.commit().map_err(&sql)?;
+    Ok(out)
+}
+
+/// A difference found: what was done, the id, and the feature's position and digest
+/// now (none for a removal).
+type Found = (ChangeOp, String, Option<(usize, Digest)>);
+
+/// What differs between the state's features of `layer` and `now` (by id), in id order.
+fn differences(c: &Connection, layer: LayerKind, now: &[Now<'_>]) -> rusqlite::Result<Vec<Found>> {
+    let mut st = c.prepare(&format!(
+        "SELECT id, digest FROM {TRAIL_STATE_TABLE} WHERE layer = ?1 ORDER BY id"
+    ))?;
+    let mut rows = st.query([layer.name()])?;
+    let mut out = Vec::new();
+    let mut now = now.iter().peekable();
+    let mut row = rows.next()?;
+    loop {
+        let kept: Option<(String, Vec<u8>)> = match row {
+            Some(r) => Some((r.get(0)?, r.get(1)?)),
+            None => None,
+        };
+        match (kept, now.peek()) {
+            (None, None) => break,
+            (None, Some((id, d, p))) => {
+                out.push((ChangeOp::Insert, id.to_string(), Some((*p, *d))));
+                now.next();
+            }
+            (Some((id, _)), None) => {
+                out.push((ChangeOp::Delete, id, None));
+                row = rows.next()?;
+            }
+            (Some((kid, kd)), Some((id, d, p))) => match kid.as_str().cmp(id) {
+                Ordering::Less => {
+                    out.push((ChangeOp::Delete, kid, None));
+                    row = rows.next()?;
+                }
+                Ordering::Greater => {
+                    out.push((ChangeOp::Insert, id.to_string(), Some((*p, *d))));
+                    now.next();
+                }
+                Ordering::Equal => {
+                    if kd.as_slice() != d.as_slice() {
+                        out.push((ChangeOp::Update, kid, Some((*p, *d))));
+                    }
+                    row = rows.next()?;
+                    now.next();
+                }
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// The feature the state holds for `layer`/`id`, as GeoJSON.
+fn state_feature(
+    c: &Connection,
+    path: &Path,
+    layer: LayerKind,
+    id: &str,
+) -> Result<Value, StoreError> {
+    let text: String = c
+        .query_row(
+            &format!("SELECT feature FROM {TRAIL_FEATURES_TABLE} WHERE layer = ?1 AND id = ?2"),
+            params![layer.name(), id],
+            |r| r.get(0),
+        )
+        .map_err(sql_err(path))?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Table {
+        path: path.to_path_buf(),
+        table: TRAIL_FEATURES_TABLE.into(),
+        reason: format!("{} {id}: not JSON: {e}", layer.name()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::Layer;
+    use crate::model::House;
+    use crate::store::changes::changes_since;
+    use crate::store::gpkg::open;
+    use crate::store::test_support::house;
+    use crate::store::trail::{open_trail, record_trail};
+
+    fn city(houses: Vec<Feature<House>>) -> Dataset {
+        Dataset {
+            houses: Layer::new(LayerKind::Houses, houses),
+            ..Dataset::default()
+        }
+    }
+
+    /// (id, op, actor, floors before, floors after) of each record after `since`.
+    fn records(path: &Path, since: u64) -> Vec<(String, &'static str, String, Value, Value)> {
+        changes_since(path, since)
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                let floors = |f: &Option<Value>| {
+                    f.as_ref()
+                        .map_or(Value::Null, |f| f["properties"]["floors"].clone())
+                };
+                (
+                    r.id.clone(),
+                    r.op.as_str(),
+                    r.actor.clone(),
+                    floors(&r.before),
+                    floors(&r.after),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn what_changed_while_no_server_ran_is_recorded_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trail.gpkg");
+        open_trail(&path, "haimen").unwrap();
+        // A Chinese id sorts after the ASCII ones by its bytes, in SQLite as here.
+        let first = city(vec![
+            house("h2", 121.2, 2),
+            house("房1", 121.5, 1),
+            house("h1", 121.1, 3),
+            house("h3", 121.3, 5),
+        ]);
+        // The first start: the trail learns the folder and records nothing.
+        let c = catch_up(&path, &first, "file").unwrap();
+        assert_eq!(
+            (c.started, c.features, c.recorded(), c.last),
+            (true, 4, 0, 0)
+        );
+        assert_eq!(catch_up(&path, &first, "file").unwrap().recorded(), 0);
+
+        // While no server runs: h1 gets a floor, h2 is struck out, h4 is entered.
+        let second = city(vec![
+            house("h1", 121.1, 4),
+            house("h3", 121.3, 5),
+            house("h4", 121.4, 6),
+            house("房1", 121.5, 1),
+        ]);
+        let c = catch_up(&path, &second, "file").unwrap();
+        assert!(!c.started);
+        assert_eq!(c.layers, [(LayerKind::Houses, [1, 1, 1])]);
+        assert_eq!(c.last, 3);
+        let f = |s: &str| s.to_string();
+        let n = |v: u16| Value::from(v);
+        assert_eq!(
+            records(&path, 0),
+            [
+                (f("h1"), "update", f("file"), n(3), n(4)),
+                (f("h2"), "delete", f("file"), n(2), Value::Null),
+                (f("h4"), "insert", f("file"), Value::Null, n(6)),
+            ]
+        );
+        // The feature before is the one the trail knew, to the byte of its record.
+        let rec = changes_since(&path, 0).unwrap();
+        let h2 = AnyFeature::House(house("h2", 121.2, 2));
+        assert_eq!(rec[1].before.as_ref(), Some(&changes::feature_json(&h2)));
+        assert_eq!(catch_up(&path, &second, "file").unwrap().recorded(), 0);
+
+        // A change the running server records keeps the state: the next start finds
+        // nothing more, and a folder put back as it was is recorded as changed back.
+        let third = city(vec![
+            house("h1", 121.1, 4),
+            house("h3", 121.3, 7),
+            house("h4", 121.4, 6),
+            house("房1", 121.5, 1),
+        ]);
+        let h3 = Change {
+            layer: LayerKind::Houses,
+            id: "h3".into(),
+            before: Some(AnyFeature::House(house("h3", 121.3, 5))),
+            after: Some(AnyFeature::House(house("h3", 121.3, 7))),
+        };
+        assert_eq!(record_trail(&path, &[h3], "file").unwrap(), 4);
+        assert_eq!(catch_up(&path, &third, "file").unwrap().recorded(), 0);
+        let c = catch_up(&path, &second, "file").unwrap();
+        assert_eq!(c.layers, [(LayerKind::Houses, [0, 1, 0])]);
+        assert_eq!(
+            records(&path, 4),
+            [(f("h3"), "update", f("file"), n(7), n(5))]
+        );
+
+        // A feature the trail kept as another version of the program wrote it (its
+        // digest another, a property it did not have, empty) is not recorded as changed;
+        // its digest is made this version's.
+        let db = open(&path, false).unwrap();
+        let h1 = |db: &Connection| -> (Vec<u8>, String) {
+            db.query_row(
+                &format!(
+                    "SELECT digest, feature FROM {TRAIL_STATE_TABLE} \
+                     JOIN {TRAIL_FEATURES_TABLE} USING (layer, id) WHERE id = 'h1'"
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        let (digest, feature) = h1(&db);
+        let mut older: Value = serde_json::from_str(&feature).unwrap();
+        older["properties"]["remark"] = Value::Null;
+        db.execute_batch(&format!(
+            "UPDATE {TRAIL_STATE_TABLE} SET digest = zeroblob(16) WHERE id = 'h1'"
+        ))
+        .unwrap();
+        db.execute(
+            &format!("UPDATE {TRAIL_FEATURES_TABLE} SET feature = ?1 WHERE id = 'h1'"),
+            [older.to_string()],
+        )
+        .unwrap();
+        assert_eq!(catch_up(&path, &second, "file").unwrap().recorded(), 0);
+        assert_eq!(h1(&db).0, digest);
+        drop(db);
+
+        // A trail made before trails kept the folder's state learns it, records nothing.
+        let db = open(&path, false).unwrap();
+        db.execute_batch(&format!("DROP TABLE {TRAIL_STATE_TABLE}"))
+            .unwrap();
+        drop(db);
+        let c = catch_up(&path, &first, "file").unwrap();
+        assert_eq!((c.started, c.recorded(), c.last), (true, 0, 5));
+        assert_eq!(
+            catch_up(&path, &second, "file").unwrap().layers,
+            [(LayerKind::Houses, [1, 1, 1])]
+        );
+    }
+}
