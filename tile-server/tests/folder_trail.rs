@@ -194,6 +194,17 @@ async fn a_folders_changes_are_recorded_in_its_trail() {
     );
     let lock = dir.path().join("changes.gpkg.lock");
     assert_eq!(std::fs::read_to_string(&lock).unwrap().trim(), pid);
+    // Also while the first is writing in it: told as held, not as a file locked for
+    // longer than the set-up's wait.
+    let writer = rusqlite::Connection::open(&trail).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let e = folder_trail::open(&DataSource::dir(&data), Some(&trail)).unwrap_err();
+    assert!(
+        e.contains("held by another riskmap server") && e.contains(&pid),
+        "{e}"
+    );
+    writer.execute_batch("ROLLBACK").unwrap();
+    drop(writer);
 
     // A server started again on the folder keeps the trail and records after it (once
     // the first is gone: a task of it may hold its state for a moment).

@@ -62,6 +62,9 @@ pub fn open(source: &DataSource, trail: Option<&Path>) -> Result<Option<FolderTr
             source.dir.display()
         ));
     }
+    // A trail another server holds is told as such before its set-up, which would wait
+    // for that server's writes and could only say the file was locked.
+    held_elsewhere(path)?;
     // Checked first, so that a refused trail gets no lock file beside it; the lock file
     // is never deleted (a server locking a file another then deletes would share).
     let name = folder.display().to_string();
@@ -116,10 +119,37 @@ pub fn catch_up(trail: &Path, first: &Snapshot) -> Result<CaughtUp, String> {
     Ok(c)
 }
 
+/// Refuses a trail whose lock file another process holds (none made when missing).
+fn held_elsewhere(trail: &Path) -> Result<(), String> {
+    let p = riskmap_core::store::beside(trail, ".lock");
+    let Ok(f) = std::fs::File::open(&p) else {
+        return Ok(());
+    };
+    match f.try_lock_shared() {
+        Err(std::fs::TryLockError::WouldBlock) => Err(held(trail, &p, &f)),
+        // Released when `f` goes; a lock that cannot be tried is left to `take_lock`.
+        Ok(()) | Err(std::fs::TryLockError::Error(_)) => Ok(()),
+    }
+}
+
+/// The refusal of a trail held by the process named in its lock file `lock`.
+fn held(trail: &Path, lock: &Path, mut f: &std::fs::File) -> String {
+    use std::io::Read;
+    let mut holder = String::new();
+    let _ = f.read_to_string(&mut holder);
+    format!(
+        "the folder's trail {} is held by another riskmap server (process {}, {}): one \
+         server records in a trail at a time",
+        trail.display(),
+        holder.trim(),
+        lock.display()
+    )
+}
+
 /// The lock on `TRAIL.lock` (made when missing), with the process id written in it
 /// when the file can be written (a lock file made by another user is locked read-only).
 fn take_lock(trail: &Path) -> Result<std::fs::File, String> {
-    use std::io::{Read, Seek, Write};
+    use std::io::{Seek, Write};
     let p = riskmap_core::store::beside(trail, ".lock");
     let failed = |e: std::io::Error| format!("the folder's trail: {}: {e}", p.display());
     let opened = std::fs::File::options()
@@ -137,17 +167,7 @@ fn take_lock(trail: &Path) -> Result<std::fs::File, String> {
     };
     match f.try_lock() {
         Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = f.read_to_string(&mut holder);
-            return Err(format!(
-                "the folder's trail {} is held by another riskmap server (process {}, \
-                 {}): one server records in a trail at a time",
-                trail.display(),
-                holder.trim(),
-                p.display()
-            ));
-        }
+        Err(std::fs::TryLockError::WouldBlock) => return Err(held(trail, &p, &f)),
         Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
     }
     if writable
