@@ -41,7 +41,7 @@ fn server(data: &Path, trail: Option<&Path>) -> Arc<AppState> {
     let opened = folder_trail::open(&source, config.trail.as_deref()).unwrap();
     let snap = build_snapshot(&config, &source, 1).unwrap();
     if let Some(t) = &opened {
-        folder_trail::catch_up(t.path(), &snap).unwrap();
+        folder_trail::catch_up(t, &snap, config.reload_max_loss).unwrap();
     }
     Arc::new(AppState::new(config, source, snap, None).with_folder_trail(opened))
 }
@@ -386,4 +386,56 @@ async fn a_trail_that_cannot_be_one_is_refused_and_a_folder_without_one_says_how
     );
     let (_, _, b) = send(&app, get("/api/hidden/areas")).await;
     assert_eq!(json(&b)["history_kept"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_lost_at_a_start_is_not_recorded_as_struck_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = folder(dir.path());
+    let trail = dir.path().join("changes.gpkg");
+    // The first server learns the folder.
+    drop(server(&data, Some(&trail)));
+    let houses = std::fs::read(data.join("houses.csv")).unwrap();
+
+    // The server is started while the houses' ledger is broken (saved as something
+    // else): it serves without the houses, and the trail records none of them as
+    // struck out.
+    std::fs::write(data.join("houses.csv"), "序号,备注\n1,未填\n").unwrap();
+    let state = {
+        let mut tries = 0;
+        loop {
+            // The first server's lock goes with its last task.
+            match folder_trail::open(&DataSource::dir(&data), Some(&trail)) {
+                Ok(t) => break drop(t),
+                Err(e) if e.contains("held by another") && tries < 100 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        server(&data, Some(&trail))
+    };
+    assert_eq!(state.snapshot().dataset().houses.len(), 0);
+    let app = router(state.clone());
+    let early = all_changes(&app, 0, 10).await;
+    assert!(early.is_empty(), "{early:?}");
+
+    // The ledger put back, less one house the office struck out meanwhile: the reading
+    // serves every house again, and the trail records the one struck out, not the
+    // others as entered.
+    let mut back = houses.clone();
+    let gone = line_of(&houses, "house-0000002").to_vec();
+    let at = back.windows(gone.len()).position(|w| w == gone).unwrap();
+    back.drain(at..at + gone.len());
+    std::fs::write(data.join("houses.csv"), back).unwrap();
+    assert!(matches!(
+        state.sync_from_source().await.unwrap(),
+        SyncOutcome::Applied(_)
+    ));
+    assert!(state.snapshot().dataset().houses.len() > 100);
+    let recs = all_changes(&app, 0, 10).await;
+    let f = |s: &str| s.to_string();
+    assert_eq!(ops(&recs), [(f("house-0000002"), f("delete"), f("file"))]);
+    assert!(recs[0]["before"]["geometry"].is_object());
 }

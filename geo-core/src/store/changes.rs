@@ -149,6 +149,16 @@ pub(super) struct NewChange<'a> {
 
 /// Records one change; gives its `seq`.
 pub(super) fn record(c: &Connection, ch: &NewChange<'_>) -> rusqlite::Result<u64> {
+    record_with_before(c, ch, ch.before.map(Value::to_string).as_deref())
+}
+
+/// [`record`] with the feature before as the text to store (`ch.before` is not read):
+/// the text of an earlier record kept as it was, not parsed and written again.
+pub(super) fn record_with_before(
+    c: &Connection,
+    ch: &NewChange<'_>,
+    before: Option<&str>,
+) -> rusqlite::Result<u64> {
     // Cached: an import records a change per row.
     c.prepare_cached(&format!(
         "INSERT INTO {CHANGES_TABLE} (at, actor, layer, id, op, before, after)
@@ -160,7 +170,7 @@ pub(super) fn record(c: &Connection, ch: &NewChange<'_>) -> rusqlite::Result<u64
         ch.layer,
         ch.id,
         ch.op.as_str(),
-        ch.before.map(Value::to_string),
+        before,
         ch.after.map(Value::to_string)
     ])?;
     Ok(c.last_insert_rowid() as u64)

@@ -140,14 +140,22 @@ pub fn record_trail(path: &Path, changes: &[Change], actor: &str) -> Result<u64,
         .map_err(&sql)?;
     changes::create_table(&tx).map_err(&sql)?;
     let now = utc_now(&tx).map_err(&sql)?;
+    let first = changes::last_seq(&tx).map_err(&sql)?;
+    // What the trail knows of the folder follows the records, for the layers it knows
+    // up to the last one.
     let kept = trail_state::kept(&tx).map_err(&sql)?;
+    let follows = |k: LayerKind| {
+        kept.iter()
+            .any(|(l, seq)| l == k.name() && *seq == first as i64)
+    };
     for ch in changes {
         changes::record_change(&tx, ch, actor, &now).map_err(&sql)?;
-        if kept {
+        if follows(ch.layer) {
             trail_state::follow(&tx, ch).map_err(&sql)?;
         }
     }
     let last = changes::last_seq(&tx).map_err(&sql)?;
+    trail_state::kept_in_step(&tx, first, last).map_err(&sql)?;
     tx.commit().map_err(&sql)?;
     Ok(last)
 }

@@ -1,14 +1,16 @@
 //! What a data folder's trail knows of the folder: each feature as the server last read
 //! it (`riskmap_trail_state`: layer, id and a digest, read whole at every start;
 //! `riskmap_trail_features`: layer, id and the GeoJSON, read for the features that
-//! changed; bookkeeping, not registered in `gpkg_contents`), kept with every record of
-//! the trail.
+//! changed), and for each layer it knows, the trail's last `seq` that knowledge matches
+//! (`riskmap_trail_kept`); bookkeeping, not registered in `gpkg_contents`. Every record
+//! of the trail keeps them in step ([`follow`], [`kept_in_step`]).
 //!
 //! A server that starts on the folder compares what it loaded with it ([`catch_up`]):
 //! what the office changed in the files while no server ran is recorded then, as read
-//! from the files, with the feature before as the trail last knew it. A trail that keeps
-//! no state yet (a new one, or one made before trails kept it) is given the folder as
-//! loaded and records nothing: what changed before that is not known.
+//! from the files, with the feature before as the trail last knew it. A layer the trail
+//! does not know, or knows only up to an earlier record (a trail written meanwhile by a
+//! server that kept no state), is learned from the load instead, recording nothing: what
+//! changed before is not known.
 //!
 //! The digest (the first 128 bits of the SHA-256 of the id, the geometry's WKB and the
 //! properties' JSON in their fields' order) is cheap to work out for a million features
@@ -42,16 +44,19 @@ pub const TRAIL_STATE_TABLE: &str = "riskmap_trail_state";
 /// The table of the GeoJSON of each feature the trail knows.
 pub const TRAIL_FEATURES_TABLE: &str = "riskmap_trail_features";
 
+/// The table of the layers the trail knows, each with the `seq` its knowledge matches.
+pub const TRAIL_KEPT_TABLE: &str = "riskmap_trail_kept";
+
 /// Features turned into GeoJSON at a time when a trail's state is first written.
 const CHUNK: usize = 16_384;
 
 /// What [`catch_up`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaughtUp {
-    /// The trail kept no state of the folder: it now holds the folder as loaded, and
-    /// nothing was recorded.
-    pub started: bool,
-    /// Features the trail now knows.
+    /// Layers the trail did not know (or knew only up to an earlier record): learned
+    /// from the load, nothing recorded for them.
+    pub learned: Vec<LayerKind>,
+    /// Features of the layers compared or learned.
     pub features: usize,
     /// Per layer with changes: new, changed and removed features recorded.
     pub layers: Vec<(LayerKind, [usize; 3])>,
@@ -124,8 +129,8 @@ fn layer_len(ds: &Dataset, layer: LayerKind) -> usize {
         .map_or(0, |(_, n)| *n)
 }
 
-/// Each feature of `layer` as (id, digest, position), by id (a repeated id once, the
-/// last, as the map keeps it); the digests worked out on every core.
+/// Each feature of `layer` as (id, digest, position), by id (a repeated id, which a load
+/// does not give, once); the digests worked out on every core.
 fn digests(ds: &Dataset, layer: LayerKind) -> Vec<Now<'_>> {
     // Collected in place (every position has a feature; an `Option` of the tuple is no
     // larger than it), then sorted in place: a million houses take 40 MB, once.
@@ -143,9 +148,60 @@ fn digests(ds: &Dataset, layer: LayerKind) -> Vec<Now<'_>> {
     out
 }
 
-/// Whether the trail keeps a state of its folder.
-pub(super) fn kept(c: &Connection) -> rusqlite::Result<bool> {
-    schema::table_exists(c, TRAIL_STATE_TABLE)
+/// Whether the three tables are there.
+fn tables(c: &Connection) -> rusqlite::Result<bool> {
+    for t in [TRAIL_STATE_TABLE, TRAIL_FEATURES_TABLE, TRAIL_KEPT_TABLE] {
+        if !schema::table_exists(c, t)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The layers the trail knows, each with the `seq` its knowledge matches (none when a
+/// table is missing).
+pub(super) fn kept(c: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
+    if !tables(c)? {
+        return Ok(Vec::new());
+    }
+    let mut st = c.prepare(&format!("SELECT layer, seq FROM {TRAIL_KEPT_TABLE}"))?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// After records `from`..=`to` that kept the state ([`follow`]): the layers whose
+/// knowledge matched the trail before them match it after.
+pub(super) fn kept_in_step(c: &Connection, from: u64, to: u64) -> rusqlite::Result<()> {
+    if !tables(c)? {
+        return Ok(());
+    }
+    c.execute(
+        &format!("UPDATE {TRAIL_KEPT_TABLE} SET seq = ?1 WHERE seq = ?2"),
+        params![to as i64, from as i64],
+    )
+    .map(drop)
+}
+
+/// How many features of each layer the trail knows (for a server to tell a load that
+/// lost a layer's file from the office's deletions).
+pub fn known_counts(path: &Path) -> Result<Vec<(LayerKind, usize)>, StoreError> {
+    let sql = sql_err(path);
+    let c = super::gpkg::open(path, true)?;
+    let mut out = Vec::new();
+    for (layer, _) in kept(&c).map_err(&sql)? {
+        let Some(kind) = LayerKind::INPUTS.into_iter().find(|k| k.name() == layer) else {
+            continue;
+        };
+        let n: i64 = c
+            .query_row(
+                &format!("SELECT count(*) FROM {TRAIL_STATE_TABLE} WHERE layer = ?1"),
+                [&layer],
+                |r| r.get(0),
+            )
+            .map_err(&sql)?;
+        out.push((kind, usize::try_from(n).unwrap_or(0)));
+    }
+    Ok(out)
 }
 
 fn put(c: &Connection, layer: &str, id: &str, digest: &Digest, json: &str) -> rusqlite::Result<()> {
@@ -187,21 +243,24 @@ pub(super) fn follow(c: &Connection, ch: &Change) -> rusqlite::Result<()> {
     put(c, ch.layer.name(), &ch.id, &digest, &json)
 }
 
-/// Compares the folder as loaded (`ds`) with what the trail at `path` (opened with
-/// [`super::trail::open_trail`]) last knew of it, records each difference as made by
-/// `actor`, now, and keeps the state with them, in one transaction. A trail that keeps
-/// no state is given `ds` and records nothing.
-pub fn catch_up(path: &Path, ds: &Dataset, actor: &str) -> Result<CaughtUp, StoreError> {
+/// Compares `layers` of the folder as loaded (`ds`) with what the trail at `path`
+/// (opened with [`super::trail::open_trail`]) last knew of them, records each difference
+/// as made by `actor`, now, and keeps the state with them, in one transaction. A layer
+/// the trail does not know, or knows only up to an earlier record, is learned instead.
+/// The other layers are left as the trail knows them (a server holds back a layer whose
+/// load lost its file).
+pub fn catch_up(
+    path: &Path,
+    ds: &Dataset,
+    actor: &str,
+    layers: &[LayerKind],
+) -> Result<CaughtUp, StoreError> {
     let sql = sql_err(path);
     if !path.is_file() {
         return Err(not_gpkg(path, "no such file"));
     }
     // Worked out before the trail is locked.
-    let now: Vec<(LayerKind, Vec<Now<'_>>)> = LayerKind::INPUTS
-        .iter()
-        .map(|&k| (k, digests(ds, k)))
-        .collect();
-    let features = now.iter().map(|(_, v)| v.len()).sum();
+    let now: Vec<(LayerKind, Vec<Now<'_>>)> = layers.iter().map(|&k| (k, digests(ds, k))).collect();
     let mut c = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -211,83 +270,127 @@ pub fn catch_up(path: &Path, ds: &Dataset, actor: &str) -> Result<CaughtUp, Stor
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(&sql)?;
-    let mut out = CaughtUp {
-        features,
-        ..CaughtUp::default()
-    };
-    if !kept(&tx).map_err(&sql)? {
+    if !tables(&tx).map_err(&sql)? {
         tx.execute_batch(&format!(
-            "CREATE TABLE {TRAIL_STATE_TABLE} (layer TEXT NOT NULL, id TEXT NOT NULL, \
-               digest BLOB NOT NULL, PRIMARY KEY (layer, id)) WITHOUT ROWID;
+            "DROP TABLE IF EXISTS {TRAIL_STATE_TABLE};
              DROP TABLE IF EXISTS {TRAIL_FEATURES_TABLE};
+             DROP TABLE IF EXISTS {TRAIL_KEPT_TABLE};
+             CREATE TABLE {TRAIL_STATE_TABLE} (layer TEXT NOT NULL, id TEXT NOT NULL, \
+               digest BLOB NOT NULL, PRIMARY KEY (layer, id)) WITHOUT ROWID;
              CREATE TABLE {TRAIL_FEATURES_TABLE} (layer TEXT NOT NULL, id TEXT NOT NULL, \
-               feature TEXT NOT NULL, PRIMARY KEY (layer, id)) WITHOUT ROWID;"
+               feature TEXT NOT NULL, PRIMARY KEY (layer, id)) WITHOUT ROWID;
+             CREATE TABLE {TRAIL_KEPT_TABLE} (layer TEXT PRIMARY KEY NOT NULL, \
+               seq INTEGER NOT NULL) WITHOUT ROWID;"
         ))
         .map_err(&sql)?;
-        for (layer, list) in &now {
-            for part in list.chunks(CHUNK) {
-                let texts: Vec<Option<String>> = part
-                    .par_iter()
-                    .map(|(_, _, p)| json_at(ds, *layer, *p).map(|j| j.to_string()))
-                    .collect();
-                for ((id, digest, _), text) in part.iter().zip(texts) {
-                    if let Some(text) = text {
-                        put(&tx, layer.name(), id, digest, &text).map_err(&sql)?;
-                    }
-                }
-            }
-        }
-        out.started = true;
-    } else {
-        changes::create_table(&tx).map_err(&sql)?;
-        let at = utc_now(&tx).map_err(&sql)?;
-        for (layer, list) in &now {
-            let found = differences(&tx, *layer, list).map_err(&sql)?;
-            let mut counts = [0usize; 3];
-            for (op, id, now_at) in found {
-                let before = match op {
-                    ChangeOp::Insert => None,
-                    _ => Some(state_feature(&tx, path, *layer, &id)?),
-                };
-                let after = now_at.and_then(|(p, d)| Some((json_at(ds, *layer, p)?, d)));
-                let after_json = after.as_ref().map(|(j, _)| j);
-                // Written otherwise by another version of the program, not changed.
-                let same = op == ChangeOp::Update
-                    && changes::changed_fields(before.as_ref(), after_json).is_empty();
-                if !same {
-                    changes::record(
-                        &tx,
-                        &NewChange {
-                            at: &at,
-                            actor,
-                            layer: layer.name(),
-                            id: &id,
-                            op,
-                            before: before.as_ref(),
-                            after: after_json,
-                        },
-                    )
-                    .map_err(&sql)?;
-                    counts[match op {
-                        ChangeOp::Insert => 0,
-                        ChangeOp::Update => 1,
-                        ChangeOp::Delete => 2,
-                    }] += 1;
-                }
-                match &after {
-                    Some((j, d)) => put(&tx, layer.name(), &id, d, &j.to_string()),
-                    None => remove(&tx, layer.name(), &id),
-                }
-                .map_err(&sql)?;
-            }
+    }
+    changes::create_table(&tx).map_err(&sql)?;
+    let first = changes::last_seq(&tx).map_err(&sql)?;
+    let kept = kept(&tx).map_err(&sql)?;
+    let at = utc_now(&tx).map_err(&sql)?;
+    let mut out = CaughtUp {
+        features: now.iter().map(|(_, v)| v.len()).sum(),
+        ..CaughtUp::default()
+    };
+    for (layer, list) in &now {
+        let in_step = kept
+            .iter()
+            .any(|(l, seq)| l == layer.name() && *seq == first as i64);
+        if in_step {
+            let counts = record_differences(&tx, path, ds, *layer, list, actor, &at)?;
             if counts.iter().any(|n| *n > 0) {
                 out.layers.push((*layer, counts));
             }
+        } else {
+            learn(&tx, ds, *layer, list).map_err(&sql)?;
+            out.learned.push(*layer);
         }
     }
     out.last = changes::last_seq(&tx).map_err(&sql)?;
+    // The layers caught up or learned match the trail now; the others, held back, as
+    // before (nothing of theirs was recorded).
+    kept_in_step(&tx, first, out.last).map_err(&sql)?;
+    for layer in layers {
+        tx.execute(
+            &format!("INSERT OR REPLACE INTO {TRAIL_KEPT_TABLE} (layer, seq) VALUES (?1, ?2)"),
+            params![layer.name(), out.last as i64],
+        )
+        .map_err(&sql)?;
+    }
     tx.commit().map_err(&sql)?;
     Ok(out)
+}
+
+/// Replaces what the trail knows of `layer` with `list`.
+fn learn(c: &Connection, ds: &Dataset, layer: LayerKind, list: &[Now<'_>]) -> rusqlite::Result<()> {
+    for t in [TRAIL_STATE_TABLE, TRAIL_FEATURES_TABLE] {
+        c.execute(&format!("DELETE FROM {t} WHERE layer = ?1"), [layer.name()])?;
+    }
+    for part in list.chunks(CHUNK) {
+        let texts: Vec<Option<String>> = part
+            .par_iter()
+            .map(|(_, _, p)| json_at(ds, layer, *p).map(|j| j.to_string()))
+            .collect();
+        for ((id, digest, _), text) in part.iter().zip(texts) {
+            if let Some(text) = text {
+                put(c, layer.name(), id, digest, &text)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records what differs between the trail's `layer` and `list` and keeps the state
+/// with it: new, changed and removed features recorded.
+#[allow(clippy::too_many_arguments)]
+fn record_differences(
+    tx: &Connection,
+    path: &Path,
+    ds: &Dataset,
+    layer: LayerKind,
+    list: &[Now<'_>],
+    actor: &str,
+    at: &str,
+) -> Result<[usize; 3], StoreError> {
+    let sql = sql_err(path);
+    let found = differences(tx, layer, list).map_err(&sql)?;
+    let mut counts = [0usize; 3];
+    for (op, id, now_at) in found {
+        let before = match op {
+            ChangeOp::Insert => None,
+            _ => Some(state_feature(tx, path, layer, &id)?),
+        };
+        let after = now_at.and_then(|(p, d)| Some((json_at(ds, layer, p)?, d)));
+        let after_json = after.as_ref().map(|(j, _)| j);
+        // Written otherwise by another version of the program, not changed.
+        let same = op == ChangeOp::Update
+            && changes::changed_fields(before.as_ref().map(|(_, v)| v), after_json).is_empty();
+        if !same {
+            let ch = NewChange {
+                at,
+                actor,
+                layer: layer.name(),
+                id: &id,
+                op,
+                before: None,
+                after: after_json,
+            };
+            // The text kept, as the record before this one holds it.
+            let text = before.as_ref().map(|(t, _)| t.as_str());
+            changes::record_with_before(tx, &ch, text).map_err(&sql)?;
+            counts[match op {
+                ChangeOp::Insert => 0,
+                ChangeOp::Update => 1,
+                ChangeOp::Delete => 2,
+            }] += 1;
+        }
+        match &after {
+            Some((j, d)) => put(tx, layer.name(), &id, d, &j.to_string()),
+            None => remove(tx, layer.name(), &id),
+        }
+        .map_err(&sql)?;
+    }
+    Ok(counts)
 }
 
 /// A difference found: what was done, the id, and the feature's position and digest
@@ -340,13 +443,13 @@ fn differences(c: &Connection, layer: LayerKind, now: &[Now<'_>]) -> rusqlite::R
     Ok(out)
 }
 
-/// The feature the state holds for `layer`/`id`, as GeoJSON.
+/// The feature the state holds for `layer`/`id`: its text and GeoJSON.
 fn state_feature(
     c: &Connection,
     path: &Path,
     layer: LayerKind,
     id: &str,
-) -> Result<Value, StoreError> {
+) -> Result<(String, Value), StoreError> {
     let text: String = c
         .query_row(
             &format!("SELECT feature FROM {TRAIL_FEATURES_TABLE} WHERE layer = ?1 AND id = ?2"),
@@ -354,22 +457,26 @@ fn state_feature(
             |r| r.get(0),
         )
         .map_err(sql_err(path))?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Table {
+    let json = serde_json::from_str(&text).map_err(|e| StoreError::Table {
         path: path.to_path_buf(),
         table: TRAIL_FEATURES_TABLE.into(),
         reason: format!("{} {id}: not JSON: {e}", layer.name()),
-    })
+    })?;
+    Ok((text, json))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::layer::Layer;
+    use crate::live::AnyFeature;
     use crate::model::House;
     use crate::store::changes::changes_since;
     use crate::store::gpkg::open;
     use crate::store::test_support::house;
     use crate::store::trail::{open_trail, record_trail};
+
+    const ALL: &[LayerKind] = &LayerKind::INPUTS;
 
     fn city(houses: Vec<Feature<House>>) -> Dataset {
         Dataset {
@@ -412,12 +519,12 @@ mod tests {
             house("h3", 121.3, 5),
         ]);
         // The first start: the trail learns the folder and records nothing.
-        let c = catch_up(&path, &first, "file").unwrap();
+        let c = catch_up(&path, &first, "file", ALL).unwrap();
         assert_eq!(
-            (c.started, c.features, c.recorded(), c.last),
-            (true, 4, 0, 0)
+            (c.learned.len(), c.features, c.recorded(), c.last),
+            (7, 4, 0, 0)
         );
-        assert_eq!(catch_up(&path, &first, "file").unwrap().recorded(), 0);
+        assert_eq!(catch_up(&path, &first, "file", ALL).unwrap().recorded(), 0);
 
         // While no server runs: h1 gets a floor, h2 is struck out, h4 is entered.
         let second = city(vec![
@@ -426,8 +533,8 @@ mod tests {
             house("h4", 121.4, 6),
             house("房1", 121.5, 1),
         ]);
-        let c = catch_up(&path, &second, "file").unwrap();
-        assert!(!c.started);
+        let c = catch_up(&path, &second, "file", ALL).unwrap();
+        assert!(c.learned.is_empty());
         assert_eq!(c.layers, [(LayerKind::Houses, [1, 1, 1])]);
         assert_eq!(c.last, 3);
         let f = |s: &str| s.to_string();
@@ -444,7 +551,7 @@ mod tests {
         let rec = changes_since(&path, 0).unwrap();
         let h2 = AnyFeature::House(house("h2", 121.2, 2));
         assert_eq!(rec[1].before.as_ref(), Some(&changes::feature_json(&h2)));
-        assert_eq!(catch_up(&path, &second, "file").unwrap().recorded(), 0);
+        assert_eq!(catch_up(&path, &second, "file", ALL).unwrap().recorded(), 0);
 
         // A change the running server records keeps the state: the next start finds
         // nothing more, and a folder put back as it was is recorded as changed back.
@@ -461,8 +568,8 @@ mod tests {
             after: Some(AnyFeature::House(house("h3", 121.3, 7))),
         };
         assert_eq!(record_trail(&path, &[h3], "file").unwrap(), 4);
-        assert_eq!(catch_up(&path, &third, "file").unwrap().recorded(), 0);
-        let c = catch_up(&path, &second, "file").unwrap();
+        assert_eq!(catch_up(&path, &third, "file", ALL).unwrap().recorded(), 0);
+        let c = catch_up(&path, &second, "file", ALL).unwrap();
         assert_eq!(c.layers, [(LayerKind::Houses, [0, 1, 0])]);
         assert_eq!(
             records(&path, 4),
@@ -496,7 +603,7 @@ mod tests {
             [older.to_string()],
         )
         .unwrap();
-        assert_eq!(catch_up(&path, &second, "file").unwrap().recorded(), 0);
+        assert_eq!(catch_up(&path, &second, "file", ALL).unwrap().recorded(), 0);
         assert_eq!(h1(&db).0, digest);
         drop(db);
 
@@ -505,11 +612,87 @@ mod tests {
         db.execute_batch(&format!("DROP TABLE {TRAIL_STATE_TABLE}"))
             .unwrap();
         drop(db);
-        let c = catch_up(&path, &first, "file").unwrap();
-        assert_eq!((c.started, c.recorded(), c.last), (true, 0, 5));
+        let c = catch_up(&path, &first, "file", ALL).unwrap();
+        assert_eq!((c.learned.len(), c.recorded(), c.last), (7, 0, 5));
         assert_eq!(
-            catch_up(&path, &second, "file").unwrap().layers,
+            catch_up(&path, &second, "file", ALL).unwrap().layers,
             [(LayerKind::Houses, [1, 1, 1])]
         );
+    }
+
+    #[test]
+    fn a_layer_held_back_and_records_made_without_the_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trail.gpkg");
+        open_trail(&path, "haimen").unwrap();
+        let houses = LayerKind::Houses;
+        let four = city(vec![
+            house("h1", 121.1, 3),
+            house("h2", 121.2, 2),
+            house("h3", 121.3, 5),
+            house("h4", 121.4, 6),
+        ]);
+        assert_eq!(
+            catch_up(&path, &four, "file", ALL).unwrap().learned.len(),
+            7
+        );
+        let text_of = |id: &str| -> String {
+            open(&path, true)
+                .unwrap()
+                .query_row(
+                    &format!("SELECT feature FROM {TRAIL_FEATURES_TABLE} WHERE id = ?1"),
+                    [id],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        let h4 = text_of("h4");
+
+        // A start whose houses' file was lost: the houses are held back, nothing is
+        // recorded and the trail's houses stay as they were.
+        let others: Vec<LayerKind> = ALL.iter().copied().filter(|k| *k != houses).collect();
+        let c = catch_up(&path, &city(Vec::new()), "file", &others).unwrap();
+        assert_eq!((c.recorded(), c.learned.len(), c.last), (0, 0, 0));
+        // Read whole again, h4 (the last) struck out and h5 entered after it: those two
+        // are recorded, h4 as the trail kept it, to the byte.
+        let back = city(vec![
+            house("h1", 121.1, 3),
+            house("h2", 121.2, 2),
+            house("h3", 121.3, 5),
+            house("h5", 121.5, 1),
+        ]);
+        let c = catch_up(&path, &back, "file", &[houses]).unwrap();
+        assert_eq!(c.layers, [(houses, [1, 0, 1])]);
+        let f = |s: &str| s.to_string();
+        assert_eq!(
+            records(&path, 0),
+            [
+                (f("h4"), "delete", f("file"), Value::from(6), Value::Null),
+                (f("h5"), "insert", f("file"), Value::Null, Value::from(1)),
+            ]
+        );
+        let before: String = open(&path, true)
+            .unwrap()
+            .query_row(
+                "SELECT before FROM riskmap_changes WHERE id = 'h4'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(before, h4);
+
+        // A record another server wrote without keeping the state (an older version):
+        // what the trail knows no longer matches it, and is learned again, not compared.
+        let db = open(&path, false).unwrap();
+        let moved = Change {
+            layer: houses,
+            id: "h1".into(),
+            before: Some(AnyFeature::House(house("h1", 121.1, 3))),
+            after: Some(AnyFeature::House(house("h1", 121.1, 9))),
+        };
+        changes::record_change(&db, &moved, "file", "2026-12-07T00:00:00.000Z").unwrap();
+        drop(db);
+        let c = catch_up(&path, &back, "file", ALL).unwrap();
+        assert_eq!((c.learned.len(), c.recorded(), c.last), (7, 0, 3));
     }
 }

@@ -13,6 +13,10 @@
 //! that a second server cannot record every change again in the same trail.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use riskmap_core::io::FileStatus;
+use riskmap_core::model::LayerKind;
 
 use riskmap_core::live::Change;
 use riskmap_core::store::trail;
@@ -26,6 +30,11 @@ use super::state::{AppState, DataSource, Snapshot};
 pub struct FolderTrail {
     path: PathBuf,
     _lock: std::fs::File,
+    /// Layers held back since the start ([`catch_up`]): their load had lost a file or
+    /// more of their features than a reload may lose, so the trail keeps them as it
+    /// knew them, records none of their changes, and compares them again once they are
+    /// read whole.
+    held: Arc<Mutex<Vec<LayerKind>>>,
 }
 
 /// The trail the server of `source` records in: `trail` when the source is a folder.
@@ -72,6 +81,7 @@ pub fn open(source: &DataSource, trail: Option<&Path>) -> Result<Option<FolderTr
     Ok(Some(FolderTrail {
         path: path.to_path_buf(),
         _lock: take_lock(path)?,
+        held: Arc::default(),
     }))
 }
 
@@ -82,25 +92,117 @@ impl FolderTrail {
     }
 }
 
-/// Records in the trail at `trail` what the folder's files changed while no server ran:
-/// the first snapshot (`first`) compared with what the trail last knew of the folder
-/// ([`trail_state::catch_up`]), as made by `file`. A trail that knew nothing of the
-/// folder yet learns it. Logged; a trail that cannot be read or written stops the
-/// server, as at its opening.
-pub fn catch_up(trail: &Path, first: &Snapshot) -> Result<CaughtUp, String> {
+/// Records in the trail what the folder's files changed while no server ran: the first
+/// snapshot (`first`) compared with what the trail last knew of the folder
+/// ([`trail_state::catch_up`]), as made by `file`. A layer whose load lost a file (one
+/// skipped, and fewer features than the trail knows) or more than `max_loss` of the
+/// features the trail knows is held back: recorded once it is read whole again, not as
+/// deleted by the office. A layer the trail does not know is learned. Logged; a trail
+/// that cannot be read or written stops the server, as at its opening.
+pub fn catch_up(trail: &FolderTrail, first: &Snapshot, max_loss: f64) -> Result<CaughtUp, String> {
     let t0 = std::time::Instant::now();
-    let c = trail_state::catch_up(trail, first.dataset(), "file")
-        .map_err(|e| format!("the folder's trail: {e}"))?;
+    let failed = |e: riskmap_core::store::StoreError| format!("the folder's trail: {e}");
+    let known = trail_state::known_counts(&trail.path).map_err(failed)?;
+    let held = held_back(first, &known, max_loss);
+    let layers: Vec<LayerKind> = LayerKind::INPUTS
+        .into_iter()
+        .filter(|k| !held.iter().any(|(h, _)| h == k))
+        .collect();
+    let c = trail_state::catch_up(&trail.path, first.dataset(), "file", &layers).map_err(failed)?;
+    if let Ok(mut h) = trail.held.lock() {
+        *h = held.iter().map(|(k, _)| *k).collect();
+    }
     let ms = (t0.elapsed().as_secs_f64() * 1000.0).round();
-    if c.started {
+    log_caught_up(&trail.path, &c, ms, "at start");
+    for (k, why) in &held {
+        tracing::warn!(
+            trail = %trail.path.display(),
+            layer = k.name(),
+            reason = %why,
+            "a layer's files were not read whole: its changes are not recorded in the \
+             folder's trail until they are (then compared with what the trail knew)"
+        );
+    }
+    Ok(c)
+}
+
+/// Layers of `snap` that lost a file or too many features against what the trail knows
+/// (`known`), and then any layer that lost features, with why.
+fn held_back(
+    snap: &Snapshot,
+    known: &[(LayerKind, usize)],
+    max_loss: f64,
+) -> Vec<(LayerKind, String)> {
+    let now = snap.dataset().counts();
+    let mut out = Vec::new();
+    for (k, before) in known {
+        let n = now.iter().find(|(l, _)| l == k).map_or(0, |(_, n)| *n);
+        if *before == 0 || n >= *before {
+            continue;
+        }
+        let lost = (*before - n) as f64 / *before as f64;
+        let skipped: Vec<&str> = snap
+            .report
+            .files
+            .iter()
+            .filter(|f| f.layer == Some(*k) && f.status == FileStatus::Skipped)
+            .map(|f| f.file.as_str())
+            .collect();
+        if !skipped.is_empty() {
+            out.push((
+                *k,
+                format!(
+                    "{} not loaded: {n} of the {before} features the trail knows read",
+                    skipped.join(", ")
+                ),
+            ));
+        } else if lost > max_loss {
+            out.push((
+                *k,
+                format!(
+                    "{n} of the {before} features the trail knows read: more than \
+                     reload_max_loss ({max_loss}) lost"
+                ),
+            ));
+        }
+    }
+    // Features of other layers hang on those (a hidden hazard on a house, a hazard
+    // source in an enterprise) and are left out with them: a layer that lost any is
+    // held back too.
+    if !out.is_empty() {
+        let first: Vec<&str> = out.iter().map(|(k, _)| k.name()).collect();
+        let why = format!(
+            "lost features while {} was not read whole",
+            first.join(", ")
+        );
+        for (k, before) in known {
+            let n = now.iter().find(|(l, _)| l == k).map_or(0, |(_, n)| *n);
+            if n < *before && !out.iter().any(|(h, _)| h == k) {
+                out.push((
+                    *k,
+                    format!("{n} of the {before} features the trail knows read: {why}"),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Logs what a catch-up did.
+fn log_caught_up(trail: &Path, c: &CaughtUp, ms: f64, when: &str) {
+    if !c.learned.is_empty() {
+        let names: Vec<&str> = c.learned.iter().map(|k| k.name()).collect();
         tracing::info!(
             trail = %trail.display(),
+            layers = %names.join(", "),
             features = c.features,
             ms,
-            "the folder's trail now knows the folder: what changes in its files while no \
-             server runs is recorded at the next start"
+            when,
+            "the folder's trail now knows these layers: what changes in their files while \
+             no server runs is recorded at the next start"
         );
-    } else if c.recorded() > 0 {
+    }
+    if c.recorded() > 0 {
         let layers: Vec<String> = c
             .layers
             .iter()
@@ -113,10 +215,19 @@ pub fn catch_up(trail: &Path, first: &Snapshot) -> Result<CaughtUp, String> {
             changes = c.recorded(),
             layers = %layers.join("; "),
             ms,
-            "the folder's files changed while no server ran: recorded in its trail as made by file"
+            when,
+            "the folder's files changed while their changes were not recorded: recorded in \
+             its trail as made by file"
+        );
+    } else if c.learned.is_empty() {
+        tracing::info!(
+            trail = %trail.display(),
+            features = c.features,
+            ms,
+            when,
+            "the folder as the trail knew it"
         );
     }
-    Ok(c)
 }
 
 /// Refuses a trail whose lock file another process holds (none made when missing).
@@ -193,36 +304,67 @@ impl AppState {
         self.folder_trail.as_ref().map(|t| t.path.as_path())
     }
 
-    /// Records `changes` read from the folder's files in its trail (nothing without one).
-    /// A failure is logged: the map already serves the changes, and the next reading
-    /// does not read them again.
+    /// Records `changes` read from the folder's files in its trail (nothing without one),
+    /// less those of layers held back since the start; a held layer read whole again is
+    /// compared with what the trail knew of it and recorded then. A failure is logged: the
+    /// map already serves the changes, and the next reading does not read them again
+    /// (the next start records what the trail missed).
     pub(super) async fn record_in_folder_trail(&self, changes: Vec<Change>, actor: &str) {
-        let Some(path) = self.folder_trail().map(Path::to_path_buf) else {
+        let Some(t) = &self.folder_trail else {
             return;
         };
-        if changes.is_empty() {
+        let held: Vec<LayerKind> = t.held.lock().map(|h| h.clone()).unwrap_or_default();
+        if changes.is_empty() && held.is_empty() {
             return;
         }
-        let (n, who) = (changes.len(), actor.to_string());
+        let (path, who) = (t.path.clone(), actor.to_string());
+        let (slot, max_loss) = (Arc::clone(&t.held), self.config.reload_max_loss);
+        let snap = (!held.is_empty()).then(|| self.snapshot());
+        let n = changes.len();
         let p = path.clone();
-        let done =
-            tokio::task::spawn_blocking(move || trail::record_trail(&p, &changes, &who)).await;
-        match done
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()))
-        {
-            Ok(_) => {}
-            Err(e) => {
-                self.metrics
-                    .trail_failures
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::error!(
-                    trail = %path.display(),
-                    changes = n,
-                    error = %e,
-                    "the changes read from the folder could not be recorded in its trail"
-                );
+        let done = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            let failed = |e: riskmap_core::store::StoreError| e.to_string();
+            let changes: Vec<Change> = changes
+                .into_iter()
+                .filter(|c| !held.contains(&c.layer))
+                .collect();
+            if !changes.is_empty() {
+                trail::record_trail(&p, &changes, &who).map_err(failed)?;
             }
+            let Some(snap) = snap else { return Ok(()) };
+            let known = trail_state::known_counts(&p).map_err(failed)?;
+            let still: Vec<LayerKind> = held_back(&snap, &known, max_loss)
+                .into_iter()
+                .map(|(k, _)| k)
+                .filter(|k| held.contains(k))
+                .collect();
+            let whole: Vec<LayerKind> = held
+                .iter()
+                .filter(|k| !still.contains(k))
+                .copied()
+                .collect();
+            if !whole.is_empty() {
+                let t0 = std::time::Instant::now();
+                let c = trail_state::catch_up(&p, snap.dataset(), &who, &whole).map_err(failed)?;
+                let ms = (t0.elapsed().as_secs_f64() * 1000.0).round();
+                log_caught_up(&p, &c, ms, "read whole again");
+            }
+            if let Ok(mut h) = slot.lock() {
+                *h = still;
+            }
+            Ok(())
+        })
+        .await;
+        if let Err(e) = done.map_err(|e| e.to_string()).and_then(|r| r) {
+            self.metrics
+                .trail_failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::error!(
+                trail = %path.display(),
+                changes = n,
+                error = %e,
+                "the changes read from the folder could not be recorded in its trail"
+            );
         }
     }
 }

@@ -106,18 +106,19 @@ pub async fn serve(
         })?;
     // What the office changed in the folder while no server ran, recorded before
     // anything is served.
-    let first = match trail.as_ref().map(|t| t.path().to_path_buf()) {
-        Some(p) => {
-            let (first, caught) = tokio::task::spawn_blocking(move || {
-                let caught = folder_trail::catch_up(&p, &first);
-                (first, caught)
+    let (first, trail) = match trail {
+        Some(t) => {
+            let max_loss = config.reload_max_loss;
+            let (first, t, caught) = tokio::task::spawn_blocking(move || {
+                let caught = folder_trail::catch_up(&t, &first, max_loss);
+                (first, t, caught)
             })
             .await
             .map_err(joined)?;
             caught.map_err(ServeError::Trail)?;
-            first
+            (first, Some(t))
         }
-        None => first,
+        None => (first, None),
     };
     let addr = SocketAddr::new(config.bind, config.port);
     let state =
