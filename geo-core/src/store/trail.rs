@@ -1,5 +1,6 @@
 //! A trail of its own: the changes a server of a data folder read from the folder's
-//! files, kept in a GeoPackage that holds nothing else. The folder's ledgers are the
+//! files, kept in a GeoPackage that holds nothing else (besides its bookkeeping: the
+//! folder's name here, what it knows of the folder in [`super::trail_state`]). The folder's ledgers are the
 //! office's files and are never written; the trail is the same table a store keeps
 //! (`riskmap_changes`, registered as attributes), so `riskmap history`, QGIS and GDAL
 //! read it as they read a store's.
@@ -119,7 +120,8 @@ fn folder_of(c: &Connection) -> rusqlite::Result<Option<String>> {
 }
 
 /// Records `changes` in the trail at `path` (opened with [`open_trail`] before), as made
-/// by `actor`, now, in one transaction. Gives the trail's last `seq`.
+/// by `actor`, now, in one transaction, what the trail knows of the folder kept with
+/// them. Gives the trail's last `seq`.
 pub fn record_trail(path: &Path, changes: &[Change], actor: &str) -> Result<u64, StoreError> {
     let sql = sql_err(path);
     if !path.is_file() {
