@@ -420,6 +420,14 @@ async fn a_ledger_lost_at_a_start_is_not_recorded_as_struck_out() {
     let app = router(state.clone());
     let early = all_changes(&app, 0, 10).await;
     assert!(early.is_empty(), "{early:?}");
+    let (_, _, b) = send(&app, get("/health")).await;
+    let health = json(&b);
+    assert_eq!(health["status"], "degraded");
+    let why = health["degraded_because"].as_str().unwrap();
+    assert!(
+        why.contains("trail records nothing") && why.contains("houses.csv"),
+        "{why}"
+    );
 
     // The ledger put back, less one house the office struck out meanwhile: the reading
     // serves every house again, and the trail records the one struck out, not the
@@ -438,4 +446,52 @@ async fn a_ledger_lost_at_a_start_is_not_recorded_as_struck_out() {
     let f = |s: &str| s.to_string();
     assert_eq!(ops(&recs), [(f("house-0000002"), f("delete"), f("file"))]);
     assert!(recs[0]["before"]["geometry"].is_object());
+    let (_, _, b) = send(&app, get("/health")).await;
+    assert_eq!(json(&b)["status"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_reload_has_the_trail_take_the_folder_as_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = folder(dir.path());
+    let trail = dir.path().join("changes.gpkg");
+    let known = {
+        let first = server(&data, Some(&trail));
+        first.snapshot().dataset().houses.len()
+    };
+    // Started on a broken houses' ledger: nothing recorded (as above), until an
+    // administrator forces a reload: the houses are then recorded as gone, since that
+    // is how the folder reads.
+    std::fs::write(data.join("houses.csv"), "序号,备注\n1,未填\n").unwrap();
+    let state = loop {
+        match folder_trail::open(&DataSource::dir(&data), Some(&trail)) {
+            Ok(t) => {
+                drop(t);
+                break server(&data, Some(&trail));
+            }
+            Err(e) if e.contains("held by another") => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let app = router(state.clone());
+    // A reload not forced reads the same broken ledger: still nothing.
+    assert!(matches!(
+        state.reload(false).await,
+        ReloadOutcome::Reloaded { .. }
+    ));
+    assert!(all_changes(&app, 0, 10).await.is_empty());
+    assert!(matches!(
+        state.reload(true).await,
+        ReloadOutcome::Reloaded { .. }
+    ));
+    let recs = all_changes(&app, 0, 1000).await;
+    let houses_gone = recs
+        .iter()
+        .filter(|r| r["layer"] == "houses" && r["op"] == "delete")
+        .count();
+    assert_eq!(houses_gone, known);
+    let (_, _, b) = send(&app, get("/health")).await;
+    assert_eq!(json(&b)["status"], "ok");
 }

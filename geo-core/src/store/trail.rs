@@ -124,19 +124,7 @@ fn folder_of(c: &Connection) -> rusqlite::Result<Option<String>> {
 /// them. Gives the trail's last `seq`.
 pub fn record_trail(path: &Path, changes: &[Change], actor: &str) -> Result<u64, StoreError> {
     let sql = sql_err(path);
-    if !path.is_file() {
-        return Err(not_gpkg(
-            path,
-            "no such file (moved or deleted while served)",
-        ));
-    }
-    // Not made again if it went meanwhile: an empty file would then stand in its place.
-    let mut c = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(&sql)?;
-    c.busy_timeout(BUSY_TIMEOUT).map_err(&sql)?;
+    let mut c = open_made(path)?;
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(&sql)?;
@@ -160,6 +148,25 @@ pub fn record_trail(path: &Path, changes: &[Change], actor: &str) -> Result<u64,
     trail_state::kept_in_step(&tx, first, last).map_err(&sql)?;
     tx.commit().map_err(&sql)?;
     Ok(last)
+}
+
+/// The trail at `path`, made before by [`open_trail`], opened to be written: not made
+/// again if it went meanwhile (an empty file would then stand in its place).
+pub(super) fn open_made(path: &Path) -> Result<Connection, StoreError> {
+    let sql = sql_err(path);
+    if !path.is_file() {
+        return Err(not_gpkg(
+            path,
+            "no such file (moved or deleted while served)",
+        ));
+    }
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(&sql)?;
+    c.busy_timeout(BUSY_TIMEOUT).map_err(&sql)?;
+    Ok(c)
 }
 
 #[cfg(test)]

@@ -24,15 +24,15 @@ use std::cmp::Ordering;
 use std::path::Path;
 
 use rayon::prelude::*;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use super::StoreError;
 use super::changes::{self, ChangeOp, NewChange, json_of};
-use super::columns::{not_gpkg, sql_err};
-use super::gpkg::{BUSY_TIMEOUT, utc_now};
+use super::columns::sql_err;
+use super::gpkg::utc_now;
 use super::schema;
 use crate::dataset::Dataset;
 use crate::live::{AnyFeature, Change};
@@ -182,13 +182,19 @@ pub(super) fn kept_in_step(c: &Connection, from: u64, to: u64) -> rusqlite::Resu
     .map(drop)
 }
 
-/// How many features of each layer the trail knows (for a server to tell a load that
-/// lost a layer's file from the office's deletions).
+/// How many features of each layer the trail knows up to its last record (for a server
+/// to tell a load that lost a layer's file from the office's deletions).
 pub fn known_counts(path: &Path) -> Result<Vec<(LayerKind, usize)>, StoreError> {
     let sql = sql_err(path);
     let c = super::gpkg::open(path, true)?;
     let mut out = Vec::new();
-    for (layer, _) in kept(&c).map_err(&sql)? {
+    let last = changes::last_seq(&c).map_err(&sql)? as i64;
+    // Only layers known up to the last record: the others are learned again.
+    for (layer, _) in kept(&c)
+        .map_err(&sql)?
+        .into_iter()
+        .filter(|(_, seq)| *seq == last)
+    {
         let Some(kind) = LayerKind::INPUTS.into_iter().find(|k| k.name() == layer) else {
             continue;
         };
@@ -256,17 +262,9 @@ pub fn catch_up(
     layers: &[LayerKind],
 ) -> Result<CaughtUp, StoreError> {
     let sql = sql_err(path);
-    if !path.is_file() {
-        return Err(not_gpkg(path, "no such file"));
-    }
     // Worked out before the trail is locked.
     let now: Vec<(LayerKind, Vec<Now<'_>>)> = layers.iter().map(|&k| (k, digests(ds, k))).collect();
-    let mut c = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(&sql)?;
-    c.busy_timeout(BUSY_TIMEOUT).map_err(&sql)?;
+    let mut c = super::trail::open_made(path)?;
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(&sql)?;

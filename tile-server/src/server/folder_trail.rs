@@ -30,11 +30,11 @@ use super::state::{AppState, DataSource, Snapshot};
 pub struct FolderTrail {
     path: PathBuf,
     _lock: std::fs::File,
-    /// Layers held back since the start ([`catch_up`]): their load had lost a file or
-    /// more of their features than a reload may lose, so the trail keeps them as it
-    /// knew them, records none of their changes, and compares them again once they are
-    /// read whole.
-    held: Arc<Mutex<Vec<LayerKind>>>,
+    /// Why the trail records nothing since the start ([`catch_up`]), when it does not:
+    /// the load had a file it could not read whole, or lost more of a layer than a
+    /// reload may, so the trail keeps the folder as it knew it until a reading without
+    /// these problems (or a forced reload) is compared with it.
+    held: Arc<Mutex<Option<Vec<String>>>>,
 }
 
 /// The trail the server of `source` records in: `trail` when the source is a folder.
@@ -94,95 +94,61 @@ impl FolderTrail {
 
 /// Records in the trail what the folder's files changed while no server ran: the first
 /// snapshot (`first`) compared with what the trail last knew of the folder
-/// ([`trail_state::catch_up`]), as made by `file`. A layer whose load lost a file (one
-/// skipped, and fewer features than the trail knows) or more than `max_loss` of the
-/// features the trail knows is held back: recorded once it is read whole again, not as
-/// deleted by the office. A layer the trail does not know is learned. Logged; a trail
-/// that cannot be read or written stops the server, as at its opening.
+/// ([`trail_state::catch_up`]), as made by `file`. A load with a file it could not read
+/// whole, or that lost more than `max_loss` of a layer the trail knows, is not compared
+/// (a broken ledger is not the office striking out its rows, and features of other
+/// layers that hang on it read otherwise without it): the trail records nothing until a
+/// reading without those problems, or a forced reload. A layer the trail does not know
+/// is learned. Logged; a trail that cannot be read or written stops the server, as at
+/// its opening.
 pub fn catch_up(trail: &FolderTrail, first: &Snapshot, max_loss: f64) -> Result<CaughtUp, String> {
     let t0 = std::time::Instant::now();
     let failed = |e: riskmap_core::store::StoreError| format!("the folder's trail: {e}");
     let known = trail_state::known_counts(&trail.path).map_err(failed)?;
-    let held = held_back(first, &known, max_loss);
-    let layers: Vec<LayerKind> = LayerKind::INPUTS
-        .into_iter()
-        .filter(|k| !held.iter().any(|(h, _)| h == k))
-        .collect();
-    let c = trail_state::catch_up(&trail.path, first.dataset(), "file", &layers).map_err(failed)?;
-    if let Ok(mut h) = trail.held.lock() {
-        *h = held.iter().map(|(k, _)| *k).collect();
-    }
-    let ms = (t0.elapsed().as_secs_f64() * 1000.0).round();
-    log_caught_up(&trail.path, &c, ms, "at start");
-    for (k, why) in &held {
+    let problems = problems_of(first, &known, max_loss);
+    if !problems.is_empty() {
         tracing::warn!(
             trail = %trail.path.display(),
-            layer = k.name(),
-            reason = %why,
-            "a layer's files were not read whole: its changes are not recorded in the \
-             folder's trail until they are (then compared with what the trail knew)"
+            problems = %problems.join("; "),
+            "the folder was not read whole: its trail records nothing until it is (then \
+             compared with what the trail knew), or until an administrator forces a reload"
         );
+        if let Ok(mut h) = trail.held.lock() {
+            *h = Some(problems);
+        }
+        return Ok(CaughtUp::default());
     }
+    let c = trail_state::catch_up(&trail.path, first.dataset(), "file", &LayerKind::INPUTS)
+        .map_err(failed)?;
+    let ms = (t0.elapsed().as_secs_f64() * 1000.0).round();
+    log_caught_up(&trail.path, &c, ms, "at start");
     Ok(c)
 }
 
-/// Layers of `snap` that lost a file or too many features against what the trail knows
-/// (`known`), and then any layer that lost features, with why.
-fn held_back(
-    snap: &Snapshot,
-    known: &[(LayerKind, usize)],
-    max_loss: f64,
-) -> Vec<(LayerKind, String)> {
-    let now = snap.dataset().counts();
+/// What keeps `snap` from being compared with what the trail knows (`known`): each file
+/// of a layer not read whole (skipped, unreadable, broken, cut short), each layer that
+/// lost more than `max_loss` of the features the trail knows.
+fn problems_of(snap: &Snapshot, known: &[(LayerKind, usize)], max_loss: f64) -> Vec<String> {
     let mut out = Vec::new();
-    for (k, before) in known {
-        let n = now.iter().find(|(l, _)| l == k).map_or(0, |(_, n)| *n);
-        if *before == 0 || n >= *before {
-            continue;
-        }
-        let lost = (*before - n) as f64 / *before as f64;
-        let skipped: Vec<&str> = snap
-            .report
-            .files
-            .iter()
-            .filter(|f| f.layer == Some(*k) && f.status == FileStatus::Skipped)
-            .map(|f| f.file.as_str())
-            .collect();
-        if !skipped.is_empty() {
-            out.push((
-                *k,
-                format!(
-                    "{} not loaded: {n} of the {before} features the trail knows read",
-                    skipped.join(", ")
-                ),
-            ));
-        } else if lost > max_loss {
-            out.push((
-                *k,
-                format!(
-                    "{n} of the {before} features the trail knows read: more than \
-                     reload_max_loss ({max_loss}) lost"
-                ),
-            ));
+    for f in snap.report.files.iter().filter(|f| f.layer.is_some()) {
+        let failure = super::reload::failure_of(&snap.report, &f.file);
+        if f.status == FileStatus::Skipped || failure.is_some() {
+            let why = failure
+                .map(|(p, m)| format!("{p}: {m}"))
+                .or_else(|| f.note.clone())
+                .unwrap_or_else(|| "not loaded".into());
+            out.push(format!("{}: {why}", f.file));
         }
     }
-    // Features of other layers hang on those (a hidden hazard on a house, a hazard
-    // source in an enterprise) and are left out with them: a layer that lost any is
-    // held back too.
-    if !out.is_empty() {
-        let first: Vec<&str> = out.iter().map(|(k, _)| k.name()).collect();
-        let why = format!(
-            "lost features while {} was not read whole",
-            first.join(", ")
-        );
-        for (k, before) in known {
-            let n = now.iter().find(|(l, _)| l == k).map_or(0, |(_, n)| *n);
-            if n < *before && !out.iter().any(|(h, _)| h == k) {
-                out.push((
-                    *k,
-                    format!("{n} of the {before} features the trail knows read: {why}"),
-                ));
-            }
+    let now = snap.dataset().counts();
+    for (k, before) in known {
+        let n = now.iter().find(|(l, _)| l == k).map_or(0, |(_, n)| *n);
+        if *before > 0 && n < *before && (*before - n) as f64 / *before as f64 > max_loss {
+            out.push(format!(
+                "{}: {n} of the {before} features the trail knows read (more than \
+                 reload_max_loss, {max_loss}, lost)",
+                k.name()
+            ));
         }
     }
     out
@@ -304,67 +270,95 @@ impl AppState {
         self.folder_trail.as_ref().map(|t| t.path.as_path())
     }
 
-    /// Records `changes` read from the folder's files in its trail (nothing without one),
-    /// less those of layers held back since the start; a held layer read whole again is
-    /// compared with what the trail knew of it and recorded then. A failure is logged: the
-    /// map already serves the changes, and the next reading does not read them again
-    /// (the next start records what the trail missed).
-    pub(super) async fn record_in_folder_trail(&self, changes: Vec<Change>, actor: &str) {
+    /// Records `changes` read from the folder's files in its trail (nothing without one).
+    /// While the trail records nothing since a start that could not read the folder
+    /// whole ([`catch_up`]), a reading without those problems, or a reload an
+    /// administrator forced (`forced`), is compared with what the trail knew instead,
+    /// and recording goes on from there. A failure is logged: the map already serves
+    /// the changes, and the next reading does not read them again (the next start
+    /// records what the trail missed).
+    pub(super) async fn record_in_folder_trail(
+        &self,
+        changes: Vec<Change>,
+        actor: &str,
+        forced: bool,
+    ) {
         let Some(t) = &self.folder_trail else {
             return;
         };
-        let held: Vec<LayerKind> = t.held.lock().map(|h| h.clone()).unwrap_or_default();
-        if changes.is_empty() && held.is_empty() {
+        let held = t.held.lock().map(|h| h.is_some()).unwrap_or(false);
+        let (path, who) = (t.path.clone(), actor.to_string());
+        if !held {
+            if changes.is_empty() {
+                return;
+            }
+            let (n, p) = (changes.len(), path.clone());
+            let done =
+                tokio::task::spawn_blocking(move || trail::record_trail(&p, &changes, &who)).await;
+            if let Err(e) = done
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()))
+            {
+                self.trail_failed(&path, &e, &format!("{n} changes read from the folder"));
+            }
             return;
         }
-        let (path, who) = (t.path.clone(), actor.to_string());
-        let (slot, max_loss) = (Arc::clone(&t.held), self.config.reload_max_loss);
-        let snap = (!held.is_empty()).then(|| self.snapshot());
-        let n = changes.len();
+        // The reading's changes are in what the map serves now, compared below.
+        let (slot, max_loss, snap) = (
+            Arc::clone(&t.held),
+            self.config.reload_max_loss,
+            self.snapshot(),
+        );
         let p = path.clone();
         let done = tokio::task::spawn_blocking(move || -> Result<(), String> {
-            let failed = |e: riskmap_core::store::StoreError| e.to_string();
-            let changes: Vec<Change> = changes
-                .into_iter()
-                .filter(|c| !held.contains(&c.layer))
-                .collect();
-            if !changes.is_empty() {
-                trail::record_trail(&p, &changes, &who).map_err(failed)?;
+            let known = trail_state::known_counts(&p).map_err(|e| e.to_string())?;
+            let problems = problems_of(&snap, &known, max_loss);
+            if !problems.is_empty() && !forced {
+                if let Ok(mut h) = slot.lock() {
+                    *h = Some(problems);
+                }
+                return Ok(());
             }
-            let Some(snap) = snap else { return Ok(()) };
-            let known = trail_state::known_counts(&p).map_err(failed)?;
-            let still: Vec<LayerKind> = held_back(&snap, &known, max_loss)
-                .into_iter()
-                .map(|(k, _)| k)
-                .filter(|k| held.contains(k))
-                .collect();
-            let whole: Vec<LayerKind> = held
-                .iter()
-                .filter(|k| !still.contains(k))
-                .copied()
-                .collect();
-            if !whole.is_empty() {
-                let t0 = std::time::Instant::now();
-                let c = trail_state::catch_up(&p, snap.dataset(), &who, &whole).map_err(failed)?;
-                let ms = (t0.elapsed().as_secs_f64() * 1000.0).round();
-                log_caught_up(&p, &c, ms, "read whole again");
-            }
+            let t0 = std::time::Instant::now();
+            let c = trail_state::catch_up(&p, snap.dataset(), &who, &LayerKind::INPUTS)
+                .map_err(|e| e.to_string())?;
+            let ms = (t0.elapsed().as_secs_f64() * 1000.0).round();
+            log_caught_up(
+                &p,
+                &c,
+                ms,
+                if forced {
+                    "a forced reload"
+                } else {
+                    "read whole again"
+                },
+            );
             if let Ok(mut h) = slot.lock() {
-                *h = still;
+                *h = None;
             }
             Ok(())
         })
         .await;
         if let Err(e) = done.map_err(|e| e.to_string()).and_then(|r| r) {
-            self.metrics
-                .trail_failures
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            tracing::error!(
-                trail = %path.display(),
-                changes = n,
-                error = %e,
-                "the changes read from the folder could not be recorded in its trail"
-            );
+            self.trail_failed(&path, &e, "the folder compared with what its trail knew");
         }
+    }
+
+    /// Why the folder's trail records nothing now, when it does not.
+    pub fn folder_trail_held(&self) -> Option<Vec<String>> {
+        self.folder_trail
+            .as_ref()
+            .and_then(|t| t.held.lock().ok().and_then(|h| h.clone()))
+    }
+
+    fn trail_failed(&self, path: &Path, error: &str, what: &str) {
+        self.metrics
+            .trail_failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::error!(
+            trail = %path.display(),
+            error = %error,
+            "{what} could not be recorded in the folder's trail"
+        );
     }
 }

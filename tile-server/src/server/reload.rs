@@ -98,7 +98,10 @@ fn file_failure(code: IssueCode) -> Option<&'static str> {
 }
 
 /// The first unreadable/broken issue of a file in a report.
-fn failure_of<'a>(report: &'a ValidationReport, file: &str) -> Option<(&'static str, &'a str)> {
+pub(super) fn failure_of<'a>(
+    report: &'a ValidationReport,
+    file: &str,
+) -> Option<(&'static str, &'a str)> {
     report
         .issues
         .iter()

@@ -590,7 +590,10 @@ impl AppState {
                     self.settle_first_reading(trail, &recorded_after, read_trail, marks)
                         .await;
                 }
-                None => self.record_in_folder_trail(trail, "file").await,
+                None => {
+                    // Asked with force: the administrator takes the folder as it reads.
+                    self.record_in_folder_trail(trail, "file", force).await;
+                }
             }
         }
         let served = self.snapshot().generation;

@@ -311,7 +311,7 @@ impl AppState {
                 )
                 .await;
             }
-            None => self.record_in_folder_trail(trail, actor).await,
+            None => self.record_in_folder_trail(trail, actor, false).await,
         }
         Ok(outcome)
     }

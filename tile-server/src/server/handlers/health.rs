@@ -27,7 +27,7 @@ pub(in crate::server) async fn count_requests(
 
 /// What is served from (`directory`, `gpkg` or `postgis`, and the folder's or file's
 /// name, not its path; a database's URL without its password), `degraded` and why when
-/// a database source cannot be reached (its connection, the last change applied, the
+/// a database source cannot be reached or a folder's trail records nothing (a start that could not read the folder whole) (its connection, the last change applied, the
 /// last error, reconnection attempts, rows refused), the generation served, its feature counts and validation totals, the last reload
 /// (its outcome, the per-layer counts before and after, and why it was refused).
 pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<Value> {
@@ -46,7 +46,17 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
                 d.last_error.as_deref().unwrap_or("not connected yet")
             )),
         ),
-        _ => ("ok", None),
+        _ => match state.folder_trail_held() {
+            Some(problems) => (
+                "degraded",
+                Some(format!(
+                    "the folder's trail records nothing until the folder is read whole \
+                     (or a reload is forced): {}",
+                    problems.join("; ")
+                )),
+            ),
+            None => ("ok", None),
+        },
     };
     Json(json!({
         "status": status,
