@@ -47,6 +47,11 @@ pub const TRAIL_FEATURES_TABLE: &str = "riskmap_trail_features";
 /// The table of the layers the trail knows, each with the `seq` its knowledge matches.
 pub const TRAIL_KEPT_TABLE: &str = "riskmap_trail_kept";
 
+/// The table of the files (relative to the folder) the trail's knowledge was read from
+/// whole, with their layers: a later load missing one, or not reading it whole, is not
+/// the office's data (a server compares it with nothing).
+pub const TRAIL_FILES_TABLE: &str = "riskmap_trail_files";
+
 /// Features turned into GeoJSON at a time when a trail's state is first written.
 const CHUNK: usize = 16_384;
 
@@ -150,7 +155,12 @@ fn digests(ds: &Dataset, layer: LayerKind) -> Vec<Now<'_>> {
 
 /// Whether the three tables are there.
 fn tables(c: &Connection) -> rusqlite::Result<bool> {
-    for t in [TRAIL_STATE_TABLE, TRAIL_FEATURES_TABLE, TRAIL_KEPT_TABLE] {
+    for t in [
+        TRAIL_STATE_TABLE,
+        TRAIL_FEATURES_TABLE,
+        TRAIL_KEPT_TABLE,
+        TRAIL_FILES_TABLE,
+    ] {
         if !schema::table_exists(c, t)? {
             return Ok(false);
         }
@@ -255,11 +265,15 @@ pub(super) fn follow(c: &Connection, ch: &Change) -> rusqlite::Result<()> {
 /// the trail does not know, or knows only up to an earlier record, is learned instead.
 /// The other layers are left as the trail knows them (a server holds back a layer whose
 /// load lost its file).
+///
+/// `files`, when given, replace the files the trail's knowledge was read from
+/// ([`known_files`]).
 pub fn catch_up(
     path: &Path,
     ds: &Dataset,
     actor: &str,
     layers: &[LayerKind],
+    files: Option<&[(String, LayerKind)]>,
 ) -> Result<CaughtUp, StoreError> {
     let sql = sql_err(path);
     // Worked out before the trail is locked.
@@ -273,12 +287,15 @@ pub fn catch_up(
             "DROP TABLE IF EXISTS {TRAIL_STATE_TABLE};
              DROP TABLE IF EXISTS {TRAIL_FEATURES_TABLE};
              DROP TABLE IF EXISTS {TRAIL_KEPT_TABLE};
+             DROP TABLE IF EXISTS {TRAIL_FILES_TABLE};
              CREATE TABLE {TRAIL_STATE_TABLE} (layer TEXT NOT NULL, id TEXT NOT NULL, \
                digest BLOB NOT NULL, PRIMARY KEY (layer, id)) WITHOUT ROWID;
              CREATE TABLE {TRAIL_FEATURES_TABLE} (layer TEXT NOT NULL, id TEXT NOT NULL, \
                feature TEXT NOT NULL, PRIMARY KEY (layer, id)) WITHOUT ROWID;
              CREATE TABLE {TRAIL_KEPT_TABLE} (layer TEXT PRIMARY KEY NOT NULL, \
-               seq INTEGER NOT NULL) WITHOUT ROWID;"
+               seq INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE {TRAIL_FILES_TABLE} (file TEXT PRIMARY KEY NOT NULL, \
+               layer TEXT NOT NULL) WITHOUT ROWID;"
         ))
         .map_err(&sql)?;
     }
@@ -315,7 +332,46 @@ pub fn catch_up(
         )
         .map_err(&sql)?;
     }
+    if let Some(files) = files {
+        tx.execute(&format!("DELETE FROM {TRAIL_FILES_TABLE}"), [])
+            .map_err(&sql)?;
+        for (file, layer) in files {
+            tx.execute(
+                &format!(
+                    "INSERT OR REPLACE INTO {TRAIL_FILES_TABLE} (file, layer) VALUES (?1, ?2)"
+                ),
+                params![file, layer.name()],
+            )
+            .map_err(&sql)?;
+        }
+    }
     tx.commit().map_err(&sql)?;
+    Ok(out)
+}
+
+/// The files the trail's knowledge was read from whole, with their layers (none for a
+/// trail that keeps no knowledge).
+pub fn known_files(path: &Path) -> Result<Vec<(String, LayerKind)>, StoreError> {
+    let sql = sql_err(path);
+    let c = super::gpkg::open(path, true)?;
+    if !tables(&c).map_err(&sql)? {
+        return Ok(Vec::new());
+    }
+    let mut st = c
+        .prepare(&format!(
+            "SELECT file, layer FROM {TRAIL_FILES_TABLE} ORDER BY file"
+        ))
+        .map_err(&sql)?;
+    let rows = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(&sql)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (file, layer) = row.map_err(&sql)?;
+        if let Some(k) = LayerKind::INPUTS.into_iter().find(|k| k.name() == layer) {
+            out.push((file, k));
+        }
+    }
     Ok(out)
 }
 
@@ -516,13 +572,21 @@ mod tests {
             house("h1", 121.1, 3),
             house("h3", 121.3, 5),
         ]);
-        // The first start: the trail learns the folder and records nothing.
-        let c = catch_up(&path, &first, "file", ALL).unwrap();
+        // The first start: the trail learns the folder and the files it was read from,
+        // and records nothing.
+        let files = vec![("houses.csv".to_string(), LayerKind::Houses)];
+        let c = catch_up(&path, &first, "file", ALL, Some(&files)).unwrap();
+        assert_eq!(known_files(&path).unwrap(), files);
         assert_eq!(
             (c.learned.len(), c.features, c.recorded(), c.last),
             (7, 4, 0, 0)
         );
-        assert_eq!(catch_up(&path, &first, "file", ALL).unwrap().recorded(), 0);
+        assert_eq!(
+            catch_up(&path, &first, "file", ALL, None)
+                .unwrap()
+                .recorded(),
+            0
+        );
 
         // While no server runs: h1 gets a floor, h2 is struck out, h4 is entered.
         let second = city(vec![
@@ -531,7 +595,7 @@ mod tests {
             house("h4", 121.4, 6),
             house("房1", 121.5, 1),
         ]);
-        let c = catch_up(&path, &second, "file", ALL).unwrap();
+        let c = catch_up(&path, &second, "file", ALL, None).unwrap();
         assert!(c.learned.is_empty());
         assert_eq!(c.layers, [(LayerKind::Houses, [1, 1, 1])]);
         assert_eq!(c.last, 3);
@@ -549,7 +613,13 @@ mod tests {
         let rec = changes_since(&path, 0).unwrap();
         let h2 = AnyFeature::House(house("h2", 121.2, 2));
         assert_eq!(rec[1].before.as_ref(), Some(&changes::feature_json(&h2)));
-        assert_eq!(catch_up(&path, &second, "file", ALL).unwrap().recorded(), 0);
+        assert_eq!(
+            catch_up(&path, &second, "file", ALL, None)
+                .unwrap()
+                .recorded(),
+            0
+        );
+        assert_eq!(known_files(&path).unwrap(), files);
 
         // A change the running server records keeps the state: the next start finds
         // nothing more, and a folder put back as it was is recorded as changed back.
@@ -566,8 +636,13 @@ mod tests {
             after: Some(AnyFeature::House(house("h3", 121.3, 7))),
         };
         assert_eq!(record_trail(&path, &[h3], "file").unwrap(), 4);
-        assert_eq!(catch_up(&path, &third, "file", ALL).unwrap().recorded(), 0);
-        let c = catch_up(&path, &second, "file", ALL).unwrap();
+        assert_eq!(
+            catch_up(&path, &third, "file", ALL, None)
+                .unwrap()
+                .recorded(),
+            0
+        );
+        let c = catch_up(&path, &second, "file", ALL, None).unwrap();
         assert_eq!(c.layers, [(LayerKind::Houses, [0, 1, 0])]);
         assert_eq!(
             records(&path, 4),
@@ -601,7 +676,12 @@ mod tests {
             [older.to_string()],
         )
         .unwrap();
-        assert_eq!(catch_up(&path, &second, "file", ALL).unwrap().recorded(), 0);
+        assert_eq!(
+            catch_up(&path, &second, "file", ALL, None)
+                .unwrap()
+                .recorded(),
+            0
+        );
         assert_eq!(h1(&db).0, digest);
         drop(db);
 
@@ -610,10 +690,10 @@ mod tests {
         db.execute_batch(&format!("DROP TABLE {TRAIL_STATE_TABLE}"))
             .unwrap();
         drop(db);
-        let c = catch_up(&path, &first, "file", ALL).unwrap();
+        let c = catch_up(&path, &first, "file", ALL, None).unwrap();
         assert_eq!((c.learned.len(), c.recorded(), c.last), (7, 0, 5));
         assert_eq!(
-            catch_up(&path, &second, "file", ALL).unwrap().layers,
+            catch_up(&path, &second, "file", ALL, None).unwrap().layers,
             [(LayerKind::Houses, [1, 1, 1])]
         );
     }
@@ -631,7 +711,10 @@ mod tests {
             house("h4", 121.4, 6),
         ]);
         assert_eq!(
-            catch_up(&path, &four, "file", ALL).unwrap().learned.len(),
+            catch_up(&path, &four, "file", ALL, None)
+                .unwrap()
+                .learned
+                .len(),
             7
         );
         let text_of = |id: &str| -> String {
@@ -649,7 +732,7 @@ mod tests {
         // A start whose houses' file was lost: the houses are held back, nothing is
         // recorded and the trail's houses stay as they were.
         let others: Vec<LayerKind> = ALL.iter().copied().filter(|k| *k != houses).collect();
-        let c = catch_up(&path, &city(Vec::new()), "file", &others).unwrap();
+        let c = catch_up(&path, &city(Vec::new()), "file", &others, None).unwrap();
         assert_eq!((c.recorded(), c.learned.len(), c.last), (0, 0, 0));
         // Read whole again, h4 (the last) struck out and h5 entered after it: those two
         // are recorded, h4 as the trail kept it, to the byte.
@@ -659,7 +742,7 @@ mod tests {
             house("h3", 121.3, 5),
             house("h5", 121.5, 1),
         ]);
-        let c = catch_up(&path, &back, "file", &[houses]).unwrap();
+        let c = catch_up(&path, &back, "file", &[houses], None).unwrap();
         assert_eq!(c.layers, [(houses, [1, 0, 1])]);
         let f = |s: &str| s.to_string();
         assert_eq!(
@@ -690,7 +773,7 @@ mod tests {
         };
         changes::record_change(&db, &moved, "file", "2026-12-07T00:00:00.000Z").unwrap();
         drop(db);
-        let c = catch_up(&path, &back, "file", ALL).unwrap();
+        let c = catch_up(&path, &back, "file", ALL, None).unwrap();
         assert_eq!((c.learned.len(), c.recorded(), c.last), (7, 0, 3));
     }
 }

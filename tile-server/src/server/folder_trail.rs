@@ -15,7 +15,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use riskmap_core::io::FileStatus;
+use riskmap_core::dataset::Dataset;
+use riskmap_core::io::{FileStatus, ValidationReport};
 use riskmap_core::model::LayerKind;
 
 use riskmap_core::live::Change;
@@ -105,42 +106,85 @@ pub fn catch_up(trail: &FolderTrail, first: &Snapshot, max_loss: f64) -> Result<
     let t0 = std::time::Instant::now();
     let failed = |e: riskmap_core::store::StoreError| format!("the folder's trail: {e}");
     let known = trail_state::known_counts(&trail.path).map_err(failed)?;
-    let problems = problems_of(first, &known, max_loss);
-    if !problems.is_empty() {
-        tracing::warn!(
-            trail = %trail.path.display(),
-            problems = %problems.join("; "),
-            "the folder was not read whole: its trail records nothing until it is (then \
-             compared with what the trail knew), or until an administrator forces a reload"
-        );
-        if let Ok(mut h) = trail.held.lock() {
-            *h = Some(problems);
-        }
-        return Ok(CaughtUp::default());
-    }
-    let c = trail_state::catch_up(&trail.path, first.dataset(), "file", &LayerKind::INPUTS)
+    let files = trail_state::known_files(&trail.path).map_err(failed)?;
+    let problems = problems_of(&first.report, first.dataset(), &known, &files, max_loss);
+    if problems.is_empty() {
+        let whole = whole_files(&first.report);
+        let c = trail_state::catch_up(
+            &trail.path,
+            first.dataset(),
+            "file",
+            &LayerKind::INPUTS,
+            Some(&whole),
+        )
         .map_err(failed)?;
-    let ms = (t0.elapsed().as_secs_f64() * 1000.0).round();
-    log_caught_up(&trail.path, &c, ms, "at start");
+        let ms = (t0.elapsed().as_secs_f64() * 1000.0).round();
+        log_caught_up(&trail.path, &c, ms, "at start");
+        return Ok(c);
+    }
+    tracing::warn!(
+        trail = %trail.path.display(),
+        problems = %problems.join("; "),
+        "the folder was not read whole: its trail records nothing until it is (then \
+         compared with what the trail knew), or until an administrator forces a reload"
+    );
+    // Layers the trail does not know are learned as they read, so that what changes in
+    // them meanwhile is in the comparison that ends this.
+    let unknown: Vec<LayerKind> = LayerKind::INPUTS
+        .into_iter()
+        .filter(|k| !known.iter().any(|(l, _)| l == k))
+        .collect();
+    let c = if unknown.is_empty() {
+        CaughtUp::default()
+    } else {
+        trail_state::catch_up(&trail.path, first.dataset(), "file", &unknown, None)
+            .map_err(failed)?
+    };
+    if let Ok(mut h) = trail.held.lock() {
+        *h = Some(problems);
+    }
     Ok(c)
 }
 
-/// What keeps `snap` from being compared with what the trail knows (`known`): each file
-/// of a layer not read whole (skipped, unreadable, broken, cut short), each layer that
-/// lost more than `max_loss` of the features the trail knows.
-fn problems_of(snap: &Snapshot, known: &[(LayerKind, usize)], max_loss: f64) -> Vec<String> {
+/// The files of `report` read whole into a layer.
+fn whole_files(report: &ValidationReport) -> Vec<(String, LayerKind)> {
+    report
+        .files
+        .iter()
+        .filter(|f| f.status == FileStatus::Loaded)
+        .filter(|f| super::reload::failure_of(report, &f.file).is_none())
+        .filter_map(|f| f.layer.map(|k| (f.file.clone(), k)))
+        .collect()
+}
+
+/// What keeps a load (its report and data) from being compared with what the trail
+/// knows (`known` features per layer, read whole from `files`): each of those files now
+/// missing or not read whole (skipped, not read, unreadable, broken, cut short), each
+/// layer that lost more than `max_loss` of the features the trail knows. A file the
+/// trail did not read whole (one skipped at every load, an editor's lock file) is not.
+fn problems_of(
+    report: &ValidationReport,
+    ds: &Dataset,
+    known: &[(LayerKind, usize)],
+    files: &[(String, LayerKind)],
+    max_loss: f64,
+) -> Vec<String> {
     let mut out = Vec::new();
-    for f in snap.report.files.iter().filter(|f| f.layer.is_some()) {
-        let failure = super::reload::failure_of(&snap.report, &f.file);
-        if f.status == FileStatus::Skipped || failure.is_some() {
+    for (file, _) in files {
+        let Some(f) = report.files.iter().find(|f| &f.file == file) else {
+            out.push(format!("{file}: missing (read before)"));
+            continue;
+        };
+        let failure = super::reload::failure_of(report, file);
+        if f.status != FileStatus::Loaded || failure.is_some() {
             let why = failure
                 .map(|(p, m)| format!("{p}: {m}"))
                 .or_else(|| f.note.clone())
                 .unwrap_or_else(|| "not loaded".into());
-            out.push(format!("{}: {why}", f.file));
+            out.push(format!("{file}: {why}"));
         }
     }
-    let now = snap.dataset().counts();
+    let now = ds.counts();
     for (k, before) in known {
         let n = now.iter().find(|(l, _)| l == k).map_or(0, |(_, n)| *n);
         if *before > 0 && n < *before && (*before - n) as f64 / *before as f64 > max_loss {
@@ -277,11 +321,15 @@ impl AppState {
     /// and recording goes on from there. A failure is logged: the map already serves
     /// the changes, and the next reading does not read them again (the next start
     /// records what the trail missed).
+    ///
+    /// `report` is the reading's own when it changed nothing (the map then keeps its
+    /// last report).
     pub(super) async fn record_in_folder_trail(
         &self,
         changes: Vec<Change>,
         actor: &str,
         forced: bool,
+        report: Option<ValidationReport>,
     ) {
         let Some(t) = &self.folder_trail else {
             return;
@@ -311,8 +359,10 @@ impl AppState {
         );
         let p = path.clone();
         let done = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            let report = report.as_ref().unwrap_or(&snap.report);
             let known = trail_state::known_counts(&p).map_err(|e| e.to_string())?;
-            let problems = problems_of(&snap, &known, max_loss);
+            let files = trail_state::known_files(&p).map_err(|e| e.to_string())?;
+            let problems = problems_of(report, snap.dataset(), &known, &files, max_loss);
             if !problems.is_empty() && !forced {
                 if let Ok(mut h) = slot.lock() {
                     *h = Some(problems);
@@ -320,8 +370,10 @@ impl AppState {
                 return Ok(());
             }
             let t0 = std::time::Instant::now();
-            let c = trail_state::catch_up(&p, snap.dataset(), &who, &LayerKind::INPUTS)
-                .map_err(|e| e.to_string())?;
+            let whole = whole_files(report);
+            let c =
+                trail_state::catch_up(&p, snap.dataset(), &who, &LayerKind::INPUTS, Some(&whole))
+                    .map_err(|e| e.to_string())?;
             let ms = (t0.elapsed().as_secs_f64() * 1000.0).round();
             log_caught_up(
                 &p,
@@ -359,6 +411,81 @@ impl AppState {
             trail = %path.display(),
             error = %error,
             "{what} could not be recorded in the folder's trail"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use riskmap_core::io::FileSummary;
+
+    use super::*;
+
+    fn file(name: &str, layer: LayerKind, status: FileStatus, note: Option<&str>) -> FileSummary {
+        FileSummary {
+            file: name.into(),
+            layer: Some(layer),
+            format: Some("csv".into()),
+            status,
+            encoding: None,
+            crs: None,
+            sheet: None,
+            features_read: 0,
+            features_loaded: 0,
+            unused_columns: Vec::new(),
+            note: note.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_load_is_judged_by_the_files_the_trail_read_whole() {
+        use FileStatus::{Loaded, Skipped};
+        use LayerKind::{Areas, Houses};
+        let known_files = vec![
+            ("areas.csv".to_string(), Areas),
+            ("houses.csv".to_string(), Houses),
+        ];
+        let report = |files: Vec<FileSummary>| ValidationReport {
+            files,
+            issues: Vec::new(),
+        };
+        let ds = Dataset::default();
+        // An editor's lock file beside the ledger, skipped at every load: not a problem,
+        // the trail never read it.
+        let ok = report(vec![
+            file("areas.csv", Areas, Loaded, None),
+            file("houses.csv", Houses, Loaded, None),
+            file("~$houses.xlsx", Houses, Skipped, Some("not a workbook")),
+        ]);
+        assert!(problems_of(&ok, &ds, &[], &known_files, 0.1).is_empty());
+        assert_eq!(
+            whole_files(&ok),
+            [
+                ("areas.csv".to_string(), Areas),
+                ("houses.csv".to_string(), Houses)
+            ]
+        );
+        // A file the trail read whole, now missing or skipped.
+        let broken = report(vec![file(
+            "houses.csv",
+            Houses,
+            Skipped,
+            Some("no id column"),
+        )]);
+        assert_eq!(
+            problems_of(&broken, &ds, &[], &known_files, 0.1),
+            [
+                "areas.csv: missing (read before)",
+                "houses.csv: no id column"
+            ]
+        );
+        // A layer that lost more than the share a reload may lose of what the trail knows
+        // (100 houses known, none read), and one within it (none known).
+        let lost = problems_of(&ok, &ds, &[(Houses, 100), (Areas, 0)], &known_files, 0.1);
+        assert_eq!(lost.len(), 1);
+        assert!(
+            lost[0].starts_with("houses: 0 of the 100 features"),
+            "{lost:?}"
         );
     }
 }

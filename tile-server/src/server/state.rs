@@ -592,7 +592,8 @@ impl AppState {
                 }
                 None => {
                     // Asked with force: the administrator takes the folder as it reads.
-                    self.record_in_folder_trail(trail, "file", force).await;
+                    self.record_in_folder_trail(trail, "file", force, None)
+                        .await;
                 }
             }
         }

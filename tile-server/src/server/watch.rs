@@ -285,6 +285,12 @@ impl AppState {
             Vec::new()
         };
         drop(served);
+        // The reading's report, for a trail that waits for a reading of the whole folder
+        // (the map keeps its last report when nothing changed).
+        let trail_report = self
+            .folder_trail_held()
+            .is_some()
+            .then(|| loaded.report.clone());
         let outcome = if edits.is_empty() && !words_changed {
             SyncOutcome::Unchanged
         } else {
@@ -311,7 +317,10 @@ impl AppState {
                 )
                 .await;
             }
-            None => self.record_in_folder_trail(trail, actor, false).await,
+            None => {
+                self.record_in_folder_trail(trail, actor, false, trail_report)
+                    .await;
+            }
         }
         Ok(outcome)
     }

@@ -27,8 +27,10 @@ pub(in crate::server) async fn count_requests(
 
 /// What is served from (`directory`, `gpkg` or `postgis`, and the folder's or file's
 /// name, not its path; a database's URL without its password), `degraded` and why when
-/// a database source cannot be reached or a folder's trail records nothing (a start that could not read the folder whole) (its connection, the last change applied, the
-/// last error, reconnection attempts, rows refused), the generation served, its feature counts and validation totals, the last reload
+/// a database source cannot be reached (its connection, the last change applied, the
+/// last error, reconnection attempts, rows refused) or a folder's trail records nothing
+/// (a start that could not read the folder whole), the generation served, its feature
+/// counts and validation totals, the last reload
 /// (its outcome, the per-layer counts before and after, and why it was refused).
 pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<Value> {
     let s = state.snapshot();
