@@ -495,3 +495,54 @@ async fn a_forced_reload_has_the_trail_take_the_folder_as_it_reads() {
     let (_, _, b) = send(&app, get("/health")).await;
     assert_eq!(json(&b)["status"], "ok");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_added_while_serving_is_known_to_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = folder(dir.path());
+    let trail = dir.path().join("changes.gpkg");
+    let state = server(&data, Some(&trail));
+    let app = router(state.clone());
+    // While the server runs the office adds a second ledger of houses (自建房.csv, the
+    // same columns and encoding) with one house.
+    let houses = std::fs::read(data.join("houses.csv")).unwrap();
+    let header = houses.split_inclusive(|b| *b == b'\n').next().unwrap();
+    let third = line_of(&houses, "house-0000003");
+    let added = [header, &replace(third, "house-0000003", "house-8888888")].concat();
+    std::fs::write(data.join("自建房.csv"), added).unwrap();
+    assert!(matches!(
+        state.sync_from_source().await.unwrap(),
+        SyncOutcome::Applied(_)
+    ));
+    let f = |s: &str| s.to_string();
+    assert_eq!(
+        ops(&all_changes(&app, 0, 10).await),
+        [(f("house-8888888"), f("insert"), f("file"))]
+    );
+    drop(app);
+    drop(state);
+
+    // The ledger goes missing while no server runs: the next start does not take its
+    // house as struck out, since the trail read it whole.
+    std::fs::remove_file(data.join("自建房.csv")).unwrap();
+    let again = loop {
+        match folder_trail::open(&DataSource::dir(&data), Some(&trail)) {
+            Ok(t) => {
+                drop(t);
+                break server(&data, Some(&trail));
+            }
+            Err(e) if e.contains("held by another") => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let app = router(again.clone());
+    assert_eq!(all_changes(&app, 0, 10).await.len(), 1);
+    let (_, _, b) = send(&app, get("/health")).await;
+    let why = json(&b)["degraded_because"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(why.contains("自建房.csv: missing"), "{why}");
+}

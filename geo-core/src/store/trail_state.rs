@@ -333,20 +333,36 @@ pub fn catch_up(
         .map_err(&sql)?;
     }
     if let Some(files) = files {
-        tx.execute(&format!("DELETE FROM {TRAIL_FILES_TABLE}"), [])
-            .map_err(&sql)?;
-        for (file, layer) in files {
-            tx.execute(
-                &format!(
-                    "INSERT OR REPLACE INTO {TRAIL_FILES_TABLE} (file, layer) VALUES (?1, ?2)"
-                ),
-                params![file, layer.name()],
-            )
-            .map_err(&sql)?;
-        }
+        write_files(&tx, files).map_err(&sql)?;
     }
     tx.commit().map_err(&sql)?;
     Ok(out)
+}
+
+/// Replaces the files the trail's knowledge was read from whole (nothing for a trail
+/// that keeps no knowledge yet): a running server's reading after its records.
+pub fn keep_files(path: &Path, files: &[(String, LayerKind)]) -> Result<(), StoreError> {
+    let sql = sql_err(path);
+    let mut c = super::trail::open_made(path)?;
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(&sql)?;
+    if !tables(&tx).map_err(&sql)? {
+        return Ok(());
+    }
+    write_files(&tx, files).map_err(&sql)?;
+    tx.commit().map_err(&sql)
+}
+
+fn write_files(c: &Connection, files: &[(String, LayerKind)]) -> rusqlite::Result<()> {
+    c.execute(&format!("DELETE FROM {TRAIL_FILES_TABLE}"), [])?;
+    for (file, layer) in files {
+        c.execute(
+            &format!("INSERT OR REPLACE INTO {TRAIL_FILES_TABLE} (file, layer) VALUES (?1, ?2)"),
+            params![file, layer.name()],
+        )?;
+    }
+    Ok(())
 }
 
 /// The files the trail's knowledge was read from whole, with their layers (none for a

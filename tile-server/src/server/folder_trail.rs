@@ -322,8 +322,8 @@ impl AppState {
     /// the changes, and the next reading does not read them again (the next start
     /// records what the trail missed).
     ///
-    /// `report` is the reading's own when it changed nothing (the map then keeps its
-    /// last report).
+    /// `report` is the reading's own (a reading that changed nothing leaves the map its
+    /// last report); without it, the served map's.
     pub(super) async fn record_in_folder_trail(
         &self,
         changes: Vec<Change>,
@@ -336,27 +336,26 @@ impl AppState {
         };
         let held = t.held.lock().map(|h| h.is_some()).unwrap_or(false);
         let (path, who) = (t.path.clone(), actor.to_string());
+        let snap = self.snapshot();
         if !held {
-            if changes.is_empty() {
-                return;
-            }
+            // The files the trail's knowledge is read from, as this reading read them (a
+            // ledger added, renamed or repaired is judged by them at the next start).
             let (n, p) = (changes.len(), path.clone());
-            let done =
-                tokio::task::spawn_blocking(move || trail::record_trail(&p, &changes, &who)).await;
-            if let Err(e) = done
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.map_err(|e| e.to_string()))
-            {
+            let done = tokio::task::spawn_blocking(move || -> Result<(), String> {
+                let report = report.as_ref().unwrap_or(&snap.report);
+                if !changes.is_empty() {
+                    trail::record_trail(&p, &changes, &who).map_err(|e| e.to_string())?;
+                }
+                trail_state::keep_files(&p, &whole_files(report)).map_err(|e| e.to_string())
+            })
+            .await;
+            if let Err(e) = done.map_err(|e| e.to_string()).and_then(|r| r) {
                 self.trail_failed(&path, &e, &format!("{n} changes read from the folder"));
             }
             return;
         }
         // The reading's changes are in what the map serves now, compared below.
-        let (slot, max_loss, snap) = (
-            Arc::clone(&t.held),
-            self.config.reload_max_loss,
-            self.snapshot(),
-        );
+        let (slot, max_loss) = (Arc::clone(&t.held), self.config.reload_max_loss);
         let p = path.clone();
         let done = tokio::task::spawn_blocking(move || -> Result<(), String> {
             let report = report.as_ref().unwrap_or(&snap.report);

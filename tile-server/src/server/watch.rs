@@ -285,12 +285,9 @@ impl AppState {
             Vec::new()
         };
         drop(served);
-        // The reading's report, for a trail that waits for a reading of the whole folder
-        // (the map keeps its last report when nothing changed).
-        let trail_report = self
-            .folder_trail_held()
-            .is_some()
-            .then(|| loaded.report.clone());
+        // The reading's report, for a folder's trail: the files it read whole (the map
+        // keeps its last report when nothing changed).
+        let trail_report = self.folder_trail().map(|_| loaded.report.clone());
         let outcome = if edits.is_empty() && !words_changed {
             SyncOutcome::Unchanged
         } else {
