@@ -263,8 +263,8 @@ pub(super) fn follow(c: &Connection, ch: &Change) -> rusqlite::Result<()> {
 /// (opened with [`super::trail::open_trail`]) last knew of them, records each difference
 /// as made by `actor`, now, and keeps the state with them, in one transaction. A layer
 /// the trail does not know, or knows only up to an earlier record, is learned instead.
-/// The other layers are left as the trail knows them (a server holds back a layer whose
-/// load lost its file).
+/// The other layers are left as the trail knows them (a server waiting for the folder to
+/// be read whole learns only the layers the trail does not know).
 ///
 /// `files`, when given, replace the files the trail's knowledge was read from
 /// ([`known_files`]).
