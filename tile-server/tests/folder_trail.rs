@@ -46,6 +46,24 @@ fn server(data: &Path, trail: Option<&Path>) -> Arc<AppState> {
     Arc::new(AppState::new(config, source, snap, None).with_folder_trail(opened))
 }
 
+/// A server started again on the folder once the one before is gone (a task of it may
+/// hold its state, and so the trail's lock, for a moment): up to 10 s.
+async fn server_again(data: &Path, trail: &Path) -> Arc<AppState> {
+    for _ in 0..100 {
+        match folder_trail::open(&DataSource::dir(data), Some(trail)) {
+            Ok(t) => {
+                drop(t);
+                return server(data, Some(trail));
+            }
+            Err(e) if e.contains("held by another") => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    panic!("the trail is still held by the server before");
+}
+
 /// `houses.csv` (GBK) rewritten line by line: `edit` gives each line's replacement.
 fn rewrite_houses(data: &Path, edit: impl Fn(&[u8]) -> Vec<u8>) {
     let file = data.join("houses.csv");
@@ -210,21 +228,7 @@ async fn a_folders_changes_are_recorded_in_its_trail() {
     // the first is gone: a task of it may hold its state for a moment).
     drop(app);
     drop(state);
-    let again = {
-        let mut tries = 0;
-        loop {
-            match folder_trail::open(&DataSource::dir(&data), Some(&trail)) {
-                Ok(t) => break t,
-                Err(e) if e.contains("held by another") && tries < 100 => {
-                    tries += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-                Err(e) => panic!("{e}"),
-            }
-        }
-    };
-    drop(again);
-    let again = server(&data, Some(&trail));
+    let again = server_again(&data, &trail).await;
     let app = router(again.clone());
     rewrite_houses(&data, |l| {
         if l.starts_with(b"house-0000005,") {
@@ -401,21 +405,7 @@ async fn a_ledger_lost_at_a_start_is_not_recorded_as_struck_out() {
     // else): it serves without the houses, and the trail records none of them as
     // struck out.
     std::fs::write(data.join("houses.csv"), "序号,备注\n1,未填\n").unwrap();
-    let state = {
-        let mut tries = 0;
-        loop {
-            // The first server's lock goes with its last task.
-            match folder_trail::open(&DataSource::dir(&data), Some(&trail)) {
-                Ok(t) => break drop(t),
-                Err(e) if e.contains("held by another") && tries < 100 => {
-                    tries += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-                Err(e) => panic!("{e}"),
-            }
-        }
-        server(&data, Some(&trail))
-    };
+    let state = server_again(&data, &trail).await;
     assert_eq!(state.snapshot().dataset().houses.len(), 0);
     let app = router(state.clone());
     let early = all_changes(&app, 0, 10).await;
@@ -463,18 +453,7 @@ async fn a_forced_reload_has_the_trail_take_the_folder_as_it_reads() {
     // administrator forces a reload: the houses are then recorded as gone, since that
     // is how the folder reads.
     std::fs::write(data.join("houses.csv"), "序号,备注\n1,未填\n").unwrap();
-    let state = loop {
-        match folder_trail::open(&DataSource::dir(&data), Some(&trail)) {
-            Ok(t) => {
-                drop(t);
-                break server(&data, Some(&trail));
-            }
-            Err(e) if e.contains("held by another") => {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("{e}"),
-        }
-    };
+    let state = server_again(&data, &trail).await;
     let app = router(state.clone());
     // A reload not forced reads the same broken ledger: still nothing.
     assert!(matches!(
@@ -525,18 +504,7 @@ async fn a_ledger_added_while_serving_is_known_to_the_next_start() {
     // The ledger goes missing while no server runs: the next start does not take its
     // house as struck out, since the trail read it whole.
     std::fs::remove_file(data.join("自建房.csv")).unwrap();
-    let again = loop {
-        match folder_trail::open(&DataSource::dir(&data), Some(&trail)) {
-            Ok(t) => {
-                drop(t);
-                break server(&data, Some(&trail));
-            }
-            Err(e) if e.contains("held by another") => {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("{e}"),
-        }
-    };
+    let again = server_again(&data, &trail).await;
     let app = router(again.clone());
     assert_eq!(all_changes(&app, 0, 10).await.len(), 1);
     let (_, _, b) = send(&app, get("/health")).await;

@@ -357,7 +357,8 @@ pub struct FileSummary {
 }
 
 impl FileSummary {
-    pub(crate) fn new(file: &str, layer: Option<LayerKind>, status: FileStatus) -> Self {
+    /// A file's summary with nothing read yet.
+    pub fn new(file: &str, layer: Option<LayerKind>, status: FileStatus) -> Self {
         FileSummary {
             file: file.to_string(),
             layer,

@@ -422,17 +422,8 @@ mod tests {
 
     fn file(name: &str, layer: LayerKind, status: FileStatus, note: Option<&str>) -> FileSummary {
         FileSummary {
-            file: name.into(),
-            layer: Some(layer),
-            format: Some("csv".into()),
-            status,
-            encoding: None,
-            crs: None,
-            sheet: None,
-            features_read: 0,
-            features_loaded: 0,
-            unused_columns: Vec::new(),
             note: note.map(str::to_string),
+            ..FileSummary::new(name, Some(layer), status)
         }
     }
 

@@ -198,19 +198,7 @@ mod tests {
     use super::*;
 
     fn file(name: &str, status: FileStatus) -> FileSummary {
-        FileSummary {
-            file: name.into(),
-            layer: Some(LayerKind::Houses),
-            format: None,
-            status,
-            encoding: None,
-            crs: None,
-            sheet: None,
-            features_read: 0,
-            features_loaded: 0,
-            unused_columns: Vec::new(),
-            note: None,
-        }
+        FileSummary::new(name, Some(LayerKind::Houses), status)
     }
 
     fn report(files: Vec<FileSummary>, issues: Vec<Issue>) -> ValidationReport {
