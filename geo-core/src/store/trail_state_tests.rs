@@ -1,0 +1,257 @@
+//! What a folder's trail knows of the folder, compared with a load.
+
+use super::*;
+use crate::layer::Layer;
+use crate::live::AnyFeature;
+use crate::model::House;
+use crate::store::changes::changes_since;
+use crate::store::gpkg::open;
+use crate::store::test_support::house;
+use crate::store::trail::{open_trail, record_trail};
+
+const ALL: &[LayerKind] = &LayerKind::INPUTS;
+
+fn city(houses: Vec<Feature<House>>) -> Dataset {
+    Dataset {
+        houses: Layer::new(LayerKind::Houses, houses),
+        ..Dataset::default()
+    }
+}
+
+/// (id, op, actor, floors before, floors after) of each record after `since`.
+fn records(path: &Path, since: u64) -> Vec<(String, &'static str, String, Value, Value)> {
+    changes_since(path, since)
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            let floors = |f: &Option<Value>| {
+                f.as_ref()
+                    .map_or(Value::Null, |f| f["properties"]["floors"].clone())
+            };
+            (
+                r.id.clone(),
+                r.op.as_str(),
+                r.actor.clone(),
+                floors(&r.before),
+                floors(&r.after),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn what_changed_while_no_server_ran_is_recorded_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.gpkg");
+    open_trail(&path, "haimen").unwrap();
+    // A Chinese id sorts after the ASCII ones by its bytes, in SQLite as here.
+    let first = city(vec![
+        house("h2", 121.2, 2),
+        house("房1", 121.5, 1),
+        house("h1", 121.1, 3),
+        house("h3", 121.3, 5),
+    ]);
+    // The first start: the trail learns the folder and the files it was read from,
+    // and records nothing.
+    let files = vec![("houses.csv".to_string(), LayerKind::Houses)];
+    let c = catch_up(&path, &first, "file", ALL, Some(&files)).unwrap();
+    assert_eq!(known_files(&path).unwrap(), files);
+    assert_eq!(
+        (c.learned.len(), c.features, c.recorded(), c.last),
+        (7, 4, 0, 0)
+    );
+    assert_eq!(
+        catch_up(&path, &first, "file", ALL, None)
+            .unwrap()
+            .recorded(),
+        0
+    );
+
+    // While no server runs: h1 gets a floor, h2 is struck out, h4 is entered.
+    let second = city(vec![
+        house("h1", 121.1, 4),
+        house("h3", 121.3, 5),
+        house("h4", 121.4, 6),
+        house("房1", 121.5, 1),
+    ]);
+    let c = catch_up(&path, &second, "file", ALL, None).unwrap();
+    assert!(c.learned.is_empty());
+    assert_eq!(c.layers, [(LayerKind::Houses, [1, 1, 1])]);
+    assert_eq!(c.last, 3);
+    let f = |s: &str| s.to_string();
+    let n = |v: u16| Value::from(v);
+    assert_eq!(
+        records(&path, 0),
+        [
+            (f("h1"), "update", f("file"), n(3), n(4)),
+            (f("h2"), "delete", f("file"), n(2), Value::Null),
+            (f("h4"), "insert", f("file"), Value::Null, n(6)),
+        ]
+    );
+    // The feature before is the one the trail knew, to the byte of its record.
+    let rec = changes_since(&path, 0).unwrap();
+    let h2 = AnyFeature::House(house("h2", 121.2, 2));
+    assert_eq!(rec[1].before.as_ref(), Some(&changes::feature_json(&h2)));
+    assert_eq!(
+        catch_up(&path, &second, "file", ALL, None)
+            .unwrap()
+            .recorded(),
+        0
+    );
+    assert_eq!(known_files(&path).unwrap(), files);
+
+    // A change the running server records keeps the state: the next start finds
+    // nothing more, and a folder put back as it was is recorded as changed back.
+    let third = city(vec![
+        house("h1", 121.1, 4),
+        house("h3", 121.3, 7),
+        house("h4", 121.4, 6),
+        house("房1", 121.5, 1),
+    ]);
+    let h3 = Change {
+        layer: LayerKind::Houses,
+        id: "h3".into(),
+        before: Some(AnyFeature::House(house("h3", 121.3, 5))),
+        after: Some(AnyFeature::House(house("h3", 121.3, 7))),
+    };
+    assert_eq!(record_trail(&path, &[h3], "file").unwrap(), 4);
+    assert_eq!(
+        catch_up(&path, &third, "file", ALL, None)
+            .unwrap()
+            .recorded(),
+        0
+    );
+    let c = catch_up(&path, &second, "file", ALL, None).unwrap();
+    assert_eq!(c.layers, [(LayerKind::Houses, [0, 1, 0])]);
+    assert_eq!(
+        records(&path, 4),
+        [(f("h3"), "update", f("file"), n(7), n(5))]
+    );
+
+    // A feature the trail kept as another version of the program wrote it (its
+    // digest another, a property it did not have, empty) is not recorded as changed;
+    // its digest is made this version's.
+    let db = open(&path, false).unwrap();
+    let h1 = |db: &Connection| -> (Vec<u8>, String) {
+        db.query_row(
+            &format!(
+                "SELECT digest, feature FROM {TRAIL_STATE_TABLE} \
+                 JOIN {TRAIL_FEATURES_TABLE} USING (layer, id) WHERE id = 'h1'"
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    let (digest, feature) = h1(&db);
+    let mut older: Value = serde_json::from_str(&feature).unwrap();
+    older["properties"]["remark"] = Value::Null;
+    db.execute_batch(&format!(
+        "UPDATE {TRAIL_STATE_TABLE} SET digest = zeroblob(16) WHERE id = 'h1'"
+    ))
+    .unwrap();
+    db.execute(
+        &format!("UPDATE {TRAIL_FEATURES_TABLE} SET feature = ?1 WHERE id = 'h1'"),
+        [older.to_string()],
+    )
+    .unwrap();
+    assert_eq!(
+        catch_up(&path, &second, "file", ALL, None)
+            .unwrap()
+            .recorded(),
+        0
+    );
+    assert_eq!(h1(&db).0, digest);
+    drop(db);
+
+    // A trail made before trails kept the folder's state learns it, records nothing.
+    let db = open(&path, false).unwrap();
+    db.execute_batch(&format!("DROP TABLE {TRAIL_STATE_TABLE}"))
+        .unwrap();
+    drop(db);
+    let c = catch_up(&path, &first, "file", ALL, None).unwrap();
+    assert_eq!((c.learned.len(), c.recorded(), c.last), (7, 0, 5));
+    assert_eq!(
+        catch_up(&path, &second, "file", ALL, None).unwrap().layers,
+        [(LayerKind::Houses, [1, 1, 1])]
+    );
+}
+
+#[test]
+fn a_layer_held_back_and_records_made_without_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.gpkg");
+    open_trail(&path, "haimen").unwrap();
+    let houses = LayerKind::Houses;
+    let four = city(vec![
+        house("h1", 121.1, 3),
+        house("h2", 121.2, 2),
+        house("h3", 121.3, 5),
+        house("h4", 121.4, 6),
+    ]);
+    assert_eq!(
+        catch_up(&path, &four, "file", ALL, None)
+            .unwrap()
+            .learned
+            .len(),
+        7
+    );
+    let text_of = |id: &str| -> String {
+        open(&path, true)
+            .unwrap()
+            .query_row(
+                &format!("SELECT feature FROM {TRAIL_FEATURES_TABLE} WHERE id = ?1"),
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let h4 = text_of("h4");
+
+    // A start whose houses' file was lost: the houses are held back, nothing is
+    // recorded and the trail's houses stay as they were.
+    let others: Vec<LayerKind> = ALL.iter().copied().filter(|k| *k != houses).collect();
+    let c = catch_up(&path, &city(Vec::new()), "file", &others, None).unwrap();
+    assert_eq!((c.recorded(), c.learned.len(), c.last), (0, 0, 0));
+    // Read whole again, h4 (the last) struck out and h5 entered after it: those two
+    // are recorded, h4 as the trail kept it, to the byte.
+    let back = city(vec![
+        house("h1", 121.1, 3),
+        house("h2", 121.2, 2),
+        house("h3", 121.3, 5),
+        house("h5", 121.5, 1),
+    ]);
+    let c = catch_up(&path, &back, "file", &[houses], None).unwrap();
+    assert_eq!(c.layers, [(houses, [1, 0, 1])]);
+    let f = |s: &str| s.to_string();
+    assert_eq!(
+        records(&path, 0),
+        [
+            (f("h4"), "delete", f("file"), Value::from(6), Value::Null),
+            (f("h5"), "insert", f("file"), Value::Null, Value::from(1)),
+        ]
+    );
+    let before: String = open(&path, true)
+        .unwrap()
+        .query_row(
+            "SELECT before FROM riskmap_changes WHERE id = 'h4'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(before, h4);
+
+    // A record another server wrote without keeping the state (an older version):
+    // what the trail knows no longer matches it, and is learned again, not compared.
+    let db = open(&path, false).unwrap();
+    let moved = Change {
+        layer: houses,
+        id: "h1".into(),
+        before: Some(AnyFeature::House(house("h1", 121.1, 3))),
+        after: Some(AnyFeature::House(house("h1", 121.1, 9))),
+    };
+    changes::record_change(&db, &moved, "file", "2026-12-07T00:00:00.000Z").unwrap();
+    drop(db);
+    let c = catch_up(&path, &back, "file", ALL, None).unwrap();
+    assert_eq!((c.learned.len(), c.recorded(), c.last), (7, 0, 3));
+}
