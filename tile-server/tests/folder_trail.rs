@@ -287,9 +287,23 @@ fn a_server_records_at_its_start_what_the_folder_changed_while_none_ran() {
             l.to_vec()
         }
     });
-    // The next server records both before it serves.
+    // Saved at `saved`; the next server, started a second later, records both before it
+    // serves, as made then.
+    let saved = riskmap_tests::utc::now_ms();
+    std::fs::File::options()
+        .append(true)
+        .open(data.join("houses.csv"))
+        .unwrap()
+        .set_modified(saved)
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     drop(common::serve_process(&args));
     let recs = history();
+    let at = riskmap_tests::utc::utc_text(saved);
+    assert!(
+        recs.iter().all(|r| r["at"] == at.as_str()),
+        "{recs:?}, saved {at}"
+    );
     let f = |s: &str| s.to_string();
     assert_eq!(
         ops(&recs),

@@ -22,6 +22,7 @@
 
 use std::cmp::Ordering;
 use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -51,6 +52,12 @@ pub const TRAIL_KEPT_TABLE: &str = "riskmap_trail_kept";
 /// whole, with their layers: a later load missing one, or not reading it whole, is not
 /// the office's data (a server compares it with nothing).
 pub const TRAIL_FILES_TABLE: &str = "riskmap_trail_files";
+
+/// The table of when the trail last read the folder's files (one row, `at` as its
+/// records give times), written with the files it read whole: a file saved after it
+/// holds changes made at that save (see [`catch_up`]). A trail without it (made by an
+/// earlier version) records those changes at the time it finds them.
+pub const TRAIL_READ_TABLE: &str = "riskmap_trail_read";
 
 /// Features turned into GeoJSON at a time when a trail's state is first written.
 const CHUNK: usize = 16_384;
@@ -153,7 +160,8 @@ fn digests(ds: &Dataset, layer: LayerKind) -> Vec<Now<'_>> {
     out
 }
 
-/// Whether the three tables are there.
+/// Whether the four tables are there (the time the folder was last read,
+/// [`TRAIL_READ_TABLE`], may be missing: its changes are then recorded when found).
 fn tables(c: &Connection) -> rusqlite::Result<bool> {
     for t in [
         TRAIL_STATE_TABLE,
@@ -266,14 +274,18 @@ pub(super) fn follow(c: &Connection, ch: &Change) -> rusqlite::Result<()> {
 /// The other layers are left as the trail knows them (a server waiting for the folder to
 /// be read whole learns only the layers the trail does not know).
 ///
-/// `files`, when given, replace the files the trail's knowledge was read from
-/// ([`known_files`]).
+/// `read`, when given, names the files the load read whole, which replace those the
+/// trail's knowledge was read from ([`known_files`]), and when each layer's files were
+/// last saved: a layer's changes are recorded at that time when it lies after the trail
+/// last read the folder and not after now (the office saved them then, while no server
+/// read the folder), else now. The layers are compared in the order of those times, so
+/// that the records' `seq` and `at` go up together.
 pub fn catch_up(
     path: &Path,
     ds: &Dataset,
     actor: &str,
     layers: &[LayerKind],
-    files: Option<&[(String, LayerKind)]>,
+    read: Option<&FilesRead<'_>>,
 ) -> Result<CaughtUp, StoreError> {
     let sql = sql_err(path);
     // Worked out before the trail is locked.
@@ -288,6 +300,7 @@ pub fn catch_up(
              DROP TABLE IF EXISTS {TRAIL_FEATURES_TABLE};
              DROP TABLE IF EXISTS {TRAIL_KEPT_TABLE};
              DROP TABLE IF EXISTS {TRAIL_FILES_TABLE};
+             DROP TABLE IF EXISTS {TRAIL_READ_TABLE};
              CREATE TABLE {TRAIL_STATE_TABLE} (layer TEXT NOT NULL, id TEXT NOT NULL, \
                digest BLOB NOT NULL, PRIMARY KEY (layer, id)) WITHOUT ROWID;
              CREATE TABLE {TRAIL_FEATURES_TABLE} (layer TEXT NOT NULL, id TEXT NOT NULL, \
@@ -303,22 +316,31 @@ pub fn catch_up(
     let first = changes::last_seq(&tx).map_err(&sql)?;
     let kept = kept(&tx).map_err(&sql)?;
     let at = utc_now(&tx).map_err(&sql)?;
+    let since = last_read(&tx).map_err(&sql)?;
+    let saved = read.map_or(&[][..], |r| r.saved);
+    let mut stamped = Vec::with_capacity(now.len());
+    for (layer, list) in &now {
+        let stamp = stamp(&tx, saved, *layer, since.as_deref(), &at).map_err(&sql)?;
+        stamped.push((stamp, *layer, list));
+    }
+    // (stable: layers saved at one time, or found now, keep their order)
+    stamped.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = CaughtUp {
         features: now.iter().map(|(_, v)| v.len()).sum(),
         ..CaughtUp::default()
     };
-    for (layer, list) in &now {
+    for (at, layer, list) in stamped {
         let in_step = kept
             .iter()
             .any(|(l, seq)| l == layer.name() && *seq == first as i64);
         if in_step {
-            let counts = record_differences(&tx, path, ds, *layer, list, actor, &at)?;
+            let counts = record_differences(&tx, path, ds, layer, list, actor, &at)?;
             if counts.iter().any(|n| *n > 0) {
-                out.layers.push((*layer, counts));
+                out.layers.push((layer, counts));
             }
         } else {
-            learn(&tx, ds, *layer, list).map_err(&sql)?;
-            out.learned.push(*layer);
+            learn(&tx, ds, layer, list).map_err(&sql)?;
+            out.learned.push(layer);
         }
     }
     out.last = changes::last_seq(&tx).map_err(&sql)?;
@@ -332,8 +354,8 @@ pub fn catch_up(
         )
         .map_err(&sql)?;
     }
-    if let Some(files) = files {
-        write_files(&tx, files).map_err(&sql)?;
+    if let Some(read) = read {
+        write_files(&tx, read.whole).map_err(&sql)?;
     }
     tx.commit().map_err(&sql)?;
     Ok(out)
@@ -355,6 +377,12 @@ pub fn keep_files(path: &Path, files: &[(String, LayerKind)]) -> Result<(), Stor
 }
 
 fn write_files(c: &Connection, files: &[(String, LayerKind)]) -> rusqlite::Result<()> {
+    c.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {TRAIL_READ_TABLE} (one INTEGER PRIMARY KEY \
+           CHECK (one = 1), at TEXT NOT NULL);
+         INSERT OR REPLACE INTO {TRAIL_READ_TABLE} (one, at) \
+           VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));"
+    ))?;
     c.execute(&format!("DELETE FROM {TRAIL_FILES_TABLE}"), [])?;
     for (file, layer) in files {
         c.execute(
@@ -363,6 +391,88 @@ fn write_files(c: &Connection, files: &[(String, LayerKind)]) -> rusqlite::Resul
         )?;
     }
     Ok(())
+}
+
+/// When the trail last read the folder's files ([`TRAIL_READ_TABLE`]; none when it
+/// does not say).
+fn last_read(c: &Connection) -> rusqlite::Result<Option<String>> {
+    if !schema::table_exists(c, TRAIL_READ_TABLE)? {
+        return Ok(None);
+    }
+    c.query_row(
+        &format!("SELECT max(at) FROM {TRAIL_READ_TABLE}"),
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// When the changes found in `layer` are recorded as made: the last save of its files
+/// (`saved`) when that lies after the trail last read the folder (`since`) and not after
+/// `now`, else `now`. A save's time outside that span says nothing of when the change
+/// was made: a copy that kept an older file's time, a clock ahead of this one's, or a
+/// trail that does not say when it last read the folder.
+fn stamp(
+    c: &Connection,
+    saved: &[(LayerKind, SystemTime)],
+    layer: LayerKind,
+    since: Option<&str>,
+    now: &str,
+) -> rusqlite::Result<String> {
+    let last = saved
+        .iter()
+        .filter(|(k, _)| *k == layer)
+        .map(|(_, t)| *t)
+        .max();
+    let (Some(since), Some(Ok(secs))) = (since, last.map(|t| t.duration_since(UNIX_EPOCH))) else {
+        return Ok(now.to_string());
+    };
+    // The records' own form of a time, to the millisecond.
+    let text: String = c
+        .prepare_cached("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ?1, 'unixepoch')")?
+        .query_row([secs.as_secs_f64()], |r| r.get(0))?;
+    Ok(if text.as_str() > since && text.as_str() <= now {
+        text
+    } else {
+        now.to_string()
+    })
+}
+
+/// The files a load read whole into a layer (relative to the folder) and when each
+/// layer's files were last saved ([`saved_times`]), for [`catch_up`].
+#[derive(Debug, Clone, Copy)]
+pub struct FilesRead<'a> {
+    /// The files read whole, with their layers.
+    pub whole: &'a [(String, LayerKind)],
+    /// Per layer, the last time one of its files was saved.
+    pub saved: &'a [(LayerKind, SystemTime)],
+}
+
+/// When the files `whole` (relative to `folder`) were last saved, per layer: the latest
+/// modification time of its files, a shapefile's with its `.dbf`, `.shx` and `.cpg` (its
+/// attributes change in the `.dbf` alone). A file whose time cannot be read is left out.
+pub fn saved_times(folder: &Path, whole: &[(String, LayerKind)]) -> Vec<(LayerKind, SystemTime)> {
+    let mut out: Vec<(LayerKind, SystemTime)> = Vec::new();
+    for (file, layer) in whole {
+        let p = folder.join(file);
+        let mut paths = vec![p.clone()];
+        if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("shp")) {
+            for ext in ["dbf", "shx", "cpg", "DBF", "SHX", "CPG"] {
+                paths.push(p.with_extension(ext));
+            }
+        }
+        let Some(t) = paths
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+            .max()
+        else {
+            continue;
+        };
+        match out.iter_mut().find(|(k, _)| k == layer) {
+            Some((_, s)) => *s = (*s).max(t),
+            None => out.push((*layer, t)),
+        }
+    }
+    out
 }
 
 /// The files the trail's knowledge was read from whole, with their layers (none for a

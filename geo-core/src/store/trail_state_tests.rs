@@ -8,6 +8,7 @@ use crate::store::changes::changes_since;
 use crate::store::gpkg::open;
 use crate::store::test_support::house;
 use crate::store::trail::{open_trail, record_trail};
+use riskmap_tests::utc::{now_ms, utc_text};
 
 const ALL: &[LayerKind] = &LayerKind::INPUTS;
 
@@ -54,7 +55,17 @@ fn what_changed_while_no_server_ran_is_recorded_at_the_next_start() {
     // The first start: the trail learns the folder and the files it was read from,
     // and records nothing.
     let files = vec![("houses.csv".to_string(), LayerKind::Houses)];
-    let c = catch_up(&path, &first, "file", ALL, Some(&files)).unwrap();
+    let c = catch_up(
+        &path,
+        &first,
+        "file",
+        ALL,
+        Some(&FilesRead {
+            whole: &files,
+            saved: &[],
+        }),
+    )
+    .unwrap();
     assert_eq!(known_files(&path).unwrap(), files);
     assert_eq!(
         (c.learned.len(), c.features, c.recorded(), c.last),
@@ -254,4 +265,105 @@ fn a_layer_held_back_and_records_made_without_the_state() {
     drop(db);
     let c = catch_up(&path, &back, "file", ALL, None).unwrap();
     assert_eq!((c.learned.len(), c.recorded(), c.last), (7, 0, 3));
+}
+
+#[test]
+fn a_change_found_at_a_start_is_recorded_at_its_files_last_save_when_that_can_be_it() {
+    use std::time::Duration;
+    let billion = UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.gpkg");
+    open_trail(&path, "haimen").unwrap();
+    let files = vec![("houses.csv".to_string(), LayerKind::Houses)];
+    let start = |ds: &Dataset, saved: &[(LayerKind, SystemTime)]| -> Vec<String> {
+        let before = changes::last_seq(&open(&path, true).unwrap()).unwrap();
+        catch_up(
+            &path,
+            ds,
+            "file",
+            ALL,
+            Some(&FilesRead {
+                whole: &files,
+                saved,
+            }),
+        )
+        .unwrap();
+        changes_since(&path, before)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.at)
+            .collect()
+    };
+    // The first start learns the folder, and when it read it.
+    assert!(
+        start(
+            &city(vec![house("h1", 121.1, 3), house("h2", 121.2, 2)]),
+            &[]
+        )
+        .is_empty()
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    // The office saves houses.csv with h1 changed; the next start finds it.
+    let saved = now_ms();
+    std::thread::sleep(Duration::from_millis(20));
+    let two = city(vec![house("h1", 121.1, 4), house("h2", 121.2, 2)]);
+    assert_eq!(
+        start(&two, &[(LayerKind::Houses, saved)]),
+        [utc_text(saved)]
+    );
+
+    // A file whose time is before the trail last read the folder (a copy that kept an
+    // older file's time), or after now: the change is recorded when found.
+    let three = city(vec![house("h1", 121.1, 4), house("h2", 121.2, 6)]);
+    let t0 = utc_text(now_ms());
+    let at = start(&three, &[(LayerKind::Houses, billion)]);
+    assert!(at.len() == 1 && at[0] >= t0, "{at:?} before {t0}");
+    let four = city(vec![house("h1", 121.1, 5), house("h2", 121.2, 6)]);
+    let ahead = SystemTime::now() + Duration::from_secs(3600);
+    let t0 = utc_text(now_ms());
+    let at = start(&four, &[(LayerKind::Houses, ahead)]);
+    assert!(
+        at.len() == 1 && at[0] >= t0 && at[0] < utc_text(ahead),
+        "{at:?}"
+    );
+    // Another layer's save says nothing of the houses'.
+    let five = city(vec![house("h1", 121.1, 6), house("h2", 121.2, 6)]);
+    std::thread::sleep(Duration::from_millis(20));
+    let other = now_ms();
+    std::thread::sleep(Duration::from_millis(20));
+    let t0 = utc_text(now_ms());
+    let at = start(&five, &[(LayerKind::Enterprises, other)]);
+    assert!(at.len() == 1 && at[0] >= t0, "{at:?}");
+}
+
+#[test]
+fn the_files_last_save_is_the_latest_of_a_layers_files_a_shapefiles_dbf_with_it() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let at = |s: u64| UNIX_EPOCH + Duration::from_secs(s);
+    let touch = |name: &str, t: SystemTime| {
+        let f = std::fs::File::create(dir.path().join(name)).unwrap();
+        f.set_modified(t).unwrap();
+    };
+    touch("houses.csv", at(1_000));
+    touch("自建房.xlsx", at(3_000));
+    touch("pipes.shp", at(1_000));
+    touch("pipes.DBF", at(5_000));
+    touch("targets.geojson", at(2_000));
+    let whole = vec![
+        ("houses.csv".to_string(), LayerKind::Houses),
+        ("自建房.xlsx".to_string(), LayerKind::Houses),
+        ("pipes.shp".to_string(), LayerKind::GasPipelines),
+        ("targets.geojson".to_string(), LayerKind::ProtectionTargets),
+        ("gone.csv".to_string(), LayerKind::Enterprises),
+    ];
+    assert_eq!(
+        saved_times(dir.path(), &whole),
+        [
+            (LayerKind::Houses, at(3_000)),
+            (LayerKind::GasPipelines, at(5_000)),
+            (LayerKind::ProtectionTargets, at(2_000)),
+        ]
+    );
 }

@@ -21,7 +21,7 @@ use riskmap_core::model::LayerKind;
 
 use riskmap_core::live::Change;
 use riskmap_core::store::trail;
-use riskmap_core::store::trail_state::{self, CaughtUp};
+use riskmap_core::store::trail_state::{self, CaughtUp, FilesRead};
 
 use super::state::{AppState, DataSource, Snapshot};
 
@@ -30,6 +30,8 @@ use super::state::{AppState, DataSource, Snapshot};
 #[derive(Debug)]
 pub struct FolderTrail {
     path: PathBuf,
+    /// The folder, as the server reads it (the reports' files are relative to it).
+    folder: PathBuf,
     _lock: std::fs::File,
     /// Why the trail records nothing since the start ([`catch_up`]), when it does not:
     /// the load had a file it could not read whole, or lost more of a layer than a
@@ -81,6 +83,7 @@ pub fn open(source: &DataSource, trail: Option<&Path>) -> Result<Option<FolderTr
     trail::open_trail(path, &name).map_err(|e| format!("the folder's trail: {e}"))?;
     Ok(Some(FolderTrail {
         path: path.to_path_buf(),
+        folder: source.dir.clone(),
         _lock: take_lock(path)?,
         held: Arc::default(),
     }))
@@ -110,12 +113,17 @@ pub fn catch_up(trail: &FolderTrail, first: &Snapshot, max_loss: f64) -> Result<
     let problems = problems_of(&first.report, first.dataset(), &known, &files, max_loss);
     if problems.is_empty() {
         let whole = whole_files(&first.report);
+        let saved = trail_state::saved_times(&trail.folder, &whole);
+        let read = FilesRead {
+            whole: &whole,
+            saved: &saved,
+        };
         let c = trail_state::catch_up(
             &trail.path,
             first.dataset(),
             "file",
             &LayerKind::INPUTS,
-            Some(&whole),
+            Some(&read),
         )
         .map_err(failed)?;
         let ms = (t0.elapsed().as_secs_f64() * 1000.0).round();
@@ -356,7 +364,7 @@ impl AppState {
         }
         // The reading's changes are in what the map serves now, compared below.
         let (slot, max_loss) = (Arc::clone(&t.held), self.config.reload_max_loss);
-        let p = path.clone();
+        let (p, folder) = (path.clone(), t.folder.clone());
         let done = tokio::task::spawn_blocking(move || -> Result<(), String> {
             let report = report.as_ref().unwrap_or(&snap.report);
             let known = trail_state::known_counts(&p).map_err(|e| e.to_string())?;
@@ -370,8 +378,13 @@ impl AppState {
             }
             let t0 = std::time::Instant::now();
             let whole = whole_files(report);
+            let saved = trail_state::saved_times(&folder, &whole);
+            let read = FilesRead {
+                whole: &whole,
+                saved: &saved,
+            };
             let c =
-                trail_state::catch_up(&p, snap.dataset(), &who, &LayerKind::INPUTS, Some(&whole))
+                trail_state::catch_up(&p, snap.dataset(), &who, &LayerKind::INPUTS, Some(&read))
                     .map_err(|e| e.to_string())?;
             let ms = (t0.elapsed().as_secs_f64() * 1000.0).round();
             log_caught_up(
