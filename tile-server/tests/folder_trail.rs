@@ -287,16 +287,23 @@ fn a_server_records_at_its_start_what_the_folder_changed_while_none_ran() {
             l.to_vec()
         }
     });
-    // Saved at `saved`; the next server, started a second later, records both before it
-    // serves, as made then.
-    let saved = riskmap_tests::utc::now_ms();
-    std::fs::File::options()
-        .append(true)
-        .open(data.join("houses.csv"))
+    // Saved at `saved` (a whole second, as every file system keeps it, after the first
+    // server took the folder in); the next server, started a second later, records both
+    // before it serves, as made then.
+    let second = std::time::Duration::from_millis(1100);
+    std::thread::sleep(second);
+    let secs = riskmap_tests::utc::now_ms()
+        .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .set_modified(saved)
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+        .as_secs();
+    let saved = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    for p in [data.join("houses.csv"), data.clone()] {
+        std::fs::File::open(&p)
+            .unwrap()
+            .set_modified(saved)
+            .unwrap();
+    }
+    std::thread::sleep(second);
     drop(common::serve_process(&args));
     let recs = history();
     let at = riskmap_tests::utc::utc_text(saved);

@@ -58,7 +58,7 @@ mod reread;
 mod resolve;
 mod rows;
 mod sheet_rows;
-mod shp;
+pub(crate) mod shp;
 mod table;
 mod text;
 

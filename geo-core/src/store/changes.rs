@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -213,6 +213,18 @@ pub(super) fn last_seq(c: &Connection) -> rusqlite::Result<u64> {
     c.prepare_cached(&format!("SELECT max(seq) FROM {CHANGES_TABLE}"))?
         .query_row([], |r| r.get::<_, Option<i64>>(0))
         .map(|s| s.unwrap_or(0) as u64)
+}
+
+/// The `at` of the trail's last record (none when it has none).
+pub(super) fn last_at(c: &Connection) -> rusqlite::Result<Option<String>> {
+    if !super::schema::table_exists(c, CHANGES_TABLE)? {
+        return Ok(None);
+    }
+    c.prepare_cached(&format!(
+        "SELECT at FROM {CHANGES_TABLE} ORDER BY seq DESC LIMIT 1"
+    ))?
+    .query_row([], |r| r.get(0))
+    .optional()
 }
 
 /// How far a served map follows a store's trail: every record up to `upto`, and after

@@ -53,10 +53,11 @@ pub const TRAIL_KEPT_TABLE: &str = "riskmap_trail_kept";
 /// the office's data (a server compares it with nothing).
 pub const TRAIL_FILES_TABLE: &str = "riskmap_trail_files";
 
-/// The table of when the trail last read the folder's files (one row, `at` as its
-/// records give times), written with the files it read whole: a file saved after it
-/// holds changes made at that save (see [`catch_up`]). A trail without it (made by an
-/// earlier version) records those changes at the time it finds them.
+/// The table of when the trail last took in a reading of the folder (one row, `at` as
+/// its records give times), written with the files it read whole, after the reading's
+/// records: a file saved after it holds changes made at that save (see [`catch_up`]). A
+/// trail without it (made by an earlier version) records those changes when it finds
+/// them.
 pub const TRAIL_READ_TABLE: &str = "riskmap_trail_read";
 
 /// Features turned into GeoJSON at a time when a trail's state is first written.
@@ -269,17 +270,18 @@ pub(super) fn follow(c: &Connection, ch: &Change) -> rusqlite::Result<()> {
 
 /// Compares `layers` of the folder as loaded (`ds`) with what the trail at `path`
 /// (opened with [`super::trail::open_trail`]) last knew of them, records each difference
-/// as made by `actor`, now, and keeps the state with them, in one transaction. A layer
+/// as made by `actor` (at the folder's last save, see below, or now), and keeps the state
+/// with them, in one transaction. A layer
 /// the trail does not know, or knows only up to an earlier record, is learned instead.
 /// The other layers are left as the trail knows them (a server waiting for the folder to
 /// be read whole learns only the layers the trail does not know).
 ///
 /// `read`, when given, names the files the load read whole, which replace those the
-/// trail's knowledge was read from ([`known_files`]), and when each layer's files were
-/// last saved: a layer's changes are recorded at that time when it lies after the trail
-/// last read the folder and not after now (the office saved them then, while no server
-/// read the folder), else now. The layers are compared in the order of those times, so
-/// that the records' `seq` and `at` go up together.
+/// trail's knowledge was read from ([`known_files`]), and when the folder was last saved
+/// ([`last_save`]): the changes are recorded at that time when it lies after both the
+/// trail's last taking in of a reading and its last record, and not after now (the
+/// office saved them then, while no server read the folder), else now. The records'
+/// `at` never goes back (the past days are found by it, in `seq` order).
 pub fn catch_up(
     path: &Path,
     ds: &Dataset,
@@ -316,20 +318,12 @@ pub fn catch_up(
     let first = changes::last_seq(&tx).map_err(&sql)?;
     let kept = kept(&tx).map_err(&sql)?;
     let at = utc_now(&tx).map_err(&sql)?;
-    let since = last_read(&tx).map_err(&sql)?;
-    let saved = read.map_or(&[][..], |r| r.saved);
-    let mut stamped = Vec::with_capacity(now.len());
-    for (layer, list) in &now {
-        let stamp = stamp(&tx, saved, *layer, since.as_deref(), &at).map_err(&sql)?;
-        stamped.push((stamp, *layer, list));
-    }
-    // (stable: layers saved at one time, or found now, keep their order)
-    stamped.sort_by(|a, b| a.0.cmp(&b.0));
+    let at = stamp(&tx, read.and_then(|r| r.saved), &at).map_err(&sql)?;
     let mut out = CaughtUp {
         features: now.iter().map(|(_, v)| v.len()).sum(),
         ..CaughtUp::default()
     };
-    for (at, layer, list) in stamped {
+    for &(layer, ref list) in &now {
         let in_step = kept
             .iter()
             .any(|(l, seq)| l == layer.name() && *seq == first as i64);
@@ -393,86 +387,74 @@ fn write_files(c: &Connection, files: &[(String, LayerKind)]) -> rusqlite::Resul
     Ok(())
 }
 
-/// When the trail last read the folder's files ([`TRAIL_READ_TABLE`]; none when it
-/// does not say).
-fn last_read(c: &Connection) -> rusqlite::Result<Option<String>> {
+/// When the changes a comparison finds are recorded as made: the folder's last save
+/// (`saved`) when that lies after the trail last took in a reading of the folder
+/// ([`TRAIL_READ_TABLE`]) and after its last record, and not after `now`; else `now`. A
+/// save's time outside that span says nothing of when the change was made: a file
+/// copied in with an older file's time kept, a clock ahead of this one's, a trail that
+/// does not say when it last took in a reading.
+fn stamp(c: &Connection, saved: Option<SystemTime>, now: &str) -> rusqlite::Result<String> {
+    let now = now.to_string();
+    let Some(Ok(secs)) = saved.map(|t| t.duration_since(UNIX_EPOCH)) else {
+        return Ok(now);
+    };
     if !schema::table_exists(c, TRAIL_READ_TABLE)? {
-        return Ok(None);
+        return Ok(now);
     }
-    c.query_row(
+    let read: Option<String> = c.query_row(
         &format!("SELECT max(at) FROM {TRAIL_READ_TABLE}"),
         [],
         |r| r.get(0),
-    )
-}
-
-/// When the changes found in `layer` are recorded as made: the last save of its files
-/// (`saved`) when that lies after the trail last read the folder (`since`) and not after
-/// `now`, else `now`. A save's time outside that span says nothing of when the change
-/// was made: a copy that kept an older file's time, a clock ahead of this one's, or a
-/// trail that does not say when it last read the folder.
-fn stamp(
-    c: &Connection,
-    saved: &[(LayerKind, SystemTime)],
-    layer: LayerKind,
-    since: Option<&str>,
-    now: &str,
-) -> rusqlite::Result<String> {
-    let last = saved
-        .iter()
-        .filter(|(k, _)| *k == layer)
-        .map(|(_, t)| *t)
-        .max();
-    let (Some(since), Some(Ok(secs))) = (since, last.map(|t| t.duration_since(UNIX_EPOCH))) else {
-        return Ok(now.to_string());
+    )?;
+    let Some(read) = read else {
+        return Ok(now);
     };
-    // The records' own form of a time, to the millisecond.
-    let text: String = c
+    let since = changes::last_at(c)?.map_or(read.clone(), |last| last.max(read));
+    // The records' own form of a time, to the millisecond (none past the year 9999).
+    let text: Option<String> = c
         .prepare_cached("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ?1, 'unixepoch')")?
         .query_row([secs.as_secs_f64()], |r| r.get(0))?;
-    Ok(if text.as_str() > since && text.as_str() <= now {
-        text
-    } else {
-        now.to_string()
-    })
+    Ok(text.filter(|t| *t > since && *t <= now).unwrap_or(now))
 }
 
-/// The files a load read whole into a layer (relative to the folder) and when each
-/// layer's files were last saved ([`saved_times`]), for [`catch_up`].
+/// The files a load read whole into a layer (relative to the folder) and when the
+/// folder was last saved ([`last_save`]), for [`catch_up`].
 #[derive(Debug, Clone, Copy)]
 pub struct FilesRead<'a> {
     /// The files read whole, with their layers.
     pub whole: &'a [(String, LayerKind)],
-    /// Per layer, the last time one of its files was saved.
-    pub saved: &'a [(LayerKind, SystemTime)],
+    /// When the folder was last saved.
+    pub saved: Option<SystemTime>,
 }
 
-/// When the files `whole` (relative to `folder`) were last saved, per layer: the latest
-/// modification time of its files, a shapefile's with its `.dbf`, `.shx` and `.cpg` (its
-/// attributes change in the `.dbf` alone). A file whose time cannot be read is left out.
-pub fn saved_times(folder: &Path, whole: &[(String, LayerKind)]) -> Vec<(LayerKind, SystemTime)> {
-    let mut out: Vec<(LayerKind, SystemTime)> = Vec::new();
-    for (file, layer) in whole {
+/// When the folder was last saved: the latest modification time of `files` (relative
+/// to `folder`: every file the load looked at, read or not), a shapefile's with its
+/// `.dbf`, `.shx`, `.prj` and `.cpg` (its attributes change in the `.dbf` alone), the
+/// folder's `riskmap.toml` (how the files are read), and the folders that hold them (a
+/// file deleted or renamed). One time for the whole folder: a feature's recorded form
+/// may follow another layer's file (a hazard source's enterprise), so a layer's own
+/// files could date its change too early. Times that cannot be read are left out.
+pub fn last_save<'a>(
+    folder: &Path,
+    files: impl IntoIterator<Item = &'a str>,
+) -> Option<SystemTime> {
+    let mut paths = vec![folder.to_path_buf(), folder.join("riskmap.toml")];
+    for file in files {
         let p = folder.join(file);
-        let mut paths = vec![p.clone()];
         if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("shp")) {
-            for ext in ["dbf", "shx", "cpg", "DBF", "SHX", "CPG"] {
-                paths.push(p.with_extension(ext));
+            for ext in ["dbf", "shx", "prj", "cpg"] {
+                paths.extend(crate::io::shp::sidecar(&p, ext));
             }
         }
-        let Some(t) = paths
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-            .max()
-        else {
-            continue;
-        };
-        match out.iter_mut().find(|(k, _)| k == layer) {
-            Some((_, s)) => *s = (*s).max(t),
-            None => out.push((*layer, t)),
+        if let Some(dir) = p.parent() {
+            paths.push(dir.to_path_buf());
         }
+        paths.push(p);
     }
-    out
+    paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .max()
 }
 
 /// The files the trail's knowledge was read from whole, with their layers (none for a

@@ -62,7 +62,7 @@ fn what_changed_while_no_server_ran_is_recorded_at_the_next_start() {
         ALL,
         Some(&FilesRead {
             whole: &files,
-            saved: &[],
+            saved: None,
         }),
     )
     .unwrap();
@@ -268,15 +268,13 @@ fn a_layer_held_back_and_records_made_without_the_state() {
 }
 
 #[test]
-fn a_change_found_at_a_start_is_recorded_at_its_files_last_save_when_that_can_be_it() {
+fn a_change_found_at_a_start_is_recorded_at_the_folders_last_save_when_that_can_be_it() {
     use std::time::Duration;
-    let billion = UNIX_EPOCH + Duration::from_secs(1_000_000_000);
-
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trail.gpkg");
     open_trail(&path, "haimen").unwrap();
     let files = vec![("houses.csv".to_string(), LayerKind::Houses)];
-    let start = |ds: &Dataset, saved: &[(LayerKind, SystemTime)]| -> Vec<String> {
+    let start = |ds: &Dataset, saved: Option<SystemTime>| -> Vec<String> {
         let before = changes::last_seq(&open(&path, true).unwrap()).unwrap();
         catch_up(
             &path,
@@ -295,75 +293,79 @@ fn a_change_found_at_a_start_is_recorded_at_its_files_last_save_when_that_can_be
             .map(|r| r.at)
             .collect()
     };
-    // The first start learns the folder, and when it read it.
-    assert!(
-        start(
-            &city(vec![house("h1", 121.1, 3), house("h2", 121.2, 2)]),
-            &[]
-        )
-        .is_empty()
-    );
-    std::thread::sleep(Duration::from_millis(20));
-    // The office saves houses.csv with h1 changed; the next start finds it.
+    let pause = || std::thread::sleep(Duration::from_millis(20));
+    let floors = |a: u16, b: u16| city(vec![house("h1", 121.1, a), house("h2", 121.2, b)]);
+    // The first start learns the folder, and when it took it in.
+    assert!(start(&floors(3, 2), None).is_empty());
+    pause();
+    // The office saves the folder with h1 changed; the next start finds it.
     let saved = now_ms();
-    std::thread::sleep(Duration::from_millis(20));
-    let two = city(vec![house("h1", 121.1, 4), house("h2", 121.2, 2)]);
-    assert_eq!(
-        start(&two, &[(LayerKind::Houses, saved)]),
-        [utc_text(saved)]
-    );
+    pause();
+    assert_eq!(start(&floors(4, 2), Some(saved)), [utc_text(saved)]);
 
-    // A file whose time is before the trail last read the folder (a copy that kept an
-    // older file's time), or after now: the change is recorded when found.
-    let three = city(vec![house("h1", 121.1, 4), house("h2", 121.2, 6)]);
-    let t0 = utc_text(now_ms());
-    let at = start(&three, &[(LayerKind::Houses, billion)]);
-    assert!(at.len() == 1 && at[0] >= t0, "{at:?} before {t0}");
-    let four = city(vec![house("h1", 121.1, 5), house("h2", 121.2, 6)]);
-    let ahead = SystemTime::now() + Duration::from_secs(3600);
-    let t0 = utc_text(now_ms());
-    let at = start(&four, &[(LayerKind::Houses, ahead)]);
+    // A save's time before the trail last took in a reading (a file copied in with an
+    // old time kept), after now, or past what the records can write: the change is
+    // recorded when found.
+    let cases = [
+        UNIX_EPOCH + Duration::from_secs(1_000_000_000),
+        SystemTime::now() + Duration::from_secs(3600),
+        UNIX_EPOCH + Duration::from_secs(300_000_000_000),
+    ];
+    for (k, t) in cases.into_iter().enumerate() {
+        let t0 = utc_text(now_ms());
+        let at = start(&floors(5 + k as u16, 2), Some(t));
+        let t1 = utc_text(now_ms());
+        assert!(at.len() == 1 && at[0] >= t0 && at[0] <= t1, "{k}: {at:?}");
+    }
+
+    // A record written after the trail took in its last reading (a server stopped
+    // before it wrote the files it read, or an older version writing the trail): a save
+    // before that record cannot be when a later change was made.
+    pause();
+    let saved = now_ms();
+    pause();
+    let recorded = Change {
+        layer: LayerKind::Houses,
+        id: "h2".into(),
+        before: Some(AnyFeature::House(house("h2", 121.2, 2))),
+        after: Some(AnyFeature::House(house("h2", 121.2, 9))),
+    };
+    record_trail(&path, std::slice::from_ref(&recorded), "file").unwrap();
+    let last = changes_since(&path, 0).unwrap().pop().unwrap().at;
+    let at = start(&floors(20, 9), Some(saved));
     assert!(
-        at.len() == 1 && at[0] >= t0 && at[0] < utc_text(ahead),
-        "{at:?}"
+        at.len() == 1 && at[0] >= last && at[0] > utc_text(saved),
+        "{at:?} {last}"
     );
-    // Another layer's save says nothing of the houses'.
-    let five = city(vec![house("h1", 121.1, 6), house("h2", 121.2, 6)]);
-    std::thread::sleep(Duration::from_millis(20));
-    let other = now_ms();
-    std::thread::sleep(Duration::from_millis(20));
-    let t0 = utc_text(now_ms());
-    let at = start(&five, &[(LayerKind::Enterprises, other)]);
-    assert!(at.len() == 1 && at[0] >= t0, "{at:?}");
 }
 
 #[test]
-fn the_files_last_save_is_the_latest_of_a_layers_files_a_shapefiles_dbf_with_it() {
+fn the_folders_last_save_is_the_latest_of_its_files_folders_and_settings() {
     use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
     let at = |s: u64| UNIX_EPOCH + Duration::from_secs(s);
-    let touch = |name: &str, t: SystemTime| {
-        let f = std::fs::File::create(dir.path().join(name)).unwrap();
-        f.set_modified(t).unwrap();
+    let set = |name: &str, t: SystemTime| {
+        let p = dir.path().join(name);
+        if !p.exists() {
+            std::fs::write(&p, b"").unwrap();
+        }
+        std::fs::File::open(&p).unwrap().set_modified(t).unwrap();
     };
-    touch("houses.csv", at(1_000));
-    touch("自建房.xlsx", at(3_000));
-    touch("pipes.shp", at(1_000));
-    touch("pipes.DBF", at(5_000));
-    touch("targets.geojson", at(2_000));
-    let whole = vec![
-        ("houses.csv".to_string(), LayerKind::Houses),
-        ("自建房.xlsx".to_string(), LayerKind::Houses),
-        ("pipes.shp".to_string(), LayerKind::GasPipelines),
-        ("targets.geojson".to_string(), LayerKind::ProtectionTargets),
-        ("gone.csv".to_string(), LayerKind::Enterprises),
-    ];
-    assert_eq!(
-        saved_times(dir.path(), &whole),
-        [
-            (LayerKind::Houses, at(3_000)),
-            (LayerKind::GasPipelines, at(5_000)),
-            (LayerKind::ProtectionTargets, at(2_000)),
-        ]
-    );
+    std::fs::create_dir(dir.path().join("海门")).unwrap();
+    set("houses.csv", at(1_000));
+    set("海门/自建房.xlsx", at(3_000));
+    set("pipes.shp", at(1_000));
+    set("pipes.Dbf", at(5_000));
+    set("海门", at(500));
+    set(".", at(500));
+    let files = ["houses.csv", "海门/自建房.xlsx", "pipes.shp", "gone.csv"];
+    // The shapefile's attributes, in a .dbf of any case.
+    assert_eq!(last_save(dir.path(), files), Some(at(5_000)));
+    // How the files are read.
+    set("riskmap.toml", at(6_000));
+    set(".", at(500));
+    assert_eq!(last_save(dir.path(), files), Some(at(6_000)));
+    // A file deleted from a folder below.
+    set("海门", at(7_000));
+    assert_eq!(last_save(dir.path(), files), Some(at(7_000)));
 }

@@ -113,10 +113,9 @@ pub fn catch_up(trail: &FolderTrail, first: &Snapshot, max_loss: f64) -> Result<
     let problems = problems_of(&first.report, first.dataset(), &known, &files, max_loss);
     if problems.is_empty() {
         let whole = whole_files(&first.report);
-        let saved = trail_state::saved_times(&trail.folder, &whole);
         let read = FilesRead {
             whole: &whole,
-            saved: &saved,
+            saved: last_save_of(&trail.folder, &first.report),
         };
         let c = trail_state::catch_up(
             &trail.path,
@@ -152,6 +151,12 @@ pub fn catch_up(trail: &FolderTrail, first: &Snapshot, max_loss: f64) -> Result<
         *h = Some(problems);
     }
     Ok(c)
+}
+
+/// When the folder was last saved, by the files `report` looked at
+/// ([`trail_state::last_save`]): what a comparison finds is recorded then when it can be.
+fn last_save_of(folder: &Path, report: &ValidationReport) -> Option<std::time::SystemTime> {
+    trail_state::last_save(folder, report.files.iter().map(|f| f.file.as_str()))
 }
 
 /// The files of `report` read whole into a layer.
@@ -378,10 +383,9 @@ impl AppState {
             }
             let t0 = std::time::Instant::now();
             let whole = whole_files(report);
-            let saved = trail_state::saved_times(&folder, &whole);
             let read = FilesRead {
                 whole: &whole,
-                saved: &saved,
+                saved: last_save_of(&folder, report),
             };
             let c =
                 trail_state::catch_up(&p, snap.dataset(), &who, &LayerKind::INPUTS, Some(&read))
