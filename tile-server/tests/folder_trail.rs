@@ -535,3 +535,65 @@ async fn a_ledger_added_while_serving_is_known_to_the_next_start() {
         .to_string();
     assert!(why.contains("自建房.csv: missing"), "{why}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_whose_client_goes_away_is_served_and_recorded_whole() {
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = folder(dir.path());
+    let trail = dir.path().join("changes.gpkg");
+    let config = ServerConfig {
+        watch: false,
+        trail: Some(trail.clone()),
+        ..ServerConfig::default()
+    };
+    let source = DataSource::dir(&data);
+    let opened = folder_trail::open(&source, Some(&trail)).unwrap();
+    let snap = build_snapshot(&config, &source, 1).unwrap();
+    folder_trail::catch_up(opened.as_ref().unwrap(), &snap, config.reload_max_loss).unwrap();
+    let state =
+        Arc::new(AppState::new(config, source, snap, Some("t".into())).with_folder_trail(opened));
+    let app = router(state.clone());
+    let generation = state.snapshot().generation;
+    // The office strikes out a house; an administrator asks for a reload and the client
+    // gives up a millisecond later (a proxy's time-out, a closed terminal): the
+    // request's future is dropped while the folder is being read.
+    rewrite_houses(&data, |l| {
+        if l.starts_with(b"house-0000002,") {
+            Vec::new()
+        } else {
+            l.to_vec()
+        }
+    });
+    let ask = axum::http::Request::builder()
+        .method("POST")
+        .uri("/admin/reload")
+        .header(axum::http::header::AUTHORIZATION, "Bearer t")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_millis(1),
+        app.clone().oneshot(ask),
+    )
+    .await;
+    assert!(
+        answered.is_err(),
+        "the reload answered within a millisecond"
+    );
+    // The reload goes on to its end: the folder served as it reads, and its change in
+    // the trail.
+    let mut recs = Vec::new();
+    for _ in 0..300 {
+        recs = all_changes(&app, 0, 10).await;
+        if state.snapshot().generation > generation && !recs.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        state.snapshot().generation > generation,
+        "the reload was dropped"
+    );
+    let f = |s: &str| s.to_string();
+    assert_eq!(ops(&recs), [(f("house-0000002"), f("delete"), f("file"))]);
+}

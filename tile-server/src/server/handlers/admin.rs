@@ -4,6 +4,8 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
 use serde_json::json;
 
 use super::AppStateRef;
@@ -53,7 +55,13 @@ pub(in crate::server) async fn admin_reload(
     };
     tracing::info!(by = %caller.name, "reload requested");
     let force = force_of(query.as_deref())?;
-    let outcome = state.reload(force).await;
+    // A task of its own: a client that goes away (a proxy's time-out, a closed terminal)
+    // drops this request, which must not stop the reload between serving the folder and
+    // recording its changes in the trail, nor let go of the change path while it runs.
+    let me = Arc::clone(&state);
+    let outcome = tokio::spawn(async move { me.reload(force).await })
+        .await
+        .map_err(|e| AppError::Internal(format!("the reload stopped: {e}")))?;
     let served = state.snapshot().generation;
     let error = outcome.error();
     let name = outcome.name();
