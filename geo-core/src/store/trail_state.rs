@@ -280,8 +280,9 @@ pub(super) fn follow(c: &Connection, ch: &Change) -> rusqlite::Result<()> {
 /// trail's knowledge was read from ([`known_files`]), and when the folder was last saved
 /// ([`last_save`]): the changes are recorded at that time when it lies after both the
 /// trail's last taking in of a reading and its last record, and not after now (the
-/// office saved them then, while no server read the folder), else now. The records'
-/// `at` never goes back (the past days are found by it, in `seq` order).
+/// office saved them then, while no server read the folder), else now: the stamp never
+/// goes before a record the trail holds (the past days are found by `at`, in `seq`
+/// order; only a clock set back makes now earlier than the last record).
 pub fn catch_up(
     path: &Path,
     ds: &Dataset,
@@ -427,34 +428,58 @@ pub struct FilesRead<'a> {
     pub saved: Option<SystemTime>,
 }
 
-/// When the folder was last saved: the latest modification time of `files` (relative
-/// to `folder`: every file the load looked at, read or not), a shapefile's with its
-/// `.dbf`, `.shx`, `.prj` and `.cpg` (its attributes change in the `.dbf` alone), the
-/// folder's `riskmap.toml` (how the files are read), and the folders that hold them (a
-/// file deleted or renamed). One time for the whole folder: a feature's recorded form
-/// may follow another layer's file (a hazard source's enterprise), so a layer's own
-/// files could date its change too early. Times that cannot be read are left out.
+/// When the folder was last saved: the latest change ([`changed_at`]) of `files`
+/// (relative to `folder`: every file the load looked at, read or not), a shapefile's
+/// with its `.dbf`, `.shx`, `.prj` and `.cpg` (its attributes change in the `.dbf`
+/// alone), the folder's `riskmap.toml` (how the files are read), and the folders from
+/// the folder down to each file (a file deleted, renamed or unpacked). One time for the
+/// whole folder: a feature's recorded form may follow another layer's file (a hazard
+/// source's enterprise), so a layer's own files could date its change too early. None
+/// when a file the load looked at cannot be found again (its name not the one on disk,
+/// or gone since): its change cannot be dated.
 pub fn last_save<'a>(
     folder: &Path,
     files: impl IntoIterator<Item = &'a str>,
 ) -> Option<SystemTime> {
-    let mut paths = vec![folder.to_path_buf(), folder.join("riskmap.toml")];
+    let mut latest = [folder.to_path_buf(), folder.join("riskmap.toml")]
+        .iter()
+        .filter_map(|p| changed_at(p).ok())
+        .max();
     for file in files {
         let p = folder.join(file);
+        let mut paths = vec![p.clone()];
         if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("shp")) {
             for ext in ["dbf", "shx", "prj", "cpg"] {
                 paths.extend(crate::io::shp::sidecar(&p, ext));
             }
         }
-        if let Some(dir) = p.parent() {
-            paths.push(dir.to_path_buf());
+        let mut dir = p.parent();
+        while let Some(d) = dir.filter(|d| *d != folder && d.starts_with(folder)) {
+            paths.push(d.to_path_buf());
+            dir = d.parent();
         }
-        paths.push(p);
+        for path in &paths {
+            let t = changed_at(path).ok()?;
+            latest = Some(latest.map_or(t, |l| l.max(t)));
+        }
     }
-    paths
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-        .max()
+    latest
+}
+
+/// When a file or folder last changed here: the later of its modification time and,
+/// on Unix, its status change time, which no program sets (a file copied in with its
+/// old modification time kept, or unpacked from an archive, changed when that was done).
+fn changed_at(p: &Path) -> std::io::Result<SystemTime> {
+    let m = std::fs::metadata(p)?;
+    let modified = m.modified()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(s), Ok(n)) = (u64::try_from(m.ctime()), u32::try_from(m.ctime_nsec())) {
+            return Ok(modified.max(UNIX_EPOCH + std::time::Duration::new(s, n)));
+        }
+    }
+    Ok(modified)
 }
 
 /// The files the trail's knowledge was read from whole, with their layers (none for a

@@ -340,32 +340,53 @@ fn a_change_found_at_a_start_is_recorded_at_the_folders_last_save_when_that_can_
 }
 
 #[test]
-fn the_folders_last_save_is_the_latest_of_its_files_folders_and_settings() {
+fn the_folders_last_save_is_the_latest_change_of_its_files_folders_and_settings() {
     use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
-    let at = |s: u64| UNIX_EPOCH + Duration::from_secs(s);
-    let set = |name: &str, t: SystemTime| {
-        let p = dir.path().join(name);
-        if !p.exists() {
-            std::fs::write(&p, b"").unwrap();
-        }
-        std::fs::File::open(&p).unwrap().set_modified(t).unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("海门/2025")).unwrap();
+    for f in [
+        "houses.csv",
+        "海门/2025/自建房.xlsx",
+        "pipes.shp",
+        "pipes.Dbf",
+    ] {
+        std::fs::write(d.join(f), b"x").unwrap();
+    }
+    let files = ["houses.csv", "海门/2025/自建房.xlsx", "pipes.shp"];
+    let pause = || std::thread::sleep(Duration::from_millis(50));
+    // The latest change is made between `before` and `after` (the file system's clock
+    // is the kernel's coarse one, a few milliseconds behind: 15 ms allowed).
+    let changed_within = |change: &dyn Fn()| {
+        pause();
+        let before = SystemTime::now() - Duration::from_millis(15);
+        change();
+        let after = SystemTime::now();
+        let t = last_save(d, files).unwrap();
+        assert!(
+            t >= before && t <= after,
+            "{t:?} not in {before:?}..{after:?}"
+        );
     };
-    std::fs::create_dir(dir.path().join("海门")).unwrap();
-    set("houses.csv", at(1_000));
-    set("海门/自建房.xlsx", at(3_000));
-    set("pipes.shp", at(1_000));
-    set("pipes.Dbf", at(5_000));
-    set("海门", at(500));
-    set(".", at(500));
-    let files = ["houses.csv", "海门/自建房.xlsx", "pipes.shp", "gone.csv"];
-    // The shapefile's attributes, in a .dbf of any case.
-    assert_eq!(last_save(dir.path(), files), Some(at(5_000)));
+    // A shapefile's attributes, in a .dbf of any case.
+    changed_within(&|| std::fs::write(d.join("pipes.Dbf"), b"y").unwrap());
     // How the files are read.
-    set("riskmap.toml", at(6_000));
-    set(".", at(500));
-    assert_eq!(last_save(dir.path(), files), Some(at(6_000)));
-    // A file deleted from a folder below.
-    set("海门", at(7_000));
-    assert_eq!(last_save(dir.path(), files), Some(at(7_000)));
+    changed_within(&|| std::fs::write(d.join("riskmap.toml"), b"").unwrap());
+    // A file deleted from a folder between the folder and a ledger.
+    changed_within(&|| {
+        std::fs::write(d.join("海门/old.csv"), b"").unwrap();
+        std::fs::remove_file(d.join("海门/old.csv")).unwrap();
+    });
+    // A ledger copied in with its old modification time kept: dated when it was.
+    changed_within(&|| {
+        std::fs::write(d.join("houses.csv"), b"z").unwrap();
+        let f = std::fs::File::options()
+            .write(true)
+            .open(d.join("houses.csv"))
+            .unwrap();
+        f.set_modified(UNIX_EPOCH + Duration::from_secs(1_000_000_000))
+            .unwrap();
+    });
+    // A file the load looked at that cannot be found again: no time.
+    assert_eq!(last_save(d, ["houses.csv", "gone.csv"]), None);
 }
