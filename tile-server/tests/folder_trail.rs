@@ -592,3 +592,61 @@ async fn a_reload_whose_client_goes_away_is_served_and_recorded_whole() {
     let f = |s: &str| s.to_string();
     assert_eq!(ops(&recs), [(f("house-0000002"), f("delete"), f("file"))]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reading_that_changes_nothing_ends_the_wait_when_it_reads_the_folder_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = folder(dir.path());
+    let trail = dir.path().join("changes.gpkg");
+    // A second houses' ledger, started with its header alone, is in the folder the
+    // first server learns.
+    let houses = std::fs::read(data.join("houses.csv")).unwrap();
+    let header = houses
+        .split_inclusive(|b| *b == b'\n')
+        .next()
+        .unwrap()
+        .to_vec();
+    std::fs::write(data.join("自建房.csv"), &header).unwrap();
+    drop(server(&data, Some(&trail)));
+    // While no server runs it is saved broken: the server serves the same houses, but
+    // a file the trail read whole is not read whole now, so it records nothing.
+    std::fs::write(data.join("自建房.csv"), "序号,备注\n1,未填\n").unwrap();
+    let state = server_again(&data, &trail).await;
+    let app = router(state.clone());
+    let (_, _, b) = send(&app, get("/health")).await;
+    let health = json(&b);
+    assert_eq!(health["status"], "degraded");
+    assert!(
+        health["degraded_because"]
+            .as_str()
+            .is_some_and(|w| w.contains("自建房.csv")),
+        "{health}"
+    );
+    // Put back: the reading finds every house as served (nothing to apply), reads the
+    // folder whole, and ends the wait with nothing to record.
+    std::fs::write(data.join("自建房.csv"), &header).unwrap();
+    assert!(matches!(
+        state.sync_from_source().await.unwrap(),
+        SyncOutcome::Unchanged
+    ));
+    let (_, _, b) = send(&app, get("/health")).await;
+    assert_eq!(json(&b)["status"], "ok", "{}", json(&b));
+    assert!(all_changes(&app, 0, 10).await.is_empty());
+    // From then on the folder's changes are recorded.
+    rewrite_houses(&data, |l| {
+        if l.starts_with(b"house-0000003,") {
+            Vec::new()
+        } else {
+            l.to_vec()
+        }
+    });
+    assert!(matches!(
+        state.sync_from_source().await.unwrap(),
+        SyncOutcome::Applied(_)
+    ));
+    let f = |s: &str| s.to_string();
+    assert_eq!(
+        ops(&all_changes(&app, 0, 10).await),
+        [(f("house-0000003"), f("delete"), f("file"))]
+    );
+}
