@@ -579,7 +579,20 @@ impl AppState {
 
     /// [`AppState::reload`] with its own time limit instead of `reload_timeout_s`.
     pub async fn reload_within(self: &Arc<Self>, force: bool, limit: Duration) -> ReloadOutcome {
-        let _one = self.reload_lock.lock().await;
+        let held = Arc::clone(&self.reload_lock).lock_owned().await;
+        self.reload_held(held, force, limit).await
+    }
+
+    /// [`AppState::reload_within`] by a caller that holds the change path already
+    /// (`_held`, of [`AppState::reload_lock`]), released when the reload ends: a request
+    /// waits for the lock where going away costs nothing, then hands it to a task of its
+    /// own that nothing cancels.
+    pub async fn reload_held(
+        self: &Arc<Self>,
+        _held: tokio::sync::OwnedMutexGuard<()>,
+        force: bool,
+        limit: Duration,
+    ) -> ReloadOutcome {
         // The trail as the served map had it: a record it did not follow was written by
         // the program that made the change.
         let recorded_after = self.trail_followed();

@@ -55,11 +55,14 @@ pub(in crate::server) async fn admin_reload(
     };
     tracing::info!(by = %caller.name, "reload requested");
     let force = force_of(query.as_deref())?;
-    // A task of its own: a client that goes away (a proxy's time-out, a closed terminal)
-    // drops this request, which must not stop the reload between serving the folder and
-    // recording its changes in the trail, nor let go of the change path while it runs.
-    let me = Arc::clone(&state);
-    let outcome = tokio::spawn(async move { me.reload(force).await })
+    // The change path waited for here, where a client going away (a proxy's time-out, a
+    // closed terminal) leaves nothing behind: reloads asked and abandoned do not queue.
+    // Then a task of its own, which that client cannot stop half-way (the folder served,
+    // its records or the store's position not yet written) nor make let go of the change
+    // path while the trail is written.
+    let held = Arc::clone(&state.reload_lock).lock_owned().await;
+    let (me, limit) = (Arc::clone(&state), state.config.reload_timeout());
+    let outcome = tokio::spawn(async move { me.reload_held(held, force, limit).await })
         .await
         .map_err(|e| AppError::Internal(format!("the reload stopped: {e}")))?;
     let served = state.snapshot().generation;
