@@ -411,10 +411,11 @@ fn stamp(c: &Connection, saved: Option<SystemTime>, now: &str) -> rusqlite::Resu
         return Ok(now);
     };
     let since = changes::last_at(c)?.map_or(read.clone(), |last| last.max(read));
-    // The records' own form of a time, to the millisecond (none past the year 9999).
+    // The records' own form of a time, to the millisecond (none past the year 9999):
+    // cut to the millisecond here, as SQLite's 'now' is, not rounded up by SQLite.
     let text: Option<String> = c
         .prepare_cached("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ?1, 'unixepoch')")?
-        .query_row([secs.as_secs_f64()], |r| r.get(0))?;
+        .query_row([secs.as_millis() as f64 / 1000.0], |r| r.get(0))?;
     Ok(text.filter(|t| *t > since && *t <= now).unwrap_or(now))
 }
 
@@ -429,38 +430,49 @@ pub struct FilesRead<'a> {
 }
 
 /// When the folder was last saved: the latest change ([`changed_at`]) of `files`
-/// (relative to `folder`: every file the load looked at, read or not), a shapefile's
-/// with its `.dbf`, `.shx`, `.prj` and `.cpg` (its attributes change in the `.dbf`
-/// alone), the folder's `riskmap.toml` (how the files are read), and the folders from
-/// the folder down to each file (a file deleted, renamed or unpacked). One time for the
-/// whole folder: a feature's recorded form may follow another layer's file (a hazard
+/// (relative to `folder`: every file the load looked at, with whether it read it), a
+/// shapefile's with its `.dbf`, `.shx`, `.prj` and `.cpg` (its attributes change in the
+/// `.dbf` alone), the folder's `riskmap.toml` (how the files are read), and the folders
+/// from the folder down to each file (a file deleted, renamed or unpacked). One time for
+/// the whole folder: a feature's recorded form may follow another layer's file (a hazard
 /// source's enterprise), so a layer's own files could date its change too early. None
-/// when a file the load looked at cannot be found again (its name not the one on disk,
-/// or gone since): its change cannot be dated.
+/// when a file the load read cannot be found again (its name not the one on disk, or
+/// gone since): its change cannot be dated. A file it did not read and that is gone (an
+/// editor's lock file) is passed over.
 pub fn last_save<'a>(
     folder: &Path,
-    files: impl IntoIterator<Item = &'a str>,
+    files: impl IntoIterator<Item = (&'a str, bool)>,
 ) -> Option<SystemTime> {
     let mut latest = [folder.to_path_buf(), folder.join("riskmap.toml")]
         .iter()
         .filter_map(|p| changed_at(p).ok())
         .max();
-    for file in files {
+    let mut later = |t: SystemTime| latest = Some(latest.map_or(t, |l: SystemTime| l.max(t)));
+    let mut dirs: std::collections::HashSet<std::path::PathBuf> = Default::default();
+    for (file, read) in files {
         let p = folder.join(file);
-        let mut paths = vec![p.clone()];
+        match changed_at(&p) {
+            Ok(t) => later(t),
+            Err(_) if read => return None,
+            Err(_) => continue,
+        }
         if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("shp")) {
             for ext in ["dbf", "shx", "prj", "cpg"] {
-                paths.extend(crate::io::shp::sidecar(&p, ext));
+                if let Some(t) = crate::io::shp::sidecar(&p, ext).and_then(|s| changed_at(&s).ok())
+                {
+                    later(t);
+                }
             }
         }
         let mut dir = p.parent();
         while let Some(d) = dir.filter(|d| *d != folder && d.starts_with(folder)) {
-            paths.push(d.to_path_buf());
+            if !dirs.insert(d.to_path_buf()) {
+                break;
+            }
+            if let Ok(t) = changed_at(d) {
+                later(t);
+            }
             dir = d.parent();
-        }
-        for path in &paths {
-            let t = changed_at(path).ok()?;
-            latest = Some(latest.map_or(t, |l| l.max(t)));
         }
     }
     latest

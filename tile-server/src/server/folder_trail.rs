@@ -156,7 +156,11 @@ pub fn catch_up(trail: &FolderTrail, first: &Snapshot, max_loss: f64) -> Result<
 /// When the folder was last saved, by the files `report` looked at
 /// ([`trail_state::last_save`]): what a comparison finds is recorded then when it can be.
 fn last_save_of(folder: &Path, report: &ValidationReport) -> Option<std::time::SystemTime> {
-    trail_state::last_save(folder, report.files.iter().map(|f| f.file.as_str()))
+    let read = |f: &riskmap_core::io::FileSummary| f.status == FileStatus::Loaded;
+    trail_state::last_save(
+        folder,
+        report.files.iter().map(|f| (f.file.as_str(), read(f))),
+    )
 }
 
 /// The files of `report` read whole into a layer.
