@@ -75,6 +75,9 @@ pub struct CaughtUp {
     pub layers: Vec<(LayerKind, [usize; 3])>,
     /// The trail's last `seq` after.
     pub last: u64,
+    /// When the changes found were recorded as made (the folder's last save, or the
+    /// comparison's time; see [`catch_up`]).
+    pub at: String,
 }
 
 impl CaughtUp {
@@ -322,6 +325,7 @@ pub fn catch_up(
     let at = stamp(&tx, read.and_then(|r| r.saved), &at).map_err(&sql)?;
     let mut out = CaughtUp {
         features: now.iter().map(|(_, v)| v.len()).sum(),
+        at: at.clone(),
         ..CaughtUp::default()
     };
     for &(layer, ref list) in &now {

@@ -276,7 +276,7 @@ fn a_change_found_at_a_start_is_recorded_at_the_folders_last_save_when_that_can_
     let files = vec![("houses.csv".to_string(), LayerKind::Houses)];
     let start = |ds: &Dataset, saved: Option<SystemTime>| -> Vec<String> {
         let before = changes::last_seq(&open(&path, true).unwrap()).unwrap();
-        catch_up(
+        let c = catch_up(
             &path,
             ds,
             "file",
@@ -287,11 +287,14 @@ fn a_change_found_at_a_start_is_recorded_at_the_folders_last_save_when_that_can_
             }),
         )
         .unwrap();
-        changes_since(&path, before)
+        let at: Vec<String> = changes_since(&path, before)
             .unwrap()
             .into_iter()
             .map(|r| r.at)
-            .collect()
+            .collect();
+        // (what a server logs: the time they were recorded at)
+        assert!(at.iter().all(|a| *a == c.at), "{at:?} {}", c.at);
+        at
     };
     let pause = || std::thread::sleep(Duration::from_millis(20));
     let floors = |a: u16, b: u16| city(vec![house("h1", 121.1, a), house("h2", 121.2, b)]);

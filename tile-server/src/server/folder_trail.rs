@@ -241,10 +241,12 @@ fn log_caught_up(trail: &Path, c: &CaughtUp, ms: f64, when: &str) {
             trail = %trail.display(),
             changes = c.recorded(),
             layers = %layers.join("; "),
+            at = %c.at,
             ms,
             when,
             "the folder's files changed while their changes were not recorded: recorded in \
-             its trail as made by file"
+             its trail as made by file at the folder's last save (`at`; the comparison's time \
+             when that save cannot be when they were made)"
         );
     } else if c.learned.is_empty() {
         tracing::info!(
