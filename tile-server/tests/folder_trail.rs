@@ -64,6 +64,18 @@ async fn server_again(data: &Path, trail: &Path) -> Arc<AppState> {
     panic!("the trail is still held by the server before");
 }
 
+/// `houses.csv` without the house `id` (the office strikes it out).
+fn strike_out(data: &Path, id: &str) {
+    let row = format!("{id},");
+    rewrite_houses(data, |l| {
+        if l.starts_with(row.as_bytes()) {
+            Vec::new()
+        } else {
+            l.to_vec()
+        }
+    });
+}
+
 /// `houses.csv` (GBK) rewritten line by line: `edit` gives each line's replacement.
 fn rewrite_houses(data: &Path, edit: impl Fn(&[u8]) -> Vec<u8>) {
     let file = data.join("houses.csv");
@@ -187,13 +199,7 @@ async fn a_folders_changes_are_recorded_in_its_trail() {
     assert!(out.contains("n (Integer) = 3"), "{out}");
 
     // A reload records what the folder changed since it was read.
-    rewrite_houses(&data, |l| {
-        if l.starts_with(b"house-0000004,") {
-            Vec::new()
-        } else {
-            l.to_vec()
-        }
-    });
+    strike_out(&data, "house-0000004");
     assert!(matches!(
         state.reload(false).await,
         ReloadOutcome::Reloaded { .. }
@@ -230,13 +236,7 @@ async fn a_folders_changes_are_recorded_in_its_trail() {
     drop(state);
     let again = server_again(&data, &trail).await;
     let app = router(again.clone());
-    rewrite_houses(&data, |l| {
-        if l.starts_with(b"house-0000005,") {
-            Vec::new()
-        } else {
-            l.to_vec()
-        }
-    });
+    strike_out(&data, "house-0000005");
     again.sync_from_source().await.unwrap();
     let recs = all_changes(&app, 0, 100).await;
     assert_eq!(recs.len(), 5);
@@ -553,13 +553,7 @@ async fn a_reload_whose_client_goes_away_is_served_and_recorded_whole() {
     // The office strikes out a house; an administrator asks for a reload and the client
     // gives up a millisecond later (a proxy's time-out, a closed terminal): the
     // request's future is dropped while the folder is being read.
-    rewrite_houses(&data, |l| {
-        if l.starts_with(b"house-0000002,") {
-            Vec::new()
-        } else {
-            l.to_vec()
-        }
-    });
+    strike_out(&data, "house-0000002");
     let ask = axum::http::Request::builder()
         .method("POST")
         .uri("/admin/reload")
@@ -633,13 +627,7 @@ async fn a_reading_that_changes_nothing_ends_the_wait_when_it_reads_the_folder_w
     assert_eq!(json(&b)["status"], "ok", "{}", json(&b));
     assert!(all_changes(&app, 0, 10).await.is_empty());
     // From then on the folder's changes are recorded.
-    rewrite_houses(&data, |l| {
-        if l.starts_with(b"house-0000003,") {
-            Vec::new()
-        } else {
-            l.to_vec()
-        }
-    });
+    strike_out(&data, "house-0000003");
     assert!(matches!(
         state.sync_from_source().await.unwrap(),
         SyncOutcome::Applied(_)
