@@ -32,6 +32,11 @@ fn folder(dir: &Path) -> std::path::PathBuf {
 }
 
 fn server(data: &Path, trail: Option<&Path>) -> Arc<AppState> {
+    server_with_token(data, trail, None)
+}
+
+/// [`server`] with an administrator's token (`Bearer TOKEN`).
+fn server_with_token(data: &Path, trail: Option<&Path>, admin: Option<&str>) -> Arc<AppState> {
     let config = ServerConfig {
         watch: false,
         trail: trail.map(Path::to_path_buf),
@@ -43,7 +48,9 @@ fn server(data: &Path, trail: Option<&Path>) -> Arc<AppState> {
     if let Some(t) = &opened {
         folder_trail::catch_up(t, &snap, config.reload_max_loss).unwrap();
     }
-    Arc::new(AppState::new(config, source, snap, None).with_folder_trail(opened))
+    Arc::new(
+        AppState::new(config, source, snap, admin.map(str::to_string)).with_folder_trail(opened),
+    )
 }
 
 /// A server started again on the folder once the one before is gone (a task of it may
@@ -537,17 +544,7 @@ async fn a_reload_whose_client_goes_away_is_served_and_recorded_whole() {
     let dir = tempfile::tempdir().unwrap();
     let data = folder(dir.path());
     let trail = dir.path().join("changes.gpkg");
-    let config = ServerConfig {
-        watch: false,
-        trail: Some(trail.clone()),
-        ..ServerConfig::default()
-    };
-    let source = DataSource::dir(&data);
-    let opened = folder_trail::open(&source, Some(&trail)).unwrap();
-    let snap = build_snapshot(&config, &source, 1).unwrap();
-    folder_trail::catch_up(opened.as_ref().unwrap(), &snap, config.reload_max_loss).unwrap();
-    let state =
-        Arc::new(AppState::new(config, source, snap, Some("t".into())).with_folder_trail(opened));
+    let state = server_with_token(&data, Some(&trail), Some("t"));
     let app = router(state.clone());
     let generation = state.snapshot().generation;
     // The office strikes out a house; an administrator asks for a reload and the client

@@ -578,16 +578,23 @@ impl AppState {
     }
 
     /// [`AppState::reload`] with its own time limit instead of `reload_timeout_s`.
+    ///
+    /// The change path is waited for in the caller, where being dropped (a request whose
+    /// client went away: a proxy's time-out, a closed terminal) leaves nothing behind, so
+    /// that abandoned reloads do not queue; the reload then runs as a task of its own,
+    /// which no caller stops half-way (the folder served, its records or the store's
+    /// position not yet written) or makes let go of the change path early.
     pub async fn reload_within(self: &Arc<Self>, force: bool, limit: Duration) -> ReloadOutcome {
         let held = Arc::clone(&self.reload_lock).lock_owned().await;
-        self.reload_held(held, force, limit).await
+        let me = Arc::clone(self);
+        tokio::spawn(async move { me.reload_held(held, force, limit).await })
+            .await
+            .unwrap_or_else(|e| ReloadOutcome::Failed(format!("the reload stopped: {e}")))
     }
 
-    /// [`AppState::reload_within`] by a caller that holds the change path already
-    /// (`_held`, of [`AppState::reload_lock`]), released when the reload ends: a request
-    /// waits for the lock where going away costs nothing, then hands it to a task of its
-    /// own that nothing cancels.
-    pub async fn reload_held(
+    /// [`AppState::reload_within`] once the change path is held (`_held`, of
+    /// [`AppState::reload_lock`], released when the reload ends).
+    async fn reload_held(
         self: &Arc<Self>,
         _held: tokio::sync::OwnedMutexGuard<()>,
         force: bool,

@@ -4,8 +4,6 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
-
 use serde_json::json;
 
 use super::AppStateRef;
@@ -55,16 +53,8 @@ pub(in crate::server) async fn admin_reload(
     };
     tracing::info!(by = %caller.name, "reload requested");
     let force = force_of(query.as_deref())?;
-    // The change path waited for here, where a client going away (a proxy's time-out, a
-    // closed terminal) leaves nothing behind: reloads asked and abandoned do not queue.
-    // Then a task of its own, which that client cannot stop half-way (the folder served,
-    // its records or the store's position not yet written) nor make let go of the change
-    // path while the trail is written.
-    let held = Arc::clone(&state.reload_lock).lock_owned().await;
-    let (me, limit) = (Arc::clone(&state), state.config.reload_timeout());
-    let outcome = tokio::spawn(async move { me.reload_held(held, force, limit).await })
-        .await
-        .map_err(|e| AppError::Internal(format!("the reload stopped: {e}")))?;
+    // Runs to its end if this client goes away (`AppState::reload_within`).
+    let outcome = state.reload(force).await;
     let served = state.snapshot().generation;
     let error = outcome.error();
     let name = outcome.name();
