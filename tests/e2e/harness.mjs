@@ -74,17 +74,19 @@ export async function waitForHealth(origin) {
   throw new Error(`GET ${origin}/health did not answer 200 (${last})`);
 }
 
+/** SIGTERM, then SIGKILL if the server still runs 5 s later; resolves with how it ended ({code, signal, killed}). */
 export function stopServer(proc) {
   return new Promise((res) => {
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) { res(); return; }
-    const t = setTimeout(() => { proc.kill('SIGKILL'); }, 5000);
-    proc.once('exit', () => { clearTimeout(t); res(); });
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) { res({ code: proc && proc.exitCode, signal: proc && proc.signalCode, killed: false }); return; }
+    let killed = false;
+    const t = setTimeout(() => { killed = true; proc.kill('SIGKILL'); }, 5000);
+    proc.once('exit', (code, signal) => { clearTimeout(t); res({ code, signal, killed }); });
     proc.kill('SIGTERM');
   });
 }
 
-/** Checks that the binary, Chromium and the data are there, then starts the server on `dir` (any free port). */
-export async function startServer(dir) {
+/** Checks that the binary, Chromium and the data are there, then starts the server on `dir` (on `port`, or any free one). */
+export async function startServer(dir, port = 0) {
   if (!existsSync(BIN)) {
     throw new Error(`riskmap binary not found at ${BIN}: build it first with \`cargo build -p riskmap-server\` (or set RISKMAP_BIN to its path)`);
   }
@@ -93,10 +95,10 @@ export async function startServer(dir) {
   }
   let server;
   try {
-    server = await startServerOn(0, dir);
+    server = await startServerOn(port, dir);
   } catch (e) {
     // Fall back to a fixed free port if the CLI refuses port 0.
-    if (/exited \((1|2)\)/.test(e.message) && /port/i.test(e.message) && !/listening/.test(e.message)) {
+    if (port === 0 && /exited \((1|2)\)/.test(e.message) && /port/i.test(e.message) && !/listening/.test(e.message)) {
       server = await startServerOn(await freePort(), dir);
     } else {
       throw e;

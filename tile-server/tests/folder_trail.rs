@@ -584,6 +584,40 @@ async fn a_reload_whose_client_goes_away_is_served_and_recorded_whole() {
     assert_eq!(ops(&recs), [(f("house-0000002"), f("delete"), f("file"))]);
 }
 
+/// A server stopping (SIGTERM) while a reload runs that nobody waits for any more (its
+/// client went away) lets the reload end, served and recorded, before the process ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_server_waits_for_the_reload_under_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = folder(dir.path());
+    let trail = dir.path().join("changes.gpkg");
+    let state = server_with_token(&data, Some(&trail), None);
+    let app = router(state.clone());
+    let generation = state.snapshot().generation;
+    strike_out(&data, "house-0000002");
+    let s = state.clone();
+    tokio::spawn(async move { s.reload(false).await });
+    // The reload holds the change path (it reads the folder for a while after that).
+    while state.reload_lock.try_lock().is_ok() {
+        tokio::task::yield_now().await;
+    }
+    riskmap_server::server::stop::wait_for_changes(&state, std::future::pending()).await;
+    // Nothing is polled for: when the wait ends, the reload has served the folder and
+    // written its record.
+    assert!(
+        state.snapshot().generation > generation,
+        "the stop did not wait for the reload"
+    );
+    let f = |s: &str| s.to_string();
+    assert_eq!(
+        ops(&all_changes(&app, 0, 10).await),
+        [(f("house-0000002"), f("delete"), f("file"))]
+    );
+    // And no change begins after it.
+    let later = tokio::time::timeout(std::time::Duration::from_millis(200), state.reload(true));
+    assert!(later.await.is_err(), "a reload began after the stop's wait");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reading_that_changes_nothing_ends_the_wait_when_it_reads_the_folder_whole() {
     let dir = tempfile::tempdir().unwrap();

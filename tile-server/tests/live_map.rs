@@ -265,6 +265,38 @@ async fn the_event_stream_says_hello_with_the_generation() {
     assert!(text.contains("\"generation\":1"), "{text}");
 }
 
+/// Every open viewer holds an event stream: a stop signal ends them, and the server
+/// with them, rather than waiting for the viewers to close.
+#[cfg(unix)]
+#[test]
+fn a_stop_signal_ends_the_event_streams_and_the_server() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let (mut server, addr) =
+        common::serve_process(&["--port".as_ref(), "0".as_ref(), city().as_os_str()]);
+    let mut viewer = std::net::TcpStream::connect(addr).unwrap();
+    viewer
+        .write_all(b"GET /api/changes/stream HTTP/1.1\r\nHost: riskmap\r\n\r\n")
+        .unwrap();
+    viewer
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut stream = BufReader::new(viewer);
+    let mut line = String::new();
+    while !line.starts_with("event: hello") {
+        line.clear();
+        assert!(stream.read_line(&mut line).unwrap() > 0, "no hello");
+    }
+    let status = server
+        .terminate(Duration::from_secs(15))
+        .expect("the server still runs 15 s after SIGTERM with a viewer open");
+    assert!(status.success(), "{status}");
+    // The stream has ended (chunked: its last chunk, then the connection closes), not
+    // been cut by a time-out.
+    let mut rest = String::new();
+    stream.read_to_string(&mut rest).unwrap();
+    assert!(rest.ends_with("0\r\n\r\n"), "{rest:?}");
+}
+
 /// A copy of the test city in a folder of its own, served and followed (`watch`).
 fn followed_copy_of_city() -> (
     tempfile::TempDir,

@@ -1,7 +1,8 @@
 // The living map: the server announces every change (a batch of edits, a changed ledger
 // file, a new day, a reload) on /api/changes/stream; tiles on screen are asked for again when a change
 // falls in view (unchanged ones come back 304 from their ETag), the data version shown
-// follows, and summaries are read again. A server too busy to draw a changed tile at once
+// follows, and summaries are read again. After a lost connection or a restart of the server
+// everything is read again. A server too busy to draw a changed tile at once
 // answers its last drawing and announces it as `drawn` once drawn anew: those tiles are
 // asked for again too.
 
@@ -60,6 +61,14 @@ export function followChanges() {
   const es = new EventSource('/api/changes/stream');
   for (const kind of ['edit', 'day', 'reload']) es.addEventListener(kind, onChange);
   es.addEventListener('drawn', onDrawn);
+  // A hello after the first is a new connection: the server was restarted (its
+  // generations count from 1 again, its data may have changed while it was stopped) or
+  // the connection was lost and events missed. Everything shown is asked for again.
+  let greeted = false;
+  es.addEventListener('hello', (ev) => {
+    if (greeted) onChange({ type: 'reload', data: ev.data });
+    greeted = true;
+  });
   es.addEventListener('lagged', () => onChange({ type: 'reload', data: JSON.stringify({ generation: state.generation }) }));
   state.events = es;
 }

@@ -63,6 +63,9 @@ pub fn serve(ui: &Ui, args: ServeArgs) -> Result<(), CliError> {
         // Scripts and tests wait for this line.
         println!("listening on http://{addr}");
     }))?;
+    // The change path is quiet and held (`server::stop`): what is left is work whose
+    // result nobody waits for (a reload given up on, tiles of closed answers).
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     Ok(())
 }
 

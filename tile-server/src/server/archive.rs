@@ -420,7 +420,7 @@ pub async fn serve(
     on_ready(listener.local_addr()?);
     let app = router(archive).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(super::shutdown_signal())
+        .with_graceful_shutdown(super::stop::signal())
         .await?;
     Ok(())
 }

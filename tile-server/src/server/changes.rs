@@ -113,6 +113,9 @@ pub struct Changes {
     recent: Mutex<VecDeque<(u64, TileChanges, Instant)>>,
     /// Tiles drawn anew behind the answers and not announced yet: their box and layers.
     drawn: Mutex<Option<([f64; 4], Vec<&'static str>)>>,
+    /// Set when the server stops: the event streams end, so that their connections do
+    /// not hold the stop.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 /// How long the tiles drawn anew behind the answers are gathered into one `drawn` event.
@@ -137,6 +140,7 @@ impl Default for Changes {
             tx,
             recent: Mutex::new(VecDeque::new()),
             drawn: Mutex::new(None),
+            closing: tokio::sync::watch::Sender::new(false),
         }
     }
 }
@@ -151,6 +155,23 @@ impl Changes {
     /// A new subscriber of the events.
     pub fn subscribe(&self) -> broadcast::Receiver<ChangeEvent> {
         self.tx.subscribe()
+    }
+
+    /// The server stops: every event stream ends ([`Changes::closed`]).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Ready once the server stops; an event stream ends with it.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut rx = self.closing.subscribe();
+        async move {
+            if rx.wait_for(|c| *c).await.is_err() {
+                // The state is gone without a stop (a test's router dropped): the event
+                // channel, closed with it, ends the streams after what they hold.
+                std::future::pending::<()>().await;
+            }
+        }
     }
 
     /// A reload replaced everything: the spare is stale, and the event says so.

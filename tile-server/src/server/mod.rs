@@ -35,6 +35,7 @@ pub mod routes;
 pub mod search;
 pub mod site;
 pub mod state;
+pub mod stop;
 pub mod stored;
 pub mod watch;
 
@@ -174,10 +175,7 @@ pub async fn serve(
         }
     };
     on_ready(local);
-    let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    stop::serve(listener, routes::router(Arc::clone(&state)), &state).await?;
     Ok(())
 }
 
@@ -199,25 +197,6 @@ fn spawn_sighup_reload(state: Arc<AppState>) {
 
 #[cfg(not(unix))]
 fn spawn_sighup_reload(_state: Arc<AppState>) {}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-}
 
 /// How long until a few seconds past the next midnight, China Standard Time (UTC+8).
 fn until_next_day() -> std::time::Duration {

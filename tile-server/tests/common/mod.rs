@@ -212,6 +212,27 @@ pub async fn canonical_tile(
 /// A `riskmap serve` process, stopped when the test ends, however it ends.
 pub struct ServeProcess(std::process::Child);
 
+impl ServeProcess {
+    /// Sends SIGTERM (systemd's and docker's stop) and waits up to `limit` for the
+    /// process to end: its exit status, or `None` while it still runs.
+    #[cfg(unix)]
+    pub fn terminate(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM");
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+}
+
 impl Drop for ServeProcess {
     fn drop(&mut self) {
         let _ = self.0.kill();

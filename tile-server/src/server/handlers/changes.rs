@@ -13,7 +13,8 @@ use super::AppStateRef;
 /// event per batch of edits (`edit`) or reload (`reload`), each with its generation, the
 /// tile layers whose tiles may have changed and the box they changed in (see
 /// [`crate::server::changes::ChangeEvent`]). A client too slow to keep up gets a
-/// `lagged` event and should refresh everything it shows.
+/// `lagged` event and should refresh everything it shows. The stream ends when the
+/// server stops.
 pub(in crate::server) async fn stream(
     State(state): State<AppStateRef>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
@@ -37,6 +38,10 @@ pub(in crate::server) async fn stream(
         };
         Some((Ok(ev), rx))
     });
-    let all = stream::once(async move { Ok(hello) }).chain(events);
+    // Ends when the server stops (a stream never ends by itself, and the stop waits for
+    // open answers); the viewer's EventSource connects again to the next server.
+    let all = stream::once(async move { Ok(hello) })
+        .chain(events)
+        .take_until(state.changes.closed());
     Sse::new(all).keep_alive(KeepAlive::default())
 }
