@@ -598,7 +598,12 @@ async fn a_stopping_server_waits_for_the_reload_under_way() {
     let s = state.clone();
     tokio::spawn(async move { s.reload(false).await });
     // The reload holds the change path (it reads the folder for a while after that).
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while state.reload_lock.try_lock().is_ok() {
+        assert!(
+            std::time::Instant::now() < until,
+            "the reload never held the change path"
+        );
         tokio::task::yield_now().await;
     }
     riskmap_server::server::stop::wait_for_changes(&state, std::future::pending()).await;

@@ -417,10 +417,11 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
+    let stopped = super::stop::Signals::listen().received(1);
     on_ready(listener.local_addr()?);
     let app = router(archive).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(super::stop::signal())
+        .with_graceful_shutdown(stopped)
         .await?;
     Ok(())
 }

@@ -174,8 +174,15 @@ pub async fn serve(
             }
         }
     };
+    let signals = stop::Signals::listen();
     on_ready(local);
-    stop::serve(listener, routes::router(Arc::clone(&state)), &state).await?;
+    stop::serve(
+        listener,
+        routes::router(Arc::clone(&state)),
+        &state,
+        &signals,
+    )
+    .await?;
     Ok(())
 }
 
