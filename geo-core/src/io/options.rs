@@ -65,6 +65,26 @@ pub struct LoadOptions {
 }
 
 impl LoadOptions {
+    /// How these options read the ledgers, in words: the loaders' version, the encoding
+    /// and coordinate system imposed on every file, the extra words for the hidden
+    /// hazards' stages. A trail compares it with the reading it last took in: features
+    /// that read otherwise under another reading are not the office's changes.
+    pub fn reading(&self) -> String {
+        let by_file = || "each file's own".to_string();
+        let words: Vec<String> = self
+            .hidden_statuses
+            .iter()
+            .map(|(w, s)| format!("{w}={s:?}"))
+            .collect();
+        format!(
+            "riskmap-core {}; encoding {}; coordinates {}; stage words [{}]",
+            env!("CARGO_PKG_VERSION"),
+            self.encoding.map_or_else(by_file, |e| e.name().to_string()),
+            self.crs.as_ref().map_or_else(by_file, |c| c.to_string()),
+            words.join(", ")
+        )
+    }
+
     /// These options with the data's own words for the hidden hazards' stages beside the
     /// run's (a folder's `[statuses]`, a store's `riskmap_status_words`); themselves when
     /// the data names none.
@@ -119,4 +139,38 @@ pub struct FileOptions {
     pub header_row: Option<u32>,
     /// Column renames: (name in the file, field name or alias).
     pub columns: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each option that changes how a ledger's fields read changes the reading's words;
+    /// a progress callback or `--strict` (which only stops at a problem) does not.
+    #[test]
+    fn the_reading_names_what_changes_how_the_ledgers_read() {
+        let plain = LoadOptions::default();
+        let gbk = LoadOptions {
+            encoding: Some(encoding_rs::GBK),
+            ..LoadOptions::default()
+        };
+        let zone = LoadOptions {
+            crs: Some(Crs::parse("EPSG:4549").unwrap()),
+            ..LoadOptions::default()
+        };
+        let words = plain.with_statuses(&[(
+            "已销号".to_string(),
+            crate::model::HiddenHazardStatus::Closed,
+        )]);
+        let strict = LoadOptions {
+            strict: true,
+            ..LoadOptions::default()
+        };
+        let r = plain.reading();
+        assert!(r.starts_with(&format!("riskmap-core {}", env!("CARGO_PKG_VERSION"))));
+        assert!(gbk.reading().contains("encoding GBK"), "{}", gbk.reading());
+        assert!(zone.reading().contains("EPSG:4549"), "{}", zone.reading());
+        assert!(words.reading().contains("已销号"), "{}", words.reading());
+        assert_eq!(strict.reading(), r);
+    }
 }

@@ -54,10 +54,11 @@ pub const TRAIL_KEPT_TABLE: &str = "riskmap_trail_kept";
 pub const TRAIL_FILES_TABLE: &str = "riskmap_trail_files";
 
 /// The table of when the trail last took in a reading of the folder (one row, `at` as
-/// its records give times), written with the files it read whole, after the reading's
-/// records: a file saved after it holds changes made at that save (see [`catch_up`]). A
-/// trail without it (made by an earlier version) records those changes when it finds
-/// them.
+/// its records give times) and how the folder was read then (`reading`,
+/// [`crate::io::LoadOptions::reading`]), written with the files it read whole, after the
+/// reading's records: a file saved after it holds changes made at that save (see
+/// [`catch_up`]). A trail without it, or without its `reading` (made by an earlier
+/// version), records those changes when it finds them.
 pub const TRAIL_READ_TABLE: &str = "riskmap_trail_read";
 
 /// Features turned into GeoJSON at a time when a trail's state is first written.
@@ -78,6 +79,11 @@ pub struct CaughtUp {
     /// When the changes found were recorded as made (the folder's last save, or the
     /// comparison's time; see [`catch_up`]).
     pub at: String,
+    /// How the folder was read when the trail last took in a reading, when that was
+    /// otherwise than now (another version of the program, another `--encoding` or
+    /// `--crs`; "not recorded" for a trail of an earlier version): the differences found
+    /// may be the reading's rather than the office's, and are recorded when found.
+    pub read_otherwise: Option<String>,
 }
 
 impl CaughtUp {
@@ -285,7 +291,9 @@ pub(super) fn follow(c: &Connection, ch: &Change) -> rusqlite::Result<()> {
 /// trail's last taking in of a reading and its last record, and not after now (the
 /// office saved them then, while no server read the folder), else now: the stamp never
 /// goes before a record the trail holds (the past days are found by `at`, in `seq`
-/// order; only a clock set back makes now earlier than the last record).
+/// order; only a clock set back makes now earlier than the last record). Also now when
+/// the trail last took in a reading made otherwise ([`CaughtUp::read_otherwise`]): what
+/// differs may be the new reading's, made now.
 pub fn catch_up(
     path: &Path,
     ds: &Dataset,
@@ -322,10 +330,18 @@ pub fn catch_up(
     let first = changes::last_seq(&tx).map_err(&sql)?;
     let kept = kept(&tx).map_err(&sql)?;
     let at = utc_now(&tx).map_err(&sql)?;
-    let at = stamp(&tx, read.and_then(|r| r.saved), &at).map_err(&sql)?;
+    let read_otherwise = match read {
+        Some(r) => read_otherwise(&tx, r.reading).map_err(&sql)?,
+        None => None,
+    };
+    let at = match read {
+        Some(r) if read_otherwise.is_none() => stamp(&tx, r.saved, &at).map_err(&sql)?,
+        _ => at,
+    };
     let mut out = CaughtUp {
         features: now.iter().map(|(_, v)| v.len()).sum(),
         at: at.clone(),
+        read_otherwise,
         ..CaughtUp::default()
     };
     for &(layer, ref list) in &now {
@@ -354,15 +370,20 @@ pub fn catch_up(
         .map_err(&sql)?;
     }
     if let Some(read) = read {
-        write_files(&tx, read.whole).map_err(&sql)?;
+        write_files(&tx, read.whole, read.reading).map_err(&sql)?;
     }
     tx.commit().map_err(&sql)?;
     Ok(out)
 }
 
 /// Replaces the files the trail's knowledge was read from whole (nothing for a trail
-/// that keeps no knowledge yet): a running server's reading after its records.
-pub fn keep_files(path: &Path, files: &[(String, LayerKind)]) -> Result<(), StoreError> {
+/// that keeps no knowledge yet), read as `reading` says: a running server's reading
+/// after its records.
+pub fn keep_files(
+    path: &Path,
+    files: &[(String, LayerKind)],
+    reading: &str,
+) -> Result<(), StoreError> {
     let sql = sql_err(path);
     let mut c = super::trail::open_made(path)?;
     let tx = c
@@ -371,17 +392,32 @@ pub fn keep_files(path: &Path, files: &[(String, LayerKind)]) -> Result<(), Stor
     if !tables(&tx).map_err(&sql)? {
         return Ok(());
     }
-    write_files(&tx, files).map_err(&sql)?;
+    write_files(&tx, files, reading).map_err(&sql)?;
     tx.commit().map_err(&sql)
 }
 
-fn write_files(c: &Connection, files: &[(String, LayerKind)]) -> rusqlite::Result<()> {
+fn write_files(
+    c: &Connection,
+    files: &[(String, LayerKind)],
+    reading: &str,
+) -> rusqlite::Result<()> {
     c.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS {TRAIL_READ_TABLE} (one INTEGER PRIMARY KEY \
-           CHECK (one = 1), at TEXT NOT NULL);
-         INSERT OR REPLACE INTO {TRAIL_READ_TABLE} (one, at) \
-           VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));"
+           CHECK (one = 1), at TEXT NOT NULL, reading TEXT);"
     ))?;
+    if !has_reading(c)? {
+        // A trail of the version before, which did not say how it read.
+        c.execute_batch(&format!(
+            "ALTER TABLE {TRAIL_READ_TABLE} ADD COLUMN reading TEXT"
+        ))?;
+    }
+    c.execute(
+        &format!(
+            "INSERT OR REPLACE INTO {TRAIL_READ_TABLE} (one, at, reading) \
+             VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1)"
+        ),
+        [reading],
+    )?;
     c.execute(&format!("DELETE FROM {TRAIL_FILES_TABLE}"), [])?;
     for (file, layer) in files {
         c.execute(
@@ -390,6 +426,46 @@ fn write_files(c: &Connection, files: &[(String, LayerKind)]) -> rusqlite::Resul
         )?;
     }
     Ok(())
+}
+
+/// Whether [`TRAIL_READ_TABLE`] has its `reading` column.
+fn has_reading(c: &Connection) -> rusqlite::Result<bool> {
+    let n: i64 = c.query_row(
+        &format!(
+            "SELECT count(*) FROM pragma_table_info('{TRAIL_READ_TABLE}') WHERE name = 'reading'"
+        ),
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+/// How the trail last took in a reading of the folder, when that was not as `reading`
+/// says ("not recorded" when the trail says when but not how); none when it is, or when
+/// the trail never took one in.
+fn read_otherwise(c: &Connection, reading: &str) -> rusqlite::Result<Option<String>> {
+    if !schema::table_exists(c, TRAIL_READ_TABLE)? {
+        return Ok(None);
+    }
+    let before: Option<Option<String>> = if has_reading(c)? {
+        c.query_row(
+            &format!("SELECT reading FROM {TRAIL_READ_TABLE}"),
+            [],
+            |r| r.get(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?
+    } else {
+        Some(None)
+    };
+    Ok(match before {
+        None => None,
+        Some(Some(b)) if b == reading => None,
+        Some(b) => Some(b.unwrap_or_else(|| "not recorded".to_string())),
+    })
 }
 
 /// When the changes a comparison finds are recorded as made: the folder's last save
@@ -423,14 +499,16 @@ fn stamp(c: &Connection, saved: Option<SystemTime>, now: &str) -> rusqlite::Resu
     Ok(text.filter(|t| *t > since && *t <= now).unwrap_or(now))
 }
 
-/// The files a load read whole into a layer (relative to the folder) and when the
-/// folder was last saved ([`last_save`]), for [`catch_up`].
+/// The files a load read whole into a layer (relative to the folder), when the folder
+/// was last saved ([`last_save`]) and how the load read it, for [`catch_up`].
 #[derive(Debug, Clone, Copy)]
 pub struct FilesRead<'a> {
     /// The files read whole, with their layers.
     pub whole: &'a [(String, LayerKind)],
     /// When the folder was last saved.
     pub saved: Option<SystemTime>,
+    /// How the load read the folder ([`crate::io::LoadOptions::reading`]).
+    pub reading: &'a str,
 }
 
 /// When the folder was last saved: the latest change ([`changed_at`]) of `files`

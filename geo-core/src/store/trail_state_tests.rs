@@ -63,6 +63,7 @@ fn what_changed_while_no_server_ran_is_recorded_at_the_next_start() {
         Some(&FilesRead {
             whole: &files,
             saved: None,
+            reading: "r1",
         }),
     )
     .unwrap();
@@ -284,6 +285,7 @@ fn a_change_found_at_a_start_is_recorded_at_the_folders_last_save_when_that_can_
             Some(&FilesRead {
                 whole: &files,
                 saved,
+                reading: "r1",
             }),
         )
         .unwrap();
@@ -340,6 +342,71 @@ fn a_change_found_at_a_start_is_recorded_at_the_folders_last_save_when_that_can_
         at.len() == 1 && at[0] >= last && at[0] > utc_text(saved),
         "{at:?} {last}"
     );
+}
+
+/// A start that reads the folder otherwise than the trail's last reading (another
+/// version, another `--encoding`) cannot tell its own differences from the office's:
+/// they are recorded when found, not at the folder's last save, and it says how the
+/// trail read before. So does a trail whose last reading did not say how (its
+/// version's table had no `reading`).
+#[test]
+fn a_start_that_reads_the_folder_otherwise_records_its_differences_when_found() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trail.gpkg");
+    open_trail(&path, "haimen").unwrap();
+    let files = vec![("houses.csv".to_string(), LayerKind::Houses)];
+    let start = |ds: &Dataset, saved: SystemTime, reading: &str| -> CaughtUp {
+        let read = FilesRead {
+            whole: &files,
+            saved: Some(saved),
+            reading,
+        };
+        catch_up(&path, ds, "file", ALL, Some(&read)).unwrap()
+    };
+    let pause = || std::thread::sleep(Duration::from_millis(20));
+    let floors = |a: u16| city(vec![house("h1", 121.1, a)]);
+    let first = start(&floors(3), now_ms(), "r1");
+    assert_eq!((first.recorded(), first.read_otherwise), (0, None));
+    pause();
+    // Read as before: the change is the office's, made at the save.
+    let saved = now_ms();
+    pause();
+    let same = start(&floors(4), saved, "r1");
+    assert_eq!((same.at, same.read_otherwise), (utc_text(saved), None));
+    pause();
+    // Read otherwise: found now, and what the reading was.
+    let saved = now_ms();
+    pause();
+    let t0 = utc_text(now_ms());
+    let other = start(&floors(5), saved, "r2");
+    assert_eq!(other.recorded(), 1);
+    assert!(other.at >= t0, "{} before {t0}", other.at);
+    assert_eq!(other.read_otherwise.as_deref(), Some("r1"));
+    pause();
+    // A trail whose last reading did not say how: the table as the version before
+    // made it.
+    let c = open(&path, false).unwrap();
+    c.execute_batch(&format!(
+        "DROP TABLE {TRAIL_READ_TABLE};
+         CREATE TABLE {TRAIL_READ_TABLE} (one INTEGER PRIMARY KEY CHECK (one = 1), at TEXT NOT NULL);
+         INSERT INTO {TRAIL_READ_TABLE} VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));"
+    ))
+    .unwrap();
+    drop(c);
+    pause();
+    let saved = now_ms();
+    pause();
+    let t0 = utc_text(now_ms());
+    let older = start(&floors(6), saved, "r2");
+    assert!(older.at >= t0, "{} before {t0}", older.at);
+    assert_eq!(older.read_otherwise.as_deref(), Some("not recorded"));
+    // It says how now: the next start reading as it did dates its change at the save.
+    pause();
+    let saved = now_ms();
+    pause();
+    let next = start(&floors(7), saved, "r2");
+    assert_eq!((next.at, next.read_otherwise), (utc_text(saved), None));
 }
 
 #[test]

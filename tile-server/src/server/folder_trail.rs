@@ -32,6 +32,8 @@ pub struct FolderTrail {
     path: PathBuf,
     /// The folder, as the server reads it (the reports' files are relative to it).
     folder: PathBuf,
+    /// How the server reads it ([`riskmap_core::io::LoadOptions::reading`]).
+    reading: String,
     _lock: std::fs::File,
     /// Why the trail records nothing since the start ([`catch_up`]), when it does not:
     /// the load had a file it could not read whole, or lost more of a layer than a
@@ -84,6 +86,7 @@ pub fn open(source: &DataSource, trail: Option<&Path>) -> Result<Option<FolderTr
     Ok(Some(FolderTrail {
         path: path.to_path_buf(),
         folder: source.dir.clone(),
+        reading: source.load.reading(),
         _lock: take_lock(path)?,
         held: Arc::default(),
     }))
@@ -116,6 +119,7 @@ pub fn catch_up(trail: &FolderTrail, first: &Snapshot, max_loss: f64) -> Result<
         let read = FilesRead {
             whole: &whole,
             saved: last_save_of(&trail.folder, &first.report),
+            reading: &trail.reading,
         };
         let c = trail_state::catch_up(
             &trail.path,
@@ -227,6 +231,17 @@ fn log_caught_up(trail: &Path, c: &CaughtUp, ms: f64, when: &str) {
             when,
             "the folder's trail now knows these layers: what changes in their files while \
              no server runs is recorded at the next start"
+        );
+    }
+    if let (Some(was), true) = (&c.read_otherwise, c.recorded() > 0) {
+        tracing::warn!(
+            trail = %trail.display(),
+            was = %was,
+            when,
+            "the folder is read otherwise than when its trail last read it (another \
+             version of riskmap, another --encoding or --crs): some of the changes \
+             recorded now may be the reading's, not the office's; they are recorded at \
+             the comparison's time"
         );
     }
     if c.recorded() > 0 {
@@ -354,7 +369,7 @@ impl AppState {
             return;
         };
         let held = t.held.lock().map(|h| h.is_some()).unwrap_or(false);
-        let (path, who) = (t.path.clone(), actor.to_string());
+        let (path, who, reading) = (t.path.clone(), actor.to_string(), t.reading.clone());
         let snap = self.snapshot();
         if !held {
             // The files the trail's knowledge is read from, as this reading read them (a
@@ -365,7 +380,8 @@ impl AppState {
                 if !changes.is_empty() {
                     trail::record_trail(&p, &changes, &who).map_err(|e| e.to_string())?;
                 }
-                trail_state::keep_files(&p, &whole_files(report)).map_err(|e| e.to_string())
+                trail_state::keep_files(&p, &whole_files(report), &reading)
+                    .map_err(|e| e.to_string())
             })
             .await;
             if let Err(e) = done.map_err(|e| e.to_string()).and_then(|r| r) {
@@ -392,6 +408,7 @@ impl AppState {
             let read = FilesRead {
                 whole: &whole,
                 saved: last_save_of(&folder, report),
+                reading: &reading,
             };
             let c =
                 trail_state::catch_up(&p, snap.dataset(), &who, &LayerKind::INPUTS, Some(&read))
