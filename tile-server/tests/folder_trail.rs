@@ -584,6 +584,65 @@ async fn a_reload_whose_client_goes_away_is_served_and_recorded_whole() {
     assert_eq!(ops(&recs), [(f("house-0000002"), f("delete"), f("file"))]);
 }
 
+/// A ledger renamed (houses.csv → 自建房.csv) while a server runs, then split into a
+/// folder of parts while none runs, is read under its new names: its houses are not
+/// taken as lost, nor struck out and entered again; what the office changed with the
+/// moves is recorded, and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_renamed_or_split_is_read_under_its_new_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = folder(dir.path());
+    let trail = dir.path().join("changes.gpkg");
+    let state = server(&data, Some(&trail));
+    let app = router(state.clone());
+    let n = state.snapshot().dataset().houses.len();
+    strike_out(&data, "house-0000002");
+    std::fs::rename(data.join("houses.csv"), data.join("自建房.csv")).unwrap();
+    assert!(matches!(
+        state.sync_from_source().await.unwrap(),
+        SyncOutcome::Applied(_)
+    ));
+    assert_eq!(state.snapshot().dataset().houses.len(), n - 1);
+    let f = |s: &str| s.to_string();
+    let two = (f("house-0000002"), f("delete"), f("file"));
+    assert_eq!(
+        ops(&all_changes(&app, 0, 10).await),
+        std::slice::from_ref(&two)
+    );
+    drop(app);
+    drop(state);
+
+    // While no server runs: split in two parts in a folder named for the layer, less
+    // one house.
+    let bytes = std::fs::read(data.join("自建房.csv")).unwrap();
+    std::fs::remove_file(data.join("自建房.csv")).unwrap();
+    let lines: Vec<&[u8]> = bytes.split_inclusive(|b| *b == b'\n').collect();
+    let (header, rows) = lines.split_first().unwrap();
+    let rows: Vec<&[u8]> = rows
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with(b"house-0000003,"))
+        .collect();
+    let (east, west) = rows.split_at(rows.len() / 2);
+    std::fs::create_dir(data.join("houses")).unwrap();
+    for (name, part) in [("east.csv", east), ("west.csv", west)] {
+        std::fs::write(
+            data.join("houses").join(name),
+            [&[*header], part].concat().concat(),
+        )
+        .unwrap();
+    }
+    let again = server_again(&data, &trail).await;
+    let app = router(again.clone());
+    assert_eq!(again.snapshot().dataset().houses.len(), n - 2);
+    let (_, _, b) = send(&app, get("/health")).await;
+    assert_eq!(json(&b)["status"], "ok", "{}", json(&b));
+    assert_eq!(
+        ops(&all_changes(&app, 0, 10).await),
+        [two, (f("house-0000003"), f("delete"), f("file"))]
+    );
+}
+
 /// A server stopping (SIGTERM) while a reload runs that nobody waits for any more (its
 /// client went away) lets the reload end, served and recorded, before the process ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -182,7 +182,9 @@ fn whole_files(report: &ValidationReport) -> Vec<(String, LayerKind)> {
 /// knows (`known` features per layer, read whole from `files`): each of those files now
 /// missing or not read whole (skipped, not read, unreadable, broken, cut short), each
 /// layer that lost more than `max_loss` of the features the trail knows. A file the
-/// trail did not read whole (one skipped at every load, an editor's lock file) is not.
+/// trail did not read whole (one skipped at every load, an editor's lock file) is not,
+/// nor a missing file whose layer a file the trail did not read from is now read whole
+/// into (a ledger renamed, split or merged: the layer's count is checked as always).
 fn problems_of(
     report: &ValidationReport,
     ds: &Dataset,
@@ -191,9 +193,19 @@ fn problems_of(
     max_loss: f64,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    for (file, _) in files {
+    let moved_into = |layer: LayerKind| {
+        report.files.iter().any(|f| {
+            f.layer == Some(layer)
+                && f.status == FileStatus::Loaded
+                && super::reload::failure_of(report, &f.file).is_none()
+                && !files.iter().any(|(known, _)| *known == f.file)
+        })
+    };
+    for (file, layer) in files {
         let Some(f) = report.files.iter().find(|f| &f.file == file) else {
-            out.push(format!("{file}: missing (read before)"));
+            if !moved_into(*layer) {
+                out.push(format!("{file}: missing (read before)"));
+            }
             continue;
         };
         let failure = super::reload::failure_of(report, file);

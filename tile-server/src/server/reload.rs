@@ -6,6 +6,12 @@
 //! (`reload_max_loss`, default 10 %). A truncated `protection_targets.geojson` or
 //! `houses.csv` is then reported, and the map keeps what it served, instead of silently
 //! emptying a layer. An administrator who means the change forces it.
+//!
+//! A layer's files under new names (a ledger renamed, split in two or merged) are not
+//! missing: when files not loaded before now load whole into the layer at least as many
+//! features as its missing files held, less the share a reload may lose, the missing
+//! files are taken as moved ([`Comparison::moved`]); the layer's count is checked as
+//! always.
 
 use std::collections::BTreeMap;
 
@@ -61,6 +67,20 @@ pub struct Comparison {
     pub file_problems: Vec<FileProblem>,
     /// Layers that would lose too much.
     pub layer_losses: Vec<LayerLoss>,
+    /// Layers whose files were loaded under other names (not problems).
+    pub moved: Vec<FilesMoved>,
+}
+
+/// A layer's files loaded before and missing now, and the files not loaded before that
+/// now hold its features.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FilesMoved {
+    /// Layer name.
+    pub layer: &'static str,
+    /// The files missing now, with the features loaded from them before.
+    pub from: Vec<(String, u64)>,
+    /// The files loaded now and not before, with the features loaded from them.
+    pub to: Vec<(String, u64)>,
 }
 
 impl Comparison {
@@ -142,6 +162,7 @@ pub fn compare(
             }
         }
     }
+    let moved = moved_files(before, after, max_loss);
     let mut file_problems = Vec::new();
     for old in before
         .files
@@ -156,6 +177,9 @@ pub fn compare(
             reason,
         };
         let Some(new) = after.files.iter().find(|f| f.file == old.file) else {
+            if moved.iter().any(|m| Some(m.layer) == layer) {
+                continue;
+            }
             file_problems.push(problem(
                 "missing",
                 "loaded before, not in the data directory now".into(),
@@ -188,7 +212,57 @@ pub fn compare(
         layers,
         file_problems,
         layer_losses,
+        moved,
     }
+}
+
+/// Whether `f` of `report` was read whole into a layer.
+fn loaded_whole(report: &ValidationReport, f: &riskmap_core::io::FileSummary) -> bool {
+    f.status == FileStatus::Loaded && f.layer.is_some() && failure_of(report, &f.file).is_none()
+}
+
+/// The layers whose missing files are taken as moved (see the module's notes).
+fn moved_files(
+    before: &ValidationReport,
+    after: &ValidationReport,
+    max_loss: f64,
+) -> Vec<FilesMoved> {
+    let mut by_layer: BTreeMap<LayerKind, FilesMoved> = BTreeMap::new();
+    for old in before
+        .files
+        .iter()
+        .filter(|f| f.status == FileStatus::Loaded)
+    {
+        let Some(k) = old.layer else { continue };
+        if !after.files.iter().any(|f| f.file == old.file) {
+            by_layer
+                .entry(k)
+                .or_insert_with(|| FilesMoved {
+                    layer: k.name(),
+                    from: Vec::new(),
+                    to: Vec::new(),
+                })
+                .from
+                .push((old.file.clone(), old.features_loaded));
+        }
+    }
+    for new in after.files.iter().filter(|f| loaded_whole(after, f)) {
+        let was_loaded = before
+            .files
+            .iter()
+            .any(|f| f.file == new.file && f.status == FileStatus::Loaded);
+        if let (false, Some(m)) = (was_loaded, new.layer.and_then(|k| by_layer.get_mut(&k))) {
+            m.to.push((new.file.clone(), new.features_loaded));
+        }
+    }
+    by_layer
+        .into_values()
+        .filter(|m| {
+            let from: u64 = m.from.iter().map(|(_, n)| n).sum();
+            let to: u64 = m.to.iter().map(|(_, n)| n).sum();
+            !m.to.is_empty() && to as f64 >= from as f64 * (1.0 - max_loss)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -272,5 +346,67 @@ mod tests {
         // A file skipped before and still skipped is not a loss.
         let was_skipped = report(vec![file("houses.csv", FileStatus::Skipped)], vec![]);
         assert!(compare(&counts, &was_skipped, &counts, &gone, 1.0).acceptable());
+    }
+
+    /// A file with its features loaded.
+    fn holding(name: &str, layer: LayerKind, n: u64) -> FileSummary {
+        let mut f = FileSummary::new(name, Some(layer), FileStatus::Loaded);
+        f.features_loaded = n;
+        f
+    }
+
+    #[test]
+    fn a_ledger_under_new_names_is_moved_not_missing() {
+        let counts = [(LayerKind::Houses, 100)];
+        let h = LayerKind::Houses;
+        let old = report(vec![holding("houses.csv", h, 100)], vec![]);
+        // Renamed: 100 → 100.
+        let renamed = report(vec![holding("自建房.csv", h, 100)], vec![]);
+        let c = compare(&counts, &old, &counts, &renamed, 0.10);
+        assert!(c.acceptable(), "{c:?}");
+        assert_eq!(
+            c.moved,
+            [FilesMoved {
+                layer: "houses",
+                from: vec![("houses.csv".into(), 100)],
+                to: vec![("自建房.csv".into(), 100)],
+            }]
+        );
+        // Split in two, 90 of the 100 (10 % may go).
+        let split = report(
+            vec![
+                holding("houses/a.csv", h, 50),
+                holding("houses/b.csv", h, 40),
+            ],
+            vec![],
+        );
+        assert!(compare(&counts, &old, &counts, &split, 0.10).acceptable());
+        // 89 of 100: more than may go; the file is missing.
+        let short = report(vec![holding("自建房.csv", h, 89)], vec![]);
+        let c = compare(&counts, &old, &counts, &short, 0.10);
+        assert_eq!(c.file_problems[0].problem, "missing");
+        assert!(c.moved.is_empty());
+        // Into another layer, or broken: missing.
+        let other = report(
+            vec![holding("企业.csv", LayerKind::Enterprises, 100)],
+            vec![],
+        );
+        let c = compare(&counts, &old, &counts, &other, 0.10);
+        assert_eq!(c.file_problems[0].problem, "missing");
+        let broken_new = report(
+            vec![holding("自建房.csv", h, 100)],
+            vec![broken("自建房.csv")],
+        );
+        let c = compare(&counts, &old, &counts, &broken_new, 0.10);
+        assert_eq!(c.file_problems[0].problem, "missing");
+        // A file loaded before under its own name is not a new name for another.
+        let two = report(
+            vec![holding("houses.csv", h, 60), holding("自建房.csv", h, 40)],
+            vec![],
+        );
+        let only = report(vec![holding("自建房.csv", h, 100)], vec![]);
+        let c = compare(&counts, &two, &counts, &only, 1.0);
+        assert_eq!(c.file_problems[0].file, "houses.csv");
+        assert!(c.moved.is_empty());
     }
 }

@@ -273,6 +273,9 @@ impl AppState {
         if !comparison.acceptable() {
             return Ok(SyncOutcome::refused(&comparison));
         }
+        for m in &comparison.moved {
+            tracing::info!(layer = m.layer, from = ?m.from, to = ?m.to, "a layer's ledger read under a new name");
+        }
         let edits = diff(&served, &loaded.dataset);
         // Words for the hidden hazards' stages changed (`[statuses]`, a store's
         // `riskmap_status_words`) but no row reads differently yet: still a new

@@ -69,6 +69,7 @@ pub(in crate::server) async fn admin_reload(
             "forced": forced,
             "layers": comparison.layers,
             "overridden": {"files": comparison.file_problems, "layers": comparison.layer_losses},
+            "moved": comparison.moved,
         }))
         .into_response(),
         ReloadOutcome::Refused(c) => (
