@@ -79,7 +79,7 @@ pub use error::LoadError;
 pub use links::link_hidden_hazards;
 pub use manifest::MANIFEST_FILE;
 pub(crate) use manifest::status_words;
-pub use options::{FileOptions, LoadOptions, LoadProgress, ProgressFn};
+pub use options::{FileOptions, LoadOptions, LoadProgress, ProgressFn, READING_FORMAT};
 pub use plan::FileFormat;
 pub use props::LINKABLE;
 pub use props::LayerProps;

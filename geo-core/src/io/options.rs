@@ -43,6 +43,14 @@ pub enum LoadProgress {
     Indexing,
 }
 
+/// The form in which the loaders read a ledger's fields. Raise it with every change
+/// that makes a ledger read otherwise (a field parsed, normalised or defaulted
+/// otherwise, a property added to or dropped from a feature): a folder's trail then
+/// knows that the differences it finds at the next start may be the reading's
+/// ([`LoadOptions::reading`]). The crate's version alone would not say it: it changes
+/// at releases, not with the loaders.
+pub const READING_FORMAT: u32 = 1;
+
 /// How to load.
 #[derive(Clone)]
 pub struct LoadOptions {
@@ -65,10 +73,12 @@ pub struct LoadOptions {
 }
 
 impl LoadOptions {
-    /// How these options read the ledgers, in words: the loaders' version, the encoding
-    /// and coordinate system imposed on every file, the extra words for the hidden
-    /// hazards' stages. A trail compares it with the reading it last took in: features
-    /// that read otherwise under another reading are not the office's changes.
+    /// How these options read the ledgers, in words: the loaders' form
+    /// ([`READING_FORMAT`]) and version, the encoding and coordinate system imposed on
+    /// every file, the extra words for the hidden hazards' stages given with the options
+    /// (a folder's own `[statuses]` are in its `riskmap.toml`, whose save dates them). A
+    /// trail compares it with the reading it last took in: features that read otherwise
+    /// under another reading are not the office's changes.
     pub fn reading(&self) -> String {
         let by_file = || "each file's own".to_string();
         let words: Vec<String> = self
@@ -77,7 +87,8 @@ impl LoadOptions {
             .map(|(w, s)| format!("{w}={s:?}"))
             .collect();
         format!(
-            "riskmap-core {}; encoding {}; coordinates {}; stage words [{}]",
+            "riskmap-core {} (reading form {READING_FORMAT}); encoding {}; coordinates {}; \
+             stage words [{}]",
             env!("CARGO_PKG_VERSION"),
             self.encoding.map_or_else(by_file, |e| e.name().to_string()),
             self.crs.as_ref().map_or_else(by_file, |c| c.to_string()),
@@ -167,7 +178,10 @@ mod tests {
             ..LoadOptions::default()
         };
         let r = plain.reading();
-        assert!(r.starts_with(&format!("riskmap-core {}", env!("CARGO_PKG_VERSION"))));
+        assert!(r.starts_with(&format!(
+            "riskmap-core {} (reading form {READING_FORMAT})",
+            env!("CARGO_PKG_VERSION")
+        )));
         assert!(gbk.reading().contains("encoding GBK"), "{}", gbk.reading());
         assert!(zone.reading().contains("EPSG:4549"), "{}", zone.reading());
         assert!(words.reading().contains("已销号"), "{}", words.reading());

@@ -407,6 +407,20 @@ fn a_start_that_reads_the_folder_otherwise_records_its_differences_when_found() 
     pause();
     let next = start(&floors(7), saved, "r2");
     assert_eq!((next.at, next.read_otherwise), (utc_text(saved), None));
+    // The version before writing this trail again keeps the column and writes no
+    // reading in it (its own insert names `one` and `at`): not recorded either.
+    let c = open(&path, false).unwrap();
+    c.execute_batch(&format!(
+        "INSERT OR REPLACE INTO {TRAIL_READ_TABLE} (one, at) \
+           VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));"
+    ))
+    .unwrap();
+    drop(c);
+    pause();
+    let t0 = utc_text(now_ms());
+    let nulled = start(&floors(8), now_ms(), "r2");
+    assert!(nulled.at >= t0, "{} before {t0}", nulled.at);
+    assert_eq!(nulled.read_otherwise.as_deref(), Some("not recorded"));
 }
 
 #[test]
