@@ -117,6 +117,26 @@ impl Dataset {
         }
     }
 
+    /// Where the feature at `pos` of an input layer came from; `None` for a result layer
+    /// or a position not there.
+    pub fn source_at(&self, kind: LayerKind, pos: usize) -> Option<crate::model::SourceRef> {
+        match kind {
+            LayerKind::Areas => self.areas.get(pos).map(|f| f.source),
+            LayerKind::Enterprises => self.enterprises.get(pos).map(|f| f.source),
+            LayerKind::HazardSources => self.hazard_sources.get(pos).map(|f| f.source),
+            LayerKind::GasPipelines => self.gas_pipelines.get(pos).map(|f| f.source),
+            LayerKind::Houses => self.houses.get(pos).map(|f| f.source),
+            LayerKind::ProtectionTargets => self.protection_targets.get(pos).map(|f| f.source),
+            LayerKind::HiddenHazards => self.hidden_hazards.get(pos).map(|f| f.source),
+            LayerKind::HazardGrades
+            | LayerKind::ProtectionConflicts
+            | LayerKind::PipelineConflicts
+            | LayerKind::HouseRisk
+            | LayerKind::EnterpriseRisk
+            | LayerKind::RiskGrid => None,
+        }
+    }
+
     /// The name of the feature at `pos` of an input layer (a house's address, a hidden
     /// hazard's description); `None` for a result layer or a position not there.
     pub fn name_at(&self, kind: LayerKind, pos: usize) -> Option<&str> {

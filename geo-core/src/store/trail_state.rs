@@ -49,8 +49,10 @@ pub const TRAIL_FEATURES_TABLE: &str = "riskmap_trail_features";
 pub const TRAIL_KEPT_TABLE: &str = "riskmap_trail_kept";
 
 /// The table of the files (relative to the folder) the trail's knowledge was read from
-/// whole, with their layers: a later load missing one, or not reading it whole, is not
-/// the office's data (a server compares it with nothing).
+/// whole, with their layers and the features loaded from each (`features`, added to a
+/// trail of an earlier version at its next reading): a later load missing one, or not
+/// reading it whole, is not the office's data (a server compares it with nothing),
+/// unless its features are read from other files now (a ledger renamed or split).
 pub const TRAIL_FILES_TABLE: &str = "riskmap_trail_files";
 
 /// The table of when the trail last took in a reading of the folder (one row, `at` as
@@ -379,11 +381,7 @@ pub fn catch_up(
 /// Replaces the files the trail's knowledge was read from whole (nothing for a trail
 /// that keeps no knowledge yet), read as `reading` says: a running server's reading
 /// after its records.
-pub fn keep_files(
-    path: &Path,
-    files: &[(String, LayerKind)],
-    reading: &str,
-) -> Result<(), StoreError> {
+pub fn keep_files(path: &Path, files: &[FileRead], reading: &str) -> Result<(), StoreError> {
     let sql = sql_err(path);
     let mut c = super::trail::open_made(path)?;
     let tx = c
@@ -396,11 +394,7 @@ pub fn keep_files(
     tx.commit().map_err(&sql)
 }
 
-fn write_files(
-    c: &Connection,
-    files: &[(String, LayerKind)],
-    reading: &str,
-) -> rusqlite::Result<()> {
+fn write_files(c: &Connection, files: &[FileRead], reading: &str) -> rusqlite::Result<()> {
     c.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS {TRAIL_READ_TABLE} (one INTEGER PRIMARY KEY \
            CHECK (one = 1), at TEXT NOT NULL, reading TEXT);"
@@ -418,26 +412,66 @@ fn write_files(
         ),
         [reading],
     )?;
+    if !has_column(c, TRAIL_FILES_TABLE, "features")? {
+        // A trail of an earlier version, which did not count each file's features.
+        c.execute_batch(&format!(
+            "ALTER TABLE {TRAIL_FILES_TABLE} ADD COLUMN features INTEGER"
+        ))?;
+    }
     c.execute(&format!("DELETE FROM {TRAIL_FILES_TABLE}"), [])?;
-    for (file, layer) in files {
+    for f in files {
         c.execute(
-            &format!("INSERT OR REPLACE INTO {TRAIL_FILES_TABLE} (file, layer) VALUES (?1, ?2)"),
-            params![file, layer.name()],
+            &format!(
+                "INSERT OR REPLACE INTO {TRAIL_FILES_TABLE} (file, layer, features) \
+                 VALUES (?1, ?2, ?3)"
+            ),
+            params![
+                f.file,
+                f.layer.name(),
+                f.features.and_then(|n| i64::try_from(n).ok())
+            ],
         )?;
     }
     Ok(())
 }
 
-/// Whether [`TRAIL_READ_TABLE`] has its `reading` column.
-fn has_reading(c: &Connection) -> rusqlite::Result<bool> {
+/// Whether `table` has `column`.
+fn has_column(c: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
     let n: i64 = c.query_row(
-        &format!(
-            "SELECT count(*) FROM pragma_table_info('{TRAIL_READ_TABLE}') WHERE name = 'reading'"
-        ),
-        [],
+        "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
+        [table, column],
         |r| r.get(0),
     )?;
     Ok(n > 0)
+}
+
+/// How many of the features of `layer` the trail knows are not in `ds`.
+pub fn known_absent(path: &Path, layer: LayerKind, ds: &Dataset) -> Result<usize, StoreError> {
+    let sql = sql_err(path);
+    let c = super::gpkg::open(path, true)?;
+    if !tables(&c).map_err(&sql)? {
+        return Ok(0);
+    }
+    let now: std::collections::HashSet<&str> = (0..layer_len(ds, layer))
+        .filter_map(|p| ds.id_at(layer, p))
+        .collect();
+    let mut st = c
+        .prepare(&format!(
+            "SELECT id FROM {TRAIL_STATE_TABLE} WHERE layer = ?1"
+        ))
+        .map_err(&sql)?;
+    let mut rows = st.query([layer.name()]).map_err(&sql)?;
+    let mut absent = 0;
+    while let Some(r) = rows.next().map_err(&sql)? {
+        let id: String = r.get(0).map_err(&sql)?;
+        absent += usize::from(!now.contains(id.as_str()));
+    }
+    Ok(absent)
+}
+
+/// Whether [`TRAIL_READ_TABLE`] has its `reading` column.
+fn has_reading(c: &Connection) -> rusqlite::Result<bool> {
+    has_column(c, TRAIL_READ_TABLE, "reading")
 }
 
 /// How the trail last took in a reading of the folder, when that was not as `reading`
@@ -499,12 +533,24 @@ fn stamp(c: &Connection, saved: Option<SystemTime>, now: &str) -> rusqlite::Resu
     Ok(text.filter(|t| *t > since && *t <= now).unwrap_or(now))
 }
 
+/// A file a load read whole into a layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRead {
+    /// The file, relative to the folder.
+    pub file: String,
+    /// Its layer.
+    pub layer: LayerKind,
+    /// The features loaded from it (after repeated ids are dropped); `None` when a trail
+    /// of an earlier version did not keep it.
+    pub features: Option<u64>,
+}
+
 /// The files a load read whole into a layer (relative to the folder), when the folder
 /// was last saved ([`last_save`]) and how the load read it, for [`catch_up`].
 #[derive(Debug, Clone, Copy)]
 pub struct FilesRead<'a> {
-    /// The files read whole, with their layers.
-    pub whole: &'a [(String, LayerKind)],
+    /// The files read whole.
+    pub whole: &'a [FileRead],
     /// When the folder was last saved.
     pub saved: Option<SystemTime>,
     /// How the load read the folder ([`crate::io::LoadOptions::reading`]).
@@ -578,25 +624,37 @@ fn changed_at(p: &Path) -> std::io::Result<SystemTime> {
 
 /// The files the trail's knowledge was read from whole, with their layers (none for a
 /// trail that keeps no knowledge).
-pub fn known_files(path: &Path) -> Result<Vec<(String, LayerKind)>, StoreError> {
+pub fn known_files(path: &Path) -> Result<Vec<FileRead>, StoreError> {
     let sql = sql_err(path);
     let c = super::gpkg::open(path, true)?;
     if !tables(&c).map_err(&sql)? {
         return Ok(Vec::new());
     }
+    let counted = has_column(&c, TRAIL_FILES_TABLE, "features").map_err(&sql)?;
+    let features = if counted { "features" } else { "NULL" };
     let mut st = c
         .prepare(&format!(
-            "SELECT file, layer FROM {TRAIL_FILES_TABLE} ORDER BY file"
+            "SELECT file, layer, {features} FROM {TRAIL_FILES_TABLE} ORDER BY file"
         ))
         .map_err(&sql)?;
     let rows = st
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+            ))
+        })
         .map_err(&sql)?;
     let mut out = Vec::new();
     for row in rows {
-        let (file, layer) = row.map_err(&sql)?;
+        let (file, layer, n) = row.map_err(&sql)?;
         if let Some(k) = LayerKind::INPUTS.into_iter().find(|k| k.name() == layer) {
-            out.push((file, k));
+            out.push(FileRead {
+                file,
+                layer: k,
+                features: n.and_then(|n| u64::try_from(n).ok()),
+            });
         }
     }
     Ok(out)

@@ -54,7 +54,11 @@ fn what_changed_while_no_server_ran_is_recorded_at_the_next_start() {
     ]);
     // The first start: the trail learns the folder and the files it was read from,
     // and records nothing.
-    let files = vec![("houses.csv".to_string(), LayerKind::Houses)];
+    let files = vec![FileRead {
+        file: "houses.csv".to_string(),
+        layer: LayerKind::Houses,
+        features: Some(4),
+    }];
     let c = catch_up(
         &path,
         &first,
@@ -72,6 +76,10 @@ fn what_changed_while_no_server_ran_is_recorded_at_the_next_start() {
         (c.learned.len(), c.features, c.recorded(), c.last),
         (7, 4, 0, 0)
     );
+    // Of the four houses it knows, those a load lacks (by id, whatever their order).
+    let two = city(vec![house("h3", 121.3, 5), house("h1", 121.1, 3)]);
+    assert_eq!(known_absent(&path, LayerKind::Houses, &two).unwrap(), 2);
+    assert_eq!(known_absent(&path, LayerKind::Houses, &first).unwrap(), 0);
     assert_eq!(
         catch_up(&path, &first, "file", ALL, None)
             .unwrap()
@@ -274,7 +282,11 @@ fn a_change_found_at_a_start_is_recorded_at_the_folders_last_save_when_that_can_
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trail.gpkg");
     open_trail(&path, "haimen").unwrap();
-    let files = vec![("houses.csv".to_string(), LayerKind::Houses)];
+    let files = vec![FileRead {
+        file: "houses.csv".to_string(),
+        layer: LayerKind::Houses,
+        features: Some(4),
+    }];
     let start = |ds: &Dataset, saved: Option<SystemTime>| -> Vec<String> {
         let before = changes::last_seq(&open(&path, true).unwrap()).unwrap();
         let c = catch_up(
@@ -355,7 +367,11 @@ fn a_start_that_reads_the_folder_otherwise_records_its_differences_when_found() 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trail.gpkg");
     open_trail(&path, "haimen").unwrap();
-    let files = vec![("houses.csv".to_string(), LayerKind::Houses)];
+    let files = vec![FileRead {
+        file: "houses.csv".to_string(),
+        layer: LayerKind::Houses,
+        features: Some(4),
+    }];
     let start = |ds: &Dataset, saved: SystemTime, reading: &str| -> CaughtUp {
         let read = FilesRead {
             whole: &files,

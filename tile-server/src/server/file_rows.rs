@@ -116,6 +116,8 @@ impl AppState {
             &after,
             &report,
             self.config.reload_max_loss,
+            // A GeoPackage's tables keep their names.
+            Vec::new(),
         );
         if !comparison.acceptable() {
             return Ok(SyncOutcome::refused(&comparison));

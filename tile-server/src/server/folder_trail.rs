@@ -12,6 +12,7 @@
 //! a lock on `PATH.lock` beside it while it runs (the file holds its process id), so
 //! that a second server cannot record every change again in the same trail.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -21,7 +22,7 @@ use riskmap_core::model::LayerKind;
 
 use riskmap_core::live::Change;
 use riskmap_core::store::trail;
-use riskmap_core::store::trail_state::{self, CaughtUp, FilesRead};
+use riskmap_core::store::trail_state::{self, CaughtUp, FileRead, FilesRead};
 
 use super::state::{AppState, DataSource, Snapshot};
 
@@ -113,7 +114,16 @@ pub fn catch_up(trail: &FolderTrail, first: &Snapshot, max_loss: f64) -> Result<
     let failed = |e: riskmap_core::store::StoreError| format!("the folder's trail: {e}");
     let known = trail_state::known_counts(&trail.path).map_err(failed)?;
     let files = trail_state::known_files(&trail.path).map_err(failed)?;
-    let problems = problems_of(&first.report, first.dataset(), &known, &files, max_loss);
+    let absent =
+        |k| trail_state::known_absent(&trail.path, k, first.dataset()).unwrap_or(usize::MAX);
+    let problems = problems_of(
+        &first.report,
+        first.dataset(),
+        &known,
+        &files,
+        max_loss,
+        &absent,
+    );
     if problems.is_empty() {
         let whole = whole_files(&first.report);
         let read = FilesRead {
@@ -168,13 +178,19 @@ fn last_save_of(folder: &Path, report: &ValidationReport) -> Option<std::time::S
 }
 
 /// The files of `report` read whole into a layer.
-fn whole_files(report: &ValidationReport) -> Vec<(String, LayerKind)> {
+fn whole_files(report: &ValidationReport) -> Vec<FileRead> {
     report
         .files
         .iter()
         .filter(|f| f.status == FileStatus::Loaded)
         .filter(|f| super::reload::failure_of(report, &f.file).is_none())
-        .filter_map(|f| f.layer.map(|k| (f.file.clone(), k)))
+        .filter_map(|f| {
+            Some(FileRead {
+                file: f.file.clone(),
+                layer: f.layer?,
+                features: Some(f.features_loaded),
+            })
+        })
         .collect()
 }
 
@@ -182,30 +198,31 @@ fn whole_files(report: &ValidationReport) -> Vec<(String, LayerKind)> {
 /// knows (`known` features per layer, read whole from `files`): each of those files now
 /// missing or not read whole (skipped, not read, unreadable, broken, cut short), each
 /// layer that lost more than `max_loss` of the features the trail knows. A file the
-/// trail did not read whole (one skipped at every load, an editor's lock file) is not,
-/// nor a missing file whose layer a file the trail did not read from is now read whole
-/// into (a ledger renamed, split or merged: the layer's count is checked as always).
+/// trail did not read whole (one skipped at every load, an editor's lock file) is not.
+/// Nor are a layer's missing files whose features are read from other files now (a
+/// ledger renamed or split): when of the features the trail knows of the layer no more
+/// are missing (`absent`, by id) than `max_loss` (at most half, as a reload's move) of
+/// what the missing files held.
 fn problems_of(
     report: &ValidationReport,
     ds: &Dataset,
     known: &[(LayerKind, usize)],
-    files: &[(String, LayerKind)],
+    files: &[FileRead],
     max_loss: f64,
+    absent: &dyn Fn(LayerKind) -> usize,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    let moved_into = |layer: LayerKind| {
-        report.files.iter().any(|f| {
-            f.layer == Some(layer)
-                && f.status == FileStatus::Loaded
-                && super::reload::failure_of(report, &f.file).is_none()
-                && !files.iter().any(|(known, _)| *known == f.file)
-        })
-    };
-    for (file, layer) in files {
+    // Per layer: its known files missing now, and the features they held (none when a
+    // file's count was not kept).
+    let mut missing: BTreeMap<LayerKind, (Vec<&str>, Option<u64>)> = BTreeMap::new();
+    for known_file in files {
+        let file = &known_file.file;
         let Some(f) = report.files.iter().find(|f| &f.file == file) else {
-            if !moved_into(*layer) {
-                out.push(format!("{file}: missing (read before)"));
-            }
+            let m = missing
+                .entry(known_file.layer)
+                .or_insert((Vec::new(), Some(0)));
+            m.0.push(file);
+            m.1 = m.1.zip(known_file.features).map(|(a, b)| a + b);
             continue;
         };
         let failure = super::reload::failure_of(report, file);
@@ -215,6 +232,13 @@ fn problems_of(
                 .or_else(|| f.note.clone())
                 .unwrap_or_else(|| "not loaded".into());
             out.push(format!("{file}: {why}"));
+        }
+    }
+    let allowed = max_loss.clamp(0.0, super::reload::MOVE_LOSS_CAP);
+    for (layer, (names, held)) in missing {
+        let moved = held.is_some_and(|held| absent(layer) as f64 <= held as f64 * allowed);
+        if !moved {
+            out.extend(names.iter().map(|n| format!("{n}: missing (read before)")));
         }
     }
     let now = ds.counts();
@@ -408,7 +432,8 @@ impl AppState {
             let report = report.as_ref().unwrap_or(&snap.report);
             let known = trail_state::known_counts(&p).map_err(|e| e.to_string())?;
             let files = trail_state::known_files(&p).map_err(|e| e.to_string())?;
-            let problems = problems_of(report, snap.dataset(), &known, &files, max_loss);
+            let absent = |k| trail_state::known_absent(&p, k, snap.dataset()).unwrap_or(usize::MAX);
+            let problems = problems_of(report, snap.dataset(), &known, &files, max_loss, &absent);
             if !problems.is_empty() && !forced {
                 if let Ok(mut h) = slot.lock() {
                     *h = Some(problems);
@@ -483,10 +508,18 @@ mod tests {
     fn a_load_is_judged_by_the_files_the_trail_read_whole() {
         use FileStatus::{Loaded, Skipped};
         use LayerKind::{Areas, Houses};
+        let read = |file: &str, layer, features| FileRead {
+            file: file.to_string(),
+            layer,
+            features,
+        };
+        // (kept by a trail of an earlier version, without counts: see the next test)
         let known_files = vec![
-            ("areas.csv".to_string(), Areas),
-            ("houses.csv".to_string(), Houses),
+            read("areas.csv", Areas, None),
+            read("houses.csv", Houses, None),
         ];
+        // No feature the trail knows is missing.
+        let none = |_| 0;
         let report = |files: Vec<FileSummary>| ValidationReport {
             files,
             issues: Vec::new(),
@@ -499,12 +532,12 @@ mod tests {
             file("houses.csv", Houses, Loaded, None),
             file("~$houses.xlsx", Houses, Skipped, Some("not a workbook")),
         ]);
-        assert!(problems_of(&ok, &ds, &[], &known_files, 0.1).is_empty());
+        assert!(problems_of(&ok, &ds, &[], &known_files, 0.1, &none).is_empty());
         assert_eq!(
             whole_files(&ok),
             [
-                ("areas.csv".to_string(), Areas),
-                ("houses.csv".to_string(), Houses)
+                read("areas.csv", Areas, Some(0)),
+                read("houses.csv", Houses, Some(0))
             ]
         );
         // A file the trail read whole, now missing or skipped.
@@ -515,19 +548,66 @@ mod tests {
             Some("no id column"),
         )]);
         assert_eq!(
-            problems_of(&broken, &ds, &[], &known_files, 0.1),
+            problems_of(&broken, &ds, &[], &known_files, 0.1, &none),
             [
-                "areas.csv: missing (read before)",
-                "houses.csv: no id column"
+                "houses.csv: no id column",
+                "areas.csv: missing (read before)"
             ]
         );
         // A layer that lost more than the share a reload may lose of what the trail knows
         // (100 houses known, none read), and one within it (none known).
-        let lost = problems_of(&ok, &ds, &[(Houses, 100), (Areas, 0)], &known_files, 0.1);
+        let lost = problems_of(
+            &ok,
+            &ds,
+            &[(Houses, 100), (Areas, 0)],
+            &known_files,
+            0.1,
+            &none,
+        );
         assert_eq!(lost.len(), 1);
         assert!(
             lost[0].starts_with("houses: 0 of the 100 features"),
             "{lost:?}"
         );
+    }
+
+    /// A known file missing is taken as moved when the features the trail knows of its
+    /// layer are read now, but for the share a reload may lose of what the file held;
+    /// not when its count was not kept (a trail of an earlier version).
+    #[test]
+    fn a_known_file_whose_features_are_read_elsewhere_is_moved() {
+        use FileStatus::Loaded;
+        use LayerKind::Houses;
+        let known = |features| {
+            vec![
+                FileRead {
+                    file: "houses/a.csv".into(),
+                    layer: Houses,
+                    features: Some(2850),
+                },
+                FileRead {
+                    file: "houses/b.csv".into(),
+                    layer: Houses,
+                    features,
+                },
+            ]
+        };
+        let report = ValidationReport {
+            files: vec![
+                file("houses/a.csv", Houses, Loaded, None),
+                file("houses/c.csv", Houses, Loaded, None),
+            ],
+            issues: Vec::new(),
+        };
+        let ds = Dataset::default();
+        let problems = |features, absent: usize| {
+            problems_of(&report, &ds, &[], &known(features), 0.1, &move |_| absent)
+        };
+        // b.csv's 150 houses read from c.csv but for 15 (10 %): moved.
+        assert!(problems(Some(150), 15).is_empty());
+        // 16 missing, or a count not kept: b.csv is missing.
+        let missing = ["houses/b.csv: missing (read before)"];
+        assert_eq!(problems(Some(150), 16), missing);
+        assert_eq!(problems(None, 0), missing);
     }
 }

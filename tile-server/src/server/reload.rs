@@ -7,15 +7,15 @@
 //! `houses.csv` is then reported, and the map keeps what it served, instead of silently
 //! emptying a layer. An administrator who means the change forces it.
 //!
-//! A layer's files under new names (a ledger renamed, split in two or merged) are not
-//! missing: when files not loaded before now load whole into the layer at least as many
-//! features as its missing files held, less the share a reload may lose, the missing
-//! files are taken as moved ([`Comparison::moved`]); the layer's count is checked as
-//! always.
+//! A layer's files under new names (a ledger renamed, split in two, merged into a new
+//! file) are not missing: when the features served from the missing files are in the
+//! new load, under whatever file, but for the share a reload may lose, the files are
+//! taken as moved ([`moved`], by id); the layer's count is checked as always.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use riskmap_core::io::{FileStatus, IssueCode, ValidationReport};
+use riskmap_core::dataset::Dataset;
+use riskmap_core::io::{FileStatus, FileSummary, IssueCode, ValidationReport};
 use riskmap_core::model::LayerKind;
 use serde::Serialize;
 
@@ -71,16 +71,25 @@ pub struct Comparison {
     pub moved: Vec<FilesMoved>,
 }
 
-/// A layer's files loaded before and missing now, and the files not loaded before that
-/// now hold its features.
+/// A layer's files loaded before and missing now, and the files its features are read
+/// from now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FilesMoved {
     /// Layer name.
     pub layer: &'static str,
     /// The files missing now, with the features loaded from them before.
-    pub from: Vec<(String, u64)>,
-    /// The files loaded now and not before, with the features loaded from them.
-    pub to: Vec<(String, u64)>,
+    pub from: Vec<FileFeatures>,
+    /// The files their features are read from now, with how many of them each holds.
+    pub to: Vec<FileFeatures>,
+}
+
+/// A file and a number of features.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileFeatures {
+    /// The file, relative to the data directory.
+    pub file: String,
+    /// Features.
+    pub features: u64,
 }
 
 impl Comparison {
@@ -130,13 +139,15 @@ pub(super) fn failure_of<'a>(
 }
 
 /// Compares a new load (`after`) with the served one (`before`). `max_loss` is the largest
-/// share (0–1) of an input layer's features a reload may lose.
+/// share (0–1) of an input layer's features a reload may lose; `moved` the layers whose
+/// missing files are taken as moved ([`moved`]).
 pub fn compare(
     before_counts: &[(LayerKind, usize)],
     before: &ValidationReport,
     after_counts: &[(LayerKind, usize)],
     after: &ValidationReport,
     max_loss: f64,
+    moved: Vec<FilesMoved>,
 ) -> Comparison {
     let after_by_kind: BTreeMap<&str, usize> =
         after_counts.iter().map(|(k, n)| (k.name(), *n)).collect();
@@ -162,7 +173,6 @@ pub fn compare(
             }
         }
     }
-    let moved = moved_files(before, after, max_loss);
     let mut file_problems = Vec::new();
     for old in before
         .files
@@ -216,53 +226,83 @@ pub fn compare(
     }
 }
 
-/// Whether `f` of `report` was read whole into a layer.
-fn loaded_whole(report: &ValidationReport, f: &riskmap_core::io::FileSummary) -> bool {
-    f.status == FileStatus::Loaded && f.layer.is_some() && failure_of(report, &f.file).is_none()
-}
+/// How much of the features served from a layer's missing files must be in the new
+/// load for the files to be taken as moved: at most `reload_max_loss` of them may go,
+/// and never more than half, whatever the configuration lets a layer lose.
+pub(super) const MOVE_LOSS_CAP: f64 = 0.5;
 
-/// The layers whose missing files are taken as moved (see the module's notes).
-fn moved_files(
-    before: &ValidationReport,
-    after: &ValidationReport,
+/// The layers whose files loaded before and missing now (`before`'s report against
+/// `after`'s) are taken as moved: the features served from them are in the new load,
+/// under whatever file, but for at most `max_loss` (capped at [`MOVE_LOSS_CAP`]) of them.
+/// By id, so that another ledger of about the same size dropped in for a deleted one is
+/// not a move, and a copy made before the old file is deleted is.
+pub fn moved(
+    before: (&Dataset, &ValidationReport),
+    after: (&Dataset, &ValidationReport),
     max_loss: f64,
 ) -> Vec<FilesMoved> {
-    let mut by_layer: BTreeMap<LayerKind, FilesMoved> = BTreeMap::new();
-    for old in before
-        .files
-        .iter()
-        .filter(|f| f.status == FileStatus::Loaded)
-    {
-        let Some(k) = old.layer else { continue };
-        if !after.files.iter().any(|f| f.file == old.file) {
-            by_layer
-                .entry(k)
-                .or_insert_with(|| FilesMoved {
-                    layer: k.name(),
-                    from: Vec::new(),
-                    to: Vec::new(),
-                })
-                .from
-                .push((old.file.clone(), old.features_loaded));
-        }
-    }
-    for new in after.files.iter().filter(|f| loaded_whole(after, f)) {
-        let was_loaded = before
+    let mut out = Vec::new();
+    for kind in LayerKind::INPUTS {
+        let missing: Vec<&FileSummary> = before
+            .1
             .files
             .iter()
-            .any(|f| f.file == new.file && f.status == FileStatus::Loaded);
-        if let (false, Some(m)) = (was_loaded, new.layer.and_then(|k| by_layer.get_mut(&k))) {
-            m.to.push((new.file.clone(), new.features_loaded));
+            .filter(|f| f.status == FileStatus::Loaded && f.layer == Some(kind))
+            .filter(|f| !after.1.files.iter().any(|a| a.file == f.file))
+            .collect();
+        if missing.is_empty() {
+            continue;
         }
+        let names: HashSet<&str> = missing.iter().map(|f| f.file.as_str()).collect();
+        let served_from: Vec<&str> = (0..count_of(before.0, kind))
+            .filter(|&p| {
+                before
+                    .0
+                    .source_at(kind, p)
+                    .is_some_and(|s| names.contains(&*s.file()))
+            })
+            .filter_map(|p| before.0.id_at(kind, p))
+            .collect();
+        let now: HashMap<&str, usize> = (0..count_of(after.0, kind))
+            .filter_map(|p| Some((after.0.id_at(kind, p)?, p)))
+            .collect();
+        let back: Vec<usize> = served_from
+            .iter()
+            .filter_map(|id| now.get(id).copied())
+            .collect();
+        let allowed = max_loss.clamp(0.0, MOVE_LOSS_CAP);
+        if (back.len() as f64) < served_from.len() as f64 * (1.0 - allowed) {
+            continue;
+        }
+        let mut to: BTreeMap<String, u64> = BTreeMap::new();
+        for p in back {
+            if let Some(s) = after.0.source_at(kind, p) {
+                *to.entry(s.file().to_string()).or_default() += 1;
+            }
+        }
+        out.push(FilesMoved {
+            layer: kind.name(),
+            from: missing
+                .iter()
+                .map(|f| FileFeatures {
+                    file: f.file.clone(),
+                    features: f.features_loaded,
+                })
+                .collect(),
+            to: to
+                .into_iter()
+                .map(|(file, features)| FileFeatures { file, features })
+                .collect(),
+        });
     }
-    by_layer
-        .into_values()
-        .filter(|m| {
-            let from: u64 = m.from.iter().map(|(_, n)| n).sum();
-            let to: u64 = m.to.iter().map(|(_, n)| n).sum();
-            !m.to.is_empty() && to as f64 >= from as f64 * (1.0 - max_loss)
-        })
-        .collect()
+    out
+}
+
+fn count_of(ds: &Dataset, kind: LayerKind) -> usize {
+    ds.counts()
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(0, |(_, n)| *n)
 }
 
 #[cfg(test)]
@@ -297,11 +337,25 @@ mod tests {
         let r = report(vec![file("houses.csv", FileStatus::Loaded)], vec![]);
         let before = [(LayerKind::Houses, 1000), (LayerKind::Areas, 0)];
         // 100 of 1000 lost = 10 %: allowed at 10 %, not "more than".
-        let c = compare(&before, &r, &[(LayerKind::Houses, 900)], &r, 0.10);
+        let c = compare(
+            &before,
+            &r,
+            &[(LayerKind::Houses, 900)],
+            &r,
+            0.10,
+            Vec::new(),
+        );
         assert!(c.acceptable(), "{c:?}");
         assert_eq!(c.layers[0].after, 900);
         // 101 of 1000 = 10.1 %: refused, with both counts.
-        let c = compare(&before, &r, &[(LayerKind::Houses, 899)], &r, 0.10);
+        let c = compare(
+            &before,
+            &r,
+            &[(LayerKind::Houses, 899)],
+            &r,
+            0.10,
+            Vec::new(),
+        );
         assert_eq!(c.layer_losses.len(), 1);
         assert_eq!(
             (c.layer_losses[0].before, c.layer_losses[0].after),
@@ -315,6 +369,7 @@ mod tests {
             &[(LayerKind::Houses, 5000), (LayerKind::Areas, 3)],
             &r,
             0.0,
+            Vec::new(),
         );
         assert!(c.acceptable());
     }
@@ -324,12 +379,12 @@ mod tests {
         let counts = [(LayerKind::Houses, 10)];
         let old = report(vec![file("houses.csv", FileStatus::Loaded)], vec![]);
         let gone = report(vec![], vec![]);
-        let c = compare(&counts, &old, &counts, &gone, 1.0);
+        let c = compare(&counts, &old, &counts, &gone, 1.0, Vec::new());
         assert_eq!(c.file_problems[0].problem, "missing");
         let mut skipped = file("houses.csv", FileStatus::Skipped);
         skipped.note = Some("EOF while parsing at line 9".into());
         let new = report(vec![skipped], vec![broken("houses.csv")]);
-        let c = compare(&counts, &old, &counts, &new, 1.0);
+        let c = compare(&counts, &old, &counts, &new, 1.0, Vec::new());
         assert_eq!(c.file_problems[0].problem, "broken");
         assert_eq!(c.file_problems[0].reason, "EOF while parsing at line 9");
         assert_eq!(c.file_problems[0].layer, Some("houses"));
@@ -338,75 +393,133 @@ mod tests {
             vec![file("houses.csv", FileStatus::Loaded)],
             vec![broken("houses.csv")],
         );
-        let c = compare(&counts, &old, &counts, &part, 1.0);
+        let c = compare(&counts, &old, &counts, &part, 1.0, Vec::new());
         assert_eq!(c.file_problems.len(), 1);
         // The same break in both: nothing new.
-        let c = compare(&counts, &part, &counts, &part, 1.0);
+        let c = compare(&counts, &part, &counts, &part, 1.0, Vec::new());
         assert!(c.acceptable());
         // A file skipped before and still skipped is not a loss.
         let was_skipped = report(vec![file("houses.csv", FileStatus::Skipped)], vec![]);
-        assert!(compare(&counts, &was_skipped, &counts, &gone, 1.0).acceptable());
+        assert!(compare(&counts, &was_skipped, &counts, &gone, 1.0, Vec::new()).acceptable());
     }
 
-    /// A file with its features loaded.
-    fn holding(name: &str, layer: LayerKind, n: u64) -> FileSummary {
-        let mut f = FileSummary::new(name, Some(layer), FileStatus::Loaded);
-        f.features_loaded = n;
-        f
+    /// A folder of house ledgers (GeoJSON points, each named file with its ids),
+    /// loaded as a server loads it.
+    fn folder(files: &[(&str, &[String])]) -> riskmap_core::io::Loaded {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, ids) in files {
+            let features: Vec<String> = ids
+                .iter()
+                .enumerate()
+                .map(|(k, id)| {
+                    format!(
+                        r#"{{"type":"Feature","properties":{{"id":"{id}"}},"geometry":{{"type":"Point","coordinates":[121.1{k:03},31.9]}}}}"#
+                    )
+                })
+                .collect();
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let text = format!(
+                r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+                features.join(",")
+            );
+            std::fs::write(path, text).unwrap();
+        }
+        riskmap_core::io::load_dir(dir.path(), &riskmap_core::io::LoadOptions::default()).unwrap()
+    }
+
+    fn ids(from: usize, to: usize) -> Vec<String> {
+        (from..=to).map(|i| format!("h{i}")).collect()
+    }
+
+    /// The comparison of two loads, as a reload makes it.
+    fn compared(
+        before: &riskmap_core::io::Loaded,
+        after: &riskmap_core::io::Loaded,
+        max_loss: f64,
+    ) -> Comparison {
+        let (b, a) = (
+            (&before.dataset, &before.report),
+            (&after.dataset, &after.report),
+        );
+        compare(
+            &b.0.counts(),
+            b.1,
+            &a.0.counts(),
+            a.1,
+            max_loss,
+            moved(b, a, max_loss),
+        )
     }
 
     #[test]
     fn a_ledger_under_new_names_is_moved_not_missing() {
-        let counts = [(LayerKind::Houses, 100)];
-        let h = LayerKind::Houses;
-        let old = report(vec![holding("houses.csv", h, 100)], vec![]);
-        // Renamed: 100 → 100.
-        let renamed = report(vec![holding("自建房.csv", h, 100)], vec![]);
-        let c = compare(&counts, &old, &counts, &renamed, 0.10);
+        let served = folder(&[("houses.geojson", &ids(1, 10))]);
+        assert_eq!(served.dataset.houses.len(), 10);
+        // Renamed.
+        let renamed = folder(&[("自建房.geojson", &ids(1, 10))]);
+        let c = compared(&served, &renamed, 0.10);
         assert!(c.acceptable(), "{c:?}");
+        let f = |file: &str, features| FileFeatures {
+            file: file.into(),
+            features,
+        };
         assert_eq!(
             c.moved,
             [FilesMoved {
                 layer: "houses",
-                from: vec![("houses.csv".into(), 100)],
-                to: vec![("自建房.csv".into(), 100)],
+                from: vec![f("houses.geojson", 10)],
+                to: vec![f("自建房.geojson", 10)],
             }]
         );
-        // Split in two, 90 of the 100 (10 % may go).
-        let split = report(
-            vec![
-                holding("houses/a.csv", h, 50),
-                holding("houses/b.csv", h, 40),
-            ],
-            vec![],
-        );
-        assert!(compare(&counts, &old, &counts, &split, 0.10).acceptable());
-        // 89 of 100: more than may go; the file is missing.
-        let short = report(vec![holding("自建房.csv", h, 89)], vec![]);
-        let c = compare(&counts, &old, &counts, &short, 0.10);
+        // Copied under the new name first (its houses all repeat the old file's, so
+        // none is read from it), the old file deleted after.
+        let both = folder(&[
+            ("houses.geojson", &ids(1, 10)),
+            ("自建房.geojson", &ids(1, 10)),
+        ]);
+        assert!(compared(&served, &both, 0.10).acceptable());
+        assert!(compared(&both, &renamed, 0.10).acceptable());
+        // Split into a folder named for the layer, one house struck out (10 % may go).
+        let split = folder(&[
+            ("houses/east.geojson", &ids(1, 5)),
+            ("houses/west.geojson", &ids(6, 9)),
+        ]);
+        let c = compared(&served, &split, 0.10);
+        assert!(c.acceptable(), "{c:?}");
+        assert_eq!(c.moved[0].to.len(), 2);
+    }
+
+    #[test]
+    fn other_features_under_a_new_name_are_not_a_move() {
+        let served = folder(&[("houses.geojson", &ids(1, 10))]);
+        // Two of the ten struck out with the rename: more than 10 % gone.
+        let fewer = folder(&[("自建房.geojson", &ids(1, 8))]);
+        let c = compared(&served, &fewer, 0.10);
         assert_eq!(c.file_problems[0].problem, "missing");
         assert!(c.moved.is_empty());
-        // Into another layer, or broken: missing.
-        let other = report(
-            vec![holding("企业.csv", LayerKind::Enterprises, 100)],
-            vec![],
-        );
-        let c = compare(&counts, &old, &counts, &other, 0.10);
+        // Another township's ledger of the same size in place of the deleted one.
+        let other: Vec<String> = (1..=10).map(|i| format!("x{i}")).collect();
+        let c = compared(&served, &folder(&[("自建房.geojson", &other)]), 0.10);
         assert_eq!(c.file_problems[0].problem, "missing");
-        let broken_new = report(
-            vec![holding("自建房.csv", h, 100)],
-            vec![broken("自建房.csv")],
-        );
-        let c = compare(&counts, &old, &counts, &broken_new, 0.10);
-        assert_eq!(c.file_problems[0].problem, "missing");
-        // A file loaded before under its own name is not a new name for another.
-        let two = report(
-            vec![holding("houses.csv", h, 60), holding("自建房.csv", h, 40)],
-            vec![],
-        );
-        let only = report(vec![holding("自建房.csv", h, 100)], vec![]);
-        let c = compare(&counts, &two, &counts, &only, 1.0);
-        assert_eq!(c.file_problems[0].file, "houses.csv");
-        assert!(c.moved.is_empty());
+        // A layer of two files: the smaller gone, one of its houses in a new file.
+        let two = folder(&[
+            ("houses/a.geojson", &ids(1, 95)),
+            ("houses/b.geojson", &ids(96, 100)),
+        ]);
+        let tiny = folder(&[
+            ("houses/a.geojson", &ids(1, 95)),
+            ("houses/c.geojson", &ids(96, 96)),
+        ]);
+        let c = compared(&two, &tiny, 0.10);
+        assert_eq!(c.file_problems[0].file, "houses/b.geojson");
+        // However much a layer may lose, a move brings back at least half.
+        let c = compared(&two, &tiny, 1.0);
+        assert_eq!(c.file_problems[0].file, "houses/b.geojson");
+        let most = folder(&[
+            ("houses/a.geojson", &ids(1, 95)),
+            ("houses/c.geojson", &ids(96, 98)),
+        ]);
+        assert!(compared(&two, &most, 1.0).acceptable());
     }
 }

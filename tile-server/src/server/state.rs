@@ -167,6 +167,8 @@ pub struct ReloadStatus {
     pub file_problems: Vec<FileProblem>,
     /// Layers that would lose more than `reload_max_loss` of their features.
     pub layer_losses: Vec<LayerLoss>,
+    /// Layers whose files were read under other names.
+    pub moved: Vec<super::reload::FilesMoved>,
 }
 
 /// Abandoned (timed-out) loads allowed to run on at once before reloads wait for them.
@@ -639,6 +641,7 @@ impl AppState {
             layer_losses: comparison
                 .map(|c| c.layer_losses.clone())
                 .unwrap_or_default(),
+            moved: comparison.map(|c| c.moved.clone()).unwrap_or_default(),
         };
         let m = &self.metrics;
         match &outcome {
@@ -738,12 +741,18 @@ impl AppState {
     /// forced) and still the latest attempt.
     fn accept(&self, attempt: u64, mut new: Snapshot, force: bool) -> ReloadOutcome {
         let old = self.snapshot();
+        let max_loss = self.config.reload_max_loss;
         let comparison = compare(
             &old.dataset().counts(),
             &old.report,
             &new.dataset().counts(),
             &new.report,
-            self.config.reload_max_loss,
+            max_loss,
+            super::reload::moved(
+                (old.dataset(), &old.report),
+                (new.dataset(), &new.report),
+                max_loss,
+            ),
         );
         if !comparison.acceptable() && !force {
             return ReloadOutcome::Refused(comparison);

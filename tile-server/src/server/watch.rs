@@ -263,18 +263,26 @@ impl AppState {
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
         let served = self.snapshot();
+        let max_loss = self.config.reload_max_loss;
         let comparison = compare(
             &served.dataset().counts(),
             &served.report,
             &loaded.dataset.counts(),
             &loaded.report,
-            self.config.reload_max_loss,
+            max_loss,
+            super::reload::moved(
+                (served.dataset(), &served.report),
+                (&loaded.dataset, &loaded.report),
+                max_loss,
+            ),
         );
         if !comparison.acceptable() {
             return Ok(SyncOutcome::refused(&comparison));
         }
         for m in &comparison.moved {
-            tracing::info!(layer = m.layer, from = ?m.from, to = ?m.to, "a layer's ledger read under a new name");
+            let from: Vec<&str> = m.from.iter().map(|f| f.file.as_str()).collect();
+            let to: Vec<&str> = m.to.iter().map(|f| f.file.as_str()).collect();
+            tracing::info!(layer = m.layer, from = %from.join(", "), to = %to.join(", "), "a layer's ledger read under new names");
         }
         let edits = diff(&served, &loaded.dataset);
         // Words for the hidden hazards' stages changed (`[statuses]`, a store's

@@ -81,6 +81,7 @@ pub(in crate::server) async fn admin_reload(
                 "generation": served,
                 "layers": c.layers,
                 "reasons": {"files": c.file_problems, "layers": c.layer_losses},
+                "moved": c.moved,
             })),
         )
             .into_response(),
