@@ -23,6 +23,8 @@ pub mod ledger;
 #[cfg(feature = "postgis")]
 pub mod pg;
 #[cfg(feature = "postgis")]
+pub mod pg_conn;
+#[cfg(feature = "postgis")]
 mod pg_edit;
 #[cfg(feature = "postgis")]
 mod pg_load;

@@ -103,10 +103,13 @@ fn redact(url: &str) -> String {
         .join(" ")
 }
 
-/// Connects (no TLS) and drives the connection on the current tokio runtime.
+/// Connects (no TLS; with the limits of [`super::pg_conn`] where the URL names none)
+/// and drives the connection on the current tokio runtime.
 pub async fn connect(url: &str) -> Result<(Client, Db), StoreError> {
     let db = Db::new(url);
-    let (client, conn) = tokio_postgres::connect(url, NoTls)
+    let (client, conn) = super::pg_conn::config(url)
+        .map_err(db.err("connecting"))?
+        .connect(NoTls)
         .await
         .map_err(db.err("connecting"))?;
     tokio::spawn(async move {

@@ -237,7 +237,13 @@ impl Inbox {
 /// listening.
 async fn session(state: &Arc<AppState>, url: &str) -> bool {
     let db = Db::new(url);
-    let (client, mut conn) = match tokio_postgres::connect(url, NoTls).await {
+    // With keepalives (`pg_conn`): a connection a firewall dropped without a word is
+    // found lost, not listened on for ever.
+    let connected = match riskmap_core::store::pg_conn::config(url) {
+        Ok(c) => c.connect(NoTls).await,
+        Err(e) => Err(e),
+    };
+    let (client, mut conn) = match connected {
         Ok(c) => c,
         Err(e) => {
             state.db_error(format!("connecting to {}: {e}", db.shown()));
