@@ -301,7 +301,18 @@ fn a_stop_signal_ends_the_event_streams_and_the_server() {
 fn followed_copy_of_city() -> (
     tempfile::TempDir,
     std::sync::Arc<AppState>,
-    notify::RecommendedWatcher,
+    riskmap_server::server::watch::Follower,
+) {
+    followed_copy_of_city_with(ServerConfig::default())
+}
+
+/// [`followed_copy_of_city`] served with `config`.
+fn followed_copy_of_city_with(
+    config: ServerConfig,
+) -> (
+    tempfile::TempDir,
+    std::sync::Arc<AppState>,
+    riskmap_server::server::watch::Follower,
 ) {
     let dir = tempfile::tempdir().unwrap();
     for e in std::fs::read_dir(city()).unwrap() {
@@ -310,7 +321,6 @@ fn followed_copy_of_city() -> (
             std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
         }
     }
-    let config = ServerConfig::default();
     let snap = build_snapshot(&config, &DataSource::dir(dir.path()), 1).unwrap();
     let state = std::sync::Arc::new(AppState::new(
         config,
@@ -339,7 +349,30 @@ fn write_gbk(path: &std::path::Path, lines: &[String]) {
 /// A changed ledger file in the served folder is read again and applied as a change.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_ledger_file_is_followed() {
-    let (dir, state, _w) = followed_copy_of_city();
+    let (dir, state, w) = followed_copy_of_city();
+    assert_eq!(
+        w.scanned_every(),
+        None,
+        "a local folder is followed by its events"
+    );
+    a_changed_ledger_file_reaches(&dir, &state).await;
+}
+
+/// A folder scanned instead (a network share, whose changes made elsewhere send no
+/// events here; forced with `watch_poll_s`) is followed the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_ledger_file_of_a_scanned_folder_is_followed() {
+    let (dir, state, w) = followed_copy_of_city_with(ServerConfig {
+        watch_poll_s: 1,
+        ..ServerConfig::default()
+    });
+    assert_eq!(w.scanned_every(), Some(Duration::from_secs(1)));
+    a_changed_ledger_file_reaches(&dir, &state).await;
+}
+
+/// The second house of the folder's ledger appraised D with 9 people in it: the served
+/// map follows within 30 s.
+async fn a_changed_ledger_file_reaches(dir: &tempfile::TempDir, state: &std::sync::Arc<AppState>) {
     let mut events = state.changes.subscribe();
     // The second house of the ledger is appraised D (危房) with 9 people in it.
     let path = dir.path().join("houses.csv");

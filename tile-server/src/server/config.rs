@@ -148,6 +148,12 @@ pub struct ServerConfig {
     /// differences applied like edits; a database's changed rows are read as its
     /// notifications name them.
     pub watch: bool,
+    /// How a data folder or GeoPackage is followed: 0 (default) by the file system's
+    /// events, or, where those do not come (a network share: CIFS/SMB, NFS, WSL's
+    /// Windows drives; see `scan::network_fs`), by a scan every
+    /// [`super::scan::POLL_DEFAULT`]; more than 0: a scan every that many seconds
+    /// whatever the file system.
+    pub watch_poll_s: u64,
     /// Where a server of a data folder records the changes it reads from the folder's
     /// files, as `file`, with the features before and after (a GeoPackage holding the
     /// trail alone, made when missing; `riskmap history` reads it). Default none: a
@@ -224,6 +230,7 @@ impl Default for ServerConfig {
             edit_serve_timeout_s: 10.0,
             past_day_copies: true,
             watch: true,
+            watch_poll_s: 0,
             trail: None,
             unknown: UnknownKeys::default(),
             tile_render_concurrency: 0,

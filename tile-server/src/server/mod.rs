@@ -32,6 +32,7 @@ pub mod pg_listen;
 pub mod proxy;
 pub mod reload;
 pub mod routes;
+pub mod scan;
 pub mod search;
 pub mod site;
 pub mod state;

@@ -31,8 +31,27 @@ use super::state::AppState;
 /// Quiet time after the last file event before the source is read.
 const SETTLE: Duration = Duration::from_millis(500);
 
-/// Starts following the source; the watcher lives as long as the returned value.
-pub fn watch(state: Arc<AppState>) -> Result<notify::RecommendedWatcher, notify::Error> {
+/// What follows the source, for as long as it lives.
+pub enum Follower {
+    /// The file system's events.
+    Events(notify::RecommendedWatcher),
+    /// A scan at this interval (a network file system, or `watch_poll_s`).
+    Scans(super::scan::Scans, Duration),
+}
+
+impl Follower {
+    /// How often the source is scanned, when it is.
+    pub fn scanned_every(&self) -> Option<Duration> {
+        match self {
+            Follower::Events(_) => None,
+            Follower::Scans(_, every) => Some(*every),
+        }
+    }
+}
+
+/// Starts following the source; the watcher lives as long as the returned value. By the
+/// file system's events, or by a scan where those do not come (`watch_poll_s`).
+pub fn watch(state: Arc<AppState>) -> Result<Follower, notify::Error> {
     let source = state.source.dir.clone();
     let (dir, only) = if source.is_dir() {
         (source.clone(), None)
@@ -49,33 +68,54 @@ pub fn watch(state: Arc<AppState>) -> Result<notify::RecommendedWatcher, notify:
     };
     let (tx, mut rx) = mpsc::unbounded_channel::<()>();
     let recursive = only.is_none();
-    let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-        let Ok(ev) = ev else { return };
-        if matches!(ev.kind, EventKind::Access(_)) {
-            return;
-        }
-        let relevant = ev.paths.iter().any(|p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            // A GeoPackage: the file and its write-ahead log; a folder: anything but
-            // hidden and temporary files (editors' and the loaders' own).
-            match &only {
-                Some(f) => name.starts_with(f.as_str()) && !name.ends_with("-shm"),
-                None => !name.starts_with('.') && !name.ends_with('~') && !name.starts_with("~$"),
-            }
-        });
-        if relevant {
-            let _ = tx.send(());
-        }
-    })?;
-    let mode = if recursive {
-        RecursiveMode::Recursive
-    } else {
-        RecursiveMode::NonRecursive
+    // A GeoPackage: the file and its write-ahead log; a folder: anything but hidden and
+    // temporary files (editors' and the loaders' own).
+    let relevant: super::scan::Relevant = Arc::new(move |name: &str| match &only {
+        Some(f) => name.starts_with(f.as_str()) && !name.ends_with("-shm"),
+        None => !name.starts_with('.') && !name.ends_with('~') && !name.starts_with("~$"),
+    });
+    let every = match state.config.watch_poll_s {
+        0 => super::scan::network_fs(&dir).map(|fs| {
+            tracing::info!(
+                folder = %dir.display(),
+                fs,
+                every_s = super::scan::POLL_DEFAULT.as_secs(),
+                "the data is on a network file system, whose changes made elsewhere send no \
+                 events here: it is scanned instead"
+            );
+            super::scan::POLL_DEFAULT
+        }),
+        s => Some(Duration::from_secs(s)),
     };
-    watcher.watch(&dir, mode)?;
+    let follower = match every {
+        Some(every) => Follower::Scans(
+            super::scan::Scans::start(dir, recursive, relevant, every, tx),
+            every,
+        ),
+        None => {
+            let handler = move |ev: notify::Result<notify::Event>| {
+                let Ok(ev) = ev else { return };
+                if matches!(ev.kind, EventKind::Access(_)) {
+                    return;
+                }
+                let named = |p: &PathBuf| {
+                    p.file_name()
+                        .is_some_and(|n| relevant(&n.to_string_lossy()))
+                };
+                if ev.paths.iter().any(named) {
+                    let _ = tx.send(());
+                }
+            };
+            let mode = if recursive {
+                RecursiveMode::Recursive
+            } else {
+                RecursiveMode::NonRecursive
+            };
+            let mut w = notify::recommended_watcher(handler)?;
+            w.watch(&dir, mode)?;
+            Follower::Events(w)
+        }
+    };
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
             // Let a copy or a save finish: wait until the events stop.
@@ -99,7 +139,7 @@ pub fn watch(state: Arc<AppState>) -> Result<notify::RecommendedWatcher, notify:
             }
         }
     });
-    Ok(watcher)
+    Ok(follower)
 }
 
 impl AppState {

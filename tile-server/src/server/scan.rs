@@ -1,0 +1,206 @@
+//! Following a source by scanning it, where the file system sends no events for changes
+//! made by other machines: a share of the office's file server (CIFS/SMB), NFS, WSL's
+//! Windows drives, a container's folder of its host. Chosen by [`network_fs`] from the
+//! mount table, or forced with `watch_poll_s`.
+//!
+//! Each scan lists the relevant files (their size and modification time, to the file
+//! system's precision) and says so when anything appeared, went or changed. Not
+//! `notify`'s `PollWatcher`: it compares modification times in whole seconds, newer
+//! only, so a file saved twice within a second after a scan is never seen changed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::mpsc::UnboundedSender;
+
+/// How often a source on a network file system is scanned (`watch_poll_s = 0`).
+pub const POLL_DEFAULT: Duration = Duration::from_secs(10);
+
+/// Whether a file, by its name, is one a change of which is to be read.
+pub type Relevant = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// The scans of a source, stopped when dropped.
+pub struct Scans(tokio::task::AbortHandle);
+
+impl Drop for Scans {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A file as a scan sees it: size and modification time.
+type Seen = BTreeMap<PathBuf, (u64, Option<SystemTime>)>;
+
+impl Scans {
+    /// Scans `dir` (and the folders below when `recursive`) every `every`, sending on
+    /// `tx` when a relevant file appeared, went or changed since the scan before.
+    pub fn start(
+        dir: PathBuf,
+        recursive: bool,
+        relevant: Relevant,
+        every: Duration,
+        tx: UnboundedSender<()>,
+    ) -> Scans {
+        let task = tokio::spawn(async move {
+            let mut last: Option<Seen> = None;
+            loop {
+                let (d, r) = (dir.clone(), Arc::clone(&relevant));
+                let now = tokio::task::spawn_blocking(move || listing(&d, recursive, &*r))
+                    .await
+                    .ok();
+                if let Some(now) = now {
+                    if last.as_ref().is_some_and(|l| *l != now) && tx.send(()).is_err() {
+                        return;
+                    }
+                    last = Some(now);
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
+        Scans(task.abort_handle())
+    }
+}
+
+/// The relevant files under `dir`; a folder that cannot be read lists nothing from it
+/// (a share gone away: its files are then seen to go, and the reading says why).
+fn listing(dir: &Path, recursive: bool, relevant: &(dyn Fn(&str) -> bool + Send + Sync)) -> Seen {
+    let mut out = Seen::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            if !relevant(&name.to_string_lossy()) {
+                continue;
+            }
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                if recursive {
+                    dirs.push(e.path());
+                }
+            } else {
+                out.insert(e.path(), (meta.len(), meta.modified().ok()));
+            }
+        }
+    }
+    out
+}
+
+/// File systems whose files other machines change without this one's events: a share
+/// of the office's file server (CIFS/SMB), NFS, WSL's Windows drives (9p, drvfs), a
+/// container's folder of its host (virtiofs, grpcfuse, fakeowner), sshfs and the like.
+const NETWORK_FS: &[&str] = &[
+    "cifs",
+    "smb3",
+    "smbfs",
+    "nfs",
+    "nfs4",
+    "9p",
+    "drvfs",
+    "virtiofs",
+    "fuse.grpcfuse",
+    "fakeowner",
+    "fuse.sshfs",
+    "fuse.rclone",
+    "davfs",
+    "fuse.davfs2",
+    "afs",
+    "ceph",
+    "glusterfs",
+    "fuse.glusterfs",
+];
+
+/// The network file system `path` lies on, by the mount table (`/proc/self/mounts`, the
+/// longest mount point above it); none elsewhere, or off Linux.
+pub fn network_fs(path: &Path) -> Option<String> {
+    let path = std::fs::canonicalize(path).ok()?;
+    let table = std::fs::read_to_string("/proc/self/mounts").ok()?;
+    network_fs_in(&table, &path)
+}
+
+/// [`network_fs`] over the text of a mount table.
+fn network_fs_in(table: &str, path: &Path) -> Option<String> {
+    let (_, fs) = table
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, point, fs) = (f.next()?, f.next()?, f.next()?);
+            Some((unescape(point), fs))
+        })
+        .filter(|(point, _)| path.starts_with(point))
+        // The last of the longest: a later mount over the same point hides the earlier.
+        .fold(
+            None,
+            |best: Option<(PathBuf, &str)>, (point, fs)| match &best {
+                Some((b, _)) if b.as_os_str().len() > point.as_os_str().len() => best,
+                _ => Some((point, fs)),
+            },
+        )?;
+    NETWORK_FS.contains(&fs).then(|| fs.to_string())
+}
+
+/// A mount table's path, whose space, tab, newline and backslash are written `\NNN`.
+fn unescape(s: &str) -> PathBuf {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push(
+                    d.iter()
+                        .fold(0u8, |n, c| n.wrapping_mul(8).wrapping_add(c - b'0')),
+                );
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        PathBuf::from(std::ffi::OsString::from_vec(out))
+    }
+    #[cfg(not(unix))]
+    PathBuf::from(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mount table as Linux writes it (`/proc/self/mounts`), by hand: the file system
+    /// of the longest mount point above a path decides, a later mount over the same
+    /// point hides the earlier, and escaped spaces are read.
+    #[test]
+    fn the_file_system_under_a_path_is_the_longest_mount_above_it() {
+        let table = "/dev/sda1 / ext4 rw,relatime 0 0
+//fileserver/\\344\\270\\200 /mnt/ledgers cifs rw,vers=3.0 0 0
+/dev/sdb1 /mnt/ledgers/local ext4 rw 0 0
+fs:/export /srv/nfs nfs4 rw 0 0
+C:\\134 /mnt/c 9p rw 0 0
+/dev/sdc1 /srv/over ext4 rw 0 0
+//fs/x /srv/over cifs rw 0 0
+//fs/y /mnt/with\\040space cifs rw 0 0
+";
+        let fs = |p: &str| network_fs_in(table, Path::new(p));
+        assert_eq!(fs("/mnt/ledgers/haimen").as_deref(), Some("cifs"));
+        assert_eq!(fs("/mnt/ledgers/local/haimen"), None);
+        assert_eq!(fs("/mnt/ledgersX/haimen"), None);
+        assert_eq!(fs("/srv/nfs/a/b").as_deref(), Some("nfs4"));
+        assert_eq!(fs("/mnt/c/Users/台账").as_deref(), Some("9p"));
+        assert_eq!(fs("/srv/over/a").as_deref(), Some("cifs"));
+        assert_eq!(fs("/mnt/with space/a").as_deref(), Some("cifs"));
+        assert_eq!(fs("/home/gis/haimen"), None);
+    }
+}
