@@ -202,7 +202,8 @@ fn whole_files(report: &ValidationReport) -> Vec<FileRead> {
 /// Nor are a layer's missing files whose features are read from other files now (a
 /// ledger renamed or split): when of the features the trail knows of the layer no more
 /// are missing (`absent`, by id) than `max_loss` (at most half, as a reload's move) of
-/// what the missing files held.
+/// what the smallest of the missing files held. Features struck out of the layer's
+/// other files in the same go count too: then the trail waits, as for a lost file.
 fn problems_of(
     report: &ValidationReport,
     ds: &Dataset,
@@ -212,17 +213,17 @@ fn problems_of(
     absent: &dyn Fn(LayerKind) -> usize,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    // Per layer: its known files missing now, and the features they held (none when a
-    // file's count was not kept).
+    // Per layer: its known files missing now, and the fewest features one of them held
+    // (none when a file's count was not kept).
     let mut missing: BTreeMap<LayerKind, (Vec<&str>, Option<u64>)> = BTreeMap::new();
     for known_file in files {
         let file = &known_file.file;
         let Some(f) = report.files.iter().find(|f| &f.file == file) else {
             let m = missing
                 .entry(known_file.layer)
-                .or_insert((Vec::new(), Some(0)));
+                .or_insert((Vec::new(), Some(u64::MAX)));
             m.0.push(file);
-            m.1 = m.1.zip(known_file.features).map(|(a, b)| a + b);
+            m.1 = m.1.zip(known_file.features).map(|(a, b)| a.min(b));
             continue;
         };
         let failure = super::reload::failure_of(report, file);
@@ -235,8 +236,10 @@ fn problems_of(
         }
     }
     let allowed = max_loss.clamp(0.0, super::reload::MOVE_LOSS_CAP);
-    for (layer, (names, held)) in missing {
-        let moved = held.is_some_and(|held| absent(layer) as f64 <= held as f64 * allowed);
+    for (layer, (names, fewest)) in missing {
+        // The trail knows the layer's ids, not each file's: a file that vanished loses
+        // at least its own, more than that share of the smallest missing file.
+        let moved = fewest.is_some_and(|n| absent(layer) as f64 <= n as f64 * allowed);
         if !moved {
             out.extend(names.iter().map(|n| format!("{n}: missing (read before)")));
         }
@@ -609,5 +612,15 @@ mod tests {
         let missing = ["houses/b.csv: missing (read before)"];
         assert_eq!(problems(Some(150), 16), missing);
         assert_eq!(problems(None, 0), missing);
+        // Both parts gone, their houses read from c.csv but for 10: the smaller part
+        // (100 houses) decides, as it may have vanished whole.
+        let both_gone = ValidationReport {
+            files: vec![file("houses/c.csv", Houses, Loaded, None)],
+            issues: Vec::new(),
+        };
+        let two = known(Some(100));
+        let both = |absent: usize| problems_of(&both_gone, &ds, &[], &two, 0.1, &move |_| absent);
+        assert!(both(10).is_empty());
+        assert_eq!(both(11).len(), 2);
     }
 }

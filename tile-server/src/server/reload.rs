@@ -12,11 +12,11 @@
 //! new load, under whatever file, but for the share a reload may lose, the files are
 //! taken as moved ([`moved`], by id); the layer's count is checked as always.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use riskmap_core::dataset::Dataset;
 use riskmap_core::io::{FileStatus, FileSummary, IssueCode, ValidationReport};
-use riskmap_core::model::LayerKind;
+use riskmap_core::model::{LayerKind, SourceFile};
 use serde::Serialize;
 
 /// Features of one input layer before (served) and after (the new load).
@@ -187,7 +187,10 @@ pub fn compare(
             reason,
         };
         let Some(new) = after.files.iter().find(|f| f.file == old.file) else {
-            if moved.iter().any(|m| Some(m.layer) == layer) {
+            if moved
+                .iter()
+                .any(|m| m.from.iter().any(|f| f.file == old.file))
+            {
                 continue;
             }
             file_problems.push(problem(
@@ -231,11 +234,12 @@ pub fn compare(
 /// and never more than half, whatever the configuration lets a layer lose.
 pub(super) const MOVE_LOSS_CAP: f64 = 0.5;
 
-/// The layers whose files loaded before and missing now (`before`'s report against
-/// `after`'s) are taken as moved: the features served from them are in the new load,
+/// The files loaded before and missing now (`before`'s report against `after`'s) that
+/// are taken as moved, by layer: the features served from each are in the new load,
 /// under whatever file, but for at most `max_loss` (capped at [`MOVE_LOSS_CAP`]) of them.
-/// By id, so that another ledger of about the same size dropped in for a deleted one is
-/// not a move, and a copy made before the old file is deleted is.
+/// Each file on its own and by id, so that another ledger of about the same size dropped
+/// in for a deleted one is not a move, nor a part that vanished beside a part renamed,
+/// and a copy made before the old file is deleted is.
 pub fn moved(
     before: (&Dataset, &ValidationReport),
     after: (&Dataset, &ValidationReport),
@@ -253,47 +257,59 @@ pub fn moved(
         if missing.is_empty() {
             continue;
         }
-        let names: HashSet<&str> = missing.iter().map(|f| f.file.as_str()).collect();
-        let served_from: Vec<&str> = (0..count_of(before.0, kind))
-            .filter(|&p| {
-                before
-                    .0
-                    .source_at(kind, p)
-                    .is_some_and(|s| names.contains(&*s.file()))
-            })
-            .filter_map(|p| before.0.id_at(kind, p))
+        // The missing files by their numbers in the features' sources.
+        let numbers: HashMap<SourceFile, usize> = missing
+            .iter()
+            .enumerate()
+            .map(|(k, f)| (SourceFile::named(&f.file), k))
             .collect();
+        let mut served_from: Vec<Vec<&str>> = vec![Vec::new(); missing.len()];
+        for p in 0..count_of(before.0, kind) {
+            let k = before
+                .0
+                .source_at(kind, p)
+                .and_then(|s| numbers.get(&s.source_file()));
+            if let (Some(&k), Some(id)) = (k, before.0.id_at(kind, p)) {
+                served_from[k].push(id);
+            }
+        }
         let now: HashMap<&str, usize> = (0..count_of(after.0, kind))
             .filter_map(|p| Some((after.0.id_at(kind, p)?, p)))
             .collect();
-        let back: Vec<usize> = served_from
-            .iter()
-            .filter_map(|id| now.get(id).copied())
-            .collect();
         let allowed = max_loss.clamp(0.0, MOVE_LOSS_CAP);
-        if (back.len() as f64) < served_from.len() as f64 * (1.0 - allowed) {
-            continue;
-        }
+        let mut from = Vec::new();
         let mut to: BTreeMap<String, u64> = BTreeMap::new();
-        for p in back {
-            if let Some(s) = after.0.source_at(kind, p) {
-                *to.entry(s.file().to_string()).or_default() += 1;
+        for (f, ids) in missing.iter().zip(&served_from) {
+            // Fewer features say they came from the file than its report gave: the
+            // served features' sources are older than the report (a reading applies
+            // only what differs), and the file's features cannot be told: missing.
+            if (ids.len() as u64) < f.features_loaded {
+                continue;
             }
+            let back: Vec<usize> = ids.iter().filter_map(|id| now.get(id).copied()).collect();
+            if (back.len() as f64) < ids.len() as f64 * (1.0 - allowed) {
+                continue;
+            }
+            for p in back {
+                if let Some(s) = after.0.source_at(kind, p) {
+                    *to.entry(s.file().to_string()).or_default() += 1;
+                }
+            }
+            from.push(FileFeatures {
+                file: f.file.clone(),
+                features: f.features_loaded,
+            });
         }
-        out.push(FilesMoved {
-            layer: kind.name(),
-            from: missing
-                .iter()
-                .map(|f| FileFeatures {
-                    file: f.file.clone(),
-                    features: f.features_loaded,
-                })
-                .collect(),
-            to: to
-                .into_iter()
-                .map(|(file, features)| FileFeatures { file, features })
-                .collect(),
-        });
+        if !from.is_empty() {
+            out.push(FilesMoved {
+                layer: kind.name(),
+                from,
+                to: to
+                    .into_iter()
+                    .map(|(file, features)| FileFeatures { file, features })
+                    .collect(),
+            });
+        }
     }
     out
 }
@@ -521,5 +537,41 @@ mod tests {
             ("houses/c.geojson", &ids(96, 98)),
         ]);
         assert!(compared(&two, &most, 1.0).acceptable());
+    }
+
+    /// Each missing file is judged on its own: a part renamed does not carry a part that
+    /// vanished beside it; and a served map whose features still name their older file
+    /// (a reading applies only what differs) cannot say what a missing file held.
+    #[test]
+    fn each_missing_file_is_judged_on_its_own_and_by_what_it_held() {
+        let two = folder(&[
+            ("houses/a.geojson", &ids(1, 95)),
+            ("houses/b.geojson", &ids(96, 100)),
+        ]);
+        let renamed_one = folder(&[("houses/z.geojson", &ids(1, 95))]);
+        let c = compared(&two, &renamed_one, 0.10);
+        assert_eq!(c.moved[0].from.len(), 1);
+        assert_eq!(c.moved[0].from[0].file, "houses/a.geojson");
+        assert_eq!(c.file_problems.len(), 1);
+        assert_eq!(c.file_problems[0].file, "houses/b.geojson");
+        // The features name houses/b.geojson, the report houses/c.geojson (renamed in
+        // a reading that changed something else): c's houses cannot be found by it.
+        let c_named = folder(&[
+            ("houses/a.geojson", &ids(1, 95)),
+            ("houses/c.geojson", &ids(96, 100)),
+        ]);
+        let stale = (&two.dataset, &c_named.report);
+        let gone = folder(&[("houses/a.geojson", &ids(1, 95))]);
+        let after = (&gone.dataset, &gone.report);
+        let c = compare(
+            &two.dataset.counts(),
+            stale.1,
+            &gone.dataset.counts(),
+            after.1,
+            0.10,
+            moved(stale, after, 0.10),
+        );
+        assert_eq!(c.file_problems[0].file, "houses/c.geojson");
+        assert!(c.moved.is_empty());
     }
 }
