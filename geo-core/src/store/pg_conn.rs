@@ -10,7 +10,9 @@
 //! sent data stays unacknowledged for 60 s (`tcp_user_timeout`, Linux) is dropped too;
 //! and a connection attempt gives up after 10 s rather than the system's two minutes. A
 //! URL that names any of these (`keepalives_idle=…`, `connect_timeout=…`, …) keeps its
-//! own. Unix sockets have no keepalives (the server is on the same machine).
+//! own; a value of 0 (libpq's "none" or "the system's") is taken as not named, as
+//! tokio-postgres reads it, and a `keepalives_idle` of 7200 s (tokio-postgres's default)
+//! likewise. Unix sockets have no keepalives (the server is on the same machine).
 
 use std::time::Duration;
 
@@ -31,12 +33,11 @@ pub const TCP_USER_TIMEOUT: Duration = Duration::from_secs(60);
 /// limits above where it names none.
 pub fn config(url: &str) -> Result<Config, tokio_postgres::Error> {
     let mut c: Config = url.parse()?;
-    // Whether the URL names a setting (either form: `?name=` or `name=`).
-    let names = |key: &str| url.contains(&format!("{key}="));
     if c.get_connect_timeout().is_none() {
         c.connect_timeout(CONNECT_TIMEOUT);
     }
-    if !names("keepalives_idle") {
+    // tokio-postgres's own default: the URL named none (or named its default).
+    if c.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
         c.keepalives_idle(KEEPALIVES_IDLE);
     }
     if c.get_keepalives_interval().is_none() {
@@ -88,6 +89,9 @@ mod tests {
                 "{url}"
             );
         }
+        // A server-side setting in `options` is not the client's.
+        let c = config("host=db.internal options='-c tcp_keepalives_idle=60'").unwrap();
+        assert_eq!(c.get_keepalives_idle(), Duration::from_secs(30));
         // Keepalives turned off stay off.
         assert!(
             !config("host=db.internal keepalives=0")

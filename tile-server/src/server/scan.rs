@@ -4,7 +4,9 @@
 //! mount table, or forced with `watch_poll_s`.
 //!
 //! Each scan lists the relevant files (their size and modification time, to the file
-//! system's precision) and says so when anything appeared, went or changed. Not
+//! system's precision; links followed, as the loader does) and, when anything
+//! appeared, went or changed, lists again each [`SETTLED`] until two listings agree (a
+//! copy over the network still under way is not read part-done), then says so. Not
 //! `notify`'s `PollWatcher`: it compares modification times in whole seconds, newer
 //! only, so a file saved twice within a second after a scan is never seen changed.
 
@@ -17,6 +19,9 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// How often a source on a network file system is scanned (`watch_poll_s = 0`).
 pub const POLL_DEFAULT: Duration = Duration::from_secs(10);
+
+/// How long a changed listing must stay the same before the change is read.
+pub const SETTLED: Duration = Duration::from_secs(1);
 
 /// Whether a file, by its name, is one a change of which is to be read.
 pub type Relevant = Arc<dyn Fn(&str) -> bool + Send + Sync>;
@@ -43,47 +48,72 @@ impl Scans {
         every: Duration,
         tx: UnboundedSender<()>,
     ) -> Scans {
+        // The first listing before this returns: a save made just after is a change.
+        let mut last = listing(&dir, recursive, &*relevant);
         let task = tokio::spawn(async move {
-            let mut last: Option<Seen> = None;
-            loop {
+            let list = || {
                 let (d, r) = (dir.clone(), Arc::clone(&relevant));
-                let now = tokio::task::spawn_blocking(move || listing(&d, recursive, &*r))
-                    .await
-                    .ok();
-                if let Some(now) = now {
-                    if last.as_ref().is_some_and(|l| *l != now) && tx.send(()).is_err() {
-                        return;
-                    }
-                    last = Some(now);
+                async move {
+                    tokio::task::spawn_blocking(move || listing(&d, recursive, &*r))
+                        .await
+                        .ok()
                 }
+            };
+            loop {
                 tokio::time::sleep(every).await;
+                let Some(mut now) = list().await else {
+                    continue;
+                };
+                if now == last {
+                    continue;
+                }
+                // Changed: wait until it stays as it is.
+                loop {
+                    tokio::time::sleep(SETTLED).await;
+                    let Some(again) = list().await else { break };
+                    let settled = again == now;
+                    now = again;
+                    if settled {
+                        break;
+                    }
+                }
+                last = now;
+                if tx.send(()).is_err() {
+                    return;
+                }
             }
         });
         Scans(task.abort_handle())
     }
 }
 
-/// The relevant files under `dir`; a folder that cannot be read lists nothing from it
-/// (a share gone away: its files are then seen to go, and the reading says why).
+/// The relevant files under `dir` (by their names; every folder is entered, as the
+/// loader reads them all, links followed once); a folder that cannot be read lists
+/// nothing from it (a share gone away: its files are then seen to go, and the reading
+/// says why).
 fn listing(dir: &Path, recursive: bool, relevant: &(dyn Fn(&str) -> bool + Send + Sync)) -> Seen {
     let mut out = Seen::new();
+    let mut entered = std::collections::HashSet::new();
     let mut dirs = vec![dir.to_path_buf()];
     while let Some(d) = dirs.pop() {
+        // A link back to a folder above is entered once.
+        if !entered.insert(std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone())) {
+            continue;
+        }
         let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
         };
         for e in entries.flatten() {
-            let name = e.file_name();
-            if !relevant(&name.to_string_lossy()) {
+            let path = e.path();
+            let Ok(meta) = std::fs::metadata(&path) else {
                 continue;
-            }
-            let Ok(meta) = e.metadata() else { continue };
+            };
             if meta.is_dir() {
                 if recursive {
-                    dirs.push(e.path());
+                    dirs.push(path);
                 }
-            } else {
-                out.insert(e.path(), (meta.len(), meta.modified().ok()));
+            } else if relevant(&e.file_name().to_string_lossy()) {
+                out.insert(path, (meta.len(), meta.modified().ok()));
             }
         }
     }
@@ -112,6 +142,10 @@ const NETWORK_FS: &[&str] = &[
     "ceph",
     "glusterfs",
     "fuse.glusterfs",
+    "vboxsf",
+    "vmhgfs",
+    "fuse.vmhgfs-fuse",
+    "fuse.gvfsd-fuse",
 ];
 
 /// The network file system `path` lies on, by the mount table (`/proc/self/mounts`, the
@@ -202,5 +236,32 @@ C:\\134 /mnt/c 9p rw 0 0
         assert_eq!(fs("/srv/over/a").as_deref(), Some("cifs"));
         assert_eq!(fs("/mnt/with space/a").as_deref(), Some("cifs"));
         assert_eq!(fs("/home/gis/haimen"), None);
+    }
+
+    /// A listing enters every folder (hidden ones too: the loader reads them), follows
+    /// links (a changed target is a changed file) once, and leaves out files whose names
+    /// are not relevant.
+    #[cfg(unix)]
+    #[test]
+    fn a_listing_follows_links_and_enters_every_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("data");
+        std::fs::create_dir_all(dir.join(".archive")).unwrap();
+        std::fs::write(dir.join("houses.csv"), "a").unwrap();
+        std::fs::write(dir.join(".archive/old.csv"), "b").unwrap();
+        std::fs::write(dir.join("~$houses.xlsx"), "lock").unwrap();
+        std::fs::write(root.path().join("outside.csv"), "c").unwrap();
+        std::os::unix::fs::symlink(root.path().join("outside.csv"), dir.join("link.csv")).unwrap();
+        std::os::unix::fs::symlink(&dir, dir.join("loop")).unwrap();
+        let relevant = |n: &str| !n.starts_with("~$");
+        let seen = listing(&dir, true, &relevant);
+        let names: Vec<String> = seen
+            .keys()
+            .map(|p| p.strip_prefix(&dir).unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, [".archive/old.csv", "houses.csv", "link.csv"]);
+        assert_eq!(seen[&dir.join("link.csv")].0, 1);
+        std::fs::write(root.path().join("outside.csv"), "cc").unwrap();
+        assert_ne!(listing(&dir, true, &relevant), seen);
     }
 }
