@@ -2,7 +2,7 @@
 // the viewer holds its change stream open, it ends by itself at once; the office moves a
 // house in its ledger while no server runs; the server started again on the same
 // address is found by the viewer, which draws the house where it now stands without a
-// page reload.
+// page reload. While no server runs, the viewer's header says the connection is lost.
 //
 // Run as viewer.test.mjs is (see harness.mjs): node --test tests/e2e/
 import { describe, it, before, after } from 'node:test';
@@ -65,6 +65,9 @@ describe('the viewer across a restart of its server', { timeout: 180_000 }, () =
     assert.equal(how.killed, false, 'the server did not stop within 5 s of SIGTERM with a viewer open');
     assert.equal(how.code, 0, `the server ended with ${JSON.stringify(how)}`);
     assert.ok(Date.now() - stopped < 5_000);
+    // The viewer says the server is gone, and keeps showing what it had.
+    await page.waitForSelector('#link-status', { state: 'visible', timeout: 15_000 });
+    assert.match(await page.locator('#link-status').innerText(), /连接中断/);
 
     // The office moves the house while no server runs (GBK bytes kept as they are: the
     // line's geometry is ASCII, and no GBK byte is a digit).
@@ -89,6 +92,7 @@ describe('the viewer across a restart of its server', { timeout: 180_000 }, () =
     await page.waitForFunction((n) => (window.riskmap.state.changes || 0) > n, before, { timeout: 30_000, polling: 100 });
     const shown = await page.waitForFunction(drawnAt, [lon + dx, lat, uid], { timeout: 20_000, polling: 100 }).then(() => true, () => false);
     assert.ok(shown, `house ${f.id} is not drawn at its new place after the restart`);
+    await page.waitForSelector('#link-status', { state: 'hidden', timeout: 15_000 });
     // Only the stream's tries while no server ran failed, for want of a server.
     const others = problems.filter((p) => !(p.includes('/api/changes/stream') && p.includes('ERR_CONNECTION_REFUSED')));
     assert.deepEqual(others, []);

@@ -69,6 +69,11 @@ export function followChanges() {
     if (greeted) onChange({ type: 'reload', data: ev.data });
     greeted = true;
   });
+  // While the stream is down (the server stopped, the network gone) the map shows
+  // what it had: the header says so until the stream is back.
+  const link = $('#link-status');
+  es.addEventListener('error', () => { if (link && es.readyState !== EventSource.OPEN) link.hidden = false; });
+  es.addEventListener('open', () => { if (link) link.hidden = true; });
   es.addEventListener('lagged', () => onChange({ type: 'reload', data: JSON.stringify({ generation: state.generation }) }));
   state.events = es;
 }
