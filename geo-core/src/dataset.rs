@@ -77,6 +77,14 @@ impl Dataset {
         ]
     }
 
+    /// Features of an input layer (0 for a result layer).
+    pub fn count(&self, kind: LayerKind) -> usize {
+        self.counts()
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(0, |(_, n)| *n)
+    }
+
     /// The uid of the feature at `pos` of an input layer (the id its tiles give it);
     /// `None` for a result layer or a position not there.
     pub fn uid(&self, kind: LayerKind, pos: usize) -> Option<u64> {

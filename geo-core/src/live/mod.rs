@@ -513,14 +513,8 @@ impl Live {
 
     fn index_ids(&mut self) {
         let ds = &self.ds;
-        self.ids = LayerKind::INPUTS.map(|layer| {
-            let n = ds
-                .counts()
-                .iter()
-                .find(|(k, _)| *k == layer)
-                .map_or(0, |c| c.1);
-            ids::Positions::of(n, |p| ds.id_at(layer, p))
-        });
+        self.ids = LayerKind::INPUTS
+            .map(|layer| ids::Positions::of(ds.count(layer), |p| ds.id_at(layer, p)));
         self.linked = linked::Linked::of(ds);
     }
 

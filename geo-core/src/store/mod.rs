@@ -41,6 +41,7 @@ pub mod stamp;
 mod test_support;
 pub mod touched;
 pub mod trail;
+mod trail_read;
 pub mod trail_state;
 pub mod wkb;
 pub mod words;

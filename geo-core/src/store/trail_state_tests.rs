@@ -9,6 +9,7 @@ use crate::store::gpkg::open;
 use crate::store::test_support::house;
 use crate::store::trail::{open_trail, record_trail};
 use riskmap_tests::utc::{now_ms, utc_text};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 const ALL: &[LayerKind] = &LayerKind::INPUTS;
 

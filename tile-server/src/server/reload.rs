@@ -264,7 +264,7 @@ pub fn moved(
             .map(|(k, f)| (SourceFile::named(&f.file), k))
             .collect();
         let mut served_from: Vec<Vec<&str>> = vec![Vec::new(); missing.len()];
-        for p in 0..count_of(before.0, kind) {
+        for p in 0..before.0.count(kind) {
             let k = before
                 .0
                 .source_at(kind, p)
@@ -273,7 +273,7 @@ pub fn moved(
                 served_from[k].push(id);
             }
         }
-        let now: HashMap<&str, usize> = (0..count_of(after.0, kind))
+        let now: HashMap<&str, usize> = (0..after.0.count(kind))
             .filter_map(|p| Some((after.0.id_at(kind, p)?, p)))
             .collect();
         let allowed = max_loss.clamp(0.0, MOVE_LOSS_CAP);
@@ -312,13 +312,6 @@ pub fn moved(
         }
     }
     out
-}
-
-fn count_of(ds: &Dataset, kind: LayerKind) -> usize {
-    ds.counts()
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or(0, |(_, n)| *n)
 }
 
 #[cfg(test)]

@@ -93,13 +93,13 @@ impl Scans {
 /// says why).
 fn listing(dir: &Path, recursive: bool, relevant: &(dyn Fn(&str) -> bool + Send + Sync)) -> Seen {
     let mut out = Seen::new();
+    // The folders entered through a link (and the top), by their real paths: a link back
+    // to one of them is not entered again. Plain folders cannot loop and are not looked
+    // up (a round trip each on a share).
     let mut entered = std::collections::HashSet::new();
+    entered.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()));
     let mut dirs = vec![dir.to_path_buf()];
     while let Some(d) = dirs.pop() {
-        // A link back to a folder above is entered once.
-        if !entered.insert(std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone())) {
-            continue;
-        }
         let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
         };
@@ -109,7 +109,11 @@ fn listing(dir: &Path, recursive: bool, relevant: &(dyn Fn(&str) -> bool + Send 
                 continue;
             };
             if meta.is_dir() {
-                if recursive {
+                let linked = e.file_type().is_ok_and(|t| t.is_symlink());
+                let again = linked
+                    && !entered
+                        .insert(std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()));
+                if recursive && !again {
                     dirs.push(path);
                 }
             } else if relevant(&e.file_name().to_string_lossy()) {
