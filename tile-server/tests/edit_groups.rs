@@ -108,6 +108,10 @@ async fn edits_waiting_together_are_one_transaction_and_one_generation() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
+    // The first edit's group was taken and waits for the lock; the other 39 wait in the
+    // queue, and the first group's replaced copy is then brought up to date at full
+    // priority (`pools::catch_up_quietly`): they wait for it.
+    assert_eq!(common::metric(&app, "riskmap_edits_waiting").await, 39.0);
     drop(hold);
     let mut generations = BTreeSet::new();
     for t in tasks {
@@ -117,6 +121,12 @@ async fn edits_waiting_together_are_one_transaction_and_one_generation() {
     }
     // Two groups (the first edit, then the rest), each one generation.
     assert!(generations.len() <= 2, "{generations:?}");
+    assert_eq!(common::metric(&app, "riskmap_edits_waiting").await, 0.0);
+    // At most the last group's copy went quietly, never the first's.
+    assert!(
+        common::metric(&app, "riskmap_edit_quiet_catch_ups_total").await < generations.len() as f64,
+        "{generations:?}"
+    );
     assert_eq!(state.snapshot().generation, 1 + generations.len() as u64);
     // Every edit is served and recorded once, under its own author.
     let snap = state.snapshot();

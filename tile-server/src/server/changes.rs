@@ -12,14 +12,14 @@
 //! Every batch, and every reload, is announced to `/api/changes/stream` as a
 //! [`ChangeEvent`].
 //!
-//! The work of a batch (and of reading the source again) runs on a thread pool of its own
-//! ([`background`]): its parallel loops over a million houses would otherwise fill the
-//! global pool that a tile uses for its own parallel parts, and the tile would wait for
-//! each loop to end (seconds in a storm of 100,000 changes).
+//! The work of a batch runs on the change path's own threads (`pools`): the batch on
+//! [`background`], the replaced copy brought up to date there or, for a small batch
+//! nobody waits behind, on a pool of lower priority that leaves the cores to the tiles
+//! the batch changed.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use riskmap_core::io::ValidationReport;
@@ -30,6 +30,8 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::cache::Fate;
+pub use super::pools::background;
+use super::pools::{catch_up_quietly, lower_priority, quietly};
 use super::state::{AppState, Snapshot};
 
 /// What a batch makes of the cached tiles of one layer list, by z, x, y.
@@ -208,24 +210,6 @@ pub enum ApplyFailure {
     /// The blocking task failed.
     #[error("the change task failed: {0}")]
     Task(String),
-}
-
-/// Runs `f` on the pool kept for the work of batches and reloads (as many threads as the
-/// global pool), so that its parallel loops never queue in front of a tile's; on the
-/// caller's pool if that pool could not be made.
-pub fn background<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
-    let pool = POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .thread_name(|i| format!("riskmap-batch-{i}"))
-            .build()
-            .map_err(|e| tracing::warn!(error = %e, "no pool of its own for batches"))
-            .ok()
-    });
-    match pool {
-        Some(p) => p.install(f),
-        None => f(),
-    }
 }
 
 /// Applies a batch to one snapshot: the analysis, the tiles, the summary (and what the
@@ -431,7 +415,7 @@ impl AppState {
         let made = std::thread::Builder::new()
             .name("riskmap-spare".into())
             .spawn(move || {
-                lowest_priority();
+                lower_priority(19);
                 std::thread::sleep(SPARE_AFTER);
                 let copy = own_copy(&me.snapshot());
                 if let Ok(mut s) = me.changes.spare.lock()
@@ -544,6 +528,7 @@ impl AppState {
             });
         drop(current);
         let spare_wait_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let t1 = Instant::now();
         let (applied, tile_changes) =
             match background(|| apply_work(&mut spare, edits, reading, day)) {
                 Ok(r) => r,
@@ -563,6 +548,7 @@ impl AppState {
             applied,
             tile_changes,
             started: t0,
+            work: t1.elapsed(),
             spare_wait_ms,
         })
     }
@@ -583,6 +569,7 @@ impl AppState {
             applied,
             tile_changes,
             started: t0,
+            work,
             spare_wait_ms,
         } = worked;
         // What a batch of many boxes makes of each tile cached now, worked out before the
@@ -697,6 +684,10 @@ impl AppState {
         }
         let edits = edits.to_vec();
         let reading = reading.cloned();
+        let quiet = catch_up_quietly(work, self.edit_queue.waiting());
+        if quiet {
+            self.metrics.quiet_catch_ups.fetch_add(1, Ordering::Relaxed);
+        }
         std::thread::spawn(move || {
             let deadline = Instant::now() + DRAIN;
             let mut old = old;
@@ -711,7 +702,12 @@ impl AppState {
                 }
             };
             let caught_up = mine.and_then(|mut s| {
-                background(|| apply_work(&mut s, &edits, reading.as_ref(), day)).ok()?;
+                let catch_up = || apply_work(&mut s, &edits, reading.as_ref(), day);
+                if quiet {
+                    quietly(catch_up).ok()?;
+                } else {
+                    background(catch_up).ok()?;
+                }
                 s.generation = generation;
                 Some(s)
             });
@@ -729,6 +725,8 @@ pub(super) struct Worked {
     tile_changes: TileChanges,
     /// When the batch started (before waiting for its copy).
     started: Instant,
+    /// How long the batch's work on the copy took.
+    work: Duration,
     /// Milliseconds waited for the copy.
     pub(super) spare_wait_ms: f64,
 }
@@ -739,13 +737,4 @@ fn own_copy(s: &Snapshot) -> Snapshot {
     let mut copy = s.clone();
     copy.live.unshare();
     copy
-}
-
-/// The calling thread's scheduling priority lowered to the least (nice 19: Linux applies
-/// it to the thread alone); elsewhere, nothing.
-fn lowest_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19);
-    }
 }

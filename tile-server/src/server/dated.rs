@@ -298,7 +298,7 @@ pub(crate) async fn analysed_on(
     let _one = state.dated.analysis_permit().await?;
     let substances = state.source.load.substances.clone();
     let (ds, analysis, rules) = tokio::task::spawn_blocking(move || {
-        let a = super::changes::background(|| analyze(&ds, &substances, &rules));
+        let a = super::pools::background(|| analyze(&ds, &substances, &rules));
         (ds, a, rules)
     })
     .await?;

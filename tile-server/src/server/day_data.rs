@@ -240,7 +240,7 @@ impl Plan {
                     // place, where a new copy would first copy every layer it changes.
                     from_spare = spare.is_some();
                     let mut copy = spare.unwrap_or_else(|| (*snap).clone());
-                    super::changes::background(|| {
+                    super::pools::background(|| {
                         super::changes::apply_to(&mut copy, &back.edits, None)
                     })
                     .map_err(|e| {
@@ -263,7 +263,7 @@ impl Plan {
         if !back.skipped.is_empty() {
             tracing::warn!(day = %day, skipped = ?back.skipped, "changes not taken back");
         }
-        let view = super::changes::background(|| {
+        let view = super::pools::background(|| {
             let base = data.snapshot(&snap);
             base.tiles
                 .view_as_of_live_with(&base.live, data.dataset(&snap), &snap.rules, day)
@@ -302,7 +302,7 @@ fn move_copy(kept: Copied, back: &Reverting, snap: &Snapshot, day: Day) -> Optio
             });
         }
     }
-    match super::changes::background(|| super::changes::apply_to(&mut copy, &edits, None)) {
+    match super::pools::background(|| super::changes::apply_to(&mut copy, &edits, None)) {
         Ok(_) => Some(Copied {
             snap: copy,
             generation,

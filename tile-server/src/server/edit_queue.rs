@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
@@ -77,6 +78,16 @@ struct Pending {
 #[derive(Default)]
 pub struct EditQueue {
     tx: std::sync::OnceLock<mpsc::UnboundedSender<Pending>>,
+    /// Edits handed to the queue and not yet taken into a group.
+    waiting: Arc<AtomicUsize>,
+}
+
+impl EditQueue {
+    /// How many edits are handed to the queue and not yet taken into a group: edits
+    /// that wait for the batch after the one being served.
+    pub(super) fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
 }
 
 impl AppState {
@@ -90,7 +101,8 @@ impl AppState {
     ) -> Outcome {
         let tx = self.edit_queue.tx.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(commit_loop(Arc::downgrade(self), path, rx));
+            let waiting = Arc::clone(&self.edit_queue.waiting);
+            tokio::spawn(commit_loop(Arc::downgrade(self), path, rx, waiting));
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -100,7 +112,9 @@ impl AppState {
             reply,
             arrived: Instant::now(),
         };
+        self.edit_queue.waiting.fetch_add(1, Ordering::Relaxed);
         if tx.send(pending).is_err() {
+            self.edit_queue.waiting.fetch_sub(1, Ordering::Relaxed);
             return Outcome::Failed("the edit queue has stopped".into());
         }
         answer
@@ -114,6 +128,7 @@ async fn commit_loop(
     state: Weak<AppState>,
     path: PathBuf,
     mut rx: mpsc::UnboundedReceiver<Pending>,
+    waiting: Arc<AtomicUsize>,
 ) {
     // The store stays open between groups (its schema read and statements prepared
     // once); only one group is committed at a time.
@@ -126,6 +141,7 @@ async fn commit_loop(
                 Err(_) => break,
             }
         }
+        waiting.fetch_sub(group.len(), Ordering::Relaxed);
         let Some(state) = state.upgrade() else {
             break;
         };

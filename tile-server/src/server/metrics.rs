@@ -82,6 +82,9 @@ pub struct Metrics {
     pub edit_batches: AtomicU64,
     /// Of the batches, those that found no spare snapshot ready and copied the served one.
     pub batch_copies: AtomicU64,
+    /// Of the batches, those whose replaced snapshot was brought up to date on the pool of
+    /// lower priority (`pools::quietly`).
+    pub quiet_catch_ups: AtomicU64,
     /// Readings of the whole source to follow a change of it (the watcher's, an edit's
     /// that found the GeoPackage changed, a database follower's catch-up).
     pub source_readings: AtomicU64,
@@ -195,6 +198,12 @@ impl Metrics {
             "riskmap_edit_batch_copies_total",
             "Batches that found no spare snapshot ready and copied the served one first.",
             self.batch_copies.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut s,
+            "riskmap_edit_quiet_catch_ups_total",
+            "Batches whose replaced snapshot was brought up to date at a lower priority than the tiles (a small batch no edit waited behind).",
+            self.quiet_catch_ups.load(Ordering::Relaxed),
         );
         counter(
             &mut s,

@@ -29,6 +29,7 @@ pub mod ogc_fields;
 mod pg_compare;
 mod pg_edit;
 pub mod pg_listen;
+mod pools;
 pub mod proxy;
 pub mod reload;
 pub mod routes;

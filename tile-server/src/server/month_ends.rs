@@ -109,7 +109,7 @@ impl MonthEndsCache {
                     let opts = snap.load_options(&state.source.load).into_owned();
                     let first_at = first_at.clone();
                     let walked = tokio::task::spawn_blocking(move || {
-                        super::changes::background(move || {
+                        super::pools::background(move || {
                             history::month_by_month(
                                 live,
                                 &windows,

@@ -35,7 +35,7 @@ pub(super) fn compare_rows(
     ids: &BTreeMap<LayerKind, BTreeSet<String>>,
     present: &BTreeMap<LayerKind, BTreeSet<String>>,
 ) -> Result<RowsCompared, io::LoadError> {
-    let mut loaded = super::changes::background(|| io::load_rows(layers, opts))?;
+    let mut loaded = super::pools::background(|| io::load_rows(layers, opts))?;
     if ids.contains_key(&LayerKind::HazardSources) {
         resolve_owners(served, &mut loaded, ids, present);
     }

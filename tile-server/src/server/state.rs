@@ -694,7 +694,7 @@ impl AppState {
         let task = tokio::task::spawn_blocking(move || {
             let _running = guard;
             // The generation is given when (and if) the snapshot is swapped in.
-            super::changes::background(|| {
+            super::pools::background(|| {
                 let new = build_snapshot(&me.config, &me.source, 0)?;
                 // A GeoPackage's trail (and a folder's, when it has one) records every
                 // change the map takes in, a reload's too (another program's saves the

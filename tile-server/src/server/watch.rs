@@ -297,7 +297,7 @@ impl AppState {
         // and every record of its trail up to the last one now.
         let (loaded, seq, read_trail, touched_upto) = tokio::task::spawn_blocking(move || {
             let (trail, upto) = source.file_state().map_or((0, 0), |(_, t, m)| (t, m));
-            super::changes::background(|| source.load()).map(|(l, seq)| (l, seq, trail, upto))
+            super::pools::background(|| source.load()).map(|(l, seq)| (l, seq, trail, upto))
         })
         .await
         .map_err(|e| e.to_string())?

@@ -103,6 +103,11 @@ pub(in crate::server) async fn metrics(State(state): State<AppStateRef>) -> Resp
             "1 when the next batch of edits finds its copy of the snapshot made, else 0.",
             u8::from(state.spare_ready()).to_string(),
         ),
+        (
+            "edits_waiting",
+            "Edits to a GeoPackage store handed to its queue and not yet taken into a batch.",
+            state.edit_queue.waiting().to_string(),
+        ),
     ];
     let names: Vec<String> = s
         .dataset()
