@@ -14,11 +14,11 @@
 //!
 //! The work of a batch runs on the change path's own threads (`pools`): the batch on
 //! [`background`], the replaced copy brought up to date there or, for a small batch
-//! nobody waits behind, on a pool of lower priority that leaves the cores to the tiles
+//! no change waits behind, on a pool of lower priority that leaves the cores to the tiles
 //! the batch changed.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -118,6 +118,8 @@ pub struct Changes {
     /// Set when the server stops: the event streams end, so that their connections do
     /// not hold the stop.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Tasks waiting for the change path ([`AppState::change_path`]).
+    waiting: AtomicUsize,
 }
 
 /// How long the tiles drawn anew behind the answers are gathered into one `drawn` event.
@@ -143,6 +145,7 @@ impl Default for Changes {
             recent: Mutex::new(VecDeque::new()),
             drawn: Mutex::new(None),
             closing: tokio::sync::watch::Sender::new(false),
+            waiting: AtomicUsize::new(0),
         }
     }
 }
@@ -366,22 +369,53 @@ impl AppState {
         }
     }
 
+    /// The change path ([`AppState::reload_lock`]), once its holder lets go; while this
+    /// waits it counts among those the next batch serves ([`AppState::changes_waiting`]).
+    pub async fn change_path(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.changes.waiting.fetch_add(1, Ordering::Relaxed);
+        // Counted off when the lock is had, or when the wait is given up (dropped).
+        let _waiting = Waiting(&self.changes.waiting);
+        Arc::clone(&self.reload_lock).lock_owned().await
+    }
+
+    /// Changes waiting for the ones being served: tasks waiting for the change path (a
+    /// reload, an edit of a PostGIS store, a follower's or a watcher's reading) and edits
+    /// in a GeoPackage's queue not yet taken into a group.
+    pub fn changes_waiting(&self) -> usize {
+        self.change_path_waiting() + self.edit_queue.waiting()
+    }
+
+    /// Tasks waiting for the change path.
+    pub fn change_path_waiting(&self) -> usize {
+        self.changes.waiting.load(Ordering::Relaxed)
+    }
+
     /// The spare snapshot if it is of `generation` (waiting for it while it is brought up
     /// to date), for a past day to take back instead of a new copy of the served one; a
     /// spare of another generation is of no use to anyone and goes too. The next batch
     /// copies the served snapshot unless [`AppState::prepare_spare_quietly`] made another
     /// first. Run it off the async runtime.
     pub(crate) fn take_spare(&self, generation: u64) -> Option<Snapshot> {
-        let mut s = self.changes.spare.lock().ok()?;
-        match s.take() {
-            Some(Spare::Making) => {
-                *s = Some(Spare::Making);
-                None
+        let have = {
+            let mut s = self.changes.spare.lock().ok()?;
+            match s.take() {
+                Some(Spare::Making) => {
+                    *s = Some(Spare::Making);
+                    return None;
+                }
+                have => have,
             }
-            have => have
-                .and_then(Spare::take)
-                .filter(|s| s.generation == generation),
-        }
+        };
+        // Waited for (a copy being brought up to date) with the lock let go: `/metrics`
+        // reads it.
+        have.and_then(Spare::take)
+            .filter(|s| s.generation == generation)
     }
 
     /// Whether the next batch finds its spare snapshot ready (not being made or brought
@@ -451,7 +485,7 @@ impl AppState {
         actor: String,
         reading: Option<Reading>,
     ) -> Result<ChangeEvent, ApplyFailure> {
-        let held = Arc::clone(&self.reload_lock).lock_owned().await;
+        let held = self.change_path().await;
         self.apply_edits_held(&held, edits, actor, reading).await
     }
 
@@ -479,7 +513,7 @@ impl AppState {
     /// the data's own `as_of`) or not before `day`. A living map runs past midnight: its
     /// hazards become overdue on the new day without any edit.
     pub async fn roll_day(self: &Arc<Self>, day: Day) -> Result<Option<ChangeEvent>, ApplyFailure> {
-        let _one = self.reload_lock.lock().await;
+        let _one = self.change_path().await;
         let s = self.snapshot();
         if s.day_pinned || s.analysis().as_of.is_some_and(|d| d >= day) {
             return Ok(None);
@@ -684,7 +718,7 @@ impl AppState {
         }
         let edits = edits.to_vec();
         let reading = reading.cloned();
-        let quiet = catch_up_quietly(work, self.edit_queue.waiting());
+        let quiet = catch_up_quietly(work, self.changes_waiting());
         if quiet {
             self.metrics.quiet_catch_ups.fetch_add(1, Ordering::Relaxed);
         }

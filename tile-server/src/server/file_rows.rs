@@ -262,7 +262,7 @@ impl AppState {
         let Some((_, read_trail, upto)) = self.snapshot().source_stamp else {
             return;
         };
-        let _held = Arc::clone(&self.reload_lock).lock_owned().await;
+        let _held = self.change_path().await;
         let trail = self.trail_followed();
         self.settle_first_reading(Vec::new(), &trail, read_trail, upto)
             .await;

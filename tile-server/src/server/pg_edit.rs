@@ -79,9 +79,7 @@ pub(super) enum DbTiming {
 /// so that nothing changes the served map between the check and the batch.
 pub(super) async fn change_path(state: &AppState) -> Option<OwnedMutexGuard<()>> {
     let limit = state.config.edit_serve_timeout();
-    tokio::time::timeout(limit, Arc::clone(&state.reload_lock).lock_owned())
-        .await
-        .ok()
+    tokio::time::timeout(limit, state.change_path()).await.ok()
 }
 
 /// An edit through the API to write: `change` made by `actor` against a snapshot that

@@ -482,7 +482,7 @@ async fn apply_batch(
     // The rows are read and served under the change path: an edit through this server's
     // API, served beside its own transaction, cannot come between, so a row read before
     // such an edit committed is never served after it (`pg_edit`).
-    let held = Arc::clone(&state.reload_lock).lock_owned().await;
+    let held = state.change_path().await;
     let reading = Instant::now();
     // New words for the hidden hazards' stages: every hazard is read again with them
     // (a row whose word meant nothing may mean a stage now), and edits from now on too.

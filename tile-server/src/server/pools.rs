@@ -6,17 +6,22 @@
 //! each loop to end (seconds in a storm of 100,000 changes).
 //!
 //! Once a batch is served, the snapshot it replaced is brought up to date with the same
-//! batch for the next one (`changes`). Nobody waits for that copy but the next batch, while
-//! the viewers that the batch's announcement reaches ask for the tiles it changed at that
-//! very moment: on two cores the two shared them, and a chemical park's tile drawn beside
-//! the copy's work took a third longer. A small batch's copy is therefore brought up to
-//! date on a pool of lower priority ([`quietly`], nice [`QUIET_NICE`] on Linux), which
-//! takes what the tiles leave, when no edit is waiting for it
-//! ([`catch_up_quietly`]). A large batch's copy, or any copy while edits wait, runs on
-//! [`background`]: on a machine kept busy by tiles a copy of low priority goes several
-//! times slower, and a batch waiting for it would wait that much longer. The bound keeps
-//! such a wait short: a copy of at most [`QUIET_AT_MOST`] of work, at a twentieth of a core
-//! (a thread of nice 10 beside two of nice 0 on each core), is done within about 0.4 s.
+//! batch for the next one (`changes`). What waits for that copy is the next batch (and a
+//! past day's view or a trend that takes it instead of copying the map), while the
+//! viewers that the batch's announcement reaches ask for the tiles it changed at that very
+//! moment: on two cores the two shared them, and a chemical park's tile drawn beside the
+//! copy's work took a fifth to a third longer. A small batch's copy is therefore brought
+//! up to date on a pool of lower priority ([`quietly`], nice [`QUIET_NICE`] on Linux),
+//! which takes what the tiles leave, when no change waits for the change path
+//! ([`catch_up_quietly`], given `AppState::changes_waiting`: edits in a GeoPackage's
+//! queue, and any task waiting for the path: a PostGIS edit, a follower's or a watcher's
+//! reading, a reload). A large batch's copy, or any copy while changes wait, runs on
+//! [`background`]. On an idle machine the priority changes nothing; on one kept busy by
+//! tiles a copy of low priority goes many times slower (a thread of nice 10 beside two of
+//! nice 0 on each core gets about a twentieth of a core, so a copy of [`QUIET_AT_MOST`]
+//! about 0.4 s; more beside more threads), and a change that comes meanwhile waits for it:
+//! the bound keeps that short. The priority of a thread cannot be raised again without
+//! privileges, so a copy started quietly finishes quietly.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -30,15 +35,16 @@ pub const QUIET_NICE: i32 = 10;
 pub const QUIET_AT_MOST: Duration = Duration::from_millis(20);
 
 /// Whether the copy a batch replaced is brought up to date on the quiet pool: the batch's
-/// own work took at most [`QUIET_AT_MOST`] (its copy takes about as long) and no edit is
+/// own work took at most [`QUIET_AT_MOST`] (its copy takes about as long) and no change is
 /// waiting for the next batch.
-pub fn catch_up_quietly(work: Duration, edits_waiting: usize) -> bool {
-    work <= QUIET_AT_MOST && edits_waiting == 0
+pub fn catch_up_quietly(work: Duration, changes_waiting: usize) -> bool {
+    work <= QUIET_AT_MOST && changes_waiting == 0
 }
 
-/// Runs `f` on the pool kept for the work of batches and reloads (as many threads as the
-/// global pool), so that its parallel loops never queue in front of a tile's; on the
-/// caller's pool if that pool could not be made.
+/// Runs `f` on the pool kept for the work of the change path (batches, readings of the
+/// source, past days' and trends' analyses; as many threads as the global pool), so that
+/// its parallel loops never queue in front of a tile's; on the caller's pool if that pool
+/// could not be made.
 pub fn background<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
     run_on(&POOL, "riskmap-batch", None, f)

@@ -587,7 +587,7 @@ impl AppState {
     /// which no caller stops half-way (the folder served, its records or the store's
     /// position not yet written) or makes let go of the change path early.
     pub async fn reload_within(self: &Arc<Self>, force: bool, limit: Duration) -> ReloadOutcome {
-        let held = Arc::clone(&self.reload_lock).lock_owned().await;
+        let held = self.change_path().await;
         let me = Arc::clone(self);
         tokio::spawn(async move { me.reload_held(held, force, limit).await })
             .await

@@ -60,7 +60,7 @@ impl AppState {
         store: impl FnOnce() -> Result<T, E> + Send + 'static,
     ) -> Result<Stored<T>, StoredFailure<E>> {
         let t = Instant::now();
-        let held = Arc::clone(&self.reload_lock).lock_owned().await;
+        let held = self.change_path().await;
         let lock_wait_ms = ms(t.elapsed());
         let mut stored = self
             .apply_edits_stored_held(&held, edits, actor, store)

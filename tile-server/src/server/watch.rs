@@ -253,7 +253,7 @@ impl AppState {
     /// in between would be compared with a reading that does not have it, and taken
     /// back.
     pub async fn sync_as(self: &Arc<Self>, actor: &str) -> Result<SyncOutcome, String> {
-        let held = Arc::clone(&self.reload_lock).lock_owned().await;
+        let held = self.change_path().await;
         let stamp = self.source.file_stamp();
         // Read while this waited for the change path (by an edit that found the file
         // changed, or the watcher): nothing to read again.

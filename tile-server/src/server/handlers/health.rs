@@ -108,6 +108,11 @@ pub(in crate::server) async fn metrics(State(state): State<AppStateRef>) -> Resp
             "Edits to a GeoPackage store handed to its queue and not yet taken into a batch.",
             state.edit_queue.waiting().to_string(),
         ),
+        (
+            "change_path_waiting",
+            "Tasks waiting for the change path: a group of edits, a reload, a reading of the source.",
+            state.change_path_waiting().to_string(),
+        ),
     ];
     let names: Vec<String> = s
         .dataset()
