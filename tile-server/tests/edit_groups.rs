@@ -199,6 +199,50 @@ async fn a_lone_small_edits_copy_is_brought_up_to_date_quietly() {
     }
 }
 
+/// A small edit's copy is brought up to date at full priority while another change (here
+/// a reload) waits for the change path behind it: the reload would wait for the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_is_brought_up_to_date_at_full_priority_while_a_change_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = two_editors(dir.path());
+    let app = router(state.clone());
+    let id = state.snapshot().dataset().houses.get(7).unwrap().id.clone();
+    let waiting = |n: f64| {
+        let app = app.clone();
+        async move {
+            let at = async {
+                while common::metric(&app, "riskmap_change_path_waiting").await < n {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(30), at)
+                .await
+                .expect("the change waits for the change path");
+        }
+    };
+    let hold = state.reload_lock.lock().await;
+    let edit = patch(&app, &id, EDITOR, json!({"occupants": 9}), None);
+    waiting(1.0).await;
+    // The reload comes second: the path's lock serves its waiters in turn.
+    let reload = {
+        let state = state.clone();
+        tokio::spawn(async move { state.reload(false).await })
+    };
+    waiting(2.0).await;
+    drop(hold);
+    let (status, _, body) = edit.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    reload.await.unwrap();
+    assert_eq!(
+        common::metric(&app, "riskmap_edit_quiet_catch_ups_total").await,
+        0.0
+    );
+    assert_eq!(
+        common::metric(&app, "riskmap_change_path_waiting").await,
+        0.0
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_that_lost_the_race_is_checked_again_against_the_winner() {
     let dir = tempfile::tempdir().unwrap();

@@ -372,16 +372,17 @@ impl AppState {
     /// The change path ([`AppState::reload_lock`]), once its holder lets go; while this
     /// waits it counts among those the next batch serves ([`AppState::changes_waiting`]).
     pub async fn change_path(&self) -> tokio::sync::OwnedMutexGuard<()> {
-        struct Waiting<'a>(&'a AtomicUsize);
-        impl Drop for Waiting<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
-        self.changes.waiting.fetch_add(1, Ordering::Relaxed);
         // Counted off when the lock is had, or when the wait is given up (dropped).
-        let _waiting = Waiting(&self.changes.waiting);
+        let _waiting = self.waiting_for_change();
         Arc::clone(&self.reload_lock).lock_owned().await
+    }
+
+    /// Counts the caller among the changes waiting for the change path for as long as
+    /// the guard lives: for a change that waits for something else first (a PostGIS
+    /// edit waits for the one before it).
+    pub fn waiting_for_change(&self) -> ChangeWaiter<'_> {
+        self.changes.waiting.fetch_add(1, Ordering::Relaxed);
+        ChangeWaiter(&self.changes.waiting)
     }
 
     /// Changes waiting for the ones being served: tasks waiting for the change path (a
@@ -748,6 +749,16 @@ impl AppState {
             let _ = tx.send(caught_up);
         });
         event
+    }
+}
+
+/// A change waiting for the change path ([`AppState::waiting_for_change`]), counted off
+/// when dropped.
+pub struct ChangeWaiter<'a>(&'a AtomicUsize);
+
+impl Drop for ChangeWaiter<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -253,9 +253,14 @@ async fn run_edit(
     let path = match edit_store(state).map_err(IntoResponse::into_response)? {
         Store::File(path) => path,
         Store::Db(url) => {
+            // Waiting for the edit before this one counts as waiting for the change
+            // path: the copy that edit's batch replaced is then brought up to date at
+            // full priority (`pools::catch_up_quietly`).
+            let waiting = state.waiting_for_change();
             let _one = state.edit_lock.lock().await;
             let waited = Instant::now();
             let held = pg_edit::change_path(state).await;
+            drop(waiting);
             let lock_wait_ms = ms(waited.elapsed());
             let (served, snap) = state.served_snapshot();
             let t0 = Instant::now();

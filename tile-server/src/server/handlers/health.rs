@@ -110,7 +110,7 @@ pub(in crate::server) async fn metrics(State(state): State<AppStateRef>) -> Resp
         ),
         (
             "change_path_waiting",
-            "Tasks waiting for the change path: a group of edits, a reload, a reading of the source.",
+            "Changes waiting for the change path: a group of edits, a PostGIS edit, a reading of the source, a reload, the day's roll.",
             state.change_path_waiting().to_string(),
         ),
     ];
