@@ -201,7 +201,7 @@ late = third[-1] - third[0]
 print(f"  memory flat: {'met' if late <= 0.01 * third[0] else 'MISSED'} ({late:+d} MiB over the last third "
       f"of the loaded run, {grow:+d} MiB over all of it)")
 PY
-grep -E '^riskmap_tile_render_seconds_(bucket|count|sum)|^riskmap_tiles_invalidated|^riskmap_tiles_redrawn_(behind|same)|^riskmap_tile_outdated_answer_seconds|^riskmap_tile_cache|^riskmap_edit_batches' \
+grep -E '^riskmap_tile_render_seconds_(bucket|count|sum)|^riskmap_tiles_invalidated|^riskmap_tiles_redrawn_(behind|same)|^riskmap_tile_outdated_answer_seconds|^riskmap_tile_cache|^riskmap_edit_(batches|batch_copies|quiet_catch_ups)' \
   "$WORK/metrics.txt" | sed 's/^/metrics: /' || true
 if [ -n "$PERF" ] && [ -f "$WORK/perf.data" ]; then
   echo "profile of the server (shares of its own samples), 20 s of the loaded run: by thread name (riskmap-batch-N:"
