@@ -177,5 +177,10 @@ if h:
     print(f"hidden hazards' status changed: {h['edits']}, seen in the re-requested tile: {h['seen_in_tile']}: "
           f"edit -> tile p50 {he['p50']} ms, p99 {he['p99']} ms, max {he['max']} ms (PATCH p99 {h['patch_ms']['p99']} ms)")
 ok = e["p99"] <= target and full / e["p99"] >= 100 and r["seen_in_tile"] == r["edits"]
-print(f"target (p99 <= {target:.0f} ms, >= 100x, every edit seen): {'met' if ok else 'NOT met'}")
+print(f"target for house moves (p99 <= {target:.0f} ms, >= 100x, every edit seen): {'met' if ok else 'NOT met'}")
+if i:
+    # An inventory's tile changes only when its grade does: timed, not required to be seen.
+    ie = i["edit_to_tile_ms"]
+    ok = ie["p99"] <= target and full / ie["p99"] >= 100
+    print(f"target for inventories (p99 <= {target:.0f} ms, >= 100x): {'met' if ok else 'NOT met'}")
 PY
