@@ -88,61 +88,39 @@ impl Dataset {
     /// The uid of the feature at `pos` of an input layer (the id its tiles give it);
     /// `None` for a result layer or a position not there.
     pub fn uid(&self, kind: LayerKind, pos: usize) -> Option<u64> {
-        match kind {
-            LayerKind::Areas => self.areas.uid(pos),
-            LayerKind::Enterprises => self.enterprises.uid(pos),
-            LayerKind::HazardSources => self.hazard_sources.uid(pos),
-            LayerKind::GasPipelines => self.gas_pipelines.uid(pos),
-            LayerKind::Houses => self.houses.uid(pos),
-            LayerKind::ProtectionTargets => self.protection_targets.uid(pos),
-            LayerKind::HiddenHazards => self.hidden_hazards.uid(pos),
-            LayerKind::HazardGrades
-            | LayerKind::ProtectionConflicts
-            | LayerKind::PipelineConflicts
-            | LayerKind::HouseRisk
-            | LayerKind::EnterpriseRisk
-            | LayerKind::RiskGrid => None,
-        }
+        self.input_layer(kind)?.uid_at(pos)
     }
 
     /// The id of the feature at `pos` of an input layer; `None` for a result layer or a
     /// position not there.
     pub fn id_at(&self, kind: LayerKind, pos: usize) -> Option<&str> {
-        match kind {
-            LayerKind::Areas => self.areas.get(pos).map(|f| f.id.as_str()),
-            LayerKind::Enterprises => self.enterprises.get(pos).map(|f| f.id.as_str()),
-            LayerKind::HazardSources => self.hazard_sources.get(pos).map(|f| f.id.as_str()),
-            LayerKind::GasPipelines => self.gas_pipelines.get(pos).map(|f| f.id.as_str()),
-            LayerKind::Houses => self.houses.get(pos).map(|f| f.id.as_str()),
-            LayerKind::ProtectionTargets => self.protection_targets.get(pos).map(|f| f.id.as_str()),
-            LayerKind::HiddenHazards => self.hidden_hazards.get(pos).map(|f| f.id.as_str()),
-            LayerKind::HazardGrades
-            | LayerKind::ProtectionConflicts
-            | LayerKind::PipelineConflicts
-            | LayerKind::HouseRisk
-            | LayerKind::EnterpriseRisk
-            | LayerKind::RiskGrid => None,
-        }
+        self.input_layer(kind)?.id_at(pos)
     }
 
     /// Where the feature at `pos` of an input layer came from; `None` for a result layer
     /// or a position not there.
     pub fn source_at(&self, kind: LayerKind, pos: usize) -> Option<crate::model::SourceRef> {
-        match kind {
-            LayerKind::Areas => self.areas.get(pos).map(|f| f.source),
-            LayerKind::Enterprises => self.enterprises.get(pos).map(|f| f.source),
-            LayerKind::HazardSources => self.hazard_sources.get(pos).map(|f| f.source),
-            LayerKind::GasPipelines => self.gas_pipelines.get(pos).map(|f| f.source),
-            LayerKind::Houses => self.houses.get(pos).map(|f| f.source),
-            LayerKind::ProtectionTargets => self.protection_targets.get(pos).map(|f| f.source),
-            LayerKind::HiddenHazards => self.hidden_hazards.get(pos).map(|f| f.source),
+        self.input_layer(kind)?.source_at(pos)
+    }
+
+    /// The input layer `kind`, seen through what every layer has whatever its
+    /// properties; `None` for a result layer.
+    fn input_layer(&self, kind: LayerKind) -> Option<&dyn crate::layer::AnyLayer> {
+        Some(match kind {
+            LayerKind::Areas => &self.areas,
+            LayerKind::Enterprises => &self.enterprises,
+            LayerKind::HazardSources => &self.hazard_sources,
+            LayerKind::GasPipelines => &self.gas_pipelines,
+            LayerKind::Houses => &self.houses,
+            LayerKind::ProtectionTargets => &self.protection_targets,
+            LayerKind::HiddenHazards => &self.hidden_hazards,
             LayerKind::HazardGrades
             | LayerKind::ProtectionConflicts
             | LayerKind::PipelineConflicts
             | LayerKind::HouseRisk
             | LayerKind::EnterpriseRisk
-            | LayerKind::RiskGrid => None,
-        }
+            | LayerKind::RiskGrid => return None,
+        })
     }
 
     /// The name of the feature at `pos` of an input layer (a house's address, a hidden

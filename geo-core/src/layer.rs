@@ -184,6 +184,29 @@ impl<P> Layer<P> {
     }
 }
 
+/// What every layer has whatever its properties, by position: for callers that name a
+/// layer by its kind (`Dataset::id_at`, `uid`, `source_at`).
+pub trait AnyLayer {
+    /// The uid of the feature at `pos` ([`Layer::uid`]).
+    fn uid_at(&self, pos: usize) -> Option<u64>;
+    /// The id of the feature at `pos`.
+    fn id_at(&self, pos: usize) -> Option<&str>;
+    /// Where the feature at `pos` was read from.
+    fn source_at(&self, pos: usize) -> Option<crate::model::SourceRef>;
+}
+
+impl<P> AnyLayer for Layer<P> {
+    fn uid_at(&self, pos: usize) -> Option<u64> {
+        self.uid(pos)
+    }
+    fn id_at(&self, pos: usize) -> Option<&str> {
+        self.get(pos).map(|f| f.id.as_str())
+    }
+    fn source_at(&self, pos: usize) -> Option<crate::model::SourceRef> {
+        self.get(pos).map(|f| f.source)
+    }
+}
+
 impl<P: Clone> Layer<P> {
     /// Makes this copy's features and R-tree its own (copied if another copy shares
     /// them), so that its first change costs no more than the next.
