@@ -163,6 +163,8 @@ def phases(d):
     return ", ".join(f"{k} {v['p50']} / {v['p99']} / {v['max']}" for k, v in d.items())
 if r.get("server_ms"):
     print(f"  the PATCH on the server (Server-Timing, p50 / p99 / max ms): {phases(r['server_ms'])}")
+if r.get("tile_server_ms"):
+    print(f"  the tile on the server (Server-Timing, p50 / p99 / max ms): {phases(r['tile_server_ms'])}")
 i = r.get("inventories")
 if i:
     ie = i["edit_to_tile_ms"]
@@ -171,6 +173,8 @@ if i:
           f"full analysis / p99: {full / ie['p99']:.0f}x")
     if i.get("server_ms"):
         print(f"  the PATCH on the server (Server-Timing, p50 / p99 / max ms): {phases(i['server_ms'])}")
+    if i.get("tile_server_ms"):
+        print(f"  the tile on the server (Server-Timing, p50 / p99 / max ms): {phases(i['tile_server_ms'])}")
 h = r.get("hidden")
 if h:
     he = h["edit_to_tile_ms"]

@@ -94,17 +94,22 @@ def style_sources(path):
 
 
 def server_timing(h):
-    """{name: ms} of a Server-Timing header ("check;dur=0.81, store;dur=3.20")."""
+    """{name: ms} of a Server-Timing header ("check;dur=0.81, store;dur=3.20"); a
+    metric with a description instead ('cache;desc="hit"') gives {name: description}."""
     out = {}
     for part in (h or "").split(","):
         name, _, rest = part.strip().partition(";")
         if rest.startswith("dur="):
             out[name] = float(rest[4:])
+        elif rest.startswith("desc="):
+            out[name] = rest[5:].strip('"')
     return out
 
 
 def phases(rows):
-    """p50 / p99 / max of each phase the server named, over the edits."""
+    """p50 / p99 / max of each phase the server named, over the edits (the phases timed:
+    not a description such as a tile's cache;desc="hit")."""
+    rows = [{k: v for k, v in r.items() if isinstance(v, float)} for r in rows]
     names = sorted({k for r in rows for k in r})
     return {n: {"p50": pct([r[n] for r in rows if n in r], 0.5),
                 "p99": pct([r[n] for r in rows if n in r], 0.99),
@@ -149,14 +154,14 @@ def main():
         if tile_conns else None
     rng = random.Random(a.seed)
     todo = houses(a.houses, a.stride, a.edits)
-    total, patch, tile, server = [], [], [], []
+    total, patch, tile, server, tile_server = [], [], [], [], []
     seen, bad = 0, {}
 
     def get(c, path, headers):
         c.request("GET", path, headers=headers)
         r = c.getresponse()
         r.read()
-        return r.status, r.getheader("ETag")
+        return r.status, r.getheader("ETag"), server_timing(r.getheader("Server-Timing"))
 
     def send_patch(layer, fid, body):
         conn.request("PATCH", f"/api/layers/{layer}/features/{fid}", body=json.dumps(body),
@@ -189,12 +194,12 @@ def main():
         else:
             got = list(pool.map(get, conns, paths, asks))
         t2 = time.perf_counter()
-        for status, _ in got:
+        for status, _, _ in got:
             if status // 100 not in (2, 3):
                 bad[f"tile {status}"] = bad.get(f"tile {status}", 0) + 1
-        changed = any(st == 200 and e != old for (st, e), old in zip(got, etags))
+        changed = any(st == 200 and e != old for (st, e, _), old in zip(got, etags))
         return (t2 - t0) * 1000.0, (t1 - t0) * 1000.0, (t2 - t1) * 1000.0, changed, \
-            server_timing(r.getheader("Server-Timing"))
+            server_timing(r.getheader("Server-Timing")), [g[2] for g in got]
 
     for hid, geom in todo:
         lon, lat = first_point(geom)
@@ -213,7 +218,9 @@ def main():
         tile.append(t[2])
         seen += t[3]
         server.append(t[4])
+        tile_server.append(t[5][0])
     inv_total, inv_patch, inv_seen, inv_server, inv_each = [], [], 0, [], []
+    inv_tile_server = []
     if a.hazard_sources:
         with open(a.hazard_sources, encoding="utf-8") as f:
             sources = json.load(f)["features"][: a.inventories]
@@ -229,9 +236,11 @@ def main():
             inv_patch.append(t[1])
             inv_seen += t[3]
             inv_server.append(t[4])
+            inv_tile_server.append(t[5][0])
             inv_each.append({"id": feat["id"], "scale": round(k, 3), "edit_to_tile_ms": round(t[0], 2),
                              "patch_ms": round(t[1], 2), "tile_ms": round(t[2], 2),
-                             "tile_changed": bool(t[3]), "server_ms": t[4]})
+                             "tile_changed": bool(t[3]), "server_ms": t[4],
+                             "tile_server_ms": t[5]})
     hid_total, hid_patch, hid_seen = [], [], 0
     if a.hidden:
         conn.request("GET", "/api/features/hidden_hazards.geojson")
@@ -267,6 +276,7 @@ def main():
         "patch_ms": row(patch),
         "tile_ms": row(tile),
         "server_ms": phases(server),
+        "tile_server_ms": phases(tile_server),
         "tiles": viewed or [a.layers],
     }
     if a.hazard_sources:
@@ -277,6 +287,7 @@ def main():
             "edit_to_tile_ms": row(inv_total),
             "patch_ms": row(inv_patch),
             "server_ms": phases(inv_server),
+            "tile_server_ms": phases(inv_tile_server),
             # Each edit as it went, to see which ones make the tail.
             "each": inv_each,
         }

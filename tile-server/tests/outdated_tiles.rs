@@ -58,12 +58,46 @@ async fn put(state: &Arc<AppState>, house: Feature<House>) {
 }
 
 async fn tile(app: &axum::Router, uri: &str) -> (String, Vec<u8>) {
+    let (etag, body, _) = tile_timed(app, uri).await;
+    (etag, body)
+}
+
+/// The tile's ETag and body, and its `Server-Timing` as (name, `dur` or `desc`) pairs.
+async fn tile_timed(app: &axum::Router, uri: &str) -> (String, Vec<u8>, Vec<(String, String)>) {
     let (status, headers, body) =
         tokio::time::timeout(Duration::from_secs(10), send(app, get(uri)))
             .await
             .expect("answered");
     assert_eq!(status, StatusCode::OK, "{uri}");
-    (headers[header::ETAG].to_str().unwrap().to_string(), body)
+    let timing = headers["server-timing"]
+        .to_str()
+        .unwrap()
+        .split(", ")
+        .map(|m| {
+            let (name, value) = m.split_once(';').unwrap();
+            let value = value
+                .strip_prefix("dur=")
+                .or_else(|| value.strip_prefix("desc="))
+                .unwrap();
+            (name.to_string(), value.trim_matches('"').to_string())
+        })
+        .collect();
+    (
+        headers[header::ETAG].to_str().unwrap().to_string(),
+        body,
+        timing,
+    )
+}
+
+/// The names of a `Server-Timing`'s metrics, and the value of `tile`, all of it.
+fn names_and_total(timing: &[(String, String)]) -> (Vec<&str>, f64) {
+    let names = timing.iter().map(|(n, _)| n.as_str()).collect();
+    let total = timing
+        .iter()
+        .find(|(n, _)| n == "tile")
+        .map(|(_, v)| v.parse().unwrap())
+        .unwrap();
+    (names, total)
 }
 
 /// The tile as a server without a grace period serves it after the same edit.
@@ -80,7 +114,17 @@ async fn drawn_at_once(uri: &str) -> (String, Vec<u8>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_busy_server_answers_the_last_drawing_then_draws_it_again_and_says_so() {
     let (state, limits, app, uri, edit) = served(ServerConfig::default());
-    let (before, before_body) = tile(&app, &uri).await;
+    let (before, before_body, timing) = tile_timed(&app, &uri).await;
+    // Drawn for the first request: its wait, drawing and gzip, each within the whole.
+    let (names, total) = names_and_total(&timing);
+    assert_eq!(names, ["wait", "draw", "gzip", "tile"], "{timing:?}");
+    for (name, v) in &timing[..3] {
+        let v: f64 = v.parse().unwrap();
+        assert!(v >= 0.0 && v <= total, "{name} {v} of {total}");
+    }
+    let (_, _, timing) = tile_timed(&app, &uri).await;
+    assert_eq!(timing[0], ("cache".to_string(), "hit".to_string()));
+    assert_eq!(names_and_total(&timing).0, ["cache", "tile"]);
     let mut events = state.changes.subscribe();
     state.apply_edits(edit, "test".into()).await.unwrap();
     let (after, after_body) = drawn_at_once(&uri).await;
@@ -91,9 +135,10 @@ async fn a_busy_server_answers_the_last_drawing_then_draws_it_again_and_says_so(
     let held = limits.tiles.pause().await.unwrap();
     let held_redraws = limits.redraws.pause().await.unwrap();
     for _ in 0..3 {
-        let (etag, body) = tile(&app, &uri).await;
+        let (etag, body, timing) = tile_timed(&app, &uri).await;
         assert_eq!(etag, before);
         assert_eq!(body, before_body);
+        assert_eq!(timing[0], ("cache".to_string(), "outdated".to_string()));
     }
     assert_eq!(
         metric(&app, "riskmap_tile_outdated_answer_seconds_count").await,
@@ -135,7 +180,8 @@ async fn a_busy_server_answers_the_last_drawing_then_draws_it_again_and_says_so(
     };
     assert_eq!(tile_of(drawn.bbox.unwrap()), uri, "{:?}", drawn.bbox);
     // Now current: the bytes a server without a grace period draws after the edit.
-    let (now, now_body) = tile(&app, &uri).await;
+    let (now, now_body, timing) = tile_timed(&app, &uri).await;
+    assert_eq!(timing[0], ("cache".to_string(), "hit".to_string()));
     assert_eq!(now, after);
     assert_eq!(now_body, after_body);
     assert_eq!(

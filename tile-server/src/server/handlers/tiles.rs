@@ -127,13 +127,65 @@ pub(in crate::server) async fn tile(
     let names = parse_layers(&snap, &layers)?;
     // Another day than the analysis's is a dated view; the analysis's day is the map.
     let day = parse_as_of(q.as_of.as_deref())?.filter(|d| Some(*d) != snap.analysis().as_of);
-    let t = cached_or_render(&state, &limits, snap, names, day, (z, x, y))
+    let started = Instant::now();
+    let (t, how) = cached_or_render(&state, &limits, snap, names, day, (z, x, y))
         .await
         .map_err(|e| match e {
             AppError::TileSet(TileSetError::OutOfRange { .. }) => bad(),
             e => e,
         })?;
-    respond(&state, &t, &headers).await
+    let mut resp = respond(&state, &t, &headers).await?;
+    how.add_to(&mut resp, started);
+    Ok(resp)
+}
+
+/// How a tile was answered, sent as a `Server-Timing` header (browsers' developer tools
+/// show it; the edit benchmarks read it): from the cache, from its last drawing while it
+/// is drawn again, from another request's drawing of it, or drawn for this one (the
+/// wait for a tile slot, the drawing, the gzip); and `tile`, all of it until answered.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::server) enum Answered {
+    /// The current tile, cached.
+    Cached,
+    /// Its last drawing, outdated by a change, while it is drawn again.
+    Outdated,
+    /// Another request's drawing, waited for.
+    Joined,
+    /// Drawn for this request.
+    Drawn(Drawing),
+}
+
+/// Where a tile's drawing went, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::server) struct Drawing {
+    /// Waiting for a tile slot and a thread of the blocking pool.
+    wait_ms: f64,
+    /// Drawing the layers.
+    draw_ms: f64,
+    /// Compressing the drawing.
+    gzip_ms: f64,
+}
+
+impl Answered {
+    fn add_to(&self, resp: &mut Response, started: Instant) {
+        let how = match self {
+            Answered::Cached => "cache;desc=\"hit\"".to_string(),
+            Answered::Outdated => "cache;desc=\"outdated\"".to_string(),
+            Answered::Joined => "cache;desc=\"joined\"".to_string(),
+            Answered::Drawn(d) => format!(
+                "wait;dur={:.2}, draw;dur={:.2}, gzip;dur={:.2}",
+                d.wait_ms, d.draw_ms, d.gzip_ms
+            ),
+        };
+        let v = format!(
+            "{how}, tile;dur={:.2}",
+            started.elapsed().as_secs_f64() * 1e3
+        );
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            resp.headers_mut()
+                .insert(header::HeaderName::from_static("server-timing"), v);
+        }
+    }
 }
 
 /// Tile z/x/y of `names` of the served map, from the cache or rendered, answered as
@@ -145,7 +197,7 @@ pub(in crate::server) async fn serve_tile(
     zxy: (u8, u32, u32),
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
-    let t = cached_or_render(state, limits, state.snapshot(), names, None, zxy).await?;
+    let (t, _) = cached_or_render(state, limits, state.snapshot(), names, None, zxy).await?;
     respond(state, &t, headers).await
 }
 
@@ -163,7 +215,7 @@ async fn cached_or_render(
     names: Vec<LayerKind>,
     day: Option<Day>,
     (z, x, y): (u8, u32, u32),
-) -> Result<CachedTile, AppError> {
+) -> Result<(CachedTile, Answered), AppError> {
     let key: TileKey = (
         snap.generation,
         Arc::from(spec_of(&names, day).as_str()),
@@ -183,7 +235,7 @@ async fn cached_or_render(
         };
         if let Some(t) = cached {
             state.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(t);
+            return Ok((t, Answered::Cached));
         }
         // Busy: a render would wait for a slot, or outdated tiles are being drawn again
         // already (the server is behind the changes: a render now would take a core
@@ -193,14 +245,17 @@ async fn cached_or_render(
             Flight::Follow(mut rx) => {
                 if let Some((t, age)) = busy {
                     state.metrics.outdated_served(age.as_secs_f64());
-                    return Ok(t);
+                    return Ok((t, Answered::Outdated));
                 }
                 // The render in flight answers; if it was abandoned (its client went
                 // away before it started), look again and perhaps render.
                 if let Ok(v) = rx.wait_for(Option::is_some).await
                     && let Some(r) = v.as_ref()
                 {
-                    return r.clone().map_err(|e| e.relay());
+                    return r
+                        .clone()
+                        .map(|t| (t, Answered::Joined))
+                        .map_err(|e| e.relay());
                 }
             }
             Flight::Lead(leader) => {
@@ -208,14 +263,14 @@ async fn cached_or_render(
                     drop(leader);
                     redraw_behind(state, limits, names, &key, t.etag.clone());
                     state.metrics.outdated_served(age.as_secs_f64());
-                    return Ok(t);
+                    return Ok((t, Answered::Outdated));
                 }
                 let r = render(state, limits, &snap, names, day, (z, x, y), key, false)
                     .await
-                    .map(|(t, _)| t);
+                    .map(|(t, _, d)| (t, Answered::Drawn(d)));
                 let shared = r
                     .as_ref()
-                    .map(CachedTile::clone)
+                    .map(|(t, _)| t.clone())
                     .map_err(|e| Arc::new(e.relay()));
                 leader.finish(shared);
                 return r;
@@ -255,7 +310,7 @@ fn redraw_behind(
         let _claim = claim;
         let snap = state.snapshot();
         let key = (snap.generation, spec, zxy.0, zxy.1, zxy.2);
-        let Ok((drawn, current)) =
+        let Ok((drawn, current, _)) =
             render(&state, &limits, &snap, names.clone(), None, zxy, key, true).await
         else {
             return;
@@ -274,7 +329,7 @@ fn redraw_behind(
 
 /// Renders, gzips and caches one tile under a permit of the tile gate (of the redrawing
 /// gate for a drawing `behind` the answers, on one thread); says whether it was kept as
-/// the tile served (not when a batch since may have changed it).
+/// the tile served (not when a batch since may have changed it), and where its time went.
 #[allow(clippy::too_many_arguments)]
 async fn render(
     state: &AppStateRef,
@@ -285,7 +340,7 @@ async fn render(
     (z, x, y): (u8, u32, u32),
     key: TileKey,
     behind: bool,
-) -> Result<(CachedTile, bool), AppError> {
+) -> Result<(CachedTile, bool, Drawing), AppError> {
     state.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
     let view = match day {
         Some(d) => Some(state.dated.get(state, snap, d).await?),
@@ -302,8 +357,9 @@ async fn render(
     } else {
         &limits.tiles
     };
-    let gz = gate
-        .run(move || -> Result<Vec<u8>, TileSetError> {
+    let (gz, [began, drawn, zipped]) = gate
+        .run(move || -> Result<(Vec<u8>, [Instant; 3]), TileSetError> {
+            let began = Instant::now();
             let (ts, ds, a) = (&snap2.tiles, snap2.dataset(), snap2.analysis());
             let raw = if let Some(d) = &view {
                 let s = &snap2;
@@ -314,13 +370,21 @@ async fn render(
             } else {
                 ts.render_on_one_thread(ds, a, &names, z, x, y)?
             };
+            let drawn = Instant::now();
             if raw.is_empty() {
-                return Ok(raw);
+                return Ok((raw, [began, drawn, drawn]));
             }
-            Ok(riskmap_core::tiles::gzip_with_level(&raw, level)?)
+            let gz = riskmap_core::tiles::gzip_with_level(&raw, level)?;
+            Ok((gz, [began, drawn, Instant::now()]))
         })
         .await??;
     state.metrics.render(t0.elapsed().as_secs_f64());
+    let ms = |from: Instant, to: Instant| to.duration_since(from).as_secs_f64() * 1e3;
+    let drawing = Drawing {
+        wait_ms: ms(t0, began),
+        draw_ms: ms(began, drawn),
+        gzip_ms: ms(drawn, zipped),
+    };
     let t = CachedTile {
         etag: etag_of(&gz),
         gz: Bytes::from(gz),
@@ -347,7 +411,7 @@ async fn render(
             }
         }
     }
-    Ok((t, current))
+    Ok((t, current, drawing))
 }
 
 /// The response for a tile, gzipped if the client accepts it, 304 if its ETag matches.
