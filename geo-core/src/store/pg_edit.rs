@@ -50,6 +50,14 @@ pub enum EditOutcome {
         /// Who made it.
         actor: String,
     },
+    /// Rolled back, nothing written: the table's row is not as the caller's copy has it
+    /// and no change of it is recorded after that copy (written with the change table's
+    /// triggers off, or before the tables were followed): the caller's copy has the
+    /// feature and the table has no row of its id (`exists` false), or the other way round.
+    Unseen {
+        /// Whether the table has a row of the id.
+        exists: bool,
+    },
 }
 
 /// Who makes an edit ([`apply_change`]), and what their copy of the feature reflects.
@@ -152,7 +160,7 @@ async fn write_change(
         },
     )
     .await;
-    let (_, srid, _, declared) = joined?;
+    let (_, srid, locked, declared) = joined?;
     let srid: i32 = srid
         .ok_or_else(|| db.problem(format!("{VERSION_TABLE} is empty")))?
         .get(0);
@@ -213,6 +221,18 @@ async fn write_change(
     if let Some((seq, actor)) = other {
         tx.rollback().await.map_err(db.err("rolling back"))?;
         return Ok(EditOutcome::Stale { seq, actor });
+    }
+    // The row as the caller's copy has it, or not at all: a row deleted or inserted
+    // without a record is not written over (nor a deleted one written back).
+    let exists = !locked.is_empty();
+    let unseen = match (&change.before, &change.after) {
+        (before, Some(_)) => exists != before.is_some(),
+        (Some(_), None) => !exists,
+        (None, None) => false,
+    };
+    if unseen {
+        tx.rollback().await.map_err(db.err("rolling back"))?;
+        return Ok(EditOutcome::Unseen { exists });
     }
     if removed == Some(0) {
         return Err(db.problem(format!("table {t} has no row {:?} to delete", change.id)));

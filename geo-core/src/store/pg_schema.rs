@@ -169,6 +169,9 @@ END
 /// through the server sets) or the session (`SET riskmap.actor = …`) has it, else
 /// `database`; the notification names it too, so that the served change is announced
 /// as made by it.
+/// An update that changes a row's id (QGIS lets a user edit the `id` field) is two
+/// changes: the old id deleted, the new one inserted, so that whoever follows by id lets
+/// go of the old one.
 /// Neither trigger fires in a session that set `riskmap.bulk` to `on` (their `WHEN`):
 /// its writer sets `updated_at` and records the same rows and notifications itself,
 /// set-based (the importer: the row triggers cost two minutes for a million houses).
@@ -185,13 +188,25 @@ BEGIN
   IF TG_OP = 'UPDATE' AND OLD IS NOT DISTINCT FROM NEW THEN
     RETURN NULL;
   END IF;
-  IF TG_OP <> 'INSERT' THEN
-    v_before := to_jsonb(OLD);
-    v_id := OLD.id;
-  END IF;
-  IF TG_OP <> 'DELETE' THEN
+  IF TG_OP = 'UPDATE' AND OLD.id IS DISTINCT FROM NEW.id THEN
+    INSERT INTO riskmap_changes (actor, layer, id, op, before, after)
+      VALUES (v_actor, TG_TABLE_NAME, OLD.id, 'delete', to_jsonb(OLD), NULL)
+      RETURNING seq INTO v_seq;
+    PERFORM pg_notify('riskmap_changes',
+      json_build_object('layer', TG_TABLE_NAME, 'id', OLD.id, 'op', 'delete', 'seq', v_seq,
+        'actor', v_actor)::text);
+    v_op := 'insert';
     v_after := to_jsonb(NEW);
     v_id := NEW.id;
+  ELSE
+    IF TG_OP <> 'INSERT' THEN
+      v_before := to_jsonb(OLD);
+      v_id := OLD.id;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+      v_after := to_jsonb(NEW);
+      v_id := NEW.id;
+    END IF;
   END IF;
   INSERT INTO riskmap_changes (actor, layer, id, op, before, after)
     VALUES (v_actor, TG_TABLE_NAME, v_id, v_op, v_before, v_after)

@@ -240,6 +240,19 @@ async fn write(state: &AppState, edit: &DbEdit, held: bool) -> Result<Option<i64
                 AppError::Conflict(msg)
             })
         }
+        EditOutcome::Unseen { exists } => Err(AppError::Conflict(if exists {
+            format!(
+                "the database has a row '{id}' in layer '{layer}' that this server does not \
+                 serve (written without a change record); nothing was stored. Reload the \
+                 server to read the tables again"
+            )
+        } else {
+            format!(
+                "'{id}' in layer '{layer}' is no longer in the database (deleted, or its id \
+                 changed, by another client without a change record); nothing was stored. \
+                 Reload the server to read the tables again"
+            )
+        })),
         EditOutcome::Locked => Err(AppError::Conflict(format!(
             "'{id}' in layer '{layer}' is held by another transaction of the database (an \
              open editing session) for more than {} s; nothing was stored. Retry once it \
