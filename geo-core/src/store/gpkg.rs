@@ -178,12 +178,10 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
 }
 
 /// Whether the file starts as an SQLite database does (a GeoPackage is one).
+/// (Read as the stamps read a file's head, through a descriptor kept open: closing one
+/// would let go of this process's SQLite locks on the file.)
 pub fn looks_like_sqlite(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 16];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|()| &head == b"SQLite format 3\0")
+    super::stamp::head::<16>(path).is_some_and(|head| &head == b"SQLite format 3\0")
 }
 
 pub(super) fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {

@@ -13,8 +13,15 @@
 //! rewritten from its start at the same size and within one tick of the clock). Equal
 //! stamps mean nobody wrote in between; a stamp that differs may also come from a
 //! checkpoint that wrote nothing new, which only costs a reading of the file.
+//!
+//! The heads of the files are read through descriptors that stay open ([`head`]): on
+//! POSIX systems, closing any descriptor of a file lets go of every `fcntl` lock this
+//! process holds on it, SQLite's among them. A stamp read while the server's own
+//! connection had the store open (in WAL mode, for as long as it is open) took those
+//! locks away, and the next program to close the file (`ogrinfo`, QGIS) took itself for
+//! the last one and folded and deleted the write-ahead log the server still wrote to:
+//! the server's later edits went into a deleted file.
 
-use std::io::Read;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -52,8 +59,50 @@ impl FileStamp {
     }
 }
 
-/// The first `N` bytes of a file.
-fn head<const N: usize>(path: &Path) -> Option<[u8; N]> {
+/// The first `N` bytes of a file, read through a descriptor of it that this process
+/// keeps open while the file is at `path` (see the module's note: never closed while
+/// SQLite may hold locks on the file). A descriptor is let go only once its file is no
+/// longer at its path (replaced or deleted: nobody opens that file again by the path).
+#[cfg(unix)]
+pub(super) fn head<const N: usize>(path: &Path) -> Option<[u8; N]> {
+    use std::collections::HashMap;
+    use std::os::unix::fs::{FileExt, MetadataExt};
+    use std::path::PathBuf;
+    use std::sync::{Mutex, OnceLock};
+    type Kept = HashMap<PathBuf, ((u64, u64), std::fs::File)>;
+    static KEPT: OnceLock<Mutex<Kept>> = OnceLock::new();
+    let now = std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()));
+    let mut kept = match KEPT.get_or_init(Mutex::default).lock() {
+        Ok(k) => k,
+        Err(p) => p.into_inner(),
+    };
+    // Files no longer at their paths, this one's among them, are let go.
+    kept.retain(|p, (at, _)| {
+        let here = if p == path {
+            now
+        } else {
+            std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
+        };
+        here == Some(*at)
+    });
+    now?;
+    if !kept.contains_key(path) {
+        let f = std::fs::File::open(path).ok()?;
+        let at = f.metadata().ok().map(|m| (m.dev(), m.ino()))?;
+        // (Replaced between the two looks: kept under the file it is, let go next time.)
+        kept.insert(path.to_path_buf(), (at, f));
+    }
+    let (_, f) = kept.get(path)?;
+    let mut b = [0u8; N];
+    f.read_exact_at(&mut b, 0).ok()?;
+    Some(b)
+}
+
+/// The first `N` bytes of a file (elsewhere than on POSIX systems, closing one handle
+/// does not let go of another's locks).
+#[cfg(not(unix))]
+pub(super) fn head<const N: usize>(path: &Path) -> Option<[u8; N]> {
+    use std::io::Read;
     let mut b = [0u8; N];
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut b))
@@ -71,6 +120,54 @@ fn change_counter(path: &Path) -> Option<u32> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// A count of `t`'s rows by another process (Python's own SQLite), which opens and
+    /// closes the file as `ogrinfo` or QGIS would.
+    #[cfg(unix)]
+    fn rows_seen_by_another_process(path: &Path) -> String {
+        let out = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); \
+                 print(c.execute('SELECT count(*) FROM t').fetchone()[0]); c.close()",
+            )
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_stamp_leaves_this_process_s_locks_on_a_store_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.gpkg");
+        // The server's connection, kept open, in WAL mode (as QGIS leaves a file).
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .unwrap();
+        c.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY); INSERT INTO t VALUES ('a');")
+            .unwrap();
+        for _ in 0..2 {
+            let _ = FileStamp::of(&path);
+            assert!(looks_like_sqlite_here(&path));
+        }
+        // Another program opens and closes the file: it is not the last one, so the log
+        // stays, and what this connection writes next is in the file for everyone.
+        assert_eq!(rows_seen_by_another_process(&path), "1");
+        assert!(super::super::beside(&path, "-wal").exists());
+        c.execute("INSERT INTO t VALUES ('b')", []).unwrap();
+        assert_eq!(rows_seen_by_another_process(&path), "2");
+        let _ = FileStamp::of(&path);
+        c.execute("INSERT INTO t VALUES ('c')", []).unwrap();
+        assert_eq!(rows_seen_by_another_process(&path), "3");
+    }
+
+    #[cfg(unix)]
+    fn looks_like_sqlite_here(path: &Path) -> bool {
+        super::super::gpkg::looks_like_sqlite(path)
+    }
 
     #[test]
     fn a_write_by_another_connection_changes_the_stamp_and_a_read_does_not() {
