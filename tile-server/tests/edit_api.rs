@@ -321,3 +321,85 @@ async fn an_edit_the_store_refuses_is_not_served() {
     assert_eq!(stored["properties"]["occupants"], 11);
     assert_ne!(stored["geometry"], moved["geometry"]);
 }
+
+/// A patch names fields as a ledger does (层数 for `floors`) and replaces them; a name
+/// that is no field is listed in the answer's issues, and a patch of nothing else is
+/// refused rather than answered as if it had changed something.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patch_takes_the_ledgers_names_and_says_which_are_no_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = gpkg_state(dir.path(), config());
+    let app = router(state.clone());
+    let id = state.snapshot().dataset().houses.get(7).unwrap().id.clone();
+    let uri = format!("/api/layers/houses/features/{id}");
+    let patch = |props: Value| json!({"type": "Feature", "properties": props});
+
+    let (status, _, b) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &uri,
+            Some(EDITOR),
+            Some(&patch(json!({"层数": 7, "居住人数": 9}))),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(json(&b)["issues"], json!([]));
+    let house = common::edit::served_house(&state, &id);
+    assert_eq!(house.props.floors, Some(7));
+    assert_eq!(house.props.occupants, Some(9));
+    let generation = state.snapshot().generation;
+
+    // A misspelt name alone: refused, nothing changed.
+    let (status, _, b) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &uri,
+            Some(EDITOR),
+            Some(&patch(json!({"occupant": 12}))),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    let body = json(&b);
+    assert_eq!(body["issues"][0]["code"], "unknown_property");
+    assert_eq!(body["issues"][0]["field"], "occupant");
+    let msg = body["error"].as_str().unwrap();
+    assert!(msg.contains("occupants (居住人数)"), "{msg}");
+    assert_eq!(state.snapshot().generation, generation);
+    assert_eq!(
+        common::edit::served_house(&state, &id).props.occupants,
+        Some(9)
+    );
+
+    // Beside a field: the field is changed, the other name listed.
+    let (status, _, b) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &uri,
+            Some(EDITOR),
+            Some(&patch(json!({"楼层数": 3, "colour": "red"}))),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let issues = json(&b)["issues"].clone();
+    assert_eq!(issues.as_array().unwrap().len(), 1, "{issues}");
+    assert_eq!(issues[0]["code"], "unknown_property");
+    assert_eq!(issues[0]["field"], "colour");
+    assert_eq!(
+        common::edit::served_house(&state, &id).props.floors,
+        Some(3)
+    );
+}

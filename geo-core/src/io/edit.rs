@@ -39,6 +39,56 @@ use super::{LoadOptions, geojson};
 /// What the issues of an edited feature name as their file.
 pub const EDIT_SOURCE: &str = "edit";
 
+/// An edit's properties with every name a ledger accepts for a field (`层数`, `楼层数`,
+/// `Floors`) under the field's own key (`floors`, as the features' GeoJSON names it),
+/// so that a patch in any of them replaces the field's value; and, for each name that is
+/// no field of the layer, a warning (`unknown_property`). Such a name is kept: the checks
+/// pass over it as over a ledger's other columns.
+pub fn edit_properties(
+    kind: LayerKind,
+    props: &serde_json::Map<String, serde_json::Value>,
+    id: Option<&str>,
+) -> (serde_json::Map<String, serde_json::Value>, Vec<Issue>) {
+    let fields = super::fields::layer_fields(kind);
+    let resolver = Resolver::new(kind, &[]);
+    let mut out = serde_json::Map::with_capacity(props.len());
+    let mut unknown = Vec::new();
+    for (name, value) in props {
+        let key = match resolver.resolve(name) {
+            Some((r, _)) => match r.slot {
+                super::fields::Slot::Field(i) => fields.get(i).map_or(name.as_str(), |f| f.key),
+                _ => name.as_str(),
+            },
+            None => {
+                unknown.push(Issue {
+                    severity: Severity::Warning,
+                    code: IssueCode::UnknownProperty,
+                    file: EDIT_SOURCE.into(),
+                    layer: Some(kind),
+                    position: None,
+                    feature_id: id.map(str::to_string),
+                    field: Some(name.clone()),
+                    message: format!(
+                        "{name:?} is not a field of {}: ignored (its fields: {})",
+                        kind.name(),
+                        fields
+                            .iter()
+                            .map(|f| match f.aliases.iter().find(|a| !a.is_ascii()) {
+                                Some(zh) => format!("{} ({zh})", f.key),
+                                None => f.key.to_string(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+                name.as_str()
+            }
+        };
+        out.insert(key.to_string(), value.clone());
+    }
+    (out, unknown)
+}
+
 /// An edited feature that passed the checks, with what they found (repairs, warnings
 /// about values kept as written); the issues' file is [`EDIT_SOURCE`].
 #[derive(Debug, Clone)]

@@ -73,7 +73,8 @@ use crate::model::{
 };
 
 pub use edit::{
-    CheckedFeature, EDIT_SOURCE, feature_from_geojson, recorded_feature_from_geojson, refuses,
+    CheckedFeature, EDIT_SOURCE, edit_properties, feature_from_geojson,
+    recorded_feature_from_geojson, refuses,
 };
 pub use error::LoadError;
 pub use links::link_hidden_hazards;

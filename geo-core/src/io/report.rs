@@ -205,6 +205,10 @@ issue_codes! {
     /// The feature lies more than 50 km outside every area or, without areas, far from the
     /// bulk of the data: a coordinate typed wrong, swapped or in another CRS, most likely.
     FarFromData = "far_from_data",
+    // Edits.
+    /// An edit names a property that is no field of its layer (a misspelt or unknown
+    /// name): ignored, as a ledger's other columns are.
+    UnknownProperty = "unknown_property",
 }
 
 impl fmt::Display for IssueCode {

@@ -71,6 +71,7 @@ impl IssueCode {
             IssueCode::UnknownLinkedFeature => "关联对象不存在",
             IssueCode::LifecycleInconsistent => "隐患整改记录前后不一致，已退回到有依据的环节",
             IssueCode::DatesOutOfOrder => "日期先后顺序不合理",
+            IssueCode::UnknownProperty => "编辑中的属性名不是该图层的字段",
             IssueCode::FiveInPlaceIncomplete => {
                 "重大事故隐患“五落实”不全（责任、措施、资金、时限、预案）"
             }

@@ -123,6 +123,19 @@ fn refused(issues: &[Issue]) -> Response {
         .into_response()
 }
 
+/// A body's properties under their fields' own keys (`io::edit_properties`: a ledger's
+/// Chinese or other names for a field replace it in a patch) and the warnings for names
+/// that are no field of the layer.
+fn with_field_keys(kind: LayerKind, body: &Value, id: Option<&str>) -> (Value, Vec<Issue>) {
+    let Some(props) = body.get("properties").and_then(Value::as_object) else {
+        return (body.clone(), Vec::new());
+    };
+    let (props, unknown) = io::edit_properties(kind, props, id);
+    let mut body = body.clone();
+    body["properties"] = Value::Object(props);
+    (body, unknown)
+}
+
 /// `If-Match` against the current version: `None` passes.
 fn check_version(headers: &HeaderMap, current: Option<&AnyFeature>) -> Result<(), AppError> {
     let Some(want) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
@@ -352,6 +365,7 @@ pub(in crate::server) async fn create(
     let who = caller(&state, &headers)?;
     let kind = input_layer(&layer)?;
     edit_store(&state)?;
+    let (body, unknown) = with_field_keys(kind, &body, None);
     let prepare = |snap: &Snapshot| -> Result<Prepared, Box<Response>> {
         let checked = io::feature_from_geojson(
             kind,
@@ -376,7 +390,7 @@ pub(in crate::server) async fn create(
                 before: None,
                 after: Some(checked.feature),
             },
-            issues: checked.issues,
+            issues: [checked.issues, unknown.clone()].concat(),
         })
     };
     Ok(either(run_edit(&state, &who, false, prepare).await.map(
@@ -429,6 +443,27 @@ async fn put_or_patch(
     let who = caller(&state, &headers)?;
     let kind = input_layer(&layer)?;
     edit_store(&state)?;
+    let (body, unknown) = with_field_keys(kind, &body, Some(&id));
+    // A patch of nothing but names that are no field would change nothing: refused,
+    // rather than answered as if it had.
+    let names_a_field = body
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| p.len() > unknown.len());
+    if merge
+        && !unknown.is_empty()
+        && !names_a_field
+        && body.get("geometry").is_none_or(Value::is_null)
+    {
+        let issues: Vec<Issue> = unknown
+            .iter()
+            .map(|i| Issue {
+                severity: io::Severity::Skipped,
+                ..i.clone()
+            })
+            .collect();
+        return Ok(refused(&issues));
+    }
     let prepare = |snap: &Snapshot| -> Result<Prepared, Box<Response>> {
         let before = snap.live.feature(kind, &id);
         check_version(&headers, before.as_ref()).map_err(|e| Box::new(e.into_response()))?;
@@ -459,7 +494,7 @@ async fn put_or_patch(
                 before,
                 after: Some(checked.feature),
             },
-            issues: checked.issues,
+            issues: [checked.issues, unknown.clone()].concat(),
         })
     };
     let versioned = headers.contains_key(header::IF_MATCH);
