@@ -188,3 +188,75 @@ fn write_results_needs_a_geopackage_and_a_file_that_is_neither_is_refused() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("not a GeoPackage"), "{err}");
 }
+
+/// The rows of `table` in the GeoPackage, and whether `id` is among them.
+fn rows_and(path: &Path, table: &str, id: &str) -> (i64, bool) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let n = c
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap();
+    let has: i64 = c
+        .query_row(
+            &format!("SELECT count(*) FROM {table} WHERE id = ?1"),
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    (n, has == 1)
+}
+
+/// The import's line for `layer`: new, changed, removed, unchanged, kept.
+fn counts_of(stdout: &str, layer: &str) -> Vec<u64> {
+    stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(layer))
+        .unwrap_or_else(|| panic!("no line for {layer} in {stdout}"))
+        .split_whitespace()
+        .skip(1)
+        .map(|n| n.parse().unwrap())
+        .collect()
+}
+
+/// An import again after a ledger line became unreadable, or a ledger went missing, does
+/// not take those features out of the store: a line the checks refuse is not a house the
+/// office removed, and a missing ledger has lost nothing.
+#[test]
+fn an_import_keeps_the_rows_of_refused_lines_and_of_missing_ledgers() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::demo_copy(dir.path());
+    let store = dir.path().join("x.gpkg");
+    ok(&run(&["import", "--quiet", s(&data), "--into", s(&store)]));
+    let (houses, _) = rows_and(&store, "houses", "house-0000020");
+
+    common::break_footprint(&data, "house-0000020");
+    let csv = data.join("houses.csv");
+    let printed = ok(&run(&["import", s(&data), "--into", s(&store)]));
+    assert_eq!(
+        counts_of(&printed, "houses"),
+        [0, 0, 0, houses as u64 - 1, 1]
+    );
+    assert_eq!(rows_and(&store, "houses", "house-0000020"), (houses, true));
+    let c = rusqlite::Connection::open(&store).unwrap();
+    let deletes: i64 = c
+        .query_row(
+            "SELECT count(*) FROM riskmap_changes WHERE op = 'delete'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(deletes, 0);
+
+    // The ledger gone: every house kept, and said so.
+    std::fs::remove_file(&csv).unwrap();
+    let out = run(&["import", s(&data), "--into", s(&store)]);
+    let printed = ok(&out);
+    assert_eq!(counts_of(&printed, "houses"), [0, 0, 0, 0, houses as u64]);
+    // The hidden hazards of those houses are refused (no such feature): kept too.
+    assert_eq!(counts_of(&printed, "hidden_hazards")[2], 0);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("houses: the folder's ledgers of this layer were not all read"),
+        "{said}"
+    );
+    assert_eq!(rows_and(&store, "houses", "house-0000020"), (houses, true));
+}

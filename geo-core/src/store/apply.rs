@@ -273,6 +273,7 @@ fn write(
             path,
             now: &now,
             actor,
+            kept: &super::Kept::default(),
         };
         let table = ch.layer.name();
         match &ch.after {

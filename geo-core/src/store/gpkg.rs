@@ -31,7 +31,7 @@ use super::gpkg_read;
 /// do): the functions the file's R-tree triggers call.
 pub use super::schema::register_functions;
 use super::schema::{self, SRS_ID, q};
-use super::{ImportCounts, LayerCounts, StoreError, ledger, wkb};
+use super::{ImportCounts, Kept, LayerCounts, StoreError, ledger, wkb};
 use crate::dataset::{Dataset, Layer};
 use crate::io::{LayerRows, LoadError, LoadOptions, Loaded};
 use crate::model::{Feature, LayerKind};
@@ -53,18 +53,21 @@ pub(super) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 /// are left alone. All in one transaction: on error the file is as it was (and a file
 /// this call created is removed).
 pub fn write(path: &Path, ds: &Dataset) -> Result<ImportCounts, StoreError> {
-    write_with_words(path, ds, None)
+    write_with_words(path, ds, None, &Kept::default())
 }
 
 /// [`write()`], and with `words` the store's words for the hidden hazards' stages
 /// replaced by them in the same transaction ([`super::words`]); `None` leaves them.
+/// A row the dataset lacks that `kept` keeps (its ledger line refused, its layer not
+/// read whole) is left as it is.
 pub fn write_with_words(
     path: &Path,
     ds: &Dataset,
     words: Option<&[(String, crate::model::HiddenHazardStatus)]>,
+    kept: &Kept,
 ) -> Result<ImportCounts, StoreError> {
     let existed = path.exists();
-    let r = write_in(path, ds, words);
+    let r = write_in(path, ds, words, kept);
     if r.is_err() && !existed {
         // Best effort: the error being returned is the one that matters.
         let _ = std::fs::remove_file(path);
@@ -76,6 +79,7 @@ fn write_in(
     path: &Path,
     ds: &Dataset,
     words: Option<&[(String, crate::model::HiddenHazardStatus)]>,
+    kept: &Kept,
 ) -> Result<ImportCounts, StoreError> {
     let mut conn = open(path, false)?;
     let sql = sql_err(path);
@@ -92,6 +96,7 @@ fn write_in(
         path,
         now: &now,
         actor: IMPORT_ACTOR,
+        kept,
     };
     let layers = vec![
         (LayerKind::Areas, w.layer(&ds.areas)?),
@@ -233,6 +238,8 @@ pub(super) struct Writer<'a> {
     pub(super) path: &'a Path,
     pub(super) now: &'a str,
     pub(super) actor: &'a str,
+    /// The rows an import leaves though its dataset lacks them.
+    pub(super) kept: &'a Kept,
 }
 
 impl Writer<'_> {
@@ -510,7 +517,14 @@ impl Writer<'_> {
             .prepare(&format!("DELETE FROM {t} WHERE {pk} = ?"))
             .map_err(&sql)?;
         // In the table's order, so that the trail of an import is the same every time.
-        let mut gone: Vec<(String, Stored)> = existing.into_iter().collect();
+        let mut gone: Vec<(String, Stored)> = existing
+            .into_iter()
+            .filter(|(id, _)| {
+                let stays = LayerKind::from_name(table).is_some_and(|k| self.kept.keeps(k, id));
+                counts.kept += usize::from(stays);
+                !stays
+            })
+            .collect();
         gone.sort_by_key(|(_, (fid, _, _))| *fid);
         for (id, (fid, blob, vals)) in &gone {
             del.execute([fid]).map_err(&sql)?;

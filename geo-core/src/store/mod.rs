@@ -68,6 +68,57 @@ pub struct LayerCounts {
     pub removed: usize,
     /// Rows left as they were.
     pub unchanged: usize,
+    /// Rows the load did not hold but did not remove either ([`Kept`]): their ledger
+    /// line was refused by the checks, or the layer's ledgers were not all read.
+    pub kept: usize,
+}
+
+/// What an update by id leaves in a store though the load does not hold it: a row the
+/// checks refused is not a row the office removed, and a layer whose ledger is missing
+/// or could not be read has lost nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Kept {
+    /// Layers that were not read whole (no ledger of the layer loaded, or one of its
+    /// files skipped as a whole): none of their rows is removed.
+    pub not_read_whole: std::collections::BTreeSet<LayerKind>,
+    /// Per layer, the ids of the ledger lines the checks refused.
+    pub refused: std::collections::HashMap<LayerKind, std::collections::HashSet<String>>,
+}
+
+impl Kept {
+    /// What a load's validation report says is kept: the layers whose files were not all
+    /// loaded (a file of no layer does not count), and the ids of the lines it skipped.
+    pub fn of_report(report: &crate::io::ValidationReport) -> Kept {
+        use crate::io::{FileStatus, Severity};
+        let mut kept = Kept::default();
+        for kind in LayerKind::INPUTS {
+            let files: Vec<_> = report
+                .files
+                .iter()
+                .filter(|f| f.layer == Some(kind) && f.status != FileStatus::Ignored)
+                .collect();
+            if files.is_empty() || files.iter().any(|f| f.status == FileStatus::Skipped) {
+                kept.not_read_whole.insert(kind);
+            }
+        }
+        for i in &report.issues {
+            if let (Severity::Skipped, Some(layer), Some(id)) =
+                (i.severity, i.layer, i.feature_id.as_deref())
+            {
+                kept.refused
+                    .entry(layer)
+                    .or_default()
+                    .insert(id.to_string());
+            }
+        }
+        kept
+    }
+
+    /// Whether a row of `kind` with `id` that the load does not hold stays.
+    pub fn keeps(&self, kind: LayerKind, id: &str) -> bool {
+        self.not_read_whole.contains(&kind)
+            || self.refused.get(&kind).is_some_and(|ids| ids.contains(id))
+    }
 }
 
 /// What one import did, per input layer (in [`LayerKind::INPUTS`] order).

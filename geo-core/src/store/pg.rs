@@ -146,16 +146,19 @@ pub async fn init(
 /// they make no change rows and no notifications). The schema is created first if it
 /// is missing. Concurrent imports and inits wait for each other.
 pub async fn write(client: &mut Client, db: &Db, ds: &Dataset) -> Result<ImportCounts, StoreError> {
-    write_with_words(client, db, ds, None).await
+    write_with_words(client, db, ds, None, &super::Kept::default()).await
 }
 
 /// [`write()`], and with `words` the store's words for the hidden hazards' stages
 /// replaced by them in the same transaction ([`super::words`]); `None` leaves them.
+/// A row the dataset lacks that `kept` keeps (its ledger line refused, its layer not
+/// read whole) is left as it is.
 pub async fn write_with_words(
     client: &mut Client,
     db: &Db,
     ds: &Dataset,
     words: Option<&[(String, crate::model::HiddenHazardStatus)]>,
+    kept: &super::Kept,
 ) -> Result<ImportCounts, StoreError> {
     let tx = client
         .transaction()
@@ -176,16 +179,28 @@ pub async fn write_with_words(
         srid: schema.srid,
     };
     let layers = vec![
-        (LayerKind::Areas, w.layer(&ds.areas).await?),
-        (LayerKind::Enterprises, w.layer(&ds.enterprises).await?),
-        (LayerKind::HazardSources, w.layer(&ds.hazard_sources).await?),
-        (LayerKind::GasPipelines, w.layer(&ds.gas_pipelines).await?),
-        (LayerKind::Houses, w.layer(&ds.houses).await?),
+        (LayerKind::Areas, w.layer(&ds.areas, kept).await?),
+        (
+            LayerKind::Enterprises,
+            w.layer(&ds.enterprises, kept).await?,
+        ),
+        (
+            LayerKind::HazardSources,
+            w.layer(&ds.hazard_sources, kept).await?,
+        ),
+        (
+            LayerKind::GasPipelines,
+            w.layer(&ds.gas_pipelines, kept).await?,
+        ),
+        (LayerKind::Houses, w.layer(&ds.houses, kept).await?),
         (
             LayerKind::ProtectionTargets,
-            w.layer(&ds.protection_targets).await?,
+            w.layer(&ds.protection_targets, kept).await?,
         ),
-        (LayerKind::HiddenHazards, w.layer(&ds.hidden_hazards).await?),
+        (
+            LayerKind::HiddenHazards,
+            w.layer(&ds.hidden_hazards, kept).await?,
+        ),
     ];
     if let Some(words) = words {
         super::pg_words::replace_if_changed(&tx, db, words).await?;
@@ -433,7 +448,11 @@ pub(super) async fn table_exists<C: tokio_postgres::GenericClient>(
 }
 
 impl Writer<'_> {
-    async fn layer<P: Serialize>(&self, layer: &Layer<P>) -> Result<LayerCounts, StoreError> {
+    async fn layer<P: Serialize>(
+        &self,
+        layer: &Layer<P>,
+        kept: &super::Kept,
+    ) -> Result<LayerCounts, StoreError> {
         let (tx, db) = (self.tx, self.db);
         let kind = layer.kind();
         let t = kind.name();
@@ -506,14 +525,36 @@ impl Writer<'_> {
                 .map(|r| usize::try_from(r.get::<_, i64>(0)).unwrap_or(0))
                 .map_err(db.err(what))
         };
-        let removed = count(
+        // Rows the ledger lacks are deleted, but for those it keeps: all of a layer not
+        // read whole, the lines the checks refused.
+        let removed = if kept.not_read_whole.contains(&kind) {
+            0
+        } else {
+            let refused: Vec<&str> = kept
+                .refused
+                .get(&kind)
+                .map(|ids| ids.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            tx.query_one(
+                &format!(
+                    "WITH w AS (DELETE FROM {t} AS t
+                       WHERE NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE s.id = t.id)
+                         AND t.id <> ALL($1::text[])
+                       RETURNING t.*), {}",
+                    record("delete", &json("w"), "NULL")
+                ),
+                &[&refused],
+            )
+            .await
+            .map(|r| usize::try_from(r.get::<_, i64>(0)).unwrap_or(0))
+            .map_err(db.err("deleting removed rows"))?
+        };
+        let kept_rows = count(
             format!(
-                "WITH w AS (DELETE FROM {t} AS t
-                   WHERE NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE s.id = t.id)
-                   RETURNING t.*), {}",
-                record("delete", &json("w"), "NULL")
+                "SELECT count(*) FROM {t} AS t
+                 WHERE NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE s.id = t.id)"
             ),
-            "deleting removed rows",
+            "counting the rows kept",
         )
         .await?;
         let sets: String = fields
@@ -563,6 +604,7 @@ impl Writer<'_> {
             changed,
             removed,
             unchanged: staged.saturating_sub(changed).saturating_sub(new),
+            kept: kept_rows,
         })
     }
 

@@ -322,6 +322,7 @@ fn what_marks_cannot_say_is_read_whole() {
         &path,
         &dataset(vec![house("h1", 121.1, 3)]),
         Some(&[("已销号".into(), crate::model::HiddenHazardStatus::Closed)]),
+        &crate::store::Kept::default(),
     )
     .unwrap();
     let k = settle_now(&path);

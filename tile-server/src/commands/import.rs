@@ -25,11 +25,14 @@ pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
     // The folder's words for the hidden hazards' stages go with its ledgers (a store
     // already holding some gets the folder's instead).
     let words = Some(loaded.statuses.as_slice());
+    // A line the checks refused, or a layer whose ledger is missing or unreadable, is not
+    // taken for rows the office removed.
+    let kept = &riskmap_core::store::Kept::of_report(report);
     let started = Instant::now();
     let counts = match (&args.into, &args.load.db) {
         (Some(into), _) => {
             let step = ui.step(&format!("writing {}", into.display()));
-            let counts = gpkg::write_with_words(into, ds, words)?;
+            let counts = gpkg::write_with_words(into, ds, words, kept)?;
             step.done(&format!(
                 "written in {:.2} s",
                 started.elapsed().as_secs_f64()
@@ -44,7 +47,7 @@ pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
                     print_init(ui, &db, &schema);
                 }
                 let step = ui.step(&format!("writing {}", db.shown()));
-                let counts = pg::write_with_words(&mut client, &db, ds, words).await?;
+                let counts = pg::write_with_words(&mut client, &db, ds, words, kept).await?;
                 step.done(&format!(
                     "written in {:.2} s",
                     started.elapsed().as_secs_f64()
@@ -61,18 +64,31 @@ pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
         }
     };
     print(format!(
-        "{:<20} {:>8} {:>8} {:>8} {:>10}",
-        "layer", "new", "changed", "removed", "unchanged"
+        "{:<20} {:>8} {:>8} {:>8} {:>10} {:>8}",
+        "layer", "new", "changed", "removed", "unchanged", "kept"
     ));
     for (kind, c) in &counts.layers {
         print(format!(
-            "{:<20} {:>8} {:>8} {:>8} {:>10}",
+            "{:<20} {:>8} {:>8} {:>8} {:>10} {:>8}",
             kind.name(),
             c.new,
             c.changed,
             c.removed,
-            c.unchanged
+            c.unchanged,
+            c.kept
         ));
+    }
+    // Said, so that nobody takes a missing ledger for an emptied layer.
+    for kind in &kept.not_read_whole {
+        let c = counts.get(*kind);
+        if c.kept > 0 {
+            ui.say(&format!(
+                "warning: {}: the folder's ledgers of this layer were not all read (missing, or a file \
+                 skipped): its {} rows in the store were kept, none removed",
+                kind.name(),
+                c.kept
+            ));
+        }
     }
     print(format!(
         "validation: {} skipped, {} repaired, {} warnings (`riskmap validate` lists them)",

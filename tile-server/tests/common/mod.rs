@@ -4,7 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test file uses a part
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 
@@ -327,4 +327,35 @@ pub async fn metric(app: &axum::Router, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("{name} not in /metrics"))
         .parse()
         .unwrap()
+}
+
+/// A copy of the demo folder in `dir` (`dir/haimen`).
+pub fn demo_copy(dir: &Path) -> PathBuf {
+    let data = dir.join("haimen");
+    std::fs::create_dir(&data).unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen");
+    for e in std::fs::read_dir(&demo).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, data.join(p.file_name().unwrap())).unwrap();
+    }
+    data
+}
+
+/// The footprint of house `id` in a demo folder's `houses.csv` made a degenerate ring,
+/// which the checks refuse (the file is GBK: edited as bytes).
+pub fn break_footprint(data: &Path, id: &str) {
+    let csv = data.join("houses.csv");
+    let text = std::fs::read(&csv).unwrap();
+    let mut out = Vec::new();
+    let start = format!("{id},");
+    for line in text.split_inclusive(|b| *b == b'\n') {
+        if line.starts_with(start.as_bytes()) {
+            let at = line.windows(9).position(|w| w == b"\"POLYGON ").unwrap();
+            out.extend_from_slice(&line[..at]);
+            out.extend_from_slice(b"\"POLYGON ((121.1 31.8, 121.2 31.9))\"\r\n");
+        } else {
+            out.extend_from_slice(line);
+        }
+    }
+    std::fs::write(&csv, out).unwrap();
 }
