@@ -343,6 +343,7 @@ fn updating_by_id_inserts_changes_and_deletes_only_what_differs() {
             changed: 1,
             removed: 1,
             unchanged: n - 2,
+            kept: 0,
         }
     );
     assert_eq!(
@@ -508,7 +509,13 @@ fn a_provinces_status_words_go_into_the_store_with_the_ledgers() {
 
     let out = tempfile::tempdir().expect("tmp");
     let path = out.path().join("city.gpkg");
-    gpkg::write_with_words(&path, &folder.dataset, Some(&folder.statuses)).expect("written");
+    gpkg::write_with_words(
+        &path,
+        &folder.dataset,
+        Some(&folder.statuses),
+        &riskmap_core::store::Kept::default(),
+    )
+    .expect("written");
     validate_gpkg(&path);
     // GDAL reads the table: its two rows (the fid is its feature id, not a field).
     let listing = gdal(
