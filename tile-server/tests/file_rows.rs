@@ -268,6 +268,20 @@ async fn a_changed_row_the_checks_refuse_leaves_the_served_feature() {
         "{:?}",
         report.issues
     );
+
+    // Read whole (what the marks cannot say: a trigger gone), the row still refused:
+    // the served feature stays, and nothing is recorded as deleted.
+    gdal_sql(&gpkg, "DROP TRIGGER riskmap_touched_houses_update");
+    gdal_sql(
+        &gpkg,
+        &format!("UPDATE houses SET floors = 6 WHERE id = '{b}'"),
+    );
+    state.sync_from_source().await.unwrap();
+    assert_eq!(readings(&app).await, (w0 + 1.0, r0 + 1.0));
+    assert_eq!(served_house(&state, &b).props.floors, Some(6));
+    assert_eq!(served_house(&state, &a).geometry, before.geometry);
+    let deleted = "SELECT count(*) AS n FROM riskmap_changes WHERE op = 'delete'";
+    assert_eq!(gdal_count(&gpkg, deleted), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -704,7 +704,9 @@ impl AppState {
                 let mut trail = Vec::new();
                 if recorded {
                     let served = me.snapshot();
-                    trail = super::watch::diff(&served, new.dataset())
+                    // (A reload serves its load whole: a line refused now leaves the map.)
+                    let all = riskmap_core::store::Kept::default();
+                    trail = super::watch::diff(&served, new.dataset(), &all)
                         .iter()
                         .map(|e| super::watch::change_of(&served, e))
                         .collect();

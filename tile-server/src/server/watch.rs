@@ -19,6 +19,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use riskmap_core::dataset::{Dataset, Layer};
 use riskmap_core::live::{AnyFeature, Change, Edit, Live};
 use riskmap_core::model::Feature;
+use riskmap_core::store::Kept;
 use riskmap_core::store::changes::TrailFollowed;
 use riskmap_core::store::stamp::FileStamp;
 use serde::Serialize;
@@ -324,7 +325,11 @@ impl AppState {
             let to: Vec<&str> = m.to.iter().map(|f| f.file.as_str()).collect();
             tracing::info!(layer = m.layer, from = %from.join(", "), to = %to.join(", "), "a layer's ledger read under new names");
         }
-        let edits = diff(&served, &loaded.dataset);
+        // A line the checks refuse now keeps its served feature (until it is fixed, as
+        // when the rows are read one by one): a line that cannot be read is not a
+        // feature deleted.
+        let kept = Kept::of_report(&loaded.report);
+        let edits = diff(&served, &loaded.dataset, &kept);
         // Words for the hidden hazards' stages changed (`[statuses]`, a store's
         // `riskmap_status_words`) but no row reads differently yet: still a new
         // generation, so that edits from now on are read with them.
@@ -400,16 +405,25 @@ pub(super) fn change_of(served: &super::state::Snapshot, e: &Edit) -> Change {
 }
 
 /// The edits that make the ledgers `served` has into `new`, matched by feature id (the
-/// living map's index of ids), layer by layer.
-pub fn diff(served: &super::state::Snapshot, new: &Dataset) -> Vec<Edit> {
+/// living map's index of ids), layer by layer; a served feature that `new` lacks and
+/// `kept` keeps (its line refused, its layer not read whole) is left as served.
+pub fn diff(served: &super::state::Snapshot, new: &Dataset, kept: &Kept) -> Vec<Edit> {
     let (old, live) = (served.dataset(), &served.live);
     let mut out = Vec::new();
-    diff_layer(live, &old.areas, &new.areas, AnyFeature::Area, &mut out);
+    diff_layer(
+        live,
+        &old.areas,
+        &new.areas,
+        AnyFeature::Area,
+        kept,
+        &mut out,
+    );
     diff_layer(
         live,
         &old.enterprises,
         &new.enterprises,
         AnyFeature::Enterprise,
+        kept,
         &mut out,
     );
     diff_layer(
@@ -417,6 +431,7 @@ pub fn diff(served: &super::state::Snapshot, new: &Dataset) -> Vec<Edit> {
         &old.hazard_sources,
         &new.hazard_sources,
         AnyFeature::HazardSource,
+        kept,
         &mut out,
     );
     diff_layer(
@@ -424,14 +439,23 @@ pub fn diff(served: &super::state::Snapshot, new: &Dataset) -> Vec<Edit> {
         &old.gas_pipelines,
         &new.gas_pipelines,
         AnyFeature::GasPipeline,
+        kept,
         &mut out,
     );
-    diff_layer(live, &old.houses, &new.houses, AnyFeature::House, &mut out);
+    diff_layer(
+        live,
+        &old.houses,
+        &new.houses,
+        AnyFeature::House,
+        kept,
+        &mut out,
+    );
     diff_layer(
         live,
         &old.protection_targets,
         &new.protection_targets,
         AnyFeature::ProtectionTarget,
+        kept,
         &mut out,
     );
     diff_layer(
@@ -439,6 +463,7 @@ pub fn diff(served: &super::state::Snapshot, new: &Dataset) -> Vec<Edit> {
         &old.hidden_hazards,
         &new.hidden_hazards,
         AnyFeature::HiddenHazard,
+        kept,
         &mut out,
     );
     out
@@ -451,6 +476,7 @@ fn diff_layer<P: PartialEq + Clone>(
     old: &Layer<P>,
     new: &Layer<P>,
     wrap: fn(Feature<P>) -> AnyFeature,
+    keep: &Kept,
     out: &mut Vec<Edit>,
 ) {
     let kind = old.kind();
@@ -467,7 +493,7 @@ fn diff_layer<P: PartialEq + Clone>(
         }
     }
     for (f, kept) in old.features().iter().zip(kept) {
-        if !kept {
+        if !kept && !keep.keeps(kind, &f.id) {
             out.push(Edit::Delete {
                 layer: kind,
                 id: f.id.clone(),
