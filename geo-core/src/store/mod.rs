@@ -210,7 +210,7 @@ pub enum StoreError {
     },
     /// A PostgreSQL statement failed (connection refused, permission, constraint …).
     #[cfg(feature = "postgis")]
-    #[error("{db}: {context}: {source}")]
+    #[error("{db}: {context}: {}", pg_cause(source))]
     Postgres {
         /// The database, without its password.
         db: String,
@@ -246,4 +246,22 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// What PostgreSQL said, for a message: the server's own words (severity, message,
+/// detail, hint: a constraint's name is in them) where the error came from the server,
+/// whose driver error alone says only "db error"; the driver's words otherwise.
+#[cfg(feature = "postgis")]
+pub fn pg_cause(e: &tokio_postgres::Error) -> String {
+    let Some(d) = e.as_db_error() else {
+        return e.to_string();
+    };
+    let mut s = format!("{}: {}", d.severity(), d.message());
+    if let Some(x) = d.detail() {
+        s.push_str(&format!(" ({x})"));
+    }
+    if let Some(h) = d.hint() {
+        s.push_str(&format!("; hint: {h}"));
+    }
+    s
 }

@@ -209,7 +209,7 @@ async fn write(state: &AppState, edit: &DbEdit, held: bool) -> Result<Option<i64
             *writer = Some(
                 pg::connect(edit.url.secret())
                     .await
-                    .map_err(|e| AppError::Internal(format!("the change was not stored: {e}")))?,
+                    .map_err(|e| store_failure(&e, format!("the change was not stored: {e}")))?,
             );
         }
         let Some((client, db)) = writer.as_mut() else {
@@ -221,9 +221,10 @@ async fn write(state: &AppState, edit: &DbEdit, held: bool) -> Result<Option<i64
             *writer = None;
         }
         outcome.map_err(|e| {
-            AppError::Internal(format!(
-                "the store refused the change, nothing was stored: {e}"
-            ))
+            store_failure(
+                &e,
+                format!("the store refused the change, nothing was stored: {e}"),
+            )
         })?
     };
     match outcome {
@@ -324,4 +325,27 @@ pub(super) async fn changes_from(
     pg::changes_from(&client, &db, cutoff)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// The answer to an edit the database did not take: a rule of the database's own (a
+/// constraint a department added, a value its column cannot hold) refuses the value,
+/// `422`; a database that cannot be reached is `503` (try again); anything else `500`.
+fn store_failure(e: &riskmap_core::store::StoreError, msg: String) -> AppError {
+    let riskmap_core::store::StoreError::Postgres { source, .. } = e else {
+        return AppError::Internal(msg);
+    };
+    match source.code().map(|c| c.code()) {
+        Some(c) if c.starts_with("23") || c.starts_with("22") => AppError::Unprocessable(msg),
+        // No answer from the server (refused, dropped): its SQLSTATE is missing, or it
+        // says it is shutting down or cannot take connections.
+        None => AppError::Busy {
+            message: msg,
+            retry_after_s: 5,
+        },
+        Some(c) if c.starts_with("08") || c.starts_with("57P") => AppError::Busy {
+            message: msg,
+            retry_after_s: 5,
+        },
+        Some(_) => AppError::Internal(msg),
+    }
 }

@@ -246,6 +246,7 @@ async fn session(state: &Arc<AppState>, url: &str) -> bool {
     let (client, mut conn) = match connected {
         Ok(c) => c,
         Err(e) => {
+            let e = riskmap_core::store::pg_cause(&e);
             state.db_error(format!("connecting to {}: {e}", db.shown()));
             return false;
         }
@@ -264,7 +265,7 @@ async fn session(state: &Arc<AppState>, url: &str) -> bool {
                         inbox.bell.notify_one();
                     }
                     Some(Ok(_)) => {}
-                    Some(Err(e)) => break e.to_string(),
+                    Some(Err(e)) => break riskmap_core::store::pg_cause(&e),
                     None => break "the server closed the connection".into(),
                 }
             };

@@ -1,0 +1,144 @@
+//! What a PostGIS store refuses or lacks, taken for what it is: `riskmap import --db`
+//! again over a store that holds the ledgers keeps the rows of a line the checks refuse
+//! and of a layer whose ledger is missing (as on a GeoPackage, `cli_gpkg.rs`); a rule
+//! of the database's own that refuses an import or an edit is named in the database's
+//! words, and an edit it refuses is a `422`. Against the PostgreSQL + PostGIS that
+//! `RISKMAP_TEST_PG` names (scripts/test-all.sh starts a private one).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+mod common;
+
+use common::pg::{psql, server};
+use common::riskmap;
+
+/// The import's numbers for `layer`: new, changed, removed, unchanged, kept.
+fn counts_of(stdout: &str, layer: &str) -> Vec<u64> {
+    stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(layer))
+        .unwrap_or_else(|| panic!("no line for {layer} in {stdout}"))
+        .split_whitespace()
+        .skip(1)
+        .map(|n| n.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn an_import_keeps_the_rows_of_refused_lines_and_of_missing_ledgers() {
+    let Some(server) = server() else { return };
+    let url = common::pg::fresh_db(&server, "riskmap_import_kept");
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::demo_copy(dir.path());
+    let import = || {
+        let out = riskmap(&["import", data.to_str().unwrap(), "--db", &url]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    import();
+    let houses: u64 = psql(&url, "SELECT count(*) FROM houses").parse().unwrap();
+    let deletes = || {
+        psql(
+            &url,
+            "SELECT count(*) FROM riskmap_changes WHERE op = 'delete'",
+        )
+    };
+
+    common::break_footprint(&data, "house-0000020");
+    let out = import();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(counts_of(&printed, "houses"), [0, 0, 0, houses - 1, 1]);
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT count(*) FROM houses WHERE id = 'house-0000020'"
+        ),
+        "1"
+    );
+    assert_eq!(deletes(), "0");
+
+    std::fs::remove_file(data.join("houses.csv")).unwrap();
+    let out = import();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(counts_of(&printed, "houses"), [0, 0, 0, 0, houses]);
+    assert_eq!(counts_of(&printed, "hidden_hazards")[2], 0);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("houses: the folder's ledgers of this layer were not all read")
+    );
+    assert_eq!(
+        psql(&url, "SELECT count(*) FROM houses"),
+        houses.to_string()
+    );
+    assert_eq!(deletes(), "0");
+}
+
+/// A statement the database refuses says why in the database's own words (a constraint
+/// a department added, by name), not only that the database failed.
+#[test]
+fn the_database_s_own_words_reach_the_message() {
+    let Some(server) = server() else { return };
+    let url = common::pg::fresh_db(&server, "riskmap_import_words");
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::demo_copy(dir.path());
+    let import = || riskmap(&["import", data.to_str().unwrap(), "--db", &url]);
+    assert!(import().status.success());
+    psql(
+        &url,
+        "UPDATE houses SET floors = 2 WHERE floors > 2; \
+         ALTER TABLE houses ADD CONSTRAINT floors_at_most_two CHECK (floors <= 2)",
+    );
+    let out = import();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    let first = said
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default();
+    assert!(
+        first.contains("violates check constraint \"floors_at_most_two\""),
+        "{said}"
+    );
+}
+
+/// An edit through the API that a constraint of the database refuses: `422` with the
+/// constraint's name, nothing written, the map as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_a_constraint_refuses_is_a_422_that_names_it() {
+    use axum::http::{Method, StatusCode};
+    use common::edit::{EDITOR, config, req};
+    let Some(server) = server() else { return };
+    let url = common::pg::demo_db(&server, "riskmap_edit_constraint");
+    psql(
+        &url,
+        "UPDATE houses SET floors = 2 WHERE floors > 2; \
+         ALTER TABLE houses ADD CONSTRAINT floors_at_most_two CHECK (floors <= 2)",
+    );
+    let state = common::pg::serve_db(&url, config()).await;
+    let app = riskmap_server::server::routes::router(std::sync::Arc::clone(&state));
+    let generation = state.snapshot().generation;
+    let patch = serde_json::json!({"type": "Feature", "properties": {"floors": 5}});
+    let (status, _, body) = common::send(
+        &app,
+        req(
+            Method::PATCH,
+            "/api/layers/houses/features/house-0000005",
+            Some(EDITOR),
+            Some(&patch),
+            None,
+        ),
+    )
+    .await;
+    let said = String::from_utf8_lossy(&body);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{said}");
+    assert!(said.contains("floors_at_most_two"), "{said}");
+    assert_eq!(
+        psql(&url, "SELECT floors FROM houses WHERE id = 'house-0000005'"),
+        "2"
+    );
+    assert_eq!(state.snapshot().generation, generation);
+}
