@@ -100,13 +100,13 @@ pub fn run() -> ExitCode {
         Command::Token(t) => commands::token(&t),
         Command::Generate(g) => commands::generate(&ui, &g),
         Command::Serve(s) => commands::serve(&ui, s),
-        Command::Rules => {
-            print!("{}", riskmap_core::rules::Rules::default().to_toml_string());
-            Ok(())
-        }
+        Command::Rules => commands::out(format_args!(
+            "{}",
+            riskmap_core::rules::Rules::default().to_toml_string()
+        )),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(commands::CliError::StdoutClosed) => ExitCode::SUCCESS,
         Err(e) => {
             // A cause that the message above already quotes is not printed again.
             let mut said = e.to_string();

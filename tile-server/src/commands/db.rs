@@ -14,34 +14,34 @@ pub fn db(ui: &Ui, args: &DbArgs) -> Result<(), CliError> {
     match &args.command {
         DbCommand::Init(a) => with_db(&a.db, |mut client, db| async move {
             let report = pg::init(&mut client, &db, a.srid).await?;
-            print_init(ui, &db, &report);
-            Ok(())
+            print_init(ui, &db, &report)
         }),
     }
 }
 
 /// What `init` did, or that it did nothing.
-pub(super) fn print_init(ui: &Ui, db: &Db, r: &pg::InitReport) {
+pub(super) fn print_init(ui: &Ui, db: &Db, r: &pg::InitReport) -> Result<(), CliError> {
     if ui.is_quiet() {
-        return;
+        return Ok(());
     }
     if r.changed.is_empty() {
-        println!(
-            "{}: schema version {} (SRID {}) is in place; nothing changed",
+        super::out(format_args!(
+            "{}: schema version {} (SRID {}) is in place; nothing changed\n",
             db.shown(),
             r.version,
             r.srid
-        );
+        ))
     } else {
-        println!(
-            "{}: schema version {} (SRID {}); created:",
+        super::out(format_args!(
+            "{}: schema version {} (SRID {}); created:\n",
             db.shown(),
             r.version,
             r.srid
-        );
+        ))?;
         for c in &r.changed {
-            println!("  {c}");
+            super::out(format_args!("  {c}\n"))?;
         }
+        Ok(())
     }
 }
 

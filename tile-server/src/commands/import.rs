@@ -44,7 +44,7 @@ pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
                 // Say so when this import is what creates the schema.
                 let schema = pg::init(&mut client, &db, None).await?;
                 if !schema.changed.is_empty() {
-                    print_init(ui, &db, &schema);
+                    print_init(ui, &db, &schema)?;
                 }
                 let step = ui.step(&format!("writing {}", db.shown()));
                 let counts = pg::write_with_words(&mut client, &db, ds, words, kept).await?;
@@ -58,15 +58,16 @@ pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
         (None, None) => return Err(CliError::Usage("give --into FILE.gpkg or --db URL".into())),
     };
     // The result goes to stdout (progress goes to stderr), unless quiet.
-    let print = |line: String| {
-        if !ui.is_quiet() {
-            println!("{line}");
+    let print = |line: String| -> Result<(), CliError> {
+        if ui.is_quiet() {
+            return Ok(());
         }
+        super::out(format_args!("{line}\n"))
     };
     print(format!(
         "{:<20} {:>8} {:>8} {:>8} {:>10} {:>8}",
         "layer", "new", "changed", "removed", "unchanged", "kept"
-    ));
+    ))?;
     for (kind, c) in &counts.layers {
         print(format!(
             "{:<20} {:>8} {:>8} {:>8} {:>10} {:>8}",
@@ -76,7 +77,7 @@ pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
             c.removed,
             c.unchanged,
             c.kept
-        ));
+        ))?;
     }
     // Said, so that nobody takes a missing ledger for an emptied layer.
     for kind in &kept.not_read_whole {
@@ -95,6 +96,5 @@ pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
         report.skipped_count(),
         report.repaired_count(),
         report.warning_count()
-    ));
-    Ok(())
+    ))
 }

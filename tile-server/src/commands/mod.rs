@@ -93,6 +93,10 @@ pub enum CliError {
     /// A command-line value is wrong.
     #[error("{0}")]
     Usage(String),
+    /// Standard output's reader has gone (`riskmap validate | head -1`): the command
+    /// ends there, quietly and successfully.
+    #[error("standard output was closed")]
+    StdoutClosed,
     /// The data has problems (validate).
     #[error("{0}")]
     DataProblems(String),
@@ -149,6 +153,22 @@ fn load_exit_code(e: &LoadError) -> u8 {
         LoadError::Store { .. } => 1,
         _ => 3,
     }
+}
+
+/// Writes `text` to standard output. A reader that has gone (a pipe into `head`) ends
+/// the command quietly ([`CliError::StdoutClosed`]), where `println!` would panic.
+pub(crate) fn out(text: std::fmt::Arguments<'_>) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    o.write_fmt(text)
+        .and_then(|()| o.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => CliError::StdoutClosed,
+            _ => CliError::Write {
+                path: PathBuf::from("standard output"),
+                source: e,
+            },
+        })
 }
 
 pub(crate) fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {

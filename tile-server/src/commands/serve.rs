@@ -61,7 +61,8 @@ pub fn serve(ui: &Ui, args: ServeArgs) -> Result<(), CliError> {
     runtime.block_on(crate::server::serve(config, source, move |addr| {
         step.done("ready");
         // Scripts and tests wait for this line.
-        println!("listening on http://{addr}");
+        // (A reader of this line that has gone, `| head -1`, is no reason to stop.)
+        let _ = super::out(format_args!("listening on http://{addr}\n"));
     }))?;
     // The change path is quiet and held (`server::stop`): what is left is work whose
     // result nobody waits for (a reload given up on, tiles of closed answers).
@@ -99,7 +100,8 @@ fn serve_archive(
     runtime.block_on(crate::server::archive::serve(config, path, move |addr| {
         step.done("ready");
         // Scripts and tests wait for this line.
-        println!("listening on http://{addr}");
+        // (A reader of this line that has gone, `| head -1`, is no reason to stop.)
+        let _ = super::out(format_args!("listening on http://{addr}\n"));
     }))?;
     Ok(())
 }

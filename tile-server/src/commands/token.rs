@@ -18,14 +18,11 @@ pub fn token(args: &TokenArgs) -> Result<(), CliError> {
             })?;
             let token = new_token()
                 .map_err(|e| CliError::Usage(format!("the system's random source failed: {e}")))?;
-            println!("token for {name} ({role}), shown this once; give it to its holder:");
-            println!();
-            println!("    {token}");
-            println!();
-            println!("add to the server configuration (it keeps only the hash):");
-            println!();
-            print!("{}", config_entry(name, role, &token));
-            Ok(())
+            super::out(format_args!(
+                "token for {name} ({role}), shown this once; give it to its holder:\n\n    \
+                 {token}\n\nadd to the server configuration (it keeps only the hash):\n\n{}",
+                config_entry(name, role, &token)
+            ))
         }
     }
 }

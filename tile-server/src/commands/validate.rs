@@ -15,7 +15,7 @@ pub fn validate(ui: &Ui, args: &LoadArgs, report_path: Option<&Path>) -> Result<
         fs::write(p, json).map_err(write_err(p))?;
     }
     if !ui_is_quiet(ui) {
-        println!("{}", report.to_markdown());
+        super::out(format_args!("{}\n", report.to_markdown()))?;
     }
     if report.skipped_count() > 0 {
         return Err(CliError::DataProblems(format!(

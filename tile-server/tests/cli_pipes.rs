@@ -1,0 +1,40 @@
+//! Commands whose output goes into a pipe that its reader closes early (`riskmap validate
+//! DATA | head -1`, as a shell script takes a first line) end quietly and successfully,
+//! as Unix tools do, instead of panicking on the closed pipe.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// `riskmap ARGS` with its standard output a pipe closed before it writes: its exit code
+/// and standard error.
+fn into_a_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("riskmap starts");
+    // The reader goes at once: the command's first write finds the pipe closed.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen");
+    for args in [
+        vec!["validate", demo.to_str().unwrap()],
+        vec!["rules"],
+        vec!["token", "new", "zhang-san", "--role", "editor"],
+    ] {
+        let (code, err) = into_a_closed_pipe(&args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
