@@ -307,6 +307,12 @@ async fn rows_changed_by_another_client_reach_the_served_map() {
     let (_, _, body) = send(&app, get("/api/validation")).await;
     let v = json(&body);
     assert!(issues_of(&v, &fourth.id).is_empty(), "{v}");
+    // And `/health` no longer lists it as refused (its other entries carry when read).
+    let (_, _, body) = send(&app, get("/health")).await;
+    let refused = &json(&body)["database"]["refused"];
+    assert!(!refused.to_string().contains(&fourth.id), "{refused}");
+    let warnings = &json(&body)["database"]["warnings"];
+    assert!(warnings[0]["at"].as_u64().unwrap() > 1_700_000_000, "{warnings}");
 
     // A self-intersecting square (a bow tie of side 0.001°) is repaired, as the
     // loaders repair it: two triangles, each a quarter of the square.

@@ -336,6 +336,7 @@ impl Differ<'_> {
                                 layer: kind.name(),
                                 id: id.clone(),
                                 why,
+                                at: super::pg_listen::now(),
                             });
                         }
                     }
@@ -345,6 +346,7 @@ impl Differ<'_> {
                         layer: kind.name(),
                         id: id.clone(),
                         why: issues(id).unwrap_or_else(|| "refused by the checks".into()),
+                        at: super::pg_listen::now(),
                     });
                 }
                 None => {

@@ -91,10 +91,13 @@ pub struct DbStatus {
     pub batches: u64,
     /// Batches that named more than [`NOTE_CAP`] features, read from the change table.
     pub storms: u64,
-    /// The latest rows the checks refused (layer, id, why); the served features stayed.
+    /// The latest rows the checks refused (layer, id, why, when read); the served
+    /// features stayed. A row read again since leaves the list (and comes back if it is
+    /// still refused).
     pub refused: Vec<RowIssue>,
     /// The latest rows applied after a repair or with a warning (a value left empty, a
-    /// geometry made valid), as the loaders report them.
+    /// geometry made valid), as the loaders report them; as `refused`, a row read again
+    /// leaves it.
     pub warnings: Vec<RowIssue>,
 }
 
@@ -107,9 +110,11 @@ pub struct RowIssue {
     pub id: String,
     /// What the checks said.
     pub why: String,
+    /// When the row was read (seconds since the Unix epoch).
+    pub at: u64,
 }
 
-fn now() -> u64 {
+pub(super) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -532,6 +537,10 @@ async fn apply_batch(
     let actor = batch.actor();
     let (seqs, batch_last) = (batch.seqs, batch.last_seq);
     let ids = batch.ids;
+    let read_again: std::collections::HashSet<(&'static str, String)> = ids
+        .iter()
+        .flat_map(|(k, ids)| ids.iter().map(|id| (k.name(), id.clone())))
+        .collect();
     let (edits, refused, warnings, report) =
         tokio::task::spawn_blocking(move || compare_rows(&served, layers, &opts, &ids, &present))
             .await
@@ -571,6 +580,7 @@ async fn apply_batch(
             s.last_seq = Some(s.last_seq.map_or(seq, |l| l.max(seq)));
         }
         for (kept, new) in [(&mut s.refused, refused), (&mut s.warnings, warnings)] {
+            kept.retain(|r| !read_again.contains(&(r.layer, r.id.clone())));
             kept.extend(new);
             let extra = kept.len().saturating_sub(REFUSED_KEPT);
             kept.drain(..extra);
