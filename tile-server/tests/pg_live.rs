@@ -232,6 +232,42 @@ async fn rows_changed_by_another_client_reach_the_served_map() {
     assert!(warnings.to_string().contains(&other.id), "{warnings}");
     assert!(warnings.to_string().contains("negative"), "{warnings}");
 
+    // A house moved by SQL to New York: applied with the loaders' warning for where it
+    // lies (rows read alone have no areas of their own to be compared with).
+    let far = state.snapshot().dataset().houses.get(50).unwrap().clone();
+    psql(
+        &url,
+        &format!(
+            "UPDATE houses SET geom = ST_MakeEnvelope(-74.0, 40.7, -73.9999, 40.7001, 4326) \
+             WHERE id = '{}'",
+            far.id
+        ),
+    );
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.features, 1);
+    until(&state, 5, "the far house reported", |s| {
+        s.database
+            .lock()
+            .unwrap()
+            .warnings
+            .iter()
+            .any(|r| r.id == far.id)
+    })
+    .await;
+    let (_, _, body) = send(&app, get("/api/validation")).await;
+    let v = json(&body);
+    let codes: Vec<&str> = v["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["feature_id"] == far.id.as_str())
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["far_from_data"], "{v}");
+
     // A house without a geometry: refused by the checks, the served one stays as it was.
     let fourth = state.snapshot().dataset().houses.get(40).unwrap().clone();
     psql(
@@ -312,7 +348,10 @@ async fn rows_changed_by_another_client_reach_the_served_map() {
     let refused = &json(&body)["database"]["refused"];
     assert!(!refused.to_string().contains(&fourth.id), "{refused}");
     let warnings = &json(&body)["database"]["warnings"];
-    assert!(warnings[0]["at"].as_u64().unwrap() > 1_700_000_000, "{warnings}");
+    assert!(
+        warnings[0]["at"].as_u64().unwrap() > 1_700_000_000,
+        "{warnings}"
+    );
 
     // A self-intersecting square (a bow tie of side 0.001°) is repaired, as the
     // loaders repair it: two triangles, each a quarter of the square.

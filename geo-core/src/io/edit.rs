@@ -17,8 +17,6 @@
 
 use std::borrow::Cow;
 
-use geo::BoundingRect;
-
 use crate::crs::Crs;
 use crate::dataset::Dataset;
 use crate::live::AnyFeature;
@@ -27,7 +25,7 @@ use crate::model::{
     ProtectionTarget,
 };
 
-use super::far::{NULL_ISLAND_DEG, outside_areas};
+use super::far::far_issue;
 use super::features::{RawFeature, process};
 use super::fields::Resolver;
 use super::plan::FileCtx;
@@ -373,28 +371,7 @@ fn across_layers(feature: &mut AnyFeature, current: &Dataset, issues: &mut Vec<I
             )),
         }
     }
-    let Some(p) = feature.geometry().bounding_rect().map(|r| r.center()) else {
-        return;
-    };
-    let areas: Vec<&geo::Geometry<f64>> = current
-        .areas
-        .features()
-        .iter()
-        .map(|f| &f.geometry)
-        .collect();
-    let far = if p.x.abs() < NULL_ISLAND_DEG && p.y.abs() < NULL_ISLAND_DEG {
-        Some((
-            IssueCode::NullIsland,
-            "the feature lies at 0,0 (null island), where a missing or zeroed coordinate \
-             lands; check its coordinates"
-                .to_string(),
-        ))
-    } else if layer != LayerKind::Areas && !areas.is_empty() {
-        outside_areas(p, current.areas.index(), &areas).map(|m| (IssueCode::FarFromData, m))
-    } else {
-        None
-    };
-    if let Some((code, message)) = far {
+    if let Some((code, message)) = far_issue(layer, feature.geometry(), &current.areas) {
         issues.push(Issue {
             severity: Severity::Warning,
             code,

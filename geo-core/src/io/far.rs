@@ -125,6 +125,32 @@ pub(super) fn check_far(
 
 /// `None` when `p` is inside an area's envelope or within 50 km of an area; otherwise what
 /// to say.
+/// The warning the loaders give a feature of `kind` with geometry `g` for where it lies,
+/// against the areas of the data it joins: at 0,0 (`null_island`), or, but for an area,
+/// more than 50 km outside every one of `areas` (`far_from_data`). For one feature read
+/// on its own (an edit, a row a database or a GeoPackage changed), whose file holds no
+/// areas to compare it with.
+pub fn far_issue(
+    kind: LayerKind,
+    g: &Geometry<f64>,
+    areas: &crate::dataset::Layer<Area>,
+) -> Option<(IssueCode, String)> {
+    let p = g.bounding_rect()?.center();
+    if p.x.abs() < NULL_ISLAND_DEG && p.y.abs() < NULL_ISLAND_DEG {
+        return Some((
+            IssueCode::NullIsland,
+            "the feature lies at 0,0 (null island), where a missing or zeroed coordinate \
+             lands; check its coordinates"
+                .to_string(),
+        ));
+    }
+    if kind == LayerKind::Areas || areas.is_empty() {
+        return None;
+    }
+    let geoms: Vec<&Geometry<f64>> = areas.features().iter().map(|f| &f.geometry).collect();
+    outside_areas(p, areas.index(), &geoms).map(|m| (IssueCode::FarFromData, m))
+}
+
 pub(super) fn outside_areas(
     p: Coord<f64>,
     index: &SpatialIndex,

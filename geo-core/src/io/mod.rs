@@ -77,6 +77,7 @@ pub use edit::{
     recorded_feature_from_geojson, refuses,
 };
 pub use error::LoadError;
+pub use far::far_issue;
 pub use links::link_hidden_hazards;
 pub use manifest::MANIFEST_FILE;
 pub(crate) use manifest::status_words;

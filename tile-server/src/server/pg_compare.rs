@@ -40,9 +40,77 @@ pub(super) fn compare_rows(
         resolve_owners(served, &mut loaded, ids, present);
     }
     link_hidden(served, &mut loaded);
+    far_from_served(served, &mut loaded);
     let (edits, refused, warnings) = differences(served, &loaded, ids, present);
     let report = reported(served, &loaded, ids, &edits);
     Ok((edits, refused, warnings, report))
+}
+
+/// The loaders' check of where each feature lies, against the served areas: rows read
+/// on their own hold no areas to compare with, so a house moved by SQL to another
+/// continent would pass (the loaders found only a feature at 0,0). Warned as the loaders
+/// warn a file's feature (`far_from_data`), and as the edit API does.
+fn far_from_served(served: &Snapshot, loaded: &mut Loaded) {
+    fn layer<P>(
+        l: &Layer<P>,
+        areas: &Layer<riskmap_core::model::Area>,
+        warned: &BTreeSet<(LayerKind, String)>,
+        file: impl Fn(LayerKind) -> String,
+        out: &mut Vec<io::Issue>,
+    ) {
+        let kind = l.kind();
+        for f in l.features() {
+            if warned.contains(&(kind, f.id.clone())) {
+                continue;
+            }
+            if let Some((code, message)) = io::far_issue(kind, &f.geometry, areas) {
+                out.push(io::Issue {
+                    severity: io::Severity::Warning,
+                    code,
+                    file: file(kind),
+                    layer: Some(kind),
+                    position: None,
+                    feature_id: Some(f.id.clone()),
+                    field: None,
+                    message,
+                });
+            }
+        }
+    }
+    let warned: BTreeSet<(LayerKind, String)> = loaded
+        .report
+        .issues
+        .iter()
+        .filter(|i| {
+            matches!(
+                i.code,
+                io::IssueCode::FarFromData | io::IssueCode::NullIsland
+            )
+        })
+        .filter_map(|i| Some((i.layer?, i.feature_id.clone()?)))
+        .collect();
+    let files: Vec<(Option<LayerKind>, String)> = loaded
+        .report
+        .files
+        .iter()
+        .map(|f| (f.layer, f.file.clone()))
+        .collect();
+    let file = |k: LayerKind| {
+        files
+            .iter()
+            .find(|(l, _)| *l == Some(k))
+            .map(|(_, f)| f.clone())
+            .unwrap_or_else(|| k.name().to_string())
+    };
+    let areas = &served.dataset().areas;
+    let (d, mut out) = (&loaded.dataset, Vec::new());
+    layer(&d.enterprises, areas, &warned, file, &mut out);
+    layer(&d.hazard_sources, areas, &warned, file, &mut out);
+    layer(&d.gas_pipelines, areas, &warned, file, &mut out);
+    layer(&d.houses, areas, &warned, file, &mut out);
+    layer(&d.protection_targets, areas, &warned, file, &mut out);
+    layer(&d.hidden_hazards, areas, &warned, file, &mut out);
+    loaded.report.issues.extend(out);
 }
 
 /// What differs between the rows read (`loaded`, through the loaders' checks) and what
