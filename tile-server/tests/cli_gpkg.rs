@@ -139,6 +139,17 @@ fn analyze_on_a_geopackage_equals_analyze_on_its_folder_and_writes_results_into_
         row.contains(&format!("level (String) = {level}\n")),
         "{level}: {row}"
     );
+    // Counts per level are one column per level: over every area (and the row of those
+    // outside any), each level's houses are the export's houses of that level.
+    for level in ["low", "general", "significant", "major"] {
+        let n = features
+            .iter()
+            .filter(|f| f["properties"]["level"] == level)
+            .count();
+        let sql = format!("SELECT sum(houses_{level}) AS n FROM result_area_summaries");
+        let row = ogrinfo(&[s(&gpkg), "-sql", &sql]);
+        assert!(row.contains(&format!(" = {n}\n")), "{level}: {n} in {row}");
+    }
     // The ledgers are still what the folder gives: `validate` on the file passes.
     let report = ok(&run(&["validate", s(&gpkg)]));
     assert!(report.contains("city.gpkg/houses"), "{report}");

@@ -119,6 +119,17 @@ fn expected_columns(k: &str, v: &Value) -> Vec<(String, Value)> {
             .iter()
             .map(|(m, mv)| (format!("{k}_{m}"), mv.clone()))
             .collect(),
+        // Counts per level, low to major: a column per level.
+        Value::Array(a)
+            if ["houses", "enterprises", "grid_cells", "inside_by_level"].contains(&k)
+                && a.len() == 4 =>
+        {
+            ["low", "general", "significant", "major"]
+                .iter()
+                .zip(a)
+                .map(|(level, n)| (format!("{k}_{level}"), n.clone()))
+                .collect()
+        }
         Value::Array(a) if k == "reasons" => {
             let joined = |key: &str| {
                 if a.is_empty() {

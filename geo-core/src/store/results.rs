@@ -309,6 +309,12 @@ fn write_table(c: &Connection, t: &ResultTable) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The properties of the result layers that are counts per level, `[low, general,
+/// significant, major]`.
+const PER_LEVEL: [&str; 4] = ["houses", "enterprises", "grid_cells", "inside_by_level"];
+/// The levels' names in the columns of such counts, in their order.
+const LEVELS: [&str; 4] = ["low", "general", "significant", "major"];
+
 /// The columns of one result feature: records of plain values one column per member,
 /// reasons as text, other lists and records as JSON text.
 fn flatten(m: Map<String, Value>) -> Vec<(String, Value)> {
@@ -316,6 +322,17 @@ fn flatten(m: Map<String, Value>) -> Vec<(String, Value)> {
     let mut out = Vec::with_capacity(m.len());
     for (k, v) in m {
         match v {
+            // Counts per level (`analysis::risk_grid::LevelCounts`, low to major): one
+            // column per level, which a GIS user filters and styles by.
+            Value::Array(a)
+                if PER_LEVEL.contains(&k.as_str())
+                    && a.len() == 4
+                    && a.iter().all(Value::is_number) =>
+            {
+                for (level, n) in LEVELS.iter().zip(a) {
+                    out.push((format!("{k}_{level}"), n));
+                }
+            }
             Value::Object(o) if o.values().all(plain) => {
                 for (sk, sv) in o {
                     out.push((format!("{k}_{sk}"), sv));
