@@ -379,3 +379,82 @@ async fn a_reload_records_in_the_trail_what_it_changed() {
     }
     assert_eq!(gdal_count(&gpkg, MARKS), 0);
 }
+
+/// Rows QGIS changed while no server followed the file are recorded in its trail as made
+/// by `file` when a server starts on it (the past days and `history` then have them), and
+/// a row saved unchanged is no change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_changed_while_no_server_ran_are_recorded_at_the_start() {
+    use riskmap_server::server::state::{DataSource, build_snapshot};
+    let (_dir, gpkg, state, _app) = settled_store().await;
+    let (a, b, c) = {
+        let s = state.snapshot();
+        let h = &s.dataset().houses;
+        (
+            h.get(5).unwrap().clone(),
+            h.get(6).unwrap().id.clone(),
+            h.get(7).unwrap().id.clone(),
+        )
+    };
+    drop(state);
+    let records = |op: &str| {
+        gdal_count(
+            &gpkg,
+            &format!(
+                "SELECT count(*) AS n FROM riskmap_changes WHERE actor = 'file' AND op = '{op}'"
+            ),
+        )
+    };
+    assert_eq!((records("update"), records("delete")), (0, 0));
+
+    // Stopped: QGIS changes one house, deletes another, saves a third unchanged.
+    gdal_sql(
+        &gpkg,
+        &format!("UPDATE houses SET floors = 11 WHERE id = '{}'", a.id),
+    );
+    gdal_sql(&gpkg, &format!("DELETE FROM houses WHERE id = '{b}'"));
+    gdal_sql(
+        &gpkg,
+        &format!("UPDATE houses SET floors = floors WHERE id = '{c}'"),
+    );
+    assert_eq!(gdal_count(&gpkg, MARKS), 3);
+
+    // Started again.
+    let snap = build_snapshot(&config(), &DataSource::dir(&gpkg), 1).unwrap();
+    let state = Arc::new(AppState::new(config(), DataSource::dir(&gpkg), snap, None));
+    state.settle_served_reading().await;
+    assert_eq!((records("update"), records("delete")), (1, 1));
+    let row = ogrinfo(&[
+        "-ro",
+        "-q",
+        gpkg.to_str().unwrap(),
+        "-sql",
+        &format!(
+            "SELECT json_extract(before, '$.properties.floors') AS was, \
+             json_extract(after, '$.properties.floors') AS now FROM riskmap_changes \
+             WHERE actor = 'file' AND id = '{}'",
+            a.id
+        ),
+    ]);
+    let was = a.props.floors.unwrap();
+    assert!(
+        row.contains(&format!("was (Integer) = {was}")) && row.contains("now (Integer) = 11"),
+        "{row}"
+    );
+    assert_eq!(
+        gdal_count(
+            &gpkg,
+            &format!(
+                "SELECT count(*) AS n FROM riskmap_changes WHERE actor = 'file' AND id = '{c}'"
+            )
+        ),
+        0
+    );
+    // The marks are let go: the next start records nothing again.
+    assert_eq!(gdal_count(&gpkg, MARKS), 0);
+    drop(state);
+    let snap = build_snapshot(&config(), &DataSource::dir(&gpkg), 1).unwrap();
+    let state = Arc::new(AppState::new(config(), DataSource::dir(&gpkg), snap, None));
+    state.settle_served_reading().await;
+    assert_eq!((records("update"), records("delete")), (1, 1));
+}

@@ -395,6 +395,78 @@ pub fn tracking(path: &Path) -> Result<Tracking, StoreError> {
     tracking_in(&c, path)
 }
 
+/// The rows other programs changed while no server followed the file (the marks up to
+/// `upto`, the last one when the served map read it), by layer, each with the state the
+/// trail last recorded of it (its last record's `after`, as GeoJSON; `None` when it has
+/// none, or its last record is a deletion): what a server starting on the file compares
+/// with the rows it read, to record the differences as another program's changes.
+/// Marks of rows of no ledger table (the status words) are passed over.
+pub fn marked_since_served(
+    path: &Path,
+    upto: i64,
+) -> Result<BTreeMap<LayerKind, Vec<(String, Option<serde_json::Value>)>>, StoreError> {
+    let mut c = super::gpkg::open(path, true)?;
+    let sql = sql_err(path);
+    let tx = c.transaction().map_err(sql)?;
+    if upto <= 0 || !table_exists(&tx, TOUCHED_TABLE).map_err(sql)? {
+        return Ok(BTreeMap::new());
+    }
+    let tables = ledger_tables(&tx, path)?;
+    let kind_of_table: BTreeMap<&str, LayerKind> =
+        tables.iter().map(|(k, t)| (t.as_str(), *k)).collect();
+    let mut ids: BTreeMap<LayerKind, BTreeSet<String>> = BTreeMap::new();
+    {
+        let mut st = tx
+            .prepare(&format!(
+                "SELECT tbl, id FROM {TOUCHED_TABLE} WHERE seq > 0 AND seq <= ?1"
+            ))
+            .map_err(sql)?;
+        let mut rs = st.query([upto]).map_err(sql)?;
+        while let Some(r) = rs.next().map_err(sql)? {
+            let table: String = r.get(0).map_err(sql)?;
+            let id: Option<String> = r.get(1).map_err(sql)?;
+            if let (Some(kind), Some(id)) = (kind_of_table.get(table.as_str()), id) {
+                ids.entry(*kind).or_default().insert(id);
+            }
+        }
+    }
+    let has_trail = table_exists(&tx, changes::CHANGES_TABLE).map_err(sql)?;
+    let mut out = BTreeMap::new();
+    for (kind, ids) in ids {
+        let mut last: BTreeMap<String, Option<serde_json::Value>> = BTreeMap::new();
+        if has_trail {
+            let list = serde_json::Value::from(ids.iter().cloned().collect::<Vec<_>>());
+            let mut st = tx
+                .prepare(&format!(
+                    "SELECT c.id, c.after FROM {t} AS c
+                     JOIN (SELECT id, max(seq) AS seq FROM {t}
+                           WHERE layer = ?1 AND id IN (SELECT value FROM json_each(?2))
+                           GROUP BY id) AS m ON c.seq = m.seq",
+                    t = changes::CHANGES_TABLE
+                ))
+                .map_err(sql)?;
+            let mut rs = st
+                .query(rusqlite::params![kind.name(), list.to_string()])
+                .map_err(sql)?;
+            while let Some(r) = rs.next().map_err(sql)? {
+                let id: String = r.get(0).map_err(sql)?;
+                let after: Option<String> = r.get(1).map_err(sql)?;
+                last.insert(id, after.and_then(|a| serde_json::from_str(&a).ok()));
+            }
+        }
+        out.insert(
+            kind,
+            ids.into_iter()
+                .map(|id| {
+                    let was = last.remove(&id).flatten();
+                    (id, was)
+                })
+                .collect(),
+        );
+    }
+    Ok(out)
+}
+
 /// The rows changed since the reading that left the file `settled` (its schema and
 /// token), with the map following its trail as far as `followed`: those its triggers
 /// marked, and those another writer of the trail (a second server) recorded that the

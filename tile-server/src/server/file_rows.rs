@@ -257,14 +257,77 @@ impl AppState {
         .await;
     }
 
-    /// [`AppState::settle_first_reading`] of the served snapshot, taking the change path.
+    /// [`AppState::settle_first_reading`] of the served snapshot, taking the change path:
+    /// what other programs changed in the file while no server followed it (the rows
+    /// its triggers marked, against what the trail last recorded of each) is recorded as
+    /// made by `file`, at the start.
     pub async fn settle_served_reading(self: &Arc<Self>) {
         let Some((_, read_trail, upto)) = self.snapshot().source_stamp else {
             return;
         };
         let _held = self.change_path().await;
         let trail = self.trail_followed();
-        self.settle_first_reading(Vec::new(), &trail, read_trail, upto)
+        let changes = self.changed_while_stopped(upto).await;
+        if !changes.is_empty() {
+            tracing::info!(
+                changes = changes.len(),
+                "rows other programs changed while no server followed the file: recorded"
+            );
+        }
+        self.settle_first_reading(changes, &trail, read_trail, upto)
             .await;
+    }
+
+    /// The changes the marks up to `upto` say other programs made while no server
+    /// followed the file: each marked row as the served map read it, against the state
+    /// the trail last recorded of it (none: the row is new; a deletion or no row now:
+    /// deleted). A marked row the same as recorded (saved unchanged, or recorded by a
+    /// server stopped before it let go of the marks) is no change.
+    async fn changed_while_stopped(self: &Arc<Self>, upto: i64) -> Vec<Change> {
+        use riskmap_core::store::changes::feature_version;
+        let path = self.source.dir.clone();
+        let snap = self.snapshot();
+        let opts = snap.load_options(&self.source.load).into_owned();
+        let found = tokio::task::spawn_blocking(move || {
+            let marked = touched::marked_since_served(&path, upto)?;
+            let mut out = Vec::new();
+            for (kind, rows) in marked {
+                for (id, was) in rows {
+                    let before = was.and_then(|j| {
+                        riskmap_core::io::recorded_feature_from_geojson(
+                            kind,
+                            &j,
+                            Some(&id),
+                            snap.dataset(),
+                            &opts,
+                        )
+                        .ok()
+                        .map(|c| c.feature)
+                    });
+                    let after = snap.live.feature(kind, &id);
+                    if before.as_ref().map(feature_version) != after.as_ref().map(feature_version) {
+                        out.push(Change {
+                            layer: kind,
+                            id,
+                            before,
+                            after,
+                        });
+                    }
+                }
+            }
+            Ok::<_, riskmap_core::store::StoreError>(out)
+        })
+        .await;
+        match found {
+            Ok(Ok(changes)) => changes,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the rows changed while no server followed the file could not be read: not recorded");
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the rows changed while no server followed the file could not be compared: not recorded");
+                Vec::new()
+            }
+        }
     }
 }
