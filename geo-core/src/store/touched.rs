@@ -395,6 +395,9 @@ pub fn tracking(path: &Path) -> Result<Tracking, StoreError> {
     tracking_in(&c, path)
 }
 
+/// Marked rows by layer: each id with the state the trail last recorded of it.
+pub type MarkedRows = BTreeMap<LayerKind, Vec<(String, Option<serde_json::Value>)>>;
+
 /// The rows other programs changed while no server followed the file (the marks up to
 /// `upto`, the last one when the served map read it), by layer, each with the state the
 /// trail last recorded of it (its last record's `after`, as GeoJSON; `None` when it has
@@ -404,7 +407,7 @@ pub fn tracking(path: &Path) -> Result<Tracking, StoreError> {
 pub fn marked_since_served(
     path: &Path,
     upto: i64,
-) -> Result<BTreeMap<LayerKind, Vec<(String, Option<serde_json::Value>)>>, StoreError> {
+) -> Result<MarkedRows, StoreError> {
     let mut c = super::gpkg::open(path, true)?;
     let sql = sql_err(path);
     let tx = c.transaction().map_err(sql)?;
