@@ -403,3 +403,64 @@ async fn a_patch_takes_the_ledgers_names_and_says_which_are_no_field() {
         Some(3)
     );
 }
+
+/// A house edited into a point, in a table that held polygons only: the table becomes of
+/// any geometry both in `gpkg_geometry_columns` and in its declared column type, so GDAL
+/// (and QGIS through it) opens it without a warning, and the file stays sound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_geometry_of_another_type_widens_the_table_as_gdal_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = gpkg_state(dir.path(), config());
+    let app = router(state.clone());
+    let gpkg = dir.path().join("city.gpkg");
+    let gdal_says = || {
+        let out = std::process::Command::new("ogrinfo")
+            .args(["-ro", "-so", gpkg.to_str().unwrap(), "houses"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    assert!(gdal_says().contains("Geometry: Polygon"), "{}", gdal_says());
+    let (id, lon, lat) = {
+        let s = state.snapshot();
+        let h = s.dataset().houses.get(9).unwrap();
+        let c = geo::BoundingRect::bounding_rect(&h.geometry)
+            .unwrap()
+            .center();
+        (h.id.clone(), c.x, c.y)
+    };
+    let body = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}});
+    let (status, _, b) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &format!("/api/layers/houses/features/{id}"),
+            Some(EDITOR),
+            Some(&body),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let said = gdal_says();
+    assert!(said.contains("Geometry: Unknown (any)"), "{said}");
+    assert!(!said.contains("not consistent"), "{said}");
+    let c = rusqlite::Connection::open(&gpkg).unwrap();
+    let check: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let kind = common::ogrinfo(&[
+        "-ro",
+        "-q",
+        gpkg.to_str().unwrap(),
+        "-sql",
+        &format!("SELECT ST_GeometryType(geom) AS t FROM houses WHERE id = '{id}'"),
+    ]);
+    assert!(kind.contains("t (String) = POINT"), "{kind}");
+}

@@ -507,12 +507,26 @@ impl Writer<'_> {
                 b.map(|r| r.max().x),
                 b.map(|r| r.max().y)
             ])?;
-        self.c
+        let declared: Option<String> = self
+            .c
             .prepare_cached(
-                "UPDATE gpkg_geometry_columns SET geometry_type_name = 'GEOMETRY'
-             WHERE table_name = ?1 AND geometry_type_name != ?2 AND ?2 != 'GEOMETRY'",
+                "SELECT geometry_type_name, column_name FROM gpkg_geometry_columns
+                 WHERE table_name = ?1",
             )?
-            .execute(rusqlite::params![table, geom_type])?;
+            .query_row([table], |r| {
+                Ok(format!(
+                    "{}|{}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?
+                ))
+            })
+            .optional()?;
+        if let Some((was, column)) = declared.as_deref().and_then(|d| d.split_once('|'))
+            && !was.eq_ignore_ascii_case(geom_type)
+            && !was.eq_ignore_ascii_case("GEOMETRY")
+        {
+            super::schema::widen_geometry(self.c, table, column)?;
+        }
         Ok(())
     }
 }

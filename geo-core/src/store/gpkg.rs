@@ -407,12 +407,22 @@ impl Writer<'_> {
             )?;
         }
         // A table declared for one type that now receives another becomes GEOMETRY.
-        self.c.execute(
-            "UPDATE gpkg_geometry_columns SET geometry_type_name = 'GEOMETRY'
-             WHERE table_name = ?1 AND column_name = ?2 AND geometry_type_name != ?3
-               AND ?3 != 'GEOMETRY' AND ?4 > 0",
-            rusqlite::params![table, geom, geom_type, layer.len()],
-        )?;
+        let declared: Option<String> = self
+            .c
+            .query_row(
+                "SELECT geometry_type_name FROM gpkg_geometry_columns
+                 WHERE table_name = ?1 AND column_name = ?2",
+                [table, geom],
+                |r| r.get(0),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })?;
+        if layer.len() > 0 && declared.is_some_and(|d| !d.eq_ignore_ascii_case(geom_type)) {
+            schema::widen_geometry(self.c, table, geom)?;
+        }
         let b = layer.bounds();
         self.c.execute(
             "UPDATE gpkg_contents SET last_change = ?2, min_x = ?3, min_y = ?4, max_x = ?5,

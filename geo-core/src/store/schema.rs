@@ -194,3 +194,130 @@ fn envelope(b: &[u8]) -> Option<[f64; 4]> {
     let r = geo::BoundingRect::bounding_rect(&wkb::decode(b).ok()?)?;
     Some([r.min().x, r.max().x, r.min().y, r.max().y])
 }
+
+/// The geometry types a GeoPackage column may declare, but the catch-all GEOMETRY.
+const TYPES: [&str; 7] = [
+    "POINT",
+    "LINESTRING",
+    "POLYGON",
+    "MULTIPOINT",
+    "MULTILINESTRING",
+    "MULTIPOLYGON",
+    "GEOMETRYCOLLECTION",
+];
+
+/// Makes `table`'s geometry column `geom` of any type: `gpkg_geometry_columns` says
+/// GEOMETRY, and so does the column's declared SQL type, which GDAL compares with it (a
+/// warning at every open when they differ). SQLite cannot change a column's type, so the
+/// table's `CREATE TABLE` statement in the schema has its one type word replaced
+/// (`PRAGMA writable_schema`, as GDAL does for such changes) and the schema's version
+/// raised, so that every connection reads it again. Nothing happens when the column is
+/// of any type already. Runs in the caller's transaction.
+pub fn widen_geometry(c: &Connection, table: &str, geom: &str) -> rusqlite::Result<()> {
+    let changed = c.execute(
+        "UPDATE gpkg_geometry_columns SET geometry_type_name = 'GEOMETRY'
+         WHERE table_name = ?1 AND column_name = ?2 AND geometry_type_name != 'GEOMETRY'",
+        params![table, geom],
+    )?;
+    let sql: Option<String> = c
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(new) = sql.as_deref().and_then(|s| declared_any(s, geom)) else {
+        let _ = changed;
+        return Ok(());
+    };
+    c.execute_batch("PRAGMA writable_schema = ON")?;
+    let written = c.execute(
+        "UPDATE sqlite_master SET sql = ?2 WHERE type = 'table' AND name = ?1",
+        params![table, new],
+    );
+    c.execute_batch("PRAGMA writable_schema = OFF")?;
+    written?;
+    let version: i64 = c.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    c.execute_batch(&format!("PRAGMA schema_version = {}", version + 1))
+}
+
+/// A `CREATE TABLE` statement with the declared type of column `geom` (the first word
+/// after the column's name, quoted or not, when it is a geometry type) replaced by
+/// GEOMETRY; `None` when it declares no such type.
+fn declared_any(sql: &str, geom: &str) -> Option<String> {
+    let open = sql.find('(')?;
+    let upper = sql.to_ascii_uppercase();
+    let names = [
+        format!("\"{geom}\""),
+        format!("`{geom}`"),
+        format!("[{geom}]"),
+        geom.to_string(),
+    ];
+    for name in &names {
+        let name_up = name.to_ascii_uppercase();
+        let mut from = open;
+        while let Some(i) = upper[from..].find(&name_up) {
+            let at = from + i;
+            from = at + name_up.len();
+            // The name as a whole column name: after `(` or `,` and spaces.
+            let before = upper[..at].trim_end();
+            if !(before.ends_with('(') || before.ends_with(',')) {
+                continue;
+            }
+            let rest = &upper[from..];
+            let word_at = from + (rest.len() - rest.trim_start().len());
+            let word_len = upper[word_at..]
+                .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                .unwrap_or(upper.len() - word_at);
+            let word = &upper[word_at..word_at + word_len];
+            if word_at == from || !TYPES.contains(&word) {
+                return None;
+            }
+            return Some(format!(
+                "{}GEOMETRY{}",
+                &sql[..word_at],
+                &sql[word_at + word_len..]
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod widen_tests {
+    use super::declared_any;
+
+    #[test]
+    fn the_geometry_column_s_declared_type_is_replaced_and_nothing_else() {
+        assert_eq!(
+            declared_any(
+                "CREATE TABLE \"houses\" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,\n  geom POLYGON, id TEXT NOT NULL UNIQUE, geom_note TEXT)",
+                "geom"
+            )
+            .as_deref(),
+            Some(
+                "CREATE TABLE \"houses\" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,\n  geom GEOMETRY, id TEXT NOT NULL UNIQUE, geom_note TEXT)"
+            )
+        );
+        // As GDAL writes it: the name quoted.
+        assert_eq!(
+            declared_any(
+                "CREATE TABLE \"t\" ( \"fid\" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, \"geom\" MULTIPOLYGON, \"id\" TEXT)",
+                "geom"
+            )
+            .as_deref(),
+            Some(
+                "CREATE TABLE \"t\" ( \"fid\" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, \"geom\" GEOMETRY, \"id\" TEXT)"
+            )
+        );
+        // Of any type already, or a column whose name only starts the same: nothing.
+        assert_eq!(
+            declared_any("CREATE TABLE t (geom GEOMETRY, id TEXT)", "geom"),
+            None
+        );
+        assert_eq!(
+            declared_any("CREATE TABLE t (id TEXT, geometry_kind TEXT)", "geom"),
+            None
+        );
+    }
+}

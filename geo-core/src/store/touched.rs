@@ -404,10 +404,7 @@ pub type MarkedRows = BTreeMap<LayerKind, Vec<(String, Option<serde_json::Value>
 /// none, or its last record is a deletion): what a server starting on the file compares
 /// with the rows it read, to record the differences as another program's changes.
 /// Marks of rows of no ledger table (the status words) are passed over.
-pub fn marked_since_served(
-    path: &Path,
-    upto: i64,
-) -> Result<MarkedRows, StoreError> {
+pub fn marked_since_served(path: &Path, upto: i64) -> Result<MarkedRows, StoreError> {
     let mut c = super::gpkg::open(path, true)?;
     let sql = sql_err(path);
     let tx = c.transaction().map_err(sql)?;
