@@ -420,7 +420,7 @@ impl Writer<'_> {
                 rusqlite::Error::QueryReturnedNoRows => Ok(None),
                 e => Err(e),
             })?;
-        if layer.len() > 0 && declared.is_some_and(|d| !d.eq_ignore_ascii_case(geom_type)) {
+        if !layer.is_empty() && declared.is_some_and(|d| !d.eq_ignore_ascii_case(geom_type)) {
             schema::widen_geometry(self.c, table, geom)?;
         }
         let b = layer.bounds();
