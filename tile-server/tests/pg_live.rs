@@ -343,7 +343,17 @@ async fn rows_changed_by_another_client_reach_the_served_map() {
     let (_, _, body) = send(&app, get("/api/validation")).await;
     let v = json(&body);
     assert!(issues_of(&v, &fourth.id).is_empty(), "{v}");
-    // And `/health` no longer lists it as refused (its other entries carry when read).
+    // And `/health` no longer lists it as refused (its other entries carry when read;
+    // the status is written after the batch is served).
+    until(&state, 5, "the refusal let go", |s| {
+        !s.database
+            .lock()
+            .unwrap()
+            .refused
+            .iter()
+            .any(|r| r.id == fourth.id)
+    })
+    .await;
     let (_, _, body) = send(&app, get("/health")).await;
     let refused = &json(&body)["database"]["refused"];
     assert!(!refused.to_string().contains(&fourth.id), "{refused}");

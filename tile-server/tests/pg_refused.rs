@@ -142,3 +142,37 @@ async fn an_edit_a_constraint_refuses_is_a_422_that_names_it() {
     );
     assert_eq!(state.snapshot().generation, generation);
 }
+
+/// A database whose trigger functions are another release's (an upgrade without `db
+/// init`): the server follows it, and `/health` says which to bring up to date and how.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trigger_functions_of_another_release_are_named_in_health() {
+    let Some(server) = server() else { return };
+    let url = common::pg::demo_db(&server, "riskmap_old_triggers");
+    psql(
+        &url,
+        "CREATE OR REPLACE FUNCTION riskmap_touch() RETURNS trigger LANGUAGE plpgsql AS \
+         $f$ BEGIN NEW.updated_at := now(); RETURN NEW; END $f$",
+    );
+    let state = common::pg::serve_db(&url, common::edit::config()).await;
+    common::pg::until(&state, 10, "listening", common::pg::connected).await;
+    let note = state
+        .database
+        .lock()
+        .unwrap()
+        .schema
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        note.contains("riskmap_touch") && note.contains("riskmap db init"),
+        "{note}"
+    );
+    drop(state);
+    // Brought up to date: nothing to say.
+    let out = riskmap(&["db", "init", "--db", &url]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("riskmap_touch() (replaced)"));
+    let state = common::pg::serve_db(&url, common::edit::config()).await;
+    common::pg::until(&state, 10, "listening", common::pg::connected).await;
+    assert_eq!(state.database.lock().unwrap().schema, None);
+}

@@ -38,7 +38,9 @@ pub use super::pg_edit::{
 };
 pub use super::pg_load::load;
 pub use super::pg_results::write_results;
-pub use super::pg_schema::{CGCS2000, CHANNEL, InitReport, SCHEMA_VERSION, WGS84};
+pub use super::pg_schema::{
+    CGCS2000, CHANNEL, InitReport, SCHEMA_VERSION, WGS84, outdated_functions,
+};
 pub use super::pg_words::status_words;
 
 /// A database as messages name it: its connection string without the password.

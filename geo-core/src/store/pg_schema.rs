@@ -218,6 +218,34 @@ BEGIN
 END
 ";
 
+/// The trigger functions of the database that are not this release's (another release's
+/// `riskmap db init` made them, or someone changed them): their names. A server warns of
+/// them, since the changes it follows are recorded by them; `riskmap db init` replaces
+/// them.
+pub async fn outdated_functions<C: GenericClient>(
+    c: &C,
+) -> Result<Vec<&'static str>, tokio_postgres::Error> {
+    let mut out = Vec::new();
+    for (name, body) in [
+        (TOUCH_FN, TOUCH_BODY),
+        (RECORD_FN, RECORD_BODY),
+        (WORDS_FN, WORDS_BODY),
+    ] {
+        let current: Option<String> = c
+            .query_opt(
+                "SELECT p.prosrc FROM pg_proc p
+                 WHERE p.proname = $1 AND p.pronamespace = current_schema()::regnamespace",
+                &[&name],
+            )
+            .await?
+            .map(|r| r.get(0));
+        if current.is_some_and(|b| b != body) {
+            out.push(name);
+        }
+    }
+    Ok(out)
+}
+
 /// Creates what is missing; `srid` is the SRID asked for (`None`: 4326 for a new
 /// database, whatever an existing one uses). Runs in the caller's transaction.
 pub(super) async fn ensure<C: GenericClient>(

@@ -91,6 +91,10 @@ pub struct DbStatus {
     pub batches: u64,
     /// Batches that named more than [`NOTE_CAP`] features, read from the change table.
     pub storms: u64,
+    /// What is wrong with the database's schema for following it: its trigger functions
+    /// are another release's (they record the changes this server follows), and
+    /// `riskmap db init` would bring them up to this one's.
+    pub schema: Option<String>,
     /// The latest rows the checks refused (layer, id, why, when read); the served
     /// features stayed. A row read again since leaves the list (and comes back if it is
     /// still refused).
@@ -297,7 +301,24 @@ async fn follow(
     if let Err(e) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
         return (false, Err(format!("LISTEN on {}: {e}", db.shown())));
     }
-    state.db_status(|s| s.connected = true);
+    // Trigger functions of another release record changes otherwise (an id changed in
+    // QGIS was one update before this release's): said, not refused.
+    let outdated = pg::outdated_functions(client).await.unwrap_or_default();
+    let note = (!outdated.is_empty()).then(|| {
+        format!(
+            "the database's trigger functions {} are not this release's: run `riskmap db \
+             init --db URL` to bring them up to it",
+            outdated.join(", ")
+        )
+    });
+    if let Some(n) = &note {
+        tracing::warn!(db = db.shown(), "{n}");
+    }
+    // (Said together with the connection, so that whoever sees it connected sees both.)
+    state.db_status(|s| {
+        s.schema = note;
+        s.connected = true;
+    });
     tracing::info!(db = db.shown(), "following the database's changes");
     // What changed before listening began: from the change table.
     if let Err(e) = catch_up(state, client, db).await {
