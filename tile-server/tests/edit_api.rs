@@ -402,6 +402,63 @@ async fn a_patch_takes_the_ledgers_names_and_says_which_are_no_field() {
         common::edit::served_house(&state, &id).props.floors,
         Some(3)
     );
+
+    // Two names of one field that disagree: refused; that agree: taken.
+    let send_patch = |props: Value| {
+        let app = app.clone();
+        let uri = uri.clone();
+        async move {
+            send(
+                &app,
+                req(Method::PATCH, &uri, Some(EDITOR), Some(&patch(props)), None),
+            )
+            .await
+        }
+    };
+    let (status, _, b) = send_patch(json!({"floors": 4, "层数": 5})).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    assert_eq!(
+        common::edit::served_house(&state, &id).props.floors,
+        Some(3)
+    );
+    let (status, _, b) = send_patch(json!({"floors": 4, "层数": 4})).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(
+        common::edit::served_house(&state, &id).props.floors,
+        Some(4)
+    );
+
+    // A unit in the name: the value brought to the field's unit (400 kPa = 0.4 MPa), as
+    // a ledger's column with that name is read.
+    let pipe = state
+        .snapshot()
+        .dataset()
+        .gas_pipelines
+        .get(0)
+        .unwrap()
+        .id
+        .clone();
+    let (status, _, b) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &format!("/api/layers/gas_pipelines/features/{pipe}"),
+            Some(EDITOR),
+            Some(&patch(json!({"设计压力(kPa)": 400}))),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let snap = state.snapshot();
+    let (_, p) = snap.dataset().gas_pipelines.find_id(&pipe).unwrap();
+    let mpa = p.props.design_pressure_mpa.unwrap();
+    assert!((mpa - 0.4).abs() < 1e-12, "{mpa}");
 }
 
 /// A house edited into a point, in a table that held polygons only: the table becomes of

@@ -51,8 +51,29 @@ pub fn edit_properties(
     let resolver = Resolver::new(kind, &[]);
     let mut out = serde_json::Map::with_capacity(props.len());
     let mut unknown = Vec::new();
+    // The name each field was given by, to refuse two names of one field that disagree.
+    let mut named: std::collections::HashMap<String, (&str, serde_json::Value)> =
+        std::collections::HashMap::new();
     for (name, value) in props {
+        let mut value = Cow::Borrowed(value);
         let key = match resolver.resolve(name) {
+            // A unit in the name (`设计压力(kPa)`): the value is brought to the field's
+            // unit, as the loaders bring a column's; one that is not a number, or a unit
+            // they do not know, is left under its own name for them to read and report.
+            Some((r, warning)) if r.scale != 1.0 || warning.is_some() => {
+                match (
+                    r.slot,
+                    value
+                        .as_f64()
+                        .or_else(|| value.as_str().and_then(|t| t.trim().parse().ok())),
+                ) {
+                    (super::fields::Slot::Field(i), Some(n)) if warning.is_none() => {
+                        value = Cow::Owned(serde_json::Value::from(n * r.scale));
+                        fields.get(i).map_or(name.as_str(), |f| f.key)
+                    }
+                    _ => name.as_str(),
+                }
+            }
             Some((r, _)) => match r.slot {
                 super::fields::Slot::Field(i) => fields.get(i).map_or(name.as_str(), |f| f.key),
                 _ => name.as_str(),
@@ -82,7 +103,28 @@ pub fn edit_properties(
                 name.as_str()
             }
         };
-        out.insert(key.to_string(), value.clone());
+        if key != name.as_str() || named.contains_key(key) {
+            match named.get(key) {
+                Some((other, v)) if *v != *value => unknown.push(Issue {
+                    severity: Severity::Skipped,
+                    code: IssueCode::InvalidValue,
+                    file: EDIT_SOURCE.into(),
+                    layer: Some(kind),
+                    position: None,
+                    feature_id: id.map(str::to_string),
+                    field: Some(key.to_string()),
+                    message: format!(
+                        "{other:?} and {name:?} both name the field {key} with different \
+                         values: give one"
+                    ),
+                }),
+                Some(_) => continue,
+                None => {}
+            }
+        }
+        let value = value.into_owned();
+        named.insert(key.to_string(), (name.as_str(), value.clone()));
+        out.insert(key.to_string(), value);
     }
     (out, unknown)
 }

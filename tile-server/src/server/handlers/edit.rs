@@ -366,6 +366,9 @@ pub(in crate::server) async fn create(
     let kind = input_layer(&layer)?;
     edit_store(&state)?;
     let (body, unknown) = with_field_keys(kind, &body, None);
+    if unknown.iter().any(io::refuses) {
+        return Ok(refused(&unknown));
+    }
     let prepare = |snap: &Snapshot| -> Result<Prepared, Box<Response>> {
         let checked = io::feature_from_geojson(
             kind,
@@ -444,6 +447,9 @@ async fn put_or_patch(
     let kind = input_layer(&layer)?;
     edit_store(&state)?;
     let (body, unknown) = with_field_keys(kind, &body, Some(&id));
+    if unknown.iter().any(io::refuses) {
+        return Ok(refused(&unknown));
+    }
     // A patch of nothing but names that are no field would change nothing: refused,
     // rather than answered as if it had.
     let names_a_field = body
