@@ -176,3 +176,58 @@ async fn trigger_functions_of_another_release_are_named_in_health() {
     common::pg::until(&state, 10, "listening", common::pg::connected).await;
     assert_eq!(state.database.lock().unwrap().schema, None);
 }
+
+/// A row QGIS inserted that the checks refused (no geometry) is not served; an edit that
+/// gives it a geometry writes it (the row's insert is recorded: it is not one written
+/// behind the map's back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_makes_right_a_row_the_checks_refused() {
+    use axum::http::{Method, StatusCode};
+    use common::edit::{EDITOR, config, req};
+    let Some(server) = server() else { return };
+    let url = common::pg::demo_db(&server, "riskmap_fix_refused");
+    let state = common::pg::serve_db(&url, config()).await;
+    common::pg::until(&state, 10, "listening", common::pg::connected).await;
+    let app = riskmap_server::server::routes::router(std::sync::Arc::clone(&state));
+    psql(
+        &url,
+        "INSERT INTO houses (id, geom, floors) VALUES ('h-new', NULL, 2)",
+    );
+    common::pg::until(&state, 10, "the row refused", |s| {
+        s.database
+            .lock()
+            .unwrap()
+            .refused
+            .iter()
+            .any(|r| r.id == "h-new")
+    })
+    .await;
+    let body = serde_json::json!({"type": "Feature", "properties": {"floors": 2},
+        "geometry": {"type": "Polygon", "coordinates": [[[121.1, 31.9], [121.1001, 31.9],
+            [121.1001, 31.9001], [121.1, 31.9001], [121.1, 31.9]]]}});
+    let (status, _, b) = common::send(
+        &app,
+        req(
+            Method::PUT,
+            "/api/layers/houses/features/h-new",
+            Some(EDITOR),
+            Some(&body),
+            None,
+        ),
+    )
+    .await;
+    assert!(
+        status.is_success(),
+        "{status}: {}",
+        String::from_utf8_lossy(&b)
+    );
+    assert_ne!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        psql(
+            &url,
+            "SELECT ST_GeometryType(geom) FROM houses WHERE id = 'h-new'"
+        ),
+        "ST_Polygon"
+    );
+    assert!(state.snapshot().dataset().houses.find_id("h-new").is_some());
+}

@@ -225,11 +225,24 @@ async fn write_change(
     // The row as the caller's copy has it, or not at all: a row deleted or inserted
     // without a record is not written over (nor a deleted one written back).
     let exists = !locked.is_empty();
-    let unseen = match (&change.before, &change.after) {
+    let mut unseen = match (&change.before, &change.after) {
         (before, Some(_)) => exists != before.is_some(),
         (Some(_), None) => !exists,
         (None, None) => false,
     };
+    // A row the caller does not serve though the table has it, with its change
+    // recorded, is one the checks refused (a NULL geometry from QGIS): an edit that
+    // makes it right is what it waits for.
+    if unseen && exists && change.before.is_none() {
+        let recorded = tx
+            .query_typed_one(
+                &format!("SELECT EXISTS (SELECT 1 FROM {CHANGES} WHERE layer = $1 AND id = $2)"),
+                &[(&t, Type::TEXT), (&change.id, Type::TEXT)],
+            )
+            .await
+            .map_err(db.err("reading the feature's changes"))?;
+        unseen = !recorded.get::<_, bool>(0);
+    }
     if unseen {
         tx.rollback().await.map_err(db.err("rolling back"))?;
         return Ok(EditOutcome::Unseen { exists });
