@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -37,4 +39,16 @@ fn a_closed_pipe_ends_a_command_quietly() {
         assert_eq!(code, Some(0), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+}
+
+/// A closed pipe does not turn a failing validation into a passing one: skipped lines
+/// still give exit code 3.
+#[test]
+fn a_closed_pipe_keeps_a_validation_s_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::demo_copy(dir.path());
+    common::break_footprint(&data, "house-0000020");
+    let (code, err) = into_a_closed_pipe(&["validate", data.to_str().unwrap()]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }

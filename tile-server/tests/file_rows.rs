@@ -387,13 +387,14 @@ async fn a_reload_records_in_the_trail_what_it_changed() {
 async fn rows_changed_while_no_server_ran_are_recorded_at_the_start() {
     use riskmap_server::server::state::{DataSource, build_snapshot};
     let (_dir, gpkg, state, _app) = settled_store().await;
-    let (a, b, c) = {
+    let (a, b, c, d) = {
         let s = state.snapshot();
         let h = &s.dataset().houses;
         (
             h.get(5).unwrap().clone(),
             h.get(6).unwrap().id.clone(),
             h.get(7).unwrap().id.clone(),
+            h.get(8).unwrap().id.clone(),
         )
     };
     drop(state);
@@ -417,7 +418,13 @@ async fn rows_changed_while_no_server_ran_are_recorded_at_the_start() {
         &gpkg,
         &format!("UPDATE houses SET floors = floors WHERE id = '{c}'"),
     );
-    assert_eq!(gdal_count(&gpkg, MARKS), 3);
+    // And breaks a fourth (no geometry): refused at the start, still in the file, not a
+    // deletion.
+    gdal_sql(
+        &gpkg,
+        &format!("UPDATE houses SET geom = NULL WHERE id = '{d}'"),
+    );
+    assert_eq!(gdal_count(&gpkg, MARKS), 4);
 
     // Started again.
     let snap = build_snapshot(&config(), &DataSource::dir(&gpkg), 1).unwrap();

@@ -89,7 +89,8 @@ pub(super) fn check_far(
                 if layer.kind == LayerKind::Areas {
                     None
                 } else {
-                    outside_areas(p, &index, &area_geoms).map(|m| (IssueCode::FarFromData, m))
+                    outside_areas(p, &index, |i| area_geoms.get(i).copied())
+                        .map(|m| (IssueCode::FarFromData, m))
                 }
             } else {
                 bulk.as_ref()
@@ -123,8 +124,6 @@ pub(super) fn check_far(
     Ok(())
 }
 
-/// `None` when `p` is inside an area's envelope or within 50 km of an area; otherwise what
-/// to say.
 /// The warning the loaders give a feature of `kind` with geometry `g` for where it lies,
 /// against the areas of the data it joins: at 0,0 (`null_island`), or, but for an area,
 /// more than 50 km outside every one of `areas` (`far_from_data`). For one feature read
@@ -147,14 +146,16 @@ pub fn far_issue(
     if kind == LayerKind::Areas || areas.is_empty() {
         return None;
     }
-    let geoms: Vec<&Geometry<f64>> = areas.features().iter().map(|f| &f.geometry).collect();
-    outside_areas(p, areas.index(), &geoms).map(|m| (IssueCode::FarFromData, m))
+    outside_areas(p, areas.index(), |i| areas.get(i).map(|f| &f.geometry))
+        .map(|m| (IssueCode::FarFromData, m))
 }
 
-pub(super) fn outside_areas(
+/// `None` when `p` is inside an area's envelope or within 50 km of an area (`area_at`:
+/// the area of a position of `index`); otherwise what to say.
+pub(super) fn outside_areas<'a>(
     p: Coord<f64>,
     index: &SpatialIndex,
-    areas: &[&Geometry<f64>],
+    area_at: impl Fn(usize) -> Option<&'a Geometry<f64>>,
 ) -> Option<String> {
     if index.envelopes_in(Rect::new(p, p)).next().is_some() {
         return None;
@@ -162,7 +163,7 @@ pub(super) fn outside_areas(
     let near = expand_rect_m(Rect::new(p, p), FAR_FROM_AREAS_M);
     let nearest = index
         .envelopes_in(near)
-        .filter_map(|i| areas.get(i))
+        .filter_map(area_at)
         .map(|g| distance_m(g, &Geometry::Point(Point::from(p))))
         .fold(f64::INFINITY, f64::min);
     if nearest <= FAR_FROM_AREAS_M {

@@ -521,9 +521,10 @@ impl Writer<'_> {
                 ))
             })
             .optional()?;
+        // (Also when the register says GEOMETRY already: an older release widened the
+        // register alone, and the column's declared type is brought along now.)
         if let Some((was, column)) = declared.as_deref().and_then(|d| d.split_once('|'))
             && !was.eq_ignore_ascii_case(geom_type)
-            && !was.eq_ignore_ascii_case("GEOMETRY")
         {
             super::schema::widen_geometry(self.c, table, column)?;
         }

@@ -270,8 +270,10 @@ fn declared_any(sql: &str, geom: &str) -> Option<String> {
                 .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
                 .unwrap_or(upper.len() - word_at);
             let word = &upper[word_at..word_at + word_len];
+            // Another column whose name only starts the same (`geom_src`), or one of
+            // another type: look further.
             if word_at == from || !TYPES.contains(&word) {
-                return None;
+                continue;
             }
             return Some(format!(
                 "{}GEOMETRY{}",
@@ -314,6 +316,15 @@ mod widen_tests {
         assert_eq!(
             declared_any("CREATE TABLE t (geom GEOMETRY, id TEXT)", "geom"),
             None
+        );
+        // A column whose name starts the same, before the geometry's.
+        assert_eq!(
+            declared_any(
+                "CREATE TABLE t (fid INTEGER, geom_src TEXT, geom POLYGON)",
+                "geom"
+            )
+            .as_deref(),
+            Some("CREATE TABLE t (fid INTEGER, geom_src TEXT, geom GEOMETRY)")
         );
         assert_eq!(
             declared_any("CREATE TABLE t (id TEXT, geometry_kind TEXT)", "geom"),

@@ -403,13 +403,29 @@ pub type MarkedRows = BTreeMap<LayerKind, Vec<(String, Option<serde_json::Value>
 /// trail last recorded of it (its last record's `after`, as GeoJSON; `None` when it has
 /// none, or its last record is a deletion): what a server starting on the file compares
 /// with the rows it read, to record the differences as another program's changes.
-/// Marks of rows of no ledger table (the status words) are passed over.
-pub fn marked_since_served(path: &Path, upto: i64) -> Result<MarkedRows, StoreError> {
+/// Marks of rows of no ledger table (the status words) are passed over. More than
+/// `limit` marks (an import run while the server was stopped marks every row it wrote,
+/// and records them itself) are not read: `None`.
+pub fn marked_since_served(
+    path: &Path,
+    upto: i64,
+    limit: usize,
+) -> Result<Option<MarkedRows>, StoreError> {
     let mut c = super::gpkg::open(path, true)?;
     let sql = sql_err(path);
     let tx = c.transaction().map_err(sql)?;
     if upto <= 0 || !table_exists(&tx, TOUCHED_TABLE).map_err(sql)? {
-        return Ok(BTreeMap::new());
+        return Ok(Some(BTreeMap::new()));
+    }
+    let marks: i64 = tx
+        .query_row(
+            &format!("SELECT count(*) FROM {TOUCHED_TABLE} WHERE seq > 0 AND seq <= ?1"),
+            [upto],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    if usize::try_from(marks).unwrap_or(usize::MAX) > limit {
+        return Ok(None);
     }
     let tables = ledger_tables(&tx, path)?;
     let kind_of_table: BTreeMap<&str, LayerKind> =
@@ -464,7 +480,7 @@ pub fn marked_since_served(path: &Path, upto: i64) -> Result<MarkedRows, StoreEr
                 .collect(),
         );
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// The rows changed since the reading that left the file `settled` (its schema and

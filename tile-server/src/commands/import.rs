@@ -44,7 +44,11 @@ pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
                 // Say so when this import is what creates the schema.
                 let schema = pg::init(&mut client, &db, None).await?;
                 if !schema.changed.is_empty() {
-                    print_init(ui, &db, &schema)?;
+                    // (Output whose reader has gone does not stop the import.)
+                    match print_init(ui, &db, &schema) {
+                        Ok(()) | Err(CliError::StdoutClosed) => {}
+                        Err(e) => return Err(e),
+                    }
                 }
                 let step = ui.step(&format!("writing {}", db.shown()));
                 let counts = pg::write_with_words(&mut client, &db, ds, words, kept).await?;

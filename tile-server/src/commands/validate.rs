@@ -15,7 +15,12 @@ pub fn validate(ui: &Ui, args: &LoadArgs, report_path: Option<&Path>) -> Result<
         fs::write(p, json).map_err(write_err(p))?;
     }
     if !ui_is_quiet(ui) {
-        super::out(format_args!("{}\n", report.to_markdown()))?;
+        // Told before the skipped lines are judged: a reader gone (`| head`) does not
+        // make a failing validation pass.
+        match super::out(format_args!("{}\n", report.to_markdown())) {
+            Ok(()) | Err(CliError::StdoutClosed) => {}
+            Err(e) => return Err(e),
+        }
     }
     if report.skipped_count() > 0 {
         return Err(CliError::DataProblems(format!(

@@ -289,7 +289,18 @@ impl AppState {
         let snap = self.snapshot();
         let opts = snap.load_options(&self.source.load).into_owned();
         let found = tokio::task::spawn_blocking(move || {
-            let marked = touched::marked_since_served(&path, upto)?;
+            let Some(marked) = touched::marked_since_served(&path, upto, ROWS_LIMIT)? else {
+                tracing::warn!(
+                    limit = ROWS_LIMIT,
+                    "more rows were changed while no server followed the file than are \
+                     recorded one by one at a start: not recorded (an import records its \
+                     own)"
+                );
+                return Ok(Vec::new());
+            };
+            // A row the checks refuse now is not served, and is still in the file: not
+            // a deletion (its refusal is in the validation report).
+            let refused = riskmap_core::store::Kept::of_report(&snap.report);
             let mut out = Vec::new();
             for (kind, rows) in marked {
                 for (id, was) in rows {
@@ -305,6 +316,11 @@ impl AppState {
                         .map(|c| c.feature)
                     });
                     let after = snap.live.feature(kind, &id);
+                    if after.is_none()
+                        && refused.refused.get(&kind).is_some_and(|r| r.contains(&id))
+                    {
+                        continue;
+                    }
                     if before.as_ref().map(feature_version) != after.as_ref().map(feature_version) {
                         out.push(Change {
                             layer: kind,

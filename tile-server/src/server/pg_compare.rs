@@ -102,6 +102,11 @@ fn far_from_served(served: &Snapshot, loaded: &mut Loaded) {
             .map(|(_, f)| f.clone())
             .unwrap_or_else(|| k.name().to_string())
     };
+    // A batch that changes the areas: its features are not judged against the areas it
+    // replaces (the loaders judged them against the batch's own).
+    if !loaded.dataset.areas.is_empty() {
+        return;
+    }
     let areas = &served.dataset().areas;
     let (d, mut out) = (&loaded.dataset, Vec::new());
     layer(&d.enterprises, areas, &warned, file, &mut out);

@@ -329,23 +329,41 @@ pub(super) async fn changes_from(
 
 /// The answer to an edit the database did not take: a rule of the database's own (a
 /// constraint a department added, a value its column cannot hold) refuses the value,
-/// `422`; a database that cannot be reached is `503` (try again); anything else `500`.
+/// `422`; a deadlock or a serialization failure is `409` (retry); a database that
+/// cannot be reached is `503` (try again later; a connection lost while committing
+/// leaves it unknown whether the change was stored: read the feature again first);
+/// anything else `500`.
 fn store_failure(e: &riskmap_core::store::StoreError, msg: String) -> AppError {
     let riskmap_core::store::StoreError::Postgres { source, .. } = e else {
         return AppError::Internal(msg);
     };
+    let unreachable = || AppError::Busy {
+        message: format!(
+            "{msg} (the database could not be reached; if it went away while committing, \
+             read the feature again before retrying)"
+        ),
+        retry_after_s: 5,
+    };
     match source.code().map(|c| c.code()) {
         Some(c) if c.starts_with("23") || c.starts_with("22") => AppError::Unprocessable(msg),
-        // No answer from the server (refused, dropped): its SQLSTATE is missing, or it
-        // says it is shutting down or cannot take connections.
-        None => AppError::Busy {
-            message: msg,
-            retry_after_s: 5,
-        },
-        Some(c) if c.starts_with("08") || c.starts_with("57P") => AppError::Busy {
-            message: msg,
-            retry_after_s: 5,
-        },
+        Some("40P01" | "40001") => AppError::Conflict(msg),
+        Some(c) if c.starts_with("08") || c.starts_with("57P") => unreachable(),
         Some(_) => AppError::Internal(msg),
+        // No SQLSTATE: the driver's own error. The connection's (closed, or an I/O
+        // error underneath) means the database is out of reach; any other is a fault.
+        None if source.is_closed() || io_beneath(source) => unreachable(),
+        None => AppError::Internal(msg),
     }
+}
+
+/// Whether an I/O error lies beneath a driver error (a connection refused or dropped).
+fn io_beneath(e: &tokio_postgres::Error) -> bool {
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        if s.is::<std::io::Error>() {
+            return true;
+        }
+        src = s.source();
+    }
+    false
 }
