@@ -474,7 +474,11 @@ async fn a_database_that_goes_away_leaves_the_map_served_and_is_caught_up() {
     cluster("start", &dir, Some(port));
     let server = format!("postgres://postgres@127.0.0.1:{port}/postgres");
     let url = demo_db(&server, "riskmap_outage");
-    let state = serve_db(&url, ServerConfig::default()).await;
+    let cfg = ServerConfig {
+        tokens: common::edit::config().tokens,
+        ..ServerConfig::default()
+    };
+    let state = serve_db(&url, cfg).await;
     let app = router(Arc::clone(&state));
     until(&state, 10, "listening", connected).await;
     let houses = state.snapshot().dataset().houses.clone();
@@ -494,6 +498,22 @@ async fn a_database_that_goes_away_leaves_the_map_served_and_is_caught_up() {
     // Still served, unchanged.
     let (status, _, body) = send(&app, get("/api/summary")).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(state.snapshot().dataset().houses.len(), n);
+    // An edit meanwhile: the database is out of reach, 503 with when to try again.
+    let patch = serde_json::json!({"type": "Feature", "properties": {"floors": 2}});
+    let (status, headers, body) = send(
+        &app,
+        common::edit::req(
+            axum::http::Method::PATCH,
+            &format!("/api/layers/houses/features/{}", b.id),
+            Some(common::edit::EDITOR),
+            Some(&patch),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert!(headers.contains_key("retry-after"), "{headers:?}");
     assert_eq!(state.snapshot().dataset().houses.len(), n);
     // Let the pause before the next attempt grow: after the fifth failed attempt the
     // listener waits 8 s (0.5, 1, 2, 4, 8), longer than the cluster takes to start.
