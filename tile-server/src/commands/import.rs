@@ -89,7 +89,8 @@ pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
         if c.kept > 0 {
             ui.say(&format!(
                 "warning: {}: the folder's ledgers of this layer were not all read (missing, or a file \
-                 skipped): its {} rows in the store were kept, none removed",
+                 skipped): its {} rows in the store were kept, none removed (to empty the layer, \
+                 deliver its ledger with a header and no rows)",
                 kind.name(),
                 c.kept
             ));
