@@ -216,18 +216,6 @@ fn rows_and(path: &Path, table: &str, id: &str) -> (i64, bool) {
     (n, has == 1)
 }
 
-/// The import's line for `layer`: new, changed, removed, unchanged, kept.
-fn counts_of(stdout: &str, layer: &str) -> Vec<u64> {
-    stdout
-        .lines()
-        .find(|l| l.split_whitespace().next() == Some(layer))
-        .unwrap_or_else(|| panic!("no line for {layer} in {stdout}"))
-        .split_whitespace()
-        .skip(1)
-        .map(|n| n.parse().unwrap())
-        .collect()
-}
-
 /// An import again after a ledger line became unreadable, or a ledger went missing, does
 /// not take those features out of the store: a line the checks refuse is not a house the
 /// office removed, and a missing ledger has lost nothing.
@@ -243,7 +231,7 @@ fn an_import_keeps_the_rows_of_refused_lines_and_of_missing_ledgers() {
     let csv = data.join("houses.csv");
     let printed = ok(&run(&["import", s(&data), "--into", s(&store)]));
     assert_eq!(
-        counts_of(&printed, "houses"),
+        common::import_counts(&printed, "houses"),
         [0, 0, 0, houses as u64 - 1, 1]
     );
     assert_eq!(rows_and(&store, "houses", "house-0000020"), (houses, true));
@@ -261,9 +249,12 @@ fn an_import_keeps_the_rows_of_refused_lines_and_of_missing_ledgers() {
     std::fs::remove_file(&csv).unwrap();
     let out = run(&["import", s(&data), "--into", s(&store)]);
     let printed = ok(&out);
-    assert_eq!(counts_of(&printed, "houses"), [0, 0, 0, 0, houses as u64]);
+    assert_eq!(
+        common::import_counts(&printed, "houses"),
+        [0, 0, 0, 0, houses as u64]
+    );
     // The hidden hazards of those houses are refused (no such feature): kept too.
-    assert_eq!(counts_of(&printed, "hidden_hazards")[2], 0);
+    assert_eq!(common::import_counts(&printed, "hidden_hazards")[2], 0);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
         said.contains("houses: the folder's ledgers of this layer were not all read"),

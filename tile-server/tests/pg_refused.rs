@@ -12,18 +12,6 @@ mod common;
 use common::pg::{psql, server};
 use common::riskmap;
 
-/// The import's numbers for `layer`: new, changed, removed, unchanged, kept.
-fn counts_of(stdout: &str, layer: &str) -> Vec<u64> {
-    stdout
-        .lines()
-        .find(|l| l.split_whitespace().next() == Some(layer))
-        .unwrap_or_else(|| panic!("no line for {layer} in {stdout}"))
-        .split_whitespace()
-        .skip(1)
-        .map(|n| n.parse().unwrap())
-        .collect()
-}
-
 #[test]
 fn an_import_keeps_the_rows_of_refused_lines_and_of_missing_ledgers() {
     let Some(server) = server() else { return };
@@ -51,7 +39,10 @@ fn an_import_keeps_the_rows_of_refused_lines_and_of_missing_ledgers() {
     common::break_footprint(&data, "house-0000020");
     let out = import();
     let printed = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(counts_of(&printed, "houses"), [0, 0, 0, houses - 1, 1]);
+    assert_eq!(
+        common::import_counts(&printed, "houses"),
+        [0, 0, 0, houses - 1, 1]
+    );
     assert_eq!(
         psql(
             &url,
@@ -64,8 +55,11 @@ fn an_import_keeps_the_rows_of_refused_lines_and_of_missing_ledgers() {
     std::fs::remove_file(data.join("houses.csv")).unwrap();
     let out = import();
     let printed = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(counts_of(&printed, "houses"), [0, 0, 0, 0, houses]);
-    assert_eq!(counts_of(&printed, "hidden_hazards")[2], 0);
+    assert_eq!(
+        common::import_counts(&printed, "houses"),
+        [0, 0, 0, 0, houses]
+    );
+    assert_eq!(common::import_counts(&printed, "hidden_hazards")[2], 0);
     assert!(
         String::from_utf8_lossy(&out.stderr)
             .contains("houses: the folder's ledgers of this layer were not all read")

@@ -218,6 +218,27 @@ BEGIN
 END
 ";
 
+/// The trigger functions this release makes, by name, with their bodies.
+const FUNCTIONS: [(&str, &str); 3] = [
+    (TOUCH_FN, TOUCH_BODY),
+    (RECORD_FN, RECORD_BODY),
+    (WORDS_FN, WORDS_BODY),
+];
+
+/// The body of the function `name` in the current schema, if there is one.
+async fn function_body<C: GenericClient>(
+    c: &C,
+    name: &str,
+) -> Result<Option<String>, tokio_postgres::Error> {
+    Ok(c.query_opt(
+        "SELECT p.prosrc FROM pg_proc p
+         WHERE p.proname = $1 AND p.pronamespace = current_schema()::regnamespace",
+        &[&name],
+    )
+    .await?
+    .map(|r| r.get(0)))
+}
+
 /// The trigger functions of the database that are not this release's (another release's
 /// `riskmap db init` made them, or someone changed them): their names. A server warns of
 /// them, since the changes it follows are recorded by them; `riskmap db init` replaces
@@ -226,20 +247,8 @@ pub async fn outdated_functions<C: GenericClient>(
     c: &C,
 ) -> Result<Vec<&'static str>, tokio_postgres::Error> {
     let mut out = Vec::new();
-    for (name, body) in [
-        (TOUCH_FN, TOUCH_BODY),
-        (RECORD_FN, RECORD_BODY),
-        (WORDS_FN, WORDS_BODY),
-    ] {
-        let current: Option<String> = c
-            .query_opt(
-                "SELECT p.prosrc FROM pg_proc p
-                 WHERE p.proname = $1 AND p.pronamespace = current_schema()::regnamespace",
-                &[&name],
-            )
-            .await?
-            .map(|r| r.get(0));
-        if current.is_some_and(|b| b != body) {
+    for (name, body) in FUNCTIONS {
+        if function_body(c, name).await?.is_some_and(|b| b != body) {
             out.push(name);
         }
     }
@@ -346,20 +355,10 @@ pub(super) async fn ensure<C: GenericClient>(
         .map_err(db.err("creating the status word table"))?;
         changed.push(format!("table {}", super::words::WORDS_TABLE));
     }
-    for (name, body) in [
-        (TOUCH_FN, TOUCH_BODY),
-        (RECORD_FN, RECORD_BODY),
-        (WORDS_FN, WORDS_BODY),
-    ] {
-        let current: Option<String> = c
-            .query_opt(
-                "SELECT p.prosrc FROM pg_proc p
-                 WHERE p.proname = $1 AND p.pronamespace = current_schema()::regnamespace",
-                &[&name],
-            )
+    for (name, body) in FUNCTIONS {
+        let current = function_body(c, name)
             .await
-            .map_err(db.err("reading the catalog"))?
-            .map(|r| r.get(0));
+            .map_err(db.err("reading the catalog"))?;
         if current.as_deref() != Some(body) {
             c.batch_execute(&format!(
                 "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $riskmap${body}$riskmap$"

@@ -359,3 +359,15 @@ pub fn break_footprint(data: &Path, id: &str) {
     }
     std::fs::write(&csv, out).unwrap();
 }
+
+/// An import's printed numbers for `layer`: new, changed, removed, unchanged, kept.
+pub fn import_counts(stdout: &str, layer: &str) -> Vec<u64> {
+    stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(layer))
+        .unwrap_or_else(|| panic!("no line for {layer} in {stdout}"))
+        .split_whitespace()
+        .skip(1)
+        .map(|n| n.parse().unwrap())
+        .collect()
+}
