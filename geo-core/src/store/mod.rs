@@ -29,6 +29,8 @@ mod pg_edit;
 #[cfg(feature = "postgis")]
 mod pg_load;
 #[cfg(feature = "postgis")]
+mod pg_read;
+#[cfg(feature = "postgis")]
 mod pg_results;
 #[cfg(feature = "postgis")]
 mod pg_schema;

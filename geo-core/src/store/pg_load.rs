@@ -18,7 +18,8 @@ use tokio_postgres::types::ToSql;
 
 use super::StoreError;
 use super::columns::ColType;
-use super::pg::{Db, row_of, select_of, table_exists};
+use super::pg::{Db, table_exists};
+use super::pg_read::{row_of, select_of};
 use super::pg_schema::field_columns;
 use super::pg_words::status_words;
 use crate::io::{Arrival, Arriving, LoadError, LoadOptions, Loaded, PART, RowParts};
