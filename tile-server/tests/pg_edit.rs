@@ -735,18 +735,26 @@ async fn an_id_changed_in_the_database_is_let_go_and_never_written_back() {
     // Still served under its old id (the path is held): a PATCH of it is refused, not
     // written back as a second row.
     assert!(served_house(&state, old).is_some());
-    let patch = json!({"type": "Feature", "properties": {"floors": 2}});
-    let (status, _, body) = send(
-        &app,
-        req(Method::PATCH, &uri(old), Some(EDITOR), Some(&patch), None),
-    )
-    .await;
-    assert_eq!(
-        status,
-        StatusCode::CONFLICT,
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
+    // A PATCH of `id` that must be refused with 409: its answer.
+    let refused_patch = |id: &str| {
+        let (app, uri) = (app.clone(), uri(id));
+        async move {
+            let patch = json!({"type": "Feature", "properties": {"floors": 2}});
+            let (status, _, body) = send(
+                &app,
+                req(Method::PATCH, &uri, Some(EDITOR), Some(&patch), None),
+            )
+            .await;
+            assert_eq!(
+                status,
+                StatusCode::CONFLICT,
+                "{}",
+                String::from_utf8_lossy(&body)
+            );
+            json(&body)
+        }
+    };
+    refused_patch(old).await;
     assert_eq!(psql(&url, "SELECT count(*) FROM houses"), rows);
     assert_eq!(
         psql(
@@ -773,18 +781,10 @@ async fn an_id_changed_in_the_database_is_let_go_and_never_written_back() {
         &format!("SET session_replication_role = replica; DELETE FROM houses WHERE id = '{gone}'"),
     );
     assert!(served_house(&state, gone).is_some());
-    let (status, _, body) = send(
-        &app,
-        req(Method::PATCH, &uri(gone), Some(EDITOR), Some(&patch), None),
-    )
-    .await;
-    assert_eq!(
-        status,
-        StatusCode::CONFLICT,
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
-    let msg = json(&body)["error"].as_str().unwrap().to_string();
+    let msg = refused_patch(gone).await["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(msg.contains("no longer in the database"), "{msg}");
     assert_eq!(
         psql(

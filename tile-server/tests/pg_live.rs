@@ -219,12 +219,7 @@ async fn rows_changed_by_another_client_reach_the_served_map() {
     drop(snap);
     // The status is written after the batch is served.
     until(&state, 5, "the warning reported", |s| {
-        s.database
-            .lock()
-            .unwrap()
-            .warnings
-            .iter()
-            .any(|r| r.id == other.id)
+        common::pg::warned(s, &other.id)
     })
     .await;
     let (_, _, body) = send(&app, get("/health")).await;
@@ -249,12 +244,7 @@ async fn rows_changed_by_another_client_reach_the_served_map() {
         .unwrap();
     assert_eq!(ev.features, 1);
     until(&state, 5, "the far house reported", |s| {
-        s.database
-            .lock()
-            .unwrap()
-            .warnings
-            .iter()
-            .any(|r| r.id == far.id)
+        common::pg::warned(s, &far.id)
     })
     .await;
     let (_, _, body) = send(&app, get("/api/validation")).await;
@@ -278,12 +268,7 @@ async fn rows_changed_by_another_client_reach_the_served_map() {
         ),
     );
     until(&state, 5, "the refusal reported", |s| {
-        s.database
-            .lock()
-            .unwrap()
-            .refused
-            .iter()
-            .any(|r| r.id == fourth.id)
+        common::pg::refused(s, &fourth.id)
     })
     .await;
     let snap = state.snapshot();
@@ -346,12 +331,7 @@ async fn rows_changed_by_another_client_reach_the_served_map() {
     // And `/health` no longer lists it as refused (its other entries carry when read;
     // the status is written after the batch is served).
     until(&state, 5, "the refusal let go", |s| {
-        !s.database
-            .lock()
-            .unwrap()
-            .refused
-            .iter()
-            .any(|r| r.id == fourth.id)
+        !common::pg::refused(s, &fourth.id)
     })
     .await;
     let (_, _, body) = send(&app, get("/health")).await;

@@ -188,12 +188,7 @@ async fn an_edit_makes_right_a_row_the_checks_refused() {
         "INSERT INTO houses (id, geom, floors) VALUES ('h-new', NULL, 2)",
     );
     common::pg::until(&state, 10, "the row refused", |s| {
-        s.database
-            .lock()
-            .unwrap()
-            .refused
-            .iter()
-            .any(|r| r.id == "h-new")
+        common::pg::refused(s, "h-new")
     })
     .await;
     let body = serde_json::json!({"type": "Feature", "properties": {"floors": 2},

@@ -162,3 +162,23 @@ pub fn last_change(url: &str) -> i64 {
         .parse()
         .unwrap()
 }
+
+/// Whether `/health`'s database section lists row `id` among those applied with a warning.
+pub fn warned(s: &AppState, id: &str) -> bool {
+    s.database
+        .lock()
+        .unwrap()
+        .warnings
+        .iter()
+        .any(|r| r.id == id)
+}
+
+/// Whether `/health`'s database section lists row `id` among those the checks refused.
+pub fn refused(s: &AppState, id: &str) -> bool {
+    s.database
+        .lock()
+        .unwrap()
+        .refused
+        .iter()
+        .any(|r| r.id == id)
+}
