@@ -12,6 +12,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use common::edit::{all_changes, config, gpkg_state, served_house};
@@ -29,6 +30,15 @@ const MARKS: &str = "SELECT count(*) AS n FROM riskmap_touched WHERE seq > 0";
 
 fn gdal_sql(gpkg: &Path, sql: &str) {
     ogrinfo(&["-q", gpkg.to_str().unwrap(), "-sql", sql]);
+}
+
+/// The time now in UTC as the trail writes times (`2026-12-07T18:03:04.123Z`).
+fn utc_now() -> String {
+    let f = time::format_description::parse(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z",
+    )
+    .unwrap();
+    time::OffsetDateTime::now_utc().format(&f).unwrap()
 }
 
 /// One number GDAL reads from the file.
@@ -409,6 +419,7 @@ async fn rows_changed_while_no_server_ran_are_recorded_at_the_start() {
     assert_eq!((records("update"), records("delete")), (0, 0));
 
     // Stopped: QGIS changes one house, deletes another, saves a third unchanged.
+    let edits_from = utc_now();
     gdal_sql(
         &gpkg,
         &format!("UPDATE houses SET floors = 11 WHERE id = '{}'", a.id),
@@ -425,12 +436,33 @@ async fn rows_changed_while_no_server_ran_are_recorded_at_the_start() {
         &format!("UPDATE houses SET geom = NULL WHERE id = '{d}'"),
     );
     assert_eq!(gdal_count(&gpkg, MARKS), 4);
+    let edits_to = utc_now();
+    std::thread::sleep(Duration::from_millis(1100));
 
     // Started again.
     let snap = build_snapshot(&config(), &DataSource::dir(&gpkg), 1).unwrap();
     let state = Arc::new(AppState::new(config(), DataSource::dir(&gpkg), snap, None));
     state.settle_served_reading().await;
     assert_eq!((records("update"), records("delete")), (1, 1));
+    // Each at the time it was saved, by the file's clock, not the start's (a second on).
+    let times = ogrinfo(&[
+        "-ro",
+        "-q",
+        gpkg.to_str().unwrap(),
+        "-sql",
+        "SELECT at FROM riskmap_changes WHERE actor = 'file'",
+    ]);
+    let times: Vec<&str> = times
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("at (String) = "))
+        .collect();
+    assert_eq!(times.len(), 2, "{times:?}");
+    for t in times {
+        assert!(
+            edits_from.as_str() <= t && t <= edits_to.as_str(),
+            "recorded at {t}, saved between {edits_from} and {edits_to}"
+        );
+    }
     let row = ogrinfo(&[
         "-ro",
         "-q",

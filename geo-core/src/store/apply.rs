@@ -18,7 +18,11 @@ use super::stamp::FileStamp;
 use super::touched;
 use super::{ledger, wkb};
 use crate::live::{AnyFeature, Change};
-use crate::model::Feature;
+use crate::model::{Feature, LayerKind};
+
+/// When other programs changed features, by layer and id: the times of a reading's
+/// changes that are known ([`Editor::record_read`]).
+pub type ChangedAt = std::collections::BTreeMap<(LayerKind, String), String>;
 
 /// Writes a batch of changes (as [`crate::live::Live::apply`] reports them) into the
 /// GeoPackage at `path`, as made by `actor`: a change with a feature after it inserts
@@ -156,9 +160,14 @@ impl Editor {
     /// reading had, are deleted, and when the file is as read, the triggers that mark
     /// changed rows are made where they are missing and a new token of the reading is
     /// written ([`super::touched`]).
+    ///
+    /// A change is recorded at the time `at` gives it (the time its row was changed, when
+    /// the file's marks say: [`touched::MarkedRow::at`]), else at the transaction's.
+    #[allow(clippy::too_many_arguments)]
     pub fn record_read(
         &mut self,
         changes: &[Change],
+        at: &ChangedAt,
         actor: &str,
         read_at: &FileStamp,
         followed: &TrailFollowed,
@@ -181,7 +190,10 @@ impl Editor {
             if recorded.contains(&(ch.layer.name().to_string(), ch.id.clone())) {
                 continue;
             }
-            changes::record_change(&tx, ch, actor, &now).map_err(&sql)?;
+            let when = at
+                .get(&(ch.layer, ch.id.clone()))
+                .map_or(now.as_str(), String::as_str);
+            changes::record_change(&tx, ch, actor, when).map_err(&sql)?;
         }
         touched::forget(&tx, &path, touched_upto)?;
         let settled = if as_read && touched::install(&tx, &path)? {

@@ -425,7 +425,7 @@ fn changes_read_from_the_file_are_recorded_unless_their_writer_recorded_them() {
         put(house("h2", 121.2, 6), Some(house("h2", 121.2, 2))),
     ];
     let (last, after) = Editor::new(&path)
-        .record_read(&read, "file", &read_at, &seen, 0)
+        .record_read(&read, &ChangedAt::new(), "file", &read_at, &seen, 0)
         .unwrap();
     let recs = changes_since(&path, seen.upto).unwrap();
     let who: Vec<(&str, &str)> = recs
@@ -447,6 +447,7 @@ fn changes_read_from_the_file_are_recorded_unless_their_writer_recorded_them() {
     let (_, after) = Editor::new(&path)
         .record_read(
             &read[1..],
+            &ChangedAt::new(),
             "file",
             &read_at,
             &TrailFollowed::upto(last.last),
@@ -478,7 +479,7 @@ fn a_change_its_writer_recorded_after_a_reading_is_not_recorded_again() {
     )
     .unwrap();
     let (done, after) = Editor::new(&path)
-        .record_read(&read, "file", &read_at, &served, 0)
+        .record_read(&read, &ChangedAt::new(), "file", &read_at, &served, 0)
         .unwrap();
     assert_eq!(after, None, "the file was written after the reading");
     assert!(!done.as_read);
@@ -496,7 +497,7 @@ fn a_change_its_writer_recorded_after_a_reading_is_not_recorded_again() {
         put(house("h2", 121.2, 7), Some(house("h2", 121.2, 6))),
     ];
     let (done, after) = Editor::new(&path)
-        .record_read(&read, "file", &read_at, &followed, 0)
+        .record_read(&read, &ChangedAt::new(), "file", &read_at, &followed, 0)
         .unwrap();
     assert!(done.as_read);
     assert_eq!(after.map(|a| a.0), Some(FileStamp::of(&path)));
@@ -544,7 +545,7 @@ fn a_change_read_with_its_writers_record_leaves_the_features_later_changes_recor
     // QGIS saves h2 before the reading is recorded.
     set_floors("h2", 6);
     let (done, after) = Editor::new(&path)
-        .record_read(&read, "file", &read_at, &served, 0)
+        .record_read(&read, &ChangedAt::new(), "file", &read_at, &served, 0)
         .unwrap();
     assert_eq!(after, None);
     assert_eq!(done.own, None, "the import's change is not recorded again");
@@ -559,7 +560,7 @@ fn a_change_read_with_its_writers_record_leaves_the_features_later_changes_recor
         put(house("h2", 121.2, 6), Some(house("h2", 121.2, 2))),
     ];
     let (done, _) = Editor::new(&path)
-        .record_read(&read, "file", &read_at, &followed, 0)
+        .record_read(&read, &ChangedAt::new(), "file", &read_at, &followed, 0)
         .unwrap();
     assert!(done.as_read);
     let recs = changes_since(&path, served.upto).unwrap();

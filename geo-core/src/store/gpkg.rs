@@ -20,7 +20,7 @@ use rusqlite::{Connection, OpenFlags, params_from_iter};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-pub use super::apply::{Editor, apply_changes, apply_changes_by};
+pub use super::apply::{ChangedAt, Editor, apply_changes, apply_changes_by};
 use super::changes::{self, ChangeOp};
 pub use super::changes::{
     ChangeRecord, changes_page, changes_since, feature_version, last_change_seq,

@@ -103,6 +103,21 @@ impl Marked {
     }
 }
 
+/// When a row was marked, as the trail writes its times (UTC, milliseconds): the clock
+/// of the program that changed it, at its statement.
+const MARK_TIME: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// Whether the table of marks has their times (a file of an earlier release's has not,
+/// until the file is next settled).
+fn marks_timed(c: &Connection) -> rusqlite::Result<bool> {
+    c.query_row(
+        &format!("SELECT count(*) FROM pragma_table_info('{TOUCHED_TABLE}') WHERE name = 'at'"),
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+}
+
 /// The triggers a table needs.
 fn triggers_sql(m: &Marked) -> String {
     let table = m.table.as_str();
@@ -117,7 +132,9 @@ fn triggers_sql(m: &Marked) -> String {
     } else {
         ("NULL".to_string(), "NULL".to_string())
     };
-    let mark = |v: &str| format!("INSERT INTO {TOUCHED_TABLE} (tbl, id) VALUES ({name}, {v});");
+    let mark = |v: &str| {
+        format!("INSERT INTO {TOUCHED_TABLE} (tbl, id, at) VALUES ({name}, {v}, {MARK_TIME});")
+    };
     let mut out = format!(
         "CREATE TRIGGER IF NOT EXISTS {ins} AFTER INSERT ON {t} {quiet}
            BEGIN {m_new} END;
@@ -135,11 +152,12 @@ fn triggers_sql(m: &Marked) -> String {
             // for a replace unless recursive triggers are on): marked before it.
             "CREATE TRIGGER IF NOT EXISTS {upd} AFTER UPDATE ON {t} {quiet}
                BEGIN {m_old}
-                 INSERT INTO {TOUCHED_TABLE} (tbl, id) SELECT {name}, {new}
+                 INSERT INTO {TOUCHED_TABLE} (tbl, id, at) SELECT {name}, {new}, {MARK_TIME}
                  WHERE NEW.{id} IS NOT OLD.{id}; END;
              CREATE TRIGGER IF NOT EXISTS {rep} BEFORE INSERT ON {t} {quiet}
-               BEGIN INSERT INTO {TOUCHED_TABLE} (tbl, id)
-                 SELECT {name}, CAST({id} AS TEXT) FROM {t} WHERE {pk} = NEW.{pk}; END;",
+               BEGIN INSERT INTO {TOUCHED_TABLE} (tbl, id, at)
+                 SELECT {name}, CAST({id} AS TEXT), {MARK_TIME} FROM {t}
+                 WHERE {pk} = NEW.{pk}; END;",
             upd = q(&trigger(table, OPS[1])),
             rep = q(&trigger(table, OPS[3])),
             m_old = mark(&old),
@@ -211,9 +229,14 @@ pub(super) fn install(c: &Connection, path: &Path) -> Result<bool, StoreError> {
     };
     c.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS {TOUCHED_TABLE} (
-           seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, id TEXT)"
+           seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, id TEXT, at TEXT)"
     ))
     .map_err(sql)?;
+    // A file of an earlier release: its marks said no time, and its triggers write none.
+    if !marks_timed(c).map_err(sql)? {
+        c.execute_batch(&format!("ALTER TABLE {TOUCHED_TABLE} ADD COLUMN at TEXT"))
+            .map_err(sql)?;
+    }
     // A table renamed keeps its triggers, which mark its old name.
     let wanted: BTreeSet<(String, String)> = tables
         .iter()
@@ -226,19 +249,25 @@ pub(super) fn install(c: &Connection, path: &Path) -> Result<bool, StoreError> {
     let stale: Vec<String> = {
         let mut st = c
             .prepare(&format!(
-                "SELECT name, tbl_name FROM sqlite_master \
+                "SELECT name, tbl_name, sql FROM sqlite_master \
                  WHERE type = 'trigger' AND substr(name, 1, {n}) = '{TOUCHED_TABLE}_'",
                 n = TOUCHED_TABLE.len() + 1
             ))
             .map_err(sql)?;
         let rows = st
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .query_map([], |r| {
+                Ok((
+                    (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                    r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                ))
+            })
             .map_err(sql)?
             .collect::<Result<Vec<_>, _>>()
             .map_err(sql)?;
+        // Made again too: one of an earlier release, which marks no time.
         rows.into_iter()
-            .filter(|t| !wanted.contains(t))
-            .map(|(name, _)| name)
+            .filter(|(t, body)| !wanted.contains(t) || !body.contains("strftime("))
+            .map(|((name, _), _)| name)
             .collect()
     };
     for name in stale {
@@ -395,13 +424,26 @@ pub fn tracking(path: &Path) -> Result<Tracking, StoreError> {
     tracking_in(&c, path)
 }
 
-/// Marked rows by layer: each id with the state the trail last recorded of it.
-pub type MarkedRows = BTreeMap<LayerKind, Vec<(String, Option<serde_json::Value>)>>;
+/// A row another program changed while no server followed the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarkedRow {
+    /// Its id.
+    pub id: String,
+    /// The state the trail last recorded of it (its last record's `after`, as GeoJSON;
+    /// `None` when it has none, or its last record is a deletion).
+    pub recorded: Option<serde_json::Value>,
+    /// When it was last changed (its last mark's time, UTC, as the trail writes times);
+    /// `None` for marks of a file of an earlier release, which have none.
+    pub at: Option<String>,
+}
+
+/// Marked rows by layer.
+pub type MarkedRows = BTreeMap<LayerKind, Vec<MarkedRow>>;
 
 /// The rows other programs changed while no server followed the file (the marks up to
 /// `upto`, the last one when the served map read it), by layer, each with the state the
-/// trail last recorded of it (its last record's `after`, as GeoJSON; `None` when it has
-/// none, or its last record is a deletion): what a server starting on the file compares
+/// trail last recorded of it and the time of its last change: what a server starting on
+/// the file compares
 /// with the rows it read, to record the differences as another program's changes.
 /// Marks of rows of no ledger table (the status words) are passed over. More than
 /// `limit` marks (an import run while the server was stopped marks every row it wrote,
@@ -430,19 +472,31 @@ pub fn marked_since_served(
     let tables = ledger_tables(&tx, path)?;
     let kind_of_table: BTreeMap<&str, LayerKind> =
         tables.iter().map(|(k, t)| (t.as_str(), *k)).collect();
-    let mut ids: BTreeMap<LayerKind, BTreeSet<String>> = BTreeMap::new();
+    // Each id with its last mark's time (the marks of a file of an earlier release
+    // have none).
+    let mut ids: BTreeMap<LayerKind, BTreeMap<String, Option<String>>> = BTreeMap::new();
     {
+        let at = if marks_timed(&tx).map_err(sql)? {
+            "at"
+        } else {
+            "NULL"
+        };
         let mut st = tx
             .prepare(&format!(
-                "SELECT tbl, id FROM {TOUCHED_TABLE} WHERE seq > 0 AND seq <= ?1"
+                "SELECT tbl, id, {at} FROM {TOUCHED_TABLE} WHERE seq > 0 AND seq <= ?1 \
+                 ORDER BY seq"
             ))
             .map_err(sql)?;
         let mut rs = st.query([upto]).map_err(sql)?;
         while let Some(r) = rs.next().map_err(sql)? {
             let table: String = r.get(0).map_err(sql)?;
             let id: Option<String> = r.get(1).map_err(sql)?;
+            let at: Option<String> = r.get(2).map_err(sql)?;
             if let (Some(kind), Some(id)) = (kind_of_table.get(table.as_str()), id) {
-                ids.entry(*kind).or_default().insert(id);
+                let last = ids.entry(*kind).or_default().entry(id).or_default();
+                if at.is_some() {
+                    *last = at;
+                }
             }
         }
     }
@@ -451,7 +505,7 @@ pub fn marked_since_served(
     for (kind, ids) in ids {
         let mut last: BTreeMap<String, Option<serde_json::Value>> = BTreeMap::new();
         if has_trail {
-            let list = serde_json::Value::from(ids.iter().cloned().collect::<Vec<_>>());
+            let list = serde_json::Value::from(ids.keys().cloned().collect::<Vec<_>>());
             let mut st = tx
                 .prepare(&format!(
                     "SELECT c.id, c.after FROM {t} AS c
@@ -473,9 +527,10 @@ pub fn marked_since_served(
         out.insert(
             kind,
             ids.into_iter()
-                .map(|id| {
-                    let was = last.remove(&id).flatten();
-                    (id, was)
+                .map(|(id, at)| MarkedRow {
+                    recorded: last.remove(&id).flatten(),
+                    id,
+                    at,
                 })
                 .collect(),
         );

@@ -12,6 +12,7 @@ use crate::live::{AnyFeature, Change};
 use crate::model::{Feature, House};
 use crate::store::changes::{TrailFollowed, last_change_seq};
 use crate::store::gpkg;
+use crate::store::gpkg::ChangedAt;
 use crate::store::gpkg::Editor;
 use crate::store::stamp::FileStamp;
 use crate::store::test_support::{house, other_program};
@@ -46,7 +47,14 @@ struct Known {
 fn settle_now(path: &std::path::Path) -> Known {
     let trail = TrailFollowed::upto(last_change_seq(path).unwrap());
     let (_, after) = Editor::new(path)
-        .record_read(&[], "file", &FileStamp::of(path), &trail, 0)
+        .record_read(
+            &[],
+            &ChangedAt::new(),
+            "file",
+            &FileStamp::of(path),
+            &trail,
+            0,
+        )
         .unwrap();
     let (_, settled) = after.expect("the file was as read");
     Known {
@@ -237,14 +245,14 @@ fn marks_read_and_recorded_are_forgotten() {
         .unwrap();
     drop(c);
     let (_, settled) = Editor::new(&path)
-        .record_read(&[], "file", &read_at, &k.trail, t.upto)
+        .record_read(&[], &ChangedAt::new(), "file", &read_at, &k.trail, t.upto)
         .unwrap();
     assert_eq!(settled, None, "the file was written after the reading");
     let t = rows(&path, &k);
     assert_eq!(ids(&t, LayerKind::Houses), vec!["h2"]);
     let read_at = FileStamp::of(&path);
     let (_, settled) = Editor::new(&path)
-        .record_read(&[], "file", &read_at, &k.trail, t.upto)
+        .record_read(&[], &ChangedAt::new(), "file", &read_at, &k.trail, t.upto)
         .unwrap();
     let (stamp, settled) = settled.unwrap();
     assert_eq!(stamp, FileStamp::of(&path));
@@ -360,8 +368,92 @@ fn what_marks_cannot_say_is_read_whole() {
     drop(c);
     let trail = TrailFollowed::upto(last_change_seq(&path).unwrap());
     let (_, after) = Editor::new(&path)
-        .record_read(&[], "file", &FileStamp::of(&path), &trail, 0)
+        .record_read(
+            &[],
+            &ChangedAt::new(),
+            "file",
+            &FileStamp::of(&path),
+            &trail,
+            0,
+        )
         .unwrap();
     assert_eq!(after.unwrap().1, None, "a REAL id column was marked");
     assert!(!tracking(&path).unwrap().complete);
+}
+
+/// A file whose marks an earlier release made (no time, triggers that write none): read
+/// as they are (no time), and made timed at the next settling.
+#[test]
+fn marks_of_an_earlier_release_are_given_their_time() {
+    let (_d, path) = store();
+    let k = settle_now(&path);
+    let old = other_program(&path);
+    let triggers: Vec<String> = old
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'riskmap_touched_%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(triggers.len(), 7 * 4, "{triggers:?}");
+    for t in &triggers {
+        old.execute_batch(&format!("DROP TRIGGER \"{t}\"")).unwrap();
+    }
+    // The earlier release's table and update trigger.
+    old.execute_batch(
+        "CREATE TABLE old_marks AS SELECT seq, tbl, id FROM riskmap_touched;
+         DROP TABLE riskmap_touched;
+         CREATE TABLE riskmap_touched (
+           seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, id TEXT);
+         INSERT INTO riskmap_touched SELECT * FROM old_marks;
+         DROP TABLE old_marks;
+         CREATE TRIGGER riskmap_touched_houses_update AFTER UPDATE ON houses
+           WHEN NOT EXISTS (SELECT 1 FROM riskmap_touched WHERE seq = 0)
+           BEGIN INSERT INTO riskmap_touched (tbl, id) VALUES ('houses', CAST(OLD.id AS TEXT)); END;
+         UPDATE houses SET floors = 9 WHERE id = 'h2';",
+    )
+    .unwrap();
+    drop(old);
+    let upto = tracking(&path).unwrap().upto;
+    let marked = marked_since_served(&path, upto, 10).unwrap().unwrap();
+    let marked = &marked[&LayerKind::Houses];
+    assert_eq!(marked.len(), 1);
+    assert_eq!(
+        (marked[0].id.as_str(), marked[0].at.as_deref()),
+        ("h2", None)
+    );
+
+    // Settled: the table has its times, each ledger trigger writes one.
+    let _ = whole(&path, &k);
+    let k2 = settle_now(&path);
+    let before = other_program(&path)
+        .query_row("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .unwrap();
+    other_program(&path)
+        .execute_batch(
+            "UPDATE houses SET floors = 4 WHERE id = 'h3'; DELETE FROM houses WHERE id = 'h1';",
+        )
+        .unwrap();
+    // (h2's mark, of the earlier release, is not let go by a settling of nothing read.)
+    assert_eq!(
+        ids(&rows(&path, &k2), LayerKind::Houses),
+        ["h1", "h2", "h3"]
+    );
+    let upto = tracking(&path).unwrap().upto;
+    let marked = marked_since_served(&path, upto, 10).unwrap().unwrap();
+    let marked = &marked[&LayerKind::Houses];
+    let times: Vec<(&str, Option<&str>)> = marked
+        .iter()
+        .map(|r| (r.id.as_str(), r.at.as_deref()))
+        .collect();
+    assert_eq!(times[1], ("h2", None), "{times:?}");
+    for (id, at) in [times[0], times[2]] {
+        let at = at.expect("a time");
+        assert!(
+            at >= before.as_str() && at.len() == before.len(),
+            "{id} {at} {before}"
+        );
+    }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use riskmap_core::live::Change;
 use riskmap_core::store::changes::TrailFollowed;
-use riskmap_core::store::gpkg::Editor;
+use riskmap_core::store::gpkg::{ChangedAt, Editor};
 use riskmap_core::store::stamp::FileStamp;
 use riskmap_core::store::touched::{self, Settled, Touched, TouchedReading};
 
@@ -88,6 +88,7 @@ impl AppState {
             drop(served);
             self.settle_reading(
                 Vec::new(),
+                ChangedAt::new(),
                 actor,
                 stamp,
                 recorded_after,
@@ -138,8 +139,16 @@ impl AppState {
                 .map_err(|e| e.to_string())?;
             SyncOutcome::Applied(event)
         };
-        self.settle_reading(trail, actor, stamp, recorded_after, t.trail_ends, t.upto)
-            .await;
+        self.settle_reading(
+            trail,
+            ChangedAt::new(),
+            actor,
+            stamp,
+            recorded_after,
+            t.trail_ends,
+            t.upto,
+        )
+        .await;
         Ok(outcome)
     }
 
@@ -152,9 +161,11 @@ impl AppState {
     /// that mark them where they are missing. The file is then known as the served map
     /// has it ([`AppState::note_file_known`]); the schema's version is kept with it when
     /// the file was as read.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn settle_reading(
         &self,
         changes: Vec<Change>,
+        at: ChangedAt,
         actor: &str,
         read_at: FileStamp,
         recorded_after: &TrailFollowed,
@@ -164,6 +175,7 @@ impl AppState {
         let known = self
             .record_reading(
                 changes,
+                at,
                 actor,
                 read_at,
                 recorded_after,
@@ -176,9 +188,11 @@ impl AppState {
 
     /// The records and marks of [`AppState::settle_reading`]; gives the file's stamp as
     /// the served map has it afterwards.
+    #[allow(clippy::too_many_arguments)]
     async fn record_reading(
         &self,
         changes: Vec<Change>,
+        changed_at: ChangedAt,
         actor: &str,
         read_at: FileStamp,
         recorded_after: &TrailFollowed,
@@ -195,7 +209,7 @@ impl AppState {
         let path = self.source.dir.clone();
         let (who, at, skip) = (actor.to_string(), read_at.clone(), recorded_after.clone());
         let done = tokio::task::spawn_blocking(move || {
-            Editor::new(&path).record_read(&changes, &who, &at, &skip, touched_upto)
+            Editor::new(&path).record_read(&changes, &changed_at, &who, &at, &skip, touched_upto)
         })
         .await;
         match done
@@ -235,6 +249,7 @@ impl AppState {
     pub(super) async fn settle_first_reading(
         &self,
         changes: Vec<Change>,
+        at: ChangedAt,
         recorded_after: &TrailFollowed,
         read_trail: u64,
         touched_upto: i64,
@@ -248,6 +263,7 @@ impl AppState {
         }
         self.settle_reading(
             changes,
+            at,
             "file",
             known,
             recorded_after,
@@ -260,21 +276,22 @@ impl AppState {
     /// [`AppState::settle_first_reading`] of the served snapshot, taking the change path:
     /// what other programs changed in the file while no server followed it (the rows
     /// its triggers marked, against what the trail last recorded of each) is recorded as
-    /// made by `file`, at the start.
+    /// made by `file`, at the time its marks give (of the last change of each row; the
+    /// start's for the marks of a file of an earlier release).
     pub async fn settle_served_reading(self: &Arc<Self>) {
         let Some((_, read_trail, upto)) = self.snapshot().source_stamp else {
             return;
         };
         let _held = self.change_path().await;
         let trail = self.trail_followed();
-        let changes = self.changed_while_stopped(upto).await;
+        let (changes, at) = self.changed_while_stopped(upto).await;
         if !changes.is_empty() {
             tracing::info!(
                 changes = changes.len(),
                 "rows other programs changed while no server followed the file: recorded"
             );
         }
-        self.settle_first_reading(changes, &trail, read_trail, upto)
+        self.settle_first_reading(changes, at, &trail, read_trail, upto)
             .await;
     }
 
@@ -282,8 +299,9 @@ impl AppState {
     /// followed the file: each marked row as the served map read it, against the state
     /// the trail last recorded of it (none: the row is new; a deletion or no row now:
     /// deleted). A marked row the same as recorded (saved unchanged, or recorded by a
-    /// server stopped before it let go of the marks) is no change.
-    async fn changed_while_stopped(self: &Arc<Self>, upto: i64) -> Vec<Change> {
+    /// server stopped before it let go of the marks) is no change. With the time of each
+    /// row's last mark, where the marks have one.
+    async fn changed_while_stopped(self: &Arc<Self>, upto: i64) -> (Vec<Change>, ChangedAt) {
         use riskmap_core::store::changes::feature_version;
         let path = self.source.dir.clone();
         let snap = self.snapshot();
@@ -296,15 +314,16 @@ impl AppState {
                      recorded one by one at a start: not recorded (an import records its \
                      own)"
                 );
-                return Ok(Vec::new());
+                return Ok((Vec::new(), ChangedAt::new()));
             };
             // A row the checks refuse now is not served, and is still in the file: not
             // a deletion (its refusal is in the validation report).
             let refused = riskmap_core::store::Kept::of_report(&snap.report);
             let mut out = Vec::new();
+            let mut times = ChangedAt::new();
             for (kind, rows) in marked {
-                for (id, was) in rows {
-                    let before = was.and_then(|j| {
+                for touched::MarkedRow { id, recorded, at } in rows {
+                    let before = recorded.and_then(|j| {
                         riskmap_core::io::recorded_feature_from_geojson(
                             kind,
                             &j,
@@ -322,6 +341,9 @@ impl AppState {
                         continue;
                     }
                     if before.as_ref().map(feature_version) != after.as_ref().map(feature_version) {
+                        if let Some(at) = at {
+                            times.insert((kind, id.clone()), at);
+                        }
                         out.push(Change {
                             layer: kind,
                             id,
@@ -331,18 +353,18 @@ impl AppState {
                     }
                 }
             }
-            Ok::<_, riskmap_core::store::StoreError>(out)
+            Ok::<_, riskmap_core::store::StoreError>((out, times))
         })
         .await;
         match found {
-            Ok(Ok(changes)) => changes,
+            Ok(Ok(found)) => found,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "the rows changed while no server followed the file could not be read: not recorded");
-                Vec::new()
+                (Vec::new(), ChangedAt::new())
             }
             Err(e) => {
                 tracing::warn!(error = %e, "the rows changed while no server followed the file could not be compared: not recorded");
-                Vec::new()
+                (Vec::new(), ChangedAt::new())
             }
         }
     }

@@ -609,8 +609,14 @@ impl AppState {
         if matches!(outcome, ReloadOutcome::Reloaded { .. }) {
             match self.snapshot().source_stamp {
                 Some((_, read_trail, marks)) => {
-                    self.settle_first_reading(trail, &recorded_after, read_trail, marks)
-                        .await;
+                    self.settle_first_reading(
+                        trail,
+                        Default::default(),
+                        &recorded_after,
+                        read_trail,
+                        marks,
+                    )
+                    .await;
                 }
                 None => {
                     // Asked with force: the administrator takes the folder as it reads.

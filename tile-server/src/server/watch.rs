@@ -21,6 +21,7 @@ use riskmap_core::live::{AnyFeature, Change, Edit, Live};
 use riskmap_core::model::Feature;
 use riskmap_core::store::Kept;
 use riskmap_core::store::changes::TrailFollowed;
+use riskmap_core::store::gpkg::ChangedAt;
 use riskmap_core::store::stamp::FileStamp;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -362,6 +363,7 @@ impl AppState {
             Some(stamp) => {
                 self.settle_reading(
                     trail,
+                    ChangedAt::new(),
                     actor,
                     stamp,
                     &recorded_after,
