@@ -162,7 +162,9 @@ impl Editor {
     /// written ([`super::touched`]).
     ///
     /// A change is recorded at the time `at` gives it (the time its row was changed, when
-    /// the file's marks say: [`touched::MarkedRow::at`]), else at the transaction's.
+    /// the file's marks say: [`touched::MarkedRow::at`]) when that lies after the trail's
+    /// last record and not after now, else at the transaction's; the records in the
+    /// order of their times.
     #[allow(clippy::too_many_arguments)]
     pub fn record_read(
         &mut self,
@@ -186,13 +188,25 @@ impl Editor {
         let recorded = changes::features_recorded_after(&tx, followed).map_err(&sql)?;
         let before = changes::last_seq(&tx).map_err(&sql)?;
         let now = utc_now(&tx).map_err(&sql)?;
-        for ch in changes {
-            if recorded.contains(&(ch.layer.name().to_string(), ch.id.clone())) {
-                continue;
-            }
-            let when = at
-                .get(&(ch.layer, ch.id.clone()))
-                .map_or(now.as_str(), String::as_str);
+        // The trail's times increase with `seq` (the past days find a day's first record
+        // by a binary search): a change's own time is used when it lies after the
+        // trail's last record and not after now, and the records go in time order; a
+        // time outside says nothing of when the change was made (a change another
+        // program saved before the server's last edit, a clock set otherwise).
+        let last_at = changes::last_at(&tx).map_err(&sql)?;
+        let mut timed: Vec<(&str, &Change)> = changes
+            .iter()
+            .filter(|ch| !recorded.contains(&(ch.layer.name().to_string(), ch.id.clone())))
+            .map(|ch| {
+                let own = at.get(&(ch.layer, ch.id.clone())).filter(|t| {
+                    t.as_str() <= now.as_str()
+                        && last_at.as_deref().is_none_or(|last| t.as_str() > last)
+                });
+                (own.map_or(now.as_str(), String::as_str), ch)
+            })
+            .collect();
+        timed.sort_by(|a, b| a.0.cmp(b.0));
+        for (when, ch) in timed {
             changes::record_change(&tx, ch, actor, when).map_err(&sql)?;
         }
         touched::forget(&tx, &path, touched_upto)?;

@@ -593,3 +593,63 @@ fn a_readings_position_keeps_own_records_after_it_only() {
     assert_eq!(at.read_to(4), at);
     assert_eq!(at.read_to(17), TrailFollowed::upto(17));
 }
+
+/// The times a reading's changes were made keep the trail's times increasing with its
+/// numbers: in time order, and the transaction's time for one before the trail's last
+/// record or after now.
+#[test]
+fn changes_read_with_their_times_are_recorded_in_time_order() {
+    use crate::store::stamp::FileStamp;
+    let (_dir, path) = store();
+    // The import's record more than a second ago.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let trail = changes_since(&path, 0).unwrap();
+    let last_at = trail.last().unwrap().at.clone();
+    let seen = TrailFollowed::upto(trail.last().unwrap().seq);
+    let read = [
+        put(house("h1", 121.1, 8), Some(house("h1", 121.1, 3))),
+        put(house("h2", 121.2, 6), Some(house("h2", 121.2, 2))),
+        put(house("h3", 121.3, 1), None),
+        put(house("h4", 121.4, 1), None),
+    ];
+    // h1 and h2 saved in the other order; h3 before the trail's last record; h4 in
+    // the future.
+    let (later, earlier) = ("9999-01-01T00:00:00.000Z", "1970-01-01T00:00:00.000Z");
+    let (h2_at, h1_at) = {
+        // Two times after the last record and before now.
+        let c = other_program(&path);
+        let t = |d: &str| -> String {
+            c.query_row(
+                "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1)",
+                [d],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        (t("-0.8 seconds"), t("-0.4 seconds"))
+    };
+    let at: ChangedAt = [
+        ((LayerKind::Houses, "h1".to_string()), h1_at.clone()),
+        ((LayerKind::Houses, "h2".to_string()), h2_at.clone()),
+        ((LayerKind::Houses, "h3".to_string()), earlier.to_string()),
+        ((LayerKind::Houses, "h4".to_string()), later.to_string()),
+    ]
+    .into_iter()
+    .collect();
+    Editor::new(&path)
+        .record_read(&read, &at, "file", &FileStamp::of(&path), &seen, 0)
+        .unwrap();
+    let recs = changes_since(&path, seen.upto).unwrap();
+    let order: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
+    let times: Vec<&str> = recs.iter().map(|r| r.at.as_str()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert!(
+        times.iter().all(|t| *t > last_at.as_str()),
+        "{times:?} {last_at}"
+    );
+    assert_eq!(order, ["h2", "h1", "h3", "h4"]);
+    assert_eq!((times[0], times[1]), (h2_at.as_str(), h1_at.as_str()));
+    // h3's and h4's times said nothing: the transaction's, the same for both.
+    assert_eq!(times[2], times[3]);
+    assert!(times[3] < later);
+}
