@@ -179,6 +179,10 @@ pub struct FilesRead<'a> {
     pub saved: Option<SystemTime>,
     /// How the load read the folder ([`crate::io::LoadOptions::reading`]).
     pub reading: &'a str,
+    /// The ledger lines the load's checks refused ([`super::Kept::of_report`]'s
+    /// `refused`): a feature the trail knows whose line is refused now is still in the
+    /// office's file, not deleted, and stays known as it was.
+    pub refused: &'a super::Kept,
 }
 
 /// When the folder was last saved: the latest change ([`changed_at`]) of `files`

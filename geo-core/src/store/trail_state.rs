@@ -340,7 +340,8 @@ pub fn catch_up(
             .iter()
             .any(|(l, seq)| l == layer.name() && *seq == first as i64);
         if in_step {
-            let counts = record_differences(&tx, path, ds, layer, list, actor, &at)?;
+            let refused = read.and_then(|r| r.refused.refused.get(&layer));
+            let counts = record_differences(&tx, path, ds, layer, list, refused, actor, &at)?;
             if counts.iter().any(|n| *n > 0) {
                 out.layers.push((layer, counts));
             }
@@ -411,7 +412,8 @@ fn learn(c: &Connection, ds: &Dataset, layer: LayerKind, list: &[Now<'_>]) -> ru
 }
 
 /// Records what differs between the trail's `layer` and `list` and keeps the state
-/// with it: new, changed and removed features recorded.
+/// with it: new, changed and removed features recorded; a feature absent from `list`
+/// whose line the load refused (`refused`) is not a removal, and stays known.
 #[allow(clippy::too_many_arguments)]
 fn record_differences(
     tx: &Connection,
@@ -419,6 +421,7 @@ fn record_differences(
     ds: &Dataset,
     layer: LayerKind,
     list: &[Now<'_>],
+    refused: Option<&std::collections::HashSet<String>>,
     actor: &str,
     at: &str,
 ) -> Result<[usize; 3], StoreError> {
@@ -426,6 +429,9 @@ fn record_differences(
     let found = differences(tx, layer, list).map_err(&sql)?;
     let mut counts = [0usize; 3];
     for (op, id, now_at) in found {
+        if op == ChangeOp::Delete && refused.is_some_and(|r| r.contains(&id)) {
+            continue;
+        }
         let before = match op {
             ChangeOp::Insert => None,
             _ => Some(state_feature(tx, path, layer, &id)?),

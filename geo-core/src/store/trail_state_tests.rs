@@ -4,6 +4,7 @@ use super::*;
 use crate::layer::Layer;
 use crate::live::AnyFeature;
 use crate::model::House;
+use crate::store::Kept;
 use crate::store::changes::changes_since;
 use crate::store::gpkg::open;
 use crate::store::test_support::house;
@@ -69,6 +70,7 @@ fn what_changed_while_no_server_ran_is_recorded_at_the_next_start() {
             whole: &files,
             saved: None,
             reading: "r1",
+            refused: &Kept::default(),
         }),
     )
     .unwrap();
@@ -299,6 +301,7 @@ fn a_change_found_at_a_start_is_recorded_at_the_folders_last_save_when_that_can_
                 whole: &files,
                 saved,
                 reading: "r1",
+                refused: &Kept::default(),
             }),
         )
         .unwrap();
@@ -378,6 +381,7 @@ fn a_start_that_reads_the_folder_otherwise_records_its_differences_when_found() 
             whole: &files,
             saved: Some(saved),
             reading,
+            refused: &Kept::default(),
         };
         catch_up(&path, ds, "file", ALL, Some(&read)).unwrap()
     };

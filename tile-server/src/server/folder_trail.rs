@@ -21,8 +21,8 @@ use riskmap_core::io::{FileStatus, ValidationReport};
 use riskmap_core::model::LayerKind;
 
 use riskmap_core::live::Change;
-use riskmap_core::store::trail;
 use riskmap_core::store::trail_state::{self, CaughtUp, FileRead, FilesRead};
+use riskmap_core::store::{Kept, trail};
 
 use super::state::{AppState, DataSource, Snapshot};
 
@@ -126,10 +126,12 @@ pub fn catch_up(trail: &FolderTrail, first: &Snapshot, max_loss: f64) -> Result<
     );
     if problems.is_empty() {
         let whole = whole_files(&first.report);
+        let refused = Kept::of_report(&first.report);
         let read = FilesRead {
             whole: &whole,
             saved: last_save_of(&trail.folder, &first.report),
             reading: &trail.reading,
+            refused: &refused,
         };
         let c = trail_state::catch_up(
             &trail.path,
@@ -445,10 +447,12 @@ impl AppState {
             }
             let t0 = std::time::Instant::now();
             let whole = whole_files(report);
+            let refused = Kept::of_report(report);
             let read = FilesRead {
                 whole: &whole,
                 saved: last_save_of(&folder, report),
                 reading: &reading,
+                refused: &refused,
             };
             let c =
                 trail_state::catch_up(&p, snap.dataset(), &who, &LayerKind::INPUTS, Some(&read))
