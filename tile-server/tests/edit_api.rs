@@ -521,3 +521,106 @@ async fn a_geometry_of_another_type_widens_the_table_as_gdal_reads_it() {
     ]);
     assert!(kind.contains("t (String) = POINT"), "{kind}");
 }
+
+/// The fields the configuration keeps back (phone numbers, the person answerable for a
+/// hidden hazard) are not in a feature or a change record read without a token; an
+/// editor, who edits the ledgers as stored, reads them; an unknown token is refused.
+#[tokio::test]
+async fn a_feature_and_its_changes_read_without_a_token_leave_out_the_withheld_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = gpkg_state(dir.path(), config());
+    let app = router(state.clone());
+    let (house, hazard) = {
+        let s = state.snapshot();
+        let d = s.dataset();
+        let h = d
+            .houses
+            .features()
+            .iter()
+            .find(|h| h.props.phone.is_some())
+            .unwrap()
+            .clone();
+        let y = d
+            .hidden_hazards
+            .features()
+            .iter()
+            .find(|y| y.props.responsible_person.is_some())
+            .unwrap()
+            .clone();
+        (h, y)
+    };
+    let phone = house.props.phone.as_deref().unwrap().to_string();
+    let person = hazard
+        .props
+        .responsible_person
+        .as_deref()
+        .unwrap()
+        .to_string();
+    let house_uri = format!("/api/layers/houses/features/{}", house.id);
+    let hazard_uri = format!("/api/layers/hidden_hazards/features/{}", hazard.id);
+    // An edit of each, so that the trail holds them before and after.
+    let since = all_changes(&app, 0, 10_000).await.last().unwrap()["seq"]
+        .as_u64()
+        .unwrap();
+    common::edit::edit_ok(
+        &app,
+        Method::PATCH,
+        &house_uri,
+        Some(&json!({"properties": {"occupants": 9}})),
+    )
+    .await;
+    common::edit::edit_ok(
+        &app,
+        Method::PATCH,
+        &hazard_uri,
+        Some(&json!({"properties": {"description": "复查"}})),
+    )
+    .await;
+
+    let read = |uri: String, token: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let (s, h, b) = send(&app, req(Method::GET, &uri, token, None, None)).await;
+            (s, h, String::from_utf8_lossy(&b).into_owned())
+        }
+    };
+    // Without a token: neither, anywhere in the answer; the version is the same.
+    let (s, h_open, b) = read(house_uri.clone(), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!b.contains(&phone) && !b.contains("\"phone\""), "{b}");
+    let (s, _, b) = read(hazard_uri.clone(), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        !b.contains(&person) && !b.contains("responsible_person"),
+        "{b}"
+    );
+    let changes = format!("/api/changes?since={since}");
+    let (s, _, b) = read(changes.clone(), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        json(b.as_bytes())["changes"].as_array().unwrap().len(),
+        2,
+        "{b}"
+    );
+    assert!(!b.contains(&phone) && !b.contains(&person), "{b}");
+    // An editor reads the ledgers as stored.
+    let (s, h_ed, b) = read(house_uri.clone(), Some(EDITOR)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        json(b.as_bytes())["feature"]["properties"]["phone"],
+        phone.as_str()
+    );
+    assert_eq!(h_open[header::ETAG], h_ed[header::ETAG]);
+    let (_, _, b) = read(hazard_uri.clone(), Some(EDITOR)).await;
+    assert_eq!(
+        json(b.as_bytes())["feature"]["properties"]["responsible_person"],
+        person.as_str()
+    );
+    let (_, _, b) = read(changes.clone(), Some(EDITOR)).await;
+    assert!(b.contains(&phone) && b.contains(&person), "{b}");
+    // A token that is no one's is refused, not read as none.
+    for uri in [house_uri, changes] {
+        let (s, _, _) = read(uri, Some(VIEWER_ONLY)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+}

@@ -36,7 +36,7 @@ use crate::server::auth::{Caller, Role};
 use crate::server::edit_queue::{Outcome, Timing, ms};
 use crate::server::error::AppError;
 use crate::server::pg_edit::{self, DbEdit, DbTiming};
-use crate::server::state::{AppState, DbUrl, Snapshot};
+use crate::server::state::{AppState, DbUrl, Snapshot, field_policy};
 
 /// The input layer of this name, if it is one.
 fn input_kind(name: &str) -> Option<LayerKind> {
@@ -341,18 +341,49 @@ fn either(r: Result<Response, Response>) -> Response {
     r.unwrap_or_else(|e| e)
 }
 
-/// `GET /api/layers/{layer}/features/{id}`.
+/// Whether the caller may read the fields the configuration keeps back (`deny_fields`:
+/// phone numbers, the person answerable for a hidden hazard): only with an editor's or
+/// an administrator's token, who edit the ledgers as stored. Without a token, no; a
+/// token given that is unknown (or a server that has none) is refused as an edit is.
+fn reads_withheld(state: &AppStateRef, headers: &HeaderMap) -> Result<bool, AppError> {
+    if headers.get(header::AUTHORIZATION).is_none() {
+        return Ok(false);
+    }
+    caller(state, headers).map(|_| true)
+}
+
+/// A GeoJSON feature of `layer` without the properties `pol` keeps back.
+fn withhold(layer: LayerKind, feature: &mut Value, pol: &riskmap_core::export::FieldPolicy) {
+    if let Some(props) = feature.get_mut("properties").and_then(Value::as_object_mut) {
+        for name in pol.denied(layer) {
+            props.remove(name);
+        }
+    }
+}
+
+/// `GET /api/layers/{layer}/features/{id}`: the feature as stored, without the fields
+/// the configuration keeps back unless the caller edits ([`reads_withheld`]).
 pub(in crate::server) async fn get_feature(
     State(state): State<AppStateRef>,
     Path((layer, id)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let kind = input_layer(&layer)?;
+    let all = reads_withheld(&state, &headers)?;
     let snap = state.snapshot();
     let f = snap
         .live
         .feature(kind, &id)
         .ok_or_else(|| AppError::not_found(format!("no feature '{id}' in layer '{layer}'")))?;
-    Ok(answer(StatusCode::OK, Some(&f), snap.generation, &[]))
+    let mut resp = answer(StatusCode::OK, Some(&f), snap.generation, &[]);
+    if !all {
+        let mut feature = feature_json(&f);
+        withhold(kind, &mut feature, &field_policy(&state.config));
+        let body = json!({"generation": snap.generation, "issues": [], "feature": feature,
+                          "version": gpkg::feature_version(&f)});
+        *resp.body_mut() = axum::body::Body::from(body.to_string());
+    }
+    Ok(resp)
 }
 
 /// `POST /api/layers/{layer}/features`.
@@ -604,7 +635,9 @@ const CHANGES_PAGE_MAX: usize = 10_000;
 pub(in crate::server) async fn changes(
     State(state): State<AppStateRef>,
     axum::extract::Query(q): axum::extract::Query<SinceQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let withheld = (!reads_withheld(&state, &headers)?).then(|| field_policy(&state.config));
     let since = q.since.unwrap_or(0);
     let limit = q.limit.unwrap_or(CHANGES_PAGE);
     if limit == 0 || limit > CHANGES_PAGE_MAX {
@@ -643,7 +676,7 @@ pub(in crate::server) async fn changes(
     let file = match Store::of(&state) {
         Some(Store::Db(url)) => {
             let records = pg_edit::changes_page(&url, &query).await?;
-            return changes_answer(since, limit, records);
+            return changes_answer(since, limit, records, withheld.as_ref());
         }
         Some(Store::File(path)) => path,
         None => state
@@ -655,7 +688,7 @@ pub(in crate::server) async fn changes(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    changes_answer(since, limit, records)
+    changes_answer(since, limit, records, withheld.as_ref())
 }
 
 /// The answer of `/api/changes` on a folder's server that keeps no trail.
@@ -669,14 +702,26 @@ fn no_trail(state: &AppStateRef) -> AppError {
     ))
 }
 
-/// A page of `/api/changes`: `records` holds one more than `limit` when more follow.
+/// A page of `/api/changes`: `records` holds one more than `limit` when more follow;
+/// without the fields `withheld` keeps back, when given.
 fn changes_answer(
     since: u64,
     limit: usize,
     mut records: Vec<riskmap_core::store::changes::ChangeRecord>,
+    withheld: Option<&riskmap_core::export::FieldPolicy>,
 ) -> Result<Response, AppError> {
     let more = records.len() > limit;
     records.truncate(limit);
+    if let Some(pol) = withheld {
+        for r in &mut records {
+            let Some(kind) = input_kind(&r.layer) else {
+                continue;
+            };
+            for f in [&mut r.before, &mut r.after].into_iter().flatten() {
+                withhold(kind, f, pol);
+            }
+        }
+    }
     let next = records.last().map_or(since, |r| r.seq);
     Ok(
         Json(json!({"since": since, "changes": records, "next": next, "more": more}))
