@@ -70,24 +70,34 @@ fn parse_inventory_piece(piece: &str) -> Result<ItemDraft, String> {
     Ok(d)
 }
 
-/// Reads `name(CAS,category)` and its simpler forms.
+/// Reads `name(CAS,category)` and its simpler forms; every bracketed group is read (a
+/// name with another name in brackets before its CAS number: `天然气（甲烷）(74-82-8)`),
+/// and the name is what lies outside them.
 pub(crate) fn parse_substance(s: &str) -> ItemDraft {
     let s = half_width_str(s);
     let s = s.trim();
     let mut d = ItemDraft::empty();
-    let (outer, inner) = match s.find(['(', '[', '【']) {
-        Some(i) => {
-            let close = s[i..].find([')', ']', '】']).map(|j| i + j);
-            let inner_end = close.unwrap_or(s.len());
-            let open_len = s[i..].chars().next().map(char::len_utf8).unwrap_or(1);
-            let after = close
-                .map(|c| &s[c + s[c..].chars().next().map(char::len_utf8).unwrap_or(1)..])
-                .unwrap_or("");
-            let outer = format!("{}{}", s[..i].trim(), after.trim());
-            (outer, Some(&s[i + open_len..inner_end]))
+    let mut outer = String::new();
+    let mut groups: Vec<&str> = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find(['(', '[', '【']) {
+        outer.push_str(&rest[..i]);
+        let open_len = rest[i..].chars().next().map_or(1, char::len_utf8);
+        let inner = &rest[i + open_len..];
+        match inner.find([')', ']', '】']) {
+            Some(j) => {
+                groups.push(&inner[..j]);
+                let close_len = inner[j..].chars().next().map_or(1, char::len_utf8);
+                rest = &inner[j + close_len..];
+            }
+            None => {
+                groups.push(inner);
+                rest = "";
+            }
         }
-        None => (s.to_string(), None),
-    };
+    }
+    outer.push_str(rest);
+    let outer = outer.trim().to_string();
     let classify = |token: &str, d: &mut ItemDraft, is_outer: bool| {
         let t = token.trim();
         if t.is_empty() {
@@ -104,7 +114,7 @@ pub(crate) fn parse_substance(s: &str) -> ItemDraft {
         }
     };
     classify(&outer, &mut d, true);
-    if let Some(inner) = inner {
+    for inner in groups {
         for t in inner.split([',', '/', ';']) {
             classify(t, &mut d, false);
         }

@@ -280,6 +280,27 @@ fn inventory_cells_in_every_documented_form() {
             Ok((Some("苯".into()), None, None, Ok(Some(3.0)))),
         ]
     );
+    // Another name in brackets before the CAS number: both groups read.
+    let d = parse_substance("天然气（甲烷）(74-82-8)");
+    assert_eq!(
+        (d.name.as_deref(), d.cas.as_deref(), d.alt_names.clone()),
+        (Some("天然气"), Some("74-82-8"), vec!["甲烷".to_string()])
+    );
+    let d = parse_substance("液化石油气[LPG](68476-85-7,W2)");
+    assert_eq!(
+        (
+            d.name.as_deref(),
+            d.cas.as_deref(),
+            d.category.as_deref(),
+            d.alt_names.clone()
+        ),
+        (
+            Some("液化石油气"),
+            Some("68476-85-7"),
+            Some("W2"),
+            vec!["LPG".to_string()]
+        )
+    );
     assert!(parse_inventory_cell("液氨")[0].is_err());
     assert_eq!(
         parse_inventory_cell("液氨=很多")[0]

@@ -125,13 +125,23 @@ pub(super) fn inventory(
                 format!("{what}: CAS number {cas} fails its check digit; looked up by name too"),
             )?;
         }
-        let known = cx
+        let mut d = d;
+        let mut known = cx
             .substances
             .lookup(d.cas.as_deref(), d.name.as_deref())
-            .is_some()
-            || d.alt_names
+            .is_some();
+        if !known
+            && let Some(by_alt) = d
+                .alt_names
                 .iter()
-                .any(|n| cx.substances.lookup(None, Some(n)).is_some());
+                .find_map(|n| cx.substances.lookup(None, Some(n)))
+        {
+            // Known by the other name in brackets (`天然气（甲烷）=500`): the line keeps
+            // the CAS number it was found by, so that the grading, which looks a line
+            // up by its CAS number and name, finds the same substance.
+            known = true;
+            d.cas = Some(by_alt.cas.clone());
+        }
         let valid_category = d
             .category
             .as_deref()

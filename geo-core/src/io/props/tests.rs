@@ -109,6 +109,44 @@ fn inventory_lines_are_checked_against_the_table() {
     assert!(issues[1].message.contains("某未知物"));
 }
 
+/// A name with another in brackets before its CAS number (`天然气（甲烷）(74-82-8)`) is
+/// read whole, and a line known only by the name in brackets keeps the CAS number it was
+/// found by, so that the grading finds the same substance: methane, whose critical
+/// quantity GB 18218-2018 Table 1 gives as 50 t.
+#[test]
+fn a_substance_known_by_its_bracketed_name_is_graded_as_it() {
+    for (cell, name) in [
+        ("天然气（甲烷）(74-82-8)=500吨", "天然气"),
+        // A name the table does not have, with one it has in brackets.
+        ("储罐物料（甲烷）=500吨", "储罐物料"),
+    ] {
+        let (p, issues) = run::<HazardSource>(
+            &[
+                (haz::NAME, s("LNG储罐"), "危险源名称"),
+                (haz::INVENTORY, s(cell), "危险化学品"),
+            ],
+            6,
+        );
+        assert!(issues.is_empty(), "{cell}: {issues:?}");
+        let p = p.expect("kept");
+        assert_eq!(p.inventory.len(), 1);
+        let item = &p.inventory[0];
+        assert_eq!(
+            (item.name.as_deref(), item.cas.as_deref(), item.tonnes),
+            (Some(name), Some("74-82-8"), 500.0),
+            "{cell}"
+        );
+        let table = crate::substances::SubstanceTable::builtin();
+        let found = table
+            .lookup(item.cas.as_deref(), item.name.as_deref())
+            .expect("found by the grading's look-up");
+        assert_eq!(
+            (found.name_zh.as_str(), found.critical_tonnes),
+            ("甲烷", 50.0)
+        );
+    }
+}
+
 #[test]
 fn qra_from_object_and_cell() {
     let j = Value::Json(serde_json::json!({"high_sensitivity": 500, "一般防护目标一类": "300"}));
