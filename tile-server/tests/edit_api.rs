@@ -624,3 +624,91 @@ async fn a_feature_and_its_changes_read_without_a_token_leave_out_the_withheld_f
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
 }
+
+/// A PATCH whose body names another feature (the Feature's id, or an id property in
+/// either language) is refused as a PUT's is, and changes nothing; naming its own is
+/// fine. A geometry put in the other hemisphere (a sign lost) is refused.
+#[tokio::test]
+async fn a_patch_naming_another_feature_or_far_from_every_area_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = gpkg_state(dir.path(), config());
+    let app = router(state.clone());
+    let (a, b) = {
+        let s = state.snapshot();
+        let h = &s.dataset().houses;
+        (h.get(9).unwrap().clone(), h.get(10).unwrap().id.clone())
+    };
+    let uri = format!("/api/layers/houses/features/{}", a.id);
+    let generation = state.snapshot().generation;
+    for body in [
+        json!({"type": "Feature", "id": b, "properties": {"floors": 6}}),
+        json!({"type": "Feature", "properties": {"id": b, "floors": 6}}),
+        json!({"type": "Feature", "properties": {"编号": b, "floors": 6}}),
+    ] {
+        let (s, _, out) = send(
+            &app,
+            req(Method::PATCH, &uri, Some(EDITOR), Some(&body), None),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let issues = json(&out)["issues"].clone();
+        assert!(
+            issues
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["code"] == "invalid_value" && i["field"] == "id"),
+            "{issues}"
+        );
+    }
+    let mut south = common::edit::served_house(&state, &a.id);
+    let g = serde_json::to_value(geojson::Geometry::from(&south.geometry)).unwrap();
+    let mut flipped = g.clone();
+    flip_latitude(&mut flipped);
+    let (s, _, out) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &uri,
+            Some(EDITOR),
+            Some(&json!({"type": "Feature", "geometry": flipped})),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        json(&out)["issues"][0]["code"],
+        "far_from_data",
+        "{}",
+        json(&out)
+    );
+    assert_eq!(state.snapshot().generation, generation, "nothing applied");
+    south = common::edit::served_house(&state, &a.id);
+    assert_eq!(south.geometry, a.geometry);
+    assert_eq!(south.props.floors, a.props.floors);
+    // Its own id given: patched.
+    common::edit::edit_ok(
+        &app,
+        Method::PATCH,
+        &uri,
+        Some(&json!({"type": "Feature", "id": a.id, "properties": {"floors": 6}})),
+    )
+    .await;
+    assert_eq!(
+        common::edit::served_house(&state, &a.id).props.floors,
+        Some(6)
+    );
+}
+
+/// Every latitude of a GeoJSON geometry's coordinates negated.
+fn flip_latitude(v: &mut Value) {
+    match v {
+        Value::Array(a) if a.first().is_some_and(Value::is_number) => {
+            a[1] = json!(-a[1].as_f64().unwrap());
+        }
+        Value::Array(a) => a.iter_mut().for_each(flip_latitude),
+        Value::Object(o) => o.values_mut().for_each(flip_latitude),
+        _ => {}
+    }
+}

@@ -144,7 +144,8 @@ pub struct CheckedFeature {
 /// of a GeoJSON file, then against `current` (the dataset being edited).
 ///
 /// The feature's id is its GeoJSON `id`, else an id property (`id`, `编号`, …), else
-/// `url_id`; when `url_id` and the feature both give one they must be equal. A feature
+/// `url_id`; when `url_id` and the feature both give one they must be equal, and so must
+/// the GeoJSON `id` and an id property. A feature
 /// without any id is refused (a new feature's id is the caller's to choose).
 ///
 /// `Err` holds the issues that refuse the edit, and any others found with them; `opts`
@@ -225,8 +226,19 @@ fn checked(
             "the feature cannot be read".into(),
         ));
     };
-    let own_id =
-        raw.id.as_deref().is_some_and(|s| !s.trim().is_empty()) || has_id_property(kind, &raw);
+    let id_props = id_properties(kind, &raw);
+    // Two ids that differ (the Feature's and an id property, `编号`): which feature is
+    // meant cannot be told.
+    if let Some(given) = raw.id.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        && let Some(other) = id_props.iter().find(|p| p.as_str() != given)
+    {
+        return Err(refuse(
+            IssueCode::InvalidValue,
+            Some("id"),
+            format!("the feature's id {given:?} and its id property {other:?} differ"),
+        ));
+    }
+    let own_id = raw.id.as_deref().is_some_and(|s| !s.trim().is_empty()) || !id_props.is_empty();
     if !own_id {
         let Some(u) = url_id.filter(|u| !u.trim().is_empty()) else {
             return Err(refuse(
@@ -329,16 +341,24 @@ fn refused_here(kind: LayerKind, id: &str, code: IssueCode, field: &str, message
     }
 }
 
-/// Whether a property of the feature is the layer's id column (the loaders take the id
-/// from it when the GeoJSON has none).
-fn has_id_property(kind: LayerKind, raw: &RawFeature<'_>) -> bool {
+/// The values of the feature's properties that are the layer's id column (the loaders
+/// take the id from one when the GeoJSON has none), trimmed, the empty left out.
+fn id_properties(kind: LayerKind, raw: &RawFeature<'_>) -> Vec<String> {
+    // (A result layer has no fields to resolve: refused below.)
+    if !LayerKind::INPUTS.contains(&kind) {
+        return Vec::new();
+    }
     let resolver = Resolver::new(kind, &[]);
-    raw.props.iter().any(|(k, v)| {
-        v.text().is_some_and(|t| !t.trim().is_empty())
-            && resolver
+    raw.props
+        .iter()
+        .filter(|(k, _)| {
+            resolver
                 .resolve(k)
                 .is_some_and(|(r, _)| r.slot == super::fields::Slot::Id)
-    })
+        })
+        .filter_map(|(_, v)| v.text().map(|t| t.trim().to_string()))
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// One feature through the per-feature pass of the files, as the only feature of a
@@ -414,8 +434,21 @@ fn across_layers(feature: &mut AnyFeature, current: &Dataset, issues: &mut Vec<I
         }
     }
     if let Some((code, message)) = far_issue(layer, feature.geometry(), &current.areas) {
+        // A feature put far from every area by hand is a coordinate typed wrong (a sign
+        // lost, longitude and latitude swapped): refused, where a file's is kept with a
+        // warning. A recorded state put back is taken as it was.
+        let (severity, message) = match step {
+            Step::Edit => (
+                Severity::Skipped,
+                format!(
+                    "{message}; the edit is refused (GeoJSON is longitude, latitude; a \
+                     feature of a new district needs its area first)"
+                ),
+            ),
+            Step::Restore => (Severity::Warning, message),
+        };
         issues.push(Issue {
-            severity: Severity::Warning,
+            severity,
             code,
             file: EDIT_SOURCE.into(),
             layer: Some(layer),

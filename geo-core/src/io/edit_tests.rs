@@ -282,28 +282,33 @@ fn ids_come_from_the_url_or_the_feature_and_must_agree() {
     assert!(check(LayerKind::HouseRisk, f(json!("h1")), None).is_err());
 }
 
+/// A feature put far from every area by hand is refused (a coordinate typed wrong),
+/// where a file's is kept with the loaders' warning; a recorded state put back is taken
+/// with the warning.
 #[test]
-fn a_feature_far_outside_every_area_is_accepted_with_the_loaders_warning() {
+fn a_feature_far_outside_every_area_is_refused_and_a_recorded_one_put_back() {
     // 121.8 is about 57 km east of the area's edge at 121.2 (at 31.9° N a degree of
-    // longitude is about 94.6 km).
-    let c = check(
+    // longitude is about 94.6 km); 121.6 about 38 km, within the 50 km.
+    let at = |x: f64, y: f64| json!({"type": "Feature", "id": "h1", "geometry": point(x, y), "properties": {"address": "x"}});
+    let e = check(LayerKind::Houses, at(121.8, 31.9), None).unwrap_err();
+    assert_eq!(codes(&e), [(Severity::Skipped, IssueCode::FarFromData)]);
+    assert!(e[0].message.contains("refused"), "{}", e[0].message);
+    // The other hemisphere: a sign lost.
+    let e = check(LayerKind::Houses, at(121.1, -31.9), None).unwrap_err();
+    assert_eq!(codes(&e), [(Severity::Skipped, IssueCode::FarFromData)]);
+    let e = check(LayerKind::Houses, at(0.0, 0.0), None).unwrap_err();
+    assert_eq!(codes(&e), [(Severity::Skipped, IssueCode::NullIsland)]);
+    assert!(check(LayerKind::Houses, at(121.6, 31.9), None).is_ok());
+    let c = recorded_feature_from_geojson(
         LayerKind::Houses,
-        json!({"type": "Feature", "id": "h1", "geometry": point(121.8, 31.9), "properties": {"address": "x"}}),
+        &at(121.8, 31.9),
         None,
+        &current(),
+        &LoadOptions::default(),
     )
-    .expect("kept");
+    .expect("put back");
     assert_eq!(
         codes(&c.issues),
         [(Severity::Warning, IssueCode::FarFromData)]
-    );
-    let c = check(
-        LayerKind::Houses,
-        json!({"type": "Feature", "id": "h1", "geometry": point(0.0, 0.0), "properties": {"address": "x"}}),
-        None,
-    )
-    .expect("kept");
-    assert_eq!(
-        codes(&c.issues),
-        [(Severity::Warning, IssueCode::NullIsland)]
     );
 }

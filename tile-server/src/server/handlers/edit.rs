@@ -562,6 +562,16 @@ fn merged(mut stored: Value, patch: &Value) -> Result<Value, AppError> {
     if let Some(g) = p.get("geometry").filter(|g| !g.is_null()) {
         stored["geometry"] = g.clone();
     }
+    // An id the patch gives (the Feature's, or an id property) is the id it means: the
+    // checks refuse it when it is not the URL's, rather than patch the URL's feature.
+    let given_id = p.get("id").filter(|v| !v.is_null()).or_else(|| {
+        p.get("properties")
+            .and_then(|q| q.get("id"))
+            .filter(|v| !v.is_null())
+    });
+    if let Some(id) = given_id {
+        stored["id"] = id.clone();
+    }
     if let Some(props) = p.get("properties") {
         let Some(props) = props.as_object() else {
             return Err(AppError::bad_request("properties must be an object"));
