@@ -300,7 +300,7 @@ fn assess_from(
                     level.name()
                 ),
             )
-            .zh(format!("位于危化场所防护距离内（不足{s:.0}米）⇒ 升至{}", level.name_zh())),
+            .zh(format!("位于危化场所防护距离内（差{s:.0}米）⇒ 升至{}", level.name_zh())),
         );
     }
     match e.pipeline {
@@ -408,5 +408,10 @@ mod tests {
         let (l, why) = assess(&house(Appraisal::A, HouseUse::Residential, 2, 4), both, &r);
         assert_eq!(l, RiskLevel::General);
         assert_eq!(why.last().map(|w| &*w.rule), Some("RM-HR-PIPELINE"));
+        // The shortfall said as one: 20 m short of the distance (差), not "less than
+        // 20 m" (不足) away.
+        let hazard = why.iter().find(|w| &*w.rule == "RM-HR-HAZARD").unwrap();
+        assert!(hazard.text_zh.contains("（差20米）"), "{}", hazard.text_zh);
+        assert!(hazard.text.contains("short by 20 m"), "{}", hazard.text);
     }
 }
