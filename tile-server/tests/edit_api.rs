@@ -712,3 +712,74 @@ fn flip_latitude(v: &mut Value) {
         _ => {}
     }
 }
+
+/// `If-Match` as RFC 9110 has it: a list of tags (any one matching), the version as the
+/// answer's body gives it (without the quotes) taken as its tag, a weak tag never
+/// matching.
+#[tokio::test]
+async fn if_match_takes_a_list_and_the_bare_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = gpkg_state(dir.path(), config());
+    let app = router(state.clone());
+    let id = state.snapshot().dataset().houses.get(3).unwrap().id.clone();
+    let uri = format!("/api/layers/houses/features/{id}");
+    let (_, h, b) = send(&app, req(Method::GET, &uri, None, None, None)).await;
+    let version = h[header::ETAG].to_str().unwrap().to_string();
+    assert_eq!(
+        format!("\"{}\"", json(&b)["version"].as_str().unwrap()),
+        version
+    );
+    common::edit::edit_ok(
+        &app,
+        Method::PATCH,
+        &uri,
+        Some(&json!({"type": "Feature", "properties": {"occupants": 10}})),
+    )
+    .await;
+    let (_, h, _) = send(&app, req(Method::GET, &uri, None, None, None)).await;
+    let v2 = h[header::ETAG].to_str().unwrap().to_string();
+    assert_eq!(state.snapshot().generation, 2);
+    // The version as the answer's body gives it (no quotes), and in a list of tags with
+    // an old one, match (RFC 9110's If-Match takes a list); a weak tag never does.
+    let bare = v2.trim_matches('"').to_string();
+    let touch = json!({"type": "Feature", "properties": {"occupants": 12}});
+    for (tag, want) in [
+        (format!("W/{v2}"), StatusCode::PRECONDITION_FAILED),
+        (bare.clone(), StatusCode::OK),
+    ] {
+        let (status, _, b) = send(
+            &app,
+            req(Method::PATCH, &uri, Some(EDITOR), Some(&touch), Some(&tag)),
+        )
+        .await;
+        assert_eq!(status, want, "{tag}: {}", String::from_utf8_lossy(&b));
+    }
+    let (_, h, _) = send(&app, req(Method::GET, &uri, None, None, None)).await;
+    let v3 = h[header::ETAG].to_str().unwrap().to_string();
+    let (status, _, b) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &uri,
+            Some(EDITOR),
+            Some(&json!({"type": "Feature", "properties": {"occupants": 11}})),
+            Some(&format!("{version}, {v3}")),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(state.snapshot().generation, 4);
+    // The old version alone: another edit came first.
+    let (status, _, _) = send(
+        &app,
+        req(
+            Method::PATCH,
+            &uri,
+            Some(EDITOR),
+            Some(&touch),
+            Some(&version),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+}

@@ -138,11 +138,18 @@ fn with_field_keys(kind: LayerKind, body: &Value, id: Option<&str>) -> (Value, V
 
 /// `If-Match` against the current version: `None` passes.
 fn check_version(headers: &HeaderMap, current: Option<&AnyFeature>) -> Result<(), AppError> {
-    let Some(want) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
+    // Every If-Match header, each a list of tags (RFC 9110 §13.1.1).
+    let mut tags: Vec<&str> = Vec::new();
+    for v in headers.get_all(header::IF_MATCH) {
+        let v = v.to_str().map_err(|_| {
+            AppError::bad_request("If-Match is not text: give the ETag the feature was read with")
+        })?;
+        tags.extend(v.split(',').map(str::trim).filter(|t| !t.is_empty()));
+    }
+    if tags.is_empty() {
         return Ok(());
-    };
-    let want = want.trim();
-    if want == "*" {
+    }
+    if tags.contains(&"*") {
         return match current {
             Some(_) => Ok(()),
             None => Err(AppError::PreconditionFailed(
@@ -150,15 +157,29 @@ fn check_version(headers: &HeaderMap, current: Option<&AnyFeature>) -> Result<()
             )),
         };
     }
-    let have = current.map(|f| format!("\"{}\"", gpkg::feature_version(f)));
-    if have.as_deref() == Some(want) {
-        Ok(())
-    } else {
-        Err(AppError::PreconditionFailed(format!(
-            "the feature changed since version {want}: it is now {} — read it again, then retry",
-            have.unwrap_or_else(|| "deleted".into())
-        )))
+    let have = current.map(gpkg::feature_version);
+    // A tag as the ETag gives it ("…"), or as the answer's `version` gives it, without
+    // the quotes; a weak tag (W/"…") never matches If-Match.
+    let matches = |t: &str| {
+        let bare = t
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(t);
+        !t.starts_with("W/") && have.as_deref() == Some(bare)
+    };
+    if tags.iter().any(|t| matches(t)) {
+        return Ok(());
     }
+    let weak = if tags.iter().any(|t| t.starts_with("W/")) {
+        " (a weak tag, W/…, never matches If-Match)"
+    } else {
+        ""
+    };
+    Err(AppError::PreconditionFailed(format!(
+        "the feature changed since version {}{weak}: it is now {} — read it again, then retry",
+        tags.join(", "),
+        have.map_or_else(|| "deleted".into(), |v| format!("\"{v}\""))
+    )))
 }
 
 /// The answer to a change: the feature as stored, its version, the generation serving it.
