@@ -202,6 +202,9 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
       throw new Error(`${e.message}\npopup: ${text}\nenterprise ${id} at ${at}`);
     });
     assert.match(await popup.innerText(), new RegExp(`未销号隐患 ${of.counts.open} 项`));
+    // The parts the list lacks (a line of more beyond eight) add nothing, not "null".
+    const whole = await page.locator('.maplibregl-popup .popup').innerText();
+    assert.ok(!/null|undefined/.test(whole), `the popup shows what is absent as text: ${whole}`);
     await page.locator('#layer-toggles input[data-layer="hidden_hazards"]').check();
 
     // The district's trend: twelve months, each with a bar of found hazards.

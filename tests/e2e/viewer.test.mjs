@@ -257,6 +257,14 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     for (const label of ['编号', '地址']) assert.ok(text.includes(label), `popup lacks ${label}: ${text}`);
     assert.ok(text.includes(house.id), `popup lacks the id ${house.id}: ${text}`);
     assert.ok(text.includes(house.properties.level_zh), `popup lacks the level ${house.properties.level_zh}: ${text}`);
+    // Under the fields, its open hidden hazards as /api/hidden/of counts them; what that
+    // part lacks (the list of them, the line of more) adds nothing, not the text "null".
+    const of = await (await fetch(`${origin}/api/hidden/of/houses/${encodeURIComponent(house.id)}`)).json();
+    const hidden = page.locator('.maplibregl-popup .popup-hidden h4');
+    await hidden.waitFor({ timeout: 10000 });
+    assert.match(await hidden.innerText(), new RegExp(`未销号隐患 ${of.counts.open} 项`));
+    const whole = await page.locator('.maplibregl-popup .popup').innerText();
+    assert.ok(!/null|undefined/.test(whole), `the popup shows what is absent as text: ${whole}`);
     await page.locator('.maplibregl-popup-close-button').click();
   });
 

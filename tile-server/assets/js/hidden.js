@@ -6,7 +6,7 @@
 import { applyFilters, applyVisibility, drawWhenLoaded, tileUrlsInView, warmTiles, whenTilesIn } from './map.js';
 import { api, showError } from './messages.js';
 import { state } from './state.js';
-import { $, fmtNum, h } from './util.js';
+import { $, fill, fmtNum, h } from './util.js';
 import { ZH } from './vocab.js';
 
 const STATUSES = ['pending', 'in_progress', 'rectified', 'supervised', 'closed'];
@@ -318,7 +318,7 @@ function hiddenOf(layer, id) {
         h('b', null, x.id), ' ', x.major ? h('span', { class: 'tag alert' }, '重大') : null,
         ZH.hiddenStatus[x.status] || x.status_zh || '', ' · ', x.description || '',
         x.days_overdue ? h('span', { class: 'alert' }, ` 逾期 ${x.days_overdue} 天`) : x.deadline ? h('span', { class: 'muted' }, ` 期限 ${x.deadline}`) : null));
-      box.replaceChildren(head, items.length ? h('ul', null, items) : null,
+      fill(box, head, items.length ? h('ul', null, items) : null,
         d.open.length > shown.length ? h('p', { class: 'muted' }, `另有 ${d.open.length - shown.length} 项，见隐患清单`) : null);
     })
     .catch((e) => { box.replaceChildren(h('p', { class: 'muted' }, `隐患读取失败：${e.message}`)); });

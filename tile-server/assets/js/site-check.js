@@ -5,7 +5,7 @@ import { drawData } from './draw.js';
 import { setSource } from './map.js';
 import { api, showError, toast } from './messages.js';
 import { state } from './state.js';
-import { $, bboxOf, fmtNum, h, layerTitle, levelBadge, saveFile, today } from './util.js';
+import { $, bboxOf, fill, fmtNum, h, layerTitle, levelBadge, saveFile, today } from './util.js';
 import { ZH } from './vocab.js';
 
 /** The site-check result for the map: the returned features, plus a point at the far
@@ -103,7 +103,7 @@ function renderSiteResult(fc) {
     sp.data_as_of ? `，数据日期 ${sp.data_as_of}` : '',
     `；规则 SHA-256 ${(sp.rules_sha256 || '').slice(0, 12)}…`);
   const note = sp.note_zh ? h('p', { class: 'hint' }, sp.note_zh) : null;
-  $('#site-results').replaceChildren(summary, conflicts.length ? list : h('p', { class: 'hint' }, '在现有数据与规则下，该范围与危险源、燃气管道和危险自建房的距离满足要求。'), meta, note);
+  fill($('#site-results'), summary, conflicts.length ? list : h('p', { class: 'hint' }, '在现有数据与规则下，该范围与危险源、燃气管道和危险自建房的距离满足要求。'), meta, note);
 }
 
 function downloadSiteCheck() {

@@ -4,7 +4,7 @@ import { api, showError } from './messages.js';
 import { renderRanking } from './ranking.js';
 import { locate } from './search.js';
 import { state } from './state.js';
-import { $, fmtNum, h, layerTitle, levelBadge, levelDot } from './util.js';
+import { $, fill, fmtNum, h, layerTitle, levelBadge, levelDot } from './util.js';
 import { LEVEL_INDEX, LEVEL_RANK, LEVELS, ZH } from './vocab.js';
 
 async function loadSummaries() {
@@ -84,7 +84,7 @@ function renderSummary() {
     ? h('p', { class: 'hint' }, `区域风险指数 ${fmtNum(s.index || 0, 2)}（面积 ${fmtNum(s.area_km2, 1)} km²；各等级风险网格占面积的加权比例，见下方“镇街风险排名”）。`)
     : h('p', { class: 'hint' }, '全区等级取各镇街中的最高等级；各镇街按区域风险指数排名见“镇街风险排名”。');
   renderRanking();
-  box.replaceChildren(
+  fill(box,
     h('p', null, '区域风险等级：', levelBadge(s.level)),
     indexLine,
     worst ? h('p', { class: 'hint' }, `区内最高风险点：${worst}。`) : null,

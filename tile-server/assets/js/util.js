@@ -19,10 +19,18 @@ function h(tag, props, ...children) {
     else if (v === true) e.setAttribute(k, '');
     else e.setAttribute(k, String(v));
   }
-  for (const c of children.flat(Infinity)) {
-    if (c === undefined || c === null || c === false) continue;
-    e.append(c instanceof Node ? c : String(c));
-  }
+  e.append(...present(children));
+  return e;
+}
+
+/** Children as h() takes them: nested lists flattened, absent ones (undefined, null, false) left out. */
+function present(children) {
+  return children.flat(Infinity).filter((c) => c !== undefined && c !== null && c !== false);
+}
+
+/** Replaces an element's children; absent ones add nothing, as in h() (a null would be the text "null"). */
+function fill(e, ...children) {
+  e.replaceChildren(...present(children));
   return e;
 }
 
@@ -81,4 +89,4 @@ function ringArea(ring) {
   return s / 2;
 }
 
-export { $, bboxOf, fmtNum, h, layerInfo, layerTitle, levelBadge, levelDot, ringArea, saveFile, today };
+export { $, bboxOf, fill, fmtNum, h, layerInfo, layerTitle, levelBadge, levelDot, ringArea, saveFile, today };
