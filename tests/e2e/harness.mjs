@@ -30,10 +30,10 @@ function freePort() {
   });
 }
 
-/** Starts `riskmap serve DIR --bind 127.0.0.1 --port PORT`; resolves with {proc, origin} on "listening on http://…". */
-function startServerOn(port, dir) {
+/** Starts `riskmap serve DIR --bind 127.0.0.1 --port PORT [EXTRA…]`; resolves with {proc, origin} on "listening on http://…". */
+function startServerOn(port, dir, extra = []) {
   return new Promise((res, rej) => {
-    const args = ['serve', dir, '--bind', '127.0.0.1', '--port', String(port)];
+    const args = ['serve', dir, '--bind', '127.0.0.1', '--port', String(port), ...extra];
     const proc = spawn(BIN, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RISKMAP_LOG: process.env.RISKMAP_LOG || 'warn' } });
     let out = '';
     let err = '';
@@ -85,8 +85,12 @@ export function stopServer(proc) {
   });
 }
 
-/** Checks that the binary, Chromium and the data are there, then starts the server on `dir` (on `port`, or any free one). */
-export async function startServer(dir, port = 0) {
+/**
+ * Checks that the binary, Chromium and the data are there, then starts the server on `dir`
+ * (a data folder or a GeoPackage; on `port`, or any free one; `extra`: more arguments of
+ * `serve`, such as `--config FILE`).
+ */
+export async function startServer(dir, port = 0, extra = []) {
   if (!existsSync(BIN)) {
     throw new Error(`riskmap binary not found at ${BIN}: build it first with \`cargo build -p riskmap-server\` (or set RISKMAP_BIN to its path)`);
   }
@@ -95,11 +99,11 @@ export async function startServer(dir, port = 0) {
   }
   let server;
   try {
-    server = await startServerOn(port, dir);
+    server = await startServerOn(port, dir, extra);
   } catch (e) {
     // Fall back to a fixed free port if the CLI refuses port 0.
     if (port === 0 && /exited \((1|2)\)/.test(e.message) && /port/i.test(e.message) && !/listening/.test(e.message)) {
-      server = await startServerOn(await freePort(), dir);
+      server = await startServerOn(await freePort(), dir, extra);
     } else {
       throw e;
     }

@@ -1,14 +1,14 @@
 // The living map: the server announces every change (a batch of edits, a changed ledger
 // file, a new day, a reload) on /api/changes/stream; tiles on screen are asked for again when a change
 // falls in view (unchanged ones come back 304 from their ETag), the data version shown
-// follows, and summaries are read again. After a lost connection or a restart of the server
-// everything is read again. A server too busy to draw a changed tile at once
-// answers its last drawing and announces it as `drawn` once drawn anew: those tiles are
-// asked for again too.
+// follows, and summaries and the layers' counts are read again. After a lost connection or
+// a restart of the server everything is read again. A server too busy to draw a changed
+// tile at once answers its last drawing and announces it as `drawn` once drawn anew:
+// those tiles are asked for again too.
 
 import { state } from './state.js';
 import { loadHidden } from './hidden.js';
-import { whenTilesIn } from './map.js';
+import { loadLayerCounts, whenTilesIn } from './map.js';
 import { loadSummaries } from './summary.js';
 import { $ } from './util.js';
 
@@ -50,6 +50,7 @@ function onChange(ev) {
   refreshIn(c.bbox, whole);
   state.changes = (state.changes || 0) + 1;
   loadSummaries();
+  loadLayerCounts();
   // The month-by-month chart is read again after a reload or a new day, not after every
   // edit.
   loadHidden(whole);

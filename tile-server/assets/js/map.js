@@ -4,7 +4,7 @@
 import { areaMaskData } from './areas.js';
 import { drawData, onMapDblClick } from './draw.js';
 import { applyAsOf, hiddenFiltered, hiddenFilterParts } from './hidden.js';
-import { toast } from './messages.js';
+import { api, showError, toast } from './messages.js';
 import { onMapClick, onMouseMove, openAtCentre } from './popups.js';
 import { siteData } from './site-check.js';
 import { resolveReady, state } from './state.js';
@@ -149,6 +149,32 @@ function buildLayerToggles() {
     });
     box.append(h('label', { title: info.id }, cb, info.title_zh,
       typeof info.count === 'number' ? h('span', { class: 'count' }, fmtNum(info.count, 0)) : null));
+  }
+}
+
+let countsAsked = 0;
+/**
+ * Reads the layers' counts again (`/catalog`) and writes them into the layer panel: an
+ * edit, a changed ledger or a reload adds and removes features and conflicts. Only the
+ * answer to the latest request is taken.
+ */
+async function loadLayerCounts() {
+  const asked = ++countsAsked;
+  let c;
+  try {
+    c = await (await api('/catalog')).json();
+  } catch (e) {
+    showError('读取图层目录', e);
+    return;
+  }
+  if (asked !== countsAsked) return;
+  for (const info of state.catalog.layers) {
+    const now = (c.layers || []).find((l) => l.id === info.id);
+    if (!now || typeof now.count !== 'number') continue;
+    info.count = now.count;
+    const cb = $('#layer-toggles').querySelector(`input[data-layer="${info.id}"]`);
+    const shown = cb && cb.parentElement.querySelector('.count');
+    if (shown) shown.textContent = fmtNum(info.count, 0);
   }
 }
 
@@ -341,4 +367,4 @@ function updateZoomInfo() {
   $('#zoom-info').textContent = `缩放级别 ${z.toFixed(1)}` + (clustered.length ? ` · 聚合显示：${clustered.join('、')}（放大查看单体）` : '');
 }
 
-export { applyFilters, applyVisibility, createMap, dataLayerIds, drawWhenLoaded, sameOrigin, setSource, styleName, tileUrlsInView, warmTiles, whenTilesIn };
+export { applyFilters, applyVisibility, createMap, dataLayerIds, drawWhenLoaded, loadLayerCounts, sameOrigin, setSource, styleName, tileUrlsInView, warmTiles, whenTilesIn };
