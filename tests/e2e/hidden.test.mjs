@@ -123,6 +123,16 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     await waitIdle(page);
     const switchMs = Date.now() - t0;
     assert.ok(requests.some((u) => u.includes('as_of=2025-11-30')), `no tile asked for the day: ${requests.slice(0, 3)}`);
+    // A folder keeps no history of its ledgers: only the sources the style names as dated
+    // are of the day, the others (houses, hazard sources, pipes) the data day's.
+    const sources = await page.evaluate(() => {
+      const m = window.riskmap.map;
+      const st = m.getStyle();
+      return { dated: st.metadata['riskmap:dated_sources'], tiles: Object.entries(st.sources).filter(([, x]) => x.type === 'vector').map(([id]) => [id, m.getSource(id).tiles[0]]) };
+    });
+    assert.equal((await (await fetch(`${origin}/api/hidden/areas`)).json()).history_kept, false);
+    assert.ok(sources.tiles.length >= 2, JSON.stringify(sources));
+    for (const [id, url] of sources.tiles) assert.equal(url.includes('as_of=2025-11-30'), sources.dated.includes(id), `${id}: ${url}`);
     const past = await showsDay('2025-11-30', '2025-11-30');
     assert.notDeepEqual(Object.keys(past.want).sort(), Object.keys(e.want).sort(), 'the two days show the same hazards');
     assert.ok(await page.isVisible('#as-of-note'), 'no note that the grid stays the data day\'s');

@@ -1,6 +1,8 @@
 // The viewer of a store: the demo data imported into a GeoPackage and served with an
 // editor's token, a house moved onto a gas pipe through the API while the viewer is open.
-// The layer panel's counts follow the edit as /catalog counts it.
+// The layer panel's counts follow the edit as /catalog counts it. The day before, the
+// store held the house where it stood: the map of that day draws every layer as the
+// server takes it back, the house at its old place and none of the conflicts the move made.
 //
 // Run as viewer.test.mjs is (see harness.mjs): node --test tests/e2e/
 import { describe, it, before, after } from 'node:test';
@@ -67,6 +69,19 @@ describe('the viewer of a GeoPackage store, edited', { timeout: 240_000 }, () =>
 
   const sameCounts = (a, b) => Object.keys(a).length === Object.keys(b).length && Object.keys(b).every((k) => a[k] === b[k]);
 
+  /** The tile ids of the pipeline conflicts drawn in view. */
+  const drawnConflicts = () => page.evaluate(() => [...new Set(window.riskmap.map.queryRenderedFeatures()
+    .filter((f) => f.sourceLayer === 'pipeline_conflicts' && f.id != null).map((f) => f.id))]);
+
+  /** Sets the date control to `day`, as a person picks a date, and waits for its map. */
+  const choose = async (day) => {
+    await page.fill('#as-of', day);
+    await page.dispatchEvent('#as-of', 'change');
+    await page.waitForFunction((d) => window.riskmap.state.asOf === d, day);
+    await page.waitForTimeout(100);
+    await waitIdle(page);
+  };
+
   /** Whether the house of tile id `id` is drawn at [x, y]. */
   const drawnAt = ([x, y, id]) => {
     const m = window.riskmap.map;
@@ -109,6 +124,55 @@ describe('the viewer of a GeoPackage store, edited', { timeout: 240_000 }, () =>
     // The house is drawn where it now stands.
     const moved = await page.waitForFunction(drawnAt, [x, y, house.uid], { timeout: 15_000, polling: 100 }).then(() => true, () => false);
     assert.ok(moved, `house ${house.id} is not drawn on the pipe`);
+    assert.deepEqual(problems, []);
+  });
+
+  it('draws the day before as the store held it, every layer taken back', async () => {
+    const dataDay = await page.evaluate(() => window.riskmap.state.dataDay);
+    const past = new Date(Date.parse(`${dataDay}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    const [x, y] = spot;
+    // Today the house lies on the pipe, with the conflicts the move made.
+    await waitIdle(page);
+    assert.ok(await page.evaluate(drawnAt, [x, y, house.uid]), `house ${house.id} is not drawn on the pipe`);
+    const made = [];
+    for (const id of await drawnConflicts()) {
+      const f = await (await fetch(`${origin}/api/feature/pipeline_conflicts/${id}`)).json();
+      if (f.properties && f.properties.feature_id === house.id) made.push(id);
+    }
+    assert.ok(made.length > 0, `no conflict of ${house.id} drawn on the pipe`);
+    // What the server says of the day before: the edit taken back, the house where it stood,
+    // none of those conflicts.
+    const areas = await (await fetch(`${origin}/api/hidden/areas?as_of=${past}`)).json();
+    assert.equal(areas.history_kept, true);
+    assert.ok(areas.history_taken_back >= 1, `nothing taken back to ${past}: ${JSON.stringify(areas)}`);
+    const then = await (await fetch(`${origin}/api/feature/houses/${house.uid}?as_of=${past}`)).json();
+    const at = ringCentroid(then.geometry.coordinates[0]);
+    assert.ok(Math.hypot(at[0] - house.from[0], at[1] - house.from[1]) < 1e-6, `${house.id} on ${past} stood at ${at}, not ${house.from}`);
+    for (const id of made) {
+      assert.equal((await fetch(`${origin}/api/feature/pipeline_conflicts/${id}?as_of=${past}`)).status, 404, `conflict ${id} on ${past}`);
+    }
+
+    await choose(past);
+    assert.equal(await page.evaluate(drawnAt, [x, y, house.uid]), false, `house ${house.id} is drawn on the pipe on ${past}`);
+    const still = (await drawnConflicts()).filter((id) => made.includes(id));
+    assert.deepEqual(still, [], `conflicts of ${house.id} drawn on ${past}`);
+    // Every source of the style is of the day, the day's own and the ledgers' alike.
+    const tiles = await page.evaluate(() => {
+      const m = window.riskmap.map;
+      return Object.entries(m.getStyle().sources).filter(([, s]) => s.type === 'vector').map(([id]) => [id, m.getSource(id).tiles[0]]);
+    });
+    assert.ok(tiles.length >= 2, JSON.stringify(tiles));
+    for (const [id, url] of tiles) assert.ok(url.endsWith(`?as_of=${past}`), `source ${id} is not of ${past}: ${url}`);
+    assert.ok((await page.locator('#as-of-note').innerText()).includes(`回溯 ${areas.history_taken_back} 条变更`));
+    await page.evaluate((c) => window.riskmap.map.jumpTo({ center: c, zoom: 17.5 }), at);
+    await waitIdle(page);
+    assert.ok(await page.evaluate(drawnAt, [...at, house.uid]), `house ${house.id} is not drawn where it stood on ${past}`);
+
+    // Back to the data day: the house where it stands now.
+    await page.click('#as-of-reset');
+    await page.waitForFunction((d) => window.riskmap.state.asOf === d, dataDay);
+    await waitIdle(page);
+    assert.equal(await page.evaluate(drawnAt, [...at, house.uid]), false, `house ${house.id} is drawn where it stood`);
     assert.deepEqual(problems, []);
   });
 });

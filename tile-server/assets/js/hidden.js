@@ -43,7 +43,10 @@ function hiddenFilterParts(cluster) {
 
 /**
  * Points the style's dated sources (its metadata's `riskmap:dated_sources`: the layers
- * that depend on the day) at the day's tiles; the others are the same on every day.
+ * that depend on the day) at the day's tiles; the others are the same on every day, unless
+ * the server keeps the ledgers' history (a store, or a folder with a trail: its
+ * /api/hidden/areas says `history_kept`): its past day takes every ledger back, houses,
+ * hazard sources and pipes with their conflicts, so every source is the day's.
  *
  * Once a source has its TileJSON, the day's tiles in view are fetched first, then the
  * day goes into its tile URLs and MapLibre asks for the tiles in view again
@@ -62,12 +65,14 @@ function applyAsOf(warm = true) {
   const map = state.map;
   if (!map || !state.styleReady) return;
   const style = map.getStyle();
-  // A style that names no dated source draws nothing that depends on the day.
-  const dated = (style.metadata && style.metadata['riskmap:dated_sources']) || [];
+  // A style that names no dated source draws nothing that depends on the day, unless the
+  // ledgers are taken back.
+  const named = (style.metadata && style.metadata['riskmap:dated_sources']) || [];
+  const dated = (id) => state.historyKept || named.includes(id);
   const todo = [];
   let deferred = false;
   for (const [id, src] of Object.entries(style.sources)) {
-    if (src.type !== 'vector' || !src.url || !dated.includes(id)) continue;
+    if (src.type !== 'vector' || !src.url || !dated(id)) continue;
     const source = map.getSource(id);
     const loaded = Array.isArray(source.tiles) && source.tiles.length ? source.tiles : null;
     if (loaded) {
@@ -191,6 +196,12 @@ async function loadHidden(withTrend = true) {
     $('#data-day').textContent = areas.as_of;
   }
   state.hiddenAreas = areas;
+  // Whether a past day takes the ledgers back, which dates every source (`applyAsOf`): a
+  // day chosen before the first answer came is put right when it comes.
+  if (Boolean(areas.history_kept) !== state.historyKept) {
+    state.historyKept = Boolean(areas.history_kept);
+    applyAsOf();
+  }
   // What the day's map holds besides the hazards: a store's ledgers of that day, or a
   // folder's of the data day.
   $('#as-of-note').textContent = areas.history_kept

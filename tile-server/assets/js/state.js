@@ -23,6 +23,7 @@ const state = {
   dayBusy: false, // the map's day on its way: its tiles asked for, not yet drawn
   hiddenFilter: { statuses: new Set(['pending', 'in_progress', 'rectified', 'supervised']), major: false, overdue: false, category: '' },
   hiddenAreas: null, // /api/hidden/areas of the map's day
+  historyKept: false, // the server takes the ledgers back to a past day (a store, a folder with a trail)
 };
 
 let resolveReady;
