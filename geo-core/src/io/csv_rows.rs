@@ -67,6 +67,8 @@ pub(crate) fn read_csv(
             record: csv::StringRecord::new(),
             file: file.to_string(),
             lines,
+            start,
+            counted: (0, 1),
         })),
         encoding,
         decoding_errors,
@@ -87,6 +89,10 @@ pub(crate) struct CsvRows {
     file: String,
     /// The file's lines: at least as many as its records.
     lines: usize,
+    /// Where the text starts in the reader's bytes (after a byte-order mark).
+    start: usize,
+    /// The line breaks counted so far: up to a byte of the text, the line it is on.
+    counted: (usize, u64),
 }
 
 impl CsvRows {
@@ -96,7 +102,8 @@ impl CsvRows {
             match self.rdr.read_record(&mut self.record) {
                 Ok(false) => return Ok(None),
                 Ok(true) => {
-                    let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+                    let at = self.record.position().cloned();
+                    let line = self.line_at(at.as_ref());
                     let cells: Vec<Value<'static>> = self
                         .record
                         .iter()
@@ -113,7 +120,8 @@ impl CsvRows {
                     }
                 }
                 Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    let at = e.position().cloned();
+                    let line = self.line_at(at.as_ref());
                     return Err(LoadError::Csv {
                         file: self.file.clone(),
                         line,
@@ -122,6 +130,29 @@ impl CsvRows {
                 }
             }
         }
+    }
+
+    /// The one-based line of the text a record starts on, by the line breaks before its
+    /// byte (the parser's own count is one short after each `\r\n` of a file Excel or
+    /// WPS saved). Records come in order, so the breaks are counted once.
+    fn line_at(&mut self, p: Option<&csv::Position>) -> u64 {
+        let Some(p) = p else { return 0 };
+        let text = &self.rdr.get_ref().get_ref()[self.start..];
+        let mut to = usize::try_from(p.byte())
+            .unwrap_or(usize::MAX)
+            .min(text.len());
+        // The parser's record starts at the blank lines it passed over.
+        while to < text.len() && matches!(text[to], b'\r' | b'\n') {
+            to += 1;
+        }
+        let (from, line) = self.counted;
+        let line = if to >= from {
+            line + memchr::memchr_iter(b'\n', &text[from..to]).count() as u64
+        } else {
+            1 + memchr::memchr_iter(b'\n', &text[..to]).count() as u64
+        };
+        self.counted = (to, line);
+        line
     }
 
     /// At least as many as the rows left (the lines not read yet).
@@ -269,5 +300,24 @@ mod tests {
         );
         // A quoted field followed by text before the delimiter is the parser's business.
         assert_eq!(unterminated_quote("\"a\"b,c\n", b','), None);
+    }
+
+    /// A row's line is the file's line it starts on, whatever the line breaks: Excel and
+    /// WPS save CSV with `\r\n`, where the parser's own count was one short; a blank line
+    /// and a quoted value over two lines count as lines; after a byte-order mark too.
+    #[test]
+    fn rows_are_on_the_lines_they_start_on() {
+        for eol in ["\n", "\r\n"] {
+            for bom in ["", "\u{feff}"] {
+                let text = format!("{bom}a,b{eol}1,2{eol}{eol}3,4{eol}\"x{eol}y\",5{eol}6,7{eol}");
+                let t = read_csv(text.into_bytes(), None, "x.csv").unwrap();
+                let lines: Vec<Position> = t.rows.iter().map(|r| r.0).collect();
+                assert_eq!(
+                    lines,
+                    [1, 2, 4, 5, 7].map(Position::Line),
+                    "{eol:?} {bom:?}"
+                );
+            }
+        }
     }
 }
