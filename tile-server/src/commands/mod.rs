@@ -178,6 +178,35 @@ pub(crate) fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> CliError 
     }
 }
 
+/// Makes ready to write one output file at `path`, before anything is loaded: its name
+/// must end in one of `exts` (lower case, without the dot; a report written over a
+/// ledger of the folder would take its place), it must not be a directory, and its
+/// folder is made when missing (as `analyze` and `lists` make theirs).
+pub(crate) fn out_file(path: &Path, what: &str, exts: &[&str]) -> Result<(), CliError> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    if !exts.contains(&ext.as_str()) {
+        let names: Vec<String> = exts.iter().map(|e| format!(".{e}")).collect();
+        return Err(CliError::Usage(format!(
+            "--out {}: {what} is written to a file named …{} (nothing else is written over)",
+            path.display(),
+            names.join(" or …")
+        )));
+    }
+    if path.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--out {}: is a folder; give the file's name",
+            path.display()
+        )));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(write_err(dir))?;
+    }
+    Ok(())
+}
+
 pub(crate) fn create(path: &Path) -> Result<BufWriter<File>, CliError> {
     File::create(path)
         .map(|f| BufWriter::with_capacity(1 << 20, f))

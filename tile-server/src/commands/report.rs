@@ -9,6 +9,7 @@ use crate::progress::Ui;
 
 /// `riskmap report`.
 pub fn report(ui: &Ui, args: &ReportArgs) -> Result<(), CliError> {
+    super::out_file(&args.out, "the report", &["html", "htm"])?;
     let p = prepare(ui, &args.load)?;
     let step = ui.step("writing the report");
     // From a store, last month's levels as its ledgers stood then.

@@ -17,6 +17,7 @@ use crate::server::state::field_policy;
 /// `riskmap tiles`.
 pub fn tiles(ui: &Ui, args: &TilesArgs) -> Result<(), CliError> {
     ArchiveFormat::of_path(&args.out).map_err(|e| CliError::Usage(e.to_string()))?;
+    super::out_file(&args.out, "a tile archive", &["pmtiles", "mbtiles"])?;
     let layers = layers_of(&args.layers)?;
     check_zooms(args.minzoom, args.maxzoom)?;
     let config = server_config(ui, args.config.as_deref())?;
