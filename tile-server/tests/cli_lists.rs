@@ -30,14 +30,47 @@ fn csv_rows(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The first sheet's name and cells, as calamine reads them.
-fn xlsx_rows(path: &Path) -> (String, Vec<Vec<String>>) {
+/// A workbook's cell as calamine reads it: text, a number or a day.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Text(String),
+    Number(f64),
+    Day(String),
+}
+
+impl Cell {
+    /// Whether the CSV's text of the cell says the same.
+    fn says(&self, csv: &str) -> bool {
+        match self {
+            Cell::Text(t) | Cell::Day(t) => t == csv,
+            Cell::Number(n) => csv.parse::<f64>().is_ok_and(|c| (c - n).abs() < 1e-9),
+        }
+    }
+}
+
+/// The first sheet's name and cells, as calamine reads them (an empty cell as empty
+/// text).
+fn xlsx_rows(path: &Path) -> (String, Vec<Vec<Cell>>) {
+    use calamine::Data;
     let mut wb: Xlsx<_> = open_workbook(path).unwrap();
     let name = wb.sheet_names()[0].clone();
     let range = wb.worksheet_range(&name).unwrap();
     let rows = range
         .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Float(f) => Cell::Number(*f),
+                    Data::Int(i) => Cell::Number(*i as f64),
+                    Data::DateTime(d) if d.is_datetime() => {
+                        let (y, m, day, ..) = d.to_ymd_hms_milli();
+                        Cell::Day(format!("{y:04}-{m:02}-{day:02}"))
+                    }
+                    Data::Empty => Cell::Text(String::new()),
+                    other => Cell::Text(other.to_string()),
+                })
+                .collect()
+        })
         .collect();
     (name, rows)
 }
@@ -82,11 +115,48 @@ fn the_two_lists_of_the_demo_agree_with_its_analysis() {
         assert_eq!(sheet, title);
         let csv = csv_rows(&lists.join(format!("{title}.csv")));
         assert_eq!(cells.len(), csv.len(), "{title}");
-        assert_eq!(
-            cells, csv,
-            "{title}: the workbook and the CSV hold the same cells"
-        );
+        for (r, (x, c)) in cells.iter().zip(&csv).enumerate() {
+            assert_eq!(x.len(), c.len(), "{title} row {r}");
+            for (a, b) in x.iter().zip(c) {
+                assert!(
+                    a.says(b),
+                    "{title} row {r}: the workbook's {a:?}, the CSV's {b:?}"
+                );
+            }
+        }
         assert_eq!(cells[0].len(), cols);
+        // Numbers and days are cells of their kind, which Excel sums, sorts and
+        // filters as such; the rest is text.
+        let kinds: &[(&str, fn(&Cell) -> bool)] = &[
+            ("序号", |c| matches!(c, Cell::Number(_))),
+            ("经度", |c| matches!(c, Cell::Number(_))),
+            ("纬度", |c| matches!(c, Cell::Number(_))),
+            ("逾期天数", |c| matches!(c, Cell::Number(_))),
+            ("整改资金(万元)", |c| matches!(c, Cell::Number(_))),
+            ("退回次数", |c| matches!(c, Cell::Number(_))),
+            ("发现日期", |c| matches!(c, Cell::Day(_))),
+            ("整改期限", |c| matches!(c, Cell::Day(_))),
+            ("销号日期", |c| matches!(c, Cell::Day(_))),
+            ("名称", |c| matches!(c, Cell::Text(_))),
+            ("隐患编号", |c| matches!(c, Cell::Text(_))),
+        ];
+        for (header, is) in kinds {
+            let Some(k) = csv[0].iter().position(|h| h == header) else {
+                continue;
+            };
+            let filled: Vec<&Cell> = cells[1..]
+                .iter()
+                .zip(&csv[1..])
+                .filter(|(_, c)| !c[k].is_empty())
+                .map(|(x, _)| &x[k])
+                .collect();
+            assert!(!filled.is_empty(), "{title}: no {header}");
+            assert!(
+                filled.iter().all(|c| is(c)),
+                "{title}: {header} {:?}",
+                filled.iter().find(|c| !is(c))
+            );
+        }
         // Header frozen, filters over every row, widths set; the four fills present.
         let s = part(&x, "xl/worksheets/sheet1.xml");
         assert!(

@@ -77,10 +77,44 @@ pub struct Column {
     pub header: &'static str,
     /// Width, characters.
     pub width: f64,
+    /// What its cells hold: a workbook writes numbers and dates as such, so that Excel
+    /// sums, sorts and filters them (CSV writes every cell as text).
+    pub kind: CellKind,
+}
+
+/// What a column's cells hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    /// Text.
+    Text,
+    /// A number, written with as many decimals as its text has.
+    Number,
+    /// A day, `YYYY-MM-DD`.
+    Date,
 }
 
 const fn col(header: &'static str, width: f64) -> Column {
-    Column { header, width }
+    Column {
+        header,
+        width,
+        kind: CellKind::Text,
+    }
+}
+
+const fn num(header: &'static str, width: f64) -> Column {
+    Column {
+        header,
+        width,
+        kind: CellKind::Number,
+    }
+}
+
+const fn day(header: &'static str, width: f64) -> Column {
+    Column {
+        header,
+        width,
+        kind: CellKind::Date,
+    }
 }
 
 /// A list: its title (the sheet's and the file's name), its columns, its rows of cells,
@@ -101,14 +135,14 @@ pub struct List {
 
 /// The columns of the risk list.
 pub const RISK_COLUMNS: &[Column] = &[
-    col("序号", 6.0),
+    num("序号", 6.0),
     col("风险类别", 14.0),
     col("名称", 32.0),
     col("风险等级", 10.0),
     col("所在镇街", 12.0),
     col("位置", 30.0),
-    col("经度", 12.0),
-    col("纬度", 12.0),
+    num("经度", 12.0),
+    num("纬度", 12.0),
     col("责任单位", 30.0),
     col("风险因素（判定依据）", 60.0),
     col("管控措施", 24.0),
@@ -117,12 +151,12 @@ pub const RISK_COLUMNS: &[Column] = &[
 
 /// The columns of the hidden-hazard list.
 pub const HIDDEN_COLUMNS: &[Column] = &[
-    col("序号", 6.0),
+    num("序号", 6.0),
     col("隐患编号", 12.0),
     col("隐患级别", 14.0),
     col("隐患状态", 14.0),
     col("是否逾期", 9.0),
-    col("逾期天数", 9.0),
+    num("逾期天数", 9.0),
     col("所在镇街", 12.0),
     col("关联对象类型", 12.0),
     col("关联对象", 30.0),
@@ -130,20 +164,20 @@ pub const HIDDEN_COLUMNS: &[Column] = &[
     col("隐患类别", 12.0),
     col("隐患描述", 36.0),
     col("发现方式", 10.0),
-    col("发现日期", 12.0),
-    col("整改期限", 12.0),
+    day("发现日期", 12.0),
+    day("整改期限", 12.0),
     col("整改责任单位", 28.0),
     col("整改责任人", 10.0),
     col("整改措施", 30.0),
-    col("整改资金(万元)", 12.0),
+    num("整改资金(万元)", 12.0),
     col("应急预案", 20.0),
-    col("整改完成日期", 12.0),
+    day("整改完成日期", 12.0),
     col("验收人", 18.0),
-    col("销号日期", 12.0),
-    col("退回次数", 9.0),
+    day("销号日期", 12.0),
+    num("退回次数", 9.0),
     col("退回原因", 20.0),
-    col("经度", 12.0),
-    col("纬度", 12.0),
+    num("经度", 12.0),
+    num("纬度", 12.0),
 ];
 
 /// The towns and streets of the data, and the one a list is for.

@@ -1,13 +1,14 @@
 //! A list as an Excel workbook (rust_xlsxwriter): one sheet named after the list, a bold
 //! header row frozen above the rows and filters on it, column widths for Chinese text,
-//! and the level column in the four colours of the map (白字 on red and blue, black on
+//! numbers and days written as such (Excel sums 整改资金, sorts 逾期天数, filters by
+//! date; a cell that does not read as one stays text), and the level column in the four colours of the map (白字 on red and blue, black on
 //! orange and yellow, for contrast).
 
 use std::path::Path;
 
-use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook};
+use rust_xlsxwriter::{Color, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook};
 
-use super::{List, ListError};
+use super::{CellKind, List, ListError};
 use crate::model::RiskLevel;
 
 /// The fill and text colour of a level, as the map draws it.
@@ -18,6 +19,16 @@ pub(crate) fn level_colours(l: RiskLevel) -> (u32, u32) {
         RiskLevel::General => (0xFF_E100, 0x00_0000),
         RiskLevel::Low => (0x00_68B7, 0xFF_FFFF),
     }
+}
+
+/// The most decimals a number is shown with.
+const MAX_DECIMALS: usize = 9;
+
+/// How many decimals the text of a number has (at most [`MAX_DECIMALS`]).
+fn decimals_of(text: &str) -> usize {
+    text.split_once('.')
+        .map_or(0, |(_, d)| d.len())
+        .min(MAX_DECIMALS)
 }
 
 /// Writes `list` to `path` as a workbook.
@@ -60,6 +71,18 @@ pub fn xlsx_bytes(list: &List, path: &Path) -> Result<Vec<u8>, ListError> {
             )
         })
         .collect();
+    // A number shown with the decimals its text has (a longitude's six, a count's none).
+    let decimals: Vec<Format> = (0..=MAX_DECIMALS)
+        .map(|d| {
+            let f = if d == 0 {
+                "0".to_string()
+            } else {
+                format!("0.{}", "0".repeat(d))
+            };
+            Format::new().set_num_format(f)
+        })
+        .collect();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
     for (c, col) in list.columns.iter().enumerate() {
         let c = c as u16;
         sheet
@@ -75,9 +98,23 @@ pub fn xlsx_bytes(list: &List, path: &Path) -> Result<Vec<u8>, ListError> {
             let fmt = (Some(c) == list.level_column)
                 .then(|| level.and_then(|l| level_formats.iter().find(|(x, _)| *x == l)))
                 .flatten();
-            match fmt {
-                Some((_, f)) => sheet.write_string_with_format(rr, cc, cell, f),
-                None => sheet.write_string(rr, cc, cell),
+            if cell.is_empty() {
+                continue;
+            }
+            let kind = list.columns.get(c).map_or(CellKind::Text, |k| k.kind);
+            match (fmt, kind) {
+                (Some((_, f)), _) => sheet.write_string_with_format(rr, cc, cell, f),
+                (None, CellKind::Number) => match cell.parse::<f64>() {
+                    Ok(n) if n.is_finite() => {
+                        sheet.write_number_with_format(rr, cc, n, &decimals[decimals_of(cell)])
+                    }
+                    _ => sheet.write_string(rr, cc, cell),
+                },
+                (None, CellKind::Date) => match ExcelDateTime::parse_from_str(cell) {
+                    Ok(d) => sheet.write_datetime_with_format(rr, cc, d, &date),
+                    Err(_) => sheet.write_string(rr, cc, cell),
+                },
+                (None, CellKind::Text) => sheet.write_string(rr, cc, cell),
             }
             .map_err(err)?;
         }
