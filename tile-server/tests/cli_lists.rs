@@ -30,6 +30,9 @@ fn csv_rows(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Whether a cell is of a kind.
+type IsKind = fn(&Cell) -> bool;
+
 /// A workbook's cell as calamine reads it: text, a number or a day.
 #[derive(Debug, Clone, PartialEq)]
 enum Cell {
@@ -127,7 +130,7 @@ fn the_two_lists_of_the_demo_agree_with_its_analysis() {
         assert_eq!(cells[0].len(), cols);
         // Numbers and days are cells of their kind, which Excel sums, sorts and
         // filters as such; the rest is text.
-        let kinds: &[(&str, fn(&Cell) -> bool)] = &[
+        let kinds: &[(&str, IsKind)] = &[
             ("序号", |c| matches!(c, Cell::Number(_))),
             ("经度", |c| matches!(c, Cell::Number(_))),
             ("纬度", |c| matches!(c, Cell::Number(_))),

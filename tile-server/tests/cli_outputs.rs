@@ -36,3 +36,106 @@ fn an_output_file_is_checked_before_loading_and_its_folder_made() {
     ]);
     assert!(std::fs::read_to_string(&report).unwrap().contains("<html"));
 }
+
+/// A report and the lists made of data not read whole say so in themselves: a ledger
+/// file left out (its coordinates' columns renamed away) and a line refused are named
+/// under the report's title and on the workbooks' sheet 数据说明; a command run with
+/// `--quiet` still warns on its standard error.
+#[test]
+fn a_report_and_lists_of_data_not_read_whole_say_what_they_lack() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::demo_copy(dir.path());
+    let ent = data.join("enterprises.csv");
+    let text = std::fs::read(&ent).unwrap();
+    let nl = text.iter().position(|b| *b == b'\n').unwrap();
+    // (The demo's ledger is GBK.)
+    let (header, _, bad) = encoding_rs::GBK.decode(&text[..nl]);
+    assert!(!bad);
+    let header = header.replace("经度,纬度,几何", "备用一,备用二,备用三");
+    let (header, _, _) = encoding_rs::GBK.encode(&header);
+    std::fs::write(&ent, [&header[..], &text[nl..]].concat()).unwrap();
+    let house = "house-0000007";
+    common::break_footprint(&data, house);
+
+    // The records left out, by the validation report's own count: those of the line
+    // broken, of the hidden hazards and sources whose enterprise is gone, ….
+    let json_report = dir.path().join("validation.json");
+    let _ = common::riskmap(&[
+        "validate",
+        "--quiet",
+        data.to_str().unwrap(),
+        "--report",
+        json_report.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json_report).unwrap()).unwrap();
+    let records = v["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["severity"] == "skipped" && !i["position"].is_null())
+        .count();
+    assert!(records > 1, "{records}");
+    let records = format!("{records} 条记录");
+    let report = dir.path().join("报告.html");
+    let o = common::riskmap(&[
+        "report",
+        "--quiet",
+        data.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("warning: enterprises.csv (enterprises) was not read"),
+        "{err}"
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    let notice = html
+        .split(r#"<div class="left-out">"#)
+        .nth(1)
+        .and_then(|s| s.split("</div>").next())
+        .expect("a notice of what was left out");
+    assert!(
+        notice.contains("enterprises.csv（企业台账）整个文件未读入"),
+        "{notice}"
+    );
+    assert!(notice.contains(&records), "{notice}");
+
+    let lists = dir.path().join("清单");
+    common::ok(&[
+        "lists",
+        "--quiet",
+        data.to_str().unwrap(),
+        "--out",
+        lists.to_str().unwrap(),
+    ]);
+    use calamine::{Reader, Xlsx, open_workbook};
+    for title in ["风险清单", "隐患清单"] {
+        let mut wb: Xlsx<_> = open_workbook(lists.join(format!("{title}.xlsx"))).unwrap();
+        assert_eq!(wb.sheet_names(), [title, "数据说明"]);
+        let notes = wb.worksheet_range("数据说明").unwrap();
+        let text: Vec<String> = notes.rows().map(|r| r[0].to_string()).collect();
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("enterprises.csv（企业台账）整个文件未读入")),
+            "{text:?}"
+        );
+        assert!(text.iter().any(|t| t.starts_with(&records)), "{text:?}");
+    }
+
+    // The demo as it is: no notice, no sheet.
+    std::fs::create_dir(dir.path().join("whole")).unwrap();
+    let whole = common::demo_copy(&dir.path().join("whole"));
+    let report = dir.path().join("whole.html");
+    common::ok(&[
+        "report",
+        "--quiet",
+        whole.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(!html.contains(r#"<div class="left-out">"#));
+}

@@ -389,6 +389,41 @@ pub struct ValidationReport {
 }
 
 impl ValidationReport {
+    /// What the data as read lacks, in Chinese, for the documents made of it (a report,
+    /// a list's workbook) to say so: each ledger file left out as a whole, with why, then
+    /// how many records (lines, features, inventory lines) were left out. Empty when
+    /// everything was read.
+    pub fn left_out_zh(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .files
+            .iter()
+            .filter(|f| f.status == FileStatus::Skipped)
+            .filter_map(|f| {
+                let layer = f.layer?;
+                Some(format!(
+                    "{}（{}台账）整个文件未读入{}",
+                    f.file,
+                    layer.name_zh(),
+                    f.note
+                        .as_deref()
+                        .map(|n| format!("：{n}"))
+                        .unwrap_or_default()
+                ))
+            })
+            .collect();
+        let records = self
+            .issues
+            .iter()
+            .filter(|i| i.severity == Severity::Skipped && i.position.is_some())
+            .count();
+        if records > 0 {
+            out.push(format!(
+                "{records} 条记录（台账行、要素或危险物质明细）因数据问题未读入"
+            ));
+        }
+        out
+    }
+
     /// Issues that left something out (files, features, inventory lines).
     pub fn skipped_count(&self) -> usize {
         self.count(Severity::Skipped)

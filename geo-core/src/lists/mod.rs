@@ -131,6 +131,11 @@ pub struct List {
     pub rows: Vec<Vec<String>>,
     /// The level of each row, when it has one.
     pub levels: Vec<Option<RiskLevel>>,
+    /// What the data it was made of lacks
+    /// ([`crate::io::ValidationReport::left_out_zh`]): a workbook says it on a sheet
+    /// of its own, 数据说明, so that a list made of a ledger not read whole is not taken
+    /// for the whole. Empty from [`risk_list`] and [`hidden_list`]; the caller sets it.
+    pub notes: Vec<String>,
 }
 
 /// The columns of the risk list.
@@ -463,6 +468,7 @@ pub fn risk_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<List,
         ]);
     }
     Ok(List {
+        notes: Vec::new(),
         title: "风险清单",
         columns: RISK_COLUMNS,
         level_column: Some(3),
@@ -572,6 +578,7 @@ pub fn hidden_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<Lis
         ]);
     }
     Ok(List {
+        notes: Vec::new(),
         title: "隐患清单",
         columns: HIDDEN_COLUMNS,
         level_column: Some(2),

@@ -124,5 +124,32 @@ pub fn xlsx_bytes(list: &List, path: &Path) -> Result<Vec<u8>, ListError> {
     sheet
         .autofilter(0, 0, list.rows.len() as u32, last_col)
         .map_err(err)?;
+    if !list.notes.is_empty() {
+        // What the data lacks, on a sheet after the list's (a reader sees its tab).
+        let notes = wb.add_worksheet();
+        notes.set_name("数据说明").map_err(err)?;
+        notes.set_column_width(0, 100).map_err(err)?;
+        let bold = Format::new()
+            .set_bold()
+            .set_font_color(Color::RGB(0xC6_2828));
+        notes
+            .write_string_with_format(
+                0,
+                0,
+                "本清单所依据的台账未完整读入，以下内容未列入：",
+                &bold,
+            )
+            .map_err(err)?;
+        for (i, n) in list.notes.iter().enumerate() {
+            notes.write_string(i as u32 + 1, 0, n).map_err(err)?;
+        }
+        notes
+            .write_string(
+                list.notes.len() as u32 + 2,
+                0,
+                "详见数据验证报告（riskmap validate 或 validation.html）。",
+            )
+            .map_err(err)?;
+    }
     wb.save_to_buffer().map_err(err)
 }

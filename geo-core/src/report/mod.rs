@@ -242,6 +242,8 @@ thead th { background: #eef2f6; }
 .sign div { border-bottom: 1px solid #1a1a1a; padding-top: 22px; }
 .opinion { border: 1px solid #9aa5b1; min-height: 42mm; }
 .note { color: #3e4c59; font-size: 11px; }
+.left-out { border: 2px solid #c62828; color: #c62828; padding: 4px 10px; margin: 6px 0; }
+.left-out ul { margin: 2px 0; }
 @media screen { body { padding: 12px; background: #fff; } }
 "#;
 
@@ -257,12 +259,13 @@ pub fn area_report(
     area: Option<&str>,
     generated: Day,
 ) -> Result<String, ReportError> {
-    area_report_with_levels(ds, a, rules, area, generated, None)
+    area_report_with_levels(ds, a, rules, area, generated, None, &[])
 }
 
 /// [`area_report`] with the enterprises and houses per level at the end of last month and
 /// on the report's day given (`[last month, this month]`, of the area): those of the map
-/// as it stood each day, taken back over a store's history.
+/// as it stood each day, taken back over a store's history; `left_out`, what the data
+/// lacks ([`crate::io::ValidationReport::left_out_zh`]), is said under the title.
 pub fn area_report_with_levels(
     ds: &Dataset,
     a: &Analysis,
@@ -270,6 +273,7 @@ pub fn area_report_with_levels(
     area: Option<&str>,
     generated: Day,
     levels: Option<[hidden_trend::Levels; 2]>,
+    left_out: &[String],
 ) -> Result<String, ReportError> {
     let risk = lists::risk_list(ds, a, area)?;
     let hidden = lists::hidden_list(ds, a, area)?;
@@ -303,6 +307,15 @@ pub fn area_report_with_levels(
         esc(name),
         s.level.name_zh()
     );
+    if !left_out.is_empty() {
+        o.push_str(
+            r#"<div class="left-out"><b>本报告所依据的台账未完整读入，以下内容未计入：</b><ul>"#,
+        );
+        for n in left_out {
+            let _ = write!(o, "<li>{}</li>", esc(n));
+        }
+        o.push_str("</ul>详见数据验证报告（riskmap validate 或 validation.html）。</div>");
+    }
     // 一、the map.
     o.push_str(r#"<h2>一、风险分布图</h2><div class="figure">"#);
     o.push_str(&map::svg(ds, a, pos));

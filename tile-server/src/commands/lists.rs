@@ -29,7 +29,11 @@ pub fn lists(ui: &Ui, args: &ListsArgs) -> Result<(), CliError> {
     });
     // A panic on a thread is a bug: it goes on as one.
     let risk = risk.unwrap_or_else(|e| std::panic::resume_unwind(e))?;
-    let made = [risk, hidden?];
+    let mut made = [risk, hidden?];
+    let left_out = p.report.left_out_zh();
+    for l in &mut made {
+        l.notes.clone_from(&left_out);
+    }
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "lists: rows made");
     let staging = dest.stage()?;
     let t1 = std::time::Instant::now();

@@ -408,6 +408,27 @@ pub fn prepare(ui: &Ui, args: &LoadArgs) -> Result<Project, CliError> {
         step.done(&done);
     }
     ui.say(&format!("  time per step: {timings}"));
+    // A ledger left out as a whole: whatever is made of the data lacks it. Said even
+    // when quiet (a script's log keeps it).
+    for f in project
+        .report
+        .files
+        .iter()
+        .filter(|f| f.status == riskmap_core::io::FileStatus::Skipped)
+    {
+        if let Some(layer) = f.layer {
+            eprintln!(
+                "warning: {} ({}) was not read{}: what is made of this data lacks it \
+                 (riskmap validate tells more)",
+                f.file,
+                layer.name(),
+                f.note
+                    .as_deref()
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
     // A store's ledgers as they stood on the day asked for.
     match args.as_of {
         Some(day) => past_day::taken_back(ui, &source, project, &opts, day),

@@ -26,6 +26,7 @@ pub fn report(ui: &Ui, args: &ReportArgs) -> Result<(), CliError> {
         args.area.as_deref(),
         Day::today(),
         levels,
+        &p.report.left_out_zh(),
     )?;
     // Whole or not at all: written beside the target, then renamed over it.
     let out = &args.out;

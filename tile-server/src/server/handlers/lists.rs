@@ -68,16 +68,19 @@ pub(in crate::server) async fn list(
         }
     };
     let day = parse_as_of(q.as_of.as_deref())?;
-    let on = analysed_on(&state, state.snapshot(), day).await?;
+    let snap = state.snapshot();
+    let left_out = snap.report.left_out_zh();
+    let on = analysed_on(&state, snap, day).await?;
     let (which, ext) = (which.to_string(), ext.to_string());
     let made = tokio::task::spawn_blocking(move || {
         let (ds, a) = (on.dataset(), on.analysis());
         let area = q.area.as_deref();
-        let l = if which == "risk" {
+        let mut l = if which == "risk" {
             lists::risk_list(ds, a, area)?
         } else {
             lists::hidden_list(ds, a, area)?
         };
+        l.notes = left_out;
         let name = format!("{}.{ext}", l.title);
         let bytes = if ext == "xlsx" {
             lists::xlsx_bytes(&l, Path::new(&name))?
@@ -127,6 +130,7 @@ pub(in crate::server) async fn report(
 ) -> Result<Response, AppError> {
     let day = parse_as_of(q.as_of.as_deref())?;
     let snap = state.snapshot();
+    let left_out = snap.report.left_out_zh();
     let on = analysed_on(&state, Arc::clone(&snap), day).await?;
     // On a store's server, the levels at last month's end as the store held them.
     let report_day = on
@@ -164,6 +168,7 @@ pub(in crate::server) async fn report(
             area,
             riskmap_core::model::Day::today(),
             levels,
+            &left_out,
         )
     })
     .await?;
