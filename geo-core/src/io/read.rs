@@ -261,6 +261,22 @@ pub(super) fn load_one<P: LayerProps>(
         FileFormat::Shapefile => {
             let s = shp::open(&plan.path, plan.encoding, rel)?;
             summary.encoding = Some(s.encoding.clone());
+            // A .dbf keeps 10 bytes of a column's name: a Chinese name longer than that
+            // is cut, often inside a character, and then matches no field.
+            for name in s.names.iter().filter(|n| n.contains('\u{FFFD}')) {
+                sink.push(Issue {
+                    field: Some(name.clone()),
+                    ..warning(
+                        IssueCode::DecodingErrors,
+                        format!(
+                            "the column name {name:?} ends inside a character (a shapefile \
+                             keeps 10 bytes of a name: a Chinese name of 3 characters in \
+                             UTF-8, 5 in GBK): it matches no field and its values are not \
+                             read; give the column a shorter name, or map it in riskmap.toml"
+                        ),
+                    )
+                })?;
+            }
             if let Some(label) = &s.unknown_cpg {
                 sink.push(warning(
                     IssueCode::UnknownEncoding,

@@ -402,6 +402,35 @@ pub(super) fn write_gk_houses(dir: &Path, name: &str) -> std::path::PathBuf {
     shp
 }
 
+/// A Chinese column name cut by the .dbf's 10 bytes inside a character (`鉴定等级` in
+/// UTF-8 is 12 bytes: GDAL keeps `鉴定等` and the first byte of `级`) is said, with the
+/// column, instead of passing as an unused column while every appraisal is lost.
+#[test]
+fn a_shapefile_column_name_cut_inside_a_character_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shp = write_gk_houses(dir.path(), "houses");
+    super::shp::tests::write_dbf(
+        &shp.with_extension("dbf"),
+        encoding_rs::UTF_8,
+        &[("编号", 10), ("层数", 4), ("鉴定等级", 8)],
+        &[vec!["F-001", "3", "D级"], vec!["F-002", "2", "C级"]],
+    );
+    std::fs::write(shp.with_extension("cpg"), "UTF-8").expect("cpg");
+    let out =
+        load_file::<House>(&shp, &FileOptions::default(), &LoadOptions::default()).expect("loads");
+    let cut: Vec<_> = out
+        .report
+        .issues
+        .iter()
+        .filter(|i| i.code == IssueCode::DecodingErrors)
+        .collect();
+    assert_eq!(cut.len(), 1, "{:?}", out.report.issues);
+    assert_eq!(cut[0].severity, Severity::Warning);
+    assert_eq!(cut[0].field.as_deref(), Some("鉴定等\u{FFFD}"));
+    assert!(cut[0].message.contains("10 bytes"), "{}", cut[0].message);
+    assert_eq!(out.features[0].props.appraisal, None);
+}
+
 #[test]
 fn shapefile_in_gauss_kruger_with_gbk_dbf() {
     let dir = tempfile::tempdir().expect("tempdir");
