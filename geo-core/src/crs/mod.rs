@@ -571,8 +571,14 @@ fn check_projected(crs: &Crs, tm: &TransverseMercator, x: f64, y: f64) -> Result
     if dx.abs() >= MAX_EASTING_OFFSET {
         let low = tm.false_easting - MAX_EASTING_OFFSET;
         let high = tm.false_easting + MAX_EASTING_OFFSET;
+        let swapped = (y - tm.false_easting).abs() < MAX_EASTING_OFFSET
+            && (x - tm.false_northing).abs() <= MAX_NORTHING_OFFSET;
         let hint = if x.abs() < 1000.0 {
             "; these look like degrees, not metres"
+        } else if swapped {
+            "; x and y look swapped: the x column holds the northing and the y column the \
+             easting, as Chinese surveying names them (X坐标 north): name the columns the \
+             other way round (or 纵坐标 for the northing, 横坐标 for the easting)"
         } else if tm.false_easting >= 1_000_000.0 && x < 1_000_000.0 {
             "; the zone number (带号) prefix seems missing: pick the CRS without it"
         } else if tm.false_easting < 1_000_000.0 && x >= 1_000_000.0 {

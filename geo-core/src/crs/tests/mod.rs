@@ -419,6 +419,21 @@ fn grid_coordinates_outside_the_zone_are_refused() -> TestResult {
         panic!("degrees were accepted as metres");
     };
     assert!(reason.contains("degrees"), "{reason}");
+    // The northing in the x column (X坐标 is north in Chinese surveying): said so, not
+    // taken for a zone prefix (there is no such zone).
+    let Err(CrsError::OutOfDomain { reason, .. }) = cm120.to_wgs84(3530252.1086, 610692.1889)
+    else {
+        panic!("swapped axes were accepted");
+    };
+    assert!(
+        reason.contains("swapped") && !reason.contains("prefix"),
+        "{reason}"
+    );
+    let Err(CrsError::OutOfDomain { reason, .. }) = zone40.to_wgs84(3530252.1086, 40610692.1889)
+    else {
+        panic!("swapped axes were accepted");
+    };
+    assert!(reason.contains("swapped"), "{reason}");
     assert!(matches!(
         cm120.to_wgs84(f64::NAN, 0.0),
         Err(CrsError::OutOfDomain { .. })
