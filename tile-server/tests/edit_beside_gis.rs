@@ -317,6 +317,52 @@ async fn while_the_file_holds_a_change_the_map_refuses_edits_get_409() {
     assert_eq!(state.snapshot().dataset().houses.len(), houses);
 }
 
+/// A row another program saved so that the checks refuse it (no geometry): the map
+/// keeps the feature as it was, and a PATCH, which would merge onto that and write it
+/// back over the row unseen, is refused (409, saying why); a PUT of the whole feature
+/// replaces the row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patch_of_a_row_the_checks_refused_gets_409_and_a_put_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("city.gpkg");
+    let state = gpkg_state(dir.path(), config());
+    let app = router(state.clone());
+    let id = state
+        .snapshot()
+        .dataset()
+        .houses
+        .get(11)
+        .unwrap()
+        .id
+        .clone();
+    let served = served_house(&state, &id);
+    gdal_sets(&gpkg, &id, "geom = NULL");
+    state.sync_from_source().await.unwrap();
+    assert_eq!(served_house(&state, &id).geometry, served.geometry);
+
+    let (s, b) = patch(&app, &id, json!({"floors": 4}), None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    let why = b["error"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("missing_geometry") && why.contains("PUT"),
+        "{b}"
+    );
+    assert_eq!(in_file(&gpkg, &id, "geom IS NULL"), "1");
+
+    let uri = format!("/api/layers/houses/features/{id}");
+    let (_, _, b) = send(&app, req(Method::GET, &uri, None, None, None)).await;
+    let mut whole = serde_json::from_slice::<Value>(&b).unwrap()["feature"].clone();
+    whole["properties"]["floors"] = json!(4);
+    let (s, _, b) = send(
+        &app,
+        req(Method::PUT, &uri, Some(EDITOR), Some(&whole), None),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(in_file(&gpkg, &id, "geom IS NULL"), "0");
+    assert_eq!(in_file(&gpkg, &id, "floors"), "4");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_save_is_read_once_by_the_readings_that_wait_for_each_other() {
     let dir = tempfile::tempdir().unwrap();

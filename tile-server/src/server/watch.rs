@@ -335,6 +335,10 @@ impl AppState {
         // `riskmap_status_words`) but no row reads differently yet: still a new
         // generation, so that edits from now on are read with them.
         let words_changed = served.statuses != loaded.statuses;
+        // Nothing reads differently, but the checks say otherwise of a line (a row saved
+        // without a geometry, whose served feature stays): the validation report is
+        // served anew, as a reading by rows serves it.
+        let report_only = edits.is_empty() && loaded.report.issues != served.report.issues;
         // What each difference was, for the trail.
         let trail: Vec<Change> = if stamp.is_some() || self.folder_trail().is_some() {
             edits.iter().map(|e| change_of(&served, e)).collect()
@@ -345,7 +349,7 @@ impl AppState {
         // The reading's report, for a folder's trail: the files it read whole (the map
         // keeps its last report when nothing changed).
         let trail_report = self.folder_trail().map(|_| loaded.report.clone());
-        let outcome = if edits.is_empty() && !words_changed {
+        let outcome = if edits.is_empty() && !words_changed && !report_only {
             SyncOutcome::Unchanged
         } else {
             let reading = Reading {

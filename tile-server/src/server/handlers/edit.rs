@@ -362,6 +362,20 @@ fn either(r: Result<Response, Response>) -> Response {
     r.unwrap_or_else(|e| e)
 }
 
+/// Why the served reading of the store refused its row of feature `id` (a skipped
+/// issue of the feature: its row, or a line of its inventory), if it did.
+fn refused_row(snap: &Snapshot, kind: LayerKind, id: &str) -> Option<String> {
+    snap.report
+        .issues
+        .iter()
+        .find(|i| {
+            i.severity == io::Severity::Skipped
+                && i.layer == Some(kind)
+                && i.feature_id.as_deref() == Some(id)
+        })
+        .map(|i| format!("{}: {}", i.code.as_str(), i.message))
+}
+
 /// Whether the caller may read the fields the configuration keeps back (`deny_fields`:
 /// phone numbers, the person answerable for a hidden hazard): only with an editor's or
 /// an administrator's token, who edit the ledgers as stored. Without a token, no; a
@@ -533,6 +547,18 @@ async fn put_or_patch(
                 .into_response()
                 .into());
             };
+            // The store's row was changed by another program and the checks refused it
+            // (QGIS saved it without a geometry): the map serves the feature as it was,
+            // and a patch of that would write it back over the row unseen.
+            if let Some(why) = refused_row(snap, kind, &id) {
+                return Err(AppError::Conflict(format!(
+                    "the store's row of '{id}' was changed by another program and is \
+                     refused ({why}); the map shows the feature as it was before: fix the \
+                     row where it was changed, or PUT the whole feature to replace it"
+                ))
+                .into_response()
+                .into());
+            }
             merged(feature_json(b), &body).map_err(|e| Box::new(e.into_response()))?
         } else {
             body.clone()
