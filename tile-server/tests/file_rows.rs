@@ -404,7 +404,7 @@ async fn rows_changed_while_no_server_ran_are_recorded_at_the_start() {
             h.get(5).unwrap().clone(),
             h.get(6).unwrap().id.clone(),
             h.get(7).unwrap().id.clone(),
-            h.get(8).unwrap().id.clone(),
+            h.get(8).unwrap().clone(),
         )
     };
     drop(state);
@@ -433,7 +433,7 @@ async fn rows_changed_while_no_server_ran_are_recorded_at_the_start() {
     // deletion.
     gdal_sql(
         &gpkg,
-        &format!("UPDATE houses SET geom = NULL WHERE id = '{d}'"),
+        &format!("UPDATE houses SET geom = NULL WHERE id = '{}'", d.id),
     );
     assert_eq!(gdal_count(&gpkg, MARKS), 4);
     let edits_to = utc_now();
@@ -444,6 +444,18 @@ async fn rows_changed_while_no_server_ran_are_recorded_at_the_start() {
     let state = Arc::new(AppState::new(config(), DataSource::dir(&gpkg), snap, None));
     state.settle_served_reading().await;
     assert_eq!((records("update"), records("delete")), (1, 1));
+    // The broken row is served as the trail last recorded it (as a running server keeps
+    // serving a refused row's feature), and the validation report names it.
+    let kept = served_house(&state, &d.id);
+    assert_eq!(kept.geometry, d.geometry);
+    assert_eq!(kept.props.floors, d.props.floors);
+    assert!(
+        state.snapshot().report.issues.iter().any(|i| {
+            i.feature_id.as_deref() == Some(d.id.as_str())
+                && i.severity == riskmap_core::io::Severity::Skipped
+        }),
+        "the refusal is reported"
+    );
     // Each at the time it was saved, by the file's clock, not the start's (a second on).
     let times = ogrinfo(&[
         "-ro",

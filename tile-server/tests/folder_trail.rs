@@ -172,8 +172,18 @@ async fn a_folders_changes_are_recorded_in_its_trail() {
             (f("house-9999999"), f("insert"), f("file")),
         ]
     );
-    assert_eq!(recs[0]["before"]["properties"]["phone"], phone.as_str());
-    assert_eq!(recs[0]["after"]["properties"]["phone"], "0513-1234567");
+    // The phone is kept back from a reader without a token (`deny_fields`); the trail
+    // has it, as `riskmap history` prints.
+    assert!(
+        recs[0]["after"]["properties"].get("phone").is_none(),
+        "{}",
+        recs[0]
+    );
+    let printed: Vec<Value> =
+        serde_json::from_str(&common::ok(&["history", trail.to_str().unwrap(), "--json"])).unwrap();
+    let first = printed.iter().find(|r| r["id"] == "house-0000001").unwrap();
+    assert_eq!(first["before"]["properties"]["phone"], phone.as_str());
+    assert_eq!(first["after"]["properties"]["phone"], "0513-1234567");
     assert!(recs[1]["after"].is_null() && recs[1]["before"]["geometry"].is_object());
     assert!(recs[2]["before"].is_null());
 
@@ -722,13 +732,26 @@ async fn a_reading_that_changes_nothing_ends_the_wait_when_it_reads_the_folder_w
             .is_some_and(|w| w.contains("自建房.csv")),
         "{health}"
     );
-    // Put back: the reading finds every house as served (nothing to apply), reads the
-    // folder whole, and ends the wait with nothing to record.
+    // Put back: the reading finds every house as served (nothing to apply but its
+    // validation report, which no longer names the file skipped), reads the folder
+    // whole, and ends the wait with nothing to record.
     std::fs::write(data.join("自建房.csv"), &header).unwrap();
+    let served = state.snapshot().dataset().houses.len();
     assert!(matches!(
         state.sync_from_source().await.unwrap(),
-        SyncOutcome::Unchanged
+        SyncOutcome::Applied(_)
     ));
+    assert_eq!(state.snapshot().dataset().houses.len(), served);
+    // (Its header alone: read, and holding no feature.)
+    let now: Vec<_> = state
+        .snapshot()
+        .report
+        .issues
+        .iter()
+        .filter(|i| i.file == "自建房.csv")
+        .map(|i| i.code.as_str())
+        .collect();
+    assert_eq!(now, ["empty_file"]);
     let (_, _, b) = send(&app, get("/health")).await;
     assert_eq!(json(&b)["status"], "ok", "{}", json(&b));
     assert!(all_changes(&app, 0, 10).await.is_empty());

@@ -251,8 +251,19 @@ async fn api_edits_are_written_recorded_and_served() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The change table through the API: the three edits, by the token's name, before and
-    // after as GeoJSON Features (as a GeoPackage's trail has them).
-    let (status, _, b) = send(&app, get(&format!("/api/changes?since={s0}"))).await;
+    // after as GeoJSON Features (as a GeoPackage's trail has them; read by the editor,
+    // with the fields kept back from others).
+    let (status, _, b) = send(
+        &app,
+        req(
+            Method::GET,
+            &format!("/api/changes?since={s0}"),
+            Some(EDITOR),
+            None,
+            None,
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let listed = json(&b);
     let recs = listed["changes"].as_array().unwrap();
@@ -348,7 +359,17 @@ async fn api_edits_are_written_recorded_and_served() {
         "{}",
         json(&b)
     );
-    let (status, _, b) = send(&unfollowed, get(&format!("/api/changes?since={s0}"))).await;
+    let (status, _, b) = send(
+        &unfollowed,
+        req(
+            Method::GET,
+            &format!("/api/changes?since={s0}"),
+            Some(EDITOR),
+            None,
+            None,
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json(&b)["changes"], listed["changes"]);
     assert_eq!(

@@ -13,6 +13,7 @@
 //! [`feature_version`] is the version tag of a feature for optimistic concurrency (an
 //! `ETag` to compare with `If-Match`): a hash of its canonical GeoJSON.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -24,7 +25,7 @@ use super::StoreError;
 use super::columns::sql_err;
 use super::ledger;
 use crate::live::AnyFeature;
-use crate::model::Feature;
+use crate::model::{Feature, LayerKind};
 
 /// The table of changes.
 pub const CHANGES_TABLE: &str = "riskmap_changes";
@@ -213,6 +214,45 @@ pub(super) fn last_seq(c: &Connection) -> rusqlite::Result<u64> {
     c.prepare_cached(&format!("SELECT max(seq) FROM {CHANGES_TABLE}"))?
         .query_row([], |r| r.get::<_, Option<i64>>(0))
         .map(|s| s.unwrap_or(0) as u64)
+}
+
+/// The state the trail last recorded of each of `ids` of `layer`: its last record's
+/// `after`, as GeoJSON (`None` for a deletion, or text that does not read); an id without
+/// a record is absent. Found through the table's index on layer and id.
+pub(super) fn last_states(
+    c: &Connection,
+    layer: LayerKind,
+    ids: &[&str],
+) -> rusqlite::Result<BTreeMap<String, Option<Value>>> {
+    let mut out = BTreeMap::new();
+    if ids.is_empty() || !super::schema::table_exists(c, CHANGES_TABLE)? {
+        return Ok(out);
+    }
+    let list = Value::from(ids.to_vec()).to_string();
+    let mut st = c.prepare(&format!(
+        "SELECT c.id, c.after FROM {t} AS c
+         JOIN (SELECT id, max(seq) AS seq FROM {t}
+               WHERE layer = ?1 AND id IN (SELECT value FROM json_each(?2))
+               GROUP BY id) AS m ON c.seq = m.seq",
+        t = CHANGES_TABLE
+    ))?;
+    let mut rs = st.query(rusqlite::params![layer.name(), list])?;
+    while let Some(r) = rs.next()? {
+        let id: String = r.get(0)?;
+        let after: Option<String> = r.get(1)?;
+        out.insert(id, after.and_then(|a| serde_json::from_str(&a).ok()));
+    }
+    Ok(out)
+}
+
+/// [`last_states`] of the GeoPackage at `path`, read in one read transaction.
+pub fn last_recorded_states(
+    path: &Path,
+    layer: LayerKind,
+    ids: &[&str],
+) -> Result<BTreeMap<String, Option<Value>>, StoreError> {
+    let c = super::gpkg::open(path, true)?;
+    last_states(&c, layer, ids).map_err(sql_err(path))
 }
 
 /// The `at` of the trail's last record (none when it has none).

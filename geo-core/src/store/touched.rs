@@ -500,30 +500,10 @@ pub fn marked_since_served(
             }
         }
     }
-    let has_trail = table_exists(&tx, changes::CHANGES_TABLE).map_err(sql)?;
     let mut out = BTreeMap::new();
     for (kind, ids) in ids {
-        let mut last: BTreeMap<String, Option<serde_json::Value>> = BTreeMap::new();
-        if has_trail {
-            let list = serde_json::Value::from(ids.keys().cloned().collect::<Vec<_>>());
-            let mut st = tx
-                .prepare(&format!(
-                    "SELECT c.id, c.after FROM {t} AS c
-                     JOIN (SELECT id, max(seq) AS seq FROM {t}
-                           WHERE layer = ?1 AND id IN (SELECT value FROM json_each(?2))
-                           GROUP BY id) AS m ON c.seq = m.seq",
-                    t = changes::CHANGES_TABLE
-                ))
-                .map_err(sql)?;
-            let mut rs = st
-                .query(rusqlite::params![kind.name(), list.to_string()])
-                .map_err(sql)?;
-            while let Some(r) = rs.next().map_err(sql)? {
-                let id: String = r.get(0).map_err(sql)?;
-                let after: Option<String> = r.get(1).map_err(sql)?;
-                last.insert(id, after.and_then(|a| serde_json::from_str(&a).ok()));
-            }
-        }
+        let list: Vec<&str> = ids.keys().map(String::as_str).collect();
+        let mut last = changes::last_states(&tx, kind, &list).map_err(sql)?;
         out.insert(
             kind,
             ids.into_iter()

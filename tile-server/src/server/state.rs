@@ -433,7 +433,10 @@ pub fn build_snapshot(
         rules.hidden_hazards.as_of = config.as_of;
     }
     let stamp = source.file_state();
-    let (loaded, seq) = source.load()?;
+    let (mut loaded, seq) = source.load()?;
+    if source.db.is_none() && stamp.is_some() {
+        super::file_rows::serve_refused_as_recorded(&mut loaded, &source.dir, &source.load);
+    }
     let day_pinned = config.as_of.is_some() || loaded.as_of.is_some();
     let statuses = loaded.statuses.clone();
     let p = Project::from_loaded(loaded, &source.load, &rules, &|_| {});
