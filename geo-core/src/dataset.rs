@@ -146,12 +146,14 @@ impl Dataset {
         }
     }
 
-    /// The position of the area (town or street) with this name or id.
+    /// The position of the area (town or street) with this name or id (spaces around
+    /// either ignored: a name pasted from a ledger cell).
     pub fn area_position(&self, name: &str) -> Option<usize> {
+        let name = name.trim();
         self.areas
             .features()
             .iter()
-            .position(|a| a.props.name == name || a.id == name)
+            .position(|a| a.props.name.trim() == name || a.id.trim() == name)
     }
 
     /// The areas' names, comma-separated, for a message about one that is not there.

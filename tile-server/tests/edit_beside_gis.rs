@@ -48,7 +48,7 @@ fn gdal_sets(gpkg: &Path, id: &str, set: &str) {
 
 async fn etag(app: &Router, id: &str) -> String {
     let uri = format!("/api/layers/houses/features/{id}");
-    let (s, h, _) = send(app, req(Method::GET, &uri, None, None, None)).await;
+    let (s, h, _) = send(app, req(Method::GET, &uri, Some(EDITOR), None, None)).await;
     assert_eq!(s, StatusCode::OK);
     h[header::ETAG].to_str().unwrap().to_string()
 }
@@ -350,7 +350,7 @@ async fn a_patch_of_a_row_the_checks_refused_gets_409_and_a_put_replaces_it() {
     assert_eq!(in_file(&gpkg, &id, "geom IS NULL"), "1");
 
     let uri = format!("/api/layers/houses/features/{id}");
-    let (_, _, b) = send(&app, req(Method::GET, &uri, None, None, None)).await;
+    let (_, _, b) = send(&app, req(Method::GET, &uri, Some(EDITOR), None, None)).await;
     let mut whole = serde_json::from_slice::<Value>(&b).unwrap()["feature"].clone();
     whole["properties"]["floors"] = json!(4);
     let (s, _, b) = send(

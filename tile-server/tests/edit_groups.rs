@@ -255,7 +255,7 @@ async fn an_edit_that_lost_the_race_is_checked_again_against_the_winner() {
         req(
             Method::GET,
             &format!("/api/layers/houses/features/{id}"),
-            None,
+            Some(EDITOR),
             None,
             None,
         ),

@@ -391,10 +391,11 @@ async fn a_reload_records_in_the_trail_what_it_changed() {
 }
 
 /// Rows QGIS changed while no server followed the file are recorded in its trail as made
-/// by `file` when a server starts on it (the past days and `history` then have them), and
-/// a row saved unchanged is no change.
+/// by `file`, at the time each was saved, when a server starts on it (the past days and
+/// `history` then have them); a row saved unchanged is no change, and a row saved broken
+/// is served as the trail last recorded it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rows_changed_while_no_server_ran_are_recorded_at_the_start() {
+async fn rows_changed_while_no_server_ran_are_recorded_at_a_start_as_saved() {
     use riskmap_server::server::state::{DataSource, build_snapshot};
     let (_dir, gpkg, state, _app) = settled_store().await;
     let (a, b, c, d) = {

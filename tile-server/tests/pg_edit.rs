@@ -80,7 +80,7 @@ async fn api_edits_are_written_recorded_and_served() {
         ["11", "d"],
         "the demo house is already what the test makes it"
     );
-    let (status, h, _) = send(&app, req(Method::GET, &uri(id), None, None, None)).await;
+    let (status, h, _) = send(&app, req(Method::GET, &uri(id), Some(EDITOR), None, None)).await;
     assert_eq!(status, StatusCode::OK);
     let version = h[header::ETAG].to_str().unwrap().to_string();
     let gen0 = state.snapshot().generation;
@@ -452,7 +452,7 @@ async fn an_edit_never_overwrites_a_change_not_yet_served_and_says_when_it_is_no
     };
     let (state, app) = serving(&url, cfg).await;
     let (a, b) = ("house-0000031", "house-0000032");
-    let (_, h, _) = send(&app, req(Method::GET, &uri(a), None, None, None)).await;
+    let (_, h, _) = send(&app, req(Method::GET, &uri(a), Some(EDITOR), None, None)).await;
     let va = h[header::ETAG].to_str().unwrap().to_string();
     let occupants_a = psql(
         &url,

@@ -17,6 +17,8 @@
 
 use std::borrow::Cow;
 
+use geo::Geometry;
+
 use crate::crs::Crs;
 use crate::dataset::Dataset;
 use crate::live::AnyFeature;
@@ -437,15 +439,18 @@ fn across_layers(feature: &mut AnyFeature, current: &Dataset, issues: &mut Vec<I
         // A feature put far from every area by hand is a coordinate typed wrong (a sign
         // lost, longitude and latitude swapped): refused, where a file's is kept with a
         // warning. A recorded state put back is taken as it was.
+        // A feature served where it lies already (a file's, kept with the warning) may
+        // have its other fields edited.
+        let moved = served_geometry(current, layer, &id) != Some(feature.geometry());
         let (severity, message) = match step {
-            Step::Edit => (
+            Step::Edit if moved => (
                 Severity::Skipped,
                 format!(
                     "{message}; the edit is refused (GeoJSON is longitude, latitude; a \
                      feature of a new district needs its area first)"
                 ),
             ),
-            Step::Restore => (Severity::Warning, message),
+            Step::Edit | Step::Restore => (Severity::Warning, message),
         };
         issues.push(Issue {
             severity,
@@ -457,6 +462,27 @@ fn across_layers(feature: &mut AnyFeature, current: &Dataset, issues: &mut Vec<I
             field: None,
             message,
         });
+    }
+}
+
+/// The geometry `current` serves feature `id` of `layer` with, if it has it.
+fn served_geometry<'a>(
+    current: &'a Dataset,
+    layer: LayerKind,
+    id: &str,
+) -> Option<&'a Geometry<f64>> {
+    match layer {
+        LayerKind::Areas => current.areas.find_id(id).map(|(_, f)| &f.geometry),
+        LayerKind::Enterprises => current.enterprises.find_id(id).map(|(_, f)| &f.geometry),
+        LayerKind::HazardSources => current.hazard_sources.find_id(id).map(|(_, f)| &f.geometry),
+        LayerKind::GasPipelines => current.gas_pipelines.find_id(id).map(|(_, f)| &f.geometry),
+        LayerKind::Houses => current.houses.find_id(id).map(|(_, f)| &f.geometry),
+        LayerKind::ProtectionTargets => current
+            .protection_targets
+            .find_id(id)
+            .map(|(_, f)| &f.geometry),
+        LayerKind::HiddenHazards => current.hidden_hazards.find_id(id).map(|(_, f)| &f.geometry),
+        _ => None,
     }
 }
 

@@ -299,6 +299,32 @@ fn a_feature_far_outside_every_area_is_refused_and_a_recorded_one_put_back() {
     let e = check(LayerKind::Houses, at(0.0, 0.0), None).unwrap_err();
     assert_eq!(codes(&e), [(Severity::Skipped, IssueCode::NullIsland)]);
     assert!(check(LayerKind::Houses, at(121.6, 31.9), None).is_ok());
+    // An enterprise served out there already (a file's, kept with the warning): its
+    // other fields may be edited where it lies; moved further, it is refused.
+    let mut far = current();
+    far.enterprises.push(Feature {
+        id: "e9".into(),
+        geometry: Geometry::Point(geo::Point::new(121.8, 31.9)),
+        props: Ent {
+            name: "外区企业".into(),
+            ..Ent::default()
+        },
+        source: SourceRef::default(),
+    });
+    let ent_at = |x: f64| {
+        json!({"type": "Feature", "id": "e9", "geometry": point(x, 31.9),
+               "properties": {"name": "外区企业（更名）"}})
+    };
+    let opts = LoadOptions::default();
+    let c = feature_from_geojson(LayerKind::Enterprises, &ent_at(121.8), None, &far, &opts)
+        .expect("edited where it lies");
+    assert_eq!(
+        codes(&c.issues),
+        [(Severity::Warning, IssueCode::FarFromData)]
+    );
+    let e = feature_from_geojson(LayerKind::Enterprises, &ent_at(121.9), None, &far, &opts)
+        .unwrap_err();
+    assert_eq!(codes(&e), [(Severity::Skipped, IssueCode::FarFromData)]);
     let c = recorded_feature_from_geojson(
         LayerKind::Houses,
         &at(121.8, 31.9),

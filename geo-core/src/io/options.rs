@@ -49,7 +49,7 @@ pub enum LoadProgress {
 /// knows that the differences it finds at the next start may be the reading's
 /// ([`LoadOptions::reading`]). The crate's version alone would not say it: it changes
 /// at releases, not with the loaders.
-pub const READING_FORMAT: u32 = 1;
+pub const READING_FORMAT: u32 = 2;
 
 /// How to load.
 #[derive(Clone)]

@@ -132,6 +132,13 @@ impl CliError {
         match self {
             CliError::Usage(_) | CliError::Rules(_) | CliError::Config(_) => 2,
             CliError::DataProblems(_) => 3,
+            // An area the data does not have: the command line's to fix, as an unknown
+            // layer or level is.
+            CliError::Export(ExportError::UnknownArea { .. })
+            | CliError::Lists(riskmap_core::lists::ListError::UnknownArea { .. })
+            | CliError::Report(riskmap_core::report::ReportError::List(
+                riskmap_core::lists::ListError::UnknownArea { .. },
+            )) => 2,
             CliError::Load(e) => load_exit_code(e),
             // The server's first load fails as the other commands' loads do.
             CliError::Serve(ServeError::Load { source, .. }) => match source {

@@ -253,6 +253,7 @@ fn apply_work(
     };
     if let Some(r) = reading {
         s.report = r.report.clone();
+        s.refused = std::sync::OnceLock::new();
         if let Some(w) = &r.statuses {
             s.statuses = w.clone();
         }

@@ -45,6 +45,8 @@ pub struct Snapshot {
     /// `summary.json` of the analysis, made at the first request for it (a batch of
     /// edits does not pay for a pass over every house that nobody may read).
     pub summary: std::sync::OnceLock<serde_json::Value>,
+    /// The rows `report` refuses (`Kept::of_report`), made at the first edit that asks.
+    pub refused: std::sync::OnceLock<riskmap_core::store::Kept>,
     /// Rules used.
     pub rules: Rules,
     /// For a database source, the last change recorded in it before it was read.
@@ -475,6 +477,7 @@ impl Snapshot {
             report: p.report,
             tiles,
             summary,
+            refused: std::sync::OnceLock::new(),
             rules: p.rules,
             source_seq: None,
             source_stamp: None,

@@ -130,17 +130,18 @@ pub(super) fn inventory(
             .substances
             .lookup(d.cas.as_deref(), d.name.as_deref())
             .is_some();
-        if !known
-            && let Some(by_alt) = d
-                .alt_names
-                .iter()
-                .find_map(|n| cx.substances.lookup(None, Some(n)))
-        {
-            // Known by the other name in brackets (`天然气（甲烷）=500`): the line keeps
+        if !known && d.cas.is_none() {
+            // Known by the other name in brackets (`储罐物料（甲烷）=500`): the line keeps
             // the CAS number it was found by, so that the grading, which looks a line
-            // up by its CAS number and name, finds the same substance.
-            known = true;
-            d.cas = Some(by_alt.cas.clone());
+            // up by its CAS number and name, finds the same substance. Two names (a
+            // mixture, `混合物（甲苯/乙醇）`) say no one substance: the line is not known
+            // by them.
+            if let [one] = d.alt_names.as_slice()
+                && let Some(found) = cx.substances.lookup(None, Some(one))
+            {
+                known = true;
+                d.cas = Some(found.cas.clone());
+            }
         }
         let valid_category = d
             .category

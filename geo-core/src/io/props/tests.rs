@@ -147,6 +147,29 @@ fn a_substance_known_by_its_bracketed_name_is_graded_as_it() {
     }
 }
 
+/// A mixture named by its components in brackets is not graded as one of them, and a
+/// CAS number given that the table lacks is not replaced by a bracketed name's: both
+/// lines are refused and said, not counted for a substance they may not be.
+#[test]
+fn a_mixture_or_an_unknown_cas_is_not_taken_for_a_bracketed_name() {
+    for cell in ["混合物（甲苯/乙醇）=10", "储罐物料（甲烷）(9999-99-9)=10"] {
+        let (p, issues) = run::<HazardSource>(
+            &[
+                (haz::NAME, s("储罐"), "危险源名称"),
+                (haz::INVENTORY, s(cell), "危险化学品"),
+            ],
+            6,
+        );
+        assert!(p.expect("kept").inventory.is_empty(), "{cell}");
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.code == IssueCode::UnknownSubstance && i.severity == Severity::Skipped),
+            "{cell}: {issues:?}"
+        );
+    }
+}
+
 #[test]
 fn qra_from_object_and_cell() {
     let j = Value::Json(serde_json::json!({"high_sensitivity": 500, "一般防护目标一类": "300"}));

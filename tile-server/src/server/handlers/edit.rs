@@ -363,8 +363,15 @@ fn either(r: Result<Response, Response>) -> Response {
 }
 
 /// Why the served reading of the store refused its row of feature `id` (a skipped
-/// issue of the feature: its row, or a line of its inventory), if it did.
+/// issue of the feature: its row, or a line of its inventory), if it did. The refused
+/// rows are gathered once per snapshot: the report of a city may hold a million issues.
 fn refused_row(snap: &Snapshot, kind: LayerKind, id: &str) -> Option<String> {
+    let kept = snap
+        .refused
+        .get_or_init(|| riskmap_core::store::Kept::of_report(&snap.report));
+    if !kept.refused.get(&kind).is_some_and(|r| r.contains(id)) {
+        return None;
+    }
     snap.report
         .issues
         .iter()
@@ -378,13 +385,10 @@ fn refused_row(snap: &Snapshot, kind: LayerKind, id: &str) -> Option<String> {
 
 /// Whether the caller may read the fields the configuration keeps back (`deny_fields`:
 /// phone numbers, the person answerable for a hidden hazard): only with an editor's or
-/// an administrator's token, who edit the ledgers as stored. Without a token, no; a
-/// token given that is unknown (or a server that has none) is refused as an edit is.
-fn reads_withheld(state: &AppStateRef, headers: &HeaderMap) -> Result<bool, AppError> {
-    if headers.get(header::AUTHORIZATION).is_none() {
-        return Ok(false);
-    }
-    caller(state, headers).map(|_| true)
+/// an administrator's token, who edit the ledgers as stored. Anyone else (no token, an
+/// unknown one, a proxy's own credentials) reads what is public.
+fn reads_withheld(state: &AppStateRef, headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION) && caller(state, headers).is_ok()
 }
 
 /// A GeoJSON feature of `layer` without the properties `pol` keeps back.
@@ -404,21 +408,24 @@ pub(in crate::server) async fn get_feature(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let kind = input_layer(&layer)?;
-    let all = reads_withheld(&state, &headers)?;
+    let all = reads_withheld(&state, &headers);
     let snap = state.snapshot();
     let f = snap
         .live
         .feature(kind, &id)
         .ok_or_else(|| AppError::not_found(format!("no feature '{id}' in layer '{layer}'")))?;
-    let mut resp = answer(StatusCode::OK, Some(&f), snap.generation, &[]);
-    if !all {
-        let mut feature = feature_json(&f);
-        withhold(kind, &mut feature, &field_policy(&state.config));
-        let body = json!({"generation": snap.generation, "issues": [], "feature": feature,
-                          "version": gpkg::feature_version(&f)});
-        *resp.body_mut() = axum::body::Body::from(body.to_string());
+    if all {
+        return Ok(answer(StatusCode::OK, Some(&f), snap.generation, &[]));
     }
-    Ok(resp)
+    // Without its version: the tag is a digest of the whole feature, which a guess of
+    // what is left out could be checked against; an edit (which needs a token) reads
+    // the feature as stored first.
+    let mut feature = feature_json(&f);
+    withhold(kind, &mut feature, &field_policy(&state.config));
+    Ok(
+        Json(json!({"generation": snap.generation, "issues": [], "feature": feature}))
+            .into_response(),
+    )
 }
 
 /// `POST /api/layers/{layer}/features`.
@@ -552,9 +559,9 @@ async fn put_or_patch(
             // and a patch of that would write it back over the row unseen.
             if let Some(why) = refused_row(snap, kind, &id) {
                 return Err(AppError::Conflict(format!(
-                    "the store's row of '{id}' was changed by another program and is \
-                     refused ({why}); the map shows the feature as it was before: fix the \
-                     row where it was changed, or PUT the whole feature to replace it"
+                    "the store's row of '{id}' is refused by the checks ({why}); the map \
+                     shows the feature as it was before: fix the row where it was changed \
+                     (QGIS, the database), or PUT the whole feature to replace it"
                 ))
                 .into_response()
                 .into());
@@ -694,7 +701,7 @@ pub(in crate::server) async fn changes(
     axum::extract::Query(q): axum::extract::Query<SinceQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let withheld = (!reads_withheld(&state, &headers)?).then(|| field_policy(&state.config));
+    let withheld = (!reads_withheld(&state, &headers)).then(|| field_policy(&state.config));
     let since = q.since.unwrap_or(0);
     let limit = q.limit.unwrap_or(CHANGES_PAGE);
     if limit == 0 || limit > CHANGES_PAGE_MAX {
