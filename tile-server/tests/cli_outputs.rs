@@ -139,3 +139,38 @@ fn a_report_and_lists_of_data_not_read_whole_say_what_they_lack() {
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(!html.contains(r#"<div class="left-out">"#));
 }
+
+/// An area the data does not have is the command line's to fix (exit 2, with the names
+/// it has), as an unknown layer is; an area's name pasted with spaces around it is found.
+#[test]
+fn an_unknown_area_is_a_usage_error_and_spaces_around_a_name_are_passed_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen");
+    let out = dir.path().join("r.html");
+    let o = common::riskmap(&[
+        "report",
+        "--quiet",
+        demo.to_str().unwrap(),
+        "--area",
+        "不存在镇",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("临江镇"), "the names it has: {err}");
+    common::ok(&[
+        "report",
+        "--quiet",
+        demo.to_str().unwrap(),
+        "--area",
+        " 临江镇 ",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("<h1>临江镇")
+    );
+}
