@@ -36,6 +36,7 @@ pub mod routes;
 pub mod scan;
 pub mod search;
 pub mod site;
+pub mod source;
 pub mod state;
 pub mod stop;
 pub mod stored;
