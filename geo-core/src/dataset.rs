@@ -1,6 +1,6 @@
 //! A dataset: the seven typed input layers, each with its R-tree.
 
-use geo::Rect;
+use geo::{Geometry, Rect};
 
 pub use crate::layer::Layer;
 use crate::model::{
@@ -101,6 +101,18 @@ impl Dataset {
     /// or a position not there.
     pub fn source_at(&self, kind: LayerKind, pos: usize) -> Option<crate::model::SourceRef> {
         self.input_layer(kind)?.source_at(pos)
+    }
+
+    /// The geometry of the feature at `pos` of an input layer; `None` for a result layer
+    /// or a position not there.
+    pub fn geometry_at(&self, kind: LayerKind, pos: usize) -> Option<&Geometry<f64>> {
+        self.input_layer(kind)?.geometry_at(pos)
+    }
+
+    /// The position of the feature `id` of an input layer, by a linear search (a served
+    /// map keeps its ids in a table: [`crate::live::Live::position`]).
+    pub fn position_of(&self, kind: LayerKind, id: &str) -> Option<usize> {
+        self.input_layer(kind)?.position_of(id)
     }
 
     /// The input layer `kind`, seen through what every layer has whatever its

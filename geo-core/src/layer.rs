@@ -193,6 +193,10 @@ pub trait AnyLayer {
     fn id_at(&self, pos: usize) -> Option<&str>;
     /// Where the feature at `pos` was read from.
     fn source_at(&self, pos: usize) -> Option<crate::model::SourceRef>;
+    /// The geometry of the feature at `pos`.
+    fn geometry_at(&self, pos: usize) -> Option<&Geometry<f64>>;
+    /// The position of the feature with this id ([`Layer::find_id`]: a linear search).
+    fn position_of(&self, id: &str) -> Option<usize>;
 }
 
 impl<P> AnyLayer for Layer<P> {
@@ -204,6 +208,12 @@ impl<P> AnyLayer for Layer<P> {
     }
     fn source_at(&self, pos: usize) -> Option<crate::model::SourceRef> {
         self.get(pos).map(|f| f.source)
+    }
+    fn geometry_at(&self, pos: usize) -> Option<&Geometry<f64>> {
+        self.get(pos).map(|f| &f.geometry)
+    }
+    fn position_of(&self, id: &str) -> Option<usize> {
+        self.find_id(id).map(|(p, _)| p)
     }
 }
 

@@ -17,8 +17,6 @@
 
 use std::borrow::Cow;
 
-use geo::Geometry;
-
 use crate::crs::Crs;
 use crate::dataset::Dataset;
 use crate::live::AnyFeature;
@@ -441,7 +439,10 @@ fn across_layers(feature: &mut AnyFeature, current: &Dataset, issues: &mut Vec<I
         // warning. A recorded state put back is taken as it was.
         // A feature served where it lies already (a file's, kept with the warning) may
         // have its other fields edited.
-        let moved = served_geometry(current, layer, &id) != Some(feature.geometry());
+        let served = current
+            .position_of(layer, &id)
+            .and_then(|p| current.geometry_at(layer, p));
+        let moved = served != Some(feature.geometry());
         let (severity, message) = match step {
             Step::Edit if moved => (
                 Severity::Skipped,
@@ -462,27 +463,6 @@ fn across_layers(feature: &mut AnyFeature, current: &Dataset, issues: &mut Vec<I
             field: None,
             message,
         });
-    }
-}
-
-/// The geometry `current` serves feature `id` of `layer` with, if it has it.
-fn served_geometry<'a>(
-    current: &'a Dataset,
-    layer: LayerKind,
-    id: &str,
-) -> Option<&'a Geometry<f64>> {
-    match layer {
-        LayerKind::Areas => current.areas.find_id(id).map(|(_, f)| &f.geometry),
-        LayerKind::Enterprises => current.enterprises.find_id(id).map(|(_, f)| &f.geometry),
-        LayerKind::HazardSources => current.hazard_sources.find_id(id).map(|(_, f)| &f.geometry),
-        LayerKind::GasPipelines => current.gas_pipelines.find_id(id).map(|(_, f)| &f.geometry),
-        LayerKind::Houses => current.houses.find_id(id).map(|(_, f)| &f.geometry),
-        LayerKind::ProtectionTargets => current
-            .protection_targets
-            .find_id(id)
-            .map(|(_, f)| &f.geometry),
-        LayerKind::HiddenHazards => current.hidden_hazards.find_id(id).map(|(_, f)| &f.geometry),
-        _ => None,
     }
 }
 

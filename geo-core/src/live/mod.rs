@@ -81,6 +81,19 @@ pub enum AnyFeature {
 }
 
 impl AnyFeature {
+    /// Appends it to its layer of `ds` (indexed); gives its position there.
+    pub fn push_into(self, ds: &mut Dataset) -> usize {
+        match self {
+            AnyFeature::Area(f) => ds.areas.push(f),
+            AnyFeature::Enterprise(f) => ds.enterprises.push(f),
+            AnyFeature::HazardSource(f) => ds.hazard_sources.push(f),
+            AnyFeature::GasPipeline(f) => ds.gas_pipelines.push(f),
+            AnyFeature::House(f) => ds.houses.push(f),
+            AnyFeature::ProtectionTarget(f) => ds.protection_targets.push(f),
+            AnyFeature::HiddenHazard(f) => ds.hidden_hazards.push(f),
+        }
+    }
+
     /// Its layer.
     pub fn layer(&self) -> LayerKind {
         match self {

@@ -382,7 +382,6 @@ pub(super) fn serve_refused_as_recorded(
     path: &std::path::Path,
     opts: &riskmap_core::io::LoadOptions,
 ) -> usize {
-    use riskmap_core::live::AnyFeature;
     use riskmap_core::model::LayerKind;
     let refused = riskmap_core::store::Kept::of_report(&loaded.report).refused;
     let mut put_back = 0;
@@ -404,44 +403,13 @@ pub(super) fn serve_refused_as_recorded(
             let Some(json) = state else { continue };
             let ds = &mut loaded.dataset;
             // (A line refused as a duplicate of a served id.)
-            let served = match kind {
-                LayerKind::Areas => ds.areas.find_id(&id).is_some(),
-                LayerKind::Enterprises => ds.enterprises.find_id(&id).is_some(),
-                LayerKind::HazardSources => ds.hazard_sources.find_id(&id).is_some(),
-                LayerKind::GasPipelines => ds.gas_pipelines.find_id(&id).is_some(),
-                LayerKind::Houses => ds.houses.find_id(&id).is_some(),
-                LayerKind::ProtectionTargets => ds.protection_targets.find_id(&id).is_some(),
-                _ => ds.hidden_hazards.find_id(&id).is_some(),
-            };
-            if served {
+            if ds.position_of(kind, &id).is_some() {
                 continue;
             }
             let checked =
                 riskmap_core::io::recorded_feature_from_geojson(kind, &json, Some(&id), ds, opts);
             let Ok(c) = checked else { continue };
-            match c.feature {
-                AnyFeature::Area(f) => {
-                    ds.areas.push(f);
-                }
-                AnyFeature::Enterprise(f) => {
-                    ds.enterprises.push(f);
-                }
-                AnyFeature::HazardSource(f) => {
-                    ds.hazard_sources.push(f);
-                }
-                AnyFeature::GasPipeline(f) => {
-                    ds.gas_pipelines.push(f);
-                }
-                AnyFeature::House(f) => {
-                    ds.houses.push(f);
-                }
-                AnyFeature::ProtectionTarget(f) => {
-                    ds.protection_targets.push(f);
-                }
-                AnyFeature::HiddenHazard(f) => {
-                    ds.hidden_hazards.push(f);
-                }
-            }
+            c.feature.push_into(ds);
             put_back += 1;
         }
     }
