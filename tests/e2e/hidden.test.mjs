@@ -179,6 +179,32 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, []);
   });
 
+  it('names a hidden hazard\'s linked layer in Chinese in its popup', async () => {
+    // An open hazard of a major hazard source, drawn at z ≥ 13 where it stands.
+    const fc = await (await fetch(`${origin}/api/features/hidden_hazards.geojson`)).json();
+    const f = fc.features
+      .filter((x) => x.properties.feature_layer === 'hazard_sources' && x.geometry && x.geometry.type === 'Point')
+      .filter((x) => { const st = stateOn(x.properties, '2026-11-30'); return st && st.status !== 'closed'; })
+      .sort((a, b) => String(a.id).localeCompare(String(b.id)))[0];
+    assert.ok(f, 'an open hazard of a hazard source');
+    const at = f.geometry.coordinates;
+    await page.evaluate((c) => window.riskmap.map.jumpTo({ center: c, zoom: 18 }), at);
+    await waitIdle(page);
+    const pt = await page.evaluate((c) => {
+      const m = window.riskmap.map;
+      const p = m.project(c);
+      const r = m.getCanvas().getBoundingClientRect();
+      return { x: p.x + r.left, y: p.y + r.top };
+    }, at);
+    await page.mouse.click(pt.x, pt.y);
+    const popup = page.locator('.maplibregl-popup .popup');
+    await popup.waitFor({ timeout: 10_000 });
+    const text = await popup.innerText();
+    assert.match(text, /关联对象类型\s*重大危险源/, `the popup of ${f.id}: ${text}`);
+    assert.ok(!text.includes('hazard_sources'), `the layer's code shown: ${text}`);
+    await page.keyboard.press('Escape');
+  });
+
   it('lists an enterprise\'s open hazards in its popup, and draws the town\'s trend', async () => {
     // The enterprise with the most open hazards of its own on the data day.
     const fc = await (await fetch(`${origin}/api/features/hidden_hazards.geojson`)).json();

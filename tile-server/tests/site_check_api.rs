@@ -133,7 +133,7 @@ async fn site_check_reports_conflicts_and_refuses_bad_input() {
         ..ServerConfig::default()
     };
     let small = router(state_with(cfg, None));
-    let (status, _, _) = send(
+    let (status, _, out) = send(
         &small,
         post(
             "/api/site-check",
@@ -145,6 +145,9 @@ async fn site_check_reports_conflicts_and_refuses_bad_input() {
     )
     .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    // The limit named, which the framework's own text does not.
+    let msg = json(&out)["error"].as_str().unwrap_or("").to_string();
+    assert!(msg.contains("max_body_bytes"), "{msg}");
 }
 
 /// Posts a site and returns the status, headers and the JSON error message (or "").

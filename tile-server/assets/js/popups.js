@@ -49,7 +49,7 @@ function formatValue(layer, field, v) {
       if (layer === 'site_check') return ZH.siteConflict[v] || v;
       return ZH.targetKind[v] || v;
     case 'class': case 'target_class': return ZH.targetClass[v] || v;
-    case 'target_layer': case 'layer': return ZH.layer[v] || v;
+    case 'target_layer': case 'layer': case 'feature_layer': return ZH.layer[v] || v;
     case 'grade': case 'declared_grade': return ZH.grade[v] || String(v);
     case 'year_laid': return String(v);
     case 'mismatch': return v === 'true' ? '是' : v === 'false' ? '否' : v;

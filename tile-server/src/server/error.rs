@@ -178,6 +178,15 @@ pub(crate) async fn json_errors(resp: Response) -> Response {
             .unwrap_or("request failed")
             .to_string(),
     };
+    // The framework says only "length limit exceeded": say which limit.
+    let text = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        format!(
+            "{text}: the request body is larger than this server takes (`max_body_bytes` \
+             in its configuration)"
+        )
+    } else {
+        text
+    };
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,
