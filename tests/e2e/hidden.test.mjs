@@ -20,6 +20,18 @@ const VIEWPORT = { width: 1280, height: 800 };
  * else its status that day and whether it was overdue. The rule of docs/data-model.md,
  * independent of the server's code.
  */
+/** Clicks the map at a longitude/latitude: map coordinates are the canvas's, the page's
+ * are offset by the panel and the bar. */
+async function clickAt(page, lonlat) {
+  const pt = await page.evaluate((c) => {
+    const m = window.riskmap.map;
+    const p = m.project(c);
+    const r = m.getCanvas().getBoundingClientRect();
+    return { x: p.x + r.left, y: p.y + r.top };
+  }, lonlat);
+  await page.mouse.click(pt.x, pt.y);
+}
+
 function stateOn(p, day) {
   if (p.discovered && p.discovered > day) return null;
   if (p.status === 'closed' && (!p.closed || p.closed <= day)) return { status: 'closed', overdue: false };
@@ -190,13 +202,7 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     const at = f.geometry.coordinates;
     await page.evaluate((c) => window.riskmap.map.jumpTo({ center: c, zoom: 18 }), at);
     await waitIdle(page);
-    const pt = await page.evaluate((c) => {
-      const m = window.riskmap.map;
-      const p = m.project(c);
-      const r = m.getCanvas().getBoundingClientRect();
-      return { x: p.x + r.left, y: p.y + r.top };
-    }, at);
-    await page.mouse.click(pt.x, pt.y);
+    await clickAt(page, at);
     const popup = page.locator('.maplibregl-popup .popup');
     await popup.waitFor({ timeout: 10_000 });
     const text = await popup.innerText();
@@ -224,14 +230,7 @@ describe('hidden hazards in the viewer', { timeout: 180_000 }, () => {
     await waitIdle(page);
     await page.locator('#layer-toggles input[data-layer="hidden_hazards"]').uncheck();
     await waitIdle(page);
-    // Map coordinates are the canvas's; the page's are offset by the panel and the bar.
-    const pt = await page.evaluate((c) => {
-      const m = window.riskmap.map;
-      const p = m.project(c);
-      const r = m.getCanvas().getBoundingClientRect();
-      return { x: p.x + r.left, y: p.y + r.top };
-    }, at);
-    await page.mouse.click(pt.x, pt.y);
+    await clickAt(page, at);
     const popup = page.locator('.maplibregl-popup .popup-hidden h4');
     await popup.waitFor({ timeout: 10_000 }).catch(async (e) => {
       const text = await page.locator('.maplibregl-popup').innerText().catch(() => '(no popup)');

@@ -253,19 +253,7 @@ async fn api_edits_are_written_recorded_and_served() {
     // The change table through the API: the three edits, by the token's name, before and
     // after as GeoJSON Features (as a GeoPackage's trail has them; read by the editor,
     // with the fields kept back from others).
-    let (status, _, b) = send(
-        &app,
-        req(
-            Method::GET,
-            &format!("/api/changes?since={s0}"),
-            Some(EDITOR),
-            None,
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let listed = json(&b);
+    let listed = changes_as_editor(&app, s0).await;
     let recs = listed["changes"].as_array().unwrap();
     let ops: Vec<String> = recs
         .iter()
@@ -359,19 +347,10 @@ async fn api_edits_are_written_recorded_and_served() {
         "{}",
         json(&b)
     );
-    let (status, _, b) = send(
-        &unfollowed,
-        req(
-            Method::GET,
-            &format!("/api/changes?since={s0}"),
-            Some(EDITOR),
-            None,
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(json(&b)["changes"], listed["changes"]);
+    assert_eq!(
+        changes_as_editor(&unfollowed, s0).await["changes"],
+        listed["changes"]
+    );
     assert_eq!(
         count().parse::<u64>().unwrap(),
         n0.parse::<u64>().unwrap() + 3
@@ -645,6 +624,15 @@ async fn psql_and_api_edits_at_the_same_time_are_all_served() {
 }
 
 /// A `PATCH` of house `id`'s occupants by the editor, with `version` as `If-Match`.
+/// `/api/changes` after `since`, read with the editor's token (which has the fields
+/// `deny_fields` keeps back from others).
+async fn changes_as_editor(app: &axum::Router, since: impl std::fmt::Display) -> Value {
+    let uri = format!("/api/changes?since={since}");
+    let (status, _, b) = send(app, req(Method::GET, &uri, Some(EDITOR), None, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    json(&b)
+}
+
 async fn patch_occupants(
     app: &axum::Router,
     id: &str,

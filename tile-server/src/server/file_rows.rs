@@ -88,7 +88,6 @@ impl AppState {
             drop(served);
             self.settle_reading(
                 Vec::new(),
-                ChangedAt::new(),
                 actor,
                 stamp,
                 recorded_after,
@@ -139,16 +138,8 @@ impl AppState {
                 .map_err(|e| e.to_string())?;
             SyncOutcome::Applied(event)
         };
-        self.settle_reading(
-            trail,
-            ChangedAt::new(),
-            actor,
-            stamp,
-            recorded_after,
-            t.trail_ends,
-            t.upto,
-        )
-        .await;
+        self.settle_reading(trail, actor, stamp, recorded_after, t.trail_ends, t.upto)
+            .await;
         Ok(outcome)
     }
 
@@ -161,11 +152,9 @@ impl AppState {
     /// that mark them where they are missing. The file is then known as the served map
     /// has it ([`AppState::note_file_known`]); the schema's version is kept with it when
     /// the file was as read.
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn settle_reading(
         &self,
         changes: Vec<Change>,
-        at: ChangedAt,
         actor: &str,
         read_at: FileStamp,
         recorded_after: &TrailFollowed,
@@ -175,7 +164,7 @@ impl AppState {
         let known = self
             .record_reading(
                 changes,
-                at,
+                ChangedAt::new(),
                 actor,
                 read_at,
                 recorded_after,
@@ -261,16 +250,18 @@ impl AppState {
         if changes.is_empty() && self.source.file_stamp().as_ref() != Some(&known) {
             return;
         }
-        self.settle_reading(
-            changes,
-            at,
-            "file",
-            known,
-            recorded_after,
-            read_trail,
-            touched_upto,
-        )
-        .await;
+        let known = self
+            .record_reading(
+                changes,
+                at,
+                "file",
+                known,
+                recorded_after,
+                read_trail,
+                touched_upto,
+            )
+            .await;
+        self.note_file_known(known);
     }
 
     /// [`AppState::settle_first_reading`] of the served snapshot, taking the change path:

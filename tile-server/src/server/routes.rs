@@ -14,8 +14,8 @@ use super::assets;
 pub use super::error::AppError;
 use super::error::json_errors;
 use super::handlers::{
-    admin, catalog, changes, edit, features, fonts, health, hidden, lists, measure, ogc, ogc_tiles,
-    rings, search, site_check, styles, tiles,
+    admin, catalog, changes, edit, edit_read, features, fonts, health, hidden, lists, measure, ogc,
+    ogc_tiles, rings, search, site_check, styles, tiles,
 };
 use super::limits::Limits;
 use super::state::AppState;
@@ -83,14 +83,14 @@ pub fn router_with_limits(state: Arc<AppState>, limits: Arc<Limits>) -> Router {
         .route("/ogc/tileMatrixSets/{id}", get(ogc_tiles::matrix_set))
         .route("/ogc/collections/{id}/items/{fid}", get(ogc::item))
         .route("/api/changes/stream", get(changes::stream))
-        .route("/api/changes", get(edit::changes))
+        .route("/api/changes", get(edit_read::changes))
         .route(
             "/api/layers/{layer}/features",
             post(edit::create).layer(DefaultBodyLimit::max(body_limit)),
         )
         .route(
             "/api/layers/{layer}/features/{id}",
-            get(edit::get_feature)
+            get(edit_read::get_feature)
                 .put(edit::replace)
                 .patch(edit::patch)
                 .delete(edit::delete)

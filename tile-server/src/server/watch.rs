@@ -21,7 +21,6 @@ use riskmap_core::live::{AnyFeature, Change, Edit, Live};
 use riskmap_core::model::Feature;
 use riskmap_core::store::Kept;
 use riskmap_core::store::changes::TrailFollowed;
-use riskmap_core::store::gpkg::ChangedAt;
 use riskmap_core::store::stamp::FileStamp;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -367,7 +366,6 @@ impl AppState {
             Some(stamp) => {
                 self.settle_reading(
                     trail,
-                    ChangedAt::new(),
                     actor,
                     stamp,
                     &recorded_after,

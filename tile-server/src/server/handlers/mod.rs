@@ -8,6 +8,7 @@ pub(super) mod bench;
 pub(super) mod catalog;
 pub(super) mod changes;
 pub(super) mod edit;
+pub(super) mod edit_read;
 pub(super) mod features;
 pub(super) mod fonts;
 pub(super) mod health;
