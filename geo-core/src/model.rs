@@ -119,6 +119,24 @@ impl LayerKind {
         }
     }
 
+    /// Whether the layer's features carry a four-colour level (a hazard source's grade as
+    /// its level, a house's, an enterprise's, a grid cell's): the layers a level filter
+    /// applies to.
+    pub fn has_level(self) -> bool {
+        matches!(
+            self,
+            LayerKind::HazardGrades
+                | LayerKind::HouseRisk
+                | LayerKind::EnterpriseRisk
+                | LayerKind::RiskGrid
+        )
+    }
+
+    /// The layers whose features carry a four-colour level ([`LayerKind::has_level`]).
+    pub fn with_level() -> impl Iterator<Item = LayerKind> {
+        LayerKind::all().filter(|k| k.has_level())
+    }
+
     /// The layer's name in files, URLs, exports and tiles.
     pub fn name(self) -> &'static str {
         match self {

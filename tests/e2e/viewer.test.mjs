@@ -516,6 +516,16 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     const fc = JSON.parse(readFileSync(await download.path(), 'utf8'));
     assert.equal(fc.type, 'FeatureCollection');
     assert.ok(fc.features.some((f) => f.id === hazard.id || f.properties.id === hazard.id), 'the hazard source in view is not in the download');
+    // Conflicts have no level: downloaded without one (the server refuses it), and said so.
+    await page.selectOption('#export-layer', 'protection_conflicts');
+    const [conflicts, request] = await Promise.all([
+      page.waitForEvent('download'),
+      page.waitForRequest((r) => r.url().includes('/api/features/protection_conflicts.geojson?')),
+      page.click('#export-button'),
+    ]);
+    assert.ok(!request.url().includes('level='), request.url());
+    assert.equal(JSON.parse(readFileSync(await conflicts.path(), 'utf8')).type, 'FeatureCollection');
+    await page.locator('#toasts .toast.info', { hasText: '未按等级筛选' }).waitFor();
     await page.locator('#level-filters input[data-level="low"]').check();
     await page.locator('#sec-export summary').click();
   });
@@ -536,7 +546,9 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
   it('saves a screenshot of the viewer', async () => {
     await page.fill('#search-input', '');
     // The site check in its surroundings, with the results in the panel.
-    for (const close of await page.locator('#toasts .toast.info .close').all()) await close.click();
+    // Closing one toast renumbers the rest: close the first until none is left.
+    const infos = page.locator('#toasts .toast.info .close');
+    while (await infos.count() > 0) await infos.first().click();
     await page.evaluate(() => {
       window.riskmap.map.getSource('rm-highlight').setData({ type: 'FeatureCollection', features: [] });
       const fc = window.riskmap.siteResult;

@@ -176,6 +176,8 @@ pub struct ExportArgs {
     #[arg(long)]
     pub area: Option<String>,
     /// Keep results of these levels: major, significant, general, low (or 红,橙,黄,蓝).
+    /// Only the layers with a level take it (hazard_grades, house_risk, enterprise_risk,
+    /// risk_grid); without --layer, those four are written.
     #[arg(long, value_delimiter = ',')]
     pub level: Vec<String>,
 }

@@ -281,6 +281,11 @@ async fn geojson_api_filters_and_keeps_personal_fields_out() {
             "/api/features/houses.geojson?area=nowhere",
             StatusCode::NOT_FOUND,
         ),
+        // A layer without levels cannot be filtered by one (it would come out whole).
+        (
+            "/api/features/protection_conflicts.geojson?level=major",
+            StatusCode::BAD_REQUEST,
+        ),
         ("/api/features/nothing.geojson", StatusCode::NOT_FOUND),
     ] {
         let (status, _, body) = send(&app, get(uri)).await;

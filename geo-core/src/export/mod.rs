@@ -50,6 +50,15 @@ pub enum ExportError {
         /// The limit.
         limit: u64,
     },
+    /// A level filter was asked of a layer whose features have no level.
+    #[error(
+        "layer '{layer}' has no four-colour level to filter by; the layers with one: {with}",
+        with = LayerKind::with_level().map(LayerKind::name).collect::<Vec<_>>().join(", ")
+    )]
+    NoLevel {
+        /// The layer's name.
+        layer: &'static str,
+    },
     /// An unknown area name was asked for.
     #[error("unknown area '{name}' (known: {known})")]
     UnknownArea {
@@ -146,7 +155,10 @@ pub struct Filter {
     pub bbox: Option<Rect<f64>>,
     /// Keep features meeting this area (a town/street polygon).
     pub area: Option<Geometry<f64>>,
-    /// Keep results of these levels (layers without a level ignore it).
+    /// Keep the features of these levels: only for the layers that have one
+    /// ([`LayerKind::has_level`]; [`write_named`] refuses the others with
+    /// [`ExportError::NoLevel`]). A feature without a level (a hazard source not graded)
+    /// is not kept.
     pub levels: Option<Vec<RiskLevel>>,
     /// Stop with [`ExportError::TooMany`] once more features than this match, before
     /// writing them all (a server answering a request sets it).
@@ -169,8 +181,8 @@ impl Filter {
     }
 
     fn keeps(&self, g: &Geometry<f64>, level: Option<RiskLevel>) -> bool {
-        if let (Some(levels), Some(l)) = (&self.levels, level)
-            && !levels.contains(&l)
+        if let Some(levels) = &self.levels
+            && !level.is_some_and(|l| levels.contains(&l))
         {
             return false;
         }
@@ -485,6 +497,9 @@ pub fn write_named<W: Write>(
     policy: &FieldPolicy,
 ) -> Result<u64, ExportError> {
     let name = kind.name();
+    if filter.levels.is_some() && !kind.has_level() {
+        return Err(ExportError::NoLevel { layer: name });
+    }
     match kind {
         LayerKind::Areas => write_layer(w, &ds.areas, filter, policy),
         LayerKind::Enterprises => write_layer(w, &ds.enterprises, filter, policy),

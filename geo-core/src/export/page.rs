@@ -45,7 +45,8 @@ pub fn has_date(kind: LayerKind) -> bool {
 }
 
 /// The features of layer `kind` that `filter` (and `days`, where the layer has a date)
-/// keeps, from the `offset`-th kept one, at most `limit` of them.
+/// keeps, from the `offset`-th kept one, at most `limit` of them. A level filter keeps
+/// nothing of a layer without levels ([`LayerKind::has_level`]).
 #[allow(clippy::too_many_arguments)]
 pub fn page(
     kind: LayerKind,

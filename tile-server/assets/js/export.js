@@ -6,15 +6,20 @@ import { state } from './state.js';
 import { $, saveFile, today } from './util.js';
 import { LEVELS } from './vocab.js';
 
+// The layers whose features have a four-colour level; the server refuses a level filter
+// of the others (their features have none to filter by).
+const LEVELLED = new Set(['house_risk', 'enterprise_risk', 'hazard_grades', 'risk_grid']);
+
 async function exportView() {
   const layer = $('#export-layer').value;
-  if (state.levels.size === 0) { toast('请至少勾选一个风险等级'); return; }
+  const levelled = LEVELLED.has(layer);
+  if (levelled && state.levels.size === 0) { toast('请至少勾选一个风险等级'); return; }
   const b = state.map.getBounds();
   const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
   const bbox = [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)]
     .map((v) => v.toFixed(6)).join(',');
   const params = new URLSearchParams({ bbox });
-  if (state.levels.size < LEVELS.length) params.set('level', LEVELS.filter((l) => state.levels.has(l)).join(','));
+  if (levelled && state.levels.size < LEVELS.length) params.set('level', LEVELS.filter((l) => state.levels.has(l)).join(','));
   if (state.area) params.set('area', state.area.name);
   const btn = $('#export-button');
   btn.disabled = true;
@@ -23,7 +28,8 @@ async function exportView() {
     let n = '';
     try { n = JSON.parse(text).features.length; } catch { /* size only */ }
     saveFile(text, `${layer}_${state.area ? state.area.name + '_' : ''}${today()}.geojson`);
-    toast(`已导出 ${n === '' ? '' : n + ' 个要素'}（${$('#export-layer').selectedOptions[0].textContent}）`, 'info');
+    const unfiltered = levelled || state.levels.size === LEVELS.length ? '' : '，该图层无风险等级，未按等级筛选';
+    toast(`已导出 ${n === '' ? '' : n + ' 个要素'}（${$('#export-layer').selectedOptions[0].textContent}${unfiltered}）`, 'info');
   } catch (e) {
     showError('导出', e);
   } finally {

@@ -1,6 +1,6 @@
 //! `riskmap export`: chosen layers, filtered by box, area and level.
 
-use riskmap_core::export::Filter;
+use riskmap_core::export::{ExportError, Filter};
 use riskmap_core::model::{LayerKind, RiskLevel};
 
 use super::output::{Destination, RunRecord};
@@ -42,6 +42,24 @@ pub fn export(ui: &Ui, args: &ExportArgs) -> Result<(), CliError> {
         Some(_) => return Err(CliError::Usage("--bbox takes four numbers".into())),
         None => None,
     };
+    if layers.is_empty() {
+        layers = if levels.is_empty() {
+            LayerKind::all().collect()
+        } else {
+            // A level picks results that have one; every other layer would come out whole.
+            let with: Vec<_> = LayerKind::with_level().collect();
+            ui.say(&format!(
+                "--level: writing the layers with a level ({})",
+                with.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+            ));
+            with
+        };
+    }
+    if !levels.is_empty()
+        && let Some(k) = layers.iter().find(|k| !k.has_level())
+    {
+        return Err(CliError::Export(ExportError::NoLevel { layer: k.name() }));
+    }
     let run = RunRecord::start("export");
     let dest = Destination::check(&args.out)?;
     let p = prepare(ui, &args.load)?;
@@ -53,9 +71,6 @@ pub fn export(ui: &Ui, args: &ExportArgs) -> Result<(), CliError> {
     };
     if let Some(a) = &args.area {
         filter = filter.with_area_name(&p.dataset, a)?;
-    }
-    if layers.is_empty() {
-        layers = LayerKind::all().collect();
     }
     let staging = dest.stage()?;
     write_layers(ui, staging.dir(), &p, &layers, &filter)?;

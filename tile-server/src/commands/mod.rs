@@ -134,7 +134,7 @@ impl CliError {
             CliError::DataProblems(_) => 3,
             // An area the data does not have: the command line's to fix, as an unknown
             // layer or level is.
-            CliError::Export(ExportError::UnknownArea { .. })
+            CliError::Export(ExportError::UnknownArea { .. } | ExportError::NoLevel { .. })
             | CliError::Lists(riskmap_core::lists::ListError::UnknownArea { .. })
             | CliError::Report(riskmap_core::report::ReportError::List(
                 riskmap_core::lists::ListError::UnknownArea { .. },

@@ -131,6 +131,7 @@ impl AppError {
             },
             AppError::Export(e) => match e {
                 ExportError::TooMany { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                ExportError::NoLevel { .. } => StatusCode::BAD_REQUEST,
                 ExportError::UnknownLayer(_) | ExportError::UnknownArea { .. } => {
                     StatusCode::NOT_FOUND
                 }
