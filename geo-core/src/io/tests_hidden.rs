@@ -327,3 +327,47 @@ fn a_ledgers_repeated_texts_are_held_once() {
     // two chunks, so at most two allocations of each category for 3,000 rows.
     assert!(held.len() <= 2 * 11, "{} allocations", held.len());
 }
+
+#[test]
+fn a_closure_accepted_by_a_placeholder_is_no_closure() {
+    let t = tempfile::tempdir().expect("tmp");
+    let d = t.path();
+    city(d);
+    // 验收人 "/" and "未验收": no acceptance, so not closed; measures "无" are none.
+    write(
+        d,
+        "隐患台账.csv",
+        &gbk(
+            "隐患编号,关联对象编号,隐患级别,隐患描述,发现日期,整改期限,整改措施,隐患状态,整改完成日期,验收人,销号日期\n\
+             YH1,E1,一般,通道堆物,2026-05-01,2026-05-15,清理,已销号,2026-05-10,/,2026-05-12\n\
+             YH2,E1,一般,灭火器过期,2026-05-01,2026-05-15,更换,已销号,2026-05-10,未验收,2026-05-12\n\
+             YH3,E1,一般,标识缺失,2026-05-01,2026-05-15,设置,已销号,2026-05-10,李某,2026-05-12\n\
+             YH4,E1,重大事故隐患,联锁未投用,2026-05-01,2026-08-15,无,整改中,,,\n",
+        ),
+    );
+    let loaded = load_dir(d, &LoadOptions::default()).expect("loads");
+    let hh = loaded.dataset.hidden_hazards.features();
+    let status: Vec<(&str, HiddenHazardStatus)> =
+        hh.iter().map(|f| (f.id.as_str(), f.props.status)).collect();
+    assert_eq!(
+        status,
+        [
+            ("YH1", HiddenHazardStatus::Rectified),
+            ("YH2", HiddenHazardStatus::Rectified),
+            ("YH3", HiddenHazardStatus::Closed),
+            ("YH4", HiddenHazardStatus::InProgress),
+        ]
+    );
+    assert_eq!(hh[0].props.verified_by, None);
+    assert_eq!(hh[0].props.closed, None);
+    assert_eq!(hh[3].props.measures, None);
+    assert!(hh[3].props.five_in_place_missing().contains(&"措施"));
+    let kept_open: Vec<&str> = loaded
+        .report
+        .issues
+        .iter()
+        .filter(|i| i.code == IssueCode::LifecycleInconsistent)
+        .filter_map(|i| i.feature_id.as_deref())
+        .collect();
+    assert_eq!(kept_open, ["YH1", "YH2"]);
+}

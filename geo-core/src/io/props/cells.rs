@@ -36,6 +36,23 @@ pub(super) fn shared_text(
     c.value.text().map(|t| cx.texts.text(&t))
 }
 
+/// A text that names someone or something recorded (an inspector, a responsible unit, a
+/// plan): the ledgers' words for "no value" (`/`, `无`, `不详`…) and, for an acceptance,
+/// the words that say it did not happen (`未验收`), leave it empty — a closure "accepted
+/// by /" is not an acceptance.
+pub(super) fn filled_text(
+    cx: &mut FeatureCx<'_>,
+    rec: &Record<'_>,
+    i: usize,
+) -> Option<crate::model::Text> {
+    let c = cell(rec, i)?;
+    let t = c.value.text()?;
+    let w = t.trim();
+    let none = crate::io::fields::is_placeholder(w)
+        || matches!(w, "未验收" | "待验收" | "未" | "否" | "没有" | "暂缺");
+    (!none).then(|| cx.texts.text(&t))
+}
+
 /// A non-negative number; problems are warnings and leave the field empty.
 pub(super) fn number(
     cx: &mut FeatureCx<'_>,

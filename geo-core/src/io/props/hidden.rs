@@ -4,7 +4,7 @@
 
 use crate::model::{Day, HiddenHazard, HiddenHazardStatus, LayerKind, Text};
 
-use super::cells::{cell, column_name, count, date, number, shared_text, text, vocab};
+use super::cells::{cell, column_name, count, date, filled_text, number, shared_text, text, vocab};
 use super::{Build, FeatureCx, Record};
 use crate::io::LoadError;
 use crate::io::fields::{self, Unit, Value, hid};
@@ -123,15 +123,15 @@ impl Build for HiddenHazard {
             description,
             found_by: vocab(cx, rec, hid::FOUND_BY)?,
             discovered: date(cx, rec, hid::DISCOVERED)?,
-            responsible_unit: shared_text(cx, rec, hid::RESPONSIBLE_UNIT),
-            responsible_person: shared_text(cx, rec, hid::RESPONSIBLE_PERSON),
-            measures: shared_text(cx, rec, hid::MEASURES),
+            responsible_unit: filled_text(cx, rec, hid::RESPONSIBLE_UNIT),
+            responsible_person: filled_text(cx, rec, hid::RESPONSIBLE_PERSON),
+            measures: filled_text(cx, rec, hid::MEASURES),
             funds_wan_yuan: number(cx, rec, hid::FUNDS, Unit::WanYuan)?,
             deadline: date(cx, rec, hid::DEADLINE)?,
-            contingency_plan: shared_text(cx, rec, hid::CONTINGENCY_PLAN),
+            contingency_plan: filled_text(cx, rec, hid::CONTINGENCY_PLAN),
             status: HiddenHazardStatus::Pending,
             rectified: date(cx, rec, hid::RECTIFIED)?,
-            verified_by: shared_text(cx, rec, hid::VERIFIED_BY),
+            verified_by: filled_text(cx, rec, hid::VERIFIED_BY),
             closed: date(cx, rec, hid::CLOSED)?,
             reopened: count(cx, rec, hid::REOPENED, u32::MAX)?.unwrap_or(0),
             reopen_reason: shared_text(cx, rec, hid::REOPEN_REASON),
