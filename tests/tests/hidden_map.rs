@@ -343,7 +343,7 @@ fn the_report_holds_the_hazards_as_counted_by_hand() {
     assert!(html.contains("数据截至 2026-11-30 · 生成于 2026-12-01"));
     // On 30 November: YH1 open, major, 153 days late; YH2 closed; YH3 open, 199 days late.
     assert!(
-        html.contains("累计发现隐患 3 项，已销号 1 项，未销号 2 项（其中逾期未整改 2 项，重大事故隐患 1 项）；整改率 33.3%；销号用时中位数 54 天"),
+        html.contains("累计发现隐患 3 项，已销号 1 项，未销号 2 项（其中逾期未销号 2 项，重大事故隐患 1 项）；整改率（销号÷发现）33.3%；销号用时中位数 54 天"),
         "{html}"
     );
     // Both open ones are drawn on the map (at E1), as the table lists them.

@@ -134,7 +134,9 @@ pub struct List {
     /// What the data it was made of lacks
     /// ([`crate::io::ValidationReport::left_out_zh`]): a workbook says it on a sheet
     /// of its own, 数据说明, so that a list made of a ledger not read whole is not taken
-    /// for the whole. Empty from [`risk_list`] and [`hidden_list`]; the caller sets it.
+    /// for the whole. [`hidden_list`] says here what its own day leaves out (hidden
+    /// hazards found after it) and which open ones have no deadline; the caller puts
+    /// the ledgers' own gaps first ([`List::note_first`]).
     pub notes: Vec<String>,
 }
 
@@ -477,6 +479,47 @@ pub fn risk_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<List,
     })
 }
 
+/// What the hidden-hazard list (and so the report) says of the hidden hazards on the
+/// analysis's day: those found after it (not counted) and the open ones with no deadline
+/// (never overdue), as [`List::notes`] has them.
+fn notes_of(ds: &Dataset, a: &Analysis, areas: &Areas<'_>) -> Vec<String> {
+    let (mut later, mut no_deadline) = (0usize, 0usize);
+    for (f, st) in ds.hidden_hazards.features().iter().zip(&a.hidden_states) {
+        let counted = st.status.is_none() || (st.open && f.props.deadline.is_none());
+        if !counted || areas.of(anchor(&f.geometry)).is_none() {
+            continue;
+        }
+        if st.status.is_none() {
+            later += 1;
+        } else {
+            no_deadline += 1;
+        }
+    }
+    let mut notes = Vec::new();
+    if later > 0 {
+        let day = a
+            .as_of
+            .map_or_else(|| "统计日".to_string(), |d| format!("统计日 {d}"));
+        notes.push(format!(
+            "{later} 项隐患的发现日期晚于{day}，未列入（统计日由 riskmap.toml 的 as_of 或 --as-of 给出）"
+        ));
+    }
+    if no_deadline > 0 {
+        notes.push(format!(
+            "{no_deadline} 项未销号隐患没有整改期限，无法判断是否逾期（已列入，整改期限一栏为空）"
+        ));
+    }
+    notes
+}
+
+impl List {
+    /// Puts what the data lacks (a ledger file or records not read) before the list's
+    /// own notes.
+    pub fn note_first(&mut self, left_out: &[String]) {
+        self.notes.splice(0..0, left_out.iter().cloned());
+    }
+}
+
 /// The hidden-hazard list (隐患清单) on the analysis's day, for one area or all: every
 /// hidden hazard found by that day, major ones first, then open before closed, the most
 /// overdue first, then by the day found.
@@ -496,6 +539,7 @@ pub fn hidden_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<Lis
         };
         picked.push((p, area));
     }
+    let notes = notes_of(ds, a, &areas);
     let key = |p: usize| {
         let f = ds.hidden_hazards.get(p);
         let st = a.hidden_states.get(p);
@@ -578,7 +622,7 @@ pub fn hidden_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<Lis
         ]);
     }
     Ok(List {
-        notes: Vec::new(),
+        notes,
         title: "隐患清单",
         columns: HIDDEN_COLUMNS,
         level_column: Some(2),

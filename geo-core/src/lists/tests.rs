@@ -204,6 +204,49 @@ fn the_hidden_hazard_list_puts_major_then_open_then_most_overdue_first() {
         hidden_list(&ds, &a, Some("北镇")),
         Err(ListError::UnknownArea { .. })
     ));
+    // YH4, found on 15 July, is after the day: the list says so (it lies in the east).
+    assert_eq!(
+        l.notes,
+        [
+            "1 项隐患的发现日期晚于统计日 2026-06-30，未列入（统计日由 riskmap.toml 的 as_of 或 --as-of 给出）"
+        ]
+    );
+    assert!(west.notes.is_empty(), "{:?}", west.notes);
+}
+
+#[test]
+fn the_hidden_hazard_list_says_which_open_ones_have_no_deadline() {
+    let (mut ds, _) = city();
+    let mut rules = Rules::default();
+    rules.hidden_hazards.as_of = day(2026, 6, 30);
+    // YH1 (open, west) and YH3 (closed, west) lose their deadlines: only YH1 counts.
+    let mut hh = ds.hidden_hazards.features().to_vec();
+    for f in &mut hh {
+        if f.id == "YH1" || f.id == "YH3" {
+            f.props.deadline = None;
+        }
+    }
+    ds.hidden_hazards = Layer::new(LayerKind::HiddenHazards, hh);
+    let a = analyze(&ds, &SubstanceTable::builtin(), &rules);
+    let west = hidden_list(&ds, &a, Some("西镇")).unwrap();
+    assert_eq!(
+        west.notes,
+        ["1 项未销号隐患没有整改期限，无法判断是否逾期（已列入，整改期限一栏为空）"]
+    );
+    let yh1 = west
+        .rows
+        .iter()
+        .find(|r| r.contains(&"YH1".to_string()))
+        .unwrap();
+    assert!(
+        yh1.contains(&"否".to_string()),
+        "not overdue without a deadline"
+    );
+    // The ledgers' own gaps come first.
+    let mut l = hidden_list(&ds, &a, None).unwrap();
+    l.note_first(&["a.csv（隐患台账）整个文件未读入".to_string()]);
+    assert_eq!(l.notes.len(), 3);
+    assert_eq!(l.notes[0], "a.csv（隐患台账）整个文件未读入");
 }
 
 #[test]

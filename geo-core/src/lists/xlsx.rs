@@ -133,12 +133,7 @@ pub fn xlsx_bytes(list: &List, path: &Path) -> Result<Vec<u8>, ListError> {
             .set_bold()
             .set_font_color(Color::RGB(0xC6_2828));
         notes
-            .write_string_with_format(
-                0,
-                0,
-                "本清单所依据的台账未完整读入，以下内容未列入：",
-                &bold,
-            )
+            .write_string_with_format(0, 0, "请注意本清单所依据的数据：", &bold)
             .map_err(err)?;
         for (i, n) in list.notes.iter().enumerate() {
             notes.write_string(i as u32 + 1, 0, n).map_err(err)?;

@@ -181,7 +181,7 @@ fn changes(out: &mut String, m: &[MonthTrend]) {
             before.at_end.open.into(),
         ),
         (
-            "月末逾期未整改",
+            "月末逾期未销号",
             now.at_end.overdue.into(),
             before.at_end.overdue.into(),
         ),
@@ -265,7 +265,8 @@ pub fn area_report(
 /// [`area_report`] with the enterprises and houses per level at the end of last month and
 /// on the report's day given (`[last month, this month]`, of the area): those of the map
 /// as it stood each day, taken back over a store's history; `left_out`, what the data
-/// lacks ([`crate::io::ValidationReport::left_out_zh`]), is said under the title.
+/// lacks ([`crate::io::ValidationReport::left_out_zh`]), is said under the title, with
+/// the hidden hazards the day leaves out (the hidden-hazard list's [`lists::List::notes`]).
 pub fn area_report_with_levels(
     ds: &Dataset,
     a: &Analysis,
@@ -307,11 +308,10 @@ pub fn area_report_with_levels(
         esc(name),
         s.level.name_zh()
     );
-    if !left_out.is_empty() {
-        o.push_str(
-            r#"<div class="left-out"><b>本报告所依据的台账未完整读入，以下内容未计入：</b><ul>"#,
-        );
-        for n in left_out {
+    // What the data lacks, then what the day leaves out of the hidden hazards.
+    if !left_out.is_empty() || !hidden.notes.is_empty() {
+        o.push_str(r#"<div class="left-out"><b>请注意本报告所依据的数据：</b><ul>"#);
+        for n in left_out.iter().chain(&hidden.notes) {
             let _ = write!(o, "<li>{}</li>", esc(n));
         }
         o.push_str("</ul>详见数据验证报告（riskmap validate 或 validation.html）。</div>");
@@ -389,7 +389,7 @@ pub fn area_report_with_levels(
         let c = &h.counts;
         let _ = write!(
             o,
-            "<p>截至 {day}，累计发现隐患 {} 项，已销号 {} 项，未销号 {} 项（其中逾期未整改 {} 项，重大事故隐患 {} 项）；整改率 {}；销号用时中位数 {}。</p>",
+            "<p>截至 {day}，累计发现隐患 {} 项，已销号 {} 项，未销号 {} 项（其中逾期未销号 {} 项，重大事故隐患 {} 项）；整改率（销号÷发现）{}；销号用时中位数 {}。</p>",
             c.found,
             c.closed,
             c.open,

@@ -53,7 +53,7 @@ function buildStaticControls() {
     h('span', null, h('span', { class: 'sym-line sym-dash', style: 'border-color:#55606e;border-top-width:2px' }), '镇街边界'),
     h('span', null, h('span', { class: 'sym-circle', style: 'background:#00838f;border:1px solid #fff;box-shadow:0 0 0 1px #999' }), '隐患（按状态着色）'),
     h('span', null, h('span', { class: 'sym-ring', style: 'border-color:#000;background:#212121' }), '重大事故隐患'),
-    h('span', null, h('span', { class: 'sym-ring', style: 'border-color:#e60012;background:#795548' }), '逾期未整改隐患'),
+    h('span', null, h('span', { class: 'sym-ring', style: 'border-color:#e60012;background:#795548' }), '逾期未销号隐患'),
   );
   buildHiddenControls();
 

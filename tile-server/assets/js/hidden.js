@@ -228,7 +228,7 @@ function renderHidden() {
   box.replaceChildren(h('div', { class: 'stats' },
     h('span', null, `${row.name}（${a.as_of}）发现：`, h('b', null, fmtNum(c.found, 0))),
     h('span', null, '未销号：', h('b', null, fmtNum(c.open, 0))),
-    h('span', null, '逾期未整改：', h('b', { class: c.overdue ? 'alert' : '' }, fmtNum(c.overdue, 0))),
+    h('span', null, '逾期未销号：', h('b', { class: c.overdue ? 'alert' : '' }, fmtNum(c.overdue, 0))),
     h('span', null, '重大隐患未销号：', h('b', { class: c.major_open ? 'alert' : '' }, fmtNum(c.major_open, 0))),
     h('span', null, '整改率（销号/发现）：', h('b', null, rate)),
     h('span', null, '销号平均用时（中位数）：', h('b', null, row.median_days_to_close == null ? '—' : `${fmtNum(row.median_days_to_close, 1)} 天`))));

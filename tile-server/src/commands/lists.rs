@@ -31,8 +31,13 @@ pub fn lists(ui: &Ui, args: &ListsArgs) -> Result<(), CliError> {
     let risk = risk.unwrap_or_else(|e| std::panic::resume_unwind(e))?;
     let mut made = [risk, hidden?];
     let left_out = p.report.left_out_zh();
+    // What the day leaves out of the hidden hazards: said even when quiet, as a ledger
+    // not read is.
+    for n in &made[1].notes {
+        eprintln!("warning: {}: {n}", made[1].title);
+    }
     for l in &mut made {
-        l.notes.clone_from(&left_out);
+        l.note_first(&left_out);
     }
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "lists: rows made");
     let staging = dest.stage()?;

@@ -80,7 +80,7 @@ pub(in crate::server) async fn list(
         } else {
             lists::hidden_list(ds, a, area)?
         };
-        l.notes = left_out;
+        l.note_first(&left_out);
         let name = format!("{}.{ext}", l.title);
         let bytes = if ext == "xlsx" {
             lists::xlsx_bytes(&l, Path::new(&name))?
