@@ -127,6 +127,12 @@ async fn a_truncated_geojson_is_refused_and_the_old_data_keeps_serving() {
 
     // /health shows the refusal with its reasons; everything served is as before.
     let (_, h) = send(&app, get("/health")).await;
+    assert_eq!(h["status"], "degraded", "{h}");
+    let why = h["degraded_because"].as_str().unwrap();
+    assert!(
+        why.contains("protection_targets.geojson is broken"),
+        "{why}"
+    );
     assert_eq!(h["generation"], 1);
     assert_eq!(h["last_reload"]["ok"], false);
     assert_eq!(h["last_reload"]["outcome"], "refused");
@@ -180,6 +186,45 @@ async fn a_truncated_csv_is_refused_and_force_accepts_it() {
     let (_, h) = send(&app, get("/health")).await;
     assert_eq!(h["last_reload"]["outcome"], "reloaded");
     assert_eq!(h["last_reload"]["forced"], true);
+    // Taken in: nothing refused stands.
+    assert_eq!(h["status"], "ok", "{h}");
+    assert!(h["reading_refused"].is_null());
+}
+
+#[tokio::test]
+async fn a_changed_file_the_watcher_refuses_degrades_health_until_one_is_read() {
+    let (dir, state, app) = server(ServerConfig::default());
+    let before = counts(&app).await;
+    let file = dir.path().join("protection_targets.geojson");
+    let whole = std::fs::read(&file).unwrap();
+    let len = whole.len() as u64;
+    truncate(&file, len * 2 / 5);
+    // What the watcher does when the folder changes.
+    let outcome = state.sync_from_source().await;
+    assert!(
+        matches!(
+            outcome,
+            Ok(riskmap_server::server::watch::SyncOutcome::Refused(_))
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(counts(&app).await, before);
+    let (_, h) = send(&app, get("/health")).await;
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert!(h["last_reload"].is_null(), "no reload was asked: {h}");
+    let why = h["reading_refused"]["why"].as_str().unwrap();
+    assert!(
+        why.contains("protection_targets.geojson is broken"),
+        "{why}"
+    );
+    assert!(h["reading_refused"]["at"].as_u64().unwrap() > 0);
+    // The whole file back: read, nothing differs, the refusal is gone.
+    std::fs::write(&file, &whole).unwrap();
+    let outcome = state.sync_from_source().await;
+    assert!(outcome.is_ok(), "{outcome:?}");
+    let (_, h) = send(&app, get("/health")).await;
+    assert_eq!(h["status"], "ok", "{h}");
+    assert!(h["reading_refused"].is_null());
 }
 
 /// Rewrites `houses.csv` without every `nth` data row; returns the data rows kept.

@@ -103,7 +103,7 @@ impl Comparison {
         let files = self
             .file_problems
             .iter()
-            .map(|f| format!("{} is {}", f.file, f.problem));
+            .map(|f| format!("{} is {} ({})", f.file, f.problem, f.reason));
         let layers = self.layer_losses.iter().map(|l| {
             format!(
                 "{} would go from {} to {} features",

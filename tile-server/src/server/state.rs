@@ -174,6 +174,25 @@ pub struct ReloadStatus {
     pub moved: Vec<super::reload::FilesMoved>,
 }
 
+/// A reading of the source that was not taken in ([`AppState::reading_refused`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReadingRefused {
+    /// Unix time of the reading.
+    pub at: u64,
+    /// Why: the files and layers it was refused for, or the error.
+    pub why: String,
+}
+
+impl AppState {
+    /// Notes the outcome of a reading of the source: `Some(why)` when it was refused or
+    /// failed, `None` when it was taken in (or found nothing changed).
+    pub(super) fn note_reading(&self, refused: Option<String>) {
+        if let Ok(mut r) = self.reading_refused.lock() {
+            *r = refused.map(|why| ReadingRefused { at: now(), why });
+        }
+    }
+}
+
 /// Abandoned (timed-out) loads allowed to run on at once before reloads wait for them.
 const MAX_ABANDONED: usize = 2;
 
@@ -239,6 +258,10 @@ pub struct AppState {
     /// A reading of the GeoPackage that was refused or failed, with the file's stamp
     /// then and why: edits are refused at once until the file changes again.
     pub file_refused: Mutex<Option<(FileStamp, String)>>,
+    /// The last reading of the source (a changed file or folder read by the watcher, a
+    /// reload) when it was refused or failed and none was taken in since: the map
+    /// serves what it served before, and `/health` says so until a reading is.
+    pub reading_refused: Mutex<Option<ReadingRefused>>,
     /// For a GeoPackage source, what the last settled reading left in the file (its
     /// schema's version and token, once the triggers that mark changed rows were made):
     /// the next change of the file is read by the rows they marked (`file_rows`).
@@ -421,6 +444,7 @@ impl AppState {
             trail_followed: Mutex::new(TrailFollowed::upto(first_trail)),
             folder_trail: None,
             file_refused: Mutex::new(None),
+            reading_refused: Mutex::new(None),
             file_schema: Mutex::new(None),
             database: Mutex::new(super::pg_listen::DbStatus::default()),
             served_seq,
@@ -555,6 +579,7 @@ impl AppState {
                 tracing::error!(error = ?status.error, "reload failed; still serving generation {served}");
             }
         }
+        self.note_reading(status.error.clone().filter(|_| !ok));
         if let Ok(mut l) = self.last_reload.lock() {
             *l = Some(status);
         }

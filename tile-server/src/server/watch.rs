@@ -262,6 +262,10 @@ impl AppState {
             return Ok(SyncOutcome::Unchanged);
         }
         let outcome = self.sync_held(&held, actor, stamp.clone()).await;
+        self.note_reading(match &outcome {
+            Ok(SyncOutcome::Refused(why)) | Err(why) => Some(why.clone()),
+            Ok(_) => None,
+        });
         if let (Some(stamp), Ok(mut r)) = (stamp, self.file_refused.lock()) {
             *r = match &outcome {
                 Ok(SyncOutcome::Refused(why)) => Some((stamp, why.clone())),

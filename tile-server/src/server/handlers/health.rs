@@ -29,12 +29,14 @@ pub(in crate::server) async fn count_requests(
 /// name, not its path; a database's URL without its password), `degraded` and why when
 /// a database source cannot be reached (its connection, the last change applied, the
 /// last error, reconnection attempts, rows refused) or a folder's trail records nothing
-/// (a start that could not read the folder whole), the generation served, its feature
-/// counts and validation totals, the last reload
+/// (a start that could not read the folder whole) or the source's last reading (by the
+/// watcher or a reload) was refused or failed (`reading_refused`: when and why), the
+/// generation served, its feature counts and validation totals, the last reload
 /// (its outcome, the per-layer counts before and after, and why it was refused).
 pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<Value> {
     let s = state.snapshot();
     let last = state.last_reload.lock().ok().and_then(|l| l.clone());
+    let refused = state.reading_refused.lock().ok().and_then(|r| r.clone());
     let database = state
         .source
         .db
@@ -57,7 +59,17 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
                     problems.join("; ")
                 )),
             ),
-            None => ("ok", None),
+            None => match &refused {
+                Some(r) => (
+                    "degraded",
+                    Some(format!(
+                        "the data source changed and its last reading was not taken in; \
+                         serving the map as it was before: {}",
+                        r.why
+                    )),
+                ),
+                None => ("ok", None),
+            },
         },
     };
     Json(json!({
@@ -71,6 +83,7 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
         "features": s.dataset().counts().iter().map(|(k, n)| (k.name().to_string(), json!(n))).collect::<Map<_, _>>(),
         "validation": {"skipped": s.report.skipped_count(), "repaired": s.report.repaired_count(), "warnings": s.report.warning_count(), "info": s.report.info_count()},
         "last_reload": last,
+        "reading_refused": refused,
     }))
 }
 
