@@ -83,7 +83,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     )?;
     let load_s = t0.elapsed().as_secs_f64();
     let t = Instant::now();
-    let full = analyze(&p.dataset, &SubstanceTable::builtin(), &Rules::default());
+    let full = analyze(&p.dataset, &SubstanceTable::builtin(), &Rules::default())?;
     let full_ms = t.elapsed().as_secs_f64() * 1000.0;
     drop(full);
     let mut tiles = TileSet::build(&p.dataset, &p.analysis, TileSetConfig::default())?;

@@ -36,7 +36,10 @@ pub fn snapshot() -> &'static Snapshot {
             Ok(ds) => ds,
             Err(e) => panic!("fuzz harness: the small city cannot be generated: {e}"),
         };
-        let p = Project::from_dataset(ds, &Rules::default());
+        let p = match Project::from_dataset(ds, &Rules::default()) {
+            Ok(p) => p,
+            Err(e) => panic!("fuzz harness: the small city does not pass the checks: {e}"),
+        };
         match Snapshot::of_project(
             p,
             riskmap_core::substances::SubstanceTable::builtin(),

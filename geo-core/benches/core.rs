@@ -75,7 +75,7 @@ fn benches(c: &mut Criterion) {
         bn.iter(|| pipeline_clearance::find_conflicts(&ds, &rules))
     });
     g.bench_function("every analysis", |bn| {
-        bn.iter(|| analysis::analyze(&ds, &subs, &rules))
+        bn.iter(|| analysis::analyze(&ds, &subs, &rules).expect("a loaded city"))
     });
     g.finish();
 }

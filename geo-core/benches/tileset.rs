@@ -100,7 +100,7 @@ fn main() {
         GenerateOptions::scaled(houses)
     };
     let ds = generate(&opts, &boundary()).unwrap();
-    let a = analysis::analyze(&ds, &SubstanceTable::builtin(), &Rules::default());
+    let a = analysis::analyze(&ds, &SubstanceTable::builtin(), &Rules::default()).unwrap();
     let t1 = Instant::now();
     let ts = TileSet::build(&ds, &a, TileSetConfig::default()).unwrap();
     println!(

@@ -21,7 +21,7 @@
 //! ## Modules by concern
 //!
 //! - **Data**: [`model`] (typed features and vocabularies), [`layer`] (a layer and its
-//!   R-tree queries), [`dataset`] (the six input layers), [`index`] (the R-tree),
+//!   R-tree queries), [`dataset`] (the seven input layers), [`index`] (the R-tree),
 //!   [`geodesy`] (geodesic distances), [`crs`] (coordinate systems).
 //! - **Loading**: [`io`] (discovery, readers, fields, repair, the validation report),
 //!   [`substances`] (GB 18218 tables), [`project`] (the one pipeline from files to results).

@@ -89,7 +89,7 @@ pub fn load_source(source: &Path, opts: &LoadOptions) -> Result<io::Loaded, Load
 /// ```
 #[derive(Debug, Clone)]
 pub struct Project {
-    /// The six input layers with their R-trees.
+    /// The seven input layers with their R-trees.
     pub dataset: Dataset,
     /// What the loader read, skipped or repaired.
     pub report: ValidationReport,
@@ -140,19 +140,25 @@ impl Project {
     }
 
     /// Analyses a dataset that was built in memory (generated, or assembled by a program
-    /// that embeds the crate); its report is empty.
-    pub fn from_dataset(dataset: Dataset, rules: &Rules) -> Project {
+    /// that embeds the crate); its report is empty. The features and rules are checked
+    /// first ([`analysis::check_input`]): a feature the loaders would have refused (a
+    /// coordinate not a number or out of range, a ring of two points, a negative
+    /// tonnage, an id twice) is an error naming it. Hidden hazards are counted on the
+    /// rules' `hidden_hazards.as_of`, else today: set it for results that do not change
+    /// with the day they are made.
+    pub fn from_dataset(dataset: Dataset, rules: &Rules) -> Result<Project, analysis::InputError> {
+        analysis::check_input(&dataset, rules)?;
         let mut rules = rules.clone();
         if rules.hidden_hazards.as_of.is_none() {
             rules.hidden_hazards.as_of = Some(crate::model::Day::today());
         }
-        Project::analyse(
+        Ok(Project::analyse(
             dataset,
             ValidationReport::default(),
             &LoadOptions::default(),
             &rules,
             &|_| {},
-        )
+        ))
     }
 
     fn analyse(
@@ -162,7 +168,7 @@ impl Project {
         rules: &Rules,
         on_step: &(dyn Fn(Step) + Sync),
     ) -> Project {
-        let analysis = analysis::analyze_with_progress(&dataset, &opts.substances, rules, on_step);
+        let analysis = analysis::analyze_checked(&dataset, &opts.substances, rules, on_step);
         Project {
             dataset,
             report,

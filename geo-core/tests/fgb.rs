@@ -93,10 +93,10 @@ fn files_gdal_wrote_read_as_the_ledgers_they_came_from() {
     // the areas in their layer's order, so only the areas are put back in the ledger's;
     // ties among an area's top risks do not go by the order the features come in).
     let rules = Rules::default();
-    let a = Project::from_dataset(ds.clone(), &rules).summary();
+    let a = Project::from_dataset(ds.clone(), &rules).unwrap().summary();
     let mut gdal_order = back;
     gdal_order.areas = in_order_of(&gdal_order.areas, &ds.areas);
-    let b = Project::from_dataset(gdal_order, &rules).summary();
+    let b = Project::from_dataset(gdal_order, &rules).unwrap().summary();
     if a != b {
         print_differences(
             "",

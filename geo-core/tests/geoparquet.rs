@@ -88,8 +88,8 @@ fn files_geopandas_wrote_read_as_the_ledgers_they_came_from() {
     assert_same(ds, &back);
     assert_same_layer(&ds.hidden_hazards, &back.hidden_hazards);
     let rules = Rules::default();
-    let a = Project::from_dataset(ds.clone(), &rules).summary();
-    let b = Project::from_dataset(back, &rules).summary();
+    let a = Project::from_dataset(ds.clone(), &rules).unwrap().summary();
+    let b = Project::from_dataset(back, &rules).unwrap().summary();
     assert!(a == b, "the analyses differ");
 }
 
@@ -255,8 +255,8 @@ fn assert_demo(py: &str, loaded: riskmap_core::io::Loaded, crs_from: &str) {
     assert_same(ds, &back);
     assert_same_layer(&ds.hidden_hazards, &back.hidden_hazards);
     let rules = Rules::default();
-    let a = Project::from_dataset(ds.clone(), &rules).summary();
-    let b = Project::from_dataset(back, &rules).summary();
+    let a = Project::from_dataset(ds.clone(), &rules).unwrap().summary();
+    let b = Project::from_dataset(back, &rules).unwrap().summary();
     assert!(a == b, "the analyses differ");
 }
 

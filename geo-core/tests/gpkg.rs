@@ -74,8 +74,8 @@ fn demo_round_trip_gives_the_same_dataset_and_analysis() {
     assert!(ds.houses.len() > 1000, "the demo has its houses");
     assert_same(ds, &back);
     let rules = Rules::default();
-    let a = Project::from_dataset(ds.clone(), &rules).summary();
-    let b = Project::from_dataset(back, &rules).summary();
+    let a = Project::from_dataset(ds.clone(), &rules).unwrap().summary();
+    let b = Project::from_dataset(back, &rules).unwrap().summary();
     assert_eq!(a, b);
 }
 

@@ -246,7 +246,7 @@ async fn a_popup_of_another_day_is_the_feature_as_it_stood_that_day() {
     // The whole analysis of that day, made here from the served data.
     let mut rules = snap.rules.clone();
     rules.hidden_hazards.as_of = Some(day);
-    let full = analyze(snap.dataset(), &state.source.load.substances, &rules);
+    let full = analyze(snap.dataset(), &state.source.load.substances, &rules).unwrap();
     let now = snap.analysis();
     let moved: Vec<usize> = (0..snap.dataset().enterprises.len())
         .filter(|&i| full.enterprise_risks[i].level != now.enterprise_risks[i].level)

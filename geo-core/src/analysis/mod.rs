@@ -194,7 +194,7 @@ pub enum Step {
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen");
 /// let loaded = io::load_dir(&dir, &LoadOptions::default())?;
-/// let a = analysis::analyze(&loaded.dataset, &SubstanceTable::builtin(), &Rules::default());
+/// let a = analysis::analyze(&loaded.dataset, &SubstanceTable::builtin(), &Rules::default())?;
 /// // One result per feature, in layer order.
 /// assert_eq!(a.hazard_grades.len(), loaded.dataset.hazard_sources.len());
 /// assert_eq!(a.house_risks.len(), loaded.dataset.houses.len());
@@ -203,12 +203,52 @@ pub enum Step {
 /// # Ok(())
 /// # }
 /// ```
-pub fn analyze(ds: &Dataset, substances: &SubstanceTable, rules: &Rules) -> Analysis {
+pub fn analyze(
+    ds: &Dataset,
+    substances: &SubstanceTable,
+    rules: &Rules,
+) -> Result<Analysis, InputError> {
     analyze_with_progress(ds, substances, rules, &|_| {})
 }
 
-/// Runs every analysis, calling `progress` as each step starts.
+/// What an analysis refuses to start on: features not fit for it
+/// ([`Dataset::check`]) or rules out of range ([`Rules::problems`]). The loaders'
+/// datasets and the rules read by [`Rules::from_file`] never are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// Features with problems, each named.
+    #[error(transparent)]
+    Features(#[from] crate::dataset::Problems),
+    /// Rules out of range or out of order, each named by its dotted path.
+    #[error("rules given: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Rules(Vec<crate::rules::RuleProblem>),
+}
+
+/// The checks of [`InputError`].
+pub fn check_input(ds: &Dataset, rules: &Rules) -> Result<(), InputError> {
+    let problems = rules.problems();
+    if !problems.is_empty() {
+        return Err(InputError::Rules(problems));
+    }
+    ds.check()?;
+    Ok(())
+}
+
+/// Runs every analysis, calling `progress` as each step starts, once the dataset and
+/// rules pass [`check_input`].
 pub fn analyze_with_progress(
+    ds: &Dataset,
+    substances: &SubstanceTable,
+    rules: &Rules,
+    progress: &(dyn Fn(Step) + Sync),
+) -> Result<Analysis, InputError> {
+    check_input(ds, rules)?;
+    Ok(analyze_checked(ds, substances, rules, progress))
+}
+
+/// [`analyze_with_progress`] of a dataset and rules known to pass [`check_input`] (the
+/// loaders', or checked before).
+pub(crate) fn analyze_checked(
     ds: &Dataset,
     substances: &SubstanceTable,
     rules: &Rules,
@@ -339,6 +379,7 @@ mod tests_shared {
             &SubstanceTable::builtin(),
             &Rules::default(),
         )
+        .unwrap()
     }
 
     #[test]

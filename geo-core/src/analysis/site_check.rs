@@ -469,7 +469,7 @@ mod tests {
             )],
         );
         let rules = Rules::default();
-        let a = analyze(&ds, &SubstanceTable::builtin(), &rules);
+        let a = analyze(&ds, &SubstanceTable::builtin(), &rules).unwrap();
         // Site: 600–800 m east, 0–100 m north ⇒ 550 m from the source (short 250 m).
         let site = rect(600.0, 0.0, 800.0, 100.0);
         let use_ = SiteUse {

@@ -78,6 +78,7 @@ pub use edit::{
 };
 pub use error::LoadError;
 pub use far::far_issue;
+pub(crate) use geom::allowed_types;
 pub use links::link_hidden_hazards;
 pub use manifest::MANIFEST_FILE;
 pub(crate) use manifest::status_words;

@@ -165,7 +165,7 @@ fn city() -> (Dataset, Analysis) {
     );
     let mut rules = Rules::default();
     rules.hidden_hazards.as_of = day(2026, 6, 30);
-    let a = analyze(&ds, &SubstanceTable::builtin(), &rules);
+    let a = analyze(&ds, &SubstanceTable::builtin(), &rules).unwrap();
     (ds, a)
 }
 
@@ -227,7 +227,7 @@ fn the_hidden_hazard_list_says_which_open_ones_have_no_deadline() {
         }
     }
     ds.hidden_hazards = Layer::new(LayerKind::HiddenHazards, hh);
-    let a = analyze(&ds, &SubstanceTable::builtin(), &rules);
+    let a = analyze(&ds, &SubstanceTable::builtin(), &rules).unwrap();
     let west = hidden_list(&ds, &a, Some("西镇")).unwrap();
     assert_eq!(
         west.notes,

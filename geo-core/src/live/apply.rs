@@ -12,7 +12,7 @@ use crate::analysis::hidden_hazards;
 use crate::analysis::house_risk::{Exposure, house_risk};
 use crate::analysis::risk_grid::tally::Kept;
 use crate::analysis::risk_grid::{anchor, house_slot};
-use crate::analysis::{PipelineConflict, ProtectionConflict, target_class};
+use crate::analysis::{self, PipelineConflict, ProtectionConflict, target_class};
 use crate::io::LINKABLE;
 use crate::layer::Layer;
 use crate::model::{Feature, LayerKind, RiskLevel};
@@ -62,6 +62,15 @@ impl Live {
                 return Err(LiveError::EmptyId {
                     layer: layer.name(),
                 });
+            }
+            if let Some(f) = &after {
+                let problems = f.problems();
+                if !problems.is_empty() {
+                    return Err(analysis::InputError::Features(crate::dataset::Problems {
+                        problems,
+                    })
+                    .into());
+                }
             }
             let key = (layer, id);
             if !state.contains_key(&key) {

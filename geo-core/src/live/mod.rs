@@ -94,6 +94,21 @@ impl AnyFeature {
         }
     }
 
+    /// What makes it unfit for analysis ([`crate::dataset::feature_problems`]).
+    pub fn problems(&self) -> Vec<crate::dataset::Problem> {
+        use crate::dataset::feature_problems as of;
+        let k = self.layer();
+        match self {
+            AnyFeature::Area(f) => of(k, f),
+            AnyFeature::Enterprise(f) => of(k, f),
+            AnyFeature::HazardSource(f) => of(k, f),
+            AnyFeature::GasPipeline(f) => of(k, f),
+            AnyFeature::House(f) => of(k, f),
+            AnyFeature::ProtectionTarget(f) => of(k, f),
+            AnyFeature::HiddenHazard(f) => of(k, f),
+        }
+    }
+
     /// Its layer.
     pub fn layer(&self) -> LayerKind {
         match self {
@@ -239,6 +254,10 @@ pub enum LiveError {
         /// Layer name.
         layer: &'static str,
     },
+    /// Features not fit for analysis (a coordinate not a number, a ring of two points, a
+    /// negative tonnage…) or rules out of range: nothing was changed.
+    #[error(transparent)]
+    Input(#[from] analysis::InputError),
 }
 
 /// A dataset and its analysis, changed by batches.
@@ -305,10 +324,11 @@ impl Clone for Live {
 }
 
 impl Live {
-    /// Analyses the dataset in full and keeps it for changes.
-    pub fn new(ds: Dataset, substances: SubstanceTable, rules: Rules) -> Live {
-        let analysis = analysis::analyze(&ds, &substances, &rules);
-        Live::from_parts(ds, analysis, substances, rules)
+    /// Analyses the dataset in full and keeps it for changes, once it and the rules pass
+    /// [`analysis::check_input`].
+    pub fn new(ds: Dataset, substances: SubstanceTable, rules: Rules) -> Result<Live, LiveError> {
+        let analysis = analysis::analyze(&ds, &substances, &rules)?;
+        Ok(Live::from_parts(ds, analysis, substances, rules))
     }
 
     /// Keeps a dataset whose analysis is already made (it must be `analyze` of it).
@@ -507,19 +527,23 @@ impl Live {
         }
     }
 
-    /// Replaces the rules: a full re-analysis.
-    pub fn set_rules(&mut self, rules: Rules) -> Applied {
+    /// Replaces the rules: a full re-analysis. Rules out of range change nothing.
+    pub fn set_rules(&mut self, rules: Rules) -> Result<Applied, LiveError> {
+        let problems = rules.problems();
+        if !problems.is_empty() {
+            return Err(analysis::InputError::Rules(problems).into());
+        }
         self.rules = rules;
         self.reanalyse();
-        Applied {
+        Ok(Applied {
             full: true,
             dirty: self.everywhere(),
             ..Applied::default()
-        }
+        })
     }
 
     fn reanalyse(&mut self) {
-        self.analysis = analysis::analyze(&self.ds, &self.substances, &self.rules);
+        self.analysis = analysis::analyze_checked(&self.ds, &self.substances, &self.rules, &|_| {});
         self.locate_points();
         self.keep_room();
     }

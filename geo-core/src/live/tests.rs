@@ -58,7 +58,7 @@ fn full(live: &Live) -> Analysis {
             d.hidden_hazards.features().to_vec(),
         ),
     };
-    analyze(&ds, &SubstanceTable::builtin(), live.rules())
+    analyze(&ds, &SubstanceTable::builtin(), live.rules()).unwrap()
 }
 
 pub(super) fn assert_same(live: &Live, step: &str) {
@@ -522,7 +522,7 @@ proptest! {
     })]
     #[test]
     fn incremental_equals_full(batches in prop::collection::vec(prop::collection::vec(op(), 1..6), 1..5)) {
-        let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+        let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
         let mut graveyard = Vec::new();
         let mut fresh = 0;
         for (i, batch) in batches.iter().enumerate() {
@@ -592,7 +592,7 @@ fn named_as_changed<T: PartialEq + std::fmt::Debug>(
 
 #[test]
 fn a_refused_batch_changes_nothing() {
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
     let before = live.analysis().clone();
     let h = live.dataset().houses.get(0).cloned().expect("a house");
     let mut moved = h.clone();
@@ -698,7 +698,7 @@ proptest! {
     #[test]
     fn tiles_follow_every_batch(batches in prop::collection::vec(prop::collection::vec(op(), 1..5), 1..4)) {
         use crate::tileset::{TileSet, TileSetConfig};
-        let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+        let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
         let build = |l: &Live| TileSet::build(l.dataset(), l.analysis(), TileSetConfig::default()).unwrap();
         let mut ts = build(&live);
         let mut graveyard = Vec::new();
@@ -744,8 +744,8 @@ fn area_summaries_do_not_depend_on_the_order_of_the_features() {
     other.houses = reversed(&ds.houses);
     other.protection_targets = reversed(&ds.protection_targets);
     let (rules, substances) = (Rules::default(), SubstanceTable::builtin());
-    let a = analyze(&ds, &substances, &rules).area_summaries;
-    let b = analyze(&other, &substances, &rules).area_summaries;
+    let a = analyze(&ds, &substances, &rules).unwrap().area_summaries;
+    let b = analyze(&other, &substances, &rules).unwrap().area_summaries;
     assert!(
         a.iter().any(|s| s.top_risks.len() == 10),
         "lists to compare"
@@ -767,7 +767,7 @@ fn the_lists_batches_grow_keep_room_in_the_map_and_in_its_copy() {
         hidden_hazards: 0,
     };
     let ds = generate(&opts, &haimen().expect("boundary")).expect("city");
-    let mut live = Live::new(ds, SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(ds, SubstanceTable::builtin(), Rules::default()).unwrap();
     live.keep_room();
     let lens = |a: &Analysis| {
         [

@@ -17,7 +17,7 @@ use crate::substances::SubstanceTable;
 /// moves its level, or a move, does.
 #[test]
 fn a_house_drawn_as_it_was_outdates_no_tile_of_its_own() {
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
     let own = |a: &super::Applied| {
         a.dirty
             .iter()
@@ -62,7 +62,7 @@ fn a_house_drawn_as_it_was_outdates_no_tile_of_its_own() {
 fn a_house_edited_in_its_footprint_is_named_wherever_its_tiles_change() {
     use crate::tiles::tiles_covering;
     use crate::tileset::{TileSet, TileSetConfig};
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
     let build = |l: &Live| {
         TileSet::build(l.dataset(), l.analysis(), TileSetConfig::default()).expect("tile set")
     };
@@ -194,7 +194,7 @@ pub(super) fn tile_follows(
 fn indexed_changes_name_the_tiles_their_boxes_name() {
     use crate::tiles::{TileId, TileOptions, tiles_covering};
     use crate::tileset::{TILE_LAYERS, TileBox, TileChanges, TileSet, TileSetConfig};
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
     let mut ts = TileSet::build(live.dataset(), live.analysis(), TileSetConfig::default())
         .expect("tile set");
     let ds = live.dataset();

@@ -78,7 +78,7 @@ pub(super) fn assert_hazards_follow(
 #[test]
 fn hazards_follow_their_feature_and_only_theirs() {
     use crate::analysis::risk_grid::anchor;
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
     let ds = live.dataset();
     // Two hazards at the points of two houses (without places of their own).
     let mut at_houses = ds.hidden_hazards.features().iter().filter(|h| {
@@ -166,7 +166,7 @@ fn conflicts_of(live: &Live, id: &str) -> usize {
 #[test]
 fn houses_moved_out_of_their_conflicts_and_back() {
     use super::tests::{assert_same, centre, offset, shift};
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
     let ids: std::collections::BTreeSet<String> = live
         .analysis()
         .protection_conflicts
@@ -202,7 +202,7 @@ fn houses_moved_out_of_their_conflicts_and_back() {
 fn schools_moved_to_the_edge_of_a_sources_reach() {
     use super::tests::{assert_same, offset};
     use crate::model::TargetClass;
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
     let graded: Vec<String> = live
         .analysis()
         .hazard_grades
@@ -279,7 +279,7 @@ fn schools_moved_to_the_edge_of_a_sources_reach() {
 #[test]
 fn a_worst_risk_renamed_is_renamed_in_its_areas_summary() {
     use super::tests::assert_same;
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
     let mut tops: Vec<(LayerKind, String)> = Vec::new();
     for s in &live.analysis().area_summaries {
         for layer in [

@@ -28,7 +28,7 @@ fn conflicts_of(live: &Live, id: &str) -> usize {
 /// full analysis.
 #[test]
 fn a_source_regraded_alone_has_its_conflicts_replaced() {
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
     let with_conflicts: Vec<String> = live
         .dataset()
         .hazard_sources
@@ -87,7 +87,7 @@ fn a_regraded_source_keeps_the_distances_it_had_measured() {
         hidden_hazards: 0,
     };
     let ds = generate(&opts, &haimen().expect("boundary")).expect("city");
-    let mut live = Live::new(ds, SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(ds, SubstanceTable::builtin(), Rules::default()).unwrap();
     let ids: Vec<String> = live
         .dataset()
         .hazard_sources
@@ -150,7 +150,7 @@ fn a_regraded_source_keeps_the_distances_it_had_measured() {
 #[test]
 fn an_inventory_corrected_with_the_houses_around_it_changed() {
     use crate::model::House;
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
     let sources: Vec<String> = live
         .dataset()
         .hazard_sources
@@ -220,7 +220,7 @@ fn an_inventory_corrected_with_the_houses_around_it_changed() {
 /// source is regraded back; each batch against a full analysis.
 #[test]
 fn a_house_that_takes_a_deleted_ones_place_is_summed_in_its_new_place() {
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
     let original = first_graded_source(&live);
     let id = original.id.clone();
     let at = centre(&original.geometry);
@@ -258,7 +258,7 @@ fn a_house_that_takes_a_deleted_ones_place_is_summed_in_its_new_place() {
 /// against a full analysis, and every part kept equal to one made afresh.
 #[test]
 fn where_the_risk_points_stand_is_kept_until_one_moves() {
-    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default());
+    let mut live = Live::new(city(), SubstanceTable::builtin(), Rules::default()).unwrap();
     let cells = |live: &Live| live.analysis().grid.cells.len();
     let original = first_graded_source(&live);
     let regrade = |live: &mut Live, k: f64, step: &str| scaled(live, &original, k, step);
@@ -450,7 +450,7 @@ fn dense_city() -> Live {
         hidden_hazards: 0,
     };
     let ds = generate(&opts, &haimen().expect("boundary")).expect("city");
-    Live::new(ds, SubstanceTable::builtin(), Rules::default())
+    Live::new(ds, SubstanceTable::builtin(), Rules::default()).unwrap()
 }
 
 /// A source regraded in its place keeps one id text for all its conflicts, those it

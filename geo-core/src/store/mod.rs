@@ -1,7 +1,7 @@
 //! Stores: the ledgers of every input layer kept in one place, by feature id.
 //!
 //! A data folder holds each ledger as the file a district sent (CSV, Excel, GeoJSON,
-//! Shapefile); a store holds the six input layers together, one table per layer, one row
+//! Shapefile); a store holds the seven input layers together, one table per layer, one row
 //! per feature keyed by its `id`, so that a new delivery of the ledgers updates the rows
 //! that changed and leaves the rest alone, and desktop GIS can open and edit the same
 //! data. The first store is a GeoPackage ([`gpkg`], the OGC format on SQLite that QGIS

@@ -27,7 +27,7 @@ fn denied_names_looked_up_once_leave_the_same_tiles() {
         hidden_hazards: 300,
     };
     let ds = generate(&opts, &haimen().expect("boundary")).expect("city");
-    let a = analyze(&ds, &SubstanceTable::builtin(), &Rules::default());
+    let a = analyze(&ds, &SubstanceTable::builtin(), &Rules::default()).unwrap();
     let mut fields = FieldPolicy::default();
     fields.deny.push("name".into());
     fields

@@ -28,7 +28,7 @@ fn city() -> (Dataset, Analysis) {
         hidden_hazards: 0,
     };
     let ds = generate(&opts, &haimen().expect("boundary")).expect("city");
-    let a = analyze(&ds, &SubstanceTable::builtin(), &Rules::default());
+    let a = analyze(&ds, &SubstanceTable::builtin(), &Rules::default()).unwrap();
     (ds, a)
 }
 

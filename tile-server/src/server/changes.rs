@@ -247,7 +247,7 @@ fn apply_work(
             let mut rules = s.rules.clone();
             rules.hidden_hazards.as_of = Some(d);
             s.rules = rules.clone();
-            s.live.set_rules(rules)
+            s.live.set_rules(rules)?
         }
         None => s.live.apply(edits)?,
     };

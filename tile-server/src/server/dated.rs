@@ -302,6 +302,8 @@ pub(crate) async fn analysed_on(
         (ds, a, rules)
     })
     .await?;
+    // The served data passed the loaders' checks: a failure here is the server's.
+    let analysis = analysis.map_err(|e| AppError::Internal(format!("the day's analysis: {e}")))?;
     Ok(Analysed::Day {
         ds: Box::new(ds),
         analysis: Box::new(analysis),

@@ -575,7 +575,8 @@ fn houses_located_a_block_at_a_time_give_the_same_grid_and_areas() {
         &ds,
         &crate::substances::SubstanceTable::builtin(),
         &Rules::default(),
-    );
+    )
+    .unwrap();
     let anchors = house_anchors(&ds);
     let rules = Rules::default();
     let whole = build_grid(

@@ -2,10 +2,13 @@
 
 use geo::{Geometry, Rect};
 
+mod check;
+
 pub use crate::layer::Layer;
 use crate::model::{
     Area, Enterprise, GasPipeline, HazardSource, HiddenHazard, House, LayerKind, ProtectionTarget,
 };
+pub use check::{CheckProps, Problem, Problems, feature_problems, geometry_problem};
 
 /// The seven input layers of a risk map.
 #[derive(Debug, Clone)]
