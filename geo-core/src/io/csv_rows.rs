@@ -52,6 +52,7 @@ pub(crate) fn read_csv(
         }
     };
     data.truncate(start + end);
+    let unended = !matches!(data[start..].last(), None | Some(b'\n' | b'\r'));
     let lines = memchr::memchr_iter(b'\n', &data[start..]).count() + 1;
     let mut cursor = std::io::Cursor::new(data);
     cursor.set_position(start as u64);
@@ -69,6 +70,7 @@ pub(crate) fn read_csv(
             lines,
             start,
             counted: (0, 1),
+            unended: unended.then_some(None),
         })),
         encoding,
         decoding_errors,
@@ -93,6 +95,8 @@ pub(crate) struct CsvRows {
     start: usize,
     /// The line breaks counted so far: up to a byte of the text, the line it is on.
     counted: (usize, u64),
+    /// When no line break ends the text: the line of its last record, once read.
+    unended: Option<Option<u64>>,
 }
 
 impl CsvRows {
@@ -115,6 +119,12 @@ impl CsvRows {
                             }
                         })
                         .collect();
+                    let at_end = self.rdr.position().byte() >= self.text_len() as u64;
+                    if let Some(last) = self.unended.as_mut()
+                        && at_end
+                    {
+                        *last = Some(line);
+                    }
                     if cells.iter().any(|c| *c != Value::Null) {
                         return Ok(Some((Position::Line(line), cells)));
                     }
@@ -153,6 +163,17 @@ impl CsvRows {
         };
         self.counted = (to, line);
         line
+    }
+
+    /// The line of the file's last record when no line break ends it (a file cut short
+    /// while it was written, or one saved without a last line break), once that record
+    /// has been read.
+    pub(crate) fn unended_line(&self) -> Option<u64> {
+        self.unended.flatten()
+    }
+
+    fn text_len(&self) -> usize {
+        self.rdr.get_ref().get_ref().len() - self.start
     }
 
     /// At least as many as the rows left (the lines not read yet).

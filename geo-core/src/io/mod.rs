@@ -320,6 +320,8 @@ pub fn load_file_as(
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_csv_fields;
+#[cfg(test)]
 mod tests_csv_parts;
 #[cfg(test)]
 mod tests_hidden;

@@ -95,8 +95,9 @@ issue_codes! {
     MissingRequiredColumn = "missing_required_column",
     /// The header of a table is not on its first line: the lines above it were ignored.
     HeaderNotFirstRow = "header_not_first_row",
-    /// A table row has more cells than the header: its values may be shifted (an
-    /// unquoted comma in a name, most often).
+    /// A CSV line's number of fields is not the header's: with more, its values are
+    /// shifted (an unquoted comma in a name, most often) and the line is skipped; with
+    /// fewer, the missing ones at its end were read as empty.
     ColumnCountMismatch = "column_count_mismatch",
     /// The sheet named for a workbook does not exist.
     SheetNotFound = "sheet_not_found",

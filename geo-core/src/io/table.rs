@@ -21,7 +21,7 @@ use super::fields::{self, Resolver, Slot, Value};
 use super::geom::GeomInput;
 use super::plan::FileCtx;
 use super::props::LayerProps;
-use super::report::{FileSummary, Issue, IssueCode, Position, Sink};
+use super::report::{FileSummary, Issue, IssueCode, Position, Severity, Sink};
 use super::sheet_rows::{self, SheetRows};
 
 /// Rows a table reads before it looks for its header.
@@ -98,6 +98,14 @@ impl RowSource {
         match self {
             RowSource::Csv(c) => c.rows_left_hint(),
             RowSource::Sheet(s) => s.rows_left_hint(),
+        }
+    }
+
+    /// A CSV file's last line when no line break ends it, once read.
+    fn unended_line(&self) -> Option<u64> {
+        match self {
+            RowSource::Csv(c) => c.unended_line(),
+            RowSource::Sheet(_) => None,
         }
     }
 }
@@ -416,9 +424,12 @@ pub(crate) fn features<P: LayerProps>(
     // part asks for them, and each part's cells are freed as its features are made. A
     // part holds about `PART_CELLS` cells, however wide the table.
     // A sheet's row ends at its last cell that is not empty; a CSV record at its last
-    // delimiter, and one with more cells than the header may have its values shifted by
-    // a stray delimiter, which a sheet's cannot.
+    // delimiter, and one with more cells than the header has its values shifted by a
+    // stray delimiter, which a sheet's cannot ([`fit_record`]).
     let sheet = t.sheet.is_some();
+    let id_col = header.slots.iter().position(|s| *s == Some(Slot::Id));
+    // CSV lines refused for their number of fields: found, not read.
+    let mut refused = 0u64;
     let total = t.rows_hint().saturating_sub(header.index + 1);
     let part = (PART_CELLS / width.max(1)).clamp(MIN_PART, PART);
     let mut ahead = t.rows;
@@ -439,16 +450,14 @@ pub(crate) fn features<P: LayerProps>(
             if sheet && cells.len() < width {
                 cells.resize(width, Value::Null);
             }
-            if !sheet && cells.len() > width && cells[width..].iter().any(|c| *c != Value::Null) {
-                sink.push(warning(
-                    IssueCode::ColumnCountMismatch,
-                    None,
-                    Some(position),
-                    format!(
-                        "{} cells but the header has {width}; values may be shifted (an unquoted comma in a value?) and the extra cells were not read",
-                        cells.len()
-                    ),
-                ))?;
+            if !sheet && cells.len() != width {
+                let unended = rows.rest.as_ref().and_then(RowSource::unended_line);
+                let fit = fit_record(&mut cells, width, position, unended, id_col);
+                sink.push(fit.issue(rel, layer))?;
+                if fit.refused() {
+                    refused += 1;
+                    continue;
+                }
             }
             let mut props = Vec::with_capacity(width.min(cells.len()));
             props.extend(
@@ -471,7 +480,148 @@ pub(crate) fn features<P: LayerProps>(
             break;
         }
     }
-    pass.finish(&cx, summary, sink)
+    let found = pass.finish(&cx, summary, sink)?;
+    summary.features_read += refused;
+    Ok(found)
+}
+
+/// What becomes of a CSV record whose number of fields is not the header's.
+#[derive(Debug, PartialEq)]
+enum Fit {
+    /// More fields than the header: a delimiter inside a value that is not quoted has
+    /// shifted the values after it, so none of the line is read.
+    Wider {
+        position: Position,
+        fields: usize,
+        width: usize,
+        id: Option<String>,
+    },
+    /// Fewer fields on the last line, and no line break after it: the file was cut
+    /// short while it was written (a copy in progress). The line is not read, and the
+    /// file is not read whole.
+    CutShort {
+        position: Position,
+        fields: usize,
+        width: usize,
+    },
+    /// Fewer fields elsewhere: the fields a hand-made file drops at the end of a line
+    /// (trailing empty values) read as empty.
+    Padded {
+        position: Position,
+        fields: usize,
+        width: usize,
+    },
+}
+
+impl Fit {
+    fn refused(&self) -> bool {
+        !matches!(self, Fit::Padded { .. })
+    }
+
+    fn issue(&self, file: &str, layer: LayerKind) -> Issue {
+        let issue = |severity, code, position, feature_id, message| Issue {
+            severity,
+            code,
+            file: file.to_string(),
+            layer: Some(layer),
+            position: Some(position),
+            feature_id,
+            field: None,
+            message,
+        };
+        match self {
+            Fit::Wider {
+                position,
+                fields,
+                width,
+                id,
+            } => issue(
+                Severity::Skipped,
+                IssueCode::ColumnCountMismatch,
+                *position,
+                id.clone(),
+                format!(
+                    "has {fields} fields, the header has {width}: a comma or delimiter inside \
+                     a value that is not quoted? The values after it would be shifted, so the \
+                     line was not read (quote the value, or remove the delimiter)"
+                ),
+            ),
+            Fit::CutShort {
+                position,
+                fields,
+                width,
+            } => issue(
+                Severity::Skipped,
+                IssueCode::BrokenTail,
+                *position,
+                None,
+                format!(
+                    "has {fields} fields, the header has {width}, and no line break ends it: \
+                     the file was cut short here (copied or read while it was being \
+                     written?); the lines before it were read, this one was not"
+                ),
+            ),
+            Fit::Padded {
+                position,
+                fields,
+                width,
+            } => issue(
+                Severity::Warning,
+                IssueCode::ColumnCountMismatch,
+                *position,
+                None,
+                format!(
+                    "has {fields} fields, the header has {width}: the last {} were read as \
+                     empty",
+                    width - fields
+                ),
+            ),
+        }
+    }
+}
+
+/// Fits a CSV record of other than `width` fields to the header (see [`Fit`]): a shorter
+/// one is padded with empty cells unless it is the file's `unended` last line; a totals
+/// row (合计, 总计, 小计) there is padded too, as a file ending on one is whole.
+fn fit_record(
+    cells: &mut Vec<Value<'static>>,
+    width: usize,
+    position: Position,
+    unended: Option<u64>,
+    id_col: Option<usize>,
+) -> Fit {
+    let fields = cells.len();
+    if fields > width {
+        let id = id_col
+            .and_then(|i| cells.get(i))
+            .and_then(Value::text)
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        return Fit::Wider {
+            position,
+            fields,
+            width,
+            id,
+        };
+    }
+    let totals = cells
+        .iter()
+        .find_map(|c| c.text())
+        .map(|t| t.split_whitespace().collect::<String>())
+        .is_some_and(|t| ["合计", "总计", "小计"].iter().any(|w| t.starts_with(w)));
+    if unended == Some(position.number()) && !totals {
+        return Fit::CutShort {
+            position,
+            fields,
+            width,
+        };
+    }
+    cells.resize(width, Value::Null);
+    Fit::Padded {
+        position,
+        fields,
+        width,
+    }
 }
 
 #[cfg(test)]

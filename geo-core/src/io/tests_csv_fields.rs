@@ -1,0 +1,155 @@
+//! CSV lines whose number of fields is not the header's: a longer one is refused (its
+//! values are shifted by a delimiter that is not quoted), a shorter one is read with its
+//! missing fields empty, unless it is the last line of a file cut short while it was
+//! written.
+
+use super::*;
+use crate::model::House;
+
+fn load(name: &str, text: &str) -> LoadedFile<House> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write");
+    load_file::<House>(&path, &FileOptions::default(), &LoadOptions::default()).expect("loads")
+}
+
+fn ids(out: &LoadedFile<House>) -> Vec<&str> {
+    out.features.iter().map(|f| f.id.as_str()).collect()
+}
+
+/// Each issue's code, severity and line.
+fn issues(out: &LoadedFile<House>) -> Vec<(IssueCode, Severity, Option<Position>)> {
+    out.report
+        .issues
+        .iter()
+        .map(|i| (i.code, i.severity, i.position))
+        .collect()
+}
+
+#[test]
+fn a_line_with_more_fields_than_the_header_is_refused() {
+    // Line 3's address holds a comma that is not quoted: 6 fields under a header of 5,
+    // its longitude would read "东头" and its latitude 121.2.
+    let text = "编号,地址,经度,纬度,备注\n\
+                H-1,甲村1号,121.1,31.1,\n\
+                H-2,乙村2号,东头,121.2,31.2,\n\
+                H-3,丙村3号,121.3,31.3,有裂缝\n";
+    let out = load("houses.csv", text);
+    assert_eq!(ids(&out), ["H-1", "H-3"]);
+    assert_eq!(
+        issues(&out),
+        [(
+            IssueCode::ColumnCountMismatch,
+            Severity::Skipped,
+            Some(Position::Line(3))
+        )]
+    );
+    let issue = &out.report.issues[0];
+    assert_eq!(issue.feature_id.as_deref(), Some("H-2"));
+    assert_eq!(
+        issue.to_string(),
+        "houses.csv, line 3, feature \"H-2\": has 6 fields, the header has 5: a comma or \
+         delimiter inside a value that is not quoted? The values after it would be shifted, \
+         so the line was not read (quote the value, or remove the delimiter) \
+         [column_count_mismatch, skipped]"
+    );
+    // The refused line was found: three lines read, two loaded.
+    let file = &out.report.files[0];
+    assert_eq!((file.features_read, file.features_loaded), (3, 2));
+    assert_eq!(file.status, FileStatus::Loaded);
+}
+
+#[test]
+fn a_shorter_line_reads_its_missing_fields_as_empty() {
+    // A title above the header, line 3 without its empty 备注, and a totals row at the
+    // foot with no line break after it: a file ending on a totals row is whole.
+    let text = "某区自建房台账\n\
+                编号,地址,经度,纬度,备注\n\
+                H-1,甲村1号,121.1,31.1\n\
+                H-2,乙村2号,121.2,31.2,有裂缝\n\
+                合计,2";
+    let out = load("houses.csv", text);
+    assert_eq!(ids(&out), ["H-1", "H-2"]);
+    assert_eq!(&*out.features[0].props.address, "甲村1号");
+    let mine: Vec<_> = issues(&out)
+        .into_iter()
+        .filter(|i| matches!(i.0, IssueCode::ColumnCountMismatch | IssueCode::BrokenTail))
+        .collect();
+    assert_eq!(
+        mine,
+        [
+            (
+                IssueCode::ColumnCountMismatch,
+                Severity::Warning,
+                Some(Position::Line(3))
+            ),
+            (
+                IssueCode::ColumnCountMismatch,
+                Severity::Warning,
+                Some(Position::Line(5))
+            ),
+        ]
+    );
+    let messages: Vec<&str> = out
+        .report
+        .with_code(IssueCode::ColumnCountMismatch)
+        .map(|i| i.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "has 4 fields, the header has 5: the last 1 were read as empty",
+            "has 2 fields, the header has 5: the last 3 were read as empty",
+        ]
+    );
+    // The title row is passed over as before.
+    assert_eq!(
+        out.report
+            .with_code(IssueCode::HeaderNotFirstRow)
+            .map(|i| i.position)
+            .collect::<Vec<_>>(),
+        [Some(Position::Line(2))]
+    );
+}
+
+#[test]
+fn a_short_last_line_without_a_line_break_is_a_file_cut_short() {
+    let head =
+        "编号,地址,经度,纬度\r\nH-1,甲村1号,121.1,31.1\r\nH-2,乙村2号,121.2,31.2\r\nH-3,丙村";
+    let out = load("houses.csv", head);
+    assert_eq!(ids(&out), ["H-1", "H-2"]);
+    assert_eq!(
+        issues(&out),
+        [(
+            IssueCode::BrokenTail,
+            Severity::Skipped,
+            Some(Position::Line(4))
+        )]
+    );
+    assert_eq!(
+        out.report.issues[0].message,
+        "has 2 fields, the header has 4, and no line break ends it: the file was cut short \
+         here (copied or read while it was being written?); the lines before it were read, \
+         this one was not"
+    );
+    let file = &out.report.files[0];
+    assert_eq!((file.features_read, file.features_loaded), (3, 2));
+    // The same line with its line break: a line of a whole file, its coordinates empty.
+    let out = load("houses.csv", &format!("{head}\r\n"));
+    assert_eq!(ids(&out), ["H-1", "H-2"]);
+    assert_eq!(
+        issues(&out)
+            .into_iter()
+            .filter(|i| i.2 == Some(Position::Line(4)))
+            .map(|i| (i.0, i.1))
+            .collect::<Vec<_>>(),
+        [
+            (IssueCode::ColumnCountMismatch, Severity::Warning),
+            (IssueCode::MissingGeometry, Severity::Skipped)
+        ]
+    );
+    // A whole last line without a line break is whole.
+    let out = load("houses.csv", "编号,地址,经度,纬度\nH-1,甲村1号,121.1,31.1");
+    assert_eq!(ids(&out), ["H-1"]);
+    assert!(out.report.issues.is_empty(), "{:?}", out.report.issues);
+}
