@@ -272,8 +272,17 @@ fn geometry_from_cells(raw: &RawFeature<'_>, resolver: &Resolver, memo: &mut Key
         (Ok(Some(x)), Ok(Some(y))) => GeomInput::Geom(geom::RawGeom::Point(geo::Coord { x, y })),
         (Ok(None), Ok(None)) => GeomInput::Missing,
         (Err(e), _) | (_, Err(e)) => GeomInput::BadCoordinates(e),
-        (Ok(None), _) => GeomInput::BadCoordinates(format!("{lk} is empty while {ak} is not")),
-        (_, Ok(None)) => GeomInput::BadCoordinates(format!("{ak} is empty while {lk} is not")),
+        (Ok(None), _) => GeomInput::BadCoordinates(one_missing(lk, lv, ak)),
+        (_, Ok(None)) => GeomInput::BadCoordinates(one_missing(ak, av, lk)),
+    }
+}
+
+/// Why a point has one coordinate and not the other (`k`, whose cell is `v`): the cell
+/// is empty, or holds a word for no value such as `NaN` or `无`, which is not a number.
+fn one_missing(k: &str, v: &Value<'_>, other: &str) -> String {
+    match v.text() {
+        Some(t) => format!("{k} is {t:?}, not a number, while {other} is given"),
+        None => format!("{k} is empty while {other} is not"),
     }
 }
 

@@ -1,7 +1,7 @@
 //! CSV lines whose number of fields is not the header's: a longer one is refused (its
 //! values are shifted by a delimiter that is not quoted), a shorter one is read with its
 //! missing fields empty, unless it is the last line of a file cut short while it was
-//! written.
+//! written. And a coordinate cell that holds no number.
 
 use super::*;
 use crate::model::House;
@@ -152,4 +152,29 @@ fn a_short_last_line_without_a_line_break_is_a_file_cut_short() {
     let out = load("houses.csv", "编号,地址,经度,纬度\nH-1,甲村1号,121.1,31.1");
     assert_eq!(ids(&out), ["H-1"]);
     assert!(out.report.issues.is_empty(), "{:?}", out.report.issues);
+}
+
+#[test]
+fn a_coordinate_that_is_nan_is_not_a_number_rather_than_empty() {
+    let text = "编号,经度,纬度\nH-1,NaN,31.1\nH-2,121.2,\nH-3,121.3,31.3\n";
+    let out = load("houses.csv", text);
+    assert_eq!(ids(&out), ["H-3"]);
+    let told: Vec<(Option<Position>, &str)> = out
+        .report
+        .with_code(IssueCode::InvalidCoordinates)
+        .map(|i| (i.position, i.message.as_str()))
+        .collect();
+    assert_eq!(
+        told,
+        [
+            (
+                Some(Position::Line(2)),
+                "经度 is \"NaN\", not a number, while 纬度 is given; the feature was skipped"
+            ),
+            (
+                Some(Position::Line(3)),
+                "纬度 is empty while 经度 is not; the feature was skipped"
+            ),
+        ]
+    );
 }
