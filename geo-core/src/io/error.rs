@@ -186,6 +186,25 @@ pub enum LoadError {
         /// The header as read.
         columns: String,
     },
+    /// No column of a table's header names a field of its layer: the header is not
+    /// there, or is garbled (a file read in the wrong encoding), and every row would be
+    /// refused for it.
+    #[error(
+        "{file}, {position}: no column of the header is a field of layer {layer}: it reads \
+         {columns}. {hint}"
+    )]
+    UnknownHeader {
+        /// The file.
+        file: String,
+        /// The line (CSV) or sheet row (workbook) taken as the header.
+        position: Position,
+        /// The layer it was read as.
+        layer: LayerKind,
+        /// The header's first names, quoted.
+        columns: String,
+        /// What to do: the encoding to give (a text file), or the columns to map.
+        hint: String,
+    },
     /// A table has no column for a field that every feature of its layer needs.
     #[error("{file}: no column for the required field {field} ({aliases}) of layer {layer}")]
     MissingRequiredColumn {
@@ -281,6 +300,7 @@ impl LoadError {
             LoadError::SheetNotFound { .. } => IssueCode::SheetNotFound,
             LoadError::Crs { .. } => IssueCode::UnknownCrs,
             LoadError::MissingGeometryColumns { .. } => IssueCode::MissingGeometryColumns,
+            LoadError::UnknownHeader { .. } => IssueCode::UnknownHeader,
             LoadError::MissingRequiredColumn { .. } => IssueCode::MissingRequiredColumn,
             LoadError::UnsupportedFormat { .. } => IssueCode::UnsupportedFormat,
             LoadError::NotAnInputLayer { .. } => IssueCode::ManifestInvalidValue,
@@ -303,6 +323,7 @@ impl LoadError {
             LoadError::Shapefile { feature, .. }
             | LoadError::FlatGeobuf { feature, .. }
             | LoadError::GeoParquet { row: feature, .. } => feature.map(Position::Feature),
+            LoadError::UnknownHeader { position, .. } => Some(*position),
             LoadError::Invalid { issue } => issue.position,
             _ => None,
         }

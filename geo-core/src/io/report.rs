@@ -91,6 +91,9 @@ issue_codes! {
     CrsAssumed = "crs_assumed",
     /// A table has neither longitude/latitude columns nor a WKT column.
     MissingGeometryColumns = "missing_geometry_columns",
+    /// No column of a table's header names a field of the layer (a header garbled by the
+    /// wrong encoding, most often): the whole file is skipped.
+    UnknownHeader = "unknown_header",
     /// A table has no column for a field every feature of the layer needs.
     MissingRequiredColumn = "missing_required_column",
     /// The header of a table is not on its first line: the lines above it were ignored.

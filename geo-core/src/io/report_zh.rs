@@ -28,6 +28,7 @@ impl IssueCode {
             IssueCode::CrsAssumed => "文件未声明坐标系（如 Shapefile 缺少 .prj），按经纬度读入",
             IssueCode::MissingGeometryColumns => "表格缺少经纬度列或 WKT 列",
             IssueCode::MissingRequiredColumn => "表格缺少必填列",
+            IssueCode::UnknownHeader => "表头没有一列可以识别（文件编码可能不对），整个文件未读入",
             IssueCode::HeaderNotFirstRow => "表头不在第一行，上方各行已忽略",
             IssueCode::ColumnCountMismatch => "某行的列数与表头不符",
             IssueCode::SheetNotFound => "找不到指定的工作表",

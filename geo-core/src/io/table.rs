@@ -346,6 +346,9 @@ pub(crate) fn features<P: LayerProps>(
             ),
         });
     };
+    if header.slots.iter().all(Option::is_none) {
+        return Err(unknown_header(&t, &header, cx));
+    }
     let has = |s: Slot| header.slots.contains(&Some(s));
     // A hidden hazard without coordinates is drawn at its feature's place.
     if layer != LayerKind::HiddenHazards && !(has(Slot::Wkt) || (has(Slot::Lon) && has(Slot::Lat)))
@@ -483,6 +486,43 @@ pub(crate) fn features<P: LayerProps>(
     let found = pass.finish(&cx, summary, sink)?;
     summary.features_read += refused;
     Ok(found)
+}
+
+/// Header names shown when none is known.
+const SHOWN_NAMES: usize = 5;
+
+/// A header of which no column is known: one error for the file rather than one for each
+/// row, with the first names, and for a text file the encoding it was read in, as a
+/// header read in the wrong encoding (GBK read as Latin-1 and saved again as UTF-8) is
+/// the most common cause.
+fn unknown_header(t: &Table, header: &Header, cx: &FileCtx<'_>) -> LoadError {
+    let named: Vec<&String> = header.names.iter().filter(|n| !n.is_empty()).collect();
+    let mut columns = named
+        .iter()
+        .take(SHOWN_NAMES)
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if named.len() > SHOWN_NAMES {
+        columns += &format!(", … ({} names)", named.len());
+    }
+    let hint = match &t.encoding {
+        Some(encoding) => format!(
+            "The file was read as {encoding}: if these names are garbled, that encoding is \
+             wrong; give the right one in riskmap.toml (encoding = \"gbk\"). Else map the \
+             columns there (columns = {{ \"列名\" = \"id\" }})"
+        ),
+        None => "Map the columns in riskmap.toml (columns = { \"列名\" = \"id\" }), or \
+                 give header_row if the header is on another row"
+            .to_string(),
+    };
+    LoadError::UnknownHeader {
+        file: cx.rel.to_string(),
+        position: t.rows[header.index].0,
+        layer: cx.layer,
+        columns,
+        hint,
+    }
 }
 
 /// What becomes of a CSV record whose number of fields is not the header's.

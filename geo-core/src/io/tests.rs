@@ -354,10 +354,12 @@ fn xlsx_sheet_rows_title_and_values() {
         s.unused_columns,
         vec!["序号".to_string(), "成立日期".to_string()]
     );
-    // The first sheet holds a note, not a table.
+    // The first sheet holds a note: no column known, and no encoding to blame.
     let out = load_file::<Enterprise>(&path, &FileOptions::default(), &LoadOptions::default())
         .expect("reported");
-    assert_eq!(out.report.issues[0].code, IssueCode::MissingGeometryColumns);
+    let m = &out.report.issues[0].message;
+    assert_eq!(out.report.issues[0].code, IssueCode::UnknownHeader);
+    assert!(m.contains(". Map the columns in riskmap.toml") && !m.contains("encoding"));
     let fo = FileOptions {
         sheet: Some("不存在".into()),
         ..FileOptions::default()

@@ -371,3 +371,58 @@ fn a_closure_accepted_by_a_placeholder_is_no_closure() {
         .collect();
     assert_eq!(kept_open, ["YH1", "YH2"]);
 }
+
+/// A ledger saved from GBK read as Latin-1 (`隐患编号` became `Òþ»¼±àºÅ`): no column is
+/// known. One error for the file, naming the header's first names and the encoding it
+/// was read in, not one for each row; the file is skipped.
+#[test]
+fn a_header_of_no_known_column_is_one_error_for_the_file() {
+    let t = tempfile::tempdir().expect("tmp");
+    let d = t.path();
+    city(d);
+    let header = "Òþ»¼±àºÅ,¹ØÁª¶ÔÏó±àºÅ,Òþ»¼ÃèÊö,×´Ì¬,¾\u{ad}¶È,Î³¶È";
+    // (what GBK bytes read as Windows-1252 give)
+    let bytes = gbk("隐患编号,关联对象编号,隐患描述,状态,经度,纬度");
+    let (latin, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
+    assert_eq!(latin, header);
+    let rows =
+        "Y1,E1,Ïû·À,pending,121.1,31.9\nY2,E2,Ïû·À,pending,121.2,31.9\nY3,H1,Ïû·À,pending,,\n";
+    write(
+        d,
+        "hidden_hazards.csv",
+        format!("{header}\n{rows}").as_bytes(),
+    );
+    let loaded = load_dir(d, &LoadOptions::default()).expect("loads");
+    let mine: Vec<&Issue> = loaded
+        .report
+        .issues
+        .iter()
+        .filter(|i| i.file == "hidden_hazards.csv")
+        .collect();
+    assert_eq!(mine.len(), 1, "{mine:#?}");
+    assert_eq!(
+        (mine[0].code, mine[0].severity, mine[0].position),
+        (
+            IssueCode::UnknownHeader,
+            Severity::Skipped,
+            Some(Position::Line(1))
+        )
+    );
+    assert_eq!(
+        mine[0].message,
+        "hidden_hazards.csv, line 1: no column of the header is a field of layer \
+         hidden_hazards: it reads \"Òþ»¼±àºÅ\", \"¹ØÁª¶ÔÏó±àºÅ\", \"Òþ»¼ÃèÊö\", \"×´Ì¬\", \
+         \"¾\\u{ad}¶È\", … (6 names). The file was read as UTF-8 (valid UTF-8): if these \
+         names are garbled, that encoding is wrong; give the right one in riskmap.toml \
+         (encoding = \"gbk\"). Else map the columns there (columns = { \"列名\" = \"id\" }) \
+         — the file was skipped"
+    );
+    let file = loaded
+        .report
+        .files
+        .iter()
+        .find(|f| f.file == "hidden_hazards.csv")
+        .expect("summary");
+    assert_eq!(file.status, FileStatus::Skipped);
+    assert!(loaded.dataset.hidden_hazards.is_empty());
+}
