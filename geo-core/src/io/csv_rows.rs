@@ -19,7 +19,7 @@ pub(crate) fn read_csv(
 ) -> Result<Table, LoadError> {
     let decoded = text::decode(&bytes, forced);
     let encoding = Some(decoded.describe());
-    let decoding_errors = decoded.had_errors;
+    let decoding = Some((decoded.encoding.name(), decoded.lines.clone()));
     let delimiter = sniff_delimiter(&decoded.text);
     let mut broken = None;
     let mut end = decoded.text.len();
@@ -73,7 +73,7 @@ pub(crate) fn read_csv(
             unended: unended.then_some(None),
         })),
         encoding,
-        decoding_errors,
+        decoding,
         sheet: None,
         broken,
     };

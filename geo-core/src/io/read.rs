@@ -171,14 +171,8 @@ pub(super) fn load_one<P: LayerProps>(
             bytes = std::fs::read(&plan.path).map_err(io_err)?;
             let decoded = text::decode(&bytes, plan.encoding);
             summary.encoding = Some(decoded.describe());
-            if decoded.had_errors {
-                sink.push(warning(
-                    IssueCode::DecodingErrors,
-                    format!(
-                        "some bytes are not valid {}; they were replaced by U+FFFD",
-                        decoded.encoding.name()
-                    ),
-                ))?;
+            for issue in decoding_issues(decoded.encoding.name(), &decoded.lines, rel, layer) {
+                sink.push(issue)?;
             }
             json = decoded.text;
             // The text is read on a thread of its own, a part at a time; each part becomes
@@ -247,11 +241,10 @@ pub(super) fn load_one<P: LayerProps>(
             };
             summary.encoding = t.encoding.clone();
             summary.sheet = t.sheet.clone();
-            if t.decoding_errors {
-                sink.push(warning(
-                    IssueCode::DecodingErrors,
-                    "some bytes are not valid in the file's encoding; they were replaced by U+FFFD (set encoding in riskmap.toml)".into(),
-                ))?;
+            if let Some((name, lines)) = t.decoding.take() {
+                for issue in decoding_issues(name, &lines, rel, layer) {
+                    sink.push(issue)?;
+                }
             }
             if let Some((position, message)) = t.broken.take() {
                 sink.push(broken_tail(position, message))?;
@@ -377,6 +370,61 @@ pub(super) fn load_one<P: LayerProps>(
         issues: sink.issues,
         summary,
     })
+}
+
+/// The warnings of a text decoded line by line ([`text::LineNotes`]): each line with
+/// bytes not valid in `encoding`, each line of a GBK text read as UTF-8; past
+/// [`text::Lines::KEPT`] of either, one more warning at the next such line counts the
+/// rest.
+fn decoding_issues(
+    encoding: &str,
+    notes: &text::LineNotes,
+    rel: &str,
+    layer: LayerKind,
+) -> Vec<Issue> {
+    let mut out = Vec::new();
+    let kinds = [
+        (
+            &notes.errors,
+            IssueCode::DecodingErrors,
+            format!(
+                "not valid {encoding}; they were replaced by U+FFFD (set encoding in riskmap.toml if the file is in another)"
+            ),
+        ),
+        (
+            &notes.utf8,
+            IssueCode::MixedEncoding,
+            format!("UTF-8 in a {encoding} file; read as UTF-8"),
+        ),
+    ];
+    for (lines, code, what) in kinds {
+        let named = lines.first.len() as u64;
+        for (k, &line) in lines.first.iter().enumerate() {
+            let message = if k + 1 == lines.first.len() && lines.count > named {
+                let more = lines.count - named + 1;
+                match code {
+                    IssueCode::DecodingErrors => {
+                        format!("{more} lines from this one have bytes {what}")
+                    }
+                    _ => format!("{more} lines from this one are {what}"),
+                }
+            } else {
+                match code {
+                    IssueCode::DecodingErrors => format!("some bytes of the line are {what}"),
+                    _ => format!("the line is {what}"),
+                }
+            };
+            out.push(Issue::file_warning(
+                rel,
+                Some(layer),
+                code,
+                None,
+                Some(Position::Line(line)),
+                message,
+            ));
+        }
+    }
+    out
 }
 
 /// A GeoJSON file's pass, its `crs` member's name at the end, and whether the file began

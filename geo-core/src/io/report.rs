@@ -87,6 +87,8 @@ issue_codes! {
     UnknownEncoding = "unknown_encoding",
     /// Some bytes are not valid in the file's encoding and were replaced by U+FFFD.
     DecodingErrors = "decoding_errors",
+    /// A line of a GBK (or GB18030) text file is UTF-8: it was read as UTF-8.
+    MixedEncoding = "mixed_encoding",
     /// A shapefile has no `.prj`: longitude/latitude was assumed.
     CrsAssumed = "crs_assumed",
     /// A table has neither longitude/latitude columns nor a WKT column.
@@ -227,7 +229,7 @@ impl fmt::Display for IssueCode {
 pub enum Position {
     /// Zero-based feature index (GeoJSON, Shapefile).
     Feature(u64),
-    /// One-based line of a text table (CSV).
+    /// One-based line of a text table (CSV), or of a text file decoded line by line.
     Line(u64),
     /// One-based row of a worksheet, as the spreadsheet numbers it.
     Row(u64),

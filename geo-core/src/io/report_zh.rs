@@ -25,6 +25,7 @@ impl IssueCode {
             IssueCode::UnknownCrs => "无法识别的坐标系",
             IssueCode::UnknownEncoding => "无法识别的字符编码（已自动检测）",
             IssueCode::DecodingErrors => "部分字节不符合文件编码，已替换为 �",
+            IssueCode::MixedEncoding => "GBK 文件中的某行是 UTF-8 编码，已按 UTF-8 读入",
             IssueCode::CrsAssumed => "文件未声明坐标系（如 Shapefile 缺少 .prj），按经纬度读入",
             IssueCode::MissingGeometryColumns => "表格缺少经纬度列或 WKT 列",
             IssueCode::MissingRequiredColumn => "表格缺少必填列",

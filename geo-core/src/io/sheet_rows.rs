@@ -110,7 +110,7 @@ pub(super) fn read_xlsx<R: Read + Seek + Send + 'static>(
             ended: false,
         })),
         encoding: None,
-        decoding_errors: false,
+        decoding: None,
         sheet: Some(name),
         broken: None,
     };

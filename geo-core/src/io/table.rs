@@ -41,7 +41,8 @@ pub(crate) struct Table {
     pub(super) rest: Option<RowSource>,
     /// The encoding used (CSV), for the summary.
     pub encoding: Option<String>,
-    pub decoding_errors: bool,
+    /// The encoding's name and what decoding found line by line (CSV).
+    pub decoding: Option<(&'static str, super::text::LineNotes)>,
     /// The sheet read (workbooks).
     pub sheet: Option<String>,
     /// Where a CSV file cut short breaks off (the line of the record it cuts), with what
@@ -163,7 +164,7 @@ pub(crate) fn read_workbook(
         rows,
         rest: None,
         encoding: None,
-        decoding_errors: false,
+        decoding: None,
         sheet: Some(name),
         broken: None,
     })

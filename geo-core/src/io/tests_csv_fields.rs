@@ -1,7 +1,7 @@
 //! CSV lines whose number of fields is not the header's: a longer one is refused (its
 //! values are shifted by a delimiter that is not quoted), a shorter one is read with its
 //! missing fields empty, unless it is the last line of a file cut short while it was
-//! written. And a coordinate cell that holds no number.
+//! written. A coordinate cell that holds no number. A UTF-8 line in a GBK ledger.
 
 use super::*;
 use crate::model::House;
@@ -175,6 +175,37 @@ fn a_coordinate_that_is_nan_is_not_a_number_rather_than_empty() {
                 Some(Position::Line(3)),
                 "纬度 is empty while 经度 is not; the feature was skipped"
             ),
+        ]
+    );
+}
+
+#[test]
+fn a_utf8_line_of_a_gbk_ledger_and_bytes_not_valid_are_told_at_their_lines() {
+    let mut bytes = encoding_rs::GBK
+        .encode("编号,地址,经度,纬度\nH-1,甲村1号,121.1,31.1\n")
+        .0
+        .into_owned();
+    bytes.extend_from_slice("H-2,除尘系统旁,121.2,31.2\n".as_bytes());
+    bytes.extend_from_slice(b"H-3,\xff,121.3,31.3\n");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("houses.csv");
+    std::fs::write(&path, &bytes).expect("write");
+    let opts = FileOptions {
+        encoding: Some(encoding_rs::GBK),
+        ..FileOptions::default()
+    };
+    let out = load_file::<House>(&path, &opts, &LoadOptions::default()).expect("loads");
+    let addresses: Vec<&str> = out.features.iter().map(|f| &*f.props.address).collect();
+    assert_eq!(addresses, ["甲村1号", "除尘系统旁", "\u{FFFD}"]);
+    let told: Vec<String> = out.report.issues.iter().map(Issue::to_string).collect();
+    assert_eq!(
+        told,
+        [
+            "houses.csv, line 4: some bytes of the line are not valid GBK; they were \
+             replaced by U+FFFD (set encoding in riskmap.toml if the file is in another) \
+             [decoding_errors, warning]",
+            "houses.csv, line 3: the line is UTF-8 in a GBK file; read as UTF-8 \
+             [mixed_encoding, warning]",
         ]
     );
 }

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use encoding_rs::{Encoding, GBK, UTF_8};
+use encoding_rs::{Encoding, GB18030, GBK, UTF_8};
 
 /// Text decoded from a file, and how its encoding was chosen.
 #[derive(Debug)]
@@ -14,6 +14,36 @@ pub(crate) struct Decoded<'a> {
     pub how: &'static str,
     /// Some bytes were not valid in the encoding and became U+FFFD.
     pub had_errors: bool,
+    /// The lines where that happened, and those of a GBK text read as UTF-8.
+    pub lines: LineNotes,
+}
+
+/// Lines of a file, by their one-based number: the first [`Lines::KEPT`], and how many.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Lines {
+    pub first: Vec<u64>,
+    pub count: u64,
+}
+
+impl Lines {
+    /// Lines named one by one in a report; the rest are counted.
+    pub(crate) const KEPT: usize = 10;
+
+    fn add(&mut self, line: u64) {
+        if self.first.len() < Self::KEPT {
+            self.first.push(line);
+        }
+        self.count += 1;
+    }
+}
+
+/// What decoding a text line by line found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct LineNotes {
+    /// Lines with bytes not valid in the encoding (replaced by U+FFFD).
+    pub errors: Lines,
+    /// Lines of a GBK or GB18030 text that are UTF-8, and were read as such.
+    pub utf8: Lines,
 }
 
 impl Decoded<'_> {
@@ -69,22 +99,10 @@ pub(crate) fn decode<'a>(
         None => (None, bytes),
     };
     if let Some((enc, how)) = forced {
-        let (text, had_errors) = enc.decode_without_bom_handling(body);
-        return Decoded {
-            text,
-            encoding: enc,
-            how,
-            had_errors,
-        };
+        return decode_as(body, enc, how);
     }
     if let Some(enc) = bom.filter(|&e| e != UTF_8) {
-        let (text, had_errors) = enc.decode_without_bom_handling(body);
-        return Decoded {
-            text,
-            encoding: enc,
-            how: BOM,
-            had_errors,
-        };
+        return decode_as(body, enc, BOM);
     }
     if let Ok(s) = std::str::from_utf8(body) {
         return Decoded {
@@ -92,36 +110,131 @@ pub(crate) fn decode<'a>(
             encoding: UTF_8,
             how: if bom.is_some() { BOM } else { VALID_UTF8 },
             had_errors: false,
+            lines: LineNotes::default(),
         };
     }
     let wrong_bom = bom.is_some();
     let enc = detect(body);
-    let (text, had_errors) = enc.decode_without_bom_handling(body);
-    if had_errors && enc != GBK && enc != encoding_rs::GB18030 {
-        let (gbk, gbk_errors) = GBK.decode_without_bom_handling(body);
-        if !gbk_errors {
-            return Decoded {
-                text: gbk,
-                encoding: GBK,
-                how: if wrong_bom {
-                    "decodes cleanly as GBK; a UTF-8 byte-order mark in front was dropped"
-                } else {
-                    "decodes cleanly as GBK"
-                },
-                had_errors: false,
-            };
-        }
-    }
-    Decoded {
-        text,
-        encoding: enc,
-        how: if wrong_bom {
+    let decoded = decode_as(
+        body,
+        enc,
+        if wrong_bom {
             "detected; a UTF-8 byte-order mark in front was dropped"
         } else {
             "detected"
         },
-        had_errors,
+    );
+    if decoded.had_errors && enc != GBK && enc != GB18030 {
+        let gbk = decode_as(
+            body,
+            GBK,
+            if wrong_bom {
+                "decodes cleanly as GBK; a UTF-8 byte-order mark in front was dropped"
+            } else {
+                "decodes cleanly as GBK"
+            },
+        );
+        if !gbk.had_errors {
+            return gbk;
+        }
     }
+    decoded
+}
+
+/// Decodes `body` in `enc`, a line at a time where the encoding keeps the line breaks of
+/// ASCII (all but UTF-16), so that each line whose bytes are not valid is known. In a
+/// GBK or GB18030 text, a line that is UTF-8 ([`reads_as_utf8`]) is read as UTF-8: a
+/// line pasted from another file into a GBK ledger would otherwise become mojibake
+/// (`除尘系统` as `闄ゅ皹绯荤粺`), and GBK text is practically never valid UTF-8. A
+/// line break is ASCII in all these encodings and never inside a character (GBK's and
+/// GB18030's bytes after the first are not 0x0A), so a quoted value over several lines
+/// is decoded line by line like any other text.
+fn decode_as<'a>(body: &'a [u8], enc: &'static Encoding, how: &'static str) -> Decoded<'a> {
+    if enc == UTF_8
+        && let Ok(s) = std::str::from_utf8(body)
+    {
+        return Decoded {
+            text: Cow::Borrowed(s),
+            encoding: enc,
+            how,
+            had_errors: false,
+            lines: LineNotes::default(),
+        };
+    }
+    if !enc.is_ascii_compatible() {
+        let (text, had_errors) = enc.decode_without_bom_handling(body);
+        let mut lines = LineNotes::default();
+        if had_errors {
+            // (a U+FFFD the file itself holds is counted too)
+            for (i, line) in text.split('\n').enumerate() {
+                if line.contains('\u{FFFD}') {
+                    lines.errors.add(i as u64 + 1);
+                }
+            }
+        }
+        return Decoded {
+            text,
+            encoding: enc,
+            how,
+            had_errors,
+            lines,
+        };
+    }
+    let switch = enc == GBK || enc == GB18030;
+    let mut out = String::with_capacity(body.len() + body.len() / 2);
+    let mut dec = enc.new_decoder_without_bom_handling();
+    let mut lines = LineNotes::default();
+    let mut start = 0;
+    let mut n = 0u64;
+    while start < body.len() {
+        n += 1;
+        let end = memchr::memchr(b'\n', &body[start..]).map_or(body.len(), |k| start + k + 1);
+        let line = &body[start..end];
+        start = end;
+        if let Ok(s) = std::str::from_utf8(line) {
+            let utf8 = !s.is_ascii() && switch && reads_as_utf8(s);
+            if s.is_ascii() || utf8 {
+                out.push_str(s);
+                if utf8 {
+                    lines.utf8.add(n);
+                }
+                continue;
+            }
+        }
+        if decode_into(&mut dec, line, &mut out, false) {
+            lines.errors.add(n);
+        }
+    }
+    if decode_into(&mut dec, &[], &mut out, true) {
+        lines.errors.add(n.max(1));
+    }
+    Decoded {
+        text: Cow::Owned(out),
+        encoding: enc,
+        how,
+        had_errors: lines.errors.count > 0,
+        lines,
+    }
+}
+
+/// Decodes `bytes` onto the end of `out`; whether any were not valid.
+fn decode_into(dec: &mut encoding_rs::Decoder, bytes: &[u8], out: &mut String, last: bool) -> bool {
+    let room = dec
+        .max_utf8_buffer_length(bytes.len())
+        .unwrap_or(bytes.len().saturating_mul(3) + 16);
+    out.reserve(room);
+    let (_, _, replaced) = dec.decode_to_string(bytes, out, last);
+    replaced
+}
+
+/// Whether a line of a GBK text that is valid UTF-8 and not ASCII is UTF-8: it holds a
+/// character of three or four bytes (Chinese, full-width punctuation, ✓, 𠮷) or one of
+/// the few of two bytes a ledger uses (`°`, `×`, `·`, `±`, `²`, `³`, `µ`). A GBK
+/// character can be valid UTF-8 of two bytes by chance (`说` is U+02F5); a whole line of
+/// GBK as valid UTF-8 of three bytes practically never.
+fn reads_as_utf8(s: &str) -> bool {
+    s.chars()
+        .any(|c| c >= '\u{800}' || matches!(c, '°' | '×' | '·' | '±' | '²' | '³' | 'µ'))
 }
 
 /// The encoding a label names: WHATWG labels (`utf-8`, `gbk`, `gb2312`, `gb18030`,
@@ -181,6 +294,82 @@ mod tests {
         let mut utf8 = vec![0xef, 0xbb, 0xbf];
         utf8.extend_from_slice("名称".as_bytes());
         assert_eq!(decode(&utf8, Some((UTF_8, "forced"))).text, "名称");
+    }
+
+    /// GBK bytes of `text`, as a GBK ledger holds them.
+    fn gbk(text: &str) -> Vec<u8> {
+        let (b, _, unmappable) = GBK.encode(text);
+        assert!(!unmappable, "{text}");
+        b.into_owned()
+    }
+
+    #[test]
+    fn a_utf8_line_in_a_gbk_text_is_read_as_utf8() {
+        // Line 3 pasted from a UTF-8 file; a quoted value over lines 4 and 5 in GBK, its
+        // second line UTF-8 (line 5); line 6 is `说`, whose GBK bytes CB B5 are valid
+        // UTF-8 (U+02F5) by chance, and stays GBK.
+        let mut bytes = gbk("编号,地址\r\nY1,某村1号\r\n");
+        bytes.extend_from_slice("Y2,除尘系统旁\r\n".as_bytes());
+        bytes.extend_from_slice(&gbk("Y3,\"东侧\r\n"));
+        bytes.extend_from_slice("西侧✓\",1\r\n".as_bytes());
+        bytes.extend_from_slice(&gbk("Y4,说"));
+        assert_eq!(&bytes[bytes.len() - 2..], [0xCB, 0xB5]);
+        let want = "编号,地址\r\nY1,某村1号\r\nY2,除尘系统旁\r\nY3,\"东侧\r\n西侧✓\",1\r\nY4,说";
+        for forced in [None, Some((GBK, "forced")), Some((GB18030, "forced"))] {
+            let d = decode(&bytes, forced);
+            assert_eq!(d.text, want, "{forced:?}");
+            assert!(!d.had_errors);
+            assert_eq!(
+                d.lines.utf8,
+                Lines {
+                    first: vec![3, 5],
+                    count: 2
+                }
+            );
+            assert_eq!(d.lines.errors, Lines::default());
+        }
+        assert_eq!(decode(&bytes, None).encoding, GBK);
+        // Read as Big5, no line is UTF-8: the encoding decides every line.
+        let d = decode(&bytes, Some((encoding_rs::BIG5, "forced")));
+        assert_eq!(d.lines.utf8, Lines::default());
+        assert!(!d.text.contains("除尘"));
+    }
+
+    #[test]
+    fn the_lines_of_bytes_not_valid_are_known() {
+        // 0xFF is no GBK byte (line 2); a lead byte before a line break (line 4); one
+        // at the very end (line 5, without a line break).
+        let mut bytes = gbk("编号,地址\n");
+        bytes.extend_from_slice(b"Y1,\xff\nY2,ok\nY3,\x81\nY4,\x81");
+        let d = decode(&bytes, Some((GBK, "forced")));
+        assert!(d.had_errors);
+        assert_eq!(
+            d.lines.errors,
+            Lines {
+                first: vec![2, 4, 5],
+                count: 3
+            }
+        );
+        assert_eq!(
+            d.text,
+            "编号,地址\nY1,\u{FFFD}\nY2,ok\nY3,\u{FFFD}\nY4,\u{FFFD}"
+        );
+        // Past ten lines, the rest are counted.
+        let mut many = gbk("编号\n");
+        for _ in 0..12 {
+            many.extend_from_slice("除尘\n".as_bytes());
+        }
+        let d = decode(&many, Some((GBK, "forced")));
+        assert_eq!(d.lines.utf8.first, (2..12).collect::<Vec<u64>>());
+        assert_eq!(d.lines.utf8.count, 12);
+        // UTF-16 is decoded whole; its lines with U+FFFD are found after.
+        let mut utf16 = vec![0xff, 0xfe];
+        utf16.extend_from_slice(&[b'a', 0, b'\n', 0, 0x00, 0xd8, b'\n', 0]);
+        let d = decode(&utf16, None);
+        assert_eq!(
+            (d.encoding, d.lines.errors.first.clone()),
+            (encoding_rs::UTF_16LE, vec![2])
+        );
     }
 
     #[test]
