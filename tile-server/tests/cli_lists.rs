@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::Path;
 
 use calamine::{Reader, Xlsx, open_workbook};
-use common::{ok, riskmap};
+use common::{ok, ok_steps, riskmap};
 use serde_json::Value;
 
 fn demo() -> std::path::PathBuf {
@@ -320,4 +320,53 @@ fn the_two_lists_of_the_demo_agree_with_its_analysis() {
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("火星镇") && err.contains("临江镇"), "{err}");
+}
+
+/// A GBK list of a hazard whose description holds characters GBK lacks (✓, and 𠮷 which
+/// only GB18030's four bytes hold): the command succeeds, the CSV has `?` for each, a
+/// warning names the list, the row's id and the character (even when quiet), and the
+/// workbook keeps them.
+#[test]
+fn characters_gbk_lacks_are_written_as_a_question_mark_and_told() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(
+        d.join("enterprises.csv"),
+        "编号,企业名称,行业类别,经度,纬度\nE1,海门某化工有限公司,危险化学品生产,121.10,31.90\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("hidden_hazards.csv"),
+        "id,feature_id,description,status,discovered\nYH1,E1,除尘✓𠮷,pending,2026-01-01\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("lists");
+    let steps = ok_steps(&[
+        "lists",
+        "--quiet",
+        d.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--csv-encoding",
+        "gbk",
+    ]);
+    for ch in ["✓ (U+2713)", "𠮷 (U+20BB7)"] {
+        let line = format!(
+            "warning: 隐患清单.csv, row 1 (隐患编号 YH1): {ch} is not in GBK, written as ?; \
+             隐患清单.xlsx keeps it"
+        );
+        assert!(steps.contains(&line), "{steps}");
+    }
+    let bytes = std::fs::read(out.join("隐患清单.csv")).unwrap();
+    // (GBK's decoder reads GB18030's four-byte sequences too: they would come back)
+    let (text, _, bad) = encoding_rs::GBK.decode(&bytes);
+    assert!(!bad);
+    assert!(text.contains(",除尘??,"), "{text}");
+    let (_, rows) = xlsx_rows(&out.join("隐患清单.xlsx"));
+    assert!(
+        rows[1].contains(&Cell::Text("除尘✓𠮷".into())),
+        "{:?}",
+        rows[1]
+    );
 }

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 use geo::Coord;
 
-pub use self::csv::{CsvEncoding, csv_bytes, write_csv};
+pub use self::csv::{CsvEncoding, Replaced, csv_bytes, csv_bytes_replacing, write_csv};
 #[cfg(feature = "xlsx")]
 pub use self::xlsx::{write_xlsx, xlsx_bytes};
 

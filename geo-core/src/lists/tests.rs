@@ -284,11 +284,31 @@ fn csv_lists_open_in_excel_as_utf8_with_a_bom_or_as_gbk() {
     let (decoded, _, bad) = encoding_rs::GBK.decode(&gbk);
     assert!(!bad);
     assert_eq!(decoded, text);
-    // A character GBK cannot hold is named with its row.
+    // Characters GBK lacks (✓, and 𠮷 which only GB18030's four bytes hold) are
+    // written `?` and told with the row and its hazard's id; the rest of the cell and
+    // the file are as they were.
     let mut odd = l.clone();
-    odd.rows[1][11] = "😀".into();
-    match write_csv(&odd, &g, CsvEncoding::Gbk) {
-        Err(ListError::NotGbk { row, .. }) => assert_eq!(row, 2),
+    odd.rows[1][11] = "除尘✓，𠮷".into();
+    let replaced = write_csv(&odd, &g, CsvEncoding::Gbk).unwrap();
+    let told: Vec<(usize, &str, char)> = replaced
+        .iter()
+        .map(|r| (r.row, r.id.as_str(), r.ch))
+        .collect();
+    assert_eq!(told, [(2, "YH1", '✓'), (2, "YH1", '𠮷')]);
+    let gbk = std::fs::read(&g).unwrap();
+    // (GBK's decoder reads GB18030's four-byte sequences too: a ✓ written so would
+    // come back)
+    let (decoded, _, bad) = encoding_rs::GBK.decode(&gbk);
+    assert!(!bad);
+    let mut want = l.clone();
+    want.rows[1][11] = "除尘?，?".into();
+    let want_text = csv_bytes(&want, &g, CsvEncoding::Utf8Bom).unwrap();
+    assert_eq!(decoded.as_bytes(), &want_text[3..]);
+    // As bytes to send whole, the list is refused instead, naming the row and cell.
+    match csv_bytes(&odd, &g, CsvEncoding::Gbk) {
+        Err(ListError::NotGbk { row, text, .. }) => {
+            assert_eq!((row, text.as_str()), (2, "除尘✓，𠮷"))
+        }
         other => panic!("{other:?}"),
     }
 }

@@ -43,24 +43,32 @@ pub fn lists(ui: &Ui, args: &ListsArgs) -> Result<(), CliError> {
     let staging = dest.stage()?;
     let t1 = std::time::Instant::now();
     let dir = staging.dir();
-    let written: Vec<Result<(), lists::ListError>> = std::thread::scope(|s| {
+    // Each list's characters its GBK CSV could not hold (written `?`).
+    type Written = Result<Vec<lists::Replaced>, lists::ListError>;
+    let written: Vec<(&lists::List, Written)> = std::thread::scope(|s| {
         let jobs: Vec<_> = made
             .iter()
             .flat_map(|l| {
                 let xlsx = dir.join(format!("{}.xlsx", l.title));
                 let csv = dir.join(format!("{}.csv", l.title));
                 [
-                    s.spawn(move || lists::write_xlsx(l, &xlsx)),
-                    s.spawn(move || lists::write_csv(l, &csv, encoding)),
+                    (
+                        l,
+                        s.spawn(move || lists::write_xlsx(l, &xlsx).map(|()| Vec::new())),
+                    ),
+                    (l, s.spawn(move || lists::write_csv(l, &csv, encoding))),
                 ]
             })
             .collect();
         jobs.into_iter()
-            .map(|j| j.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .map(|(l, j)| (l, j.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
             .collect()
     });
-    for w in written {
-        w?;
+    // A character written `?`: the CSV differs from the data. Said even when quiet.
+    for (l, w) in written {
+        for r in w? {
+            eprintln!("{}", not_gbk(l, &r));
+        }
     }
     tracing::debug!(ms = t1.elapsed().as_millis() as u64, "lists: files written");
     let counts: Vec<String> = made
@@ -81,4 +89,23 @@ pub fn lists(ui: &Ui, args: &ListsArgs) -> Result<(), CliError> {
     record.done("inputs hashed");
     ui.say(&format!("written to {}", args.out.display()));
     Ok(())
+}
+
+/// The warning for a character a GBK list could not hold: the list, the row with its
+/// id, the character.
+fn not_gbk(l: &lists::List, r: &lists::Replaced) -> String {
+    let id = l
+        .columns
+        .iter()
+        .find(|c| matches!(c.header, "隐患编号" | "编号"))
+        .map(|c| format!(" ({} {})", c.header, r.id))
+        .unwrap_or_default();
+    format!(
+        "warning: {t}.csv, row {row}{id}: {ch} (U+{code:04X}) is not in GBK, written as ?; \
+         {t}.xlsx keeps it",
+        t = l.title,
+        row = r.row,
+        ch = r.ch,
+        code = u32::from(r.ch)
+    )
 }
