@@ -56,6 +56,10 @@ fn a_report_and_lists_of_data_not_read_whole_say_what_they_lack() {
     std::fs::write(&ent, [&header[..], &text[nl..]].concat()).unwrap();
     let house = "house-0000007";
     common::break_footprint(&data, house);
+    // The protection targets cut at three fifths (a copy not finished).
+    let pt = data.join("protection_targets.geojson");
+    let whole = std::fs::read(&pt).unwrap();
+    std::fs::write(&pt, &whole[..whole.len() * 3 / 5]).unwrap();
 
     // The records left out, by the validation report's own count: those of the line
     // broken, of the hidden hazards and sources whose enterprise is gone, ….
@@ -102,6 +106,10 @@ fn a_report_and_lists_of_data_not_read_whole_say_what_they_lack() {
         "{notice}"
     );
     assert!(notice.contains(&records), "{notice}");
+    assert!(
+        notice.contains("protection_targets.geojson（防护目标台账）在文件末尾被截断"),
+        "{notice}"
+    );
 
     let lists = dir.path().join("清单");
     common::ok(&[

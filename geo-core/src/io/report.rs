@@ -417,6 +417,26 @@ impl ValidationReport {
                 ))
             })
             .collect();
+        // A file read up to a cut: what lay past it is not known.
+        for f in self
+            .files
+            .iter()
+            .filter(|f| f.status != FileStatus::Skipped)
+        {
+            let (Some(layer), true) = (
+                f.layer,
+                self.issues
+                    .iter()
+                    .any(|i| i.file == f.file && i.code == IssueCode::BrokenTail),
+            ) else {
+                continue;
+            };
+            out.push(format!(
+                "{}（{}台账）在文件末尾被截断（可能正在写入或复制未完成），截断处之后的记录未读入",
+                f.file,
+                layer.name_zh()
+            ));
+        }
         let records = self
             .issues
             .iter()

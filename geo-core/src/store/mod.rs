@@ -89,17 +89,27 @@ pub struct Kept {
 
 impl Kept {
     /// What a load's validation report says is kept: the layers whose files were not all
-    /// loaded (a file of no layer does not count), and the ids of the lines it skipped.
+    /// loaded, or not to their end (a file cut short: what lay past the cut is not
+    /// known; a file of no layer does not count), and the ids of the lines it skipped.
     pub fn of_report(report: &crate::io::ValidationReport) -> Kept {
-        use crate::io::{FileStatus, Severity};
+        use crate::io::{FileStatus, IssueCode, Severity};
         let mut kept = Kept::default();
+        let cut = |file: &str| {
+            report.issues.iter().any(|i| {
+                i.file == file && matches!(i.code, IssueCode::BrokenTail | IssueCode::BrokenFile)
+            })
+        };
         for kind in LayerKind::INPUTS {
             let files: Vec<_> = report
                 .files
                 .iter()
                 .filter(|f| f.layer == Some(kind) && f.status != FileStatus::Ignored)
                 .collect();
-            if files.is_empty() || files.iter().any(|f| f.status == FileStatus::Skipped) {
+            if files.is_empty()
+                || files
+                    .iter()
+                    .any(|f| f.status == FileStatus::Skipped || cut(&f.file))
+            {
                 kept.not_read_whole.insert(kind);
             }
         }
