@@ -178,7 +178,7 @@ fn layer_problems<P: CheckProps>(layer: &Layer<P>, out: &mut Vec<Problem>) {
 }
 
 impl Dataset {
-    /// Every problem of every feature ([the module](self)), layer by layer.
+    /// Every problem of every feature (what is checked: [`check`](crate::dataset::check)), layer by layer.
     pub fn problems(&self) -> Vec<Problem> {
         let mut out = Vec::new();
         layer_problems(&self.areas, &mut out);

@@ -2,7 +2,7 @@
 
 use geo::{Geometry, Rect};
 
-mod check;
+pub mod check;
 
 pub use crate::layer::Layer;
 use crate::model::{

@@ -11,7 +11,8 @@
 use std::io::{self, Write};
 
 use geo::{
-    BoundingRect, Geometry, Intersects, LineString, Orient, Polygon, Rect, orient::Direction,
+    BoundingRect, CoordsIter, Geometry, Intersects, LineString, Orient, Polygon, Rect,
+    orient::Direction,
 };
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -49,6 +50,15 @@ pub enum ExportError {
     TooMany {
         /// The limit.
         limit: u64,
+    },
+    /// A feature's geometry has a coordinate that is not a finite number, which JSON
+    /// cannot hold (a dataset built in code and not checked, [`crate::dataset::Dataset::check`]).
+    #[error("{what}: feature {id:?} has a coordinate that is not a finite number")]
+    NotFinite {
+        /// What was being written.
+        what: String,
+        /// The feature's id.
+        id: String,
     },
     /// A level filter was asked of a layer whose features have no level.
     #[error(
@@ -253,6 +263,12 @@ impl<W: Write> FeatureWriter<W> {
             && self.count >= limit
         {
             return Err(ExportError::TooMany { limit });
+        }
+        if !g.coords_iter().all(|c| c.x.is_finite() && c.y.is_finite()) {
+            return Err(ExportError::NotFinite {
+                what: self.what.clone(),
+                id: id.to_string(),
+            });
         }
         let mut buf = String::with_capacity(256);
         if !self.first {

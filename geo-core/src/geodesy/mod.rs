@@ -37,8 +37,12 @@ pub const WGS84_F: f64 = 1.0 / 298.257_223_563;
 /// The area of a lon/lat geometry on the WGS 84 ellipsoid, m² (Karney's algorithm through
 /// `geo`), whichever way its rings turn: geo takes an exterior ring as counter-clockwise,
 /// and a clockwise one (a shapefile's outer ring, a site drawn clockwise) would give the
-/// rest of the Earth. 0 for a geometry without area.
+/// rest of the Earth. 0 for a geometry without area; NaN for one with a coordinate that
+/// is not a finite number.
 pub fn area_m2(g: &Geometry<f64>) -> f64 {
+    if !finite(g) {
+        return f64::NAN;
+    }
     use geo::GeodesicArea;
     use geo::orient::{Direction, Orient};
     match g {
@@ -169,9 +173,18 @@ pub fn expand_rect_m(rect: Rect<f64>, metres: f64) -> Rect<f64> {
 }
 
 /// Minimum geodesic distance between two lon/lat geometries, metres; 0 when they touch,
-/// overlap or one holds the other. Empty geometries are infinitely far.
+/// overlap or one holds the other. Empty geometries are infinitely far; a geometry with
+/// a coordinate that is not a finite number gives NaN.
 pub fn distance_m(a: &Geometry<f64>, b: &Geometry<f64>) -> f64 {
+    if !finite(a) || !finite(b) {
+        return f64::NAN;
+    }
     closest_points(a, b).map_or(f64::INFINITY, |p| p.distance_m)
+}
+
+/// Whether every coordinate of `g` is a finite number (geometry algorithms assume it).
+fn finite(g: &Geometry<f64>) -> bool {
+    g.coords_iter().all(|c| c.x.is_finite() && c.y.is_finite())
 }
 
 /// The closest pair of points between two geometries and their geodesic distance.
@@ -186,8 +199,11 @@ pub struct ClosestPair {
 }
 
 /// The closest pair of points of `a` and `b` (see the module docs for the method);
-/// `None` when either is empty.
+/// `None` when either is empty or has a coordinate that is not a finite number.
 pub fn closest_points(a: &Geometry<f64>, b: &Geometry<f64>) -> Option<ClosestPair> {
+    if !finite(a) || !finite(b) {
+        return None;
+    }
     if let (Geometry::Point(p), Geometry::Point(q)) = (a, b) {
         return Some(ClosestPair {
             on_a: *p,
@@ -313,5 +329,21 @@ mod tests {
             assert!((a - 1_230_900.0).abs() < 0.001 * 1_230_900.0, "{a}");
         }
         assert_eq!(area_m2(&Geometry::Point(Point::new(0.0, 0.0))), 0.0);
+    }
+
+    #[test]
+    fn a_coordinate_not_a_number_gives_nan_not_a_panic() {
+        use geo::polygon;
+
+        use super::{area_m2, closest_points, distance_m};
+        // geo's containment test asserts a closed ring, which NaN never equals.
+        let nan = Geometry::Polygon(
+            polygon![(x: f64::NAN, y: 31.8), (x: 121.1, y: 31.8), (x: 121.1, y: 31.9)],
+        );
+        let p = Geometry::Point(Point::new(121.1, 31.8));
+        assert!(distance_m(&nan, &p).is_nan());
+        assert!(distance_m(&p, &nan).is_nan());
+        assert_eq!(closest_points(&nan, &p), None);
+        assert!(area_m2(&nan).is_nan());
     }
 }

@@ -260,3 +260,15 @@ fn the_analyses_refuse_what_the_checks_refuse_instead_of_panicking() {
     assert_eq!(live.dataset().houses.features()[0].geometry, before);
     assert!(live.set_rules(wrong).is_err());
 }
+
+#[test]
+fn an_export_of_a_coordinate_not_a_number_is_an_error_not_invalid_json() {
+    use crate::export::{ExportError, FeatureWriter};
+    let mut out = Vec::new();
+    let mut w = FeatureWriter::new(&mut out, "houses").unwrap();
+    let r = w.feature("h", &square(f64::INFINITY, 31.8), &Default::default());
+    assert!(
+        matches!(&r, Err(ExportError::NotFinite { id, .. }) if id == "h"),
+        "{r:?}"
+    );
+}
