@@ -67,7 +67,8 @@ pub(super) fn inventory(
             )),
         )],
     };
-    let mut items = Vec::with_capacity(drafts.len());
+    let given = drafts.len();
+    let mut items = Vec::with_capacity(given);
     for (field, n, draft) in drafts {
         let d = match draft {
             Ok(d) => d,
@@ -201,6 +202,17 @@ pub(super) fn inventory(
             category: d.category,
             tonnes,
         });
+    }
+    // Every line refused: the source reads as holding nothing and is graded as not
+    // major, which the line-level issues alone do not say.
+    if given > 0 && items.is_empty() {
+        cx.warn(
+            IssueCode::InvalidInventory,
+            c.column,
+            format!(
+                "none of the {given} inventory line(s) could be used: the source is kept                  with an empty inventory and cannot be graded as a major hazard source                  until they are corrected"
+            ),
+        )?;
     }
     Ok(items)
 }

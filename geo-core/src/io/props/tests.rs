@@ -109,6 +109,43 @@ fn inventory_lines_are_checked_against_the_table() {
     assert!(issues[1].message.contains("某未知物"));
 }
 
+/// A source whose every line is refused holds nothing and cannot be graded: said of the
+/// feature, beside each line's own issue.
+#[test]
+fn an_inventory_of_no_usable_line_is_said_of_the_source() {
+    let (p, issues) = run::<HazardSource>(
+        &[
+            (haz::NAME, s("液氯储罐"), "危险源名称"),
+            (haz::INVENTORY, s("氯=-10；某未知物=5"), "危险化学品"),
+        ],
+        6,
+    );
+    assert!(p.expect("kept").inventory.is_empty());
+    let got: Vec<_> = issues.iter().map(|i| (i.code, i.severity)).collect();
+    assert_eq!(
+        got,
+        [
+            (IssueCode::NegativeNumber, Severity::Skipped),
+            (IssueCode::UnknownSubstance, Severity::Skipped),
+            (IssueCode::InvalidInventory, Severity::Warning),
+        ]
+    );
+    assert!(
+        issues[2]
+            .message
+            .starts_with("none of the 2 inventory line(s) could be used"),
+        "{}",
+        issues[2].message
+    );
+    // One line of two usable: no such warning.
+    let (_, issues) =
+        run::<HazardSource>(&[(haz::INVENTORY, s("氯=10；某未知物=5"), "危险化学品")], 6);
+    assert!(
+        issues.iter().all(|i| i.code != IssueCode::InvalidInventory),
+        "{issues:?}"
+    );
+}
+
 /// A name with another in brackets before its CAS number (`天然气（甲烷）(74-82-8)`) is
 /// read whole, and a line known only by the name in brackets keeps the CAS number it was
 /// found by, so that the grading finds the same substance: methane, whose critical
