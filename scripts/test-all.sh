@@ -42,6 +42,9 @@ cargo fmt --all --check
 say "cargo clippy (all targets, all features)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
+say "the library's documentation (a broken link is an error: embedders read it)"
+RUSTDOCFLAGS="-D warnings" cargo doc -p riskmap-core --no-deps --all-features
+
 say "a private PostgreSQL + PostGIS for the PostGIS store's tests"
 pg_dir="$(mktemp -d /tmp/riskmap-pg.XXXXXX)"
 stop_pg() { bash scripts/pg-private.sh stop "$pg_dir" --purge >/dev/null 2>&1 || true; }

@@ -194,7 +194,7 @@ impl Crs {
     /// PROJ strings for `tmerc`, `utm`, `longlat` and `merc`, and WKT (as
     /// [`Crs::from_prj`]).
     ///
-    /// Codes RiskMap does not convert by itself become [`Crs::Proj`] when built with the
+    /// Codes RiskMap does not convert by itself become `Crs::Proj` when built with the
     /// `proj` feature, and [`CrsError::Unsupported`] otherwise.
     pub fn parse(s: &str) -> Result<Crs, CrsError> {
         let t = s.trim().trim_start_matches('\u{feff}').trim();
@@ -259,7 +259,7 @@ impl Crs {
     }
 
     /// Whether coordinates are longitude/latitude in degrees (true for WGS84, CGCS2000,
-    /// GCJ-02 and BD-09). A [`Crs::Proj`] reports `false` whatever it is, as PROJ is
+    /// GCJ-02 and BD-09). A `Crs::Proj` reports `false` whatever it is, as PROJ is
     /// not asked.
     pub fn is_geographic(&self) -> bool {
         matches!(self, Crs::Wgs84 | Crs::Cgcs2000 | Crs::Gcj02 | Crs::Bd09)
@@ -312,7 +312,7 @@ impl Crs {
 
     /// Converts one coordinate of this system to WGS84 `(longitude, latitude)`.
     ///
-    /// For [`Crs::Proj`] each call builds (or reuses a per-thread cached) PROJ
+    /// For `Crs::Proj` each call builds (or reuses a per-thread cached) PROJ
     /// transformer; prefer [`Crs::to_wgs84_in_place`] for many points.
     pub fn to_wgs84(&self, x: f64, y: f64) -> Result<(f64, f64), CrsError> {
         match self {
@@ -379,7 +379,7 @@ impl Crs {
     }
 
     /// Converts many coordinates of this system to WGS84 `(longitude, latitude)` in
-    /// place; for [`Crs::Proj`] the PROJ transformer is built once.
+    /// place; for `Crs::Proj` the PROJ transformer is built once.
     ///
     /// On error the slice may be partly converted and should be discarded; the error
     /// names the offending coordinate.

@@ -327,6 +327,9 @@ impl fmt::Display for Issue {
     }
 }
 
+// An issue is the error of one feature ([`crate::io::feature_from_geojson`]'s list).
+impl std::error::Error for Issue {}
+
 /// What became of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -245,7 +245,7 @@ pub(super) fn last_states(
     Ok(out)
 }
 
-/// [`last_states`] of the GeoPackage at `path`, read in one read transaction.
+/// `last_states` of the GeoPackage at `path`, read in one read transaction.
 pub fn last_recorded_states(
     path: &Path,
     layer: LayerKind,
@@ -270,7 +270,7 @@ pub(super) fn last_at(c: &Connection) -> rusqlite::Result<Option<String>> {
 /// How far a served map follows a store's trail: every record up to `upto`, and after
 /// it the server's own records of changes it read and served (`own`, ranges of `seq`).
 /// A reading passes over the changes of a feature with a record the map does not
-/// follow: the program that made the change recorded it ([`features_recorded_after`]).
+/// follow: the program that made the change recorded it (`features_recorded_after`).
 ///
 /// The server's own records cannot simply move `upto` on: when another program
 /// recorded a change after the reading the records come from, `upto` past it would

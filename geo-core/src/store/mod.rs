@@ -5,7 +5,7 @@
 //! per feature keyed by its `id`, so that a new delivery of the ledgers updates the rows
 //! that changed and leaves the rest alone, and desktop GIS can open and edit the same
 //! data. The first store is a GeoPackage ([`gpkg`], the OGC format on SQLite that QGIS
-//! and GDAL read and write); the PostGIS store ([`pg`], feature `postgis`) has the same
+//! and GDAL read and write); the PostGIS store (`pg`, feature `postgis`) has the same
 //! tables in a PostgreSQL database that several departments edit and several servers read.
 
 use std::path::PathBuf;

@@ -14,7 +14,7 @@
 //! stamps mean nobody wrote in between; a stamp that differs may also come from a
 //! checkpoint that wrote nothing new, which only costs a reading of the file.
 //!
-//! The heads of the files are read through descriptors that stay open ([`head`]): on
+//! The heads of the files are read through descriptors that stay open (`head`): on
 //! POSIX systems, closing any descriptor of a file lets go of every `fcntl` lock this
 //! process holds on it, SQLite's among them. A stamp read while the server's own
 //! connection had the store open (in WAL mode, for as long as it is open) took those

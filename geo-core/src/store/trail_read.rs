@@ -19,7 +19,7 @@ use crate::model::LayerKind;
 /// its records give times) and how the folder was read then (`reading`,
 /// [`crate::io::LoadOptions::reading`]), written with the files it read whole, after the
 /// reading's records: a file saved after it holds changes made at that save (see
-/// [`catch_up`]). A trail without it, or without its `reading` (made by an earlier
+/// `catch_up`). A trail without it, or without its `reading` (made by an earlier
 /// version), records those changes when it finds them.
 pub const TRAIL_READ_TABLE: &str = "riskmap_trail_read";
 
@@ -170,7 +170,7 @@ pub struct FileRead {
 }
 
 /// The files a load read whole into a layer (relative to the folder), when the folder
-/// was last saved ([`last_save`]) and how the load read it, for [`catch_up`].
+/// was last saved ([`last_save`]) and how the load read it, for `catch_up`.
 #[derive(Debug, Clone, Copy)]
 pub struct FilesRead<'a> {
     /// The files read whole.
@@ -185,7 +185,7 @@ pub struct FilesRead<'a> {
     pub refused: &'a super::Kept,
 }
 
-/// When the folder was last saved: the latest change ([`changed_at`]) of `files`
+/// When the folder was last saved: the latest change (`changed_at`) of `files`
 /// (relative to `folder`: every file the load looked at, with whether it read it), a
 /// shapefile's with its `.dbf`, `.shx`, `.prj` and `.cpg` (its attributes change in the
 /// `.dbf` alone), the folder's `riskmap.toml` (how the files are read), and the folders

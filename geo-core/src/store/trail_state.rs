@@ -3,7 +3,7 @@
 //! `riskmap_trail_features`: layer, id and the GeoJSON, read for the features that
 //! changed), and for each layer it knows, the trail's last `seq` that knowledge matches
 //! (`riskmap_trail_kept`); bookkeeping, not registered in `gpkg_contents`. Every record
-//! of the trail keeps them in step ([`follow`], [`kept_in_step`]).
+//! of the trail keeps them in step (`follow`, `kept_in_step`).
 //!
 //! A server that starts on the folder compares what it loaded with it ([`catch_up`]):
 //! what the office changed in the files while no server ran is recorded then, as read
