@@ -176,37 +176,37 @@ fn changes(out: &mut String, m: &[MonthTrend]) {
         ("新发现隐患", now.found.into(), before.found.into()),
         ("销号隐患", now.closed.into(), before.closed.into()),
         (
-            "月末未销号隐患",
+            "期末未销号隐患",
             now.at_end.open.into(),
             before.at_end.open.into(),
         ),
         (
-            "月末逾期未销号",
+            "期末逾期未销号",
             now.at_end.overdue.into(),
             before.at_end.overdue.into(),
         ),
         (
-            "月末重大隐患未销号",
+            "期末重大隐患未销号",
             now.at_end.major_open.into(),
             before.at_end.major_open.into(),
         ),
         (
-            "重大风险企业",
+            "期末重大风险企业",
             now.enterprises_by_level[0].into(),
             before.enterprises_by_level[0].into(),
         ),
         (
-            "较大风险企业",
+            "期末较大风险企业",
             now.enterprises_by_level[1].into(),
             before.enterprises_by_level[1].into(),
         ),
         (
-            "重大风险自建房",
+            "期末重大风险自建房",
             now.houses_by_level[0].into(),
             before.houses_by_level[0].into(),
         ),
         (
-            "较大风险自建房",
+            "期末较大风险自建房",
             now.houses_by_level[1].into(),
             before.houses_by_level[1].into(),
         ),
@@ -219,6 +219,17 @@ fn changes(out: &mut String, m: &[MonthTrend]) {
         );
     }
     out.push_str("</tbody></table>");
+    // A month not ended: its figures run to its day, the month before's to its end.
+    if now.end.plus_days(1).month_start() == now.end.month_start() {
+        let _ = write!(
+            out,
+            r#"<p class="note">{} 月未结束：新发现、销号为月初至 {} 的数，期末为 {} 当日；{} 月为整月及月末。</p>"#,
+            esc(&now.month),
+            now.end,
+            now.end,
+            esc(&before.month)
+        );
+    }
 }
 
 const STYLE: &str = r#"
