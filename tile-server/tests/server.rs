@@ -422,6 +422,9 @@ async fn reload_needs_the_token_and_a_failed_reload_keeps_serving() {
     let (_, _, body) = send(&app, get("/health")).await;
     let h = json(&body);
     assert_eq!(h["generation"], 2);
+    // The day the city's riskmap.toml gives (as_of), on which its hazards are counted.
+    assert_eq!(h["as_of"], "2026-11-30");
+    assert_eq!(h["status"], "degraded", "the failed reload stands: {h}");
     assert_eq!(h["last_reload"]["ok"], false);
     assert!(h["features"]["houses"].as_u64().unwrap() > 0);
     let (status, _, _) = send(&app, get("/tiles/risk_grid/8/214/104.mvt")).await;

@@ -31,7 +31,8 @@ pub(in crate::server) async fn count_requests(
 /// last error, reconnection attempts, rows refused) or a folder's trail records nothing
 /// (a start that could not read the folder whole) or the source's last reading (by the
 /// watcher or a reload) was refused or failed (`reading_refused`: when and why), the
-/// generation served, its feature counts and validation totals, the last reload
+/// generation served, the day its hidden hazards are counted on (`as_of`), its feature
+/// counts and validation totals, the last reload
 /// (its outcome, the per-layer counts before and after, and why it was refused).
 pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<Value> {
     let s = state.snapshot();
@@ -78,6 +79,9 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
         "database": database,
         "source": {"kind": state.source.kind(), "name": state.source.name()},
         "generation": s.generation,
+        // The day the hidden hazards are counted on (overdue, open): the data's as_of or
+        // the command line's, else the server's day.
+        "as_of": s.analysis().as_of.map(|d| d.to_string()),
         "loaded_at": s.loaded_at,
         "load_seconds": s.load_seconds,
         "features": s.dataset().counts().iter().map(|(k, n)| (k.name().to_string(), json!(n))).collect::<Map<_, _>>(),
