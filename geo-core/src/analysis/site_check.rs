@@ -192,14 +192,36 @@ pub(crate) fn basis_of(rule: &str, required_m: f64, class: TargetClass) -> (Stri
     (rule.to_string(), true)
 }
 
-/// Checks a site (lon/lat polygon) against the analysed data.
+/// A site that cannot be checked: not a lon/lat polygon, or one no check can trust.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the site: {0}")]
+pub struct SiteError(pub String);
+
+/// The problem of a site's geometry, if any: a Polygon or MultiPolygon is needed, with
+/// finite WGS84 longitudes and latitudes (swapped ones said so) and rings of at least
+/// four points ([`crate::dataset::geometry_problem`]). A self-intersecting ring is not
+/// looked for here (the server's reading of a site refuses it).
+pub fn site_problem(site: &Geometry<f64>) -> Option<SiteError> {
+    if !matches!(site, Geometry::Polygon(_) | Geometry::MultiPolygon(_)) {
+        return Some(SiteError(
+            "a Polygon or MultiPolygon of lon/lat degrees is needed".into(),
+        ));
+    }
+    crate::dataset::geometry_problem(LayerKind::Areas, site).map(SiteError)
+}
+
+/// Checks a site (lon/lat polygon) against the analysed data; a site with a problem
+/// ([`site_problem`]) is refused.
 pub fn check_site(
     ds: &Dataset,
     a: &Analysis,
     site: &Geometry<f64>,
     site_use: &SiteUse,
     rules: &Rules,
-) -> SiteReport {
+) -> Result<SiteReport, SiteError> {
+    if let Some(e) = site_problem(site) {
+        return Err(e);
+    }
     let class = rules.targets.derive(
         Some(site_use.kind),
         site_use.population,
@@ -407,10 +429,10 @@ pub fn check_site(
             .then(b.shortfall_m.total_cmp(&a.shortfall_m))
             .then(a.id.cmp(&b.id))
     });
-    SiteReport {
+    Ok(SiteReport {
         class,
         conflicts: out,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -477,7 +499,7 @@ mod tests {
             population: Some(800),
             households: None,
         };
-        let r = check_site(&ds, &a, &site, &use_, &rules);
+        let r = check_site(&ds, &a, &site, &use_, &rules).unwrap();
         assert_eq!(r.class, TargetClass::HighSensitivity);
         let got: Vec<(&str, &str, f64, f64)> = r
             .conflicts
@@ -563,6 +585,32 @@ mod tests {
                 Some(Significant)
             ),
             Significant
+        );
+    }
+
+    #[test]
+    fn a_site_not_a_lon_lat_polygon_is_refused_not_checked() {
+        let ds = Dataset::default();
+        let rules = Rules::default();
+        let a = analyze(&ds, &SubstanceTable::builtin(), &rules).unwrap();
+        let use_ = SiteUse {
+            kind: TargetKind::School,
+            population: None,
+            households: None,
+        };
+        // Latitude first: swapped, said so (it used to give an empty report, no conflict).
+        use geo::polygon;
+        let swapped = Geometry::Polygon(polygon![
+            (x: 31.8, y: 121.1), (x: 31.81, y: 121.1), (x: 31.81, y: 121.11)
+        ]);
+        let e = check_site(&ds, &a, &swapped, &use_, &rules).unwrap_err();
+        assert!(e.0.contains("look swapped"), "{e}");
+        let point = Geometry::Point(geo::Point::new(121.1, 31.8));
+        assert_eq!(
+            check_site(&ds, &a, &point, &use_, &rules)
+                .unwrap_err()
+                .to_string(),
+            "the site: a Polygon or MultiPolygon of lon/lat degrees is needed"
         );
     }
 }

@@ -3,11 +3,12 @@
 //! FeatureCollection ([`report_geojson`]).
 
 use geo::{CoordsIter, Geometry, Validation};
-use riskmap_core::analysis::site_check::{SiteUse, check_site};
-use riskmap_core::export::{ExportError, FeatureWriter};
+use riskmap_core::analysis::site_check::{SiteError as SiteCheckError, SiteUse, check_site};
+use riskmap_core::export::FeatureWriter;
 use riskmap_core::model::TargetKind;
 use serde_json::{Map, Value, json};
 
+use super::error::AppError;
 use super::state::Snapshot;
 
 /// Why a site-check request body cannot be read.
@@ -298,14 +299,14 @@ fn parse_use(s: &str) -> Option<TargetKind> {
 
 /// The draft opinion of the check (选址审查意见草稿, A4 HTML): the site's facts, the map of
 /// the site and its surroundings, the conflicts, the basis and blank fields to sign.
-pub fn report_html(snap: &Snapshot, req: &SiteRequest) -> String {
+pub fn report_html(snap: &Snapshot, req: &SiteRequest) -> Result<String, SiteCheckError> {
     let report = check_site(
         snap.dataset(),
         snap.analysis(),
         &req.geometry,
         &req.site_use,
         &snap.rules,
-    );
+    )?;
     let facts = riskmap_core::report::SiteFacts {
         use_zh: req.site_use.kind.name_zh().to_string(),
         population: req.site_use.population,
@@ -315,26 +316,27 @@ pub fn report_html(snap: &Snapshot, req: &SiteRequest) -> String {
         data_as_of: snap.analysis().as_of.map(|d| d.to_string()),
         rules_sha256: crate::commands::rules_sha256(&snap.rules),
     };
-    riskmap_core::report::site_report(
+    Ok(riskmap_core::report::site_report(
         snap.dataset(),
         snap.analysis(),
         &req.geometry,
         &report,
         &facts,
-    )
+    ))
 }
 
 /// Checks the site against the snapshot's data and writes the result as a GeoJSON
 /// FeatureCollection: the site (its properties plus the class) and one feature per
 /// conflict.
-pub fn report_geojson(snap: &Snapshot, req: &SiteRequest) -> Result<Vec<u8>, ExportError> {
+pub fn report_geojson(snap: &Snapshot, req: &SiteRequest) -> Result<Vec<u8>, AppError> {
     let report = check_site(
         snap.dataset(),
         snap.analysis(),
         &req.geometry,
         &req.site_use,
         &snap.rules,
-    );
+    )
+    .map_err(|e| AppError::bad_request(e.to_string()))?;
     let mut buf = Vec::new();
     let mut w = FeatureWriter::new(&mut buf, "site_check")?;
     let mut sp = req.props.clone();

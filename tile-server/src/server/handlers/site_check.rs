@@ -47,9 +47,11 @@ pub(in crate::server) async fn site_check(
         .run(move || -> Result<Vec<u8>, AppError> {
             let req = parse_site(&body, max)?;
             if html {
-                return Ok(report_html(&snap, &req).into_bytes());
+                return Ok(report_html(&snap, &req)
+                    .map_err(|e| AppError::bad_request(e.to_string()))?
+                    .into_bytes());
             }
-            Ok(report_geojson(&snap, &req)?)
+            report_geojson(&snap, &req)
         })
         .await??;
     let ct = if html {
