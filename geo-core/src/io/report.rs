@@ -104,6 +104,9 @@ issue_codes! {
     /// shifted (an unquoted comma in a name, most often) and the line is skipped; with
     /// fewer, the missing ones at its end were read as empty.
     ColumnCountMismatch = "column_count_mismatch",
+    /// A row whose first cell is 合计, 总计 or 小计: a sum under the records, not a record;
+    /// passed over.
+    TotalsRow = "totals_row",
     /// The sheet named for a workbook does not exist.
     SheetNotFound = "sheet_not_found",
     /// The file holds no feature at all.

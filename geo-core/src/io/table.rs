@@ -451,6 +451,21 @@ pub(crate) fn features<P: LayerProps>(
             let Some((position, mut cells)) = rows.next_row()? else {
                 break;
             };
+            if is_totals_row(&cells) {
+                sink.push(Issue {
+                    severity: Severity::Info,
+                    code: IssueCode::TotalsRow,
+                    file: rel.to_string(),
+                    layer: Some(layer),
+                    position: Some(position),
+                    feature_id: None,
+                    field: None,
+                    message: "a totals row (合计, 总计 or 小计 in its first cell), not a record: \
+                              passed over"
+                        .into(),
+                })?;
+                continue;
+            }
             if sheet && cells.len() < width {
                 cells.resize(width, Value::Null);
             }
@@ -621,9 +636,24 @@ impl Fit {
     }
 }
 
+/// Whether a row is a sum under the records (or a town's subtotal), not a record: its
+/// first non-empty cell is 合计, 总计 or 小计 (spaces and a colon aside). A record's first
+/// cell is its number or id, never one of these words alone.
+fn is_totals_row(cells: &[Value<'_>]) -> bool {
+    cells
+        .iter()
+        .find_map(|c| c.text().filter(|t| !t.trim().is_empty()))
+        .map(|t| {
+            t.chars()
+                .filter(|c| !c.is_whitespace() && !matches!(c, ':' | '：'))
+                .collect::<String>()
+        })
+        .is_some_and(|t| matches!(t.as_str(), "合计" | "总计" | "小计"))
+}
+
 /// Fits a CSV record of other than `width` fields to the header (see [`Fit`]): a shorter
-/// one is padded with empty cells unless it is the file's `unended` last line; a totals
-/// row (合计, 总计, 小计) there is padded too, as a file ending on one is whole.
+/// one is padded with empty cells unless it is the file's `unended` last line (a totals
+/// row, read before this, is passed over wherever it is).
 fn fit_record(
     cells: &mut Vec<Value<'static>>,
     width: usize,
@@ -645,12 +675,7 @@ fn fit_record(
             id,
         };
     }
-    let totals = cells
-        .iter()
-        .find_map(|c| c.text())
-        .map(|t| t.split_whitespace().collect::<String>())
-        .is_some_and(|t| ["合计", "总计", "小计"].iter().any(|w| t.starts_with(w)));
-    if unended == Some(position.number()) && !totals {
+    if unended == Some(position.number()) {
         return Fit::CutShort {
             position,
             fields,
