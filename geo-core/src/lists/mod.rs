@@ -480,20 +480,23 @@ pub fn risk_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<List,
 }
 
 /// What the hidden-hazard list (and so the report) says of the hidden hazards on the
-/// analysis's day: those found after it (not counted) and the open ones with no deadline
-/// (never overdue), as [`List::notes`] has them.
+/// analysis's day: those found after it (not counted), the open ones with no deadline
+/// (never overdue) and those recorded as closed on a later day (open on it), as
+/// [`List::notes`] has them.
 fn notes_of(ds: &Dataset, a: &Analysis, areas: &Areas<'_>) -> Vec<String> {
-    let (mut later, mut no_deadline) = (0usize, 0usize);
+    let (mut later, mut no_deadline, mut closed_later) = (0usize, 0usize, 0usize);
     for (f, st) in ds.hidden_hazards.features().iter().zip(&a.hidden_states) {
-        let counted = st.status.is_none() || (st.open && f.props.deadline.is_none());
-        if !counted || areas.of(anchor(&f.geometry)).is_none() {
+        let h = &f.props;
+        let not_found = st.status.is_none();
+        let undated = st.open && h.deadline.is_none();
+        // Recorded as closed on a day after the list's: open on the day.
+        let closes_later = st.open && h.status == crate::model::HiddenHazardStatus::Closed;
+        if !(not_found || undated || closes_later) || areas.of(anchor(&f.geometry)).is_none() {
             continue;
         }
-        if st.status.is_none() {
-            later += 1;
-        } else {
-            no_deadline += 1;
-        }
+        later += usize::from(not_found);
+        no_deadline += usize::from(!not_found && undated);
+        closed_later += usize::from(!not_found && closes_later);
     }
     let mut notes = Vec::new();
     if later > 0 {
@@ -507,6 +510,11 @@ fn notes_of(ds: &Dataset, a: &Analysis, areas: &Areas<'_>) -> Vec<String> {
     if no_deadline > 0 {
         notes.push(format!(
             "{no_deadline} 项未销号隐患没有整改期限，无法判断是否逾期（已列入，整改期限一栏为空）"
+        ));
+    }
+    if closed_later > 0 {
+        notes.push(format!(
+            "{closed_later} 项隐患的销号日期晚于统计日，按统计日尚未销号列入（请核对销号日期）"
         ));
     }
     notes

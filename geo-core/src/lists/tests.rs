@@ -242,6 +242,24 @@ fn the_hidden_hazard_list_says_which_open_ones_have_no_deadline() {
         yh1.contains(&"否".to_string()),
         "not overdue without a deadline"
     );
+    // YH3 recorded as closed on 18 July, after the day: open on it (and without its
+    // deadline, one more without one), and said so.
+    let mut hh = ds.hidden_hazards.features().to_vec();
+    for f in &mut hh {
+        if f.id == "YH3" {
+            f.props.closed = day(2026, 7, 18);
+        }
+    }
+    let mut later = ds.clone();
+    later.hidden_hazards = Layer::new(LayerKind::HiddenHazards, hh);
+    let a2 = analyze(&later, &SubstanceTable::builtin(), &rules).unwrap();
+    assert_eq!(
+        hidden_list(&later, &a2, Some("西镇")).unwrap().notes,
+        [
+            "2 项未销号隐患没有整改期限，无法判断是否逾期（已列入，整改期限一栏为空）",
+            "1 项隐患的销号日期晚于统计日，按统计日尚未销号列入（请核对销号日期）"
+        ]
+    );
     // The ledgers' own gaps come first.
     let mut l = hidden_list(&ds, &a, None).unwrap();
     l.note_first(&["a.csv（隐患台账）整个文件未读入".to_string()]);
