@@ -313,6 +313,22 @@ describe('web viewer (riskmap serve + Chromium)', { timeout: 180_000 }, () => {
     assert.ok(/数据第 2 版/.test(info), `the data version shown did not follow: ${info}`);
   });
 
+  it('says in its header when a changed ledger is refused, until a whole one is read', async () => {
+    const badge = page.locator('#source-status');
+    assert.equal(await badge.isHidden(), true, 'the badge shows with nothing refused');
+    const path = join(data, 'protection_targets.geojson');
+    const whole = readFileSync(path);
+    const version = await page.locator('#data-info').innerText();
+    // Cut at two fifths, as a copy still being written: the server keeps what it served.
+    writeFileSync(path, whole.subarray(0, Math.floor(whole.length * 2 / 5)));
+    await badge.waitFor({ state: 'visible', timeout: 30_000 });
+    const why = await badge.getAttribute('title');
+    assert.ok(why.includes('protection_targets.geojson'), `the reason does not name the file: ${why}`);
+    assert.equal(await page.locator('#data-info').innerText(), version, 'the map changed on a refused reading');
+    writeFileSync(path, whole);
+    await badge.waitFor({ state: 'hidden', timeout: 30_000 });
+  });
+
   it('finds a feature by name and flies to it', async () => {
     await page.evaluate(() => window.riskmap.map.jumpTo({ center: [0, 0], zoom: 3 }));
     const name = hazard.properties.name;

@@ -56,18 +56,37 @@ function onChange(ev) {
   loadHidden(whole);
 }
 
+// A changed ledger the server refused (cut short, unreadable, losing too much) leaves the
+// map as it was: the header says so, with the server's reason on hover, until a reading
+// is taken in. Asked of /health at the start, on each `source` event and after a
+// reconnection.
+async function checkSource() {
+  const badge = $('#source-status');
+  if (!badge) return;
+  let h;
+  try { h = await (await fetch('/health')).json(); } catch { return; }
+  const why = h && h.reading_refused && h.reading_refused.why;
+  badge.hidden = !why;
+  badge.title = why ? `${why}（${new Date(h.reading_refused.at * 1000).toLocaleString('zh-CN')}）` : '';
+}
+
 /** Follows the server's changes; reconnects by itself (EventSource does). */
 export function followChanges() {
   if (typeof EventSource === 'undefined') return;
   const es = new EventSource('/api/changes/stream');
   for (const kind of ['edit', 'day', 'reload']) es.addEventListener(kind, onChange);
+  es.addEventListener('source', checkSource);
+  checkSource();
   es.addEventListener('drawn', onDrawn);
   // A hello after the first is a new connection: the server was restarted (its
   // generations count from 1 again, its data may have changed while it was stopped) or
   // the connection was lost and events missed. Everything shown is asked for again.
   let greeted = false;
   es.addEventListener('hello', (ev) => {
-    if (greeted) onChange({ type: 'reload', data: ev.data });
+    if (greeted) {
+      onChange({ type: 'reload', data: ev.data });
+      checkSource();
+    }
     greeted = true;
   });
   // While the stream is down (the server stopped, the network gone) the map shows

@@ -49,8 +49,10 @@ pub struct ChangeEvent {
     /// Unix time, milliseconds.
     pub at_ms: u64,
     /// `edit` (a batch of changes), `day` (the map moved to a new day), `reload`
-    /// (everything read again) or `drawn` (tiles answered from their last drawing while
-    /// the server was busy are drawn anew: ask for them again).
+    /// (everything read again), `drawn` (tiles answered from their last drawing while
+    /// the server was busy are drawn anew: ask for them again) or `source` (a reading of
+    /// the source was refused, `actor` `refused`, or one was taken in after a refusal,
+    /// `taken`: `/health` says what stands).
     pub kind: &'static str,
     /// Who made it (a token's name, `database`, `file`).
     pub actor: String,
@@ -177,6 +179,23 @@ impl Changes {
                 std::future::pending::<()>().await;
             }
         }
+    }
+
+    /// The source's last reading was refused (or, after one, a reading was taken in):
+    /// a `source` event, on which a viewer asks `/health` what stands. Nothing served
+    /// changed with it.
+    pub fn source_read(&self, generation: u64, refused: bool) {
+        let _ = self.tx.send(ChangeEvent {
+            generation,
+            at_ms: now_ms(),
+            kind: "source",
+            actor: if refused { "refused" } else { "taken" }.into(),
+            features: 0,
+            layers: Vec::new(),
+            bbox: None,
+            apply_ms: 0.0,
+            spare_wait_ms: 0.0,
+        });
     }
 
     /// A reload replaced everything: the spare is stale, and the event says so.

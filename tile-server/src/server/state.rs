@@ -187,8 +187,17 @@ impl AppState {
     /// Notes the outcome of a reading of the source: `Some(why)` when it was refused or
     /// failed, `None` when it was taken in (or found nothing changed).
     pub(super) fn note_reading(&self, refused: Option<String>) {
-        if let Ok(mut r) = self.reading_refused.lock() {
-            *r = refused.map(|why| ReadingRefused { at: now(), why });
+        let Ok(mut r) = self.reading_refused.lock() else {
+            return;
+        };
+        // Said to the viewers when a refusal comes or goes.
+        let tell = refused.is_some() || r.is_some();
+        *r = refused.map(|why| ReadingRefused { at: now(), why });
+        let refused = r.is_some();
+        drop(r);
+        if tell {
+            self.changes
+                .source_read(self.snapshot().generation, refused);
         }
     }
 }

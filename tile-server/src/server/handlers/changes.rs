@@ -10,7 +10,8 @@ use tokio::sync::broadcast::error::RecvError;
 use super::AppStateRef;
 
 /// `GET /api/changes/stream`: first a `hello` event with the generation served, then one
-/// event per batch of edits (`edit`) or reload (`reload`), each with its generation, the
+/// event per batch of edits (`edit`), reload (`reload`), new day (`day`), tiles drawn
+/// anew (`drawn`) or refused or recovered reading of the source (`source`), each with its generation, the
 /// tile layers whose tiles may have changed and the box they changed in (see
 /// [`crate::server::changes::ChangeEvent`]). A client too slow to keep up gets a
 /// `lagged` event and should refresh everything it shows. The stream ends when the
