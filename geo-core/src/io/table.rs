@@ -438,6 +438,15 @@ pub(crate) fn features<P: LayerProps>(
     let part = (PART_CELLS / width.max(1)).clamp(MIN_PART, PART);
     let mut ahead = t.rows;
     ahead.drain(..=header.index);
+    // A file whose lines all end in a delimiter the header lacks (`a,b,c` over `1,2,3,`):
+    // told by its first data line, one field wider with that field empty. Such a line
+    // is read without it; a wider one, or one whose extra field holds a value, is not.
+    let trailing_delimiter = !sheet
+        && ahead
+            .first()
+            .is_some_and(|(_, cells)| ends_in_empty_extra(cells, width));
+    // Lines padded to the header's width: the first few said each, the rest counted.
+    let mut padded = 0u64;
     let mut rows = Rows {
         ahead: ahead.into_iter(),
         rest: t.rest,
@@ -469,13 +478,20 @@ pub(crate) fn features<P: LayerProps>(
             if sheet && cells.len() < width {
                 cells.resize(width, Value::Null);
             }
+            if trailing_delimiter && ends_in_empty_extra(&cells, width) {
+                cells.truncate(width);
+            }
             if !sheet && cells.len() != width {
                 let unended = rows.rest.as_ref().and_then(RowSource::unended_line);
                 let fit = fit_record(&mut cells, width, position, unended, id_col);
-                sink.push(fit.issue(rel, layer))?;
                 if fit.refused() {
+                    sink.push(fit.issue(rel, layer))?;
                     refused += 1;
                     continue;
+                }
+                padded += 1;
+                if padded <= PADDED_SAID {
+                    sink.push(fit.issue(rel, layer))?;
                 }
             }
             let mut props = Vec::with_capacity(width.min(cells.len()));
@@ -499,9 +515,38 @@ pub(crate) fn features<P: LayerProps>(
             break;
         }
     }
+    if padded > PADDED_SAID {
+        sink.push(Issue {
+            severity: Severity::Warning,
+            code: IssueCode::ColumnCountMismatch,
+            file: rel.to_string(),
+            layer: Some(layer),
+            position: None,
+            feature_id: None,
+            field: None,
+            message: format!(
+                "{} more lines have fewer fields than the header (the first {PADDED_SAID} \
+                 are named above): their missing last fields were read as empty",
+                padded - PADDED_SAID
+            ),
+        })?;
+    }
     let found = pass.finish(&cx, summary, sink)?;
     summary.features_read += refused;
     Ok(found)
+}
+
+/// Short lines named one by one before the rest are counted in one issue.
+const PADDED_SAID: u64 = 10;
+
+/// Whether a CSV record is one field wider than the header and that field is empty.
+fn ends_in_empty_extra(cells: &[Value<'_>], width: usize) -> bool {
+    cells.len() == width + 1
+        && cells.last().is_some_and(|c| match c {
+            Value::Null => true,
+            Value::Str(t) => t.trim().is_empty(),
+            _ => false,
+        })
 }
 
 /// Header names shown when none is known.
@@ -614,7 +659,9 @@ impl Fit {
                 format!(
                     "has {fields} fields, the header has {width}, and no line break ends it: \
                      the file was cut short here (copied or read while it was being \
-                     written?); the lines before it were read, this one was not"
+                     written?), or its last line lacks its last fields and the file its \
+                     final line break (give them); the lines before it were read, this one \
+                     was not, and the file counts as not read whole"
                 ),
             ),
             Fit::Padded {
@@ -640,15 +687,21 @@ impl Fit {
 /// first non-empty cell is 合计, 总计 or 小计 (spaces and a colon aside). A record's first
 /// cell is its number or id, never one of these words alone.
 fn is_totals_row(cells: &[Value<'_>]) -> bool {
-    cells
+    let first = cells.iter().find(|c| match c {
+        Value::Null => false,
+        Value::Str(t) => !t.trim().is_empty(),
+        _ => true,
+    });
+    let Some(Value::Str(t)) = first else {
+        return false;
+    };
+    let bare = || {
+        t.chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, ':' | '：'))
+    };
+    ["合计", "总计", "小计"]
         .iter()
-        .find_map(|c| c.text().filter(|t| !t.trim().is_empty()))
-        .map(|t| {
-            t.chars()
-                .filter(|c| !c.is_whitespace() && !matches!(c, ':' | '：'))
-                .collect::<String>()
-        })
-        .is_some_and(|t| matches!(t.as_str(), "合计" | "总计" | "小计"))
+        .any(|w| bare().eq(w.chars()))
 }
 
 /// Fits a CSV record of other than `width` fields to the header (see [`Fit`]): a shorter

@@ -131,8 +131,9 @@ fn a_short_last_line_without_a_line_break_is_a_file_cut_short() {
     assert_eq!(
         out.report.issues[0].message,
         "has 2 fields, the header has 4, and no line break ends it: the file was cut short \
-         here (copied or read while it was being written?); the lines before it were read, \
-         this one was not"
+         here (copied or read while it was being written?), or its last line lacks its last \
+         fields and the file its final line break (give them); the lines before it were \
+         read, this one was not, and the file counts as not read whole"
     );
     let file = &out.report.files[0];
     assert_eq!((file.features_read, file.features_loaded), (3, 2));
@@ -154,6 +155,46 @@ fn a_short_last_line_without_a_line_break_is_a_file_cut_short() {
     let out = load("houses.csv", "编号,地址,经度,纬度\nH-1,甲村1号,121.1,31.1");
     assert_eq!(ids(&out), ["H-1"]);
     assert!(out.report.issues.is_empty(), "{:?}", out.report.issues);
+}
+
+#[test]
+fn lines_ending_in_a_delimiter_the_header_lacks_are_read() {
+    // Every line ends in a comma (an export's habit), the header not: read as written.
+    let text = "编号,地址,经度,纬度\nH-1,甲村1号,121.1,31.1,\nH-2,乙村2号,121.2,31.2,\n";
+    let out = load("houses.csv", text);
+    assert_eq!(ids(&out), ["H-1", "H-2"]);
+    assert!(issues(&out).is_empty(), "{:?}", issues(&out));
+    // In such a file a line whose extra field holds a value is still shifted: refused.
+    let text = "编号,地址,经度,纬度\nH-1,甲村1号,121.1,31.1,\nH-2,乙村,2号,121.2,31.2\n";
+    let out = load("houses.csv", text);
+    assert_eq!(ids(&out), ["H-1"]);
+    // Without the habit (the first line as wide as the header), a wider line is refused
+    // even when its extra field is empty: a value may have been split there.
+    let text = "编号,地址,经度,纬度\nH-1,甲村1号,121.1,31.1\nH-2,乙村,2号,121.2,\n";
+    let out = load("houses.csv", text);
+    assert_eq!(ids(&out), ["H-1"]);
+}
+
+#[test]
+fn short_lines_are_named_ten_at_most_and_the_rest_counted() {
+    let mut text = String::from("编号,地址,经度,纬度,备注\n");
+    for i in 0..25 {
+        text += &format!("H-{i},某村{i}号,121.1,31.1\n");
+    }
+    let out = load("houses.csv", &text);
+    assert_eq!(out.features.len(), 25);
+    let mine: Vec<_> = out
+        .report
+        .with_code(IssueCode::ColumnCountMismatch)
+        .collect();
+    assert_eq!(mine.len(), 11);
+    assert_eq!(mine[9].position, Some(Position::Line(11)));
+    assert_eq!(mine[10].position, None);
+    assert_eq!(
+        mine[10].message,
+        "15 more lines have fewer fields than the header (the first 10 are named above): \
+         their missing last fields were read as empty"
+    );
 }
 
 #[test]

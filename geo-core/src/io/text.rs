@@ -228,13 +228,12 @@ fn decode_into(dec: &mut encoding_rs::Decoder, bytes: &[u8], out: &mut String, l
 }
 
 /// Whether a line of a GBK text that is valid UTF-8 and not ASCII is UTF-8: it holds a
-/// character of three or four bytes (Chinese, full-width punctuation, ✓, 𠮷) or one of
-/// the few of two bytes a ledger uses (`°`, `×`, `·`, `±`, `²`, `³`, `µ`). A GBK
-/// character can be valid UTF-8 of two bytes by chance (`说` is U+02F5); a whole line of
-/// GBK as valid UTF-8 of three bytes practically never.
+/// character of three or four bytes (Chinese, full-width punctuation, ✓, 𠮷). About 930
+/// common GBK characters are valid UTF-8 of two bytes by chance (`说` is U+02F5, `路`
+/// reads as `·`, `鲁` as `³`), so a line of two-byte characters alone stays GBK; a whole
+/// line of GBK as valid UTF-8 of three bytes practically never happens.
 fn reads_as_utf8(s: &str) -> bool {
-    s.chars()
-        .any(|c| c >= '\u{800}' || matches!(c, '°' | '×' | '·' | '±' | '²' | '³' | 'µ'))
+    s.chars().any(|c| c >= '\u{800}')
 }
 
 /// The encoding a label names: WHATWG labels (`utf-8`, `gbk`, `gb2312`, `gb18030`,
@@ -312,9 +311,13 @@ mod tests {
         bytes.extend_from_slice("Y2,除尘系统旁\r\n".as_bytes());
         bytes.extend_from_slice(&gbk("Y3,\"东侧\r\n"));
         bytes.extend_from_slice("西侧✓\",1\r\n".as_bytes());
+        // `学院路` in GBK is D1 A7 D4 BA C2 B7: valid UTF-8 too (`ѧԺ·`), all of two
+        // bytes, so it stays GBK.
+        bytes.extend_from_slice(&gbk("Y5,学院路\r\n"));
+        assert!(std::str::from_utf8(&gbk("学院路")).is_ok());
         bytes.extend_from_slice(&gbk("Y4,说"));
         assert_eq!(&bytes[bytes.len() - 2..], [0xCB, 0xB5]);
-        let want = "编号,地址\r\nY1,某村1号\r\nY2,除尘系统旁\r\nY3,\"东侧\r\n西侧✓\",1\r\nY4,说";
+        let want = "编号,地址\r\nY1,某村1号\r\nY2,除尘系统旁\r\nY3,\"东侧\r\n西侧✓\",1\r\nY5,学院路\r\nY4,说";
         for forced in [None, Some((GBK, "forced")), Some((GB18030, "forced"))] {
             let d = decode(&bytes, forced);
             assert_eq!(d.text, want, "{forced:?}");
