@@ -401,6 +401,17 @@ pub struct ValidationReport {
 }
 
 impl ValidationReport {
+    /// The files read only up to a break (a file cut short, `broken_tail`) or not at
+    /// all for one (`broken_file`): what lay past it is not known. One pass over the
+    /// issues.
+    pub fn cut_files(&self) -> std::collections::HashSet<&str> {
+        self.issues
+            .iter()
+            .filter(|i| matches!(i.code, IssueCode::BrokenTail | IssueCode::BrokenFile))
+            .map(|i| i.file.as_str())
+            .collect()
+    }
+
     /// What the data as read lacks, in Chinese, for the documents made of it (a report,
     /// a list's workbook) to say so: each ledger file left out as a whole, with why, then
     /// how many records (lines, features, inventory lines) were left out. Empty when
@@ -424,17 +435,13 @@ impl ValidationReport {
             })
             .collect();
         // A file read up to a cut: what lay past it is not known.
+        let cut = self.cut_files();
         for f in self
             .files
             .iter()
-            .filter(|f| f.status != FileStatus::Skipped)
+            .filter(|f| f.status != FileStatus::Skipped && cut.contains(f.file.as_str()))
         {
-            let (Some(layer), true) = (
-                f.layer,
-                self.issues
-                    .iter()
-                    .any(|i| i.file == f.file && i.code == IssueCode::BrokenTail),
-            ) else {
+            let Some(layer) = f.layer else {
                 continue;
             };
             out.push(format!(

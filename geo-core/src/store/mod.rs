@@ -92,13 +92,9 @@ impl Kept {
     /// loaded, or not to their end (a file cut short: what lay past the cut is not
     /// known; a file of no layer does not count), and the ids of the lines it skipped.
     pub fn of_report(report: &crate::io::ValidationReport) -> Kept {
-        use crate::io::{FileStatus, IssueCode, Severity};
+        use crate::io::{FileStatus, Severity};
         let mut kept = Kept::default();
-        let cut = |file: &str| {
-            report.issues.iter().any(|i| {
-                i.file == file && matches!(i.code, IssueCode::BrokenTail | IssueCode::BrokenFile)
-            })
-        };
+        let cut = report.cut_files();
         for kind in LayerKind::INPUTS {
             let files: Vec<_> = report
                 .files
@@ -108,7 +104,7 @@ impl Kept {
             if files.is_empty()
                 || files
                     .iter()
-                    .any(|f| f.status == FileStatus::Skipped || cut(&f.file))
+                    .any(|f| f.status == FileStatus::Skipped || cut.contains(f.file.as_str()))
             {
                 kept.not_read_whole.insert(kind);
             }
