@@ -176,10 +176,16 @@ pub fn expand_rect_m(rect: Rect<f64>, metres: f64) -> Rect<f64> {
 /// overlap or one holds the other. Empty geometries are infinitely far; a geometry with
 /// a coordinate that is not a finite number gives NaN.
 pub fn distance_m(a: &Geometry<f64>, b: &Geometry<f64>) -> f64 {
-    if !finite(a) || !finite(b) {
-        return f64::NAN;
+    match closest(a, b) {
+        Some(p) => p.map_or(f64::INFINITY, |p| p.distance_m),
+        None => f64::NAN,
     }
-    closest_points(a, b).map_or(f64::INFINITY, |p| p.distance_m)
+}
+
+/// [`closest_points`], once every coordinate of both is known finite (`None` when one is
+/// not: geometry algorithms assume it, some by assertion).
+fn closest(a: &Geometry<f64>, b: &Geometry<f64>) -> Option<Option<ClosestPair>> {
+    (finite(a) && finite(b)).then(|| closest_finite(a, b))
 }
 
 /// Whether every coordinate of `g` is a finite number (geometry algorithms assume it).
@@ -201,9 +207,10 @@ pub struct ClosestPair {
 /// The closest pair of points of `a` and `b` (see the module docs for the method);
 /// `None` when either is empty or has a coordinate that is not a finite number.
 pub fn closest_points(a: &Geometry<f64>, b: &Geometry<f64>) -> Option<ClosestPair> {
-    if !finite(a) || !finite(b) {
-        return None;
-    }
+    closest(a, b).flatten()
+}
+
+fn closest_finite(a: &Geometry<f64>, b: &Geometry<f64>) -> Option<ClosestPair> {
     if let (Geometry::Point(p), Geometry::Point(q)) = (a, b) {
         return Some(ClosestPair {
             on_a: *p,
