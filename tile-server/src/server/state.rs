@@ -588,7 +588,10 @@ impl AppState {
                 tracing::error!(error = ?status.error, "reload failed; still serving generation {served}");
             }
         }
-        self.note_reading(status.error.clone().filter(|_| !ok));
+        // Busy: nothing was read, so what stands of the last reading still stands.
+        if !matches!(outcome, ReloadOutcome::Busy { .. }) {
+            self.note_reading(status.error.clone().filter(|_| !ok));
+        }
         if let Ok(mut l) = self.last_reload.lock() {
             *l = Some(status);
         }

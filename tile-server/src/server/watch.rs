@@ -259,6 +259,8 @@ impl AppState {
         // Read while this waited for the change path (by an edit that found the file
         // changed, or the watcher): nothing to read again.
         if stamp.is_some() && stamp == self.file_known() {
+            // The file is as served (put back as it was): no refusal stands.
+            self.note_reading(None);
             return Ok(SyncOutcome::Unchanged);
         }
         let outcome = self.sync_held(&held, actor, stamp.clone()).await;
