@@ -354,7 +354,7 @@ fn the_report_holds_the_hazards_as_counted_by_hand() {
     assert!(html.contains("<tr><th>新发现隐患</th><td>0</td><td>0</td><td>0</td></tr>"));
     assert!(html.contains("<tr><th>期末未销号隐患</th><td>2</td><td>2</td><td>0</td></tr>"));
     // November had ended on its day; on 7 December the month has not, and says so.
-    assert!(!html.contains("月未结束"));
+    assert!(!html.contains("尚未结束"));
     let p7 = open(t.path(), Some(day("2026-12-07")));
     let html7 = area_report(
         &p7.dataset,
@@ -365,7 +365,7 @@ fn the_report_holds_the_hazards_as_counted_by_hand() {
     )
     .unwrap();
     assert!(
-        html7.contains("2026-12 月未结束：新发现、销号为月初至 2026-12-07 的数，期末为 2026-12-07 当日；2026-11 月为整月及月末。"),
+        html7.contains("本月（2026-12）尚未结束：新发现、销号为月初至 2026-12-07 的数量，期末为 2026-12-07 当日；上月（2026-11）为整月及月末。"),
         "{html7}"
     );
     // A town that is not there.

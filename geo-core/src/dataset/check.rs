@@ -305,8 +305,8 @@ fn polygon(p: &Polygon<f64>, coord: &mut impl FnMut(Coord<f64>)) -> Option<Strin
                 format!("{which} is empty")
             } else if n < 4 {
                 format!(
-                    "{which} has {n} point(s) with its first repeated last: a ring needs three \
-                     distinct corners (four points, closed)"
+                    "{which} has {n} point(s): a ring needs four or more (three corners and \
+                     the first repeated last)"
                 )
             } else {
                 format!("{which} is not closed (its last point is not its first)")

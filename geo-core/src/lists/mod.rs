@@ -481,16 +481,20 @@ pub fn risk_list(ds: &Dataset, a: &Analysis, area: Option<&str>) -> Result<List,
 
 /// What the hidden-hazard list (and so the report) says of the hidden hazards on the
 /// analysis's day: those found after it (not counted), the open ones with no deadline
-/// (never overdue) and those recorded as closed on a later day (open on it), as
-/// [`List::notes`] has them.
+/// (never overdue) and those recorded as closed on a day still to come (a typo; open on
+/// the list's day), as [`List::notes`] has them.
 fn notes_of(ds: &Dataset, a: &Analysis, areas: &Areas<'_>) -> Vec<String> {
     let (mut later, mut no_deadline, mut closed_later) = (0usize, 0usize, 0usize);
+    let today = crate::model::Day::today();
     for (f, st) in ds.hidden_hazards.features().iter().zip(&a.hidden_states) {
         let h = &f.props;
         let not_found = st.status.is_none();
         let undated = st.open && h.deadline.is_none();
-        // Recorded as closed on a day after the list's: open on the day.
-        let closes_later = st.open && h.status == crate::model::HiddenHazardStatus::Closed;
+        // Recorded as closed on a day still to come: a typo (a list of a past day finds
+        // hazards closed since, rightly open on it).
+        let closes_later = st.status.is_some()
+            && h.status == crate::model::HiddenHazardStatus::Closed
+            && h.closed.is_some_and(|c| c > today);
         if !(not_found || undated || closes_later) || areas.of(anchor(&f.geometry)).is_none() {
             continue;
         }
@@ -503,9 +507,7 @@ fn notes_of(ds: &Dataset, a: &Analysis, areas: &Areas<'_>) -> Vec<String> {
         let day = a
             .as_of
             .map_or_else(|| "统计日".to_string(), |d| format!("统计日 {d}"));
-        notes.push(format!(
-            "{later} 项隐患的发现日期晚于{day}，未列入（统计日由 riskmap.toml 的 as_of 或 --as-of 给出）"
-        ));
+        notes.push(format!("{later} 项隐患的发现日期晚于{day}，未列入"));
     }
     if no_deadline > 0 {
         notes.push(format!(
@@ -514,7 +516,7 @@ fn notes_of(ds: &Dataset, a: &Analysis, areas: &Areas<'_>) -> Vec<String> {
     }
     if closed_later > 0 {
         notes.push(format!(
-            "{closed_later} 项隐患的销号日期晚于统计日，按统计日尚未销号列入（请核对销号日期）"
+            "{closed_later} 项隐患的销号日期晚于今天，按未销号列入（请核对销号日期）"
         ));
     }
     notes

@@ -205,12 +205,7 @@ fn the_hidden_hazard_list_puts_major_then_open_then_most_overdue_first() {
         Err(ListError::UnknownArea { .. })
     ));
     // YH4, found on 15 July, is after the day: the list says so (it lies in the east).
-    assert_eq!(
-        l.notes,
-        [
-            "1 项隐患的发现日期晚于统计日 2026-06-30，未列入（统计日由 riskmap.toml 的 as_of 或 --as-of 给出）"
-        ]
-    );
+    assert_eq!(l.notes, ["1 项隐患的发现日期晚于统计日 2026-06-30，未列入"]);
     assert!(west.notes.is_empty(), "{:?}", west.notes);
 }
 
@@ -242,24 +237,26 @@ fn the_hidden_hazard_list_says_which_open_ones_have_no_deadline() {
         yh1.contains(&"否".to_string()),
         "not overdue without a deadline"
     );
-    // YH3 recorded as closed on 18 July, after the day: open on it (and without its
-    // deadline, one more without one), and said so.
-    let mut hh = ds.hidden_hazards.features().to_vec();
-    for f in &mut hh {
-        if f.id == "YH3" {
-            f.props.closed = day(2026, 7, 18);
+    // YH3 recorded as closed on 18 July 2099 (a typo): open on the day (and without its
+    // deadline, one more without one), and said so. Closed on 18 July 2026, after the
+    // day but before today, it is open on the day rightly: no such note.
+    let undated = "2 项未销号隐患没有整改期限，无法判断是否逾期（已列入，整改期限一栏为空）";
+    let typo = "1 项隐患的销号日期晚于今天，按未销号列入（请核对销号日期）";
+    for (closed, want) in [
+        (day(2099, 7, 18), vec![undated, typo]),
+        (day(2026, 7, 18), vec![undated]),
+    ] {
+        let mut hh = ds.hidden_hazards.features().to_vec();
+        for f in &mut hh {
+            if f.id == "YH3" {
+                f.props.closed = closed;
+            }
         }
+        let mut later = ds.clone();
+        later.hidden_hazards = Layer::new(LayerKind::HiddenHazards, hh);
+        let a2 = analyze(&later, &SubstanceTable::builtin(), &rules).unwrap();
+        assert_eq!(hidden_list(&later, &a2, Some("西镇")).unwrap().notes, want);
     }
-    let mut later = ds.clone();
-    later.hidden_hazards = Layer::new(LayerKind::HiddenHazards, hh);
-    let a2 = analyze(&later, &SubstanceTable::builtin(), &rules).unwrap();
-    assert_eq!(
-        hidden_list(&later, &a2, Some("西镇")).unwrap().notes,
-        [
-            "2 项未销号隐患没有整改期限，无法判断是否逾期（已列入，整改期限一栏为空）",
-            "1 项隐患的销号日期晚于统计日，按统计日尚未销号列入（请核对销号日期）"
-        ]
-    );
     // The ledgers' own gaps come first.
     let mut l = hidden_list(&ds, &a, None).unwrap();
     l.note_first(&["a.csv（隐患台账）整个文件未读入".to_string()]);

@@ -223,7 +223,7 @@ fn changes(out: &mut String, m: &[MonthTrend]) {
     if now.end.plus_days(1).month_start() == now.end.month_start() {
         let _ = write!(
             out,
-            r#"<p class="note">{} 月未结束：新发现、销号为月初至 {} 的数，期末为 {} 当日；{} 月为整月及月末。</p>"#,
+            r#"<p class="note">本月（{}）尚未结束：新发现、销号为月初至 {} 的数量，期末为 {} 当日；上月（{}）为整月及月末。</p>"#,
             esc(&now.month),
             now.end,
             now.end,

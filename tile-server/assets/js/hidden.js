@@ -13,6 +13,13 @@ const STATUSES = ['pending', 'in_progress', 'rectified', 'supervised', 'closed']
 const STATUS_COLOURS = { pending: '#795548', in_progress: '#00838f', rectified: '#4dd0e1', supervised: '#212121', closed: '#bdbdbd' };
 
 /** The `as_of` query of the map's day ('' on the data's own day). */
+/** The day after `day` (YYYY-MM-DD), as YYYY-MM-DD. */
+function addDay(day) {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
 function asOfQuery(sep = '?') {
   return state.asOf && state.asOf !== state.dataDay ? `${sep}as_of=${state.asOf}` : '';
 }
@@ -273,7 +280,10 @@ function trendChart(t) {
     svg.append(el('rect', { x: x0 + 1, y: y(x.found), width: bw, height: y(0) - y(x.found), fill: '#00838f' }, null));
     svg.append(el('rect', { x: x0 + 1 + bw, y: y(x.closed), width: bw, height: y(0) - y(x.closed), fill: '#bdbdbd' }, null));
     if (i % 3 === 0 || i === m.length - 1) svg.append(el('text', { x: x0 + step / 2, y: H - 4, 'text-anchor': 'middle', 'font-size': 9 }, x.month.slice(2)));
-    const title = el('title', {}, `${x.month}：发现 ${x.found}，销号 ${x.closed}，月末未销号 ${x.at_end.open}（逾期 ${x.at_end.overdue}，重大 ${x.at_end.major_open}）`);
+    // A month not ended (the last one, up to the chart's day) is counted at that day.
+    const ended = x.end.slice(0, 7) !== addDay(x.end).slice(0, 7);
+    const at = ended ? '月末' : `截至 ${x.end}`;
+    const title = el('title', {}, `${x.month}${ended ? '' : `（未结束，至 ${x.end}）`}：发现 ${x.found}，销号 ${x.closed}，${at}未销号 ${x.at_end.open}（逾期 ${x.at_end.overdue}，重大 ${x.at_end.major_open}）`);
     const hit = el('rect', { x: x0, y: T, width: step, height: H - T - B, fill: 'transparent' });
     hit.append(title);
     svg.append(hit);
@@ -287,8 +297,8 @@ function trendChart(t) {
   const legend = h('p', { class: 'hint' },
     h('span', { class: 'swatch', style: 'background:#00838f' }), '当月发现 ',
     h('span', { class: 'swatch', style: 'background:#bdbdbd' }), '当月销号 ',
-    h('span', { class: 'swatch', style: 'background:#212121;height:3px' }), '月末未销号 ',
-    h('span', { class: 'swatch', style: 'background:#e60012;height:3px' }), '月末逾期');
+    h('span', { class: 'swatch', style: 'background:#212121;height:3px' }), '期末未销号 ',
+    h('span', { class: 'swatch', style: 'background:#e60012;height:3px' }), '期末逾期');
   return h('div', { class: 'chart', id: 'trend-chart', dataset: { months: String(m.length) } },
     h('h4', null, `${t.area} 隐患月度趋势`, ' ', h('span', { class: 'muted' }, `至 ${t.as_of}`)), svg, legend,
     levelsTable(t));

@@ -153,6 +153,27 @@ fn succeeded(args: &[&str]) -> Output {
     out
 }
 
+/// `riskmap generate` of a city of `houses` houses into `dir`.
+pub fn generate(dir: &Path, houses: usize) {
+    ok(&[
+        "generate",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+        "--houses",
+        &houses.to_string(),
+    ]);
+}
+
+/// A GeoJSON file read as a FeatureCollection by the `geojson` crate (a reader of its own).
+pub fn read_fc(path: &Path) -> geojson::FeatureCollection {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let gj: geojson::GeoJson = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    geojson::FeatureCollection::try_from(gj).expect("a FeatureCollection")
+}
+
 /// `riskmap args`, which must succeed; its standard output.
 pub fn ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&succeeded(args).stdout).into_owned()

@@ -112,8 +112,8 @@ fn rings_of_too_few_points_and_empty_geometries_are_refused() {
     let p = only(&houses(vec![("h", two)]));
     assert_eq!(
         p.what,
-        "the outer ring has 3 point(s) with its first repeated last: a ring needs three \
-         distinct corners (four points, closed)"
+        "the outer ring has 3 point(s): a ring needs four or more (three corners and the \
+         first repeated last)"
     );
     let empty = Geometry::Polygon(Polygon::new(LineString(vec![]), vec![]));
     assert_eq!(

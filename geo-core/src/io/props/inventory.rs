@@ -210,7 +210,9 @@ pub(super) fn inventory(
             IssueCode::InvalidInventory,
             c.column,
             format!(
-                "none of the {given} inventory line(s) could be used: the source is kept                  with an empty inventory and cannot be graded as a major hazard source                  until they are corrected"
+                "none of the {given} inventory line(s) could be used: the source is kept \
+                 with an empty inventory and cannot be graded as a major hazard source \
+                 until they are corrected"
             ),
         )?;
     }

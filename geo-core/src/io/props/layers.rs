@@ -1,4 +1,4 @@
-//! The typed properties of each of the six layers, built from a record of cells.
+//! The typed properties of each of the seven layers, built from a record of cells.
 
 use crate::model::{
     Area, Enterprise, GasPipeline, HazardSource, House, PressureClass, ProtectionTarget,

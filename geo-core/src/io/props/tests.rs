@@ -130,12 +130,10 @@ fn an_inventory_of_no_usable_line_is_said_of_the_source() {
             (IssueCode::InvalidInventory, Severity::Warning),
         ]
     );
-    assert!(
-        issues[2]
-            .message
-            .starts_with("none of the 2 inventory line(s) could be used"),
-        "{}",
-        issues[2].message
+    assert_eq!(
+        issues[2].message,
+        "none of the 2 inventory line(s) could be used: the source is kept with an empty \
+         inventory and cannot be graded as a major hazard source until they are corrected"
     );
     // One line of two usable: no such warning.
     let (_, issues) =
