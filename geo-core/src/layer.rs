@@ -82,8 +82,18 @@ fn id_key(id: &str) -> u32 {
     foldhash::fast::FixedState::with_seed(0x5249_534b).hash_one(id) as u32
 }
 
+impl<P: crate::io::LayerProps> Layer<P> {
+    /// Builds the layer of these features' kind ([`crate::io::LayerProps::KIND`]) and
+    /// bulk-loads its R-tree: [`Layer::new`] without a kind to get wrong.
+    pub fn of(features: Vec<Feature<P>>) -> Self {
+        Layer::new(P::KIND, features)
+    }
+}
+
 impl<P> Layer<P> {
-    /// Builds a layer and bulk-loads its R-tree.
+    /// Builds a layer and bulk-loads its R-tree. `kind` must be the features' own
+    /// ([`Layer::of`] takes it from their type; [`crate::dataset::Dataset::check`] finds
+    /// a layer built as another).
     pub fn new(kind: LayerKind, features: Vec<Feature<P>>) -> Self {
         let index = SpatialIndex::build(features.iter().map(|f| &f.geometry));
         Layer::with_index(kind, features, index)

@@ -8,7 +8,8 @@
 //! analyses rely on each of these (a ring of NaN panics inside geometry algorithms, a
 //! negative tonnage grades a source wrongly); [`crate::project::Project::from_dataset`],
 //! [`crate::analysis::analyze`] and [`crate::live::Live`] refuse a dataset that fails
-//! them, with every problem named by layer, feature and field.
+//! them, with every problem named by layer, feature and field. A layer built with
+//! another layer's kind ([`crate::layer::Layer::new`]) is a problem too.
 //!
 //! Not checked here: self-intersecting rings (the loaders repair them, see
 //! [`crate::io::feature_from_geojson`] for the loaders' checks and repairs of one
@@ -161,8 +162,20 @@ pub fn feature_problems<P: CheckProps>(kind: LayerKind, f: &Feature<P>) -> Vec<P
     out
 }
 
-fn layer_problems<P: CheckProps>(layer: &Layer<P>, out: &mut Vec<Problem>) {
-    let kind = layer.kind();
+fn layer_problems<P: CheckProps + crate::io::LayerProps>(layer: &Layer<P>, out: &mut Vec<Problem>) {
+    let kind = P::KIND;
+    if layer.kind() != kind {
+        out.push(Problem {
+            layer: kind,
+            id: String::new(),
+            field: None,
+            what: format!(
+                "the layer of {} is built as {} (Layer::of takes the kind from the features)",
+                kind.name(),
+                layer.kind().name()
+            ),
+        });
+    }
     let mut seen = HashSet::with_capacity(layer.len());
     for f in layer.features() {
         out.extend(feature_problems(kind, f));

@@ -272,3 +272,19 @@ fn an_export_of_a_coordinate_not_a_number_is_an_error_not_invalid_json() {
         "{r:?}"
     );
 }
+
+#[test]
+fn a_layer_built_as_another_kind_is_a_problem() {
+    let mut ds = Dataset::default();
+    ds.houses = Layer::new(
+        LayerKind::Areas,
+        vec![feat("h", square(121.1, 31.8), House::default())],
+    );
+    assert_eq!(
+        only(&ds).what,
+        "the layer of houses is built as areas (Layer::of takes the kind from the features)"
+    );
+    ds.houses = Layer::of(vec![feat("h", square(121.1, 31.8), House::default())]);
+    assert_eq!(ds.houses.kind(), LayerKind::Houses);
+    assert_eq!(ds.check(), Ok(()));
+}
