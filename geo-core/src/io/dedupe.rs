@@ -21,9 +21,23 @@ pub(super) struct Kept<P> {
     pub files: Vec<usize>,
 }
 
+/// How a skipped duplicate differs from the feature kept, for an office to tell a row
+/// entered twice from two records given one id.
+fn how_it_differs<P: PartialEq>(
+    later: &crate::model::Feature<P>,
+    kept: &crate::model::Feature<P>,
+) -> &'static str {
+    match (later.geometry == kept.geometry, later.props == kept.props) {
+        (true, true) => "the same as it (entered twice)",
+        (true, false) => "at the same place with other properties",
+        (false, true) => "with the same properties at another place",
+        (false, false) => "another record at another place",
+    }
+}
+
 /// Drops later features whose id an earlier one (in file order) already has, reporting
 /// each with both positions; sets each file's loaded count.
-pub(super) fn dedupe<P: Sync>(
+pub(super) fn dedupe<P: Sync + PartialEq>(
     mut files: LayerFiles<P>,
     reports: &mut FileReports,
 ) -> Result<Kept<P>, LoadError> {
@@ -59,8 +73,10 @@ pub(super) fn dedupe<P: Sync>(
             feature_id: Some(f.id.clone()),
             field: None,
             message: format!(
-                "duplicate id {:?}: already used at {place}; this later feature was skipped",
-                f.id
+                "duplicate id {:?}: already used at {place}; this later feature, {}, was \
+                 skipped",
+                f.id,
+                how_it_differs(f, &ffound.features[fk])
             ),
         };
         if *strict {

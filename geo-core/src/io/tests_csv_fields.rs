@@ -252,3 +252,31 @@ fn a_utf8_line_of_a_gbk_ledger_and_bytes_not_valid_are_told_at_their_lines() {
         ]
     );
 }
+
+#[test]
+fn a_duplicate_id_says_whether_it_is_the_same_record_entered_twice() {
+    let text = "编号,地址,经度,纬度\n\
+                H-1,甲村1号,121.1,31.1\n\
+                H-2,乙村2号,121.2,31.2\n\
+                H-1,甲村1号,121.1,31.1\n\
+                H-2,乙村3号,121.2,31.2\n\
+                H-2,乙村2号,121.3,31.2\n";
+    let out = load("houses.csv", text);
+    assert_eq!(ids(&out), ["H-1", "H-2"]);
+    let said: Vec<&str> = out
+        .report
+        .with_code(IssueCode::DuplicateId)
+        .map(|i| i.message.as_str())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "duplicate id \"H-1\": already used at line 2; this later feature, the same as it \
+             (entered twice), was skipped",
+            "duplicate id \"H-2\": already used at line 3; this later feature, at the same place \
+             with other properties, was skipped",
+            "duplicate id \"H-2\": already used at line 3; this later feature, with the same \
+             properties at another place, was skipped",
+        ]
+    );
+}

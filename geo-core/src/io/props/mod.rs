@@ -100,7 +100,7 @@ pub(crate) use sealed::Build;
 /// The properties type of a layer: [`Enterprise`], [`HazardSource`], [`GasPipeline`],
 /// [`House`], [`ProtectionTarget`], [`Area`] or [`HiddenHazard`]. Sealed: only those
 /// seven implement it.
-pub trait LayerProps: sealed::Build {
+pub trait LayerProps: sealed::Build + PartialEq {
     /// The layer these properties belong to.
     const KIND: LayerKind;
 }
