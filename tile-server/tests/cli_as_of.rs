@@ -124,7 +124,7 @@ fn report(store: &Path, out: &Path) -> String {
 /// The report's 重大风险自建房 this month and last month.
 fn major_houses(html: &str) -> (u32, u32) {
     let row = html
-        .split("<tr><th>重大风险自建房</th>")
+        .split("<tr><th>期末重大风险自建房</th>")
         .nth(1)
         .expect("the row of the houses at 重大");
     let cells: Vec<u32> = row

@@ -183,7 +183,7 @@ async fn a_trend_counts_each_months_houses_as_the_store_held_them() {
     let html = String::from_utf8(b.to_vec()).unwrap();
     let (now, before) = (district[2][0], district[1][0]);
     let row = format!(
-        "<tr><th>重大风险自建房</th><td>{now}</td><td>{before}</td><td>+{}</td></tr>",
+        "<tr><th>期末重大风险自建房</th><td>{now}</td><td>{before}</td><td>+{}</td></tr>",
         now - before
     );
     assert!(html.contains(&row), "{row} not in the report");
