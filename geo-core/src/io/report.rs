@@ -104,9 +104,12 @@ issue_codes! {
     /// shifted (an unquoted comma in a name, most often) and the line is skipped; with
     /// fewer, the missing ones at its end were read as empty.
     ColumnCountMismatch = "column_count_mismatch",
-    /// A row whose first cell is 合计, 总计 or 小计: a sum under the records, not a record;
-    /// passed over.
+    /// A row whose first cell begins or ends with 合计, 总计 or 小计: a sum under the
+    /// records or a town's subtotal, not a record; passed over.
     TotalsRow = "totals_row",
+    /// A row under the table that is a note (填表说明, 制表人, 备注…), not a record;
+    /// passed over.
+    NoteRow = "note_row",
     /// The sheet named for a workbook does not exist.
     SheetNotFound = "sheet_not_found",
     /// The file holds no feature at all.

@@ -33,6 +33,7 @@ impl IssueCode {
             IssueCode::HeaderNotFirstRow => "表头不在第一行，上方各行已忽略",
             IssueCode::ColumnCountMismatch => "某行的列数与表头不符",
             IssueCode::TotalsRow => "合计行，不是一条记录，未读入",
+            IssueCode::NoteRow => "表格下方的说明行，不是一条记录，未读入",
             IssueCode::SheetNotFound => "找不到指定的工作表",
             IssueCode::EmptyFile => "文件中没有要素",
             IssueCode::BrokenFeature => "要素无法读取，已跳过",

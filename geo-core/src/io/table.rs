@@ -417,7 +417,14 @@ pub(crate) fn features<P: LayerProps>(
             ),
         ))?;
     }
-    let names = header.names;
+    let mut names = header.names;
+    // A header ending in delimiters (`a,b,c,`) names no column there: its width is that of
+    // the columns it names, so that its lines (`1,2,3`) are not all short.
+    if t.sheet.is_none() {
+        while names.len() > 1 && names.last().is_some_and(|n| n.trim().is_empty()) {
+            names.pop();
+        }
+    }
     let width = names.len();
     let cx = FileCtx {
         absent: &absent,
@@ -460,18 +467,21 @@ pub(crate) fn features<P: LayerProps>(
             let Some((position, mut cells)) = rows.next_row()? else {
                 break;
             };
-            if is_totals_row(&cells) {
+            if let Some(code) = not_a_record(&cells) {
+                let what = if code == IssueCode::TotalsRow {
+                    "a row of totals (合计, 总计 or 小计 in its first cell)"
+                } else {
+                    "a note under the table (填表说明, 制表人, 备注…)"
+                };
                 sink.push(Issue {
                     severity: Severity::Info,
-                    code: IssueCode::TotalsRow,
+                    code,
                     file: rel.to_string(),
                     layer: Some(layer),
                     position: Some(position),
                     feature_id: None,
                     field: None,
-                    message: "a totals row (合计, 总计 or 小计 in its first cell), not a record: \
-                              passed over"
-                        .into(),
+                    message: format!("{what}, not a record: passed over"),
                 })?;
                 continue;
             }
@@ -683,30 +693,49 @@ impl Fit {
     }
 }
 
-/// Whether a row is a sum under the records (or a town's subtotal), not a record: its
-/// first non-empty cell is 合计, 总计 or 小计 (spaces and a colon aside). A record's first
-/// cell is its number or id, never one of these words alone.
-fn is_totals_row(cells: &[Value<'_>]) -> bool {
+/// A row that is no record: a sum under the records or a town's subtotal (its first
+/// non-empty cell begins or ends with 合计, 总计 or 小计: `合计`, `小计（临江镇）`,
+/// `海门街道小计`, `总计 3000 条`), or a note under the table (it begins with 填表说明,
+/// 填报说明, 制表人, 填表人, 审核人, 备注： or 注：). A record's first cell is its number or
+/// id, never one of these.
+fn not_a_record(cells: &[Value<'_>]) -> Option<IssueCode> {
     let first = cells.iter().find(|c| match c {
         Value::Null => false,
         Value::Str(t) => !t.trim().is_empty(),
         _ => true,
     });
     let Some(Value::Str(t)) = first else {
-        return false;
+        return None;
     };
-    let bare = || {
-        t.chars()
-            .filter(|c| !c.is_whitespace() && !matches!(c, ':' | '：'))
-    };
-    ["合计", "总计", "小计"]
+    let t = t.trim();
+    // The text without spaces and colons (`小 计：` is 小计), read from either end.
+    let kept = |c: &char| !c.is_whitespace() && !matches!(c, ':' | '：');
+    let starts = |w: &str| t.chars().filter(kept).take(2).eq(w.chars());
+    let ends = |w: &str| t.chars().rev().filter(kept).take(2).eq(w.chars().rev());
+    const SUMS: [&str; 3] = ["合计", "总计", "小计"];
+    if SUMS.iter().any(|w| starts(w) || ends(w)) {
+        return Some(IssueCode::TotalsRow);
+    }
+    const NOTES: [&str; 9] = [
+        "填表说明",
+        "填报说明",
+        "制表人",
+        "填表人",
+        "审核人",
+        "备注：",
+        "备注:",
+        "注：",
+        "注:",
+    ];
+    NOTES
         .iter()
-        .any(|w| bare().eq(w.chars()))
+        .any(|w| t.starts_with(w))
+        .then_some(IssueCode::NoteRow)
 }
 
 /// Fits a CSV record of other than `width` fields to the header (see [`Fit`]): a shorter
-/// one is padded with empty cells unless it is the file's `unended` last line (a totals
-/// row, read before this, is passed over wherever it is).
+/// one is padded with empty cells unless it is the file's `unended` last line (a row of
+/// totals or notes, read before this, is passed over wherever it is).
 fn fit_record(
     cells: &mut Vec<Value<'static>>,
     width: usize,

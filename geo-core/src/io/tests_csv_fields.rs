@@ -280,3 +280,53 @@ fn a_duplicate_id_says_whether_it_is_the_same_record_entered_twice() {
         ]
     );
 }
+
+#[test]
+fn subtotals_and_notes_under_the_table_are_no_records() {
+    // A town's subtotal in the middle, a total with its count, and a note as the last
+    // line without a line break: none is a record, and the file is whole.
+    let text = "编号,地址,经度,纬度\n\
+                H-1,甲村1号,121.1,31.1\n\
+                海门街道小计,1\n\
+                H-2,乙村2号,121.2,31.2\n\
+                小计（临江镇）,1\n\
+                总计 2 条,,,\n\
+                填表说明：本表由各镇街填报";
+    let out = load("houses.csv", text);
+    assert_eq!(ids(&out), ["H-1", "H-2"]);
+    assert_eq!(
+        issues(&out),
+        [
+            (
+                IssueCode::TotalsRow,
+                Severity::Info,
+                Some(Position::Line(3))
+            ),
+            (
+                IssueCode::TotalsRow,
+                Severity::Info,
+                Some(Position::Line(5))
+            ),
+            (
+                IssueCode::TotalsRow,
+                Severity::Info,
+                Some(Position::Line(6))
+            ),
+            (IssueCode::NoteRow, Severity::Info, Some(Position::Line(7))),
+        ]
+    );
+    assert_eq!(out.report.files[0].status, FileStatus::Loaded);
+}
+
+#[test]
+fn a_header_ending_in_a_delimiter_names_no_column_there() {
+    // Its lines without one, or every one with one: read as written either way.
+    for text in [
+        "编号,地址,经度,纬度,\nH-1,甲村1号,121.1,31.1\nH-2,乙村2号,121.2,31.2\n",
+        "编号,地址,经度,纬度,\nH-1,甲村1号,121.1,31.1,\nH-2,乙村2号,121.2,31.2,\n",
+    ] {
+        let out = load("houses.csv", text);
+        assert_eq!(ids(&out), ["H-1", "H-2"]);
+        assert!(issues(&out).is_empty(), "{:?}", issues(&out));
+    }
+}

@@ -333,7 +333,8 @@ fn a_closure_accepted_by_a_placeholder_is_no_closure() {
     let t = tempfile::tempdir().expect("tmp");
     let d = t.path();
     city(d);
-    // 验收人 "/" and "未验收": no acceptance, so not closed; measures "无" are none.
+    // 验收人 "/", "未验收", a full-width "／" and "待定": no acceptance, so not closed;
+    // measures "无" are none.
     write(
         d,
         "隐患台账.csv",
@@ -342,7 +343,9 @@ fn a_closure_accepted_by_a_placeholder_is_no_closure() {
              YH1,E1,一般,通道堆物,2026-05-01,2026-05-15,清理,已销号,2026-05-10,/,2026-05-12\n\
              YH2,E1,一般,灭火器过期,2026-05-01,2026-05-15,更换,已销号,2026-05-10,未验收,2026-05-12\n\
              YH3,E1,一般,标识缺失,2026-05-01,2026-05-15,设置,已销号,2026-05-10,李某,2026-05-12\n\
-             YH4,E1,重大事故隐患,联锁未投用,2026-05-01,2026-08-15,无,整改中,,,\n",
+             YH4,E1,重大事故隐患,联锁未投用,2026-05-01,2026-08-15,无,整改中,,,\n\
+             YH5,E1,一般,照明损坏,2026-05-01,2026-05-15,更换,已销号,2026-05-10,／,2026-05-12\n\
+             YH6,E1,一般,台账缺失,2026-05-01,2026-05-15,补建,已销号,2026-05-10,待定,2026-05-12\n",
         ),
     );
     let loaded = load_dir(d, &LoadOptions::default()).expect("loads");
@@ -356,6 +359,8 @@ fn a_closure_accepted_by_a_placeholder_is_no_closure() {
             ("YH2", HiddenHazardStatus::Rectified),
             ("YH3", HiddenHazardStatus::Closed),
             ("YH4", HiddenHazardStatus::InProgress),
+            ("YH5", HiddenHazardStatus::Rectified),
+            ("YH6", HiddenHazardStatus::Rectified),
         ]
     );
     assert_eq!(hh[0].props.verified_by, None);
@@ -369,7 +374,7 @@ fn a_closure_accepted_by_a_placeholder_is_no_closure() {
         .filter(|i| i.code == IssueCode::LifecycleInconsistent)
         .filter_map(|i| i.feature_id.as_deref())
         .collect();
-    assert_eq!(kept_open, ["YH1", "YH2"]);
+    assert_eq!(kept_open, ["YH1", "YH2", "YH5", "YH6"]);
 }
 
 /// A ledger saved from GBK read as Latin-1 (`隐患编号` became `Òþ»¼±àºÅ`): no column is

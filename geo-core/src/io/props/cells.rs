@@ -38,7 +38,8 @@ pub(super) fn shared_text(
 
 /// A text that names someone or something recorded (an inspector, a responsible unit, a
 /// plan): the ledgers' words for "no value" (`/`, `无`, `不详`…) and the words that say
-/// it did not happen (`未验收`, `待验收`, `未`, `否`, `没有`, `暂缺`) leave it empty — a
+/// it did not happen (`未验收`, `待验收`, `待定`, `未`, `否`, `没有`, `暂缺`), full-width
+/// or not, leave it empty — a
 /// closure "accepted by /" is not an acceptance, a plan "暂缺" is none.
 pub(super) fn filled_text(
     cx: &mut FeatureCx<'_>,
@@ -47,9 +48,13 @@ pub(super) fn filled_text(
 ) -> Option<crate::model::Text> {
     let c = cell(rec, i)?;
     let t = c.value.text()?;
-    let w = t.trim();
-    let none = crate::io::fields::is_placeholder(w)
-        || matches!(w, "未验收" | "待验收" | "未" | "否" | "没有" | "暂缺");
+    // A full-width ／ or － (a Chinese input method's / and -) is the same word.
+    let w = crate::io::fields::half_width_str(t.trim());
+    let none = crate::io::fields::is_placeholder(w.trim())
+        || matches!(
+            w.trim(),
+            "未验收" | "待验收" | "待定" | "未定" | "未" | "否" | "没有" | "暂缺"
+        );
     (!none).then(|| cx.texts.text(&t))
 }
 
