@@ -76,6 +76,7 @@ pub(crate) fn read_csv(
         decoding,
         sheet: None,
         broken,
+        passed_sheets: Vec::new(),
     };
     t.read_ahead(HEAD)?;
     Ok(t)

@@ -43,7 +43,7 @@ enum Input<'a, P> {
     /// A GeoJSON feature collection, turned into features a part at a time as it was
     /// read.
     Fed(Pass<P>),
-    Table(Table),
+    Table(Box<Table>),
     /// A GeoParquet file, turned into features a few row groups at a time.
     Parts(geoparquet::Groups),
     /// A FlatGeobuf file or a shapefile, turned into features a part at a time.
@@ -237,10 +237,31 @@ pub(super) fn load_one<P: LayerProps>(
                 let bytes = std::fs::read(&plan.path).map_err(io_err)?;
                 csv_rows::read_csv(bytes, plan.encoding, rel)?
             } else {
-                table::read_workbook(&plan.path, plan.sheet.as_deref(), rel)?
+                // A sheet fits when its first rows hold a header of two known columns.
+                let fits = |t: &table::Table| {
+                    table::find_header(t, &resolver, plan.header_row)
+                        .is_some_and(|h| h.slots.iter().flatten().count() >= 2)
+                };
+                table::read_workbook(&plan.path, plan.sheet.as_deref(), rel, &fits)?
             };
             summary.encoding = t.encoding.clone();
             summary.sheet = t.sheet.clone();
+            if !t.passed_sheets.is_empty() {
+                let read = t.sheet.clone().unwrap_or_default();
+                let others = t.passed_sheets.join("\", \"");
+                // (When no sheet has one, the header's own error names them.)
+                sink.push(Issue::file_warning(
+                    rel,
+                    Some(layer),
+                    IssueCode::OtherSheet,
+                    None,
+                    None,
+                    format!(
+                        "sheet \"{read}\" was read: the sheets before it (\"{others}\") hold \
+                         no header of this layer"
+                    ),
+                ))?;
+            }
             if let Some((name, lines)) = t.decoding.take() {
                 for issue in decoding_issues(name, &lines, rel, layer) {
                     sink.push(issue)?;
@@ -249,7 +270,7 @@ pub(super) fn load_one<P: LayerProps>(
             if let Some((position, message)) = t.broken.take() {
                 sink.push(broken_tail(position, message))?;
             }
-            (Input::Table(t), None)
+            (Input::Table(Box::new(t)), None)
         }
         FileFormat::Shapefile => {
             let s = shp::open(&plan.path, plan.encoding, rel)?;
@@ -350,7 +371,7 @@ pub(super) fn load_one<P: LayerProps>(
             }
             pass.finish(&cx, &mut summary, &mut sink)?
         }
-        Input::Table(t) => table::features::<P>(t, plan.header_row, &cx, &mut summary, &mut sink)?,
+        Input::Table(t) => table::features::<P>(*t, plan.header_row, &cx, &mut summary, &mut sink)?,
     };
     summary.features_read += unread;
     if summary.status == FileStatus::Loaded && summary.features_read == 0 {

@@ -104,6 +104,9 @@ issue_codes! {
     /// shifted (an unquoted comma in a name, most often) and the line is skipped; with
     /// fewer, the missing ones at its end were read as empty.
     ColumnCountMismatch = "column_count_mismatch",
+    /// A workbook's ledger read from a sheet other than its first (a cover sheet before
+    /// it): which was read and which were passed over.
+    OtherSheet = "other_sheet",
     /// A row whose first cell begins or ends with 合计, 总计 or 小计: a sum under the
     /// records or a town's subtotal, not a record; passed over.
     TotalsRow = "totals_row",

@@ -113,6 +113,7 @@ pub(super) fn read_xlsx<R: Read + Seek + Send + 'static>(
         decoding: None,
         sheet: Some(name),
         broken: None,
+        passed_sheets: Vec::new(),
     };
     t.read_ahead(HEAD)?;
     Ok(t)

@@ -48,6 +48,9 @@ pub(crate) struct Table {
     /// Where a CSV file cut short breaks off (the line of the record it cuts), with what
     /// happened: the records before it were read.
     pub broken: Option<(Position, String)>,
+    /// The sheets passed over before the one read, for want of a header of the layer (a
+    /// cover sheet, a note); or, when no sheet has one, the others tried.
+    pub passed_sheets: Vec<String>,
 }
 
 impl Table {
@@ -126,13 +129,65 @@ impl Rows {
     }
 }
 
-/// Reads one sheet of a workbook: the one named, else the first. An `.xlsx` sheet is read
-/// a part at a time ([`sheet_rows`]); an `.xls`, `.xlsb` or `.ods` one whole.
+/// Reads one sheet of a workbook: the one named, else the first whose first rows hold a
+/// header of the layer (`fits`: a cover sheet or a note before the ledger is passed
+/// over), else the first. An `.xlsx` sheet is read a part at a time ([`sheet_rows`]);
+/// an `.xls`, `.xlsb` or `.ods` one whole.
 pub(crate) fn read_workbook(
     path: &Path,
     sheet: Option<&str>,
     file: &str,
+    fits: &dyn Fn(&Table) -> bool,
 ) -> Result<Table, LoadError> {
+    if sheet.is_some() {
+        return read_sheet(path, sheet, file);
+    }
+    let names: Vec<String> = {
+        let wb = open_workbook_auto(path).map_err(|e| LoadError::Workbook {
+            file: file.to_string(),
+            source: Box::new(e),
+        })?;
+        let sheets = wb.sheets_metadata();
+        let worksheets: Vec<String> = sheets
+            .iter()
+            .filter(|s| s.typ == SheetType::WorkSheet)
+            .map(|s| s.name.clone())
+            .collect();
+        if worksheets.is_empty() {
+            wb.sheet_names()
+        } else {
+            worksheets
+        }
+    };
+    if names.len() < 2 {
+        return read_sheet(path, None, file);
+    }
+    let mut first: Option<Table> = None;
+    let mut passed = Vec::new();
+    for name in &names {
+        let t = read_sheet(path, Some(name), file)?;
+        if fits(&t) {
+            return Ok(Table {
+                passed_sheets: passed,
+                ..t
+            });
+        }
+        passed.push(name.clone());
+        if first.is_none() {
+            first = Some(t);
+        }
+    }
+    // No sheet has a header: the first, as a workbook of one sheet is read, with the
+    // others named.
+    let mut t = match first {
+        Some(t) => t,
+        None => read_sheet(path, None, file)?,
+    };
+    t.passed_sheets = names.into_iter().skip(1).collect();
+    Ok(t)
+}
+
+fn read_sheet(path: &Path, sheet: Option<&str>, file: &str) -> Result<Table, LoadError> {
     let wb_err = |e: calamine::Error| LoadError::Workbook {
         file: file.to_string(),
         source: Box::new(e),
@@ -167,6 +222,7 @@ pub(crate) fn read_workbook(
         decoding: None,
         sheet: Some(name),
         broken: None,
+        passed_sheets: Vec::new(),
     })
 }
 
@@ -582,6 +638,13 @@ fn unknown_header(t: &Table, header: &Header, cx: &FileCtx<'_>) -> LoadError {
             "The file was read as {encoding}: if these names are garbled, that encoding is \
              wrong; give the right one in riskmap.toml (encoding = \"gbk\"). Else map the \
              columns there (columns = {{ \"列名\" = \"id\" }})"
+        ),
+        None if !t.passed_sheets.is_empty() => format!(
+            "No sheet of the workbook holds a header of this layer: sheet \"{}\" was read, \
+             and \"{}\" tried. Map the columns in riskmap.toml (columns = {{ \"列名\" = \
+             \"id\" }}), or give sheet and header_row",
+            t.sheet.as_deref().unwrap_or_default(),
+            t.passed_sheets.join("\", \"")
         ),
         None => "Map the columns in riskmap.toml (columns = { \"列名\" = \"id\" }), or \
                  give header_row if the header is on another row"

@@ -354,12 +354,23 @@ fn xlsx_sheet_rows_title_and_values() {
         s.unused_columns,
         vec!["序号".to_string(), "成立日期".to_string()]
     );
-    // The first sheet holds a note: no column known, and no encoding to blame.
-    let out = load_file::<Enterprise>(&path, &FileOptions::default(), &LoadOptions::default())
-        .expect("reported");
-    let m = &out.report.issues[0].message;
-    assert_eq!(out.report.issues[0].code, IssueCode::UnknownHeader);
-    assert!(m.contains(". Map the columns in riskmap.toml") && !m.contains("encoding"));
+    // Without a sheet named: the first holds a note, so the ledger's sheet is found and
+    // read, and the note's sheet named as passed over.
+    let found = load_file::<Enterprise>(&path, &FileOptions::default(), &LoadOptions::default())
+        .expect("loads");
+    assert_eq!(found.features.len(), out.features.len());
+    assert_eq!(found.report.files[0].sheet.as_deref(), Some("企业清单"));
+    assert_eq!(
+        (
+            found.report.issues[0].code,
+            found.report.issues[0].message.as_str()
+        ),
+        (
+            IssueCode::OtherSheet,
+            "sheet \"企业清单\" was read: the sheets before it (\"说明\") hold no header of \
+             this layer"
+        )
+    );
     let fo = FileOptions {
         sheet: Some("不存在".into()),
         ..FileOptions::default()

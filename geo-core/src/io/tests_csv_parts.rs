@@ -249,3 +249,32 @@ fn a_sheet_of_several_parts_keeps_every_row_where_it_stands() {
     }
     assert_eq!(&*out.features[TWO_LINES].props.address, "第5000号\n后院");
 }
+
+/// A workbook whose sheets all hold notes: the first is read and its header is unknown,
+/// and the others are named as tried.
+#[cfg(feature = "xlsx")]
+#[test]
+fn a_workbook_of_no_sheet_with_a_header_names_the_sheets_tried() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, text) in [("封面", "海门区自建房台账"), ("说明", "填表说明：…")] {
+        let sheet = wb.add_worksheet();
+        sheet.set_name(name).expect("name");
+        sheet.write_string(0, 0, text).expect("cell");
+        sheet.write_string(1, 0, "见下页").expect("cell");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("houses.xlsx");
+    wb.save(&path).expect("save");
+    let out = load_file::<House>(&path, &FileOptions::default(), &LoadOptions::default())
+        .expect("reported");
+    let codes: Vec<IssueCode> = out.report.issues.iter().map(|i| i.code).collect();
+    assert_eq!(codes, [IssueCode::UnknownHeader]);
+    let m = &out.report.issues[0].message;
+    assert!(
+        m.contains(
+            "No sheet of the workbook holds a header of this layer: sheet \"封面\" was read, \
+             and \"说明\" tried"
+        ),
+        "{m}"
+    );
+}
