@@ -77,7 +77,13 @@ fn a_report_and_lists_of_data_not_read_whole_say_what_they_lack() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|i| i["severity"] == "skipped" && !i["position"].is_null())
+        // (The file left out whole and the line a file is cut at are said on their own.)
+        .filter(|i| {
+            i["severity"] == "skipped"
+                && !i["position"].is_null()
+                && i["code"] != "broken_tail"
+                && i["file"] != "enterprises.csv"
+        })
         .count();
     assert!(records > 1, "{records}");
     let records = format!("{records} 条记录");

@@ -456,10 +456,24 @@ impl ValidationReport {
                 layer.name_zh()
             ));
         }
+        // Records of the files read: a file left out whole is said above, not counted as
+        // a record (its header's error has a position too), nor is the line a file is cut
+        // at (said above too).
+        let whole: std::collections::HashSet<&str> = self
+            .files
+            .iter()
+            .filter(|f| f.status == FileStatus::Skipped)
+            .map(|f| f.file.as_str())
+            .collect();
         let records = self
             .issues
             .iter()
-            .filter(|i| i.severity == Severity::Skipped && i.position.is_some())
+            .filter(|i| {
+                i.severity == Severity::Skipped
+                    && i.position.is_some()
+                    && i.code != IssueCode::BrokenTail
+                    && !whole.contains(i.file.as_str())
+            })
             .count();
         if records > 0 {
             out.push(format!(
