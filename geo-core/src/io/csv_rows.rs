@@ -77,6 +77,7 @@ pub(crate) fn read_csv(
         sheet: None,
         broken,
         passed_sheets: Vec::new(),
+        tried_sheets: Vec::new(),
     };
     t.read_ahead(HEAD)?;
     Ok(t)

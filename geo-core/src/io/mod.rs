@@ -56,6 +56,7 @@ mod report;
 mod report_zh;
 mod reread;
 mod resolve;
+mod row_fit;
 mod rows;
 mod sheet_rows;
 pub(crate) mod shp;

@@ -237,10 +237,13 @@ pub(super) fn load_one<P: LayerProps>(
                 let bytes = std::fs::read(&plan.path).map_err(io_err)?;
                 csv_rows::read_csv(bytes, plan.encoding, rel)?
             } else {
-                // A sheet fits when its first rows hold a header of two known columns.
+                // A sheet fits when its first rows hold a header of two known columns; with
+                // a header row given (which may lie beyond those rows), the first sheet is
+                // read, as the sheet is then to be given too.
                 let fits = |t: &table::Table| {
-                    table::find_header(t, &resolver, plan.header_row)
-                        .is_some_and(|h| h.slots.iter().flatten().count() >= 2)
+                    plan.header_row.is_some()
+                        || table::find_header(t, &resolver, None)
+                            .is_some_and(|h| h.slots.iter().flatten().count() >= 2)
                 };
                 table::read_workbook(&plan.path, plan.sheet.as_deref(), rel, &fits)?
             };
@@ -249,7 +252,6 @@ pub(super) fn load_one<P: LayerProps>(
             if !t.passed_sheets.is_empty() {
                 let read = t.sheet.clone().unwrap_or_default();
                 let others = t.passed_sheets.join("\", \"");
-                // (When no sheet has one, the header's own error names them.)
                 sink.push(Issue::file_warning(
                     rel,
                     Some(layer),

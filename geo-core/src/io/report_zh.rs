@@ -32,7 +32,9 @@ impl IssueCode {
             IssueCode::UnknownHeader => "表头没有一列可以识别（文件编码可能不对），整个文件未读入",
             IssueCode::HeaderNotFirstRow => "表头不在第一行，上方各行已忽略",
             IssueCode::ColumnCountMismatch => "某行的列数与表头不符",
-            IssueCode::OtherSheet => "工作簿的台账不在第一个工作表：读的是哪一张，跳过了哪几张",
+            IssueCode::OtherSheet => {
+                "台账不在工作簿的第一个工作表：已读取含本图层表头的工作表，其前各表已跳过"
+            }
             IssueCode::TotalsRow => "合计行，不是一条记录，未读入",
             IssueCode::NoteRow => "表格下方的说明行，不是一条记录，未读入",
             IssueCode::SheetNotFound => "找不到指定的工作表",

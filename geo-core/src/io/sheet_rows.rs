@@ -114,6 +114,7 @@ pub(super) fn read_xlsx<R: Read + Seek + Send + 'static>(
         sheet: Some(name),
         broken: None,
         passed_sheets: Vec::new(),
+        tried_sheets: Vec::new(),
     };
     t.read_ahead(HEAD)?;
     Ok(t)

@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use calamine::{Data, Reader, SheetType, Sheets, open_workbook_auto};
+use calamine::{Data, Reader, SheetType, SheetVisible, Sheets, open_workbook_auto};
 
 use crate::model::LayerKind;
 
@@ -22,6 +22,7 @@ use super::geom::GeomInput;
 use super::plan::FileCtx;
 use super::props::LayerProps;
 use super::report::{FileSummary, Issue, IssueCode, Position, Severity, Sink};
+use super::row_fit::{PADDED_SAID, ends_in_empty_extra, fit_record, not_a_record};
 use super::sheet_rows::{self, SheetRows};
 
 /// Rows a table reads before it looks for its header.
@@ -49,8 +50,10 @@ pub(crate) struct Table {
     /// happened: the records before it were read.
     pub broken: Option<(Position, String)>,
     /// The sheets passed over before the one read, for want of a header of the layer (a
-    /// cover sheet, a note); or, when no sheet has one, the others tried.
+    /// cover sheet, a note).
     pub passed_sheets: Vec<String>,
+    /// When no sheet has a header and the first is read: the others, tried.
+    pub tried_sheets: Vec<String>,
 }
 
 impl Table {
@@ -129,43 +132,52 @@ impl Rows {
     }
 }
 
-/// Reads one sheet of a workbook: the one named, else the first whose first rows hold a
-/// header of the layer (`fits`: a cover sheet or a note before the ledger is passed
-/// over), else the first. An `.xlsx` sheet is read a part at a time ([`sheet_rows`]);
-/// an `.xls`, `.xlsb` or `.ods` one whole.
+/// Reads one sheet of a workbook: the one named, else the first visible worksheet whose
+/// first rows hold a header of the layer (`fits`: a cover sheet or a note before the
+/// ledger is passed over), else the first. The workbook is opened once unless sheets
+/// must be tried (each try opens it again, and an `.xlsx` parses its shared strings
+/// again). An `.xlsx` sheet is read a part at a time ([`sheet_rows`]); an `.xls`,
+/// `.xlsb` or `.ods` one whole.
 pub(crate) fn read_workbook(
     path: &Path,
     sheet: Option<&str>,
     file: &str,
     fits: &dyn Fn(&Table) -> bool,
 ) -> Result<Table, LoadError> {
+    let wb = open_book(path, file)?;
     if sheet.is_some() {
-        return read_sheet(path, sheet, file);
+        let name = sheet_name(&wb.sheet_names(), sheet, file)?;
+        return read_named(wb, name, file);
     }
-    let names: Vec<String> = {
-        let wb = open_workbook_auto(path).map_err(|e| LoadError::Workbook {
-            file: file.to_string(),
-            source: Box::new(e),
-        })?;
-        let sheets = wb.sheets_metadata();
-        let worksheets: Vec<String> = sheets
+    // The worksheets a user sees, in order (not charts, not hidden templates).
+    let meta = wb.sheets_metadata();
+    let mut names: Vec<String> = meta
+        .iter()
+        .filter(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
+        .map(|s| s.name.clone())
+        .collect();
+    if names.is_empty() {
+        names = meta
             .iter()
             .filter(|s| s.typ == SheetType::WorkSheet)
             .map(|s| s.name.clone())
             .collect();
-        if worksheets.is_empty() {
-            wb.sheet_names()
-        } else {
-            worksheets
-        }
-    };
-    if names.len() < 2 {
-        return read_sheet(path, None, file);
     }
-    let mut first: Option<Table> = None;
+    let Some(first) = names.first().cloned() else {
+        let name = sheet_name(&wb.sheet_names(), None, file)?;
+        return read_named(wb, name, file);
+    };
+    if names.len() == 1 {
+        return read_named(wb, first, file);
+    }
+    let mut book = Some(wb);
     let mut passed = Vec::new();
     for name in &names {
-        let t = read_sheet(path, Some(name), file)?;
+        let wb = match book.take() {
+            Some(wb) => wb,
+            None => open_book(path, file)?,
+        };
+        let t = read_named(wb, name.clone(), file)?;
         if fits(&t) {
             return Ok(Table {
                 passed_sheets: passed,
@@ -173,27 +185,33 @@ pub(crate) fn read_workbook(
             });
         }
         passed.push(name.clone());
-        if first.is_none() {
-            first = Some(t);
-        }
     }
     // No sheet has a header: the first, as a workbook of one sheet is read, with the
-    // others named.
-    let mut t = match first {
-        Some(t) => t,
-        None => read_sheet(path, None, file)?,
-    };
-    t.passed_sheets = names.into_iter().skip(1).collect();
+    // others named as tried.
+    let mut t = read_named(open_book(path, file)?, first, file)?;
+    t.tried_sheets = names.into_iter().skip(1).collect();
     Ok(t)
 }
 
-fn read_sheet(path: &Path, sheet: Option<&str>, file: &str) -> Result<Table, LoadError> {
+fn open_book(
+    path: &Path,
+    file: &str,
+) -> Result<Sheets<std::io::BufReader<std::fs::File>>, LoadError> {
+    open_workbook_auto(path).map_err(|e| LoadError::Workbook {
+        file: file.to_string(),
+        source: Box::new(e),
+    })
+}
+
+fn read_named(
+    mut wb: Sheets<std::io::BufReader<std::fs::File>>,
+    name: String,
+    file: &str,
+) -> Result<Table, LoadError> {
     let wb_err = |e: calamine::Error| LoadError::Workbook {
         file: file.to_string(),
         source: Box::new(e),
     };
-    let mut wb = open_workbook_auto(path).map_err(wb_err)?;
-    let name = sheet_name(&wb.sheet_names(), sheet, file)?;
     let worksheet = wb
         .sheets_metadata()
         .iter()
@@ -223,6 +241,7 @@ fn read_sheet(path: &Path, sheet: Option<&str>, file: &str) -> Result<Table, Loa
         sheet: Some(name),
         broken: None,
         passed_sheets: Vec::new(),
+        tried_sheets: Vec::new(),
     })
 }
 
@@ -473,15 +492,23 @@ pub(crate) fn features<P: LayerProps>(
             ),
         ))?;
     }
-    let mut names = header.names;
-    // A header ending in delimiters (`a,b,c,`) names no column there: its width is that of
-    // the columns it names, so that its lines (`1,2,3`) are not all short.
-    if t.sheet.is_none() {
-        while names.len() > 1 && names.last().is_some_and(|n| n.trim().is_empty()) {
-            names.pop();
-        }
-    }
+    // The columns that place a feature: a row with a value in one is a record, whatever
+    // its first cell says.
+    let geo_cols: Vec<usize> = header
+        .slots
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s, Some(Slot::Lon | Slot::Lat | Slot::Wkt)))
+        .map(|(i, _)| i)
+        .collect();
+    let names = header.names;
     let width = names.len();
+    // The columns at the end of a header that name nothing (`a,b,c,`): a line that lacks
+    // only them lacks nothing.
+    let named_width = names
+        .iter()
+        .rposition(|n| !n.trim().is_empty())
+        .map_or(0, |i| i + 1);
     let cx = FileCtx {
         absent: &absent,
         ..*cx
@@ -523,11 +550,11 @@ pub(crate) fn features<P: LayerProps>(
             let Some((position, mut cells)) = rows.next_row()? else {
                 break;
             };
-            if let Some(code) = not_a_record(&cells) {
+            if let Some(code) = not_a_record(&cells, &geo_cols) {
                 let what = if code == IssueCode::TotalsRow {
-                    "a row of totals (合计, 总计 or 小计 in its first cell)"
+                    "a row of totals (its first cell begins or ends with 合计, 总计 or 小计)"
                 } else {
-                    "a note under the table (填表说明, 制表人, 备注…)"
+                    "a note row (填表说明, 制表人, 备注…)"
                 };
                 sink.push(Issue {
                     severity: Severity::Info,
@@ -546,6 +573,9 @@ pub(crate) fn features<P: LayerProps>(
             }
             if trailing_delimiter && ends_in_empty_extra(&cells, width) {
                 cells.truncate(width);
+            }
+            if !sheet && (named_width..width).contains(&cells.len()) {
+                cells.resize(width, Value::Null);
             }
             if !sheet && cells.len() != width {
                 let unended = rows.rest.as_ref().and_then(RowSource::unended_line);
@@ -602,19 +632,6 @@ pub(crate) fn features<P: LayerProps>(
     Ok(found)
 }
 
-/// Short lines named one by one before the rest are counted in one issue.
-const PADDED_SAID: u64 = 10;
-
-/// Whether a CSV record is one field wider than the header and that field is empty.
-fn ends_in_empty_extra(cells: &[Value<'_>], width: usize) -> bool {
-    cells.len() == width + 1
-        && cells.last().is_some_and(|c| match c {
-            Value::Null => true,
-            Value::Str(t) => t.trim().is_empty(),
-            _ => false,
-        })
-}
-
 /// Header names shown when none is known.
 const SHOWN_NAMES: usize = 5;
 
@@ -639,12 +656,12 @@ fn unknown_header(t: &Table, header: &Header, cx: &FileCtx<'_>) -> LoadError {
              wrong; give the right one in riskmap.toml (encoding = \"gbk\"). Else map the \
              columns there (columns = {{ \"列名\" = \"id\" }})"
         ),
-        None if !t.passed_sheets.is_empty() => format!(
+        None if !t.tried_sheets.is_empty() => format!(
             "No sheet of the workbook holds a header of this layer: sheet \"{}\" was read, \
              and \"{}\" tried. Map the columns in riskmap.toml (columns = {{ \"列名\" = \
              \"id\" }}), or give sheet and header_row",
             t.sheet.as_deref().unwrap_or_default(),
-            t.passed_sheets.join("\", \"")
+            t.tried_sheets.join("\", \"")
         ),
         None => "Map the columns in riskmap.toml (columns = { \"列名\" = \"id\" }), or \
                  give header_row if the header is on another row"
@@ -656,182 +673,6 @@ fn unknown_header(t: &Table, header: &Header, cx: &FileCtx<'_>) -> LoadError {
         layer: cx.layer,
         columns,
         hint,
-    }
-}
-
-/// What becomes of a CSV record whose number of fields is not the header's.
-#[derive(Debug, PartialEq)]
-enum Fit {
-    /// More fields than the header: a delimiter inside a value that is not quoted has
-    /// shifted the values after it, so none of the line is read.
-    Wider {
-        position: Position,
-        fields: usize,
-        width: usize,
-        id: Option<String>,
-    },
-    /// Fewer fields on the last line, and no line break after it: the file was cut
-    /// short while it was written (a copy in progress). The line is not read, and the
-    /// file is not read whole.
-    CutShort {
-        position: Position,
-        fields: usize,
-        width: usize,
-    },
-    /// Fewer fields elsewhere: the fields a hand-made file drops at the end of a line
-    /// (trailing empty values) read as empty.
-    Padded {
-        position: Position,
-        fields: usize,
-        width: usize,
-    },
-}
-
-impl Fit {
-    fn refused(&self) -> bool {
-        !matches!(self, Fit::Padded { .. })
-    }
-
-    fn issue(&self, file: &str, layer: LayerKind) -> Issue {
-        let issue = |severity, code, position, feature_id, message| Issue {
-            severity,
-            code,
-            file: file.to_string(),
-            layer: Some(layer),
-            position: Some(position),
-            feature_id,
-            field: None,
-            message,
-        };
-        match self {
-            Fit::Wider {
-                position,
-                fields,
-                width,
-                id,
-            } => issue(
-                Severity::Skipped,
-                IssueCode::ColumnCountMismatch,
-                *position,
-                id.clone(),
-                format!(
-                    "has {fields} fields, the header has {width}: a comma or delimiter inside \
-                     a value that is not quoted? The values after it would be shifted, so the \
-                     line was not read (quote the value, or remove the delimiter)"
-                ),
-            ),
-            Fit::CutShort {
-                position,
-                fields,
-                width,
-            } => issue(
-                Severity::Skipped,
-                IssueCode::BrokenTail,
-                *position,
-                None,
-                format!(
-                    "has {fields} fields, the header has {width}, and no line break ends it: \
-                     the file was cut short here (copied or read while it was being \
-                     written?), or its last line lacks its last fields and the file its \
-                     final line break (give them); the lines before it were read, this one \
-                     was not, and the file counts as not read whole"
-                ),
-            ),
-            Fit::Padded {
-                position,
-                fields,
-                width,
-            } => issue(
-                Severity::Warning,
-                IssueCode::ColumnCountMismatch,
-                *position,
-                None,
-                format!(
-                    "has {fields} fields, the header has {width}: the last {} were read as \
-                     empty",
-                    width - fields
-                ),
-            ),
-        }
-    }
-}
-
-/// A row that is no record: a sum under the records or a town's subtotal (its first
-/// non-empty cell begins or ends with 合计, 总计 or 小计: `合计`, `小计（临江镇）`,
-/// `海门街道小计`, `总计 3000 条`), or a note under the table (it begins with 填表说明,
-/// 填报说明, 制表人, 填表人, 审核人, 备注： or 注：). A record's first cell is its number or
-/// id, never one of these.
-fn not_a_record(cells: &[Value<'_>]) -> Option<IssueCode> {
-    let first = cells.iter().find(|c| match c {
-        Value::Null => false,
-        Value::Str(t) => !t.trim().is_empty(),
-        _ => true,
-    });
-    let Some(Value::Str(t)) = first else {
-        return None;
-    };
-    let t = t.trim();
-    // The text without spaces and colons (`小 计：` is 小计), read from either end.
-    let kept = |c: &char| !c.is_whitespace() && !matches!(c, ':' | '：');
-    let starts = |w: &str| t.chars().filter(kept).take(2).eq(w.chars());
-    let ends = |w: &str| t.chars().rev().filter(kept).take(2).eq(w.chars().rev());
-    const SUMS: [&str; 3] = ["合计", "总计", "小计"];
-    if SUMS.iter().any(|w| starts(w) || ends(w)) {
-        return Some(IssueCode::TotalsRow);
-    }
-    const NOTES: [&str; 9] = [
-        "填表说明",
-        "填报说明",
-        "制表人",
-        "填表人",
-        "审核人",
-        "备注：",
-        "备注:",
-        "注：",
-        "注:",
-    ];
-    NOTES
-        .iter()
-        .any(|w| t.starts_with(w))
-        .then_some(IssueCode::NoteRow)
-}
-
-/// Fits a CSV record of other than `width` fields to the header (see [`Fit`]): a shorter
-/// one is padded with empty cells unless it is the file's `unended` last line (a row of
-/// totals or notes, read before this, is passed over wherever it is).
-fn fit_record(
-    cells: &mut Vec<Value<'static>>,
-    width: usize,
-    position: Position,
-    unended: Option<u64>,
-    id_col: Option<usize>,
-) -> Fit {
-    let fields = cells.len();
-    if fields > width {
-        let id = id_col
-            .and_then(|i| cells.get(i))
-            .and_then(Value::text)
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty());
-        return Fit::Wider {
-            position,
-            fields,
-            width,
-            id,
-        };
-    }
-    if unended == Some(position.number()) {
-        return Fit::CutShort {
-            position,
-            fields,
-            width,
-        };
-    }
-    cells.resize(width, Value::Null);
-    Fit::Padded {
-        position,
-        fields,
-        width,
     }
 }
 

@@ -291,9 +291,11 @@ fn subtotals_and_notes_under_the_table_are_no_records() {
                 H-2,乙村2号,121.2,31.2\n\
                 小计（临江镇）,1\n\
                 总计 2 条,,,\n\
+                总计量站,丙村3号,121.3,31.3\n\
                 填表说明：本表由各镇街填报";
     let out = load("houses.csv", text);
-    assert_eq!(ids(&out), ["H-1", "H-2"]);
+    // A row with coordinates is a record, whatever its first cell (总计量站: a station).
+    assert_eq!(ids(&out), ["H-1", "H-2", "总计量站"]);
     assert_eq!(
         issues(&out),
         [
@@ -312,7 +314,7 @@ fn subtotals_and_notes_under_the_table_are_no_records() {
                 Severity::Info,
                 Some(Position::Line(6))
             ),
-            (IssueCode::NoteRow, Severity::Info, Some(Position::Line(7))),
+            (IssueCode::NoteRow, Severity::Info, Some(Position::Line(8))),
         ]
     );
     assert_eq!(out.report.files[0].status, FileStatus::Loaded);
@@ -321,9 +323,12 @@ fn subtotals_and_notes_under_the_table_are_no_records() {
 #[test]
 fn a_header_ending_in_a_delimiter_names_no_column_there() {
     // Its lines without one, or every one with one: read as written either way.
+    // Excel's export of a sheet with two empty columns after the last named one.
     for text in [
         "编号,地址,经度,纬度,\nH-1,甲村1号,121.1,31.1\nH-2,乙村2号,121.2,31.2\n",
         "编号,地址,经度,纬度,\nH-1,甲村1号,121.1,31.1,\nH-2,乙村2号,121.2,31.2,\n",
+        "编号,地址,经度,纬度,,\nH-1,甲村1号,121.1,31.1,,\nH-2,乙村2号,121.2,31.2,,\n",
+        "编号,地址,经度,纬度,,\nH-1,甲村1号,121.1,31.1\nH-2,乙村2号,121.2,31.2,\n",
     ] {
         let out = load("houses.csv", text);
         assert_eq!(ids(&out), ["H-1", "H-2"]);

@@ -278,3 +278,36 @@ fn a_workbook_of_no_sheet_with_a_header_names_the_sheets_tried() {
         "{m}"
     );
 }
+
+/// A hidden template sheet with the ledger's header before the ledger: the visible
+/// ledger is read, the template passed over unseen.
+#[cfg(feature = "xlsx")]
+#[test]
+fn a_hidden_sheet_is_not_taken_for_the_ledger() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, id, hidden) in [("模板", "H-模板", true), ("台账", "H-1", false)] {
+        let sheet = wb.add_worksheet();
+        sheet.set_name(name).expect("name");
+        for (c, h) in ["编号", "地址", "经度", "纬度"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).expect("cell");
+        }
+        sheet.write_string(1, 0, id).expect("cell");
+        sheet.write_string(1, 1, "甲村1号").expect("cell");
+        sheet.write_number(1, 2, 121.1).expect("cell");
+        sheet.write_number(1, 3, 31.1).expect("cell");
+        if hidden {
+            sheet.set_hidden(true);
+        } else {
+            // (A workbook's active sheet is never hidden.)
+            sheet.set_active(true);
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("houses.xlsx");
+    wb.save(&path).expect("save");
+    let out =
+        load_file::<House>(&path, &FileOptions::default(), &LoadOptions::default()).expect("loads");
+    let ids: Vec<&str> = out.features.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["H-1"]);
+    assert_eq!(out.report.files[0].sheet.as_deref(), Some("台账"));
+}

@@ -38,9 +38,9 @@ pub(super) fn shared_text(
 
 /// A text that names someone or something recorded (an inspector, a responsible unit, a
 /// plan): the ledgers' words for "no value" (`/`, `无`, `不详`…) and the words that say
-/// it did not happen (`未验收`, `待验收`, `待定`, `未`, `否`, `没有`, `暂缺`), full-width
-/// or not, leave it empty — a
-/// closure "accepted by /" is not an acceptance, a plan "暂缺" is none.
+/// it did not happen (`未验收`, `待验收`, `待定`, `未定`, `未`, `否`, `没有`, `暂缺`),
+/// full-width or not, leave it empty: a closure "accepted by /" is not an acceptance,
+/// a plan "暂缺" is none.
 pub(super) fn filled_text(
     cx: &mut FeatureCx<'_>,
     rec: &Record<'_>,
