@@ -492,7 +492,7 @@ fn notes_of(ds: &Dataset, a: &Analysis, areas: &Areas<'_>) -> Vec<String> {
         let undated = st.open && h.deadline.is_none();
         // Recorded as closed on a day still to come: a typo (a list of a past day finds
         // hazards closed since, rightly open on it).
-        let closes_later = st.status.is_some()
+        let closes_later = st.open
             && h.status == crate::model::HiddenHazardStatus::Closed
             && h.closed.is_some_and(|c| c > today);
         if !(not_found || undated || closes_later) || areas.of(anchor(&f.geometry)).is_none() {

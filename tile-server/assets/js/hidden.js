@@ -12,14 +12,15 @@ import { ZH } from './vocab.js';
 const STATUSES = ['pending', 'in_progress', 'rectified', 'supervised', 'closed'];
 const STATUS_COLOURS = { pending: '#795548', in_progress: '#00838f', rectified: '#4dd0e1', supervised: '#212121', closed: '#bdbdbd' };
 
-/** The `as_of` query of the map's day ('' on the data's own day). */
-/** The day after `day` (YYYY-MM-DD), as YYYY-MM-DD. */
+/** The day after `day` (YYYY-MM-DD), as YYYY-MM-DD; '' for anything else. */
 function addDay(day) {
   const d = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return '';
   d.setUTCDate(d.getUTCDate() + 1);
   return d.toISOString().slice(0, 10);
 }
 
+/** The `as_of` query of the map's day ('' on the data's own day). */
 function asOfQuery(sep = '?') {
   return state.asOf && state.asOf !== state.dataDay ? `${sep}as_of=${state.asOf}` : '';
 }
@@ -281,7 +282,7 @@ function trendChart(t) {
     svg.append(el('rect', { x: x0 + 1 + bw, y: y(x.closed), width: bw, height: y(0) - y(x.closed), fill: '#bdbdbd' }, null));
     if (i % 3 === 0 || i === m.length - 1) svg.append(el('text', { x: x0 + step / 2, y: H - 4, 'text-anchor': 'middle', 'font-size': 9 }, x.month.slice(2)));
     // A month not ended (the last one, up to the chart's day) is counted at that day.
-    const ended = x.end.slice(0, 7) !== addDay(x.end).slice(0, 7);
+    const ended = !x.end || x.end.slice(0, 7) !== addDay(x.end).slice(0, 7);
     const at = ended ? '月末' : `截至 ${x.end}`;
     const title = el('title', {}, `${x.month}${ended ? '' : `（未结束，至 ${x.end}）`}：发现 ${x.found}，销号 ${x.closed}，${at}未销号 ${x.at_end.open}（逾期 ${x.at_end.overdue}，重大 ${x.at_end.major_open}）`);
     const hit = el('rect', { x: x0, y: T, width: step, height: H - T - B, fill: 'transparent' });

@@ -60,11 +60,15 @@ function onChange(ev) {
 // map as it was: the header says so, with the server's reason on hover, until a reading
 // is taken in. Asked of /health at the start, on each `source` event and after a
 // reconnection.
+let sourceAsked = 0;
 async function checkSource() {
   const badge = $('#source-status');
   if (!badge) return;
+  // Answers may come back out of order: only the last question's answer is shown.
+  const asked = ++sourceAsked;
   let h;
   try { h = await (await fetch('/health')).json(); } catch { return; }
+  if (asked !== sourceAsked) return;
   const why = h && h.reading_refused && h.reading_refused.why;
   badge.hidden = !why;
   badge.title = why ? `${why}（${new Date(h.reading_refused.at * 1000).toLocaleString('zh-CN')}）` : '';
@@ -94,6 +98,9 @@ export function followChanges() {
   const link = $('#link-status');
   es.addEventListener('error', () => { if (link && es.readyState !== EventSource.OPEN) link.hidden = false; });
   es.addEventListener('open', () => { if (link) link.hidden = true; });
-  es.addEventListener('lagged', () => onChange({ type: 'reload', data: JSON.stringify({ generation: state.generation }) }));
+  es.addEventListener('lagged', () => {
+    onChange({ type: 'reload', data: JSON.stringify({ generation: state.generation }) });
+    checkSource();
+  });
   state.events = es;
 }
