@@ -188,3 +188,33 @@ fn an_unknown_area_is_a_usage_error_and_spaces_around_a_name_are_passed_over() {
             .contains("<h1>临江镇")
     );
 }
+
+/// A report made while the hidden-hazard ledger is not read (its header garbled) does not
+/// say that no hazard is open: it says the ledger was not read.
+#[test]
+fn a_report_of_an_unread_hidden_hazard_ledger_does_not_say_none_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::demo_copy(dir.path());
+    let ledger = data.join("hidden_hazards.csv");
+    let text = std::fs::read(&ledger).unwrap();
+    let nl = text.iter().position(|b| *b == b'\n').unwrap();
+    // The header as GBK read as Latin-1 and saved as UTF-8: no column is known.
+    let (garbled, _, _) = encoding_rs::WINDOWS_1252.decode(&text[..nl]);
+    std::fs::write(&ledger, [garbled.as_bytes(), &text[nl..]].concat()).unwrap();
+    let report = dir.path().join("报告.html");
+    let o = common::riskmap(&[
+        "report",
+        "--quiet",
+        data.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("hidden_hazards.csv（隐患台账）整个文件未读入"));
+    assert!(
+        html.contains("隐患台账未读入（见报告开头的说明）"),
+        "{html}"
+    );
+    assert!(!html.contains("没有未销号的隐患"));
+}

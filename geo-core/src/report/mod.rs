@@ -28,7 +28,7 @@ use crate::analysis::hidden_trend::{self, MonthTrend};
 use crate::analysis::{Analysis, AreaSummary};
 use crate::dataset::Dataset;
 use crate::lists::{self, List, ListError};
-use crate::model::Day;
+use crate::model::{Day, LayerKind};
 use crate::rules::Rules;
 
 /// Why a report could not be made.
@@ -396,7 +396,19 @@ pub fn area_report_with_levels(
     );
     // 五、hidden hazards.
     o.push_str("<h2>五、隐患排查治理</h2>");
-    if let Some(h) = &hz {
+    // A hidden-hazard ledger not read at all: nothing here can be counted, and saying
+    // "no open hazard" would be false.
+    let unread = format!(
+        "（{}台账）整个文件未读入",
+        LayerKind::HiddenHazards.name_zh()
+    );
+    let ledger_unread =
+        ds.hidden_hazards.is_empty() && left_out.iter().any(|n| n.contains(&unread));
+    if ledger_unread {
+        o.push_str(
+            r#"<p class="none">隐患台账未读入（见报告开头的说明），本节与第六节的隐患数无法统计。</p>"#,
+        );
+    } else if let Some(h) = &hz {
         let c = &h.counts;
         let _ = write!(
             o,
@@ -429,7 +441,11 @@ pub fn area_report_with_levels(
             "整改责任单位",
         ],
         |r| st.and_then(|c| r.get(c)).is_some_and(|v| v != "已销号"),
-        "没有未销号的隐患。",
+        if ledger_unread {
+            "—"
+        } else {
+            "没有未销号的隐患。"
+        },
     );
     // 六、since last month.
     o.push_str("<h2>六、较上月变化</h2>");
