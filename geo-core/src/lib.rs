@@ -10,10 +10,12 @@
 //! | to … | use |
 //! |---|---|
 //! | load a data directory and analyse it | [`project::Project::open`] |
+//! | analyse features built in code (checked first) | [`layer::Layer::of`], [`project::Project::from_dataset`], [`dataset::Dataset::check`] |
+//! | follow edits without analysing everything again | [`live::Live`] |
 //! | name a layer (input or result) | [`model::LayerKind`] |
 //! | query a layer's R-tree (bbox, within a distance, nearest) | [`layer::Layer`] |
 //! | run the analyses on a dataset | [`analysis::analyze`] |
-//! | check a planned site against the rules | [`analysis::site_check`] |
+//! | check a planned site against the rules | [`analysis::site_check::check_site`] |
 //! | cut a vector tile of the risk map | [`tileset::TileSet::render`] |
 //! | write GeoJSON | [`export::write_named`], [`export::FeatureWriter`] |
 //! | change a rule | [`rules::Rules`] (TOML overlay of cited defaults) |
