@@ -1,4 +1,5 @@
-//! Embedding riskmap-core: load a data directory, query the R-trees, analyse, export.
+//! Embedding riskmap-core: load a data directory, query the R-trees, analyse, export;
+//! then analyse features built in code, which are checked first.
 //!
 //! ```sh
 //! cargo run --release -p riskmap-core --example embed -- data/haimen
@@ -8,9 +9,10 @@ use std::error::Error;
 use std::path::PathBuf;
 
 use geo::{Geometry, Point};
+use riskmap_core::dataset::{Dataset, Layer};
 use riskmap_core::export::{self, FieldPolicy, Filter};
 use riskmap_core::io::LoadOptions;
-use riskmap_core::model::{LayerKind, RiskLevel};
+use riskmap_core::model::{Feature, House, LayerKind, RiskLevel, SourceRef};
 use riskmap_core::project::Project;
 use riskmap_core::rules::Rules;
 
@@ -76,5 +78,36 @@ fn main() -> Result<(), Box<dyn Error>> {
         &FieldPolicy::default(),
     )?;
     println!("wrote {n} red and orange houses to {}", out.display());
+
+    // Features built in code: a layer of their own kind, checked before any analysis.
+    // A house 60 m east of the first hazard source, and one with latitude and longitude
+    // swapped, which the checks refuse by name.
+    let source = ds.hazard_sources.features()[0].clone();
+    let at = geo::Centroid::centroid(&source.geometry).ok_or("a source without a place")?;
+    let house = |id: &str, x: f64, y: f64| Feature {
+        id: id.into(),
+        geometry: Geometry::Point(Point::new(x, y)),
+        props: House::default(),
+        source: SourceRef::default(),
+    };
+    let east = 60.0 / (111_320.0 * at.y().to_radians().cos());
+    let mut mine = Dataset {
+        hazard_sources: Layer::of(vec![source]),
+        houses: Layer::of(vec![
+            house("mine-1", at.x() + east, at.y()),
+            house("mine-2", at.y(), at.x()),
+        ]),
+        ..Dataset::default()
+    };
+    match Project::from_dataset(mine.clone(), &Rules::default()) {
+        Ok(_) => println!("analysed"),
+        Err(e) => println!("refused: {e}"),
+    }
+    mine.houses = Layer::of(vec![house("mine-1", at.x() + east, at.y())]);
+    let q = Project::from_dataset(mine, &Rules::default())?;
+    println!(
+        "one source and one house 60 m away: {} protection conflict(s)",
+        q.analysis.protection_conflicts.len()
+    );
     Ok(())
 }
