@@ -160,10 +160,14 @@ pub(super) fn not_a_record(cells: &[Value<'_>], geo_cols: &[usize]) -> Option<Is
         "注：",
         "注:",
     ];
-    NOTES
-        .iter()
-        .any(|w| t.starts_with(w))
-        .then_some(IssueCode::NoteRow)
+    // Spaces aside (`制 表 人：`), as for the sums.
+    let bare = |w: &str| {
+        t.chars()
+            .filter(|c| !c.is_whitespace())
+            .take(w.chars().count())
+            .eq(w.chars())
+    };
+    NOTES.iter().any(|w| bare(w)).then_some(IssueCode::NoteRow)
 }
 
 /// Fits a CSV record of other than `width` fields to the header (see [`Fit`]): a shorter

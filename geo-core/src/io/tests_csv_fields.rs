@@ -292,6 +292,7 @@ fn subtotals_and_notes_under_the_table_are_no_records() {
                 小计（临江镇）,1\n\
                 总计 2 条,,,\n\
                 总计量站,丙村3号,121.3,31.3\n\
+                制 表 人：张某\n\
                 填表说明：本表由各镇街填报";
     let out = load("houses.csv", text);
     // A row with coordinates is a record, whatever its first cell (总计量站: a station).
@@ -315,6 +316,7 @@ fn subtotals_and_notes_under_the_table_are_no_records() {
                 Some(Position::Line(6))
             ),
             (IssueCode::NoteRow, Severity::Info, Some(Position::Line(8))),
+            (IssueCode::NoteRow, Severity::Info, Some(Position::Line(9))),
         ]
     );
     assert_eq!(out.report.files[0].status, FileStatus::Loaded);
