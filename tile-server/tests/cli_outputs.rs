@@ -45,15 +45,13 @@ fn an_output_file_is_checked_before_loading_and_its_folder_made() {
 fn a_report_and_lists_of_data_not_read_whole_say_what_they_lack() {
     let dir = tempfile::tempdir().unwrap();
     let data = common::demo_copy(dir.path());
-    let ent = data.join("enterprises.csv");
-    let text = std::fs::read(&ent).unwrap();
-    let nl = text.iter().position(|b| *b == b'\n').unwrap();
-    // (The demo's ledger is GBK.)
-    let (header, _, bad) = encoding_rs::GBK.decode(&text[..nl]);
-    assert!(!bad);
-    let header = header.replace("经度,纬度,几何", "备用一,备用二,备用三");
-    let (header, _, _) = encoding_rs::GBK.encode(&header);
-    std::fs::write(&ent, [&header[..], &text[nl..]].concat()).unwrap();
+    rewrite_header(&data.join("enterprises.csv"), |header| {
+        // (The demo's ledger is GBK.)
+        let (header, _, bad) = encoding_rs::GBK.decode(header);
+        assert!(!bad);
+        let header = header.replace("经度,纬度,几何", "备用一,备用二,备用三");
+        encoding_rs::GBK.encode(&header).0.into_owned()
+    });
     let house = "house-0000007";
     common::break_footprint(&data, house);
     // The protection targets cut at three fifths (a copy not finished).
@@ -195,12 +193,14 @@ fn an_unknown_area_is_a_usage_error_and_spaces_around_a_name_are_passed_over() {
 fn a_report_of_an_unread_hidden_hazard_ledger_does_not_say_none_is_open() {
     let dir = tempfile::tempdir().unwrap();
     let data = common::demo_copy(dir.path());
-    let ledger = data.join("hidden_hazards.csv");
-    let text = std::fs::read(&ledger).unwrap();
-    let nl = text.iter().position(|b| *b == b'\n').unwrap();
     // The header as GBK read as Latin-1 and saved as UTF-8: no column is known.
-    let (garbled, _, _) = encoding_rs::WINDOWS_1252.decode(&text[..nl]);
-    std::fs::write(&ledger, [garbled.as_bytes(), &text[nl..]].concat()).unwrap();
+    rewrite_header(&data.join("hidden_hazards.csv"), |header| {
+        encoding_rs::WINDOWS_1252
+            .decode(header)
+            .0
+            .into_owned()
+            .into_bytes()
+    });
     let report = dir.path().join("报告.html");
     let o = common::riskmap(&[
         "report",
@@ -217,4 +217,11 @@ fn a_report_of_an_unread_hidden_hazard_ledger_does_not_say_none_is_open() {
         "{html}"
     );
     assert!(!html.contains("没有未销号的隐患"));
+}
+
+/// Rewrites the first line of a ledger file with `f`, the rest as it is.
+fn rewrite_header(path: &std::path::Path, f: impl FnOnce(&[u8]) -> Vec<u8>) {
+    let text = std::fs::read(path).unwrap();
+    let nl = text.iter().position(|b| *b == b'\n').unwrap();
+    std::fs::write(path, [&f(&text[..nl])[..], &text[nl..]].concat()).unwrap();
 }

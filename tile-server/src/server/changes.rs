@@ -20,16 +20,17 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use riskmap_core::io::ValidationReport;
 use riskmap_core::live::{Applied, Edit, LiveError};
 use riskmap_core::model::{Day, LayerKind};
 use riskmap_core::tileset::{TILE_LAYERS, TileChanges, TileSet, TileSetError};
-use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::cache::Fate;
+pub use super::change_event::ChangeEvent;
+use super::change_event::now_ms;
 pub use super::pools::background;
 use super::pools::{catch_up_quietly, lower_priority, quietly};
 use super::state::{AppState, Snapshot};
@@ -40,36 +41,6 @@ type Fates = HashMap<(u8, u32, u32), Fate>;
 /// How long a batch waits for the requests still reading the snapshot it replaced before
 /// giving up on reusing it (the next batch then copies the served one).
 const DRAIN: Duration = Duration::from_secs(2);
-
-/// One generation's change, as `/api/changes/stream` sends it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ChangeEvent {
-    /// The generation now served.
-    pub generation: u64,
-    /// Unix time, milliseconds.
-    pub at_ms: u64,
-    /// `edit` (a batch of changes), `day` (the map moved to a new day), `reload`
-    /// (everything read again), `drawn` (tiles answered from their last drawing while
-    /// the server was busy are drawn anew: ask for them again) or `source` (a reading of
-    /// the source was refused, `actor` `refused`, or one was taken in after a refusal,
-    /// `taken`: `/health` says what stands).
-    pub kind: &'static str,
-    /// Who made it (a token's name, `database`, `file`).
-    pub actor: String,
-    /// Features changed.
-    pub features: usize,
-    /// Tile layers whose tiles may have changed.
-    pub layers: Vec<&'static str>,
-    /// `[west, south, east, north]` of everything that may look different; absent when
-    /// nothing does, the world for a reload.
-    pub bbox: Option<[f64; 4]>,
-    /// Milliseconds from the batch's start until it was served.
-    pub apply_ms: f64,
-    /// Of those, the milliseconds the batch waited for its copy of the map (the copy the
-    /// previous batch replaced, being brought up to date); not sent.
-    #[serde(skip)]
-    pub spare_wait_ms: f64,
-}
 
 /// The copy the next batch is applied to.
 enum Spare {
@@ -152,12 +123,6 @@ impl Default for Changes {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 impl Changes {
     /// A new subscriber of the events.
     pub fn subscribe(&self) -> broadcast::Receiver<ChangeEvent> {
@@ -185,17 +150,14 @@ impl Changes {
     /// a `source` event, on which a viewer asks `/health` what stands. Nothing served
     /// changed with it.
     pub fn source_read(&self, generation: u64, refused: bool) {
-        let _ = self.tx.send(ChangeEvent {
+        let actor = if refused { "refused" } else { "taken" };
+        let _ = self.tx.send(ChangeEvent::notice(
             generation,
-            at_ms: now_ms(),
-            kind: "source",
-            actor: if refused { "refused" } else { "taken" }.into(),
-            features: 0,
-            layers: Vec::new(),
-            bbox: None,
-            apply_ms: 0.0,
-            spare_wait_ms: 0.0,
-        });
+            "source",
+            actor,
+            Vec::new(),
+            None,
+        ));
     }
 
     /// A reload replaced everything: the spare is stale, and the event says so.
@@ -206,17 +168,13 @@ impl Changes {
         if let Ok(mut r) = self.recent.lock() {
             r.clear();
         }
-        let _ = self.tx.send(ChangeEvent {
+        let _ = self.tx.send(ChangeEvent::notice(
             generation,
-            at_ms: now_ms(),
-            kind: "reload",
-            actor: "reload".into(),
-            features: 0,
-            layers: TILE_LAYERS.iter().map(|k| k.name()).collect(),
-            bbox: Some([-180.0, -85.06, 180.0, 85.06]),
-            apply_ms: 0.0,
-            spare_wait_ms: 0.0,
-        });
+            "reload",
+            "reload",
+            TILE_LAYERS.iter().map(|k| k.name()).collect(),
+            Some([-180.0, -85.06, 180.0, 85.06]),
+        ));
     }
 }
 
@@ -358,17 +316,14 @@ impl AppState {
                     tokio::time::sleep(DRAWN_EVERY).await;
                     let taken = state.changes.drawn.lock().ok().and_then(|mut d| d.take());
                     if let Some((bbox, layers)) = taken {
-                        let _ = state.changes.tx.send(ChangeEvent {
-                            generation: state.snapshot().generation,
-                            at_ms: now_ms(),
-                            kind: "drawn",
-                            actor: "server".into(),
-                            features: 0,
+                        let generation = state.snapshot().generation;
+                        let _ = state.changes.tx.send(ChangeEvent::notice(
+                            generation,
+                            "drawn",
+                            "server",
                             layers,
-                            bbox: Some(bbox),
-                            apply_ms: 0.0,
-                            spare_wait_ms: 0.0,
-                        });
+                            Some(bbox),
+                        ));
                     }
                 });
             }

@@ -11,6 +11,7 @@ pub mod archive;
 pub mod assets;
 pub mod auth;
 pub mod cache;
+mod change_event;
 pub mod changes;
 pub mod config;
 pub mod dated;
