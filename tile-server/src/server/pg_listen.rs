@@ -321,7 +321,7 @@ async fn follow(
     });
     tracing::info!(db = db.shown(), "following the database's changes");
     // What changed before listening began: from the change table.
-    if let Err(e) = catch_up(state, client, db).await {
+    if let Err(e) = catch_up(state, client, db, None).await {
         return (true, Err(e.why()));
     }
     loop {
@@ -352,7 +352,7 @@ async fn follow(
         }
         let applied = if batch.storm {
             state.db_status(|s| s.storms += 1);
-            catch_up(state, client, db).await
+            catch_up(state, client, db, batch.first_seq).await
         } else {
             apply_batch(state, client, db, batch).await
         };
@@ -368,14 +368,29 @@ async fn follow(
 }
 
 /// Reads the features changed after the last change applied (less
-/// [`CATCH_UP_OVERLAP`]) from the change table and applies them as one batch; with no
-/// change number to start from, reads everything and compares.
-async fn catch_up(state: &Arc<AppState>, client: &Client, db: &Db) -> Result<(), FollowError> {
+/// [`CATCH_UP_OVERLAP`]), and from `first` on when a storm's notifications named it,
+/// from the change table and applies them as one batch; with no change number to start
+/// from, reads everything and compares.
+///
+/// A storm's own first number matters: a transaction takes its numbers as it changes
+/// rows and notifies at its commit, so a long one that commits after a short one
+/// began later has numbers far below the last applied (the short one's), more than
+/// [`CATCH_UP_OVERLAP`] below when it changed that many rows.
+async fn catch_up(
+    state: &Arc<AppState>,
+    client: &Client,
+    db: &Db,
+    first: Option<i64>,
+) -> Result<(), FollowError> {
     let since = state.database.lock().ok().and_then(|s| s.last_seq);
     let Some(seq) = since else {
         return Ok(state.sync_as("database").await.map(|_| ())?);
     };
-    let rows = pg::changed_since(client, db, seq.saturating_sub(CATCH_UP_OVERLAP))
+    let mut from = seq.saturating_sub(CATCH_UP_OVERLAP);
+    if let Some(first) = first {
+        from = from.min(first.saturating_sub(1));
+    }
+    let rows = pg::changed_since(client, db, from)
         .await
         .map_err(|e| e.to_string())?;
     // Words changed while nobody listened are not in the change table: compared.
@@ -421,6 +436,8 @@ struct Batch {
     ids: BTreeMap<LayerKind, BTreeSet<String>>,
     len: usize,
     storm: bool,
+    /// The lowest change number its notifications named (kept in a storm too).
+    first_seq: Option<i64>,
     last_seq: Option<i64>,
     /// The numbers of the changes it holds.
     seqs: Vec<i64>,
@@ -451,17 +468,21 @@ impl Batch {
             self.len += 1;
         }
         self.seqs.push(seq);
+        self.seen(seq);
+    }
+
+    /// Change `seq` named by a notification.
+    fn seen(&mut self, seq: i64) {
+        self.first_seq = Some(self.first_seq.map_or(seq, |s| s.min(seq)));
         self.last_seq = Some(self.last_seq.map_or(seq, |s| s.max(seq)));
     }
 
     fn note(&mut self, state: &AppState, payload: &str) {
         state.db_status(|s| s.notifications += 1);
-        if self.storm {
-            self.words |= payload.contains(WORDS_TABLE);
-            return;
-        }
         match serde_json::from_str::<Note>(payload) {
             Ok(n) if n.layer == WORDS_TABLE => self.words = true,
+            // (a storm keeps only where its numbers begin and end)
+            Ok(n) if self.storm => self.seen(n.seq),
             Ok(n) => match LayerKind::from_name(&n.layer) {
                 Some(k) if LayerKind::INPUTS.contains(&k) => {
                     self.add(k, n.id, n.seq);
@@ -470,6 +491,8 @@ impl Batch {
                         *self = Batch {
                             storm: true,
                             words: self.words,
+                            first_seq: self.first_seq,
+                            last_seq: self.last_seq,
                             ..Batch::default()
                         };
                     }
