@@ -42,6 +42,10 @@ cargo fmt --all --check
 say "cargo clippy (all targets, all features)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
+say "the library without its optional formats (as a program embedding it may build it)"
+cargo clippy -p riskmap-core --no-default-features --all-targets -- -D warnings
+cargo nextest run -p riskmap-core --no-default-features --lib -E 'test(tests_formats)'
+
 say "the library's documentation (a broken link is an error: embedders read it)"
 RUSTDOCFLAGS="-D warnings" cargo doc -p riskmap-core --no-deps --all-features
 

@@ -602,6 +602,11 @@ pub fn summary(ds: &Dataset, a: &Analysis) -> Value {
             "total": a.pipeline_conflicts.len(),
             "occupation": occupations,
             "too_close": a.pipeline_conflicts.len() - occupations,
+            // Pipes with neither a pressure class nor a design pressure: no clearance
+            // applies, so none of them was checked.
+            "pipes_not_checked": ds.gas_pipelines.features().iter()
+                .filter(|p| crate::analysis::pipeline_clearance::pipe_class(&p.props).is_none())
+                .count(),
         },
         "risk_grid": {"cell_size_m": a.grid.cell_size_m, "h3_resolution": a.grid.h3_resolution, "cells": a.grid.cells.len(), "by_level": by_level(cells)},
         "areas": serde_json::to_value(&a.area_summaries).unwrap_or(Value::Null),

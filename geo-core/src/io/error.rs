@@ -38,7 +38,8 @@ pub enum LoadError {
     /// The data directory holds no file that belongs to a layer: nothing to load.
     #[error(
         "{}: no layer files found: name files after a layer (enterprises, hazard_sources, \
-         gas_pipelines, houses, protection_targets, areas; .geojson, .csv, .xlsx, .shp or .fgb) or \
+         gas_pipelines, houses, protection_targets, areas; .geojson, .csv, .xlsx, .shp, .fgb or \
+         .parquet) or \
          map them in riskmap.toml{}",
         path.display(),
         if ignored.is_empty() { String::new() } else { format!("; ignored: {}", ignored.join(", ")) }
@@ -232,11 +233,27 @@ pub enum LoadError {
     },
     /// A file whose extension no reader knows.
     #[error(
-        "{file}: unsupported file type (expected .geojson, .json, .csv, .xlsx, .xls, .shp or .fgb)"
+        "{file}: unsupported file type (expected .geojson, .json, .csv, .tsv, .xlsx, .xls, .ods, \
+         .shp, .fgb or .parquet)"
     )]
     UnsupportedFormat {
         /// The file.
         file: String,
+    },
+    /// A file of a format this build of the crate was made without (its cargo feature
+    /// left out by the program that embeds it).
+    #[error(
+        "{file}: a {format} file, which this build does not read (built without the \
+         `{feature}` feature of riskmap-core); convert it (ogr2ogr -f GeoJSON) or use a \
+         build with the feature"
+    )]
+    FormatNotBuilt {
+        /// The file.
+        file: String,
+        /// The format's name.
+        format: &'static str,
+        /// The cargo feature that reads it.
+        feature: &'static str,
     },
     /// A result layer of the analysis was named where a layer is loaded from a file.
     #[error("{file}: {layer} is a result of the analysis, not a layer that can be loaded")]
@@ -279,6 +296,16 @@ pub enum LoadError {
 }
 
 impl LoadError {
+    /// A file of a format left out of this build.
+    #[cfg(not(all(feature = "geoparquet", feature = "flatgeobuf")))]
+    pub(crate) fn not_built(file: &str, format: &'static str, feature: &'static str) -> Self {
+        LoadError::FormatNotBuilt {
+            file: file.to_string(),
+            format,
+            feature,
+        }
+    }
+
     /// The issue code a non-strict load records for this error.
     pub fn code(&self) -> IssueCode {
         match self {
@@ -302,7 +329,9 @@ impl LoadError {
             LoadError::MissingGeometryColumns { .. } => IssueCode::MissingGeometryColumns,
             LoadError::UnknownHeader { .. } => IssueCode::UnknownHeader,
             LoadError::MissingRequiredColumn { .. } => IssueCode::MissingRequiredColumn,
-            LoadError::UnsupportedFormat { .. } => IssueCode::UnsupportedFormat,
+            LoadError::UnsupportedFormat { .. } | LoadError::FormatNotBuilt { .. } => {
+                IssueCode::UnsupportedFormat
+            }
             LoadError::NotAnInputLayer { .. } => IssueCode::ManifestInvalidValue,
             LoadError::Invalid { issue } => issue.code,
         }

@@ -119,7 +119,7 @@ impl<'a> Parsed<'a> {
 
 /// The CRS name of a legacy `crs` member: `{"type":"name","properties":{"name":…}}` or
 /// the older `{"type":"EPSG","properties":{"code":4549}}`.
-fn legacy_crs_name(v: &serde_json::Value) -> Option<String> {
+pub fn legacy_crs_name(v: &serde_json::Value) -> Option<String> {
     let props = v.get("properties")?;
     if let Some(name) = props.get("name").and_then(|n| n.as_str()) {
         return Some(name.to_string());

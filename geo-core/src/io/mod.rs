@@ -40,10 +40,12 @@ mod far;
 mod features;
 pub(crate) use features::PART;
 mod csv_rows;
+#[cfg(feature = "flatgeobuf")]
 mod fgb;
 mod fields;
 mod geojson;
 mod geom;
+#[cfg(feature = "geoparquet")]
 mod geoparquet;
 mod lifecycle;
 mod links;
@@ -79,6 +81,10 @@ pub use edit::{
 };
 pub use error::LoadError;
 pub use far::far_issue;
+/// The CRS a GeoJSON object's legacy `crs` member names (`{"type":"name","properties":
+/// {"name":"EPSG:4549"}}`, or the older `{"type":"EPSG","properties":{"code":4549}}`),
+/// as the GeoJSON reader takes it.
+pub use geojson::legacy_crs_name;
 pub(crate) use geom::allowed_types;
 pub use links::link_hidden_hazards;
 pub use manifest::MANIFEST_FILE;
@@ -324,6 +330,8 @@ mod tests;
 mod tests_csv_fields;
 #[cfg(test)]
 mod tests_csv_parts;
+#[cfg(test)]
+mod tests_formats;
 #[cfg(test)]
 mod tests_hidden;
 #[cfg(test)]

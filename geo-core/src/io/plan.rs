@@ -247,7 +247,8 @@ pub(super) fn choose_crs(
     own: Option<(String, &'static str)>,
 ) -> Result<(Crs, String), LoadError> {
     let parse = |text: &str, origin: &'static str| {
-        let parsed = if origin == ".prj" {
+        // (a .prj is WKT; one holding a code alone, `EPSG:4549`, is read as a code)
+        let parsed = if origin == ".prj" && text.contains('[') {
             Crs::from_prj(text)
         } else {
             Crs::parse(text)

@@ -13,18 +13,22 @@ use crate::model::{
     Area, Enterprise, GasPipeline, HazardSource, HiddenHazard, House, LayerKind, ProtectionTarget,
 };
 
-use super::features::{Found, PART, Pass, RawFeature, process};
+#[cfg(any(feature = "flatgeobuf", feature = "geoparquet"))]
+use super::features::PART;
+use super::features::{Found, Pass, RawFeature, process};
+#[cfg(feature = "flatgeobuf")]
+use super::fgb;
 use super::fields::Resolver;
 use super::geom::GeomInput;
+#[cfg(feature = "geoparquet")]
+use super::geoparquet;
 use super::plan::{FileCtx, FileFormat, Plan, choose_crs};
 use super::props::LayerProps;
 use super::report::{
     FileStatus, FileSummary, Issue, IssueCode, Position, Severity, Sink, ValidationReport,
 };
 use super::table::Table;
-use super::{
-    LoadError, LoadOptions, LoadProgress, csv_rows, fgb, geojson, geoparquet, shp, table, text,
-};
+use super::{LoadError, LoadOptions, LoadProgress, csv_rows, geojson, shp, table, text};
 
 /// Where a GeoJSON file's coordinate system came from, for the report.
 const GEOJSON_CRS: &str = "GeoJSON crs member";
@@ -45,6 +49,7 @@ enum Input<'a, P> {
     Fed(Pass<P>),
     Table(Box<Table>),
     /// A GeoParquet file, turned into features a few row groups at a time.
+    #[cfg(feature = "geoparquet")]
     Parts(geoparquet::Groups),
     /// A FlatGeobuf file or a shapefile, turned into features a part at a time.
     Rows(Box<dyn PartReader>),
@@ -65,6 +70,7 @@ trait PartReader {
     fn broken(&mut self) -> Option<(Position, String)>;
 }
 
+#[cfg(feature = "flatgeobuf")]
 impl PartReader for fgb::Rows {
     fn names(&self) -> &[String] {
         &self.names
@@ -125,6 +131,8 @@ pub(super) fn load_one<P: LayerProps>(
         field: None,
         message,
     };
+    // (for the binary formats, whose header or metadata has the CRS)
+    #[cfg(any(feature = "flatgeobuf", feature = "geoparquet"))]
     let no_crs = |format: &str, holder: &str| {
         warning(
             IssueCode::CrsAssumed,
@@ -275,11 +283,30 @@ pub(super) fn load_one<P: LayerProps>(
             (Input::Table(Box::new(t)), None)
         }
         FileFormat::Shapefile => {
-            let s = shp::open(&plan.path, plan.encoding, rel)?;
+            let mut s = shp::open(&plan.path, plan.encoding, rel)?;
             summary.encoding = Some(s.encoding.clone());
+            // Names the .dbf cut at its 10 bytes (`design_pre`), read as the one field
+            // they begin, and said so.
+            for (name, key) in cut_names(&mut s.names, &resolver, s.utf8) {
+                sink.push(Issue {
+                    field: Some(key.to_string()),
+                    ..warning(
+                        IssueCode::CutColumnName,
+                        format!(
+                            "the column {name:?} was read as {key} (a shapefile keeps 10 \
+                             bytes of a column's name); if it is another field, map it in \
+                             riskmap.toml"
+                        ),
+                    )
+                })?;
+            }
             // A .dbf keeps 10 bytes of a column's name: a Chinese name longer than that
             // is cut, often inside a character, and then matches no field.
-            for name in s.names.iter().filter(|n| n.contains('\u{FFFD}')) {
+            for name in s
+                .names
+                .iter()
+                .filter(|n| n.contains('\u{FFFD}') && resolver.resolve(n).is_none())
+            {
                 sink.push(Issue {
                     field: Some(name.clone()),
                     ..warning(
@@ -292,6 +319,17 @@ pub(super) fn load_one<P: LayerProps>(
                         ),
                     )
                 })?;
+            }
+            if let Some(label) = &s.overruled_cpg {
+                sink.push(warning(
+                    IssueCode::CpgMismatch,
+                    format!(
+                        "the .cpg names encoding {label:?}, which the .dbf's text is not \
+                         in: it was read as {} (fix or delete the .cpg so that other \
+                         programs read it right too)",
+                        s.encoding
+                    ),
+                ))?;
             }
             if let Some(label) = &s.unknown_cpg {
                 sink.push(warning(
@@ -308,6 +346,7 @@ pub(super) fn load_one<P: LayerProps>(
             let own = s.prj.clone().map(|p| (p, ".prj"));
             (Input::Rows(Box::new(s)), own)
         }
+        #[cfg(feature = "flatgeobuf")]
         FileFormat::FlatGeobuf => {
             let f = fgb::open(&plan.path, rel)?;
             summary.encoding = Some("UTF-8 (FlatGeobuf)".into());
@@ -317,6 +356,7 @@ pub(super) fn load_one<P: LayerProps>(
             let own = f.crs.clone();
             (Input::Rows(Box::new(f)), own)
         }
+        #[cfg(feature = "geoparquet")]
         FileFormat::GeoParquet => {
             let g = geoparquet::open(&plan.path, rel)?;
             summary.encoding = Some("UTF-8 (GeoParquet)".into());
@@ -325,6 +365,14 @@ pub(super) fn load_one<P: LayerProps>(
             }
             let own = g.crs.clone();
             (Input::Parts(g), own)
+        }
+        #[cfg(not(feature = "flatgeobuf"))]
+        FileFormat::FlatGeobuf => {
+            return Err(LoadError::not_built(rel, "FlatGeobuf", "flatgeobuf"));
+        }
+        #[cfg(not(feature = "geoparquet"))]
+        FileFormat::GeoParquet => {
+            return Err(LoadError::not_built(rel, "GeoParquet", "geoparquet"));
         }
     };
     let (crs, crs_desc) = choose_crs(plan, own_crs)?;
@@ -358,6 +406,7 @@ pub(super) fn load_one<P: LayerProps>(
             }
             pass.finish(&cx, &mut summary, &mut sink)?
         }
+        #[cfg(feature = "geoparquet")]
         Input::Parts(mut g) => {
             // (grown as rows come: a damaged footer may count any number)
             let mut pass = Pass::new(g.rows().min(PART as u64) as usize);
@@ -749,6 +798,47 @@ pub(super) fn gather(
         }
     }
     Ok((acc, files))
+}
+
+/// Renames the columns of a .dbf whose names were cut at its 10 bytes to the fields they
+/// stand for (`Resolver::resolve_cut`), when no other column has that field: a name that
+/// resolves as it is, or that is shorter than a cut would leave it (an ASCII name of 10
+/// bytes; one with other characters of 9 or more, a character of two or three bytes not
+/// fitting the last), is left as it is. Returns each renamed column and its field.
+fn cut_names(names: &mut [String], resolver: &Resolver, utf8: bool) -> Vec<(String, &'static str)> {
+    let bytes = |n: &str| -> usize {
+        if utf8 {
+            n.len()
+        } else {
+            n.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+        }
+    };
+    let may_be_cut = |n: &str| {
+        let b = bytes(n);
+        if n.is_ascii() { b == 10 } else { b >= 9 }
+    };
+    let mut taken: Vec<super::fields::Slot> = names
+        .iter()
+        .filter_map(|n| resolver.resolve(n).map(|(r, _)| r.slot))
+        .collect();
+    let mut out = Vec::new();
+    for name in names.iter_mut() {
+        if !may_be_cut(name) || resolver.resolve(name).is_some() {
+            continue;
+        }
+        let Some(key) = resolver.resolve_cut(name) else {
+            continue;
+        };
+        let Some((r, _)) = resolver.resolve(key) else {
+            continue;
+        };
+        if taken.contains(&r.slot) {
+            continue;
+        }
+        taken.push(r.slot);
+        out.push((std::mem::replace(name, key.to_string()), key));
+    }
+    out
 }
 
 /// Rows of a file with a column list (Shapefile, FlatGeobuf, GeoParquet) as features whose property

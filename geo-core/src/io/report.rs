@@ -85,6 +85,10 @@ issue_codes! {
     UnknownCrs = "unknown_crs",
     /// An encoding label (manifest or `.cpg`) is not recognised; the encoding was detected.
     UnknownEncoding = "unknown_encoding",
+    /// A shapefile's `.cpg` names an encoding its .dbf's text is not in (copied from
+    /// another layer, or written by a program that did not convert the text): the
+    /// encoding its bytes show was read instead.
+    CpgMismatch = "cpg_mismatch",
     /// Some bytes are not valid in the file's encoding and were replaced by U+FFFD.
     DecodingErrors = "decoding_errors",
     /// A line of a GBK (or GB18030) text file is UTF-8: it was read as UTF-8.
@@ -107,6 +111,9 @@ issue_codes! {
     /// A workbook's ledger read from a sheet other than its first (a cover sheet before
     /// it): which was read and which were passed over.
     OtherSheet = "other_sheet",
+    /// A shapefile's column whose name the .dbf cut at 10 bytes (`design_pre`) read as
+    /// the one field whose name it begins (`design_pressure_mpa`).
+    CutColumnName = "cut_column_name",
     /// A row whose first cell begins or ends with 合计, 总计 or 小计: a sum under the
     /// records or a town's subtotal, not a record; passed over.
     TotalsRow = "totals_row",

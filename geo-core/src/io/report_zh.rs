@@ -35,6 +35,12 @@ impl IssueCode {
             IssueCode::OtherSheet => {
                 "台账不在工作簿的第一个工作表：已读取含本图层表头的工作表，其前各表已跳过"
             }
+            IssueCode::CpgMismatch => {
+                "Shapefile 的 .cpg 声明的编码与 .dbf 的内容不符，已按内容识别的编码读取"
+            }
+            IssueCode::CutColumnName => {
+                "Shapefile 的列名被截为 10 个字节，已按其开头识别为对应字段（如不对，请在 riskmap.toml 中指定）"
+            }
             IssueCode::TotalsRow => "合计行，不是一条记录，未读入",
             IssueCode::NoteRow => "表格下方的说明行，不是一条记录，未读入",
             IssueCode::SheetNotFound => "找不到指定的工作表",

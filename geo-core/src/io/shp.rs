@@ -31,6 +31,12 @@ pub(crate) struct Rows {
     pub encoding: String,
     /// The .prj text, if there is one.
     pub prj: Option<String>,
+    /// Whether the .dbf is read as UTF-8 (else a two-byte Chinese encoding or a
+    /// single-byte one): how many bytes a name's characters took.
+    pub utf8: bool,
+    /// A `.cpg`'s encoding that the .dbf's text is not in (its label), when another was
+    /// read instead.
+    pub overruled_cpg: Option<String>,
     /// A `.cpg` label that names no known encoding.
     pub unknown_cpg: Option<String>,
     /// How many records the .shx indexes; without one, the .dbf header's count.
@@ -160,10 +166,11 @@ fn dbf_records(head: &[u8], len: u64) -> usize {
     usize::try_from(count.min(fit)).unwrap_or(0)
 }
 
-/// The .dbf encoding its text shows when none is declared: its column names and its
-/// records, not the header's binary fields (a record count or a field width of 128 or
-/// more is not valid UTF-8, and would make any file look like another encoding).
-fn found_encoding(dbf: &[u8]) -> (&'static Encoding, &'static str) {
+/// The text of a .dbf (`dbf` being the file or its first bytes): its column names, each
+/// followed by a space, and its records; not the header's binary fields (a record count
+/// or a field width of 128 or more is not valid UTF-8, and would make any file look
+/// like another encoding).
+fn dbf_text(dbf: &[u8]) -> (Vec<&[u8]>, &[u8]) {
     let header_len = dbf
         .get(8..10)
         .map_or(0, |b| usize::from(u16::from_le_bytes([b[0], b[1]])))
@@ -172,11 +179,47 @@ fn found_encoding(dbf: &[u8]) -> (&'static Encoding, &'static str) {
     let mut at = 32;
     while at + 32 <= header_len && dbf[at] != 0x0d {
         let name = &dbf[at..at + 11];
-        names.extend_from_slice(&name[..name.iter().position(|&b| b == 0).unwrap_or(11)]);
-        names.push(b' ');
+        names.push(&name[..name.iter().position(|&b| b == 0).unwrap_or(11)]);
         at += 32;
     }
-    let records = &dbf[header_len..];
+    (names, &dbf[header_len..])
+}
+
+/// Whether a .dbf's first bytes fit the encoding its .cpg declares: declared UTF-8, its
+/// text is UTF-8 (a character cut at the end of the bytes read aside); declared another,
+/// its text is not UTF-8 holding a character of three bytes or more (Chinese in UTF-8:
+/// two-byte sequences alone are also valid GBK, and never decide).
+fn cpg_fits(declared: &'static Encoding, dbf: &[u8]) -> bool {
+    let (names, records) = dbf_text(dbf);
+    // UTF-8 up to a character cut at the end (of a name the .dbf's 10 bytes cut, of the
+    // bytes read), and whether it holds one of three bytes or more.
+    let utf8 = |b: &[u8]| -> Option<bool> {
+        let valid = match std::str::from_utf8(b) {
+            Ok(t) => t,
+            Err(e) if e.error_len().is_none() => std::str::from_utf8(&b[..e.valid_up_to()]).ok()?,
+            Err(_) => return None,
+        };
+        Some(valid.chars().any(|c| c.len_utf8() >= 3))
+    };
+    let mut wide = false;
+    for text in names.into_iter().chain([records]) {
+        match utf8(text) {
+            Some(w) => wide |= w,
+            None => return declared != UTF_8,
+        }
+    }
+    declared == UTF_8 || !wide
+}
+
+/// The .dbf encoding its text shows when none is declared (or the declared one does
+/// not fit it): its column names and its records.
+fn found_encoding(dbf: &[u8]) -> (&'static Encoding, &'static str) {
+    let (parts, records) = dbf_text(dbf);
+    let mut names = Vec::new();
+    for name in parts {
+        names.extend_from_slice(name);
+        names.push(b' ');
+    }
     if std::str::from_utf8(&names).is_ok() && std::str::from_utf8(records).is_ok() {
         return (UTF_8, "valid UTF-8");
     }
@@ -221,17 +264,37 @@ pub(crate) fn open(
         .read_to_end(&mut head)
         .and_then(|_| dbf_file.rewind())
         .map_err(io_err)?;
+    // A .cpg is often copied from another layer or written by a program that did not
+    // convert the text: its encoding is taken when the .dbf's names and first records
+    // fit it (`cpg_fits`), else the bytes decide, and the report says so.
+    let mut declared = declared_encoding(&head, forced, cpg.as_deref(), &mut unknown_cpg);
+    let mut overruled_cpg = None;
+    if let Some((enc, ".cpg")) = declared {
+        let header = usize::from(u16::from_le_bytes([
+            head.get(8).copied().unwrap_or(0),
+            head.get(9).copied().unwrap_or(0),
+        ]));
+        let mut probe = Vec::new();
+        (&mut dbf_file)
+            .take((header + text::DETECT_PREFIX) as u64)
+            .read_to_end(&mut probe)
+            .and_then(|_| dbf_file.rewind())
+            .map_err(io_err)?;
+        if !cpg_fits(enc, &probe) {
+            overruled_cpg = cpg.as_deref().map(|c| c.trim().to_string());
+            declared = None;
+        }
+    }
     // The file itself when its encoding is declared; else its bytes, read to find it.
-    let (enc, how, source): (_, _, Box<dyn Source>) =
-        match declared_encoding(&head, forced, cpg.as_deref(), &mut unknown_cpg) {
-            Some((enc, how)) => (enc, how, Box::new(BufReader::new(dbf_file))),
-            None => {
-                let mut dbf = Vec::new();
-                dbf_file.read_to_end(&mut dbf).map_err(io_err)?;
-                let (enc, how) = found_encoding(&dbf);
-                (enc, how, Box::new(Cursor::new(dbf)))
-            }
-        };
+    let (enc, how, source): (_, _, Box<dyn Source>) = match declared {
+        Some((enc, how)) => (enc, how, Box::new(BufReader::new(dbf_file))),
+        None => {
+            let mut dbf = Vec::new();
+            dbf_file.read_to_end(&mut dbf).map_err(io_err)?;
+            let (enc, how) = found_encoding(&dbf);
+            (enc, how, Box::new(Cursor::new(dbf)))
+        }
+    };
     let dbase_reader = dbase::ReaderBuilder::new()
         .with_encoding(dbase::encoding::EncodingRs::from(enc))
         .build(source)
@@ -264,6 +327,8 @@ pub(crate) fn open(
     Ok(Rows {
         names,
         encoding: format!("{} ({how})", enc.name()),
+        utf8: enc == UTF_8,
+        overruled_cpg,
         prj,
         unknown_cpg,
         room,

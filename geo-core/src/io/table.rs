@@ -492,6 +492,20 @@ pub(crate) fn features<P: LayerProps>(
             ),
         ))?;
     }
+    if layer == LayerKind::GasPipelines
+        && [fields::gas::PRESSURE_CLASS, fields::gas::DESIGN_PRESSURE]
+            .iter()
+            .all(|&i| absent.get(i).copied().unwrap_or(false))
+    {
+        sink.push(warning(
+            IssueCode::MissingField,
+            Some("pressure_class".into()),
+            None,
+            "no column for the pressure class (压力级制) or the design pressure (设计压力): \
+             no pipe's clearance (GB 50028) is known, and nothing near them was checked"
+                .into(),
+        ))?;
+    }
     // The columns that place a feature: a row with a value in one is a record, whatever
     // its first cell says.
     let geo_cols: Vec<usize> = header

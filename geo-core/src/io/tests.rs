@@ -416,8 +416,9 @@ pub(super) fn write_gk_houses(dir: &Path, name: &str) -> std::path::PathBuf {
 }
 
 /// A Chinese column name cut by the .dbf's 10 bytes inside a character (`鉴定等级` in
-/// UTF-8 is 12 bytes: GDAL keeps `鉴定等` and the first byte of `级`) is said, with the
-/// column, instead of passing as an unused column while every appraisal is lost.
+/// UTF-8 is 12 bytes: GDAL keeps `鉴定等` and the first byte of `级`) is read as the one
+/// field it begins, and said; one that begins no field's name (`现场核查情况` cut to
+/// `现场核`) is said, with the column, instead of passing as an unused column.
 #[test]
 fn a_shapefile_column_name_cut_inside_a_character_is_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -425,23 +426,41 @@ fn a_shapefile_column_name_cut_inside_a_character_is_reported() {
     super::shp::tests::write_dbf(
         &shp.with_extension("dbf"),
         encoding_rs::UTF_8,
-        &[("编号", 10), ("层数", 4), ("鉴定等级", 8)],
-        &[vec!["F-001", "3", "D级"], vec!["F-002", "2", "C级"]],
+        &[
+            ("编号", 10),
+            ("层数", 4),
+            ("鉴定等级", 8),
+            ("现场核查情况", 8),
+        ],
+        &[
+            vec!["F-001", "3", "D级", "已核"],
+            vec!["F-002", "2", "C级", "已核"],
+        ],
     );
     std::fs::write(shp.with_extension("cpg"), "UTF-8").expect("cpg");
     let out =
         load_file::<House>(&shp, &FileOptions::default(), &LoadOptions::default()).expect("loads");
-    let cut: Vec<_> = out
-        .report
-        .issues
-        .iter()
-        .filter(|i| i.code == IssueCode::DecodingErrors)
-        .collect();
+    let said = |code| -> Vec<&Issue> { out.report.with_code(code).collect() };
+    let read_as = said(IssueCode::CutColumnName);
+    assert_eq!(read_as.len(), 1, "{:?}", out.report.issues);
+    assert_eq!(read_as[0].field.as_deref(), Some("appraisal"));
+    assert!(
+        read_as[0].message.contains("鉴定等\u{FFFD}"),
+        "{}",
+        read_as[0].message
+    );
+    assert_eq!(
+        out.features
+            .iter()
+            .map(|f| f.props.appraisal)
+            .collect::<Vec<_>>(),
+        vec![Some(Appraisal::D), Some(Appraisal::C)]
+    );
+    let cut = said(IssueCode::DecodingErrors);
     assert_eq!(cut.len(), 1, "{:?}", out.report.issues);
     assert_eq!(cut[0].severity, Severity::Warning);
-    assert_eq!(cut[0].field.as_deref(), Some("鉴定等\u{FFFD}"));
+    assert_eq!(cut[0].field.as_deref(), Some("现场核\u{FFFD}"));
     assert!(cut[0].message.contains("10 bytes"), "{}", cut[0].message);
-    assert_eq!(out.features[0].props.appraisal, None);
 }
 
 #[test]
@@ -666,6 +685,13 @@ fn directory_with_manifest_folders_and_every_kind_of_file() {
             ),
             (
                 C::UnknownValue,
+                "台账/燃气.csv".into(),
+                Some(Position::Line(4))
+            ),
+            // (中压 says neither A nor B, and there is no design pressure: the pipe's
+            // clearance is not known)
+            (
+                C::MissingField,
                 "台账/燃气.csv".into(),
                 Some(Position::Line(4))
             ),

@@ -245,6 +245,18 @@ pub(crate) fn from_label(label: &str) -> Option<&'static Encoding> {
         .trim_start_matches('\u{feff}')
         .trim()
         .to_ascii_lowercase();
+    // ESRI's way of writing a Windows code page in a .cpg: `ANSI 936`.
+    let l = match l.strip_prefix("ansi") {
+        Some(page)
+            if page
+                .trim_start_matches([' ', '_', '-'])
+                .parse::<u16>()
+                .is_ok() =>
+        {
+            page.trim_start_matches([' ', '_', '-']).to_string()
+        }
+        _ => l,
+    };
     match l.as_str() {
         "936" | "cp936" | "ms936" | "windows-936" | "gb_18030" => Some(GBK),
         "65001" | "cp65001" | "utf8" => Some(UTF_8),
@@ -383,5 +395,9 @@ mod tests {
         assert_eq!(from_label("UTF-8"), Some(UTF_8));
         assert_eq!(from_label("gb18030"), Some(encoding_rs::GB18030));
         assert_eq!(from_label("klingon"), None);
+        // ESRI's form of a Windows code page.
+        assert_eq!(from_label("ANSI 936"), Some(GBK));
+        assert_eq!(from_label("ansi_1252"), Some(encoding_rs::WINDOWS_1252));
+        assert_eq!(from_label("ANSI"), None);
     }
 }

@@ -138,9 +138,21 @@ fn print_summary(ui: &Ui, s: &serde_json::Value) {
         s["protection_conflicts"]["with_protection_targets"],
         s["protection_conflicts"]["with_houses"]
     ));
+    let unchecked = s["pipeline_conflicts"]["pipes_not_checked"]
+        .as_u64()
+        .unwrap_or(0);
     ui.say(&format!(
-        "gas-pipeline conflicts: {} occupation (违章占压), {} too close",
-        s["pipeline_conflicts"]["occupation"], s["pipeline_conflicts"]["too_close"]
+        "gas-pipeline conflicts: {} occupation (违章占压), {} too close{}",
+        s["pipeline_conflicts"]["occupation"],
+        s["pipeline_conflicts"]["too_close"],
+        if unchecked > 0 {
+            format!(
+                "; {unchecked} pipes not checked (neither a pressure class nor a design \
+                 pressure: see the validation report)"
+            )
+        } else {
+            String::new()
+        }
     ));
     ui.say(&format!("risk grid: {}", lv(&s["risk_grid"]["by_level"])));
 }

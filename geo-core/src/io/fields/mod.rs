@@ -52,6 +52,7 @@ pub enum Value<'a> {
 impl Value<'static> {
     /// A wide integer of a binary format (FlatGeobuf, Parquet): a number when a double
     /// holds it exactly, else its digits, so that no id or code is rounded.
+    #[cfg(any(feature = "flatgeobuf", feature = "geoparquet"))]
     pub(crate) fn wide(n: i128) -> Self {
         const EXACT: i128 = 1 << 53;
         if (-EXACT..=EXACT).contains(&n) {

@@ -177,6 +177,35 @@ impl Resolver {
         }
         lookup(map, fields, &k)
     }
+
+    /// The field a column name cut short stands for (a shapefile keeps 10 bytes of a
+    /// name: GDAL writes `design_pressure_mpa` as `design_pre`): the one field of the
+    /// layer, or id, lon, lat or wkt, one of whose names begins with it, as its key.
+    /// `None` for a name of fewer than three characters, one that begins names of two
+    /// fields, and one a rename of `riskmap.toml` names.
+    pub(crate) fn resolve_cut(&self, column: &str) -> Option<&'static str> {
+        let k = norm_key(column.trim_end_matches('\u{FFFD}'));
+        if k.chars().count() < 3 || self.renames.contains_key(&k) {
+            return None;
+        }
+        let mut found: Option<&'static str> = None;
+        let specs = layer_fields(self.kind)
+            .iter()
+            .chain([&ID, &LON, &LAT, &WKT]);
+        for spec in specs {
+            let begins = std::iter::once(&spec.key).chain(spec.aliases).any(|name| {
+                let name = norm_key(name);
+                name.len() > k.len() && name.starts_with(&k)
+            });
+            if begins {
+                if found.is_some_and(|key| key != spec.key) {
+                    return None;
+                }
+                found = Some(spec.key);
+            }
+        }
+        found
+    }
 }
 
 /// A small per-thread memo of resolved keys: GeoJSON properties repeat the same keys in

@@ -115,6 +115,20 @@ impl Build for GasPipeline {
                 },
             }
         }
+        // A pipe of no known pressure has no clearance to check: said for the pipe when
+        // its file has a column for either (else once for the file, `table.rs`).
+        let has_column = |i: usize| !cx.absent.get(i).copied().unwrap_or(false);
+        if pressure_class.is_none()
+            && (has_column(gas::PRESSURE_CLASS) || has_column(gas::DESIGN_PRESSURE))
+        {
+            let column = column_name(rec, gas::PRESSURE_CLASS, "pressure_class").to_string();
+            cx.warn(
+                IssueCode::MissingField,
+                &column,
+                "neither a pressure class (压力级制) nor a design pressure (设计压力): its \
+                 clearance (GB 50028) is not known, and nothing near it was checked",
+            )?;
+        }
         let year_laid = match number(cx, rec, gas::YEAR, Unit::Year)? {
             Some(y) if y.fract() == 0.0 && (1900.0..=2100.0).contains(&y) => Some(y as u16),
             Some(y) => {
