@@ -4,6 +4,7 @@
 
 use geo::{CoordsIter, Geometry, Validation};
 use riskmap_core::analysis::site_check::{SiteError as SiteCheckError, SiteUse, check_site};
+use riskmap_core::crs::Crs;
 use riskmap_core::export::FeatureWriter;
 use riskmap_core::model::TargetKind;
 use serde_json::{Map, Value, json};
@@ -47,12 +48,44 @@ pub enum SiteError {
         max: usize,
     },
     /// A coordinate outside lon/lat degrees.
-    #[error("coordinate ({x}, {y}) is not lon/lat in degrees (RFC 7946)")]
+    #[error(
+        "coordinate ({x}, {y}) is not lon/lat in degrees (RFC 7946); a site in another \
+         coordinate system says which: a \"crs\" member ({{\"type\":\"name\",\"properties\":\
+         {{\"name\":\"EPSG:4549\"}}}}, or gcj02 for a site drawn on AMap) or ?crs=EPSG:4549"
+    )]
     NotLonLat {
         /// Longitude given.
         x: f64,
         /// Latitude given.
         y: f64,
+    },
+    /// A coordinate system (a `crs` member, `?crs=`) that is not known.
+    #[error("crs {given:?}: {message}")]
+    UnknownCrs {
+        /// The name given.
+        given: String,
+        /// Why it is not known.
+        message: String,
+    },
+    /// A `crs` member and `?crs=` that name different systems.
+    #[error("the site's crs member says {member:?} and ?crs= says {query:?}: give one")]
+    TwoCrs {
+        /// The member's.
+        member: String,
+        /// The query's.
+        query: String,
+    },
+    /// A position that cannot be converted from the site's coordinate system.
+    #[error("position ({x}, {y}) cannot be converted from {crs} to lon/lat: {message}")]
+    Conversion {
+        /// The system.
+        crs: String,
+        /// Easting or longitude given.
+        x: f64,
+        /// Northing or latitude given.
+        y: f64,
+        /// Why.
+        message: String,
     },
     /// The polygon is invalid (self-intersecting, open ring, …).
     #[error("the site polygon is not valid: {0}")]
@@ -130,8 +163,11 @@ fn accepted_uses() -> String {
 /// A site-check request: the site, what it is for and the properties it was sent with.
 #[derive(Debug)]
 pub struct SiteRequest {
-    /// The site, a Polygon or MultiPolygon in lon/lat.
+    /// The site, a Polygon or MultiPolygon in lon/lat (converted from the system it was
+    /// sent in).
     pub geometry: Geometry<f64>,
+    /// The coordinate system it was sent in, when not WGS84 or CGCS2000 lon/lat.
+    pub crs: Option<String>,
     /// Its use (and population, households).
     pub site_use: SiteUse,
     /// The feature's properties as sent.
@@ -139,9 +175,16 @@ pub struct SiteRequest {
 }
 
 /// Parses a site-check request: a GeoJSON Feature (or a FeatureCollection of one) whose
-/// geometry is a Polygon or MultiPolygon in lon/lat, with `use` (and optionally
-/// `population`, `households`) in its properties.
-pub fn parse_site(body: &[u8], max_vertices: usize) -> Result<SiteRequest, SiteError> {
+/// geometry is a Polygon or MultiPolygon, with `use` (and optionally `population`,
+/// `households`) in its properties. The coordinates are lon/lat unless a legacy `crs`
+/// member (of the object sent or its feature) or `crs` (the request's `?crs=`) names
+/// another system that the loaders read (a Gauss–Krüger zone, GCJ-02 for a site drawn
+/// on AMap, BD-09…): then they are converted, as a ledger's would be.
+pub fn parse_site(
+    body: &[u8],
+    max_vertices: usize,
+    crs: Option<&str>,
+) -> Result<SiteRequest, SiteError> {
     let v: Value = serde_json::from_slice(body).map_err(SiteError::NotJson)?;
     let feature = match v.get("type").and_then(Value::as_str) {
         Some("Feature") => v.clone(),
@@ -165,11 +208,37 @@ pub fn parse_site(body: &[u8], max_vertices: usize) -> Result<SiteRequest, SiteE
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
+    let member = [&v, &feature]
+        .into_iter()
+        .find_map(|o| o.get("crs").and_then(riskmap_core::io::legacy_crs_name));
+    let given = match (member, crs) {
+        (Some(m), Some(q)) if !same_crs(&m, q) => {
+            return Err(SiteError::TwoCrs {
+                member: m,
+                query: q.to_string(),
+            });
+        }
+        (Some(m), _) => Some(m),
+        (None, q) => q.map(str::to_string),
+    };
+    let system = match &given {
+        None => None,
+        Some(g) => {
+            let c = Crs::parse(g).map_err(|e| SiteError::UnknownCrs {
+                given: g.clone(),
+                message: e.to_string(),
+            })?;
+            (!matches!(c, Crs::Wgs84 | Crs::Cgcs2000)).then_some((g.clone(), c))
+        }
+    };
     let gv = feature
         .get("geometry")
         .cloned()
         .ok_or(SiteError::NoGeometry)?;
-    let gj: geojson::Geometry = serde_json::from_value(gv).map_err(SiteError::GeometryJson)?;
+    let mut gj: geojson::Geometry = serde_json::from_value(gv).map_err(SiteError::GeometryJson)?;
+    if let Some((_, c)) = &system {
+        to_lon_lat(&mut gj.value, c)?;
+    }
     check_rings(&gj.value)?;
     let g: Geometry<f64> = gj
         .try_into()
@@ -194,9 +263,45 @@ pub fn parse_site(body: &[u8], max_vertices: usize) -> Result<SiteRequest, SiteE
     };
     Ok(SiteRequest {
         geometry: g,
+        crs: system.map(|(g, c)| format!("{g} ({c})")),
         site_use,
         props,
     })
+}
+
+/// Whether two names of coordinate systems name the same one.
+fn same_crs(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+        || matches!((Crs::parse(a), Crs::parse(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// Converts every position of a polygon or multipolygon (any other geometry is left for
+/// [`check_rings`] to refuse) from `crs` to lon/lat, in place.
+fn to_lon_lat(v: &mut geojson::GeometryValue, crs: &Crs) -> Result<(), SiteError> {
+    let rings: Vec<&mut Vec<geojson::Position>> = match v {
+        geojson::GeometryValue::Polygon { coordinates } => coordinates.iter_mut().collect(),
+        geojson::GeometryValue::MultiPolygon { coordinates } => {
+            coordinates.iter_mut().flatten().collect()
+        }
+        _ => return Ok(()),
+    };
+    for ring in rings {
+        for p in ring.iter_mut() {
+            let s = p.as_slice();
+            let (x, y) = (
+                s.first().copied().unwrap_or(f64::NAN),
+                s.get(1).copied().unwrap_or(f64::NAN),
+            );
+            let (lon, lat) = crs.to_wgs84(x, y).map_err(|e| SiteError::Conversion {
+                crs: crs.to_string(),
+                x,
+                y,
+                message: e.to_string(),
+            })?;
+            *p = geojson::Position::from(vec![lon, lat]);
+        }
+    }
+    Ok(())
 }
 
 /// The rings as sent, before conversion (which would close an open ring silently): every
@@ -345,6 +450,10 @@ pub fn report_geojson(snap: &Snapshot, req: &SiteRequest) -> Result<Vec<u8>, App
     sp.insert("class".into(), json!(report.class.key()));
     sp.insert("class_zh".into(), json!(report.class.name_zh()));
     sp.insert("conflicts".into(), json!(report.conflicts.len()));
+    // (the geometry written is the site converted to lon/lat)
+    if let Some(c) = &req.crs {
+        sp.insert("crs_sent".into(), json!(c));
+    }
     sp.insert("data_generation".into(), json!(snap.generation));
     // What a review needs to cite the check: when, on which data and rules, for what.
     sp.insert("use_zh".into(), json!(req.site_use.kind.name_zh()));

@@ -15,10 +15,12 @@ use crate::server::error::AppError;
 use crate::server::limits::Limits;
 use crate::server::site::{parse_site, report_geojson, report_html};
 
-/// The query of `/api/site-check`: `format=html` for the draft opinion to print.
+/// The query of `/api/site-check`: `format=html` for the draft opinion to print; `crs`
+/// for a site drawn in another coordinate system than lon/lat (`EPSG:4549`, `gcj02`).
 #[derive(Debug, serde::Deserialize)]
 pub(in crate::server) struct SiteQuery {
     format: Option<String>,
+    crs: Option<String>,
 }
 
 /// Reads the site from the body, checks it off the async workers
@@ -45,7 +47,7 @@ pub(in crate::server) async fn site_check(
     let out = limits
         .site_check
         .run(move || -> Result<Vec<u8>, AppError> {
-            let req = parse_site(&body, max)?;
+            let req = parse_site(&body, max, q.crs.as_deref())?;
             if html {
                 return Ok(report_html(&snap, &req)
                     .map_err(|e| AppError::bad_request(e.to_string()))?
