@@ -1,5 +1,7 @@
 //! Duplicate ids within a layer: the first feature with an id (in file order) is kept,
-//! each later one is skipped and reported with both places.
+//! each other one is skipped and reported with both places. An id written with spaces
+//! around it (` house-0000077` beside `house-0000077`, a second row of a store's table
+//! that its key tells apart) gives way to the one written as it is, wherever it comes.
 //!
 //! Ids are found equal by sorting (hash, file, position) in parallel and comparing the
 //! ids of equal hashes: a hash table of ten million ids, filled on one thread with a
@@ -52,6 +54,7 @@ pub(super) fn dedupe<P: Sync + PartialEq>(
     let mut drop: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
     for (slot, k, fslot, fk) in duplicates(&files) {
         drop[slot].push(k);
+        let spaced = files[slot].1.spaced.binary_search(&(k as u32)).is_ok();
         let (file, found) = &files[slot];
         let f = &found.features[k];
         let (ffile, ffound) = &files[fslot];
@@ -72,12 +75,21 @@ pub(super) fn dedupe<P: Sync + PartialEq>(
             position: Some(found.positions[k]),
             feature_id: Some(f.id.clone()),
             field: None,
-            message: format!(
-                "duplicate id {:?}: already used at {place}; this later feature, {}, was \
-                 skipped",
-                f.id,
-                how_it_differs(f, &ffound.features[fk])
-            ),
+            message: if spaced {
+                format!(
+                    "duplicate id {:?}, written here with spaces around it: the feature at \
+                     {place} has it as written; this one, {}, was skipped",
+                    f.id,
+                    how_it_differs(f, &ffound.features[fk])
+                )
+            } else {
+                format!(
+                    "duplicate id {:?}: already used at {place}; this later feature, {}, \
+                     was skipped",
+                    f.id,
+                    how_it_differs(f, &ffound.features[fk])
+                )
+            },
         };
         if *strict {
             return Err(LoadError::Invalid {
@@ -88,10 +100,13 @@ pub(super) fn dedupe<P: Sync + PartialEq>(
             v.push(issue);
         }
     }
-    for ((_, found), drop) in files.iter_mut().zip(&drop) {
+    for ((_, found), drop) in files.iter_mut().zip(drop.iter_mut()) {
+        // (indices into the features as they were; not kept past here)
+        found.spaced = Vec::new();
         if drop.is_empty() {
             continue;
         }
+        drop.sort_unstable();
         let mut next = drop.iter().peekable();
         let mut keep = Vec::with_capacity(found.features.len());
         for k in 0..found.features.len() {
@@ -137,8 +152,9 @@ pub(super) fn dedupe<P: Sync + PartialEq>(
     Ok(kept)
 }
 
-/// Every feature whose id an earlier one (in file order) has: (slot, position, and the
-/// slot and position of the first with that id), in file order.
+/// Every feature whose id another one holds: (slot, position, and the slot and position
+/// of the holder), in file order. The holder is the first (in file order) of those
+/// with the id whose id was written without spaces around it, else the first.
 fn duplicates<P: Sync>(files: &LayerFiles<P>) -> Vec<(usize, usize, usize, usize)> {
     let hasher = &foldhash::fast::FixedState::default();
     let id = |slot: usize, k: usize| files[slot].1.features[k].id.as_str();
@@ -156,16 +172,33 @@ fn duplicates<P: Sync>(files: &LayerFiles<P>) -> Vec<(usize, usize, usize, usize
     // (hash, slot, position): equal ids are next to each other, in file order.
     keys.par_sort_unstable();
     let mut out = Vec::new();
+    let spaced = |slot: usize, k: usize| files[slot].1.spaced.binary_search(&(k as u32)).is_ok();
     for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
-        for (j, &(_, slot, k)) in run.iter().enumerate().skip(1) {
-            let (slot, k) = (slot as usize, k as usize);
-            if let Some(&(_, fs, fk)) = run[..j]
-                .iter()
-                .find(|&&(_, fs, fk)| id(fs as usize, fk as usize) == id(slot, k))
-            {
-                // The first holder in file order: a third copy names the first, not the second.
-                out.push((slot, k, fs as usize, fk as usize));
+        let run: Vec<(usize, usize)> = run
+            .iter()
+            .map(|&(_, slot, k)| (slot as usize, k as usize))
+            .collect();
+        for (j, &(slot, k)) in run.iter().enumerate() {
+            // (each id once: at its first in the run)
+            if run[..j].iter().any(|&(s, x)| id(s, x) == id(slot, k)) {
+                continue;
             }
+            let same: Vec<(usize, usize)> = run[j..]
+                .iter()
+                .copied()
+                .filter(|&(s, x)| id(s, x) == id(slot, k))
+                .collect();
+            // A third copy names the holder, not the second.
+            let holder = same
+                .iter()
+                .copied()
+                .find(|&(s, x)| !spaced(s, x))
+                .unwrap_or(same[0]);
+            out.extend(
+                same.into_iter()
+                    .filter(|&c| c != holder)
+                    .map(|(s, x)| (s, x, holder.0, holder.1)),
+            );
         }
     }
     out.sort_unstable();
@@ -192,6 +225,7 @@ mod tests {
                 })
                 .collect(),
             positions: (0..ids.len() as u64).map(Position::Feature).collect(),
+            spaced: Vec::new(),
         }
     }
 
@@ -210,5 +244,22 @@ mod tests {
         );
         let none: LayerFiles<()> = vec![(0, file(&["p", "q"])), (1, file(&["r"]))];
         assert!(duplicates(&none).is_empty());
+    }
+
+    // Worked by hand: "a" at file 0, position 0 was written with spaces around it (so
+    // it gives way), as was "b" at file 1, position 1; file 1's "a" (position 0) is
+    // written as it is and holds it, and so does file 1's last "b" (position 3) over the
+    // earlier spaced one, a third copy of "a" (file 1, position 2) naming the holder.
+    #[test]
+    fn an_id_written_with_spaces_gives_way_to_one_written_as_it_is() {
+        let mut first = file(&["a", "x"]);
+        first.spaced = vec![0];
+        let mut second = file(&["a", "b", "a", "b"]);
+        second.spaced = vec![1];
+        let files: LayerFiles<()> = vec![(0, first), (1, second)];
+        assert_eq!(
+            duplicates(&files),
+            vec![(0, 0, 1, 0), (1, 1, 1, 3), (1, 2, 1, 0)]
+        );
     }
 }

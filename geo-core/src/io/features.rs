@@ -33,6 +33,10 @@ pub(crate) struct RawFeature<'a> {
 pub(super) struct Found<P> {
     pub features: Vec<Feature<P>>,
     pub positions: Vec<Position>,
+    /// The features whose id was written with spaces around it (trimmed), by index in
+    /// `features` (almost always none): of two features whose ids are equal once
+    /// trimmed, the one written as it is keeps the id (`dedupe`). Not kept past it.
+    pub spaced: Vec<u32>,
 }
 
 impl<P> Found<P> {
@@ -40,6 +44,7 @@ impl<P> Found<P> {
         Found {
             features: Vec::with_capacity(n),
             positions: Vec::with_capacity(n),
+            spaced: Vec::new(),
         }
     }
 
@@ -49,6 +54,7 @@ impl<P> Found<P> {
         Found {
             features: Vec::with_capacity(crate::heap::with_room(n)),
             positions: Vec::with_capacity(n),
+            spaced: Vec::new(),
         }
     }
 
@@ -58,6 +64,8 @@ impl<P> Found<P> {
     }
 
     pub(super) fn append(&mut self, other: &mut Found<P>) {
+        let base = self.features.len() as u32;
+        self.spaced.extend(other.spaced.drain(..).map(|i| base + i));
         self.features.append(&mut other.features);
         self.positions.append(&mut other.positions);
     }
@@ -159,9 +167,20 @@ impl<P: LayerProps> Pass<P> {
                 let mut texts = Shared::new();
                 let mut out = Found::with_capacity(chunk.len());
                 for raw in chunk {
-                    let f =
-                        one_feature::<P>(raw, cx, &mut memo, &mut unused, &mut sink, &mut texts)?;
+                    let mut spaced = false;
+                    let f = one_feature::<P>(
+                        raw,
+                        cx,
+                        &mut memo,
+                        &mut unused,
+                        &mut sink,
+                        &mut texts,
+                        &mut spaced,
+                    )?;
                     if let Some(f) = f {
+                        if spaced {
+                            out.spaced.push(out.features.len() as u32);
+                        }
                         out.push(f, raw.position);
                     }
                 }
@@ -293,6 +312,7 @@ fn one_feature<P: LayerProps>(
     unused: &mut BTreeSet<String>,
     sink: &mut Sink,
     texts: &mut Shared<str>,
+    spaced: &mut bool,
 ) -> Result<Option<Feature<P>>, LoadError> {
     let n = fields::layer_fields(cx.layer).len().min(MAX_FIELDS);
     let mut cells: [Option<Cell<'_>>; MAX_FIELDS] = [None; MAX_FIELDS];
@@ -311,7 +331,10 @@ fn one_feature<P: LayerProps>(
                         });
                     }
                 }
-                Slot::Id if id_cell.is_none() => id_cell = v.text(),
+                Slot::Id if id_cell.is_none() => {
+                    id_cell = v.text();
+                    *spaced = id_cell.is_some() && v.spaced();
+                }
                 _ => {}
             },
             None => {
@@ -322,7 +345,10 @@ fn one_feature<P: LayerProps>(
         }
     }
     let id = match raw.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => s.to_string(),
+        Some(s) => {
+            *spaced = raw.id.as_deref().is_some_and(|r| r.len() != s.len());
+            s.to_string()
+        }
         None => match id_cell {
             Some(s) => s.into_owned(),
             None => format!("{}-{}-{}", cx.layer.name(), cx.stem, raw.position.number()),

@@ -32,6 +32,7 @@ pub(super) fn resolve_enterprises(
     let Found {
         features,
         positions,
+        ..
     } = &mut hazards.found;
     for ((f, pos), file) in features
         .iter_mut()

@@ -1,7 +1,8 @@
 //! CSV lines whose number of fields is not the header's: a longer one is refused (its
 //! values are shifted by a delimiter that is not quoted), a shorter one is read with its
 //! missing fields empty, unless it is the last line of a file cut short while it was
-//! written. A coordinate cell that holds no number. A UTF-8 line in a GBK ledger.
+//! written. A coordinate cell that holds no number. A UTF-8 line in a GBK ledger. An id
+//! written with spaces around it beside the same id written as it is.
 
 use super::*;
 use crate::model::House;
@@ -336,4 +337,25 @@ fn a_header_ending_in_a_delimiter_names_no_column_there() {
         assert_eq!(ids(&out), ["H-1", "H-2"]);
         assert!(issues(&out).is_empty(), "{:?}", issues(&out));
     }
+}
+
+/// A store's table (or a ledger) with ` H1` beside `H1`: the id written as it is keeps
+/// its feature wherever the spaced one comes, and the spaced one is the duplicate named.
+#[test]
+fn an_id_written_with_spaces_gives_way_to_the_one_written_as_it_is() {
+    let out = load(
+        "houses.csv",
+        "编号,地址,经度,纬度\n\" H1\",错录,121.3,31.9\nH1,工业路8号,121.1,31.9\nH2,三星镇,121.2,31.9\n",
+    );
+    let kept: Vec<(&str, &str)> = out
+        .features
+        .iter()
+        .map(|f| (f.id.as_str(), &*f.props.address))
+        .collect();
+    assert_eq!(kept, vec![("H1", "工业路8号"), ("H2", "三星镇")]);
+    let dup: Vec<&Issue> = out.report.with_code(IssueCode::DuplicateId).collect();
+    assert_eq!(dup.len(), 1);
+    assert_eq!(dup[0].position, Some(Position::Line(2)));
+    assert!(dup[0].message.contains("spaces"), "{}", dup[0].message);
+    assert!(dup[0].message.contains("line 3"), "{}", dup[0].message);
 }

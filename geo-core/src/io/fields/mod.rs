@@ -64,6 +64,15 @@ impl Value<'static> {
 }
 
 impl Value<'_> {
+    /// Whether the value is text with spaces around it (which [`Value::text`] trims).
+    pub(crate) fn spaced(&self) -> bool {
+        match self {
+            Value::Str(s) => s.trim().len() != s.len(),
+            Value::Json(serde_json::Value::String(s)) => s.trim().len() != s.len(),
+            _ => false,
+        }
+    }
+
     /// The value as trimmed text; `None` when empty.
     pub(crate) fn text(&self) -> Option<Cow<'_, str>> {
         match self {
