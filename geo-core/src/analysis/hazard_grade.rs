@@ -160,6 +160,11 @@ pub fn grade_exposed(
     );
     r.declared_grade = f.props.declared_grade;
     r.mismatch = f.props.declared_grade.is_some() && f.props.declared_grade != r.grade;
+    let ungraded = if f.props.inventory.is_empty() {
+        ("not graded (no inventory)", "无法分级（无可用储量）")
+    } else {
+        ("not a major hazard source", "不构成重大危险源")
+    };
     if r.mismatch {
         r.reasons.push(
             Reason::new(
@@ -167,18 +172,21 @@ pub fn grade_exposed(
                 format!(
                     "declared grade {} differs from computed {}",
                     f.props.declared_grade.map_or("none", |g| g.name_zh()),
-                    r.grade.map_or("not a major hazard source", |g| g.name_zh())
+                    r.grade.map_or(ungraded.0, |g| g.name_zh())
                 ),
             )
             .zh(format!(
                 "申报{}，计算为{}",
                 f.props.declared_grade.map_or("无", |g| g.name_zh()),
-                r.grade.map_or("不构成重大危险源", |g| g.name_zh())
+                r.grade.map_or(ungraded.1, |g| g.name_zh())
             )),
         );
     }
     r
 }
+
+/// The reason of a unit whose inventory lists nothing usable.
+pub const NO_INVENTORY: &str = "RM-HG-NO-INVENTORY";
 
 /// S, R and grade of one inventory with a given exposed population.
 pub fn compute(
@@ -312,6 +320,17 @@ pub fn compute(
                 grade.map_or("", |g| g.name_zh())
             )),
         );
+    } else if inventory.is_empty() {
+        // Not "S = 0 < 1": a unit whose ledger lists nothing (or nothing the loaders
+        // could read) is not known to be below the threshold.
+        reasons.push(
+            Reason::new(
+                NO_INVENTORY,
+                "no substance in the inventory (a line the loaders could not read is in the \
+                 validation report): the unit cannot be identified or graded",
+            )
+            .zh("储量台账没有可用的物质记录（无法读取的行见数据校验报告），无法辨识和分级"),
+        );
     } else {
         reasons.push(
             Reason::new(
@@ -395,6 +414,23 @@ mod tests {
         assert!((r.s - 2.5).abs() < 1e-12 && (r.r - 1.25).abs() < 1e-12);
         assert_eq!(r.grade, Some(HazardGrade::Four));
         assert_eq!(r.items[0].basis, "category W5.3");
+    }
+
+    #[test]
+    fn an_empty_inventory_is_not_graded_rather_than_below_the_threshold() {
+        let r = compute(&[], 120, &SubstanceTable::builtin(), &Rules::default());
+        assert_eq!((r.s, r.is_major, r.grade), (0.0, false, None));
+        let codes: Vec<&str> = r.reasons.iter().map(|x| &*x.rule).collect();
+        assert_eq!(codes, vec![NO_INVENTORY]);
+        // One substance below its threshold is still "S < 1".
+        let r = compute(
+            &[item(Some("7782-50-5"), None, None, 1.0)],
+            120,
+            &SubstanceTable::builtin(),
+            &Rules::default(),
+        );
+        assert!(r.reasons.iter().any(|x| &*x.rule == "GB18218-2018/4.1"));
+        assert!(!r.reasons.iter().any(|x| &*x.rule == NO_INVENTORY));
     }
 
     #[test]
