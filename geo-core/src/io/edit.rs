@@ -277,7 +277,7 @@ fn checked(
         }
     };
     let Some(mut feature) = checked else {
-        return Err(issues);
+        return Err(worded_for_an_edit(issues));
     };
     let id = feature.id().to_string();
     if let Some(u) = url_id
@@ -293,9 +293,51 @@ fn checked(
     }
     across_layers(&mut feature, current, &mut issues, step);
     if issues.iter().any(refuses) {
-        return Err(issues);
+        return Err(worded_for_an_edit(issues));
     }
     Ok(CheckedFeature { feature, issues })
+}
+
+/// The loaders' words put for an edit that is refused: a value they leave empty, and
+/// coordinates they would ask to declare in `riskmap.toml`, refuse an edit instead, and
+/// nothing is changed.
+fn worded_for_an_edit(mut issues: Vec<Issue>) -> Vec<Issue> {
+    for i in issues.iter_mut() {
+        if i.code == IssueCode::ProjectedCoordinates {
+            let mut m = i
+                .message
+                .replace(
+                    "although the file is read as",
+                    "although an edit is read as",
+                )
+                .replace(". The file was skipped", ". Nothing was changed");
+            const DECLARE: &str = "declare the CRS in riskmap.toml";
+            if let Some(at) = m.find(DECLARE) {
+                // (and the `(crs = "EPSG:…")` after it, if any)
+                let mut end = at + DECLARE.len();
+                if m[end..].starts_with(" (crs = ")
+                    && let Some(close) = m[end..].find(')')
+                {
+                    end += close + 1;
+                }
+                m.replace_range(
+                    at..end,
+                    "convert it to longitude/latitude first (an edit is GeoJSON in WGS84; \
+                     ogr2ogr -t_srs EPSG:4326)",
+                );
+            }
+            i.message = m;
+        } else if refuses(i)
+            && i.severity == Severity::Warning
+            && i.message.ends_with("; left empty")
+        {
+            let kept = i.message.len() - "; left empty".len();
+            i.message.truncate(kept);
+            i.message
+                .push_str(": the edit is refused, nothing was changed");
+        }
+    }
+    issues
 }
 
 /// Whether an issue refuses an edit: the loaders would leave out the feature, a line of

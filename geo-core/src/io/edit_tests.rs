@@ -338,3 +338,45 @@ fn a_feature_far_outside_every_area_is_refused_and_a_recorded_one_put_back() {
         [(Severity::Warning, IssueCode::FarFromData)]
     );
 }
+
+/// What a refused edit is told is about the edit, not a ledger file: a value the
+/// loaders would leave empty refuses it, and coordinates not in longitude/latitude are
+/// to be converted, not declared in `riskmap.toml`.
+#[test]
+fn a_refused_edit_is_told_in_an_edits_words() {
+    let floors = check(
+        LayerKind::Houses,
+        json!({"type": "Feature", "id": "h1", "geometry": point(121.1, 31.9),
+            "properties": {"floors": -4}}),
+        None,
+    )
+    .map(|_| ())
+    .unwrap_err();
+    let m = &floors
+        .iter()
+        .find(|i| i.code == IssueCode::NegativeNumber)
+        .expect("refused for the negative floors")
+        .message;
+    assert!(
+        m.ends_with("the edit is refused, nothing was changed"),
+        "{m}"
+    );
+    assert!(!m.contains("left empty"), "{m}");
+    // EPSG:4549 metres (121.2°E 31.9°N), where degrees belong.
+    let metres = check(
+        LayerKind::Houses,
+        json!({"type": "Feature", "id": "h2",
+            "geometry": point(613_518.36, 3_531_392.08), "properties": {}}),
+        None,
+    )
+    .map(|_| ())
+    .unwrap_err();
+    let m = &metres
+        .iter()
+        .find(|i| i.code == IssueCode::ProjectedCoordinates)
+        .expect("refused for projected coordinates")
+        .message;
+    assert!(m.contains("convert it to longitude/latitude first"), "{m}");
+    assert!(m.contains("Nothing was changed"), "{m}");
+    assert!(!m.contains("riskmap.toml") && !m.contains("file"), "{m}");
+}
