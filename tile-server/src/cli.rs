@@ -80,6 +80,11 @@ pub fn run() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a terminal: a log redirected to a file is read as text.
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none(),
+        )
         .init();
     let ui = progress::Ui::new(cli.quiet);
     if !matches!(cli.command, Command::Serve(_)) {

@@ -1,6 +1,7 @@
 //! Commands whose output goes into a pipe that its reader closes early (`riskmap validate
 //! DATA | head -1`, as a shell script takes a first line) end quietly and successfully,
-//! as Unix tools do, instead of panicking on the closed pipe.
+//! as Unix tools do, instead of panicking on the closed pipe. A log written into a pipe
+//! or a file (`riskmap serve … 2> serve.log`) is text, without a terminal's colours.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
@@ -51,4 +52,23 @@ fn a_closed_pipe_keeps_a_validation_s_failure() {
     let (code, err) = into_a_closed_pipe(&["validate", data.to_str().unwrap()]);
     assert_eq!(code, Some(3), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// The log into a pipe has its lines and no escape sequences (a terminal's colours),
+/// which a file or `grep` would show as `^[[2m`.
+#[test]
+fn a_log_into_a_pipe_has_no_colours() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/haimen");
+    let out = Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(["validate", demo.to_str().unwrap()])
+        .env("RISKMAP_LOG", "debug")
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("riskmap runs");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("DEBUG") && log.contains("file loaded"),
+        "{log}"
+    );
+    assert!(!log.contains('\u{1b}'), "{log}");
 }

@@ -475,6 +475,16 @@ async fn a_database_that_goes_away_leaves_the_map_served_and_is_caught_up() {
     assert_eq!(h["status"], "degraded", "{h}");
     assert_eq!(h["database"]["connected"], false);
     assert!(h["database"]["last_error"].is_string(), "{h}");
+    // A reconnection refused says why, not only "error connecting to server".
+    until(&state, 10, "a refused reconnection's cause said", |s| {
+        s.database
+            .lock()
+            .unwrap()
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("connecting") && e.contains("refused"))
+    })
+    .await;
     // Still served, unchanged.
     let (status, _, body) = send(&app, get("/api/summary")).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));

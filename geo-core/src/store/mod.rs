@@ -258,11 +258,22 @@ pub enum StoreError {
 
 /// What PostgreSQL said, for a message: the server's own words (severity, message,
 /// detail, hint: a constraint's name is in them) where the error came from the server,
-/// whose driver error alone says only "db error"; the driver's words otherwise.
+/// whose driver error alone says only "db error"; the driver's words otherwise, with
+/// their causes ("error connecting to server: Connection refused (os error 111)").
 #[cfg(feature = "postgis")]
 pub fn pg_cause(e: &tokio_postgres::Error) -> String {
     let Some(d) = e.as_db_error() else {
-        return e.to_string();
+        let mut s = e.to_string();
+        let mut cause = std::error::Error::source(e);
+        while let Some(c) = cause {
+            let t = c.to_string();
+            if !s.contains(&t) {
+                s.push_str(": ");
+                s.push_str(&t);
+            }
+            cause = c.source();
+        }
+        return s;
     };
     let mut s = format!("{}: {}", d.severity(), d.message());
     if let Some(x) = d.detail() {
