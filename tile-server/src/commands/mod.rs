@@ -436,10 +436,45 @@ pub fn prepare(ui: &Ui, args: &LoadArgs) -> Result<Project, CliError> {
             );
         }
     }
+    warn_of_files_mostly_lost(&project.report);
     // A store's ledgers as they stood on the day asked for.
     match args.as_of {
         Some(day) => past_day::taken_back(ui, &source, project, &opts, day),
         None => Ok(project),
+    }
+}
+
+/// A ledger read whose features were mostly skipped (every one in a wrong coordinate
+/// system, swapped columns): as good as not read, and said as loudly, with the reason
+/// most of them had. Said even when quiet.
+pub(crate) fn warn_of_files_mostly_lost(report: &riskmap_core::io::ValidationReport) {
+    use riskmap_core::io::{FileStatus, Severity};
+    for f in report.files.iter().filter(|f| {
+        f.status == FileStatus::Loaded
+            && f.features_read > 0
+            && f.features_loaded * 2 < f.features_read
+    }) {
+        let mut codes: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+        for i in report
+            .issues
+            .iter()
+            .filter(|i| i.file == f.file && i.severity == Severity::Skipped)
+        {
+            *codes.entry(i.code.as_str()).or_default() += 1;
+        }
+        let why = codes
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(c, n)| format!(", {n} of them {c}"))
+            .unwrap_or_default();
+        eprintln!(
+            "warning: {} ({}): {} of its {} features were skipped{why}: what is made of this \
+             data lacks them (riskmap validate tells more)",
+            f.file,
+            f.layer.map_or("no layer", |l| l.name()),
+            f.features_read - f.features_loaded,
+            f.features_read
+        );
     }
 }
 
