@@ -39,7 +39,7 @@ pub use super::pg_load::load;
 pub use super::pg_read::{changed_since, last_change, read, read_layer};
 pub use super::pg_results::write_results;
 pub use super::pg_schema::{
-    CGCS2000, CHANNEL, InitReport, SCHEMA_VERSION, WGS84, outdated_functions,
+    CGCS2000, CHANNEL, InitReport, SCHEMA_VERSION, WGS84, missing_triggers, outdated_functions,
 };
 pub use super::pg_words::status_words;
 

@@ -218,12 +218,82 @@ BEGIN
 END
 ";
 
+/// Records a `TRUNCATE` of a layer table (which fires no row trigger: psql's `TRUNCATE
+/// houses`, a program emptying a table before loading it again) as a deletion of each of
+/// its rows, with the row as it was, and notifies each, before the rows go; so that the
+/// trail and a follower know of it. A statement trigger.
+const TRUNCATE_FN: &str = "riskmap_record_truncate";
+const TRUNCATE_BODY: &str = "
+DECLARE
+  v_actor text := coalesce(nullif(current_setting('riskmap.actor', true), ''), 'database');
+  r record;
+  v_seq bigint;
+BEGIN
+  FOR r IN EXECUTE format('SELECT t.id AS id, to_jsonb(t) AS body FROM %I.%I t',
+      TG_TABLE_SCHEMA, TG_TABLE_NAME) LOOP
+    INSERT INTO riskmap_changes (actor, layer, id, op, before, after)
+      VALUES (v_actor, TG_TABLE_NAME, r.id, 'delete', r.body, NULL)
+      RETURNING seq INTO v_seq;
+    PERFORM pg_notify('riskmap_changes',
+      json_build_object('layer', TG_TABLE_NAME, 'id', r.id, 'op', 'delete', 'seq', v_seq,
+        'actor', v_actor)::text);
+  END LOOP;
+  RETURN NULL;
+END
+";
+
 /// The trigger functions this release makes, by name, with their bodies.
-const FUNCTIONS: [(&str, &str); 3] = [
+const FUNCTIONS: [(&str, &str); 4] = [
     (TOUCH_FN, TOUCH_BODY),
     (RECORD_FN, RECORD_BODY),
     (WORDS_FN, WORDS_BODY),
+    (TRUNCATE_FN, TRUNCATE_BODY),
 ];
+
+/// The triggers every layer table has, by name, with when they fire, whether for each
+/// row, and their function.
+const LAYER_TRIGGERS: [(&str, &str, bool, &str); 3] = [
+    ("riskmap_touch", "BEFORE INSERT OR UPDATE", true, TOUCH_FN),
+    (
+        "riskmap_change",
+        "AFTER INSERT OR UPDATE OR DELETE",
+        true,
+        RECORD_FN,
+    ),
+    ("riskmap_truncate", "BEFORE TRUNCATE", false, TRUNCATE_FN),
+];
+
+/// The layer tables that lack a trigger this release records their changes with (a
+/// table another program dropped and made again, as GDAL's `-overwrite` does, or a
+/// database of an older release): `table (trigger)` each. Their changes are not
+/// followed until `riskmap db init` puts the triggers back.
+pub async fn missing_triggers<C: GenericClient>(
+    c: &C,
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    let mut out = Vec::new();
+    for kind in LayerKind::INPUTS {
+        if field_columns(kind).is_none() {
+            continue;
+        }
+        let t = kind.name();
+        let have: Vec<String> = c
+            .query(
+                "SELECT tgname::text FROM pg_trigger
+                 WHERE tgrelid = to_regclass(current_schema() || '.' || $1)",
+                &[&t],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for (trigger, ..) in LAYER_TRIGGERS {
+            if !have.iter().any(|h| h == trigger) {
+                out.push(format!("{t} ({trigger})"));
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// The body of the function `name` in the current schema, if there is one.
 async fn function_body<C: GenericClient>(
@@ -468,14 +538,7 @@ async fn layer_table<C: GenericClient>(
             .map_err(db.err("creating a spatial index"))?;
         changed.push(format!("index {index}"));
     }
-    for (trigger, when, func) in [
-        ("riskmap_touch", "BEFORE INSERT OR UPDATE", TOUCH_FN),
-        (
-            "riskmap_change",
-            "AFTER INSERT OR UPDATE OR DELETE",
-            RECORD_FN,
-        ),
-    ] {
+    for (trigger, when, each_row, func) in LAYER_TRIGGERS {
         let exists = c
             .query_opt(
                 "SELECT 1 FROM pg_trigger
@@ -487,9 +550,10 @@ async fn layer_table<C: GenericClient>(
             .is_some();
         if !exists {
             c.batch_execute(&format!(
-                "CREATE TRIGGER {trigger} {when} ON {t} FOR EACH ROW
+                "CREATE TRIGGER {trigger} {when} ON {t} FOR EACH {}
                  WHEN (current_setting('riskmap.bulk', true) IS DISTINCT FROM 'on')
-                 EXECUTE FUNCTION {func}()"
+                 EXECUTE FUNCTION {func}()",
+                if each_row { "ROW" } else { "STATEMENT" }
             ))
             .await
             .map_err(db.err("creating a trigger"))?;

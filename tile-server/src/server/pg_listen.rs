@@ -62,6 +62,9 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// Change numbers read again before the last one applied when catching up: a
 /// transaction that took its number earlier but committed later is not missed.
 pub const CATCH_UP_OVERLAP: i64 = 1000;
+/// How long the follower waits without a notification before it looks at the
+/// database's schema again (its triggers, which another program can drop).
+pub const SCHEMA_CHECK: Duration = Duration::from_secs(60);
 /// Features a batch gathers from notifications; past this many it reads the change
 /// table instead (and holds no more notifications in memory).
 pub const NOTE_CAP: usize = 1000;
@@ -301,20 +304,8 @@ async fn follow(
     if let Err(e) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
         return (false, Err(format!("LISTEN on {}: {e}", db.shown())));
     }
-    // Trigger functions of another release record changes otherwise (an id changed in
-    // QGIS was one update before this release's): said, not refused.
-    let outdated = pg::outdated_functions(client).await.unwrap_or_default();
-    let note = (!outdated.is_empty()).then(|| {
-        format!(
-            "the database's trigger functions {} are not this release's: run `riskmap db \
-             init --db URL` to bring them up to it",
-            outdated.join(", ")
-        )
-    });
-    if let Some(n) = &note {
-        tracing::warn!(db = db.shown(), "{n}");
-    }
     // (Said together with the connection, so that whoever sees it connected sees both.)
+    let note = schema_note(client, db).await;
     state.db_status(|s| {
         s.schema = note;
         s.connected = true;
@@ -325,7 +316,16 @@ async fn follow(
         return (true, Err(e.why()));
     }
     loop {
-        inbox.bell.notified().await;
+        // Quiet for a while: the schema looked at again (a table made again by another
+        // program sends no notification at all).
+        if tokio::time::timeout(SCHEMA_CHECK, inbox.bell.notified())
+            .await
+            .is_err()
+        {
+            let note = schema_note(client, db).await;
+            state.db_status(|s| s.schema = note);
+            continue;
+        }
         let started = Instant::now();
         while started.elapsed() < WINDOW {
             // An edit through the API stored while the map was busy is in this batch:
@@ -362,9 +362,49 @@ async fn follow(
             // refused batch does not.
             Err(FollowError::Lost(why)) => return (true, Err(why)),
             Err(FollowError::Failed(why)) if client.is_closed() => return (true, Err(why)),
-            Err(FollowError::Failed(why)) => state.db_error(why),
+            Err(FollowError::Failed(why)) => {
+                // A table another program made again (GDAL's -overwrite) fails the
+                // reading of its rows, and lost its triggers: said in /health.
+                let note = schema_note(client, db).await;
+                state.db_status(|s| s.schema = note);
+                state.db_error(why);
+            }
         }
     }
+}
+
+/// What is wrong with the database's schema for following it, if anything: trigger
+/// functions of another release (they record changes otherwise: an id changed in QGIS
+/// was one update before this release's), and layer tables without the triggers that
+/// record their changes (their changes are not followed at all). Logged as a warning.
+async fn schema_note(client: &Client, db: &Db) -> Option<String> {
+    let mut parts = Vec::new();
+    let outdated = pg::outdated_functions(client).await.unwrap_or_default();
+    if !outdated.is_empty() {
+        parts.push(format!(
+            "the database's trigger functions {} are not this release's",
+            outdated.join(", ")
+        ));
+    }
+    let missing = pg::missing_triggers(client).await.unwrap_or_default();
+    if !missing.is_empty() {
+        parts.push(format!(
+            "layer tables without the triggers that record their changes, whose changes \
+             are not followed (a table another program made again, as GDAL's -overwrite \
+             does): {}",
+            missing.join(", ")
+        ));
+    }
+    let note = (!parts.is_empty()).then(|| {
+        format!(
+            "{}: run `riskmap db init --db URL` to bring them up to this release",
+            parts.join("; ")
+        )
+    });
+    if let Some(n) = &note {
+        tracing::warn!(db = db.shown(), "{n}");
+    }
+    note
 }
 
 /// Reads the features changed after the last change applied (less

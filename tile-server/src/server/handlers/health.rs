@@ -51,6 +51,13 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
                 d.last_error.as_deref().unwrap_or("not connected yet")
             )),
         ),
+        Some(d) if d.schema.is_some() => (
+            "degraded",
+            Some(format!(
+                "the database's schema: {}",
+                d.schema.as_deref().unwrap_or_default()
+            )),
+        ),
         _ => match state.folder_trail_held() {
             Some(problems) => (
                 "degraded",
