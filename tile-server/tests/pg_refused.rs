@@ -2,8 +2,10 @@
 //! again over a store that holds the ledgers keeps the rows of a line the checks refuse
 //! and of a layer whose ledger is missing (as on a GeoPackage, `cli_gpkg.rs`); a rule
 //! of the database's own that refuses an import or an edit is named in the database's
-//! words, and an edit it refuses is a `422`. Against the PostgreSQL + PostGIS that
-//! `RISKMAP_TEST_PG` names (scripts/test-all.sh starts a private one).
+//! words, and an edit it refuses is a `422`; a new row that another client writes in zone
+//! metres is refused by a followed server with the checks' own reason. Against the
+//! PostgreSQL + PostGIS that `RISKMAP_TEST_PG` names (scripts/test-all.sh starts a
+//! private one).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
@@ -219,4 +221,49 @@ async fn an_edit_makes_right_a_row_the_checks_refused() {
         "ST_Polygon"
     );
     assert!(state.snapshot().dataset().houses.find_id("h-new").is_some());
+}
+
+/// A house another client inserts with Gauss–Krüger metres in the lon/lat column
+/// (`ogr2ogr -append` of an EPSG:4549 file into the table does this without a word) is
+/// refused by the follower with what the checks said of it — projected coordinates —
+/// not a bare "refused", and said to be a new row, not on the map.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_row_in_zone_metres_is_refused_with_the_checks_reason() {
+    use common::pg::{connected, demo_db, serve_db, until};
+    use riskmap_server::server::config::ServerConfig;
+    let Some(server) = server() else { return };
+    let url = demo_db(&server, "riskmap_refused_new");
+    let state = serve_db(&url, ServerConfig::default()).await;
+    until(&state, 10, "listening", connected).await;
+    // 121.2°E 31.9°N in EPSG:4549, by PostGIS, written as if it were lon/lat.
+    psql(
+        &url,
+        "INSERT INTO houses (id, geom, floors) SELECT 'house-gk',
+           ST_SetSRID(ST_Transform(ST_SetSRID(ST_MakeEnvelope(121.2, 31.9, 121.2001, 31.9001),
+             4326), 4549), 4326), 3",
+    );
+    until(&state, 10, "the row refused", |s| {
+        common::pg::refused(s, "house-gk")
+    })
+    .await;
+    let why = state
+        .database
+        .lock()
+        .unwrap()
+        .refused
+        .iter()
+        .find(|r| r.id == "house-gk")
+        .unwrap()
+        .why
+        .clone();
+    assert!(why.contains("projected"), "{why}");
+    assert!(why.contains("a new row"), "{why}");
+    assert!(
+        state
+            .snapshot()
+            .dataset()
+            .houses
+            .find_id("house-gk")
+            .is_none()
+    );
 }

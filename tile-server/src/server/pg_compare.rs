@@ -128,12 +128,19 @@ pub(super) fn differences(
     present: &BTreeMap<LayerKind, BTreeSet<String>>,
 ) -> (Vec<Edit>, Vec<RowIssue>, Vec<RowIssue>) {
     let mut issues: HashMap<(LayerKind, &str), Vec<&str>> = HashMap::new();
+    // What refused a layer's rows as a whole (projected coordinates in all of them):
+    // said of each of its rows refused without a reason of its own.
+    let mut whole: HashMap<LayerKind, Vec<&str>> = HashMap::new();
     for i in &loaded.report.issues {
-        if let (Some(layer), Some(id)) = (i.layer, i.feature_id.as_deref()) {
-            issues
+        match (i.layer, i.feature_id.as_deref()) {
+            (Some(layer), Some(id)) => issues
                 .entry((layer, id))
                 .or_default()
-                .push(i.message.as_str());
+                .push(i.message.as_str()),
+            (Some(layer), None) if i.severity == io::Severity::Skipped => {
+                whole.entry(layer).or_default().push(i.message.as_str());
+            }
+            _ => {}
         }
     }
     let mut d = Differ {
@@ -142,6 +149,7 @@ pub(super) fn differences(
         refused: Vec::new(),
         warnings: Vec::new(),
         issues,
+        whole,
     };
     let (sd, ld) = (served.dataset(), &loaded.dataset);
     let none = BTreeSet::new();
@@ -377,6 +385,8 @@ struct Differ<'a> {
     warnings: Vec<RowIssue>,
     /// What the checks said, by layer and id.
     issues: HashMap<(LayerKind, &'a str), Vec<&'a str>>,
+    /// What refused a layer's rows as a whole, by layer.
+    whole: HashMap<LayerKind, Vec<&'a str>>,
 }
 
 impl Differ<'_> {
@@ -415,10 +425,16 @@ impl Differ<'_> {
                     }
                 }
                 None if c.present.contains(id) => {
+                    let mut why = issues(id)
+                        .or_else(|| self.whole.get(&kind).map(|w| w.join("; ")))
+                        .unwrap_or_else(|| "refused by the checks".into());
+                    if now.is_none() {
+                        why.push_str(" (a new row: not on the map until it passes)");
+                    }
                     self.refused.push(RowIssue {
                         layer: kind.name(),
                         id: id.clone(),
-                        why: issues(id).unwrap_or_else(|| "refused by the checks".into()),
+                        why,
                         at: super::pg_listen::now(),
                     });
                 }
