@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::pg::{psql, server};
+use common::pg::{demo_db, psql, server};
 use common::riskmap;
 
 #[test]
@@ -229,7 +229,7 @@ async fn an_edit_makes_right_a_row_the_checks_refused() {
 /// not a bare "refused", and said to be a new row, not on the map.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_row_in_zone_metres_is_refused_with_the_checks_reason() {
-    use common::pg::{connected, demo_db, serve_db, until};
+    use common::pg::{connected, serve_db, until};
     use riskmap_server::server::config::ServerConfig;
     let Some(server) = server() else { return };
     let url = demo_db(&server, "riskmap_refused_new");
@@ -266,4 +266,57 @@ async fn a_new_row_in_zone_metres_is_refused_with_the_checks_reason() {
             .find_id("house-gk")
             .is_none()
     );
+}
+
+/// Rows another client broke (a house's geometry set to NULL, a hazard source's to an
+/// empty collection) are refused by the checks when the store is read whole, at a start
+/// or a reload, as they are by a running server; they stay on the map as the change
+/// table last had them in a state the checks pass, rather than vanishing (a graded
+/// source off the risk map), and the validation report still names them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_broken_in_the_database_are_served_as_last_recorded_at_a_start() {
+    use common::pg::serve_db_unfollowed;
+    use riskmap_server::server::config::ServerConfig;
+    let Some(server) = server() else { return };
+    let url = demo_db(&server, "riskmap_refused_start");
+    let before = serve_db_unfollowed(&url, ServerConfig::default()).await;
+    let (house, source) = {
+        let ds = before.snapshot();
+        let ds = ds.dataset();
+        (
+            ds.houses.get(2).unwrap().clone(),
+            ds.hazard_sources.get(3).unwrap().clone(),
+        )
+    };
+    let houses = before.snapshot().dataset().houses.len();
+    psql(
+        &url,
+        &format!("UPDATE houses SET geom = NULL WHERE id = '{}'", house.id),
+    );
+    psql(
+        &url,
+        &format!(
+            "UPDATE hazard_sources SET geom = ST_GeomFromText('GEOMETRYCOLLECTION EMPTY', 4326)
+               WHERE id = '{}'",
+            source.id
+        ),
+    );
+    let after = serve_db_unfollowed(&url, ServerConfig::default()).await;
+    let snap = after.snapshot();
+    let ds = snap.dataset();
+    assert_eq!(ds.houses.len(), houses);
+    let (_, h) = ds.houses.find_id(&house.id).expect("the house served");
+    assert_eq!(h.geometry, house.geometry);
+    let (_, s) = ds
+        .hazard_sources
+        .find_id(&source.id)
+        .expect("the source served");
+    assert_eq!((&s.geometry, &s.props), (&source.geometry, &source.props));
+    let named: Vec<&str> = snap
+        .report
+        .issues
+        .iter()
+        .filter_map(|i| i.feature_id.as_deref())
+        .collect();
+    assert!(named.contains(&house.id.as_str()) && named.contains(&source.id.as_str()));
 }

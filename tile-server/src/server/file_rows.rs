@@ -363,53 +363,21 @@ impl AppState {
 
 /// Rows of a GeoPackage that the checks refuse when the whole file is read (QGIS left a
 /// house without a geometry while no server followed the file, or since the last
-/// start): each is served as the store's trail last recorded it, as a running server
-/// keeps serving a refused row's feature as it was, rather than dropping off the map
-/// with nothing recorded (a D-grade house vanishing from the risk map). The refusal
-/// stays in the validation report; a row the trail has no state of stays out. Gives
+/// start): each is served as the store's trail last recorded it (`refused_rows`). Gives
 /// how many were put back.
 pub(super) fn serve_refused_as_recorded(
     loaded: &mut riskmap_core::io::Loaded,
     path: &std::path::Path,
     opts: &riskmap_core::io::LoadOptions,
 ) -> usize {
-    use riskmap_core::model::LayerKind;
-    let refused = riskmap_core::store::Kept::of_report(&loaded.report).refused;
-    let mut put_back = 0;
-    // Layer by layer in the loaders' order: a hidden hazard's house is back before it.
-    for kind in LayerKind::INPUTS {
-        let Some(ids) = refused.get(&kind) else {
-            continue;
-        };
-        let mut ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        ids.sort_unstable();
-        let states = match riskmap_core::store::changes::last_recorded_states(path, kind, &ids) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "the trail's last states of refused rows could not be read: those rows are not served");
-                return put_back;
-            }
-        };
-        for (id, state) in states {
-            let Some(json) = state else { continue };
-            let ds = &mut loaded.dataset;
-            // (A line refused as a duplicate of a served id.)
-            if ds.position_of(kind, &id).is_some() {
-                continue;
-            }
-            let checked =
-                riskmap_core::io::recorded_feature_from_geojson(kind, &json, Some(&id), ds, opts);
-            let Ok(c) = checked else { continue };
-            c.feature.push_into(ds);
-            put_back += 1;
-        }
-    }
-    if put_back > 0 {
-        tracing::warn!(
-            rows = put_back,
-            "rows of the store the checks refuse are served as its trail last recorded \
-             them (the validation report names them): fix them where they were changed"
-        );
-    }
-    put_back
+    super::refused_rows::put_back(loaded, opts, |kind, ids| {
+        riskmap_core::store::changes::last_recorded_states(path, kind, ids)
+            .map(|states| {
+                states
+                    .into_iter()
+                    .map(|(id, s)| (id, s.into_iter().collect()))
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    })
 }

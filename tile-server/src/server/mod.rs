@@ -32,6 +32,7 @@ mod pg_edit;
 pub mod pg_listen;
 mod pools;
 pub mod proxy;
+mod refused_rows;
 pub mod reload;
 pub mod routes;
 pub mod scan;

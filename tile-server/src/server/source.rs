@@ -128,7 +128,38 @@ impl DataSource {
             use riskmap_core::store::pg;
             let (client, db) = pg::connect(url.secret()).await.map_err(store_err)?;
             let seq = pg::last_change(&client, &db).await.map_err(store_err)?;
-            let loaded = pg::load(&client, &db, &self.load).await?;
+            let mut loaded = pg::load(&client, &db, &self.load).await?;
+            // A row the checks refuse is served as the change table last had it in a
+            // state they pass, as the running server kept it (`refused_rows`).
+            let mut states = std::collections::BTreeMap::new();
+            for (kind, ids) in super::refused_rows::refused_ids(&loaded) {
+                for id in ids {
+                    let q = riskmap_core::store::changes::ChangeQuery {
+                        layer: Some(kind.name().to_string()),
+                        id: Some(id.clone()),
+                        ..Default::default()
+                    };
+                    let records = pg::changes_page(&client, &db, &q)
+                        .await
+                        .map_err(store_err)?;
+                    let newest_first: Vec<serde_json::Value> = records
+                        .into_iter()
+                        .rev()
+                        .flat_map(|r| [r.after, r.before])
+                        .flatten()
+                        .collect();
+                    states.insert((kind, id), newest_first);
+                }
+            }
+            super::refused_rows::put_back(&mut loaded, &self.load, |kind, ids| {
+                Ok(ids
+                    .iter()
+                    .filter_map(|id| {
+                        let s = states.remove(&(kind, (*id).to_string()))?;
+                        Some(((*id).to_string(), s))
+                    })
+                    .collect())
+            });
             Ok((loaded, Some(seq)))
         })
     }
