@@ -518,7 +518,8 @@ impl fmt::Display for DegreesEast {
 #[cfg(not(feature = "proj"))]
 pub(super) const PROJ_HINT: &str = "RiskMap converts WGS 84, CGCS2000 (longitude/latitude, Gauss-Kruger \
     zones EPSG:4491-4554, UTM), Web Mercator, GCJ-02 and BD-09 by itself; build it with \
-    `--features proj` to use any CRS that PROJ knows";
+    `--features proj` to use any CRS that PROJ knows, or convert the file first \
+    (ogr2ogr -t_srs EPSG:4490 out.shp in.shp)";
 
 pub(super) fn out_of_domain(crs: &Crs, x: f64, y: f64, reason: &str) -> CrsError {
     CrsError::OutOfDomain {

@@ -37,7 +37,12 @@ pub(super) fn from_prj(wkt: &str) -> Result<Crs, CrsError> {
         Err(reason) => {
             let name = match authority_code {
                 Some(code) => format!("EPSG:{code}"),
-                None => root.name().unwrap_or("the .prj CRS").to_string(),
+                None => match root.name() {
+                    Some(n) if !n.trim().is_empty() && !n.eq_ignore_ascii_case("unknown") => {
+                        n.to_string()
+                    }
+                    _ => "the .prj's coordinate system (it names none)".to_string(),
+                },
             };
             Err(CrsError::Unsupported {
                 crs: name,
@@ -120,12 +125,26 @@ fn wkt_datum(geog: &Node) -> Result<Crs, String> {
         || name.contains("chinageodeticcoordinatesystem2000")
     {
         Ok(Crs::Cgcs2000)
+    } else if name.contains("unknownbasedongrs80") && on_grs80(datum) {
+        // What GDAL writes for a grid defined on the GRS 80 ellipsoid with no datum named
+        // (`+ellps=GRS80`): a city's own transverse Mercator on CGCS2000, whose
+        // ellipsoid is GRS 80's to within a tenth of a millimetre.
+        Ok(Crs::Cgcs2000)
     } else {
         Err(format!(
             "datum {:?} is neither WGS 84 nor CGCS2000",
             datum.name().unwrap_or("")
         ))
     }
+}
+
+/// Whether a datum's ellipsoid is GRS 80 (a = 6 378 137 m, 1/f = 298.257222101).
+fn on_grs80(datum: &Node) -> bool {
+    datum.child(&["SPHEROID", "ELLIPSOID"]).is_some_and(|e| {
+        e.number(1).is_some_and(|a| a == 6_378_137.0)
+            && e.number(2)
+                .is_some_and(|rf| (rf - 298.257_222_101).abs() < 1e-6)
+    })
 }
 
 fn crs_from_wkt_params(root: &Node) -> Result<Crs, String> {

@@ -93,3 +93,26 @@ fn broken_geojson_features_are_reported_and_counted() {
     // Three found, two loaded.
     assert_eq!((s.features_read, s.features_loaded), (3, 2));
 }
+
+/// A `.prj` holding a code alone (`EPSG:4549`, as some tools and people write one) is
+/// read as that code, not refused as WKT that lacks its brackets; the houses land where
+/// the same file with its WKT puts them.
+#[test]
+fn a_prj_holding_a_code_alone_is_read_as_the_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shp = write_gk_houses(dir.path(), "houses");
+    let opts = (FileOptions::default(), LoadOptions::default());
+    let wkt = load_file::<House>(&shp, &opts.0, &opts.1).expect("loads");
+    std::fs::write(shp.with_extension("prj"), "EPSG:4549\n").expect("prj");
+    let code = load_file::<House>(&shp, &opts.0, &opts.1).expect("loads");
+    assert_eq!(code.features.len(), wkt.features.len());
+    assert!(!code.features.is_empty());
+    for (a, b) in wkt.features.iter().zip(&code.features) {
+        assert_eq!(a.geometry, b.geometry);
+    }
+    let crs = code.report.files[0].crs.as_deref().unwrap_or("");
+    assert!(
+        crs.contains("EPSG:4549") && crs.ends_with("(.prj)"),
+        "{crs}"
+    );
+}

@@ -209,3 +209,35 @@ fn transverse_mercator_parameters_must_be_usable() {
     assert!(Crs::from_prj(PRJ_4549).is_ok());
     assert!(Crs::parse("+proj=tmerc +lon_0=120 +k=1 +x_0=500000 +ellps=GRS80").is_ok());
 }
+
+/// A city's own grid on the GRS 80 ellipsoid with no datum named, as GDAL writes its
+/// .prj (`ogr2ogr -t_srs "+proj=tmerc +lat_0=0 +lon_0=121.5 +k=0.9999 +x_0=0
+/// +y_0=-3500000 +ellps=GRS80 +units=m +no_defs"`, GDAL 3.6): read as a transverse
+/// Mercator on CGCS2000, whose ellipsoid GRS 80's is. GDAL put 121.2°E 31.9°N at
+/// (-28375.8863702116, 30450.0210741432). Another datum on GRS 80 (named) is still not
+/// taken for CGCS2000.
+#[test]
+fn a_grid_on_grs80_with_no_datum_named_is_read_on_cgcs2000() {
+    const GRID: &str = r#"PROJCS["unknown",GEOGCS["GCS_unknown",DATUM["D_Unknown_based_on_GRS80_ellipsoid",SPHEROID["GRS_1980",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",0.0],PARAMETER["False_Northing",-3500000.0],PARAMETER["Central_Meridian",121.5],PARAMETER["Scale_Factor",0.9999],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
+    let crs = Crs::from_prj(GRID).expect("read");
+    let (lon, lat) = crs
+        .to_wgs84(-28_375.886_370_211_6, 30_450.021_074_143_2)
+        .unwrap();
+    assert!(
+        (lon - 121.2).abs() < 1e-9 && (lat - 31.9).abs() < 1e-9,
+        "{lon} {lat}"
+    );
+    #[cfg(not(feature = "proj"))]
+    {
+        let nad83 = GRID.replace(
+            "D_Unknown_based_on_GRS80_ellipsoid",
+            "D_North_American_1983",
+        );
+        let message = Crs::from_prj(&nad83).unwrap_err().to_string();
+        assert!(message.contains("North_American_1983"), "{message}");
+        assert!(
+            message.contains("names none") && message.contains("ogr2ogr"),
+            "{message}"
+        );
+    }
+}
