@@ -67,7 +67,14 @@ fn analyze_on_a_geopackage_equals_analyze_on_its_folder_and_writes_results_into_
         s(&city),
     ]));
     let gpkg = tmp.path().join("city.gpkg");
-    ok(&run(&["import", "--quiet", s(&city), "--into", s(&gpkg)]));
+    // The import says the folder's day is not the store's (and how to ask for it).
+    let out = run(&["import", s(&city), "--into", s(&gpkg)]);
+    ok(&out);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("ledgers end on 2026-11-30") && said.contains("--as-of 2026-11-30"),
+        "{said}"
+    );
 
     let from_dir = tmp.path().join("from_dir");
     let from_gpkg = tmp.path().join("from_gpkg");

@@ -96,6 +96,15 @@ pub fn import(ui: &Ui, args: &ImportArgs) -> Result<(), CliError> {
             ));
         }
     }
+    // A folder's day (its export's) is not a store's: a store is the living ledgers.
+    if let Some(day) = loaded.as_of {
+        ui.say(&format!(
+            "note: the folder's riskmap.toml says its ledgers end on {day} (as_of); a store \
+             keeps no such day: its hidden hazards are counted on the day a map or list is \
+             made (give --as-of {day} to analyze, lists or report for the folder's day)"
+        ));
+    }
+    super::warn_of_files_mostly_lost(report);
     print(format!(
         "validation: {} skipped, {} repaired, {} warnings (`riskmap validate` lists them)",
         report.skipped_count(),
