@@ -291,6 +291,11 @@ fn loaded_line(ds: &Dataset, report: &ValidationReport) -> String {
         .map(|(k, n)| format!("{n} {k}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let counts = if counts.is_empty() {
+        "no feature loaded".to_string()
+    } else {
+        counts
+    };
     format!(
         "{counts}; {} skipped, {} repaired, {} warnings",
         report.skipped_count(),
