@@ -46,7 +46,7 @@ async fn a_truncate_is_recorded_and_a_table_without_triggers_is_said() {
     .unwrap();
     assert_eq!(recorded, n);
     until(&state, 30, "the emptied table followed", |s| {
-        s.snapshot().dataset().protection_targets.len() == 0
+        s.snapshot().dataset().protection_targets.is_empty()
     })
     .await;
     let (_, _, body) = send(&app, get("/health")).await;
