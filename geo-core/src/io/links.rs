@@ -246,15 +246,20 @@ pub(super) fn resolve_links(
         return Ok(());
     }
     // Rows read apart from every feature they may belong to (a store's changed rows)
-    // are linked by the caller, against what is served.
-    if linkable.enterprises.is_empty()
-        && linkable.hazard_sources.is_empty()
-        && linkable.gas_pipelines.is_empty()
-        && linkable.houses.is_empty()
-        && linkable.protection_targets.is_empty()
-    {
+    // are linked by the caller, against what is served. A load that read ledgers of
+    // those layers links, even when every one of them was skipped.
+    let read_with =
+        |s: &&super::report::FileSummary| s.layer.is_some_and(|l| LINKABLE.contains(&l));
+    if !reports.summaries.iter().any(|s| read_with(&s)) {
         return Ok(());
     }
+    // The layers a file of which was skipped: a feature not found there may exist.
+    let unread: Vec<LayerKind> = reports
+        .summaries
+        .iter()
+        .filter(|s| read_with(s) && s.status == super::report::FileStatus::Skipped)
+        .filter_map(|s| s.layer)
+        .collect();
     // The ids the ledger names, as a link looks them up (trimmed).
     let named: foldhash::HashSet<&str> = hidden
         .found
@@ -271,10 +276,16 @@ pub(super) fn resolve_links(
         .zip(hidden.found.positions.iter())
         .zip(&hidden.files)
     {
-        let Err((why, skip)) = link_one(&|k, id| index.find(k, id), f) else {
+        let Err((mut why, skip)) = link_one(&|k, id| index.find(k, id), f) else {
             keep.push(true);
             continue;
         };
+        if let Some(layer) = f.props.feature_layer.filter(|l| unread.contains(l)) {
+            why.push_str(&format!(
+                " (a file of the {} ledger was skipped: the feature may be in it)",
+                layer.name()
+            ));
+        }
         keep.push(!skip);
         let rel = reports.rels.get(*file).cloned().unwrap_or_default();
         let issue = link_issue(rel, *pos, &f.id, &why, skip);

@@ -431,3 +431,48 @@ fn a_header_of_no_known_column_is_one_error_for_the_file() {
     assert_eq!(file.status, FileStatus::Skipped);
     assert!(loaded.dataset.hidden_hazards.is_empty());
 }
+
+/// Every ledger a hidden hazard may belong to skipped (a houses file whose header names
+/// no field): the hazards are still linked, not kept with no place and no word; one
+/// without a place of its own is skipped, said to belong to a ledger a file of which
+/// was skipped; one with a place keeps it.
+#[test]
+fn hazards_whose_features_ledgers_were_all_skipped_are_said_so() {
+    let t = tempfile::tempdir().expect("tmp");
+    let d = t.path();
+    write(d, "houses.csv", "甲,乙,丙\n1,2,3\n".as_bytes());
+    write(
+        d,
+        "hidden_hazards.csv",
+        "id,feature_layer,feature_id,description,status,discovered,lon,lat\n\
+         A,houses,H1,墙体开裂,pending,2026-01-01,,\n\
+         B,houses,H2,屋面渗水,pending,2026-01-01,121.3,31.8\n"
+            .as_bytes(),
+    );
+    let loaded = load_dir(d, &LoadOptions::default()).expect("loads");
+    let ids: Vec<&str> = loaded
+        .dataset
+        .hidden_hazards
+        .features()
+        .iter()
+        .map(|f| f.id.as_str())
+        .collect();
+    assert_eq!(ids, ["B"]);
+    let said: Vec<(Severity, &str, &str)> = loaded
+        .report
+        .with_code(IssueCode::UnknownLinkedFeature)
+        .map(|i| {
+            (
+                i.severity,
+                i.feature_id.as_deref().unwrap_or(""),
+                i.message.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert_eq!((said[0].0, said[0].1), (Severity::Skipped, "A"));
+    assert_eq!((said[1].0, said[1].1), (Severity::Warning, "B"));
+    for (_, _, m) in &said {
+        assert!(m.contains("a file of the houses ledger was skipped"), "{m}");
+    }
+}
