@@ -616,7 +616,19 @@ impl ValidationReport {
                 "| severity | code | file | position | feature | field | message |"
             );
             let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+            // A file whose every line has one problem (a wrong coordinate system) would
+            // fill the page with one message: the first of a kind are listed, the rest
+            // counted (the JSON report keeps every one).
+            let mut seen: std::collections::HashMap<(&str, IssueCode, Severity), usize> =
+                std::collections::HashMap::new();
             for i in &self.issues {
+                let n = seen
+                    .entry((i.file.as_str(), i.code, i.severity))
+                    .or_default();
+                *n += 1;
+                if *n > MD_PER_KIND {
+                    continue;
+                }
                 let _ = writeln!(
                     s,
                     "| {} | `{}` | {} | {} | {} | {} | {} |",
@@ -629,10 +641,25 @@ impl ValidationReport {
                     md(&i.message),
                 );
             }
+            let mut more: Vec<_> = seen.into_iter().filter(|(_, n)| *n > MD_PER_KIND).collect();
+            more.sort_unstable_by(|a, b| (a.0.0, a.0.1.as_str()).cmp(&(b.0.0, b.0.1.as_str())));
+            for ((file, code, severity), n) in more {
+                let _ = writeln!(
+                    s,
+                    "| {severity} | `{code}` | {} |  |  |  | and {} more of this kind in this \
+                     file, not listed here (validation_report.json lists every one) |",
+                    md(file),
+                    n - MD_PER_KIND
+                );
+            }
         }
         s
     }
 }
+
+/// Issues of one code, severity and file listed in the Markdown report; the rest are
+/// counted in one line.
+pub const MD_PER_KIND: usize = 50;
 
 /// Escapes text for a Markdown table cell.
 fn md(s: &str) -> String {
@@ -719,6 +746,40 @@ mod tests {
             issue().to_string(),
             "houses.csv, line 7, feature \"H-1\", field 编号: duplicate id | again [duplicate_id, skipped]"
         );
+    }
+
+    /// 60 issues of one kind in one file and 2 of another: the first 50 of the kind are
+    /// listed, then one line counts the other 10; the JSON keeps all 62.
+    #[test]
+    fn markdown_lists_the_first_of_a_kind_and_counts_the_rest() {
+        let mut issues: Vec<Issue> = (0..60)
+            .map(|k| Issue {
+                position: Some(Position::Line(k + 2)),
+                feature_id: Some(format!("H-{k}")),
+                ..issue()
+            })
+            .collect();
+        issues.extend((0..2).map(|k| Issue {
+            code: IssueCode::InvalidNumber,
+            severity: Severity::Warning,
+            feature_id: Some(format!("W-{k}")),
+            ..issue()
+        }));
+        let r = ValidationReport {
+            files: vec![FileSummary::new(
+                "houses.csv",
+                Some(LayerKind::Houses),
+                FileStatus::Loaded,
+            )],
+            issues,
+        };
+        let m = r.to_markdown();
+        let listed = |needle: &str| m.lines().filter(|l| l.contains(needle)).count();
+        assert_eq!(listed("| `duplicate_id` | houses.csv | line "), MD_PER_KIND);
+        assert!(m.contains("| H-49 |") && !m.contains("| H-50 |"), "{m}");
+        assert_eq!(listed("and 10 more of this kind in this file"), 1);
+        assert_eq!(listed("`invalid_number`"), 3, "{m}"); // the count table, two issues
+        assert_eq!(r.to_json()["issues"].as_array().map(Vec::len), Some(62));
     }
 
     #[test]
