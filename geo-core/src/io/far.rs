@@ -76,8 +76,15 @@ pub(super) fn check_far(
     } else {
         None
     };
+    // Per file: its features, and those far from the rest.
+    let mut tally: std::collections::BTreeMap<usize, (LayerKind, usize, usize)> =
+        std::collections::BTreeMap::new();
     for layer in layers {
         for (i, p) in layer.points() {
+            let t = tally
+                .entry(layer.files.get(i).copied().unwrap_or(0))
+                .or_insert((layer.kind, 0, 0));
+            t.1 += 1;
             let message = if p.x.abs() < NULL_ISLAND_DEG && p.y.abs() < NULL_ISLAND_DEG {
                 Some((
                     IssueCode::NullIsland,
@@ -101,6 +108,9 @@ pub(super) fn check_far(
                 continue;
             };
             let file = layer.files.get(i).copied().unwrap_or(0);
+            if code == IssueCode::FarFromData {
+                t.2 += 1;
+            }
             let issue = Issue {
                 severity: Severity::Warning,
                 code,
@@ -121,8 +131,38 @@ pub(super) fn check_far(
             }
         }
     }
+    // A file most of whose features lie far off was most likely read in the wrong
+    // coordinate system (another zone, GCJ-02 taken for WGS84): said once for the file,
+    // beside each feature's warning.
+    for (file, (kind, all, far)) in tally {
+        if far < MOST_FAR_AT_LEAST || far * 2 <= all {
+            continue;
+        }
+        let issue = Issue {
+            severity: Severity::Warning,
+            code: IssueCode::FarFromData,
+            file: reports.rels.get(file).cloned().unwrap_or_default(),
+            layer: Some(kind),
+            position: None,
+            feature_id: None,
+            field: None,
+            message: format!(
+                "{far} of the file's {all} features lie far from the areas and the rest of \
+                 the data: if the file is in another coordinate system than it was read in \
+                 (another Gauss-Kruger zone, GCJ-02 read as WGS84, metres without the zone \
+                 number), give its crs in riskmap.toml"
+            ),
+        };
+        if let Some(v) = reports.issues.get_mut(file) {
+            v.push(issue);
+        }
+    }
     Ok(())
 }
+
+/// The fewest far features that make a file's own warning (a file of three features,
+/// one of them far, is not said to be in another system).
+const MOST_FAR_AT_LEAST: usize = 5;
 
 /// The warning the loaders give a feature of `kind` with geometry `g` for where it lies,
 /// against the areas of the data it joins: at 0,0 (`null_island`), or, but for an area,

@@ -116,3 +116,64 @@ fn a_prj_holding_a_code_alone_is_read_as_the_code() {
         "{crs}"
     );
 }
+
+/// Protection targets read in the wrong zone land some 280 km east of the areas: each is
+/// warned of, and the file once, saying its coordinate system may be wrong; a file with
+/// a few far features among many is not.
+#[test]
+fn a_file_mostly_far_from_the_areas_is_said_to_be_in_another_system() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("areas.geojson"),
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"a1","properties":{"name":"海门街道"},"geometry":{"type":"Polygon","coordinates":[[[121.0,31.8],[121.3,31.8],[121.3,32.0],[121.0,32.0],[121.0,31.8]]]}}]}"#,
+    )
+    .expect("areas");
+    let points = |name: &str, far: usize, near: usize| {
+        let mut rows = String::from("编号,名称,类别,经度,纬度\n");
+        for k in 0..far {
+            rows.push_str(&format!(
+                "F{k},远{k},学校,{},31.9\n",
+                124.1 + k as f64 * 1e-3
+            ));
+        }
+        for k in 0..near {
+            rows.push_str(&format!(
+                "N{k},近{k},学校,{},31.9\n",
+                121.1 + k as f64 * 1e-3
+            ));
+        }
+        std::fs::write(d.join(name), rows).expect("targets");
+    };
+    points("protection_targets.csv", 8, 1);
+    let loaded = load_dir(d, &LoadOptions::default()).expect("loads");
+    let whole: Vec<&Issue> = loaded
+        .report
+        .with_code(IssueCode::FarFromData)
+        .filter(|i| i.feature_id.is_none())
+        .collect();
+    assert_eq!(whole.len(), 1, "{:?}", loaded.report.issues);
+    assert!(
+        whole[0].message.starts_with("8 of the file's 9 features"),
+        "{}",
+        whole[0].message
+    );
+    assert_eq!(whole[0].file, "protection_targets.csv");
+    let each = loaded
+        .report
+        .with_code(IssueCode::FarFromData)
+        .filter(|i| i.feature_id.is_some())
+        .count();
+    assert_eq!(each, 8);
+    // Two far of ten: each said, the file not.
+    points("protection_targets.csv", 2, 8);
+    let loaded = load_dir(d, &LoadOptions::default()).expect("loads");
+    assert_eq!(
+        loaded
+            .report
+            .with_code(IssueCode::FarFromData)
+            .filter(|i| i.feature_id.is_none())
+            .count(),
+        0
+    );
+}
