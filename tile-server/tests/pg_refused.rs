@@ -319,4 +319,23 @@ async fn rows_broken_in_the_database_are_served_as_last_recorded_at_a_start() {
         .filter_map(|i| i.feature_id.as_deref())
         .collect();
     assert!(named.contains(&house.id.as_str()) && named.contains(&source.id.as_str()));
+    // A house deleted, then inserted again without a geometry: it came to be broken, so
+    // nothing of it is served (not the house as it was before the deletion), as the
+    // running server kept it off the map.
+    let other = before
+        .snapshot()
+        .dataset()
+        .houses
+        .get(7)
+        .unwrap()
+        .id
+        .clone();
+    psql(&url, &format!("DELETE FROM houses WHERE id = '{other}'"));
+    psql(
+        &url,
+        &format!("INSERT INTO houses (id, geom, floors) VALUES ('{other}', NULL, 2)"),
+    );
+    let again = serve_db_unfollowed(&url, ServerConfig::default()).await;
+    assert!(again.snapshot().dataset().houses.find_id(&other).is_none());
+    assert_eq!(again.snapshot().dataset().houses.len(), houses - 1);
 }

@@ -72,8 +72,16 @@ async fn a_truncate_is_recorded_and_a_table_without_triggers_is_said() {
     assert_eq!(h["status"], "degraded", "{h}");
     let why = h["degraded_because"].as_str().unwrap();
     assert!(
-        why.contains("houses (riskmap_change)") && why.contains("riskmap db init"),
+        why.contains("tables houses have no trigger")
+            && why.contains("not followed")
+            && why.contains("riskmap db init"),
         "{why}"
+    );
+    assert!(
+        h["database"]["schema"]
+            .as_str()
+            .is_some_and(|n| n.contains("riskmap_truncate") && n.contains("houses")),
+        "{h}"
     );
     common::ok(&["db", "init", "--db", &url]);
     let init = serve_db(&url, ServerConfig::default()).await;

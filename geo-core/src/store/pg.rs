@@ -33,7 +33,7 @@ use crate::dataset::{Dataset, Layer};
 use crate::model::{Feature, LayerKind};
 
 pub use super::pg_edit::{
-    EditBy, EditOutcome, apply_change, changes_from, changes_page, changes_since,
+    EditBy, EditOutcome, apply_change, changes_from, changes_page, changes_since, recorded_states,
 };
 pub use super::pg_load::load;
 pub use super::pg_read::{changed_since, last_change, read, read_layer};

@@ -13,6 +13,8 @@
 //! [`changes_since`] lists the change table as [`ChangeRecord`]s, `before` and `after`
 //! as GeoJSON Features like a GeoPackage's trail.
 
+use std::collections::BTreeMap;
+
 use futures_util::TryFutureExt;
 use futures_util::future::{try_join, try_join4};
 use serde::Serialize;
@@ -313,6 +315,53 @@ pub async fn changes_since(
         ..ChangeQuery::default()
     };
     changes_page(client, db, &q).await
+}
+
+/// The states the change table recorded of some features of a layer, by id, newest
+/// first, back to the first that is no row (a deletion's `after`, an insertion's
+/// `before`): the states each feature had since it last came to be. In one query.
+pub async fn recorded_states(
+    client: &Client,
+    db: &Db,
+    layer: LayerKind,
+    ids: &[&str],
+) -> Result<BTreeMap<String, Vec<Value>>, StoreError> {
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    if ids.is_empty() || !super::pg::table_exists(client, db, CHANGES).await? {
+        return Ok(out);
+    }
+    let ids: Vec<String> = ids.iter().map(|s| (*s).to_string()).collect();
+    let rows = client
+        .query(
+            &format!(
+                "SELECT id, before::text, after::text FROM {CHANGES}
+                 WHERE layer = $1 AND id = ANY($2) ORDER BY id, seq DESC"
+            ),
+            &[&layer.name(), &ids],
+        )
+        .await
+        .map_err(db.err("reading the changes"))?;
+    // (an id whose newest-first walk reached a state that is no row)
+    let mut ended: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for r in &rows {
+        let id: String = r.get(0);
+        if ended.contains(&id) {
+            continue;
+        }
+        let states = out.entry(id.clone()).or_default();
+        // Newest first: the record's after, then its before.
+        for i in [2, 1] {
+            let text: Option<String> = r.get(i);
+            match text.and_then(|t| serde_json::from_str(&t).ok()) {
+                Some(v) => states.push(row_feature(Some(layer), v)),
+                None => {
+                    ended.insert(id.clone());
+                    break;
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The change records a query names, in order.

@@ -221,23 +221,23 @@ END
 /// Records a `TRUNCATE` of a layer table (which fires no row trigger: psql's `TRUNCATE
 /// houses`, a program emptying a table before loading it again) as a deletion of each of
 /// its rows, with the row as it was, and notifies each, before the rows go; so that the
-/// trail and a follower know of it. A statement trigger.
+/// trail and a follower know of it. A statement trigger, set-based (one statement for
+/// the table's rows), as the importer's records are.
 const TRUNCATE_FN: &str = "riskmap_record_truncate";
 const TRUNCATE_BODY: &str = "
 DECLARE
   v_actor text := coalesce(nullif(current_setting('riskmap.actor', true), ''), 'database');
-  r record;
-  v_seq bigint;
 BEGIN
-  FOR r IN EXECUTE format('SELECT t.id AS id, to_jsonb(t) AS body FROM %I.%I t',
-      TG_TABLE_SCHEMA, TG_TABLE_NAME) LOOP
-    INSERT INTO riskmap_changes (actor, layer, id, op, before, after)
-      VALUES (v_actor, TG_TABLE_NAME, r.id, 'delete', r.body, NULL)
-      RETURNING seq INTO v_seq;
-    PERFORM pg_notify('riskmap_changes',
-      json_build_object('layer', TG_TABLE_NAME, 'id', r.id, 'op', 'delete', 'seq', v_seq,
-        'actor', v_actor)::text);
-  END LOOP;
+  EXECUTE format(
+    'WITH gone AS (
+       INSERT INTO riskmap_changes (actor, layer, id, op, before, after)
+       SELECT $1, %L, t.id, ''delete'', to_jsonb(t), NULL FROM %I.%I t
+       RETURNING seq, id)
+     SELECT count(pg_notify(''riskmap_changes'',
+       json_build_object(''layer'', %L, ''id'', id, ''op'', ''delete'', ''seq'', seq,
+         ''actor'', $1)::text)) FROM gone',
+    TG_TABLE_NAME, TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_TABLE_NAME)
+  USING v_actor;
   RETURN NULL;
 END
 ";
@@ -263,13 +263,14 @@ const LAYER_TRIGGERS: [(&str, &str, bool, &str); 3] = [
     ("riskmap_truncate", "BEFORE TRUNCATE", false, TRUNCATE_FN),
 ];
 
-/// The layer tables that lack a trigger this release records their changes with (a
-/// table another program dropped and made again, as GDAL's `-overwrite` does, or a
-/// database of an older release): `table (trigger)` each. Their changes are not
-/// followed until `riskmap db init` puts the triggers back.
+/// The layer tables that lack a trigger this release keeps them with (a table another
+/// program dropped and made again, as GDAL's `-overwrite` does, or a database of an
+/// older release): (table, trigger) each. Without `riskmap_change` a table's changes
+/// are neither recorded nor followed; without `riskmap_truncate` a `TRUNCATE` is not;
+/// without `riskmap_touch` its `updated_at` is not kept. `riskmap db init` makes them.
 pub async fn missing_triggers<C: GenericClient>(
     c: &C,
-) -> Result<Vec<String>, tokio_postgres::Error> {
+) -> Result<Vec<(&'static str, &'static str)>, tokio_postgres::Error> {
     let mut out = Vec::new();
     for kind in LayerKind::INPUTS {
         if field_columns(kind).is_none() {
@@ -288,7 +289,7 @@ pub async fn missing_triggers<C: GenericClient>(
             .collect();
         for (trigger, ..) in LAYER_TRIGGERS {
             if !have.iter().any(|h| h == trigger) {
-                out.push(format!("{t} ({trigger})"));
+                out.push((t, trigger));
             }
         }
     }

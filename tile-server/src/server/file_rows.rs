@@ -370,7 +370,8 @@ pub(super) fn serve_refused_as_recorded(
     path: &std::path::Path,
     opts: &riskmap_core::io::LoadOptions,
 ) -> usize {
-    super::refused_rows::put_back(loaded, opts, |kind, ids| {
+    let refused = super::refused_rows::refused_ids(loaded);
+    super::refused_rows::put_back(loaded, opts, refused, |kind, ids| {
         riskmap_core::store::changes::last_recorded_states(path, kind, ids)
             .map(|states| {
                 states

@@ -268,7 +268,8 @@ pub(super) fn log_row_issues(source: &str, refused: &[RowIssue], warnings: &[Row
             layer = r.layer,
             id = r.id,
             why = r.why,
-            "a changed row was refused by the checks; the served feature stays"
+            "a changed row was refused by the checks; the served feature stays as it was (a \
+             new row stays off the map)"
         );
     }
     if warnings.len().max(refused.len()) > ROWS_LOGGED {

@@ -17,7 +17,9 @@
 //!
 //! A change storm (one transaction changing 100,000 rows sends as many notifications)
 //! is not held in memory: past [`NOTE_CAP`] features a batch keeps only that it is one,
-//! and its features are read from the change table as after a reconnect (below), so
+//! and where its change numbers begin, and its features are read from the change table
+//! as after a reconnect (below), from its first number too (a long transaction that
+//! commits after a short one begun later has numbers far below the last applied), so
 //! the whole transaction is applied as one batch. Notifications that arrive after that
 //! read name rows already read: they are compared again and change nothing.
 //!
@@ -98,6 +100,10 @@ pub struct DbStatus {
     /// are another release's (they record the changes this server follows), and
     /// `riskmap db init` would bring them up to this one's.
     pub schema: Option<String>,
+    /// Layer tables without the trigger that records and announces their changes
+    /// (another program made them again): their changes are not followed, and /health is
+    /// degraded while there are any.
+    pub unfollowed: Vec<String>,
     /// The latest rows the checks refused (layer, id, why, when read); the served
     /// features stayed. A row read again since leaves the list (and comes back if it is
     /// still refused).
@@ -305,25 +311,32 @@ async fn follow(
         return (false, Err(format!("LISTEN on {}: {e}", db.shown())));
     }
     // (Said together with the connection, so that whoever sees it connected sees both.)
-    let note = schema_note(client, db).await;
+    let checked = schema_note(client, db).await;
     state.db_status(|s| {
-        s.schema = note;
+        if let Some((note, unfollowed)) = checked {
+            s.schema = note;
+            s.unfollowed = unfollowed;
+        }
         s.connected = true;
     });
+    let mut schema_checked = Instant::now();
     tracing::info!(db = db.shown(), "following the database's changes");
     // What changed before listening began: from the change table.
     if let Err(e) = catch_up(state, client, db, None).await {
         return (true, Err(e.why()));
     }
     loop {
-        // Quiet for a while: the schema looked at again (a table made again by another
-        // program sends no notification at all).
-        if tokio::time::timeout(SCHEMA_CHECK, inbox.bell.notified())
+        // Every SCHEMA_CHECK the schema is looked at again, busy or not (a table made
+        // again by another program sends no notification at all).
+        let left = SCHEMA_CHECK.saturating_sub(schema_checked.elapsed());
+        let rang = tokio::time::timeout(left, inbox.bell.notified())
             .await
-            .is_err()
-        {
-            let note = schema_note(client, db).await;
-            state.db_status(|s| s.schema = note);
+            .is_ok();
+        if schema_checked.elapsed() >= SCHEMA_CHECK {
+            schema_checked = Instant::now();
+            recheck_schema(state, client, db).await;
+        }
+        if !rang {
             continue;
         }
         let started = Instant::now();
@@ -365,8 +378,8 @@ async fn follow(
             Err(FollowError::Failed(why)) => {
                 // A table another program made again (GDAL's -overwrite) fails the
                 // reading of its rows, and lost its triggers: said in /health.
-                let note = schema_note(client, db).await;
-                state.db_status(|s| s.schema = note);
+                recheck_schema(state, client, db).await;
+                schema_checked = Instant::now();
                 state.db_error(why);
             }
         }
@@ -375,25 +388,44 @@ async fn follow(
 
 /// What is wrong with the database's schema for following it, if anything: trigger
 /// functions of another release (they record changes otherwise: an id changed in QGIS
-/// was one update before this release's), and layer tables without the triggers that
-/// record their changes (their changes are not followed at all). Logged as a warning.
-async fn schema_note(client: &Client, db: &Db) -> Option<String> {
+/// was one update before this release's), and layer tables without a trigger of this
+/// release's; with the tables whose changes are not followed at all (no
+/// `riskmap_change`). `None` when the catalog could not be read (what was said stands).
+/// Logged as a warning.
+async fn schema_note(client: &Client, db: &Db) -> Option<(Option<String>, Vec<String>)> {
+    let outdated = pg::outdated_functions(client).await.ok()?;
+    let missing = pg::missing_triggers(client).await.ok()?;
     let mut parts = Vec::new();
-    let outdated = pg::outdated_functions(client).await.unwrap_or_default();
     if !outdated.is_empty() {
         parts.push(format!(
             "the database's trigger functions {} are not this release's",
             outdated.join(", ")
         ));
     }
-    let missing = pg::missing_triggers(client).await.unwrap_or_default();
-    if !missing.is_empty() {
-        parts.push(format!(
-            "layer tables without the triggers that record their changes, whose changes \
-             are not followed (a table another program made again, as GDAL's -overwrite \
-             does): {}",
-            missing.join(", ")
-        ));
+    let of = |trigger: &str| -> Vec<String> {
+        missing
+            .iter()
+            .filter(|(_, t)| *t == trigger)
+            .map(|(table, _)| (*table).to_string())
+            .collect()
+    };
+    let unfollowed = of("riskmap_change");
+    for (trigger, what) in [
+        (
+            "riskmap_change",
+            "whose changes are neither recorded nor followed (a table another program made \
+             again, as GDAL's -overwrite does)",
+        ),
+        ("riskmap_truncate", "whose TRUNCATE is not recorded"),
+        ("riskmap_touch", "whose updated_at is not kept"),
+    ] {
+        let tables = of(trigger);
+        if !tables.is_empty() {
+            parts.push(format!(
+                "layer tables without the trigger {trigger}, {what}: {}",
+                tables.join(", ")
+            ));
+        }
     }
     let note = (!parts.is_empty()).then(|| {
         format!(
@@ -404,7 +436,17 @@ async fn schema_note(client: &Client, db: &Db) -> Option<String> {
     if let Some(n) = &note {
         tracing::warn!(db = db.shown(), "{n}");
     }
-    note
+    Some((note, unfollowed))
+}
+
+/// [`schema_note`] into the status, unless the catalog could not be read.
+async fn recheck_schema(state: &AppState, client: &Client, db: &Db) {
+    if let Some((note, unfollowed)) = schema_note(client, db).await {
+        state.db_status(|s| {
+            s.schema = note;
+            s.unfollowed = unfollowed;
+        });
+    }
 }
 
 /// Reads the features changed after the last change applied (less
@@ -427,7 +469,8 @@ async fn catch_up(
         return Ok(state.sync_as("database").await.map(|_| ())?);
     };
     let mut from = seq.saturating_sub(CATCH_UP_OVERLAP);
-    if let Some(first) = first {
+    // (a later part of a storm already caught up names numbers read then)
+    if let Some(first) = first.filter(|f| !state.seq_applied(*f)) {
         from = from.min(first.saturating_sub(1));
     }
     let rows = pg::changed_since(client, db, from)

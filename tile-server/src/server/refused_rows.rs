@@ -8,7 +8,8 @@
 //! A GeoPackage's trail records what the map served (a refused row is not recorded), so
 //! its last record is the state; a PostGIS change table records every change, the
 //! refused one too, so its records are tried newest first, each one's `after` then its
-//! `before`.
+//! `before`, back to the last insertion of the row (a state before a deletion is never
+//! brought back).
 
 use std::collections::BTreeMap;
 
@@ -46,16 +47,18 @@ pub(super) fn refused_ids(loaded: &Loaded) -> Vec<(LayerKind, Vec<String>)> {
     out
 }
 
-/// Puts each refused row of `loaded` back as the first of its recorded states (newest
-/// first, as `states` gives them for a layer's ids) that the checks pass; gives how
-/// many were put back.
+/// Puts each refused row of `loaded` (`refused`, from [`refused_ids`]) back as the
+/// first of its recorded states (newest first, as `states` gives them for a layer's
+/// ids, back to the last time the row came to be) that the checks pass; gives how many
+/// were put back.
 pub(super) fn put_back(
     loaded: &mut Loaded,
     opts: &LoadOptions,
+    refused: Vec<(LayerKind, Vec<String>)>,
     mut states: impl FnMut(LayerKind, &[&str]) -> Result<BTreeMap<String, Vec<Value>>, String>,
 ) -> usize {
     let mut put = 0;
-    for (kind, ids) in refused_ids(loaded) {
+    for (kind, ids) in refused {
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let found = match states(kind, &ids) {
             Ok(s) => s,

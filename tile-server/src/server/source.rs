@@ -130,35 +130,26 @@ impl DataSource {
             let seq = pg::last_change(&client, &db).await.map_err(store_err)?;
             let mut loaded = pg::load(&client, &db, &self.load).await?;
             // A row the checks refuse is served as the change table last had it in a
-            // state they pass, as the running server kept it (`refused_rows`).
+            // state they pass, as the running server kept it (`refused_rows`); one query
+            // a layer, and a failure to read them costs only those rows.
+            let refused = super::refused_rows::refused_ids(&loaded);
             let mut states = std::collections::BTreeMap::new();
-            for (kind, ids) in super::refused_rows::refused_ids(&loaded) {
-                for id in ids {
-                    let q = riskmap_core::store::changes::ChangeQuery {
-                        layer: Some(kind.name().to_string()),
-                        id: Some(id.clone()),
-                        ..Default::default()
-                    };
-                    let records = pg::changes_page(&client, &db, &q)
-                        .await
-                        .map_err(store_err)?;
-                    let newest_first: Vec<serde_json::Value> = records
-                        .into_iter()
-                        .rev()
-                        .flat_map(|r| [r.after, r.before])
-                        .flatten()
-                        .collect();
-                    states.insert((kind, id), newest_first);
+            for (kind, ids) in &refused {
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                match pg::recorded_states(&client, &db, *kind, &ids).await {
+                    Ok(s) => {
+                        states.insert(*kind, s);
+                    }
+                    Err(e) => tracing::warn!(
+                        layer = kind.name(),
+                        error = %e,
+                        "the recorded states of refused rows could not be read: those rows \
+                         are not served"
+                    ),
                 }
             }
-            super::refused_rows::put_back(&mut loaded, &self.load, |kind, ids| {
-                Ok(ids
-                    .iter()
-                    .filter_map(|id| {
-                        let s = states.remove(&(kind, (*id).to_string()))?;
-                        Some(((*id).to_string(), s))
-                    })
-                    .collect())
+            super::refused_rows::put_back(&mut loaded, &self.load, refused, |kind, _| {
+                Ok(states.remove(&kind).unwrap_or_default())
             });
             Ok((loaded, Some(seq)))
         })

@@ -51,13 +51,6 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
                 d.last_error.as_deref().unwrap_or("not connected yet")
             )),
         ),
-        Some(d) if d.schema.is_some() => (
-            "degraded",
-            Some(format!(
-                "the database's schema: {}",
-                d.schema.as_deref().unwrap_or_default()
-            )),
-        ),
         _ => match state.folder_trail_held() {
             Some(problems) => (
                 "degraded",
@@ -76,7 +69,18 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
                         r.why
                     )),
                 ),
-                None => ("ok", None),
+                None => match &database {
+                    Some(d) if !d.unfollowed.is_empty() => (
+                        "degraded",
+                        Some(format!(
+                            "the database's tables {} have no trigger recording their \
+                             changes (another program made them again): their changes are \
+                             not followed; run `riskmap db init --db URL`",
+                            d.unfollowed.join(", ")
+                        )),
+                    ),
+                    _ => ("ok", None),
+                },
             },
         },
     };
