@@ -183,6 +183,23 @@ async fn a_site_in_a_zone_or_in_gcj02_is_checked_where_it_lies() {
             "/api/site-check",
             vec!["EPSG:999999"],
         ),
+        // Degrees said to be zone metres: refused by the conversion itself.
+        (
+            with_member(props.clone(), &ring, "EPSG:4549"),
+            "/api/site-check",
+            vec!["EPSG:4549", "look like degrees"],
+        ),
+        // Metres of the zone of 120°E said to be of the zone of 123°E: converted, the
+        // site lands some 280 km east, far from every area, where it would meet nothing.
+        (
+            with_member(props.clone(), &gk, "EPSG:4550"),
+            "/api/site-check",
+            vec![
+                "converted from EPSG:4550",
+                "outside every area",
+                "crs right",
+            ],
+        ),
     ];
     for (body, uri, words) in cases {
         let (status, _, out) = send(&app, post(uri, body)).await;

@@ -276,8 +276,13 @@ fn checked(
             ));
         }
     };
+    // (a recorded state taken back is no edit: the loaders' words stand)
+    let worded = |issues: Vec<Issue>| match step {
+        Step::Edit => worded_for_an_edit(issues),
+        Step::Restore => issues,
+    };
     let Some(mut feature) = checked else {
-        return Err(worded_for_an_edit(issues));
+        return Err(worded(issues));
     };
     let id = feature.id().to_string();
     if let Some(u) = url_id
@@ -293,7 +298,7 @@ fn checked(
     }
     across_layers(&mut feature, current, &mut issues, step);
     if issues.iter().any(refuses) {
-        return Err(worded_for_an_edit(issues));
+        return Err(worded(issues));
     }
     Ok(CheckedFeature { feature, issues })
 }

@@ -285,63 +285,8 @@ pub(super) fn load_one<P: LayerProps>(
         FileFormat::Shapefile => {
             let mut s = shp::open(&plan.path, plan.encoding, rel)?;
             summary.encoding = Some(s.encoding.clone());
-            // Names the .dbf cut at its 10 bytes (`design_pre`), read as the one field
-            // they begin, and said so.
-            for (name, key) in cut_names(&mut s.names, &resolver, s.utf8) {
-                sink.push(Issue {
-                    field: Some(key.to_string()),
-                    ..warning(
-                        IssueCode::CutColumnName,
-                        format!(
-                            "the column {name:?} was read as {key} (a shapefile keeps 10 \
-                             bytes of a column's name); if it is another field, map it in \
-                             riskmap.toml"
-                        ),
-                    )
-                })?;
-            }
-            // A .dbf keeps 10 bytes of a column's name: a Chinese name longer than that
-            // is cut, often inside a character, and then matches no field.
-            for name in s
-                .names
-                .iter()
-                .filter(|n| n.contains('\u{FFFD}') && resolver.resolve(n).is_none())
-            {
-                sink.push(Issue {
-                    field: Some(name.clone()),
-                    ..warning(
-                        IssueCode::DecodingErrors,
-                        format!(
-                            "the column name {name:?} ends inside a character (a shapefile \
-                             keeps 10 bytes of a name: a Chinese name of 3 characters in \
-                             UTF-8, 5 in GBK): it matches no field and its values are not \
-                             read; give the column a shorter name, or map it in riskmap.toml"
-                        ),
-                    )
-                })?;
-            }
-            if let Some(label) = &s.overruled_cpg {
-                sink.push(warning(
-                    IssueCode::CpgMismatch,
-                    format!(
-                        "the .cpg names encoding {label:?}, which the .dbf's text is not \
-                         in: it was read as {} (fix or delete the .cpg so that other \
-                         programs read it right too)",
-                        s.encoding
-                    ),
-                ))?;
-            }
-            if let Some(label) = &s.unknown_cpg {
-                sink.push(warning(
-                    IssueCode::UnknownEncoding,
-                    format!("the .cpg names encoding {label:?}, which is not known; the .dbf encoding was detected"),
-                ))?;
-            }
-            if s.prj.is_none() && plan.crs.is_none() {
-                sink.push(warning(
-                    IssueCode::CrsAssumed,
-                    "no .prj file, or an empty one: coordinates were read as WGS84 longitude/latitude (give crs in riskmap.toml if they are not)".into(),
-                ))?;
+            for issue in shp::header_issues(&mut s, &resolver, plan.crs.is_some(), warning) {
+                sink.push(issue)?;
             }
             let own = s.prj.clone().map(|p| (p, ".prj"));
             (Input::Rows(Box::new(s)), own)
@@ -798,47 +743,6 @@ pub(super) fn gather(
         }
     }
     Ok((acc, files))
-}
-
-/// Renames the columns of a .dbf whose names were cut at its 10 bytes to the fields they
-/// stand for (`Resolver::resolve_cut`), when no other column has that field: a name that
-/// resolves as it is, or that is shorter than a cut would leave it (an ASCII name of 10
-/// bytes; one with other characters of 9 or more, a character of two or three bytes not
-/// fitting the last), is left as it is. Returns each renamed column and its field.
-fn cut_names(names: &mut [String], resolver: &Resolver, utf8: bool) -> Vec<(String, &'static str)> {
-    let bytes = |n: &str| -> usize {
-        if utf8 {
-            n.len()
-        } else {
-            n.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
-        }
-    };
-    let may_be_cut = |n: &str| {
-        let b = bytes(n);
-        if n.is_ascii() { b == 10 } else { b >= 9 }
-    };
-    let mut taken: Vec<super::fields::Slot> = names
-        .iter()
-        .filter_map(|n| resolver.resolve(n).map(|(r, _)| r.slot))
-        .collect();
-    let mut out = Vec::new();
-    for name in names.iter_mut() {
-        if !may_be_cut(name) || resolver.resolve(name).is_some() {
-            continue;
-        }
-        let Some(key) = resolver.resolve_cut(name) else {
-            continue;
-        };
-        let Some((r, _)) = resolver.resolve(key) else {
-            continue;
-        };
-        if taken.contains(&r.slot) {
-            continue;
-        }
-        taken.push(r.slot);
-        out.push((std::mem::replace(name, key.to_string()), key));
-    }
-    out
 }
 
 /// Rows of a file with a column list (Shapefile, FlatGeobuf, GeoParquet) as features whose property

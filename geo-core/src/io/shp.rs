@@ -18,7 +18,7 @@ use shapefile::{PolygonRing, Shape};
 
 use super::LoadError;
 use super::geom::{GeomInput, RawGeom};
-use super::report::Position;
+use super::report::{Issue, IssueCode, Position};
 use super::text;
 
 /// A shapefile being read: its records handed over a part at a time by a thread of its
@@ -153,6 +153,131 @@ fn declared_encoding(
     None
 }
 
+/// What the reading of a shapefile's header says: its columns whose names the .dbf cut
+/// (read as the field they begin, renamed in `rows.names`, or ending inside a
+/// character and matching none), a .cpg overruled or unknown, no .prj where no CRS was
+/// given (`crs_given`). `warning` makes a file warning of a code and message.
+pub(super) fn header_issues(
+    rows: &mut Rows,
+    resolver: &super::fields::Resolver,
+    crs_given: bool,
+    warning: impl Fn(IssueCode, String) -> Issue,
+) -> Vec<Issue> {
+    let mut out = Vec::new();
+    // Names the .dbf cut at its 10 bytes (`design_pre`), read as the one field
+    // they begin, and said so.
+    for (name, key) in cut_names(&mut rows.names, resolver, rows.utf8) {
+        out.push(Issue {
+            field: Some(key.to_string()),
+            ..warning(
+                IssueCode::CutColumnName,
+                format!(
+                    "the column {name:?} was read as {key} (a shapefile keeps 10 \
+                             bytes of a column's name); if it is another field, map it in \
+                             riskmap.toml"
+                ),
+            )
+        });
+    }
+    // A .dbf keeps 10 bytes of a column's name: a Chinese name longer than that
+    // is cut, often inside a character, and then matches no field.
+    for name in rows
+        .names
+        .iter()
+        .filter(|n| n.contains('\u{FFFD}') && resolver.resolve(n).is_none())
+    {
+        out.push(Issue {
+            field: Some(name.clone()),
+            ..warning(
+                IssueCode::DecodingErrors,
+                format!(
+                    "the column name {name:?} ends inside a character (a shapefile \
+                             keeps 10 bytes of a name: a Chinese name of 3 characters in \
+                             UTF-8, 5 in GBK): it matches no field and its values are not \
+                             read; give the column a shorter name, or map it in riskmap.toml"
+                ),
+            )
+        });
+    }
+    if let Some(label) = &rows.overruled_cpg {
+        out.push(warning(
+            IssueCode::CpgMismatch,
+            format!(
+                "the .cpg names encoding {label:?}, which the .dbf's text is not \
+                         in: it was read as {} (fix or delete the .cpg so that other \
+                         programs read it right too)",
+                rows.encoding
+            ),
+        ));
+    }
+    if let Some(label) = &rows.unknown_cpg {
+        out.push(warning(
+                    IssueCode::UnknownEncoding,
+                    format!("the .cpg names encoding {label:?}, which is not known; the .dbf encoding was detected"),
+                ));
+    }
+    if rows.prj.is_none() && !crs_given {
+        out.push(warning(
+                    IssueCode::CrsAssumed,
+                    "no .prj file, or an empty one: coordinates were read as WGS84 longitude/latitude (give crs in riskmap.toml if they are not)".into(),
+                ));
+    }
+    out
+}
+
+/// Renames the columns of a .dbf whose names were cut at its 10 bytes to the fields they
+/// stand for (`Resolver::resolve_cut`), when no other column has that field: a name that
+/// resolves as it is, or that is shorter than a cut would leave it, is left as it is: an
+/// ASCII name is cut at exactly 10 bytes; one with other characters may end a character
+/// early, a character not fitting the last bytes (at 9 or more bytes in a two-byte
+/// encoding, 8 or more in UTF-8, whose Chinese characters take three). Returns each
+/// renamed column and its field.
+pub(super) fn cut_names(
+    names: &mut [String],
+    resolver: &super::fields::Resolver,
+    utf8: bool,
+) -> Vec<(String, &'static str)> {
+    let bytes = |n: &str| -> usize {
+        if utf8 {
+            n.len()
+        } else {
+            n.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+        }
+    };
+    let may_be_cut = |n: &str| {
+        let b = bytes(n);
+        if n.is_ascii() {
+            b == 10
+        } else if utf8 {
+            b >= 8
+        } else {
+            b >= 9
+        }
+    };
+    let mut taken: Vec<super::fields::Slot> = names
+        .iter()
+        .filter_map(|n| resolver.resolve(n).map(|(r, _)| r.slot))
+        .collect();
+    let mut out = Vec::new();
+    for name in names.iter_mut() {
+        if !may_be_cut(name) || resolver.resolve(name).is_some() {
+            continue;
+        }
+        let Some(key) = resolver.resolve_cut(name) else {
+            continue;
+        };
+        let Some((r, _)) = resolver.resolve(key) else {
+            continue;
+        };
+        if taken.contains(&r.slot) {
+            continue;
+        }
+        taken.push(r.slot);
+        out.push((std::mem::replace(name, key.to_string()), key));
+    }
+    out
+}
+
 /// The records a .dbf's header counts, bounded by what the file's size can hold.
 fn dbf_records(head: &[u8], len: u64) -> usize {
     let u16_at = |i: usize| {
@@ -191,37 +316,57 @@ fn dbf_text(dbf: &[u8]) -> (Vec<&[u8]>, &[u8]) {
 /// two-byte sequences alone are also valid GBK, and never decide).
 fn cpg_fits(declared: &'static Encoding, dbf: &[u8]) -> bool {
     let (names, records) = dbf_text(dbf);
-    // UTF-8 up to a character cut at the end (of a name the .dbf's 10 bytes cut, of the
-    // bytes read), and whether it holds one of three bytes or more.
-    let utf8 = |b: &[u8]| -> Option<bool> {
-        let valid = match std::str::from_utf8(b) {
-            Ok(t) => t,
-            Err(e) if e.error_len().is_none() => std::str::from_utf8(&b[..e.valid_up_to()]).ok()?,
-            Err(_) => return None,
-        };
-        Some(valid.chars().any(|c| c.len_utf8() >= 3))
-    };
     let mut wide = false;
-    for text in names.into_iter().chain([records]) {
-        match utf8(text) {
+    for text in names.iter().copied().chain([records]) {
+        match utf8_wide(text) {
             Some(w) => wide |= w,
-            None => return declared != UTF_8,
+            // Not UTF-8: a .cpg saying UTF-8 is overruled only when the bytes read as GBK
+            // without an error (a value cut inside a character by its writer leaves the
+            // .cpg standing, as one wrong character).
+            None => return declared != UTF_8 || !reads_as_gbk(&names, records),
         }
     }
     declared == UTF_8 || !wide
+}
+
+/// Whether bytes are UTF-8 up to a character cut at their end (a name the .dbf's 10
+/// bytes cut, the end of the bytes read), and if so whether they hold a character of
+/// three bytes or more (Chinese).
+fn utf8_wide(b: &[u8]) -> Option<bool> {
+    let valid = match std::str::from_utf8(b) {
+        Ok(t) => t,
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&b[..e.valid_up_to()]).ok()?,
+        Err(_) => return None,
+    };
+    Some(valid.chars().any(|c| c.len_utf8() >= 3))
+}
+
+/// Whether a .dbf's names and records decode as GBK without an error (a character cut
+/// at the end of each aside).
+fn reads_as_gbk(names: &[&[u8]], records: &[u8]) -> bool {
+    let clean = |b: &[u8]| {
+        GBK.decode_without_bom_handling_and_without_replacement(b)
+            .is_some()
+            || (!b.is_empty()
+                && GBK
+                    .decode_without_bom_handling_and_without_replacement(&b[..b.len() - 1])
+                    .is_some())
+    };
+    names.iter().all(|n| clean(n)) && clean(records)
 }
 
 /// The .dbf encoding its text shows when none is declared (or the declared one does
 /// not fit it): its column names and its records.
 fn found_encoding(dbf: &[u8]) -> (&'static Encoding, &'static str) {
     let (parts, records) = dbf_text(dbf);
+    // (a name cut inside a character is still UTF-8)
+    if parts.iter().all(|n| utf8_wide(n).is_some()) && std::str::from_utf8(records).is_ok() {
+        return (UTF_8, "valid UTF-8");
+    }
     let mut names = Vec::new();
     for name in parts {
         names.extend_from_slice(name);
         names.push(b' ');
-    }
-    if std::str::from_utf8(&names).is_ok() && std::str::from_utf8(records).is_ok() {
-        return (UTF_8, "valid UTF-8");
     }
     names.extend_from_slice(&records[..records.len().min(text::DETECT_PREFIX)]);
     (text::detect(&names), "detected")
@@ -281,7 +426,7 @@ pub(crate) fn open(
             .and_then(|_| dbf_file.rewind())
             .map_err(io_err)?;
         if !cpg_fits(enc, &probe) {
-            overruled_cpg = cpg.as_deref().map(|c| c.trim().to_string());
+            overruled_cpg = cpg.as_deref().map(|c| (c.trim().to_string(), enc));
             declared = None;
         }
     }
@@ -291,7 +436,12 @@ pub(crate) fn open(
         None => {
             let mut dbf = Vec::new();
             dbf_file.read_to_end(&mut dbf).map_err(io_err)?;
-            let (enc, how) = found_encoding(&dbf);
+            let (enc, mut how) = found_encoding(&dbf);
+            // The bytes show the encoding the .cpg declared after all: it stands.
+            if overruled_cpg.as_ref().is_some_and(|(_, d)| *d == enc) {
+                how = ".cpg";
+                overruled_cpg = None;
+            }
             (enc, how, Box::new(Cursor::new(dbf)))
         }
     };
@@ -328,7 +478,7 @@ pub(crate) fn open(
         names,
         encoding: format!("{} ({how})", enc.name()),
         utf8: enc == UTF_8,
-        overruled_cpg,
+        overruled_cpg: overruled_cpg.map(|(label, _)| label),
         prj,
         unknown_cpg,
         room,

@@ -177,3 +177,40 @@ fn a_file_mostly_far_from_the_areas_is_said_to_be_in_another_system() {
         0
     );
 }
+
+/// A UTF-8 .dbf one of whose values its writer cut inside a character (as writers that
+/// slice encoded bytes do) still has a right `.cpg`: it is not overruled for that one
+/// broken character, which does not make the bytes GBK.
+#[test]
+fn a_utf8_cpg_stands_beside_a_value_cut_inside_a_character() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shp = write_gk_houses(dir.path(), "houses");
+    let dbf = shp.with_extension("dbf");
+    super::shp::tests::write_dbf(
+        &dbf,
+        encoding_rs::UTF_8,
+        &[("编号", 10), ("地址", 40)],
+        &[
+            vec!["F-001", "海门区三厂街道工业路8号"],
+            vec!["F-002", "三星镇"],
+        ],
+    );
+    // "镇" (E9 95 87) cut after its first byte, the rest of the field blank.
+    let mut bytes = std::fs::read(&dbf).expect("dbf");
+    let at = bytes
+        .windows(3)
+        .position(|w| w == "镇".as_bytes())
+        .expect("镇 in the records");
+    bytes[at + 1] = b' ';
+    bytes[at + 2] = b' ';
+    std::fs::write(&dbf, bytes).expect("dbf");
+    std::fs::write(shp.with_extension("cpg"), "UTF-8").expect("cpg");
+    let out =
+        load_file::<House>(&shp, &FileOptions::default(), &LoadOptions::default()).expect("loads");
+    assert_eq!(
+        out.report.files[0].encoding.as_deref(),
+        Some("UTF-8 (.cpg)")
+    );
+    assert_eq!(out.report.with_code(IssueCode::CpgMismatch).count(), 0);
+    assert_eq!(&*out.features[0].props.address, "海门区三厂街道工业路8号");
+}

@@ -48,6 +48,20 @@ pub(in crate::server) async fn site_check(
         .site_check
         .run(move || -> Result<Vec<u8>, AppError> {
             let req = parse_site(&body, max, q.crs.as_deref())?;
+            // A site converted from a system that was named wrongly lands far from the
+            // data, where it meets nothing: refused, not answered "no conflicts".
+            if let Some(crs) = &req.crs
+                && let Some((_, why)) = riskmap_core::io::far_issue(
+                    riskmap_core::model::LayerKind::ProtectionTargets,
+                    &req.geometry,
+                    &snap.dataset().areas,
+                )
+            {
+                return Err(AppError::bad_request(format!(
+                    "the site, converted from {crs}, {}: is its crs right?",
+                    why.trim_start_matches("the feature ")
+                )));
+            }
             if html {
                 return Ok(report_html(&snap, &req)
                     .map_err(|e| AppError::bad_request(e.to_string()))?
