@@ -264,3 +264,38 @@ fn a_ledger_whose_features_were_all_skipped_is_warned_of() {
         assert!(!err.contains("hidden_hazards"), "{cmd}: {err}");
     }
 }
+
+/// The demo's pipes declared in the zone of 123°E instead of 120°E land some 280 km
+/// east: loaded, but far from everything, and the conflicts they would have are gone;
+/// `analyze` says so on standard error, naming the file and the count.
+#[test]
+fn a_ledger_read_in_the_wrong_zone_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::demo_copy(dir.path());
+    let pipes = data.join("gas_pipelines.geojson");
+    let text = std::fs::read_to_string(&pipes).unwrap();
+    assert!(
+        text.contains("EPSG::4549"),
+        "the demo's pipes name their zone"
+    );
+    std::fs::write(&pipes, text.replace("EPSG::4549", "EPSG::4550")).unwrap();
+    let n = serde_json::from_str::<serde_json::Value>(&text).unwrap()["features"]
+        .as_array()
+        .unwrap()
+        .len();
+    let out = dir.path().join("out");
+    let o = common::riskmap(&[
+        "analyze",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let said = format!(
+        "warning: gas_pipelines.geojson (gas_pipelines): {n} of the file's {n} features lie \
+         far from the areas"
+    );
+    assert!(err.contains(&said), "{err}");
+}

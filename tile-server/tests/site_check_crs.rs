@@ -147,12 +147,18 @@ async fn a_site_in_a_zone_or_in_gcj02_is_checked_where_it_lies() {
             [a, b]
         })
         .collect();
+    // (a crs member on the geometry, as the old GeoJSON allowed on any object)
+    let on_geometry = json!({"type": "Feature", "properties": props.clone(),
+        "geometry": {"type": "Polygon", "coordinates": [&gcj],
+            "crs": {"type": "name", "properties": {"name": "gcj02"}}}})
+    .to_string();
     for (uri, body) in [
         ("/api/site-check?crs=gcj02", site(props.clone(), &gcj)),
         (
             "/api/site-check",
             with_member(props.clone(), &gcj, "GCJ-02"),
         ),
+        ("/api/site-check", on_geometry),
     ] {
         let (status, _, out) = send(&app, post(uri, body)).await;
         assert_eq!(status, StatusCode::OK);

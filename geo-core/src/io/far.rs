@@ -76,9 +76,11 @@ pub(super) fn check_far(
     } else {
         None
     };
-    // Per file: its features, and those far from the rest.
+    // Per file: its features, and those far from the rest; the far features' issues,
+    // pushed after the file's own (which a reader meets first).
     let mut tally: std::collections::BTreeMap<usize, (LayerKind, usize, usize)> =
         std::collections::BTreeMap::new();
+    let mut each: Vec<(usize, Issue)> = Vec::new();
     for layer in layers {
         for (i, p) in layer.points() {
             let t = tally
@@ -126,9 +128,7 @@ pub(super) fn check_far(
                     issue: Box::new(issue),
                 });
             }
-            if let Some(v) = reports.issues.get_mut(file) {
-                v.push(issue);
-            }
+            each.push((file, issue));
         }
     }
     // A file most of whose features lie far off was most likely read in the wrong
@@ -153,6 +153,11 @@ pub(super) fn check_far(
                  number), give its crs in riskmap.toml"
             ),
         };
+        if let Some(v) = reports.issues.get_mut(file) {
+            v.push(issue);
+        }
+    }
+    for (file, issue) in each {
         if let Some(v) = reports.issues.get_mut(file) {
             v.push(issue);
         }

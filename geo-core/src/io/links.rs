@@ -253,12 +253,25 @@ pub(super) fn resolve_links(
     if !reports.summaries.iter().any(|s| read_with(&s)) {
         return Ok(());
     }
-    // The layers a file of which was skipped: a feature not found there may exist.
+    // The layers a file of which was skipped: a feature not found there may exist; and
+    // the features whose own lines the checks refused.
     let unread: Vec<LayerKind> = reports
         .summaries
         .iter()
         .filter(|s| read_with(s) && s.status == super::report::FileStatus::Skipped)
         .filter_map(|s| s.layer)
+        .collect();
+    let refused: foldhash::HashSet<(LayerKind, String)> = reports
+        .issues
+        .iter()
+        .flatten()
+        .filter(|i| i.severity == Severity::Skipped)
+        .filter_map(|i| {
+            Some((
+                i.layer.filter(|l| LINKABLE.contains(l))?,
+                i.feature_id.clone()?,
+            ))
+        })
         .collect();
     // The ids the ledger names, as a link looks them up (trimmed).
     let named: foldhash::HashSet<&str> = hidden
@@ -280,7 +293,19 @@ pub(super) fn resolve_links(
             keep.push(true);
             continue;
         };
-        if let Some(layer) = f.props.feature_layer.filter(|l| unread.contains(l)) {
+        let named = f.props.feature_id.as_deref().map(str::trim).unwrap_or("");
+        let line_refused = |l: LayerKind| refused.contains(&(l, named.to_string()));
+        let in_layers = match f.props.feature_layer {
+            Some(l) => vec![l],
+            None => LINKABLE.to_vec(),
+        };
+        if let Some(layer) = in_layers.iter().copied().find(|l| line_refused(*l)) {
+            why = format!(
+                "its feature {named:?} was left out of the {} ledger by the checks (see the \
+                 issue of its line)",
+                layer.name()
+            );
+        } else if let Some(layer) = f.props.feature_layer.filter(|l| unread.contains(l)) {
             why.push_str(&format!(
                 " (a file of the {} ledger was skipped: the feature may be in it)",
                 layer.name()

@@ -476,3 +476,41 @@ fn hazards_whose_features_ledgers_were_all_skipped_are_said_so() {
         assert!(m.contains("a file of the houses ledger was skipped"), "{m}");
     }
 }
+
+/// A hazard whose house's own line the checks refused (its coordinates not a number) is
+/// told that, not that the ledger has no such house.
+#[test]
+fn a_hazard_whose_features_line_was_refused_is_told_so() {
+    let t = tempfile::tempdir().expect("tmp");
+    let d = t.path();
+    write(
+        d,
+        "houses.csv",
+        "编号,地址,经度,纬度\nH1,某村1号,东经,31.8\nH2,某村2号,121.31,31.80\n".as_bytes(),
+    );
+    write(
+        d,
+        "hidden_hazards.csv",
+        "id,feature_layer,feature_id,description,status,discovered,lon,lat\n\
+         A,houses,H1,墙体开裂,pending,2026-01-01,,\n\
+         B,houses,H9,屋面渗水,pending,2026-01-01,,\n"
+            .as_bytes(),
+    );
+    let loaded = load_dir(d, &LoadOptions::default()).expect("loads");
+    let said: Vec<(&str, &str)> = loaded
+        .report
+        .with_code(IssueCode::UnknownLinkedFeature)
+        .map(|i| (i.feature_id.as_deref().unwrap_or(""), i.message.as_str()))
+        .collect();
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert_eq!(said[0].0, "A");
+    assert!(
+        said[0]
+            .1
+            .contains("\"H1\" was left out of the houses ledger by the checks"),
+        "{}",
+        said[0].1
+    );
+    assert_eq!(said[1].0, "B");
+    assert!(!said[1].1.contains("left out"), "{}", said[1].1);
+}

@@ -165,6 +165,14 @@ fn a_file_mostly_far_from_the_areas_is_said_to_be_in_another_system() {
         .filter(|i| i.feature_id.is_some())
         .count();
     assert_eq!(each, 8);
+    // The file's own comes first, where a reader of the report meets it.
+    let first_far = loaded
+        .report
+        .issues
+        .iter()
+        .position(|i| i.code == IssueCode::FarFromData)
+        .unwrap();
+    assert!(loaded.report.issues[first_far].feature_id.is_none());
     // Two far of ten: each said, the file not.
     points("protection_targets.csv", 2, 8);
     let loaded = load_dir(d, &LoadOptions::default()).expect("loads");

@@ -451,9 +451,22 @@ pub fn prepare(ui: &Ui, args: &LoadArgs) -> Result<Project, CliError> {
 
 /// A ledger read whose features were mostly skipped (every one in a wrong coordinate
 /// system, swapped columns): as good as not read, and said as loudly, with the reason
-/// most of them had. Said even when quiet.
+/// most of them had; and one most of whose features lie far from the areas (read in
+/// the wrong zone: loaded, but nowhere near the rest). Said even when quiet.
 pub(crate) fn warn_of_files_mostly_lost(report: &riskmap_core::io::ValidationReport) {
-    use riskmap_core::io::{FileStatus, Severity};
+    use riskmap_core::io::{FileStatus, IssueCode, Severity};
+    for i in report
+        .issues
+        .iter()
+        .filter(|i| i.code == IssueCode::FarFromData && i.feature_id.is_none())
+    {
+        eprintln!(
+            "warning: {} ({}): {}",
+            i.file,
+            i.layer.map_or("no layer", |l| l.name()),
+            i.message
+        );
+    }
     for f in report.files.iter().filter(|f| {
         f.status == FileStatus::Loaded
             && f.features_read > 0

@@ -208,8 +208,11 @@ pub fn parse_site(
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let member = [&v, &feature]
+    // (the old GeoJSON put a crs member on any object: the one sent, the feature, its
+    // geometry)
+    let member = [Some(&v), Some(&feature), feature.get("geometry")]
         .into_iter()
+        .flatten()
         .find_map(|o| o.get("crs").and_then(riskmap_core::io::legacy_crs_name));
     let given = match (member, crs) {
         (Some(m), Some(q)) if !same_crs(&m, q) => {
