@@ -164,6 +164,21 @@ async fn a_site_in_a_zone_or_in_gcj02_is_checked_where_it_lies() {
         assert_eq!(status, StatusCode::OK);
         same(&conflicts(&out), 0.05, uri);
     }
+    // The draft opinion says the site was converted, and from what.
+    let (status, _, page) = send(
+        &app,
+        post(
+            "/api/site-check?crs=gcj02&format=html",
+            site(props.clone(), &gcj),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = String::from_utf8(page).unwrap();
+    assert!(
+        page.contains("（WGS 84，由送审的 gcj02 (GCJ-02) 坐标换算）"),
+        "{page}"
+    );
     let (_, _, out) = send(&app, post("/api/site-check", site(props.clone(), &gcj))).await;
     assert_ne!(
         conflicts(&out),

@@ -34,6 +34,9 @@ pub struct SiteFacts {
     pub data_as_of: Option<String>,
     /// The rules' SHA-256.
     pub rules_sha256: String,
+    /// The coordinate system the site was sent in, when it was converted to lon/lat
+    /// (`gcj02 (GCJ-02)`, a Gauss–Krüger zone).
+    pub sent_in: Option<String>,
 }
 
 /// A conflict's severity in words: 重大, 较大, 一般, 低 (it is not a risk level).
@@ -232,9 +235,14 @@ pub fn site_report(
         .centroid()
         .map(|c| format!("东经 {:.6}°，北纬 {:.6}°", c.x(), c.y()))
         .unwrap_or_default();
+    let sent = facts
+        .sent_in
+        .as_deref()
+        .map(|c| format!("，由送审的 {} 坐标换算", esc(c)))
+        .unwrap_or_default();
     let _ = write!(
         o,
-        r#"<h2>一、拟选址概况</h2><table><tbody><tr><th>拟建用途</th><td>{}</td><th>审查类别</th><td>{}</td></tr><tr><th>用地面积</th><td>约 {:.0} 平方米</td><th>规划人数</th><td>{}</td></tr><tr><th>中心位置</th><td colspan="3">{centre}（WGS 84）</td></tr><tr><th>审查结论（自动）</th><td colspan="3">{}</td></tr></tbody></table>"#,
+        r#"<h2>一、拟选址概况</h2><table><tbody><tr><th>拟建用途</th><td>{}</td><th>审查类别</th><td>{}</td></tr><tr><th>用地面积</th><td>约 {:.0} 平方米</td><th>规划人数</th><td>{}</td></tr><tr><th>中心位置</th><td colspan="3">{centre}（WGS 84{sent}）</td></tr><tr><th>审查结论（自动）</th><td colspan="3">{}</td></tr></tbody></table>"#,
         esc(&facts.use_zh),
         r.class.name_zh(),
         facts.area_m2,

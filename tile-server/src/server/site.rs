@@ -423,6 +423,7 @@ pub fn report_html(snap: &Snapshot, req: &SiteRequest) -> Result<String, SiteChe
         data_generation: snap.generation,
         data_as_of: snap.analysis().as_of.map(|d| d.to_string()),
         rules_sha256: crate::commands::rules_sha256(&snap.rules),
+        sent_in: req.crs.clone(),
     };
     Ok(riskmap_core::report::site_report(
         snap.dataset(),
