@@ -226,6 +226,20 @@ fn rewrite_header(path: &std::path::Path, f: impl FnOnce(&[u8]) -> Vec<u8>) {
     std::fs::write(path, [&f(&text[..nl])[..], &text[nl..]].concat()).unwrap();
 }
 
+/// `riskmap CMD DATA --out OUT --quiet`, which must succeed; its standard error.
+fn quietly(cmd: &str, data: &std::path::Path, out: &std::path::Path) -> String {
+    let o = common::riskmap(&[
+        cmd,
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{cmd}: {err}");
+    err
+}
+
 /// A ledger whose every feature was skipped (its houses given the wrong coordinate
 /// system in riskmap.toml: degrees read as zone metres) loads "as read" with nothing in
 /// it: each command that analyses says so on standard error, even when quiet, with the
@@ -246,16 +260,7 @@ fn a_ledger_whose_features_were_all_skipped_is_warned_of() {
         .count()
         - 1;
     for cmd in ["analyze", "lists"] {
-        let out = dir.path().join(format!("out-{cmd}"));
-        let o = common::riskmap(&[
-            cmd,
-            data.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(o.status.success(), "{cmd}: {err}");
+        let err = quietly(cmd, &data, &dir.path().join(format!("out-{cmd}")));
         let said = format!(
             "warning: houses.csv (houses): {houses} of its {houses} features were skipped, \
              {houses} of them conversion_failed"
@@ -283,16 +288,7 @@ fn a_ledger_read_in_the_wrong_zone_is_warned_of() {
         .as_array()
         .unwrap()
         .len();
-    let out = dir.path().join("out");
-    let o = common::riskmap(&[
-        "analyze",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{err}");
+    let err = quietly("analyze", &data, &dir.path().join("out"));
     let said = format!(
         "warning: gas_pipelines.geojson (gas_pipelines): {n} of the file's {n} features lie \
          far from the areas"

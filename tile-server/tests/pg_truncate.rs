@@ -19,6 +19,12 @@ use common::{get, json, send};
 use riskmap_server::server::config::ServerConfig;
 use riskmap_server::server::routes::router;
 
+/// `/health` of a server.
+async fn health(app: &axum::Router) -> serde_json::Value {
+    let (_, _, body) = send(app, get("/health")).await;
+    json(&body)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_truncate_is_recorded_and_a_table_without_triggers_is_said() {
     let Some(server) = server() else { return };
@@ -49,13 +55,7 @@ async fn a_truncate_is_recorded_and_a_table_without_triggers_is_said() {
         s.snapshot().dataset().protection_targets.is_empty()
     })
     .await;
-    let (_, _, body) = send(&app, get("/health")).await;
-    assert_eq!(
-        json(&body)["status"],
-        "ok",
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
+    assert_eq!(health(&app).await["status"], "ok");
 
     // The houses made again by another program: same columns, no triggers.
     psql(
@@ -67,8 +67,7 @@ async fn a_truncate_is_recorded_and_a_table_without_triggers_is_said() {
     let again = serve_db(&url, ServerConfig::default()).await;
     let app = router(Arc::clone(&again));
     until(&again, 10, "listening", connected).await;
-    let (_, _, body) = send(&app, get("/health")).await;
-    let h = json(&body);
+    let h = health(&app).await;
     assert_eq!(h["status"], "degraded", "{h}");
     let why = h["degraded_because"].as_str().unwrap();
     assert!(
@@ -87,11 +86,5 @@ async fn a_truncate_is_recorded_and_a_table_without_triggers_is_said() {
     let init = serve_db(&url, ServerConfig::default()).await;
     let app = router(Arc::clone(&init));
     until(&init, 10, "listening", connected).await;
-    let (_, _, body) = send(&app, get("/health")).await;
-    assert_eq!(
-        json(&body)["status"],
-        "ok",
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
+    assert_eq!(health(&app).await["status"], "ok");
 }

@@ -15,23 +15,8 @@ use common::*;
 async fn site_check_reports_conflicts_and_refuses_bad_input() {
     let app = router(state_with(ServerConfig::default(), None));
     // A school site right next to the first graded hazard source.
-    let (_, _, body) = send(&app, get("/api/features/hazard_grades.geojson")).await;
-    let fc = json(&body);
-    let hs = fc["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["properties"]["grade"].is_number())
-        .unwrap();
-    let c = &hs["geometry"]["coordinates"][0][0];
-    let (lon, lat) = (c[0].as_f64().unwrap() + 0.002, c[1].as_f64().unwrap());
-    let ring = [
-        [lon, lat],
-        [lon + 0.002, lat],
-        [lon + 0.002, lat + 0.002],
-        [lon, lat + 0.002],
-        [lon, lat],
-    ];
+    let (hs, ring) = site_next_to_a_graded_source(&app).await;
+    let [lon, lat] = ring[0];
     let (status, h, body) = send(
         &app,
         post(

@@ -72,24 +72,7 @@ fn with_member(props: Value, ring: &[[f64; 2]], name: &str) -> String {
 async fn a_site_in_a_zone_or_in_gcj02_is_checked_where_it_lies() {
     let app = router(state_with(ServerConfig::default(), None));
     // A school 200 m east of the first graded hazard source (as in the API's test).
-    let (_, _, body) = send(&app, get("/api/features/hazard_grades.geojson")).await;
-    let fc = json(&body);
-    let hs = fc["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["properties"]["grade"].is_number())
-        .unwrap()
-        .clone();
-    let c = &hs["geometry"]["coordinates"][0][0];
-    let (lon, lat) = (c[0].as_f64().unwrap() + 0.002, c[1].as_f64().unwrap());
-    let ring = [
-        [lon, lat],
-        [lon + 0.002, lat],
-        [lon + 0.002, lat + 0.002],
-        [lon, lat + 0.002],
-        [lon, lat],
-    ];
+    let (hs, ring) = site_next_to_a_graded_source(&app).await;
     let props = json!({"use": "学校", "population": 900});
     let (status, _, body) = send(&app, post("/api/site-check", site(props.clone(), &ring))).await;
     assert_eq!(status, StatusCode::OK);

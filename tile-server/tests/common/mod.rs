@@ -329,6 +329,32 @@ pub fn site(props: serde_json::Value, ring: &[[f64; 2]]) -> String {
     serde_json::json!({"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring]}}).to_string()
 }
 
+/// The first graded hazard source `app` serves (its GeoJSON feature), and the ring of a
+/// square site of 0.002° whose west side lies 0.002° east of the source's first vertex:
+/// close enough to be in conflict with it.
+pub async fn site_next_to_a_graded_source(
+    app: &axum::Router,
+) -> (serde_json::Value, [[f64; 2]; 5]) {
+    let (_, _, body) = send(app, get("/api/features/hazard_grades.geojson")).await;
+    let hs = json(&body)["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["grade"].is_number())
+        .unwrap()
+        .clone();
+    let c = &hs["geometry"]["coordinates"][0][0];
+    let (lon, lat) = (c[0].as_f64().unwrap() + 0.002, c[1].as_f64().unwrap());
+    let ring = [
+        [lon, lat],
+        [lon + 0.002, lat],
+        [lon + 0.002, lat + 0.002],
+        [lon, lat + 0.002],
+        [lon, lat],
+    ];
+    (hs, ring)
+}
+
 /// A POST of a JSON body.
 pub fn post(uri: &str, body: String) -> Request<Body> {
     Request::builder()
