@@ -47,9 +47,11 @@ mod geojson;
 mod geom;
 #[cfg(feature = "geoparquet")]
 mod geoparquet;
+mod header;
 mod lifecycle;
 mod links;
 mod manifest;
+mod merged;
 mod options;
 mod plan;
 mod props;
@@ -338,5 +340,7 @@ mod tests_hidden;
 mod tests_parts;
 #[cfg(test)]
 mod tests_recovery;
+#[cfg(test)]
+mod tests_shp;
 #[cfg(test)]
 mod tests_timing;

@@ -698,7 +698,7 @@ pub(crate) mod tests {
     #[test]
     fn sidecars_in_capitals_and_a_missing_index_still_give_the_records_count() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let shp = super::super::tests::write_gk_houses(dir.path(), "houses");
+        let shp = super::super::tests_shp::write_gk_houses(dir.path(), "houses");
         for ext in ["shp", "shx", "dbf", "prj"] {
             std::fs::rename(
                 shp.with_extension(ext),

@@ -1,7 +1,7 @@
 //! Loading keeps what it can: a broken row, feature or record costs itself, and a file
 //! cut short keeps what comes before the cut.
 
-use super::tests::write_gk_houses;
+use super::tests_shp::write_gk_houses;
 use super::*;
 use crate::model::House;
 

@@ -44,6 +44,8 @@ mod tests_drawn;
 mod tests_follow;
 #[cfg(all(test, feature = "generate"))]
 mod tests_regrade;
+#[cfg(all(test, feature = "generate"))]
+mod tests_room;
 
 use std::collections::HashMap;
 
