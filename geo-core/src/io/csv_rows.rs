@@ -78,6 +78,8 @@ pub(crate) fn read_csv(
         broken,
         passed_sheets: Vec::new(),
         tried_sheets: Vec::new(),
+        unread_sheets: Vec::new(),
+        merged: Vec::new(),
     };
     t.read_ahead(HEAD)?;
     Ok(t)

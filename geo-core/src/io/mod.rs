@@ -337,6 +337,8 @@ mod tests_formats;
 #[cfg(test)]
 mod tests_hidden;
 #[cfg(test)]
+mod tests_merged;
+#[cfg(test)]
 mod tests_parts;
 #[cfg(test)]
 mod tests_recovery;

@@ -272,6 +272,24 @@ pub(super) fn load_one<P: LayerProps>(
                     ),
                 ))?;
             }
+            if !t.unread_sheets.is_empty() {
+                let read = t.sheet.clone().unwrap_or_default();
+                let others = t.unread_sheets.join("\", \"");
+                sink.push(Issue::file_warning(
+                    rel,
+                    Some(layer),
+                    IssueCode::SheetNotRead,
+                    None,
+                    None,
+                    format!(
+                        "only sheet \"{read}\" was read: the sheets \"{others}\" hold a header of \
+                         this layer too and were NOT read, so their rows are not on the map. Save \
+                         each sheet as a file of its own in a folder named after the layer (the \
+                         folder's files are read as one ledger), or name the sheet to read with \
+                         `sheet` in riskmap.toml"
+                    ),
+                ))?;
+            }
             if let Some((name, lines)) = t.decoding.take() {
                 for issue in decoding_issues(name, &lines, rel, layer) {
                     sink.push(issue)?;

@@ -111,6 +111,15 @@ issue_codes! {
     /// A workbook's ledger read from a sheet other than its first (a cover sheet before
     /// it): which was read and which were passed over.
     OtherSheet = "other_sheet",
+    /// A workbook's header of two rows (a group name merged over the columns under it,
+    /// `坐标` over `经度 | 纬度`): read as one, each column by its own name or the group's.
+    TwoRowHeader = "two_row_header",
+    /// Cells merged down a column of a sheet's records (the same town for several
+    /// rows): each row of the block takes the value its first cell holds, as it shows.
+    MergedCells = "merged_cells",
+    /// A workbook's sheet after the one read that also holds a header of the layer (a
+    /// sheet per town): not read; its rows are not on the map.
+    SheetNotRead = "sheet_not_read",
     /// A shapefile's column whose name the .dbf cut at 10 bytes (`design_pre`) read as
     /// the one field whose name it begins (`design_pressure_mpa`).
     CutColumnName = "cut_column_name",

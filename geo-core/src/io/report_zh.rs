@@ -35,6 +35,13 @@ impl IssueCode {
             IssueCode::OtherSheet => {
                 "台账不在工作簿的第一个工作表：已读取含本图层表头的工作表，其前各表已跳过"
             }
+            IssueCode::TwoRowHeader => {
+                "表头占两行（合并单元格的分组名称下各有列名），已合并为一行读取"
+            }
+            IssueCode::MergedCells => "记录中有纵向合并的单元格，合并区域内各行均按其显示的值读取",
+            IssueCode::SheetNotRead => {
+                "工作簿中另有工作表也含本图层表头，未读取：其中记录不在地图上（请每个工作表另存为一个文件，放入该图层的文件夹）"
+            }
             IssueCode::CpgMismatch => {
                 "Shapefile 的 .cpg 声明的编码与 .dbf 的内容不符，已按内容识别的编码读取"
             }

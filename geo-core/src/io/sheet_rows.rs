@@ -10,6 +10,7 @@ use calamine::{Data, Xlsx, XlsxError};
 
 use super::LoadError;
 use super::fields::Value;
+use super::merged::{FillDown, down_blocks};
 use super::report::Position;
 use super::table::{HEAD, Row, RowSource, Table, cell_value};
 
@@ -84,16 +85,19 @@ impl SheetRows {
 /// Reads sheet `name` of `wb`: the first rows (for the header), the rest on a thread of
 /// its own as [`SheetRows::next_row`] takes them.
 pub(super) fn read_xlsx<R: Read + Seek + Send + 'static>(
-    wb: Xlsx<R>,
+    mut wb: Xlsx<R>,
     name: String,
     file: &str,
 ) -> Result<Table, LoadError> {
     let (tx, rx) = sync_channel(1);
     let (dims_tx, dims_rx) = sync_channel(1);
     let sheet = name.clone();
+    // (a pass over the sheet's XML of its own: the merged cells are listed after its rows)
+    let blocks = down_blocks(&wb.merge_cells_by_sheet_name(&name).unwrap_or_default());
+    let fill = FillDown::new(blocks.clone());
     std::thread::Builder::new()
         .name("riskmap-sheet".into())
-        .spawn(move || read_cells(wb, &sheet, &tx, &dims_tx))
+        .spawn(move || read_cells(wb, &sheet, fill, &tx, &dims_tx))
         .map_err(|e| LoadError::Io {
             file: file.to_string(),
             source: e,
@@ -115,6 +119,8 @@ pub(super) fn read_xlsx<R: Read + Seek + Send + 'static>(
         broken: None,
         passed_sheets: Vec::new(),
         tried_sheets: Vec::new(),
+        unread_sheets: Vec::new(),
+        merged: blocks,
     };
     t.read_ahead(HEAD)?;
     Ok(t)
@@ -127,6 +133,7 @@ pub(super) fn read_xlsx<R: Read + Seek + Send + 'static>(
 fn read_cells<R: Read + Seek>(
     mut wb: Xlsx<R>,
     name: &str,
+    mut fill: FillDown,
     tx: &SyncSender<Msg>,
     dims: &SyncSender<usize>,
 ) {
@@ -148,7 +155,7 @@ fn read_cells<R: Read + Seek>(
                 let (r, c) = cell.get_position();
                 if row.as_ref().is_none_or(|(at, _)| *at != r) {
                     if let Some(done) = row.take() {
-                        keep(&mut part, done);
+                        keep(&mut part, done, &mut fill);
                     }
                     if part.len() >= SHEET_PART
                         && tx
@@ -175,7 +182,7 @@ fn read_cells<R: Read + Seek>(
             }
             Ok(None) => {
                 if let Some(done) = row.take() {
-                    keep(&mut part, done);
+                    keep(&mut part, done, &mut fill);
                 }
                 if tx.send(Msg::Rows(part)).is_ok() {
                     let _ = tx.send(Msg::End);
@@ -190,9 +197,11 @@ fn read_cells<R: Read + Seek>(
     }
 }
 
-/// A row kept when a cell is not empty.
-fn keep(part: &mut Vec<Row>, (r, cells): (u32, Vec<Value<'static>>)) {
+/// A row kept when a cell is not empty, its cells under merged blocks filled.
+fn keep(part: &mut Vec<Row>, (r, mut cells): (u32, Vec<Value<'static>>), fill: &mut FillDown) {
     if !cells.is_empty() {
-        part.push((Position::Row(u64::from(r) + 1), cells));
+        let number = u64::from(r) + 1;
+        fill.row(number, &mut cells);
+        part.push((Position::Row(number), cells));
     }
 }

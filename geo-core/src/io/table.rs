@@ -17,8 +17,10 @@ use crate::model::LayerKind;
 use super::LoadError;
 use super::csv_rows::CsvRows;
 use super::features::{Found, PART, Pass, RawFeature};
-use super::fields::{self, Resolver, Slot, Value};
+use super::fields::{self, Slot, Value};
 use super::geom::GeomInput;
+pub(crate) use super::header::{Header, absent_fields, find_header};
+use super::merged::{FillDown, Merge, down_blocks};
 use super::plan::FileCtx;
 use super::props::LayerProps;
 use super::report::{FileSummary, Issue, IssueCode, Position, Severity, Sink};
@@ -54,6 +56,10 @@ pub(crate) struct Table {
     pub passed_sheets: Vec<String>,
     /// When no sheet has a header and the first is read: the others, tried.
     pub tried_sheets: Vec<String>,
+    /// The sheets after the one read that hold a header of the layer too: not read.
+    pub unread_sheets: Vec<String>,
+    /// The sheet's blocks of cells merged down a column, each filled as its rows are read.
+    pub merged: Vec<Merge>,
 }
 
 impl Table {
@@ -172,15 +178,24 @@ pub(crate) fn read_workbook(
     }
     let mut book = Some(wb);
     let mut passed = Vec::new();
-    for name in &names {
+    for (k, name) in names.iter().enumerate() {
         let wb = match book.take() {
             Some(wb) => wb,
             None => open_book(path, file)?,
         };
         let t = read_named(wb, name.clone(), file)?;
         if fits(&t) {
+            // The sheets after it that hold a header of the layer too (a sheet per town)
+            // are not read: named, for the report to say their rows are not on the map.
+            let mut unread = Vec::new();
+            for other in &names[k + 1..] {
+                if fits(&read_named(open_book(path, file)?, other.clone(), file)?) {
+                    unread.push(other.clone());
+                }
+            }
             return Ok(Table {
                 passed_sheets: passed,
+                unread_sheets: unread,
                 ..t
             });
         }
@@ -220,6 +235,11 @@ fn read_named(
         Sheets::Xlsx(x) if worksheet => return sheet_rows::read_xlsx(x, name, file),
         other => other,
     };
+    let blocks = match &wb {
+        Sheets::Xls(x) => down_blocks(&x.merge_cells_by_sheet_name(&name).unwrap_or_default()),
+        _ => Vec::new(),
+    };
+    let mut fill = FillDown::new(blocks.clone());
     let range = wb.worksheet_range(&name).map_err(wb_err)?;
     let first_row = range.start().map(|(r, _)| u64::from(r)).unwrap_or(0);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
@@ -230,7 +250,9 @@ fn read_named(
         let mut cells: Vec<Value<'static>> = vec![Value::Null; first_col];
         cells.extend(row.iter().map(|d| cell_value(d.clone())));
         if cells.iter().any(|c| *c != Value::Null) {
-            rows.push((Position::Row(first_row + i as u64 + 1), cells));
+            let number = first_row + i as u64 + 1;
+            fill.row(number, &mut cells);
+            rows.push((Position::Row(number), cells));
         }
     }
     Ok(Table {
@@ -242,6 +264,8 @@ fn read_named(
         broken: None,
         passed_sheets: Vec::new(),
         tried_sheets: Vec::new(),
+        unread_sheets: Vec::new(),
+        merged: blocks,
     })
 }
 
@@ -314,79 +338,6 @@ pub(super) fn excel_date(serial: f64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// The header row and what each column means.
-#[derive(Debug)]
-pub(crate) struct Header {
-    /// Index of the header in `Table::rows`.
-    pub index: usize,
-    pub names: Vec<String>,
-    pub slots: Vec<Option<Slot>>,
-    /// Warnings about header units, by column name.
-    pub unit_warnings: Vec<(String, String)>,
-}
-
-/// Finds the header: `header_row` if given (a line or sheet row number), else the first
-/// of the first ten rows with at least two known columns, else the first row.
-pub(crate) fn find_header(
-    t: &Table,
-    resolver: &Resolver,
-    header_row: Option<u32>,
-) -> Option<Header> {
-    let names_of = |cells: &[Value<'_>]| -> Vec<String> {
-        cells
-            .iter()
-            .map(|c| c.text().map(Cow::into_owned).unwrap_or_default())
-            .collect()
-    };
-    let index = match header_row {
-        Some(n) => t
-            .rows
-            .iter()
-            .position(|(p, _)| p.number() == u64::from(n))?,
-        None => t
-            .rows
-            .iter()
-            .take(HEAD)
-            .position(|(_, cells)| {
-                names_of(cells)
-                    .iter()
-                    .filter(|n| !n.is_empty() && resolver.resolve(n).is_some())
-                    .count()
-                    >= 2
-            })
-            .unwrap_or(0),
-    };
-    let names = names_of(&t.rows.get(index)?.1);
-    let mut unit_warnings = Vec::new();
-    let slots = names
-        .iter()
-        .map(|n| {
-            if n.is_empty() {
-                return None;
-            }
-            let (r, w) = resolver.resolve(n)?;
-            if let Some(w) = w {
-                unit_warnings.push((n.clone(), w));
-            }
-            Some(r.slot)
-        })
-        .collect();
-    Some(Header {
-        index,
-        names,
-        slots,
-        unit_warnings,
-    })
-}
-
-/// The layer fields a header has no column for.
-pub(crate) fn absent_fields(h: &Header, layer: LayerKind) -> Vec<bool> {
-    let n = fields::layer_fields(layer).len();
-    (0..n)
-        .map(|i| !h.slots.contains(&Some(Slot::Field(i))))
-        .collect()
-}
-
 /// Cells a part of a table's rows holds at most (a part's raw features take about 64
 /// bytes a cell: 17 MB), and the fewest rows a part has.
 const PART_CELLS: usize = 1 << 18;
@@ -450,8 +401,8 @@ pub(crate) fn features<P: LayerProps>(
                 .join(", "),
         });
     }
-    let header_pos = t.rows[header.index].0;
-    if header.index > 0 {
+    let header_pos = t.rows[header.top].0;
+    if header.top > 0 {
         let first = t.rows[0].0;
         sink.push(warning(
             IssueCode::HeaderNotFirstRow,
@@ -459,9 +410,66 @@ pub(crate) fn features<P: LayerProps>(
             Some(header_pos),
             format!(
                 "the header is on {header_pos}; the {} row(s) above it, from {first}, were taken as a title and not read",
-                header.index
+                header.top
             ),
         ))?;
+    }
+    if header.two_rows() {
+        let sub = t.rows[header.index].0;
+        let named: Vec<&str> = header
+            .names
+            .iter()
+            .zip(&header.slots)
+            .filter(|(_, s)| s.is_some())
+            .map(|(n, _)| n.as_str())
+            .collect();
+        sink.push(Issue {
+            severity: Severity::Info,
+            ..warning(
+                IssueCode::TwoRowHeader,
+                None,
+                Some(header_pos),
+                format!(
+                    "the header takes two rows, {header_pos} and {sub} (a name merged over the \
+                     columns under it): read as one, the columns {}",
+                    named.join(", ")
+                ),
+            )
+        })?;
+    }
+    // Blocks merged down a column of the records, filled as read: said once a column.
+    let records_from = t.rows[header.index].0.number() + 1;
+    let mut down: Vec<(usize, u64, u64, u64)> = Vec::new(); // column, blocks, first, last row
+    for m in t.merged.iter().filter(|m| m.bottom >= records_from) {
+        match down.iter_mut().find(|d| d.0 == m.column) {
+            Some(d) => {
+                d.1 += 1;
+                d.3 = d.3.max(m.bottom);
+            }
+            None => down.push((m.column, 1, m.top.max(records_from), m.bottom)),
+        }
+    }
+    for (column, blocks, first, last) in down {
+        let name = header.names.get(column).cloned().unwrap_or_default();
+        let read = header.slots.get(column).is_some_and(Option::is_some);
+        sink.push(Issue {
+            severity: Severity::Info,
+            ..warning(
+                IssueCode::MergedCells,
+                (!name.is_empty()).then(|| name.clone()),
+                Some(Position::Row(first)),
+                format!(
+                    "{blocks} block(s) of cells merged down the column {}, rows {first}–{last}: \
+                     each row of a block took the value its first cell holds{}",
+                    if name.is_empty() {
+                        format!("{}", column + 1)
+                    } else {
+                        format!("\"{name}\"")
+                    },
+                    if read { "" } else { " (a column not read)" }
+                ),
+            )
+        })?;
     }
     for (col, w) in &header.unit_warnings {
         sink.push(warning(
@@ -683,7 +691,7 @@ fn unknown_header(t: &Table, header: &Header, cx: &FileCtx<'_>) -> LoadError {
     };
     LoadError::UnknownHeader {
         file: cx.rel.to_string(),
-        position: t.rows[header.index].0,
+        position: t.rows[header.top].0,
         layer: cx.layer,
         columns,
         hint,
@@ -693,6 +701,7 @@ fn unknown_header(t: &Table, header: &Header, cx: &FileCtx<'_>) -> LoadError {
 #[cfg(test)]
 mod tests {
     use super::super::csv_rows::read_csv;
+    use super::super::fields::Resolver;
     use super::*;
 
     #[test]

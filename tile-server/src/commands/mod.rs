@@ -455,11 +455,10 @@ pub fn prepare(ui: &Ui, args: &LoadArgs) -> Result<Project, CliError> {
 /// the wrong zone: loaded, but nowhere near the rest). Said even when quiet.
 pub(crate) fn warn_of_files_mostly_lost(report: &riskmap_core::io::ValidationReport) {
     use riskmap_core::io::{FileStatus, IssueCode, Severity};
-    for i in report
-        .issues
-        .iter()
-        .filter(|i| i.code == IssueCode::FarFromData && i.feature_id.is_none())
-    {
+    for i in report.issues.iter().filter(|i| {
+        (i.code == IssueCode::FarFromData && i.feature_id.is_none())
+            || i.code == IssueCode::SheetNotRead
+    }) {
         eprintln!(
             "warning: {} ({}): {}",
             i.file,

@@ -1,0 +1,197 @@
+//! Ledgers as the towns send them from Excel or WPS: a header of two rows with names
+//! merged over the columns under them, cells merged down a column of the records, a
+//! sheet per town; and the same header as a CSV file exported from such a workbook.
+
+use std::path::Path;
+
+use super::tests::{row, rows};
+use super::*;
+use crate::model::Appraisal;
+
+fn merged_fixture(dir: &Path) -> std::path::PathBuf {
+    // Made by tests/fixtures/io/make_fixtures.py (openpyxl).
+    let bytes = include_bytes!("../../tests/fixtures/io/houses_merged.xlsx");
+    let path = dir.join("houses.xlsx");
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+/// What each house holds: id, address, floors, appraisal, lon/lat.
+fn houses(out: &LoadedFile<House>) -> Vec<(String, String, Option<u16>, Option<Appraisal>)> {
+    out.features
+        .iter()
+        .map(|h| {
+            (
+                h.id.to_string(),
+                h.props.address.to_string(),
+                h.props.floors,
+                h.props.appraisal,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_two_row_header_and_cells_merged_down_are_read_as_they_show() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = merged_fixture(dir.path());
+    let out =
+        load_file::<House>(&path, &FileOptions::default(), &LoadOptions::default()).expect("loads");
+    // 经度 and 纬度 under 坐标, 层数 under 房屋基本情况; C级 merged over the three houses.
+    assert_eq!(
+        houses(&out),
+        vec![
+            (
+                "LJ-1".into(),
+                "临江镇东兴村1组".into(),
+                Some(3),
+                Some(Appraisal::C)
+            ),
+            (
+                "LJ-2".into(),
+                "临江镇东兴村2组".into(),
+                Some(2),
+                Some(Appraisal::C)
+            ),
+            (
+                "LJ-3".into(),
+                "临江镇西兴村5组".into(),
+                Some(5),
+                Some(Appraisal::C)
+            ),
+        ]
+    );
+    assert_eq!(
+        out.features[0].geometry,
+        geo::Geometry::Point(geo::Point::new(121.17, 31.89))
+    );
+    assert_eq!(out.features[2].source.position(), 6);
+    let r = |n| Some(Position::Row(n));
+    assert_eq!(
+        rows(&out.report.issues),
+        vec![
+            row(IssueCode::SheetNotRead, Severity::Warning, None, None, None),
+            row(
+                IssueCode::HeaderNotFirstRow,
+                Severity::Warning,
+                r(2),
+                None,
+                None
+            ),
+            row(IssueCode::TwoRowHeader, Severity::Info, r(2), None, None),
+            row(
+                IssueCode::MergedCells,
+                Severity::Info,
+                r(4),
+                None,
+                Some("村（社区）")
+            ),
+            row(
+                IssueCode::MergedCells,
+                Severity::Info,
+                r(4),
+                None,
+                Some("鉴定等级")
+            ),
+            row(IssueCode::NoteRow, Severity::Info, r(7), None, None),
+        ]
+    );
+    let said = |code| {
+        out.report
+            .issues
+            .iter()
+            .find(|i| i.code == code)
+            .map(|i| i.message.clone())
+            .unwrap_or_default()
+    };
+    assert!(said(IssueCode::SheetNotRead).contains("the sheets \"三厂街道\" hold a header"));
+    assert!(said(IssueCode::TwoRowHeader).contains("row 2 and row 3"));
+    assert!(said(IssueCode::MergedCells).contains("(a column not read)"));
+    let s = &out.report.files[0];
+    assert_eq!(
+        s.unused_columns,
+        vec![
+            "序号".to_string(),
+            "建筑面积".to_string(),
+            "村（社区）".to_string(),
+            "结构类型".to_string()
+        ]
+    );
+    // The other town's sheet, named: read the same way, and no sheet left unread.
+    let fo = FileOptions {
+        sheet: Some("三厂街道".into()),
+        ..FileOptions::default()
+    };
+    let out = load_file::<House>(&path, &fo, &LoadOptions::default()).expect("loads");
+    assert_eq!(
+        houses(&out),
+        vec![
+            (
+                "SC-1".into(),
+                "三厂街道大洪村3组".into(),
+                Some(1),
+                Some(Appraisal::B)
+            ),
+            (
+                "SC-2".into(),
+                "三厂街道大洪村4组".into(),
+                Some(4),
+                Some(Appraisal::D)
+            ),
+        ]
+    );
+    assert!(
+        !out.report
+            .issues
+            .iter()
+            .any(|i| i.code == IssueCode::SheetNotRead)
+    );
+}
+
+/// The same header exported to CSV (a merged name in its first cell, the others empty),
+/// found by itself and with `header_row` given as either of its rows.
+#[test]
+fn a_two_row_header_in_a_csv_file_whichever_row_is_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("houses.csv");
+    std::fs::write(
+        &path,
+        "临江镇自建房安全排查台账,,,,,,,,\n\
+         序号,房屋编号,地址,坐标,,房屋基本情况,,,鉴定等级\n\
+         ,,,经度,纬度,层数,建筑面积,结构类型,\n\
+         1,LJ-1,临江镇东兴村1组,121.17,31.89,3,120,砖混,C级\n\
+         2,LJ-2,临江镇东兴村2组,121.171,31.891,2,90,砖木,D级\n",
+    )
+    .expect("write");
+    let want = vec![
+        (
+            "LJ-1".to_string(),
+            "临江镇东兴村1组".to_string(),
+            Some(3),
+            Some(Appraisal::C),
+        ),
+        (
+            "LJ-2".to_string(),
+            "临江镇东兴村2组".to_string(),
+            Some(2),
+            Some(Appraisal::D),
+        ),
+    ];
+    for header_row in [None, Some(2), Some(3)] {
+        let fo = FileOptions {
+            header_row,
+            ..FileOptions::default()
+        };
+        let out = load_file::<House>(&path, &fo, &LoadOptions::default()).expect("loads");
+        assert_eq!(houses(&out), want, "header_row {header_row:?}");
+        assert!(
+            out.report
+                .issues
+                .iter()
+                .any(|i| i.code == IssueCode::TwoRowHeader
+                    && i.message.contains("line 2 and line 3")),
+            "header_row {header_row:?}: {:?}",
+            out.report.issues
+        );
+    }
+}
