@@ -41,6 +41,18 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// A value that cannot be what its key means.
+    #[error("config file {file}: {key} = {value:?}: {reason}")]
+    Invalid {
+        /// File.
+        file: String,
+        /// The key.
+        key: &'static str,
+        /// The value given.
+        value: String,
+        /// What is wrong, and what is accepted.
+        reason: String,
+    },
     /// A value is outside its range.
     #[error("config file {file}: {key} = {value}: {expected}")]
     OutOfRange {
@@ -113,7 +125,8 @@ pub struct ServerConfig {
     /// Bearer tokens by name and role, each kept as the SHA-256 of its text
     /// (`[[tokens]]`, see [`super::auth`]).
     pub tokens: Vec<TokenConfig>,
-    /// Fields never served from any layer (default: `phone`).
+    /// Fields never served from any layer, besides `phone`, which is always kept back
+    /// (an editor's token reads it from a ledger feature and the changes).
     pub deny_fields: Vec<String>,
     /// Per-layer settings, by layer name.
     pub layers: BTreeMap<String, LayerConfig>,
@@ -306,11 +319,30 @@ impl ServerConfig {
             GZIP_LEVELS,
         )?;
         check_tokens(&cfg.tokens, file)?;
+        check_origins(&cfg.cors_origins, file)?;
+        let mut cfg = cfg;
+        // A list of the office's own replaces the default, but the residents' phone
+        // numbers stay kept back: `deny_fields = ["address"]` means "address too".
+        if !cfg.deny_fields.iter().any(|f| f == ALWAYS_DENIED) {
+            cfg.deny_fields.push(ALWAYS_DENIED.into());
+        }
         let mut warnings: Vec<String> = cfg
             .unknown_keys()
             .into_iter()
             .map(|k| format!("config file {file}: unknown key '{k}' ignored"))
             .collect();
+        for name in cfg.layers.keys() {
+            if riskmap_core::model::LayerKind::from_name(name).is_none() {
+                warnings.push(format!(
+                    "config file {file}: [layers.{name}] names no layer, so its settings (its \
+                     deny_fields) apply to nothing; the layers are {}",
+                    riskmap_core::model::LayerKind::all()
+                        .map(riskmap_core::model::LayerKind::name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
         if cfg.admin_token.is_some() {
             warnings.push(format!(
                 "config file {file}: admin_token keeps a token in plain text; it still works (as the \
@@ -341,6 +373,57 @@ impl ServerConfig {
         }
         d
     }
+}
+
+/// The field kept back from every layer whatever `deny_fields` lists: the phone numbers
+/// of residents and owners.
+pub const ALWAYS_DENIED: &str = "phone";
+
+/// Each origin CORS allows is one a browser sends: `scheme://host[:port]`, without a
+/// path or a trailing slash (a browser's `Origin` has none, so such an entry matches
+/// nothing); `*` is refused, as it would let any site's pages read the map.
+fn check_origins(origins: &[String], file: &str) -> Result<(), ConfigError> {
+    for o in origins {
+        let err = |reason: String| ConfigError::Invalid {
+            file: file.to_string(),
+            key: "cors_origins",
+            value: o.clone(),
+            reason,
+        };
+        if o.trim() == "*" {
+            return Err(err(
+                "any origin is not allowed: list the origins of the pages that use the map \
+                 (\"http://oa.example.gov.cn\", with the port if it is not the scheme's)"
+                    .into(),
+            ));
+        }
+        let Some((scheme, rest)) = o.split_once("://") else {
+            return Err(err(
+                "not an origin: it is written scheme://host[:port], e.g. \"http://10.1.2.3:8000\""
+                    .into(),
+            ));
+        };
+        if !matches!(scheme, "http" | "https") {
+            return Err(err(format!("the scheme {scheme:?} is not http or https")));
+        }
+        if let Some(stripped) = rest.strip_suffix('/')
+            && !stripped.contains('/')
+        {
+            return Err(err(format!(
+                "an origin has no trailing slash (a browser sends {scheme}://{stripped}): \
+                 write it without"
+            )));
+        }
+        if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+            return Err(err(
+                "an origin has a host and an optional port, no path: scheme://host[:port]".into(),
+            ));
+        }
+        if axum::http::HeaderValue::from_str(o).is_err() {
+            return Err(err("not a value an Origin header can hold".into()));
+        }
+    }
+    Ok(())
 }
 
 /// Each token entry has a name of its own and a hash of 64 hex digits.
@@ -424,6 +507,59 @@ mod tests {
             ["config file server.toml: unknown key 'layers.houses.deny_feilds' ignored"]
         );
         assert_eq!(c.denied("houses"), vec!["phone".to_string()]);
+    }
+
+    /// An office listing a field of its own keeps the phone numbers back too; a typed
+    /// layer name is said, not silently ignored.
+    #[test]
+    fn a_deny_list_of_the_office_keeps_phones_back_and_a_wrong_layer_is_said() {
+        let (c, w) = ServerConfig::from_toml(
+            "deny_fields = ['address']\n[layers.housez]\ndeny_fields = ['floors']\n",
+            "server.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            c.denied("houses"),
+            vec!["address".to_string(), "phone".to_string()]
+        );
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("config file server.toml: [layers.housez] names no layer")
+                && w[0].contains("houses, "),
+            "{}",
+            w[0]
+        );
+        let (c, _) = ServerConfig::from_toml("deny_fields = []", "s.toml").unwrap();
+        assert_eq!(c.denied("enterprises"), vec!["phone".to_string()]);
+    }
+
+    #[test]
+    fn cors_origins_are_origins() {
+        let (c, _) = ServerConfig::from_toml(
+            "cors_origins = ['http://oa.bureau.local', 'https://10.1.2.3:8443']",
+            "s.toml",
+        )
+        .unwrap();
+        assert_eq!(c.cors_origins.len(), 2);
+        for (value, said) in [
+            ("*", "any origin is not allowed"),
+            (
+                "http://oa.bureau.local/",
+                "(a browser sends http://oa.bureau.local)",
+            ),
+            ("not a url", "not an origin"),
+            ("ftp://x", "not http or https"),
+            ("http://x/app", "no path"),
+        ] {
+            let e = ServerConfig::from_toml(&format!("cors_origins = ['{value}']"), "s.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!("config file s.toml: cors_origins = {value:?}: ")),
+                "{e}"
+            );
+            assert!(e.contains(said), "{e}");
+        }
     }
 
     #[test]
