@@ -73,7 +73,14 @@ pub enum Command {
 /// Runs the command line; returns the process exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let filter = if cli.quiet { "error" } else { "warn" };
+    // The audit log (edits and who made them, reloads, refused tokens) is kept unless
+    // RISKMAP_LOG says otherwise, quiet or not: an office must be able to say who changed
+    // the map.
+    let filter = if cli.quiet {
+        "error,audit=info"
+    } else {
+        "warn,audit=info"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RISKMAP_LOG")

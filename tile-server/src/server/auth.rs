@@ -204,11 +204,12 @@ impl Tokens {
             }
         }
         let Some(e) = found else {
-            tracing::info!(needed = needed.name(), "request refused: unknown token");
+            tracing::warn!(target: "audit", needed = needed.name(), "request refused: unknown token");
             return Err(AuthError::Unknown);
         };
         if e.role < needed {
-            tracing::info!(
+            tracing::warn!(
+                target: "audit",
                 token = %e.name,
                 role = e.role.name(),
                 needed = needed.name(),

@@ -200,7 +200,7 @@ fn spawn_sighup_reload(state: Arc<AppState>) {
             return;
         };
         while hup.recv().await.is_some() {
-            tracing::info!("SIGHUP: reloading");
+            tracing::info!(target: "audit", by = "SIGHUP", "reload requested");
             // Never forced: a signal cannot say that a loss is meant.
             let _ = state.reload(false).await;
         }

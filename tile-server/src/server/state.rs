@@ -572,7 +572,7 @@ impl AppState {
                 if *forced && !comparison.acceptable() {
                     tracing::warn!(generation, reasons = %comparison.summary(), "reloaded by force");
                 } else {
-                    tracing::info!(generation, "reloaded");
+                    tracing::info!(target: "audit", generation, "reloaded");
                 }
             }
             ReloadOutcome::Refused(c) => {

@@ -51,8 +51,8 @@ pub(in crate::server) async fn admin_reload(
         }
         Err(e) => return Err(e.into()),
     };
-    tracing::info!(by = %caller.name, "reload requested");
     let force = force_of(query.as_deref())?;
+    tracing::info!(target: "audit", by = %caller.name, force, "reload requested");
     // Runs to its end if this client goes away (`AppState::reload_within`).
     let outcome = state.reload(force).await;
     let served = state.snapshot().generation;

@@ -325,6 +325,7 @@ async fn run_edit(
                 check_ms,
                 after,
             };
+            audit(who, &p.change, generation);
             return Ok((p, generation, timing));
         }
     };
@@ -342,6 +343,7 @@ async fn run_edit(
                     check_ms,
                     after: AfterCheck::Queue(t),
                 };
+                audit(who, &p.change, generation);
                 return Ok((p, generation, timing));
             }
             Outcome::Stale => continue,
@@ -354,6 +356,25 @@ async fn run_edit(
          first ({ATTEMPTS} times): nothing was written; retry"
     ))
     .into_response())
+}
+
+/// The office's record of who changed what, in the server's log (target `audit`, on
+/// by default): the store's change table keeps the feature before and after.
+fn audit(who: &Caller, change: &riskmap_core::live::Change, generation: u64) {
+    let op = match (&change.before, &change.after) {
+        (None, Some(_)) => "insert",
+        (Some(_), None) => "delete",
+        _ => "update",
+    };
+    tracing::info!(
+        target: "audit",
+        by = %who.name,
+        layer = change.layer.name(),
+        id = %change.id,
+        op,
+        generation,
+        "edit"
+    );
 }
 
 /// The response of either outcome.
