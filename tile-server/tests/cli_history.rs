@@ -1,6 +1,7 @@
 //! `riskmap history` and `riskmap token new` through the built binary: the trail an
 //! import leaves in a GeoPackage, read back as a table and as JSON (and counted with
-//! GDAL's `ogrinfo`), and a token whose printed entry holds its SHA-256.
+//! GDAL's `ogrinfo`), a token whose printed entry holds its SHA-256, and the server's log
+//! naming who edited what with it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
 
@@ -266,4 +267,81 @@ fn token_new_prints_a_token_and_the_entry_of_its_hash() {
         run(&["token", "new", "x", "--role", "owner"]).status.code(),
         Some(2)
     );
+}
+
+/// One HTTP/1.1 request on its own connection: the status line's code.
+fn http(addr: std::net::SocketAddr, method: &str, path: &str, token: &str, body: &str) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer[9..12].parse().unwrap()
+}
+
+/// The office's audit record is in the server's log by default: an edit with its
+/// token's holder, the feature and the generation serving it, and a refused token.
+#[test]
+fn the_log_names_who_edited_what_and_a_refused_token() {
+    use std::io::{BufRead as _, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let gpkg = tmp.path().join("city.gpkg");
+    houses(&data, &[("h1", 121.1, 3), ("h2", 121.2, 2)]);
+    ok(&run(&["import", s(&data), "--into", s(&gpkg)]));
+    let made = ok(&run(&["token", "new", "li-si", "--role", "editor"]));
+    let token = made
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("rmk_"))
+        .unwrap()
+        .to_string();
+    let entry = &made[made.find("[[tokens]]").unwrap()..];
+    let cfg = tmp.path().join("server.toml");
+    std::fs::write(&cfg, format!("watch = false\n{entry}")).unwrap();
+    let log = tmp.path().join("serve.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_riskmap"))
+        .args(["serve", s(&gpkg), "--config", s(&cfg), "--port", "0"])
+        .env_remove("RISKMAP_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr: std::net::SocketAddr = loop {
+        let line = lines.next().expect("listening").unwrap();
+        if let Some(a) = line.strip_prefix("listening on http://") {
+            break a.trim().parse().unwrap();
+        }
+    };
+    let path = "/api/layers/houses/features/h1";
+    let edit = r#"{"properties":{"层数":4}}"#;
+    let codes = (
+        http(addr, "PATCH", path, &token, edit),
+        http(addr, "PATCH", path, "rmk_not_ours", edit),
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(codes, (200, 401));
+    let said = std::fs::read_to_string(&log).unwrap();
+    let line = said
+        .lines()
+        .find(|l| l.contains("audit") && l.contains(" edit "))
+        .unwrap_or_else(|| panic!("no edit in the log: {said}"));
+    for part in ["by=li-si", "houses", "id=h1", "update", "generation=2"] {
+        assert!(line.contains(part), "{part}: {line}");
+    }
+    assert!(
+        said.lines()
+            .any(|l| l.contains("audit") && l.contains("request refused: unknown token")),
+        "{said}"
+    );
+    assert!(!said.contains(&token), "the token itself is never logged");
 }
