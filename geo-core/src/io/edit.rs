@@ -68,7 +68,8 @@ pub fn edit_properties(
                         .or_else(|| value.as_str().and_then(|t| t.trim().parse().ok())),
                 ) {
                     (super::fields::Slot::Field(i), Some(n)) if warning.is_none() => {
-                        value = Cow::Owned(serde_json::Value::from(n * r.scale));
+                        value =
+                            Cow::Owned(serde_json::Value::from(super::fields::scaled(n, r.scale)));
                         fields.get(i).map_or(name.as_str(), |f| f.key)
                     }
                     _ => name.as_str(),

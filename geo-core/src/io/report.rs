@@ -111,6 +111,9 @@ issue_codes! {
     /// A workbook's ledger read from a sheet other than its first (a cover sheet before
     /// it): which was read and which were passed over.
     OtherSheet = "other_sheet",
+    /// Two columns of a table fill the same field (the same name twice, or two aliases
+    /// of one field): a row's first non-empty one is read.
+    DuplicateColumn = "duplicate_column",
     /// A workbook's header of two rows (a group name merged over the columns under it,
     /// `坐标` over `经度 | 纬度`): read as one, each column by its own name or the group's.
     TwoRowHeader = "two_row_header",

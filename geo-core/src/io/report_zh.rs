@@ -35,6 +35,9 @@ impl IssueCode {
             IssueCode::OtherSheet => {
                 "台账不在工作簿的第一个工作表：已读取含本图层表头的工作表，其前各表已跳过"
             }
+            IssueCode::DuplicateColumn => {
+                "多列对应同一字段（如隐藏列中的旧值），按每行第一个非空的列读取"
+            }
             IssueCode::TwoRowHeader => {
                 "表头占两行（合并单元格的分组名称下各有列名），已合并为一行读取"
             }

@@ -437,6 +437,34 @@ pub(crate) fn features<P: LayerProps>(
             )
         })?;
     }
+    // Two columns for one field (a hidden column of last year's values under the same
+    // name): the first with a value is read, which the user may not expect; said.
+    for (i, slot) in header.slots.iter().enumerate() {
+        let Some(slot) = slot else { continue };
+        if header.slots[..i].contains(&Some(*slot)) {
+            continue;
+        }
+        let cols: Vec<String> = header
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s == Some(*slot))
+            .map(|(k, _)| format!("{:?} (column {})", header.names[k], column_letters(k)))
+            .collect();
+        if cols.len() > 1 {
+            sink.push(warning(
+                IssueCode::DuplicateColumn,
+                Some(header.names[i].clone()),
+                Some(header_pos),
+                format!(
+                    "{} all fill one field: a row's first non-empty one is read. If one \
+                     holds old values (a hidden column), rename it in riskmap.toml \
+                     (columns = {{ \"its name\" = \"ignore\" }}) or delete it",
+                    cols.join(", ")
+                ),
+            ))?;
+        }
+    }
     // Blocks merged down a column of the records, filled as read: said once a column.
     let records_from = t.rows[header.index].0.number() + 1;
     let mut down: Vec<(usize, u64, u64, u64)> = Vec::new(); // column, blocks, first, last row
@@ -652,6 +680,20 @@ pub(crate) fn features<P: LayerProps>(
     let found = pass.finish(&cx, summary, sink)?;
     summary.features_read += refused;
     Ok(found)
+}
+
+/// A column's letters as a spreadsheet shows them (0 → A, 26 → AA).
+fn column_letters(mut i: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Header names shown when none is known.

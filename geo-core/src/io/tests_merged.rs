@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
+use super::fields::Resolver;
 use super::tests::{row, rows};
 use super::*;
-use crate::model::Appraisal;
+use crate::model::{Appraisal, LayerKind};
 
 fn merged_fixture(dir: &Path) -> std::path::PathBuf {
     // Made by tests/fixtures/io/make_fixtures.py (openpyxl).
@@ -194,4 +195,48 @@ fn a_two_row_header_in_a_csv_file_whichever_row_is_given() {
             out.report.issues
         );
     }
+}
+
+/// Two columns under one field's name (last year's floors kept in a hidden column before
+/// this year's): said, with their letters; a 序号 headed 编号 renamed to `ignore` is not
+/// read, and the rename is not said to be ignored.
+#[test]
+fn two_columns_of_one_field_are_said_and_a_column_can_be_left_unread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("houses.csv");
+    std::fs::write(
+        &path,
+        "编号,房屋编号,层数,层数,经度,纬度\n1,LJ-1,2,3,121.17,31.89\n2,LJ-2,,4,121.171,31.891\n",
+    )
+    .expect("write");
+    let fo = FileOptions {
+        columns: vec![("编号".into(), "ignore".into())],
+        ..FileOptions::default()
+    };
+    let out = load_file::<House>(&path, &fo, &LoadOptions::default()).expect("loads");
+    // The first non-empty of the two: 2 for LJ-1 (the old value), 4 for LJ-2.
+    let floors: Vec<(&str, Option<u16>)> = out
+        .features
+        .iter()
+        .map(|h| (h.id.as_str(), h.props.floors))
+        .collect();
+    assert_eq!(floors, vec![("LJ-1", Some(2)), ("LJ-2", Some(4))]);
+    let dup: Vec<&Issue> = out
+        .report
+        .issues
+        .iter()
+        .filter(|i| i.code == IssueCode::DuplicateColumn)
+        .collect();
+    assert_eq!(dup.len(), 1, "{:?}", out.report.issues);
+    assert_eq!(dup[0].severity, Severity::Warning);
+    assert!(
+        dup[0]
+            .message
+            .starts_with("\"层数\" (column C), \"层数\" (column D) all fill one field"),
+        "{}",
+        dup[0].message
+    );
+    assert!(Resolver::knows_target(LayerKind::Houses, "ignore"));
+    assert!(Resolver::knows_target(LayerKind::Houses, "忽略"));
+    assert!(!Resolver::knows_target(LayerKind::Houses, "ignored"));
 }

@@ -154,7 +154,7 @@ pub(crate) fn inventory_item_from_json(
             Slot::Field(2) => d.category = text().map(|c| c.to_ascii_uppercase()),
             Slot::Field(3) => {
                 d.tonnes = parse_number(&Value::Json(v.clone()), Unit::Tonnes)
-                    .map(|t| t.map(|t| t * r.scale));
+                    .map(|t| t.map(|t| super::specs::scaled(t, r.scale)));
             }
             _ => {}
         }

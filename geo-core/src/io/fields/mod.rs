@@ -31,7 +31,7 @@ pub(crate) use numbers::{
 };
 pub(crate) use resolve::{KeyMemo, Resolver, Slot, half_width, half_width_str, norm_key};
 pub(crate) use specs::{
-    ENTERPRISE_FIELDS, Unit, area, ent, gas, haz, hid, house, layer_fields, target,
+    ENTERPRISE_FIELDS, Unit, area, ent, gas, haz, hid, house, layer_fields, scaled, target,
 };
 
 /// A value as a reader found it, before it is typed.

@@ -134,7 +134,7 @@ pub(crate) fn parse_number_str(s: &str, unit: Unit) -> Result<Option<f64>, NumEr
         value
     } else {
         match unit.scale(rest) {
-            Some(scale) => value * scale,
+            Some(scale) => super::specs::scaled(value, scale),
             None => return Err(NumError::BadUnit(s.trim().to_string())),
         }
     };

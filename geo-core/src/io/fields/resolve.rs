@@ -150,6 +150,10 @@ pub(crate) struct Resolver {
     renames: HashMap<String, String>,
 }
 
+/// Rename targets that keep a column from being read (`columns = { "编号" = "ignore" }`: a
+/// 序号 headed 编号, an old column under a field's name).
+pub(crate) const IGNORE_TARGETS: &[&str] = &["ignore", "不读", "忽略"];
+
 impl Resolver {
     /// A resolver for a layer with `columns = { "source" = "target" }` renames.
     pub(crate) fn new(kind: LayerKind, renames: &[(String, String)]) -> Self {
@@ -162,9 +166,11 @@ impl Resolver {
         }
     }
 
-    /// Whether a rename target names a field of the layer (or id, lon, lat, wkt).
+    /// Whether a rename target names a field of the layer (or id, lon, lat, wkt), or
+    /// says the column is not to be read ([`IGNORE_TARGETS`]).
     pub(crate) fn knows_target(kind: LayerKind, target: &str) -> bool {
-        lookup(alias_map(kind), layer_fields(kind), &norm_key(target)).is_some()
+        IGNORE_TARGETS.contains(&target.trim())
+            || lookup(alias_map(kind), layer_fields(kind), &norm_key(target)).is_some()
     }
 
     /// The slot of a column, and a warning about its header when there is one.

@@ -6,7 +6,7 @@ use crate::model::LayerKind;
 /// The unit a numeric field is kept in, and the other units accepted for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Unit {
-    /// A plain number or count (a trailing 人/层/户/个 is accepted).
+    /// A plain number or count (a trailing 人/层/户/个/次… is accepted).
     Plain,
     /// Tonnes (`t`, `吨`; `kg`, `千克`, `公斤` are converted).
     Tonnes,
@@ -29,7 +29,7 @@ impl Unit {
         let u = u.as_str();
         Some(match (self, u) {
             (_, "") => 1.0,
-            (Unit::Plain, "人" | "层" | "户" | "个" | "处" | "名" | "间" | "栋" | "幢") => {
+            (Unit::Plain, "人" | "层" | "户" | "个" | "处" | "名" | "间" | "栋" | "幢" | "次") => {
                 1.0
             }
             (Unit::Tonnes, "t" | "吨" | "tonnes" | "tonne" | "ton" | "tons") => 1.0,
@@ -47,6 +47,17 @@ impl Unit {
             (Unit::WanYuan, "元") => 0.0001,
             _ => return None,
         })
+    }
+}
+
+/// `value` in a field's unit, from a value in a unit `scale` of it: a scale below one
+/// divides by its inverse, so that `28000元` is 2.8 万元 exactly as written, not the
+/// product's 2.8000000000000003.
+pub(crate) fn scaled(value: f64, scale: f64) -> f64 {
+    if scale > 0.0 && scale < 1.0 {
+        value / (1.0 / scale).round()
+    } else {
+        value * scale
     }
 }
 

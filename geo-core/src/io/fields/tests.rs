@@ -163,6 +163,10 @@ fn numbers_with_units_and_placeholders() {
     assert_eq!(n("2005-06-01", Unit::Year), Ok(Some(2005.0)));
     assert_eq!(n("1,234", Unit::Plain), Ok(Some(1234.0)));
     assert_eq!(n("3层", Unit::Plain), Ok(Some(3.0)));
+    assert_eq!(n("1次", Unit::Plain), Ok(Some(1.0)));
+    // As written: divided by 10,000, not multiplied by 0.0001 (2.8000000000000003).
+    assert_eq!(n("28000元", Unit::WanYuan), Ok(Some(2.8)));
+    assert_eq!(n("1500kg", Unit::Tonnes), Ok(Some(1.5)));
     assert_eq!(n("1e3", Unit::Plain), Ok(Some(1000.0)));
     assert_eq!(n("-2", Unit::Plain), Ok(Some(-2.0)));
     assert_eq!(n("/", Unit::Plain), Ok(None));

@@ -86,7 +86,7 @@ pub(super) fn number(
             )?;
             Ok(None)
         }
-        Ok(Some(x)) => Ok(Some(x * c.scale)),
+        Ok(Some(x)) => Ok(Some(crate::io::fields::scaled(x, c.scale))),
         Err(NumError::NotANumber(t)) => {
             cx.warn(
                 IssueCode::InvalidNumber,
