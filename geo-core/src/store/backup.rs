@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::backup::{Backup, StepResult};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::StoreError;
 use super::changes;
@@ -105,12 +105,17 @@ fn backup_with(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "backup".into());
     let partial = dir.join(format!(".{name}.partial-{}", std::process::id()));
-    let done = copy(&src, store, &partial, after_step);
+    let done = copy(&src, store, &partial, to, after_step);
     drop(src);
     let report = done.and_then(|(restarts, in_one_step)| {
         let (ledgers, trail_last) = check(&partial)?;
         std::fs::File::open(&partial)
             .and_then(|f| f.sync_all())
+            .map_err(|e| file_err(&partial, e.to_string()))?;
+        // The copy as closed as the store: a store only its owner reads (phone numbers)
+        // is not backed up readable by every user.
+        std::fs::metadata(store)
+            .and_then(|m| std::fs::set_permissions(&partial, m.permissions()))
             .map_err(|e| file_err(&partial, e.to_string()))?;
         put_in_place(&partial, to)?;
         Ok(BackupReport {
@@ -170,8 +175,24 @@ fn copy(
     src: &Connection,
     store: &Path,
     partial: &Path,
+    to: &Path,
     mut after_step: impl FnMut(),
 ) -> Result<(u32, bool), StoreError> {
+    // A step's failure to write (a full or read-only backup disk) is the backup's, not
+    // the store's: said of the backup, so that nobody goes looking at the served disk.
+    let step_err = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(
+            ErrorCode::DiskFull
+            | ErrorCode::ReadOnly
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::CannotOpen
+            | ErrorCode::PermissionDenied,
+        ) => StoreError::File {
+            path: to.to_path_buf(),
+            reason: format!("the backup could not be written there ({e}); the store is untouched"),
+        },
+        _ => sql_err(store)(e),
+    };
     let mut dst = Connection::open_with_flags(
         partial,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
@@ -186,7 +207,7 @@ fn copy(
     let mut locked_since: Option<Instant> = None;
     loop {
         let pages = if in_one_step { -1 } else { PAGES_A_STEP };
-        match b.step(pages).map_err(sql_err(store))? {
+        match b.step(pages).map_err(step_err)? {
             StepResult::Done => break,
             StepResult::More => {
                 locked_since = None;
@@ -322,6 +343,21 @@ mod tests {
             rows.iter().all(|&(t, n)| n == u64::from(t == "houses") * 2),
             "{rows:?}"
         );
+    }
+
+    /// A store only its owner may read is backed up as closed (the umask would have
+    /// made the copy readable by every user of the machine).
+    #[cfg(unix)]
+    #[test]
+    fn the_copy_keeps_the_stores_permissions() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = store(dir.path());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let to = dir.path().join("copy.gpkg");
+        backup(&path, &to).unwrap();
+        let mode = std::fs::metadata(&to).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
     }
 
     #[test]
