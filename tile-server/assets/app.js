@@ -38,7 +38,7 @@ import { $, h } from './js/util.js';
 
 async function start() {
   try {
-    state.catalog = await (await api('/catalog')).json();
+    state.catalog = await (await api('catalog')).json();
   } catch (e) {
     showError('读取图层目录', e);
     return;
@@ -59,7 +59,7 @@ async function start() {
 async function loadHealth() {
   let hl;
   try {
-    hl = await (await api('/health')).json();
+    hl = await (await api('health')).json();
   } catch (e) {
     showError('读取服务状态', e);
     return;
@@ -68,7 +68,7 @@ async function loadHealth() {
   const info = $('#data-info');
   info.replaceChildren(`数据第 ${hl.generation} 版`);
   const text = v.skipped || v.repaired ? `校验：跳过 ${v.skipped || 0} 条，修复 ${v.repaired || 0} 条` : '数据校验报告';
-  info.append(' · ', h('a', { href: '/validation.html', target: '_blank', rel: 'noopener', title: '数据校验报告：读入、跳过、修复的要素与原因' }, text));
+  info.append(' · ', h('a', { href: 'validation.html', target: '_blank', rel: 'noopener', title: '数据校验报告：读入、跳过、修复的要素与原因' }, text));
 }
 
 if (typeof maplibregl === 'undefined') {

@@ -10,7 +10,7 @@ import { bboxOf, ringArea } from './util.js';
 
 async function areaFeatures() {
   if (!state.areaFeatures) {
-    const fc = await (await api('/api/features/areas.geojson')).json();
+    const fc = await (await api('api/features/areas.geojson')).json();
     state.areaFeatures = new Map(fc.features.map((f) => [String(f.id ?? f.properties.id), f]));
   }
   return state.areaFeatures;

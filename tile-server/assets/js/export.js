@@ -24,7 +24,7 @@ async function exportView() {
   const btn = $('#export-button');
   btn.disabled = true;
   try {
-    const text = await (await api(`/api/features/${layer}.geojson?${params}`)).text();
+    const text = await (await api(`api/features/${layer}.geojson?${params}`)).text();
     let n = '';
     try { n = JSON.parse(text).features.length; } catch { /* size only */ }
     saveFile(text, `${layer}_${state.area ? state.area.name + '_' : ''}${today()}.geojson`);
@@ -43,7 +43,7 @@ function downloadList(which) {
   if (state.area) params.set('area', state.area.name);
   if (state.asOf && state.dataDay && state.asOf !== state.dataDay) params.set('as_of', state.asOf);
   const a = document.createElement('a');
-  a.href = `/api/lists/${which}.xlsx${params.size ? `?${params}` : ''}`;
+  a.href = `api/lists/${which}.xlsx${params.size ? `?${params}` : ''}`;
   a.download = '';
   document.body.appendChild(a);
   a.click();
@@ -56,7 +56,7 @@ function openReport() {
   if (state.area) params.set('area', state.area.name);
   // The day the map shows.
   if (state.asOf && state.dataDay && state.asOf !== state.dataDay) params.set('as_of', state.asOf);
-  window.open(`/api/report.html${params.size ? `?${params}` : ''}`, '_blank', 'noopener');
+  window.open(`api/report.html${params.size ? `?${params}` : ''}`, '_blank', 'noopener');
 }
 
 export { downloadList, exportView, openReport };

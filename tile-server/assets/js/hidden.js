@@ -188,7 +188,7 @@ async function loadHidden(withTrend = true) {
   const asked = ++areasAsked;
   let areas;
   try {
-    areas = await (await api(`/api/hidden/areas${q}`)).json();
+    areas = await (await api(`api/hidden/areas${q}`)).json();
   } catch (e) {
     showError('读取隐患统计', e);
     return;
@@ -248,7 +248,7 @@ async function loadTrend() {
   if (state.asOf && state.asOf !== state.dataDay) q.set('as_of', state.asOf);
   const asked = ++trendAsked;
   try {
-    const t = await (await api(`/api/hidden/trend?${q}`)).json();
+    const t = await (await api(`api/hidden/trend?${q}`)).json();
     if (asked !== trendAsked) return;
     $('#hidden-trend').replaceChildren(trendChart(t));
   } catch (e) {
@@ -329,7 +329,7 @@ function levelsTable(t) {
 /** The open hidden hazards of a feature, for its popup. */
 function hiddenOf(layer, id) {
   const box = h('div', { class: 'popup-hidden' }, h('p', { class: 'muted' }, '正在读取隐患…'));
-  api(`/api/hidden/of/${encodeURIComponent(layer)}/${encodeURIComponent(id)}${asOfQuery()}`)
+  api(`api/hidden/of/${encodeURIComponent(layer)}/${encodeURIComponent(id)}${asOfQuery()}`)
     .then((r) => r.json())
     .then((d) => {
       const c = d.counts;

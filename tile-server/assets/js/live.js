@@ -67,7 +67,7 @@ async function checkSource() {
   // Answers may come back out of order: only the last question's answer is shown.
   const asked = ++sourceAsked;
   let h;
-  try { h = await (await fetch('/health')).json(); } catch { return; }
+  try { h = await (await fetch('health')).json(); } catch { return; }
   if (asked !== sourceAsked) return;
   const why = h && h.reading_refused && h.reading_refused.why;
   badge.hidden = !why;
@@ -77,7 +77,7 @@ async function checkSource() {
 /** Follows the server's changes; reconnects by itself (EventSource does). */
 export function followChanges() {
   if (typeof EventSource === 'undefined') return;
-  const es = new EventSource('/api/changes/stream');
+  const es = new EventSource('api/changes/stream');
   for (const kind of ['edit', 'day', 'reload']) es.addEventListener(kind, onChange);
   es.addEventListener('source', checkSource);
   checkSource();

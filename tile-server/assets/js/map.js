@@ -28,7 +28,7 @@ function styleName(url) {
 
 function createMap() {
   const c = state.catalog;
-  const styles = c.styles && c.styles.length ? c.styles : ['/styles/risk.json'];
+  const styles = c.styles && c.styles.length ? c.styles : ['styles/risk.json'];
   const initial = styles.find((s) => styleName(s) === 'risk') || styles[0];
   const opts = {
     container: 'map',
@@ -36,7 +36,7 @@ function createMap() {
     maxZoom: 18,
     attributionControl: {
       compact: false,
-      customAttribution: '<a href="/assets/vendor/LICENSE-maplibre-gl.txt" target="_blank" rel="noopener">MapLibre GL JS（BSD 许可）</a>',
+      customAttribution: '<a href="assets/vendor/LICENSE-maplibre-gl.txt" target="_blank" rel="noopener">MapLibre GL JS（BSD 许可）</a>',
     },
     // Labels appear at once instead of fading in: a fade draws the map again and again
     // for 300 ms after every move, tile or day, each frame a quarter of a second where
@@ -154,7 +154,7 @@ function buildLayerToggles() {
 
 let countsAsked = 0;
 /**
- * Reads the layers' counts again (`/catalog`) and writes them into the layer panel: an
+ * Reads the layers' counts again (`catalog`) and writes them into the layer panel: an
  * edit, a changed ledger or a reload adds and removes features and conflicts. Only the
  * answer to the latest request is taken.
  */
@@ -162,7 +162,7 @@ async function loadLayerCounts() {
   const asked = ++countsAsked;
   let c;
   try {
-    c = await (await api('/catalog')).json();
+    c = await (await api('catalog')).json();
   } catch (e) {
     showError('读取图层目录', e);
     return;

@@ -124,7 +124,7 @@ function popupContent(f) {
     const q = new URLSearchParams();
     if (state.catalog && state.catalog.generation != null) q.set('generation', state.catalog.generation);
     if (state.asOf && state.dataDay && state.asOf !== state.dataDay) q.set('as_of', state.asOf);
-    api(`/api/feature/${encodeURIComponent(layer)}/${encodeURIComponent(f.id)}${q.size ? `?${q}` : ''}`)
+    api(`api/feature/${encodeURIComponent(layer)}/${encodeURIComponent(f.id)}${q.size ? `?${q}` : ''}`)
       .then((r) => r.json())
       .then((feat) => {
         // What the tile drew with (a pipe's derived pressure class), then the API's fields.

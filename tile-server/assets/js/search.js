@@ -15,7 +15,7 @@ function hideSearch() {
 }
 
 async function fetchPage(q, offset) {
-  return (await api(`/api/search?q=${encodeURIComponent(q)}&limit=${PAGE}&offset=${offset}`)).json();
+  return (await api(`api/search?q=${encodeURIComponent(q)}&limit=${PAGE}&offset=${offset}`)).json();
 }
 
 function resultItem(r) {
@@ -101,7 +101,7 @@ function locateHit(r) {
 /** Finds a feature by layer and id through the search API and flies to it. */
 async function locate(layer, id, name) {
   try {
-    const res = await (await api(`/api/search?q=${encodeURIComponent(id)}&limit=100`)).json();
+    const res = await (await api(`api/search?q=${encodeURIComponent(id)}&limit=100`)).json();
     const hit = (res.results || []).find((r) => r.id === id && (!layer || r.layer === layer));
     if (!hit) { toast(`未找到 ${name || id} 的位置`, 'info'); return; }
     flyToBbox(hit.bbox);

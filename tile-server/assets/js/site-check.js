@@ -46,7 +46,7 @@ async function submitSiteCheck() {
   btn.textContent = '审查中…';
   let fc;
   try {
-    fc = await (await api('/api/site-check', { method: 'POST', headers: { 'Content-Type': 'application/geo+json' }, body })).json();
+    fc = await (await api('api/site-check', { method: 'POST', headers: { 'Content-Type': 'application/geo+json' }, body })).json();
   } catch (e) {
     showError('选址审查', e);
     $('#site-results').replaceChildren(h('p', { class: 'status', style: 'color:#c62828' }, `审查未完成：${e.message}`));
@@ -120,7 +120,7 @@ async function printSiteCheck() {
   if (!body) return;
   const tab = window.open('', '_blank');
   try {
-    const html = await (await api('/api/site-check?format=html', { method: 'POST', headers: { 'Content-Type': 'application/geo+json' }, body })).text();
+    const html = await (await api('api/site-check?format=html', { method: 'POST', headers: { 'Content-Type': 'application/geo+json' }, body })).text();
     tab.document.open();
     tab.document.write(html);
     tab.document.close();

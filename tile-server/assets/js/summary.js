@@ -9,7 +9,7 @@ import { LEVEL_INDEX, LEVEL_RANK, LEVELS, ZH } from './vocab.js';
 
 async function loadSummaries() {
   try {
-    const s = await (await api('/api/areas')).json();
+    const s = await (await api('api/areas')).json();
     state.summaries = Array.isArray(s) ? s : [];
   } catch (e) {
     $('#summary').replaceChildren(h('p', { class: 'muted' }, '区域统计不可用'));

@@ -36,7 +36,7 @@ function toolOverlays() {
 async function showRings(layer, id, name) {
   const box = h('div', { class: 'rings' }, h('p', { class: 'muted' }, '正在计算防护距离…'));
   try {
-    const r = await api(`/api/rings/${encodeURIComponent(layer)}/${encodeURIComponent(id)}`);
+    const r = await api(`api/rings/${encodeURIComponent(layer)}/${encodeURIComponent(id)}`);
     const fc = await r.json();
     fc.features.forEach((f, i) => {
       const p = f.properties;
@@ -122,7 +122,7 @@ async function addMeasurePoint(lngLat) {
   const n = m.points.length;
   const path = m.points.map((p) => `${p[0]},${p[1]}`).join(';');
   try {
-    const r = await (await api(`/api/measure?path=${encodeURIComponent(path)}`)).json();
+    const r = await (await api(`api/measure?path=${encodeURIComponent(path)}`)).json();
     // Clicks come faster than answers, which may come back out of order: an answer for
     // fewer points than there are now never replaces the later one.
     if (state.measure !== m || m.points.length !== n) return;

@@ -2,9 +2,12 @@
 //! styles and the catalog.
 //!
 //! A reverse proxy (often terminating TLS on a government intranet) says which host and
-//! scheme the client used in `X-Forwarded-Host` and `X-Forwarded-Proto`. Anyone can send
-//! those headers, so they are believed only from the proxies the configuration names
-//! (`trusted_proxies`); from any other peer the URLs follow the `Host` header.
+//! scheme the client used in `X-Forwarded-Host` and `X-Forwarded-Proto`, and the path it
+//! serves the map under (`/riskmap/` on a host of several applications) in
+//! `X-Forwarded-Prefix`. Anyone can send those headers, so they are believed only from
+//! the proxies the configuration names (`trusted_proxies`); from any other peer the URLs
+//! follow the `Host` header. The viewer asks for everything by relative URLs, so that it
+//! works under any prefix.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -52,8 +55,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     }
 }
 
-/// `scheme://host` the client used: the forwarded host and scheme when the peer is a
-/// trusted proxy, else the `Host` header (and `http`).
+/// `scheme://host[/prefix]` the client used: the forwarded host, scheme and path prefix
+/// when the peer is a trusted proxy, else the `Host` header (and `http`).
 pub fn origin(headers: &HeaderMap, peer: Peer, trusted: &[TrustedProxy]) -> String {
     let get = |name: &str| {
         headers
@@ -74,7 +77,23 @@ pub fn origin(headers: &HeaderMap, peer: Peer, trusted: &[TrustedProxy]) -> Stri
         Some("https") => "https",
         _ => "http",
     };
-    format!("{proto}://{host}")
+    let prefix = forwarded("x-forwarded-prefix")
+        .and_then(path_prefix)
+        .unwrap_or_default();
+    format!("{proto}://{host}{prefix}")
+}
+
+/// A path prefix as a proxy sends it (`/riskmap`, `/riskmap/`, `/gis/risk`), without its
+/// trailing slash; none for `/`, and none for anything that is not a plain path (a
+/// scheme, a query, `..`, characters a URL would have to escape).
+fn path_prefix(p: &str) -> Option<String> {
+    let p = p.trim().trim_end_matches('/');
+    let plain = p.starts_with('/')
+        && !p.contains("//")
+        && p.split('/').all(|seg| seg != ".." && seg != ".")
+        && p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b));
+    (plain && !p.is_empty()).then(|| p.to_string())
 }
 
 #[cfg(test)]
@@ -123,6 +142,48 @@ mod tests {
             origin(&h, Peer(Some(IpAddr::from([10, 1, 2, 4]))), &one),
             "http://10.0.0.5:8080"
         );
+    }
+
+    /// A map served under a path of the proxy's host (`/riskmap/`): the URLs the server
+    /// writes carry it, when a trusted proxy says so and it is a plain path.
+    #[test]
+    fn a_trusted_proxys_path_prefix_goes_into_the_urls() {
+        let t = proxies(&["10.1.0.0/16"]);
+        let proxy = Peer(Some(IpAddr::from([10, 1, 2, 3])));
+        let with = |prefix: &str| {
+            let mut h = headers();
+            h.insert(
+                "x-forwarded-prefix",
+                prefix.parse().unwrap_or_else(|_| unreachable!()),
+            );
+            h
+        };
+        assert_eq!(
+            origin(&with("/riskmap"), proxy, &t),
+            "https://evil.example/riskmap"
+        );
+        assert_eq!(
+            origin(&with("/gis/risk-map/"), proxy, &t),
+            "https://evil.example/gis/risk-map"
+        );
+        for not_a_prefix in [
+            "/",
+            "riskmap",
+            "/a/../b",
+            "//evil.example",
+            "/a?b",
+            "/a%20b",
+        ] {
+            let h = with(not_a_prefix);
+            assert_eq!(
+                origin(&h, proxy, &t),
+                "https://evil.example",
+                "{not_a_prefix}"
+            );
+        }
+        // Not from a trusted proxy: no prefix either.
+        let other = Peer(Some(IpAddr::from([192, 0, 2, 9])));
+        assert_eq!(origin(&with("/riskmap"), other, &t), "http://10.0.0.5:8080");
     }
 
     #[test]
