@@ -389,3 +389,62 @@ async fn a_save_is_read_once_by_the_readings_that_wait_for_each_other() {
     assert_eq!(b["feature"]["properties"]["occupants"], 31, "{b}");
     assert_eq!(common::metric(&app, readings).await - before, 1.0);
 }
+
+/// An edit the store cannot write (a full disk, a file made read-only; here a rule
+/// another program put in the file, which fails the write the same way): the edit is
+/// answered 500 with the store's words and nothing served, and `/health` is degraded,
+/// saying so, until an edit is written again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_the_store_cannot_write_degrade_health_until_one_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("city.gpkg");
+    let state = gpkg_state(dir.path(), config());
+    let app = router(state.clone());
+    let id = state.snapshot().dataset().houses.get(1).unwrap().id.clone();
+    let generation = state.snapshot().generation;
+    let sql = |q: &str| ogrinfo(&["-q", gpkg.to_str().unwrap(), "-sql", q]);
+    for op in ["INSERT", "UPDATE", "DELETE"] {
+        sql(&format!(
+            "CREATE TRIGGER full_{op} BEFORE {op} ON houses \
+             BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        ));
+    }
+    let health = || async {
+        let (_, _, b) = send(&app, req(Method::GET, "/health", None, None, None)).await;
+        serde_json::from_slice::<Value>(&b).unwrap()
+    };
+    for n in 1..=2 {
+        let (s, b) = patch(&app, &id, json!({"floors": 4}), None).await;
+        assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{b}");
+        assert!(
+            b["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("disk is full"),
+            "{b}"
+        );
+        let h = health().await;
+        assert_eq!(h["status"], "degraded", "{h}");
+        assert_eq!(h["edits_failing"]["failed"], n, "{h}");
+        assert!(
+            h["degraded_because"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("edits cannot be written to the store"),
+            "{h}"
+        );
+    }
+    assert_eq!(state.snapshot().generation, generation, "nothing served");
+    for op in ["INSERT", "UPDATE", "DELETE"] {
+        sql(&format!("DROP TRIGGER full_{op}"));
+    }
+    let (s, b) = patch(&app, &id, json!({"floors": 5}), None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(in_file(&gpkg, &id, "floors"), "5");
+    let h = health().await;
+    assert_eq!(
+        (&h["status"], &h["edits_failing"]),
+        (&json!("ok"), &Value::Null),
+        "{h}"
+    );
+}

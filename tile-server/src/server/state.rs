@@ -183,7 +183,41 @@ pub struct ReadingRefused {
     pub why: String,
 }
 
+/// Edits the store could not write (a full disk, a file or folder made read-only), since
+/// the last that it wrote ([`AppState::edit_failing`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EditFailing {
+    /// Unix time of the first failure since an edit was last written.
+    pub since: u64,
+    /// How many edits failed since.
+    pub failed: u64,
+    /// The last failure, as the store said it.
+    pub error: String,
+}
+
 impl AppState {
+    /// Notes an edit the store could not write: `/health` is degraded until one is.
+    pub(super) fn edit_failed(&self, error: &str) {
+        if let Ok(mut f) = self.edit_failing.lock() {
+            let e = f.get_or_insert_with(|| EditFailing {
+                since: now(),
+                failed: 0,
+                error: String::new(),
+            });
+            e.failed += 1;
+            e.error = error.to_string();
+        }
+    }
+
+    /// Notes an edit written to the store.
+    pub(super) fn edit_written(&self) {
+        if let Ok(mut f) = self.edit_failing.lock()
+            && f.is_some()
+        {
+            *f = None;
+        }
+    }
+
     /// Notes the outcome of a reading of the source: `Some(why)` when it was refused or
     /// failed, `None` when it was taken in (or found nothing changed).
     pub(super) fn note_reading(&self, refused: Option<String>) {
@@ -271,6 +305,9 @@ pub struct AppState {
     /// reload) when it was refused or failed and none was taken in since: the map
     /// serves what it served before, and `/health` says so until a reading is.
     pub reading_refused: Mutex<Option<ReadingRefused>>,
+    /// Edits the store could not write since the last it wrote: `/health` is degraded
+    /// while any is.
+    pub edit_failing: Mutex<Option<EditFailing>>,
     /// For a GeoPackage source, what the last settled reading left in the file (its
     /// schema's version and token, once the triggers that mark changed rows were made):
     /// the next change of the file is read by the rows they marked (`file_rows`).
@@ -454,6 +491,7 @@ impl AppState {
             folder_trail: None,
             file_refused: Mutex::new(None),
             reading_refused: Mutex::new(None),
+            edit_failing: Mutex::new(None),
             file_schema: Mutex::new(None),
             database: Mutex::new(super::pg_listen::DbStatus::default()),
             served_seq,

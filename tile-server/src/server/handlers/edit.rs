@@ -338,6 +338,7 @@ async fn run_edit(
             .await
         {
             Outcome::Served(generation, t) => {
+                state.edit_written();
                 let timing = ServerTiming {
                     started,
                     check_ms,
@@ -348,7 +349,10 @@ async fn run_edit(
             }
             Outcome::Stale => continue,
             Outcome::Refused(e) => return Err(AppError::Conflict(e).into_response()),
-            Outcome::Failed(e) => return Err(AppError::Internal(e).into_response()),
+            Outcome::Failed(e) => {
+                state.edit_failed(&e);
+                return Err(AppError::Internal(e).into_response());
+            }
         }
     }
     Err(AppError::Conflict(format!(

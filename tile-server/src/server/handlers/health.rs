@@ -30,7 +30,8 @@ pub(in crate::server) async fn count_requests(
 /// a database source cannot be reached (its connection, the last change applied, the
 /// last error, reconnection attempts, rows refused) or a folder's trail records nothing
 /// (a start that could not read the folder whole) or the source's last reading (by the
-/// watcher or a reload) was refused or failed (`reading_refused`: when and why), the
+/// watcher or a reload) was refused or failed (`reading_refused`: when and why) or edits
+/// cannot be written to the store (`edits_failing`: since when, how many, the error), the
 /// generation served, the day its hidden hazards are counted on (`as_of`), its feature
 /// counts and validation totals, the last reload
 /// (its outcome, the per-layer counts before and after, and why it was refused).
@@ -38,6 +39,7 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
     let s = state.snapshot();
     let last = state.last_reload.lock().ok().and_then(|l| l.clone());
     let refused = state.reading_refused.lock().ok().and_then(|r| r.clone());
+    let edit_failing = state.edit_failing.lock().ok().and_then(|f| f.clone());
     let database = state
         .source
         .db
@@ -79,7 +81,17 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
                             d.unfollowed.join(", ")
                         )),
                     ),
-                    _ => ("ok", None),
+                    _ => match &edit_failing {
+                        Some(f) => (
+                            "degraded",
+                            Some(format!(
+                                "edits cannot be written to the store ({} since the last that \
+                                 was; the map serves what was written): {}",
+                                f.failed, f.error
+                            )),
+                        ),
+                        None => ("ok", None),
+                    },
                 },
             },
         },
@@ -99,6 +111,7 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
         "validation": {"skipped": s.report.skipped_count(), "repaired": s.report.repaired_count(), "warnings": s.report.warning_count(), "info": s.report.info_count()},
         "last_reload": last,
         "reading_refused": refused,
+        "edits_failing": edit_failing,
     }))
 }
 
