@@ -30,9 +30,21 @@ pub const KEEPALIVES_RETRIES: u32 = 3;
 pub const TCP_USER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The connection settings of `url` (a `postgres://` URL or `key=value` pairs), with the
-/// limits above where it names none.
+/// limits above where it names none, and the password of the environment's `PGPASSWORD`
+/// (as libpq reads it) where it names none: a URL on a command line is seen by every
+/// user of the machine (`ps`, `/proc/PID/cmdline`), the environment only by the process's.
 pub fn config(url: &str) -> Result<Config, tokio_postgres::Error> {
+    config_with(url, std::env::var("PGPASSWORD").ok())
+}
+
+/// [`config`] with the environment's password given.
+fn config_with(url: &str, env_password: Option<String>) -> Result<Config, tokio_postgres::Error> {
     let mut c: Config = url.parse()?;
+    if c.get_password().is_none()
+        && let Some(p) = env_password.filter(|p| !p.is_empty())
+    {
+        c.password(p);
+    }
     if c.get_connect_timeout().is_none() {
         c.connect_timeout(CONNECT_TIMEOUT);
     }
@@ -55,6 +67,26 @@ pub fn config(url: &str) -> Result<Config, tokio_postgres::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_from_the_environment_where_the_url_names_none() {
+        let url = "postgres://riskmap@db.internal/haimen";
+        let c = config_with(url, Some("s3cret".into())).unwrap();
+        assert_eq!(c.get_password(), Some(&b"s3cret"[..]));
+        let c = config_with(
+            "postgres://riskmap:own@db.internal/haimen",
+            Some("s3cret".into()),
+        )
+        .unwrap();
+        assert_eq!(c.get_password(), Some(&b"own"[..]));
+        assert_eq!(
+            config_with(url, Some(String::new()))
+                .unwrap()
+                .get_password(),
+            None
+        );
+        assert_eq!(config_with(url, None).unwrap().get_password(), None);
+    }
 
     #[test]
     fn a_url_without_limits_gets_a_followers_and_keeps_its_own() {
