@@ -32,11 +32,12 @@ async fn the_lists_download_as_workbooks_and_csv() {
         h[header::CONTENT_TYPE],
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     );
-    // 隐患清单.xlsx, percent-encoded as UTF-8.
+    // 隐患清单.xlsx, percent-encoded as UTF-8; the plain name, for a client reading only
+    // it, keeps the file's kind.
     let cd = h[header::CONTENT_DISPOSITION].to_str().unwrap();
-    assert!(
-        cd.ends_with("filename*=UTF-8''%E9%9A%90%E6%82%A3%E6%B8%85%E5%8D%95.xlsx"),
-        "{cd}"
+    assert_eq!(
+        cd,
+        "attachment; filename=\"list.xlsx\"; filename*=UTF-8''%E9%9A%90%E6%82%A3%E6%B8%85%E5%8D%95.xlsx"
     );
     let mut wb = Xlsx::new(Cursor::new(body)).unwrap();
     let range = wb.worksheet_range("隐患清单").unwrap();

@@ -39,7 +39,14 @@ fn attachment(name: &str) -> String {
             }
         })
         .collect();
-    format!("attachment; filename=\"list\"; filename*=UTF-8''{enc}")
+    // (a client that reads only the plain name still gets the file's kind)
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    let plain = if ext.bytes().all(|b| b.is_ascii_alphanumeric()) && !ext.is_empty() {
+        format!("list.{ext}")
+    } else {
+        "list".to_string()
+    };
+    format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{enc}")
 }
 
 /// One of the two lists of the served generation.
