@@ -387,3 +387,41 @@ async fn a_geopackage_is_served_and_read_again_at_every_reload() {
         "{h}"
     );
 }
+
+/// A ledger file of the data that is not read whole (its geometry column renamed by
+/// someone: no coordinates) leaves the map without that layer: `/health` is degraded,
+/// naming the file and why, until a reading reads it.
+#[tokio::test]
+async fn a_ledger_file_not_read_degrades_health_until_it_is_read() {
+    let (dir, _state, app) = server(ServerConfig::default());
+    let file = dir.path().join("houses.csv");
+    let whole = std::fs::read(&file).unwrap();
+    let (gbk, _, _) = encoding_rs::GBK.encode("几何");
+    let at = whole
+        .windows(gbk.len())
+        .position(|w| w == &gbk[..])
+        .expect("the WKT column's name");
+    let mut broken = whole.clone();
+    let (renamed, _, _) = encoding_rs::GBK.encode("形状");
+    broken.splice(at..at + gbk.len(), renamed.iter().copied());
+    std::fs::write(&file, &broken).unwrap();
+    let (status, body) = send(&app, reload("?force=true")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, h) = send(&app, get("/health")).await;
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert_eq!(h["features"]["houses"], 0, "{h}");
+    assert_eq!(h["files_not_read"][0]["file"], "houses.csv", "{h}");
+    assert_eq!(h["files_not_read"][0]["layer"], "houses", "{h}");
+    let why = h["degraded_because"].as_str().unwrap();
+    assert!(
+        why.starts_with("1 ledger file(s) of the data were not read"),
+        "{why}"
+    );
+    assert!(why.contains("houses.csv"), "{why}");
+    std::fs::write(&file, &whole).unwrap();
+    let (status, body) = send(&app, reload("")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, h) = send(&app, get("/health")).await;
+    assert_eq!(h["status"], "ok", "{h}");
+    assert_eq!(h["files_not_read"], serde_json::json!([]), "{h}");
+}

@@ -31,7 +31,8 @@ pub(in crate::server) async fn count_requests(
 /// last error, reconnection attempts, rows refused) or a folder's trail records nothing
 /// (a start that could not read the folder whole) or the source's last reading (by the
 /// watcher or a reload) was refused or failed (`reading_refused`: when and why) or edits
-/// cannot be written to the store (`edits_failing`: since when, how many, the error), the
+/// cannot be written to the store (`edits_failing`: since when, how many, the error) or a
+/// ledger file of the data was not read (`files_not_read`), the
 /// generation served, the day its hidden hazards are counted on (`as_of`), its feature
 /// counts and validation totals, the last reload
 /// (its outcome, the per-layer counts before and after, and why it was refused).
@@ -40,6 +41,21 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
     let last = state.last_reload.lock().ok().and_then(|l| l.clone());
     let refused = state.reading_refused.lock().ok().and_then(|r| r.clone());
     let edit_failing = state.edit_failing.lock().ok().and_then(|f| f.clone());
+    // Ledger files of the served data that were not read (a header with no coordinates,
+    // a file in a format not built): the map lacks them whole.
+    let not_read: Vec<Value> = s
+        .report
+        .files
+        .iter()
+        .filter(|f| f.status == riskmap_core::io::FileStatus::Skipped && f.layer.is_some())
+        .map(|f| {
+            json!({
+                "file": f.file,
+                "layer": f.layer.map(|l| l.name()),
+                "why": f.note,
+            })
+        })
+        .collect();
     let database = state
         .source
         .db
@@ -90,6 +106,23 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
                                 f.failed, f.error
                             )),
                         ),
+                        None if !not_read.is_empty() => (
+                            "degraded",
+                            Some(format!(
+                                "{} ledger file(s) of the data were not read, so the map \
+                                 lacks them: {} (see /validation.html)",
+                                not_read.len(),
+                                not_read
+                                    .iter()
+                                    .map(|f| format!(
+                                        "{} ({})",
+                                        f["file"].as_str().unwrap_or_default(),
+                                        f["why"].as_str().unwrap_or("skipped")
+                                    ))
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
+                            )),
+                        ),
                         None => ("ok", None),
                     },
                 },
@@ -112,6 +145,7 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
         "last_reload": last,
         "reading_refused": refused,
         "edits_failing": edit_failing,
+        "files_not_read": not_read,
     }))
 }
 
