@@ -418,10 +418,24 @@ async fn a_ledger_file_not_read_degrades_health_until_it_is_read() {
         "{why}"
     );
     assert!(why.contains("houses.csv"), "{why}");
+    let metrics = || async {
+        let resp = app.clone().oneshot(get("/metrics")).await.unwrap();
+        let m = resp.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(m.to_vec()).unwrap()
+    };
+    let m = metrics().await;
+    assert!(m.contains("\nriskmap_health_degraded 1\n"), "{m}");
+    let version = format!(
+        "riskmap_build_info{{version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(m.contains(&version), "{m}");
+    assert!(m.contains("\nriskmap_resident_memory_bytes "), "{m}");
     std::fs::write(&file, &whole).unwrap();
     let (status, body) = send(&app, reload("")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, h) = send(&app, get("/health")).await;
     assert_eq!(h["status"], "ok", "{h}");
     assert_eq!(h["files_not_read"], serde_json::json!([]), "{h}");
+    assert!(metrics().await.contains("\nriskmap_health_degraded 0\n"));
 }

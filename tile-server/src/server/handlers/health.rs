@@ -151,6 +151,8 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
 
 /// The counters and gauges in the Prometheus text format.
 pub(in crate::server) async fn metrics(State(state): State<AppStateRef>) -> Response {
+    // What /health says, for an alert on the metrics alone.
+    let degraded = health(State(state.clone())).await.0["status"] != "ok";
     let s = state.snapshot();
     let (bytes, entries) = state
         .cache
@@ -189,6 +191,32 @@ pub(in crate::server) async fn metrics(State(state): State<AppStateRef>) -> Resp
             state.change_path_waiting().to_string(),
         ),
     ];
+    gauges.push((
+        "health_degraded",
+        "1 while /health says degraded (its degraded_because says why), else 0.",
+        u8::from(degraded).to_string(),
+    ));
+    let build = format!("build_info{{version=\"{}\"}}", env!("CARGO_PKG_VERSION"));
+    gauges.push((
+        build.as_str(),
+        "The server's release: always 1.",
+        "1".into(),
+    ));
+    if let Some(kb) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+    {
+        gauges.push((
+            "resident_memory_bytes",
+            "The process's resident memory (Linux's VmRSS).",
+            (kb * 1024).to_string(),
+        ));
+    }
     let names: Vec<String> = s
         .dataset()
         .counts()
