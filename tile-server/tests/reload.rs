@@ -439,3 +439,57 @@ async fn a_ledger_file_not_read_degrades_health_until_it_is_read() {
     assert_eq!(h["files_not_read"], serde_json::json!([]), "{h}");
     assert!(metrics().await.contains("\nriskmap_health_degraded 0\n"));
 }
+
+/// A reload reads the configuration's tokens again: a token removed (an employee who
+/// left) stops working and one added works, without a restart; a configuration that
+/// cannot be read leaves them as they were.
+#[tokio::test]
+async fn a_reload_reads_the_tokens_again() {
+    use riskmap_server::server::auth::{Role, config_entry};
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("server.toml");
+    let write = |entries: &[(&str, Role, &str)]| {
+        let text: String = entries
+            .iter()
+            .map(|(name, role, token)| config_entry(name, *role, token))
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(&toml, text).unwrap();
+    };
+    write(&[
+        ("boss", Role::Admin, "rmk_boss"),
+        ("li-si", Role::Editor, "rmk_lisi"),
+    ]);
+    let (config, _) = ServerConfig::from_file(&toml).unwrap();
+    let (_data, state, app) = server(config);
+    let who = |token: &str| {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        state.tokens.authorize(&h, Role::Editor).map(|c| c.name)
+    };
+    let as_boss = || {
+        Request::builder()
+            .method("POST")
+            .uri("/admin/reload")
+            .header(header::AUTHORIZATION, "Bearer rmk_boss")
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(who("rmk_lisi").ok().as_deref(), Some("li-si"));
+    write(&[
+        ("boss", Role::Admin, "rmk_boss"),
+        ("zhao-wu", Role::Editor, "rmk_zhao"),
+    ]);
+    assert_eq!(who("rmk_zhao").ok(), None, "read at a reload, not before");
+    let (status, body) = send(&app, as_boss()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(who("rmk_lisi").is_err(), "li-si's token was removed");
+    assert_eq!(who("rmk_zhao").ok().as_deref(), Some("zhao-wu"));
+    std::fs::write(&toml, "[[tokens]]\nname = \"x\"\n").unwrap();
+    let (status, body) = send(&app, as_boss()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(who("rmk_zhao").ok().as_deref(), Some("zhao-wu"), "kept");
+}

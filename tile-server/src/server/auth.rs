@@ -133,10 +133,19 @@ impl From<AuthError> for AppError {
     }
 }
 
-/// The tokens a server accepts, by hash.
-#[derive(Clone, Default)]
+/// The tokens a server accepts, by hash; replaced whole when the configuration is read
+/// again ([`Tokens::replace`]: a token revoked stops working without a restart).
+#[derive(Default)]
 pub struct Tokens {
-    entries: Vec<Entry>,
+    entries: std::sync::RwLock<Vec<Entry>>,
+}
+
+impl Clone for Tokens {
+    fn clone(&self) -> Self {
+        Tokens {
+            entries: std::sync::RwLock::new(self.read().clone()),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -149,7 +158,7 @@ struct Entry {
 impl fmt::Debug for Tokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
-            .entries(self.entries.iter().map(|e| (&e.name, e.role)))
+            .entries(self.read().iter().map(|e| (&e.name, e.role)))
             .finish()
     }
 }
@@ -176,18 +185,45 @@ impl Tokens {
                 hash: hash_token(t),
             });
         }
-        Tokens { entries }
+        Tokens {
+            entries: std::sync::RwLock::new(entries),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Entry>> {
+        // (a panic while the list was replaced leaves the list as it was)
+        self.entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Takes `other`'s tokens in place of these: requests after it are authorised by them.
+    pub fn replace(&self, other: Tokens) {
+        let new = other
+            .entries
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = new;
+    }
+
+    /// The names of the tokens accepted.
+    pub fn names(&self) -> Vec<String> {
+        self.read().iter().map(|e| e.name.clone()).collect()
     }
 
     /// Whether no token is accepted at all.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.read().is_empty()
     }
 
     /// Who made a request, from its `Authorization: Bearer` header, if their role is at
     /// least `needed`.
     pub fn authorize(&self, headers: &HeaderMap, needed: Role) -> Result<Caller, AuthError> {
-        if self.entries.is_empty() {
+        let entries = self.read();
+        if entries.is_empty() {
             return Err(AuthError::NoTokens);
         }
         let given = headers
@@ -198,7 +234,7 @@ impl Tokens {
         let hash = hash_token(given);
         // Every entry is compared, in constant time, whichever matches.
         let mut found: Option<&Entry> = None;
-        for e in &self.entries {
+        for e in entries.iter() {
             if ct_eq(&e.hash, &hash) {
                 found = Some(e);
             }

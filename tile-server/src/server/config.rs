@@ -97,6 +97,10 @@ pub struct ServerConfig {
     /// The day hidden hazards are counted on (`--as-of`), over the rules' and the data's.
     #[serde(skip)]
     pub as_of: Option<riskmap_core::model::Day>,
+    /// The file the configuration was read from (`--config`), whose `[[tokens]]` SIGHUP
+    /// and `/admin/reload` read again.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
     /// Bytes of gzipped tiles kept in memory (default 256 MiB).
     pub tile_cache_bytes: usize,
     /// Largest site-check request body, bytes (default 1 MiB).
@@ -223,6 +227,7 @@ impl Default for ServerConfig {
             port: 8080,
             rules: None,
             as_of: None,
+            file: None,
             tile_cache_bytes: 256 << 20,
             max_body_bytes: 1 << 20,
             max_site_vertices: 10_000,
@@ -267,7 +272,18 @@ impl ServerConfig {
             file: file.clone(),
             source,
         })?;
-        Self::from_toml(&text, &file)
+        let (mut c, warnings) = Self::from_toml(&text, &file)?;
+        c.file = Some(path.to_path_buf());
+        Ok((c, warnings))
+    }
+
+    /// The admin token in plain text: the environment's `RISKMAP_ADMIN_TOKEN`, else the
+    /// configuration's `admin_token`.
+    pub fn plain_admin_token(&self) -> Option<String> {
+        std::env::var("RISKMAP_ADMIN_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .or_else(|| self.admin_token.clone())
     }
 
     /// Parses TOML text.

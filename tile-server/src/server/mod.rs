@@ -94,10 +94,7 @@ pub async fn serve(
     source: DataSource,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
-    let admin_token = std::env::var("RISKMAP_ADMIN_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-        .or_else(|| config.admin_token.clone());
+    let admin_token = config.plain_admin_token();
     // Checked before the first load, which may take minutes on a province.
     let trail = folder_trail::open(&source, config.trail.as_deref()).map_err(ServeError::Trail)?;
     let cfg = config.clone();
@@ -201,6 +198,7 @@ fn spawn_sighup_reload(state: Arc<AppState>) {
         };
         while hup.recv().await.is_some() {
             tracing::info!(target: "audit", by = "SIGHUP", "reload requested");
+            state.reread_tokens();
             // Never forced: a signal cannot say that a loss is meant.
             let _ = state.reload(false).await;
         }

@@ -196,6 +196,32 @@ pub struct EditFailing {
 }
 
 impl AppState {
+    /// Reads the configuration file's `[[tokens]]` again (SIGHUP, `/admin/reload`): a
+    /// token added works, one removed stops working, without a restart. A file that
+    /// cannot be read or is refused leaves the tokens as they were (logged). Other
+    /// settings take effect at the next start.
+    pub fn reread_tokens(&self) {
+        let Some(path) = self.config.file.as_deref() else {
+            return;
+        };
+        match super::config::ServerConfig::from_file(path) {
+            Ok((c, _)) => {
+                let tokens = super::auth::Tokens::new(&c.tokens, c.plain_admin_token().as_deref());
+                let names = tokens.names();
+                self.tokens.replace(tokens);
+                tracing::info!(
+                    target: "audit",
+                    file = %path.display(),
+                    tokens = %names.join(", "),
+                    "tokens read again"
+                );
+            }
+            Err(e) => tracing::error!(
+                "the configuration could not be read again, the tokens stay as they were: {e}"
+            ),
+        }
+    }
+
     /// Notes an edit the store could not write: `/health` is degraded until one is.
     pub(super) fn edit_failed(&self, error: &str) {
         if let Ok(mut f) = self.edit_failing.lock() {

@@ -53,6 +53,7 @@ pub(in crate::server) async fn admin_reload(
     };
     let force = force_of(query.as_deref())?;
     tracing::info!(target: "audit", by = %caller.name, force, "reload requested");
+    state.reread_tokens();
     // Runs to its end if this client goes away (`AppState::reload_within`).
     let outcome = state.reload(force).await;
     let served = state.snapshot().generation;
