@@ -113,14 +113,17 @@ pub(crate) fn find_header(
 }
 
 /// The names of a header of two rows, `top` over `sub`, when `sub` is the second row of
-/// such a header: it holds no number, it names (alone, or after the group name above
-/// it) a field for at least half the columns where it says something `top` does not,
-/// and the two rows together name more fields than the row `chosen` as the header and
-/// no fewer than the other (a title above a header adds none; a row's cells merged down
-/// from the row above repeat its names). Each column takes, of its group name and its own followed, its
-/// own, and the group name, the first that names a field (`关联对象` + `编号`, `经度`);
-/// else its own, else the group name. A group name stands over the empty cells to its
-/// right that have names under them (a merged cell keeps its text in its first cell).
+/// such a header: it holds no number, and it names (alone, or after the group name above
+/// it: `关联对象` + `编号`) a field in at least one of the columns where it says something
+/// `top` does not, and in at least half of them, or half of them lie under a group name
+/// (`房屋基本情况` over `层数 | 建筑面积 | 结构类型`, of which only 层数 is a field); and the
+/// two rows together name more fields than the row `chosen` as the header and no fewer
+/// than the other (a title above a header adds none, nor does a record under it). A row of
+/// units under the names (`（层）`, `（㎡）`) is such a row too: each name is read with its
+/// unit. Each column takes, of its group name and its own joined, its own, and the group
+/// name, the first that names a field; else its own (with a unit, the two joined). A group
+/// name stands over the empty cells to its right that have names under them (a merged
+/// cell keeps its text in its first cell).
 fn two_rows(
     resolver: &Resolver,
     top: &[String],
@@ -138,8 +141,16 @@ fn two_rows(
     let sub = names_of(sub);
     let width = top.len().max(sub.len());
     let cell = |r: &[String], i: usize| r.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
+    let bracketed = |s: &str| {
+        (s.starts_with('（') && s.ends_with('）') || s.starts_with('(') && s.ends_with(')'))
+            && s.chars().count() <= 8
+    };
+    let units = sub.iter().any(|s| !s.trim().is_empty())
+        && sub
+            .iter()
+            .all(|s| s.trim().is_empty() || bracketed(s.trim()));
     let mut names = Vec::with_capacity(width);
-    let (mut differ, mut named) = (0, 0);
+    let (mut differ, mut named, mut grouped) = (0, 0, 0);
     let mut group = String::new();
     for i in 0..width {
         let (t, s) = (cell(top, i), cell(&sub, i));
@@ -159,15 +170,26 @@ fn two_rows(
             continue;
         }
         differ += 1;
+        if t.is_empty() && !g.is_empty() {
+            grouped += 1;
+        }
         let joined = format!("{g}{s}");
-        let name = [&joined, &s, &g]
+        let own = [&joined, &s]
             .into_iter()
-            .find(|n| !n.is_empty() && slot(resolver, n).is_some())
+            .find(|n| slot(resolver, n).is_some())
             .cloned();
-        if name.is_some() {
+        if own.is_some() {
             named += 1;
         }
-        names.push(name.unwrap_or(s));
+        let fallback = if units { joined } else { s };
+        names.push(
+            own.or_else(|| slot(resolver, &g).map(|_| g))
+                .unwrap_or(fallback),
+        );
+    }
+    if units {
+        // The same fields, each with its unit.
+        return (named >= 1 && named * 2 >= differ).then_some(names);
     }
     let both = known(resolver, &names);
     let (top, sub) = (known(resolver, top), known(resolver, &sub));
@@ -175,7 +197,7 @@ fn two_rows(
         Chosen::Top => both > top && both >= sub,
         Chosen::Sub => both > sub && both >= top,
     };
-    (named >= 1 && named * 2 >= differ && more).then_some(names)
+    (named >= 1 && (named * 2 >= differ || grouped * 2 >= differ) && more).then_some(names)
 }
 
 /// Which of two rows was found (or given) as the header: the pair must name more

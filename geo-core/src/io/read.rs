@@ -245,13 +245,13 @@ pub(super) fn load_one<P: LayerProps>(
                 let bytes = std::fs::read(&plan.path).map_err(io_err)?;
                 csv_rows::read_csv(bytes, plan.encoding, rel)?
             } else {
-                // A sheet fits when its first rows hold a header of two known columns; with
-                // a header row given (which may lie beyond those rows), the first sheet is
-                // read, as the sheet is then to be given too.
-                let fits = |t: &table::Table| {
-                    plan.header_row.is_some()
-                        || table::find_header(t, &resolver, None)
-                            .is_some_and(|h| h.slots.iter().flatten().count() >= 2)
+                // A sheet fits when its first rows (or the row given, among them) hold a
+                // header of two known columns: a cover sheet is passed over.
+                let fits = |t: &table::Table| match plan.header_row {
+                    // A row given beyond the rows read ahead: the first sheet, as before.
+                    Some(n) if n as usize > table::HEAD => true,
+                    given => table::find_header(t, &resolver, given)
+                        .is_some_and(|h| h.slots.iter().flatten().count() >= 2),
                 };
                 table::read_workbook(&plan.path, plan.sheet.as_deref(), rel, &fits)?
             };
@@ -275,7 +275,10 @@ pub(super) fn load_one<P: LayerProps>(
             if !t.unread_sheets.is_empty() {
                 let read = t.sheet.clone().unwrap_or_default();
                 let others = t.unread_sheets.join("\", \"");
-                sink.push(Issue::file_warning(
+                // Records not read, as a skipped line's are (`validate` exits 3).
+                sink.push(Issue {
+                    severity: Severity::Skipped,
+                    ..Issue::file_warning(
                     rel,
                     Some(layer),
                     IssueCode::SheetNotRead,
@@ -288,7 +291,8 @@ pub(super) fn load_one<P: LayerProps>(
                          folder's files are read as one ledger), or name the sheet to read with \
                          `sheet` in riskmap.toml"
                     ),
-                ))?;
+                    )
+                })?;
             }
             if let Some((name, lines)) = t.decoding.take() {
                 for issue in decoding_issues(name, &lines, rel, layer) {

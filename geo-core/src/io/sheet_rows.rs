@@ -10,7 +10,7 @@ use calamine::{Data, Xlsx, XlsxError};
 
 use super::LoadError;
 use super::fields::Value;
-use super::merged::{FillDown, down_blocks};
+use super::merged::down_blocks;
 use super::report::Position;
 use super::table::{HEAD, Row, RowSource, Table, cell_value};
 
@@ -94,10 +94,9 @@ pub(super) fn read_xlsx<R: Read + Seek + Send + 'static>(
     let sheet = name.clone();
     // (a pass over the sheet's XML of its own: the merged cells are listed after its rows)
     let blocks = down_blocks(&wb.merge_cells_by_sheet_name(&name).unwrap_or_default());
-    let fill = FillDown::new(blocks.clone());
     std::thread::Builder::new()
         .name("riskmap-sheet".into())
-        .spawn(move || read_cells(wb, &sheet, fill, &tx, &dims_tx))
+        .spawn(move || read_cells(wb, &sheet, &tx, &dims_tx))
         .map_err(|e| LoadError::Io {
             file: file.to_string(),
             source: e,
@@ -133,7 +132,6 @@ pub(super) fn read_xlsx<R: Read + Seek + Send + 'static>(
 fn read_cells<R: Read + Seek>(
     mut wb: Xlsx<R>,
     name: &str,
-    mut fill: FillDown,
     tx: &SyncSender<Msg>,
     dims: &SyncSender<usize>,
 ) {
@@ -155,7 +153,7 @@ fn read_cells<R: Read + Seek>(
                 let (r, c) = cell.get_position();
                 if row.as_ref().is_none_or(|(at, _)| *at != r) {
                     if let Some(done) = row.take() {
-                        keep(&mut part, done, &mut fill);
+                        keep(&mut part, done);
                     }
                     if part.len() >= SHEET_PART
                         && tx
@@ -182,7 +180,7 @@ fn read_cells<R: Read + Seek>(
             }
             Ok(None) => {
                 if let Some(done) = row.take() {
-                    keep(&mut part, done, &mut fill);
+                    keep(&mut part, done);
                 }
                 if tx.send(Msg::Rows(part)).is_ok() {
                     let _ = tx.send(Msg::End);
@@ -197,11 +195,9 @@ fn read_cells<R: Read + Seek>(
     }
 }
 
-/// A row kept when a cell is not empty, its cells under merged blocks filled.
-fn keep(part: &mut Vec<Row>, (r, mut cells): (u32, Vec<Value<'static>>), fill: &mut FillDown) {
+/// A row kept when a cell is not empty.
+fn keep(part: &mut Vec<Row>, (r, cells): (u32, Vec<Value<'static>>)) {
     if !cells.is_empty() {
-        let number = u64::from(r) + 1;
-        fill.row(number, &mut cells);
-        part.push((Position::Row(number), cells));
+        part.push((Position::Row(u64::from(r) + 1), cells));
     }
 }

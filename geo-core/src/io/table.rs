@@ -58,7 +58,8 @@ pub(crate) struct Table {
     pub tried_sheets: Vec<String>,
     /// The sheets after the one read that hold a header of the layer too: not read.
     pub unread_sheets: Vec<String>,
-    /// The sheet's blocks of cells merged down a column, each filled as its rows are read.
+    /// The sheet's blocks of cells merged down a column (`features` fills those of the
+    /// records as it reads them).
     pub merged: Vec<Merge>,
 }
 
@@ -239,7 +240,6 @@ fn read_named(
         Sheets::Xls(x) => down_blocks(&x.merge_cells_by_sheet_name(&name).unwrap_or_default()),
         _ => Vec::new(),
     };
-    let mut fill = FillDown::new(blocks.clone());
     let range = wb.worksheet_range(&name).map_err(wb_err)?;
     let first_row = range.start().map(|(r, _)| u64::from(r)).unwrap_or(0);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
@@ -250,9 +250,7 @@ fn read_named(
         let mut cells: Vec<Value<'static>> = vec![Value::Null; first_col];
         cells.extend(row.iter().map(|d| cell_value(d.clone())));
         if cells.iter().any(|c| *c != Value::Null) {
-            let number = first_row + i as u64 + 1;
-            fill.row(number, &mut cells);
-            rows.push((Position::Row(number), cells));
+            rows.push((Position::Row(first_row + i as u64 + 1), cells));
         }
     }
     Ok(Table {
@@ -465,40 +463,63 @@ pub(crate) fn features<P: LayerProps>(
             ))?;
         }
     }
-    // Blocks merged down a column of the records, filled as read: said once a column.
-    let records_from = t.rows[header.index].0.number() + 1;
-    let mut down: Vec<(usize, u64, u64, u64)> = Vec::new(); // column, blocks, first, last row
-    for m in t.merged.iter().filter(|m| m.bottom >= records_from) {
-        match down.iter_mut().find(|d| d.0 == m.column) {
-            Some(d) => {
-                d.1 += 1;
-                d.3 = d.3.max(m.bottom);
+    // Blocks merged down a column of the records, filled as read: said once a column. A
+    // header cell merged down into the records fills nothing (its rows' cells are empty,
+    // not the header's name): said as a warning.
+    let header_last = t.rows[header.index].0.number();
+    let (records, into): (Vec<Merge>, Vec<Merge>) = t
+        .merged
+        .iter()
+        .filter(|m| m.bottom > header_last)
+        .partition(|m| m.top > header_last);
+    for (blocks, from_header) in [(&records, false), (&into, true)] {
+        let mut down: Vec<(usize, u64, u64, u64)> = Vec::new(); // column, blocks, rows
+        for m in blocks {
+            match down.iter_mut().find(|d| d.0 == m.column) {
+                Some(d) => {
+                    d.1 += 1;
+                    d.3 = d.3.max(m.bottom);
+                }
+                None => down.push((m.column, 1, m.top.max(header_last + 1), m.bottom)),
             }
-            None => down.push((m.column, 1, m.top.max(records_from), m.bottom)),
+        }
+        for (column, n, first, last) in down {
+            let name = header.names.get(column).cloned().unwrap_or_default();
+            let shown = if name.is_empty() {
+                column_letters(column)
+            } else {
+                format!("\"{name}\"")
+            };
+            let read = header.slots.get(column).is_some_and(Option::is_some);
+            let message = if from_header {
+                format!(
+                    "the header cell of the column {shown} is merged down into the records, \
+                     rows {first}–{last}: their cells in it were read as empty (unmerge it)"
+                )
+            } else {
+                format!(
+                    "{n} block(s) of cells merged down the column {shown}, rows {first}–{last}: \
+                     each row of a block took the value its first cell holds{}",
+                    if read { "" } else { " (a column not read)" }
+                )
+            };
+            let issue = warning(
+                IssueCode::MergedCells,
+                (!name.is_empty()).then_some(name),
+                Some(Position::Row(first)),
+                message,
+            );
+            sink.push(if from_header {
+                issue
+            } else {
+                Issue {
+                    severity: Severity::Info,
+                    ..issue
+                }
+            })?;
         }
     }
-    for (column, blocks, first, last) in down {
-        let name = header.names.get(column).cloned().unwrap_or_default();
-        let read = header.slots.get(column).is_some_and(Option::is_some);
-        sink.push(Issue {
-            severity: Severity::Info,
-            ..warning(
-                IssueCode::MergedCells,
-                (!name.is_empty()).then(|| name.clone()),
-                Some(Position::Row(first)),
-                format!(
-                    "{blocks} block(s) of cells merged down the column {}, rows {first}–{last}: \
-                     each row of a block took the value its first cell holds{}",
-                    if name.is_empty() {
-                        format!("{}", column + 1)
-                    } else {
-                        format!("\"{name}\"")
-                    },
-                    if read { "" } else { " (a column not read)" }
-                ),
-            )
-        })?;
-    }
+    let mut fill = FillDown::new(records);
     for (col, w) in &header.unit_warnings {
         sink.push(warning(
             IssueCode::InvalidValue,
@@ -600,6 +621,7 @@ pub(crate) fn features<P: LayerProps>(
             let Some((position, mut cells)) = rows.next_row()? else {
                 break;
             };
+            fill.row(position.number(), &mut cells);
             if let Some(code) = not_a_record(&cells, &geo_cols) {
                 let what = if code == IssueCode::TotalsRow {
                     "a row of totals (its first cell begins or ends with 合计, 总计 or 小计)"

@@ -71,7 +71,7 @@ fn a_two_row_header_and_cells_merged_down_are_read_as_they_show() {
     assert_eq!(
         rows(&out.report.issues),
         vec![
-            row(IssueCode::SheetNotRead, Severity::Warning, None, None, None),
+            row(IssueCode::SheetNotRead, Severity::Skipped, None, None, None),
             row(
                 IssueCode::HeaderNotFirstRow,
                 Severity::Warning,
@@ -239,4 +239,108 @@ fn two_columns_of_one_field_are_said_and_a_column_can_be_left_unread() {
     assert!(Resolver::knows_target(LayerKind::Houses, "ignore"));
     assert!(Resolver::knows_target(LayerKind::Houses, "忽略"));
     assert!(!Resolver::knows_target(LayerKind::Houses, "ignored"));
+}
+
+/// A group over three columns of which only one is a field (`房屋基本情况` over `层数 |
+/// 建筑面积 | 结构类型`), and a row of units under the names: both read with the header.
+#[test]
+fn a_partly_known_group_and_a_row_of_units_are_read_with_the_header() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let grouped = dir.path().join("grouped.csv");
+    std::fs::write(
+        &grouped,
+        "序号,房屋编号,地址,经度,纬度,房屋基本情况,,,鉴定等级\n\
+         ,,,,,层数,建筑面积,结构类型,\n\
+         1,LJ-1,临江镇东兴村1组,121.17,31.89,3,120,砖混,C级\n",
+    )
+    .expect("write");
+    let units = dir.path().join("units.csv");
+    std::fs::write(
+        &units,
+        "房屋编号,地址,经度,纬度,层数,居住人数\n\
+         ,,（°）,（°）,（层）,（人）\n\
+         LJ-1,临江镇东兴村1组,121.17,31.89,3,4\n",
+    )
+    .expect("write");
+    for path in [&grouped, &units] {
+        let out = load_file::<House>(path, &FileOptions::default(), &LoadOptions::default())
+            .expect("loads");
+        assert_eq!(
+            houses(&out),
+            vec![(
+                "LJ-1".to_string(),
+                "临江镇东兴村1组".to_string(),
+                Some(3),
+                if path == &grouped {
+                    Some(Appraisal::C)
+                } else {
+                    None
+                }
+            )],
+            "{}",
+            path.display()
+        );
+        assert!(
+            out.report
+                .issues
+                .iter()
+                .all(|i| i.severity == Severity::Info || i.code == IssueCode::HeaderNotFirstRow),
+            "{}: {:?}",
+            path.display(),
+            out.report.issues
+        );
+    }
+    let out = load_file::<House>(&units, &FileOptions::default(), &LoadOptions::default())
+        .expect("loads");
+    assert_eq!(out.features[0].props.occupants, Some(4));
+}
+
+/// A header cell merged down over the first records: their cells are empty, as the
+/// sheet shows no value of theirs, not the header's name (an acceptor's column read as
+/// 验收人 would close a hidden hazard); said as a warning.
+#[test]
+fn a_header_cell_merged_into_the_records_fills_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = include_bytes!("../../tests/fixtures/io/houses_header_merged.xlsx");
+    let path = dir.path().join("houses.xlsx");
+    std::fs::write(&path, bytes).expect("write");
+    let out =
+        load_file::<House>(&path, &FileOptions::default(), &LoadOptions::default()).expect("loads");
+    let appraisals: Vec<Option<Appraisal>> =
+        out.features.iter().map(|h| h.props.appraisal).collect();
+    assert_eq!(appraisals, vec![None, None, Some(Appraisal::D)]);
+    assert_eq!(
+        rows(&out.report.issues),
+        vec![row(
+            IssueCode::MergedCells,
+            Severity::Warning,
+            Some(Position::Row(2)),
+            None,
+            Some("鉴定等级")
+        )]
+    );
+    assert!(
+        out.report.issues[0]
+            .message
+            .contains("merged down into the records, rows 2–3"),
+        "{}",
+        out.report.issues[0].message
+    );
+}
+
+/// `header_row` given without `sheet`: a cover sheet before the ledger, whose row holds
+/// no header, is passed over as it is without a row given.
+#[test]
+fn a_header_row_given_passes_over_a_cover_sheet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = include_bytes!("../../tests/fixtures/io/enterprises.xlsx");
+    let path = dir.path().join("企业.xlsx");
+    std::fs::write(&path, bytes).expect("write");
+    let fo = FileOptions {
+        header_row: Some(2),
+        ..FileOptions::default()
+    };
+    let out = load_file::<Enterprise>(&path, &fo, &LoadOptions::default()).expect("loads");
+    assert_eq!(out.report.files[0].sheet.as_deref(), Some("企业清单"));
+    assert_eq!(out.features[0].props.name, "海门某化工有限公司");
 }

@@ -196,7 +196,7 @@ pub(super) fn open(path: &Path, read_only: bool) -> Result<Connection, StoreErro
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
     };
     let c = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(sql_err(path))?;
+        .map_err(|e| cannot_open(path, read_only, e))?;
     // GIS software saving an edit holds the file's lock for a moment: wait for it rather
     // than fail a reload.
     c.busy_timeout(BUSY_TIMEOUT).map_err(sql_err(path))?;
@@ -205,6 +205,35 @@ pub(super) fn open(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
         .map_err(sql_err(path))?;
     Ok(c)
+}
+
+/// SQLite's "unable to open database file" says neither whether the file is missing nor
+/// whether this user may not read or write it (a store copied in by root, a server run
+/// as another user): the operating system's own reason is given, as it opens the file.
+fn cannot_open(path: &Path, read_only: bool, e: rusqlite::Error) -> StoreError {
+    if e.sqlite_error_code() != Some(rusqlite::ErrorCode::CannotOpen) {
+        return sql_err(path)(e);
+    }
+    let os = std::fs::OpenOptions::new()
+        .read(true)
+        .write(!read_only && path.exists())
+        .open(path)
+        .err()
+        .or_else(|| {
+            // The file opens: its folder may not let SQLite make its journal beside it.
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+            let probe = dir.join(format!(".riskmap-probe-{}", std::process::id()));
+            let made = std::fs::File::create(&probe);
+            let _ = std::fs::remove_file(&probe);
+            made.err()
+        });
+    match os {
+        Some(os) => StoreError::File {
+            path: path.to_path_buf(),
+            reason: format!("cannot be opened: {os}"),
+        },
+        None => sql_err(path)(e),
+    }
 }
 
 fn is_empty_db(c: &Connection, path: &Path) -> Result<bool, StoreError> {
