@@ -656,3 +656,23 @@ pub(super) fn normalised_blob(v: ValueRef<'_>) -> Vec<u8> {
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store that cannot be opened is said with the operating system's reason, not
+    /// SQLite's "unable to open database file" (the same words for a missing file and
+    /// one this user may not read).
+    #[test]
+    fn a_store_that_cannot_be_opened_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no such folder").join("haimen.gpkg");
+        let e = open(&path, true).unwrap_err().to_string();
+        assert!(
+            e.contains("cannot be opened: No such file or directory"),
+            "{e}"
+        );
+        assert!(e.contains("haimen.gpkg"), "{e}");
+    }
+}
