@@ -65,6 +65,7 @@ mod rows;
 mod sheet_rows;
 pub(crate) mod shp;
 mod table;
+mod table_notes;
 mod text;
 
 use std::path::Path;

@@ -361,7 +361,7 @@ pub(crate) fn features<P: LayerProps>(
     if let Some(n) = header_row {
         t.read_ahead_to(u64::from(n))?;
     }
-    let Some(header) = find_header(&t, cx.resolver, header_row) else {
+    let Some(mut header) = find_header(&t, cx.resolver, header_row) else {
         return Err(LoadError::MissingGeometryColumns {
             file: rel.into(),
             layer,
@@ -371,6 +371,34 @@ pub(crate) fn features<P: LayerProps>(
             ),
         });
     };
+    // Renames of a column by its letter (`columns = { "F" = "ignore" }`: two columns of
+    // one name, one of them hidden), where no column has that name; a rename that names
+    // no column is said rather than doing nothing unseen.
+    let named = |k: &str| header.names.iter().any(|n| fields::norm_key(n) == k);
+    let mut by_letter = Vec::new();
+    let mut unmatched = Vec::new();
+    for (from, to) in cx.resolver.renames() {
+        if named(from) {
+            continue;
+        }
+        match super::table_notes::column_index(from) {
+            Some(i) if t.sheet.is_some() && i < header.names.len() => {
+                by_letter.push((i, to.to_string()));
+            }
+            _ => unmatched.push(from.to_string()),
+        }
+    }
+    unmatched.sort();
+    // (the cells are read by their column's name: an ignored column gets none, so it
+    // is not read; another, the target's own name)
+    for (i, to) in &by_letter {
+        header.slots[*i] = cx.resolver.target(to).map(|r| r.slot);
+        header.names[*i] = if header.slots[*i].is_some() {
+            to.clone()
+        } else {
+            String::new()
+        };
+    }
     if header.slots.iter().all(Option::is_none) {
         return Err(unknown_header(&t, &header, cx));
     }
@@ -400,6 +428,17 @@ pub(crate) fn features<P: LayerProps>(
         });
     }
     let header_pos = t.rows[header.top].0;
+    for from in unmatched {
+        sink.push(warning(
+            IssueCode::ManifestInvalidValue,
+            Some(from.clone()),
+            Some(header_pos),
+            format!(
+                "columns: the file has no column {from:?}, so its rename does nothing (a \
+                 workbook's column may be named by its letter, \"F\")"
+            ),
+        ))?;
+    }
     if header.top > 0 {
         let first = t.rows[0].0;
         sink.push(warning(
@@ -428,97 +467,14 @@ pub(crate) fn features<P: LayerProps>(
                 None,
                 Some(header_pos),
                 format!(
-                    "the header takes two rows, {header_pos} and {sub} (a name merged over the \
-                     columns under it): read as one, the columns {}",
+                    "the header takes two rows, {header_pos} and {sub} (group names over the names, or \
+                     names over their units): read as one, the columns {}",
                     named.join(", ")
                 ),
             )
         })?;
     }
-    // Two columns for one field (a hidden column of last year's values under the same
-    // name): the first with a value is read, which the user may not expect; said.
-    for (i, slot) in header.slots.iter().enumerate() {
-        let Some(slot) = slot else { continue };
-        if header.slots[..i].contains(&Some(*slot)) {
-            continue;
-        }
-        let cols: Vec<String> = header
-            .slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| **s == Some(*slot))
-            .map(|(k, _)| format!("{:?} (column {})", header.names[k], column_letters(k)))
-            .collect();
-        if cols.len() > 1 {
-            sink.push(warning(
-                IssueCode::DuplicateColumn,
-                Some(header.names[i].clone()),
-                Some(header_pos),
-                format!(
-                    "{} all fill one field: a row's first non-empty one is read. If one \
-                     holds old values (a hidden column), rename it in riskmap.toml \
-                     (columns = {{ \"its name\" = \"ignore\" }}) or delete it",
-                    cols.join(", ")
-                ),
-            ))?;
-        }
-    }
-    // Blocks merged down a column of the records, filled as read: said once a column. A
-    // header cell merged down into the records fills nothing (its rows' cells are empty,
-    // not the header's name): said as a warning.
-    let header_last = t.rows[header.index].0.number();
-    let (records, into): (Vec<Merge>, Vec<Merge>) = t
-        .merged
-        .iter()
-        .filter(|m| m.bottom > header_last)
-        .partition(|m| m.top > header_last);
-    for (blocks, from_header) in [(&records, false), (&into, true)] {
-        let mut down: Vec<(usize, u64, u64, u64)> = Vec::new(); // column, blocks, rows
-        for m in blocks {
-            match down.iter_mut().find(|d| d.0 == m.column) {
-                Some(d) => {
-                    d.1 += 1;
-                    d.3 = d.3.max(m.bottom);
-                }
-                None => down.push((m.column, 1, m.top.max(header_last + 1), m.bottom)),
-            }
-        }
-        for (column, n, first, last) in down {
-            let name = header.names.get(column).cloned().unwrap_or_default();
-            let shown = if name.is_empty() {
-                column_letters(column)
-            } else {
-                format!("\"{name}\"")
-            };
-            let read = header.slots.get(column).is_some_and(Option::is_some);
-            let message = if from_header {
-                format!(
-                    "the header cell of the column {shown} is merged down into the records, \
-                     rows {first}–{last}: their cells in it were read as empty (unmerge it)"
-                )
-            } else {
-                format!(
-                    "{n} block(s) of cells merged down the column {shown}, rows {first}–{last}: \
-                     each row of a block took the value its first cell holds{}",
-                    if read { "" } else { " (a column not read)" }
-                )
-            };
-            let issue = warning(
-                IssueCode::MergedCells,
-                (!name.is_empty()).then_some(name),
-                Some(Position::Row(first)),
-                message,
-            );
-            sink.push(if from_header {
-                issue
-            } else {
-                Issue {
-                    severity: Severity::Info,
-                    ..issue
-                }
-            })?;
-        }
-    }
+    let records = super::table_notes::duplicates_and_merges(&t, &header, rel, layer, sink)?;
     let mut fill = FillDown::new(records);
     for (col, w) in &header.unit_warnings {
         sink.push(warning(
@@ -702,20 +658,6 @@ pub(crate) fn features<P: LayerProps>(
     let found = pass.finish(&cx, summary, sink)?;
     summary.features_read += refused;
     Ok(found)
-}
-
-/// A column's letters as a spreadsheet shows them (0 → A, 26 → AA).
-fn column_letters(mut i: usize) -> String {
-    let mut out = Vec::new();
-    loop {
-        out.push(b'A' + (i % 26) as u8);
-        if i < 26 {
-            break;
-        }
-        i = i / 26 - 1;
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Header names shown when none is known.

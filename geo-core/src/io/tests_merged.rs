@@ -344,3 +344,49 @@ fn a_header_row_given_passes_over_a_cover_sheet() {
     assert_eq!(out.report.files[0].sheet.as_deref(), Some("企业清单"));
     assert_eq!(out.features[0].props.name, "海门某化工有限公司");
 }
+
+/// Two columns of one name, last year's hidden: the hidden one is left unread by its
+/// letter (`columns = { "D" = "ignore" }`); a rename of a column the file lacks is said.
+#[test]
+fn a_column_is_named_by_its_letter_and_a_rename_of_no_column_is_said() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = include_bytes!("../../tests/fixtures/io/houses_hidden_column.xlsx");
+    let path = dir.path().join("houses.xlsx");
+    std::fs::write(&path, bytes).expect("write");
+    let floors = |out: &LoadedFile<House>| -> Vec<Option<u16>> {
+        out.features.iter().map(|h| h.props.floors).collect()
+    };
+    let plain =
+        load_file::<House>(&path, &FileOptions::default(), &LoadOptions::default()).expect("loads");
+    assert_eq!(
+        floors(&plain),
+        vec![Some(1), Some(2)],
+        "the first non-empty"
+    );
+    let fo = FileOptions {
+        columns: vec![
+            ("d".into(), "ignore".into()),
+            ("备注".into(), "address".into()),
+        ],
+        ..FileOptions::default()
+    };
+    let out = load_file::<House>(&path, &fo, &LoadOptions::default()).expect("loads");
+    assert_eq!(floors(&out), vec![Some(2), Some(3)], "this year's");
+    let codes: Vec<(IssueCode, Option<String>)> = out
+        .report
+        .issues
+        .iter()
+        .map(|i| (i.code, i.field.clone()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![(IssueCode::ManifestInvalidValue, Some("备注".to_string()))]
+    );
+    assert!(
+        out.report.issues[0]
+            .message
+            .starts_with("columns: the file has no column \"备注\""),
+        "{}",
+        out.report.issues[0].message
+    );
+}

@@ -173,6 +173,25 @@ impl Resolver {
             || lookup(alias_map(kind), layer_fields(kind), &norm_key(target)).is_some()
     }
 
+    /// The renames as given (their keys normalised) with what each renames to.
+    pub(crate) fn renames(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.renames.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The slot a rename target names (none for [`IGNORE_TARGETS`] or a name of no
+    /// field), with its unit's scale.
+    pub(crate) fn target(&self, target: &str) -> Option<Resolved> {
+        if IGNORE_TARGETS.contains(&target.trim()) {
+            return None;
+        }
+        lookup(
+            alias_map(self.kind),
+            layer_fields(self.kind),
+            &norm_key(target),
+        )
+        .map(|(r, _)| r)
+    }
+
     /// The slot of a column, and a warning about its header when there is one.
     pub(crate) fn resolve(&self, column: &str) -> Option<(Resolved, Option<String>)> {
         let k = norm_key(column);
