@@ -57,6 +57,7 @@ mod plan;
 mod props;
 mod read;
 mod report;
+mod report_codes;
 mod report_zh;
 mod reread;
 mod resolve;
