@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::AppStateRef;
+use crate::server::pg_listen::DbStatus;
+use crate::server::state::{EditFailing, ReadingRefused, Snapshot};
 
 /// Counts each request under its route pattern (or `unmatched`) and status.
 pub(in crate::server) async fn count_requests(
@@ -39,96 +41,20 @@ pub(in crate::server) async fn count_requests(
 pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<Value> {
     let s = state.snapshot();
     let last = state.last_reload.lock().ok().and_then(|l| l.clone());
-    let refused = state.reading_refused.lock().ok().and_then(|r| r.clone());
-    let edit_failing = state.edit_failing.lock().ok().and_then(|f| f.clone());
-    // Ledger files of the served data that were not read (a header with no coordinates,
-    // a file in a format not built): the map lacks them whole.
-    let not_read: Vec<Value> = s
-        .report
-        .files
-        .iter()
-        .filter(|f| f.status == riskmap_core::io::FileStatus::Skipped && f.layer.is_some())
-        .map(|f| {
-            json!({
-                "file": f.file,
-                "layer": f.layer.map(|l| l.name()),
-                "why": f.note,
-            })
-        })
-        .collect();
-    let database = state
-        .source
-        .db
-        .as_ref()
-        .and_then(|_| state.database.lock().ok().map(|d| d.clone()));
-    let (status, why) = match &database {
-        Some(d) if !d.connected => (
-            "degraded",
-            Some(format!(
-                "the database is not reachable: serving its last state ({})",
-                d.last_error.as_deref().unwrap_or("not connected yet")
-            )),
-        ),
-        _ => match state.folder_trail_held() {
-            Some(problems) => (
-                "degraded",
-                Some(format!(
-                    "the folder's trail records nothing until the folder is read whole \
-                     (or a reload is forced): {}",
-                    problems.join("; ")
-                )),
-            ),
-            None => match &refused {
-                Some(r) => (
-                    "degraded",
-                    Some(format!(
-                        "the data source changed and its last reading was not taken in; \
-                         serving the map as it was before: {}",
-                        r.why
-                    )),
-                ),
-                None => match &database {
-                    Some(d) if !d.unfollowed.is_empty() => (
-                        "degraded",
-                        Some(format!(
-                            "the database's tables {} have no trigger recording their \
-                             changes (another program made them again): their changes are \
-                             not followed; run `riskmap db init --db URL`",
-                            d.unfollowed.join(", ")
-                        )),
-                    ),
-                    _ => match &edit_failing {
-                        Some(f) => (
-                            "degraded",
-                            Some(format!(
-                                "edits cannot be written to the store ({} since the last that \
-                                 was; the map serves what was written): {}",
-                                f.failed, f.error
-                            )),
-                        ),
-                        None if !not_read.is_empty() => (
-                            "degraded",
-                            Some(format!(
-                                "{} ledger file(s) of the data were not read, so the map \
-                                 lacks them: {} (see /validation.html)",
-                                not_read.len(),
-                                not_read
-                                    .iter()
-                                    .map(|f| format!(
-                                        "{} ({})",
-                                        f["file"].as_str().unwrap_or_default(),
-                                        f["why"].as_str().unwrap_or("skipped")
-                                    ))
-                                    .collect::<Vec<_>>()
-                                    .join("; ")
-                            )),
-                        ),
-                        None => ("ok", None),
-                    },
-                },
-            },
-        },
-    };
+    let Observed {
+        database,
+        refused,
+        edit_failing,
+        not_read,
+    } = observed(&state, &s);
+    let why = degraded_because(
+        &state,
+        database.as_ref(),
+        refused.as_ref(),
+        edit_failing.as_ref(),
+        &not_read,
+    );
+    let status = if why.is_some() { "degraded" } else { "ok" };
     Json(json!({
         "status": status,
         "degraded_because": why,
@@ -149,11 +75,112 @@ pub(in crate::server) async fn health(State(state): State<AppStateRef>) -> Json<
     }))
 }
 
+/// What `/health` reads of the state besides the snapshot.
+struct Observed {
+    database: Option<DbStatus>,
+    refused: Option<ReadingRefused>,
+    edit_failing: Option<EditFailing>,
+    /// Ledger files of the served data that were not read (a header with no coordinates,
+    /// a file in a format not built): the map lacks them whole.
+    not_read: Vec<Value>,
+}
+
+fn observed(state: &AppStateRef, s: &Snapshot) -> Observed {
+    Observed {
+        database: state
+            .source
+            .db
+            .as_ref()
+            .and_then(|_| state.database.lock().ok().map(|d| d.clone())),
+        refused: state.reading_refused.lock().ok().and_then(|r| r.clone()),
+        edit_failing: state.edit_failing.lock().ok().and_then(|f| f.clone()),
+        not_read: s
+            .report
+            .files
+            .iter()
+            .filter(|f| f.status == riskmap_core::io::FileStatus::Skipped && f.layer.is_some())
+            .map(|f| json!({"file": f.file, "layer": f.layer.map(|l| l.name()), "why": f.note}))
+            .collect(),
+    }
+}
+
+/// Why the server is degraded, the first reason that holds (see [`health`]), or none.
+fn degraded_because(
+    state: &AppStateRef,
+    database: Option<&DbStatus>,
+    refused: Option<&ReadingRefused>,
+    edit_failing: Option<&EditFailing>,
+    not_read: &[Value],
+) -> Option<String> {
+    if let Some(d) = database.filter(|d| !d.connected) {
+        return Some(format!(
+            "the database is not reachable: serving its last state ({})",
+            d.last_error.as_deref().unwrap_or("not connected yet")
+        ));
+    }
+    if let Some(problems) = state.folder_trail_held() {
+        return Some(format!(
+            "the folder's trail records nothing until the folder is read whole (or a reload \
+             is forced): {}",
+            problems.join("; ")
+        ));
+    }
+    if let Some(r) = refused {
+        return Some(format!(
+            "the data source changed and its last reading was not taken in; serving the map \
+             as it was before: {}",
+            r.why
+        ));
+    }
+    if let Some(d) = database.filter(|d| !d.unfollowed.is_empty()) {
+        return Some(format!(
+            "the database's tables {} have no trigger recording their changes (another \
+             program made them again): their changes are not followed; run `riskmap db init \
+             --db URL`",
+            d.unfollowed.join(", ")
+        ));
+    }
+    if let Some(f) = edit_failing {
+        return Some(format!(
+            "edits cannot be written to the store ({} since the last that was; the map serves \
+             what was written): {}",
+            f.failed, f.error
+        ));
+    }
+    if !not_read.is_empty() {
+        let files: Vec<String> = not_read
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} ({})",
+                    f["file"].as_str().unwrap_or_default(),
+                    f["why"].as_str().unwrap_or("skipped")
+                )
+            })
+            .collect();
+        return Some(format!(
+            "{} ledger file(s) of the data were not read, so the map lacks them: {} (see \
+             /validation.html)",
+            not_read.len(),
+            files.join("; ")
+        ));
+    }
+    None
+}
+
 /// The counters and gauges in the Prometheus text format.
 pub(in crate::server) async fn metrics(State(state): State<AppStateRef>) -> Response {
-    // What /health says, for an alert on the metrics alone.
-    let degraded = health(State(state.clone())).await.0["status"] != "ok";
     let s = state.snapshot();
+    // What /health says, for an alert on the metrics alone.
+    let o = observed(&state, &s);
+    let degraded = degraded_because(
+        &state,
+        o.database.as_ref(),
+        o.refused.as_ref(),
+        o.edit_failing.as_ref(),
+        &o.not_read,
+    )
+    .is_some();
     let (bytes, entries) = state
         .cache
         .lock()
