@@ -82,18 +82,23 @@ impl SheetRows {
     }
 }
 
-/// Reads sheet `name` of `wb`: the first rows (for the header), the rest on a thread of
-/// its own as [`SheetRows::next_row`] takes them.
+/// Reads sheet `name` of `wb`: its merged blocks first when `merges`, the first rows (for
+/// the header), the rest on a thread of its own as [`SheetRows::next_row`] takes them.
 pub(super) fn read_xlsx<R: Read + Seek + Send + 'static>(
     mut wb: Xlsx<R>,
     name: String,
     file: &str,
+    merges: bool,
 ) -> Result<Table, LoadError> {
     let (tx, rx) = sync_channel(1);
     let (dims_tx, dims_rx) = sync_channel(1);
     let sheet = name.clone();
     // (a pass over the sheet's XML of its own: the merged cells are listed after its rows)
-    let blocks = down_blocks(&wb.merge_cells_by_sheet_name(&name).unwrap_or_default());
+    let blocks = if merges {
+        down_blocks(&wb.merge_cells_by_sheet_name(&name).unwrap_or_default())
+    } else {
+        Vec::new()
+    };
     std::thread::Builder::new()
         .name("riskmap-sheet".into())
         .spawn(move || read_cells(wb, &sheet, &tx, &dims_tx))

@@ -154,7 +154,7 @@ pub(crate) fn read_workbook(
     let wb = open_book(path, file)?;
     if sheet.is_some() {
         let name = sheet_name(&wb.sheet_names(), sheet, file)?;
-        return read_named(wb, name, file);
+        return read_named(wb, name, file, true);
     }
     // The worksheets a user sees, in order (not charts, not hidden templates).
     let meta = wb.sheets_metadata();
@@ -172,10 +172,10 @@ pub(crate) fn read_workbook(
     }
     let Some(first) = names.first().cloned() else {
         let name = sheet_name(&wb.sheet_names(), None, file)?;
-        return read_named(wb, name, file);
+        return read_named(wb, name, file, true);
     };
     if names.len() == 1 {
-        return read_named(wb, first, file);
+        return read_named(wb, first, file, true);
     }
     let mut book = Some(wb);
     let mut passed = Vec::new();
@@ -184,13 +184,18 @@ pub(crate) fn read_workbook(
             Some(wb) => wb,
             None => open_book(path, file)?,
         };
-        let t = read_named(wb, name.clone(), file)?;
+        let t = read_named(wb, name.clone(), file, true)?;
         if fits(&t) {
             // The sheets after it that hold a header of the layer too (a sheet per town)
             // are not read: named, for the report to say their rows are not on the map.
             let mut unread = Vec::new();
             for other in &names[k + 1..] {
-                if fits(&read_named(open_book(path, file)?, other.clone(), file)?) {
+                if fits(&read_named(
+                    open_book(path, file)?,
+                    other.clone(),
+                    file,
+                    false,
+                )?) {
                     unread.push(other.clone());
                 }
             }
@@ -204,7 +209,7 @@ pub(crate) fn read_workbook(
     }
     // No sheet has a header: the first, as a workbook of one sheet is read, with the
     // others named as tried.
-    let mut t = read_named(open_book(path, file)?, first, file)?;
+    let mut t = read_named(open_book(path, file)?, first, file, true)?;
     t.tried_sheets = names.into_iter().skip(1).collect();
     Ok(t)
 }
@@ -219,10 +224,14 @@ fn open_book(
     })
 }
 
+/// Sheet `name`, with its merged blocks when `merges` (a sheet only looked at for its
+/// header, a later sheet of a sheet per town, needs none: an `.xlsx` sheet's take a pass
+/// over its XML of their own).
 fn read_named(
     mut wb: Sheets<std::io::BufReader<std::fs::File>>,
     name: String,
     file: &str,
+    merges: bool,
 ) -> Result<Table, LoadError> {
     let wb_err = |e: calamine::Error| LoadError::Workbook {
         file: file.to_string(),
@@ -233,11 +242,13 @@ fn read_named(
         .iter()
         .any(|s| s.name == name && s.typ == SheetType::WorkSheet);
     wb = match wb {
-        Sheets::Xlsx(x) if worksheet => return sheet_rows::read_xlsx(x, name, file),
+        Sheets::Xlsx(x) if worksheet => return sheet_rows::read_xlsx(x, name, file, merges),
         other => other,
     };
     let blocks = match &wb {
-        Sheets::Xls(x) => down_blocks(&x.merge_cells_by_sheet_name(&name).unwrap_or_default()),
+        Sheets::Xls(x) if merges => {
+            down_blocks(&x.merge_cells_by_sheet_name(&name).unwrap_or_default())
+        }
         _ => Vec::new(),
     };
     let range = wb.worksheet_range(&name).map_err(wb_err)?;

@@ -9,12 +9,17 @@ use super::tests::{row, rows};
 use super::*;
 use crate::model::{Appraisal, LayerKind};
 
-fn merged_fixture(dir: &Path) -> std::path::PathBuf {
-    // Made by tests/fixtures/io/make_fixtures.py (openpyxl).
-    let bytes = include_bytes!("../../tests/fixtures/io/houses_merged.xlsx");
-    let path = dir.join("houses.xlsx");
+/// A committed workbook (made by tests/fixtures/io/make_fixtures.py with openpyxl)
+/// written into `dir` as `name`.
+fn fixture(dir: &Path, bytes: &[u8], name: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write");
     path
+}
+
+fn merged_fixture(dir: &Path) -> std::path::PathBuf {
+    let bytes = include_bytes!("../../tests/fixtures/io/houses_merged.xlsx");
+    fixture(dir, bytes, "houses.xlsx")
 }
 
 /// What each house holds: id, address, floors, appraisal, lon/lat.
@@ -302,8 +307,7 @@ fn a_partly_known_group_and_a_row_of_units_are_read_with_the_header() {
 fn a_header_cell_merged_into_the_records_fills_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bytes = include_bytes!("../../tests/fixtures/io/houses_header_merged.xlsx");
-    let path = dir.path().join("houses.xlsx");
-    std::fs::write(&path, bytes).expect("write");
+    let path = fixture(dir.path(), bytes, "houses.xlsx");
     let out =
         load_file::<House>(&path, &FileOptions::default(), &LoadOptions::default()).expect("loads");
     let appraisals: Vec<Option<Appraisal>> =
@@ -334,8 +338,7 @@ fn a_header_cell_merged_into_the_records_fills_nothing() {
 fn a_header_row_given_passes_over_a_cover_sheet() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bytes = include_bytes!("../../tests/fixtures/io/enterprises.xlsx");
-    let path = dir.path().join("企业.xlsx");
-    std::fs::write(&path, bytes).expect("write");
+    let path = fixture(dir.path(), bytes, "企业.xlsx");
     let fo = FileOptions {
         header_row: Some(2),
         ..FileOptions::default()
@@ -351,8 +354,7 @@ fn a_header_row_given_passes_over_a_cover_sheet() {
 fn a_column_is_named_by_its_letter_and_a_rename_of_no_column_is_said() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bytes = include_bytes!("../../tests/fixtures/io/houses_hidden_column.xlsx");
-    let path = dir.path().join("houses.xlsx");
-    std::fs::write(&path, bytes).expect("write");
+    let path = fixture(dir.path(), bytes, "houses.xlsx");
     let floors = |out: &LoadedFile<House>| -> Vec<Option<u16>> {
         out.features.iter().map(|h| h.props.floors).collect()
     };
